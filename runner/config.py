@@ -1,0 +1,42 @@
+"""Settings, read from the environment by prefix ``BANJIAN_`` (like Flask's ``from_prefixed_env``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{ROOT / 'var' / 'banjian.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the runner needs to know about its surroundings."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "banjian"
+    timezone: str = "Asia/Shanghai"
+    max_bpmn_bytes: int = 2 * 1024 * 1024
+    script_time_limit: float = 1.0  # seconds a script or expression may run
+    sweep_horizon_seconds: int = 120  # the sweep makes sure timers due within this have a job
+    sweep_interval_seconds: int = 60
+
+    @classmethod
+    def from_env(cls, prefix: str = "BANJIAN_", **overrides: object) -> Settings:
+        """Settings from ``BANJIAN_*`` variables (``DATABASE_URL`` and ``REDIS_URL`` also accepted bare)."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(prefix + f.name.upper())
+            if raw is None and f.name in ("database_url", "redis_url"):
+                raw = os.environ.get(f.name.upper())
+            if raw is None:
+                continue
+            typ = f.type if isinstance(f.type, type) else {"int": int, "float": float}.get(str(f.type), str)
+            values[f.name] = typ(raw)
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,303 @@
+"""The runner's tables. Only ``runner`` reads or writes them; web layers go through runner functions.
+
+Statuses are readable ``str`` enums; invariants are database constraints where they can be.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite would otherwise hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; the platform works in aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class InstanceStatus(enum.StrEnum):
+    RUNNING = "running"  # has work that a person or the engine can do now
+    WAITING = "waiting"  # only timers or messages can move it
+    SUSPENDED = "suspended"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+    ERROR = "error"  # an open incident
+
+
+ACTIVE_STATUSES = (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.ERROR)
+
+
+class TimerStatus(enum.StrEnum):
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+
+
+def _enum(e: type[enum.StrEnum]) -> String:
+    return String(max(len(m.value) for m in e))
+
+
+class Window(Base):
+    """A window (窗口) of the centre: owns lanes, tasks and statistics."""
+
+    __tablename__ = "windows"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProcessDefinition(Base):
+    """One deployed version of a diagram. The spec is stored once here, never inside instances."""
+
+    __tablename__ = "process_definitions"
+    __table_args__ = (
+        UniqueConstraint("key", "version", name="uq_definition_key_version"),
+        Index("ix_definition_key_hash", "key", "content_hash"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(400))
+    filename: Mapped[str] = mapped_column(String(400))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    dmn_xml: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    spec_state: Mapped[bytes] = mapped_column(LargeBinary)  # compressed serialized specs
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deployed_by: Mapped[str] = mapped_column(String(200))
+    deployed_at: Mapped[datetime]
+
+
+class ProcessInstance(Base):
+    """One item (办件) being handled. ``lock_version`` gives optimistic locking."""
+
+    __tablename__ = "process_instances"
+    __table_args__ = (
+        Index("ix_instance_status_started", "status", "started_at"),
+        Index("ix_instance_key_status", "definition_key", "status"),
+        Index("ix_instance_lead_window", "lead_window", "status"),
+        Index("ix_instance_deadline", "deadline"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_key: Mapped[str] = mapped_column(String(64), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
+    definition_key: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(400), default="")
+    item_kind: Mapped[str | None] = mapped_column(String(40))
+    lead_window: Mapped[str | None] = mapped_column(String(64))
+    applicant: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(_enum(InstanceStatus), default=InstanceStatus.RUNNING)
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    promised_days: Mapped[int | None] = mapped_column(Integer)
+    deadline: Mapped[datetime | None]  # stored item deadline (承诺时限), recomputed on every change
+    paused_since: Mapped[datetime | None]  # the item's clock is stopped while set
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # compressed SpiffWorkflow state, spec stripped
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class OpenTask(Base):
+    """Projection of the ready user tasks of running instances, for inbox queries."""
+
+    __tablename__ = "open_tasks"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id", name="uq_open_task"),
+        Index("ix_open_task_window_due", "window", "due_at"),
+        Index("ix_open_task_assignee_due", "assignee", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str] = mapped_column(String(36))
+    spec_name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(400))
+    business_key: Mapped[str] = mapped_column(String(64))
+    definition_key: Mapped[str] = mapped_column(String(200))
+    item_kind: Mapped[str | None] = mapped_column(String(40))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    window: Mapped[str | None] = mapped_column(String(64))
+    candidate_windows: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    limit_days: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime | None]
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Timer(Base):
+    """A pending timer of an instance. The database is the truth; Redis only carries wake-ups."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id", "due_at", name="uq_timer"),
+        Index("ix_timer_status_due", "status", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str] = mapped_column(String(36))
+    spec_name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(400))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(_enum(TimerStatus), default=TimerStatus.PENDING)
+    created_at: Mapped[datetime]
+    enqueued_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+
+class MessageSubscription(Base):
+    """A waiting message catch event, with the value the sender must quote."""
+
+    __tablename__ = "message_subscriptions"
+    __table_args__ = (Index("ix_subscription_lookup", "message_name", "correlation_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str] = mapped_column(String(36))
+    message_name: Mapped[str] = mapped_column(String(200))
+    correlation_key: Mapped[str] = mapped_column(String(200))
+
+
+class Incident(Base):
+    """A failure while stepping an instance (script error, bad expression)."""
+
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(400))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ClockPause(Base):
+    """An interval during which an item's clock does not run (补正, §45 hearings, upper authority)."""
+
+    __tablename__ = "clock_pauses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(400))
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(200))
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class AccountabilityRecord(Base):
+    """A deemed assent (默认议定) or other fault recorded against a window."""
+
+    __tablename__ = "accountability_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    window: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. deemed_assent
+    rule: Mapped[str] = mapped_column(String(200))  # which rule caused it: timeout, absent, no_reason
+    task_name: Mapped[str | None] = mapped_column(String(400))
+    limit_at: Mapped[datetime | None]
+    recorded_at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CalendarOverride(Base):
+    """A local change to the national working-day calendar (extra holiday or make-up working day)."""
+
+    __tablename__ = "calendar_overrides"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(400), default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="system")
+    created_at: Mapped[datetime]
+
+
+class ReceiptCounter(Base):
+    """Per-year sequence for readable receipt numbers (办件编号) such as ``2026-000123``."""
+
+    __tablename__ = "receipt_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEntry(Base):
+    """Append-only audit trail. Each row hashes the previous row of its chain (tamper evidence)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_instance", "instance_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+    business_key: Mapped[str | None] = mapped_column(String(64))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(400))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """Head of each audit chain; updating it serialises writers of one chain and exposes a deleted tail."""
+
+    __tablename__ = "audit_chains"
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,114 @@
+"""The runner's surroundings, built once per process: database, clock, calendar, job scheduler.
+
+``Services.transaction()`` is the one unit of work: a session whose ``info`` carries the
+services; it commits once at the end, turns lost optimistic-lock races into ``Conflict``,
+and only after the commit sends the jobs that runner functions queued with ``after_commit``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from .clock import Clock, clock_from_env
+from .config import Settings
+from .db import make_engine
+from .exceptions import Conflict
+from .scheduling import Job, JobScheduler, NullScheduler, RQScheduler
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """Everything a runner function needs besides its arguments."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        clock: Clock | None = None,
+        scheduler: JobScheduler | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.engine = engine or make_engine(self.settings.database_url)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.clock: Clock = clock or clock_from_env()
+        self.scheduler: JobScheduler = scheduler or RQScheduler(
+            self.settings.redis_url, self.settings.queue_name
+        )
+        from .specs import SpecCache  # local: specs imports SpiffWorkflow, keep this module light
+
+        self.specs = SpecCache()
+
+    @classmethod
+    def without_redis(cls, settings: Settings | None = None, **kwargs: Any) -> Services:
+        """Services whose jobs are only recorded (development, in-process tests)."""
+        return cls(settings, scheduler=NullScheduler(), **kwargs)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def real_time(self, when: datetime) -> datetime:
+        """Map a time on the platform clock to wall-clock time (they differ only under a test clock)."""
+        return when - (self.clock.now() - datetime.now(UTC))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit once at the end; send queued jobs only after the commit."""
+        session = self.session_factory()
+        session.info["services"] = self
+        session.info["after_commit"] = []
+        try:
+            yield session
+            session.commit()
+        except StaleDataError as exc:
+            session.rollback()
+            raise Conflict(
+                "该办件刚被他人修改，请刷新后重试 (the item was changed by someone else; reload)"
+            ) from exc
+        except OperationalError as exc:
+            session.rollback()
+            text = str(exc).lower()
+            if "locked" in text or "could not serialize" in text or "deadlock" in text:
+                raise Conflict("数据库忙，请重试 (database busy, try again)") from exc
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            jobs: list[Job] = session.info.get("after_commit", [])
+            session.close()
+        # reached only when the commit succeeded
+        self.send_jobs(jobs)
+
+    def send_jobs(self, jobs: list[Job]) -> None:
+        """Send jobs; a Redis outage is logged, the sweep sends them later."""
+        for job in jobs:
+            try:
+                self.scheduler.send(job)
+            except Exception:  # noqa: BLE001 - Redis down must never fail a committed request
+                log.warning(
+                    "could not send job %s %s; the sweep will retry", job.func, job.job_id, exc_info=True
+                )
+
+
+def services_of(session: Session) -> Services:
+    """The services a session was opened with (``Services.transaction``)."""
+    try:
+        return session.info["services"]  # type: ignore[no-any-return]
+    except KeyError:
+        raise RuntimeError("runner functions need a session from Services.transaction()") from None
+
+
+def after_commit(session: Session, job: Job) -> None:
+    """Queue ``job`` to be sent once ``session`` has committed (dropped on rollback)."""
+    session.info.setdefault("after_commit", []).append(job)
