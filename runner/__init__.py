@@ -1,0 +1,98 @@
+"""The engine service: the only door to SpiffWorkflow and the engine tables.
+
+Open a unit of work with ``Services.transaction()`` and call these functions with its session;
+the caller's transaction commits once, and jobs are sent only after the commit.
+"""
+
+from __future__ import annotations
+
+from .audit import verify as verify_audit
+from .calendar import BusinessCalendar
+from .clock import Clock, FileClock, ManualClock, SystemClock
+from .config import Settings
+from .definitions import deploy, get_definition, latest_definition, list_definitions
+from .exceptions import (
+    CalendarDataMissing,
+    Conflict,
+    DiagramInvalid,
+    DuplicateBusinessKey,
+    IncidentRaised,
+    InstanceNotActive,
+    InvalidInput,
+    NoSuchDefinition,
+    NoSuchInstance,
+    NoSuchTask,
+    NotFound,
+    PermissionDenied,
+    RunnerError,
+    ScriptError,
+    TaskAlreadyClaimed,
+    TaskNotReady,
+    UnknownCorrelation,
+)
+from .instances import describe, migration_preview, resume, retry, start, suspend, terminate
+from .instances import get as get_instance
+from .instances import migrate as migrate_instance
+from .messages import deliver_message
+from .models import InstanceStatus, TimerStatus
+from .services import Services
+from .tasks import claim, complete, list_tasks, reassign, unclaim
+from .timers import due_timers, fire_timer, sweep
+from .views import instance_summary
+from .windows import known_windows, list_windows, upsert_windows
+
+__all__ = [
+    "BusinessCalendar",
+    "CalendarDataMissing",
+    "Clock",
+    "Conflict",
+    "DiagramInvalid",
+    "DuplicateBusinessKey",
+    "FileClock",
+    "IncidentRaised",
+    "InstanceNotActive",
+    "InstanceStatus",
+    "InvalidInput",
+    "ManualClock",
+    "NoSuchDefinition",
+    "NoSuchInstance",
+    "NoSuchTask",
+    "NotFound",
+    "PermissionDenied",
+    "RunnerError",
+    "ScriptError",
+    "Services",
+    "Settings",
+    "SystemClock",
+    "TaskAlreadyClaimed",
+    "TaskNotReady",
+    "TimerStatus",
+    "UnknownCorrelation",
+    "claim",
+    "complete",
+    "deliver_message",
+    "deploy",
+    "describe",
+    "due_timers",
+    "fire_timer",
+    "get_definition",
+    "get_instance",
+    "instance_summary",
+    "known_windows",
+    "latest_definition",
+    "list_definitions",
+    "list_tasks",
+    "list_windows",
+    "migrate_instance",
+    "migration_preview",
+    "reassign",
+    "resume",
+    "retry",
+    "start",
+    "suspend",
+    "sweep",
+    "terminate",
+    "unclaim",
+    "upsert_windows",
+    "verify_audit",
+]

@@ -1,0 +1,146 @@
+"""Append-only, tamper-evident audit trail.
+
+Each entry hashes its content together with the previous entry of its chain (one chain per
+instance, one ``system`` chain for everything else). The chain head row is updated in the same
+transaction, so writers of one chain queue up and a deleted tail is noticed by ``verify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import AuditChain, AuditEntry, ProcessInstance
+from .services import services_of
+
+GENESIS = "0" * 64
+SYSTEM_CHAIN = "system"
+
+
+def _digest(prev_hash: str, entry: AuditEntry) -> str:
+    body = [
+        entry.chain,
+        entry.at.isoformat(),
+        entry.actor,
+        entry.on_behalf_of,
+        entry.action,
+        entry.instance_id,
+        entry.business_key,
+        entry.task_id,
+        entry.task_name,
+        entry.detail,
+    ]
+    text = prev_hash + json.dumps(
+        body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chain_name(instance_id: int | None) -> str:
+    return f"instance:{instance_id}" if instance_id is not None else SYSTEM_CHAIN
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor: str,
+    instance: ProcessInstance | None = None,
+    task_id: str | None = None,
+    task_name: str | None = None,
+    on_behalf_of: str | None = None,
+    at: datetime | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """Append one audit entry (flushed, so it has its id) and move its chain head."""
+    if instance is not None and instance.id is None:
+        session.flush()
+    chain = chain_name(instance.id if instance is not None else None)
+    head = session.get(AuditChain, chain, with_for_update=True)
+    entry = AuditEntry(
+        chain=chain,
+        at=at or services_of(session).now(),
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        action=action,
+        instance_id=instance.id if instance is not None else None,
+        business_key=instance.business_key if instance is not None else None,
+        task_id=task_id,
+        task_name=task_name,
+        detail=json.loads(json.dumps(detail, default=str)) if detail else {},
+        prev_hash=head.last_hash if head is not None else GENESIS,
+    )
+    entry.hash = _digest(entry.prev_hash, entry)
+    session.add(entry)
+    session.flush()
+    if head is None:
+        session.add(AuditChain(chain=chain, last_id=entry.id, last_hash=entry.hash))
+    else:
+        head.last_id, head.last_hash = entry.id, entry.hash
+    return entry
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The first audit row that does not match its chain."""
+
+    chain: str
+    entry_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"audit chain {self.chain}: row {self.entry_id}: {self.reason}"
+
+
+def verify(session: Session, chain: str | None = None) -> list[Broken]:
+    """Check every chain (or one); return the first broken row of each broken chain."""
+    heads = {h.chain: h for h in session.scalars(select(AuditChain))}
+    query = select(AuditEntry).order_by(AuditEntry.chain, AuditEntry.id)
+    if chain is not None:
+        query = query.where(AuditEntry.chain == chain)
+    broken: list[Broken] = []
+    current: str | None = None
+    prev = GENESIS
+    failed: set[str] = set()
+    last_seen: dict[str, AuditEntry] = {}
+
+    for entry in session.scalars(query).yield_per(1000):
+        if entry.chain != current:
+            current, prev = entry.chain, GENESIS
+        if entry.chain in failed:
+            continue
+        if entry.prev_hash != prev:
+            broken.append(
+                Broken(
+                    entry.chain,
+                    entry.id,
+                    "previous hash does not match (a row before it was changed or removed)",
+                )
+            )
+            failed.add(entry.chain)
+            continue
+        if _digest(prev, entry) != entry.hash:
+            broken.append(Broken(entry.chain, entry.id, "content does not match its hash (row was edited)"))
+            failed.add(entry.chain)
+            continue
+        prev = entry.hash
+        last_seen[entry.chain] = entry
+    for name, head in heads.items():
+        if chain is not None and name != chain or name in failed:
+            continue
+        tail = last_seen.get(name)
+        if tail is None or tail.id != head.last_id or tail.hash != head.last_hash:
+            broken.append(
+                Broken(
+                    name,
+                    tail.id if tail else None,
+                    f"chain ends before its recorded head row {head.last_id} (rows removed)",
+                )
+            )
+    return broken

@@ -1,0 +1,106 @@
+"""``python -m runner.cli``: migrate the database, deploy diagrams, seed windows, check the audit trail."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import ROOT, Settings
+from .exceptions import DiagramInvalid
+from .services import Services
+
+
+def _services() -> Services:
+    return Services.without_redis(Settings.from_env())
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    upgrade(Settings.from_env().database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def load_windows_file(path: Path) -> list[tuple[str, str]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [(w["code"], w["name"]) for w in data["windows"]]
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from .windows import upsert_windows
+
+    services = _services()
+    with services.transaction() as session:
+        created = upsert_windows(session, load_windows_file(Path(args.windows)))
+    print(f"windows: {created} new")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Deploy every .bpmn under the given paths (building blocks first: files named ``block_*``)."""
+    from .definitions import deploy
+    from .windows import upsert_windows
+
+    services = _services()
+    files: list[Path] = []
+    for raw in args.paths:
+        path = Path(raw)
+        files += sorted(path.rglob("*.bpmn")) if path.is_dir() else [path]
+    files.sort(key=lambda p: (not p.name.startswith("block_"), str(p)))
+    windows_file = Path(args.windows)
+    if windows_file.exists():
+        with services.transaction() as session:
+            upsert_windows(session, load_windows_file(windows_file))
+    failed = 0
+    for path in files:
+        dmn = [(p.read_bytes(), p.name) for p in sorted(path.parent.glob(f"{path.stem}*.dmn"))]
+        try:
+            with services.transaction() as session:
+                result = deploy(session, path.read_bytes(), path.name, actor=args.actor, dmn=dmn)
+                for definition, created in zip(result.definitions, result.created, strict=True):
+                    state = "new version" if created else "unchanged"
+                    print(f"{path}: {definition.key} v{definition.version} ({state})")
+                for warning in result.warnings:
+                    print(f"  warning: {warning.get('element')}: {warning.get('message')}")
+        except DiagramInvalid as exc:
+            failed += 1
+            print(f"{path}: INVALID: {exc.message}", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_verify_audit(_: argparse.Namespace) -> int:
+    from .audit import verify
+
+    services = _services()
+    with services.transaction() as session:
+        broken = verify(session)
+    for b in broken:
+        print(b)
+    print("audit trail intact" if not broken else f"{len(broken)} broken chain(s)")
+    return 1 if broken else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m runner.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply the Alembic migrations").set_defaults(func=cmd_migrate)
+    p = sub.add_parser("deploy", help="deploy .bpmn files or folders")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--actor", default="system")
+    p.add_argument("--windows", default=str(ROOT / "bpmn" / "windows.json"))
+    p.set_defaults(func=cmd_deploy)
+    p = sub.add_parser("seed", help="create the centre's windows (and demo data)")
+    p.add_argument("--windows", default=str(ROOT / "bpmn" / "windows.json"))
+    p.set_defaults(func=cmd_seed)
+    sub.add_parser("verify-audit", help="check the audit hash chains").set_defaults(func=cmd_verify_audit)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

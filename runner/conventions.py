@@ -1,0 +1,112 @@
+"""The diagram conventions (documented in bpmn/README.md), read generically from specs.
+
+A lane names its window by its id, ``lane_<code>``; ``lead`` and ``related`` are dynamic.
+User tasks carry SpiffWorkflow extension properties: ``window``, ``windowExpr``, ``formKey``,
+``limitDays``, ``onTimeout``. The process carries ``itemKind``, ``promisedDays``,
+``statutoryDays``, ``leadWindow``, ``upperApproval``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+LANE_PREFIX = "lane_"
+DYNAMIC_WINDOWS = {"lead", "related", "applicant", "system"}
+
+ITEM_KINDS = {
+    "即办件": "immediate",
+    "承诺件": "promised",
+    "补正": "correction",
+    "容缺受理": "tolerant",
+    "退回件": "refusal",
+    "联办件": "joint",
+    "上报件": "escalated",
+    "延期": "extension",
+    "投诉": "complaint",
+}
+
+
+def lane_window(lane_id: str) -> str | None:
+    """``lane_shebao`` → ``shebao``; ids that do not follow the convention name no window."""
+    return lane_id[len(LANE_PREFIX) :] if lane_id.lower().startswith(LANE_PREFIX) else None
+
+
+def node_windows(root: Any) -> dict[str, str]:
+    """Map ``process_id/node_id`` → window code of the lane the node lies in, for one document."""
+    result: dict[str, str] = {}
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        pid = process.get("id")
+        for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+            code = lane_window(lane.get("id", ""))
+            if code is None:
+                continue
+            for ref in lane.findall("bpmn:flowNodeRef", NS):
+                if ref.text:
+                    result[f"{pid}/{ref.text.strip()}"] = code
+    # nodes inside an embedded subprocess take the lane of the subprocess
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        pid = process.get("id")
+        for sub in process.iter(f"{{{BPMN_NS}}}subProcess", f"{{{BPMN_NS}}}transaction"):
+            code = result.get(f"{pid}/{sub.get('id')}")
+            if code is None:
+                continue
+            for node in sub.iter():
+                if isinstance(node.tag, str) and node.get("id") and f"{pid}/{node.get('id')}" not in result:
+                    result[f"{pid}/{node.get('id')}"] = code
+    return result
+
+
+def process_properties(root: Any, process_id: str) -> dict[str, str]:
+    """The spiffworkflow properties of one process element."""
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == process_id:
+            ext = process.find("bpmn:extensionElements", NS)
+            if ext is None:
+                return {}
+            return {
+                p.get("name"): p.get("value", "")
+                for p in ext.iterfind("spiffworkflow:properties/spiffworkflow:property", NS)
+            }
+    return {}
+
+
+def process_name(root: Any, process_id: str) -> str:
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == process_id:
+            return process.get("name") or process_id
+    return process_id
+
+
+def item_meta(props: dict[str, str]) -> dict[str, Any]:
+    """Normalised item metadata from process properties."""
+
+    def as_int(value: str | None) -> int | None:
+        return int(value) if value not in (None, "") else None
+
+    kind = props.get("itemKind")
+    return {
+        "item_kind": ITEM_KINDS.get(kind, kind) if kind else None,
+        "promised_days": as_int(props.get("promisedDays")),
+        "statutory_days": as_int(props.get("statutoryDays")),
+        "lead_window": props.get("leadWindow") or None,
+        "upper_approval": (props.get("upperApproval") or "").lower() in ("true", "1", "yes"),
+    }
+
+
+def task_properties(task_spec: Any) -> dict[str, str]:
+    extensions = getattr(task_spec, "extensions", None) or {}
+    props = extensions.get("properties") or {}
+    return dict(props)
+
+
+def node_key(task_spec: Any) -> str:
+    return f"{task_spec._wf_spec.name}/{getattr(task_spec, 'bpmn_id', None) or task_spec.name}"
+
+
+def serialize_tree(root: Any) -> str:
+    return etree.tostring(root, encoding="unicode")

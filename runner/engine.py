@@ -1,0 +1,332 @@
+"""The one module that runs SpiffWorkflow: load an instance, step it, save it with its projections.
+
+After every step the instance row, the open-task projection, the timer rows and the message
+subscriptions are brought in line with the engine state, in the caller's transaction. Timer
+jobs are queued to be sent after the commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit, conventions
+from .calendar import BusinessCalendar, calendar_for
+from .exceptions import CalendarDataMissing, RunnerError
+from .models import (
+    ClockPause,
+    Incident,
+    InstanceStatus,
+    MessageSubscription,
+    OpenTask,
+    ProcessDefinition,
+    ProcessInstance,
+    Timer,
+    TimerStatus,
+)
+from .scheduling import FIRE_TIMER, Job, timer_job_id
+from .scripts import CentreScriptEngine
+from .services import after_commit, services_of
+from .spiff.timers import is_waiting_timer, timer_due
+from .state import dump_workflow, load_workflow
+
+
+def calendar(session: Session) -> BusinessCalendar:
+    """The business calendar with local overrides, loaded once per transaction."""
+    cal = session.info.get("calendar")
+    if cal is None:
+        cal = session.info["calendar"] = calendar_for(session, services_of(session).settings.timezone)
+    return cal  # type: ignore[no-any-return]
+
+
+def script_engine(session: Session) -> CentreScriptEngine:
+    services = services_of(session)
+    engine = session.info.get("script_engine")
+    if engine is None:
+        engine = session.info["script_engine"] = CentreScriptEngine(
+            services.clock, calendar(session), services.settings.script_time_limit
+        )
+    return engine  # type: ignore[no-any-return]
+
+
+def new_workflow(session: Session, definition: ProcessDefinition, data: dict[str, Any]) -> BpmnWorkflow:
+    """A fresh workflow of ``definition`` with ``data`` as its initial task data."""
+    spec, subprocess_specs = services_of(session).specs.get(definition)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine(session))
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    return workflow
+
+
+def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+    """Restore the engine state of ``instance``."""
+    spec, subprocess_specs = services_of(session).specs.get(instance.definition)
+    workflow = load_workflow(instance.state, instance.serializer_version, spec, subprocess_specs)
+    workflow.script_engine = script_engine(session)
+    return workflow
+
+
+def advance(
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *, actor: str
+) -> Incident | None:
+    """Run every engine task that can run; a failure becomes an incident and the instance stays put."""
+    try:
+        workflow.refresh_waiting_tasks()
+        workflow.do_engine_steps()
+    except (WorkflowException, RunnerError) as exc:
+        return record_incident(session, instance, workflow, exc, actor=actor)
+    return None
+
+
+def record_incident(
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, exc: Exception, *, actor: str
+) -> Incident:
+    task = getattr(exc, "task", None)
+    message = str(exc)
+    for note in getattr(exc, "__notes__", []) or []:
+        if note not in message:
+            message += f"\n{note}"
+    incident = Incident(
+        instance_id=instance.id,
+        task_id=str(task.id) if task is not None else None,
+        task_name=(task.task_spec.bpmn_name or task.task_spec.name) if task is not None else None,
+        message=message[:4000],
+        created_at=services_of(session).now(),
+    )
+    session.add(incident)
+    audit.record(
+        session,
+        "incident",
+        actor=actor,
+        instance=instance,
+        task_id=incident.task_id,
+        task_name=incident.task_name,
+        message=incident.message[:500],
+    )
+    return incident
+
+
+def open_incidents(session: Session, instance_id: int) -> list[Incident]:
+    return list(
+        session.scalars(
+            select(Incident).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
+        )
+    )
+
+
+def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Store the engine state and bring status, open tasks, timers and subscriptions in line with it."""
+    now = services_of(session).now()
+    instance.state, instance.serializer_version = dump_workflow(workflow)
+    instance.updated_at = now
+    has_error = bool(workflow.get_tasks(state=TaskState.ERROR))
+    ready = [t for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    if instance.status in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
+        pass
+    elif workflow.completed:
+        instance.status = InstanceStatus.COMPLETED
+        instance.ended_at = now
+    elif has_error:
+        instance.status = InstanceStatus.ERROR
+    elif ready:
+        instance.status = InstanceStatus.RUNNING
+    else:
+        instance.status = InstanceStatus.WAITING
+    finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+    _sync_open_tasks(session, instance, workflow, [] if finished else ready, now)
+    waiting = [] if finished else list(workflow.get_tasks(state=TaskState.WAITING))
+    _sync_timers(session, instance, workflow, [t for t in waiting if is_waiting_timer(t)], now)
+    _sync_subscriptions(session, instance, [t for t in waiting if _is_message_wait(t)])
+
+
+def _is_message_wait(task: Task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), MessageEventDefinition)
+
+
+def task_title(task: Task) -> str:
+    return str(task.task_spec.bpmn_name or task.task_spec.name)
+
+
+def resolve_window(
+    session: Session, instance: ProcessInstance, task: Task, props: dict[str, str]
+) -> str | None:
+    """The window a user task belongs to: property, expression, then its lane (``lead``/``related`` dynamic)."""
+    if props.get("window"):
+        return props["window"]
+    if props.get("windowExpr"):
+        value = script_engine(session).evaluate(task, props["windowExpr"])
+        return str(value) if value else None
+    code = instance.definition.meta.get("node_windows", {}).get(conventions.node_key(task.task_spec))
+    if code == "lead":
+        return instance.lead_window
+    if code == "related":
+        value = task.data.get("window") or task.data.get("related_window")
+        return str(value) if value else None
+    return code
+
+
+def limit_days(session: Session, task: Task, props: dict[str, str]) -> int | None:
+    raw = props.get("limitDays")
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return int(script_engine(session).evaluate(task, raw))
+
+
+def instance_pauses(session: Session, instance_id: int) -> list[tuple[datetime, datetime | None]]:
+    return [
+        (p.started_at, p.ended_at)
+        for p in session.scalars(select(ClockPause).where(ClockPause.instance_id == instance_id))
+    ]
+
+
+def _sync_open_tasks(
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, ready: list[Task], now: datetime
+) -> None:
+    existing = {
+        row.task_id: row
+        for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))
+    }
+    wanted = {str(t.id): t for t in ready}
+    for task_id, row in existing.items():
+        if task_id not in wanted:
+            session.delete(row)
+    for task_id, task in wanted.items():
+        if task_id in existing:
+            continue
+        props = conventions.task_properties(task.task_spec)
+        window = resolve_window(session, instance, task, props)
+        days = limit_days(session, task, props)
+        due = None
+        if days is not None:
+            try:
+                due = calendar(session).deadline(now, days)
+            except CalendarDataMissing:
+                due = None  # shown as an alarm on the console; never guessed
+        candidates = [window] if window else []
+        session.add(
+            OpenTask(
+                instance_id=instance.id,
+                task_id=task_id,
+                spec_name=task.task_spec.name,
+                name=task_title(task),
+                business_key=instance.business_key,
+                definition_key=instance.definition_key,
+                item_kind=instance.item_kind,
+                lane=task.task_spec.lane,
+                window=window,
+                candidate_windows=candidates,
+                form_key=props.get("formKey"),
+                assignee=task.data.get("assignee") if isinstance(task.data.get("assignee"), str) else None,
+                created_at=now,
+                limit_days=days,
+                due_at=due,
+                properties=props,
+            )
+        )
+
+
+def _sync_timers(
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, waiting: list[Task], now: datetime
+) -> None:
+    pending = {
+        (row.task_id, row.due_at): row
+        for row in session.scalars(
+            select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
+        )
+    }
+    wanted: dict[tuple[str, datetime], Task] = {}
+    for task in waiting:
+        due = timer_due(task)
+        if due is not None:
+            wanted[(str(task.id), due)] = task
+    for key, row in pending.items():
+        if key in wanted:
+            continue
+        task = workflow.tasks.get(UUID(row.task_id))
+        fired = (
+            row.due_at <= now
+            and (task is None or task.state != TaskState.CANCELLED)
+            and _timer_went_off(task)
+        )
+        row.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
+        row.ended_at = now
+        audit.record(
+            session,
+            "timer_fired" if fired else "timer_cancelled",
+            actor="system",
+            instance=instance,
+            task_id=row.task_id,
+            task_name=row.name,
+            due_at=row.due_at.isoformat(),
+            timer_id=row.id,
+        )
+    new_rows = []
+    for key, task in wanted.items():
+        if key in pending:
+            continue
+        row = Timer(
+            instance_id=instance.id,
+            task_id=key[0],
+            spec_name=task.task_spec.name,
+            name=task_title(task),
+            due_at=key[1],
+            status=TimerStatus.PENDING,
+            created_at=now,
+        )
+        session.add(row)
+        new_rows.append(row)
+    if new_rows and instance.status != InstanceStatus.SUSPENDED:
+        session.flush()
+        for row in new_rows:
+            schedule_timer(session, row)
+
+
+def _timer_went_off(task: Task | None) -> bool:
+    """A timer task that left WAITING by firing is completed (or, for a cycle, still waiting anew)."""
+    if task is None:
+        return True  # removed from the tree after running (cycle timers re-predict their branch)
+    return bool(task.state & (TaskState.COMPLETED | TaskState.READY | TaskState.STARTED | TaskState.WAITING))
+
+
+def schedule_timer(session: Session, row: Timer) -> None:
+    """Queue the wake-up job for a timer row, to be sent after the commit."""
+    services = services_of(session)
+    now = services.now()
+    row.enqueued_at = now
+    at = None if row.due_at <= now else services.real_time(row.due_at)
+    after_commit(session, Job(FIRE_TIMER, (row.id,), timer_job_id(row.id), at))
+
+
+def _sync_subscriptions(session: Session, instance: ProcessInstance, waiting: list[Task]) -> None:
+    existing = {
+        (row.task_id, row.message_name): row
+        for row in session.scalars(
+            select(MessageSubscription).where(MessageSubscription.instance_id == instance.id)
+        )
+    }
+    wanted = {(str(t.id), t.task_spec.event_definition.name): t for t in waiting}
+    for key, row in existing.items():
+        if key not in wanted:
+            session.delete(row)
+    for key in wanted:
+        if key not in existing:
+            session.add(
+                MessageSubscription(
+                    instance_id=instance.id,
+                    task_id=key[0],
+                    message_name=key[1],
+                    correlation_key=instance.business_key,
+                )
+            )

@@ -1,0 +1,212 @@
+"""User tasks: listing the open ones, claiming, completing, reassigning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from . import audit, engine
+from .exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
+from .instances import get as get_instance
+from .instances import require_active
+from .models import AuditEntry, OpenTask, ProcessInstance
+from .services import services_of
+from .views import task_view
+
+
+def open_task(session: Session, task_id: str) -> OpenTask:
+    """The open-task row of ``task_id``; a finished task is a conflict, an unknown one 404."""
+    row = session.scalars(select(OpenTask).where(OpenTask.task_id == str(task_id))).first()
+    if row is not None:
+        return row
+    done = session.scalars(
+        select(AuditEntry).where(AuditEntry.task_id == str(task_id), AuditEntry.action == "complete").limit(1)
+    ).first()
+    if done is not None:
+        raise TaskNotReady(
+            f"任务已由 {done.actor} 办理完成 (task was already completed by {done.actor})",
+            task_id=str(task_id),
+        )
+    raise NoSuchTask(f"没有待办任务 {task_id} (no open task with this id)", task_id=str(task_id))
+
+
+def task_query(
+    *,
+    window: str | Sequence[str] | None = None,
+    assignee: str | None = None,
+    unclaimed: bool = False,
+    business_key: str | None = None,
+    item_kind: str | None = None,
+    instance_id: int | None = None,
+) -> Select[tuple[OpenTask]]:
+    """A query over open tasks with the inbox filters (callers add order and paging)."""
+    query = select(OpenTask)
+    if window is not None:
+        windows = [window] if isinstance(window, str) else list(window)
+        query = query.where(OpenTask.window.in_(windows))
+    if assignee is not None:
+        query = query.where(OpenTask.assignee == assignee)
+    if unclaimed:
+        query = query.where(OpenTask.assignee.is_(None))
+    if business_key is not None:
+        query = query.where(OpenTask.business_key == business_key)
+    if item_kind is not None:
+        query = query.where(OpenTask.item_kind == item_kind)
+    if instance_id is not None:
+        query = query.where(OpenTask.instance_id == instance_id)
+    return query
+
+
+def list_tasks(
+    session: Session, *, limit: int = 50, offset: int = 0, order: str = "due", **filters: Any
+) -> tuple[list[dict[str, Any]], int]:
+    """Open tasks matching the filters, soonest due first, with the total count."""
+    query = task_query(**filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if order == "due":
+        query = query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.id)
+    else:
+        query = query.order_by(OpenTask.created_at.desc(), OpenTask.id)
+    rows = session.scalars(query.limit(min(limit, 500)).offset(offset))
+    return [task_view(r) for r in rows], total
+
+
+def claim(session: Session, task_id: str, *, actor: str, on_behalf_of: str | None = None) -> OpenTask:
+    """Take a task; exactly one of two racing claims wins."""
+    row = open_task(session, task_id)
+    if row.assignee == actor:
+        return row
+    now = services_of(session).now()
+    won = session.execute(
+        update(OpenTask)
+        .where(OpenTask.id == row.id, OpenTask.assignee.is_(None))
+        .values(assignee=actor, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        session.refresh(row)
+        raise TaskAlreadyClaimed(
+            f"任务已被 {row.assignee} 认领 (task already claimed by {row.assignee})", assignee=row.assignee
+        )
+    session.refresh(row)
+    instance = session.get(ProcessInstance, row.instance_id)
+    audit.record(
+        session,
+        "claim",
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        instance=instance,
+        task_id=row.task_id,
+        task_name=row.name,
+    )
+    return row
+
+
+def unclaim(session: Session, task_id: str, *, actor: str) -> OpenTask:
+    """Give a claimed task back to the window's pool."""
+    row = open_task(session, task_id)
+    if row.assignee is None:
+        return row
+    previous = row.assignee
+    row.assignee, row.claimed_at = None, None
+    instance = session.get(ProcessInstance, row.instance_id)
+    audit.record(
+        session,
+        "unclaim",
+        actor=actor,
+        instance=instance,
+        task_id=row.task_id,
+        task_name=row.name,
+        previous=previous,
+    )
+    return row
+
+
+def reassign(
+    session: Session,
+    task_id: str,
+    *,
+    actor: str,
+    assignee: str | None,
+    window: str | None = None,
+    note: str = "",
+) -> OpenTask:
+    """Give a task to another person (and optionally another window)."""
+    row = open_task(session, task_id)
+    before = {"assignee": row.assignee, "window": row.window}
+    row.assignee = assignee
+    row.claimed_at = services_of(session).now() if assignee else None
+    if window:
+        row.window = window
+        row.candidate_windows = [window]
+    instance = session.get(ProcessInstance, row.instance_id)
+    audit.record(
+        session,
+        "reassign",
+        actor=actor,
+        instance=instance,
+        task_id=row.task_id,
+        task_name=row.name,
+        before=before,
+        after={"assignee": row.assignee, "window": row.window},
+        note=note,
+    )
+    return row
+
+
+def complete(
+    session: Session,
+    task_id: str,
+    data: dict[str, Any] | None = None,
+    *,
+    actor: str,
+    on_behalf_of: str | None = None,
+) -> ProcessInstance:
+    """Complete a ready user task with the (already validated) form data and run the engine on.
+
+    A task claimed by someone else cannot be completed by another person unless that person
+    acts for them (``on_behalf_of``). Two racing completions: one commits, the other gets a conflict.
+    """
+    if data is not None and not isinstance(data, dict):
+        raise InvalidInput("表单数据必须是对象 (data must be an object)")
+    row = open_task(session, task_id)
+    if row.assignee is not None and row.assignee not in (actor, on_behalf_of):
+        raise TaskAlreadyClaimed(
+            f"任务已被 {row.assignee} 认领 (task is claimed by {row.assignee})", assignee=row.assignee
+        )
+    instance = get_instance(session, row.instance_id)
+    require_active(instance)
+    workflow = engine.load(session, instance)
+    try:
+        task = workflow.get_task_from_id(UUID(row.task_id))
+    except Exception as exc:  # noqa: BLE001 - spiff raises its own TaskNotFound
+        raise TaskNotReady("任务已不存在，请刷新 (task no longer exists; reload)") from exc
+    if task.state != TaskState.READY:
+        raise TaskNotReady(
+            f"任务当前不可办理 (task is {TaskState.get_name(task.state)})", task_id=row.task_id
+        )
+    task.data.update(data or {})
+    audit.record(
+        session,
+        "complete",
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        instance=instance,
+        task_id=row.task_id,
+        task_name=row.name,
+        fields=sorted((data or {}).keys()),
+    )
+    try:
+        task.run()
+    except WorkflowException as exc:
+        engine.record_incident(session, instance, workflow, exc, actor=actor)
+    else:
+        engine.advance(session, instance, workflow, actor=actor)
+    engine.save(session, instance, workflow)
+    return instance
