@@ -1,0 +1,65 @@
+"""``python -m worker``: one RQ worker with its scheduler; sweeps due timers on start and every minute."""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import logging
+import os
+import signal
+import time
+
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import Queue, SimpleWorker
+
+import runner
+
+from . import jobs
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In a forked child (RQ's scheduler process): get SIGKILL when the worker dies.
+
+    Without this a SIGKILLed worker leaves its scheduler behind holding copies of the worker's
+    Redis sockets, and Redis may hand the next job to the dead worker's blocked dequeue.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the sweep still re-sends what gets lost
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    parser.add_argument("--name", default=None, help="worker name (default: RQ's)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    os.register_at_fork(after_in_child=_die_with_parent)
+    services = runner.Services(runner.Settings.from_env())
+    jobs.use_services(services)
+    connection = Redis.from_url(services.settings.redis_url)
+    while True:  # wait for Redis instead of dying: the platform keeps working without it meanwhile
+        try:
+            connection.ping()
+            break
+        except RedisConnectionError:
+            logging.warning("worker: Redis at %s not reachable; retrying", services.settings.redis_url)
+            time.sleep(2)
+    jobs.sweep_timers(reschedule=True)
+    queue = Queue(services.settings.queue_name, connection=connection)
+    # SimpleWorker runs jobs in this process: no fork per job (fast, and no database
+    # connection shared across a fork); scripts have their own time limit.
+    worker = SimpleWorker([queue], connection=connection, name=args.name)
+    worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

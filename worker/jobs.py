@@ -1,0 +1,69 @@
+"""Thin RQ jobs: take ids, open one transaction, call the runner, return something small.
+
+The services are built once by the worker's entry point (``worker.__main__``); a job run by a
+plain ``rq worker`` builds them from the environment on first use, never at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import runner
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB_ID = "timer-sweep"
+_services: runner.Services | None = None
+
+
+def use_services(services: runner.Services) -> None:
+    """Install the services jobs run with (called once by the worker entry point)."""
+    global _services
+    _services = services
+
+
+def services() -> runner.Services:
+    global _services
+    if _services is None:
+        _services = runner.Services(runner.Settings.from_env())
+    return _services
+
+
+def fire_timer(timer_id: int) -> str:
+    """Fire one timer; a lost race with another worker or a completion is a no-op."""
+    svc = services()
+    try:
+        with svc.transaction() as session:
+            outcome = runner.fire_timer(session, timer_id)
+    except runner.Conflict:
+        # someone else changed the instance in between: look again in a fresh transaction
+        with svc.transaction() as session:
+            outcome = runner.fire_timer(session, timer_id)
+    log.info("timer %s: %s", timer_id, outcome)
+    return outcome
+
+
+def sweep_timers(reschedule: bool = True) -> dict[str, Any]:
+    """Re-send jobs for due timers that have none, then schedule the next sweep."""
+    svc = services()
+    with svc.transaction() as session:
+        result = runner.sweep(session)
+    if reschedule:
+        schedule_next_sweep(svc)
+    log.info("sweep: %s", result)
+    return result
+
+
+def schedule_next_sweep(svc: runner.Services) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue(svc.settings.queue_name, connection=Redis.from_url(svc.settings.redis_url))
+    queue.enqueue_in(
+        timedelta(seconds=svc.settings.sweep_interval_seconds),
+        "worker.jobs.sweep_timers",
+        job_id=SWEEP_JOB_ID,
+        result_ttl=60,
+    )
