@@ -1,0 +1,37 @@
+"""Every API error is JSON with a code and a human message; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+import runner
+
+from . import bp
+
+log = logging.getLogger(__name__)
+
+
+class BadRequest(runner.InvalidInput):
+    """Malformed request body or parameters."""
+
+
+@bp.errorhandler(runner.RunnerError)
+def runner_error(exc: runner.RunnerError) -> Any:
+    return jsonify(exc.to_dict()), exc.http_status
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> Any:
+    return jsonify(code=(exc.name or "error").lower().replace(" ", "_"), message=exc.description), exc.code
+
+
+@bp.errorhandler(Exception)
+def unexpected(exc: Exception) -> Any:
+    log.exception("unexpected error in the API")
+    return jsonify(
+        code="internal_error", message="服务器内部错误，已记录 (internal error; it was logged)"
+    ), 500

@@ -1,0 +1,116 @@
+"""The OpenAPI 3.1 description of the JSON API (kept beside the routes; a test checks they match)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _op(
+    summary: str,
+    *,
+    body: dict[str, Any] | None = None,
+    params: list[str] | None = None,
+    ok: str = "200",
+    errors: tuple[str, ...] = ("400", "404", "409"),
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {ok: {"description": "OK"}}}
+    for code in errors:
+        op["responses"][code] = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = [
+            {
+                "name": p,
+                "in": "path" if p in ("instance_id", "task_id", "key", "business_key") else "query",
+                "required": p in ("instance_id", "task_id", "key", "business_key"),
+                "schema": {"type": "string"},
+            }
+            for p in params
+        ]
+    return op
+
+
+def _obj(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": props}
+
+
+S, INT, OBJ = {"type": "string"}, {"type": "integer"}, {"type": "object"}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/openapi.json": {"get": _op("This document", errors=())},
+    "/api/definitions": {
+        "get": _op("List definitions with versions and instance counts", errors=()),
+        "post": {
+            **_op("Deploy a BPMN file (multipart 'file' + optional 'dmn', or a raw XML body)", ok="201"),
+            "requestBody": {
+                "content": {"multipart/form-data": {"schema": OBJ}, "application/xml": {"schema": S}}
+            },
+        },
+    },
+    "/api/definitions/{key}/xml": {"get": _op("Download a definition's BPMN XML", params=["key", "version"])},
+    "/api/instances": {
+        "post": _op(
+            "Start an instance",
+            ok="201",
+            body=_obj(["key"], key=S, version=INT, business_key=S, title=S, data=OBJ),
+        ),
+    },
+    "/api/instances/{instance_id}": {
+        "get": _op("Instance with data, tasks, timers, incidents, audit", params=["instance_id"])
+    },
+    "/api/instances/by-key/{business_key}": {
+        "get": _op("Instance by receipt number", params=["business_key"])
+    },
+    "/api/instances/{instance_id}/suspend": {
+        "post": _op("Suspend", params=["instance_id"], body=_obj([], reason=S))
+    },
+    "/api/instances/{instance_id}/resume": {"post": _op("Resume", params=["instance_id"])},
+    "/api/instances/{instance_id}/terminate": {
+        "post": _op("Terminate with a reason", params=["instance_id"], body=_obj(["reason"], reason=S))
+    },
+    "/api/instances/{instance_id}/retry": {
+        "post": _op("Retry the failed tasks of an instance", params=["instance_id"], body=_obj([], data=OBJ))
+    },
+    "/api/instances/{instance_id}/migrate": {
+        "post": _op(
+            "Move to another version of its definition",
+            params=["instance_id"],
+            body=_obj(["version"], version=INT),
+        )
+    },
+    "/api/tasks": {
+        "get": _op(
+            "Open tasks (filters: window, assignee, unclaimed, business_key, item_kind; limit, offset)",
+            params=["window", "assignee", "unclaimed", "business_key", "item_kind", "limit", "offset"],
+            errors=("400",),
+        ),
+    },
+    "/api/tasks/{task_id}/claim": {"post": _op("Claim a task", params=["task_id"])},
+    "/api/tasks/{task_id}/unclaim": {"post": _op("Release a claimed task", params=["task_id"])},
+    "/api/tasks/{task_id}/complete": {
+        "post": _op("Complete a task with form data", params=["task_id"], body=_obj([], data=OBJ))
+    },
+    "/api/messages": {
+        "post": _op(
+            "Deliver a message to the instance waiting for it",
+            body=_obj(["name", "correlation"], name=S, correlation=S, payload=OBJ),
+        ),
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "办件 BPMN platform API", "version": "1.0"},
+        "components": {
+            "schemas": {"Error": _obj(["code", "message"], code=S, message=S)},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+    }

@@ -1,0 +1,242 @@
+"""API routes: thin callers of ``runner``; one transaction per request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, jsonify, request
+
+import runner
+from runner.views import instance_summary, task_view
+
+from . import bp
+from .errors import BadRequest
+from .openapi import document
+
+
+def services() -> runner.Services:
+    return current_app.extensions["banjian"]  # type: ignore[no-any-return]
+
+
+@bp.before_request
+def identify() -> Any:
+    """Bearer tokens from ``BANJIAN_API_TOKENS`` ("token=name,..."); without any, trust ``X-Actor`` (dev)."""
+    if request.endpoint == "api.openapi":
+        return None
+    tokens = _tokens()
+    if tokens:
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else ""
+        actor = tokens.get(token)
+        if actor is None:
+            return jsonify(
+                code="unauthorized", message="需要有效的 API 令牌 (a valid bearer token is required)"
+            ), 401
+        g.actor = actor
+    else:
+        g.actor = (request.headers.get("X-Actor") or "api").strip()[:200] or "api"
+    return None
+
+
+def _tokens() -> dict[str, str]:
+    raw = current_app.config.get("API_TOKENS") or ""
+    if isinstance(raw, dict):
+        return raw
+    pairs = [p.split("=", 1) for p in str(raw).split(",") if "=" in p]
+    return {t.strip(): n.strip() for t, n in pairs}
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        if request.data:
+            raise BadRequest("请求体不是合法的 JSON (request body is not valid JSON)")
+        return {}
+    if not isinstance(data, dict):
+        raise BadRequest("请求体必须是 JSON 对象 (request body must be a JSON object)")
+    return data
+
+
+def field(data: dict[str, Any], name: str, typ: type | tuple[type, ...], *, required: bool = False) -> Any:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise BadRequest(f"缺少字段 {name} (missing field {name!r})", field=name)
+        return None
+    if not isinstance(value, typ) or isinstance(value, bool) and typ is int:
+        raise BadRequest(f"字段 {name} 类型错误 (field {name!r} has the wrong type)", field=name)
+    return value
+
+
+def int_arg(name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"参数 {name} 必须是整数 (parameter {name!r} must be an integer)") from None
+    return max(low, min(high, value))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(document())
+
+
+@bp.get("/definitions")
+def list_definitions() -> Any:
+    with services().transaction() as s:
+        return jsonify(definitions=runner.list_definitions(s))
+
+
+@bp.post("/definitions")
+def deploy() -> Any:
+    """Upload a BPMN file (multipart ``file``, optional ``dmn`` files) or a raw XML body."""
+    if request.files:
+        upload = request.files.get("file")
+        if upload is None:
+            raise BadRequest("缺少文件字段 file (multipart field 'file' is required)")
+        content, filename = upload.read(), upload.filename or "upload.bpmn"
+        dmn = [(f.read(), f.filename or "table.dmn") for f in request.files.getlist("dmn")]
+    else:
+        content, filename, dmn = request.get_data(), request.args.get("filename", "upload.bpmn"), []
+    if not content:
+        raise BadRequest("没有上传内容 (empty upload)")
+    with services().transaction() as s:
+        result = runner.deploy(s, content, filename, actor=g.actor, dmn=dmn)
+        out = [
+            {"key": d.key, "version": d.version, "id": d.id, "created": c}
+            for d, c in zip(result.definitions, result.created, strict=True)
+        ]
+    status = 201 if any(result.created) else 200
+    return jsonify(definitions=out, warnings=result.warnings), status
+
+
+@bp.get("/definitions/<key>/xml")
+def definition_xml(key: str) -> Any:
+    version = request.args.get("version", type=int)
+    with services().transaction() as s:
+        definition = runner.get_definition(s, key, version)
+        return current_app.response_class(definition.bpmn_xml, mimetype="application/xml")
+
+
+@bp.post("/instances")
+def start() -> Any:
+    data = body()
+    key = field(data, "key", str, required=True)
+    with services().transaction() as s:
+        instance = runner.start(
+            s,
+            key,
+            actor=g.actor,
+            data=field(data, "data", dict) or {},
+            business_key=field(data, "business_key", str),
+            version=field(data, "version", int),
+            title=field(data, "title", str),
+        )
+        view = instance_summary(instance)
+        view["tasks"], _ = runner.list_tasks(s, instance_id=instance.id)
+    return jsonify(view), 201
+
+
+@bp.get("/instances/<int:instance_id>")
+def get_instance(instance_id: int) -> Any:
+    with services().transaction() as s:
+        return jsonify(runner.describe(s, runner.get_instance(s, instance_id)))
+
+
+@bp.get("/instances/by-key/<business_key>")
+def get_instance_by_key(business_key: str) -> Any:
+    with services().transaction() as s:
+        return jsonify(runner.describe(s, runner.get_instance(s, business_key=business_key)))
+
+
+@bp.get("/tasks")
+def list_tasks() -> Any:
+    filters: dict[str, Any] = {}
+    for name in ("window", "assignee", "business_key", "item_kind"):
+        if request.args.get(name):
+            filters[name] = request.args[name]
+    if request.args.get("unclaimed") in ("1", "true", "yes"):
+        filters["unclaimed"] = True
+    with services().transaction() as s:
+        tasks, total = runner.list_tasks(
+            s, limit=int_arg("limit", 50, low=1, high=500), offset=int_arg("offset", 0, high=10**9), **filters
+        )
+    return jsonify(tasks=tasks, total=total)
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim(task_id: str) -> Any:
+    with services().transaction() as s:
+        return jsonify(task_view(runner.claim(s, task_id, actor=g.actor)))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id: str) -> Any:
+    with services().transaction() as s:
+        return jsonify(task_view(runner.unclaim(s, task_id, actor=g.actor)))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete(task_id: str) -> Any:
+    data = body()
+    with services().transaction() as s:
+        instance = runner.complete(s, task_id, field(data, "data", dict) or {}, actor=g.actor)
+        view = instance_summary(instance)
+        view["tasks"], _ = runner.list_tasks(s, instance_id=instance.id)
+    return jsonify(view)
+
+
+@bp.post("/messages")
+def send_message() -> Any:
+    data = body()
+    with services().transaction() as s:
+        instance = runner.deliver_message(
+            s,
+            field(data, "name", str, required=True),
+            field(data, "correlation", str, required=True),
+            field(data, "payload", dict),
+            actor=g.actor,
+        )
+        return jsonify(instance_summary(instance))
+
+
+@bp.post("/instances/<int:instance_id>/suspend")
+def suspend(instance_id: int) -> Any:
+    data = body()
+    with services().transaction() as s:
+        reason = field(data, "reason", str) or ""
+        return jsonify(instance_summary(runner.suspend(s, instance_id, actor=g.actor, reason=reason)))
+
+
+@bp.post("/instances/<int:instance_id>/resume")
+def resume(instance_id: int) -> Any:
+    with services().transaction() as s:
+        return jsonify(instance_summary(runner.resume(s, instance_id, actor=g.actor)))
+
+
+@bp.post("/instances/<int:instance_id>/terminate")
+def terminate(instance_id: int) -> Any:
+    data = body()
+    with services().transaction() as s:
+        reason = field(data, "reason", str, required=True)
+        return jsonify(instance_summary(runner.terminate(s, instance_id, actor=g.actor, reason=reason)))
+
+
+@bp.post("/instances/<int:instance_id>/retry")
+def retry(instance_id: int) -> Any:
+    data = body()
+    with services().transaction() as s:
+        return jsonify(
+            instance_summary(runner.retry(s, instance_id, actor=g.actor, data=field(data, "data", dict)))
+        )
+
+
+@bp.post("/instances/<int:instance_id>/migrate")
+def migrate(instance_id: int) -> Any:
+    data = body()
+    with services().transaction() as s:
+        version = field(data, "version", int, required=True)
+        return jsonify(instance_summary(runner.migrate_instance(s, instance_id, version, actor=g.actor)))

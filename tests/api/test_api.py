@@ -1,0 +1,146 @@
+"""The JSON API: every route, its errors as JSON, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import pytest
+
+import runner
+from webapp import create_app
+
+from ..runner.helpers import DATA, WINDOWS
+
+
+@pytest.fixture
+def client(services):
+    with services.transaction() as s:
+        runner.upsert_windows(s, WINDOWS)
+    app = create_app(
+        {"TESTING": True, "SERVICES": services, "API_TOKENS": "t-designer=designer,t-clerk=clerk_a"}
+    )
+    return app.test_client()
+
+
+def auth(token: str = "t-clerk") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def deploy(client, name: str = "review.bpmn"):
+    return client.post(
+        "/api/definitions",
+        data=(DATA / name).read_bytes(),
+        query_string={"filename": name},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+
+
+def test_requires_token(client):
+    response = client.get("/api/definitions")
+    assert response.status_code == 401
+    assert response.get_json()["code"] == "unauthorized"
+    assert client.get("/api/definitions", headers=auth("wrong")).status_code == 401
+
+
+def test_deploy_start_claim_complete(client):
+    response = deploy(client)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["definitions"][0]["version"] == 1
+    assert deploy(client).status_code == 200  # identical: no new version
+
+    response = client.post(
+        "/api/instances", json={"key": "review", "data": {"applicant": "李四"}}, headers=auth()
+    )
+    assert response.status_code == 201, response.get_json()
+    instance = response.get_json()
+    [task] = instance["tasks"]
+    assert task["window"] == "shebao"
+
+    listed = client.get(
+        "/api/tasks", query_string={"window": "shebao", "unclaimed": "1"}, headers=auth()
+    ).get_json()
+    assert listed["total"] == 1 and listed["tasks"][0]["id"] == task["id"]
+
+    assert client.post(f"/api/tasks/{task['id']}/claim", headers=auth()).status_code == 200
+    other = client.post(f"/api/tasks/{task['id']}/claim", headers=auth("t-designer"))
+    assert other.status_code == 409 and other.get_json()["code"] == "task_already_claimed"
+
+    done = client.post(
+        f"/api/tasks/{task['id']}/complete", json={"data": {"complete": False}}, headers=auth()
+    )
+    assert done.status_code == 200 and done.get_json()["status"] == "completed"
+    again = client.post(f"/api/tasks/{task['id']}/complete", json={"data": {}}, headers=auth())
+    assert again.status_code == 409 and "already completed" in again.get_json()["message"]
+
+    detail = client.get(f"/api/instances/{instance['id']}", headers=auth()).get_json()
+    assert [a["action"] for a in detail["audit"]] == ["start", "claim", "complete"]
+    by_key = client.get(f"/api/instances/by-key/{instance['business_key']}", headers=auth()).get_json()
+    assert by_key["id"] == instance["id"]
+
+
+def test_errors_are_json(client):
+    deploy(client)
+    cases = [
+        client.post(
+            "/api/instances", data="{not json", headers={**auth(), "Content-Type": "application/json"}
+        ),
+        client.post("/api/instances", json=["a"], headers=auth()),
+        client.post("/api/instances", json={}, headers=auth()),
+        client.post("/api/instances", json={"key": 5}, headers=auth()),
+        client.post("/api/instances", json={"key": "review", "data": "x"}, headers=auth()),
+        client.get("/api/tasks", query_string={"limit": "many"}, headers=auth()),
+    ]
+    for response in cases:
+        assert response.status_code == 400, response.get_json()
+        assert set(response.get_json()) >= {"code", "message"}
+    missing = [
+        client.post("/api/instances", json={"key": "nope"}, headers=auth()),
+        client.get("/api/instances/999", headers=auth()),
+        client.post("/api/tasks/unknown/complete", json={}, headers=auth()),
+        client.get("/api/no-such-route", headers=auth()),
+        client.post("/api/messages", json={"name": "x", "correlation": "2026-999999"}, headers=auth()),
+    ]
+    for response in missing:
+        assert response.status_code == 404, response.get_json()
+        assert "code" in response.get_json()
+
+
+def test_invalid_bpmn_upload_names_the_problem(client):
+    response = client.post(
+        "/api/definitions",
+        data=b"<bpmn:definitions",
+        query_string={"filename": "bad.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["code"] == "diagram_invalid"
+    assert body["problems"][0]["file"] == "bad.bpmn"
+
+
+def test_admin_operations(client):
+    deploy(client)
+    iid = client.post("/api/instances", json={"key": "review"}, headers=auth()).get_json()["id"]
+    assert (
+        client.post(f"/api/instances/{iid}/suspend", json={"reason": "听证"}, headers=auth()).get_json()[
+            "status"
+        ]
+        == "suspended"
+    )
+    assert client.post(f"/api/instances/{iid}/resume", headers=auth()).get_json()["status"] == "running"
+    assert client.post(f"/api/instances/{iid}/retry", headers=auth()).status_code == 409
+    assert client.post(f"/api/instances/{iid}/terminate", json={}, headers=auth()).status_code == 400
+    ended = client.post(f"/api/instances/{iid}/terminate", json={"reason": "撤回"}, headers=auth()).get_json()
+    assert ended["status"] == "terminated"
+
+
+def test_openapi_lists_every_route(client):
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    app = client.application
+    routes = {
+        (rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}"), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert routes == documented
