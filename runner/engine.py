@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, conventions
-from .calendar import BusinessCalendar, calendar_for
+from .deadlines import calendar, pause_clock, resume_clock
 from .exceptions import CalendarDataMissing, RunnerError
 from .models import (
-    ClockPause,
+    AccountabilityRecord,
     Incident,
     InstanceStatus,
     MessageSubscription,
@@ -32,20 +32,13 @@ from .models import (
     ProcessInstance,
     Timer,
     TimerStatus,
+    WarningEvent,
 )
 from .scheduling import FIRE_TIMER, Job, timer_job_id
 from .scripts import CentreScriptEngine
 from .services import after_commit, services_of
 from .spiff.timers import is_waiting_timer, timer_due
 from .state import dump_workflow, load_workflow
-
-
-def calendar(session: Session) -> BusinessCalendar:
-    """The business calendar with local overrides, loaded once per transaction."""
-    cal = session.info.get("calendar")
-    if cal is None:
-        cal = session.info["calendar"] = calendar_for(session, services_of(session).settings.timezone)
-    return cal  # type: ignore[no-any-return]
 
 
 def script_engine(session: Session) -> CentreScriptEngine:
@@ -58,10 +51,20 @@ def script_engine(session: Session) -> CentreScriptEngine:
     return engine  # type: ignore[no-any-return]
 
 
-def new_workflow(session: Session, definition: ProcessDefinition, data: dict[str, Any]) -> BpmnWorkflow:
+def bind(session: Session, instance: ProcessInstance) -> CentreScriptEngine:
+    """Point the transaction's script engine at ``instance`` (its deadline, no pending effects)."""
+    engine = script_engine(session)
+    engine.item = {"deadline": instance.deadline, "paused": instance.paused_since is not None}
+    engine.effects.clear()
+    return engine
+
+
+def new_workflow(
+    session: Session, instance: ProcessInstance, definition: ProcessDefinition, data: dict[str, Any]
+) -> BpmnWorkflow:
     """A fresh workflow of ``definition`` with ``data`` as its initial task data."""
     spec, subprocess_specs = services_of(session).specs.get(definition)
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine(session))
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=bind(session, instance))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     return workflow
@@ -71,7 +74,7 @@ def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
     """Restore the engine state of ``instance``."""
     spec, subprocess_specs = services_of(session).specs.get(instance.definition)
     workflow = load_workflow(instance.state, instance.serializer_version, spec, subprocess_specs)
-    workflow.script_engine = script_engine(session)
+    workflow.script_engine = bind(session, instance)
     return workflow
 
 
@@ -126,6 +129,7 @@ def open_incidents(session: Session, instance_id: int) -> list[Incident]:
 def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
     """Store the engine state and bring status, open tasks, timers and subscriptions in line with it."""
     now = services_of(session).now()
+    apply_effects(session, instance, workflow)
     instance.state, instance.serializer_version = dump_workflow(workflow)
     instance.updated_at = now
     has_error = bool(workflow.get_tasks(state=TaskState.ERROR))
@@ -146,6 +150,50 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     waiting = [] if finished else list(workflow.get_tasks(state=TaskState.WAITING))
     _sync_timers(session, instance, workflow, [t for t in waiting if is_waiting_timer(t)], now)
     _sync_subscriptions(session, instance, [t for t in waiting if _is_message_wait(t)])
+
+
+def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings), in order."""
+    engine = script_engine(session)
+    effects, engine.effects[:] = list(engine.effects), []
+    deadline_before = instance.deadline
+    now = services_of(session).now()
+    for kind, args in effects:
+        if kind == "pause_clock":
+            pause_clock(session, instance, args["reason"], actor="system")
+        elif kind == "resume_clock":
+            resume_clock(session, instance, actor="system")
+        elif kind == "deemed_assent":
+            record = AccountabilityRecord(
+                instance_id=instance.id, window=args["window"], kind="deemed_assent", rule=args["rule"],
+                task_name=None, limit_at=None, recorded_at=now, detail={"note": args["note"]},
+            )  # fmt: skip
+            session.add(record)
+            audit.record(session, "deemed_assent", actor="system", instance=instance, window=args["window"],
+                         rule=args["rule"], note=args["note"])  # fmt: skip
+        elif kind == "warning":
+            session.add(
+                WarningEvent(
+                    instance_id=instance.id, window=args["window"] or instance.lead_window, rule="diagram",
+                    level=args["level"], message=args["message"], created_at=now,
+                )
+            )  # fmt: skip
+            audit.record(session, "warning", actor="system", instance=instance, level=args["level"],
+                         message=args["message"])  # fmt: skip
+    if instance.deadline != deadline_before:
+        engine.item["deadline"] = instance.deadline
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            if follows_deadline(task):
+                task.internal_data.pop("event_value", None)
+                task.internal_data.pop("event_fired", None)
+                if instance.deadline is not None:
+                    task.task_spec.event_definition.has_fired(task)
+    engine.item["paused"] = instance.paused_since is not None
+
+
+def follows_deadline(task: Task) -> bool:
+    definition = getattr(task.task_spec, "event_definition", None)
+    return "item_deadline" in (getattr(definition, "expression", None) or "")
 
 
 def _is_message_wait(task: Task) -> bool:
@@ -182,13 +230,6 @@ def limit_days(session: Session, task: Task, props: dict[str, str]) -> int | Non
         return int(raw)
     except ValueError:
         return int(script_engine(session).evaluate(task, raw))
-
-
-def instance_pauses(session: Session, instance_id: int) -> list[tuple[datetime, datetime | None]]:
-    return [
-        (p.started_at, p.ended_at)
-        for p in session.scalars(select(ClockPause).where(ClockPause.instance_id == instance_id))
-    ]
 
 
 def _sync_open_tasks(
@@ -284,6 +325,7 @@ def _sync_timers(
             due_at=key[1],
             status=TimerStatus.PENDING,
             created_at=now,
+            follows_deadline=follows_deadline(task),
         )
         session.add(row)
         new_rows.append(row)

@@ -10,9 +10,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, engine
+from .deadlines import calendar, refresh_deadline
 from .definitions import get_definition
 from .exceptions import (
-    CalendarDataMissing,
     DuplicateBusinessKey,
     InstanceNotActive,
     InvalidInput,
@@ -20,6 +20,7 @@ from .exceptions import (
 )
 from .models import (
     ACTIVE_STATUSES,
+    AccountabilityRecord,
     AuditEntry,
     ClockPause,
     Incident,
@@ -29,6 +30,7 @@ from .models import (
     ProcessInstance,
     Timer,
     TimerStatus,
+    WarningEvent,
 )
 from .receipts import next_business_key
 from .services import services_of
@@ -53,7 +55,7 @@ def start(
     services = services_of(session)
     definition = get_definition(session, key, version)
     now = services.now()
-    local_year = engine.calendar(session).local_date(now).year
+    local_year = calendar(session).local_date(now).year
     if business_key is None:
         business_key = next_business_key(session, local_year)
     elif session.scalar(select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)):
@@ -85,7 +87,7 @@ def start(
     session.add(instance)
     session.flush()
     refresh_deadline(session, instance)
-    workflow = engine.new_workflow(session, definition, data)
+    workflow = engine.new_workflow(session, instance, definition, data)
     audit.record(session, "start", actor=actor, instance=instance, key=key, version=definition.version)
     engine.advance(session, instance, workflow, actor=actor)
     engine.save(session, instance, workflow)
@@ -99,22 +101,6 @@ def _as_int(value: Any, default: int | None) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"promised_days must be a whole number, got {value!r}") from None
-
-
-def refresh_deadline(session: Session, instance: ProcessInstance) -> None:
-    """Recompute the stored item deadline from start, promised days, calendar and clock pauses."""
-    if instance.promised_days is None:
-        instance.deadline = None
-        return
-    try:
-        instance.deadline = engine.calendar(session).deadline(
-            instance.started_at,
-            instance.promised_days,
-            engine.instance_pauses(session, instance.id),
-            now=services_of(session).now(),
-        )
-    except CalendarDataMissing:
-        instance.deadline = None  # the console shows the calendar alarm; a deadline is never guessed
 
 
 def get(
@@ -148,6 +134,20 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
     ]
     view["incidents"] = [
         incident_view(i) for i in session.scalars(select(Incident).where(Incident.instance_id == instance.id))
+    ]
+    view["accountability"] = [
+        {"window": r.window, "kind": r.kind, "rule": r.rule, "recorded_at": r.recorded_at.isoformat(), "detail": r.detail}
+        for r in session.scalars(
+            select(AccountabilityRecord)
+            .where(AccountabilityRecord.instance_id == instance.id)
+            .order_by(AccountabilityRecord.id)
+        )
+    ]
+    view["warnings"] = [
+        {"level": w.level, "rule": w.rule, "window": w.window, "message": w.message, "created_at": w.created_at.isoformat()}
+        for w in session.scalars(
+            select(WarningEvent).where(WarningEvent.instance_id == instance.id).order_by(WarningEvent.id)
+        )
     ]
     view["pauses"] = [
         {

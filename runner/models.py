@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -47,7 +48,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
@@ -191,6 +202,8 @@ class Timer(Base):
     created_at: Mapped[datetime]
     enqueued_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    # computed from the item deadline (item_deadline()): held while the item's clock is paused
+    follows_deadline: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class MessageSubscription(Base):
@@ -253,6 +266,27 @@ class AccountabilityRecord(Base):
     limit_at: Mapped[datetime | None]
     recorded_at: Mapped[datetime]
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WarningEvent(Base):
+    """A stored supervision warning (电子监察): notice, yellow card, red card, overdue. Never updated but
+    for the responsible clerk's acknowledgement (纠错回告)."""
+
+    __tablename__ = "warning_events"
+    __table_args__ = (Index("ix_warning_window_created", "window", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(400))
+    window: Mapped[str | None] = mapped_column(String(64))
+    clerk: Mapped[str | None] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    reply: Mapped[str | None] = mapped_column(Text)
 
 
 class CalendarOverride(Base):

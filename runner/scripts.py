@@ -573,43 +573,32 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return _run_limited(code, my_globals, self.time_limit, expression)
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
-        """Run ``script`` with task data as its variables; globals and functions are removed afterwards."""
-        self.check_for_overwrite(context, external_context or {})
+        """Run ``script`` with task data as its variables; the helpers it was given are removed afterwards.
+
+        Task data wins over a helper of the same name (a form field called ``deadline`` simply hides the
+        ``deadline()`` helper in that script) instead of failing every script of the item.
+        """
         code = _compiled("exec", script)
         before = set(context)
-        my_globals = copy.copy(self.globals)
-        my_globals.update(external_context or {})
-        context.update(my_globals)
+        injected = {k: v for k, v in {**self.globals, **(external_context or {})}.items() if k not in context}
+        context.update(injected)
         context["__builtins__"] = self.builtins
         try:
             _run_limited(code, context, self.time_limit, script)
         finally:
-            self._remove_globals_and_functions_from_context(context, external_context, before)
+            for key in list(context):
+                value = context[key]
+                if (
+                    key == "__builtins__"
+                    or (key in injected and value is injected[key])
+                    or callable(value)
+                    or (key.startswith("_") and key not in before)
+                ):
+                    context.pop(key)
         return True
 
-    def _remove_globals_and_functions_from_context(
-        self, context: dict[str, Any], external_context: Any = None, before: set[str] | None = None
-    ) -> None:
-        """As TaskDataEnvironment, plus names RestrictedPython made up (``_print``)."""
-        for key in list(context):
-            if (
-                key == "__builtins__"
-                or callable(context[key])
-                or key in self.globals
-                or (external_context and key in external_context)
-                or (before is not None and key.startswith("_") and key not in before)
-            ):
-                context.pop(key)
-
     def check_for_overwrite(self, context: dict[str, Any], external_context: Any) -> None:
-        """Fail fast when task data would hide a predefined function (as TaskDataEnvironment)."""
-        overwrites = set(self.globals).intersection(context)
-        overwrites.update(set(external_context).intersection(context))
-        if overwrites:
-            raise ValueError(
-                "You have task data that overwrites a predefined function(s). Please change the "
-                f"following variable or field name(s) to something else: {overwrites}"
-            )
+        """Task data may shadow helpers (see ``execute``); nothing to check."""
 
 
 # --------------------------------------------------------------------------- engine
@@ -674,6 +663,11 @@ class CentreScriptEngine(PythonScriptEngine):
         self.clock = clock
         self.calendar = calendar
         self.time_limit = time_limit
+        # effects scripts ask for (pause the clock, record a deemed assent, ...); the runner applies
+        # them in the same transaction after stepping, in order
+        self.effects: list[tuple[str, dict[str, Any]]] = []
+        # the item being stepped: {"deadline": aware datetime | None, "paused": bool}
+        self.item: dict[str, Any] = {}
         super().__init__(environment=RestrictedEnvironment(self._helpers(), time_limit=time_limit))
 
     # ----------------------------------------------------------------- helpers for scripts
@@ -742,7 +736,49 @@ class CentreScriptEngine(PythonScriptEngine):
             except OverflowError:
                 raise ScriptError(f"秒数过大 (seconds out of range: {s!r})") from None
 
-        helpers = [now, today, workdays, deadline, add_workdays, workdays_between, seconds_from_now]
+        def item_deadline(offset: Any = 0) -> str:
+            """The item's promised deadline, moved by ``offset`` working days, ISO datetime.
+
+            ``item_deadline()`` is the deadline itself (end of that working day); ``item_deadline(-1)``
+            is the start of the working day before it (a warning); ``item_deadline(2)`` the end of the
+            second working day after it (a red card). Timers using it move when the clock is paused.
+            """
+            cal = self._need_calendar("item_deadline")
+            current = self.item.get("deadline")
+            if current is None:
+                raise ScriptError("本办件没有承诺时限 (the item has no promised limit; set promisedDays)")
+            days = _as_int(offset, "offset")
+            if days < 0:
+                return _iso(cal.warning_at(current, -days))
+            if days == 0:
+                return _iso(current)
+            return _iso(cal.end_of_day(cal.add_workdays(cal.local_date(current), days)))
+
+        def pause_clock(reason: Any = "补正") -> None:
+            """Stop the item's clock (补正, hearing, inspection, waiting for an upper authority)."""
+            self.effects.append(("pause_clock", {"reason": str(reason)[:400]}))
+
+        def resume_clock() -> None:
+            """Start the item's clock again; its deadline moves by the paused working days."""
+            self.effects.append(("resume_clock", {}))
+
+        def record_deemed_assent(window: Any, rule: Any = "timeout", note: Any = "") -> dict[str, Any]:
+            """Record that ``window`` is deemed to assent (视为同意) under ``rule``; returns the opinion to store."""
+            if rule not in ("timeout", "absent", "refused", "no_reason"):
+                raise ScriptError(f"未知的默认同意规则 {rule!r} (rule must be timeout, absent, refused or no_reason)")
+            self.effects.append(("deemed_assent", {"window": str(window), "rule": rule, "note": str(note)[:400]}))
+            return {"window": str(window), "result": "deemed_assent", "rule": rule}
+
+        def record_warning(level: Any, message: Any = "", window: Any = None) -> None:
+            """Store a supervision warning on the item: notice (提示), yellow (黄牌), red (红牌), overdue."""
+            if level not in ("notice", "yellow", "red", "overdue", "escalation"):
+                raise ScriptError(f"未知的预警级别 {level!r} (level must be notice, yellow, red, overdue or escalation)")
+            self.effects.append(("warning", {"level": level, "message": str(message)[:400], "window": window}))
+
+        helpers = [
+            now, today, workdays, deadline, add_workdays, workdays_between, seconds_from_now,
+            item_deadline, pause_clock, resume_clock, record_deemed_assent, record_warning,
+        ]  # fmt: skip
         return {func.__name__: func for func in helpers}
 
     # ----------------------------------------------------------------- errors naming the task

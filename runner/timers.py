@@ -36,6 +36,8 @@ def fire_timer(session: Session, timer_id: int) -> str:
     if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
         row.status, row.ended_at = TimerStatus.CANCELLED, now
         return "cancelled"
+    if row.follows_deadline and instance.paused_since is not None:
+        return "held"  # the item's clock is stopped; resuming it moves this timer
     if row.due_at > now:
         engine.schedule_timer(session, row)  # woke up early (clock skew between hosts): wait again
         return "early"
@@ -70,6 +72,7 @@ def sweep(session: Session) -> dict[str, Any]:
                 Timer.status == TimerStatus.PENDING,
                 Timer.due_at <= horizon,
                 ProcessInstance.status != InstanceStatus.SUSPENDED,
+                ~(Timer.follows_deadline & ProcessInstance.paused_since.is_not(None)),
             )
             .order_by(Timer.due_at)
         )

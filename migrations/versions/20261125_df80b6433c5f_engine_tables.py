@@ -1,8 +1,8 @@
 """engine tables
 
-Revision ID: 7861da2aaddb
+Revision ID: df80b6433c5f
 Revises:
-Create Date: 2026-11-25 14:40:45.701319+00:00
+Create Date: 2026-11-25 15:10:38.930158+00:00
 
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = "7861da2aaddb"
+revision: str = "df80b6433c5f"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("chain", sa.String(length=40), nullable=False),
         sa.Column("last_id", sa.Integer(), nullable=False),
         sa.Column("last_hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("chain"),
+        sa.PrimaryKeyConstraint("chain", name=op.f("pk_audit_chains")),
     )
     op.create_table(
         "audit_entries",
@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entries")),
     )
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_entries_action"), ["action"], unique=False)
@@ -56,7 +56,7 @@ def upgrade() -> None:
         sa.Column("note", sa.String(length=400), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("day"),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_calendar_overrides")),
     )
     op.create_table(
         "process_definitions",
@@ -72,7 +72,7 @@ def upgrade() -> None:
         sa.Column("meta", sa.JSON(), nullable=False),
         sa.Column("deployed_by", sa.String(length=200), nullable=False),
         sa.Column("deployed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_process_definitions")),
         sa.UniqueConstraint("key", "version", name="uq_definition_key_version"),
     )
     with op.batch_alter_table("process_definitions", schema=None) as batch_op:
@@ -82,14 +82,14 @@ def upgrade() -> None:
         "receipt_counters",
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("last", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("year"),
+        sa.PrimaryKeyConstraint("year", name=op.f("pk_receipt_counters")),
     )
     op.create_table(
         "windows",
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("code"),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_windows")),
     )
     op.create_table(
         "process_instances",
@@ -116,9 +116,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["definition_id"],
             ["process_definitions.id"],
+            name=op.f("fk_process_instances_definition_id_process_definitions"),
         ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("business_key"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_process_instances")),
+        sa.UniqueConstraint("business_key", name=op.f("uq_process_instances_business_key")),
     )
     with op.batch_alter_table("process_instances", schema=None) as batch_op:
         batch_op.create_index("ix_instance_deadline", ["deadline"], unique=False)
@@ -137,8 +138,13 @@ def upgrade() -> None:
         sa.Column("limit_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_accountability_records_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accountability_records")),
     )
     with op.batch_alter_table("accountability_records", schema=None) as batch_op:
         batch_op.create_index(
@@ -155,8 +161,13 @@ def upgrade() -> None:
         sa.Column("started_by", sa.String(length=200), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ended_by", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_clock_pauses_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_clock_pauses")),
     )
     with op.batch_alter_table("clock_pauses", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_clock_pauses_instance_id"), ["instance_id"], unique=False)
@@ -171,8 +182,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_by", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_incidents_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
     )
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_incidents_instance_id"), ["instance_id"], unique=False)
@@ -184,8 +200,13 @@ def upgrade() -> None:
         sa.Column("task_id", sa.String(length=36), nullable=False),
         sa.Column("message_name", sa.String(length=200), nullable=False),
         sa.Column("correlation_key", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_message_subscriptions_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_message_subscriptions")),
     )
     with op.batch_alter_table("message_subscriptions", schema=None) as batch_op:
         batch_op.create_index(
@@ -213,8 +234,13 @@ def upgrade() -> None:
         sa.Column("limit_days", sa.Integer(), nullable=True),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("properties", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_open_tasks_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_open_tasks")),
         sa.UniqueConstraint("instance_id", "task_id", name="uq_open_task"),
     )
     with op.batch_alter_table("open_tasks", schema=None) as batch_op:
@@ -234,19 +260,57 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["instance_id"], ["process_instances.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
+        sa.Column("follows_deadline", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_timers_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_timers")),
         sa.UniqueConstraint("instance_id", "task_id", "due_at", name="uq_timer"),
     )
     with op.batch_alter_table("timers", schema=None) as batch_op:
         batch_op.create_index("ix_timer_status_due", ["status", "due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_timers_instance_id"), ["instance_id"], unique=False)
 
+    op.create_table(
+        "warning_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("task_id", sa.String(length=36), nullable=True),
+        sa.Column("task_name", sa.String(length=400), nullable=True),
+        sa.Column("window", sa.String(length=64), nullable=True),
+        sa.Column("clerk", sa.String(length=200), nullable=True),
+        sa.Column("rule", sa.String(length=200), nullable=False),
+        sa.Column("level", sa.String(length=20), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_by", sa.String(length=200), nullable=True),
+        sa.Column("reply", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_warning_events_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_warning_events")),
+    )
+    with op.batch_alter_table("warning_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_warning_events_instance_id"), ["instance_id"], unique=False)
+        batch_op.create_index("ix_warning_window_created", ["window", "created_at"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("warning_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_warning_window_created")
+        batch_op.drop_index(batch_op.f("ix_warning_events_instance_id"))
+
+    op.drop_table("warning_events")
     with op.batch_alter_table("timers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_timers_instance_id"))
         batch_op.drop_index("ix_timer_status_due")
