@@ -169,74 +169,78 @@ def list_tasks() -> Any:
 
 @bp.post("/tasks/<task_id>/claim")
 def claim(task_id: str) -> Any:
-    with services().transaction() as s:
-        return jsonify(task_view(runner.claim(s, task_id, actor=g.actor)))
+    return jsonify(services().run(lambda s: task_view(runner.claim(s, task_id, actor=g.actor))))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 def unclaim(task_id: str) -> Any:
-    with services().transaction() as s:
-        return jsonify(task_view(runner.unclaim(s, task_id, actor=g.actor)))
+    return jsonify(services().run(lambda s: task_view(runner.unclaim(s, task_id, actor=g.actor))))
 
 
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Any:
-    data = body()
-    with services().transaction() as s:
-        instance = runner.complete(s, task_id, field(data, "data", dict) or {}, actor=g.actor)
+    form = field(body(), "data", dict) or {}
+
+    def work(s: Any) -> dict[str, Any]:
+        instance = runner.complete(s, task_id, form, actor=g.actor)
         view = instance_summary(instance)
         view["tasks"], _ = runner.list_tasks(s, instance_id=instance.id)
-    return jsonify(view)
+        return view
+
+    return jsonify(services().run(work))
 
 
 @bp.post("/messages")
 def send_message() -> Any:
     data = body()
-    with services().transaction() as s:
-        instance = runner.deliver_message(
-            s,
-            field(data, "name", str, required=True),
-            field(data, "correlation", str, required=True),
-            field(data, "payload", dict),
-            actor=g.actor,
+    name = field(data, "name", str, required=True)
+    correlation = field(data, "correlation", str, required=True)
+    payload = field(data, "payload", dict)
+    return jsonify(
+        services().run(
+            lambda s: instance_summary(runner.deliver_message(s, name, correlation, payload, actor=g.actor))
         )
-        return jsonify(instance_summary(instance))
+    )
 
 
 @bp.post("/instances/<int:instance_id>/suspend")
 def suspend(instance_id: int) -> Any:
-    data = body()
-    with services().transaction() as s:
-        reason = field(data, "reason", str) or ""
-        return jsonify(instance_summary(runner.suspend(s, instance_id, actor=g.actor, reason=reason)))
+    reason = field(body(), "reason", str) or ""
+    return jsonify(
+        services().run(
+            lambda s: instance_summary(runner.suspend(s, instance_id, actor=g.actor, reason=reason))
+        )
+    )
 
 
 @bp.post("/instances/<int:instance_id>/resume")
 def resume(instance_id: int) -> Any:
-    with services().transaction() as s:
-        return jsonify(instance_summary(runner.resume(s, instance_id, actor=g.actor)))
+    return jsonify(services().run(lambda s: instance_summary(runner.resume(s, instance_id, actor=g.actor))))
 
 
 @bp.post("/instances/<int:instance_id>/terminate")
 def terminate(instance_id: int) -> Any:
-    data = body()
-    with services().transaction() as s:
-        reason = field(data, "reason", str, required=True)
-        return jsonify(instance_summary(runner.terminate(s, instance_id, actor=g.actor, reason=reason)))
+    reason = field(body(), "reason", str, required=True)
+    return jsonify(
+        services().run(
+            lambda s: instance_summary(runner.terminate(s, instance_id, actor=g.actor, reason=reason))
+        )
+    )
 
 
 @bp.post("/instances/<int:instance_id>/retry")
 def retry(instance_id: int) -> Any:
-    data = body()
-    with services().transaction() as s:
-        return jsonify(
-            instance_summary(runner.retry(s, instance_id, actor=g.actor, data=field(data, "data", dict)))
-        )
+    fix = field(body(), "data", dict)
+    return jsonify(
+        services().run(lambda s: instance_summary(runner.retry(s, instance_id, actor=g.actor, data=fix)))
+    )
 
 
 @bp.post("/instances/<int:instance_id>/migrate")
 def migrate(instance_id: int) -> Any:
-    data = body()
-    with services().transaction() as s:
-        version = field(data, "version", int, required=True)
-        return jsonify(instance_summary(runner.migrate_instance(s, instance_id, version, actor=g.actor)))
+    version = field(body(), "version", int, required=True)
+    return jsonify(
+        services().run(
+            lambda s: instance_summary(runner.migrate_instance(s, instance_id, version, actor=g.actor))
+        )
+    )

@@ -13,6 +13,7 @@ from .config import Settings
 from .definitions import deploy, get_definition, latest_definition, list_definitions
 from .exceptions import (
     CalendarDataMissing,
+    ConcurrentUpdate,
     Conflict,
     DiagramInvalid,
     DuplicateBusinessKey,
@@ -45,6 +46,7 @@ __all__ = [
     "BusinessCalendar",
     "CalendarDataMissing",
     "Clock",
+    "ConcurrentUpdate",
     "Conflict",
     "DiagramInvalid",
     "DuplicateBusinessKey",

@@ -1,8 +1,9 @@
 """Append-only, tamper-evident audit trail.
 
 Each entry hashes its content together with the previous entry of its chain (one chain per
-instance, one ``system`` chain for everything else). The chain head row is updated in the same
-transaction, so writers of one chain queue up and a deleted tail is noticed by ``verify``.
+instance, one ``system`` chain for everything else). The chain head (``process_instances.audit_head``,
+or the ``audit_chains`` row of the system chain) is updated in the same transaction: writers of one
+chain queue up behind the instance's optimistic lock, and a deleted tail is noticed by ``verify``.
 """
 
 from __future__ import annotations
@@ -58,13 +59,17 @@ def record(
     at: datetime | None = None,
     **detail: Any,
 ) -> AuditEntry:
-    """Append one audit entry (flushed, so it has its id) and move its chain head."""
+    """Append one audit entry and move its chain head (no flush: it is written with the transaction)."""
     if instance is not None and instance.id is None:
         session.flush()
-    chain = chain_name(instance.id if instance is not None else None)
-    head = session.get(AuditChain, chain, with_for_update=True)
+    head: AuditChain | None = None
+    if instance is not None:
+        prev = instance.audit_head or GENESIS
+    else:
+        head = session.get(AuditChain, SYSTEM_CHAIN, with_for_update=True)
+        prev = head.last_hash if head is not None else GENESIS
     entry = AuditEntry(
-        chain=chain,
+        chain=chain_name(instance.id if instance is not None else None),
         at=at or services_of(session).now(),
         actor=actor,
         on_behalf_of=on_behalf_of,
@@ -74,15 +79,16 @@ def record(
         task_id=task_id,
         task_name=task_name,
         detail=json.loads(json.dumps(detail, default=str)) if detail else {},
-        prev_hash=head.last_hash if head is not None else GENESIS,
+        prev_hash=prev,
     )
-    entry.hash = _digest(entry.prev_hash, entry)
+    entry.hash = _digest(prev, entry)
     session.add(entry)
-    session.flush()
-    if head is None:
-        session.add(AuditChain(chain=chain, last_id=entry.id, last_hash=entry.hash))
+    if instance is not None:
+        instance.audit_head = entry.hash
+    elif head is None:
+        session.add(AuditChain(chain=SYSTEM_CHAIN, last_hash=entry.hash))
     else:
-        head.last_id, head.last_hash = entry.id, entry.hash
+        head.last_hash = entry.hash
     return entry
 
 
@@ -98,9 +104,18 @@ class Broken:
         return f"audit chain {self.chain}: row {self.entry_id}: {self.reason}"
 
 
+def _heads(session: Session) -> dict[str, str]:
+    heads = {h.chain: h.last_hash for h in session.scalars(select(AuditChain))}
+    for instance_id, head in session.execute(
+        select(ProcessInstance.id, ProcessInstance.audit_head).where(ProcessInstance.audit_head.is_not(None))
+    ):
+        heads[chain_name(instance_id)] = head
+    return heads
+
+
 def verify(session: Session, chain: str | None = None) -> list[Broken]:
     """Check every chain (or one); return the first broken row of each broken chain."""
-    heads = {h.chain: h for h in session.scalars(select(AuditChain))}
+    heads = _heads(session)
     query = select(AuditEntry).order_by(AuditEntry.chain, AuditEntry.id)
     if chain is not None:
         query = query.where(AuditEntry.chain == chain)
@@ -116,13 +131,8 @@ def verify(session: Session, chain: str | None = None) -> list[Broken]:
         if entry.chain in failed:
             continue
         if entry.prev_hash != prev:
-            broken.append(
-                Broken(
-                    entry.chain,
-                    entry.id,
-                    "previous hash does not match (a row before it was changed or removed)",
-                )
-            )
+            reason = "previous hash does not match (a row before it was changed or removed)"
+            broken.append(Broken(entry.chain, entry.id, reason))
             failed.add(entry.chain)
             continue
         if _digest(prev, entry) != entry.hash:
@@ -132,15 +142,11 @@ def verify(session: Session, chain: str | None = None) -> list[Broken]:
         prev = entry.hash
         last_seen[entry.chain] = entry
     for name, head in heads.items():
-        if chain is not None and name != chain or name in failed:
+        if (chain is not None and name != chain) or name in failed:
             continue
         tail = last_seen.get(name)
-        if tail is None or tail.id != head.last_id or tail.hash != head.last_hash:
+        if tail is None or tail.hash != head:
             broken.append(
-                Broken(
-                    name,
-                    tail.id if tail else None,
-                    f"chain ends before its recorded head row {head.last_id} (rows removed)",
-                )
+                Broken(name, tail.id if tail else None, "chain ends before its recorded head (rows removed)")
             )
     return broken

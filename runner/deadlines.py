@@ -22,7 +22,10 @@ def calendar(session: Session) -> BusinessCalendar:
     """The business calendar with local overrides, loaded once per transaction."""
     cal = session.info.get("calendar")
     if cal is None:
-        cal = session.info["calendar"] = calendar_for(session, services_of(session).settings.timezone)
+        services = services_of(session)
+        cal = session.info["calendar"] = services.calendar(
+            lambda: calendar_for(session, services.settings.timezone)
+        )
     return cal  # type: ignore[no-any-return]
 
 
@@ -77,7 +80,10 @@ def resume_clock(session: Session, instance: ProcessInstance, *, actor: str) -> 
     instance.paused_since = None
     refresh_deadline(session, instance)
     audit.record(
-        session, "clock_resumed", actor=actor, instance=instance,
+        session,
+        "clock_resumed",
+        actor=actor,
+        instance=instance,
         deadline=instance.deadline.isoformat() if instance.deadline else None,
     )
     return True

@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, conventions
@@ -129,6 +129,8 @@ def open_incidents(session: Session, instance_id: int) -> list[Incident]:
 def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
     """Store the engine state and bring status, open tasks, timers and subscriptions in line with it."""
     now = services_of(session).now()
+    waiting_before = list(workflow.get_tasks(state=TaskState.WAITING))
+    _close_timers(session, instance, workflow, [t for t in waiting_before if is_waiting_timer(t)], now)
     apply_effects(session, instance, workflow)
     instance.state, instance.serializer_version = dump_workflow(workflow)
     instance.updated_at = now
@@ -180,6 +182,7 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             )  # fmt: skip
             audit.record(session, "warning", actor="system", instance=instance, level=args["level"],
                          message=args["message"])  # fmt: skip
+    engine.item["paused"] = instance.paused_since is not None
     if instance.deadline != deadline_before:
         engine.item["deadline"] = instance.deadline
         for task in workflow.get_tasks(state=TaskState.WAITING):
@@ -188,7 +191,6 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
                 task.internal_data.pop("event_fired", None)
                 if instance.deadline is not None:
                     task.task_spec.event_definition.has_fired(task)
-    engine.item["paused"] = instance.paused_since is not None
 
 
 def follows_deadline(task: Task) -> bool:
@@ -235,14 +237,18 @@ def limit_days(session: Session, task: Task, props: dict[str, str]) -> int | Non
 def _sync_open_tasks(
     session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, ready: list[Task], now: datetime
 ) -> None:
-    existing = {
-        row.task_id: row
-        for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))
+    existing: dict[str, int] = {
+        task_id: row_id
+        for task_id, row_id in session.execute(
+            select(OpenTask.task_id, OpenTask.id).where(OpenTask.instance_id == instance.id)
+        )
     }
     wanted = {str(t.id): t for t in ready}
-    for task_id, row in existing.items():
-        if task_id not in wanted:
-            session.delete(row)
+    gone = [row_id for task_id, row_id in existing.items() if task_id not in wanted]
+    if gone:
+        session.execute(
+            delete(OpenTask).where(OpenTask.id.in_(gone)).execution_options(synchronize_session="evaluate")
+        )
     for task_id, task in wanted.items():
         if task_id in existing:
             continue
@@ -278,21 +284,27 @@ def _sync_open_tasks(
         )
 
 
-def _sync_timers(
+def _wanted_timers(waiting: list[Task]) -> dict[tuple[str, datetime], Task]:
+    wanted: dict[tuple[str, datetime], Task] = {}
+    for task in waiting:
+        due = timer_due(task)
+        if due is not None:
+            wanted[(str(task.id), due)] = task
+    return wanted
+
+
+def _close_timers(
     session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, waiting: list[Task], now: datetime
-) -> None:
+) -> dict[tuple[str, datetime], Timer]:
+    """Mark pending rows whose timer is no longer waiting as fired or cancelled; return the rest."""
     pending = {
         (row.task_id, row.due_at): row
         for row in session.scalars(
             select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
         )
     }
-    wanted: dict[tuple[str, datetime], Task] = {}
-    for task in waiting:
-        due = timer_due(task)
-        if due is not None:
-            wanted[(str(task.id), due)] = task
-    for key, row in pending.items():
+    wanted = _wanted_timers(waiting)
+    for key, row in list(pending.items()):
         if key in wanted:
             continue
         task = workflow.tasks.get(UUID(row.task_id))
@@ -300,9 +312,11 @@ def _sync_timers(
             row.due_at <= now
             and (task is None or task.state != TaskState.CANCELLED)
             and _timer_went_off(task)
+            and not (task is not None and task.state == TaskState.WAITING and timer_due(task) is not None)
         )
         row.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
         row.ended_at = now
+        del pending[key]
         audit.record(
             session,
             "timer_fired" if fired else "timer_cancelled",
@@ -313,8 +327,15 @@ def _sync_timers(
             due_at=row.due_at.isoformat(),
             timer_id=row.id,
         )
+    return pending
+
+
+def _sync_timers(
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, waiting: list[Task], now: datetime
+) -> None:
+    pending = _close_timers(session, instance, workflow, waiting, now)
     new_rows = []
-    for key, task in wanted.items():
+    for key, task in _wanted_timers(waiting).items():
         if key in pending:
             continue
         row = Timer(
@@ -353,15 +374,21 @@ def schedule_timer(session: Session, row: Timer) -> None:
 
 def _sync_subscriptions(session: Session, instance: ProcessInstance, waiting: list[Task]) -> None:
     existing = {
-        (row.task_id, row.message_name): row
-        for row in session.scalars(
-            select(MessageSubscription).where(MessageSubscription.instance_id == instance.id)
+        (task_id, name): row_id
+        for row_id, task_id, name in session.execute(
+            select(
+                MessageSubscription.id, MessageSubscription.task_id, MessageSubscription.message_name
+            ).where(MessageSubscription.instance_id == instance.id)
         )
     }
     wanted = {(str(t.id), t.task_spec.event_definition.name): t for t in waiting}
-    for key, row in existing.items():
-        if key not in wanted:
-            session.delete(row)
+    gone = [row_id for key, row_id in existing.items() if key not in wanted]
+    if gone:
+        session.execute(
+            delete(MessageSubscription)
+            .where(MessageSubscription.id.in_(gone))
+            .execution_options(synchronize_session="evaluate")
+        )
     for key in wanted:
         if key not in existing:
             session.add(

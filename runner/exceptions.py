@@ -57,6 +57,12 @@ class Conflict(RunnerError):
     http_status = 409
 
 
+class ConcurrentUpdate(Conflict):
+    """Lost an optimistic-lock race; the whole unit of work may simply be run again."""
+
+    code = "conflict"
+
+
 class TaskNotReady(Conflict):
     code = "task_not_ready"
 

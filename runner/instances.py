@@ -136,7 +136,13 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
         incident_view(i) for i in session.scalars(select(Incident).where(Incident.instance_id == instance.id))
     ]
     view["accountability"] = [
-        {"window": r.window, "kind": r.kind, "rule": r.rule, "recorded_at": r.recorded_at.isoformat(), "detail": r.detail}
+        {
+            "window": r.window,
+            "kind": r.kind,
+            "rule": r.rule,
+            "recorded_at": r.recorded_at.isoformat(),
+            "detail": r.detail,
+        }
         for r in session.scalars(
             select(AccountabilityRecord)
             .where(AccountabilityRecord.instance_id == instance.id)
@@ -144,7 +150,13 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
         )
     ]
     view["warnings"] = [
-        {"level": w.level, "rule": w.rule, "window": w.window, "message": w.message, "created_at": w.created_at.isoformat()}
+        {
+            "level": w.level,
+            "rule": w.rule,
+            "window": w.window,
+            "message": w.message,
+            "created_at": w.created_at.isoformat(),
+        }
         for w in session.scalars(
             select(WarningEvent).where(WarningEvent.instance_id == instance.id).order_by(WarningEvent.id)
         )

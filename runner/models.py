@@ -145,6 +145,7 @@ class ProcessInstance(Base):
     serializer_version: Mapped[str] = mapped_column(String(20))
     state: Mapped[bytes] = mapped_column(LargeBinary)  # compressed SpiffWorkflow state, spec stripped
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    audit_head: Mapped[str | None] = mapped_column(String(64))  # hash of the instance's last audit entry
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
 
@@ -275,7 +276,9 @@ class WarningEvent(Base):
     __tablename__ = "warning_events"
     __table_args__ = (Index("ix_warning_window_created", "window", "created_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
     task_id: Mapped[str | None] = mapped_column(String(36))
     task_name: Mapped[str | None] = mapped_column(String(400))
     window: Mapped[str | None] = mapped_column(String(64))
@@ -329,9 +332,11 @@ class AuditEntry(Base):
 
 
 class AuditChain(Base):
-    """Head of each audit chain; updating it serialises writers of one chain and exposes a deleted tail."""
+    """Head of the ``system`` audit chain (instance chains keep their head on the instance row).
+
+    Updating the head in the same transaction serialises writers of one chain and exposes a deleted tail.
+    """
 
     __tablename__ = "audit_chains"
     chain: Mapped[str] = mapped_column(String(40), primary_key=True)
-    last_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))

@@ -757,6 +757,7 @@ class CentreScriptEngine(PythonScriptEngine):
         def pause_clock(reason: Any = "补正") -> None:
             """Stop the item's clock (补正, hearing, inspection, waiting for an upper authority)."""
             self.effects.append(("pause_clock", {"reason": str(reason)[:400]}))
+            self.item["paused"] = True  # deadline timers hold from now on, within this very step too
 
         def resume_clock() -> None:
             """Start the item's clock again; its deadline moves by the paused working days."""
@@ -765,15 +766,23 @@ class CentreScriptEngine(PythonScriptEngine):
         def record_deemed_assent(window: Any, rule: Any = "timeout", note: Any = "") -> dict[str, Any]:
             """Record that ``window`` is deemed to assent (视为同意) under ``rule``; returns the opinion to store."""
             if rule not in ("timeout", "absent", "refused", "no_reason"):
-                raise ScriptError(f"未知的默认同意规则 {rule!r} (rule must be timeout, absent, refused or no_reason)")
-            self.effects.append(("deemed_assent", {"window": str(window), "rule": rule, "note": str(note)[:400]}))
+                raise ScriptError(
+                    f"未知的默认同意规则 {rule!r} (rule must be timeout, absent, refused or no_reason)"
+                )
+            self.effects.append(
+                ("deemed_assent", {"window": str(window), "rule": rule, "note": str(note)[:400]})
+            )
             return {"window": str(window), "result": "deemed_assent", "rule": rule}
 
         def record_warning(level: Any, message: Any = "", window: Any = None) -> None:
             """Store a supervision warning on the item: notice (提示), yellow (黄牌), red (红牌), overdue."""
             if level not in ("notice", "yellow", "red", "overdue", "escalation"):
-                raise ScriptError(f"未知的预警级别 {level!r} (level must be notice, yellow, red, overdue or escalation)")
-            self.effects.append(("warning", {"level": level, "message": str(message)[:400], "window": window}))
+                raise ScriptError(
+                    f"未知的预警级别 {level!r} (level must be notice, yellow, red, overdue or escalation)"
+                )
+            self.effects.append(
+                ("warning", {"level": level, "message": str(message)[:400], "window": window})
+            )
 
         helpers = [
             now, today, workdays, deadline, add_workdays, workdays_between, seconds_from_now,

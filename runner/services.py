@@ -8,10 +8,11 @@ and only after the commit sends the jobs that runner functions queued with ``aft
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -21,10 +22,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from .clock import Clock, clock_from_env
 from .config import Settings
 from .db import make_engine
-from .exceptions import Conflict
+from .exceptions import ConcurrentUpdate
 from .scheduling import Job, JobScheduler, NullScheduler, RQScheduler
 
+if TYPE_CHECKING:
+    from .calendar import BusinessCalendar
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# local calendar overrides reach other processes within this many seconds
+CALENDAR_TTL = 30.0
 
 
 class Services:
@@ -48,6 +55,7 @@ class Services:
         from .specs import SpecCache  # local: specs imports SpiffWorkflow, keep this module light
 
         self.specs = SpecCache()
+        self._calendar: tuple[float, BusinessCalendar] | None = None
 
     @classmethod
     def without_redis(cls, settings: Settings | None = None, **kwargs: Any) -> Services:
@@ -72,14 +80,14 @@ class Services:
             session.commit()
         except StaleDataError as exc:
             session.rollback()
-            raise Conflict(
+            raise ConcurrentUpdate(
                 "该办件刚被他人修改，请刷新后重试 (the item was changed by someone else; reload)"
             ) from exc
         except OperationalError as exc:
             session.rollback()
             text = str(exc).lower()
             if "locked" in text or "could not serialize" in text or "deadlock" in text:
-                raise Conflict("数据库忙，请重试 (database busy, try again)") from exc
+                raise ConcurrentUpdate("数据库忙，请重试 (database busy, try again)") from exc
             raise
         except BaseException:
             session.rollback()
@@ -89,6 +97,30 @@ class Services:
             session.close()
         # reached only when the commit succeeded
         self.send_jobs(jobs)
+
+    def run(self, func: Callable[..., T], *args: Any, retries: int = 3, **kwargs: Any) -> T:
+        """Run ``func(session, *args, **kwargs)`` in a transaction, again (up to ``retries`` times) when it
+        lost an optimistic-lock race to a concurrent change of the same instance."""
+        for attempt in range(retries + 1):
+            try:
+                with self.transaction() as session:
+                    return func(session, *args, **kwargs)
+            except ConcurrentUpdate:
+                if attempt == retries:
+                    raise
+                time.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def calendar(self, loader: Callable[[], BusinessCalendar]) -> BusinessCalendar:
+        """The business calendar, rebuilt at most every ``CALENDAR_TTL`` seconds (or after ``forget_calendar``)."""
+        cached = self._calendar
+        if cached is None or time.monotonic() - cached[0] > CALENDAR_TTL:
+            cached = self._calendar = (time.monotonic(), loader())
+        return cached[1]
+
+    def forget_calendar(self) -> None:
+        """Drop the cached calendar (call after changing the local overrides)."""
+        self._calendar = None
 
     def send_jobs(self, jobs: list[Job]) -> None:
         """Send jobs; a Redis outage is logged, the sweep sends them later."""

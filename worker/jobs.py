@@ -33,14 +33,8 @@ def services() -> runner.Services:
 
 def fire_timer(timer_id: int) -> str:
     """Fire one timer; a lost race with another worker or a completion is a no-op."""
-    svc = services()
-    try:
-        with svc.transaction() as session:
-            outcome = runner.fire_timer(session, timer_id)
-    except runner.Conflict:
-        # someone else changed the instance in between: look again in a fresh transaction
-        with svc.transaction() as session:
-            outcome = runner.fire_timer(session, timer_id)
+    # a concurrent change of the same instance: run again on the fresh state
+    outcome = services().run(runner.fire_timer, timer_id, retries=5)
     log.info("timer %s: %s", timer_id, outcome)
     return outcome
 

@@ -26,6 +26,12 @@ def _now(my_task: Any) -> datetime:
     return clock.now() if clock is not None else datetime.now(UTC)
 
 
+def _held(my_task: Any, expression: str) -> bool:
+    """A timer that follows the item deadline does not fire while the item's clock is stopped."""
+    item = getattr(my_task.workflow.script_engine, "item", None) or {}
+    return bool(item.get("paused")) and "item_deadline" in (expression or "")
+
+
 def _as_text(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
@@ -43,6 +49,8 @@ class ClockTimeDateEventDefinition(TimeDateEventDefinition):
     """``timeDate``: fires at an absolute time (or ``now + duration`` if given a duration)."""
 
     def has_fired(self, my_task: Any) -> bool:
+        if _held(my_task, self.expression):
+            return False
         if my_task._get_internal_data("event_value") is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             my_task._set_internal_data(event_value=due_time(value, _now(my_task)).isoformat())
@@ -55,6 +63,8 @@ class ClockDurationTimerEventDefinition(DurationTimerEventDefinition):
     """``timeDuration``: fires a duration after the event started waiting."""
 
     def has_fired(self, my_task: Any) -> bool:
+        if _held(my_task, self.expression):
+            return False
         if my_task._get_internal_data("event_value") is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             my_task._set_internal_data(event_value=due_time(value, _now(my_task)).isoformat())

@@ -51,7 +51,8 @@ def task(services: runner.Services, instance_id: int, name: str, **match: Any) -
         if (t["spec_name"].split(" [")[0] == name or t["name"] == name)
         and all(t.get(k) == v for k, v in match.items())
     ]
-    assert len(found) == 1, f"expected one open task {name} {match}, open: {[(t['spec_name'], t['window']) for t in tasks(services, instance_id)]}"
+    open_now = [(t["spec_name"], t["window"]) for t in tasks(services, instance_id)]
+    assert len(found) == 1, f"expected one open task {name} {match}, open: {open_now}"
     return found[0]
 
 

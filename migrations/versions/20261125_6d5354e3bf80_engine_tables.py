@@ -1,8 +1,8 @@
 """engine tables
 
-Revision ID: df80b6433c5f
+Revision ID: 6d5354e3bf80
 Revises:
-Create Date: 2026-11-25 15:10:38.930158+00:00
+Create Date: 2026-11-25 15:13:20.032700+00:00
 
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = "df80b6433c5f"
+revision: str = "6d5354e3bf80"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -24,7 +24,6 @@ def upgrade() -> None:
     op.create_table(
         "audit_chains",
         sa.Column("chain", sa.String(length=40), nullable=False),
-        sa.Column("last_id", sa.Integer(), nullable=False),
         sa.Column("last_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("chain", name=op.f("pk_audit_chains")),
     )
@@ -113,6 +112,7 @@ def upgrade() -> None:
         sa.Column("serializer_version", sa.String(length=20), nullable=False),
         sa.Column("state", sa.LargeBinary(), nullable=False),
         sa.Column("lock_version", sa.Integer(), nullable=False),
+        sa.Column("audit_head", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["definition_id"],
             ["process_definitions.id"],
