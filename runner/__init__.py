@@ -36,6 +36,8 @@ from .instances import get as get_instance
 from .instances import migrate as migrate_instance
 from .messages import deliver_message
 from .models import InstanceStatus, TimerStatus
+from .overrides import deadline_effects as calendar_override_effects
+from .overrides import set_override as set_calendar_override
 from .services import Services
 from .tasks import claim, complete, list_tasks, reassign, unclaim
 from .timers import due_timers, fire_timer, sweep
@@ -70,6 +72,7 @@ __all__ = [
     "TaskNotReady",
     "TimerStatus",
     "UnknownCorrelation",
+    "calendar_override_effects",
     "claim",
     "complete",
     "deliver_message",
@@ -90,6 +93,7 @@ __all__ = [
     "reassign",
     "resume",
     "retry",
+    "set_calendar_override",
     "start",
     "suspend",
     "sweep",

@@ -184,13 +184,20 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
                          message=args["message"])  # fmt: skip
     engine.item["paused"] = instance.paused_since is not None
     if instance.deadline != deadline_before:
-        engine.item["deadline"] = instance.deadline
-        for task in workflow.get_tasks(state=TaskState.WAITING):
-            if follows_deadline(task):
-                task.internal_data.pop("event_value", None)
-                task.internal_data.pop("event_fired", None)
-                if instance.deadline is not None:
-                    task.task_spec.event_definition.has_fired(task)
+        retime(session, instance, workflow)
+
+
+def retime(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """The item deadline moved: recompute the timers that follow it (the next save reschedules them)."""
+    engine = script_engine(session)
+    engine.item["deadline"] = instance.deadline
+    engine.item["paused"] = instance.paused_since is not None
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if follows_deadline(task):
+            task.internal_data.pop("event_value", None)
+            task.internal_data.pop("event_fired", None)
+            if instance.deadline is not None:
+                task.task_spec.event_definition.has_fired(task)
 
 
 def follows_deadline(task: Task) -> bool:

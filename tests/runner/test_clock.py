@@ -52,3 +52,27 @@ def test_pause_holds_the_timer_and_resume_moves_deadline_and_timer(services, clo
     complete(services, the_task(services, iid, "review")["id"], {})
     view = describe(services, iid)
     assert view["status"] == "completed" and view["warnings"] == []
+
+
+def test_calendar_override_moves_open_deadlines_and_their_timers(services, clock):
+    from datetime import date
+
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    assert describe(services, iid)["deadline"] == "2026-10-08T15:59:59+00:00"
+    with services.transaction() as s:
+        preview = runner.calendar_override_effects(s, date(2026, 9, 30), False)
+    assert preview == [
+        {
+            "business_key": describe(services, iid)["business_key"],
+            "before": "2026-10-08T15:59:59+00:00",
+            "after": "2026-10-09T15:59:59+00:00",
+        }
+    ]
+    with services.transaction() as s:
+        runner.set_calendar_override(s, date(2026, 9, 30), False, actor="admin", note="地方假日")
+    view = describe(services, iid)
+    assert view["deadline"] == "2026-10-09T15:59:59+00:00"
+    assert [t["due_at"] for t in view["timers"] if t["status"] == "pending"] == ["2026-10-09T15:59:59+00:00"]
+    with services.transaction() as s:
+        assert runner.verify_audit(s) == []
