@@ -92,7 +92,7 @@ migration: venv
 # --- other -------------------------------------------------------------------------------------
 
 bench: system-test venv
-	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) bench/engine.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var/ .pytest_cache/ .ruff_cache/ tests/artifacts/ build/ *.egg-info/

@@ -216,7 +216,7 @@ def main() -> int:
     url = f"http://{options.host}:{options.port}/"
     say("run", "")
     say("run", f"办件平台 banjian is starting at {url}")
-    say("run", f"log in at {url}login as a demo user (README.md 'Demo users'; `python -m runner.cli seed`)")
+    say("run", f"JSON API: {url}api/openapi.json (README.md 'JSON API')")
     say("run", "Ctrl-C stops everything")
     say("run", "")
 

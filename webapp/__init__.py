@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 
 import runner
 
@@ -33,6 +33,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if request.path.startswith("/api/"):
             return jsonify(code=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
         return exc
+
+    @app.get("/")
+    def index() -> Any:
+        with services.transaction() as s:
+            definitions = runner.list_definitions(s)
+        return render_template("index.html", definitions=definitions)
 
     @app.get("/healthz")
     def healthz() -> Any:
