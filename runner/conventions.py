@@ -48,16 +48,24 @@ def node_windows(root: Any) -> dict[str, str]:
             for ref in lane.findall("bpmn:flowNodeRef", NS):
                 if ref.text:
                     result[f"{pid}/{ref.text.strip()}"] = code
-    # nodes inside an embedded subprocess take the lane of the subprocess
-    for process in root.iter(f"{{{BPMN_NS}}}process"):
-        pid = process.get("id")
-        for sub in process.iter(f"{{{BPMN_NS}}}subProcess", f"{{{BPMN_NS}}}transaction"):
-            code = result.get(f"{pid}/{sub.get('id')}")
-            if code is None:
+    # nodes inside an embedded subprocess take the lane of the subprocess; SpiffWorkflow names the
+    # spec of an embedded subprocess after its id, so they are keyed ``<subprocess id>/<node id>`` too
+    sub_tags = (f"{{{BPMN_NS}}}subProcess", f"{{{BPMN_NS}}}transaction", f"{{{BPMN_NS}}}adHocSubProcess")
+
+    def walk(pid: str, process: Any, container: Any, code: str | None) -> None:
+        for node in container:
+            if not isinstance(node.tag, str) or not node.get("id"):
                 continue
-            for node in sub.iter():
-                if isinstance(node.tag, str) and node.get("id") and f"{pid}/{node.get('id')}" not in result:
-                    result[f"{pid}/{node.get('id')}"] = code
+            nid = node.get("id")
+            own = result.get(f"{pid}/{nid}") or code
+            if own is not None and container is not process:
+                result.setdefault(f"{pid}/{nid}", own)
+                result.setdefault(f"{container.get('id')}/{nid}", own)
+            if node.tag in sub_tags:
+                walk(pid, process, node, own)
+
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        walk(process.get("id"), process, process, None)
     return result
 
 

@@ -37,7 +37,7 @@ from .models import (
 from .scheduling import FIRE_TIMER, Job, timer_job_id
 from .scripts import CentreScriptEngine
 from .services import after_commit, services_of
-from .spiff.timers import is_waiting_timer, timer_due
+from .spiff.timers import due_time, is_waiting_timer, leaf_definitions, timer_definitions, timer_due
 from .state import dump_workflow, load_workflow
 
 
@@ -130,7 +130,9 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     """Store the engine state and bring status, open tasks, timers and subscriptions in line with it."""
     now = services_of(session).now()
     waiting_before = list(workflow.get_tasks(state=TaskState.WAITING))
-    _close_timers(session, instance, workflow, [t for t in waiting_before if is_waiting_timer(t)], now)
+    pending = _close_timers(
+        session, instance, workflow, [t for t in waiting_before if is_waiting_timer(t)], now
+    )
     apply_effects(session, instance, workflow)
     instance.state, instance.serializer_version = dump_workflow(workflow)
     instance.updated_at = now
@@ -150,7 +152,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
     _sync_open_tasks(session, instance, workflow, [] if finished else ready, now)
     waiting = [] if finished else list(workflow.get_tasks(state=TaskState.WAITING))
-    _sync_timers(session, instance, workflow, [t for t in waiting if is_waiting_timer(t)], now)
+    _sync_timers(session, instance, workflow, [t for t in waiting if is_waiting_timer(t)], now, pending)
     _sync_subscriptions(session, instance, [t for t in waiting if _is_message_wait(t)])
 
 
@@ -166,9 +168,10 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
         elif kind == "resume_clock":
             resume_clock(session, instance, actor="system")
         elif kind == "deemed_assent":
+            limit_at = due_time(args["limit_at"], now) if args.get("limit_at") else None
             record = AccountabilityRecord(
                 instance_id=instance.id, window=args["window"], kind="deemed_assent", rule=args["rule"],
-                task_name=None, limit_at=None, recorded_at=now, detail={"note": args["note"]},
+                task_name=args.get("task_name"), limit_at=limit_at, recorded_at=now, detail={"note": args["note"]},
             )  # fmt: skip
             session.add(record)
             audit.record(session, "deemed_assent", actor="system", instance=instance, window=args["window"],
@@ -197,16 +200,25 @@ def retime(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) 
             task.internal_data.pop("event_value", None)
             task.internal_data.pop("event_fired", None)
             if instance.deadline is not None:
-                task.task_spec.event_definition.has_fired(task)
+                for definition in timer_definitions(task):
+                    definition.has_fired(task)
 
 
 def follows_deadline(task: Task) -> bool:
-    definition = getattr(task.task_spec, "event_definition", None)
-    return "item_deadline" in (getattr(definition, "expression", None) or "")
+    return any("item_deadline" in (d.expression or "") for d in timer_definitions(task))
+
+
+def message_names(task: Task) -> list[str]:
+    """Names of the messages a waiting task (catch event, receive task, event-based gateway) waits for."""
+    return [
+        d.name
+        for d in leaf_definitions(getattr(task.task_spec, "event_definition", None))
+        if isinstance(d, MessageEventDefinition)
+    ]
 
 
 def _is_message_wait(task: Task) -> bool:
-    return isinstance(getattr(task.task_spec, "event_definition", None), MessageEventDefinition)
+    return bool(message_names(task))
 
 
 def task_title(task: Task) -> str:
@@ -263,7 +275,9 @@ def _sync_open_tasks(
         window = resolve_window(session, instance, task, props)
         days = limit_days(session, task, props)
         due = None
-        if days is not None:
+        if props.get("dueExpr"):
+            due = due_time(script_engine(session).evaluate(task, props["dueExpr"]), now)
+        elif days is not None:
             try:
                 due = calendar(session).deadline(now, days)
             except CalendarDataMissing:
@@ -301,15 +315,21 @@ def _wanted_timers(waiting: list[Task]) -> dict[tuple[str, datetime], Task]:
 
 
 def _close_timers(
-    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, waiting: list[Task], now: datetime
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    waiting: list[Task],
+    now: datetime,
+    pending: dict[tuple[str, datetime], Timer] | None = None,
 ) -> dict[tuple[str, datetime], Timer]:
     """Mark pending rows whose timer is no longer waiting as fired or cancelled; return the rest."""
-    pending = {
-        (row.task_id, row.due_at): row
-        for row in session.scalars(
-            select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
-        )
-    }
+    if pending is None:
+        pending = {
+            (row.task_id, row.due_at): row
+            for row in session.scalars(
+                select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
+            )
+        }
     wanted = _wanted_timers(waiting)
     for key, row in list(pending.items()):
         if key in wanted:
@@ -338,9 +358,14 @@ def _close_timers(
 
 
 def _sync_timers(
-    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, waiting: list[Task], now: datetime
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    waiting: list[Task],
+    now: datetime,
+    pending: dict[tuple[str, datetime], Timer] | None = None,
 ) -> None:
-    pending = _close_timers(session, instance, workflow, waiting, now)
+    pending = _close_timers(session, instance, workflow, waiting, now, pending)
     new_rows = []
     for key, task in _wanted_timers(waiting).items():
         if key in pending:
@@ -388,7 +413,7 @@ def _sync_subscriptions(session: Session, instance: ProcessInstance, waiting: li
             ).where(MessageSubscription.instance_id == instance.id)
         )
     }
-    wanted = {(str(t.id), t.task_spec.event_definition.name): t for t in waiting}
+    wanted = {(str(t.id), name): t for t in waiting for name in message_names(t)}
     gone = [row_id for key, row_id in existing.items() if key not in wanted]
     if gone:
         session.execute(

@@ -123,8 +123,7 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
     """Everything a person looking at one instance needs: summary, data, tasks, timers, incidents, audit."""
     view = instance_summary(instance)
     workflow = engine.load(session, instance)
-    last = workflow.last_task
-    view["data"] = dict(last.data) if last is not None else {}
+    view["data"] = current_data(workflow)
     view["tasks"] = [
         task_view(t) for t in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))
     ]
@@ -140,6 +139,8 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
             "window": r.window,
             "kind": r.kind,
             "rule": r.rule,
+            "task_name": r.task_name,
+            "limit_at": r.limit_at.isoformat() if r.limit_at else None,
             "recorded_at": r.recorded_at.isoformat(),
             "detail": r.detail,
         }
@@ -189,6 +190,21 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
         if t.task_spec.bpmn_id
     ]
     return view
+
+
+def current_data(workflow: Any) -> dict[str, Any]:
+    """The item's data as it stands: the end state when finished, else the open branches' data merged
+    (oldest first), so a value set on any live branch shows."""
+    if workflow.completed and workflow.last_task is not None:
+        return dict(workflow.last_task.data)
+    live = sorted(
+        workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR),
+        key=lambda t: t.last_state_change,
+    )
+    merged: dict[str, Any] = {}
+    for task in live or ([workflow.last_task] if workflow.last_task is not None else []):
+        merged.update(task.data)
+    return merged
 
 
 def require_active(instance: ProcessInstance) -> None:

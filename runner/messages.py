@@ -14,6 +14,7 @@ from .exceptions import InvalidInput, UnknownCorrelation
 from .instances import get as get_instance
 from .instances import require_active
 from .models import MessageSubscription, ProcessInstance
+from .spiff.timers import leaf_definitions
 
 
 def deliver_message(
@@ -58,7 +59,10 @@ def deliver_message(
         message=name,
         fields=sorted((payload or {}).keys()),
     )
-    workflow.catch(BpmnEvent(task.task_spec.event_definition, payload or {}))
+    definition = next(
+        d for d in leaf_definitions(task.task_spec.event_definition) if getattr(d, "name", None) == name
+    )
+    workflow.catch(BpmnEvent(definition, payload or {}))
     engine.advance(session, instance, workflow, actor=actor)
     engine.save(session, instance, workflow)
     return instance

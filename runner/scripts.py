@@ -736,6 +736,11 @@ class CentreScriptEngine(PythonScriptEngine):
             except OverflowError:
                 raise ScriptError(f"秒数过大 (seconds out of range: {s!r})") from None
 
+        def end_of_day(day: Any) -> str:
+            """The last moment of ``day`` (ISO date) in the centre's time zone, ISO datetime."""
+            cal = self._need_calendar("end_of_day")
+            return _iso(cal.end_of_day(self._as_date(day, "day")))
+
         def item_deadline(offset: Any = 0) -> str:
             """The item's promised deadline, moved by ``offset`` working days, ISO datetime.
 
@@ -786,7 +791,7 @@ class CentreScriptEngine(PythonScriptEngine):
 
         helpers = [
             now, today, workdays, deadline, add_workdays, workdays_between, seconds_from_now,
-            item_deadline, pause_clock, resume_clock, record_deemed_assent, record_warning,
+            end_of_day, item_deadline, pause_clock, resume_clock, record_deemed_assent, record_warning,
         ]  # fmt: skip
         return {func.__name__: func for func in helpers}
 

@@ -64,11 +64,17 @@ def task_query(
 
 
 def list_tasks(
-    session: Session, *, limit: int = 50, offset: int = 0, order: str = "due", **filters: Any
+    session: Session,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    order: str = "due",
+    count: bool = True,
+    **filters: Any,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Open tasks matching the filters, soonest due first, with the total count."""
+    """Open tasks matching the filters, soonest due first, with the total count (-1 when not asked for)."""
     query = task_query(**filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = (session.scalar(select(func.count()).select_from(query.subquery())) or 0) if count else -1
     if order == "due":
         query = query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.id)
     else:

@@ -6,7 +6,7 @@ from typing import Any
 
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from .timers import CLOCK_TIMERS
+from .timers import CLOCK_TIMERS, leaf_definitions
 
 
 class CentreParser(SpiffBpmnParser):
@@ -16,10 +16,10 @@ class CentreParser(SpiffBpmnParser):
 def use_platform_timers(spec: Any) -> None:
     """Replace SpiffWorkflow's timer definitions by the clock-aware ones, in place (table-driven)."""
     for task_spec in spec.task_specs.values():
-        definition = getattr(task_spec, "event_definition", None)
-        replacement = CLOCK_TIMERS.get(type(definition)) if definition is not None else None
-        if replacement is not None:
-            definition.__class__ = replacement
+        for definition in leaf_definitions(getattr(task_spec, "event_definition", None)):
+            replacement = CLOCK_TIMERS.get(type(definition))
+            if replacement is not None:
+                definition.__class__ = replacement
 
 
 def parse_specs(parser: CentreParser, process_id: str) -> tuple[Any, dict[str, Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -117,6 +118,23 @@ CLOCK_TIMERS: dict[type, type] = {
 TIMER_CLASSES = tuple(CLOCK_TIMERS.values())
 
 
+def leaf_definitions(definition: Any) -> list[Any]:
+    """The event definitions a task waits on: itself, or those an event-based gateway gathered."""
+    if definition is None:
+        return []
+    if isinstance(definition, MultipleEventDefinition):
+        return [leaf for nested in definition.event_definitions for leaf in leaf_definitions(nested)]
+    return [definition]
+
+
+def timer_definitions(task: Any) -> list[Any]:
+    return [
+        d
+        for d in leaf_definitions(getattr(task.task_spec, "event_definition", None))
+        if isinstance(d, TIMER_CLASSES)
+    ]
+
+
 def timer_due(task: Any) -> datetime | None:
     """When a waiting timer task falls due (None if it has not computed its time yet)."""
     value = task._get_internal_data("event_value")
@@ -128,5 +146,4 @@ def timer_due(task: Any) -> datetime | None:
 
 
 def is_waiting_timer(task: Any) -> bool:
-    definition = getattr(task.task_spec, "event_definition", None)
-    return isinstance(definition, TIMER_CLASSES) and task.state == TaskState.WAITING
+    return task.state == TaskState.WAITING and bool(timer_definitions(task))

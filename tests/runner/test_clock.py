@@ -76,3 +76,33 @@ def test_calendar_override_moves_open_deadlines_and_their_timers(services, clock
     assert [t["due_at"] for t in view["timers"] if t["status"] == "pending"] == ["2026-10-09T15:59:59+00:00"]
     with services.transaction() as s:
         assert runner.verify_audit(s) == []
+
+
+def test_event_based_gateway_message_wins(services, clock):
+    deploy_file(services, "race.bpmn")
+    iid = start(services, "race")
+    complete(services, the_task(services, iid, "notice")["id"], {})
+    view = describe(services, iid)
+    assert view["status"] == "waiting"
+    [timer] = _timer(services, iid)
+    assert timer["due_at"] == "2026-09-30T15:59:59+00:00"  # 2 working days from Mon 28 Sep
+    with services.transaction() as s:
+        runner.deliver_message(s, "materials_resubmitted", view["business_key"], {"materials": ["a"]}, actor="applicant")
+    view = describe(services, iid)
+    assert view["status"] == "completed" and "end_ok" in view["completed_path"]
+    assert view["data"]["materials"] == ["a"]
+    assert [t["status"] for t in view["timers"]] == ["cancelled"]
+
+
+def test_event_based_gateway_timer_wins_on_the_platform_clock(services, clock):
+    deploy_file(services, "race.bpmn")
+    iid = start(services, "race")
+    complete(services, the_task(services, iid, "notice")["id"], {})
+    advance_to(services, clock, local("2026-09-30", "12:00"))
+    assert describe(services, iid)["status"] == "waiting"  # not yet: the real date is later, the clock is not
+    advance_to(services, clock, local("2026-10-01", "09:00"))
+    view = describe(services, iid)
+    assert view["status"] == "completed" and view["data"]["returned"] is True
+    assert actions(services, iid).count("timer_fired") == 1
+    with services.transaction() as s, __import__("pytest").raises(runner.UnknownCorrelation):
+        runner.deliver_message(s, "materials_resubmitted", view["business_key"], {}, actor="applicant")
