@@ -1,0 +1,258 @@
+"""承诺件 (bpmn/chengnuo.bpmn): acceptance notice with the promised date, warnings at T-1 and at the deadline.
+
+Clock: Mon 2026-09-28 09:00 Asia/Shanghai (01:00 UTC); National Day 10-01..10-07, make-up working days Sun 09-20
+and Sat 10-10. Expected dates are counted by hand in working days.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.flow import (
+    actions,
+    advance_to,
+    complete,
+    deploy_library,
+    describe,
+    local,
+    send,
+    start_item,
+    task,
+)
+
+# 10 working days from Mon 09-28: 09-29, 09-30, 10-08, 10-09, 10-10 (make-up Sat), 10-12 .. 10-16
+DEADLINE = "2026-10-16T15:59:59+00:00"
+WARN_AT = "2026-10-14T16:00:00+00:00"  # 00:00 Thu 10-15, the working day before
+
+
+@pytest.fixture
+def lib(services) -> None:
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
+
+
+def do(services, iid: int, name: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    found = task(services, iid, name)
+    complete(services, found["id"], data or {})
+    return found
+
+
+def accept(services, iid: int) -> None:
+    do(services, iid, "accept", {"eligible": True, "materials_complete": True})
+    do(services, iid, "acceptance_notice", {"notice_no": "受字[2026]001号"})
+
+
+def timers(services, iid: int) -> list[tuple[str, str, str]]:
+    return [(t["name"], t["due_at"], t["status"]) for t in describe(services, iid)["timers"]]
+
+
+def finish(services, iid: int, survey: bool = False) -> None:
+    do(services, iid, "review", {"needs_survey": survey, "review_opinion": "符合条件"})
+    if survey:
+        do(services, iid, "site_survey", {"survey_result": "现场与申报一致"})
+    do(services, iid, "decide", {"approved": True, "decision_no": "许字[2026]001号"})
+    do(services, iid, "notify", {"delivery": "窗口领取"})
+
+
+def test_on_time_no_warnings(services, clock, lib):
+    iid = start_item(services, "chengnuo", {"applicant": "张三"})
+    view = describe(services, iid)
+    assert (view["item_kind"], view["deadline"]) == ("promised", DEADLINE)
+    do(services, iid, "accept", {"eligible": True, "materials_complete": True})
+    view = describe(services, iid)
+    # the acceptance notice shows the promised date computed from item_deadline()
+    assert view["data"]["promised_date"] == DEADLINE
+    assert view["data"]["promised_day"] == "2026-10-16"
+    notice = task(services, iid, "acceptance_notice")
+    assert (notice["window"], notice["form_key"]) == ("centre", "acceptance_notice")
+    do(services, iid, "acceptance_notice")
+    review = task(services, iid, "review")
+    assert (review["window"], review["form_key"], review["limit_days"]) == ("centre", "review", 5)
+    assert timers(services, iid) == [
+        ("承诺期限前1个工作日", WARN_AT, "pending"),
+        ("到达承诺期限", DEADLINE, "pending"),
+    ]
+
+    clock.set(local("2026-10-12", "10:00"))
+    finish(services, iid)
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert view["warnings"] == []
+    assert [t["status"] for t in view["timers"]] == ["cancelled", "cancelled"]  # cancelled with the work
+    assert "end_done" in view["completed_path"] and "site_survey" not in view["completed_path"]
+    assert "supervision_review" not in view["completed_path"]
+    assert actions(services, iid) == [
+        "start", "complete", "complete", "complete", "complete", "complete", "timer_cancelled", "timer_cancelled",
+    ]  # fmt: skip
+    # nothing fires later either
+    advance_to(services, clock, local("2026-10-20"))
+    assert describe(services, iid)["warnings"] == []
+
+
+def test_warning_one_working_day_before_deadline_across_national_day(services, clock, lib):
+    iid = start_item(services, "chengnuo", {"applicant": "张三", "promised_days": 3})
+    # 3 working days: 09-29, 09-30, 10-08; the working day before 10-08 is Wed 09-30 (10-01..10-07 off)
+    assert describe(services, iid)["deadline"] == "2026-10-08T15:59:59+00:00"
+    accept(services, iid)
+    assert timers(services, iid) == [
+        ("承诺期限前1个工作日", "2026-09-29T16:00:00+00:00", "pending"),
+        ("到达承诺期限", "2026-10-08T15:59:59+00:00", "pending"),
+    ]
+    advance_to(services, clock, local("2026-09-30", "08:00"))
+    view = describe(services, iid)
+    assert view["warnings"] == [
+        {
+            "level": "notice",
+            "rule": "diagram",
+            "window": "centre",
+            "message": "距承诺期限还有1个工作日",
+            "created_at": "2026-09-29T16:00:00+00:00",
+        }
+    ]
+    assert [t["spec_name"] for t in view["tasks"]] == ["review"]  # non-interrupting: the work goes on
+
+    advance_to(services, clock, local("2026-10-08", "10:00"))  # the holiday passes; still within the deadline
+    finish(services, iid)
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert [w["level"] for w in view["warnings"]] == ["notice"]
+    assert timers(services, iid) == [
+        ("承诺期限前1个工作日", "2026-09-29T16:00:00+00:00", "fired"),
+        ("到达承诺期限", "2026-10-08T15:59:59+00:00", "cancelled"),
+    ]
+    assert actions(services, iid) == [
+        "start", "complete", "complete", "timer_fired", "warning",
+        "complete", "complete", "complete", "timer_cancelled",
+    ]  # fmt: skip
+
+
+def test_overdue_at_deadline_warns_and_goes_to_supervision(services, clock, lib):
+    iid = start_item(services, "chengnuo", {"applicant": "张三"})
+    accept(services, iid)
+    advance_to(services, clock, local("2026-10-19", "09:00"))
+    view = describe(services, iid)
+    assert [(w["level"], w["message"], w["created_at"]) for w in view["warnings"]] == [
+        ("notice", "距承诺期限还有1个工作日", WARN_AT),
+        ("overdue", "已到承诺期限仍未办结，转督查股督办", DEADLINE),
+    ]
+    supervision = task(services, iid, "supervision_review")
+    assert (supervision["window"], supervision["form_key"]) == ("supervision", "supervision_review")
+    assert task(services, iid, "review")["window"] == "centre"  # the work itself is not interrupted
+
+    finish(services, iid)
+    view = describe(services, iid)
+    assert view["status"] == "running"  # the supervision office still has to close its review
+    assert [t["spec_name"] for t in view["tasks"]] == ["supervision_review"]
+    do(services, iid, "supervision_review", {"overdue_reason": "审查人员出差", "measures": "约谈窗口负责人"})
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert {"end_done", "end_noticed", "end_supervised"} <= set(view["completed_path"])
+    assert actions(services, iid) == [
+        "start", "complete", "complete", "timer_fired", "warning", "timer_fired", "warning",
+        "complete", "complete", "complete", "complete",
+    ]  # fmt: skip
+
+
+def test_correction_pauses_clock_across_national_day_and_weekend(services, clock, lib):
+    iid = start_item(services, "chengnuo", {"applicant": "张三", "correction_days": 15})
+    view = describe(services, iid)
+    assert view["deadline"] == DEADLINE
+    do(services, iid, "accept", {"eligible": True, "materials_complete": False})
+    notice = task(services, iid, "correction_notice")
+    assert (notice["window"], notice["form_key"]) == ("centre", "correction_notice")
+    do(services, iid, "correction_notice", {"missing_materials": ["消防验收意见书", "房屋租赁合同"]})
+    view = describe(services, iid)
+    assert view["status"] == "waiting"
+    assert view["pauses"] == [{"reason": "补正", "started_at": "2026-09-28T01:00:00+00:00", "ended_at": None}]
+    assert view["deadline"] == DEADLINE  # stored deadline before the resumption
+    # the applicant's limit (correction_days 15 from the data): 10-16 + 10-19 .. 10-23 = Fri 10-23
+    assert timers(services, iid) == [("补正期限届满", "2026-10-23T15:59:59+00:00", "pending")]
+
+    clock.set(local("2026-10-19", "09:30"))  # Monday after the weekend of 10-17/18
+    send(
+        services,
+        "materials_resubmitted",
+        view["business_key"],
+        {"materials": ["消防验收意见书", "房屋租赁合同"]},
+    )
+    view = describe(services, iid)
+    assert view["pauses"] == [
+        {"reason": "补正", "started_at": "2026-09-28T01:00:00+00:00", "ended_at": "2026-10-19T01:30:00+00:00"}
+    ]
+    # paused working days in (09-28, 10-19]: 09-29, 09-30, 10-08, 10-09, 10-10, 10-12 .. 10-16, 10-19 = 11
+    # (National Day 10-01..10-07 and the weekends 10-03/04, 10-11, 10-17/18 are not counted);
+    # 10-16 + 11 working days = 10-19 .. 10-23, 10-26 .. 10-30, Mon 11-02
+    assert view["deadline"] == "2026-11-02T15:59:59+00:00"
+    do(services, iid, "materials_check", {"complete": True})
+    view = describe(services, iid)
+    assert view["data"]["promised_date"] == "2026-11-02T15:59:59+00:00"
+    assert view["data"]["promised_day"] == "2026-11-02"
+    do(services, iid, "acceptance_notice")
+    # the warning timers follow the moved deadline: 00:00 Fri 10-30 and end of Mon 11-02
+    assert timers(services, iid) == [
+        ("补正期限届满", "2026-10-23T15:59:59+00:00", "cancelled"),
+        ("承诺期限前1个工作日", "2026-10-29T16:00:00+00:00", "pending"),
+        ("到达承诺期限", "2026-11-02T15:59:59+00:00", "pending"),
+    ]
+    # no warning at the original dates
+    advance_to(services, clock, local("2026-10-29", "18:00"))
+    assert describe(services, iid)["warnings"] == []
+    advance_to(services, clock, local("2026-10-30", "09:00"))
+    assert [(w["level"], w["created_at"]) for w in describe(services, iid)["warnings"]] == [
+        ("notice", "2026-10-29T16:00:00+00:00")
+    ]
+    finish(services, iid)
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert [w["level"] for w in view["warnings"]] == ["notice"]
+    assert actions(services, iid) == [
+        "start", "complete", "complete", "clock_paused", "message", "timer_cancelled", "clock_resumed",
+        "complete", "complete", "timer_fired", "warning", "complete", "complete", "complete", "timer_cancelled",
+    ]  # fmt: skip
+
+
+def test_correction_timeout_returns_with_notice(services, clock, lib):
+    iid = start_item(services, "chengnuo", {"applicant": "张三"})
+    do(services, iid, "accept", {"eligible": True, "materials_complete": False})
+    do(services, iid, "correction_notice", {"missing_materials": ["规划许可证"]})
+    advance_to(services, clock, local("2026-10-19", "09:00"))
+    view = describe(services, iid)
+    # the applicant's 10 working days ran out at the end of Fri 10-16; the clock resumed then
+    assert view["pauses"] == [
+        {"reason": "补正", "started_at": "2026-09-28T01:00:00+00:00", "ended_at": "2026-10-16T15:59:59+00:00"}
+    ]
+    # paused (09-28, 10-16] = 10 working days → 10-16 + 10 = Fri 10-30
+    assert view["deadline"] == "2026-10-30T15:59:59+00:00"
+    notice = do(services, iid, "return_notice", {"return_note": "逾期未补正，材料退回"})
+    assert (notice["window"], notice["form_key"]) == ("centre", "return_notice")
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert view["data"]["correction_result"] == "returned"
+    assert "end_returned" in view["completed_path"]
+    assert "acceptance_notice" not in view["completed_path"] and "review" not in view["completed_path"]
+    assert view["warnings"] == []
+    assert timers(services, iid) == [("补正期限届满", "2026-10-16T15:59:59+00:00", "fired")]
+    assert actions(services, iid) == [
+        "start", "complete", "complete", "clock_paused", "timer_fired", "clock_resumed", "complete",
+    ]  # fmt: skip
+
+
+def test_site_survey_branch(services, clock, lib):
+    iid = start_item(services, "chengnuo", {"applicant": "张三"})
+    accept(services, iid)
+    clock.set(local("2026-09-29", "10:00"))
+    do(services, iid, "review", {"needs_survey": True, "review_opinion": "需现场核实经营场所"})
+    survey = task(services, iid, "site_survey")
+    assert (survey["window"], survey["form_key"], survey["limit_days"]) == ("centre", "site_survey", 3)
+    # 3 working days from Tue 09-29: 09-30, 10-08, 10-09
+    assert survey["due_at"] == "2026-10-09T15:59:59+00:00"
+    do(services, iid, "site_survey", {"survey_result": "现场与申报一致"})
+    do(services, iid, "decide", {"approved": True})
+    do(services, iid, "notify")
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert view["data"]["survey_result"] == "现场与申报一致"
+    assert view["completed_path"].index("site_survey") < view["completed_path"].index("decide")
+    assert view["warnings"] == []
+    assert [t["status"] for t in view["timers"]] == ["cancelled", "cancelled"]

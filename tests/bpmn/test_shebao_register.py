@@ -1,0 +1,117 @@
+"""社保登记, a 10-working-day 承诺件 (003): bpmn/shebao_register.bpmn.
+
+10 working days from Mon 2026-09-28: 09-29, 09-30, 10-08, 10-09, 10-10 (make-up Saturday), 10-12,
+10-13, 10-14, 10-15, 10-16 → deadline Fri 10-16 23:59:59 Shanghai (15:59:59 UTC); the notice comes at
+the start of the working day before it, Thu 10-15 00:00 Shanghai (10-14 16:00 UTC).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.flow import (
+    actions,
+    advance_to,
+    complete,
+    deploy_library,
+    describe,
+    local,
+    start_item,
+    task,
+    tasks,
+)
+
+DEADLINE = "2026-10-16T15:59:59+00:00"
+NOTICE_AT = "2026-10-14T16:00:00+00:00"
+
+
+def start_register(services: Any) -> int:
+    deploy_library(services, "shebao_register.bpmn")
+    return start_item(services, "shebao_register", {"applicant": "某某商贸有限公司"})
+
+
+def open_tasks(services: Any, iid: int) -> list[tuple[str, str | None, str | None, int | None, str | None]]:
+    return [
+        (t["spec_name"], t["window"], t["form_key"], t["limit_days"], t["due_at"])
+        for t in tasks(services, iid)
+    ]
+
+
+def warnings(services: Any, iid: int) -> list[tuple[str, str, str | None, str]]:
+    return [
+        (w["level"], w["message"], w["window"], w["created_at"]) for w in describe(services, iid)["warnings"]
+    ]
+
+
+def test_registered_on_time(services, clock):
+    iid = start_register(services)
+    view = describe(services, iid)
+    assert (view["item_kind"], view["promised_days"], view["deadline"]) == ("promised", 10, DEADLINE)
+    assert open_tasks(services, iid) == [("accept", "shebao", "acceptance", 1, "2026-09-29T15:59:59+00:00")]
+    assert [(t["name"], t["due_at"], t["status"]) for t in view["timers"]] == [
+        ("承诺期限前一个工作日", NOTICE_AT, "pending"),
+        ("承诺期限届满", DEADLINE, "pending"),
+    ]
+    complete(
+        services,
+        task(services, iid, "accept")["id"],
+        {"applicant": "某某商贸有限公司", "materials_complete": True},
+    )
+    # the later steps are due at the item's promised deadline
+    assert open_tasks(services, iid) == [("review", "shebao", "review", 10, DEADLINE)]
+    clock.set(local("2026-10-09", "10:00"))
+    complete(services, task(services, iid, "review")["id"], {"opinion": "材料齐全，符合登记条件"})
+    # from 10-09: 10, 12, 13, 14, 15, 16 = 6 working days left
+    assert open_tasks(services, iid) == [("decision", "shebao", "decision", 6, DEADLINE)]
+    complete(
+        services, task(services, iid, "decision")["id"], {"approved": True, "decision_no": "社登[2026]12号"}
+    )
+    complete(services, task(services, iid, "notify")["id"], {"result": "approved", "notice_no": "告-12"})
+
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert view["warnings"] == []
+    assert [t["status"] for t in view["timers"]] == ["cancelled", "cancelled"]
+    assert actions(services, iid) == [
+        "start",
+        "complete",
+        "complete",
+        "complete",
+        "complete",
+        "timer_cancelled",
+        "timer_cancelled",
+    ]
+
+
+def test_overdue_registration_gets_notice_then_overdue(services, clock):
+    iid = start_register(services)
+    complete(services, task(services, iid, "accept")["id"], {"materials_complete": True})
+    advance_to(services, clock, local("2026-10-14", "23:00"))
+    assert warnings(services, iid) == []
+    advance_to(services, clock, local("2026-10-15", "09:00"))
+    assert warnings(services, iid) == [("notice", "距承诺办结期限还剩1个工作日", "shebao", NOTICE_AT)]
+    advance_to(services, clock, local("2026-10-19", "09:00"))
+    assert warnings(services, iid) == [
+        ("notice", "距承诺办结期限还剩1个工作日", "shebao", NOTICE_AT),
+        ("overdue", "超过承诺办结期限未办结", "shebao", DEADLINE),
+    ]
+    complete(services, task(services, iid, "review")["id"], {"opinion": "同意"})
+    # past the deadline a step is due the same day
+    assert open_tasks(services, iid) == [("decision", "shebao", "decision", 0, "2026-10-19T15:59:59+00:00")]
+    complete(services, task(services, iid, "decision")["id"], {"approved": True})
+    complete(services, task(services, iid, "notify")["id"], {"result": "approved"})
+
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert [t["status"] for t in view["timers"]] == ["fired", "fired"]
+    assert actions(services, iid) == [
+        "start",
+        "complete",
+        "timer_fired",
+        "warning",
+        "timer_fired",
+        "warning",
+        "complete",
+        "complete",
+        "complete",
+    ]
