@@ -87,7 +87,9 @@ def test_event_based_gateway_message_wins(services, clock):
     [timer] = _timer(services, iid)
     assert timer["due_at"] == "2026-09-30T15:59:59+00:00"  # 2 working days from Mon 28 Sep
     with services.transaction() as s:
-        runner.deliver_message(s, "materials_resubmitted", view["business_key"], {"materials": ["a"]}, actor="applicant")
+        runner.deliver_message(
+            s, "materials_resubmitted", view["business_key"], {"materials": ["a"]}, actor="applicant"
+        )
     view = describe(services, iid)
     assert view["status"] == "completed" and "end_ok" in view["completed_path"]
     assert view["data"]["materials"] == ["a"]

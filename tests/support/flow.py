@@ -33,7 +33,9 @@ def deploy_library(services: runner.Services, *names: str) -> dict[str, Any]:
     return deployed
 
 
-def start_item(services: runner.Services, key: str, data: dict[str, Any] | None = None, actor: str = "clerk") -> int:
+def start_item(
+    services: runner.Services, key: str, data: dict[str, Any] | None = None, actor: str = "clerk"
+) -> int:
     with services.transaction() as s:
         return runner.start(s, key, actor=actor, data=data or {}).id
 
@@ -47,7 +49,8 @@ def tasks(services: runner.Services, instance_id: int) -> list[dict[str, Any]]:
 def task(services: runner.Services, instance_id: int, name: str, **match: Any) -> dict[str, Any]:
     """The one open task whose bpmn id (spec name) or display name is ``name`` (and fields in ``match``)."""
     found = [
-        t for t in tasks(services, instance_id)
+        t
+        for t in tasks(services, instance_id)
         if (t["spec_name"].split(" [")[0] == name or t["name"] == name)
         and all(t.get(k) == v for k, v in match.items())
     ]
@@ -56,12 +59,16 @@ def task(services: runner.Services, instance_id: int, name: str, **match: Any) -
     return found[0]
 
 
-def complete(services: runner.Services, task_id: str, data: dict[str, Any] | None = None, actor: str = "clerk") -> None:
+def complete(
+    services: runner.Services, task_id: str, data: dict[str, Any] | None = None, actor: str = "clerk"
+) -> None:
     with services.transaction() as s:
         runner.complete(s, task_id, data or {}, actor=actor)
 
 
-def send(services: runner.Services, name: str, correlation: str, payload: dict[str, Any] | None = None) -> None:
+def send(
+    services: runner.Services, name: str, correlation: str, payload: dict[str, Any] | None = None
+) -> None:
     with services.transaction() as s:
         runner.deliver_message(s, name, correlation, payload or {}, actor="upper")
 
@@ -81,7 +88,9 @@ def fire_due(services: runner.Services) -> int:
     while True:
         with services.transaction() as s:
             now = services.now()
-            due = [t.id for t in s.query(Timer).filter(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)]
+            due = [
+                t.id for t in s.query(Timer).filter(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
+            ]
         if not due:
             return fired
         progressed = False
@@ -106,7 +115,9 @@ def advance_to(services: runner.Services, clock: runner.ManualClock, when: datet
         with services.transaction() as s:
             nxt = (
                 s.query(Timer)
-                .filter(Timer.status == TimerStatus.PENDING, Timer.due_at <= when, Timer.id.notin_(held or {-1}))
+                .filter(
+                    Timer.status == TimerStatus.PENDING, Timer.due_at <= when, Timer.id.notin_(held or {-1})
+                )
                 .order_by(Timer.due_at, Timer.id)
                 .first()
             )
@@ -120,7 +131,10 @@ def advance_to(services: runner.Services, clock: runner.ManualClock, when: datet
         if n == 0:
             with services.transaction() as s:
                 now = services.now()
-                held |= {t.id for t in s.query(Timer).filter(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)}
+                held |= {
+                    t.id
+                    for t in s.query(Timer).filter(Timer.status == TimerStatus.PENDING, Timer.due_at <= now)
+                }
     if when > clock.now():
         clock.set(when)
     return fired
@@ -130,6 +144,8 @@ def local(day: str, hm: str = "09:00") -> datetime:
     """A Shanghai wall-clock time as aware UTC: ``local("2026-10-09", "10:30")``."""
     from zoneinfo import ZoneInfo
 
-    return datetime.fromisoformat(f"{day}T{hm}:00").replace(tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(
-        ZoneInfo("UTC")
+    return (
+        datetime.fromisoformat(f"{day}T{hm}:00")
+        .replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+        .astimezone(ZoneInfo("UTC"))
     )
