@@ -23,9 +23,17 @@ The layout is layered, left to right:
   and later branches (and boundary-event paths) go below;
 * embedded subprocesses are laid out recursively and drawn expanded around their children; boundary
   events sit on the bottom edge of their host; event subprocesses, data objects and annotations go in a
-  free row at the bottom of their band (artifacts of a pool in an unnamed band under the lanes);
+  free row at the bottom of their band (an artifact in the band of the node it is linked to; anything
+  of a pool outside every lane in an unnamed band under the lanes);
 * edges are orthogonal polylines: splits leave gateways from their top/bottom corner, joins enter them
-  from below/above, back edges run above the rows they connect.
+  from below/above, back edges run above (else below) the rows they connect; of a few candidate routes
+  the first that crosses no shape and runs along no other flow is taken;
+* named events and gateways get a ``bpmndi:BPMNLabel`` beside them where no flow or shape is;
+* several processes in one file: with a collaboration, one pool each, stacked; without one, one
+  ``BPMNDiagram`` per process.
+
+Not handled: lanes inside subprocesses (drawn without lanes), groups (no shape), a subprocess child
+listed in another lane than its subprocess (drawn inside the subprocess), minimising crossings.
 
 The output depends only on the input (document order breaks every tie): same input, same bytes, and a
 laid-out file laid out again does not change.
@@ -97,6 +105,9 @@ SUB_PAD = (30, 40, 30, 40)  # inside an expanded subprocess (the top leaves room
 MIN_SUB_SIZE = (200, 120)
 FREE_GAP = 30  # between items of a free row
 BOUNDARY_STEP = 44  # between boundary events on one host
+CHANNEL_SHIFTS = (0, -12, 12)  # offsets tried for a vertical/horizontal channel already in use
+LABEL_WIDTH = 90  # bpmn-js wraps external labels at this width
+LABEL_LINE = 14
 
 
 def _q(local: str, ns: str = BPMN_NS) -> str:
@@ -176,7 +187,6 @@ class Frame:
     min_band: int = 0
     bands: tuple[str | None, ...] = (None,)
     band_of: dict[str, str] = field(default_factory=dict)
-    artifact_band: str | None = None
 
 
 @dataclass
@@ -322,10 +332,10 @@ def arrange(container: etree._Element, frame: Frame) -> Arrangement:
     bands = list(frame.bands)
     band = {n: frame.band_of.get(n) for n in order}
     band_of_free = {n: frame.band_of.get(n) for n in free}
-    art_band = frame.artifact_band
-    if (
-        None in band.values() or None in band_of_free.values() or (artifacts and art_band is None)
-    ) and None not in bands:
+    for artifact in artifacts:  # the band of the node it annotates, else the unnamed band
+        anchor = _associated_node(container, artifact, nodes)
+        band_of_free[artifact] = band.get(anchor or "")
+    if (None in band.values() or None in band_of_free.values()) and None not in bands:
         bands.append(None)
     band = {n: b if b in bands else None for n, b in band.items()}
     band_of_free = {n: b if b in bands else None for n, b in band_of_free.items()}
@@ -414,9 +424,7 @@ def arrange(container: etree._Element, frame: Frame) -> Arrangement:
         for h in heights:
             tops.append(cursor)
             cursor += h + V_GAP
-        items = [n for n in free if band_of_free[n] == key]
-        if key == art_band or (art_band not in bands and key is None):
-            items += artifacts
+        items = [n for n in [*free, *artifacts] if band_of_free[n] == key]
         if items:
             free_top = cursor if n_rows else y + pad_top
             free_h = max(size(i)[1] for i in items)
@@ -531,40 +539,132 @@ def _dedupe(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out if len(out) >= 2 else [points[0], points[-1]]
 
 
-def route_sequence(src: Slot, tgt: Slot, src_kind: str, tgt_kind: str) -> list[tuple[int, int]]:
-    """Orthogonal waypoints from ``src`` to ``tgt``."""
+Point = tuple[int, int]
+
+
+def _candidates(src: Slot, tgt: Slot, src_kind: str, tgt_kind: str) -> list[list[Point]]:
+    """Orthogonal routes from ``src`` to ``tgt``, the preferred one first."""
     s, t = src.box, tgt.box
+    before = tgt.col[0] - H_GAP // 2  # x in the gap left of the target's column
+    after = src.col[1] + H_GAP // 2  # x in the gap right of the source's column
+    above = min(src.row[0], tgt.row[0]) - V_GAP // 2  # y in the gap over the higher row
+    below = max(src.row[1], tgt.row[1]) + V_GAP // 2  # y in the gap under the lower row
     if s == t:  # a node flowing to itself: a small loop over its top right corner
         top = s.y - 20
-        return [(s.right, s.cy), (s.right + 20, s.cy), (s.right + 20, top), (s.cx, top), (s.cx, s.y)]
-    if src_kind == "boundaryEvent":
+        return [[(s.right, s.cy), (s.right + 20, s.cy), (s.right + 20, top), (s.cx, top), (s.cx, s.y)]]
+    routes: list[list[Point]] = []
+    if src_kind == "boundaryEvent":  # leave downwards from the bottom of the event
         start = (s.cx, s.bottom)
+        side = (t.x, t.cy) if t.x > s.cx else (t.right, t.cy)
         if t.y > s.bottom:
-            if t.x > s.cx:
-                return _dedupe([start, (s.cx, t.cy), (t.x, t.cy)])
-            if t.right < s.cx:
-                return _dedupe([start, (s.cx, t.cy), (t.right, t.cy)])
-            return [start, (s.cx, t.y)]
-        below = max(s.bottom, t.bottom) + 20
-        return _dedupe([start, (s.cx, below), (t.cx, below), (t.cx, t.bottom)])
-    if tgt.col == src.col:  # same column: straight up or down
+            if t.x <= s.cx <= t.right:
+                routes.append([start, (s.cx, t.y)])
+            routes.append([start, (s.cx, t.cy), side])
+        under = max(src.row[1] + V_GAP // 2, s.bottom + 10)
+        gap = before if t.x > s.cx else tgt.col[1] + H_GAP // 2
+        for shift in CHANNEL_SHIFTS:
+            routes.append(
+                [start, (s.cx, under + shift), (gap + shift, under + shift), (gap + shift, t.cy), side]
+            )
+        routes.append([start, (s.cx, under), (t.cx, under), (t.cx, t.bottom if t.bottom <= under else t.y)])
+        return routes
+    if tgt.col == src.col:  # same column: straight up or down, else round the right side
         if t.y >= s.bottom:
-            return _dedupe([(s.cx, s.bottom), (t.cx, t.y)])
-        return _dedupe([(s.cx, s.y), (t.cx, t.bottom)])
+            routes.append([(s.cx, s.bottom), (t.cx, t.y)])
+        else:
+            routes.append([(s.cx, s.y), (t.cx, t.bottom)])
+        routes.append([(s.right, s.cy), (after, s.cy), (after, t.cy), (t.right, t.cy)])
+        return routes
     if t.x >= s.right:  # forward
         if s.cy == t.cy:
-            return [(s.right, s.cy), (t.x, t.cy)]
-        if src_kind in GATEWAYS:
+            routes.append([(s.right, s.cy), (t.x, t.cy)])
+        elif src_kind in GATEWAYS:  # a split leaves the gateway's top or bottom corner
             start = (s.cx, s.y) if t.cy < s.cy else (s.cx, s.bottom)
-            return _dedupe([start, (s.cx, t.cy), (t.x, t.cy)])
-        if tgt_kind in GATEWAYS:
+            routes.append([start, (s.cx, t.cy), (t.x, t.cy)])
+        elif tgt_kind in GATEWAYS:  # a join enters the gateway's bottom or top corner
             end = (t.cx, t.bottom) if s.cy > t.cy else (t.cx, t.y)
-            return _dedupe([(s.right, s.cy), (t.cx, s.cy), end])
-        mid = tgt.col[0] - H_GAP // 2
-        return _dedupe([(s.right, s.cy), (mid, s.cy), (mid, t.cy), (t.x, t.cy)])
-    # backward: over the higher of the two rows
-    over = min(src.row[0], tgt.row[0]) - V_GAP // 2
-    return _dedupe([(s.cx, s.y), (s.cx, over), (t.cx, over), (t.cx, t.y)])
+            routes.append([(s.right, s.cy), (t.cx, s.cy), end])
+        for shift in CHANNEL_SHIFTS:
+            for x in (before + shift, after + shift):
+                routes.append([(s.right, s.cy), (x, s.cy), (x, t.cy), (t.x, t.cy)])
+        for shift in CHANNEL_SHIFTS:
+            x1, x2 = after + shift, before - shift
+            for y in (below + shift, above - shift):
+                routes.append([(s.right, s.cy), (x1, s.cy), (x1, y), (x2, y), (x2, t.cy), (t.x, t.cy)])
+        return routes
+    # backward: over the higher of the two rows, else under the lower one
+    for shift in CHANNEL_SHIFTS:
+        routes.append([(s.cx, s.y), (s.cx, above - shift), (t.cx, above - shift), (t.cx, t.y)])
+        routes.append([(s.cx, s.bottom), (s.cx, below + shift), (t.cx, below + shift), (t.cx, t.bottom)])
+    return routes
+
+
+def _crosses(points: list[Point], box: Box) -> bool:
+    """Whether an orthogonal polyline passes through the inside of ``box``."""
+    for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
+        vertical = x1 == x2 and box.x < x1 < box.right and min(y1, y2) < box.bottom and max(y1, y2) > box.y
+        horizontal = y1 == y2 and box.y < y1 < box.bottom and min(x1, x2) < box.right and max(x1, x2) > box.x
+        if vertical or horizontal:
+            return True
+    return False
+
+
+Segment = tuple[Point, Point]
+
+
+def _segments(points: list[Point]) -> list[Segment]:
+    return list(zip(points, points[1:], strict=False))
+
+
+def _on(point: Point, segment: Segment) -> bool:
+    (x, y), ((x1, y1), (x2, y2)) = point, segment
+    return (x == x1 == x2 and min(y1, y2) <= y <= max(y1, y2)) or (
+        y == y1 == y2 and min(x1, x2) <= x <= max(x1, x2)
+    )
+
+
+def _overlaps(points: list[Point], taken: Iterable[Segment]) -> int:
+    """How often the polyline runs along, or meets end-on, a segment of ``taken``.
+
+    Two flows sharing a stretch of line, or a corner of one lying on the other, read as one flow
+    branching; plain crossings are fine.
+    """
+    count = 0
+    mine = _segments(points)
+    for other in taken:
+        (x3, y3), (x4, y4) = other
+        for (x1, y1), (x2, y2) in mine:
+            if x1 == x2 == x3 == x4:
+                count += min(max(y1, y2), max(y3, y4)) >= max(min(y1, y2), min(y3, y4))
+            elif y1 == y2 == y3 == y4:
+                count += min(max(x1, x2), max(x3, x4)) >= max(min(x1, x2), min(x3, x4))
+        count += sum(1 for p in points if _on(p, other))
+        count += sum(1 for p in other for seg in mine if _on(p, seg))
+    return count
+
+
+def route_sequence(
+    src: Slot,
+    tgt: Slot,
+    src_kind: str,
+    tgt_kind: str,
+    obstacles: Iterable[Box] = (),
+    taken: Iterable[Segment] = (),
+) -> list[Point]:
+    """The candidate route crossing fewest ``obstacles``, then sharing fewest ``taken`` segments.
+
+    The candidates' order (the preferred style first) breaks ties.
+    """
+    routes = [_dedupe(r) for r in _candidates(src, tgt, src_kind, tgt_kind)]
+    boxes, used = list(obstacles), list(taken)
+    best, lowest = routes[0], None
+    for route in routes:
+        cost = (sum(1 for box in boxes if _crosses(route, box)), _overlaps(route, used))
+        if lowest is None or cost < lowest:
+            best, lowest = route, cost
+        if cost == (0, 0):
+            break
+    return best
 
 
 def route_link(s: Box, t: Box, *, s_pool: bool = False, t_pool: bool = False) -> list[tuple[int, int]]:
@@ -726,6 +826,7 @@ class Drawing:
     slots: dict[str, Slot] = field(default_factory=dict)
     flags: dict[str, dict[str, str]] = field(default_factory=dict)
     edges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    labels: dict[str, Box] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -744,7 +845,6 @@ def _draw_process(
         min_band=MIN_LANE_HEIGHT,
         bands=tuple(lanes.leaves) if lanes.leaves else (None,),
         band_of=lanes.band_of,
-        artifact_band=None,
     )
     arrangement = arrange(process, frame)
     _flatten(arrangement, x, y, drawing.slots)
@@ -801,9 +901,23 @@ def _flags(root: etree._Element, drawing: Drawing) -> None:
             drawing.flags[ident] = {"isMarkerVisible": "true"}
 
 
+def _obstacles(flow: etree._Element, drawing: Drawing, ends: set[str | None]) -> list[Box]:
+    """Shapes a sequence flow should not cross: the other nodes and artifacts of its container."""
+    container = flow.getparent()
+    return [
+        drawing.slots[c.get("id")].box
+        for c in _children(container)
+        if (_local(c) in FLOW_NODES or _local(c) in ARTIFACT_SIZES)
+        and c.get("id") in drawing.slots
+        and c.get("id") not in ends
+    ]
+
+
 def _route_all(root: etree._Element, drawing: Drawing, pools: set[str]) -> None:
     kinds = {el.get("id"): _local(el) for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    hosts = {el.get("id"): el.get("attachedToRef") for el in root.iter(_q("boundaryEvent"))}
     slots = drawing.slots
+    routed: list[tuple[str, str, Segment]] = []
     for el in root.iter():
         local = _local(el)
         ident = el.get("id") if local else None
@@ -813,8 +927,14 @@ def _route_all(root: etree._Element, drawing: Drawing, pools: set[str]) -> None:
             source, target = el.get("sourceRef"), el.get("targetRef")
             if source in slots and target in slots:
                 drawing.edges[ident] = route_sequence(
-                    slots[source], slots[target], kinds.get(source) or "", kinds.get(target) or ""
+                    slots[source],
+                    slots[target],
+                    kinds.get(source) or "",
+                    kinds.get(target) or "",
+                    _obstacles(el, drawing, {source, target, hosts.get(source)}),
+                    [seg for src, tgt, seg in routed if src != source and tgt != target],
                 )
+                routed.extend((source, target, seg) for seg in _segments(drawing.edges[ident]))
             else:
                 drawing.notes.append(
                     f"sequence flow {ident}: {source!r} or {target!r} has no shape; not drawn"
@@ -834,6 +954,64 @@ def _route_all(root: etree._Element, drawing: Drawing, pools: set[str]) -> None:
                 source, target = owner, refs.get("targetRef")
             if source in slots and target in slots:
                 drawing.edges[ident] = route_link(slots[source].box, slots[target].box)
+
+
+def label_size(text: str) -> tuple[int, int]:
+    """Roughly the box bpmn-js needs for an external label (11px font, lines wrapped at 90px)."""
+    lines = 0
+    widest = 0
+    for line in text.splitlines() or [""]:
+        width = sum(12 if ord(ch) >= 0x2E80 else 7 for ch in line.strip())
+        lines += max(1, -(-width // LABEL_WIDTH))
+        widest = max(widest, min(width, LABEL_WIDTH))
+    return max(widest, 14), LABEL_LINE * lines
+
+
+def _place_labels(root: etree._Element, drawing: Drawing) -> None:
+    """Put each named event's and gateway's label next to it where no flow, shape or label is."""
+    shapes = [
+        drawing.slots[el.get("id")].box
+        for el in root.iter()
+        if (_local(el) in FLOW_NODES or _local(el) in ARTIFACT_SIZES) and el.get("id") in drawing.slots
+    ]
+    segments = [seg for points in drawing.edges.values() for seg in _segments(points)]
+    for el in root.iter():
+        local, ident = _local(el), el.get("id") if isinstance(el.tag, str) else None
+        name = (el.get("name") or "").strip() if local else ""
+        if not name or ident not in drawing.slots or not (local in EVENTS or local in GATEWAYS):
+            continue
+        b = drawing.slots[ident].box
+        w, h = label_size(name)
+        spots = [
+            Box(b.cx - w // 2, b.bottom + 5, w, h),  # below: bpmn-js's own choice
+            Box(b.right + 2, b.bottom + 2, w, h),
+            Box(b.x - 2 - w, b.bottom + 2, w, h),
+            Box(b.cx - w // 2, b.y - 5 - h, w, h),
+            Box(b.right + 2, b.y - 2 - h, w, h),
+            Box(b.x - 2 - w, b.y - 2 - h, w, h),
+        ]
+
+        def clashes(spot: Box, me: Box = b) -> int:
+            hits = sum(1 for a, c in segments if _crosses([a, c], spot))
+            # a shape around the element (its expanded subprocess) is no clash
+            hits += sum(1 for box in shapes if _overlap(spot, box) and not _contains(box, me))
+            hits += sum(1 for box in drawing.labels.values() if _overlap(spot, box))
+            return hits
+
+        drawing.labels[ident] = min(spots, key=clashes)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a.x < b.right and b.x < a.right and a.y < b.bottom and b.y < a.bottom
+
+
+def _contains(outer: Box, inner: Box) -> bool:
+    return (
+        outer.x <= inner.x
+        and outer.y <= inner.y
+        and inner.right <= outer.right
+        and inner.bottom <= outer.bottom
+    )
 
 
 def _diagram(
@@ -861,6 +1039,12 @@ def _diagram(
             bounds = etree.SubElement(shape, _q("Bounds", DC_NS))
             for name, value in (("x", box.x), ("y", box.y), ("width", box.w), ("height", box.h)):
                 bounds.set(name, str(value))
+            if ident in drawing.labels:
+                label = etree.SubElement(shape, _q("BPMNLabel", BPMNDI_NS))
+                box = drawing.labels[ident]
+                bounds = etree.SubElement(label, _q("Bounds", DC_NS))
+                for name, value in (("x", box.x), ("y", box.y), ("width", box.w), ("height", box.h)):
+                    bounds.set(name, str(value))
     for ident in elements:
         if ident in drawing.edges:
             edge = etree.SubElement(plane, _q("BPMNEdge", BPMNDI_NS))
@@ -889,6 +1073,8 @@ def layout_with_notes(content: bytes) -> tuple[bytes, list[str]]:
         root = etree.fromstring(content, _parser())
     except etree.XMLSyntaxError as exc:
         raise LayoutError(f"not well-formed XML: {exc}") from None
+    if root.getroottree().docinfo.doctype:
+        raise LayoutError("DOCTYPE declarations are not allowed in diagrams")
     if root.tag != _q("definitions"):
         raise LayoutError(f"not a BPMN 2.0 file: the root element is {root.tag}")
     unit = _indent_of(root)
@@ -932,15 +1118,15 @@ def layout_with_notes(content: bytes) -> tuple[bytes, list[str]]:
         _place_boundaries(root, drawing)
         _flags(root, drawing)
         _route_all(root, drawing, pools)
+        _place_labels(root, drawing)
         diagrams.append(_diagram(collaboration.get("id"), [collaboration, *processes], drawing, ids))
     else:
-        x, y = ORIGIN
-        for process in processes:
-            box = _draw_process(process, drawing, x, y, None, 0)
-            y = box.bottom + POOL_GAP
+        for process in processes:  # each in a diagram of its own
+            _draw_process(process, drawing, *ORIGIN, None, 0)
         _place_boundaries(root, drawing)
         _flags(root, drawing)
         _route_all(root, drawing, set())
+        _place_labels(root, drawing)
         for process in processes:
             diagrams.append(_diagram(process.get("id"), [process], drawing, ids))
 
