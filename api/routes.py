@@ -136,7 +136,7 @@ def start() -> Any:
             title=field(data, "title", str),
         )
         view = instance_summary(instance)
-        view["tasks"], _ = runner.list_tasks(s, instance_id=instance.id)
+        view["tasks"], _ = runner.list_tasks(s, instance_id=instance.id, count=False)
     return jsonify(view), 201
 
 
@@ -184,7 +184,7 @@ def complete(task_id: str) -> Any:
     def work(s: Any) -> dict[str, Any]:
         instance = runner.complete(s, task_id, form, actor=g.actor)
         view = instance_summary(instance)
-        view["tasks"], _ = runner.list_tasks(s, instance_id=instance.id)
+        view["tasks"], _ = runner.list_tasks(s, instance_id=instance.id, count=False)
         return view
 
     return jsonify(services().run(work))

@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,33 +61,42 @@ def raw_spiff(n: int) -> float:
     return n / (time.perf_counter() - began)
 
 
-def through_runner(url: str, n: int) -> tuple[float, float, float]:
-    """(instances/s, task completions/s, bytes per running instance) through the runner."""
+def _one_item(services: runner.Services) -> int:
+    """Start one item and complete its five tasks; returns the number of completions."""
+    completions = 0
+    with services.transaction() as s:
+        iid = runner.start(s, KEY, actor="bench", data={"lead_window": "shebao"}).id
+        tasks, _ = runner.list_tasks(s, instance_id=iid, count=False)
+    while tasks:
+        for task in tasks:
+            data = (
+                {"related_windows": RELATED}
+                if task["spec_name"] == "accept"
+                else {"opinion": {"result": "agree"}}
+            )
+            services.run(runner.complete, task["id"], data, actor="bench")
+            completions += 1
+        with services.transaction() as s:
+            tasks, _ = runner.list_tasks(s, instance_id=iid, count=False)
+    return completions
+
+
+def through_runner(url: str, n: int, clients: int = 1) -> tuple[float, float, float]:
+    """(instances/s, task completions/s, bytes per running instance) through the runner.
+
+    ``clients`` threads work on their own items at the same time (one transaction per start and per
+    completion, as the HTTP API does)."""
     engine = make_engine(url)
     upgrade(url)
     services = runner.Services.without_redis(runner.Settings(database_url=url), engine=engine)
     with services.transaction() as s:
         runner.upsert_windows(s, [(w, w) for w in [*RELATED, "shebao"]])
         runner.deploy(s, DIAGRAM.read_bytes(), DIAGRAM.name, actor="bench")
-    completions = 0
+    _one_item(services)  # warm the spec cache and the connection pool
+    per_client = max(1, n // clients)
     began = time.perf_counter()
-    for _ in range(n):
-        with services.transaction() as s:
-            iid = runner.start(s, KEY, actor="bench", data={"lead_window": "shebao"}).id
-        while True:
-            with services.transaction() as s:
-                tasks, _ = runner.list_tasks(s, instance_id=iid)
-            if not tasks:
-                break
-            for task in tasks:
-                data = (
-                    {"related_windows": RELATED}
-                    if task["spec_name"] == "accept"
-                    else {"opinion": {"result": "agree"}}
-                )
-                with services.transaction() as s:
-                    runner.complete(s, task["id"], data, actor="bench")
-                completions += 1
+    with ThreadPoolExecutor(clients) as pool:
+        done = list(pool.map(lambda _: sum(_one_item(services) for _ in range(per_client)), range(clients)))
     elapsed = time.perf_counter() - began
     # size: a batch of instances left running at the review step
     sizes = []
@@ -100,12 +110,13 @@ def through_runner(url: str, n: int) -> tuple[float, float, float]:
                 s.scalar(select(func.length(ProcessInstance.state)).where(ProcessInstance.id == iid))
             )
     engine.dispose()
-    return n / elapsed, completions / elapsed, statistics.mean(sizes)
+    return per_client * clients / elapsed, sum(done) / elapsed, statistics.mean(sizes)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--instances", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent clients for the PostgreSQL run")
     args = parser.parse_args()
     n = args.instances
     print(
@@ -125,6 +136,10 @@ def main() -> int:
     try:
         cluster.create_database("banjian_bench")
         results["PostgreSQL"] = through_runner(cluster.url("banjian_bench"), n)
+        cluster.create_database("banjian_bench_concurrent")
+        results[f"PostgreSQL, {args.clients} clients"] = through_runner(
+            cluster.url("banjian_bench_concurrent"), n, clients=args.clients
+        )
     finally:
         cluster.stop()
         remove_tree(cluster.base)
