@@ -340,3 +340,112 @@ class AuditChain(Base):
     __tablename__ = "audit_chains"
     chain: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Role(enum.StrEnum):
+    CLERK = "clerk"
+    WINDOW_HEAD = "window_head"
+    LEADER = "leader"
+    SUPERVISOR = "supervisor"
+    DESIGNER = "designer"
+    ADMIN = "admin"
+
+
+class User(Base):
+    """A person who logs in: clerk, window head, centre leader, supervisor, designer or admin."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Membership(Base):
+    """A user's role at a window (a user may belong to several windows)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "window", "role", name="uq_membership"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    window: Mapped[str] = mapped_column(ForeignKey("windows.code"), index=True)
+    role: Mapped[str] = mapped_column(_enum(Role))
+
+
+class Absence(Base):
+    """AB岗: while ``user_id`` is away, ``backup_id`` sees and may complete their tasks."""
+
+    __tablename__ = "absences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    backup_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(400), default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class Attachment(Base):
+    """A file uploaded with a form task; stored on disk under a generated name."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    field: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(400))  # the name the user gave, shown only
+    storage_name: Mapped[str] = mapped_column(String(100), unique=True)  # uuid-based name on disk
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime]
+
+
+class Document(Base):
+    """A numbered, dated notice issued for an item (受理通知书, 不予受理通知书, 补正材料通知书 …)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("kind", "year", "serial", name="uq_document_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime]
+    issued_by: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # snapshot of what was printed
+
+
+class Rating(Base):
+    """The applicant's satisfaction with a completed item."""
+
+    __tablename__ = "ratings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), unique=True)
+    level: Mapped[str] = mapped_column(String(20))  # satisfied / basically / not_satisfied
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class Complaint(Base):
+    """A complaint (投诉) registered by the supervision office; handled by its own process instance."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    about_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    process_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    channel: Mapped[str] = mapped_column(String(20))  # on_site / phone / letter
+    complainant: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(400), default="")
+    content: Mapped[str] = mapped_column(Text)
+    window: Mapped[str | None] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="registered")
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    created_at: Mapped[datetime]

@@ -1,8 +1,8 @@
 """engine tables
 
-Revision ID: 6d5354e3bf80
+Revision ID: 27dbda3d7f3f
 Revises:
-Create Date: 2026-11-25 15:13:20.032700+00:00
+Create Date: 2026-11-25 15:26:50.176234+00:00
 
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = "6d5354e3bf80"
+revision: str = "27dbda3d7f3f"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -84,12 +84,63 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("year", name=op.f("pk_receipt_counters")),
     )
     op.create_table(
+        "users",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=200), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("password_hash", sa.String(length=300), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+    )
+    op.create_table(
         "windows",
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_windows")),
     )
+    op.create_table(
+        "absences",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("backup_id", sa.Integer(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reason", sa.String(length=400), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["backup_id"], ["users.id"], name=op.f("fk_absences_backup_id_users"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_absences_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_absences")),
+    )
+    with op.batch_alter_table("absences", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_absences_backup_id"), ["backup_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_absences_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "memberships",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("window", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=11), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_memberships_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["window"], ["windows.code"], name=op.f("fk_memberships_window_windows")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
+        sa.UniqueConstraint("user_id", "window", "role", name="uq_membership"),
+    )
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_memberships_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_memberships_window"), ["window"], unique=False)
+
     op.create_table(
         "process_instances",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -153,6 +204,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_accountability_records_window"), ["window"], unique=False)
 
     op.create_table(
+        "attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("task_id", sa.String(length=36), nullable=True),
+        sa.Column("field", sa.String(length=200), nullable=False),
+        sa.Column("filename", sa.String(length=400), nullable=False),
+        sa.Column("storage_name", sa.String(length=100), nullable=False),
+        sa.Column("content_type", sa.String(length=200), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("uploaded_by", sa.String(length=200), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_attachments_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
+        sa.UniqueConstraint("storage_name", name=op.f("uq_attachments_storage_name")),
+    )
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_attachments_instance_id"), ["instance_id"], unique=False)
+
+    op.create_table(
         "clock_pauses",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("instance_id", sa.Integer(), nullable=False),
@@ -171,6 +247,61 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("clock_pauses", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_clock_pauses_instance_id"), ["instance_id"], unique=False)
+
+    op.create_table(
+        "complaints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("about_instance_id", sa.Integer(), nullable=True),
+        sa.Column("process_instance_id", sa.Integer(), nullable=True),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("complainant", sa.String(length=200), nullable=False),
+        sa.Column("contact", sa.String(length=200), nullable=False),
+        sa.Column("address", sa.String(length=400), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("window", sa.String(length=64), nullable=True),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("verified", sa.Boolean(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["about_instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_complaints_about_instance_id_process_instances"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["process_instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_complaints_process_instance_id_process_instances"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_complaints")),
+    )
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_complaints_about_instance_id"), ["about_instance_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_complaints_window"), ["window"], unique=False)
+
+    op.create_table(
+        "documents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("serial", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=100), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("issued_by", sa.String(length=200), nullable=False),
+        sa.Column("content", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_documents_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
+        sa.UniqueConstraint("kind", "year", "serial", name="uq_document_number"),
+    )
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_documents_instance_id"), ["instance_id"], unique=False)
 
     op.create_table(
         "incidents",
@@ -249,6 +380,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_open_tasks_instance_id"), ["instance_id"], unique=False)
 
     op.create_table(
+        "ratings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("level", sa.String(length=20), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_ratings_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ratings")),
+        sa.UniqueConstraint("instance_id", name=op.f("uq_ratings_instance_id")),
+    )
+    op.create_table(
         "timers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("instance_id", sa.Integer(), nullable=False),
@@ -316,6 +463,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_timer_status_due")
 
     op.drop_table("timers")
+    op.drop_table("ratings")
     with op.batch_alter_table("open_tasks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_open_tasks_instance_id"))
         batch_op.drop_index("ix_open_task_window_due")
@@ -331,10 +479,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_incidents_instance_id"))
 
     op.drop_table("incidents")
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_documents_instance_id"))
+
+    op.drop_table("documents")
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_complaints_window"))
+        batch_op.drop_index(batch_op.f("ix_complaints_about_instance_id"))
+
+    op.drop_table("complaints")
     with op.batch_alter_table("clock_pauses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_clock_pauses_instance_id"))
 
     op.drop_table("clock_pauses")
+    with op.batch_alter_table("attachments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attachments_instance_id"))
+
+    op.drop_table("attachments")
     with op.batch_alter_table("accountability_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_accountability_records_window"))
         batch_op.drop_index(batch_op.f("ix_accountability_records_instance_id"))
@@ -347,7 +508,18 @@ def downgrade() -> None:
         batch_op.drop_index("ix_instance_deadline")
 
     op.drop_table("process_instances")
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_memberships_window"))
+        batch_op.drop_index(batch_op.f("ix_memberships_user_id"))
+
+    op.drop_table("memberships")
+    with op.batch_alter_table("absences", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_absences_user_id"))
+        batch_op.drop_index(batch_op.f("ix_absences_backup_id"))
+
+    op.drop_table("absences")
     op.drop_table("windows")
+    op.drop_table("users")
     op.drop_table("receipt_counters")
     with op.batch_alter_table("process_definitions", schema=None) as batch_op:
         batch_op.drop_index("ix_definition_key_hash")
