@@ -46,32 +46,28 @@ def due_time(value: Any, start: datetime) -> datetime:
     return TimerEventDefinition.get_datetime(text)
 
 
-class ClockTimeDateEventDefinition(TimeDateEventDefinition):
+class _ClockTimer:
+    """``has_fired`` on the platform clock, shared by the date and duration timers."""
+
+    expression: str
+
+    def has_fired(self, my_task: Any) -> bool:
+        if _held(my_task, self.expression):
+            return False
+        if my_task._get_internal_data("event_value") is None:
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            my_task._set_internal_data(event_value=due_time(value, _now(my_task)).isoformat())
+        if TimerEventDefinition.get_datetime(my_task._get_internal_data("event_value")) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class ClockTimeDateEventDefinition(_ClockTimer, TimeDateEventDefinition):
     """``timeDate``: fires at an absolute time (or ``now + duration`` if given a duration)."""
 
-    def has_fired(self, my_task: Any) -> bool:
-        if _held(my_task, self.expression):
-            return False
-        if my_task._get_internal_data("event_value") is None:
-            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            my_task._set_internal_data(event_value=due_time(value, _now(my_task)).isoformat())
-        if TimerEventDefinition.get_datetime(my_task._get_internal_data("event_value")) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return bool(my_task._get_internal_data("event_fired", False))
 
-
-class ClockDurationTimerEventDefinition(DurationTimerEventDefinition):
+class ClockDurationTimerEventDefinition(_ClockTimer, DurationTimerEventDefinition):
     """``timeDuration``: fires a duration after the event started waiting."""
-
-    def has_fired(self, my_task: Any) -> bool:
-        if _held(my_task, self.expression):
-            return False
-        if my_task._get_internal_data("event_value") is None:
-            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            my_task._set_internal_data(event_value=due_time(value, _now(my_task)).isoformat())
-        if TimerEventDefinition.get_datetime(my_task._get_internal_data("event_value")) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return bool(my_task._get_internal_data("event_fired", False))
 
 
 class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):
