@@ -6,6 +6,7 @@ the caller's transaction commits once, and jobs are sent only after the commit.
 
 from __future__ import annotations
 
+from . import directory
 from .audit import verify as verify_audit
 from .calendar import BusinessCalendar
 from .clock import Clock, FileClock, ManualClock, SystemClock
@@ -36,15 +37,36 @@ from .instances import get as get_instance
 from .instances import migrate as migrate_instance
 from .messages import deliver_message
 from .models import InstanceStatus, TimerStatus
+from .operations import (
+    answer_delegation,
+    copies_for,
+    copy_item,
+    delegate,
+    notifications_for,
+    returnable_steps,
+    send_back,
+    urge,
+    withdraw,
+)
 from .overrides import deadline_effects as calendar_override_effects
 from .overrides import set_override as set_calendar_override
 from .services import Services
 from .tasks import claim, complete, list_tasks, reassign, unclaim
+from .tasks import inbox_page, task_details
 from .timers import due_timers, fire_timer, sweep
 from .views import instance_summary
 from .windows import known_windows, list_windows, upsert_windows
 
 __all__ = [
+    "withdraw",
+    "urge",
+    "send_back",
+    "returnable_steps",
+    "notifications_for",
+    "delegate",
+    "copy_item",
+    "copies_for",
+    "answer_delegation",
     "BusinessCalendar",
     "CalendarDataMissing",
     "Clock",
@@ -78,9 +100,11 @@ __all__ = [
     "deliver_message",
     "deploy",
     "describe",
+    "directory",
     "due_timers",
     "fire_timer",
     "get_definition",
+    "inbox_page",
     "get_instance",
     "instance_summary",
     "known_windows",
@@ -97,6 +121,7 @@ __all__ = [
     "start",
     "suspend",
     "sweep",
+    "task_details",
     "terminate",
     "unclaim",
     "upsert_windows",

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, engine
-from .deadlines import calendar, refresh_deadline
+from .deadlines import calendar, pause_clock, refresh_deadline, resume_clock
 from .definitions import get_definition
 from .exceptions import (
     DuplicateBusinessKey,
@@ -207,6 +207,16 @@ def current_data(workflow: Any) -> dict[str, Any]:
     return merged
 
 
+SUSPENSION = "挂起"
+
+
+def _paused_by_suspension(session: Session, instance: ProcessInstance) -> bool:
+    pause = session.scalars(
+        select(ClockPause).where(ClockPause.instance_id == instance.id, ClockPause.ended_at.is_(None))
+    ).first()
+    return pause is not None and pause.reason.startswith(SUSPENSION)
+
+
 def require_active(instance: ProcessInstance) -> None:
     if instance.status not in ACTIVE_STATUSES:
         raise InstanceNotActive(
@@ -222,6 +232,8 @@ def suspend(session: Session, instance_id: int, *, actor: str, reason: str) -> P
     instance.status = InstanceStatus.SUSPENDED
     instance.updated_at = services_of(session).now()
     audit.record(session, "suspend", actor=actor, instance=instance, reason=reason)
+    # the item's clock stops while it is suspended (unless it already stands, e.g. for 补正)
+    pause_clock(session, instance, f"{SUSPENSION}：{reason}", actor=actor)
     return instance
 
 
@@ -233,6 +245,8 @@ def resume(session: Session, instance_id: int, *, actor: str) -> ProcessInstance
     instance.status = InstanceStatus.RUNNING
     workflow = engine.load(session, instance)
     audit.record(session, "resume", actor=actor, instance=instance)
+    if _paused_by_suspension(session, instance) and resume_clock(session, instance, actor=actor):
+        engine.retime(session, instance, workflow)
     engine.save(session, instance, workflow)
     for row in session.scalars(
         select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)

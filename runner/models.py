@@ -181,6 +181,11 @@ class OpenTask(Base):
     limit_days: Mapped[int | None] = mapped_column(Integer)
     due_at: Mapped[datetime | None]
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    urge_count: Mapped[int] = mapped_column(Integer, default=0)  # 催办
+    last_urged_at: Mapped[datetime | None]
+    last_urged_by: Mapped[str | None] = mapped_column(String(200))
+    delegated_by: Mapped[str | None] = mapped_column(String(200))  # 委派: comes back to this person
+    delegation_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Timer(Base):
@@ -394,7 +399,9 @@ class Attachment(Base):
 
     __tablename__ = "attachments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
     task_id: Mapped[str | None] = mapped_column(String(36))
     field: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(400))  # the name the user gave, shown only
@@ -412,7 +419,9 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (UniqueConstraint("kind", "year", "serial", name="uq_document_number"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(40))
     year: Mapped[int] = mapped_column(Integer)
     serial: Mapped[int] = mapped_column(Integer)
@@ -427,7 +436,9 @@ class Rating(Base):
 
     __tablename__ = "ratings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), unique=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), unique=True
+    )
     level: Mapped[str] = mapped_column(String(20))  # satisfied / basically / not_satisfied
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
@@ -449,3 +460,42 @@ class Complaint(Base):
     state: Mapped[str] = mapped_column(String(20), default="registered")
     verified: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+
+
+class Copy(Base):
+    """抄送: an item copied to a person or a window for information (read-only)."""
+
+    __tablename__ = "copies"
+    __table_args__ = (
+        Index("ix_copy_user", "to_user", "created_at"),
+        Index("ix_copy_window", "to_window", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    to_user: Mapped[str | None] = mapped_column(String(200))
+    to_window: Mapped[str | None] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class Notification(Base):
+    """An in-app message for a person or a window (new task, urge, warning, copy, returned item)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notification_user", "to_user", "read_at"),
+        Index("ix_notification_window", "to_window", "read_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to_user: Mapped[str | None] = mapped_column(String(200))
+    to_window: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]

@@ -1,8 +1,8 @@
 """engine tables
 
-Revision ID: 27dbda3d7f3f
+Revision ID: 6a1b1beac762
 Revises:
-Create Date: 2026-11-25 15:26:50.176234+00:00
+Create Date: 2026-11-25 15:30:25.662854+00:00
 
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = "27dbda3d7f3f"
+revision: str = "6a1b1beac762"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -281,6 +281,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_complaints_window"), ["window"], unique=False)
 
     op.create_table(
+        "copies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("to_user", sa.String(length=200), nullable=True),
+        sa.Column("to_window", sa.String(length=64), nullable=True),
+        sa.Column("by", sa.String(length=200), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_copies_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_copies")),
+    )
+    with op.batch_alter_table("copies", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_copies_instance_id"), ["instance_id"], unique=False)
+        batch_op.create_index("ix_copy_user", ["to_user", "created_at"], unique=False)
+        batch_op.create_index("ix_copy_window", ["to_window", "created_at"], unique=False)
+
+    op.create_table(
         "documents",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("instance_id", sa.Integer(), nullable=False),
@@ -346,6 +369,29 @@ def upgrade() -> None:
         batch_op.create_index("ix_subscription_lookup", ["message_name", "correlation_key"], unique=False)
 
     op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("to_user", sa.String(length=200), nullable=True),
+        sa.Column("to_window", sa.String(length=64), nullable=True),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=True),
+        sa.Column("task_id", sa.String(length=36), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_notifications_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index("ix_notification_user", ["to_user", "read_at"], unique=False)
+        batch_op.create_index("ix_notification_window", ["to_window", "read_at"], unique=False)
+
+    op.create_table(
         "open_tasks",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("instance_id", sa.Integer(), nullable=False),
@@ -365,6 +411,11 @@ def upgrade() -> None:
         sa.Column("limit_days", sa.Integer(), nullable=True),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("properties", sa.JSON(), nullable=False),
+        sa.Column("urge_count", sa.Integer(), nullable=False),
+        sa.Column("last_urged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_urged_by", sa.String(length=200), nullable=True),
+        sa.Column("delegated_by", sa.String(length=200), nullable=True),
+        sa.Column("delegation_note", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["instance_id"],
             ["process_instances.id"],
@@ -470,6 +521,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_open_task_assignee_due")
 
     op.drop_table("open_tasks")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_window")
+        batch_op.drop_index("ix_notification_user")
+
+    op.drop_table("notifications")
     with op.batch_alter_table("message_subscriptions", schema=None) as batch_op:
         batch_op.drop_index("ix_subscription_lookup")
         batch_op.drop_index(batch_op.f("ix_message_subscriptions_instance_id"))
@@ -483,6 +539,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_documents_instance_id"))
 
     op.drop_table("documents")
+    with op.batch_alter_table("copies", schema=None) as batch_op:
+        batch_op.drop_index("ix_copy_window")
+        batch_op.drop_index("ix_copy_user")
+        batch_op.drop_index(batch_op.f("ix_copies_instance_id"))
+
+    op.drop_table("copies")
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_complaints_window"))
         batch_op.drop_index(batch_op.f("ix_complaints_about_instance_id"))
