@@ -8,8 +8,11 @@ chain queue up behind the instance's optimistic lock, and a deleted tail is noti
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -150,3 +153,30 @@ def verify(session: Session, chain: str | None = None) -> list[Broken]:
                 Broken(name, tail.id if tail else None, "chain ends before its recorded head (rows removed)")
             )
     return broken
+
+
+EXPORT_FIELDS = ("id", "chain", "at", "actor", "on_behalf_of", "action", "business_key", "task_id", "task_name",
+                 "detail", "prev_hash", "hash")  # fmt: skip
+
+
+def export(session: Session, fmt: str = "jsonl", *, since_id: int = 0) -> Iterator[str]:
+    """The audit trail as JSON Lines or CSV lines (with its hashes), for an electronic-supervision feed."""
+    if fmt not in ("jsonl", "csv"):
+        raise ValueError("format must be jsonl or csv")
+    if fmt == "csv":
+        yield ",".join(EXPORT_FIELDS) + "\n"
+    query = select(AuditEntry).where(AuditEntry.id > since_id).order_by(AuditEntry.id)
+    for entry in session.scalars(query).yield_per(1000):
+        row = {
+            "id": entry.id, "chain": entry.chain, "at": entry.at.isoformat(), "actor": entry.actor,
+            "on_behalf_of": entry.on_behalf_of, "action": entry.action, "business_key": entry.business_key,
+            "task_id": entry.task_id, "task_name": entry.task_name, "detail": entry.detail,
+            "prev_hash": entry.prev_hash, "hash": entry.hash,
+        }  # fmt: skip
+        if fmt == "jsonl":
+            yield json.dumps(row, ensure_ascii=False) + "\n"
+        else:
+            buffer = io.StringIO()
+            row["detail"] = json.dumps(entry.detail, ensure_ascii=False)
+            csv.writer(buffer).writerow([row[f] if row[f] is not None else "" for f in EXPORT_FIELDS])
+            yield buffer.getvalue()

@@ -85,6 +85,16 @@ def cmd_verify_audit(_: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def cmd_export_audit(args: argparse.Namespace) -> int:
+    from .audit import export
+
+    services = _services()
+    with services.transaction() as session:
+        for line in export(session, args.format, since_id=args.since):
+            sys.stdout.write(line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m runner.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--windows", default=str(ROOT / "bpmn" / "windows.json"))
     p.set_defaults(func=cmd_seed)
     sub.add_parser("verify-audit", help="check the audit hash chains").set_defaults(func=cmd_verify_audit)
+    p = sub.add_parser("export-audit", help="write the audit trail as JSON Lines or CSV to stdout")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument("--since", type=int, default=0, help="only entries with a larger id")
+    p.set_defaults(func=cmd_export_audit)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -25,6 +25,13 @@ class Settings:
     script_time_limit: float = 1.0  # seconds a script or expression may run
     sweep_horizon_seconds: int = 120  # the sweep makes sure timers due within this have a job
     sweep_interval_seconds: int = 60
+    # statutory limit (working days) → most extension days (行政许可法 §42): "20:10,45:15"
+    extension_caps_spec: str = "20:10,45:15"
+
+    def extension_caps(self) -> dict[int, int]:
+        """``extension_caps_spec`` as a mapping."""
+        pairs = (part.split(":") for part in self.extension_caps_spec.split(",") if ":" in part)
+        return {int(limit): int(cap) for limit, cap in pairs}
 
     @classmethod
     def from_env(cls, prefix: str = "BANJIAN_", **overrides: object) -> Settings:

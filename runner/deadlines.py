@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .calendar import BusinessCalendar, calendar_for
 from .exceptions import CalendarDataMissing
-from .models import ClockPause, ProcessInstance
+from .models import ClockPause, Extension, ProcessInstance
 from .services import services_of
 
 
@@ -38,22 +38,74 @@ def instance_pauses(session: Session, instance_id: int) -> list[tuple[datetime, 
     ]
 
 
+def item_deadline(session: Session, instance: ProcessInstance, days: int | None) -> datetime | None:
+    """The deadline ``days`` working days (plus granted extensions) after the start, less paused time."""
+    if days is None:
+        return None
+    try:
+        return calendar(session).deadline(
+            instance.started_at,
+            days + (instance.extension_days or 0),
+            instance_pauses(session, instance.id),
+            now=services_of(session).now(),
+        )
+    except CalendarDataMissing:
+        return None  # the console shows the calendar alarm; a deadline is never guessed
+
+
 def refresh_deadline(session: Session, instance: ProcessInstance) -> bool:
-    """Recompute the stored item deadline; True when it changed."""
+    """Recompute the stored promised (承诺) and statutory (法定) deadlines; True when the promised one changed."""
     before = instance.deadline
-    if instance.promised_days is None:
-        instance.deadline = None
-    else:
-        try:
-            instance.deadline = calendar(session).deadline(
-                instance.started_at,
-                instance.promised_days,
-                instance_pauses(session, instance.id),
-                now=services_of(session).now(),
-            )
-        except CalendarDataMissing:
-            instance.deadline = None  # the console shows the calendar alarm; a deadline is never guessed
+    instance.deadline = item_deadline(session, instance, instance.promised_days)
+    instance.statutory_deadline = item_deadline(session, instance, instance.statutory_days)
     return instance.deadline != before
+
+
+def extension_cap(statutory_days: int | None, caps: dict[int, int]) -> int:
+    """The most working days a limit may be extended by (行政许可法 §42: 20 → +10, joint 45 → +15)."""
+    if statutory_days is None:
+        return min(caps.values())
+    eligible = [cap for limit, cap in caps.items() if statutory_days >= limit]
+    return max(eligible) if eligible else min(caps.values())
+
+
+def extend(
+    session: Session,
+    instance: ProcessInstance,
+    days: int,
+    *,
+    reason: str,
+    requested_by: str,
+    approved_by: str,
+) -> Extension:
+    """Grant a 延期 of ``days`` working days within the statutory cap; both deadlines move."""
+    from .exceptions import InvalidInput
+
+    if not reason or not reason.strip():
+        raise InvalidInput("延期须写明理由 (a reason is required)")
+    if days <= 0:
+        raise InvalidInput("延期天数须为正整数 (days must be a positive number)")
+    services = services_of(session)
+    cap = extension_cap(instance.statutory_days, services.settings.extension_caps())
+    if (instance.extension_days or 0) + days > cap:
+        raise InvalidInput(
+            f"延期超过法定上限：已延期 {instance.extension_days} 个工作日，最多 {cap} 个工作日"
+            f" (extension beyond the statutory cap of {cap} working days)",
+            cap=cap,
+            granted=instance.extension_days,
+        )
+    extension = Extension(
+        instance_id=instance.id, days=days, reason=reason.strip(), requested_by=requested_by,
+        approved_by=approved_by, created_at=services.now(),
+    )  # fmt: skip
+    session.add(extension)
+    instance.extension_days = (instance.extension_days or 0) + days
+    refresh_deadline(session, instance)
+    audit.record(
+        session, "extension", actor=approved_by, instance=instance, days=days, reason=reason,
+        requested_by=requested_by, deadline=instance.deadline.isoformat() if instance.deadline else None,
+    )  # fmt: skip
+    return extension
 
 
 def pause_clock(session: Session, instance: ProcessInstance, reason: str, *, actor: str) -> bool:
@@ -64,7 +116,38 @@ def pause_clock(session: Session, instance: ProcessInstance, reason: str, *, act
     session.add(ClockPause(instance_id=instance.id, reason=reason, started_at=now, started_by=actor))
     instance.paused_since = now
     audit.record(session, "clock_paused", actor=actor, instance=instance, reason=reason)
+    if reason.startswith("补正"):
+        check_section_32(session, instance, now)
     return True
+
+
+CORRECTION_NOTICE_DAYS = 5  # 行政许可法 §32
+
+
+def check_section_32(session: Session, instance: ProcessInstance, when: datetime) -> bool:
+    """§32: a 补正 notice later than 5 working days after receipt → the item counts as accepted on receipt."""
+    if instance.accepted_on_receipt:
+        return True
+    cal = calendar(session)
+    try:
+        late = (
+            cal.workdays_between(cal.local_date(instance.started_at), cal.local_date(when))
+            > CORRECTION_NOTICE_DAYS
+        )
+    except CalendarDataMissing:
+        return False
+    if late:
+        from .models import WarningEvent
+
+        instance.accepted_on_receipt = True
+        session.add(
+            WarningEvent(
+                instance_id=instance.id, window=instance.lead_window, rule="行政许可法§32", level="red",
+                message="补正通知超过5个工作日才发出，依法自收到申请之日起即视为受理", created_at=when,
+            )
+        )  # fmt: skip
+        audit.record(session, "accepted_on_receipt", actor="system", instance=instance, rule="§32")
+    return late
 
 
 def resume_clock(session: Session, instance: ProcessInstance, *, actor: str) -> bool:

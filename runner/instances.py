@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, engine
 from .deadlines import calendar, pause_clock, refresh_deadline, resume_clock
+from .deadlines import extend as grant_extension
 from .definitions import get_definition
 from .exceptions import (
     DuplicateBusinessKey,
@@ -81,6 +82,7 @@ def start(
         started_by=actor,
         updated_at=now,
         promised_days=_as_int(data.get("promised_days"), meta.get("promised_days")),
+        statutory_days=_as_int(data.get("statutory_days"), meta.get("statutory_days")),
         serializer_version="",
         state=b"",
     )
@@ -100,7 +102,9 @@ def _as_int(value: Any, default: int | None) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"promised_days must be a whole number, got {value!r}") from None
+        raise InvalidInput(
+            f"时限须为整数 (a limit in working days must be a whole number, got {value!r})"
+        ) from None
 
 
 def get(
@@ -152,11 +156,14 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
     ]
     view["warnings"] = [
         {
+            "id": w.id,
             "level": w.level,
             "rule": w.rule,
             "window": w.window,
             "message": w.message,
             "created_at": w.created_at.isoformat(),
+            "acknowledged_by": w.acknowledged_by,
+            "reply": w.reply,
         }
         for w in session.scalars(
             select(WarningEvent).where(WarningEvent.instance_id == instance.id).order_by(WarningEvent.id)
@@ -350,3 +357,40 @@ def migrate(session: Session, instance_id: int, version: int, *, actor: str) -> 
     engine.advance(session, instance, workflow, actor=actor)
     engine.save(session, instance, workflow)
     return instance
+
+
+def extend(
+    session: Session, instance_id: int, days: int, *, reason: str, requested_by: str, approved_by: str
+) -> ProcessInstance:
+    """延期: grant ``days`` more working days on the item's limits (capped by law); deadline timers move."""
+    instance = get(session, instance_id)
+    require_active(instance)
+    workflow = engine.load(session, instance)
+    grant_extension(
+        session, instance, days, reason=reason, requested_by=requested_by, approved_by=approved_by
+    )
+    engine.retime(session, instance, workflow)
+    engine.save(session, instance, workflow)
+    return instance
+
+
+def acknowledge_warning(session: Session, warning_id: int, *, actor: str, reply: str) -> WarningEvent:
+    """纠错回告: the responsible clerk answers a stored warning (the event itself is never changed)."""
+    if not reply or not reply.strip():
+        raise InvalidInput("请填写回告内容 (a reply is required)")
+    warning = session.get(WarningEvent, warning_id)
+    if warning is None:
+        raise NoSuchInstance(f"没有预警 {warning_id} (no such warning)")
+    if warning.acknowledged_at is not None:
+        raise InstanceNotActive("该预警已回告 (the warning was already answered)")
+    warning.acknowledged_at, warning.acknowledged_by, warning.reply = (
+        services_of(session).now(),
+        actor,
+        reply.strip(),
+    )
+    instance = get(session, warning.instance_id)
+    instance.updated_at = warning.acknowledged_at
+    audit.record(
+        session, "warning_acknowledged", actor=actor, instance=instance, warning_id=warning_id, reply=reply
+    )
+    return warning

@@ -141,6 +141,12 @@ class ProcessInstance(Base):
     end_reason: Mapped[str | None] = mapped_column(Text)
     promised_days: Mapped[int | None] = mapped_column(Integer)
     deadline: Mapped[datetime | None]  # stored item deadline (承诺时限), recomputed on every change
+    statutory_days: Mapped[int | None] = mapped_column(Integer)  # 法定时限
+    statutory_deadline: Mapped[datetime | None]
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)  # granted 延期, added to both limits
+    # §32: the one-time 补正 notice came later than 5 working days after receipt, so the item counts
+    # as accepted on the day it was received
+    accepted_on_receipt: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_since: Mapped[datetime | None]  # the item's clock is stopped while set
     serializer_version: Mapped[str] = mapped_column(String(20))
     state: Mapped[bytes] = mapped_column(LargeBinary)  # compressed SpiffWorkflow state, spec stripped
@@ -499,3 +505,18 @@ class Notification(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+
+class Extension(Base):
+    """延期: extra working days granted on an item's limits, with the approver and the reason."""
+
+    __tablename__ = "extensions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    approved_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

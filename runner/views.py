@@ -89,6 +89,10 @@ def instance_summary(row: ProcessInstance) -> dict[str, Any]:
         "ended_at": iso(row.ended_at),
         "end_reason": row.end_reason,
         "promised_days": row.promised_days,
+        "statutory_days": row.statutory_days,
+        "statutory_deadline": iso(row.statutory_deadline),
+        "extension_days": row.extension_days,
+        "accepted_on_receipt": row.accepted_on_receipt,
         "deadline": iso(row.deadline),
         "paused_since": iso(row.paused_since),
     }

@@ -129,3 +129,26 @@ def test_dangerous_scripts_are_refused_at_deploy(services, script):
         with pytest.raises(runner.DiagramInvalid) as err:
             runner.deploy(s, xml, "bad.bpmn", actor="d")
     assert err.value.problems[0]["element"] == "calc"
+
+
+def test_audit_export_jsonl_and_csv(services):
+    import csv
+    import io
+    import json
+
+    from runner.audit import export
+
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    complete(services, the_task(services, iid, "accept")["id"], {"complete": False})
+    with services.transaction() as s:
+        lines = list(export(s, "jsonl"))
+        rows = list(csv.DictReader(io.StringIO("".join(export(s, "csv")))))
+    records = [json.loads(line) for line in lines]
+    assert [r["action"] for r in records] == ["deploy", "start", "complete"]
+    assert [r["action"] for r in rows] == ["deploy", "start", "complete"]
+    assert rows[1]["hash"] == records[1]["hash"] and records[2]["prev_hash"] == records[1]["hash"]
+    with services.transaction() as s:
+        assert [json.loads(x)["action"] for x in export(s, "jsonl", since_id=records[1]["id"])] == [
+            "complete"
+        ]

@@ -1,8 +1,8 @@
 """engine tables
 
-Revision ID: 6a1b1beac762
+Revision ID: 0cafccdb7246
 Revises:
-Create Date: 2026-11-25 15:30:25.662854+00:00
+Create Date: 2026-11-25 15:33:19.694786+00:00
 
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = "6a1b1beac762"
+revision: str = "0cafccdb7246"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -159,6 +159,10 @@ def upgrade() -> None:
         sa.Column("end_reason", sa.Text(), nullable=True),
         sa.Column("promised_days", sa.Integer(), nullable=True),
         sa.Column("deadline", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("statutory_days", sa.Integer(), nullable=True),
+        sa.Column("statutory_deadline", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("extension_days", sa.Integer(), nullable=False),
+        sa.Column("accepted_on_receipt", sa.Boolean(), nullable=False),
         sa.Column("paused_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("serializer_version", sa.String(length=20), nullable=False),
         sa.Column("state", sa.LargeBinary(), nullable=False),
@@ -325,6 +329,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_documents_instance_id"), ["instance_id"], unique=False)
+
+    op.create_table(
+        "extensions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("requested_by", sa.String(length=200), nullable=False),
+        sa.Column("approved_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_extensions_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_extensions")),
+    )
+    with op.batch_alter_table("extensions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_extensions_instance_id"), ["instance_id"], unique=False)
 
     op.create_table(
         "incidents",
@@ -535,6 +559,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_incidents_instance_id"))
 
     op.drop_table("incidents")
+    with op.batch_alter_table("extensions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_extensions_instance_id"))
+
+    op.drop_table("extensions")
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_documents_instance_id"))
 
