@@ -32,7 +32,17 @@ from .exceptions import (
     TaskNotReady,
     UnknownCorrelation,
 )
-from .instances import describe, migration_preview, resume, retry, start, suspend, terminate
+from .instances import (
+    acknowledge_warning,
+    describe,
+    extend,
+    migration_preview,
+    resume,
+    retry,
+    start,
+    suspend,
+    terminate,
+)
 from .instances import get as get_instance
 from .instances import migrate as migrate_instance
 from .messages import deliver_message
@@ -51,13 +61,14 @@ from .operations import (
 from .overrides import deadline_effects as calendar_override_effects
 from .overrides import set_override as set_calendar_override
 from .services import Services
-from .tasks import claim, complete, list_tasks, reassign, unclaim
-from .tasks import inbox_page, task_details
+from .tasks import claim, complete, inbox_page, list_tasks, reassign, task_details, unclaim
 from .timers import due_timers, fire_timer, sweep
 from .views import instance_summary
 from .windows import known_windows, list_windows, upsert_windows
 
 __all__ = [
+    "acknowledge_warning",
+    "extend",
     "withdraw",
     "urge",
     "send_back",

@@ -33,9 +33,22 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from .windows import upsert_windows
 
     services = _services()
-    with services.transaction() as session:
-        created = upsert_windows(session, load_windows_file(Path(args.windows)))
-    print(f"windows: {created} new")
+    windows = load_windows_file(Path(args.windows))
+    try:
+        with services.transaction() as session:
+            created = upsert_windows(session, windows)
+        print(f"windows: {created} new")
+        if not args.no_demo_users:
+            from .directory import DEMO_PASSWORD, demo_accounts, seed_demo_users
+
+            with services.transaction() as session:
+                made = seed_demo_users(session, windows)
+            total = len(demo_accounts(windows))
+            print(f"demo users: {len(made)} new, {total - len(made)} already there")
+            print(f"  password of every demo user: {DEMO_PASSWORD}  (change it before real use!)")
+            print("  e.g. shebao_clerk, shebao_head, leader, supervisor, designer, admin")
+    finally:
+        services.engine.dispose()
     return 0
 
 
@@ -106,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_deploy)
     p = sub.add_parser("seed", help="create the centre's windows (and demo data)")
     p.add_argument("--windows", default=str(ROOT / "bpmn" / "windows.json"))
+    p.add_argument("--no-demo-users", action="store_true", help="only the windows, no demo users")
     p.set_defaults(func=cmd_seed)
     sub.add_parser("verify-audit", help="check the audit hash chains").set_defaults(func=cmd_verify_audit)
     p = sub.add_parser("export-audit", help="write the audit trail as JSON Lines or CSV to stdout")

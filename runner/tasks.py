@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -216,3 +217,102 @@ def complete(
         engine.advance(session, instance, workflow, actor=actor)
     engine.save(session, instance, workflow)
     return instance
+
+
+def inbox_page(
+    session: Session,
+    *,
+    windows: Sequence[str] | None = None,
+    assignees: Sequence[str] | None = None,
+    unclaimed: bool = False,
+    item_kind: str | None = None,
+    due_from: datetime | None = None,
+    due_until: datetime | None = None,
+    order: str = "due",
+    limit: int = 50,
+    offset: int = 0,
+    count_cap: int = 10_000,
+) -> tuple[list[dict[str, Any]], int]:
+    """One inbox page: open tasks with their item's title, applicant and process name, and the number of
+    matching tasks (counted up to ``count_cap``; ``count_cap + 1`` means "more").
+
+    Filters: ``windows`` (task window in), ``assignees`` (assignee in), ``unclaimed``, ``item_kind``,
+    ``due_from <= due_at < due_until``. An empty ``windows`` or ``assignees`` matches nothing. ``order`` is
+    ``due`` / ``-due`` (nulls last / first, the order of ``ix_open_task_window_due`` and
+    ``ix_open_task_assignee_due``) or ``created`` / ``-created``.
+    """
+    from .models import ProcessDefinition
+
+    conditions: list[Any] = []
+    if windows is not None:
+        conditions.append(OpenTask.window.in_(list(windows)))
+    if assignees is not None:
+        conditions.append(OpenTask.assignee.in_(list(assignees)))
+    if unclaimed:
+        conditions.append(OpenTask.assignee.is_(None))
+    if item_kind:
+        conditions.append(OpenTask.item_kind == item_kind)
+    if due_from is not None:
+        conditions.append(OpenTask.due_at >= due_from)
+    if due_until is not None:
+        conditions.append(OpenTask.due_at < due_until)
+    orders = {
+        "due": (OpenTask.due_at.asc().nulls_last(), OpenTask.id.asc()),
+        "-due": (OpenTask.due_at.desc().nulls_first(), OpenTask.id.desc()),
+        "created": (OpenTask.created_at.asc(), OpenTask.id.asc()),
+        "-created": (OpenTask.created_at.desc(), OpenTask.id.desc()),
+    }
+    if order not in orders:
+        raise InvalidInput(f"未知排序 {order} (unknown order)", field="order")
+    counted = select(OpenTask.id).where(*conditions).limit(count_cap + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
+    rows = list(
+        session.scalars(
+            select(OpenTask)
+            .where(*conditions)
+            .order_by(*orders[order])
+            .limit(max(1, min(limit, 500)))
+            .offset(max(0, offset))
+        )
+    )
+    info: dict[int, Any] = {}
+    if rows:
+        for iid, title, applicant, status, def_name in session.execute(
+            select(
+                ProcessInstance.id,
+                ProcessInstance.title,
+                ProcessInstance.applicant,
+                ProcessInstance.status,
+                ProcessDefinition.name,
+            )
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(ProcessInstance.id.in_({r.instance_id for r in rows}))
+        ):
+            info[iid] = {
+                "title": title,
+                "applicant": applicant,
+                "status": status,
+                "definition_name": def_name,
+            }
+    return [{**task_view(r), **info.get(r.instance_id, {})} for r in rows], total
+
+
+def task_details(session: Session, task_id: str) -> dict[str, Any]:
+    """One open task (``task_view``) with its item's title, applicant and process name; errors as
+    ``open_task``."""
+    from .models import ProcessDefinition
+
+    row = open_task(session, task_id)
+    found = session.execute(
+        select(
+            ProcessInstance.title, ProcessInstance.applicant, ProcessInstance.status, ProcessDefinition.name
+        )
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.id == row.instance_id)
+    ).first()
+    extra = (
+        {"title": found[0], "applicant": found[1], "status": found[2], "definition_name": found[3]}
+        if found
+        else {}
+    )
+    return {**task_view(row), **extra}

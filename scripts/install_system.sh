@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install what the platform needs from the system, idempotently.
 #
-#   scripts/install_system.sh up    # redis-server (for `make up`)
-#   scripts/install_system.sh test  # redis-server, postgresql, chromium, fonts-noto-cjk (for `make test`)
+#   scripts/install_system.sh up    # redis-server, PDF libraries + CJK fonts (for `make up`)
+#   scripts/install_system.sh test  # redis-server, postgresql, chromium, PDF libraries + CJK fonts (for `make test`)
 #
 # Debian packages are installed with apt-get only when missing (`apt-get update` runs only then),
 # then the JavaScript packages of package.json (bpmn-js, playwright-core) with npm when
@@ -13,9 +13,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 mode="${1:-test}"
+# WeasyPrint (PDF notices) loads Pango and HarfBuzz from the system; Noto CJK gives the Chinese glyphs.
+pdf_libs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
 case "$mode" in
-    up) wanted=(redis-server) ;;
-    test) wanted=(redis-server postgresql chromium fonts-noto-cjk) ;;
+    up) wanted=(redis-server "${pdf_libs[@]}") ;;
+    test) wanted=(redis-server postgresql chromium "${pdf_libs[@]}") ;;
     *)
         echo "usage: $0 [up|test]" >&2
         exit 2

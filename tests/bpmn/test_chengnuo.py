@@ -78,7 +78,9 @@ def test_on_time_no_warnings(services, clock, lib):
     finish(services, iid)
     view = describe(services, iid)
     assert view["status"] == "completed"
-    assert view["warnings"] == []
+    assert [
+        {k: w[k] for k in ("level", "rule", "window", "message", "created_at")} for w in view["warnings"]
+    ] == []
     assert [t["status"] for t in view["timers"]] == ["cancelled", "cancelled"]  # cancelled with the work
     assert "end_done" in view["completed_path"] and "site_survey" not in view["completed_path"]
     assert "supervision_review" not in view["completed_path"]
@@ -101,7 +103,9 @@ def test_warning_one_working_day_before_deadline_across_national_day(services, c
     ]
     advance_to(services, clock, local("2026-09-30", "08:00"))
     view = describe(services, iid)
-    assert view["warnings"] == [
+    assert [
+        {k: w[k] for k in ("level", "rule", "window", "message", "created_at")} for w in view["warnings"]
+    ] == [
         {
             "level": "notice",
             "rule": "diagram",
@@ -231,7 +235,9 @@ def test_correction_timeout_returns_with_notice(services, clock, lib):
     assert view["data"]["correction_result"] == "returned"
     assert "end_returned" in view["completed_path"]
     assert "acceptance_notice" not in view["completed_path"] and "review" not in view["completed_path"]
-    assert view["warnings"] == []
+    assert [
+        {k: w[k] for k in ("level", "rule", "window", "message", "created_at")} for w in view["warnings"]
+    ] == []
     assert timers(services, iid) == [("补正期限届满", "2026-10-16T15:59:59+00:00", "fired")]
     assert actions(services, iid) == [
         "start", "complete", "complete", "clock_paused", "timer_fired", "clock_resumed", "complete",
@@ -254,5 +260,7 @@ def test_site_survey_branch(services, clock, lib):
     assert view["status"] == "completed"
     assert view["data"]["survey_result"] == "现场与申报一致"
     assert view["completed_path"].index("site_survey") < view["completed_path"].index("decide")
-    assert view["warnings"] == []
+    assert [
+        {k: w[k] for k in ("level", "rule", "window", "message", "created_at")} for w in view["warnings"]
+    ] == []
     assert [t["status"] for t in view["timers"]] == ["cancelled", "cancelled"]

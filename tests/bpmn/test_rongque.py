@@ -75,7 +75,9 @@ def test_supplied_in_time(services, clock, item):
     assert view["status"] == "completed"
     assert view["data"]["tolerance_outcome"] == "supplied"
     assert view["data"]["supplied_at"] == "2026-10-08T03:00:00+00:00"
-    assert view["warnings"] == [] and view["pauses"] == []
+    assert [
+        {k: w[k] for k in ("level", "rule", "window", "message", "created_at")} for w in view["warnings"]
+    ] == [] and view["pauses"] == []
     assert view["timers"][0]["status"] == "cancelled"
     assert "end_done" in view["completed_path"] and "tolerance_overdue" not in view["completed_path"]
     assert actions(services, item) == [
@@ -86,7 +88,9 @@ def test_supplied_in_time(services, clock, item):
 def test_not_supplied_goes_to_overdue_handling_then_returned(services, clock, item):
     advance_to(services, clock, local("2026-10-10", "09:00"))
     view = describe(services, item)
-    assert view["warnings"] == [
+    assert [
+        {k: w[k] for k in ("level", "rule", "window", "message", "created_at")} for w in view["warnings"]
+    ] == [
         {
             "level": "overdue",
             "rule": "diagram",
