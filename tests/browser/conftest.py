@@ -36,7 +36,9 @@ def live_server(services: Any) -> Iterator[str]:
     """The web app on a free loopback port, sharing the test's database and clock."""
     from webapp import create_app
 
-    app = create_app({"TESTING": True, "SERVICES": services, "SECRET_KEY": "browser-tests", "WTF_CSRF_ENABLED": True})
+    app = create_app(
+        {"TESTING": True, "SERVICES": services, "SECRET_KEY": "browser-tests", "WTF_CSRF_ENABLED": True}
+    )
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -55,7 +57,9 @@ def browser() -> Iterator[Any]:
 
     profile = tempfile.mkdtemp(prefix="banjian-chromium-")
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--disk-cache-dir={profile}"])
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--disk-cache-dir={profile}"]
+        )
         yield instance
         instance.close()
     shutil.rmtree(profile, ignore_errors=True)

@@ -1,0 +1,254 @@
+"""File attachments of form tasks: checked, stored on disk under a generated name, downloadable by the
+windows taking part in the item only.
+
+Configuration (app config, or ``BANJIAN_*`` environment variables through ``from_prefixed_env``):
+``ATTACHMENT_DIR`` (default ``var/attachments``; relative paths are under the repository root) and
+``ATTACHMENT_MAX_BYTES`` (default 10 MB). Allowed: pdf, jpg/jpeg, png, doc/docx, xls/xlsx; the
+extension AND the first bytes of the file must agree. The user's file name is only ever shown: on
+disk a file is ``<uuid4 hex>.<ext>``, so no name can reach outside the directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from flask import abort, current_app, render_template, request, send_from_directory
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+import runner
+from runner.attachments import add_attachment, get_attachment
+from runner.taskdata import instance_windows
+
+from . import bp
+from .auth import current_user, login_required, services
+from .schema import pick
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DIR = "var/attachments"
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# room for a page's files besides the per-file limit (the app-wide MAX_CONTENT_LENGTH is smaller)
+MAX_FILES_PER_REQUEST = 10
+
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc / .xls (Compound File)
+ZIP = b"PK\x03\x04"  # .docx / .xlsx (Office Open XML)
+ALLOWED: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "doc": ("application/msword", (OLE2,)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (ZIP,)),
+    "xls": ("application/vnd.ms-excel", (OLE2,)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (ZIP,)),
+}
+STORAGE_NAME = re.compile(r"^[0-9a-f]{32}\.[a-z]{3,4}$")
+
+
+class UploadRejected(ValueError):
+    """An upload that breaks a limit; ``text`` is the message for the page language."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(zh)
+        self.zh, self.en = zh, en
+
+    @property
+    def text(self) -> str:
+        return pick(self.zh, self.en)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    field: str
+    filename: str
+    storage_name: str
+    content_type: str
+    size: int
+    sha256: str
+    path: Path
+
+
+def human_size(size: int) -> str:
+    """``10 MB`` / ``512 KB``."""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:g} MB"
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
+
+
+def attachment_dir() -> Path:
+    configured = current_app.config.get("ATTACHMENT_DIR") or DEFAULT_DIR
+    path = Path(str(configured))
+    return path if path.is_absolute() else ROOT / path
+
+
+def max_bytes() -> int:
+    try:
+        return int(current_app.config.get("ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
+    except (TypeError, ValueError):
+        return DEFAULT_MAX_BYTES
+
+
+def display_name(filename: str | None) -> str:
+    """The user's file name for display: last path component, no control characters, ≤ 200 chars."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".") or "file"
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:190] + dot + ext) if dot and len(ext) <= 8 else name[:200]
+    return name
+
+
+def extension(filename: str | None) -> str:
+    name = display_name(filename)
+    return name.rpartition(".")[2].lower() if "." in name else ""
+
+
+def _size(stream: IO[bytes]) -> int:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def check_upload(upload: FileStorage) -> tuple[str, int]:
+    """``(extension, size)`` of an acceptable upload; ``UploadRejected`` otherwise."""
+    ext = extension(upload.filename)
+    if ext not in ALLOWED:
+        raise UploadRejected(
+            f"不支持的文件类型“{ext or '无扩展名'}”：仅限 PDF、JPG、PNG、DOC/DOCX、XLS/XLSX",
+            f"File type “{ext or 'none'}” not allowed: PDF, JPG, PNG, DOC/DOCX, XLS/XLSX only",
+        )
+    size = _size(upload.stream)
+    if size == 0:
+        raise UploadRejected(f"文件 {display_name(upload.filename)} 是空的", "The file is empty")
+    limit = max_bytes()
+    if size > limit:
+        raise UploadRejected(
+            f"文件 {display_name(upload.filename)} 超过 {human_size(limit)} 的上限",
+            f"The file exceeds the {human_size(limit)} limit",
+        )
+    head = upload.stream.read(16)
+    upload.stream.seek(0)
+    if not any(head.startswith(magic) for magic in ALLOWED[ext][1]):
+        raise UploadRejected(
+            f"文件 {display_name(upload.filename)} 的内容与扩展名 .{ext} 不符",
+            f"The file's content does not match its .{ext} extension",
+        )
+    return ext, size
+
+
+def store_upload(upload: FileStorage, field: str) -> StoredFile:
+    """Write a checked upload to the attachment directory under a new uuid name."""
+    ext, _ = check_upload(upload)
+    directory = attachment_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    storage_name = f"{uuid.uuid4().hex}.{ext}"
+    path = directory / storage_name
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("xb") as out:
+        while chunk := upload.stream.read(64 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    return StoredFile(
+        field, display_name(upload.filename), storage_name, ALLOWED[ext][0], size, digest.hexdigest(), path
+    )
+
+
+def discard(stored: list[StoredFile]) -> None:
+    """Remove files whose rows were never committed."""
+    for item in stored:
+        item.path.unlink(missing_ok=True)
+
+
+def record(
+    session: Any, stored: list[StoredFile], *, instance_id: int, task_id: str, actor: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Insert the rows of stored files (in the caller's transaction): field → ``[{"id", "filename"}]``."""
+    refs: dict[str, list[dict[str, Any]]] = {}
+    for item in stored:
+        row = add_attachment(
+            session,
+            instance_id=instance_id,
+            task_id=task_id,
+            field=item.field,
+            filename=item.filename,
+            storage_name=item.storage_name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            uploaded_by=actor,
+        )
+        refs.setdefault(item.field, []).append({"id": row["id"], "filename": row["filename"]})
+    return refs
+
+
+def upload_limit() -> int:
+    """The largest request body a page with file fields accepts."""
+    return max_bytes() * MAX_FILES_PER_REQUEST + 1024 * 1024
+
+
+def may_download(attachment: dict[str, Any]) -> bool:
+    """Only users of a window taking part in the attachment's item (checked against runner data)."""
+    if not current_user.is_authenticated or not current_user.windows:
+        return False
+    with services().transaction() as s:
+        windows = instance_windows(s, attachment["instance_id"])
+    return bool(windows & set(current_user.windows))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int) -> Any:
+    """Download an attachment (403 unless one of the user's windows takes part in the item)."""
+    try:
+        with services().transaction() as s:
+            attachment = get_attachment(s, attachment_id)
+    except runner.NotFound:
+        abort(404)
+    if not may_download(attachment):
+        abort(403)
+    if not STORAGE_NAME.match(attachment["storage_name"]):
+        abort(404)
+    directory = attachment_dir()
+    if not (directory / attachment["storage_name"]).is_file():
+        abort(404)
+    return send_from_directory(
+        directory,
+        attachment["storage_name"],
+        mimetype=attachment["content_type"],
+        as_attachment=True,
+        download_name=attachment["filename"],
+        max_age=0,
+    )
+
+
+def _raise_limit_for_uploads() -> None:
+    """Task pages may carry files: lift the app-wide body limit for them (before CSRF reads the form)."""
+    if request.method == "POST" and request.path.startswith("/tasks/"):
+        request.max_content_length = upload_limit()
+
+
+@bp.record_once
+def _install(state: Any) -> None:
+    # must run before Flask-WTF's CSRF check, which reads the form in an app-level before_request
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_limit_for_uploads)
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> Any:
+    if request.path.startswith("/api/"):
+        return {"code": "too_large", "message": "请求体过大 (request body too large)"}, 413
+    limit = human_size(max_bytes())
+    message = pick(
+        f"上传的内容过大：每个文件不超过 {limit}，请返回后重新选择文件。",
+        f"The upload is too large: at most {limit} per file. Go back and choose again.",
+    )
+    return render_template("error.html", code=413, title=pick("文件过大", "Too large"), message=message), 413

@@ -1,0 +1,1199 @@
+"""Declarative task forms: one JSON schema per form key (``forms/schemas/<formKey>.json``).
+
+A schema names the form's fields (type, label, required, choices, limits, help), the read-only
+context it shows from the task data (``show``), cross-field ``rules`` and ``derive``d values. This
+module loads and checks the schemas (a wrong one is reported with its file and field), builds one
+WTForms class per schema (cached), validates a submission server-side with Chinese messages next to
+the fields and turns it into JSON-friendly task data. The runner only ever receives valid data.
+
+Format (see ``forms/schemas/README.md`` for the full reference)::
+
+    {"title": "相关窗口审查意见", "title_en": "...", "help": "...",
+     "show": [{"name": "limit_at", "label": "审查时限", "format": "datetime"}],
+     "fields": [{"name": "result", "type": "choice", "label": "审查意见", "required": false,
+                 "choices": [{"value": "agree", "label": "同意"}]}],
+     "rules": [{"when": {"field": "result", "equals": "disagree"}, "require": ["reason"],
+                "message": "选择“不同意”时必须说明理由"}],
+     "derive": [{"name": "approved", "field": "decision", "op": "equals", "value": "approve"}]}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import ValidationError
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+FIELD_TYPES = (
+    "text",
+    "textarea",
+    "integer",
+    "number",
+    "boolean",
+    "choice",
+    "multichoice",
+    "date",
+    "datetime",
+    "list",
+    "checklist",
+    "file",
+    "opinions",
+)
+SHOW_FORMATS = ("text", "list", "date", "datetime", "bool", "window", "windows", "opinions", "json")
+CONDITION_OPS = ("equals", "not_equals", "in", "empty", "not_empty")
+DERIVE_OPS = CONDITION_OPS
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+PATH_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+# names a form field cannot take (FlaskForm attributes and our own hidden fields)
+RESERVED = {"submit_token", "csrf_token", "schema", "ctx", "values", "specs"}
+
+COMMON_KEYS = {"name", "type", "label", "label_en", "help", "help_en", "required", "only_for", "placeholder"}
+TYPE_KEYS: dict[str, set[str]] = {
+    "text": {"min", "max", "default", "prefill", "pattern", "pattern_message"},
+    "textarea": {"min", "max", "default", "prefill", "rows"},
+    "integer": {"min", "max", "default", "prefill"},
+    "number": {"min", "max", "default", "prefill"},
+    "boolean": {"widget", "default", "prefill"},
+    "choice": {"choices", "choices_from", "widget", "default", "prefill"},
+    "multichoice": {"choices", "choices_from", "min", "max", "default", "prefill"},
+    "date": {"min", "max", "default", "prefill"},
+    "datetime": {"min", "max", "default", "prefill"},
+    "list": {"min", "max", "default", "prefill", "rows"},
+    "checklist": {"items", "items_from", "missing", "complete", "prefill"},
+    "file": {"max"},
+    "opinions": {"choices", "windows_from", "present_field"},
+}
+
+DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000}
+LIST_ITEM_MAX = 200
+DEFAULT_MAX_FILES = 5
+
+
+class SchemaError(ValueError):
+    """A schema file is wrong; the message names the file and, where it can, the field."""
+
+    def __init__(self, file: str, message: str, field_name: str | None = None) -> None:
+        where = f"{file}: 字段 {field_name}: " if field_name else f"{file}: "
+        super().__init__(where + message)
+        self.file = file
+        self.field_name = field_name
+
+
+class UnknownForm(LookupError):
+    """No schema for a form key."""
+
+
+def pick(zh: str, en: str | None = None) -> str:
+    """``zh`` or, when the page language is English and a translation exists, ``en``."""
+    if not en:
+        return zh
+    try:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+    except Exception:  # noqa: BLE001 - outside a request: Chinese
+        return zh
+    return en if locale is not None and locale.language == "en" else zh
+
+
+# ---- the schema model --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    label_en: str = ""
+
+    @property
+    def text(self) -> str:
+        return pick(self.label, self.label_en)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``{"field": name, "equals": v}`` (a submitted value) or ``{"data": name, ...}`` (task data)."""
+
+    source: str  # field | data
+    name: str
+    op: str
+    value: Any = None
+
+    def holds(self, values: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+        got = values.get(self.name) if self.source == "field" else data.get(self.name)
+        return compare(self.op, got, self.value)
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def compare(op: str, got: Any, want: Any) -> bool:
+    if op == "equals":
+        return bool(got == want)
+    if op == "not_equals":
+        return bool(got != want)
+    if op == "in":
+        return got in (want or [])
+    if op == "empty":
+        return is_blank(got) or got is False
+    if op == "not_empty":
+        return not (is_blank(got) or got is False)
+    raise AssertionError(op)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str
+    label: str
+    label_en: str = ""
+    help: str = ""
+    help_en: str = ""
+    required: bool = False
+    only_for: tuple[str, ...] = ()
+    placeholder: str = ""
+    choices: tuple[Choice, ...] = ()
+    choices_from: str | None = None  # "windows" or "data:<key>"
+    widget: str | None = None
+    min: Any = None
+    max: Any = None
+    default: Any = None
+    prefill: str | None = None
+    pattern: str | None = None
+    pattern_message: str = ""
+    rows: int | None = None
+    items: tuple[str, ...] = ()
+    items_from: str | None = None
+    missing: str | None = None
+    complete: str | None = None
+    windows_from: str | None = None
+    present_field: str | None = None
+
+    @property
+    def text(self) -> str:
+        return pick(self.label, self.label_en)
+
+    @property
+    def help_text(self) -> str:
+        return pick(self.help, self.help_en)
+
+    def applies_to(self, definition_key: str | None) -> bool:
+        return not self.only_for or definition_key in self.only_for
+
+    @property
+    def is_checkbox(self) -> bool:
+        return self.type == "boolean" and self.widget == "checkbox"
+
+
+@dataclass(frozen=True)
+class ShowSpec:
+    name: str  # a dotted path into the task data
+    label: str
+    label_en: str = ""
+    format: str = "text"
+
+    @property
+    def text(self) -> str:
+        return pick(self.label, self.label_en)
+
+
+@dataclass(frozen=True)
+class Rule:
+    when: Condition
+    require: tuple[str, ...] = ()
+    forbid: tuple[str, ...] = ()
+    message: str = ""
+    message_en: str = ""
+
+
+@dataclass(frozen=True)
+class Derive:
+    name: str
+    field: str
+    op: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class FormSchema:
+    key: str
+    title: str
+    title_en: str = ""
+    help: str = ""
+    help_en: str = ""
+    fields: tuple[FieldSpec, ...] = ()
+    show: tuple[ShowSpec, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    derive: tuple[Derive, ...] = ()
+    path: str = ""
+
+    @property
+    def title_text(self) -> str:
+        return pick(self.title, self.title_en)
+
+    @property
+    def help_text(self) -> str:
+        return pick(self.help, self.help_en)
+
+    def field(self, name: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def fields_for(self, definition_key: str | None) -> list[FieldSpec]:
+        return [f for f in self.fields if f.applies_to(definition_key)]
+
+    @property
+    def has_files(self) -> bool:
+        return any(f.type == "file" for f in self.fields)
+
+    def output_names(self) -> set[str]:
+        """Every task-data key a submission of this form may set."""
+        names = {f.name for f in self.fields}
+        names |= {n for f in self.fields for n in (f.missing, f.complete) if n}
+        return names | {d.name for d in self.derive}
+
+
+# ---- loading and checking ----------------------------------------------------------------------
+
+
+def _text(raw: dict[str, Any], key: str, file: str, field_name: str | None, *, required: bool = False) -> str:
+    value = raw.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise SchemaError(file, f"“{key}” 必须是文字 (must be a string)", field_name)
+    if required and not value.strip():
+        raise SchemaError(file, f"缺少 “{key}” (missing {key!r})", field_name)
+    return value
+
+
+def _choices(raw: Any, file: str, field_name: str) -> tuple[Choice, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise SchemaError(file, "“choices” 必须是非空列表 (choices must be a non-empty list)", field_name)
+    out: list[Choice] = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) - {"value", "label", "label_en"}:
+            raise SchemaError(file, "每个选项应为 {value, label, label_en} (bad choice)", field_name)
+        value = item.get("value")
+        if not isinstance(value, str) or not value:
+            raise SchemaError(file, "选项的 value 必须是非空文字 (choice value must be a string)", field_name)
+        label = item.get("label")
+        if not isinstance(label, str) or not label:
+            raise SchemaError(file, f"选项 {value} 缺少中文 label (choice needs a label)", field_name)
+        out.append(Choice(value, label, str(item.get("label_en") or "")))
+    values = [c.value for c in out]
+    if len(set(values)) != len(values):
+        raise SchemaError(file, "选项 value 重复 (duplicate choice values)", field_name)
+    return tuple(out)
+
+
+def _condition(raw: Any, file: str, where: str) -> Condition:
+    if not isinstance(raw, dict):
+        raise SchemaError(file, f"{where}: “when” 必须是对象 (when must be an object)")
+    sources = [k for k in ("field", "data") if k in raw]
+    ops = [k for k in CONDITION_OPS if k in raw]
+    extra = set(raw) - {"field", "data", *CONDITION_OPS}
+    if len(sources) != 1 or len(ops) != 1 or extra:
+        raise SchemaError(
+            file,
+            f"{where}: 条件应为 {{field|data: 名称, equals|not_equals|in|empty|not_empty: 值}} (bad condition)",
+        )
+    name = raw[sources[0]]
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise SchemaError(file, f"{where}: 条件中的名称无效 (bad name {name!r})")
+    value = raw[ops[0]]
+    if ops[0] == "in" and not isinstance(value, list):
+        raise SchemaError(file, f"{where}: “in” 需要列表 (in needs a list)")
+    return Condition(sources[0], name, ops[0], value)
+
+
+def _bound(spec_type: str, value: Any, file: str, name: str, key: str) -> Any:
+    if value is None:
+        return None
+    if spec_type in ("date", "datetime"):
+        if value in ("today", "now"):
+            return value
+        try:
+            (date.fromisoformat if spec_type == "date" else datetime.fromisoformat)(str(value))
+        except ValueError:
+            raise SchemaError(file, f"“{key}” 应为 ISO 日期、today 或 now (bad {key})", name) from None
+        return value
+    if spec_type == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SchemaError(file, f"“{key}” 必须是数字 ({key} must be a number)", name)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SchemaError(file, f"“{key}” 必须是非负整数 ({key} must be a whole number)", name)
+    return value
+
+
+def _field(raw: Any, file: str, index: int) -> FieldSpec:
+    if not isinstance(raw, dict):
+        raise SchemaError(file, f"fields[{index}] 必须是对象 (must be an object)")
+    name = raw.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise SchemaError(
+            file, f"fields[{index}]: 名称 {name!r} 无效，只能用小写字母、数字和下划线 (bad name)"
+        )
+    if name in RESERVED or hasattr(FlaskForm, name):
+        raise SchemaError(file, "此名称为保留字 (reserved name)", name)
+    typ = raw.get("type")
+    if typ not in FIELD_TYPES:
+        raise SchemaError(file, f"未知类型 {typ!r}，可用: {', '.join(FIELD_TYPES)} (unknown type)", name)
+    unknown = set(raw) - COMMON_KEYS - TYPE_KEYS[typ]
+    if unknown:
+        raise SchemaError(file, f"类型 {typ} 不认识的属性: {', '.join(sorted(unknown))} (unknown keys)", name)
+    required = raw.get("required", False)
+    if not isinstance(required, bool):
+        raise SchemaError(file, "“required” 必须是 true 或 false (required must be a boolean)", name)
+    only_for = raw.get("only_for", [])
+    if not isinstance(only_for, list) or not all(isinstance(k, str) and k for k in only_for):
+        raise SchemaError(file, "“only_for” 必须是流程标识列表 (only_for must list process keys)", name)
+    kwargs: dict[str, Any] = {
+        "name": name,
+        "type": typ,
+        "label": _text(raw, "label", file, name, required=True),
+        "label_en": _text(raw, "label_en", file, name),
+        "help": _text(raw, "help", file, name),
+        "help_en": _text(raw, "help_en", file, name),
+        "placeholder": _text(raw, "placeholder", file, name),
+        "required": required,
+        "only_for": tuple(only_for),
+    }
+    if typ in ("choice", "multichoice"):
+        if ("choices" in raw) == ("choices_from" in raw):
+            raise SchemaError(file, "需要 “choices” 或 “choices_from” 之一 (choices or choices_from)", name)
+        if "choices" in raw:
+            kwargs["choices"] = _choices(raw["choices"], file, name)
+        else:
+            source = raw["choices_from"]
+            if not isinstance(source, str) or not (
+                source == "windows" or (source.startswith("data:") and NAME_RE.match(source[5:]))
+            ):
+                raise SchemaError(file, "“choices_from” 应为 windows 或 data:<名称> (bad choices_from)", name)
+            kwargs["choices_from"] = source
+    if typ == "opinions":
+        kwargs["choices"] = _choices(raw.get("choices"), file, name)
+        source = raw.get("windows_from")
+        if not isinstance(source, str) or not NAME_RE.match(source):
+            raise SchemaError(file, "“windows_from” 应为任务数据中窗口列表的名称 (windows_from)", name)
+        kwargs["windows_from"] = source
+        if raw.get("present_field") is not None:
+            kwargs["present_field"] = _text(raw, "present_field", file, name)
+    if "widget" in raw:
+        allowed = {"boolean": ("radio", "checkbox"), "choice": ("radio", "select")}[typ]
+        if raw["widget"] not in allowed:
+            raise SchemaError(file, f"“widget” 只能是 {' / '.join(allowed)} (bad widget)", name)
+        kwargs["widget"] = raw["widget"]
+    for key in ("min", "max"):
+        if key in raw:
+            kwargs[key] = _bound(typ, raw[key], file, name, key)
+    if kwargs.get("min") is not None and kwargs.get("max") is not None:
+        lo, hi = kwargs["min"], kwargs["max"]
+        if not isinstance(lo, str) and not isinstance(hi, str) and lo > hi:
+            raise SchemaError(file, "“min” 大于 “max” (min > max)", name)
+    if "default" in raw:
+        kwargs["default"] = raw["default"]
+    for key in ("prefill", "items_from", "missing", "complete"):
+        if key in raw:
+            value = raw[key]
+            if not isinstance(value, str) or not NAME_RE.match(value):
+                raise SchemaError(file, f"“{key}” 必须是有效的数据名称 (bad {key})", name)
+            kwargs[key] = value
+    if "pattern" in raw:
+        try:
+            re.compile(str(raw["pattern"]))
+        except re.error as exc:
+            raise SchemaError(file, f"“pattern” 不是有效的正则表达式: {exc} (bad pattern)", name) from None
+        kwargs["pattern"] = str(raw["pattern"])
+        kwargs["pattern_message"] = _text(raw, "pattern_message", file, name)
+    if "rows" in raw:
+        if isinstance(raw["rows"], bool) or not isinstance(raw["rows"], int) or not 1 <= raw["rows"] <= 40:
+            raise SchemaError(file, "“rows” 应为 1–40 的整数 (rows)", name)
+        kwargs["rows"] = raw["rows"]
+    if typ == "checklist":
+        items = raw.get("items", [])
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict)
+            and isinstance(i.get("label"), str)
+            and i["label"].strip()
+            and set(i) <= {"label"}
+            for i in items
+        ):
+            raise SchemaError(file, '“items” 应为 [{"label": 材料名称}] 列表 (items)', name)
+        if not items and "items_from" not in raw:
+            raise SchemaError(file, "清单需要 “items” 或 “items_from” (checklist needs items)", name)
+        kwargs["items"] = tuple(i["label"].strip() for i in items)
+    return FieldSpec(**kwargs)
+
+
+def _show(raw: Any, file: str, index: int) -> ShowSpec:
+    if not isinstance(raw, dict) or set(raw) - {"name", "label", "label_en", "format"}:
+        raise SchemaError(file, f"show[{index}] 应为 {{name, label, label_en, format}} (bad show entry)")
+    name = raw.get("name")
+    if not isinstance(name, str) or not PATH_RE.match(name):
+        raise SchemaError(file, f"show[{index}]: 名称 {name!r} 无效 (bad path)")
+    fmt = raw.get("format", "text")
+    if fmt not in SHOW_FORMATS:
+        raise SchemaError(file, f"show[{index}]: 未知格式 {fmt!r}，可用: {', '.join(SHOW_FORMATS)} (format)")
+    return ShowSpec(
+        name, _text(raw, "label", file, name, required=True), _text(raw, "label_en", file, name), fmt
+    )
+
+
+def parse_schema(raw: Any, file: str, key: str) -> FormSchema:
+    """Check a decoded schema document and build its model; ``SchemaError`` names what is wrong."""
+    if not isinstance(raw, dict):
+        raise SchemaError(file, "顶层必须是 JSON 对象 (top level must be an object)")
+    unknown = set(raw) - {
+        "form_key",
+        "title",
+        "title_en",
+        "help",
+        "help_en",
+        "fields",
+        "show",
+        "rules",
+        "derive",
+    }
+    if unknown:
+        raise SchemaError(file, f"不认识的属性: {', '.join(sorted(unknown))} (unknown keys)")
+    if "form_key" in raw and raw["form_key"] != key:
+        raise SchemaError(file, f"form_key {raw['form_key']!r} 与文件名 {key!r} 不一致 (form_key mismatch)")
+    fields_raw = raw.get("fields", [])
+    if not isinstance(fields_raw, list):
+        raise SchemaError(file, "“fields” 必须是列表 (fields must be a list)")
+    fields = tuple(_field(f, file, i) for i, f in enumerate(fields_raw))
+    names = [f.name for f in fields]
+    for name in names:
+        if names.count(name) > 1:
+            raise SchemaError(file, "字段名重复 (duplicate field name)", name)
+    show_raw = raw.get("show", [])
+    if not isinstance(show_raw, list):
+        raise SchemaError(file, "“show” 必须是列表 (show must be a list)")
+    show = tuple(_show(s, file, i) for i, s in enumerate(show_raw))
+
+    outputs = set(names)
+    for f in fields:
+        for extra in (f.missing, f.complete):
+            if extra is None:
+                continue
+            if extra in outputs:
+                raise SchemaError(file, f"派生名称 {extra} 与其他字段重复 (duplicate output)", f.name)
+            outputs.add(extra)
+        if f.present_field is not None:
+            present = next((p for p in fields if p.name == f.present_field), None)
+            if present is None or present.type != "multichoice":
+                raise SchemaError(file, "“present_field” 必须是同一表单的多选字段 (present_field)", f.name)
+        if f.type == "boolean" and f.default not in (None, True, False):
+            raise SchemaError(file, "布尔字段的 default 只能是 true/false (default)", f.name)
+        if (
+            f.type == "choice"
+            and f.choices
+            and f.default is not None
+            and f.default not in {c.value for c in f.choices}
+        ):
+            raise SchemaError(file, f"default {f.default!r} 不在选项中 (default not a choice)", f.name)
+
+    rules: list[Rule] = []
+    rules_raw = raw.get("rules", [])
+    if not isinstance(rules_raw, list):
+        raise SchemaError(file, "“rules” 必须是列表 (rules must be a list)")
+    for i, r in enumerate(rules_raw):
+        where = f"rules[{i}]"
+        if not isinstance(r, dict) or set(r) - {"when", "require", "forbid", "message", "message_en"}:
+            raise SchemaError(file, f"{where}: 应为 {{when, require, forbid, message}} (bad rule)")
+        cond = _condition(r.get("when"), file, where)
+        if cond.source == "field" and cond.name not in names:
+            raise SchemaError(file, f"{where}: 条件引用了不存在的字段 (unknown field)", cond.name)
+        require = r.get("require", [])
+        forbid = r.get("forbid", [])
+        if not isinstance(require, list) or not isinstance(forbid, list) or not (require or forbid):
+            raise SchemaError(file, f"{where}: 需要 “require” 或 “forbid” 字段列表 (require/forbid)")
+        for target in (*require, *forbid):
+            if target not in names:
+                raise SchemaError(file, f"{where}: 引用了不存在的字段 (unknown field)", str(target))
+        rules.append(
+            Rule(
+                cond,
+                tuple(require),
+                tuple(forbid),
+                _text(r, "message", file, None),
+                _text(r, "message_en", file, None),
+            )
+        )
+
+    derive: list[Derive] = []
+    derive_raw = raw.get("derive", [])
+    if not isinstance(derive_raw, list):
+        raise SchemaError(file, "“derive” 必须是列表 (derive must be a list)")
+    for i, d in enumerate(derive_raw):
+        where = f"derive[{i}]"
+        if not isinstance(d, dict) or set(d) - {"name", "field", "op", "value"}:
+            raise SchemaError(file, f"{where}: 应为 {{name, field, op, value}} (bad derive)")
+        name, source, op = d.get("name"), d.get("field"), d.get("op")
+        if not isinstance(name, str) or not NAME_RE.match(name) or name in outputs:
+            raise SchemaError(file, f"{where}: 名称 {name!r} 无效或与字段重复 (bad name)")
+        if source not in outputs:
+            raise SchemaError(file, f"{where}: 引用了不存在的字段 {source!r} (unknown field)")
+        if op not in DERIVE_OPS:
+            raise SchemaError(file, f"{where}: 未知运算 {op!r} (unknown op)")
+        outputs.add(name)
+        derive.append(Derive(name, source, op, d.get("value")))
+
+    return FormSchema(
+        key=key,
+        title=_text(raw, "title", file, None, required=True),
+        title_en=_text(raw, "title_en", file, None),
+        help=_text(raw, "help", file, None),
+        help_en=_text(raw, "help_en", file, None),
+        fields=fields,
+        show=show,
+        rules=tuple(rules),
+        derive=tuple(derive),
+        path=file,
+    )
+
+
+def load_schema(path: Path) -> FormSchema:
+    """Read and check one schema file."""
+    file = path.name
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SchemaError(file, f"不是合法的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}") from None
+    except OSError as exc:
+        raise SchemaError(file, f"无法读取 ({exc})") from None
+    return parse_schema(raw, file, path.stem)
+
+
+@cache
+def load_all(directory: Path = SCHEMA_DIR) -> dict[str, FormSchema]:
+    """Every schema of ``directory`` by form key (loaded once per process; errors name the file)."""
+    return {p.stem: load_schema(p) for p in sorted(directory.glob("*.json"))}
+
+
+def get_schema(form_key: str | None) -> FormSchema:
+    schemas = load_all()
+    if not form_key or form_key not in schemas:
+        raise UnknownForm(f"表单 {form_key!r} 未定义 (no schema for form key {form_key!r})")
+    return schemas[form_key]
+
+
+# ---- per-request context -----------------------------------------------------------------------
+
+
+@dataclass
+class FormContext:
+    """What a form needs besides the submission: the task's data, window names, now, the process."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    windows: dict[str, str] = field(default_factory=dict)  # code → name
+    now: datetime | None = None  # aware
+    timezone: str = "Asia/Shanghai"
+    definition_key: str | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local_now(self) -> datetime:
+        return (self.now or datetime.now(self.tz)).astimezone(self.tz)
+
+    def window_name(self, code: Any) -> str:
+        return self.windows.get(str(code), str(code))
+
+
+def choices_for(spec: FieldSpec, ctx: FormContext) -> list[tuple[str, str]]:
+    """``(value, label)`` pairs of a choice-like field in this request."""
+    if spec.type == "boolean":
+        return [("true", pick("是", "Yes")), ("false", pick("否", "No"))]
+    if spec.type in ("checklist",):
+        return [(i, i) for i in items_for(spec, ctx)]
+    if spec.choices_from == "windows":
+        return sorted(ctx.windows.items())
+    if spec.choices_from and spec.choices_from.startswith("data:"):
+        raw = ctx.data.get(spec.choices_from[5:])
+        values = [str(v) for v in raw if v not in (None, "")] if isinstance(raw, list) else []
+        return [(v, ctx.window_name(v)) for v in dict.fromkeys(values)]
+    return [(c.value, c.text) for c in spec.choices]
+
+
+def items_for(spec: FieldSpec, ctx: FormContext) -> list[str]:
+    """The items of a checklist (from the task data when it has them, else the schema's) or the
+    windows of an opinions grid."""
+    key = spec.items_from or spec.windows_from
+    raw = ctx.data.get(key) if key else None
+    if isinstance(raw, list):
+        items = [str(i).strip() for i in raw if i is not None and str(i).strip()]
+        if items:
+            return list(dict.fromkeys(items))
+    return list(spec.items)
+
+
+# ---- WTForms -----------------------------------------------------------------------------------
+
+
+class OpinionsField(Field):
+    """Per-window opinions: inputs ``<name>-<window>-result|reason|conditions``; data is a dict."""
+
+    PARTS = ("result", "reason", "conditions")
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:  # noqa: ARG002
+        self.process_errors = []
+        self.raw_data = []
+        self.data: dict[str, dict[str, str]] = {}
+        if formdata is not None:
+            prefix = f"{self.name}-"
+            for key in formdata:
+                if not key.startswith(prefix):
+                    continue
+                window, _, part = key[len(prefix) :].rpartition("-")
+                if window and part in self.PARTS:
+                    self.data.setdefault(window, {})[part] = str(formdata.get(key) or "").strip()
+        elif isinstance(data, dict):
+            for window, opinion in data.items():
+                if isinstance(opinion, dict):
+                    self.data[str(window)] = {p: str(opinion.get(p) or "") for p in self.PARTS}
+
+    def _value(self) -> str:
+        return ""
+
+
+def _wtforms_field(spec: FieldSpec) -> Field:
+    label = spec.label
+    if spec.type in ("textarea", "list"):
+        return TextAreaField(label)
+    if spec.type == "boolean":
+        if spec.is_checkbox:
+            return BooleanField(label)
+        return SelectField(label, choices=[], validate_choice=False)
+    if spec.type == "choice":
+        return SelectField(label, choices=[], validate_choice=False)
+    if spec.type in ("multichoice", "checklist"):
+        return SelectMultipleField(label, choices=[], validate_choice=False)
+    if spec.type == "file":
+        return MultipleFileField(label)
+    if spec.type == "opinions":
+        return OpinionsField(label)
+    return StringField(label)  # text, integer, number, date, datetime: parsed by ``parse_value``
+
+
+class TaskForm(FlaskForm):
+    """Base of the generated form classes; ``ctx`` must be set before ``validate``."""
+
+    submit_token = HiddenField()
+    schema: ClassVar[FormSchema]
+
+    def __init__(self, *args: Any, ctx: FormContext | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx = ctx or FormContext()
+        self.specs = self.schema.fields_for(self.ctx.definition_key)
+        for spec in self.schema.fields:
+            if not spec.applies_to(self.ctx.definition_key):
+                del self[spec.name]
+        self.values: dict[str, Any] = {}
+
+    def choices(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        return choices_for(spec, self.ctx)
+
+    def opinion_windows(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        """``(code, name)`` of the windows an opinions grid asks about."""
+        return [(w, self.ctx.window_name(w)) for w in items_for(spec, self.ctx)]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """CSRF, each field's type and limits, then the cross-field rules; errors sit on the fields."""
+        ok = super().validate(extra_validators)
+        values: dict[str, Any] = {}
+        failed: set[str] = set()
+        for spec in self.specs:
+            wt = self[spec.name]
+            try:
+                values[spec.name] = parse_value(spec, wt.data, self.ctx, values)
+            except ValidationError as exc:
+                wt.errors = [*wt.errors, str(exc)]
+                failed.add(spec.name)
+                ok = False
+        visible = {s.name: s for s in self.specs}
+        for rule in self.schema.rules:
+            if rule.when.source == "field" and (rule.when.name in failed or rule.when.name not in visible):
+                continue
+            if not rule.when.holds(values, self.ctx.data):
+                continue
+            for name in rule.require:
+                if name in visible and name not in failed and _empty(visible[name], values.get(name)):
+                    self[name].errors = [*self[name].errors, _rule_message(rule, "require")]
+                    failed.add(name)
+                    ok = False
+            for name in rule.forbid:
+                if name in visible and name not in failed and not _empty(visible[name], values.get(name)):
+                    self[name].errors = [*self[name].errors, _rule_message(rule, "forbid")]
+                    failed.add(name)
+                    ok = False
+        self.values = values
+        self._errors = None  # WTForms caches ``errors``; rebuild it with ours
+        return ok
+
+    def task_data(self, files: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+        """The validated submission as task data (call after a successful ``validate``).
+
+        File fields take the stored ``[{"id", "filename"}]`` lists from ``files``.
+        """
+        return build_task_data(self.schema, self.specs, self.values, self.ctx, files or {})
+
+
+def _rule_message(rule: Rule, kind: str) -> str:
+    if rule.message:
+        return pick(rule.message, rule.message_en)
+    return (
+        pick("请填写此项", "This field is required")
+        if kind == "require"
+        else pick("此项此时不应填写", "Leave this field empty here")
+    )
+
+
+def _empty(spec: FieldSpec, value: Any) -> bool:
+    return is_blank(value) or (spec.is_checkbox and value is False)
+
+
+_CLASSES: dict[str, type[TaskForm]] = {}
+
+
+def form_class(schema: FormSchema) -> type[TaskForm]:
+    """The WTForms class of a schema (built once per schema object)."""
+    cached = _CLASSES.get(schema.key)
+    if cached is not None and cached.schema is schema:
+        return cached
+    attrs: dict[str, Any] = {spec.name: _wtforms_field(spec) for spec in schema.fields}
+    attrs["schema"] = schema
+    cls = type(f"TaskForm_{schema.key}", (TaskForm,), attrs)
+    _CLASSES[schema.key] = cls
+    return cls
+
+
+def make_form(schema: FormSchema, ctx: FormContext, *, submitted: bool, token: str = "") -> TaskForm:
+    """A form bound to the request's submission (``submitted``) or filled with initial values."""
+    cls = form_class(schema)
+    if submitted:
+        return cls(ctx=ctx)
+    initial = initial_values(schema, ctx)
+    initial["submit_token"] = token
+    return cls(formdata=None, data=initial, ctx=ctx)
+
+
+# ---- values ------------------------------------------------------------------------------------
+
+
+def _msg(zh: str, en: str) -> ValidationError:
+    return ValidationError(pick(zh, en))
+
+
+def _bound_date(value: Any, ctx: FormContext) -> date:
+    if value == "today" or value == "now":
+        return ctx.local_now().date()
+    return date.fromisoformat(str(value))
+
+
+def _bound_datetime(value: Any, ctx: FormContext) -> datetime:
+    if value == "now":
+        return ctx.local_now().replace(second=0, microsecond=0)
+    if value == "today":
+        return ctx.local_now().replace(hour=0, minute=0, second=0, microsecond=0)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ctx.tz)
+
+
+def parse_value(spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any] | None = None) -> Any:
+    """One field's submitted raw value as task data; ``ValidationError`` (Chinese) when it is wrong."""
+    required = spec.required
+    need = _msg("请填写此项", "This field is required")
+    typ = spec.type
+    if typ in ("text", "textarea"):
+        text = str(raw or "").strip()
+        if typ == "text":
+            text = " ".join(text.split())
+        if not text:
+            if required:
+                raise need
+            return ""
+        limit = spec.max if spec.max is not None else DEFAULT_MAX_LENGTH[typ]
+        if len(text) > limit:
+            raise _msg(
+                f"最多 {limit} 个字（现有 {len(text)} 个）", f"At most {limit} characters ({len(text)} given)"
+            )
+        if spec.min is not None and len(text) < spec.min:
+            raise _msg(f"至少 {spec.min} 个字", f"At least {spec.min} characters")
+        if spec.pattern and not re.fullmatch(spec.pattern, text):
+            raise ValidationError(pick(spec.pattern_message or "格式不正确", "Invalid format"))
+        return text
+    if typ == "integer":
+        text = str(raw or "").strip()
+        if not text:
+            if required:
+                raise need
+            return None
+        try:
+            number = int(text)
+        except ValueError:
+            raise _msg("请输入整数", "Enter a whole number") from None
+        if spec.min is not None and number < spec.min:
+            raise _msg(f"不能小于 {spec.min}", f"Must be at least {spec.min}")
+        if spec.max is not None and number > spec.max:
+            raise _msg(f"不能大于 {spec.max}", f"Must be at most {spec.max}")
+        return number
+    if typ == "number":
+        text = str(raw or "").strip().replace(",", "")
+        if not text:
+            if required:
+                raise need
+            return None
+        try:
+            dec = Decimal(text)
+        except InvalidOperation:
+            raise _msg("请输入数字", "Enter a number") from None
+        if not dec.is_finite():
+            raise _msg("请输入数字", "Enter a number")
+        if spec.min is not None and dec < Decimal(str(spec.min)):
+            raise _msg(f"不能小于 {spec.min}", f"Must be at least {spec.min}")
+        if spec.max is not None and dec > Decimal(str(spec.max)):
+            raise _msg(f"不能大于 {spec.max}", f"Must be at most {spec.max}")
+        return int(dec) if dec == dec.to_integral_value() and "." not in text else float(dec)
+    if typ == "boolean":
+        if spec.is_checkbox:
+            checked = bool(raw)
+            if required and not checked:
+                raise _msg("请勾选确认", "Please tick to confirm")
+            return checked
+        text = str(raw or "").strip().lower()
+        if text in ("true", "false"):
+            return text == "true"
+        if text:
+            raise _msg("请选择“是”或“否”", "Choose yes or no")
+        if required:
+            raise _msg("请选择“是”或“否”", "Choose yes or no")
+        return None
+    if typ == "choice":
+        text = str(raw or "").strip()
+        if not text:
+            if required:
+                raise _msg("请选择一项", "Choose one")
+            return None
+        if text not in {v for v, _ in choices_for(spec, ctx)}:
+            raise _msg("选项无效，请重新选择", "Not a valid choice")
+        return text
+    if typ in ("multichoice", "checklist"):
+        picked = [str(v).strip() for v in (raw or []) if str(v or "").strip()]
+        picked = list(dict.fromkeys(picked))
+        allowed = [v for v, _ in choices_for(spec, ctx)]
+        if any(v not in allowed for v in picked):
+            raise _msg("包含无效的选项，请重新选择", "Contains an invalid choice")
+        picked = [v for v in allowed if v in picked]  # the list's own order
+        if not picked and required:
+            raise _msg("请至少选择一项", "Choose at least one")
+        if picked and spec.min is not None and len(picked) < spec.min:
+            raise _msg(f"至少选择 {spec.min} 项", f"Choose at least {spec.min}")
+        if spec.max is not None and len(picked) > spec.max:
+            raise _msg(f"最多选择 {spec.max} 项", f"Choose at most {spec.max}")
+        return picked
+    if typ == "list":
+        lines = [" ".join(line.split()) for line in str(raw or "").splitlines()]
+        items = list(dict.fromkeys(line for line in lines if line))
+        if not items:
+            if required:
+                raise _msg("请至少填写一项（每行一项）", "Enter at least one item (one per line)")
+            return []
+        too_long = next((i for i in items if len(i) > LIST_ITEM_MAX), None)
+        if too_long is not None:
+            raise _msg(f"每项最多 {LIST_ITEM_MAX} 个字", f"Each item at most {LIST_ITEM_MAX} characters")
+        if spec.min is not None and len(items) < spec.min:
+            raise _msg(f"至少填写 {spec.min} 项（每行一项）", f"Enter at least {spec.min} items")
+        if spec.max is not None and len(items) > spec.max:
+            raise _msg(f"最多填写 {spec.max} 项", f"At most {spec.max} items")
+        return items
+    if typ == "date":
+        text = str(raw or "").strip()
+        if not text:
+            if required:
+                raise need
+            return None
+        try:
+            day = date.fromisoformat(text.replace("/", "-"))
+        except ValueError:
+            raise _msg("日期格式应为 年-月-日，如 2026-10-09", "Use the date format YYYY-MM-DD") from None
+        if spec.min is not None and day < _bound_date(spec.min, ctx):
+            low = _bound_date(spec.min, ctx).isoformat()
+            raise _msg(f"不能早于 {low}", f"Must not be before {low}")
+        if spec.max is not None and day > _bound_date(spec.max, ctx):
+            high = _bound_date(spec.max, ctx).isoformat()
+            raise _msg(f"不能晚于 {high}", f"Must not be after {high}")
+        return day.isoformat()
+    if typ == "datetime":
+        text = str(raw or "").strip()
+        if not text:
+            if required:
+                raise need
+            return None
+        try:
+            moment = datetime.fromisoformat(text.replace("/", "-"))
+        except ValueError:
+            raise _msg(
+                "时间格式应为 年-月-日 时:分，如 2026-09-30 09:30", "Use the format YYYY-MM-DD HH:MM"
+            ) from None
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=ctx.tz)).astimezone(ctx.tz)
+        if spec.min is not None and moment < _bound_datetime(spec.min, ctx):
+            low = _bound_datetime(spec.min, ctx)
+            text_low = "当前时间" if spec.min == "now" else low.strftime("%Y-%m-%d %H:%M")
+            raise _msg(f"不能早于{text_low}", f"Must not be before {low:%Y-%m-%d %H:%M}")
+        if spec.max is not None and moment > _bound_datetime(spec.max, ctx):
+            high = _bound_datetime(spec.max, ctx)
+            raise _msg(f"不能晚于 {high:%Y-%m-%d %H:%M}", f"Must not be after {high:%Y-%m-%d %H:%M}")
+        return moment.isoformat()
+    if typ == "file":
+        from .attachments import UploadRejected, check_upload
+
+        uploads = [f for f in (raw or []) if getattr(f, "filename", None)]
+        if not uploads and required:
+            raise _msg("请上传文件", "Please upload a file")
+        limit = spec.max if spec.max is not None else DEFAULT_MAX_FILES
+        if len(uploads) > limit:
+            raise _msg(f"最多上传 {limit} 个文件", f"At most {limit} files")
+        for upload in uploads:
+            try:
+                check_upload(upload)
+            except UploadRejected as exc:
+                raise ValidationError(exc.text) from None
+        return uploads
+    if typ == "opinions":
+        return _parse_opinions(spec, raw or {}, ctx, values or {})
+    raise AssertionError(typ)
+
+
+def _parse_opinions(
+    spec: FieldSpec, raw: Mapping[str, Mapping[str, str]], ctx: FormContext, values: Mapping[str, Any]
+) -> dict[str, dict[str, str]]:
+    """Per-window opinions; every window's problem is reported at once."""
+    windows = items_for(spec, ctx)
+    allowed = {c.value for c in spec.choices}
+    present = set(values.get(spec.present_field) or []) if spec.present_field else None
+    out: dict[str, dict[str, str]] = {}
+    problems: list[tuple[str, str]] = []
+    for window in windows:
+        given = raw.get(window) or {}
+        result = str(given.get("result") or "").strip()
+        reason = str(given.get("reason") or "").strip()[:2000]
+        conditions = str(given.get("conditions") or "").strip()[:2000]
+        name = ctx.window_name(window)
+        if not result:
+            if reason or conditions:
+                problems.append((f"{name}：请选择意见", f"{name}: choose an opinion"))
+            continue
+        if result not in allowed:
+            problems.append((f"{name}：选项无效", f"{name}: not a valid choice"))
+        elif present is not None and window not in present:
+            problems.append(
+                (f"{name}未出席会议，不能记录其意见", f"{name} was absent: no opinion can be recorded")
+            )
+        elif result == "agree_with_conditions" and not conditions:
+            problems.append((f"{name}：附条件同意须写明条件", f"{name}: state the conditions"))
+        else:
+            out[window] = {"result": result, "reason": reason, "conditions": conditions}
+    if any(w not in windows and any(str(v).strip() for v in raw[w].values()) for w in raw):
+        problems.append(("包含不参加本次联审的窗口", "Contains a window that does not take part"))
+    if problems:
+        raise ValidationError("；".join(pick(zh, en) for zh, en in problems))
+    return out
+
+
+def build_task_data(
+    schema: FormSchema,
+    specs: Iterable[FieldSpec],
+    values: Mapping[str, Any],
+    ctx: FormContext,
+    files: Mapping[str, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Validated values → task data: file references, checklist remainders, derived values."""
+    out: dict[str, Any] = {}
+    visible = set()
+    for spec in specs:
+        visible.add(spec.name)
+        value = values.get(spec.name)
+        if spec.type == "file":
+            value = list(files.get(spec.name, []))
+        out[spec.name] = value
+        if spec.type == "checklist":
+            checked = set(value or [])
+            missing = [i for i in items_for(spec, ctx) if i not in checked]
+            if spec.missing:
+                out[spec.missing] = missing
+            if spec.complete:
+                out[spec.complete] = not missing
+    for d in schema.derive:
+        if d.field in out:
+            out[d.name] = compare(d.op, out[d.field], d.value)
+    return out
+
+
+# ---- initial values and display ----------------------------------------------------------------
+
+
+def _raw_for(spec: FieldSpec, value: Any, ctx: FormContext) -> Any:
+    """A task-data value in the form a field's input shows."""
+    if value is None:
+        return None
+    typ = spec.type
+    if typ == "list":
+        return "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    if typ in ("multichoice", "checklist"):
+        return [str(v) for v in value] if isinstance(value, list) else []
+    if typ == "boolean":
+        if spec.is_checkbox:
+            return bool(value)
+        return "true" if value is True else "false" if value is False else None
+    if typ == "date":
+        if value == "today":
+            return ctx.local_now().date().isoformat()
+        return str(value)[:10]
+    if typ == "datetime":
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        if moment.tzinfo:
+            moment = moment.astimezone(ctx.tz)
+        return moment.strftime("%Y-%m-%dT%H:%M")
+    if typ in ("integer", "number"):
+        return str(value)
+    if typ == "opinions":
+        return value if isinstance(value, dict) else None
+    return value if isinstance(value, str) else str(value)
+
+
+def initial_values(schema: FormSchema, ctx: FormContext) -> dict[str, Any]:
+    """First values of the fields: ``prefill`` from the task data, else ``default``."""
+    out: dict[str, Any] = {}
+    for spec in schema.fields_for(ctx.definition_key):
+        if spec.type == "file":
+            continue
+        value = ctx.data.get(spec.prefill) if spec.prefill else None
+        if value is None or value == "":
+            value = spec.default
+        raw = _raw_for(spec, value, ctx)
+        if raw is not None:
+            out[spec.name] = raw
+    return out
+
+
+def lookup(data: Mapping[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+OPINION_LABELS = {
+    "agree": ("同意", "Agree"),
+    "agree_with_conditions": ("附条件同意", "Agree with conditions"),
+    "disagree": ("不同意", "Disagree"),
+    "refuse_participation": ("拒绝参与联合办理", "Refuses to take part"),
+    "deemed_assent": ("视为同意（默认议定）", "Deemed to assent"),
+}
+DEEMED_RULES = {
+    "timeout": ("超时未答复", "no answer in time"),
+    "absent": ("缺席联审会议", "absent from the meeting"),
+    "refused": ("拒绝参与或未发表意见", "refused or gave no opinion"),
+    "no_reason": ("不同意但未说明理由", "disagreed without a reason"),
+}
+
+
+def format_moment(value: Any, ctx: FormContext, *, with_time: bool = True) -> str:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo:
+        moment = moment.astimezone(ctx.tz)
+    return moment.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def _opinion_rows(value: Any, ctx: FormContext) -> list[dict[str, str]]:
+    entries: list[tuple[str, Mapping[str, Any]]] = []
+    if isinstance(value, Mapping):
+        entries = [(str(w), o) for w, o in value.items() if isinstance(o, Mapping)]
+    elif isinstance(value, list):
+        entries = [(str(o.get("window", "")), o) for o in value if isinstance(o, Mapping)]
+    rows = []
+    for window, opinion in entries:
+        result = str(opinion.get("result") or "")
+        label = pick(*OPINION_LABELS.get(result, (result, result)))
+        if result == "deemed_assent" and opinion.get("rule"):
+            rule = str(opinion["rule"])
+            label += "：" + pick(*DEEMED_RULES.get(rule, (rule, rule)))
+        detail = "；".join(
+            str(opinion.get(k)) for k in ("conditions", "reason") if str(opinion.get(k) or "").strip()
+        )
+        rows.append(
+            {"window": ctx.window_name(window), "result": label, "result_code": result, "detail": detail}
+        )
+    return rows
+
+
+def show_rows(schema: FormSchema, ctx: FormContext) -> list[dict[str, Any]]:
+    """The read-only context of a task: ``{"label", "format", "value"}`` for each value present."""
+    rows: list[dict[str, Any]] = []
+    for spec in schema.show:
+        value = lookup(ctx.data, spec.name)
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        shown: Any
+        fmt = spec.format
+        if fmt == "list":
+            shown = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        elif fmt == "windows":
+            shown = (
+                [ctx.window_name(v) for v in value] if isinstance(value, list) else [ctx.window_name(value)]
+            )
+        elif fmt == "window":
+            shown = ctx.window_name(value)
+        elif fmt == "date":
+            shown = format_moment(value, ctx, with_time=False)
+        elif fmt == "datetime":
+            shown = format_moment(value, ctx)
+        elif fmt == "bool":
+            shown = pick("是", "Yes") if value is True else pick("否", "No") if value is False else str(value)
+        elif fmt == "opinions":
+            shown = _opinion_rows(value, ctx)
+        elif fmt == "json":
+            shown = json.dumps(value, ensure_ascii=False, indent=1)
+        else:
+            shown = str(value)
+        rows.append({"label": spec.text, "format": fmt, "value": shown})
+    return rows

@@ -1,0 +1,212 @@
+"""The form task page: ``GET /tasks/<task_id>`` shows the item, the task's context and its form;
+``POST`` validates on the server and completes the task through the runner.
+
+Every request checks ``can_work_on`` (403 otherwise). A task claimed by a colleague the user does not
+cover is shown read-only. A submission carries a one-time token: a token already used in this
+session (back button, double click) never completes again, and a second completion that slips past
+the session (two tabs, two browsers) is refused by the runner (``TaskNotReady``); both end in
+"此任务已办理".
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+
+import runner
+from runner.attachments import list_attachments
+from runner.conventions import ITEM_KINDS
+from runner.taskdata import task_context
+from runner.views import instance_summary
+
+from . import bp
+from .attachments import StoredFile, discard, human_size, max_bytes, record, store_upload
+from .auth import acting_for, can_work_on, complete_task, current_user, login_required, services, user_message
+from .schema import FormContext, TaskForm, UnknownForm, get_schema, make_form, pick, show_rows
+
+USED_TOKENS = "used_submit_tokens"
+KIND_LABELS = {code: label for label, code in ITEM_KINDS.items()}
+KEEP_TOKENS = 100
+
+
+def _inbox_url() -> str:
+    return url_for("forms.inbox")
+
+
+def _already_done() -> Any:
+    flash(pick("此任务已办理。", "This task has already been completed."), "info")
+    return redirect(_inbox_url())
+
+
+def _load(task_id: str) -> dict[str, Any]:
+    """Task, item, task data, window names, attachments: one read-only transaction."""
+    with services().transaction() as s:
+        ctx = task_context(s, task_id)
+        ctx["windows"] = {w.code: w.name for w in runner.list_windows(s)}
+        ctx["attachments"] = list_attachments(s, ctx["instance"]["id"])
+    return ctx
+
+
+def _token_used(token: str) -> bool:
+    return token in session.get(USED_TOKENS, [])
+
+
+def _mark_used(token: str) -> None:
+    used = [t for t in session.get(USED_TOKENS, []) if t != token]
+    session[USED_TOKENS] = [*used, token][-KEEP_TOKENS:]
+
+
+def _claimed_by_other(task: dict[str, Any]) -> str | None:
+    """The colleague holding the task when the user may not complete it for them."""
+    assignee = task.get("assignee")
+    if not assignee or assignee == current_user.username or assignee in current_user.covered_users:
+        return None
+    return str(assignee)
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@login_required
+def task_form(task_id: str) -> Any:
+    """Show (GET) or submit (POST) the form of an open user task."""
+    try:
+        loaded = _load(task_id)
+    except runner.TaskNotReady:
+        return _already_done()
+    except runner.NotFound:
+        abort(404)
+    task = loaded["task"]
+    if not can_work_on(task):
+        abort(403)
+    try:
+        schema = get_schema(task.get("form_key"))
+    except UnknownForm:
+        message = pick(
+            f"任务“{task['name']}”的表单 {task.get('form_key')!r} 未定义，请联系管理员。",
+            f"The form {task.get('form_key')!r} of this task is not defined; contact the administrator.",
+        )
+        return render_template(
+            "error.html", code=500, title=pick("表单未定义", "No form"), message=message
+        ), 500
+
+    svc = services()
+    ctx = FormContext(
+        data=loaded["data"],
+        windows=loaded["windows"],
+        now=svc.now(),
+        timezone=svc.settings.timezone,
+        definition_key=task.get("definition_key"),
+    )
+    holder = _claimed_by_other(task)
+    page_error: str | None = None
+    status = 200
+
+    if request.method == "POST":
+        token = (request.form.get("submit_token") or "").strip()
+        if token and _token_used(token):
+            return _already_done()
+        form = make_form(schema, ctx, submitted=True)
+        if holder is not None:
+            page_error = _claimed_message(holder)
+            status = 409
+        elif not _valid_token(token):
+            page_error = pick(
+                "表单已失效，请核对后重新提交。", "The form expired; check it and submit again."
+            )
+            form.submit_token.data = uuid.uuid4().hex
+            status = 400
+        elif form.validate():
+            outcome = _complete(task, form)
+            if outcome is None:
+                _mark_used(token)
+                flash(
+                    pick(f"已办理：{task['name']}（{task['business_key']}）", f"Completed: {task['name']}"),
+                    "success",
+                )
+                return redirect(_inbox_url())
+            if outcome == "done":
+                _mark_used(token)
+                return _already_done()
+            if outcome == "forbidden":
+                abort(403)
+            page_error, status = outcome, 409
+        else:
+            page_error = pick("表单有误，请按提示修改后重新提交。", "Please correct the marked fields.")
+            status = 400
+    else:
+        form = make_form(schema, ctx, submitted=False, token=uuid.uuid4().hex)
+
+    return (
+        render_template(
+            "task.html",
+            task=task,
+            instance=loaded["instance"],
+            schema=schema,
+            form=form,
+            ctx=ctx,
+            context_rows=show_rows(schema, ctx),
+            attachments=loaded["attachments"],
+            holder=holder,
+            holder_message=_claimed_message(holder) if holder else None,
+            acting_for=acting_for(task),
+            page_error=page_error,
+            pick=pick,
+            kind_label=KIND_LABELS.get(task.get("item_kind") or ""),
+            upload_limit=human_size(max_bytes()),
+        ),
+        status,
+    )
+
+
+def _valid_token(token: str) -> bool:
+    try:
+        return uuid.UUID(token).hex == token
+    except ValueError:
+        return False
+
+
+def _claimed_message(holder: str) -> str:
+    return pick(
+        f"此任务已由 {holder} 认领，只有认领人（或其代班人员）可以办理。",
+        f"This task is claimed by {holder}; only they (or their backup) can complete it.",
+    )
+
+
+def _complete(task: dict[str, Any], form: TaskForm) -> str | None:
+    """Store the files, complete the task; ``None`` on success, ``"done"`` when it was already
+    completed, else the message to show."""
+    stored: list[StoredFile] = []
+    try:
+        for spec in form.specs:
+            if spec.type == "file":
+                stored += [store_upload(f, spec.name) for f in form.values.get(spec.name) or []]
+    except OSError:
+        discard(stored)
+        return pick("附件保存失败，请稍后重试。", "The attachment could not be saved; try again later.")
+    actor = current_user.username
+
+    def work(s: Any) -> dict[str, Any]:
+        refs = record(s, stored, instance_id=task["instance_id"], task_id=task["id"], actor=actor)
+        # complete_task checks the window rule again inside this transaction and names the colleague
+        # a backup acts for (on_behalf_of)
+        return instance_summary(complete_task(s, task["id"], form.task_data(refs)))
+
+    try:
+        services().run(work)
+    except runner.TaskNotReady:
+        discard(stored)
+        return "done"
+    except runner.PermissionDenied:
+        discard(stored)
+        return "forbidden"
+    except runner.TaskAlreadyClaimed as exc:
+        discard(stored)
+        return user_message(exc)
+    except runner.RunnerError as exc:
+        discard(stored)
+        return user_message(exc)
+    except BaseException:
+        discard(stored)
+        raise
+    return None

@@ -1,0 +1,72 @@
+"""What a task form needs to draw itself: the open task, its item and the task's own data.
+
+The web layer never loads workflows itself; it asks here. The data returned is a JSON-safe copy.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import conventions, engine
+from .instances import get as get_instance
+from .models import OpenTask
+from .tasks import open_task
+from .views import instance_summary, task_view
+
+
+def json_safe(value: Any) -> Any:
+    """A deep copy of ``value`` with anything JSON cannot hold turned into text."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def task_context(session: Session, task_id: str) -> dict[str, Any]:
+    """``{"task": task_view, "instance": instance_summary, "data": the task's data}`` of an open task.
+
+    Raises ``NoSuchTask`` (unknown) or ``TaskNotReady`` (already completed) like ``runner.complete``.
+    """
+    row = open_task(session, task_id)
+    instance = get_instance(session, row.instance_id)
+    data: dict[str, Any] = {}
+    try:
+        workflow = engine.load(session, instance)
+        task = workflow.get_task_from_id(UUID(row.task_id))
+        data = json_safe(dict(task.data))
+    except Exception:  # noqa: BLE001 - the form still shows, only without context
+        data = {}
+    return {"task": task_view(row), "instance": instance_summary(instance), "data": data}
+
+
+def instance_windows(session: Session, instance_id: int) -> set[str]:
+    """The windows taking part in an item: its lead window, the windows of its open and finished user
+    tasks, and the related windows it notified (``related_windows``)."""
+    instance = get_instance(session, instance_id)
+    windows: set[str] = set()
+    if instance.lead_window:
+        windows.add(instance.lead_window)
+    windows |= {
+        w for w in session.scalars(select(OpenTask.window).where(OpenTask.instance_id == instance_id)) if w
+    }
+    try:
+        workflow = engine.load(session, instance)
+    except Exception:  # noqa: BLE001 - the rows above still answer
+        return windows
+    for task in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY):
+        props = conventions.task_properties(task.task_spec)
+        if "formKey" not in props:
+            continue
+        try:
+            code = engine.resolve_window(session, instance, task, props)
+        except Exception:  # noqa: BLE001 - an expression that no longer evaluates names no window
+            code = None
+        if code:
+            windows.add(str(code))
+        related = task.data.get("related_windows")
+        if isinstance(related, list):
+            windows |= {str(w) for w in related if w}
+    return windows
