@@ -216,7 +216,8 @@ def main() -> int:
     url = f"http://{options.host}:{options.port}/"
     say("run", "")
     say("run", f"办件平台 banjian is starting at {url}")
-    say("run", f"JSON API: {url}api/openapi.json (README.md 'JSON API')")
+    say("run", f"log in at {url}login — demo users in README.md 'Demo users' (password banjian2026)")
+    say("run", f"applicants look items up at {url}progress; JSON API: {url}api/openapi.json")
     say("run", "Ctrl-C stops everything")
     say("run", "")
 
