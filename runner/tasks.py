@@ -84,6 +84,23 @@ def list_tasks(
     return [task_view(r) for r in rows], total
 
 
+def _audit_task(
+    session: Session,
+    row: OpenTask,
+    action: str,
+    *,
+    actor: str,
+    on_behalf_of: str | None = None,
+    **detail: Any,
+) -> None:
+    """Audit an operation on an open task against its instance's chain."""
+    instance = session.get(ProcessInstance, row.instance_id)
+    audit.record(
+        session, action, actor=actor, on_behalf_of=on_behalf_of, instance=instance, task_id=row.task_id,
+        task_name=row.name, **detail,
+    )  # fmt: skip
+
+
 def claim(session: Session, task_id: str, *, actor: str, on_behalf_of: str | None = None) -> OpenTask:
     """Take a task; exactly one of two racing claims wins."""
     row = open_task(session, task_id)
@@ -102,16 +119,7 @@ def claim(session: Session, task_id: str, *, actor: str, on_behalf_of: str | Non
             f"任务已被 {row.assignee} 认领 (task already claimed by {row.assignee})", assignee=row.assignee
         )
     session.refresh(row)
-    instance = session.get(ProcessInstance, row.instance_id)
-    audit.record(
-        session,
-        "claim",
-        actor=actor,
-        on_behalf_of=on_behalf_of,
-        instance=instance,
-        task_id=row.task_id,
-        task_name=row.name,
-    )
+    _audit_task(session, row, "claim", actor=actor, on_behalf_of=on_behalf_of)
     return row
 
 
@@ -122,16 +130,7 @@ def unclaim(session: Session, task_id: str, *, actor: str) -> OpenTask:
         return row
     previous = row.assignee
     row.assignee, row.claimed_at = None, None
-    instance = session.get(ProcessInstance, row.instance_id)
-    audit.record(
-        session,
-        "unclaim",
-        actor=actor,
-        instance=instance,
-        task_id=row.task_id,
-        task_name=row.name,
-        previous=previous,
-    )
+    _audit_task(session, row, "unclaim", actor=actor, previous=previous)
     return row
 
 
@@ -152,18 +151,8 @@ def reassign(
     if window:
         row.window = window
         row.candidate_windows = [window]
-    instance = session.get(ProcessInstance, row.instance_id)
-    audit.record(
-        session,
-        "reassign",
-        actor=actor,
-        instance=instance,
-        task_id=row.task_id,
-        task_name=row.name,
-        before=before,
-        after={"assignee": row.assignee, "window": row.window},
-        note=note,
-    )
+    after = {"assignee": row.assignee, "window": row.window}
+    _audit_task(session, row, "reassign", actor=actor, before=before, after=after, note=note)
     return row
 
 
