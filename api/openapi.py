@@ -38,6 +38,7 @@ def _obj(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
 
 
 S, INT, OBJ = {"type": "string"}, {"type": "integer"}, {"type": "object"}
+OP_ERRORS = ("400", "403", "404", "409")
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/openapi.json": {"get": _op("This document", errors=())},
@@ -92,6 +93,61 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/tasks/{task_id}/unclaim": {"post": _op("Release a claimed task", params=["task_id"])},
     "/api/tasks/{task_id}/complete": {
         "post": _op("Complete a task with form data", params=["task_id"], body=_obj([], data=OBJ))
+    },
+    "/api/tasks/{task_id}/transfer": {
+        "post": _op(
+            "转办: hand a task to a colleague of its window (to_user) or, as window head with a reason, to "
+            "another window (to_window)",
+            params=["task_id"],
+            body=_obj([], to_user=S, to_window=S, reason=S),
+            errors=OP_ERRORS,
+        )
+    },
+    "/api/tasks/{task_id}/delegate": {
+        "post": _op(
+            "委派: ask a named colleague for an opinion",
+            params=["task_id"],
+            body=_obj(["to_user"], to_user=S, note=S),
+            errors=OP_ERRORS,
+        )
+    },
+    "/api/tasks/{task_id}/delegation-answer": {
+        "post": _op(
+            "The delegate's opinion; the task goes back to the delegating clerk",
+            params=["task_id"],
+            body=_obj(["opinion"], opinion=S),
+            errors=OP_ERRORS,
+        )
+    },
+    "/api/tasks/{task_id}/returnable-steps": {
+        "get": _op("Earlier steps this task can be sent back to", params=["task_id"], errors=OP_ERRORS)
+    },
+    "/api/tasks/{task_id}/send-back": {
+        "post": _op(
+            "退回 to an earlier step with a reason (the applicant's clock is not reset)",
+            params=["task_id"],
+            body=_obj(["to_task_id", "reason"], to_task_id=S, reason=S),
+            errors=OP_ERRORS,
+        )
+    },
+    "/api/tasks/{task_id}/withdraw": {
+        "post": _op(
+            "撤回 a step the caller completed (task_id is the completed task) while the next is untouched",
+            params=["task_id"],
+            errors=OP_ERRORS,
+        )
+    },
+    "/api/tasks/{task_id}/urge": {
+        "post": _op("催办 an open task", params=["task_id"], body=_obj([], note=S), errors=OP_ERRORS)
+    },
+    "/api/instances/{instance_id}/copy": {
+        "post": _op(
+            "抄送 an item to a person or a window",
+            params=["instance_id"],
+            ok="201",
+            body=_obj([], to_user=S, to_window=S, note=S),
+            errors=OP_ERRORS,
+        )
     },
     "/api/messages": {
         "post": _op(

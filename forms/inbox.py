@@ -188,6 +188,9 @@ def inbox() -> Any:
             row["acting_for"] = acting_for(row)
             row["url"] = task_url(row)
             row["can_release"] = _may_release(row)
+        from .operations import decorate_inbox_rows  # urge count, last urge, may urge
+
+        decorate_inbox_rows(s, rows)
         calendar_missing = cal is None
 
     def link(**changes: Any) -> str:

@@ -24,6 +24,7 @@ from runner.views import instance_summary
 from . import bp
 from .attachments import StoredFile, discard, human_size, max_bytes, record, store_upload
 from .auth import acting_for, can_work_on, complete_task, current_user, login_required, services, user_message
+from .operations import task_operations
 from .schema import FormContext, TaskForm, UnknownForm, get_schema, make_form, pick, show_rows
 
 USED_TOKENS = "used_submit_tokens"
@@ -99,6 +100,10 @@ def task_form(task_id: str) -> Any:
         definition_key=task.get("definition_key"),
     )
     holder = _claimed_by_other(task)
+    ops = task_operations(task)
+    if ops.get("delegated_by") and holder is None:
+        # a delegated task waits for the colleague's opinion: nobody completes it meanwhile
+        holder = str(task.get("assignee") or "")
     page_error: str | None = None
     status = 200
 
@@ -154,6 +159,7 @@ def task_form(task_id: str) -> Any:
             pick=pick,
             kind_label=KIND_LABELS.get(task.get("item_kind") or ""),
             upload_limit=human_size(max_bytes()),
+            ops=ops,
         ),
         status,
     )

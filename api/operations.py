@@ -1,0 +1,121 @@
+"""Clerk operations over the JSON API: 转办, 委派, 委派意见, 退回, 撤回, 催办, 抄送.
+
+The actor (``g.actor``, from the bearer token) must be a directory user; the same permission table as the
+workspace (``forms.operations.ALLOWED``) decides, so a refusal is 403 and nothing changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify
+from sqlalchemy.orm import Session
+
+import runner
+from forms import operations as ops
+from runner import directory
+from runner.views import instance_summary
+
+from . import bp
+from .routes import body, field, services
+
+
+def _who(session: Session) -> ops.Who:
+    person = directory.get_person(session, g.actor)
+    if person is None or not person.is_active:
+        raise runner.PermissionDenied(
+            "API 调用者不是平台用户，不能进行此操作 (the API actor is not a directory user)", actor=g.actor
+        )
+    return ops.Who.of_person(person)
+
+
+def _task(row: Any) -> dict[str, Any]:
+    return ops.task_dict(row)
+
+
+@bp.post("/tasks/<task_id>/transfer")
+def transfer(task_id: str) -> Any:
+    data = body()
+    to_user, to_window = field(data, "to_user", str), field(data, "to_window", str)
+    reason = field(data, "reason", str)
+    return jsonify(
+        services().run(
+            lambda s: _task(
+                ops.do_transfer(s, _who(s), task_id, to_user=to_user, to_window=to_window, reason=reason)
+            )
+        )
+    )
+
+
+@bp.post("/tasks/<task_id>/delegate")
+def delegate(task_id: str) -> Any:
+    data = body()
+    to_user = field(data, "to_user", str, required=True)
+    note = field(data, "note", str)
+    return jsonify(
+        services().run(lambda s: _task(ops.do_delegate(s, _who(s), task_id, to_user=to_user, note=note)))
+    )
+
+
+@bp.post("/tasks/<task_id>/delegation-answer")
+def delegation_answer(task_id: str) -> Any:
+    opinion = field(body(), "opinion", str, required=True)
+    return jsonify(services().run(lambda s: _task(ops.do_answer(s, _who(s), task_id, opinion=opinion))))
+
+
+@bp.get("/tasks/<task_id>/returnable-steps")
+def returnable_steps(task_id: str) -> Any:
+    def work(s: Session) -> list[dict[str, Any]]:
+        _, facts = ops.task_facts(s, task_id)
+        ops.check("send_back", _who(s), facts)
+        return runner.returnable_steps(s, task_id)
+
+    return jsonify(steps=services().run(work))
+
+
+@bp.post("/tasks/<task_id>/send-back")
+def send_back(task_id: str) -> Any:
+    data = body()
+    to_task_id = field(data, "to_task_id", str, required=True)
+    reason = field(data, "reason", str)
+    return jsonify(
+        services().run(
+            lambda s: instance_summary(
+                ops.do_send_back(s, _who(s), task_id, to_task_id=to_task_id, reason=reason)
+            )
+        )
+    )
+
+
+@bp.post("/tasks/<task_id>/withdraw")
+def withdraw(task_id: str) -> Any:
+    """``task_id`` is the completed task to take back."""
+    return jsonify(services().run(lambda s: instance_summary(ops.do_withdraw(s, _who(s), task_id))))
+
+
+@bp.post("/tasks/<task_id>/urge")
+def urge(task_id: str) -> Any:
+    note = field(body(), "note", str)
+    return jsonify(services().run(lambda s: _task(ops.do_urge(s, _who(s), task_id, note=note))))
+
+
+@bp.post("/instances/<int:instance_id>/copy")
+def copy(instance_id: int) -> Any:
+    data = body()
+    to_user, to_window = field(data, "to_user", str), field(data, "to_window", str)
+    note = field(data, "note", str)
+
+    def work(s: Session) -> dict[str, Any]:
+        who = _who(s)
+        made = ops.do_copy(
+            s, who, runner.get_instance(s, instance_id), to_user=to_user, to_window=to_window, note=note
+        )
+        s.flush()
+        return {
+            "id": made.id,
+            "instance_id": instance_id,
+            "to_user": made.to_user,
+            "to_window": made.to_window,
+        }
+
+    return jsonify(services().run(work)), 201

@@ -1,0 +1,150 @@
+"""Clerk operations over the JSON API: the same permission table as the workspace (403 and nothing
+changed), reasons (400), conflicts (409), and the OpenAPI entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+import runner
+from runner import directory
+from runner.models import AuditEntry
+from webapp import create_app
+
+from ..runner.helpers import DATA, WINDOWS
+
+TOKENS = "t-sb1=sb1,t-sb2=sb2,t-head=sbhead,t-gt1=gt1,t-duban=duban,t-robot=robot"
+
+
+@pytest.fixture
+def client(services: runner.Services) -> Any:
+    with services.transaction() as s:
+        runner.upsert_windows(s, WINDOWS)
+    with services.transaction() as s:
+        for name, *memberships in (
+            ("sb1", ("shebao", "clerk")),
+            ("sb2", ("shebao", "clerk")),
+            ("sbhead", ("shebao", "window_head"), ("shebao", "clerk")),
+            ("gt1", ("guotu", "clerk")),
+            ("duban", ("shebao", "supervisor")),
+        ):
+            directory.create_user(s, name, name, "banjian2026", memberships)
+        runner.deploy(s, (DATA / "review.bpmn").read_bytes(), "review.bpmn", actor="designer")
+    app = create_app({"TESTING": True, "SERVICES": services, "API_TOKENS": TOKENS})
+    return app.test_client()
+
+
+def auth(who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer t-{who}"}
+
+
+def audit_count(services: runner.Services) -> int:
+    with services.transaction() as s:
+        return int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+
+
+def start(client: Any) -> dict[str, Any]:
+    response = client.post("/api/instances", json={"key": "review"}, headers=auth("sb1"))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_transfer_delegate_and_answer(client: Any, services: runner.Services) -> None:
+    item = start(client)
+    task_id = item["tasks"][0]["id"]
+    before = audit_count(services)
+    for who, body in (
+        ("gt1", {"to_user": "sb2"}),  # another window
+        ("sb1", {"to_window": "guotu", "reason": "x"}),  # a clerk, not the head
+        ("robot", {"to_user": "sb2"}),  # not a directory user
+    ):
+        response = client.post(f"/api/tasks/{task_id}/transfer", json=body, headers=auth(who))
+        assert response.status_code == 403, (who, response.get_json())
+        assert response.get_json()["code"] == "permission_denied"
+    assert audit_count(services) == before
+    response = client.post(
+        f"/api/tasks/{task_id}/transfer", json={"to_window": "guotu"}, headers=auth("head")
+    )
+    assert response.status_code == 400 and "理由" in response.get_json()["message"]
+    response = client.post(f"/api/tasks/{task_id}/transfer", json={"to_user": "gt1"}, headers=auth("sb1"))
+    assert response.status_code == 400
+    response = client.post(f"/api/tasks/{task_id}/transfer", json={"to_user": "sb2"}, headers=auth("sb1"))
+    assert response.status_code == 200 and response.get_json()["assignee"] == "sb2"
+    # 委派 by the assignee; only the delegate answers
+    response = client.post(f"/api/tasks/{task_id}/delegate", json={"to_user": "gt1"}, headers=auth("sb1"))
+    assert response.status_code == 403
+    response = client.post(
+        f"/api/tasks/{task_id}/delegate", json={"to_user": "gt1", "note": "请提意见"}, headers=auth("sb2")
+    )
+    assert response.status_code == 200 and response.get_json()["delegated_by"] == "sb2"
+    response = client.post(f"/api/tasks/{task_id}/delegate", json={"to_user": "sb1"}, headers=auth("gt1"))
+    assert response.status_code == 403
+    answer = f"/api/tasks/{task_id}/delegation-answer"
+    assert client.post(answer, json={"opinion": "x"}, headers=auth("sb2")).status_code == 403
+    assert client.post(answer, json={}, headers=auth("gt1")).status_code == 400
+    response = client.post(answer, json={"opinion": "同意"}, headers=auth("gt1"))
+    assert response.status_code == 200 and response.get_json()["assignee"] == "sb2"
+    head = client.post(
+        f"/api/tasks/{task_id}/transfer",
+        json={"to_window": "guotu", "reason": "属国土"},
+        headers=auth("head"),
+    )
+    assert head.status_code == 200 and head.get_json()["window"] == "guotu"
+
+
+def test_send_back_withdraw_urge_copy(client: Any, services: runner.Services) -> None:
+    item = start(client)
+    accept = item["tasks"][0]["id"]
+    done = client.post(
+        f"/api/tasks/{accept}/complete", json={"data": {"complete": True}}, headers=auth("sb1")
+    )
+    decide = done.get_json()["tasks"][0]["id"]
+    steps = client.get(f"/api/tasks/{decide}/returnable-steps", headers=auth("sb2"))
+    assert steps.status_code == 200 and [s["task_id"] for s in steps.get_json()["steps"]] == [accept]
+    assert client.get(f"/api/tasks/{decide}/returnable-steps", headers=auth("gt1")).status_code == 403
+    before = audit_count(services)
+    send_back = f"/api/tasks/{decide}/send-back"
+    assert (
+        client.post(send_back, json={"to_task_id": accept, "reason": "x"}, headers=auth("gt1")).status_code
+        == 403
+    )
+    assert client.post(send_back, json={"to_task_id": accept}, headers=auth("sb2")).status_code == 400
+    assert client.post(send_back, json={"reason": "x"}, headers=auth("sb2")).status_code == 400
+    assert audit_count(services) == before
+    response = client.post(send_back, json={"to_task_id": accept, "reason": "材料有误"}, headers=auth("sb2"))
+    assert response.status_code == 200, response.get_json()
+    # 撤回: only who completed it, and only while the next task is untouched
+    done = client.post(
+        f"/api/tasks/{accept}/complete", json={"data": {"complete": True}}, headers=auth("sb1")
+    )
+    decide = done.get_json()["tasks"][0]["id"]
+    before = audit_count(services)
+    assert client.post(f"/api/tasks/{accept}/withdraw", headers=auth("sb2")).status_code == 403
+    assert audit_count(services) == before
+    assert client.post(f"/api/tasks/{decide}/claim", headers=auth("sb2")).status_code == 200
+    refused = client.post(f"/api/tasks/{accept}/withdraw", headers=auth("sb1"))
+    assert refused.status_code == 409 and "sb2" in refused.get_json()["message"]
+    assert client.post(f"/api/tasks/{decide}/unclaim", headers=auth("sb2")).status_code == 200
+    assert client.post(f"/api/tasks/{accept}/withdraw", headers=auth("sb1")).status_code == 200
+    # 催办: the lead window or supervision
+    before = audit_count(services)
+    assert client.post(f"/api/tasks/{accept}/urge", json={}, headers=auth("gt1")).status_code == 403
+    assert audit_count(services) == before
+    urged = client.post(f"/api/tasks/{accept}/urge", json={"note": "快"}, headers=auth("duban"))
+    assert urged.status_code == 200 and urged.get_json()["urge_count"] == 1
+    assert urged.get_json()["last_urged_by"] == "duban"
+    # 抄送: someone involved
+    copy = f"/api/instances/{item['id']}/copy"
+    assert client.post(copy, json={"to_window": "guotu"}, headers=auth("gt1")).status_code == 403
+    assert client.post(copy, json={}, headers=auth("sb1")).status_code == 400
+    assert client.post(copy, json={"to_window": "nowhere"}, headers=auth("sb1")).status_code == 400
+    response = client.post(copy, json={"to_window": "guotu", "note": "供参考"}, headers=auth("sb1"))
+    assert response.status_code == 201 and response.get_json()["to_window"] == "guotu"
+    with services.transaction() as s:
+        assert [c["note"] for c in runner.copies_for(s, user="gt1", windows={"guotu"})] == ["供参考"]
+    assert (
+        client.post("/api/tasks/00000000-0000-0000-0000-000000000000/urge", headers=auth("sb1")).status_code
+        == 404
+    )
