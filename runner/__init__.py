@@ -60,13 +60,29 @@ from .operations import (
 )
 from .overrides import deadline_effects as calendar_override_effects
 from .overrides import set_override as set_calendar_override
+from .proxies import active_proxy, end_proxy, list_proxies, set_proxy
+from .senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
 from .services import Services
 from .tasks import claim, complete, inbox_page, list_tasks, reassign, task_details, unclaim
 from .timers import due_timers, fire_timer, sweep
 from .views import instance_summary
+from .warning_rules import add_warning_rule, list_warning_rules, seed_warning_rules, sync_rule_timers
 from .windows import known_windows, list_windows, upsert_windows
 
 __all__ = [
+    "LogFileSender",
+    "Sender",
+    "SmtpSender",
+    "active_proxy",
+    "add_warning_rule",
+    "end_proxy",
+    "list_proxies",
+    "list_warning_rules",
+    "seed_warning_rules",
+    "send_notification",
+    "sender_from_settings",
+    "set_proxy",
+    "sync_rule_timers",
     "acknowledge_warning",
     "extend",
     "withdraw",

@@ -38,6 +38,15 @@ def cmd_seed(args: argparse.Namespace) -> int:
         with services.transaction() as session:
             created = upsert_windows(session, windows)
         print(f"windows: {created} new")
+        from .warning_rules import seed_warning_rules
+
+        with services.transaction() as session:
+            rules = seed_warning_rules(session)
+        print(
+            f"warning rules: {len(rules)} new (提示 −1, 黄牌 0, 红牌 +3 working days)"
+            if rules
+            else "warning rules: already there"
+        )
         if not args.no_demo_users:
             from .directory import DEMO_PASSWORD, demo_accounts, seed_demo_users
 

@@ -27,6 +27,17 @@ class Settings:
     sweep_interval_seconds: int = 60
     # statutory limit (working days) → most extension days (行政许可法 §42): "20:10,45:15"
     extension_caps_spec: str = "20:10,45:15"
+    # how notifications leave the platform besides the in-app message centre: "log" | "smtp"
+    notification_sender: str = "log"
+    notification_log: str = field(default_factory=lambda: str(ROOT / "var" / "notifications.log"))
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "banjian@localhost"
+    smtp_starttls: str = "no"  # "yes" to upgrade the connection with STARTTLS
+    smtp_domain: str = "localhost"  # recipients without "@" (usernames, window codes) get this domain
+    smtp_timeout: float = 10.0
 
     def extension_caps(self) -> dict[int, int]:
         """``extension_caps_spec`` as a mapping."""

@@ -34,11 +34,13 @@ from .models import (
     TimerStatus,
     WarningEvent,
 )
+from .proxies import assign_new_task
 from .scheduling import FIRE_TIMER, Job, timer_job_id
 from .scripts import CentreScriptEngine
 from .services import after_commit, services_of
 from .spiff.timers import due_time, is_waiting_timer, leaf_definitions, timer_definitions, timer_due
 from .state import dump_workflow, load_workflow
+from .warning_rules import sync_rule_timers
 
 
 def script_engine(session: Session) -> CentreScriptEngine:
@@ -154,6 +156,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     waiting = [] if finished else list(workflow.get_tasks(state=TaskState.WAITING))
     _sync_timers(session, instance, workflow, [t for t in waiting if is_waiting_timer(t)], now, pending)
     _sync_subscriptions(session, instance, [t for t in waiting if _is_message_wait(t)])
+    sync_rule_timers(session, instance)
 
 
 def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
@@ -283,6 +286,13 @@ def _sync_open_tasks(
             except CalendarDataMissing:
                 due = None  # shown as an alarm on the console; never guessed
         candidates = [window] if window else []
+        props = dict(props)
+        raw_assignee = task.data.get("assignee")
+        assignee = assign_new_task(
+            session, instance, task_id=task_id, task_name=task_title(task), window=window,
+            assignee=raw_assignee if isinstance(raw_assignee, str) and raw_assignee else None,
+            properties=props, now=now,
+        )  # fmt: skip
         session.add(
             OpenTask(
                 instance_id=instance.id,
@@ -296,7 +306,7 @@ def _sync_open_tasks(
                 window=window,
                 candidate_windows=candidates,
                 form_key=props.get("formKey"),
-                assignee=task.data.get("assignee") if isinstance(task.data.get("assignee"), str) else None,
+                assignee=assignee,
                 created_at=now,
                 limit_days=days,
                 due_at=due,
@@ -327,7 +337,11 @@ def _close_timers(
         pending = {
             (row.task_id, row.due_at): row
             for row in session.scalars(
-                select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
+                select(Timer).where(
+                    Timer.instance_id == instance.id,
+                    Timer.status == TimerStatus.PENDING,
+                    Timer.kind != "rule",  # warning-rule timers: runner.warning_rules
+                )
             )
         }
     wanted = _wanted_timers(waiting)

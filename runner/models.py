@@ -216,6 +216,9 @@ class Timer(Base):
     ended_at: Mapped[datetime | None]
     # computed from the item deadline (item_deadline()): held while the item's clock is paused
     follows_deadline: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 'bpmn': a timer event of the diagram; 'rule': a supervision warning from ``warning_rules``
+    kind: Mapped[str] = mapped_column(String(10), default="bpmn", server_default="bpmn")
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("warning_rules.id", ondelete="SET NULL"))
 
 
 class MessageSubscription(Base):
@@ -301,6 +304,40 @@ class WarningEvent(Base):
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     reply: Mapped[str | None] = mapped_column(Text)
+
+
+class WarningRule(Base):
+    """A supervision warning rule (电子监察): when, relative to the promised deadline, which level fires.
+
+    ``offset_days``: −N = start (00:00) of the N-th working day before the deadline's day, 0 = at the
+    deadline, +N = end (23:59:59) of the N-th working day after it. ``item_kind`` None = every kind.
+    """
+
+    __tablename__ = "warning_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_kind: Mapped[str | None] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(20))  # notice / yellow / red
+    offset_days: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(String(400), default="")
+
+
+class Proxy(Base):
+    """委托: from ``starts_at`` to ``ends_at`` new tasks meant for ``from_user`` go to ``to_user``.
+
+    Unlike AB岗 (``Absence``: the backup sees the absent clerk's tasks), the task is assigned to the proxy.
+    """
+
+    __tablename__ = "proxies"
+    __table_args__ = (Index("ix_proxy_from", "from_user", "starts_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_user: Mapped[str] = mapped_column(String(200))
+    to_user: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(400), default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
 
 
 class CalendarOverride(Base):
@@ -505,6 +542,7 @@ class Notification(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]  # when a sender (log file, e-mail) passed it on
 
 
 class Extension(Base):

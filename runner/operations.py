@@ -21,7 +21,9 @@ from .exceptions import InvalidInput, NoSuchTask, PermissionDenied, TaskNotReady
 from .instances import get as get_instance
 from .instances import require_active
 from .models import AuditEntry, Copy, Notification, OpenTask, ProcessInstance
-from .services import services_of
+from .scheduling import Job
+from .senders import SEND_NOTIFICATION
+from .services import after_commit, services_of
 from .tasks import open_task
 
 
@@ -46,6 +48,9 @@ def notify(
         created_at=services_of(session).now(),
     )
     session.add(note)
+    session.flush()
+    # passed on (log file / e-mail) by a job only once the message is committed
+    after_commit(session, Job(SEND_NOTIFICATION, (note.id,)))
     return note
 
 

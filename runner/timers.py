@@ -13,6 +13,7 @@ from . import audit, engine
 from .models import InstanceStatus, ProcessInstance, Timer, TimerStatus
 from .scheduling import timer_job_id
 from .services import services_of
+from .warning_rules import RULE_KIND, fire_rule_timer
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ def fire_timer(session: Session, timer_id: int) -> str:
     if row.due_at > now:
         engine.schedule_timer(session, row)  # woke up early (clock skew between hosts): wait again
         return "early"
+    if row.kind == RULE_KIND:
+        return fire_rule_timer(session, row, instance)
     workflow = engine.load(session, instance)
     engine.advance(session, instance, workflow, actor="system")
     engine.save(session, instance, workflow)

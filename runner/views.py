@@ -38,6 +38,7 @@ def timer_view(row: Timer) -> dict[str, Any]:
     return {
         "id": row.id,
         "task_id": row.task_id,
+        "kind": row.kind,  # bpmn: a timer event of the diagram; rule: a warning from warning_rules
         "name": row.name,
         "due_at": iso(row.due_at),
         "status": row.status,

@@ -39,6 +39,15 @@ def fire_timer(timer_id: int) -> str:
     return outcome
 
 
+def send_notification(notification_id: int) -> str:
+    """Pass one committed notification on through the configured sender (log file or e-mail)."""
+    from runner.senders import send_notification as send
+
+    outcome = services().run(send, notification_id)
+    log.info("notification %s: %s", notification_id, outcome)
+    return outcome
+
+
 def sweep_timers(reschedule: bool = True) -> dict[str, Any]:
     """Re-send jobs for due timers that have none, then schedule the next sweep."""
     svc = services()

@@ -1,8 +1,8 @@
 """engine tables
 
-Revision ID: 0cafccdb7246
+Revision ID: f11c90262287
 Revises:
-Create Date: 2026-11-25 15:33:19.694786+00:00
+Create Date: 2026-11-25 16:10:35.342443+00:00
 
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = "0cafccdb7246"
+revision: str = "f11c90262287"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -78,6 +78,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_definition_key_hash", ["key", "content_hash"], unique=False)
 
     op.create_table(
+        "proxies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("from_user", sa.String(length=200), nullable=False),
+        sa.Column("to_user", sa.String(length=200), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=400), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_proxies")),
+    )
+    with op.batch_alter_table("proxies", schema=None) as batch_op:
+        batch_op.create_index("ix_proxy_from", ["from_user", "starts_at"], unique=False)
+
+    op.create_table(
         "receipt_counters",
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("last", sa.Integer(), nullable=False),
@@ -95,6 +110,16 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+    )
+    op.create_table(
+        "warning_rules",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_kind", sa.String(length=40), nullable=True),
+        sa.Column("level", sa.String(length=20), nullable=False),
+        sa.Column("offset_days", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("note", sa.String(length=400), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_warning_rules")),
     )
     op.create_table(
         "windows",
@@ -403,6 +428,7 @@ def upgrade() -> None:
         sa.Column("task_id", sa.String(length=36), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["instance_id"],
             ["process_instances.id"],
@@ -483,11 +509,19 @@ def upgrade() -> None:
         sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("follows_deadline", sa.Boolean(), nullable=False),
+        sa.Column("kind", sa.String(length=10), server_default="bpmn", nullable=False),
+        sa.Column("rule_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["instance_id"],
             ["process_instances.id"],
             name=op.f("fk_timers_instance_id_process_instances"),
             ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["rule_id"],
+            ["warning_rules.id"],
+            name=op.f("fk_timers_rule_id_warning_rules"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_timers")),
         sa.UniqueConstraint("instance_id", "task_id", "due_at", name="uq_timer"),
@@ -609,8 +643,13 @@ def downgrade() -> None:
 
     op.drop_table("absences")
     op.drop_table("windows")
+    op.drop_table("warning_rules")
     op.drop_table("users")
     op.drop_table("receipt_counters")
+    with op.batch_alter_table("proxies", schema=None) as batch_op:
+        batch_op.drop_index("ix_proxy_from")
+
+    op.drop_table("proxies")
     with op.batch_alter_table("process_definitions", schema=None) as batch_op:
         batch_op.drop_index("ix_definition_key_hash")
 
