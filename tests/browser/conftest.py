@@ -86,5 +86,11 @@ def screenshot(page: Any, name: str) -> Path:
     """Save a full-page screenshot into tests/artifacts/ for a reviewer."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
     page.screenshot(path=str(path), full_page=True)
+    if size:
+        # headless Chromium keeps hit-testing at the full-page size after such a screenshot, so that
+        # a later click at the real button lands nowhere; setting the viewport again puts it right
+        page.set_viewport_size({"width": size["width"], "height": size["height"] + 1})
+        page.set_viewport_size(size)
     return path

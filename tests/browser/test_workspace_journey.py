@@ -64,8 +64,19 @@ def choose(page, name: str, value: str) -> None:
 
 
 def submit(page) -> None:
-    page.click("#submit-task")
-    page.wait_for_url(re.compile(r".*/inbox.*"))
+    """Submit the task form; it must land back on the inbox (any error on the form fails the test)."""
+    invalid = page.evaluate(
+        """() => { const f = document.querySelector('#submit-task').form;
+                   return f ? [...f.elements].filter(e => e.willValidate && !e.checkValidity())
+                                .map(e => e.name + ': ' + e.validationMessage) : ['no form']; }"""
+    )
+    assert not invalid, f"the browser refuses the form: {invalid}"
+    with page.expect_navigation(timeout=10_000):
+        page.click("#submit-task")
+    if "/inbox" not in page.url:
+        errors = page.locator(".error, .alert-error, .alert")
+        detail = " | ".join(errors.all_inner_texts()) if errors.count() else page.inner_text("main")
+        raise AssertionError(f"form not accepted at {page.url}: {detail}")
     assert page.locator(".alert-error").count() == 0, page.inner_text("main")
 
 
