@@ -24,8 +24,10 @@ def _op(
         op["parameters"] = [
             {
                 "name": p,
-                "in": "path" if p in ("instance_id", "task_id", "key", "business_key") else "query",
-                "required": p in ("instance_id", "task_id", "key", "business_key"),
+                "in": "path"
+                if p in ("instance_id", "task_id", "key", "business_key", "warning_id")
+                else "query",
+                "required": p in ("instance_id", "task_id", "key", "business_key", "warning_id"),
                 "schema": {"type": "string"},
             }
             for p in params
@@ -154,6 +156,22 @@ PATHS: dict[str, dict[str, Any]] = {
             "Deliver a message to the instance waiting for it",
             body=_obj(["name", "correlation"], name=S, correlation=S, payload=OBJ),
         ),
+    },
+    "/api/instances/{instance_id}/extend": {
+        "post": _op(
+            "延期: extend the item's limits (lead window head; capped by law)",
+            params=["instance_id"],
+            body=_obj(["days", "reason"], days=INT, reason=S, requested_by=S),
+            errors=("400", "403", "404", "409"),
+        )
+    },
+    "/api/warnings/{warning_id}/acknowledge": {
+        "post": _op(
+            "纠错回告: answer a stored warning",
+            params=["warning_id"],
+            body=_obj(["reply"], reply=S),
+            errors=("400", "403", "404", "409"),
+        )
     },
 }
 

@@ -119,3 +119,56 @@ def copy(instance_id: int) -> Any:
         }
 
     return jsonify(services().run(work)), 201
+
+
+@bp.post("/instances/<int:instance_id>/extend")
+def extend(instance_id: int) -> Any:
+    """延期: the head of the item's lead window (or a leader / admin) grants extra working days, within §42's cap."""
+    data = body()
+    days = field(data, "days", int, required=True)
+    reason = field(data, "reason", str, required=True)
+    requested_by = field(data, "requested_by", str)
+
+    def work(s: Session) -> dict[str, Any]:
+        who = _who(s)
+        instance = runner.get_instance(s, instance_id)
+        if not (instance.lead_window in who.heads or who.roles & {"leader", "admin"}):
+            raise runner.PermissionDenied(
+                "只有主办窗口负责人或中心领导可以批准延期 (only the lead window's head may extend)"
+            )
+        done = runner.extend(
+            s,
+            instance_id,
+            days,
+            reason=reason,
+            requested_by=requested_by or who.username,
+            approved_by=who.username,
+        )
+        return instance_summary(done)
+
+    return jsonify(services().run(work))
+
+
+@bp.post("/warnings/<int:warning_id>/acknowledge")
+def acknowledge_warning(warning_id: int) -> Any:
+    """纠错回告: a member of the warned window answers the warning."""
+    reply = field(body(), "reply", str, required=True)
+
+    def work(s: Session) -> dict[str, Any]:
+        from runner.models import WarningEvent
+
+        who = _who(s)
+        warning = s.get(WarningEvent, warning_id)
+        if warning is None:
+            raise runner.NotFound(f"没有预警 {warning_id} (no such warning)")
+        if warning.window not in who.windows and warning.clerk != who.username:
+            raise runner.PermissionDenied("只有被预警窗口的人员可以回告 (only the warned window may answer)")
+        done = runner.acknowledge_warning(s, warning_id, actor=who.username, reply=reply)
+        return {
+            "id": done.id,
+            "level": done.level,
+            "acknowledged_by": done.acknowledged_by,
+            "reply": done.reply,
+        }
+
+    return jsonify(services().run(work))

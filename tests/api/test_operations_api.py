@@ -148,3 +148,47 @@ def test_send_back_withdraw_urge_copy(client: Any, services: runner.Services) ->
         client.post("/api/tasks/00000000-0000-0000-0000-000000000000/urge", headers=auth("sb1")).status_code
         == 404
     )
+
+
+def test_extension_by_the_lead_window_head_within_the_cap(client: Any, services: runner.Services) -> None:
+    response = client.post(
+        "/api/instances", json={"key": "review", "data": {"statutory_days": 20}}, headers=auth("sb1")
+    )
+    item = response.get_json()
+    url = f"/api/instances/{item['id']}/extend"
+    before = audit_count(services)
+    refused = client.post(url, json={"days": 5, "reason": "专家评审"}, headers=auth("sb1"))
+    assert refused.status_code == 403 and audit_count(services) == before
+    assert client.post(url, json={"days": 5}, headers=auth("head")).status_code == 400  # reason required
+    granted = client.post(
+        url, json={"days": 5, "reason": "专家评审", "requested_by": "sb1"}, headers=auth("head")
+    )
+    assert granted.status_code == 200, granted.get_json()
+    assert granted.get_json()["extension_days"] == 5
+    assert granted.get_json()["deadline"] > item["deadline"]
+    over = client.post(url, json={"days": 6, "reason": "再延"}, headers=auth("head"))
+    assert over.status_code == 400 and over.get_json()["cap"] == 10
+
+
+def test_warning_acknowledged_by_the_warned_window(client: Any, services: runner.Services) -> None:
+    from runner.models import WarningEvent
+
+    item = start(client)
+    with services.transaction() as s:
+        warning = WarningEvent(
+            instance_id=item["id"], window="shebao", rule="test", level="yellow", message="超期",
+            created_at=services.now(),
+        )  # fmt: skip
+        s.add(warning)
+        s.flush()
+        warning_id = warning.id
+    url = f"/api/warnings/{warning_id}/acknowledge"
+    assert client.post(url, json={"reply": "x"}, headers=auth("gt1")).status_code == 403
+    assert client.post(url, json={}, headers=auth("sb1")).status_code == 400
+    answered = client.post(url, json={"reply": "已整改"}, headers=auth("sb1"))
+    assert answered.status_code == 200 and answered.get_json()["acknowledged_by"] == "sb1"
+    assert client.post(url, json={"reply": "again"}, headers=auth("sb1")).status_code == 409
+    assert (
+        client.post("/api/warnings/999/acknowledge", json={"reply": "x"}, headers=auth("sb1")).status_code
+        == 404
+    )
