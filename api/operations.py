@@ -132,7 +132,7 @@ def extend(instance_id: int) -> Any:
     def work(s: Session) -> dict[str, Any]:
         who = _who(s)
         instance = runner.get_instance(s, instance_id)
-        if not (instance.lead_window in who.heads or who.roles & {"leader", "admin"}):
+        if not ops.allowed("extend", who, ops.Facts(instance_summary(instance))):
             raise runner.PermissionDenied(
                 "只有主办窗口负责人或中心领导可以批准延期 (only the lead window's head may extend)"
             )
@@ -161,7 +161,8 @@ def acknowledge_warning(warning_id: int) -> Any:
         warning = s.get(WarningEvent, warning_id)
         if warning is None:
             raise runner.NotFound(f"没有预警 {warning_id} (no such warning)")
-        if warning.window not in who.windows and warning.clerk != who.username:
+        warned = ops.Facts({}, {"window": warning.window, "assignee": warning.clerk})
+        if not ops.allowed("acknowledge_warning", who, warned):
             raise runner.PermissionDenied("只有被预警窗口的人员可以回告 (only the warned window may answer)")
         done = runner.acknowledge_warning(s, warning_id, actor=who.username, reply=reply)
         return {

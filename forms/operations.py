@@ -80,6 +80,10 @@ def _involved(w: Who, f: Facts) -> bool:
     return bool(w.windows & f.involved_windows) or w.username in f.involved_users
 
 
+def _heads_lead_window(w: Who, f: Facts) -> bool:
+    return (f.instance.get("lead_window") or "") in w.heads or Role.ADMIN in w.roles
+
+
 ALLOWED: dict[str, Rule] = {
     # 转办 within the task's window: any clerk of that window (the assignee is one)
     "transfer": lambda w, f: _task_window(f) in w.windows or (f.task or {}).get("assignee") == w.username,
@@ -107,8 +111,14 @@ ALLOWED: dict[str, Rule] = {
     # 抄送: anybody involved in the item
     "copy": _involved,
     # 挂起 / 恢复: a head of the item's lead window, or admin
-    "suspend": lambda w, f: (f.instance.get("lead_window") or "") in w.heads or Role.ADMIN in w.roles,
-    "resume": lambda w, f: (f.instance.get("lead_window") or "") in w.heads or Role.ADMIN in w.roles,
+    "suspend": _heads_lead_window,
+    "resume": _heads_lead_window,
+    # 延期: a head of the item's lead window, the centre leader, or admin
+    "extend": lambda w, f: _heads_lead_window(w, f) or Role.LEADER in w.roles,
+    # 纠错回告: the warned window (its window and clerk are passed as the "task")
+    "acknowledge_warning": lambda w, f: (
+        _task_window(f) in w.windows or (f.task or {}).get("assignee") == w.username
+    ),
     # the item page: involved, copied to, or overseeing
     "view_item": lambda w, f: _involved(w, f) or w.oversees(),
 }

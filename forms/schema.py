@@ -120,15 +120,22 @@ def pick(zh: str, en: str | None = None) -> str:
 # ---- the schema model --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Choice:
-    value: str
+class _Bilingual:
+    """A label in Chinese with an optional English one; ``text`` is the one for the page's language."""
+
     label: str
-    label_en: str = ""
+    label_en: str
 
     @property
     def text(self) -> str:
         return pick(self.label, self.label_en)
+
+
+@dataclass(frozen=True)
+class Choice(_Bilingual):
+    value: str
+    label: str
+    label_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,7 +171,7 @@ def compare(op: str, got: Any, want: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(_Bilingual):
     name: str
     type: str
     label: str
@@ -192,10 +199,6 @@ class FieldSpec:
     present_field: str | None = None
 
     @property
-    def text(self) -> str:
-        return pick(self.label, self.label_en)
-
-    @property
     def help_text(self) -> str:
         return pick(self.help, self.help_en)
 
@@ -208,15 +211,11 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
-class ShowSpec:
+class ShowSpec(_Bilingual):
     name: str  # a dotted path into the task data
     label: str
     label_en: str = ""
     format: str = "text"
-
-    @property
-    def text(self) -> str:
-        return pick(self.label, self.label_en)
 
 
 @dataclass(frozen=True)
