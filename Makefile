@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help venv up test test-sqlite test-postgresql system-up system-test lint format \
-	migrate migration bench clean distclean
+	migrate migration bench clean distclean regen-migration
 
 help:
 	@echo "make up                     run the platform at http://127.0.0.1:5000 (Ctrl-C stops it)"
@@ -101,3 +101,8 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) node_modules/
+
+# Regenerate the single initial migration from runner/models.py (nothing is deployed yet); serialised by a
+# lock so that two people regenerating at once do not leave two heads.
+regen-migration: venv
+	@flock /tmp/banjian-migration.lock sh -c 'rm -f migrations/versions/*.py && $(MAKE) --no-print-directory migration MSG="engine tables"'

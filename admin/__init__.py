@@ -1,0 +1,54 @@
+"""The centre's console (中心控制台) on Flask-Admin, at ``/admin``.
+
+Parts, each a package with ``register(admin)``:
+- ``admin.monitoring`` — definitions, instances, incidents, timers, calendar, users and windows (admins);
+- ``admin.supervision`` — the supervision dashboard, 考核 points and appeals, warnings (督查);
+- ``admin.designer`` — the designer's diagram modeler, drafts and the form-schema editor.
+Shared pieces (role gates, session, front-page tiles) live in ``admin.base``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from sqlalchemy.orm import scoped_session
+
+PARTS = ("admin.monitoring", "admin.supervision", "admin.designer")
+
+
+def init_admin(app: Flask) -> Admin:
+    """Mount the console on ``app`` (after the workspace: it uses its login and CSRF)."""
+    import importlib
+
+    from . import vendor
+    from .home import HomeView
+
+    services = app.extensions["banjian"]
+    session = scoped_session(services.session_factory)
+    app.extensions["banjian_console_session"] = session
+
+    @app.teardown_appcontext
+    def remove_console_session(exc: BaseException | None) -> None:
+        session.remove()
+
+    app.register_blueprint(
+        Blueprint(
+            "console_static",
+            __name__,
+            template_folder="templates",
+            static_folder="static",
+            static_url_path="/static/console",
+        )
+    )
+    app.register_blueprint(vendor.bp)
+    admin = Admin(
+        app,
+        name="办件平台 · 中心控制台",
+        url="/admin",
+        index_view=HomeView(name="首页", url="/admin", endpoint="admin"),
+        theme=Bootstrap4Theme(base_template="console/master.html", swatch="default", fluid=True),
+    )
+    for name in PARTS:
+        importlib.import_module(name).register(admin)
+    return admin

@@ -558,3 +558,84 @@ class Extension(Base):
     requested_by: Mapped[str] = mapped_column(String(200))
     approved_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+# --- console (issue 5): the designer's drafts -----------------------------------------------------
+
+
+class DiagramDraft(Base):
+    """A designer's unsaved-to-engine diagram: stored on every save, deployed as a new version when valid.
+
+    ``revision`` grows by one per save; a save naming an older revision is a conflict (two designers).
+    """
+
+    __tablename__ = "diagram_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)  # the process id it will deploy as
+    name: Mapped[str] = mapped_column(String(400), default="")
+    xml: Mapped[str] = mapped_column(Text)
+    based_on_version: Mapped[int | None] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+    deployed_version: Mapped[int | None] = mapped_column(Integer)  # set when deployed (the draft then closes)
+    deployed_at: Mapped[datetime | None]
+
+
+class FormSchemaDraft(Base):
+    """A form schema edited in the console (``formKey`` → JSON schema); published rows override the files."""
+
+    __tablename__ = "form_schema_drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(200), unique=True)
+    body: Mapped[str] = mapped_column(Text)  # the JSON schema as text
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
+# --- supervision (issues 5 and 8): 考核 rules and appeals ------------------------------------------
+
+
+class AssessmentRule(Base):
+    """One line of the 考核 rule table: ``points`` (negative = deduction) per ``unit`` of an ``event``.
+
+    ``event``: what is counted (e.g. ``late_completion``, ``late_working_day``, ``verified_complaint``,
+    ``warning:red``, ``deemed_assent``); ``unit``: ``item`` / ``working_day`` / ``event``.
+    """
+
+    __tablename__ = "assessment_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(20), default="event")
+    points: Mapped[int] = mapped_column(Integer)
+    item_kind: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(String(400), default="")
+
+
+class Appeal(Base):
+    """申诉: a window contests one deduction (a rule applied to one subject); the supervisor decides.
+
+    ``subject`` names what the deduction was computed from (``instance:12``, ``warning:5``,
+    ``complaint:3``); an upheld appeal removes that deduction from every later computation.
+    """
+
+    __tablename__ = "appeals"
+    __table_args__ = (UniqueConstraint("window", "rule_code", "subject", name="uq_appeal_deduction"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    window: Mapped[str] = mapped_column(String(64), index=True)
+    rule_code: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64))
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open / upheld / rejected
+    filed_by: Mapped[str] = mapped_column(String(200))
+    filed_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    decision: Mapped[str | None] = mapped_column(Text)

@@ -44,6 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
     _init_workspace(app)
+    from admin import init_admin
+
+    init_admin(app)
 
     @app.errorhandler(404)
     @app.errorhandler(405)

@@ -1,0 +1,105 @@
+"""What every console view shares: who may see it, the database session, CSRF, the audit of actions.
+
+- ``ConsoleView`` (custom pages) and ``ConsoleModelView`` (Flask-Admin lists over ``runner.models``) admit
+  only logged-in users having one of ``roles``; others get the login page or 403.
+- ``ConsoleModelView`` forms derive from Flask-WTF's ``FlaskForm`` so the app-wide ``CSRFProtect``
+  checks them like every other form; lists are read-only unless a view says otherwise.
+- ``db_session()`` is a request-scoped SQLAlchemy session for Flask-Admin's lists; actions go through
+  ``services().transaction()`` and a ``runner`` function, which writes the audit trail.
+- ``HOME_CARDS`` are the front page's tiles: each part of the console registers functions
+  ``(session) -> Card | None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_admin import BaseView
+from flask_admin.contrib.sqla import ModelView
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session, scoped_session
+
+import runner
+from forms.auth import current_user
+from runner.models import Role
+
+ADMINS = (Role.ADMIN,)
+OVERSEERS = (Role.ADMIN, Role.SUPERVISOR, Role.LEADER)
+DESIGNERS = (Role.ADMIN, Role.DESIGNER)
+
+
+def services() -> runner.Services:
+    """The app's ``runner.Services``."""
+    return current_app.extensions["banjian"]
+
+
+def db_session() -> scoped_session[Session]:
+    """The app's request-scoped session for Flask-Admin's model lists (removed at the end of a request)."""
+    return current_app.extensions["banjian_console_session"]
+
+
+def actor() -> str:
+    """The username the audit trail records for a console action."""
+    return str(current_user.username)
+
+
+class _RoleGate:
+    """``is_accessible`` by role; the login page for strangers, 403 for the logged-in without the role."""
+
+    roles: tuple[str, ...] = ADMINS
+
+    def is_accessible(self) -> bool:
+        return bool(current_user.is_authenticated and current_user.has_role(*self.roles))
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("forms.login", next=request.full_path))
+        abort(403)
+
+
+class ConsoleView(_RoleGate, BaseView):
+    """A custom console page (``@expose`` methods), admitted by ``roles``."""
+
+
+class ConsoleModelView(_RoleGate, ModelView):
+    """A Flask-Admin list over one table, read-only unless the subclass enables more."""
+
+    form_base_class = FlaskForm
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    page_size = 50
+    can_set_page_size = True
+
+
+@dataclass(frozen=True)
+class Card:
+    """A front-page tile: a number or a short text, a level (info / warning / danger) and a link."""
+
+    title: str
+    value: str
+    level: str = "info"
+    url: str | None = None
+    note: str = ""
+
+
+CardSource = Callable[[Session], "Card | Iterable[Card] | None"]
+HOME_CARDS: list[tuple[int, CardSource]] = []
+
+
+def home_card(order: int = 100) -> Callable[[CardSource], CardSource]:
+    """Register a front-page tile source (called with a session on every visit of the front page)."""
+
+    def decorate(func: CardSource) -> CardSource:
+        if all(f is not func for _, f in HOME_CARDS):
+            HOME_CARDS.append((order, func))
+            HOME_CARDS.sort(key=lambda pair: pair[0])
+        return func
+
+    return decorate
