@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import jsonify
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 import runner
@@ -27,6 +28,18 @@ def runner_error(exc: runner.RunnerError) -> Any:
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> Any:
     return jsonify(code=(exc.name or "error").lower().replace(" ", "_"), message=exc.description), exc.code
+
+
+@bp.errorhandler(OperationalError)
+def database_unavailable(exc: OperationalError) -> Any:
+    """The database is unreachable (restarting, network): nothing was written; the client may retry."""
+    log.warning("database unavailable: %s", str(exc).splitlines()[0])
+    response = jsonify(
+        code="database_unavailable",
+        message="数据库暂时不可用，本次操作未执行，请稍后重试 (the database is unavailable; nothing was done; retry)",
+    )
+    response.headers["Retry-After"] = "5"
+    return response, 503
 
 
 @bp.errorhandler(Exception)

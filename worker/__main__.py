@@ -8,6 +8,7 @@ import ctypes.util
 import logging
 import os
 import signal
+import threading
 import time
 
 from redis import Redis
@@ -34,12 +35,25 @@ def _die_with_parent() -> None:
         pass
 
 
+def keep_sweeping(services: runner.Services, stop: threading.Event) -> None:
+    """Every sweep interval, restore the sweep if Redis lost it (restarted empty, flushed): sweep now, which
+    re-sends every due timer's job and schedules the next sweep. Redis down: try again next interval."""
+    while not stop.wait(services.settings.sweep_interval_seconds):
+        try:
+            if not jobs.sweep_is_scheduled(services):
+                logging.warning("worker: the scheduled sweep is gone from Redis; sweeping now")
+                jobs.sweep_timers(reschedule=True)
+        except Exception:  # noqa: BLE001 - Redis or the database away: the next round tries again
+            logging.warning("worker: sweep keeper could not reach Redis or the database", exc_info=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     parser.add_argument("--name", default=None, help="worker name (default: RQ's)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # one INFO line per task state change otherwise
 
     os.register_at_fork(after_in_child=_die_with_parent)
     services = runner.Services(runner.Settings.from_env())
@@ -53,11 +67,16 @@ def main(argv: list[str] | None = None) -> int:
             logging.warning("worker: Redis at %s not reachable; retrying", services.settings.redis_url)
             time.sleep(2)
     jobs.sweep_timers(reschedule=True)
+    stop = threading.Event()
+    threading.Thread(target=keep_sweeping, args=(services, stop), name="sweep-keeper", daemon=True).start()
     queue = Queue(services.settings.queue_name, connection=connection)
     # SimpleWorker runs jobs in this process: no fork per job (fast, and no database
     # connection shared across a fork); scripts have their own time limit.
     worker = SimpleWorker([queue], connection=connection, name=args.name)
-    worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+    try:
+        worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        stop.set()
     return 0
 
 

@@ -70,3 +70,15 @@ def schedule_next_sweep(svc: runner.Services) -> None:
         job_id=SWEEP_JOB_ID,
         result_ttl=60,
     )
+
+
+def sweep_is_scheduled(svc: runner.Services) -> bool:
+    """Does Redis still hold the next sweep (it does not after a restart with an empty Redis, or a flush)?"""
+    from redis import Redis
+    from rq.job import Job
+
+    connection = Redis.from_url(svc.settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+    try:
+        return bool(Job.exists(SWEEP_JOB_ID, connection=connection))
+    finally:
+        connection.close()
