@@ -1,0 +1,162 @@
+"""Throughput through the HTTP API: N concurrent clients start and complete 联办件 (抄告制, 3 related windows).
+
+Usage: ``.venv/bin/python bench/http_throughput.py [--items 60] [--clients 8] [--web-workers 4]``.
+Starts its own platform (durable PostgreSQL, Redis, a gunicorn node, one RQ worker; tests/support/platform.py),
+then prints, measured in the same run:
+(a) raw SpiffWorkflow stepping the same diagram in memory (same script engine and calendar, nothing stored);
+(b) task completions/s and items/s through ``POST /api/instances`` and ``POST /api/tasks/<id>/complete``
+    (each answer carries the item's open tasks, as a client needs), latency p50/p95 per completion;
+(c) the ratio of (b) to (a) — the issue's target is ≥ 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import platform as machine
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+from runner.calendar import BusinessCalendar  # noqa: E402
+from runner.clock import ManualClock  # noqa: E402
+from runner.scripts import CentreScriptEngine  # noqa: E402
+from runner.spiff.parser import CentreParser, parse_specs  # noqa: E402
+from tests.support.platform import JOINT, STEP_DATA, TOKENS, start_platform  # noqa: E402
+
+FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
+TASKS_PER_ITEM = 6  # accept, 3 reviews, consolidate, notify_applicant
+START_DATA = {"lead_window": "shichang", "applicant": "张三"}
+
+
+def raw_spiff(n: int) -> float:
+    """Task completions/s of SpiffWorkflow alone on the shipped 联办件 diagram (in memory)."""
+    parser = CentreParser()
+    for name in FILES:
+        parser.add_bpmn_file(str(ROOT / "bpmn" / name))
+    spec, subs = parse_specs(parser, JOINT)
+    engine = CentreScriptEngine(ManualClock(datetime(2026, 11, 25, 1, tzinfo=UTC)), BusinessCalendar())
+    completions = 0
+    began = time.perf_counter()
+    for _ in range(n):
+        wf = BpmnWorkflow(spec, subs, script_engine=engine)
+        for task in wf.get_tasks(state=TaskState.READY):  # as the runner starts an item
+            task.data.update(START_DATA)
+        wf.do_engine_steps()
+        while not wf.completed:
+            ready = wf.get_tasks(state=TaskState.READY, manual=True)
+            if not ready:
+                raise RuntimeError(f"raw run stuck: {[t.task_spec.bpmn_id for t in wf.get_tasks()]}")
+            task = ready[0]
+            task.data.update(STEP_DATA[task.task_spec.bpmn_id])
+            task.run()
+            completions += 1
+            wf.do_engine_steps()
+    return completions / (time.perf_counter() - began)
+
+
+class Client:
+    """One API client on a keep-alive connection."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.token = next(t for t, name in TOKENS.items() if name == "bench")
+
+    def call(self, method: str, path: str, payload: Any) -> Any:
+        body = json.dumps(payload)
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        self.conn.request(method, "/api" + path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
+        return json.loads(data)
+
+    def one_item(self, latencies: list[float]) -> int:
+        view = self.call("POST", "/instances", {"key": JOINT, "data": START_DATA})
+        done = 0
+        while view["tasks"]:
+            task = view["tasks"][0]
+            began = time.perf_counter()
+            view = self.call(
+                "POST", f"/tasks/{task['id']}/complete", {"data": STEP_DATA[task["spec_name"].split(" [")[0]]}
+            )
+            latencies.append(time.perf_counter() - began)
+            done += 1
+        return done
+
+
+def through_http(port: int, items: int, clients: int) -> dict[str, float]:
+    latencies: list[float] = []
+    counts = [0] * clients
+    per_client = max(1, items // clients)
+
+    def work(i: int) -> None:
+        client = Client(port)
+        for _ in range(per_client):
+            counts[i] += client.one_item(latencies)
+
+    Client(port).one_item([])  # warm-up: spec cache and connection pools of the node
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "items_per_s": per_client * clients / elapsed,
+        "tasks_per_s": sum(counts) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=60)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    print(
+        f"# HTTP throughput — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine.node()} "
+        f"({machine.machine()}, Python {machine.python_version()})"
+    )
+    raw = raw_spiff(max(50, args.items))
+    print(f"(a) raw SpiffWorkflow, same diagram, in memory: {raw:8.1f} task completions/s")
+    with tempfile.TemporaryDirectory(prefix="banjian-bench-") as tmp:
+        platform = start_platform(Path(tmp) / "platform")
+        try:
+            web = platform.start_web(workers=args.web_workers, threads=args.threads)
+            platform.start_worker("bench")
+            result = through_http(web.port, args.items, args.clients)
+        finally:
+            platform.stop()
+    print(
+        f"(b) HTTP API, gunicorn {args.web_workers}×{args.threads}, PostgreSQL (durable), {args.clients} clients: "
+        f"{result['tasks_per_s']:8.1f} task completions/s, {result['items_per_s']:.1f} items/s, "
+        f"completion latency p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms"
+    )
+    ratio = result["tasks_per_s"] / raw
+    print(f"(c) ratio to raw: {ratio:.3f}  (target ≥ 0.5: {'met' if ratio >= 0.5 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
