@@ -6,12 +6,26 @@ the caller's transaction commits once, and jobs are sent only after the commit.
 
 from __future__ import annotations
 
-from . import directory
+from . import assessment, directory, statistics
+from .assessment import compute as compute_assessment
+from .assessment import decide_appeal, file_appeal, seed_assessment_rules
 from .audit import verify as verify_audit
 from .calendar import BusinessCalendar
 from .clock import Clock, FileClock, ManualClock, SystemClock
 from .config import Settings
+from .cosign import add_reviewer, remove_reviewer, review_blocks
 from .definitions import deploy, get_definition, latest_definition, list_definitions
+from .drafts import (
+    check_draft,
+    deploy_draft,
+    describe_draft,
+    discard_draft,
+    get_draft,
+    list_drafts,
+    new_draft,
+    open_draft,
+    save_draft,
+)
 from .exceptions import (
     CalendarDataMissing,
     ConcurrentUpdate,
@@ -32,6 +46,18 @@ from .exceptions import (
     TaskNotReady,
     UnknownCorrelation,
 )
+from .extensions import decide_extension, extension_state, pending_requests, request_extension
+from .extensions import get_request as get_extension_request
+from .form_drafts import (
+    describe_form_draft,
+    form_draft,
+    list_form_drafts,
+    publish_form_draft,
+    published_form_keys,
+    published_form_schema,
+    save_form_draft,
+    withdraw_form_schema,
+)
 from .instances import (
     acknowledge_warning,
     describe,
@@ -49,6 +75,7 @@ from .messages import deliver_message
 from .models import InstanceStatus, TimerStatus
 from .operations import (
     answer_delegation,
+    completed_by,
     copies_for,
     copy_item,
     delegate,
@@ -66,10 +93,41 @@ from .services import Services
 from .tasks import claim, complete, inbox_page, list_tasks, reassign, task_details, unclaim
 from .timers import due_timers, fire_timer, sweep
 from .views import instance_summary
+from .warning_events import get_warning, item_warnings, warnings_for
+from .warning_rule_edits import save_warning_rule
 from .warning_rules import add_warning_rule, list_warning_rules, seed_warning_rules, sync_rule_timers
 from .windows import known_windows, list_windows, upsert_windows
 
 __all__ = [
+    "completed_by",
+    "get_extension_request",
+    "decide_extension",
+    "extension_state",
+    "pending_requests",
+    "request_extension",
+    "get_warning",
+    "item_warnings",
+    "warnings_for",
+    "check_draft",
+    "deploy_draft",
+    "describe_draft",
+    "discard_draft",
+    "get_draft",
+    "list_drafts",
+    "new_draft",
+    "open_draft",
+    "save_draft",
+    "describe_form_draft",
+    "form_draft",
+    "list_form_drafts",
+    "publish_form_draft",
+    "published_form_keys",
+    "published_form_schema",
+    "save_form_draft",
+    "withdraw_form_schema",
+    "add_reviewer",
+    "remove_reviewer",
+    "review_blocks",
     "LogFileSender",
     "Sender",
     "SmtpSender",
@@ -153,4 +211,11 @@ __all__ = [
     "unclaim",
     "upsert_windows",
     "verify_audit",
+    "assessment",
+    "statistics",
+    "compute_assessment",
+    "decide_appeal",
+    "file_appeal",
+    "seed_assessment_rules",
+    "save_warning_rule",
 ]

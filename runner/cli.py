@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -47,6 +48,15 @@ def cmd_seed(args: argparse.Namespace) -> int:
             if rules
             else "warning rules: already there"
         )
+        from .assessment import seed_assessment_rules
+
+        with services.transaction() as session:
+            made_rules = seed_assessment_rules(session)
+        print(
+            f"考核 rules: {len(made_rules)} new (承诺件超期 −2/件, 无故超时 −5/工作日, 投诉属实 −5/次)"
+            if made_rules
+            else "考核 rules: already there"
+        )
         if not args.no_demo_users:
             from .directory import DEMO_PASSWORD, demo_accounts, seed_demo_users
 
@@ -58,6 +68,29 @@ def cmd_seed(args: argparse.Namespace) -> int:
             print("  e.g. shebao_clerk, shebao_head, leader, supervisor, designer, admin")
     finally:
         services.engine.dispose()
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create a login (the first administrator of a real deployment); the password comes from stdin."""
+    from .directory import create_user
+    from .exceptions import RunnerError
+
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+    memberships = [tuple(m.split(":", 1)) for m in args.member]
+    if not memberships or any(len(m) != 2 for m in memberships):
+        print("give at least one --member WINDOW:ROLE, e.g. --member centre:admin", file=sys.stderr)
+        return 2
+    services = _services()
+    try:
+        with services.transaction() as session:
+            create_user(session, args.username, args.name or args.username, password, memberships)
+    except RunnerError as exc:
+        print(f"not created: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        services.engine.dispose()
+    print(f"user {args.username} created")
     return 0
 
 
@@ -130,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--windows", default=str(ROOT / "bpmn" / "windows.json"))
     p.add_argument("--no-demo-users", action="store_true", help="only the windows, no demo users")
     p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("create-user", help="create a login; the password is read from stdin")
+    p.add_argument("username")
+    p.add_argument("--name", default="", help="display name")
+    p.add_argument("--member", action="append", default=[], help="WINDOW:ROLE (repeatable)")
+    p.set_defaults(func=cmd_create_user)
     sub.add_parser("verify-audit", help="check the audit hash chains").set_defaults(func=cmd_verify_audit)
     p = sub.add_parser("export-audit", help="write the audit trail as JSON Lines or CSV to stdout")
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")

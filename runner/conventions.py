@@ -118,3 +118,44 @@ def node_key(task_spec: Any) -> str:
 
 def serialize_tree(root: Any) -> str:
     return etree.tostring(root, encoding="unicode")
+
+
+# ---- completion modes of a joint review (会签) ---------------------------------------------------
+# A multi-instance activity may carry the property ``completionMode``; at deploy it becomes the
+# activity's completionCondition (and isSequential), written with the counters every completion
+# condition can read: nrOfInstances, nrOfCompletedInstances, nrOfActiveInstances (as in Activiti).
+
+COMPLETION_MODES = ("all", "any", "sequential", "ratio:<0..1>", "count:<n>")
+
+
+def completion_mode(value: str) -> tuple[bool, str | None]:
+    """``completionMode`` → (sequential?, completion condition or None); ValueError when malformed.
+
+    ``all`` every member answers (the default), ``any`` the first answer closes the block,
+    ``sequential`` every member in the order of the collection, ``ratio:0.6`` at least that share of
+    the members answered, ``count:2`` at least that many answered. The members still open when the
+    condition is met are cancelled (their tasks and timers go, no deemed assent is recorded).
+    """
+    mode = value.strip().lower()
+    if mode == "all":
+        return False, None
+    if mode == "sequential":
+        return True, None
+    if mode == "any":
+        return False, "nrOfCompletedInstances >= 1"
+    kind, _, number = mode.partition(":")
+    if kind == "count" and number.isdigit() and int(number) >= 1:
+        return False, f"nrOfCompletedInstances >= {int(number)}"
+    if kind == "ratio":
+        try:
+            share = float(number)
+        except ValueError:
+            share = -1.0
+        if 0 < share <= 1:
+            # integer arithmetic in the condition: 0.6 of 5 members is 3, never 2.9999
+            percent = round(share * 100)
+            return False, f"nrOfCompletedInstances * 100 >= {percent} * nrOfInstances"
+    raise ValueError(
+        f"completionMode {value!r} 无效，应为 {' / '.join(COMPLETION_MODES)}"
+        f" (completionMode must be one of: {', '.join(COMPLETION_MODES)})"
+    )

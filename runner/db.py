@@ -13,7 +13,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings this platform relies on.
 
     SQLite: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE`` so writers queue up instead of
-    failing half-way (SQLite cannot upgrade a read transaction to a write one under load).
+    failing half-way (SQLite cannot upgrade a read transaction to a write one under load); connections
+    with the execution option ``read_only`` (``Services.reading``) begin a plain read transaction.
     PostgreSQL: ``postgresql://`` is read as psycopg 3.
     """
     u = make_url(url)
@@ -35,7 +36,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a read-only unit of work (Services.reading) takes no write lock
+            conn.exec_driver_sql(
+                "BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE"
+            )
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -331,7 +331,7 @@ def mark_absent(
 ) -> AbsenceView:
     """Record that ``username`` is away from ``starts_at`` to ``ends_at``; ``backup`` covers (B岗).
 
-    Allowed for the clerk themselves and for a head of one of their windows; the backup must be an
+    Allowed for the clerk themselves, a head of one of their windows and an admin; the backup must be an
     active member of a window the absent clerk belongs to, and not the clerk themselves.
     """
     if username == backup:
@@ -346,10 +346,8 @@ def mark_absent(
         raise InvalidInput(
             "代班人必须与请假人同属一个窗口 (the backup must belong to the same window)", field="backup"
         )
-    if actor != username:
-        acting = get_person(session, actor)
-        if acting is None or not acting.windows_with_role(Role.WINDOW_HEAD) & absent.windows:
-            raise PermissionDenied("只有本人或其窗口负责人可以登记请假 (only the clerk or their window head)")
+    if actor != username and not _heads_or_admin(session, actor, absent):
+        raise PermissionDenied("只有本人或其窗口负责人可以登记请假 (only the clerk or their window head)")
     if starts_at.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
         raise InvalidInput("时间必须带时区 (times must be timezone-aware)", field="starts_at")
     if ends_at is not None and ends_at <= starts_at:
@@ -390,23 +388,28 @@ def mark_absent(
 
 
 def end_absence(session: Session, absence_id: int, *, actor: str) -> AbsenceView:
-    """End an absence now (or cancel it if it has not started); the clerk or a head of their window."""
+    """End an absence now (or cancel it if it has not started); the clerk, a head of their window or an admin."""
     row = session.get(Absence, absence_id)
     if row is None:
         raise NotFound("没有这条请假登记 (no such absence)", absence_id=absence_id)
     user = session.get(User, row.user_id)
     assert user is not None
-    if actor != user.username:
-        acting = get_person(session, actor)
-        absent = _person(session, user)
-        if acting is None or not acting.windows_with_role(Role.WINDOW_HEAD) & absent.windows:
-            raise PermissionDenied("只有本人或其窗口负责人可以结束请假 (only the clerk or their window head)")
+    if actor != user.username and not _heads_or_admin(session, actor, _person(session, user)):
+        raise PermissionDenied("只有本人或其窗口负责人可以结束请假 (only the clerk or their window head)")
     now = services_of(session).now()
     if row.ends_at is not None and row.ends_at <= now:
         raise Conflict("该请假已结束 (the absence is already over)", absence_id=absence_id)
     row.ends_at = max(now, row.starts_at)
     audit.record(session, "absence_ended", actor=actor, username=user.username, absence_id=row.id)
     return _absence_view(session, row)
+
+
+def _heads_or_admin(session: Session, actor: str, absent: Person) -> bool:
+    """Whether ``actor`` may arrange ``absent``'s AB cover: a head of one of their windows, or an admin."""
+    acting = get_person(session, actor)
+    if acting is None or not acting.is_active:
+        return False
+    return Role.ADMIN in acting.roles or bool(acting.windows_with_role(Role.WINDOW_HEAD) & absent.windows)
 
 
 def _absence_view(session: Session, row: Absence) -> AbsenceView:

@@ -21,7 +21,7 @@ from .deadlines import calendar
 from .exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
 from .instances import current_data
 from .instances import get as get_instance
-from .models import ClockPause, Document, InstanceStatus, OpenTask, ProcessInstance, Window
+from .models import ClockPause, Document, Extension, InstanceStatus, OpenTask, ProcessInstance, Window
 from .services import services_of
 from .validation import safe_parse
 
@@ -38,6 +38,7 @@ KINDS: dict[str, dict[str, str]] = {
     "correction": {"title": "补正材料通知书", "prefix": "补字"},
     "joint": {"title": "联办通知", "prefix": "联字"},
     "completion": {"title": "办结通知", "prefix": "结字"},
+    "extension": {"title": "延期告知书", "prefix": "延字"},
 }
 DEFAULT_ISSUER = "政务服务中心"
 # steps that are not part of the ordinary route printed on an acceptance notice
@@ -327,6 +328,26 @@ def _content(
             completed_date=local_date(session, instance.ended_at),
             promised_date=local_date(session, instance.deadline),
             decision_no=_text(data.get("decision_no") or data.get("result_doc_no")),
+        )
+    elif kind == "extension":
+        granted = list(
+            session.scalars(
+                select(Extension).where(Extension.instance_id == instance.id).order_by(Extension.id)
+            )
+        )
+        if not granted:
+            raise DocumentNotAvailable("办件未批准延期，不能出具延期告知书 (no extension was granted)")
+        content.update(
+            extensions=[
+                {"days": e.days, "reason": e.reason, "approved_date": local_date(session, e.created_at)}
+                for e in granted
+            ],
+            extension_days=instance.extension_days,
+            promised_days=instance.promised_days,
+            promised_date=local_date(session, instance.deadline),
+            statutory_days=instance.statutory_days,
+            statutory_date=local_date(session, instance.statutory_deadline),
+            legal_basis="《中华人民共和国行政许可法》第四十二条",
         )
     return content
 

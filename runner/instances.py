@@ -313,7 +313,16 @@ def migration_preview(session: Session, instance_id: int, version: int) -> dict[
     workflow = engine.load(session, instance)
     spec, subprocess_specs = services_of(session).specs.get(target)
     top_diff, sub_diffs = diff_workflow(serializer().registry, workflow, spec, subprocess_specs)
-    open_mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+    # open tasks must exist in the target; so must finished ones, whose stored history names their step
+    # (a restored instance whose tree names a step the version lacks cannot be loaded again)
+    open_mask = (
+        TaskState.READY
+        | TaskState.WAITING
+        | TaskState.STARTED
+        | TaskState.ERROR
+        | TaskState.COMPLETED
+        | TaskState.CANCELLED
+    )
     blocking = [t.task_spec.bpmn_id or t.task_spec.name for t in top_diff.removed if t.state & open_mask]
     for sp_id, d in sub_diffs.items():
         if d is None:

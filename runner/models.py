@@ -124,6 +124,12 @@ class ProcessInstance(Base):
         Index("ix_instance_key_status", "definition_key", "status"),
         Index("ix_instance_lead_window", "lead_window", "status"),
         Index("ix_instance_deadline", "deadline"),
+        # the console's instance list at 100,000 rows: overdue counts, per-version filter, started-between
+        Index("ix_instance_status_deadline", "status", "deadline"),
+        Index("ix_instance_definition", "definition_id", "status"),
+        Index("ix_instance_started", "started_at"),
+        # supervision figures count completed items by the day they ended (runner.statistics)
+        Index("ix_instance_status_ended", "status", "ended_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     business_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -397,6 +403,7 @@ class Role(enum.StrEnum):
     SUPERVISOR = "supervisor"
     DESIGNER = "designer"
     ADMIN = "admin"
+    SYSTEM = "system"  # another government system calling the JSON API (see api/access.py)
 
 
 class User(Base):
@@ -560,18 +567,50 @@ class Extension(Base):
     created_at: Mapped[datetime]
 
 
+class ExtensionRequest(Base):
+    """A clerk's 延期 request, waiting for the lead window's head or the centre leader; an approval
+    grants an ``Extension`` (``extension_id``), a refusal keeps its reason."""
+
+    __tablename__ = "extension_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="requested")  # requested / approved / refused
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    extension_id: Mapped[int | None] = mapped_column(ForeignKey("extensions.id", ondelete="SET NULL"))
+
+
 # --- console (issue 5): the designer's drafts -----------------------------------------------------
 
 
+class DraftStatus(enum.StrEnum):
+    """Life of a diagram draft: edited while ``open``; closed when ``deployed`` or ``discarded``."""
+
+    OPEN = "open"
+    DEPLOYED = "deployed"
+    DISCARDED = "discarded"
+
+
 class DiagramDraft(Base):
-    """A designer's unsaved-to-engine diagram: stored on every save, deployed as a new version when valid.
+    """A designer's diagram not yet in the engine: stored on every save, deployed as a new version when valid.
 
     ``revision`` grows by one per save; a save naming an older revision is a conflict (two designers).
+    ``open_key`` is the key while the draft is open and NULL once closed: unique, so a process has at
+    most one open draft (NULLs do not collide on SQLite or PostgreSQL).
     """
 
     __tablename__ = "diagram_drafts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), index=True)  # the process id it will deploy as
+    open_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=DraftStatus.OPEN)
     name: Mapped[str] = mapped_column(String(400), default="")
     xml: Mapped[str] = mapped_column(Text)
     based_on_version: Mapped[int | None] = mapped_column(Integer)
@@ -585,16 +624,23 @@ class DiagramDraft(Base):
 
 
 class FormSchemaDraft(Base):
-    """A form schema edited in the console (``formKey`` → JSON schema); published rows override the files."""
+    """A form schema edited in the console (``formKey`` → JSON schema text).
+
+    ``body``/``revision`` is the draft being edited; ``published_body`` is what the workspace uses instead
+    of ``forms/schemas/<formKey>.json`` (NULL: the file applies). Publishing copies the draft over.
+    """
 
     __tablename__ = "form_schema_drafts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     form_key: Mapped[str] = mapped_column(String(200), unique=True)
     body: Mapped[str] = mapped_column(Text)  # the JSON schema as text
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    published: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime]
+    published_body: Mapped[str | None] = mapped_column(Text)
+    published_revision: Mapped[int | None] = mapped_column(Integer)
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[datetime | None]
 
 
 # --- supervision (issues 5 and 8): 考核 rules and appeals ------------------------------------------

@@ -88,7 +88,15 @@ def returnable_steps(session: Session, task_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def send_back(session: Session, task_id: str, to_task_id: str, *, actor: str, reason: str) -> ProcessInstance:
+def send_back(
+    session: Session,
+    task_id: str,
+    to_task_id: str,
+    *,
+    actor: str,
+    reason: str,
+    on_behalf_of: str | None = None,
+) -> ProcessInstance:
     """退回: reset the item to an earlier step of this task's path; the applicant's clock is not reset.
 
     Only the branch leading to this task is reset: in a joint review the other windows' answers stay.
@@ -107,13 +115,14 @@ def send_back(session: Session, task_id: str, to_task_id: str, *, actor: str, re
     target = targets[to_task_id]
     _reset(workflow, target)
     audit.record(
-        session, "send_back", actor=actor, instance=instance, task_id=row.task_id, task_name=row.name,
+        session, "send_back", actor=actor, on_behalf_of=on_behalf_of, instance=instance, task_id=row.task_id,
+        task_name=row.name,
         to_task_id=to_task_id, to_task=engine.task_title(target), reason=reason,
     )  # fmt: skip
-    completed_by = _completed_by(session, to_task_id)
+    completed_by_whom = completed_by(session, to_task_id)
     notify(
         session, "returned", f"办件 {instance.business_key} 被退回到「{engine.task_title(target)}」：{reason}",
-        to_user=completed_by, instance=instance, task_id=to_task_id,
+        to_user=completed_by_whom, instance=instance, task_id=to_task_id,
     )  # fmt: skip
     engine.advance(session, instance, workflow, actor=actor)
     engine.save(session, instance, workflow)
@@ -129,7 +138,8 @@ def _reset(workflow: BpmnWorkflow, target: Task) -> None:
         workflow.top_workflow.event_manager.remove_task(task)
 
 
-def _completed_by(session: Session, task_id: str) -> str | None:
+def completed_by(session: Session, task_id: str) -> str | None:
+    """Who completed the step ``task_id`` last (the person acted for, when a backup completed it)."""
     entry = session.scalars(
         select(AuditEntry)
         .where(AuditEntry.task_id == task_id, AuditEntry.action == "complete")
@@ -139,8 +149,11 @@ def _completed_by(session: Session, task_id: str) -> str | None:
     return None if entry is None else (entry.on_behalf_of or entry.actor)
 
 
-def withdraw(session: Session, task_id: str, *, actor: str) -> ProcessInstance:
-    """撤回: the clerk who completed a step takes it back while the next step is untouched."""
+def withdraw(
+    session: Session, task_id: str, *, actor: str, on_behalf_of: str | None = None
+) -> ProcessInstance:
+    """撤回: the clerk who completed a step takes it back while the next step is untouched (or their
+    AB岗 backup, ``on_behalf_of`` them)."""
     entry = session.scalars(
         select(AuditEntry)
         .where(AuditEntry.task_id == task_id, AuditEntry.action == "complete")
@@ -149,7 +162,8 @@ def withdraw(session: Session, task_id: str, *, actor: str) -> ProcessInstance:
     ).first()
     if entry is None:
         raise NoSuchTask("没有已办理的该任务 (no completed task with this id)", task_id=task_id)
-    if actor not in (entry.actor, entry.on_behalf_of):
+    completers = (entry.actor, entry.on_behalf_of)
+    if actor not in completers and (on_behalf_of is None or on_behalf_of not in completers):
         raise PermissionDenied(
             "只有办理该环节的人员可以撤回 (only the person who completed the step may withdraw it)"
         )
@@ -181,6 +195,7 @@ def withdraw(session: Session, task_id: str, *, actor: str) -> ProcessInstance:
         session,
         "withdraw",
         actor=actor,
+        on_behalf_of=on_behalf_of,
         instance=instance,
         task_id=task_id,
         task_name=engine.task_title(task),
@@ -250,45 +265,60 @@ def copies_for(session: Session, *, user: str, windows: set[str], limit: int = 1
     ]
 
 
-def delegate(session: Session, task_id: str, *, actor: str, to_user: str, note: str = "") -> OpenTask:
-    """委派: ask a named colleague for an opinion; the task comes back to ``actor`` with it."""
+def delegate(
+    session: Session,
+    task_id: str,
+    *,
+    actor: str,
+    to_user: str,
+    note: str = "",
+    on_behalf_of: str | None = None,
+) -> OpenTask:
+    """委派: ask a named colleague for an opinion; the task comes back to ``actor`` with it (to the absent
+    clerk when their backup delegates ``on_behalf_of`` them)."""
     row = open_task(session, task_id)
     if row.delegated_by:
         raise TaskNotReady(f"任务已委派给 {row.assignee} (already delegated to {row.assignee})")
-    if row.assignee not in (None, actor):
+    if row.assignee not in (None, actor, on_behalf_of):
         raise PermissionDenied(
             f"任务由 {row.assignee} 认领，不能委派 (the task is claimed by {row.assignee})"
         )
-    if to_user == actor:
+    delegator = on_behalf_of or actor
+    if to_user == delegator:
         raise InvalidInput("不能委派给自己 (cannot delegate to yourself)")
     instance = get_instance(session, row.instance_id)
-    row.delegated_by, row.delegation_note, row.assignee = actor, note, to_user
+    row.delegated_by, row.delegation_note, row.assignee = delegator, note, to_user
     row.claimed_at = services_of(session).now()
     instance.updated_at = row.claimed_at
-    audit.record(session, "delegate", actor=actor, instance=instance, task_id=row.task_id, task_name=row.name,
-                 to_user=to_user, note=note)  # fmt: skip
-    notify(session, "delegated", f"{actor} 请您就办件 {row.business_key}「{row.name}」提出意见：{note}",
+    audit.record(session, "delegate", actor=actor, on_behalf_of=on_behalf_of, instance=instance,
+                 task_id=row.task_id, task_name=row.name, to_user=to_user, note=note)  # fmt: skip
+    notify(session, "delegated", f"{delegator} 请您就办件 {row.business_key}「{row.name}」提出意见：{note}",
            to_user=to_user, instance=instance, task_id=row.task_id)  # fmt: skip
     return row
 
 
-def answer_delegation(session: Session, task_id: str, *, actor: str, opinion: str) -> OpenTask:
+def answer_delegation(
+    session: Session, task_id: str, *, actor: str, opinion: str, on_behalf_of: str | None = None
+) -> OpenTask:
     """The colleague's opinion goes into the task data; the task goes back to the delegating clerk."""
     opinion = _require_reason(opinion, "委派意见")
     row = open_task(session, task_id)
-    if not row.delegated_by or row.assignee != actor:
+    if not row.delegated_by or row.assignee not in (actor, on_behalf_of):
         raise PermissionDenied("该任务未委派给您 (this task is not delegated to you)")
     instance = get_instance(session, row.instance_id)
     require_active(instance)
     workflow = engine.load(session, instance)
     task = workflow.get_task_from_id(UUID(row.task_id))
     opinions = list(task.data.get("delegation_opinions") or [])
-    opinions.append({"by": actor, "opinion": opinion, "at": services_of(session).now().isoformat()})
+    entry = {"by": actor, "opinion": opinion, "at": services_of(session).now().isoformat()}
+    if on_behalf_of:
+        entry["for"] = on_behalf_of
+    opinions.append(entry)
     task.data["delegation_opinions"] = opinions
     back_to = row.delegated_by
     row.assignee, row.delegated_by, row.delegation_note = back_to, None, None
-    audit.record(session, "delegation_answered", actor=actor, instance=instance, task_id=row.task_id,
-                 task_name=row.name, back_to=back_to)  # fmt: skip
+    audit.record(session, "delegation_answered", actor=actor, on_behalf_of=on_behalf_of, instance=instance,
+                 task_id=row.task_id, task_name=row.name, back_to=back_to)  # fmt: skip
     notify(session, "delegation_answered", f"{actor} 已就办件 {row.business_key} 提出意见", to_user=back_to,
            instance=instance, task_id=row.task_id)  # fmt: skip
     engine.save(session, instance, workflow)

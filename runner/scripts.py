@@ -61,7 +61,9 @@ from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransf
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
 
 from .clock import Clock
 from .exceptions import ScriptError
@@ -798,9 +800,17 @@ class CentreScriptEngine(PythonScriptEngine):
     # ----------------------------------------------------------------- errors naming the task
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
-        """As PythonScriptEngine.evaluate, with the cause and line in the message."""
+        """As PythonScriptEngine.evaluate, with the cause and line in the message.
+
+        A multi-instance completion condition also sees the block's counters (``nrOfInstances``,
+        ``nrOfCompletedInstances``, ``nrOfActiveInstances``), which ``completionMode`` is written with.
+        """
+        context = task.data
+        counters = multi_instance_counters(task, expression)
+        if counters:
+            context = {**task.data, **counters}
         try:
-            return self.environment.evaluate(expression, task.data, external_context)
+            return self.environment.evaluate(expression, context, external_context)
         except SpiffWorkflowException as se:
             se.add_note(f"Error evaluating expression '{expression}'")
             raise se
@@ -838,3 +848,23 @@ class CentreScriptEngine(PythonScriptEngine):
         lines = script.splitlines()
         error_line = lines[line - 1] if 0 < line <= len(lines) else ""
         return line, error_line
+
+
+def multi_instance_counters(task: Any, expression: str) -> dict[str, int]:
+    """The counters of the multi-instance block whose completion condition ``expression`` is being
+    evaluated on its merged instance ``task`` (empty for any other expression)."""
+    block = task.parent
+    spec = getattr(block, "task_spec", None)
+    if not isinstance(spec, MultiInstanceTask) or spec.condition != expression:
+        return {}
+    instances = [c for c in block.children if c.task_spec.name == spec.task_spec]
+    queued = (
+        len(block.internal_data.get("remaining", [])) if isinstance(spec, SequentialMultiInstanceTask) else 0
+    )
+    completed = len(block.internal_data.get("merged", []))
+    active = sum(1 for c in instances if not c.has_state(TaskState.FINISHED_MASK))
+    return {
+        "nrOfInstances": len(instances) + queued,
+        "nrOfCompletedInstances": completed,
+        "nrOfActiveInstances": active,
+    }

@@ -98,6 +98,19 @@ class Services:
         # reached only when the commit succeeded
         self.send_jobs(jobs)
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only unit of work: never commits, and on SQLite takes no write lock (login and permission
+        look-ups on every request must not queue behind writers)."""
+        session = Session(self.engine.execution_options(read_only=True), expire_on_commit=False)
+        session.info["services"] = self
+        session.info["after_commit"] = []
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
     def run(self, func: Callable[..., T], *args: Any, retries: int = 3, **kwargs: Any) -> T:
         """Run ``func(session, *args, **kwargs)`` in a transaction, again (up to ``retries`` times) when it
         lost an optimistic-lock race to a concurrent change of the same instance."""

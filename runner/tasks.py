@@ -142,8 +142,10 @@ def reassign(
     assignee: str | None,
     window: str | None = None,
     note: str = "",
+    on_behalf_of: str | None = None,
 ) -> OpenTask:
-    """Give a task to another person (and optionally another window)."""
+    """Give a task to another person (and optionally another window); a backup covering the assignee
+    (AB岗) acts ``on_behalf_of`` them."""
     row = open_task(session, task_id)
     before = {"assignee": row.assignee, "window": row.window}
     row.assignee = assignee
@@ -152,7 +154,16 @@ def reassign(
         row.window = window
         row.candidate_windows = [window]
     after = {"assignee": row.assignee, "window": row.window}
-    _audit_task(session, row, "reassign", actor=actor, before=before, after=after, note=note)
+    _audit_task(
+        session,
+        row,
+        "reassign",
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        before=before,
+        after=after,
+        note=note,
+    )
     return row
 
 

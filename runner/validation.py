@@ -17,7 +17,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from runner.conventions import BPMN_NS, DYNAMIC_WINDOWS, ITEM_KINDS, SPIFF_NS, lane_window
+from runner.conventions import BPMN_NS, DYNAMIC_WINDOWS, ITEM_KINDS, SPIFF_NS, completion_mode, lane_window
 from runner.exceptions import DiagramInvalid
 
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -149,11 +149,17 @@ EVENT_REFS = {
 
 # window codes, item kinds and the lane_<code> rule are shared with the runtime (runner.conventions)
 ON_TIMEOUT_VALUES = ("deemed_assent", "escalate")
+# dynamic lanes whose tasks have no window (applicant actions, automatic steps): strict checks want a window
+NO_WINDOW_LANES = frozenset({"applicant", "system"})
 ITEM_KIND_VALUES = frozenset(ITEM_KINDS) | frozenset(ITEM_KINDS.values())
 
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
 _DTD_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+# task-spec names SpiffWorkflow gives its own tasks in every process (a BPMN element with one of these ids
+# replaces the engine's and the process cannot start)
+ENGINE_RESERVED_IDS = frozenset({"Start", "End", "Root"})
 
 
 # --- problems --------------------------------------------------------------------------------------
@@ -333,11 +339,17 @@ class _DiagramChecker:
         filename: str,
         known_windows: set[str] | None,
         check_expression: ExpressionChecker,
+        *,
+        strict: bool = False,
+        known_forms: set[str] | None = None,
     ) -> None:
         self.root = root
         self.filename = filename
         self.known_windows = known_windows
         self.check_expression = check_expression
+        # strict (the designer's deploy): a user task without a window or a form is an error, not a warning
+        self.strict = strict
+        self.known_forms = known_forms
         self.problems: list[Problem] = []
         self.ids: dict[str, etree._Element] = {}
         self.top_level: dict[str, set[str]] = {}
@@ -391,10 +403,17 @@ class _DiagramChecker:
         return sorted(self.problems, key=lambda p: p.line or 0)
 
     def _check_ids(self) -> None:
+        """Every id unique, and none of the task names SpiffWorkflow gives its own tasks."""
         for el in self.root.iter():
             if not isinstance(el.tag, str) or el.get("id") is None:
                 continue
             ident = el.get("id")
+            if ident in ENGINE_RESERVED_IDS or ident.endswith(".EndJoin"):
+                self.error(
+                    el,
+                    f"id {ident!r} is reserved by the engine (SpiffWorkflow names its own tasks so); "
+                    f"rename it, e.g. {ident + '_1'!r}",
+                )
             if ident in self.ids:
                 first = self.ids[ident]
                 self.error(
@@ -443,6 +462,8 @@ class _DiagramChecker:
     def _check_element(self, el: etree._Element, local: str) -> None:
         if local in FLOW_NODES and not el.get("id"):
             self.error(el, f"{_display(el)} has no id")
+        if local in FLOW_NODES and "completionMode" in _property_elements(el):
+            self._check_completion_mode(el)
         if local in EXPRESSION_ELEMENTS:
             source = _text(el)
             if not source:
@@ -471,6 +492,25 @@ class _DiagramChecker:
                 ref = el.get(attr)
                 if ref and ref not in self.top_level.get(kind, set()):
                     self.error(el, f"{attr} {ref!r} does not name a bpmn:{kind} of this file")
+
+    def _check_completion_mode(self, el: etree._Element) -> None:
+        """``completionMode`` (runner.conventions): on a multi-instance activity, well-formed, alone."""
+        prop = _property_elements(el)["completionMode"]
+        loop = el.find("bpmn:multiInstanceLoopCharacteristics", NSMAP)
+        if loop is None:
+            self.error(
+                prop, "completionMode needs a multi-instance activity (multiInstanceLoopCharacteristics)"
+            )
+            return
+        try:
+            completion_mode(prop.get("value") or "")
+        except ValueError as exc:
+            self.error(prop, str(exc))
+            return
+        if loop.find("bpmn:completionCondition", NSMAP) is not None or loop.get("isSequential") == "true":
+            self.error(
+                prop, "completionMode replaces completionCondition and isSequential: use one or the other"
+            )
 
     def _check_extensions(self, ext: etree._Element) -> None:
         """Spiff pre/post scripts and property elements inside an extensionElements block."""
@@ -575,15 +615,41 @@ class _DiagramChecker:
                 self.expression(
                     at["windowExpr"], props["windowExpr"], "eval", f"windowExpr {props['windowExpr']!r}"
                 )
+        convention = ERROR if self.strict else WARNING
         if not props.get("formKey"):
-            self.warning(at.get("formKey", task), "user task has no formKey property (no form will be shown)")
+            self._add(
+                convention,
+                at.get("formKey", task),
+                "user task has no formKey property (no form will be shown)",
+            )
+        elif self.known_forms is not None and props["formKey"] not in self.known_forms:
+            self._add(convention, at["formKey"], f"formKey {props['formKey']!r} names no form schema")
         if "limitDays" in props:
             self._check_days(at["limitDays"], "limitDays", props["limitDays"], allow_expression=True)
+        if "dueExpr" in props:
+            if not props["dueExpr"]:
+                self.error(at["dueExpr"], "property dueExpr is empty")
+            else:
+                self.expression(at["dueExpr"], props["dueExpr"], "eval", f"dueExpr {props['dueExpr']!r}")
         if "onTimeout" in props and props["onTimeout"] not in ON_TIMEOUT_VALUES:
             allowed = ", ".join(ON_TIMEOUT_VALUES)
             self.error(at["onTimeout"], f"onTimeout {props['onTimeout']!r} is not one of: {allowed}")
-        if self._effective_lane(task) is None and not props.get("window") and not props.get("windowExpr"):
-            self.warning(task, "task has no window: put it in a lane_<code> lane or set window/windowExpr")
+        if not props.get("window") and not props.get("windowExpr"):
+            lane = self._effective_lane(task)
+            code = lane_window(lane.get("id") or "") if lane is not None else None
+            if lane is None:
+                self._add(
+                    convention,
+                    task,
+                    "task has no window: put it in a lane_<code> lane or set window/windowExpr",
+                )
+            elif self.strict and code in NO_WINDOW_LANES:
+                self._add(
+                    convention,
+                    task,
+                    f"task has no window: lane {lane.get('id')!r} names none; "
+                    "move it to a window's lane or set window/windowExpr",
+                )
 
     def _check_days(self, el: etree._Element, name: str, value: str, *, allow_expression: bool) -> int | None:
         if _WHOLE_NUMBER.fullmatch(value):
@@ -730,14 +796,21 @@ def check_diagram(
     *,
     known_windows: set[str] | None,
     check_expression: ExpressionChecker,
+    strict: bool = False,
+    known_forms: set[str] | None = None,
 ) -> list[Problem]:
     """All problems (errors and warnings) of a parsed diagram, ordered by line.
 
     ``known_windows`` None skips the window-code checks; ``check_expression(source, mode)`` returns
     None or an error message, mode "eval" for conditions/timers/limits and "exec" for scripts.
+    ``strict`` makes a user task without a window or a form an error; ``known_forms`` (None: not
+    checked) are the form keys that have a schema.
     """
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
-    return _DiagramChecker(root, filename, known_windows, check_expression).run()
+    checker = _DiagramChecker(
+        root, filename, known_windows, check_expression, strict=strict, known_forms=known_forms
+    )
+    return checker.run()
 
 
 def validate_bpmn(

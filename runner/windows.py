@@ -32,3 +32,27 @@ def upsert_windows(session: Session, windows: Iterable[tuple[str, str]]) -> int:
 
 def list_windows(session: Session) -> list[Window]:
     return list(session.scalars(select(Window).order_by(Window.code)))
+
+
+def save_window(session: Session, code: str, name: str, *, actor: str, active: bool = True) -> Window:
+    """Create, rename, close (``active=False``) or reopen one window, in the audit trail."""
+    from . import audit
+    from .exceptions import InvalidInput
+
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code or len(code) > 64 or not code.replace("_", "").isalnum() or not code.isascii():
+        raise InvalidInput(
+            "窗口代码须为字母、数字或下划线 (window code: letters, digits, underscore)", field="code"
+        )
+    if not name or len(name) > 200:
+        raise InvalidInput("窗口名称不能为空 (a window name is required)", field="name")
+    row = session.get(Window, code)
+    created = row is None
+    if row is None:
+        row = Window(code=code, name=name, is_active=active)
+        session.add(row)
+    else:
+        row.name, row.is_active = name, active
+    session.flush()
+    audit.record(session, "window_saved", actor=actor, code=code, name=name, active=active, created=created)
+    return row

@@ -1,8 +1,8 @@
 """engine tables
 
-Revision ID: 388a0378d066
+Revision ID: 69dabe37ab0e
 Revises:
-Create Date: 2026-11-25 17:09:08.273186+00:00
+Create Date: 2026-11-25 17:24:09.877465+00:00
 
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = "388a0378d066"
+revision: str = "69dabe37ab0e"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -94,6 +94,8 @@ def upgrade() -> None:
         "diagram_drafts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("open_key", sa.String(length=200), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("name", sa.String(length=400), nullable=False),
         sa.Column("xml", sa.Text(), nullable=False),
         sa.Column("based_on_version", sa.Integer(), nullable=True),
@@ -105,6 +107,7 @@ def upgrade() -> None:
         sa.Column("deployed_version", sa.Integer(), nullable=True),
         sa.Column("deployed_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_diagram_drafts")),
+        sa.UniqueConstraint("open_key", name=op.f("uq_diagram_drafts_open_key")),
     )
     with op.batch_alter_table("diagram_drafts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_diagram_drafts_key"), ["key"], unique=False)
@@ -115,9 +118,12 @@ def upgrade() -> None:
         sa.Column("form_key", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
-        sa.Column("published", sa.Boolean(), nullable=False),
         sa.Column("updated_by", sa.String(length=200), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_body", sa.Text(), nullable=True),
+        sa.Column("published_revision", sa.Integer(), nullable=True),
+        sa.Column("published_by", sa.String(length=200), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_form_schema_drafts")),
         sa.UniqueConstraint("form_key", name=op.f("uq_form_schema_drafts_form_key")),
     )
@@ -267,8 +273,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("process_instances", schema=None) as batch_op:
         batch_op.create_index("ix_instance_deadline", ["deadline"], unique=False)
+        batch_op.create_index("ix_instance_definition", ["definition_id", "status"], unique=False)
         batch_op.create_index("ix_instance_key_status", ["definition_key", "status"], unique=False)
         batch_op.create_index("ix_instance_lead_window", ["lead_window", "status"], unique=False)
+        batch_op.create_index("ix_instance_started", ["started_at"], unique=False)
+        batch_op.create_index("ix_instance_status_deadline", ["status", "deadline"], unique=False)
+        batch_op.create_index("ix_instance_status_ended", ["status", "ended_at"], unique=False)
         batch_op.create_index("ix_instance_status_started", ["status", "started_at"], unique=False)
 
     op.create_table(
@@ -621,11 +631,45 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_warning_events_instance_id"), ["instance_id"], unique=False)
         batch_op.create_index("ix_warning_window_created", ["window", "created_at"], unique=False)
 
+    op.create_table(
+        "extension_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("requested_by", sa.String(length=200), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("extension_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["extension_id"],
+            ["extensions.id"],
+            name=op.f("fk_extension_requests_extension_id_extensions"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["instance_id"],
+            ["process_instances.id"],
+            name=op.f("fk_extension_requests_instance_id_process_instances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_extension_requests")),
+    )
+    with op.batch_alter_table("extension_requests", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_extension_requests_instance_id"), ["instance_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("extension_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_extension_requests_instance_id"))
+
+    op.drop_table("extension_requests")
     with op.batch_alter_table("warning_events", schema=None) as batch_op:
         batch_op.drop_index("ix_warning_window_created")
         batch_op.drop_index(batch_op.f("ix_warning_events_instance_id"))
@@ -691,8 +735,12 @@ def downgrade() -> None:
     op.drop_table("accountability_records")
     with op.batch_alter_table("process_instances", schema=None) as batch_op:
         batch_op.drop_index("ix_instance_status_started")
+        batch_op.drop_index("ix_instance_status_ended")
+        batch_op.drop_index("ix_instance_status_deadline")
+        batch_op.drop_index("ix_instance_started")
         batch_op.drop_index("ix_instance_lead_window")
         batch_op.drop_index("ix_instance_key_status")
+        batch_op.drop_index("ix_instance_definition")
         batch_op.drop_index("ix_instance_deadline")
 
     op.drop_table("process_instances")
