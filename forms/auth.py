@@ -107,7 +107,7 @@ def services() -> runner.Services:
 
 def load_web_user(username: str) -> WebUser | None:
     """A ``WebUser`` for ``username`` (None when unknown or disabled)."""
-    with services().transaction() as s:
+    with services().reading() as s:
         person = directory.get_person(s, username)
         if person is None or not person.is_active:
             return None

@@ -31,7 +31,7 @@ PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE = 2000  # offset paging: deeper than 100,000 rows nobody pages by hand; filter instead
 WARNING_WORKDAYS = 1  # yellow when at most this many working days are left
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000  # counts stop here ("1000+"): counting a busy window's every task costs each page view
 
 TAB_LABELS = {
     "mine": _l("我的待办"),
@@ -208,6 +208,7 @@ def inbox() -> Any:
         rows=rows,
         total=total,
         total_capped=total > COUNT_CAP,
+        count_cap=COUNT_CAP,
         page=page,
         pages=pages,
         has_next=len(rows) == size and page * size < total and page < MAX_PAGE,

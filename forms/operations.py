@@ -9,7 +9,7 @@ runner (which writes the audit trail and the notifications). A refused rule rais
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -41,19 +41,21 @@ class Who:
     windows: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
     heads: frozenset[str] = frozenset()  # windows where the person is 窗口负责人
+    covering: frozenset[str] = frozenset()  # absent colleagues the person covers today (AB岗)
 
     @classmethod
-    def of_person(cls, person: directory.Person) -> Who:
+    def of_person(cls, person: directory.Person, covering: Iterable[str] = ()) -> Who:
         return cls(
             person.username,
             frozenset(person.windows),
             frozenset(person.roles),
             frozenset(person.windows_with_role(Role.WINDOW_HEAD)),
+            frozenset(covering),
         )
 
     @classmethod
     def web(cls) -> Who:
-        return cls.of_person(current_user.person)
+        return cls.of_person(current_user.person, current_user.covered_users)
 
     def oversees(self) -> bool:
         return bool(self.roles & {str(r) for r in OVERSEERS})
@@ -113,8 +115,12 @@ ALLOWED: dict[str, Rule] = {
     # 挂起 / 恢复: a head of the item's lead window, or admin
     "suspend": _heads_lead_window,
     "resume": _heads_lead_window,
+    # 延期申请: a member of the item's lead window asks (the head or the leader decides, rule "extend")
+    "request_extension": lambda w, f: (f.instance.get("lead_window") or "") in w.windows,
     # 延期: a head of the item's lead window, the centre leader, or admin
     "extend": lambda w, f: _heads_lead_window(w, f) or Role.LEADER in w.roles,
+    # 加签 / 减签: the item's lead window (its clerks and head), or admin
+    "cosign": lambda w, f: (f.instance.get("lead_window") or "") in w.windows or Role.ADMIN in w.roles,
     # 纠错回告: the warned window (its window and clerk are passed as the "task")
     "acknowledge_warning": lambda w, f: (
         _task_window(f) in w.windows or (f.task or {}).get("assignee") == w.username
@@ -131,6 +137,40 @@ def allowed(op: str, who: Who, facts: Facts) -> bool:
 def check(op: str, who: Who, facts: Facts) -> None:
     if not allowed(op, who, facts):
         raise runner.PermissionDenied("无权进行此操作 (you may not do this)", operation=op)
+
+
+# operations on one clerk's step that their AB岗 backup may do for them while they are away
+COVERABLE = frozenset({"transfer", "transfer_window", "delegate", "answer", "send_back", "withdraw"})
+
+
+def _covered(op: str, who: Who, owner: str | None) -> str | None:
+    """The absent colleague whose step it is, when ``who`` covers them (AB岗) and ``op`` is coverable."""
+    if op in COVERABLE and owner and owner != who.username and owner in who.covering:
+        return owner
+    return None
+
+
+def permitted(
+    session: Session, op: str, who: Who, facts: Facts, owner: str | None = None
+) -> tuple[bool, str | None]:
+    """(may ``who`` do ``op``, the absent colleague they act for). A backup covering the step's owner
+    (the task's assignee, or ``owner``) may do what the owner could, on the owner's behalf."""
+    covered = _covered(op, who, owner or (facts.task or {}).get("assignee"))
+    if allowed(op, who, facts):
+        return True, covered
+    if covered is not None:
+        person = directory.get_person(session, covered)
+        if person is not None and person.is_active and allowed(op, Who.of_person(person), facts):
+            return True, covered
+    return False, None
+
+
+def acting(session: Session, op: str, who: Who, facts: Facts, owner: str | None = None) -> str | None:
+    """``check`` for the coverable operations: raises PermissionDenied, else returns on whose behalf."""
+    ok, for_whom = permitted(session, op, who, facts, owner)
+    if not ok:
+        raise runner.PermissionDenied("无权进行此操作 (you may not do this)", operation=op)
+    return for_whom
 
 
 # ---- facts -------------------------------------------------------------------------------------
@@ -214,7 +254,7 @@ def do_transfer(
     """转办: to a colleague of the task's window, or (window head, with a reason) to another window."""
     row, facts = task_facts(session, task_id)
     other_window = bool(to_window) and to_window != row.window
-    check("transfer_window" if other_window else "transfer", who, facts)
+    for_whom = acting(session, "transfer_window" if other_window else "transfer", who, facts)
     if other_window:
         note = _reason(reason, "转办到其他窗口", "a transfer to another window")
         window = _known_window(session, to_window)
@@ -225,7 +265,15 @@ def do_transfer(
                 raise runner.InvalidInput(
                     "该人员不属于目标窗口 (not a member of that window)", field="to_user"
                 )
-        return runner.reassign(session, task_id, actor=who.username, assignee=user, window=window, note=note)
+        return runner.reassign(
+            session,
+            task_id,
+            actor=who.username,
+            assignee=user,
+            window=window,
+            note=note,
+            on_behalf_of=for_whom,
+        )
     user = _known_user(session, to_user)
     if user == row.assignee:
         raise runner.InvalidInput("任务已由该人员承办 (already assigned to this person)", field="to_user")
@@ -233,7 +281,14 @@ def do_transfer(
         raise runner.InvalidInput(
             "只能转办给本窗口的同事 (only to a colleague of the same window)", field="to_user"
         )
-    return runner.reassign(session, task_id, actor=who.username, assignee=user, note=(reason or "").strip())
+    return runner.reassign(
+        session,
+        task_id,
+        actor=who.username,
+        assignee=user,
+        note=(reason or "").strip(),
+        on_behalf_of=for_whom,
+    )
 
 
 def do_delegate(
@@ -241,18 +296,20 @@ def do_delegate(
 ) -> OpenTask:
     """委派: ask a named colleague for an opinion."""
     _, facts = task_facts(session, task_id)
-    check("delegate", who, facts)
+    for_whom = acting(session, "delegate", who, facts)
     user = _known_user(session, to_user)
-    return runner.delegate(session, task_id, actor=who.username, to_user=user, note=(note or "").strip())
+    return runner.delegate(
+        session, task_id, actor=who.username, to_user=user, note=(note or "").strip(), on_behalf_of=for_whom
+    )
 
 
 def do_answer(session: Session, who: Who, task_id: str, *, opinion: str | None) -> OpenTask:
     _, facts = task_facts(session, task_id)
-    check("answer", who, facts)
+    for_whom = acting(session, "answer", who, facts)
     text = (opinion or "").strip()
     if not text:
         raise runner.InvalidInput("请填写意见 (an opinion is required)", field="opinion")
-    return runner.answer_delegation(session, task_id, actor=who.username, opinion=text)
+    return runner.answer_delegation(session, task_id, actor=who.username, opinion=text, on_behalf_of=for_whom)
 
 
 def do_send_back(
@@ -260,17 +317,23 @@ def do_send_back(
 ) -> ProcessInstance:
     """退回 to a completed earlier step of this task's path; the applicant's clock is not reset."""
     _, facts = task_facts(session, task_id)
-    check("send_back", who, facts)
+    for_whom = acting(session, "send_back", who, facts)
     text = _reason(reason, "退回", "sending back")
     steps = {s["task_id"] for s in runner.returnable_steps(session, task_id)}
     if not to_task_id or to_task_id not in steps:
         raise runner.InvalidInput("请选择可退回的前序环节 (choose an earlier step)", field="to_task_id")
-    return runner.send_back(session, task_id, to_task_id, actor=who.username, reason=text)
+    return runner.send_back(
+        session, task_id, to_task_id, actor=who.username, reason=text, on_behalf_of=for_whom
+    )
 
 
 def do_withdraw(session: Session, who: Who, task_id: str) -> ProcessInstance:
-    """撤回: only the person who completed the step; the runner refuses once the next task is touched."""
-    return runner.withdraw(session, task_id, actor=who.username)
+    """撤回: only the person who completed the step (or their AB岗 backup, for them); the runner refuses
+    once the next task is touched."""
+    completer = runner.completed_by(session, task_id)
+    return runner.withdraw(
+        session, task_id, actor=who.username, on_behalf_of=_covered("withdraw", who, completer)
+    )
 
 
 def do_urge(session: Session, who: Who, task_id: str, *, note: str | None) -> OpenTask:
@@ -391,12 +454,13 @@ def _load_task(task_id: str, op: str) -> tuple[dict[str, Any], Facts]:
     try:
         with services().transaction() as s:
             _, facts = task_facts(s, task_id)
+            ok, _ = permitted(s, op, Who.web(), facts)
     except runner.TaskNotReady:
         flash(pick("该任务已办结。", "This task is already completed."), "info")
         abort(redirect(url_for("forms.inbox")))
     except runner.NotFound:
         abort(404)
-    if not allowed(op, Who.web(), facts):
+    if not ok:
         abort(403)
     assert facts.task is not None
     return facts.task, facts
@@ -660,8 +724,16 @@ def op_urge(task_id: str) -> Any:
 def done_list() -> Any:
     """我已办理: my completed steps of the last 7 days, with 撤回."""
     with services().transaction() as s:
-        rows = completed_by(s, current_user.username)
+        rows = _done_rows(s)
     return render_template("operations/done.html", rows=rows, pick=pick, days=DONE_DAYS)
+
+
+def _done_rows(session: Session) -> list[dict[str, Any]]:
+    """My completed steps, then those of the absent colleagues I cover (AB岗), marked with ``for``."""
+    rows = completed_by(session, current_user.username)
+    for absent in sorted(current_user.covered_users):
+        rows += [{**r, "for": absent} for r in completed_by(session, absent)]
+    return rows
 
 
 @bp.post("/done/<task_id>/withdraw")
@@ -672,7 +744,7 @@ def op_withdraw(task_id: str) -> Any:
     if errors or page_error:
         flash(page_error or next(iter(errors.values())), "error")
         with services().transaction() as s:
-            rows = completed_by(s, current_user.username)
+            rows = _done_rows(s)
         return render_template("operations/done.html", rows=rows, pick=pick, days=DONE_DAYS), 409
     flash(pick("已撤回，任务回到您的待办。", "Withdrawn; the step is back in the inbox."), "success")
     return redirect(url_for("forms.done_list"))
@@ -697,7 +769,8 @@ def _item(business_key: str, op: str = "view_item") -> tuple[dict[str, Any], Fac
                 select(ClockPause).where(ClockPause.instance_id == instance.id).order_by(ClockPause.id)
             )
         ]
-    item = {**facts.instance, "tasks": tasks, "pauses": pauses}
+        warnings = runner.item_warnings(s, instance.id)
+    item = {**facts.instance, "tasks": tasks, "pauses": pauses, "warnings": warnings}
     return item, facts
 
 
@@ -719,6 +792,7 @@ def _item_page(business_key: str, *, reason_error: str | None = None, status: in
         can_suspend=allowed("suspend", who, facts) and item["status"] in ("running", "waiting"),
         can_resume=allowed("resume", who, facts) and item["status"] == "suspended",
         can_copy=allowed("copy", who, facts),
+        can_cosign=allowed("cosign", who, facts) and item["status"] in ("running", "waiting"),
         here=url_for("forms.item_page", business_key=business_key),
         reason_error=reason_error,
     ), status
@@ -821,17 +895,17 @@ def copies() -> Any:
 
 def task_operations(task: dict[str, Any]) -> dict[str, Any]:
     """What the task page's 操作 section offers the current user."""
+    who = Who.web()
     try:
         with services().transaction() as s:
             _, facts = task_facts(s, task["id"])
+            may = {
+                op: permitted(s, op, who, facts)[0] for op in ("transfer", "delegate", "answer", "send_back")
+            }
     except runner.RunnerError:
         return {}
-    who = Who.web()
     return {
-        "transfer": allowed("transfer", who, facts),
-        "delegate": allowed("delegate", who, facts),
-        "answer": allowed("answer", who, facts),
-        "send_back": allowed("send_back", who, facts),
+        **may,
         "copy": allowed("copy", who, facts),
         "delegated_by": (facts.task or {}).get("delegated_by"),
         "delegation_note": (facts.task or {}).get("delegation_note"),

@@ -20,16 +20,18 @@ Format (see ``forms/schemas/README.md`` for the full reference)::
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -596,7 +598,47 @@ def load_all(directory: Path = SCHEMA_DIR) -> dict[str, FormSchema]:
     return {p.stem: load_schema(p) for p in sorted(directory.glob("*.json"))}
 
 
+def parse_schema_text(form_key: str, body: str, file: str | None = None) -> FormSchema:
+    """Check a schema given as JSON text (the console's editor); ``SchemaError`` says what is wrong."""
+    file = file or f"{form_key}.json"
+    try:
+        raw = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(file, f"不是合法的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}") from None
+    return parse_schema(raw, file, form_key)
+
+
+@lru_cache(maxsize=256)
+def _published_schema(form_key: str, revision: int, body: str) -> FormSchema:
+    return parse_schema_text(form_key, body, f"{form_key}.json（控制台发布第 {revision} 版）")
+
+
+def published_schema(form_key: str) -> FormSchema | None:
+    """The schema published in the console for ``form_key`` (it overrides the file), if any.
+
+    Outside a request of the web app there is none. A published schema that no longer loads (it passed
+    the check when published) is logged and the file applies.
+    """
+    if not has_app_context() or "banjian" not in current_app.extensions:
+        return None
+    import runner
+
+    with current_app.extensions["banjian"].transaction() as s:
+        found = runner.published_form_schema(s, form_key)
+    if found is None:
+        return None
+    try:
+        return _published_schema(form_key, *found)
+    except SchemaError:
+        logging.getLogger(__name__).exception("published schema %s no longer loads; using the file", form_key)
+        return None
+
+
 def get_schema(form_key: str | None) -> FormSchema:
+    """The schema of ``form_key``: the one published in the console, else ``forms/schemas/<key>.json``."""
+    published = published_schema(form_key) if form_key else None
+    if published is not None:
+        return published
     schemas = load_all()
     if not form_key or form_key not in schemas:
         raise UnknownForm(f"表单 {form_key!r} 未定义 (no schema for form key {form_key!r})")
