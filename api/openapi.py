@@ -7,6 +7,9 @@ from typing import Any
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
+PATH_PARAMS = ("instance_id", "task_id", "key", "business_key", "warning_id", "request_id")
+
+
 def _op(
     summary: str,
     *,
@@ -24,10 +27,8 @@ def _op(
         op["parameters"] = [
             {
                 "name": p,
-                "in": "path"
-                if p in ("instance_id", "task_id", "key", "business_key", "warning_id")
-                else "query",
-                "required": p in ("instance_id", "task_id", "key", "business_key", "warning_id"),
+                "in": "path" if p in PATH_PARAMS else "query",
+                "required": p in PATH_PARAMS,
                 "schema": {"type": "string"},
             }
             for p in params
@@ -163,6 +164,51 @@ PATHS: dict[str, dict[str, Any]] = {
             params=["instance_id"],
             body=_obj(["days", "reason"], days=INT, reason=S, requested_by=S),
             errors=("400", "403", "404", "409"),
+        )
+    },
+    "/api/instances/{instance_id}/reviewers": {
+        "get": _op(
+            "The item's running joint reviews (会签) and their windows",
+            params=["instance_id"],
+            errors=OP_ERRORS,
+        ),
+        "post": _op(
+            "加签: the lead window adds a window to the running joint review",
+            params=["instance_id"],
+            body=_obj(["window", "reason"], window=S, reason=S, block=S),
+            errors=OP_ERRORS,
+        ),
+    },
+    "/api/instances/{instance_id}/reviewers/remove": {
+        "post": _op(
+            "减签: the lead window removes a window that has not answered yet",
+            params=["instance_id"],
+            body=_obj(["window", "reason"], window=S, reason=S, block=S),
+            errors=OP_ERRORS,
+        )
+    },
+    "/api/instances/{instance_id}/extension-requests": {
+        "post": _op(
+            "延期申请: a clerk of the lead window asks for more working days (within the statutory cap)",
+            params=["instance_id"],
+            ok="201",
+            body=_obj(["days", "reason"], days=INT, reason=S),
+            errors=OP_ERRORS,
+        )
+    },
+    "/api/extension-requests/{request_id}/decide": {
+        "post": _op(
+            "Approve or refuse a 延期 request (lead window head or centre leader; a refusal needs a note)",
+            params=["request_id"],
+            body=_obj(["decision"], decision={"type": "string", "enum": ["approve", "refuse"]}, note=S),
+            errors=OP_ERRORS,
+        )
+    },
+    "/api/warnings": {
+        "get": _op(
+            "The caller's warnings (their own or their windows'), state=open|answered",
+            params=["state"],
+            errors=("400", "403"),
         )
     },
     "/api/warnings/{warning_id}/acknowledge": {

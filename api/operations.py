@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 from sqlalchemy.orm import Session
 
 import runner
+from forms import cosign, extensions
 from forms import operations as ops
 from runner import directory
 from runner.views import instance_summary
@@ -26,7 +27,7 @@ def _who(session: Session) -> ops.Who:
         raise runner.PermissionDenied(
             "API 调用者不是平台用户，不能进行此操作 (the API actor is not a directory user)", actor=g.actor
         )
-    return ops.Who.of_person(person)
+    return ops.Who.of_person(person, directory.covered_by(session, person.username))
 
 
 def _task(row: Any) -> dict[str, Any]:
@@ -173,3 +174,88 @@ def acknowledge_warning(warning_id: int) -> Any:
         }
 
     return jsonify(services().run(work))
+
+
+@bp.get("/instances/<int:instance_id>/reviewers")
+def reviewers(instance_id: int) -> Any:
+    """The item's running joint reviews and their windows (answered / open / queued)."""
+
+    def work(s: Session) -> list[dict[str, Any]]:
+        ops.check("cosign", _who(s), ops.item_facts(s, runner.get_instance(s, instance_id)))
+        return runner.review_blocks(s, instance_id)
+
+    return jsonify(blocks=services().run(work))
+
+
+@bp.post("/instances/<int:instance_id>/reviewers")
+def add_reviewer(instance_id: int) -> Any:
+    """加签: the lead window adds a related window to the running joint review."""
+    data = body()
+    window, reason = field(data, "window", str, required=True), field(data, "reason", str)
+    block = field(data, "block", str)
+
+    def work(s: Session) -> dict[str, Any]:
+        instance = runner.get_instance(s, instance_id)
+        cosign.do_add_reviewer(s, _who(s), instance, window=window, reason=reason, block=block)
+        return {"blocks": runner.review_blocks(s, instance_id)}
+
+    return jsonify(services().run(work))
+
+
+@bp.post("/instances/<int:instance_id>/reviewers/remove")
+def remove_reviewer(instance_id: int) -> Any:
+    """减签: the lead window removes a related window that has not answered yet."""
+    data = body()
+    window, reason = field(data, "window", str, required=True), field(data, "reason", str)
+    block = field(data, "block", str)
+
+    def work(s: Session) -> dict[str, Any]:
+        instance = runner.get_instance(s, instance_id)
+        cosign.do_remove_reviewer(s, _who(s), instance, window=window, reason=reason, block=block)
+        return {"blocks": runner.review_blocks(s, instance_id)}
+
+    return jsonify(services().run(work))
+
+
+@bp.post("/instances/<int:instance_id>/extension-requests")
+def request_extension(instance_id: int) -> Any:
+    """延期申请 by a clerk of the item's lead window."""
+    data = body()
+    days, reason = field(data, "days", int, required=True), field(data, "reason", str, required=True)
+
+    def work(s: Session) -> dict[str, Any]:
+        row = extensions.do_request(s, _who(s), runner.get_instance(s, instance_id), days=days, reason=reason)
+        s.flush()
+        return runner.extension_state(s, instance_id) | {"request_id": row.id}
+
+    return jsonify(services().run(work)), 201
+
+
+@bp.post("/extension-requests/<int:request_id>/decide")
+def decide_extension(request_id: int) -> Any:
+    """Approve or refuse a 延期 request (the lead window's head, the centre leader or admin)."""
+    data = body()
+    decision, note = field(data, "decision", str, required=True), field(data, "note", str)
+    if decision not in ("approve", "refuse"):
+        raise runner.InvalidInput("decision 须为 approve 或 refuse (decision must be approve or refuse)")
+
+    def work(s: Session) -> dict[str, Any]:
+        row = extensions.do_decide(s, _who(s), request_id, approve=decision == "approve", note=note)
+        return runner.extension_state(s, row.instance_id)
+
+    return jsonify(services().run(work))
+
+
+@bp.get("/warnings")
+def my_warnings() -> Any:
+    """The caller's warnings: named as the clerk or addressed to one of their windows."""
+    state = request.args.get("state")
+    if state not in (None, "open", "answered"):
+        raise runner.InvalidInput("state 须为 open 或 answered (state must be open or answered)")
+
+    def work(s: Session) -> list[dict[str, Any]]:
+        who = _who(s)
+        answered = None if state is None else state == "answered"
+        return runner.warnings_for(s, user=who.username, windows=who.windows, answered=answered)
+
+    return jsonify(warnings=services().run(work))

@@ -9,7 +9,7 @@ from flask import current_app, g, jsonify, request
 import runner
 from runner.views import instance_summary, task_view
 
-from . import bp
+from . import access, bp
 from .errors import BadRequest
 from .openapi import document
 
@@ -20,8 +20,9 @@ def services() -> runner.Services:
 
 @bp.before_request
 def identify() -> Any:
-    """Bearer tokens from ``BANJIAN_API_TOKENS`` ("token=name,..."); without any, trust ``X-Actor`` (dev)."""
-    if request.endpoint == "api.openapi":
+    """Bearer tokens from ``BANJIAN_API_TOKENS`` ("token=username,..."); without any, trust ``X-Actor`` (dev).
+    Then ``access.authorize``: the caller must be an active directory user allowed on this route."""
+    if request.endpoint in access.PUBLIC:
         return None
     tokens = _tokens()
     if tokens:
@@ -35,6 +36,10 @@ def identify() -> Any:
         g.actor = actor
     else:
         g.actor = (request.headers.get("X-Actor") or "api").strip()[:200] or "api"
+    if request.endpoint is None:
+        return None  # no such route: 404
+    with services().reading() as s:
+        access.authorize(s, g.actor, request.endpoint, dict(request.view_args or {}))
     return None
 
 

@@ -1,0 +1,148 @@
+"""Who may call which API route: one table, checked before every request.
+
+The caller (``g.actor``, from the bearer token, or ``X-Actor`` in development) must be an active directory user;
+``RULES`` maps every endpoint of the blueprint to a rule over that person (``Who``) and, where the rule needs
+them, the task or the item the URL names. An endpoint missing from the table is refused (403), and a test
+fails when a route is added without an entry. Clerk operations (转办, 委派, 退回 ...) pass here for any user:
+the workspace's permission table (``forms.operations.ALLOWED``) decides inside, on the same facts.
+
+System accounts (role ``system``: another government system feeding the centre, e.g. the online service hall
+or the upper authority's system) may start items, deliver messages, read, and work tasks; never deploy
+diagrams or steer instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from sqlalchemy.orm import Session
+
+import runner
+from forms import operations as ops
+from runner import directory
+from runner.models import ProcessInstance, Role
+
+Check = Callable[[Session, ops.Who, dict[str, Any]], bool]
+
+
+def _roles(*roles: str) -> Check:
+    wanted = {str(r) for r in roles}
+    return lambda s, w, args: bool(w.roles & wanted)
+
+
+def _anyone(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+    return True
+
+
+def _system(w: ops.Who) -> bool:
+    return Role.SYSTEM in w.roles
+
+
+def _task_worker(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+    """Claim / release / complete: a member of the task's window, the clerk covering its assignee, or a system."""
+    if _system(w):
+        return True
+    row, _ = ops.task_facts(s, args["task_id"])
+    return (row.window or "") in w.windows or (
+        row.assignee is not None and row.assignee in w.covering | {w.username}
+    )
+
+
+def _item_rule(op: str) -> Check:
+    """A rule of the workspace's table on the item the URL names (``instance_id``)."""
+
+    def check(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+        instance = s.get(ProcessInstance, args["instance_id"])
+        if instance is None:
+            return True  # the route answers 404
+        return ops.allowed(op, w, ops.item_facts(s, instance))
+
+    return check
+
+
+def _viewer(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+    """An item's details: people involved in it, overseers, systems (the workspace's ``view_item``)."""
+    if _system(w) or w.oversees():
+        return True
+    if "business_key" in args:
+        instance = s.query(ProcessInstance).filter_by(business_key=args["business_key"]).one_or_none()
+        if instance is None:
+            return True
+        return ops.allowed("view_item", w, ops.item_facts(s, instance))
+    return _item_rule("view_item")(s, w, args)
+
+
+def _task_lister(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+    """Task lists: overseers and systems any; others only their windows' (``window=``) or their own
+    (``assignee=``) tasks."""
+    if _system(w) or w.oversees():
+        return True
+    window, assignee = request.args.get("window"), request.args.get("assignee")
+    return (window is not None and window in w.windows) or (assignee is not None and assignee == w.username)
+
+
+ADMIN_ONLY = _roles(Role.ADMIN)
+RULES: dict[str, Check] = {
+    "api.list_definitions": _anyone,
+    "api.definition_xml": _anyone,
+    "api.deploy": _roles(Role.DESIGNER, Role.ADMIN),
+    "api.start": _roles(Role.CLERK, Role.WINDOW_HEAD, Role.LEADER, Role.ADMIN, Role.SYSTEM),
+    "api.get_instance": _viewer,
+    "api.get_instance_by_key": _viewer,
+    "api.list_tasks": _task_lister,
+    "api.claim": _task_worker,
+    "api.unclaim": _task_worker,
+    "api.complete": _task_worker,
+    "api.send_message": _roles(Role.ADMIN, Role.SYSTEM),
+    "api.suspend": _item_rule("suspend"),
+    "api.resume": _item_rule("resume"),
+    "api.terminate": ADMIN_ONLY,
+    "api.retry": ADMIN_ONLY,
+    "api.migrate": ADMIN_ONLY,
+    # clerk operations: forms.operations.ALLOWED decides inside the handler
+    **{
+        f"api.{name}": _anyone
+        for name in (
+            "transfer",
+            "delegate",
+            "delegation_answer",
+            "returnable_steps",
+            "send_back",
+            "withdraw",
+            "urge",
+            "copy",
+            "extend",
+            "acknowledge_warning",
+            "reviewers",
+            "add_reviewer",
+            "remove_reviewer",
+            "request_extension",
+            "decide_extension",
+            "my_warnings",
+        )
+    },  # fmt: skip
+}
+PUBLIC = {"api.openapi"}
+
+
+def authorize(session: Session, actor: str, endpoint: str | None, args: dict[str, Any]) -> None:
+    """Raise ``runner.PermissionDenied`` unless ``actor`` may call ``endpoint`` with these URL arguments."""
+    if endpoint in PUBLIC:
+        return
+    person = directory.get_person(session, actor)
+    if person is None or not person.is_active:
+        raise runner.PermissionDenied(
+            "API 调用者不是有效的平台用户 (the API caller is not an active directory user)", actor=actor
+        )
+    rule = RULES.get(endpoint or "")
+    if rule is None:
+        raise runner.PermissionDenied("此接口未开放 (this route is not open to anyone)", endpoint=endpoint)
+    who = ops.Who.of_person(person, directory.covered_by(session, person.username))
+    try:
+        permitted = rule(session, who, args)
+    except runner.NotFound:
+        return  # the route itself answers 404
+    if not permitted:
+        raise runner.PermissionDenied("无权调用此接口 (you may not call this route)", endpoint=endpoint)
