@@ -23,5 +23,7 @@ class HomeView(_RoleGate, AdminIndexView):
                 found = source(s)
                 if found is None:
                     continue
-                cards.extend([found] if isinstance(found, Card) else list(found if isinstance(found, Iterable) else []))
+                cards.extend(
+                    [found] if isinstance(found, Card) else list(found if isinstance(found, Iterable) else [])
+                )
         return self.render("console/home.html", cards=cards)

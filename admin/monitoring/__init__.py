@@ -1,9 +1,73 @@
-"""Console part `monitoring` (see admin/__init__.py)."""
+"""Console part ``monitoring`` (see admin/__init__.py): what runs and what is wrong with it.
+
+- 监控: 办件 (instances, with the detail page and its actions), 故障 (incidents), 定时器 (timers + sweep);
+- 配置: 流程定义 (versions, diagram, XML, deploy, migrate), 工作日调整 (calendar), 用户与窗口;
+- front-page tiles: open incidents, overdue items, overdue timers.
+
+Supervisors and leaders may look at everything; only admins change anything (each change a POST with
+CSRF, one runner call, one audit entry).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_admin import Admin
+
+from runner.models import CalendarOverride, Incident, ProcessInstance, Timer
 
 
 def register(admin: Admin) -> None:
     """Add this part's views to the console."""
+    from . import cards
+    from .calendar import CalendarView
+    from .definitions import DefinitionsView
+    from .incidents import IncidentListView
+    from .instance_detail import InstanceView
+    from .instances import INSTANCE_LIST, InstanceListView
+    from .timers import TimerListView
+    from .users import UsersView
+
+    assert admin.app is not None
+    session = _ConsoleDb(admin.app.extensions["banjian_console_session"])
+    watch, setup = "监控", "配置"
+    instances = InstanceListView(
+        ProcessInstance, session, name="办件", category=watch, endpoint="instances", url="/admin/instances"
+    )
+    incidents = IncidentListView(
+        Incident, session, name="故障", category=watch, endpoint="incidents", url="/admin/incidents"
+    )
+    timers = TimerListView(
+        Timer, session, name="定时器", category=watch, endpoint="timers", url="/admin/timers"
+    )
+    INSTANCE_LIST[:] = [instances]
+    cards.VIEWS.update(instances=instances, incidents=incidents, timers=timers)
+    admin.add_view(instances)
+    admin.add_view(incidents)
+    admin.add_view(timers)
+    admin.add_view(InstanceView(name="办件详情", endpoint="instance", url="/admin/instance"))
+    admin.add_view(
+        DefinitionsView(name="流程定义", category=setup, endpoint="definitions", url="/admin/definitions")
+    )
+    admin.add_view(
+        CalendarView(
+            CalendarOverride,
+            session,
+            name="工作日调整",
+            category=setup,
+            endpoint="calendar",
+            url="/admin/calendar",
+        )
+    )
+    admin.add_view(UsersView(name="用户与窗口", category=setup, endpoint="users", url="/admin/users"))
+
+
+class _ConsoleDb:
+    """The request-scoped session as Flask-Admin 2 wants it: "a db object with ``.session``" (passing a
+    session itself is deprecated) that still answers ``query`` and friends like the session."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)

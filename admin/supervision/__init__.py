@@ -1,9 +1,80 @@
-"""Console part `supervision` (see admin/__init__.py)."""
+"""Console part ``supervision`` (督查, see admin/__init__.py): what the supervision office watches and decides.
+
+- 督查统计 (dashboard: figures per window and period, charts, CSV, the printable 月报);
+- 考核与申诉 (deductions from the rule table, appeals by window heads, decisions by supervisors);
+- 预警 (stored warnings, open or answered), 预警规则 and 考核规则 (rule tables, edited by supervisors/admins);
+- 审计校验 (the hash chains of the audit trail, naming the first broken row);
+- front-page tiles: open warnings, open appeals, the holiday-data alarm.
+Window heads reach 考核与申诉 from the workspace's top bar.
+"""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask_admin import Admin
+
+from runner.models import AssessmentRule, WarningEvent, WarningRule
+
+CATEGORY = "督查"
 
 
 def register(admin: Admin) -> None:
-    """Add this part's views to the console."""
+    """Add this part's views, tiles, template filter and the window heads' link to the console."""
+    from forms import register_nav
+    from forms.operations import _Label
+
+    from . import cards
+    from .assessment import AssessmentView
+    from .audit_check import AuditVerifyView
+    from .common import cell
+    from .dashboard import DashboardView
+    from .rules import AssessmentRuleView, WarningRuleView
+    from .warnings import WarningListView
+
+    assert admin.app is not None
+    admin.app.jinja_env.filters["supervision_cell"] = cell
+    # Flask-Admin 2 takes "a db object with .session" (passing the session itself is deprecated)
+    db = SimpleNamespace(session=admin.app.extensions["banjian_console_session"])
+    base = "/admin/supervision"
+    warnings = WarningListView(
+        WarningEvent,
+        db,
+        name="预警",
+        category=CATEGORY,
+        endpoint="supervision_warnings",
+        url=f"{base}/warnings",
+    )
+    cards.VIEWS["warnings"] = warnings
+    admin.add_view(
+        DashboardView(name="督查统计", category=CATEGORY, endpoint="supervision_dashboard", url=base)
+    )
+    admin.add_view(
+        AssessmentView(
+            name="考核与申诉", category=CATEGORY, endpoint="supervision_assessment", url=f"{base}/assessment"
+        )
+    )
+    admin.add_view(warnings)
+    admin.add_view(
+        WarningRuleView(
+            WarningRule, db, name="预警规则", category=CATEGORY, endpoint="supervision_warning_rules",
+            url=f"{base}/warning-rules",
+        )
+    )  # fmt: skip
+    admin.add_view(
+        AssessmentRuleView(
+            AssessmentRule, db, name="考核规则", category=CATEGORY, endpoint="supervision_assessment_rules",
+            url=f"{base}/assessment-rules",
+        )
+    )  # fmt: skip
+    admin.add_view(
+        AuditVerifyView(
+            name="审计校验", category=CATEGORY, endpoint="supervision_audit", url=f"{base}/audit-verify"
+        )
+    )
+    register_nav(
+        _Label("考核申诉", "Appraisal appeals"),  # type: ignore[arg-type]
+        "supervision_assessment.index",
+        roles=("window_head",),
+        order=60,
+    )

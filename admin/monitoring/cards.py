@@ -1,0 +1,50 @@
+"""The front page's monitoring tiles: open incidents, overdue items, timers past due."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from forms.auth import current_user
+from runner.monitoring import console_counts
+
+from ..base import OVERSEERS, Card, home_card
+from .incidents import IncidentListView
+from .instances import InstanceListView
+from .timers import TimerListView
+
+VIEWS: dict[str, object] = {}  # filled by ``register``: the list views the tiles link to
+
+
+@home_card(order=10)
+def monitoring_cards(session: Session) -> list[Card]:
+    """Three tiles; red when something needs an admin (only for those who may open the lists)."""
+    if not current_user.has_role(*OVERSEERS):
+        return []
+    counts = console_counts(session)
+    incidents, instances, timers = VIEWS["incidents"], VIEWS["instances"], VIEWS["timers"]
+    assert isinstance(incidents, IncidentListView)
+    assert isinstance(instances, InstanceListView)
+    assert isinstance(timers, TimerListView)
+    return [
+        Card(
+            title="未处理故障",
+            value=str(counts["open_incidents"]),
+            level="danger" if counts["open_incidents"] else "success",
+            url=incidents.quick_filter_url("open"),
+            note="脚本或表达式出错的办件，修正后可重试",
+        ),
+        Card(
+            title="超期办件",
+            value=str(counts["overdue_items"]),
+            level="danger" if counts["overdue_items"] else "success",
+            url=instances.quick_filter_url("时限", "overdue"),
+            note="已过承诺期限、仍在办理的办件",
+        ),
+        Card(
+            title="过期未触发的定时器",
+            value=str(counts["overdue_timers"]),
+            level="warning" if counts["overdue_timers"] else "success",
+            url=timers.quick_filter_url("overdue"),
+            note="到期却仍未触发（挂起、停表或任务丢失）",
+        ),
+    ]

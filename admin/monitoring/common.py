@@ -1,0 +1,119 @@
+"""What the monitoring pages share: role checks on actions, runner errors as flash messages, labels."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+import runner
+from forms.auth import current_user
+from forms.filters import localtime
+
+from ..base import ADMINS, services
+
+STATUS_LABELS = {
+    "running": "办理中",
+    "waiting": "等待中",
+    "suspended": "已挂起",
+    "completed": "已办结",
+    "terminated": "已终止",
+    "error": "故障",
+}
+STATUS_LEVELS = {
+    "running": "primary",
+    "waiting": "info",
+    "suspended": "warning",
+    "completed": "success",
+    "terminated": "secondary",
+    "error": "danger",
+}
+KIND_LABELS = {
+    "immediate": "即办件",
+    "promised": "承诺件",
+    "correction": "补正",
+    "tolerant": "容缺受理",
+    "refusal": "退回件",
+    "joint": "联办件",
+    "escalated": "上报件",
+    "extension": "延期",
+    "complaint": "投诉",
+}
+
+
+def is_admin() -> bool:
+    """Whether the person asking may change things (shows the action forms)."""
+    return bool(current_user.has_role(*ADMINS))
+
+
+def safe_next(default: str) -> str:
+    """The form's ``next`` when it is a console page (never another site), else ``default``."""
+    target = request.form.get("next") or ""
+    if target.startswith("/admin/") and "//" not in target and "\\" not in target:
+        return target
+    return default
+
+
+def require_admin() -> None:
+    """Changes are for admins only: others get 403 even when they may look."""
+    if not current_user.has_role(*ADMINS):
+        abort(403)
+
+
+def perform(action: Callable[[Session], str | None], *, success: str, back: str) -> Response:
+    """Run ``action(session)`` in one unit of work, flash what happened, go back to ``back``.
+
+    A runner error (``runner.RunnerError``) is shown as a message, never a 500; the transaction rolls back.
+    """
+    try:
+        with services().transaction() as session:
+            note = action(session)
+    except runner.RunnerError as exc:
+        flash(f"操作未完成：{exc.message}", "error")
+    else:
+        flash(note or success, "success")
+    return redirect(back)
+
+
+def json_object(text: str | None, field: str) -> dict[str, Any]:
+    """A form field holding a JSON object (empty → ``{}``); anything else is ``InvalidInput``."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise runner.InvalidInput(f"{field} 不是合法的 JSON (not valid JSON: {exc})", field=field) from None
+    if not isinstance(value, dict):
+        raise runner.InvalidInput(f"{field} 必须是 JSON 对象 (must be a JSON object)", field=field)
+    return value
+
+
+def local(value: datetime | str | None) -> str:
+    """A stored UTC time as the centre's local ``YYYY-MM-DD HH:MM``."""
+    return localtime(value)
+
+
+def status_badge(status: str | None) -> Markup:
+    """A coloured badge for an instance status."""
+    code = str(status or "")
+    return Markup('<span class="badge badge-{}" data-status="{}">{}</span>').format(
+        STATUS_LEVELS.get(code, "light"), code, STATUS_LABELS.get(code, code)
+    )
+
+
+def kind_label(kind: str | None) -> str:
+    return KIND_LABELS.get(kind or "", kind or "")
+
+
+def instance_link(instance_id: int, text: str) -> Markup:
+    """A link to the instance detail page."""
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("instance.detail", instance_id=instance_id), escape(text)
+    )

@@ -1,0 +1,166 @@
+"""流程定义: every key with its versions and instance counts, the diagram, the XML, deploying a new version
+(upload) and moving open instances of one version to another (with a preview of which can move)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response as FlaskResponse
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from werkzeug.wrappers import Response
+
+import runner
+from runner.monitoring import migration_candidates
+
+from ..base import OVERSEERS, ConsoleView, actor, services
+from .common import is_admin, kind_label, local, require_admin
+from .instances import instances_url
+
+MIGRATION_PAGE = 200  # instances previewed (and moved) per round
+
+
+class DefinitionsView(ConsoleView):
+    """``/admin/definitions/``."""
+
+    roles = OVERSEERS
+
+    @expose("/")
+    def index(self) -> Any:
+        with services().transaction() as s:
+            definitions = runner.list_definitions(s)
+        return self.render(
+            "console/monitoring/definitions.html",
+            definitions=definitions,
+            kind_label=kind_label,
+            local=local,
+            instances_url=instances_url,
+            can_act=is_admin(),
+        )
+
+    @expose("/<key>/<int:version>/")
+    def diagram(self, key: str, version: int) -> Any:
+        with services().transaction() as s:
+            definition = _definition(s, key, version)
+            info = {
+                "key": definition.key,
+                "version": definition.version,
+                "name": definition.name,
+                "filename": definition.filename,
+                "deployed_by": definition.deployed_by,
+                "deployed_at": definition.deployed_at,
+                "warnings": definition.meta.get("warnings") or [],
+                "dmn": [d.get("filename") for d in definition.dmn_xml],
+            }
+            xml = definition.bpmn_xml
+        return self.render(
+            "console/monitoring/definition.html",
+            info=info,
+            diagram={"xml": xml, "completed": [], "current": []},
+            local=local,
+        )
+
+    @expose("/<key>/<int:version>/xml")
+    def xml(self, key: str, version: int) -> Response:
+        with services().transaction() as s:
+            definition = _definition(s, key, version)
+            body, name = definition.bpmn_xml, f"{definition.key}-v{definition.version}.bpmn"
+        return FlaskResponse(
+            body,
+            mimetype="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @expose("/deploy", methods=("POST",))
+    def deploy(self) -> Response:
+        require_admin()
+        back = url_for(".index")
+        upload = request.files.get("bpmn")
+        if upload is None or not upload.filename:
+            flash("请选择 BPMN 文件 (choose a BPMN file)", "error")
+            return redirect(back)
+        content = upload.read()
+        dmn = [(f.read(), f.filename or "table.dmn") for f in request.files.getlist("dmn") if f.filename]
+        try:
+            with services().transaction() as s:
+                result = runner.deploy(s, content, upload.filename, actor=actor(), dmn=dmn)
+                done = [
+                    f"{d.key} v{d.version}" + ("（新版本）" if created else "（内容未变，沿用）")
+                    for d, created in zip(result.definitions, result.created, strict=True)
+                ]
+                warnings = [w.get("message", str(w)) for w in result.warnings]
+        except runner.DiagramInvalid as exc:
+            flash(f"部署失败：{exc.message}", "error")
+            for p in exc.problems[:20]:
+                where = ":".join(str(x) for x in (p.get("file"), p.get("line")) if x)
+                flash(f"{where} {p.get('element') or ''} {p.get('message')}", "error")
+            return redirect(back)
+        except runner.RunnerError as exc:
+            flash(f"部署失败：{exc.message}", "error")
+            return redirect(back)
+        flash("已部署：" + "，".join(done), "success")
+        for w in warnings[:20]:
+            flash(f"提示：{w}", "warning")
+        return redirect(back)
+
+    @expose("/<key>/migrate")
+    def migrate_preview(self, key: str) -> Any:
+        source, target = _versions()
+        with services().transaction() as s:
+            _definition(s, key, source)
+            _definition(s, key, target)
+            if source == target:
+                abort(400, description="源版本与目标版本相同 (same version)")
+            candidates = migration_candidates(s, key, source, target, limit=MIGRATION_PAGE)
+        return self.render(
+            "console/monitoring/migrate.html",
+            key=key,
+            source=source,
+            target=target,
+            candidates=candidates,
+            movable=sum(1 for c in candidates if c["can_move"]),
+            page=MIGRATION_PAGE,
+            can_act=is_admin(),
+        )
+
+    @expose("/<key>/migrate", methods=("POST",))
+    def migrate(self, key: str) -> Response:
+        require_admin()
+        source, target = _versions(request.form)
+        ids = [int(i) for i in request.form.getlist("instance_id") if i.isdigit()]
+        moved, failed = [], []
+        for instance_id in ids:
+            # one transaction per instance: one that cannot move does not hold back the others
+            try:
+                with services().transaction() as s:
+                    instance = runner.get_instance(s, instance_id)
+                    if instance.definition_key != key or instance.definition.version != source:
+                        raise runner.Conflict(
+                            f"办件 {instance.business_key} 已不在 {key} v{source} (no longer on that version)"
+                        )
+                    runner.migrate_instance(s, instance_id, target, actor=actor())
+                    moved.append(instance.business_key)
+            except runner.RunnerError as exc:
+                failed.append(exc.message)
+        if moved:
+            flash(f"已迁移 {len(moved)} 件到 v{target}：{'、'.join(moved[:20])}", "success")
+        for message in failed[:20]:
+            flash(f"未迁移：{message}", "error")
+        if not ids:
+            flash("没有选择办件 (no instance chosen)", "warning")
+        return redirect(url_for(".migrate_preview", key=key, **{"from": source, "to": target}))
+
+
+def _definition(session: Any, key: str, version: int) -> Any:
+    try:
+        return runner.get_definition(session, key, version)
+    except runner.NotFound:
+        abort(404, description=f"没有流程 {key} v{version} (no such definition)")
+
+
+def _versions(source: Any = None) -> tuple[int, int]:
+    args = source if source is not None else request.args
+    try:
+        return int(args.get("from") or ""), int(args.get("to") or "")
+    except ValueError:
+        abort(400, description="请选择源版本和目标版本 (choose both versions)")

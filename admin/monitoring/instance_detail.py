@@ -1,0 +1,210 @@
+"""One instance: diagram with the path taken and the current tokens, everything the runner knows, and the
+admin's actions (挂起/恢复, 终止, 重试, 改派, 补录消息, 迁移) — each a CSRF-protected POST calling one runner
+function in one transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from flask_admin import expose
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+import runner
+from runner.monitoring import issued_documents, versions_of, waiting_messages
+
+from ..base import OVERSEERS, ConsoleView, actor, services
+from . import jobs
+from .common import (
+    STATUS_LABELS,
+    is_admin,
+    json_object,
+    kind_label,
+    local,
+    perform,
+    require_admin,
+    safe_next,
+    status_badge,
+)
+
+
+class InstanceView(ConsoleView):
+    """``/admin/instance/<id>/``: the detail page (reached from the lists, not from the menu)."""
+
+    roles = OVERSEERS
+
+    def is_visible(self) -> bool:
+        return False
+
+    @expose("/")
+    def index(self) -> Response:
+        """``?q=<receipt number>`` jumps to that instance."""
+        key = (request.args.get("q") or "").strip()
+        if not key:
+            return redirect(url_for("instances.index_view"))
+        with services().transaction() as s:
+            try:
+                found = runner.get_instance(s, business_key=key)
+            except runner.NotFound:
+                abort(404, description=f"没有办件 {key} (no such instance)")
+            return redirect(self._url(found.id))
+
+    @expose("/<int:instance_id>/")
+    def detail(self, instance_id: int) -> Any:
+        with services().transaction() as s:
+            try:
+                instance = runner.get_instance(s, instance_id)
+            except runner.NotFound:
+                abort(404, description=f"没有办件 {instance_id} (no such instance)")
+            view = runner.describe(s, instance, audit_limit=500)
+            definition = instance.definition
+            diagram = {
+                "xml": definition.bpmn_xml,
+                "completed": sorted(set(view["completed_path"])),
+                "current": sorted(set(view["current"])),
+            }
+            versions = [v for v in versions_of(s, instance.definition_key) if v != definition.version]
+            issued = issued_documents(s, instance_id)
+            messages = waiting_messages(s, instance_id)
+            pending = [t["id"] for t in view["timers"] if t["status"] == "pending"]
+            windows = [(w.code, w.name) for w in runner.list_windows(s)]
+        return self.render(
+            "console/monitoring/instance.html",
+            item=view,
+            data_json=json.dumps(view["data"], ensure_ascii=False, indent=2, default=str),
+            diagram=diagram,
+            definition_name=definition.name,
+            versions=versions,
+            documents=issued,
+            messages=messages,
+            windows=windows,
+            status_badge=status_badge,
+            status_labels=STATUS_LABELS,
+            kind_label=kind_label,
+            local=local,
+            overdue=_overdue(view),
+            job_states=jobs.timer_job_states(services(), pending),
+            job_label=jobs.label,
+            can_act=is_admin(),
+        )
+
+    # ---- actions (admins) ----------------------------------------------------------------------
+
+    @expose("/<int:instance_id>/suspend", methods=("POST",))
+    def suspend(self, instance_id: int) -> Response:
+        require_admin()
+        reason = (request.form.get("reason") or "").strip() or "管理员挂起"
+        return perform(
+            lambda s: _done(runner.suspend(s, instance_id, actor=actor(), reason=reason)),
+            success="已挂起，计时已暂停",
+            back=self._back(instance_id),
+        )
+
+    @expose("/<int:instance_id>/resume", methods=("POST",))
+    def resume(self, instance_id: int) -> Response:
+        require_admin()
+        return perform(
+            lambda s: _done(runner.resume(s, instance_id, actor=actor())),
+            success="已恢复办理",
+            back=self._back(instance_id),
+        )
+
+    @expose("/<int:instance_id>/terminate", methods=("POST",))
+    def terminate(self, instance_id: int) -> Response:
+        require_admin()
+        reason = request.form.get("reason") or ""
+        return perform(
+            lambda s: _done(runner.terminate(s, instance_id, actor=actor(), reason=reason)),
+            success="办件已终止",
+            back=self._back(instance_id),
+        )
+
+    @expose("/<int:instance_id>/retry", methods=("POST",))
+    def retry(self, instance_id: int) -> Response:
+        require_admin()
+        text = request.form.get("data")
+
+        def act(s: Session) -> str:
+            data = json_object(text, "补充数据")
+            instance = runner.retry(s, instance_id, actor=actor(), data=data or None)
+            return f"已重试，办件现为「{STATUS_LABELS.get(instance.status, instance.status)}」"
+
+        return perform(act, success="已重试", back=self._back(instance_id))
+
+    @expose("/<int:instance_id>/reassign", methods=("POST",))
+    def reassign(self, instance_id: int) -> Response:
+        require_admin()
+        form = request.form
+        task_id = form.get("task_id") or ""
+        assignee = (form.get("assignee") or "").strip() or None
+        window = (form.get("window") or "").strip() or None
+
+        def act(s: Session) -> str:
+            rows, _ = runner.list_tasks(s, instance_id=instance_id, limit=500, count=False)
+            if task_id not in {r["id"] for r in rows}:
+                raise runner.NoSuchTask("该办件没有这个待办任务 (no such open task of this item)")
+            if assignee is not None and runner.directory.get_person(s, assignee) is None:
+                raise runner.InvalidInput(f"没有用户 {assignee} (no such user)", field="assignee")
+            if window is not None and window not in runner.known_windows(s):
+                raise runner.InvalidInput(f"未知窗口 {window} (unknown window)", field="window")
+            row = runner.reassign(
+                s, task_id, actor=actor(), assignee=assignee, window=window, note=form.get("note") or ""
+            )
+            return f"任务「{row.name}」已改派给 {row.assignee or '窗口待认领'}（{row.window or '-'}）"
+
+        return perform(act, success="已改派", back=self._back(instance_id))
+
+    @expose("/<int:instance_id>/message", methods=("POST",))
+    def message(self, instance_id: int) -> Response:
+        require_admin()
+        name = (request.form.get("name") or "").strip()
+        text = request.form.get("payload")
+
+        def act(s: Session) -> str:
+            payload = json_object(text, "消息内容")
+            instance = runner.get_instance(s, instance_id)
+            runner.deliver_message(s, name, instance.business_key, payload, actor=actor())
+            return f"消息 {name} 已送达办件 {instance.business_key}"
+
+        return perform(act, success="消息已送达", back=self._back(instance_id))
+
+    @expose("/<int:instance_id>/migrate", methods=("POST",))
+    def migrate(self, instance_id: int) -> Response:
+        require_admin()
+        try:
+            version = int(request.form.get("version") or "")
+        except ValueError:
+            version = 0
+
+        def act(s: Session) -> str:
+            if version < 1:
+                raise runner.InvalidInput("请选择目标版本 (choose a target version)", field="version")
+            runner.migrate_instance(s, instance_id, version, actor=actor())
+            return f"已迁移到版本 {version}"
+
+        return perform(act, success="已迁移", back=self._back(instance_id))
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def _url(self, instance_id: int) -> str:
+        return url_for(".detail", instance_id=instance_id)
+
+    def _back(self, instance_id: int) -> str:
+        """Where an action returns: the console page it was sent from, else the detail page."""
+        return safe_next(self._url(instance_id))
+
+
+def _done(_: Any) -> None:
+    """Actions whose success message is fixed."""
+    return None
+
+
+def _overdue(view: dict[str, Any]) -> bool:
+    """Past its promised deadline while open and its clock running (as the list's 时限 filter)."""
+    deadline = view.get("deadline")
+    if not deadline or view.get("paused_since") or view["status"] not in ("running", "waiting", "error"):
+        return False
+    return datetime.fromisoformat(deadline) < services().now()

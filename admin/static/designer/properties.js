@@ -1,0 +1,230 @@
+/*
+ * The platform's own properties in the modeler's side form (bpmn/README.md):
+ * user task — window, windowExpr, formKey, limitDays, dueExpr, onTimeout;
+ * process (pool) — itemKind, promisedDays, statutoryDays, leadWindow, upperApproval;
+ * lane — its window, written as the lane id lane_<code>.
+ *
+ * They are stored exactly as the shipped diagrams store them:
+ *   <bpmn:extensionElements><spiffworkflow:properties>
+ *     <spiffworkflow:property name="formKey" value="window_review"/> ...
+ * The spiffworkflow namespace stays generic in bpmn-moddle (no descriptor), so every other spiffworkflow
+ * element of a diagram survives the round trip untouched; changes go through modeling.updateModdleProperties
+ * and are undoable like any drawing.
+ */
+(function () {
+  "use strict";
+
+  var SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core";
+  var PROPS = "spiffworkflow:properties";
+  var PROP = "spiffworkflow:property";
+  var DYNAMIC_LANES = { lead: "主办窗口（动态）", related: "相关窗口（动态）", applicant: "申请人（无窗口）", system: "系统（无窗口）" };
+
+  function is(bo, type) {
+    return bo && typeof bo.$instanceOf === "function" && bo.$instanceOf(type);
+  }
+
+  /** name → value of an element's spiffworkflow properties. */
+  function read(bo) {
+    var out = {};
+    var ext = bo && bo.extensionElements;
+    (ext && ext.values || []).forEach(function (block) {
+      if (block.$type !== PROPS) { return; }
+      (block.$children || []).forEach(function (p) {
+        if (p.$type === PROP && p.name != null) { out[p.name] = p.value == null ? "" : String(p.value); }
+      });
+    });
+    return out;
+  }
+
+  /** Set (or, with an empty value, remove) one property of ``bo``, drawn on ``element``; undoable. */
+  function write(modeler, element, bo, name, value) {
+    var moddle = modeler.get("moddle");
+    var modeling = modeler.get("modeling");
+    var ext = bo.extensionElements;
+    var values = ext ? (ext.values || []).slice() : [];
+    var index = values.findIndex(function (v) { return v.$type === PROPS; });
+    var children = index >= 0 ? (values[index].$children || []).slice() : [];
+    var at = children.findIndex(function (c) { return c.$type === PROP && c.name === name; });
+    var fresh = moddle.createAny(PROP, SPIFF, { name: name, value: String(value) });
+    if (value === "" || value == null) {
+      if (at >= 0) { children.splice(at, 1); }
+    } else if (at >= 0) {
+      children[at] = fresh;
+    } else {
+      children.push(fresh);
+    }
+    var block = moddle.createAny(PROPS, SPIFF, { $children: children });
+    if (index >= 0) {
+      if (children.length) { values[index] = block; } else { values.splice(index, 1); }
+    } else if (children.length) {
+      values.unshift(block);
+    }
+    var newExt = values.length ? moddle.create("bpmn:ExtensionElements", { values: values }) : undefined;
+    if (newExt) {
+      newExt.$parent = bo;
+      values.forEach(function (v) { v.$parent = newExt; });
+    }
+    modeling.updateModdleProperties(element, bo, { extensionElements: newExt });
+  }
+
+  /** The process whose properties a selected pool (or the bare process canvas) carries. */
+  function processOf(element) {
+    var bo = element && element.businessObject;
+    if (is(bo, "bpmn:Participant")) { return bo.processRef || null; }
+    if (is(bo, "bpmn:Process")) { return bo; }
+    return null;
+  }
+
+  /** The lane a flow node lies in (or the lane of the subprocess around it). */
+  function laneOf(bo) {
+    var node = bo;
+    while (node && is(node, "bpmn:FlowNode")) {
+      var lanes = node.get("lanes");
+      if (lanes && lanes.length) { return lanes[lanes.length - 1]; }
+      node = node.$parent;
+      if (!is(node, "bpmn:SubProcess")) { return null; }
+    }
+    return null;
+  }
+
+  function laneWindow(laneId) {
+    return laneId && laneId.toLowerCase().indexOf("lane_") === 0 ? laneId.slice(5) : null;
+  }
+
+  // --- drawing the side form ---------------------------------------------------------------------
+
+  function h(tag, attrs, children) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { el.textContent = attrs[k]; } else if (attrs[k] !== undefined && attrs[k] !== null) { el.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { if (c) { el.appendChild(c); } });
+    return el;
+  }
+
+  function group(label, input, hint) {
+    return h("div", { class: "form-group mb-2" }, [
+      h("label", { for: input.id, class: "mb-0", text: label }),
+      input,
+      hint ? h("small", { class: "form-text text-muted", text: hint }) : null,
+    ]);
+  }
+
+  function textInput(id, value, attrs) {
+    return h("input", Object.assign({ id: id, class: "form-control form-control-sm", value: value || "" }, attrs || {}));
+  }
+
+  function select(id, value, options) {
+    var el = h("select", { id: id, class: "form-control form-control-sm" });
+    options.forEach(function (o) {
+      var opt = h("option", { value: o[0], text: o[1] });
+      if (String(o[0]) === String(value || "")) { opt.selected = true; }
+      el.appendChild(opt);
+    });
+    if (value && !options.some(function (o) { return String(o[0]) === String(value); })) {
+      var unknown = h("option", { value: value, text: value + "（未知）" });
+      unknown.selected = true;
+      el.appendChild(unknown);
+    }
+    return el;
+  }
+
+  function windowOptions(config, emptyLabel) {
+    return [["", emptyLabel]].concat(config.windows.map(function (w) { return [w.code, w.name + "（" + w.code + "）"]; }));
+  }
+
+  /** Fill ``container`` with the form of ``element`` (null: nothing or several selected). */
+  function render(container, modeler, config, element, readOnly) {
+    container.innerHTML = "";
+    container.classList.remove("text-muted");
+    if (!element || !element.businessObject) {
+      container.classList.add("text-muted");
+      container.textContent = "选择一个元素以编辑它的平台属性（窗口、表单、时限、超时处理）。";
+      return;
+    }
+    var bo = element.businessObject;
+    var fields = [];
+    var onChange = [];
+
+    container.appendChild(h("p", { class: "mb-1" }, [
+      h("code", { id: "prop-element-id", text: bo.id }), h("span", { class: "text-muted", text: " " + bo.$type.replace("bpmn:", "") }),
+    ]));
+
+    if (element.type !== "label" && (is(bo, "bpmn:FlowElement") || is(bo, "bpmn:Participant") || is(bo, "bpmn:Lane"))) {
+      var name = textInput("prop-name", bo.name);
+      fields.push(group("名称", name));
+      onChange.push([name, function () { modeler.get("modeling").updateLabel(element, name.value); }]);
+    }
+
+    if (is(bo, "bpmn:UserTask")) {
+      var props = read(bo);
+      var lane = laneOf(bo);
+      var code = lane ? laneWindow(lane.id) : null;
+      var laneText = !lane ? "不在任何泳道中" : code ? (DYNAMIC_LANES[code] || code) + " ← 泳道 " + lane.id : "泳道 " + lane.id + " 未指明窗口";
+      fields.push(h("p", { class: "small mb-2", id: "prop-lane-info", text: "泳道窗口：" + laneText }));
+      var win = select("prop-window", props.window, windowOptions(config, "（按泳道）"));
+      fields.push(group("窗口 window", win, "指定后覆盖泳道的窗口"));
+      var winExpr = textInput("prop-windowExpr", props.windowExpr, { placeholder: "如 related_window" });
+      fields.push(group("窗口表达式 windowExpr", winExpr));
+      var formKey = textInput("prop-formKey", props.formKey, { list: "designer-form-keys" });
+      fields.push(group("表单 formKey", formKey));
+      var limit = textInput("prop-limitDays", props.limitDays, { placeholder: "工作日数，或表达式" });
+      fields.push(group("时限（工作日）limitDays", limit));
+      var due = textInput("prop-dueExpr", props.dueExpr, { placeholder: "给出到期时间的表达式" });
+      fields.push(group("期限表达式 dueExpr", due));
+      var timeout = select("prop-onTimeout", props.onTimeout, [["", "（无）"]].concat(config.onTimeout.map(function (v) {
+        return [v, v === "deemed_assent" ? "默认议定（视为同意并问责）" : v === "escalate" ? "上报督查" : v];
+      })));
+      fields.push(group("超时处理 onTimeout", timeout));
+      [[win, "window"], [winExpr, "windowExpr"], [formKey, "formKey"], [limit, "limitDays"], [due, "dueExpr"], [timeout, "onTimeout"]].forEach(function (pair) {
+        onChange.push([pair[0], function () { write(modeler, element, bo, pair[1], pair[0].value.trim()); }]);
+      });
+    }
+
+    var process = processOf(element);
+    if (process) {
+      var p = read(process);
+      fields.push(h("p", { class: "small mb-2 text-muted", text: "流程 " + process.id + " 的办件属性" }));
+      var kind = select("prop-itemKind", p.itemKind, [["", "（未指定）"]].concat(config.itemKinds.map(function (k) { return [k.label, k.label + "（" + k.code + "）"]; })));
+      fields.push(group("办件类型 itemKind", kind));
+      var promised = textInput("prop-promisedDays", p.promisedDays, { inputmode: "numeric" });
+      fields.push(group("承诺时限（工作日）promisedDays", promised));
+      var statutory = textInput("prop-statutoryDays", p.statutoryDays, { inputmode: "numeric" });
+      fields.push(group("法定时限（工作日）statutoryDays", statutory));
+      var lead = select("prop-leadWindow", p.leadWindow, windowOptions(config, "（未指定）"));
+      fields.push(group("默认主办窗口 leadWindow", lead));
+      var upper = select("prop-upperApproval", p.upperApproval, [["", "（否）"], ["true", "需要上级审批"], ["false", "不需要"]]);
+      fields.push(group("上级审批 upperApproval", upper));
+      [[kind, "itemKind"], [promised, "promisedDays"], [statutory, "statutoryDays"], [lead, "leadWindow"], [upper, "upperApproval"]].forEach(function (pair) {
+        onChange.push([pair[0], function () { write(modeler, element, process, pair[1], pair[0].value.trim()); }]);
+      });
+    }
+
+    if (is(bo, "bpmn:Lane")) {
+      var current = laneWindow(bo.id);
+      var laneOptions = windowOptions(config, "（请选择）").concat(Object.keys(DYNAMIC_LANES).map(function (k) { return [k, DYNAMIC_LANES[k]]; }));
+      var laneSelect = select("prop-lane-window", current, laneOptions);
+      fields.push(group("泳道的窗口", laneSelect, "泳道标识写作 lane_<窗口代码>"));
+      onChange.push([laneSelect, function () {
+        var value = laneSelect.value;
+        if (!value) { return; }
+        var id = "lane_" + value;
+        if (id === bo.id) { return; }
+        if (modeler.get("elementRegistry").get(id)) {
+          window.alert("已有泳道 " + id + "：一个窗口只能有一条泳道 (lane " + id + " exists)");
+          laneSelect.value = current || "";
+          return;
+        }
+        modeler.get("modeling").updateProperties(element, { id: id });
+      }]);
+    }
+
+    fields.forEach(function (f) { container.appendChild(f); });
+    onChange.forEach(function (pair) {
+      if (readOnly) { pair[0].disabled = true; return; }
+      pair[0].addEventListener("change", pair[1]);
+    });
+  }
+
+  window.DesignerProperties = { read: read, write: write, render: render, laneOf: laneOf, processOf: processOf };
+})();

@@ -1,0 +1,65 @@
+"""The supervision tiles of the console's front page: open warnings, open appeals, the calendar alarm."""
+
+from __future__ import annotations
+
+from flask import url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from runner import assessment, statistics
+from runner.models import WarningEvent
+
+from ..base import Card, home_card
+
+VIEWS: dict[str, object] = {}  # filled by ``register``: the views the tiles link to
+
+
+@home_card(order=5)
+def calendar_card(session: Session) -> Card | None:
+    """Red when this year's holiday data is missing; amber from October when next year's is."""
+    alarm = statistics.calendar_alarm(session)
+    if alarm is None:
+        return None
+    critical = alarm.startswith("严重")
+    return Card(
+        title="节假日数据告警",
+        value="日历数据缺失" if critical else "明年节假日未录入",
+        level="danger" if critical else "warning",
+        url=url_for("calendar.index_view") if "calendar" in _endpoints() else None,
+        note=alarm,
+    )
+
+
+@home_card(order=30)
+def supervision_cards(session: Session) -> list[Card]:
+    """Open warnings (no 纠错回告 yet) and appeals waiting for a decision."""
+    open_warnings = int(
+        session.scalar(
+            select(func.count()).select_from(WarningEvent).where(WarningEvent.acknowledged_at.is_(None))
+        )
+        or 0
+    )
+    appeals = assessment.open_appeal_count(session)
+    warnings_view = VIEWS.get("warnings")
+    return [
+        Card(
+            title="未回告预警",
+            value=str(open_warnings),
+            level="warning" if open_warnings else "success",
+            url=warnings_view.state_url("open") if warnings_view is not None else None,  # type: ignore[attr-defined]
+            note="提示、黄牌、红牌等预警中，承办窗口尚未纠错回告的",
+        ),
+        Card(
+            title="待裁决申诉",
+            value=str(appeals),
+            level="warning" if appeals else "success",
+            url=url_for("supervision_assessment.index"),
+            note="窗口对考核扣分的申诉，由督查股裁决",
+        ),
+    ]
+
+
+def _endpoints() -> set[str]:
+    from flask import current_app
+
+    return {rule.endpoint.split(".")[0] for rule in current_app.url_map.iter_rules()}

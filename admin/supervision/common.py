@@ -1,0 +1,186 @@
+"""What the supervision pages share: the period filter, labels, CSV responses, runner errors as messages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, flash, redirect, request
+from sqlalchemy.orm import Session
+
+import runner
+from forms.filters import localtime
+from runner import statistics
+
+from ..base import db_session, services
+
+LEVEL_LABELS = {"notice": "提示", "yellow": "黄牌", "red": "红牌", "overdue": "超期", "escalation": "督办"}
+LEVEL_COLOURS = {
+    "notice": "info",
+    "yellow": "warning",
+    "red": "danger",
+    "overdue": "danger",
+    "escalation": "dark",
+}
+RATING_LABELS = {"satisfied": "满意", "basically": "基本满意", "not_satisfied": "不满意"}
+COMPLAINT_LABELS = {
+    "registered": "已登记",
+    "forwarded": "已转办",
+    "answered": "窗口已答复",
+    "fed_back": "已反馈投诉人",
+    "closed": "已回访办结",
+}
+DEEMED_RULES = {
+    "timeout": "超时未答复",
+    "absent": "缺席",
+    "refused": "拒绝参与",
+    "no_reason": "不同意未说明理由",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a page, rendered as HTML and exported as CSV from the same rows."""
+
+    name: str
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+def today(session: Session) -> date:
+    """The centre's local date on the platform clock."""
+    from runner.deadlines import calendar
+
+    return calendar(session).local_date(services().now())
+
+
+def parse_date(text: str, field: str) -> date:
+    text = text.strip()
+    try:
+        if len(text) == 7:  # YYYY-MM from a month picker
+            return date.fromisoformat(text + "-01")
+        return date.fromisoformat(text)
+    except ValueError:
+        raise runner.InvalidInput(
+            f"日期格式应为 YYYY-MM-DD ({field}: {text!r} is not a date)", field=field
+        ) from None
+
+
+def period_from_request(session: Session) -> tuple[statistics.Period, str | None]:
+    """The period and window of the query string (``kind``, ``date``, ``start``, ``end``, ``window``).
+
+    A bad value is flashed and the current month is used instead, so that a page always shows something.
+    """
+    args = request.args
+    kind = args.get("kind") or "month"
+    window = (args.get("window") or "").strip() or None
+    try:
+        if kind == "range":
+            p = statistics.period(
+                "range", parse_date(args.get("start", ""), "start"), parse_date(args.get("end", ""), "end")
+            )
+        else:
+            ref = args.get("date") or ""
+            p = statistics.period(kind, parse_date(ref, "date") if ref else today(session))
+    except runner.InvalidInput as exc:
+        flash(f"筛选条件有误，已显示本月：{exc.message}", "error")
+        p = statistics.period("month", today(session))
+    return p, window
+
+
+def filter_args(p: statistics.Period, window: str | None) -> dict[str, str]:
+    """Query arguments that reproduce the period and window (for export and print links)."""
+    args = {"kind": p.kind}
+    if p.kind == "range":
+        args.update(start=p.start.isoformat(), end=p.end.isoformat())
+    else:
+        args["date"] = p.start.isoformat()
+    if window:
+        args["window"] = window
+    return args
+
+
+def cell(value: Any) -> str:
+    """A value as CSV / table text: times in the centre's zone, rates as percentages, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return localtime(value)
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def rate(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def csv_response(table: Table, stem: str) -> Response:
+    """The table as a UTF-8 CSV download (with a BOM so that spreadsheet programs read the Chinese)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([cell(v) for v in row])
+    name = f"{stem}-{table.name}.csv"
+    # HTTP headers are Latin-1: an ASCII name for old clients, the Chinese one per RFC 6266 / 5987
+    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name)
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+        },
+    )
+
+
+def find_table(tables: Iterable[Table], name: str) -> Table | None:
+    return next((t for t in tables if t.name == name), None)
+
+
+def local_back(value: str | None, default: str) -> str:
+    """Where to go after a POST: a path of this site only (never another host)."""
+    value = (value or "").strip()
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def perform(action: Callable[[Session], str | None], *, success: str, back: str) -> Any:
+    """Run ``action(session)`` in one unit of work; a runner error is a message, never a 500."""
+    try:
+        with services().transaction() as session:
+            note = action(session)
+    except runner.RunnerError as exc:
+        flash(f"操作未完成：{exc.message}", "error")
+    else:
+        flash(note or success, "success")
+    return redirect(back)
+
+
+class RequestSessionMixin:
+    """Flask-Admin list views read through the console's request-scoped session (``db_session()``).
+
+    The views are built with an object whose ``.session`` is that scoped session (Flask-Admin 2 deprecates
+    passing the session itself), so the three reading methods ask for it explicitly.
+    """
+
+    model: Any
+
+    def get_query(self) -> Any:
+        return db_session().query(self.model)
+
+    def get_count_query(self) -> Any:
+        from sqlalchemy import func
+
+        return db_session().query(func.count("*")).select_from(self.model)
+
+    def get_one(self, id: Any) -> Any:  # noqa: A002 - Flask-Admin's signature
+        return db_session().get(self.model, id)

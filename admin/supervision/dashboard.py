@@ -1,0 +1,184 @@
+"""督查统计: the dashboard per window and period, its CSV exports and the printable monthly report (月报)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import abort, current_app, flash, request, url_for
+from flask_admin import expose
+from sqlalchemy.orm import Session
+
+import runner
+from runner import assessment, statistics
+from runner.statistics import Dashboard, MonthFigures, WindowFigures
+
+from ..base import OVERSEERS, ConsoleView, services
+from .common import (
+    COMPLAINT_LABELS,
+    DEEMED_RULES,
+    LEVEL_LABELS,
+    RATING_LABELS,
+    Table,
+    csv_response,
+    filter_args,
+    find_table,
+    parse_date,
+    period_from_request,
+    rate,
+    today,
+)
+
+TREND_MONTHS = 12
+
+
+def window_table(board: Dashboard) -> Table:
+    headers = ["窗口", "窗口代码", "受理", "办结", "按时办结", "按时办结率", "当前超期", "超期办结", "平均工作日",
+               "默认议定", "延期申请", "延期工作日", "投诉", "投诉属实", "预警", "预警未回告", "考核扣分"]  # fmt: skip
+
+    def line(r: WindowFigures) -> list[Any]:
+        avg = r.average_working_days
+        return [r.name, r.window, r.accepted, r.completed, r.on_time, rate(r.on_time_rate), r.overdue_now,
+                r.overdue_completed, None if avg is None else round(avg, 1), r.deemed_assents, r.extensions,
+                r.extension_days, r.complaints_total, r.complaints_verified, sum(r.warnings.values()),
+                r.warnings_open, r.points]  # fmt: skip
+
+    return Table("windows", "窗口统计", headers, [line(r) for r in board.rows] + [line(board.total)])
+
+
+def complaint_table(board: Dashboard) -> Table:
+    states = list(COMPLAINT_LABELS)
+    rows = [
+        [r.name, *[r.complaints.get(s, 0) for s in states], r.complaints_total, r.complaints_verified]
+        for r in [*board.rows, board.total]
+        if r.complaints_total or r is board.total
+    ]
+    return Table("complaints", "投诉及办理状态", ["窗口", *COMPLAINT_LABELS.values(), "合计", "属实"], rows)
+
+
+def rating_table(board: Dashboard) -> Table:
+    levels = list(RATING_LABELS)
+    rows = []
+    for r in [*board.rows, board.total]:
+        if not r.ratings_total and r is not board.total:
+            continue
+        share = r.ratings.get("satisfied", 0) / r.ratings_total if r.ratings_total else None
+        rows.append([r.name, *[r.ratings.get(level, 0) for level in levels], r.ratings_total, rate(share)])
+    return Table("ratings", "满意度分布", ["窗口", *RATING_LABELS.values(), "评价数", "满意率"], rows)
+
+
+def warning_table(board: Dashboard) -> Table:
+    levels = list(LEVEL_LABELS)
+    rows = [
+        [r.name, *[r.warnings.get(level, 0) for level in levels], r.warnings_open]
+        for r in [*board.rows, board.total]
+        if r.warnings or r is board.total
+    ]
+    return Table("warnings", "预警（电子监察）", ["窗口", *LEVEL_LABELS.values(), "未回告"], rows)
+
+
+def trend_table(trend: list[MonthFigures]) -> Table:
+    rows = [[m.month, m.accepted, m.completed, m.overdue_completed, rate(m.on_time_rate), m.deemed_assents]
+            for m in trend]  # fmt: skip
+    return Table("trend", "月度趋势", ["月份", "受理", "办结", "超期办结", "按时办结率", "默认议定"], rows)
+
+
+def deemed_table(rows: list[dict[str, Any]], names: dict[str, str]) -> Table:
+    return Table(
+        "deemed",
+        "默认议定记录",
+        ["记录时间", "窗口", "办件编号", "办件", "环节", "规则", "说明"],
+        [[r["recorded_at"], names.get(r["window"], r["window"]), r["business_key"], r["title"], r["task_name"],
+          DEEMED_RULES.get(r["rule"], r["rule"]), r["note"]] for r in rows],
+    )  # fmt: skip
+
+
+def points_table(result: assessment.Assessment, names: dict[str, str]) -> Table:
+    return Table(
+        "points",
+        "考核扣分明细",
+        ["日期", "窗口", "规则", "对象", "办件编号", "数量", "扣分", "说明", "申诉"],
+        [[d.occurred_on.isoformat(), names.get(d.window, d.window), assessment.EVENTS.get(d.event, d.event),
+          d.subject, d.business_key, d.units, d.points if d.counted else f"{d.points}（申诉成立，不计）",
+          d.detail, assessment.APPEAL_STATES.get(d.appeal_status or "", "")] for d in result.deductions],
+    )  # fmt: skip
+
+
+def build(session: Session, p: statistics.Period, window: str | None) -> dict[str, Any]:
+    """Everything the dashboard and the report show, computed once per request."""
+    statistics.refresh_complaints(session)
+    board = statistics.window_figures(session, p, window=window)
+    trend = statistics.monthly_trend(session, p.end, TREND_MONTHS, window=window)
+    names = {r.window: r.name for r in board.rows}
+    deemed = statistics.deemed_assents(session, p, window)
+    points = assessment.compute(session, p.start, p.end, window=window)
+    tables = [
+        window_table(board), complaint_table(board), rating_table(board), warning_table(board),
+        trend_table(trend), deemed_table(deemed, names), points_table(points, names),
+    ]  # fmt: skip
+    chart = {
+        "windows": [r.name for r in board.rows],
+        "accepted": [r.accepted for r in board.rows],
+        "completed": [r.completed for r in board.rows],
+        "overdue": [r.overdue_completed + r.overdue_now for r in board.rows],
+        "deemed": [r.deemed_assents for r in board.rows],
+        "months": [m.month for m in trend],
+        "trend_accepted": [m.accepted for m in trend],
+        "trend_completed": [m.completed for m in trend],
+        "trend_rate": [None if m.on_time_rate is None else round(m.on_time_rate * 100, 1) for m in trend],
+    }
+    return {
+        "board": board, "trend": trend, "tables": tables, "chart_json": json.dumps(chart, ensure_ascii=False),
+        "period": p, "window": window, "points": points, "full_marks": assessment.FULL_MARKS,
+        "window_names": _all_windows(session),
+    }  # fmt: skip
+
+
+def _all_windows(session: Session) -> list[tuple[str, str]]:
+    return [(w.code, w.name) for w in runner.list_windows(session) if w.is_active]
+
+
+class DashboardView(ConsoleView):
+    """``/admin/supervision/``: filters, summary, charts, tables; CSV per table; the printable 月报."""
+
+    roles = OVERSEERS
+
+    def _context(self) -> dict[str, Any]:
+        with services().transaction() as session:
+            p, window = period_from_request(session)
+            return build(session, p, window)
+
+    @expose("/")
+    def index(self) -> Any:
+        ctx = self._context()
+        args = filter_args(ctx["period"], ctx["window"])
+        return self.render(
+            "console/supervision/dashboard.html", args=args, period_kinds=statistics.PERIOD_KINDS,
+            report_url=url_for(".report", month=ctx["period"].end.strftime("%Y-%m"), window=ctx["window"] or None),
+            **ctx,
+        )  # fmt: skip
+
+    @expose("/export/<table>.csv")
+    def export(self, table: str) -> Any:
+        ctx = self._context()
+        found = find_table(ctx["tables"], table)
+        if found is None:
+            abort(404)
+        p = ctx["period"]
+        return csv_response(found, f"督查统计-{p.start.isoformat()}-{p.end.isoformat()}")
+
+    @expose("/report")
+    def report(self) -> Any:
+        """月报: the month's figures on one print-styled page (``?month=YYYY-MM``)."""
+        with services().transaction() as session:
+            month = request.args.get("month") or ""
+            try:
+                ref = parse_date(month, "month") if month else today(session)
+            except runner.InvalidInput as exc:
+                flash(f"{exc.message}；已显示本月", "error")
+                ref = today(session)
+            window = (request.args.get("window") or "").strip() or None
+            p = statistics.period("month", ref)
+            ctx = build(session, p, window)
+        centre = str(current_app.config.get("CENTRE_NAME") or "政务服务中心")
+        return self.render("console/supervision/report.html", centre=centre, **ctx)

@@ -1,0 +1,165 @@
+"""规则表: the warning rules (提示/黄牌/红牌 relative to the promised deadline) and the 考核 rule table.
+
+Overseers look; supervisors and admins create and change rows (never delete: a rule is switched off, so
+that past computations stay explainable). Every save goes through one runner function in one unit of
+work, which validates it and writes the audit entry with the values before and after.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.fields import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+import runner
+from forms.auth import current_user
+from runner import assessment
+from runner.conventions import ITEM_KINDS
+from runner.models import AssessmentRule, Role, WarningRule
+
+from ..base import OVERSEERS, ConsoleModelView, actor, db_session, services
+from .common import LEVEL_LABELS, RequestSessionMixin
+
+EDITORS = (Role.ADMIN, Role.SUPERVISOR)
+KIND_CHOICES = [
+    SelectChoice("", "全部办件"),
+    *(SelectChoice(code, label) for label, code in ITEM_KINDS.items()),
+]
+KIND_LABELS = {code: label for label, code in ITEM_KINDS.items()}
+
+
+class WarningRuleForm(FlaskForm):
+    """预警规则 (the console's own form: plain WTForms choices, validated again by the runner)."""
+
+    item_kind = SelectField("办件类别", choices=KIND_CHOICES, default="")
+    level = SelectField(
+        "级别",
+        choices=[SelectChoice("notice", "提示"), SelectChoice("yellow", "黄牌"), SelectChoice("red", "红牌")],
+    )
+    offset_days = IntegerField(
+        "相对承诺时限（工作日）",
+        validators=[InputRequired()],
+        description="−N：承诺时限前第 N 个工作日 0 点；0：到达承诺时限；+N：超过时限第 N 个工作日结束时",
+    )
+    active = BooleanField("启用", default=True)
+    note = StringField("说明", validators=[Length(max=400)])
+
+
+class AssessmentRuleForm(FlaskForm):
+    """考核规则 line."""
+
+    code = StringField("规则代码", validators=[InputRequired(), Length(max=64)])
+    event = SelectField(
+        "考核事件", choices=[SelectChoice(code, label) for code, label in assessment.EVENTS.items()]
+    )
+    points = IntegerField(
+        "分值",
+        validators=[InputRequired()],
+        description="负数为扣分，正数为加分；按事件的计量单位（件 / 工作日 / 次）计",
+    )
+    item_kind = SelectField("办件类别", choices=KIND_CHOICES, default="")
+    active = BooleanField("启用", default=True)
+    note = StringField("依据 / 说明", validators=[Length(max=400)])
+
+
+def _kind(value: str | None) -> str:
+    return KIND_LABELS.get(value or "", value or "全部办件")
+
+
+class _RuleView(RequestSessionMixin, ConsoleModelView):
+    """A rule table: listing for overseers, create / edit through ``save`` for editors."""
+
+    roles = OVERSEERS
+    can_view_details = False
+    column_default_sort = ("id", False)
+
+    @property  # type: ignore[override]
+    def can_create(self) -> bool:
+        return bool(current_user.is_authenticated and current_user.has_role(*EDITORS))
+
+    @property  # type: ignore[override]
+    def can_edit(self) -> bool:
+        return self.can_create
+
+    def save(self, session: Session, rule_id: int | None, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _store(self, rule_id: int | None, data: dict[str, Any]) -> int | None:
+        # end the list session's read first: on SQLite an open read would keep the writer waiting
+        db_session().rollback()
+        try:
+            with services().transaction() as session:
+                return int(self.save(session, rule_id, data).id)
+        except runner.RunnerError as exc:
+            flash(f"未保存：{exc.message}", "error")
+            return None
+
+    def create_model(self, form: Any) -> Any:
+        if not self.can_create:
+            flash("只有督查股或管理员可以修改规则 (editors only)", "error")
+            return False
+        rule_id = self._store(None, form.data)
+        return False if rule_id is None else db_session().get(self.model, rule_id)
+
+    def update_model(self, form: Any, model: Any) -> bool:
+        if not self.can_edit:
+            flash("只有督查股或管理员可以修改规则 (editors only)", "error")
+            return False
+        stored = self._store(model.id, form.data) is not None
+        db_session().expire(model)
+        return stored
+
+
+class WarningRuleView(_RuleView):
+    """``/admin/supervision/warning-rules/``: 提示 at T−1, 黄牌 at T, 红牌 at T+N (working days)."""
+
+    column_list = ("id", "item_kind", "level", "offset_days", "active", "note")
+    column_labels = {
+        "id": "编号", "item_kind": "办件类别", "level": "级别", "offset_days": "相对承诺时限（工作日）",
+        "active": "启用", "note": "说明",
+    }  # fmt: skip
+    column_formatters = {
+        "item_kind": lambda v, c, m, n: _kind(m.item_kind),
+        "level": lambda v, c, m, n: LEVEL_LABELS.get(m.level, m.level),
+        "offset_days": lambda v, c, m, n: "到达时限" if m.offset_days == 0 else f"{m.offset_days:+d}",
+    }
+
+    def scaffold_form(self) -> type[FlaskForm]:
+        return WarningRuleForm
+
+    def save(self, session: Session, rule_id: int | None, data: dict[str, Any]) -> WarningRule:
+        return runner.save_warning_rule(
+            session, actor=actor(), rule_id=rule_id, level=data.get("level") or "",
+            offset_days=data.get("offset_days") if data.get("offset_days") is not None else "",
+            item_kind=data.get("item_kind") or None, active=bool(data.get("active")), note=data.get("note") or "",
+        )  # fmt: skip
+
+
+class AssessmentRuleView(_RuleView):
+    """``/admin/supervision/assessment-rules/``: points per event (defaults from the seeds' 考核细则)."""
+
+    column_list = ("id", "code", "event", "unit", "points", "item_kind", "active", "note")
+    column_labels = {
+        "id": "编号", "code": "规则代码", "event": "考核事件", "unit": "计量单位", "points": "分值",
+        "item_kind": "办件类别", "active": "启用", "note": "依据 / 说明",
+    }  # fmt: skip
+    column_formatters = {
+        "event": lambda v, c, m, n: assessment.EVENTS.get(m.event, m.event),
+        "unit": lambda v, c, m, n: assessment.UNITS.get(m.unit, m.unit),
+        "item_kind": lambda v, c, m, n: _kind(m.item_kind),
+    }
+
+    def scaffold_form(self) -> type[FlaskForm]:
+        return AssessmentRuleForm
+
+    def save(self, session: Session, rule_id: int | None, data: dict[str, Any]) -> AssessmentRule:
+        return assessment.save_rule(
+            session, actor=actor(), rule_id=rule_id, code=data.get("code") or "", event=data.get("event") or "",
+            points=data.get("points") if data.get("points") is not None else "",
+            item_kind=data.get("item_kind") or None, active=bool(data.get("active")), note=data.get("note") or "",
+        )  # fmt: skip

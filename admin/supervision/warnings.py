@@ -1,0 +1,128 @@
+"""预警: the stored supervision warnings (提示/黄牌/红牌/超期), open or answered (纠错回告), with filters and CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, url_for
+from flask_admin.contrib.sqla.filters import (
+    BaseSQLAFilter,
+    DateTimeBetweenFilter,
+    FilterEqual,
+    FilterLike,
+)
+from markupsafe import Markup
+
+from forms.filters import localtime
+from runner.models import WarningEvent
+from runner.monitoring import instance_labels
+
+from ..base import OVERSEERS, ConsoleModelView, db_session
+from .common import LEVEL_COLOURS, LEVEL_LABELS, RequestSessionMixin
+
+STATE_OPTIONS = (("open", "未回告"), ("answered", "已回告"))
+
+
+class AnsweredFilter(BaseSQLAFilter):
+    """状态: open (no 纠错回告 yet) or answered."""
+
+    def __init__(self) -> None:
+        super().__init__(WarningEvent.acknowledged_at, "回告状态", options=STATE_OPTIONS)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        column = WarningEvent.acknowledged_at
+        return query.filter(column.is_(None) if value == "open" else column.is_not(None))
+
+    def validate(self, value: Any) -> bool:
+        return value in dict(STATE_OPTIONS)
+
+    def operation(self) -> str:
+        return "为"
+
+
+def _level(m: WarningEvent) -> Markup:
+    return Markup('<span class="badge badge-{}" data-level="{}">{}</span>').format(
+        LEVEL_COLOURS.get(m.level, "light"), m.level, LEVEL_LABELS.get(m.level, m.level)
+    )
+
+
+def _item(m: WarningEvent) -> Markup:
+    label = g.get("supervision_instances", {}).get(m.instance_id, {})
+    key = label.get("business_key", str(m.instance_id))
+    return Markup('<a href="{}">{}</a> {}').format(
+        url_for("instance.detail", instance_id=m.instance_id), key, label.get("title", "")
+    )
+
+
+def _state(m: WarningEvent) -> Markup:
+    if m.acknowledged_at is None:
+        return Markup('<span class="badge badge-danger" data-state="open">未回告</span>')
+    return Markup(
+        '<span class="badge badge-success" data-state="answered">已回告</span><div class="small">{} {}</div>'
+    ).format(m.acknowledged_by or "", localtime(m.acknowledged_at))
+
+
+class WarningListView(RequestSessionMixin, ConsoleModelView):
+    """``/admin/supervision/warnings/``: newest first; the supervision office follows up the open ones."""
+
+    roles = OVERSEERS
+    can_view_details = True
+    list_template = "console/supervision/warning_list.html"
+    column_list = (
+        "created_at",
+        "level",
+        "window",
+        "instance_id",
+        "task_name",
+        "clerk",
+        "message",
+        "state",
+        "reply",
+    )
+    column_details_list = (
+        "id", "created_at", "level", "rule", "window", "instance_id", "task_name", "clerk", "message",
+        "acknowledged_at", "acknowledged_by", "reply",
+    )  # fmt: skip
+    column_export_list = (
+        "id", "created_at", "level", "rule", "window", "instance_id", "task_name", "clerk", "message",
+        "acknowledged_at", "acknowledged_by", "reply",
+    )  # fmt: skip
+    column_labels = {
+        "id": "编号", "created_at": "预警时间", "level": "级别", "rule": "规则", "window": "窗口",
+        "instance_id": "办件", "task_name": "环节", "clerk": "承办人", "message": "内容", "state": "回告",
+        "acknowledged_at": "回告时间", "acknowledged_by": "回告人", "reply": "回告内容",
+    }  # fmt: skip
+    column_default_sort = ("created_at", True)
+    column_sortable_list = ("created_at", "level", "window")
+    column_filters = (
+        AnsweredFilter(),
+        FilterEqual(WarningEvent.level, "级别", options=tuple(LEVEL_LABELS.items())),
+        FilterEqual(WarningEvent.window, "窗口"),
+        DateTimeBetweenFilter(WarningEvent.created_at, "预警时间"),
+        FilterLike(WarningEvent.message, "内容"),
+    )
+    column_formatters = {
+        "created_at": lambda v, c, m, n: localtime(m.created_at),
+        "level": lambda v, c, m, n: _level(m),
+        "instance_id": lambda v, c, m, n: _item(m),
+        "state": lambda v, c, m, n: _state(m),
+        "acknowledged_at": lambda v, c, m, n: localtime(m.acknowledged_at),
+    }
+    column_formatters_export = {
+        "created_at": lambda v, c, m, n: localtime(m.created_at),
+        "level": lambda v, c, m, n: LEVEL_LABELS.get(m.level, m.level),
+        "acknowledged_at": lambda v, c, m, n: localtime(m.acknowledged_at),
+    }
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        count, rows = super().get_list(*args, **kwargs)
+        if isinstance(rows, list):
+            g.supervision_instances = instance_labels(db_session(), [r.instance_id for r in rows])
+        return count, rows
+
+    def state_url(self, value: str) -> str:
+        """The list filtered to open (``open``) or answered (``answered``) warnings."""
+        for arg, (_, flt) in (self._filter_args or {}).items():
+            if isinstance(flt, AnsweredFilter):
+                return url_for(f"{self.endpoint}.index_view", **{f"flt0_{arg}": value})
+        raise KeyError(value)
