@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import runner
+from runner import directory
 from webapp import create_app
 
 from ..runner.helpers import DATA, WINDOWS
@@ -14,8 +15,17 @@ from ..runner.helpers import DATA, WINDOWS
 def client(services):
     with services.transaction() as s:
         runner.upsert_windows(s, WINDOWS)
+    with services.transaction() as s:  # API callers are directory users (api/access.py)
+        directory.create_user(s, "designer", "设计员", "banjian2026", [("shebao", "designer")])
+        directory.create_user(s, "clerk_a", "社保甲", "banjian2026", [("shebao", "clerk")])
+        directory.create_user(s, "sb_head", "社保负责人", "banjian2026", [("shebao", "window_head")])
+        directory.create_user(s, "admin", "管理员", "banjian2026", [("shebao", "admin")])
     app = create_app(
-        {"TESTING": True, "SERVICES": services, "API_TOKENS": "t-designer=designer,t-clerk=clerk_a"}
+        {
+            "TESTING": True,
+            "SERVICES": services,
+            "API_TOKENS": "t-designer=designer,t-clerk=clerk_a,t-head=sb_head,t-admin=admin",
+        }
     )
     return app.test_client()
 
@@ -86,7 +96,7 @@ def test_errors_are_json(client):
         client.post("/api/instances", json={}, headers=auth()),
         client.post("/api/instances", json={"key": 5}, headers=auth()),
         client.post("/api/instances", json={"key": "review", "data": "x"}, headers=auth()),
-        client.get("/api/tasks", query_string={"limit": "many"}, headers=auth()),
+        client.get("/api/tasks", query_string={"window": "shebao", "limit": "many"}, headers=auth()),
     ]
     for response in cases:
         assert response.status_code == 400, response.get_json()
@@ -96,7 +106,9 @@ def test_errors_are_json(client):
         client.get("/api/instances/999", headers=auth()),
         client.post("/api/tasks/unknown/complete", json={}, headers=auth()),
         client.get("/api/no-such-route", headers=auth()),
-        client.post("/api/messages", json={"name": "x", "correlation": "2026-999999"}, headers=auth()),
+        client.post(
+            "/api/messages", json={"name": "x", "correlation": "2026-999999"}, headers=auth("t-admin")
+        ),
     ]
     for response in missing:
         assert response.status_code == 404, response.get_json()
@@ -119,16 +131,25 @@ def test_invalid_bpmn_upload_names_the_problem(client):
 def test_admin_operations(client):
     deploy(client)
     iid = client.post("/api/instances", json={"key": "review"}, headers=auth()).get_json()["id"]
+    # a clerk may not steer the item: 403, nothing changed
+    refused = client.post(f"/api/instances/{iid}/suspend", json={"reason": "听证"}, headers=auth())
+    assert refused.status_code == 403 and refused.get_json()["code"] == "permission_denied"
     assert (
-        client.post(f"/api/instances/{iid}/suspend", json={"reason": "听证"}, headers=auth()).get_json()[
-            "status"
-        ]
-        == "suspended"
+        client.post(f"/api/instances/{iid}/terminate", json={"reason": "x"}, headers=auth()).status_code
+        == 403
     )
-    assert client.post(f"/api/instances/{iid}/resume", headers=auth()).get_json()["status"] == "running"
-    assert client.post(f"/api/instances/{iid}/retry", headers=auth()).status_code == 409
-    assert client.post(f"/api/instances/{iid}/terminate", json={}, headers=auth()).status_code == 400
-    ended = client.post(f"/api/instances/{iid}/terminate", json={"reason": "撤回"}, headers=auth()).get_json()
+    assert client.get(f"/api/instances/{iid}", headers=auth()).get_json()["status"] == "running"
+    # the head of the lead window suspends and resumes; the administrator terminates
+    suspended = client.post(f"/api/instances/{iid}/suspend", json={"reason": "听证"}, headers=auth("t-head"))
+    assert suspended.get_json()["status"] == "suspended"
+    assert (
+        client.post(f"/api/instances/{iid}/resume", headers=auth("t-head")).get_json()["status"] == "running"
+    )
+    assert client.post(f"/api/instances/{iid}/retry", headers=auth("t-admin")).status_code == 409
+    assert client.post(f"/api/instances/{iid}/terminate", json={}, headers=auth("t-admin")).status_code == 400
+    ended = client.post(
+        f"/api/instances/{iid}/terminate", json={"reason": "撤回"}, headers=auth("t-admin")
+    ).get_json()
     assert ended["status"] == "terminated"
 
 

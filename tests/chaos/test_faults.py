@@ -63,7 +63,7 @@ def assert_consistent(platform: Platform, web: Web) -> None:
 
 def test_worker_killed_while_firing_timers(platform: Platform) -> None:
     web = platform.start_web()
-    items = accepted_items(platform, web, 40)  # 120 review timers
+    items = accepted_items(platform, web, 25)  # 75 review timers
     first = platform.start_worker("first")
     time.sleep(2)
     platform.clock.set_offset(PAST_REVIEW_LIMIT)  # every timer due now, for every process
@@ -76,7 +76,7 @@ def test_worker_killed_while_firing_timers(platform: Platform) -> None:
     fired = timer_fired_counts(platform)
     assert {item["id"]: fired[item["id"]] for item in items} == {item["id"]: 3 for item in items}
     deemed = platform.sql("SELECT count(*) FROM accountability_records WHERE kind = 'deemed_assent'")[0][0]
-    assert deemed == 120
+    assert deemed == 75
     assert_consistent(platform, web)
 
 
@@ -204,7 +204,7 @@ def test_postgres_restarted_under_load(platform: Platform) -> None:
 
 def test_three_workers_on_one_queue_fire_each_timer_once(platform: Platform) -> None:
     web = platform.start_web()
-    items = accepted_items(platform, web, 30)  # 90 timers
+    items = accepted_items(platform, web, 15)  # 45 timers
     for name in ("a", "b", "c"):
         platform.start_worker(name)
     time.sleep(2)

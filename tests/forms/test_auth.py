@@ -148,7 +148,9 @@ def test_csrf_is_enforced(csrf_app: Flask, make_user: Any) -> None:
     # logout without a token is refused too
     assert c.post("/logout").status_code == 400
     # the JSON API is not behind CSRF (it uses bearer tokens)
-    assert c.get("/api/definitions").status_code == 200
+    assert c.get("/api/definitions", headers={"X-Actor": "a"}).status_code == 200
+    unknown = c.post("/api/instances", json={"key": "nope"}, headers={"X-Actor": "a"})
+    assert unknown.status_code == 404  # reached the route: no CSRF refusal
 
 
 def test_session_cookie_flags(services: runner.Services, make_user: Any) -> None:

@@ -272,3 +272,35 @@ def test_operation_forms_carry_csrf_and_speak_english(
     assert the_task(services, item["instance_id"])["assignee"] == "sb2"
     english = text(c.get(f"/items/{item['business_key']}?lang=en"))
     assert "Open tasks" in english and "Messages" in english
+
+
+@pytest.mark.parametrize(
+    ("method_path", "form"),
+    [
+        ("/tasks/{task}/transfer", {"to_user": "sb2", "reason": "x"}),
+        ("/tasks/{task}/delegate", {"to_user": "sb2", "note": "x"}),
+        ("/tasks/{task}/delegation", {"opinion": "x"}),
+        ("/tasks/{task}/send-back", {"to_task_id": "{done}", "reason": "x"}),
+        ("/tasks/{task}/urge", {"note": "x"}),
+        ("/done/{done}/withdraw", {}),
+        ("/items/{key}/copy", {"to_window": "guotu", "note": "x"}),
+        ("/items/{key}/suspend", {"reason": "x"}),
+        ("/items/{key}/resume", {}),
+        ("/items/{key}/reviewers", {"action": "add", "window": "guotu", "reason": "x"}),
+        ("/items/{key}/extension", {"days": "2", "reason": "x"}),
+    ],
+)
+def test_every_operation_refused_to_a_clerk_without_the_right(
+    services: runner.Services, item: dict[str, Any], signed_in: Any, method_path: str, form: dict[str, str]
+) -> None:
+    """Another window's clerk (not involved, not covering anybody) gets 403 and nothing changes."""
+    decide = to_decide(services, item)
+    ids = {"task": decide["id"], "done": item["id"], "key": item["business_key"]}
+    url = method_path.format(**ids)
+    before = audit_count(services)
+    response = signed_in("gt1").post(url, data={k: v.format(**ids) for k, v in form.items()})
+    assert response.status_code == 403, (url, response.status_code)
+    assert audit_count(services) == before
+    after = the_task(services, item["instance_id"])
+    assert (after["id"], after["assignee"], after["window"]) == (decide["id"], decide["assignee"], "shebao")
+    assert describe(services, item["instance_id"])["status"] == "running"

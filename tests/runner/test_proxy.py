@@ -8,7 +8,7 @@ from sqlalchemy import select
 import runner
 from runner.directory import create_user, mark_absent, set_active
 from runner.models import OpenTask
-from tests.support.flow import local
+from tests.support.flow import advance_to, local
 
 from .helpers import actions, complete, deploy_file, describe, start, the_task
 
@@ -99,6 +99,18 @@ def test_window_without_clerk_goes_to_the_head(services, clock):
     [entry] = _audit(services, iid, "assigned_to_head")
     assert entry["detail"]["window"] == "shebao"
     assert describe_status(services, iid) == "running"  # it waits for the head; never passes by itself
+
+
+def test_the_heads_task_never_passes_by_itself(services, clock):
+    """Past its limit and the item's deadline the task still waits for the head; the log says why."""
+    _users(services, clerks=())
+    iid = start(services, "clock_test")
+    advance_to(services, clock, local("2026-11-30"))  # weeks past the deadline, every timer fired
+    task = the_task(services, iid, "accept")
+    assert task["assignee"] == "an_head"
+    trail = actions(services, iid)
+    assert "complete" not in trail and trail.count("assigned_to_head") == 1
+    assert describe_status(services, iid) in ("running", "waiting")
 
 
 def test_absent_or_inactive_clerks_count_as_none(services, clock):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
 
@@ -450,3 +451,12 @@ def test_task_in_a_subprocess_takes_the_lane_of_the_subprocess() -> None:
     assert [(w.element, w.message) for w in warnings] == [
         ("Sub_task", "user task has no formKey property (no form will be shown)")
     ]
+
+
+@pytest.mark.parametrize("ident", ["Start", "End", "Root"])
+def test_ids_the_engine_uses_for_its_own_tasks_are_refused(ident: str) -> None:
+    content = load("simple.bpmn", "valid")
+    first_id = re.search(rb'<bpmn:startEvent id="([^"]+)"', content).group(1)
+    content = content.replace(b'"' + first_id + b'"', f'"{ident}"'.encode())
+    exc = refused("reserved.bpmn", content)
+    assert any(f"id {ident!r} is reserved by the engine" in p["message"] for p in exc.problems)

@@ -124,6 +124,16 @@ class Platform:
             raise AssertionError(f"runner.cli {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
+    def cli_input(self, stdin: str, *args: str) -> str:
+        """``cli`` with ``stdin`` fed to the command (e.g. a password)."""
+        result = subprocess.run(
+            [sys.executable, "-m", "runner.cli", *args],
+            cwd=ROOT, env=self.env(), input=stdin, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise AssertionError(f"runner.cli {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
     def start_web(self, *, port: int | None = None, workers: int = 2, threads: int = 4) -> Web:
         """A gunicorn node serving ``webapp:create_app()``; waits until ``/healthz`` answers."""
         port = port or free_port()
@@ -314,6 +324,8 @@ def start_platform(workdir: Path, *, sweep_interval: int = 2) -> Platform:
         platform.cli("migrate")
         platform.cli("deploy", str(ROOT / "bpmn"))
         platform.cli("seed")
+        for name in ("bench", "upper"):  # system accounts of the JSON API (api/access.py)
+            platform.cli_input("Bench-pass-2026\n", "create-user", name, "--member", "centre:system")
         return platform
     except BaseException:
         if redis is not None:

@@ -1,0 +1,164 @@
+"""督查统计 in the console: who may look, the figures of the month, CSV of every table, the printable 月报.
+
+The month is tests/support/supervision.py's (figures worked out by hand there): centre accepted B and D,
+completed A (late) and B, D is overdue; shichang completed C on time; guihua was deemed to assent on
+10-08; centre loses 27 points.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+import runner
+from tests.support.supervision import october
+
+MONTH = "/admin/supervision/?kind=month&date=2026-10-01"
+
+
+@pytest.fixture
+def month(services, clock, windows, make_user):
+    built = october(services, clock)
+    with services.transaction() as s:
+        runner.seed_assessment_rules(s)
+    make_user("sup", ("supervision", "supervisor"))
+    make_user("boss", ("leader", "leader"))
+    make_user("centre_head", ("centre", "window_head"))
+    make_user("clerk1", ("centre", "clerk"))
+    return built
+
+
+def rows_of(text: str, table: str) -> list[list[str]]:
+    """The body rows of ``<section id="table-<table>">`` as cell texts."""
+    section = text.split(f'id="table-{table}"', 1)[1].split("</section>", 1)[0]
+    body = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [
+        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", tr, re.S)]
+        for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    disposition = response.headers["Content-Disposition"]
+    # a real server sends headers as Latin-1: the Chinese name goes in filename*
+    disposition.encode("latin-1")
+    assert "filename*=UTF-8''" in disposition
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_only_overseers_see_the_dashboard(month, client, signed_in) -> None:
+    assert client.get(MONTH).status_code == 302  # to the login page
+    assert signed_in("clerk1").get(MONTH).status_code == 403
+    assert signed_in("centre_head").get(MONTH).status_code == 403
+    for user in ("sup", "boss"):
+        assert signed_in(user).get(MONTH).status_code == 200
+
+
+def test_month_figures_per_window(month, signed_in) -> None:
+    text = signed_in("sup").get(MONTH).get_data(as_text=True)
+    assert "2026年10月" in text
+    by_code = {r[1]: r for r in rows_of(text, "windows")}
+    # 窗口 代码 受理 办结 按时 按时率 当前超期 超期办结 平均工作日 默认议定 延期 延期日 投诉 属实 预警 未回告 扣分
+    assert by_code["centre"][2:] == [
+        "2",
+        "2",
+        "1",
+        "50.0%",
+        "1",
+        "1",
+        "6.5",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "4",
+        "4",
+        "-27",
+    ]
+    assert by_code["shichang"][2:9] == ["0", "1", "1", "100.0%", "0", "0", "6.0"]
+    assert by_code["guihua"][9] == "1"  # the deemed assent of the silent related window
+    total = rows_of(text, "windows")[-1]
+    assert total[0] == "合计" and total[2:5] == ["2", "3", "2"] and total[-1] == "-27"
+    deemed = rows_of(text, "deemed")
+    assert len(deemed) == 1 and deemed[0][1] == "规划建设窗口" and deemed[0][5] == "超时未答复"
+    assert deemed[0][0] == "2026-10-08 23:59"
+    # the charts: Chart.js served locally, the data embedded in the page
+    assert "/vendor/chart.js/chart.umd.min.js" in text and 'id="chart-windows"' in text
+    assert '"deemed": [' in text
+
+
+def test_other_periods_and_the_window_filter(month, signed_in) -> None:
+    client = signed_in("boss")
+    quarter = client.get("/admin/supervision/?kind=quarter&date=2026-11-15").get_data(as_text=True)
+    assert "2026年第4季度" in quarter
+    assert {r[1]: r[-1] for r in rows_of(quarter, "windows")}["centre"] == "-27"
+    day = client.get("/admin/supervision/?kind=day&date=2026-10-20").get_data(as_text=True)
+    centre = {r[1]: r for r in rows_of(day, "windows")}["centre"]
+    assert (centre[3], centre[7], centre[-1]) == ("1", "1", "-7")  # A completed late that day
+    ranged = client.get("/admin/supervision/?kind=range&start=2026-10-23&end=2026-10-31&window=centre")
+    rows = rows_of(ranged.get_data(as_text=True), "windows")
+    assert [r[1] for r in rows[:-1]] == ["centre"] and rows[0][-1] == "-10"  # D's 10-23 and 10-26
+    bad = client.get("/admin/supervision/?kind=range&start=2026-10-23&end=oops").get_data(as_text=True)
+    assert "筛选条件有误" in bad
+
+
+def test_every_table_exports_as_csv(month, signed_in) -> None:
+    client = signed_in("sup")
+    text = client.get(MONTH).get_data(as_text=True)
+    links = sorted(set(re.findall(r'href="(/admin/supervision/export/[a-z]+\.csv\?[^"]+)"', text)))
+    names = {re.search(r"export/([a-z]+)\.csv", link).group(1) for link in links}
+    assert names == {"windows", "complaints", "ratings", "warnings", "trend", "deemed", "points"}
+    table = read_csv(client.get("/admin/supervision/export/windows.csv?kind=month&date=2026-10-01"))
+    assert table[0][:3] == ["窗口", "窗口代码", "受理"]
+    assert {r[1]: r[-1] for r in table[1:]}["centre"] == "-27"
+    points = read_csv(client.get("/admin/supervision/export/points.csv?kind=month&date=2026-10-01"))
+    assert sorted((r[3], r[6]) for r in points[1:]) == sorted(
+        [(f"instance:{month.a}", "-2"), (f"instance:{month.a}", "-10"), (f"instance:{month.d}", "-15")]
+    )
+    trend = read_csv(client.get("/admin/supervision/export/trend.csv?kind=month&date=2026-10-01"))
+    assert trend[-1][:4] == ["2026-10", "2", "3", "1"]
+    for link in links:  # every link answers with a CSV of its table
+        assert read_csv(client.get(link.replace("&amp;", "&")))[0]
+    assert client.get("/admin/supervision/export/nothing.csv").status_code == 404
+
+
+def test_monthly_report_prints_the_scores(month, signed_in) -> None:
+    response = signed_in("sup").get("/admin/supervision/report?month=2026-10")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "督查月报" in text and "2026年10月" in text and "window.print()" in text
+    assert "supervision/supervision.css" in text  # the print stylesheet
+    scores = text.split('id="report-scores"', 1)[1].split("</section>", 1)[0]
+    row = re.search(r"<tr><td>中心综合受理窗口</td>(.*?)</tr>", scores, re.S)
+    assert row is not None and "<strong>73</strong>" in row.group(1)  # 100 − 27
+    assert "本月共受理办件 <strong>2</strong> 件" in text
+
+
+def test_front_page_tiles(month, signed_in) -> None:
+    text = signed_in("sup").get("/admin/").get_data(as_text=True)
+    tile = text.split("未回告预警", 1)[1][:400]
+    assert ">4</a>" in tile  # A's and D's 提示 and 超期 warnings, none answered
+    assert "/admin/supervision/warnings/?flt" in tile
+    tile = text.split("待裁决申诉", 1)[1][:400]
+    assert ">0</a>" in tile
+
+
+def test_calendar_alarm_tile_from_october(services, clock, windows, make_user, signed_in) -> None:
+    """With no 2027 holiday data installed, the front page warns from October 2026 on, not before."""
+    from tests.support.flow import local
+
+    if runner.BusinessCalendar().supports_year(2027):
+        pytest.skip("the installed chinesecalendar already has 2027")
+    make_user("sup", ("supervision", "supervisor"))
+    assert "节假日数据告警" not in signed_in("sup").get("/admin/").get_data(as_text=True)  # Mon 09-28
+    clock.set(local("2026-10-01", "00:30"))
+    text = signed_in("sup").get("/admin/").get_data(as_text=True)
+    assert "节假日数据告警" in text and "2027" in text and "chinesecalendar" in text

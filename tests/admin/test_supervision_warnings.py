@@ -1,0 +1,75 @@
+"""预警 in the console: the supervision office sees the stored warnings, open and answered (纠错回告).
+
+A 承诺件 (chengnuo, deadline the end of Fri 10-16) left open past its deadline gets the diagram's 提示 at
+00:00 Thu 10-15 and 超期 at the end of 10-16, and the rule table's 提示 (−1), 黄牌 (0) and 红牌 (+3: end of
+Wed 10-21) — five warnings for the centre window. The clerk answers one of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import select
+
+import runner
+from runner.models import WarningEvent
+from tests.support.flow import advance_to, deploy_library, local, start_item
+from tests.support.supervision import accept_chengnuo
+
+LIST = "/admin/supervision/warnings/"
+
+
+@pytest.fixture
+def warned(services, clock, windows, make_user):
+    with services.transaction() as s:
+        runner.seed_warning_rules(s)
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
+    iid = start_item(services, "chengnuo", {"applicant": "张三"})
+    accept_chengnuo(services, iid)
+    advance_to(services, clock, local("2026-10-22", "09:00"))
+    make_user("sup", ("supervision", "supervisor"))
+    make_user("centre_clerk", ("centre", "clerk"))
+    with services.transaction() as s:
+        levels = [w.level for w in s.scalars(select(WarningEvent).order_by(WarningEvent.id))]
+        red = s.scalars(select(WarningEvent.id).where(WarningEvent.level == "red")).one()
+        runner.acknowledge_warning(s, red, actor="centre_clerk", reply="审查人员出差，已安排B岗10-23前办结")
+    return iid, levels
+
+
+def test_open_and_answered_warnings(warned, signed_in) -> None:
+    iid, levels = warned
+    assert sorted(levels) == sorted(["notice", "notice", "overdue", "yellow", "red"])
+    sup = signed_in("sup")
+    everything = sup.get(LIST).get_data(as_text=True)
+    assert everything.count('data-state="open"') == 4 and everything.count('data-state="answered"') == 1
+    assert "审查人员出差" in everything
+    front = everything.split('id="quick-filters"', 1)[1]
+    open_url = front.split('id="quick-open" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    answered_url = front.split('id="quick-answered" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    only_open = sup.get(open_url).get_data(as_text=True)
+    assert only_open.count('data-state="open"') == 4 and 'data-state="answered"' not in only_open
+    only_answered = sup.get(answered_url).get_data(as_text=True)
+    assert only_answered.count('data-state="answered"') == 1 and 'data-state="open"' not in only_answered
+    assert 'data-level="red"' in only_answered and "centre_clerk" in only_answered
+    # the front page's tile counts the open ones and links to that list
+    home = sup.get("/admin/").get_data(as_text=True)
+    tile = home.split("未回告预警", 1)[1][:400]
+    assert ">4</a>" in tile
+
+
+def test_warnings_export_as_csv(warned, signed_in) -> None:
+    response = signed_in("sup").get(LIST + "export/csv/")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    header = rows[0]
+    assert header[:3] == ["编号", "预警时间", "级别"]
+    by_level = {r[header.index("级别")]: r for r in rows[1:]}
+    assert set(by_level) == {"提示", "超期", "黄牌", "红牌"}
+    assert by_level["红牌"][header.index("预警时间")] == "2026-10-21 23:59"
+    assert by_level["红牌"][header.index("回告人")] == "centre_clerk"
+
+
+def test_clerks_cannot_see_the_list(warned, signed_in) -> None:
+    assert signed_in("centre_clerk").get(LIST).status_code == 403

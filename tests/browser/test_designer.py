@@ -1,0 +1,246 @@
+"""The designer in real headless Chromium: open the 抄告制 diagram, change a window's limit, add a task, see it
+refused for having no window, fix it in the side form and deploy version 2 — then run an item on it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from lxml import etree
+
+import runner
+from runner.conventions import BPMN_NS, SPIFF_NS
+from runner.directory import DEMO_PASSWORD, seed_demo_users
+from tests.admin.designer_support import CHAOGAO, deploy_chaogao, property_of
+from tests.support.flow import library_windows, start_item, task
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.slow
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+
+def login(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/inbox.*"))
+
+
+def focus(page: Any, element_id: str) -> None:
+    """Zoom to 100 % around an element, as a designer does with the mouse wheel."""
+    page.evaluate(
+        """(id) => { const canvas = window.designer.modeler.get('canvas');
+                     canvas.zoom(1.0); canvas.scrollToElement(id); }""",
+        element_id,
+    )
+
+
+def screen_point(page: Any, x: float, y: float) -> tuple[float, float]:
+    """Where the diagram point (x, y) is on the screen."""
+    found = page.evaluate(
+        """([x, y]) => { const canvas = window.designer.modeler.get('canvas');
+                         const box = canvas.viewbox();
+                         const rect = canvas.getContainer().getBoundingClientRect();
+                         return [rect.left + (x - box.x) * box.scale, rect.top + (y - box.y) * box.scale]; }""",
+        [x, y],
+    )
+    return float(found[0]), float(found[1])
+
+
+def shape(page: Any, element_id: str) -> Any:
+    return page.locator(f".djs-element.djs-shape[data-element-id='{element_id}']")
+
+
+def set_field(page: Any, selector: str, value: str) -> None:
+    """Type into a side-form field and leave it (its change event writes the property)."""
+    page.fill(selector, value)
+    page.press(selector, "Tab")
+
+
+def wait_status(page: Any, pattern: str) -> str:
+    page.wait_for_function(
+        "(p) => new RegExp(p).test(document.querySelector('#designer-status').textContent)", arg=pattern
+    )
+    return str(page.inner_text("#designer-status"))
+
+
+def test_designer_changes_a_limit_fixes_a_window_and_deploys_version_2(
+    services, live_server, new_page
+) -> None:
+    deploy_chaogao(services)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    page = new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    login(page, live_server, "designer")
+
+    # 1. the designer opens the 抄告制 diagram from the list
+    page.goto(f"{live_server}/admin/designer/")
+    page.click(f"tr[data-key={CHAOGAO}] button.open-process")
+    page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
+    draft_id = int(page.url.rsplit("/", 1)[1])
+    wait_status(page, "已载入")
+    assert shape(page, "accept").count() == 1
+
+    # 2. the lead window's acceptance limit: 1 → 2 working days, in the side form
+    focus(page, "accept")
+    shape(page, "accept").click()
+    page.wait_for_selector("#prop-limitDays")
+    assert page.input_value("#prop-limitDays") == "1"
+    assert "主办窗口" in page.inner_text("#prop-lane-info")
+    set_field(page, "#prop-limitDays", "2")
+    wait_status(page, "未保存")
+    page.click("#btn-save")
+    wait_status(page, "草稿已保存（第 2 次）")
+
+    # 3. a new task dropped on the flow from 汇总 to 主办窗口汇总, in the 系统 lane, made a user task
+    focus(page, "summarize")
+    entry = page.locator(".djs-palette [data-action='create.task']")
+    entry.hover()
+    page.mouse.down()
+    x, y = screen_point(page, 2668, 372)  # the vertical leg of f_summarized, inside lane_system
+    page.mouse.move(x - 60, y - 40, steps=8)
+    page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    new_id = page.evaluate("() => window.designer.modeler.get('selection').get()[0].id")
+    assert new_id.startswith("Activity_"), new_id
+    page.click(".djs-context-pad [data-action='replace']")
+    page.click(".djs-popup [data-id='replace-with-user-task']")
+    new_id = page.evaluate("() => window.designer.modeler.get('selection').get()[0].id")
+    page.wait_for_selector("#prop-formKey")
+    set_field(page, "#prop-name", "材料复核")
+
+    # 4. validation: the new task has no window (the 系统 lane names none) and no form
+    page.click("#btn-validate")
+    wait_status(page, "校验发现")
+    problems = page.locator("#problem-list .problem-error")
+    texts = problems.all_inner_texts()
+    assert texts and all(new_id in t for t in texts), texts
+    assert any("no window" in t for t in texts), texts
+    assert page.locator(f".djs-element[data-element-id='{new_id}'].designer-error").count() == 1
+    screenshot(page, "designer-modeler")
+
+    # 5. the designer clicks the error, which selects the task, and fixes it in the side form
+    page.locator("#problem-list .problem-error").first.click()
+    page.wait_for_function(
+        "(id) => window.designer.modeler.get('selection').get().map(e => e.id).includes(id)", arg=new_id
+    )
+    page.select_option("#prop-window", "centre")
+    set_field(page, "#prop-formKey", "review")
+    set_field(page, "#prop-limitDays", "1")
+    page.click("#btn-validate")
+    status = wait_status(page, "校验通过|校验发现")
+    assert "校验通过" in status, page.inner_text("#problem-list")
+    assert page.locator(".designer-error").count() == 0
+
+    # 6. deploy: version 2
+    page.click("#btn-deploy")
+    status = wait_status(page, "已部署为版本|未部署")
+    assert "已部署为版本 2" in status, status
+    screenshot(page, "designer-deployed")
+    assert not errors, errors
+
+    with services.transaction() as s:
+        latest = runner.latest_definition(s, CHAOGAO)
+        assert latest is not None and latest.version == 2 and latest.deployed_by == "designer"
+        xml = latest.bpmn_xml
+        assert runner.get_draft(s, draft_id).status == "deployed"
+    assert property_of(xml, "accept", "limitDays") == "2"
+    assert property_of(xml, new_id, "window") == "centre" and property_of(xml, new_id, "formKey") == "review"
+    root = etree.fromstring(xml.encode("utf-8"))
+    lane_refs = root.xpath("//bpmn:lane[@id='lane_system']/bpmn:flowNodeRef/text()", namespaces=NS)
+    assert new_id in lane_refs
+    # the multi-instance keeps its collection (bpmn-moddle would have dropped the unresolved reference)
+    assert root.xpath("//bpmn:loopDataInputRef/text()", namespaces=NS) == ["related_windows"]
+    assert root.xpath("//bpmn:loopDataOutputRef/text()", namespaces=NS) == ["opinions"]
+
+    # 7. the new version runs: acceptance within 2 working days
+    iid = start_item(services, CHAOGAO, {"lead_window": "centre", "applicant": "张三"})
+    assert task(services, iid, "accept")["limit_days"] == 2
+
+
+def test_form_editor_previews_live_and_publishes(services, live_server, new_page) -> None:
+    deploy_chaogao(services)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    page = new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, live_server, "designer")
+    page.goto(f"{live_server}/admin/designer/forms/")
+    page.click("tr[data-form=joint_acceptance] a")
+    preview = page.frame_locator("#schema-preview")
+    preview.locator("#preview-title").wait_for()
+    assert preview.locator("#preview-title").inner_text() == "联办件一门受理"
+    assert preview.locator("#field-related_windows input[value=guotu]").count() == 1
+
+    text = page.input_value("#schema-body").replace(
+        '"title": "联办件一门受理"', '"title": "联办件受理（试行）"', 1
+    )
+    page.fill("#schema-body", text)
+    page.wait_for_function(
+        "() => (document.querySelector('#schema-preview').contentDocument.body || {}).textContent"
+        "?.includes('联办件受理（试行）')"
+    )
+    page.fill("#schema-body", text.replace('"type": "multichoice"', '"type": "colours"', 1))
+    page.wait_for_selector("#preview-error:not(.d-none)")
+    assert "未知类型" in page.inner_text("#preview-error")
+    page.fill("#schema-body", text)
+    page.wait_for_selector("#preview-error.d-none", state="attached")
+    screenshot(page, "designer-form-editor")
+
+    page.click("#btn-schema-publish")
+    page.wait_for_function("() => document.querySelector('#schema-status').textContent.includes('已发布')")
+    assert "控制台发布的第 1 版" in page.inner_text("#schema-published")
+    assert not errors, errors
+    with services.transaction() as s:
+        found = runner.published_form_schema(s, "joint_acceptance")
+    assert found is not None and "联办件受理（试行）" in found[1]
+
+
+def test_two_designers_on_one_draft_get_a_conflict(services, live_server, new_page) -> None:
+    deploy_chaogao(services)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    pages = {}
+    for user in ("designer", "admin"):
+        page = new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        login(page, live_server, user)
+        page.goto(f"{live_server}/admin/designer/")
+        page.click(f"tr[data-key={CHAOGAO}] button.open-process")
+        page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
+        wait_status(page, "已载入")
+        focus(page, "accept")
+        shape(page, "accept").click()
+        page.wait_for_selector("#prop-limitDays")
+        pages[user] = page
+    first, second = pages["designer"], pages["admin"]
+    assert first.url == second.url  # one open draft per process
+
+    set_field(first, "#prop-limitDays", "2")
+    first.click("#btn-save")
+    wait_status(first, "草稿已保存（第 2 次）")
+
+    set_field(second, "#prop-limitDays", "7")
+    second.click("#btn-save")
+    status = wait_status(second, "草稿已被")
+    assert "designer" in status and "重新加载" in status
+    assert second.locator("#btn-download-mine").count() == 1
+    screenshot(second, "designer-conflict")
+    with services.transaction() as s:
+        (draft,) = runner.list_drafts(s, status="open")
+        assert property_of(draft.xml, "accept", "limitDays") == "2" and draft.revision == 2
+
+    second.click("#btn-reload")
+    wait_status(second, "已载入第 2 次保存")
+    focus(second, "accept")
+    shape(second, "accept").click()
+    second.wait_for_selector("#prop-limitDays")
+    assert second.input_value("#prop-limitDays") == "2"
