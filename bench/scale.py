@@ -195,11 +195,13 @@ def measure(services: runner.Services, repeat: int) -> None:
 
     rng = random.Random(7)
 
+    from forms.inbox import COUNT_CAP  # the workspace's own cap on counts
+
     def inbox_query() -> None:
         window = rng.choice(WINDOWS)
         with services.transaction() as s:
-            runner.inbox_page(s, windows=[window], limit=50, count_cap=10_000)
-            runner.inbox_page(s, assignees=[f"{window}_clerk"], limit=1, count_cap=10_000)
+            runner.inbox_page(s, windows=[window], limit=50, count_cap=COUNT_CAP)
+            runner.inbox_page(s, assignees=[f"{window}_clerk"], limit=1, count_cap=COUNT_CAP)
 
     timed("inbox query (window tab + my-tasks count), 1 page of 50", inbox_query, repeat, 50)
     app = create_app(
@@ -235,8 +237,21 @@ def measure(services: runner.Services, repeat: int) -> None:
         )
 
 
-# The console pages timed (label, URL, target ms).
-PAGES: list[tuple[str, str, float]] = []
+# The console pages timed (label, URL, target ms). Filter arguments are Flask-Admin's ``flt<n>_<filter index>``
+# (admin/monitoring/instances.py: 3 status, 4 lead window, 5 deadline state, 6 started between).
+PAGES: list[tuple[str, str, float]] = [
+    ("console instance list, no filter, page 1", "/admin/instances/", 300),
+    (
+        "console instance list, status=running & lead window",
+        "/admin/instances/?flt0_3=running&flt1_4=shichang",
+        300,
+    ),
+    ("console instance list, overdue", "/admin/instances/?flt0_5=overdue", 300),
+    ("console instance list, warned, page 20", "/admin/instances/?flt0_5=warned&page=19", 300),
+    ("console instance list, receipt number search", "/admin/instances/?search=S-3-1234", 300),
+    ("supervision dashboard (this month, every window)", "/admin/supervision/", 1000),
+    ("supervision dashboard (quarter)", "/admin/supervision/?period=quarter", 1000),
+]
 
 
 if __name__ == "__main__":

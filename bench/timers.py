@@ -1,8 +1,10 @@
 """Timer lateness benchmark: how late do timers fire through real RQ workers?
 
 Usage: ``.venv/bin/python bench/timers.py [--timers N] [--spread S] [--workers W]``. Starts a private
-Redis, a throwaway PostgreSQL cluster (durable settings) and W ``python -m worker`` processes; starts N
-items whose boundary timer (``PT<d>S``) falls due spread over S seconds; waits until all have fired;
+Redis, a throwaway PostgreSQL cluster (durable settings) and W ``python -m worker`` processes; starts one
+real item through the runner (a task with a boundary timer) and clones it with SQL into N items whose timers
+fall due spread over S seconds (default: 10,000 over 60 s); sends their jobs as the sweep does; waits until
+all have fired;
 prints p50 / p99 / max lag between each timer's due time and the commit of its effect (the audit entry
 ``timer_fired``), and checks that none fired twice.
 """
@@ -35,10 +37,36 @@ from tests.support.services import remove_tree, start_postgres, start_redis, sto
 DIAGRAM = ROOT / "tests" / "data" / "review.bpmn"
 
 
+def clone_items(services: runner.Services, template: int, n: int, spread: float) -> None:
+    """``n`` copies of item ``template`` (instance row and pending timer), timers ``spread`` s apart in all."""
+    from sqlalchemy import text
+
+    with services.engine.begin() as c:
+        c.execute(text("""
+            INSERT INTO process_instances (business_key, definition_id, definition_key, title, item_kind, lead_window,
+                applicant, status, started_at, started_by, updated_at, promised_days, deadline, statutory_days,
+                statutory_deadline, extension_days, accepted_on_receipt, serializer_version, state, lock_version,
+                audit_head)
+            SELECT 'T-' || g, definition_id, definition_key, title, item_kind, lead_window, applicant, status,
+                started_at, started_by, updated_at, promised_days, deadline, statutory_days, statutory_deadline,
+                extension_days, accepted_on_receipt, serializer_version, state, 1, audit_head
+            FROM process_instances, generate_series(1, :n) AS g WHERE id = :template
+        """), {"n": n, "template": template})  # fmt: skip
+        c.execute(text("""
+            INSERT INTO timers (instance_id, task_id, spec_name, name, due_at, status, created_at, follows_deadline,
+                kind)
+            SELECT i.id, t.task_id, t.spec_name, t.name,
+                t.due_at + (CAST(substr(i.business_key, 3) AS integer) * :step) * interval '1 second',
+                'pending', t.created_at, false, 'bpmn'
+            FROM process_instances i JOIN timers t ON t.instance_id = :template AND t.status = 'pending'
+            WHERE i.business_key LIKE 'T-%'
+        """), {"template": template, "step": spread / max(1, n)})  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--timers", type=int, default=1000)
-    parser.add_argument("--spread", type=float, default=20.0, help="seconds over which the timers fall due")
+    parser.add_argument("--timers", type=int, default=10_000)
+    parser.add_argument("--spread", type=float, default=60.0, help="seconds over which the timers fall due")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     print(f"# timer benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {platform.node()} "
@@ -54,12 +82,18 @@ def main() -> int:
         upgrade(url)
         queue = "bench-timers"
         services = runner.Services(
-            runner.Settings(database_url=url, redis_url=redis.url, queue_name=queue),
+            runner.Settings(
+                database_url=url,
+                redis_url=redis.url,
+                queue_name=queue,
+                sweep_horizon_seconds=int(args.spread + 120),
+            ),  # fmt: skip
             scheduler=RQScheduler(redis.url, queue),
             engine=make_engine(url),
         )
         env = {
             **os.environ,
+            "BANJIAN_SWEEP_HORIZON_SECONDS": str(int(args.spread + 120)),
             "BANJIAN_DATABASE_URL": url,
             "BANJIAN_REDIS_URL": redis.url,
             "BANJIAN_QUEUE_NAME": queue,
@@ -69,25 +103,25 @@ def main() -> int:
             workers.append(
                 subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log)
             )
-        lead = 15.0  # seconds to create the items before the first timer falls due
-        first_due = time.time() + lead
+        lead = 20.0  # seconds to lay out the items before the first timer falls due
+        began = time.time()
         with services.transaction() as s:
             runner.upsert_windows(s, [("shebao", "社保窗口")])
-        for i in range(args.timers):
-            # each item gets its own process variant only through data: the timer is PT<d>S from "now"
-            seconds = max(1, int(first_due + args.spread * i / args.timers - time.time()))
-            xml = DIAGRAM.read_bytes().replace(b'"PT30M"', f'"PT{seconds}S"'.encode())
-            xml = xml.replace(b'id="review" name', f'id="review_{seconds}" name'.encode())
-            with services.transaction() as s:
-                result = runner.deploy(s, xml, "bench.bpmn", actor="bench")
-                key = result.definitions[0].key
-            with services.transaction() as s:
-                iid = runner.start(s, key, actor="bench").id
-                tasks, _ = runner.list_tasks(s, instance_id=iid, count=False)
-            services.run(runner.complete, tasks[0]["id"], {"complete": True}, actor="bench")
-        created = time.time()
-        print(f"created {args.timers} items in {created - (first_due - lead):.1f} s")
-        deadline = time.time() + lead + args.spread + 120
+            # one real item whose boundary timer falls due at ``first_due`` ...
+            xml = DIAGRAM.read_bytes().replace(b'"PT30M"', f'"PT{int(lead)}S"'.encode())
+            runner.deploy(s, xml, "bench.bpmn", actor="bench")
+        with services.transaction() as s:
+            template = runner.start(s, "review", actor="bench").id
+            tasks, _ = runner.list_tasks(s, instance_id=template, count=False)
+        services.run(runner.complete, tasks[0]["id"], {"complete": True}, actor="bench")
+        # ... cloned with SQL into N-1 more items (same engine state, their own rows), their timers spread
+        # evenly over ``spread`` seconds from ``first_due`` (each clone's engine timer is due by then)
+        clone_items(services, template, args.timers - 1, args.spread)
+        with services.transaction() as s:
+            sent = runner.sweep(s)  # what the workers' sweep does every minute: send a job per due-soon timer
+        print(f"laid out {args.timers} items in {time.time() - began:.1f} s; sweep: {sent}")
+        # wait for every timer (a slow machine fires a storm late, but must fire all of it)
+        deadline = time.time() + lead + args.spread + max(120, args.timers / 10)
         while time.time() < deadline:
             with services.transaction() as s:
                 pending = len(list(s.scalars(select(Timer.id).where(Timer.status == "pending"))))
