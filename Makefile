@@ -3,7 +3,8 @@
 #   make up      install redis-server if missing, make .venv, migrate + deploy + seed, run web + worker
 #   make test    install redis/postgresql/chromium if missing, run pytest on SQLite, then on PostgreSQL
 #
-# PYTEST_ARGS is passed to pytest (e.g. make test PYTEST_ARGS="tests/test_infra.py -x").
+# PYTEST_ARGS is passed to pytest (e.g. make test PYTEST_ARGS="tests/test_infra.py -x"); the tests run in
+# PYTEST_WORKERS processes (pytest-xdist; 0 = in this process).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,6 +16,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.banjian-installed
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
+PYTEST := $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 BENCH_ARGS ?=
 
 .PHONY: help venv up test test-sqlite test-postgresql system-up system-test lint format \
@@ -58,15 +61,15 @@ test: system-test venv
 	@status=0; \
 	for db in sqlite postgresql; do \
 		echo "=== pytest with BANJIAN_TEST_DB=$$db ==="; \
-		BANJIAN_TEST_DB=$$db $(VENV)/bin/pytest $(PYTEST_ARGS) || { status=1; echo "=== FAILED with BANJIAN_TEST_DB=$$db ==="; }; \
+		BANJIAN_TEST_DB=$$db $(PYTEST) $(PYTEST_ARGS) || { status=1; echo "=== FAILED with BANJIAN_TEST_DB=$$db ==="; }; \
 	done; \
 	exit $$status
 
 test-sqlite: system-test venv
-	BANJIAN_TEST_DB=sqlite $(VENV)/bin/pytest $(PYTEST_ARGS)
+	BANJIAN_TEST_DB=sqlite $(PYTEST) $(PYTEST_ARGS)
 
 test-postgresql: system-test venv
-	BANJIAN_TEST_DB=postgresql $(VENV)/bin/pytest $(PYTEST_ARGS)
+	BANJIAN_TEST_DB=postgresql $(PYTEST) $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

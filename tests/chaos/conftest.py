@@ -17,13 +17,15 @@ from tests.support.platform import Platform, start_platform
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    ours = [item for item in items if here in Path(str(item.fspath)).parents]
+    for item in ours:  # one after another in one xdist worker: each runs a whole platform
+        item.add_marker(pytest.mark.xdist_group("chaos"))
     if os.environ.get("BANJIAN_TEST_DB", "sqlite").strip().lower() in ("postgresql", "postgres", "pg"):
         return
     skip = pytest.mark.skip(reason="fault tests run once, in the PostgreSQL pass (their own cluster)")
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(skip)
+    for item in ours:
+        item.add_marker(skip)
 
 
 @pytest.fixture
