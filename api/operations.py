@@ -187,34 +187,30 @@ def reviewers(instance_id: int) -> Any:
     return jsonify(blocks=services().run(work))
 
 
-@bp.post("/instances/<int:instance_id>/reviewers")
-def add_reviewer(instance_id: int) -> Any:
-    """加签: the lead window adds a related window to the running joint review."""
+def _change_reviewers(instance_id: int, change: Any) -> Any:
+    """加签 / 减签: ``change`` is ``cosign.do_add_reviewer`` or ``cosign.do_remove_reviewer``."""
     data = body()
     window, reason = field(data, "window", str, required=True), field(data, "reason", str)
     block = field(data, "block", str)
 
     def work(s: Session) -> dict[str, Any]:
         instance = runner.get_instance(s, instance_id)
-        cosign.do_add_reviewer(s, _who(s), instance, window=window, reason=reason, block=block)
+        change(s, _who(s), instance, window=window, reason=reason, block=block)
         return {"blocks": runner.review_blocks(s, instance_id)}
 
     return jsonify(services().run(work))
+
+
+@bp.post("/instances/<int:instance_id>/reviewers")
+def add_reviewer(instance_id: int) -> Any:
+    """加签: the lead window adds a related window to the running joint review."""
+    return _change_reviewers(instance_id, cosign.do_add_reviewer)
 
 
 @bp.post("/instances/<int:instance_id>/reviewers/remove")
 def remove_reviewer(instance_id: int) -> Any:
     """减签: the lead window removes a related window that has not answered yet."""
-    data = body()
-    window, reason = field(data, "window", str, required=True), field(data, "reason", str)
-    block = field(data, "block", str)
-
-    def work(s: Session) -> dict[str, Any]:
-        instance = runner.get_instance(s, instance_id)
-        cosign.do_remove_reviewer(s, _who(s), instance, window=window, reason=reason, block=block)
-        return {"blocks": runner.review_blocks(s, instance_id)}
-
-    return jsonify(services().run(work))
+    return _change_reviewers(instance_id, cosign.do_remove_reviewer)
 
 
 @bp.post("/instances/<int:instance_id>/extension-requests")

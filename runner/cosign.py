@@ -115,6 +115,17 @@ def review_blocks(session: Session, instance_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def _open_block(
+    session: Session, instance_id: int, block: str | None
+) -> tuple[ProcessInstance, Any, Any, list[Any]]:
+    """The running item, its workflow, the joint-review block being changed and that block's member list."""
+    instance = get_instance(session, instance_id)
+    require_active(instance)
+    workflow = engine.load(session, instance)
+    mi = _block(workflow, block)
+    return instance, workflow, mi, _collection(mi)
+
+
 def add_reviewer(
     session: Session,
     instance_id: int,
@@ -127,11 +138,7 @@ def add_reviewer(
 ) -> ProcessInstance:
     """加签: add ``item`` (a window) to the running joint review; its review starts with its own limit."""
     reason = _reason(reason, "加签")
-    instance = get_instance(session, instance_id)
-    require_active(instance)
-    workflow = engine.load(session, instance)
-    mi = _block(workflow, block)
-    collection = _collection(mi)
+    instance, workflow, mi, collection = _open_block(session, instance_id, block)
     if any(m["item"] == item for m in members(mi)):
         raise InvalidInput(f"{item} 已在会签名单中 ({item} already takes part in this review)", field="item")
     collection.append(item)
@@ -168,11 +175,7 @@ def remove_reviewer(
 ) -> ProcessInstance:
     """减签: take ``item`` out of the running joint review, if it has not answered yet."""
     reason = _reason(reason, "减签")
-    instance = get_instance(session, instance_id)
-    require_active(instance)
-    workflow = engine.load(session, instance)
-    mi = _block(workflow, block)
-    collection = _collection(mi)
+    instance, workflow, mi, collection = _open_block(session, instance_id, block)
     current = members(mi)
     member = next((m for m in current if m["item"] == item), None)
     if member is None:

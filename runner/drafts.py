@@ -224,6 +224,23 @@ def _refusal(session: Session, draft_id: int, expected_revision: int) -> Excepti
     )
 
 
+def _update_open(session: Session, draft_id: int, expected_revision: int, **values: Any) -> None:
+    """Change a draft only if it is still open at ``expected_revision`` (compare-and-set in one statement);
+    otherwise raise the conflict that says who moved it on or closed it."""
+    result = session.execute(
+        update(DiagramDraft)
+        .where(
+            DiagramDraft.id == draft_id,
+            DiagramDraft.revision == expected_revision,
+            DiagramDraft.status == DraftStatus.OPEN,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _refusal(session, draft_id, expected_revision)
+
+
 def _process_name(root: Any, key: str) -> str | None:
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         if process.get("id") == key:
@@ -244,18 +261,16 @@ def save_draft(
     tree = safe_parse(content, _filename(draft), services_of(session).settings.max_bpmn_bytes)
     name = _process_name(tree.getroot(), draft.key) or draft.name
     now = _now(session)
-    result = session.execute(
-        update(DiagramDraft)
-        .where(
-            DiagramDraft.id == draft_id,
-            DiagramDraft.revision == expected_revision,
-            DiagramDraft.status == DraftStatus.OPEN,
-        )
-        .values(xml=xml, name=name, revision=DiagramDraft.revision + 1, updated_by=actor, updated_at=now)
-        .execution_options(synchronize_session=False)
+    _update_open(
+        session,
+        draft_id,
+        expected_revision,
+        xml=xml,
+        name=name,
+        revision=DiagramDraft.revision + 1,
+        updated_by=actor,
+        updated_at=now,
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise _refusal(session, draft_id, expected_revision)
     draft = session.get(DiagramDraft, draft_id, populate_existing=True)
     assert draft is not None
     audit.record(session, "draft_saved", actor=actor, draft=draft_id, key=draft.key, revision=draft.revision)
@@ -339,18 +354,9 @@ def deploy_draft(
     stored then: the caller's transaction rolls back), ``Conflict`` when the draft moved on or closed.
     """
     now = _now(session)
-    claimed = session.execute(
-        update(DiagramDraft)
-        .where(
-            DiagramDraft.id == draft_id,
-            DiagramDraft.revision == expected_revision,
-            DiagramDraft.status == DraftStatus.OPEN,
-        )
-        .values(status=DraftStatus.DEPLOYED, open_key=None, deployed_at=now)
-        .execution_options(synchronize_session=False)
+    _update_open(
+        session, draft_id, expected_revision, status=DraftStatus.DEPLOYED, open_key=None, deployed_at=now
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise _refusal(session, draft_id, expected_revision)
     draft = session.get(DiagramDraft, draft_id, populate_existing=True)
     assert draft is not None
     content, problems = _problems(session, draft, known_forms)
@@ -383,18 +389,15 @@ def deploy_draft(
 
 def discard_draft(session: Session, draft_id: int, *, expected_revision: int, actor: str) -> DiagramDraft:
     """Close an open draft without deploying it (the row stays, readable, with its XML)."""
-    result = session.execute(
-        update(DiagramDraft)
-        .where(
-            DiagramDraft.id == draft_id,
-            DiagramDraft.revision == expected_revision,
-            DiagramDraft.status == DraftStatus.OPEN,
-        )
-        .values(status=DraftStatus.DISCARDED, open_key=None, updated_by=actor, updated_at=_now(session))
-        .execution_options(synchronize_session=False)
+    _update_open(
+        session,
+        draft_id,
+        expected_revision,
+        status=DraftStatus.DISCARDED,
+        open_key=None,
+        updated_by=actor,
+        updated_at=_now(session),
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise _refusal(session, draft_id, expected_revision)
     draft = session.get(DiagramDraft, draft_id, populate_existing=True)
     assert draft is not None
     audit.record(

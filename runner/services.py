@@ -69,12 +69,16 @@ class Services:
         """Map a time on the platform clock to wall-clock time (they differ only under a test clock)."""
         return when - (self.clock.now() - datetime.now(UTC))
 
+    def _session(self, session: Session) -> Session:
+        """A new session that runner functions can find the services and the after-commit jobs on."""
+        session.info["services"] = self
+        session.info["after_commit"] = []
+        return session
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit once at the end; send queued jobs only after the commit."""
-        session = self.session_factory()
-        session.info["services"] = self
-        session.info["after_commit"] = []
+        session = self._session(self.session_factory())
         try:
             yield session
             session.commit()
@@ -102,9 +106,9 @@ class Services:
     def reading(self) -> Iterator[Session]:
         """A read-only unit of work: never commits, and on SQLite takes no write lock (login and permission
         look-ups on every request must not queue behind writers)."""
-        session = Session(self.engine.execution_options(read_only=True), expire_on_commit=False)
-        session.info["services"] = self
-        session.info["after_commit"] = []
+        session = self._session(
+            Session(self.engine.execution_options(read_only=True), expire_on_commit=False)
+        )
         try:
             yield session
         finally:

@@ -6,6 +6,7 @@ installed by ``scripts/install_system.sh test``. Screenshots go to ``tests/artif
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import threading
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from runner.directory import DEMO_PASSWORD
 from tests.support.services import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -94,3 +96,12 @@ def screenshot(page: Any, name: str) -> Path:
         page.set_viewport_size({"width": size["width"], "height": size["height"] + 1})
         page.set_viewport_size(size)
     return path
+
+
+def login(page: Any, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the login page and wait for the inbox."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/inbox.*"))

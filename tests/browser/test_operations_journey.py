@@ -6,8 +6,6 @@ deadline, a clerk answers it (纠错回告) and the supervisor sees the warning 
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from runner.directory import DEMO_PASSWORD, create_user, seed_demo_users
@@ -23,17 +21,9 @@ from tests.support.flow import (
     task,
 )
 
-from .conftest import screenshot
+from .conftest import login, screenshot
 
 pytestmark = pytest.mark.slow
-
-
-def login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/inbox.*"))
 
 
 def flash(page) -> str:

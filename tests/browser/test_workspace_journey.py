@@ -12,7 +12,7 @@ import re
 import pytest
 
 import runner
-from runner.directory import DEMO_PASSWORD, seed_demo_users
+from runner.directory import seed_demo_users
 from tests.support.flow import (
     advance_to,
     deploy_library,
@@ -24,17 +24,9 @@ from tests.support.flow import (
     task,
 )
 
-from .conftest import screenshot
+from .conftest import login, screenshot
 
 pytestmark = pytest.mark.slow
-
-
-def login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/inbox.*"))
 
 
 def open_from_inbox(page, base: str, task_id: str) -> None:

@@ -110,22 +110,8 @@ class Platform:
             **extra,
         }
 
-    def cli(self, *args: str) -> str:
-        """Run ``python -m runner.cli ARGS`` against this platform's database."""
-        result = subprocess.run(
-            [sys.executable, "-m", "runner.cli", *args],
-            cwd=ROOT,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            raise AssertionError(f"runner.cli {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
-
-    def cli_input(self, stdin: str, *args: str) -> str:
-        """``cli`` with ``stdin`` fed to the command (e.g. a password)."""
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        """Run ``python -m runner.cli ARGS`` against this platform's database (``stdin``: e.g. a password)."""
         result = subprocess.run(
             [sys.executable, "-m", "runner.cli", *args],
             cwd=ROOT, env=self.env(), input=stdin, capture_output=True, text=True, timeout=300,
@@ -325,7 +311,7 @@ def start_platform(workdir: Path, *, sweep_interval: int = 2) -> Platform:
         platform.cli("deploy", str(ROOT / "bpmn"))
         platform.cli("seed")
         for name in ("bench", "upper"):  # system accounts of the JSON API (api/access.py)
-            platform.cli_input("Bench-pass-2026\n", "create-user", name, "--member", "centre:system")
+            platform.cli("create-user", name, "--member", "centre:system", stdin="Bench-pass-2026\n")
         return platform
     except BaseException:
         if redis is not None:
