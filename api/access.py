@@ -131,7 +131,7 @@ def authorize(session: Session, actor: str, endpoint: str | None, args: dict[str
     """Raise ``runner.PermissionDenied`` unless ``actor`` may call ``endpoint`` with these URL arguments."""
     if endpoint in PUBLIC:
         return
-    person = directory.get_person(session, actor)
+    person, covering = directory.identify(session, actor)
     if person is None or not person.is_active:
         raise runner.PermissionDenied(
             "API 调用者不是有效的平台用户 (the API caller is not an active directory user)", actor=actor
@@ -139,7 +139,7 @@ def authorize(session: Session, actor: str, endpoint: str | None, args: dict[str
     rule = RULES.get(endpoint or "")
     if rule is None:
         raise runner.PermissionDenied("此接口未开放 (this route is not open to anyone)", endpoint=endpoint)
-    who = ops.Who.of_person(person, directory.covered_by(session, person.username))
+    who = ops.Who.of_person(person, covering)
     try:
         permitted = rule(session, who, args)
     except runner.NotFound:

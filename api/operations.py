@@ -22,12 +22,12 @@ from .routes import body, field, services
 
 
 def _who(session: Session) -> ops.Who:
-    person = directory.get_person(session, g.actor)
+    person, covering = directory.identify(session, g.actor)
     if person is None or not person.is_active:
         raise runner.PermissionDenied(
             "API 调用者不是平台用户，不能进行此操作 (the API actor is not a directory user)", actor=g.actor
         )
-    return ops.Who.of_person(person, directory.covered_by(session, person.username))
+    return ops.Who.of_person(person, covering)
 
 
 def _task(row: Any) -> dict[str, Any]:

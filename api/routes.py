@@ -141,7 +141,7 @@ def start() -> Any:
             title=field(data, "title", str),
         )
         view = instance_summary(instance)
-        view["tasks"], _ = runner.list_tasks(s, instance_id=instance.id, count=False)
+        view["tasks"] = runner.instance_tasks(s, instance)
     return jsonify(view), 201
 
 
@@ -189,7 +189,7 @@ def complete(task_id: str) -> Any:
     def work(s: Any) -> dict[str, Any]:
         instance = runner.complete(s, task_id, form, actor=g.actor)
         view = instance_summary(instance)
-        view["tasks"], _ = runner.list_tasks(s, instance_id=instance.id, count=False)
+        view["tasks"] = runner.instance_tasks(s, instance)
         return view
 
     return jsonify(services().run(work))

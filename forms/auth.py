@@ -108,10 +108,9 @@ def services() -> runner.Services:
 def load_web_user(username: str) -> WebUser | None:
     """A ``WebUser`` for ``username`` (None when unknown or disabled)."""
     with services().reading() as s:
-        person = directory.get_person(s, username)
+        person, covered = directory.identify(s, username)
         if person is None or not person.is_active:
             return None
-        covered = directory.covered_by(s, username)
     return WebUser(person, covered)
 
 

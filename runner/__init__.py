@@ -90,7 +90,7 @@ from .overrides import set_override as set_calendar_override
 from .proxies import active_proxy, end_proxy, list_proxies, set_proxy
 from .senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
 from .services import Services
-from .tasks import claim, complete, inbox_page, list_tasks, reassign, task_details, unclaim
+from .tasks import claim, complete, inbox_page, instance_tasks, list_tasks, reassign, task_details, unclaim
 from .timers import due_timers, fire_timer, sweep
 from .views import instance_summary
 from .warning_events import get_warning, item_warnings, warnings_for
@@ -195,6 +195,7 @@ __all__ = [
     "known_windows",
     "latest_definition",
     "list_definitions",
+    "instance_tasks",
     "list_tasks",
     "list_windows",
     "migrate_instance",

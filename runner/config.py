@@ -25,6 +25,8 @@ class Settings:
     script_time_limit: float = 1.0  # seconds a script or expression may run
     sweep_horizon_seconds: int = 120  # the sweep makes sure timers due within this have a job
     sweep_interval_seconds: int = 60
+    # restored workflows kept per process for the next step of the same item (0: always read the row)
+    workflow_cache_size: int = 128
     # statutory limit (working days) → most extension days (行政许可法 §42): "20:10,45:15"
     extension_caps_spec: str = "20:10,45:15"
     # how notifications leave the platform besides the in-app message centre: "log" | "smtp"

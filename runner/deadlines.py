@@ -38,26 +38,36 @@ def instance_pauses(session: Session, instance_id: int) -> list[tuple[datetime, 
     ]
 
 
-def item_deadline(session: Session, instance: ProcessInstance, days: int | None) -> datetime | None:
-    """The deadline ``days`` working days (plus granted extensions) after the start, less paused time."""
+def item_deadline(
+    session: Session,
+    instance: ProcessInstance,
+    days: int | None,
+    pauses: list[tuple[datetime, datetime | None]] | None = None,
+) -> datetime | None:
+    """The deadline ``days`` working days (plus granted extensions) after the start, less paused time
+    (``pauses``: the instance's, read when not given)."""
     if days is None:
         return None
     try:
         return calendar(session).deadline(
             instance.started_at,
             days + (instance.extension_days or 0),
-            instance_pauses(session, instance.id),
+            instance_pauses(session, instance.id) if pauses is None else pauses,
             now=services_of(session).now(),
         )
     except CalendarDataMissing:
         return None  # the console shows the calendar alarm; a deadline is never guessed
 
 
-def refresh_deadline(session: Session, instance: ProcessInstance) -> bool:
-    """Recompute the stored promised (承诺) and statutory (法定) deadlines; True when the promised one changed."""
+def refresh_deadline(
+    session: Session, instance: ProcessInstance, pauses: list[tuple[datetime, datetime | None]] | None = None
+) -> bool:
+    """Recompute the stored promised (承诺) and statutory (法定) deadlines; True when the promised one changed.
+    ``pauses``: the item's clock pauses when the caller knows them (a new item has none)."""
     before = instance.deadline
-    instance.deadline = item_deadline(session, instance, instance.promised_days)
-    instance.statutory_deadline = item_deadline(session, instance, instance.statutory_days)
+    pauses = instance_pauses(session, instance.id) if pauses is None else pauses
+    instance.deadline = item_deadline(session, instance, instance.promised_days, pauses)
+    instance.statutory_deadline = item_deadline(session, instance, instance.statutory_days, pauses)
     return instance.deadline != before
 
 

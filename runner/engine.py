@@ -7,7 +7,7 @@ jobs are queued to be sent after the commit.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, conventions
@@ -34,10 +34,10 @@ from .models import (
     TimerStatus,
     WarningEvent,
 )
-from .proxies import assign_new_task
+from .proxies import assign_new_task, prefetch_staffing
 from .scheduling import FIRE_TIMER, Job, timer_job_id
 from .scripts import CentreScriptEngine
-from .services import after_commit, services_of
+from .services import after_commit, on_commit, services_of
 from .spiff.timers import due_time, is_waiting_timer, leaf_definitions, timer_definitions, timer_due
 from .state import dump_workflow, load_workflow
 from .warning_rules import sync_rule_timers
@@ -73,11 +73,26 @@ def new_workflow(
 
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
-    """Restore the engine state of ``instance``."""
-    spec, subprocess_specs = services_of(session).specs.get(instance.definition)
-    workflow = load_workflow(instance.state, instance.serializer_version, spec, subprocess_specs)
+    """Restore the engine state of ``instance`` (the object its last committed save in this process left, when
+    the row has not changed since; see ``runner.workflow_cache``)."""
+    services = services_of(session)
+    workflow = services.workflows.take(instance.id, instance.lock_version)
+    if workflow is None:
+        spec, subprocess_specs = services.specs.get(instance.definition)
+        workflow = load_workflow(instance.state, instance.serializer_version, spec, subprocess_specs)
     workflow.script_engine = bind(session, instance)
+    _stored_waits(session)[instance.id] = _message_waits(workflow.get_tasks(state=TaskState.WAITING))
     return workflow
+
+
+def _stored_waits(session: Session) -> dict[int, set[tuple[str, str]]]:
+    """Per instance of this transaction: the message waits its subscription rows mirror (those of the state it
+    was loaded with, or last saved with). ``save`` skips reading the rows when nothing changed."""
+    return session.info.setdefault("message_waits", {})  # type: ignore[no-any-return]
+
+
+def _message_waits(waiting: list[Task]) -> set[tuple[str, str]]:
+    return {(str(t.id), name) for t in waiting for name in message_names(t)}
 
 
 def advance(
@@ -131,15 +146,15 @@ def open_incidents(session: Session, instance_id: int) -> list[Incident]:
 def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
     """Store the engine state and bring status, open tasks, timers and subscriptions in line with it."""
     now = services_of(session).now()
-    waiting_before = list(workflow.get_tasks(state=TaskState.WAITING))
-    pending = _close_timers(
-        session, instance, workflow, [t for t in waiting_before if is_waiting_timer(t)], now
-    )
+    tasks = workflow.get_tasks()  # one walk of the tree; applying the effects changes no task's state
+    waiting = [t for t in tasks if t.state == TaskState.WAITING]
+    pending = _close_timers(session, instance, workflow, [t for t in waiting if is_waiting_timer(t)], now)
     apply_effects(session, instance, workflow)
     instance.state, instance.serializer_version = dump_workflow(workflow)
+    _keep_after_commit(session, instance, workflow, instance.state)
     instance.updated_at = now
-    has_error = bool(workflow.get_tasks(state=TaskState.ERROR))
-    ready = [t for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    has_error = any(t.state == TaskState.ERROR for t in tasks)
+    ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
     if instance.status in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
         pass
     elif workflow.completed:
@@ -153,10 +168,24 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
         instance.status = InstanceStatus.WAITING
     finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
     _sync_open_tasks(session, instance, workflow, [] if finished else ready, now)
-    waiting = [] if finished else list(workflow.get_tasks(state=TaskState.WAITING))
+    waiting = [] if finished else waiting
     _sync_timers(session, instance, workflow, [t for t in waiting if is_waiting_timer(t)], now, pending)
-    _sync_subscriptions(session, instance, [t for t in waiting if _is_message_wait(t)])
+    _sync_subscriptions(session, instance, waiting)
     sync_rule_timers(session, instance)
+
+
+def _keep_after_commit(
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, state: bytes
+) -> None:
+    """Once committed, cache ``workflow`` for the row's new version, if the state it was saved as is still the
+    row's (a later save in the same transaction keeps its own object instead)."""
+    cache = services_of(session).workflows
+
+    def keep() -> None:
+        if instance.state is state and instance.id is not None:
+            cache.keep(instance.id, instance.lock_version, workflow)
+
+    on_commit(session, keep)
 
 
 def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
@@ -220,10 +249,6 @@ def message_names(task: Task) -> list[str]:
     ]
 
 
-def _is_message_wait(task: Task) -> bool:
-    return bool(message_names(task))
-
-
 def task_title(task: Task) -> str:
     return str(task.task_spec.bpmn_name or task.task_spec.name)
 
@@ -256,26 +281,36 @@ def limit_days(session: Session, task: Task, props: dict[str, str]) -> int | Non
         return int(script_engine(session).evaluate(task, raw))
 
 
+# the projections' reads, built once (building a statement costs more than running one of these)
+_OPEN_TASKS = select(OpenTask).where(OpenTask.instance_id == bindparam("instance_id"))
+_PENDING_TIMERS = select(Timer).where(
+    Timer.instance_id == bindparam("instance_id"),
+    Timer.status == TimerStatus.PENDING,
+    Timer.kind != "rule",  # warning-rule timers: runner.warning_rules
+)
+
+
 def _sync_open_tasks(
     session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, ready: list[Task], now: datetime
 ) -> None:
-    existing: dict[str, int] = {
-        task_id: row_id
-        for task_id, row_id in session.execute(
-            select(OpenTask.task_id, OpenTask.id).where(OpenTask.instance_id == instance.id)
-        )
-    }
+    with session.no_autoflush:
+        existing = {row.task_id: row for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
     wanted = {str(t.id): t for t in ready}
-    gone = [row_id for task_id, row_id in existing.items() if task_id not in wanted]
+    gone = [row.id for task_id, row in existing.items() if task_id not in wanted]
     if gone:
         session.execute(
             delete(OpenTask).where(OpenTask.id.in_(gone)).execution_options(synchronize_session="evaluate")
         )
-    for task_id, task in wanted.items():
-        if task_id in existing:
-            continue
-        props = conventions.task_properties(task.task_spec)
-        window = resolve_window(session, instance, task, props)
+    current = [row for task_id, row in existing.items() if task_id in wanted]
+    new_tasks = [
+        (task_id, task, props, resolve_window(session, instance, task, props))
+        for task_id, task in wanted.items()
+        if task_id not in existing
+        for props in [conventions.task_properties(task.task_spec)]
+    ]
+    with session.no_autoflush:
+        prefetch_staffing(session, {w for _, t, _, w in new_tasks if w and not t.data.get("assignee")}, now)
+    for task_id, task, props, window in new_tasks:
         days = limit_days(session, task, props)
         due = None
         if props.get("dueExpr"):
@@ -293,26 +328,50 @@ def _sync_open_tasks(
             assignee=raw_assignee if isinstance(raw_assignee, str) and raw_assignee else None,
             properties=props, now=now,
         )  # fmt: skip
-        session.add(
-            OpenTask(
-                instance_id=instance.id,
-                task_id=task_id,
-                spec_name=task.task_spec.name,
-                name=task_title(task),
-                business_key=instance.business_key,
-                definition_key=instance.definition_key,
-                item_kind=instance.item_kind,
-                lane=task.task_spec.lane,
-                window=window,
-                candidate_windows=candidates,
-                form_key=props.get("formKey"),
-                assignee=assignee,
-                created_at=now,
-                limit_days=days,
-                due_at=due,
-                properties=props,
+        row = OpenTask(
+            instance_id=instance.id,
+            task_id=task_id,
+            spec_name=task.task_spec.name,
+            name=task_title(task),
+            business_key=instance.business_key,
+            definition_key=instance.definition_key,
+            item_kind=instance.item_kind,
+            lane=task.task_spec.lane,
+            window=window,
+            candidate_windows=candidates,
+            form_key=props.get("formKey"),
+            assignee=assignee,
+            created_at=now,
+            limit_days=days,
+            due_at=due,
+            properties=props,
+        )
+        session.add(row)
+        current.append(row)
+    _current_tasks(session)[instance.id] = current
+
+
+def _current_tasks(session: Session) -> dict[int, list[OpenTask]]:
+    return session.info.setdefault("open_tasks", {})  # type: ignore[no-any-return]
+
+
+def open_task_rows(session: Session, instance: ProcessInstance) -> list[OpenTask]:
+    """The instance's open tasks, soonest due first: those its last ``save`` in this transaction left (no
+    query), else read."""
+    rows = _current_tasks(session).get(instance.id)
+    if rows is None:
+        return list(
+            session.scalars(
+                select(OpenTask)
+                .where(OpenTask.instance_id == instance.id)
+                .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.id)
             )
         )
+    unsaved = float("inf")  # rows added in this transaction get the next ids: after the others
+    return sorted(rows, key=lambda r: (r.due_at is None, r.due_at or _NO_DUE, r.id or unsaved))
+
+
+_NO_DUE = datetime.min.replace(tzinfo=UTC)
 
 
 def _wanted_timers(waiting: list[Task]) -> dict[tuple[str, datetime], Task]:
@@ -334,16 +393,11 @@ def _close_timers(
 ) -> dict[tuple[str, datetime], Timer]:
     """Mark pending rows whose timer is no longer waiting as fired or cancelled; return the rest."""
     if pending is None:
-        pending = {
-            (row.task_id, row.due_at): row
-            for row in session.scalars(
-                select(Timer).where(
-                    Timer.instance_id == instance.id,
-                    Timer.status == TimerStatus.PENDING,
-                    Timer.kind != "rule",  # warning-rule timers: runner.warning_rules
-                )
-            )
-        }
+        with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
+            pending = {
+                (row.task_id, row.due_at): row
+                for row in session.scalars(_PENDING_TIMERS, {"instance_id": instance.id})
+            }
     wanted = _wanted_timers(waiting)
     for key, row in list(pending.items()):
         if key in wanted:
@@ -419,15 +473,20 @@ def schedule_timer(session: Session, row: Timer) -> None:
 
 
 def _sync_subscriptions(session: Session, instance: ProcessInstance, waiting: list[Task]) -> None:
-    existing = {
-        (task_id, name): row_id
-        for row_id, task_id, name in session.execute(
-            select(
-                MessageSubscription.id, MessageSubscription.task_id, MessageSubscription.message_name
-            ).where(MessageSubscription.instance_id == instance.id)
-        )
-    }
-    wanted = {(str(t.id), name): t for t in waiting for name in message_names(t)}
+    wanted = _message_waits(waiting)
+    stored = _stored_waits(session)
+    if stored.get(instance.id) == wanted:
+        return  # the rows mirror exactly these waits already
+    with session.no_autoflush:
+        existing = {
+            (task_id, name): row_id
+            for row_id, task_id, name in session.execute(
+                select(
+                    MessageSubscription.id, MessageSubscription.task_id, MessageSubscription.message_name
+                ).where(MessageSubscription.instance_id == instance.id)
+            )
+        }
+    stored[instance.id] = wanted
     gone = [row_id for key, row_id in existing.items() if key not in wanted]
     if gone:
         session.execute(

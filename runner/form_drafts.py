@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,13 +60,15 @@ def list_form_drafts(session: Session) -> list[FormSchemaDraft]:
     return list(session.scalars(select(FormSchemaDraft).order_by(FormSchemaDraft.form_key)))
 
 
+# built once: every API completion asks it (building a statement costs more than running this one)
+_PUBLISHED = select(FormSchemaDraft.published_revision, FormSchemaDraft.published_body).where(
+    FormSchemaDraft.form_key == bindparam("form_key"), FormSchemaDraft.published_body.is_not(None)
+)
+
+
 def published_form_schema(session: Session, form_key: str) -> tuple[int, str] | None:
     """``(revision, JSON text)`` published for ``form_key``, or None when the file applies."""
-    row = session.execute(
-        select(FormSchemaDraft.published_revision, FormSchemaDraft.published_body).where(
-            FormSchemaDraft.form_key == form_key, FormSchemaDraft.published_body.is_not(None)
-        )
-    ).first()
+    row = session.execute(_PUBLISHED, {"form_key": form_key}).first()
     if row is None or row[0] is None or row[1] is None:
         return None
     return int(row[0]), str(row[1])

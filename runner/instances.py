@@ -88,7 +88,7 @@ def start(
     )
     session.add(instance)
     session.flush()
-    refresh_deadline(session, instance)
+    refresh_deadline(session, instance, pauses=[])
     workflow = engine.new_workflow(session, instance, definition, data)
     audit.record(session, "start", actor=actor, instance=instance, key=key, version=definition.version)
     engine.advance(session, instance, workflow, actor=actor)

@@ -107,9 +107,10 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(400))
     filename: Mapped[str] = mapped_column(String(400))
     content_hash: Mapped[str] = mapped_column(String(64))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    dmn_xml: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    spec_state: Mapped[bytes] = mapped_column(LargeBinary)  # compressed serialized specs
+    # the large columns load on first use: every instance load joins its definition for the small ones
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    dmn_xml: Mapped[list[Any]] = mapped_column(JSON, default=list, deferred=True)
+    spec_state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # compressed serialized specs
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     deployed_by: Mapped[str] = mapped_column(String(200))
     deployed_at: Mapped[datetime]

@@ -10,10 +10,12 @@ the window head (first by username), with an audit entry ``assigned_to_head``; i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -128,18 +130,50 @@ def active_proxy(session: Session, username: str, now: datetime | None = None) -
     ).first()
 
 
-def has_present_clerk(session: Session, window: str, now: datetime) -> bool:
-    """Whether ``window`` has a clerk who is active and not absent at ``now``."""
+def staffed_windows(session: Session, windows: Iterable[str], now: datetime) -> set[str]:
+    """Those of ``windows`` that have a clerk who is active and not absent at ``now`` (one query)."""
+    windows = set(windows)
+    if not windows:
+        return set()
+    return set(session.scalars(_STAFFED, {"windows": sorted(windows), "now": now}))
+
+
+def _staffed_statement() -> Any:
+    now = bindparam("now")
     absent_now = select(Absence.user_id).where(
         Absence.starts_at <= now, (Absence.ends_at.is_(None)) | (Absence.ends_at > now)
     )
-    found = session.scalars(
-        select(User.id)
-        .join(Membership, and_(Membership.user_id == User.id, Membership.window == window))
-        .where(Membership.role == Role.CLERK, User.is_active.is_(True), User.id.not_in(absent_now))
-        .limit(1)
-    ).first()
-    return found is not None
+    return (
+        select(Membership.window)
+        .join(User, Membership.user_id == User.id)
+        .where(
+            Membership.window.in_(bindparam("windows", expanding=True)),
+            Membership.role == Role.CLERK,
+            User.is_active.is_(True),
+            User.id.not_in(absent_now),
+        )
+        .distinct()
+    )
+
+
+_STAFFED = _staffed_statement()  # built once: asked whenever a step opens tasks
+
+
+def prefetch_staffing(session: Session, windows: Iterable[str], now: datetime) -> None:
+    """Look up at once whether each of ``windows`` is staffed at ``now``, for the ``has_present_clerk`` calls
+    that follow in this transaction (a step that opens tasks in several windows asks once)."""
+    known: dict[tuple[str, datetime], bool] = session.info.setdefault("staffed", {})
+    missing = {w for w in windows if (w, now) not in known}
+    staffed = staffed_windows(session, missing, now)
+    known.update({(w, now): w in staffed for w in missing})
+
+
+def has_present_clerk(session: Session, window: str, now: datetime) -> bool:
+    """Whether ``window`` has a clerk who is active and not absent at ``now``."""
+    known: dict[tuple[str, datetime], bool] = session.info.setdefault("staffed", {})
+    if (window, now) not in known:
+        prefetch_staffing(session, [window], now)
+    return known[(window, now)]
 
 
 def first_head(session: Session, window: str) -> str | None:

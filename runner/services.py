@@ -52,9 +52,11 @@ class Services:
         self.scheduler: JobScheduler = scheduler or RQScheduler(
             self.settings.redis_url, self.settings.queue_name
         )
-        from .specs import SpecCache  # local: specs imports SpiffWorkflow, keep this module light
+        from .specs import SpecCache  # local: these import SpiffWorkflow, keep this module light
+        from .workflow_cache import WorkflowCache
 
         self.specs = SpecCache()
+        self.workflows = WorkflowCache(self.settings.workflow_cache_size)
         self._calendar: tuple[float, BusinessCalendar] | None = None
 
     @classmethod
@@ -73,6 +75,7 @@ class Services:
         """A new session that runner functions can find the services and the after-commit jobs on."""
         session.info["services"] = self
         session.info["after_commit"] = []
+        session.info["on_commit"] = []
         return session
 
     @contextmanager
@@ -98,8 +101,11 @@ class Services:
             raise
         finally:
             jobs: list[Job] = session.info.get("after_commit", [])
+            callbacks: list[Callable[[], None]] = session.info.get("on_commit", [])
             session.close()
         # reached only when the commit succeeded
+        for callback in callbacks:
+            callback()
         self.send_jobs(jobs)
 
     @contextmanager
@@ -156,6 +162,11 @@ def services_of(session: Session) -> Services:
         return session.info["services"]  # type: ignore[no-any-return]
     except KeyError:
         raise RuntimeError("runner functions need a session from Services.transaction()") from None
+
+
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Call ``callback`` in this process once ``session`` has committed (never on rollback)."""
+    session.info.setdefault("on_commit", []).append(callback)
 
 
 def after_commit(session: Session, job: Job) -> None:

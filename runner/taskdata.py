@@ -5,7 +5,6 @@ The web layer never loads workflows itself; it asks here. The data returned is a
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -16,13 +15,8 @@ from sqlalchemy.orm import Session
 from . import conventions, engine
 from .instances import get as get_instance
 from .models import OpenTask
-from .tasks import open_task
-from .views import instance_summary, task_view
-
-
-def json_safe(value: Any) -> Any:
-    """A deep copy of ``value`` with anything JSON cannot hold turned into text."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+from .tasks import open_task_and_item
+from .views import instance_summary, json_safe, task_view
 
 
 def task_context(session: Session, task_id: str) -> dict[str, Any]:
@@ -30,8 +24,7 @@ def task_context(session: Session, task_id: str) -> dict[str, Any]:
 
     Raises ``NoSuchTask`` (unknown) or ``TaskNotReady`` (already completed) like ``runner.complete``.
     """
-    row = open_task(session, task_id)
-    instance = get_instance(session, row.instance_id)
+    row, instance = open_task_and_item(session, task_id)
     data: dict[str, Any] = {}
     try:
         workflow = engine.load(session, instance)

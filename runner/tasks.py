@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, engine
 from .exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
-from .instances import get as get_instance
 from .instances import require_active
 from .models import AuditEntry, OpenTask, ProcessInstance
 from .services import services_of
-from .views import task_view
+from .views import json_safe, task_view
+
+# built once: the completion's first statement (building it costs more than running it)
+_TASK_AND_ITEM = (
+    select(OpenTask, ProcessInstance)
+    .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
+    .where(OpenTask.task_id == bindparam("task_id"))
+)
 
 
 def open_task(session: Session, task_id: str) -> OpenTask:
     """The open-task row of ``task_id``; a finished task is a conflict, an unknown one 404."""
-    row = session.scalars(select(OpenTask).where(OpenTask.task_id == str(task_id))).first()
-    if row is not None:
-        return row
+    return open_task_and_item(session, task_id)[0]
+
+
+def open_task_and_item(session: Session, task_id: str) -> tuple[OpenTask, ProcessInstance]:
+    """The open-task row of ``task_id`` and its item, in one query; errors as ``open_task``."""
+    found = session.execute(_TASK_AND_ITEM, {"task_id": str(task_id)}).first()
+    if found is not None:
+        return found[0], found[1]
     done = session.scalars(
         select(AuditEntry).where(AuditEntry.task_id == str(task_id), AuditEntry.action == "complete").limit(1)
     ).first()
@@ -82,6 +93,11 @@ def list_tasks(
         query = query.order_by(OpenTask.created_at.desc(), OpenTask.id)
     rows = session.scalars(query.limit(min(limit, 500)).offset(offset))
     return [task_view(r) for r in rows], total
+
+
+def instance_tasks(session: Session, instance: ProcessInstance) -> list[dict[str, Any]]:
+    """The open tasks of ``instance`` (``task_view``), soonest due first; right after a step, without a query."""
+    return [task_view(r) for r in engine.open_task_rows(session, instance)]
 
 
 def _audit_task(
@@ -174,20 +190,24 @@ def complete(
     *,
     actor: str,
     on_behalf_of: str | None = None,
+    check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
 ) -> ProcessInstance:
-    """Complete a ready user task with the (already validated) form data and run the engine on.
+    """Complete a ready user task with the form data and run the engine on.
+
+    ``data`` is taken as validated unless ``check`` is given: then ``check(task_view, task data now)`` turns it
+    into the task data to complete with, or raises to refuse it (nothing is written). A caller validating a
+    form this way reads the task once, in this transaction.
 
     A task claimed by someone else cannot be completed by another person unless that person
     acts for them (``on_behalf_of``). Two racing completions: one commits, the other gets a conflict.
     """
     if data is not None and not isinstance(data, dict):
         raise InvalidInput("表单数据必须是对象 (data must be an object)")
-    row = open_task(session, task_id)
+    row, instance = open_task_and_item(session, task_id)
     if row.assignee is not None and row.assignee not in (actor, on_behalf_of):
         raise TaskAlreadyClaimed(
             f"任务已被 {row.assignee} 认领 (task is claimed by {row.assignee})", assignee=row.assignee
         )
-    instance = get_instance(session, row.instance_id)
     require_active(instance)
     workflow = engine.load(session, instance)
     try:
@@ -198,6 +218,8 @@ def complete(
         raise TaskNotReady(
             f"任务当前不可办理 (task is {TaskState.get_name(task.state)})", task_id=row.task_id
         )
+    if check is not None:
+        data = check(task_view(row), json_safe(dict(task.data)))
     task.data.update(data or {})
     audit.record(
         session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,11 @@ from .models import AuditEntry, Incident, OpenTask, ProcessInstance, Timer
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def json_safe(value: Any) -> Any:
+    """A deep copy of ``value`` with anything JSON cannot hold turned into text."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
 def task_view(row: OpenTask) -> dict[str, Any]:

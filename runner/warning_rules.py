@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -92,7 +93,7 @@ def sync_open_items(session: Session) -> int:
             ProcessInstance.status.in_(statuses), ProcessInstance.deadline.is_not(None)
         )
     ):
-        sync_rule_timers(session, instance)
+        sync_rule_timers(session, instance, force=True)
         count += 1
     return count
 
@@ -125,10 +126,39 @@ def _rules_for(session: Session, instance: ProcessInstance) -> list[WarningRule]
     return [r for r in rules if r.item_kind is None or r.item_kind == instance.item_kind]
 
 
-def sync_rule_timers(session: Session, instance: ProcessInstance) -> None:
-    """Bring the instance's pending rule timers in line with its stored deadline and the active rules."""
+def _inputs(instance: ProcessInstance) -> tuple[Any, ...]:
+    """What an item's rule timers follow besides the rules: its deadline, whether it is finished, suspended."""
+    return (
+        instance.deadline,
+        instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED),
+        instance.status == InstanceStatus.SUSPENDED,
+    )
+
+
+@event.listens_for(ProcessInstance, "load")
+def _remember_inputs(instance: ProcessInstance, *_: Any) -> None:
+    """Rows read from the database had their rule timers synced with what they hold (every write of a
+    deadline or status goes through ``sync_rule_timers``; editing the rules re-syncs every open item)."""
+    instance.__dict__["_rule_timer_inputs"] = _inputs(instance)
+
+
+@event.listens_for(ProcessInstance, "refresh")
+def _refreshed(instance: ProcessInstance, _context: Any, attrs: Any) -> None:
+    if attrs is None or {"deadline", "status"} <= set(attrs):
+        _remember_inputs(instance)
+    elif {"deadline", "status"} & set(attrs):
+        instance.__dict__.pop("_rule_timer_inputs", None)  # half known: sync on the next save
+
+
+def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool = False) -> None:
+    """Bring the instance's pending rule timers in line with its stored deadline and the active rules
+    (a no-op without ``force`` when deadline and status are those its timers were synced with)."""
     from .engine import schedule_timer
 
+    inputs = _inputs(instance)
+    if not force and instance.__dict__.get("_rule_timer_inputs") == inputs:
+        return
+    instance.__dict__["_rule_timer_inputs"] = inputs
     rows = list(
         session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.kind == RULE_KIND))
     )
