@@ -20,6 +20,19 @@ class BadRequest(runner.InvalidInput):
     """Malformed request body or parameters."""
 
 
+class FormInvalid(BadRequest):
+    """A task's form refused the submitted data; ``errors`` maps each field (or unknown key) to its message."""
+
+    code = "form_invalid"
+
+
+class FormUndefined(runner.RunnerError):
+    """The task's form key names no schema: nobody can complete it (the workspace answers 500 too)."""
+
+    code = "form_undefined"
+    http_status = 500
+
+
 @bp.errorhandler(runner.RunnerError)
 def runner_error(exc: runner.RunnerError) -> Any:
     return jsonify(exc.to_dict()), exc.http_status

@@ -43,6 +43,49 @@ def _obj(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
 S, INT, OBJ = {"type": "string"}, {"type": "integer"}, {"type": "object"}
 OP_ERRORS = ("400", "403", "404", "409")
 
+FORM_DATA = {
+    "type": "object",
+    "description": (
+        "The fields of the task's form (the schema of its form key: the console's published revision, else "
+        "forms/schemas/<key>.json), checked exactly as the workspace page checks them. Values in their JSON "
+        "form or as the page posts them: text/choice/date/datetime strings (dates ISO, 2026-10-09; datetimes "
+        "ISO, local time when without offset); integer/number as numbers or numeric strings; boolean true/false "
+        "(or 'true'/'false'); multichoice/checklist arrays of strings; list an array of one-line strings (or "
+        "one item per line); opinions {window: {result, reason, conditions}}; file fields only [] (upload in "
+        "the workspace). A missing key or null is a blank field. Keys that are not fields of the form for "
+        "this process, and names the form computes itself (derive, a checklist's missing/complete), are "
+        "refused."
+    ),
+}
+FORM_ERROR = {
+    "allOf": [
+        ERROR,
+        {
+            "type": "object",
+            "properties": {
+                "form_key": S,
+                "errors": {
+                    "type": "object",
+                    "description": "field (or refused key) → message, 中文 (English)",
+                    "additionalProperties": S,
+                },
+            },
+        },
+    ]
+}
+COMPLETE = _op("Complete a task with its form's data", params=["task_id"], body=_obj([], data=FORM_DATA))
+COMPLETE["responses"]["400"] = {
+    "description": (
+        "bad body, or the form refused the data (code form_invalid, errors per field); nothing changed: "
+        "the task stays open, no audit entry"
+    ),
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FormError"}}},
+}
+COMPLETE["responses"]["500"] = {
+    "description": "the task's form key names no form schema (code form_undefined); nothing changed",
+    "content": {"application/json": {"schema": ERROR}},
+}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/api/openapi.json": {"get": _op("This document", errors=())},
     "/api/definitions": {
@@ -94,9 +137,7 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/tasks/{task_id}/claim": {"post": _op("Claim a task", params=["task_id"])},
     "/api/tasks/{task_id}/unclaim": {"post": _op("Release a claimed task", params=["task_id"])},
-    "/api/tasks/{task_id}/complete": {
-        "post": _op("Complete a task with form data", params=["task_id"], body=_obj([], data=OBJ))
-    },
+    "/api/tasks/{task_id}/complete": {"post": COMPLETE},
     "/api/tasks/{task_id}/transfer": {
         "post": _op(
             "转办: hand a task to a colleague of its window (to_user) or, as window head with a reason, to "
@@ -228,7 +269,7 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "办件 BPMN platform API", "version": "1.0"},
         "components": {
-            "schemas": {"Error": _obj(["code", "message"], code=S, message=S)},
+            "schemas": {"Error": _obj(["code", "message"], code=S, message=S), "FormError": FORM_ERROR},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

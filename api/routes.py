@@ -11,6 +11,7 @@ from runner.views import instance_summary, task_view
 
 from . import access, bp
 from .errors import BadRequest
+from .form_check import form_check
 from .openapi import document
 
 
@@ -184,10 +185,12 @@ def unclaim(task_id: str) -> Any:
 
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Any:
-    form = field(body(), "data", dict) or {}
+    """Complete a task with ``data`` once its form accepts it (``form_check``: 400 naming the fields)."""
+    submitted = field(body(), "data", dict) or {}
 
     def work(s: Any) -> dict[str, Any]:
-        instance = runner.complete(s, task_id, form, actor=g.actor)
+        check = form_check(s, services(), submitted)
+        instance = runner.complete(s, task_id, submitted, actor=g.actor, check=check)
         view = instance_summary(instance)
         view["tasks"] = runner.instance_tasks(s, instance)
         return view

@@ -2,9 +2,11 @@
 
 A schema names the form's fields (type, label, required, choices, limits, help), the read-only
 context it shows from the task data (``show``), cross-field ``rules`` and ``derive``d values. This
-module loads and checks the schemas (a wrong one is reported with its file and field), builds one
-WTForms class per schema (cached), validates a submission server-side with Chinese messages next to
-the fields and turns it into JSON-friendly task data. The runner only ever receives valid data.
+module loads and checks the schemas (a wrong one is reported with its file and field), finds the one in
+force for a form key (``get_schema``: the console's published revision, else the file), builds one WTForms
+class per schema (cached) for the workspace page and shows a task's context. Checking a submission and
+turning it into task data is ``forms.submission`` (no Flask, no WTForms), shared by the workspace's
+``TaskForm.validate`` and the JSON API, so the runner only ever receives data a form accepted.
 
 Format (see ``forms/schemas/README.md`` for the full reference)::
 
@@ -22,14 +24,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import current_app, has_app_context
 from flask_wtf import FlaskForm
@@ -43,7 +43,22 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import ValidationError
+
+from .submission import (
+    OPINION_PARTS,
+    FieldInvalid,
+    FormContext,
+    build_task_data,
+    check_submission,
+    choice_values,
+    compare,
+    items_for,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from runner import Services
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
@@ -86,10 +101,6 @@ TYPE_KEYS: dict[str, set[str]] = {
     "file": {"max"},
     "opinions": {"choices", "windows_from", "present_field"},
 }
-
-DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000}
-LIST_ITEM_MAX = 200
-DEFAULT_MAX_FILES = 5
 
 
 class SchemaError(ValueError):
@@ -152,24 +163,6 @@ class Condition:
     def holds(self, values: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
         got = values.get(self.name) if self.source == "field" else data.get(self.name)
         return compare(self.op, got, self.value)
-
-
-def is_blank(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
-def compare(op: str, got: Any, want: Any) -> bool:
-    if op == "equals":
-        return bool(got == want)
-    if op == "not_equals":
-        return bool(got != want)
-    if op == "in":
-        return got in (want or [])
-    if op == "empty":
-        return is_blank(got) or got is False
-    if op == "not_empty":
-        return not (is_blank(got) or got is False)
-    raise AssertionError(op)
 
 
 @dataclass(frozen=True)
@@ -613,18 +606,22 @@ def _published_schema(form_key: str, revision: int, body: str) -> FormSchema:
     return parse_schema_text(form_key, body, f"{form_key}.json（控制台发布第 {revision} 版）")
 
 
-def published_schema(form_key: str) -> FormSchema | None:
-    """The schema published in the console for ``form_key`` (it overrides the file), if any.
+def published_schema(form_key: str, session: Session | None = None) -> FormSchema | None:
+    """The schema published in the console for ``form_key`` (it overrides the file), if any; read in
+    ``session`` when given, else in a transaction of its own.
 
-    Outside a request of the web app there is none. A published schema that no longer loads (it passed
-    the check when published) is logged and the file applies.
+    Outside a request of the web app (and without a session) there is none. A published schema that no
+    longer loads (it passed the check when published) is logged and the file applies.
     """
-    if not has_app_context() or "banjian" not in current_app.extensions:
-        return None
     import runner
 
-    with current_app.extensions["banjian"].transaction() as s:
-        found = runner.published_form_schema(s, form_key)
+    if session is not None:
+        found = runner.published_form_schema(session, form_key)
+    elif not has_app_context() or "banjian" not in current_app.extensions:
+        return None
+    else:
+        with current_app.extensions["banjian"].reading() as s:
+            found = runner.published_form_schema(s, form_key)
     if found is None:
         return None
     try:
@@ -634,9 +631,10 @@ def published_schema(form_key: str) -> FormSchema | None:
         return None
 
 
-def get_schema(form_key: str | None) -> FormSchema:
-    """The schema of ``form_key``: the one published in the console, else ``forms/schemas/<key>.json``."""
-    published = published_schema(form_key) if form_key else None
+def get_schema(form_key: str | None, session: Session | None = None) -> FormSchema:
+    """The schema of ``form_key``: the one published in the console, else ``forms/schemas/<key>.json``
+    (``session``: where to look for the published one; see ``published_schema``)."""
+    published = published_schema(form_key, session) if form_key else None
     if published is not None:
         return published
     schemas = load_all()
@@ -645,55 +643,43 @@ def get_schema(form_key: str | None) -> FormSchema:
     return schemas[form_key]
 
 
-# ---- per-request context -----------------------------------------------------------------------
+def undefined_form_message(task: Mapping[str, Any]) -> tuple[str, str]:
+    """Chinese and English: the task's form key names no schema (a fault of the deployment)."""
+    return (
+        f"任务“{task.get('name')}”的表单 {task.get('form_key')!r} 未定义，请联系管理员。",
+        f"The form {task.get('form_key')!r} of this task is not defined; contact the administrator.",
+    )
 
 
-@dataclass
-class FormContext:
-    """What a form needs besides the submission: the task's data, window names, now, the process."""
+def load_task_form(session: Session, services: Services, task_id: str) -> tuple[dict[str, Any], FormContext]:
+    """An open task as its form sees it, read in ``session``: ``runner.taskdata.task_context`` (task,
+    instance, the task's data) and the ``FormContext`` a submission is checked in (that data, the window
+    names, the services' clock and timezone, the process). Raises ``NoSuchTask`` / ``TaskNotReady``."""
+    import runner
+    from runner.taskdata import task_context
 
-    data: dict[str, Any] = field(default_factory=dict)
-    windows: dict[str, str] = field(default_factory=dict)  # code → name
-    now: datetime | None = None  # aware
-    timezone: str = "Asia/Shanghai"
-    definition_key: str | None = None
+    loaded = task_context(session, task_id)
+    ctx = FormContext(
+        data=loaded["data"],
+        windows={w.code: w.name for w in runner.list_windows(session)},
+        now=services.now(),
+        timezone=services.settings.timezone,
+        definition_key=loaded["task"].get("definition_key"),
+    )
+    return loaded, ctx
 
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
-    def local_now(self) -> datetime:
-        return (self.now or datetime.now(self.tz)).astimezone(self.tz)
-
-    def window_name(self, code: Any) -> str:
-        return self.windows.get(str(code), str(code))
+# ---- choices ----------------------------------------------------------------------------------
 
 
 def choices_for(spec: FieldSpec, ctx: FormContext) -> list[tuple[str, str]]:
-    """``(value, label)`` pairs of a choice-like field in this request."""
+    """``(value, label)`` pairs of a choice-like field in this request (the values: ``choice_values``)."""
     if spec.type == "boolean":
         return [("true", pick("是", "Yes")), ("false", pick("否", "No"))]
-    if spec.type in ("checklist",):
-        return [(i, i) for i in items_for(spec, ctx)]
-    if spec.choices_from == "windows":
-        return sorted(ctx.windows.items())
-    if spec.choices_from and spec.choices_from.startswith("data:"):
-        raw = ctx.data.get(spec.choices_from[5:])
-        values = [str(v) for v in raw if v not in (None, "")] if isinstance(raw, list) else []
-        return [(v, ctx.window_name(v)) for v in dict.fromkeys(values)]
-    return [(c.value, c.text) for c in spec.choices]
-
-
-def items_for(spec: FieldSpec, ctx: FormContext) -> list[str]:
-    """The items of a checklist (from the task data when it has them, else the schema's) or the
-    windows of an opinions grid."""
-    key = spec.items_from or spec.windows_from
-    raw = ctx.data.get(key) if key else None
-    if isinstance(raw, list):
-        items = [str(i).strip() for i in raw if i is not None and str(i).strip()]
-        if items:
-            return list(dict.fromkeys(items))
-    return list(spec.items)
+    if spec.type == "checklist":
+        return [(i, i) for i in choice_values(spec, ctx)]
+    labels = {c.value: c.text for c in spec.choices}
+    return [(v, labels.get(v) or ctx.window_name(v)) for v in choice_values(spec, ctx)]
 
 
 # ---- WTForms -----------------------------------------------------------------------------------
@@ -702,7 +688,7 @@ def items_for(spec: FieldSpec, ctx: FormContext) -> list[str]:
 class OpinionsField(Field):
     """Per-window opinions: inputs ``<name>-<window>-result|reason|conditions``; data is a dict."""
 
-    PARTS = ("result", "reason", "conditions")
+    PARTS = OPINION_PARTS
 
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:  # noqa: ARG002
         self.process_errors = []
@@ -767,37 +753,17 @@ class TaskForm(FlaskForm):
         return [(w, self.ctx.window_name(w)) for w in items_for(spec, self.ctx)]
 
     def validate(self, extra_validators: Any = None) -> bool:
-        """CSRF, each field's type and limits, then the cross-field rules; errors sit on the fields."""
+        """CSRF, then ``check_submission`` (each field's type and limits, the cross-field rules) on the
+        posted values; the problems sit on the fields in the page's language."""
         ok = super().validate(extra_validators)
-        values: dict[str, Any] = {}
-        failed: set[str] = set()
-        for spec in self.specs:
-            wt = self[spec.name]
-            try:
-                values[spec.name] = parse_value(spec, wt.data, self.ctx, values)
-            except ValidationError as exc:
-                wt.errors = [*wt.errors, str(exc)]
-                failed.add(spec.name)
-                ok = False
-        visible = {s.name: s for s in self.specs}
-        for rule in self.schema.rules:
-            if rule.when.source == "field" and (rule.when.name in failed or rule.when.name not in visible):
-                continue
-            if not rule.when.holds(values, self.ctx.data):
-                continue
-            for name in rule.require:
-                if name in visible and name not in failed and _empty(visible[name], values.get(name)):
-                    self[name].errors = [*self[name].errors, _rule_message(rule, "require")]
-                    failed.add(name)
-                    ok = False
-            for name in rule.forbid:
-                if name in visible and name not in failed and not _empty(visible[name], values.get(name)):
-                    self[name].errors = [*self[name].errors, _rule_message(rule, "forbid")]
-                    failed.add(name)
-                    ok = False
-        self.values = values
+        raw = {spec.name: self[spec.name].data for spec in self.specs}
+        self.values, problems = check_submission(
+            self.schema, self.specs, raw, self.ctx, check_file=_check_upload
+        )
+        for name, problem in problems.items():
+            self[name].errors = [*self[name].errors, pick(problem.zh, problem.en)]
         self._errors = None  # WTForms caches ``errors``; rebuild it with ours
-        return ok
+        return ok and not problems
 
     def task_data(self, files: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
         """The validated submission as task data (call after a successful ``validate``).
@@ -807,18 +773,14 @@ class TaskForm(FlaskForm):
         return build_task_data(self.schema, self.specs, self.values, self.ctx, files or {})
 
 
-def _rule_message(rule: Rule, kind: str) -> str:
-    if rule.message:
-        return pick(rule.message, rule.message_en)
-    return (
-        pick("请填写此项", "This field is required")
-        if kind == "require"
-        else pick("此项此时不应填写", "Leave this field empty here")
-    )
+def _check_upload(upload: Any) -> None:
+    """An upload's type, size and content (``forms.attachments``), as a field problem."""
+    from .attachments import UploadRejected, check_upload
 
-
-def _empty(spec: FieldSpec, value: Any) -> bool:
-    return is_blank(value) or (spec.is_checkbox and value is False)
+    try:
+        check_upload(upload)
+    except UploadRejected as exc:
+        raise FieldInvalid(exc.zh, exc.en) from None
 
 
 _CLASSES: dict[str, type[TaskForm]] = {}
@@ -844,258 +806,6 @@ def make_form(schema: FormSchema, ctx: FormContext, *, submitted: bool, token: s
     initial = initial_values(schema, ctx)
     initial["submit_token"] = token
     return cls(formdata=None, data=initial, ctx=ctx)
-
-
-# ---- values ------------------------------------------------------------------------------------
-
-
-def _msg(zh: str, en: str) -> ValidationError:
-    return ValidationError(pick(zh, en))
-
-
-def _bound_date(value: Any, ctx: FormContext) -> date:
-    if value == "today" or value == "now":
-        return ctx.local_now().date()
-    return date.fromisoformat(str(value))
-
-
-def _bound_datetime(value: Any, ctx: FormContext) -> datetime:
-    if value == "now":
-        return ctx.local_now().replace(second=0, microsecond=0)
-    if value == "today":
-        return ctx.local_now().replace(hour=0, minute=0, second=0, microsecond=0)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ctx.tz)
-
-
-def parse_value(spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any] | None = None) -> Any:
-    """One field's submitted raw value as task data; ``ValidationError`` (Chinese) when it is wrong."""
-    required = spec.required
-    need = _msg("请填写此项", "This field is required")
-    typ = spec.type
-    if typ in ("text", "textarea"):
-        text = str(raw or "").strip()
-        if typ == "text":
-            text = " ".join(text.split())
-        if not text:
-            if required:
-                raise need
-            return ""
-        limit = spec.max if spec.max is not None else DEFAULT_MAX_LENGTH[typ]
-        if len(text) > limit:
-            raise _msg(
-                f"最多 {limit} 个字（现有 {len(text)} 个）", f"At most {limit} characters ({len(text)} given)"
-            )
-        if spec.min is not None and len(text) < spec.min:
-            raise _msg(f"至少 {spec.min} 个字", f"At least {spec.min} characters")
-        if spec.pattern and not re.fullmatch(spec.pattern, text):
-            raise ValidationError(pick(spec.pattern_message or "格式不正确", "Invalid format"))
-        return text
-    if typ == "integer":
-        text = str(raw or "").strip()
-        if not text:
-            if required:
-                raise need
-            return None
-        try:
-            number = int(text)
-        except ValueError:
-            raise _msg("请输入整数", "Enter a whole number") from None
-        if spec.min is not None and number < spec.min:
-            raise _msg(f"不能小于 {spec.min}", f"Must be at least {spec.min}")
-        if spec.max is not None and number > spec.max:
-            raise _msg(f"不能大于 {spec.max}", f"Must be at most {spec.max}")
-        return number
-    if typ == "number":
-        text = str(raw or "").strip().replace(",", "")
-        if not text:
-            if required:
-                raise need
-            return None
-        try:
-            dec = Decimal(text)
-        except InvalidOperation:
-            raise _msg("请输入数字", "Enter a number") from None
-        if not dec.is_finite():
-            raise _msg("请输入数字", "Enter a number")
-        if spec.min is not None and dec < Decimal(str(spec.min)):
-            raise _msg(f"不能小于 {spec.min}", f"Must be at least {spec.min}")
-        if spec.max is not None and dec > Decimal(str(spec.max)):
-            raise _msg(f"不能大于 {spec.max}", f"Must be at most {spec.max}")
-        return int(dec) if dec == dec.to_integral_value() and "." not in text else float(dec)
-    if typ == "boolean":
-        if spec.is_checkbox:
-            checked = bool(raw)
-            if required and not checked:
-                raise _msg("请勾选确认", "Please tick to confirm")
-            return checked
-        text = str(raw or "").strip().lower()
-        if text in ("true", "false"):
-            return text == "true"
-        if text:
-            raise _msg("请选择“是”或“否”", "Choose yes or no")
-        if required:
-            raise _msg("请选择“是”或“否”", "Choose yes or no")
-        return None
-    if typ == "choice":
-        text = str(raw or "").strip()
-        if not text:
-            if required:
-                raise _msg("请选择一项", "Choose one")
-            return None
-        if text not in {v for v, _ in choices_for(spec, ctx)}:
-            raise _msg("选项无效，请重新选择", "Not a valid choice")
-        return text
-    if typ in ("multichoice", "checklist"):
-        picked = [str(v).strip() for v in (raw or []) if str(v or "").strip()]
-        picked = list(dict.fromkeys(picked))
-        allowed = [v for v, _ in choices_for(spec, ctx)]
-        if any(v not in allowed for v in picked):
-            raise _msg("包含无效的选项，请重新选择", "Contains an invalid choice")
-        picked = [v for v in allowed if v in picked]  # the list's own order
-        if not picked and required:
-            raise _msg("请至少选择一项", "Choose at least one")
-        if picked and spec.min is not None and len(picked) < spec.min:
-            raise _msg(f"至少选择 {spec.min} 项", f"Choose at least {spec.min}")
-        if spec.max is not None and len(picked) > spec.max:
-            raise _msg(f"最多选择 {spec.max} 项", f"Choose at most {spec.max}")
-        return picked
-    if typ == "list":
-        lines = [" ".join(line.split()) for line in str(raw or "").splitlines()]
-        items = list(dict.fromkeys(line for line in lines if line))
-        if not items:
-            if required:
-                raise _msg("请至少填写一项（每行一项）", "Enter at least one item (one per line)")
-            return []
-        too_long = next((i for i in items if len(i) > LIST_ITEM_MAX), None)
-        if too_long is not None:
-            raise _msg(f"每项最多 {LIST_ITEM_MAX} 个字", f"Each item at most {LIST_ITEM_MAX} characters")
-        if spec.min is not None and len(items) < spec.min:
-            raise _msg(f"至少填写 {spec.min} 项（每行一项）", f"Enter at least {spec.min} items")
-        if spec.max is not None and len(items) > spec.max:
-            raise _msg(f"最多填写 {spec.max} 项", f"At most {spec.max} items")
-        return items
-    if typ == "date":
-        text = str(raw or "").strip()
-        if not text:
-            if required:
-                raise need
-            return None
-        try:
-            day = date.fromisoformat(text.replace("/", "-"))
-        except ValueError:
-            raise _msg("日期格式应为 年-月-日，如 2026-10-09", "Use the date format YYYY-MM-DD") from None
-        if spec.min is not None and day < _bound_date(spec.min, ctx):
-            low = _bound_date(spec.min, ctx).isoformat()
-            raise _msg(f"不能早于 {low}", f"Must not be before {low}")
-        if spec.max is not None and day > _bound_date(spec.max, ctx):
-            high = _bound_date(spec.max, ctx).isoformat()
-            raise _msg(f"不能晚于 {high}", f"Must not be after {high}")
-        return day.isoformat()
-    if typ == "datetime":
-        text = str(raw or "").strip()
-        if not text:
-            if required:
-                raise need
-            return None
-        try:
-            moment = datetime.fromisoformat(text.replace("/", "-"))
-        except ValueError:
-            raise _msg(
-                "时间格式应为 年-月-日 时:分，如 2026-09-30 09:30", "Use the format YYYY-MM-DD HH:MM"
-            ) from None
-        moment = (moment if moment.tzinfo else moment.replace(tzinfo=ctx.tz)).astimezone(ctx.tz)
-        if spec.min is not None and moment < _bound_datetime(spec.min, ctx):
-            low = _bound_datetime(spec.min, ctx)
-            text_low = "当前时间" if spec.min == "now" else low.strftime("%Y-%m-%d %H:%M")
-            raise _msg(f"不能早于{text_low}", f"Must not be before {low:%Y-%m-%d %H:%M}")
-        if spec.max is not None and moment > _bound_datetime(spec.max, ctx):
-            high = _bound_datetime(spec.max, ctx)
-            raise _msg(f"不能晚于 {high:%Y-%m-%d %H:%M}", f"Must not be after {high:%Y-%m-%d %H:%M}")
-        return moment.isoformat()
-    if typ == "file":
-        from .attachments import UploadRejected, check_upload
-
-        uploads = [f for f in (raw or []) if getattr(f, "filename", None)]
-        if not uploads and required:
-            raise _msg("请上传文件", "Please upload a file")
-        limit = spec.max if spec.max is not None else DEFAULT_MAX_FILES
-        if len(uploads) > limit:
-            raise _msg(f"最多上传 {limit} 个文件", f"At most {limit} files")
-        for upload in uploads:
-            try:
-                check_upload(upload)
-            except UploadRejected as exc:
-                raise ValidationError(exc.text) from None
-        return uploads
-    if typ == "opinions":
-        return _parse_opinions(spec, raw or {}, ctx, values or {})
-    raise AssertionError(typ)
-
-
-def _parse_opinions(
-    spec: FieldSpec, raw: Mapping[str, Mapping[str, str]], ctx: FormContext, values: Mapping[str, Any]
-) -> dict[str, dict[str, str]]:
-    """Per-window opinions; every window's problem is reported at once."""
-    windows = items_for(spec, ctx)
-    allowed = {c.value for c in spec.choices}
-    present = set(values.get(spec.present_field) or []) if spec.present_field else None
-    out: dict[str, dict[str, str]] = {}
-    problems: list[tuple[str, str]] = []
-    for window in windows:
-        given = raw.get(window) or {}
-        result = str(given.get("result") or "").strip()
-        reason = str(given.get("reason") or "").strip()[:2000]
-        conditions = str(given.get("conditions") or "").strip()[:2000]
-        name = ctx.window_name(window)
-        if not result:
-            if reason or conditions:
-                problems.append((f"{name}：请选择意见", f"{name}: choose an opinion"))
-            continue
-        if result not in allowed:
-            problems.append((f"{name}：选项无效", f"{name}: not a valid choice"))
-        elif present is not None and window not in present:
-            problems.append(
-                (f"{name}未出席会议，不能记录其意见", f"{name} was absent: no opinion can be recorded")
-            )
-        elif result == "agree_with_conditions" and not conditions:
-            problems.append((f"{name}：附条件同意须写明条件", f"{name}: state the conditions"))
-        else:
-            out[window] = {"result": result, "reason": reason, "conditions": conditions}
-    if any(w not in windows and any(str(v).strip() for v in raw[w].values()) for w in raw):
-        problems.append(("包含不参加本次联审的窗口", "Contains a window that does not take part"))
-    if problems:
-        raise ValidationError("；".join(pick(zh, en) for zh, en in problems))
-    return out
-
-
-def build_task_data(
-    schema: FormSchema,
-    specs: Iterable[FieldSpec],
-    values: Mapping[str, Any],
-    ctx: FormContext,
-    files: Mapping[str, list[dict[str, Any]]],
-) -> dict[str, Any]:
-    """Validated values → task data: file references, checklist remainders, derived values."""
-    out: dict[str, Any] = {}
-    visible = set()
-    for spec in specs:
-        visible.add(spec.name)
-        value = values.get(spec.name)
-        if spec.type == "file":
-            value = list(files.get(spec.name, []))
-        out[spec.name] = value
-        if spec.type == "checklist":
-            checked = set(value or [])
-            missing = [i for i in items_for(spec, ctx) if i not in checked]
-            if spec.missing:
-                out[spec.missing] = missing
-            if spec.complete:
-                out[spec.complete] = not missing
-    for d in schema.derive:
-        if d.field in out:
-            out[d.name] = compare(d.op, out[d.field], d.value)
-    return out
 
 
 # ---- initial values and display ----------------------------------------------------------------

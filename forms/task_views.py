@@ -18,14 +18,23 @@ from flask import abort, flash, redirect, render_template, request, session, url
 import runner
 from runner.attachments import list_attachments
 from runner.conventions import ITEM_KINDS
-from runner.taskdata import task_context
 from runner.views import instance_summary
 
 from . import bp
 from .attachments import StoredFile, discard, human_size, max_bytes, record, store_upload
 from .auth import acting_for, can_work_on, complete_task, current_user, login_required, services, user_message
 from .operations import task_operations
-from .schema import FormContext, TaskForm, UnknownForm, get_schema, make_form, pick, show_rows
+from .schema import (
+    FormContext,
+    TaskForm,
+    UnknownForm,
+    get_schema,
+    load_task_form,
+    make_form,
+    pick,
+    show_rows,
+    undefined_form_message,
+)
 
 USED_TOKENS = "used_submit_tokens"
 KIND_LABELS = {code: label for label, code in ITEM_KINDS.items()}
@@ -41,13 +50,13 @@ def _already_done() -> Any:
     return redirect(_inbox_url())
 
 
-def _load(task_id: str) -> dict[str, Any]:
-    """Task, item, task data, window names, attachments: one read-only transaction."""
-    with services().transaction() as s:
-        ctx = task_context(s, task_id)
-        ctx["windows"] = {w.code: w.name for w in runner.list_windows(s)}
-        ctx["attachments"] = list_attachments(s, ctx["instance"]["id"])
-    return ctx
+def _load(task_id: str) -> tuple[dict[str, Any], FormContext]:
+    """Task, item, task data, attachments and the form's context: one read-only transaction."""
+    svc = services()
+    with svc.transaction() as s:
+        loaded, ctx = load_task_form(s, svc, task_id)
+        loaded["attachments"] = list_attachments(s, loaded["instance"]["id"])
+    return loaded, ctx
 
 
 def _token_used(token: str) -> bool:
@@ -72,7 +81,7 @@ def _claimed_by_other(task: dict[str, Any]) -> str | None:
 def task_form(task_id: str) -> Any:
     """Show (GET) or submit (POST) the form of an open user task."""
     try:
-        loaded = _load(task_id)
+        loaded, ctx = _load(task_id)
     except runner.TaskNotReady:
         return _already_done()
     except runner.NotFound:
@@ -83,22 +92,11 @@ def task_form(task_id: str) -> Any:
     try:
         schema = get_schema(task.get("form_key"))
     except UnknownForm:
-        message = pick(
-            f"任务“{task['name']}”的表单 {task.get('form_key')!r} 未定义，请联系管理员。",
-            f"The form {task.get('form_key')!r} of this task is not defined; contact the administrator.",
-        )
+        message = pick(*undefined_form_message(task))
         return render_template(
             "error.html", code=500, title=pick("表单未定义", "No form"), message=message
         ), 500
 
-    svc = services()
-    ctx = FormContext(
-        data=loaded["data"],
-        windows=loaded["windows"],
-        now=svc.now(),
-        timezone=svc.settings.timezone,
-        definition_key=task.get("definition_key"),
-    )
     holder = _claimed_by_other(task)
     ops = task_operations(task)
     if ops.get("delegated_by") and holder is None:

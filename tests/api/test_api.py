@@ -56,8 +56,11 @@ def test_deploy_start_claim_complete(client):
     assert response.get_json()["definitions"][0]["version"] == 1
     assert deploy(client).status_code == 200  # identical: no new version
 
+    # the test diagram's gateway reads ``complete``: item data given at the start (no form sets it)
     response = client.post(
-        "/api/instances", json={"key": "review", "data": {"applicant": "李四"}}, headers=auth()
+        "/api/instances",
+        json={"key": "review", "data": {"applicant": "李四", "complete": False}},
+        headers=auth(),
     )
     assert response.status_code == 201, response.get_json()
     instance = response.get_json()
@@ -74,7 +77,9 @@ def test_deploy_start_claim_complete(client):
     assert other.status_code == 409 and other.get_json()["code"] == "task_already_claimed"
 
     done = client.post(
-        f"/api/tasks/{task['id']}/complete", json={"data": {"complete": False}}, headers=auth()
+        f"/api/tasks/{task['id']}/complete",
+        json={"data": {"applicant": "李四", "eligible": True}},
+        headers=auth(),
     )
     assert done.status_code == 200 and done.get_json()["status"] == "completed"
     again = client.post(f"/api/tasks/{task['id']}/complete", json={"data": {}}, headers=auth())

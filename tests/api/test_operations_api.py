@@ -45,8 +45,14 @@ def audit_count(services: runner.Services) -> int:
         return int(s.scalar(select(func.count()).select_from(AuditEntry)) or 0)
 
 
+# the acceptance form's data; the test diagram's gateway reads ``complete``, given at the start
+ACCEPTANCE = {"applicant": "张三", "eligible": True}
+
+
 def start(client: Any) -> dict[str, Any]:
-    response = client.post("/api/instances", json={"key": "review"}, headers=auth("sb1"))
+    response = client.post(
+        "/api/instances", json={"key": "review", "data": {"complete": True}}, headers=auth("sb1")
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -97,9 +103,7 @@ def test_transfer_delegate_and_answer(client: Any, services: runner.Services) ->
 def test_send_back_withdraw_urge_copy(client: Any, services: runner.Services) -> None:
     item = start(client)
     accept = item["tasks"][0]["id"]
-    done = client.post(
-        f"/api/tasks/{accept}/complete", json={"data": {"complete": True}}, headers=auth("sb1")
-    )
+    done = client.post(f"/api/tasks/{accept}/complete", json={"data": ACCEPTANCE}, headers=auth("sb1"))
     decide = done.get_json()["tasks"][0]["id"]
     steps = client.get(f"/api/tasks/{decide}/returnable-steps", headers=auth("sb2"))
     assert steps.status_code == 200 and [s["task_id"] for s in steps.get_json()["steps"]] == [accept]
@@ -116,9 +120,7 @@ def test_send_back_withdraw_urge_copy(client: Any, services: runner.Services) ->
     response = client.post(send_back, json={"to_task_id": accept, "reason": "材料有误"}, headers=auth("sb2"))
     assert response.status_code == 200, response.get_json()
     # 撤回: only who completed it, and only while the next task is untouched
-    done = client.post(
-        f"/api/tasks/{accept}/complete", json={"data": {"complete": True}}, headers=auth("sb1")
-    )
+    done = client.post(f"/api/tasks/{accept}/complete", json={"data": ACCEPTANCE}, headers=auth("sb1"))
     decide = done.get_json()["tasks"][0]["id"]
     before = audit_count(services)
     assert client.post(f"/api/tasks/{accept}/withdraw", headers=auth("sb2")).status_code == 403

@@ -12,7 +12,6 @@ import pytest
 from flask import Flask
 from lxml import etree
 from werkzeug.datastructures import MultiDict
-from wtforms.validators import ValidationError
 
 from forms.schema import (
     SCHEMA_DIR,
@@ -24,9 +23,9 @@ from forms.schema import (
     load_all,
     load_schema,
     parse_schema,
-    parse_value,
     show_rows,
 )
+from forms.submission import FieldInvalid, parse_value
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "bpmn"
@@ -72,7 +71,7 @@ def spec(typ: str, **kw: Any) -> FieldSpec:
 
 
 def error(typ: str, raw: Any, context: FormContext | None = None, **kw: Any) -> str:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(FieldInvalid) as caught:
         parse_value(spec(typ, **kw), raw, context or ctx())
     return str(caught.value)
 
@@ -302,15 +301,15 @@ def test_choice_and_multichoice() -> None:
     assert error("choice", "<script>", choices=choices) == "选项无效，请重新选择"
     windows = spec("multichoice", choices_from="windows", required=True, max=2)
     assert parse_value(windows, ["huanbao", "guotu", "guotu"], ctx()) == ["guotu", "huanbao"]  # list order
-    with pytest.raises(ValidationError, match="请至少选择一项"):
+    with pytest.raises(FieldInvalid, match="请至少选择一项"):
         parse_value(windows, [], ctx())
-    with pytest.raises(ValidationError, match="最多选择 2 项"):
+    with pytest.raises(FieldInvalid, match="最多选择 2 项"):
         parse_value(windows, ["guotu", "huanbao", "guihua"], ctx())
-    with pytest.raises(ValidationError, match="包含无效的选项"):
+    with pytest.raises(FieldInvalid, match="包含无效的选项"):
         parse_value(windows, ["nowhere"], ctx())
     from_data = spec("multichoice", choices_from="data:related_windows")
     assert parse_value(from_data, ["huanbao"], ctx(related_windows=["guotu", "huanbao"])) == ["huanbao"]
-    with pytest.raises(ValidationError, match="包含无效的选项"):
+    with pytest.raises(FieldInvalid, match="包含无效的选项"):
         parse_value(from_data, ["guihua"], ctx(related_windows=["guotu", "huanbao"]))
 
 
@@ -344,7 +343,7 @@ def test_checklist_items_from_task_data_or_schema() -> None:
         "checklist", items=[{"label": "申请书"}, {"label": "身份证明"}], items_from="materials_list"
     )
     assert parse_value(checklist, ["身份证明"], ctx()) == ["身份证明"]
-    with pytest.raises(ValidationError, match="包含无效的选项"):
+    with pytest.raises(FieldInvalid, match="包含无效的选项"):
         parse_value(checklist, ["营业执照"], ctx())
     assert parse_value(checklist, ["营业执照"], ctx(materials_list=["营业执照", "章程"])) == ["营业执照"]
 
@@ -360,12 +359,12 @@ def test_opinions_grid() -> None:
     assert parse_value(opinions, given, c, {"attendance": ["guotu", "huanbao"]}) == {
         "guotu": {"result": "agree_with_conditions", "reason": "", "conditions": "退让红线 5 米"}
     }
-    with pytest.raises(ValidationError, match="环保窗口未出席会议，不能记录其意见"):
+    with pytest.raises(FieldInvalid, match="环保窗口未出席会议，不能记录其意见"):
         parse_value(opinions, {"huanbao": {"result": "agree"}}, c, {"attendance": ["guotu"]})
-    with pytest.raises(ValidationError, match="国土资源窗口：附条件同意须写明条件"):
+    with pytest.raises(FieldInvalid, match="国土资源窗口：附条件同意须写明条件"):
         parse_value(opinions, {"guotu": {"result": "agree_with_conditions"}}, c, {"attendance": ["guotu"]})
     with pytest.raises(
-        ValidationError, match="^国土资源窗口：附条件同意须写明条件；环保窗口未出席会议"
+        FieldInvalid, match="^国土资源窗口：附条件同意须写明条件；环保窗口未出席会议"
     ):  # all at once
         parse_value(
             opinions,
@@ -373,7 +372,7 @@ def test_opinions_grid() -> None:
             c,
             {"attendance": ["guotu"]},
         )
-    with pytest.raises(ValidationError, match="包含不参加本次联审的窗口"):
+    with pytest.raises(FieldInvalid, match="包含不参加本次联审的窗口"):
         parse_value(opinions, {"guihua": {"result": "agree"}}, c, {"attendance": ["guotu"]})
     # a disagreement without reasons is allowed here: the diagram records it as deemed assent
     assert parse_value(opinions, {"guotu": {"result": "disagree"}}, c, {"attendance": ["guotu"]})[

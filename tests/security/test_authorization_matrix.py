@@ -139,6 +139,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
 
 # Request bodies where a route reads its input before it can decide (so the refusal is about the person)
 BODIES: dict[str, Any] = {
+    "api.complete": {"data": {"result": "agree"}},  # the review's form must accept it (or it is a 400)
     "api.transfer": {"to_user": "gt_clerk2", "reason": "工作调整"},
     "api.delegate": {"to_user": "gt_clerk2", "note": "请提意见"},
     "api.delegation_answer": {"opinion": "同意"},

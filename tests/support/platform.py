@@ -38,20 +38,36 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 QUEUE = "banjian-platform"
 TOKENS = {"t-bench": "bench", "t-admin": "admin", "t-upper": "upper"}
-# the 联办件 (抄告制) form data for each step of the happy path
+# the 联办件 (抄告制) form data for each step of the happy path, as an API client sends it (it must pass the
+# form of the step: tests/api/test_form_check.py drives an item with it); ``materials_complete`` is not sent,
+# the form derives it from the empty ``missing_materials``
 JOINT = "lianban_chaogao"
 RELATED = ["guotu", "huanbao", "guihua"]
 STEP_DATA: dict[str, dict[str, Any]] = {
-    "accept": {
-        "related_windows": RELATED,
-        "review_days": 3,
-        "materials_complete": True,
-        "materials_list": ["申请书", "营业执照"],
-    },
+    "accept": {"related_windows": RELATED, "review_days": 3, "materials_list": ["申请书", "营业执照"]},
     "review": {"result": "agree"},
     "consolidate": {"decision": "approve", "decision_reason": ""},
-    "notify_applicant": {"result_doc_no": "LB-2026-001"},
+    "notify_applicant": {"delivery": "window", "result_doc_no": "LB-2026-001"},
 }
+# the form key of each step in bpmn/lianban_chaogao.bpmn
+STEP_FORMS = {
+    "accept": "joint_acceptance",
+    "review": "window_review",
+    "consolidate": "joint_consolidation",
+    "notify_applicant": "completion_notice",
+}
+
+
+def step_task_data(step: str) -> dict[str, Any]:
+    """The task data the form check of ``POST /api/tasks/<id>/complete`` makes of ``STEP_DATA[step]``: what the
+    engine gets (raw SpiffWorkflow runs of the benchmarks step the diagram with it)."""
+    from forms.schema import load_all
+    from forms.submission import FormContext, task_data_from_json
+
+    from .flow import library_windows
+
+    ctx = FormContext(windows=dict(library_windows()), definition_key=JOINT)
+    return task_data_from_json(load_all()[STEP_FORMS[step]], ctx, STEP_DATA[step])
 
 
 def wait_until(
@@ -88,7 +104,7 @@ class Platform:
     postgres: PostgresCluster
     database_url: str
     redis: RedisServer
-    clock: FileClock
+    clock: FileClock | None  # None: the processes run on real time (benchmarks)
     sweep_interval: int = 2
     webs: list[Web] = field(default_factory=list)
     workers: list[subprocess.Popen] = field(default_factory=list)
@@ -97,12 +113,13 @@ class Platform:
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment every process of this platform runs with."""
+        clock = {"BANJIAN_CLOCK_FILE": str(self.clock.path)} if self.clock is not None else {}
         return {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "BANJIAN_CLOCK_FILE"},
+            **clock,
             "BANJIAN_DATABASE_URL": self.database_url,
             "BANJIAN_REDIS_URL": self.redis.url,
             "BANJIAN_QUEUE_NAME": QUEUE,
-            "BANJIAN_CLOCK_FILE": str(self.clock.path),
             "BANJIAN_SWEEP_INTERVAL_SECONDS": str(self.sweep_interval),
             "BANJIAN_API_TOKENS": ",".join(f"{t}={n}" for t, n in TOKENS.items()),
             "BANJIAN_SECRET_KEY": "platform-test-secret",
@@ -120,7 +137,9 @@ class Platform:
             raise AssertionError(f"runner.cli {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
-    def start_web(self, *, port: int | None = None, workers: int = 2, threads: int = 4) -> Web:
+    def start_web(
+        self, *, port: int | None = None, workers: int = 2, threads: int = 4, connections: int = 1000
+    ) -> Web:
         """A gunicorn node serving ``webapp:create_app()``; waits until ``/healthz`` answers."""
         port = port or free_port()
         log_path = self.workdir / f"web-{port}.log"
@@ -134,6 +153,10 @@ class Platform:
                     str(workers),
                     "--threads",
                     str(threads),
+                    "--worker-class",  # keep-alive connections even with one thread per worker
+                    "gthread",
+                    "--worker-connections",  # at most this many open connections per worker
+                    str(connections),
                     "--graceful-timeout",
                     "5",
                     "--timeout",
@@ -296,16 +319,18 @@ class Platform:
         return int(view["id"])
 
 
-def start_platform(workdir: Path, *, sweep_interval: int = 2) -> Platform:
-    """Start PostgreSQL (durable settings) and Redis, migrate, deploy bpmn/ and seed windows and users."""
+def start_platform(workdir: Path, *, sweep_interval: int = 2, file_clock: bool = True) -> Platform:
+    """Start PostgreSQL (durable settings) and Redis, migrate, deploy bpmn/ and seed windows and users.
+    ``file_clock``: the processes share a clock a test can move (else real time, as in production)."""
     workdir.mkdir(parents=True, exist_ok=True)
     postgres = start_postgres(durable=True)
     redis: RedisServer | None = None
     try:
         postgres.create_database("banjian")
         redis = start_redis(workdir / "redis")
-        clock = FileClock(workdir / "clock-offset")
-        clock.set_offset(0)
+        clock = FileClock(workdir / "clock-offset") if file_clock else None
+        if clock is not None:
+            clock.set_offset(0)
         platform = Platform(workdir, postgres, postgres.url("banjian"), redis, clock, sweep_interval)
         platform.cli("migrate")
         platform.cli("deploy", str(ROOT / "bpmn"))
