@@ -1,6 +1,10 @@
 """Throughput through the HTTP API: N concurrent clients start and complete 联办件 (抄告制, 3 related windows).
 
-Usage: ``.venv/bin/python bench/http_throughput.py [--items 60] [--clients 8] [--web-workers 4]``.
+Usage: ``.venv/bin/python bench/http_throughput.py [--items 60] [--clients 8] [--web-workers 8] [--threads 1]``.
+The web node runs gthread workers holding at most ``ceil(clients / workers)`` connections each, so the
+keep-alive clients spread evenly over the worker processes (one process per core's worth of work: the step
+is CPU-bound Python, threads only queue on the GIL) and each item's steps stay in the process that holds its
+restored workflow (``runner.workflow_cache``), as a load balancer with sticky keep-alive would arrange.
 Starts its own platform (durable PostgreSQL, Redis, a gunicorn node, one RQ worker; tests/support/platform.py),
 then prints, measured in the same run:
 (a) raw SpiffWorkflow stepping the same diagram in memory (same script engine and calendar, nothing stored);
@@ -160,8 +164,8 @@ def main() -> int:
     )
     parser.add_argument("--items", type=int, default=60)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--web-workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--web-workers", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     print(
         f"# HTTP throughput — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine.node()} "
@@ -172,7 +176,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="banjian-bench-") as tmp:
         platform = start_platform(Path(tmp) / "platform", file_clock=False)  # real time, as in production
         try:
-            web = platform.start_web(workers=args.web_workers, threads=args.threads)
+            connections = max(args.threads, -(-args.clients // args.web_workers))
+            web = platform.start_web(workers=args.web_workers, threads=args.threads, connections=connections)
             platform.start_worker("bench")
             result = through_http(web.port, args.items, args.clients)
             size_lines = sizes(platform, web)

@@ -91,7 +91,7 @@ from .proxies import active_proxy, end_proxy, list_proxies, set_proxy
 from .senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
 from .services import Services
 from .tasks import claim, complete, inbox_page, instance_tasks, list_tasks, reassign, task_details, unclaim
-from .timers import due_timers, fire_timer, sweep
+from .timers import due_timers, fire_due, fire_timer, sweep
 from .views import instance_summary
 from .warning_events import get_warning, item_warnings, warnings_for
 from .warning_rule_edits import save_warning_rule
@@ -187,6 +187,7 @@ __all__ = [
     "describe",
     "directory",
     "due_timers",
+    "fire_due",
     "fire_timer",
     "get_definition",
     "inbox_page",

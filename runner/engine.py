@@ -35,7 +35,6 @@ from .models import (
     WarningEvent,
 )
 from .proxies import assign_new_task, prefetch_staffing
-from .scheduling import FIRE_TIMER, Job, timer_job_id
 from .scripts import CentreScriptEngine
 from .services import after_commit, on_commit, services_of
 from .spiff.timers import due_time, is_waiting_timer, leaf_definitions, timer_definitions, timer_due
@@ -464,12 +463,13 @@ def _timer_went_off(task: Task | None) -> bool:
 
 
 def schedule_timer(session: Session, row: Timer) -> None:
-    """Queue the wake-up job for a timer row, to be sent after the commit."""
+    """Queue the wake-up of the second ``row`` falls due in, to be sent after the commit (one job per second,
+    however many timers share it: ``runner.timers``; the send skips a second already queued)."""
+    from .timers import wakeup_of  # runner.timers imports this module
+
     services = services_of(session)
-    now = services.now()
-    row.enqueued_at = now
-    at = None if row.due_at <= now else services.real_time(row.due_at)
-    after_commit(session, Job(FIRE_TIMER, (row.id,), timer_job_id(row.id), at))
+    row.enqueued_at = services.now()
+    after_commit(session, wakeup_of(services, row.due_at))
 
 
 def _sync_subscriptions(session: Session, instance: ProcessInstance, waiting: list[Task]) -> None:

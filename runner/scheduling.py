@@ -3,19 +3,33 @@
 Jobs are only ever sent after the transaction that created their rows has committed
 (see ``runner.services``); a failure to send is logged, never raised: the database is
 the truth and the timer sweep re-sends whatever is missing.
+
+Timers are woken up **per second, not per timer**: the wake-up of the timers due in one second (on the platform
+clock) is the job ``fire_due_timers(second)`` with the id ``timers-due-<second>`` (``second``: its UTC epoch
+second), scheduled one second before that second begins, so that RQ's scheduler, which moves due jobs to the
+queue once a second, has it queued by then; the wake-up of a second that is near or past is sent at once.
+The job fires every timer due by then and waits for the rest of its second (``runner.timers.fire_due``):
+a storm of timers costs one RQ job per second, and a timer fires within milliseconds of its due time instead of
+up to a scheduler poll later. Sending the wake-up of a second again (another timer in it, the sweep) overwrites
+the job; a wake-up that runs twice finds nothing left to do. ``runner.timers.wakeup_of`` makes them.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-FIRE_TIMER = "worker.jobs.fire_timer"
+# one timer: what runner.engine queues per timer; it leaves as its second's wake-up (runner.timers)
+FIRE_DUE = "worker.jobs.fire_due_timers"
 SWEEP = "worker.jobs.sweep_timers"
+# a second's wake-up is scheduled this long before the second begins (RQ's scheduler polls once a second)
+WAKE_EARLY = timedelta(seconds=1)
+# longest a wake-up job may run (it stops firing after ``runner.timers.FIRE_BUDGET`` and sends a follow-up)
+FIRE_DUE_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -28,8 +42,17 @@ class Job:
     at: datetime | None = None
 
 
-def timer_job_id(timer_id: int) -> str:
-    return f"timer-{timer_id}"
+def wakeup_job_id(second: int) -> str:
+    return f"timers-due-{second}"
+
+
+def second_wakeup(second: int, begins: datetime, now: datetime | None = None) -> Job:
+    """The wake-up of the timers due in ``second`` (UTC epoch second on the platform clock), which begins at real
+    time ``begins``: scheduled ``WAKE_EARLY`` before that, or sent at once when that time has passed."""
+    send_at = begins - WAKE_EARLY
+    return Job(
+        FIRE_DUE, (second,), wakeup_job_id(second), send_at if send_at > (now or datetime.now(UTC)) else None
+    )
 
 
 class JobScheduler(Protocol):
@@ -66,6 +89,8 @@ class RQScheduler:
 
     def send(self, job: Job) -> None:
         options: dict[str, Any] = {"job_id": job.job_id, "result_ttl": 600, "failure_ttl": 7 * 86400}
+        if job.func == FIRE_DUE:
+            options["job_timeout"] = FIRE_DUE_TIMEOUT
         if job.at is not None:
             self.queue.enqueue_at(job.at, job.func, *job.args, **options)
         else:

@@ -146,8 +146,13 @@ class Services:
         self._calendar = None
 
     def send_jobs(self, jobs: list[Job]) -> None:
-        """Send jobs; a Redis outage is logged, the sweep sends them later."""
+        """Send jobs, each job id once; a Redis outage is logged, the sweep sends them later."""
+        sent: set[str] = set()
         for job in jobs:
+            if job.job_id is not None:
+                if job.job_id in sent:
+                    continue  # e.g. the wake-up of a second several new timers share
+                sent.add(job.job_id)
             try:
                 self.scheduler.send(job)
             except Exception:  # noqa: BLE001 - Redis down must never fail a committed request

@@ -1,4 +1,4 @@
-"""Thin RQ jobs: take ids, open one transaction, call the runner, return something small.
+"""Thin RQ jobs: take ids, call the runner in its transactions, return something small.
 
 The services are built once by the worker's entry point (``worker.__main__``); a job run by a
 plain ``rq worker`` builds them from the environment on first use, never at import time.
@@ -7,10 +7,12 @@ plain ``rq worker`` builds them from the environment on first use, never at impo
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import runner
+from runner.scheduling import FIRE_DUE, Job
+from runner.timers import wakeup_of
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,40 @@ def services() -> runner.Services:
     return _services
 
 
+def fire_due_timers(second: int | None = None) -> dict[str, int]:
+    """The wake-up of the timers due in ``second`` (a UTC epoch second on the platform clock; None: now): fire every
+    timer that is due, then wait for those falling due before the second ends and fire them as they do
+    (``runner.fire_due``).
+
+    When more is due than one batch, another worker is called in (a wake-up for now, if the queue is empty);
+    after ``runner.timers.FIRE_BUDGET`` seconds with timers still due, a follow-up wake-up carries on.
+    """
+    svc = services()
+    since = until = None
+    if second is not None:  # never more than a few seconds of waiting (a host whose clock is behind)
+        since = datetime.fromtimestamp(second, UTC)
+        until = min(since + timedelta(seconds=1), svc.now() + timedelta(seconds=3))
+    outcomes = runner.fire_due(svc, since=since, until=until, on_backlog=lambda: _call_in_another_worker(svc))
+    if outcomes.pop("left", 0):
+        svc.send_jobs([wakeup_of(svc, svc.now())])
+    if outcomes:
+        log.info("wake-up %s: %s", second, outcomes)
+    return outcomes
+
+
+def _call_in_another_worker(svc: runner.Services) -> None:
+    """More is due than one batch: send a wake-up for now, unless the queue already holds work for a free worker."""
+    queue = getattr(svc.scheduler, "queue", None)
+    try:
+        if queue is not None and queue.count > 0:
+            return
+    except Exception:  # noqa: BLE001 - Redis away: the job in hand goes on alone
+        return
+    svc.send_jobs([Job(FIRE_DUE)])
+
+
 def fire_timer(timer_id: int) -> str:
-    """Fire one timer; a lost race with another worker or a completion is a no-op."""
+    """Fire one timer (jobs sent before timers were woken up per second, tests); a lost race is a no-op."""
     # a concurrent change of the same instance: run again on the fresh state
     outcome = services().run(runner.fire_timer, timer_id, retries=5)
     log.info("timer %s: %s", timer_id, outcome)

@@ -69,7 +69,11 @@ class InstanceView(ConsoleView):
             versions = [v for v in versions_of(s, instance.definition_key) if v != definition.version]
             issued = issued_documents(s, instance_id)
             messages = waiting_messages(s, instance_id)
-            pending = [t["id"] for t in view["timers"] if t["status"] == "pending"]
+            pending = [
+                (t["id"], datetime.fromisoformat(t["due_at"]))
+                for t in view["timers"]
+                if t["status"] == "pending"
+            ]
             windows = [(w.code, w.name) for w in runner.list_windows(s)]
         return self.render(
             "console/monitoring/instance.html",

@@ -1,16 +1,18 @@
 """The RQ job state of timers, read from Redis, so that a timer whose wake-up was lost shows up.
 
-The database is the truth; Redis only carries the wake-ups (``timer-<id>`` jobs, see
-``runner.scheduling``). When Redis cannot be reached the page says so instead of failing.
+The database is the truth; Redis only carries the wake-ups: one job per second that timers fall due in
+(``timers-due-<second>``, see ``runner.scheduling``), so timers due in the same second share a job. When Redis
+cannot be reached the page says so instead of failing.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from datetime import datetime
 from typing import Any
 
 import runner
-from runner.scheduling import timer_job_id
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +33,15 @@ LABELS = {
 }
 
 
-def timer_job_states(services: runner.Services, timer_ids: list[int]) -> dict[int, str] | None:
-    """``timer id → RQ job status`` (``missing`` when Redis holds no job); None when Redis is down."""
-    if not timer_ids:
+def timer_job_states(services: runner.Services, timers: list[tuple[int, datetime]]) -> dict[int, str] | None:
+    """``timer id → RQ status of its wake-up job`` for ``(id, due_at)`` pairs (``missing`` when Redis holds no
+    job); None when Redis is down."""
+    if not timers:
         return {}
-    job_ids = [timer_job_id(i) for i in timer_ids]
+    from runner.scheduling import wakeup_job_id
+
+    timer_ids = [timer_id for timer_id, _ in timers]
+    job_ids = [wakeup_job_id(math.floor(due_at.timestamp())) for _, due_at in timers]
     connection = getattr(services.scheduler, "connection", None)
     if connection is None:
         # a scheduler without Redis (development, in-process tests) only records what it would send

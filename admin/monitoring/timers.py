@@ -104,7 +104,7 @@ class TimerListView(ConsoleModelView):
         count, rows = super().get_list(*args, **kwargs)
         if isinstance(rows, list):
             g.monitoring_instances = instance_labels(db_session(), [r.instance_id for r in rows])
-            g.monitoring_jobs = jobs.timer_job_states(services(), [r.id for r in rows])
+            g.monitoring_jobs = jobs.timer_job_states(services(), [(r.id, r.due_at) for r in rows])
         return count, rows
 
     def quick_filter_url(self, value: str) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
 import runner
 from runner import directory
 from runner.config import Settings
-from runner.scheduling import RQScheduler
+from runner.scheduling import RQScheduler, wakeup_job_id
 from tests.support.flow import describe, local
 
 from .monitoring_helpers import (
@@ -128,6 +129,11 @@ def signed(app, username: str):
     return client
 
 
+def wakeup_id(timer: dict) -> str:
+    """The id of the job that wakes ``timer`` up: the one of the second it falls due in."""
+    return wakeup_job_id(int(datetime.fromisoformat(timer["due_at"]).timestamp()))
+
+
 def test_timer_job_state_from_redis(database_url, db_engine, redis_url, clock, windows, make_user) -> None:
     from redis import Redis
 
@@ -137,8 +143,9 @@ def test_timer_job_state_from_redis(database_url, db_engine, redis_url, clock, w
     iid = accepted_item(services)
     page = signed(app, "sup").get("/admin/timers/").get_data(as_text=True)
     assert job_states(page) == ["scheduled", "scheduled"]
-    first = describe(services, iid)["timers"][0]["id"]
-    Redis.from_url(redis_url).delete(f"rq:job:timer-{first}")
+    first, second = describe(services, iid)["timers"]
+    assert first["due_at"] != second["due_at"]  # two seconds: two wake-up jobs
+    Redis.from_url(redis_url).delete(f"rq:job:{wakeup_id(first)}")
     page = signed(app, "sup").get("/admin/timers/").get_data(as_text=True)
     assert job_states(page) == ["missing", "scheduled"]
     services.scheduler.connection.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import text
 
@@ -9,6 +11,7 @@ import runner
 from runner.config import Settings
 from runner.scheduling import RQScheduler
 from runner.services import Services
+from runner.timers import wakeup_of
 
 from .helpers import DATA, WINDOWS, complete, deploy_file, describe, start, the_task
 
@@ -69,7 +72,8 @@ def test_redis_outage_loses_nothing(database_url, db_engine, clock, redis_url):
     )
     with back.transaction() as s:
         assert runner.sweep(s) == {"checked": 1, "sent": 1}
-    assert back.scheduler.queue.connection.exists(f"rq:job:timer-{timer['id']}")
+    wakeup = wakeup_of(back, datetime.fromisoformat(timer["due_at"]))
+    assert back.scheduler.queue.connection.exists(f"rq:job:{wakeup.job_id}")
 
 
 def test_dmn_decision_table(services):

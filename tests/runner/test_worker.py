@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import time
+from datetime import datetime
 
 import pytest
 from redis import Redis
 
 import runner
+from runner.scheduling import wakeup_job_id
 
-from .helpers import actions, complete, deploy_file, describe, start, the_task
+from .helpers import DATA, WINDOWS, actions, complete, deploy_file, describe, start, the_task
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +35,9 @@ def states(services, ids):
     jobs = {}
     for i in ids:
         for t in describe(services, i)["timers"]:
+            second = int(datetime.fromisoformat(t["due_at"]).timestamp())
             try:
-                job = Job.fetch(f"timer-{t['id']}", connection=q.connection)
+                job = Job.fetch(wakeup_job_id(second), connection=q.connection)
                 jobs[t["id"]] = (
                     job.get_status(),
                     job.origin,
@@ -110,17 +113,20 @@ def test_killed_worker_and_flushed_redis_lose_no_timer(rq_services, run_worker, 
 def test_two_workers_fire_each_timer_once(rq_services, run_worker, file_clock):
     deploy_file(rq_services, "review.bpmn")
     ids = []
-    for _ in range(8):
+    for _ in range(24):
         iid = start(rq_services, "review")
         complete(rq_services, the_task(rq_services, iid, "accept")["id"], {"complete": True})
         ids.append(iid)
     run_worker()
     run_worker()
     file_clock.set_offset(31 * 60)
-    for _ in range(2):  # two sweeps: duplicate jobs must still fire each timer once
+    queue = rq_services.scheduler.queue
+    for _ in range(3):  # wake-ups for now, several: both workers fire batches at once
+        queue.enqueue("worker.jobs.fire_due_timers")
+    for _ in range(2):  # and one-timer jobs, twice each (as sent before timers were woken up per second)
         with rq_services.transaction() as s:
             for row in runner.due_timers(s):
-                rq_services.scheduler.queue.enqueue("worker.jobs.fire_timer", row.id)
+                queue.enqueue("worker.jobs.fire_timer", row.id)
     wait_for(
         lambda: all(describe(rq_services, i)["status"] == "completed" for i in ids),
         timeout=45,
@@ -128,3 +134,34 @@ def test_two_workers_fire_each_timer_once(rq_services, run_worker, file_clock):
     )
     for i in ids:
         assert actions(rq_services, i).count("timer_fired") == 1
+
+
+def _ready_workers(services) -> int:
+    from rq import Worker
+
+    return len(Worker.all(queue=services.scheduler.queue))
+
+
+def test_a_timer_fires_on_time_through_its_scheduled_wakeup(rq_services, run_worker):
+    """No sweep, no clock moved: the commit sends the wake-up of the timer's second, RQ's scheduler queues it a
+    second early, and the job fires the timer when it falls due."""
+    run_worker()
+    wait_for(lambda: _ready_workers(rq_services) == 1, explain=lambda: "worker did not start")
+    time.sleep(1.5)  # its start-up sweep is done
+    xml = (DATA / "review.bpmn").read_bytes().replace(b'"PT30M"', b'"PT3S"')
+    with rq_services.transaction() as s:
+        runner.upsert_windows(s, WINDOWS)
+        runner.deploy(s, xml, "review.bpmn", actor="designer")
+    ids = []
+    for _ in range(3):
+        iid = start(rq_services, "review")
+        complete(rq_services, the_task(rq_services, iid, "accept")["id"], {"complete": True})
+        ids.append(iid)
+    wait_for(lambda: all(describe(rq_services, i)["status"] == "completed" for i in ids), timeout=30,
+             explain=lambda: states(rq_services, ids))  # fmt: skip
+    for iid in ids:
+        view = describe(rq_services, iid)
+        [timer] = view["timers"]
+        [fired] = [a for a in view["audit"] if a["action"] == "timer_fired"]
+        lag = (datetime.fromisoformat(fired["at"]) - datetime.fromisoformat(timer["due_at"])).total_seconds()
+        assert 0 <= lag < 0.8, lag  # one job per second, waiting for its timers: not a scheduler poll late

@@ -209,14 +209,19 @@ class PostgresCluster:
 
 
 def start_postgres(
-    base: Path | None = None, port: int | None = None, *, durable: bool = False
+    base: Path | None = None,
+    port: int | None = None,
+    *,
+    durable: bool = False,
+    settings: dict[str, str] | None = None,
 ) -> PostgresCluster:
     """``initdb`` a throwaway cluster in ``base`` (trust auth) and start it on 127.0.0.1:``port``.
 
     ``base`` defaults to a new directory in the system temp dir (its parents must be traversable by
     the ``postgres`` user, which pytest's private 0700 tmp dirs are not). Settings favour speed over
     durability: nothing here must survive the test session (``durable=True`` keeps PostgreSQL's own
-    fsync and synchronous commit, for benchmarks). Remove ``cluster.base`` when done.
+    fsync and synchronous commit, for benchmarks). ``settings``: more server settings (``-c name=value``).
+    Remove ``cluster.base`` when done.
     """
     if base is None:
         base = Path(tempfile.mkdtemp(prefix="banjian-pg-"))
@@ -246,6 +251,7 @@ def start_postgres(
         options = f"-k {sockdir} -p {port} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=64MB"
         if not durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options += "".join(f" -c {name}={value}" for name, value in (settings or {}).items())
         result = subprocess.run(
             _as_postgres(
                 [
