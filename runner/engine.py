@@ -107,8 +107,9 @@ def advance(
 
 
 def record_incident(
-    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, exc: Exception, *, actor: str
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow | None, exc: Exception, *, actor: str
 ) -> Incident:
+    """Record ``exc`` as an open incident of ``instance`` (with the failing task when the error names one)."""
     task = getattr(exc, "task", None)
     message = str(exc)
     for note in getattr(exc, "__notes__", []) or []:

@@ -252,7 +252,7 @@ def _record_failure(session: Session, timer_id: int, exc: Exception) -> None:
         failure = RuntimeError(
             f"定时器「{row.name}」触发失败 the timer could not fire: {type(exc).__name__}: {exc}"
         )
-        incident = engine.record_incident(session, instance, None, failure, actor="system")  # type: ignore[arg-type]
+        incident = engine.record_incident(session, instance, None, failure, actor="system")
         incident.task_id, incident.task_name = row.task_id, row.name
         instance.status = InstanceStatus.ERROR
 
