@@ -7,6 +7,8 @@ jobs are queued to be sent after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -82,6 +84,17 @@ def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
     workflow.script_engine = bind(session, instance)
     _stored_waits(session)[instance.id] = _message_waits(workflow.get_tasks(state=TaskState.WAITING))
     return workflow
+
+
+@contextmanager
+def read(session: Session, instance: ProcessInstance) -> Iterator[BpmnWorkflow]:
+    """The engine state of ``instance`` for reading only (a page, a form's context): afterwards the object goes
+    (back) to the process's cache for the instance's next step. Callers must not change it."""
+    version = instance.lock_version
+    workflow = load(session, instance)
+    yield workflow
+    if instance.lock_version == version:
+        services_of(session).workflows.keep(instance.id, version, workflow)
 
 
 def _stored_waits(session: Session) -> dict[int, set[tuple[str, str]]]:

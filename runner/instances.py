@@ -126,8 +126,8 @@ def get(
 def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 200) -> dict[str, Any]:
     """Everything a person looking at one instance needs: summary, data, tasks, timers, incidents, audit."""
     view = instance_summary(instance)
-    workflow = engine.load(session, instance)
-    view["data"] = current_data(workflow)
+    with engine.read(session, instance) as workflow:
+        view["data"] = current_data(workflow)
     view["tasks"] = [
         task_view(t) for t in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id))
     ]

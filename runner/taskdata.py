@@ -27,9 +27,8 @@ def task_context(session: Session, task_id: str) -> dict[str, Any]:
     row, instance = open_task_and_item(session, task_id)
     data: dict[str, Any] = {}
     try:
-        workflow = engine.load(session, instance)
-        task = workflow.get_task_from_id(UUID(row.task_id))
-        data = json_safe(dict(task.data))
+        with engine.read(session, instance) as workflow:
+            data = json_safe(dict(workflow.get_task_from_id(UUID(row.task_id)).data))
     except Exception:  # noqa: BLE001 - the form still shows, only without context
         data = {}
     return {"task": task_view(row), "instance": instance_summary(instance), "data": data}
@@ -46,9 +45,15 @@ def instance_windows(session: Session, instance_id: int) -> set[str]:
         w for w in session.scalars(select(OpenTask.window).where(OpenTask.instance_id == instance_id)) if w
     }
     try:
-        workflow = engine.load(session, instance)
+        with engine.read(session, instance) as workflow:
+            return windows | _task_windows(session, instance, workflow)
     except Exception:  # noqa: BLE001 - the rows above still answer
         return windows
+
+
+def _task_windows(session: Session, instance: Any, workflow: Any) -> set[str]:
+    """The windows of the user tasks done or ready in ``workflow`` and the related windows they named."""
+    windows: set[str] = set()
     for task in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY):
         props = conventions.task_properties(task.task_spec)
         if "formKey" not in props:

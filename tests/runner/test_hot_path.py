@@ -16,6 +16,7 @@ import runner
 from runner.directory import create_user, identify, mark_absent
 from runner.scheduling import NullScheduler
 from runner.services import Services
+from runner.taskdata import task_context
 
 from .helpers import complete, deploy_file, describe, open_tasks, start, the_task
 
@@ -44,6 +45,20 @@ def test_next_step_uses_the_cached_workflow(services):
     before = cache.hits
     _review(services, _reviews(services, iid)[0])
     assert cache.hits == before + 1  # the accept step's committed object, not the row, was stepped on
+
+
+def test_reading_an_item_keeps_its_workflow_for_the_next_step(services):
+    iid = _joint_item(services)
+    services.workflows.clear()  # as in a process that has not stepped this item yet
+    review = _reviews(services, iid)[0]
+    with services.transaction() as s:
+        task_context(s, review["id"])  # the form page reads the task's data
+    hits = services.workflows.hits
+    _review(services, review)  # then the clerk submits it
+    assert services.workflows.hits == hits + 1
+    describe(services, iid)  # the item page reads it too, and gives it back
+    _review(services, _reviews(services, iid)[0])
+    assert services.workflows.hits == hits + 3
 
 
 def test_a_change_by_another_process_is_never_hidden_by_the_cache(services, database_url, db_engine, clock):
