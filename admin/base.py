@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_wtf import FlaskForm
@@ -39,6 +39,21 @@ def services() -> runner.Services:
 def db_session() -> scoped_session[Session]:
     """The app's request-scoped session for Flask-Admin's model lists (removed at the end of a request)."""
     return current_app.extensions["banjian_console_session"]
+
+
+def perform(action: Callable[[Session], str | None], *, success: str, back: str) -> Any:
+    """Run ``action(session)`` in one unit of work, flash what happened, go back to ``back``.
+
+    A runner error (``runner.RunnerError``) is shown as a message, never a 500; the transaction rolls back.
+    """
+    try:
+        with services().transaction() as session:
+            note = action(session)
+    except runner.RunnerError as exc:
+        flash(f"操作未完成：{exc.message}", "error")
+    else:
+        flash(note or success, "success")
+    return redirect(back)
 
 
 def actor() -> str:

@@ -107,14 +107,19 @@ def _check_memberships(
     return checked
 
 
+def _active(now: Any) -> Any:
+    """Absences going on at ``now`` (a time or a bind parameter)."""
+    return and_(Absence.starts_at <= now, or_(Absence.ends_at.is_(None), Absence.ends_at > now))
+
+
 def _identify_statement() -> Any:
     """``identify``'s query, built once (building a statement costs more than running this one)."""
     absent = aliased(User)
-    now = bindparam("now")
+    now = bindparam("now", type_=Absence.starts_at.type)
     covering = (
         select(Absence.backup_id.label("backup_id"), absent.username.label("absent"))
         .join(absent, Absence.user_id == absent.id)
-        .where(Absence.starts_at <= now, or_(Absence.ends_at.is_(None), Absence.ends_at > now))
+        .where(_active(now))
         .subquery()
     )
     return (
@@ -468,10 +473,6 @@ def _absence_view(session: Session, row: Absence) -> AbsenceView:
         reason=row.reason,
         created_by=row.created_by,
     )
-
-
-def _active(now: datetime) -> Any:
-    return and_(Absence.starts_at <= now, or_(Absence.ends_at.is_(None), Absence.ends_at > now))
 
 
 def covered_by(session: Session, backup_username: str, now: datetime | None = None) -> set[str]:

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from markupsafe import Markup, escape
-from sqlalchemy.orm import Session
-from werkzeug.wrappers import Response
 
 import runner
 from forms.auth import current_user
 from forms.filters import localtime
 
-from ..base import ADMINS, services
+from ..base import ADMINS
 
 STATUS_LABELS = {
     "running": "办理中",
@@ -64,21 +61,6 @@ def require_admin() -> None:
     """Changes are for admins only: others get 403 even when they may look."""
     if not current_user.has_role(*ADMINS):
         abort(403)
-
-
-def perform(action: Callable[[Session], str | None], *, success: str, back: str) -> Response:
-    """Run ``action(session)`` in one unit of work, flash what happened, go back to ``back``.
-
-    A runner error (``runner.RunnerError``) is shown as a message, never a 500; the transaction rolls back.
-    """
-    try:
-        with services().transaction() as session:
-            note = action(session)
-    except runner.RunnerError as exc:
-        flash(f"操作未完成：{exc.message}", "error")
-    else:
-        flash(note or success, "success")
-    return redirect(back)
 
 
 def json_object(text: str | None, field: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 import runner
 from runner.monitoring import issued_documents, versions_of, waiting_messages
 
-from ..base import OVERSEERS, ConsoleView, actor, services
+from ..base import OVERSEERS, ConsoleView, actor, perform, services
 from . import jobs
 from .common import (
     STATUS_LABELS,
@@ -24,7 +24,6 @@ from .common import (
     json_object,
     kind_label,
     local,
-    perform,
     require_admin,
     safe_next,
     status_badge,

@@ -14,9 +14,9 @@ from werkzeug.wrappers import Response
 from runner.models import Timer, TimerStatus
 from runner.monitoring import instance_labels, sweep_now
 
-from ..base import OVERSEERS, ConsoleModelView, actor, db_session, services
+from ..base import OVERSEERS, ConsoleModelView, actor, db_session, perform, services
 from . import jobs
-from .common import instance_link, local, perform, require_admin, status_badge
+from .common import instance_link, local, require_admin, status_badge
 
 DUE_OPTIONS = (("overdue", "已过期未触发"), ("hour", "1小时内到期"), ("day", "24小时内到期"))
 

@@ -19,8 +19,8 @@ from runner import directory
 from runner.models import Role
 from runner.windows import save_window
 
-from ..base import OVERSEERS, ConsoleView, actor, services
-from .common import is_admin, local, perform, require_admin, safe_next
+from ..base import OVERSEERS, ConsoleView, actor, perform, services
+from .common import is_admin, local, require_admin, safe_next
 
 ROLE_LABELS = {
     Role.CLERK.value: "窗口人员",

@@ -18,8 +18,8 @@ from forms.auth import current_user
 from runner import assessment, statistics
 from runner.models import Role
 
-from ..base import OVERSEERS, ConsoleView, actor, services
-from .common import Table, csv_response, filter_args, find_table, local_back, perform, period_from_request
+from ..base import OVERSEERS, ConsoleView, actor, perform, services
+from .common import Table, filter_args, local_back, period_from_request, table_csv
 
 DECIDERS = (Role.ADMIN, Role.SUPERVISOR)
 
@@ -106,11 +106,7 @@ class AssessmentView(ConsoleView):
     @expose("/export/<table>.csv")
     def export(self, table: str) -> Any:
         ctx = self._context()
-        found = find_table(ctx["tables"], table)
-        if found is None:
-            abort(404)
-        p = ctx["period"]
-        return csv_response(found, f"考核-{p.start.isoformat()}-{p.end.isoformat()}")
+        return table_csv(ctx["tables"], table, "考核", ctx["period"])
 
     @expose("/appeal", methods=("POST",))
     def appeal(self) -> Any:

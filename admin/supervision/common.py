@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, flash, redirect, request
+from flask import Response, abort, flash, request
 from sqlalchemy.orm import Session
 
 import runner
@@ -145,24 +145,20 @@ def find_table(tables: Iterable[Table], name: str) -> Table | None:
     return next((t for t in tables if t.name == name), None)
 
 
+def table_csv(tables: Iterable[Table], name: str, title: str, period: statistics.Period) -> Response:
+    """The page's table ``name`` as a CSV download named by ``title`` and the period; 404 for an unknown one."""
+    found = find_table(tables, name)
+    if found is None:
+        abort(404)
+    return csv_response(found, f"{title}-{period.start.isoformat()}-{period.end.isoformat()}")
+
+
 def local_back(value: str | None, default: str) -> str:
     """Where to go after a POST: a path of this site only (never another host)."""
     value = (value or "").strip()
     if value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return default
-
-
-def perform(action: Callable[[Session], str | None], *, success: str, back: str) -> Any:
-    """Run ``action(session)`` in one unit of work; a runner error is a message, never a 500."""
-    try:
-        with services().transaction() as session:
-            note = action(session)
-    except runner.RunnerError as exc:
-        flash(f"操作未完成：{exc.message}", "error")
-    else:
-        flash(note or success, "success")
-    return redirect(back)
 
 
 class RequestSessionMixin:

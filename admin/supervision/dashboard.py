@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import abort, current_app, flash, request, url_for
+from flask import current_app, flash, request, url_for
 from flask_admin import expose
 from sqlalchemy.orm import Session
 
@@ -20,12 +20,11 @@ from .common import (
     LEVEL_LABELS,
     RATING_LABELS,
     Table,
-    csv_response,
     filter_args,
-    find_table,
     parse_date,
     period_from_request,
     rate,
+    table_csv,
     today,
 )
 
@@ -161,11 +160,7 @@ class DashboardView(ConsoleView):
     @expose("/export/<table>.csv")
     def export(self, table: str) -> Any:
         ctx = self._context()
-        found = find_table(ctx["tables"], table)
-        if found is None:
-            abort(404)
-        p = ctx["period"]
-        return csv_response(found, f"督查统计-{p.start.isoformat()}-{p.end.isoformat()}")
+        return table_csv(ctx["tables"], table, "督查统计", ctx["period"])
 
     @expose("/report")
     def report(self) -> Any:
