@@ -65,11 +65,15 @@ def bind(session: Session, instance: ProcessInstance) -> CentreScriptEngine:
 def new_workflow(
     session: Session, instance: ProcessInstance, definition: ProcessDefinition, data: dict[str, Any]
 ) -> BpmnWorkflow:
-    """A fresh workflow of ``definition`` with ``data`` as its initial task data."""
+    """A fresh workflow of ``definition`` with ``data`` as its initial task data (``instance`` was just
+    inserted: it has no open tasks, timers or subscriptions yet)."""
     spec, subprocess_specs = services_of(session).specs.get(definition)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=bind(session, instance))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
+    _current_tasks(session)[instance.id] = []
+    _stored_waits(session)[instance.id] = set()
+    _stored_timers(session)[instance.id] = frozenset()
     return workflow
 
 
@@ -82,7 +86,11 @@ def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
         spec, subprocess_specs = services.specs.get(instance.definition)
         workflow = load_workflow(instance.state, instance.serializer_version, spec, subprocess_specs)
     workflow.script_engine = bind(session, instance)
-    _stored_waits(session)[instance.id] = _message_waits(workflow.get_tasks(state=TaskState.WAITING))
+    waiting = workflow.get_tasks(state=TaskState.WAITING)
+    _stored_waits(session)[instance.id] = _message_waits(waiting)
+    _stored_timers(session)[instance.id] = frozenset(
+        _wanted_timers([t for t in waiting if is_waiting_timer(t)])
+    )
     return workflow
 
 
@@ -101,6 +109,13 @@ def _stored_waits(session: Session) -> dict[int, set[tuple[str, str]]]:
     """Per instance of this transaction: the message waits its subscription rows mirror (those of the state it
     was loaded with, or last saved with). ``save`` skips reading the rows when nothing changed."""
     return session.info.setdefault("message_waits", {})  # type: ignore[no-any-return]
+
+
+def _stored_timers(session: Session) -> dict[int, frozenset[tuple[str, datetime]]]:
+    """Per instance of this transaction: the (task id, due time) of the pending timer rows (the engine's, not
+    the warning rules'), as the state it was loaded or last saved with has them. ``save`` reads the rows only
+    when the timers it wants differ."""
+    return session.info.setdefault("timer_keys", {})  # type: ignore[no-any-return]
 
 
 def _message_waits(waiting: list[Task]) -> set[tuple[str, str]]:
@@ -161,7 +176,11 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     now = services_of(session).now()
     tasks = workflow.get_tasks()  # one walk of the tree; applying the effects changes no task's state
     waiting = [t for t in tasks if t.state == TaskState.WAITING]
-    pending = _close_timers(session, instance, workflow, [t for t in waiting if is_waiting_timer(t)], now)
+    stored_timers = _stored_timers(session).get(instance.id)
+    timer_tasks = [t for t in waiting if is_waiting_timer(t)]
+    pending = None  # the pending timer rows, once read
+    if stored_timers is None or stored_timers != _wanted_timers(timer_tasks).keys():
+        pending = _close_timers(session, instance, workflow, timer_tasks, now)
     apply_effects(session, instance, workflow)
     instance.state, instance.serializer_version = dump_workflow(workflow)
     _keep_after_commit(session, instance, workflow, instance.state)
@@ -182,7 +201,11 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
     _sync_open_tasks(session, instance, workflow, [] if finished else ready, now)
     waiting = [] if finished else waiting
-    _sync_timers(session, instance, workflow, [t for t in waiting if is_waiting_timer(t)], now, pending)
+    timer_tasks = [t for t in waiting if is_waiting_timer(t)]
+    wanted_timers = frozenset(_wanted_timers(timer_tasks))
+    if pending is not None or wanted_timers != stored_timers:
+        _sync_timers(session, instance, workflow, timer_tasks, now, pending)
+    _stored_timers(session)[instance.id] = wanted_timers
     _sync_subscriptions(session, instance, waiting)
     sync_rule_timers(session, instance)
 
@@ -306,14 +329,15 @@ _PENDING_TIMERS = select(Timer).where(
 def _sync_open_tasks(
     session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, ready: list[Task], now: datetime
 ) -> None:
-    with session.no_autoflush:
-        existing = {row.task_id: row for row in session.scalars(_OPEN_TASKS, {"instance_id": instance.id})}
+    known = _current_tasks(session).get(instance.id)
+    if known is None:
+        with session.no_autoflush:
+            known = list(session.scalars(_OPEN_TASKS, {"instance_id": instance.id}))
+    existing = {row.task_id: row for row in known}
     wanted = {str(t.id): t for t in ready}
-    gone = [row.id for task_id, row in existing.items() if task_id not in wanted]
-    if gone:
-        session.execute(
-            delete(OpenTask).where(OpenTask.id.in_(gone)).execution_options(synchronize_session="evaluate")
-        )
+    for task_id, row in existing.items():
+        if task_id not in wanted:
+            session.delete(row)  # with the step's other writes, at the flush
     current = [row for task_id, row in existing.items() if task_id in wanted]
     new_tasks = [
         (task_id, task, props, resolve_window(session, instance, task, props))
@@ -365,7 +389,20 @@ def _sync_open_tasks(
 
 
 def _current_tasks(session: Session) -> dict[int, list[OpenTask]]:
+    """Per instance of this transaction: the open-task rows that mirror its ready tasks, when known."""
     return session.info.setdefault("open_tasks", {})  # type: ignore[no-any-return]
+
+
+def known_open_tasks(session: Session, instance: ProcessInstance, rows: list[OpenTask]) -> None:
+    """``rows`` are all of ``instance``'s open tasks, just read in this transaction: its save uses them."""
+    _current_tasks(session)[instance.id] = rows
+
+
+def forget_projections(session: Session, instance: ProcessInstance) -> None:
+    """Forget what this transaction knows of ``instance``'s open tasks, timers and subscriptions (call after
+    changing those rows other than through ``save``): the next save or answer reads them."""
+    for known in (_current_tasks(session), _stored_waits(session), _stored_timers(session)):
+        known.pop(instance.id, None)
 
 
 def open_task_rows(session: Session, instance: ProcessInstance) -> list[OpenTask]:

@@ -280,6 +280,7 @@ def terminate(session: Session, instance_id: int, *, actor: str, reason: str) ->
         select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
     ):
         row.status, row.ended_at = TimerStatus.CANCELLED, now
+    engine.forget_projections(session, instance)
     audit.record(session, "terminate", actor=actor, instance=instance, reason=reason)
     return instance
 

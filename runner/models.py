@@ -156,7 +156,9 @@ class ProcessInstance(Base):
     accepted_on_receipt: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_since: Mapped[datetime | None]  # the item's clock is stopped while set
     serializer_version: Mapped[str] = mapped_column(String(20))
-    state: Mapped[bytes] = mapped_column(LargeBinary)  # compressed SpiffWorkflow state, spec stripped
+    # compressed SpiffWorkflow state, spec stripped; read only when the process has no restored copy of the
+    # item's current version (runner.workflow_cache), so not with every load of the row
+    state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     audit_head: Mapped[str | None] = mapped_column(String(64))  # hash of the instance's last audit entry
 

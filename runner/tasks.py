@@ -19,11 +19,15 @@ from .models import AuditEntry, OpenTask, ProcessInstance
 from .services import services_of
 from .views import json_safe, task_view
 
-# built once: the completion's first statement (building it costs more than running it)
+# built once: the completion's first statement (building it costs more than running it). It reads every open
+# task of the item, which the step's save needs anyway (``engine.save`` then skips reading them again).
 _TASK_AND_ITEM = (
     select(OpenTask, ProcessInstance)
     .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
-    .where(OpenTask.task_id == bindparam("task_id"))
+    .where(
+        OpenTask.instance_id
+        == select(OpenTask.instance_id).where(OpenTask.task_id == bindparam("task_id")).scalar_subquery()
+    )
 )
 
 
@@ -34,9 +38,11 @@ def open_task(session: Session, task_id: str) -> OpenTask:
 
 def open_task_and_item(session: Session, task_id: str) -> tuple[OpenTask, ProcessInstance]:
     """The open-task row of ``task_id`` and its item, in one query; errors as ``open_task``."""
-    found = session.execute(_TASK_AND_ITEM, {"task_id": str(task_id)}).first()
-    if found is not None:
-        return found[0], found[1]
+    rows = session.execute(_TASK_AND_ITEM, {"task_id": str(task_id)}).all()
+    for row, instance in rows:
+        if row.task_id == str(task_id):
+            engine.known_open_tasks(session, instance, [other for other, _ in rows])
+            return row, instance
     done = session.scalars(
         select(AuditEntry).where(AuditEntry.task_id == str(task_id), AuditEntry.action == "complete").limit(1)
     ).first()
