@@ -202,6 +202,11 @@ class OpenTask(Base):
     delegated_by: Mapped[str | None] = mapped_column(String(200))  # 委派: comes back to this person
     delegation_note: Mapped[str | None] = mapped_column(Text)
 
+    # a step deletes the rows of tasks it finished; when a concurrent step of the same item got there first,
+    # the item's optimistic lock (process_instances.lock_version, written in the same flush) refuses this
+    # one and it is retried: the missing row is no error of its own
+    __mapper_args__ = {"confirm_deleted_rows": False}
+
 
 class Timer(Base):
     """A pending timer of an instance. The database is the truth; Redis only carries wake-ups."""
