@@ -14,8 +14,14 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from .timers import CLOCK_TIMERS
 
@@ -42,12 +48,62 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         return super().from_dict(dct)  # type: ignore[no-any-return]
 
 
-@cache
-def serializer() -> BpmnWorkflowSerializer:
-    """The one serializer instance (its registry is immutable once built)."""
+_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
+_SAVED = "_banjian_saved"  # attribute of a task: (inputs, dict it was serialized to)
+
+
+def _inputs(task: Task) -> tuple[Any, ...] | None:
+    """What a finished task's stored dict is made of, or None when it may still change: the task's state and
+    its tree links, and the identity of its data and of its (finished) parent's data, which finished tasks
+    never change in place (their delta is taken against the parent's data)."""
+    if not task.state & _FINISHED:
+        return None
+    parent = task.workflow.tasks.get(task._parent) if task._parent is not None else None
+    if parent is not None and not parent.state & _FINISHED:
+        return None  # e.g. a multi-instance or subprocess task still collecting its children's data
+    return (
+        task.state,
+        task.last_state_change,
+        task._parent,
+        tuple(task._children),
+        task.triggered,
+        id(task.data),
+        None if parent is None else (parent.last_state_change, id(parent.data)),
+    )
+
+
+class ReusingTaskConverter(TaskConverter):  # type: ignore[misc]
+    """SpiffWorkflow's task converter, which serializes a finished task once: while its inputs (``_inputs``)
+    and its internal data are unchanged, the dict of its last serialization is used again. A step changes a
+    few tasks of an item's tree; the others are finished and stay as they were."""
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        inputs = _inputs(task)
+        saved = task.__dict__.get(_SAVED)
+        if inputs is not None and saved is not None and saved[0] == inputs:
+            dct: dict[str, Any] = saved[1]
+            if task.internal_data == dct["internal_data"]:  # changed in place (e.g. 减签 renumbering)?
+                return dct
+        dct = super().to_dict(task)
+        if inputs is not None:
+            task.__dict__[_SAVED] = (inputs, dct)
+        return dct
+
+
+def build_serializer(*, reuse_finished_tasks: bool = True) -> BpmnWorkflowSerializer:
+    """A serializer with the platform's classes registered (``reuse_finished_tasks=False``: SpiffWorkflow's
+    own task converter, as tests compare against)."""
     config = deepcopy(SPIFF_CONFIG)
     for clock_class in CLOCK_TIMERS.values():
         config[clock_class] = TimerConditionalEventDefinitionConverter
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
+    if reuse_finished_tasks:
+        config[Task] = ReusingTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     return BpmnWorkflowSerializer(registry)
+
+
+@cache
+def serializer() -> BpmnWorkflowSerializer:
+    """The one serializer instance (its registry is immutable once built)."""
+    return build_serializer()
