@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -42,7 +44,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             )
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(u, **kwargs)
+    engine = create_engine(u, **kwargs)
+    _ping_after_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Check a pooled connection before handing it out when it has been idle for a while (a restarted or
+    failed-over server, a firewall dropping idle connections): SQLAlchemy's ``pool_pre_ping`` does this on
+    every checkout, a round trip each request pays twice. A connection used moments ago that has died
+    since fails its statement instead; SQLAlchemy then drops the whole pool and an API request answers
+    ``503 database_unavailable`` (``api/errors.py``), so the client's retry gets a fresh connection."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            if not engine.dialect.do_ping(dbapi_conn):
+                raise DisconnectionError("the pooled connection did not answer")
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(str(exc)) from exc  # the pool replaces it and checks out again
