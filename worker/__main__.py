@@ -10,6 +10,7 @@ the due timers with ``SELECT … FOR UPDATE SKIP LOCKED``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -55,6 +56,17 @@ def keep_sweeping(services: runner.Services, stop: threading.Event) -> None:
             logging.warning("worker: sweep keeper could not reach Redis or the database", exc_info=True)
 
 
+def wait_for_redis(connection: Redis, url: str) -> None:
+    """Return once Redis answers, logging every 2 s until then."""
+    while True:
+        try:
+            connection.ping()
+            return
+        except RedisConnectionError:
+            logging.warning("worker: Redis at %s not reachable; retrying", url)
+            time.sleep(2)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
@@ -67,14 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     services = runner.Services(runner.Settings.from_env())
     jobs.use_services(services)
     connection = Redis.from_url(services.settings.redis_url)
+    queue = Queue(services.settings.queue_name, connection=connection)
     while True:  # wait for Redis instead of dying: the platform keeps working without it meanwhile
+        wait_for_redis(connection, services.settings.redis_url)
         try:
-            connection.ping()
+            jobs.sweep_timers(reschedule=True)
             break
         except RedisConnectionError:
-            logging.warning("worker: Redis at %s not reachable; retrying", services.settings.redis_url)
-            time.sleep(2)
-    jobs.sweep_timers(reschedule=True)
+            continue
     # what start-up made stays for the process's life: out of the collector's way; and collect young objects
     # less often (stepping an item makes many short-lived cycles; the default thresholds cost ≈ 4 % of firing)
     gc.collect()
@@ -82,12 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(5000, 20, 20)
     stop = threading.Event()
     threading.Thread(target=keep_sweeping, args=(services, stop), name="sweep-keeper", daemon=True).start()
-    queue = Queue(services.settings.queue_name, connection=connection)
-    # SimpleWorker runs jobs in this process: no fork per job (fast, and no database
-    # connection shared across a fork); scripts have their own time limit.
-    worker = SimpleWorker([queue], connection=connection, name=args.name)
     try:
-        worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+        while True:
+            # SimpleWorker runs jobs in this process: no fork per job (fast, and no database
+            # connection shared across a fork); scripts have their own time limit.
+            worker = None
+            try:
+                worker = SimpleWorker([queue], connection=connection, name=args.name)
+                worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+                break
+            except RedisConnectionError:
+                # RQ rides out an outage while it waits for jobs, not while it registers: start afresh
+                logging.warning("worker: lost Redis while starting; starting again once it answers")
+                wait_for_redis(connection, services.settings.redis_url)
+                if worker is not None:  # half registered: mark it dead so its name can register again
+                    with contextlib.suppress(RedisConnectionError):
+                        worker.register_death()
     finally:
         stop.set()
     return 0
