@@ -1,10 +1,12 @@
 """Throughput through the HTTP API: N concurrent clients start and complete 联办件 (抄告制, 3 related windows).
 
 Usage: ``.venv/bin/python bench/http_throughput.py [--items 60] [--clients 8] [--web-workers 8] [--threads 1]``.
-The web node runs gthread workers holding at most ``ceil(clients / workers)`` connections each, so the
-keep-alive clients spread evenly over the worker processes (one process per core's worth of work: the step
-is CPU-bound Python, threads only queue on the GIL) and each item's steps stay in the process that holds its
-restored workflow (``runner.workflow_cache``), as a load balancer with sticky keep-alive would arrange.
+The web node runs gthread workers holding at most ``threads + ceil(clients / workers)`` connections each, so
+the keep-alive clients spread evenly over the worker processes (one process per core's worth of work: the
+step is CPU-bound Python, threads only queue on the GIL) and each item's steps stay in the process that holds
+its restored workflow (``runner.workflow_cache``), as a load balancer with sticky keep-alive would arrange.
+(gthread keeps a connection alive only while it holds fewer than ``worker_connections - threads`` idle ones:
+with the cap at ``ceil(clients / workers)`` alone, every answer closed its connection.)
 Starts its own platform (durable PostgreSQL, Redis, a gunicorn node, one RQ worker; tests/support/platform.py),
 then prints, measured in the same run (``--rounds`` times in turn, medians counted):
 (a) raw SpiffWorkflow stepping the same diagram in memory (same script engine and calendar, nothing stored);
@@ -181,7 +183,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="banjian-bench-") as tmp:
         platform = start_platform(Path(tmp) / "platform", file_clock=False)  # real time, as in production
         try:
-            connections = max(args.threads, -(-args.clients // args.web_workers))
+            connections = args.threads + -(-args.clients // args.web_workers)
             web = platform.start_web(workers=args.web_workers, threads=args.threads, connections=connections)
             platform.start_worker("bench")
             # in turn: this machine's speed drifts by tens of percent over minutes
