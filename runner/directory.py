@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session, aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -107,11 +107,6 @@ def _check_memberships(
     return checked
 
 
-def _active(now: Any) -> Any:
-    """Absences going on at ``now`` (a time or a bind parameter)."""
-    return and_(Absence.starts_at <= now, or_(Absence.ends_at.is_(None), Absence.ends_at > now))
-
-
 def _identify_statement() -> Any:
     """``identify``'s query, built once (building a statement costs more than running this one)."""
     absent = aliased(User)
@@ -119,7 +114,7 @@ def _identify_statement() -> Any:
     covering = (
         select(Absence.backup_id.label("backup_id"), absent.username.label("absent"))
         .join(absent, Absence.user_id == absent.id)
-        .where(_active(now))
+        .where(Absence.in_force(now))
         .subquery()
     )
     return (
@@ -483,7 +478,7 @@ def covered_by(session: Session, backup_username: str, now: datetime | None = No
         select(absent.username)
         .join(Absence, Absence.user_id == absent.id)
         .join(backup, Absence.backup_id == backup.id)
-        .where(backup.username == backup_username, _active(now))
+        .where(backup.username == backup_username, Absence.in_force(now))
     )
     return set(rows)
 
@@ -496,7 +491,7 @@ def current_backup(session: Session, username: str, now: datetime | None = None)
         select(backup.username)
         .join(Absence, Absence.backup_id == backup.id)
         .join(absent, Absence.user_id == absent.id)
-        .where(absent.username == username, _active(now))
+        .where(absent.username == username, Absence.in_force(now))
         .order_by(Absence.starts_at.desc())
         .limit(1)
     ).first()

@@ -22,9 +22,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -450,6 +453,11 @@ class Absence(Base):
     ends_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(String(400), default="")
     created_by: Mapped[str] = mapped_column(String(200))
+
+    @classmethod
+    def in_force(cls, now: Any) -> ColumnElement[bool]:
+        """The condition "this absence is going on at ``now``" (a time or a bind parameter)."""
+        return and_(cls.starts_at <= now, or_(cls.ends_at.is_(None), cls.ends_at > now))
 
 
 class Attachment(Base):

@@ -140,9 +140,7 @@ def staffed_windows(session: Session, windows: Iterable[str], now: datetime) -> 
 
 def _staffed_statement() -> Any:
     now = bindparam("now")
-    absent_now = select(Absence.user_id).where(
-        Absence.starts_at <= now, (Absence.ends_at.is_(None)) | (Absence.ends_at > now)
-    )
+    absent_now = select(Absence.user_id).where(Absence.in_force(now))
     return (
         select(Membership.window)
         .join(User, Membership.user_id == User.id)
