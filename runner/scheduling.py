@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-# one timer: what runner.engine queues per timer; it leaves as its second's wake-up (runner.timers)
+# the wake-up job of one second's timers (runner.timers.wakeup_of makes it; worker.jobs runs it)
 FIRE_DUE = "worker.jobs.fire_due_timers"
 SWEEP = "worker.jobs.sweep_timers"
 # a second's wake-up is scheduled this long before the second begins (RQ's scheduler polls once a second)
