@@ -133,6 +133,21 @@ def services(database_url: str, db_engine: Engine, clock: ManualClock):  # -> ru
     )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def hash_each_password_once() -> Iterator[None]:
+    """Hash each distinct password once per test process: real scrypt (``runner.directory``'s method and
+    cost), its salt then shared by every test user given that password. A hash costs ≈ 0.15 s by design and
+    the suite's fixtures create thousands of users; logging in still runs the full check."""
+    from functools import lru_cache
+
+    from runner import directory
+
+    real = directory.generate_password_hash
+    directory.generate_password_hash = lru_cache(maxsize=64)(real)
+    yield
+    directory.generate_password_hash = real
+
+
 # --- redis and workers ---------------------------------------------------------------------------
 
 
