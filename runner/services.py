@@ -48,6 +48,10 @@ class Services:
         self.settings = settings or Settings.from_env()
         self.engine = engine or make_engine(self.settings.database_url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        read_only: dict[str, Any] = {"read_only": True}
+        if self.engine.dialect.name == "postgresql":
+            read_only["postgresql_readonly"] = True
+        self._reading_engine = self.engine.execution_options(**read_only)
         self.clock: Clock = clock or clock_from_env()
         self.scheduler: JobScheduler = scheduler or RQScheduler(
             self.settings.redis_url, self.settings.queue_name
@@ -110,15 +114,26 @@ class Services:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only unit of work: never commits, and on SQLite takes no write lock (login and permission
-        look-ups on every request must not queue behind writers)."""
-        session = self._session(
-            Session(self.engine.execution_options(read_only=True), expire_on_commit=False)
-        )
+        """A read-only unit of work: writes nothing, and on SQLite takes no write lock (login and permission
+        look-ups on every request must not queue behind writers).
+
+        On PostgreSQL the transaction is ``READ ONLY`` (a stray write fails there), so a clean one can end
+        with COMMIT, its objects detached first so nothing flushes: psycopg forgets every prepared statement
+        of a connection on ROLLBACK, and one rollback per request meant re-planning every statement. SQLite
+        rolls back."""
+        session = self._session(Session(self._reading_engine, expire_on_commit=False))
         try:
             yield session
-        finally:
+        except BaseException:
             session.rollback()
+            raise
+        else:
+            if self.engine.dialect.name == "postgresql":
+                session.expunge_all()
+                session.commit()
+            else:
+                session.rollback()
+        finally:
             session.close()
 
     def run(self, func: Callable[..., T], *args: Any, retries: int = 3, **kwargs: Any) -> T:
