@@ -319,6 +319,26 @@ class Platform:
         return int(view["id"])
 
 
+def _create_system_accounts(database_url: str) -> None:
+    """The JSON API's system accounts (api/access.py), made here rather than by two ``create-user`` runs
+    (2 s of interpreter start-up each; ``tests/runner/test_cli_create_user.py`` tests that command)."""
+    from runner import directory
+    from runner.config import Settings
+    from runner.services import Services
+
+    services = Services.without_redis(Settings(database_url=database_url))
+    try:
+        with services.transaction() as session:
+            password = "Bench-pass-2026"
+            hashed = directory.hash_password(password)
+            for name in ("bench", "upper"):
+                directory.create_user(
+                    session, name, name, password, [("centre", "system")], password_hash=hashed
+                )
+    finally:
+        services.engine.dispose()
+
+
 def start_platform(workdir: Path, *, sweep_interval: int = 2, file_clock: bool = True) -> Platform:
     """Start PostgreSQL (durable settings) and Redis, migrate, deploy bpmn/ and seed windows and users.
     ``file_clock``: the processes share a clock a test can move (else real time, as in production)."""
@@ -335,8 +355,7 @@ def start_platform(workdir: Path, *, sweep_interval: int = 2, file_clock: bool =
         platform.cli("migrate")
         platform.cli("deploy", str(ROOT / "bpmn"))
         platform.cli("seed")
-        for name in ("bench", "upper"):  # system accounts of the JSON API (api/access.py)
-            platform.cli("create-user", name, "--member", "centre:system", stdin="Bench-pass-2026\n")
+        _create_system_accounts(platform.database_url)
         return platform
     except BaseException:
         if redis is not None:
