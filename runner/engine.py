@@ -501,9 +501,8 @@ def _sync_timers(
         session.add(row)
         new_rows.append(row)
     if new_rows and instance.status != InstanceStatus.SUSPENDED:
-        session.flush()
         for row in new_rows:
-            schedule_timer(session, row)
+            schedule_timer(session, row)  # needs no row id: the rows are written with the step's other writes
 
 
 def _timer_went_off(task: Task | None) -> bool:
@@ -515,7 +514,8 @@ def _timer_went_off(task: Task | None) -> bool:
 
 def schedule_timer(session: Session, row: Timer) -> None:
     """Queue the wake-up of the second ``row`` falls due in, to be sent after the commit (one job per second,
-    however many timers share it: ``runner.timers``; the send skips a second already queued)."""
+    however many timers share it: ``runner.timers``; the send skips a second already queued). ``row`` may be
+    new and not yet flushed."""
     from .timers import wakeup_of  # runner.timers imports this module
 
     services = services_of(session)

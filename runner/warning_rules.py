@@ -200,7 +200,6 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
             session.add(row)
         to_schedule.append(row)
     if to_schedule and instance.status != InstanceStatus.SUSPENDED:
-        session.flush()
         for row in to_schedule:
             schedule_timer(session, row)
 
