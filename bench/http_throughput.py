@@ -14,7 +14,9 @@ then prints, measured in the same run (``--rounds`` times in turn, medians count
     (each answer carries the item's open tasks, as a client needs), latency p50/p95 per completion;
 (c) the ratio of (b) to (a) — the issue's target is ≥ 0.5;
 (d) bytes stored per completed and per running instance (row with engine state, audit trail, open tasks and
-    timers; target ≤ 8 KB running).
+    timers; target ≤ 8 KB running);
+(e) the CPU a completion costs in the web node, PostgreSQL, the worker and Redis, and this client (Linux
+    ``/proc``), and the most completions/s this machine's cores allow at that cost.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import platform as machine
 import statistics
 import sys
@@ -108,7 +111,39 @@ class Client:
         return done
 
 
-def through_http(port: int, items: int, clients: int) -> dict[str, float]:
+def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each group of processes and all their descendants, from
+    Linux's ``/proc`` (empty elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        parent[pid], used[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    totals = {}
+    for name, pids in roots.items():
+        group = set(pids)
+        grew = True
+        while grew:
+            more = {pid for pid, ppid in parent.items() if ppid in group} - group
+            group |= more
+            grew = bool(more)
+        totals[name] = sum(used.get(pid, 0.0) for pid in group)
+    return totals
+
+
+def through_http(
+    port: int, items: int, clients: int, processes: dict[str, list[int]] | None = None
+) -> dict[str, float]:
+    """Start and complete ``items`` 联办件 with ``clients`` concurrent clients. With ``processes`` (groups of
+    the platform's process ids), also the CPU milliseconds each group, and this client, spent per completion."""
     latencies: list[float] = []
     counts = [0] * clients
     per_client = max(1, items // clients)
@@ -120,19 +155,28 @@ def through_http(port: int, items: int, clients: int) -> dict[str, float]:
 
     Client(port).one_item([])  # warm-up: spec cache and connection pools of the node
     threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+    cpu_before, client_before = cpu_seconds(processes or {}), time.process_time()
     began = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
+    client_cpu = time.process_time() - client_before
+    cpu_after = cpu_seconds(processes or {})
     latencies.sort()
-    return {
+    completions = sum(counts)
+    result = {
         "items_per_s": per_client * clients / elapsed,
-        "tasks_per_s": sum(counts) / elapsed,
+        "tasks_per_s": completions / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
     }
+    if processes:
+        for name in processes:
+            result[f"cpu {name}"] = (cpu_after[name] - cpu_before[name]) * 1000 / completions
+        result["cpu this client"] = client_cpu * 1000 / completions
+    return result
 
 
 SIZE_SQL = """
@@ -185,11 +229,16 @@ def main() -> int:
         try:
             connections = args.threads + -(-args.clients // args.web_workers)
             web = platform.start_web(workers=args.web_workers, threads=args.threads, connections=connections)
-            platform.start_worker("bench")
+            worker = platform.start_worker("bench")
+            processes = {
+                "web node": [web.proc.pid],
+                "PostgreSQL": [int((platform.postgres.datadir / "postmaster.pid").read_text().split()[0])],
+                "worker + Redis": [worker.pid, platform.redis.proc.pid],
+            }
             # in turn: this machine's speed drifts by tens of percent over minutes
             for i in range(args.rounds):
                 raw = raw_spiff(max(50, args.items))
-                result = through_http(web.port, args.items, args.clients)
+                result = through_http(web.port, args.items, args.clients, processes)
                 rounds.append((raw, result))
                 print(
                     f"  round {i + 1}: raw {raw:6.1f}/s, HTTP {result['tasks_per_s']:5.1f}/s "
@@ -216,6 +265,16 @@ def main() -> int:
     )
     for line in size_lines:
         print(line)
+    cpu = {k[4:]: v for k, v in result.items() if k.startswith("cpu ")}
+    if cpu:
+        total = sum(cpu.values())
+        cores = os.cpu_count() or 1
+        parts = ", ".join(f"{name} {ms:.1f} ms" for name, ms in cpu.items())
+        print(
+            f"(e) CPU per completion (medians): {parts}; {total:.1f} ms in all, against {1000 / raw:.1f} ms for "
+            f"raw. On {cores} cores that cost allows at most {cores * 1000 / total:.0f} completions/s; the "
+            f"target ({0.5 * raw:.0f}/s) needs ≤ {cores * 1000 / (0.5 * raw):.1f} ms."
+        )
     return 0
 
 
