@@ -16,7 +16,10 @@ then prints, measured in the same run (``--rounds`` times in turn, medians count
 (d) bytes stored per completed and per running instance (row with engine state, audit trail, open tasks and
     timers; target ≤ 8 KB running);
 (e) the CPU a completion costs in the web node, PostgreSQL, the worker and Redis, and this client (Linux
-    ``/proc``), and the most completions/s this machine's cores allow at that cost.
+    ``/proc``), and the most completions/s this machine's cores allow at that cost;
+(f) for scale, the CPU of two requests that complete nothing: an unknown route (gunicorn and Flask alone: 404)
+    and an authorised read of the definitions list (the caller look-up, a count of items per version, the
+    definitions' rows).
 """
 
 from __future__ import annotations
@@ -179,6 +182,32 @@ def through_http(
     return result
 
 
+def request_cost(
+    port: int, path: str, clients: int, processes: dict[str, list[int]], n: int = 200
+) -> dict[str, float]:
+    """CPU milliseconds per ``GET path`` in each process group, ``clients`` keep-alive clients sending ``n``
+    requests each (any answer below 500 counts): what the web stack costs before any work of a completion."""
+
+    def work() -> None:
+        client = Client(port)
+        for _ in range(n):
+            client.conn.request("GET", path, headers={"Authorization": f"Bearer {client.token}"})
+            response = client.conn.getresponse()
+            response.read()
+            if response.status >= 500:
+                raise RuntimeError(f"GET {path}: {response.status}")
+
+    work()  # warm-up
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    before = cpu_seconds(processes)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    after = cpu_seconds(processes)
+    return {name: (after[name] - before[name]) * 1000 / (clients * n) for name in processes}
+
+
 SIZE_SQL = """
     SELECT p.status, count(*), avg(pg_column_size(p.*)),
            avg((SELECT coalesce(sum(pg_column_size(a.*)), 0) FROM audit_entries a WHERE a.instance_id = p.id)),
@@ -246,6 +275,10 @@ def main() -> int:
                     f"ratio {result['tasks_per_s'] / raw:.3f}",
                     flush=True,
                 )
+            floors = {
+                path: request_cost(web.port, path, args.clients, processes)
+                for path in ("/api/no-such-route", "/api/definitions")
+            }
             size_lines = sizes(platform, web)
         finally:
             platform.stop()
@@ -275,6 +308,9 @@ def main() -> int:
             f"raw. On {cores} cores that cost allows at most {cores * 1000 / total:.0f} completions/s; the "
             f"target ({0.5 * raw:.0f}/s) needs ≤ {cores * 1000 / (0.5 * raw):.1f} ms."
         )
+    for path, cost in floors.items():
+        parts = ", ".join(f"{name} {ms:.1f} ms" for name, ms in cost.items() if ms >= 0.05)
+        print(f"(f) for scale, CPU per GET {path}: {parts}")
     return 0
 
 
