@@ -90,14 +90,20 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.token = next(t for t, name in TOKENS.items() if name == "bench")
 
-    def call(self, method: str, path: str, payload: Any) -> Any:
-        body = json.dumps(payload)
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+    def send(self, method: str, path: str, payload: Any = None) -> tuple[int, bytes]:
+        """One request to ``/api<path>`` (a JSON body when ``payload`` is given): status and body."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        body = None
+        if payload is not None:
+            body, headers["Content-Type"] = json.dumps(payload), "application/json"
         self.conn.request(method, "/api" + path, body=body, headers=headers)
         response = self.conn.getresponse()
-        data = response.read()
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
+        return response.status, response.read()
+
+    def call(self, method: str, path: str, payload: Any) -> Any:
+        status, data = self.send(method, path, payload)
+        if status >= 300:
+            raise RuntimeError(f"{method} {path}: {status} {data[:300]!r}")
         return json.loads(data)
 
     def one_item(self, latencies: list[float]) -> int:
@@ -116,7 +122,7 @@ class Client:
 
 def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
     """CPU seconds (user + system) used so far by each group of processes and all their descendants, from
-    Linux's ``/proc`` (empty elsewhere)."""
+    Linux's ``/proc`` (the benchmark runs on Linux only)."""
     tick = os.sysconf("SC_CLK_TCK")
     parent: dict[int, int] = {}
     used: dict[int, float] = {}
@@ -130,14 +136,18 @@ def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
         fields = stat[stat.rindex(")") + 2 :].split()
         pid = int(entry.name)
         parent[pid], used[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
     totals = {}
     for name, pids in roots.items():
-        group = set(pids)
-        grew = True
-        while grew:
-            more = {pid for pid, ppid in parent.items() if ppid in group} - group
-            group |= more
-            grew = bool(more)
+        group: set[int] = set()
+        todo = list(pids)
+        while todo:
+            pid = todo.pop()
+            if pid not in group:
+                group.add(pid)
+                todo.extend(children.get(pid, ()))
         totals[name] = sum(used.get(pid, 0.0) for pid in group)
     return totals
 
@@ -191,11 +201,9 @@ def request_cost(
     def work() -> None:
         client = Client(port)
         for _ in range(n):
-            client.conn.request("GET", path, headers={"Authorization": f"Bearer {client.token}"})
-            response = client.conn.getresponse()
-            response.read()
-            if response.status >= 500:
-                raise RuntimeError(f"GET {path}: {response.status}")
+            status, _ = client.send("GET", path)
+            if status >= 500:
+                raise RuntimeError(f"GET /api{path}: {status}")
 
     work()  # warm-up
     threads = [threading.Thread(target=work) for _ in range(clients)]
@@ -277,7 +285,7 @@ def main() -> int:
                 )
             floors = {
                 path: request_cost(web.port, path, args.clients, processes)
-                for path in ("/api/no-such-route", "/api/definitions")
+                for path in ("/no-such-route", "/definitions")
             }
             size_lines = sizes(platform, web)
         finally:
@@ -310,7 +318,7 @@ def main() -> int:
         )
     for path, cost in floors.items():
         parts = ", ".join(f"{name} {ms:.1f} ms" for name, ms in cost.items() if ms >= 0.05)
-        print(f"(f) for scale, CPU per GET {path}: {parts}")
+        print(f"(f) for scale, CPU per GET /api{path}: {parts}")
     return 0
 
 

@@ -48,10 +48,11 @@ class Services:
         self.settings = settings or Settings.from_env()
         self.engine = engine or make_engine(self.settings.database_url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        read_only: dict[str, Any] = {"read_only": True}
-        if self.engine.dialect.name == "postgresql":
-            read_only["postgresql_readonly"] = True
-        self._reading_engine = self.engine.execution_options(**read_only)
+        # PostgreSQL can make a reading's transaction READ ONLY, and so end it with COMMIT (``reading``)
+        self._reading_commits = self.engine.dialect.name == "postgresql"
+        self._reading_engine = self.engine.execution_options(
+            read_only=True, **({"postgresql_readonly": True} if self._reading_commits else {})
+        )
         self.clock: Clock = clock or clock_from_env()
         self.scheduler: JobScheduler = scheduler or RQScheduler(
             self.settings.redis_url, self.settings.queue_name
@@ -128,7 +129,7 @@ class Services:
             session.rollback()
             raise
         else:
-            if self.engine.dialect.name == "postgresql":
+            if self._reading_commits:
                 session.expunge_all()
                 session.commit()
             else:

@@ -142,10 +142,10 @@ def hash_each_password_once() -> Iterator[None]:
 
     from runner import directory
 
-    real = directory.generate_password_hash
-    directory.generate_password_hash = lru_cache(maxsize=64)(real)
+    real = directory.hash_password
+    directory.hash_password = lru_cache(maxsize=64)(real)
     yield
-    directory.generate_password_hash = real
+    directory.hash_password = real
 
 
 # --- redis and workers ---------------------------------------------------------------------------

@@ -91,10 +91,8 @@ def test_web_node_killed_during_completions(platform: Platform) -> None:
             outcomes[task["id"]] = platform.request(
                 web, "POST", f"/api/tasks/{task['id']}/complete", {"data": STEP_DATA["accept"]}, timeout=20
             )[0]
-        except (
-            OSError,
-            http.client.HTTPException,
-        ) as exc:  # the connection died with the node (mid-answer too)
+        except (OSError, http.client.HTTPException) as exc:
+            # the connection died with the node, before or in the middle of the answer
             outcomes[task["id"]] = repr(exc)
 
     tasks = [item["tasks"][0] for item in items]
