@@ -19,7 +19,10 @@ then prints, measured in the same run (``--rounds`` times in turn, medians count
     ``/proc``), and the most completions/s this machine's cores allow at that cost;
 (f) for scale, the CPU of two requests that complete nothing: an unknown route (gunicorn and Flask alone: 404)
     and an authorised read of the definitions list (the caller look-up, a count of items per version, the
-    definitions' rows).
+    definitions' rows);
+(g) the floor: the same clients against ``bench/floor_app.py``, a bare Flask app on the same gunicorn shape that
+    does only what any durable completion must (find the caller, step the workflow, store its whole state and
+    an audit row through the bare psycopg driver): how close to raw any service on this stack gets here.
 """
 
 from __future__ import annotations
@@ -41,33 +44,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
-from runner.calendar import BusinessCalendar  # noqa: E402
-from runner.clock import ManualClock  # noqa: E402
-from runner.scripts import CentreScriptEngine  # noqa: E402
-from runner.spiff.parser import CentreParser, parse_specs  # noqa: E402
-from tests.support.platform import JOINT, STEP_DATA, TOKENS, start_platform, step_task_data  # noqa: E402
-
-FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
-TASKS_PER_ITEM = 6  # accept, 3 reviews, consolidate, notify_applicant
-START_DATA = {"lead_window": "shichang", "applicant": "张三"}
+from bench.floor_app import create_tables  # noqa: E402
+from bench.joint import START_DATA, TASKS_PER_ITEM, load_joint  # noqa: E402
+from tests.support.platform import JOINT, STEP_DATA, TOKENS, start_platform  # noqa: E402
 
 
 def raw_spiff(n: int) -> float:
     """Task completions/s of SpiffWorkflow alone on the shipped 联办件 diagram (in memory), each task given the
     task data the API's form check makes of ``STEP_DATA`` (worked out once, before the clock starts)."""
-    engine_data = {step: step_task_data(step) for step in STEP_DATA}
-    parser = CentreParser()
-    for name in FILES:
-        parser.add_bpmn_file(str(ROOT / "bpmn" / name))
-    spec, subs = parse_specs(parser, JOINT)
-    engine = CentreScriptEngine(ManualClock(datetime(2026, 11, 25, 1, tzinfo=UTC)), BusinessCalendar())
+    joint = load_joint()
     completions = 0
     began = time.perf_counter()
     for _ in range(n):
-        wf = BpmnWorkflow(spec, subs, script_engine=engine)
+        wf = joint.new_workflow()
         for task in wf.get_tasks(state=TaskState.READY):  # as the runner starts an item
             task.data.update(START_DATA)
         wf.do_engine_steps()
@@ -76,7 +67,7 @@ def raw_spiff(n: int) -> float:
             if not ready:
                 raise RuntimeError(f"raw run stuck: {[t.task_spec.bpmn_id for t in wf.get_tasks()]}")
             task = ready[0]
-            task.data.update(engine_data[task.task_spec.bpmn_id])
+            task.data.update(joint.step_data[task.task_spec.bpmn_id])
             task.run()
             completions += 1
             wf.do_engine_steps()
@@ -117,6 +108,8 @@ class Client:
             )
             latencies.append(time.perf_counter() - began)
             done += 1
+        if done != TASKS_PER_ITEM:  # both servers must do the same work for their figures to compare
+            raise RuntimeError(f"item {view.get('id')} ended after {done} of {TASKS_PER_ITEM} tasks")
         return done
 
 
@@ -161,10 +154,15 @@ def through_http(
     counts = [0] * clients
     per_client = max(1, items // clients)
 
+    failures: list[BaseException] = []
+
     def work(i: int) -> None:
         client = Client(port)
-        for _ in range(per_client):
-            counts[i] += client.one_item(latencies)
+        try:
+            for _ in range(per_client):
+                counts[i] += client.one_item(latencies)
+        except Exception as error:  # noqa: BLE001 - reported after the round, which must not count it
+            failures.append(error)
 
     Client(port).one_item([])  # warm-up: spec cache and connection pools of the node
     threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
@@ -175,6 +173,8 @@ def through_http(
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(f"{len(failures)} of {clients} clients failed") from failures[0]
     client_cpu = time.process_time() - client_before
     cpu_after = cpu_seconds(processes or {})
     latencies.sort()
@@ -241,6 +241,21 @@ def sizes(platform: Any, web: Any, running: int = 20) -> list[str]:
     return lines
 
 
+def start_floor(platform: Any, workers: int, threads: int, connections: int) -> Any:
+    """The floor app (``bench/floor_app.py``) on its own database of the platform's cluster, served by a
+    gunicorn node of the same shape as the platform's."""
+    platform.postgres.create_database("floor")
+    dsn = f"host=127.0.0.1 port={platform.postgres.port} user=postgres dbname=floor"
+    create_tables(dsn, sorted(set(TOKENS.values())))
+    return platform.start_web(
+        workers=workers,
+        threads=threads,
+        connections=connections,
+        app="bench.floor_app:create_app()",
+        env={"BANJIAN_FLOOR_DSN": dsn},
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -261,6 +276,7 @@ def main() -> int:
         f"({machine.machine()}, Python {machine.python_version()})"
     )
     rounds: list[tuple[float, dict[str, float]]] = []
+    floor_rounds: list[tuple[float, dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="banjian-bench-") as tmp:
         platform = start_platform(Path(tmp) / "platform", file_clock=False)  # real time, as in production
         try:
@@ -272,15 +288,20 @@ def main() -> int:
                 "PostgreSQL": [int((platform.postgres.datadir / "postmaster.pid").read_text().split()[0])],
                 "worker + Redis": [worker.pid, platform.redis.proc.pid],
             }
+            floor = start_floor(platform, args.web_workers, args.threads, connections)
+            floor_processes = {"floor node": [floor.proc.pid], "PostgreSQL": processes["PostgreSQL"]}
             # in turn: this machine's speed drifts by tens of percent over minutes
             for i in range(args.rounds):
                 raw = raw_spiff(max(50, args.items))
                 result = through_http(web.port, args.items, args.clients, processes)
+                floor_result = through_http(floor.port, args.items, args.clients, floor_processes)
                 rounds.append((raw, result))
+                floor_rounds.append((raw, floor_result))
                 print(
                     f"  round {i + 1}: raw {raw:6.1f}/s, HTTP {result['tasks_per_s']:5.1f}/s "
                     f"(p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms), "
-                    f"ratio {result['tasks_per_s'] / raw:.3f}",
+                    f"ratio {result['tasks_per_s'] / raw:.3f}; floor app {floor_result['tasks_per_s']:5.1f}/s, "
+                    f"ratio {floor_result['tasks_per_s'] / raw:.3f}",
                     flush=True,
                 )
             floors = {
@@ -319,6 +340,15 @@ def main() -> int:
     for path, cost in floors.items():
         parts = ", ".join(f"{name} {ms:.1f} ms" for name, ms in cost.items() if ms >= 0.05)
         print(f"(f) for scale, CPU per GET /api{path}: {parts}")
+    floor_ratios = sorted(result["tasks_per_s"] / raw for raw, result in floor_rounds)
+    floor = {k: statistics.median(r[k] for _, r in floor_rounds) for k in floor_rounds[0][1]}
+    parts = ", ".join(f"{k[4:]} {v:.1f} ms" for k, v in floor.items() if k.startswith("cpu "))
+    print(
+        f"(g) floor: a bare Flask app (bench/floor_app.py: caller look-up, step, whole state + one audit row "
+        f"through psycopg, nothing else), same node shape and clients: {floor['tasks_per_s']:.1f} task "
+        f"completions/s, ratio to raw {statistics.median(floor_ratios):.3f} (median; rounds "
+        f"{floor_ratios[0]:.3f}–{floor_ratios[-1]:.3f}); CPU per completion {parts}"
+    )
     return 0
 
 

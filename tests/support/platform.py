@@ -138,9 +138,17 @@ class Platform:
         return result.stdout
 
     def start_web(
-        self, *, port: int | None = None, workers: int = 2, threads: int = 4, connections: int = 1000
+        self,
+        *,
+        port: int | None = None,
+        workers: int = 2,
+        threads: int = 4,
+        connections: int = 1000,
+        app: str = "webapp:create_app()",
+        env: dict[str, str] | None = None,
     ) -> Web:
-        """A gunicorn node serving ``webapp:create_app()``; waits until ``/healthz`` answers."""
+        """A gunicorn node serving ``app`` (the platform's by default; ``env`` added to the platform's
+        environment); waits until ``/healthz`` answers."""
         port = port or free_port()
         log_path = self.workdir / f"web-{port}.log"
         with open(log_path, "ab") as log:
@@ -162,10 +170,10 @@ class Platform:
                     "--timeout",
                     "60",
                     "--no-control-socket",  # several nodes on one machine must not share ~/.gunicorn
-                    "webapp:create_app()",
+                    app,
                 ],  # fmt: skip
                 cwd=ROOT,
-                env=self.env(),
+                env=self.env(**(env or {})),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -1,0 +1,46 @@
+"""The shipped 联办件 (抄告制) as the throughput benchmarks step it outside the platform: specs parsed from
+``bpmn/``, the platform's script engine and calendar, and each step's task data as the API's form check
+makes it. Shared by the raw figure and the floor app, so both step exactly the same workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+
+from runner.calendar import BusinessCalendar
+from runner.clock import ManualClock
+from runner.scripts import CentreScriptEngine
+from runner.spiff.parser import CentreParser, parse_specs
+from tests.support.platform import JOINT, STEP_DATA, step_task_data
+
+BPMN = Path(__file__).resolve().parent.parent / "bpmn"
+FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
+START_DATA = {"lead_window": "shichang", "applicant": "张三"}
+TASKS_PER_ITEM = 6  # accept, 3 reviews, consolidate, notify_applicant
+
+
+@dataclass(frozen=True)
+class Joint:
+    """What stepping the 联办件 needs: its specs, an engine, and the task data of each user task."""
+
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    engine: CentreScriptEngine
+    step_data: dict[str, dict[str, Any]]
+
+    def new_workflow(self) -> BpmnWorkflow:
+        return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.engine)
+
+
+def load_joint() -> Joint:
+    """Parse the diagram and work out every step's task data (once, before any clock starts)."""
+    parser = CentreParser()
+    for name in FILES:
+        parser.add_bpmn_file(str(BPMN / name))
+    spec, subprocess_specs = parse_specs(parser, JOINT)
+    engine = CentreScriptEngine(ManualClock(datetime(2026, 11, 25, 1, tzinfo=UTC)), BusinessCalendar())
+    return Joint(spec, subprocess_specs, engine, {step: step_task_data(step) for step in STEP_DATA})
