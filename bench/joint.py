@@ -15,6 +15,7 @@ from runner.calendar import BusinessCalendar
 from runner.clock import ManualClock
 from runner.scripts import CentreScriptEngine
 from runner.spiff.parser import CentreParser, parse_specs
+from runner.state import dump_specs, load_specs
 from tests.support.platform import JOINT, STEP_DATA, step_task_data
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
@@ -37,10 +38,14 @@ class Joint:
 
 
 def load_joint() -> Joint:
-    """Parse the diagram and work out every step's task data (once, before any clock starts)."""
+    """Parse the diagram and work out every step's task data (once, before any clock starts). The specs are
+    stored and restored first, as the platform deploys and loads them: SpiffWorkflow's spec deserializer
+    connects each multi-instance task to its children's completion, which specs fresh from the parser only
+    get once they run one, so a workflow restored onto parser specs that never ran the joint review would not
+    see it end."""
     parser = CentreParser()
     for name in FILES:
         parser.add_bpmn_file(str(BPMN / name))
-    spec, subprocess_specs = parse_specs(parser, JOINT)
+    spec, subprocess_specs = load_specs(dump_specs(*parse_specs(parser, JOINT)))
     engine = CentreScriptEngine(ManualClock(datetime(2026, 11, 25, 1, tzinfo=UTC)), BusinessCalendar())
     return Joint(spec, subprocess_specs, engine, {step: step_task_data(step) for step in STEP_DATA})
