@@ -87,6 +87,13 @@ def create_app() -> Flask:
             id=item, tasks=[{"id": f"{item}.{t.id}", "spec_name": t.task_spec.bpmn_id} for t in ready]
         )
 
+    @app.teardown_request
+    def end_transaction(_: BaseException | None) -> None:
+        """A request that failed part-way leaves nothing open: the next one starts a clean transaction."""
+        db = getattr(local, "connection", None)
+        if db is not None and not db.closed:
+            db.rollback()  # nothing to send after a commit: psycopg skips it on an idle connection
+
     @app.get("/healthz")
     def healthz() -> Any:
         return jsonify(ok=True)
@@ -143,8 +150,7 @@ def create_app() -> Flask:
                 (blob, item, version),
             )
             if cursor.rowcount != 1:
-                db.rollback()
-                abort(409)
+                abort(409)  # changed meanwhile; the teardown rolls back
             cursor.execute(
                 "INSERT INTO floor_audit (item, task, by_user) VALUES (%s, %s, %s)", (item, task_uuid, user)
             )
