@@ -5,7 +5,8 @@ it with the same clients, so its figure says how fast *any* service built on thi
 Flask, SpiffWorkflow stepping the same 联办件 with the same script engine and calendar, and PostgreSQL through
 the bare ``psycopg`` driver. Per request it does only what every durable completion must do:
 
-- find the caller: the bearer token's user name (``BANJIAN_API_TOKENS``), then one indexed ``SELECT``;
+- find the caller: the bearer token's user name (the platform fixture's ``TOKENS``), then one indexed
+  ``SELECT``;
 - step the item's workflow, kept in the worker's memory (restored from its row when this worker's copy is
   missing or older than the row);
 - store the whole engine state (``runner.state.dump_workflow``, as the platform stores it) and one audit row
@@ -21,7 +22,6 @@ to a database made by :func:`create_tables`).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import uuid
@@ -33,6 +33,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from runner.state import dump_workflow, load_workflow
+from tests.support.platform import TOKENS
 
 from .joint import load_joint
 
@@ -57,10 +58,6 @@ def create_tables(dsn: str, users: list[str]) -> None:
 def create_app() -> Flask:
     """The floor app: ``POST /api/instances`` and ``POST /api/tasks/<id>/complete``, answering open tasks."""
     dsn = os.environ["BANJIAN_FLOOR_DSN"]
-    tokens = {
-        hashlib.sha256(token.encode()).hexdigest(): name
-        for token, name in (pair.split("=", 1) for pair in os.environ["BANJIAN_API_TOKENS"].split(","))
-    }
     joint = load_joint()
     held: dict[int, tuple[BpmnWorkflow, int]] = {}  # item row -> (workflow, version) this worker holds
     local = threading.local()
@@ -72,8 +69,7 @@ def create_app() -> Flask:
         return local.connection
 
     def caller(cursor: psycopg.Cursor) -> int:
-        header = request.headers.get("Authorization", "")
-        name = tokens.get(hashlib.sha256(header.removeprefix("Bearer ").encode()).hexdigest())
+        name = TOKENS.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
         row = (
             cursor.execute("SELECT id FROM floor_users WHERE name = %s", (name,)).fetchone() if name else None
         )

@@ -245,7 +245,7 @@ def start_floor(platform: Any, workers: int, threads: int, connections: int) -> 
     """The floor app (``bench/floor_app.py``) on its own database of the platform's cluster, served by a
     gunicorn node of the same shape as the platform's."""
     platform.postgres.create_database("floor")
-    dsn = f"host=127.0.0.1 port={platform.postgres.port} user=postgres dbname=floor"
+    dsn = platform.postgres.url("floor", driver="postgresql")  # a libpq URI, as psycopg takes it
     create_tables(dsn, sorted(set(TOKENS.values())))
     return platform.start_web(
         workers=workers,
