@@ -53,6 +53,15 @@ def read_csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:])))
 
 
+def test_csv_cells_never_start_a_formula(month, services, signed_in) -> None:
+    with services.transaction() as s:
+        runner.upsert_windows(s, [("centre", '=HYPERLINK("http://evil/","中心")')])
+    table = read_csv(signed_in("sup").get("/admin/supervision/export/windows.csv?kind=month&date=2026-10-01"))
+    names = [row[0] for row in table[1:]]
+    assert '\'=HYPERLINK("http://evil/","中心")' in names
+    assert not [name for name in names if name.startswith(("=", "+", "-", "@"))]
+
+
 def test_only_overseers_see_the_dashboard(month, client, signed_in) -> None:
     assert client.get(MONTH).status_code == 302  # to the login page
     assert signed_in("clerk1").get(MONTH).status_code == 403
