@@ -11,6 +11,8 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 import runner
 from forms import request_edge
 
+from . import security_headers
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the web app. ``test_config`` may carry ``SERVICES`` (a ready ``runner.Services``)."""
@@ -38,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ):
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    security_headers.init_app(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     services = app.config.get("SERVICES") or runner.Services(runner.Settings.from_env())
     app.extensions["banjian"] = services
