@@ -57,9 +57,12 @@ class Services:
         self.scheduler: JobScheduler = scheduler or RQScheduler(
             self.settings.redis_url, self.settings.queue_name
         )
+        from .sandbox.pool import shared_pool
         from .specs import SpecCache  # local: these import SpiffWorkflow, keep this module light
         from .workflow_cache import WorkflowCache
 
+        # the evaluator processes diagram scripts run in (shared by every Services of this process)
+        self.evaluators = shared_pool(self.settings.script_memory_limit_mb, self.settings.script_evaluators)
         self.specs = SpecCache()
         self.workflows = WorkflowCache(self.settings.workflow_cache_size)
         self._calendar: tuple[float, BusinessCalendar] | None = None
