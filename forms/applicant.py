@@ -31,7 +31,7 @@ from runner import applicant as app_runner
 from runner.models import Role
 
 from . import bp, register_nav
-from .auth import current_user, require_role, services, user_message
+from .auth import client_address, current_user, require_role, services, user_message
 
 LOOKUP_LIMIT = (10, 600.0)  # failed lookups per client address and window (seconds)
 COMPLAINT_LIMIT = (5, 600.0)  # public complaints per client address and window
@@ -86,7 +86,7 @@ def limiter(name: str) -> RateLimiter:
 
 def client_key() -> str:
     """The client's address (put the app behind ProxyFix when a proxy stands in front of it)."""
-    return request.remote_addr or "unknown"
+    return client_address()
 
 
 # --- forms -------------------------------------------------------------------------------------------------
