@@ -388,7 +388,12 @@ def authenticate(session: Session, username: str, password: str, *, address: str
     standing = login_throttle.fail(session, name, address, now)
     reason = "password" if user is not None else "unknown_user"
     audit.record(
-        session, "login_failed", actor=name[:200] or "?", reason=reason, address=address, failures=standing.failures
+        session,
+        "login_failed",
+        actor=name[:200] or "?",
+        reason=reason,
+        address=address,
+        failures=standing.failures,
     )
     if standing.locked_until is not None:
         audit.record(
