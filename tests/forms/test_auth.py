@@ -302,3 +302,20 @@ def test_catalogs_compile_when_missing_or_stale(tmp_path: Any) -> None:
     mo = po.with_suffix(".mo")
     os.utime(po, (mo.stat().st_atime, mo.stat().st_mtime + 10))
     assert len(compile_catalogs(target)) == 1
+
+
+def test_behind_a_proxy_each_client_is_counted_by_its_forwarded_address(
+    services: Any, make_user: Any
+) -> None:
+    from tests.forms.conftest import _app
+
+    make_user("admin", ("centre", "admin"))
+    app = _app(services, TRUSTED_PROXIES=1)
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}  # every request comes from the proxy
+    for _ in range(5):
+        _post_login(app.test_client(), "admin", "guess-guess", environ_base=proxy,
+                    headers={"X-Forwarded-For": "203.0.113.9"})  # fmt: skip
+    owner = _post_login(
+        app.test_client(), "admin", DEMO_PASSWORD, environ_base=proxy, headers={"X-Forwarded-For": "10.8.0.7"}
+    )
+    assert owner.status_code == 302
