@@ -295,7 +295,8 @@ def password() -> Any:
         except directory.AccountLocked as exc:
             error, status = user_message(exc), 429
         except runner.InvalidInput as exc:
-            field = getattr(form, str(exc.context.get("field") or ""), None)
+            named = str(exc.context.get("field") or "")
+            field = getattr(form, "new_password" if named == "password" else named, None)
             if field is not None:
                 field.errors = [*field.errors, user_message(exc)]
             else:

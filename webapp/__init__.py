@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     services = app.config.get("SERVICES") or runner.Services(runner.Settings.from_env())
     app.extensions["banjian"] = services
+    services.evaluators.warm()  # diagram scripts' evaluator processes, started before the first request
 
     from api import bp as api_bp
 
