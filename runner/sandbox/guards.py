@@ -26,6 +26,7 @@ MAX_RANGE = 10_000_000  # items in one range()
 MAX_SEQUENCE = 10_000_000  # items/characters made by one `*` or `+`
 MAX_INT_BITS = 100_000  # bits of an int made by one `*`, `**` or `<<`
 
+# Builtins a script may call. C builtins that iterate (sorted, sum, zip, ...) bypass `_getiter_`:
 # fine here, task data holds plain JSON values, not security-proxied objects.
 # fmt: off
 _SAFE_BUILTIN_NAMES = (
@@ -39,10 +40,10 @@ _SAFE_EXCEPTION_NAMES = (
     "Exception", "ArithmeticError", "AssertionError", "AttributeError", "IndexError", "KeyError",
     "LookupError", "NameError", "OverflowError", "TypeError", "ValueError", "ZeroDivisionError",
 )
-# Calls refused when compiling, with a plain message (they are not builtins here anyway).
+# fmt: on
+# Public attributes that lead back to classes or frames: `Exception.mro()` would hand out BaseException.
 _BLOCKED_ATTRIBUTES = frozenset({"mro"})
 
-# RestrictedPython's own refusals, with a Chinese lead so users of the platform read them at once.
 
 def _too_big(what: str, size: int, limit: int) -> ScriptError:
     return ScriptError(f"结果过大 (result too large: {what} would be about {size}, the limit is {limit})")

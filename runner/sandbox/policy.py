@@ -18,6 +18,7 @@ from ..exceptions import ScriptError
 SCRIPT_FILENAME = "<diagram script>"
 COMPILE_CACHE_SIZE = 4096
 
+# Calls refused when compiling, with a plain message (they are not builtins here anyway).
 # fmt: off
 _FORBIDDEN_CALLS = frozenset({
     "open", "compile", "getattr", "setattr", "delattr", "hasattr", "globals", "locals", "vars", "type",
@@ -26,7 +27,7 @@ _FORBIDDEN_CALLS = frozenset({
 })
 # fmt: on
 FORBIDDEN_NAMES = _FORBIDDEN_CALLS | {"eval", "exec"}
-# Public attributes that lead back to classes or frames: `Exception.mro()` would hand out BaseException.
+# RestrictedPython's own refusals, with a Chinese lead so users of the platform read them at once.
 _TRANSLATIONS = (
     ('starts with "_"', "不允许使用以下划线开头的名字或属性"),
     ("Eval calls", "不允许 eval"),
