@@ -9,12 +9,18 @@ Shared pieces (role gates, session, front-page tiles) live in ``admin.base``.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy.orm import scoped_session
 
 PARTS = ("admin.monitoring", "admin.supervision", "admin.designer")
+
+
+def _csp_nonce() -> str:
+    """The request's Content-Security-Policy nonce (``webapp.security_headers``): Flask-Admin's inline scripts
+    carry it, so they run under the policy."""
+    return str(getattr(request, "csp_nonce", ""))
 
 
 def init_admin(app: Flask) -> Admin:
@@ -48,6 +54,7 @@ def init_admin(app: Flask) -> Admin:
         url="/admin",
         index_view=HomeView(name="首页", url="/admin", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="console/master.html", swatch="default", fluid=True),
+        csp_nonce_generator=_csp_nonce,
     )
     for name in PARTS:
         importlib.import_module(name).register(admin)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 import runner
 from forms.auth import current_user
+from runner import spreadsheet
 from runner.models import Role
 
 ADMINS = (Role.ADMIN,)
@@ -91,6 +92,10 @@ class ConsoleModelView(_RoleGate, ModelView):
     export_types = ["csv"]
     page_size = 50
     can_set_page_size = True
+
+    def get_export_value(self, model: Any, name: str) -> Any:
+        """The cell as the list shows it, never a live spreadsheet formula (``runner.spreadsheet``)."""
+        return spreadsheet.safe_cell(super().get_export_value(model, name))
 
 
 @dataclass(frozen=True)

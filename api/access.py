@@ -127,10 +127,11 @@ RULES: dict[str, Check] = {
 PUBLIC = {"api.openapi"}
 
 
-def authorize(session: Session, actor: str, endpoint: str | None, args: dict[str, Any]) -> None:
-    """Raise ``runner.PermissionDenied`` unless ``actor`` may call ``endpoint`` with these URL arguments."""
+def authorize(session: Session, actor: str, endpoint: str | None, args: dict[str, Any]) -> ops.Who | None:
+    """Raise ``runner.PermissionDenied`` unless ``actor`` may call ``endpoint`` with these URL arguments; the
+    caller as ``Who`` (None on public routes)."""
     if endpoint in PUBLIC:
-        return
+        return None
     person, covering = directory.identify(session, actor)
     if person is None or not person.is_active:
         raise runner.PermissionDenied(
@@ -143,6 +144,17 @@ def authorize(session: Session, actor: str, endpoint: str | None, args: dict[str
     try:
         permitted = rule(session, who, args)
     except runner.NotFound:
-        return  # the route itself answers 404
+        return who  # the route itself answers 404
     if not permitted:
         raise runner.PermissionDenied("无权调用此接口 (you may not call this route)", endpoint=endpoint)
+    return who
+
+
+def require_migration_right(who: ops.Who | None) -> None:
+    """Only a system account migrating items from another system may supply a receipt number."""
+    if who is None or not _system(who):
+        raise runner.PermissionDenied(
+            "办件编号由平台生成，只有系统账户迁移办件时可以指定 (receipt numbers are issued by the platform; "
+            "only a system account migrating items may supply one)",
+            field="business_key",
+        )

@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from flask import jsonify
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import runner
+from forms.request_edge import OUT_OF_RANGE_MESSAGE
 
 from . import bp
 
@@ -41,6 +42,12 @@ def runner_error(exc: runner.RunnerError) -> Any:
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> Any:
     return jsonify(code=(exc.name or "error").lower().replace(" ", "_"), message=exc.description), exc.code
+
+
+@bp.errorhandler(DataError)
+def out_of_range(exc: DataError) -> Any:
+    """A value the database refuses (too large, NUL, too long): the caller's fault; nothing was stored."""
+    return jsonify(code="bad_request", message=OUT_OF_RANGE_MESSAGE), 400
 
 
 @bp.errorhandler(OperationalError)

@@ -36,6 +36,15 @@ def _op(
     return op
 
 
+# only a system account migrating an item from another system gives one (the platform numbers every other item)
+MIGRATED_KEY = {
+    "type": "string",
+    "pattern": "^[A-Z][A-Z0-9]{1,15}-[A-Za-z0-9][A-Za-z0-9-]{0,39}$",
+    "description": "only for an item migrated by a system account: its number in the old system, e.g. "
+    "HALL-2025-000123; every other item is numbered by the platform (2026-000123)",
+}
+
+
 def _obj(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": props}
 
@@ -102,7 +111,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "post": _op(
             "Start an instance",
             ok="201",
-            body=_obj(["key"], key=S, version=INT, business_key=S, title=S, data=OBJ),
+            body=_obj(["key"], key=S, version=INT, business_key=MIGRATED_KEY, title=S, data=OBJ),
         ),
     },
     "/api/instances/{instance_id}": {

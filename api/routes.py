@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 
 import runner
+from forms.request_edge import in_int_range
 from runner.views import instance_summary, task_view
 
 from . import access, bp
@@ -40,7 +41,7 @@ def identify() -> Any:
     if request.endpoint is None:
         return None  # no such route: 404
     with services().reading() as s:
-        access.authorize(s, g.actor, request.endpoint, dict(request.view_args or {}))
+        g.caller = access.authorize(s, g.actor, request.endpoint, dict(request.view_args or {}))
     return None
 
 
@@ -71,6 +72,8 @@ def field(data: dict[str, Any], name: str, typ: type | tuple[type, ...], *, requ
         return None
     if not isinstance(value, typ) or isinstance(value, bool) and typ is int:
         raise BadRequest(f"字段 {name} 类型错误 (field {name!r} has the wrong type)", field=name)
+    if isinstance(value, int) and not in_int_range(value):
+        raise BadRequest(f"字段 {name} 超出范围 (field {name!r} is out of range)", field=name)
     return value
 
 
@@ -122,6 +125,8 @@ def deploy() -> Any:
 @bp.get("/definitions/<key>/xml")
 def definition_xml(key: str) -> Any:
     version = request.args.get("version", type=int)
+    if version is not None and not in_int_range(version):
+        raise runner.NoSuchDefinition(f"没有流程定义 {key} 版本 {version} (no such definition version)")
     with services().transaction() as s:
         definition = runner.get_definition(s, key, version)
         return current_app.response_class(definition.bpmn_xml, mimetype="application/xml")
@@ -131,13 +136,16 @@ def definition_xml(key: str) -> Any:
 def start() -> Any:
     data = body()
     key = field(data, "key", str, required=True)
+    business_key = field(data, "business_key", str)
+    if business_key is not None:
+        access.require_migration_right(g.get("caller"))
     with services().transaction() as s:
         instance = runner.start(
             s,
             key,
             actor=g.actor,
             data=field(data, "data", dict) or {},
-            business_key=field(data, "business_key", str),
+            business_key=business_key,
             version=field(data, "version", int),
             title=field(data, "title", str),
         )

@@ -7,18 +7,15 @@
 - ``GET/POST /complaints/register``      the supervision office registers a complaint (phone, letter …)
 - ``GET      /complaints``               the supervision office's list, with the complainants' contacts
 
-Failed lookups are limited per client address (10 in 10 minutes, in memory); so are public complaints.
+Failed lookups are limited per client address (10 in 10 minutes), and so are public complaints (5), counted in
+Redis for every web node (``forms.rate_limits``).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 from typing import Any, cast
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -31,62 +28,17 @@ from runner import applicant as app_runner
 from runner.models import Role
 
 from . import bp, register_nav
-from .auth import current_user, require_role, services, user_message
+from .auth import client_address, current_user, require_role, services, user_message
+from .rate_limits import limiter
 
-LOOKUP_LIMIT = (10, 600.0)  # failed lookups per client address and window (seconds)
-COMPLAINT_LIMIT = (5, 600.0)  # public complaints per client address and window
 SESSION_KEY = "progress_keys"
 REMEMBERED = 5
 SUPERVISION_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
-class RateLimiter:
-    """At most ``limit`` events per key within ``seconds`` (a sliding window, kept in memory)."""
-
-    def __init__(self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.seconds = seconds
-        self.clock = clock
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.seconds:
-            events.popleft()
-        return events
-
-    def blocked(self, key: str) -> bool:
-        """True when ``key`` used up its events in the window."""
-        with self._lock:
-            now = self.clock()
-            events = self._recent(key, now)
-            if not events:
-                self._events.pop(key, None)
-            return len(events) >= self.limit
-
-    def hit(self, key: str) -> None:
-        """Count one event for ``key``."""
-        with self._lock:
-            now = self.clock()
-            self._recent(key, now).append(now)
-            if len(self._events) > 100_000:  # bound memory under a flood of addresses
-                for stale in [k for k, v in self._events.items() if not v or v[-1] <= now - self.seconds]:
-                    del self._events[stale]
-
-
-def limiter(name: str) -> RateLimiter:
-    """The app's limiter ``name`` (``lookup`` or ``complaint``), created on first use."""
-    limiters: dict[str, RateLimiter] = current_app.extensions.setdefault("banjian_rate_limits", {})
-    if name not in limiters:
-        limit, seconds = LOOKUP_LIMIT if name == "lookup" else COMPLAINT_LIMIT
-        limiters[name] = RateLimiter(limit, seconds)
-    return limiters[name]
-
-
 def client_key() -> str:
     """The client's address (put the app behind ProxyFix when a proxy stands in front of it)."""
-    return request.remote_addr or "unknown"
+    return client_address()
 
 
 # --- forms -------------------------------------------------------------------------------------------------

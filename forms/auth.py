@@ -1,4 +1,8 @@
-"""Who is asking: Flask-Login wiring, the request's user, role and window checks, login/logout pages.
+"""Who is asking: Flask-Login wiring, the request's user, role and window checks, login/logout and password pages.
+
+A session is valid only in the session generation it was opened in (``users.session_generation``, checked on
+every request with the user, which is loaded then anyway): logout, a new password, disabling and a change of
+roles move the generation on and so end every session of that user on every web node.
 
 Shared with the other workspace modules: ``login_required``, ``current_user``, ``require_role``,
 ``can_work_on``, ``services``. Every check runs on the server for every request.
@@ -19,7 +23,7 @@ from flask_login import current_user as _current_user
 from flask_login import login_required as _login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 import runner
 from runner import directory
@@ -50,6 +54,7 @@ class WebUser:
         self.username = person.username
         self.display_name = person.display_name
         self.is_active = person.is_active
+        self.session_generation = person.session_generation
         self.memberships: frozenset[tuple[str, str]] = person.memberships
         self.windows: set[str] = person.windows
         self.roles: set[str] = person.roles
@@ -114,9 +119,20 @@ def load_web_user(username: str) -> WebUser | None:
     return WebUser(person, covered)
 
 
+SESSION_GENERATION = "_gen"  # the user's session generation when this session was opened (absent: 0)
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> WebUser | None:
-    return load_web_user(user_id)
+    user = load_web_user(user_id)
+    if user is None or session.get(SESSION_GENERATION, 0) != user.session_generation:
+        return None  # disabled, or the session was ended (logout elsewhere, new password, new roles)
+    return user
+
+
+def client_address() -> str:
+    """The client's address (put the app behind ProxyFix when a proxy stands in front of it)."""
+    return (request.remote_addr or "unknown")[:64]
 
 
 def require_role(*roles: str) -> Callable[[F], F]:
@@ -211,7 +227,9 @@ def login() -> Any:
     status = 200
     if form.validate_on_submit():
         try:
-            person = directory.login(services(), form.username.data or "", form.password.data or "")
+            person = directory.login(
+                services(), form.username.data or "", form.password.data or "", address=client_address()
+            )
         except directory.AccountLocked as exc:
             error, status = user_message(exc), 429
         except directory.LoginFailed as exc:
@@ -222,6 +240,7 @@ def login() -> Any:
                 abort(403)
             session.clear()  # a fresh session id after login (no session fixation)
             login_user(user)
+            session[SESSION_GENERATION] = user.session_generation
             return redirect(_safe_next(request.args.get("next")) or url_for("forms.inbox"))
     elif request.method == "POST":
         status = 400
@@ -231,11 +250,65 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
-    """Log out (a POST with the CSRF token)."""
+    """Log out (a POST with the CSRF token): every session of the user ends, on every web node."""
+    services().run(directory.end_sessions, current_user.username, actor=current_user.username)
     logout_user()
     session.clear()
     flash(_("已退出登录。"), "info")
     return redirect(url_for("forms.login"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("当前密码"), validators=[DataRequired(message=_l("请输入当前密码")), Length(max=200)]
+    )
+    new_password = PasswordField(
+        _l("新密码"),
+        validators=[DataRequired(message=_l("请输入新密码")), Length(max=200)],
+        description=_l("至少 8 位"),
+    )
+    confirm = PasswordField(
+        _l("再次输入新密码"),
+        validators=[
+            DataRequired(message=_l("请再次输入新密码")),
+            EqualTo("new_password", message=_l("两次输入的新密码不一致")),
+        ],
+    )
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> Any:
+    """The user changes their own password (the current one required); their other sessions end."""
+    form = PasswordForm()
+    error: str | None = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            person = directory.change_own_password(
+                services(),
+                current_user.username,
+                form.current_password.data or "",
+                form.new_password.data or "",
+                address=client_address(),
+            )
+        except directory.AccountLocked as exc:
+            error, status = user_message(exc), 429
+        except runner.InvalidInput as exc:
+            named = str(exc.context.get("field") or "")
+            field = getattr(form, "new_password" if named == "password" else named, None)
+            if field is not None:
+                field.errors = [*field.errors, user_message(exc)]
+            else:
+                error = user_message(exc)
+            status = 400
+        else:
+            session[SESSION_GENERATION] = person.session_generation  # this session goes on
+            flash(_("密码已修改；其他地方的登录已退出。"), "success")
+            return redirect(url_for("forms.inbox"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("password.html", form=form, error=error), status
 
 
 def _locale_is_zh() -> bool:

@@ -11,6 +11,7 @@ of it through AB岗, get in — 403 otherwise):
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -153,11 +154,14 @@ def document_pdf(business_key: str, kind: str) -> Any:
         return _not_issued(item, kind)
     body = pdf_bytes(render_document(doc, pdf=True))
     filename = f"{doc['title']}-{item['business_key']}.pdf"
+    # the plain name in letters, digits and - only (a receipt number from before numbers were checked may hold
+    # anything, and a header with a line break is refused); the full name goes in filename*
+    plain = re.sub(r"[^A-Za-z0-9-]", "_", f"{item['business_key']}-{kind}")
     return Response(
         body,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{item["business_key"]}-{kind}.pdf"; '
+            "Content-Disposition": f'attachment; filename="{plain}.pdf"; '
             f"filename*=UTF-8''{quote(filename)}",
             "Cache-Control": "private, no-store",
         },

@@ -4,8 +4,9 @@
 Every request checks ``can_work_on`` (403 otherwise). A task claimed by a colleague the user does not
 cover is shown read-only. A submission carries a one-time token: a token already used in this
 session (back button, double click) never completes again, and a second completion that slips past
-the session (two tabs, two browsers) is refused by the runner (``TaskNotReady``); both end in
-"此任务已办理".
+the session (two tabs, two browsers) is refused by the runner (``TaskNotReady``): a task already done when the page is
+opened or the token is reused ends in "此任务已办理" (back to the inbox); a submission that completed nothing because
+another one was first (a colleague at the same instant, another tab) is answered 409 with who completed it.
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ def task_form(task_id: str) -> Any:
     """Show (GET) or submit (POST) the form of an open user task."""
     try:
         loaded, ctx = _load(task_id)
-    except runner.TaskNotReady:
+    except runner.TaskNotReady as exc:
+        token = (request.form.get("submit_token") or "").strip()
+        if request.method == "POST" and not _token_used(token):
+            return _completed_meanwhile(exc)  # this submission completed nothing: someone else's did
         return _already_done()
     except runner.NotFound:
         abort(404)
@@ -128,11 +132,11 @@ def task_form(task_id: str) -> Any:
                     "success",
                 )
                 return redirect(_inbox_url())
-            if outcome == "done":
-                _mark_used(token)
-                return _already_done()
             if outcome == "forbidden":
                 abort(403)
+            if isinstance(outcome, runner.TaskNotReady):  # a colleague's completion won the race
+                _mark_used(token)
+                return _completed_meanwhile(outcome)
             page_error, status = outcome, 409
         else:
             page_error = pick("表单有误，请按提示修改后重新提交。", "Please correct the marked fields.")
@@ -177,9 +181,15 @@ def _claimed_message(holder: str) -> str:
     )
 
 
-def _complete(task: dict[str, Any], form: TaskForm) -> str | None:
-    """Store the files, complete the task; ``None`` on success, ``"done"`` when it was already
-    completed, else the message to show."""
+def _completed_meanwhile(exc: runner.TaskNotReady) -> Any:
+    """409: the task was completed by someone else between opening the form and sending it."""
+    title = pick("此任务已办理", "This task has already been completed")
+    return render_template("error.html", code=409, title=title, message=user_message(exc)), 409
+
+
+def _complete(task: dict[str, Any], form: TaskForm) -> str | runner.TaskNotReady | None:
+    """Store the files, complete the task; ``None`` on success, the runner's ``TaskNotReady`` when it was
+    completed meanwhile, ``"forbidden"``, else the message to show."""
     stored: list[StoredFile] = []
     try:
         for spec in form.specs:
@@ -198,9 +208,9 @@ def _complete(task: dict[str, Any], form: TaskForm) -> str | None:
 
     try:
         services().run(work)
-    except runner.TaskNotReady:
+    except runner.TaskNotReady as exc:
         discard(stored)
-        return "done"
+        return exc
     except runner.PermissionDenied:
         discard(stored)
         return "forbidden"

@@ -8,7 +8,6 @@ chain queue up behind the instance's optimistic lock, and a deleted tail is noti
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import spreadsheet
 from .models import AuditChain, AuditEntry, ProcessInstance
 from .services import services_of
 
@@ -178,5 +178,5 @@ def export(session: Session, fmt: str = "jsonl", *, since_id: int = 0) -> Iterat
         else:
             buffer = io.StringIO()
             row["detail"] = json.dumps(entry.detail, ensure_ascii=False)
-            csv.writer(buffer).writerow([row[f] if row[f] is not None else "" for f in EXPORT_FIELDS])
+            spreadsheet.writer(buffer).writerow([row[f] if row[f] is not None else "" for f in EXPORT_FIELDS])
             yield buffer.getvalue()

@@ -23,6 +23,8 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     max_bpmn_bytes: int = 2 * 1024 * 1024
     script_time_limit: float = 1.0  # seconds a script or expression may run
+    script_memory_limit_mb: int = 256  # address space of an evaluator process (RLIMIT_AS)
+    script_evaluators: int = 1  # evaluator processes kept started per platform process
     sweep_horizon_seconds: int = 120  # the sweep makes sure timers due within this have a job
     sweep_interval_seconds: int = 60
     # restored workflows kept per process for the next step of the same item (0: always read the row)

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session, aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit
-from .exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from . import audit, login_throttle
+from .exceptions import Conflict, InvalidInput, NotFound, PermissionDenied, RunnerError
 from .models import Absence, Membership, Role, User
 from .services import services_of
 from .windows import known_windows
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+MAX_FAILED_LOGINS = login_throttle.MAX_FAILURES
+LOCKOUT = login_throttle.LOCKOUT
 MIN_PASSWORD_LENGTH = 8
 PASSWORD_METHOD = "scrypt"
 # checked against when the username is unknown, so that a miss costs as much as a wrong password
@@ -36,7 +36,7 @@ class LoginFailed(PermissionDenied):
 
 
 class AccountLocked(PermissionDenied):
-    """Too many failed logins: the account is locked until ``locked_until``."""
+    """Too many failed logins of this username from this address: locked until ``locked_until``."""
 
     code = "account_locked"
 
@@ -50,6 +50,7 @@ class Person:
     display_name: str
     is_active: bool
     memberships: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    session_generation: int = 0  # a web session opened in another generation has ended
 
     @property
     def windows(self) -> set[str]:
@@ -81,6 +82,7 @@ def _person(session: Session, user: User) -> Person:
         display_name=user.display_name,
         is_active=user.is_active,
         memberships=frozenset((w, r) for w, r in rows),
+        session_generation=user.session_generation or 0,
     )
 
 
@@ -119,7 +121,13 @@ def _identify_statement() -> Any:
     )
     return (
         select(
-            User.id, User.display_name, User.is_active, Membership.window, Membership.role, covering.c.absent
+            User.id,
+            User.display_name,
+            User.is_active,
+            User.session_generation,
+            Membership.window,
+            Membership.role,
+            covering.c.absent,
         )
         .outerjoin(Membership, Membership.user_id == User.id)
         .outerjoin(covering, covering.c.backup_id == User.id)
@@ -144,6 +152,7 @@ def identify(session: Session, username: str, now: datetime | None = None) -> tu
         display_name=first.display_name,
         is_active=first.is_active,
         memberships=frozenset((r.window, r.role) for r in rows if r.window is not None),
+        session_generation=first.session_generation or 0,
     )
     return person, {r.absent for r in rows if r.absent is not None}
 
@@ -187,7 +196,7 @@ def create_user(
         display_name=(display_name or username).strip(),
         password_hash=password_hash or hash_password(password),
         is_active=True,
-        failed_logins=0,
+        session_generation=0,
         created_at=services_of(session).now(),
     )
     session.add(user)
@@ -215,6 +224,7 @@ def set_memberships(
     for window, role in checked:
         session.add(Membership(user_id=user.id, window=window, role=role))
     session.flush()
+    _end_sessions(user)  # new roles: sessions opened with the old ones end
     audit.record(
         session, "memberships_set", actor=actor, username=username, memberships=[list(m) for m in checked]
     )
@@ -222,20 +232,79 @@ def set_memberships(
 
 
 def set_password(session: Session, username: str, password: str, *, actor: str) -> None:
-    """Store a new password hash (scrypt) and clear the lockout."""
+    """Store a new password hash (scrypt), end every session of the user and clear the name's login locks."""
     _check_password(password)
     user = _user(session, username)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    _end_sessions(user)
+    login_throttle.clear(session, username)
     audit.record(session, "password_set", actor=actor, username=username)
 
 
+def change_password(
+    session: Session, username: str, current: str, new: str, *, address: str = "unknown"
+) -> Person:
+    """A user's own new password: ``current`` must be right (a wrong one counts as a failed login of this
+    address), ``new`` follows the rules of creation and differs from ``current``. Every session of the user
+    ends; the caller carries the returned generation into the session it keeps."""
+    now = services_of(session).now()
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.is_active:
+        raise NotFound(f"没有用户 {username} (no such user)", username=username)
+    _refuse_if_locked(session, username, address, now)
+    if not check_password_hash(user.password_hash, current or ""):
+        standing = login_throttle.fail(session, username, address, now)
+        audit.record(session, "password_change_failed", actor=username, address=address)
+        if standing.locked_until is not None:
+            raise _locked(standing.locked_until, now)
+        raise InvalidInput("当前密码不正确 (the current password is wrong)", field="current_password")
+    _check_password(new)
+    if new == current:
+        raise InvalidInput("新密码不能与当前密码相同 (the new password must differ from the current one)",
+                           field="new_password")  # fmt: skip
+    user.password_hash = hash_password(new)
+    _end_sessions(user)
+    audit.record(session, "password_changed", actor=username)
+    return _person(session, user)
+
+
+def change_own_password(
+    services: Any, username: str, current: str, new: str, *, address: str = "unknown"
+) -> Person:
+    """``change_password`` in its own transaction, which commits a wrong current password's failure count even
+    though the change is refused."""
+    error: RunnerError | None = None
+    person: Person | None = None
+    with services.transaction() as session:
+        try:
+            person = change_password(session, username, current, new, address=address)
+        except RunnerError as exc:
+            error = exc
+    if error is not None:
+        raise error
+    assert person is not None
+    return person
+
+
 def set_active(session: Session, username: str, active: bool, *, actor: str) -> None:
-    """Enable or disable a login."""
+    """Enable or disable a login (disabling ends every session of the user)."""
     user = _user(session, username)
     user.is_active = bool(active)
+    if not active:
+        _end_sessions(user)
     audit.record(session, "user_enabled" if active else "user_disabled", actor=actor, username=username)
+
+
+def end_sessions(session: Session, username: str, *, actor: str) -> None:
+    """End every web session of ``username`` on every web node (logout)."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is not None:
+        _end_sessions(user)
+        audit.record(session, "logout", actor=actor, username=username)
+
+
+def _end_sessions(user: User) -> None:
+    user.session_generation = (user.session_generation or 0) + 1
 
 
 def list_users(session: Session, *, window: str | None = None) -> list[Person]:
@@ -279,67 +348,77 @@ def is_member(session: Session, username: str, window: str) -> bool:
 # ---- login -------------------------------------------------------------------------------------
 
 
-def authenticate(session: Session, username: str, password: str) -> Person:
-    """Check a login; 5 failures in a row lock the account for 15 minutes (platform clock).
+def _locked(until: datetime, now: datetime) -> AccountLocked:
+    minutes = max(1, int((until - now).total_seconds() + 59) // 60)
+    return AccountLocked(
+        f"登录失败次数过多，已暂停从此处登录，请 {minutes} 分钟后再试 "
+        f"(too many failed logins from here; try again in {minutes} minutes)",
+        locked_until=until.isoformat(),
+    )
 
-    Raises ``LoginFailed`` or ``AccountLocked`` (with a clear Chinese message). The failure count is
-    written by the caller's transaction, so the caller must commit even when this raises — use
-    ``login`` which does that.
+
+def _refuse_if_locked(session: Session, username: str, address: str, now: datetime) -> None:
+    until = login_throttle.locked_until(session, username, address, now)
+    if until is not None:
+        audit.record(session, "login_failed", actor=(username or "?")[:200], reason="locked", address=address)
+        raise _locked(until, now)
+
+
+def authenticate(session: Session, username: str, password: str, *, address: str = "unknown") -> Person:
+    """Check a login from client ``address``; 5 failures in a row of this username from this address lock the
+    pair for 15 minutes (platform clock; ``login_throttle``).
+
+    A wrong password and an unknown name get the same answer (and cost the same time); only the right password
+    of a disabled account says that it is disabled. Raises ``LoginFailed`` or ``AccountLocked`` (with a clear
+    Chinese message). The failure count is written by the caller's transaction, so the caller must commit even
+    when this raises — use ``login`` which does that.
     """
     now = services_of(session).now()
-    user = session.scalars(select(User).where(User.username == (username or "").strip())).first()
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
-        audit.record(session, "login_failed", actor=(username or "?")[:200], reason="unknown_user")
-        raise LoginFailed("用户名或密码错误 (wrong username or password)")
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() + 59) // 60)
-        audit.record(session, "login_failed", actor=user.username, reason="locked")
-        raise AccountLocked(
-            f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试 "
-            f"(too many failed logins; account locked, try again in {minutes} minutes)",
-            locked_until=user.locked_until.isoformat(),
-        )
-    if user.locked_until is not None:  # the lock has run out: start afresh
-        user.locked_until = None
-        user.failed_logins = 0
-    if not user.is_active:
-        check_password_hash(_DUMMY_HASH, password or "")
-        audit.record(session, "login_failed", actor=user.username, reason="disabled")
-        raise LoginFailed("账户已停用，请联系管理员 (account disabled; contact the administrator)")
-    if not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
+    name = (username or "").strip()
+    _refuse_if_locked(session, name, address, now)
+    user = session.scalars(select(User).where(User.username == name)).first()
+    right = check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password or "")
+    if user is not None and right:
+        if not user.is_active:
+            audit.record(session, "login_failed", actor=user.username, reason="disabled", address=address)
+            raise LoginFailed("账户已停用，请联系管理员 (account disabled; contact the administrator)")
+        login_throttle.clear(session, name, address)
+        audit.record(session, "login", actor=user.username, address=address)
+        return _person(session, user)
+    standing = login_throttle.fail(session, name, address, now)
+    reason = "password" if user is not None else "unknown_user"
+    audit.record(
+        session,
+        "login_failed",
+        actor=name[:200] or "?",
+        reason=reason,
+        address=address,
+        failures=standing.failures,
+    )
+    if standing.locked_until is not None:
         audit.record(
-            session, "login_failed", actor=user.username, reason="password", failures=user.failed_logins
+            session, "login_locked", actor=name[:200] or "?", address=address,
+            locked_until=standing.locked_until.isoformat(),
+        )  # fmt: skip
+        raise AccountLocked(
+            f"连续 {MAX_FAILED_LOGINS} 次登录失败，已暂停从此处登录 {int(LOCKOUT.total_seconds() // 60)} 分钟 "
+            f"(locked for {int(LOCKOUT.total_seconds() // 60)} minutes after {MAX_FAILED_LOGINS} failed logins "
+            "from here)",
+            locked_until=standing.locked_until.isoformat(),
         )
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            audit.record(
-                session, "login_locked", actor=user.username, locked_until=user.locked_until.isoformat()
-            )
-            raise AccountLocked(
-                f"连续 {MAX_FAILED_LOGINS} 次密码错误，账户已锁定 {int(LOCKOUT.total_seconds() // 60)} 分钟 "
-                f"(account locked for {int(LOCKOUT.total_seconds() // 60)} minutes after "
-                f"{MAX_FAILED_LOGINS} failed logins)",
-                locked_until=user.locked_until.isoformat(),
-            )
-        left = MAX_FAILED_LOGINS - user.failed_logins
-        raise LoginFailed(
-            f"用户名或密码错误，再错 {left} 次账户将被锁定 "
-            f"(wrong username or password; {left} more failures lock the account)"
-        )
-    user.failed_logins = 0
-    audit.record(session, "login", actor=user.username)
-    return _person(session, user)
+    raise LoginFailed(
+        f"用户名或密码错误，再错 {standing.left} 次将暂停从此处登录 "
+        f"(wrong username or password; {standing.left} more failures lock logins from here)"
+    )
 
 
-def login(services: Any, username: str, password: str) -> Person:
+def login(services: Any, username: str, password: str, *, address: str = "unknown") -> Person:
     """``authenticate`` in its own transaction that commits the failure count even when the login fails."""
     error: Exception | None = None
     person: Person | None = None
     with services.transaction() as session:
         try:
-            person = authenticate(session, username, password)
+            person = authenticate(session, username, password, address=address)
         except (LoginFailed, AccountLocked) as exc:
             error = exc
     if error is not None:

@@ -49,7 +49,7 @@ def script_engine(session: Session) -> CentreScriptEngine:
     engine = session.info.get("script_engine")
     if engine is None:
         engine = session.info["script_engine"] = CentreScriptEngine(
-            services.clock, calendar(session), services.settings.script_time_limit
+            services.clock, calendar(session), services.settings.script_time_limit, services.evaluators
         )
     return engine  # type: ignore[no-any-return]
 

@@ -33,7 +33,7 @@ from .models import (
     TimerStatus,
     WarningEvent,
 )
-from .receipts import next_business_key
+from .receipts import check_migrated_key, next_business_key
 from .services import services_of
 from .spiff.serializer import serializer
 from .views import audit_view, incident_view, instance_summary, task_view, timer_view
@@ -49,7 +49,10 @@ def start(
     version: int | None = None,
     title: str | None = None,
 ) -> ProcessInstance:
-    """Start an item from the latest (or a pinned) version of definition ``key``."""
+    """Start an item from the latest (or a pinned) version of definition ``key``.
+
+    The platform numbers the item; ``business_key`` is only for an item migrated from another system, which
+    keeps its number there (``receipts.MIGRATED_KEY_FORMAT``; ``InvalidInput`` otherwise)."""
     data = dict(data or {})
     if not isinstance(data, dict):
         raise InvalidInput("data must be an object")
@@ -59,7 +62,9 @@ def start(
     local_year = calendar(session).local_date(now).year
     if business_key is None:
         business_key = next_business_key(session, local_year)
-    elif session.scalar(select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)):
+    elif session.scalar(
+        select(ProcessInstance.id).where(ProcessInstance.business_key == check_migrated_key(business_key))
+    ):
         raise DuplicateBusinessKey(
             f"办件编号 {business_key} 已存在 (receipt number already used)", business_key=business_key
         )

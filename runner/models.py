@@ -426,9 +426,25 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(300))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
+    # sessions carry the generation they were opened in; logout, a new password, disabling and a change of
+    # roles move it on, which ends every older session of the user on every web node
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
+
+
+class LoginThrottle(Base):
+    """Failed logins of one username from one client address; five in a row lock that pair for 15 minutes
+    (a stranger elsewhere cannot lock the owner of the name out). Kept for unknown names too, so that the
+    answer never tells whether a name exists."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("username", "address", name="uq_login_throttle"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_failed_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Membership(Base):

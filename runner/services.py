@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -57,9 +57,12 @@ class Services:
         self.scheduler: JobScheduler = scheduler or RQScheduler(
             self.settings.redis_url, self.settings.queue_name
         )
+        from .sandbox.pool import shared_pool
         from .specs import SpecCache  # local: these import SpiffWorkflow, keep this module light
         from .workflow_cache import WorkflowCache
 
+        # the evaluator processes diagram scripts run in (shared by every Services of this process)
+        self.evaluators = shared_pool(self.settings.script_memory_limit_mb, self.settings.script_evaluators)
         self.specs = SpecCache()
         self.workflows = WorkflowCache(self.settings.workflow_cache_size)
         self._calendar: tuple[float, BusinessCalendar] | None = None
@@ -95,6 +98,13 @@ class Services:
             raise ConcurrentUpdate(
                 "该办件刚被他人修改，请刷新后重试 (the item was changed by someone else; reload)"
             ) from exc
+        except IntegrityError as exc:
+            session.rollback()
+            if lost_race(exc):
+                raise ConcurrentUpdate(
+                    "该办件刚被他人修改，请刷新后重试 (the item was changed by someone else; reload)"
+                ) from exc
+            raise
         except OperationalError as exc:
             session.rollback()
             text = str(exc).lower()
@@ -175,6 +185,23 @@ class Services:
                 log.warning(
                     "could not send job %s %s; the sweep will retry", job.func, job.job_id, exc_info=True
                 )
+
+
+# Rows two steps of one item write alike: on PostgreSQL the later of two racing steps may hit one of these before
+# its optimistic-lock check on the item row, which is the same lost race (``ConcurrentUpdate``, run again).
+RACE_CONSTRAINTS = {
+    "uq_open_task": "open_tasks.instance_id, open_tasks.task_id",
+    "uq_timer": "timers.instance_id, timers.task_id, timers.due_at",
+}
+
+
+def lost_race(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is a unique violation of ``RACE_CONSTRAINTS`` (by name on PostgreSQL, columns on SQLite)."""
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if name:
+        return name in RACE_CONSTRAINTS
+    text = str(exc.orig)
+    return any(f"UNIQUE constraint failed: {columns}" in text for columns in RACE_CONSTRAINTS.values())
 
 
 def services_of(session: Session) -> Services:

@@ -21,6 +21,9 @@ import pytest
 # The repository root goes first on sys.path so that `runner` is the real package even though
 # pytest puts tests/ (which has a tests/runner/ folder) in front of it, and `tests.support` imports.
 ROOT = Path(__file__).resolve().parent.parent
+# rate-limit counters of the apps tests build stay in their process (never in a Redis on the default port);
+# tests of the shared counters give their app the test Redis
+os.environ.setdefault("BANJIAN_RATE_LIMIT_STORAGE", "memory://")
 if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 

@@ -7,13 +7,18 @@ import os
 from typing import Any
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import runner
+from forms import request_edge
+
+from . import security_headers
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the web app. ``test_config`` may carry ``SERVICES`` (a ready ``runner.Services``)."""
     app = Flask(__name__)
+    request_edge.init_app(app)  # first: the bounded <int:…> converter must be in place before any route
     app.config.from_mapping(
         SECRET_KEY="dev-only-change-me",
         JSON_AS_ASCII=False,
@@ -36,9 +41,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ):
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    security_headers.init_app(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # the client's address and scheme as the reverse proxies in front saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     services = app.config.get("SERVICES") or runner.Services(runner.Settings.from_env())
     app.extensions["banjian"] = services
+    services.evaluators.warm()  # diagram scripts' evaluator processes, started before the first request
 
     from api import bp as api_bp
 
@@ -81,6 +91,7 @@ def _init_workspace(app: Flask) -> None:
     from flask_babel import Babel
     from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError, CSRFProtect
+    from sqlalchemy.exc import DataError
 
     import forms
     from api import bp as api_bp
@@ -133,6 +144,19 @@ def _init_workspace(app: Flask) -> None:
     @app.errorhandler(403)
     def forbidden(exc: Any) -> Any:
         return _page(403, _("无权访问"), _("您无权查看或办理此项内容。"))
+
+    @app.errorhandler(400)
+    def bad_request(exc: Any) -> Any:
+        from forms.auth import user_message
+
+        return _page(400, _("请求无效"), user_message(str(exc.description or "")))
+
+    @app.errorhandler(DataError)
+    def out_of_range(exc: DataError) -> Any:
+        """A value the database refuses (too large, NUL, too long): the request's fault, nothing was stored."""
+        from forms.auth import user_message
+
+        return _page(400, _("请求无效"), user_message(request_edge.OUT_OF_RANGE_MESSAGE))
 
     @app.errorhandler(CSRFError)
     def csrf_failed(exc: CSRFError) -> Any:

@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     os.register_at_fork(after_in_child=_die_with_parent)
     services = runner.Services(runner.Settings.from_env())
     jobs.use_services(services)
+    services.evaluators.warm()  # diagram scripts' evaluator processes, started before the first job
     connection = Redis.from_url(services.settings.redis_url)
     queue = Queue(services.settings.queue_name, connection=connection)
     while True:  # wait for Redis instead of dying: the platform keeps working without it meanwhile
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while True:
             # SimpleWorker runs jobs in this process: no fork per job (fast, and no database
-            # connection shared across a fork); scripts have their own time limit.
+            # connection shared across a fork); scripts run in evaluator processes with their own limits.
             worker = None
             try:
                 worker = SimpleWorker([queue], connection=connection, name=args.name)

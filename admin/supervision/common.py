@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 import runner
 from forms.filters import localtime
-from runner import statistics
+from runner import spreadsheet, statistics
 
 from ..base import db_session, services
 
@@ -125,7 +124,7 @@ def csv_response(table: Table, stem: str) -> Response:
     """The table as a UTF-8 CSV download (with a BOM so that spreadsheet programs read the Chinese)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = spreadsheet.writer(buffer)  # no cell starts a formula
     writer.writerow(table.headers)
     for row in table.rows:
         writer.writerow([cell(v) for v in row])

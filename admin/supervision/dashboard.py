@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import current_app, flash, request, url_for
@@ -127,7 +126,7 @@ def build(session: Session, p: statistics.Period, window: str | None) -> dict[st
         "trend_rate": [None if m.on_time_rate is None else round(m.on_time_rate * 100, 1) for m in trend],
     }
     return {
-        "board": board, "trend": trend, "tables": tables, "chart_json": json.dumps(chart, ensure_ascii=False),
+        "board": board, "trend": trend, "tables": tables, "chart": chart,
         "period": p, "window": window, "points": points, "full_marks": assessment.FULL_MARKS,
         "window_names": _all_windows(session),
     }  # fmt: skip

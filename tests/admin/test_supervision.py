@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -51,6 +52,25 @@ def read_csv(response) -> list[list[str]]:
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
     return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_csv_cells_never_start_a_formula(month, services, signed_in) -> None:
+    with services.transaction() as s:
+        runner.upsert_windows(s, [("centre", '=HYPERLINK("http://evil/","中心")')])
+    table = read_csv(signed_in("sup").get("/admin/supervision/export/windows.csv?kind=month&date=2026-10-01"))
+    names = [row[0] for row in table[1:]]
+    assert '\'=HYPERLINK("http://evil/","中心")' in names
+    assert not [name for name in names if name.startswith(("=", "+", "-", "@"))]
+
+
+def test_a_window_name_cannot_run_script_on_the_dashboard(month, services, signed_in) -> None:
+    hostile = "</script><script>alert(11)</script>"
+    with services.transaction() as s:
+        runner.upsert_windows(s, [("centre", hostile)])
+    page = signed_in("sup").get(MONTH).get_data(as_text=True)
+    assert hostile not in page and "<script>alert(11)" not in page
+    data = page.split('<script type="application/json" id="dashboard-data">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(data)["windows"].count(hostile) == 1  # the chart still gets the name as it is
 
 
 def test_only_overseers_see_the_dashboard(month, client, signed_in) -> None:
@@ -134,7 +154,7 @@ def test_monthly_report_prints_the_scores(month, signed_in) -> None:
     response = signed_in("sup").get("/admin/supervision/report?month=2026-10")
     text = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "督查月报" in text and "2026年10月" in text and "window.print()" in text
+    assert "督查月报" in text and "2026年10月" in text and "data-print" in text and "page.js" in text
     assert "supervision/supervision.css" in text  # the print stylesheet
     scores = text.split('id="report-scores"', 1)[1].split("</section>", 1)[0]
     row = re.search(r"<tr><td>中心综合受理窗口</td>(.*?)</tr>", scores, re.S)

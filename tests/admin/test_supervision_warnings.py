@@ -71,5 +71,14 @@ def test_warnings_export_as_csv(warned, signed_in) -> None:
     assert by_level["红牌"][header.index("回告人")] == "centre_clerk"
 
 
+def test_the_export_neutralises_formulas(warned, services, signed_in) -> None:
+    with services.transaction() as s:
+        for row in s.scalars(select(WarningEvent).where(WarningEvent.reply.is_not(None))):
+            row.reply = '=HYPERLINK("http://evil/","点此")'
+    rows = list(csv.reader(io.StringIO(signed_in("sup").get(LIST + "export/csv/").get_data(as_text=True))))
+    replies = [r[rows[0].index("回告内容")] for r in rows[1:] if r[rows[0].index("回告内容")]]
+    assert replies == ['\'=HYPERLINK("http://evil/","点此")']
+
+
 def test_clerks_cannot_see_the_list(warned, signed_in) -> None:
     assert signed_in("centre_clerk").get(LIST).status_code == 403

@@ -71,17 +71,25 @@ def browser() -> Iterator[Any]:
 def new_page(browser: Any) -> Iterator[Callable[[], Any]]:
     """Factory: a page in its own browser context (its own cookies: one per person)."""
     contexts: list[Any] = []
+    refused: list[str] = []  # what the pages' Content-Security-Policy blocked: must stay empty
 
     def make() -> Any:
         context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
+        page.on(
+            "console",
+            lambda msg: (
+                refused.append(f"{page.url}: {msg.text}") if "Content Security Policy" in msg.text else None
+            ),
+        )
         return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not refused, "the Content-Security-Policy blocked:\n" + "\n".join(refused)
 
 
 def screenshot(page: Any, name: str) -> Path:

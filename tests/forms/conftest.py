@@ -4,7 +4,8 @@
   (``csrf_app`` has it on);
 - ``windows``: the library's windows (bpmn/windows.json) upserted;
 - ``make_user(username, (window, role), ..., password=DEMO_PASSWORD)`` creates a user;
-- ``signed_in(username)``: a new test client already logged in as ``username`` (no password round trip).
+- ``signed_in(username)``: a new test client already logged in as ``username`` (no password round trip);
+  ``session_of(app, username)`` is what its session holds.
 """
 
 from __future__ import annotations
@@ -71,13 +72,19 @@ def make_user(services: runner.Services, windows: list[tuple[str, str]]) -> Call
     return make
 
 
+def session_of(app: Flask, username: str) -> dict[str, Any]:
+    """What a session logged in as ``username`` holds now (its user and session generation)."""
+    with app.extensions["banjian"].reading() as s:
+        person = directory.get_person(s, username)
+    return {"_user_id": username, "_fresh": True, "_gen": person.session_generation if person else 0}
+
+
 @pytest.fixture
 def signed_in(app: Flask) -> Callable[[str], FlaskClient]:
     def sign_in(username: str) -> FlaskClient:
         c = app.test_client()
         with c.session_transaction() as sess:
-            sess["_user_id"] = username
-            sess["_fresh"] = True
+            sess.update(session_of(app, username))
         return c
 
     return sign_in

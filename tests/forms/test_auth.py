@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 import runner
 from runner import directory
-from runner.models import AuditEntry, User
+from runner.models import AuditEntry, LoginThrottle, User
 from tests.forms.conftest import DEMO_PASSWORD
 
 
@@ -42,7 +42,7 @@ def test_login_and_logout(client: FlaskClient, make_user: Any, services: runner.
     assert inbox.status_code == 200 and "社保小王" in inbox.get_data(as_text=True)
     assert client.post("/logout").status_code == 302
     assert client.get("/inbox").status_code == 302
-    assert _actions(services, "shebao_clerk")[-1] == "login"
+    assert _actions(services, "shebao_clerk")[-2:] == ["login", "logout"]
 
 
 def test_next_is_followed_only_within_the_site(client: FlaskClient, make_user: Any) -> None:
@@ -83,7 +83,7 @@ def test_lockout_after_five_failures_and_unlock_after_fifteen_minutes(
         assert r.status_code == 401
         assert f"再错 {4 - i} 次" in r.get_data(as_text=True)
     r = _post_login(client, "a", "bad-password")
-    assert r.status_code == 429 and "账户已锁定 15 分钟" in r.get_data(as_text=True)
+    assert r.status_code == 429 and "已暂停从此处登录 15 分钟" in r.get_data(as_text=True)
     # the right password does not help while locked
     r = _post_login(client, "a", DEMO_PASSWORD)
     assert r.status_code == 429 and "请 15 分钟后再试" in r.get_data(as_text=True)
@@ -98,8 +98,42 @@ def test_lockout_after_five_failures_and_unlock_after_fifteen_minutes(
     assert actions.count("login_locked") == 1
     assert actions[-1] == "login"
     with services.transaction() as s:
-        user = s.scalars(select(User).where(User.username == "a")).one()
-        assert user.failed_logins == 0
+        assert s.query(LoginThrottle).count() == 0  # a successful login clears its pair
+
+
+def test_a_stranger_cannot_lock_the_owner_out(app: Flask, make_user: Any) -> None:
+    make_user("admin", ("centre", "admin"))
+    stranger = app.test_client()
+    away = {"REMOTE_ADDR": "203.0.113.9"}
+    for _ in range(6):
+        _post_login(stranger, "admin", "guess-guess", environ_base=away)
+    assert _post_login(stranger, "admin", DEMO_PASSWORD, environ_base=away).status_code == 429
+    owner = _post_login(app.test_client(), "admin", DEMO_PASSWORD, environ_base={"REMOTE_ADDR": "10.0.0.5"})
+    assert owner.status_code == 302
+
+
+def test_an_unknown_name_gets_the_same_answers_as_a_wrong_password(app: Flask, make_user: Any) -> None:
+    make_user("real", ("shebao", "clerk"))
+    answers: dict[str, list[tuple[int, str]]] = {}
+    for name in ("real", "nobody"):
+        client = app.test_client()
+        answers[name] = []
+        for _ in range(6):
+            r = _post_login(client, name, "bad-password")
+            error = r.get_data(as_text=True).split('id="login-error">', 1)[1].split("</p>", 1)[0]
+            answers[name].append((r.status_code, error))
+    assert answers["real"] == answers["nobody"]
+    assert [status for status, _ in answers["real"]] == [401] * 4 + [429] * 2
+
+
+def test_a_disabled_account_is_named_only_to_its_password(app: Flask, make_user: Any, services: Any) -> None:
+    make_user("gone", ("shebao", "clerk"))
+    with services.transaction() as s:
+        directory.set_active(s, "gone", False, actor="admin")
+    wrong = _post_login(app.test_client(), "gone", "bad-password").get_data(as_text=True)
+    assert "账户已停用" not in wrong and "用户名或密码错误" in wrong
+    right = _post_login(app.test_client(), "gone", DEMO_PASSWORD)
+    assert right.status_code == 401 and "账户已停用" in right.get_data(as_text=True)
 
 
 def test_a_fresh_count_after_the_lock_ran_out(
@@ -268,3 +302,20 @@ def test_catalogs_compile_when_missing_or_stale(tmp_path: Any) -> None:
     mo = po.with_suffix(".mo")
     os.utime(po, (mo.stat().st_atime, mo.stat().st_mtime + 10))
     assert len(compile_catalogs(target)) == 1
+
+
+def test_behind_a_proxy_each_client_is_counted_by_its_forwarded_address(
+    services: Any, make_user: Any
+) -> None:
+    from tests.forms.conftest import _app
+
+    make_user("admin", ("centre", "admin"))
+    app = _app(services, TRUSTED_PROXIES=1)
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}  # every request comes from the proxy
+    for _ in range(5):
+        _post_login(app.test_client(), "admin", "guess-guess", environ_base=proxy,
+                    headers={"X-Forwarded-For": "203.0.113.9"})  # fmt: skip
+    owner = _post_login(
+        app.test_client(), "admin", DEMO_PASSWORD, environ_base=proxy, headers={"X-Forwarded-For": "10.8.0.7"}
+    )
+    assert owner.status_code == 302

@@ -173,8 +173,8 @@ def test_double_submission_completes_once(
     # another tab or browser (a session that never used the token): the runner refuses the second completion
     other = signed_in("centre1")
     third = other.post(url, data=form)
-    assert third.status_code == 302
-    assert "此任务已办理" in text(other.get("/inbox"))
+    assert third.status_code == 409  # it completed nothing: the page says who did
+    assert "此任务已办理" in text(third) and "centre1" in text(third)
     # the page of a completed task says so instead of failing
     again = other.get(url)
     assert again.status_code == 302 and "此任务已办理" in text(other.get("/inbox"))

@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask
 
+from tests.forms.conftest import session_of
+
 from .authz_world import ALL, ANONYMOUS, PERSONAS, World, build
 
 EVERYONE = frozenset(ALL)
@@ -55,6 +57,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, m): LOGGED_IN for e in ("forms.absence", "forms.proxies") for m in ("GET", "POST")},
     ("forms.notifications_read_all", "POST"): LOGGED_IN,
     ("forms.logout", "POST"): LOGGED_IN,
+    **{("forms.password", m): LOGGED_IN for m in ("GET", "POST")},
     ("forms.notification_read", "POST"): only("reviewer"),  # the message is the reviewer's
     ("forms.end_absence", "POST"): only("admin"),  # the absent clerk, a head of their window, or admin
     ("forms.proxy_end", "POST"): only("admin"),  # the clerk who set it up, or admin
@@ -211,8 +214,7 @@ def outcome(
     headers = {}
     if persona != ANONYMOUS:
         with client.session_transaction() as sess:
-            sess["_user_id"] = world.username(persona)
-            sess["_fresh"] = True
+            sess.update(session_of(app, world.username(persona)))  # also after the persona's logout
         headers["X-Actor"] = world.username(persona)
     body = {
         k: (v.format(**world.ids) if isinstance(v, str) else v) for k, v in BODIES.get(endpoint, {}).items()

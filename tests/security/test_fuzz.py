@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -143,3 +144,96 @@ def test_api_json_input_never_answers_500(app, joint, path: str, user: str) -> N
         assert response.status_code < 500, response.get_data(as_text=True)[:300]
 
     post_bytes()
+
+
+# --- values that reach the database: real ids and keys, ids beyond an integer column, NUL characters ---------
+
+odd_text = st.one_of(
+    st.text(max_size=30),
+    st.text(alphabet=st.sampled_from("\x00\r\n<>/.%'\"=+-@ab1"), max_size=12),
+    st.sampled_from(["\x00", "a\x00b", "2026-000001\x00", "=HYPERLINK(1)", "../../etc/passwd", "H" * 300]),
+)
+odd_ints = st.one_of(
+    st.integers(min_value=-(2**31) - 2, max_value=2**31 + 2),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from([0, -1, 2**31 - 1, 2**31, 2**63, 99999999999]),
+)
+
+
+@pytest.mark.parametrize("user", ["sys", "sc"])
+def test_ids_and_keys_that_reach_the_database_never_answer_500(app, joint, user: str) -> None:
+    """Lookups by id and receipt number, task filters and start bodies with real and odd values (PostgreSQL
+    refuses a NUL and an int beyond its column in its own way: each must still be a 4xx)."""
+    client = app.test_client()
+    instance_id = joint["review"]["instance_id"]
+    keys = st.one_of(st.sampled_from([joint["review"]["business_key"], "HALL-2025-1"]), odd_text)
+    ids = st.one_of(st.just(instance_id), odd_ints)
+
+    @FUZZ
+    @given(
+        instance=ids, key=keys, version=st.one_of(st.none(), odd_ints), title=st.one_of(st.none(), odd_text)
+    )
+    def probe(instance: int, key: str, version: int | None, title: str | None) -> None:
+        quoted = urllib.parse.quote(key, safe="")
+        answers = [
+            client.get(f"/api/instances/{instance}", headers={"X-Actor": user}),
+            client.get(f"/api/instances/by-key/{quoted}", headers={"X-Actor": user}),
+            client.get(
+                "/api/tasks", query_string={"business_key": key, "limit": instance}, headers={"X-Actor": user}
+            ),
+            client.get(f"/api/definitions/lianban_chaogao/xml?version={version}", headers={"X-Actor": user}),
+            client.post(
+                "/api/instances",
+                json={
+                    "key": "lianban_chaogao",
+                    "version": version,
+                    "business_key": key,
+                    "title": title,
+                    "data": {"applicant": title, "lead_window": "shichang"},
+                },
+                headers={"X-Actor": user},
+            ),  # fmt: skip
+        ]
+        for response in answers:
+            payload = response.get_json(silent=True)
+            assert response.status_code < 500, (response.request.path, payload)
+            assert (
+                response.status_code < 400
+                or isinstance(payload, dict)
+                and {"code", "message"} <= set(payload)
+            )
+
+    probe()
+
+
+def test_pages_with_odd_ids_and_keys_never_answer_500(signed_in, joint, make_user) -> None:
+    """The workspace's and the console's pages naming an id or a receipt number, with real and odd values."""
+    make_user("boss", ("centre", "admin"))
+    admin = signed_in("boss")
+    clerk = signed_in("sc")
+    instance_id = joint["review"]["instance_id"]
+
+    @FUZZ
+    @given(
+        number=st.one_of(st.just(instance_id), odd_ints),
+        key=st.one_of(st.just(joint["review"]["business_key"]), odd_text),
+    )
+    def probe(number: int, key: str) -> None:
+        quoted = urllib.parse.quote(key, safe="")
+        answers = [
+            admin.get(f"/admin/instance/{number}/"),
+            admin.get("/admin/instance/", query_string={"q": key}),
+            admin.get("/admin/instances/", query_string={"search": key}),
+            admin.get("/admin/instances/details/", query_string={"id": number}),
+            admin.get(f"/admin/definitions/lianban_chaogao/{number}/"),
+            clerk.get(f"/attachments/{number}"),
+            clerk.get(f"/items/{quoted}"),
+            clerk.post(f"/notifications/{number}/read"),
+            clerk.post(f"/warnings/{number}/reply", data={"reply": key}),
+            clerk.post("/progress", data={"receipt": key, "phone_suffix": "1234"}),
+        ]
+        for response in answers:
+            response.close()
+            assert response.status_code < 500, (response.request.path, response.status_code)
+
+    probe()
