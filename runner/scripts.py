@@ -45,7 +45,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import CodeType, FrameType
 from typing import Any, NamedTuple
 
@@ -65,6 +65,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from . import pending_dates
 from .clock import Clock
 from .exceptions import ScriptError
 
@@ -658,6 +659,18 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat()
 
 
+def _as_limit(value: Any, what: str) -> int:
+    """A time limit in working days: a whole number, not negative."""
+    days = _as_int(value, what)
+    if days < 0:
+        raise ScriptError(f"{what} 不能为负数 (a time limit cannot be negative: {days})")
+    return days
+
+
+def _no_promised_limit() -> ScriptError:
+    return ScriptError("本办件没有承诺时限 (the item has no promised limit; set promisedDays)")
+
+
 class CentreScriptEngine(PythonScriptEngine):
     """SpiffWorkflow script engine of the platform: sandboxed, time-limited, with calendar helpers."""
 
@@ -668,7 +681,8 @@ class CentreScriptEngine(PythonScriptEngine):
         # effects scripts ask for (pause the clock, record a deemed assent, ...); the runner applies
         # them in the same transaction after stepping, in order
         self.effects: list[tuple[str, dict[str, Any]]] = []
-        # the item being stepped: {"deadline": aware datetime | None, "paused": bool}
+        # the item being stepped: {"deadline": aware datetime | None, "deadline_pending_year": int | None,
+        # "paused": bool, "dates": the working-day dates its scripts computed (value → recipe)}
         self.item: dict[str, Any] = {}
         super().__init__(environment=RestrictedEnvironment(self._helpers(), time_limit=time_limit))
 
@@ -681,21 +695,29 @@ class CentreScriptEngine(PythonScriptEngine):
             )
         return self.calendar
 
-    def _as_date(self, value: Any, what: str) -> date:
-        """A date from a date, an ISO date string, or an aware datetime (its calendar-local date)."""
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value.strip())
-            except ValueError:
-                value = _as_datetime(value, what)
-        if isinstance(value, datetime):
-            value = _as_datetime(value, what)
-            if self.calendar is not None:
-                return self.calendar.local_date(value)  # type: ignore[attr-defined,no-any-return]
-            return value.astimezone(UTC).date()
-        if isinstance(value, date):
-            return value
-        raise ScriptError(f"{what} 必须是 ISO 日期 ({what} must be an ISO date string, got {value!r})")
+    def _item_clock(self) -> pending_dates.ItemClock:
+        return pending_dates.ItemClock(self.item.get("deadline"), self.item.get("deadline_pending_year"))
+
+    def _recipe(self, value: Any, what: str) -> pending_dates.Recipe:
+        """The recipe of a date a script passes in (``runner.pending_dates.recipe_of``)."""
+        try:
+            return pending_dates.recipe_of(value, self.calendar, self.item.get("dates"))  # type: ignore[arg-type]
+        except ValueError:
+            raise ScriptError(f"{what} 必须是 ISO 日期 ({what} must be an ISO date string, got {value!r})") from None
+
+    def _dated(self, recipe: pending_dates.Recipe) -> str:
+        """The value of a working-day recipe (or its pending date), remembered with the recipe for the item:
+        a change of the calendar computes it again (``runner.recalculation``)."""
+        try:
+            value = pending_dates.evaluate(recipe, self.calendar, self._item_clock())  # type: ignore[arg-type]
+        except pending_dates.NoItemDeadline:
+            raise _no_promised_limit() from None
+        if pending_dates.remembered(value, recipe):
+            self.effects.append(("calendar_date", {"value": value, "recipe": recipe.text()}))
+            dates = self.item.setdefault("dates", {})
+            if isinstance(dates, dict):
+                dates[value] = recipe.text()
+        return value
 
     def _helpers(self) -> dict[str, Callable[..., Any]]:
         """Functions scripts can call; all take and return JSON-friendly values."""
@@ -712,24 +734,34 @@ class CentreScriptEngine(PythonScriptEngine):
             return current.astimezone(UTC).date().isoformat()
 
         def workdays(n: Any) -> str:
-            """Deadline n working days from now, ISO datetime (usable as a timeDate timer)."""
+            """Deadline n working days from now, ISO datetime (usable as a timeDate timer); a pending date
+            (``pending:2027:…``) when it reaches past the known holiday calendar."""
             cal = self._need_calendar("workdays")
-            return _iso(cal.deadline(self.clock.now(), _as_int(n, "n")))
+            days = _as_limit(n, "n")
+            return self._dated(pending_dates.Recipe(cal.local_date(self.clock.now()), (days,), "end"))
 
         def deadline(start: Any, n: Any) -> str:
-            """Deadline n working days after ``start`` (aware ISO datetime), ISO datetime."""
-            cal = self._need_calendar("deadline")
-            return _iso(cal.deadline(_as_datetime(start, "start"), _as_int(n, "n")))
+            """Deadline n working days after ``start`` (aware ISO datetime, or a date computed before), ISO
+            datetime or a pending date."""
+            self._need_calendar("deadline")
+            days = _as_limit(n, "n")
+            if not pending_dates.is_pending(start):
+                _as_datetime(start, "start")
+            return self._dated(self._recipe(start, "start").then(days, "end"))
 
         def add_workdays(day: Any, n: Any) -> str:
-            """The date n working days after ``day``, ISO date."""
-            cal = self._need_calendar("add_workdays")
-            return cal.add_workdays(self._as_date(day, "day"), _as_int(n, "n")).isoformat()  # type: ignore[no-any-return]
+            """The date n working days after ``day``, ISO date (or a pending date)."""
+            self._need_calendar("add_workdays")
+            return self._dated(self._recipe(day, "day").then(_as_int(n, "n"), "date"))
 
-        def workdays_between(a: Any, b: Any) -> int:
-            """Working days between two dates, as the calendar counts them."""
+        def workdays_between(a: Any, b: Any) -> int | str:
+            """Working days between two dates, as the calendar counts them (a pending count when they reach
+            past the known holiday calendar)."""
             cal = self._need_calendar("workdays_between")
-            return int(cal.workdays_between(self._as_date(a, "a"), self._as_date(b, "b")))
+            try:
+                return pending_dates.count(self._recipe(a, "a"), self._recipe(b, "b"), cal, self._item_clock())
+            except pending_dates.NoItemDeadline:
+                raise _no_promised_limit() from None
 
         def seconds_from_now(s: Any) -> str:
             """Now plus ``s`` seconds, ISO datetime (for short timers)."""
@@ -740,26 +772,20 @@ class CentreScriptEngine(PythonScriptEngine):
 
         def end_of_day(day: Any) -> str:
             """The last moment of ``day`` (ISO date) in the centre's time zone, ISO datetime."""
-            cal = self._need_calendar("end_of_day")
-            return _iso(cal.end_of_day(self._as_date(day, "day")))
+            self._need_calendar("end_of_day")
+            return self._dated(self._recipe(day, "day").then(0, "end"))
 
         def item_deadline(offset: Any = 0) -> str:
             """The item's promised deadline, moved by ``offset`` working days, ISO datetime.
 
             ``item_deadline()`` is the deadline itself (end of that working day); ``item_deadline(-1)``
             is the start of the working day before it (a warning); ``item_deadline(2)`` the end of the
-            second working day after it (a red card). Timers using it move when the clock is paused.
+            second working day after it (a red card). Timers using it move when the clock is paused. While
+            the deadline waits for next year's holiday arrangement, it is a pending date.
             """
-            cal = self._need_calendar("item_deadline")
-            current = self.item.get("deadline")
-            if current is None:
-                raise ScriptError("本办件没有承诺时限 (the item has no promised limit; set promisedDays)")
+            self._need_calendar("item_deadline")
             days = _as_int(offset, "offset")
-            if days < 0:
-                return _iso(cal.warning_at(current, -days))
-            if days == 0:
-                return _iso(current)
-            return _iso(cal.end_of_day(cal.add_workdays(cal.local_date(current), days)))
+            return self._dated(pending_dates.Recipe(None, (days,) if days else (), "start" if days < 0 else "end"))
 
         def pause_clock(reason: Any = "补正") -> None:
             """Stop the item's clock (补正, hearing, inspection, waiting for an upper authority)."""

@@ -177,10 +177,13 @@ def test_extensions_ratings_and_complaints(services, clock) -> None:
     assert rows["supervision"].accepted == 0
 
 
-def test_calendar_horizon_alarm_from_october(services, clock) -> None:
+def test_calendar_horizon_alarm_from_november(services, clock) -> None:
     with services.transaction() as s:
         assert statistics.calendar_alarm(s) is None  # September: not due yet
-    clock.set(local("2026-10-01", "09:00"))
+    clock.set(local("2026-10-31", "09:00"))
+    with services.transaction() as s:
+        assert statistics.calendar_alarm(s) is None  # October: not due yet either
+    clock.set(local("2026-11-01", "09:00"))
     with services.transaction() as s:
         alarm = statistics.calendar_alarm(s)
     if runner.BusinessCalendar().supports_year(2027):
