@@ -204,6 +204,12 @@ class BusinessCalendar:
         """Local 23:59:59 of ``d`` as an aware UTC datetime."""
         return datetime.combine(_plain_date(d), time(23, 59, 59), tzinfo=self.tz).astimezone(UTC)
 
+    def date_text(self, moment: datetime | None, pending_year: int | None = None) -> str:
+        """A stored time as people read it: its local date ("2026-12-31"), the pending note, or "—"."""
+        if moment is not None:
+            return self.local_date(moment).isoformat()
+        return pending_note(pending_year) or "—"
+
     # ---- deadlines ----------------------------------------------------------------------------
 
     def paused_workdays(

@@ -104,7 +104,9 @@ def refresh_deadline(
     else:
         reasoned = [(start, end, "") for start, end in pauses]
     promised = item_deadline(session, instance, instance.promised_days, [(a, b) for a, b, _ in reasoned])
-    statutory = item_deadline(session, instance, instance.statutory_days, statutory_pauses(instance, reasoned))
+    statutory = item_deadline(
+        session, instance, instance.statutory_days, statutory_pauses(instance, reasoned)
+    )
     instance.deadline, instance.deadline_pending_year = promised.at, promised.pending_year
     instance.statutory_deadline, instance.statutory_pending_year = statutory.at, statutory.pending_year
     return (instance.deadline, instance.deadline_pending_year) != before

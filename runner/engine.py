@@ -84,12 +84,13 @@ def clock_at(session: Session, moment: datetime) -> Iterator[CentreScriptEngine]
     """The transaction's script engine with its clock standing at ``moment`` (an expression evaluated again as
     of when it first was, e.g. a task's ``limitDays`` as of the task's creation)."""
     engine = script_engine(session)
-    real = engine.clock
+    real, effects = engine.clock, len(engine.effects)
     engine.clock = ManualClock(moment)
     try:
         yield engine
     finally:
         engine.clock = real
+        del engine.effects[effects:]  # an evaluation for a limit asks for nothing to be done
 
 
 def new_workflow(

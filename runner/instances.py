@@ -277,7 +277,9 @@ def terminate(session: Session, instance_id: int, *, actor: str, reason: str) ->
     session.execute(delete(OpenTask).where(OpenTask.instance_id == instance.id))
     session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
     for row in session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
+        select(Timer).where(
+            Timer.instance_id == instance.id, Timer.status.in_([TimerStatus.PENDING, TimerStatus.UNARMED])
+        )
     ):
         row.status, row.ended_at = TimerStatus.CANCELLED, now
     engine.forget_projections(session, instance)

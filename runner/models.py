@@ -207,7 +207,9 @@ class OpenTask(Base):
     created_at: Mapped[datetime]
     limit_days: Mapped[int | None] = mapped_column(Integer)
     due_at: Mapped[datetime | None]
-    due_pending_year: Mapped[int | None] = mapped_column(Integer)  # its due time waits for that year's calendar
+    due_pending_year: Mapped[int | None] = mapped_column(
+        Integer
+    )  # its due time waits for that year's calendar
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     urge_count: Mapped[int] = mapped_column(Integer, default=0)  # 催办
     last_urged_at: Mapped[datetime | None]

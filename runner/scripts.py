@@ -703,7 +703,9 @@ class CentreScriptEngine(PythonScriptEngine):
         try:
             return pending_dates.recipe_of(value, self.calendar, self.item.get("dates"))  # type: ignore[arg-type]
         except ValueError:
-            raise ScriptError(f"{what} 必须是 ISO 日期 ({what} must be an ISO date string, got {value!r})") from None
+            raise ScriptError(
+                f"{what} 必须是 ISO 日期 ({what} must be an ISO date string, got {value!r})"
+            ) from None
 
     def _dated(self, recipe: pending_dates.Recipe) -> str:
         """The value of a working-day recipe (or its pending date), remembered with the recipe for the item:
@@ -759,7 +761,9 @@ class CentreScriptEngine(PythonScriptEngine):
             past the known holiday calendar)."""
             cal = self._need_calendar("workdays_between")
             try:
-                return pending_dates.count(self._recipe(a, "a"), self._recipe(b, "b"), cal, self._item_clock())
+                return pending_dates.count(
+                    self._recipe(a, "a"), self._recipe(b, "b"), cal, self._item_clock()
+                )
             except pending_dates.NoItemDeadline:
                 raise _no_promised_limit() from None
 
@@ -785,7 +789,9 @@ class CentreScriptEngine(PythonScriptEngine):
             """
             self._need_calendar("item_deadline")
             days = _as_int(offset, "offset")
-            return self._dated(pending_dates.Recipe(None, (days,) if days else (), "start" if days < 0 else "end"))
+            return self._dated(
+                pending_dates.Recipe(None, (days,) if days else (), "start" if days < 0 else "end")
+            )
 
         def pause_clock(reason: Any = "补正") -> None:
             """Stop the item's clock (补正, hearing, inspection, waiting for an upper authority)."""

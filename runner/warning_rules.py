@@ -264,8 +264,10 @@ def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> 
         .order_by(OpenTask.created_at, OpenTask.id)
         .limit(1)
     ).first()
+    from .deadlines import calendar
+
     label = LEVEL_LABELS.get(level, level)
-    deadline = instance.deadline.isoformat() if instance.deadline else "—"
+    deadline = calendar(session).date_text(instance.deadline, instance.deadline_pending_year)
     message = f"办件 {instance.business_key}「{instance.title}」{label}预警：承诺时限 {deadline}"
     session.add(
         WarningEvent(

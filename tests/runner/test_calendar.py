@@ -392,7 +392,10 @@ def test_an_imported_year_implies_its_weekends() -> None:
         c.is_workday(date(2100, 1, 4))
     assert info.value.context["year"] == 2100 and "2100" in info.value.message
     # a local override still wins over the arrangement
-    assert BusinessCalendar({date(2099, 1, 5): False}, arrangements={2099: {}}).is_workday(date(2099, 1, 5)) is False
+    assert (
+        BusinessCalendar({date(2099, 1, 5): False}, arrangements={2099: {}}).is_workday(date(2099, 1, 5))
+        is False
+    )
 
 
 # ---- database ------------------------------------------------------------------------------------
