@@ -52,6 +52,7 @@ from .spiff.timers import (
     timer_pending_year,
 )
 from .state import dump_workflow, load_workflow
+from .views import iso
 from .warning_rules import sync_rule_timers
 
 
@@ -299,13 +300,16 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             resume_clock(session, instance, actor="system")
         elif kind == "deemed_assent":
             limit_at = _limit_at(args.get("limit_at"), now)
+            detail: dict[str, Any] = {"note": args["note"]}
+            if is_pending(args.get("limit_at")):
+                detail["limit_pending_year"] = pending_year(args["limit_at"])
             record = AccountabilityRecord(
                 instance_id=instance.id, window=args["window"], kind="deemed_assent", rule=args["rule"],
-                task_name=args.get("task_name"), limit_at=limit_at, recorded_at=now, detail={"note": args["note"]},
+                task_name=args.get("task_name"), limit_at=limit_at, recorded_at=now, detail=detail,
             )  # fmt: skip
             session.add(record)
             audit.record(session, "deemed_assent", actor="system", instance=instance, window=args["window"],
-                         rule=args["rule"], note=args["note"])  # fmt: skip
+                         rule=args["rule"], note=args["note"], limit_at=iso(limit_at))  # fmt: skip
         elif kind == "warning":
             session.add(
                 WarningEvent(

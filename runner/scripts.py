@@ -802,15 +802,22 @@ class CentreScriptEngine(PythonScriptEngine):
             """Start the item's clock again; its deadline moves by the paused working days."""
             self.effects.append(("resume_clock", {}))
 
-        def record_deemed_assent(window: Any, rule: Any = "timeout", note: Any = "") -> dict[str, Any]:
-            """Record that ``window`` is deemed to assent (视为同意) under ``rule``; returns the opinion to store."""
+        def record_deemed_assent(
+            window: Any, rule: Any = "timeout", note: Any = "", limit_at: Any = None
+        ) -> dict[str, Any]:
+            """Record that ``window`` is deemed to assent (视为同意) under ``rule``, against the time limit that
+            applied to it (``limit_at``: ISO datetime, e.g. the review limit or the meeting time); returns the
+            opinion to store."""
             if rule not in ("timeout", "absent", "refused", "no_reason"):
                 raise ScriptError(
                     f"未知的默认同意规则 {rule!r} (rule must be timeout, absent, refused or no_reason)"
                 )
-            self.effects.append(
-                ("deemed_assent", {"window": str(window), "rule": rule, "note": str(note)[:400]})
-            )
+            if limit_at is not None and not pending_dates.is_pending(limit_at):
+                _as_datetime(limit_at, "limit_at")
+            effect = {"window": str(window), "rule": rule, "note": str(note)[:400]}
+            if limit_at is not None:
+                effect["limit_at"] = str(limit_at)
+            self.effects.append(("deemed_assent", effect))
             return {"window": str(window), "result": "deemed_assent", "rule": rule}
 
         def record_warning(level: Any, message: Any = "", window: Any = None) -> None:
