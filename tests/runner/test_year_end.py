@@ -346,3 +346,97 @@ def test_unarmed_timers_are_cancelled_when_the_item_ends(services, clock, lib):
     with services.transaction() as s:
         runner.terminate(s, iid, actor="admin", reason="申请人撤回")
     assert {t[2] for t in timers(services, iid)} == {TimerStatus.CANCELLED}
+
+
+# --- point 5: fixed on the way -------------------------------------------------------------------------
+
+
+def test_an_extension_approved_before_acceptance_keeps_the_deadline_and_its_warnings(services, clock, lib):
+    clock.set(local("2026-12-14", "09:00"))
+    # 10 working days from Mon 12-14: 15 … 18, 21 … 25, 28 → end of Mon 12-28
+    iid = start_item(services, "chengnuo", {"applicant": "己"})
+    assert describe(services, iid)["deadline"] == end("2026-12-28")
+    with services.transaction() as s:
+        request = runner.request_extension(s, iid, 5, reason="需专家论证", actor="centre_clerk")
+    with services.transaction() as s:
+        runner.decide_extension(s, request.id, actor="centre_head", approve=True)
+    view = describe(services, iid)
+    # + 5 working days reaches into 2027: kept as pending, never erased
+    assert (view["deadline"], view["deadline_pending_year"], view["extension_days"]) == (None, 2027, 5)
+    assert sorted(t[2] for t in timers(services, iid) if t[2] != "cancelled") == ["unarmed"] * 3
+    with services.transaction() as s:
+        [note] = [
+            n.message
+            for n in runner.notifications_for(s, user="centre_clerk", windows=set())
+            if n.kind == "extension_decided"
+        ]
+    assert note.endswith("新的承诺期限 待 2027 年节假日安排公布后确定")  # said plainly, no ISO time
+    do(services, iid, "accept", {"eligible": True, "materials_complete": True})
+    assert describe(services, iid)["status"] == "running"
+    import_2027(services)
+    # 28, 29, 30, 31, then 01-04 (5 after 12-28... 12-29, 12-30, 12-31, 01-04, 01-05)
+    assert describe(services, iid)["deadline"] == end("2027-01-05")
+    assert sorted(t[:3] for t in timers(services, iid, "pending")) == [
+        ("提示预警", start_of("2027-01-04"), "pending"),
+        ("红牌预警", end("2027-01-08"), "pending"),
+        ("黄牌预警", end("2027-01-05"), "pending"),
+    ]
+
+
+def test_after_a_late_correction_notice_the_wait_does_not_stop_the_statutory_clock(services, clock, lib):
+    """§32: a 补正 notice later than 5 working days after receipt makes the item accepted on receipt; the
+    statutory period runs from then and the wait for the applicant's materials does not stop it."""
+    clock.set(local("2026-11-02", "09:00"))
+    # received Mon 11-02; promised and statutory 10 / 20 working days: 11-16 and 11-30
+    iid = start_item(services, "chengnuo", {"applicant": "庚"})
+    view = describe(services, iid)
+    assert (view["deadline"], view["statutory_deadline"]) == (end("2026-11-16"), end("2026-11-30"))
+    clock.set(local("2026-11-10", "09:00"))  # 6 working days later: 03, 04, 05, 06, 09, 10
+    do(services, iid, "accept", {"eligible": True, "materials_complete": False})
+    do(services, iid, "correction_notice", {"missing_materials": ["营业执照副本"]})
+    assert describe(services, iid)["accepted_on_receipt"] is True
+    clock.set(local("2026-11-13", "09:00"))  # materials in after 3 working days: 11, 12, 13
+    from tests.support.flow import send
+
+    send(
+        services,
+        "materials_resubmitted",
+        describe(services, iid)["business_key"],
+        {"materials": ["营业执照副本"]},
+    )
+    view = describe(services, iid)
+    assert view["deadline"] == end("2026-11-19")  # the promised clock stood: 11-16 + 3 = 11-19
+    assert view["statutory_deadline"] == end("2026-11-30")  # the statutory clock did not
+
+
+def test_the_joint_items_statutory_deadline_is_shown_or_said_to_be_pending(services, clock, lib):
+    clock.set(local("2026-09-28", "09:00"))
+    early = start_item(services, "lianban_chaogao", {"lead_window": "shichang", "applicant": "辛"})
+    clock.set(local("2026-12-01", "09:00"))
+    late = start_item(services, "lianban_chaogao", {"lead_window": "shichang", "applicant": "壬"})
+    assert describe(services, early)["statutory_days"] == 45
+    # 45 working days from 09-28 (National Day off, Sat 10-10 worked): end of Mon 11-30 … counted by the calendar
+    assert describe(services, early)["statutory_deadline"] is not None
+    view = describe(services, late)
+    assert (view["statutory_deadline"], view["statutory_pending_year"]) == (None, 2027)
+    import_2027(services)
+    # 45 working days from Tue 12-01: 22 in December (02 … 31), then 01-04 … 01-08, 09 (Sat), 11 … 15, 18 … 22,
+    # 25 … 29 = 21 more, 02-01, 02-02 → end of Tue 02-02
+    assert describe(services, late)["statutory_deadline"] == end("2027-02-02")
+
+
+def test_notifications_show_local_dates_not_utc_iso(services, clock, lib):
+    clock.set(local("2026-11-02", "09:00"))
+    iid = start_item(services, "chengnuo", {"applicant": "癸"})  # due end of Mon 11-16 (15:59:59 UTC)
+    with services.transaction() as s:
+        request = runner.request_extension(s, iid, 2, reason="现场核查", actor="centre_clerk")
+    with services.transaction() as s:
+        runner.decide_extension(s, request.id, actor="centre_head", approve=True)
+    from tests.support.flow import advance_to
+
+    advance_to(services, clock, local("2026-11-17", "09:00"))  # 提示 at 00:00 Tue 11-17 (deadline Wed 11-18)
+    with services.transaction() as s:
+        messages = [n.message for n in runner.notifications_for(s, user="centre_clerk", windows={"centre"})]
+    assert any(m.endswith("新的承诺期限 2026-11-18") for m in messages), messages
+    assert any(m.endswith("提示预警：承诺时限 2026-11-18") for m in messages), messages
+    assert not any("+00:00" in m for m in messages)
