@@ -57,7 +57,6 @@ SESSION_CACHES = (
 )  # fmt: skip
 # incidents the missing calendar caused before dates could be pending (retried once the year is known)
 CALENDAR_INCIDENTS = ("CalendarDataMissing", "日历数据缺失", "没有承诺时限")
-LIVE = TaskState.NOT_FINISHED_MASK | TaskState.ERROR
 
 
 @dataclass
@@ -256,7 +255,7 @@ def recalculate(
 
 def recalculate_dates(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
     """The item's computed dates with the current calendar and deadline: the remembered ones and pending dates
-    in the live tasks' data, and the timers waiting on them; then the timers that follow the deadline."""
+    in its tasks' data, and the timers waiting on them; then the timers that follow the deadline."""
     script = engine.script_engine(session)
     script.item.update(deadline=instance.deadline, deadline_pending_year=instance.deadline_pending_year)
     cal, item = calendar(session), ItemClock(instance.deadline, instance.deadline_pending_year)
@@ -285,7 +284,9 @@ def recalculate_dates(session: Session, instance: ProcessInstance, workflow: Bpm
         return value
 
     now = services_of(session).now()
-    for task in workflow.get_tasks(state=LIVE):
+    # every task's data, the finished ones too: a waiting event takes its data from finished ancestors again
+    # (SpiffWorkflow's _inherit_data) each time it is looked at
+    for task in workflow.get_tasks():
         for key, value in list(task.data.items()):
             new_value = again(value)
             if new_value != value:
