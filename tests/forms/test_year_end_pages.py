@@ -98,3 +98,10 @@ def test_a_correction_notice_says_its_deadline_waits(services, clock, make_user)
     content: dict[str, Any] = services.run(docs.issue, iid, "correction", "centre_clerk")["content"]
     assert content["correction_due"] is None and content["correction_pending"] == NOTE
     assert content["correction_days"] == 10
+
+
+def test_a_task_form_shows_a_pending_date_in_words(services, items, signed_in) -> None:
+    task_id = task(services, items["promised"], "acceptance_notice")["id"]
+    page = signed_in("centre_clerk").get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "pending:2027" not in page  # the stored form of the date never shows
+    assert page.count(NOTE) >= 2  # the promised date shown by the form, and the item's deadline
