@@ -93,6 +93,7 @@ from .operations import (
 from .overrides import deadline_effects as calendar_override_effects
 from .overrides import set_override as set_calendar_override
 from .proxies import active_proxy, end_proxy, list_proxies, set_proxy
+from .recalculation import fill_in_known_years
 from .senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
 from .services import Services
 from .tasks import claim, complete, inbox_page, instance_tasks, list_tasks, reassign, task_details, unclaim
@@ -106,6 +107,7 @@ from .windows import known_windows, list_windows, upsert_windows
 __all__ = [
     "ArrangementInvalid",
     "calendar_alarm",
+    "fill_in_known_years",
     "import_arrangement",
     "list_arrangements",
     "parse_arrangement",

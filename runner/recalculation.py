@@ -114,6 +114,28 @@ def recalculate_open_items(session: Session, *, actor: str, cause: dict[str, Any
     return changed
 
 
+def pending_years(session: Session) -> set[int]:
+    """The years open items wait for (deadlines, task due times, unarmed timers)."""
+    open_items = ProcessInstance.status.in_(list(OPEN_STATUSES))
+    queries = [
+        select(ProcessInstance.deadline_pending_year).where(open_items).distinct(),
+        select(ProcessInstance.statutory_pending_year).where(open_items).distinct(),
+        select(OpenTask.due_pending_year).distinct(),
+        select(Timer.pending_year).where(Timer.status == TimerStatus.UNARMED).distinct(),
+    ]
+    return {year for query in queries for year in session.scalars(query) if year is not None}
+
+
+def fill_in_known_years(session: Session) -> list[dict[str, Any]]:
+    """Recalculate the open items when a year they wait for became known without an import (an upgraded
+    ``chinesecalendar``); run by the worker's sweep. Returns what moved."""
+    cal = calendar(session)
+    known = sorted(year for year in pending_years(session) if cal.supports_year(year))
+    if not known:
+        return []
+    return recalculate_open_items(session, actor="system", cause={"known_years": known})
+
+
 # --- one item ----------------------------------------------------------------------------------------
 
 

@@ -104,3 +104,36 @@ def test_the_worker_sweep_watches_the_calendar(services, clock, admins):
     finally:
         jobs.use_services(None)  # type: ignore[arg-type]
     assert [user for user, _ in told(services)] == ["admin", "admin2"]
+
+
+def test_a_year_that_chinesecalendar_learns_fills_in_by_itself(services, clock, admins, monkeypatch):
+    """No import: a newer chinesecalendar knows 2027 (simulated here); the worker's sweep recalculates."""
+    import chinese_calendar
+
+    from runner import calendar as calendar_module
+    from tests.support.flow import deploy_library, describe, start_item
+    from worker import jobs
+
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
+    clock.set(local("2026-12-21", "09:00"))
+    iid = start_item(services, "chengnuo", {"applicant": "张三"})
+    assert describe(services, iid)["deadline_pending_year"] == 2027
+    with services.transaction() as s:
+        assert runner.fill_in_known_years(s) == []  # nothing known yet: nothing done
+    real_is_workday, real_supports = chinese_calendar.is_workday, calendar_module._national_supports
+    monkeypatch.setattr(
+        calendar_module, "_national_supports", lambda year: year == 2027 or real_supports(year)
+    )
+    monkeypatch.setattr(
+        chinese_calendar, "is_workday", lambda d: d.weekday() < 5 if d.year == 2027 else real_is_workday(d)
+    )
+    services.forget_calendar()
+    jobs.use_services(services)
+    try:
+        jobs.sweep_timers(reschedule=False)
+    finally:
+        jobs.use_services(None)  # type: ignore[arg-type]
+    # 10 working days from 12-21 with a plain 2027 (01-01 a working Friday here): 22 … 25, 28 … 31, 01-01, 01-04
+    assert describe(services, iid)["deadline"] == "2027-01-04T15:59:59+00:00"
+    [entry] = [a for a in describe(services, iid)["audit"] if a["action"] == "calendar_recalculated"]
+    assert entry["actor"] == "system" and entry["detail"]["cause"] == {"known_years": [2027]}
