@@ -145,9 +145,9 @@ Snapshot = dict[str, tuple[str, str]]  # key → (label, value as text)
 def snapshot(session: Session, instance: ProcessInstance) -> Snapshot:
     """The item's calendar-derived values, as text: deadlines, open tasks' due times, timers."""
     out: Snapshot = {
-        "deadline": ("承诺期限 promised deadline", _when(instance.deadline, instance.deadline_pending_year)),
+        "deadline": ("承诺期限", _when(instance.deadline, instance.deadline_pending_year)),
         "statutory": (
-            "法定期限 statutory deadline",
+            "法定期限",
             _when(instance.statutory_deadline, instance.statutory_pending_year),
         ),
     }

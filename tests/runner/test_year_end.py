@@ -220,7 +220,7 @@ def test_a_local_holiday_before_a_deadline_on_12_31_is_accepted(services, clock,
     assert [c for c in moved["changes"] if c["what"] == "deadline"] == [
         {
             "what": "deadline",
-            "label": "承诺期限 promised deadline",
+            "label": "承诺期限",
             "before": end("2026-12-31"),
             "after": "pending:2027",
         }
