@@ -308,16 +308,7 @@ def _content(
         names = window_names(session, related)
         review_days = data.get("review_days") if isinstance(data.get("review_days"), int) else None
         notice = data.get("joint_notice") if isinstance(data.get("joint_notice"), dict) else {}
-        review_due = review_pending = None
-        if review_days is not None:
-            sent = notice.get("sent_at")
-            try:
-                start = datetime.fromisoformat(sent) if isinstance(sent, str) else now
-                review_due = local_date(session, calendar(session).deadline(start, review_days))
-            except ValueError:
-                review_due = None
-            except CalendarDataMissing as exc:
-                review_pending = pending_note(missing_year_of(exc))
+        review_due, review_pending = _review_due(session, notice.get("sent_at"), review_days, now)
         content.update(
             recipients=[{"code": c, "name": names.get(c, c)} for c in related],
             review_days=review_days,
@@ -360,6 +351,22 @@ def _content(
             legal_basis="《中华人民共和国行政许可法》第四十二条",
         )
     return content
+
+
+def _review_due(
+    session: Session, sent: Any, review_days: int | None, now: datetime
+) -> tuple[str | None, str | None]:
+    """The related windows' review limit of a joint notice: its local date, or the note saying which year's
+    holiday arrangement it waits for."""
+    if review_days is None:
+        return None, None
+    try:
+        start = datetime.fromisoformat(sent) if isinstance(sent, str) else now
+        return local_date(session, calendar(session).deadline(start, review_days)), None
+    except ValueError:
+        return None, None
+    except CalendarDataMissing as exc:
+        return None, pending_note(missing_year_of(exc))
 
 
 # --- issuing -------------------------------------------------------------------------------------------

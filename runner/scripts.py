@@ -721,19 +721,9 @@ class CentreScriptEngine(PythonScriptEngine):
                 dates[value] = recipe.text()
         return value
 
-    def _helpers(self) -> dict[str, Callable[..., Any]]:
-        """Functions scripts can call; all take and return JSON-friendly values."""
-
-        def now() -> str:
-            """Current time, ISO datetime in UTC."""
-            return _iso(self.clock.now())
-
-        def today() -> str:
-            """Today's date (calendar-local if there is a calendar, else UTC), ISO."""
-            current = self.clock.now()
-            if self.calendar is not None:
-                return self.calendar.local_date(current).isoformat()  # type: ignore[attr-defined,no-any-return]
-            return current.astimezone(UTC).date().isoformat()
+    def _calendar_helpers(self) -> list[Callable[..., Any]]:
+        """The working-day functions scripts can call: ISO values, or pending dates past the known calendar
+        (``runner.pending_dates``)."""
 
         def workdays(n: Any) -> str:
             """Deadline n working days from now, ISO datetime (usable as a timeDate timer); a pending date
@@ -767,13 +757,6 @@ class CentreScriptEngine(PythonScriptEngine):
             except pending_dates.NoItemDeadline:
                 raise _no_promised_limit() from None
 
-        def seconds_from_now(s: Any) -> str:
-            """Now plus ``s`` seconds, ISO datetime (for short timers)."""
-            try:
-                return _iso(self.clock.now() + timedelta(seconds=_as_number(s, "s")))
-            except OverflowError:
-                raise ScriptError(f"秒数过大 (seconds out of range: {s!r})") from None
-
         def end_of_day(day: Any) -> str:
             """The last moment of ``day`` (ISO date) in the centre's time zone, ISO datetime."""
             self._need_calendar("end_of_day")
@@ -792,6 +775,29 @@ class CentreScriptEngine(PythonScriptEngine):
             return self._dated(
                 pending_dates.Recipe(None, (days,) if days else (), "start" if days < 0 else "end")
             )
+
+        return [workdays, deadline, add_workdays, workdays_between, end_of_day, item_deadline]
+
+    def _helpers(self) -> dict[str, Callable[..., Any]]:
+        """Functions scripts can call; all take and return JSON-friendly values."""
+
+        def now() -> str:
+            """Current time, ISO datetime in UTC."""
+            return _iso(self.clock.now())
+
+        def today() -> str:
+            """Today's date (calendar-local if there is a calendar, else UTC), ISO."""
+            current = self.clock.now()
+            if self.calendar is not None:
+                return self.calendar.local_date(current).isoformat()  # type: ignore[attr-defined,no-any-return]
+            return current.astimezone(UTC).date().isoformat()
+
+        def seconds_from_now(s: Any) -> str:
+            """Now plus ``s`` seconds, ISO datetime (for short timers)."""
+            try:
+                return _iso(self.clock.now() + timedelta(seconds=_as_number(s, "s")))
+            except OverflowError:
+                raise ScriptError(f"秒数过大 (seconds out of range: {s!r})") from None
 
         def pause_clock(reason: Any = "补正") -> None:
             """Stop the item's clock (补正, hearing, inspection, waiting for an upper authority)."""
@@ -831,8 +837,8 @@ class CentreScriptEngine(PythonScriptEngine):
             )
 
         helpers = [
-            now, today, workdays, deadline, add_workdays, workdays_between, seconds_from_now,
-            end_of_day, item_deadline, pause_clock, resume_clock, record_deemed_assent, record_warning,
+            now, today, *self._calendar_helpers(), seconds_from_now, pause_clock, resume_clock,
+            record_deemed_assent, record_warning,
         ]  # fmt: skip
         return {func.__name__: func for func in helpers}
 

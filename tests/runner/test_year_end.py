@@ -327,15 +327,20 @@ def test_an_item_in_error_from_the_old_calendar_failure_is_retried_by_the_import
     clock.set(local("2026-12-21", "09:00"))
     iid = start_item(services, "shebao_transfer", {"applicant": "丁", "old_office": "某市社保局"})
     with services.transaction() as s:  # what the old release left: the review step in ERROR, an incident
+        from SpiffWorkflow.util.task import TaskState
+
         instance = runner.get_instance(s, iid)
         workflow = runner.engine.load(s, instance)
         [review] = [t for t in workflow.get_tasks() if t.task_spec.name == "review"]
+        review._set_state(TaskState.ERROR)
         s.add(Incident(instance_id=iid, task_id=str(review.id), task_name="审核", created_at=clock.now(),
                        message="ScriptError: CalendarDataMissing: 日历数据缺失：2027-01-04"))  # fmt: skip
-        instance.status = runner.InstanceStatus.ERROR
+        runner.engine.save(s, instance, workflow)
+    assert describe(services, iid)["status"] == "error" and tasks(services, iid) == []
     import_2027(services)
     view = describe(services, iid)
     assert view["status"] == "running"
+    assert [(t["spec_name"], t["due_at"]) for t in tasks(services, iid)] == [("review", end("2027-01-11"))]
     assert all(i["resolved_by"] == "admin" for i in view["incidents"])
     assert any(a["action"] == "calendar_recalculated" and a["detail"]["retried"] for a in view["audit"])
 
