@@ -35,8 +35,10 @@ from .deadlines import (
     refresh_deadline,
 )
 from .deadlines import statutory_pauses as statutory_pauses_of
+from .exceptions import CalendarDataMissing
 from .models import (
     ACTIVE_STATUSES,
+    ClockPause,
     InstanceStatus,
     OpenTask,
     ProcessInstance,
@@ -97,18 +99,17 @@ def recalculate_open_items(session: Session, *, actor: str, cause: dict[str, Any
     """Recompute every open item the calendar change can touch (see the module docstring); returns, per item
     that changed, what moved."""
     use_new_calendar(session)
+    related = Related.load(session)
     changed = []
-    ids = list(
+    items = list(
         session.scalars(
-            select(ProcessInstance.id)
+            select(ProcessInstance)
             .where(ProcessInstance.status.in_(list(OPEN_STATUSES)))
             .order_by(ProcessInstance.id)
         )
     )
-    for instance_id in ids:
-        instance = session.get(ProcessInstance, instance_id)
-        assert instance is not None
-        change = recalculate(session, instance, actor=actor, cause=cause)
+    for instance in items:
+        change = recalculate(session, instance, related, actor=actor, cause=cause)
         if change is not None:
             changed.append(change.view())
     return changed
@@ -181,16 +182,44 @@ def _diff(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
     return changes
 
 
-def may_change(session: Session, instance: ProcessInstance) -> bool:
-    """Whether the current calendar can give the item other dates than it stores (cheap: no engine state read).
-    Anything pending always can."""
+@dataclass
+class Related:
+    """The open items' pauses, open tasks and live timers, read in three queries (not three per item)."""
+
+    pauses: dict[int, list[tuple[datetime, datetime | None, str]]] = field(default_factory=dict)
+    tasks: dict[int, list[OpenTask]] = field(default_factory=dict)
+    timers: dict[int, list[Timer]] = field(default_factory=dict)
+    rules: dict[int, WarningRule] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session) -> Related:
+        found = cls(rules={r.id: r for r in session.scalars(select(WarningRule))})
+        open_items = select(ProcessInstance.id).where(ProcessInstance.status.in_(list(OPEN_STATUSES)))
+        for pause in session.scalars(
+            select(ClockPause).where(ClockPause.instance_id.in_(open_items)).order_by(ClockPause.id)
+        ):
+            found.pauses.setdefault(pause.instance_id, []).append(
+                (pause.started_at, pause.ended_at, pause.reason)
+            )
+        for row in session.scalars(select(OpenTask)):
+            found.tasks.setdefault(row.instance_id, []).append(row)
+        for timer in session.scalars(
+            select(Timer).where(Timer.status.in_([TimerStatus.PENDING, TimerStatus.UNARMED]))
+        ):
+            found.timers.setdefault(timer.instance_id, []).append(timer)
+        return found
+
+
+def may_change(session: Session, instance: ProcessInstance, related: Related) -> bool:
+    """Whether the current calendar can give the item other dates than it stores (cheap: no engine state read,
+    no query but for items in error). Anything pending always can."""
     if instance.deadline_pending_year is not None or instance.statutory_pending_year is not None:
         return True
     if instance.status == InstanceStatus.ERROR and _calendar_incidents(session, instance):
         return True
     if any(is_pending(value) for value in (instance.calendar_dates or {})):
         return True
-    reasoned = instance_pauses_with_reasons(session, instance.id)
+    reasoned = related.pauses.get(instance.id, [])
     pauses = [(a, b) for a, b, _ in reasoned]
     if item_deadline(session, instance, instance.promised_days, pauses).at != instance.deadline:
         return True
@@ -199,7 +228,11 @@ def may_change(session: Session, instance: ProcessInstance) -> bool:
     )
     if statutory.at != instance.statutory_deadline:
         return True
-    return _dates_move(session, instance) or _tasks_move(session, instance) or _timers_move(session, instance)
+    return (
+        _dates_move(session, instance)
+        or _tasks_move(session, related.tasks.get(instance.id, []))
+        or _timers_move(session, instance, related)
+    )
 
 
 def _dates_move(session: Session, instance: ProcessInstance) -> bool:
@@ -213,10 +246,10 @@ def _dates_move(session: Session, instance: ProcessInstance) -> bool:
     return False
 
 
-def _tasks_move(session: Session, instance: ProcessInstance) -> bool:
+def _tasks_move(session: Session, rows: list[OpenTask]) -> bool:
     """An open task whose due time is pending, or whose plain ``limitDays`` now gives another due time."""
     cal = calendar(session)
-    for row in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)):
+    for row in rows:
         if row.due_pending_year is not None:
             return True
         raw = str((row.properties or {}).get("limitDays") or "")
@@ -224,36 +257,31 @@ def _tasks_move(session: Session, instance: ProcessInstance) -> bool:
             try:
                 if cal.deadline(row.created_at, int(raw)) != row.due_at:
                     return True
-            except Exception:  # noqa: BLE001 - a due time the calendar cannot give now: pending
+            except CalendarDataMissing:  # a due time the calendar cannot give now: it becomes pending
                 return True
     return False
 
 
-def _timers_move(session: Session, instance: ProcessInstance) -> bool:
+def _timers_move(session: Session, instance: ProcessInstance, related: Related) -> bool:
     """An unarmed timer, or a warning-rule timer whose time the calendar now puts elsewhere."""
-    for row in session.scalars(
-        select(Timer).where(
-            Timer.instance_id == instance.id,
-            Timer.status.in_([TimerStatus.PENDING, TimerStatus.UNARMED]),
-        )
-    ):
+    for row in related.timers.get(instance.id, []):
         if row.status == TimerStatus.UNARMED:
             return True
-        rule = session.get(WarningRule, row.rule_id) if row.kind == RULE_KIND and row.rule_id else None
+        rule = related.rules.get(row.rule_id) if row.kind == RULE_KIND and row.rule_id else None
         if rule is not None and instance.deadline is not None:
             try:
                 if rule_due(session, instance.deadline, rule.offset_days) != row.due_at:
                     return True
-            except Exception:  # noqa: BLE001 - now past the known calendar: it will be unarmed
+            except CalendarDataMissing:  # now past the known calendar: it becomes unarmed
                 return True
     return False
 
 
 def recalculate(
-    session: Session, instance: ProcessInstance, *, actor: str, cause: dict[str, Any]
+    session: Session, instance: ProcessInstance, related: Related, *, actor: str, cause: dict[str, Any]
 ) -> ItemChange | None:
     """Recompute one item with the transaction's calendar; its change (audited), or None when nothing moved."""
-    if not may_change(session, instance):
+    if not may_change(session, instance, related):
         return None
     before = snapshot(session, instance)
     workflow = engine.load(session, instance)
