@@ -137,6 +137,9 @@ class ProcessInstance(Base):
         Index("ix_instance_started", "started_at"),
         # supervision figures count completed items by the day they ended (runner.statistics)
         Index("ix_instance_status_ended", "status", "ended_at"),
+        # items whose deadlines wait for a year's holiday arrangement (the console's 期限待定 filter)
+        Index("ix_instance_deadline_pending", "deadline_pending_year"),
+        Index("ix_instance_statutory_pending", "statutory_pending_year"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     business_key: Mapped[str] = mapped_column(String(64), unique=True)

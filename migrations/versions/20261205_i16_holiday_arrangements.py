@@ -63,6 +63,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("deadline_pending_year", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("statutory_pending_year", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("calendar_dates", sa.JSON(), nullable=True))
+        batch_op.create_index("ix_instance_deadline_pending", ["deadline_pending_year"], unique=False)
+        batch_op.create_index("ix_instance_statutory_pending", ["statutory_pending_year"], unique=False)
 
     with op.batch_alter_table("timers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pending_year", sa.Integer(), nullable=True))
@@ -79,6 +81,8 @@ def downgrade() -> None:
         batch_op.drop_column("pending_year")
 
     with op.batch_alter_table("process_instances", schema=None) as batch_op:
+        batch_op.drop_index("ix_instance_statutory_pending")
+        batch_op.drop_index("ix_instance_deadline_pending")
         batch_op.drop_column("calendar_dates")
         batch_op.drop_column("statutory_pending_year")
         batch_op.drop_column("deadline_pending_year")

@@ -122,3 +122,16 @@ def test_the_timers_page_counts_the_unarmed_ones(services, december, signed_in) 
     signed_in("admin").post(IMPORT, data={"text": TEST_2027, "step": "save"})
     page = signed_in("sup").get("/admin/timers/").get_data(as_text=True)
     assert 'id="unarmed-2027"' not in page and describe(services, december)["business_key"] in page
+
+
+def test_the_instance_list_filters_the_items_with_pending_deadlines(
+    services, december, clock, signed_in
+) -> None:
+    clock.set(local("2026-12-01", "09:00"))  # a known deadline (10 working days: end of 12-15)
+    known = start_item(services, "chengnuo", {"applicant": "李四", "lead_window": "centre"})
+    sup = signed_in("sup")
+    page = sup.get("/admin/instances/").get_data(as_text=True)
+    link = re.search(r'id="quick-pending" href="([^"]+)"', page)[1].replace("&amp;", "&")
+    listed = sup.get(link).get_data(as_text=True)
+    assert describe(services, december)["business_key"] in listed
+    assert describe(services, known)["business_key"] not in listed
