@@ -284,32 +284,19 @@ def _keep_after_commit(
 
 
 def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings), in order."""
+    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings), in order; then keep
+    the working-day dates they computed (those of timers that follow a moved deadline too)."""
     engine = script_engine(session)
     effects, engine.effects[:] = list(engine.effects), []
     deadline_before = (instance.deadline, instance.deadline_pending_year)
     now = services_of(session).now()
-    dates = dict(instance.calendar_dates or {})
     for kind, args in effects:
-        if kind == "calendar_date":
-            dates.pop(args["value"], None)  # the newest recipe of a value comes last
-            dates[args["value"]] = args["recipe"]
-        elif kind == "pause_clock":
+        if kind == "pause_clock":
             pause_clock(session, instance, args["reason"], actor="system")
         elif kind == "resume_clock":
             resume_clock(session, instance, actor="system")
         elif kind == "deemed_assent":
-            limit_at = _limit_at(args.get("limit_at"), now)
-            detail: dict[str, Any] = {"note": args["note"]}
-            if is_pending(args.get("limit_at")):
-                detail["limit_pending_year"] = pending_year(args["limit_at"])
-            record = AccountabilityRecord(
-                instance_id=instance.id, window=args["window"], kind="deemed_assent", rule=args["rule"],
-                task_name=args.get("task_name"), limit_at=limit_at, recorded_at=now, detail=detail,
-            )  # fmt: skip
-            session.add(record)
-            audit.record(session, "deemed_assent", actor="system", instance=instance, window=args["window"],
-                         rule=args["rule"], note=args["note"], limit_at=iso(limit_at))  # fmt: skip
+            _record_deemed_assent(session, instance, args, now)
         elif kind == "warning":
             session.add(
                 WarningEvent(
@@ -319,11 +306,42 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             )  # fmt: skip
             audit.record(session, "warning", actor="system", instance=instance, level=args["level"],
                          message=args["message"])  # fmt: skip
-    if dates != (instance.calendar_dates or {}):
-        instance.calendar_dates = remember_dates(dates)
     engine.item["paused"] = instance.paused_since is not None
     if (instance.deadline, instance.deadline_pending_year) != deadline_before:
         retime(session, instance, workflow)
+    effects += engine.effects  # the timers retime evaluated again
+    engine.effects[:] = []
+    _remember_dates(instance, [args for kind, args in effects if kind == "calendar_date"])
+
+
+def _record_deemed_assent(
+    session: Session, instance: ProcessInstance, args: dict[str, Any], now: datetime
+) -> None:
+    """A deemed assent, stored against the time limit that applied (``limit_at``)."""
+    limit_at = _limit_at(args.get("limit_at"), now)
+    detail: dict[str, Any] = {"note": args["note"]}
+    if is_pending(args.get("limit_at")):
+        detail["limit_pending_year"] = pending_year(args["limit_at"])
+    session.add(
+        AccountabilityRecord(
+            instance_id=instance.id, window=args["window"], kind="deemed_assent", rule=args["rule"],
+            task_name=args.get("task_name"), limit_at=limit_at, recorded_at=now, detail=detail,
+        )
+    )  # fmt: skip
+    audit.record(session, "deemed_assent", actor="system", instance=instance, window=args["window"],
+                 rule=args["rule"], note=args["note"], limit_at=iso(limit_at))  # fmt: skip
+
+
+def _remember_dates(instance: ProcessInstance, computed: list[dict[str, str]]) -> None:
+    """Keep the computed working-day dates with their recipes (``ProcessInstance.calendar_dates``)."""
+    if not computed:
+        return
+    dates = dict(instance.calendar_dates or {})
+    for args in computed:
+        dates.pop(args["value"], None)  # the newest recipe of a value comes last
+        dates[args["value"]] = args["recipe"]
+    if dates != (instance.calendar_dates or {}):
+        instance.calendar_dates = remember_dates(dates)
 
 
 MAX_REMEMBERED_DATES = 200

@@ -78,11 +78,6 @@ class Recipe:
         """This recipe's day, then ``n`` working days on (``n`` may be 0: only the form changes)."""
         return Recipe(self.base, (*self.steps, n) if n else self.steps, form)
 
-    @property
-    def uses_calendar(self) -> bool:
-        """Whether its value can change with the calendar or the item (else it is a plain date)."""
-        return self.base is None or any(self.steps)
-
     def day(self, cal: BusinessCalendar, item: ItemClock) -> date:
         """The day it names (raises ``CalendarDataMissing``, ``ItemDeadlinePending``, ``NoItemDeadline``)."""
         if self.base is not None:
@@ -212,8 +207,10 @@ def _aware(moment: datetime) -> datetime:
 
 def remembered(value: str, recipe: Recipe) -> bool:
     """Whether an item keeps ``value`` with its recipe (``ProcessInstance.calendar_dates``): pending dates, and
-    computed date-times that a change of the calendar would move. Plain computed dates (form ``date``) are
-    not kept: an ISO date is too common a value in task data to be replaced safely."""
+    computed date-times that a change of the calendar would move. Not kept: plain computed dates (form
+    ``date``: an ISO date is too common a value in task data to be replaced safely), and known values based on
+    the item's deadline (a snapshot such as the promised date printed on a notice stays what it was; the timers
+    that follow the deadline move with it anyway)."""
     if is_pending(value):
         return True
-    return recipe.uses_calendar and recipe.form != "date"
+    return recipe.base is not None and any(recipe.steps) and recipe.form != "date"
