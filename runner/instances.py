@@ -133,7 +133,11 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
     ]
     view["timers"] = [
         timer_view(t)
-        for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id).order_by(Timer.due_at))
+        for t in session.scalars(
+            select(Timer)
+            .where(Timer.instance_id == instance.id)
+            .order_by(Timer.due_at.is_(None), Timer.due_at, Timer.id)  # unarmed ones (no time yet) last
+        )
     ]
     view["incidents"] = [
         incident_view(i) for i in session.scalars(select(Incident).where(Incident.instance_id == instance.id))
