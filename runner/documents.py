@@ -326,31 +326,35 @@ def _content(
             outcome=outcome(session, instance, workflow),
             completed_date=local_date(session, instance.ended_at),
             promised_date=local_date(session, instance.deadline),
+            promised_pending=pending_note(instance.deadline_pending_year),
             decision_no=_text(data.get("decision_no") or data.get("result_doc_no")),
         )
     elif kind == "extension":
-        granted = list(
-            session.scalars(
-                select(Extension).where(Extension.instance_id == instance.id).order_by(Extension.id)
-            )
-        )
-        if not granted:
-            raise DocumentNotAvailable("办件未批准延期，不能出具延期告知书 (no extension was granted)")
-        content.update(
-            extensions=[
-                {"days": e.days, "reason": e.reason, "approved_date": local_date(session, e.created_at)}
-                for e in granted
-            ],
-            extension_days=instance.extension_days,
-            promised_days=instance.promised_days,
-            promised_date=local_date(session, instance.deadline),
-            promised_pending=pending_note(instance.deadline_pending_year),
-            statutory_days=instance.statutory_days,
-            statutory_date=local_date(session, instance.statutory_deadline),
-            statutory_pending=pending_note(instance.statutory_pending_year),
-            legal_basis="《中华人民共和国行政许可法》第四十二条",
-        )
+        content.update(_extension_content(session, instance))
     return content
+
+
+def _extension_content(session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    """What a 延期告知书 says: each granted extension, the deadlines after them (or what they wait for)."""
+    granted = list(
+        session.scalars(select(Extension).where(Extension.instance_id == instance.id).order_by(Extension.id))
+    )
+    if not granted:
+        raise DocumentNotAvailable("办件未批准延期，不能出具延期告知书 (no extension was granted)")
+    return {
+        "extensions": [
+            {"days": e.days, "reason": e.reason, "approved_date": local_date(session, e.created_at)}
+            for e in granted
+        ],
+        "extension_days": instance.extension_days,
+        "promised_days": instance.promised_days,
+        "promised_date": local_date(session, instance.deadline),
+        "promised_pending": pending_note(instance.deadline_pending_year),
+        "statutory_days": instance.statutory_days,
+        "statutory_date": local_date(session, instance.statutory_deadline),
+        "statutory_pending": pending_note(instance.statutory_pending_year),
+        "legal_basis": "《中华人民共和国行政许可法》第四十二条",
+    }
 
 
 def _review_due(
