@@ -28,9 +28,13 @@ def current_alarm(session: Session) -> dict[str, Any] | None:
     year = cal.missing_year(today, settings.alarm_from())
     if year is None:
         return None
+    message = cal.horizon_alarm(today, settings.alarm_from()) or ""
+    chinese, _, english = message.partition(" / ")
     return {
         "year": year,
-        "message": cal.horizon_alarm(today, settings.alarm_from()),
+        "message": message,  # both languages (notifications, logs)
+        "message_zh": chinese,
+        "message_en": english,
         "current": year == today.year,
     }
 

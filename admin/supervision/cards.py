@@ -30,7 +30,7 @@ def calendar_card(session: Session) -> Card | None:
         value=f"{alarm['year']} 年节假日安排未录入",
         level="danger" if alarm["current"] else "warning",
         url=url,
-        note=alarm["message"],
+        note=alarm["message_zh"],
     )
 
 
