@@ -115,7 +115,13 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
     "/api/instances/{instance_id}": {
-        "get": _op("Instance with data, tasks, timers, incidents, audit", params=["instance_id"])
+        "get": _op(
+            "Instance with data, tasks, timers, incidents, audit; a deadline past the known holiday calendar is"
+            " null with `deadline_pending_year` / `statutory_pending_year` and `calendar_pending` ({year, message})"
+            " saying which year's arrangement it waits for; tasks carry `due_pending_year`, unarmed timers"
+            " `pending_year`",
+            params=["instance_id"],
+        )
     },
     "/api/instances/by-key/{business_key}": {
         "get": _op("Instance by receipt number", params=["business_key"])

@@ -38,3 +38,24 @@ def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def localdate(value: datetime | str | None) -> str:
     """``{{ task.due_at | localdate }}`` → ``2026-09-30``."""
     return localtime(value, "%Y-%m-%d")
+
+
+@bp.app_template_filter("pending")
+def pending(year: int | None) -> str:
+    """``{{ item.deadline_pending_year | pending }}`` → ``待 2027 年节假日安排公布后确定`` (English with ?lang=en);
+    empty for None."""
+    from runner.calendar import pending_note
+
+    from .schema import pick
+
+    return pick(pending_note(year), pending_note(year, "en")) if year is not None else ""
+
+
+@bp.app_template_filter("deadline")
+def deadline(
+    value: datetime | str | None, pending_year: int | None = None, fmt: str = "%Y-%m-%d %H:%M"
+) -> str:
+    """A stored deadline as local time, or the year's arrangement it waits for, or "—"."""
+    if value:
+        return localtime(value, fmt)
+    return pending(pending_year) or "—"

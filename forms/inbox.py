@@ -60,8 +60,16 @@ class Due:
     days_left: int | None = None
 
 
-def due_status(cal: runner.BusinessCalendar | None, due_at: datetime | None, now: datetime) -> Due:
-    """Working days left until ``due_at`` on the platform's calendar, and the mark to show."""
+def due_status(
+    cal: runner.BusinessCalendar | None,
+    due_at: datetime | None,
+    now: datetime,
+    pending_year: int | None = None,
+) -> Due:
+    """Working days left until ``due_at`` on the platform's calendar, and the mark to show; a due time that
+    waits for next year's holiday arrangement says so (level ``pending``)."""
+    if due_at is None and pending_year is not None:
+        return Due("pending", _("期限待 %(year)s 年节假日安排公布后确定", year=pending_year))
     if due_at is None:
         return Due("none", _("无时限"))
     if cal is None:
@@ -75,6 +83,14 @@ def due_status(cal: runner.BusinessCalendar | None, due_at: datetime | None, now
         return Due("overdue" if due_at < now else "ok", "")
     text = _("今日到期") if left == 0 else _("剩 %(n)s 个工作日", n=left)
     return Due("warning" if left <= WARNING_WORKDAYS else "ok", text, left)
+
+
+def _console_url(endpoint: str) -> str | None:
+    """A console page's address, when the console is part of this app."""
+    try:
+        return url_for(endpoint)
+    except Exception:  # noqa: BLE001 - an app without the console
+        return None
 
 
 def _calendar(session: Session) -> runner.BusinessCalendar | None:
@@ -183,7 +199,7 @@ def inbox() -> Any:
         }
         for row in rows:
             due_at = datetime.fromisoformat(row["due_at"]) if row["due_at"] else None
-            row["due"] = due_status(cal, due_at, now)
+            row["due"] = due_status(cal, due_at, now, row.get("due_pending_year"))
             row["kind_label"] = KIND_LABELS.get(row["item_kind"] or "", row["item_kind"] or "")
             row["acting_for"] = acting_for(row)
             row["url"] = task_url(row)
@@ -191,7 +207,9 @@ def inbox() -> Any:
         from .operations import decorate_inbox_rows  # urge count, last urge, may urge
 
         decorate_inbox_rows(s, rows)
-        calendar_missing = cal is None
+        # admins are told in their inbox too that next year's holiday arrangement is missing
+        alarm = runner.calendar_alarm(s) if current_user.has_role(Role.ADMIN) else None
+    import_url = _console_url("calendar.import_year") if alarm else None
 
     def link(**changes: Any) -> str:
         args = {"tab": tab, "sort": sort, "kind": kind, "state": state, "size": size, "page": page}
@@ -221,7 +239,9 @@ def inbox() -> Any:
         kinds=KIND_LABELS,
         page_sizes=PAGE_SIZES,
         link=link,
-        calendar_missing=calendar_missing,
+        calendar_alarm=alarm,
+        import_url=import_url,
+        any_pending=any(r["due"].level == "pending" or r.get("deadline_pending_year") for r in rows),
         here=request.full_path.rstrip("?"),
     )
 

@@ -886,6 +886,13 @@ DEEMED_RULES = {
 
 
 def format_moment(value: Any, ctx: FormContext, *, with_time: bool = True) -> str:
+    from runner.pending_dates import pending_year
+
+    year = pending_year(value)  # a working-day date past the known holiday calendar
+    if year is not None:
+        from runner.calendar import pending_note
+
+        return pick(pending_note(year), pending_note(year, "en"))
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:

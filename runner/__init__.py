@@ -7,10 +7,15 @@ the caller's transaction commits once, and jobs are sent only after the commit.
 from __future__ import annotations
 
 from . import assessment, directory, statistics
+from .arrangements import ArrangementInvalid, list_arrangements
+from .arrangements import parse as parse_arrangement
 from .assessment import compute as compute_assessment
 from .assessment import decide_appeal, file_appeal, seed_assessment_rules
 from .audit import verify as verify_audit
-from .calendar import BusinessCalendar
+from .calendar import BusinessCalendar, pending_note
+from .calendar_alarm import current_alarm as calendar_alarm
+from .calendar_alarm import watch as watch_calendar
+from .calendar_import import import_arrangement, preview_arrangement
 from .clock import Clock, FileClock, ManualClock, SystemClock
 from .config import Settings
 from .cosign import add_reviewer, remove_reviewer, review_blocks
@@ -88,6 +93,7 @@ from .operations import (
 from .overrides import deadline_effects as calendar_override_effects
 from .overrides import set_override as set_calendar_override
 from .proxies import active_proxy, end_proxy, list_proxies, set_proxy
+from .recalculation import fill_in_known_years
 from .senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
 from .services import Services
 from .tasks import claim, complete, inbox_page, instance_tasks, list_tasks, reassign, task_details, unclaim
@@ -99,6 +105,15 @@ from .warning_rules import add_warning_rule, list_warning_rules, seed_warning_ru
 from .windows import known_windows, list_windows, upsert_windows
 
 __all__ = [
+    "ArrangementInvalid",
+    "calendar_alarm",
+    "fill_in_known_years",
+    "import_arrangement",
+    "list_arrangements",
+    "parse_arrangement",
+    "pending_note",
+    "preview_arrangement",
+    "watch_calendar",
     "completed_by",
     "get_extension_request",
     "decide_extension",

@@ -106,6 +106,7 @@ def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]
         "current_steps": [] if finished else steps,
         "windows": [names.get(c, c) for c in codes],
         "promised_date": local_date(session, instance.deadline),
+        "promised_pending_year": instance.deadline_pending_year,
         "paused": instance.paused_since is not None,
         "pauses": pauses(session, instance.id),
         "outcome": outcome(session, instance),

@@ -11,7 +11,9 @@ Events a rule can count (``AssessmentRule.event``; the defaults come from the se
   completion — 承诺件超期办结 −2 per item;
 - ``late_working_day`` (unit working_day): each working day an item is past its promised deadline
   (open or completed later), dated by that day — 无故超过承诺时限 −5 per working day; "无故" (without a
-  reason) means: not excused by an upheld appeal, where the window states its reason;
+  reason) means: not excused by an upheld appeal, where the window states its reason. Only known lateness
+  counts: a deadline still pending counts nothing, and days past the known calendar count once their year's
+  holiday arrangement is imported;
 - ``verified_complaint`` (unit event): a complaint the supervision office found true, dated by its
   registration — 投诉经查属实 −5 each;
 - ``deemed_assent`` (unit event): a deemed assent recorded against a related window (协办窗口抵触办理);
@@ -298,8 +300,11 @@ def _late_working_days(
             continue
         first_late = max(cal.local_date(deadline), period_first - timedelta(days=1))
         last = min(cal.local_date(until), period_last)
+        # only known lateness: days past the known calendar are counted once their year's arrangement is in
+        known = cal.known_until(first_late)
+        last = min(last, known) if known is not None else first_late
         days = counter.between(first_late, last)
-        if not days:  # none in the period, or beyond the holiday data (never guessed: the console alarms)
+        if not days:  # none in the period, or none known yet (never guessed: the console alarms)
             continue
         state = "办结" if ended_at else "未办结"
         out.append(

@@ -1,8 +1,9 @@
 """The one business calendar: working days in mainland China (工作日), deadlines and warnings.
 
-National data comes from ``chinesecalendar`` (the State Council's yearly holiday notice, weekends and
-make-up working days, 调休). Local overrides (``CalendarOverride`` rows) win over it. A date that neither
-covers raises ``CalendarDataMissing``: the calendar never guesses (no weekend fallback).
+A year is *known* when its arrangement was imported (``HolidayArrangement``: the State Council's notice as
+data, weekends implied — ``runner.arrangements``) or ``chinesecalendar`` has it. Local overrides
+(``CalendarOverride`` rows) win over both, an imported arrangement wins over the package. A date none of them
+covers raises ``CalendarDataMissing`` naming the year it waits for: the calendar never guesses.
 
 Counting follows 行政许可法 §82 and common practice: the day a period starts is not counted
 (期限开始之日不计算在内); a deadline is the end (23:59:59 local) of its last working day.
@@ -29,10 +30,16 @@ __all__ = [
     "first_supported_year",
     "last_supported_year",
     "load_overrides",
+    "missing_year_of",
+    "pending_note",
 ]
 
 DEFAULT_TZ = "Asia/Shanghai"
-ALARM_FROM_MONTH = 10  # from October on, next year's data must be there (notices arrive around November)
+# from this day of the year (month, day) until next year is known, the console alarms (notices arrive around
+# November); ``BANJIAN_CALENDAR_ALARM_FROM``
+DEFAULT_ALARM_FROM = (11, 1)
+PENDING_NOTE = "待 {year} 年节假日安排公布后确定"
+PENDING_NOTE_EN = "to be set once the {year} holiday arrangement is published"
 _ONE_DAY = timedelta(days=1)
 
 
@@ -66,37 +73,55 @@ def _aware(dt: datetime, name: str) -> datetime:
 
 
 class BusinessCalendar:
-    """Working days for mainland China plus local overrides, in one local time zone."""
+    """Working days for mainland China: imported arrangements and ``chinesecalendar``, plus local overrides,
+    in one local time zone."""
 
-    def __init__(self, overrides: Mapping[date, bool] | None = None, tz: str = DEFAULT_TZ) -> None:
+    def __init__(
+        self,
+        overrides: Mapping[date, bool] | None = None,
+        tz: str = DEFAULT_TZ,
+        arrangements: Mapping[int, Mapping[date, bool]] | None = None,
+    ) -> None:
         cleaned: dict[date, bool] = {}
         for day, is_workday in (overrides or {}).items():
             cleaned[_plain_date(day)] = bool(is_workday)
         self.overrides: Mapping[date, bool] = MappingProxyType(cleaned)
+        self.arranged_years: frozenset[int] = frozenset(arrangements or {})
+        listed: dict[date, bool] = {}
+        # a day listed by two arrangements (a New Year range reaching back into December): its own year's wins
+        for year in sorted(arrangements or {}, key=lambda y: -y):
+            for day, is_workday in (arrangements or {})[year].items():
+                if day not in listed or day.year == year:
+                    listed[_plain_date(day)] = bool(is_workday)
+        self.arranged_days: Mapping[date, bool] = MappingProxyType(listed)
         self.tz_name = tz
         self.tz = ZoneInfo(tz)
         self._memo: dict[date, bool] = {}
 
     def __repr__(self) -> str:
-        return f"BusinessCalendar(overrides={len(self.overrides)}, tz={self.tz_name!r})"
+        years = ",".join(str(y) for y in sorted(self.arranged_years))
+        return f"BusinessCalendar(overrides={len(self.overrides)}, arranged=[{years}], tz={self.tz_name!r})"
 
     # ---- days ---------------------------------------------------------------------------------
 
     def is_supported(self, d: date) -> bool:
-        """True when ``d`` is covered by an override or by the national data."""
+        """True when ``d`` is covered by an override, a listed day of an arrangement or a known year."""
         d = _plain_date(d)
-        return d in self.overrides or _national_supports(d.year)
+        return d in self.overrides or d in self.arranged_days or self.supports_year(d.year)
 
     def supports_year(self, year: int) -> bool:
-        """True when every day of ``year`` is covered (national data, or overrides for all its days)."""
-        if _national_supports(year):
-            return True
-        day, end = date(year, 1, 1), date(year, 12, 31)
-        while day <= end:
-            if day not in self.overrides:
-                return False
-            day += _ONE_DAY
-        return True
+        """True when ``year`` is known: its arrangement was imported, or ``chinesecalendar`` has it (a year
+        is known as a whole; local overrides of single days do not make it known)."""
+        return year in self.arranged_years or _national_supports(year)
+
+    def known_until(self, d: date) -> date | None:
+        """The last day of the run of known years from ``d``'s year on (None when that year is unknown)."""
+        year = _plain_date(d).year
+        if not self.supports_year(year):
+            return None
+        while self.supports_year(year + 1):
+            year += 1
+        return date(year, 12, 31)
 
     def is_workday(self, d: date) -> bool:
         """Whether ``d`` is a working day; raises ``CalendarDataMissing`` beyond the known data."""
@@ -106,6 +131,10 @@ class BusinessCalendar:
             return known
         if d in self.overrides:
             result = self.overrides[d]
+        elif d in self.arranged_days:
+            result = self.arranged_days[d]
+        elif d.year in self.arranged_years:
+            result = d.weekday() < 5  # weekends implied: Saturday and Sunday off unless listed as 班
         else:
             try:
                 result = bool(chinese_calendar.is_workday(d))
@@ -117,13 +146,14 @@ class BusinessCalendar:
     def _missing(self, d: date) -> CalendarDataMissing:
         first, last = first_supported_year(), last_supported_year()
         return CalendarDataMissing(
-            f"日历数据缺失：{d.isoformat()} 不在已发布的节假日安排内"
-            f"（chinesecalendar 数据为 {first}–{last} 年），系统不推测工作日，"
-            f"请升级 chinesecalendar 或在本地日历中补录。"
-            f" / Calendar data missing: {d.isoformat()} is outside the published holiday data "
-            f"(years {first}-{last}, last supported year {last}); refusing to guess. "
-            f"Upgrade chinesecalendar or enter local calendar overrides.",
+            f"日历数据缺失：{d.isoformat()} 所在的 {d.year} 年节假日安排尚未录入"
+            f"（chinesecalendar 数据为 {first}–{last} 年），系统不推测工作日；"
+            f"请在“工作日调整”中导入 {d.year} 年的放假安排。"
+            f" / Calendar data missing: the {d.year} holiday arrangement is not known yet "
+            f"(chinesecalendar covers {first}-{last}); {d.isoformat()} is not guessed. "
+            f"Import the {d.year} arrangement (console: calendar, or python -m runner.cli calendar-import).",
             day=d.isoformat(),
+            year=d.year,
             first_supported_year=first,
             last_supported_year=last,
         )
@@ -173,6 +203,12 @@ class BusinessCalendar:
     def end_of_day(self, d: date) -> datetime:
         """Local 23:59:59 of ``d`` as an aware UTC datetime."""
         return datetime.combine(_plain_date(d), time(23, 59, 59), tzinfo=self.tz).astimezone(UTC)
+
+    def date_text(self, moment: datetime | None, pending_year: int | None = None) -> str:
+        """A stored time as people read it: its local date ("2026-12-31"), the pending note, or "—"."""
+        if moment is not None:
+            return self.local_date(moment).isoformat()
+        return pending_note(pending_year) or "—"
 
     # ---- deadlines ----------------------------------------------------------------------------
 
@@ -228,28 +264,53 @@ class BusinessCalendar:
         """Last year of the national data (overrides beyond it do not change this)."""
         return last_supported_year()
 
-    def horizon_alarm(self, today: date) -> str | None:
-        """A console message when holiday data runs out (this year, or next year from October on)."""
+    def missing_year(self, today: date, alarm_from: tuple[int, int] = DEFAULT_ALARM_FROM) -> int | None:
+        """The year whose arrangement is missing and due: this year if unknown, else next year from
+        ``alarm_from`` (month, day) on; None when nothing is missing yet."""
         today = _plain_date(today)
-        last = last_supported_year()
         if not self.supports_year(today.year):
-            return (
-                f"严重：{today.year} 年的法定节假日数据缺失（chinesecalendar 数据截至 {last} 年），"
-                f"工作日期限无法计算。请立即升级 chinesecalendar 或补录本地日历。"
-                f" / CRITICAL: holiday data for the current year {today.year} is missing"
-                f" (data ends with {last}); working-day deadlines cannot be computed."
-                f" Upgrade chinesecalendar or enter local overrides now."
-            )
-        nxt = today.year + 1
-        if today.month >= ALARM_FROM_MONTH and not self.supports_year(nxt):
-            return (
-                f"提醒：{nxt} 年的法定节假日安排尚未录入（chinesecalendar 数据截至 {last} 年），"
-                f"跨入 {nxt} 年的期限将无法计算。国务院通知发布后请升级 chinesecalendar 或在本地日历中补录。"
-                f" / Holiday data for {nxt} is missing (data ends with {last}); deadlines reaching into {nxt}"
-                f" cannot be computed. Once the State Council notice is out, upgrade chinesecalendar"
-                f" or enter {nxt}'s schedule as local overrides."
-            )
+            return today.year
+        if (today.month, today.day) >= tuple(alarm_from) and not self.supports_year(today.year + 1):
+            return today.year + 1
         return None
+
+    def horizon_alarm(self, today: date, alarm_from: tuple[int, int] = DEFAULT_ALARM_FROM) -> str | None:
+        """The alarm text while a year's arrangement is missing (``missing_year``), else None."""
+        year = self.missing_year(today, alarm_from)
+        if year is None:
+            return None
+        last = last_supported_year()
+        if year == _plain_date(today).year:
+            return (
+                f"严重：今年（{year} 年）的节假日安排尚未录入，本年的工作日期限均为“待定”。"
+                f"请立即在“工作日调整 → 导入年度安排”中导入 {year} 年放假安排。"
+                f" / CRITICAL: this year's ({year}) holiday arrangement is missing; working-day deadlines of"
+                f" {year} stay pending. Import the {year} arrangement now (console: calendar → import a year)."
+            )
+        return (
+            f"提醒：{year} 年的节假日安排尚未录入（chinesecalendar 数据截至 {last} 年），"
+            f"跨入 {year} 年的期限暂为“待定”。国务院通知发布后，请在“工作日调整 → 导入年度安排”中"
+            f"粘贴或上传放假安排（或运行 python -m runner.cli calendar-import FILE），待定期限将自动计算。"
+            f" / The {year} holiday arrangement is missing (chinesecalendar ends with {last}); deadlines"
+            f" reaching into {year} are pending. Once the State Council notice is out, import it"
+            f" (console: calendar → import a year, or python -m runner.cli calendar-import FILE):"
+            f" every pending deadline is then computed."
+        )
+
+
+def pending_note(year: int | None, lang: str = "zh") -> str:
+    """How a date that waits for ``year``'s arrangement is shown ("待 2027 年节假日安排公布后确定")."""
+    if year is None:
+        return ""
+    return (PENDING_NOTE_EN if lang == "en" else PENDING_NOTE).format(year=year)
+
+
+def missing_year_of(exc: CalendarDataMissing) -> int:
+    """The year a ``CalendarDataMissing`` waits for."""
+    year = exc.context.get("year")
+    if isinstance(year, int):
+        return year
+    return int(str(exc.context.get("day", "0"))[:4])
 
 
 def load_overrides(session: Session) -> dict[date, bool]:
@@ -259,5 +320,7 @@ def load_overrides(session: Session) -> dict[date, bool]:
 
 
 def calendar_for(session: Session, tz: str = DEFAULT_TZ) -> BusinessCalendar:
-    """A calendar with the overrides currently stored in the database."""
-    return BusinessCalendar(load_overrides(session), tz)
+    """A calendar with the overrides and the arrangements currently stored in the database."""
+    from .arrangements import load as load_arrangements
+
+    return BusinessCalendar(load_overrides(session), tz, load_arrangements(session))

@@ -1,4 +1,5 @@
-"""``python -m runner.cli``: migrate the database, deploy diagrams, seed windows, check the audit trail."""
+"""``python -m runner.cli``: migrate the database, deploy diagrams, seed windows, check the audit trail, import a
+year's holiday arrangement."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .config import ROOT, Settings
 from .exceptions import DiagramInvalid
@@ -150,6 +152,52 @@ def cmd_export_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_as(actor: str) -> Any:
+    from .calendar_import import import_arrangement
+
+    return lambda session, text: import_arrangement(session, text, actor=actor)
+
+
+def cmd_calendar_import(args: argparse.Namespace) -> int:
+    """Import a year's holiday arrangement (see README, "A year's holiday arrangement") and recalculate the
+    open items; ``--dry-run`` only shows what it would do."""
+    from .arrangements import ArrangementInvalid
+    from .calendar_import import preview_arrangement
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{args.file}: 无法读取 (cannot read): {exc}", file=sys.stderr)
+        return 2
+    services = _services()
+    try:
+        with services.transaction() as session:
+            run = preview_arrangement if args.dry_run else _import_as(args.actor)
+            result = run(session, text)
+    except ArrangementInvalid as exc:
+        print(f"{args.file}: 节假日安排有误，未保存任何内容 (invalid; nothing was stored)", file=sys.stderr)
+        for problem in exc.problems:
+            print(
+                f"  第 {problem['line']} 行 (line {problem['line']}): {problem['message']}", file=sys.stderr
+            )
+        return 1
+    finally:
+        services.engine.dispose()
+    verb = (
+        "would be imported (dry run)" if args.dry_run else ("replaced" if result["replaced"] else "imported")
+    )
+    print(
+        f"{result['year']} 年节假日安排 {verb}: {result['days_off']} 天休息日, {result['makeup_days']} 天调休上班"
+        f" ({result['days_off']} days off, {result['makeup_days']} make-up working days)"
+    )
+    print(f"办件 {len(result['items'])} 件期限已重新计算 (items recalculated: {len(result['items'])})")
+    for item in result["items"]:
+        print(f"  {item['business_key']} {item['title']}")
+        for change in item["changes"]:
+            print(f"    {change['label']}: {change['before'] or '—'} -> {change['after'] or '—'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m runner.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     p.add_argument("--since", type=int, default=0, help="only entries with a larger id")
     p.set_defaults(func=cmd_export_audit)
+    p = sub.add_parser(
+        "calendar-import", help="import a year's holiday arrangement (one line per range, weekends implied)"
+    )
+    p.add_argument("file", help="the arrangement text file (UTF-8), or - for stdin")
+    p.add_argument("--actor", default="system", help="who imports it (audit trail)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; store nothing")
+    p.set_defaults(func=cmd_calendar_import)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,11 +43,22 @@ class Settings:
     smtp_starttls: str = "no"  # "yes" to upgrade the connection with STARTTLS
     smtp_domain: str = "localhost"  # recipients without "@" (usernames, window codes) get this domain
     smtp_timeout: float = 10.0
+    # from this day (MM-DD) until next year's holiday arrangement is known, admins are alarmed
+    calendar_alarm_from: str = "11-01"
 
     def extension_caps(self) -> dict[int, int]:
         """``extension_caps_spec`` as a mapping."""
         pairs = (part.split(":") for part in self.extension_caps_spec.split(",") if ":" in part)
         return {int(limit): int(cap) for limit, cap in pairs}
+
+    def alarm_from(self) -> tuple[int, int]:
+        """``calendar_alarm_from`` as (month, day); a malformed value falls back to 1 November."""
+        try:
+            month, day = (int(part) for part in self.calendar_alarm_from.strip().split("-"))
+            date(2000, month, day)  # a leap year: 02-29 is a valid day to start from
+        except ValueError:
+            return (11, 1)
+        return (month, day)
 
     @classmethod
     def from_env(cls, prefix: str = "BANJIAN_", **overrides: object) -> Settings:

@@ -6,13 +6,14 @@ authority) are first-class intervals; the deadline is recomputed and stored when
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .calendar import BusinessCalendar, calendar_for
+from .calendar import BusinessCalendar, calendar_for, missing_year_of
 from .exceptions import CalendarDataMissing
 from .models import ClockPause, Extension, ProcessInstance
 from .services import services_of
@@ -30,12 +31,27 @@ def calendar(session: Session) -> BusinessCalendar:
 
 
 def instance_pauses(session: Session, instance_id: int) -> list[tuple[datetime, datetime | None]]:
+    return [(start, end) for start, end, _ in instance_pauses_with_reasons(session, instance_id)]
+
+
+def instance_pauses_with_reasons(
+    session: Session, instance_id: int
+) -> list[tuple[datetime, datetime | None, str]]:
     return [
-        (p.started_at, p.ended_at)
+        (p.started_at, p.ended_at, p.reason)
         for p in session.scalars(
             select(ClockPause).where(ClockPause.instance_id == instance_id).order_by(ClockPause.id)
         )
     ]
+
+
+@dataclass(frozen=True)
+class Due:
+    """A deadline as stored: the moment, or the year whose holiday arrangement it waits for (or neither:
+    no limit)."""
+
+    at: datetime | None = None
+    pending_year: int | None = None
 
 
 def item_deadline(
@@ -43,32 +59,57 @@ def item_deadline(
     instance: ProcessInstance,
     days: int | None,
     pauses: list[tuple[datetime, datetime | None]] | None = None,
-) -> datetime | None:
+) -> Due:
     """The deadline ``days`` working days (plus granted extensions) after the start, less paused time
-    (``pauses``: the instance's, read when not given)."""
+    (``pauses``: the instance's, read when not given); pending when it reaches past the known calendar."""
     if days is None:
-        return None
+        return Due()
     try:
-        return calendar(session).deadline(
-            instance.started_at,
-            days + (instance.extension_days or 0),
-            instance_pauses(session, instance.id) if pauses is None else pauses,
-            now=services_of(session).now(),
+        return Due(
+            calendar(session).deadline(
+                instance.started_at,
+                days + (instance.extension_days or 0),
+                instance_pauses(session, instance.id) if pauses is None else pauses,
+                now=services_of(session).now(),
+            )
         )
-    except CalendarDataMissing:
-        return None  # the console shows the calendar alarm; a deadline is never guessed
+    except CalendarDataMissing as exc:
+        return Due(pending_year=missing_year_of(exc))  # never guessed: computed once the year is known
+
+
+CORRECTION = "补正"
+
+
+def statutory_pauses(
+    instance: ProcessInstance, pauses: list[tuple[datetime, datetime | None, str]]
+) -> list[tuple[datetime, datetime | None]]:
+    """The pauses that stop the statutory clock: after a late §32 补正 notice the application counts as
+    accepted on receipt, so the wait for the applicant's materials no longer stops it."""
+    return [
+        (start, end)
+        for start, end, reason in pauses
+        if not (instance.accepted_on_receipt and reason.startswith(CORRECTION))
+    ]
 
 
 def refresh_deadline(
     session: Session, instance: ProcessInstance, pauses: list[tuple[datetime, datetime | None]] | None = None
 ) -> bool:
-    """Recompute the stored promised (承诺) and statutory (法定) deadlines; True when the promised one changed.
-    ``pauses``: the item's clock pauses when the caller knows them (a new item has none)."""
-    before = instance.deadline
-    pauses = instance_pauses(session, instance.id) if pauses is None else pauses
-    instance.deadline = item_deadline(session, instance, instance.promised_days, pauses)
-    instance.statutory_deadline = item_deadline(session, instance, instance.statutory_days, pauses)
-    return instance.deadline != before
+    """Recompute the stored promised (承诺) and statutory (法定) deadlines (or the year each waits for); True
+    when the promised one changed. ``pauses``: the item's clock pauses when the caller knows them (a new item
+    has none)."""
+    before = (instance.deadline, instance.deadline_pending_year)
+    if pauses is None:
+        reasoned = instance_pauses_with_reasons(session, instance.id)
+    else:
+        reasoned = [(start, end, "") for start, end in pauses]
+    promised = item_deadline(session, instance, instance.promised_days, [(a, b) for a, b, _ in reasoned])
+    statutory = item_deadline(
+        session, instance, instance.statutory_days, statutory_pauses(instance, reasoned)
+    )
+    instance.deadline, instance.deadline_pending_year = promised.at, promised.pending_year
+    instance.statutory_deadline, instance.statutory_pending_year = statutory.at, statutory.pending_year
+    return (instance.deadline, instance.deadline_pending_year) != before
 
 
 def extension_cap(statutory_days: int | None, caps: dict[int, int]) -> int:
@@ -113,7 +154,7 @@ def extend(
     refresh_deadline(session, instance)
     audit.record(
         session, "extension", actor=approved_by, instance=instance, days=days, reason=reason,
-        requested_by=requested_by, deadline=instance.deadline.isoformat() if instance.deadline else None,
+        requested_by=requested_by, deadline=deadline_text(instance),
     )  # fmt: skip
     return extension
 
@@ -126,7 +167,7 @@ def pause_clock(session: Session, instance: ProcessInstance, reason: str, *, act
     session.add(ClockPause(instance_id=instance.id, reason=reason, started_at=now, started_by=actor))
     instance.paused_since = now
     audit.record(session, "clock_paused", actor=actor, instance=instance, reason=reason)
-    if reason.startswith("补正"):
+    if reason.startswith(CORRECTION):
         check_section_32(session, instance, now)
     return True
 
@@ -172,11 +213,14 @@ def resume_clock(session: Session, instance: ProcessInstance, *, actor: str) -> 
     session.flush()
     instance.paused_since = None
     refresh_deadline(session, instance)
-    audit.record(
-        session,
-        "clock_resumed",
-        actor=actor,
-        instance=instance,
-        deadline=instance.deadline.isoformat() if instance.deadline else None,
-    )
+    audit.record(session, "clock_resumed", actor=actor, instance=instance, deadline=deadline_text(instance))
     return True
+
+
+def deadline_text(instance: ProcessInstance) -> str | None:
+    """The promised deadline for the audit trail: ISO, ``pending:<year>`` while it waits, else None."""
+    if instance.deadline is not None:
+        return instance.deadline.isoformat()
+    if instance.deadline_pending_year is not None:
+        return f"pending:{instance.deadline_pending_year}"
+    return None

@@ -17,11 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit, conventions, engine
+from .calendar import missing_year_of, pending_note
 from .deadlines import calendar
 from .exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
 from .instances import current_data
 from .instances import get as get_instance
 from .models import ClockPause, Document, Extension, InstanceStatus, OpenTask, ProcessInstance, Window
+from .pending_dates import pending_year
 from .services import services_of
 from .validation import safe_parse
 
@@ -265,6 +267,7 @@ def _content(
         content.update(
             promised_days=instance.promised_days,
             promised_date=local_date(session, instance.deadline),
+            promised_pending=pending_note(instance.deadline_pending_year),
             windows=[names.get(c, c) for c in codes],
             route=route(session, instance),
             materials=_str_list(data.get("materials_list")),
@@ -291,6 +294,7 @@ def _content(
             notified_date=_iso_local_date(session, data.get("correction_notified_at"))
             or content["issued_date"],
             correction_due=_iso_local_date(session, data.get("correction_due")),
+            correction_pending=pending_note(pending_year(data.get("correction_due"))),
             correction_days=data.get("correction_days")
             if isinstance(data.get("correction_days"), int)
             else None,
@@ -304,19 +308,14 @@ def _content(
         names = window_names(session, related)
         review_days = data.get("review_days") if isinstance(data.get("review_days"), int) else None
         notice = data.get("joint_notice") if isinstance(data.get("joint_notice"), dict) else {}
-        review_due = None
-        if review_days is not None:
-            sent = notice.get("sent_at")
-            try:
-                start = datetime.fromisoformat(sent) if isinstance(sent, str) else now
-                review_due = local_date(session, calendar(session).deadline(start, review_days))
-            except (ValueError, CalendarDataMissing):
-                review_due = None
+        review_due, review_pending = _review_due(session, notice.get("sent_at"), review_days, now)
         content.update(
             recipients=[{"code": c, "name": names.get(c, c)} for c in related],
             review_days=review_days,
             review_due=review_due,
+            review_pending=review_pending,
             promised_date=local_date(session, instance.deadline),
+            promised_pending=pending_note(instance.deadline_pending_year),
             materials=_str_list(data.get("materials_list")),
             mode="联审制" if instance.definition_key == "lianban_lianshen" else "抄告制",
         )
@@ -327,29 +326,51 @@ def _content(
             outcome=outcome(session, instance, workflow),
             completed_date=local_date(session, instance.ended_at),
             promised_date=local_date(session, instance.deadline),
+            promised_pending=pending_note(instance.deadline_pending_year),
             decision_no=_text(data.get("decision_no") or data.get("result_doc_no")),
         )
     elif kind == "extension":
-        granted = list(
-            session.scalars(
-                select(Extension).where(Extension.instance_id == instance.id).order_by(Extension.id)
-            )
-        )
-        if not granted:
-            raise DocumentNotAvailable("办件未批准延期，不能出具延期告知书 (no extension was granted)")
-        content.update(
-            extensions=[
-                {"days": e.days, "reason": e.reason, "approved_date": local_date(session, e.created_at)}
-                for e in granted
-            ],
-            extension_days=instance.extension_days,
-            promised_days=instance.promised_days,
-            promised_date=local_date(session, instance.deadline),
-            statutory_days=instance.statutory_days,
-            statutory_date=local_date(session, instance.statutory_deadline),
-            legal_basis="《中华人民共和国行政许可法》第四十二条",
-        )
+        content.update(_extension_content(session, instance))
     return content
+
+
+def _extension_content(session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    """What a 延期告知书 says: each granted extension, the deadlines after them (or what they wait for)."""
+    granted = list(
+        session.scalars(select(Extension).where(Extension.instance_id == instance.id).order_by(Extension.id))
+    )
+    if not granted:
+        raise DocumentNotAvailable("办件未批准延期，不能出具延期告知书 (no extension was granted)")
+    return {
+        "extensions": [
+            {"days": e.days, "reason": e.reason, "approved_date": local_date(session, e.created_at)}
+            for e in granted
+        ],
+        "extension_days": instance.extension_days,
+        "promised_days": instance.promised_days,
+        "promised_date": local_date(session, instance.deadline),
+        "promised_pending": pending_note(instance.deadline_pending_year),
+        "statutory_days": instance.statutory_days,
+        "statutory_date": local_date(session, instance.statutory_deadline),
+        "statutory_pending": pending_note(instance.statutory_pending_year),
+        "legal_basis": "《中华人民共和国行政许可法》第四十二条",
+    }
+
+
+def _review_due(
+    session: Session, sent: Any, review_days: int | None, now: datetime
+) -> tuple[str | None, str | None]:
+    """The related windows' review limit of a joint notice: its local date, or the note saying which year's
+    holiday arrangement it waits for."""
+    if review_days is None:
+        return None, None
+    try:
+        start = datetime.fromisoformat(sent) if isinstance(sent, str) else now
+        return local_date(session, calendar(session).deadline(start, review_days)), None
+    except ValueError:
+        return None, None
+    except CalendarDataMissing as exc:
+        return None, pending_note(missing_year_of(exc))
 
 
 # --- issuing -------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,8 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, conventions
+from .calendar import missing_year_of
+from .clock import ManualClock
 from .deadlines import calendar, pause_clock, resume_clock
 from .exceptions import CalendarDataMissing, RunnerError
 from .models import (
@@ -36,11 +39,20 @@ from .models import (
     TimerStatus,
     WarningEvent,
 )
+from .pending_dates import is_pending, pending_year
 from .proxies import assign_new_task, prefetch_staffing
 from .scripts import CentreScriptEngine
 from .services import after_commit, on_commit, services_of
-from .spiff.timers import due_time, is_waiting_timer, leaf_definitions, timer_definitions, timer_due
+from .spiff.timers import (
+    due_time,
+    is_waiting_timer,
+    leaf_definitions,
+    timer_definitions,
+    timer_due,
+    timer_pending_year,
+)
 from .state import dump_workflow, load_workflow
+from .views import iso
 from .warning_rules import sync_rule_timers
 
 
@@ -55,11 +67,31 @@ def script_engine(session: Session) -> CentreScriptEngine:
 
 
 def bind(session: Session, instance: ProcessInstance) -> CentreScriptEngine:
-    """Point the transaction's script engine at ``instance`` (its deadline, no pending effects)."""
+    """Point the transaction's script engine at ``instance`` (its deadline, its computed dates, no pending
+    effects)."""
     engine = script_engine(session)
-    engine.item = {"deadline": instance.deadline, "paused": instance.paused_since is not None}
+    engine.item = {
+        "deadline": instance.deadline,
+        "deadline_pending_year": instance.deadline_pending_year,
+        "paused": instance.paused_since is not None,
+        "dates": dict(instance.calendar_dates or {}),
+    }
     engine.effects.clear()
     return engine
+
+
+@contextmanager
+def clock_at(session: Session, moment: datetime) -> Iterator[CentreScriptEngine]:
+    """The transaction's script engine with its clock standing at ``moment`` (an expression evaluated again as
+    of when it first was, e.g. a task's ``limitDays`` as of the task's creation)."""
+    engine = script_engine(session)
+    real, effects = engine.clock, len(engine.effects)
+    engine.clock = ManualClock(moment)
+    try:
+        yield engine
+    finally:
+        engine.clock = real
+        del engine.effects[effects:]  # an evaluation for a limit asks for nothing to be done
 
 
 def new_workflow(
@@ -74,6 +106,7 @@ def new_workflow(
     _current_tasks(session)[instance.id] = []
     _stored_waits(session)[instance.id] = set()
     _stored_timers(session)[instance.id] = frozenset()
+    _stored_unarmed(session)[instance.id] = frozenset()
     return workflow
 
 
@@ -88,9 +121,9 @@ def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
     workflow.script_engine = bind(session, instance)
     waiting = workflow.get_tasks(state=TaskState.WAITING)
     _stored_waits(session)[instance.id] = _message_waits(waiting)
-    _stored_timers(session)[instance.id] = frozenset(
-        _wanted_timers([t for t in waiting if is_waiting_timer(t)])
-    )
+    timer_tasks = [t for t in waiting if is_waiting_timer(t)]
+    _stored_timers(session)[instance.id] = frozenset(_wanted_timers(timer_tasks))
+    _stored_unarmed(session)[instance.id] = _unarmed_keys(_unarmed_timers(timer_tasks))
     return workflow
 
 
@@ -116,6 +149,25 @@ def _stored_timers(session: Session) -> dict[int, frozenset[tuple[str, datetime]
     the warning rules'), as the state it was loaded or last saved with has them. ``save`` reads the rows only
     when the timers it wants differ."""
     return session.info.setdefault("timer_keys", {})  # type: ignore[no-any-return]
+
+
+def _stored_unarmed(session: Session) -> dict[int, frozenset[tuple[str, int]]]:
+    """Per instance of this transaction: (task id, year) of its unarmed engine timers, as its rows have them."""
+    return session.info.setdefault("unarmed_timers", {})  # type: ignore[no-any-return]
+
+
+def _unarmed_timers(waiting: list[Task]) -> dict[str, tuple[Task, int]]:
+    """Waiting timer tasks whose time is a pending date: task id → (task, the year it waits for)."""
+    found: dict[str, tuple[Task, int]] = {}
+    for task in waiting:
+        year = timer_pending_year(task)
+        if year is not None:
+            found[str(task.id)] = (task, year)
+    return found
+
+
+def _unarmed_keys(unarmed: dict[str, tuple[Task, int]]) -> frozenset[tuple[str, int]]:
+    return frozenset((task_id, year) for task_id, (_, year) in unarmed.items())
 
 
 def _message_waits(waiting: list[Task]) -> set[tuple[str, str]]:
@@ -203,9 +255,16 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     waiting = [] if finished else waiting
     timer_tasks = [t for t in waiting if is_waiting_timer(t)]
     wanted_timers = frozenset(_wanted_timers(timer_tasks))
+    unarmed = _unarmed_timers(timer_tasks)
+    unarmed_keys = _unarmed_keys(unarmed)
+    unarmed_changed = unarmed_keys != _stored_unarmed(session).get(instance.id)
+    unarmed_rows = _unarmed_rows(session, instance) if unarmed_changed else {}
     if pending is not None or wanted_timers != stored_timers:
-        _sync_timers(session, instance, workflow, timer_tasks, now, pending)
+        _sync_timers(session, instance, workflow, timer_tasks, now, pending, unarmed_rows)
+    if unarmed_changed:
+        _sync_unarmed(session, instance, unarmed, unarmed_rows, now)
     _stored_timers(session)[instance.id] = wanted_timers
+    _stored_unarmed(session)[instance.id] = unarmed_keys
     _sync_subscriptions(session, instance, waiting)
     sync_rule_timers(session, instance)
 
@@ -225,10 +284,11 @@ def _keep_after_commit(
 
 
 def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings), in order."""
+    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings), in order; then keep
+    the working-day dates they computed (those of timers that follow a moved deadline too)."""
     engine = script_engine(session)
     effects, engine.effects[:] = list(engine.effects), []
-    deadline_before = instance.deadline
+    deadline_before = (instance.deadline, instance.deadline_pending_year)
     now = services_of(session).now()
     for kind, args in effects:
         if kind == "pause_clock":
@@ -236,14 +296,7 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
         elif kind == "resume_clock":
             resume_clock(session, instance, actor="system")
         elif kind == "deemed_assent":
-            limit_at = due_time(args["limit_at"], now) if args.get("limit_at") else None
-            record = AccountabilityRecord(
-                instance_id=instance.id, window=args["window"], kind="deemed_assent", rule=args["rule"],
-                task_name=args.get("task_name"), limit_at=limit_at, recorded_at=now, detail={"note": args["note"]},
-            )  # fmt: skip
-            session.add(record)
-            audit.record(session, "deemed_assent", actor="system", instance=instance, window=args["window"],
-                         rule=args["rule"], note=args["note"])  # fmt: skip
+            _record_deemed_assent(session, instance, args, now)
         elif kind == "warning":
             session.add(
                 WarningEvent(
@@ -254,20 +307,74 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             audit.record(session, "warning", actor="system", instance=instance, level=args["level"],
                          message=args["message"])  # fmt: skip
     engine.item["paused"] = instance.paused_since is not None
-    if instance.deadline != deadline_before:
+    if (instance.deadline, instance.deadline_pending_year) != deadline_before:
         retime(session, instance, workflow)
+    effects += engine.effects  # the timers retime evaluated again
+    engine.effects[:] = []
+    _remember_dates(instance, [args for kind, args in effects if kind == "calendar_date"])
+
+
+def _record_deemed_assent(
+    session: Session, instance: ProcessInstance, args: dict[str, Any], now: datetime
+) -> None:
+    """A deemed assent, stored against the time limit that applied (``limit_at``)."""
+    limit_at = _limit_at(args.get("limit_at"), now)
+    detail: dict[str, Any] = {"note": args["note"]}
+    if is_pending(args.get("limit_at")):
+        detail["limit_pending_year"] = pending_year(args["limit_at"])
+    session.add(
+        AccountabilityRecord(
+            instance_id=instance.id, window=args["window"], kind="deemed_assent", rule=args["rule"],
+            task_name=args.get("task_name"), limit_at=limit_at, recorded_at=now, detail=detail,
+        )
+    )  # fmt: skip
+    audit.record(session, "deemed_assent", actor="system", instance=instance, window=args["window"],
+                 rule=args["rule"], note=args["note"], limit_at=iso(limit_at))  # fmt: skip
+
+
+def _remember_dates(instance: ProcessInstance, computed: list[dict[str, str]]) -> None:
+    """Keep the computed working-day dates with their recipes (``ProcessInstance.calendar_dates``)."""
+    if not computed:
+        return
+    dates = dict(instance.calendar_dates or {})
+    for args in computed:
+        dates.pop(args["value"], None)  # the newest recipe of a value comes last
+        dates[args["value"]] = args["recipe"]
+    if dates != (instance.calendar_dates or {}):
+        instance.calendar_dates = remember_dates(dates)
+
+
+MAX_REMEMBERED_DATES = 200
+
+
+def remember_dates(dates: dict[str, str]) -> dict[str, str]:
+    """The item's computed dates to store: the newest ``MAX_REMEMBERED_DATES``."""
+    items = list(dates.items())[-MAX_REMEMBERED_DATES:]
+    return dict(items)
+
+
+def _limit_at(value: Any, now: datetime) -> datetime | None:
+    """A deemed assent's time limit as stored (None for a limit that was pending or unreadable)."""
+    if not value or is_pending(value):
+        return None
+    try:
+        return due_time(value, now)
+    except (TypeError, ValueError):
+        return None
 
 
 def retime(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """The item deadline moved: recompute the timers that follow it (the next save reschedules them)."""
+    """The item deadline moved: recompute the timers that follow it (the next save reschedules them). While
+    the deadline is pending their time is a pending date too: they stay unarmed."""
     engine = script_engine(session)
     engine.item["deadline"] = instance.deadline
+    engine.item["deadline_pending_year"] = instance.deadline_pending_year
     engine.item["paused"] = instance.paused_since is not None
     for task in workflow.get_tasks(state=TaskState.WAITING):
         if follows_deadline(task):
             task.internal_data.pop("event_value", None)
             task.internal_data.pop("event_fired", None)
-            if instance.deadline is not None:
+            if instance.deadline is not None or instance.deadline_pending_year is not None:
                 for definition in timer_definitions(task):
                     definition.has_fired(task)
 
@@ -307,14 +414,40 @@ def resolve_window(
     return code
 
 
-def limit_days(session: Session, task: Task, props: dict[str, str]) -> int | None:
+@dataclass(frozen=True)
+class TaskDue:
+    """A user task's time limit: working days, the due time, or the year it waits for."""
+
+    days: int | None = None
+    due_at: datetime | None = None
+    pending_year: int | None = None
+
+
+def task_due(session: Session, task: Task, props: dict[str, str], at: datetime) -> TaskDue:
+    """A task's ``limitDays`` / ``dueExpr``, evaluated as of ``at`` (when the task became ready); a limit that
+    reaches past the known calendar is pending, never guessed."""
     raw = props.get("limitDays")
-    if raw in (None, ""):
-        return None
+    days: int | None = None
+    with clock_at(session, at) as engine:
+        if raw not in (None, ""):
+            try:
+                days = int(raw)
+            except ValueError:
+                value = engine.evaluate(task, raw)
+                if is_pending(value):
+                    return TaskDue(pending_year=pending_year(value))
+                days = int(value)
+        if props.get("dueExpr"):
+            value = engine.evaluate(task, props["dueExpr"])
+            if is_pending(value):
+                return TaskDue(days, pending_year=pending_year(value))
+            return TaskDue(days, due_time(value, at))
+    if days is None:
+        return TaskDue()
     try:
-        return int(raw)
-    except ValueError:
-        return int(script_engine(session).evaluate(task, raw))
+        return TaskDue(days, calendar(session).deadline(at, days))
+    except CalendarDataMissing as exc:
+        return TaskDue(days, pending_year=missing_year_of(exc))
 
 
 # the projections' reads, built once (building a statement costs more than running one of these)
@@ -348,15 +481,7 @@ def _sync_open_tasks(
     with session.no_autoflush:
         prefetch_staffing(session, {w for _, t, _, w in new_tasks if w and not t.data.get("assignee")}, now)
     for task_id, task, props, window in new_tasks:
-        days = limit_days(session, task, props)
-        due = None
-        if props.get("dueExpr"):
-            due = due_time(script_engine(session).evaluate(task, props["dueExpr"]), now)
-        elif days is not None:
-            try:
-                due = calendar(session).deadline(now, days)
-            except CalendarDataMissing:
-                due = None  # shown as an alarm on the console; never guessed
+        due = task_due(session, task, props, now)
         candidates = [window] if window else []
         props = dict(props)
         raw_assignee = task.data.get("assignee")
@@ -379,8 +504,9 @@ def _sync_open_tasks(
             form_key=props.get("formKey"),
             assignee=assignee,
             created_at=now,
-            limit_days=days,
-            due_at=due,
+            limit_days=due.days,
+            due_at=due.due_at,
+            due_pending_year=due.pending_year,
             properties=props,
         )
         session.add(row)
@@ -401,7 +527,12 @@ def known_open_tasks(session: Session, instance: ProcessInstance, rows: list[Ope
 def forget_projections(session: Session, instance: ProcessInstance) -> None:
     """Forget what this transaction knows of ``instance``'s open tasks, timers and subscriptions (call after
     changing those rows other than through ``save``): the next save or answer reads them."""
-    for known in (_current_tasks(session), _stored_waits(session), _stored_timers(session)):
+    for known in (
+        _current_tasks(session),
+        _stored_waits(session),
+        _stored_timers(session),
+        _stored_unarmed(session),
+    ):
         known.pop(instance.id, None)
 
 
@@ -482,11 +613,21 @@ def _sync_timers(
     waiting: list[Task],
     now: datetime,
     pending: dict[tuple[str, datetime], Timer] | None = None,
+    unarmed_rows: dict[str, Timer] | None = None,
 ) -> None:
     pending = _close_timers(session, instance, workflow, waiting, now, pending)
     new_rows = []
     for key, task in _wanted_timers(waiting).items():
         if key in pending:
+            continue
+        armed = (unarmed_rows or {}).pop(key[0], None)
+        if armed is not None:  # its time is known now: the unarmed row becomes the pending timer
+            armed.due_at, armed.status, armed.pending_year = key[1], TimerStatus.PENDING, None
+            audit.record(
+                session, "timer_armed", actor="system", instance=instance, task_id=armed.task_id,
+                task_name=armed.name, due_at=key[1].isoformat(), timer_id=armed.id,
+            )  # fmt: skip
+            new_rows.append(armed)
             continue
         row = Timer(
             instance_id=instance.id,
@@ -503,6 +644,48 @@ def _sync_timers(
     if new_rows and instance.status != InstanceStatus.SUSPENDED:
         for row in new_rows:
             schedule_timer(session, row)  # needs no row id: the rows are written with the step's other writes
+
+
+_UNARMED_TIMERS = select(Timer).where(
+    Timer.instance_id == bindparam("instance_id"),
+    Timer.status == TimerStatus.UNARMED,
+    Timer.kind != "rule",
+)
+
+
+def _unarmed_rows(session: Session, instance: ProcessInstance) -> dict[str, Timer]:
+    """The instance's unarmed engine timer rows by task id."""
+    with session.no_autoflush:
+        return {row.task_id: row for row in session.scalars(_UNARMED_TIMERS, {"instance_id": instance.id})}
+
+
+def _sync_unarmed(
+    session: Session,
+    instance: ProcessInstance,
+    unarmed: dict[str, tuple[Task, int]],
+    rows: dict[str, Timer],
+    now: datetime,
+) -> None:
+    """One unarmed row (no due time, the year it waits for) per waiting timer whose time is a pending date;
+    rows of timers that went away are cancelled (those armed meanwhile were taken by ``_sync_timers``)."""
+    for task_id, (task, year) in unarmed.items():
+        row = rows.pop(task_id, None)
+        if row is None:
+            session.add(
+                Timer(
+                    instance_id=instance.id, task_id=task_id, spec_name=task.task_spec.name, name=task_title(task),
+                    due_at=None, pending_year=year, status=TimerStatus.UNARMED, created_at=now,
+                    follows_deadline=follows_deadline(task),
+                )
+            )  # fmt: skip
+        elif row.pending_year != year:
+            row.pending_year = year
+    for row in rows.values():
+        row.status, row.ended_at = TimerStatus.CANCELLED, now
+        audit.record(
+            session, "timer_cancelled", actor="system", instance=instance, task_id=row.task_id,
+            task_name=row.name, timer_id=row.id, pending_year=row.pending_year,
+        )  # fmt: skip
 
 
 def _timer_went_off(task: Task | None) -> bool:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, engine
+from .deadlines import calendar, extension_cap
 from .deadlines import extend as grant_extension
-from .deadlines import extension_cap
 from .exceptions import Conflict, InvalidInput, NotFound
 from .instances import get as get_instance
 from .instances import require_active
@@ -131,7 +131,7 @@ def decide_extension(
     row.decided_by, row.decided_at, row.decision_note = actor, now, note or None
     audit.record(session, "extension_approved" if approve else "extension_refused", actor=actor,
                  instance=instance, request=row.id, days=row.days, note=note)  # fmt: skip
-    deadline = instance.deadline.isoformat() if instance.deadline else ""
+    deadline = calendar(session).date_text(instance.deadline, instance.deadline_pending_year)
     message = (
         f"办件 {instance.business_key} 延期 {row.days} 个工作日已批准，新的承诺期限 {deadline}"
         if approve
@@ -151,7 +151,9 @@ def extension_state(session: Session, instance_id: int) -> dict[str, Any]:
         "granted": granted,
         "remaining": max(cap - granted, 0),
         "deadline": iso(instance.deadline),
+        "deadline_pending_year": instance.deadline_pending_year,
         "statutory_deadline": iso(instance.statutory_deadline),
+        "statutory_pending_year": instance.statutory_pending_year,
         "requests": [
             request_view(r)
             for r in session.scalars(

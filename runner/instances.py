@@ -138,7 +138,11 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
     ]
     view["timers"] = [
         timer_view(t)
-        for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id).order_by(Timer.due_at))
+        for t in session.scalars(
+            select(Timer)
+            .where(Timer.instance_id == instance.id)
+            .order_by(Timer.due_at.is_(None), Timer.due_at, Timer.id)  # unarmed ones (no time yet) last
+        )
     ]
     view["incidents"] = [
         incident_view(i) for i in session.scalars(select(Incident).where(Incident.instance_id == instance.id))
@@ -282,7 +286,9 @@ def terminate(session: Session, instance_id: int, *, actor: str, reason: str) ->
     session.execute(delete(OpenTask).where(OpenTask.instance_id == instance.id))
     session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
     for row in session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
+        select(Timer).where(
+            Timer.instance_id == instance.id, Timer.status.in_([TimerStatus.PENDING, TimerStatus.UNARMED])
+        )
     ):
         row.status, row.ended_at = TimerStatus.CANCELLED, now
     engine.forget_projections(session, instance)

@@ -81,6 +81,9 @@ class TimerStatus(enum.StrEnum):
     PENDING = "pending"
     FIRED = "fired"
     CANCELLED = "cancelled"
+    # its due time reaches past the known holiday calendar: no due time, no wake-up, until the year it waits
+    # for (``pending_year``) is known; then it is armed (pending) or cancelled
+    UNARMED = "unarmed"
 
 
 def _enum(e: type[enum.StrEnum]) -> String:
@@ -134,6 +137,9 @@ class ProcessInstance(Base):
         Index("ix_instance_started", "started_at"),
         # supervision figures count completed items by the day they ended (runner.statistics)
         Index("ix_instance_status_ended", "status", "ended_at"),
+        # items whose deadlines wait for a year's holiday arrangement (the console's 期限待定 filter)
+        Index("ix_instance_deadline_pending", "deadline_pending_year"),
+        Index("ix_instance_statutory_pending", "statutory_pending_year"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     business_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -151,13 +157,19 @@ class ProcessInstance(Base):
     end_reason: Mapped[str | None] = mapped_column(Text)
     promised_days: Mapped[int | None] = mapped_column(Integer)
     deadline: Mapped[datetime | None]  # stored item deadline (承诺时限), recomputed on every change
+    # the promised deadline reaches past the known holiday calendar: the year whose arrangement it waits for
+    deadline_pending_year: Mapped[int | None] = mapped_column(Integer)
     statutory_days: Mapped[int | None] = mapped_column(Integer)  # 法定时限
     statutory_deadline: Mapped[datetime | None]
+    statutory_pending_year: Mapped[int | None] = mapped_column(Integer)
     extension_days: Mapped[int] = mapped_column(Integer, default=0)  # granted 延期, added to both limits
     # §32: the one-time 补正 notice came later than 5 working days after receipt, so the item counts
     # as accepted on the day it was received
     accepted_on_receipt: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_since: Mapped[datetime | None]  # the item's clock is stopped while set
+    # working-day dates the item's scripts computed (value → recipe, ``runner.pending_dates``): what a change
+    # of the calendar recomputes; pending dates are kept here too
+    calendar_dates: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     serializer_version: Mapped[str] = mapped_column(String(20))
     # compressed SpiffWorkflow state, spec stripped; read only when the process has no restored copy of the
     # item's current version (runner.workflow_cache), so not with every load of the row
@@ -198,6 +210,9 @@ class OpenTask(Base):
     created_at: Mapped[datetime]
     limit_days: Mapped[int | None] = mapped_column(Integer)
     due_at: Mapped[datetime | None]
+    due_pending_year: Mapped[int | None] = mapped_column(
+        Integer
+    )  # its due time waits for that year's calendar
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     urge_count: Mapped[int] = mapped_column(Integer, default=0)  # 催办
     last_urged_at: Mapped[datetime | None]
@@ -226,7 +241,8 @@ class Timer(Base):
     task_id: Mapped[str] = mapped_column(String(36))
     spec_name: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(400))
-    due_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]  # None only while unarmed
+    pending_year: Mapped[int | None] = mapped_column(Integer)  # unarmed: the year whose calendar it waits for
     status: Mapped[str] = mapped_column(_enum(TimerStatus), default=TimerStatus.PENDING)
     created_at: Mapped[datetime]
     enqueued_at: Mapped[datetime | None]
@@ -366,6 +382,40 @@ class CalendarOverride(Base):
     note: Mapped[str] = mapped_column(String(400), default="")
     created_by: Mapped[str] = mapped_column(String(200), default="system")
     created_at: Mapped[datetime]
+
+
+class HolidayArrangement(Base):
+    """A year's holiday arrangement (国务院放假安排) as imported: Saturdays and Sundays are off, Monday to Friday
+    working days, except the days listed (``HolidayArrangementDay``). A year with an arrangement is known to the
+    business calendar; importing the year again replaces it."""
+
+    __tablename__ = "holiday_arrangements"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(Text)  # the text as imported
+    imported_by: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[datetime]
+
+
+class HolidayArrangementDay(Base):
+    """One listed day of a year's arrangement: a day off (休) or a make-up working day (班)."""
+
+    __tablename__ = "holiday_arrangement_days"
+    year: Mapped[int] = mapped_column(
+        ForeignKey("holiday_arrangements.year", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CalendarAlert(Base):
+    """The alarm that next year's holiday arrangement is missing, raised once per year (admins are told once)."""
+
+    __tablename__ = "calendar_alerts"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    raised_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
 
 
 class ReceiptCounter(Base):

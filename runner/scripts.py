@@ -25,7 +25,7 @@ script can reach; the evaluator process, with its limits and the plain-data answ
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -35,6 +35,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from . import pending_dates
 from .clock import Clock
 from .exceptions import ScriptError
 from .sandbox.limits import script_line
@@ -147,6 +148,18 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat()
 
 
+def _as_limit(value: Any, what: str) -> int:
+    """A time limit in working days: a whole number, not negative."""
+    days = _as_int(value, what)
+    if days < 0:
+        raise ScriptError(f"{what} 不能为负数 (a time limit cannot be negative: {days})")
+    return days
+
+
+def _no_promised_limit() -> ScriptError:
+    return ScriptError("本办件没有承诺时限 (the item has no promised limit; set promisedDays)")
+
+
 class CentreScriptEngine(PythonScriptEngine):
     """SpiffWorkflow script engine of the platform: sandboxed, time-limited, with calendar helpers."""
 
@@ -163,7 +176,8 @@ class CentreScriptEngine(PythonScriptEngine):
         # effects scripts ask for (pause the clock, record a deemed assent, ...); the runner applies
         # them in the same transaction after stepping, in order
         self.effects: list[tuple[str, dict[str, Any]]] = []
-        # the item being stepped: {"deadline": aware datetime | None, "paused": bool}
+        # the item being stepped: {"deadline": aware datetime | None, "deadline_pending_year": int | None,
+        # "paused": bool, "dates": the working-day dates its scripts computed (value → recipe)}
         self.item: dict[str, Any] = {}
         super().__init__(environment=RestrictedEnvironment(self._helpers(), time_limit, evaluators))
 
@@ -176,21 +190,88 @@ class CentreScriptEngine(PythonScriptEngine):
             )
         return self.calendar
 
-    def _as_date(self, value: Any, what: str) -> date:
-        """A date from a date, an ISO date string, or an aware datetime (its calendar-local date)."""
-        if isinstance(value, str):
+    def _item_clock(self) -> pending_dates.ItemClock:
+        return pending_dates.ItemClock(self.item.get("deadline"), self.item.get("deadline_pending_year"))
+
+    def _recipe(self, value: Any, what: str) -> pending_dates.Recipe:
+        """The recipe of a date a script passes in (``runner.pending_dates.recipe_of``)."""
+        try:
+            return pending_dates.recipe_of(value, self.calendar, self.item.get("dates"))  # type: ignore[arg-type]
+        except ValueError:
+            raise ScriptError(
+                f"{what} 必须是 ISO 日期 ({what} must be an ISO date string, got {value!r})"
+            ) from None
+
+    def _dated(self, recipe: pending_dates.Recipe) -> str:
+        """The value of a working-day recipe (or its pending date), remembered with the recipe for the item:
+        a change of the calendar computes it again (``runner.recalculation``)."""
+        try:
+            value = pending_dates.evaluate(recipe, self.calendar, self._item_clock())  # type: ignore[arg-type]
+        except pending_dates.NoItemDeadline:
+            raise _no_promised_limit() from None
+        if pending_dates.remembered(value, recipe):
+            self.effects.append(("calendar_date", {"value": value, "recipe": recipe.text()}))
+            dates = self.item.setdefault("dates", {})
+            if isinstance(dates, dict):
+                dates[value] = recipe.text()
+        return value
+
+    def _calendar_helpers(self) -> list[Callable[..., Any]]:
+        """The working-day functions scripts can call: ISO values, or pending dates past the known calendar
+        (``runner.pending_dates``)."""
+
+        def workdays(n: Any) -> str:
+            """Deadline n working days from now, ISO datetime (usable as a timeDate timer); a pending date
+            (``pending:2027:…``) when it reaches past the known holiday calendar."""
+            cal = self._need_calendar("workdays")
+            days = _as_limit(n, "n")
+            return self._dated(pending_dates.Recipe(cal.local_date(self.clock.now()), (days,), "end"))
+
+        def deadline(start: Any, n: Any) -> str:
+            """Deadline n working days after ``start`` (aware ISO datetime, or a date computed before), ISO
+            datetime or a pending date."""
+            self._need_calendar("deadline")
+            days = _as_limit(n, "n")
+            if not pending_dates.is_pending(start):
+                _as_datetime(start, "start")
+            return self._dated(self._recipe(start, "start").then(days, "end"))
+
+        def add_workdays(day: Any, n: Any) -> str:
+            """The date n working days after ``day``, ISO date (or a pending date)."""
+            self._need_calendar("add_workdays")
+            return self._dated(self._recipe(day, "day").then(_as_int(n, "n"), "date"))
+
+        def workdays_between(a: Any, b: Any) -> int | str:
+            """Working days between two dates, as the calendar counts them (a pending count when they reach
+            past the known holiday calendar)."""
+            cal = self._need_calendar("workdays_between")
             try:
-                return date.fromisoformat(value.strip())
-            except ValueError:
-                value = _as_datetime(value, what)
-        if isinstance(value, datetime):
-            value = _as_datetime(value, what)
-            if self.calendar is not None:
-                return self.calendar.local_date(value)  # type: ignore[attr-defined,no-any-return]
-            return value.astimezone(UTC).date()
-        if isinstance(value, date):
-            return value
-        raise ScriptError(f"{what} 必须是 ISO 日期 ({what} must be an ISO date string, got {value!r})")
+                return pending_dates.count(
+                    self._recipe(a, "a"), self._recipe(b, "b"), cal, self._item_clock()
+                )
+            except pending_dates.NoItemDeadline:
+                raise _no_promised_limit() from None
+
+        def end_of_day(day: Any) -> str:
+            """The last moment of ``day`` (ISO date) in the centre's time zone, ISO datetime."""
+            self._need_calendar("end_of_day")
+            return self._dated(self._recipe(day, "day").then(0, "end"))
+
+        def item_deadline(offset: Any = 0) -> str:
+            """The item's promised deadline, moved by ``offset`` working days, ISO datetime.
+
+            ``item_deadline()`` is the deadline itself (end of that working day); ``item_deadline(-1)``
+            is the start of the working day before it (a warning); ``item_deadline(2)`` the end of the
+            second working day after it (a red card). Timers using it move when the clock is paused. While
+            the deadline waits for next year's holiday arrangement, it is a pending date.
+            """
+            self._need_calendar("item_deadline")
+            days = _as_int(offset, "offset")
+            return self._dated(
+                pending_dates.Recipe(None, (days,) if days else (), "start" if days < 0 else "end")
+            )
+
+        return [workdays, deadline, add_workdays, workdays_between, end_of_day, item_deadline]
 
     def _helpers(self) -> dict[str, Callable[..., Any]]:
         """Functions scripts can call; all take and return JSON-friendly values."""
@@ -206,55 +287,12 @@ class CentreScriptEngine(PythonScriptEngine):
                 return self.calendar.local_date(current).isoformat()  # type: ignore[attr-defined,no-any-return]
             return current.astimezone(UTC).date().isoformat()
 
-        def workdays(n: Any) -> str:
-            """Deadline n working days from now, ISO datetime (usable as a timeDate timer)."""
-            cal = self._need_calendar("workdays")
-            return _iso(cal.deadline(self.clock.now(), _as_int(n, "n")))
-
-        def deadline(start: Any, n: Any) -> str:
-            """Deadline n working days after ``start`` (aware ISO datetime), ISO datetime."""
-            cal = self._need_calendar("deadline")
-            return _iso(cal.deadline(_as_datetime(start, "start"), _as_int(n, "n")))
-
-        def add_workdays(day: Any, n: Any) -> str:
-            """The date n working days after ``day``, ISO date."""
-            cal = self._need_calendar("add_workdays")
-            return cal.add_workdays(self._as_date(day, "day"), _as_int(n, "n")).isoformat()  # type: ignore[no-any-return]
-
-        def workdays_between(a: Any, b: Any) -> int:
-            """Working days between two dates, as the calendar counts them."""
-            cal = self._need_calendar("workdays_between")
-            return int(cal.workdays_between(self._as_date(a, "a"), self._as_date(b, "b")))
-
         def seconds_from_now(s: Any) -> str:
             """Now plus ``s`` seconds, ISO datetime (for short timers)."""
             try:
                 return _iso(self.clock.now() + timedelta(seconds=_as_number(s, "s")))
             except OverflowError:
                 raise ScriptError(f"秒数过大 (seconds out of range: {s!r})") from None
-
-        def end_of_day(day: Any) -> str:
-            """The last moment of ``day`` (ISO date) in the centre's time zone, ISO datetime."""
-            cal = self._need_calendar("end_of_day")
-            return _iso(cal.end_of_day(self._as_date(day, "day")))
-
-        def item_deadline(offset: Any = 0) -> str:
-            """The item's promised deadline, moved by ``offset`` working days, ISO datetime.
-
-            ``item_deadline()`` is the deadline itself (end of that working day); ``item_deadline(-1)``
-            is the start of the working day before it (a warning); ``item_deadline(2)`` the end of the
-            second working day after it (a red card). Timers using it move when the clock is paused.
-            """
-            cal = self._need_calendar("item_deadline")
-            current = self.item.get("deadline")
-            if current is None:
-                raise ScriptError("本办件没有承诺时限 (the item has no promised limit; set promisedDays)")
-            days = _as_int(offset, "offset")
-            if days < 0:
-                return _iso(cal.warning_at(current, -days))
-            if days == 0:
-                return _iso(current)
-            return _iso(cal.end_of_day(cal.add_workdays(cal.local_date(current), days)))
 
         def pause_clock(reason: Any = "补正") -> None:
             """Stop the item's clock (补正, hearing, inspection, waiting for an upper authority)."""
@@ -265,15 +303,22 @@ class CentreScriptEngine(PythonScriptEngine):
             """Start the item's clock again; its deadline moves by the paused working days."""
             self.effects.append(("resume_clock", {}))
 
-        def record_deemed_assent(window: Any, rule: Any = "timeout", note: Any = "") -> dict[str, Any]:
-            """Record that ``window`` is deemed to assent (视为同意) under ``rule``; returns the opinion to store."""
+        def record_deemed_assent(
+            window: Any, rule: Any = "timeout", note: Any = "", limit_at: Any = None
+        ) -> dict[str, Any]:
+            """Record that ``window`` is deemed to assent (视为同意) under ``rule``, against the time limit that
+            applied to it (``limit_at``: ISO datetime, e.g. the review limit or the meeting time); returns the
+            opinion to store."""
             if rule not in ("timeout", "absent", "refused", "no_reason"):
                 raise ScriptError(
                     f"未知的默认同意规则 {rule!r} (rule must be timeout, absent, refused or no_reason)"
                 )
-            self.effects.append(
-                ("deemed_assent", {"window": str(window), "rule": rule, "note": str(note)[:400]})
-            )
+            if limit_at is not None and not pending_dates.is_pending(limit_at):
+                _as_datetime(limit_at, "limit_at")
+            effect = {"window": str(window), "rule": rule, "note": str(note)[:400]}
+            if limit_at is not None:
+                effect["limit_at"] = str(limit_at)
+            self.effects.append(("deemed_assent", effect))
             return {"window": str(window), "result": "deemed_assent", "rule": rule}
 
         def record_warning(level: Any, message: Any = "", window: Any = None) -> None:
@@ -287,8 +332,8 @@ class CentreScriptEngine(PythonScriptEngine):
             )
 
         helpers = [
-            now, today, workdays, deadline, add_workdays, workdays_between, seconds_from_now,
-            end_of_day, item_deadline, pause_clock, resume_clock, record_deemed_assent, record_warning,
+            now, today, *self._calendar_helpers(), seconds_from_now, pause_clock, resume_clock,
+            record_deemed_assent, record_warning,
         ]  # fmt: skip
         return {func.__name__: func for func in helpers}
 

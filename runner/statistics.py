@@ -467,7 +467,8 @@ def refresh_complaints(session: Session) -> int:
 def calendar_alarm(session: Session) -> str | None:
     """The holiday-data horizon alarm for today (None when next year's data is there or not due yet)."""
     cal = _calendar(session)
-    return cal.horizon_alarm(cal.local_date(services_of(session).now()))
+    services = services_of(session)
+    return cal.horizon_alarm(cal.local_date(services.now()), services.settings.alarm_from())
 
 
 def deemed_assents(

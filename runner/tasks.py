@@ -305,13 +305,14 @@ def inbox_page(
     )
     info: dict[int, Any] = {}
     if rows:
-        for iid, title, applicant, status, def_name in session.execute(
+        for iid, title, applicant, status, def_name, pending_year in session.execute(
             select(
                 ProcessInstance.id,
                 ProcessInstance.title,
                 ProcessInstance.applicant,
                 ProcessInstance.status,
                 ProcessDefinition.name,
+                ProcessInstance.deadline_pending_year,
             )
             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
             .where(ProcessInstance.id.in_({r.instance_id for r in rows}))
@@ -321,6 +322,7 @@ def inbox_page(
                 "applicant": applicant,
                 "status": status,
                 "definition_name": def_name,
+                "deadline_pending_year": pending_year,  # the item's promised deadline waits for that year
             }
     return [{**task_view(r), **info.get(r.instance_id, {})} for r in rows], total
 

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from .calendar import pending_note
 from .models import AuditEntry, Incident, OpenTask, ProcessInstance, Timer
 
 
@@ -36,6 +37,7 @@ def task_view(row: OpenTask) -> dict[str, Any]:
         "created_at": iso(row.created_at),
         "limit_days": row.limit_days,
         "due_at": iso(row.due_at),
+        "due_pending_year": row.due_pending_year,  # the due time waits for that year's holiday arrangement
         "properties": row.properties,
     }
 
@@ -47,7 +49,8 @@ def timer_view(row: Timer) -> dict[str, Any]:
         "kind": row.kind,  # bpmn: a timer event of the diagram; rule: a warning from warning_rules
         "name": row.name,
         "due_at": iso(row.due_at),
-        "status": row.status,
+        "status": row.status,  # pending, fired, cancelled, or unarmed (waits for pending_year's calendar)
+        "pending_year": row.pending_year,
         "enqueued_at": iso(row.enqueued_at),
         "ended_at": iso(row.ended_at),
     }
@@ -98,8 +101,20 @@ def instance_summary(row: ProcessInstance) -> dict[str, Any]:
         "promised_days": row.promised_days,
         "statutory_days": row.statutory_days,
         "statutory_deadline": iso(row.statutory_deadline),
+        "statutory_pending_year": row.statutory_pending_year,
         "extension_days": row.extension_days,
         "accepted_on_receipt": row.accepted_on_receipt,
         "deadline": iso(row.deadline),
+        "deadline_pending_year": row.deadline_pending_year,
         "paused_since": iso(row.paused_since),
+        "calendar_pending": calendar_pending(row),
     }
+
+
+def calendar_pending(row: ProcessInstance) -> dict[str, Any] | None:
+    """Which year's holiday arrangement the item's deadlines wait for, said plainly; None when none does."""
+    years = [y for y in (row.deadline_pending_year, row.statutory_pending_year) if y is not None]
+    if not years:
+        return None
+    year = min(years)
+    return {"year": year, "message": pending_note(year), "message_en": pending_note(year, "en")}

@@ -17,6 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from . import audit
+from .calendar import missing_year_of
 from .exceptions import CalendarDataMissing, InvalidInput
 from .models import (
     InstanceStatus,
@@ -90,7 +91,8 @@ def sync_open_items(session: Session) -> int:
     statuses = [*ACTIVE_STATUSES, InstanceStatus.SUSPENDED]
     for instance in session.scalars(
         select(ProcessInstance).where(
-            ProcessInstance.status.in_(statuses), ProcessInstance.deadline.is_not(None)
+            ProcessInstance.status.in_(statuses),
+            ProcessInstance.deadline.is_not(None) | ProcessInstance.deadline_pending_year.is_not(None),
         )
     ):
         sync_rule_timers(session, instance, force=True)
@@ -103,7 +105,8 @@ def list_warning_rules(session: Session) -> list[WarningRule]:
 
 
 def rule_due(session: Session, deadline: datetime, offset_days: int) -> datetime:
-    """When a rule with ``offset_days`` fires for ``deadline`` (see ``WarningRule``)."""
+    """When a rule with ``offset_days`` fires for ``deadline`` (see ``WarningRule``); raises
+    ``CalendarDataMissing`` when that day lies past the known calendar."""
     from .deadlines import calendar
 
     cal = calendar(session)
@@ -127,9 +130,11 @@ def _rules_for(session: Session, instance: ProcessInstance) -> list[WarningRule]
 
 
 def _inputs(instance: ProcessInstance) -> tuple[Any, ...]:
-    """What an item's rule timers follow besides the rules: its deadline, whether it is finished, suspended."""
+    """What an item's rule timers follow besides the rules: its deadline (or the year it waits for), whether
+    it is finished, suspended."""
     return (
         instance.deadline,
+        instance.deadline_pending_year,
         instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED),
         instance.status == InstanceStatus.SUSPENDED,
     )
@@ -144,9 +149,9 @@ def _remember_inputs(instance: ProcessInstance, *_: Any) -> None:
 
 @event.listens_for(ProcessInstance, "refresh")
 def _refreshed(instance: ProcessInstance, _context: Any, attrs: Any) -> None:
-    if attrs is None or {"deadline", "status"} <= set(attrs):
+    if attrs is None or {"deadline", "deadline_pending_year", "status"} <= set(attrs):
         _remember_inputs(instance)
-    elif {"deadline", "status"} & set(attrs):
+    elif {"deadline", "deadline_pending_year", "status"} & set(attrs):
         instance.__dict__.pop("_rule_timer_inputs", None)  # half known: sync on the next save
 
 
@@ -162,46 +167,85 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
     rows = list(
         session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.kind == RULE_KIND))
     )
-    if not rows and instance.deadline is None:
+    if not rows and instance.deadline is None and instance.deadline_pending_year is None:
         return
     now = services_of(session).now()
-    finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
-    wanted: dict[str, tuple[WarningRule, datetime]] = {}
-    if not finished and instance.deadline is not None:
-        fired = {r.task_id for r in rows if r.status == TimerStatus.FIRED}
-        for rule in _rules_for(session, instance):
-            task_id = rule_task_id(rule.id)
-            if task_id in fired:
-                continue  # a rule warns once per item
-            try:
-                wanted[task_id] = (rule, rule_due(session, instance.deadline, rule.offset_days))
-            except CalendarDataMissing:
-                continue  # the calendar alarm shows on the console; never guessed
-    by_key = {(r.task_id, r.due_at): r for r in rows}
+    wanted = _wanted(session, instance, {r.task_id for r in rows if r.status == TimerStatus.FIRED})
+    unarmed = {r.task_id: r for r in rows if r.status == TimerStatus.UNARMED}
+    by_key = {(r.task_id, r.due_at): r for r in rows if r.due_at is not None}
     for row in rows:
-        if row.status == TimerStatus.PENDING and (
-            row.task_id not in wanted or wanted[row.task_id][1] != row.due_at
+        if (
+            row.status == TimerStatus.PENDING
+            and (row.task_id not in wanted or wanted[row.task_id][1] != row.due_at)
+            or row.status == TimerStatus.UNARMED
+            and row.task_id not in wanted
         ):
             row.status, row.ended_at = TimerStatus.CANCELLED, now
     to_schedule: list[Timer] = []
-    for task_id, (rule, due) in wanted.items():
+    for task_id, (rule, due, year) in wanted.items():
+        if due is None:  # waits for a year's calendar: one unarmed row
+            row = unarmed.get(task_id)
+            if row is not None and row.status == TimerStatus.UNARMED:
+                row.pending_year = year
+            else:
+                session.add(_rule_timer(instance, rule, None, now, pending_year=year))
+            continue
         row = by_key.get((task_id, due))
         if row is not None and row.status == TimerStatus.PENDING:
             continue
         if row is not None:  # back to a due time seen before (e.g. an override undone): re-arm that row
             row.status, row.ended_at, row.created_at = TimerStatus.PENDING, None, now
+        elif (armed := unarmed.get(task_id)) is not None and armed.status == TimerStatus.UNARMED:
+            row = armed  # its time is known now: the unarmed row is armed
+            row.status, row.due_at, row.pending_year = TimerStatus.PENDING, due, None
         else:
-            row = Timer(
-                instance_id=instance.id, task_id=task_id, spec_name=rule.level,
-                name=f"{LEVEL_LABELS.get(rule.level, rule.level)}预警", due_at=due,
-                status=TimerStatus.PENDING, created_at=now, follows_deadline=True, kind=RULE_KIND,
-                rule_id=rule.id,
-            )  # fmt: skip
+            row = _rule_timer(instance, rule, due, now)
             session.add(row)
         to_schedule.append(row)
     if to_schedule and instance.status != InstanceStatus.SUSPENDED:
         for row in to_schedule:
             schedule_timer(session, row)
+
+
+def _wanted(
+    session: Session, instance: ProcessInstance, fired: set[str]
+) -> dict[str, tuple[WarningRule, datetime | None, int | None]]:
+    """Per applicable rule not fired yet: its due time, or (None, the year it waits for)."""
+    finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+    wanted: dict[str, tuple[WarningRule, datetime | None, int | None]] = {}
+    if finished or (instance.deadline is None and instance.deadline_pending_year is None):
+        return wanted
+    for rule in _rules_for(session, instance):
+        task_id = rule_task_id(rule.id)
+        if task_id in fired:
+            continue  # a rule warns once per item
+        if instance.deadline is None:
+            wanted[task_id] = (rule, None, instance.deadline_pending_year)
+            continue
+        try:
+            wanted[task_id] = (rule, rule_due(session, instance.deadline, rule.offset_days), None)
+        except CalendarDataMissing as exc:
+            wanted[task_id] = (
+                rule,
+                None,
+                missing_year_of(exc),
+            )  # never guessed: armed once the year is known
+    return wanted
+
+
+def _rule_timer(
+    instance: ProcessInstance,
+    rule: WarningRule,
+    due: datetime | None,
+    now: datetime,
+    pending_year: int | None = None,
+) -> Timer:
+    return Timer(
+        instance_id=instance.id, task_id=rule_task_id(rule.id), spec_name=rule.level,
+        name=f"{LEVEL_LABELS.get(rule.level, rule.level)}预警", due_at=due, pending_year=pending_year,
+        status=TimerStatus.PENDING if due is not None else TimerStatus.UNARMED, created_at=now,
+        follows_deadline=True, kind=RULE_KIND, rule_id=rule.id,
+    )  # fmt: skip
 
 
 def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> str:
@@ -220,8 +264,10 @@ def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> 
         .order_by(OpenTask.created_at, OpenTask.id)
         .limit(1)
     ).first()
+    from .deadlines import calendar
+
     label = LEVEL_LABELS.get(level, level)
-    deadline = instance.deadline.isoformat() if instance.deadline else "—"
+    deadline = calendar(session).date_text(instance.deadline, instance.deadline_pending_year)
     message = f"办件 {instance.business_key}「{instance.title}」{label}预警：承诺时限 {deadline}"
     session.add(
         WarningEvent(

@@ -83,14 +83,33 @@ def send_notification(notification_id: int) -> str:
 
 
 def sweep_timers(reschedule: bool = True) -> dict[str, Any]:
-    """Re-send jobs for due timers that have none, then schedule the next sweep."""
+    """Re-send jobs for due timers that have none, check the calendar's horizon, then schedule the next sweep."""
     svc = services()
     with svc.transaction() as session:
         result = runner.sweep(session)
+    watch_calendar(svc)
     if reschedule:
         schedule_next_sweep(svc)
     log.info("sweep: %s", result)
     return result
+
+
+def watch_calendar(svc: runner.Services) -> None:
+    """Tell the admins once when a year's holiday arrangement is missing (``runner.watch_calendar``), and fill in
+    the pending dates of a year that became known without an import (``runner.fill_in_known_years``: an
+    upgraded chinesecalendar); a failure here never stops the sweep."""
+    try:
+        with svc.transaction() as session:
+            raised = runner.watch_calendar(session)
+        with svc.transaction() as session:
+            filled = runner.fill_in_known_years(session)
+    except Exception:  # noqa: BLE001 - the timers come first; the alarm is tried again next sweep
+        log.warning("calendar watch failed; trying again at the next sweep", exc_info=True)
+        return
+    if raised:
+        log.warning("calendar: the %s holiday arrangement is missing; admins told", raised["year"])
+    if filled:
+        log.info("calendar: %d open items recalculated with a newly known year", len(filled))
 
 
 def schedule_next_sweep(svc: runner.Services) -> None:

@@ -1,7 +1,8 @@
-"""工作日调整: the local overrides of the national calendar (an extra holiday, a make-up working day).
+"""工作日调整: the years' holiday arrangements and the local overrides (an extra holiday, a make-up working day).
 
-Adding one is two steps: the preview lists every open item whose stored deadline would move, then saving
-recomputes those deadlines (``runner.set_calendar_override``, audited).
+Both changes are two steps: the preview runs the change in a savepoint and rolls it back, listing every open
+item whose deadlines, due times or timers would move; saving does it (``runner.import_arrangement``,
+``runner.set_calendar_override``, audited) and recalculates those items in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,13 +18,20 @@ import runner
 from runner.models import CalendarOverride
 
 from ..base import OVERSEERS, ConsoleModelView, actor, services
-from .common import local, require_admin
+from .common import STATUS_LABELS, is_admin, local, require_admin, when
 
 KINDS = (("holiday", "放假（非工作日）"), ("workday", "调休上班（工作日）"))
+MAX_UPLOAD = 64 * 1024  # an arrangement is a few hundred bytes; a bigger file is not one
+EXAMPLE = """# 2027 年节假日安排
+2027-01-01..2027-01-03 休 元旦
+2027-02-06..2027-02-14 休 春节
+2027-02-20 班 春节调休
+"""
 
 
 class CalendarView(ConsoleModelView):
-    """``/admin/calendar/``: the override table, and ``add`` with the preview of its effects."""
+    """``/admin/calendar/``: the imported years and the override table; ``import`` and ``add`` with the preview
+    of their effects."""
 
     roles = OVERSEERS
     can_view_details = False
@@ -42,6 +50,14 @@ class CalendarView(ConsoleModelView):
         "created_at": lambda v, c, m, n: local(m.created_at),
     }
 
+    def render(self, template: str, **kwargs: Any) -> Any:
+        """Every page of the area shows the imported years and the alarm above its own content."""
+        if template == self.list_template:
+            with services().reading() as s:  # the list's own session holds SQLite's write lock
+                kwargs.update(arrangements=runner.list_arrangements(s), alarm=runner.calendar_alarm(s))
+            kwargs.update(local=local)
+        return super().render(template, **kwargs)
+
     @expose("/add", methods=("GET", "POST"))
     def add(self) -> Any:
         """GET: the form. POST ``step=preview``: the effects. POST ``step=save``: store and recompute."""
@@ -52,7 +68,7 @@ class CalendarView(ConsoleModelView):
             "note": (form.get("note") or "").strip(),
         }
         effects: list[dict[str, Any]] | None = None
-        existing: CalendarOverride | None = None
+        existing: dict[str, Any] | None = None
         if request.method == "POST":
             require_admin()
             try:
@@ -62,8 +78,7 @@ class CalendarView(ConsoleModelView):
                     return self._save(day, is_workday, values["note"])
                 with services().transaction() as s:
                     effects = runner.calendar_override_effects(s, day, is_workday)
-                    existing = s.get(CalendarOverride, day)
-                    existing = _plain(existing)
+                    existing = _plain(s.get(CalendarOverride, day))
             except runner.RunnerError as exc:
                 flash(f"操作未完成：{exc.message}", "error")
         return self.render(
@@ -72,7 +87,7 @@ class CalendarView(ConsoleModelView):
             kinds=KINDS,
             effects=effects,
             existing=existing,
-            local=local,
+            **_helpers(),
         )
 
     def _save(self, day: date, is_workday: bool, note: str) -> Response:
@@ -83,8 +98,78 @@ class CalendarView(ConsoleModelView):
             flash(f"操作未完成：{exc.message}", "error")
             return redirect(url_for(".add", day=day.isoformat(), kind="workday" if is_workday else "holiday"))
         kind = "调休上班" if is_workday else "放假"
-        flash(f"已将 {day.isoformat()} 设为{kind}，{len(moved)} 件办件的承诺期限已重新计算", "success")
+        flash(f"已将 {day.isoformat()} 设为{kind}，{len(moved)} 件办件的期限已重新计算", "success")
         return redirect(url_for(".index_view"))
+
+    @expose("/import", methods=("GET", "POST"))
+    def import_year(self) -> Any:
+        """导入年度安排: paste or upload the year's notice; POST ``step=preview`` shows the arrangement and every
+        open item it moves, ``step=save`` stores it and recalculates those items."""
+        text = EXAMPLE if request.method == "GET" else ""
+        preview: dict[str, Any] | None = None
+        problems: list[dict[str, Any]] = []
+        if request.method == "POST":
+            require_admin()
+            try:
+                text = _submitted_text()
+                if request.form.get("step") == "save":
+                    return self._import(text)
+                with services().transaction() as s:
+                    preview = runner.preview_arrangement(s, text)
+            except runner.ArrangementInvalid as exc:
+                problems = exc.problems
+                flash("节假日安排有误，未保存任何内容，请按行号修改后重新预览。", "error")
+            except runner.RunnerError as exc:
+                flash(f"操作未完成：{exc.message}", "error")
+        with services().reading() as s:
+            known = {a["year"] for a in runner.list_arrangements(s)}
+            alarm = runner.calendar_alarm(s)
+        return self.render(
+            "console/monitoring/calendar_import.html",
+            text=text,
+            preview=preview,
+            problems=problems,
+            replacing=preview is not None and preview["year"] in known,
+            alarm=alarm,
+            can_save=is_admin(),
+            **_helpers(),
+        )
+
+    def _import(self, text: str) -> Any:
+        with services().transaction() as s:
+            result = runner.import_arrangement(s, text, actor=actor())
+        verb = "已替换" if result["replaced"] else "已导入"
+        flash(
+            f"{verb} {result['year']} 年节假日安排（休息 {result['days_off']} 天，调休上班 {result['makeup_days']} 天），"
+            f"{len(result['items'])} 件办件的期限已重新计算",
+            "success",
+        )
+        return redirect(url_for(".index_view"))
+
+
+def _submitted_text() -> str:
+    """The arrangement from the uploaded file when one was chosen, else from the text box."""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        raw = upload.read(MAX_UPLOAD + 1)
+        if len(raw) > MAX_UPLOAD:
+            raise_invalid("文件过大，节假日安排应为几行文字 (the file is too large for an arrangement)")
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                return raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise_invalid("无法识别文件编码，请保存为 UTF-8 文本 (save the file as UTF-8 text)")
+    return request.form.get("text") or ""
+
+
+def raise_invalid(message: str) -> None:
+    raise runner.ArrangementInvalid([{"line": 0, "message": message}])
+
+
+def _helpers() -> dict[str, Any]:
+    return {"local": local, "when": when, "status_labels": STATUS_LABELS}
 
 
 def _day(text: str) -> date:
@@ -96,7 +181,7 @@ def _day(text: str) -> date:
         ) from None
 
 
-def _plain(row: CalendarOverride | None) -> Any:
+def _plain(row: CalendarOverride | None) -> dict[str, Any] | None:
     if row is None:
         return None
     return {"is_workday": row.is_workday, "note": row.note, "created_by": row.created_by}

@@ -82,6 +82,17 @@ def local(value: datetime | str | None) -> str:
     return localtime(value)
 
 
+def when(value: datetime | str | None, pending_year: int | None = None) -> str:
+    """A stored time as local ``YYYY-MM-DD HH:MM``, or what it waits for ("待 2027 年节假日安排公布后确定"), or
+    "-". ``value`` may also be ``pending:<year>`` (what a recalculation reports for a pending date)."""
+    if isinstance(value, str) and value.startswith("pending:"):
+        pending_year = int(value.split(":", 1)[1][:4])
+        value = None
+    if value:
+        return local(value)
+    return runner.pending_note(pending_year) or "-"
+
+
 def status_badge(status: str | None) -> Markup:
     """A coloured badge for an instance status."""
     code = str(status or "")

@@ -18,11 +18,13 @@ DEADLINE_OPTIONS = (
     ("overdue", "已超期"),
     ("due_soon", "24小时内到期"),
     ("warned", "有预警"),
+    ("pending", "期限待定（待节假日安排）"),
 )
 
 
 class DeadlineFilter(BaseSQLAFilter):
-    """时限: overdue (past the promised deadline, clock running), due within a day, or warned (a stored warning)."""
+    """时限: overdue (past the promised deadline, clock running), due within a day, warned (a stored warning), or
+    pending (a deadline waits for a year's holiday arrangement)."""
 
     def __init__(self, name: str = "时限") -> None:
         super().__init__(ProcessInstance.deadline, name, options=DEADLINE_OPTIONS)
@@ -36,6 +38,11 @@ class DeadlineFilter(BaseSQLAFilter):
                 ProcessInstance.status.in_([str(s) for s in ACTIVE_STATUSES]),
                 ProcessInstance.deadline >= now,
                 ProcessInstance.deadline < now + timedelta(days=1),
+            )
+        if value == "pending":
+            return query.filter(
+                ProcessInstance.deadline_pending_year.is_not(None)
+                | ProcessInstance.statutory_pending_year.is_not(None)
             )
         if value == "warned":
             return query.filter(

@@ -27,6 +27,7 @@ from .common import (
     require_admin,
     safe_next,
     status_badge,
+    when,
 )
 
 
@@ -88,6 +89,7 @@ class InstanceView(ConsoleView):
             status_labels=STATUS_LABELS,
             kind_label=kind_label,
             local=local,
+            when=when,
             overdue=_overdue(view),
             job_states=jobs.timer_job_states(services(), pending),
             job_label=jobs.label,

@@ -9,6 +9,7 @@ from flask import g, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from markupsafe import Markup
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from runner.models import Timer, TimerStatus
@@ -66,6 +67,17 @@ def _job(m: Timer) -> Markup:
     )
 
 
+def unarmed_by_year(session: Any) -> list[tuple[int, int]]:
+    """(year, how many timers wait for its holiday arrangement), soonest year first."""
+    rows = session.execute(
+        select(Timer.pending_year, func.count())
+        .where(Timer.status == TimerStatus.UNARMED)
+        .group_by(Timer.pending_year)
+        .order_by(Timer.pending_year)
+    )
+    return [(int(year), int(n)) for year, n in rows if year is not None]
+
+
 class TimerListView(ConsoleModelView):
     """``/admin/timers/``: pending timers (the database's truth) with Redis's view of each."""
 
@@ -99,6 +111,12 @@ class TimerListView(ConsoleModelView):
 
     def get_query(self) -> Any:
         return db_session().query(Timer).filter(Timer.status == TimerStatus.PENDING)
+
+    def render(self, template: str, **kwargs: Any) -> Any:
+        """The list also says how many timers are unarmed, waiting for a year's holiday arrangement."""
+        if template == self.list_template:
+            kwargs["unarmed"] = unarmed_by_year(db_session())
+        return super().render(template, **kwargs)
 
     def get_list(self, *args: Any, **kwargs: Any) -> Any:
         count, rows = super().get_list(*args, **kwargs)

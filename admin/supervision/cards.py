@@ -6,7 +6,8 @@ from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from runner import assessment, statistics
+import runner
+from runner import assessment
 from runner.models import WarningEvent
 
 from ..base import Card, home_card
@@ -16,18 +17,27 @@ VIEWS: dict[str, object] = {}  # filled by ``register``: the views the tiles lin
 
 @home_card(order=5)
 def calendar_card(session: Session) -> Card | None:
-    """Red when this year's holiday data is missing; amber from October when next year's is."""
-    alarm = statistics.calendar_alarm(session)
+    """Red while this year's holiday arrangement is missing; amber from the alarm day (1 November) until next
+    year's is known (imported, or in chinesecalendar) — not until 365 days are entered one by one."""
+    alarm = runner.calendar_alarm(session)
     if alarm is None:
         return None
-    critical = alarm.startswith("严重")
+    url = None
+    if "calendar" in _endpoints():
+        url = url_for("calendar.import_year") if _is_admin() else url_for("calendar.index_view")
     return Card(
         title="节假日数据告警",
-        value="日历数据缺失" if critical else "明年节假日未录入",
-        level="danger" if critical else "warning",
-        url=url_for("calendar.index_view") if "calendar" in _endpoints() else None,
-        note=alarm,
+        value=f"{alarm['year']} 年节假日安排未录入",
+        level="danger" if alarm["current"] else "warning",
+        url=url,
+        note=alarm["message_zh"],
     )
+
+
+def _is_admin() -> bool:
+    from forms.auth import current_user
+
+    return bool(current_user.has_role("admin"))
 
 
 @home_card(order=30)

@@ -21,6 +21,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+from ..pending_dates import is_pending, pending_year
+
 
 def _now(my_task: Any) -> datetime:
     clock = getattr(my_task.workflow.script_engine, "clock", None)
@@ -47,7 +49,9 @@ def due_time(value: Any, start: datetime) -> datetime:
 
 
 class _ClockTimer:
-    """``has_fired`` on the platform clock, shared by the date and duration timers."""
+    """``has_fired`` on the platform clock, shared by the date and duration timers. A timer whose time is a
+    pending date (``runner.pending_dates``: past the known holiday calendar) keeps it and never fires: it is
+    unarmed until the calendar changes (``runner.recalculation``)."""
 
     expression: str
 
@@ -56,7 +60,12 @@ class _ClockTimer:
             return False
         if my_task._get_internal_data("event_value") is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            if is_pending(value):
+                my_task._set_internal_data(event_value=value)
+                return False
             my_task._set_internal_data(event_value=due_time(value, _now(my_task)).isoformat())
+        if is_pending(my_task._get_internal_data("event_value")):
+            return False
         if TimerEventDefinition.get_datetime(my_task._get_internal_data("event_value")) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
         return bool(my_task._get_internal_data("event_fired", False))
@@ -132,13 +141,18 @@ def timer_definitions(task: Any) -> list[Any]:
 
 
 def timer_due(task: Any) -> datetime | None:
-    """When a waiting timer task falls due (None if it has not computed its time yet)."""
+    """When a waiting timer task falls due (None if it has not computed its time yet, or it is pending)."""
     value = task._get_internal_data("event_value")
-    if value is None:
+    if value is None or is_pending(value):
         return None
     if isinstance(value, dict):  # cycle
         return datetime.fromisoformat(value["next"]) if value.get("cycles", 0) != 0 else None
     return TimerEventDefinition.get_datetime(value)
+
+
+def timer_pending_year(task: Any) -> int | None:
+    """The year a waiting timer task's pending time waits for (None: it is not pending)."""
+    return pending_year(task._get_internal_data("event_value"))
 
 
 def is_waiting_timer(task: Any) -> bool:

@@ -70,9 +70,9 @@ def flashes(html: str) -> list[str]:
 
 
 def accepted_item(services: runner.Services) -> int:
-    """A 承诺件 past acceptance: in handling, with its two deadline timers pending."""
+    """A 承诺件 past acceptance: in handling, with its deadline timer pending (no warning rules seeded)."""
     iid = promised_item(services)
     complete(services, task(services, iid, "accept")["id"], {"eligible": True, "materials_complete": True})
     complete(services, task(services, iid, "acceptance_notice")["id"], {"notice_no": "受字[2026]001号"})
-    assert [t["status"] for t in describe(services, iid)["timers"]] == ["pending", "pending"]
+    assert [t["status"] for t in describe(services, iid)["timers"]] == ["pending"]
     return iid

@@ -171,14 +171,16 @@ def test_front_page_tiles(month, signed_in) -> None:
     assert ">0</a>" in tile
 
 
-def test_calendar_alarm_tile_from_october(services, clock, windows, make_user, signed_in) -> None:
-    """With no 2027 holiday data installed, the front page warns from October 2026 on, not before."""
+def test_calendar_alarm_tile_from_november(services, clock, windows, make_user, signed_in) -> None:
+    """With no 2027 holiday data installed, the front page warns from November 2026 on, not before."""
     from tests.support.flow import local
 
     if runner.BusinessCalendar().supports_year(2027):
         pytest.skip("the installed chinesecalendar already has 2027")
     make_user("sup", ("supervision", "supervisor"))
     assert "节假日数据告警" not in signed_in("sup").get("/admin/").get_data(as_text=True)  # Mon 09-28
-    clock.set(local("2026-10-01", "00:30"))
+    clock.set(local("2026-10-31", "23:30"))
+    assert "节假日数据告警" not in signed_in("sup").get("/admin/").get_data(as_text=True)
+    clock.set(local("2026-11-01", "00:30"))
     text = signed_in("sup").get("/admin/").get_data(as_text=True)
     assert "节假日数据告警" in text and "2027" in text and "chinesecalendar" in text

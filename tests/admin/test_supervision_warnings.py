@@ -40,23 +40,23 @@ def warned(services, clock, windows, make_user):
 
 def test_open_and_answered_warnings(warned, signed_in) -> None:
     iid, levels = warned
-    assert sorted(levels) == sorted(["notice", "notice", "overdue", "yellow", "red"])
+    assert sorted(levels) == sorted(["notice", "yellow", "red"])  # one source: the rule table, once each
     sup = signed_in("sup")
     everything = sup.get(LIST).get_data(as_text=True)
-    assert everything.count('data-state="open"') == 4 and everything.count('data-state="answered"') == 1
+    assert everything.count('data-state="open"') == 2 and everything.count('data-state="answered"') == 1
     assert "审查人员出差" in everything
     front = everything.split('id="quick-filters"', 1)[1]
     open_url = front.split('id="quick-open" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
     answered_url = front.split('id="quick-answered" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
     only_open = sup.get(open_url).get_data(as_text=True)
-    assert only_open.count('data-state="open"') == 4 and 'data-state="answered"' not in only_open
+    assert only_open.count('data-state="open"') == 2 and 'data-state="answered"' not in only_open
     only_answered = sup.get(answered_url).get_data(as_text=True)
     assert only_answered.count('data-state="answered"') == 1 and 'data-state="open"' not in only_answered
     assert 'data-level="red"' in only_answered and "centre_clerk" in only_answered
     # the front page's tile counts the open ones and links to that list
     home = sup.get("/admin/").get_data(as_text=True)
     tile = home.split("未回告预警", 1)[1][:400]
-    assert ">4</a>" in tile
+    assert ">2</a>" in tile
 
 
 def test_warnings_export_as_csv(warned, signed_in) -> None:
@@ -66,7 +66,7 @@ def test_warnings_export_as_csv(warned, signed_in) -> None:
     header = rows[0]
     assert header[:3] == ["编号", "预警时间", "级别"]
     by_level = {r[header.index("级别")]: r for r in rows[1:]}
-    assert set(by_level) == {"提示", "超期", "黄牌", "红牌"}
+    assert set(by_level) == {"提示", "黄牌", "红牌"}
     assert by_level["红牌"][header.index("预警时间")] == "2026-10-21 23:59"
     assert by_level["红牌"][header.index("回告人")] == "centre_clerk"
 

@@ -1,4 +1,6 @@
-"""承诺件 (bpmn/chengnuo.bpmn): acceptance notice with the promised date, warnings at T-1 and at the deadline.
+"""承诺件 (bpmn/chengnuo.bpmn): acceptance notice with the promised date, the supervision office at the deadline.
+
+The warnings (提示 −1, 黄牌 0, 红牌 +3) come from the warning-rule table only (one source; the diagram records none).
 
 Clock: Mon 2026-09-28 09:00 Asia/Shanghai (01:00 UTC); National Day 10-01..10-07, make-up working days Sun 09-20
 and Sat 10-10. Expected dates are counted by hand in working days.
@@ -10,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import runner
 from tests.support.flow import (
     actions,
     advance_to,
@@ -30,6 +33,8 @@ WARN_AT = "2026-10-14T16:00:00+00:00"  # 00:00 Thu 10-15, the working day before
 @pytest.fixture
 def lib(services) -> None:
     deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
+    with services.transaction() as s:
+        runner.seed_warning_rules(s)
 
 
 def do(services, iid: int, name: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -44,7 +49,25 @@ def accept(services, iid: int) -> None:
 
 
 def timers(services, iid: int) -> list[tuple[str, str, str]]:
-    return [(t["name"], t["due_at"], t["status"]) for t in describe(services, iid)["timers"]]
+    """The diagram's own timers (the warning rules' are ``rule_timers``)."""
+    return [
+        (t["name"], t["due_at"], t["status"])
+        for t in describe(services, iid)["timers"]
+        if t["kind"] == "bpmn"
+    ]
+
+
+def rule_timers(services, iid: int) -> list[tuple[str, str, str]]:
+    return [
+        (t["name"], t["due_at"], t["status"])
+        for t in describe(services, iid)["timers"]
+        if t["kind"] == "rule"
+    ]
+
+
+def message(level: str, deadline_day: str, key: str = "2026-000001") -> str:
+    label = {"notice": "提示", "yellow": "黄牌", "red": "红牌"}[level]
+    return f"办件 {key}「承诺件」{label}预警：承诺时限 {deadline_day}"
 
 
 def finish(services, iid: int, survey: bool = False) -> None:
@@ -69,9 +92,11 @@ def test_on_time_no_warnings(services, clock, lib):
     do(services, iid, "acceptance_notice")
     review = task(services, iid, "review")
     assert (review["window"], review["form_key"], review["limit_days"]) == ("centre", "review", 5)
-    assert timers(services, iid) == [
-        ("承诺期限前1个工作日", WARN_AT, "pending"),
-        ("到达承诺期限", DEADLINE, "pending"),
+    assert timers(services, iid) == [("到达承诺期限", DEADLINE, "pending")]
+    assert rule_timers(services, iid) == [
+        ("提示预警", WARN_AT, "pending"),
+        ("黄牌预警", DEADLINE, "pending"),
+        ("红牌预警", "2026-10-21T15:59:59+00:00", "pending"),  # +3: 10-19, 10-20, 10-21
     ]
 
     clock.set(local("2026-10-12", "10:00"))
@@ -81,11 +106,11 @@ def test_on_time_no_warnings(services, clock, lib):
     assert [
         {k: w[k] for k in ("level", "rule", "window", "message", "created_at")} for w in view["warnings"]
     ] == []
-    assert [t["status"] for t in view["timers"]] == ["cancelled", "cancelled"]  # cancelled with the work
+    assert [t["status"] for t in view["timers"]] == ["cancelled"] * 4  # cancelled with the work
     assert "end_done" in view["completed_path"] and "site_survey" not in view["completed_path"]
     assert "supervision_review" not in view["completed_path"]
     assert actions(services, iid) == [
-        "start", "complete", "complete", "complete", "complete", "complete", "timer_cancelled", "timer_cancelled",
+        "start", "complete", "complete", "complete", "complete", "complete", "timer_cancelled",
     ]  # fmt: skip
     # nothing fires later either
     advance_to(services, clock, local("2026-10-20"))
@@ -97,10 +122,8 @@ def test_warning_one_working_day_before_deadline_across_national_day(services, c
     # 3 working days: 09-29, 09-30, 10-08; the working day before 10-08 is Wed 09-30 (10-01..10-07 off)
     assert describe(services, iid)["deadline"] == "2026-10-08T15:59:59+00:00"
     accept(services, iid)
-    assert timers(services, iid) == [
-        ("承诺期限前1个工作日", "2026-09-29T16:00:00+00:00", "pending"),
-        ("到达承诺期限", "2026-10-08T15:59:59+00:00", "pending"),
-    ]
+    assert timers(services, iid) == [("到达承诺期限", "2026-10-08T15:59:59+00:00", "pending")]
+    assert rule_timers(services, iid)[0] == ("提示预警", "2026-09-29T16:00:00+00:00", "pending")
     advance_to(services, clock, local("2026-09-30", "08:00"))
     view = describe(services, iid)
     assert [
@@ -108,9 +131,9 @@ def test_warning_one_working_day_before_deadline_across_national_day(services, c
     ] == [
         {
             "level": "notice",
-            "rule": "diagram",
+            "rule": "rule:notice",
             "window": "centre",
-            "message": "距承诺期限还有1个工作日",
+            "message": message("notice", "2026-10-08"),  # a local date, not UTC ISO
             "created_at": "2026-09-29T16:00:00+00:00",
         }
     ]
@@ -120,11 +143,9 @@ def test_warning_one_working_day_before_deadline_across_national_day(services, c
     finish(services, iid)
     view = describe(services, iid)
     assert view["status"] == "completed"
-    assert [w["level"] for w in view["warnings"]] == ["notice"]
-    assert timers(services, iid) == [
-        ("承诺期限前1个工作日", "2026-09-29T16:00:00+00:00", "fired"),
-        ("到达承诺期限", "2026-10-08T15:59:59+00:00", "cancelled"),
-    ]
+    assert [w["level"] for w in view["warnings"]] == ["notice"]  # once: the diagram records no second one
+    assert timers(services, iid) == [("到达承诺期限", "2026-10-08T15:59:59+00:00", "cancelled")]
+    assert rule_timers(services, iid)[0] == ("提示预警", "2026-09-29T16:00:00+00:00", "fired")
     assert actions(services, iid) == [
         "start", "complete", "complete", "timer_fired", "warning",
         "complete", "complete", "complete", "timer_cancelled",
@@ -136,10 +157,12 @@ def test_overdue_at_deadline_warns_and_goes_to_supervision(services, clock, lib)
     accept(services, iid)
     advance_to(services, clock, local("2026-10-19", "09:00"))
     view = describe(services, iid)
+    # one warning per rule and instant: the diagram's timer only hands the item to the supervision office
     assert [(w["level"], w["message"], w["created_at"]) for w in view["warnings"]] == [
-        ("notice", "距承诺期限还有1个工作日", WARN_AT),
-        ("overdue", "已到承诺期限仍未办结，转督查股督办", DEADLINE),
+        ("notice", message("notice", "2026-10-16"), WARN_AT),
+        ("yellow", message("yellow", "2026-10-16"), DEADLINE),
     ]
+    assert view["data"]["overdue_at"] == DEADLINE
     supervision = task(services, iid, "supervision_review")
     assert (supervision["window"], supervision["form_key"]) == ("supervision", "supervision_review")
     assert task(services, iid, "review")["window"] == "centre"  # the work itself is not interrupted
@@ -151,9 +174,9 @@ def test_overdue_at_deadline_warns_and_goes_to_supervision(services, clock, lib)
     do(services, iid, "supervision_review", {"overdue_reason": "审查人员出差", "measures": "约谈窗口负责人"})
     view = describe(services, iid)
     assert view["status"] == "completed"
-    assert {"end_done", "end_noticed", "end_supervised"} <= set(view["completed_path"])
+    assert {"end_done", "end_supervised"} <= set(view["completed_path"])
     assert actions(services, iid) == [
-        "start", "complete", "complete", "timer_fired", "warning", "timer_fired", "warning",
+        "start", "complete", "complete", "timer_fired", "warning", "timer_fired", "warning", "timer_fired",
         "complete", "complete", "complete", "complete",
     ]  # fmt: skip
 
@@ -196,9 +219,9 @@ def test_correction_pauses_clock_across_national_day_and_weekend(services, clock
     # the warning timers follow the moved deadline: 00:00 Fri 10-30 and end of Mon 11-02
     assert timers(services, iid) == [
         ("补正期限届满", "2026-10-23T15:59:59+00:00", "cancelled"),
-        ("承诺期限前1个工作日", "2026-10-29T16:00:00+00:00", "pending"),
         ("到达承诺期限", "2026-11-02T15:59:59+00:00", "pending"),
     ]
+    assert ("提示预警", "2026-10-29T16:00:00+00:00", "pending") in rule_timers(services, iid)
     # no warning at the original dates
     advance_to(services, clock, local("2026-10-29", "18:00"))
     assert describe(services, iid)["warnings"] == []
@@ -263,4 +286,4 @@ def test_site_survey_branch(services, clock, lib):
     assert [
         {k: w[k] for k in ("level", "rule", "window", "message", "created_at")} for w in view["warnings"]
     ] == []
-    assert [t["status"] for t in view["timers"]] == ["cancelled", "cancelled"]
+    assert [t["status"] for t in view["timers"]] == ["cancelled"] * 4

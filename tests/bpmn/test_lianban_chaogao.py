@@ -166,8 +166,14 @@ def test_silent_window_is_deemed_to_assent_on_timeout(services, clock):
     view = describe(services, iid)
     assert accountability(services, iid) == [("guihua", "deemed_assent", "timeout")]
     assert view["accountability"][0]["recorded_at"] == REVIEW_DUE
+    assert view["accountability"][0]["limit_at"] == REVIEW_DUE  # the limit it is recorded against, not empty
     assert deemed_entries(services, iid) == [
-        {"window": "guihua", "rule": "timeout", "note": f"审查时限 {REVIEW_DUE} 届满未答复"}
+        {
+            "window": "guihua",
+            "rule": "timeout",
+            "note": f"审查时限 {REVIEW_DUE} 届满未答复",
+            "limit_at": REVIEW_DUE,
+        }
     ]
     assert view["data"]["deemed_windows"] == ["guihua"]
     assert view["data"]["disagreeing_windows"] == ["huanbao"]
@@ -204,8 +210,9 @@ def test_disagree_without_reason_is_deemed_assent_not_a_refusal(services, clock)
     }
     assert accountability(services, iid) == [("guihua", "deemed_assent", "no_reason")]
     assert deemed_entries(services, iid) == [
-        {"window": "guihua", "rule": "no_reason", "note": "不同意但未说明理由"}
+        {"window": "guihua", "rule": "no_reason", "note": "不同意但未说明理由", "limit_at": REVIEW_DUE}
     ]
+    assert describe(services, iid)["accountability"][0]["limit_at"] == REVIEW_DUE
     assert describe(services, iid)["data"]["disagreeing_windows"] == []
     assert trail(services, iid)[-3:] == ["complete", "deemed_assent", "timer_cancelled"]
 
@@ -244,7 +251,12 @@ def test_refusal_to_take_part_is_deemed_assent_refused(services, clock):
     }
     assert accountability(services, iid) == [("guotu", "deemed_assent", "refused")]
     assert deemed_entries(services, iid) == [
-        {"window": "guotu", "rule": "refused", "note": "拒绝参与联合办理：非本窗口职责"}
+        {
+            "window": "guotu",
+            "rule": "refused",
+            "note": "拒绝参与联合办理：非本窗口职责",
+            "limit_at": REVIEW_DUE,
+        }
     ]
 
 

@@ -168,9 +168,14 @@ def test_absent_window_is_deemed_to_assent(services, clock):
     assert view["data"]["deemed_windows"] == ["huanbao"]
     assert accountability(services, iid) == [("huanbao", "deemed_assent", "absent")]
     assert view["accountability"][0]["recorded_at"] == MEETING_UTC
+    meeting_at = (
+        "2026-09-30T01:30:00+00:00"  # the meeting time (09:30 Beijing) the absence is recorded against
+    )
+    assert describe(services, iid)["data"]["meeting_at"] == "2026-09-30T09:30:00+08:00"
     assert deemed_entries(services, iid) == [
-        {"window": "huanbao", "rule": "absent", "note": "未出席联审会议"}
+        {"window": "huanbao", "rule": "absent", "note": "未出席联审会议", "limit_at": meeting_at}
     ]
+    assert describe(services, iid)["accountability"][0]["limit_at"] == meeting_at  # not empty
     assert trail(services, iid) == [
         "start",
         "complete",

@@ -2,13 +2,15 @@
 
 10 working days from Mon 2026-09-28: 09-29, 09-30, 10-08, 10-09, 10-10 (make-up Saturday), 10-12,
 10-13, 10-14, 10-15, 10-16 → deadline Fri 10-16 23:59:59 Shanghai (15:59:59 UTC); the notice comes at
-the start of the working day before it, Thu 10-15 00:00 Shanghai (10-14 16:00 UTC).
+the start of the working day before it, Thu 10-15 00:00 Shanghai (10-14 16:00 UTC). The warnings come from
+the warning-rule table (提示 −1, 黄牌 0, 红牌 +3), the one source of them: the diagram records none.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import runner
 from tests.support.flow import (
     actions,
     advance_to,
@@ -23,10 +25,13 @@ from tests.support.flow import (
 
 DEADLINE = "2026-10-16T15:59:59+00:00"
 NOTICE_AT = "2026-10-14T16:00:00+00:00"
+RED_AT = "2026-10-21T15:59:59+00:00"  # +3: 10-19, 10-20, 10-21
 
 
 def start_register(services: Any) -> int:
     deploy_library(services, "shebao_register.bpmn")
+    with services.transaction() as s:
+        runner.seed_warning_rules(s)
     return start_item(services, "shebao_register", {"applicant": "某某商贸有限公司"})
 
 
@@ -48,9 +53,10 @@ def test_registered_on_time(services, clock):
     view = describe(services, iid)
     assert (view["item_kind"], view["promised_days"], view["deadline"]) == ("promised", 10, DEADLINE)
     assert open_tasks(services, iid) == [("accept", "shebao", "acceptance", 1, "2026-09-29T15:59:59+00:00")]
-    assert [(t["name"], t["due_at"], t["status"]) for t in view["timers"]] == [
-        ("承诺期限前一个工作日", NOTICE_AT, "pending"),
-        ("承诺期限届满", DEADLINE, "pending"),
+    assert [(t["name"], t["due_at"], t["status"], t["kind"]) for t in view["timers"]] == [
+        ("提示预警", NOTICE_AT, "pending", "rule"),
+        ("黄牌预警", DEADLINE, "pending", "rule"),
+        ("红牌预警", RED_AT, "pending", "rule"),
     ]
     complete(
         services,
@@ -71,16 +77,8 @@ def test_registered_on_time(services, clock):
     view = describe(services, iid)
     assert view["status"] == "completed"
     assert view["warnings"] == []
-    assert [t["status"] for t in view["timers"]] == ["cancelled", "cancelled"]
-    assert actions(services, iid) == [
-        "start",
-        "complete",
-        "complete",
-        "complete",
-        "complete",
-        "timer_cancelled",
-        "timer_cancelled",
-    ]
+    assert [t["status"] for t in view["timers"]] == ["cancelled"] * 3
+    assert actions(services, iid) == ["start", "complete", "complete", "complete", "complete"]
 
 
 def test_overdue_registration_gets_notice_then_overdue(services, clock):
@@ -89,11 +87,12 @@ def test_overdue_registration_gets_notice_then_overdue(services, clock):
     advance_to(services, clock, local("2026-10-14", "23:00"))
     assert warnings(services, iid) == []
     advance_to(services, clock, local("2026-10-15", "09:00"))
-    assert warnings(services, iid) == [("notice", "距承诺办结期限还剩1个工作日", "shebao", NOTICE_AT)]
+    notice = "办件 2026-000001「社保登记」提示预警：承诺时限 2026-10-16"
+    assert warnings(services, iid) == [("notice", notice, "shebao", NOTICE_AT)]
     advance_to(services, clock, local("2026-10-19", "09:00"))
     assert warnings(services, iid) == [
-        ("notice", "距承诺办结期限还剩1个工作日", "shebao", NOTICE_AT),
-        ("overdue", "超过承诺办结期限未办结", "shebao", DEADLINE),
+        ("notice", notice, "shebao", NOTICE_AT),
+        ("yellow", "办件 2026-000001「社保登记」黄牌预警：承诺时限 2026-10-16", "shebao", DEADLINE),
     ]
     complete(services, task(services, iid, "review")["id"], {"opinion": "同意"})
     # past the deadline a step is due the same day
@@ -103,7 +102,11 @@ def test_overdue_registration_gets_notice_then_overdue(services, clock):
 
     view = describe(services, iid)
     assert view["status"] == "completed"
-    assert [t["status"] for t in view["timers"]] == ["fired", "fired"]
+    assert [t["status"] for t in view["timers"]] == [
+        "fired",
+        "fired",
+        "cancelled",
+    ]  # done before the red card
     assert actions(services, iid) == [
         "start",
         "complete",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from runner.directory import DEMO_PASSWORD, create_user, seed_demo_users
+from runner.warning_rules import seed_warning_rules
 from tests.support.flow import (
     actions,
     advance_to,
@@ -35,6 +36,7 @@ def test_return_withdraw_urge_and_warning_reply(services, clock, live_server, ne
     with services.transaction() as s:
         seed_demo_users(s, library_windows())
         create_user(s, "centre_clerk2", "中心窗口·乙", DEMO_PASSWORD, [("centre", "clerk")])
+        seed_warning_rules(s)  # the supervision warnings come from the rule table
     iid = start_item(services, "chengnuo", {"applicant": "张三", "promised_days": 3}, actor="centre_clerk")
     bk = describe(services, iid)["business_key"]
     complete(services, task(services, iid, "accept")["id"], {"eligible": True, "materials_complete": True},

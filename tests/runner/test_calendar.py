@@ -337,37 +337,65 @@ def test_dates_without_data_are_refused(cal: BusinessCalendar, day: date) -> Non
 
 def test_horizon_alarm_2026(cal: BusinessCalendar) -> None:
     has_2027 = LAST >= 2027
-    alarm = cal.horizon_alarm(date(2026, 10, 15))
+    alarm = cal.horizon_alarm(date(2026, 11, 15))
     if has_2027:
         assert alarm is None
     else:
         assert alarm is not None and "2027" in alarm
+    assert cal.horizon_alarm(date(2026, 10, 15)) is None  # before 1 November: not due yet
     assert cal.horizon_alarm(date(2026, 5, 1)) is None
 
 
 def test_horizon_alarm_at_the_last_data_year(cal: BusinessCalendar) -> None:
-    assert cal.horizon_alarm(date(LAST, 9, 30)) is None
-    alarm = cal.horizon_alarm(date(LAST, 10, 1))
+    assert cal.horizon_alarm(date(LAST, 10, 31)) is None
+    alarm = cal.horizon_alarm(date(LAST, 11, 1))
     assert alarm is not None and str(LAST + 1) in alarm
     assert cal.horizon_alarm(date(LAST, 12, 31)) is not None
     assert cal.horizon_alarm(date(LAST - 1, 12, 31)) is None
+    # the day it starts is configurable (BANJIAN_CALENDAR_ALARM_FROM)
+    assert cal.horizon_alarm(date(LAST, 10, 1), alarm_from=(10, 1)) is not None
+    assert cal.missing_year(date(LAST, 10, 1), alarm_from=(10, 1)) == LAST + 1
 
 
 def test_horizon_alarm_logic_with_a_fake_year() -> None:
     bare = BusinessCalendar()
     this_year = bare.horizon_alarm(date(2099, 5, 1))  # the current year itself has no data
     assert this_year is not None and "2099" in this_year
-    c = BusinessCalendar(full_year(2099))  # 2099 entered by hand, 2100 not
+    c = BusinessCalendar(arrangements={2099: {date(2099, 1, 1): False}})  # 2099 imported, 2100 not
     assert c.supports_year(2099) and not c.supports_year(2100)
     assert c.horizon_alarm(date(2099, 5, 1)) is None
-    assert c.horizon_alarm(date(2099, 9, 30)) is None
-    october = c.horizon_alarm(date(2099, 10, 15))
-    assert october is not None and "2100" in october
-    both = BusinessCalendar({**full_year(2099), **full_year(2100)})
-    assert both.horizon_alarm(date(2099, 10, 15)) is None
-    # a few days of next year are not enough to silence the alarm
-    partial = BusinessCalendar({**full_year(2099), date(2100, 1, 1): False})
-    assert partial.horizon_alarm(date(2099, 10, 15)) is not None
+    assert c.horizon_alarm(date(2099, 10, 31)) is None
+    november = c.horizon_alarm(date(2099, 11, 15))
+    assert november is not None and "2100" in november
+    both = BusinessCalendar(arrangements={2099: {}, 2100: {date(2100, 1, 1): False}})
+    assert both.horizon_alarm(date(2099, 11, 15)) is None
+    # single days entered as local overrides do not make a year known, not even all 365 of them
+    by_hand = BusinessCalendar(full_year(2100), arrangements={2099: {}})
+    assert not by_hand.supports_year(2100)
+    assert by_hand.horizon_alarm(date(2099, 11, 15)) is not None
+    assert by_hand.is_workday(date(2100, 3, 1)) is True  # yet each entered day is known
+
+
+def test_an_imported_year_implies_its_weekends() -> None:
+    c = BusinessCalendar(
+        arrangements={2099: {date(2099, 1, 1): False, date(2099, 1, 2): False, date(2099, 1, 10): True}}
+    )
+    assert c.is_workday(date(2099, 1, 1)) is False  # Thu, listed 休
+    assert c.is_workday(date(2099, 1, 2)) is False  # Fri, listed 休
+    assert c.is_workday(date(2099, 1, 3)) is False  # Sat: implied
+    assert c.is_workday(date(2099, 1, 5)) is True  # Mon: implied
+    assert c.is_workday(date(2099, 1, 10)) is True  # Sat, listed 班
+    assert c.is_workday(date(2099, 1, 11)) is False  # Sun: implied
+    assert c.known_until(date(2099, 6, 1)) == date(2099, 12, 31)
+    assert c.known_until(date(2100, 6, 1)) is None
+    with pytest.raises(CalendarDataMissing) as info:
+        c.is_workday(date(2100, 1, 4))
+    assert info.value.context["year"] == 2100 and "2100" in info.value.message
+    # a local override still wins over the arrangement
+    assert (
+        BusinessCalendar({date(2099, 1, 5): False}, arrangements={2099: {}}).is_workday(date(2099, 1, 5))
+        is False
+    )
 
 
 # ---- database ------------------------------------------------------------------------------------

@@ -62,13 +62,15 @@ def test_calendar_override_moves_open_deadlines_and_their_timers(services, clock
     assert describe(services, iid)["deadline"] == "2026-10-08T15:59:59+00:00"
     with services.transaction() as s:
         preview = runner.calendar_override_effects(s, date(2026, 9, 30), False)
-    assert preview == [
-        {
-            "business_key": describe(services, iid)["business_key"],
-            "before": "2026-10-08T15:59:59+00:00",
-            "after": "2026-10-09T15:59:59+00:00",
-        }
+    [moved] = preview
+    assert moved["business_key"] == describe(services, iid)["business_key"]
+    assert [
+        (c["what"], c["before"], c["after"]) for c in moved["changes"] if not c["what"].startswith("timer")
+    ] == [("deadline", "2026-10-08T15:59:59+00:00", "2026-10-09T15:59:59+00:00")]
+    assert [(c["before"], c["after"]) for c in moved["changes"] if c["what"].startswith("timer")] == [
+        ("2026-10-08T15:59:59+00:00", "2026-10-09T15:59:59+00:00")
     ]
+    assert describe(services, iid)["deadline"] == "2026-10-08T15:59:59+00:00"  # the preview stored nothing
     with services.transaction() as s:
         runner.set_calendar_override(s, date(2026, 9, 30), False, actor="admin", note="地方假日")
     view = describe(services, iid)

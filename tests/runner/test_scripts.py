@@ -39,8 +39,13 @@ class FakeCalendar:
         return sum(1 for i in range(1, (b - a).days + 1) if (a + timedelta(days=i)).weekday() < 5)
 
     def deadline(self, start: datetime, n: int) -> datetime:
-        due = self.add_workdays(self.local_date(start), n)
-        return datetime(due.year, due.month, due.day, 23, 59, 59, tzinfo=CST).astimezone(UTC)
+        return self.end_of_day(self.add_workdays(self.local_date(start), n))
+
+    def end_of_day(self, d: date) -> datetime:
+        return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=CST).astimezone(UTC)
+
+    def start_of_day(self, d: date) -> datetime:
+        return datetime(d.year, d.month, d.day, tzinfo=CST).astimezone(UTC)
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_october_per_window(services, clock) -> None:
     )  # fmt: skip
     assert centre.on_time_rate == 0.5
     assert centre.average_working_days == (12 + 1) / 2  # A: 09-28 → 10-20, B: 10-08 → 10-09
-    assert centre.warnings == {"notice": 2, "overdue": 2} and centre.warnings_open == 4
+    assert centre.warnings == {"notice": 2, "yellow": 2} and centre.warnings_open == 4
     # 考核: A −2 (late) −10 (10-19, 10-20), D −15 (10-22, 10-23, 10-26)
     assert centre.points == -27
     # shichang: C accepted in September, completed on time on 10-12 after 6 working days
@@ -177,10 +177,13 @@ def test_extensions_ratings_and_complaints(services, clock) -> None:
     assert rows["supervision"].accepted == 0
 
 
-def test_calendar_horizon_alarm_from_october(services, clock) -> None:
+def test_calendar_horizon_alarm_from_november(services, clock) -> None:
     with services.transaction() as s:
         assert statistics.calendar_alarm(s) is None  # September: not due yet
-    clock.set(local("2026-10-01", "09:00"))
+    clock.set(local("2026-10-31", "09:00"))
+    with services.transaction() as s:
+        assert statistics.calendar_alarm(s) is None  # October: not due yet either
+    clock.set(local("2026-11-01", "09:00"))
     with services.transaction() as s:
         alarm = statistics.calendar_alarm(s)
     if runner.BusinessCalendar().supports_year(2027):

@@ -118,6 +118,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
        for route, methods in MODEL_VIEW_ROUTES.items() for m in methods},
     ("calendar.add", "GET"): CONSOLE_VIEW,
     ("calendar.add", "POST"): ADMIN,
+    ("calendar.import_year", "GET"): CONSOLE_VIEW,
+    ("calendar.import_year", "POST"): ADMIN,
     **{(e, "GET"): CONSOLE_VIEW for e in ("definitions.index", "definitions.diagram", "definitions.xml",
                                           "definitions.migrate_preview", "instance.index", "instance.detail",
                                           "users.index", "users.user")},

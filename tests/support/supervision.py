@@ -6,7 +6,8 @@ lianban_chaogao: lead window shichang, 15 working days, related windows review w
 
 - A chengnuo, accepted Mon 09-28 09:00 → deadline end of Fri 10-16 (09-29, 09-30, 10-08, 10-09, 10-10,
   10-12 … 10-16); completed Tue 10-20 10:00: late, 2 working days late (10-19, 10-20);
-  12 working days from 09-28 to 10-20; warnings 提示 at 00:00 Thu 10-15 and 超期 at the end of 10-16.
+  12 working days from 09-28 to 10-20; warnings 提示 at 00:00 Thu 10-15 and 黄牌 at the end of 10-16 (红牌, the
+  end of the 3rd working day after, would be 10-21: A is done by then).
 - C lianban_chaogao, accepted Mon 09-28 09:00 → deadline end of Fri 10-23; guotu and huanbao answer, guihua
   stays silent past the end of Thu 10-08 (3rd working day) → a deemed assent recorded against guihua on
   10-08 (local); completed Mon 10-12 10:00: on time, 6 working days (09-29, 09-30, 10-08, 10-09, 10-10, 10-12).
@@ -14,7 +15,9 @@ lianban_chaogao: lead window shichang, 15 working days, related windows review w
   10-19, 10-20, 10-21); completed Fri 10-09 10:00: on time, 1 working day.
 - D chengnuo, accepted Thu 10-08 09:30 → deadline end of Wed 10-21; still open at the end,
   Mon 10-26 10:00: overdue now, late 10-22, 10-23, 10-26 (3 working days); warnings 提示 at 00:00 Tue
-  10-20 and 超期 at the end of Wed 10-21.
+  10-20 and 黄牌 at the end of Wed 10-21 (红牌 not before the end of Mon 10-26).
+
+The warnings come from the default warning rules (提示 −1, 黄牌 0, 红牌 +3), seeded here.
 """
 
 from __future__ import annotations
@@ -73,11 +76,13 @@ def finish_joint(services: runner.Services, iid: int) -> None:
 def october(services: runner.Services, clock: runner.ManualClock) -> Month:
     """Build items A, B, C, D (see the module docstring); the clock ends at Mon 10-26 10:00.
 
-    Every timer fires on the way: A and D get the diagram's 提示 (the working day before the deadline)
-    and 超期 (at the deadline) warnings, and their 督办 task for the supervision office; A's is closed
+    Every timer fires on the way: A and D get the rules' 提示 (the working day before the deadline)
+    and 黄牌 (at the deadline) warnings, and the diagram's 督办 task for the supervision office; A's is closed
     right after A's last step, so A ends then.
     """
     deploy_library(services, *LIBRARY)
+    with services.transaction() as s:
+        runner.seed_warning_rules(s)
     a = start_item(services, "chengnuo", {"applicant": "甲"})
     accept_chengnuo(services, a)
     c = joint_with_silent_guihua(services)
