@@ -6,7 +6,7 @@ deadlines (``*_pending_year``), a task's due time, an unarmed timer (``timers.du
 the working-day dates an item's scripts computed (``calendar_dates``).
 
 Revision ID: i16a1c4e2d7b9
-Revises: 69dabe37ab0e
+Revises: i19a5e55101f
 Create Date: 2026-12-05 08:40:58.354289+00:00
 
 """
