@@ -50,6 +50,11 @@ def _task_worker(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
     )
 
 
+def _task_reader(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+    """One task with its form: whoever may work it, and overseers."""
+    return w.oversees() or _task_worker(s, w, args)
+
+
 def _item_rule(op: str) -> Check:
     """A rule of the workspace's table on the item the URL names (``instance_id``)."""
 
@@ -92,6 +97,7 @@ RULES: dict[str, Check] = {
     "api.get_instance": _viewer,
     "api.get_instance_by_key": _viewer,
     "api.list_tasks": _task_lister,
+    "api.get_task": _task_reader,
     "api.claim": _task_worker,
     "api.unclaim": _task_worker,
     "api.complete": _task_worker,

@@ -22,6 +22,9 @@ class Settings:
     queue_name: str = "banjian"
     timezone: str = "Asia/Shanghai"
     max_bpmn_bytes: int = 2 * 1024 * 1024
+    # the task forms' JSON schemas (forms/schemas): a diagram's formKey must name one of them or a form
+    # published in the console
+    form_schema_dir: str = field(default_factory=lambda: str(ROOT / "forms" / "schemas"))
     script_time_limit: float = 1.0  # seconds a script or expression may run
     sweep_horizon_seconds: int = 120  # the sweep makes sure timers due within this have a job
     sweep_interval_seconds: int = 60
