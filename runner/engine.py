@@ -162,7 +162,7 @@ def record_incident(
     incident = Incident(
         instance_id=instance.id,
         task_id=str(task.id) if task is not None else None,
-        task_name=(task.task_spec.bpmn_name or task.task_spec.name) if task is not None else None,
+        task_name=failures.task_name(task) if task is not None else None,
         message=message[:4000],
         created_at=services_of(session).now(),
     )

@@ -37,11 +37,19 @@ def failing_task(exc: BaseException) -> Task | None:
     return found
 
 
+def task_name(task: Task) -> str:
+    """The name the diagram gives a task's element (a multi-instance activity's is on its instances' spec)."""
+    spec = task.task_spec
+    name = getattr(spec, "bpmn_name", None)
+    if not name and isinstance(spec, MultiInstanceTask):
+        name = getattr(spec._wf_spec.task_specs.get(spec.task_spec), "bpmn_name", None)
+    return str(name or getattr(spec, "bpmn_id", None) or spec.name)
+
+
 def element_of(task: Task) -> str:
     """``“审查” (review)``: a task's name and BPMN id, as messages name an element."""
-    spec = task.task_spec
-    ident = getattr(spec, "bpmn_id", None) or spec.name
-    name = getattr(spec, "bpmn_name", None) or ident
+    ident = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+    name = task_name(task)
     return f"“{name}” ({ident})" if name != ident else f"“{ident}”"
 
 

@@ -114,18 +114,25 @@ class _Adopter:
     def refuse(self, el: etree._Element, message: str) -> None:
         self.findings.append(Finding(el, ERROR, message))
 
-    def juel(self, el: etree._Element, attr: str, value: str, hint: str) -> bool:
-        """Refuse a JUEL value (True when it was one)."""
+    def juel(self, el: etree._Element, attr: str, value: str, hint: tuple[str, str]) -> bool:
+        """Refuse a JUEL value (True when it was one); ``hint`` in Chinese and English."""
         if not is_juel(value):
             return False
+        label = _label(el, attr)
         self.refuse(
-            el, f"{_label(el, attr)} {value!r} is a JUEL expression, which the platform does not run; {hint}"
+            el,
+            f"{label} {value!r} 是 JUEL 表达式，平台不执行；{hint[0]} "
+            f"({label} {value!r} is a JUEL expression, which the platform does not run; {hint[1]})",
         )
         return True
 
     def property_from(self, el: etree._Element, attr: str, name: str, value: str) -> None:
-        if not set_property(el, name, value, _label(el, attr)):
-            self.warn(el, f"{_label(el, attr)} is not used: the element's own property {name} applies")
+        label = _label(el, attr)
+        if not set_property(el, name, value, label):
+            self.warn(
+                el,
+                f"{label} 未使用：以元素自身的属性 {name} 为准 ({label} is not used: the element's own property {name} applies)",
+            )
 
     # --- the whole document ------------------------------------------------------------------------
 
@@ -153,7 +160,8 @@ class _Adopter:
             processes[0].set("isExecutable", "true")
             self.warn(
                 processes[0],
-                'the only process of the file is not marked isExecutable="true"; it is deployed as executable',
+                "文件中唯一的流程未标记为可执行，按可执行流程部署 "
+                '(the only process of the file is not marked isExecutable="true"; it is deployed as executable)',
             )
 
     # --- attributes --------------------------------------------------------------------------------
@@ -169,10 +177,14 @@ class _Adopter:
             if handler is not None:
                 handler(self, el, attr, value.strip())
             elif qname.localname not in HARMLESS_ATTRIBUTES:
-                self.warn(el, f"{_label(el, attr)}={value!r} is not used by the platform")
+                label = f"{_label(el, attr)}={value!r}"
+                self.warn(el, f"平台不使用 {label} ({label} is not used by the platform)")
 
     def window(self, el: etree._Element, attr: str, value: str) -> None:
-        hint = "name a window code, or set the windowExpr property (a Python expression over the item's data)"
+        hint = (
+            "请写窗口代码，或用 windowExpr 属性（对办件数据的 Python 表达式）",
+            "name a window code, or set the windowExpr property (a Python expression over the item's data)",
+        )
         if self.juel(el, attr, value, hint):
             return
         groups = [g.strip() for g in value.split(",") if g.strip()]
@@ -182,55 +194,83 @@ class _Adopter:
         if len(groups) > 1:
             self.warn(
                 el,
-                f"{_label(el, attr)} names {len(groups)} groups; the task goes to the first, window "
-                f"{groups[0]!r} (the others are not used)",
+                f"{_label(el, attr)} 列出 {len(groups)} 个组，任务交给第一个窗口 {groups[0]}，其余未使用 "
+                f"({_label(el, attr)} names {len(groups)} groups; the task goes to the first, window "
+                f"{groups[0]!r}; the others are not used)",
             )
 
     def assignee(self, el: etree._Element, attr: str, value: str) -> None:
-        hint = "name a user, or put the username in the item's data as 'assignee'"
+        hint = (
+            "请写用户名，或把用户名放在办件数据 assignee 中",
+            "name a user, or put the username in the item's data as 'assignee'",
+        )
         if value and not self.juel(el, attr, value, hint):
             self.property_from(el, attr, "assignee", value)
 
     def candidate_users(self, el: etree._Element, attr: str, value: str) -> None:
-        hint = "name one user as assignee, or leave the task to its window"
+        hint = (
+            "请用 assignee 指定一个用户，或交由窗口办理",
+            "name one user as assignee, or leave the task to its window",
+        )
         if self.juel(el, attr, value, hint):
             return
         users = [u.strip() for u in value.split(",") if u.strip()]
         if len(users) == 1 and not any(etree.QName(a).localname == "assignee" for a in el.attrib):
             self.property_from(el, attr, "assignee", users[0])
         elif users:
-            self.warn(el, f"{_label(el, attr)} {value!r} is not used: the task goes to its window's clerks")
+            label = f"{_label(el, attr)} {value!r}"
+            self.warn(
+                el,
+                f"{label} 未使用：任务交给窗口人员 ({label} is not used: the task goes to its window's clerks)",
+            )
 
     def form_key(self, el: etree._Element, attr: str, value: str) -> None:
-        hint = "name a form of the platform (forms/schemas), or leave formKey out for the generic task form"
+        hint = (
+            "请写平台的表单（forms/schemas），或不写 formKey 使用通用办理表单",
+            "name a form of the platform (forms/schemas), or leave formKey out for the generic task form",
+        )
         if value and not self.juel(el, attr, value, hint):
             self.property_from(el, attr, "formKey", value)
 
     def due_date(self, el: etree._Element, attr: str, value: str) -> None:
-        hint = "set the dueExpr property (a Python expression such as workdays(3)) or limitDays"
+        hint = (
+            "请用 dueExpr 属性（Python 表达式，如 workdays(3)）或 limitDays",
+            "set the dueExpr property (a Python expression such as workdays(3)) or limitDays",
+        )
         if not value or self.juel(el, attr, value, hint):
             return
         try:
             TimerEventDefinition.parse_time_or_duration(value)
         except Exception:  # noqa: BLE001 - any unreadable value is refused the same way
-            self.refuse(el, f"{_label(el, attr)} {value!r} is not an ISO 8601 date/time or duration; {hint}")
+            label = f"{_label(el, attr)} {value!r}"
+            self.refuse(
+                el,
+                f"{label} 不是 ISO 8601 时间或时长；{hint[0]} ({label} is not an ISO 8601 date/time or duration; {hint[1]})",
+            )
             return
         self.property_from(el, attr, "dueExpr", repr(value))
 
     def decision(self, el: etree._Element, attr: str, value: str) -> None:
-        hint = "name the decision's id in the DMN file"
+        hint = ("请写 DMN 文件中决策的 id", "name the decision's id in the DMN file")
         if not value or self.juel(el, attr, value, hint):
             return
         ext = el.find("bpmn:extensionElements", NS)
         if ext is not None and ext.find("spiffworkflow:calledDecisionId", NS) is not None:
-            self.warn(el, f"{_label(el, attr)} is not used: spiffworkflow:calledDecisionId applies")
+            label = _label(el, attr)
+            self.warn(
+                el,
+                f"{label} 未使用：以 spiffworkflow:calledDecisionId 为准 "
+                f"({label} is not used: spiffworkflow:calledDecisionId applies)",
+            )
             return
         if ext is None:
             ext = etree.SubElement(el, _bpmn("extensionElements"))
         etree.SubElement(ext, f"{{{SPIFF_NS}}}calledDecisionId").text = value
 
     def collection(self, el: etree._Element, attr: str, value: str) -> None:
-        if self.juel(el, attr, value, "name the list's variable, e.g. reviewers"):
+        if self.juel(
+            el, attr, value, ("请写集合的变量名，如 reviewers", "name the list's variable, e.g. reviewers")
+        ):
             return
         if el.find("bpmn:loopDataInputRef", NS) is None and el.find("bpmn:loopCardinality", NS) is None:
             etree.SubElement(el, _bpmn("loopDataInputRef")).text = value
@@ -241,7 +281,11 @@ class _Adopter:
 
     def called_element_binding(self, el: etree._Element, attr: str, value: str) -> None:
         if value not in ("", "latest"):
-            self.warn(el, f"{_label(el, attr)}={value!r} is not used: the latest deployed version is called")
+            label = f"{_label(el, attr)}={value!r}"
+            self.warn(
+                el,
+                f"{label} 未使用：调用最新部署的版本 ({label} is not used: the latest deployed version is called)",
+            )
 
     # --- elements ----------------------------------------------------------------------------------
 
@@ -253,7 +297,11 @@ class _Adopter:
             return
         el.tag = _bpmn("scriptTask")
         etree.SubElement(el, _bpmn("script")).text = "pass"
-        self.warn(el, "service task without a platform implementation: the step passes through doing nothing")
+        self.warn(
+            el,
+            "服务任务没有平台的实现，此步直接通过 "
+            "(service task without a platform implementation: the step passes through doing nothing)",
+        )
 
     def extension(self, el: etree._Element) -> None:
         local = etree.QName(el).localname
@@ -262,15 +310,21 @@ class _Adopter:
                 if isinstance(prop.tag, str):
                     self.engine_property(el.getparent().getparent(), prop)
         else:
-            self.warn(el, f"{_label(el)} is not used by the platform")
+            self.warn(el, f"平台不使用 {_label(el)} ({_label(el)} is not used by the platform)")
 
     def engine_property(self, owner: etree._Element, prop: etree._Element) -> None:
         name, value = prop.get("name") or "", prop.get("value") or ""
         if name not in PLATFORM_PROPERTIES:
-            self.warn(prop, f"{_label(prop)} {name!r} is not a property of the platform; not used")
-        elif not set_property(owner, name, value, f"{_label(prop)} {name!r}"):
+            label = f"{_label(prop)} {name!r}"
             self.warn(
-                prop, f"{_label(prop)} {name!r} is not used: the element's spiffworkflow:property applies"
+                prop, f"{label} 不是平台的属性，未使用 ({label} is not a property of the platform; not used)"
+            )
+        elif not set_property(owner, name, value, f"{_label(prop)} {name!r}"):
+            label = f"{_label(prop)} {name!r}"
+            self.warn(
+                prop,
+                f"{label} 未使用：以 spiffworkflow:property 为准 "
+                f"({label} is not used: the element's spiffworkflow:property applies)",
             )
 
 

@@ -85,15 +85,13 @@ def correlations(
             value = workflow.script_engine.environment.evaluate(prop.retrieval_expression, dict(payload))
         except Exception as exc:  # noqa: BLE001 - any failure of the expression is the payload's fault
             missing = [v for v in _names(prop.retrieval_expression) if v not in payload]
-            what = (
-                f"缺少变量 {', '.join(missing)} (it lacks {', '.join(map(repr, missing))})"
-                if missing
-                else str(exc)
-            )
+            lacks = ", ".join(missing)
+            zh = f"缺少变量 {lacks}" if missing else f"计算出错：{exc}"
+            en = f"lacks {lacks}" if missing else f"fails it: {exc}"
             raise InvalidInput(
-                f"消息 {name} 的内容无法计算关联属性 {prop.name}：{what}；"
-                f"(the payload of message {name!r} does not give correlation property {prop.name!r}, "
-                f"read by {prop.retrieval_expression!r})",
+                f"消息 {name} 的内容{zh}，无法得出关联属性 {prop.name}（{prop.retrieval_expression}）"
+                f" (the payload of message {name!r} {en}; correlation property {prop.name!r} reads "
+                f"{prop.retrieval_expression!r})",
                 message_name=name,
                 correlation_property=prop.name,
                 missing=missing,

@@ -164,6 +164,7 @@ ON_TIMEOUT_VALUES = ("deemed_assent", "escalate")
 # the tasks a person works (SpiffWorkflow makes each of them a manual task): they need a window and a form
 MANUAL_TASKS = frozenset({"userTask", "manualTask", "task"})
 PYTHON_LANGUAGES = frozenset({"python", "python3", "text/x-python", "http://www.python.org/"})
+PYTHON_HINT_ZH = '条件、脚本和定时器都写 Python 表达式，如 approved、amount > 1000、"PT30M"'
 PYTHON_HINT = (
     "conditions, scripts and timers are Python expressions over the item's data, e.g. approved, "
     'amount > 1000 or "PT30M" (bpmn/README.md)'
@@ -415,7 +416,9 @@ class _DiagramChecker:
         foreign = _foreign_expression(source)
         if foreign:
             self.error(
-                el, f"{what} is a {foreign} expression, which the platform does not run: {PYTHON_HINT}"
+                el,
+                f"{what} 是 {foreign} 表达式，平台不执行；{PYTHON_HINT_ZH} "
+                f"({what} is a {foreign} expression, which the platform does not run: {PYTHON_HINT})",
             )
             return False
         try:
@@ -572,7 +575,10 @@ class _DiagramChecker:
         """Scripts and expressions are Python: another declared language (javascript, groovy, …) is refused."""
         language = (el.get(attr) or "").strip()
         if language and language.lower() not in PYTHON_LANGUAGES:
-            self.error(el, f"{attr} {language!r} is not supported: {PYTHON_HINT}")
+            self.error(
+                el,
+                f"不支持 {attr} {language}：{PYTHON_HINT_ZH} ({attr} {language!r} is not supported: {PYTHON_HINT})",
+            )
 
     def _check_completion_mode(self, el: etree._Element) -> None:
         """``completionMode`` (runner.conventions): on a multi-instance activity, well-formed, alone."""
@@ -713,29 +719,36 @@ class _DiagramChecker:
         if not key:
             self.warning(
                 task,
-                f"task has no formKey: it gets the generic task form {GENERIC_FORM!r} "
-                "(its name and documentation, the item's data, an opinion and approved yes/no)",
+                f"任务未指定表单，使用通用办理表单 {GENERIC_FORM}（任务名称与说明、办件数据、办理意见、是否同意） "
+                f"(task has no formKey: it gets the generic task form {GENERIC_FORM!r}: its name and "
+                "documentation, the item's data, an opinion and approved yes/no)",
             )
         elif self.known_forms is not None and key not in self.known_forms:
             assert prop is not None
-            hint = "; name a form of forms/schemas or one published in the console, or leave formKey out"
-            self.error(prop, f"{_origin(prop, 'formKey')} {key!r} names no form schema{hint}")
+            what = f"{_origin(prop, 'formKey')} {key!r}"
+            self.error(
+                prop,
+                f"{what} 不是已有的表单：请写 forms/schemas 中或控制台已发布的表单，或不写 formKey 使用通用办理表单 "
+                f"({what} names no form schema; name a form of forms/schemas or one published in the "
+                "console, or leave formKey out)",
+            )
 
     def _default_window_task(self, task: etree._Element, lane: etree._Element | None) -> None:
         """A task whose lane and properties name no window goes to the process's default window."""
         window = self.process_default
-        where = "its lane names none" if lane is None else f"lane {lane.get('id')!r} names none"
+        where = "no lane_<code> lane names one" if lane is None else f"lane {lane.get('id')!r} names none"
         if self.known_windows is not None and window not in self.known_windows:
             self.error(
                 task,
-                f"task has no window ({where}) and the default window {window!r} is unknown; put it in a "
-                "lane_<code> lane, set window/windowExpr, or name another default window",
+                f"任务未指定窗口，默认窗口 {window} 不存在 (task has no window ({where}) and the default window "
+                f"{window!r} is unknown; put it in a lane_<code> lane, set window/windowExpr, or name another "
+                "default window)",
             )
             return
         self.warning(
             task,
-            f"task has no window ({where}): it goes to the default window {window!r} "
-            "(put it in a lane_<code> lane or set window/windowExpr to choose another)",
+            f"任务未指定窗口，交给默认窗口 {window} (task has no window ({where}): it goes to the default window "
+            f"{window!r}; put it in a lane_<code> lane or set window/windowExpr to choose another)",
         )
 
     def _check_days(self, el: etree._Element, name: str, value: str, *, allow_expression: bool) -> int | None:
@@ -865,9 +878,13 @@ class _DiagramChecker:
         """A node without outgoing flow ends its path there (BPMN's implicit end; the runner connects it to
         the end of its process); a gateway must lead somewhere."""
         if local in GATEWAYS:
-            self.error(node, "gateway has no outgoing sequence flow")
+            self.error(node, "网关没有流出的顺序流 (gateway has no outgoing sequence flow)")
         else:
-            self.warning(node, "has no outgoing sequence flow: its path ends there (an implicit end)")
+            self.warning(
+                node,
+                "没有流出的顺序流，此路径到此结束（隐式结束） "
+                "(has no outgoing sequence flow: its path ends there, an implicit end)",
+            )
 
     def _check_listed(self, node: etree._Element, which: str, actual: list[str]) -> None:
         """``bpmn:incoming``/``bpmn:outgoing`` lists, when present, must match the flows' refs."""

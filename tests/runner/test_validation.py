@@ -200,7 +200,9 @@ def test_node_without_outgoing_flow_is_an_implicit_end() -> None:
     assert [p["element"] for p in errors_of(exc)] == ["EndEvent_1"]
     problem = problem_with(exc, "has no outgoing sequence flow")
     assert problem["severity"] == "warning"
-    assert problem["message"] == "has no outgoing sequence flow: its path ends there (an implicit end)"
+    assert problem["message"] == (
+        "没有流出的顺序流，此路径到此结束（隐式结束） (has no outgoing sequence flow: its path ends there, an implicit end)"
+    )
     assert problem["element"] == "Task_1"
     assert problem["line"] == line_of(content, 'id="Task_1"')
     _, warnings = validate(content.replace(b'<bpmn:endEvent id="EndEvent_1" />', b""))
@@ -317,8 +319,10 @@ def test_lanes_named_by_other_modelers_are_plain_lanes(lane: str) -> None:
     _, warnings = validate(content)
     assert about(warnings, lane) == []
     [message] = [m for m in about(warnings, "Task_1") if "window" in m]
-    assert message.startswith(
-        "task has no window (its lane names none): it goes to the default window 'centre'"
+    assert message.startswith("任务未指定窗口，交给默认窗口 centre")
+    assert (
+        "task has no window (no lane_<code> lane names one): it goes to the default window 'centre'"
+        in message
     )
 
 
@@ -449,10 +453,12 @@ def test_valid_diagram_passes_with_its_warnings() -> None:
     line = line_of(content, 'id="Task_notify"')
     where = f"simple.bpmn:{line} [Task_notify]"
     assert [str(w) for w in warnings] == [
-        f"{where} warning: task has no formKey: it gets the generic task form 'generic_task' "
-        "(its name and documentation, the item's data, an opinion and approved yes/no)",
-        f"{where} warning: task has no window (its lane names none): it goes to the default window 'centre' "
-        "(put it in a lane_<code> lane or set window/windowExpr to choose another)",
+        f"{where} warning: 任务未指定表单，使用通用办理表单 generic_task（任务名称与说明、办件数据、办理意见、是否同意） "
+        "(task has no formKey: it gets the generic task form 'generic_task': its name and documentation, the "
+        "item's data, an opinion and approved yes/no)",
+        f"{where} warning: 任务未指定窗口，交给默认窗口 centre (task has no window (no lane_<code> lane names one): it "
+        "goes to the default window 'centre'; put it in a lane_<code> lane or set window/windowExpr to choose "
+        "another)",
     ]
     assert all(w.severity == "warning" for w in warnings)
     assert executable_process_ids(tree) == ["simple_item"]
@@ -526,7 +532,7 @@ def test_task_in_a_subprocess_takes_the_lane_of_the_subprocess() -> None:
     content = content[:start] + subprocess.encode() + content[end:]
     _, warnings = validate(content)
     assert [(w.element, w.message[:40]) for w in warnings] == [
-        ("Sub_task", "task has no formKey: it gets the generic")
+        ("Sub_task", "任务未指定表单，使用通用办理表单 generic_task（任务名称与说明、办件")
     ]
 
 
