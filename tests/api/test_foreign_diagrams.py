@@ -304,3 +304,19 @@ def test_the_deployer_names_the_default_window(api: Any) -> None:
         headers={**auth("t-designer"), "Content-Type": "application/xml"},
     )
     assert unknown.status_code == 400 and "unknown window 'nowhere'" in unknown.get_json()["message"]
+
+
+def test_the_generic_form_is_checked_and_a_refusal_says_whose_task_it_is(api: Any) -> None:
+    deploy(api, "iso_8859_1.bpmn")
+    [task] = start(api, "gewerbeanmeldung")["tasks"]
+    url = f"/api/tasks/{task['id']}/complete"
+    blank = api.post(url, json={"data": {"opinion": "ok"}}, headers=auth("t-centre"))
+    assert blank.status_code == 400 and blank.get_json()["code"] == "form_invalid"
+    assert set(blank.get_json()["errors"]) == {"approved"}
+    extra = api.post(url, json={"data": {**GENERIC, "amount": 5}}, headers=auth("t-centre"))
+    assert extra.status_code == 400 and set(extra.get_json()["errors"]) == {"amount"}
+    other = api.post(url, json={"data": GENERIC}, headers=auth("t-shebao"))
+    assert other.status_code == 403
+    assert "window 'centre'" in other.get_json()["message"] and other.get_json()["window"] == "centre"
+    assert api.get(f"/api/tasks/{task['id']}", headers=auth("t-shebao")).status_code == 403
+    assert api.post(url, json={"data": {"approved": "false"}}, headers=auth("t-centre")).status_code == 200
