@@ -30,12 +30,24 @@ class CentreParser(SpiffBpmnParser):
         self.implicit_ends: dict[str, set[str]] = {}
 
     def add_bpmn_xml(self, bpmn: Any, filename: str | None = None) -> None:
-        super().add_bpmn_xml(bpmn, filename)
         for local in _CONTAINERS:
             for container in bpmn.iter(f"{{{BPMN_NS}}}{local}"):
                 ends = implicit_end_nodes(container)
                 if ends:
                     self.implicit_ends.setdefault(container.get("id"), set()).update(ends)
+                if local != "process":
+                    _give_an_end_event(container)
+        super().add_bpmn_xml(bpmn, filename)
+
+
+def _give_an_end_event(subprocess: Any) -> None:
+    """SpiffWorkflow refuses a subprocess without an end event; one whose paths all end implicitly gets an
+    unconnected end event of its own (in the tree the parser reads, not in the stored XML)."""
+    if subprocess.find(f"{{{BPMN_NS}}}endEvent") is None:
+        end = subprocess.makeelement(
+            f"{{{BPMN_NS}}}endEvent", {"id": f"{subprocess.get('id')}__implicit_end"}
+        )
+        subprocess.append(end)
 
 
 def implicit_end_nodes(container: Any) -> set[str]:
@@ -65,10 +77,11 @@ def _is_flow_node(local: str) -> bool:
 
 
 def connect_implicit_ends(spec: Any, ends: set[str]) -> None:
-    """Lead each node of ``ends`` that has no successor in ``spec`` to the spec's end, in place."""
+    """Lead each node of ``ends`` that has no successor in ``spec`` to the spec's end, in place (a boundary
+    event's only successor is its activity's ``BoundaryEventJoin``, which ends nothing)."""
     for node_id in ends:
         task_spec = spec.task_specs.get(node_id)
-        if task_spec is not None and not task_spec.outputs:
+        if task_spec is not None and all(o.name.endswith(".BoundaryEventJoin") for o in task_spec.outputs):
             task_spec.connect(spec.end)
 
 
