@@ -1,7 +1,9 @@
 """Checks a BPMN diagram before it is deployed: safe parsing, structure and platform conventions.
 
-``validate_bpmn`` is the entry point: ``safe_parse`` refuses oversized, non-UTF-8, DOCTYPE-bearing or
-malformed files, then ``check_diagram`` lists every problem with file, element id and line. Errors
+``validate_bpmn`` is the entry point, and the one check of every door (API, console, CLI, designer):
+``safe_parse`` reads the file in its declared encoding (``runner.encodings``) and refuses oversized,
+undecodable, DOCTYPE-bearing or malformed files; ``check_diagram`` reads what other modelers write in the
+platform's conventions (``runner.foreign``) and lists every problem with file, element id and line. Errors
 stop the deployment (``DiagramInvalid``); warnings are returned to be shown to the modeller.
 """
 
