@@ -41,13 +41,28 @@ def _system(w: ops.Who) -> bool:
 
 
 def _task_worker(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
-    """Claim / release / complete: a member of the task's window, the clerk covering its assignee, or a system."""
+    """Claim / release / complete: a member of the task's window, the clerk covering its assignee, or a system.
+    A refusal says whose task it is."""
     if _system(w):
         return True
     row, _ = ops.task_facts(s, args["task_id"])
-    return (row.window or "") in w.windows or (
+    if (row.window or "") in w.windows or (
         row.assignee is not None and row.assignee in w.covering | {w.username}
+    ):
+        return True
+    holder = f"，已由 {row.assignee} 认领" if row.assignee else ""
+    raise runner.PermissionDenied(
+        f"任务“{row.name}”属于窗口 {row.window}{holder}：只有该窗口的人员、认领人及其代班人员或系统账号可以办理 "
+        f"(the task belongs to window {row.window!r}{f', claimed by {row.assignee}' if row.assignee else ''}: "
+        "only its members, the assignee and their backup, or a system account may work it)",
+        window=row.window,
+        task_id=row.task_id,
     )
+
+
+def _task_reader(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+    """One task with its form: whoever may work it, and overseers."""
+    return w.oversees() or _task_worker(s, w, args)
 
 
 def _item_rule(op: str) -> Check:
@@ -92,6 +107,7 @@ RULES: dict[str, Check] = {
     "api.get_instance": _viewer,
     "api.get_instance_by_key": _viewer,
     "api.list_tasks": _task_lister,
+    "api.get_task": _task_reader,
     "api.claim": _task_worker,
     "api.unclaim": _task_worker,
     "api.complete": _task_worker,

@@ -28,10 +28,12 @@ class FormInvalid(BadRequest):
 
 
 class FormUndefined(runner.RunnerError):
-    """The task's form key names no schema: nobody can complete it (the workspace answers 500 too)."""
+    """The task's form key names no schema any more (deploy refuses unknown keys, but a form published in the
+    console may be withdrawn later): nobody can complete it until the form is back (the workspace answers
+    409 too)."""
 
     code = "form_undefined"
-    http_status = 500
+    http_status = 409
 
 
 @bp.errorhandler(runner.RunnerError)

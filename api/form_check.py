@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import runner
-from forms.schema import UnknownForm, get_schema, undefined_form_message
+from forms.schema import FieldSpec, UnknownForm, get_schema, load_task_form, show_rows, undefined_form_message
 from forms.submission import FormContext, SubmissionInvalid, task_data_from_json
 
 from .errors import FormInvalid, FormUndefined
@@ -56,7 +56,7 @@ class WindowNames(Mapping[str, str]):
 
 def form_check(session: Session, services: runner.Services, data: dict[str, Any]) -> Check:
     """The ``check`` for ``runner.complete(session, ..., check=...)``: the task data the task's form makes of
-    ``data``; ``FormInvalid`` (400) naming every wrong field, ``FormUndefined`` (500) when the task's form key
+    ``data``; ``FormInvalid`` (400) naming every wrong field, ``FormUndefined`` (409) when the task's form key
     has no schema."""
 
     def check(task: dict[str, Any], task_data: dict[str, Any]) -> dict[str, Any]:
@@ -84,3 +84,45 @@ def form_check(session: Session, services: runner.Services, data: dict[str, Any]
             ) from None
 
     return check
+
+
+def _field_view(spec: FieldSpec) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "name": spec.name,
+        "type": spec.type,
+        "label": spec.label,
+        "label_en": spec.label_en,
+        "required": spec.required,
+    }
+    if spec.choices:
+        view["choices"] = [{"value": c.value, "label": c.label, "label_en": c.label_en} for c in spec.choices]
+    if spec.help:
+        view["help"] = spec.help
+    return view
+
+
+def task_form(session: Session, services: runner.Services, task_id: str) -> dict[str, Any]:
+    """``GET /api/tasks/<id>``: the open task, its item, its BPMN documentation, the item's data (read-only, as
+    the workspace shows it) and the form to complete it with — the generic task form for a task without
+    formKey. ``FormUndefined`` when its form was withdrawn."""
+    loaded, ctx = load_task_form(session, services, task_id)
+    task = loaded["task"]
+    try:
+        schema = get_schema(task.get("form_key"), session)
+    except UnknownForm:
+        zh, en = undefined_form_message(task)
+        raise FormUndefined(f"{zh} ({en})", form_key=task.get("form_key")) from None
+    return {
+        "task": task,
+        "instance": loaded["instance"],
+        "documentation": loaded.get("documentation"),
+        "data": loaded["data"],
+        "context": show_rows(schema, ctx),
+        "form": {
+            "key": schema.key,
+            "title": schema.title,
+            "title_en": schema.title_en,
+            "help": schema.help,
+            "fields": [_field_view(f) for f in schema.fields_for(task.get("definition_key"))],
+        },
+    }

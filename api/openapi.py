@@ -90,21 +90,33 @@ COMPLETE["responses"]["400"] = {
     ),
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FormError"}}},
 }
-COMPLETE["responses"]["500"] = {
-    "description": "the task's form key names no form schema (code form_undefined); nothing changed",
+COMPLETE["responses"]["409"] = {
+    "description": (
+        "already completed, claimed by someone else, changed meanwhile, or the task's form was withdrawn since "
+        "(code form_undefined); nothing changed"
+    ),
     "content": {"application/json": {"schema": ERROR}},
+}
+TASK = _op(
+    "One open task with what its form shows: name, documentation, the item's data, the form's fields (a task "
+    "without formKey has the generic task form generic_task: opinion, approved)",
+    params=["task_id"],
+)
+DEPLOY = {
+    **_op(
+        "Deploy a BPMN file (multipart 'file' + optional 'dmn', or a raw XML body in any encoding its XML "
+        "declaration names); the answer lists the warnings element by element",
+        ok="201",
+        params=["filename", "default_window"],
+    ),
+    "requestBody": {"content": {"multipart/form-data": {"schema": OBJ}, "application/xml": {"schema": S}}},
 }
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/openapi.json": {"get": _op("This document", errors=())},
     "/api/definitions": {
         "get": _op("List definitions with versions and instance counts", errors=()),
-        "post": {
-            **_op("Deploy a BPMN file (multipart 'file' + optional 'dmn', or a raw XML body)", ok="201"),
-            "requestBody": {
-                "content": {"multipart/form-data": {"schema": OBJ}, "application/xml": {"schema": S}}
-            },
-        },
+        "post": DEPLOY,
     },
     "/api/definitions/{key}/xml": {"get": _op("Download a definition's BPMN XML", params=["key", "version"])},
     "/api/instances": {
@@ -150,6 +162,7 @@ PATHS: dict[str, dict[str, Any]] = {
             errors=("400",),
         ),
     },
+    "/api/tasks/{task_id}": {"get": TASK},
     "/api/tasks/{task_id}/claim": {"post": _op("Claim a task", params=["task_id"])},
     "/api/tasks/{task_id}/unclaim": {"post": _op("Release a claimed task", params=["task_id"])},
     "/api/tasks/{task_id}/complete": {"post": COMPLETE},

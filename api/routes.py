@@ -8,11 +8,11 @@ from flask import current_app, g, jsonify, request
 
 import runner
 from forms.request_edge import in_int_range
-from runner.views import instance_summary, task_view
+from runner.views import incident_view, instance_summary, task_view
 
 from . import access, bp
 from .errors import BadRequest
-from .form_check import form_check
+from .form_check import form_check, task_form
 from .openapi import document
 
 
@@ -101,7 +101,8 @@ def list_definitions() -> Any:
 
 @bp.post("/definitions")
 def deploy() -> Any:
-    """Upload a BPMN file (multipart ``file``, optional ``dmn`` files) or a raw XML body."""
+    """Upload a BPMN file (multipart ``file``, optional ``dmn`` files) or a raw XML body; ``default_window``
+    (query or form field) is the window of tasks whose lane and properties name none."""
     if request.files:
         upload = request.files.get("file")
         if upload is None:
@@ -112,8 +113,9 @@ def deploy() -> Any:
         content, filename, dmn = request.get_data(), request.args.get("filename", "upload.bpmn"), []
     if not content:
         raise BadRequest("没有上传内容 (empty upload)")
+    default_window = request.values.get("default_window") or None
     with services().transaction() as s:
-        result = runner.deploy(s, content, filename, actor=g.actor, dmn=dmn)
+        result = runner.deploy(s, content, filename, actor=g.actor, dmn=dmn, default_window=default_window)
         out = [
             {"key": d.key, "version": d.version, "id": d.id, "created": c}
             for d, c in zip(result.definitions, result.created, strict=True)
@@ -149,9 +151,18 @@ def start() -> Any:
             version=field(data, "version", int),
             title=field(data, "title", str),
         )
-        view = instance_summary(instance)
-        view["tasks"] = runner.instance_tasks(s, instance)
+        view = _outcome(s, instance)
     return jsonify(view), 201
+
+
+def _outcome(s: Any, instance: Any) -> dict[str, Any]:
+    """An item after a step: its summary, its open tasks and, when the step failed in the diagram's own
+    content, the open incidents naming the element (the item waits for a retry)."""
+    view = instance_summary(instance)
+    view["tasks"] = runner.instance_tasks(s, instance)
+    if instance.status == runner.InstanceStatus.ERROR:
+        view["incidents"] = [incident_view(i) for i in runner.open_incidents(s, instance.id)]
+    return view
 
 
 @bp.get("/instances/<int:instance_id>")
@@ -181,6 +192,13 @@ def list_tasks() -> Any:
     return jsonify(tasks=tasks, total=total)
 
 
+@bp.get("/tasks/<task_id>")
+def get_task(task_id: str) -> Any:
+    """One open task as its form shows it: name, documentation, the item's data, the form's fields."""
+    with services().reading() as s:
+        return jsonify(task_form(s, services(), task_id))
+
+
 @bp.post("/tasks/<task_id>/claim")
 def claim(task_id: str) -> Any:
     return jsonify(services().run(lambda s: task_view(runner.claim(s, task_id, actor=g.actor))))
@@ -199,9 +217,7 @@ def complete(task_id: str) -> Any:
     def work(s: Any) -> dict[str, Any]:
         check = form_check(s, services(), submitted)
         instance = runner.complete(s, task_id, submitted, actor=g.actor, check=check)
-        view = instance_summary(instance)
-        view["tasks"] = runner.instance_tasks(s, instance)
-        return view
+        return _outcome(s, instance)
 
     return jsonify(services().run(work))
 

@@ -44,6 +44,8 @@ from wtforms import (
     TextAreaField,
 )
 
+from runner.conventions import GENERIC_FORM
+
 from .submission import (
     OPINION_PARTS,
     FieldInvalid,
@@ -77,7 +79,9 @@ FIELD_TYPES = (
     "file",
     "opinions",
 )
-SHOW_FORMATS = ("text", "list", "date", "datetime", "bool", "window", "windows", "opinions", "json")
+SHOW_FORMATS = ("text", "list", "date", "datetime", "bool", "window", "windows", "opinions", "json", "data")
+# the show entry of format "data" names no path: it shows every value of the task data (the generic task form)
+ALL_DATA = "*"
 CONDITION_OPS = ("equals", "not_equals", "in", "empty", "not_empty")
 DERIVE_OPS = CONDITION_OPS
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -449,11 +453,15 @@ def _show(raw: Any, file: str, index: int) -> ShowSpec:
     if not isinstance(raw, dict) or set(raw) - {"name", "label", "label_en", "format"}:
         raise SchemaError(file, f"show[{index}] 应为 {{name, label, label_en, format}} (bad show entry)")
     name = raw.get("name")
-    if not isinstance(name, str) or not PATH_RE.match(name):
-        raise SchemaError(file, f"show[{index}]: 名称 {name!r} 无效 (bad path)")
     fmt = raw.get("format", "text")
     if fmt not in SHOW_FORMATS:
         raise SchemaError(file, f"show[{index}]: 未知格式 {fmt!r}，可用: {', '.join(SHOW_FORMATS)} (format)")
+    if (fmt == "data") != (name == ALL_DATA):
+        raise SchemaError(
+            file, f'show[{index}]: 格式 data 与名称 "*" 须同时使用 (format data shows "*", all data)'
+        )
+    if not isinstance(name, str) or not (name == ALL_DATA or PATH_RE.match(name)):
+        raise SchemaError(file, f"show[{index}]: 名称 {name!r} 无效 (bad path)")
     return ShowSpec(
         name, _text(raw, "label", file, name, required=True), _text(raw, "label_en", file, name), fmt
     )
@@ -633,12 +641,14 @@ def published_schema(form_key: str, session: Session | None = None) -> FormSchem
 
 def get_schema(form_key: str | None, session: Session | None = None) -> FormSchema:
     """The schema of ``form_key``: the one published in the console, else ``forms/schemas/<key>.json``
-    (``session``: where to look for the published one; see ``published_schema``)."""
-    published = published_schema(form_key, session) if form_key else None
+    (``session``: where to look for the published one; see ``published_schema``). A task without a form key
+    (one projected before the generic task form existed) has the generic task form."""
+    form_key = form_key or GENERIC_FORM
+    published = published_schema(form_key, session)
     if published is not None:
         return published
     schemas = load_all()
-    if not form_key or form_key not in schemas:
+    if form_key not in schemas:
         raise UnknownForm(f"表单 {form_key!r} 未定义 (no schema for form key {form_key!r})")
     return schemas[form_key]
 
@@ -924,11 +934,28 @@ def _opinion_rows(value: Any, ctx: FormContext) -> list[dict[str, str]]:
     return rows
 
 
+def _data_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return pick("是", "Yes") if value else pick("否", "No")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _data_rows(ctx: FormContext) -> list[dict[str, str]]:
+    """Every value of the task data, read-only (``{"name", "value"}``; names starting with _ are the engine's)."""
+    return [
+        {"name": str(name), "value": _data_value(value)}
+        for name, value in sorted(ctx.data.items(), key=lambda kv: str(kv[0]))
+        if not str(name).startswith("_") and value not in (None, "", [], {})
+    ]
+
+
 def show_rows(schema: FormSchema, ctx: FormContext) -> list[dict[str, Any]]:
     """The read-only context of a task: ``{"label", "format", "value"}`` for each value present."""
     rows: list[dict[str, Any]] = []
     for spec in schema.show:
-        value = lookup(ctx.data, spec.name)
+        value = _data_rows(ctx) if spec.format == "data" else lookup(ctx.data, spec.name)
         if value is None or value == "" or value == [] or value == {}:
             continue
         shown: Any
@@ -951,6 +978,8 @@ def show_rows(schema: FormSchema, ctx: FormContext) -> list[dict[str, Any]]:
             shown = _opinion_rows(value, ctx)
         elif fmt == "json":
             shown = json.dumps(value, ensure_ascii=False, indent=1)
+        elif fmt == "data":
+            shown = value
         else:
             shown = str(value)
         rows.append({"label": spec.text, "format": fmt, "value": shown})

@@ -98,8 +98,8 @@ def task_form(task_id: str) -> Any:
     except UnknownForm:
         message = pick(*undefined_form_message(task))
         return render_template(
-            "error.html", code=500, title=pick("表单未定义", "No form"), message=message
-        ), 500
+            "error.html", code=409, title=pick("表单未定义", "No form"), message=message
+        ), 409
 
     holder = _claimed_by_other(task)
     ops = task_operations(task)
@@ -153,6 +153,7 @@ def task_form(task_id: str) -> Any:
             form=form,
             ctx=ctx,
             context_rows=show_rows(schema, ctx),
+            documentation=loaded.get("documentation"),
             attachments=loaded["attachments"],
             holder=holder,
             holder_message=_claimed_message(holder) if holder else None,

@@ -31,6 +31,7 @@ from .drafts import (
     open_draft,
     save_draft,
 )
+from .engine import open_incidents
 from .exceptions import (
     CalendarDataMissing,
     ConcurrentUpdate,
@@ -56,6 +57,7 @@ from .extensions import get_request as get_extension_request
 from .form_drafts import (
     describe_form_draft,
     form_draft,
+    known_form_keys,
     list_form_drafts,
     publish_form_draft,
     published_form_keys,
@@ -137,6 +139,8 @@ __all__ = [
     "list_form_drafts",
     "publish_form_draft",
     "published_form_keys",
+    "known_form_keys",
+    "open_incidents",
     "published_form_schema",
     "save_form_draft",
     "withdraw_form_schema",

@@ -102,32 +102,44 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from .windows import upsert_windows
 
     services = _services()
-    files: list[Path] = []
-    for raw in args.paths:
-        path = Path(raw)
-        files += sorted(path.rglob("*.bpmn")) if path.is_dir() else [path]
-    files.sort(key=lambda p: (not p.name.startswith("block_"), str(p)))
-    windows_file = Path(args.windows)
-    if windows_file.exists():
-        with services.transaction() as session:
-            upsert_windows(session, load_windows_file(windows_file))
-    failed = 0
-    for path in files:
-        dmn = [(p.read_bytes(), p.name) for p in sorted(path.parent.glob(f"{path.stem}*.dmn"))]
-        try:
+    try:
+        files: list[Path] = []
+        for raw in args.paths:
+            path = Path(raw)
+            files += sorted(path.rglob("*.bpmn")) if path.is_dir() else [path]
+        files.sort(key=lambda p: (not p.name.startswith("block_"), str(p)))
+        windows_file = Path(args.windows)
+        if windows_file.exists():
             with services.transaction() as session:
-                result = deploy(session, path.read_bytes(), path.name, actor=args.actor, dmn=dmn)
-                for definition, created in zip(result.definitions, result.created, strict=True):
-                    state = "new version" if created else "unchanged"
-                    print(f"{path}: {definition.key} v{definition.version} ({state})")
-                for warning in result.warnings:
-                    print(f"  warning: {warning.get('element')}: {warning.get('message')}")
-        except DiagramInvalid as exc:
-            failed += 1
-            print(f"{path}: INVALID: {exc.message}", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  - {problem}", file=sys.stderr)
-    return 1 if failed else 0
+                upsert_windows(session, load_windows_file(windows_file))
+        failed = 0
+        for path in files:
+            dmn = [(p.read_bytes(), p.name) for p in sorted(path.parent.glob(f"{path.stem}*.dmn"))]
+            try:
+                with services.transaction() as session:
+                    result = deploy(
+                        session,
+                        path.read_bytes(),
+                        path.name,
+                        actor=args.actor,
+                        dmn=dmn,
+                        default_window=args.default_window,
+                    )
+                    for definition, created in zip(result.definitions, result.created, strict=True):
+                        state = "new version" if created else "unchanged"
+                        print(f"{path}: {definition.key} v{definition.version} ({state})")
+                    for warning in result.warnings:
+                        print(
+                            f"  warning: line {warning.get('line')} {warning.get('element')}: {warning.get('message')}"
+                        )
+            except DiagramInvalid as exc:
+                failed += 1
+                print(f"{path}: INVALID: {exc.message}", file=sys.stderr)
+                for problem in exc.problems:
+                    print(f"  - {problem}", file=sys.stderr)
+        return 1 if failed else 0
+    finally:
+        services.engine.dispose()
 
 
 def cmd_verify_audit(_: argparse.Namespace) -> int:
@@ -206,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("paths", nargs="+")
     p.add_argument("--actor", default="system")
     p.add_argument("--windows", default=str(ROOT / "bpmn" / "windows.json"))
+    p.add_argument(
+        "--default-window",
+        help="window of tasks whose lane and properties name none (else defaultWindow, centre)",
+    )
     p.set_defaults(func=cmd_deploy)
     p = sub.add_parser("seed", help="create the centre's windows (and demo data)")
     p.add_argument("--windows", default=str(ROOT / "bpmn" / "windows.json"))

@@ -23,6 +23,9 @@ class Settings:
     queue_name: str = "banjian"
     timezone: str = "Asia/Shanghai"
     max_bpmn_bytes: int = 2 * 1024 * 1024
+    # the task forms' JSON schemas (forms/schemas): a diagram's formKey must name one of them or a form
+    # published in the console
+    form_schema_dir: str = field(default_factory=lambda: str(ROOT / "forms" / "schemas"))
     script_time_limit: float = 1.0  # seconds a script or expression may run
     script_memory_limit_mb: int = 256  # address space of an evaluator process (RLIMIT_AS)
     script_evaluators: int = 1  # evaluator processes kept started per platform process

@@ -1,6 +1,7 @@
 """The diagram conventions (documented in bpmn/README.md), read generically from specs.
 
-A lane names its window by its id, ``lane_<code>``; ``lead`` and ``related`` are dynamic.
+A lane names its window by its id, ``lane_<code>``, or its ``window`` property; ``lead`` and ``related`` are
+dynamic; other lanes are plain lanes.
 User tasks carry SpiffWorkflow extension properties: ``window``, ``windowExpr``, ``formKey``,
 ``limitDays``, ``onTimeout``. The process carries ``itemKind``, ``promisedDays``,
 ``statutoryDays``, ``leadWindow``, ``upperApproval``.
@@ -17,6 +18,13 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 LANE_PREFIX = "lane_"
 DYNAMIC_WINDOWS = {"lead", "related", "applicant", "system"}
+# dynamic lanes that name no window (applicant actions, automatic steps): a person's task there goes to the
+# default window, as does one whose lane and properties name none
+NO_WINDOW_LANES = frozenset({"applicant", "system"})
+# the window of such tasks unless the deployer names another (deploy parameter or the process's defaultWindow)
+DEFAULT_WINDOW = "centre"
+# the form of a task without formKey: its name and documentation, the item's data, an opinion and approved
+GENERIC_FORM = "generic_task"
 
 ITEM_KINDS = {
     "即办件": "immediate",
@@ -32,8 +40,18 @@ ITEM_KINDS = {
 
 
 def lane_window(lane_id: str) -> str | None:
-    """``lane_shebao`` → ``shebao``; ids that do not follow the convention name no window."""
-    return lane_id[len(LANE_PREFIX) :] if lane_id.lower().startswith(LANE_PREFIX) else None
+    """``lane_shebao`` → ``shebao``; ids that do not follow the convention (``Lane_0k2j3h4``, bpmn.io's default,
+    or ``Lane_shebao``) name no window: they are plain lanes."""
+    return lane_id[len(LANE_PREFIX) :] if lane_id.startswith(LANE_PREFIX) else None
+
+
+def lane_code(lane: Any) -> str | None:
+    """The window a ``bpmn:lane`` element names: its ``window`` property (``spiffworkflow:property`` or, as
+    Camunda Modeler writes it, ``camunda:property``), else its id ``lane_<code>``; None for a plain lane."""
+    for prop in lane.iterfind("bpmn:extensionElements/*/*[@name='window']", NS):
+        if etree.QName(prop).localname == "property" and (prop.get("value") or "").strip():
+            return str(prop.get("value")).strip()
+    return lane_window(lane.get("id") or "")
 
 
 def node_windows(root: Any) -> dict[str, str]:
@@ -42,7 +60,7 @@ def node_windows(root: Any) -> dict[str, str]:
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         pid = process.get("id")
         for lane in process.iter(f"{{{BPMN_NS}}}lane"):
-            code = lane_window(lane.get("id", ""))
+            code = lane_code(lane)
             if code is None:
                 continue
             for ref in lane.findall("bpmn:flowNodeRef", NS):
@@ -102,6 +120,7 @@ def item_meta(props: dict[str, str]) -> dict[str, Any]:
         "promised_days": as_int(props.get("promisedDays")),
         "statutory_days": as_int(props.get("statutoryDays")),
         "lead_window": props.get("leadWindow") or None,
+        "default_window": props.get("defaultWindow") or DEFAULT_WINDOW,
         "upper_approval": (props.get("upperApproval") or "").lower() in ("true", "1", "yes"),
     }
 

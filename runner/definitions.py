@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from . import audit, conventions
 from .exceptions import Conflict, DiagramInvalid, NoSuchDefinition
+from .foreign import adopt
+from .form_drafts import known_form_keys
 from .models import ProcessDefinition
 from .scripts import check_source
 from .services import services_of
 from .spiff.parser import CentreParser, parse_specs
 from .state import dump_specs
-from .validation import safe_parse, validate_bpmn
+from .validation import read_diagram, safe_parse, validate_bpmn
 from .windows import known_windows
 
 
@@ -51,11 +53,32 @@ def _called_elements(root: Any) -> set[str]:
     }
 
 
-def _add_called_definitions(session: Session, parser: CentreParser, root: Any, filename: str) -> list[str]:
-    """Add the latest deployed diagram of every process this one calls and does not contain itself."""
+def _unknown_calls(session: Session, root: Any, filename: str) -> list[dict[str, Any]]:
+    """A problem for each call activity calling a process neither in this file nor deployed."""
+    local = {p.get("id") for p in root.iter(f"{{{conventions.BPMN_NS}}}process")}
+    problems = []
+    for node in root.iter(f"{{{conventions.BPMN_NS}}}callActivity"):
+        key = node.get("calledElement")
+        if key and key not in local and latest_definition(session, key, required=False) is None:
+            problems.append(
+                {
+                    "file": filename,
+                    "element": node.get("id"),
+                    "line": node.sourceline,
+                    "message": f"调用的流程 {key} 尚未部署，请先部署它 "
+                    f"(the call activity calls process {key!r}, which is not deployed: deploy it first)",
+                    "severity": "error",
+                }
+            )
+    return problems
+
+
+def _add_called_definitions(session: Session, parser: CentreParser, root: Any) -> list[Any]:
+    """Add the latest deployed diagram of every process this one calls and does not contain itself, read
+    in the platform's conventions (``runner.foreign``); their roots."""
     local = {p.get("id") for p in root.iter(f"{{{conventions.BPMN_NS}}}process")}
     wanted = _called_elements(root) - local
-    added: list[str] = []
+    added: list[Any] = []
     seen: set[str] = set()
     while wanted:
         key = wanted.pop()
@@ -63,79 +86,100 @@ def _add_called_definitions(session: Session, parser: CentreParser, root: Any, f
             continue
         seen.add(key)
         called = latest_definition(session, key, required=False)
-        if called is None:
+        if called is None:  # a process a called process calls, gone since (_unknown_calls checked this file)
             raise DiagramInvalid(
-                f"{filename}: 调用的流程 {key} 尚未部署 (call activity calls process {key!r}, which is not deployed)",
-                problems=[
-                    {"file": filename, "element": key, "line": None, "message": "unknown called process"}
-                ],
-            )
+                f"调用的流程 {key} 尚未部署 (a called process calls process {key!r}, which is not deployed)",
+                problems=[{"file": key, "element": key, "line": None, "message": "unknown called process",
+                           "severity": "error"}],
+            )  # fmt: skip
         called_root = etree.fromstring(called.bpmn_xml.encode("utf-8"))
+        adopt(called_root)
         parser.add_bpmn_xml(called_root, called.filename)
         for dmn in called.dmn_xml:
             parser.add_dmn_xml(etree.fromstring(dmn["xml"].encode("utf-8")), dmn["filename"])
-        added.append(called.bpmn_xml)
+        added.append(called_root)
         wanted |= _called_elements(called_root) - seen
     return added
 
 
-def deploy(
-    session: Session,
-    content: bytes,
-    filename: str,
-    *,
-    actor: str,
-    dmn: list[tuple[bytes, str]] | None = None,
-) -> Deployed:
-    """Validate a BPMN file (with optional DMN files) and store each executable process as a new version.
-
-    Identical content re-deployed returns the existing latest version instead of making a new one.
-    Raises ``DiagramInvalid`` naming file, element and line for every problem.
-    """
-    services = services_of(session)
-    settings = services.settings
-    tree, warnings = validate_bpmn(
-        content,
-        filename,
-        max_bytes=settings.max_bpmn_bytes,
-        known_windows=known_windows(session),
-        check_expression=check_source,
-    )
-    root = tree.getroot() if hasattr(tree, "getroot") else tree
+def _parse(
+    session: Session, root: Any, filename: str, dmn: list[tuple[bytes, str]], max_bytes: int
+) -> tuple[dict[str, Any], list[Any], list[dict[str, str]]]:
+    """The ready specs of each executable process of ``root``, the called diagrams' roots and the DMN
+    documents; SpiffWorkflow's own refusals as ``DiagramInvalid``."""
     dmn_docs: list[dict[str, str]] = []
     parser = CentreParser()
     try:
         parser.add_bpmn_xml(root, filename)
-        for dmn_content, dmn_name in dmn or []:
-            dmn_tree = safe_parse(dmn_content, dmn_name, settings.max_bpmn_bytes)
-            dmn_root = dmn_tree.getroot() if hasattr(dmn_tree, "getroot") else dmn_tree
-            parser.add_dmn_xml(dmn_root, dmn_name)
+        for dmn_content, dmn_name in dmn:
+            dmn_content = read_diagram(dmn_content, dmn_name, max_bytes)
+            parser.add_dmn_xml(safe_parse(dmn_content, dmn_name, max_bytes).getroot(), dmn_name)
             dmn_docs.append({"filename": dmn_name, "xml": dmn_content.decode("utf-8")})
-        called_xml = _add_called_definitions(session, parser, root, filename)
+        called = _add_called_definitions(session, parser, root)
         process_ids = [p for p in parser.get_process_ids() if p in _local_process_ids(root)]
         if not process_ids:
             raise DiagramInvalid(
                 f"{filename}: 没有可执行的流程 (no executable process)",
                 problems=[
-                    {"file": filename, "element": None, "line": None, "message": "no executable process"}
+                    {"file": filename, "element": None, "line": None, "message": "no executable process",
+                     "severity": "error"}
                 ],
-            )
+            )  # fmt: skip
         parsed = {pid: parse_specs(parser, pid) for pid in process_ids}
-    except ValidationException as exc:
-        problem = _spiff_problem(exc, filename)
-        raise DiagramInvalid(f"{filename}: {exc}", problems=[problem]) from exc
-    except SpiffWorkflowException as exc:
+    except (ValidationException, SpiffWorkflowException) as exc:
         raise DiagramInvalid(f"{filename}: {exc}", problems=[_spiff_problem(exc, filename)]) from exc
+    return parsed, called, dmn_docs
+
+
+def deploy(
+    session: Session,
+    content: bytes | str,
+    filename: str,
+    *,
+    actor: str,
+    dmn: list[tuple[bytes, str]] | None = None,
+    default_window: str | None = None,
+) -> Deployed:
+    """Validate a BPMN file (with optional DMN files) and store each executable process as a new version.
+
+    The file may come in any encoding its XML declaration names (it is stored as UTF-8) and may be drawn with
+    other modelers (``runner.foreign``). ``default_window`` is the window of the tasks whose lane and
+    properties name none (else the process's ``defaultWindow`` property, else ``centre``). Identical content
+    re-deployed returns the existing latest version instead of making a new one. Raises ``DiagramInvalid``
+    naming file, element and line for every problem (the warnings with them); a success carries the warnings.
+    """
+    services = services_of(session)
+    max_bytes = services.settings.max_bpmn_bytes
+    default_window = (default_window or "").strip() or None
+    content = read_diagram(content, filename, max_bytes)  # stored as UTF-8
+    tree, warnings = validate_bpmn(
+        content,
+        filename,
+        max_bytes=max_bytes,
+        known_windows=known_windows(session),
+        check_expression=check_source,
+        known_forms=known_form_keys(session),
+        default_window=default_window,
+    )
+    found = [w.to_dict() for w in warnings]
+    root = tree.getroot()
+    unknown = _unknown_calls(session, root, filename)
+    try:
+        if unknown:
+            raise DiagramInvalid(f"{filename}: {unknown[0]['message']}", problems=unknown)
+        parsed, called, dmn_docs = _parse(session, root, filename, dmn or [], max_bytes)
+    except DiagramInvalid as exc:
+        exc.problems = [{"severity": "error", **p} for p in exc.problems] + found
+        raise
 
     xml_text = content.decode("utf-8")
-    digest = hashlib.sha256(content + b"".join(d["xml"].encode() for d in dmn_docs)).hexdigest()
+    chosen = f"\0default_window={default_window}".encode() if default_window else b""
+    digest = hashlib.sha256(content + b"".join(d["xml"].encode() for d in dmn_docs) + chosen).hexdigest()
     windows_map: dict[str, str] = conventions.node_windows(root)
-    for extra in called_xml:
-        windows_map = {**conventions.node_windows(etree.fromstring(extra.encode("utf-8"))), **windows_map}
+    for extra in called:
+        windows_map = {**conventions.node_windows(extra), **windows_map}
 
-    result = Deployed(
-        definitions=[], created=[], warnings=[w if isinstance(w, dict) else w.to_dict() for w in warnings]
-    )
+    result = Deployed(definitions=[], created=[], warnings=found)
     for pid, (spec, subprocess_specs) in parsed.items():
         latest = latest_definition(session, pid, required=False)
         if latest is not None and latest.content_hash == digest:
@@ -143,6 +187,7 @@ def deploy(
             result.created.append(False)
             continue
         meta = conventions.item_meta(conventions.process_properties(root, pid))
+        meta["default_window"] = default_window or meta["default_window"]
         meta["node_windows"] = windows_map
         meta["warnings"] = result.warnings
         definition = ProcessDefinition(

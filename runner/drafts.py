@@ -3,9 +3,9 @@
 A draft lives in ``diagram_drafts`` from the first save on, so nothing is lost when a browser closes.
 Every save names the revision it was made from; a save or deploy from an older revision is a
 ``Conflict`` (two designers on one draft), never a silent overwrite. A process has at most one open
-draft. ``check_draft`` is the designer's validation: the runner's checks in strict mode (every user
-task has a window and a form, every limit and deadline parses, every lane names a known window) and,
-when those pass, a dry-run deployment inside a savepoint so that parser errors show up before deploy.
+draft. ``check_draft`` is the designer's validation: a dry-run deployment inside a savepoint — the very
+checks the API and the console deploy with (``definitions.deploy``), errors and warnings alike — plus the
+rule that a draft keeps its process.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from sqlalchemy.orm import Session, defer
 
 from . import audit, definitions
 from .exceptions import Conflict, DiagramInvalid, InvalidInput, NotFound
+from .foreign import adopt
 from .models import DiagramDraft, DraftStatus
-from .scripts import check_source
 from .services import services_of
-from .validation import ERROR, check_diagram, executable_process_ids, safe_parse
-from .windows import known_windows
+from .validation import ERROR, executable_process_ids, safe_parse
 
 KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -257,8 +256,7 @@ def save_draft(
     ``DiagramInvalid``; anything well-formed is kept, however unfinished.
     """
     draft = get_draft(session, draft_id)
-    content = xml.encode("utf-8")
-    tree = safe_parse(content, _filename(draft), services_of(session).settings.max_bpmn_bytes)
+    tree = safe_parse(xml, _filename(draft), services_of(session).settings.max_bpmn_bytes)
     name = _process_name(tree.getroot(), draft.key) or draft.name
     now = _now(session)
     _update_open(
@@ -277,56 +275,64 @@ def save_draft(
     return draft
 
 
-def _problems(
-    session: Session, draft: DiagramDraft, known_forms: set[str] | None
-) -> tuple[bytes, list[dict[str, Any]]]:
-    """The draft's XML and the strict checks' problems (no dry run)."""
-    content = draft.xml.encode("utf-8")
-    filename = _filename(draft)
-    try:
-        tree = safe_parse(content, filename, services_of(session).settings.max_bpmn_bytes)
-    except DiagramInvalid as exc:
-        return content, list(exc.problems)
-    problems = [
-        p.to_dict()
-        for p in check_diagram(
-            tree,
-            filename,
-            known_windows=known_windows(session),
-            check_expression=check_source,
-            strict=True,
-            known_forms=known_forms,
-        )
+def _key_problems(draft: DiagramDraft, keys: set[str]) -> list[dict[str, Any]]:
+    """The draft must keep its process: an executable process with the draft's key (``keys``: those the
+    diagram has)."""
+    if draft.key in keys:
+        return []
+    return [
+        {
+            "file": _filename(draft),
+            "element": None,
+            "line": None,
+            "message": f"the diagram has no executable process with the id {draft.key!r} "
+            f"(流程标识须保持为 {draft.key}; a new process needs a new draft)",
+            "severity": ERROR,
+        }
     ]
-    if tree.getroot().tag == f"{{{BPMN_NS}}}definitions" and draft.key not in executable_process_ids(tree):
-        problems.append(
-            {
-                "file": filename,
-                "element": None,
-                "line": None,
-                "message": f"the diagram has no executable process with the id {draft.key!r} "
-                f"(流程标识须保持为 {draft.key}; a new process needs a new draft)",
-                "severity": ERROR,
-            }
-        )
-    return content, problems
 
 
-def check_draft(
-    session: Session, draft_id: int, *, actor: str, known_forms: set[str] | None = None
-) -> CheckResult:
-    """Validate the stored draft as deploy would, strictly; never stores a definition."""
+def _executable_keys(session: Session, draft: DiagramDraft) -> set[str]:
+    """The executable processes of the draft as a deployment reads it (``runner.foreign``); none when the
+    XML itself is refused."""
+    try:
+        root = safe_parse(draft.xml, _filename(draft), services_of(session).settings.max_bpmn_bytes).getroot()
+    except DiagramInvalid:
+        return {draft.key}  # the refusal says it all
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        return {draft.key}
+    adopt(root)
+    return set(executable_process_ids(root))
+
+
+def _deploy(
+    session: Session, draft: DiagramDraft, actor: str
+) -> tuple[definitions.Deployed, list[dict[str, Any]]]:
+    """Deploy the draft as the API would (``definitions.deploy``: the same checks, errors and warnings) and
+    insist on its process; ``DiagramInvalid`` with every problem when something is wrong."""
+    try:
+        result = definitions.deploy(session, draft.xml, _filename(draft), actor=actor)
+    except DiagramInvalid as exc:
+        problems = list(exc.problems) + _key_problems(draft, _executable_keys(session, draft))
+        raise DiagramInvalid(exc.message, problems=problems) from exc
+    missing = _key_problems(draft, {d.key for d in result.definitions})
+    if missing:
+        raise DiagramInvalid(missing[0]["message"], problems=missing + result.warnings)
+    return result, result.warnings
+
+
+def check_draft(session: Session, draft_id: int, *, actor: str) -> CheckResult:
+    """Check the stored draft exactly as a deployment checks it (the API's and the console's: one rule),
+    in a savepoint that is rolled back; never stores a definition."""
     draft = get_draft(session, draft_id)
-    content, problems = _problems(session, draft, known_forms)
-    if not any(p.get("severity") == ERROR for p in problems):
-        savepoint = session.begin_nested()
-        try:
-            definitions.deploy(session, content, _filename(draft), actor=DRY_RUN_ACTOR)
-        except DiagramInvalid as exc:
-            problems.extend({"severity": ERROR, **p} for p in exc.problems)
-        finally:
-            savepoint.rollback()
-    result = CheckResult(draft.revision, problems)
+    savepoint = session.begin_nested()
+    try:
+        _, problems = _deploy(session, draft, DRY_RUN_ACTOR)
+    except DiagramInvalid as exc:
+        problems = list(exc.problems)
+    finally:
+        savepoint.rollback()
+    result = CheckResult(draft.revision, sorted(problems, key=lambda p: p.get("line") or 0))
     audit.record(
         session,
         "draft_checked",
@@ -340,18 +346,14 @@ def check_draft(
 
 
 def deploy_draft(
-    session: Session,
-    draft_id: int,
-    *,
-    expected_revision: int,
-    actor: str,
-    known_forms: set[str] | None = None,
-) -> tuple[DiagramDraft, bool]:
+    session: Session, draft_id: int, *, expected_revision: int, actor: str
+) -> tuple[DiagramDraft, bool, list[dict[str, Any]]]:
     """Deploy revision ``expected_revision`` of an open draft as the process's next version and close it.
 
-    Returns the draft and whether a new version was made (False: identical to the latest version).
-    Raises ``DiagramInvalid`` with every problem when the strict checks or the parser fail (nothing is
-    stored then: the caller's transaction rolls back), ``Conflict`` when the draft moved on or closed.
+    Returns the draft, whether a new version was made (False: identical to the latest version) and the
+    deployment's warnings. Raises ``DiagramInvalid`` with every problem when the checks or the parser fail
+    (nothing is stored then: the caller's transaction rolls back), ``Conflict`` when the draft moved on or
+    closed.
     """
     now = _now(session)
     _update_open(
@@ -359,19 +361,8 @@ def deploy_draft(
     )
     draft = session.get(DiagramDraft, draft_id, populate_existing=True)
     assert draft is not None
-    content, problems = _problems(session, draft, known_forms)
-    errors = [p for p in problems if p.get("severity") == ERROR]
-    if errors:
-        raise DiagramInvalid(
-            f"草稿有 {len(errors)} 处错误，未部署 (the draft has {len(errors)} error(s); not deployed)",
-            problems=problems,
-        )
-    result = definitions.deploy(session, content, _filename(draft), actor=actor)
-    index = next((i for i, d in enumerate(result.definitions) if d.key == draft.key), None)
-    if index is None:  # _problems demands the process; the parser agreeing is checked here
-        raise DiagramInvalid(
-            f"草稿中没有流程 {draft.key} (no process {draft.key!r} in the draft)", problems=[]
-        )
+    result, warnings = _deploy(session, draft, actor)
+    index = next(i for i, d in enumerate(result.definitions) if d.key == draft.key)
     definition, created = result.definitions[index], result.created[index]
     draft.deployed_version = definition.version
     audit.record(
@@ -384,7 +375,7 @@ def deploy_draft(
         version=definition.version,
         created=created,
     )
-    return draft, created
+    return draft, created, warnings
 
 
 def discard_draft(session: Session, draft_id: int, *, expected_revision: int, actor: str) -> DiagramDraft:

@@ -7,7 +7,7 @@ jobs are queued to be sent after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,17 +16,16 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from . import audit, conventions
+from . import audit, conventions, failures
 from .calendar import missing_year_of
 from .clock import ManualClock
 from .deadlines import calendar, pause_clock, resume_clock
-from .exceptions import CalendarDataMissing, RunnerError
+from .exceptions import CalendarDataMissing, ScriptError
 from .models import (
     AccountabilityRecord,
     Incident,
@@ -175,30 +174,47 @@ def _message_waits(waiting: list[Task]) -> set[tuple[str, str]]:
 
 
 def advance(
-    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *, actor: str
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    *,
+    actor: str,
+    step: Callable[[], Any] | None = None,
 ) -> Incident | None:
-    """Run every engine task that can run; a failure becomes an incident and the instance stays put."""
+    """Do ``step`` (a completion, a caught message, a retry), then run every engine task that can run.
+
+    Whatever the diagram's own content raises on the way (a script, a condition, a timer expression, data a
+    multi-instance activity cannot loop over) becomes an incident naming the task, and the instance stays
+    where it failed until it is retried — never an error of the request.
+    """
     try:
+        if step is not None:
+            step()
         workflow.refresh_waiting_tasks()
         workflow.do_engine_steps()
-    except (WorkflowException, RunnerError) as exc:
+    except Exception as exc:  # noqa: BLE001 - see above: the diagram's failure is the item's incident
         return record_incident(session, instance, workflow, exc, actor=actor)
     return None
 
 
 def record_incident(
-    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow | None, exc: Exception, *, actor: str
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow | None,
+    exc: Exception,
+    *,
+    actor: str,
+    task: Task | None = None,
 ) -> Incident:
-    """Record ``exc`` as an open incident of ``instance`` (with the failing task when the error names one)."""
-    task = getattr(exc, "task", None)
-    message = str(exc)
-    for note in getattr(exc, "__notes__", []) or []:
-        if note not in message:
-            message += f"\n{note}"
+    """Record ``exc`` as an open incident of ``instance`` with the failing task (``task``, else the one the error
+    names or was raised in), which stays in the error state until a retry."""
+    task = task or failures.failing_task(exc)
+    failures.hold(task)
+    message = failures.describe(exc, task)
     incident = Incident(
         instance_id=instance.id,
         task_id=str(task.id) if task is not None else None,
-        task_name=(task.task_spec.bpmn_name or task.task_spec.name) if task is not None else None,
+        task_name=failures.task_name(task) if task is not None else None,
         message=message[:4000],
         created_at=services_of(session).now(),
     )
@@ -234,11 +250,16 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     if stored_timers is None or stored_timers != _wanted_timers(timer_tasks).keys():
         pending = _close_timers(session, instance, workflow, timer_tasks, now)
     apply_effects(session, instance, workflow)
+    ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
+    ending = instance.status == InstanceStatus.TERMINATED or (
+        workflow.completed and instance.status != InstanceStatus.SUSPENDED
+    )
+    # a task whose window, limit or due time cannot be computed is held as an incident (before the dump)
+    ready = _sync_open_tasks(session, instance, workflow, [] if ending else ready, now)
     instance.state, instance.serializer_version = dump_workflow(workflow)
     _keep_after_commit(session, instance, workflow, instance.state)
     instance.updated_at = now
     has_error = any(t.state == TaskState.ERROR for t in tasks)
-    ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
     if instance.status in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
         pass
     elif workflow.completed:
@@ -251,7 +272,6 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     else:
         instance.status = InstanceStatus.WAITING
     finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
-    _sync_open_tasks(session, instance, workflow, [] if finished else ready, now)
     waiting = [] if finished else waiting
     timer_tasks = [t for t in waiting if is_waiting_timer(t)]
     wanted_timers = frozenset(_wanted_timers(timer_tasks))
@@ -399,7 +419,16 @@ def task_title(task: Task) -> str:
 def resolve_window(
     session: Session, instance: ProcessInstance, task: Task, props: dict[str, str]
 ) -> str | None:
-    """The window a user task belongs to: property, expression, then its lane (``lead``/``related`` dynamic)."""
+    """The window a user task belongs to: property, expression, then its lane (``lead``/``related`` dynamic);
+    when none of them names one, the process's default window (``centre`` unless the deployer named another)."""
+    return _named_window(session, instance, task, props) or str(
+        instance.definition.meta.get("default_window") or conventions.DEFAULT_WINDOW
+    )
+
+
+def _named_window(
+    session: Session, instance: ProcessInstance, task: Task, props: dict[str, str]
+) -> str | None:
     if props.get("window"):
         return props["window"]
     if props.get("windowExpr"):
@@ -411,7 +440,7 @@ def resolve_window(
     if code == "related":
         value = task.data.get("window") or task.data.get("related_window")
         return str(value) if value else None
-    return code
+    return None if code in conventions.NO_WINDOW_LANES else code
 
 
 @dataclass(frozen=True)
@@ -425,7 +454,8 @@ class TaskDue:
 
 def task_due(session: Session, task: Task, props: dict[str, str], at: datetime) -> TaskDue:
     """A task's ``limitDays`` / ``dueExpr``, evaluated as of ``at`` (when the task became ready); a limit that
-    reaches past the known calendar is pending, never guessed."""
+    reaches past the known calendar is pending, never guessed. Raises ``ScriptError`` naming the property when
+    the diagram's expression gives something that is not a limit."""
     raw = props.get("limitDays")
     days: int | None = None
     with clock_at(session, at) as engine:
@@ -436,18 +466,39 @@ def task_due(session: Session, task: Task, props: dict[str, str], at: datetime) 
                 value = engine.evaluate(task, raw)
                 if is_pending(value):
                     return TaskDue(pending_year=pending_year(value))
-                days = int(value)
+                days = _whole_days(raw, value)
         if props.get("dueExpr"):
             value = engine.evaluate(task, props["dueExpr"])
             if is_pending(value):
                 return TaskDue(days, pending_year=pending_year(value))
-            return TaskDue(days, due_time(value, at))
+            return TaskDue(days, _due_moment(props["dueExpr"], value, at))
     if days is None:
         return TaskDue()
     try:
         return TaskDue(days, calendar(session).deadline(at, days))
     except CalendarDataMissing as exc:
         return TaskDue(days, pending_year=missing_year_of(exc))
+
+
+def _whole_days(raw: str, value: Any) -> int:
+    """``limitDays``'s value as a whole number of working days."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ScriptError(
+            f"limitDays {raw!r} 的值 {value!r} 不是整数 (limitDays gave {value!r}, not a whole number)"
+        ) from None
+
+
+def _due_moment(raw: str, value: Any, at: datetime) -> datetime:
+    """``dueExpr``'s value as the due time (an ISO 8601 date/time, or a duration from ``at``)."""
+    try:
+        return due_time(value, at)
+    except (TypeError, ValueError) as exc:
+        raise ScriptError(
+            f"dueExpr {raw!r} 的值 {value!r} 不是 ISO 8601 时间或时长 "
+            f"(dueExpr gave {value!r}, not an ISO 8601 date/time or duration)"
+        ) from exc
 
 
 # the projections' reads, built once (building a statement costs more than running one of these)
@@ -461,7 +512,9 @@ _PENDING_TIMERS = select(Timer).where(
 
 def _sync_open_tasks(
     session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, ready: list[Task], now: datetime
-) -> None:
+) -> list[Task]:
+    """Bring the open-task rows in line with ``ready``; the ready tasks that have a row now (a task whose
+    window, limit or due time its diagram cannot compute is held as an incident instead)."""
     known = _current_tasks(session).get(instance.id)
     if known is None:
         with session.no_autoflush:
@@ -472,19 +525,24 @@ def _sync_open_tasks(
         if task_id not in wanted:
             session.delete(row)  # with the step's other writes, at the flush
     current = [row for task_id, row in existing.items() if task_id in wanted]
-    new_tasks = [
-        (task_id, task, props, resolve_window(session, instance, task, props))
-        for task_id, task in wanted.items()
-        if task_id not in existing
-        for props in [conventions.task_properties(task.task_spec)]
-    ]
+    new_tasks = []
+    for task_id, task in list(wanted.items()):
+        if task_id in existing:
+            continue
+        props = conventions.task_properties(task.task_spec)
+        try:
+            new_tasks.append((task_id, task, props, *_projection(session, instance, task, props, now)))
+        except Exception as exc:  # noqa: BLE001 - the diagram's expression failed: the item's incident
+            record_incident(session, instance, workflow, exc, actor="system", task=task)
+            del wanted[task_id]
     with session.no_autoflush:
-        prefetch_staffing(session, {w for _, t, _, w in new_tasks if w and not t.data.get("assignee")}, now)
-    for task_id, task, props, window in new_tasks:
-        due = task_due(session, task, props, now)
+        prefetch_staffing(
+            session, {w for _, t, _, w, *_ in new_tasks if w and not t.data.get("assignee")}, now
+        )
+    for task_id, task, props, window, due in new_tasks:
         candidates = [window] if window else []
         props = dict(props)
-        raw_assignee = task.data.get("assignee")
+        raw_assignee = task.data.get("assignee") or props.get("assignee")
         assignee = assign_new_task(
             session, instance, task_id=task_id, task_name=task_title(task), window=window,
             assignee=raw_assignee if isinstance(raw_assignee, str) and raw_assignee else None,
@@ -501,7 +559,7 @@ def _sync_open_tasks(
             lane=task.task_spec.lane,
             window=window,
             candidate_windows=candidates,
-            form_key=props.get("formKey"),
+            form_key=props.get("formKey") or conventions.GENERIC_FORM,
             assignee=assignee,
             created_at=now,
             limit_days=due.days,
@@ -512,6 +570,14 @@ def _sync_open_tasks(
         session.add(row)
         current.append(row)
     _current_tasks(session)[instance.id] = current
+    return list(wanted.values())
+
+
+def _projection(
+    session: Session, instance: ProcessInstance, task: Task, props: dict[str, str], now: datetime
+) -> tuple[str | None, TaskDue]:
+    """A new task's window and time limit, as its diagram says (raises what the diagram's expressions raise)."""
+    return resolve_window(session, instance, task, props), task_due(session, task, props, now)
 
 
 def _current_tasks(session: Session) -> dict[int, list[OpenTask]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -79,6 +80,13 @@ def published_form_keys(session: Session) -> set[str]:
     return set(
         session.scalars(select(FormSchemaDraft.form_key).where(FormSchemaDraft.published_body.is_not(None)))
     )
+
+
+def known_form_keys(session: Session) -> set[str]:
+    """Every form key a task can be worked with: a schema file of ``settings.form_schema_dir``
+    (``forms/schemas/<key>.json``) or a schema published in the console."""
+    folder = Path(services_of(session).settings.form_schema_dir)
+    return {path.stem for path in folder.glob("*.json")} | published_form_keys(session)
 
 
 def _stale(session: Session, form_key: str, expected_revision: int) -> Exception:

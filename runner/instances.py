@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import audit, engine
+from . import audit, engine, failures
 from .deadlines import calendar, pause_clock, refresh_deadline, resume_clock
 from .deadlines import extend as grant_extension
 from .definitions import get_definition
@@ -304,16 +304,13 @@ def retry(
     if instance.status != InstanceStatus.ERROR:
         raise InstanceNotActive(f"办件 {instance.business_key} 没有待处理的故障 (no incident to retry)")
     workflow = engine.load(session, instance)
-    for task in workflow.get_tasks(state=TaskState.ERROR):
-        if data:
-            task.data.update(data)
-        task._set_state(TaskState.READY)
+    again = [failures.retry_step(task, data) for task in workflow.get_tasks(state=TaskState.ERROR)]
     now = services_of(session).now()
     for incident in engine.open_incidents(session, instance.id):
         incident.resolved_at, incident.resolved_by = now, actor
     audit.record(session, "retry", actor=actor, instance=instance, data_keys=sorted(data or {}))
     instance.status = InstanceStatus.RUNNING
-    engine.advance(session, instance, workflow, actor=actor)
+    engine.advance(session, instance, workflow, actor=actor, step=lambda: [go() for go in again])
     engine.save(session, instance, workflow)
     return instance
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, engine
-from .exceptions import InvalidInput, UnknownCorrelation
+from .exceptions import Conflict, InvalidInput, UnknownCorrelation
 from .instances import get as get_instance
 from .instances import require_active
 from .models import MessageSubscription, ProcessInstance
@@ -47,6 +49,10 @@ def deliver_message(
     require_active(instance)
     workflow = engine.load(session, instance)
     task = workflow.get_task_from_id(UUID(subscription.task_id))
+    definition = next(
+        d for d in leaf_definitions(task.task_spec.event_definition) if getattr(d, "name", None) == name
+    )
+    event = BpmnEvent(definition, payload or {}, correlations(workflow, definition, name, payload or {}))
     if payload:
         task.data.update(payload)
     audit.record(
@@ -59,10 +65,57 @@ def deliver_message(
         message=name,
         fields=sorted((payload or {}).keys()),
     )
-    definition = next(
-        d for d in leaf_definitions(task.task_spec.event_definition) if getattr(d, "name", None) == name
-    )
-    workflow.catch(BpmnEvent(definition, payload or {}))
-    engine.advance(session, instance, workflow, actor=actor)
+    engine.advance(session, instance, workflow, actor=actor, step=lambda: workflow.catch(event))
     engine.save(session, instance, workflow)
     return instance
+
+
+def correlations(
+    workflow: BpmnWorkflow, definition: MessageEventDefinition, name: str, payload: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The correlation values the message's correlation properties read from ``payload`` (BPMN
+    ``correlationPropertyRetrievalExpression``), checked against those the item already has.
+
+    A payload that lacks a variable an expression reads, or whose values differ from the item's, is refused
+    (400 / 409) naming the property and the variable: the message is not consumed and may be sent again.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for prop in definition.correlation_properties:
+        try:
+            value = workflow.script_engine.environment.evaluate(prop.retrieval_expression, dict(payload))
+        except Exception as exc:  # noqa: BLE001 - any failure of the expression is the payload's fault
+            missing = [v for v in _names(prop.retrieval_expression) if v not in payload]
+            lacks = ", ".join(missing)
+            zh = f"缺少变量 {lacks}" if missing else f"计算出错：{exc}"
+            en = f"lacks {lacks}" if missing else f"fails it: {exc}"
+            raise InvalidInput(
+                f"消息 {name} 的内容{zh}，无法得出关联属性 {prop.name}（{prop.retrieval_expression}）"
+                f" (the payload of message {name!r} {en}; correlation property {prop.name!r} reads "
+                f"{prop.retrieval_expression!r})",
+                message_name=name,
+                correlation_property=prop.name,
+                missing=missing,
+            ) from None
+        for key in prop.correlation_keys or [prop.name]:
+            found.setdefault(key, {})[prop.name] = value
+    for key, values in found.items():
+        known = workflow.correlations.get(key)
+        if known is not None and any(known.get(k, v) != v for k, v in values.items()):
+            raise Conflict(
+                f"消息 {name} 的关联值 {values} 与本办件的 {known} 不符 "
+                f"(the message's correlation {key!r} is {values}, the item's is {known})",
+                message_name=name,
+                correlation_key=key,
+            )
+    return found
+
+
+def _names(expression: str) -> list[str]:
+    """The variable names an expression reads, in order (none when it does not parse)."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return []
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called]
+    return list(dict.fromkeys(names))

@@ -20,18 +20,27 @@ from .views import instance_summary, json_safe, task_view
 
 
 def task_context(session: Session, task_id: str) -> dict[str, Any]:
-    """``{"task": task_view, "instance": instance_summary, "data": the task's data}`` of an open task.
+    """``{"task": task_view, "instance": instance_summary, "data": the task's data, "documentation": the
+    task's BPMN documentation or None}`` of an open task.
 
     Raises ``NoSuchTask`` (unknown) or ``TaskNotReady`` (already completed) like ``runner.complete``.
     """
     row, instance = open_task_and_item(session, task_id)
     data: dict[str, Any] = {}
+    documentation = None
     try:
         with engine.read(session, instance) as workflow:
-            data = json_safe(dict(workflow.get_task_from_id(UUID(row.task_id)).data))
+            task = workflow.get_task_from_id(UUID(row.task_id))
+            data = json_safe(dict(task.data))
+            documentation = (getattr(task.task_spec, "documentation", None) or "").strip() or None
     except Exception:  # noqa: BLE001 - the form still shows, only without context
         data = {}
-    return {"task": task_view(row), "instance": instance_summary(instance), "data": data}
+    return {
+        "task": task_view(row),
+        "instance": instance_summary(instance),
+        "data": data,
+        "documentation": documentation,
+    }
 
 
 def instance_windows(session: Session, instance_id: int) -> set[str]:
@@ -55,9 +64,9 @@ def _task_windows(session: Session, instance: Any, workflow: Any) -> set[str]:
     """The windows of the user tasks done or ready in ``workflow`` and the related windows they named."""
     windows: set[str] = set()
     for task in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY):
-        props = conventions.task_properties(task.task_spec)
-        if "formKey" not in props:
+        if not task.task_spec.manual:  # a person's task (user, manual or plain task)
             continue
+        props = conventions.task_properties(task.task_spec)
         try:
             code = engine.resolve_window(session, instance, task, props)
         except Exception:  # noqa: BLE001 - an expression that no longer evaluates names no window

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -237,12 +236,7 @@ def complete(
         task_name=row.name,
         fields=sorted((data or {}).keys()),
     )
-    try:
-        task.run()
-    except WorkflowException as exc:
-        engine.record_incident(session, instance, workflow, exc, actor=actor)
-    else:
-        engine.advance(session, instance, workflow, actor=actor)
+    engine.advance(session, instance, workflow, actor=actor, step=task.run)
     engine.save(session, instance, workflow)
     return instance
 

@@ -1,7 +1,9 @@
 """Checks a BPMN diagram before it is deployed: safe parsing, structure and platform conventions.
 
-``validate_bpmn`` is the entry point: ``safe_parse`` refuses oversized, non-UTF-8, DOCTYPE-bearing or
-malformed files, then ``check_diagram`` lists every problem with file, element id and line. Errors
+``validate_bpmn`` is the entry point, and the one check of every door (API, console, CLI, designer):
+``safe_parse`` reads the file in its declared encoding (``runner.encodings``) and refuses oversized,
+undecodable, DOCTYPE-bearing or malformed files; ``check_diagram`` reads what other modelers write in the
+platform's conventions (``runner.foreign``) and lists every problem with file, element id and line. Errors
 stop the deployment (``DiagramInvalid``); warnings are returned to be shown to the modeller.
 """
 
@@ -17,8 +19,20 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from runner.conventions import BPMN_NS, DYNAMIC_WINDOWS, ITEM_KINDS, SPIFF_NS, completion_mode, lane_window
+from runner.conventions import (
+    BPMN_NS,
+    DEFAULT_WINDOW,
+    DYNAMIC_WINDOWS,
+    GENERIC_FORM,
+    ITEM_KINDS,
+    NO_WINDOW_LANES,
+    SPIFF_NS,
+    completion_mode,
+    lane_code,
+)
+from runner.encodings import EncodingRefused, to_utf8
 from runner.exceptions import DiagramInvalid
+from runner.foreign import ORIGIN, adopt, is_juel
 
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 NSMAP = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "spiffworkflow": SPIFF_NS}
@@ -149,11 +163,16 @@ EVENT_REFS = {
 
 # window codes, item kinds and the lane_<code> rule are shared with the runtime (runner.conventions)
 ON_TIMEOUT_VALUES = ("deemed_assent", "escalate")
-# dynamic lanes whose tasks have no window (applicant actions, automatic steps): strict checks want a window
-NO_WINDOW_LANES = frozenset({"applicant", "system"})
+# the tasks a person works (SpiffWorkflow makes each of them a manual task): they need a window and a form
+MANUAL_TASKS = frozenset({"userTask", "manualTask", "task"})
+PYTHON_LANGUAGES = frozenset({"python", "python3", "text/x-python", "http://www.python.org/"})
+PYTHON_HINT_ZH = '条件、脚本和定时器都写 Python 表达式，如 approved、amount > 1000、"PT30M"'
+PYTHON_HINT = (
+    "conditions, scripts and timers are Python expressions over the item's data, e.g. approved, "
+    'amount > 1000 or "PT30M" (bpmn/README.md)'
+)
 ITEM_KIND_VALUES = frozenset(ITEM_KINDS) | frozenset(ITEM_KINDS.values())
 
-_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
 _DTD_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 
@@ -207,23 +226,24 @@ def _hardened_parser() -> etree.XMLParser:
     )
 
 
-def safe_parse(content: bytes, filename: str, max_bytes: int) -> etree._ElementTree:
-    """Parse an uploaded diagram, refusing anything oversized, non-UTF-8, with a DOCTYPE or malformed."""
-    if isinstance(content, str):
-        content = content.encode("utf-8")
-    if len(content) > max_bytes:
+def read_diagram(content: bytes | str, filename: str, max_bytes: int) -> bytes:
+    """An uploaded file as UTF-8 bytes: read in the encoding its XML declaration (or byte-order mark) names
+    (``runner.encodings``; text, such as a draft from the designer, is taken as it is), the declaration
+    rewritten to UTF-8. Oversized or undecodable files are refused naming the line."""
+    if isinstance(content, bytes) and len(content) > max_bytes:  # before any work on the bytes
         raise _refuse(filename, f"file is {len(content)} bytes, over the limit of {max_bytes} bytes")
     try:
-        content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = content.count(b"\n", 0, exc.start) + 1
-        raise _refuse(
-            filename, f"file is not valid UTF-8: invalid byte at offset {exc.start} (line {line})", line
-        ) from None
-    declared = _DECLARED_ENCODING.match(content.removeprefix(b"\xef\xbb\xbf"))
-    if declared and declared.group(1).decode("ascii", "replace").lower() not in ("utf-8", "utf8"):
-        name = declared.group(1).decode("ascii", "replace")
-        raise _refuse(filename, f"the XML declaration says encoding {name!r}; diagrams must be UTF-8", 1)
+        content = to_utf8(content)
+    except EncodingRefused as exc:
+        raise _refuse(filename, str(exc), exc.line) from None
+    if len(content) > max_bytes:
+        raise _refuse(filename, f"file is {len(content)} bytes, over the limit of {max_bytes} bytes")
+    return content
+
+
+def safe_parse(content: bytes | str, filename: str, max_bytes: int) -> etree._ElementTree:
+    """Parse an uploaded diagram, refusing anything oversized, undecodable, with a DOCTYPE or malformed."""
+    content = read_diagram(content, filename, max_bytes)
     dtd = _DTD_DECLARATION.search(content)
     if dtd:
         line = content.count(b"\n", 0, dtd.start()) + 1
@@ -283,6 +303,22 @@ def _properties(el: etree._Element) -> dict[str, str]:
     return {name: prop.get("value", "") for name, prop in _property_elements(el).items()}
 
 
+def _origin(prop: etree._Element, default: str) -> str:
+    """How a property is named in messages: as the file wrote it (``camunda:candidateGroups``, read by
+    ``runner.foreign``), else ``default``."""
+    return prop.get(ORIGIN) or default
+
+
+def _foreign_expression(source: str) -> str | None:
+    """ "JUEL" for ``${approved}``, "FEEL" for Camunda 8's ``=approved``, else None."""
+    if is_juel(source):
+        return "JUEL"
+    stripped = source.strip()
+    if stripped.startswith("=") and not stripped.startswith("=="):
+        return "FEEL"
+    return None
+
+
 def _text(el: etree._Element | None) -> str:
     return (el.text or "").strip() if el is not None else ""
 
@@ -340,16 +376,17 @@ class _DiagramChecker:
         known_windows: set[str] | None,
         check_expression: ExpressionChecker,
         *,
-        strict: bool = False,
         known_forms: set[str] | None = None,
+        default_window: str | None = None,
     ) -> None:
         self.root = root
         self.filename = filename
         self.known_windows = known_windows
         self.check_expression = check_expression
-        # strict (the designer's deploy): a user task without a window or a form is an error, not a warning
-        self.strict = strict
         self.known_forms = known_forms
+        # the deployer's default window (else each process's defaultWindow property, else centre)
+        self.default_window = default_window
+        self.process_default = DEFAULT_WINDOW
         self.problems: list[Problem] = []
         self.ids: dict[str, etree._Element] = {}
         self.top_level: dict[str, set[str]] = {}
@@ -358,13 +395,16 @@ class _DiagramChecker:
     # reporting
 
     def _add(self, severity: str, el: etree._Element, message: str) -> None:
-        element = None
+        """Report at the nearest BPMN element with an id, on the line of the nearest element the file has
+        (``runner.foreign`` adds elements of its own, which have none)."""
+        element, line = None, None
         node: etree._Element | None = el
-        while node is not None and element is None:
-            if isinstance(node.tag, str) and _split(node)[1] not in EVENT_DEFINITIONS:
+        while node is not None and (element is None or line is None):
+            if element is None and _is_bpmn(node) and _split(node)[1] not in EVENT_DEFINITIONS:
                 element = node.get("id")
+            line = line or node.sourceline
             node = node.getparent()
-        self.problems.append(Problem(self.filename, element, el.sourceline, message, severity))
+        self.problems.append(Problem(self.filename, element, line, message, severity))
 
     def error(self, el: etree._Element, message: str) -> None:
         self._add(ERROR, el, message)
@@ -373,7 +413,16 @@ class _DiagramChecker:
         self._add(WARNING, el, message)
 
     def expression(self, el: etree._Element, source: str, mode: str, what: str) -> bool:
-        """Run the sandbox's syntax check; report and return False on failure."""
+        """Run the sandbox's syntax check; report and return False on failure (a JUEL or FEEL expression of
+        another engine with the hint that expressions are Python)."""
+        foreign = _foreign_expression(source)
+        if foreign:
+            self.error(
+                el,
+                f"{what} 是 {foreign} 表达式，平台不执行；{PYTHON_HINT_ZH} "
+                f"({what} is a {foreign} expression, which the platform does not run: {PYTHON_HINT})",
+            )
+            return False
         try:
             message = self.check_expression(source, mode)
         except Exception as exc:  # a checker crash must not hide the diagram's problem
@@ -392,6 +441,12 @@ class _DiagramChecker:
             found = f"<{local}>" + (f" in namespace {ns}" if ns else " without a namespace")
             self.error(root, f"not a BPMN 2.0 file: the root element is {found}, expected bpmn:definitions")
             return self.problems
+        for finding in adopt(root):
+            self._add(finding.severity, finding.element, finding.message)
+        if self.default_window:
+            self._check_window(
+                root, self.default_window, "the deployment's default window", reserved_ok=False
+            )
         self._check_ids()
         self._check_top_level()
         processes = list(root.iterfind("bpmn:process", NSMAP))
@@ -403,9 +458,13 @@ class _DiagramChecker:
         return sorted(self.problems, key=lambda p: p.line or 0)
 
     def _check_ids(self) -> None:
-        """Every id unique, and none of the task names SpiffWorkflow gives its own tasks."""
-        for el in self.root.iter():
-            if not isinstance(el.tag, str) or el.get("id") is None:
+        """Every BPMN element's id unique, and none of the task names SpiffWorkflow gives its own tasks.
+
+        Only elements of the BPMN model namespace are in that id space: the ids of extension elements
+        (``camunda:property id="description"``) and of the drawing (bpmndi) are the tools' own business.
+        """
+        for el in self.root.iter(f"{{{BPMN_NS}}}*"):
+            if el.get("id") is None or el.sourceline is None:  # runner.foreign's own elements: not the file's
                 continue
             ident = el.get("id")
             if ident in ENGINE_RESERVED_IDS or ident.endswith(".EndJoin"):
@@ -432,12 +491,31 @@ class _DiagramChecker:
                     self.top_level.setdefault(local, set()).add(child.get("id"))
             elif not (ns == BPMNDI_NS and local == "BPMNDiagram"):
                 self.error(child, f"element {_display(child)} is only allowed inside bpmn:extensionElements")
+        for prop in self.root.iterfind("bpmn:correlationProperty", NSMAP):
+            self._check_correlation(prop)
+
+    def _check_correlation(self, prop: etree._Element) -> None:
+        """Each retrieval expression of a correlation property reads a message's payload: a Python expression
+        over its keys, for a message of this file."""
+        for found in prop.iterfind("bpmn:correlationPropertyRetrievalExpression", NSMAP):
+            ref = found.get("messageRef")
+            if ref not in self.top_level.get("message", set()):
+                self.error(found, f"messageRef {ref!r} does not name a bpmn:message of this file")
+            body = next(iter(_elements(found)), None)
+            source = _text(body)
+            if body is None or not source:
+                self.error(found, "correlation property retrieval expression is empty")
+            else:
+                what = f"correlation property {prop.get('id')!r} expression {source!r}"
+                self.expression(body, source, "eval", what)
 
     # processes
 
     def _check_process(self, process: etree._Element) -> None:
         if not process.get("id"):
             self.error(process, "executable process has no id")
+        own = _properties(process).get("defaultWindow", "").strip()
+        self.process_default = self.default_window or own or DEFAULT_WINDOW
         self._index_lanes(process)
         self._visit(process)
         self._check_flows(process)
@@ -465,6 +543,7 @@ class _DiagramChecker:
         if local in FLOW_NODES and "completionMode" in _property_elements(el):
             self._check_completion_mode(el)
         if local in EXPRESSION_ELEMENTS:
+            self._check_language(el, "language")
             source = _text(el)
             if not source:
                 self.error(el, f"{local} is empty")
@@ -474,13 +553,14 @@ class _DiagramChecker:
             script = el.find("bpmn:script", NSMAP)
             if script is None or not (script.text or "").strip():
                 self.error(el, "script task has no script")
+            self._check_language(el, "scriptFormat")
         elif local == "script":
             parent = el.getparent()
             if parent is not None and _is_bpmn(parent, "scriptTask") and (el.text or "").strip():
                 self.expression(el, el.text or "", "exec", "script")
         elif local == "timerEventDefinition":
             self._check_timer(el)
-        elif local == "userTask":
+        elif local in MANUAL_TASKS:
             self._check_user_task(el)
         elif local == "callActivity":
             if not (el.get("calledElement") or "").strip():
@@ -492,6 +572,15 @@ class _DiagramChecker:
                 ref = el.get(attr)
                 if ref and ref not in self.top_level.get(kind, set()):
                     self.error(el, f"{attr} {ref!r} does not name a bpmn:{kind} of this file")
+
+    def _check_language(self, el: etree._Element, attr: str) -> None:
+        """Scripts and expressions are Python: another declared language (javascript, groovy, …) is refused."""
+        language = (el.get(attr) or "").strip()
+        if language and language.lower() not in PYTHON_LANGUAGES:
+            self.error(
+                el,
+                f"不支持 {attr} {language}：{PYTHON_HINT_ZH} ({attr} {language!r} is not supported: {PYTHON_HINT})",
+            )
 
     def _check_completion_mode(self, el: etree._Element) -> None:
         """``completionMode`` (runner.conventions): on a multi-instance activity, well-formed, alone."""
@@ -551,20 +640,19 @@ class _DiagramChecker:
     # lanes and windows
 
     def _index_lanes(self, process: etree._Element) -> None:
-        """Map node ids to their innermost window lane and check the lanes' window codes."""
+        """Map node ids to their innermost window lane and check the lanes' window codes.
+
+        A lane names a window by its ``window`` property or its id ``lane_<code>`` (``runner.conventions``);
+        any other lane (bpmn.io's ``Lane_0k2j3h4``) is a plain lane.
+        """
         depth_of: dict[str, int] = {}
         for lane in process.iter(_q("lane")):
             depth = sum(1 for _ in lane.iterancestors(_q("lane")))
             lane_id = lane.get("id") or ""
-            code = lane_window(lane_id)
-            if code is None:
-                if lane.find("bpmn:childLaneSet", NSMAP) is None:
-                    self.warning(
-                        lane, f"lane {lane_id!r} does not name a window (use an id like lane_<code>)"
-                    )
-            elif not code:
+            code = lane_code(lane)
+            if code == "":
                 self.error(lane, f"lane {lane_id!r} has no window code after the lane_ prefix")
-            else:
+            elif code is not None:
                 self._check_window(lane, code, f"lane {lane_id!r}")
             for ref in lane.iterfind("bpmn:flowNodeRef", NSMAP):
                 node_id = _text(ref)
@@ -601,55 +689,69 @@ class _DiagramChecker:
         return None
 
     def _check_user_task(self, task: etree._Element) -> None:
+        """A task a person works (user, manual or plain task): its window, form, limits and timeout."""
         at = _property_elements(task)
         props = {name: (el.get("value") or "").strip() for name, el in at.items()}
-        if "window" in props:
-            if not props["window"]:
-                self.error(at["window"], "property window is empty")
-            else:
-                self._check_window(at["window"], props["window"], "property window")
-        if "windowExpr" in props:
-            if not props["windowExpr"]:
-                self.error(at["windowExpr"], "property windowExpr is empty")
-            else:
-                self.expression(
-                    at["windowExpr"], props["windowExpr"], "eval", f"windowExpr {props['windowExpr']!r}"
-                )
-        convention = ERROR if self.strict else WARNING
-        if not props.get("formKey"):
-            self._add(
-                convention,
-                at.get("formKey", task),
-                "user task has no formKey property (no form will be shown)",
+        for name in ("window", "windowExpr", "dueExpr"):
+            if name in props and not props[name]:
+                self.error(at[name], f"{_origin(at[name], 'property ' + name)} is empty")
+        if props.get("window"):
+            self._check_window(at["window"], props["window"], _origin(at["window"], "property window"))
+        if props.get("windowExpr"):
+            self.expression(
+                at["windowExpr"], props["windowExpr"], "eval", f"windowExpr {props['windowExpr']!r}"
             )
-        elif self.known_forms is not None and props["formKey"] not in self.known_forms:
-            self._add(convention, at["formKey"], f"formKey {props['formKey']!r} names no form schema")
+        self._check_form(task, at.get("formKey"), props.get("formKey", ""))
         if "limitDays" in props:
             self._check_days(at["limitDays"], "limitDays", props["limitDays"], allow_expression=True)
-        if "dueExpr" in props:
-            if not props["dueExpr"]:
-                self.error(at["dueExpr"], "property dueExpr is empty")
-            else:
-                self.expression(at["dueExpr"], props["dueExpr"], "eval", f"dueExpr {props['dueExpr']!r}")
+        if props.get("dueExpr"):
+            what = _origin(at["dueExpr"], f"dueExpr {props['dueExpr']!r}")
+            self.expression(at["dueExpr"], props["dueExpr"], "eval", what)
         if "onTimeout" in props and props["onTimeout"] not in ON_TIMEOUT_VALUES:
             allowed = ", ".join(ON_TIMEOUT_VALUES)
             self.error(at["onTimeout"], f"onTimeout {props['onTimeout']!r} is not one of: {allowed}")
         if not props.get("window") and not props.get("windowExpr"):
             lane = self._effective_lane(task)
-            code = lane_window(lane.get("id") or "") if lane is not None else None
-            if lane is None:
-                self._add(
-                    convention,
-                    task,
-                    "task has no window: put it in a lane_<code> lane or set window/windowExpr",
-                )
-            elif self.strict and code in NO_WINDOW_LANES:
-                self._add(
-                    convention,
-                    task,
-                    f"task has no window: lane {lane.get('id')!r} names none; "
-                    "move it to a window's lane or set window/windowExpr",
-                )
+            code = lane_code(lane) if lane is not None else None
+            if code is None or code in NO_WINDOW_LANES:
+                self._default_window_task(task, lane)
+
+    def _check_form(self, task: etree._Element, prop: etree._Element | None, key: str) -> None:
+        """No formKey: the generic task form; a formKey naming no form: refused (it could never be worked)."""
+        if not key:
+            self.warning(
+                task,
+                f"任务未指定表单，使用通用办理表单 {GENERIC_FORM}（任务名称与说明、办件数据、办理意见、是否同意） "
+                f"(task has no formKey: it gets the generic task form {GENERIC_FORM!r}: its name and "
+                "documentation, the item's data, an opinion and approved yes/no)",
+            )
+        elif self.known_forms is not None and key not in self.known_forms:
+            assert prop is not None
+            what = f"{_origin(prop, 'formKey')} {key!r}"
+            self.error(
+                prop,
+                f"{what} 不是已有的表单：请写 forms/schemas 中或控制台已发布的表单，或不写 formKey 使用通用办理表单 "
+                f"({what} names no form schema; name a form of forms/schemas or one published in the "
+                "console, or leave formKey out)",
+            )
+
+    def _default_window_task(self, task: etree._Element, lane: etree._Element | None) -> None:
+        """A task whose lane and properties name no window goes to the process's default window."""
+        window = self.process_default
+        where = "no lane_<code> lane names one" if lane is None else f"lane {lane.get('id')!r} names none"
+        if self.known_windows is not None and window not in self.known_windows:
+            self.error(
+                task,
+                f"任务未指定窗口，默认窗口 {window} 不存在 (task has no window ({where}) and the default window "
+                f"{window!r} is unknown; put it in a lane_<code> lane, set window/windowExpr, or name another "
+                "default window)",
+            )
+            return
+        self.warning(
+            task,
+            f"任务未指定窗口，交给默认窗口 {window} (task has no window ({where}): it goes to the default window "
+            f"{window!r}; put it in a lane_<code> lane or set window/windowExpr to choose another)",
+        )
 
     def _check_days(self, el: etree._Element, name: str, value: str, *, allow_expression: bool) -> int | None:
         if _WHOLE_NUMBER.fullmatch(value):
@@ -683,11 +785,13 @@ class _DiagramChecker:
             self.warning(
                 at["promisedDays"], f"promisedDays ({promised}) is longer than statutoryDays ({statutory})"
             )
-        if "leadWindow" in props:
-            if not props["leadWindow"]:
-                self.error(at["leadWindow"], "leadWindow is empty")
+        for name in ("leadWindow", "defaultWindow"):
+            if name not in props:
+                continue
+            if not props[name]:
+                self.error(at[name], f"{name} is empty")
             else:
-                self._check_window(at["leadWindow"], props["leadWindow"], "leadWindow", reserved_ok=False)
+                self._check_window(at[name], props[name], _origin(at[name], name), reserved_ok=False)
         if "upperApproval" in props and props["upperApproval"].lower() not in ("true", "false"):
             self.error(at["upperApproval"], f"upperApproval {props['upperApproval']!r} must be true or false")
 
@@ -729,11 +833,8 @@ class _DiagramChecker:
         if _is_bpmn(container, "process"):
             if not starts:
                 self.error(container, "process has no start event")
-        elif not ad_hoc:
-            if starts != 1:
-                self.error(container, f"{_display(container)} needs exactly one start event, found {starts}")
-            if not any(_is_bpmn(n, "endEvent") for n in nodes.values()):
-                self.error(container, f"{_display(container)} has no end event")
+        elif not ad_hoc and starts != 1:
+            self.error(container, f"{_display(container)} needs exactly one start event, found {starts}")
         conditioned = {
             f.get("id") for f in flows.values() if _text(f.find("bpmn:conditionExpression", NSMAP))
         }
@@ -750,7 +851,7 @@ class _DiagramChecker:
             if not exempt and local not in ("startEvent", "boundaryEvent") and not incoming.get(node_id):
                 self.error(node, "has no incoming sequence flow")
             if not exempt and local != "endEvent" and not outgoing.get(node_id):
-                self.error(node, "has no outgoing sequence flow")
+                self._implicit_end(node, local)
             if len(outgoing.get(node_id, [])) > 1 and local not in GATEWAYS and local != "startEvent":
                 self.error(
                     node,
@@ -775,6 +876,18 @@ class _DiagramChecker:
             if local in SUBPROCESSES:
                 self._check_flows(node, ad_hoc=local == "adHocSubProcess")
 
+    def _implicit_end(self, node: etree._Element, local: str) -> None:
+        """A node without outgoing flow ends its path there (BPMN's implicit end; the runner connects it to
+        the end of its process); a gateway must lead somewhere."""
+        if local in GATEWAYS:
+            self.error(node, "网关没有流出的顺序流 (gateway has no outgoing sequence flow)")
+        else:
+            self.warning(
+                node,
+                "没有流出的顺序流，此路径到此结束（隐式结束） "
+                "(has no outgoing sequence flow: its path ends there, an implicit end)",
+            )
+
     def _check_listed(self, node: etree._Element, which: str, actual: list[str]) -> None:
         """``bpmn:incoming``/``bpmn:outgoing`` lists, when present, must match the flows' refs."""
         listed_elements = node.findall(f"bpmn:{which}", NSMAP)
@@ -796,34 +909,52 @@ def check_diagram(
     *,
     known_windows: set[str] | None,
     check_expression: ExpressionChecker,
-    strict: bool = False,
     known_forms: set[str] | None = None,
+    default_window: str | None = None,
 ) -> list[Problem]:
     """All problems (errors and warnings) of a parsed diagram, ordered by line.
 
-    ``known_windows`` None skips the window-code checks; ``check_expression(source, mode)`` returns
-    None or an error message, mode "eval" for conditions/timers/limits and "exec" for scripts.
-    ``strict`` makes a user task without a window or a form an error; ``known_forms`` (None: not
-    checked) are the form keys that have a schema.
+    The diagram is first read in the platform's conventions (``runner.foreign.adopt``, in place: what other
+    modelers write is taken over or reported). ``known_windows`` None skips the window-code checks;
+    ``check_expression(source, mode)`` returns None or an error message, mode "eval" for
+    conditions/timers/limits and "exec" for scripts; ``known_forms`` (None: not checked) are the form keys
+    that have a schema; ``default_window`` is the deployer's window for tasks that name none (else each
+    process's ``defaultWindow`` property, else ``centre``).
     """
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
     checker = _DiagramChecker(
-        root, filename, known_windows, check_expression, strict=strict, known_forms=known_forms
+        root,
+        filename,
+        known_windows,
+        check_expression,
+        known_forms=known_forms,
+        default_window=default_window,
     )
     return checker.run()
 
 
 def validate_bpmn(
-    content: bytes,
+    content: bytes | str,
     filename: str,
     *,
     max_bytes: int,
     known_windows: set[str] | None,
     check_expression: ExpressionChecker,
+    known_forms: set[str] | None = None,
+    default_window: str | None = None,
 ) -> tuple[etree._ElementTree, list[Problem]]:
-    """Parse and check a diagram; raise ``DiagramInvalid`` on any error, else return (tree, warnings)."""
+    """Parse and check a diagram — the one check of every door (API, console, designer, CLI); raise
+    ``DiagramInvalid`` listing every problem when there is an error, else return (the tree in the platform's
+    conventions, its warnings)."""
     tree = safe_parse(content, filename, max_bytes)
-    problems = check_diagram(tree, filename, known_windows=known_windows, check_expression=check_expression)
+    problems = check_diagram(
+        tree,
+        filename,
+        known_windows=known_windows,
+        check_expression=check_expression,
+        known_forms=known_forms,
+        default_window=default_window,
+    )
     errors = [p for p in problems if p.severity == ERROR]
     if errors:
         count = f"{len(errors)} error" + ("s" if len(errors) > 1 else "")

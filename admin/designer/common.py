@@ -70,5 +70,6 @@ def file_form_keys() -> set[str]:
 
 
 def known_form_keys(session: Session) -> set[str]:
-    """Every form key the workspace can show: the files and the schemas published in the console."""
-    return file_form_keys() | runner.published_form_keys(session)
+    """Every form key the workspace can show: the files and the schemas published in the console (the keys a
+    deployment accepts, ``runner.known_form_keys``)."""
+    return runner.known_form_keys(session)

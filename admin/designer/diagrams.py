@@ -121,7 +121,7 @@ class DiagramDesignerView(ConsoleView):
     @expose("/drafts/<int:draft_id>/validate", methods=["POST"])
     def validate(self, draft_id: int) -> Any:
         def work(s: Session, body: dict[str, Any]) -> dict[str, Any]:
-            found = runner.check_draft(s, draft_id, actor=actor(), known_forms=known_form_keys(s))
+            found = runner.check_draft(s, draft_id, actor=actor())
             return {"valid": found.ok, "revision": found.revision, "problems": found.problems}
 
         return answer(work)
@@ -130,13 +130,14 @@ class DiagramDesignerView(ConsoleView):
     def deploy(self, draft_id: int) -> Any:
         def work(s: Session, body: dict[str, Any]) -> dict[str, Any]:
             revision = field(body, "revision", int)
-            draft, created = runner.deploy_draft(
-                s, draft_id, expected_revision=revision, actor=actor(), known_forms=known_form_keys(s)
+            draft, created, warnings = runner.deploy_draft(
+                s, draft_id, expected_revision=revision, actor=actor()
             )
             return {
                 "draft": runner.describe_draft(draft),
                 "version": draft.deployed_version,
                 "created": created,
+                "warnings": warnings,
             }
 
         return answer(work)

@@ -29,9 +29,11 @@ class DefinitionsView(ConsoleView):
     def index(self) -> Any:
         with services().transaction() as s:
             definitions = runner.list_definitions(s)
+            windows = [(w.code, w.name) for w in runner.list_windows(s) if w.is_active]
         return self.render(
             "console/monitoring/definitions.html",
             definitions=definitions,
+            windows=windows,
             kind_label=kind_label,
             local=local,
             instances_url=instances_url,
@@ -81,26 +83,26 @@ class DefinitionsView(ConsoleView):
             return redirect(back)
         content = upload.read()
         dmn = [(f.read(), f.filename or "table.dmn") for f in request.files.getlist("dmn") if f.filename]
+        default_window = request.form.get("default_window") or None
         try:
             with services().transaction() as s:
-                result = runner.deploy(s, content, upload.filename, actor=actor(), dmn=dmn)
+                result = runner.deploy(
+                    s, content, upload.filename, actor=actor(), dmn=dmn, default_window=default_window
+                )
                 done = [
                     f"{d.key} v{d.version}" + ("（新版本）" if created else "（内容未变，沿用）")
                     for d, created in zip(result.definitions, result.created, strict=True)
                 ]
-                warnings = [w.get("message", str(w)) for w in result.warnings]
         except runner.DiagramInvalid as exc:
             flash(f"部署失败：{exc.message}", "error")
-            for p in exc.problems[:20]:
-                where = ":".join(str(x) for x in (p.get("file"), p.get("line")) if x)
-                flash(f"{where} {p.get('element') or ''} {p.get('message')}", "error")
+            _flash_problems([p for p in exc.problems if p.get("severity", "error") == "error"], "error")
+            _flash_problems([p for p in exc.problems if p.get("severity") == "warning"], "warning")
             return redirect(back)
         except runner.RunnerError as exc:
             flash(f"部署失败：{exc.message}", "error")
             return redirect(back)
         flash("已部署：" + "，".join(done), "success")
-        for w in warnings[:20]:
-            flash(f"提示：{w}", "warning")
+        _flash_problems(result.warnings, "warning")
         return redirect(back)
 
     @expose("/<key>/migrate")
@@ -149,6 +151,20 @@ class DefinitionsView(ConsoleView):
         if not ids:
             flash("没有选择办件 (no instance chosen)", "warning")
         return redirect(url_for(".migrate_preview", key=key, **{"from": source, "to": target}))
+
+
+PROBLEMS_SHOWN = 50
+
+
+def _flash_problems(problems: list[dict[str, Any]], category: str) -> None:
+    """Each problem as a message naming its file, line and element (the first ``PROBLEMS_SHOWN``)."""
+    label = "错误" if category == "error" else "提示"
+    for p in problems[:PROBLEMS_SHOWN]:
+        where = ":".join(str(x) for x in (p.get("file"), p.get("line")) if x)
+        element = f"[{p['element']}] " if p.get("element") else ""
+        flash(f"{label}：{where} {element}{p.get('message')}", category)
+    if len(problems) > PROBLEMS_SHOWN:
+        flash(f"……另有 {len(problems) - PROBLEMS_SHOWN} 条{label}未列出", category)
 
 
 def _definition(session: Any, key: str, version: int) -> Any:

@@ -36,6 +36,8 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         dct = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        if workflow.correlations:  # the values the item's first correlated message set (runner.messages)
+            dct["correlations"] = workflow.correlations
         return dct
 
     def from_dict(  # type: ignore[override]

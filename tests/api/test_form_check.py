@@ -237,18 +237,26 @@ def test_a_task_whose_form_is_undefined_is_refused_as_in_the_workspace(
     signed_in: Any,  # noqa: F811
 ) -> None:
     make_user("sb", ("shebao", "clerk"))
-    xml = (DATA / "review.bpmn").read_bytes().replace(b'value="acceptance"', b'value="no_such_form"')
-    with services.transaction() as s:
+    xml = (DATA / "review.bpmn").read_bytes().replace(b'value="acceptance"', b'value="site_photo"')
+    refused = pytest.raises(runner.DiagramInvalid, match="'site_photo' names no form schema")
+    with refused, services.transaction() as s:
+        runner.deploy(s, xml, "review.bpmn", actor="designer")
+    body = json.dumps({"title": "现场照片", "fields": [{"name": "note", "type": "text", "label": "说明"}]})
+    with services.transaction() as s:  # published in the console: the diagram deploys ...
+        runner.save_form_draft(s, "site_photo", body, expected_revision=0, actor="designer")
+        runner.publish_form_draft(s, "site_photo", expected_revision=1, actor="designer", check=check_schema)
         runner.deploy(s, xml, "review.bpmn", actor="designer")
     target = task(services, start_item(services, "review"), "accept")
+    with services.transaction() as s:  # ... and the form is withdrawn while a task waits for it
+        runner.withdraw_form_schema(s, "site_photo", actor="designer")
     before = snapshot(services, target)
     response = post(app, target["id"], {"complete": True}, "sb")
-    assert response.status_code == 500
+    assert response.status_code == 409
     body = response.get_json()
-    assert body["code"] == "form_undefined" and "'no_such_form'" in body["message"]
+    assert body["code"] == "form_undefined" and "'site_photo'" in body["message"]
     assert "contact the administrator" in body["message"]
     assert snapshot(services, target) == before
-    assert signed_in("sb").get(f"/tasks/{target['id']}").status_code == 500  # the page says the same
+    assert signed_in("sb").get(f"/tasks/{target['id']}").status_code == 409  # the page says the same
 
 
 def test_the_harness_step_data_passes_the_forms(
@@ -285,5 +293,6 @@ def test_the_openapi_document_describes_the_refusal(app: Flask) -> None:  # noqa
     assert complete["responses"]["400"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/FormError"
     }
-    assert "form_undefined" in complete["responses"]["500"]["description"]
+    assert "form_undefined" in complete["responses"]["409"]["description"]
+    assert "500" not in complete["responses"]
     assert "errors" in doc["components"]["schemas"]["FormError"]["allOf"][1]["properties"]

@@ -137,18 +137,20 @@ def test_designer_changes_a_limit_fixes_a_window_and_deploys_version_2(
     page.wait_for_selector("#prop-formKey")
     set_field(page, "#prop-name", "材料复核")
 
-    # 4. validation: the new task has no window (the 系统 lane names none) and no form
+    # 4. validation, as the API's deploy would answer: the new task runs (the 系统 lane names no window: the
+    # default window; no form: the generic task form), and the designer is told so
     page.click("#btn-validate")
-    wait_status(page, "校验发现")
-    problems = page.locator("#problem-list .problem-error")
+    status = wait_status(page, "校验通过|校验发现")
+    assert "校验通过" in status and "2 条提示" in status, status
+    problems = page.locator("#problem-list .problem-warning")
     texts = problems.all_inner_texts()
-    assert texts and all(new_id in t for t in texts), texts
-    assert any("no window" in t for t in texts), texts
-    assert page.locator(f".djs-element[data-element-id='{new_id}'].designer-error").count() == 1
+    assert len(texts) == 2 and all(new_id in t for t in texts), texts
+    assert any("交给默认窗口 centre" in t for t in texts) and any("通用办理表单" in t for t in texts), texts
+    assert page.locator(f".djs-element[data-element-id='{new_id}'].designer-warning").count() == 1
     screenshot(page, "designer-modeler")
 
-    # 5. the designer clicks the error, which selects the task, and fixes it in the side form
-    page.locator("#problem-list .problem-error").first.click()
+    # 5. the designer clicks the warning, which selects the task, and names its window and form
+    page.locator("#problem-list .problem-warning").first.click()
     page.wait_for_function(
         "(id) => window.designer.modeler.get('selection').get().map(e => e.id).includes(id)", arg=new_id
     )
@@ -156,9 +158,9 @@ def test_designer_changes_a_limit_fixes_a_window_and_deploys_version_2(
     set_field(page, "#prop-formKey", "review")
     set_field(page, "#prop-limitDays", "1")
     page.click("#btn-validate")
-    status = wait_status(page, "校验通过|校验发现")
+    status = wait_status(page, "可以部署|校验发现")
     assert "校验通过" in status, page.inner_text("#problem-list")
-    assert page.locator(".designer-error").count() == 0
+    assert page.locator(".designer-error, .designer-warning").count() == 0
 
     # 6. deploy: version 2
     page.click("#btn-deploy")

@@ -10,8 +10,6 @@ from sqlalchemy import func, select
 import runner
 from runner import drafts
 from runner.models import AuditEntry, DiagramDraft, ProcessDefinition
-from runner.scripts import check_source
-from runner.validation import check_diagram, safe_parse
 from tests.admin.designer_support import CHAOGAO, deploy_chaogao, insert_user_task, set_property
 from tests.support.flow import LIBRARY
 
@@ -53,7 +51,7 @@ def test_check_is_a_dry_run(services: runner.Services, chaogao: None) -> None:
         runner.save_draft(
             s, draft.id, set_property(draft.xml, "accept", "limitDays", "5"), expected_revision=1, actor="d1"
         )
-        found = runner.check_draft(s, draft.id, actor="d1", known_forms=None)
+        found = runner.check_draft(s, draft.id, actor="d1")
         assert found.ok and found.revision == 2
     with services.transaction() as s:
         versions = s.scalars(select(ProcessDefinition.version).where(ProcessDefinition.key == CHAOGAO)).all()
@@ -69,7 +67,7 @@ def test_check_is_a_dry_run(services: runner.Services, chaogao: None) -> None:
 def test_failed_deploy_keeps_the_draft_open(services: runner.Services, chaogao: None) -> None:
     with services.transaction() as s:
         draft = runner.open_draft(s, CHAOGAO, actor="d1")
-        bad = insert_user_task(draft.xml, "f_summarized", "extra", "lane_system", formKey="review")
+        bad = insert_user_task(draft.xml, "f_summarized", "extra", "lane_system", formKey="no_such_form")
         runner.save_draft(s, draft.id, bad, expected_revision=1, actor="d1")
         draft_id = draft.id
     with pytest.raises(runner.DiagramInvalid) as caught, services.transaction() as s:
@@ -82,25 +80,48 @@ def test_failed_deploy_keeps_the_draft_open(services: runner.Services, chaogao: 
 def test_identical_draft_deploys_without_a_new_version(services: runner.Services, chaogao: None) -> None:
     with services.transaction() as s:
         draft = runner.open_draft(s, CHAOGAO, actor="d1")
-        closed, created = runner.deploy_draft(s, draft.id, expected_revision=1, actor="d1")
-        assert not created and closed.deployed_version == 1 and closed.open_key is None
+        closed, created, warnings = runner.deploy_draft(s, draft.id, expected_revision=1, actor="d1")
+        assert not created and closed.deployed_version == 1 and closed.open_key is None and warnings == []
 
 
-def _library_problems(**options: Any) -> list[Any]:
-    content = (LIBRARY / "lianban_chaogao.bpmn").read_bytes()
-    edited = insert_user_task(content.decode(), "f_summarized", "extra", "lane_system")
-    tree = safe_parse(edited.encode(), "x.bpmn", 10_000_000)
-    return [
-        p for p in check_diagram(tree, "x.bpmn", known_windows=None, check_expression=check_source, **options)
-    ]
+def _answers(services: runner.Services, xml: str) -> tuple[list[Any], list[Any]]:
+    """(the designer's check of ``xml`` as a draft of lianban_chaogao, the API deploy's problems) — the deploy
+    in a transaction that is rolled back."""
+    with services.transaction() as s:
+        draft = runner.open_draft(s, CHAOGAO, actor="d1")
+        saved = runner.save_draft(s, draft.id, xml, expected_revision=draft.revision, actor="d1")
+        checked = runner.check_draft(s, draft.id, actor="d1").problems
+        runner.discard_draft(s, draft.id, expected_revision=saved.revision, actor="d1")
+    session = services.session_factory()
+    services._session(session)
+    try:
+        deployed = runner.deploy(session, xml.encode(), f"{CHAOGAO}.bpmn", actor="d1").warnings
+    except runner.DiagramInvalid as exc:
+        deployed = exc.problems
+    finally:
+        session.rollback()
+        session.close()
+    return checked, deployed
 
 
-def test_strict_mode_turns_the_conventions_into_errors() -> None:
-    relaxed = [(p.element, p.severity) for p in _library_problems() if p.element == "extra"]
-    strict = [(p.element, p.severity) for p in _library_problems(strict=True) if p.element == "extra"]
-    # relaxed (the library's deploy): only the missing form is worth a warning; a lane_system task is accepted
-    assert relaxed == [("extra", "warning")]
-    assert strict == [("extra", "error"), ("extra", "error")]
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"lane": "lane_system"}, []),  # a task whose lane names no window: the default window, a warning
+        ({"lane": "lane_system", "formKey": "no_such_form"}, ["extra"]),
+        ({"lane": "lane_system", "window": "nosuch"}, ["extra"]),
+    ],
+)
+def test_the_designer_and_the_api_give_the_same_answers(
+    services: runner.Services, chaogao: None, change: dict[str, str], errors: list[str]
+) -> None:
+    xml = (LIBRARY / "lianban_chaogao.bpmn").read_text(encoding="utf-8")
+    props = {k: v for k, v in change.items() if k != "lane"}
+    edited = insert_user_task(xml, "f_summarized", "extra", change["lane"], **props)
+    checked, deployed = _answers(services, edited)
+    assert sorted(checked, key=str) == sorted(deployed, key=str)
+    assert [p["element"] for p in checked if p["severity"] == "error"] == errors
+    assert any(p["element"] == "extra" for p in checked)
 
 
 def test_form_drafts_publish_and_withdraw(services: runner.Services) -> None:

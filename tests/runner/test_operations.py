@@ -88,7 +88,7 @@ def test_dmn_decision_table(services):
         )
     small = start(services, "fee_item", data={"area": 80})
     large = start(services, "fee_item", data={"area": 120})
-    assert the_task(services, small, "pay")["form_key"] == "payment"
+    assert the_task(services, small, "pay")["form_key"] == "decision"
     complete(services, the_task(services, small, "pay")["id"], {})
     complete(services, the_task(services, large, "pay")["id"], {})
     assert describe(services, small)["data"]["fee"] == 50

@@ -23,7 +23,7 @@ from runner.validation import (
 )
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-KNOWN_WINDOWS = {"shebao", "gongshang", "minzheng"}
+KNOWN_WINDOWS = {"shebao", "gongshang", "minzheng", "centre"}
 MAX_BYTES = 2 * 1024 * 1024
 
 
@@ -59,6 +59,11 @@ def validate(content: bytes, name: str = "diagram.bpmn", **kwargs: Any) -> tuple
     }
     options.update(kwargs)
     return validate_bpmn(content, name, **options)
+
+
+def about(warnings: list[Problem], element: str) -> list[str]:
+    """The messages of the warnings about one element."""
+    return [w.message for w in warnings if w.element == element]
 
 
 def refused(name: str, content: bytes | None = None, **kwargs: Any) -> DiagramInvalid:
@@ -131,10 +136,19 @@ def test_invalid_utf8() -> None:
     assert problem["line"] == line_of(content, 'name="')
 
 
-def test_declared_encoding_other_than_utf8_is_refused() -> None:
-    content = load("simple.bpmn", "valid").replace(b'encoding="UTF-8"', b'encoding="GBK"', 1)
-    exc = refused("gbk.bpmn", content)
-    assert "encoding 'GBK'" in exc.problems[0]["message"]
+def test_a_declared_encoding_is_read() -> None:
+    text = load("simple.bpmn", "valid").decode("utf-8").replace('encoding="UTF-8"', 'encoding="GBK"', 1)
+    tree, _ = validate(text.encode("gb18030"), "gbk.bpmn")
+    assert tree.getroot().find(".//{*}userTask[@id='Task_review']").get("name") == "审核材料"
+
+
+def test_bytes_that_do_not_decode_as_declared_are_refused_with_their_line() -> None:
+    content = load("simple.bpmn", "valid").replace(b'encoding="UTF-8"', b'encoding="US-ASCII"', 1)
+    exc = refused("ascii.bpmn", content)
+    [problem] = exc.problems
+    offset = content.index("社保".encode())
+    assert problem["message"] == f"file is not valid US-ASCII: invalid byte at offset {offset} (line 9)"
+    assert problem["line"] == line_of(content, "社保")
 
 
 def test_safe_parse_returns_a_tree() -> None:
@@ -180,12 +194,28 @@ def test_broken_sequence_flow() -> None:
     assert "broken_sequence_flow.bpmn" in exc.message
 
 
-def test_node_without_outgoing_flow() -> None:
+def test_node_without_outgoing_flow_is_an_implicit_end() -> None:
     content = load("no_outgoing_flow.bpmn")
-    exc = refused("no_outgoing_flow.bpmn")
+    exc = refused("no_outgoing_flow.bpmn")  # the end event nothing leads to is the error
+    assert [p["element"] for p in errors_of(exc)] == ["EndEvent_1"]
     problem = problem_with(exc, "has no outgoing sequence flow")
+    assert problem["severity"] == "warning"
+    assert problem["message"] == (
+        "没有流出的顺序流，此路径到此结束（隐式结束） (has no outgoing sequence flow: its path ends there, an implicit end)"
+    )
     assert problem["element"] == "Task_1"
     assert problem["line"] == line_of(content, 'id="Task_1"')
+    _, warnings = validate(content.replace(b'<bpmn:endEvent id="EndEvent_1" />', b""))
+    assert "implicit end" in " ".join(about(warnings, "Task_1"))
+
+
+def test_a_gateway_must_lead_somewhere() -> None:
+    content = load("no_outgoing_flow.bpmn").replace(b'<bpmn:endEvent id="EndEvent_1" />', b"")
+    content = content.replace(b"<bpmn:task ", b"<bpmn:exclusiveGateway ").replace(
+        b"</bpmn:task>", b"</bpmn:exclusiveGateway>"
+    )
+    exc = refused("g.bpmn", content)
+    assert problem_with(exc, "gateway has no outgoing sequence flow")["element"] == "Task_1"
 
 
 def test_duplicate_ids() -> None:
@@ -241,7 +271,7 @@ def test_bad_timer_iso_value() -> None:
 def test_computed_timer_value_is_only_syntax_checked() -> None:
     content = load("bad_timer.bpmn").replace(b'"PT30X"', b"workdays(3)")
     _, warnings = validate(content)
-    assert warnings == []
+    assert about(warnings, "Timer_1") == []
 
 
 # --- lanes, windows and properties -----------------------------------------------------------------
@@ -258,14 +288,23 @@ def test_unknown_lane_window() -> None:
 
 def test_lane_windows_not_checked_without_known_windows() -> None:
     _, warnings = validate(load("unknown_lane_window.bpmn"), known_windows=None)
-    assert warnings == []
+    assert all("window" not in w.message for w in warnings)
 
 
-@pytest.mark.parametrize("code", ["lead", "related", "applicant", "system"])
-def test_reserved_lane_codes_are_accepted(code: str) -> None:
-    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", f"Lane_{code}".encode())
+@pytest.mark.parametrize("code", ["lead", "related"])
+def test_dynamic_lane_codes_are_accepted(code: str) -> None:
+    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", f"lane_{code}".encode())
     _, warnings = validate(content)
-    assert warnings == []
+    assert all("window" not in w.message for w in warnings)
+
+
+@pytest.mark.parametrize("code", ["applicant", "system"])
+def test_a_task_in_a_lane_that_names_no_window_goes_to_the_default_window(code: str) -> None:
+    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", f"lane_{code}".encode())
+    _, warnings = validate(content)
+    assert f"lane 'lane_{code}' names none): it goes to the default window 'centre'" in " ".join(
+        about(warnings, "Task_1")
+    )
 
 
 def test_lane_code_in_the_wrong_case_gets_a_hint() -> None:
@@ -274,12 +313,53 @@ def test_lane_code_in_the_wrong_case_gets_a_hint() -> None:
     assert "did you mean 'shebao'?" in errors_of(exc)[0]["message"]
 
 
-def test_lane_without_window_convention_is_a_warning() -> None:
-    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", b"Lane0x1y2z3")
+@pytest.mark.parametrize("lane", ["Lane_0k2j3h4", "Lane_shebao", "LANE_x", "Lane0x1y2z3", "Participant_lane"])
+def test_lanes_named_by_other_modelers_are_plain_lanes(lane: str) -> None:
+    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", lane.encode())
     _, warnings = validate(content)
-    assert [(w.element, w.severity) for w in warnings] == [("Lane0x1y2z3", "warning"), ("Task_1", "warning")]
-    assert "does not name a window" in warnings[0].message
-    assert "task has no window" in warnings[1].message
+    assert about(warnings, lane) == []
+    [message] = [m for m in about(warnings, "Task_1") if "window" in m]
+    assert message.startswith("任务未指定窗口，交给默认窗口 centre")
+    assert (
+        "task has no window (no lane_<code> lane names one): it goes to the default window 'centre'"
+        in message
+    )
+
+
+def test_a_lane_names_its_window_by_property() -> None:
+    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", b"Lane_0k2j3h4")
+    lane = '<bpmn:lane id="Lane_0k2j3h4" name="不存在的窗口">'.encode()
+    content = content.replace(
+        lane,
+        lane
+        + b'<bpmn:extensionElements><camunda:properties xmlns:camunda="http://camunda.org/schema/1.0/bpmn">'
+        b'<camunda:property name="window" value="shebao"/></camunda:properties></bpmn:extensionElements>',
+    )
+    _, warnings = validate(content)
+    assert [m for m in about(warnings, "Task_1") if "window" in m] == []
+    exc = refused("lane.bpmn", content.replace(b'value="shebao"', b'value="nosuch"'))
+    assert "lane 'Lane_0k2j3h4': unknown window 'nosuch'" in errors_of(exc)[0]["message"]
+
+
+def test_the_default_window_is_the_deployers_or_the_processs() -> None:
+    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", b"Lane_1")
+    _, warnings = validate(content, default_window="minzheng")
+    assert "it goes to the default window 'minzheng'" in " ".join(about(warnings, "Task_1"))
+    exc = refused("d.bpmn", content, default_window="nosuch")
+    assert "the deployment's default window: unknown window 'nosuch'" in errors_of(exc)[0]["message"]
+    own = content.replace(
+        b'isExecutable="true">',
+        b'isExecutable="true"><bpmn:extensionElements><spiffworkflow:properties>'
+        b'<spiffworkflow:property name="defaultWindow" value="gongshang"/></spiffworkflow:properties>'
+        b"</bpmn:extensionElements>",
+        1,
+    )
+    _, warnings = validate(own)
+    assert "it goes to the default window 'gongshang'" in " ".join(about(warnings, "Task_1"))
+    _, warnings = validate(own, default_window="minzheng")  # the deployer's choice wins
+    assert "it goes to the default window 'minzheng'" in " ".join(about(warnings, "Task_1"))
+    exc = refused("d.bpmn", content, known_windows={"shebao"})
+    assert "the default window 'centre' is unknown" in errors_of(exc)[0]["message"]
 
 
 def test_bad_on_timeout() -> None:
@@ -373,8 +453,12 @@ def test_valid_diagram_passes_with_its_warnings() -> None:
     line = line_of(content, 'id="Task_notify"')
     where = f"simple.bpmn:{line} [Task_notify]"
     assert [str(w) for w in warnings] == [
-        f"{where} warning: user task has no formKey property (no form will be shown)",
-        f"{where} warning: task has no window: put it in a lane_<code> lane or set window/windowExpr",
+        f"{where} warning: 任务未指定表单，使用通用办理表单 generic_task（任务名称与说明、办件数据、办理意见、是否同意） "
+        "(task has no formKey: it gets the generic task form 'generic_task': its name and documentation, the "
+        "item's data, an opinion and approved yes/no)",
+        f"{where} warning: 任务未指定窗口，交给默认窗口 centre (task has no window (no lane_<code> lane names one): it "
+        "goes to the default window 'centre'; put it in a lane_<code> lane or set window/windowExpr to choose "
+        "another)",
     ]
     assert all(w.severity == "warning" for w in warnings)
     assert executable_process_ids(tree) == ["simple_item"]
@@ -426,11 +510,10 @@ def test_problem_str_and_dict() -> None:
 def test_timer_date_without_offset_is_a_warning() -> None:
     content = load("timer_date_is_duration.bpmn").replace(b'"PT30S"', b'"2026-10-09T09:00:00"')
     _, warnings = validate(content)
-    [warning] = warnings
-    assert warning.element == "Timer_1"
-    assert "has no UTC offset" in warning.message
+    [warning] = about(warnings, "Timer_1")
+    assert "has no UTC offset" in warning
     content = content.replace(b'"2026-10-09T09:00:00"', b'"2026-10-09T09:00:00+08:00"')
-    assert validate(content)[1] == []
+    assert about(validate(content)[1], "Timer_1") == []
 
 
 def test_task_in_a_subprocess_takes_the_lane_of_the_subprocess() -> None:
@@ -448,8 +531,8 @@ def test_task_in_a_subprocess_takes_the_lane_of_the_subprocess() -> None:
     </bpmn:subProcess>"""
     content = content[:start] + subprocess.encode() + content[end:]
     _, warnings = validate(content)
-    assert [(w.element, w.message) for w in warnings] == [
-        ("Sub_task", "user task has no formKey property (no form will be shown)")
+    assert [(w.element, w.message[:40]) for w in warnings] == [
+        ("Sub_task", "任务未指定表单，使用通用办理表单 generic_task（任务名称与说明、办件")
     ]
 
 
@@ -460,3 +543,11 @@ def test_ids_the_engine_uses_for_its_own_tasks_are_refused(ident: str) -> None:
     content = content.replace(b'"' + first_id + b'"', f'"{ident}"'.encode())
     exc = refused("reserved.bpmn", content)
     assert any(f"id {ident!r} is reserved by the engine" in p["message"] for p in exc.problems)
+
+
+def test_a_doctype_in_a_wide_encoding_is_still_refused() -> None:
+    content = load("xxe.bpmn").decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    exc = refused("xxe16.bpmn", content.encode("utf-16"))
+    [problem] = exc.problems
+    assert "DOCTYPE declarations are not allowed" in problem["message"]
+    assert problem["line"] == 2

@@ -93,6 +93,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("api.get_instance_by_key", "GET"): ON_ITEM | only("system"),
     ("api.list_tasks", "GET"): only("leader", "supervisor", "admin", "system"),  # unfiltered: all windows
     **{(e, "POST"): only("reviewer", "system") for e in ("api.claim", "api.unclaim", "api.complete")},
+    ("api.get_task", "GET"): only("reviewer", "system") | OVERSEERS,
     ("api.send_message", "POST"): only("admin", "system"),
     ("api.suspend", "POST"): only("head", "admin"),
     ("api.resume", "POST"): only("head", "admin"),

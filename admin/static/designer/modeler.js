@@ -193,6 +193,7 @@
     var answer = await call(urls.deploy, { revision: state.revision });
     if (answer.data.ok) {
       clearProblems();
+      if (answer.data.warnings && answer.data.warnings.length) { showProblems(answer.data.warnings); }
       readOnly = true;
       renderProperties();
       var text = answer.data.created ? "已部署为版本 " + answer.data.version + "。" : "内容与版本 " + answer.data.version + " 相同，未生成新版本。";

@@ -1,7 +1,7 @@
 /*
  * The platform's own properties in the modeler's side form (bpmn/README.md):
  * user task — window, windowExpr, formKey, limitDays, dueExpr, onTimeout;
- * process (pool) — itemKind, promisedDays, statutoryDays, leadWindow, upperApproval;
+ * process (pool) — itemKind, promisedDays, statutoryDays, leadWindow, upperApproval, defaultWindow;
  * lane — its window, written as the lane id lane_<code>.
  *
  * They are stored exactly as the shipped diagrams store them:
@@ -88,7 +88,8 @@
   }
 
   function laneWindow(laneId) {
-    return laneId && laneId.toLowerCase().indexOf("lane_") === 0 ? laneId.slice(5) : null;
+    // only the platform's own convention names a window: bpmn.io's Lane_0k2j3h4 is a plain lane
+    return laneId && laneId.indexOf("lane_") === 0 ? laneId.slice(5) : null;
   }
 
   // --- drawing the side form ---------------------------------------------------------------------
@@ -160,14 +161,14 @@
       var props = read(bo);
       var lane = laneOf(bo);
       var code = lane ? laneWindow(lane.id) : null;
-      var laneText = !lane ? "不在任何泳道中" : code ? (DYNAMIC_LANES[code] || code) + " ← 泳道 " + lane.id : "泳道 " + lane.id + " 未指明窗口";
+      var laneText = !lane ? "不在任何泳道中（交给默认窗口）" : code ? (DYNAMIC_LANES[code] || code) + " ← 泳道 " + lane.id : "泳道 " + lane.id + " 未指明窗口（交给默认窗口）";
       fields.push(h("p", { class: "small mb-2", id: "prop-lane-info", text: "泳道窗口：" + laneText }));
       var win = select("prop-window", props.window, windowOptions(config, "（按泳道）"));
       fields.push(group("窗口 window", win, "指定后覆盖泳道的窗口"));
       var winExpr = textInput("prop-windowExpr", props.windowExpr, { placeholder: "如 related_window" });
       fields.push(group("窗口表达式 windowExpr", winExpr));
       var formKey = textInput("prop-formKey", props.formKey, { list: "designer-form-keys" });
-      fields.push(group("表单 formKey", formKey));
+      fields.push(group("表单 formKey", formKey, "不填则使用通用办理表单（意见、是否同意）"));
       var limit = textInput("prop-limitDays", props.limitDays, { placeholder: "工作日数，或表达式" });
       fields.push(group("时限（工作日）limitDays", limit));
       var due = textInput("prop-dueExpr", props.dueExpr, { placeholder: "给出到期时间的表达式" });
@@ -195,7 +196,9 @@
       fields.push(group("默认主办窗口 leadWindow", lead));
       var upper = select("prop-upperApproval", p.upperApproval, [["", "（否）"], ["true", "需要上级审批"], ["false", "不需要"]]);
       fields.push(group("上级审批 upperApproval", upper));
-      [[kind, "itemKind"], [promised, "promisedDays"], [statutory, "statutoryDays"], [lead, "leadWindow"], [upper, "upperApproval"]].forEach(function (pair) {
+      var fallback = select("prop-defaultWindow", p.defaultWindow, windowOptions(config, "（centre）"));
+      fields.push(group("默认窗口 defaultWindow", fallback, "泳道和属性都未指明窗口的任务交给它"));
+      [[kind, "itemKind"], [promised, "promisedDays"], [statutory, "statutoryDays"], [lead, "leadWindow"], [upper, "upperApproval"], [fallback, "defaultWindow"]].forEach(function (pair) {
         onChange.push([pair[0], function () { write(modeler, element, process, pair[1], pair[0].value.trim()); }]);
       });
     }

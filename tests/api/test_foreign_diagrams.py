@@ -1,0 +1,322 @@
+"""Diagrams drawn elsewhere (tests/data/foreign: bpmn.io, Camunda Modeler, ISO-8859-1 and GB18030 files, implicit
+ends, boundary timers, message correlation, a call activity, an event-based gateway, a multi-instance activity)
+deploy through the API and are driven to their end with the generic task form, each task by a clerk of the
+window it went to."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import runner
+from runner import directory
+from tests.support.flow import advance_to, local
+from webapp import create_app
+
+FOREIGN = Path(__file__).resolve().parent.parent / "data" / "foreign"
+TOKENS = {
+    "t-designer": "designer",
+    "t-centre": "centre_clerk",
+    "t-shebao": "sb_clerk",
+    "t-supervision": "dc_clerk",
+    "t-admin": "admin",
+}
+WINDOW_TOKENS = {"centre": "t-centre", "shebao": "t-shebao", "supervision": "t-supervision"}
+GENERIC = {"opinion": "材料齐全，同意。", "approved": True}
+
+
+@pytest.fixture
+def api(services: runner.Services) -> Any:
+    with services.transaction() as s:
+        runner.upsert_windows(
+            s, [("centre", "政务服务中心"), ("shebao", "社保窗口"), ("supervision", "督查股")]
+        )
+    with services.transaction() as s:
+        directory.create_user(s, "designer", "设计员", "banjian2026", [("centre", "designer")])
+        directory.create_user(s, "centre_clerk", "中心甲", "banjian2026", [("centre", "clerk")])
+        directory.create_user(s, "sb_clerk", "社保甲", "banjian2026", [("shebao", "clerk")])
+        directory.create_user(s, "dc_clerk", "督查甲", "banjian2026", [("supervision", "clerk")])
+        directory.create_user(s, "admin", "管理员", "banjian2026", [("centre", "admin")])
+    tokens = ",".join(f"{t}={u}" for t, u in TOKENS.items())
+    return create_app({"TESTING": True, "SERVICES": services, "API_TOKENS": tokens}).test_client()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def deploy(api: Any, name: str, **query: str) -> dict[str, Any]:
+    response = api.post(
+        "/api/definitions",
+        data=(FOREIGN / name).read_bytes(),
+        query_string={"filename": name, **query},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def start(api: Any, key: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = api.post("/api/instances", json={"key": key, "data": data or {}}, headers=auth("t-centre"))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def item(api: Any, instance_id: int) -> dict[str, Any]:
+    return api.get(f"/api/instances/{instance_id}", headers=auth("t-admin")).get_json()  # type: ignore[no-any-return]
+
+
+def work(api: Any, task: dict[str, Any], data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read the task with its form as its window's clerk and complete it with the generic form."""
+    token = WINDOW_TOKENS[task["window"]]
+    shown = api.get(f"/api/tasks/{task['id']}", headers=auth(token))
+    assert shown.status_code == 200, shown.get_json()
+    form = shown.get_json()["form"]
+    assert form["key"] == "generic_task" and [f["name"] for f in form["fields"]] == ["opinion", "approved"]
+    done = api.post(f"/api/tasks/{task['id']}/complete", json={"data": data or GENERIC}, headers=auth(token))
+    assert done.status_code == 200, done.get_json()
+    return done.get_json()  # type: ignore[no-any-return]
+
+
+def finish(api: Any, instance_id: int, answers: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Complete every open task (by name, ``answers`` else the generic yes) until none is left; their names."""
+    done = []
+    while tasks := item(api, instance_id)["tasks"]:
+        task = tasks[0]
+        work(api, task, (answers or {}).get(task["name"]))
+        done.append(task["name"])
+    return done
+
+
+def warnings_of(deployed: dict[str, Any]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for w in deployed["warnings"]:
+        assert w["severity"] == "warning" and w["line"], w
+        found.setdefault(w["element"], []).append(w["message"])
+    return found
+
+
+def ended_at(api: Any, instance_id: int) -> list[str]:
+    view = item(api, instance_id)
+    assert view["status"] == "completed", view
+    return view["completed_path"]
+
+
+def test_bpmnio_defaults_with_plain_lanes_and_an_implicit_end(api: Any) -> None:
+    deployed = deploy(api, "bpmnio_lanes.bpmn")
+    found = warnings_of(deployed)
+    assert "deployed as executable" in " ".join(found["Process_0w3x8rk"])
+    assert "implicit end" in " ".join(found["Activity_05a4s3d"])
+    assert "Lane_0k2j3h4" not in found  # a plain lane, no window, no complaint
+    approved = start(api, "Process_0w3x8rk", {"applicant": "王五"})
+    [first] = approved["tasks"]
+    assert (first["name"], first["window"], first["form_key"]) == ("登记", "centre", "generic_task")
+    shown = api.get(f"/api/tasks/{first['id']}", headers=auth("t-centre")).get_json()
+    assert (
+        shown["documentation"] == "核对申请人身份证件，登记困难情况。"
+        and shown["data"]["applicant"] == "王五"
+    )
+    assert finish(api, approved["id"]) == ["登记", "审核", "发放救助金"]
+    assert "Event_0r5t6y7" in ended_at(api, approved["id"])
+    refused = start(api, "Process_0w3x8rk")
+    assert finish(api, refused["id"], {"审核": {"opinion": "不符合条件", "approved": False}}) == [
+        "登记",
+        "审核",
+        "告知不予救助",
+    ]
+    assert "Event_0r5t6y7" not in ended_at(api, refused["id"])  # the implicit end closed the item
+
+
+def test_camunda_modeler_attributes_and_properties(
+    api: Any, services: runner.Services, clock: runner.ManualClock
+) -> None:
+    found = warnings_of(deploy(api, "camunda_modeler.bpmn"))
+    assert found["social_security_card"] == [
+        "平台不使用 camunda:historyTimeToLive='180' (camunda:historyTimeToLive='180' is not used by the platform)",
+        "camunda:property 'owner' 不是平台的属性，未使用 (camunda:property 'owner' is not a property of the platform; "
+        "not used)",
+    ]
+    assert (
+        "平台不使用 camunda:taskListener (camunda:taskListener is not used by the platform)"
+        in found["Task_accept"]
+    )
+    assert "service task without a platform implementation" in " ".join(found["Task_make_card"])
+    started = start(api, "social_security_card")
+    assert started["item_kind"] == "promised" and started["promised_days"] == 5  # camunda:properties
+    [accept] = started["tasks"]
+    assert accept["window"] == "shebao"  # camunda:candidateGroups
+    assert accept["due_at"] == "2026-12-31T09:00:00+00:00"  # camunda:dueDate
+    after = work(api, accept)
+    [issue] = after["tasks"]  # the service task passed
+    assert issue["name"] == "发卡" and issue["assignee"] == "sb_clerk"  # camunda:assignee
+    advance_to(services, clock, clock.now() + timedelta(hours=4, seconds=1))  # the reminder (PT4H) fires
+    view = item(api, started["id"])
+    assert "Event_reminded" in view["completed_path"] and [t["name"] for t in view["tasks"]] == ["发卡"]
+    done = api.post(f"/api/tasks/{issue['id']}/complete", json={"data": GENERIC}, headers=auth("t-shebao"))
+    assert done.status_code == 200 and done.get_json()["status"] == "completed"
+    assert "EndEvent_issued" in ended_at(api, started["id"])
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "process_name", "documented"),
+    [
+        ("iso_8859_1.bpmn", "gewerbeanmeldung", "Gewerbeanmeldung (Prüfung)", "Gebühr: 26,00 Mark½"),
+        ("gb18030.bpmn", "juzhuzheng", "居住证办理（跨省通办）", "核验申请人刘䶮等人的身份证明和居住证明。"),
+    ],
+)
+def test_files_in_other_encodings_read_and_store_their_names(
+    api: Any, name: str, key: str, process_name: str, documented: str
+) -> None:
+    deploy(api, name)
+    listed = api.get("/api/definitions", headers=auth("t-centre")).get_json()["definitions"]
+    assert [d["name"] for d in listed if d["key"] == key] == [process_name]
+    stored = api.get(f"/api/definitions/{key}/xml", headers=auth("t-centre"))
+    assert stored.get_data().startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    assert process_name in stored.get_data().decode("utf-8")
+    started = start(api, key)
+    shown = api.get(f"/api/tasks/{started['tasks'][0]['id']}", headers=auth("t-centre")).get_json()
+    assert documented in shown["documentation"]
+    finish(api, started["id"])
+    ended_at(api, started["id"])
+
+
+def test_implicit_ends_without_any_end_event(api: Any) -> None:
+    found = warnings_of(deploy(api, "implicit_end.bpmn"))
+    assert all("implicit end" in " ".join(found[e]) for e in ("Activity_reply", "Activity_file"))
+    started = start(api, "Process_archive")
+    assert sorted(finish(api, started["id"])) == ["查询档案", "登记查询台账", "答复申请人"]
+    ended_at(api, started["id"])
+
+
+def test_boundary_timers_remind_then_escalate(
+    api: Any, services: runner.Services, clock: runner.ManualClock
+) -> None:
+    deploy(api, "boundary_timer.bpmn")
+    late = start(api, "Process_complaint_reply")
+    assert [(t["name"], t["window"]) for t in late["tasks"]] == [("调查答复", "shebao")]
+    began = clock.now()
+    advance_to(services, clock, began + timedelta(hours=1, seconds=1))
+    view = item(api, late["id"])
+    assert "Event_reminded" in view["completed_path"] and [t["name"] for t in view["tasks"]] == ["调查答复"]
+    advance_to(services, clock, began + timedelta(hours=2, seconds=1))
+    assert [(t["name"], t["window"]) for t in item(api, late["id"])["tasks"]] == [("督查督办", "supervision")]
+    assert finish(api, late["id"]) == ["督查督办"]
+    assert "Event_supervised" in ended_at(api, late["id"])
+    on_time = start(api, "Process_complaint_reply")
+    assert finish(api, on_time["id"]) == ["调查答复"]
+    view = item(api, on_time["id"])
+    assert view["status"] == "completed" and {t["status"] for t in view["timers"]} == {"cancelled"}
+
+
+def test_message_correlation(api: Any) -> None:
+    deploy(api, "message_correlation.bpmn")
+    started = start(api, "Process_fee")
+    finish(api, started["id"])  # the notice; the send task passes; it waits for the bank
+    key = started["business_key"]
+
+    def send(name: str, payload: dict[str, Any]) -> Any:
+        body = {"name": name, "correlation": key, "payload": payload}
+        return api.post("/api/messages", json=body, headers=auth("t-admin"))
+
+    missing = send("payment_confirmed", {"paid": True})
+    assert missing.status_code == 400 and missing.get_json()["missing"] == ["order_no"]
+    assert (
+        "缺少变量 order_no" in missing.get_json()["message"]
+        and "cp_order_no" in missing.get_json()["message"]
+    )
+    assert send("payment_confirmed", {"order_no": "JF-2026-7", "paid": True}).status_code == 200
+    assert finish(api, started["id"]) == ["发证"]
+    wrong = send("certificate_received", {"order_no": "JF-2026-8"})
+    assert wrong.status_code == 409 and "JF-2026-8" in wrong.get_json()["message"]
+    assert send("certificate_received", {"order_no": "JF-2026-7"}).status_code == 200
+    assert "Event_done" in ended_at(api, started["id"])
+
+
+def test_a_call_activity(api: Any) -> None:
+    refused = api.post(
+        "/api/definitions",
+        data=(FOREIGN / "call_activity.bpmn").read_bytes(),
+        query_string={"filename": "call_activity.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert refused.status_code == 400
+    [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
+    assert (
+        problem["element"] == "Activity_call_verify"
+        and problem["line"]
+        and "Process_verify" in problem["message"]
+    )
+    deploy(api, "call_callee.bpmn")
+    found = warnings_of(deploy(api, "call_activity.bpmn"))
+    assert "平台不使用 camunda:in (camunda:in is not used by the platform)" in found["Activity_call_verify"]
+    started = start(api, "Process_license", {"applicant": "赵六"})
+    assert finish(api, started["id"]) == ["核验材料原件", "换发证照"]
+    ended_at(api, started["id"])
+
+
+def test_an_event_based_gateway(api: Any, services: runner.Services, clock: runner.ManualClock) -> None:
+    deploy(api, "event_gateway.bpmn")
+    supplied, silent = start(api, "Process_correction"), start(api, "Process_correction")
+    finish(api, supplied["id"])
+    finish(api, silent["id"])
+    body = {"name": "materials_received", "correlation": supplied["business_key"], "payload": {"pages": 3}}
+    assert api.post("/api/messages", json=body, headers=auth("t-admin")).status_code == 200
+    assert finish(api, supplied["id"]) == ["继续审查"]
+    assert "Event_done" in ended_at(api, supplied["id"])
+    advance_to(services, clock, local("2026-10-09", "10:00"))  # P10D later
+    assert finish(api, silent["id"]) == ["退回申请"]
+    ended_at(api, silent["id"])
+
+
+def test_a_multi_instance_over_a_collection(api: Any) -> None:
+    deploy(api, "multi_instance.bpmn")
+    started = start(api, "Process_expert_review", {"experts": ["张工", "李工", "王工"]})
+    shown = [
+        api.get(f"/api/tasks/{t['id']}", headers=auth("t-centre")).get_json()["data"]["expert"]
+        for t in started["tasks"]
+    ]
+    assert sorted(shown) == ["张工", "李工", "王工"]
+    assert finish(api, started["id"]) == ["专家评审意见"] * 3 + ["汇总评审结论"]
+    ended_at(api, started["id"])
+    unset = start(api, "Process_expert_review")  # nothing sets experts: an incident, not an error
+    assert unset["status"] == "error" and unset["tasks"] == []
+    [incident] = unset["incidents"]
+    assert incident["task_name"] == "专家评审意见" and "'experts'" in incident["message"]
+    fixed = api.post(
+        f"/api/instances/{unset['id']}/retry", json={"data": {"experts": ["张工"]}}, headers=auth("t-admin")
+    )
+    assert fixed.status_code == 200 and fixed.get_json()["status"] == "running"
+    assert finish(api, unset["id"]) == ["专家评审意见", "汇总评审结论"]
+    ended_at(api, unset["id"])
+
+
+def test_the_deployer_names_the_default_window(api: Any) -> None:
+    deploy(api, "implicit_end.bpmn", default_window="shebao")
+    started = start(api, "Process_archive")
+    assert [t["window"] for t in started["tasks"]] == ["shebao"]
+    unknown = api.post(
+        "/api/definitions",
+        data=(FOREIGN / "iso_8859_1.bpmn").read_bytes(),
+        query_string={"filename": "iso_8859_1.bpmn", "default_window": "nowhere"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert unknown.status_code == 400 and "unknown window 'nowhere'" in unknown.get_json()["message"]
+
+
+def test_the_generic_form_is_checked_and_a_refusal_says_whose_task_it_is(api: Any) -> None:
+    deploy(api, "iso_8859_1.bpmn")
+    [task] = start(api, "gewerbeanmeldung")["tasks"]
+    url = f"/api/tasks/{task['id']}/complete"
+    blank = api.post(url, json={"data": {"opinion": "ok"}}, headers=auth("t-centre"))
+    assert blank.status_code == 400 and blank.get_json()["code"] == "form_invalid"
+    assert set(blank.get_json()["errors"]) == {"approved"}
+    extra = api.post(url, json={"data": {**GENERIC, "amount": 5}}, headers=auth("t-centre"))
+    assert extra.status_code == 400 and set(extra.get_json()["errors"]) == {"amount"}
+    other = api.post(url, json={"data": GENERIC}, headers=auth("t-shebao"))
+    assert other.status_code == 403
+    assert "window 'centre'" in other.get_json()["message"] and other.get_json()["window"] == "centre"
+    assert api.get(f"/api/tasks/{task['id']}", headers=auth("t-shebao")).status_code == 403
+    assert api.post(url, json={"data": {"approved": "false"}}, headers=auth("t-centre")).status_code == 200
