@@ -51,6 +51,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
                                        "admin.static", "vendor.asset", "forms.progress_item", "api.openapi")},
     **{(e, m): EVERYONE for e in ("forms.login", "forms.progress", "forms.complaint_new") for m in ("GET", "POST")},
     ("forms.progress_rating", "POST"): NOBODY,  # only after a successful lookup in this browser session
+    **{(e, "GET"): EVERYONE for e in ("forms.guide", "forms.guide_item", "forms.guide_file")},  # 办事指南
+    # --- counter intake: clerks and heads (their windows' items), admins; on an item: its lead window ---
+    ("forms.intake", "GET"): only("lead_clerk", "reviewer", "head", "admin"),
+    ("forms.intake_register", "POST"): only("lead_clerk", "reviewer", "head", "admin"),
+    **{(e, m): LEAD for e in ("forms.item_intake", "forms.item_materials") for m in ("GET", "POST")},
     # --- the workspace: anybody logged in, on their own things ---
     **{(e, "GET"): LOGGED_IN for e in ("forms.inbox", "forms.notifications", "forms.copies", "forms.done_list",
                                        "forms.warnings", "forms.extension_requests")},
@@ -202,7 +207,7 @@ def fill(rule: Any, world: World) -> str:
     values = {
         "filename": "app.css", "package": "bpmn-js", "export_type": "csv", "table": "windows", "kind": "acceptance",
         "username": world.username("reviewer"), "form_key": "window_review", "request_id": 1, "draft_id": 1,
-        "appeal_id": 1, **world.ids, **overrides,
+        "appeal_id": 1, "code": "SC-001", "reference": "0" * 64, **world.ids, **overrides,
     }  # fmt: skip
     url = rule.rule
     for name in rule.arguments:
