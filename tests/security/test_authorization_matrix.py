@@ -56,6 +56,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("forms.intake", "GET"): only("lead_clerk", "reviewer", "head", "admin"),
     ("forms.intake_register", "POST"): only("lead_clerk", "reviewer", "head", "admin"),
     **{(e, m): LEAD for e in ("forms.item_intake", "forms.item_materials") for m in ("GET", "POST")},
+    # --- 事项目录 in the console: overseers and designers look, designers and admins change ---
+    **{(e, "GET"): only("supervisor", "leader", "designer", "admin")
+       for e in ("catalogue.index", "catalogue.item", "catalogue.export")},
+    **{(e, m): DESIGN for e in ("catalogue.new", "catalogue.edit") for m in ("GET", "POST")},
+    ("catalogue.import_file", "POST"): DESIGN,
     # --- the workspace: anybody logged in, on their own things ---
     **{(e, "GET"): LOGGED_IN for e in ("forms.inbox", "forms.notifications", "forms.copies", "forms.done_list",
                                        "forms.warnings", "forms.extension_requests")},
