@@ -27,6 +27,7 @@ from runner.windows import known_windows
 
 from . import bp
 from .auth import _safe_next, current_user, login_required, services, user_message
+from .item_hub import hub
 from .schema import pick
 
 OVERSEERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -785,9 +786,12 @@ def _item_page(business_key: str, *, reason_error: str | None = None, status: in
     who = Who.web()
     for t in item["tasks"]:
         t["can_urge"] = allowed("urge", who, Facts(facts.instance, t))
+    with services().transaction() as s:
+        item_hub = hub(s, runner.get_instance(s, item["id"]))
     return render_template(
         "operations/item.html",
         item=item,
+        hub=item_hub,
         pick=pick,
         can_suspend=allowed("suspend", who, facts) and item["status"] in ("running", "waiting"),
         can_resume=allowed("resume", who, facts) and item["status"] == "suspended",

@@ -201,3 +201,25 @@ def test_a_blank_form_is_offered_for_download(services, catalogue, client):
     got = client.get(f"/guide/files/{ref}")
     assert got.status_code == 200 and got.data == b"%PDF-1.4 blank"
     assert client.get("/guide/files/" + "0" * 64).status_code == 404
+
+
+def test_the_item_page_is_the_hub_timeline_materials_documents_version(services, catalogue, signed_in):
+    client = signed_in("gt_clerk")
+    client.post("/intake", data=form_for("GT-001", "notify", ("拟选址位置图",), note="请带原件"))
+    _, key = the_item(services)
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert "补正材料已收到" in page and "/materials" in page
+    assert "建设项目用地预审与选址意见书" in page and "按第 1 版办理" in page
+    assert "补正材料通知书" in page  # the document issued
+    assert "gt_clerk" in page or "国土" in page
+    assert "拟选址位置图" in page and "一次性告知补正" in page
+    with services.transaction() as s:
+        items.save_item(s, demo("GT-001") | {"promised_days": 12}, actor="admin")
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert "事项已更新至第 2 版，本件仍按原版本办理" in page
+    client.post(f"/items/{key}/materials", data={"arrived": ["拟选址位置图"]})
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline"') :]
+    for said in ("收件", "办理", "收到消息", "恢复计时", "需补正的全部材料: 拟选址位置图"):
+        assert said in timeline, said
+    assert "补正材料已收到" not in page.split('id="timeline"')[0].split('id="item-hub"')[1]
