@@ -22,10 +22,12 @@ from wtforms.validators import DataRequired, Length
 import runner
 from runner import deadlines, directory
 from runner.conventions import ITEM_KINDS
+from runner.item_search import find_items
 from runner.models import Role
 
 from . import bp, register_nav
 from .auth import _safe_next, acting_for, can_work_on, current_user, login_required, services, user_message
+from .schema import pick
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -173,14 +175,17 @@ def inbox() -> Any:
     state = request.args.get("state") if request.args.get("state") in STATES else ""
     size = _int_arg("size", DEFAULT_PAGE_SIZE, 1, max(PAGE_SIZES))
     page = _int_arg("page", 1, 1, MAX_PAGE)
+    q = (request.args.get("q") or "").strip()[:64]
 
     with services().transaction() as s:
         now = services().now()
         cal = _calendar(s)
         due_from, due_until = _state_range(cal, state, now)
+        found = find_items(s, q) if q else None  # receipt number, applicant, phone, ID number
         rows, total = runner.inbox_page(
             s,
             **_tab_filters(tab),
+            instance_ids=found,
             item_kind=kind or None,
             due_from=due_from,
             due_until=due_until,
@@ -192,7 +197,7 @@ def inbox() -> Any:
         counts = {
             t: (
                 total
-                if t == tab and not kind and not state
+                if t == tab and not kind and not state and not q
                 else runner.inbox_page(s, **_tab_filters(t), limit=1, count_cap=COUNT_CAP)[1]
             )
             for t in tabs
@@ -212,9 +217,9 @@ def inbox() -> Any:
     import_url = _console_url("calendar.import_year") if alarm else None
 
     def link(**changes: Any) -> str:
-        args = {"tab": tab, "sort": sort, "kind": kind, "state": state, "size": size, "page": page}
+        args = {"tab": tab, "sort": sort, "kind": kind, "state": state, "size": size, "page": page, "q": q}
         args.update(changes)
-        defaults = {"sort": "due", "kind": "", "state": "", "size": DEFAULT_PAGE_SIZE, "page": 1}
+        defaults = {"sort": "due", "kind": "", "state": "", "size": DEFAULT_PAGE_SIZE, "page": 1, "q": ""}
         query = {k: v for k, v in args.items() if defaults.get(k) != v}
         return url_for("forms.inbox") + ("?" + urlencode(query) if query else "")
 
@@ -234,6 +239,8 @@ def inbox() -> Any:
         sort=sort,
         kind=kind,
         state=state,
+        q=q,
+        pick=pick,
         sorts=SORTS,
         states=STATES,
         kinds=KIND_LABELS,

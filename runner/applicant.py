@@ -21,7 +21,7 @@ from .exceptions import Conflict, InvalidInput, NoSuchInstance
 from .instances import current_data
 from .instances import get as get_instance
 from .instances import start as start_instance
-from .models import Complaint, InstanceStatus, OpenTask, ProcessInstance, Rating
+from .models import Complaint, InstanceStatus, ItemApplication, OpenTask, ProcessInstance, Rating
 from .services import services_of
 from .windows import known_windows
 
@@ -112,6 +112,12 @@ def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]
         "outcome": outcome(session, instance),
         "can_rate": finished and not rated,
         "rated": rated,
+        # the catalogue item (and its version) the application runs under: the page links to its guide
+        "item": session.execute(
+            select(ItemApplication.item_code, ItemApplication.item_version).where(
+                ItemApplication.instance_id == instance.id
+            )
+        ).first(),
     }
 
 

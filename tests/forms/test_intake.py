@@ -223,3 +223,33 @@ def test_the_item_page_is_the_hub_timeline_materials_documents_version(services,
     for said in ("收件", "办理", "收到消息", "恢复计时", "需补正的全部材料: 拟选址位置图"):
         assert said in timeline, said
     assert "补正材料已收到" not in page.split('id="timeline"')[0].split('id="item-hub"')[1]
+
+
+def test_the_inbox_searches_by_receipt_applicant_phone_and_id_number_and_links_to_the_item(
+    services, catalogue, signed_in
+):
+    client = signed_in("sc_clerk")
+    client.post("/intake", data=form_for("SC-001", "accept"))
+    client.post("/intake", data=form_for("SC-001", "accept", applicant_name="王五",
+                                         applicant_id="110101199003070038", phone="13900001111"))  # fmt: skip
+    with services.transaction() as s:
+        keys = {
+            r.applicant_name: runner.get_instance(s, r.instance_id).business_key
+            for r in s.query(ItemApplication)
+        }
+    everything = client.get("/inbox?tab=window").get_data(as_text=True)
+    assert keys["张三"] in everything and keys["王五"] in everything
+    assert f'href="/items/{keys["王五"]}"' in everything
+    for q in ("王五", "13900001111", "110101199003070038", keys["王五"]):
+        page = client.get("/inbox", query_string={"tab": "window", "q": q}).get_data(as_text=True)
+        assert keys["王五"] in page and keys["张三"] not in page, q
+    none = client.get("/inbox", query_string={"tab": "window", "q": "不存在"}).get_data(as_text=True)
+    assert keys["王五"] not in none
+
+
+def test_the_applicants_progress_page_links_to_the_items_guide(services, catalogue, signed_in, client):
+    signed_in("sc_clerk").post("/intake", data=form_for("SC-001", "accept"))
+    _, key = the_item(services)
+    client.post("/progress", data={"receipt": key, "phone_suffix": "1234"})
+    page = client.get(f"/progress/{key}").get_data(as_text=True)
+    assert 'id="progress-guide"' in page and "/guide/SC-001?version=1" in page

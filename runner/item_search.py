@@ -1,0 +1,36 @@
+"""Finding items by what a clerk has at hand: the receipt number, the applicant's name, phone or ID number."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .models import ItemApplication, ProcessInstance
+
+LIMIT = 200
+
+
+def find_items(session: Session, text: str, *, limit: int = LIMIT) -> list[int]:
+    """Ids of the items whose receipt number, applicant (name), phone or ID number is ``text`` (exactly; a
+    receipt number also by its beginning), newest first."""
+    text = text.strip()[:64]
+    if not text:
+        return []
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    by_instance = select(ProcessInstance.id).where(
+        or_(
+            ProcessInstance.business_key == text,
+            ProcessInstance.business_key.like(f"{escaped}%", escape="\\"),
+            ProcessInstance.applicant == text,
+        )
+    )
+    by_application = select(ItemApplication.instance_id).where(
+        or_(
+            ItemApplication.applicant_id == text.upper(),
+            ItemApplication.agent_id == text.upper(),
+            ItemApplication.phone == text,
+            ItemApplication.applicant_name == text,
+        )
+    )
+    found = set(session.scalars(by_instance.limit(limit))) | set(session.scalars(by_application.limit(limit)))
+    return sorted(found, reverse=True)[:limit]
