@@ -101,7 +101,7 @@ def _render(item: dict[str, Any] | None, *, q: str = "", form: Any = None, error
         today=services().now().date().isoformat(),
         pick=pick,
         kind_label=kind_label,
-        upload_limit=attachments.upload_limit(),
+        upload_limit=attachments.max_bytes(),
     ), (400 if error else 200)
 
 

@@ -72,6 +72,13 @@ ACTIONS: dict[str, tuple[str, str]] = {
 DETAIL_KEYS = ("reason", "note", "reply", "message", "days", "decision", "missing", "to_window", "to_user",
                "window", "level", "rule", "number", "opinion")  # fmt: skip
 SKIP_VALUES = (None, "", [], {})
+WORDS = {
+    "materials_resubmitted": ("申请人补交材料", "materials resubmitted"),
+    "upper_reply": ("上级批复", "upper authority's reply"),
+    "accepted": ("受理", "accepted"),
+    "notified": ("一次性告知补正", "one-time notice"),
+    "refused": ("不予受理", "refused"),
+}
 
 
 def _names(session: Session) -> tuple[dict[str, str], dict[str, str]]:
@@ -87,22 +94,27 @@ def _shown(value: Any, windows: dict[str, str]) -> str:
         return "、".join(_shown(v, windows) for v in value)
     if isinstance(value, dict):
         return "；".join(f"{windows.get(k, k)}: {_shown(v, windows)}" for k, v in value.items())
+    if isinstance(value, str) and value in WORDS:
+        return pick(*WORDS[value])
     return windows.get(str(value), str(value)) if isinstance(value, str) else str(value)
 
 
 def _said_in_form(session: Session, task: Any, fields: list[str], windows: dict[str, str]) -> list[str]:
-    """What a completed step's form recorded: "label: value" for each submitted field."""
+    """What a completed step's form recorded: "label: value" for each submitted field of the form (choices by
+    their labels; what the form computes itself is left out)."""
     form_key = task_properties(task.task_spec).get("formKey")
     try:
-        labels = {f.name: f.text for f in get_schema(form_key, session).fields}
+        specs = {f.name: f for f in get_schema(form_key, session).fields}
     except UnknownForm:
-        labels = {}
+        specs = {}
     said = []
     for name in fields:
-        value = task.data.get(name)
-        if value in SKIP_VALUES or name.startswith("_"):
+        value, spec = task.data.get(name), specs.get(name)
+        if spec is None or value in SKIP_VALUES:
             continue
-        said.append(f"{labels.get(name, name)}: {_shown(value, windows)}")
+        choices = {c.value: c.text for c in spec.choices}
+        shown = [choices.get(v, v) for v in value] if isinstance(value, list) else choices.get(value, value)
+        said.append(f"{spec.text}: {_shown(shown, windows)}")
     return said
 
 
@@ -167,6 +179,7 @@ def hub(session: Session, instance: ProcessInstance) -> dict[str, Any]:
     return {
         "application": application_view(session, instance.id),
         "lead_window_name": windows.get(lead or "", lead),
+        "windows": windows,
         "timeline": timeline(session, instance),
         "attachments": files,
         "documents": list_documents(session, instance.id),
