@@ -27,6 +27,7 @@ from runner.catalogue.applications import (
     Intake,
     MaterialState,
     application_of,
+    item_data,
     start_item,
 )
 from runner.catalogue.identity import ORGANISATION, PERSON
@@ -231,7 +232,7 @@ def item_intake(business_key: str) -> Any:
         if not _at_lead_window(instance.lead_window):
             abort(403)
         step = acceptance_step(s, instance)
-        data = runner.describe(s, instance, audit_limit=0)["data"]
+        data = item_data(s, instance)
         record = application_of(s, instance.id)
         item = guide_view(s, record.item_code, record.item_version) if record else None
     if step is None:

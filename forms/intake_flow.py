@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import runner
 from runner import documents
-from runner.catalogue.applications import MISSING, application_of, record_decision
+from runner.catalogue.applications import MISSING, application_of, item_data, record_decision
 from runner.models import OpenTask, ProcessInstance
 
 from .schema import UnknownForm, get_schema
@@ -144,7 +144,7 @@ def decide(
         raise DecisionRefused(
             f"办件 {instance.business_key} 不在受理环节，不能再作收件决定 (the item is past its acceptance step)"
         )
-    data = runner.describe(session, instance, audit_limit=0)["data"]
+    data = item_data(session, instance)
     if decision.decision == REFUSE and step.form_key == "joint_acceptance":
         raise DecisionRefused(
             "联办件的受理环节不能直接不予受理：请一次性告知补正，补正后仍不齐全的转不予受理"
@@ -195,7 +195,7 @@ def missing_required(session: Session, instance: ProcessInstance) -> list[str]:
     record = application_of(session, instance.id)
     if record is None:
         return []
-    body = runner.describe(session, instance, audit_limit=0)["data"]
+    body = item_data(session, instance)
     required = set(body.get("materials_list") or [])
     return [m["name"] for m in record.materials if m["status"] == MISSING and m["name"] in required]
 
@@ -211,7 +211,7 @@ def waiting_for_materials(session: Session, instance: ProcessInstance) -> list[s
     )
     if waits is None:
         return []
-    data = runner.describe(session, instance, audit_limit=0)["data"]
+    data = item_data(session, instance)
     return [str(m) for m in data.get("missing_materials") or []]
 
 

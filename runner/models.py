@@ -140,6 +140,8 @@ class ProcessInstance(Base):
         # items whose deadlines wait for a year's holiday arrangement (the console's 期限待定 filter)
         Index("ix_instance_deadline_pending", "deadline_pending_year"),
         Index("ix_instance_statutory_pending", "statutory_pending_year"),
+        # the inbox's search by applicant (runner.item_search)
+        Index("ix_instance_applicant", "applicant"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     business_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -833,7 +835,7 @@ class ItemApplication(Base):
     applicant_name: Mapped[str] = mapped_column(String(200), index=True)
     applicant_id: Mapped[str | None] = mapped_column(String(18), index=True)  # 身份证号 / 统一社会信用代码
     agent_name: Mapped[str | None] = mapped_column(String(200))
-    agent_id: Mapped[str | None] = mapped_column(String(18))
+    agent_id: Mapped[str | None] = mapped_column(String(18), index=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     materials: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{name, status, due}]
     decision: Mapped[str] = mapped_column(String(20), default="pending")  # pending/accepted/notified/refused

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, engine
 from ..exceptions import InvalidInput
-from ..instances import start
+from ..instances import current_data, start
 from ..models import CatalogueItemVersion, ItemApplication, ProcessInstance
 from ..services import services_of
 from .identity import ORGANISATION, PERSON, check_id_number, check_identity
@@ -192,6 +191,12 @@ def _materials(session: Session, version: CatalogueItemVersion, intake: Intake) 
     return out
 
 
+def item_data(session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    """The item's current data (what its steps see), read without the rest of ``describe``."""
+    with engine.read(session, instance) as workflow:
+        return current_data(workflow)
+
+
 def application_of(session: Session, instance_id: int) -> ItemApplication | None:
     """The application behind an item, if it was started from the catalogue."""
     return session.get(ItemApplication, instance_id)
@@ -234,18 +239,3 @@ def application_view(session: Session, instance_id: int) -> dict[str, Any] | Non
         "registered_by": record.registered_by,
         "registered_at": record.registered_at.isoformat(),
     }
-
-
-def find_applications(session: Session, text: str, *, limit: int = 50) -> list[int]:
-    """Instance ids of applications whose applicant's name, ID number or phone match ``text``."""
-    text = text.strip()
-    if not text:
-        return []
-    query = select(ItemApplication.instance_id).where(
-        or_(
-            ItemApplication.applicant_id == text.upper(),
-            ItemApplication.phone == text,
-            ItemApplication.applicant_name == text,
-        )
-    )
-    return list(session.scalars(query.order_by(ItemApplication.instance_id.desc()).limit(limit)))
