@@ -253,3 +253,38 @@ def test_the_applicants_progress_page_links_to_the_items_guide(services, catalog
     client.post("/progress", data={"receipt": key, "phone_suffix": "1234"})
     page = client.get(f"/progress/{key}").get_data(as_text=True)
     assert 'id="progress-guide"' in page and "/guide/SC-001?version=1" in page
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_scans_uploaded_at_intake_are_on_the_item_and_shown_in_the_browser(
+    services, catalogue, app, signed_in, tmp_path
+):
+    import io
+
+    app.config["ATTACHMENT_DIR"] = str(tmp_path / "attachments")
+    client = signed_in("sc_clerk")
+    form = form_for("SC-001", "accept")
+    form["scans"] = [(io.BytesIO(PNG), "营业执照.png"), (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "申请书.pdf")]
+    answer = client.post("/intake", data=form, content_type="multipart/form-data")
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    iid, key = the_item(services)
+    with services.transaction() as s:
+        from runner.attachments import list_attachments
+
+        files = {f["filename"]: f["id"] for f in list_attachments(s, iid)}
+    assert set(files) == {"营业执照.png", "申请书.pdf"}
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert f"/attachments/{files['营业执照.png']}/view" in page
+    shown = client.get(f"/attachments/{files['申请书.pdf']}/view")
+    assert shown.status_code == 200 and shown.mimetype == "application/pdf"
+    assert shown.get_data() == b"%PDF-1.4\n%%EOF\n"
+    assert "attachment" not in shown.headers.get("Content-Disposition", "")
+    shown.close()
+    other = signed_in("gt_clerk").get(f"/attachments/{files['申请书.pdf']}/view")
+    assert other.status_code == 403
+    other.close()
