@@ -94,6 +94,8 @@ def _error(exc: BaseException) -> dict[str, Any]:
         "line": script_line(exc),
         "script_error": isinstance(exc, ScriptError),
         "helper": helper,
+        # the missing variable or attribute a NameError / AttributeError names (the incident says which)
+        "name": getattr(exc, "name", None) if isinstance(exc, NameError | AttributeError) else None,
     }
 
 

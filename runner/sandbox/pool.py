@@ -265,6 +265,8 @@ def _script_failure(info: dict[str, Any], helper_error: BaseException | None) ->
             error: Exception = cls(*info.get("args", ()))
         except Exception:  # noqa: BLE001 - arguments this type does not take
             error = cls(str(info.get("message")))
+        if info.get("name") and isinstance(error, NameError | AttributeError):
+            error.name = str(info["name"])
     else:
         error = ScriptError(f"{info.get('type')}: {info.get('message')}", line=line or None)
     error.script_line = line  # type: ignore[attr-defined]
