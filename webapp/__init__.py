@@ -55,14 +55,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     _init_workspace(app)
     from admin import init_admin
+    from api.errors import http_error as api_http_error
 
     init_admin(app)
 
     @app.errorhandler(404)
     @app.errorhandler(405)
     def not_found(exc: Any) -> Any:
-        if request.path.startswith("/api/"):
-            return jsonify(code=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
+        if request.path.startswith("/api/"):  # no API route matched: the API's own answer
+            return api_http_error(exc)
         return exc
 
     @app.get("/")
@@ -136,9 +137,12 @@ def _init_workspace(app: Flask) -> None:
 
         return {"nav_items": items, "page_lang": lang, "lang_switch_url": lang_switch_url}
 
-    def _page(code: int, title: str, message: str) -> Any:
+    def _page(code: int, title: str, message: str, api_message: str | None = None) -> Any:
+        """The error page, or for the API its JSON (with the message in both languages when there is one)."""
         if request.path.startswith("/api/"):
-            return jsonify(code="forbidden" if code == 403 else "bad_request", message=message), code
+            return jsonify(
+                code="forbidden" if code == 403 else "bad_request", message=api_message or message
+            ), code
         return render_template("error.html", code=code, title=title, message=message), code
 
     @app.errorhandler(403)
@@ -149,14 +153,16 @@ def _init_workspace(app: Flask) -> None:
     def bad_request(exc: Any) -> Any:
         from forms.auth import user_message
 
-        return _page(400, _("请求无效"), user_message(str(exc.description or "")))
+        described = str(exc.description or "")
+        return _page(400, _("请求无效"), user_message(described), described)
 
     @app.errorhandler(DataError)
     def out_of_range(exc: DataError) -> Any:
         """A value the database refuses (too large, NUL, too long): the request's fault, nothing was stored."""
         from forms.auth import user_message
 
-        return _page(400, _("请求无效"), user_message(request_edge.OUT_OF_RANGE_MESSAGE))
+        described = request_edge.OUT_OF_RANGE_MESSAGE
+        return _page(400, _("请求无效"), user_message(described), described)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(exc: CSRFError) -> Any:
