@@ -27,8 +27,8 @@ def init_admin(app: Flask) -> Admin:
     """Mount the console on ``app`` (after the workspace: it uses its login and CSRF)."""
     import importlib
 
-    from . import vendor
-    from .home import HomeView
+    from admin import vendor
+    from admin.home import HomeView
 
     services = app.extensions["banjian"]
     session = scoped_session(services.session_factory)

@@ -12,13 +12,12 @@ from flask import g, jsonify, request
 from sqlalchemy.orm import Session
 
 import runner
+from api import bp
+from api.routes import body, field, services
 from forms import cosign, extensions
 from forms import operations as ops
 from runner import directory
 from runner.views import instance_summary
-
-from . import bp
-from .routes import body, field, services
 
 
 def _who(session: Session) -> ops.Who:

@@ -19,11 +19,10 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 import runner
+from forms import bp, register_nav
+from forms.auth import current_user, login_required, services, user_message
 from runner import directory
 from runner.models import Role
-
-from . import bp, register_nav
-from .auth import current_user, login_required, services, user_message
 
 MAX_DAYS = 366
 

@@ -24,12 +24,11 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 import runner
+from forms import bp, register_nav
+from forms.auth import client_address, current_user, require_role, services, user_message
+from forms.rate_limits import limiter
 from runner import applicant as app_runner
 from runner.models import Role
-
-from . import bp, register_nav
-from .auth import client_address, current_user, require_role, services, user_message
-from .rate_limits import limiter
 
 SESSION_KEY = "progress_keys"
 REMEMBERED = 5

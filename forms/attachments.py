@@ -23,12 +23,11 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import runner
+from forms import bp
+from forms.auth import current_user, login_required, services
+from forms.schema import pick
 from runner.attachments import add_attachment, get_attachment
 from runner.taskdata import instance_windows
-
-from . import bp
-from .auth import current_user, login_required, services
-from .schema import pick
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = "var/attachments"

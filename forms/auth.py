@@ -26,10 +26,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 import runner
+from forms import bp, register_nav
 from runner import directory
 from runner.models import Role
-
-from . import bp, register_nav
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -12,12 +12,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 import runner
+from forms import bp
+from forms.auth import login_required, services, user_message
+from forms.operations import Who, _item, _known_window, _reason, _window_choices, check, item_facts
+from forms.schema import pick
 from runner.models import ProcessInstance
-
-from . import bp
-from .auth import login_required, services, user_message
-from .operations import Who, _item, _known_window, _reason, _window_choices, check, item_facts
-from .schema import pick
 
 
 def do_add_reviewer(

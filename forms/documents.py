@@ -24,12 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
+from forms import bp
+from forms.auth import can_work_on, current_user, login_required, services, user_message
 from runner import documents as docs
 from runner.models import OpenTask
 from runner.views import task_view
-
-from . import bp
-from .auth import can_work_on, current_user, login_required, services, user_message
 
 KIND_RULE = "any(" + ", ".join(docs.KINDS) + ")"
 PRINT_CSS = Path(__file__).resolve().parent / "static" / "print.css"

@@ -13,12 +13,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 import runner
+from forms import bp, register_nav
+from forms.auth import current_user, login_required, services, user_message
+from forms.operations import Who, _item, _Label, _reason, allowed, check, item_facts
+from forms.schema import pick
 from runner.models import ProcessInstance, Role
-
-from . import bp, register_nav
-from .auth import current_user, login_required, services, user_message
-from .operations import Who, _item, _Label, _reason, allowed, check, item_facts
-from .schema import pick
 
 STATUS = {
     "requested": ("待审批", "waiting"),

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from . import bp
+from forms import bp
 
 
 def _tz() -> ZoneInfo:
@@ -44,9 +44,8 @@ def localdate(value: datetime | str | None) -> str:
 def pending(year: int | None) -> str:
     """``{{ item.deadline_pending_year | pending }}`` → ``待 2027 年节假日安排公布后确定`` (English with ?lang=en);
     empty for None."""
+    from forms.schema import pick
     from runner.calendar import pending_note
-
-    from .schema import pick
 
     return pick(pending_note(year), pending_note(year, "en")) if year is not None else ""
 

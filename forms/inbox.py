@@ -20,12 +20,19 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 import runner
+from forms import bp, register_nav
+from forms.auth import (
+    _safe_next,
+    acting_for,
+    can_work_on,
+    current_user,
+    login_required,
+    services,
+    user_message,
+)
 from runner import deadlines, directory
 from runner.conventions import ITEM_KINDS
 from runner.models import Role
-
-from . import bp, register_nav
-from .auth import _safe_next, acting_for, can_work_on, current_user, login_required, services, user_message
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -204,7 +211,7 @@ def inbox() -> Any:
             row["acting_for"] = acting_for(row)
             row["url"] = task_url(row)
             row["can_release"] = _may_release(row)
-        from .operations import decorate_inbox_rows  # urge count, last urge, may urge
+        from forms.operations import decorate_inbox_rows  # urge count, last urge, may urge
 
         decorate_inbox_rows(s, rows)
         # admins are told in their inbox too that next year's holiday arrangement is missing

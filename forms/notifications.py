@@ -12,11 +12,10 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select, update
 
 import runner
+from forms import bp
+from forms.auth import _safe_next, current_user, login_required, services
+from forms.schema import pick
 from runner.models import Notification
-
-from . import bp
-from .auth import _safe_next, current_user, login_required, services
-from .schema import pick
 
 KINDS = {
     "new_task": ("新任务", "New task"),

@@ -19,15 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
+from forms import bp
+from forms.auth import _safe_next, current_user, login_required, services, user_message
+from forms.schema import pick
 from runner import directory
 from runner.models import AuditEntry, ClockPause, Copy, OpenTask, ProcessInstance, Role
 from runner.tasks import open_task
 from runner.views import instance_summary, task_view
 from runner.windows import known_windows
-
-from . import bp
-from .auth import _safe_next, current_user, login_required, services, user_message
-from .schema import pick
 
 OVERSEERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 DONE_DAYS = 7
@@ -923,7 +922,7 @@ class _Label:
 
 
 def _register() -> None:
-    from . import register_nav
+    from forms import register_nav
 
     register_nav(_Label("已办", "Done"), "forms.done_list", order=20)  # type: ignore[arg-type]
     register_nav(_Label("抄送我的", "Copied to me"), "forms.copies", order=25)  # type: ignore[arg-type]

@@ -14,13 +14,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 import runner
+from forms import bp, register_nav
+from forms.auth import current_user, login_required, services, user_message
+from forms.operations import _Label
+from forms.schema import pick
 from runner import directory
 from runner.models import Proxy, Role
-
-from . import bp, register_nav
-from .auth import current_user, login_required, services, user_message
-from .operations import _Label
-from .schema import pick
 
 MAX_DAYS = 366
 

@@ -44,9 +44,7 @@ from wtforms import (
     TextAreaField,
 )
 
-from runner.conventions import GENERIC_FORM
-
-from .submission import (
+from forms.submission import (
     OPINION_PARTS,
     FieldInvalid,
     FormContext,
@@ -56,6 +54,7 @@ from .submission import (
     compare,
     items_for,
 )
+from runner.conventions import GENERIC_FORM
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -785,7 +784,7 @@ class TaskForm(FlaskForm):
 
 def _check_upload(upload: Any) -> None:
     """An upload's type, size and content (``forms.attachments``), as a field problem."""
-    from .attachments import UploadRejected, check_upload
+    from forms.attachments import UploadRejected, check_upload
 
     try:
         check_upload(upload)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from .schema import FieldSpec, FormSchema, Rule
+    from forms.schema import FieldSpec, FormSchema, Rule
 
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000}
 LIST_ITEM_MAX = 200

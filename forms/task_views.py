@@ -17,15 +17,19 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, session, url_for
 
 import runner
-from runner.attachments import list_attachments
-from runner.conventions import ITEM_KINDS
-from runner.views import instance_summary
-
-from . import bp
-from .attachments import StoredFile, discard, human_size, max_bytes, record, store_upload
-from .auth import acting_for, can_work_on, complete_task, current_user, login_required, services, user_message
-from .operations import task_operations
-from .schema import (
+from forms import bp
+from forms.attachments import StoredFile, discard, human_size, max_bytes, record, store_upload
+from forms.auth import (
+    acting_for,
+    can_work_on,
+    complete_task,
+    current_user,
+    login_required,
+    services,
+    user_message,
+)
+from forms.operations import task_operations
+from forms.schema import (
     FormContext,
     TaskForm,
     UnknownForm,
@@ -36,6 +40,9 @@ from .schema import (
     show_rows,
     undefined_form_message,
 )
+from runner.attachments import list_attachments
+from runner.conventions import ITEM_KINDS
+from runner.views import instance_summary
 
 USED_TOKENS = "used_submit_tokens"
 KIND_LABELS = {code: label for label, code in ITEM_KINDS.items()}

@@ -10,11 +10,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 import runner
-
-from . import bp, register_nav
-from .auth import current_user, login_required, services, user_message
-from .operations import Facts, Who, _Label, allowed, check
-from .schema import pick
+from forms import bp, register_nav
+from forms.auth import current_user, login_required, services, user_message
+from forms.operations import Facts, Who, _Label, allowed, check
+from forms.schema import pick
 
 LEVELS = {
     "notice": ("提示", "notice"),

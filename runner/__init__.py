@@ -6,21 +6,21 @@ the caller's transaction commits once, and jobs are sent only after the commit.
 
 from __future__ import annotations
 
-from . import assessment, directory, statistics
-from .arrangements import ArrangementInvalid, list_arrangements
-from .arrangements import parse as parse_arrangement
-from .assessment import compute as compute_assessment
-from .assessment import decide_appeal, file_appeal, seed_assessment_rules
-from .audit import verify as verify_audit
-from .calendar import BusinessCalendar, pending_note
-from .calendar_alarm import current_alarm as calendar_alarm
-from .calendar_alarm import watch as watch_calendar
-from .calendar_import import import_arrangement, preview_arrangement
-from .clock import Clock, FileClock, ManualClock, SystemClock
-from .config import Settings
-from .cosign import add_reviewer, remove_reviewer, review_blocks
-from .definitions import deploy, get_definition, latest_definition, list_definitions
-from .drafts import (
+from runner import assessment, directory, statistics
+from runner.arrangements import ArrangementInvalid, list_arrangements
+from runner.arrangements import parse as parse_arrangement
+from runner.assessment import compute as compute_assessment
+from runner.assessment import decide_appeal, file_appeal, seed_assessment_rules
+from runner.audit import verify as verify_audit
+from runner.calendar import BusinessCalendar, pending_note
+from runner.calendar_alarm import current_alarm as calendar_alarm
+from runner.calendar_alarm import watch as watch_calendar
+from runner.calendar_import import import_arrangement, preview_arrangement
+from runner.clock import Clock, FileClock, ManualClock, SystemClock
+from runner.config import Settings
+from runner.cosign import add_reviewer, remove_reviewer, review_blocks
+from runner.definitions import deploy, get_definition, latest_definition, list_definitions
+from runner.drafts import (
     check_draft,
     deploy_draft,
     describe_draft,
@@ -31,8 +31,8 @@ from .drafts import (
     open_draft,
     save_draft,
 )
-from .engine import open_incidents
-from .exceptions import (
+from runner.engine import open_incidents
+from runner.exceptions import (
     CalendarDataMissing,
     ConcurrentUpdate,
     Conflict,
@@ -52,9 +52,9 @@ from .exceptions import (
     TaskNotReady,
     UnknownCorrelation,
 )
-from .extensions import decide_extension, extension_state, pending_requests, request_extension
-from .extensions import get_request as get_extension_request
-from .form_drafts import (
+from runner.extensions import decide_extension, extension_state, pending_requests, request_extension
+from runner.extensions import get_request as get_extension_request
+from runner.form_drafts import (
     describe_form_draft,
     form_draft,
     known_form_keys,
@@ -65,7 +65,7 @@ from .form_drafts import (
     save_form_draft,
     withdraw_form_schema,
 )
-from .instances import (
+from runner.instances import (
     acknowledge_warning,
     describe,
     extend,
@@ -76,11 +76,11 @@ from .instances import (
     suspend,
     terminate,
 )
-from .instances import get as get_instance
-from .instances import migrate as migrate_instance
-from .messages import deliver_message
-from .models import InstanceStatus, TimerStatus
-from .operations import (
+from runner.instances import get as get_instance
+from runner.instances import migrate as migrate_instance
+from runner.messages import deliver_message
+from runner.models import InstanceStatus, TimerStatus
+from runner.operations import (
     answer_delegation,
     completed_by,
     copies_for,
@@ -92,19 +92,28 @@ from .operations import (
     urge,
     withdraw,
 )
-from .overrides import deadline_effects as calendar_override_effects
-from .overrides import set_override as set_calendar_override
-from .proxies import active_proxy, end_proxy, list_proxies, set_proxy
-from .recalculation import fill_in_known_years
-from .senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
-from .services import Services
-from .tasks import claim, complete, inbox_page, instance_tasks, list_tasks, reassign, task_details, unclaim
-from .timers import due_timers, fire_due, fire_timer, sweep
-from .views import instance_summary
-from .warning_events import get_warning, item_warnings, warnings_for
-from .warning_rule_edits import save_warning_rule
-from .warning_rules import add_warning_rule, list_warning_rules, seed_warning_rules, sync_rule_timers
-from .windows import known_windows, list_windows, upsert_windows
+from runner.overrides import deadline_effects as calendar_override_effects
+from runner.overrides import set_override as set_calendar_override
+from runner.proxies import active_proxy, end_proxy, list_proxies, set_proxy
+from runner.recalculation import fill_in_known_years
+from runner.senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
+from runner.services import Services
+from runner.tasks import (
+    claim,
+    complete,
+    inbox_page,
+    instance_tasks,
+    list_tasks,
+    reassign,
+    task_details,
+    unclaim,
+)
+from runner.timers import due_timers, fire_due, fire_timer, sweep
+from runner.views import instance_summary
+from runner.warning_events import get_warning, item_warnings, warnings_for
+from runner.warning_rule_edits import save_warning_rule
+from runner.warning_rules import add_warning_rule, list_warning_rules, seed_warning_rules, sync_rule_timers
+from runner.windows import known_windows, list_windows, upsert_windows
 
 __all__ = [
     "ArrangementInvalid",

@@ -15,15 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, engine
-from .documents import local_date, outcome, pauses, window_names, windows_involved
-from .exceptions import Conflict, InvalidInput, NoSuchInstance
-from .instances import current_data
-from .instances import get as get_instance
-from .instances import start as start_instance
-from .models import Complaint, InstanceStatus, OpenTask, ProcessInstance, Rating
-from .services import services_of
-from .windows import known_windows
+from runner import audit, engine
+from runner.documents import local_date, outcome, pauses, window_names, windows_involved
+from runner.exceptions import Conflict, InvalidInput, NoSuchInstance
+from runner.instances import current_data
+from runner.instances import get as get_instance
+from runner.instances import start as start_instance
+from runner.models import Complaint, InstanceStatus, OpenTask, ProcessInstance, Rating
+from runner.services import services_of
+from runner.windows import known_windows
 
 PHONE_SUFFIX = re.compile(r"^[0-9]{4}$")
 RATING_LEVELS = {"satisfied": "满意", "basically": "基本满意", "not_satisfied": "不满意"}

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .exceptions import InvalidInput
-from .models import HolidayArrangement, HolidayArrangementDay
-from .services import services_of
+from runner import audit
+from runner.exceptions import InvalidInput
+from runner.models import HolidayArrangement, HolidayArrangementDay
+from runner.services import services_of
 
 OFF_WORDS = frozenset({"休", "放假", "休息", "off", "holiday"})
 WORK_WORDS = frozenset({"班", "上班", "补班", "调休上班", "work", "workday"})

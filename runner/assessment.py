@@ -30,9 +30,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
-from .models import (
+from runner import audit
+from runner.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from runner.models import (
     AccountabilityRecord,
     Appeal,
     AssessmentRule,
@@ -42,7 +42,7 @@ from .models import (
     Role,
     WarningEvent,
 )
-from .services import services_of
+from runner.services import services_of
 
 EVENTS = {
     "late_completion": "承诺件超期办结",
@@ -136,7 +136,7 @@ def save_rule(
     if not -100 <= points <= 100:
         raise InvalidInput("分值须在 −100 到 100 之间 (points must be within -100..100)", field="points")
     if item_kind:
-        from .conventions import ITEM_KINDS
+        from runner.conventions import ITEM_KINDS
 
         item_kind = ITEM_KINDS.get(item_kind.strip(), item_kind.strip())
     row = session.get(AssessmentRule, rule_id) if rule_id is not None else AssessmentRule()
@@ -202,7 +202,7 @@ def _kind_filter(rule: AssessmentRule) -> list[Any]:
 
 def compute(session: Session, start: date, end: date, window: str | None = None) -> Assessment:
     """Deductions of every active rule for local dates ``start``..``end`` (both included)."""
-    from .deadlines import calendar
+    from runner.deadlines import calendar
 
     if end < start:
         raise InvalidInput("结束日期早于开始日期 (the period ends before it starts)", field="end")
@@ -241,7 +241,7 @@ _ITEM_COLUMNS = (
 def _late_completion(
     session: Session, rule: AssessmentRule, lo: datetime, hi: datetime, now: datetime, window: str | None
 ) -> list[Deduction]:
-    from .deadlines import calendar
+    from runner.deadlines import calendar
 
     cal = calendar(session)
     pi = ProcessInstance
@@ -267,8 +267,8 @@ def _late_working_days(
     session: Session, rule: AssessmentRule, lo: datetime, hi: datetime, now: datetime, window: str | None
 ) -> list[Deduction]:
     """Working days past the deadline that fall in the period: (deadline day, end day] ∩ [start, end]."""
-    from .deadlines import calendar
-    from .statistics import WorkdayCounter
+    from runner.deadlines import calendar
+    from runner.statistics import WorkdayCounter
 
     cal = calendar(session)
     counter = WorkdayCounter(cal)
@@ -319,7 +319,7 @@ def _late_working_days(
 def _verified_complaints(
     session: Session, rule: AssessmentRule, lo: datetime, hi: datetime, now: datetime, window: str | None
 ) -> list[Deduction]:
-    from .deadlines import calendar
+    from runner.deadlines import calendar
 
     cal = calendar(session)
     query = select(Complaint).where(
@@ -340,7 +340,7 @@ def _verified_complaints(
 def _deemed_assents(
     session: Session, rule: AssessmentRule, lo: datetime, hi: datetime, now: datetime, window: str | None
 ) -> list[Deduction]:
-    from .deadlines import calendar
+    from runner.deadlines import calendar
 
     cal = calendar(session)
     rec = AccountabilityRecord
@@ -363,7 +363,7 @@ def _deemed_assents(
 def _warnings(
     session: Session, rule: AssessmentRule, lo: datetime, hi: datetime, now: datetime, window: str | None
 ) -> list[Deduction]:
-    from .deadlines import calendar
+    from runner.deadlines import calendar
 
     cal = calendar(session)
     level = rule.event.split(":", 1)[1]
@@ -403,7 +403,7 @@ _HANDLERS = {
 
 
 def _roles_at(session: Session, username: str) -> set[tuple[str, str]]:
-    from .directory import get_person
+    from runner.directory import get_person
 
     person = get_person(session, username)
     return set(person.memberships) if person is not None and person.is_active else set()

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .exceptions import NotFound
-from .models import Attachment
-from .services import services_of
-from .views import iso
+from runner.exceptions import NotFound
+from runner.models import Attachment
+from runner.services import services_of
+from runner.views import iso
 
 
 class NoSuchAttachment(NotFound):

@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import spreadsheet
-from .models import AuditChain, AuditEntry, ProcessInstance
-from .services import services_of
+from runner import spreadsheet
+from runner.models import AuditChain, AuditEntry, ProcessInstance
+from runner.services import services_of
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"

@@ -21,8 +21,8 @@ import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .exceptions import CalendarDataMissing
-from .models import CalendarOverride
+from runner.exceptions import CalendarDataMissing
+from runner.models import CalendarOverride
 
 __all__ = [
     "BusinessCalendar",
@@ -321,6 +321,6 @@ def load_overrides(session: Session) -> dict[date, bool]:
 
 def calendar_for(session: Session, tz: str = DEFAULT_TZ) -> BusinessCalendar:
     """A calendar with the overrides and the arrangements currently stored in the database."""
-    from .arrangements import load as load_arrangements
+    from runner.arrangements import load as load_arrangements
 
     return BusinessCalendar(load_overrides(session), tz, load_arrangements(session))

@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .models import CalendarAlert, Membership, Role, User
-from .services import services_of
+from runner import audit
+from runner.models import CalendarAlert, Membership, Role, User
+from runner.services import services_of
 
 
 def current_alarm(session: Session) -> dict[str, Any] | None:
     """The missing year and the alarm text for today, or None."""
-    from .deadlines import calendar
+    from runner.deadlines import calendar
 
     cal = calendar(session)
     settings = services_of(session).settings
@@ -55,8 +55,8 @@ def admins(session: Session) -> list[str]:
 def watch(session: Session) -> dict[str, Any] | None:
     """Raise the alarm once for a missing year (a notification to every admin, audited); clear alerts of years
     that became known. Returns the alarm raised now, if any."""
-    from .deadlines import calendar
-    from .operations import notify
+    from runner.deadlines import calendar
+    from runner.operations import notify
 
     cal = calendar(session)
     now = services_of(session).now()

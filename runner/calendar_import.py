@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .arrangements import parse, store
-from .calendar_alarm import clear_alert
-from .recalculation import recalculate_open_items, rehearsal
+from runner.arrangements import parse, store
+from runner.calendar_alarm import clear_alert
+from runner.recalculation import recalculate_open_items, rehearsal
 
 
 def import_arrangement(session: Session, text: str, *, actor: str) -> dict[str, Any]:

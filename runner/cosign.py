@@ -23,12 +23,12 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from . import audit, engine
-from .exceptions import InvalidInput, TaskNotReady
-from .instances import get as get_instance
-from .instances import require_active
-from .models import ProcessInstance
-from .operations import notify
+from runner import audit, engine
+from runner.exceptions import InvalidInput, TaskNotReady
+from runner.instances import get as get_instance
+from runner.instances import require_active
+from runner.models import ProcessInstance
+from runner.operations import notify
 
 
 def _blocks(workflow: BpmnWorkflow) -> list[Task]:

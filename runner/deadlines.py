@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .calendar import BusinessCalendar, calendar_for, missing_year_of
-from .exceptions import CalendarDataMissing
-from .models import ClockPause, Extension, ProcessInstance
-from .services import services_of
+from runner import audit
+from runner.calendar import BusinessCalendar, calendar_for, missing_year_of
+from runner.exceptions import CalendarDataMissing
+from runner.models import ClockPause, Extension, ProcessInstance
+from runner.services import services_of
 
 
 def calendar(session: Session) -> BusinessCalendar:
@@ -130,7 +130,7 @@ def extend(
     approved_by: str,
 ) -> Extension:
     """Grant a 延期 of ``days`` working days within the statutory cap; both deadlines move."""
-    from .exceptions import InvalidInput
+    from runner.exceptions import InvalidInput
 
     if not reason or not reason.strip():
         raise InvalidInput("延期须写明理由 (a reason is required)")
@@ -188,7 +188,7 @@ def check_section_32(session: Session, instance: ProcessInstance, when: datetime
     except CalendarDataMissing:
         return False
     if late:
-        from .models import WarningEvent
+        from runner.models import WarningEvent
 
         instance.accepted_on_receipt = True
         session.add(

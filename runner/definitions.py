@@ -13,17 +13,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, conventions
-from .exceptions import Conflict, DiagramInvalid, NoSuchDefinition
-from .foreign import adopt
-from .form_drafts import known_form_keys
-from .models import ProcessDefinition
-from .scripts import check_source
-from .services import services_of
-from .spiff.parser import CentreParser, parse_specs
-from .state import dump_specs
-from .validation import read_diagram, safe_parse, validate_bpmn
-from .windows import known_windows
+from runner import audit, conventions
+from runner.exceptions import Conflict, DiagramInvalid, NoSuchDefinition
+from runner.foreign import adopt
+from runner.form_drafts import known_form_keys
+from runner.models import ProcessDefinition
+from runner.scripts import check_source
+from runner.services import services_of
+from runner.spiff.parser import CentreParser, parse_specs
+from runner.state import dump_specs
+from runner.validation import read_diagram, safe_parse, validate_bpmn
+from runner.windows import known_windows
 
 
 @dataclass
@@ -254,7 +254,7 @@ def get_definition(session: Session, key: str, version: int | None = None) -> Pr
 
 def list_definitions(session: Session) -> list[dict[str, Any]]:
     """Every key with its versions (newest first) and the number of instances per version."""
-    from .models import ProcessInstance
+    from runner.models import ProcessInstance
 
     counts = dict(
         session.execute(

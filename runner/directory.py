@@ -15,11 +15,11 @@ from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session, aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit, login_throttle
-from .exceptions import Conflict, InvalidInput, NotFound, PermissionDenied, RunnerError
-from .models import Absence, Membership, Role, User
-from .services import services_of
-from .windows import known_windows
+from runner import audit, login_throttle
+from runner.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied, RunnerError
+from runner.models import Absence, Membership, Role, User
+from runner.services import services_of
+from runner.windows import known_windows
 
 MAX_FAILED_LOGINS = login_throttle.MAX_FAILURES
 LOCKOUT = login_throttle.LOCKOUT

@@ -16,16 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, conventions, engine
-from .calendar import missing_year_of, pending_note
-from .deadlines import calendar
-from .exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
-from .instances import current_data
-from .instances import get as get_instance
-from .models import ClockPause, Document, Extension, InstanceStatus, OpenTask, ProcessInstance, Window
-from .pending_dates import pending_year
-from .services import services_of
-from .validation import safe_parse
+from runner import audit, conventions, engine
+from runner.calendar import missing_year_of, pending_note
+from runner.deadlines import calendar
+from runner.exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
+from runner.instances import current_data
+from runner.instances import get as get_instance
+from runner.models import ClockPause, Document, Extension, InstanceStatus, OpenTask, ProcessInstance, Window
+from runner.pending_dates import pending_year
+from runner.services import services_of
+from runner.validation import safe_parse
 
 
 class DocumentNotAvailable(Conflict):

@@ -20,12 +20,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
-from . import audit, definitions
-from .exceptions import Conflict, DiagramInvalid, InvalidInput, NotFound
-from .foreign import adopt
-from .models import DiagramDraft, DraftStatus
-from .services import services_of
-from .validation import ERROR, executable_process_ids, safe_parse
+from runner import audit, definitions
+from runner.exceptions import Conflict, DiagramInvalid, InvalidInput, NotFound
+from runner.foreign import adopt
+from runner.models import DiagramDraft, DraftStatus
+from runner.services import services_of
+from runner.validation import ERROR, executable_process_ids, safe_parse
 
 KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -21,12 +21,12 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from . import audit, conventions, failures
-from .calendar import missing_year_of
-from .clock import ManualClock
-from .deadlines import calendar, pause_clock, resume_clock
-from .exceptions import CalendarDataMissing, ScriptError
-from .models import (
+from runner import audit, conventions, failures
+from runner.calendar import missing_year_of
+from runner.clock import ManualClock
+from runner.deadlines import calendar, pause_clock, resume_clock
+from runner.exceptions import CalendarDataMissing, ScriptError
+from runner.models import (
     AccountabilityRecord,
     Incident,
     InstanceStatus,
@@ -38,11 +38,11 @@ from .models import (
     TimerStatus,
     WarningEvent,
 )
-from .pending_dates import is_pending, pending_year
-from .proxies import assign_new_task, prefetch_staffing
-from .scripts import CentreScriptEngine
-from .services import after_commit, on_commit, services_of
-from .spiff.timers import (
+from runner.pending_dates import is_pending, pending_year
+from runner.proxies import assign_new_task, prefetch_staffing
+from runner.scripts import CentreScriptEngine
+from runner.services import after_commit, on_commit, services_of
+from runner.spiff.timers import (
     due_time,
     is_waiting_timer,
     leaf_definitions,
@@ -50,9 +50,9 @@ from .spiff.timers import (
     timer_due,
     timer_pending_year,
 )
-from .state import dump_workflow, load_workflow
-from .views import iso
-from .warning_rules import sync_rule_timers
+from runner.state import dump_workflow, load_workflow
+from runner.views import iso
+from runner.warning_rules import sync_rule_timers
 
 
 def script_engine(session: Session) -> CentreScriptEngine:
@@ -765,7 +765,7 @@ def schedule_timer(session: Session, row: Timer) -> None:
     """Queue the wake-up of the second ``row`` falls due in, to be sent after the commit (one job per second,
     however many timers share it: ``runner.timers``; the send skips a second already queued). ``row`` may be
     new and not yet flushed."""
-    from .timers import wakeup_of  # runner.timers imports this module
+    from runner.timers import wakeup_of  # runner.timers imports this module
 
     services = services_of(session)
     row.enqueued_at = services.now()

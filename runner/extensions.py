@@ -11,16 +11,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, engine
-from .deadlines import calendar, extension_cap
-from .deadlines import extend as grant_extension
-from .exceptions import Conflict, InvalidInput, NotFound
-from .instances import get as get_instance
-from .instances import require_active
-from .models import Extension, ExtensionRequest, ProcessInstance
-from .operations import notify
-from .services import services_of
-from .views import iso
+from runner import audit, engine
+from runner.deadlines import calendar, extension_cap
+from runner.deadlines import extend as grant_extension
+from runner.exceptions import Conflict, InvalidInput, NotFound
+from runner.instances import get as get_instance
+from runner.instances import require_active
+from runner.models import Extension, ExtensionRequest, ProcessInstance
+from runner.operations import notify
+from runner.services import services_of
+from runner.views import iso
 
 REQUESTED, APPROVED, REFUSED = "requested", "approved", "refused"
 

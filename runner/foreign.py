@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from .conventions import BPMN_NS, SPIFF_NS
+from runner.conventions import BPMN_NS, SPIFF_NS
 
 ENGINE_NAMESPACES = {
     "http://camunda.org/schema/1.0/bpmn": "camunda",

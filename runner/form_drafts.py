@@ -17,10 +17,10 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit
-from .exceptions import Conflict, InvalidInput, NotFound
-from .models import FormSchemaDraft
-from .services import services_of
+from runner import audit
+from runner.exceptions import Conflict, InvalidInput, NotFound
+from runner.models import FormSchemaDraft
+from runner.services import services_of
 
 FORM_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_SCHEMA_CHARS = 200_000

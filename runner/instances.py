@@ -9,17 +9,17 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import audit, engine, failures
-from .deadlines import calendar, pause_clock, refresh_deadline, resume_clock
-from .deadlines import extend as grant_extension
-from .definitions import get_definition
-from .exceptions import (
+from runner import audit, engine, failures
+from runner.deadlines import calendar, pause_clock, refresh_deadline, resume_clock
+from runner.deadlines import extend as grant_extension
+from runner.definitions import get_definition
+from runner.exceptions import (
     DuplicateBusinessKey,
     InstanceNotActive,
     InvalidInput,
     NoSuchInstance,
 )
-from .models import (
+from runner.models import (
     ACTIVE_STATUSES,
     AccountabilityRecord,
     AuditEntry,
@@ -33,10 +33,10 @@ from .models import (
     TimerStatus,
     WarningEvent,
 )
-from .receipts import check_migrated_key, next_business_key
-from .services import services_of
-from .spiff.serializer import serializer
-from .views import audit_view, incident_view, instance_summary, task_view, timer_view
+from runner.receipts import check_migrated_key, next_business_key
+from runner.services import services_of
+from runner.spiff.serializer import serializer
+from runner.views import audit_view, incident_view, instance_summary, task_view, timer_view
 
 
 def start(

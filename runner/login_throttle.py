@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import LoginThrottle
+from runner.models import LoginThrottle
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)

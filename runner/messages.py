@@ -11,12 +11,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, engine
-from .exceptions import Conflict, InvalidInput, UnknownCorrelation
-from .instances import get as get_instance
-from .instances import require_active
-from .models import MessageSubscription, ProcessInstance
-from .spiff.timers import leaf_definitions
+from runner import audit, engine
+from runner.exceptions import Conflict, InvalidInput, UnknownCorrelation
+from runner.instances import get as get_instance
+from runner.instances import require_active
+from runner.models import MessageSubscription, ProcessInstance
+from runner.spiff.timers import leaf_definitions
 
 
 def deliver_message(

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from .exceptions import RunnerError
-from .instances import migration_preview
-from .models import (
+from runner.exceptions import RunnerError
+from runner.instances import migration_preview
+from runner.models import (
     ACTIVE_STATUSES,
     Incident,
     MessageSubscription,
@@ -24,7 +24,7 @@ from .models import (
     Timer,
     TimerStatus,
 )
-from .services import services_of
+from runner.services import services_of
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
@@ -133,8 +133,8 @@ def migration_candidates(
 
 def issued_documents(session: Session, instance_id: int) -> list[dict[str, Any]]:
     """The numbered notices issued for an instance, oldest first."""
-    from .documents import document_view
-    from .models import Document
+    from runner.documents import document_view
+    from runner.models import Document
 
     rows = session.scalars(select(Document).where(Document.instance_id == instance_id).order_by(Document.id))
     return [document_view(r) for r in rows]
@@ -142,8 +142,8 @@ def issued_documents(session: Session, instance_id: int) -> list[dict[str, Any]]
 
 def sweep_now(session: Session, *, actor: str) -> dict[str, Any]:
     """The timer sweep run by hand from the console, in the audit trail with who asked and what it did."""
-    from . import audit
-    from .timers import sweep
+    from runner import audit
+    from runner.timers import sweep
 
     result = sweep(session)
     audit.record(session, "sweep_requested", actor=actor, **result)

@@ -16,15 +16,15 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, engine
-from .exceptions import InvalidInput, NoSuchTask, PermissionDenied, TaskNotReady
-from .instances import get as get_instance
-from .instances import require_active
-from .models import AuditEntry, Copy, Notification, OpenTask, ProcessInstance
-from .scheduling import Job
-from .senders import SEND_NOTIFICATION
-from .services import after_commit, services_of
-from .tasks import open_task
+from runner import audit, engine
+from runner.exceptions import InvalidInput, NoSuchTask, PermissionDenied, TaskNotReady
+from runner.instances import get as get_instance
+from runner.instances import require_active
+from runner.models import AuditEntry, Copy, Notification, OpenTask, ProcessInstance
+from runner.scheduling import Job
+from runner.senders import SEND_NOTIFICATION
+from runner.services import after_commit, services_of
+from runner.tasks import open_task
 
 
 def notify(

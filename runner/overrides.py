@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import audit
-from .models import CalendarOverride
-from .recalculation import recalculate_open_items, rehearsal
-from .services import services_of
+from runner import audit
+from runner.models import CalendarOverride
+from runner.recalculation import recalculate_open_items, rehearsal
+from runner.services import services_of
 
 
 def set_override(

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from .calendar import BusinessCalendar, missing_year_of
-from .exceptions import CalendarDataMissing
+from runner.calendar import BusinessCalendar, missing_year_of
+from runner.exceptions import CalendarDataMissing
 
 PREFIX = "pending:"
 FORMS = ("end", "start", "date")

@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .exceptions import InvalidInput, NotFound
-from .models import Absence, Membership, ProcessInstance, Proxy, Role, User
-from .services import services_of
+from runner import audit
+from runner.exceptions import InvalidInput, NotFound
+from runner.models import Absence, Membership, ProcessInstance, Proxy, Role, User
+from runner.services import services_of
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def set_proxy(
         )
     ).first()
     if overlapping is not None:
-        from .exceptions import Conflict
+        from runner.exceptions import Conflict
 
         raise Conflict("该时段已有委托 (a proxy already overlaps this period)", proxy_id=overlapping.id)
     row = Proxy(

@@ -25,18 +25,18 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, conventions, engine
-from .calendar import calendar_for
-from .deadlines import (
+from runner import audit, conventions, engine
+from runner.calendar import calendar_for
+from runner.deadlines import (
     calendar,
     check_section_32,
     instance_pauses_with_reasons,
     item_deadline,
     refresh_deadline,
 )
-from .deadlines import statutory_pauses as statutory_pauses_of
-from .exceptions import CalendarDataMissing
-from .models import (
+from runner.deadlines import statutory_pauses as statutory_pauses_of
+from runner.exceptions import CalendarDataMissing
+from runner.models import (
     ACTIVE_STATUSES,
     ClockPause,
     InstanceStatus,
@@ -46,10 +46,10 @@ from .models import (
     TimerStatus,
     WarningRule,
 )
-from .pending_dates import ItemClock, NoItemDeadline, Recipe, evaluate, is_pending, remembered, resolve
-from .services import services_of
-from .spiff.timers import due_time, timer_definitions
-from .warning_rules import RULE_KIND, rule_due, sync_rule_timers
+from runner.pending_dates import ItemClock, NoItemDeadline, Recipe, evaluate, is_pending, remembered, resolve
+from runner.services import services_of
+from runner.spiff.timers import due_time, timer_definitions
+from runner.warning_rules import RULE_KIND, rule_due, sync_rule_timers
 
 OPEN_STATUSES = (*ACTIVE_STATUSES, InstanceStatus.SUSPENDED)
 # what a transaction keeps of the calendar and of its items' projections: dropped when the calendar changes
@@ -90,7 +90,7 @@ def use_new_calendar(session: Session) -> None:
     for key in SESSION_CACHES:
         session.info.pop(key, None)
     session.info["calendar"] = calendar_for(session, services.settings.timezone)
-    from .services import on_commit
+    from runner.services import on_commit
 
     on_commit(session, services.forget_calendar)
 

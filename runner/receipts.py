@@ -14,8 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .exceptions import InvalidInput
-from .models import ProcessInstance, ReceiptCounter
+from runner.exceptions import InvalidInput
+from runner.models import ProcessInstance, ReceiptCounter
 
 # e.g. HALL-2025-000123: the other system's code (2–16 upper-case letters or digits, a letter first), a dash, then
 # its number (1–40 letters, digits or dashes, a letter or digit first); at most 57 characters, no other signs

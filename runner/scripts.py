@@ -35,12 +35,12 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import pending_dates
-from .clock import Clock
-from .exceptions import ScriptError
-from .sandbox.limits import script_line
-from .sandbox.policy import SCRIPT_FILENAME, check_source
-from .sandbox.pool import EvaluatorPool, shared_pool
+from runner import pending_dates
+from runner.clock import Clock
+from runner.exceptions import ScriptError
+from runner.sandbox.limits import script_line
+from runner.sandbox.policy import SCRIPT_FILENAME, check_source
+from runner.sandbox.pool import EvaluatorPool, shared_pool
 
 __all__ = ["SCRIPT_FILENAME", "CentreScriptEngine", "RestrictedEnvironment", "check_source"]
 

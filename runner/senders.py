@@ -16,9 +16,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from .config import Settings
-from .models import Notification
-from .services import services_of
+from runner.config import Settings
+from runner.models import Notification
+from runner.services import services_of
 
 SEND_NOTIFICATION = "worker.jobs.send_notification"
 KIND_SUBJECTS = {

@@ -19,14 +19,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from .clock import Clock, clock_from_env
-from .config import Settings
-from .db import make_engine
-from .exceptions import ConcurrentUpdate
-from .scheduling import Job, JobScheduler, NullScheduler, RQScheduler
+from runner.clock import Clock, clock_from_env
+from runner.config import Settings
+from runner.db import make_engine
+from runner.exceptions import ConcurrentUpdate
+from runner.scheduling import Job, JobScheduler, NullScheduler, RQScheduler
 
 if TYPE_CHECKING:
-    from .calendar import BusinessCalendar
+    from runner.calendar import BusinessCalendar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,9 +57,9 @@ class Services:
         self.scheduler: JobScheduler = scheduler or RQScheduler(
             self.settings.redis_url, self.settings.queue_name
         )
-        from .sandbox.pool import shared_pool
-        from .specs import SpecCache  # local: these import SpiffWorkflow, keep this module light
-        from .workflow_cache import WorkflowCache
+        from runner.sandbox.pool import shared_pool
+        from runner.specs import SpecCache  # local: these import SpiffWorkflow, keep this module light
+        from runner.workflow_cache import WorkflowCache
 
         # the evaluator processes diagram scripts run in (shared by every Services of this process)
         self.evaluators = shared_pool(self.settings.script_memory_limit_mb, self.settings.script_evaluators)

@@ -6,8 +6,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from .models import ProcessDefinition
-from .state import load_specs
+from runner.models import ProcessDefinition
+from runner.state import load_specs
 
 SpecPair = tuple[Any, dict[str, Any]]
 

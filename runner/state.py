@@ -9,7 +9,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from .spiff.serializer import STATE_VERSION, serializer
+from runner.spiff.serializer import STATE_VERSION, serializer
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 

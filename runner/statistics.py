@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from .calendar import BusinessCalendar
-from .exceptions import CalendarDataMissing, InvalidInput
-from .models import (
+from runner.calendar import BusinessCalendar
+from runner.exceptions import CalendarDataMissing, InvalidInput
+from runner.models import (
     ACTIVE_STATUSES,
     AccountabilityRecord,
     Complaint,
@@ -37,7 +37,7 @@ from .models import (
     WarningEvent,
     Window,
 )
-from .services import services_of
+from runner.services import services_of
 
 PERIOD_KINDS = {"day": "日", "month": "月", "quarter": "季度", "range": "自定义"}
 RATING_LEVELS = ("satisfied", "basically", "not_satisfied")
@@ -98,7 +98,7 @@ def bounds(session: Session, p: Period) -> tuple[datetime, datetime]:
 
 
 def _calendar(session: Session) -> BusinessCalendar:
-    from .deadlines import calendar
+    from runner.deadlines import calendar
 
     return calendar(session)
 
@@ -189,7 +189,7 @@ def _window_names(session: Session) -> dict[str, str]:
 
 def window_figures(session: Session, p: Period, window: str | None = None) -> Dashboard:
     """Every figure of the dashboard for ``p``, per window (or for ``window`` only)."""
-    from .assessment import compute
+    from runner.assessment import compute
 
     start, end = bounds(session, p)
     now = services_of(session).now()
@@ -456,7 +456,7 @@ def monthly_trend(
 
 def refresh_complaints(session: Session) -> int:
     """Bring every complaint not yet closed in line with its handling process (state, verified)."""
-    from .applicant import sync_complaint
+    from runner.applicant import sync_complaint
 
     ids = list(session.scalars(select(Complaint.id).where(Complaint.state != "closed")))
     for complaint_id in ids:

@@ -12,11 +12,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import conventions, engine
-from .instances import get as get_instance
-from .models import OpenTask
-from .tasks import open_task_and_item
-from .views import instance_summary, json_safe, task_view
+from runner import conventions, engine
+from runner.instances import get as get_instance
+from runner.models import OpenTask
+from runner.tasks import open_task_and_item
+from runner.views import instance_summary, json_safe, task_view
 
 
 def task_context(session: Session, task_id: str) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, engine
-from .exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
-from .instances import require_active
-from .models import AuditEntry, OpenTask, ProcessInstance
-from .services import services_of
-from .views import json_safe, task_view
+from runner import audit, engine
+from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
+from runner.instances import require_active
+from runner.models import AuditEntry, OpenTask, ProcessInstance
+from runner.services import services_of
+from runner.views import json_safe, task_view
 
 # built once: the completion's first statement (building it costs more than running it). It reads every open
 # task of the item, which the step's save needs anyway (``engine.save`` then skips reading them again).
@@ -263,7 +263,7 @@ def inbox_page(
     ``due`` / ``-due`` (nulls last / first, the order of ``ix_open_task_window_due`` and
     ``ix_open_task_assignee_due``) or ``created`` / ``-created``.
     """
-    from .models import ProcessDefinition
+    from runner.models import ProcessDefinition
 
     conditions: list[Any] = []
     if windows is not None:
@@ -324,7 +324,7 @@ def inbox_page(
 def task_details(session: Session, task_id: str) -> dict[str, Any]:
     """One open task (``task_view``) with its item's title, applicant and process name; errors as
     ``open_task``."""
-    from .models import ProcessDefinition
+    from runner.models import ProcessDefinition
 
     row = open_task(session, task_id)
     found = session.execute(

@@ -25,12 +25,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, engine
-from .exceptions import ConcurrentUpdate
-from .models import InstanceStatus, ProcessInstance, Timer, TimerStatus
-from .scheduling import Job, second_wakeup, wakeup_job_id
-from .services import Services, after_commit, services_of
-from .warning_rules import RULE_KIND, fire_rule_timer
+from runner import audit, engine
+from runner.exceptions import ConcurrentUpdate
+from runner.models import InstanceStatus, ProcessInstance, Timer, TimerStatus
+from runner.scheduling import Job, second_wakeup, wakeup_job_id
+from runner.services import Services, after_commit, services_of
+from runner.warning_rules import RULE_KIND, fire_rule_timer
 
 log = logging.getLogger(__name__)
 

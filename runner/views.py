@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from .calendar import pending_note
-from .models import AuditEntry, Incident, OpenTask, ProcessInstance, Timer
+from runner.calendar import pending_note
+from runner.models import AuditEntry, Incident, OpenTask, ProcessInstance, Timer
 
 
 def iso(value: datetime | None) -> str | None:

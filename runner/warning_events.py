@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .exceptions import NotFound
-from .models import ProcessInstance, WarningEvent
-from .views import iso
+from runner.exceptions import NotFound
+from runner.models import ProcessInstance, WarningEvent
+from runner.views import iso
 
 LEVELS = ("notice", "yellow", "red", "overdue", "escalation")
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import audit
-from .exceptions import InvalidInput, NotFound
-from .models import WarningRule
-from .warning_rules import LEVELS, sync_open_items
+from runner import audit
+from runner.exceptions import InvalidInput, NotFound
+from runner.models import WarningRule
+from runner.warning_rules import LEVELS, sync_open_items
 
 MAX_OFFSET = 60  # working days either side of the deadline
 
@@ -47,7 +47,7 @@ def save_warning_rule(
             field="offset_days",
         )
     if item_kind:
-        from .conventions import ITEM_KINDS
+        from runner.conventions import ITEM_KINDS
 
         item_kind = ITEM_KINDS.get(item_kind.strip(), item_kind.strip())
     row = session.get(WarningRule, rule_id) if rule_id is not None else WarningRule()

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .calendar import missing_year_of
-from .exceptions import CalendarDataMissing, InvalidInput
-from .models import (
+from runner import audit
+from runner.calendar import missing_year_of
+from runner.exceptions import CalendarDataMissing, InvalidInput
+from runner.models import (
     InstanceStatus,
     OpenTask,
     ProcessInstance,
@@ -28,7 +28,7 @@ from .models import (
     WarningEvent,
     WarningRule,
 )
-from .services import services_of
+from runner.services import services_of
 
 RULE_KIND = "rule"
 LEVELS = ("notice", "yellow", "red")
@@ -72,7 +72,7 @@ def add_warning_rule(
     if level not in LEVELS:
         raise InvalidInput(f"预警级别须为 {'/'.join(LEVELS)} (unknown level {level!r})", field="level")
     if item_kind is not None:
-        from .conventions import ITEM_KINDS
+        from runner.conventions import ITEM_KINDS
 
         item_kind = ITEM_KINDS.get(item_kind, item_kind)  # 承诺件 → promised, as stored on the instance
     row = WarningRule(item_kind=item_kind, level=level, offset_days=int(offset_days), active=True, note=note)
@@ -84,7 +84,7 @@ def add_warning_rule(
 
 def sync_open_items(session: Session) -> int:
     """Apply the current rules to every open item with a promised deadline (after the rules changed)."""
-    from .models import ACTIVE_STATUSES
+    from runner.models import ACTIVE_STATUSES
 
     session.info.pop("warning_rules", None)
     count = 0
@@ -107,7 +107,7 @@ def list_warning_rules(session: Session) -> list[WarningRule]:
 def rule_due(session: Session, deadline: datetime, offset_days: int) -> datetime:
     """When a rule with ``offset_days`` fires for ``deadline`` (see ``WarningRule``); raises
     ``CalendarDataMissing`` when that day lies past the known calendar."""
-    from .deadlines import calendar
+    from runner.deadlines import calendar
 
     cal = calendar(session)
     if offset_days == 0:
@@ -158,7 +158,7 @@ def _refreshed(instance: ProcessInstance, _context: Any, attrs: Any) -> None:
 def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool = False) -> None:
     """Bring the instance's pending rule timers in line with its stored deadline and the active rules
     (a no-op without ``force`` when deadline and status are those its timers were synced with)."""
-    from .engine import schedule_timer
+    from runner.engine import schedule_timer
 
     inputs = _inputs(instance)
     if not force and instance.__dict__.get("_rule_timer_inputs") == inputs:
@@ -250,7 +250,7 @@ def _rule_timer(
 
 def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> str:
     """Write the warning of a due rule timer (the caller checked it is pending, due and not held)."""
-    from .operations import notify
+    from runner.operations import notify
 
     now = services_of(session).now()
     rule = session.get(WarningRule, row.rule_id) if row.rule_id is not None else None
@@ -264,7 +264,7 @@ def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> 
         .order_by(OpenTask.created_at, OpenTask.id)
         .limit(1)
     ).first()
-    from .deadlines import calendar
+    from runner.deadlines import calendar
 
     label = LEVEL_LABELS.get(level, level)
     deadline = calendar(session).date_text(instance.deadline, instance.deadline_pending_year)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Window
+from runner.models import Window
 
 
 def known_windows(session: Session) -> set[str]:
@@ -36,8 +36,8 @@ def list_windows(session: Session) -> list[Window]:
 
 def save_window(session: Session, code: str, name: str, *, actor: str, active: bool = True) -> Window:
     """Create, rename, close (``active=False``) or reopen one window, in the audit trail."""
-    from . import audit
-    from .exceptions import InvalidInput
+    from runner import audit
+    from runner.exceptions import InvalidInput
 
     code, name = (code or "").strip(), (name or "").strip()
     if not code or len(code) > 64 or not code.replace("_", "").isalnum() or not code.isascii():

@@ -11,8 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import runner
 from forms import request_edge
-
-from . import security_headers
+from webapp import security_headers
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

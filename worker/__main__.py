@@ -25,8 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 
 import runner
-
-from . import jobs
+from worker import jobs
 
 PR_SET_PDEATHSIG = 1
 

@@ -11,10 +11,9 @@ from flask_admin import Admin
 from sqlalchemy.orm import Session
 
 import runner
-
-from ..base import DESIGNERS, Card, home_card
-from .diagrams import DiagramDesignerView
-from .form_editor import FormSchemaEditorView
+from admin.base import DESIGNERS, Card, home_card
+from admin.designer.diagrams import DiagramDesignerView
+from admin.designer.form_editor import FormSchemaEditorView
 
 CATEGORY = "设计"
 

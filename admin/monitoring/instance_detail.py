@@ -14,11 +14,9 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
-from runner.monitoring import issued_documents, versions_of, waiting_messages
-
-from ..base import OVERSEERS, ConsoleView, actor, perform, services
-from . import jobs
-from .common import (
+from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.monitoring import jobs
+from admin.monitoring.common import (
     STATUS_LABELS,
     is_admin,
     json_object,
@@ -29,6 +27,7 @@ from .common import (
     status_badge,
     when,
 )
+from runner.monitoring import issued_documents, versions_of, waiting_messages
 
 
 class InstanceView(ConsoleView):

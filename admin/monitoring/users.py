@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
+from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.monitoring.common import is_admin, local, require_admin, safe_next
 from runner import directory
 from runner.models import Role
 from runner.windows import save_window
-
-from ..base import OVERSEERS, ConsoleView, actor, perform, services
-from .common import is_admin, local, require_admin, safe_next
 
 ROLE_LABELS = {
     Role.CLERK.value: "窗口人员",

@@ -7,10 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import runner
+from admin.base import Card, home_card
 from runner import assessment
 from runner.models import WarningEvent
-
-from ..base import Card, home_card
 
 VIEWS: dict[str, object] = {}  # filled by ``register``: the views the tiles link to
 

@@ -13,10 +13,9 @@ from flask import Response, abort, flash, request
 from sqlalchemy.orm import Session
 
 import runner
+from admin.base import db_session, services
 from forms.filters import localtime
 from runner import spreadsheet, statistics
-
-from ..base import db_session, services
 
 LEVEL_LABELS = {"notice": "提示", "yellow": "黄牌", "red": "红牌", "overdue": "超期", "escalation": "督办"}
 LEVEL_COLOURS = {

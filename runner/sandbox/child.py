@@ -23,10 +23,10 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ..exceptions import ScriptError
-from . import run
-from .limits import script_line
-from .wire import MAX_MESSAGE_BYTES, dumps, trusted_loads
+from runner.exceptions import ScriptError
+from runner.sandbox import run
+from runner.sandbox.limits import script_line
+from runner.sandbox.wire import MAX_MESSAGE_BYTES, dumps, trusted_loads
 
 # the allowance of CPU seconds beyond the time limit (RLIMIT_CPU counts whole seconds)
 CPU_SLACK_SECONDS = 1

@@ -19,8 +19,8 @@ from RestrictedPython.Guards import (
 )
 from RestrictedPython.PrintCollector import PrintCollector
 
-from ..exceptions import ScriptError
-from .limits import tick
+from runner.exceptions import ScriptError
+from runner.sandbox.limits import tick
 
 MAX_RANGE = 10_000_000  # items in one range()
 MAX_SEQUENCE = 10_000_000  # items/characters made by one `*` or `+`

@@ -11,8 +11,8 @@ import traceback
 from types import CodeType, FrameType
 from typing import Any
 
-from ..exceptions import ScriptError
-from .policy import FORBIDDEN_NAMES, SCRIPT_FILENAME, line_label
+from runner.exceptions import ScriptError
+from runner.sandbox.policy import FORBIDDEN_NAMES, SCRIPT_FILENAME, line_label
 
 
 class _Timeout(BaseException):

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer
 
-from ..exceptions import ScriptError
+from runner.exceptions import ScriptError
 
 SCRIPT_FILENAME = "<diagram script>"
 COMPILE_CACHE_SIZE = 4096

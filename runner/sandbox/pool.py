@@ -32,8 +32,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ScriptError
-from .wire import MAX_MESSAGE_BYTES, dumps, untrusted_loads
+from runner.exceptions import ScriptError
+from runner.sandbox.wire import MAX_MESSAGE_BYTES, dumps, untrusted_loads
 
 KILL_GRACE = 0.5  # seconds past the time limit before an evaluation is killed
 START_TIMEOUT = 30.0  # seconds a new evaluator may take to start (a loaded machine)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .guards import make_builtins
-from .limits import run_limited
-from .policy import compiled
+from runner.sandbox.guards import make_builtins
+from runner.sandbox.limits import run_limited
+from runner.sandbox.policy import compiled
 
 BUILTINS = make_builtins()
 

@@ -9,8 +9,8 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
-from ..conventions import BPMN_NS, completion_mode
-from .timers import CLOCK_TIMERS, leaf_definitions
+from runner.conventions import BPMN_NS, completion_mode
+from runner.spiff.timers import CLOCK_TIMERS, leaf_definitions
 
 _CONTAINERS = ("process", "subProcess", "transaction")
 # nodes whose missing outgoing flow does not make an end: the end itself, and what never runs on a path

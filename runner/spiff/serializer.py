@@ -23,7 +23,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .timers import CLOCK_TIMERS
+from runner.spiff.timers import CLOCK_TIMERS
 
 # Bump when the stored shape changes; runner.state keeps migrations from older versions.
 STATE_VERSION = "banjian-1"

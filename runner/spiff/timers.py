@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
-from ..pending_dates import is_pending, pending_year
+from runner.pending_dates import is_pending, pending_year
 
 
 def _now(my_task: Any) -> datetime:
