@@ -18,7 +18,7 @@ PARTS = ("admin.monitoring", "admin.supervision", "admin.designer")
 
 
 def _csp_nonce() -> str:
-    """The request's Content-Security-Policy nonce (``webapp.security_headers``): Flask-Admin's inline scripts
+    """The request's Content-Security-Policy nonce (``web.security_headers``): Flask-Admin's inline scripts
     carry it, so they run under the policy."""
     return str(getattr(request, "csp_nonce", ""))
 

@@ -4,7 +4,7 @@ The caller (``g.actor``, from the bearer token, or ``X-Actor`` in development) m
 ``RULES`` maps every endpoint of the blueprint to a rule over that person (``Who``) and, where the rule needs
 them, the task or the item the URL names. An endpoint missing from the table is refused (403), and a test
 fails when a route is added without an entry. Clerk operations (转办, 委派, 退回 ...) pass here for any user:
-the workspace's permission table (``forms.operations.ALLOWED``) decides inside, on the same facts.
+the workspace's permission table (``workspace.operations.ALLOWED``) decides inside, on the same facts.
 
 System accounts (role ``system``: another government system feeding the centre, e.g. the online service hall
 or the upper authority's system) may start items, deliver messages, read, and work tasks; never deploy
@@ -20,9 +20,9 @@ from flask import request
 from sqlalchemy.orm import Session
 
 import runner
-from forms import operations as ops
-from runner import directory
 from runner.models import ProcessInstance, Role
+from runner.people import directory
+from workspace import operations as ops
 
 Check = Callable[[Session, ops.Who, dict[str, Any]], bool]
 
@@ -117,7 +117,7 @@ RULES: dict[str, Check] = {
     "api.terminate": ADMIN_ONLY,
     "api.retry": ADMIN_ONLY,
     "api.migrate": ADMIN_ONLY,
-    # clerk operations: forms.operations.ALLOWED decides inside the handler
+    # clerk operations: workspace.operations.ALLOWED decides inside the handler
     **{
         f"api.{name}": _anyone
         for name in (

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 import runner
 from api import bp
-from forms.request_edge import OUT_OF_RANGE_MESSAGE
+from web.request_edge import OUT_OF_RANGE_MESSAGE
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Clerk operations over the JSON API: 转办, 委派, 委派意见, 退回, 撤回, 催办, 抄送.
 
 The actor (``g.actor``, from the bearer token) must be a directory user; the same permission table as the
-workspace (``forms.operations.ALLOWED``) decides, so a refusal is 403 and nothing changes.
+workspace (``workspace.operations.ALLOWED``) decides, so a refusal is 403 and nothing changes.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 import runner
 from api import bp
 from api.routes import body, field, services
-from forms import cosign, extensions
-from forms import operations as ops
-from runner import directory
-from runner.views import instance_summary
+from runner.items.views import instance_summary
+from runner.people import directory
+from workspace import cosign, extensions
+from workspace import operations as ops
 
 
 def _who(session: Session) -> ops.Who:

@@ -11,8 +11,8 @@ from api import access, bp
 from api.errors import BadRequest
 from api.form_check import form_check, task_form
 from api.openapi import document
-from forms.request_edge import in_int_range
-from runner.views import incident_view, instance_summary, task_view
+from runner.items.views import incident_view, instance_summary, task_view
+from web.request_edge import in_int_range
 
 
 def services() -> runner.Services:

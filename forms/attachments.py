@@ -23,11 +23,11 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import runner
-from forms import bp
-from forms.auth import current_user, login_required, services
 from forms.schema import pick
-from runner.attachments import add_attachment, get_attachment
-from runner.taskdata import instance_windows
+from runner.core.taskdata import instance_windows
+from runner.items.attachments import add_attachment, get_attachment
+from web.auth import current_user, login_required, services
+from workspace import bp
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = "var/attachments"

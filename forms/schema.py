@@ -54,7 +54,7 @@ from forms.submission import (
     compare,
     items_for,
 )
-from runner.conventions import GENERIC_FORM
+from runner.core.conventions import GENERIC_FORM
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -661,11 +661,11 @@ def undefined_form_message(task: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def load_task_form(session: Session, services: Services, task_id: str) -> tuple[dict[str, Any], FormContext]:
-    """An open task as its form sees it, read in ``session``: ``runner.taskdata.task_context`` (task,
+    """An open task as its form sees it, read in ``session``: ``runner.core.taskdata.task_context`` (task,
     instance, the task's data) and the ``FormContext`` a submission is checked in (that data, the window
     names, the services' clock and timezone, the process). Raises ``NoSuchTask`` / ``TaskNotReady``."""
     import runner
-    from runner.taskdata import task_context
+    from runner.core.taskdata import task_context
 
     loaded = task_context(session, task_id)
     ctx = FormContext(
@@ -895,11 +895,11 @@ DEEMED_RULES = {
 
 
 def format_moment(value: Any, ctx: FormContext, *, with_time: bool = True) -> str:
-    from runner.pending_dates import pending_year
+    from runner.timekeeping.pending_dates import pending_year
 
     year = pending_year(value)  # a working-day date past the known holiday calendar
     if year is not None:
-        from runner.calendar import pending_note
+        from runner.timekeeping.calendar import pending_note
 
         return pick(pending_note(year), pending_note(year, "en"))
     try:

@@ -6,21 +6,14 @@ the caller's transaction commits once, and jobs are sent only after the commit.
 
 from __future__ import annotations
 
-from runner import assessment, directory, statistics
-from runner.arrangements import ArrangementInvalid, list_arrangements
-from runner.arrangements import parse as parse_arrangement
-from runner.assessment import compute as compute_assessment
-from runner.assessment import decide_appeal, file_appeal, seed_assessment_rules
-from runner.audit import verify as verify_audit
-from runner.calendar import BusinessCalendar, pending_note
-from runner.calendar_alarm import current_alarm as calendar_alarm
-from runner.calendar_alarm import watch as watch_calendar
-from runner.calendar_import import import_arrangement, preview_arrangement
 from runner.clock import Clock, FileClock, ManualClock, SystemClock
 from runner.config import Settings
-from runner.cosign import add_reviewer, remove_reviewer, review_blocks
-from runner.definitions import deploy, get_definition, latest_definition, list_definitions
-from runner.drafts import (
+from runner.core.audit import verify as verify_audit
+from runner.core.definitions import deploy, get_definition, latest_definition, list_definitions
+from runner.core.engine import open_incidents
+from runner.core.services import Services
+from runner.core.timers import due_timers, fire_due, fire_timer, sweep
+from runner.design.drafts import (
     check_draft,
     deploy_draft,
     describe_draft,
@@ -31,7 +24,17 @@ from runner.drafts import (
     open_draft,
     save_draft,
 )
-from runner.engine import open_incidents
+from runner.design.form_drafts import (
+    describe_form_draft,
+    form_draft,
+    known_form_keys,
+    list_form_drafts,
+    publish_form_draft,
+    published_form_keys,
+    published_form_schema,
+    save_form_draft,
+    withdraw_form_schema,
+)
 from runner.exceptions import (
     CalendarDataMissing,
     ConcurrentUpdate,
@@ -52,20 +55,10 @@ from runner.exceptions import (
     TaskNotReady,
     UnknownCorrelation,
 )
-from runner.extensions import decide_extension, extension_state, pending_requests, request_extension
-from runner.extensions import get_request as get_extension_request
-from runner.form_drafts import (
-    describe_form_draft,
-    form_draft,
-    known_form_keys,
-    list_form_drafts,
-    publish_form_draft,
-    published_form_keys,
-    published_form_schema,
-    save_form_draft,
-    withdraw_form_schema,
-)
-from runner.instances import (
+from runner.items.cosign import add_reviewer, remove_reviewer, review_blocks
+from runner.items.extensions import decide_extension, extension_state, pending_requests, request_extension
+from runner.items.extensions import get_request as get_extension_request
+from runner.items.instances import (
     acknowledge_warning,
     describe,
     extend,
@@ -76,11 +69,10 @@ from runner.instances import (
     suspend,
     terminate,
 )
-from runner.instances import get as get_instance
-from runner.instances import migrate as migrate_instance
-from runner.messages import deliver_message
-from runner.models import InstanceStatus, TimerStatus
-from runner.operations import (
+from runner.items.instances import get as get_instance
+from runner.items.instances import migrate as migrate_instance
+from runner.items.messages import deliver_message
+from runner.items.operations import (
     answer_delegation,
     completed_by,
     copies_for,
@@ -92,13 +84,7 @@ from runner.operations import (
     urge,
     withdraw,
 )
-from runner.overrides import deadline_effects as calendar_override_effects
-from runner.overrides import set_override as set_calendar_override
-from runner.proxies import active_proxy, end_proxy, list_proxies, set_proxy
-from runner.recalculation import fill_in_known_years
-from runner.senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
-from runner.services import Services
-from runner.tasks import (
+from runner.items.tasks import (
     claim,
     complete,
     inbox_page,
@@ -108,12 +94,32 @@ from runner.tasks import (
     task_details,
     unclaim,
 )
-from runner.timers import due_timers, fire_due, fire_timer, sweep
-from runner.views import instance_summary
-from runner.warning_events import get_warning, item_warnings, warnings_for
-from runner.warning_rule_edits import save_warning_rule
-from runner.warning_rules import add_warning_rule, list_warning_rules, seed_warning_rules, sync_rule_timers
-from runner.windows import known_windows, list_windows, upsert_windows
+from runner.items.views import instance_summary
+from runner.models import InstanceStatus, TimerStatus
+from runner.people import directory
+from runner.people.proxies import active_proxy, end_proxy, list_proxies, set_proxy
+from runner.people.windows import known_windows, list_windows, upsert_windows
+from runner.senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
+from runner.supervision import assessment, statistics
+from runner.supervision.assessment import compute as compute_assessment
+from runner.supervision.assessment import decide_appeal, file_appeal, seed_assessment_rules
+from runner.supervision.warning_events import get_warning, item_warnings, warnings_for
+from runner.supervision.warning_rule_edits import save_warning_rule
+from runner.supervision.warning_rules import (
+    add_warning_rule,
+    list_warning_rules,
+    seed_warning_rules,
+    sync_rule_timers,
+)
+from runner.timekeeping.arrangements import ArrangementInvalid, list_arrangements
+from runner.timekeeping.arrangements import parse as parse_arrangement
+from runner.timekeeping.calendar import BusinessCalendar, pending_note
+from runner.timekeeping.calendar_alarm import current_alarm as calendar_alarm
+from runner.timekeeping.calendar_alarm import watch as watch_calendar
+from runner.timekeeping.calendar_import import import_arrangement, preview_arrangement
+from runner.timekeeping.overrides import deadline_effects as calendar_override_effects
+from runner.timekeeping.overrides import set_override as set_calendar_override
+from runner.timekeeping.recalculation import fill_in_known_years
 
 __all__ = [
     "ArrangementInvalid",

@@ -17,8 +17,8 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from runner.config import Settings
+from runner.core.services import services_of
 from runner.models import Notification
-from runner.services import services_of
 
 SEND_NOTIFICATION = "worker.jobs.send_notification"
 KIND_SUBJECTS = {

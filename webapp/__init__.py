@@ -10,8 +10,7 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import runner
-from forms import request_edge
-from webapp import security_headers
+from web import request_edge, security_headers
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -66,10 +65,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/")
     def index() -> Any:
-        from forms.auth import current_user
+        from web.auth import current_user
 
         if current_user.is_authenticated:
-            return redirect(url_for("forms.inbox"))
+            return redirect(url_for("workspace.inbox"))
         with services.transaction() as s:
             definitions = runner.list_definitions(s)
         return render_template("index.html", definitions=definitions)
@@ -92,10 +91,11 @@ def _init_workspace(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError, CSRFProtect
     from sqlalchemy.exc import DataError
 
-    import forms
+    import web
+    import workspace
     from api import bp as api_bp
-    from forms.auth import current_user, login_manager
-    from forms.i18n import TRANSLATIONS, compile_catalogs, select_locale
+    from web.auth import current_user, login_manager
+    from web.i18n import TRANSLATIONS, compile_catalogs, select_locale
 
     compile_catalogs()
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
@@ -104,7 +104,8 @@ def _init_workspace(app: Flask) -> None:
     csrf = CSRFProtect(app)
     csrf.exempt(api_bp)  # the JSON API authenticates with bearer tokens, not cookies
     app.extensions["banjian_csrf"] = csrf
-    app.register_blueprint(forms.bp)
+    app.register_blueprint(web.bp)
+    app.register_blueprint(workspace.bp)
 
     @app.context_processor
     def workspace_context() -> dict[str, Any]:
@@ -113,7 +114,7 @@ def _init_workspace(app: Flask) -> None:
         locale = get_locale()
         lang = "en" if locale is not None and locale.language == "en" else "zh-CN"
         items = []
-        for item in forms.NAV:
+        for item in workspace.NAV:
             if item.anonymous_only and current_user.is_authenticated:
                 continue
             if not item.public and not item.anonymous_only:
@@ -146,14 +147,14 @@ def _init_workspace(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(exc: Any) -> Any:
-        from forms.auth import user_message
+        from web.auth import user_message
 
         return _page(400, _("请求无效"), user_message(str(exc.description or "")))
 
     @app.errorhandler(DataError)
     def out_of_range(exc: DataError) -> Any:
         """A value the database refuses (too large, NUL, too long): the request's fault, nothing was stored."""
-        from forms.auth import user_message
+        from web.auth import user_message
 
         return _page(400, _("请求无效"), user_message(request_edge.OUT_OF_RANGE_MESSAGE))
 

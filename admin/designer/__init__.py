@@ -1,7 +1,7 @@
 """Console part `designer` (see admin/__init__.py): the diagram modeler with its drafts, and the form editor.
 
 Both pages are for designers and admins (``admin.base.DESIGNERS``); every change goes through a runner
-function (``runner.drafts``, ``runner.form_drafts``) that writes the audit trail.
+function (``runner.design.drafts``, ``runner.design.form_drafts``) that writes the audit trail.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def register(admin: Admin) -> None:
 
 def open_drafts_card(session: Session) -> Card | None:
     """Front-page tile for designers: how many diagram drafts are open."""
-    from forms.auth import current_user
+    from web.auth import current_user
 
     if not current_user.has_role(*DESIGNERS):
         return None

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 import runner
 from admin.base import DESIGNERS, ConsoleView, actor, services
 from admin.designer.common import answer, field, flash_error, known_form_keys
-from runner.conventions import ITEM_KINDS
-from runner.validation import ON_TIMEOUT_VALUES
+from runner.core.conventions import ITEM_KINDS
+from runner.core.validation import ON_TIMEOUT_VALUES
 
 
 class DiagramDesignerView(ConsoleView):

@@ -11,8 +11,8 @@ from markupsafe import Markup, escape
 
 import runner
 from admin.base import ADMINS
-from forms.auth import current_user
-from forms.filters import localtime
+from web.auth import current_user
+from web.filters import localtime
 
 STATUS_LABELS = {
     "running": "办理中",

@@ -14,7 +14,7 @@ import runner
 from admin.base import OVERSEERS, ConsoleView, actor, services
 from admin.monitoring.common import is_admin, kind_label, local, require_admin
 from admin.monitoring.instances import instances_url
-from runner.monitoring import migration_candidates
+from runner.items.monitoring import migration_candidates
 
 MIGRATION_PAGE = 200  # instances previewed (and moved) per round
 

@@ -27,7 +27,7 @@ from admin.monitoring.common import (
     status_badge,
     when,
 )
-from runner.monitoring import issued_documents, versions_of, waiting_messages
+from runner.items.monitoring import issued_documents, versions_of, waiting_messages
 
 
 class InstanceView(ConsoleView):
@@ -150,7 +150,7 @@ class InstanceView(ConsoleView):
             rows, _ = runner.list_tasks(s, instance_id=instance_id, limit=500, count=False)
             if task_id not in {r["id"] for r in rows}:
                 raise runner.NoSuchTask("该办件没有这个待办任务 (no such open task of this item)")
-            if assignee is not None and runner.directory.get_person(s, assignee) is None:
+            if assignee is not None and runner.people.directory.get_person(s, assignee) is None:
                 raise runner.InvalidInput(f"没有用户 {assignee} (no such user)", field="assignee")
             if window is not None and window not in runner.known_windows(s):
                 raise runner.InvalidInput(f"未知窗口 {window} (unknown window)", field="window")

@@ -1,7 +1,7 @@
 """The RQ job state of timers, read from Redis, so that a timer whose wake-up was lost shows up.
 
 The database is the truth; Redis only carries the wake-ups: one job per second that timers fall due in
-(``timers-due-<second>``, see ``runner.scheduling``), so timers due in the same second share a job. When Redis
+(``timers-due-<second>``, see ``runner.core.scheduling``), so timers due in the same second share a job. When Redis
 cannot be reached the page says so instead of failing.
 """
 
@@ -38,7 +38,7 @@ def timer_job_states(services: runner.Services, timers: list[tuple[int, datetime
     job); None when Redis is down."""
     if not timers:
         return {}
-    from runner.scheduling import wakeup_job_id
+    from runner.core.scheduling import wakeup_job_id
 
     timer_ids = [timer_id for timer_id, _ in timers]
     job_ids = [wakeup_job_id(math.floor(due_at.timestamp())) for _, due_at in timers]

@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 from admin.base import OVERSEERS, ConsoleModelView, actor, db_session, perform, services
 from admin.monitoring import jobs
 from admin.monitoring.common import instance_link, local, require_admin, status_badge
+from runner.items.monitoring import instance_labels, sweep_now
 from runner.models import Timer, TimerStatus
-from runner.monitoring import instance_labels, sweep_now
 
 DUE_OPTIONS = (("overdue", "已过期未触发"), ("hour", "1小时内到期"), ("day", "24小时内到期"))
 

@@ -1,6 +1,6 @@
 """用户与窗口: create users, enable/disable them, assign windows and roles, AB岗 backups; add or rename windows.
 
-Every change is one ``runner.directory`` / ``runner.windows`` call (audited on the system chain).
+Every change is one ``runner.people.directory`` / ``runner.people.windows`` call (audited on the system chain).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from werkzeug.wrappers import Response
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, perform, services
 from admin.monitoring.common import is_admin, local, require_admin, safe_next
-from runner import directory
 from runner.models import Role
-from runner.windows import save_window
+from runner.people import directory
+from runner.people.windows import save_window
 
 ROLE_LABELS = {
     Role.CLERK.value: "窗口人员",

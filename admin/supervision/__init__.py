@@ -28,8 +28,8 @@ def register(admin: Admin) -> None:
     from admin.supervision.dashboard import DashboardView
     from admin.supervision.rules import AssessmentRuleView, WarningRuleView
     from admin.supervision.warnings import WarningListView
-    from forms import register_nav
-    from forms.operations import _Label
+    from workspace import register_nav
+    from workspace.operations import _Label
 
     assert admin.app is not None
     admin.app.jinja_env.filters["supervision_cell"] = cell

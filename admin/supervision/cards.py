@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 import runner
 from admin.base import Card, home_card
-from runner import assessment
 from runner.models import WarningEvent
+from runner.supervision import assessment
 
 VIEWS: dict[str, object] = {}  # filled by ``register``: the views the tiles link to
 
@@ -34,7 +34,7 @@ def calendar_card(session: Session) -> Card | None:
 
 
 def _is_admin() -> bool:
-    from forms.auth import current_user
+    from web.auth import current_user
 
     return bool(current_user.has_role("admin"))
 

@@ -23,8 +23,8 @@ from admin.supervision.common import (
     table_csv,
     today,
 )
-from runner import assessment, statistics
-from runner.statistics import Dashboard, MonthFigures, WindowFigures
+from runner.supervision import assessment, statistics
+from runner.supervision.statistics import Dashboard, MonthFigures, WindowFigures
 
 TREND_MONTHS = 12
 

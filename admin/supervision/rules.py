@@ -19,10 +19,10 @@ from wtforms.validators import InputRequired, Length
 import runner
 from admin.base import OVERSEERS, ConsoleModelView, actor, db_session, services
 from admin.supervision.common import LEVEL_LABELS, RequestSessionMixin
-from forms.auth import current_user
-from runner import assessment
-from runner.conventions import ITEM_KINDS
+from runner.core.conventions import ITEM_KINDS
 from runner.models import AssessmentRule, Role, WarningRule
+from runner.supervision import assessment
+from web.auth import current_user
 
 EDITORS = (Role.ADMIN, Role.SUPERVISOR)
 KIND_CHOICES = [

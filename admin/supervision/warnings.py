@@ -15,9 +15,9 @@ from markupsafe import Markup
 
 from admin.base import OVERSEERS, ConsoleModelView, db_session
 from admin.supervision.common import LEVEL_COLOURS, LEVEL_LABELS, RequestSessionMixin
-from forms.filters import localtime
+from runner.items.monitoring import instance_labels
 from runner.models import WarningEvent
-from runner.monitoring import instance_labels
+from web.filters import localtime
 
 STATE_OPTIONS = (("open", "未回告"), ("answered", "已回告"))
 

@@ -1,0 +1,105 @@
+"""Sending background jobs: RQ on Redis for real, a Null scheduler that only records them.
+
+Jobs are only ever sent after the transaction that created their rows has committed
+(see ``runner.core.services``); a failure to send is logged, never raised: the database is
+the truth and the timer sweep re-sends whatever is missing.
+
+Timers are woken up **per second, not per timer**: the wake-up of the timers due in one second (on the platform
+clock) is the job ``fire_due_timers(second)`` with the id ``timers-due-<second>`` (``second``: its UTC epoch
+second), scheduled one second before that second begins, so that RQ's scheduler, which moves due jobs to the
+queue once a second, has it queued by then; the wake-up of a second that is near or past is sent at once.
+The job fires every timer due by then and waits for the rest of its second (``runner.core.timers.fire_due``):
+a storm of timers costs one RQ job per second, and a timer fires within milliseconds of its due time instead of
+up to a scheduler poll later. Sending the wake-up of a second again (another timer in it, the sweep) overwrites
+the job; a wake-up that runs twice finds nothing left to do. ``runner.core.timers.wakeup_of`` makes them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+# the wake-up job of one second's timers (runner.core.timers.wakeup_of makes it; worker.jobs runs it)
+FIRE_DUE = "worker.jobs.fire_due_timers"
+SWEEP = "worker.jobs.sweep_timers"
+# a second's wake-up is scheduled this long before the second begins (RQ's scheduler polls once a second)
+WAKE_EARLY = timedelta(seconds=1)
+# longest a wake-up job may run (it stops firing after ``runner.core.timers.FIRE_BUDGET`` and sends a follow-up)
+FIRE_DUE_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job to send: a dotted function path, its arguments, an optional id and real UTC time."""
+
+    func: str
+    args: tuple[Any, ...] = ()
+    job_id: str | None = None
+    at: datetime | None = None
+
+
+def wakeup_job_id(second: int) -> str:
+    return f"timers-due-{second}"
+
+
+def second_wakeup(second: int, begins: datetime, now: datetime | None = None) -> Job:
+    """The wake-up of the timers due in ``second`` (UTC epoch second on the platform clock), which begins at real
+    time ``begins``: scheduled ``WAKE_EARLY`` before that, or sent at once when that time has passed."""
+    send_at = begins - WAKE_EARLY
+    return Job(
+        FIRE_DUE, (second,), wakeup_job_id(second), send_at if send_at > (now or datetime.now(UTC)) else None
+    )
+
+
+class JobScheduler(Protocol):
+    def send(self, job: Job) -> None: ...
+
+    def existing(self, job_ids: list[str]) -> set[str]:
+        """Which of these job ids Redis still holds (queued, scheduled or running)."""
+        ...
+
+
+@dataclass
+class NullScheduler:
+    """Records jobs instead of sending them (development without Redis, in-process tests)."""
+
+    sent: list[Job] = field(default_factory=list)
+
+    def send(self, job: Job) -> None:
+        self.sent.append(job)
+
+    def existing(self, job_ids: list[str]) -> set[str]:
+        known = {j.job_id for j in self.sent}
+        return {j for j in job_ids if j in known}
+
+
+class RQScheduler:
+    """Sends jobs to an RQ queue; timed jobs with ``enqueue_at`` (worker runs ``--with-scheduler``)."""
+
+    def __init__(self, redis_url: str, queue_name: str) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        self.connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self.queue = Queue(queue_name, connection=self.connection)
+
+    def send(self, job: Job) -> None:
+        options: dict[str, Any] = {"job_id": job.job_id, "result_ttl": 600, "failure_ttl": 7 * 86400}
+        if job.func == FIRE_DUE:
+            options["job_timeout"] = FIRE_DUE_TIMEOUT
+        if job.at is not None:
+            self.queue.enqueue_at(job.at, job.func, *job.args, **options)
+        else:
+            self.queue.enqueue(job.func, *job.args, **options)
+
+    def existing(self, job_ids: list[str]) -> set[str]:
+        if not job_ids:
+            return set()
+        pipe = self.connection.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.exists(f"rq:job:{job_id}")
+        return {job_id for job_id, found in zip(job_ids, pipe.execute(), strict=True) if found}

@@ -1,0 +1,53 @@
+"""Languages: zh_CN by default, English on ``?lang=en`` (remembered in the session).
+
+The English catalogue ``translations/en/LC_MESSAGES/messages.po`` is compiled to ``messages.mo``
+by ``compile_catalogs`` when the app starts and the ``.mo`` is missing or older than the ``.po``
+(no build step needed on a fresh clone; ``pybabel compile -d web/translations`` does the same).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import request, session
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = {"zh_CN": "zh_CN", "zh": "zh_CN", "zh-CN": "zh_CN", "en": "en"}
+
+log = logging.getLogger(__name__)
+
+
+def select_locale() -> str:
+    """``?lang=`` (stored in the session), else the session's choice, else zh_CN."""
+    asked = request.args.get("lang")
+    if asked in LOCALES:
+        session["lang"] = LOCALES[asked]
+        return LOCALES[asked]
+    chosen = session.get("lang")
+    return chosen if chosen in ("zh_CN", "en") else DEFAULT_LOCALE
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
+    """Compile every ``messages.po`` under ``directory`` whose ``.mo`` is missing or stale."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written: list[Path] = []
+    for po in sorted(directory.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as f:
+                catalog = read_po(f, locale=po.parent.parent.name)
+            tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # several workers may start at once
+            with tmp.open("wb") as f:
+                write_mo(f, catalog, use_fuzzy=False)
+            tmp.replace(mo)
+            written.append(mo)
+        except OSError:
+            log.warning("cannot write %s; English pages fall back to Chinese", mo, exc_info=True)
+    return written

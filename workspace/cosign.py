@@ -1,0 +1,122 @@
+"""加签 / 减签 in the workspace: the lead window adds a related window to a running joint review, or
+removes one that has not answered yet (the permission rule ``cosign`` of ``workspace.operations.ALLOWED``).
+
+``do_add_reviewer`` / ``do_remove_reviewer`` are shared with the JSON API (``api/operations.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+import runner
+from forms.schema import pick
+from runner.models import ProcessInstance
+from web.auth import login_required, services, user_message
+from workspace import bp
+from workspace.operations import Who, _item, _known_window, _reason, _window_choices, check, item_facts
+
+
+def do_add_reviewer(
+    session: Session,
+    who: Who,
+    instance: ProcessInstance,
+    *,
+    window: str | None,
+    reason: str | None,
+    block: str | None = None,
+) -> ProcessInstance:
+    """加签: a known window other than the lead window joins the running joint review."""
+    check("cosign", who, item_facts(session, instance))
+    code = _known_window(session, window)
+    if code == instance.lead_window:
+        raise runner.InvalidInput(
+            "主办窗口不参加同步审查 (the lead window does not review itself)", field="to_window"
+        )
+    text = _reason(reason, "加签", "adding a reviewer")
+    return runner.add_reviewer(session, instance.id, code, actor=who.username, reason=text, block=block)
+
+
+def do_remove_reviewer(
+    session: Session,
+    who: Who,
+    instance: ProcessInstance,
+    *,
+    window: str | None,
+    reason: str | None,
+    block: str | None = None,
+) -> ProcessInstance:
+    """减签: a window that has not answered yet leaves the running joint review."""
+    check("cosign", who, item_facts(session, instance))
+    if not window:
+        raise runner.InvalidInput("请选择要减签的窗口 (choose a window)", field="to_window")
+    text = _reason(reason, "减签", "removing a reviewer")
+    return runner.remove_reviewer(session, instance.id, window, actor=who.username, reason=text, block=block)
+
+
+STATES = {
+    "answered": ("已答复", "answered"),
+    "open": ("审查中", "reviewing"),
+    "queued": ("排队中", "queued"),
+}
+
+
+@bp.route("/items/<business_key>/reviewers", methods=["GET", "POST"])
+@login_required
+def op_reviewers(business_key: str) -> Any:
+    """The running joint reviews of an item with their windows; 加签 and 减签 forms."""
+    item, _ = _item(business_key, "cosign")
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action not in ("add", "remove"):
+            abort(400)
+        do = do_add_reviewer if action == "add" else do_remove_reviewer
+
+        def work(s: Session) -> Any:
+            return do(
+                s,
+                Who.web(),
+                runner.get_instance(s, item["id"]),
+                window=request.form.get("window") or None,
+                reason=request.form.get("reason"),
+                block=request.form.get("block") or None,
+            )
+
+        try:
+            services().run(work)
+        except runner.PermissionDenied:
+            abort(403)
+        except runner.NotFound:
+            abort(404)
+        except runner.RunnerError as exc:  # a missing reason, a window already answered, ...
+            errors[action] = user_message(exc)
+        if not errors:
+            window = request.form.get("window") or ""
+            flash(
+                pick(f"已加签：{window}", f"Added to the review: {window}")
+                if action == "add"
+                else pick(f"已减签：{window}", f"Removed from the review: {window}"),
+                "success",
+            )
+            return redirect(url_for("workspace.op_reviewers", business_key=business_key))
+        status = 400
+    with services().transaction() as s:
+        blocks = runner.review_blocks(s, item["id"])
+    names = dict(_window_choices())
+    taking_part = {m["item"] for b in blocks for m in b["members"]}
+    choices = [(c, n) for c, n in names.items() if c != item.get("lead_window") and c not in taking_part]
+    return render_template(
+        "operations/reviewers.html",
+        item=item,
+        blocks=blocks,
+        names=names,
+        states=STATES,
+        choices=choices,
+        errors=errors,
+        form=request.form if request.method == "POST" else {},
+        pick=pick,
+    ), status
