@@ -72,7 +72,7 @@ class _RoleGate:
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
-            return redirect(url_for("workspace.login", next=request.full_path))
+            return redirect(url_for("web.login", next=request.full_path))
         abort(403)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import runner
-from api import bp
+from api.blueprint import bp
 from web.request_edge import OUT_OF_RANGE_MESSAGE
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from flask import g, jsonify, request
 from sqlalchemy.orm import Session
 
 import runner
-from api import bp
+from api.blueprint import bp
 from api.routes import body, field, services
 from runner.items.views import instance_summary
 from runner.people import directory

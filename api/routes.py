@@ -7,7 +7,8 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 
 import runner
-from api import access, bp
+from api import access
+from api.blueprint import bp
 from api.errors import BadRequest
 from api.form_check import form_check, task_form
 from api.openapi import document

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from workspace import bp
+from web.blueprint import bp
 
 
 def _tz() -> ZoneInfo:

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from flask import request, session
 
+from forms.schema import pick
+from runner.exceptions import RunnerError
+
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = {"zh_CN": "zh_CN", "zh": "zh_CN", "zh-CN": "zh_CN", "en": "en"}
@@ -51,3 +54,35 @@ def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
         except OSError:
             log.warning("cannot write %s; English pages fall back to Chinese", mo, exc_info=True)
     return written
+
+
+def _locale_is_zh() -> bool:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale is None or locale.language == "zh"
+
+
+def _english(message: str) -> str:
+    """The English part of a runner message ``中文 (English)``."""
+    if message.endswith(")") and " (" in message:
+        return message[message.index(" (") + 2 : -1]
+    return message
+
+
+def user_message(exc: RunnerError | str) -> str:
+    """A runner error's message in the page language (runner messages read ``中文 (English)``)."""
+    message = exc if isinstance(exc, str) else exc.message
+    if _locale_is_zh():
+        return message[: message.index(" (")] if message.endswith(")") and " (" in message else message
+    return _english(message)
+
+
+class Label:
+    """A label drawn in the page language (no catalogue entry needed)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+
+    def __str__(self) -> str:
+        return pick(self.zh, self.en)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
@@ -73,3 +74,13 @@ def init_app(app: Flask) -> None:
     """Install the bounded ``int`` converter (before any route is added) and the NUL check."""
     app.url_map.converters["int"] = DatabaseInteger
     app.before_request(refuse_nul_bytes)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

@@ -21,8 +21,10 @@ from wtforms.validators import DataRequired, Length, Optional
 import runner
 from runner.models import Role
 from runner.people import directory
-from web.auth import current_user, login_required, services, user_message
-from workspace import bp, register_nav
+from web.auth import current_user, login_required, services
+from web.chrome import register_nav
+from web.i18n import user_message
+from workspace.blueprint import bp
 
 MAX_DAYS = 366
 

@@ -26,9 +26,11 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 import runner
 from runner.applicants import service as app_runner
 from runner.models import Role
-from web.auth import client_address, current_user, require_role, services, user_message
+from web.auth import client_address, current_user, require_role, services
+from web.chrome import register_nav
+from web.i18n import user_message
 from web.rate_limits import limiter
-from workspace import bp, register_nav
+from workspace.blueprint import bp
 
 SESSION_KEY = "progress_keys"
 REMEMBERED = 5

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 import runner
 from forms.schema import pick
 from runner.models import ProcessInstance
-from web.auth import login_required, services, user_message
-from workspace import bp
+from web.auth import login_required, services
+from web.i18n import user_message
+from workspace.blueprint import bp
 from workspace.operations import Who, _item, _known_window, _reason, _window_choices, check, item_facts
 
 

@@ -27,8 +27,10 @@ import runner
 from runner.items.views import task_view
 from runner.models import OpenTask
 from runner.papers import documents as docs
-from web.auth import can_work_on, current_user, login_required, services, user_message
-from workspace import bp
+from web.auth import current_user, login_required, services
+from web.i18n import user_message
+from workspace.access import can_work_on
+from workspace.blueprint import bp
 
 KIND_RULE = "any(" + ", ".join(docs.KINDS) + ")"
 PRINT_CSS = Path(__file__).resolve().parents[1] / "web" / "static" / "print.css"

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 import runner
 from forms.schema import pick
 from runner.models import ProcessInstance, Role
-from web.auth import current_user, login_required, services, user_message
-from workspace import bp, register_nav
-from workspace.operations import Who, _item, _Label, _reason, allowed, check, item_facts
+from web.auth import current_user, login_required, services
+from web.chrome import register_nav
+from web.i18n import Label, user_message
+from workspace.blueprint import bp
+from workspace.operations import Who, _item, _reason, allowed, check, item_facts
 
 STATUS = {
     "requested": ("待审批", "waiting"),
@@ -156,7 +158,7 @@ def extension_decide(request_id: int) -> Any:
 
 
 register_nav(
-    _Label("延期审批", "Extensions"),  # type: ignore[arg-type]
+    Label("延期审批", "Extensions"),  # type: ignore[arg-type]
     "workspace.extension_requests",
     roles=(Role.WINDOW_HEAD, Role.LEADER, Role.ADMIN),
     order=28,

@@ -24,8 +24,12 @@ from runner.core.conventions import ITEM_KINDS
 from runner.models import Role
 from runner.people import directory
 from runner.timekeeping import deadlines
-from web.auth import _safe_next, acting_for, can_work_on, current_user, login_required, services, user_message
-from workspace import bp, register_nav
+from web.auth import current_user, login_required, services
+from web.chrome import register_nav
+from web.i18n import user_message
+from web.request_edge import safe_next
+from workspace.access import acting_for, can_work_on
+from workspace.blueprint import bp
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -280,7 +284,7 @@ def _visible_task(session: Session, task_id: str) -> dict[str, Any]:
 
 
 def _back() -> Any:
-    return redirect(_safe_next(request.form.get("next")) or url_for("workspace.inbox"))
+    return redirect(safe_next(request.form.get("next")) or url_for("workspace.inbox"))
 
 
 def _act(func: Any, *args: Any, ok: str) -> Any:
@@ -361,7 +365,7 @@ def handover(task_id: str) -> Any:
         (p.username, p.display_name + (_("（请假中）") if absent.get(p.username) else "")) for p in colleagues
     ]
     if request.method == "GET":
-        form.next.data = _safe_next(request.args.get("next")) or ""
+        form.next.data = safe_next(request.args.get("next")) or ""
     if form.validate_on_submit():
         target = form.to.data or ""
         note = (form.note.data or "").strip()
@@ -384,7 +388,7 @@ def handover(task_id: str) -> Any:
         else:
             name = next((p.display_name for p in colleagues if p.username == target), target)
             flash(_("已转交给 %(who)s：%(name)s", who=name, name=task["name"]), "success")
-            return redirect(_safe_next(form.next.data) or url_for("workspace.inbox"))
+            return redirect(safe_next(form.next.data) or url_for("workspace.inbox"))
     status = 400 if request.method == "POST" else 200
-    back = _safe_next(form.next.data) or url_for("workspace.inbox")
+    back = safe_next(form.next.data) or url_for("workspace.inbox")
     return render_template("handover.html", task=task, form=form, back=back), status

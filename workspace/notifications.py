@@ -14,8 +14,9 @@ from sqlalchemy import func, select, update
 import runner
 from forms.schema import pick
 from runner.models import Notification
-from web.auth import _safe_next, current_user, login_required, services
-from workspace import bp
+from web.auth import current_user, login_required, services
+from web.request_edge import safe_next
+from workspace.blueprint import bp
 
 KINDS = {
     "new_task": ("新任务", "New task"),
@@ -90,7 +91,7 @@ def notification_read(note_id: int) -> Any:
             abort(403)
         if note.read_at is None:
             note.read_at = services().now()
-    return redirect(_safe_next(request.form.get("next")) or url_for("workspace.notifications"))
+    return redirect(safe_next(request.form.get("next")) or url_for("workspace.notifications"))
 
 
 @bp.post("/notifications/read-all")

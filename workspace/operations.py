@@ -25,8 +25,11 @@ from runner.items.views import instance_summary, task_view
 from runner.models import AuditEntry, ClockPause, Copy, OpenTask, ProcessInstance, Role
 from runner.people import directory
 from runner.people.windows import known_windows
-from web.auth import _safe_next, current_user, login_required, services, user_message
-from workspace import bp
+from web.auth import current_user, login_required, services
+from web.chrome import register_nav
+from web.i18n import Label, user_message
+from web.request_edge import safe_next
+from workspace.blueprint import bp
 
 OVERSEERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
 DONE_DAYS = 7
@@ -496,7 +499,7 @@ def _form(
 
 
 def _task_back(task_id: str) -> str:
-    return _safe_next(request.values.get("next")) or url_for("workspace.task_form", task_id=task_id)
+    return safe_next(request.values.get("next")) or url_for("workspace.task_form", task_id=task_id)
 
 
 def _finish(ok: str, target: str) -> Any:
@@ -710,7 +713,7 @@ def op_send_back(task_id: str) -> Any:
 def op_urge(task_id: str) -> Any:
     """催办 from the inbox or the item page."""
     _load_task(task_id, "urge")
-    back = _safe_next(request.form.get("next")) or url_for("workspace.inbox")
+    back = safe_next(request.form.get("next")) or url_for("workspace.inbox")
     _, errors, page_error = _run(lambda s: do_urge(s, Who.web(), task_id, note=request.form.get("note")))
     if errors or page_error:
         flash(page_error or next(iter(errors.values())), "error")
@@ -869,7 +872,7 @@ def op_copy(business_key: str) -> Any:
         if not errors and not page_error:
             return _finish(
                 pick("已抄送。", "Copied."),
-                _safe_next(request.form.get("next"))
+                safe_next(request.form.get("next"))
                 or url_for("workspace.item_page", business_key=business_key),
             )
     return _form(
@@ -880,7 +883,7 @@ def op_copy(business_key: str) -> Any:
         submit=pick("确认抄送", "Copy"),
         errors=errors,
         page_error=page_error,
-        back=_safe_next(request.values.get("next"))
+        back=safe_next(request.values.get("next"))
         or url_for("workspace.item_page", business_key=business_key),
         status=400 if request.method == "POST" else 200,
     )
@@ -914,21 +917,5 @@ def task_operations(task: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class _Label:
-    """A nav label drawn in the page language (no catalogue entry needed)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return pick(self.zh, self.en)
-
-
-def _register() -> None:
-    from workspace import register_nav
-
-    register_nav(_Label("已办", "Done"), "workspace.done_list", order=20)  # type: ignore[arg-type]
-    register_nav(_Label("抄送我的", "Copied to me"), "workspace.copies", order=25)  # type: ignore[arg-type]
-
-
-_register()
+register_nav(Label("已办", "Done"), "workspace.done_list", order=20)  # type: ignore[arg-type]
+register_nav(Label("抄送我的", "Copied to me"), "workspace.copies", order=25)  # type: ignore[arg-type]

@@ -17,9 +17,10 @@ import runner
 from forms.schema import pick
 from runner.models import Proxy, Role
 from runner.people import directory
-from web.auth import current_user, login_required, services, user_message
-from workspace import bp, register_nav
-from workspace.operations import _Label
+from web.auth import current_user, login_required, services
+from web.chrome import register_nav
+from web.i18n import Label, user_message
+from workspace.blueprint import bp
 
 MAX_DAYS = 366
 
@@ -151,4 +152,4 @@ def proxy_end(proxy_id: int) -> Any:
     return redirect(url_for("workspace.proxies"))
 
 
-register_nav(_Label("委托", "Proxies"), "workspace.proxies", order=22)  # type: ignore[arg-type]
+register_nav(Label("委托", "Proxies"), "workspace.proxies", order=22)  # type: ignore[arg-type]

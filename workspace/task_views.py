@@ -32,16 +32,10 @@ from forms.schema import (
 from runner.core.conventions import ITEM_KINDS
 from runner.items.attachments import list_attachments
 from runner.items.views import instance_summary
-from web.auth import (
-    acting_for,
-    can_work_on,
-    complete_task,
-    current_user,
-    login_required,
-    services,
-    user_message,
-)
-from workspace import bp
+from web.auth import current_user, login_required, services
+from web.i18n import user_message
+from workspace.access import acting_for, can_work_on, complete_task
+from workspace.blueprint import bp
 from workspace.operations import task_operations
 
 USED_TOKENS = "used_submit_tokens"

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 import runner
 from forms.schema import pick
-from web.auth import current_user, login_required, services, user_message
-from workspace import bp, register_nav
-from workspace.operations import Facts, Who, _Label, allowed, check
+from web.auth import current_user, login_required, services
+from web.chrome import register_nav
+from web.i18n import Label, user_message
+from workspace.blueprint import bp
+from workspace.operations import Facts, Who, allowed, check
 
 LEVELS = {
     "notice": ("提示", "notice"),
@@ -86,4 +88,4 @@ def warning_reply(warning_id: int) -> Any:
     return redirect(url_for("workspace.warnings"))
 
 
-register_nav(_Label("预警", "Warnings"), "workspace.warnings", order=27)  # type: ignore[arg-type]
+register_nav(Label("预警", "Warnings"), "workspace.warnings", order=27)  # type: ignore[arg-type]

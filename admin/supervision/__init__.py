@@ -28,8 +28,8 @@ def register(admin: Admin) -> None:
     from admin.supervision.dashboard import DashboardView
     from admin.supervision.rules import AssessmentRuleView, WarningRuleView
     from admin.supervision.warnings import WarningListView
-    from workspace import register_nav
-    from workspace.operations import _Label
+    from web.chrome import register_nav
+    from web.i18n import Label
 
     assert admin.app is not None
     admin.app.jinja_env.filters["supervision_cell"] = cell
@@ -72,7 +72,7 @@ def register(admin: Admin) -> None:
         )
     )
     register_nav(
-        _Label("考核申诉", "Appraisal appeals"),  # type: ignore[arg-type]
+        Label("考核申诉", "Appraisal appeals"),  # type: ignore[arg-type]
         "supervision_assessment.index",
         roles=("window_head",),
         order=60,

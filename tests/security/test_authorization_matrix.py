@@ -47,17 +47,17 @@ LEAD = only("lead_clerk", "head", "admin")
 # task the URLs name; the accepted step was completed by lead_clerk.
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # --- public ---
-    **{(e, "GET"): EVERYONE for e in ("index", "healthz", "static", "workspace.static", "console_static.static",
+    **{(e, "GET"): EVERYONE for e in ("index", "healthz", "static", "web.static", "console_static.static",
                                        "admin.static", "vendor.asset", "workspace.progress_item", "api.openapi")},
-    **{(e, m): EVERYONE for e in ("workspace.login", "workspace.progress", "workspace.complaint_new") for m in ("GET", "POST")},
+    **{(e, m): EVERYONE for e in ("web.login", "workspace.progress", "workspace.complaint_new") for m in ("GET", "POST")},
     ("workspace.progress_rating", "POST"): NOBODY,  # only after a successful lookup in this browser session
     # --- the workspace: anybody logged in, on their own things ---
     **{(e, "GET"): LOGGED_IN for e in ("workspace.inbox", "workspace.notifications", "workspace.copies", "workspace.done_list",
                                        "workspace.warnings", "workspace.extension_requests")},
     **{(e, m): LOGGED_IN for e in ("workspace.absence", "workspace.proxies") for m in ("GET", "POST")},
     ("workspace.notifications_read_all", "POST"): LOGGED_IN,
-    ("workspace.logout", "POST"): LOGGED_IN,
-    **{("workspace.password", m): LOGGED_IN for m in ("GET", "POST")},
+    ("web.logout", "POST"): LOGGED_IN,
+    **{("web.password", m): LOGGED_IN for m in ("GET", "POST")},
     ("workspace.notification_read", "POST"): only("reviewer"),  # the message is the reviewer's
     ("workspace.end_absence", "POST"): only("admin"),  # the absent clerk, a head of their window, or admin
     ("workspace.proxy_end", "POST"): only("admin"),  # the clerk who set it up, or admin
@@ -257,7 +257,7 @@ def test_matrix(app: Flask, services: Any) -> None:
             personas = sorted(allowed) if phase == "through" else sorted(EVERYONE - allowed)
             for persona in personas:
                 status, location = outcome(app, persona, method, url, world, endpoint)
-                if endpoint == "workspace.logout" and persona != ANONYMOUS and status == 302:
+                if endpoint == "web.logout" and persona != ANONYMOUS and status == 302:
                     location = ""  # a logout ends on the login page: that is its success
                 if refused(status, location) != (phase == "refused"):
                     wrong.append(

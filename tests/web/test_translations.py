@@ -69,9 +69,9 @@ def _entries(catalogue: Catalog) -> Iterator[Message]:
 
 def test_extraction_finds_the_workspace_strings() -> None:
     found = _extracted()
-    # a Python module, a lazy form label, a Jinja template and the webapp package are all covered
+    # a Python module, a lazy form label, a Jinja template and the shared web layer (the error pages) are covered
     assert "AB岗" in found and "请选择投诉方式" in found and "办件进度查询" in found
-    assert any(where.startswith("webapp/") for wheres in found.values() for where in wheres)
+    assert any(where.startswith("web/") for wheres in found.values() for where in wheres)
 
 
 def test_every_extracted_string_has_english(catalogue: Catalog) -> None:

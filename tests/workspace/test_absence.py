@@ -90,7 +90,8 @@ def test_cover_shows_tasks_and_ends(
 def test_backup_completes_on_behalf_of_the_absent_clerk(
     app: Flask, services: runner.Services, deployed: None, signed_in: Any
 ) -> None:
-    from web.auth import complete_task, load_web_user, workable_task
+    from web.auth import load_web_user
+    from workspace.access import complete_task, workable_task
 
     task = start_claimed(services, "guotu", "a")
     assert mark(signed_in("a")).status_code == 302
