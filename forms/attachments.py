@@ -21,7 +21,7 @@ from typing import IO, Any
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from forms.schema import pick
+from forms.language import pick
 from runner.items.attachments import add_attachment
 
 ROOT = Path(__file__).resolve().parent.parent

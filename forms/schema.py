@@ -44,6 +44,7 @@ from wtforms import (
     TextAreaField,
 )
 
+from forms.language import pick
 from forms.submission import (
     OPINION_PARTS,
     FieldInvalid,
@@ -118,19 +119,6 @@ class SchemaError(ValueError):
 
 class UnknownForm(LookupError):
     """No schema for a form key."""
-
-
-def pick(zh: str, en: str | None = None) -> str:
-    """``zh`` or, when the page language is English and a translation exists, ``en``."""
-    if not en:
-        return zh
-    try:
-        from flask_babel import get_locale
-
-        locale = get_locale()
-    except Exception:  # noqa: BLE001 - outside a request: Chinese
-        return zh
-    return en if locale is not None and locale.language == "en" else zh
 
 
 # ---- the schema model --------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from runner.config import Settings
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.models import Notification
 
 SEND_NOTIFICATION = "worker.jobs.send_notification"

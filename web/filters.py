@@ -44,7 +44,7 @@ def localdate(value: datetime | str | None) -> str:
 def pending(year: int | None) -> str:
     """``{{ item.deadline_pending_year | pending }}`` → ``待 2027 年节假日安排公布后确定`` (English with ?lang=en);
     empty for None."""
-    from forms.schema import pick
+    from forms.language import pick
     from runner.timekeeping.calendar import pending_note
 
     return pick(pending_note(year), pending_note(year, "en")) if year is not None else ""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import request, session
 
-from forms.schema import pick
+from forms.language import pick
 from runner.exceptions import RunnerError
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"

@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import runner
-from runner.core.scheduling import FIRE_DUE, Job
-from runner.core.timers import wakeup_of
+from runner.core.scheduling import FIRE_DUE, Job, wakeup_of
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import runner
+from runner.items.permissions import Who
 from web.auth import current_user
 
 
@@ -52,3 +53,8 @@ def complete_task(session: Any, task_id: str, data: dict[str, Any]) -> Any:
     a backup completing an absent colleague's task acts ``on_behalf_of`` them (named in the audit)."""
     task = workable_task(session, task_id)
     return runner.complete(session, task_id, data, actor=current_user.username, on_behalf_of=acting_for(task))
+
+
+def who_now() -> Who:
+    """The current web user as the permission table sees them."""
+    return Who.of_person(current_user.person, current_user.covered_users)

@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 import runner
 from forms.attachments import STORAGE_NAME, attachment_dir, human_size, max_bytes, upload_limit
-from forms.schema import pick
+from forms.language import pick
 from runner.core.taskdata import instance_windows
 from runner.items.attachments import get_attachment
 from web.auth import current_user, login_required, services

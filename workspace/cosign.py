@@ -12,50 +12,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 import runner
-from forms.schema import pick
-from runner.models import ProcessInstance
+from forms.language import pick
+from runner.items.clerk import do_add_reviewer, do_remove_reviewer
 from web.auth import login_required, services
 from web.i18n import user_message
+from workspace.access import who_now
 from workspace.blueprint import bp
-from workspace.operations import Who, _item, _known_window, _reason, _window_choices, check, item_facts
-
-
-def do_add_reviewer(
-    session: Session,
-    who: Who,
-    instance: ProcessInstance,
-    *,
-    window: str | None,
-    reason: str | None,
-    block: str | None = None,
-) -> ProcessInstance:
-    """加签: a known window other than the lead window joins the running joint review."""
-    check("cosign", who, item_facts(session, instance))
-    code = _known_window(session, window)
-    if code == instance.lead_window:
-        raise runner.InvalidInput(
-            "主办窗口不参加同步审查 (the lead window does not review itself)", field="to_window"
-        )
-    text = _reason(reason, "加签", "adding a reviewer")
-    return runner.add_reviewer(session, instance.id, code, actor=who.username, reason=text, block=block)
-
-
-def do_remove_reviewer(
-    session: Session,
-    who: Who,
-    instance: ProcessInstance,
-    *,
-    window: str | None,
-    reason: str | None,
-    block: str | None = None,
-) -> ProcessInstance:
-    """减签: a window that has not answered yet leaves the running joint review."""
-    check("cosign", who, item_facts(session, instance))
-    if not window:
-        raise runner.InvalidInput("请选择要减签的窗口 (choose a window)", field="to_window")
-    text = _reason(reason, "减签", "removing a reviewer")
-    return runner.remove_reviewer(session, instance.id, window, actor=who.username, reason=text, block=block)
-
+from workspace.operations import _item, _window_choices
 
 STATES = {
     "answered": ("已答复", "answered"),
@@ -80,7 +43,7 @@ def op_reviewers(business_key: str) -> Any:
         def work(s: Session) -> Any:
             return do(
                 s,
-                Who.web(),
+                who_now(),
                 runner.get_instance(s, item["id"]),
                 window=request.form.get("window") or None,
                 reason=request.form.get("reason"),

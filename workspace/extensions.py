@@ -13,13 +13,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 import runner
-from forms.schema import pick
-from runner.models import ProcessInstance, Role
+from forms.language import pick
+from runner.items.clerk import do_decide_extension, do_request_extension
+from runner.items.permissions import allowed
+from runner.models import Role
 from web.auth import current_user, login_required, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
+from workspace.access import who_now
 from workspace.blueprint import bp
-from workspace.operations import Who, _item, _reason, allowed, check, item_facts
+from workspace.operations import _item
 
 STATUS = {
     "requested": ("待审批", "waiting"),
@@ -28,37 +31,12 @@ STATUS = {
 }
 
 
-def _days(value: Any) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise runner.InvalidInput(
-            "延期天数须为正整数 (days must be a positive number)", field="days"
-        ) from None
-
-
-def do_request(
-    session: Session, who: Who, instance: ProcessInstance, *, days: Any, reason: str | None
-) -> Any:
-    """延期申请 by a member of the lead window."""
-    check("request_extension", who, item_facts(session, instance))
-    text = _reason(reason, "延期", "an extension")
-    return runner.request_extension(session, instance.id, _days(days), reason=text, actor=who.username)
-
-
-def do_decide(session: Session, who: Who, request_id: int, *, approve: bool, note: str | None) -> Any:
-    """Approve or refuse a request: the lead window's head, the centre leader or admin."""
-    row = runner.get_extension_request(session, request_id)
-    check("extend", who, item_facts(session, runner.get_instance(session, row.instance_id)))
-    return runner.decide_extension(session, request_id, actor=who.username, approve=approve, note=note or "")
-
-
 @bp.route("/items/<business_key>/extension", methods=["GET", "POST"])
 @login_required
 def extension_page(business_key: str) -> Any:
     """The item's legal clock (deadlines, cap, granted days), its requests, and the request form."""
     item, facts = _item(business_key)
-    who = Who.web()
+    who = who_now()
     can_request = allowed("request_extension", who, facts) and item["status"] in ("running", "waiting")
     can_decide = allowed("extend", who, facts)
     errors: dict[str, str] = {}
@@ -68,7 +46,7 @@ def extension_page(business_key: str) -> Any:
             abort(403)
 
         def work(s: Session) -> Any:
-            return do_request(
+            return do_request_extension(
                 s,
                 who,
                 runner.get_instance(s, item["id"]),
@@ -138,8 +116,8 @@ def extension_decide(request_id: int) -> Any:
         abort(400)
     try:
         services().run(
-            lambda s: do_decide(
-                s, Who.web(), request_id, approve=decision == "approve", note=request.form.get("note")
+            lambda s: do_decide_extension(
+                s, who_now(), request_id, approve=decision == "approve", note=request.form.get("note")
             )
         )
     except runner.PermissionDenied:

@@ -208,7 +208,7 @@ def inbox() -> Any:
             row["acting_for"] = acting_for(row)
             row["url"] = task_url(row)
             row["can_release"] = _may_release(row)
-        from workspace.operations import decorate_inbox_rows  # urge count, last urge, may urge
+        from runner.items.clerk import decorate_inbox_rows  # urge count, last urge, may urge
 
         decorate_inbox_rows(s, rows)
         # admins are told in their inbox too that next year's holiday arrangement is missing

@@ -12,7 +12,7 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select, update
 
 import runner
-from forms.schema import pick
+from forms.language import pick
 from runner.models import Notification
 from web.auth import current_user, login_required, services
 from web.request_edge import safe_next

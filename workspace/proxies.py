@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 import runner
-from forms.schema import pick
+from forms.language import pick
 from runner.models import Proxy, Role
 from runner.people import directory
 from web.auth import current_user, login_required, services

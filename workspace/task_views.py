@@ -18,6 +18,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 
 import runner
 from forms.attachments import StoredFile, discard, human_size, max_bytes, record, store_upload
+from forms.language import pick
 from forms.schema import (
     FormContext,
     TaskForm,
@@ -25,7 +26,6 @@ from forms.schema import (
     get_schema,
     load_task_form,
     make_form,
-    pick,
     show_rows,
     undefined_form_message,
 )

@@ -10,12 +10,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 import runner
-from forms.schema import pick
+from forms.language import pick
+from runner.items.permissions import Facts, Who, allowed, check
 from web.auth import current_user, login_required, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
+from workspace.access import who_now
 from workspace.blueprint import bp
-from workspace.operations import Facts, Who, allowed, check
 
 LEVELS = {
     "notice": ("提示", "notice"),
@@ -76,10 +77,10 @@ def warning_reply(warning_id: int) -> Any:
             facts = warned(runner.get_warning(s, warning_id))
         except runner.NotFound:
             abort(404)
-    if not allowed("acknowledge_warning", Who.web(), facts):
+    if not allowed("acknowledge_warning", who_now(), facts):
         abort(403)
     try:
-        services().run(lambda s: do_acknowledge(s, Who.web(), warning_id, reply=request.form.get("reply")))
+        services().run(lambda s: do_acknowledge(s, who_now(), warning_id, reply=request.form.get("reply")))
     except runner.PermissionDenied:
         abort(403)
     except runner.RunnerError as exc:  # no reply, or already answered

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from runner.core import audit, engine
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NoSuchInstance
 from runner.items.instances import current_data
 from runner.items.instances import get as get_instance

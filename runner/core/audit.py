@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner import spreadsheet
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.models import AuditChain, AuditEntry, ProcessInstance
 
 GENESIS = "0" * 64

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from runner.core import audit, conventions
 from runner.core.foreign import adopt
 from runner.core.scripts import check_source
-from runner.core.services import services_of
 from runner.core.spiff.parser import CentreParser, parse_specs
 from runner.core.state import dump_specs
+from runner.core.transaction import services_of
 from runner.core.validation import read_diagram, safe_parse, validate_bpmn
 from runner.design.form_drafts import known_form_keys
 from runner.exceptions import Conflict, DiagramInvalid, NoSuchDefinition

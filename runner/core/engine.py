@@ -22,9 +22,9 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from runner.clock import ManualClock
-from runner.core import audit, conventions, failures
+from runner.core import audit, conventions, failures, hooks
+from runner.core.scheduling import schedule_timer
 from runner.core.scripts import CentreScriptEngine
-from runner.core.services import after_commit, on_commit, services_of
 from runner.core.spiff.timers import (
     due_time,
     is_waiting_timer,
@@ -34,6 +34,7 @@ from runner.core.spiff.timers import (
     timer_pending_year,
 )
 from runner.core.state import dump_workflow, load_workflow
+from runner.core.transaction import on_commit, services_of
 from runner.exceptions import CalendarDataMissing, ScriptError
 from runner.items.views import iso
 from runner.models import (
@@ -49,7 +50,6 @@ from runner.models import (
     WarningEvent,
 )
 from runner.people.proxies import assign_new_task, prefetch_staffing
-from runner.supervision.warning_rules import sync_rule_timers
 from runner.timekeeping.calendar import missing_year_of
 from runner.timekeeping.deadlines import calendar, pause_clock, resume_clock
 from runner.timekeeping.pending_dates import is_pending, pending_year
@@ -286,7 +286,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     _stored_timers(session)[instance.id] = wanted_timers
     _stored_unarmed(session)[instance.id] = unarmed_keys
     _sync_subscriptions(session, instance, waiting)
-    sync_rule_timers(session, instance)
+    hooks.run_after_save(session, instance)
 
 
 def _keep_after_commit(
@@ -759,17 +759,6 @@ def _timer_went_off(task: Task | None) -> bool:
     if task is None:
         return True  # removed from the tree after running (cycle timers re-predict their branch)
     return bool(task.state & (TaskState.COMPLETED | TaskState.READY | TaskState.STARTED | TaskState.WAITING))
-
-
-def schedule_timer(session: Session, row: Timer) -> None:
-    """Queue the wake-up of the second ``row`` falls due in, to be sent after the commit (one job per second,
-    however many timers share it: ``runner.core.timers``; the send skips a second already queued). ``row`` may be
-    new and not yet flushed."""
-    from runner.core.timers import wakeup_of  # runner.core.timers imports this module
-
-    services = services_of(session)
-    row.enqueued_at = services.now()
-    after_commit(session, wakeup_of(services, row.due_at))
 
 
 def _sync_subscriptions(session: Session, instance: ProcessInstance, waiting: list[Task]) -> None:

@@ -11,19 +11,28 @@ queue once a second, has it queued by then; the wake-up of a second that is near
 The job fires every timer due by then and waits for the rest of its second (``runner.core.timers.fire_due``):
 a storm of timers costs one RQ job per second, and a timer fires within milliseconds of its due time instead of
 up to a scheduler poll later. Sending the wake-up of a second again (another timer in it, the sweep) overwrites
-the job; a wake-up that runs twice finds nothing left to do. ``runner.core.timers.wakeup_of`` makes them.
+the job; a wake-up that runs twice finds nothing left to do. ``wakeup_of`` makes them.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from runner.core.transaction import after_commit, services_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from runner.core.services import Services
+    from runner.models import Timer
 
 log = logging.getLogger(__name__)
 
-# the wake-up job of one second's timers (runner.core.timers.wakeup_of makes it; worker.jobs runs it)
+# the wake-up job of one second's timers (wakeup_of makes it; worker.jobs runs it)
 FIRE_DUE = "worker.jobs.fire_due_timers"
 SWEEP = "worker.jobs.sweep_timers"
 # a second's wake-up is scheduled this long before the second begins (RQ's scheduler polls once a second)
@@ -103,3 +112,19 @@ class RQScheduler:
         for job_id in job_ids:
             pipe.exists(f"rq:job:{job_id}")
         return {job_id for job_id, found in zip(job_ids, pipe.execute(), strict=True) if found}
+
+
+def wakeup_of(services: Services, due_at: datetime) -> Job:
+    """The wake-up job of a timer due at ``due_at``: the one of the second it falls due in (``runner.core.scheduling``),
+    sent at once when that second is near or past."""
+    second = math.floor(due_at.timestamp())
+    return second_wakeup(second, services.real_time(datetime.fromtimestamp(second, UTC)))
+
+
+def schedule_timer(session: Session, row: Timer) -> None:
+    """Queue the wake-up of the second ``row`` falls due in, to be sent after the commit (one job per second,
+    however many timers share it: ``runner.core.timers``; the send skips a second already queued). ``row`` may be
+    new and not yet flushed."""
+    services = services_of(session)
+    row.enqueued_at = services.now()
+    after_commit(session, wakeup_of(services, row.due_at))

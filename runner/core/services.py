@@ -202,21 +202,3 @@ def lost_race(exc: IntegrityError) -> bool:
         return name in RACE_CONSTRAINTS
     text = str(exc.orig)
     return any(f"UNIQUE constraint failed: {columns}" in text for columns in RACE_CONSTRAINTS.values())
-
-
-def services_of(session: Session) -> Services:
-    """The services a session was opened with (``Services.transaction``)."""
-    try:
-        return session.info["services"]  # type: ignore[no-any-return]
-    except KeyError:
-        raise RuntimeError("runner functions need a session from Services.transaction()") from None
-
-
-def on_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Call ``callback`` in this process once ``session`` has committed (never on rollback)."""
-    session.info.setdefault("on_commit", []).append(callback)
-
-
-def after_commit(session: Session, job: Job) -> None:
-    """Queue ``job`` to be sent once ``session`` has committed (dropped on rollback)."""
-    session.info.setdefault("after_commit", []).append(job)

@@ -16,7 +16,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -25,12 +25,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from runner.core import audit, engine
-from runner.core.scheduling import Job, second_wakeup, wakeup_job_id
-from runner.core.services import Services, after_commit, services_of
+from runner.core import audit, engine, hooks
+from runner.core.scheduling import Job, schedule_timer, wakeup_job_id, wakeup_of
+from runner.core.services import Services
+from runner.core.transaction import after_commit, services_of
 from runner.exceptions import ConcurrentUpdate
 from runner.models import InstanceStatus, ProcessInstance, Timer, TimerStatus
-from runner.supervision.warning_rules import RULE_KIND, fire_rule_timer
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,10 @@ def fire_timer(session: Session, timer_id: int) -> str:
     if row.follows_deadline and instance.paused_since is not None:
         return "held"  # the item's clock is stopped; resuming it moves this timer
     if row.due_at > now:
-        engine.schedule_timer(session, row)  # woke up early (clock skew between hosts): wait again
+        schedule_timer(session, row)  # woke up early (clock skew between hosts): wait again
         return "early"
-    if row.kind == RULE_KIND:
-        return fire_rule_timer(session, row, instance)
+    if row.kind in hooks.TIMER_KINDS:
+        return hooks.TIMER_KINDS[row.kind](session, row, instance)
     workflow = engine.load(session, instance)
     engine.advance(session, instance, workflow, actor="system")
     engine.save(session, instance, workflow)
@@ -255,13 +255,6 @@ def _record_failure(session: Session, timer_id: int, exc: Exception) -> None:
         incident = engine.record_incident(session, instance, None, failure, actor="system")
         incident.task_id, incident.task_name = row.task_id, row.name
         instance.status = InstanceStatus.ERROR
-
-
-def wakeup_of(services: Services, due_at: datetime) -> Job:
-    """The wake-up job of a timer due at ``due_at``: the one of the second it falls due in (``runner.core.scheduling``),
-    sent at once when that second is near or past."""
-    second = math.floor(due_at.timestamp())
-    return second_wakeup(second, services.real_time(datetime.fromtimestamp(second, UTC)))
 
 
 def sweep(session: Session) -> dict[str, Any]:

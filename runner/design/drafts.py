@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, defer
 
 from runner.core import audit, definitions
 from runner.core.foreign import adopt
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.core.validation import ERROR, executable_process_ids, safe_parse
 from runner.exceptions import Conflict, DiagramInvalid, InvalidInput, NotFound
 from runner.models import DiagramDraft, DraftStatus

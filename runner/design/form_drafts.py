@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from runner.core import audit
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NotFound
 from runner.models import FormSchemaDraft
 

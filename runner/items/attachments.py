@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import NotFound
 from runner.items.views import iso
 from runner.models import Attachment

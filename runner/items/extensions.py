@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import audit, engine
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NotFound
 from runner.items.instances import get as get_instance
 from runner.items.instances import require_active

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from runner.core import audit, engine, failures
 from runner.core.definitions import get_definition
-from runner.core.services import services_of
+from runner.core.scheduling import schedule_timer
 from runner.core.spiff.serializer import serializer
+from runner.core.transaction import services_of
 from runner.exceptions import (
     DuplicateBusinessKey,
     InstanceNotActive,
@@ -267,7 +268,7 @@ def resume(session: Session, instance_id: int, *, actor: str) -> ProcessInstance
     for row in session.scalars(
         select(Timer).where(Timer.instance_id == instance.id, Timer.status == TimerStatus.PENDING)
     ):
-        engine.schedule_timer(session, row)
+        schedule_timer(session, row)
     return instance
 
 

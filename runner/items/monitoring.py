@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import RunnerError
 from runner.items.instances import migration_preview
 from runner.models import (

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from runner.core import audit, engine
 from runner.core.scheduling import Job
-from runner.core.services import after_commit, services_of
+from runner.core.transaction import after_commit, services_of
 from runner.exceptions import InvalidInput, NoSuchTask, PermissionDenied, TaskNotReady
 from runner.items.instances import get as get_instance
 from runner.items.instances import require_active

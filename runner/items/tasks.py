@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from runner.core import audit, engine
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
 from runner.items.instances import require_active
 from runner.items.views import json_safe, task_view

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from runner.core import audit, conventions, engine
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.core.validation import safe_parse
 from runner.exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
 from runner.items.instances import current_data

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from runner.core import audit
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied, RunnerError
 from runner.models import Absence, Membership, Role, User
 from runner.people import login_throttle

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from runner.core import audit
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NotFound
 from runner.models import Absence, Membership, ProcessInstance, Proxy, Role, User
 

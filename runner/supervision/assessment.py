@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import audit
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from runner.models import (
     AccountabilityRecord,
@@ -267,8 +267,8 @@ def _late_working_days(
     session: Session, rule: AssessmentRule, lo: datetime, hi: datetime, now: datetime, window: str | None
 ) -> list[Deduction]:
     """Working days past the deadline that fall in the period: (deadline day, end day] ∩ [start, end]."""
-    from runner.supervision.statistics import WorkdayCounter
     from runner.timekeeping.deadlines import calendar
+    from runner.timekeeping.workday_counter import WorkdayCounter
 
     cal = calendar(session)
     counter = WorkdayCounter(cal)

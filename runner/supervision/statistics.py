@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from runner.core.services import services_of
-from runner.exceptions import CalendarDataMissing, InvalidInput
+from runner.core.transaction import services_of
+from runner.exceptions import InvalidInput
 from runner.models import (
     ACTIVE_STATUSES,
     AccountabilityRecord,
@@ -38,6 +38,7 @@ from runner.models import (
     Window,
 )
 from runner.timekeeping.calendar import BusinessCalendar
+from runner.timekeeping.workday_counter import WorkdayCounter
 
 PERIOD_KINDS = {"day": "日", "month": "月", "quarter": "季度", "range": "自定义"}
 RATING_LEVELS = ("satisfied", "basically", "not_satisfied")
@@ -276,45 +277,6 @@ def _working_days(session: Session, completed: Any, scope: list[Any], row: Any) 
         if days is not None:
             r.working_days_total += days * n
             r.working_days_known += n
-
-
-class WorkdayCounter:
-    """Working days in (a, b] in O(1) per question: a running count over the span asked about so far.
-
-    Thousands of items share a few months of days, so the calendar is walked once per span, not per item.
-    """
-
-    def __init__(self, cal: BusinessCalendar) -> None:
-        self.cal = cal
-        self._first: date | None = None
-        self._running: list[int] = []  # _running[i]: working days in [_first, _first + i]
-
-    def _cover(self, a: date, b: date) -> None:
-        if (
-            self._first is not None
-            and self._first <= a
-            and b < self._first + timedelta(days=len(self._running))
-        ):
-            return
-        first = min(a, self._first) if self._first is not None else a
-        last = max(b, self._first + timedelta(days=len(self._running) - 1)) if self._first is not None else b
-        running, count, day = [], 0, first
-        while day <= last:
-            count += self.cal.is_workday(day)
-            running.append(count)
-            day += timedelta(days=1)
-        self._first, self._running = first, running
-
-    def between(self, a: date, b: date) -> int | None:
-        """Working days in (a, b]; 0 when b <= a; None when the holiday data does not cover them."""
-        if b <= a:
-            return 0
-        try:
-            self._cover(a, b)
-        except CalendarDataMissing:
-            return None
-        assert self._first is not None
-        return self._running[(b - self._first).days] - self._running[(a - self._first).days]
 
 
 def _accountability(session: Session, start: datetime, end: datetime, window: str | None, row: Any) -> None:

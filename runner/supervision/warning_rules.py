@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from runner.core import audit
-from runner.core.services import services_of
+from runner.core import audit, hooks
+from runner.core.transaction import services_of
 from runner.exceptions import CalendarDataMissing, InvalidInput
 from runner.models import (
     InstanceStatus,
@@ -158,7 +158,7 @@ def _refreshed(instance: ProcessInstance, _context: Any, attrs: Any) -> None:
 def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool = False) -> None:
     """Bring the instance's pending rule timers in line with its stored deadline and the active rules
     (a no-op without ``force`` when deadline and status are those its timers were synced with)."""
-    from runner.core.engine import schedule_timer
+    from runner.core.scheduling import schedule_timer
 
     inputs = _inputs(instance)
     if not force and instance.__dict__.get("_rule_timer_inputs") == inputs:
@@ -317,3 +317,7 @@ __all__ = [
     "sync_open_items",
     "sync_rule_timers",
 ]
+
+
+hooks.after_save(sync_rule_timers)  # every save of an item keeps its rule timers in step
+hooks.timer_kind(RULE_KIND, fire_rule_timer)

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from runner.core import audit
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput
 from runner.models import HolidayArrangement, HolidayArrangementDay
 

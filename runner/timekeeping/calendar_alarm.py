@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import audit
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.models import CalendarAlert, Membership, Role, User
 
 

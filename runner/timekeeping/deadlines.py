@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import audit
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.exceptions import CalendarDataMissing
 from runner.models import ClockPause, Extension, ProcessInstance
 from runner.timekeeping.calendar import BusinessCalendar, calendar_for, missing_year_of

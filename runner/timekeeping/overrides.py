@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from runner.core import audit
-from runner.core.services import services_of
+from runner.core.transaction import services_of
 from runner.models import CalendarOverride
 from runner.timekeeping.recalculation import recalculate_open_items, rehearsal
 

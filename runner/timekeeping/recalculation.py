@@ -26,8 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import audit, conventions, engine
-from runner.core.services import services_of
 from runner.core.spiff.timers import due_time, timer_definitions
+from runner.core.transaction import services_of
 from runner.exceptions import CalendarDataMissing
 from runner.models import (
     ACTIVE_STATUSES,
@@ -98,7 +98,7 @@ def use_new_calendar(session: Session) -> None:
     for key in SESSION_CACHES:
         session.info.pop(key, None)
     session.info["calendar"] = calendar_for(session, services.settings.timezone)
-    from runner.core.services import on_commit
+    from runner.core.transaction import on_commit
 
     on_commit(session, services.forget_calendar)
 

@@ -85,7 +85,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, m): only("supervisor", "admin") for e, m in (("workspace.complaint_register", "GET"),
                                                         ("workspace.complaint_register", "POST"),
                                                         ("workspace.complaints", "GET"))},
-    # --- the JSON API (api/access.py; clerk operations by workspace.operations.ALLOWED) ---
+    # --- the JSON API (api/access.py; clerk operations by runner.items.permissions.ALLOWED) ---
     **{(e, "GET"): LOGGED_IN for e in ("api.list_definitions", "api.definition_xml", "api.my_warnings")},
     ("api.deploy", "POST"): DESIGN,
     ("api.start", "POST"): only("lead_clerk", "reviewer", "head", "leader", "admin", "system"),

@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 
 import runner
 from runner.config import Settings
-from runner.core.scheduling import FIRE_DUE, Job, NullScheduler, wakeup_job_id
-from runner.core.timers import BATCH, claim_due, wakeup_of
+from runner.core.scheduling import FIRE_DUE, Job, NullScheduler, wakeup_job_id, wakeup_of
+from runner.core.timers import BATCH, claim_due
 from runner.models import AuditEntry, Incident
 from tests.runner.helpers import actions, complete, deploy_file, describe, start, the_task
 

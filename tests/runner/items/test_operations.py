@@ -9,9 +9,8 @@ from sqlalchemy import text
 
 import runner
 from runner.config import Settings
-from runner.core.scheduling import RQScheduler
+from runner.core.scheduling import RQScheduler, wakeup_of
 from runner.core.services import Services
-from runner.core.timers import wakeup_of
 from tests.runner.helpers import DATA, WINDOWS, complete, deploy_file, describe, start, the_task
 
 
