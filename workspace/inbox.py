@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length
 
 import runner
 from runner.core.conventions import ITEM_KINDS
+from runner.items.clerk import decorate_inbox_rows
 from runner.models import Role
 from runner.people import directory
 from runner.timekeeping import deadlines
@@ -28,7 +29,7 @@ from web.auth import current_user, login_required, services
 from web.chrome import register_nav
 from web.i18n import user_message
 from web.request_edge import safe_next
-from workspace.access import acting_for, can_work_on
+from workspace.access import acting_for, can_work_on, who_now
 from workspace.blueprint import bp
 
 PAGE_SIZES = (20, 50, 100)
@@ -208,9 +209,8 @@ def inbox() -> Any:
             row["acting_for"] = acting_for(row)
             row["url"] = task_url(row)
             row["can_release"] = _may_release(row)
-        from runner.items.clerk import decorate_inbox_rows  # urge count, last urge, may urge
 
-        decorate_inbox_rows(s, rows)
+        decorate_inbox_rows(s, who_now(), rows)  # urge count, last urge, may urge
         # admins are told in their inbox too that next year's holiday arrangement is missing
         alarm = runner.calendar_alarm(s) if current_user.has_role(Role.ADMIN) else None
     import_url = _console_url("calendar.import_year") if alarm else None

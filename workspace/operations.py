@@ -505,15 +505,12 @@ def copies() -> Any:
     return render_template("operations/copies.html", rows=rows, pick=pick)
 
 
-def task_operations(task: dict[str, Any]) -> dict[str, Any]:
-    """What the task page's 操作 section offers the current user."""
+def task_operations(s: Session, task: dict[str, Any]) -> dict[str, Any]:
+    """What the task page's 操作 section offers the current user (read in ``s``)."""
     who = who_now()
     try:
-        with services().transaction() as s:
-            _, facts = task_facts(s, task["id"])
-            may = {
-                op: permitted(s, op, who, facts)[0] for op in ("transfer", "delegate", "answer", "send_back")
-            }
+        _, facts = task_facts(s, task["id"])
+        may = {op: permitted(s, op, who, facts)[0] for op in ("transfer", "delegate", "answer", "send_back")}
     except runner.RunnerError:
         return {}
     return {

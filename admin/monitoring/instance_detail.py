@@ -27,6 +27,7 @@ from admin.monitoring.common import (
     status_badge,
     when,
 )
+from runner.core.scheduling import wakeup_states
 from runner.items.monitoring import issued_documents, versions_of, waiting_messages
 
 
@@ -90,7 +91,7 @@ class InstanceView(ConsoleView):
             local=local,
             when=when,
             overdue=_overdue(view),
-            job_states=jobs.timer_job_states(services(), pending),
+            job_states=wakeup_states(services(), pending),
             job_label=jobs.label,
             can_act=is_admin(),
         )

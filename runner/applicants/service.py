@@ -79,14 +79,6 @@ def _verified_instance(session: Session, business_key: str, phone_suffix: str) -
     return instance if phone_matches(data.get("applicant_phone"), phone_suffix) else None
 
 
-def progress(session: Session, business_key: str, phone_suffix: str) -> dict[str, Any] | None:
-    """What the applicant may see of an item, or None when receipt number and phone suffix do not match."""
-    instance = _verified_instance(session, business_key, phone_suffix)
-    if instance is None:
-        return None
-    return progress_view(session, instance)
-
-
 def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
     """The applicant's view of an item (after the phone check): nothing but what is listed here."""
     steps: list[str] = []
@@ -154,13 +146,6 @@ def rate(session: Session, business_key: str, level: str, comment: str = "") -> 
         raise RatingExists("本办件已评价过，每件只能评价一次 (already rated)") from None
     audit.record(session, "rated", actor="applicant", instance=instance, level=level)
     return {"business_key": instance.business_key, "level": level, "comment": comment}
-
-
-def rating_of(session: Session, instance_id: int) -> dict[str, Any] | None:
-    row = session.scalars(select(Rating).where(Rating.instance_id == instance_id)).first()
-    if row is None:
-        return None
-    return {"level": row.level, "label": RATING_LEVELS.get(row.level, row.level), "comment": row.comment}
 
 
 # --- complaints ------------------------------------------------------------------------------------------
@@ -274,12 +259,6 @@ def sync_complaint(session: Session, complaint_id: int) -> dict[str, Any]:
     return complaint_view(row, confidential=False)
 
 
-def sync_complaint_for_instance(session: Session, instance_id: int) -> dict[str, Any] | None:
-    """Sync the complaint whose handling process is ``instance_id`` (no-op for other items)."""
-    complaint_id = session.scalar(select(Complaint.id).where(Complaint.process_instance_id == instance_id))
-    return sync_complaint(session, complaint_id) if complaint_id is not None else None
-
-
 def complaint_view(row: Complaint, *, confidential: bool = True) -> dict[str, Any]:
     """A complaint as a dict; ``confidential`` leaves out the complainant, contact and address."""
     view: dict[str, Any] = {
@@ -323,11 +302,3 @@ def list_complaints(session: Session, *, limit: int = 200, offset: int = 0) -> l
         view["created_date"] = local_date(session, row.created_at)
         views.append(view)
     return views
-
-
-def complaint_for_instance(
-    session: Session, instance_id: int, *, confidential: bool = True
-) -> dict[str, Any] | None:
-    """The complaint handled by process ``instance_id`` (contact left out unless ``confidential`` is False)."""
-    row = session.scalars(select(Complaint).where(Complaint.process_instance_id == instance_id)).first()
-    return complaint_view(row, confidential=confidential) if row is not None else None

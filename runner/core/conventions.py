@@ -135,10 +135,6 @@ def node_key(task_spec: Any) -> str:
     return f"{task_spec._wf_spec.name}/{getattr(task_spec, 'bpmn_id', None) or task_spec.name}"
 
 
-def serialize_tree(root: Any) -> str:
-    return etree.tostring(root, encoding="unicode")
-
-
 # ---- completion modes of a joint review (会签) ---------------------------------------------------
 # A multi-instance activity may carry the property ``completionMode``; at deploy it becomes the
 # activity's completionCondition (and isSequential), written with the counters every completion

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MISSING = "missing"  # the state of a wake-up Redis holds no job for
+
 # the wake-up job of one second's timers (wakeup_of makes it; worker.jobs runs it)
 FIRE_DUE = "worker.jobs.fire_due_timers"
 SWEEP = "worker.jobs.sweep_timers"
@@ -128,3 +130,29 @@ def schedule_timer(session: Session, row: Timer) -> None:
     services = services_of(session)
     row.enqueued_at = services.now()
     after_commit(session, wakeup_of(services, row.due_at))
+
+
+def wakeup_states(services: Services, timers: list[tuple[int, datetime]]) -> dict[int, str] | None:
+    """``timer id → RQ status of its wake-up job`` for ``(id, due_at)`` pairs (``missing`` when Redis holds no
+    job); None when Redis is down."""
+    if not timers:
+        return {}
+    timer_ids = [timer_id for timer_id, _ in timers]
+    job_ids = [wakeup_job_id(math.floor(due_at.timestamp())) for _, due_at in timers]
+    connection = getattr(services.scheduler, "connection", None)
+    if connection is None:
+        # a scheduler without Redis (development, in-process tests) only records what it would send
+        known = services.scheduler.existing(job_ids)
+        return {i: "recorded" if j in known else MISSING for i, j in zip(timer_ids, job_ids, strict=True)}
+    from rq.job import Job
+
+    try:
+        jobs = Job.fetch_many(job_ids, connection=connection)
+        states = {}
+        for timer_id, job in zip(timer_ids, jobs, strict=True):
+            status = job.get_status(refresh=False) if job is not None else MISSING
+            states[timer_id] = str(getattr(status, "value", status) or "created")
+        return states
+    except Exception:  # noqa: BLE001 - any Redis failure: the page shows "Redis 不可用"
+        log.warning("cannot read RQ job states", exc_info=True)
+        return None

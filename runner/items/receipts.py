@@ -99,7 +99,3 @@ def _take(session: Session, year: int) -> int:
         except IntegrityError:
             continue  # another start created the row first; take the update path
     raise RuntimeError("could not allocate a receipt number")
-
-
-def peek(session: Session, year: int) -> int:
-    return session.scalar(select(ReceiptCounter.last).where(ReceiptCounter.year == year)) or 0

@@ -1,4 +1,4 @@
-"""The form task page (forms/task_views.py) on real deployed library diagrams: GET shows the item and
+"""The form task page (workspace/task_views.py) on real deployed library diagrams: GET shows the item and
 the form, POST validates on the server and completes through the runner; access, claims, double
 submission."""
 
@@ -355,3 +355,31 @@ def test_window_review_extension_request(services: runner.Services, joint: int, 
     )
     opinions = {o["window"]: o for o in describe(services, joint)["data"]["opinions"]}
     assert opinions["guotu"]["extended"] is True
+
+
+def test_a_submission_opens_at_most_two_database_sessions(
+    services: runner.Services, accept_task: dict[str, Any], signed_in: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task POST takes the API's road: the login's user look-up, then one transaction that reads the task,
+    checks the window rule, the claim and the form and completes it (no session of its own per check)."""
+    client = signed_in("centre1")
+    url = f"/tasks/{accept_task['id']}"
+    token = hidden(text(client.get(url)), "submit_token")
+    opened: list[Any] = []
+    real = runner.Services._session
+
+    def counted(self: runner.Services, session: Any) -> Any:
+        opened.append(session)
+        return real(self, session)
+
+    monkeypatch.setattr(runner.Services, "_session", counted)
+    form = {
+        "submit_token": token,
+        "applicant": "张三",
+        "eligible": "false",
+        "acceptance_note": "不属于受理范围",
+    }
+    assert client.post(url, data=form).status_code == 302
+    assert 1 <= len(opened) <= 2
+    monkeypatch.setattr(runner.Services, "_session", real)
+    assert completions(services, accept_task["id"]) == 1
