@@ -4,7 +4,8 @@ Parts, each a package with ``register(admin)``:
 - ``admin.monitoring`` — definitions, instances, incidents, timers, calendar, users and windows (admins);
 - ``admin.supervision`` — the supervision dashboard, 考核 points and appeals, warnings (督查);
 - ``admin.designer`` — the designer's diagram modeler, drafts and the form-schema editor.
-Shared pieces (role gates, session, front-page tiles) live in ``admin.base``.
+Shared pieces (role gates, session, front-page tiles) live in ``admin.base``. The console calls ``runner`` and uses
+the shared web layer (``web``) and the form engine (``forms``); it never imports ``workspace`` or ``api``.
 """
 
 from __future__ import annotations

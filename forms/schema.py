@@ -649,11 +649,11 @@ def undefined_form_message(task: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def load_task_form(session: Session, services: Services, task_id: str) -> tuple[dict[str, Any], FormContext]:
-    """An open task as its form sees it, read in ``session``: ``runner.core.taskdata.task_context`` (task,
+    """An open task as its form sees it, read in ``session``: ``runner.items.taskdata.task_context`` (task,
     instance, the task's data) and the ``FormContext`` a submission is checked in (that data, the window
     names, the services' clock and timezone, the process). Raises ``NoSuchTask`` / ``TaskNotReady``."""
     import runner
-    from runner.core.taskdata import task_context
+    from runner.items.taskdata import task_context
 
     loaded = task_context(session, task_id)
     ctx = FormContext(

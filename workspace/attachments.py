@@ -11,8 +11,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 import runner
 from forms.attachments import STORAGE_NAME, attachment_dir, human_size, max_bytes, upload_limit
 from forms.language import pick
-from runner.core.taskdata import instance_windows
 from runner.items.attachments import get_attachment
+from runner.items.taskdata import instance_windows
 from web.auth import current_user, login_required, services
 from workspace.blueprint import bp
 

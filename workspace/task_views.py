@@ -33,8 +33,8 @@ from forms.schema import (
     undefined_form_message,
 )
 from runner.core.conventions import ITEM_KINDS
-from runner.core.taskdata import task_context
 from runner.items.attachments import list_attachments
+from runner.items.taskdata import task_context
 from runner.items.tasks import complete
 from web.auth import current_user, login_required, services
 from web.i18n import user_message

@@ -1,1 +1,4 @@
-"""TODO"""
+"""The applicant's side, without login: progress look-up, satisfaction rating and complaints (投诉).
+
+Never imports a door nor the web layer.
+"""

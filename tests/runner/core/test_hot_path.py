@@ -15,7 +15,7 @@ from sqlalchemy import event
 import runner
 from runner.core.scheduling import NullScheduler
 from runner.core.services import Services
-from runner.core.taskdata import task_context
+from runner.items.taskdata import task_context
 from runner.people.directory import create_user, identify, mark_absent
 from tests.runner.helpers import complete, deploy_file, describe, open_tasks, start, the_task
 
