@@ -34,7 +34,6 @@ from forms.schema import (
 )
 from runner.core.conventions import ITEM_KINDS
 from runner.items.attachments import list_attachments
-from runner.items.taskdata import task_context
 from runner.items.tasks import complete
 from web.auth import current_user, login_required, services
 from web.i18n import user_message
@@ -87,6 +86,13 @@ class _Page:
     status: int = 200
 
 
+class _FormUndefined(Exception):
+    """The task's form key names no schema (a fault of the deployment): the page says so (409)."""
+
+    def __init__(self, task: dict[str, Any]) -> None:
+        self.task = task
+
+
 def _read_page(s: Any, task_id: str) -> _Page:
     """The task, its item, data, attachments, form schema and the operations the user may do, in ``s``.
     Raises ``NotFound``/``TaskNotReady``, ``PermissionDenied`` (another window's task) or ``UnknownForm``."""
@@ -94,7 +100,10 @@ def _read_page(s: Any, task_id: str) -> _Page:
     task = loaded["task"]
     if not can_work_on(task):
         raise runner.PermissionDenied("无权办理其他窗口的任务 (this task belongs to another window)")
-    schema = get_schema(task.get("form_key"), s)
+    try:
+        schema = get_schema(task.get("form_key"), s)
+    except UnknownForm:
+        raise _FormUndefined(task) from None
     loaded["attachments"] = list_attachments(s, loaded["instance"]["id"])
     ops = task_operations(s, task)
     holder = _claimed_by_other(task)
@@ -137,11 +146,6 @@ def task_form(task_id: str) -> Any:
     return _render(page)
 
 
-class _FormUndefined(Exception):
-    def __init__(self, task: dict[str, Any]) -> None:
-        self.task = task
-
-
 def _submit(task_id: str, token: str) -> _Page | None:
     """The POST, one transaction: read the task, check the window rule, the claim and the form, store the
     files and complete it (``None``), or the page again with what is wrong (nothing written)."""
@@ -150,10 +154,7 @@ def _submit(task_id: str, token: str) -> _Page | None:
     shown: list[_Page] = []
 
     def work(s: Any) -> _Page | None:
-        try:
-            page = _read_page(s, task_id)
-        except UnknownForm:
-            raise _FormUndefined(task_context(s, task_id)["task"]) from None
+        page = _read_page(s, task_id)
         shown[:] = [page]
         page.form = form = make_form(page.schema, page.ctx, submitted=True)
         if page.holder is not None:
