@@ -10,9 +10,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import runner
-from forms.request_edge import OUT_OF_RANGE_MESSAGE
-
-from . import bp
+from api.blueprint import bp
+from web.request_edge import OUT_OF_RANGE_MESSAGE
 
 log = logging.getLogger(__name__)
 

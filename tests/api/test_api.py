@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import runner
-from runner import directory
+from runner.people import directory
 from webapp import create_app
 
 from ..runner.helpers import DATA, WINDOWS
@@ -177,7 +177,9 @@ def test_errors_at_the_edge_speak_both_languages(client):
     English defaults nor only the Chinese half."""
     missing = client.get("/api/instances/99999999999", headers=auth())
     assert missing.status_code == 404
-    assert missing.get_json()["message"].startswith("未找到") and "(not found" in missing.get_json()["message"]
+    assert (
+        missing.get_json()["message"].startswith("未找到") and "(not found" in missing.get_json()["message"]
+    )
     wrong = client.delete("/api/definitions", headers=auth())
     assert wrong.status_code == 405 and "(method not allowed" in wrong.get_json()["message"]
     nul = client.get("/api/instances?status=a%00b", headers=auth())
