@@ -29,7 +29,7 @@ from sqlalchemy import text  # noqa: E402
 
 import runner  # noqa: E402
 from bench.scale import NOW, clone, templates, timed  # noqa: E402
-from runner import directory  # noqa: E402
+from runner.people import directory  # noqa: E402
 from runner.catalogue.transfer import import_lines  # noqa: E402
 from runner.clock import ManualClock  # noqa: E402
 from runner.db import make_engine  # noqa: E402

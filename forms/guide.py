@@ -18,9 +18,10 @@ import runner
 from runner.catalogue import items as catalogue
 from runner.catalogue.body import KIND_EN, KINDS, fee_text
 
-from . import bp, register_nav
-from .auth import services
-from .schema import pick
+from workspace.blueprint import bp
+from web.chrome import register_nav
+from web.auth import services
+from forms.language import pick
 
 PAGE = 50
 
@@ -130,4 +131,4 @@ def guide_file(reference: str) -> Any:
     return send_file(BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
-register_nav(NavLabel("办事指南", "Service guide"), "forms.guide", public=True, order=790)  # type: ignore[arg-type]
+register_nav(NavLabel("办事指南", "Service guide"), "workspace.guide", public=True, order=790)  # type: ignore[arg-type]

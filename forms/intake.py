@@ -33,10 +33,15 @@ from runner.catalogue.applications import (
 from runner.catalogue.identity import ORGANISATION, PERSON
 from runner.models import Role
 
-from . import attachments, bp, register_nav
-from .auth import acting_for, current_user, require_role, services, user_message, workable_task
-from .guide import NavLabel, guide_view, kind_label
-from .intake_flow import (
+from forms import attachments
+from workspace.blueprint import bp
+from web.chrome import register_nav
+from web.auth import current_user, require_role, services
+from workspace.access import acting_for
+from web.i18n import user_message
+from workspace.access import workable_task
+from forms.guide import NavLabel, guide_view, kind_label
+from forms.intake_flow import (
     ACCEPT,
     NOTIFY,
     REFUSE,
@@ -46,7 +51,7 @@ from .intake_flow import (
     materials_received,
     waiting_for_materials,
 )
-from .schema import pick
+from forms.language import pick
 
 INTAKE_ROLES = (Role.CLERK, Role.WINDOW_HEAD, Role.ADMIN)
 SCAN_FIELD = "intake_scans"
@@ -197,7 +202,7 @@ def intake_register() -> Any:
         message = user_message(exc) if isinstance(exc, runner.RunnerError) else exc.text
         return _render(item, form=request.form, error=message)
     flash(_flash(decision.decision, business_key), "success")
-    return redirect(url_for("forms.document", business_key=business_key, kind=doc["kind"]))
+    return redirect(url_for("workspace.document", business_key=business_key, kind=doc["kind"]))
 
 
 def _flash(decision: str, business_key: str) -> str:
@@ -237,7 +242,7 @@ def item_intake(business_key: str) -> Any:
         item = guide_view(s, record.item_code, record.item_version) if record else None
     if step is None:
         flash(pick("该办件已不在受理环节。", "The item is past its acceptance step."), "info")
-        return redirect(url_for("forms.item_page", business_key=business_key))
+        return redirect(url_for("workspace.item_page", business_key=business_key))
     names = [str(n) for n in data.get("materials_list") or []]
     error = None
     if request.method == "POST":
@@ -258,7 +263,7 @@ def item_intake(business_key: str) -> Any:
             error = user_message(exc)
         else:
             flash(_flash(decision.decision, business_key), "success")
-            return redirect(url_for("forms.document", business_key=business_key, kind=doc["kind"]))
+            return redirect(url_for("workspace.document", business_key=business_key, kind=doc["kind"]))
     return render_template(
         "catalogue/item_intake.html",
         business_key=business_key,
@@ -319,10 +324,10 @@ def item_materials(business_key: str) -> Any:
                     ),
                     "success",
                 )
-            return redirect(url_for("forms.item_page", business_key=business_key))
+            return redirect(url_for("workspace.item_page", business_key=business_key))
     return render_template(
         "catalogue/materials.html", business_key=business_key, asked=asked, error=error, pick=pick
     ), (400 if error else 200)
 
 
-register_nav(NavLabel("收件登记", "Intake"), "forms.intake", roles=INTAKE_ROLES, order=5)  # type: ignore[arg-type]
+register_nav(NavLabel("收件登记", "Intake"), "workspace.intake", roles=INTAKE_ROLES, order=5)  # type: ignore[arg-type]

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
-from runner import documents
+from runner.papers import documents
 from runner.catalogue.applications import MISSING, application_of, item_data, record_decision
 from runner.models import OpenTask, ProcessInstance
 
-from .schema import UnknownForm, get_schema
-from .submission import FormContext, SubmissionInvalid, task_data_from_json
+from forms.schema import UnknownForm, get_schema
+from forms.submission import FormContext, SubmissionInvalid, task_data_from_json
 
 ACCEPT, NOTIFY, REFUSE = "accept", "notify", "refuse"
 DECISIONS = (ACCEPT, NOTIFY, REFUSE)

@@ -16,17 +16,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
-from runner import engine
-from runner.attachments import get_attachment, list_attachments
+from runner.core import engine
+from runner.items.attachments import get_attachment, list_attachments
 from runner.catalogue.applications import application_view
-from runner.conventions import task_properties
-from runner.documents import list_documents
+from runner.core.conventions import task_properties
+from runner.papers.documents import list_documents
 from runner.models import AuditEntry, OpenTask, ProcessInstance, User
 
-from . import attachments, bp
-from .auth import can_work_on, current_user, login_required, services
-from .intake_flow import acceptance_step, waiting_for_materials
-from .schema import UnknownForm, get_schema, pick
+from forms import attachments
+from workspace.blueprint import bp
+from web.auth import current_user, login_required, services
+from workspace.access import can_work_on
+from forms.intake_flow import acceptance_step, waiting_for_materials
+from forms.schema import UnknownForm, get_schema
+from forms.language import pick
 
 TIMELINE_LIMIT = 500
 PREVIEWABLE = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")

@@ -7,7 +7,7 @@ from flask_admin import Admin
 
 def register(admin: Admin) -> None:
     """Add the catalogue's view to the console (menu 配置 → 事项目录)."""
-    from .views import CatalogueView, json_pretty
+    from admin.catalogue.views import CatalogueView, json_pretty
 
     assert admin.app is not None
     admin.app.jinja_env.filters["catalogue_json"] = json_pretty

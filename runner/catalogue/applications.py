@@ -1,5 +1,5 @@
 """Applications for catalogue items: starting an item from the catalogue (the one start road,
-``runner.instances.start``, given the item's parameters) and the counter's intake record (收件登记).
+``runner.items.instances.start``, given the item's parameters) and the counter's intake record (收件登记).
 
 The item's version in force at the start is the one the application keeps: later changes of the catalogue
 do not reach it (``application_view`` shows its version and content).
@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import audit, engine
-from ..exceptions import InvalidInput
-from ..instances import current_data, start
-from ..models import CatalogueItemVersion, ItemApplication, ProcessInstance
-from ..services import services_of
-from .identity import ORGANISATION, PERSON, check_id_number, check_identity
-from .items import NoSuchItem, current_version, get_item
+from runner.core import audit
+from runner.core import engine
+from runner.exceptions import InvalidInput
+from runner.items.instances import current_data, start
+from runner.models import CatalogueItemVersion, ItemApplication, ProcessInstance
+from runner.core.transaction import services_of
+from runner.catalogue.identity import ORGANISATION, PERSON, check_id_number, check_identity
+from runner.catalogue.items import NoSuchItem, current_version, get_item
 
 RECEIVED, MISSING, TOLERATED = "received", "missing", "tolerated"
 STATUSES = (RECEIVED, MISSING, TOLERATED)

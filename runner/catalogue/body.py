@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import InvalidInput
+from runner.exceptions import InvalidInput
 
 # 五件: the kinds an item may be published as (the process's own ``itemKind`` names the same ones)
 KINDS = ("即办件", "承诺件", "联办件", "上报件")

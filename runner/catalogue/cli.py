@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..config import Settings
-from ..services import Services
+from runner.config import Settings
+from runner.core.services import Services
 
 
 def cmd_export(_: argparse.Namespace) -> int:
     """Write every item (its version in force) as one JSON line to standard output."""
-    from .transfer import export_lines
+    from runner.catalogue.transfer import export_lines
 
     services = Services.without_redis(Settings.from_env())
     try:
@@ -27,7 +27,7 @@ def cmd_export(_: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Create or update the items of a JSON Lines file (or ``-``); the whole file is refused, with the wrong
     lines named, when any line is wrong."""
-    from .transfer import CatalogueInvalid, import_lines
+    from runner.catalogue.transfer import CatalogueInvalid, import_lines
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")

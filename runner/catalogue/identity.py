@@ -6,7 +6,7 @@ from __future__ import annotations
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
-from ..exceptions import InvalidInput
+from runner.exceptions import InvalidInput
 
 PERSON = "person"
 ORGANISATION = "organisation"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from runner import directory
+from runner.people import directory
 from runner.catalogue import items
 from tests.support.flow import LIBRARY, deploy_library
 from webapp import create_app

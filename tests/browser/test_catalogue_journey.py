@@ -12,7 +12,7 @@ import pytest
 
 import runner
 from runner.catalogue import items
-from runner.directory import seed_demo_users
+from runner.people.directory import seed_demo_users
 from tests.support.flow import LIBRARY, deploy_library, describe, library_windows
 
 from .conftest import login, screenshot

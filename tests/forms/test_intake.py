@@ -274,7 +274,7 @@ def test_scans_uploaded_at_intake_are_on_the_item_and_shown_in_the_browser(
     assert answer.status_code == 302, answer.get_data(as_text=True)
     iid, key = the_item(services)
     with services.transaction() as s:
-        from runner.attachments import list_attachments
+        from runner.items.attachments import list_attachments
 
         files = {f["filename"]: f["id"] for f in list_attachments(s, iid)}
     assert set(files) == {"营业执照.png", "申请书.pdf"}
