@@ -29,11 +29,11 @@ from sqlalchemy import text  # noqa: E402
 
 import runner  # noqa: E402
 from bench.scale import NOW, clone, templates, timed  # noqa: E402
-from runner.people import directory  # noqa: E402
 from runner.catalogue.transfer import import_lines  # noqa: E402
 from runner.clock import ManualClock  # noqa: E402
 from runner.db import make_engine  # noqa: E402
 from runner.migrate import upgrade  # noqa: E402
+from runner.people import directory  # noqa: E402
 from tests.support.flow import LIBRARY, deploy_library  # noqa: E402
 from tests.support.services import remove_tree, start_postgres  # noqa: E402
 

@@ -38,8 +38,8 @@ from web.chrome import register_nav
 from web.i18n import Label, user_message
 from web.request_edge import safe_next
 from workspace.access import who_now
-from workspace.item_hub import hub
 from workspace.blueprint import bp
+from workspace.item_hub import hub
 
 # ---- workspace pages ---------------------------------------------------------------------------
 

@@ -14,14 +14,13 @@ from flask import Response, flash, redirect, request, url_for
 from flask_admin import expose
 
 import runner
-from web.auth import current_user
+from admin.base import ConsoleView, actor, services
+from admin.monitoring.common import local
 from runner.catalogue import items as catalogue
 from runner.catalogue.body import DELIVERY, FORMS, KINDS, TEXT_FIELDS, ItemInvalid
 from runner.catalogue.transfer import CatalogueInvalid, export_lines, import_lines
 from runner.models import Role
-
-from admin.base import ConsoleView, actor, services
-from admin.monitoring.common import local
+from web.auth import current_user
 
 VIEWERS = (Role.ADMIN, Role.SUPERVISOR, Role.LEADER, Role.DESIGNER)
 EDITORS = (Role.ADMIN, Role.DESIGNER)

@@ -14,14 +14,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from runner.core import audit
-from runner.core import engine
+from runner.catalogue.identity import ORGANISATION, PERSON, check_id_number, check_identity
+from runner.catalogue.items import NoSuchItem, current_version, get_item
+from runner.core import audit, engine
+from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput
 from runner.items.instances import current_data, start
 from runner.models import CatalogueItemVersion, ItemApplication, ProcessInstance
-from runner.core.transaction import services_of
-from runner.catalogue.identity import ORGANISATION, PERSON, check_id_number, check_identity
-from runner.catalogue.items import NoSuchItem, current_version, get_item
 
 RECEIVED, MISSING, TOLERATED = "received", "missing", "tolerated"
 STATUSES = (RECEIVED, MISSING, TOLERATED)

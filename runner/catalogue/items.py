@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from runner.catalogue.body import ItemInvalid, check_references, normalise
 from runner.core import audit
 from runner.core.definitions import latest_definition
+from runner.core.transaction import services_of
 from runner.exceptions import NotFound
 from runner.models import CatalogueFile, CatalogueItem, CatalogueItemVersion
-from runner.core.transaction import services_of
 from runner.people.windows import known_windows
-from runner.catalogue.body import ItemInvalid, check_references, normalise
 
 SEARCH_LIMIT = 50
 MAX_FILE_BYTES = 5 * 1024 * 1024

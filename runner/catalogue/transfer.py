@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.exceptions import InvalidInput
-from runner.models import CatalogueItem, CatalogueItemVersion
 from runner.catalogue.body import ItemInvalid
 from runner.catalogue.items import check, save_item
+from runner.exceptions import InvalidInput
+from runner.models import CatalogueItem, CatalogueItemVersion
 
 
 class CatalogueInvalid(InvalidInput):

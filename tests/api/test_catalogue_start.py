@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from runner.people import directory
 from runner.catalogue import items
-from tests.support.flow import LIBRARY, deploy_library
+from runner.people import directory
+from tests.support.catalogue import demo
+from tests.support.flow import deploy_library
 from webapp import create_app
 
 
 @pytest.fixture
 def client(services):
     deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
-    line = next(
-        x for x in (LIBRARY / "catalogue.jsonl").read_text(encoding="utf-8").splitlines() if '"SC-001"' in x
-    )
     with services.transaction() as s:
         directory.create_user(s, "clerk_a", "市场甲", "banjian2026", [("shichang", "clerk")])
-        items.save_item(s, json.loads(line), actor="admin")
+        items.save_item(s, demo("SC-001"), actor="admin")
     app = create_app({"TESTING": True, "SERVICES": services, "API_TOKENS": "t-clerk=clerk_a"})
     return app.test_client()
 

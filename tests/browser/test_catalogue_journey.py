@@ -5,7 +5,6 @@ version. Screenshots in Chinese and English go to tests/artifacts/."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -13,20 +12,14 @@ import pytest
 import runner
 from runner.catalogue import items
 from runner.people.directory import seed_demo_users
-from tests.support.flow import LIBRARY, deploy_library, describe, library_windows
+from tests.support.catalogue import demo
+from tests.support.flow import deploy_library, describe, library_windows
 
 from .conftest import login, screenshot
 from .test_workspace_journey import choose, open_from_inbox, submit
 
 pytestmark = pytest.mark.slow
 MISSING = "拟选址位置图"
-
-
-def demo_line(code: str) -> dict:
-    for line in (LIBRARY / "catalogue.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.startswith("{") and json.loads(line)["code"] == code:
-            return json.loads(line)
-    raise KeyError(code)
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ def centre(services):
     with services.transaction() as s:
         seed_demo_users(s, library_windows())
         for code in ("GT-001", "SC-001", "SC-002"):
-            items.save_item(s, demo_line(code), actor="admin")
+            items.save_item(s, demo(code), actor="admin")
 
 
 def the_instance(services) -> tuple[int, str]:

@@ -17,12 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
-from runner.papers import documents
-from runner.catalogue.applications import MISSING, application_of, item_data, record_decision
-from runner.models import OpenTask, ProcessInstance
-
 from forms.schema import UnknownForm, get_schema
 from forms.submission import FormContext, SubmissionInvalid, task_data_from_json
+from runner.catalogue.applications import MISSING, application_of, item_data, record_decision
+from runner.models import OpenTask, ProcessInstance
+from runner.papers import documents
 
 ACCEPT, NOTIFY, REFUSE = "accept", "notify", "refuse"
 DECISIONS = (ACCEPT, NOTIFY, REFUSE)

@@ -15,25 +15,15 @@ from typing import Any
 from flask import abort, render_template, request, send_file
 
 import runner
+from forms.language import pick
 from runner.catalogue import items as catalogue
 from runner.catalogue.body import KIND_EN, KINDS, fee_text
-
-from workspace.blueprint import bp
-from web.chrome import register_nav
 from web.auth import services
-from forms.language import pick
+from web.chrome import register_nav
+from web.i18n import Label
+from workspace.blueprint import bp
 
 PAGE = 50
-
-
-class NavLabel:
-    """A top-bar label drawn in the page language."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return pick(self.zh, self.en)
 
 
 def window_names(session: Any) -> dict[str, str]:
@@ -131,4 +121,4 @@ def guide_file(reference: str) -> Any:
     return send_file(BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
-register_nav(NavLabel("办事指南", "Service guide"), "workspace.guide", public=True, order=790)  # type: ignore[arg-type]
+register_nav(Label("办事指南", "Service guide"), "workspace.guide", public=True, order=790)  # type: ignore[arg-type]

@@ -1,9 +1,8 @@
-"""Counter intake (forms/intake.py): register an application for a catalogue item and decide at the counter;
-补正材料已收到; the public guide (forms/guide.py)."""
+"""Counter intake (workspace/intake.py): register an application for a catalogue item and decide at the counter;
+补正材料已收到; the public guide (workspace/guide.py)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -11,16 +10,10 @@ import pytest
 import runner
 from runner.catalogue import items
 from runner.models import Document, ItemApplication
-from tests.support.flow import LIBRARY, deploy_library, describe, tasks
+from tests.support.catalogue import demo
+from tests.support.flow import deploy_library, describe, tasks
 
 PERSON_ID = "11010519491231002X"
-
-
-def demo(code: str) -> dict[str, Any]:
-    for line in (LIBRARY / "catalogue.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.startswith("{") and json.loads(line)["code"] == code:
-            return json.loads(line)
-    raise KeyError(code)
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 import runner
+from forms import attachments
+from forms.language import pick
 from runner.catalogue import items as catalogue
 from runner.catalogue.applications import (
     MISSING,
@@ -32,16 +34,13 @@ from runner.catalogue.applications import (
 )
 from runner.catalogue.identity import ORGANISATION, PERSON
 from runner.models import Role
-
-from forms import attachments
-from workspace.blueprint import bp
-from web.chrome import register_nav
 from web.auth import current_user, require_role, services
-from workspace.access import acting_for
-from web.i18n import user_message
-from workspace.access import workable_task
-from forms.guide import NavLabel, guide_view, kind_label
-from forms.intake_flow import (
+from web.chrome import register_nav
+from web.i18n import Label, user_message
+from workspace.access import acting_for, workable_task
+from workspace.blueprint import bp
+from workspace.guide import guide_view, kind_label
+from workspace.intake_flow import (
     ACCEPT,
     NOTIFY,
     REFUSE,
@@ -51,7 +50,6 @@ from forms.intake_flow import (
     materials_received,
     waiting_for_materials,
 )
-from forms.language import pick
 
 INTAKE_ROLES = (Role.CLERK, Role.WINDOW_HEAD, Role.ADMIN)
 SCAN_FIELD = "intake_scans"
@@ -330,4 +328,4 @@ def item_materials(business_key: str) -> Any:
     ), (400 if error else 200)
 
 
-register_nav(NavLabel("收件登记", "Intake"), "workspace.intake", roles=INTAKE_ROLES, order=5)  # type: ignore[arg-type]
+register_nav(Label("收件登记", "Intake"), "workspace.intake", roles=INTAKE_ROLES, order=5)  # type: ignore[arg-type]

@@ -10,16 +10,10 @@ from typing import Any
 import pytest
 
 from runner.catalogue import items
-from tests.support.flow import LIBRARY, deploy_library
+from tests.support.catalogue import demo
+from tests.support.flow import deploy_library
 
 BASE = "/admin/catalogue"
-
-
-def demo(code: str) -> dict[str, Any]:
-    for line in (LIBRARY / "catalogue.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.startswith("{") and json.loads(line)["code"] == code:
-            return json.loads(line)
-    raise KeyError(code)
 
 
 @pytest.fixture

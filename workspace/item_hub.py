@@ -2,8 +2,8 @@
 with who, when and what they said, the materials the counter checked, the attachments (images and PDFs shown
 in the browser), the documents issued, and the counter's buttons (收件决定, 补正材料已收到).
 
-``hub(session, instance)`` gives the page's extra context; ``GET /attachments/<id>/view`` shows an image or
-PDF inline to the same people who may download it.
+``hub(session, instance)`` gives the page's extra context (the inline view of attachments is
+``workspace.attachments.preview``).
 """
 
 from __future__ import annotations
@@ -11,28 +11,24 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import abort, send_from_directory
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
-from runner.core import engine
-from runner.items.attachments import get_attachment, list_attachments
-from runner.catalogue.applications import application_view
-from runner.core.conventions import task_properties
-from runner.papers.documents import list_documents
-from runner.models import AuditEntry, OpenTask, ProcessInstance, User
-
-from forms import attachments
-from workspace.blueprint import bp
-from web.auth import current_user, login_required, services
-from workspace.access import can_work_on
-from forms.intake_flow import acceptance_step, waiting_for_materials
-from forms.schema import UnknownForm, get_schema
 from forms.language import pick
+from forms.schema import UnknownForm, get_schema
+from runner.catalogue.applications import application_view
+from runner.core import engine
+from runner.core.conventions import task_properties
+from runner.items.attachments import list_attachments
+from runner.models import AuditEntry, OpenTask, ProcessInstance, User
+from runner.papers.documents import list_documents
+from web.auth import current_user
+from workspace.access import can_work_on
+from workspace.attachments import PREVIEWABLE
+from workspace.intake_flow import acceptance_step, waiting_for_materials
 
 TIMELINE_LIMIT = 500
-PREVIEWABLE = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 # audit actions a person looking at an item reads (logins and the like are not about the item)
 ACTIONS: dict[str, tuple[str, str]] = {
     "start": ("收件", "registered"),
@@ -190,24 +186,3 @@ def hub(session: Session, instance: ProcessInstance) -> dict[str, Any]:
         "can_decide": at_lead and acceptance_step(session, instance) is not None,
         "can_receive_materials": at_lead and bool(waiting_for_materials(session, instance)),
     }
-
-
-@bp.get("/attachments/<int:attachment_id>/view")
-@login_required
-def attachment_preview(attachment_id: int) -> Any:
-    """An image or PDF attachment shown in the browser (the same people as the download)."""
-    try:
-        with services().reading() as s:
-            found = get_attachment(s, attachment_id)
-    except runner.NotFound:
-        abort(404)
-    if not attachments.may_download(found):
-        abort(403)
-    if found["content_type"] not in PREVIEWABLE or not attachments.STORAGE_NAME.match(found["storage_name"]):
-        abort(404)
-    directory = attachments.attachment_dir()
-    if not (directory / found["storage_name"]).is_file():
-        abort(404)
-    return send_from_directory(
-        directory, found["storage_name"], mimetype=found["content_type"], as_attachment=False, max_age=0
-    )
