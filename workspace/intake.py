@@ -33,50 +33,36 @@ from runner.catalogue.applications import (
     start_item,
 )
 from runner.catalogue.identity import ORGANISATION, PERSON
+from runner.catalogue.intake import ACCEPT, NOTIFY, REFUSE, Decision, acceptance_step, waiting_for_materials
+from runner.items.clerk import do_intake_decision, do_receive_materials
+from runner.items.permissions import Facts, Who, allowed
 from runner.models import Role
 from web.auth import current_user, require_role, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
-from workspace.access import acting_for, workable_task
+from workspace.access import who_now
 from workspace.blueprint import bp
 from workspace.guide import guide_view, kind_label
-from workspace.intake_flow import (
-    ACCEPT,
-    NOTIFY,
-    REFUSE,
-    Decision,
-    acceptance_step,
-    decide,
-    materials_received,
-    waiting_for_materials,
-)
+from workspace.intake_flow import completer
 
 INTAKE_ROLES = (Role.CLERK, Role.WINDOW_HEAD, Role.ADMIN)
 SCAN_FIELD = "intake_scans"
 
 
-def _complete_as_user(session: Session, task_id: str, data: dict[str, Any], check: Any) -> Any:
-    """Complete one step as the current user, under the workspace's window rule."""
-    task = workable_task(session, task_id)
-    return runner.complete(
-        session, task_id, data, actor=current_user.username, on_behalf_of=acting_for(task), check=check
-    )
-
-
-def _my_windows() -> set[str] | None:
-    """The windows whose items the user may register (None: every window, for admins)."""
-    return None if current_user.has_role(Role.ADMIN) else set(current_user.windows)
+def _at_counter_of(window: str | None, who: Who | None = None) -> bool:
+    """May the user register or decide items received at ``window`` (the permission table's "intake")?"""
+    return allowed("intake", who or who_now(), Facts({"lead_window": window}))
 
 
 def _items(text: str) -> list[dict[str, Any]]:
-    mine = _my_windows()
+    who = who_now()
     with services().reading() as s:
-        found = catalogue.search(s, text, limit=200 if mine is not None else 50)
+        found = catalogue.search(s, text, limit=200)
         names = {w.code: w.name for w in runner.list_windows(s)}
         return [
             {"code": i.code, "name": i.name, "kind": i.kind, "window": names.get(i.window, i.window)}
             for i in found
-            if mine is None or i.window in mine
+            if _at_counter_of(i.window, who)
         ][:50]
 
 
@@ -86,10 +72,9 @@ def _item(code: str) -> dict[str, Any]:
             item = guide_view(s, code)
         except runner.NotFound:
             abort(404)
-    mine = _my_windows()
     if not item["active"]:
         abort(404)
-    if mine is not None and item["window"] not in mine:
+    if not _at_counter_of(item["window"]):
         abort(403)
     return item
 
@@ -169,6 +154,7 @@ def intake_register() -> Any:
         )
         states = _materials(item)
         decision = _decision(item, states)
+        who = who_now()
         stored = [
             attachments.store_upload(f, SCAN_FIELD) for f in request.files.getlist("scans") if f.filename
         ]
@@ -186,9 +172,7 @@ def intake_register() -> Any:
                     task_id=step.task_id if step else "",
                     actor=current_user.username,
                 )
-            doc = decide(
-                s, services(), instance, decision, actor=current_user.username, complete=_complete_as_user
-            )
+            doc = do_intake_decision(s, who, instance, decision, complete=completer(s, services()))
             return instance.business_key, doc
 
         business_key, doc = services().run(work)
@@ -232,7 +216,7 @@ def item_intake(business_key: str) -> Any:
     """The counter's decision on an item that came in through the API (standing at its acceptance step)."""
     with services().reading() as s:
         instance = _instance(s, business_key)
-        if not _at_lead_window(instance.lead_window):
+        if not _at_counter_of(instance.lead_window):
             abort(403)
         step = acceptance_step(s, instance)
         data = item_data(s, instance)
@@ -247,11 +231,11 @@ def item_intake(business_key: str) -> Any:
         states = [MaterialState(n, request.form.get(f"m{i}", MISSING)) for i, n in enumerate(names)]
         decision = _decision(item, states)
 
+        who = who_now()
+
         def work(s: Session) -> dict[str, Any]:
             found = runner.get_instance(s, business_key=business_key)
-            return decide(
-                s, services(), found, decision, actor=current_user.username, complete=_complete_as_user
-            )
+            return do_intake_decision(s, who, found, decision, complete=completer(s, services()))
 
         try:
             doc = services().run(work)
@@ -274,11 +258,6 @@ def item_intake(business_key: str) -> Any:
     ), (400 if error else 200)
 
 
-def _at_lead_window(lead: str | None) -> bool:
-    """Does the current user work at the item's lead window (or administer the platform)?"""
-    return lead in current_user.windows or current_user.has_role(Role.ADMIN)
-
-
 @bp.route("/items/<business_key>/materials", methods=["GET", "POST"])
 @require_role(*INTAKE_ROLES)
 def item_materials(business_key: str) -> Any:
@@ -287,17 +266,16 @@ def item_materials(business_key: str) -> Any:
         instance = _instance(s, business_key)
         asked = waiting_for_materials(s, instance)
         lead = instance.lead_window
-    if not _at_lead_window(lead):
+    if not _at_counter_of(lead):
         abort(403)
     error = None
     if request.method == "POST" and asked:
-        arrived = [m for m in request.form.getlist("arrived")]
+        arrived = list(request.form.getlist("arrived"))
+        who = who_now()
 
         def work(s: Session) -> list[str]:
             found = runner.get_instance(s, business_key=business_key)
-            return materials_received(
-                s, services(), found, arrived, actor=current_user.username, complete=_complete_as_user
-            )
+            return do_receive_materials(s, who, found, arrived, complete=completer(s, services()))
 
         try:
             still = services().run(work)

@@ -18,15 +18,15 @@ import runner
 from forms.language import pick
 from forms.schema import UnknownForm, get_schema
 from runner.catalogue.applications import application_view
+from runner.catalogue.intake import acceptance_step, waiting_for_materials
 from runner.core import engine
 from runner.core.conventions import task_properties
 from runner.items.attachments import list_attachments
+from runner.items.permissions import Facts, allowed
 from runner.models import AuditEntry, OpenTask, ProcessInstance, User
 from runner.papers.documents import list_documents
-from web.auth import current_user
-from workspace.access import can_work_on
+from workspace.access import can_work_on, who_now
 from workspace.attachments import PREVIEWABLE
-from workspace.intake_flow import acceptance_step, waiting_for_materials
 
 TIMELINE_LIMIT = 500
 # audit actions a person looking at an item reads (logins and the like are not about the item)
@@ -174,7 +174,7 @@ def hub(session: Session, instance: ProcessInstance) -> dict[str, Any]:
         for t in session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id).order_by(OpenTask.created_at))
     ]  # fmt: skip
     lead = instance.lead_window
-    at_lead = lead in current_user.windows
+    at_counter = allowed("intake", who_now(), Facts({"lead_window": lead}))
     return {
         "application": application_view(session, instance.id),
         "lead_window_name": windows.get(lead or "", lead),
@@ -183,6 +183,6 @@ def hub(session: Session, instance: ProcessInstance) -> dict[str, Any]:
         "attachments": files,
         "documents": list_documents(session, instance.id),
         "open_steps": open_steps,
-        "can_decide": at_lead and acceptance_step(session, instance) is not None,
-        "can_receive_materials": at_lead and bool(waiting_for_materials(session, instance)),
+        "can_decide": at_counter and acceptance_step(session, instance) is not None,
+        "can_receive_materials": at_counter and bool(waiting_for_materials(session, instance)),
     }
