@@ -3,7 +3,8 @@
 Parts, each a package with ``register(admin)``:
 - ``admin.monitoring`` — definitions, instances, incidents, timers, calendar, users and windows (admins);
 - ``admin.supervision`` — the supervision dashboard, 考核 points and appeals, warnings (督查);
-- ``admin.designer`` — the designer's diagram modeler, drafts and the form-schema editor.
+- ``admin.designer`` — the designer's diagram modeler, drafts and the form-schema editor;
+- ``admin.catalogue`` — 事项目录, the service items (versions, editing, JSON Lines import and export).
 Shared pieces (role gates, session, front-page tiles) live in ``admin.base``. The console calls ``runner`` and uses
 the shared web layer (``web``) and the form engine (``forms``); it never imports ``workspace`` or ``api``.
 """
@@ -15,7 +16,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy.orm import scoped_session
 
-PARTS = ("admin.monitoring", "admin.supervision", "admin.designer")
+PARTS = ("admin.monitoring", "admin.supervision", "admin.designer", "admin.catalogue")
 
 
 def _csp_nonce() -> str:

@@ -121,9 +121,10 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/definitions/{key}/xml": {"get": _op("Download a definition's BPMN XML", params=["key", "version"])},
     "/api/instances": {
         "post": _op(
-            "Start an instance",
+            "Start an instance: of a catalogue item (`item`: its code; the item's parameters win over `data`)"
+            " or of a diagram without a catalogue item (`key`)",
             ok="201",
-            body=_obj(["key"], key=S, version=INT, business_key=MIGRATED_KEY, title=S, data=OBJ),
+            body=_obj([], item=S, key=S, version=INT, business_key=MIGRATED_KEY, title=S, data=OBJ),
         ),
     },
     "/api/instances/{instance_id}": {

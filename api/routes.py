@@ -12,6 +12,7 @@ from api.blueprint import bp
 from api.errors import BadRequest
 from api.form_check import form_check, task_form
 from api.openapi import document
+from runner.catalogue.applications import start_item
 from runner.items.views import incident_view, instance_summary, task_view
 from web.request_edge import in_int_range
 
@@ -137,6 +138,9 @@ def definition_xml(key: str) -> Any:
 @bp.post("/instances")
 def start() -> Any:
     data = body()
+    item = field(data, "item", str)
+    if item is not None:
+        return _start_item(data, item)
     key = field(data, "key", str, required=True)
     business_key = field(data, "business_key", str)
     if business_key is not None:
@@ -151,6 +155,17 @@ def start() -> Any:
             version=field(data, "version", int),
             title=field(data, "title", str),
         )
+        view = _outcome(s, instance)
+    return jsonify(view), 201
+
+
+def _start_item(data: dict[str, Any], code: str) -> Any:
+    """Start catalogue item ``code`` with its parameters (``runner.catalogue.applications.start_item``)."""
+    for name in ("key", "version", "business_key"):
+        if data.get(name) is not None:
+            raise BadRequest(f"item 与 {name} 不能同时给出 (give either item or {name})")
+    with services().transaction() as s:
+        instance = start_item(s, code, actor=g.actor, data=field(data, "data", dict) or {})
         view = _outcome(s, instance)
     return jsonify(view), 201
 

@@ -1,5 +1,5 @@
 """``python -m runner.cli``: migrate the database, deploy diagrams, seed windows, check the audit trail, import a
-year's holiday arrangement."""
+year's holiday arrangement, export or import the service-item catalogue."""
 
 from __future__ import annotations
 
@@ -244,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--actor", default="system", help="who imports it (audit trail)")
     p.add_argument("--dry-run", action="store_true", help="show what would change; store nothing")
     p.set_defaults(func=cmd_calendar_import)
+    from runner.catalogue.cli import add_commands as add_catalogue_commands
+
+    add_catalogue_commands(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

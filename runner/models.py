@@ -140,6 +140,8 @@ class ProcessInstance(Base):
         # items whose deadlines wait for a year's holiday arrangement (the console's 期限待定 filter)
         Index("ix_instance_deadline_pending", "deadline_pending_year"),
         Index("ix_instance_statutory_pending", "statutory_pending_year"),
+        # the inbox's search by applicant (runner.item_search)
+        Index("ix_instance_applicant", "applicant"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     business_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -767,3 +769,77 @@ class Appeal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     decision: Mapped[str | None] = mapped_column(Text)
+
+
+class CatalogueItem(Base):
+    """A published service item (事项) of the catalogue (事项目录); its content lives in its versions.
+
+    The columns beside ``code`` repeat the current version's searchable facts (the guide's list and the
+    intake's search read only this table); ``version`` is the number of the version in force."""
+
+    __tablename__ = "catalogue_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # 事项编码
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    department: Mapped[str] = mapped_column(String(200))
+    window: Mapped[str] = mapped_column(String(64), index=True)  # lead window (受理窗口)
+    kind: Mapped[str] = mapped_column(String(40))  # 即办件 / 承诺件 / 联办件 / 上报件
+    process_key: Mapped[str] = mapped_column(String(200))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)  # open to online application
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # withdrawn items leave the guide
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class CatalogueItemVersion(Base):
+    """One version of an item's content (``body``: the whole item as the catalogue's JSON Lines hold it)."""
+
+    __tablename__ = "catalogue_item_versions"
+    __table_args__ = (UniqueConstraint("item_id", "version", name="uq_catalogue_item_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalogue_items.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class CatalogueFile(Base):
+    """A blank form or sample of an item's material (申请表样表), offered for download in the guide."""
+
+    __tablename__ = "catalogue_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(400))
+    content_type: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime]
+
+
+class ItemApplication(Base):
+    """An application for a catalogue item (收件登记): who applied, under which version of the item, the
+    materials as the counter found them, and the intake's decision (受理 / 一次性告知 / 不予受理)."""
+
+    __tablename__ = "item_applications"
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalogue_items.id"), index=True)
+    item_version_id: Mapped[int] = mapped_column(ForeignKey("catalogue_item_versions.id"))
+    item_code: Mapped[str] = mapped_column(String(64))
+    item_version: Mapped[int] = mapped_column(Integer)
+    applicant_type: Mapped[str] = mapped_column(String(20), default="person")  # person / organisation
+    applicant_name: Mapped[str] = mapped_column(String(200), index=True)
+    applicant_id: Mapped[str | None] = mapped_column(String(18), index=True)  # 身份证号 / 统一社会信用代码
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    agent_id: Mapped[str | None] = mapped_column(String(18), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    materials: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{name, status, due}]
+    decision: Mapped[str] = mapped_column(String(20), default="pending")  # pending/accepted/notified/refused
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    registered_by: Mapped[str] = mapped_column(String(200))
+    registered_at: Mapped[datetime]

@@ -4,7 +4,8 @@
 1. makes ``var/`` (the SQLite database and Redis' working dir live there);
 2. starts ``redis-server`` on the port of ``BANJIAN_REDIS_URL`` (default 6379) unless one already
    answers PING there;
-3. runs ``python -m runner.cli migrate``, ``deploy bpmn/`` and ``seed`` (stops on the first failure);
+3. runs ``python -m runner.cli migrate``, ``deploy bpmn/``, ``seed`` and ``catalogue-import
+   bpmn/catalogue.jsonl`` (the demo catalogue of service items; stops on the first failure);
 4. starts the web app (Flask on http://127.0.0.1:5000) and one RQ worker.
 
 Every line a child prints is prefixed with its name (``web |``, ``worker |``, ``redis |``).
@@ -201,6 +202,7 @@ def main() -> int:
         run_step("setup", ["migrate"], env, children)
         run_step("setup", ["deploy", "bpmn/"], env, children)
         run_step("setup", ["seed"], env, children)
+        run_step("setup", ["catalogue-import", "bpmn/catalogue.jsonl"], env, children)
 
     if _stop.is_set():
         stop_all(children)

@@ -1,5 +1,5 @@
-"""Downloading a form's attachment: only the windows taking part in the item; the upload size limit of task
-pages and the page for a too-large upload."""
+"""Downloading a form's attachment, or viewing an image or PDF in the browser: only the windows taking part in
+the item; the upload size limit of task pages and the page for a too-large upload."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from runner.items.attachments import get_attachment
 from runner.items.taskdata import instance_windows
 from web.auth import current_user, login_required, services
 from workspace.blueprint import bp
+
+# what a browser shows inline (the item page's preview); anything else is only downloaded
+PREVIEWABLE = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
 
 def may_download(attachment: dict[str, Any]) -> bool:
@@ -49,6 +52,27 @@ def download(attachment_id: int) -> Any:
         as_attachment=True,
         download_name=attachment["filename"],
         max_age=0,
+    )
+
+
+@bp.get("/attachments/<int:attachment_id>/view")
+@login_required
+def attachment_preview(attachment_id: int) -> Any:
+    """An image or PDF attachment shown in the browser (the same people as the download)."""
+    try:
+        with services().reading() as s:
+            found = get_attachment(s, attachment_id)
+    except runner.NotFound:
+        abort(404)
+    if not may_download(found):
+        abort(403)
+    if found["content_type"] not in PREVIEWABLE or not STORAGE_NAME.match(found["storage_name"]):
+        abort(404)
+    directory = attachment_dir()
+    if not (directory / found["storage_name"]).is_file():
+        abort(404)
+    return send_from_directory(
+        directory, found["storage_name"], mimetype=found["content_type"], as_attachment=False, max_age=0
     )
 
 

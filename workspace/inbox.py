@@ -20,8 +20,10 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 import runner
+from forms.language import pick
 from runner.core.conventions import ITEM_KINDS
 from runner.items.clerk import decorate_inbox_rows
+from runner.items.search import find_items
 from runner.models import Role
 from runner.people import directory
 from runner.timekeeping import deadlines
@@ -178,14 +180,17 @@ def inbox() -> Any:
     state = request.args.get("state") if request.args.get("state") in STATES else ""
     size = _int_arg("size", DEFAULT_PAGE_SIZE, 1, max(PAGE_SIZES))
     page = _int_arg("page", 1, 1, MAX_PAGE)
+    q = (request.args.get("q") or "").strip()[:64]
 
     with services().transaction() as s:
         now = services().now()
         cal = _calendar(s)
         due_from, due_until = _state_range(cal, state, now)
+        found = find_items(s, q) if q else None  # receipt number, applicant, phone, ID number
         rows, total = runner.inbox_page(
             s,
             **_tab_filters(tab),
+            instance_ids=found,
             item_kind=kind or None,
             due_from=due_from,
             due_until=due_until,
@@ -197,7 +202,7 @@ def inbox() -> Any:
         counts = {
             t: (
                 total
-                if t == tab and not kind and not state
+                if t == tab and not kind and not state and not q
                 else runner.inbox_page(s, **_tab_filters(t), limit=1, count_cap=COUNT_CAP)[1]
             )
             for t in tabs
@@ -216,9 +221,9 @@ def inbox() -> Any:
     import_url = _console_url("calendar.import_year") if alarm else None
 
     def link(**changes: Any) -> str:
-        args = {"tab": tab, "sort": sort, "kind": kind, "state": state, "size": size, "page": page}
+        args = {"tab": tab, "sort": sort, "kind": kind, "state": state, "size": size, "page": page, "q": q}
         args.update(changes)
-        defaults = {"sort": "due", "kind": "", "state": "", "size": DEFAULT_PAGE_SIZE, "page": 1}
+        defaults = {"sort": "due", "kind": "", "state": "", "size": DEFAULT_PAGE_SIZE, "page": 1, "q": ""}
         query = {k: v for k, v in args.items() if defaults.get(k) != v}
         return url_for("workspace.inbox") + ("?" + urlencode(query) if query else "")
 
@@ -238,6 +243,8 @@ def inbox() -> Any:
         sort=sort,
         kind=kind,
         state=state,
+        q=q,
+        pick=pick,
         sorts=SORTS,
         states=STATES,
         kinds=KIND_LABELS,

@@ -39,6 +39,7 @@ from web.i18n import Label, user_message
 from web.request_edge import safe_next
 from workspace.access import who_now
 from workspace.blueprint import bp
+from workspace.item_hub import hub
 
 # ---- workspace pages ---------------------------------------------------------------------------
 
@@ -395,9 +396,12 @@ def _item_page(business_key: str, *, reason_error: str | None = None, status: in
     who = who_now()
     for t in item["tasks"]:
         t["can_urge"] = allowed("urge", who, Facts(facts.instance, t))
+    with services().transaction() as s:
+        item_hub = hub(s, runner.get_instance(s, item["id"]))
     return render_template(
         "operations/item.html",
         item=item,
+        hub=item_hub,
         pick=pick,
         can_suspend=allowed("suspend", who, facts) and item["status"] in ("running", "waiting"),
         can_resume=allowed("resume", who, facts) and item["status"] == "suspended",

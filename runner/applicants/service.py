@@ -21,7 +21,7 @@ from runner.exceptions import Conflict, InvalidInput, NoSuchInstance
 from runner.items.instances import current_data
 from runner.items.instances import get as get_instance
 from runner.items.instances import start as start_instance
-from runner.models import Complaint, InstanceStatus, OpenTask, ProcessInstance, Rating
+from runner.models import Complaint, InstanceStatus, ItemApplication, OpenTask, ProcessInstance, Rating
 from runner.papers.documents import local_date, outcome, pauses, window_names, windows_involved
 from runner.people.windows import known_windows
 
@@ -104,6 +104,12 @@ def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]
         "outcome": outcome(session, instance),
         "can_rate": finished and not rated,
         "rated": rated,
+        # the catalogue item (and its version) the application runs under: the page links to its guide
+        "item": session.execute(
+            select(ItemApplication.item_code, ItemApplication.item_version).where(
+                ItemApplication.instance_id == instance.id
+            )
+        ).first(),
     }
 
 

@@ -1,5 +1,5 @@
 """Clerk operations, one runner call each for every door (workspace page or API): 转办, 委派 and its answer,
-退回, 撤回, 催办, 抄送, 挂起/恢复, 加签/减签, 延期 request and decision.
+退回, 撤回, 催办, 抄送, 挂起/恢复, 加签/减签, 延期 request and decision, 收件决定 and 补正材料已收到.
 
 Each ``do_*`` checks the permission table (``runner.items.permissions``) inside the caller's transaction, enforces
 the reasons, and makes the change (which writes the audit trail and the notifications).
@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from runner.catalogue.intake import Complete, Decision, decide, materials_received
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput
 from runner.items.cosign import add_reviewer, remove_reviewer
@@ -45,6 +46,7 @@ from runner.items.permissions import (
     task_facts,
 )
 from runner.items.tasks import reassign
+from runner.items.views import instance_summary
 from runner.models import AuditEntry, OpenTask, ProcessInstance
 from runner.people import directory
 
@@ -172,6 +174,23 @@ def do_suspend(
 def do_resume(session: Session, who: Who, instance: ProcessInstance) -> ProcessInstance:
     check("resume", who, item_facts(session, instance))
     return resume(session, instance.id, actor=who.username)
+
+
+def do_intake_decision(
+    session: Session, who: Who, instance: ProcessInstance, decision: Decision, *, complete: Complete
+) -> dict[str, Any]:
+    """收件决定 (受理 / 一次性告知 / 不予受理) on an item at its acceptance step, by the counter of its lead window;
+    each step completed by the door's ``complete`` (``runner.catalogue.intake``). Returns the notice issued."""
+    check("intake", who, Facts(instance_summary(instance)))
+    return decide(session, instance, decision, actor=who.username, complete=complete)
+
+
+def do_receive_materials(
+    session: Session, who: Who, instance: ProcessInstance, arrived: list[str], *, complete: Complete
+) -> list[str]:
+    """补正材料已收到: the counter of the item's lead window ticks what arrived; returns what is still missing."""
+    check("intake", who, Facts(instance_summary(instance)))
+    return materials_received(session, instance, arrived, actor=who.username, complete=complete)
 
 
 def recently_completed(session: Session, username: str, *, days: int = DONE_DAYS) -> list[dict[str, Any]]:

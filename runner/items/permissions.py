@@ -75,6 +75,15 @@ def _heads_lead_window(w: Who, f: Facts) -> bool:
     return (f.instance.get("lead_window") or "") in w.heads or Role.ADMIN in w.roles
 
 
+COUNTER_ROLES = frozenset({str(Role.CLERK), str(Role.WINDOW_HEAD)})
+
+
+def _at_the_counter(w: Who, f: Facts) -> bool:
+    """A clerk or head of the item's lead window (the window that receives it), or admin."""
+    at_lead = (f.instance.get("lead_window") or "") in w.windows and bool(w.roles & COUNTER_ROLES)
+    return at_lead or Role.ADMIN in w.roles
+
+
 ALLOWED: dict[str, Rule] = {
     # 转办 within the task's window: any clerk of that window (the assignee is one)
     "transfer": lambda w, f: _task_window(f) in w.windows or (f.task or {}).get("assignee") == w.username,
@@ -114,6 +123,9 @@ ALLOWED: dict[str, Rule] = {
     "acknowledge_warning": lambda w, f: (
         _task_window(f) in w.windows or (f.task or {}).get("assignee") == w.username
     ),
+    # 收件登记, 收件决定 and 补正材料已收到 (the facts' lead window: the item's, or a catalogue item's window
+    # before it is registered): the counter of that window, or admin
+    "intake": _at_the_counter,
     # the item page: involved, copied to, or overseeing
     "view_item": lambda w, f: _involved(w, f) or w.oversees(),
 }

@@ -254,12 +254,14 @@ def inbox_page(
     limit: int = 50,
     offset: int = 0,
     count_cap: int = 10_000,
+    instance_ids: Sequence[int] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One inbox page: open tasks with their item's title, applicant and process name, and the number of
     matching tasks (counted up to ``count_cap``; ``count_cap + 1`` means "more").
 
     Filters: ``windows`` (task window in), ``assignees`` (assignee in), ``unclaimed``, ``item_kind``,
-    ``due_from <= due_at < due_until``. An empty ``windows`` or ``assignees`` matches nothing. ``order`` is
+    ``due_from <= due_at < due_until``, ``instance_ids`` (the item in: a search's result). An empty
+    ``windows`` or ``assignees`` matches nothing. ``order`` is
     ``due`` / ``-due`` (nulls last / first, the order of ``ix_open_task_window_due`` and
     ``ix_open_task_assignee_due``) or ``created`` / ``-created``.
     """
@@ -278,6 +280,8 @@ def inbox_page(
         conditions.append(OpenTask.due_at >= due_from)
     if due_until is not None:
         conditions.append(OpenTask.due_at < due_until)
+    if instance_ids is not None:
+        conditions.append(OpenTask.instance_id.in_(list(instance_ids)))
     orders = {
         "due": (OpenTask.due_at.asc().nulls_last(), OpenTask.id.asc()),
         "-due": (OpenTask.due_at.desc().nulls_first(), OpenTask.id.desc()),

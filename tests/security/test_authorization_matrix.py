@@ -51,6 +51,16 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
                                        "admin.static", "vendor.asset", "workspace.progress_item", "api.openapi")},
     **{(e, m): EVERYONE for e in ("web.login", "workspace.progress", "workspace.complaint_new") for m in ("GET", "POST")},
     ("workspace.progress_rating", "POST"): NOBODY,  # only after a successful lookup in this browser session
+    **{(e, "GET"): EVERYONE for e in ("workspace.guide", "workspace.guide_item", "workspace.guide_file")},  # 办事指南
+    # --- counter intake: clerks and heads (their windows' items), admins; on an item: its lead window ---
+    ("workspace.intake", "GET"): only("lead_clerk", "reviewer", "head", "admin"),
+    ("workspace.intake_register", "POST"): only("lead_clerk", "reviewer", "head", "admin"),
+    **{(e, m): LEAD for e in ("workspace.item_intake", "workspace.item_materials") for m in ("GET", "POST")},
+    # --- 事项目录 in the console: overseers and designers look, designers and admins change ---
+    **{(e, "GET"): only("supervisor", "leader", "designer", "admin")
+       for e in ("catalogue.index", "catalogue.item", "catalogue.export")},
+    **{(e, m): DESIGN for e in ("catalogue.new", "catalogue.edit") for m in ("GET", "POST")},
+    ("catalogue.import_file", "POST"): DESIGN,
     # --- the workspace: anybody logged in, on their own things ---
     **{(e, "GET"): LOGGED_IN for e in ("workspace.inbox", "workspace.notifications", "workspace.copies", "workspace.done_list",
                                        "workspace.warnings", "workspace.extension_requests")},
@@ -75,6 +85,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, "GET"): only("lead_clerk", "reviewer", "head") for e in ("workspace.documents", "workspace.document",
                                                                      "workspace.document_pdf", "workspace.download")},
     ("workspace.issue_document", "POST"): only("lead_clerk", "reviewer", "head"),
+    ("workspace.attachment_preview", "GET"): only("lead_clerk", "reviewer", "head"),  # as the download
     **{("workspace.op_copy", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
     ("workspace.op_suspend", "POST"): only("head", "admin"),
     ("workspace.op_resume", "POST"): only("head", "admin"),
@@ -202,7 +213,7 @@ def fill(rule: Any, world: World) -> str:
     values = {
         "filename": "app.css", "package": "bpmn-js", "export_type": "csv", "table": "windows", "kind": "acceptance",
         "username": world.username("reviewer"), "form_key": "window_review", "request_id": 1, "draft_id": 1,
-        "appeal_id": 1, **world.ids, **overrides,
+        "appeal_id": 1, "code": "SC-001", "reference": "0" * 64, **world.ids, **overrides,
     }  # fmt: skip
     url = rule.rule
     for name in rule.arguments:

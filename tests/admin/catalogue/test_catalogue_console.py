@@ -1,0 +1,109 @@
+"""事项目录 in the console (admin/catalogue/): designers and admins edit (a new version each), overseers look;
+JSON Lines import refuses a wrong file whole, export writes what is stored; blank forms upload."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from runner.catalogue import items
+from tests.support.catalogue import demo
+from tests.support.flow import deploy_library
+
+BASE = "/admin/catalogue"
+
+
+@pytest.fixture
+def people(services, make_user):
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
+    with services.transaction() as s:
+        items.save_item(s, demo("SC-001"), actor="admin")
+    make_user("des", ("centre", "designer"))
+    make_user("boss", ("leader", "leader"))
+    make_user("clerk", ("shichang", "clerk"))
+
+
+def edit_form(body: dict[str, Any], **change: Any) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        k: v for k, v in body.items() if isinstance(v, str | int) and not isinstance(v, bool)
+    }
+    form.update({flag: "on" for flag in ("tolerance", "online", "active") if body.get(flag)})
+    form["related_windows"] = body.get("related_windows", [])
+    form["delivery"] = body.get("delivery", [])
+    form["material_rows"] = str(len(body["materials"]))
+    for n, m in enumerate(body["materials"]):
+        form.update({f"m-{n}-name": m["name"], f"m-{n}-form": m["form"], f"m-{n}-copies": str(m["copies"])})
+        form.update({f"m-{n}-{f}": "on" for f in ("required", "tolerable") if m[f]})
+        form[f"m-{n}-note"] = m["note"]
+    form.update(change)
+    return form
+
+
+def test_a_designer_edits_an_item_into_a_new_version_with_its_changes_listed(services, people, signed_in):
+    client = signed_in("des")
+    assert "SC-001" in client.get(f"{BASE}/").get_data(as_text=True)
+    body = demo("SC-001")
+    answer = client.post(f"{BASE}/item/SC-001/edit", data=edit_form(body, promised_days="8"))
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    page = client.get(f"{BASE}/item/SC-001").get_data(as_text=True)
+    assert "现行第 2 版" in page and "promised_days" in page
+    with services.transaction() as s:
+        assert items.current_version(s, items.get_item(s, "SC-001")).body["promised_days"] == 8
+
+
+def test_a_wrong_edit_is_refused_with_every_problem_and_changes_nothing(services, people, signed_in):
+    client = signed_in("des")
+    answer = client.post(
+        f"{BASE}/item/SC-001/edit", data=edit_form(demo("SC-001"), promised_days="30", statutory_days="20")
+    )
+    assert answer.status_code == 400 and "法定时限不能短于承诺时限" in answer.get_data(as_text=True)
+    with services.transaction() as s:
+        assert items.get_item(s, "SC-001").version == 1
+
+
+def test_a_new_item_with_a_blank_form(services, people, signed_in):
+    client = signed_in("des")
+    body = demo("SC-001") | {"code": "SC-099", "name": "测试事项"}
+    form = edit_form(body)
+    form["m-0-file"] = (io.BytesIO(b"%PDF-1.4 sample"), "申请书样表.pdf")
+    answer = client.post(f"{BASE}/new", data=form, content_type="multipart/form-data")
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    with services.transaction() as s:
+        stored = items.current_version(s, items.get_item(s, "SC-099")).body
+    assert len(stored["materials"][0]["blank_form"]) == 64
+    again = client.post(f"{BASE}/new", data=edit_form(body))
+    assert again.status_code == 400 and "已存在" in again.get_data(as_text=True)
+
+
+def test_overseers_look_and_others_are_refused(services, people, signed_in):
+    boss = signed_in("boss")
+    assert boss.get(f"{BASE}/item/SC-001").status_code == 200
+    assert boss.get(f"{BASE}/item/SC-001/edit").status_code == 403
+    assert boss.post(f"{BASE}/item/SC-001/edit", data=edit_form(demo("SC-001"))).status_code == 403
+    assert signed_in("clerk").get(f"{BASE}/").status_code == 403
+
+
+def test_import_refuses_a_wrong_file_whole_and_export_gives_it_back(services, people, signed_in):
+    client = signed_in("des")
+    good = json.dumps(demo("SC-001") | {"promised_days": 9}, ensure_ascii=False)
+    bad = json.dumps(demo("SC-002") | {"process": "nope"}, ensure_ascii=False)
+    refused = client.post(
+        f"{BASE}/import",
+        data={"file": (io.BytesIO(f"{good}\n{bad}\n".encode()), "c.jsonl")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    text = refused.get_data(as_text=True)
+    assert "第 2 行" in text and "未导入任何事项" in text
+    with services.transaction() as s:
+        assert items.get_item(s, "SC-001").version == 1
+    client.post(
+        f"{BASE}/import",
+        data={"file": (io.BytesIO(good.encode()), "c.jsonl")},
+        content_type="multipart/form-data",
+    )
+    exported = client.get(f"{BASE}/export").get_data(as_text=True).splitlines()
+    assert [json.loads(x)["promised_days"] for x in exported] == [9]

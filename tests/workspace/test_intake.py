@@ -1,0 +1,283 @@
+"""Counter intake (workspace/intake.py): register an application for a catalogue item and decide at the counter;
+补正材料已收到; the public guide (workspace/guide.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import runner
+from runner.catalogue import items
+from runner.models import Document, ItemApplication
+from tests.support.catalogue import demo
+from tests.support.flow import deploy_library, describe, tasks
+
+PERSON_ID = "11010519491231002X"
+
+
+@pytest.fixture
+def catalogue(services, make_user) -> None:
+    deploy_library(
+        services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn", "lianban_chaogao.bpmn"
+    )
+    with services.transaction() as s:
+        for code in ("SC-001", "GT-001"):
+            items.save_item(s, demo(code), actor="admin")
+    make_user("sc_clerk", ("shichang", "clerk"))
+    make_user("gt_clerk", ("guotu", "clerk"))
+
+
+def form_for(code: str, decision: str, missing: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
+    names = [m["name"] for m in demo(code)["materials"]]
+    data = {
+        "item": code,
+        "applicant_type": "person",
+        "applicant_name": "张三",
+        "applicant_id": PERSON_ID,
+        "phone": "13800001234",
+        "decision": decision,
+        "correction_days": "10",
+    }
+    for n, name in enumerate(names):
+        data[f"m{n}"] = "missing" if name in missing else "received"
+    data.update(extra)
+    return data
+
+
+def the_item(services) -> Any:
+    with services.transaction() as s:
+        row = s.query(ItemApplication).one()
+        return row.instance_id, runner.get_instance(s, row.instance_id).business_key
+
+
+def test_accept_starts_the_item_with_its_parameters_and_prints_the_acceptance_notice(
+    services, catalogue, signed_in
+):
+    client = signed_in("sc_clerk")
+    page = client.get("/intake?q=食品")
+    assert page.status_code == 200 and "SC-001" in page.get_data(as_text=True)
+    assert "GT-001" not in client.get("/intake").get_data(as_text=True)  # another window's item
+    answer = client.post("/intake", data=form_for("SC-001", "accept"))
+    assert answer.status_code == 302 and answer.location.endswith("/documents/acceptance")
+    iid, key = the_item(services)
+    view = describe(services, iid)
+    assert (view["promised_days"], view["title"]) == (10, "食品经营许可（新办）")
+    assert [t["form_key"] for t in tasks(services, iid)] == ["acceptance_notice"]
+    notice = client.get(answer.location).get_data(as_text=True)
+    assert "受理通知书" in notice and "食品经营许可申请书" in notice
+
+
+def test_one_time_notice_lists_exactly_the_items_missing_materials_and_materials_received_resumes(
+    services, catalogue, signed_in, clock
+):
+    client = signed_in("gt_clerk")
+    missing = "拟选址位置图"
+    answer = client.post("/intake", data=form_for("GT-001", "notify", (missing,)))
+    assert answer.status_code == 302 and answer.location.endswith("/documents/correction"), answer.get_data(
+        as_text=True
+    )
+    iid, key = the_item(services)
+    with services.transaction() as s:
+        doc = s.query(Document).filter_by(instance_id=iid, kind="correction").one()
+        assert doc.content["missing_materials"] == [missing]
+    view = describe(services, iid)
+    assert view["status"] == "waiting" and view["paused_since"]
+    page = client.get(f"/items/{key}/materials")
+    assert missing in page.get_data(as_text=True)
+    done = client.post(f"/items/{key}/materials", data={"arrived": [missing]})
+    assert done.status_code == 302
+    view = describe(services, iid)
+    assert view["paused_since"] is None and view["data"]["correction_result"] == "complete"
+    assert {t["form_key"] for t in tasks(services, iid)} == {"window_review"}  # the related windows review
+
+
+def test_refusal_needs_a_reason_and_prints_the_refusal(services, catalogue, signed_in):
+    client = signed_in("sc_clerk")
+    no_reason = client.post("/intake", data=form_for("SC-001", "refuse"))
+    assert no_reason.status_code == 400 and "不予受理须写明理由" in no_reason.get_data(as_text=True)
+    refused = client.post(
+        "/intake",
+        data=form_for("SC-001", "refuse", reason="经营场所不符合要求", legal_basis="食品安全法第三十五条"),
+    )
+    assert refused.status_code == 302 and refused.location.endswith("/documents/refusal")
+    iid, _ = the_item(services)
+    assert describe(services, iid)["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("applicant_id", "110105194912310021", "身份证号码校验位不符"),
+        ("applicant_id", "1101051949", "身份证号码位数不对"),
+        ("phone", "12345", "手机号码须为 11 位"),
+    ],
+)
+def test_wrong_identity_or_phone_is_refused_with_a_clear_message(
+    services, catalogue, signed_in, field, value, message
+):
+    client = signed_in("sc_clerk")
+    answer = client.post("/intake", data=form_for("SC-001", "accept", **{field: value}))
+    assert answer.status_code == 400 and message in answer.get_data(as_text=True)
+    with services.transaction() as s:
+        assert s.query(ItemApplication).count() == 0  # nothing registered
+    english = client.post("/intake?lang=en", data=form_for("SC-001", "accept", **{field: value}))
+    assert "check" in english.get_data(as_text=True).lower() or "mobile" in english.get_data(as_text=True)
+
+
+def test_an_organisations_credit_code_is_checked(services, catalogue, signed_in):
+    client = signed_in("sc_clerk")
+    bad = client.post(
+        "/intake",
+        data=form_for("SC-001", "accept", applicant_type="organisation", applicant_id="91110000600037341A"),
+    )
+    assert bad.status_code == 400 and "统一社会信用代码校验位不符" in bad.get_data(as_text=True)
+    good = client.post(
+        "/intake",
+        data=form_for("SC-001", "accept", applicant_type="organisation", applicant_id="91110000600037341L"),
+    )
+    assert good.status_code == 302
+
+
+def test_accepting_with_a_required_material_missing_is_refused(services, catalogue, signed_in):
+    client = signed_in("sc_clerk")
+    answer = client.post("/intake", data=form_for("SC-001", "accept", ("食品安全管理制度",)))
+    assert answer.status_code == 400 and "必要材料不齐" in answer.get_data(as_text=True)
+
+
+def test_an_item_from_the_api_gets_the_same_decision(services, catalogue, signed_in):
+    with services.transaction() as s:
+        from runner.catalogue.applications import start_item
+
+        key = start_item(s, "SC-001", actor="hall", data={"applicant": "李四"}).business_key
+    client = signed_in("sc_clerk")
+    assert "食品安全管理制度" in client.get(f"/items/{key}/intake").get_data(as_text=True)
+    names = [m["name"] for m in demo("SC-001")["materials"]]
+    form = {
+        f"m{n}": ("missing" if name == "食品安全管理制度" else "received") for n, name in enumerate(names)
+    }
+    answer = client.post(f"/items/{key}/intake", data={**form, "decision": "notify", "correction_days": "5"})
+    assert answer.status_code == 302 and answer.location.endswith("/documents/correction")
+
+
+def test_the_guide_lists_searches_and_shows_the_nine_contents_without_login(services, catalogue, client):
+    listing = client.get("/guide?q=食品").get_data(as_text=True)
+    assert "SC-001" in listing and "GT-001" not in listing
+    assert "GT-001" in client.get("/guide?kind=联办件").get_data(as_text=True)
+    page = client.get("/guide/SC-001").get_data(as_text=True)
+    for heading in (
+        "办理主体",
+        "设定依据",
+        "申请条件",
+        "办理程序",
+        "办理时限",
+        "办理结果",
+        "收费依据",
+        "收费标准",
+        "监督渠道",
+    ):
+        assert heading in page
+    assert "食品经营许可申请书" in page and "0797-12345" in page
+    assert client.get("/guide/NOPE").status_code == 404
+    english = client.get("/guide/SC-001?lang=en").get_data(as_text=True)
+    assert "Legal basis" in english and "Supervision" in english
+
+
+def test_a_blank_form_is_offered_for_download(services, catalogue, client):
+    with services.transaction() as s:
+        ref = items.store_file(s, "申请书.pdf", b"%PDF-1.4 blank", "application/pdf", actor="admin")
+        raw = demo("SC-001")
+        raw["materials"][0]["blank_form"] = ref
+        items.save_item(s, raw, actor="admin")
+    page = client.get("/guide/SC-001").get_data(as_text=True)
+    assert f"/guide/files/{ref}" in page
+    got = client.get(f"/guide/files/{ref}")
+    assert got.status_code == 200 and got.data == b"%PDF-1.4 blank"
+    assert client.get("/guide/files/" + "0" * 64).status_code == 404
+
+
+def test_the_item_page_is_the_hub_timeline_materials_documents_version(services, catalogue, signed_in):
+    client = signed_in("gt_clerk")
+    client.post("/intake", data=form_for("GT-001", "notify", ("拟选址位置图",), note="请带原件"))
+    _, key = the_item(services)
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert "补正材料已收到" in page and "/materials" in page
+    assert "建设项目用地预审与选址意见书" in page and "按第 1 版办理" in page
+    assert "补正材料通知书" in page  # the document issued
+    assert "gt_clerk" in page or "国土" in page
+    assert "拟选址位置图" in page and "一次性告知补正" in page
+    with services.transaction() as s:
+        items.save_item(s, demo("GT-001") | {"promised_days": 12}, actor="admin")
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert "事项已更新至第 2 版，本件仍按原版本办理" in page
+    client.post(f"/items/{key}/materials", data={"arrived": ["拟选址位置图"]})
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline"') :]
+    for said in ("收件", "办理", "收到消息", "恢复计时", "需补正的全部材料: 拟选址位置图"):
+        assert said in timeline, said
+    assert "补正材料已收到" not in page.split('id="timeline"')[0].split('id="item-hub"')[1]
+
+
+def test_the_inbox_searches_by_receipt_applicant_phone_and_id_number_and_links_to_the_item(
+    services, catalogue, signed_in
+):
+    client = signed_in("sc_clerk")
+    client.post("/intake", data=form_for("SC-001", "accept"))
+    client.post("/intake", data=form_for("SC-001", "accept", applicant_name="王五",
+                                         applicant_id="110101199003070038", phone="13900001111"))  # fmt: skip
+    with services.transaction() as s:
+        keys = {
+            r.applicant_name: runner.get_instance(s, r.instance_id).business_key
+            for r in s.query(ItemApplication)
+        }
+    everything = client.get("/inbox?tab=window").get_data(as_text=True)
+    assert keys["张三"] in everything and keys["王五"] in everything
+    assert f'href="/items/{keys["王五"]}"' in everything
+    for q in ("王五", "13900001111", "110101199003070038", keys["王五"]):
+        page = client.get("/inbox", query_string={"tab": "window", "q": q}).get_data(as_text=True)
+        assert keys["王五"] in page and keys["张三"] not in page, q
+    none = client.get("/inbox", query_string={"tab": "window", "q": "不存在"}).get_data(as_text=True)
+    assert keys["王五"] not in none
+
+
+def test_the_applicants_progress_page_links_to_the_items_guide(services, catalogue, signed_in, client):
+    signed_in("sc_clerk").post("/intake", data=form_for("SC-001", "accept"))
+    _, key = the_item(services)
+    client.post("/progress", data={"receipt": key, "phone_suffix": "1234"})
+    page = client.get(f"/progress/{key}").get_data(as_text=True)
+    assert 'id="progress-guide"' in page and "/guide/SC-001?version=1" in page
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_scans_uploaded_at_intake_are_on_the_item_and_shown_in_the_browser(
+    services, catalogue, app, signed_in, tmp_path
+):
+    import io
+
+    app.config["ATTACHMENT_DIR"] = str(tmp_path / "attachments")
+    client = signed_in("sc_clerk")
+    form = form_for("SC-001", "accept")
+    form["scans"] = [(io.BytesIO(PNG), "营业执照.png"), (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "申请书.pdf")]
+    answer = client.post("/intake", data=form, content_type="multipart/form-data")
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    iid, key = the_item(services)
+    with services.transaction() as s:
+        from runner.items.attachments import list_attachments
+
+        files = {f["filename"]: f["id"] for f in list_attachments(s, iid)}
+    assert set(files) == {"营业执照.png", "申请书.pdf"}
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert f"/attachments/{files['营业执照.png']}/view" in page
+    shown = client.get(f"/attachments/{files['申请书.pdf']}/view")
+    assert shown.status_code == 200 and shown.mimetype == "application/pdf"
+    assert shown.get_data() == b"%PDF-1.4\n%%EOF\n"
+    assert "attachment" not in shown.headers.get("Content-Disposition", "")
+    shown.close()
+    other = signed_in("gt_clerk").get(f"/attachments/{files['申请书.pdf']}/view")
+    assert other.status_code == 403
+    other.close()

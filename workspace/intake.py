@@ -1,0 +1,309 @@
+"""Counter intake (收件登记) in the workspace, for clerks and window heads of the item's window.
+
+- ``GET  /intake``                          search the catalogue (name or code) among the user's windows' items
+- ``GET  /intake?item=<code>``              the registration form of one item: applicant, agent, mobile, the
+                                            item's materials (received / missing / 容缺 with a date), scans
+- ``POST /intake``                          register and decide at once: 受理, 一次性告知 or 不予受理; the
+                                            notice issued is shown for printing
+- ``GET/POST /items/<no.>/intake``          the same decision for an item that came in otherwise (the API)
+- ``GET/POST /items/<no.>/materials``       补正材料已收到: tick what the applicant brought; the clock resumes
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+import runner
+from forms import attachments
+from forms.language import pick
+from runner.catalogue import items as catalogue
+from runner.catalogue.applications import (
+    MISSING,
+    RECEIVED,
+    TOLERATED,
+    Applicant,
+    Intake,
+    MaterialState,
+    application_of,
+    item_data,
+    start_item,
+)
+from runner.catalogue.identity import ORGANISATION, PERSON
+from runner.catalogue.intake import ACCEPT, NOTIFY, REFUSE, Decision, acceptance_step, waiting_for_materials
+from runner.items.clerk import do_intake_decision, do_receive_materials
+from runner.items.permissions import Facts, Who, allowed
+from runner.models import Role
+from web.auth import current_user, require_role, services
+from web.chrome import register_nav
+from web.i18n import Label, user_message
+from workspace.access import who_now
+from workspace.blueprint import bp
+from workspace.guide import guide_view, kind_label
+from workspace.intake_flow import completer
+
+INTAKE_ROLES = (Role.CLERK, Role.WINDOW_HEAD, Role.ADMIN)
+SCAN_FIELD = "intake_scans"
+
+
+def _at_counter_of(window: str | None, who: Who | None = None) -> bool:
+    """May the user register or decide items received at ``window`` (the permission table's "intake")?"""
+    return allowed("intake", who or who_now(), Facts({"lead_window": window}))
+
+
+def _items(text: str) -> list[dict[str, Any]]:
+    who = who_now()
+    with services().reading() as s:
+        found = catalogue.search(s, text, limit=200)
+        names = {w.code: w.name for w in runner.list_windows(s)}
+        return [
+            {"code": i.code, "name": i.name, "kind": i.kind, "window": names.get(i.window, i.window)}
+            for i in found
+            if _at_counter_of(i.window, who)
+        ][:50]
+
+
+def _item(code: str) -> dict[str, Any]:
+    with services().reading() as s:
+        try:
+            item = guide_view(s, code)
+        except runner.NotFound:
+            abort(404)
+    if not item["active"]:
+        abort(404)
+    if not _at_counter_of(item["window"]):
+        abort(403)
+    return item
+
+
+def _render(item: dict[str, Any] | None, *, q: str = "", form: Any = None, error: str | None = None) -> Any:
+    return render_template(
+        "catalogue/intake.html",
+        item=item,
+        q=q,
+        found=_items(q) if item is None else [],
+        form=form or {},
+        error=error,
+        today=services().now().date().isoformat(),
+        pick=pick,
+        kind_label=kind_label,
+        upload_limit=attachments.max_bytes(),
+    ), (400 if error else 200)
+
+
+@bp.get("/intake")
+@require_role(*INTAKE_ROLES)
+def intake() -> Any:
+    """Search an item, or the registration form of ``?item=``."""
+    code = request.args.get("item")
+    if code:
+        return _render(_item(code))
+    return _render(None, q=(request.args.get("q") or "").strip()[:100])
+
+
+def _materials(item: dict[str, Any]) -> list[MaterialState]:
+    states = []
+    for n, material in enumerate(item["materials"]):
+        status = request.form.get(f"m{n}", MISSING)
+        due_raw = request.form.get(f"due{n}") or ""
+        try:
+            due = date.fromisoformat(due_raw) if status == TOLERATED and due_raw else None
+        except ValueError:
+            raise runner.InvalidInput(
+                f"容缺材料“{material['name']}”的补交日期无效 (invalid date for {material['name']})"
+            ) from None
+        states.append(
+            MaterialState(
+                material["name"], status if status in (RECEIVED, MISSING, TOLERATED) else MISSING, due
+            )
+        )
+    return states
+
+
+def _decision(item: dict[str, Any] | None, states: list[MaterialState]) -> Decision:
+    required = {m["name"] for m in item["materials"] if m["required"]} if item else None
+    missing = [s.name for s in states if s.status == MISSING and (required is None or s.name in required)]
+    days = request.form.get("correction_days", type=int)
+    return Decision(
+        decision=request.form.get("decision", ""),
+        missing=missing,
+        note=(request.form.get("note") or "").strip()[:2000],
+        reason=(request.form.get("reason") or "").strip()[:2000],
+        legal_basis=(request.form.get("legal_basis") or "").strip()[:2000],
+        correction_days=days,
+    )
+
+
+@bp.post("/intake")
+@require_role(*INTAKE_ROLES)
+def intake_register() -> Any:
+    """Register an application for an item and decide on it in one transaction; then print its notice."""
+    item = _item(request.form.get("item", ""))
+    stored: list[attachments.StoredFile] = []
+    try:
+        applicant = Applicant(
+            name=request.form.get("applicant_name", ""),
+            id_number=request.form.get("applicant_id", ""),
+            phone=request.form.get("phone", ""),
+            kind=ORGANISATION if request.form.get("applicant_type") == ORGANISATION else PERSON,
+            agent_name=request.form.get("agent_name", ""),
+            agent_id=request.form.get("agent_id", ""),
+        )
+        states = _materials(item)
+        decision = _decision(item, states)
+        who = who_now()
+        stored = [
+            attachments.store_upload(f, SCAN_FIELD) for f in request.files.getlist("scans") if f.filename
+        ]
+
+        def work(s: Session) -> tuple[str, dict[str, Any]]:
+            instance = start_item(
+                s, item["code"], actor=current_user.username, intake=Intake(applicant, states)
+            )
+            step = acceptance_step(s, instance)
+            if stored:
+                attachments.record(
+                    s,
+                    stored,
+                    instance_id=instance.id,
+                    task_id=step.task_id if step else "",
+                    actor=current_user.username,
+                )
+            doc = do_intake_decision(s, who, instance, decision, complete=completer(s, services()))
+            return instance.business_key, doc
+
+        business_key, doc = services().run(work)
+    except runner.PermissionDenied:
+        attachments.discard(stored)
+        abort(403)
+    except (runner.RunnerError, attachments.UploadRejected) as exc:
+        attachments.discard(stored)
+        message = user_message(exc) if isinstance(exc, runner.RunnerError) else exc.text
+        return _render(item, form=request.form, error=message)
+    flash(_flash(decision.decision, business_key), "success")
+    return redirect(url_for("workspace.document", business_key=business_key, kind=doc["kind"]))
+
+
+def _flash(decision: str, business_key: str) -> str:
+    return {
+        ACCEPT: pick(
+            f"已受理，办件编号 {business_key}。请打印受理通知书。",
+            f"Accepted as {business_key}; print the notice.",
+        ),
+        NOTIFY: pick(
+            f"已登记 {business_key} 并一次性告知补正。请打印补正材料通知书。",
+            f"Registered {business_key}; print the one-time correction notice.",
+        ),
+        REFUSE: pick(
+            f"已登记 {business_key}，不予受理。请打印不予受理通知书。", f"Registered {business_key}; refused."
+        ),
+    }.get(decision, business_key)
+
+
+def _instance(session: Session, business_key: str) -> Any:
+    try:
+        return runner.get_instance(session, business_key=business_key)
+    except runner.NotFound:
+        abort(404)
+
+
+@bp.route("/items/<business_key>/intake", methods=["GET", "POST"])
+@require_role(*INTAKE_ROLES)
+def item_intake(business_key: str) -> Any:
+    """The counter's decision on an item that came in through the API (standing at its acceptance step)."""
+    with services().reading() as s:
+        instance = _instance(s, business_key)
+        if not _at_counter_of(instance.lead_window):
+            abort(403)
+        step = acceptance_step(s, instance)
+        data = item_data(s, instance)
+        record = application_of(s, instance.id)
+        item = guide_view(s, record.item_code, record.item_version) if record else None
+    if step is None:
+        flash(pick("该办件已不在受理环节。", "The item is past its acceptance step."), "info")
+        return redirect(url_for("workspace.item_page", business_key=business_key))
+    names = [str(n) for n in data.get("materials_list") or []]
+    error = None
+    if request.method == "POST":
+        states = [MaterialState(n, request.form.get(f"m{i}", MISSING)) for i, n in enumerate(names)]
+        decision = _decision(item, states)
+
+        who = who_now()
+
+        def work(s: Session) -> dict[str, Any]:
+            found = runner.get_instance(s, business_key=business_key)
+            return do_intake_decision(s, who, found, decision, complete=completer(s, services()))
+
+        try:
+            doc = services().run(work)
+        except runner.PermissionDenied:
+            abort(403)
+        except runner.RunnerError as exc:
+            error = user_message(exc)
+        else:
+            flash(_flash(decision.decision, business_key), "success")
+            return redirect(url_for("workspace.document", business_key=business_key, kind=doc["kind"]))
+    return render_template(
+        "catalogue/item_intake.html",
+        business_key=business_key,
+        data=data,
+        names=names,
+        item=item,
+        error=error,
+        form=request.form,
+        pick=pick,
+    ), (400 if error else 200)
+
+
+@bp.route("/items/<business_key>/materials", methods=["GET", "POST"])
+@require_role(*INTAKE_ROLES)
+def item_materials(business_key: str) -> Any:
+    """补正材料已收到: tick the corrected materials the applicant brought against the notice's list."""
+    with services().reading() as s:
+        instance = _instance(s, business_key)
+        asked = waiting_for_materials(s, instance)
+        lead = instance.lead_window
+    if not _at_counter_of(lead):
+        abort(403)
+    error = None
+    if request.method == "POST" and asked:
+        arrived = list(request.form.getlist("arrived"))
+        who = who_now()
+
+        def work(s: Session) -> list[str]:
+            found = runner.get_instance(s, business_key=business_key)
+            return do_receive_materials(s, who, found, arrived, complete=completer(s, services()))
+
+        try:
+            still = services().run(work)
+        except runner.PermissionDenied:
+            abort(403)
+        except runner.RunnerError as exc:
+            error = user_message(exc)
+        else:
+            if still:
+                flash(
+                    pick(
+                        f"已登记补正材料，计时已恢复。仍缺：{'、'.join(still)}",
+                        f"Recorded; the clock runs again. Still missing: {', '.join(still)}",
+                    ),
+                    "warning",
+                )
+            else:
+                flash(
+                    pick(
+                        "补正材料已全部收到，计时已恢复。",
+                        "All corrected materials received; the clock runs again.",
+                    ),
+                    "success",
+                )
+            return redirect(url_for("workspace.item_page", business_key=business_key))
+    return render_template(
+        "catalogue/materials.html", business_key=business_key, asked=asked, error=error, pick=pick
+    ), (400 if error else 200)
+
+
+register_nav(Label("收件登记", "Intake"), "workspace.intake", roles=INTAKE_ROLES, order=5)  # type: ignore[arg-type]
