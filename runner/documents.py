@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, conventions, engine
+from . import audit, completion_terms, conventions, engine
 from .calendar import missing_year_of, pending_note
 from .deadlines import calendar
 from .exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
@@ -322,8 +322,12 @@ def _content(
     elif kind == "completion":
         if instance.status != InstanceStatus.COMPLETED or _refused(data):
             raise DocumentNotAvailable("办件尚未办结，不能出具办结通知 (the item is not completed)")
+        names = window_names(session, completion_terms.opinion_windows(data))
         content.update(
-            outcome=outcome(session, instance, workflow),
+            outcome=completion_terms.decision(data) or outcome(session, instance, workflow),
+            conditions=completion_terms.window_conditions(data, names),
+            delivery=completion_terms.delivery_sentence(data, content["lead_window"]),
+            notice_note=_text(data.get("notice_note")),
             completed_date=local_date(session, instance.ended_at),
             promised_date=local_date(session, instance.deadline),
             promised_pending=pending_note(instance.deadline_pending_year),
