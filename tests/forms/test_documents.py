@@ -442,3 +442,48 @@ def test_completion_notice_follows_each_delivery(
         .get_data(as_text=True)
     )
     assert said in html and not_said not in html.split("办理结果")[1]
+
+
+def test_correction_notice_carries_the_clerks_note_and_a_reissue_keeps_the_first(
+    services: Any, joint: int, people: None, signed_in: Any
+) -> None:
+    """Issue 21.3: the notice waits for the 一次性告知 step and prints its 补正要求说明; a re-issue takes a new
+    number, says which one it replaces and why, and the first stays on record."""
+    complete(
+        services,
+        task(services, joint, "accept")["id"],
+        {
+            "related_windows": RELATED,
+            "review_days": 3,
+            "materials_complete": False,
+            "missing_materials": MISSING,
+        },
+    )
+    with pytest.raises(docs.DocumentNotAvailable, match="一次性告知"):
+        issue(services, joint, "correction")  # listed at acceptance, but the step has not told the applicant
+    note = "需加盖公章原件一份"
+    complete(
+        services,
+        task(services, joint, "correction_notice")["id"],
+        {"missing_materials": MISSING, "notice_note": note, "notice_confirmed": True},
+    )
+    first = issue(services, joint, "correction")
+    assert first["content"]["notice_note"] == note
+    key = key_of(services, joint)
+    client = signed_in("clerk_sc")
+    assert note in client.get(f"/items/{key}/documents/correction").get_data(as_text=True)
+
+    with pytest.raises(runner.InvalidInput):
+        services.run(docs.reissue, joint, "correction", "clerk_sc", reason="  ")
+    response = client.post(f"/items/{key}/documents/correction/reissue", data={"reason": "补正要求写错"})
+    assert response.status_code == 302
+    html = client.get(f"/items/{key}/documents/correction").get_data(as_text=True)
+    assert "补字〔2026〕第000002号" in html and "补字〔2026〕第000001号" in html and "补正要求写错" in html
+    listing = client.get(f"/items/{key}/documents").get_data(as_text=True)
+    assert "补字〔2026〕第000002号" in listing and "补字〔2026〕第000001号" in listing
+    with services.transaction() as s:
+        numbers = [d.number for d in s.query(Document).order_by(Document.id)]
+        actions = [a.action for a in s.query(AuditEntry).order_by(AuditEntry.id)]
+    assert numbers == ["补字〔2026〕第000001号", "补字〔2026〕第000002号"]
+    assert "document_reissued" in actions
+    assert issue(services, joint, "correction")["number"] == "补字〔2026〕第000002号"  # a reprint: the newest

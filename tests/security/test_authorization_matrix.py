@@ -75,6 +75,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, "GET"): only("lead_clerk", "reviewer", "head") for e in ("forms.documents", "forms.document",
                                                                      "forms.document_pdf", "forms.download")},
     ("forms.issue_document", "POST"): only("lead_clerk", "reviewer", "head"),
+    ("forms.reissue_document", "POST"): only("lead_clerk", "reviewer", "head"),
     **{("forms.op_copy", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
     ("forms.op_suspend", "POST"): only("head", "admin"),
     ("forms.op_resume", "POST"): only("head", "admin"),
