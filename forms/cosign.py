@@ -31,6 +31,8 @@ def do_add_reviewer(
 ) -> ProcessInstance:
     """加签: a known window other than the lead window joins the running joint review."""
     check("cosign", who, item_facts(session, instance))
+    if not window:
+        raise runner.InvalidInput("请选择要加签的窗口 (choose a window)", field="to_window")
     code = _known_window(session, window)
     if code == instance.lead_window:
         raise runner.InvalidInput(
@@ -96,7 +98,8 @@ def op_reviewers(business_key: str) -> Any:
         except runner.RunnerError as exc:  # a missing reason, a window already answered, ...
             errors[action] = user_message(exc)
         if not errors:
-            window = request.form.get("window") or ""
+            code = request.form.get("window") or ""
+            window = dict(_window_choices()).get(code, code)  # the window's name, not its code
             flash(
                 pick(f"已加签：{window}", f"Added to the review: {window}")
                 if action == "add"

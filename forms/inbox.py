@@ -26,6 +26,8 @@ from runner.models import Role
 
 from . import bp, register_nav
 from .auth import _safe_next, acting_for, can_work_on, current_user, login_required, services, user_message
+from .inbox_batch import batch_actions, batch_colleagues
+from .people import WORKERS
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -171,6 +173,7 @@ def inbox() -> Any:
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "due"
     kind = request.args.get("kind") if request.args.get("kind") in KIND_LABELS else ""
     state = request.args.get("state") if request.args.get("state") in STATES else ""
+    returned = request.args.get("returned") == "1"
     size = _int_arg("size", DEFAULT_PAGE_SIZE, 1, max(PAGE_SIZES))
     page = _int_arg("page", 1, 1, MAX_PAGE)
 
@@ -182,6 +185,7 @@ def inbox() -> Any:
             s,
             **_tab_filters(tab),
             item_kind=kind or None,
+            returned=returned,
             due_from=due_from,
             due_until=due_until,
             order=sort,
@@ -192,7 +196,7 @@ def inbox() -> Any:
         counts = {
             t: (
                 total
-                if t == tab and not kind and not state
+                if t == tab and not kind and not state and not returned
                 else runner.inbox_page(s, **_tab_filters(t), limit=1, count_cap=COUNT_CAP)[1]
             )
             for t in tabs
@@ -212,9 +216,17 @@ def inbox() -> Any:
     import_url = _console_url("calendar.import_year") if alarm else None
 
     def link(**changes: Any) -> str:
-        args = {"tab": tab, "sort": sort, "kind": kind, "state": state, "size": size, "page": page}
+        args = {"tab": tab, "sort": sort, "kind": kind, "state": state, "returned": "1" if returned else "",
+                "size": size, "page": page}  # fmt: skip
         args.update(changes)
-        defaults = {"sort": "due", "kind": "", "state": "", "size": DEFAULT_PAGE_SIZE, "page": 1}
+        defaults = {
+            "sort": "due",
+            "kind": "",
+            "state": "",
+            "returned": "",
+            "size": DEFAULT_PAGE_SIZE,
+            "page": 1,
+        }
         query = {k: v for k, v in args.items() if defaults.get(k) != v}
         return url_for("forms.inbox") + ("?" + urlencode(query) if query else "")
 
@@ -234,6 +246,9 @@ def inbox() -> Any:
         sort=sort,
         kind=kind,
         state=state,
+        returned=returned,
+        batch=batch_actions(tab),
+        colleagues=batch_colleagues(tab),
         sorts=SORTS,
         states=STATES,
         kinds=KIND_LABELS,
@@ -308,6 +323,14 @@ def claim(task_id: str) -> Any:
             abort(403)
         runner.claim(s, task_id, actor=current_user.username)
 
+    if request.form.get("open") == "1":  # 认领并办理: straight to the task's form
+        try:
+            services().run(do)
+        except runner.RunnerError as exc:
+            flash(user_message(exc), "error")
+            return _back()
+        flash(_("已认领：%(name)s", name=task["name"]), "success")
+        return redirect(task_url(task) or url_for("forms.inbox"))
     return _act(do, ok=_("已认领：%(name)s", name=task["name"]))
 
 
@@ -352,7 +375,7 @@ def handover(task_id: str) -> Any:
             abort(403)
         colleagues = [
             p
-            for p in directory.window_members(s, task["window"] or "")
+            for p in directory.window_members(s, task["window"] or "", roles=WORKERS)
             if p.username not in (current_user.username, task["assignee"])
         ]
         absent = {p.username: directory.current_backup(s, p.username) for p in colleagues}

@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 
 import runner
 from runner import directory
-from runner.models import AuditEntry, ClockPause, Copy, OpenTask, ProcessInstance, Role
+from runner.models import ACTIVE_STATUSES, AuditEntry, ClockPause, Copy, OpenTask, ProcessInstance, Role
 from runner.tasks import open_task
 from runner.views import instance_summary, task_view
 from runner.windows import known_windows
 
 from . import bp
 from .auth import _safe_next, current_user, login_required, services, user_message
+from .people import ADVISERS, people_choices
 from .schema import pick
 
 OVERSEERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
@@ -388,6 +389,15 @@ def completed_by(session: Session, username: str, *, days: int = DONE_DAYS) -> l
         .order_by(AuditEntry.id.desc())
         .limit(200)
     )
+    rows = list(rows)
+    active = set(
+        session.scalars(
+            select(ProcessInstance.id).where(
+                ProcessInstance.id.in_({e.instance_id for e in rows}),
+                ProcessInstance.status.in_([str(s) for s in ACTIVE_STATUSES]),
+            )
+        )
+    )
     found = []
     for e in rows:
         withdrawn = session.scalars(
@@ -402,6 +412,7 @@ def completed_by(session: Session, username: str, *, days: int = DONE_DAYS) -> l
                 "business_key": e.business_key,
                 "at": e.at,
                 "withdrawn": withdrawn is not None,
+                "item_active": e.instance_id in active,  # a finished item offers no 撤回
             }
         )
     return found
@@ -507,11 +518,7 @@ def _finish(ok: str, target: str) -> Any:
 
 def _colleagues(window: str, exclude: set[str]) -> list[tuple[str, str]]:
     with services().transaction() as s:
-        return [
-            (p.username, p.display_name)
-            for p in directory.window_members(s, window)
-            if p.username not in exclude
-        ]
+        return people_choices(s, window=window, exclude=exclude)
 
 
 def _window_choices() -> list[tuple[str, str]]:
@@ -519,9 +526,10 @@ def _window_choices() -> list[tuple[str, str]]:
         return [(w.code, w.name) for w in runner.list_windows(s)]
 
 
-def _people() -> list[tuple[str, str]]:
+def _people(exclude: set[str]) -> list[tuple[str, str]]:
+    """Who may be asked for an opinion (委派): clerks, window heads and the centre leader."""
     with services().transaction() as s:
-        return [(p.username, p.display_name) for p in directory.list_users(s) if p.is_active]
+        return people_choices(s, roles=ADVISERS, exclude=exclude)
 
 
 @bp.route("/tasks/<task_id>/transfer", methods=["GET", "POST"])
@@ -597,7 +605,7 @@ def op_delegate(task_id: str) -> Any:
             "label": pick("委派给", "Ask"),
             "type": "select",
             "choices": [("", pick("— 请选择 —", "— choose —"))]
-            + [(u, n) for u, n in _people() if u != current_user.username],
+            + _people({current_user.username, task.get("assignee") or ""}),
         },
         {"name": "note", "label": pick("请教事项", "Question"), "type": "textarea"},
     ]
@@ -677,7 +685,9 @@ def op_send_back(task_id: str) -> Any:
     page_error = (
         None if steps else pick("没有可退回的前序环节。", "There is no earlier step to send back to.")
     )
-    if request.method == "POST":
+    if not steps:
+        fields = []  # nothing to choose: the page says so and offers no form
+    elif request.method == "POST":
         _, errors, page_error = _run(
             lambda s: do_send_back(
                 s,
@@ -743,11 +753,17 @@ def op_withdraw(task_id: str) -> Any:
     _, errors, page_error = _run(lambda s: do_withdraw(s, Who.web(), task_id))
     if errors or page_error:
         flash(page_error or next(iter(errors.values())), "error")
-        with services().transaction() as s:
-            rows = _done_rows(s)
-        return render_template("operations/done.html", rows=rows, pick=pick, days=DONE_DAYS), 409
-    flash(pick("已撤回，任务回到您的待办。", "Withdrawn; the step is back in the inbox."), "success")
-    return redirect(url_for("forms.done_list"))
+        return redirect(url_for("forms.done_list"))  # the list again, not a page at the POST address
+    with services().transaction() as s:
+        back = s.scalars(select(OpenTask).where(OpenTask.task_id == task_id)).first()
+    if back is not None and back.assignee:
+        flash(pick("已撤回，任务已回到您的待办。", "Withdrawn; the step is back in your inbox."), "success")
+        return redirect(url_for("forms.task_form", task_id=task_id))
+    flash(
+        pick("已撤回，任务在本窗口待认领中。", "Withdrawn; the step waits in the window's unclaimed tasks."),
+        "success",
+    )
+    return redirect(url_for("forms.inbox", tab="window"))
 
 
 # ---- the item page: status, pauses, open tasks, 挂起/恢复, 抄送 -----------------------------------
@@ -841,7 +857,7 @@ def op_copy(business_key: str) -> Any:
             "name": "to_user",
             "label": pick("抄送给（人员）", "Copy to (person)"),
             "type": "select",
-            "choices": [("", pick("— 不选 —", "— none —"))] + _people(),
+            "choices": [("", pick("— 不选 —", "— none —"))] + _people({current_user.username}),
         },
         {
             "name": "to_window",

@@ -36,6 +36,7 @@ from .schema import (
     show_rows,
     undefined_form_message,
 )
+from .task_trace import delegation_note, delegation_opinions, earlier_form
 
 USED_TOKENS = "used_submit_tokens"
 KIND_LABELS = {code: label for label, code in ITEM_KINDS.items()}
@@ -103,7 +104,8 @@ def task_form(task_id: str) -> Any:
 
     holder = _claimed_by_other(task)
     ops = task_operations(task)
-    if ops.get("delegated_by") and holder is None:
+    waiting = delegation_note(task, ops, current_user.username)
+    if waiting and holder is None:
         # a delegated task waits for the colleague's opinion: nobody completes it meanwhile
         holder = str(task.get("assignee") or "")
     page_error: str | None = None
@@ -115,7 +117,7 @@ def task_form(task_id: str) -> Any:
             return _already_done()
         form = make_form(schema, ctx, submitted=True)
         if holder is not None:
-            page_error = _claimed_message(holder)
+            page_error = waiting or _claimed_message(holder)
             status = 409
         elif not _valid_token(token):
             page_error = pick(
@@ -141,6 +143,8 @@ def task_form(task_id: str) -> Any:
         else:
             page_error = pick("表单有误，请按提示修改后重新提交。", "Please correct the marked fields.")
             status = 400
+    elif task.get("returned"):
+        form = earlier_form(schema, ctx, uuid.uuid4().hex)  # what was submitted before, to correct
     else:
         form = make_form(schema, ctx, submitted=False, token=uuid.uuid4().hex)
 
@@ -156,7 +160,8 @@ def task_form(task_id: str) -> Any:
             documentation=loaded.get("documentation"),
             attachments=loaded["attachments"],
             holder=holder,
-            holder_message=_claimed_message(holder) if holder else None,
+            holder_message=(waiting or _claimed_message(holder)) if holder is not None else None,
+            delegation_opinions=delegation_opinions(ctx.data),
             acting_for=acting_for(task),
             page_error=page_error,
             pick=pick,

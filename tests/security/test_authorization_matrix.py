@@ -48,7 +48,8 @@ LEAD = only("lead_clerk", "head", "admin")
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # --- public ---
     **{(e, "GET"): EVERYONE for e in ("index", "healthz", "static", "forms.static", "console_static.static",
-                                       "admin.static", "vendor.asset", "forms.progress_item", "api.openapi")},
+                                       "admin.static", "vendor.asset", "forms.progress_item", "api.openapi",
+                                       "forms.favicon")},
     **{(e, m): EVERYONE for e in ("forms.login", "forms.progress", "forms.complaint_new") for m in ("GET", "POST")},
     ("forms.progress_rating", "POST"): NOBODY,  # only after a successful lookup in this browser session
     # --- the workspace: anybody logged in, on their own things ---
@@ -56,6 +57,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
                                        "forms.warnings", "forms.extension_requests")},
     **{(e, m): LOGGED_IN for e in ("forms.absence", "forms.proxies") for m in ("GET", "POST")},
     ("forms.notifications_read_all", "POST"): LOGGED_IN,
+    ("forms.inbox_batch", "POST"): LOGGED_IN,  # each ticked task is checked again: none of another window
     ("forms.logout", "POST"): LOGGED_IN,
     **{("forms.password", m): LOGGED_IN for m in ("GET", "POST")},
     ("forms.notification_read", "POST"): only("reviewer"),  # the message is the reviewer's
