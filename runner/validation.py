@@ -176,6 +176,17 @@ ITEM_KIND_VALUES = frozenset(ITEM_KINDS) | frozenset(ITEM_KINDS.values())
 _DTD_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 
+
+def _words_for_days(value: str) -> bool:
+    """A number of days written in words (``三天``, ``两个工作日``): it parses as a Python name, but no item's
+    data is named in Chinese characters — a mistake, not an expression."""
+    try:
+        tree = ast.parse(value, mode="eval")
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.Name) and not n.id.isascii() for n in ast.walk(tree))
+
+
 # task-spec names SpiffWorkflow gives its own tasks in every process (a BPMN element with one of these ids
 # replaces the engine's and the process cannot start)
 ENGINE_RESERVED_IDS = frozenset({"Start", "End", "Root"})
@@ -760,8 +771,18 @@ class _DiagramChecker:
                 self.error(el, f"{name} {value!r} must not be negative")
                 return None
             return days
-        if not allow_expression:
-            self.error(el, f"{name} {value!r} is not a whole number of working days")
+        if not allow_expression or _words_for_days(value):
+            self.error(
+                el,
+                f"{name} {value!r} 不是工作日天数：请写整数（如 3）"
+                + ("或按办件数据计算的表达式" if allow_expression else "")
+                + f" ({name} {value!r} is not a whole number of working days"
+                + (
+                    ": write a number such as 3, or an expression over the item's data)"
+                    if allow_expression
+                    else ")"
+                ),
+            )
         elif not value:
             self.error(el, f"{name} is empty")
         else:
