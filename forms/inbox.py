@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, SelectField, TextAreaField
@@ -22,12 +23,14 @@ from wtforms.validators import DataRequired, Length
 import runner
 from runner import deadlines, directory
 from runner.conventions import ITEM_KINDS
+from runner.labels import item_kind
 from runner.models import Role
 
 from . import bp, register_nav
 from .auth import _safe_next, acting_for, can_work_on, current_user, login_required, services, user_message
 from .inbox_batch import batch_actions, batch_colleagues
 from .people import WORKERS
+from .schema import pick
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -79,11 +82,15 @@ def due_status(
     try:
         if due_at < now:
             late = cal.overdue_workdays(due_at, now)
-            return Due("overdue", _("超期 %(n)s 个工作日", n=late) if late else _("已超期"), -late)
+            return Due(
+                "overdue",
+                ngettext("超期 %(num)s 个工作日", "超期 %(num)s 个工作日", late) if late else _("已超期"),
+                -late,
+            )
         left = cal.workdays_between(cal.local_date(now), cal.local_date(due_at))
     except runner.CalendarDataMissing:
         return Due("overdue" if due_at < now else "ok", "")
-    text = _("今日到期") if left == 0 else _("剩 %(n)s 个工作日", n=left)
+    text = _("今日到期") if left == 0 else ngettext("剩 %(num)s 个工作日", "剩 %(num)s 个工作日", left)
     return Due("warning" if left <= WARNING_WORKDAYS else "ok", text, left)
 
 
@@ -162,6 +169,11 @@ def task_url(task: dict[str, Any]) -> str | None:
     return None
 
 
+def _kind_word(code: str) -> str:
+    """An item kind in the page's language."""
+    return pick(item_kind(code), item_kind(code, english=True)) if code else ""
+
+
 @bp.get("/inbox")
 @login_required
 def inbox() -> Any:
@@ -204,7 +216,7 @@ def inbox() -> Any:
         for row in rows:
             due_at = datetime.fromisoformat(row["due_at"]) if row["due_at"] else None
             row["due"] = due_status(cal, due_at, now, row.get("due_pending_year"))
-            row["kind_label"] = KIND_LABELS.get(row["item_kind"] or "", row["item_kind"] or "")
+            row["kind_label"] = _kind_word(row["item_kind"] or "")
             row["acting_for"] = acting_for(row)
             row["url"] = task_url(row)
             row["can_release"] = _may_release(row)
@@ -251,7 +263,7 @@ def inbox() -> Any:
         colleagues=batch_colleagues(tab),
         sorts=SORTS,
         states=STATES,
-        kinds=KIND_LABELS,
+        kinds={code: _kind_word(code) for code in KIND_LABELS},
         page_sizes=PAGE_SIZES,
         link=link,
         calendar_alarm=alarm,

@@ -19,6 +19,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 import runner
 from runner.attachments import list_attachments
 from runner.conventions import ITEM_KINDS
+from runner.labels import item_kind
 from runner.views import instance_summary
 
 from . import bp
@@ -165,7 +166,11 @@ def task_form(task_id: str) -> Any:
             acting_for=acting_for(task),
             page_error=page_error,
             pick=pick,
-            kind_label=KIND_LABELS.get(task.get("item_kind") or ""),
+            kind_label=pick(
+                item_kind(task.get("item_kind") or ""), item_kind(task.get("item_kind") or "", english=True)
+            )
+            if task.get("item_kind")
+            else None,
             upload_limit=human_size(max_bytes()),
             ops=ops,
         ),

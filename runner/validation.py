@@ -182,7 +182,7 @@ def _words_for_days(value: str) -> bool:
     data is named in Chinese characters — a mistake, not an expression."""
     try:
         tree = ast.parse(value, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # not Python at all (the expression check says so), a NUL byte, …
         return False
     return any(isinstance(n, ast.Name) and not n.id.isascii() for n in ast.walk(tree))
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
+from runner.labels import audit_action
 from runner.monitoring import issued_documents, versions_of, waiting_messages
 
 from ..base import OVERSEERS, ConsoleView, actor, perform, services
@@ -93,6 +94,7 @@ class InstanceView(ConsoleView):
             overdue=_overdue(view),
             job_states=jobs.timer_job_states(services(), pending),
             job_label=jobs.label,
+            action_label=audit_action,
             can_act=is_admin(),
         )
 

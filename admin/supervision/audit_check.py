@@ -7,6 +7,7 @@ from typing import Any
 from flask_admin import expose
 
 import runner
+from runner.labels import audit_action
 from runner.models import AuditEntry
 
 from ..base import OVERSEERS, ConsoleView, services
@@ -34,4 +35,5 @@ class AuditVerifyView(ConsoleView):
             total=total,
             chains=chains,
             checked_at=checked_at,
+            action_label=audit_action,
         )

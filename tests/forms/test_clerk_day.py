@@ -177,3 +177,20 @@ def test_small_things(services: runner.Services, item: dict[str, Any], signed_in
     assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"
     # the inbox's receipt number cell does not wrap
     assert '<td class="receipt">' in text(sb1.get("/inbox?tab=window"))
+
+
+def test_words_not_codes(services: runner.Services, item: dict[str, Any], signed_in: Any) -> None:
+    """21.12 in the workspace: message kinds, the item's windows and item kinds in words; English plurals."""
+    with services.transaction() as s:
+        runner.operations.notify(s, "extension_decided", "延期申请已批准", to_user="sb1")
+    sb1 = signed_in("sb1")
+    page = text(sb1.get("/notifications"))
+    assert "延期审批结果" in page and "extension_decided" not in page
+    assert "Extension decided" in text(sb1.get("/notifications?lang=en"))
+    item_page = text(sb1.get(f"/items/{item['business_key']}?lang=zh"))
+    assert '<dd id="lead-window">社保窗口</dd>' in item_page
+    english = text(sb1.get("/inbox?tab=window&lang=en"))
+    assert ">Promised<" in english or ">Immediate<" in english
+    assert "承诺件</option>" not in english
+    assert "working days left" not in english or "1 working days" not in english
+    assert "1 working days" not in text(sb1.get(f"/tasks/{item['id']}?lang=en"))
