@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .directory import get_person
-from .models import OpenTask
-from .services import services_of
+from runner.core.transaction import services_of
+from runner.models import OpenTask
+from runner.people.directory import get_person
 
 SEND_BACK, WITHDRAW = "send_back", "withdraw"
 

@@ -7,10 +7,9 @@ from typing import Any
 from flask_admin import expose
 
 import runner
+from admin.base import OVERSEERS, ConsoleView, services
 from runner.labels import audit_action
 from runner.models import AuditEntry
-
-from ..base import OVERSEERS, ConsoleView, services
 
 
 class AuditVerifyView(ConsoleView):

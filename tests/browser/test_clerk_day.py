@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.directory import DEMO_PASSWORD, create_user, seed_demo_users
+from runner.people.directory import DEMO_PASSWORD, create_user, seed_demo_users
 from tests.support.flow import complete, deploy_library, describe, library_windows, start_item, task
 
 from .conftest import login, screenshot

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from runner.conventions import ITEM_KINDS
+from runner.core.conventions import ITEM_KINDS
 from runner.labels import AUDIT_ACTIONS, ITEM_KIND_WORDS, MESSAGE_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("runner", "forms", "admin", "api", "worker", "webapp")
+PACKAGES = ("runner", "forms", "web", "workspace", "admin", "api", "worker", "webapp")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
