@@ -24,7 +24,7 @@ import runner
 from forms.language import pick
 from runner.core.conventions import ITEM_KINDS
 from runner.items.clerk import decorate_inbox_rows
-from runner.labels import item_kind
+from runner.items.labels import item_kind
 from runner.models import Role
 from runner.people import directory
 from runner.timekeeping import deadlines

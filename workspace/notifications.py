@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 import runner
 from forms.language import pick
-from runner.labels import MESSAGE_KINDS
+from runner.items.labels import MESSAGE_KINDS
 from runner.models import Notification
 from web.auth import current_user, login_required, services
 from web.request_edge import safe_next
@@ -45,7 +45,7 @@ def _notification_context() -> dict[str, Any]:
 
 
 def kind_label(kind: str) -> str:
-    """The message kind in the page's language (runner/labels.py)."""
+    """The message kind in the page's language (runner/items/labels.py)."""
     zh, en = MESSAGE_KINDS.get(kind, (kind, kind))
     return pick(zh, en)
 

@@ -33,8 +33,8 @@ from forms.schema import (
     undefined_form_message,
 )
 from runner.items.attachments import list_attachments
+from runner.items.labels import item_kind
 from runner.items.tasks import complete
-from runner.labels import item_kind
 from web.auth import current_user, login_required, services
 from web.i18n import user_message
 from workspace.access import acting_for, can_work_on

@@ -28,8 +28,8 @@ from admin.monitoring.common import (
     when,
 )
 from runner.core.scheduling import wakeup_states
+from runner.items.labels import audit_action
 from runner.items.monitoring import issued_documents, versions_of, waiting_messages
-from runner.labels import audit_action
 
 
 class InstanceView(ConsoleView):

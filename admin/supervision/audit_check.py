@@ -8,7 +8,7 @@ from flask_admin import expose
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, services
-from runner.labels import audit_action
+from runner.items.labels import audit_action
 from runner.models import AuditEntry
 
 

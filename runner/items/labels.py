@@ -1,6 +1,6 @@
 """What the codes the platform stores are called, in Chinese and English: the kinds of in-app message
 (``notifications.kind``) and the actions of the audit trail (``audit_log.action``). Pages show these words,
-never the codes; ``tests/runner/test_labels.py`` fails on a code used in the source without both words."""
+never the codes; ``tests/runner/items/test_labels.py`` fails on a code used in the source without both words."""
 
 from __future__ import annotations
 
