@@ -22,9 +22,9 @@ from runner.core.transaction import after_commit, services_of
 from runner.exceptions import InvalidInput, NoSuchTask, PermissionDenied, TaskNotReady
 from runner.items.instances import get as get_instance
 from runner.items.instances import require_active
+from runner.items.returns import SEND_BACK, WITHDRAW, mark_returned
 from runner.items.tasks import open_task
 from runner.models import AuditEntry, Copy, Notification, OpenTask, ProcessInstance
-from runner.returns import SEND_BACK, WITHDRAW, mark_returned
 from runner.senders import SEND_NOTIFICATION
 
 

@@ -39,7 +39,7 @@ def task_view(row: OpenTask) -> dict[str, Any]:
         "due_at": iso(row.due_at),
         "due_pending_year": row.due_pending_year,  # the due time waits for that year's holiday arrangement
         "properties": row.properties,
-        # came back by 退回 / 撤回 (runner/returns.py): who, when, why
+        # came back by 退回 / 撤回 (runner/items/returns.py): who, when, why
         "returned": {
             "kind": row.return_kind,
             "by": row.returned_by,
