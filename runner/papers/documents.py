@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from runner import completion_terms
 from runner.core import audit, conventions, engine
 from runner.core.transaction import services_of
 from runner.core.validation import safe_parse
@@ -24,6 +23,7 @@ from runner.exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFo
 from runner.items.instances import current_data
 from runner.items.instances import get as get_instance
 from runner.models import ClockPause, Document, Extension, InstanceStatus, OpenTask, ProcessInstance, Window
+from runner.papers import completion_terms
 from runner.timekeeping.calendar import missing_year_of, pending_note
 from runner.timekeeping.deadlines import calendar
 from runner.timekeeping.pending_dates import pending_year
