@@ -7,7 +7,7 @@ import ast
 import re
 from pathlib import Path
 
-SOURCE = Path(__file__).resolve().parents[2] / "runner" / "core" / "validation.py"
+SOURCE = Path(__file__).resolve().parents[3] / "runner" / "core" / "validation.py"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ASCII_WORD = re.compile(r"[A-Za-z]{3,}")
 
