@@ -1,6 +1,6 @@
 """Issue 21: what a clerk's day showed missing — the outcome of 委派, 退回 and 撤回 seen by the person it
 concerns, the people offered for passing work on, one-click 认领并办理 and batch actions, and the small ones
-(an empty 退回 page, an empty 加签, a proxy's last day, the favicon)."""
+(an empty 退回 page, an empty 加签, a proxy's last day; the favicon: tests/web/test_favicon.py)."""
 
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ def test_claim_and_open_in_one_click_and_batch_actions(
     assert the_task(services, third["instance_id"])["assignee"] is None
 
 
-def test_small_things(services: runner.Services, item: dict[str, Any], signed_in: Any, app: Any) -> None:
+def test_small_things(services: runner.Services, item: dict[str, Any], signed_in: Any) -> None:
     sb1 = signed_in("sb1")
     # 退回 with no earlier step: the page says so and shows no form
     page = text(sb1.get(f"/tasks/{item['id']}/send-back"))
@@ -172,9 +172,6 @@ def test_small_things(services: runner.Services, item: dict[str, Any], signed_in
     assert r.status_code == 302, text(r)[:2000]
     page = text(sb1.get("/proxies"))
     assert "2026-12-09 全天" in page and "2026-12-10 00:00" not in page
-    # the favicon
-    icon = app.test_client().get("/favicon.ico")
-    assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"
     # the inbox's receipt number cell does not wrap
     assert '<td class="receipt">' in text(sb1.get("/inbox?tab=window"))
 
