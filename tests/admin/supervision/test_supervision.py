@@ -194,7 +194,7 @@ def test_one_definition_of_each_figure_on_every_view(month, services, clock, sig
 
     from tests.support.flow import local, tasks
 
-    data = Path(__file__).resolve().parents[1] / "data" / "review.bpmn"
+    data = Path(__file__).resolve().parents[2] / "data" / "review.bpmn"
     with services.transaction() as s:
         xml = re.sub(rb'<spiffworkflow:property name="leadWindow"[^>]*/>', b"", data.read_bytes())
         runner.deploy(s, xml, "review.bpmn", actor="designer")  # a diagram naming no lead window
