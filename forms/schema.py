@@ -53,6 +53,7 @@ from forms.submission import (
     check_submission,
     choice_values,
     compare,
+    input_for,
     items_for,
 )
 from runner.core.conventions import GENERIC_FORM
@@ -840,38 +841,6 @@ def make_form(schema: FormSchema, ctx: FormContext, *, submitted: bool, token: s
 # ---- initial values and display ----------------------------------------------------------------
 
 
-def _raw_for(spec: FieldSpec, value: Any, ctx: FormContext) -> Any:
-    """A task-data value in the form a field's input shows."""
-    if value is None:
-        return None
-    typ = spec.type
-    if typ == "list":
-        return "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
-    if typ in ("multichoice", "checklist"):
-        return [str(v) for v in value] if isinstance(value, list) else []
-    if typ == "boolean":
-        if spec.is_checkbox:
-            return bool(value)
-        return "true" if value is True else "false" if value is False else None
-    if typ == "date":
-        if value == "today":
-            return ctx.local_now().date().isoformat()
-        return str(value)[:10]
-    if typ == "datetime":
-        try:
-            moment = datetime.fromisoformat(str(value))
-        except ValueError:
-            return str(value)
-        if moment.tzinfo:
-            moment = moment.astimezone(ctx.tz)
-        return moment.strftime("%Y-%m-%dT%H:%M")
-    if typ in ("integer", "number"):
-        return str(value)
-    if typ == "opinions":
-        return value if isinstance(value, dict) else None
-    return value if isinstance(value, str) else str(value)
-
-
 def initial_values(schema: FormSchema, ctx: FormContext) -> dict[str, Any]:
     """First values of the fields: ``prefill`` from the task data, else ``default``."""
     out: dict[str, Any] = {}
@@ -881,7 +850,7 @@ def initial_values(schema: FormSchema, ctx: FormContext) -> dict[str, Any]:
         value = ctx.data.get(spec.prefill) if spec.prefill else None
         if value is None or value == "":
             value = spec.default
-        raw = _raw_for(spec, value, ctx)
+        raw = input_for(spec, value, ctx)
         if raw is not None:
             out[spec.name] = raw
     return out

@@ -619,16 +619,20 @@ def task_data_from_json(schema: FormSchema, ctx: FormContext, document: Mapping[
     """The task data a JSON submission gives, exactly as the workspace form gives it for the same values;
     ``SubmissionInvalid`` naming every field that is wrong.
 
-    Every field of the form is answered: a missing key is an empty input (a required field is then
-    missing). A key that is not a field of the form (for this process) is refused, and so are the names
-    the form computes itself (``derive``, a checklist's ``missing``/``complete``). File fields cannot be
-    filled through JSON (``[]`` or ``null`` only).
+    Every field of the form is answered: a missing key keeps what the item already holds for the field (its
+    ``prefill`` source, as the page shows it prefilled), otherwise it is an empty input
+    (a required field is then missing); ``null`` is an empty input. A key that is not a field of the form
+    (for this process) is refused, and so are the names the form computes itself (``derive``, a checklist's
+    ``missing``/``complete``). File fields cannot be filled through JSON (``[]`` or ``null`` only).
     """
     specs = schema.fields_for(ctx.definition_key)
     shown = {s.name for s in specs}
     problems = {key: _not_a_field(schema, key) for key in document if key not in shown}
     raw: dict[str, Any] = {}
     for spec in specs:
+        if spec.name not in document:
+            raw[spec.name] = held_input(spec, ctx)
+            continue
         try:
             raw[spec.name] = json_input(spec, document.get(spec.name))
         except FieldInvalid as exc:
@@ -637,3 +641,43 @@ def task_data_from_json(schema: FormSchema, ctx: FormContext, document: Mapping[
     if problems:
         raise SubmissionInvalid(problems)
     return build_task_data(schema, specs, values, ctx, {})
+
+
+def held_input(spec: FieldSpec, ctx: FormContext) -> Any:
+    """The raw input of a field a JSON completion left out: what the item already holds for it (issue 21.1:
+    a completion never drops data its document did not mention)."""
+    if spec.type == "file":
+        return None
+    return input_for(spec, ctx.data.get(spec.prefill) if spec.prefill else None, ctx)
+
+
+def input_for(spec: FieldSpec, value: Any, ctx: FormContext) -> Any:
+    """A task-data value in the form a field's input shows (the inverse of parsing; None stays None)."""
+    if value is None:
+        return None
+    typ = spec.type
+    if typ == "list":
+        return "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    if typ in ("multichoice", "checklist"):
+        return [str(v) for v in value] if isinstance(value, list) else []
+    if typ == "boolean":
+        if spec.is_checkbox:
+            return bool(value)
+        return "true" if value is True else "false" if value is False else None
+    if typ == "date":
+        if value == "today":
+            return ctx.local_now().date().isoformat()
+        return str(value)[:10]
+    if typ == "datetime":
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        if moment.tzinfo:
+            moment = moment.astimezone(ctx.tz)
+        return moment.strftime("%Y-%m-%dT%H:%M")
+    if typ in ("integer", "number"):
+        return str(value)
+    if typ == "opinions":
+        return value if isinstance(value, dict) else None
+    return value if isinstance(value, str) else str(value)

@@ -221,6 +221,11 @@ class OpenTask(Base):
     last_urged_by: Mapped[str | None] = mapped_column(String(200))
     delegated_by: Mapped[str | None] = mapped_column(String(200))  # 委派: comes back to this person
     delegation_note: Mapped[str | None] = mapped_column(Text)
+    # the task came back by 退回 (``return_kind`` "send_back") or 撤回 ("withdraw"): by whom, when, why
+    returned_by: Mapped[str | None] = mapped_column(String(200))
+    returned_at: Mapped[datetime | None]
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    return_kind: Mapped[str | None] = mapped_column(String(20))
 
     # a step deletes the rows of tasks it finished; when a concurrent step of the same item got there first,
     # the item's optimistic lock (process_instances.lock_version, written in the same flush) refuses this

@@ -6,7 +6,8 @@
    answers PING there;
 3. runs ``python -m runner.cli migrate``, ``deploy bpmn/``, ``seed`` and ``catalogue-import
    bpmn/catalogue.jsonl`` (the demo catalogue of service items; stops on the first failure);
-4. starts the web app (Flask on http://127.0.0.1:5000) and one RQ worker.
+4. starts the web app (gunicorn, as on a web node of docs/deploy.md, on http://127.0.0.1:5000) and one RQ
+   worker.
 
 Every line a child prints is prefixed with its name (``web |``, ``worker |``, ``redis |``).
 Ctrl-C / SIGTERM, or any child exiting, stops all children (SIGTERM, SIGKILL after 10 s).
@@ -31,6 +32,8 @@ VAR = ROOT / "var"
 STOP_TIMEOUT = 10.0
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"  # as in runner/config.py
+# gunicorn workers of the one-machine default: two per core, at most four (docs/deploy.md sizes web nodes)
+DEFAULT_WEB_WORKERS = max(2, min(4, 2 * (os.cpu_count() or 1)))
 
 _print_lock = threading.Lock()
 _stop = threading.Event()
@@ -173,6 +176,20 @@ def run_step(name: str, args: list[str], env: dict[str, str], children: list[Chi
         raise SystemExit(step.poll() or 1)
 
 
+def web_command(host: str, port: int, workers: int = DEFAULT_WEB_WORKERS) -> list[str]:
+    """The web server of ``make up``: gunicorn, as a web node of docs/deploy.md runs it (worker processes of
+    one thread each, no control socket), logging each request to the console."""
+    return [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(max(1, workers)),
+        "--worker-class", "gthread", "--threads", "1",
+        "--no-control-socket",
+        "--access-logfile", "-",
+        "webapp:create_app()",
+    ]  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -180,6 +197,12 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1", help="web server address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="web server port (default 5000)")
     parser.add_argument("--skip-setup", action="store_true", help="do not run migrate / deploy / seed")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WEB_WORKERS,
+        help=f"gunicorn workers (default {DEFAULT_WEB_WORKERS})",
+    )
     options = parser.parse_args()
 
     signal.signal(signal.SIGINT, _on_signal)
@@ -208,11 +231,7 @@ def main() -> int:
         stop_all(children)
         return 130
 
-    web_cmd = [
-        sys.executable, "-m", "flask", "--app", "webapp:create_app", "run",
-        "--host", options.host, "--port", str(options.port),
-    ]  # fmt: skip
-    children.append(Child("web", web_cmd, env))
+    children.append(Child("web", web_command(options.host, options.port, options.workers), env))
     children.append(Child("worker", [sys.executable, "-m", "worker"], env))
 
     url = f"http://{options.host}:{options.port}/"

@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     from flask_babel import Babel
     from flask_wtf.csrf import CSRFProtect
 
-    from web import chrome, filters, login_pages, providers  # noqa: F401 - their routes and filters register
+    from web import chrome, favicon, filters, login_pages, providers  # noqa: F401 - their routes and filters register
     from web.auth import login_manager
     from web.blueprint import bp
     from web.i18n import TRANSLATIONS, compile_catalogs, select_locale

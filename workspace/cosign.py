@@ -59,7 +59,8 @@ def op_reviewers(business_key: str) -> Any:
         except runner.RunnerError as exc:  # a missing reason, a window already answered, ...
             errors[action] = user_message(exc)
         if not errors:
-            window = request.form.get("window") or ""
+            code = request.form.get("window") or ""
+            window = dict(_window_choices()).get(code, code)  # the window's name, not its code
             flash(
                 pick(f"已加签：{window}", f"Added to the review: {window}")
                 if action == "add"

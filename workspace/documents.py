@@ -5,6 +5,7 @@ of it through AB岗, get in — 403 otherwise):
 
 - ``GET  /items/<business_key>/documents``            the item's documents and what can be issued
 - ``POST /items/<business_key>/documents/<kind>``     issue (allocates the number; a second issue reprints)
+- ``POST /items/<business_key>/documents/<kind>/reissue`` issue again under a new number (``reason``)
 - ``GET  /items/<business_key>/documents/<kind>``     the print view (A4 print stylesheet)
 - ``GET  /items/<business_key>/documents/<kind>.pdf`` the same as a PDF download
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -99,6 +100,23 @@ def issue_document(business_key: str, kind: str) -> Any:
         flash(user_message(exc), "warning")
         return redirect(url_for("workspace.documents", business_key=business_key))
     flash(_("已出具 %(title)s %(number)s", title=doc["title"], number=doc["number"]), "success")
+    return redirect(url_for("workspace.document", business_key=business_key, kind=kind))
+
+
+@bp.post(f"/items/<business_key>/documents/<{KIND_RULE}:kind>/reissue")
+@login_required
+def reissue_document(business_key: str, kind: str) -> Any:
+    """Re-issue a document under a new number (the reason is required; the earlier one stays on record)."""
+    item = item_for_current_user(business_key)
+    reason = request.form.get("reason", "")
+    try:
+        doc = services().run(
+            docs.reissue, item["id"], kind, current_user.username, reason=reason, issuer=_issuer()
+        )
+    except (docs.DocumentNotAvailable, runner.InvalidInput) as exc:
+        flash(user_message(exc), "warning")
+        return redirect(url_for("workspace.documents", business_key=business_key))
+    flash(_("已重新出具 %(title)s %(number)s", title=doc["title"], number=doc["number"]), "success")
     return redirect(url_for("workspace.document", business_key=business_key, kind=kind))
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, SelectField, TextAreaField
@@ -23,6 +24,7 @@ import runner
 from forms.language import pick
 from runner.core.conventions import ITEM_KINDS
 from runner.items.clerk import decorate_inbox_rows
+from runner.items.labels import item_kind
 from runner.items.search import find_items
 from runner.models import Role
 from runner.people import directory
@@ -33,6 +35,8 @@ from web.i18n import user_message
 from web.request_edge import safe_next
 from workspace.access import acting_for, can_work_on, who_now
 from workspace.blueprint import bp
+from workspace.inbox_batch import batch_actions, batch_colleagues
+from workspace.people import WORKERS
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -84,11 +88,15 @@ def due_status(
     try:
         if due_at < now:
             late = cal.overdue_workdays(due_at, now)
-            return Due("overdue", _("超期 %(n)s 个工作日", n=late) if late else _("已超期"), -late)
+            return Due(
+                "overdue",
+                ngettext("超期 %(num)s 个工作日", "超期 %(num)s 个工作日", late) if late else _("已超期"),
+                -late,
+            )
         left = cal.workdays_between(cal.local_date(now), cal.local_date(due_at))
     except runner.CalendarDataMissing:
         return Due("overdue" if due_at < now else "ok", "")
-    text = _("今日到期") if left == 0 else _("剩 %(n)s 个工作日", n=left)
+    text = _("今日到期") if left == 0 else ngettext("剩 %(num)s 个工作日", "剩 %(num)s 个工作日", left)
     return Due("warning" if left <= WARNING_WORKDAYS else "ok", text, left)
 
 
@@ -167,6 +175,11 @@ def task_url(task: dict[str, Any]) -> str | None:
     return None
 
 
+def _kind_word(code: str) -> str:
+    """An item kind in the page's language."""
+    return pick(item_kind(code), item_kind(code, english=True)) if code else ""
+
+
 @bp.get("/inbox")
 @login_required
 def inbox() -> Any:
@@ -178,6 +191,7 @@ def inbox() -> Any:
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "due"
     kind = request.args.get("kind") if request.args.get("kind") in KIND_LABELS else ""
     state = request.args.get("state") if request.args.get("state") in STATES else ""
+    returned = request.args.get("returned") == "1"
     size = _int_arg("size", DEFAULT_PAGE_SIZE, 1, max(PAGE_SIZES))
     page = _int_arg("page", 1, 1, MAX_PAGE)
     q = (request.args.get("q") or "").strip()[:64]
@@ -192,6 +206,7 @@ def inbox() -> Any:
             **_tab_filters(tab),
             instance_ids=found,
             item_kind=kind or None,
+            returned=returned,
             due_from=due_from,
             due_until=due_until,
             order=sort,
@@ -202,7 +217,7 @@ def inbox() -> Any:
         counts = {
             t: (
                 total
-                if t == tab and not kind and not state and not q
+                if t == tab and not kind and not state and not q and not returned
                 else runner.inbox_page(s, **_tab_filters(t), limit=1, count_cap=COUNT_CAP)[1]
             )
             for t in tabs
@@ -210,7 +225,7 @@ def inbox() -> Any:
         for row in rows:
             due_at = datetime.fromisoformat(row["due_at"]) if row["due_at"] else None
             row["due"] = due_status(cal, due_at, now, row.get("due_pending_year"))
-            row["kind_label"] = KIND_LABELS.get(row["item_kind"] or "", row["item_kind"] or "")
+            row["kind_label"] = _kind_word(row["item_kind"] or "")
             row["acting_for"] = acting_for(row)
             row["url"] = task_url(row)
             row["can_release"] = _may_release(row)
@@ -221,9 +236,18 @@ def inbox() -> Any:
     import_url = _console_url("calendar.import_year") if alarm else None
 
     def link(**changes: Any) -> str:
-        args = {"tab": tab, "sort": sort, "kind": kind, "state": state, "size": size, "page": page, "q": q}
+        args = {"tab": tab, "sort": sort, "kind": kind, "state": state, "returned": "1" if returned else "",
+                "size": size, "page": page, "q": q}  # fmt: skip
         args.update(changes)
-        defaults = {"sort": "due", "kind": "", "state": "", "size": DEFAULT_PAGE_SIZE, "page": 1, "q": ""}
+        defaults = {
+            "sort": "due",
+            "kind": "",
+            "state": "",
+            "returned": "",
+            "size": DEFAULT_PAGE_SIZE,
+            "page": 1,
+            "q": "",
+        }
         query = {k: v for k, v in args.items() if defaults.get(k) != v}
         return url_for("workspace.inbox") + ("?" + urlencode(query) if query else "")
 
@@ -245,9 +269,12 @@ def inbox() -> Any:
         state=state,
         q=q,
         pick=pick,
+        returned=returned,
+        batch=batch_actions(tab),
+        colleagues=batch_colleagues(tab),
         sorts=SORTS,
         states=STATES,
-        kinds=KIND_LABELS,
+        kinds={code: _kind_word(code) for code in KIND_LABELS},
         page_sizes=PAGE_SIZES,
         link=link,
         calendar_alarm=alarm,
@@ -319,6 +346,14 @@ def claim(task_id: str) -> Any:
             abort(403)
         runner.claim(s, task_id, actor=current_user.username)
 
+    if request.form.get("open") == "1":  # 认领并办理: straight to the task's form
+        try:
+            services().run(do)
+        except runner.RunnerError as exc:
+            flash(user_message(exc), "error")
+            return _back()
+        flash(_("已认领：%(name)s", name=task["name"]), "success")
+        return redirect(task_url(task) or url_for("workspace.inbox"))
     return _act(do, ok=_("已认领：%(name)s", name=task["name"]))
 
 
@@ -363,7 +398,7 @@ def handover(task_id: str) -> Any:
             abort(403)
         colleagues = [
             p
-            for p in directory.window_members(s, task["window"] or "")
+            for p in directory.window_members(s, task["window"] or "", roles=WORKERS)
             if p.username not in (current_user.username, task["assignee"])
         ]
         absent = {p.username: directory.current_backup(s, p.username) for p in colleagues}

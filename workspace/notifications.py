@@ -13,20 +13,11 @@ from sqlalchemy import func, select, update
 
 import runner
 from forms.language import pick
+from runner.items.labels import MESSAGE_KINDS
 from runner.models import Notification
 from web.auth import current_user, login_required, services
 from web.request_edge import safe_next
 from workspace.blueprint import bp
-
-KINDS = {
-    "new_task": ("新任务", "New task"),
-    "urge": ("催办", "Urged"),
-    "warning": ("预警", "Warning"),
-    "copy": ("抄送", "Copy"),
-    "returned": ("退回", "Returned"),
-    "delegated": ("委派", "Delegated"),
-    "delegation_answered": ("委派意见", "Opinion"),
-}
 
 
 def _mine() -> Any:
@@ -54,7 +45,8 @@ def _notification_context() -> dict[str, Any]:
 
 
 def kind_label(kind: str) -> str:
-    zh, en = KINDS.get(kind, (kind, kind))
+    """The message kind in the page's language (runner/items/labels.py)."""
+    zh, en = MESSAGE_KINDS.get(kind, (kind, kind))
     return pick(zh, en)
 
 

@@ -32,7 +32,6 @@ from runner.items.clerk import (
 )
 from runner.items.permissions import DONE_DAYS, Facts, allowed, item_facts, permitted, task_dict, task_facts
 from runner.models import ClockPause, OpenTask
-from runner.people import directory
 from web.auth import current_user, login_required, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
@@ -40,6 +39,7 @@ from web.request_edge import safe_next
 from workspace.access import who_now
 from workspace.blueprint import bp
 from workspace.item_hub import hub
+from workspace.people import ADVISERS, people_choices
 
 # ---- workspace pages ---------------------------------------------------------------------------
 
@@ -117,11 +117,7 @@ def _finish(ok: str, target: str) -> Any:
 
 def _colleagues(window: str, exclude: set[str]) -> list[tuple[str, str]]:
     with services().transaction() as s:
-        return [
-            (p.username, p.display_name)
-            for p in directory.window_members(s, window)
-            if p.username not in exclude
-        ]
+        return people_choices(s, window=window, exclude=exclude)
 
 
 def _window_choices() -> list[tuple[str, str]]:
@@ -129,9 +125,10 @@ def _window_choices() -> list[tuple[str, str]]:
         return [(w.code, w.name) for w in runner.list_windows(s)]
 
 
-def _people() -> list[tuple[str, str]]:
+def _people(exclude: set[str]) -> list[tuple[str, str]]:
+    """Who may be asked for an opinion (委派): clerks, window heads and the centre leader."""
     with services().transaction() as s:
-        return [(p.username, p.display_name) for p in directory.list_users(s) if p.is_active]
+        return people_choices(s, roles=ADVISERS, exclude=exclude)
 
 
 @bp.route("/tasks/<task_id>/transfer", methods=["GET", "POST"])
@@ -208,7 +205,7 @@ def op_delegate(task_id: str) -> Any:
             "label": pick("委派给", "Ask"),
             "type": "select",
             "choices": [("", pick("— 请选择 —", "— choose —"))]
-            + [(u, n) for u, n in _people() if u != current_user.username],
+            + _people({current_user.username, task.get("assignee") or ""}),
         },
         {"name": "note", "label": pick("请教事项", "Question"), "type": "textarea"},
     ]
@@ -288,7 +285,9 @@ def op_send_back(task_id: str) -> Any:
     page_error = (
         None if steps else pick("没有可退回的前序环节。", "There is no earlier step to send back to.")
     )
-    if request.method == "POST":
+    if not steps:
+        fields = []  # nothing to choose: the page says so and offers no form
+    elif request.method == "POST":
         _, errors, page_error = _run(
             lambda s: do_send_back(
                 s,
@@ -354,11 +353,17 @@ def op_withdraw(task_id: str) -> Any:
     _, errors, page_error = _run(lambda s: do_withdraw(s, who_now(), task_id))
     if errors or page_error:
         flash(page_error or next(iter(errors.values())), "error")
-        with services().transaction() as s:
-            rows = _done_rows(s)
-        return render_template("operations/done.html", rows=rows, pick=pick, days=DONE_DAYS), 409
-    flash(pick("已撤回，任务回到您的待办。", "Withdrawn; the step is back in the inbox."), "success")
-    return redirect(url_for("workspace.done_list"))
+        return redirect(url_for("workspace.done_list"))  # the list again, not a page at the POST address
+    with services().transaction() as s:
+        back = s.scalars(select(OpenTask).where(OpenTask.task_id == task_id)).first()
+    if back is not None and back.assignee:
+        flash(pick("已撤回，任务已回到您的待办。", "Withdrawn; the step is back in your inbox."), "success")
+        return redirect(url_for("workspace.task_form", task_id=task_id))
+    flash(
+        pick("已撤回，任务在本窗口待认领中。", "Withdrawn; the step waits in the window's unclaimed tasks."),
+        "success",
+    )
+    return redirect(url_for("workspace.inbox", tab="window"))
 
 
 # ---- the item page: status, pauses, open tasks, 挂起/恢复, 抄送 -----------------------------------
@@ -455,7 +460,7 @@ def op_copy(business_key: str) -> Any:
             "name": "to_user",
             "label": pick("抄送给（人员）", "Copy to (person)"),
             "type": "select",
-            "choices": [("", pick("— 不选 —", "— none —"))] + _people(),
+            "choices": [("", pick("— 不选 —", "— none —"))] + _people({current_user.username}),
         },
         {
             "name": "to_window",

@@ -21,6 +21,7 @@ from web.auth import current_user, login_required, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
 from workspace.blueprint import bp
+from workspace.people import people_choices
 
 MAX_DAYS = 366
 
@@ -53,12 +54,12 @@ def period(starts: str | None, ends: str | None, now: datetime) -> tuple[datetim
 
 
 def _colleagues(session: Session) -> list[tuple[str, str]]:
+    """The clerks and window heads of my windows, as "name（window）" (forms/people.py)."""
     found: dict[str, str] = {}
     for window in sorted(current_user.windows):
-        for person in directory.window_members(session, window):
-            if person.is_active and person.username != current_user.username:
-                found.setdefault(person.username, person.display_name)
-    return sorted(found.items())
+        for username, label in people_choices(session, window=window, exclude={current_user.username}):
+            found.setdefault(username, label)
+    return sorted(found.items(), key=lambda item: item[1])
 
 
 def may_end(session: Session, proxy: Any) -> bool:
@@ -69,12 +70,19 @@ def may_end(session: Session, proxy: Any) -> bool:
     return giver is not None and bool(current_user.windows_with_role(Role.WINDOW_HEAD) & giver.windows)
 
 
+def _last_day(ends_at: datetime) -> str:
+    """The last local day a proxy covers (it ends at the midnight after it): ``2026-12-09``."""
+    tz = ZoneInfo(services().settings.timezone)
+    return (ends_at.astimezone(tz) - timedelta(microseconds=1)).date().isoformat()
+
+
 def _rows(session: Session, now: datetime) -> list[dict[str, Any]]:
     rows = []
     for p in runner.list_proxies(session, username=current_user.username):
         state = "active" if p.active_at(now) else ("future" if p.starts_at > now else "ended")
         rows.append({"proxy": p, "state": state, "given": p.from_user == current_user.username,
-                     "can_end": state != "ended" and may_end(session, p)})  # fmt: skip
+                     "can_end": state != "ended" and may_end(session, p),
+                     "last_day": _last_day(p.ends_at)})  # fmt: skip
     return rows
 
 

@@ -32,17 +32,17 @@ from forms.schema import (
     show_rows,
     undefined_form_message,
 )
-from runner.core.conventions import ITEM_KINDS
 from runner.items.attachments import list_attachments
+from runner.items.labels import item_kind
 from runner.items.tasks import complete
 from web.auth import current_user, login_required, services
 from web.i18n import user_message
 from workspace.access import acting_for, can_work_on
 from workspace.blueprint import bp
 from workspace.operations import task_operations
+from workspace.task_trace import delegation_note, delegation_opinions, earlier_form
 
 USED_TOKENS = "used_submit_tokens"
-KIND_LABELS = {code: label for label, code in ITEM_KINDS.items()}
 KEEP_TOKENS = 100
 
 
@@ -81,6 +81,7 @@ class _Page:
     schema: Any
     ops: dict[str, Any]
     holder: str | None
+    waiting: str | None = None  # a delegated task waits for the delegate's opinion: what the page says
     form: TaskForm | None = None
     error: str | None = None
     status: int = 200
@@ -107,10 +108,11 @@ def _read_page(s: Any, task_id: str) -> _Page:
     loaded["attachments"] = list_attachments(s, loaded["instance"]["id"])
     ops = task_operations(s, task)
     holder = _claimed_by_other(task)
-    if ops.get("delegated_by") and holder is None:
+    waiting = delegation_note(task, ops, current_user.username)
+    if waiting and holder is None:
         # a delegated task waits for the colleague's opinion: nobody completes it meanwhile
         holder = str(task.get("assignee") or "")
-    return _Page(loaded, ctx, schema, ops, holder)
+    return _Page(loaded, ctx, schema, ops, holder, waiting)
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
@@ -128,7 +130,7 @@ def task_form(task_id: str) -> Any:
         else:
             with services().transaction() as s:
                 page = _read_page(s, task_id)
-            page.form = make_form(page.schema, page.ctx, submitted=False, token=uuid.uuid4().hex)
+            page.form = _first_form(page)
     except runner.TaskNotReady as exc:
         if request.method == "POST":
             _mark_used(token)
@@ -158,7 +160,7 @@ def _submit(task_id: str, token: str) -> _Page | None:
         shown[:] = [page]
         page.form = form = make_form(page.schema, page.ctx, submitted=True)
         if page.holder is not None:
-            page.error, page.status = _claimed_message(page.holder), 409
+            page.error, page.status = page.waiting or _claimed_message(page.holder), 409
         elif not _valid_token(token):
             page.error = pick(
                 "表单已失效，请核对后重新提交。", "The form expired; check it and submit again."
@@ -211,6 +213,19 @@ def _submit(task_id: str, token: str) -> _Page | None:
     return page
 
 
+def _first_form(page: _Page) -> TaskForm:
+    """The form as the GET shows it: a task that came back (退回 / 撤回) is filled with what was submitted before."""
+    token = uuid.uuid4().hex
+    if page.loaded["task"].get("returned"):
+        return earlier_form(page.schema, page.ctx, token)
+    return make_form(page.schema, page.ctx, submitted=False, token=token)
+
+
+def _kind_label(code: str | None) -> str | None:
+    """The item kind in the page's language."""
+    return pick(item_kind(code), item_kind(code, english=True)) if code else None
+
+
 def _store_files(form: TaskForm) -> list[StoredFile]:
     stored: list[StoredFile] = []
     try:
@@ -237,11 +252,14 @@ def _render(page: _Page) -> Any:
             documentation=page.loaded.get("documentation"),
             attachments=page.loaded["attachments"],
             holder=page.holder,
-            holder_message=_claimed_message(page.holder) if page.holder else None,
+            holder_message=(page.waiting or _claimed_message(page.holder))
+            if page.holder is not None
+            else None,
+            delegation_opinions=delegation_opinions(page.ctx.data),
             acting_for=acting_for(task),
             page_error=page.error,
             pick=pick,
-            kind_label=KIND_LABELS.get(task.get("item_kind") or ""),
+            kind_label=_kind_label(task.get("item_kind")),
             upload_limit=human_size(max_bytes()),
             ops=page.ops,
         ),

@@ -28,6 +28,7 @@ from admin.monitoring.common import (
     when,
 )
 from runner.core.scheduling import wakeup_states
+from runner.items.labels import audit_action
 from runner.items.monitoring import issued_documents, versions_of, waiting_messages
 
 
@@ -93,6 +94,7 @@ class InstanceView(ConsoleView):
             overdue=_overdue(view),
             job_states=wakeup_states(services(), pending),
             job_label=jobs.label,
+            action_label=audit_action,
             can_act=is_admin(),
         )
 

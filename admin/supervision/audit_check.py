@@ -8,6 +8,7 @@ from flask_admin import expose
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, services
+from runner.items.labels import audit_action
 from runner.models import AuditEntry
 
 
@@ -33,4 +34,5 @@ class AuditVerifyView(ConsoleView):
             total=total,
             chains=chains,
             checked_at=checked_at,
+            action_label=audit_action,
         )

@@ -176,6 +176,17 @@ ITEM_KIND_VALUES = frozenset(ITEM_KINDS) | frozenset(ITEM_KINDS.values())
 _DTD_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 
+
+def _words_for_days(value: str) -> bool:
+    """A number of days written in words (``三天``, ``两个工作日``): it parses as a Python name, but no item's
+    data is named in Chinese characters — a mistake, not an expression."""
+    try:
+        tree = ast.parse(value, mode="eval")
+    except (SyntaxError, ValueError):  # not Python at all (the expression check says so), a NUL byte, …
+        return False
+    return any(isinstance(n, ast.Name) and not n.id.isascii() for n in ast.walk(tree))
+
+
 # task-spec names SpiffWorkflow gives its own tasks in every process (a BPMN element with one of these ids
 # replaces the engine's and the process cannot start)
 ENGINE_RESERVED_IDS = frozenset({"Start", "End", "Root"})
@@ -439,7 +450,11 @@ class _DiagramChecker:
         if root.tag != _q("definitions"):
             ns, local = _split(root)
             found = f"<{local}>" + (f" in namespace {ns}" if ns else " without a namespace")
-            self.error(root, f"not a BPMN 2.0 file: the root element is {found}, expected bpmn:definitions")
+            self.error(
+                root,
+                f"不是 BPMN 2.0 文件：根元素是 {found}，应为 bpmn:definitions "
+                f"(not a BPMN 2.0 file: the root element is {found}, expected bpmn:definitions)",
+            )
             return self.problems
         for finding in adopt(root):
             self._add(finding.severity, finding.element, finding.message)
@@ -452,7 +467,11 @@ class _DiagramChecker:
         processes = list(root.iterfind("bpmn:process", NSMAP))
         executable = [p for p in processes if p.get("isExecutable") == "true"]
         if not executable:
-            self.error(root, 'no executable process: mark one bpmn:process with isExecutable="true"')
+            self.error(
+                root,
+                '没有可执行的流程：请把一个 bpmn:process 标为 isExecutable="true" '
+                '(no executable process: mark one bpmn:process with isExecutable="true")',
+            )
         for process in executable:
             self._check_process(process)
         return sorted(self.problems, key=lambda p: p.line or 0)
@@ -472,13 +491,16 @@ class _DiagramChecker:
             if ident in ENGINE_RESERVED_IDS or ident.endswith(".EndJoin"):
                 self.error(
                     el,
-                    f"id {ident!r} is reserved by the engine (SpiffWorkflow names its own tasks so); "
-                    f"rename it, e.g. {ident + '_1'!r}",
+                    f"id {ident!r} 是引擎保留的名称，请改名，如 {ident + '_1'!r} "
+                    f"(id {ident!r} is reserved by the engine (SpiffWorkflow names its own tasks so); "
+                    f"rename it, e.g. {ident + '_1'!r})",
                 )
             if ident in self.ids:
                 first = self.ids[ident]
                 self.error(
-                    el, f"duplicate id {ident!r} (first used by {_display(first)} on line {first.sourceline})"
+                    el,
+                    f"id {ident!r} 重复（第 {first.sourceline} 行已用过） "
+                    f"(duplicate id {ident!r} (first used by {_display(first)} on line {first.sourceline}))",
                 )
             else:
                 self.ids[ident] = el
@@ -488,11 +510,17 @@ class _DiagramChecker:
             ns, local = _split(child)
             if ns == BPMN_NS:
                 if local not in SUPPORTED_TOP_LEVEL:
-                    self.error(child, f"unsupported element {_display(child)}")
+                    self.error(
+                        child, f"不支持的元素 {_display(child)} (unsupported element {_display(child)})"
+                    )
                 elif child.get("id"):
                     self.top_level.setdefault(local, set()).add(child.get("id"))
             elif not (ns == BPMNDI_NS and local == "BPMNDiagram"):
-                self.error(child, f"element {_display(child)} is only allowed inside bpmn:extensionElements")
+                self.error(
+                    child,
+                    f"元素 {_display(child)} 只能放在 bpmn:extensionElements 中 "
+                    f"(element {_display(child)} is only allowed inside bpmn:extensionElements)",
+                )
         for prop in self.root.iterfind("bpmn:correlationProperty", NSMAP):
             self._check_correlation(prop)
 
@@ -502,11 +530,17 @@ class _DiagramChecker:
         for found in prop.iterfind("bpmn:correlationPropertyRetrievalExpression", NSMAP):
             ref = found.get("messageRef")
             if ref not in self.top_level.get("message", set()):
-                self.error(found, f"messageRef {ref!r} does not name a bpmn:message of this file")
+                self.error(
+                    found,
+                    f"messageRef {ref!r} 不是本文件中的 bpmn:message "
+                    f"(messageRef {ref!r} does not name a bpmn:message of this file)",
+                )
             body = next(iter(_elements(found)), None)
             source = _text(body)
             if body is None or not source:
-                self.error(found, "correlation property retrieval expression is empty")
+                self.error(
+                    found, "关联属性的取值表达式为空 (correlation property retrieval expression is empty)"
+                )
             else:
                 what = f"correlation property {prop.get('id')!r} expression {source!r}"
                 self.expression(body, source, "eval", what)
@@ -515,7 +549,7 @@ class _DiagramChecker:
 
     def _check_process(self, process: etree._Element) -> None:
         if not process.get("id"):
-            self.error(process, "executable process has no id")
+            self.error(process, "可执行流程没有 id (executable process has no id)")
         own = _properties(process).get("defaultWindow", "").strip()
         self.process_default = self.default_window or own or DEFAULT_WINDOW
         self._index_lanes(process)
@@ -528,10 +562,14 @@ class _DiagramChecker:
         for child in _elements(el):
             ns, local = _split(child)
             if ns != BPMN_NS:
-                self.error(child, f"element {_display(child)} is only allowed inside bpmn:extensionElements")
+                self.error(
+                    child,
+                    f"元素 {_display(child)} 只能放在 bpmn:extensionElements 中 "
+                    f"(element {_display(child)} is only allowed inside bpmn:extensionElements)",
+                )
                 continue
             if local not in SUPPORTED_IN_PROCESS:
-                self.error(child, f"unsupported element {_display(child)}")
+                self.error(child, f"不支持的元素 {_display(child)} (unsupported element {_display(child)})")
                 continue
             if local == "extensionElements":
                 self._check_extensions(child)
@@ -541,20 +579,20 @@ class _DiagramChecker:
 
     def _check_element(self, el: etree._Element, local: str) -> None:
         if local in FLOW_NODES and not el.get("id"):
-            self.error(el, f"{_display(el)} has no id")
+            self.error(el, f"{_display(el)} 没有 id ({_display(el)} has no id)")
         if local in FLOW_NODES and "completionMode" in _property_elements(el):
             self._check_completion_mode(el)
         if local in EXPRESSION_ELEMENTS:
             self._check_language(el, "language")
             source = _text(el)
             if not source:
-                self.error(el, f"{local} is empty")
+                self.error(el, f"{local} 为空 ({local} is empty)")
             else:
                 self.expression(el, source, "eval", f"{local} {source!r}")
         elif local == "scriptTask":
             script = el.find("bpmn:script", NSMAP)
             if script is None or not (script.text or "").strip():
-                self.error(el, "script task has no script")
+                self.error(el, "脚本任务没有脚本 (script task has no script)")
             self._check_language(el, "scriptFormat")
         elif local == "script":
             parent = el.getparent()
@@ -566,14 +604,25 @@ class _DiagramChecker:
             self._check_user_task(el)
         elif local == "callActivity":
             if not (el.get("calledElement") or "").strip():
-                self.error(el, "callActivity has no calledElement (the id of the process to call)")
+                self.error(
+                    el,
+                    "调用活动没有 calledElement（被调用流程的 id） "
+                    "(callActivity has no calledElement (the id of the process to call))",
+                )
         elif local == "boundaryEvent" and not any(_split(c)[1] in EVENT_DEFINITIONS for c in _elements(el)):
-            self.error(el, "boundary event has no event definition (timer, message, error, …)")
+            self.error(
+                el,
+                "边界事件没有事件定义（定时器、消息、错误……） "
+                "(boundary event has no event definition (timer, message, error, …))",
+            )
         if local in EVENT_DEFINITIONS or local in ("sendTask", "receiveTask"):
             for attr, kind in EVENT_REFS.items():
                 ref = el.get(attr)
                 if ref and ref not in self.top_level.get(kind, set()):
-                    self.error(el, f"{attr} {ref!r} does not name a bpmn:{kind} of this file")
+                    self.error(
+                        el,
+                        f"{attr} {ref!r} 不是本文件中的 bpmn:{kind} ({attr} {ref!r} does not name a bpmn:{kind} of this file)",
+                    )
 
     def _check_language(self, el: etree._Element, attr: str) -> None:
         """Scripts and expressions are Python: another declared language (javascript, groovy, …) is refused."""
@@ -590,7 +639,9 @@ class _DiagramChecker:
         loop = el.find("bpmn:multiInstanceLoopCharacteristics", NSMAP)
         if loop is None:
             self.error(
-                prop, "completionMode needs a multi-instance activity (multiInstanceLoopCharacteristics)"
+                prop,
+                "completionMode 只能用于多实例活动（multiInstanceLoopCharacteristics） "
+                "(completionMode needs a multi-instance activity (multiInstanceLoopCharacteristics))",
             )
             return
         try:
@@ -600,7 +651,9 @@ class _DiagramChecker:
             return
         if loop.find("bpmn:completionCondition", NSMAP) is not None or loop.get("isSequential") == "true":
             self.error(
-                prop, "completionMode replaces completionCondition and isSequential: use one or the other"
+                prop,
+                "completionMode 取代 completionCondition 和 isSequential：二者只能用其一 "
+                "(completionMode replaces completionCondition and isSequential: use one or the other)",
             )
 
     def _check_extensions(self, ext: etree._Element) -> None:
@@ -611,20 +664,31 @@ class _DiagramChecker:
                     self.expression(script, script.text or "", "exec", name)
         for prop in ext.iterfind("spiffworkflow:properties/spiffworkflow:property", NSMAP):
             if prop.get("name") is None or prop.get("value") is None:
-                self.error(prop, "spiffworkflow:property needs both a name and a value attribute")
+                self.error(
+                    prop,
+                    "spiffworkflow:property 须同时有 name 和 value "
+                    "(spiffworkflow:property needs both a name and a value attribute)",
+                )
 
     def _check_timer(self, timer: etree._Element) -> None:
         bodies = [c for c in _elements(timer) if _is_bpmn(c, *TIMER_KINDS)]
         if not bodies:
-            self.error(timer, "timer has no timeDate, timeDuration or timeCycle")
+            self.error(
+                timer,
+                "定时器没有 timeDate、timeDuration 或 timeCycle (timer has no timeDate, timeDuration or timeCycle)",
+            )
             return
         if len(bodies) > 1:
-            self.error(timer, "timer has more than one of timeDate, timeDuration and timeCycle")
+            self.error(
+                timer,
+                "定时器只能有 timeDate、timeDuration、timeCycle 其中之一 "
+                "(timer has more than one of timeDate, timeDuration and timeCycle)",
+            )
         body = bodies[0]
         kind = _split(body)[1]
         source = _text(body)
         if not source:
-            self.error(body, f"timer {kind} is empty")
+            self.error(body, f"定时器的 {kind} 为空 (timer {kind} is empty)")
             return
         if not self.expression(body, source, "eval", f"timer {kind} {source!r}"):
             return
@@ -633,7 +697,11 @@ class _DiagramChecker:
         except Exception:
             return  # a computed value such as workdays(3): checked at run time
         if not isinstance(value, str):
-            self.error(body, f'timer {kind} must give an ISO 8601 string such as "PT30S", not {source}')
+            self.error(
+                body,
+                f"定时器的 {kind} 须为 ISO 8601 字符串，如 PT30S "
+                f'(timer {kind} must give an ISO 8601 string such as "PT30S", not {source})',
+            )
             return
         found = _timer_value_problem(kind, value)
         if found:
@@ -653,13 +721,19 @@ class _DiagramChecker:
             lane_id = lane.get("id") or ""
             code = lane_code(lane)
             if code == "":
-                self.error(lane, f"lane {lane_id!r} has no window code after the lane_ prefix")
+                self.error(
+                    lane,
+                    f"泳道 {lane_id!r} 的 lane_ 前缀后没有窗口代码 (lane {lane_id!r} has no window code after the lane_ prefix)",
+                )
             elif code is not None:
                 self._check_window(lane, code, f"lane {lane_id!r}")
             for ref in lane.iterfind("bpmn:flowNodeRef", NSMAP):
                 node_id = _text(ref)
                 if node_id not in self.ids:
-                    self.error(ref, f"lane {lane_id!r} lists {node_id!r}, which does not exist")
+                    self.error(
+                        ref,
+                        f"泳道 {lane_id!r} 列出的 {node_id!r} 不存在 (lane {lane_id!r} lists {node_id!r}, which does not exist)",
+                    )
                     continue
                 if code and depth >= depth_of.get(node_id, -1):
                     depth_of[node_id] = depth
@@ -677,7 +751,7 @@ class _DiagramChecker:
         elif self.known_windows:
             names = sorted(self.known_windows)
             hint = " (known windows: " + ", ".join(names[:12]) + (", …" if len(names) > 12 else "") + ")"
-        self.error(el, f"{what}: unknown window {code!r}{hint}")
+        self.error(el, f"{what}：未知窗口 {code!r} ({what}: unknown window {code!r}{hint})")
 
     def _effective_lane(self, task: etree._Element) -> etree._Element | None:
         """The innermost lane_<code> lane holding the task or an enclosing (embedded) subprocess."""
@@ -696,7 +770,7 @@ class _DiagramChecker:
         props = {name: (el.get("value") or "").strip() for name, el in at.items()}
         for name in ("window", "windowExpr", "dueExpr"):
             if name in props and not props[name]:
-                self.error(at[name], f"{_origin(at[name], 'property ' + name)} is empty")
+                self.error(at[name], f"属性 {name} 为空 ({_origin(at[name], 'property ' + name)} is empty)")
         if props.get("window"):
             self._check_window(at["window"], props["window"], _origin(at["window"], "property window"))
         if props.get("windowExpr"):
@@ -711,7 +785,10 @@ class _DiagramChecker:
             self.expression(at["dueExpr"], props["dueExpr"], "eval", what)
         if "onTimeout" in props and props["onTimeout"] not in ON_TIMEOUT_VALUES:
             allowed = ", ".join(ON_TIMEOUT_VALUES)
-            self.error(at["onTimeout"], f"onTimeout {props['onTimeout']!r} is not one of: {allowed}")
+            self.error(
+                at["onTimeout"],
+                f"onTimeout {props['onTimeout']!r} 不是可选值之一 (onTimeout {props['onTimeout']!r} is not one of: {allowed})",
+            )
         if not props.get("window") and not props.get("windowExpr"):
             lane = self._effective_lane(task)
             code = lane_code(lane) if lane is not None else None
@@ -759,13 +836,23 @@ class _DiagramChecker:
         if _WHOLE_NUMBER.fullmatch(value):
             days = int(value)
             if days < 0:
-                self.error(el, f"{name} {value!r} must not be negative")
+                self.error(el, f"{name} {value!r} 不能为负数 ({name} {value!r} must not be negative)")
                 return None
             return days
-        if not allow_expression:
-            self.error(el, f"{name} {value!r} is not a whole number of working days")
+        if not allow_expression or _words_for_days(value):
+            self.error(
+                el,
+                f"{name} {value!r} 不是工作日天数：请写整数（如 3）"
+                + ("或按办件数据计算的表达式" if allow_expression else "")
+                + f" ({name} {value!r} is not a whole number of working days"
+                + (
+                    ": write a number such as 3, or an expression over the item's data)"
+                    if allow_expression
+                    else ")"
+                ),
+            )
         elif not value:
-            self.error(el, f"{name} is empty")
+            self.error(el, f"{name} 为空 ({name} is empty)")
         else:
             self.expression(
                 el, value, "eval", f"{name} {value!r} is neither a whole number nor an expression"
@@ -777,7 +864,10 @@ class _DiagramChecker:
         props = {name: (el.get("value") or "").strip() for name, el in at.items()}
         if "itemKind" in props and props["itemKind"] not in ITEM_KIND_VALUES:
             allowed = " ".join(ITEM_KINDS) + " (or " + ", ".join(ITEM_KINDS.values()) + ")"
-            self.error(at["itemKind"], f"itemKind {props['itemKind']!r} is not one of: {allowed}")
+            self.error(
+                at["itemKind"],
+                f"itemKind {props['itemKind']!r} 不是可选的办件类型 (itemKind {props['itemKind']!r} is not one of: {allowed})",
+            )
         days: dict[str, int | None] = {}
         for name in ("promisedDays", "statutoryDays"):
             if name in props:
@@ -785,17 +875,23 @@ class _DiagramChecker:
         promised, statutory = days.get("promisedDays"), days.get("statutoryDays")
         if promised is not None and statutory is not None and promised > statutory:
             self.warning(
-                at["promisedDays"], f"promisedDays ({promised}) is longer than statutoryDays ({statutory})"
+                at["promisedDays"],
+                f"承诺时限 promisedDays（{promised}）长于法定时限 statutoryDays（{statutory}） "
+                f"(promisedDays ({promised}) is longer than statutoryDays ({statutory}))",
             )
         for name in ("leadWindow", "defaultWindow"):
             if name not in props:
                 continue
             if not props[name]:
-                self.error(at[name], f"{name} is empty")
+                self.error(at[name], f"{name} 为空 ({name} is empty)")
             else:
                 self._check_window(at[name], props[name], _origin(at[name], name), reserved_ok=False)
         if "upperApproval" in props and props["upperApproval"].lower() not in ("true", "false"):
-            self.error(at["upperApproval"], f"upperApproval {props['upperApproval']!r} must be true or false")
+            self.error(
+                at["upperApproval"],
+                f"upperApproval {props['upperApproval']!r} 只能是 true 或 false "
+                f"(upperApproval {props['upperApproval']!r} must be true or false)",
+            )
 
     # sequence flows
 
@@ -808,7 +904,7 @@ class _DiagramChecker:
         for flow in container.iterfind("bpmn:sequenceFlow", NSMAP):
             flow_id = flow.get("id")
             if not flow_id:
-                self.error(flow, "sequence flow has no id")
+                self.error(flow, "顺序流没有 id (sequence flow has no id)")
             else:
                 flows.setdefault(flow_id, flow)
             ends: dict[str, str] = {}
@@ -816,15 +912,23 @@ class _DiagramChecker:
                 ref = flow.get(attr)
                 target = self.ids.get(ref) if ref else None
                 if not ref:
-                    self.error(flow, f"sequence flow has no {attr}")
+                    self.error(flow, f"顺序流没有 {attr} (sequence flow has no {attr})")
                 elif ref in nodes:
                     ends[attr] = ref
                 elif target is None:
-                    self.error(flow, f"{attr} {ref!r} does not exist")
+                    self.error(flow, f"{attr} {ref!r} 不存在 ({attr} {ref!r} does not exist)")
                 elif _is_bpmn(target, *FLOW_NODES):
-                    self.error(flow, f"{attr} {ref!r} is not in the same process/subprocess as the flow")
+                    self.error(
+                        flow,
+                        f"{attr} {ref!r} 与顺序流不在同一流程 / 子流程中 "
+                        f"({attr} {ref!r} is not in the same process/subprocess as the flow)",
+                    )
                 elif not _is_bpmn(target) or _split(target)[1] in SUPPORTED_IN_PROCESS:
-                    self.error(flow, f"{attr} {ref!r} is a {_display(target)}, not a flow node")
+                    self.error(
+                        flow,
+                        f"{attr} {ref!r} 是 {_display(target)}，不是流程节点 "
+                        f"({attr} {ref!r} is a {_display(target)}, not a flow node)",
+                    )
                 # else: an unsupported element type, reported already
             if flow_id and "sourceRef" in ends:
                 outgoing.setdefault(ends["sourceRef"], []).append(flow_id)
@@ -834,9 +938,13 @@ class _DiagramChecker:
         starts = sum(1 for n in nodes.values() if _is_bpmn(n, "startEvent"))
         if _is_bpmn(container, "process"):
             if not starts:
-                self.error(container, "process has no start event")
+                self.error(container, "流程没有开始事件 (process has no start event)")
         elif not ad_hoc and starts != 1:
-            self.error(container, f"{_display(container)} needs exactly one start event, found {starts}")
+            self.error(
+                container,
+                f"{_display(container)} 须恰有一个开始事件，现有 {starts} 个 "
+                f"({_display(container)} needs exactly one start event, found {starts})",
+            )
         conditioned = {
             f.get("id") for f in flows.values() if _text(f.find("bpmn:conditionExpression", NSMAP))
         }
@@ -851,29 +959,37 @@ class _DiagramChecker:
                 or (local == "subProcess" and node.get("triggeredByEvent") == "true")
             )
             if not exempt and local not in ("startEvent", "boundaryEvent") and not incoming.get(node_id):
-                self.error(node, "has no incoming sequence flow")
+                self.error(node, "没有流入的顺序流 (has no incoming sequence flow)")
             if not exempt and local != "endEvent" and not outgoing.get(node_id):
                 self._implicit_end(node, local)
             if len(outgoing.get(node_id, [])) > 1 and local not in GATEWAYS and local != "startEvent":
                 self.error(
                     node,
-                    f"has {len(outgoing[node_id])} outgoing sequence flows; only gateways may split",
+                    f"有 {len(outgoing[node_id])} 条流出的顺序流：只有网关可以分支 "
+                    f"(has {len(outgoing[node_id])} outgoing sequence flows; only gateways may split)",
                 )
             default = node.get("default")
             if default and default not in outgoing.get(node_id, []):
-                self.error(node, f"default flow {default!r} is not an outgoing sequence flow of this node")
+                self.error(
+                    node,
+                    f"默认流 {default!r} 不是本节点流出的顺序流 "
+                    f"(default flow {default!r} is not an outgoing sequence flow of this node)",
+                )
             if local in ("exclusiveGateway", "inclusiveGateway") and len(outgoing.get(node_id, [])) > 1:
                 for flow_id in outgoing[node_id]:
                     if flow_id not in conditioned and flow_id != default:
                         self.error(
                             flows[flow_id],
-                            "sequence flow leaves a gateway with no condition and is not its default",
+                            "从网关流出的顺序流既无条件又不是默认流 "
+                            "(sequence flow leaves a gateway with no condition and is not its default)",
                         )
             if local == "boundaryEvent":
                 attached = node.get("attachedToRef")
                 if not attached or not (attached in nodes and _is_bpmn(nodes[attached], *ACTIVITIES)):
                     self.error(
-                        node, f"boundary event is attached to {attached!r}, not an activity of this process"
+                        node,
+                        f"边界事件附着在 {attached!r} 上，它不是本流程的活动 "
+                        f"(boundary event is attached to {attached!r}, not an activity of this process)",
                     )
             if local in SUBPROCESSES:
                 self._check_flows(node, ad_hoc=local == "adHocSubProcess")
@@ -899,10 +1015,17 @@ class _DiagramChecker:
         end = "targetRef" if which == "incoming" else "sourceRef"
         for flow_id in actual:
             if flow_id not in listed:
-                self.error(node, f"sequence flow {flow_id!r} is not listed in its bpmn:{which}")
+                self.error(
+                    node,
+                    f"顺序流 {flow_id!r} 未列在其 bpmn:{which} 中 (sequence flow {flow_id!r} is not listed in its bpmn:{which})",
+                )
         for flow_id, el in listed.items():
             if flow_id not in actual:
-                self.error(el, f"bpmn:{which} lists {flow_id!r}, but that flow's {end} is not this node")
+                self.error(
+                    el,
+                    f"bpmn:{which} 列出了 {flow_id!r}，但该顺序流的 {end} 不是本节点 "
+                    f"(bpmn:{which} lists {flow_id!r}, but that flow's {end} is not this node)",
+                )
 
 
 def check_diagram(

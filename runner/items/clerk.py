@@ -47,7 +47,7 @@ from runner.items.permissions import (
 )
 from runner.items.tasks import reassign
 from runner.items.views import instance_summary
-from runner.models import AuditEntry, OpenTask, ProcessInstance
+from runner.models import ACTIVE_STATUSES, AuditEntry, OpenTask, ProcessInstance
 from runner.people import directory
 
 
@@ -206,6 +206,15 @@ def recently_completed(session: Session, username: str, *, days: int = DONE_DAYS
         .order_by(AuditEntry.id.desc())
         .limit(200)
     )
+    rows = list(rows)
+    active = set(
+        session.scalars(
+            select(ProcessInstance.id).where(
+                ProcessInstance.id.in_({e.instance_id for e in rows}),
+                ProcessInstance.status.in_([str(s) for s in ACTIVE_STATUSES]),
+            )
+        )
+    )
     found = []
     for e in rows:
         withdrawn = session.scalars(
@@ -220,6 +229,7 @@ def recently_completed(session: Session, username: str, *, days: int = DONE_DAYS
                 "business_key": e.business_key,
                 "at": e.at,
                 "withdrawn": withdrawn is not None,
+                "item_active": e.instance_id in active,  # a finished item offers no 撤回
             }
         )
     return found
@@ -259,6 +269,8 @@ def do_add_reviewer(
 ) -> ProcessInstance:
     """加签: a known window other than the lead window joins the running joint review."""
     check("cosign", who, item_facts(session, instance))
+    if not window:
+        raise InvalidInput("请选择要加签的窗口 (choose a window)", field="to_window")
     code = known_window(session, window)
     if code == instance.lead_window:
         raise InvalidInput(

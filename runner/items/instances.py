@@ -234,11 +234,19 @@ def _paused_by_suspension(session: Session, instance: ProcessInstance) -> bool:
     return pause is not None and pause.reason.startswith(SUSPENSION)
 
 
+# why an item that is not active cannot be worked on, in the clerk's words
+INACTIVE_WORDS = {
+    InstanceStatus.SUSPENDED: ("已挂起", "suspended"),
+    InstanceStatus.COMPLETED: ("已办结", "completed"),
+    InstanceStatus.TERMINATED: ("已终止", "terminated"),
+}
+
+
 def require_active(instance: ProcessInstance) -> None:
     if instance.status not in ACTIVE_STATUSES:
+        zh, en = INACTIVE_WORDS.get(InstanceStatus(instance.status), (instance.status, instance.status))
         raise InstanceNotActive(
-            f"办件 {instance.business_key} 当前状态为 {instance.status}，不能办理 (instance is {instance.status})",
-            status=instance.status,
+            f"办件 {instance.business_key} {zh}，不能再办理 (the item is {en})", status=instance.status
         )
 
 

@@ -22,6 +22,7 @@ from runner.core.transaction import after_commit, services_of
 from runner.exceptions import InvalidInput, NoSuchTask, PermissionDenied, TaskNotReady
 from runner.items.instances import get as get_instance
 from runner.items.instances import require_active
+from runner.items.returns import SEND_BACK, WITHDRAW, mark_returned
 from runner.items.tasks import open_task
 from runner.models import AuditEntry, Copy, Notification, OpenTask, ProcessInstance
 from runner.senders import SEND_NOTIFICATION
@@ -126,6 +127,8 @@ def send_back(
     )  # fmt: skip
     engine.advance(session, instance, workflow, actor=actor)
     engine.save(session, instance, workflow)
+    mark_returned(session, instance.id, to_task_id, kind=SEND_BACK, by=on_behalf_of or actor, reason=reason,
+                  to=completed_by_whom)  # fmt: skip
     return instance
 
 
@@ -202,6 +205,9 @@ def withdraw(
     )
     engine.advance(session, instance, workflow, actor=actor)
     engine.save(session, instance, workflow)
+    # the step goes back to the clerk who completed it (the inbox tells them it came back)
+    completer = entry.on_behalf_of or entry.actor
+    mark_returned(session, instance.id, task_id, kind=WITHDRAW, by=on_behalf_of or actor, to=completer)
     return instance
 
 
@@ -319,8 +325,8 @@ def answer_delegation(
     row.assignee, row.delegated_by, row.delegation_note = back_to, None, None
     audit.record(session, "delegation_answered", actor=actor, on_behalf_of=on_behalf_of, instance=instance,
                  task_id=row.task_id, task_name=row.name, back_to=back_to)  # fmt: skip
-    notify(session, "delegation_answered", f"{actor} 已就办件 {row.business_key} 提出意见", to_user=back_to,
-           instance=instance, task_id=row.task_id)  # fmt: skip
+    notify(session, "delegation_answered", f"{actor} 已就办件 {row.business_key}「{row.name}」提出意见：{opinion}",
+           to_user=back_to, instance=instance, task_id=row.task_id)  # fmt: skip
     engine.save(session, instance, workflow)
     return row
 

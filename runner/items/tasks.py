@@ -255,11 +255,13 @@ def inbox_page(
     offset: int = 0,
     count_cap: int = 10_000,
     instance_ids: Sequence[int] | None = None,
+    returned: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     """One inbox page: open tasks with their item's title, applicant and process name, and the number of
     matching tasks (counted up to ``count_cap``; ``count_cap + 1`` means "more").
 
     Filters: ``windows`` (task window in), ``assignees`` (assignee in), ``unclaimed``, ``item_kind``,
+    ``returned`` (tasks that came back by 退回 / 撤回),
     ``due_from <= due_at < due_until``, ``instance_ids`` (the item in: a search's result). An empty
     ``windows`` or ``assignees`` matches nothing. ``order`` is
     ``due`` / ``-due`` (nulls last / first, the order of ``ix_open_task_window_due`` and
@@ -276,6 +278,8 @@ def inbox_page(
         conditions.append(OpenTask.assignee.is_(None))
     if item_kind:
         conditions.append(OpenTask.item_kind == item_kind)
+    if returned:
+        conditions.append(OpenTask.returned_at.is_not(None))
     if due_from is not None:
         conditions.append(OpenTask.due_at >= due_from)
     if due_until is not None:

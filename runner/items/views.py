@@ -39,6 +39,15 @@ def task_view(row: OpenTask) -> dict[str, Any]:
         "due_at": iso(row.due_at),
         "due_pending_year": row.due_pending_year,  # the due time waits for that year's holiday arrangement
         "properties": row.properties,
+        # came back by 退回 / 撤回 (runner/items/returns.py): who, when, why
+        "returned": {
+            "kind": row.return_kind,
+            "by": row.returned_by,
+            "at": iso(row.returned_at),
+            "reason": row.return_reason or "",
+        }
+        if row.returned_at is not None
+        else None,
     }
 
 

@@ -23,6 +23,7 @@ from runner.exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFo
 from runner.items.instances import current_data
 from runner.items.instances import get as get_instance
 from runner.models import ClockPause, Document, Extension, InstanceStatus, OpenTask, ProcessInstance, Window
+from runner.papers import completion_terms
 from runner.timekeeping.calendar import missing_year_of, pending_note
 from runner.timekeeping.deadlines import calendar
 from runner.timekeeping.pending_dates import pending_year
@@ -289,8 +290,14 @@ def _content(
             raise DocumentNotAvailable(
                 "尚未列明需补正的材料，不能出具补正材料通知书 (no missing materials listed)"
             )
+        if not data.get("correction_notified_at"):
+            raise DocumentNotAvailable(
+                "一次性告知补正材料环节尚未办结，不能出具补正材料通知书"
+                " (the one-time notice step is not done yet)"
+            )
         content.update(
             missing_materials=missing,
+            notice_note=_text(data.get("notice_note")),
             notified_date=_iso_local_date(session, data.get("correction_notified_at"))
             or content["issued_date"],
             correction_due=_iso_local_date(session, data.get("correction_due")),
@@ -322,8 +329,12 @@ def _content(
     elif kind == "completion":
         if instance.status != InstanceStatus.COMPLETED or _refused(data):
             raise DocumentNotAvailable("办件尚未办结，不能出具办结通知 (the item is not completed)")
+        names = window_names(session, completion_terms.opinion_windows(data))
         content.update(
-            outcome=outcome(session, instance, workflow),
+            outcome=completion_terms.decision(data) or outcome(session, instance, workflow),
+            conditions=completion_terms.window_conditions(data, names),
+            delivery=completion_terms.delivery_sentence(data, content["lead_window"]),
+            notice_note=_text(data.get("notice_note")),
             completed_date=local_date(session, instance.ended_at),
             promised_date=local_date(session, instance.deadline),
             promised_pending=pending_note(instance.deadline_pending_year),
@@ -377,13 +388,26 @@ def _review_due(
 
 
 def find(session: Session, instance_id: int, kind: str) -> Document | None:
-    """The document of ``kind`` already issued for an item, if any."""
+    """The document of ``kind`` in force for an item (the newest issue), if any."""
     _check_kind(kind)
     return session.scalars(
         select(Document)
         .where(Document.instance_id == instance_id, Document.kind == kind)
-        .order_by(Document.id)
+        .order_by(Document.id.desc())
     ).first()
+
+
+def earlier(session: Session, instance_id: int, kind: str) -> list[dict[str, Any]]:
+    """The documents of ``kind`` an item had before its current one (each replaced by a re-issue), oldest
+    first."""
+    rows = list(
+        session.scalars(
+            select(Document)
+            .where(Document.instance_id == instance_id, Document.kind == kind)
+            .order_by(Document.id)
+        )
+    )
+    return [document_view(r) for r in rows[:-1]]
 
 
 def _next_serial(session: Session, kind: str, year: int) -> int:
@@ -408,6 +432,40 @@ def issue(
         return document_view(existing)
     now = services_of(session).now()
     content = _content(session, instance, kind, issuer or DEFAULT_ISSUER, now)
+    return _store(session, instance, kind, content, actor, now, action="document_issued")
+
+
+def reissue(
+    session: Session, instance_id: int, kind: str, actor: str, *, reason: str, issuer: str | None = None
+) -> dict[str, Any]:
+    """Issue an item's document of ``kind`` again, as the item stands now, under the next number: the new one
+    names the number it replaces and why; the earlier one stays on record (``earlier``)."""
+    _check_kind(kind)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("请写明重新出具的原因 (give the reason for the re-issue)", field="reason")
+    instance = get_instance(session, instance_id)
+    previous = find(session, instance.id, kind)
+    if previous is None:
+        raise DocumentNotAvailable("本文书尚未出具，不能重新出具 (the document was never issued)")
+    now = services_of(session).now()
+    content = _content(session, instance, kind, issuer or DEFAULT_ISSUER, now)
+    content.update(replaces=previous.number, reissue_reason=reason)
+    return _store(session, instance, kind, content, actor, now, action="document_reissued", reason=reason)
+
+
+def _store(
+    session: Session,
+    instance: ProcessInstance,
+    kind: str,
+    content: dict[str, Any],
+    actor: str,
+    now: datetime,
+    *,
+    action: str,
+    **details: Any,
+) -> dict[str, Any]:
+    """Number ``content`` (the next of its kind and year), store it and audit ``action``."""
     year = calendar(session).local_date(now).year
     for _ in range(_MAX_SERIAL_TRIES):
         serial = _next_serial(session, kind, year)
@@ -433,12 +491,13 @@ def issue(
     # loser, retried by Services.run, finds the document the winner issued
     audit.record(
         session,
-        "document_issued",
+        action,
         actor=actor,
         instance=instance,
         kind=kind,
         number=row.number,
         document=row.id,
+        **details,
     )
     session.flush()
     return document_view(row)
@@ -456,7 +515,7 @@ def list_documents(session: Session, instance_id: int) -> list[dict[str, Any]]:
     issued = {
         d.kind: d
         for d in session.scalars(
-            select(Document).where(Document.instance_id == instance.id).order_by(Document.id.desc())
+            select(Document).where(Document.instance_id == instance.id).order_by(Document.id)
         )
     }
     now = services_of(session).now()
@@ -475,6 +534,7 @@ def list_documents(session: Session, instance_id: int) -> list[dict[str, Any]]:
                 "kind": kind,
                 "title": meta["title"],
                 "document": document_view(issued[kind]) if kind in issued else None,
+                "earlier": earlier(session, instance.id, kind) if kind in issued else [],
                 "available": available,
                 "reason": reason,
             }

@@ -1,9 +1,10 @@
 """Supervision figures (督查统计) per window and period, computed by SQL aggregates.
 
-An item belongs to its lead window (主办窗口, ``ProcessInstance.lead_window``); complaint-handling
-processes are not items and are left out. Periods are local calendar dates (the centre's time zone),
-both ends included. Nothing here loops over instances in Python: the database groups and counts, Python
-only adds up the groups (at most one per window and day).
+An item belongs to its lead window (主办窗口, ``ProcessInstance.lead_window``; one naming none is counted in
+the row ``未指定主办窗口``); complaint-handling processes are not items and are left out. Each item figure is
+defined once (``accepted_in``, ``completed_in``, ``completed_late``) for the tables and the trend alike.
+Periods are local calendar dates (the centre's time zone), both ends included. Nothing here loops over
+instances in Python: the database groups and counts, Python only adds up the groups (at most one per window and day).
 
 Definitions (also in admin/README.md):
 - accepted: items started in the period; completed: items that ended ``completed`` in the period;
@@ -46,6 +47,8 @@ COMPLAINT_STATES = ("registered", "forwarded", "answered", "fed_back", "closed")
 WARNING_LEVELS = ("notice", "yellow", "red", "overdue", "escalation")
 MAX_RANGE_DAYS = 3660  # ten years: a wider range is a typo, not a question
 NOT_AN_ITEM = "complaint"  # item_kind of the complaint-handling process
+# the row of the items whose diagram and start data name no lead window (they count in every total)
+NO_LEAD_WINDOW, NO_LEAD_NAME = "", "未指定主办窗口"
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,29 @@ def _items() -> ColumnElement[bool]:
 
 def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
+
+
+# --- the one definition of each item figure: the dashboard's tiles and tables, the trend, the CSVs and the
+# 月报 all count with these (issue 21.4) ---------------------------------------------------------------
+
+
+def accepted_in(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """受理: items started in ``[start, end)``."""
+    return [_in(ProcessInstance.started_at, start, end), _items()]
+
+
+def completed_in(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
+    """办结: items that ended ``completed`` in ``[start, end)``."""
+    return [
+        ProcessInstance.status == InstanceStatus.COMPLETED,
+        _in(ProcessInstance.ended_at, start, end),
+        _items(),
+    ]
+
+
+def completed_late() -> ColumnElement[bool]:
+    """超期办结 (of the completed items): ended after the promised deadline."""
+    return and_(ProcessInstance.deadline.is_not(None), ProcessInstance.ended_at > ProcessInstance.deadline)
 
 
 @dataclass
@@ -200,11 +226,12 @@ def window_figures(session: Session, p: Period, window: str | None = None) -> Da
     rows: dict[str, WindowFigures] = {}
 
     def row(code: str | None) -> WindowFigures | None:
-        if code is None or (window is not None and code != window):
+        if window is not None and code != window:
             return None
-        if code not in rows:
-            rows[code] = WindowFigures(code, names.get(code, code))
-        return rows[code]
+        key = code or NO_LEAD_WINDOW  # an item naming no lead window is counted in a row of its own
+        if key not in rows:
+            rows[key] = WindowFigures(key, names.get(key, key) if key else NO_LEAD_NAME)
+        return rows[key]
 
     for code in [window] if window else [c for c in names]:
         row(code)
@@ -212,18 +239,13 @@ def window_figures(session: Session, p: Period, window: str | None = None) -> Da
     scope = [lead == window] if window else []
 
     for code, n in session.execute(
-        select(lead, func.count()).where(_in(ProcessInstance.started_at, start, end), _items(), *scope)
-        .group_by(lead)
-    ):  # fmt: skip
+        select(lead, func.count()).where(*accepted_in(start, end), *scope).group_by(lead)
+    ):
         if (r := row(code)) is not None:
             r.accepted = n
 
-    late = and_(ProcessInstance.deadline.is_not(None), ProcessInstance.ended_at > ProcessInstance.deadline)
-    completed = and_(
-        ProcessInstance.status == InstanceStatus.COMPLETED,
-        _in(ProcessInstance.ended_at, start, end),
-        _items(),
-    )
+    late = completed_late()
+    completed = and_(*completed_in(start, end))
     for code, n, n_late in session.execute(
         select(lead, func.count(), func.sum(case((late, 1), else_=0))).where(completed, *scope).group_by(lead)
     ):
@@ -253,7 +275,7 @@ def window_figures(session: Session, p: Period, window: str | None = None) -> Da
         if (r := row(code)) is not None:
             r.points = points
 
-    ordered = sorted(rows.values(), key=lambda r: r.window)
+    ordered = sorted(rows.values(), key=lambda r: (not r.window, r.window))  # the no-lead row last
     total = WindowFigures("", "合计")
     for r in ordered:
         total.add(r)
@@ -392,14 +414,12 @@ def monthly_trend(
 
     day = local_day(session, ProcessInstance.started_at)
     add(session.execute(
-        select(day, func.count()).where(_in(ProcessInstance.started_at, start, end), _items(), *scope)
-        .group_by(day)
+        select(day, func.count()).where(*accepted_in(start, end), *scope).group_by(day)
     ), "accepted")  # fmt: skip
     day = local_day(session, ProcessInstance.ended_at)
-    late = and_(ProcessInstance.deadline.is_not(None), ProcessInstance.ended_at > ProcessInstance.deadline)
-    done = [ProcessInstance.status == InstanceStatus.COMPLETED, _in(ProcessInstance.ended_at, start, end)]
+    late = completed_late()
     rows = list(session.execute(
-        select(day, func.count(), func.sum(case((late, 1), else_=0))).where(*done, _items(), *scope)
+        select(day, func.count(), func.sum(case((late, 1), else_=0))).where(*completed_in(start, end), *scope)
         .group_by(day)
     ))  # fmt: skip
     add(((d, n) for d, n, _ in rows), "completed")

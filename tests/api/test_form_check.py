@@ -73,7 +73,12 @@ JOINT_OK = {"related_windows": ["guotu"], "review_days": 3, "materials_list": ["
     ("form", "data", "name", "message"),
     [
         # required
-        ("acceptance", {"eligible": True}, "applicant", "请填写此项 (This field is required)"),
+        (
+            "acceptance",
+            {"applicant": None, "eligible": True},
+            "applicant",
+            "请填写此项 (This field is required)",
+        ),
         ("joint_acceptance", {**JOINT_OK, "related_windows": []}, "related_windows", "(Choose at least one)"),
         # types
         (
@@ -209,6 +214,27 @@ def test_valid_json_values_give_the_workspace_task_data(
         {"related_windows": ["huanbao", "guotu"], "materials_list": ["申请书", "营业执照"], "review_days": 5},
         "sc",
     )
+
+
+def test_a_completion_that_leaves_a_field_out_keeps_what_the_item_holds(
+    app: Flask,  # noqa: F811
+    services: runner.Services,
+    people: None,
+) -> None:
+    """Issue 21.1: the phone given at start survives an acceptance that does not mention it; ``null`` still
+    clears a field the document names."""
+    deploy_library(services, *CHENGNUO)
+    kept = start_item(services, "chengnuo", {"applicant": "张三", "applicant_phone": "138 0000 1234"})
+    cleared = start_item(services, "chengnuo", {"applicant": "张三", "applicant_phone": "138 0000 1234"})
+    response = post(app, task(services, kept, "accept")["id"], {"eligible": True}, "zx")
+    assert response.status_code == 200, response.get_json()
+    data = describe(services, kept)["data"]
+    assert data["applicant_phone"] == "138 0000 1234" and data["applicant"] == "张三"
+    response = post(
+        app, task(services, cleared, "accept")["id"], {**ACCEPTANCE, "applicant_phone": None}, "zx"
+    )
+    assert response.status_code == 200, response.get_json()
+    assert not describe(services, cleared)["data"].get("applicant_phone")
 
 
 def test_a_published_console_schema_is_what_the_api_checks(

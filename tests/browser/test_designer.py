@@ -267,3 +267,39 @@ def test_two_designers_on_one_draft_get_a_conflict(services, live_server, new_pa
     shape(second, "accept").click()
     second.wait_for_selector("#prop-limitDays")
     assert second.input_value("#prop-limitDays") == "2"
+
+
+def test_numeric_properties_are_checked_as_typed(services, live_server, new_page) -> None:
+    """Issue 21.13: 三天 in limitDays (or 十 in promisedDays) is refused in the side form, and not written."""
+    deploy_chaogao(services)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    page = new_page()
+    login(page, live_server, "designer")
+    page.goto(f"{live_server}/admin/designer/")
+    page.click(f"tr[data-key={CHAOGAO}] button.open-process")
+    page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
+    wait_status(page, "已载入")
+    focus(page, "accept")
+    shape(page, "accept").click()
+    page.wait_for_selector("#prop-limitDays")
+    page.fill("#prop-limitDays", "三天")
+    assert "请填写整数个工作日" in page.inner_text("#prop-limitDays-error")
+    assert "is-invalid" in (page.get_attribute("#prop-limitDays", "class") or "")
+    screenshot(page, "designer-limit-in-words")
+    page.press("#prop-limitDays", "Tab")
+    written = page.evaluate(
+        "() => window.DesignerProperties.read("
+        "window.designer.modeler.get('elementRegistry').get('accept').businessObject).limitDays"
+    )
+    assert written == "1"  # the diagram keeps its valid value
+    page.fill("#prop-limitDays", "review_days + 1")
+    assert page.inner_text("#prop-limitDays-error") == ""
+    # the pool's promisedDays takes whole numbers only
+    page.evaluate(
+        "() => { const m = window.designer.modeler;"
+        " m.get('selection').select(m.get('elementRegistry').get('Participant_lianban_chaogao')); }"
+    )
+    page.wait_for_selector("#prop-promisedDays")
+    page.fill("#prop-promisedDays", "十")
+    assert "请填写整数个工作日" in page.inner_text("#prop-promisedDays-error")

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 def open_from_inbox(page, base: str, task_id: str) -> None:
     """Claim the task from the window's pool, then open it from "my tasks" — as a clerk does."""
     page.goto(f"{base}/inbox?tab=window")
-    claim = page.locator(f"form[action='/inbox/tasks/{task_id}/claim'] button")
+    claim = page.locator(f"form[action='/inbox/tasks/{task_id}/claim'] button.claim-only")
     assert claim.count() == 1, page.inner_text("main")
     claim.click()
     page.wait_for_load_state()

@@ -48,7 +48,8 @@ LEAD = only("lead_clerk", "head", "admin")
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # --- public ---
     **{(e, "GET"): EVERYONE for e in ("index", "healthz", "static", "web.static", "console_static.static",
-                                       "admin.static", "vendor.asset", "workspace.progress_item", "api.openapi")},
+                                       "admin.static", "vendor.asset", "workspace.progress_item", "api.openapi",
+                                       "web.favicon")},
     **{(e, m): EVERYONE for e in ("web.login", "workspace.progress", "workspace.complaint_new") for m in ("GET", "POST")},
     ("workspace.progress_rating", "POST"): NOBODY,  # only after a successful lookup in this browser session
     **{(e, "GET"): EVERYONE for e in ("workspace.guide", "workspace.guide_item", "workspace.guide_file")},  # 办事指南
@@ -66,6 +67,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
                                        "workspace.warnings", "workspace.extension_requests")},
     **{(e, m): LOGGED_IN for e in ("workspace.absence", "workspace.proxies") for m in ("GET", "POST")},
     ("workspace.notifications_read_all", "POST"): LOGGED_IN,
+    ("workspace.inbox_batch", "POST"): LOGGED_IN,  # each ticked task is checked again: none of another window
     ("web.logout", "POST"): LOGGED_IN,
     **{("web.password", m): LOGGED_IN for m in ("GET", "POST")},
     ("workspace.notification_read", "POST"): only("reviewer"),  # the message is the reviewer's
@@ -86,6 +88,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
                                                                      "workspace.document_pdf", "workspace.download")},
     ("workspace.issue_document", "POST"): only("lead_clerk", "reviewer", "head"),
     ("workspace.attachment_preview", "GET"): only("lead_clerk", "reviewer", "head"),  # as the download
+    ("workspace.reissue_document", "POST"): only("lead_clerk", "reviewer", "head"),
     **{("workspace.op_copy", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
     ("workspace.op_suspend", "POST"): only("head", "admin"),
     ("workspace.op_resume", "POST"): only("head", "admin"),

@@ -304,7 +304,9 @@ def test_the_supervision_office_registers_and_lists_complaints(
     response = office.post("/complaints/register", data={**COMPLAINT, "channel": "letter", "window": "guotu"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/complaints")
     listing = office.get("/complaints").get_data(as_text=True)
-    assert "赵六" in listing and "139 1234 5678" in listing and "信函" in listing and "guotu" in listing
+    assert (
+        "赵六" in listing and "139 1234 5678" in listing and "信函" in listing and "国土资源窗口" in listing
+    )  # the name, not the code (21.12)
     with services.transaction() as s:
         row = s.query(Complaint).one()
         assert (row.channel, row.window) == ("letter", "guotu")

@@ -53,8 +53,14 @@ def test_lead_window_adds_and_removes_on_the_page(
     assert missing.status_code == 400 and "须写明理由" in unescape(missing.get_data(as_text=True))
     assert review_windows(services, joint["id"]) == ["guihua", "huanbao"]
 
+    empty = sc.post(url, data={"action": "add", "window": "", "reason": "涉及参保登记"})
+    assert empty.status_code == 400 and "请选择要加签的窗口" in unescape(empty.get_data(as_text=True))
+    assert "没有窗口" not in unescape(empty.get_data(as_text=True))  # issue 21.15
+
     done = sc.post(url, data={"action": "add", "window": "shebao", "reason": "涉及参保登记"})
     assert done.status_code == 302
+    flashed = unescape(sc.get(url).get_data(as_text=True))
+    assert "已加签：社保窗口" in flashed and "已加签：shebao" not in flashed  # the name, not the code (21.12)
     assert review_windows(services, joint["id"]) == ["guihua", "huanbao", "shebao"]
 
     answered = sc.post(url, data={"action": "remove", "window": "guotu", "reason": "x"})

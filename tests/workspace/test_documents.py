@@ -249,7 +249,7 @@ def test_completion_notice_after_the_item_is_done(
     complete(services, task(services, iid, "notify")["id"], {"delivery": "当场领取"})
     content = issue(services, iid, "completion")["content"]
     assert (content["outcome"], content["completed_date"], content["decision_no"]) == (
-        "当场办结",
+        "准予许可",  # the decision, not the end event (issue 21.2)
         "2026-09-28",
         "名核[2026]7号",
     )
@@ -385,3 +385,105 @@ def test_unknown_kind_is_404(services: Any, joint: int, people: None, signed_in:
     )
     with pytest.raises(runner.NotFound):
         issue(services, joint, "certificate")
+
+
+def test_completion_notice_says_the_decision_the_delivery_and_each_windows_conditions(
+    services: Any, joint: int, people: None, signed_in: Any
+) -> None:
+    """Issue 21.2: 邮寄送达 is not "到窗口领取"; 办理结果 is the decision; a related window's condition is there."""
+    accept_joint(services, joint)
+    condition = "须取得土地使用权证后方可开工"
+    complete(
+        services,
+        task(services, joint, "review", window="guotu")["id"],
+        {"result": "agree_with_conditions", "conditions": condition},
+    )
+    complete(services, task(services, joint, "review", window="huanbao")["id"], {"result": "agree"})
+    complete(services, task(services, joint, "consolidate")["id"], {"decision": "approve", "approved": True})
+    complete(
+        services,
+        task(services, joint, "notify_applicant")["id"],
+        {"delivery": "post", "result_doc_no": "LB-2026-009", "notice_note": "寄至申请书所载地址"},
+    )
+    content = issue(services, joint, "completion")["content"]
+    assert content["outcome"] == "准予许可"
+    assert content["conditions"] == [{"window": "国土资源窗口", "conditions": condition}]
+    html = (
+        signed_in("clerk_sc")
+        .get(f"/items/{key_of(services, joint)}/documents/completion")
+        .get_data(as_text=True)
+    )
+    assert "准予许可" in html and condition in html and "国土资源窗口" in html
+    assert "邮寄" in html and "领取" not in html and "寄至申请书所载地址" in html
+    assert "LB-2026-009" in html
+
+
+@pytest.mark.parametrize(
+    ("delivery", "said", "not_said"),
+    [("window", "领取", "邮寄"), ("electronic", "电子", "领取"), ("on_spot", "当场", "邮寄")],
+)
+def test_completion_notice_follows_each_delivery(
+    services: Any, joint: int, people: None, signed_in: Any, delivery: str, said: str, not_said: str
+) -> None:
+    accept_joint(services, joint)
+    for window in RELATED:
+        complete(services, task(services, joint, "review", window=window)["id"], {"result": "agree"})
+    complete(
+        services,
+        task(services, joint, "consolidate")["id"],
+        {"decision": "refuse", "approved": False, "decision_reason": "不符合规划"},
+    )
+    complete(services, task(services, joint, "notify_applicant")["id"], {"delivery": delivery})
+    content = issue(services, joint, "completion")["content"]
+    assert content["outcome"] == "不予许可" and content["conditions"] == []
+    html = (
+        signed_in("clerk_sc")
+        .get(f"/items/{key_of(services, joint)}/documents/completion")
+        .get_data(as_text=True)
+    )
+    assert said in html and not_said not in html.split("办理结果")[1]
+
+
+def test_correction_notice_carries_the_clerks_note_and_a_reissue_keeps_the_first(
+    services: Any, joint: int, people: None, signed_in: Any
+) -> None:
+    """Issue 21.3: the notice waits for the 一次性告知 step and prints its 补正要求说明; a re-issue takes a new
+    number, says which one it replaces and why, and the first stays on record."""
+    complete(
+        services,
+        task(services, joint, "accept")["id"],
+        {
+            "related_windows": RELATED,
+            "review_days": 3,
+            "materials_complete": False,
+            "missing_materials": MISSING,
+        },
+    )
+    with pytest.raises(docs.DocumentNotAvailable, match="一次性告知"):
+        issue(services, joint, "correction")  # listed at acceptance, but the step has not told the applicant
+    note = "需加盖公章原件一份"
+    complete(
+        services,
+        task(services, joint, "correction_notice")["id"],
+        {"missing_materials": MISSING, "notice_note": note, "notice_confirmed": True},
+    )
+    first = issue(services, joint, "correction")
+    assert first["content"]["notice_note"] == note
+    key = key_of(services, joint)
+    client = signed_in("clerk_sc")
+    assert note in client.get(f"/items/{key}/documents/correction").get_data(as_text=True)
+
+    with pytest.raises(runner.InvalidInput):
+        services.run(docs.reissue, joint, "correction", "clerk_sc", reason="  ")
+    response = client.post(f"/items/{key}/documents/correction/reissue", data={"reason": "补正要求写错"})
+    assert response.status_code == 302
+    html = client.get(f"/items/{key}/documents/correction").get_data(as_text=True)
+    assert "补字〔2026〕第000002号" in html and "补字〔2026〕第000001号" in html and "补正要求写错" in html
+    listing = client.get(f"/items/{key}/documents").get_data(as_text=True)
+    assert "补字〔2026〕第000002号" in listing and "补字〔2026〕第000001号" in listing
+    with services.transaction() as s:
+        numbers = [d.number for d in s.query(Document).order_by(Document.id)]
+        actions = [a.action for a in s.query(AuditEntry).order_by(AuditEntry.id)]
+    assert numbers == ["补字〔2026〕第000001号", "补字〔2026〕第000002号"]
+    assert "document_reissued" in actions
+    assert issue(services, joint, "correction")["number"] == "补字〔2026〕第000002号"  # a reprint: the newest

@@ -169,16 +169,21 @@ def test_withdraw_from_my_completed_steps(
     before = audit_count(services)
     assert signed_in("sb2").post(f"/done/{item['id']}/withdraw").status_code == 403
     assert audit_count(services) == before
-    assert sb1.post(f"/done/{item['id']}/withdraw").status_code == 302
-    assert the_task(services, item["instance_id"])["spec_name"] == "accept"
+    r = sb1.post(f"/done/{item['id']}/withdraw")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/tasks/{item['id']}")
+    back = the_task(services, item["instance_id"])
+    # issue 21.8: the step is back in the withdrawing clerk's own inbox, marked as withdrawn
+    assert back["spec_name"] == "accept" and back["assignee"] == "sb1"
+    assert back["returned"]["kind"] == "withdraw" and back["returned"]["by"] == "sb1"
+    assert "已撤回，任务已回到您的待办" in text(sb1.get(f"/tasks/{item['id']}"))
     assert "已撤回" in text(sb1.get("/done"))
     # once the next task is claimed, withdrawing is refused with a clear message
     accept = the_task(services, item["instance_id"])
     decide = to_decide(services, accept, actor="sb1")
     with services.transaction() as s:
         runner.claim(s, decide["id"], actor="sb2")
-    r = sb1.post(f"/done/{accept['id']}/withdraw")
-    assert r.status_code == 409 and "已被 sb2 认领，不能撤回" in text(r)
+    r = sb1.post(f"/done/{accept['id']}/withdraw", follow_redirects=True)
+    assert r.request.path == "/done" and "已被 sb2 认领，不能撤回" in text(r)
     assert the_task(services, item["instance_id"])["spec_name"] == "decide"
 
 

@@ -115,6 +115,38 @@
     return h("input", Object.assign({ id: id, class: "form-control form-control-sm", value: value || "" }, attrs || {}));
   }
 
+  // --- numeric properties, checked as typed (the server checks them again at validation) ----------
+
+  var WHOLE = /^[+-]?\d+$/;
+
+  /** The problem of a working-days value, or "" when it is fine: a whole number ≥ 0, or (``expression``)
+   *  an expression over the item's data — never days written in words (三天, 3天). */
+  function daysProblem(value, expression) {
+    var v = (value || "").trim();
+    if (!v || (WHOLE.test(v) && Number(v) >= 0)) { return ""; }
+    if (WHOLE.test(v)) { return "天数不能为负 (must not be negative)"; }
+    if (!expression) { return "请填写整数个工作日，如 5 (a whole number of working days, e.g. 5)"; }
+    if (/[^\x00-\x7f]/.test(v.replace(/(["'])(?:\\.|(?!\1).)*\1/g, ""))) {
+      return "请填写整数个工作日（如 3），或按办件数据计算的表达式（如 review_days） (a whole number such as 3, or an expression over the item's data)";
+    }
+    return "";
+  }
+
+  /** Show ``daysProblem`` under ``input`` while typing; the property is written only when it is fine. */
+  function checkDays(input, expression) {
+    var note = h("div", { class: "invalid-feedback", id: input.id + "-error", role: "alert" });
+    input.insertAdjacentElement("afterend", note);
+    function show() {
+      var problem = daysProblem(input.value, expression);
+      note.textContent = problem;
+      input.classList.toggle("is-invalid", !!problem);
+      return !problem;
+    }
+    input.addEventListener("input", show);
+    show();
+    return show;
+  }
+
   function select(id, value, options) {
     var el = h("select", { id: id, class: "form-control form-control-sm" });
     options.forEach(function (o) {
@@ -146,6 +178,7 @@
     var bo = element.businessObject;
     var fields = [];
     var onChange = [];
+    var numeric = [];  // [input, property, allows an expression, business object]
 
     container.appendChild(h("p", { class: "mb-1" }, [
       h("code", { id: "prop-element-id", text: bo.id }), h("span", { class: "text-muted", text: " " + bo.$type.replace("bpmn:", "") }),
@@ -177,9 +210,10 @@
         return [v, v === "deemed_assent" ? "默认议定（视为同意并问责）" : v === "escalate" ? "上报督查" : v];
       })));
       fields.push(group("超时处理 onTimeout", timeout));
-      [[win, "window"], [winExpr, "windowExpr"], [formKey, "formKey"], [limit, "limitDays"], [due, "dueExpr"], [timeout, "onTimeout"]].forEach(function (pair) {
+      [[win, "window"], [winExpr, "windowExpr"], [formKey, "formKey"], [due, "dueExpr"], [timeout, "onTimeout"]].forEach(function (pair) {
         onChange.push([pair[0], function () { write(modeler, element, bo, pair[1], pair[0].value.trim()); }]);
       });
+      numeric.push([limit, "limitDays", true, bo]);
     }
 
     var process = processOf(element);
@@ -198,9 +232,10 @@
       fields.push(group("上级审批 upperApproval", upper));
       var fallback = select("prop-defaultWindow", p.defaultWindow, windowOptions(config, "（centre）"));
       fields.push(group("默认窗口 defaultWindow", fallback, "泳道和属性都未指明窗口的任务交给它"));
-      [[kind, "itemKind"], [promised, "promisedDays"], [statutory, "statutoryDays"], [lead, "leadWindow"], [upper, "upperApproval"], [fallback, "defaultWindow"]].forEach(function (pair) {
+      [[kind, "itemKind"], [lead, "leadWindow"], [upper, "upperApproval"], [fallback, "defaultWindow"]].forEach(function (pair) {
         onChange.push([pair[0], function () { write(modeler, element, process, pair[1], pair[0].value.trim()); }]);
       });
+      numeric.push([promised, "promisedDays", false, process], [statutory, "statutoryDays", false, process]);
     }
 
     if (is(bo, "bpmn:Lane")) {
@@ -223,11 +258,15 @@
     }
 
     fields.forEach(function (f) { container.appendChild(f); });
+    numeric.forEach(function (n) {
+      var fine = checkDays(n[0], n[2]);
+      onChange.push([n[0], function () { if (fine()) { write(modeler, element, n[3], n[1], n[0].value.trim()); } }]);
+    });
     onChange.forEach(function (pair) {
       if (readOnly) { pair[0].disabled = true; return; }
       pair[0].addEventListener("change", pair[1]);
     });
   }
 
-  window.DesignerProperties = { read: read, write: write, render: render, laneOf: laneOf, processOf: processOf };
+  window.DesignerProperties = { read: read, write: write, render: render, laneOf: laneOf, processOf: processOf, daysProblem: daysProblem };
 })();

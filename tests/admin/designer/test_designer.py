@@ -254,11 +254,21 @@ def test_validation_names_the_task_without_a_window_or_form(chaogao: None, desig
     [
         (lambda x: set_property(x, "accept", "formKey", "no_such_form"), "accept", "names no form schema"),
         (lambda x: set_property(x, "accept", "limitDays", "3 +"), "accept", "limitDays"),
+        (lambda x: set_property(x, "accept", "limitDays", "三天"), "accept", "不是工作日天数"),  # issue 21.13
+        (lambda x: set_property(x, "review", "limitDays", "3天"), "review", "limitDays"),
         (lambda x: set_property(x, "review", "dueExpr", "deadline(("), "review", "dueExpr"),
         (lambda x: x.replace('id="lane_lead"', 'id="lane_nowhere"'), "lane_nowhere", "unknown window"),
         (lambda x: x.replace('id="lianban_chaogao"', 'id="renamed"'), None, "lianban_chaogao"),
     ],
-    ids=["unknown-form", "bad-limit", "bad-due", "unknown-lane", "renamed-process"],
+    ids=[
+        "unknown-form",
+        "bad-limit",
+        "limit-in-words",
+        "limit-with-unit",
+        "bad-due",
+        "unknown-lane",
+        "renamed-process",
+    ],
 )
 def test_validation_applies_the_conventions(
     chaogao: None, designer: Any, edit: Any, element: Any, words: str

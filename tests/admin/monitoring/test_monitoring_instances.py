@@ -141,7 +141,7 @@ def test_detail_shows_diagram_tokens_tasks_timers_and_audit(services, setup, sig
     assert data["completed"] == ["cn_start"]
     assert "受理（形式审查）" in page  # the open task
     assert 'id="instance-timers"' in page and 'id="instance-audit"' in page
-    assert ">start<" in page  # the audit trail's first action
+    assert ">收件<" in page and 'title="start"' in page  # the audit trail's first action, in words (21.12)
     assert "bpmn-navigated-viewer.production.min.js" in page
     assert 'id="instance-actions"' not in page  # the supervisor only looks
     assert 'id="instance-actions"' in signed_in("admin").get(f"/admin/instance/{iid}/").get_data(as_text=True)

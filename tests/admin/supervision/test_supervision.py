@@ -184,3 +184,44 @@ def test_calendar_alarm_tile_from_november(services, clock, windows, make_user, 
     clock.set(local("2026-11-01", "00:30"))
     text = signed_in("sup").get("/admin/").get_data(as_text=True)
     assert "节假日数据告警" in text and "2027" in text and "chinesecalendar" in text
+
+
+def test_one_definition_of_each_figure_on_every_view(month, services, clock, signed_in) -> None:
+    """Issue 21.4: tiles, the window table's 合计, the month's trend row, both CSVs and the 月报's 总体情况 say the
+    same 受理 / 办结 / 超期办结 — also with an item that names no lead window (it is counted once, in its own
+    row, everywhere)."""
+    from pathlib import Path
+
+    from tests.support.flow import local, tasks
+
+    data = Path(__file__).resolve().parents[2] / "data" / "review.bpmn"
+    with services.transaction() as s:
+        xml = re.sub(rb'<spiffworkflow:property name="leadWindow"[^>]*/>', b"", data.read_bytes())
+        runner.deploy(s, xml, "review.bpmn", actor="designer")  # a diagram naming no lead window
+    clock.set(local("2026-10-21", "09:00"))
+    with services.transaction() as s:
+        iid = runner.start(s, "review", actor="clerk1", data={"applicant": "无主办"}).id
+    for _ in range(2):
+        (open_task,) = tasks(services, iid)
+        with services.transaction() as s:
+            runner.complete(s, open_task["id"], {"complete": True, "approved": True}, actor="clerk1")
+    client = signed_in("sup")
+    text = client.get(MONTH).get_data(as_text=True)
+    tiles = dict(
+        re.findall(r'<div class="small text-muted">(.*?)</div><div class="h4[^"]*">(.*?)</div>', text)
+    )
+    total = rows_of(text, "windows")[-1]
+    trend = {r[0]: r for r in rows_of(text, "trend")}["2026-10"]
+    csv_total = read_csv(client.get("/admin/supervision/export/windows.csv?kind=month&date=2026-10-01"))[-1]
+    csv_trend = read_csv(client.get("/admin/supervision/export/trend.csv?kind=month&date=2026-10-01"))[-1]
+    report = client.get("/admin/supervision/report?month=2026-10").get_data(as_text=True)
+    said = re.search(r"本月共受理办件 <strong>(\d+)</strong> 件，办结 <strong>(\d+)</strong> 件", report)
+    assert said is not None
+    accepted, completed = "3", "4"  # B, D and the new item; A, B, C and the new item
+    assert (tiles["受理"], tiles["办结"]) == (accepted, completed)
+    assert (total[2], total[3], total[7]) == (accepted, completed, "1")
+    assert (trend[1], trend[2], trend[3]) == (accepted, completed, "1")
+    assert (csv_total[2], csv_total[3]) == (accepted, completed)
+    assert csv_trend[:4] == ["2026-10", accepted, completed, "1"]
+    assert said.groups() == (accepted, completed)
+    assert "未指定主办窗口" in [r[0] for r in rows_of(text, "windows")]

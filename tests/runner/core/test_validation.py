@@ -180,7 +180,7 @@ def test_unknown_element_type() -> None:
     content = load("unknown_element.bpmn")
     exc = refused("unknown_element.bpmn")
     [problem] = errors_of(exc)  # the flows touching it are not reported again
-    assert problem["message"] == "unsupported element bpmn:complexGateway"
+    assert problem["message"] == "不支持的元素 bpmn:complexGateway (unsupported element bpmn:complexGateway)"
     assert problem["element"] == "Gateway_complex"
     assert problem["line"] == line_of(content, "<bpmn:complexGateway")
 
@@ -366,7 +366,9 @@ def test_bad_on_timeout() -> None:
     content = load("bad_on_timeout.bpmn")
     exc = refused("bad_on_timeout.bpmn")
     [problem] = errors_of(exc)
-    assert problem["message"] == "onTimeout 'approve' is not one of: deemed_assent, escalate"
+    assert problem["message"] == (
+        "onTimeout 'approve' 不是可选值之一 (onTimeout 'approve' is not one of: deemed_assent, escalate)"
+    )
     assert problem["element"] == "Task_1"
     assert problem["line"] == line_of(content, 'name="onTimeout"')
 

@@ -1,0 +1,125 @@
+"""What the codes the platform stores are called, in Chinese and English: the kinds of in-app message
+(``notifications.kind``) and the actions of the audit trail (``audit_log.action``). Pages show these words,
+never the codes; ``tests/runner/items/test_labels.py`` fails on a code used in the source without both words."""
+
+from __future__ import annotations
+
+MESSAGE_KINDS: dict[str, tuple[str, str]] = {
+    "new_task": ("新任务", "New task"),
+    "urge": ("催办", "Urged"),
+    "warning": ("预警", "Warning"),
+    "copy": ("抄送", "Copy"),
+    "returned": ("退回", "Sent back"),
+    "delegated": ("委派", "Delegated"),
+    "delegation_answered": ("委派意见", "Delegate's opinion"),
+    "extension_requested": ("延期申请", "Extension requested"),
+    "extension_decided": ("延期审批结果", "Extension decided"),
+    "calendar_missing": ("节假日安排缺失", "Holiday calendar missing"),
+    "cosign": ("加签 / 减签", "Reviewer added / removed"),
+}
+
+AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
+    "absence_ended": ("结束请假", "Absence ended"),
+    "absence_marked": ("登记请假（AB岗）", "Absence recorded"),
+    "accepted_on_receipt": ("收件即受理", "Accepted on receipt"),
+    "add_reviewer": ("加签", "Reviewer added"),
+    "appeal_decided": ("申诉裁决", "Appeal decided"),
+    "appeal_filed": ("提出申诉", "Appeal filed"),
+    "assessment_rule_created": ("新增考核规则", "Assessment rule created"),
+    "assigned_to_head": ("交窗口负责人", "Assigned to the window head"),
+    "calendar_alarm": ("节假日安排告警", "Holiday calendar alarm"),
+    "calendar_override": ("调整工作日", "Working day changed"),
+    "calendar_recalculated": ("重算期限", "Deadlines recalculated"),
+    "claim": ("认领", "Claimed"),
+    "clock_paused": ("暂停计时", "Clock paused"),
+    "clock_resumed": ("恢复计时", "Clock resumed"),
+    "complete": ("办理", "Completed"),
+    "copy": ("抄送", "Copied"),
+    "deemed_assent": ("视为同意（默认议定）", "Deemed to assent"),
+    "delegate": ("委派", "Delegated"),
+    "delegation_answered": ("答复委派", "Delegation answered"),
+    "deploy": ("部署流程", "Diagram deployed"),
+    "document_issued": ("出具文书", "Document issued"),
+    "document_reissued": ("重新出具文书", "Document re-issued"),
+    "draft_checked": ("校验草稿", "Draft checked"),
+    "draft_deployed": ("部署草稿", "Draft deployed"),
+    "draft_discarded": ("放弃草稿", "Draft discarded"),
+    "draft_opened": ("打开草稿", "Draft opened"),
+    "draft_saved": ("保存草稿", "Draft saved"),
+    "extension": ("延期", "Extended"),
+    "extension_approved": ("批准延期", "Extension approved"),
+    "extension_requested": ("申请延期", "Extension requested"),
+    "form_schema_published": ("发布表单", "Form published"),
+    "form_schema_saved": ("保存表单", "Form saved"),
+    "form_schema_withdrawn": ("撤下表单", "Form withdrawn"),
+    "holiday_arrangement_imported": ("导入节假日安排", "Holiday arrangement imported"),
+    "incident": ("故障", "Incident"),
+    "login": ("登录", "Logged in"),
+    "login_failed": ("登录失败", "Login failed"),
+    "login_locked": ("账号锁定", "Login locked"),
+    "logout": ("退出登录", "Logged out"),
+    "memberships_set": ("设置窗口与角色", "Windows and roles set"),
+    "message": ("收到消息", "Message received"),
+    "migrate": ("迁移版本", "Migrated"),
+    "password_change_failed": ("修改密码失败", "Password change failed"),
+    "password_changed": ("修改密码", "Password changed"),
+    "password_set": ("重设密码", "Password set"),
+    "proxied": ("代办", "Proxied"),
+    "proxy_ended": ("结束委托", "Proxy ended"),
+    "proxy_set": ("设置委托", "Proxy set"),
+    "rated": ("满意度评价", "Rated"),
+    "reassign": ("转办", "Handed over"),
+    "remove_reviewer": ("减签", "Reviewer removed"),
+    "resume": ("恢复", "Resumed"),
+    "retry": ("重试", "Retried"),
+    "send_back": ("退回", "Sent back"),
+    "start": ("收件", "Started"),
+    "suspend": ("挂起", "Suspended"),
+    "sweep": ("定时巡检", "Sweep"),
+    "sweep_requested": ("请求巡检", "Sweep requested"),
+    "terminate": ("终止", "Terminated"),
+    "timer_armed": ("定时器生效", "Timer armed"),
+    "timer_cancelled": ("取消定时器", "Timer cancelled"),
+    "timer_fired": ("定时器触发", "Timer fired"),
+    "unclaim": ("退回待认领", "Released"),
+    "urge": ("催办", "Urged"),
+    "user_created": ("新建用户", "User created"),
+    "user_enabled": ("启用 / 停用用户", "User enabled or disabled"),
+    "warning": ("预警", "Warning"),
+    "warning_acknowledged": ("纠错回告", "Warning answered"),
+    "warning_rule_created": ("新增预警规则", "Warning rule created"),
+    "window_saved": ("保存窗口", "Window saved"),
+    "withdraw": ("撤回", "Withdrawn"),
+}
+
+
+def message_kind(code: str, english: bool = False) -> str:
+    """The word for a message kind (the code itself only for a kind nobody named)."""
+    zh, en = MESSAGE_KINDS.get(code, (code, code))
+    return en if english else zh
+
+
+def audit_action(code: str, english: bool = False) -> str:
+    """The word for an audit action (the code itself only for an action nobody named)."""
+    zh, en = AUDIT_ACTIONS.get(code, (code, code))
+    return en if english else zh
+
+
+# the item kinds (五件 and the rest; runner/conventions.py ITEM_KINDS gives the Chinese name → code)
+ITEM_KIND_WORDS: dict[str, tuple[str, str]] = {
+    "immediate": ("即办件", "Immediate"),
+    "promised": ("承诺件", "Promised"),
+    "correction": ("补正", "Correction"),
+    "tolerant": ("容缺受理", "Accepted with items owed"),
+    "refusal": ("退回件", "Refused"),
+    "joint": ("联办件", "Joint"),
+    "escalated": ("上报件", "Escalated"),
+    "extension": ("延期", "Extension"),
+    "complaint": ("投诉", "Complaint"),
+}
+
+
+def item_kind(code: str, english: bool = False) -> str:
+    """The word for an item kind (the code itself for an unknown one)."""
+    zh, en = ITEM_KIND_WORDS.get(code, (code, code))
+    return en if english else zh
