@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 import runner
 from runner.models import Notification
+from runner.party_notices import business_keys
 
 from . import bp
 from .auth import _safe_next, current_user, login_required, services
@@ -26,6 +27,12 @@ KINDS = {
     "returned": ("退回", "Returned"),
     "delegated": ("委派", "Delegated"),
     "delegation_answered": ("委派意见", "Opinion"),
+    "deemed_assent": ("默认议定", "Deemed assent"),
+    "meeting_invitation": ("联审通知", "Meeting invitation"),
+    "meeting_reply": ("联审回执", "Meeting reply"),
+    "meeting_minutes": ("联审纪要", "Meeting minutes"),
+    "cosign": ("会签", "Joint review"),
+    "notice": ("通知", "Notice"),
 }
 
 
@@ -63,6 +70,10 @@ def kind_label(kind: str) -> str:
 def notifications() -> Any:
     unread_only = request.args.get("unread") == "1"
     with services().transaction() as s:
+        notes = runner.notifications_for(
+            s, user=current_user.username, windows=set(current_user.windows), unread_only=unread_only
+        )
+        keys = business_keys(s, {n.instance_id for n in notes if n.instance_id})
         rows = [
             {
                 "id": n.id,
@@ -72,10 +83,9 @@ def notifications() -> Any:
                 "read": n.read_at is not None,
                 "task_id": n.task_id,
                 "code": n.kind,
+                "business_key": keys.get(n.instance_id),
             }
-            for n in runner.notifications_for(
-                s, user=current_user.username, windows=set(current_user.windows), unread_only=unread_only
-            )
+            for n in notes
         ]
     return render_template("notifications.html", rows=rows, pick=pick, unread_only=unread_only)
 

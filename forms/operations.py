@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 import runner
 from runner import directory
+from runner.joint_meeting import meeting_view
 from runner.models import AuditEntry, ClockPause, Copy, OpenTask, ProcessInstance, Role
+from runner.party_notices import windows_taking_part
 from runner.tasks import open_task
 from runner.views import instance_summary, task_view
 from runner.windows import known_windows
@@ -208,6 +210,8 @@ def item_facts(session: Session, instance: ProcessInstance, task: dict[str, Any]
             users.add(to_user)
         if to_window:
             windows.add(to_window)
+    # a window asked, invited or deemed to assent keeps read access
+    windows |= windows_taking_part(session, instance.id)
     return Facts(instance_summary(instance), task, windows, users)
 
 
@@ -770,7 +774,14 @@ def _item(business_key: str, op: str = "view_item") -> tuple[dict[str, Any], Fac
             )
         ]
         warnings = runner.item_warnings(s, instance.id)
-    item = {**facts.instance, "tasks": tasks, "pauses": pauses, "warnings": warnings}
+        has_meeting = op == "view_item" and meeting_view(s, instance) is not None
+    item = {
+        **facts.instance,
+        "tasks": tasks,
+        "pauses": pauses,
+        "warnings": warnings,
+        "has_meeting": has_meeting,
+    }
     return item, facts
 
 

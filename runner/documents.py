@@ -22,7 +22,16 @@ from .deadlines import calendar
 from .exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
 from .instances import current_data
 from .instances import get as get_instance
-from .models import ClockPause, Document, Extension, InstanceStatus, OpenTask, ProcessInstance, Window
+from .models import (
+    AccountabilityRecord,
+    ClockPause,
+    Document,
+    Extension,
+    InstanceStatus,
+    OpenTask,
+    ProcessInstance,
+    Window,
+)
 from .pending_dates import pending_year
 from .services import services_of
 from .validation import safe_parse
@@ -113,6 +122,12 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
             add(engine.resolve_window(session, instance, task, props))
         except Exception:  # noqa: BLE001 - an expression that no longer evaluates names no window
             continue
+    for window in session.scalars(  # a window deemed to assent took part too (its task was closed)
+        select(AccountabilityRecord.window)
+        .where(AccountabilityRecord.instance_id == instance.id)
+        .order_by(AccountabilityRecord.id)
+    ):
+        add(window)
     return found
 
 

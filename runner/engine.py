@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from . import audit, conventions, failures
+from . import audit, conventions, failures, party_notices
 from .calendar import missing_year_of
 from .clock import ManualClock
 from .deadlines import calendar, pause_clock, resume_clock
@@ -317,15 +317,23 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             resume_clock(session, instance, actor="system")
         elif kind == "deemed_assent":
             _record_deemed_assent(session, instance, args, now)
+            party_notices.tell_deemed_assent(session, instance, args)
         elif kind == "warning":
+            window, message = (
+                args["window"] or instance.lead_window,
+                party_notices.warning_message(session, args["message"]),
+            )
             session.add(
                 WarningEvent(
-                    instance_id=instance.id, window=args["window"] or instance.lead_window, rule="diagram",
-                    level=args["level"], message=args["message"], created_at=now,
+                    instance_id=instance.id, window=window, rule="diagram",
+                    level=args["level"], message=message, created_at=now,
                 )
             )  # fmt: skip
             audit.record(session, "warning", actor="system", instance=instance, level=args["level"],
-                         message=args["message"])  # fmt: skip
+                         message=message)  # fmt: skip
+            party_notices.tell_warning(session, instance, args["level"], message, window)
+        elif kind == "inform":
+            party_notices.inform(session, instance, args)
     engine.item["paused"] = instance.paused_since is not None
     if (instance.deadline, instance.deadline_pending_year) != deadline_before:
         retime(session, instance, workflow)

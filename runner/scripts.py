@@ -331,9 +331,18 @@ class CentreScriptEngine(PythonScriptEngine):
                 ("warning", {"level": level, "message": str(message)[:400], "window": window})
             )
 
+        def inform(windows: Any, message: Any, kind: Any = "notice") -> None:
+            """Put ``message`` in the message centre of each window of ``windows`` (a code or a list of
+            codes), about this item; ISO times in it are shown in local time."""
+            codes = [windows] if isinstance(windows, str) else list(windows or [])
+            self.effects.append(
+                ("inform", {"windows": [str(w) for w in codes if w], "message": str(message)[:1500],
+                            "kind": str(kind)[:40]})
+            )  # fmt: skip
+
         helpers = [
             now, today, *self._calendar_helpers(), seconds_from_now, pause_clock, resume_clock,
-            record_deemed_assent, record_warning,
+            record_deemed_assent, record_warning, inform,
         ]  # fmt: skip
         return {func.__name__: func for func in helpers}
 

@@ -287,7 +287,7 @@ def test_time_limited_decision_late_draws_yellow_card_and_supervision(services, 
     assert [(w["level"], w["window"], w["created_at"]) for w in view["warnings"]] == [
         ("yellow", "guihua", "2026-10-10T15:59:59+00:00")
     ]
-    assert "2026-10-10T15:59:59+00:00" in view["warnings"][0]["message"]
+    assert "2026-10-10 23:59" in view["warnings"][0]["message"]  # local time, never raw UTC (issue 26)
     supervise = task(services, iid, "supervise")
     assert (supervise["window"], supervise["form_key"]) == ("supervision", "supervision_review")
     assert supervise["due_at"] == "2026-10-12T15:59:59+00:00"  # created Sat 10-10 (a make-up working day)
