@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
 from runner.joint_meeting import RESULTS, meeting_view
 from runner.joint_meeting import reply as meeting_reply
+from runner.models import Notification, ProcessInstance
 
 from . import bp
 from .auth import current_user, login_required, services, user_message
@@ -98,3 +100,37 @@ def _reply(business_key: str) -> Any:
         return _page(item, meeting, {field: user_message(exc)}, 400)
     flash(pick("回执已发送主持窗口。", "Your reply was sent to the chair."), "success")
     return redirect(url_for("forms.joint_meeting", business_key=business_key))
+
+
+def open_invitations() -> list[dict[str, Any]]:
+    """The meetings the current user's windows are invited to and that are still ahead (for the inbox)."""
+    if not current_user.is_authenticated or not current_user.windows:
+        return []
+    found: list[dict[str, Any]] = []
+    with services().transaction() as s:
+        notes = s.scalars(
+            select(Notification)
+            .where(
+                Notification.kind == "meeting_invitation",
+                Notification.to_window.in_(sorted(current_user.windows)),
+            )
+            .order_by(Notification.id.desc())
+            .limit(50)
+        )
+        for note in notes:
+            instance = s.get(ProcessInstance, note.instance_id) if note.instance_id else None
+            if instance is None or instance.status not in ("running", "waiting"):
+                continue
+            meeting = meeting_view(s, instance)
+            if meeting is None or not meeting["open_for_replies"]:
+                continue
+            replied = meeting["replies"].get(note.to_window)
+            found.append({"business_key": instance.business_key, "title": instance.title or instance.definition_key,
+                          "window": note.to_window, "meeting_at": meeting["meeting_at"],
+                          "place": meeting["notice"].get("place"), "replied": replied})  # fmt: skip
+    return found
+
+
+@bp.app_context_processor
+def _invitations_context() -> dict[str, Any]:
+    return {"meeting_invitations": open_invitations}

@@ -108,13 +108,12 @@ def reply(
         "replied_by": actor,
         "replied_at": services_of(session).now().isoformat(),
     }
-    for task in waiting:
-        replies = dict(task.data.get("meeting_replies") or {})
-        replies[window] = entry
-        task.data["meeting_replies"] = replies
-        task.data["meeting_confirmed"] = [
-            w for w in notice["windows"] if (replies.get(w) or {}).get("attending")
-        ]
+    # the waiting task takes its parent's data again when its timer fires: both keep the replies
+    for task in {id(t): t for t in [*waiting, *(w.parent for w in waiting if w.parent is not None)]}.values():
+        replies = {**(task.data.get("meeting_replies") or {}), window: entry}
+        confirmed = [w for w in notice["windows"] if (replies.get(w) or {}).get("attending")]
+        # a new dict: the stored form of a finished task is rebuilt only when its data is another object
+        task.data = {**task.data, "meeting_replies": replies, "meeting_confirmed": confirmed}
     audit.record(session, "meeting_reply", actor=actor, instance=instance, window=window, **entry)
     said = "确认出席" if attending else "不出席"
     if entry["result"]:

@@ -34,7 +34,9 @@ def scheduled(services: Any) -> int:
 
 def notes(services: Any, kind: str) -> list[Notification]:
     with services.transaction() as s:
-        rows = list(s.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id)))
+        rows = list(
+            s.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
+        )
         s.expunge_all()
     return rows
 

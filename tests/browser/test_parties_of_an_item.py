@@ -1,0 +1,112 @@
+"""Every party of an item hears what concerns it (issue 26), in real Chromium: the windows invited to a 联审会议,
+a window deemed to assent in 抄告制, the clerk recording that a 容缺 item's material arrived, the complainant.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.directory import seed_demo_users
+from tests.support.flow import (
+    advance_to,
+    complete,
+    deploy_library,
+    describe,
+    library_windows,
+    local,
+    start_item,
+    task,
+)
+
+from .conftest import login, screenshot
+
+pytestmark = pytest.mark.slow
+
+LIANSHEN = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_lianshen.bpmn")
+
+
+def flash(page) -> str:
+    return " | ".join(page.locator(".flash").all_inner_texts())
+
+
+def test_invited_windows_confirm_or_write_and_then_read_the_minutes(services, clock, live_server, new_page):
+    deploy_library(services, *LIANSHEN)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    iid = start_item(services, "lianban_lianshen", {"lead_window": "centre", "applicant": "某置业有限公司"})
+    bk = describe(services, iid)["business_key"]
+    complete(
+        services, task(services, iid, "accept")["id"],
+        {"related_windows": ["guotu", "huanbao"], "materials_complete": True, "materials_list": ["申请书", "宗地图"]},
+        actor="centre_clerk",
+    )  # fmt: skip
+    complete(
+        services, task(services, iid, "schedule")["id"],
+        {"meeting_at": "2026-09-30T09:30:00+08:00", "place": "中心三楼会议室",
+         "related_windows": ["guotu", "huanbao"], "materials_to_bring": ["宗地图原件"]},
+        actor="centre_clerk",
+    )  # fmt: skip
+
+    # guotu: the invitation is in its inbox and its message centre; it confirms attendance
+    guotu = new_page()
+    login(guotu, live_server, "guotu_clerk")
+    row = guotu.locator(f"#meeting-invitations tr[data-invitation='{bk}']")
+    assert "2026-09-30 09:30" in row.inner_text() and "待回复" in row.inner_text()
+    screenshot(guotu, "meeting-invitation-inbox")
+    guotu.goto(f"{live_server}/notifications")
+    note = guotu.locator("#notifications tr", has_text="联审会议通知")
+    assert "中心三楼会议室" in note.inner_text() and "2026-09-30 09:30" in note.inner_text()
+    with guotu.expect_navigation():
+        note.locator("a.note-item").click()
+    assert f"/items/{bk}/meeting" in guotu.url
+    guotu.check("input[name=attending][value=yes]")
+    with guotu.expect_navigation():
+        guotu.click("#send-reply")
+    assert "回执已发送" in flash(guotu)
+    assert "确认出席" in guotu.inner_text("#meeting-replies tr[data-window='guotu']")
+
+    # huanbao does not come and sends its written opinion instead
+    huanbao = new_page()
+    login(huanbao, live_server, "huanbao_clerk")
+    huanbao.goto(f"{live_server}/items/{bk}/meeting")
+    huanbao.check("input[name=attending][value=no]")
+    with huanbao.expect_navigation():
+        huanbao.click("#send-reply")  # no opinion yet: refused, nothing lost
+    assert "书面意见" in huanbao.inner_text("#reply-error")
+    huanbao.check("input[name=attending][value=no]")
+    huanbao.select_option("#reply-result", "agree_with_conditions")
+    huanbao.fill("#reply-conditions", "落实环评批复要求")
+    screenshot(huanbao, "meeting-written-opinion")
+    with huanbao.expect_navigation():
+        huanbao.click("#send-reply")
+    assert "落实环评批复要求" in huanbao.inner_text("#meeting-replies tr[data-window='huanbao']")
+
+    # the chair sees the replies in the minutes form: guotu is ticked, huanbao's opinion is shown
+    advance_to(services, clock, local("2026-09-30", "09:30"))
+    chair = new_page()
+    login(chair, live_server, "centre_clerk")
+    meeting = task(services, iid, "meeting")
+    chair.goto(f"{live_server}/tasks/{meeting['id']}")
+    assert chair.locator("input[name=attendance][value=guotu]").is_checked()
+    assert not chair.locator("input[name=attendance][value=huanbao]").is_checked()
+    assert "落实环评批复要求" in chair.inner_text("main")
+    complete(
+        services, meeting["id"],
+        {"attendance": ["guotu"], "opinions": {"guotu": {"result": "agree"}}, "decided_on_spot": True,
+         "decision": "approve", "minutes": "与会窗口一致同意，当场办结"},
+        actor="centre_clerk",
+    )  # fmt: skip
+
+    # afterwards both invited windows read the minutes and the decision
+    for page in (guotu, huanbao):
+        page.goto(f"{live_server}/items/{bk}/meeting")
+        minutes = page.inner_text("#meeting-minutes")
+        assert "当场办结" in minutes and "准予许可" in minutes and "与会窗口一致同意" in minutes
+        assert "附条件同意" in page.inner_text("#meeting-minutes tr[data-opinion='huanbao']")
+        assert page.locator("#meeting-reply").count() == 0  # replies are closed
+    screenshot(huanbao, "meeting-minutes")
+    huanbao.goto(f"{live_server}/notifications")
+    assert huanbao.locator("#notifications tr", has_text="联审会议纪要已登记").count() == 1
+    huanbao.goto(f"{live_server}/items/{bk}/meeting?lang=en")
+    assert "Minutes and decision" in huanbao.inner_text("#meeting-minutes")
+    screenshot(huanbao, "meeting-minutes-en")
