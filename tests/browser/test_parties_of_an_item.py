@@ -110,3 +110,60 @@ def test_invited_windows_confirm_or_write_and_then_read_the_minutes(services, cl
     huanbao.goto(f"{live_server}/items/{bk}/meeting?lang=en")
     assert "Minutes and decision" in huanbao.inner_text("#meeting-minutes")
     screenshot(huanbao, "meeting-minutes-en")
+
+
+CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
+
+
+def test_a_silent_window_is_told_of_its_deemed_assent_and_still_opens_the_item(
+    services, clock, live_server, new_page
+):
+    deploy_library(services, *CHAOGAO)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    iid = start_item(
+        services, "lianban_chaogao",
+        {"lead_window": "centre", "applicant": "张三", "applicant_phone": "13800001234"},
+    )  # fmt: skip
+    bk = describe(services, iid)["business_key"]
+    complete(
+        services, task(services, iid, "accept")["id"],
+        {"related_windows": ["guotu", "shichang"], "review_days": 3, "materials_complete": True,
+         "materials_list": ["申请书"]},
+        actor="centre_clerk",
+    )  # fmt: skip
+    complete(
+        services,
+        task(services, iid, "review", window="guotu")["id"],
+        {"result": "agree"},
+        actor="guotu_clerk",
+    )
+    advance_to(
+        services, clock, local("2026-10-09", "09:00")
+    )  # past the end of Thu 10-08: shichang was silent
+
+    market = new_page()
+    login(market, live_server, "shichang_clerk")
+    market.goto(f"{live_server}/notifications")
+    note = market.inner_text("#notifications")
+    assert "超时未答复" in note and "视为同意" in note and "问责" in note and "2026-10-08 23:59" in note, note
+    screenshot(market, "deemed-assent-message")
+    with market.expect_navigation():
+        market.locator("#notifications a.note-item").first.click()
+    assert market.url.endswith(f"/items/{bk}")
+    record = market.inner_text("#item-accountability")
+    assert "市场监管窗口" in record and "超时未答复" in record and "默认议定" in record, record
+    screenshot(market, "deemed-assent-item")
+    response = market.goto(f"{live_server}/items/{bk}?lang=en")
+    assert response is not None and response.status == 200
+    assert "no answer within the limit" in market.inner_text("#item-accountability")
+
+    # the applicant's progress page lists every window that took part, the silent one too
+    applicant = new_page()
+    applicant.goto(f"{live_server}/progress")
+    applicant.fill("input[name=receipt]", bk)
+    applicant.fill("input[name=phone_suffix]", "1234")
+    with applicant.expect_navigation():
+        applicant.click("button[type=submit]")
+    page = applicant.inner_text("main")
+    assert "国土资源窗口" in page and "市场监管窗口" in page, page
