@@ -167,3 +167,49 @@ def test_a_silent_window_is_told_of_its_deemed_assent_and_still_opens_the_item(
         applicant.click("button[type=submit]")
     page = applicant.inner_text("main")
     assert "国土资源窗口" in page and "市场监管窗口" in page, page
+
+
+def test_a_tolerant_item_is_closed_with_materials_arrived(services, clock, live_server, new_page):
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "rongque.bpmn")
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    iid = start_item(services, "rongque", {"applicant": "某食品有限公司"}, actor="centre_clerk")
+    bk = describe(services, iid)["business_key"]
+    complete(services, task(services, iid, "accept")["id"], {"eligible": True, "materials_complete": True})
+    complete(
+        services, task(services, iid, "tolerance_commitment")["id"],
+        {"supply_by": "2026-10-09", "secondary_materials": ["从业人员健康证明", "场地平面图"], "commitment_signed": True},
+    )  # fmt: skip
+    complete(services, task(services, iid, "review")["id"], {"review_opinion": "主件符合法定形式"})
+    complete(
+        services, task(services, iid, "decide")["id"], {"approved": True, "decision_no": "食许[2026]8号"}
+    )
+    advance_to(services, clock, local("2026-09-30", "15:00"))
+    assert [t["name"] for t in describe(services, iid)["timers"] if t["status"] == "pending"] == [
+        "承诺补齐日届满"
+    ]
+
+    clerk = new_page()
+    login(clerk, live_server, "centre_clerk")
+    clerk.goto(f"{live_server}/items/{bk}")
+    card = clerk.locator("#item-supply")
+    assert "从业人员健康证明" in card.inner_text() and "2026-10-09" in card.inner_text()
+    clerk.uncheck("#item-supply input[value='场地平面图']")
+    with clerk.expect_navigation():
+        clerk.click("#record-supplied")  # one still missing: refused, nothing changes
+    assert "尚未补齐：场地平面图" in flash(clerk)
+    assert describe(services, iid)["data"].get("tolerance_outcome") is None
+    clerk.fill("#supplied-at", "2026-09-30T10:30")
+    screenshot(clerk, "tolerance-supplied-form")
+    with clerk.expect_navigation():
+        clerk.click("#record-supplied")
+    assert "已登记副件补齐" in flash(clerk), flash(clerk)
+    assert clerk.locator("#item-supply").count() == 0
+
+    view = describe(services, iid)
+    assert view["data"]["tolerance_outcome"] == "supplied"
+    assert view["data"]["supplied_materials"] == ["从业人员健康证明", "场地平面图"]
+    assert view["data"]["supplied_at"] == "2026-09-30T10:30:00+08:00"
+    assert [t for t in view["timers"] if t["status"] == "pending"] == []  # the commitment's timer is gone
+    assert [t["spec_name"] for t in view["tasks"]] == ["notify"]
+    screenshot(clerk, "tolerance-supplied")
