@@ -213,3 +213,58 @@ def test_a_tolerant_item_is_closed_with_materials_arrived(services, clock, live_
     assert [t for t in view["timers"] if t["status"] == "pending"] == []  # the commitment's timer is gone
     assert [t["spec_name"] for t in view["tasks"]] == ["notify"]
     screenshot(clerk, "tolerance-supplied")
+
+
+def test_the_complainant_follows_the_complaint_to_the_revisit(services, clock, live_server, new_page):
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn", "complaint.bpmn")
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+
+    citizen = new_page()
+    citizen.goto(f"{live_server}/complaints/new")
+    citizen.fill("input[name=complainant]", "赵六")
+    citizen.fill("input[name=contact]", "139 1234 5678")
+    citizen.fill("textarea[name=content]", "窗口人员态度生硬，材料清单前后不一")
+    with citizen.expect_navigation():
+        citizen.click("button[type=submit]")
+    number = citizen.inner_text("#complaint-number").strip()
+    assert "后四位" in citizen.inner_text("#complaint-follow")
+
+    def look_up() -> str:
+        citizen.goto(f"{live_server}/progress")
+        citizen.fill("input[name=receipt]", number)
+        citizen.fill("input[name=phone_suffix]", "5678")
+        with citizen.expect_navigation():
+            citizen.click("button[type=submit]")
+        return citizen.inner_text("main")
+
+    assert "已登记" in look_up()  # the number given works, with the phone's last four digits
+
+    iid = next(i for i in range(1, 10) if describe(services, i)["business_key"] == number)
+    complete(services, task(services, iid, "register")["id"], {"window": "shichang"}, actor="supervisor")
+    complete(
+        services, task(services, iid, "answer")["id"],
+        {"answer": "已对窗口人员批评教育，材料清单已统一", "measures": "每周业务培训"}, actor="shichang_clerk",
+    )  # fmt: skip
+    complete(
+        services, task(services, iid, "feedback")["id"],
+        {"verified": True, "feedback": "经核实投诉属实，已督促整改"}, actor="supervisor",
+    )  # fmt: skip
+    page = look_up()
+    assert "已对窗口人员批评教育" in page and "每周业务培训" in page and "经核实投诉属实" in page, page
+    revisit = citizen.inner_text("#revisit-due")
+    assert "2026年10月10日" in revisit, (
+        revisit
+    )  # 5 working days after Mon 09-28 (10-10 is a make-up Saturday)
+    screenshot(citizen, "complaint-followed")
+
+    advance_to(services, clock, local("2026-10-13", "09:00"))
+    complete(
+        services, task(services, iid, "revisit")["id"], {"revisit_result": "satisfied"}, actor="supervisor"
+    )
+    citizen.reload()
+    done = citizen.inner_text("#complaint-revisit")
+    assert "满意" in done and "已办结" in done, done
+    citizen.goto(f"{live_server}/progress/{number}?lang=en")
+    assert "Revisit" in citizen.inner_text("#complaint-revisit")
+    screenshot(citizen, "complaint-revisited-en")

@@ -79,6 +79,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("forms.op_suspend", "POST"): only("head", "admin"),
     ("forms.op_resume", "POST"): only("head", "admin"),
     **{("forms.op_reviewers", m): LEAD for m in ("GET", "POST")},
+    ("forms.joint_meeting", "GET"): ON_ITEM,  # (the item has no meeting: 404 once allowed)
+    ("forms.joint_meeting", "POST"): NOBODY,  # only an invited window replies, and none was invited
+    ("forms.record_materials_supplied", "POST"): LEAD,  # 副件已补齐: the lead window
     ("forms.extension_page", "GET"): ON_ITEM,
     ("forms.extension_page", "POST"): only("lead_clerk", "head"),
     ("forms.extension_decide", "POST"): only("head", "leader", "admin"),
