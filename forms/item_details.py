@@ -31,6 +31,7 @@ def item_details(instance_id: int) -> dict[str, Any]:
                 "task_name": r.task_name,
                 "note": local_times(s, str((r.detail or {}).get("note") or "")),
                 "limit_at": r.limit_at,
+                "limit_pending_year": (r.detail or {}).get("limit_pending_year"),
                 "recorded_at": r.recorded_at,
             }
             for r in s.scalars(

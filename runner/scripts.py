@@ -31,6 +31,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -179,6 +181,7 @@ class CentreScriptEngine(PythonScriptEngine):
         # the item being stepped: {"deadline": aware datetime | None, "deadline_pending_year": int | None,
         # "paused": bool, "dates": the working-day dates its scripts computed (value → recipe)}
         self.item: dict[str, Any] = {}
+        self.script_task: Any = None  # the script task running now (the helpers ask which step it follows)
         super().__init__(environment=RestrictedEnvironment(self._helpers(), time_limit, evaluators))
 
     # ----------------------------------------------------------------- helpers for scripts
@@ -304,11 +307,11 @@ class CentreScriptEngine(PythonScriptEngine):
             self.effects.append(("resume_clock", {}))
 
         def record_deemed_assent(
-            window: Any, rule: Any = "timeout", note: Any = "", limit_at: Any = None
+            window: Any, rule: Any = "timeout", note: Any = "", limit_at: Any = None, step: Any = None
         ) -> dict[str, Any]:
             """Record that ``window`` is deemed to assent (视为同意) under ``rule``, against the time limit that
-            applied to it (``limit_at``: ISO datetime, e.g. the review limit or the meeting time); returns the
-            opinion to store."""
+            applied to it (``limit_at``: ISO datetime, e.g. the review limit or the meeting time) at ``step``
+            (the step's name; by default the user task the script follows); returns the opinion to store."""
             if rule not in ("timeout", "absent", "refused", "no_reason"):
                 raise ScriptError(
                     f"未知的默认同意规则 {rule!r} (rule must be timeout, absent, refused or no_reason)"
@@ -316,6 +319,7 @@ class CentreScriptEngine(PythonScriptEngine):
             if limit_at is not None and not pending_dates.is_pending(limit_at):
                 _as_datetime(limit_at, "limit_at")
             effect = {"window": str(window), "rule": rule, "note": str(note)[:400]}
+            effect["task_name"] = str(step)[:400] if step else step_of(self.script_task)
             if limit_at is not None:
                 effect["limit_at"] = str(limit_at)
             self.effects.append(("deemed_assent", effect))
@@ -345,6 +349,14 @@ class CentreScriptEngine(PythonScriptEngine):
             record_deemed_assent, record_warning, inform,
         ]  # fmt: skip
         return {func.__name__: func for func in helpers}
+
+    def execute(self, task: Any, script: str, external_context: Any = None) -> Any:
+        """As PythonScriptEngine.execute; the helpers the script calls know which task runs it."""
+        self.script_task = task
+        try:
+            return super().execute(task, script, external_context)
+        finally:
+            self.script_task = None
 
     # ----------------------------------------------------------------- errors naming the task
 
@@ -397,6 +409,23 @@ class CentreScriptEngine(PythonScriptEngine):
         lines = script.splitlines()
         error_line = lines[line - 1] if 0 < line <= len(lines) else ""
         return line, error_line
+
+
+def step_of(task: Any) -> str | None:
+    """The name of the user task a script task follows: the nearest earlier user task on its branch, or the
+    task a boundary event on its branch is attached to (a deemed assent on a review's timeout names the
+    review); None when there is none."""
+    node = task.parent if task is not None else None
+    while node is not None:
+        spec = node.task_spec
+        if spec.manual:
+            return str(spec.bpmn_name or spec.name)
+        if isinstance(spec, BoundaryEventSplit):
+            main = next((c for c in node.children if not isinstance(c.task_spec, BoundaryEvent)), None)
+            if main is not None and main.task_spec.manual:
+                return str(main.task_spec.bpmn_name or main.task_spec.name)
+        node = node.parent
+    return None
 
 
 def multi_instance_counters(task: Any, expression: str) -> dict[str, int]:

@@ -17,6 +17,7 @@ import runner
 from runner.monitoring import issued_documents, versions_of, waiting_messages
 
 from ..base import OVERSEERS, ConsoleView, actor, perform, services
+from ..supervision.common import DEEMED_RULES
 from . import jobs
 from .common import (
     STATUS_LABELS,
@@ -85,6 +86,8 @@ class InstanceView(ConsoleView):
             documents=issued,
             messages=messages,
             windows=windows,
+            window_names=dict(windows),
+            deemed_rules=DEEMED_RULES,
             status_badge=status_badge,
             status_labels=STATUS_LABELS,
             kind_label=kind_label,

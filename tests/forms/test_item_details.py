@@ -75,6 +75,10 @@ def test_a_final_decision_past_its_limit_is_flagged(
     assert "已超期" in html
     # the absent window deemed to assent, the lead window, the 督办 step's window: all by name
     assert "环保窗口" in html and "规划建设窗口" in html
+    records = html.split('id="item-accountability"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(
+        r'<tr class="accountability"><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td>', records
+    ) == [("环保窗口", "召开联审会议（主办窗口主持）")]  # the absent window, and the step it missed
     assert shown_codes(html, [code for code, _ in windows]) == []
 
 
