@@ -1,8 +1,9 @@
 """Numbered, dated notices issued for an item: 受理通知书, 不予受理通知书, 补正材料通知书, 联办通知, 办结通知.
 
 ``issue`` allocates the next number of the document's kind and year (``受字〔2026〕第000123号``), stores
-a snapshot of what is printed and audits ``document_issued``. Issuing the same kind again for the same
-item returns the stored document: a reprint shows the same number and the same text.
+a snapshot of what is printed and audits ``document_issued``. A 联办通知 is one copy per related window, each
+with its own number. Issuing the same kind again for the same item returns the stored document: a reprint
+shows the same number and the same text (``runner.document_issuing`` records a re-issue by hand as such).
 """
 
 from __future__ import annotations
@@ -83,7 +84,14 @@ def document_view(row: Document) -> dict[str, Any]:
         "issued_at": row.issued_at.isoformat(),
         "issued_by": row.issued_by,
         "content": row.content,
+        "addressee": row.addressee,
+        "reissues": list(row.reissues or []),
     }
+
+
+def view_with_copies(rows: list[Document]) -> dict[str, Any]:
+    """The first copy of a document as a dict, with every copy (one per addressee) under ``copies``."""
+    return {**document_view(rows[0]), "copies": [document_view(r) for r in rows]}
 
 
 def _check_kind(kind: str) -> None:
@@ -264,10 +272,16 @@ def _base(session: Session, instance: ProcessInstance, kind: str, issuer: str) -
 
 
 def _content(
-    session: Session, instance: ProcessInstance, kind: str, issuer: str, now: datetime
+    session: Session,
+    instance: ProcessInstance,
+    kind: str,
+    issuer: str,
+    now: datetime,
+    workflow: Any | None = None,
 ) -> dict[str, Any]:
-    """What the document says, or DocumentNotAvailable when the item is not there yet."""
-    workflow = engine.load(session, instance)
+    """What the document says, or DocumentNotAvailable when the item is not there yet (``workflow``: the
+    item's workflow as it stands in this step, when it is issued from the diagram)."""
+    workflow = workflow if workflow is not None else engine.load(session, instance)
     data = current_data(workflow)
     content = _base(session, instance, kind, issuer)
     content["issued_date"] = local_date(session, now)
@@ -324,6 +338,12 @@ def _content(
         review_days = data.get("review_days") if isinstance(data.get("review_days"), int) else None
         notice = data.get("joint_notice") if isinstance(data.get("joint_notice"), dict) else {}
         review_due, review_pending = _review_due(session, notice.get("sent_at"), review_days, now)
+        meeting = data.get("meeting_notice") if isinstance(data.get("meeting_notice"), dict) else {}
+        content.update(
+            request_date=_iso_local_date(session, notice.get("sent_at") or meeting.get("sent_at")),
+            meeting_at=meeting.get("meeting_at"),
+            place=_text(meeting.get("place")),
+        )
         content.update(
             recipients=[{"code": c, "name": names.get(c, c)} for c in related],
             review_days=review_days,
@@ -408,22 +428,68 @@ def _next_serial(session: Session, kind: str, year: int) -> int:
     return int(last or 0) + 1
 
 
-def issue(
-    session: Session, instance_id: int, kind: str, actor: str, *, issuer: str | None = None
-) -> dict[str, Any]:
-    """Issue (or return the already issued) document of ``kind`` for an item.
+def copies(session: Session, instance_id: int, kind: str) -> list[Document]:
+    """Every copy of the document of ``kind`` issued for an item (one per addressee), in issue order."""
+    _check_kind(kind)
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.instance_id == instance_id, Document.kind == kind)
+            .order_by(Document.id)
+        )
+    )
 
-    The number is the next of its kind and year; a number taken by a concurrent issue is skipped (the
-    unique constraint ``uq_document_number`` decides), so numbers stay unique and gap-free per kind/year.
+
+def _addressees(kind: str, content: dict[str, Any]) -> list[dict[str, str] | None]:
+    """Who gets a copy of its own: each related window of a 联办通知; one copy without addressee otherwise."""
+    if kind == "joint":
+        return list(content.get("recipients") or [])
+    return [None]
+
+
+def issue(
+    session: Session,
+    instance_id: int,
+    kind: str,
+    actor: str,
+    *,
+    issuer: str | None = None,
+    workflow: Any | None = None,
+) -> dict[str, Any]:
+    """Issue (or return the already issued) document of ``kind`` for an item: its first copy, with every copy
+    (a 联办通知 has one per related window) under ``copies``.
+
+    Each copy's number is the next of its kind and year; a number taken by a concurrent issue is skipped
+    (the unique constraint ``uq_document_number`` decides), so numbers stay unique and gap-free per kind/year.
     """
     _check_kind(kind)
     instance = get_instance(session, instance_id)
-    existing = find(session, instance.id, kind)
-    if existing is not None:
-        return document_view(existing)
+    existing = copies(session, instance.id, kind)
+    if existing:
+        return view_with_copies(existing)
     now = services_of(session).now()
-    content = _content(session, instance, kind, issuer or DEFAULT_ISSUER, now)
+    content = _content(session, instance, kind, issuer or DEFAULT_ISSUER, now, workflow)
+    rows = [
+        _issue_copy(session, instance, kind, actor, now, content, addressee)
+        for addressee in _addressees(kind, content)
+    ]
+    session.flush()
+    return view_with_copies(rows)
+
+
+def _issue_copy(
+    session: Session,
+    instance: ProcessInstance,
+    kind: str,
+    actor: str,
+    now: datetime,
+    content: dict[str, Any],
+    addressee: dict[str, str] | None,
+) -> Document:
+    """One numbered copy of a document, audited."""
     year = calendar(session).local_date(now).year
+    if addressee is not None:
+        content = {**content, "addressee": addressee}
     for _ in range(_MAX_SERIAL_TRIES):
         serial = _next_serial(session, kind, year)
         row = Document(
@@ -435,6 +501,7 @@ def issue(
             issued_at=now,
             issued_by=actor,
             content={**content, "number": format_number(kind, year, serial)},
+            addressee=addressee["code"] if addressee else None,
         )
         try:
             with session.begin_nested():
@@ -454,26 +521,25 @@ def issue(
         kind=kind,
         number=row.number,
         document=row.id,
+        addressee=row.addressee,
     )
-    session.flush()
-    return document_view(row)
+    return row
 
 
 def get_document(session: Session, instance_id: int, kind: str) -> dict[str, Any] | None:
-    """The issued document of ``kind`` for an item as a dict, or None."""
-    row = find(session, instance_id, kind)
-    return document_view(row) if row is not None else None
+    """The issued document of ``kind`` for an item as a dict (every copy under ``copies``), or None."""
+    rows = copies(session, instance_id, kind)
+    return view_with_copies(rows) if rows else None
 
 
 def list_documents(session: Session, instance_id: int) -> list[dict[str, Any]]:
     """Every kind with its issued document (or None) and whether it can be issued now."""
     instance = get_instance(session, instance_id)
-    issued = {
-        d.kind: d
-        for d in session.scalars(
-            select(Document).where(Document.instance_id == instance.id).order_by(Document.id.desc())
-        )
-    }
+    issued: dict[str, list[Document]] = {}
+    for d in session.scalars(
+        select(Document).where(Document.instance_id == instance.id).order_by(Document.id)
+    ):
+        issued.setdefault(d.kind, []).append(d)
     now = services_of(session).now()
     result = []
     for kind, meta in KINDS.items():
@@ -489,7 +555,7 @@ def list_documents(session: Session, instance_id: int) -> list[dict[str, Any]]:
             {
                 "kind": kind,
                 "title": meta["title"],
-                "document": document_view(issued[kind]) if kind in issued else None,
+                "document": view_with_copies(issued[kind]) if kind in issued else None,
                 "available": available,
                 "reason": reason,
             }

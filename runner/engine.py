@@ -334,6 +334,10 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             party_notices.tell_warning(session, instance, args["level"], message, window)
         elif kind == "inform":
             party_notices.inform(session, instance, args)
+        elif kind == "issue_document":
+            from .document_issuing import issue_on_request  # runner.documents imports this module
+
+            issue_on_request(session, instance, workflow, args["kind"])
     engine.item["paused"] = instance.paused_since is not None
     if (instance.deadline, instance.deadline_pending_year) != deadline_before:
         retime(session, instance, workflow)

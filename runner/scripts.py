@@ -344,9 +344,14 @@ class CentreScriptEngine(PythonScriptEngine):
                             "kind": str(kind)[:40]})
             )  # fmt: skip
 
+        def issue_document(kind: Any) -> None:
+            """Issue this item's numbered notice ``kind`` now, dated today (``joint``: the 联办通知, one copy
+            with its own number per related window); a later issue by hand is a re-issue of it."""
+            self.effects.append(("issue_document", {"kind": str(kind)[:40]}))
+
         helpers = [
             now, today, *self._calendar_helpers(), seconds_from_now, pause_clock, resume_clock,
-            record_deemed_assent, record_warning, inform,
+            record_deemed_assent, record_warning, inform, issue_document,
         ]  # fmt: skip
         return {func.__name__: func for func in helpers}
 
