@@ -103,7 +103,7 @@ def issue_document(business_key: str, kind: str) -> Any:
     numbers = "、".join(c["number"] for c in doc["copies"])
     if again:
         flash(_("已补发 %(title)s %(numbers)s（原编号、原出具日期 %(date)s 不变）", title=doc["title"],
-                numbers=numbers, date=doc["content"]["issued_date"]), "success")  # fmt: skip
+                numbers=numbers, date=doc_date(doc["content"]["issued_date"])), "success")  # fmt: skip
     else:
         flash(_("已出具 %(title)s %(number)s", title=doc["title"], number=numbers), "success")
     return redirect(url_for("forms.document", business_key=business_key, kind=kind))

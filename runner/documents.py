@@ -110,8 +110,8 @@ def window_names(session: Session, codes: list[str]) -> dict[str, str]:
 
 
 def windows_involved(session: Session, instance_id: int) -> list[str]:
-    """Codes of the windows taking part in an item: the lead window, the windows of its open tasks and
-    the windows of its completed user tasks (in that order, each once)."""
+    """Codes of the windows taking part in an item: the lead window, the windows of its open tasks, of its
+    completed user tasks, of its deemed assents and the addressees of its notices (in that order, each once)."""
     instance = get_instance(session, instance_id)
     found: list[str] = []
 
@@ -134,6 +134,10 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
         select(AccountabilityRecord.window)
         .where(AccountabilityRecord.instance_id == instance.id)
         .order_by(AccountabilityRecord.id)
+    ):
+        add(window)
+    for window in session.scalars(  # so did a window a notice was addressed to (a 联办通知 copy)
+        select(Document.addressee).where(Document.instance_id == instance.id).order_by(Document.id)
     ):
         add(window)
     return found

@@ -268,3 +268,56 @@ def test_the_complainant_follows_the_complaint_to_the_revisit(services, clock, l
     citizen.goto(f"{live_server}/progress/{number}?lang=en")
     assert "Revisit" in citizen.inner_text("#complaint-revisit")
     screenshot(citizen, "complaint-revisited-en")
+
+
+def test_the_joint_notice_goes_out_with_the_request_and_a_later_issue_is_a_re_issue(
+    services, clock, live_server, new_page
+):
+    deploy_library(services, *CHAOGAO)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    iid = start_item(services, "lianban_chaogao", {"lead_window": "centre", "applicant": "张三"})
+    bk = describe(services, iid)["business_key"]
+    complete(
+        services, task(services, iid, "accept")["id"],
+        {"related_windows": ["guotu", "huanbao"], "review_days": 3, "materials_complete": True,
+         "materials_list": ["申请书"]},
+        actor="centre_clerk",
+    )  # fmt: skip
+
+    # the related window finds its own copy, numbered and dated the day the request went out
+    guotu = new_page()
+    login(guotu, live_server, "guotu_clerk")
+    guotu.goto(f"{live_server}/items/{bk}/documents")
+    copies = guotu.locator("#doc-joint .doc-copy").all_inner_texts()
+    assert copies == ["国土资源窗口：联字〔2026〕第000001号", "环保窗口：联字〔2026〕第000002号"], copies
+    assert "2026年9月28日" in guotu.inner_text("#doc-joint")
+    guotu.goto(f"{live_server}/items/{bk}/documents/joint")
+    sheets = guotu.locator("section.sheet")
+    assert sheets.count() == 2
+    first = sheets.nth(0).inner_text()
+    assert "国土资源窗口：" in first and "联字〔2026〕第000001号" in first and "2026年10月8日 前" in first, (
+        first
+    )
+    screenshot(guotu, "joint-notice-print")
+
+    # the lead window issues it again weeks later: a re-issue of the same copies, not a new notice
+    clock.set(local("2026-10-12", "10:00"))
+    lead = new_page()
+    login(lead, live_server, "centre_clerk")
+    lead.goto(f"{live_server}/items/{bk}/documents")
+    with lead.expect_navigation():
+        lead.locator("#doc-joint button[type=submit]").click()
+    lead.goto(f"{live_server}/items/{bk}/documents")
+    row = lead.inner_text("#doc-joint")
+    assert "联字〔2026〕第000001号" in row and "联字〔2026〕第000003号" not in row
+    assert "补发 2026年10月12日 · centre_clerk" in row and "2026年9月28日" in row, row
+    screenshot(lead, "joint-notice-list")
+    lead.goto(f"{live_server}/items/{bk}/documents?lang=en")
+    assert "Re-issue" in lead.inner_text("#doc-joint")
+    screenshot(lead, "joint-notice-list-en")
+    lead.goto(f"{live_server}/items/{bk}/documents/joint")
+    assert lead.locator(".doc-reissue").count() == 2
+    assert (
+        "补发（2026年10月12日；原件 2026年9月28日 出具）" in lead.locator("section.sheet").nth(1).inner_text()
+    )

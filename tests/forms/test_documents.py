@@ -398,3 +398,25 @@ def test_unknown_kind_is_404(services: Any, joint: int, people: None, signed_in:
     )
     with pytest.raises(runner.NotFound):
         issue(services, joint, "certificate")
+
+
+def test_a_joint_review_meeting_notice_states_the_meeting(
+    services: Any, people: None, signed_in: Any, make_user: Any
+) -> None:
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "lianban_lianshen.bpmn")
+    iid = start_item(services, "lianban_lianshen", {"lead_window": "shichang", "applicant": "某置业有限公司"})
+    complete(
+        services,
+        task(services, iid, "accept")["id"],
+        {"related_windows": RELATED, "materials_complete": True},
+    )
+    meeting = {
+        "meeting_at": "2026-09-30T09:30:00+08:00",
+        "place": "中心三楼会议室",
+        "related_windows": RELATED,
+    }
+    complete(services, task(services, iid, "schedule")["id"], meeting)
+    html = signed_in("clerk_gt").get(f"/items/{key_of(services, iid)}/documents/joint").get_data(as_text=True)
+    first = html.split('class="sheet"')[1]  # an invited window (no task yet) reads the copy sent to it
+    assert "联审制" in first and "2026-09-30 09:30" in first and "中心三楼会议室" in first
+    assert "请于 2026-09-30 09:30 会议召开前确认出席或提交书面意见" in first and "审查时限" not in first
