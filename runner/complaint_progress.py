@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import engine
-from .documents import local_date
-from .instances import current_data
-from .models import Complaint, InstanceStatus, ProcessInstance
+from runner.core import engine
+from runner.items.instances import current_data
+from runner.models import Complaint, InstanceStatus, ProcessInstance
+from runner.papers.documents import local_date
 
 STEPS = (
     ("registered", "已登记", "registered"),
@@ -49,7 +49,7 @@ def _moment(session: Session, value: Any) -> str | None:
 
 def complaint_progress(session: Session, instance: ProcessInstance, state: str) -> dict[str, Any]:
     """The complainant's view of the complaint handled by ``instance`` (after the phone check), which stands at
-    ``state`` (``runner.applicant.sync_complaint``)."""
+    ``state`` (``runner.applicants.service.sync_complaint``)."""
     row = complaint_row(session, instance)
     with engine.read(session, instance) as workflow:
         data = current_data(workflow)

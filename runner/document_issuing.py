@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import audit, documents
-from .deadlines import calendar
-from .exceptions import NotFound
-from .instances import get as get_instance
-from .models import ProcessInstance
-from .services import services_of
-from .views import iso
+from runner.core import audit
+from runner.core.transaction import services_of
+from runner.exceptions import NotFound
+from runner.items.instances import get as get_instance
+from runner.items.views import iso
+from runner.models import ProcessInstance
+from runner.papers import documents
+from runner.timekeeping.deadlines import calendar
 
 SYSTEM_ACTOR = "system"
 

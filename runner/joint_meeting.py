@@ -16,13 +16,13 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from . import audit, engine
-from .exceptions import InvalidInput, TaskNotReady
-from .instances import current_data, require_active
-from .instances import get as get_instance
-from .models import ProcessInstance
-from .party_notices import local_times, notify
-from .services import services_of
+from runner.core import audit, engine
+from runner.core.transaction import services_of
+from runner.exceptions import InvalidInput, TaskNotReady
+from runner.items.instances import current_data, require_active
+from runner.items.instances import get as get_instance
+from runner.models import ProcessInstance
+from runner.party_notices import local_times, notify
 
 RESULTS = ("agree", "agree_with_conditions", "disagree")
 MINUTES_KEYS = ("attendance", "applicant_present", "opinions", "decided_on_spot", "decision", "reason",

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import AccountabilityRecord, Notification, ProcessInstance
-from .scheduling import Job
-from .senders import SEND_NOTIFICATION
-from .services import after_commit, services_of
+from runner.core.scheduling import Job
+from runner.core.transaction import after_commit, services_of
+from runner.models import AccountabilityRecord, Notification, ProcessInstance
+from runner.senders import SEND_NOTIFICATION
 
 # the rules under which a window is deemed to assent, as the window is told
 DEEMED_RULES: dict[str, tuple[str, str]] = {
@@ -49,7 +49,7 @@ def notify(
     instance: ProcessInstance | None = None,
 ) -> Notification:
     """A message in a window's (or person's) message centre, passed on by a job after the commit (as
-    ``runner.operations.notify``, which the engine cannot import)."""
+    ``runner.items.operations.notify``, which the engine cannot import)."""
     note = Notification(
         to_user=to_user, to_window=to_window, kind=kind, message=message[:2000],
         instance_id=instance.id if instance is not None else None, created_at=services_of(session).now(),

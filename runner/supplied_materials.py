@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import engine
-from .exceptions import InvalidInput
-from .instances import current_data
-from .messages import deliver_message
-from .models import MessageSubscription, ProcessInstance
-from .services import services_of
+from runner.core import engine
+from runner.core.transaction import services_of
+from runner.exceptions import InvalidInput
+from runner.items.instances import current_data
+from runner.items.messages import deliver_message
+from runner.models import MessageSubscription, ProcessInstance
 
 MESSAGE = "materials_supplied"
 

@@ -9,11 +9,8 @@ from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
-from runner import assessment, statistics
-from runner.statistics import Dashboard, MonthFigures, WindowFigures
-
-from ..base import OVERSEERS, ConsoleView, services
-from .common import (
+from admin.base import OVERSEERS, ConsoleView, services
+from admin.supervision.common import (
     COMPLAINT_LABELS,
     DEEMED_RULES,
     LEVEL_LABELS,
@@ -26,6 +23,8 @@ from .common import (
     table_csv,
     today,
 )
+from runner.supervision import assessment, statistics
+from runner.supervision.statistics import Dashboard, MonthFigures, WindowFigures
 
 TREND_MONTHS = 12
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.directory import seed_demo_users
+from runner.people.directory import seed_demo_users
 from tests.support.flow import (
     advance_to,
     complete,

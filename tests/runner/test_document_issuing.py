@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from runner import document_issuing, documents, engine
+from runner import document_issuing
+from runner.core import engine
 from runner.models import AuditEntry, Document, ProcessInstance
+from runner.papers import documents
 from tests.support.flow import complete, deploy_library, local, start_item, task
 
 CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
