@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
-from runner import document_issuing as issuing
 from runner.items.views import task_view
 from runner.models import OpenTask
+from runner.papers import document_issuing as issuing
 from runner.papers import documents as docs
 from web.auth import current_user, login_required, services
 from web.i18n import user_message

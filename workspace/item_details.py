@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from forms.language import pick
+from runner.items.party_notices import DEEMED_RULES, local_times
 from runner.models import AccountabilityRecord
-from runner.party_notices import DEEMED_RULES, local_times
 from runner.people.windows import list_windows
 from web.auth import services
 from workspace.blueprint import bp

@@ -1,4 +1,4 @@
-"""联审会议 in the workspace: the invited windows' page of a joint review meeting (``runner.joint_meeting``).
+"""联审会议 in the workspace: the invited windows' page of a joint review meeting (``runner.items.joint_meeting``).
 
 Anyone who may see the item sees the notice (time, place, materials), every window's reply and, once the
 meeting was held, the minutes and the decision. A member of an invited window confirms attendance or sends
@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 import runner
 from forms.language import pick
-from runner.joint_meeting import RESULTS, meeting_view
-from runner.joint_meeting import reply as meeting_reply
+from runner.items.joint_meeting import RESULTS, meeting_view
+from runner.items.joint_meeting import reply as meeting_reply
 from runner.models import Notification, ProcessInstance
 from web.auth import current_user, login_required, services
 from web.i18n import user_message

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 
 import runner
 from forms.language import pick
+from runner.items.party_notices import business_keys
 from runner.models import Notification
-from runner.party_notices import business_keys
 from web.auth import current_user, login_required, services
 from web.request_edge import safe_next
 from workspace.blueprint import bp

@@ -30,8 +30,8 @@ from runner.items.clerk import (
     do_withdraw,
     recently_completed,
 )
+from runner.items.joint_meeting import meeting_view
 from runner.items.permissions import DONE_DAYS, Facts, allowed, item_facts, permitted, task_dict, task_facts
-from runner.joint_meeting import meeting_view
 from runner.models import ClockPause, OpenTask
 from runner.people import directory
 from web.auth import current_user, login_required, services

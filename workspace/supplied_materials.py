@@ -1,5 +1,5 @@
 """容缺受理 on the item page: "副件已补齐" — the lead window records which secondary materials arrived and when
-(``runner.supplied_materials``), which closes the applicant's commitment and its timers."""
+(``runner.items.supplied_materials``), which closes the applicant's commitment and its timers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 import runner
 from forms.language import pick
+from runner.items.supplied_materials import awaited, record_supplied
 from runner.models import Role
-from runner.supplied_materials import awaited, record_supplied
 from web.auth import current_user, login_required, services
 from web.filters import _tz
 from web.i18n import user_message

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from runner.complaint_progress import complainant_contact, complaint_progress, complaint_row
+from runner.applicants.complaint_progress import complainant_contact, complaint_progress, complaint_row
 from runner.core import audit, engine
 from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NoSuchInstance

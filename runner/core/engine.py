@@ -21,7 +21,6 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from runner import party_notices
 from runner.clock import ManualClock
 from runner.core import audit, conventions, failures, hooks
 from runner.core.scheduling import schedule_timer
@@ -37,6 +36,7 @@ from runner.core.spiff.timers import (
 from runner.core.state import dump_workflow, load_workflow
 from runner.core.transaction import on_commit, services_of
 from runner.exceptions import CalendarDataMissing, ScriptError
+from runner.items import party_notices
 from runner.items.views import iso
 from runner.models import (
     AccountabilityRecord,
@@ -336,9 +336,7 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
         elif kind == "inform":
             party_notices.inform(session, instance, args)
         elif kind == "issue_document":
-            from runner.document_issuing import (
-                issue_on_request,  # runner.papers.documents imports this module
-            )
+            from runner.papers.document_issuing import issue_on_request
 
             issue_on_request(session, instance, workflow, args["kind"])
     engine.item["paused"] = instance.paused_since is not None

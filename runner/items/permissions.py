@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from runner.exceptions import InvalidInput, PermissionDenied
 from runner.items.instances import get as get_instance
+from runner.items.party_notices import windows_taking_part
 from runner.items.tasks import open_task
 from runner.items.views import instance_summary, task_view
 from runner.models import AuditEntry, Copy, OpenTask, ProcessInstance, Role
-from runner.party_notices import windows_taking_part
 from runner.people import directory
 from runner.people.windows import known_windows
 

@@ -21,8 +21,8 @@ from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, TaskNotReady
 from runner.items.instances import current_data, require_active
 from runner.items.instances import get as get_instance
+from runner.items.party_notices import local_times, notify
 from runner.models import ProcessInstance
-from runner.party_notices import local_times, notify
 
 RESULTS = ("agree", "agree_with_conditions", "disagree")
 MINUTES_KEYS = ("attendance", "applicant_present", "opinions", "decided_on_spot", "decision", "reason",

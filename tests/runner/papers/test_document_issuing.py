@@ -1,4 +1,4 @@
-"""The 联办通知 goes out with the review request (runner/document_issuing.py): one numbered copy per related
+"""The 联办通知 goes out with the review request (runner/papers/document_issuing.py): one numbered copy per related
 window, dated that day, its reply-by date after it; a later issue by hand is a re-issue of the same copies.
 
 Clock: Mon 2026-09-28 09:00 Asia/Shanghai; National Day 10-01..10-07, make-up working day Sat 10-10.
@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from runner import document_issuing
 from runner.core import engine
 from runner.models import AuditEntry, Document, ProcessInstance
-from runner.papers import documents
+from runner.papers import document_issuing, documents
 from tests.support.flow import complete, deploy_library, local, start_item, task
 
 CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")

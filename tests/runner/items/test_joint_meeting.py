@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 import runner
-from runner.joint_meeting import meeting_view, reply
+from runner.items.joint_meeting import meeting_view, reply
 from runner.models import Notification
 from tests.support.flow import advance_to, complete, deploy_library, describe, local, start_item, task
 
