@@ -36,7 +36,6 @@ from runner.core.spiff.timers import (
 from runner.core.state import dump_workflow, load_workflow
 from runner.core.transaction import on_commit, services_of
 from runner.exceptions import CalendarDataMissing, ScriptError
-from runner.items import party_notices
 from runner.items.views import iso
 from runner.models import (
     AccountabilityRecord,
@@ -305,8 +304,9 @@ def _keep_after_commit(
 
 
 def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings), in order; then keep
-    the working-day dates they computed (those of timers that follow a moved deadline too)."""
+    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings, and what the domain
+    registered in ``runner.core.hooks.EFFECTS``), in order; then keep the working-day dates they computed (those
+    of timers that follow a moved deadline too)."""
     engine = script_engine(session)
     effects, engine.effects[:] = list(engine.effects), []
     deadline_before = (instance.deadline, instance.deadline_pending_year)
@@ -318,27 +318,16 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             resume_clock(session, instance, actor="system")
         elif kind == "deemed_assent":
             _record_deemed_assent(session, instance, args, now)
-            party_notices.tell_deemed_assent(session, instance, args)
         elif kind == "warning":
-            window, message = (
-                args["window"] or instance.lead_window,
-                party_notices.warning_message(session, args["message"]),
-            )
             session.add(
                 WarningEvent(
-                    instance_id=instance.id, window=window, rule="diagram",
-                    level=args["level"], message=message, created_at=now,
+                    instance_id=instance.id, window=args["window"] or instance.lead_window, rule="diagram",
+                    level=args["level"], message=args["message"], created_at=now,
                 )
             )  # fmt: skip
             audit.record(session, "warning", actor="system", instance=instance, level=args["level"],
-                         message=message)  # fmt: skip
-            party_notices.tell_warning(session, instance, args["level"], message, window)
-        elif kind == "inform":
-            party_notices.inform(session, instance, args)
-        elif kind == "issue_document":
-            from runner.papers.document_issuing import issue_on_request
-
-            issue_on_request(session, instance, workflow, args["kind"])
+                         message=args["message"])  # fmt: skip
+        hooks.run_effect(session, instance, workflow, kind, args)
     engine.item["paused"] = instance.paused_since is not None
     if (instance.deadline, instance.deadline_pending_year) != deadline_before:
         retime(session, instance, workflow)

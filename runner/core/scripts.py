@@ -43,6 +43,7 @@ from runner.core.sandbox.policy import SCRIPT_FILENAME, check_source
 from runner.core.sandbox.pool import EvaluatorPool, shared_pool
 from runner.exceptions import ScriptError
 from runner.timekeeping import pending_dates
+from runner.timekeeping.local_text import local_times
 
 __all__ = ["SCRIPT_FILENAME", "CentreScriptEngine", "RestrictedEnvironment", "check_source"]
 
@@ -326,14 +327,16 @@ class CentreScriptEngine(PythonScriptEngine):
             return {"window": str(window), "result": "deemed_assent", "rule": rule}
 
         def record_warning(level: Any, message: Any = "", window: Any = None) -> None:
-            """Store a supervision warning on the item: notice (提示), yellow (黄牌), red (红牌), overdue."""
+            """Store a supervision warning on the item: notice (提示), yellow (黄牌), red (红牌), overdue;
+            the date-times in ``message`` are written in local time."""
             if level not in ("notice", "yellow", "red", "overdue", "escalation"):
                 raise ScriptError(
                     f"未知的预警级别 {level!r} (level must be notice, yellow, red, overdue or escalation)"
                 )
-            self.effects.append(
-                ("warning", {"level": level, "message": str(message)[:400], "window": window})
-            )
+            text = str(message)[:400]
+            if self.calendar is not None:  # its times as the people warned read them, never raw UTC
+                text = local_times(text, self.calendar.tz)  # type: ignore[attr-defined]
+            self.effects.append(("warning", {"level": level, "message": text, "window": window}))
 
         def inform(windows: Any, message: Any, kind: Any = "notice") -> None:
             """Put ``message`` in the message centre of each window of ``windows`` (a code or a list of

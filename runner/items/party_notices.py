@@ -2,23 +2,24 @@
 
 The engine records deemed assents, warnings and what a diagram announces; this module turns each into a
 message in the message centre of the window (or person) it names, with times in local time, never raw
-UTC. It also says which windows took part in an item (and so keep read access to it).
+UTC (hooks on the script effects, ``runner.core.hooks.on_effect``). It also says which windows took part in
+an item (and so keep read access to it).
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from runner.core import hooks
 from runner.core.scheduling import Job
 from runner.core.transaction import after_commit, services_of
 from runner.models import AccountabilityRecord, Notification, ProcessInstance
 from runner.senders import SEND_NOTIFICATION
+from runner.timekeeping import local_text
 
 # the rules under which a window is deemed to assent, as the window is told
 DEEMED_RULES: dict[str, tuple[str, str]] = {
@@ -35,8 +36,6 @@ WARNING_LEVELS: dict[str, str] = {
     "overdue": "超期",
     "escalation": "上报催办",
 }
-
-ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})")
 
 
 def notify(
@@ -60,30 +59,19 @@ def notify(
     return note
 
 
-def _zone(session: Session) -> ZoneInfo:
-    return ZoneInfo(services_of(session).settings.timezone or "Asia/Shanghai")
-
-
 def local_times(session: Session, text: str) -> str:
-    """``text`` with every ISO date-time in it (``2026-12-09T15:59:59+00:00``) written as local time
-    (``2026-12-09 23:59``); date-times without a zone are left as they are."""
-    zone = _zone(session)
-
-    def local(match: re.Match[str]) -> str:
-        try:
-            value = datetime.fromisoformat(match.group(0).replace("Z", "+00:00"))
-        except ValueError:
-            return match.group(0)
-        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-    return ISO_TIME.sub(local, text)
+    """``text`` with every ISO date-time in it written in the centre's local time
+    (``runner.timekeeping.local_text``)."""
+    return local_text.local_times(text, ZoneInfo(services_of(session).settings.timezone or "Asia/Shanghai"))
 
 
 def _item(instance: ProcessInstance) -> str:
     return f"办件 {instance.business_key}"
 
 
-def tell_deemed_assent(session: Session, instance: ProcessInstance, args: dict[str, Any]) -> Notification:
+def tell_deemed_assent(
+    session: Session, instance: ProcessInstance, _workflow: Any, args: dict[str, Any]
+) -> None:
     """Tell the window it is deemed to assent (默认议定): under which rule, against which limit, and that it
     is recorded against it (问责)."""
     zh, en = DEEMED_RULES.get(args["rule"], (args["rule"], args["rule"]))
@@ -96,31 +84,29 @@ def tell_deemed_assent(session: Session, instance: ProcessInstance, args: dict[s
         + f" (Item {instance.business_key}: your window is deemed to assent ({en}); this is recorded "
         "against your window.)"
     )
-    return notify(session, "deemed_assent", message, to_window=args["window"], instance=instance)
+    notify(session, "deemed_assent", message, to_window=args["window"], instance=instance)
 
 
-def warning_message(session: Session, message: str) -> str:
-    """A diagram's warning text as stored and shown: its times in local time."""
-    return local_times(session, message)
-
-
-def tell_warning(
-    session: Session, instance: ProcessInstance, level: str, message: str, window: str | None
-) -> Notification | None:
-    """Tell the window a diagram's warning names (黄牌, 上报催办, 容缺超期 …)."""
+def tell_warning(session: Session, instance: ProcessInstance, _workflow: Any, args: dict[str, Any]) -> None:
+    """Tell the window a diagram's warning names (黄牌, 上报催办, 容缺超期 …; the lead window by default)."""
+    window = args.get("window") or instance.lead_window
     if not window:
-        return None
-    label = WARNING_LEVELS.get(level, level)
-    text = f"{_item(instance)} {label}：{local_times(session, message)}"
-    return notify(session, "warning", text, to_window=window, instance=instance)
+        return
+    label = WARNING_LEVELS.get(args["level"], args["level"])
+    text = f"{_item(instance)} {label}：{local_times(session, str(args['message']))}"
+    notify(session, "warning", text, to_window=window, instance=instance)
 
 
-def inform(session: Session, instance: ProcessInstance, args: dict[str, Any]) -> list[Notification]:
+def inform(session: Session, instance: ProcessInstance, _workflow: Any, args: dict[str, Any]) -> None:
     """What a diagram announces to windows (``inform(windows, message, kind)``), one message per window."""
     text = f"{_item(instance)}：{local_times(session, args['message'])}"
-    return [
-        notify(session, args["kind"], text, to_window=window, instance=instance) for window in args["windows"]
-    ]
+    for window in args["windows"]:
+        notify(session, args["kind"], text, to_window=window, instance=instance)
+
+
+hooks.on_effect("deemed_assent", tell_deemed_assent)
+hooks.on_effect("warning", tell_warning)
+hooks.on_effect("inform", inform)
 
 
 def windows_taking_part(session: Session, instance_id: int) -> set[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from runner.core import audit
+from runner.core import audit, hooks
 from runner.core.transaction import services_of
 from runner.exceptions import NotFound
 from runner.items.instances import get as get_instance
@@ -39,6 +39,14 @@ def issue_on_request(session: Session, instance: ProcessInstance, workflow: Any,
     except (documents.DocumentNotAvailable, NotFound) as exc:  # not yet, or no such kind of document
         audit.record(session, "document_not_issued", actor=SYSTEM_ACTOR, instance=instance, kind=kind,
                      reason=str(exc))  # fmt: skip
+
+
+def _issue_asked(session: Session, instance: ProcessInstance, workflow: Any, args: dict[str, Any]) -> None:
+    """The script helper ``issue_document(kind)`` (a hook on the script effect, ``runner.core.hooks``)."""
+    issue_on_request(session, instance, workflow, args["kind"])
+
+
+hooks.on_effect("issue_document", _issue_asked)
 
 
 def reissue(session: Session, instance_id: int, kind: str, actor: str) -> dict[str, Any]:
