@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 import runner
 from forms.language import pick
+from runner.items.clerk import do_meeting_reply
 from runner.items.joint_meeting import RESULTS, meeting_view
-from runner.items.joint_meeting import reply as meeting_reply
 from runner.models import Notification, ProcessInstance
 from web.auth import current_user, login_required, services
 from web.i18n import user_message
+from workspace.access import who_now
 from workspace.blueprint import bp
 from workspace.operations import _item, _window_choices
 
@@ -87,14 +88,16 @@ def _reply(business_key: str) -> Any:
         abort(403)
 
     def work(s: Session) -> Any:
-        return meeting_reply(
-            s, item["id"], window, actor=current_user.username,
+        return do_meeting_reply(
+            s, who_now(), runner.get_instance(s, item["id"]), window=window,
             attending=request.form.get("attending") == "yes", result=request.form.get("result") or None,
             reason=request.form.get("reason") or "", conditions=request.form.get("conditions") or "",
         )  # fmt: skip
 
     try:
         services().run(work)
+    except runner.PermissionDenied:
+        abort(403)
     except runner.RunnerError as exc:
         field = str(exc.context.get("field") or "_") if isinstance(exc, runner.InvalidInput) else "_"
         return _page(item, meeting, {field: user_message(exc)}, 400)

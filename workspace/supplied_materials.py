@@ -1,5 +1,5 @@
 """容缺受理 on the item page: "副件已补齐" — the lead window records which secondary materials arrived and when
-(``runner.items.supplied_materials``), which closes the applicant's commitment and its timers."""
+(``runner.items.clerk.do_record_supplied``), which closes the applicant's commitment and its timers."""
 
 from __future__ import annotations
 
@@ -11,22 +11,21 @@ from sqlalchemy.orm import Session
 
 import runner
 from forms.language import pick
-from runner.items.supplied_materials import awaited, record_supplied
-from runner.models import Role
-from web.auth import current_user, login_required, services
+from runner.items.clerk import do_record_supplied
+from runner.items.permissions import Facts, allowed
+from runner.items.supplied_materials import awaited
+from web.auth import login_required, services
 from web.filters import _tz
 from web.i18n import user_message
+from workspace.access import who_now
 from workspace.blueprint import bp
 from workspace.operations import _item
 
 
-def _may_record(item: dict[str, Any]) -> bool:
-    return (item.get("lead_window") or "") in current_user.windows or current_user.has_role(Role.ADMIN)
-
-
 def supply_awaited(item: dict[str, Any]) -> dict[str, Any] | None:
     """The awaited secondary materials of an item the current user may record as supplied, else None."""
-    if not _may_record(item) or item.get("status") not in ("running", "waiting", "suspended"):
+    may_record = allowed("record_supplied", who_now(), Facts(item))
+    if not may_record or item.get("status") not in ("running", "waiting", "suspended"):
         return None
     with services().transaction() as s:
         found = awaited(s, runner.get_instance(s, item["id"]))
@@ -52,13 +51,14 @@ def _when(value: str | None) -> datetime:
 @login_required
 def record_materials_supplied(business_key: str) -> Any:
     """副件已补齐: deliver the applicant's materials to the waiting 容缺 item."""
-    item, _ = _item(business_key)
-    if not _may_record(item):
+    item, facts = _item(business_key)
+    who = who_now()
+    if not allowed("record_supplied", who, facts):
         abort(403)
 
     def work(s: Session) -> Any:
-        return record_supplied(
-            s, runner.get_instance(s, item["id"]), actor=current_user.username,
+        return do_record_supplied(
+            s, who, runner.get_instance(s, item["id"]),
             materials=request.form.getlist("materials"), supplied_at=_when(request.form.get("supplied_at")),
         )  # fmt: skip
 

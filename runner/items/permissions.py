@@ -115,6 +115,12 @@ ALLOWED: dict[str, Rule] = {
     "acknowledge_warning": lambda w, f: (
         _task_window(f) in w.windows or (f.task or {}).get("assignee") == w.username
     ),
+    # 副件已补齐 (容缺受理): the item's lead window, or admin
+    "record_supplied": lambda w, f: (
+        (f.instance.get("lead_window") or "") in w.windows or Role.ADMIN in w.roles
+    ),
+    # a reply to a 联审会议 invitation: a member of the invited window (the window is passed as the "task")
+    "meeting_reply": lambda w, f: bool(_task_window(f)) and _task_window(f) in w.windows,
     # the item page: involved, copied to, or overseeing
     "view_item": lambda w, f: _involved(w, f) or w.oversees(),
 }

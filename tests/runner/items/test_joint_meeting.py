@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 import runner
+from runner.items.clerk import do_meeting_reply
 from runner.items.joint_meeting import meeting_view, reply
+from runner.items.permissions import Who
 from runner.models import Notification
 from tests.support.flow import advance_to, complete, deploy_library, describe, local, start_item, task
 
@@ -85,3 +87,14 @@ def test_replies_reach_the_chair_and_a_written_opinion_stands_for_an_absent_wind
     with services.transaction() as s:
         meeting = meeting_view(s, runner.get_instance(s, iid))
     assert meeting is not None and meeting["held"] and meeting["minutes"]["minutes"] == "一致同意"
+
+
+def test_only_a_member_of_the_invited_window_replies_for_it(services, clock):
+    """The clerk operation (runner.items.clerk.do_meeting_reply) checks the permission table first."""
+    iid = scheduled(services)
+    guotu = Who("guotu_clerk", frozenset({"guotu"}))
+    with services.transaction() as s, pytest.raises(runner.PermissionDenied):
+        do_meeting_reply(s, guotu, runner.get_instance(s, iid), window="huanbao", attending=True, result=None)
+    with services.transaction() as s:
+        do_meeting_reply(s, guotu, runner.get_instance(s, iid), window="guotu", attending=True, result=None)
+    assert describe(services, iid)["data"]["meeting_confirmed"] == ["guotu"]
