@@ -55,6 +55,7 @@ from runner.exceptions import (
     TaskNotReady,
     UnknownCorrelation,
 )
+from runner.items import party_notices  # its hooks tell the parties of an item (runner.core.hooks)
 from runner.items.cosign import add_reviewer, remove_reviewer, review_blocks
 from runner.items.extensions import decide_extension, extension_state, pending_requests, request_extension
 from runner.items.extensions import get_request as get_extension_request
@@ -96,6 +97,7 @@ from runner.items.tasks import (
 )
 from runner.items.views import instance_summary
 from runner.models import InstanceStatus, TimerStatus
+from runner.papers import document_issuing  # its hook issues a notice where the diagram asks
 from runner.people import directory
 from runner.people.proxies import active_proxy, end_proxy, list_proxies, set_proxy
 from runner.people.windows import known_windows, list_windows, upsert_windows
@@ -220,6 +222,8 @@ __all__ = [
     "deploy",
     "describe",
     "directory",
+    "document_issuing",
+    "party_notices",
     "due_timers",
     "fire_due",
     "fire_timer",

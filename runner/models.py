@@ -568,6 +568,9 @@ class Document(Base):
     issued_at: Mapped[datetime]
     issued_by: Mapped[str] = mapped_column(String(200))
     content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # snapshot of what was printed
+    addressee: Mapped[str | None] = mapped_column(String(40))  # the window a 联办通知 copy is sent to
+    # each re-issue (补发) of this very document: {"at": ISO time, "date": local date, "by": user}
+    reissues: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class Rating(Base):

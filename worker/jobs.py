@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import runner
 from runner.core.scheduling import FIRE_DUE, Job, wakeup_of
@@ -111,15 +112,36 @@ def watch_calendar(svc: runner.Services) -> None:
         log.info("calendar: %d open items recalculated with a newly known year", len(filled))
 
 
+def next_sweep_id() -> str:
+    """A sweep job's own id: the running sweep schedules the next one under another id, so the end of the
+    running job (its result kept ``result_ttl`` seconds, then dropped) never overwrites the next one."""
+    return f"{SWEEP_JOB_ID}-{uuid4().hex}"
+
+
+def _pending_sweeps(queue: Any, *, running: bool = False) -> list[str]:
+    """Ids of the sweeps Redis holds that are still to run (scheduled, queued) — and running ones too."""
+    from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+    ids = [*ScheduledJobRegistry(queue=queue).get_job_ids(), *queue.get_job_ids()]
+    if running:
+        ids += StartedJobRegistry(queue=queue).get_job_ids()
+    return [i for i in ids if i.startswith(SWEEP_JOB_ID)]
+
+
 def schedule_next_sweep(svc: runner.Services) -> None:
+    """Schedule the next sweep in wall-clock time (RQ's), replacing any other pending one: one at a time."""
     from redis import Redis
     from rq import Queue
 
     queue = Queue(svc.settings.queue_name, connection=Redis.from_url(svc.settings.redis_url))
+    for stale in _pending_sweeps(queue):
+        job = queue.fetch_job(stale)
+        if job is not None:
+            job.delete()
     queue.enqueue_in(
         timedelta(seconds=svc.settings.sweep_interval_seconds),
         "worker.jobs.sweep_timers",
-        job_id=SWEEP_JOB_ID,
+        job_id=next_sweep_id(),
         result_ttl=60,
     )
 
@@ -127,10 +149,10 @@ def schedule_next_sweep(svc: runner.Services) -> None:
 def sweep_is_scheduled(svc: runner.Services) -> bool:
     """Does Redis still hold the next sweep (it does not after a restart with an empty Redis, or a flush)?"""
     from redis import Redis
-    from rq.job import Job
+    from rq import Queue
 
     connection = Redis.from_url(svc.settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
     try:
-        return bool(Job.exists(SWEEP_JOB_ID, connection=connection))
+        return bool(_pending_sweeps(Queue(svc.settings.queue_name, connection=connection), running=True))
     finally:
         connection.close()

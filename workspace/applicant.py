@@ -159,6 +159,8 @@ def progress_item(business_key: str) -> Any:
     view = services().run(app_runner.progress_by_key, business_key)
     if view is None:
         abort(404)
+    if view.get("kind") == "complaint":  # the complainant follows the complaint (issue 26)
+        return render_template("applicant/complaint_progress.html", c=view)
     return render_template("applicant/progress.html", p=view, form=RatingForm())
 
 

@@ -4,8 +4,8 @@ Routes (all need login; only users whose windows take part in the item, or who c
 of it through AB岗, get in — 403 otherwise):
 
 - ``GET  /items/<business_key>/documents``            the item's documents and what can be issued
-- ``POST /items/<business_key>/documents/<kind>``     issue (allocates the number; a second issue reprints)
-- ``POST /items/<business_key>/documents/<kind>/reissue`` issue again under a new number (``reason``)
+- ``POST /items/<business_key>/documents/<kind>``     issue (allocates the numbers); once issued, a re-issue (补发)
+- ``POST /items/<business_key>/documents/<kind>/reissue`` issue again under a new number (``reason``: 重新出具)
 - ``GET  /items/<business_key>/documents/<kind>``     the print view (A4 print stylesheet)
 - ``GET  /items/<business_key>/documents/<kind>.pdf`` the same as a PDF download
 """
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 import runner
 from runner.items.views import task_view
 from runner.models import OpenTask
+from runner.papers import document_issuing as issuing
 from runner.papers import documents as docs
 from web.auth import current_user, login_required, services
 from web.i18n import user_message
@@ -95,11 +96,18 @@ def documents(business_key: str) -> Any:
 def issue_document(business_key: str, kind: str) -> Any:
     item = item_for_current_user(business_key)
     try:
-        doc = services().run(docs.issue, item["id"], kind, current_user.username, issuer=_issuer())
+        doc, again = services().run(
+            issuing.issue_by_hand, item["id"], kind, current_user.username, issuer=_issuer()
+        )
     except docs.DocumentNotAvailable as exc:
         flash(user_message(exc), "warning")
         return redirect(url_for("workspace.documents", business_key=business_key))
-    flash(_("已出具 %(title)s %(number)s", title=doc["title"], number=doc["number"]), "success")
+    numbers = "、".join(c["number"] for c in doc["copies"])
+    if again:
+        flash(_("已补发 %(title)s %(numbers)s（原编号、原出具日期 %(date)s 不变）", title=doc["title"],
+                numbers=numbers, date=doc_date(doc["content"]["issued_date"])), "success")  # fmt: skip
+    else:
+        flash(_("已出具 %(title)s %(number)s", title=doc["title"], number=numbers), "success")
     return redirect(url_for("workspace.document", business_key=business_key, kind=kind))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 import runner
 from forms.language import pick
 from runner.items.labels import MESSAGE_KINDS
+from runner.items.party_notices import business_keys
 from runner.models import Notification
 from web.auth import current_user, login_required, services
 from web.request_edge import safe_next
@@ -55,6 +56,10 @@ def kind_label(kind: str) -> str:
 def notifications() -> Any:
     unread_only = request.args.get("unread") == "1"
     with services().transaction() as s:
+        notes = runner.notifications_for(
+            s, user=current_user.username, windows=set(current_user.windows), unread_only=unread_only
+        )
+        keys = business_keys(s, {n.instance_id for n in notes if n.instance_id})
         rows = [
             {
                 "id": n.id,
@@ -64,10 +69,9 @@ def notifications() -> Any:
                 "read": n.read_at is not None,
                 "task_id": n.task_id,
                 "code": n.kind,
+                "business_key": keys.get(n.instance_id),
             }
-            for n in runner.notifications_for(
-                s, user=current_user.username, windows=set(current_user.windows), unread_only=unread_only
-            )
+            for n in notes
         ]
     return render_template("notifications.html", rows=rows, pick=pick, unread_only=unread_only)
 

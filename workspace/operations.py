@@ -30,6 +30,7 @@ from runner.items.clerk import (
     do_withdraw,
     recently_completed,
 )
+from runner.items.joint_meeting import meeting_view
 from runner.items.permissions import DONE_DAYS, Facts, allowed, item_facts, permitted, task_dict, task_facts
 from runner.models import ClockPause, OpenTask
 from web.auth import current_user, login_required, services
@@ -386,7 +387,14 @@ def _item(business_key: str, op: str = "view_item") -> tuple[dict[str, Any], Fac
             )
         ]
         warnings = runner.item_warnings(s, instance.id)
-    item = {**facts.instance, "tasks": tasks, "pauses": pauses, "warnings": warnings}
+        has_meeting = op == "view_item" and meeting_view(s, instance) is not None
+    item = {
+        **facts.instance,
+        "tasks": tasks,
+        "pauses": pauses,
+        "warnings": warnings,
+        "has_meeting": has_meeting,
+    }
     return item, facts
 
 

@@ -27,6 +27,7 @@ from admin.monitoring.common import (
     status_badge,
     when,
 )
+from admin.supervision.common import DEEMED_RULES
 from runner.core.scheduling import wakeup_states
 from runner.items.labels import audit_action
 from runner.items.monitoring import issued_documents, versions_of, waiting_messages
@@ -86,6 +87,8 @@ class InstanceView(ConsoleView):
             documents=issued,
             messages=messages,
             windows=windows,
+            window_names=dict(windows),
+            deemed_rules=DEEMED_RULES,
             status_badge=status_badge,
             status_labels=STATUS_LABELS,
             kind_label=kind_label,

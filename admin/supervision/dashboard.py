@@ -85,7 +85,7 @@ def deemed_table(rows: list[dict[str, Any]], names: dict[str, str]) -> Table:
         "deemed",
         "默认议定记录",
         ["记录时间", "窗口", "办件编号", "办件", "环节", "规则", "说明"],
-        [[r["recorded_at"], names.get(r["window"], r["window"]), r["business_key"], r["title"], r["task_name"],
+        [[r["recorded_at"], names.get(r["window"], r["window"]), r["business_key"], r["title"], r["task_name"] or "—",
           DEEMED_RULES.get(r["rule"], r["rule"]), r["note"]] for r in rows],
     )  # fmt: skip
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from runner.applicants.complaint_progress import complainant_contact, complaint_progress, complaint_row
 from runner.core import audit, engine
 from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NoSuchInstance
@@ -72,15 +73,22 @@ def _verified_instance(session: Session, business_key: str, phone_suffix: str) -
     instance = None
     if key and len(key) <= 64:
         instance = session.scalars(select(ProcessInstance).where(ProcessInstance.business_key == key)).first()
-    if instance is None or instance.definition_key == COMPLAINT_PROCESS:
+    if instance is None:
         phone_matches("", phone_suffix)  # spend the same comparison either way
         return None
+    if instance.definition_key == COMPLAINT_PROCESS:  # the complainant, with the contact left at registration
+        return instance if phone_matches(complainant_contact(session, instance), phone_suffix) else None
     data = current_data(engine.load(session, instance))
     return instance if phone_matches(data.get("applicant_phone"), phone_suffix) else None
 
 
 def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]:
-    """The applicant's view of an item (after the phone check): nothing but what is listed here."""
+    """The applicant's view of an item (after the phone check): nothing but what is listed here; for a
+    complaint the complainant's view (``runner.applicants.complaint_progress``)."""
+    if instance.definition_key == COMPLAINT_PROCESS:
+        row = complaint_row(session, instance)
+        state = sync_complaint(session, row.id)["state"] if row is not None else "registered"
+        return complaint_progress(session, instance, state)
     steps: list[str] = []
     for name in session.scalars(
         select(OpenTask.name).where(OpenTask.instance_id == instance.id).order_by(OpenTask.id)
@@ -124,7 +132,7 @@ def progress_by_key(session: Session, business_key: str) -> dict[str, Any] | Non
     instance = session.scalars(
         select(ProcessInstance).where(ProcessInstance.business_key == business_key)
     ).first()
-    if instance is None or instance.definition_key == COMPLAINT_PROCESS:
+    if instance is None:
         return None
     return progress_view(session, instance)
 
@@ -140,6 +148,8 @@ def rate(session: Session, business_key: str, level: str, comment: str = "") -> 
     if len(comment) > MAX_COMMENT:
         raise InvalidInput(f"意见不能超过 {MAX_COMMENT} 字 (comment too long)", field="comment")
     instance = get_instance(session, business_key=business_key)
+    if instance.definition_key == COMPLAINT_PROCESS:
+        raise InvalidInput("投诉以回访了解满意度，不在此评价 (a complaint is rated at its revisit)")
     if instance.status != InstanceStatus.COMPLETED:
         raise InvalidInput("办件办结后才能评价 (rate after completion)")
     if session.scalar(select(Rating.id).where(Rating.instance_id == instance.id)) is not None:

@@ -304,8 +304,9 @@ def _keep_after_commit(
 
 
 def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings), in order; then keep
-    the working-day dates they computed (those of timers that follow a moved deadline too)."""
+    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings, and what the domain
+    registered in ``runner.core.hooks.EFFECTS``), in order; then keep the working-day dates they computed (those
+    of timers that follow a moved deadline too)."""
     engine = script_engine(session)
     effects, engine.effects[:] = list(engine.effects), []
     deadline_before = (instance.deadline, instance.deadline_pending_year)
@@ -326,6 +327,7 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             )  # fmt: skip
             audit.record(session, "warning", actor="system", instance=instance, level=args["level"],
                          message=args["message"])  # fmt: skip
+        hooks.run_effect(session, instance, workflow, kind, args)
     engine.item["paused"] = instance.paused_since is not None
     if (instance.deadline, instance.deadline_pending_year) != deadline_before:
         retime(session, instance, workflow)

@@ -2,7 +2,10 @@
 
 - ``AFTER_SAVE``: called by ``runner.core.engine.save`` after an item's state, open tasks, timers and message
   subscriptions are written, in the same transaction (supervision keeps its warning-rule timers in step there);
-- ``TIMER_KINDS``: how a timer row of a kind other than the diagram's own fires (kind → function).
+- ``TIMER_KINDS``: how a timer row of a kind other than the diagram's own fires (kind → function);
+- ``EFFECTS``: what else happens when a diagram's script asks for an effect (``record_deemed_assent``,
+  ``record_warning``, ``inform``, ``issue_document`` …): called by ``runner.core.engine.apply_effects`` after the
+  engine's own work for that kind, if any, in the step's transaction (the parties are told, a notice issued).
 
 A domain module registers at import (``runner/__init__.py`` imports every one of them), so the engine core
 imports nothing of the domain and no import cycle holds the two together.
@@ -11,6 +14,7 @@ imports nothing of the domain and no import cycle holds the two together.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,9 +22,11 @@ from runner.models import ProcessInstance, Timer
 
 AfterSave = Callable[[Session, ProcessInstance], None]
 TimerFiring = Callable[[Session, Timer, ProcessInstance], str]
+EffectHook = Callable[[Session, ProcessInstance, Any, dict[str, Any]], None]
 
 AFTER_SAVE: list[AfterSave] = []
 TIMER_KINDS: dict[str, TimerFiring] = {}
+EFFECTS: dict[str, list[EffectHook]] = {}
 
 
 def after_save(hook: AfterSave) -> AfterSave:
@@ -39,3 +45,20 @@ def run_after_save(session: Session, instance: ProcessInstance) -> None:
     """Run the after-save hooks for ``instance``."""
     for hook in AFTER_SAVE:
         hook(session, instance)
+
+
+def on_effect(kind: str, hook: EffectHook) -> EffectHook:
+    """Call ``hook(session, instance, workflow, args)`` whenever a script asks for the effect ``kind`` (once,
+    however often registered)."""
+    hooks = EFFECTS.setdefault(kind, [])
+    if hook not in hooks:
+        hooks.append(hook)
+    return hook
+
+
+def run_effect(
+    session: Session, instance: ProcessInstance, workflow: Any, kind: str, args: dict[str, Any]
+) -> None:
+    """Run the hooks of the effect ``kind`` a script asked for on ``instance``."""
+    for hook in EFFECTS.get(kind, ()):
+        hook(session, instance, workflow, args)

@@ -31,6 +31,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -41,6 +43,7 @@ from runner.core.sandbox.policy import SCRIPT_FILENAME, check_source
 from runner.core.sandbox.pool import EvaluatorPool, shared_pool
 from runner.exceptions import ScriptError
 from runner.timekeeping import pending_dates
+from runner.timekeeping.local_text import local_times
 
 __all__ = ["SCRIPT_FILENAME", "CentreScriptEngine", "RestrictedEnvironment", "check_source"]
 
@@ -179,6 +182,7 @@ class CentreScriptEngine(PythonScriptEngine):
         # the item being stepped: {"deadline": aware datetime | None, "deadline_pending_year": int | None,
         # "paused": bool, "dates": the working-day dates its scripts computed (value → recipe)}
         self.item: dict[str, Any] = {}
+        self.script_task: Any = None  # the script task running now (the helpers ask which step it follows)
         super().__init__(environment=RestrictedEnvironment(self._helpers(), time_limit, evaluators))
 
     # ----------------------------------------------------------------- helpers for scripts
@@ -304,11 +308,11 @@ class CentreScriptEngine(PythonScriptEngine):
             self.effects.append(("resume_clock", {}))
 
         def record_deemed_assent(
-            window: Any, rule: Any = "timeout", note: Any = "", limit_at: Any = None
+            window: Any, rule: Any = "timeout", note: Any = "", limit_at: Any = None, step: Any = None
         ) -> dict[str, Any]:
             """Record that ``window`` is deemed to assent (视为同意) under ``rule``, against the time limit that
-            applied to it (``limit_at``: ISO datetime, e.g. the review limit or the meeting time); returns the
-            opinion to store."""
+            applied to it (``limit_at``: ISO datetime, e.g. the review limit or the meeting time) at ``step``
+            (the step's name; by default the user task the script follows); returns the opinion to store."""
             if rule not in ("timeout", "absent", "refused", "no_reason"):
                 raise ScriptError(
                     f"未知的默认同意规则 {rule!r} (rule must be timeout, absent, refused or no_reason)"
@@ -316,26 +320,51 @@ class CentreScriptEngine(PythonScriptEngine):
             if limit_at is not None and not pending_dates.is_pending(limit_at):
                 _as_datetime(limit_at, "limit_at")
             effect = {"window": str(window), "rule": rule, "note": str(note)[:400]}
+            effect["task_name"] = str(step)[:400] if step else step_of(self.script_task)
             if limit_at is not None:
                 effect["limit_at"] = str(limit_at)
             self.effects.append(("deemed_assent", effect))
             return {"window": str(window), "result": "deemed_assent", "rule": rule}
 
         def record_warning(level: Any, message: Any = "", window: Any = None) -> None:
-            """Store a supervision warning on the item: notice (提示), yellow (黄牌), red (红牌), overdue."""
+            """Store a supervision warning on the item: notice (提示), yellow (黄牌), red (红牌), overdue;
+            the date-times in ``message`` are written in local time."""
             if level not in ("notice", "yellow", "red", "overdue", "escalation"):
                 raise ScriptError(
                     f"未知的预警级别 {level!r} (level must be notice, yellow, red, overdue or escalation)"
                 )
+            text = str(message)[:400]
+            if self.calendar is not None:  # its times as the people warned read them, never raw UTC
+                text = local_times(text, self.calendar.tz)  # type: ignore[attr-defined]
+            self.effects.append(("warning", {"level": level, "message": text, "window": window}))
+
+        def inform(windows: Any, message: Any, kind: Any = "notice") -> None:
+            """Put ``message`` in the message centre of each window of ``windows`` (a code or a list of
+            codes), about this item; ISO times in it are shown in local time."""
+            codes = [windows] if isinstance(windows, str) else list(windows or [])
             self.effects.append(
-                ("warning", {"level": level, "message": str(message)[:400], "window": window})
-            )
+                ("inform", {"windows": [str(w) for w in codes if w], "message": str(message)[:1500],
+                            "kind": str(kind)[:40]})
+            )  # fmt: skip
+
+        def issue_document(kind: Any) -> None:
+            """Issue this item's numbered notice ``kind`` now, dated today (``joint``: the 联办通知, one copy
+            with its own number per related window); a later issue by hand is a re-issue of it."""
+            self.effects.append(("issue_document", {"kind": str(kind)[:40]}))
 
         helpers = [
             now, today, *self._calendar_helpers(), seconds_from_now, pause_clock, resume_clock,
-            record_deemed_assent, record_warning,
+            record_deemed_assent, record_warning, inform, issue_document,
         ]  # fmt: skip
         return {func.__name__: func for func in helpers}
+
+    def execute(self, task: Any, script: str, external_context: Any = None) -> Any:
+        """As PythonScriptEngine.execute; the helpers the script calls know which task runs it."""
+        self.script_task = task
+        try:
+            return super().execute(task, script, external_context)
+        finally:
+            self.script_task = None
 
     # ----------------------------------------------------------------- errors naming the task
 
@@ -388,6 +417,23 @@ class CentreScriptEngine(PythonScriptEngine):
         lines = script.splitlines()
         error_line = lines[line - 1] if 0 < line <= len(lines) else ""
         return line, error_line
+
+
+def step_of(task: Any) -> str | None:
+    """The name of the user task a script task follows: the nearest earlier user task on its branch, or the
+    task a boundary event on its branch is attached to (a deemed assent on a review's timeout names the
+    review); None when there is none."""
+    node = task.parent if task is not None else None
+    while node is not None:
+        spec = node.task_spec
+        if spec.manual:
+            return str(spec.bpmn_name or spec.name)
+        if isinstance(spec, BoundaryEventSplit):
+            main = next((c for c in node.children if not isinstance(c.task_spec, BoundaryEvent)), None)
+            if main is not None and main.task_spec.manual:
+                return str(main.task_spec.bpmn_name or main.task_spec.name)
+        node = node.parent
+    return None
 
 
 def multi_instance_counters(task: Any, expression: str) -> dict[str, int]:

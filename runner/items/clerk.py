@@ -1,5 +1,6 @@
 """Clerk operations, one runner call each for every door (workspace page or API): 转办, 委派 and its answer,
-退回, 撤回, 催办, 抄送, 挂起/恢复, 加签/减签, 延期 request and decision, 收件决定 and 补正材料已收到.
+退回, 撤回, 催办, 抄送, 挂起/恢复, 加签/减签, 延期 request and decision, 收件决定 and 补正材料已收到, 副件已补齐,
+a reply to a 联审会议.
 
 Each ``do_*`` checks the permission table (``runner.items.permissions``) inside the caller's transaction, enforces
 the reasons, and makes the change (which writes the audit trail and the notifications).
@@ -7,7 +8,7 @@ the reasons, and makes the change (which writes the audit trail and the notifica
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from runner.items.extensions import decide_extension, request_extension
 from runner.items.extensions import get_request as get_extension_request
 from runner.items.instances import get as get_instance
 from runner.items.instances import resume, suspend
+from runner.items.joint_meeting import reply as meeting_reply
 from runner.items.operations import (
     answer_delegation,
     completed_by,
@@ -45,6 +47,7 @@ from runner.items.permissions import (
     reason_given,
     task_facts,
 )
+from runner.items.supplied_materials import record_supplied
 from runner.items.tasks import reassign
 from runner.items.views import instance_summary
 from runner.models import ACTIVE_STATUSES, AuditEntry, OpenTask, ProcessInstance
@@ -320,3 +323,32 @@ def do_decide_extension(
     row = get_extension_request(session, request_id)
     check("extend", who, item_facts(session, get_instance(session, row.instance_id)))
     return decide_extension(session, request_id, actor=who.username, approve=approve, note=note or "")
+
+
+def do_record_supplied(
+    session: Session, who: Who, instance: ProcessInstance, *, materials: list[str], supplied_at: datetime
+) -> ProcessInstance:
+    """副件已补齐 (容缺受理): the lead window records which secondary materials arrived, and when."""
+    check("record_supplied", who, item_facts(session, instance))
+    return record_supplied(
+        session, instance, actor=who.username, materials=materials, supplied_at=supplied_at
+    )
+
+
+def do_meeting_reply(
+    session: Session,
+    who: Who,
+    instance: ProcessInstance,
+    *,
+    window: str,
+    attending: bool,
+    result: str | None,
+    reason: str = "",
+    conditions: str = "",
+) -> dict[str, Any]:
+    """An invited window's reply to a 联审会议: attendance and/or its written opinion, before the meeting."""
+    check("meeting_reply", who, item_facts(session, instance, {"window": window}))
+    return meeting_reply(
+        session, instance.id, window, actor=who.username, attending=attending, result=result, reason=reason,
+        conditions=conditions,
+    )  # fmt: skip

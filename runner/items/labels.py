@@ -16,6 +16,11 @@ MESSAGE_KINDS: dict[str, tuple[str, str]] = {
     "extension_decided": ("延期审批结果", "Extension decided"),
     "calendar_missing": ("节假日安排缺失", "Holiday calendar missing"),
     "cosign": ("加签 / 减签", "Reviewer added / removed"),
+    "deemed_assent": ("默认议定", "Deemed assent"),
+    "meeting_invitation": ("联审通知", "Meeting invitation"),
+    "meeting_reply": ("联审回执", "Meeting reply"),
+    "meeting_minutes": ("联审纪要", "Meeting minutes"),
+    "notice": ("通知", "Notice"),
 }
 
 AUDIT_ACTIONS: dict[str, tuple[str, str]] = {

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from runner.exceptions import InvalidInput, PermissionDenied
 from runner.items.instances import get as get_instance
+from runner.items.party_notices import windows_taking_part
 from runner.items.tasks import open_task
 from runner.items.views import instance_summary, task_view
 from runner.models import AuditEntry, Copy, OpenTask, ProcessInstance, Role
@@ -126,6 +127,12 @@ ALLOWED: dict[str, Rule] = {
     # 收件登记, 收件决定 and 补正材料已收到 (the facts' lead window: the item's, or a catalogue item's window
     # before it is registered): the counter of that window, or admin
     "intake": _at_the_counter,
+    # 副件已补齐 (容缺受理): the item's lead window, or admin
+    "record_supplied": lambda w, f: (
+        (f.instance.get("lead_window") or "") in w.windows or Role.ADMIN in w.roles
+    ),
+    # a reply to a 联审会议 invitation: a member of the invited window (the window is passed as the "task")
+    "meeting_reply": lambda w, f: bool(_task_window(f)) and _task_window(f) in w.windows,
     # the item page: involved, copied to, or overseeing
     "view_item": lambda w, f: _involved(w, f) or w.oversees(),
 }
@@ -209,6 +216,8 @@ def item_facts(session: Session, instance: ProcessInstance, task: dict[str, Any]
             users.add(to_user)
         if to_window:
             windows.add(to_window)
+    # a window asked, invited or deemed to assent keeps read access
+    windows |= windows_taking_part(session, instance.id)
     return Facts(instance_summary(instance), task, windows, users)
 
 

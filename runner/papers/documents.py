@@ -1,8 +1,9 @@
 """Numbered, dated notices issued for an item: 受理通知书, 不予受理通知书, 补正材料通知书, 联办通知, 办结通知.
 
 ``issue`` allocates the next number of the document's kind and year (``受字〔2026〕第000123号``), stores
-a snapshot of what is printed and audits ``document_issued``. Issuing the same kind again for the same
-item returns the stored document: a reprint shows the same number and the same text.
+a snapshot of what is printed and audits ``document_issued``. A 联办通知 is one copy per related window, each
+with its own number. Issuing the same kind again for the same item returns the stored document: a reprint
+shows the same number and the same text (``runner.papers.document_issuing`` records a re-issue by hand as such).
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from runner.core.validation import safe_parse
 from runner.exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
 from runner.items.instances import current_data
 from runner.items.instances import get as get_instance
-from runner.models import ClockPause, Document, Extension, InstanceStatus, OpenTask, ProcessInstance, Window
+from runner.models import (
+    AccountabilityRecord,
+    ClockPause,
+    Document,
+    Extension,
+    InstanceStatus,
+    OpenTask,
+    ProcessInstance,
+    Window,
+)
 from runner.papers import completion_terms
 from runner.timekeeping.calendar import missing_year_of, pending_note
 from runner.timekeeping.deadlines import calendar
@@ -75,7 +85,14 @@ def document_view(row: Document) -> dict[str, Any]:
         "issued_at": row.issued_at.isoformat(),
         "issued_by": row.issued_by,
         "content": row.content,
+        "addressee": row.addressee,
+        "reissues": list(row.reissues or []),
     }
+
+
+def view_with_copies(rows: list[Document]) -> dict[str, Any]:
+    """The first copy of a document as a dict, with every copy (one per addressee) under ``copies``."""
+    return {**document_view(rows[0]), "copies": [document_view(r) for r in rows]}
 
 
 def _check_kind(kind: str) -> None:
@@ -94,8 +111,8 @@ def window_names(session: Session, codes: list[str]) -> dict[str, str]:
 
 
 def windows_involved(session: Session, instance_id: int) -> list[str]:
-    """Codes of the windows taking part in an item: the lead window, the windows of its open tasks and
-    the windows of its completed user tasks (in that order, each once)."""
+    """Codes of the windows taking part in an item: the lead window, the windows of its open tasks, of its
+    completed user tasks, of its deemed assents and the addressees of its notices (in that order, each once)."""
     instance = get_instance(session, instance_id)
     found: list[str] = []
 
@@ -114,6 +131,16 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
             add(engine.resolve_window(session, instance, task, props))
         except Exception:  # noqa: BLE001 - an expression that no longer evaluates names no window
             continue
+    for window in session.scalars(  # a window deemed to assent took part too (its task was closed)
+        select(AccountabilityRecord.window)
+        .where(AccountabilityRecord.instance_id == instance.id)
+        .order_by(AccountabilityRecord.id)
+    ):
+        add(window)
+    for window in session.scalars(  # so did a window a notice was addressed to (a 联办通知 copy)
+        select(Document.addressee).where(Document.instance_id == instance.id).order_by(Document.id)
+    ):
+        add(window)
     return found
 
 
@@ -250,10 +277,16 @@ def _base(session: Session, instance: ProcessInstance, kind: str, issuer: str) -
 
 
 def _content(
-    session: Session, instance: ProcessInstance, kind: str, issuer: str, now: datetime
+    session: Session,
+    instance: ProcessInstance,
+    kind: str,
+    issuer: str,
+    now: datetime,
+    workflow: Any | None = None,
 ) -> dict[str, Any]:
-    """What the document says, or DocumentNotAvailable when the item is not there yet."""
-    workflow = engine.load(session, instance)
+    """What the document says, or DocumentNotAvailable when the item is not there yet (``workflow``: the
+    item's workflow as it stands in this step, when it is issued from the diagram)."""
+    workflow = workflow if workflow is not None else engine.load(session, instance)
     data = current_data(workflow)
     content = _base(session, instance, kind, issuer)
     content["issued_date"] = local_date(session, now)
@@ -316,6 +349,12 @@ def _content(
         review_days = data.get("review_days") if isinstance(data.get("review_days"), int) else None
         notice = data.get("joint_notice") if isinstance(data.get("joint_notice"), dict) else {}
         review_due, review_pending = _review_due(session, notice.get("sent_at"), review_days, now)
+        meeting = data.get("meeting_notice") if isinstance(data.get("meeting_notice"), dict) else {}
+        content.update(
+            request_date=_iso_local_date(session, notice.get("sent_at") or meeting.get("sent_at")),
+            meeting_at=meeting.get("meeting_at"),
+            place=_text(meeting.get("place")),
+        )
         content.update(
             recipients=[{"code": c, "name": names.get(c, c)} for c in related],
             review_days=review_days,
@@ -387,27 +426,34 @@ def _review_due(
 # --- issuing -------------------------------------------------------------------------------------------
 
 
-def find(session: Session, instance_id: int, kind: str) -> Document | None:
-    """The document of ``kind`` in force for an item (the newest issue), if any."""
+def _issue_number(row: Document) -> int:
+    """Which issue of its kind a copy belongs to: 1 for the first, 2 after the first re-issue (重新出具), …"""
+    return int((row.content or {}).get("issue") or 1)
+
+
+def _issues(session: Session, instance_id: int, kind: str) -> list[list[Document]]:
+    """Every issue of ``kind`` for an item, oldest first, each with its copies (one per addressee)."""
     _check_kind(kind)
-    return session.scalars(
+    grouped: dict[int, list[Document]] = {}
+    for row in session.scalars(
         select(Document)
         .where(Document.instance_id == instance_id, Document.kind == kind)
-        .order_by(Document.id.desc())
-    ).first()
+        .order_by(Document.id)
+    ):
+        grouped.setdefault(_issue_number(row), []).append(row)
+    return [grouped[n] for n in sorted(grouped)]
+
+
+def find(session: Session, instance_id: int, kind: str) -> Document | None:
+    """The document of ``kind`` in force for an item (the first copy of the newest issue), if any."""
+    current = copies(session, instance_id, kind)
+    return current[0] if current else None
 
 
 def earlier(session: Session, instance_id: int, kind: str) -> list[dict[str, Any]]:
-    """The documents of ``kind`` an item had before its current one (each replaced by a re-issue), oldest
-    first."""
-    rows = list(
-        session.scalars(
-            select(Document)
-            .where(Document.instance_id == instance_id, Document.kind == kind)
-            .order_by(Document.id)
-        )
-    )
-    return [document_view(r) for r in rows[:-1]]
+    """The issues of ``kind`` an item had before its current one (each replaced by a re-issue), oldest
+    first, each with its copies."""
+    return [view_with_copies(rows) for rows in _issues(session, instance_id, kind)[:-1]]
 
 
 def _next_serial(session: Session, kind: str, year: int) -> int:
@@ -417,56 +463,104 @@ def _next_serial(session: Session, kind: str, year: int) -> int:
     return int(last or 0) + 1
 
 
-def issue(
-    session: Session, instance_id: int, kind: str, actor: str, *, issuer: str | None = None
-) -> dict[str, Any]:
-    """Issue (or return the already issued) document of ``kind`` for an item.
+def copies(session: Session, instance_id: int, kind: str) -> list[Document]:
+    """Every copy of the document of ``kind`` in force for an item (the newest issue; one copy per addressee),
+    in issue order."""
+    issues = _issues(session, instance_id, kind)
+    return issues[-1] if issues else []
 
-    The number is the next of its kind and year; a number taken by a concurrent issue is skipped (the
-    unique constraint ``uq_document_number`` decides), so numbers stay unique and gap-free per kind/year.
+
+def _addressees(kind: str, content: dict[str, Any]) -> list[dict[str, str] | None]:
+    """Who gets a copy of its own: each related window of a 联办通知; one copy without addressee otherwise."""
+    if kind == "joint":
+        return list(content.get("recipients") or [])
+    return [None]
+
+
+def issue(
+    session: Session,
+    instance_id: int,
+    kind: str,
+    actor: str,
+    *,
+    issuer: str | None = None,
+    workflow: Any | None = None,
+) -> dict[str, Any]:
+    """Issue (or return the already issued) document of ``kind`` for an item: its first copy, with every copy
+    (a 联办通知 has one per related window) under ``copies``.
+
+    Each copy's number is the next of its kind and year; a number taken by a concurrent issue is skipped
+    (the unique constraint ``uq_document_number`` decides), so numbers stay unique and gap-free per kind/year.
     """
     _check_kind(kind)
     instance = get_instance(session, instance_id)
-    existing = find(session, instance.id, kind)
-    if existing is not None:
-        return document_view(existing)
+    existing = copies(session, instance.id, kind)
+    if existing:
+        return view_with_copies(existing)
     now = services_of(session).now()
-    content = _content(session, instance, kind, issuer or DEFAULT_ISSUER, now)
-    return _store(session, instance, kind, content, actor, now, action="document_issued")
+    content = _content(session, instance, kind, issuer or DEFAULT_ISSUER, now, workflow)
+    return _issue_all(session, instance, kind, actor, now, content, action="document_issued")
 
 
 def reissue(
     session: Session, instance_id: int, kind: str, actor: str, *, reason: str, issuer: str | None = None
 ) -> dict[str, Any]:
-    """Issue an item's document of ``kind`` again, as the item stands now, under the next number: the new one
-    names the number it replaces and why; the earlier one stays on record (``earlier``)."""
+    """Issue an item's document of ``kind`` again, as the item stands now, under the next number (every copy):
+    the new one names the number it replaces and why; the earlier issue stays on record (``earlier``)."""
     _check_kind(kind)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("请写明重新出具的原因 (give the reason for the re-issue)", field="reason")
     instance = get_instance(session, instance_id)
-    previous = find(session, instance.id, kind)
-    if previous is None:
+    previous = copies(session, instance.id, kind)
+    if not previous:
         raise DocumentNotAvailable("本文书尚未出具，不能重新出具 (the document was never issued)")
     now = services_of(session).now()
     content = _content(session, instance, kind, issuer or DEFAULT_ISSUER, now)
-    content.update(replaces=previous.number, reissue_reason=reason)
-    return _store(session, instance, kind, content, actor, now, action="document_reissued", reason=reason)
+    content.update(
+        replaces="、".join(r.number for r in previous),
+        reissue_reason=reason,
+        issue=_issue_number(previous[0]) + 1,
+    )
+    return _issue_all(session, instance, kind, actor, now, content, action="document_reissued", reason=reason)
 
 
-def _store(
+def _issue_all(
     session: Session,
     instance: ProcessInstance,
     kind: str,
-    content: dict[str, Any],
     actor: str,
     now: datetime,
+    content: dict[str, Any],
     *,
     action: str,
     **details: Any,
 ) -> dict[str, Any]:
-    """Number ``content`` (the next of its kind and year), store it and audit ``action``."""
+    """Every copy of one issue (one per addressee), numbered and audited as ``action``."""
+    rows = [
+        _issue_copy(session, instance, kind, actor, now, content, addressee, action=action, **details)
+        for addressee in _addressees(kind, content)
+    ]
+    session.flush()
+    return view_with_copies(rows)
+
+
+def _issue_copy(
+    session: Session,
+    instance: ProcessInstance,
+    kind: str,
+    actor: str,
+    now: datetime,
+    content: dict[str, Any],
+    addressee: dict[str, str] | None,
+    *,
+    action: str,
+    **details: Any,
+) -> Document:
+    """One numbered copy of a document, audited."""
     year = calendar(session).local_date(now).year
+    if addressee is not None:
+        content = {**content, "addressee": addressee}
     for _ in range(_MAX_SERIAL_TRIES):
         serial = _next_serial(session, kind, year)
         row = Document(
@@ -478,6 +572,7 @@ def _store(
             issued_at=now,
             issued_by=actor,
             content={**content, "number": format_number(kind, year, serial)},
+            addressee=addressee["code"] if addressee else None,
         )
         try:
             with session.begin_nested():
@@ -497,27 +592,23 @@ def _store(
         kind=kind,
         number=row.number,
         document=row.id,
+        addressee=row.addressee,
         **details,
     )
-    session.flush()
-    return document_view(row)
+    return row
 
 
 def get_document(session: Session, instance_id: int, kind: str) -> dict[str, Any] | None:
-    """The issued document of ``kind`` for an item as a dict, or None."""
-    row = find(session, instance_id, kind)
-    return document_view(row) if row is not None else None
+    """The issued document of ``kind`` for an item as a dict (every copy under ``copies``), or None."""
+    rows = copies(session, instance_id, kind)
+    return view_with_copies(rows) if rows else None
 
 
 def list_documents(session: Session, instance_id: int) -> list[dict[str, Any]]:
     """Every kind with its issued document (or None) and whether it can be issued now."""
     instance = get_instance(session, instance_id)
-    issued = {
-        d.kind: d
-        for d in session.scalars(
-            select(Document).where(Document.instance_id == instance.id).order_by(Document.id)
-        )
-    }
+    issued = {kind: copies(session, instance.id, kind) for kind in KINDS}
+    issued = {kind: rows for kind, rows in issued.items() if rows}
     now = services_of(session).now()
     result = []
     for kind, meta in KINDS.items():
@@ -533,7 +624,7 @@ def list_documents(session: Session, instance_id: int) -> list[dict[str, Any]]:
             {
                 "kind": kind,
                 "title": meta["title"],
-                "document": document_view(issued[kind]) if kind in issued else None,
+                "document": view_with_copies(issued[kind]) if kind in issued else None,
                 "earlier": earlier(session, instance.id, kind) if kind in issued else [],
                 "available": available,
                 "reason": reason,

@@ -212,3 +212,21 @@ def test_a_hand_written_condition_reads_the_counters(services, clock):
     assert reviewing(services, iid) == ["guihua", "huanbao"]
     review(services, iid, "guihua", result="agree")  # 2 of 3: all but one
     assert open_steps(services, iid) == ["consolidate"]
+
+
+def test_the_consolidation_lists_every_window_with_what_happened_to_it(services, clock):
+    """Issue 26: the windows a mode closed are listed (not asked any more), apart from answers and deemed
+    assents; the form's help no longer claims a deemed assent when there is none."""
+    import json
+
+    iid = start(services, "any")
+    review(services, iid, "huanbao", result="agree")
+    data = describe(services, iid)["data"]
+    assert data["answered_windows"] == ["huanbao"]
+    assert data["closed_windows"] == ["guotu", "guihua"]
+    assert data["deemed_windows"] == []
+    schema = json.loads(
+        (LIBRARY.parent / "forms/schemas/joint_consolidation.json").read_text(encoding="utf-8")
+    )
+    assert "closed_windows" in [s["name"] for s in schema["show"]]
+    assert "视为同意的窗口已记入问责" not in schema["help"]

@@ -45,7 +45,9 @@ def review(services: Any, iid: int, window: str, **form: Any) -> None:
 # Entries the runner writes as consequences of a step, in that step's transaction (timers closed,
 # then the effects scripts asked for): their order among themselves is the runner's business, not the
 # diagram's, so each run of them is compared sorted; every entry is still asserted.
-SIDE_EFFECTS = {"timer_cancelled", "timer_fired", "deemed_assent", "clock_paused", "clock_resumed", "warning"}
+SIDE_EFFECTS = {
+    "timer_cancelled", "timer_fired", "deemed_assent", "clock_paused", "clock_resumed", "warning", "document_issued",
+}  # fmt: skip
 
 
 def trail(services: Any, iid: int) -> list[str]:
@@ -133,6 +135,7 @@ def test_every_window_answers_in_time(services, clock):
     assert trail(services, iid) == [
         "start",
         "complete",
+        *["document_issued"] * 3,  # the 联办通知, one per related window
         *["complete", "timer_cancelled"] * 3,
         "complete",
         "complete",
@@ -173,6 +176,7 @@ def test_silent_window_is_deemed_to_assent_on_timeout(services, clock):
     assert trail(services, iid) == [
         "start",
         "complete",
+        *["document_issued"] * 3,  # the 联办通知, one per related window
         "complete",
         "timer_cancelled",
         "complete",
@@ -292,6 +296,7 @@ def test_extension_approved_answer_after_original_limit_is_not_deemed(services, 
     assert trail(services, iid) == [
         "start",
         "complete",
+        *["document_issued"] * 3,  # the 联办通知, one per related window
         *["complete", "timer_cancelled"] * 2,
         "complete",  # guotu asks for the extension
         "timer_cancelled",
@@ -393,6 +398,7 @@ def test_incomplete_materials_go_through_correction_first(services, clock):
         "clock_resumed",
         "timer_cancelled",  # the applicant's correction limit
         "complete",  # materials checked: complete
+        *["document_issued"] * 3,  # the 联办通知 goes out with the request
     ]
 
 

@@ -20,7 +20,9 @@ ITEM_DEADLINE = "2026-10-23T15:59:59+00:00"  # 15 working days from Mon 09-28: 0
 # Entries the runner writes as consequences of a step, in that step's transaction (timers closed,
 # then the effects scripts asked for): their order among themselves is the runner's business, not the
 # diagram's, so each run of them is compared sorted; every entry is still asserted.
-SIDE_EFFECTS = {"timer_cancelled", "timer_fired", "deemed_assent", "clock_paused", "clock_resumed", "warning"}
+SIDE_EFFECTS = {
+    "timer_cancelled", "timer_fired", "deemed_assent", "clock_paused", "clock_resumed", "warning", "document_issued",
+}  # fmt: skip
 
 
 def trail(services: Any, iid: int) -> list[str]:
@@ -128,7 +130,9 @@ def test_everybody_attends_and_it_is_decided_on_the_spot(services, clock):
     assert view["accountability"] == []
     assert view["warnings"] == []
     assert [t["status"] for t in view["timers"]] == ["fired"]
-    assert trail(services, iid) == ["start", "complete", "complete", "timer_fired", "complete", "complete"]
+    assert trail(services, iid) == [
+        "start", "complete", "complete", *["document_issued"] * 2, "timer_fired", "complete", "complete",
+    ]  # fmt: skip
 
 
 def test_absent_window_is_deemed_to_assent(services, clock):
@@ -169,6 +173,7 @@ def test_absent_window_is_deemed_to_assent(services, clock):
         "start",
         "complete",
         "complete",
+        *["document_issued"] * 2,  # the 联办通知 with the invitation
         "timer_fired",
         "complete",
         "deemed_assent",
@@ -249,6 +254,7 @@ def test_time_limited_with_memo_decided_in_time(services, clock):
         "start",
         "complete",
         "complete",
+        *["document_issued"] * 2,  # the 联办通知 with the invitation
         "timer_fired",  # meeting time
         "complete",  # minutes, memo
         "complete",  # final decision
@@ -276,7 +282,7 @@ def test_time_limited_decision_late_draws_yellow_card_and_supervision(services, 
     assert [(w["level"], w["window"], w["created_at"]) for w in view["warnings"]] == [
         ("yellow", "guihua", "2026-10-10T15:59:59+00:00")
     ]
-    assert "2026-10-10T15:59:59+00:00" in view["warnings"][0]["message"]
+    assert "2026-10-10 23:59" in view["warnings"][0]["message"]  # local time, never raw UTC (issue 26)
     supervise = flow.task(services, iid, "supervise")
     assert (supervise["window"], supervise["form_key"]) == ("supervision", "supervision_review")
     assert supervise["due_at"] == "2026-10-12T15:59:59+00:00"  # created Sat 10-10 (a make-up working day)
@@ -299,6 +305,7 @@ def test_time_limited_decision_late_draws_yellow_card_and_supervision(services, 
         "start",
         "complete",
         "complete",
+        *["document_issued"] * 2,  # the 联办通知 with the invitation
         "timer_fired",
         "complete",  # minutes, memo
         "timer_fired",  # final-decision limit

@@ -93,6 +93,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("workspace.op_suspend", "POST"): only("head", "admin"),
     ("workspace.op_resume", "POST"): only("head", "admin"),
     **{("workspace.op_reviewers", m): LEAD for m in ("GET", "POST")},
+    ("workspace.joint_meeting", "GET"): ON_ITEM,  # (the item has no meeting: 404 once allowed)
+    ("workspace.joint_meeting", "POST"): NOBODY,  # only an invited window replies, and none was invited
+    ("workspace.record_materials_supplied", "POST"): LEAD,  # 副件已补齐: the lead window
     ("workspace.extension_page", "GET"): ON_ITEM,
     ("workspace.extension_page", "POST"): only("lead_clerk", "head"),
     ("workspace.extension_decide", "POST"): only("head", "leader", "admin"),

@@ -79,15 +79,17 @@ def test_numbers_run_per_kind_and_year_and_a_reprint_keeps_its_number(services: 
         accept_joint(services, iid)
     numbers = [issue(services, iid, "acceptance")["number"] for iid in items]
     assert numbers == [f"受字〔2026〕第00000{i}号" for i in (1, 2, 3)]
-    # another kind has its own sequence
-    assert issue(services, items[1], "joint")["number"] == "联字〔2026〕第000001号"
+    # another kind has its own sequence: each item's 联办通知 went out with its review request, a copy (and a
+    # number) per related window
+    joint = issue(services, items[1], "joint")
+    assert [c["number"] for c in joint["copies"]] == ["联字〔2026〕第000003号", "联字〔2026〕第000004号"]
     # a reprint shows the same number and the same snapshot, and is audited once
     again = issue(services, items[0], "acceptance", actor="someone_else")
     assert again["number"] == numbers[0] and again["issued_by"] == "clerk_sc"
     with services.transaction() as s:
         issued = s.query(AuditEntry).filter(AuditEntry.action == "document_issued").count()
-        assert issued == 4
-        assert s.query(Document).count() == 4
+        assert issued == 3 + 3 * 2
+        assert s.query(Document).filter(Document.kind == "acceptance").count() == 3
 
 
 def test_a_new_year_starts_again_at_one(services: Any) -> None:
@@ -147,7 +149,7 @@ def test_concurrent_issues_get_distinct_numbers_and_one_document_per_item(servic
     assert errors == []
     assert sorted(set(results)) == [f"受字〔2026〕第00000{i}号" for i in (1, 2, 3, 4)]
     with services.transaction() as s:
-        assert s.query(Document).count() == 4
+        assert s.query(Document).filter(Document.kind == "acceptance").count() == 4
 
 
 # --- content -------------------------------------------------------------------------------------------
@@ -232,6 +234,10 @@ def test_joint_notice_has_a_page_per_related_window(
     )
     assert html.count('class="sheet"') == 2
     assert "国土资源窗口：" in html and "环保窗口：" in html and "3 个工作日" in html
+    # each window's copy has its own number, on its own sheet
+    sheets = html.split('class="sheet"')[1:]
+    assert ["联字〔2026〕第000001号" in sheets[0], "联字〔2026〕第000002号" in sheets[1]] == [True, True]
+    assert "国土资源窗口：" in sheets[0] and "环保窗口：" in sheets[1]
 
 
 def test_completion_notice_after_the_item_is_done(
@@ -260,7 +266,7 @@ def test_completion_notice_after_the_item_is_done(
 
 
 def test_issue_from_the_list_then_print_and_reprint(
-    services: Any, joint: int, people: None, signed_in: Any
+    services: Any, joint: int, people: None, signed_in: Any, clock: Any
 ) -> None:
     accept_joint(services, joint)
     key = key_of(services, joint)
@@ -278,12 +284,19 @@ def test_issue_from_the_list_then_print_and_reprint(
     )
     first = client.get(f"/items/{key}/documents/acceptance").get_data(as_text=True)
     assert "受字〔2026〕第000001号" in first and "2026年10月23日" in first and "@page" in first
-    # issuing again is a reprint: same number, no new document
+    # issuing again is a re-issue (补发): same number and date, no new document, the re-issue on the print
+    clock.set(local("2026-09-29", "10:00"))
     client.post(f"/items/{key}/documents/acceptance")
+    listing = client.get(f"/items/{key}/documents").get_data(as_text=True)
+    assert (
+        "已补发 受理通知书 受字〔2026〕第000001号" in listing and "补发 2026年9月29日 · clerk_sc" in listing
+    )
     again = client.get(f"/items/{key}/documents/acceptance").get_data(as_text=True)
-    assert again == first
+    mark = '<div class="doc-reissue">补发（2026年9月29日；原件 2026年9月28日 出具）</div>'
+    assert mark not in first and mark in again
+    assert again.replace(mark, "").split() == first.split()  # otherwise the very same text
     with services.transaction() as s:
-        assert s.query(Document).count() == 1
+        assert s.query(Document).filter(Document.kind == "acceptance").count() == 1
 
 
 def test_a_document_not_yet_possible_is_refused_with_a_message(
@@ -343,8 +356,8 @@ def test_an_uninvolved_window_gets_403_everywhere(
         ("post", f"/items/{key}/documents/joint"),
     ]:
         assert getattr(outsider, method)(url).status_code == 403, url
-    with services.transaction() as s:
-        assert s.query(Document).filter(Document.kind == "joint").count() == 0
+    with services.transaction() as s:  # the 联办通知 that went out with the request, not re-issued by them
+        assert [d.reissues for d in s.query(Document).filter(Document.kind == "joint")] == [None, None]
     # a related window with an open review task may look
     assert signed_in("clerk_gt").get(f"/items/{key}/documents/acceptance").status_code == 200
     assert signed_in("clerk_mz").get("/items/2026-999999/documents").status_code == 404
@@ -375,7 +388,7 @@ def test_issue_without_token_is_refused_when_csrf_is_on(
     response = client.post(f"/items/{key_of(services, joint)}/documents/acceptance")
     assert response.status_code == 400
     with services.transaction() as s:
-        assert s.query(Document).count() == 0
+        assert s.query(Document).filter(Document.kind == "acceptance").count() == 0
 
 
 def test_unknown_kind_is_404(services: Any, joint: int, people: None, signed_in: Any) -> None:
@@ -487,3 +500,25 @@ def test_correction_notice_carries_the_clerks_note_and_a_reissue_keeps_the_first
     assert numbers == ["补字〔2026〕第000001号", "补字〔2026〕第000002号"]
     assert "document_reissued" in actions
     assert issue(services, joint, "correction")["number"] == "补字〔2026〕第000002号"  # a reprint: the newest
+
+
+def test_a_joint_review_meeting_notice_states_the_meeting(
+    services: Any, people: None, signed_in: Any, make_user: Any
+) -> None:
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "lianban_lianshen.bpmn")
+    iid = start_item(services, "lianban_lianshen", {"lead_window": "shichang", "applicant": "某置业有限公司"})
+    complete(
+        services,
+        task(services, iid, "accept")["id"],
+        {"related_windows": RELATED, "materials_complete": True},
+    )
+    meeting = {
+        "meeting_at": "2026-09-30T09:30:00+08:00",
+        "place": "中心三楼会议室",
+        "related_windows": RELATED,
+    }
+    complete(services, task(services, iid, "schedule")["id"], meeting)
+    html = signed_in("clerk_gt").get(f"/items/{key_of(services, iid)}/documents/joint").get_data(as_text=True)
+    first = html.split('class="sheet"')[1]  # an invited window (no task yet) reads the copy sent to it
+    assert "联审制" in first and "2026-09-30 09:30" in first and "中心三楼会议室" in first
+    assert "请于 2026-09-30 09:30 会议召开前确认出席或提交书面意见" in first and "审查时限" not in first

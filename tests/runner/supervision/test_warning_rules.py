@@ -118,7 +118,9 @@ def test_levels_fire_at_exact_working_day_boundaries_across_national_day(service
 
     with services.transaction() as s:
         notes = list(s.scalars(select(Notification).where(Notification.instance_id == iid)))
-    assert [(n.kind, n.to_window) for n in notes] == [("warning", "shebao")] * 3
+    # every warning reaches the window it names: the three rules and the diagram's own overdue flag (issue 26)
+    assert [(n.kind, n.to_window) for n in notes] == [("warning", "shebao")] * 4
+    assert sum("已超承诺期限" in n.message for n in notes) == 1
     assert actions(services, iid).count("warning") == 4  # three rules + the diagram's own overdue flag
     with services.transaction() as s:
         assert runner.verify_audit(s) == []

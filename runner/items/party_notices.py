@@ -1,0 +1,139 @@
+"""Telling the parties of an item what concerns them (issue 26).
+
+The engine records deemed assents, warnings and what a diagram announces; this module turns each into a
+message in the message centre of the window (or person) it names, with times in local time, never raw
+UTC (hooks on the script effects, ``runner.core.hooks.on_effect``). It also says which windows took part in
+an item (and so keep read access to it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from runner.core import hooks
+from runner.core.scheduling import Job
+from runner.core.transaction import after_commit, services_of
+from runner.models import AccountabilityRecord, Notification, ProcessInstance
+from runner.senders import SEND_NOTIFICATION
+from runner.timekeeping import local_text
+
+# the rules under which a window is deemed to assent, as the window is told
+DEEMED_RULES: dict[str, tuple[str, str]] = {
+    "timeout": ("超时未答复", "no answer within the limit"),
+    "absent": ("缺席联审会议", "absent from the joint review meeting"),
+    "refused": ("拒绝参与或未发表意见", "refused to take part or gave no opinion"),
+    "no_reason": ("不同意但未说明理由", "disagreed without reasons"),
+}
+
+WARNING_LEVELS: dict[str, str] = {
+    "notice": "提示",
+    "yellow": "黄牌",
+    "red": "红牌",
+    "overdue": "超期",
+    "escalation": "上报催办",
+}
+
+
+def notify(
+    session: Session,
+    kind: str,
+    message: str,
+    *,
+    to_window: str | None = None,
+    to_user: str | None = None,
+    instance: ProcessInstance | None = None,
+) -> Notification:
+    """A message in a window's (or person's) message centre, passed on by a job after the commit (as
+    ``runner.items.operations.notify``, which the engine cannot import)."""
+    note = Notification(
+        to_user=to_user, to_window=to_window, kind=kind, message=message[:2000],
+        instance_id=instance.id if instance is not None else None, created_at=services_of(session).now(),
+    )  # fmt: skip
+    session.add(note)
+    session.flush()
+    after_commit(session, Job(SEND_NOTIFICATION, (note.id,)))
+    return note
+
+
+def local_times(session: Session, text: str) -> str:
+    """``text`` with every ISO date-time in it written in the centre's local time
+    (``runner.timekeeping.local_text``)."""
+    return local_text.local_times(text, ZoneInfo(services_of(session).settings.timezone or "Asia/Shanghai"))
+
+
+def _item(instance: ProcessInstance) -> str:
+    return f"办件 {instance.business_key}"
+
+
+def tell_deemed_assent(
+    session: Session, instance: ProcessInstance, _workflow: Any, args: dict[str, Any]
+) -> None:
+    """Tell the window it is deemed to assent (默认议定): under which rule, against which limit, and that it
+    is recorded against it (问责)."""
+    zh, en = DEEMED_RULES.get(args["rule"], (args["rule"], args["rule"]))
+    limit = local_times(session, str(args.get("limit_at") or ""))
+    note = local_times(session, str(args.get("note") or ""))
+    message = (
+        f"{_item(instance)}：贵窗口{zh}，依照联合办理制度视为同意（默认议定），已记入问责。"
+        + (f"时限：{limit}。" if limit and not limit.startswith("pending:") else "")
+        + (f"说明：{note}。" if note else "")
+        + f" (Item {instance.business_key}: your window is deemed to assent ({en}); this is recorded "
+        "against your window.)"
+    )
+    notify(session, "deemed_assent", message, to_window=args["window"], instance=instance)
+
+
+def tell_warning(session: Session, instance: ProcessInstance, _workflow: Any, args: dict[str, Any]) -> None:
+    """Tell the window a diagram's warning names (黄牌, 上报催办, 容缺超期 …; the lead window by default)."""
+    window = args.get("window") or instance.lead_window
+    if not window:
+        return
+    label = WARNING_LEVELS.get(args["level"], args["level"])
+    text = f"{_item(instance)} {label}：{local_times(session, str(args['message']))}"
+    notify(session, "warning", text, to_window=window, instance=instance)
+
+
+def inform(session: Session, instance: ProcessInstance, _workflow: Any, args: dict[str, Any]) -> None:
+    """What a diagram announces to windows (``inform(windows, message, kind)``), one message per window."""
+    text = f"{_item(instance)}：{local_times(session, args['message'])}"
+    for window in args["windows"]:
+        notify(session, args["kind"], text, to_window=window, instance=instance)
+
+
+hooks.on_effect("deemed_assent", tell_deemed_assent)
+hooks.on_effect("warning", tell_warning)
+hooks.on_effect("inform", inform)
+
+
+def windows_taking_part(session: Session, instance_id: int) -> set[str]:
+    """Windows that took part in an item beyond its open tasks: recorded against (deemed to assent) or
+    told of it by the platform (asked, invited, warned) — they keep read access to it."""
+    found = set(
+        session.scalars(
+            select(AccountabilityRecord.window).where(AccountabilityRecord.instance_id == instance_id)
+        )
+    )
+    found.update(
+        w
+        for w in session.scalars(
+            select(Notification.to_window).where(
+                Notification.instance_id == instance_id, Notification.to_window.is_not(None)
+            )
+        )
+        if w
+    )
+    return found
+
+
+def business_keys(session: Session, instance_ids: set[int]) -> dict[int, str]:
+    """Receipt numbers of the given items (to link a message to its item)."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(
+        select(ProcessInstance.id, ProcessInstance.business_key).where(ProcessInstance.id.in_(instance_ids))
+    )
+    return {i: k for i, k in rows if k}
