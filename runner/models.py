@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -767,3 +768,67 @@ class Appeal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     decision: Mapped[str | None] = mapped_column(Text)
+
+
+class AssessmentScheme(Base):
+    """One 考核方案 as the centre wrote it: target (``window`` / ``person``), period, full score, floor, sections
+    with their maxima and rules, bonus cap and grades (``definition``, see ``runner.assessment_schemes``).
+
+    Rows are never changed in place: an edit is a new row with a higher ``version`` of the same ``code``, so
+    a past period is always recomputed with the version that was in force then.
+    """
+
+    __tablename__ = "assessment_schemes"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_assessment_scheme_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    name: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(20))  # window / person
+    period: Mapped[str] = mapped_column(String(20))  # month / quarter
+    source: Mapped[str] = mapped_column(Text, default="")
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class SchemeActivation(Base):
+    """From ``effective_from`` on (the first day of a period), ``scheme_id`` is the one scheme in force for
+    ``target``; the latest activation not after a period's first day decides that period."""
+
+    __tablename__ = "scheme_activations"
+    __table_args__ = (Index("ix_scheme_activation_target", "target", "effective_from"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(20))
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("assessment_schemes.id"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    activated_by: Mapped[str] = mapped_column(String(200))
+    activated_at: Mapped[datetime]
+
+
+class ScoreEntry(Base):
+    """记分录入: points the supervision office enters for what no system sees (lateness to work, dress,
+    praise in the media, a thank-you letter), against a window or a person, under a rule of a scheme.
+
+    A correction voids the row (``voided_at``) and, if needed, enters a new one: nothing is deleted.
+    """
+
+    __tablename__ = "score_entries"
+    __table_args__ = (Index("ix_score_entry_day", "occurred_on"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scheme_code: Mapped[str] = mapped_column(String(64))
+    rule_code: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(20))  # window / person
+    subject: Mapped[str] = mapped_column(String(200))  # window code or username
+    window: Mapped[str | None] = mapped_column(String(64))  # the window the person worked at, for appeals
+    occurred_on: Mapped[date] = mapped_column(Date)
+    points: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    attachment_name: Mapped[str | None] = mapped_column(String(400))
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64))
+    attachment_storage: Mapped[str | None] = mapped_column(String(100))
+    entered_by: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    voided_by: Mapped[str | None] = mapped_column(String(200))
+    void_reason: Mapped[str | None] = mapped_column(Text)
