@@ -193,3 +193,16 @@ def today(session: Session) -> date:
     from ..deadlines import calendar
 
     return calendar(session).local_date(services_of(session).now())
+
+
+def scheme_for(session: Session, code: str, day: date) -> AssessmentScheme:
+    """The version of ``code`` to compute a period starting on ``day`` with: the version activated for it
+    (the latest activation of the code from that day or earlier), else the latest version."""
+    act = session.scalar(
+        select(SchemeActivation)
+        .join(AssessmentScheme, AssessmentScheme.id == SchemeActivation.scheme_id)
+        .where(AssessmentScheme.code == code, SchemeActivation.effective_from <= day)
+        .order_by(SchemeActivation.effective_from.desc(), SchemeActivation.id.desc())
+        .limit(1)
+    )
+    return session.get(AssessmentScheme, act.scheme_id) if act is not None else get_scheme(session, code)
