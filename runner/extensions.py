@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, engine
-from .deadlines import calendar, extension_cap
+from .deadlines import calendar, extension_cap_of
 from .deadlines import extend as grant_extension
 from .exceptions import Conflict, InvalidInput, NotFound
 from .instances import get as get_instance
@@ -26,7 +26,7 @@ REQUESTED, APPROVED, REFUSED = "requested", "approved", "refused"
 
 
 def _cap(session: Session, instance: ProcessInstance) -> int:
-    return extension_cap(instance.statutory_days, services_of(session).settings.extension_caps())
+    return extension_cap_of(session, instance)
 
 
 def _check_days(session: Session, instance: ProcessInstance, days: Any) -> int:

@@ -251,23 +251,3 @@ def test_rule_rows_survive_a_second_seed(services, people) -> None:
             s.scalars(select(AssessmentRule.points).where(AssessmentRule.code == "late_completion")).one()
             == -4
         )
-
-
-def test_cli_seed_creates_the_default_assessment_rules(services, database_url, tmp_path, monkeypatch, capsys):
-    import json
-
-    from runner.cli import main
-
-    path = tmp_path / "windows.json"
-    path.write_text(json.dumps({"windows": [{"code": "centre", "name": "中心窗口"}]}), encoding="utf-8")
-    monkeypatch.setenv("BANJIAN_DATABASE_URL", database_url)
-    assert main(["seed", "--windows", str(path), "--no-demo-users"]) == 0
-    assert "考核 rules: 5 new" in capsys.readouterr().out
-    assert main(["seed", "--windows", str(path), "--no-demo-users"]) == 0
-    assert "考核 rules: already there" in capsys.readouterr().out
-    with services.transaction() as s:
-        assert [(r.code, r.points, r.active) for r in assessment.list_rules(s)][:3] == [
-            ("late_completion", -2, True),
-            ("late_working_day", -5, True),
-            ("verified_complaint", -5, True),
-        ]

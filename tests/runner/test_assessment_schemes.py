@@ -322,3 +322,31 @@ def test_entered_scheme_reads_complaints_ratings_warnings_and_late_items(service
     assert sorted((ln.rule_code, ln.day.isoformat()) for ln in res.scores["centre"].lines) == [
         ("late", "2026-10-20"), ("unsatisfied", "2026-10-22"), ("warn", "2026-10-19"), ("warn", "2026-10-22"),
     ]  # fmt: skip
+
+
+def test_cli_seed_ships_the_schemes_with_one_window_scheme_and_the_staff_scheme_in_force(
+    services, database_url, tmp_path, monkeypatch, capsys
+) -> None:
+    import json
+
+    from runner.cli import main
+
+    path = tmp_path / "windows.json"
+    path.write_text(json.dumps({"windows": [{"code": "centre", "name": "中心窗口"}]}), encoding="utf-8")
+    monkeypatch.setenv("BANJIAN_DATABASE_URL", database_url)
+    assert main(["seed", "--windows", str(path), "--no-demo-users"]) == 0
+    assert "考核 schemes: 4 new" in capsys.readouterr().out
+    assert main(["seed", "--windows", str(path), "--no-demo-users"]) == 0
+    assert "考核 schemes: already there" in capsys.readouterr().out
+    with services.transaction() as s:
+        shipped = {r.code: (r.target, r.period, bool(r.source)) for r in store.list_schemes(s)}
+        assert shipped == {
+            "best_window_001": ("window", "month", True), "window_rules_001": ("window", "month", True),
+            "staff_001": ("person", "month", True), "county_004": ("window", "quarter", True),
+        }  # fmt: skip
+        assert store.in_force(s, "window", date(2026, 12, 1)).code == "window_rules_001"
+        assert store.in_force(s, "person", date(2026, 12, 1)).code == "staff_001"
+        staff = store.get_scheme(s, "staff_001").definition
+        assert [(x["name"], x["max"], x["cap"]) for x in staff["sections"]] == [
+            ("德", 20, True), ("能", 20, True), ("勤", 20, True), ("绩", 25, True), ("廉", 15, True)
+        ]  # fmt: skip
