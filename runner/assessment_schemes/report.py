@@ -40,10 +40,23 @@ class Sum:
 
 @dataclass
 class TargetReport:
+    """One target's report: the scheme result of each month (or the one period), the sums over several
+    months, and what changed after a period closed."""
+
     target: str
-    result: scoring.SchemeResult | None
+    results: list[scoring.SchemeResult] = field(default_factory=list)
     sums: list[Sum] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+
+    @property
+    def result(self) -> scoring.SchemeResult | None:
+        """The result of the (last) period."""
+        return self.results[-1] if self.results else None
+
+    def lines(self) -> list[tuple[scoring.SchemeResult, str, scoring.Line]]:
+        """Every line of every period with its result and subject, newest first."""
+        found = [(r, who, ln) for r in self.results for who, sc in r.scores.items() for ln in sc.lines]
+        return sorted(found, key=lambda x: (x[2].day, x[1], x[2].rule_code, x[2].subject), reverse=True)
 
 
 def scheme_span(kind: str, span: Span) -> Span:
@@ -89,21 +102,22 @@ def target_report(session: Session, target: str, span: Span) -> TargetReport:
     """The report of one target for ``span`` under the scheme in force on its first day."""
     scheme = store.in_force(session, target, span.first)
     if scheme is None:
-        return TargetReport(target, None)
+        return TargetReport(target)
     own = scheme_span(scheme.period, span)
     months = periods.months_in(span.first, span.last)
     if scheme.period == "month" and len(months) > 1:
-        return _summed(session, target, months)
+        return _summed(session, target, months, span.first, span.last)
     result = scoring.score_period(session, scheme, own)
-    return TargetReport(target, result, changes=changes_since(session, scheme.code, own))
+    return TargetReport(target, [result], changes=changes_since(session, scheme.code, own))
 
 
-def _summed(session: Session, target: str, months: list[Span]) -> TargetReport:
+def _summed(session: Session, target: str, months: list[Span], first: date, last: date) -> TargetReport:
     sums: dict[str, Sum] = {}
     changes: list[Change] = []
-    last = None
+    results = []
     for m in months:
         scheme = store.in_force(session, target, m.first)
+        m = Span(max(m.first, first), min(m.last, last))  # noqa: PLW2901 - a range may cut a month
         if scheme is None:
             continue
         res = scoring.score_period(session, scheme, m)
@@ -112,8 +126,8 @@ def _summed(session: Session, target: str, months: list[Span]) -> TargetReport:
             s = sums.setdefault(who, Sum(who))
             s.months[m.first.strftime("%Y-%m")] = sc.score
             s.points += sc.score - res.full_score
-        last = res
-    return TargetReport(target, last, sorted(sums.values(), key=lambda s: s.subject), changes)
+        results.append(res)
+    return TargetReport(target, results, sorted(sums.values(), key=lambda s: s.subject), changes)
 
 
 def window_points(session: Session, first: date, last: date) -> dict[str, float]:
@@ -121,7 +135,13 @@ def window_points(session: Session, first: date, last: date) -> dict[str, float]
     supervision dashboard shows as 考核 points, so that it agrees with the report."""
     rep = target_report(session, "window", Span(first, last))
     if rep.sums:
-        return {s.subject: round(s.points, 2) for s in rep.sums}
+        return {s.subject: plain(s.points) for s in rep.sums}
     if rep.result is None:
         return {}
-    return {who: round(sc.score - rep.result.full_score, 2) for who, sc in rep.result.scores.items()}
+    return {who: plain(sc.score - rep.result.full_score) for who, sc in rep.result.scores.items()}
+
+
+def plain(points: float) -> float:
+    """Points as people write them: ``-25`` rather than ``-25.0``, ``1.5`` as it is."""
+    points = round(points, 2)
+    return int(points) if points == int(points) else points
