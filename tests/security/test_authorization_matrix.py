@@ -135,6 +135,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("supervision_assessment.export", "GET"): SUPERVISION | only("head"),
     ("supervision_assessment.appeal", "POST"): only("head"),  # a window head appeals for the window
     ("supervision_assessment.decide", "POST"): only("supervisor", "admin"),
+    ("supervision_assessment.enter", "POST"): only("supervisor", "admin"),  # 记分录入
+    ("supervision_assessment.void", "POST"): only("supervisor", "admin"),
     **{(f"designer.{e}", m): DESIGN for e, m in (("index", "GET"), ("modeler", "GET"), ("xml", "GET"),
                                                  ("new", "POST"), ("open_process", "POST"), ("save", "POST"),
                                                  ("validate", "POST"), ("deploy", "POST"), ("discard", "POST"))},
@@ -165,6 +167,10 @@ BODIES: dict[str, Any] = {
     "api.send_back": {"to_task_id": "{accept_task_id}", "reason": "材料有误"},
     # form posts of pages
     "forms.extension_decide": {"decision": "approve"},
+    "supervision_assessment.enter": {
+        "rule": "window_rules_001.unattended", "subject": "shichang", "occurred_on": "2026-11-02", "note": "巡查",
+    },
+    "supervision_assessment.void": {"reason": "录错"},
     "supervision_assessment.appeal": {
         "window": "shichang", "rule_code": "late_completion", "subject": "instance:1", "reason": "系统故障所致",
         "start": "2026-11-01", "end": "2026-11-30",
@@ -202,7 +208,7 @@ def fill(rule: Any, world: World) -> str:
     values = {
         "filename": "app.css", "package": "bpmn-js", "export_type": "csv", "table": "windows", "kind": "acceptance",
         "username": world.username("reviewer"), "form_key": "window_review", "request_id": 1, "draft_id": 1,
-        "appeal_id": 1, **world.ids, **overrides,
+        "appeal_id": 1, "entry_id": 1, **world.ids, **overrides,
     }  # fmt: skip
     url = rule.rule
     for name in rule.arguments:
