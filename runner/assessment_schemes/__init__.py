@@ -10,5 +10,6 @@ Modules, one job each:
 - ``scoring``: a scheme applied to a period's hits — sections, caps, bonus caps, floor, grades;
 - ``report``: the monthly (quarterly, yearly) report, traceable to every event, and what changed since;
 - ``appeals``: 申诉 against one line of a scheme's result;
+- ``scope``: which windows (and their staff) a scheme assesses;
 - ``overdue_start``: 连续延期 — an item 3 working days past its deadline starts 延期 handling by itself.
 """

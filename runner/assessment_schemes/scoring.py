@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ..deadlines import calendar
 from ..models import Appeal, AssessmentScheme, Membership, Role, User, Window
 from ..services import services_of
-from . import entries, events, periods
+from . import entries, events, periods, scope
 from .periods import Span
 
 APPEAL_STATES = {"open": "待裁决", "upheld": "申诉成立", "rejected": "申诉驳回"}
@@ -155,12 +155,13 @@ def collect_lines(
     entered = defaultdict(list)
     for code, h in entries.hits(session, scheme.code, first, last):
         entered[code].append(h)
+    assessed = scope.subject_filter(session, d, scheme.target)
     lines: dict[str, list[Line]] = defaultdict(list)
     for section, rule in pairs:
         source = entered[rule["code"]] if rule["event"] == "entered" else by_event[rule["event"]]
         for h in source:
             who = h.window if scheme.target == "window" else h.person
-            line = _line(section, rule, h) if who else None
+            line = _line(section, rule, h) if who and assessed(who) else None
             if line is not None:
                 lines[who].append(line)
     appeals = {(a.rule_code, a.subject): a for a in session.scalars(select(Appeal).where(
@@ -202,8 +203,9 @@ def _bonus_room(
     return max(0.0, float(cap["points"]) - prior)
 
 
-def _subjects(session: Session, target: str) -> set[str]:
-    """Everyone assessed even without a line: windows with clerks, and active clerks and window heads."""
+def _subjects(session: Session, definition: dict[str, Any], target: str) -> set[str]:
+    """Everyone assessed even without a line: the scheme's windows with clerks, and the active clerks and
+    window heads serving there."""
     rows = session.execute(
         select(Membership.window, User.username)
         .join(User, User.id == Membership.user_id)
@@ -211,7 +213,9 @@ def _subjects(session: Session, target: str) -> set[str]:
         .where(Membership.role.in_([Role.CLERK, Role.WINDOW_HEAD]), User.is_active.is_(True),
                Window.is_active.is_(True))
     ).all()  # fmt: skip
-    return {w for w, _ in rows} if target == "window" else {u for _, u in rows}
+    assessed = scope.subject_filter(session, definition, target)
+    found = {w for w, _ in rows} if target == "window" else {u for _, u in rows}
+    return {who for who in found if assessed(who)}
 
 
 def score_period(session: Session, scheme: AssessmentScheme, span: Span) -> SchemeResult:
@@ -221,7 +225,7 @@ def score_period(session: Session, scheme: AssessmentScheme, span: Span) -> Sche
     full, floor = float(d.get("full_score", 100)), float(d.get("floor", 0))
     cache: dict[str, Any] = {}
     scores = {}
-    for who in sorted(_subjects(session, scheme.target) | set(lines)):
+    for who in sorted(_subjects(session, d, scheme.target) | set(lines)):
         mine = sorted(lines.get(who, []), key=lambda ln: (ln.day, ln.section, ln.rule_code, ln.subject))
         sc = Score(who, _section_scores(d, mine), mine)
         sc.bonus_raw = sum(s.added for s in sc.sections)

@@ -10,6 +10,7 @@ A definition is plain JSON so that a centre can copy and edit it:
   entered rule whose points the office fixes within a range; ``effect: "disqualify"`` takes away the award
   instead of points; ``bonus: true`` counts it under the scheme's bonus cap; ``source`` cites the seed;
 - ``bonus_cap``: ``{"points": 20, "per": "quarter"}`` — the bonus rules' points summed over the quarter;
+- ``only_windows`` / ``exclude_windows``: which windows (and their staff) the scheme assesses (``scope``);
 - ``grades``: ``[{"name", "min"}]`` from the highest; ``award``: ``{"name", "min", "top_share"}`` or
   ``{"name", "top": 5}`` (最佳服务窗口 ≥ 90 and the top 20 %; 红旗窗口 the first 5).
 """
@@ -17,6 +18,8 @@ A definition is plain JSON so that a centre can copy and edit it:
 from __future__ import annotations
 
 from typing import Any
+
+from .scope import NON_SERVICE, SOURCE
 
 SEED_001 = "seed 001 《政务服务中心服务窗口与工作人员考核办法》及其实施细则"
 SEED_004 = "seed 004 《正定县乡镇（街道）便民服务中心考核办法（试行）》"
@@ -40,6 +43,8 @@ def _entered(code: str, label: str, points: float, source: str, **more: Any) -> 
 
 BEST_WINDOW: dict[str, Any] = {
     "code": "best_window_001",
+    "exclude_windows": NON_SERVICE,
+    "scope_source": SOURCE,
     "name": "最佳服务窗口评选",
     "target": "window",
     "period": "month",
@@ -85,6 +90,8 @@ BEST_WINDOW: dict[str, Any] = {
 
 WINDOW_RULES: dict[str, Any] = {
     "code": "window_rules_001",
+    "exclude_windows": NON_SERVICE,
+    "scope_source": SOURCE,
     "name": "窗口单位考核实施细则",
     "target": "window",
     "period": "month",
@@ -136,6 +143,8 @@ WINDOW_RULES: dict[str, Any] = {
 
 STAFF: dict[str, Any] = {
     "code": "staff_001",
+    "exclude_windows": NON_SERVICE,
+    "scope_source": SOURCE,
     "name": "窗口工作人员考核实施细则（德、能、勤、绩、廉）",
     "target": "person",
     "period": "month",
@@ -181,6 +190,8 @@ STAFF: dict[str, Any] = {
 
 COUNTY: dict[str, Any] = {
     "code": "county_004",
+    "exclude_windows": NON_SERVICE,
+    "scope_source": SEED_004 + " 考核乡镇（街道）便民服务中心的服务窗口；督查股、中心领导不办件",
     "name": "正定县乡镇（街道）便民服务中心考核办法",
     "target": "window",
     "period": "quarter",

@@ -18,7 +18,7 @@ from .. import audit
 from ..exceptions import InvalidInput, NotFound
 from ..models import AssessmentScheme, SchemeActivation
 from ..services import services_of
-from . import periods
+from . import periods, scope
 from .events import EVENTS
 from .shipped import DEMO_ACTIVE, SHIPPED
 
@@ -64,6 +64,7 @@ def validate(definition: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("满分须为正数 (full_score must be positive)", field="full_score")
     if not isinstance(d.get("floor", 0), int | float) or d.get("floor", 0) > d["full_score"]:
         raise InvalidInput("保底分不能高于满分 (floor must not exceed the full score)", field="floor")
+    scope.check(d)
     seen: set[str] = set()
     for section in d.get("sections") or []:
         name = str(section.get("name") or section.get("code") or "")
