@@ -9,8 +9,7 @@ from __future__ import annotations
 from . import assessment, directory, statistics
 from .arrangements import ArrangementInvalid, list_arrangements
 from .arrangements import parse as parse_arrangement
-from .assessment import compute as compute_assessment
-from .assessment import decide_appeal, file_appeal, seed_assessment_rules
+from .assessment import decide_appeal
 from .audit import verify as verify_audit
 from .calendar import BusinessCalendar, pending_note
 from .calendar_alarm import current_alarm as calendar_alarm
@@ -234,9 +233,6 @@ __all__ = [
     "verify_audit",
     "assessment",
     "statistics",
-    "compute_assessment",
     "decide_appeal",
-    "file_appeal",
-    "seed_assessment_rules",
     "save_warning_rule",
 ]

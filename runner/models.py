@@ -726,32 +726,15 @@ class FormSchemaDraft(Base):
     published_at: Mapped[datetime | None]
 
 
-# --- supervision (issues 5 and 8): 考核 rules and appeals ------------------------------------------
-
-
-class AssessmentRule(Base):
-    """One line of the 考核 rule table: ``points`` (negative = deduction) per ``unit`` of an ``event``.
-
-    ``event``: what is counted (e.g. ``late_completion``, ``late_working_day``, ``verified_complaint``,
-    ``warning:red``, ``deemed_assent``); ``unit``: ``item`` / ``working_day`` / ``event``.
-    """
-
-    __tablename__ = "assessment_rules"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    event: Mapped[str] = mapped_column(String(64))
-    unit: Mapped[str] = mapped_column(String(20), default="event")
-    points: Mapped[int] = mapped_column(Integer)
-    item_kind: Mapped[str | None] = mapped_column(String(40))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    note: Mapped[str] = mapped_column(String(400), default="")
+# --- supervision (issues 5 and 8): 考核 appeals --------------------------------------------------------
 
 
 class Appeal(Base):
-    """申诉: a window contests one deduction (a rule applied to one subject); the supervisor decides.
+    """申诉: a window contests one line of a 考核 scheme's result; the supervisor decides.
 
-    ``subject`` names what the deduction was computed from (``instance:12``, ``warning:5``,
-    ``complaint:3``); an upheld appeal removes that deduction from every later computation.
+    ``rule_code`` is ``<scheme>.<rule>``; ``subject`` names the event the line was computed from
+    (``instance:12``, ``complaint:3``, ``entry:9``; ``…@username`` for a staff scheme); an upheld appeal
+    removes that line from every later computation. Rows filed before the schemes keep the old table's code.
     """
 
     __tablename__ = "appeals"

@@ -1,8 +1,9 @@
 """Console part ``supervision`` (督查, see admin/__init__.py): what the supervision office watches and decides.
 
 - 督查统计 (dashboard: figures per window and period, charts, CSV, the printable 月报);
-- 考核与申诉 (deductions from the rule table, appeals by window heads, decisions by supervisors);
-- 预警 (stored warnings, open or answered), 预警规则 and 考核规则 (rule tables, edited by supervisors/admins);
+- 考核与申诉 (scores under the schemes in force, 记分录入, appeals by window heads, decisions by supervisors);
+- 考核方案 (the schemes, their versions and which windows they assess; changes apply from the next period);
+- 预警 (stored warnings, open or answered) and 预警规则 (the rule table, edited by supervisors/admins);
 - 审计校验 (the hash chains of the audit trail, naming the first broken row);
 - front-page tiles: open warnings, open appeals, the holiday-data alarm.
 Window heads reach 考核与申诉 from the workspace's top bar.
@@ -14,7 +15,7 @@ from types import SimpleNamespace
 
 from flask_admin import Admin
 
-from runner.models import AssessmentRule, WarningEvent, WarningRule
+from runner.models import WarningEvent, WarningRule
 
 CATEGORY = "督查"
 
@@ -29,7 +30,8 @@ def register(admin: Admin) -> None:
     from .audit_check import AuditVerifyView
     from .common import cell
     from .dashboard import DashboardView
-    from .rules import AssessmentRuleView, WarningRuleView
+    from .rules import WarningRuleView
+    from .schemes import SchemesView
     from .warnings import WarningListView
 
     assert admin.app is not None
@@ -62,11 +64,8 @@ def register(admin: Admin) -> None:
         )
     )  # fmt: skip
     admin.add_view(
-        AssessmentRuleView(
-            AssessmentRule, db, name="考核规则", category=CATEGORY, endpoint="supervision_assessment_rules",
-            url=f"{base}/assessment-rules",
-        )
-    )  # fmt: skip
+        SchemesView(name="考核方案", category=CATEGORY, endpoint="supervision_schemes", url=f"{base}/schemes")
+    )
     admin.add_view(
         AuditVerifyView(
             name="审计校验", category=CATEGORY, endpoint="supervision_audit", url=f"{base}/audit-verify"

@@ -16,13 +16,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..assessment import APPEAL_STATES
 from ..deadlines import calendar
 from ..models import Appeal, AssessmentScheme, Membership, Role, User, Window
 from ..services import services_of
 from . import entries, events, periods, scope
 from .periods import Span
 
-APPEAL_STATES = {"open": "待裁决", "upheld": "申诉成立", "rejected": "申诉驳回"}
+__all__ = [
+    "APPEAL_STATES",
+    "Line",
+    "SchemeResult",
+    "Score",
+    "SectionScore",
+    "appeal_key",
+    "collect_lines",
+    "score_period",
+]
 
 
 @dataclass

@@ -115,7 +115,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("admin.index", "GET"): OVERSEERS | DESIGN,
     **{(f"{view}.{route}", m): CONSOLE_VIEW
        for view in ("calendar", "incidents", "instances", "timers", "supervision_warnings",
-                    "supervision_warning_rules", "supervision_assessment_rules")
+                    "supervision_warning_rules")
        for route, methods in MODEL_VIEW_ROUTES.items() for m in methods},
     ("calendar.add", "GET"): CONSOLE_VIEW,
     ("calendar.add", "POST"): ADMIN,
@@ -137,6 +137,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("supervision_assessment.decide", "POST"): only("supervisor", "admin"),
     ("supervision_assessment.enter", "POST"): only("supervisor", "admin"),  # 记分录入
     ("supervision_assessment.void", "POST"): only("supervisor", "admin"),
+    ("supervision_schemes.index", "GET"): SUPERVISION,  # 考核方案: overseers look, the office changes
+    **{(f"supervision_schemes.{e}", "POST"): only("supervisor", "admin")
+       for e in ("windows", "definition", "activate")},
     **{(f"designer.{e}", m): DESIGN for e, m in (("index", "GET"), ("modeler", "GET"), ("xml", "GET"),
                                                  ("new", "POST"), ("open_process", "POST"), ("save", "POST"),
                                                  ("validate", "POST"), ("deploy", "POST"), ("discard", "POST"))},
@@ -208,7 +211,7 @@ def fill(rule: Any, world: World) -> str:
     values = {
         "filename": "app.css", "package": "bpmn-js", "export_type": "csv", "table": "windows", "kind": "acceptance",
         "username": world.username("reviewer"), "form_key": "window_review", "request_id": 1, "draft_id": 1,
-        "appeal_id": 1, "entry_id": 1, **world.ids, **overrides,
+        "appeal_id": 1, "entry_id": 1, "code": "window_rules_001", **world.ids, **overrides,
     }  # fmt: skip
     url = rule.rule
     for name in rule.arguments:
