@@ -181,6 +181,9 @@ def test_monthly_report_prints_the_scores(month, signed_in) -> None:
     scores = text.split('id="report-scores"', 1)[1].split("</section>", 1)[0]
     row = re.search(r"<tr><td>中心综合受理窗口</td>(.*?)</tr>", scores, re.S)
     assert row is not None and "<strong>75</strong>" in row.group(1)  # 100 − 25
+    for name in ("督查股", "中心领导"):  # no applicant is served there: not scored 100 (seed 001 第三条)
+        row = re.search(rf"<tr><td>{name}</td>(.*?)</tr>", scores, re.S)
+        assert row is not None and "不参加考核" in row.group(1) and "<strong>" not in row.group(1)
     assert "本月共受理办件 <strong>2</strong> 件" in text
 
 
