@@ -25,7 +25,7 @@ def register(admin: Admin) -> None:
     from forms import register_nav
     from forms.operations import _Label
 
-    from . import cards
+    from . import cards, entry_files
     from .assessment import AssessmentView
     from .audit_check import AuditVerifyView
     from .common import cell
@@ -36,6 +36,7 @@ def register(admin: Admin) -> None:
 
     assert admin.app is not None
     admin.app.jinja_env.filters["supervision_cell"] = cell
+    entry_files.install(admin.app)
     # Flask-Admin 2 takes "a db object with .session" (passing the session itself is deprecated)
     db = SimpleNamespace(session=admin.app.extensions["banjian_console_session"])
     base = "/admin/supervision"

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
+from forms.attachments import UploadRejected
 from forms.auth import current_user
 from runner import assessment, statistics
 from runner.assessment_schemes import appeals as scheme_appeals
@@ -27,6 +28,7 @@ from runner.assessment_schemes.scoring import APPEAL_STATES
 from runner.models import Role
 
 from ..base import OVERSEERS, ConsoleView, actor, perform, services
+from . import entry_files
 from .common import Table, filter_args, local_back, period_from_request, table_csv
 
 DECIDERS = (Role.ADMIN, Role.SUPERVISOR)
@@ -154,13 +156,17 @@ class AssessmentView(ConsoleView):
             can_enter = current_user.has_role(*DECIDERS)
             entered = entries.list_entries(session, p.start, p.end, windows=own) if can_enter or own else []
             rules = _entered_rules(session, p.start) if can_enter else []
+            files = entry_files.files_of(
+                session,
+                [x["line"].subject for x in window_lines + staff_lines] + [f"entry:{e.id}" for e in entered],
+            )
         return {
             "period": p, "window": window, "names": names, "appeals": appeals, "window_lines": window_lines,
             "staff_lines": staff_lines, "windows_rep": windows_rep, "staff_rep": staff_rep, "entries": entered,
             "entered_rules": rules, "can_enter": can_enter,
             "tables": [totals_table(windows_rep, names, shown), staff_table(staff_rep, staff_lines, own),
                        lines_table(window_lines + staff_lines, names), appeals_table(appeals, names)],
-            "window_names": windows, "own": own,
+            "window_names": windows, "own": own, "files": files,
         }  # fmt: skip
 
     @expose("/")
@@ -225,12 +231,18 @@ class AssessmentView(ConsoleView):
 
     @expose("/entries", methods=("POST",))
     def enter(self) -> Any:
-        """记分录入: the supervision office enters points under a rule of a scheme in force."""
+        """记分录入: the supervision office enters points under a rule of a scheme in force, with a note or a
+        file (the scan of a letter, a clipping) checked and stored like every attachment."""
         if not current_user.has_role(*DECIDERS):
             abort(403)
         form = request.form
         back = local_back(form.get("back"), url_for(".index"))
         scheme, _, rule = (form.get("rule") or "").partition(".")
+        try:
+            stored = entry_files.receive()
+        except UploadRejected as exc:
+            flash(f"操作未完成：{exc.text}", "error")
+            return redirect(back)
 
         def act(session: Session) -> str:
             try:
@@ -240,11 +252,17 @@ class AssessmentView(ConsoleView):
             points = (form.get("points") or "").strip() or None
             row = entries.enter(
                 session, actor=actor(), scheme_code=scheme, rule_code=rule, subject=form.get("subject", ""),
-                occurred_on=day, points=points, note=form.get("note", ""),
+                occurred_on=day, points=points, note=form.get("note", ""), attachment=entry_files.reference(stored),
             )  # fmt: skip
-            return f"已录入记分（编号 {row.id}，{row.points:+g} 分）"
+            attached = f"，附件 {row.attachment_name}" if row.attachment_name else ""
+            return f"已录入记分（编号 {row.id}，{row.points:+g} 分{attached}）"
 
-        return perform(act, success="已录入", back=back)
+        return entry_files.enter_with(stored, act, back)
+
+    @expose("/entries/<int:entry_id>/attachment")
+    def attachment(self, entry_id: int) -> Any:
+        """The entry's file: overseers and the heads of the entry's window (who may appeal it)."""
+        return entry_files.send(entry_id)
 
     @expose("/entries/<int:entry_id>/void", methods=("POST",))
     def void(self, entry_id: int) -> Any:

@@ -17,11 +17,13 @@ from runner.assessment_schemes.scoring import APPEAL_STATES
 from runner.statistics import Dashboard, MonthFigures, WindowFigures
 
 from ..base import OVERSEERS, ConsoleView, services
+from . import entry_files
 from .common import (
     COMPLAINT_LABELS,
     DEEMED_RULES,
     LEVEL_LABELS,
     RATING_LABELS,
+    Link,
     Table,
     filter_args,
     parse_date,
@@ -95,16 +97,27 @@ def deemed_table(rows: list[dict[str, Any]], names: dict[str, str]) -> Table:
     )  # fmt: skip
 
 
-def points_table(rep: scheme_report.TargetReport, names: dict[str, str], window: str | None) -> Table:
+def points_table(
+    rep: scheme_report.TargetReport,
+    names: dict[str, str],
+    window: str | None,
+    files: dict[str, dict[str, str]],
+) -> Table:
     """Every line of the window scheme in force: each deduction and bonus with the event it comes from."""
     return Table(
         "points",
         "考核记分明细（" + (rep.result.scheme_name if rep.result else "未设考核方案") + "）",
-        ["日期", "窗口", "规则代码", "规则", "事件", "对象", "办件编号", "分值", "说明", "申诉"],
+        ["日期", "窗口", "规则代码", "规则", "事件", "对象", "办件编号", "分值", "说明", "材料", "申诉"],
         [[ln.day.isoformat(), names.get(who, who), ln.rule_code, ln.label, SCHEME_EVENTS[ln.event]["label"],
-          ln.subject, ln.business_key, _points_text(ln), ln.detail, APPEAL_STATES.get(ln.appeal_status or "", "")]
+          ln.subject, ln.business_key, _points_text(ln), ln.detail, _file(files, ln.subject),
+          APPEAL_STATES.get(ln.appeal_status or "", "")]
          for _, who, ln in rep.lines() if window is None or who == window],
     )  # fmt: skip
+
+
+def _file(files: dict[str, dict[str, str]], subject: str) -> Link | None:
+    found = files.get(subject)
+    return Link(found["name"], found["url"]) if found else None
 
 
 def _points_text(line: Any) -> str:
@@ -148,10 +161,11 @@ def build(session: Session, p: statistics.Period, window: str | None) -> dict[st
     span = Span(p.start, p.end)
     windows_rep = scheme_report.target_report(session, "window", span)
     staff_rep = scheme_report.target_report(session, "person", span)
+    files = entry_files.files_of(session, [ln.subject for _, _, ln in windows_rep.lines()])
     tables = [
         window_table(board), complaint_table(board), rating_table(board), warning_table(board),
         trend_table(trend), deemed_table(deemed, names), scores_table(windows_rep, names, window, "scores"),
-        scores_table(staff_rep, {}, window, "staff"), points_table(windows_rep, names, window),
+        scores_table(staff_rep, {}, window, "staff"), points_table(windows_rep, names, window, files),
     ]  # fmt: skip
     chart = {
         "windows": [r.name for r in board.rows],

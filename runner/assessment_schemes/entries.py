@@ -7,6 +7,7 @@ A correction voids an entry (with its reason) and is reported for the periods it
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,7 @@ from .events import Hit
 from .store import get_scheme, today
 
 ENTERERS = (Role.SUPERVISOR, Role.ADMIN)
+STORAGE_NAME = re.compile(r"^[0-9a-f]{32}\.[a-z]{3,4}$")  # how the attachment store names a file on disk
 
 
 def _roles_of(session: Session, username: str) -> set[str]:
@@ -101,6 +103,7 @@ def enter(
         if session.scalar(select(User.id).where(User.username == subject)) is None:
             raise NotFound(f"没有工作人员 {subject} (no such person)", field="subject")
         window = person_window(session, subject)
+    _check_attachment(attachment)
     note = (note or "").strip()
     if not note and not attachment:
         raise InvalidInput("请写明说明或附上材料 (a note or an attachment is required)", field="note")
@@ -122,6 +125,18 @@ def enter(
         attachment=row.attachment_name,
     )  # fmt: skip
     return row
+
+
+def _check_attachment(attachment: dict[str, str] | None) -> None:
+    """A reference to a file the attachment store wrote: its generated name, a sha256, the user's file name."""
+    if attachment is None:
+        return
+    if not (
+        STORAGE_NAME.match(str(attachment.get("storage") or ""))
+        and re.fullmatch(r"[0-9a-f]{64}", str(attachment.get("sha256") or ""))
+        and 0 < len(str(attachment.get("name") or "")) <= 400
+    ):
+        raise InvalidInput("附件引用无效 (not a stored attachment)", field="attachment")
 
 
 def void(session: Session, entry_id: int, *, actor: str, reason: str) -> ScoreEntry:

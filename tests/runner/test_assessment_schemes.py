@@ -192,6 +192,12 @@ def test_entering_is_checked(services, clock, staffed) -> None:
         _enter(services, "staff_001", "truancy", "clerk", "2026-11-02")
     with pytest.raises(runner.NotFound):
         _enter(services, "staff_001", "truancy", "nobody", "2026-10-12")
+    from runner.assessment_schemes import entries
+
+    with services.transaction() as s, pytest.raises(runner.InvalidInput):  # a path, not a stored file's name
+        entries.enter(s, actor="supervisor", scheme_code="staff_001", rule_code="thank_letter", subject="clerk",
+                      occurred_on=date(2026, 10, 12), attachment={"name": "x.pdf", "sha256": "0" * 64,
+                                                                  "storage": "../../etc/passwd"})  # fmt: skip
 
 
 def test_county_bonus_cap_per_quarter(services, clock, staffed) -> None:

@@ -137,6 +137,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("supervision_assessment.decide", "POST"): only("supervisor", "admin"),
     ("supervision_assessment.enter", "POST"): only("supervisor", "admin"),  # 记分录入
     ("supervision_assessment.void", "POST"): only("supervisor", "admin"),
+    ("supervision_assessment.attachment", "GET"): SUPERVISION | only("head"),  # a 记分录入 file
     ("supervision_schemes.index", "GET"): SUPERVISION,  # 考核方案: overseers look, the office changes
     **{(f"supervision_schemes.{e}", "POST"): only("supervisor", "admin")
        for e in ("windows", "definition", "activate")},
