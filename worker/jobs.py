@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import runner
-from runner.scheduling import FIRE_DUE, Job
-from runner.timers import wakeup_of
+from runner.core.scheduling import FIRE_DUE, Job, wakeup_of
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ def fire_due_timers(second: int | None = None) -> dict[str, int]:
     (``runner.fire_due``).
 
     When more is due than one batch, another worker is called in (a wake-up for now, if the queue is empty);
-    after ``runner.timers.FIRE_BUDGET`` seconds with timers still due, a follow-up wake-up carries on.
+    after ``runner.core.timers.FIRE_BUDGET`` seconds with timers still due, a follow-up wake-up carries on.
     """
     svc = services()
     since = until = None
@@ -114,8 +113,8 @@ def watch_calendar(svc: runner.Services) -> None:
 
 
 def start_continued_delays(svc: runner.Services) -> None:
-    """连续延期: start the 延期 handling of items 3 working days late (``runner.continued_delay``); a failure
-    here never stops the sweep."""
+    """连续延期: start the 延期 handling of items 3 working days late
+    (``runner.continued_delay``); a failure here never stops the sweep."""
     from runner.continued_delay import start_continued_delays as start_delays
 
     try:

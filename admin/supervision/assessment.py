@@ -16,9 +16,10 @@ from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
+from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.supervision import entry_files
+from admin.supervision.common import Table, filter_args, local_back, period_from_request, table_csv
 from forms.attachments import UploadRejected
-from forms.auth import current_user
-from runner import assessment, statistics
 from runner.assessment_schemes import appeals as scheme_appeals
 from runner.assessment_schemes import entries, store
 from runner.assessment_schemes import report as scheme_report
@@ -26,10 +27,8 @@ from runner.assessment_schemes.events import EVENTS
 from runner.assessment_schemes.periods import Span
 from runner.assessment_schemes.scoring import APPEAL_STATES
 from runner.models import Role
-
-from ..base import OVERSEERS, ConsoleView, actor, perform, services
-from . import entry_files
-from .common import Table, filter_args, local_back, period_from_request, table_csv
+from runner.supervision import assessment, statistics
+from web.auth import current_user
 
 DECIDERS = (Role.ADMIN, Role.SUPERVISOR)
 

@@ -9,16 +9,9 @@ from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
-from runner import statistics
-from runner.assessment_schemes import report as scheme_report
-from runner.assessment_schemes.events import EVENTS as SCHEME_EVENTS
-from runner.assessment_schemes.periods import Span
-from runner.assessment_schemes.scoring import APPEAL_STATES
-from runner.statistics import Dashboard, MonthFigures, WindowFigures
-
-from ..base import OVERSEERS, ConsoleView, services
-from . import entry_files
-from .common import (
+from admin.base import OVERSEERS, ConsoleView, services
+from admin.supervision import entry_files
+from admin.supervision.common import (
     COMPLAINT_LABELS,
     DEEMED_RULES,
     LEVEL_LABELS,
@@ -32,6 +25,12 @@ from .common import (
     table_csv,
     today,
 )
+from runner.assessment_schemes import report as scheme_report
+from runner.assessment_schemes.events import EVENTS as SCHEME_EVENTS
+from runner.assessment_schemes.periods import Span
+from runner.assessment_schemes.scoring import APPEAL_STATES
+from runner.supervision import statistics
+from runner.supervision.statistics import Dashboard, MonthFigures, WindowFigures
 
 TREND_MONTHS = 12
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
+from admin.base import OVERSEERS, services
 from forms.attachments import (
     ALLOWED,
     STORAGE_NAME,
@@ -26,10 +27,8 @@ from forms.attachments import (
     store_upload,
     upload_limit,
 )
-from forms.auth import current_user
 from runner.models import ScoreEntry
-
-from ..base import OVERSEERS, services
+from web.auth import current_user
 
 FIELD = "attachment"
 ENTRY_POST = "/admin/supervision/assessment/entries"

@@ -16,11 +16,10 @@ from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
-from forms.auth import current_user
+from admin.base import OVERSEERS, ConsoleView, actor, perform, services
 from runner.assessment_schemes import periods, scope, store
 from runner.models import AssessmentScheme, Role
-
-from ..base import OVERSEERS, ConsoleView, actor, perform, services
+from web.auth import current_user
 
 EDITORS = (Role.ADMIN, Role.SUPERVISOR)
 PERIODS = {"month": "月度", "quarter": "季度"}

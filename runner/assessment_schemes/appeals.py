@@ -1,5 +1,5 @@
 """申诉 against one line of a scheme's result: a window head contests a deduction of their window or of a
-person at their window; the supervision office decides (``runner.assessment.decide_appeal``).
+person at their window; the supervision office decides (``runner.supervision.assessment.decide_appeal``).
 
 An appeal names the scheme's rule and the event (``scoring.appeal_key``); an upheld appeal removes that line
 from every later computation, and the report of its period says that the result changed.
@@ -10,12 +10,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
-from ..models import Appeal, Membership, Role, User
-from ..services import services_of
-from . import scoring, store
-from .periods import Span
+from runner.assessment_schemes import scoring, store
+from runner.assessment_schemes.periods import Span
+from runner.core import audit
+from runner.core.transaction import services_of
+from runner.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
+from runner.models import Appeal, Membership, Role, User
 
 
 def _heads(session: Session, username: str) -> set[str]:

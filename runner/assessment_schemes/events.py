@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..deadlines import calendar
-from ..models import AccountabilityRecord, Complaint, ProcessInstance, WarningEvent
-from . import lateness, ratings
+from runner.assessment_schemes import lateness, ratings
+from runner.models import AccountabilityRecord, Complaint, ProcessInstance, WarningEvent
+from runner.timekeeping.deadlines import calendar
 
 
 @dataclass(frozen=True)

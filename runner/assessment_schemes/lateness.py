@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..deadlines import calendar
-from ..models import AuditEntry, Document, InstanceStatus, OpenTask, ProcessInstance
+from runner.models import AuditEntry, Document, InstanceStatus, OpenTask, ProcessInstance
+from runner.timekeeping.deadlines import calendar
 
 # steps whose completion puts the decision in the applicant's hands
 DECISION_FORMS = frozenset(

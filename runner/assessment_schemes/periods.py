@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..exceptions import InvalidInput
+from runner.exceptions import InvalidInput
 
 PERIODS = {"month": "月度", "quarter": "季度"}
 

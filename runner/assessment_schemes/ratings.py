@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Rating
+from runner.models import Rating
 
 # the levels that count as dissatisfied (好差评: 不满意, 非常不满意)
 UNSATISFIED_LEVELS = ("not_satisfied", "very_unsatisfied", "very_dissatisfied")

@@ -11,10 +11,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..deadlines import calendar
-from ..models import Appeal, ScoreEntry
-from . import periods, scoring, store
-from .periods import Span
+from runner.assessment_schemes import periods, scoring, store
+from runner.assessment_schemes.periods import Span
+from runner.models import Appeal, ScoreEntry
+from runner.timekeeping.deadlines import calendar
 
 
 @dataclass

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..exceptions import InvalidInput
-from ..models import Membership, Role, User
+from runner.exceptions import InvalidInput
+from runner.models import Membership, Role, User
 
 KEYS = ("only_windows", "exclude_windows")
-# the demo's windows that serve no applicant (runner.directory.CENTRE_ROLES)
+# the demo's windows that serve no applicant (runner.people.directory.CENTRE_ROLES)
 NON_SERVICE = ["leader", "supervision"]
 SOURCE = "seed 001 《政务服务中心考核办法》第三条：考核对象为服务窗口单位、窗口工作人员"
 

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..assessment import APPEAL_STATES
-from ..deadlines import calendar
-from ..models import Appeal, AssessmentScheme, Membership, Role, User, Window
-from ..services import services_of
-from . import entries, events, periods, scope
-from .periods import Span
+from runner.assessment_schemes import entries, events, periods, scope
+from runner.assessment_schemes.periods import Span
+from runner.core.transaction import services_of
+from runner.models import Appeal, AssessmentScheme, Membership, Role, User, Window
+from runner.supervision.assessment import APPEAL_STATES
+from runner.timekeeping.deadlines import calendar
 
 __all__ = [
     "APPEAL_STATES",

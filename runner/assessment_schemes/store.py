@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import audit
-from ..exceptions import InvalidInput, NotFound
-from ..models import AssessmentScheme, SchemeActivation
-from ..services import services_of
-from . import periods, scope
-from .events import EVENTS
-from .shipped import DEMO_ACTIVE, SHIPPED
+from runner.assessment_schemes import periods, scope
+from runner.assessment_schemes.events import EVENTS
+from runner.assessment_schemes.shipped import DEMO_ACTIVE, SHIPPED
+from runner.core import audit
+from runner.core.transaction import services_of
+from runner.exceptions import InvalidInput, NotFound
+from runner.models import AssessmentScheme, SchemeActivation
 
 TARGETS = {"window": "窗口", "person": "个人"}
 FROM_THE_START = date(2000, 1, 1)  # the seeded schemes are in force for every period
@@ -191,7 +191,7 @@ def seed_schemes(
 
 
 def today(session: Session) -> date:
-    from ..deadlines import calendar
+    from runner.timekeeping.deadlines import calendar
 
     return calendar(session).local_date(services_of(session).now())
 

@@ -32,11 +32,11 @@ def staffed(services, clock):
         runner.upsert_windows(s, library_windows())
         for user, window in (("clerk", "centre"), ("shichang_clerk", "shichang"), ("guotu_clerk", "guotu"),
                              ("huanbao_clerk", "huanbao"), ("guihua_clerk", "guihua")):  # fmt: skip
-            runner.directory.create_user(s, user, user, "banjian2026", [(window, "clerk")])
-        runner.directory.create_user(
+            runner.people.directory.create_user(s, user, user, "banjian2026", [(window, "clerk")])
+        runner.people.directory.create_user(
             s, "centre_head", "中心窗口负责人", "banjian2026", [("centre", "window_head")]
         )
-        runner.directory.create_user(
+        runner.people.directory.create_user(
             s, "supervisor", "督查股", "banjian2026", [("supervision", "supervisor")]
         )
         store.seed_schemes(s)
@@ -113,7 +113,7 @@ def _late_across_month_end(services, clock) -> int:
 
 def test_lateness_ends_at_the_decision_and_is_charged_day_by_day(services, clock, staffed) -> None:
     with services.transaction() as s:
-        runner.directory.create_user(s, "li", "李", "banjian2026", [("centre", "clerk")])
+        runner.people.directory.create_user(s, "li", "李", "banjian2026", [("centre", "clerk")])
     iid = _late_across_month_end(services, clock)
     nov = periods.month_of(date(2026, 11, 1))
     # late 10-30 (October), 11-02, 11-03, 11-04 (November); nothing after the decision on 11-04
@@ -204,7 +204,7 @@ def test_county_bonus_cap_per_quarter(services, clock, staffed) -> None:
     from tests.support.flow import local
 
     with services.transaction() as s:
-        runner.directory.create_user(s, "xiang", "乡镇", "banjian2026", [("township", "clerk")])
+        runner.people.directory.create_user(s, "xiang", "乡镇", "banjian2026", [("township", "clerk")])
     clock.set(local("2026-12-20", "10:00"))
     # Q4: 上门服务 +3 × 5 (October) and 代办 +2 × 4 (November) = 23, capped at 20; a late-to-work −1
     _enter(services, "county_004", "home_visit", "township", "2026-10-20", 5)
@@ -218,8 +218,8 @@ def test_county_bonus_cap_per_quarter(services, clock, staffed) -> None:
 
 
 def test_appeal_and_correction_change_a_closed_month_and_the_report_says_so(services, clock, staffed) -> None:
-    from runner.assessment import decide_appeal
     from runner.assessment_schemes import appeals, entries, report
+    from runner.supervision.assessment import decide_appeal
     from tests.support.flow import advance_to, local
 
     month = october(services, clock)

@@ -30,11 +30,11 @@ def centre(services, clock):
                              ("huanbao_clerk", "huanbao"), ("guihua_clerk", "guihua"),
                              ("shebao_clerk", "shebao"), ("supervision_clerk", "supervision"),
                              ("leader_clerk", "leader")):  # fmt: skip
-            runner.directory.create_user(s, user, user, "banjian2026", [(window, "clerk")])
+            runner.people.directory.create_user(s, user, user, "banjian2026", [(window, "clerk")])
         for user, window in (("centre_head", "centre"), ("supervision_head", "supervision"),
                              ("leader_head", "leader")):  # fmt: skip
-            runner.directory.create_user(s, user, user, "banjian2026", [(window, "window_head")])
-        runner.directory.create_user(
+            runner.people.directory.create_user(s, user, user, "banjian2026", [(window, "window_head")])
+        runner.people.directory.create_user(
             s, "supervisor", "督查股", "banjian2026", [("supervision", "supervisor")]
         )
         store.seed_schemes(s)

@@ -1,5 +1,5 @@
-"""连续延期 (runner.continued_delay): an item 3 working days past its deadline without a decision starts the
-延期 handling (yanqi) by itself, once.
+"""连续延期 (runner.continued_delay): an item 3 working days past its deadline without a decision
+starts the 延期 handling (yanqi) by itself, once.
 
 Hand-worked: 承诺件 accepted Thu 2026-10-08 09:30 (10 working days, 10-10 a make-up Saturday) → deadline end of
 Wed 10-21; its 3rd late working day is Mon 10-26 (10-22, 10-23, 10-26), so it qualifies after the end of 10-26.
