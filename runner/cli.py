@@ -50,7 +50,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
             if rules
             else "warning rules: already there"
         )
-        from runner.assessment_schemes.store import seed_schemes
+        from runner.supervision.assessment_schemes.store import seed_schemes
 
         with services.transaction() as session:
             made_schemes = seed_schemes(session)

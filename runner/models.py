@@ -756,7 +756,7 @@ class Appeal(Base):
 class AssessmentScheme(Base):
     """One 考核方案 as the centre wrote it: target (``window`` / ``person``), period, full score, floor, sections
     with their maxima and rules, bonus cap and grades (``definition``, see
-    ``runner.assessment_schemes``).
+    ``runner.supervision.assessment_schemes``).
 
     Rows are never changed in place: an edit is a new row with a higher ``version`` of the same ``code``, so
     a past period is always recomputed with the version that was in force then.

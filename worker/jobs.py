@@ -114,8 +114,8 @@ def watch_calendar(svc: runner.Services) -> None:
 
 def start_continued_delays(svc: runner.Services) -> None:
     """连续延期: start the 延期 handling of items 3 working days late
-    (``runner.continued_delay``); a failure here never stops the sweep."""
-    from runner.continued_delay import start_continued_delays as start_delays
+    (``runner.supervision.continued_delay``); a failure here never stops the sweep."""
+    from runner.supervision.continued_delay import start_continued_delays as start_delays
 
     try:
         with svc.transaction() as session:

@@ -20,14 +20,14 @@ from admin.base import OVERSEERS, ConsoleView, actor, perform, services
 from admin.supervision import entry_files
 from admin.supervision.common import Table, filter_args, local_back, period_from_request, table_csv
 from forms.attachments import UploadRejected
-from runner.assessment_schemes import appeals as scheme_appeals
-from runner.assessment_schemes import entries, store
-from runner.assessment_schemes import report as scheme_report
-from runner.assessment_schemes.events import EVENTS
-from runner.assessment_schemes.periods import Span
-from runner.assessment_schemes.scoring import APPEAL_STATES
 from runner.models import Role
 from runner.supervision import assessment, statistics
+from runner.supervision.assessment_schemes import appeals as scheme_appeals
+from runner.supervision.assessment_schemes import entries, store
+from runner.supervision.assessment_schemes import report as scheme_report
+from runner.supervision.assessment_schemes.events import EVENTS
+from runner.supervision.assessment_schemes.periods import Span
+from runner.supervision.assessment_schemes.scoring import APPEAL_STATES
 from web.auth import current_user
 
 DECIDERS = (Role.ADMIN, Role.SUPERVISOR)

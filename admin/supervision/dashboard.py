@@ -25,11 +25,11 @@ from admin.supervision.common import (
     table_csv,
     today,
 )
-from runner.assessment_schemes import report as scheme_report
-from runner.assessment_schemes.events import EVENTS as SCHEME_EVENTS
-from runner.assessment_schemes.periods import Span
-from runner.assessment_schemes.scoring import APPEAL_STATES
 from runner.supervision import statistics
+from runner.supervision.assessment_schemes import report as scheme_report
+from runner.supervision.assessment_schemes.events import EVENTS as SCHEME_EVENTS
+from runner.supervision.assessment_schemes.periods import Span
+from runner.supervision.assessment_schemes.scoring import APPEAL_STATES
 from runner.supervision.statistics import Dashboard, MonthFigures, WindowFigures
 
 TREND_MONTHS = 12

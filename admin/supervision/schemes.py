@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, perform, services
-from runner.assessment_schemes import periods, scope, store
 from runner.models import AssessmentScheme, Role
+from runner.supervision.assessment_schemes import periods, scope, store
 from web.auth import current_user
 
 EDITORS = (Role.ADMIN, Role.SUPERVISOR)

@@ -1,5 +1,5 @@
 """申诉 decisions: the supervision office (督查股) decides the appeals window heads file against one line of a
-考核 scheme's result (``runner.assessment_schemes.appeals`` files them), and the console lists them.
+考核 scheme's result (``runner.supervision.assessment_schemes.appeals`` files them), and the console lists them.
 
 An upheld appeal removes that line from every later computation of its period; a rejected one keeps it.
 Decisions are written to the audit trail.

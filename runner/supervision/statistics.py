@@ -190,7 +190,7 @@ def _window_names(session: Session) -> dict[str, str]:
 
 def window_figures(session: Session, p: Period, window: str | None = None) -> Dashboard:
     """Every figure of the dashboard for ``p``, per window (or for ``window`` only)."""
-    from runner.assessment_schemes.report import window_points
+    from runner.supervision.assessment_schemes.report import window_points
 
     start, end = bounds(session, p)
     now = services_of(session).now()

@@ -46,8 +46,8 @@ from typing import Any
 import pytest
 
 import runner
-from runner.assessment_schemes import store
 from runner.models import Incident
+from runner.supervision.assessment_schemes import store
 from tests.support import flow
 from tests.support.year_end import import_2027, needs_2027
 
@@ -107,7 +107,7 @@ def assessment(services: Any, period: tuple[date, date]) -> dict[str, Any]:
     """The window scheme in force (窗口单位考核实施细则): points per window, and (event, rule, count) lines."""
     from collections import Counter
 
-    from runner.assessment_schemes import periods, scoring, store
+    from runner.supervision.assessment_schemes import periods, scoring, store
 
     with services.transaction() as s:
         res = scoring.score_period(

@@ -14,8 +14,8 @@ import re
 
 import pytest
 
-from runner.assessment_schemes.store import seed_schemes
 from runner.people.directory import DEMO_PASSWORD, seed_demo_users
+from runner.supervision.assessment_schemes.store import seed_schemes
 from tests.support.flow import library_windows
 from tests.support.supervision import october
 

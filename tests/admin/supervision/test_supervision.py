@@ -15,7 +15,7 @@ import re
 import pytest
 
 import runner
-from runner.assessment_schemes.store import seed_schemes
+from runner.supervision.assessment_schemes.store import seed_schemes
 from tests.support.supervision import october
 
 MONTH = "/admin/supervision/?kind=month&date=2026-10-01"

@@ -12,8 +12,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from runner.assessment_schemes.store import seed_schemes
 from runner.models import Appeal, AuditEntry
+from runner.supervision.assessment_schemes.store import seed_schemes
 from tests.support.supervision import october
 
 PAGE = "/admin/supervision/assessment/?kind=month&date=2026-10-01"

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, text
 
 import runner
-from runner.assessment_schemes import store
 from runner.models import AuditEntry, Timer, WarningRule
+from runner.supervision.assessment_schemes import store
 from tests.support.flow import deploy_library, start_item
 
 WARNING_RULES = "/admin/supervision/warning-rules/"

@@ -1,8 +1,8 @@
 """申诉 decisions (runner.supervision.assessment): the supervision office upholds or rejects what a window
-head filed against one line of a scheme's result (runner.assessment_schemes.appeals); audited;
+head filed against one line of a scheme's result (runner.supervision.assessment_schemes.appeals); audited;
 listed for the console.
 
-The month of tests/support/supervision.py (worked out by hand there and in test_assessment_schemes.py): under
+The month of tests/support/supervision.py (worked out by hand there and in assessment_schemes/test_scoring.py): under
 窗口单位考核实施细则 centre loses −5 × 5 late working days in October (A: 10-19, 10-20; D: 10-22, 10-23, 10-26).
 """
 
@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 import runner
-from runner.assessment_schemes import appeals, periods, scoring, store
 from runner.models import AuditEntry
 from runner.supervision import assessment
+from runner.supervision.assessment_schemes import appeals, periods, scoring, store
 from tests.support.supervision import october
 
 OCT = periods.month_of(date(2026, 10, 1))

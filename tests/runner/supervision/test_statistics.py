@@ -13,8 +13,8 @@ import pytest
 
 import runner
 from runner.applicants import service as applicant
-from runner.assessment_schemes.store import seed_schemes
 from runner.supervision import statistics
+from runner.supervision.assessment_schemes.store import seed_schemes
 from tests.support.flow import complete, deploy_library, describe, local, task
 from tests.support.supervision import october
 

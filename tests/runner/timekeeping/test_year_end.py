@@ -148,7 +148,7 @@ def test_a_correction_notice_on_12_21_pauses_the_clock_and_charges_nothing(servi
     assert (view["deadline"], view["deadline_pending_year"]) == (None, 2027)
     # December's 考核, looked at in January before the import: nothing charged for a deadline never known
     clock.set(local("2027-01-10", "09:00"))
-    from runner.assessment_schemes import periods, scoring, store
+    from runner.supervision.assessment_schemes import periods, scoring, store
 
     with services.transaction() as s:
         store.seed_schemes(s)

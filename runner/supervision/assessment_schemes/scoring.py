@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.assessment_schemes import entries, events, periods, scope
-from runner.assessment_schemes.periods import Span
 from runner.core.transaction import services_of
 from runner.models import Appeal, AssessmentScheme, Membership, Role, User, Window
 from runner.supervision.assessment import APPEAL_STATES
+from runner.supervision.assessment_schemes import entries, events, periods, scope
+from runner.supervision.assessment_schemes.periods import Span
 from runner.timekeeping.deadlines import calendar
 
 __all__ = [

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.assessment_schemes.events import Hit
-from runner.assessment_schemes.store import get_scheme, today
 from runner.core import audit
 from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from runner.models import Membership, Role, ScoreEntry, User, Window
+from runner.supervision.assessment_schemes.events import Hit
+from runner.supervision.assessment_schemes.store import get_scheme, today
 
 ENTERERS = (Role.SUPERVISOR, Role.ADMIN)
 STORAGE_NAME = re.compile(r"^[0-9a-f]{32}\.[a-z]{3,4}$")  # how the attachment store names a file on disk

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.assessment_schemes import periods, scoring, store
-from runner.assessment_schemes.periods import Span
 from runner.models import Appeal, ScoreEntry
+from runner.supervision.assessment_schemes import periods, scoring, store
+from runner.supervision.assessment_schemes.periods import Span
 from runner.timekeeping.deadlines import calendar
 
 

@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.assessment_schemes.lateness import courses_of
 from runner.core import audit
 from runner.core.transaction import services_of
 from runner.exceptions import CalendarDataMissing
 from runner.items.instances import start
 from runner.models import AuditEntry, InstanceStatus, ProcessDefinition, ProcessInstance
+from runner.supervision.assessment_schemes.lateness import courses_of
 from runner.timekeeping.deadlines import calendar
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.assessment_schemes.scope import NON_SERVICE, SOURCE
+from runner.supervision.assessment_schemes.scope import NON_SERVICE, SOURCE
 
 SEED_001 = "seed 001 《政务服务中心服务窗口与工作人员考核办法》及其实施细则"
 SEED_004 = "seed 004 《正定县乡镇（街道）便民服务中心考核办法（试行）》"

@@ -10,12 +10,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.assessment_schemes import scoring, store
-from runner.assessment_schemes.periods import Span
 from runner.core import audit
 from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied
 from runner.models import Appeal, Membership, Role, User
+from runner.supervision.assessment_schemes import scoring, store
+from runner.supervision.assessment_schemes.periods import Span
 
 
 def _heads(session: Session, username: str) -> set[str]:

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.assessment_schemes import lateness, ratings
 from runner.models import AccountabilityRecord, Complaint, ProcessInstance, WarningEvent
+from runner.supervision.assessment_schemes import lateness, ratings
 from runner.timekeeping.deadlines import calendar
 
 

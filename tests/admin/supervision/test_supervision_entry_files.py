@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from runner.assessment_schemes.store import seed_schemes
 from runner.models import ScoreEntry
+from runner.supervision.assessment_schemes.store import seed_schemes
 from tests.support.flow import local
 from tests.support.supervision import october
 

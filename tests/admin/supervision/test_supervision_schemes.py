@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from runner.assessment_schemes import store
 from runner.models import AuditEntry
+from runner.supervision.assessment_schemes import store
 from tests.support.supervision import october
 
 PAGE = "/admin/supervision/schemes/"

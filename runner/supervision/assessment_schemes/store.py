@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from runner.assessment_schemes import periods, scope
-from runner.assessment_schemes.events import EVENTS
-from runner.assessment_schemes.shipped import DEMO_ACTIVE, SHIPPED
 from runner.core import audit
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NotFound
 from runner.models import AssessmentScheme, SchemeActivation
+from runner.supervision.assessment_schemes import periods, scope
+from runner.supervision.assessment_schemes.events import EVENTS
+from runner.supervision.assessment_schemes.shipped import DEMO_ACTIVE, SHIPPED
 
 TARGETS = {"window": "窗口", "person": "个人"}
 FROM_THE_START = date(2000, 1, 1)  # the seeded schemes are in force for every period

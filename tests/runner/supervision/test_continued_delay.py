@@ -1,4 +1,4 @@
-"""连续延期 (runner.continued_delay): an item 3 working days past its deadline without a decision
+"""连续延期 (runner.supervision.continued_delay): an item 3 working days past its deadline without a decision
 starts the 延期 handling (yanqi) by itself, once.
 
 Hand-worked: 承诺件 accepted Thu 2026-10-08 09:30 (10 working days, 10-10 a make-up Saturday) → deadline end of
@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 import runner
-from runner.continued_delay import start_continued_delays
 from runner.models import ProcessInstance
+from runner.supervision.continued_delay import start_continued_delays
 from tests.support.flow import advance_to, deploy_library, local, start_item, task, tasks
 from tests.support.supervision import LIBRARY, accept_chengnuo, finish_chengnuo
 

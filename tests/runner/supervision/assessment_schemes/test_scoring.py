@@ -1,4 +1,4 @@
-"""考核 schemes (runner.assessment_schemes) against hand-computed months.
+"""考核 schemes (runner.supervision.assessment_schemes) against hand-computed months.
 
 The month is tests/support/supervision.py (clock ends Mon 2026-10-26 10:00), worked out by hand there:
 - A (承诺件, centre, deadline end of Fri 10-16): decision and notice on Tue 10-20 → late 10-19, 10-20;
@@ -18,7 +18,7 @@ from datetime import date
 import pytest
 
 import runner
-from runner.assessment_schemes import periods, scoring, store
+from runner.supervision.assessment_schemes import periods, scoring, store
 from tests.support.supervision import october
 
 OCT = periods.month_of(date(2026, 10, 1))
@@ -145,7 +145,7 @@ def test_lateness_ends_at_the_decision_and_is_charged_day_by_day(services, clock
 def _enter(
     services, code: str, rule: str, subject: str, day: str, n: int = 1, points=None, actor="supervisor"
 ):
-    from runner.assessment_schemes import entries
+    from runner.supervision.assessment_schemes import entries
 
     with services.transaction() as s:
         return [
@@ -192,7 +192,7 @@ def test_entering_is_checked(services, clock, staffed) -> None:
         _enter(services, "staff_001", "truancy", "clerk", "2026-11-02")
     with pytest.raises(runner.NotFound):
         _enter(services, "staff_001", "truancy", "nobody", "2026-10-12")
-    from runner.assessment_schemes import entries
+    from runner.supervision.assessment_schemes import entries
 
     with services.transaction() as s, pytest.raises(runner.InvalidInput):  # a path, not a stored file's name
         entries.enter(s, actor="supervisor", scheme_code="staff_001", rule_code="thank_letter", subject="clerk",
@@ -218,8 +218,8 @@ def test_county_bonus_cap_per_quarter(services, clock, staffed) -> None:
 
 
 def test_appeal_and_correction_change_a_closed_month_and_the_report_says_so(services, clock, staffed) -> None:
-    from runner.assessment_schemes import appeals, entries, report
     from runner.supervision.assessment import decide_appeal
+    from runner.supervision.assessment_schemes import appeals, entries, report
     from tests.support.flow import advance_to, local
 
     month = october(services, clock)
@@ -256,8 +256,8 @@ def test_appeal_and_correction_change_a_closed_month_and_the_report_says_so(serv
 def test_scheme_change_applies_from_the_next_period_and_is_audited(services, clock, staffed) -> None:
     from sqlalchemy import select
 
-    from runner.assessment_schemes import report
     from runner.models import AuditEntry
+    from runner.supervision.assessment_schemes import report
     from tests.support.flow import local
 
     clock.set(local("2026-10-20", "10:00"))

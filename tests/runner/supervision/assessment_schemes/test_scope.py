@@ -1,8 +1,8 @@
-"""Which windows a scheme assesses (runner.assessment_schemes.scope): seed 001 第三条 "考核对象为服务窗口单位、
+"""Which windows a scheme assesses (runner.supervision.assessment_schemes.scope): seed 001 第三条 "考核对象为服务窗口单位、
 窗口工作人员" — the demo's 督查股 ``supervision`` and 中心领导 ``leader`` serve no applicant, so they never
 score 100 / 优秀 in the window ranking nor take a place among the 最佳服务窗口; nor do their staff.
 
-The month is tests/support/supervision.py, worked out by hand in tests/runner/test_assessment_schemes.py.
+The month is tests/support/supervision.py, worked out by hand in tests/runner/supervision/assessment_schemes/test_scoring.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 import runner
-from runner.assessment_schemes import periods, scoring, store
+from runner.supervision.assessment_schemes import periods, scoring, store
 from tests.support.supervision import october
 
 OCT = periods.month_of(date(2026, 10, 1))
