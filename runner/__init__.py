@@ -103,8 +103,7 @@ from runner.people.proxies import active_proxy, end_proxy, list_proxies, set_pro
 from runner.people.windows import known_windows, list_windows, upsert_windows
 from runner.senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
 from runner.supervision import assessment, statistics
-from runner.supervision.assessment import compute as compute_assessment
-from runner.supervision.assessment import decide_appeal, file_appeal, seed_assessment_rules
+from runner.supervision.assessment import decide_appeal
 from runner.supervision.warning_events import get_warning, item_warnings, warnings_for
 from runner.supervision.warning_rule_edits import save_warning_rule
 from runner.supervision.warning_rules import (
@@ -253,9 +252,6 @@ __all__ = [
     "verify_audit",
     "assessment",
     "statistics",
-    "compute_assessment",
     "decide_appeal",
-    "file_appeal",
-    "seed_assessment_rules",
     "save_warning_rule",
 ]

@@ -50,14 +50,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
             if rules
             else "warning rules: already there"
         )
-        from runner.supervision.assessment import seed_assessment_rules
+        from runner.supervision.assessment_schemes.store import seed_schemes
 
         with services.transaction() as session:
-            made_rules = seed_assessment_rules(session)
+            made_schemes = seed_schemes(session)
         print(
-            f"考核 rules: {len(made_rules)} new (承诺件超期 −2/件, 无故超时 −5/工作日, 投诉属实 −5/次)"
-            if made_rules
-            else "考核 rules: already there"
+            f"考核 schemes: {len(made_schemes)} new (seed 001 ×3, seed 004); in force: 窗口单位考核实施细则, 工作人员德能勤绩廉"
+            if made_schemes
+            else "考核 schemes: already there"
         )
         if not args.no_demo_users:
             from runner.people.directory import DEMO_PASSWORD, demo_accounts, seed_demo_users

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -735,32 +736,15 @@ class FormSchemaDraft(Base):
     published_at: Mapped[datetime | None]
 
 
-# --- supervision (issues 5 and 8): 考核 rules and appeals ------------------------------------------
-
-
-class AssessmentRule(Base):
-    """One line of the 考核 rule table: ``points`` (negative = deduction) per ``unit`` of an ``event``.
-
-    ``event``: what is counted (e.g. ``late_completion``, ``late_working_day``, ``verified_complaint``,
-    ``warning:red``, ``deemed_assent``); ``unit``: ``item`` / ``working_day`` / ``event``.
-    """
-
-    __tablename__ = "assessment_rules"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    event: Mapped[str] = mapped_column(String(64))
-    unit: Mapped[str] = mapped_column(String(20), default="event")
-    points: Mapped[int] = mapped_column(Integer)
-    item_kind: Mapped[str | None] = mapped_column(String(40))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    note: Mapped[str] = mapped_column(String(400), default="")
+# --- supervision (issues 5 and 8): 考核 appeals --------------------------------------------------------
 
 
 class Appeal(Base):
-    """申诉: a window contests one deduction (a rule applied to one subject); the supervisor decides.
+    """申诉: a window contests one line of a 考核 scheme's result; the supervisor decides.
 
-    ``subject`` names what the deduction was computed from (``instance:12``, ``warning:5``,
-    ``complaint:3``); an upheld appeal removes that deduction from every later computation.
+    ``rule_code`` is ``<scheme>.<rule>``; ``subject`` names the event the line was computed from
+    (``instance:12``, ``complaint:3``, ``entry:9``; ``…@username`` for a staff scheme); an upheld appeal
+    removes that line from every later computation. Rows filed before the schemes keep the old table's code.
     """
 
     __tablename__ = "appeals"
@@ -851,3 +835,68 @@ class ItemApplication(Base):
     decided_at: Mapped[datetime | None]
     registered_by: Mapped[str] = mapped_column(String(200))
     registered_at: Mapped[datetime]
+
+
+class AssessmentScheme(Base):
+    """One 考核方案 as the centre wrote it: target (``window`` / ``person``), period, full score, floor, sections
+    with their maxima and rules, bonus cap and grades (``definition``, see
+    ``runner.supervision.assessment_schemes``).
+
+    Rows are never changed in place: an edit is a new row with a higher ``version`` of the same ``code``, so
+    a past period is always recomputed with the version that was in force then.
+    """
+
+    __tablename__ = "assessment_schemes"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_assessment_scheme_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    name: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(20))  # window / person
+    period: Mapped[str] = mapped_column(String(20))  # month / quarter
+    source: Mapped[str] = mapped_column(Text, default="")
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class SchemeActivation(Base):
+    """From ``effective_from`` on (the first day of a period), ``scheme_id`` is the one scheme in force for
+    ``target``; the latest activation not after a period's first day decides that period."""
+
+    __tablename__ = "scheme_activations"
+    __table_args__ = (Index("ix_scheme_activation_target", "target", "effective_from"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(20))
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("assessment_schemes.id"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    activated_by: Mapped[str] = mapped_column(String(200))
+    activated_at: Mapped[datetime]
+
+
+class ScoreEntry(Base):
+    """记分录入: points the supervision office enters for what no system sees (lateness to work, dress,
+    praise in the media, a thank-you letter), against a window or a person, under a rule of a scheme.
+
+    A correction voids the row (``voided_at``) and, if needed, enters a new one: nothing is deleted.
+    """
+
+    __tablename__ = "score_entries"
+    __table_args__ = (Index("ix_score_entry_day", "occurred_on"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scheme_code: Mapped[str] = mapped_column(String(64))
+    rule_code: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(20))  # window / person
+    subject: Mapped[str] = mapped_column(String(200))  # window code or username
+    window: Mapped[str | None] = mapped_column(String(64))  # the window the person worked at, for appeals
+    occurred_on: Mapped[date] = mapped_column(Date)
+    points: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    attachment_name: Mapped[str | None] = mapped_column(String(400))
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64))
+    attachment_storage: Mapped[str | None] = mapped_column(String(100))
+    entered_by: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    voided_by: Mapped[str | None] = mapped_column(String(200))
+    void_reason: Mapped[str | None] = mapped_column(Text)

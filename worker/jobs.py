@@ -88,6 +88,7 @@ def sweep_timers(reschedule: bool = True) -> dict[str, Any]:
     with svc.transaction() as session:
         result = runner.sweep(session)
     watch_calendar(svc)
+    start_continued_delays(svc)
     if reschedule:
         schedule_next_sweep(svc)
     log.info("sweep: %s", result)
@@ -126,6 +127,21 @@ def _pending_sweeps(queue: Any, *, running: bool = False) -> list[str]:
     if running:
         ids += StartedJobRegistry(queue=queue).get_job_ids()
     return [i for i in ids if i.startswith(SWEEP_JOB_ID)]
+
+
+def start_continued_delays(svc: runner.Services) -> None:
+    """连续延期: start the 延期 handling of items 3 working days late
+    (``runner.supervision.continued_delay``); a failure here never stops the sweep."""
+    from runner.supervision.continued_delay import start_continued_delays as start_delays
+
+    try:
+        with svc.transaction() as session:
+            started = start_delays(session)
+    except Exception:  # noqa: BLE001 - the timers come first; tried again next sweep
+        log.warning("continued delays failed; trying again at the next sweep", exc_info=True)
+        return
+    if started:
+        log.info("连续延期: %d items started their 延期 handling", len(started))
 
 
 def schedule_next_sweep(svc: runner.Services) -> None:

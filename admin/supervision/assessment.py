@@ -1,7 +1,9 @@
-"""考核与申诉: the period's deductions per window, appeals filed by window heads, decisions by the supervisors.
+"""考核与申诉: the scores of the schemes in force, every line traceable to its event, 记分录入 by the supervision
+office, appeals filed by window heads and decided by the supervisors.
 
-Overseers (admin, supervisor, leader) see every window; a window head sees only the windows they head and
-may appeal those windows' deductions. Only supervisors and admins decide (the runner checks it again).
+Overseers (admin, supervisor, leader) see every window and person; a window head sees their windows and the
+staff working there, and may appeal those lines. Only supervisors and admins enter scores and decide (the
+runner checks it again).
 """
 
 from __future__ import annotations
@@ -9,15 +11,23 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.supervision import entry_files
 from admin.supervision.common import Table, filter_args, local_back, period_from_request, table_csv
+from forms.attachments import UploadRejected
 from runner.models import Role
 from runner.supervision import assessment, statistics
+from runner.supervision.assessment_schemes import appeals as scheme_appeals
+from runner.supervision.assessment_schemes import entries, store
+from runner.supervision.assessment_schemes import report as scheme_report
+from runner.supervision.assessment_schemes.events import EVENTS
+from runner.supervision.assessment_schemes.periods import Span
+from runner.supervision.assessment_schemes.scoring import APPEAL_STATES
 from web.auth import current_user
 
 DECIDERS = (Role.ADMIN, Role.SUPERVISOR)
@@ -34,23 +44,63 @@ def _labels(session: Session) -> dict[str, str]:
     return {w.code: w.name for w in runner.list_windows(session)}
 
 
-def totals_table(result: assessment.Assessment, names: dict[str, str], windows: list[str]) -> Table:
+def _visible(
+    rep: scheme_report.TargetReport, own: set[str] | None, window: str | None
+) -> list[dict[str, Any]]:
+    """The report's lines a viewer may see, with what an appeal of each needs."""
+    out = []
+    for res, who, ln in rep.lines():
+        line_window = who if res.target == "window" else ln.window
+        if (own is not None and line_window not in own) or (window and line_window != window):
+            continue
+        out.append({"res": res, "who": who, "line": ln, "window": line_window or ""})
+    return out
+
+
+def totals_table(rep: scheme_report.TargetReport, names: dict[str, str], shown: list[str]) -> Table:
+    res = rep.result
     rows = []
-    for code in windows:
-        counted = [d for d in result.for_window(code) if d.counted]
-        points = result.totals.get(code, 0)
-        rows.append([names.get(code, code), code, len(counted), points, assessment.FULL_MARKS + points])
-    return Table("totals", "各窗口考核得分", ["窗口", "窗口代码", "扣分项", "扣分", "得分（百分制）"], rows)
+    for code in shown:
+        sc = res.scores.get(code) if res is not None else None
+        if sc is None:
+            continue
+        counted = [ln for ln in sc.lines if ln.counted]
+        award = res.award_name if sc.awarded else ("取消资格" if sc.disqualified else "")
+        rows.append([names.get(code, code), code, len(counted), scheme_report.plain(sc.score - res.full_score),
+                     scheme_report.plain(sc.score), sc.grade, award])  # fmt: skip
+    title = f"各窗口考核得分（{res.scheme_name}）" if res is not None else "各窗口考核得分（未设考核方案）"
+    return Table("totals", title, ["窗口", "窗口代码", "记分项", "记分", "得分", "等次", "评选"], rows)
 
 
-def deductions_table(result: assessment.Assessment, names: dict[str, str]) -> Table:
+def staff_table(rep: scheme_report.TargetReport, lines: list[dict[str, Any]], own: set[str] | None) -> Table:
+    res = rep.result
+    rows = []
+    if res is not None:
+        mine = {x["who"] for x in lines}
+        for sc in res.ranked():
+            if own is not None and sc.subject not in mine:
+                continue
+            sections = [f"{s.deducted + s.added:+g}" + ("（扣完）" if s.capped else "") for s in sc.sections]
+            rows.append([sc.subject, *sections, scheme_report.plain(sc.score), sc.grade])
+    heads = (
+        [f"{s.name}（{s.max}）" for s in next(iter(res.scores.values())).sections]
+        if res and res.scores
+        else []
+    )
+    title = (
+        f"工作人员考核得分（{res.scheme_name}）" if res is not None else "工作人员考核得分（未设考核方案）"
+    )
+    return Table("staff", title, ["工作人员", *heads, "得分", "等次"], rows)
+
+
+def lines_table(lines: list[dict[str, Any]], names: dict[str, str]) -> Table:
     return Table(
-        "deductions", "扣分明细",
-        ["日期", "窗口", "规则代码", "规则", "对象", "办件编号", "数量", "扣分", "计入", "说明", "申诉"],
-        [[d.occurred_on.isoformat(), names.get(d.window, d.window), d.rule_code,
-          assessment.EVENTS.get(d.event, d.event), d.subject, d.business_key, d.units, d.points,
-          "是" if d.counted else "否", d.detail, assessment.APPEAL_STATES.get(d.appeal_status or "", "")]
-         for d in result.deductions],
+        "deductions", "记分明细",
+        ["日期", "窗口", "规则代码", "对象", "事件", "事件编号", "办件编号", "分值", "计入", "说明", "申诉"],
+        [[x["line"].day.isoformat(), names.get(x["window"], x["window"]), x["line"].rule_code, x["who"],
+          EVENTS[x["line"].event]["label"], x["line"].subject, x["line"].business_key, scheme_report.plain(x["line"].points),
+          "是" if x["line"].counted else "否", x["line"].detail, APPEAL_STATES.get(x["line"].appeal_status or "", "")]
+         for x in lines],
     )  # fmt: skip
 
 
@@ -59,13 +109,28 @@ def appeals_table(appeals: list[Any], names: dict[str, str]) -> Table:
         "appeals", "申诉",
         ["编号", "窗口", "规则代码", "对象", "扣分", "理由", "申诉人", "申诉时间", "状态", "裁决人", "裁决时间", "裁决意见"],
         [[a.id, names.get(a.window, a.window), a.rule_code, a.subject, a.points, a.reason, a.filed_by, a.filed_at,
-          assessment.APPEAL_STATES.get(a.status, a.status), a.decided_by, a.decided_at, a.decision]
+          APPEAL_STATES.get(a.status, a.status), a.decided_by, a.decided_at, a.decision]
          for a in appeals],
     )  # fmt: skip
 
 
+def _entered_rules(session: Session, day: date) -> list[dict[str, Any]]:
+    """The 记分录入 rules of the schemes in force on ``day``, for the entry form."""
+    out = []
+    for target in store.TARGETS:
+        scheme = store.in_force(session, target, day)
+        if scheme is None:
+            continue
+        for section in scheme.definition.get("sections") or []:
+            for rule in section.get("rules") or []:
+                if rule["event"] == "entered":
+                    out.append({"scheme": scheme.code, "scheme_name": scheme.name, "target": target,
+                                "section": section.get("name"), **rule})  # fmt: skip
+    return out
+
+
 class AssessmentView(ConsoleView):
-    """``/admin/supervision/assessment/``: deductions, scores, appeals (file / decide), CSV of each table."""
+    """``/admin/supervision/assessment/``: scores, lines, 记分录入, appeals (file / decide), CSV of each table."""
 
     roles = (*OVERSEERS, Role.WINDOW_HEAD)
 
@@ -79,17 +144,28 @@ class AssessmentView(ConsoleView):
                 window = next(iter(own))
             statistics.refresh_complaints(session)
             names = _labels(session)
-            result = assessment.compute(session, p.start, p.end, window=window)
-            if own is not None:  # a head of several windows asked for all of them
-                result.deductions = [d for d in result.deductions if d.window in own]
+            span = Span(p.start, p.end)
+            windows_rep = scheme_report.target_report(session, "window", span)
+            staff_rep = scheme_report.target_report(session, "person", span)
+            window_lines = _visible(windows_rep, own, window)
+            staff_lines = _visible(staff_rep, own, window)
             shown = [window] if window else sorted(own) if own is not None else sorted(names)
             appeals = assessment.list_appeals(session, window=window, windows=own)
             windows = [(c, n) for c, n in sorted(names.items()) if own is None or c in own]
+            can_enter = current_user.has_role(*DECIDERS)
+            entered = entries.list_entries(session, p.start, p.end, windows=own) if can_enter or own else []
+            rules = _entered_rules(session, p.start) if can_enter else []
+            files = entry_files.files_of(
+                session,
+                [x["line"].subject for x in window_lines + staff_lines] + [f"entry:{e.id}" for e in entered],
+            )
         return {
-            "period": p, "window": window, "result": result, "names": names, "appeals": appeals,
-            "tables": [totals_table(result, names, shown), deductions_table(result, names),
-                       appeals_table(appeals, names)],
-            "window_names": windows, "own": own,
+            "period": p, "window": window, "names": names, "appeals": appeals, "window_lines": window_lines,
+            "staff_lines": staff_lines, "windows_rep": windows_rep, "staff_rep": staff_rep, "entries": entered,
+            "entered_rules": rules, "can_enter": can_enter,
+            "tables": [totals_table(windows_rep, names, shown), staff_table(staff_rep, staff_lines, own),
+                       lines_table(window_lines + staff_lines, names), appeals_table(appeals, names)],
+            "window_names": windows, "own": own, "files": files,
         }  # fmt: skip
 
     @expose("/")
@@ -98,8 +174,7 @@ class AssessmentView(ConsoleView):
         return self.render(
             "console/supervision/assessment.html", args=filter_args(ctx["period"], ctx["window"]),
             period_kinds=statistics.PERIOD_KINDS, can_decide=current_user.has_role(*DECIDERS),
-            may_appeal=current_user.heads,
-            appeal_states=assessment.APPEAL_STATES, events=assessment.EVENTS, **ctx,
+            may_appeal=current_user.heads, appeal_states=APPEAL_STATES, events=EVENTS, **ctx,
         )  # fmt: skip
 
     @expose("/export/<table>.csv")
@@ -109,21 +184,26 @@ class AssessmentView(ConsoleView):
 
     @expose("/appeal", methods=("POST",))
     def appeal(self) -> Any:
-        """A window head appeals one deduction (the runner checks the role and that the deduction exists)."""
+        """A window head appeals one line (the runner checks the role and that the line exists)."""
         form = request.form
         window = form.get("window", "")
         if not current_user.heads(window):
             abort(403)
         back = local_back(form.get("back"), url_for(".index"))
-        try:  # the period the deduction was shown in
-            start, end = date.fromisoformat(form.get("start", "")), date.fromisoformat(form.get("end", ""))
+        try:  # the period the line was shown in
+            span = Span(date.fromisoformat(form.get("start", "")), date.fromisoformat(form.get("end", "")))
         except ValueError:
             abort(400)
 
         def act(session: Session) -> str:
-            row = runner.file_appeal(
-                session, window=window, rule_code=form.get("rule_code", ""), subject=form.get("subject", ""),
-                reason=form.get("reason", ""), actor=actor(), start=start, end=end,
+            scheme = form.get("scheme") or ""
+            if not scheme:  # the window scheme in force then
+                found = store.in_force(session, "window", span.first)
+                scheme = found.code if found is not None else ""
+            row = scheme_appeals.file_appeal(
+                session, scheme_code=scheme, rule_code=form.get("rule_code", ""),
+                subject=form.get("scored") or window, event_subject=form.get("subject", ""), span=span,
+                reason=form.get("reason", ""), actor=actor(),
             )  # fmt: skip
             return f"申诉已提交（编号 {row.id}），等待督查股裁决"
 
@@ -144,6 +224,54 @@ class AssessmentView(ConsoleView):
                 session, appeal_id, upheld=verdict == "upheld", decision=request.form.get("decision", ""),
                 actor=actor(),
             )  # fmt: skip
-            return f"申诉 {appeal_id} 已裁决：{assessment.APPEAL_STATES[verdict]}"
+            return f"申诉 {appeal_id} 已裁决：{APPEAL_STATES[verdict]}"
 
         return perform(act, success="已裁决", back=back)
+
+    @expose("/entries", methods=("POST",))
+    def enter(self) -> Any:
+        """记分录入: the supervision office enters points under a rule of a scheme in force, with a note or a
+        file (the scan of a letter, a clipping) checked and stored like every attachment."""
+        if not current_user.has_role(*DECIDERS):
+            abort(403)
+        form = request.form
+        back = local_back(form.get("back"), url_for(".index"))
+        scheme, _, rule = (form.get("rule") or "").partition(".")
+        try:
+            stored = entry_files.receive()
+        except UploadRejected as exc:
+            flash(f"操作未完成：{exc.text}", "error")
+            return redirect(back)
+
+        def act(session: Session) -> str:
+            try:
+                day = date.fromisoformat(form.get("occurred_on", ""))
+            except ValueError:
+                raise runner.InvalidInput("请填写日期 (a date is required)", field="occurred_on") from None
+            points = (form.get("points") or "").strip() or None
+            row = entries.enter(
+                session, actor=actor(), scheme_code=scheme, rule_code=rule, subject=form.get("subject", ""),
+                occurred_on=day, points=points, note=form.get("note", ""), attachment=entry_files.reference(stored),
+            )  # fmt: skip
+            attached = f"，附件 {row.attachment_name}" if row.attachment_name else ""
+            return f"已录入记分（编号 {row.id}，{row.points:+g} 分{attached}）"
+
+        return entry_files.enter_with(stored, act, back)
+
+    @expose("/entries/<int:entry_id>/attachment")
+    def attachment(self, entry_id: int) -> Any:
+        """The entry's file: overseers and the heads of the entry's window (who may appeal it)."""
+        return entry_files.send(entry_id)
+
+    @expose("/entries/<int:entry_id>/void", methods=("POST",))
+    def void(self, entry_id: int) -> Any:
+        """A wrong entry is voided with its reason (the report of its period says so)."""
+        if not current_user.has_role(*DECIDERS):
+            abort(403)
+        back = local_back(request.form.get("back"), url_for(".index"))
+
+        def act(session: Session) -> str:
+            entries.void(session, entry_id, actor=actor(), reason=request.form.get("reason", ""))
+            return f"记分 {entry_id} 已作废"
+
+        return perform(act, success="已作废", back=back)

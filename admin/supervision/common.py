@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, abort, flash, request
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 import runner
@@ -105,8 +106,25 @@ def filter_args(p: statistics.Period, window: str | None) -> dict[str, str]:
     return args
 
 
+@dataclass(frozen=True)
+class Link:
+    """A cell that links to a download (a 记分录入 file): a link on the page, its text in the CSV."""
+
+    text: str
+    url: str
+
+
 def cell(value: Any) -> str:
-    """A value as CSV / table text: times in the centre's zone, rates as percentages, None as empty."""
+    """A value as table text: times in the centre's zone, rates as percentages, None as empty, links."""
+    if isinstance(value, Link):
+        return Markup('<a class="entry-file" href="{}">{}</a>').format(value.url, value.text)
+    return csv_cell(value)
+
+
+def csv_cell(value: Any) -> str:
+    """A value as CSV text (a link: its text)."""
+    if isinstance(value, Link):
+        return value.text
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -127,7 +145,7 @@ def csv_response(table: Table, stem: str) -> Response:
     writer = spreadsheet.writer(buffer)  # no cell starts a formula
     writer.writerow(table.headers)
     for row in table.rows:
-        writer.writerow([cell(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     name = f"{stem}-{table.name}.csv"
     # HTTP headers are Latin-1: an ASCII name for old clients, the Chinese one per RFC 6266 / 5987
     ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name)

@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, services
+from admin.supervision import entry_files
 from admin.supervision.common import (
     COMPLAINT_LABELS,
     DEEMED_RULES,
     LEVEL_LABELS,
     RATING_LABELS,
+    Link,
     Table,
     filter_args,
     parse_date,
@@ -23,7 +25,11 @@ from admin.supervision.common import (
     table_csv,
     today,
 )
-from runner.supervision import assessment, statistics
+from runner.supervision import statistics
+from runner.supervision.assessment_schemes import report as scheme_report
+from runner.supervision.assessment_schemes.events import EVENTS as SCHEME_EVENTS
+from runner.supervision.assessment_schemes.periods import Span
+from runner.supervision.assessment_schemes.scoring import APPEAL_STATES
 from runner.supervision.statistics import Dashboard, MonthFigures, WindowFigures
 
 TREND_MONTHS = 12
@@ -90,15 +96,58 @@ def deemed_table(rows: list[dict[str, Any]], names: dict[str, str]) -> Table:
     )  # fmt: skip
 
 
-def points_table(result: assessment.Assessment, names: dict[str, str]) -> Table:
+def points_table(
+    rep: scheme_report.TargetReport,
+    names: dict[str, str],
+    window: str | None,
+    files: dict[str, dict[str, str]],
+) -> Table:
+    """Every line of the window scheme in force: each deduction and bonus with the event it comes from."""
     return Table(
         "points",
-        "考核扣分明细",
-        ["日期", "窗口", "规则", "对象", "办件编号", "数量", "扣分", "说明", "申诉"],
-        [[d.occurred_on.isoformat(), names.get(d.window, d.window), assessment.EVENTS.get(d.event, d.event),
-          d.subject, d.business_key, d.units, d.points if d.counted else f"{d.points}（申诉成立，不计）",
-          d.detail, assessment.APPEAL_STATES.get(d.appeal_status or "", "")] for d in result.deductions],
+        "考核记分明细（" + (rep.result.scheme_name if rep.result else "未设考核方案") + "）",
+        ["日期", "窗口", "规则代码", "规则", "事件", "对象", "办件编号", "分值", "说明", "材料", "申诉"],
+        [[ln.day.isoformat(), names.get(who, who), ln.rule_code, ln.label, SCHEME_EVENTS[ln.event]["label"],
+          ln.subject, ln.business_key, _points_text(ln), ln.detail, _file(files, ln.subject),
+          APPEAL_STATES.get(ln.appeal_status or "", "")]
+         for _, who, ln in rep.lines() if window is None or who == window],
     )  # fmt: skip
+
+
+def _file(files: dict[str, dict[str, str]], subject: str) -> Link | None:
+    found = files.get(subject)
+    return Link(found["name"], found["url"]) if found else None
+
+
+def _points_text(line: Any) -> str:
+    text = "取消评优资格" if line.disqualifies else f"{line.points:+g}"
+    return text if line.counted else f"{text}（申诉成立，不计）"
+
+
+def scores_table(
+    rep: scheme_report.TargetReport, names: dict[str, str], window: str | None, table: str
+) -> Table:
+    """Each window's or person's score by section, with the grade (the scheme's last period in the span)."""
+    res = rep.result
+    if res is None:
+        return Table(table, "考核得分（未设考核方案）", ["对象"], [])
+    heads = [f"{s.get('name')}（{s.get('max') or '—'}）" for s in _sections(res)]
+    rows = []
+    for sc in res.ranked():
+        if window is not None and res.target == "window" and sc.subject != window:
+            continue
+        sections = [f"{s.deducted + s.added:+g}" + ("（扣完）" if s.capped else "") for s in sc.sections]
+        award = res.award_name if sc.awarded else ("取消资格" if sc.disqualified else "")
+        rows.append([names.get(sc.subject, sc.subject), sc.subject, *sections, f"{sc.bonus_counted:+g}",
+                     f"{sc.score:g}" + ("（保底）" if sc.floored else ""), sc.grade, award])  # fmt: skip
+    who = "窗口" if res.target == "window" else "工作人员"
+    title = f"{who}考核得分：{res.scheme_name}（{res.span.label}，满分 {res.full_score:g}）"
+    return Table(table, title, ["对象", "代码", *heads, "加分计入", "得分", "等次", "评选"], rows)
+
+
+def _sections(res: Any) -> list[dict[str, Any]]:
+    first = next(iter(res.scores.values()), None)
+    return [{"name": s.name, "max": s.max} for s in first.sections] if first else []
 
 
 def build(session: Session, p: statistics.Period, window: str | None) -> dict[str, Any]:
@@ -108,10 +157,14 @@ def build(session: Session, p: statistics.Period, window: str | None) -> dict[st
     trend = statistics.monthly_trend(session, p.end, TREND_MONTHS, window=window)
     names = {r.window: r.name for r in board.rows}
     deemed = statistics.deemed_assents(session, p, window)
-    points = assessment.compute(session, p.start, p.end, window=window)
+    span = Span(p.start, p.end)
+    windows_rep = scheme_report.target_report(session, "window", span)
+    staff_rep = scheme_report.target_report(session, "person", span)
+    files = entry_files.files_of(session, [ln.subject for _, _, ln in windows_rep.lines()])
     tables = [
         window_table(board), complaint_table(board), rating_table(board), warning_table(board),
-        trend_table(trend), deemed_table(deemed, names), points_table(points, names),
+        trend_table(trend), deemed_table(deemed, names), scores_table(windows_rep, names, window, "scores"),
+        scores_table(staff_rep, {}, window, "staff"), points_table(windows_rep, names, window, files),
     ]  # fmt: skip
     chart = {
         "windows": [r.name for r in board.rows],
@@ -126,7 +179,9 @@ def build(session: Session, p: statistics.Period, window: str | None) -> dict[st
     }
     return {
         "board": board, "trend": trend, "tables": tables, "chart": chart,
-        "period": p, "window": window, "points": points, "full_marks": assessment.FULL_MARKS,
+        "period": p, "window": window, "points": windows_rep, "staff": staff_rep,
+        "full_marks": scheme_report.plain(windows_rep.result.full_score) if windows_rep.result else 100,
+        "changes": windows_rep.changes + staff_rep.changes,
         "window_names": _all_windows(session),
     }  # fmt: skip
 

@@ -1,4 +1,5 @@
-"""规则表: the warning rules (提示/黄牌/红牌 relative to the promised deadline) and the 考核 rule table.
+"""规则表: the warning rules (提示/黄牌/红牌 relative to the promised deadline). (考核 reads the schemes, see
+``schemes``.)
 
 Overseers look; supervisors and admins create and change rows (never delete: a rule is switched off, so
 that past computations stay explainable). Every save goes through one runner function in one unit of
@@ -20,8 +21,7 @@ import runner
 from admin.base import OVERSEERS, ConsoleModelView, actor, db_session, services
 from admin.supervision.common import LEVEL_LABELS, RequestSessionMixin
 from runner.core.conventions import ITEM_KINDS
-from runner.models import AssessmentRule, Role, WarningRule
-from runner.supervision import assessment
+from runner.models import Role, WarningRule
 from web.auth import current_user
 
 EDITORS = (Role.ADMIN, Role.SUPERVISOR)
@@ -47,23 +47,6 @@ class WarningRuleForm(FlaskForm):
     )
     active = BooleanField("启用", default=True)
     note = StringField("说明", validators=[Length(max=400)])
-
-
-class AssessmentRuleForm(FlaskForm):
-    """考核规则 line."""
-
-    code = StringField("规则代码", validators=[InputRequired(), Length(max=64)])
-    event = SelectField(
-        "考核事件", choices=[SelectChoice(code, label) for code, label in assessment.EVENTS.items()]
-    )
-    points = IntegerField(
-        "分值",
-        validators=[InputRequired()],
-        description="负数为扣分，正数为加分；按事件的计量单位（件 / 工作日 / 次）计",
-    )
-    item_kind = SelectField("办件类别", choices=KIND_CHOICES, default="")
-    active = BooleanField("启用", default=True)
-    note = StringField("依据 / 说明", validators=[Length(max=400)])
 
 
 def _kind(value: str | None) -> str:
@@ -135,30 +118,5 @@ class WarningRuleView(_RuleView):
         return runner.save_warning_rule(
             session, actor=actor(), rule_id=rule_id, level=data.get("level") or "",
             offset_days=data.get("offset_days") if data.get("offset_days") is not None else "",
-            item_kind=data.get("item_kind") or None, active=bool(data.get("active")), note=data.get("note") or "",
-        )  # fmt: skip
-
-
-class AssessmentRuleView(_RuleView):
-    """``/admin/supervision/assessment-rules/``: points per event (defaults from the seeds' 考核细则)."""
-
-    column_list = ("id", "code", "event", "unit", "points", "item_kind", "active", "note")
-    column_labels = {
-        "id": "编号", "code": "规则代码", "event": "考核事件", "unit": "计量单位", "points": "分值",
-        "item_kind": "办件类别", "active": "启用", "note": "依据 / 说明",
-    }  # fmt: skip
-    column_formatters = {
-        "event": lambda v, c, m, n: assessment.EVENTS.get(m.event, m.event),
-        "unit": lambda v, c, m, n: assessment.UNITS.get(m.unit, m.unit),
-        "item_kind": lambda v, c, m, n: _kind(m.item_kind),
-    }
-
-    def scaffold_form(self) -> type[FlaskForm]:
-        return AssessmentRuleForm
-
-    def save(self, session: Session, rule_id: int | None, data: dict[str, Any]) -> AssessmentRule:
-        return assessment.save_rule(
-            session, actor=actor(), rule_id=rule_id, code=data.get("code") or "", event=data.get("event") or "",
-            points=data.get("points") if data.get("points") is not None else "",
             item_kind=data.get("item_kind") or None, active=bool(data.get("active")), note=data.get("note") or "",
         )  # fmt: skip

@@ -122,6 +122,8 @@ def item_meta(props: dict[str, str]) -> dict[str, Any]:
         "lead_window": props.get("leadWindow") or None,
         "default_window": props.get("defaultWindow") or DEFAULT_WINDOW,
         "upper_approval": (props.get("upperApproval") or "").lower() in ("true", "1", "yes"),
+        # the item's own rule on extensions (e.g. seed 003's social insurance limits allow none): overrides §42
+        "max_extension_days": as_int(props.get("maxExtensionDays")),
     }
 
 

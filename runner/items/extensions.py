@@ -19,14 +19,14 @@ from runner.items.instances import require_active
 from runner.items.operations import notify
 from runner.items.views import iso
 from runner.models import Extension, ExtensionRequest, ProcessInstance
-from runner.timekeeping.deadlines import calendar, extension_cap
+from runner.timekeeping.deadlines import calendar, extension_cap_of
 from runner.timekeeping.deadlines import extend as grant_extension
 
 REQUESTED, APPROVED, REFUSED = "requested", "approved", "refused"
 
 
 def _cap(session: Session, instance: ProcessInstance) -> int:
-    return extension_cap(instance.statutory_days, services_of(session).settings.extension_caps())
+    return extension_cap_of(session, instance)
 
 
 def _check_days(session: Session, instance: ProcessInstance, days: Any) -> int:

@@ -235,6 +235,8 @@ def complete(
         task_id=row.task_id,
         task_name=row.name,
         fields=sorted((data or {}).keys()),
+        form_key=row.form_key,  # the 考核 reads which step delivered the decision (supervision.assessment_schemes)
+        window=row.window,
     )
     engine.advance(session, instance, workflow, actor=actor, step=task.run)
     engine.save(session, instance, workflow)

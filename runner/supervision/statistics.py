@@ -169,7 +169,7 @@ class WindowFigures:
     ratings: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
     warnings_open: int = 0
-    points: int = 0  # 考核 deductions (negative), upheld appeals excluded
+    points: float = 0  # 考核 points under the window scheme in force (score − full score; assessment_schemes)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -216,7 +216,7 @@ def _window_names(session: Session) -> dict[str, str]:
 
 def window_figures(session: Session, p: Period, window: str | None = None) -> Dashboard:
     """Every figure of the dashboard for ``p``, per window (or for ``window`` only)."""
-    from runner.supervision.assessment import compute
+    from runner.supervision.assessment_schemes.report import window_points
 
     start, end = bounds(session, p)
     now = services_of(session).now()
@@ -270,8 +270,7 @@ def window_figures(session: Session, p: Period, window: str | None = None) -> Da
     _ratings(session, start, end, scope, row)
     _warnings(session, start, end, window, row)
 
-    result = compute(session, p.start, p.end, window=window)
-    for code, points in result.totals.items():
+    for code, points in window_points(session, p.start, p.end).items():
         if (r := row(code)) is not None:
             r.points = points
 

@@ -120,6 +120,16 @@ def extension_cap(statutory_days: int | None, caps: dict[int, int]) -> int:
     return max(eligible) if eligible else min(caps.values())
 
 
+def extension_cap_of(session: Session, instance: ProcessInstance) -> int:
+    """The most working days this item may be extended by: its diagram's ``maxExtensionDays`` when declared
+    (the rule the limit comes from, e.g. 0 for seed 003's social insurance limits), else §42 by its statutory
+    limit."""
+    declared = (instance.definition.meta or {}).get("max_extension_days")
+    if declared is not None:
+        return int(declared)
+    return extension_cap(instance.statutory_days, services_of(session).settings.extension_caps())
+
+
 def extend(
     session: Session,
     instance: ProcessInstance,
@@ -137,7 +147,7 @@ def extend(
     if days <= 0:
         raise InvalidInput("延期天数须为正整数 (days must be a positive number)")
     services = services_of(session)
-    cap = extension_cap(instance.statutory_days, services.settings.extension_caps())
+    cap = extension_cap_of(session, instance)
     if (instance.extension_days or 0) + days > cap:
         raise InvalidInput(
             f"延期超过法定上限：已延期 {instance.extension_days} 个工作日，最多 {cap} 个工作日"

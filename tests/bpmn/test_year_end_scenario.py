@@ -33,9 +33,9 @@ Warnings (提示 −1, 黄牌 0, 红牌 +3 working days; all of 2027's instants 
 黄牌 at the end of 12-15, 红牌 at the end of 12-18; B and F 提示 at 00:00 Tue 01-05; B 黄牌 at the end of 01-06 (B is
 done before its 红牌 at the end of Sat 01-09); C's own review-step warning at the end of 01-11.
 
-考核 (default rules: −5 per late working day, −2 per item completed late): December counts A's 12 days (−60) — the same
-before and after the import; January before the import counts nothing (none of its days is known); January at the end
-counts A 8 days (−40) and late completion (−2), B 2 days (−10) and late completion (−2).
+考核 (窗口单位考核实施细则, in force: −5 per late working day, −2 per deemed assent): December counts A's 12 days (−60)
+— the same before and after the import; January before the import counts nothing (none of its days is known);
+January at the end counts A 8 days (−40) and B 2 days (−10) against centre, E's deemed assent (−2) against huanbao.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ import pytest
 
 import runner
 from runner.models import Incident
+from runner.supervision.assessment_schemes import store
 from tests.support import flow
 from tests.support.year_end import import_2027, needs_2027
 
@@ -103,19 +104,37 @@ def no_incident_anywhere(services: Any) -> None:
 
 
 def assessment(services: Any, period: tuple[date, date]) -> dict[str, Any]:
+    """The window scheme in force (窗口单位考核实施细则): points per window, and (event, rule, count) lines."""
+    from collections import Counter
+
+    from runner.supervision.assessment_schemes import periods, scoring, store
+
     with services.transaction() as s:
-        result = runner.compute_assessment(s, *period)
+        res = scoring.score_period(
+            s, store.scheme_for(s, "window_rules_001", period[0]), periods.Span(*period)
+        )
+    lines = Counter((ln.subject, ln.rule_code) for sc in res.scores.values() for ln in sc.lines)
     return {
-        "totals": result.totals,
-        "lines": sorted((d.subject, d.rule_code, d.units) for d in result.deductions),
+        "totals": {w: sc.score - res.full_score for w, sc in res.scores.items() if sc.lines},
+        "lines": sorted((subject, rule, n) for (subject, rule), n in lines.items()),
     }
+
+
+def deemed_assent_subject(services: Any, iid: int) -> str:
+    from sqlalchemy import select
+
+    from runner.models import AccountabilityRecord as Record
+
+    with services.transaction() as s:
+        [rid] = s.scalars(select(Record.id).where(Record.instance_id == iid, Record.kind == "deemed_assent"))
+    return f"accountability:{rid}"
 
 
 def test_from_december_2026_to_the_middle_of_january_2027(services, clock) -> None:
     flow.deploy_library(services, *FILES)
     with services.transaction() as s:
         runner.seed_warning_rules(s)
-        runner.seed_assessment_rules(s)
+        store.seed_schemes(s)
 
     # --- December, without 2027 data -------------------------------------------------------------------
     clock.set(flow.local("2026-12-01", "09:00"))
@@ -172,7 +191,7 @@ def test_from_december_2026_to_the_middle_of_january_2027(services, clock) -> No
     flow.advance_to(services, clock, flow.local("2027-01-04", "08:00"))
     no_incident_anywhere(services)
     december = assessment(services, DEC)
-    assert december == {"totals": {"centre": -60}, "lines": [(f"instance:{a}", "late_working_day", 12)]}
+    assert december == {"totals": {"centre": -60}, "lines": [(f"instance:{a}", "late_day", 12)]}
     assert assessment(services, JAN) == {"totals": {}, "lines": []}
 
     # --- the import, Mon 01-04 09:00 ----------------------------------------------------------------------
@@ -244,10 +263,10 @@ def test_from_december_2026_to_the_middle_of_january_2027(services, clock) -> No
     assert warnings(services, d) == [] and warnings(services, e) == []
     assert assessment(services, DEC) == december  # December is what it was
     assert assessment(services, JAN) == {
-        "totals": {"centre": -40 - 2 - 10 - 2},
+        "totals": {"centre": -40 - 10, "huanbao": -2},
         "lines": sorted([
-            (f"instance:{a}", "late_working_day", 8), (f"instance:{a}", "late_completion", 1),
-            (f"instance:{b}", "late_working_day", 2), (f"instance:{b}", "late_completion", 1),
+            (f"instance:{a}", "late_day", 8), (f"instance:{b}", "late_day", 2),
+            (deemed_assent_subject(services, e), "deemed_assent", 1),
         ]),
     }  # fmt: skip
     with services.transaction() as s:

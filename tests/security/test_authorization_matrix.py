@@ -132,7 +132,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("admin.index", "GET"): OVERSEERS | DESIGN,
     **{(f"{view}.{route}", m): CONSOLE_VIEW
        for view in ("calendar", "incidents", "instances", "timers", "supervision_warnings",
-                    "supervision_warning_rules", "supervision_assessment_rules")
+                    "supervision_warning_rules")
        for route, methods in MODEL_VIEW_ROUTES.items() for m in methods},
     ("calendar.add", "GET"): CONSOLE_VIEW,
     ("calendar.add", "POST"): ADMIN,
@@ -152,6 +152,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("supervision_assessment.export", "GET"): SUPERVISION | only("head"),
     ("supervision_assessment.appeal", "POST"): only("head"),  # a window head appeals for the window
     ("supervision_assessment.decide", "POST"): only("supervisor", "admin"),
+    ("supervision_assessment.enter", "POST"): only("supervisor", "admin"),  # 记分录入
+    ("supervision_assessment.void", "POST"): only("supervisor", "admin"),
+    ("supervision_assessment.attachment", "GET"): SUPERVISION | only("head"),  # a 记分录入 file
+    ("supervision_schemes.index", "GET"): SUPERVISION,  # 考核方案: overseers look, the office changes
+    **{(f"supervision_schemes.{e}", "POST"): only("supervisor", "admin")
+       for e in ("windows", "definition", "activate")},
     **{(f"designer.{e}", m): DESIGN for e, m in (("index", "GET"), ("modeler", "GET"), ("xml", "GET"),
                                                  ("new", "POST"), ("open_process", "POST"), ("save", "POST"),
                                                  ("validate", "POST"), ("deploy", "POST"), ("discard", "POST"))},
@@ -182,6 +188,10 @@ BODIES: dict[str, Any] = {
     "api.send_back": {"to_task_id": "{accept_task_id}", "reason": "材料有误"},
     # form posts of pages
     "workspace.extension_decide": {"decision": "approve"},
+    "supervision_assessment.enter": {
+        "rule": "window_rules_001.unattended", "subject": "shichang", "occurred_on": "2026-11-02", "note": "巡查",
+    },
+    "supervision_assessment.void": {"reason": "录错"},
     "supervision_assessment.appeal": {
         "window": "shichang", "rule_code": "late_completion", "subject": "instance:1", "reason": "系统故障所致",
         "start": "2026-11-01", "end": "2026-11-30",
@@ -219,7 +229,7 @@ def fill(rule: Any, world: World) -> str:
     values = {
         "filename": "app.css", "package": "bpmn-js", "export_type": "csv", "table": "windows", "kind": "acceptance",
         "username": world.username("reviewer"), "form_key": "window_review", "request_id": 1, "draft_id": 1,
-        "appeal_id": 1, "code": "SC-001", "reference": "0" * 64, **world.ids, **overrides,
+        "appeal_id": 1, "entry_id": 1, "code": "SC-001", "reference": "0" * 64, **world.ids, **overrides,
     }  # fmt: skip
     url = rule.rule
     for name in rule.arguments:

@@ -2,7 +2,7 @@
 
 The month is tests/support/supervision.py's (figures worked out by hand there): centre accepted B and D,
 completed A (late) and B, D is overdue; shichang completed C on time; guihua was deemed to assent on
-10-08; centre loses 27 points.
+10-08; under the window scheme in force (窗口单位考核实施细则) centre loses 5 points per late working day: 25.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 import pytest
 
 import runner
+from runner.supervision.assessment_schemes.store import seed_schemes
 from tests.support.supervision import october
 
 MONTH = "/admin/supervision/?kind=month&date=2026-10-01"
@@ -24,7 +25,7 @@ MONTH = "/admin/supervision/?kind=month&date=2026-10-01"
 def month(services, clock, windows, make_user):
     built = october(services, clock)
     with services.transaction() as s:
-        runner.seed_assessment_rules(s)
+        seed_schemes(s)
     make_user("sup", ("supervision", "supervisor"))
     make_user("boss", ("leader", "leader"))
     make_user("centre_head", ("centre", "window_head"))
@@ -101,12 +102,12 @@ def test_month_figures_per_window(month, signed_in) -> None:
         "0",
         "4",
         "4",
-        "-27",
+        "-25",
     ]
     assert by_code["shichang"][2:9] == ["0", "1", "1", "100.0%", "0", "0", "6.0"]
     assert by_code["guihua"][9] == "1"  # the deemed assent of the silent related window
     total = rows_of(text, "windows")[-1]
-    assert total[0] == "合计" and total[2:5] == ["2", "3", "2"] and total[-1] == "-27"
+    assert total[0] == "合计" and total[2:5] == ["2", "3", "2"] and total[-1] == "-23"  # −25 −2 +2 +2
     deemed = rows_of(text, "deemed")
     assert len(deemed) == 1 and deemed[0][1] == "规划建设窗口" and deemed[0][5] == "超时未答复"
     assert deemed[0][0] == "2026-10-08 23:59"
@@ -120,10 +121,10 @@ def test_other_periods_and_the_window_filter(month, signed_in) -> None:
     client = signed_in("boss")
     quarter = client.get("/admin/supervision/?kind=quarter&date=2026-11-15").get_data(as_text=True)
     assert "2026年第4季度" in quarter
-    assert {r[1]: r[-1] for r in rows_of(quarter, "windows")}["centre"] == "-27"
+    assert {r[1]: r[-1] for r in rows_of(quarter, "windows")}["centre"] == "-25"
     day = client.get("/admin/supervision/?kind=day&date=2026-10-20").get_data(as_text=True)
     centre = {r[1]: r for r in rows_of(day, "windows")}["centre"]
-    assert (centre[3], centre[7], centre[-1]) == ("1", "1", "-7")  # A completed late that day
+    assert (centre[3], centre[7], centre[-1]) == ("1", "1", "-5")  # A's 2nd late working day
     ranged = client.get("/admin/supervision/?kind=range&start=2026-10-23&end=2026-10-31&window=centre")
     rows = rows_of(ranged.get_data(as_text=True), "windows")
     assert [r[1] for r in rows[:-1]] == ["centre"] and rows[0][-1] == "-10"  # D's 10-23 and 10-26
@@ -136,14 +137,35 @@ def test_every_table_exports_as_csv(month, signed_in) -> None:
     text = client.get(MONTH).get_data(as_text=True)
     links = sorted(set(re.findall(r'href="(/admin/supervision/export/[a-z]+\.csv\?[^"]+)"', text)))
     names = {re.search(r"export/([a-z]+)\.csv", link).group(1) for link in links}
-    assert names == {"windows", "complaints", "ratings", "warnings", "trend", "deemed", "points"}
+    assert names == {
+        "windows",
+        "complaints",
+        "ratings",
+        "warnings",
+        "trend",
+        "deemed",
+        "points",
+        "scores",
+        "staff",
+    }
     table = read_csv(client.get("/admin/supervision/export/windows.csv?kind=month&date=2026-10-01"))
     assert table[0][:3] == ["窗口", "窗口代码", "受理"]
-    assert {r[1]: r[-1] for r in table[1:]}["centre"] == "-27"
+    assert {r[1]: r[-1] for r in table[1:]}["centre"] == "-25"
     points = read_csv(client.get("/admin/supervision/export/points.csv?kind=month&date=2026-10-01"))
-    assert sorted((r[3], r[6]) for r in points[1:]) == sorted(
-        [(f"instance:{month.a}", "-2"), (f"instance:{month.a}", "-10"), (f"instance:{month.d}", "-15")]
-    )
+    # one line per late working day, each traceable to its item; the deemed assent; C's related windows
+    assert sorted((r[0], r[1], r[2], r[5], r[7]) for r in points[1:] if r[2] == "late_day") == [
+        (day, "中心综合受理窗口", "late_day", f"instance:{item}", "-5")
+        for day, item in [("2026-10-19", month.a), ("2026-10-20", month.a), ("2026-10-22", month.d),
+                          ("2026-10-23", month.d), ("2026-10-26", month.d)]
+    ]  # fmt: skip
+    assert sorted(r[2] for r in points[1:] if r[2] != "late_day") == [
+        "deemed_assent",
+        "joint_early",
+        "joint_early",
+    ]
+    scores = read_csv(client.get("/admin/supervision/export/scores.csv?kind=month&date=2026-10-01"))
+    centre = next(r for r in scores[1:] if r[1] == "centre")
+    assert centre[2:] == ["-25", "+0", "+0", "+0", "+0", "75", "合格", ""]
     trend = read_csv(client.get("/admin/supervision/export/trend.csv?kind=month&date=2026-10-01"))
     assert trend[-1][:4] == ["2026-10", "2", "3", "1"]
     for link in links:  # every link answers with a CSV of its table
@@ -159,7 +181,10 @@ def test_monthly_report_prints_the_scores(month, signed_in) -> None:
     assert "supervision/supervision.css" in text  # the print stylesheet
     scores = text.split('id="report-scores"', 1)[1].split("</section>", 1)[0]
     row = re.search(r"<tr><td>中心综合受理窗口</td>(.*?)</tr>", scores, re.S)
-    assert row is not None and "<strong>73</strong>" in row.group(1)  # 100 − 27
+    assert row is not None and "<strong>75</strong>" in row.group(1)  # 100 − 25
+    for name in ("督查股", "中心领导"):  # no applicant is served there: not scored 100 (seed 001 第三条)
+        row = re.search(rf"<tr><td>{name}</td>(.*?)</tr>", scores, re.S)
+        assert row is not None and "不参加考核" in row.group(1) and "<strong>" not in row.group(1)
     assert "本月共受理办件 <strong>2</strong> 件" in text
 
 

@@ -1,7 +1,8 @@
 """考核与申诉 in the console: a window head appeals a deduction of their own window, the supervisor decides.
 
-October 2026 of tests/support/supervision.py: centre −2 (A late), −10 (A's 10-19, 10-20), −15 (D's
-10-22, 10-23, 10-26) = −27.
+October 2026 of tests/support/supervision.py under the window scheme in force (窗口单位考核实施细则):
+centre −5 per late working day — A's 10-19, 10-20 and D's 10-22, 10-23, 10-26 — = −25, score 75; under the
+staff scheme, ``clerk`` (who held A on its late days) −3 × 2 in 绩, charged at centre.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-import runner
 from runner.models import Appeal, AuditEntry
+from runner.supervision.assessment_schemes.store import seed_schemes
 from tests.support.supervision import october
 
 PAGE = "/admin/supervision/assessment/?kind=month&date=2026-10-01"
@@ -22,7 +23,7 @@ PAGE = "/admin/supervision/assessment/?kind=month&date=2026-10-01"
 def month(services, clock, windows, make_user):
     built = october(services, clock)
     with services.transaction() as s:
-        runner.seed_assessment_rules(s)
+        seed_schemes(s)
     make_user("sup", ("supervision", "supervisor"))
     make_user("boss", ("leader", "leader"))
     make_user("centre_head", ("centre", "window_head"))
@@ -31,9 +32,7 @@ def month(services, clock, windows, make_user):
     return built
 
 
-def appeal_form(
-    subject: str, rule: str = "late_working_day", window: str = "centre", reason: str = "有书面暂缓申请"
-):
+def appeal_form(subject: str, rule: str = "late_day", window: str = "centre", reason: str = "有书面暂缓申请"):
     return {"window": window, "rule_code": rule, "subject": subject, "start": "2026-10-01", "end": "2026-10-31",
             "reason": reason, "back": PAGE}  # fmt: skip
 
@@ -50,8 +49,8 @@ def totals(text: str) -> dict[str, tuple[str, str]]:
 def test_window_head_sees_only_their_window_and_appeals(month, services, signed_in) -> None:
     head = signed_in("centre_head")
     text = head.get(PAGE).get_data(as_text=True)
-    assert totals(text) == {"centre": ("-27", "73")}
-    assert text.count('class="appeal-form"') == 3  # one per deduction of the window
+    assert totals(text) == {"centre": ("-25", "75")}
+    assert text.count('class="appeal-form"') == 5 + 2  # one per line of the window and of its staff
     assert head.get(PAGE + "&window=shichang").status_code == 403
     # the workspace's top bar leads window heads here
     assert "/admin/supervision/assessment/" in head.get("/inbox").get_data(as_text=True)
@@ -60,8 +59,8 @@ def test_window_head_sees_only_their_window_and_appeals(month, services, signed_
     assert response.status_code == 302
     text = head.get(PAGE).get_data(as_text=True)
     assert "申诉已提交" in text
-    assert text.count('class="appeal-form"') == 2 and "待裁决" in text
-    assert totals(text) == {"centre": ("-27", "73")}  # nothing changes before the decision
+    assert text.count('class="appeal-form"') == 7 - 3 and "待裁决" in text  # D's three late days
+    assert totals(text) == {"centre": ("-25", "75")}  # nothing changes before the decision
     with services.transaction() as s:
         [appeal] = s.scalars(select(Appeal)).all()
         assert (appeal.window, appeal.points, appeal.filed_by, appeal.status) == (
@@ -96,10 +95,10 @@ def test_supervisor_upholds_and_the_points_come_back(month, services, signed_in)
         data={"verdict": "upheld", "decision": "有申请人书面材料，理由成立", "back": PAGE},
     )
     text = sup.get(PAGE).get_data(as_text=True)
-    assert totals(text)["centre"] == ("-12", "88")
+    assert totals(text)["centre"] == ("-10", "90")
     assert "申诉成立" in text
     dashboard = sup.get("/admin/supervision/?kind=month&date=2026-10-01").get_data(as_text=True)
-    assert "-12" in dashboard.split('id="table-windows"', 1)[1].split("</section>", 1)[0]
+    assert "-10" in dashboard.split('id="table-windows"', 1)[1].split("</section>", 1)[0]
     with services.transaction() as s:
         actions = [
             (a.action, a.actor)
@@ -112,15 +111,13 @@ def test_appeals_outside_ones_own_window_are_refused(month, services, signed_in)
     subject = f"instance:{month.a}"
     for user, window in [("guihua_head", "centre"), ("clerk1", "centre"), ("sup", "centre")]:
         response = signed_in(user).post(
-            "/admin/supervision/assessment/appeal", data=appeal_form(subject, "late_completion", window)
+            "/admin/supervision/assessment/appeal", data=appeal_form(subject, "late_day", window)
         )
         assert response.status_code == 403, user
     # guihua's head on guihua: there is no such deduction of guihua's — a message, nothing stored
     guihua = signed_in("guihua_head")
-    guihua.post(
-        "/admin/supervision/assessment/appeal", data=appeal_form(subject, "late_completion", "guihua")
-    )
-    assert "该期间内没有这项扣分" in guihua.get(PAGE).get_data(as_text=True)
+    guihua.post("/admin/supervision/assessment/appeal", data=appeal_form(subject, "late_day", "guihua"))
+    assert "该期间内没有这项记分" in guihua.get(PAGE).get_data(as_text=True)
     with services.transaction() as s:
         assert s.scalars(select(Appeal)).all() == []
 
@@ -143,16 +140,17 @@ def test_appeal_needs_the_csrf_token(month, csrf_app) -> None:
 
 def test_assessment_tables_export(month, signed_in) -> None:
     client = signed_in("sup")
-    for table in ("totals", "deductions", "appeals"):
+    for table in ("totals", "staff", "deductions", "appeals"):
         response = client.get(f"/admin/supervision/assessment/export/{table}.csv?kind=month&date=2026-10-01")
         assert response.status_code == 200 and response.mimetype == "text/csv"
     deductions = client.get("/admin/supervision/assessment/export/deductions.csv?kind=month&date=2026-10-01")
     lines = deductions.get_data(as_text=True).splitlines()
-    assert len(lines) == 4 and lines[0].lstrip("\ufeff").startswith("日期,窗口,规则代码")
+    # centre's 5 late days, guihua's deemed assent, C's two related windows (+2 each), clerk's 2 late days
+    assert len(lines) == 1 + 5 + 3 + 2 and lines[0].lstrip("\ufeff").startswith("日期,窗口,规则代码")
 
 
 def test_after_an_appeal_the_page_stays_on_this_site(month, signed_in) -> None:
-    form = {**appeal_form(f"instance:{month.a}", "late_completion"), "back": "https://evil.example/steal"}
+    form = {**appeal_form(f"instance:{month.a}", "late_day"), "back": "https://evil.example/steal"}
     response = signed_in("centre_head").post("/admin/supervision/assessment/appeal", data=form)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/admin/supervision/assessment/")
@@ -160,3 +158,34 @@ def test_after_an_appeal_the_page_stays_on_this_site(month, signed_in) -> None:
         "/admin/supervision/assessment/appeal", data={**form, "start": "soon", "back": PAGE}
     )
     assert bad.status_code == 400
+
+
+def test_supervisor_enters_and_voids_a_score_and_the_head_sees_it(month, services, signed_in) -> None:
+    sup = signed_in("sup")
+    page = sup.get(PAGE).get_data(as_text=True)
+    assert 'id="entry-form"' in page and 'value="window_rules_001.unattended"' in page
+    assert 'value="staff_001.truancy"' in page  # the staff scheme's entered rules too
+    form = {"rule": "window_rules_001.unattended", "subject": "centre", "occurred_on": "2026-10-21",
+            "note": "10-21 上午窗口无人值守 20 分钟（督查股巡查记录 第12号）", "back": PAGE}  # fmt: skip
+    for user in ("centre_head", "boss"):
+        assert signed_in(user).post("/admin/supervision/assessment/entries", data=form).status_code == 403
+    sup.post(
+        "/admin/supervision/assessment/entries", data={**form, "points": "-9"}
+    )  # outside the rule's points
+    assert "分值须在" in sup.get(PAGE).get_data(as_text=True)
+    sup.post("/admin/supervision/assessment/entries", data=form)
+    head = signed_in("centre_head").get(PAGE).get_data(as_text=True)
+    assert totals(head) == {"centre": ("-30", "70")}
+    assert "窗口无人值守" in head and 'class="void-form"' not in head  # the head sees it, may appeal it
+    with services.transaction() as s:
+        from runner.models import ScoreEntry
+
+        [entry] = s.scalars(select(ScoreEntry)).all()
+    sup.post(f"/admin/supervision/assessment/entries/{entry.id}/void", data={"reason": "", "back": PAGE})
+    assert "请写明更正理由" in sup.get(PAGE).get_data(as_text=True)
+    sup.post(
+        f"/admin/supervision/assessment/entries/{entry.id}/void",
+        data={"reason": "巡查记录有误", "back": PAGE},
+    )
+    text = sup.get(PAGE).get_data(as_text=True)
+    assert totals(text)["centre"] == ("-25", "75") and "已作废：巡查记录有误" in text

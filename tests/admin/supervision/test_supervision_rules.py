@@ -1,4 +1,5 @@
-"""The rule tables in the console (预警规则, 考核规则): supervisors and admins edit, leaders look; audited.
+"""The rule table in the console (预警规则): supervisors and admins edit, leaders look; audited. The old 考核规则
+table is gone: 考核 reads the schemes (考核方案, tests/admin/supervision/test_supervision_assessment.py).
 
 And 审计校验: after one audit row is changed with SQL, the page names that row.
 """
@@ -9,7 +10,8 @@ import pytest
 from sqlalchemy import select, text
 
 import runner
-from runner.models import AssessmentRule, AuditEntry, Timer, WarningRule
+from runner.models import AuditEntry, Timer, WarningRule
+from runner.supervision.assessment_schemes import store
 from tests.support.flow import deploy_library, start_item
 
 WARNING_RULES = "/admin/supervision/warning-rules/"
@@ -20,7 +22,7 @@ ASSESSMENT_RULES = "/admin/supervision/assessment-rules/"
 def people(services, windows, make_user):
     with services.transaction() as s:
         runner.seed_warning_rules(s)
-        runner.seed_assessment_rules(s)
+        store.seed_schemes(s)  # audited rows for the audit check below
     make_user("sup", ("supervision", "supervisor"))
     make_user("admin1", ("centre", "admin"))
     make_user("boss", ("leader", "leader"))
@@ -48,11 +50,33 @@ def test_lists_show_the_defaults(people, signed_in) -> None:
     page = leader.get(WARNING_RULES).get_data(as_text=True)
     assert "提示" in page and "黄牌" in page and "红牌" in page and "+3" in page
     assert "/new/" not in page  # a leader looks, does not edit
-    page = leader.get(ASSESSMENT_RULES).get_data(as_text=True)
-    for words in ("承诺件超期办结", "无故超过承诺时限", "投诉经查属实", "工作日"):
-        assert words in page
-    assert signed_in("centre_head").get(ASSESSMENT_RULES).status_code == 403
-    assert leader.get(ASSESSMENT_RULES + "new/").status_code in (302, 403)
+
+
+def test_the_old_assessment_rule_table_is_gone(people, signed_in, db_engine) -> None:
+    """Nothing computes with the old 考核规则 table any more: no page, no menu entry, no table, no pointer."""
+    from pathlib import Path
+
+    from sqlalchemy import inspect
+
+    sup = signed_in("sup")
+    assert sup.get(ASSESSMENT_RULES).status_code == 404
+    menu = sup.get("/admin/supervision/assessment/").get_data(as_text=True)
+    assert "考核规则" not in menu and "assessment-rules" not in menu
+    assert "assessment_rules" not in inspect(db_engine).get_table_names()
+    root = Path(__file__).resolve().parents[3]
+    pointing = [
+        str(path.relative_to(root))
+        for path in [
+            root / "README.md",
+            *(root / "admin").rglob("*.md"),
+            *(root / "admin").rglob("*.html"),
+            *(root / "workspace").rglob("*.html"),
+            *(root / "web").rglob("*.html"),
+            *(root / "docs").rglob("*.md"),
+        ]  # fmt: skip
+        if any(words in path.read_text(encoding="utf-8") for words in ("考核规则", "assessment-rules"))
+    ]
+    assert pointing == []
 
 
 def test_supervisor_changes_the_red_card_and_open_items_follow(people, services, signed_in) -> None:
@@ -82,58 +106,6 @@ def test_supervisor_changes_the_red_card_and_open_items_follow(people, services,
     assert (action, actor, detail["before"]["offset_days"], detail["offset_days"]) == (
         "warning_rule_changed", "sup", 3, 2,
     )  # fmt: skip
-
-
-def test_admin_adds_an_assessment_rule_and_bad_values_are_refused(people, services, signed_in) -> None:
-    admin = signed_in("admin1")
-    response = admin.post(
-        f"{ASSESSMENT_RULES}new/",
-        data={"code": "yellow_card", "event": "warning:yellow", "points": "-1", "item_kind": "", "active": "y",
-              "note": "黄牌每次扣1分"},
-    )  # fmt: skip
-    assert response.status_code == 302
-    with services.transaction() as s:
-        row = s.scalars(select(AssessmentRule).where(AssessmentRule.code == "yellow_card")).one()
-        assert (row.event, row.unit, row.points, row.item_kind, row.active) == (
-            "warning:yellow",
-            "event",
-            -1,
-            None,
-            True,
-        )
-    assert [(a, who) for a, who, _ in audit(services, "assessment_rule_created")][-1] == (
-        "assessment_rule_created", "admin1",
-    )  # fmt: skip
-    # a duplicate code: the runner refuses, the form says why, nothing is stored
-    again = admin.post(
-        f"{ASSESSMENT_RULES}new/",
-        data={"code": "yellow_card", "event": "warning:red", "points": "-1", "item_kind": "", "active": "y"},
-        follow_redirects=True,
-    )
-    assert "规则代码 yellow_card 已存在" in again.get_data(as_text=True)
-    late = rule_id(services, AssessmentRule, code="late_completion")
-    too_much = admin.post(
-        f"{ASSESSMENT_RULES}edit/?id={late}",
-        data={"code": "late_completion", "event": "late_completion", "points": "-500", "item_kind": "", "active": "y"},
-        follow_redirects=True,
-    )  # fmt: skip
-    assert "分值须在" in too_much.get_data(as_text=True)
-    with services.transaction() as s:
-        assert s.get(AssessmentRule, late).points == -2
-        assert s.scalars(select(AssessmentRule.code).where(AssessmentRule.code == "yellow_card")).all() == [
-            "yellow_card"
-        ]
-
-
-def test_leader_cannot_post_rule_changes(people, services, signed_in) -> None:
-    late = rule_id(services, AssessmentRule, code="late_completion")
-    signed_in("boss").post(
-        f"{ASSESSMENT_RULES}edit/?id={late}",
-        data={"code": "late_completion", "event": "late_completion", "points": "-9", "item_kind": "", "active": "y"},
-    )  # fmt: skip
-    with services.transaction() as s:
-        assert s.get(AssessmentRule, late).points == -2
-    assert audit(services, "assessment_rule_changed") == []
 
 
 def test_audit_page_names_the_first_tampered_row(people, services, signed_in, db_engine) -> None:

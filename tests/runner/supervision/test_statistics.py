@@ -14,13 +14,14 @@ import pytest
 import runner
 from runner.applicants import service as applicant
 from runner.supervision import statistics
+from runner.supervision.assessment_schemes.store import seed_schemes
 from tests.support.flow import complete, deploy_library, describe, local, task
 from tests.support.supervision import october
 
 
 def figures(services, kind: str, ref: date, end: date | None = None, window: str | None = None):
     with services.transaction() as s:
-        runner.seed_assessment_rules(s)
+        seed_schemes(s)  # 窗口单位考核实施细则 in force: −5 per late working day, −2 per deemed assent …
         board = statistics.window_figures(s, statistics.period(kind, ref, end), window=window)
         return board, {r.window: r for r in board.rows}
 
@@ -64,8 +65,9 @@ def test_october_per_window(services, clock) -> None:
     assert centre.on_time_rate == 0.5
     assert centre.average_working_days == (12 + 1) / 2  # A: 09-28 → 10-20, B: 10-08 → 10-09
     assert centre.warnings == {"notice": 2, "yellow": 2} and centre.warnings_open == 4
-    # 考核: A −2 (late) −10 (10-19, 10-20), D −15 (10-22, 10-23, 10-26)
-    assert centre.points == -27
+    # 考核 (窗口单位考核实施细则): −5 per late working day — A 10-19, 10-20; D 10-22, 10-23, 10-26 — and no
+    # second charge per late item (that rule belongs to another scheme)
+    assert centre.points == -25
     # shichang: C accepted in September, completed on time on 10-12 after 6 working days
     assert (shichang.accepted, shichang.completed, shichang.on_time, shichang.average_working_days) == (
         0,
@@ -74,8 +76,10 @@ def test_october_per_window(services, clock) -> None:
         6,
     )
     assert shichang.on_time_rate == 1.0 and shichang.points == 0
-    # the silent related window carries the deemed assent (no points: that rule is off by default)
-    assert (guihua.deemed_assents, guihua.accepted, guihua.points) == (1, 0, 0)
+    # the silent related window carries the deemed assent (协办窗口抵触办理 −2); guotu and huanbao answered C,
+    # decided 60 % early: +2 each
+    assert (guihua.deemed_assents, guihua.accepted, guihua.points) == (1, 0, -2)
+    assert rows["guotu"].points == rows["huanbao"].points == 2
     assert rows["guotu"].deemed_assents == rows["huanbao"].deemed_assents == 0
     # every window of the centre has a row; the total adds them up
     assert len(board.rows) == 12
@@ -87,7 +91,7 @@ def test_october_per_window(services, clock) -> None:
         1,
         1,
     )
-    assert (total.average_working_days, total.points) == (19 / 3, -27)
+    assert (total.average_working_days, total.points) == (19 / 3, -25 - 2 + 2 + 2)
 
 
 def test_september_quarter_day_and_window_filter(services, clock) -> None:
@@ -98,10 +102,10 @@ def test_september_quarter_day_and_window_filter(services, clock) -> None:
     _, q3 = figures(services, "quarter", date(2026, 8, 15))
     assert (q3["centre"].accepted, q3["shichang"].accepted) == (1, 1)
     _, q4 = figures(services, "quarter", date(2026, 12, 1))
-    assert (q4["centre"].completed, q4["centre"].points, q4["guihua"].deemed_assents) == (2, -27, 1)
-    # Tue 10-20: A completed late that day: −2, and its 2nd late working day −5
+    assert (q4["centre"].completed, q4["centre"].points, q4["guihua"].deemed_assents) == (2, -25, 1)
+    # Tue 10-20: A completed late that day: its 2nd late working day −5
     _, day = figures(services, "day", date(2026, 10, 20))
-    assert (day["centre"].completed, day["centre"].overdue_completed, day["centre"].points) == (1, 1, -7)
+    assert (day["centre"].completed, day["centre"].overdue_completed, day["centre"].points) == (1, 1, -5)
     # the National Day holiday: nothing happened, nothing deducted
     _, holiday = figures(services, "range", date(2026, 10, 1), date(2026, 10, 7))
     assert sum(r.points for r in holiday.values()) == 0
@@ -117,8 +121,11 @@ def test_ranges_add_up_to_the_month(services, clock) -> None:
     _, first = figures(services, "range", date(2026, 10, 1), date(2026, 10, 22))
     _, second = figures(services, "range", date(2026, 10, 23), date(2026, 10, 31))
     # D's late days: 10-22 in the first range, 10-23 and 10-26 in the second; A's all in the first
-    assert (first["centre"].points, second["centre"].points) == (-2 - 10 - 5, -10)
-    assert first["centre"].points + second["centre"].points == -27
+    assert (first["centre"].points, second["centre"].points) == (-10 - 5, -10)
+    assert first["centre"].points + second["centre"].points == -25
+    # a range across a month end is summed month by month: Oct 23-31 and Nov 1-2 (nothing yet in November)
+    _, across = figures(services, "range", date(2026, 10, 23), date(2026, 11, 2))
+    assert across["centre"].points == -10
 
 
 def test_monthly_trend(services, clock) -> None:
@@ -171,9 +178,9 @@ def test_extensions_ratings_and_complaints(services, clock) -> None:
     assert centre.ratings == {"satisfied": 1} and rows["shichang"].ratings == {"not_satisfied": 1}
     assert centre.complaints == {"fed_back": 1} and centre.complaints_verified == 1
     # D's deadline moved 2 working days to the end of Fri 10-23: late only on Mon 10-26 (−5);
-    # the verified complaint −5; A −12 as before
+    # the verified complaint −5; A −10 as before
     assert describe(services, month.d)["deadline"] == "2026-10-23T15:59:59+00:00"
-    assert centre.points == -12 - 5 - 5
+    assert centre.points == -10 - 5 - 5
     # the complaint process is not an item: supervision has no accepted items
     assert rows["supervision"].accepted == 0
 

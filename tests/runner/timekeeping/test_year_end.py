@@ -148,11 +148,16 @@ def test_a_correction_notice_on_12_21_pauses_the_clock_and_charges_nothing(servi
     assert (view["deadline"], view["deadline_pending_year"]) == (None, 2027)
     # December's 考核, looked at in January before the import: nothing charged for a deadline never known
     clock.set(local("2027-01-10", "09:00"))
+    from runner.supervision.assessment_schemes import periods, scoring, store
+
     with services.transaction() as s:
-        runner.seed_assessment_rules(s)
-        december = runner.compute_assessment(s, date(2026, 12, 1), date(2026, 12, 31))
-        january = runner.compute_assessment(s, date(2027, 1, 1), date(2027, 1, 31))
-    assert december.deductions == [] and january.deductions == []
+        store.seed_schemes(s)
+        scheme = store.get_scheme(s, "window_rules_001")
+        december = scoring.collect_lines(s, scheme, date(2026, 12, 1), date(2026, 12, 31))
+        january = scoring.collect_lines(s, scheme, date(2027, 1, 1), date(2027, 1, 31))
+        staff = scoring.score_period(s, store.get_scheme(s, "staff_001"), periods.month_of(date(2027, 1, 1)))
+    assert december == {} and january == {}
+    assert all(not sc.lines for sc in staff.scores.values())
 
     import_2027(services)
     view = describe(services, iid)
