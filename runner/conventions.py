@@ -36,6 +36,7 @@ ITEM_KINDS = {
     "上报件": "escalated",
     "延期": "extension",
     "投诉": "complaint",
+    "整改": "rectification",
 }
 
 

@@ -331,9 +331,20 @@ class CentreScriptEngine(PythonScriptEngine):
                 ("warning", {"level": level, "message": str(message)[:400], "window": window})
             )
 
+        def extend_deadline(days: Any, reason: Any) -> None:
+            """Move the item's promised limit by ``days`` working days (a 延期 approved in the diagram)."""
+            count = _as_limit(days, "days")
+            if count <= 0 or not str(reason or "").strip():
+                raise ScriptError("延期须为正整数个工作日并写明理由 (days > 0 and a reason are required)")
+            self.effects.append(("extend", {"days": count, "reason": str(reason)[:400]}))
+
+        def assign_lead_window(window: Any) -> None:
+            """Make ``window`` the item's responsible (lead) window: its warnings and ``lane_lead`` go there."""
+            self.effects.append(("lead_window", {"window": str(window or "").strip()}))
+
         helpers = [
             now, today, *self._calendar_helpers(), seconds_from_now, pause_clock, resume_clock,
-            record_deemed_assent, record_warning,
+            record_deemed_assent, record_warning, extend_deadline, assign_lead_window,
         ]  # fmt: skip
         return {func.__name__: func for func in helpers}
 

@@ -44,7 +44,7 @@ RATING_LEVELS = ("satisfied", "basically", "not_satisfied")
 COMPLAINT_STATES = ("registered", "forwarded", "answered", "fed_back", "closed")
 WARNING_LEVELS = ("notice", "yellow", "red", "overdue", "escalation")
 MAX_RANGE_DAYS = 3660  # ten years: a wider range is a typo, not a question
-NOT_AN_ITEM = "complaint"  # item_kind of the complaint-handling process
+NOT_ITEMS = ("complaint", "rectification")  # item kinds of the complaint and 差评 rectification processes
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def local_day(session: Session, column: Any) -> ColumnElement[str]:
 
 
 def _items() -> ColumnElement[bool]:
-    return or_(ProcessInstance.item_kind.is_(None), ProcessInstance.item_kind != NOT_AN_ITEM)
+    return or_(ProcessInstance.item_kind.is_(None), ProcessInstance.item_kind.not_in(NOT_ITEMS))
 
 
 def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
