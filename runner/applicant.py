@@ -12,21 +12,21 @@ import re
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, engine
+from . import engine
 from .documents import local_date, outcome, pauses, window_names, windows_involved
-from .exceptions import Conflict, InvalidInput, NoSuchInstance
+from .exceptions import InvalidInput, NoSuchInstance
 from .instances import current_data
 from .instances import get as get_instance
 from .instances import start as start_instance
-from .models import Complaint, InstanceStatus, OpenTask, ProcessInstance, Rating
+from .models import Complaint, InstanceStatus, OpenTask, ProcessInstance
+from .ratings import LEVELS, give_rating, open_occasions, rating_view, ratings_of
 from .services import services_of
 from .windows import known_windows
 
 PHONE_SUFFIX = re.compile(r"^[0-9]{4}$")
-RATING_LEVELS = {"satisfied": "满意", "basically": "基本满意", "not_satisfied": "不满意"}
+RATING_LEVELS = {code: names[0] for code, names in LEVELS.items()}  # the national five levels
 CHANNELS = {"on_site": "现场", "phone": "电话", "letter": "信函"}
 COMPLAINT_PROCESS = "complaint"
 COMPLAINT_STATES = {
@@ -45,10 +45,6 @@ STATUS_LABELS = {
     InstanceStatus.TERMINATED: "已终止",
 }
 MAX_COMMENT = 1000
-
-
-class RatingExists(Conflict):
-    code = "rating_exists"
 
 
 # --- progress --------------------------------------------------------------------------------------------
@@ -97,7 +93,7 @@ def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]
             steps.append(name)
     codes = windows_involved(session, instance.id)
     names = window_names(session, codes)
-    rated = session.scalar(select(Rating.id).where(Rating.instance_id == instance.id)) is not None
+    occasions = open_occasions(session, instance)
     finished = instance.status == InstanceStatus.COMPLETED
     return {
         "business_key": instance.business_key,
@@ -110,8 +106,10 @@ def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]
         "paused": instance.paused_since is not None,
         "pauses": pauses(session, instance.id),
         "outcome": outcome(session, instance),
-        "can_rate": finished and not rated,
-        "rated": rated,
+        # the applicant rates the completion here; the acceptance is rated at the counter
+        "can_rate": "completion" in occasions,
+        "rate_occasion": "completion",
+        "rated": [rating_view(r) for r in ratings_of(session, instance.id)],
     }
 
 
@@ -134,33 +132,35 @@ def progress_by_key(session: Session, business_key: str) -> dict[str, Any] | Non
 # --- rating ----------------------------------------------------------------------------------------------
 
 
-def rate(session: Session, business_key: str, level: str, comment: str = "") -> dict[str, Any]:
-    """Store the applicant's satisfaction with a completed item, once per item."""
-    if level not in RATING_LEVELS:
-        raise InvalidInput("请选择满意度 (choose a rating)", field="level")
-    comment = (comment or "").strip()
-    if len(comment) > MAX_COMMENT:
-        raise InvalidInput(f"意见不能超过 {MAX_COMMENT} 字 (comment too long)", field="comment")
-    instance = get_instance(session, business_key=business_key)
-    if instance.status != InstanceStatus.COMPLETED:
-        raise InvalidInput("办件办结后才能评价 (rate after completion)")
-    if session.scalar(select(Rating.id).where(Rating.instance_id == instance.id)) is not None:
-        raise RatingExists("本办件已评价过，每件只能评价一次 (already rated)")
-    row = Rating(instance_id=instance.id, level=level, comment=comment, created_at=services_of(session).now())
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        raise RatingExists("本办件已评价过，每件只能评价一次 (already rated)") from None
-    audit.record(session, "rated", actor="applicant", instance=instance, level=level)
-    return {"business_key": instance.business_key, "level": level, "comment": comment}
+def rate(
+    session: Session,
+    business_key: str,
+    level: str,
+    comment: str = "",
+    *,
+    occasion: str = "completion",
+    indicators: dict[str, Any] | None = None,
+    named: bool = False,
+    rater_name: str = "",
+    rater_phone: str = "",
+) -> dict[str, Any]:
+    """The applicant rates the item on its progress page (``runner.ratings``: once per occasion)."""
+    row = give_rating(
+        session, business_key, level=level, channel="progress", occasion=occasion, indicators=indicators,
+        comment=comment, named=named, rater_name=rater_name, rater_phone=rater_phone,
+    )  # fmt: skip
+    return {
+        "business_key": business_key,
+        "level": row.level,
+        "comment": row.comment,
+        "occasion": row.occasion,
+    }
 
 
 def rating_of(session: Session, instance_id: int) -> dict[str, Any] | None:
-    row = session.scalars(select(Rating).where(Rating.instance_id == instance_id)).first()
-    if row is None:
-        return None
-    return {"level": row.level, "label": RATING_LEVELS.get(row.level, row.level), "comment": row.comment}
+    """The item's latest rating (label, comment …), or None."""
+    rows = ratings_of(session, instance_id)
+    return rating_view(rows[-1]) if rows else None
 
 
 # --- complaints ------------------------------------------------------------------------------------------

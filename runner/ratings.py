@@ -122,8 +122,11 @@ def check_open(session: Session, instance: ProcessInstance, occasion: str) -> No
     if occasion not in OCCASIONS:
         raise InvalidInput(f"未知的评价环节 {occasion} (unknown occasion)", field="occasion")
     if instance.status not in OCCASIONS[occasion][2]:
-        what = OCCASIONS[occasion][0]
-        raise InvalidInput(f"该办件尚不能进行「{what}」评价 (this item cannot be rated for {occasion} now)")
+        if occasion == "completion":
+            raise InvalidInput("办件办结后才能评价 (rate after completion)")
+        raise InvalidInput(
+            f"该办件当前不能进行「{OCCASIONS[occasion][0]}」评价 (cannot be rated for {occasion} now)"
+        )
     if rating_for(session, instance.id, occasion) is not None:
         raise RatingExists("本办件此环节已评价过，一次一评 (already rated on this occasion)")
 
@@ -210,6 +213,8 @@ def rating_view(row: Rating, lang: str = "zh", *, confidential: bool = True) -> 
             }
             for code, level in (row.indicators or {}).items()
         ],  # fmt: skip
+        "label_en": level_label(row.level, "en"),
+        "occasion_label_en": OCCASIONS[row.occasion][1] if row.occasion in OCCASIONS else row.occasion,
         "comment": row.comment,
         "window": row.window,
         "named": row.named,
