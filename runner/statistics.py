@@ -34,13 +34,14 @@ from .models import (
     InstanceStatus,
     ProcessInstance,
     Rating,
+    Rectification,
     WarningEvent,
     Window,
 )
 from .services import services_of
 
 PERIOD_KINDS = {"day": "日", "month": "月", "quarter": "季度", "range": "自定义"}
-RATING_LEVELS = ("satisfied", "basically", "not_satisfied")
+RATING_LEVELS = ("very_satisfied", "satisfied", "basically", "not_satisfied", "very_dissatisfied")
 COMPLAINT_STATES = ("registered", "forwarded", "answered", "fed_back", "closed")
 WARNING_LEVELS = ("notice", "yellow", "red", "overdue", "escalation")
 MAX_RANGE_DAYS = 3660  # ten years: a wider range is a typo, not a question
@@ -244,7 +245,7 @@ def window_figures(session: Session, p: Period, window: str | None = None) -> Da
     _accountability(session, start, end, window, row)
     _extensions(session, start, end, scope, row)
     _complaints(session, start, end, window, row)
-    _ratings(session, start, end, scope, row)
+    _ratings(session, start, end, window, row)
     _warnings(session, start, end, window, row)
 
     result = compute(session, p.start, p.end, window=window)
@@ -355,13 +356,15 @@ def _complaints(session: Session, start: datetime, end: datetime, window: str | 
             r.complaints_verified += int(n_verified or 0)
 
 
-def _ratings(session: Session, start: datetime, end: datetime, scope: list[Any], row: Any) -> None:
-    lead = ProcessInstance.lead_window
+def _ratings(session: Session, start: datetime, end: datetime, window: str | None, row: Any) -> None:
+    # a rating belongs to the window at fault its rectification names, else to the window rated
+    # (as in runner.rating_figures)
+    owner = func.coalesce(Rectification.window, Rating.window)
     query = (
-        select(lead, Rating.level, func.count())
-        .join(ProcessInstance, ProcessInstance.id == Rating.instance_id)
-        .where(_in(Rating.created_at, start, end), *scope)
-        .group_by(lead, Rating.level)
+        select(owner, Rating.level, func.count())
+        .outerjoin(Rectification, Rectification.rating_id == Rating.id)
+        .where(_in(Rating.created_at, start, end), *([owner == window] if window else []))
+        .group_by(owner, Rating.level)
     )
     for code, level, n in session.execute(query):
         if (r := row(code)) is not None:

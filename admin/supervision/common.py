@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 import runner
 from forms.filters import localtime
 from runner import spreadsheet, statistics
+from runner.ratings import LEVELS
 
 from ..base import db_session, services
 
@@ -26,7 +27,7 @@ LEVEL_COLOURS = {
     "overdue": "danger",
     "escalation": "dark",
 }
-RATING_LABELS = {"satisfied": "满意", "basically": "基本满意", "not_satisfied": "不满意"}
+RATING_LABELS = {code: names[0] for code, names in LEVELS.items()}  # the national five levels
 COMPLAINT_LABELS = {
     "registered": "已登记",
     "forwarded": "已转办",
