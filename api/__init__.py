@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import errors, operations, routes  # noqa: E402,F401  (routes register themselves on bp)
+from . import errors, operations, ratings, routes  # noqa: E402,F401  (routes register themselves on bp)

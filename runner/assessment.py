@@ -48,6 +48,7 @@ EVENTS = {
     "late_completion": "承诺件超期办结",
     "late_working_day": "无故超过承诺时限（每工作日）",
     "verified_complaint": "投诉经查属实",
+    "founded_bad_rating": "差评经核实属实（好差评）",
     "deemed_assent": "默认议定（协办窗口未按时答复）",
     "warning:notice": "提示预警",
     "warning:yellow": "黄牌预警",
@@ -390,10 +391,27 @@ def _warnings(
     ]  # fmt: skip
 
 
+def _founded_bad_ratings(
+    session: Session, rule: AssessmentRule, lo: datetime, hi: datetime, now: datetime, window: str | None
+) -> list[Deduction]:
+    """差评 found 属实 against the window at fault (``runner.rectification.founded_bad_ratings``)."""
+    from .deadlines import calendar
+    from .rectification import founded_bad_ratings
+
+    cal = calendar(session)
+    events = founded_bad_ratings(session, cal.local_date(lo), cal.local_date(hi) - timedelta(days=1), window)
+    return [
+        Deduction(e.window, rule.code, rule.event, e.subject, 1, rule.points, e.occurred_on, e.business_key,
+                  "好差评", f"差评经核实属实（{e.level}）")
+        for e in events
+    ]  # fmt: skip
+
+
 _HANDLERS = {
     "late_completion": _late_completion,
     "late_working_day": _late_working_days,
     "verified_complaint": _verified_complaints,
+    "founded_bad_rating": _founded_bad_ratings,
     "deemed_assent": _deemed_assents,
     "warning": _warnings,
 }

@@ -135,7 +135,16 @@ def test_every_table_exports_as_csv(month, signed_in) -> None:
     text = client.get(MONTH).get_data(as_text=True)
     links = sorted(set(re.findall(r'href="(/admin/supervision/export/[a-z]+\.csv\?[^"]+)"', text)))
     names = {re.search(r"export/([a-z]+)\.csv", link).group(1) for link in links}
-    assert names == {"windows", "complaints", "ratings", "rectifications", "warnings", "trend", "deemed", "points"}
+    assert names == {
+        "windows",
+        "complaints",
+        "ratings",
+        "rectifications",
+        "warnings",
+        "trend",
+        "deemed",
+        "points",
+    }
     table = read_csv(client.get("/admin/supervision/export/windows.csv?kind=month&date=2026-10-01"))
     assert table[0][:3] == ["窗口", "窗口代码", "受理"]
     assert {r[1]: r[-1] for r in table[1:]}["centre"] == "-27"

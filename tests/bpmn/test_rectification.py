@@ -170,3 +170,27 @@ def test_cannot_rectify_needs_approval(services, clock, item):
     with services.transaction() as s:
         assert s.get(Rectification, 1).window == "guotu"
         assert s.query(Rating).count() == 1
+
+
+def test_founded_bad_rating_counts_in_assessment_until_an_appeal_is_upheld(services, clock, item):
+    from runner import assessment, directory
+
+    with services.transaction() as s:
+        directory.create_user(s, "sc_head", "市场负责人", "banjian2026", [("shichang", "window_head")])
+        directory.create_user(s, "sup", "督查员", "banjian2026", [("supervision", "supervisor")])
+        assessment.save_rule(s, actor="admin", code="bad_rating", event="founded_bad_rating", points=-5)
+    rating_id, iid = rate(services, item)
+    complete(services, task(services, iid, "verify")["id"], {"verdict": "founded", "window": "shichang",
+             "verify_note": "属实"})  # fmt: skip
+    first, last = local("2026-09-01").date(), local("2026-09-30").date()
+    with services.transaction() as s:
+        result = assessment.compute(s, first, last)
+        assert [(d.window, d.subject, d.points) for d in result.deductions if d.counted] == [
+            ("shichang", f"rating:{rating_id}", -5)
+        ]
+        appeal = assessment.file_appeal(s, window="shichang", rule_code="bad_rating", subject=f"rating:{rating_id}",
+                                        reason="申请人误评", actor="sc_head", start=first, end=last)  # fmt: skip
+        assessment.decide_appeal(s, appeal.id, upheld=True, decision="录像证明服务规范", actor="sup")
+    with services.transaction() as s:
+        assert [d for d in assessment.compute(s, first, last).deductions if d.counted] == []
+        assert rectification.founded_bad_ratings(s, first, last) == []

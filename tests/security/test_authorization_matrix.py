@@ -75,6 +75,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, "GET"): only("lead_clerk", "reviewer", "head") for e in ("forms.documents", "forms.document",
                                                                      "forms.document_pdf", "forms.download")},
     ("forms.issue_document", "POST"): only("lead_clerk", "reviewer", "head"),
+    # the counter's 好差评 page: the windows taking part in the item (as its documents)
+    **{("forms.counter_rating", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
     **{("forms.op_copy", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
     ("forms.op_suspend", "POST"): only("head", "admin"),
     ("forms.op_resume", "POST"): only("head", "admin"),
@@ -95,6 +97,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, "POST"): only("reviewer", "system") for e in ("api.claim", "api.unclaim", "api.complete")},
     ("api.get_task", "GET"): only("reviewer", "system") | OVERSEERS,
     ("api.send_message", "POST"): only("admin", "system"),
+    ("api.rating_export_json", "GET"): only("supervisor", "admin", "system"),
     ("api.suspend", "POST"): only("head", "admin"),
     ("api.resume", "POST"): only("head", "admin"),
     **{(e, "POST"): ADMIN for e in ("api.terminate", "api.retry", "api.migrate")},
