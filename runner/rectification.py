@@ -27,7 +27,7 @@ from .exceptions import NoSuchDefinition
 from .instances import current_data
 from .instances import get as get_instance
 from .instances import start as start_instance
-from .models import ACTIVE_STATUSES, Appeal, InstanceStatus, ProcessInstance, Rating, Rectification
+from .models import ACTIVE_STATUSES, Appeal, InstanceStatus, ProcessInstance, Rating, Rectification, Window
 from .services import services_of
 
 PROCESS = "rectification"
@@ -281,3 +281,27 @@ def founded_bad_ratings(
             )
         )  # fmt: skip
     return events
+
+
+def rating_register(session: Session, *, bad_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+    """Ratings, newest first, with the rater's contact and the rectification (for the supervision office only)."""
+    from .ratings import BAD, rating_view
+
+    refresh(session)
+    query = (
+        select(Rating, ProcessInstance.business_key)
+        .join(ProcessInstance, ProcessInstance.id == Rating.instance_id)
+        .order_by(Rating.created_at.desc(), Rating.id.desc())
+        .limit(min(limit, 500))
+    )
+    if bad_only:
+        query = query.where(Rating.level.in_(BAD))
+    names = dict(session.execute(select(Window.code, Window.name)).all())
+    out = []
+    for rating, key in session.execute(query):
+        row = for_rating(session, rating.id)
+        view = rating_view(rating, confidential=False) | {"business_key": key}
+        view["window_name"] = names.get(rating.window or "", rating.window)
+        view["rectification"] = rectification_view(session, row) if row is not None else None
+        out.append(view)
+    return out

@@ -15,9 +15,9 @@ import pytest
 
 import runner
 from runner import ratings
-from runner.rectification import sync
 from runner.directory import seed_demo_users
 from runner.models import Rectification, WarningEvent
+from runner.rectification import sync
 from tests.support.flow import (
     advance_to,
     complete,
@@ -123,7 +123,12 @@ def test_bad_rating_verified_rectified_called_back_and_counted(services, clock, 
     screenshot(window, "haoping-rectify")
     submit(window)
 
-    # 4. 督查股 calls the applicant back
+    # 4. 督查股 calls the applicant back: the phone is on its 好差评 page, not on the window's task
+    sup.goto(f"{live_server}/ratings?bad=1")
+    register = sup.inner_text("#ratings")
+    assert "王五" in register and "13800001234" in register and "整改完成" in register
+    screenshot(sup, "haoping-register")
+    assert window.goto(f"{live_server}/ratings").status == 403
     work(sup, live_server, services, pid, "revisit")
     choose(sup, "revisit_result", "satisfied")
     sup.fill("textarea[name=revisit_note]", "申请人对整改结果满意")

@@ -75,6 +75,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, "GET"): only("lead_clerk", "reviewer", "head") for e in ("forms.documents", "forms.document",
                                                                      "forms.document_pdf", "forms.download")},
     ("forms.issue_document", "POST"): only("lead_clerk", "reviewer", "head"),
+    ("forms.rating_register", "GET"): only("supervisor", "admin"),  # and the supervision window's staff
     # the counter's 好差评 page: the windows taking part in the item (as its documents)
     **{("forms.counter_rating", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
     **{("forms.op_copy", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
