@@ -119,6 +119,10 @@ def _rater(name: str, phone: str, named: bool) -> tuple[str, str]:
 
 def check_open(session: Session, instance: ProcessInstance, occasion: str) -> None:
     """Refuse a rating the item cannot take now: unknown occasion, wrong status, already rated."""
+    from .statistics import NOT_ITEMS
+
+    if instance.item_kind in NOT_ITEMS:
+        raise InvalidInput("投诉和差评整改不是办件，不能评价 (complaints and rectifications are not rated)")
     if occasion not in OCCASIONS:
         raise InvalidInput(f"未知的评价环节 {occasion} (unknown occasion)", field="occasion")
     if instance.status not in OCCASIONS[occasion][2]:

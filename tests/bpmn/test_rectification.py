@@ -88,6 +88,8 @@ def test_founded_bad_rating_rectified_approved_and_called_back(services, clock, 
     assert revisit["window"] == "supervision"
     complete(services, revisit["id"], {"revisit_result": "satisfied", "revisit_note": "满意"}, "supervisor")
     final = state(services, rating_id)
+    with pytest.raises(runner.InvalidInput):  # the rectification itself is no item to rate
+        rate(services, describe(services, iid)["business_key"], level="satisfied")
     assert (final["revisit_result"], describe(services, iid)["status"]) == ("satisfied", "completed")
     # 考核 reads the event against the window
     with services.transaction() as s:
