@@ -29,7 +29,8 @@ def rating_register() -> Any:
     if not (current_user.has_role(*ROLES) or SUPERVISION_WINDOW in current_user.windows):
         abort(403)
     bad_only = request.args.get("bad") == "1"
-    rows = services().run(rectification.rating_register, bad_only=bad_only)
+    lang = "en" if english() else "zh"
+    rows = services().run(rectification.rating_register, bad_only=bad_only, lang=lang)
     return render_template("rating/register.html", rows=rows, bad_only=bad_only, en=english())
 
 

@@ -19,6 +19,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 import runner
 from runner.attachments import list_attachments
 from runner.conventions import ITEM_KINDS
+from runner.four_eyes import SamePerson
 from runner.views import instance_summary
 
 from . import bp
@@ -212,6 +213,9 @@ def _complete(task: dict[str, Any], form: TaskForm) -> str | runner.TaskNotReady
     except runner.TaskNotReady as exc:
         discard(stored)
         return exc
+    except SamePerson as exc:  # four eyes: the page says who must do it instead
+        discard(stored)
+        return user_message(exc)
     except runner.PermissionDenied:
         discard(stored)
         return "forbidden"

@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from . import audit, conventions, failures
+from . import audit, conventions, failures, step_followers
 from .calendar import missing_year_of
 from .clock import ManualClock
 from .deadlines import calendar, extend, pause_clock, resume_clock
@@ -287,6 +287,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     _stored_unarmed(session)[instance.id] = unarmed_keys
     _sync_subscriptions(session, instance, waiting)
     sync_rule_timers(session, instance)
+    step_followers.after_save(session, instance, workflow)
 
 
 def _keep_after_commit(

@@ -587,7 +587,7 @@ class Rating(Base):
 
 
 class Rectification(Base):
-    """整改 of a 差评: its own process (``bpmn/rectification.bpmn``); state synced from the process data."""
+    """整改 of a 差评: its own process (``bpmn/rectification.bpmn``); follows every step of it."""
 
     __tablename__ = "rectifications"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -603,6 +603,8 @@ class Rectification(Base):
     revisited_at: Mapped[datetime | None]
     revisit_result: Mapped[str | None] = mapped_column(String(20))
     closed_at: Mapped[datetime | None]
+    # the supervision office's decisions (无效差评, 无法整改, 延期): kind, approved, by, reason, at — in order
+    approvals: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
 
 

@@ -82,7 +82,7 @@ def _rectification(row: Rectification, receipt: str, number: str | None) -> dict
 
 def export(session: Session, start: date, end: date, *, centre: str = "") -> dict[str, Any]:
     """The ratings given on local dates ``start``..``end`` (both included) and their rectifications."""
-    rect.refresh(session)
+    rect.start_waiting(session)
     lo, hi = bounds(session, Period("range", start, end, ""))
     names = dict(session.execute(select(Window.code, Window.name)).all())
     rows = session.execute(

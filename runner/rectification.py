@@ -7,8 +7,12 @@ supervision office's approval with a reason; the window may ask for one extensio
 process's promised limit — ``Settings.rectification_days`` working days (default 15) from the rating, on the
 platform's calendar — so the usual warnings (提示, 黄牌, 红牌 of ``warning_rules``) fire against the window.
 
-The ``rectifications`` row follows the process data (``sync``); the states are those of deployed provincial
-systems: 待核实, 待整改, 整改中, 整改完成, 整改超期, 无法整改, 无效差评.
+The ``rectifications`` row follows every step of its process in the step's own transaction (``follow_step``,
+a ``runner.step_followers`` follower of ``engine.save``): a completion, the diagram's timer at the limit, an
+extension — so readers never refresh it. Its states are those of deployed provincial systems: 待核实, 待整改,
+整改中, 整改完成, 整改超期, 无法整改, 无效差评. The approvals (无效差评, 无法整改, 延期) are given by a person
+other than the one who verified, proposed or asked (``runner.four_eyes``); each is kept in ``approvals`` and
+audited with the approver and the reason.
 
 ``founded_bad_ratings`` gives 考核 the 差评 found 属实 against a window (an upheld appeal removes one).
 """
@@ -22,12 +26,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, engine
+from . import audit, engine, step_followers
 from .exceptions import NoSuchDefinition
 from .instances import current_data
 from .instances import get as get_instance
 from .instances import start as start_instance
-from .models import ACTIVE_STATUSES, Appeal, InstanceStatus, ProcessInstance, Rating, Rectification, Window
+from .models import Appeal, InstanceStatus, ProcessInstance, Rating, Rectification, Window
 from .services import services_of
 
 PROCESS = "rectification"
@@ -136,14 +140,38 @@ def _state(data: dict[str, Any], overdue: bool) -> str:
     return "pending" if data.get("verdict") == "founded" and data.get("verified_at") else "verifying"
 
 
-def sync(session: Session, row: Rectification) -> Rectification:
-    """Bring the row in line with its process: state, verdict, window, limit, rectification and call back."""
-    if row.process_instance_id is None and not start_process(session, row):
-        return row
-    instance = get_instance(session, row.process_instance_id)
-    data = current_data(engine.load(session, instance))
-    now = services_of(session).now()
-    overdue = instance.deadline is not None and now > instance.deadline
+APPROVAL_KINDS = {
+    "invalid": ("无效差评", "Invalid rating"),
+    "unable": ("无法整改", "Cannot be rectified"),
+    "extension": ("延期", "Extension"),
+}
+DECISIONS = {True: ("批准", "approved"), False: ("不批准", "refused")}
+
+
+def _approvals(data: dict[str, Any]) -> list[dict[str, Any]]:
+    given = data.get("approvals")
+    return [dict(a) for a in given if isinstance(a, dict)] if isinstance(given, list) else []
+
+
+def _record_approvals(
+    session: Session, row: Rectification, instance: ProcessInstance, data: dict[str, Any]
+) -> None:
+    """Keep the supervision office's decisions in the row and audit each new one (approver and reason)."""
+    decisions = _approvals(data)
+    known = len(row.approvals or [])
+    for decision in decisions[known:]:
+        audit.record(
+            session, "rectification_approval", actor=str(decision.get("by") or "system"), instance=instance,
+            rectification=row.id, kind=decision.get("kind"), approved=bool(decision.get("approved")),
+            reason=str(decision.get("reason") or "")[:1000],
+        )  # fmt: skip
+    if decisions != (row.approvals or []):
+        row.approvals = decisions
+
+
+def _apply(session: Session, row: Rectification, instance: ProcessInstance, data: dict[str, Any]) -> None:
+    """Bring the row in line with its process: state, verdict, window, limit, approvals, call back."""
+    overdue = instance.deadline is not None and services_of(session).now() >= instance.deadline
     row.state = _state(data, overdue)
     verdict = data.get("verdict")
     row.verdict = verdict if verdict in VERDICTS and data.get("verified_at") else None
@@ -153,32 +181,44 @@ def sync(session: Session, row: Rectification) -> Rectification:
     result = data.get("revisit_result")
     row.revisit_result = result if result in REVISIT_RESULTS and row.revisited_at else None
     row.due_at = instance.deadline
+    _record_approvals(session, row, instance, data)
     window = data.get("window")
     if isinstance(window, str) and window and window != row.window:
         row.window = window
         instance.lead_window = window  # warnings and the window's inbox follow the window at fault
     if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
         row.closed_at = row.closed_at or instance.ended_at
+
+
+@step_followers.follows(PROCESS)
+def follow_step(session: Session, instance: ProcessInstance, workflow: Any) -> None:
+    """After every saved step of a rectification process: its row follows, in the same transaction."""
+    row = session.scalars(
+        select(Rectification).where(Rectification.process_instance_id == instance.id)
+    ).first()
+    if row is not None:
+        _apply(session, row, instance, current_data(workflow))
+
+
+def sync(session: Session, row: Rectification) -> Rectification:
+    """Bring the row in line with its stored process (a repair: every step keeps it in line already)."""
+    if row.process_instance_id is None and not start_process(session, row):
+        return row
+    instance = get_instance(session, row.process_instance_id)
+    _apply(session, row, instance, current_data(engine.load(session, instance)))
     return row
 
 
-def refresh(session: Session) -> int:
-    """Sync every rectification whose process still runs (or has not started); the number synced."""
+def start_waiting(session: Session) -> int:
+    """Start the processes of rectifications registered while the diagram was not deployed; the number started."""
     rows = list(
         session.scalars(
             select(Rectification)
-            .outerjoin(ProcessInstance, ProcessInstance.id == Rectification.process_instance_id)
-            .where(
-                (Rectification.process_instance_id.is_(None))
-                | ProcessInstance.status.in_([*ACTIVE_STATUSES, InstanceStatus.SUSPENDED])
-                | Rectification.closed_at.is_(None)
-            )
+            .where(Rectification.process_instance_id.is_(None))
             .order_by(Rectification.id)
         )
     )
-    for row in rows:
-        sync(session, row)
-    return len(rows)
+    return sum(start_process(session, row) for row in rows)
 
 
 def on_time(row: Rectification) -> bool | None:
@@ -213,6 +253,23 @@ def rectification_view(session: Session, row: Rectification, lang: str = "zh") -
         "revisit_result": row.revisit_result,
         "closed_at": row.closed_at.isoformat() if row.closed_at else None,
         "created_at": row.created_at.isoformat(),
+        "approvals": [approval_view(a, lang) for a in row.approvals or []],
+    }
+
+
+def approval_view(decision: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """One decision of the supervision office (无效差评, 无法整改, 延期) with its labels in ``lang``."""
+    i = 1 if lang == "en" else 0
+    kind = str(decision.get("kind") or "")
+    approved = bool(decision.get("approved"))
+    return {
+        "kind": kind,
+        "kind_label": APPROVAL_KINDS.get(kind, (kind, kind))[i],
+        "approved": approved,
+        "decision_label": DECISIONS[approved][i],
+        "by": decision.get("by"),
+        "reason": decision.get("reason") or "",
+        "at": decision.get("at"),
     }
 
 
@@ -245,13 +302,13 @@ def founded_bad_ratings(
     """The 差评 rated on local dates ``start``..``end`` (both included) and found 属实, per window at fault.
 
     A 差评 dismissed as 不属实 or 恶意 (无效差评, with the supervision office's approval) is no event; an upheld
-    appeal (``Appeal`` on subject ``rating:<id>`` for that window, any rule) removes one. Rows are synced
-    with their processes first, so the answer is that of the stored process data.
+    appeal (``Appeal`` on subject ``rating:<id>`` for that window, any rule) removes one. Each row
+    follows its process step by step, so the answer is that of the stored rows.
     """
     from .deadlines import calendar
     from .statistics import Period, bounds
 
-    refresh(session)
+    start_waiting(session)
     cal = calendar(session)
     lo, hi = bounds(session, Period("range", start, end, ""))
     query = (
@@ -283,11 +340,13 @@ def founded_bad_ratings(
     return events
 
 
-def rating_register(session: Session, *, bad_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+def rating_register(
+    session: Session, *, bad_only: bool = False, limit: int = 200, lang: str = "zh"
+) -> list[dict[str, Any]]:
     """Ratings, newest first, with the rater's contact and the rectification (for the supervision office only)."""
     from .ratings import BAD, rating_view
 
-    refresh(session)
+    start_waiting(session)
     query = (
         select(Rating, ProcessInstance.business_key)
         .join(ProcessInstance, ProcessInstance.id == Rating.instance_id)
@@ -302,6 +361,6 @@ def rating_register(session: Session, *, bad_only: bool = False, limit: int = 20
         row = for_rating(session, rating.id)
         view = rating_view(rating, confidential=False) | {"business_key": key}
         view["window_name"] = names.get(rating.window or "", rating.window)
-        view["rectification"] = rectification_view(session, row) if row is not None else None
+        view["rectification"] = rectification_view(session, row, lang) if row is not None else None
         out.append(view)
     return out

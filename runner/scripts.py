@@ -216,6 +216,16 @@ class CentreScriptEngine(PythonScriptEngine):
                 dates[value] = recipe.text()
         return value
 
+    def _extend_item_deadline(self, days: int) -> None:
+        """Move the deadline the running step sees by ``days`` working days (the runner stores the extension
+        after the step; a pending deadline stays pending)."""
+        if self.calendar is None or self.item.get("deadline") is None:
+            return
+        recipe = pending_dates.Recipe(None, (days,), "end")
+        value = pending_dates.evaluate(recipe, self.calendar, self._item_clock())  # type: ignore[arg-type]
+        if not pending_dates.is_pending(value):
+            self.item["deadline"] = datetime.fromisoformat(value)
+
     def _calendar_helpers(self) -> list[Callable[..., Any]]:
         """The working-day functions scripts can call: ISO values, or pending dates past the known calendar
         (``runner.pending_dates``)."""
@@ -337,6 +347,7 @@ class CentreScriptEngine(PythonScriptEngine):
             if count <= 0 or not str(reason or "").strip():
                 raise ScriptError("延期须为正整数个工作日并写明理由 (days > 0 and a reason are required)")
             self.effects.append(("extend", {"days": count, "reason": str(reason)[:400]}))
+            self._extend_item_deadline(count)  # timers set later in this very step see the new limit
 
         def assign_lead_window(window: Any) -> None:
             """Make ``window`` the item's responsible (lead) window: its warnings and ``lane_lead`` go there."""

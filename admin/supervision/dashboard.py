@@ -117,7 +117,7 @@ def points_table(result: assessment.Assessment, names: dict[str, str]) -> Table:
 def build(session: Session, p: statistics.Period, window: str | None) -> dict[str, Any]:
     """Everything the dashboard and the report show, computed once per request."""
     statistics.refresh_complaints(session)
-    rectification.refresh(session)
+    rectification.start_waiting(session)
     board = statistics.window_figures(session, p, window=window)
     rating_rows, rating_total = rating_figures(session, p, window)
     trend = statistics.monthly_trend(session, p.end, TREND_MONTHS, window=window)

@@ -4,7 +4,8 @@
 channel, the second-level indicators, the window rated and the rater's 实名 details. Existing three-level
 ratings keep their codes — 满意, 基本满意 and 不满意 are the same words on the national five-level scale —
 and become what they were: the applicant's rating on the progress page at completion, anonymous, of the
-item's lead window. ``rectifications`` holds the 整改 of each 差评 (its process and synced state).
+item's lead window. ``rectifications`` holds the 整改 of each 差评 (its process, its state and the supervision office's
+approvals, kept in line with every step).
 
 Revision ID: i25b7d3f9a1c4
 Revises: i16a1c4e2d7b9
@@ -58,6 +59,7 @@ def upgrade() -> None:
         sa.Column("revisited_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revisit_result", sa.String(length=20), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("approvals", sa.JSON(), nullable=False, server_default="[]"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["process_instance_id"],

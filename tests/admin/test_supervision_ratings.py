@@ -76,7 +76,7 @@ def test_figures_match_a_hand_count_everywhere(month, services, clock, signed_in
     complete(services, task(services, dismissed, "verify")["id"], {"verdict": "malicious", "window": "centre",
              "verify_note": "与服务无关"})  # fmt: skip
     complete(services, task(services, dismissed, "approve_invalid")["id"],
-             {"dismissal_approved": True, "dismissal_reason": "录像为证"})  # fmt: skip
+             {"dismissal_approved": True, "dismissal_reason": "录像为证"}, "sup_head")  # fmt: skip
 
     # the hand count, from the stored ratings themselves
     with services.transaction() as s:

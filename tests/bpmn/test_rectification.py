@@ -106,13 +106,13 @@ def test_malicious_rating_dismissed_only_with_approval(services, clock, item):
     approve = task(services, iid, "approve_invalid")
     assert approve["form_key"] == "rectification_dismissal"
     complete(
-        services, approve["id"], {"dismissal_approved": False, "dismissal_reason": "证据不足"}, "supervisor"
+        services, approve["id"], {"dismissal_approved": False, "dismissal_reason": "证据不足"}, "sup_head"
     )
     assert state(services, rating_id)["state"] == "verifying"  # back to verification
     complete(services, task(services, iid, "verify")["id"],
              {"verdict": "malicious", "window": "shichang", "verify_note": "录像证明"}, "supervisor")  # fmt: skip
     complete(services, task(services, iid, "approve_invalid")["id"],
-             {"dismissal_approved": True, "dismissal_reason": "录像显示服务规范"}, "supervisor")  # fmt: skip
+             {"dismissal_approved": True, "dismissal_reason": "录像显示服务规范"}, "sup_head")  # fmt: skip
     assert state(services, rating_id)["state"] == "invalid"
     assert describe(services, iid)["status"] == "completed"  # anonymous: nobody to call back
     with services.transaction() as s:
@@ -134,7 +134,7 @@ def test_one_extension_and_warnings_past_the_limit(services, clock, item):
     complete(services, task(services, iid, "rectify")["id"],
              {"request_extension": True, "extension_days": 2, "extension_reason": "需上级配合"})  # fmt: skip
     complete(services, task(services, iid, "approve_extension")["id"],
-             {"extension_approved": True, "extension_decision": "同意延期2个工作日"})  # fmt: skip
+             {"extension_approved": True, "extension_decision": "同意延期2个工作日"}, "supervisor")  # fmt: skip
     assert describe(services, iid)["deadline"] == "2026-10-27T15:59:59+00:00"  # two more working days
     complete(services, task(services, iid, "rectify")["id"],
              {"request_extension": True, "extension_days": 3, "extension_reason": "再延"})  # fmt: skip
@@ -162,7 +162,7 @@ def test_cannot_rectify_needs_approval(services, clock, item):
     assert propose["window"] == "guotu"  # the window at fault named at verification
     complete(services, propose["id"], {"plan": "", "cannot_rectify": True, "unable_reason": "法规所限"})
     complete(services, task(services, iid, "approve_unable")["id"],
-             {"unable_approved": True, "unable_decision": "属政策限制，同意"})  # fmt: skip
+             {"unable_approved": True, "unable_decision": "属政策限制，同意"}, "supervisor")  # fmt: skip
     assert state(services, rating_id)["state"] == "unable"
     complete(
         services,

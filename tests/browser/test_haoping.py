@@ -17,7 +17,6 @@ import runner
 from runner import ratings
 from runner.directory import seed_demo_users
 from runner.models import Rectification, WarningEvent
-from runner.rectification import sync
 from tests.support.flow import (
     advance_to,
     complete,
@@ -50,10 +49,11 @@ def finished_item(services, phone: str = "13800001234") -> str:
 
 
 def rectification_of(services, receipt: str) -> tuple[int, str]:
+    """The rectification's process and its state as stored (each step keeps it; nothing refreshes it here)."""
     with services.transaction() as s:
         item = runner.get_instance(s, business_key=receipt)
         row = s.query(Rectification).join(runner.models.Rating).filter_by(instance_id=item.id).one()
-        return row.process_instance_id, sync(s, row).state
+        return row.process_instance_id, row.state
 
 
 def work(page, base: str, services, iid: int, name: str) -> None:
@@ -152,11 +152,31 @@ def test_bad_rating_verified_rectified_called_back_and_counted(services, clock, 
     choose(sup, "window", "shichang")
     sup.fill("textarea[name=verify_note]", "评价内容与办件无关")
     submit(sup)
-    work(sup, live_server, services, pid2, "approve_invalid")
-    sup.check("input[name=dismissal_approved][value=true]")
-    sup.fill("textarea[name=dismissal_reason]", "录像显示服务规范，属恶意差评")
-    submit(sup)
+    # the one who verified it cannot take the approval (四眼原则): the inbox says so; a colleague approves
+    approve_id = runner_task(services, pid2, "approve_invalid")["id"]
+    sup.goto(f"{live_server}/inbox?tab=window")
+    sup.click(f"form[action='/inbox/tasks/{approve_id}/claim'] button")
+    sup.wait_for_load_state()
+    refusal = sup.inner_text(".flash-error")
+    assert "须由另一人办理" in refusal and "supervision_clerk" in refusal and "四眼原则" in refusal
+    assert "(four eyes" not in refusal  # the page speaks its own language
+    screenshot(sup, "haoping-four-eyes")
+    assert runner_task(services, pid2, "approve_invalid")["assignee"] is None
+    assert rectification_of(services, second)[1] == "verifying"
+    head = new_page()
+    login(head, live_server, "supervision_head")
+    work(head, live_server, services, pid2, "approve_invalid")
+    head.check("input[name=dismissal_approved][value=true]")
+    head.fill("textarea[name=dismissal_reason]", "录像显示服务规范，属恶意差评")
+    submit(head)
     assert rectification_of(services, second)[1] == "invalid"
+    head.goto(f"{live_server}/ratings?bad=1")
+    assert "supervision_head" in head.inner_text("#ratings")  # the approver and the reason on the register
+    assert "录像显示服务规范，属恶意差评" in head.inner_text("#ratings")
+    screenshot(head, "haoping-register-approval")
+    head.goto(f"{live_server}/ratings?bad=1&lang=en")
+    assert "Invalid rating approved · supervision_head" in head.inner_text("#ratings")
+    screenshot(head, "haoping-register-approval-en")
 
     # 6. the figures moved: 2 ratings, both bad; 1 founded and rectified in time, called back; 1 dismissed
     boss = new_page()
