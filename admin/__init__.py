@@ -4,7 +4,8 @@ Parts, each a package with ``register(admin)``:
 - ``admin.monitoring`` — definitions, instances, incidents, timers, calendar, users and windows (admins);
 - ``admin.supervision`` — the supervision dashboard, 考核 points and appeals, warnings (督查);
 - ``admin.designer`` — the designer's diagram modeler, drafts and the form-schema editor.
-Shared pieces (role gates, session, front-page tiles) live in ``admin.base``.
+Shared pieces (role gates, session, front-page tiles) live in ``admin.base``. The console calls ``runner`` and uses
+the shared web layer (``web``) and the form engine (``forms``); it never imports ``workspace`` or ``api``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ PARTS = ("admin.monitoring", "admin.supervision", "admin.designer")
 
 
 def _csp_nonce() -> str:
-    """The request's Content-Security-Policy nonce (``webapp.security_headers``): Flask-Admin's inline scripts
+    """The request's Content-Security-Policy nonce (``web.security_headers``): Flask-Admin's inline scripts
     carry it, so they run under the policy."""
     return str(getattr(request, "csp_nonce", ""))
 
@@ -27,8 +28,8 @@ def init_admin(app: Flask) -> Admin:
     """Mount the console on ``app`` (after the workspace: it uses its login and CSRF)."""
     import importlib
 
-    from . import vendor
-    from .home import HomeView
+    from admin import vendor
+    from admin.home import HomeView
 
     services = app.extensions["banjian"]
     session = scoped_session(services.session_factory)

@@ -23,9 +23,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session, scoped_session
 
 import runner
-from forms.auth import current_user
 from runner import spreadsheet
 from runner.models import Role
+from web.auth import current_user
 
 ADMINS = (Role.ADMIN,)
 OVERSEERS = (Role.ADMIN, Role.SUPERVISOR, Role.LEADER)
@@ -72,7 +72,7 @@ class _RoleGate:
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
-            return redirect(url_for("forms.login", next=request.full_path))
+            return redirect(url_for("web.login", next=request.full_path))
         abort(403)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_admin import AdminIndexView, expose
 
-from .base import HOME_CARDS, OVERSEERS, Card, _RoleGate, services
+from admin.base import HOME_CARDS, OVERSEERS, Card, _RoleGate, services
 
 
 class HomeView(_RoleGate, AdminIndexView):

@@ -1,9 +1,21 @@
-"""The JSON API blueprint (``/api``), described by ``/api/openapi.json``."""
+"""The JSON API (``/api``) for other government systems and the online hall, described by
+``/api/openapi.json``: bearer tokens, one runner call per request, errors as JSON.
+
+It calls ``runner`` and uses the form engine (``forms``) and the shared web layer (``web``); it never imports
+``workspace`` or ``admin``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Flask
 
-bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import errors, operations, ratings, routes  # noqa: E402,F401  (routes register themselves on bp)
+def init_app(app: Flask) -> None:
+    """Register the API's routes (CSRF exempt: the API authenticates with bearer tokens, not cookies)."""
+    from api import errors, operations, ratings, routes  # noqa: F401 - their routes register on the blueprint
+    from api.blueprint import bp
+
+    csrf = app.extensions.get("banjian_csrf")
+    if csrf is not None:
+        csrf.exempt(bp)
+    app.register_blueprint(bp)

@@ -4,7 +4,7 @@ The caller (``g.actor``, from the bearer token, or ``X-Actor`` in development) m
 ``RULES`` maps every endpoint of the blueprint to a rule over that person (``Who``) and, where the rule needs
 them, the task or the item the URL names. An endpoint missing from the table is refused (403), and a test
 fails when a route is added without an entry. Clerk operations (转办, 委派, 退回 ...) pass here for any user:
-the workspace's permission table (``forms.operations.ALLOWED``) decides inside, on the same facts.
+the workspace's permission table (``workspace.operations.ALLOWED``) decides inside, on the same facts.
 
 System accounts (role ``system``: another government system feeding the centre, e.g. the online service hall
 or the upper authority's system) may start items, deliver messages, read, and work tasks; never deploy
@@ -20,11 +20,11 @@ from flask import request
 from sqlalchemy.orm import Session
 
 import runner
-from forms import operations as ops
-from runner import directory
+from runner.items import permissions
 from runner.models import ProcessInstance, Role
+from runner.people import directory
 
-Check = Callable[[Session, ops.Who, dict[str, Any]], bool]
+Check = Callable[[Session, permissions.Who, dict[str, Any]], bool]
 
 
 def _roles(*roles: str) -> Check:
@@ -32,20 +32,20 @@ def _roles(*roles: str) -> Check:
     return lambda s, w, args: bool(w.roles & wanted)
 
 
-def _anyone(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+def _anyone(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
     return True
 
 
-def _system(w: ops.Who) -> bool:
+def _system(w: permissions.Who) -> bool:
     return Role.SYSTEM in w.roles
 
 
-def _task_worker(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+def _task_worker(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
     """Claim / release / complete: a member of the task's window, the clerk covering its assignee, or a system.
     A refusal says whose task it is."""
     if _system(w):
         return True
-    row, _ = ops.task_facts(s, args["task_id"])
+    row, _ = permissions.task_facts(s, args["task_id"])
     if (row.window or "") in w.windows or (
         row.assignee is not None and row.assignee in w.covering | {w.username}
     ):
@@ -60,7 +60,7 @@ def _task_worker(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
     )
 
 
-def _task_reader(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+def _task_reader(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
     """One task with its form: whoever may work it, and overseers."""
     return w.oversees() or _task_worker(s, w, args)
 
@@ -68,16 +68,16 @@ def _task_reader(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
 def _item_rule(op: str) -> Check:
     """A rule of the workspace's table on the item the URL names (``instance_id``)."""
 
-    def check(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+    def check(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
         instance = s.get(ProcessInstance, args["instance_id"])
         if instance is None:
             return True  # the route answers 404
-        return ops.allowed(op, w, ops.item_facts(s, instance))
+        return permissions.allowed(op, w, permissions.item_facts(s, instance))
 
     return check
 
 
-def _viewer(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+def _viewer(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
     """An item's details: people involved in it, overseers, systems (the workspace's ``view_item``)."""
     if _system(w) or w.oversees():
         return True
@@ -85,11 +85,11 @@ def _viewer(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
         instance = s.query(ProcessInstance).filter_by(business_key=args["business_key"]).one_or_none()
         if instance is None:
             return True
-        return ops.allowed("view_item", w, ops.item_facts(s, instance))
+        return permissions.allowed("view_item", w, permissions.item_facts(s, instance))
     return _item_rule("view_item")(s, w, args)
 
 
-def _task_lister(s: Session, w: ops.Who, args: dict[str, Any]) -> bool:
+def _task_lister(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
     """Task lists: overseers and systems any; others only their windows' (``window=``) or their own
     (``assignee=``) tasks."""
     if _system(w) or w.oversees():
@@ -118,7 +118,7 @@ RULES: dict[str, Check] = {
     "api.terminate": ADMIN_ONLY,
     "api.retry": ADMIN_ONLY,
     "api.migrate": ADMIN_ONLY,
-    # clerk operations: forms.operations.ALLOWED decides inside the handler
+    # clerk operations: workspace.operations.ALLOWED decides inside the handler
     **{
         f"api.{name}": _anyone
         for name in (
@@ -144,7 +144,9 @@ RULES: dict[str, Check] = {
 PUBLIC = {"api.openapi"}
 
 
-def authorize(session: Session, actor: str, endpoint: str | None, args: dict[str, Any]) -> ops.Who | None:
+def authorize(
+    session: Session, actor: str, endpoint: str | None, args: dict[str, Any]
+) -> permissions.Who | None:
     """Raise ``runner.PermissionDenied`` unless ``actor`` may call ``endpoint`` with these URL arguments; the
     caller as ``Who`` (None on public routes)."""
     if endpoint in PUBLIC:
@@ -157,7 +159,7 @@ def authorize(session: Session, actor: str, endpoint: str | None, args: dict[str
     rule = RULES.get(endpoint or "")
     if rule is None:
         raise runner.PermissionDenied("此接口未开放 (this route is not open to anyone)", endpoint=endpoint)
-    who = ops.Who.of_person(person, covering)
+    who = permissions.Who.of_person(person, covering)
     try:
         permitted = rule(session, who, args)
     except runner.NotFound:
@@ -167,7 +169,7 @@ def authorize(session: Session, actor: str, endpoint: str | None, args: dict[str
     return who
 
 
-def require_migration_right(who: ops.Who | None) -> None:
+def require_migration_right(who: permissions.Who | None) -> None:
     """Only a system account migrating items from another system may supply a receipt number."""
     if who is None or not _system(who):
         raise runner.PermissionDenied(

@@ -10,9 +10,8 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 import runner
-from forms.request_edge import OUT_OF_RANGE_MESSAGE
-
-from . import bp
+from api.blueprint import bp
+from web.request_edge import OUT_OF_RANGE_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +40,26 @@ def runner_error(exc: runner.RunnerError) -> Any:
     return jsonify(exc.to_dict()), exc.http_status
 
 
+# what an HTTP error says when nobody gave it a message of its own (Werkzeug's defaults are English only)
+HTTP_MESSAGES = {
+    400: "请求无效 (bad request)",
+    401: "需要登录或 API 令牌 (authentication required)",
+    403: "无权访问 (forbidden)",
+    404: "未找到：地址或编号不存在 (not found: no such address or number)",
+    405: "此地址不支持该请求方法 (method not allowed here)",
+    413: "请求体过大 (request too large)",
+    415: "不支持的内容类型，请发送 JSON (unsupported media type; send JSON)",
+    429: "请求过于频繁，请稍后再试 (too many requests; try again later)",
+}
+
+
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> Any:
-    return jsonify(code=(exc.name or "error").lower().replace(" ", "_"), message=exc.description), exc.code
+    """An HTTP error as JSON: its own message, or the bilingual default of its status."""
+    message = exc.description
+    if message == type(exc).description:
+        message = HTTP_MESSAGES.get(exc.code or 0, message)
+    return jsonify(code=(exc.name or "error").lower().replace(" ", "_"), message=message), exc.code
 
 
 @bp.errorhandler(DataError)

@@ -22,10 +22,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import runner
+from api.errors import FormInvalid, FormUndefined
 from forms.schema import FieldSpec, UnknownForm, get_schema, load_task_form, show_rows, undefined_form_message
 from forms.submission import FormContext, SubmissionInvalid, task_data_from_json
-
-from .errors import FormInvalid, FormUndefined
 
 log = logging.getLogger(__name__)
 

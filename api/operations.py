@@ -1,7 +1,7 @@
 """Clerk operations over the JSON API: 转办, 委派, 委派意见, 退回, 撤回, 催办, 抄送.
 
 The actor (``g.actor``, from the bearer token) must be a directory user; the same permission table as the
-workspace (``forms.operations.ALLOWED``) decides, so a refusal is 403 and nothing changes.
+workspace (``workspace.operations.ALLOWED``) decides, so a refusal is 403 and nothing changes.
 """
 
 from __future__ import annotations
@@ -12,26 +12,24 @@ from flask import g, jsonify, request
 from sqlalchemy.orm import Session
 
 import runner
-from forms import cosign, extensions
-from forms import operations as ops
-from runner import directory
-from runner.views import instance_summary
-
-from . import bp
-from .routes import body, field, services
+from api.blueprint import bp
+from api.routes import body, field, services
+from runner.items import clerk, permissions
+from runner.items.views import instance_summary
+from runner.people import directory
 
 
-def _who(session: Session) -> ops.Who:
+def _who(session: Session) -> permissions.Who:
     person, covering = directory.identify(session, g.actor)
     if person is None or not person.is_active:
         raise runner.PermissionDenied(
             "API 调用者不是平台用户，不能进行此操作 (the API actor is not a directory user)", actor=g.actor
         )
-    return ops.Who.of_person(person, covering)
+    return permissions.Who.of_person(person, covering)
 
 
 def _task(row: Any) -> dict[str, Any]:
-    return ops.task_dict(row)
+    return permissions.task_dict(row)
 
 
 @bp.post("/tasks/<task_id>/transfer")
@@ -42,7 +40,7 @@ def transfer(task_id: str) -> Any:
     return jsonify(
         services().run(
             lambda s: _task(
-                ops.do_transfer(s, _who(s), task_id, to_user=to_user, to_window=to_window, reason=reason)
+                clerk.do_transfer(s, _who(s), task_id, to_user=to_user, to_window=to_window, reason=reason)
             )
         )
     )
@@ -54,21 +52,21 @@ def delegate(task_id: str) -> Any:
     to_user = field(data, "to_user", str, required=True)
     note = field(data, "note", str)
     return jsonify(
-        services().run(lambda s: _task(ops.do_delegate(s, _who(s), task_id, to_user=to_user, note=note)))
+        services().run(lambda s: _task(clerk.do_delegate(s, _who(s), task_id, to_user=to_user, note=note)))
     )
 
 
 @bp.post("/tasks/<task_id>/delegation-answer")
 def delegation_answer(task_id: str) -> Any:
     opinion = field(body(), "opinion", str, required=True)
-    return jsonify(services().run(lambda s: _task(ops.do_answer(s, _who(s), task_id, opinion=opinion))))
+    return jsonify(services().run(lambda s: _task(clerk.do_answer(s, _who(s), task_id, opinion=opinion))))
 
 
 @bp.get("/tasks/<task_id>/returnable-steps")
 def returnable_steps(task_id: str) -> Any:
     def work(s: Session) -> list[dict[str, Any]]:
-        _, facts = ops.task_facts(s, task_id)
-        ops.check("send_back", _who(s), facts)
+        _, facts = permissions.task_facts(s, task_id)
+        permissions.check("send_back", _who(s), facts)
         return runner.returnable_steps(s, task_id)
 
     return jsonify(steps=services().run(work))
@@ -82,7 +80,7 @@ def send_back(task_id: str) -> Any:
     return jsonify(
         services().run(
             lambda s: instance_summary(
-                ops.do_send_back(s, _who(s), task_id, to_task_id=to_task_id, reason=reason)
+                clerk.do_send_back(s, _who(s), task_id, to_task_id=to_task_id, reason=reason)
             )
         )
     )
@@ -91,13 +89,13 @@ def send_back(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/withdraw")
 def withdraw(task_id: str) -> Any:
     """``task_id`` is the completed task to take back."""
-    return jsonify(services().run(lambda s: instance_summary(ops.do_withdraw(s, _who(s), task_id))))
+    return jsonify(services().run(lambda s: instance_summary(clerk.do_withdraw(s, _who(s), task_id))))
 
 
 @bp.post("/tasks/<task_id>/urge")
 def urge(task_id: str) -> Any:
     note = field(body(), "note", str)
-    return jsonify(services().run(lambda s: _task(ops.do_urge(s, _who(s), task_id, note=note))))
+    return jsonify(services().run(lambda s: _task(clerk.do_urge(s, _who(s), task_id, note=note))))
 
 
 @bp.post("/instances/<int:instance_id>/copy")
@@ -108,7 +106,7 @@ def copy(instance_id: int) -> Any:
 
     def work(s: Session) -> dict[str, Any]:
         who = _who(s)
-        made = ops.do_copy(
+        made = clerk.do_copy(
             s, who, runner.get_instance(s, instance_id), to_user=to_user, to_window=to_window, note=note
         )
         s.flush()
@@ -133,7 +131,7 @@ def extend(instance_id: int) -> Any:
     def work(s: Session) -> dict[str, Any]:
         who = _who(s)
         instance = runner.get_instance(s, instance_id)
-        if not ops.allowed("extend", who, ops.Facts(instance_summary(instance))):
+        if not permissions.allowed("extend", who, permissions.Facts(instance_summary(instance))):
             raise runner.PermissionDenied(
                 "只有主办窗口负责人或中心领导可以批准延期 (only the lead window's head may extend)"
             )
@@ -162,8 +160,8 @@ def acknowledge_warning(warning_id: int) -> Any:
         warning = s.get(WarningEvent, warning_id)
         if warning is None:
             raise runner.NotFound(f"没有预警 {warning_id} (no such warning)")
-        warned = ops.Facts({}, {"window": warning.window, "assignee": warning.clerk})
-        if not ops.allowed("acknowledge_warning", who, warned):
+        warned = permissions.Facts({}, {"window": warning.window, "assignee": warning.clerk})
+        if not permissions.allowed("acknowledge_warning", who, warned):
             raise runner.PermissionDenied("只有被预警窗口的人员可以回告 (only the warned window may answer)")
         done = runner.acknowledge_warning(s, warning_id, actor=who.username, reply=reply)
         return {
@@ -181,14 +179,14 @@ def reviewers(instance_id: int) -> Any:
     """The item's running joint reviews and their windows (answered / open / queued)."""
 
     def work(s: Session) -> list[dict[str, Any]]:
-        ops.check("cosign", _who(s), ops.item_facts(s, runner.get_instance(s, instance_id)))
+        permissions.check("cosign", _who(s), permissions.item_facts(s, runner.get_instance(s, instance_id)))
         return runner.review_blocks(s, instance_id)
 
     return jsonify(blocks=services().run(work))
 
 
 def _change_reviewers(instance_id: int, change: Any) -> Any:
-    """加签 / 减签: ``change`` is ``cosign.do_add_reviewer`` or ``cosign.do_remove_reviewer``."""
+    """加签 / 减签: ``change`` is ``clerk.do_add_reviewer`` or ``clerk.do_remove_reviewer``."""
     data = body()
     window, reason = field(data, "window", str, required=True), field(data, "reason", str)
     block = field(data, "block", str)
@@ -204,13 +202,13 @@ def _change_reviewers(instance_id: int, change: Any) -> Any:
 @bp.post("/instances/<int:instance_id>/reviewers")
 def add_reviewer(instance_id: int) -> Any:
     """加签: the lead window adds a related window to the running joint review."""
-    return _change_reviewers(instance_id, cosign.do_add_reviewer)
+    return _change_reviewers(instance_id, clerk.do_add_reviewer)
 
 
 @bp.post("/instances/<int:instance_id>/reviewers/remove")
 def remove_reviewer(instance_id: int) -> Any:
     """减签: the lead window removes a related window that has not answered yet."""
-    return _change_reviewers(instance_id, cosign.do_remove_reviewer)
+    return _change_reviewers(instance_id, clerk.do_remove_reviewer)
 
 
 @bp.post("/instances/<int:instance_id>/extension-requests")
@@ -220,7 +218,9 @@ def request_extension(instance_id: int) -> Any:
     days, reason = field(data, "days", int, required=True), field(data, "reason", str, required=True)
 
     def work(s: Session) -> dict[str, Any]:
-        row = extensions.do_request(s, _who(s), runner.get_instance(s, instance_id), days=days, reason=reason)
+        row = clerk.do_request_extension(
+            s, _who(s), runner.get_instance(s, instance_id), days=days, reason=reason
+        )
         s.flush()
         return runner.extension_state(s, instance_id) | {"request_id": row.id}
 
@@ -236,7 +236,7 @@ def decide_extension(request_id: int) -> Any:
         raise runner.InvalidInput("decision 须为 approve 或 refuse (decision must be approve or refuse)")
 
     def work(s: Session) -> dict[str, Any]:
-        row = extensions.do_decide(s, _who(s), request_id, approve=decision == "approve", note=note)
+        row = clerk.do_decide_extension(s, _who(s), request_id, approve=decision == "approve", note=note)
         return runner.extension_state(s, row.instance_id)
 
     return jsonify(services().run(work))

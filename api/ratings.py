@@ -12,10 +12,9 @@ from typing import Any
 from flask import current_app, jsonify, request
 
 import runner
+from api.blueprint import bp
+from api.routes import services
 from runner import rating_export
-
-from . import bp
-from .routes import services
 
 MAX_DAYS = 366
 

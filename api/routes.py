@@ -7,13 +7,13 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 
 import runner
-from forms.request_edge import in_int_range
-from runner.views import incident_view, instance_summary, task_view
-
-from . import access, bp
-from .errors import BadRequest
-from .form_check import form_check, task_form
-from .openapi import document
+from api import access
+from api.blueprint import bp
+from api.errors import BadRequest
+from api.form_check import form_check, task_form
+from api.openapi import document
+from runner.items.views import incident_view, instance_summary, task_view
+from web.request_edge import in_int_range
 
 
 def services() -> runner.Services:

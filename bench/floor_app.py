@@ -9,7 +9,7 @@ the bare ``psycopg`` driver. Per request it does only what every durable complet
   ``SELECT``;
 - step the item's workflow, kept in the worker's memory (restored from its row when this worker's copy is
   missing or older than the row);
-- store the whole engine state (``runner.state.dump_workflow``, as the platform stores it) and one audit row
+- store the whole engine state (``runner.core.state.dump_workflow``, as the platform stores it) and one audit row
   in one durable transaction, with an optimistic version check.
 
 Everything else the platform does on a step is left out: the form check, the window permissions, the open
@@ -32,7 +32,7 @@ from flask import Flask, abort, jsonify, request
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from runner.state import dump_workflow, load_workflow
+from runner.core.state import dump_workflow, load_workflow
 from tests.support.platform import TOKENS
 
 from .joint import load_joint

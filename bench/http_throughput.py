@@ -4,7 +4,7 @@ Usage: ``.venv/bin/python bench/http_throughput.py [--items 60] [--clients 8] [-
 The web node runs gthread workers holding at most ``threads + ceil(clients / workers)`` connections each, so
 the keep-alive clients spread evenly over the worker processes (one process per core's worth of work: the
 step is CPU-bound Python, threads only queue on the GIL) and each item's steps stay in the process that holds
-its restored workflow (``runner.workflow_cache``), as a load balancer with sticky keep-alive would arrange.
+its restored workflow (``runner.core.workflow_cache``), as a load balancer with sticky keep-alive would arrange.
 (gthread keeps a connection alive only while it holds fewer than ``worker_connections - threads`` idle ones:
 with the cap at ``ceil(clients / workers)`` alone, every answer closed its connection.)
 Starts its own platform (durable PostgreSQL, Redis, a gunicorn node, one RQ worker; tests/support/platform.py),

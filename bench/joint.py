@@ -11,11 +11,11 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from runner.calendar import BusinessCalendar
 from runner.clock import ManualClock
-from runner.scripts import CentreScriptEngine
-from runner.spiff.parser import CentreParser, parse_specs
-from runner.state import dump_specs, load_specs
+from runner.core.scripts import CentreScriptEngine
+from runner.core.spiff.parser import CentreParser, parse_specs
+from runner.core.state import dump_specs, load_specs
+from runner.timekeeping.calendar import BusinessCalendar
 from tests.support.platform import JOINT, STEP_DATA, step_task_data
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 import runner  # noqa: E402
-from runner import directory  # noqa: E402
 from runner.clock import ManualClock  # noqa: E402
 from runner.db import make_engine  # noqa: E402
 from runner.migrate import upgrade  # noqa: E402
+from runner.people import directory  # noqa: E402
 from tests.support.flow import LIBRARY, complete, deploy_library, start_item, task, tasks  # noqa: E402
 from tests.support.services import remove_tree, start_postgres  # noqa: E402
 
@@ -195,7 +195,7 @@ def measure(services: runner.Services, repeat: int) -> None:
 
     rng = random.Random(7)
 
-    from forms.inbox import COUNT_CAP  # the workspace's own cap on counts
+    from workspace.inbox import COUNT_CAP  # the workspace's own cap on counts
 
     def inbox_query() -> None:
         window = rng.choice(WINDOWS)

@@ -2,7 +2,7 @@
 
 Usage: ``.venv/bin/python bench/scripts.py [--evaluations N] [--items N]``. Prints, in one run:
 
-(a) per evaluation, in microseconds (median and p99 of N), in-process (``runner.sandbox.run``: the sandbox alone,
+(a) per evaluation, in microseconds (median and p99 of N), in-process (``runner.core.sandbox.run``: the sandbox alone,
     as every evaluation ran before evaluator processes) and through the platform's evaluator pool
     (``RestrictedEnvironment``), for a gateway condition on small data, the same on a 联办件's task data, and a
     script calling a calendar helper (one call back into this process);
@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 import runner  # noqa: E402
 from bench.engine import ENGINE_DATA, KEY, _one_item  # noqa: E402
 from bench.joint import FILES, START_DATA  # noqa: E402
+from runner.core.sandbox import run as in_process  # noqa: E402
+from runner.core.sandbox.pool import Evaluator, EvaluatorPool  # noqa: E402
+from runner.core.scripts import RestrictedEnvironment  # noqa: E402
 from runner.db import make_engine  # noqa: E402
 from runner.migrate import upgrade  # noqa: E402
-from runner.sandbox import run as in_process  # noqa: E402
-from runner.sandbox.pool import Evaluator, EvaluatorPool  # noqa: E402
-from runner.scripts import RestrictedEnvironment  # noqa: E402
 from tests.support.flow import deploy_library  # noqa: E402
 
 CONDITION = "related_windows and review_days <= 5 and materials_complete == True"

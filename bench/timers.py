@@ -4,7 +4,7 @@ Usage: ``.venv/bin/python bench/timers.py [--timers N] [--spread S] [--workers W
 Redis, a throwaway PostgreSQL cluster (durable settings) and W ``python -m worker`` processes; starts one
 real item through the runner (a task with a boundary timer) and clones it with SQL into N items whose timers
 fall due spread over S seconds (default: 10,000 over 60 s); sends their wake-ups as the sweep does (one RQ job
-per second the timers fall due in, as the commits that make timers send them: ``runner.scheduling``); waits
+per second the timers fall due in, as the commits that make timers send them: ``runner.core.scheduling``); waits
 until all have fired; prints p50 / p99 / max lag between each timer's due time and its effect — the time
 stamped on the audit entry ``timer_fired`` and the commit of that entry (PostgreSQL's commit timestamp) — and
 checks that none fired twice.
@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 
 import runner  # noqa: E402
+from runner.core.scheduling import RQScheduler  # noqa: E402
 from runner.db import make_engine  # noqa: E402
 from runner.migrate import upgrade  # noqa: E402
 from runner.models import AuditEntry, Timer  # noqa: E402
-from runner.scheduling import RQScheduler  # noqa: E402
 from tests.support.services import remove_tree, start_postgres, start_redis, stop_process  # noqa: E402
 
 DIAGRAM = ROOT / "tests" / "data" / "review.bpmn"

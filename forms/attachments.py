@@ -1,5 +1,5 @@
-"""File attachments of form tasks: checked, stored on disk under a generated name, downloadable by the
-windows taking part in the item only.
+"""File fields of forms: uploads checked, stored on disk under a generated name and recorded on the item
+(the download page is ``workspace.attachments``).
 
 Configuration (app config, or ``BANJIAN_*`` environment variables through ``from_prefixed_env``):
 ``ATTACHMENT_DIR`` (default ``var/attachments``; relative paths are under the repository root) and
@@ -18,17 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from flask import abort, current_app, render_template, request, send_from_directory
+from flask import current_app
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import RequestEntityTooLarge
 
-import runner
-from runner.attachments import add_attachment, get_attachment
-from runner.taskdata import instance_windows
-
-from . import bp
-from .auth import current_user, login_required, services
-from .schema import pick
+from forms.language import pick
+from runner.items.attachments import add_attachment
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = "var/attachments"
@@ -193,62 +187,3 @@ def record(
 def upload_limit() -> int:
     """The largest request body a page with file fields accepts."""
     return max_bytes() * MAX_FILES_PER_REQUEST + 1024 * 1024
-
-
-def may_download(attachment: dict[str, Any]) -> bool:
-    """Only users of a window taking part in the attachment's item (checked against runner data)."""
-    if not current_user.is_authenticated or not current_user.windows:
-        return False
-    with services().transaction() as s:
-        windows = instance_windows(s, attachment["instance_id"])
-    return bool(windows & set(current_user.windows))
-
-
-@bp.get("/attachments/<int:attachment_id>")
-@login_required
-def download(attachment_id: int) -> Any:
-    """Download an attachment (403 unless one of the user's windows takes part in the item)."""
-    try:
-        with services().transaction() as s:
-            attachment = get_attachment(s, attachment_id)
-    except runner.NotFound:
-        abort(404)
-    if not may_download(attachment):
-        abort(403)
-    if not STORAGE_NAME.match(attachment["storage_name"]):
-        abort(404)
-    directory = attachment_dir()
-    if not (directory / attachment["storage_name"]).is_file():
-        abort(404)
-    return send_from_directory(
-        directory,
-        attachment["storage_name"],
-        mimetype=attachment["content_type"],
-        as_attachment=True,
-        download_name=attachment["filename"],
-        max_age=0,
-    )
-
-
-def _raise_limit_for_uploads() -> None:
-    """Task pages may carry files: lift the app-wide body limit for them (before CSRF reads the form)."""
-    if request.method == "POST" and request.path.startswith("/tasks/"):
-        request.max_content_length = upload_limit()
-
-
-@bp.record_once
-def _install(state: Any) -> None:
-    # must run before Flask-WTF's CSRF check, which reads the form in an app-level before_request
-    state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_limit_for_uploads)
-
-
-@bp.app_errorhandler(RequestEntityTooLarge)
-def too_large(exc: RequestEntityTooLarge) -> Any:
-    if request.path.startswith("/api/"):
-        return {"code": "too_large", "message": "请求体过大 (request body too large)"}, 413
-    limit = human_size(max_bytes())
-    message = pick(
-        f"上传的内容过大：每个文件不超过 {limit}，请返回后重新选择文件。",
-        f"The upload is too large: at most {limit} per file. Go back and choose again.",
-    )
-    return render_template("error.html", code=413, title=pick("文件过大", "Too large"), message=message), 413

@@ -15,14 +15,15 @@ from flask import abort, render_template, request, url_for
 
 import runner
 from runner import ratings
-from runner.documents import windows_involved
-from runner.instances import get as get_instance
+from runner.papers.documents import windows_involved
+from runner.items.instances import get as get_instance
 from runner.models import ProcessInstance
 
-from . import bp
-from .auth import current_user, login_required, services, user_message
-from .documents import item_for_current_user
-from .rating_form import english, rating_form, submit_kwargs
+from workspace.blueprint import bp
+from web.auth import current_user, login_required, services
+from web.i18n import user_message
+from workspace.documents import item_for_current_user
+from forms.rating_form import english, rating_form, submit_kwargs
 
 CHANNEL = "counter"
 
@@ -71,5 +72,5 @@ def counter_rating(business_key: str) -> Any:
         label = ratings.OCCASIONS[occasion][1 if english() else 0]
     return render_template(
         "rating/counter.html", item=item, form=form, occasion=occasion, occasion_label=label, error=error,
-        back=url_for("forms.item_page", business_key=business_key),
+        back=url_for("workspace.item_page", business_key=business_key),
     ), status  # fmt: skip

@@ -14,9 +14,10 @@ from flask_babel import lazy_gettext as _l
 from runner import rectification
 from runner.models import Role
 
-from . import bp, register_nav
-from .auth import current_user, login_required, services
-from .rating_form import english
+from workspace.blueprint import bp
+from web.chrome import register_nav
+from web.auth import current_user, login_required, services
+from forms.rating_form import english
 
 SUPERVISION_WINDOW = "supervision"
 ROLES = (Role.SUPERVISOR, Role.ADMIN)
@@ -34,4 +35,4 @@ def rating_register() -> Any:
     return render_template("rating/register.html", rows=rows, bad_only=bad_only, en=english())
 
 
-register_nav(cast(str, _l("好差评")), "forms.rating_register", roles=[str(r) for r in ROLES], order=310)
+register_nav(cast(str, _l("好差评")), "workspace.rating_register", roles=[str(r) for r in ROLES], order=310)

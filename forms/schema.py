@@ -44,9 +44,8 @@ from wtforms import (
     TextAreaField,
 )
 
-from runner.conventions import GENERIC_FORM
-
-from .submission import (
+from forms.language import pick
+from forms.submission import (
     OPINION_PARTS,
     FieldInvalid,
     FormContext,
@@ -56,6 +55,7 @@ from .submission import (
     compare,
     items_for,
 )
+from runner.core.conventions import GENERIC_FORM
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -119,19 +119,6 @@ class SchemaError(ValueError):
 
 class UnknownForm(LookupError):
     """No schema for a form key."""
-
-
-def pick(zh: str, en: str | None = None) -> str:
-    """``zh`` or, when the page language is English and a translation exists, ``en``."""
-    if not en:
-        return zh
-    try:
-        from flask_babel import get_locale
-
-        locale = get_locale()
-    except Exception:  # noqa: BLE001 - outside a request: Chinese
-        return zh
-    return en if locale is not None and locale.language == "en" else zh
 
 
 # ---- the schema model --------------------------------------------------------------------------
@@ -349,6 +336,62 @@ def _bound(spec_type: str, value: Any, file: str, name: str, key: str) -> Any:
     return value
 
 
+def _choice_keys(raw: dict[str, Any], typ: str, file: str, name: str) -> dict[str, Any]:
+    """The keys of a choice, multichoice or opinions field: its choices, or where they come from."""
+    kwargs: dict[str, Any] = {}
+    if typ in ("choice", "multichoice"):
+        if ("choices" in raw) == ("choices_from" in raw):
+            raise SchemaError(file, "需要 “choices” 或 “choices_from” 之一 (choices or choices_from)", name)
+        if "choices" in raw:
+            kwargs["choices"] = _choices(raw["choices"], file, name)
+        else:
+            source = raw["choices_from"]
+            if not isinstance(source, str) or not (
+                source == "windows" or (source.startswith("data:") and NAME_RE.match(source[5:]))
+            ):
+                raise SchemaError(file, "“choices_from” 应为 windows 或 data:<名称> (bad choices_from)", name)
+            kwargs["choices_from"] = source
+    if typ == "opinions":
+        kwargs["choices"] = _choices(raw.get("choices"), file, name)
+        source = raw.get("windows_from")
+        if not isinstance(source, str) or not NAME_RE.match(source):
+            raise SchemaError(file, "“windows_from” 应为任务数据中窗口列表的名称 (windows_from)", name)
+        kwargs["windows_from"] = source
+        if raw.get("present_field") is not None:
+            kwargs["present_field"] = _text(raw, "present_field", file, name)
+    return kwargs
+
+
+def _checklist_items(raw: dict[str, Any], file: str, name: str) -> tuple[str, ...]:
+    """A checklist's fixed items (it may take them from the task data instead: ``items_from``)."""
+    items = raw.get("items", [])
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and isinstance(i.get("label"), str) and i["label"].strip() and set(i) <= {"label"}
+        for i in items
+    ):
+        raise SchemaError(file, '“items” 应为 [{"label": 材料名称}] 列表 (items)', name)
+    if not items and "items_from" not in raw:
+        raise SchemaError(file, "清单需要 “items” 或 “items_from” (checklist needs items)", name)
+    return tuple(i["label"].strip() for i in items)
+
+
+def _text_keys(raw: dict[str, Any], file: str, name: str) -> dict[str, Any]:
+    """A text field's ``pattern`` (with its message) and a textarea's ``rows``."""
+    kwargs: dict[str, Any] = {}
+    if "pattern" in raw:
+        try:
+            re.compile(str(raw["pattern"]))
+        except re.error as exc:
+            raise SchemaError(file, f"“pattern” 不是有效的正则表达式: {exc} (bad pattern)", name) from None
+        kwargs["pattern"] = str(raw["pattern"])
+        kwargs["pattern_message"] = _text(raw, "pattern_message", file, name)
+    if "rows" in raw:
+        if isinstance(raw["rows"], bool) or not isinstance(raw["rows"], int) or not 1 <= raw["rows"] <= 40:
+            raise SchemaError(file, "“rows” 应为 1–40 的整数 (rows)", name)
+        kwargs["rows"] = raw["rows"]
+    return kwargs
+
+
 def _field(raw: Any, file: str, index: int) -> FieldSpec:
     if not isinstance(raw, dict):
         raise SchemaError(file, f"fields[{index}] 必须是对象 (must be an object)")
@@ -382,26 +425,7 @@ def _field(raw: Any, file: str, index: int) -> FieldSpec:
         "required": required,
         "only_for": tuple(only_for),
     }
-    if typ in ("choice", "multichoice"):
-        if ("choices" in raw) == ("choices_from" in raw):
-            raise SchemaError(file, "需要 “choices” 或 “choices_from” 之一 (choices or choices_from)", name)
-        if "choices" in raw:
-            kwargs["choices"] = _choices(raw["choices"], file, name)
-        else:
-            source = raw["choices_from"]
-            if not isinstance(source, str) or not (
-                source == "windows" or (source.startswith("data:") and NAME_RE.match(source[5:]))
-            ):
-                raise SchemaError(file, "“choices_from” 应为 windows 或 data:<名称> (bad choices_from)", name)
-            kwargs["choices_from"] = source
-    if typ == "opinions":
-        kwargs["choices"] = _choices(raw.get("choices"), file, name)
-        source = raw.get("windows_from")
-        if not isinstance(source, str) or not NAME_RE.match(source):
-            raise SchemaError(file, "“windows_from” 应为任务数据中窗口列表的名称 (windows_from)", name)
-        kwargs["windows_from"] = source
-        if raw.get("present_field") is not None:
-            kwargs["present_field"] = _text(raw, "present_field", file, name)
+    kwargs.update(_choice_keys(raw, typ, file, name))
     if "widget" in raw:
         allowed = {"boolean": ("radio", "checkbox"), "choice": ("radio", "select")}[typ]
         if raw["widget"] not in allowed:
@@ -422,30 +446,9 @@ def _field(raw: Any, file: str, index: int) -> FieldSpec:
             if not isinstance(value, str) or not NAME_RE.match(value):
                 raise SchemaError(file, f"“{key}” 必须是有效的数据名称 (bad {key})", name)
             kwargs[key] = value
-    if "pattern" in raw:
-        try:
-            re.compile(str(raw["pattern"]))
-        except re.error as exc:
-            raise SchemaError(file, f"“pattern” 不是有效的正则表达式: {exc} (bad pattern)", name) from None
-        kwargs["pattern"] = str(raw["pattern"])
-        kwargs["pattern_message"] = _text(raw, "pattern_message", file, name)
-    if "rows" in raw:
-        if isinstance(raw["rows"], bool) or not isinstance(raw["rows"], int) or not 1 <= raw["rows"] <= 40:
-            raise SchemaError(file, "“rows” 应为 1–40 的整数 (rows)", name)
-        kwargs["rows"] = raw["rows"]
+    kwargs.update(_text_keys(raw, file, name))
     if typ == "checklist":
-        items = raw.get("items", [])
-        if not isinstance(items, list) or not all(
-            isinstance(i, dict)
-            and isinstance(i.get("label"), str)
-            and i["label"].strip()
-            and set(i) <= {"label"}
-            for i in items
-        ):
-            raise SchemaError(file, '“items” 应为 [{"label": 材料名称}] 列表 (items)', name)
-        if not items and "items_from" not in raw:
-            raise SchemaError(file, "清单需要 “items” 或 “items_from” (checklist needs items)", name)
-        kwargs["items"] = tuple(i["label"].strip() for i in items)
+        kwargs["items"] = _checklist_items(raw, file, name)
     return FieldSpec(**kwargs)
 
 
@@ -465,6 +468,84 @@ def _show(raw: Any, file: str, index: int) -> ShowSpec:
     return ShowSpec(
         name, _text(raw, "label", file, name, required=True), _text(raw, "label_en", file, name), fmt
     )
+
+
+def _outputs(fields: tuple[FieldSpec, ...], file: str) -> set[str]:
+    """The names a submission writes (fields and their derived lists), checking the fields against each other."""
+    outputs = {f.name for f in fields}
+    for f in fields:
+        for extra in (f.missing, f.complete):
+            if extra is None:
+                continue
+            if extra in outputs:
+                raise SchemaError(file, f"派生名称 {extra} 与其他字段重复 (duplicate output)", f.name)
+            outputs.add(extra)
+        if f.present_field is not None:
+            present = next((p for p in fields if p.name == f.present_field), None)
+            if present is None or present.type != "multichoice":
+                raise SchemaError(file, "“present_field” 必须是同一表单的多选字段 (present_field)", f.name)
+        if f.type == "boolean" and f.default not in (None, True, False):
+            raise SchemaError(file, "布尔字段的 default 只能是 true/false (default)", f.name)
+        if (
+            f.type == "choice"
+            and f.choices
+            and f.default is not None
+            and f.default not in {c.value for c in f.choices}
+        ):
+            raise SchemaError(file, f"default {f.default!r} 不在选项中 (default not a choice)", f.name)
+    return outputs
+
+
+def _rules(rules_raw: Any, file: str, names: list[str]) -> list[Rule]:
+    """The schema's cross-field rules (a condition, then fields required or forbidden)."""
+    rules: list[Rule] = []
+    if not isinstance(rules_raw, list):
+        raise SchemaError(file, "“rules” 必须是列表 (rules must be a list)")
+    for i, r in enumerate(rules_raw):
+        where = f"rules[{i}]"
+        if not isinstance(r, dict) or set(r) - {"when", "require", "forbid", "message", "message_en"}:
+            raise SchemaError(file, f"{where}: 应为 {{when, require, forbid, message}} (bad rule)")
+        cond = _condition(r.get("when"), file, where)
+        if cond.source == "field" and cond.name not in names:
+            raise SchemaError(file, f"{where}: 条件引用了不存在的字段 (unknown field)", cond.name)
+        require = r.get("require", [])
+        forbid = r.get("forbid", [])
+        if not isinstance(require, list) or not isinstance(forbid, list) or not (require or forbid):
+            raise SchemaError(file, f"{where}: 需要 “require” 或 “forbid” 字段列表 (require/forbid)")
+        for target in (*require, *forbid):
+            if target not in names:
+                raise SchemaError(file, f"{where}: 引用了不存在的字段 (unknown field)", str(target))
+        rules.append(
+            Rule(
+                cond,
+                tuple(require),
+                tuple(forbid),
+                _text(r, "message", file, None),
+                _text(r, "message_en", file, None),
+            )
+        )
+    return rules
+
+
+def _derive(derive_raw: Any, file: str, outputs: set[str]) -> list[Derive]:
+    """The schema's derived values (a name computed from a field with an operation)."""
+    derive: list[Derive] = []
+    if not isinstance(derive_raw, list):
+        raise SchemaError(file, "“derive” 必须是列表 (derive must be a list)")
+    for i, d in enumerate(derive_raw):
+        where = f"derive[{i}]"
+        if not isinstance(d, dict) or set(d) - {"name", "field", "op", "value"}:
+            raise SchemaError(file, f"{where}: 应为 {{name, field, op, value}} (bad derive)")
+        name, source, op = d.get("name"), d.get("field"), d.get("op")
+        if not isinstance(name, str) or not NAME_RE.match(name) or name in outputs:
+            raise SchemaError(file, f"{where}: 名称 {name!r} 无效或与字段重复 (bad name)")
+        if source not in outputs:
+            raise SchemaError(file, f"{where}: 引用了不存在的字段 {source!r} (unknown field)")
+        if op not in DERIVE_OPS:
+            raise SchemaError(file, f"{where}: 未知运算 {op!r} (unknown op)")
+        outputs.add(name)
+        derive.append(Derive(name, source, op, d.get("value")))
+    return derive
 
 
 def parse_schema(raw: Any, file: str, key: str) -> FormSchema:
@@ -499,73 +580,11 @@ def parse_schema(raw: Any, file: str, key: str) -> FormSchema:
         raise SchemaError(file, "“show” 必须是列表 (show must be a list)")
     show = tuple(_show(s, file, i) for i, s in enumerate(show_raw))
 
-    outputs = set(names)
-    for f in fields:
-        for extra in (f.missing, f.complete):
-            if extra is None:
-                continue
-            if extra in outputs:
-                raise SchemaError(file, f"派生名称 {extra} 与其他字段重复 (duplicate output)", f.name)
-            outputs.add(extra)
-        if f.present_field is not None:
-            present = next((p for p in fields if p.name == f.present_field), None)
-            if present is None or present.type != "multichoice":
-                raise SchemaError(file, "“present_field” 必须是同一表单的多选字段 (present_field)", f.name)
-        if f.type == "boolean" and f.default not in (None, True, False):
-            raise SchemaError(file, "布尔字段的 default 只能是 true/false (default)", f.name)
-        if (
-            f.type == "choice"
-            and f.choices
-            and f.default is not None
-            and f.default not in {c.value for c in f.choices}
-        ):
-            raise SchemaError(file, f"default {f.default!r} 不在选项中 (default not a choice)", f.name)
+    outputs = _outputs(fields, file)
 
-    rules: list[Rule] = []
-    rules_raw = raw.get("rules", [])
-    if not isinstance(rules_raw, list):
-        raise SchemaError(file, "“rules” 必须是列表 (rules must be a list)")
-    for i, r in enumerate(rules_raw):
-        where = f"rules[{i}]"
-        if not isinstance(r, dict) or set(r) - {"when", "require", "forbid", "message", "message_en"}:
-            raise SchemaError(file, f"{where}: 应为 {{when, require, forbid, message}} (bad rule)")
-        cond = _condition(r.get("when"), file, where)
-        if cond.source == "field" and cond.name not in names:
-            raise SchemaError(file, f"{where}: 条件引用了不存在的字段 (unknown field)", cond.name)
-        require = r.get("require", [])
-        forbid = r.get("forbid", [])
-        if not isinstance(require, list) or not isinstance(forbid, list) or not (require or forbid):
-            raise SchemaError(file, f"{where}: 需要 “require” 或 “forbid” 字段列表 (require/forbid)")
-        for target in (*require, *forbid):
-            if target not in names:
-                raise SchemaError(file, f"{where}: 引用了不存在的字段 (unknown field)", str(target))
-        rules.append(
-            Rule(
-                cond,
-                tuple(require),
-                tuple(forbid),
-                _text(r, "message", file, None),
-                _text(r, "message_en", file, None),
-            )
-        )
+    rules = _rules(raw.get("rules", []), file, names)
 
-    derive: list[Derive] = []
-    derive_raw = raw.get("derive", [])
-    if not isinstance(derive_raw, list):
-        raise SchemaError(file, "“derive” 必须是列表 (derive must be a list)")
-    for i, d in enumerate(derive_raw):
-        where = f"derive[{i}]"
-        if not isinstance(d, dict) or set(d) - {"name", "field", "op", "value"}:
-            raise SchemaError(file, f"{where}: 应为 {{name, field, op, value}} (bad derive)")
-        name, source, op = d.get("name"), d.get("field"), d.get("op")
-        if not isinstance(name, str) or not NAME_RE.match(name) or name in outputs:
-            raise SchemaError(file, f"{where}: 名称 {name!r} 无效或与字段重复 (bad name)")
-        if source not in outputs:
-            raise SchemaError(file, f"{where}: 引用了不存在的字段 {source!r} (unknown field)")
-        if op not in DERIVE_OPS:
-            raise SchemaError(file, f"{where}: 未知运算 {op!r} (unknown op)")
-        outputs.add(name)
-        derive.append(Derive(name, source, op, d.get("value")))
+    derive = _derive(raw.get("derive", []), file, outputs)
 
     return FormSchema(
         key=key,
@@ -662,11 +681,11 @@ def undefined_form_message(task: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def load_task_form(session: Session, services: Services, task_id: str) -> tuple[dict[str, Any], FormContext]:
-    """An open task as its form sees it, read in ``session``: ``runner.taskdata.task_context`` (task,
+    """An open task as its form sees it, read in ``session``: ``runner.items.taskdata.task_context`` (task,
     instance, the task's data) and the ``FormContext`` a submission is checked in (that data, the window
     names, the services' clock and timezone, the process). Raises ``NoSuchTask`` / ``TaskNotReady``."""
     import runner
-    from runner.taskdata import task_context
+    from runner.items.taskdata import task_context
 
     loaded = task_context(session, task_id)
     ctx = FormContext(
@@ -785,7 +804,7 @@ class TaskForm(FlaskForm):
 
 def _check_upload(upload: Any) -> None:
     """An upload's type, size and content (``forms.attachments``), as a field problem."""
-    from .attachments import UploadRejected, check_upload
+    from forms.attachments import UploadRejected, check_upload
 
     try:
         check_upload(upload)
@@ -896,11 +915,11 @@ DEEMED_RULES = {
 
 
 def format_moment(value: Any, ctx: FormContext, *, with_time: bool = True) -> str:
-    from runner.pending_dates import pending_year
+    from runner.timekeeping.pending_dates import pending_year
 
     year = pending_year(value)  # a working-day date past the known holiday calendar
     if year is not None:
-        from runner.calendar import pending_note
+        from runner.timekeeping.calendar import pending_note
 
         return pick(pending_note(year), pending_note(year, "en"))
     try:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from .schema import FieldSpec, FormSchema, Rule
+    from forms.schema import FieldSpec, FormSchema, Rule
 
 DEFAULT_MAX_LENGTH = {"text": 200, "textarea": 2000}
 LIST_ITEM_MAX = 200
@@ -164,6 +164,232 @@ def _filled(raw: Any, required: bool) -> str | None:
     return None
 
 
+def _parse_text(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """A text/textarea field."""
+    required = spec.required
+    typ = spec.type
+    text = str(raw or "").strip()
+    if typ == "text":
+        text = " ".join(text.split())
+    if not text:
+        if required:
+            raise FieldInvalid("请填写此项", "This field is required")
+        return ""
+    limit = spec.max if spec.max is not None else DEFAULT_MAX_LENGTH[typ]
+    if len(text) > limit:
+        raise FieldInvalid(
+            f"最多 {limit} 个字（现有 {len(text)} 个）", f"At most {limit} characters ({len(text)} given)"
+        )
+    if spec.min is not None and len(text) < spec.min:
+        raise FieldInvalid(f"至少 {spec.min} 个字", f"At least {spec.min} characters")
+    if spec.pattern and not re.fullmatch(spec.pattern, text):
+        raise FieldInvalid(spec.pattern_message or "格式不正确", "Invalid format")
+    return text
+
+
+def _parse_integer(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """An integer field."""
+    required = spec.required
+    text = _filled(raw, required)
+    if text is None:
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        raise FieldInvalid(*WHOLE_NUMBER) from None
+    if spec.min is not None and number < spec.min:
+        raise FieldInvalid(f"不能小于 {spec.min}", f"Must be at least {spec.min}")
+    if spec.max is not None and number > spec.max:
+        raise FieldInvalid(f"不能大于 {spec.max}", f"Must be at most {spec.max}")
+    return number
+
+
+def _parse_number(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """A number field."""
+    required = spec.required
+    text = _filled(str(raw or "").replace(",", ""), required)
+    if text is None:
+        return None
+    try:
+        dec = Decimal(text)
+    except InvalidOperation:
+        raise FieldInvalid(*NUMBER) from None
+    if not dec.is_finite():
+        raise FieldInvalid(*NUMBER)
+    if spec.min is not None and dec < Decimal(str(spec.min)):
+        raise FieldInvalid(f"不能小于 {spec.min}", f"Must be at least {spec.min}")
+    if spec.max is not None and dec > Decimal(str(spec.max)):
+        raise FieldInvalid(f"不能大于 {spec.max}", f"Must be at most {spec.max}")
+    return int(dec) if dec == dec.to_integral_value() and "." not in text else float(dec)
+
+
+def _parse_boolean(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """A boolean field."""
+    required = spec.required
+    if spec.is_checkbox:
+        checked = bool(raw)
+        if required and not checked:
+            raise FieldInvalid("请勾选确认", "Please tick to confirm")
+        return checked
+    text = str(raw or "").strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    if text or required:
+        raise FieldInvalid("请选择“是”或“否”", "Choose yes or no")
+    return None
+
+
+def _parse_choice(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """A choice field."""
+    required = spec.required
+    text = str(raw or "").strip()
+    if not text:
+        if required:
+            raise FieldInvalid("请选择一项", "Choose one")
+        return None
+    if text not in choice_values(spec, ctx):
+        raise FieldInvalid("选项无效，请重新选择", "Not a valid choice")
+    return text
+
+
+def _parse_picks(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """A multichoice/checklist field."""
+    required = spec.required
+    picked = [str(v).strip() for v in (raw or []) if str(v or "").strip()]
+    picked = list(dict.fromkeys(picked))
+    allowed = choice_values(spec, ctx)
+    if any(v not in allowed for v in picked):
+        raise FieldInvalid("包含无效的选项，请重新选择", "Contains an invalid choice")
+    picked = [v for v in allowed if v in picked]  # the list's own order
+    if not picked and required:
+        raise FieldInvalid("请至少选择一项", "Choose at least one")
+    if picked and spec.min is not None and len(picked) < spec.min:
+        raise FieldInvalid(f"至少选择 {spec.min} 项", f"Choose at least {spec.min}")
+    if spec.max is not None and len(picked) > spec.max:
+        raise FieldInvalid(f"最多选择 {spec.max} 项", f"Choose at most {spec.max}")
+    return picked
+
+
+def _parse_list(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """A list field."""
+    required = spec.required
+    lines = [" ".join(line.split()) for line in str(raw or "").splitlines()]
+    items = list(dict.fromkeys(line for line in lines if line))
+    if not items:
+        if required:
+            raise FieldInvalid("请至少填写一项（每行一项）", "Enter at least one item (one per line)")
+        return []
+    if any(len(i) > LIST_ITEM_MAX for i in items):
+        raise FieldInvalid(f"每项最多 {LIST_ITEM_MAX} 个字", f"Each item at most {LIST_ITEM_MAX} characters")
+    if spec.min is not None and len(items) < spec.min:
+        raise FieldInvalid(f"至少填写 {spec.min} 项（每行一项）", f"Enter at least {spec.min} items")
+    if spec.max is not None and len(items) > spec.max:
+        raise FieldInvalid(f"最多填写 {spec.max} 项", f"At most {spec.max} items")
+    return items
+
+
+def _parse_date(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """A date field."""
+    required = spec.required
+    text = _filled(raw, required)
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise FieldInvalid("日期格式应为 年-月-日，如 2026-10-09", "Use the date format YYYY-MM-DD") from None
+    if spec.min is not None and day < _bound_date(spec.min, ctx):
+        low = _bound_date(spec.min, ctx).isoformat()
+        raise FieldInvalid(f"不能早于 {low}", f"Must not be before {low}")
+    if spec.max is not None and day > _bound_date(spec.max, ctx):
+        high = _bound_date(spec.max, ctx).isoformat()
+        raise FieldInvalid(f"不能晚于 {high}", f"Must not be after {high}")
+    return day.isoformat()
+
+
+def _parse_datetime(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """A datetime field."""
+    required = spec.required
+    text = _filled(raw, required)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise FieldInvalid(
+            "时间格式应为 年-月-日 时:分，如 2026-09-30 09:30", "Use the format YYYY-MM-DD HH:MM"
+        ) from None
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=ctx.tz)).astimezone(ctx.tz)
+    if spec.min is not None and moment < _bound_datetime(spec.min, ctx):
+        low = _bound_datetime(spec.min, ctx)
+        text_low = "当前时间" if spec.min == "now" else low.strftime("%Y-%m-%d %H:%M")
+        raise FieldInvalid(f"不能早于{text_low}", f"Must not be before {low:%Y-%m-%d %H:%M}")
+    if spec.max is not None and moment > _bound_datetime(spec.max, ctx):
+        high = _bound_datetime(spec.max, ctx)
+        raise FieldInvalid(f"不能晚于 {high:%Y-%m-%d %H:%M}", f"Must not be after {high:%Y-%m-%d %H:%M}")
+    return moment.isoformat()
+
+
+def _parse_file(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """A file field."""
+    required = spec.required
+    uploads = [f for f in (raw or []) if getattr(f, "filename", None)]
+    if not uploads and required:
+        raise FieldInvalid("请上传文件", "Please upload a file")
+    limit = spec.max if spec.max is not None else DEFAULT_MAX_FILES
+    if len(uploads) > limit:
+        raise FieldInvalid(f"最多上传 {limit} 个文件", f"At most {limit} files")
+    for upload in uploads:
+        if check_file is not None:
+            check_file(upload)
+    return uploads
+
+
+def _parse_opinion_grid(
+    spec: FieldSpec, raw: Any, ctx: FormContext, values: Mapping[str, Any], check_file: FileCheck | None
+) -> Any:  # noqa: ARG001
+    """An opinions grid (one row per window)."""
+    return _parse_opinions(spec, raw or {}, ctx, values or {})
+
+
+#: field type → its parser (raw value as the page posts it → task data, ``FieldInvalid`` when wrong)
+PARSERS: dict[str, Callable[[FieldSpec, Any, FormContext, Mapping[str, Any], FileCheck | None], Any]] = {
+    "text": _parse_text,
+    "textarea": _parse_text,
+    "integer": _parse_integer,
+    "number": _parse_number,
+    "boolean": _parse_boolean,
+    "choice": _parse_choice,
+    "multichoice": _parse_picks,
+    "checklist": _parse_picks,
+    "list": _parse_list,
+    "date": _parse_date,
+    "datetime": _parse_datetime,
+    "file": _parse_file,
+    "opinions": _parse_opinion_grid,
+}
+
+
 def parse_value(
     spec: FieldSpec,
     raw: Any,
@@ -177,155 +403,7 @@ def parse_value(
     ``values``: the fields parsed before this one (an opinions grid reads its ``present_field``);
     ``check_file``: checks one upload's content (the workspace's), raising ``FieldInvalid``.
     """
-    required = spec.required
-    typ = spec.type
-    if typ in ("text", "textarea"):
-        text = str(raw or "").strip()
-        if typ == "text":
-            text = " ".join(text.split())
-        if not text:
-            if required:
-                raise FieldInvalid("请填写此项", "This field is required")
-            return ""
-        limit = spec.max if spec.max is not None else DEFAULT_MAX_LENGTH[typ]
-        if len(text) > limit:
-            raise FieldInvalid(
-                f"最多 {limit} 个字（现有 {len(text)} 个）", f"At most {limit} characters ({len(text)} given)"
-            )
-        if spec.min is not None and len(text) < spec.min:
-            raise FieldInvalid(f"至少 {spec.min} 个字", f"At least {spec.min} characters")
-        if spec.pattern and not re.fullmatch(spec.pattern, text):
-            raise FieldInvalid(spec.pattern_message or "格式不正确", "Invalid format")
-        return text
-    if typ == "integer":
-        text = _filled(raw, required)
-        if text is None:
-            return None
-        try:
-            number = int(text)
-        except ValueError:
-            raise FieldInvalid(*WHOLE_NUMBER) from None
-        if spec.min is not None and number < spec.min:
-            raise FieldInvalid(f"不能小于 {spec.min}", f"Must be at least {spec.min}")
-        if spec.max is not None and number > spec.max:
-            raise FieldInvalid(f"不能大于 {spec.max}", f"Must be at most {spec.max}")
-        return number
-    if typ == "number":
-        text = _filled(str(raw or "").replace(",", ""), required)
-        if text is None:
-            return None
-        try:
-            dec = Decimal(text)
-        except InvalidOperation:
-            raise FieldInvalid(*NUMBER) from None
-        if not dec.is_finite():
-            raise FieldInvalid(*NUMBER)
-        if spec.min is not None and dec < Decimal(str(spec.min)):
-            raise FieldInvalid(f"不能小于 {spec.min}", f"Must be at least {spec.min}")
-        if spec.max is not None and dec > Decimal(str(spec.max)):
-            raise FieldInvalid(f"不能大于 {spec.max}", f"Must be at most {spec.max}")
-        return int(dec) if dec == dec.to_integral_value() and "." not in text else float(dec)
-    if typ == "boolean":
-        if spec.is_checkbox:
-            checked = bool(raw)
-            if required and not checked:
-                raise FieldInvalid("请勾选确认", "Please tick to confirm")
-            return checked
-        text = str(raw or "").strip().lower()
-        if text in ("true", "false"):
-            return text == "true"
-        if text or required:
-            raise FieldInvalid("请选择“是”或“否”", "Choose yes or no")
-        return None
-    if typ == "choice":
-        text = str(raw or "").strip()
-        if not text:
-            if required:
-                raise FieldInvalid("请选择一项", "Choose one")
-            return None
-        if text not in choice_values(spec, ctx):
-            raise FieldInvalid("选项无效，请重新选择", "Not a valid choice")
-        return text
-    if typ in ("multichoice", "checklist"):
-        picked = [str(v).strip() for v in (raw or []) if str(v or "").strip()]
-        picked = list(dict.fromkeys(picked))
-        allowed = choice_values(spec, ctx)
-        if any(v not in allowed for v in picked):
-            raise FieldInvalid("包含无效的选项，请重新选择", "Contains an invalid choice")
-        picked = [v for v in allowed if v in picked]  # the list's own order
-        if not picked and required:
-            raise FieldInvalid("请至少选择一项", "Choose at least one")
-        if picked and spec.min is not None and len(picked) < spec.min:
-            raise FieldInvalid(f"至少选择 {spec.min} 项", f"Choose at least {spec.min}")
-        if spec.max is not None and len(picked) > spec.max:
-            raise FieldInvalid(f"最多选择 {spec.max} 项", f"Choose at most {spec.max}")
-        return picked
-    if typ == "list":
-        lines = [" ".join(line.split()) for line in str(raw or "").splitlines()]
-        items = list(dict.fromkeys(line for line in lines if line))
-        if not items:
-            if required:
-                raise FieldInvalid("请至少填写一项（每行一项）", "Enter at least one item (one per line)")
-            return []
-        if any(len(i) > LIST_ITEM_MAX for i in items):
-            raise FieldInvalid(
-                f"每项最多 {LIST_ITEM_MAX} 个字", f"Each item at most {LIST_ITEM_MAX} characters"
-            )
-        if spec.min is not None and len(items) < spec.min:
-            raise FieldInvalid(f"至少填写 {spec.min} 项（每行一项）", f"Enter at least {spec.min} items")
-        if spec.max is not None and len(items) > spec.max:
-            raise FieldInvalid(f"最多填写 {spec.max} 项", f"At most {spec.max} items")
-        return items
-    if typ == "date":
-        text = _filled(raw, required)
-        if text is None:
-            return None
-        try:
-            day = date.fromisoformat(text.replace("/", "-"))
-        except ValueError:
-            raise FieldInvalid(
-                "日期格式应为 年-月-日，如 2026-10-09", "Use the date format YYYY-MM-DD"
-            ) from None
-        if spec.min is not None and day < _bound_date(spec.min, ctx):
-            low = _bound_date(spec.min, ctx).isoformat()
-            raise FieldInvalid(f"不能早于 {low}", f"Must not be before {low}")
-        if spec.max is not None and day > _bound_date(spec.max, ctx):
-            high = _bound_date(spec.max, ctx).isoformat()
-            raise FieldInvalid(f"不能晚于 {high}", f"Must not be after {high}")
-        return day.isoformat()
-    if typ == "datetime":
-        text = _filled(raw, required)
-        if text is None:
-            return None
-        try:
-            moment = datetime.fromisoformat(text.replace("/", "-"))
-        except ValueError:
-            raise FieldInvalid(
-                "时间格式应为 年-月-日 时:分，如 2026-09-30 09:30", "Use the format YYYY-MM-DD HH:MM"
-            ) from None
-        moment = (moment if moment.tzinfo else moment.replace(tzinfo=ctx.tz)).astimezone(ctx.tz)
-        if spec.min is not None and moment < _bound_datetime(spec.min, ctx):
-            low = _bound_datetime(spec.min, ctx)
-            text_low = "当前时间" if spec.min == "now" else low.strftime("%Y-%m-%d %H:%M")
-            raise FieldInvalid(f"不能早于{text_low}", f"Must not be before {low:%Y-%m-%d %H:%M}")
-        if spec.max is not None and moment > _bound_datetime(spec.max, ctx):
-            high = _bound_datetime(spec.max, ctx)
-            raise FieldInvalid(f"不能晚于 {high:%Y-%m-%d %H:%M}", f"Must not be after {high:%Y-%m-%d %H:%M}")
-        return moment.isoformat()
-    if typ == "file":
-        uploads = [f for f in (raw or []) if getattr(f, "filename", None)]
-        if not uploads and required:
-            raise FieldInvalid("请上传文件", "Please upload a file")
-        limit = spec.max if spec.max is not None else DEFAULT_MAX_FILES
-        if len(uploads) > limit:
-            raise FieldInvalid(f"最多上传 {limit} 个文件", f"At most {limit} files")
-        for upload in uploads:
-            if check_file is not None:
-                check_file(upload)
-        return uploads
-    if typ == "opinions":
-        return _parse_opinions(spec, raw or {}, ctx, values or {})
-    raise AssertionError(typ)
+    return PARSERS[spec.type](spec, raw, ctx, values or {}, check_file)
 
 
 def _parse_opinions(

@@ -6,21 +6,14 @@ the caller's transaction commits once, and jobs are sent only after the commit.
 
 from __future__ import annotations
 
-from . import assessment, directory, statistics
-from .arrangements import ArrangementInvalid, list_arrangements
-from .arrangements import parse as parse_arrangement
-from .assessment import compute as compute_assessment
-from .assessment import decide_appeal, file_appeal, seed_assessment_rules
-from .audit import verify as verify_audit
-from .calendar import BusinessCalendar, pending_note
-from .calendar_alarm import current_alarm as calendar_alarm
-from .calendar_alarm import watch as watch_calendar
-from .calendar_import import import_arrangement, preview_arrangement
-from .clock import Clock, FileClock, ManualClock, SystemClock
-from .config import Settings
-from .cosign import add_reviewer, remove_reviewer, review_blocks
-from .definitions import deploy, get_definition, latest_definition, list_definitions
-from .drafts import (
+from runner.clock import Clock, FileClock, ManualClock, SystemClock
+from runner.config import Settings
+from runner.core.audit import verify as verify_audit
+from runner.core.definitions import deploy, get_definition, latest_definition, list_definitions
+from runner.core.engine import open_incidents
+from runner.core.services import Services
+from runner.core.timers import due_timers, fire_due, fire_timer, sweep
+from runner.design.drafts import (
     check_draft,
     deploy_draft,
     describe_draft,
@@ -31,8 +24,18 @@ from .drafts import (
     open_draft,
     save_draft,
 )
-from .engine import open_incidents
-from .exceptions import (
+from runner.design.form_drafts import (
+    describe_form_draft,
+    form_draft,
+    known_form_keys,
+    list_form_drafts,
+    publish_form_draft,
+    published_form_keys,
+    published_form_schema,
+    save_form_draft,
+    withdraw_form_schema,
+)
+from runner.exceptions import (
     CalendarDataMissing,
     ConcurrentUpdate,
     Conflict,
@@ -52,20 +55,10 @@ from .exceptions import (
     TaskNotReady,
     UnknownCorrelation,
 )
-from .extensions import decide_extension, extension_state, pending_requests, request_extension
-from .extensions import get_request as get_extension_request
-from .form_drafts import (
-    describe_form_draft,
-    form_draft,
-    known_form_keys,
-    list_form_drafts,
-    publish_form_draft,
-    published_form_keys,
-    published_form_schema,
-    save_form_draft,
-    withdraw_form_schema,
-)
-from .instances import (
+from runner.items.cosign import add_reviewer, remove_reviewer, review_blocks
+from runner.items.extensions import decide_extension, extension_state, pending_requests, request_extension
+from runner.items.extensions import get_request as get_extension_request
+from runner.items.instances import (
     acknowledge_warning,
     describe,
     extend,
@@ -76,11 +69,10 @@ from .instances import (
     suspend,
     terminate,
 )
-from .instances import get as get_instance
-from .instances import migrate as migrate_instance
-from .messages import deliver_message
-from .models import InstanceStatus, TimerStatus
-from .operations import (
+from runner.items.instances import get as get_instance
+from runner.items.instances import migrate as migrate_instance
+from runner.items.messages import deliver_message
+from runner.items.operations import (
     answer_delegation,
     completed_by,
     copies_for,
@@ -92,19 +84,42 @@ from .operations import (
     urge,
     withdraw,
 )
-from .overrides import deadline_effects as calendar_override_effects
-from .overrides import set_override as set_calendar_override
-from .proxies import active_proxy, end_proxy, list_proxies, set_proxy
-from .recalculation import fill_in_known_years
-from .senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
-from .services import Services
-from .tasks import claim, complete, inbox_page, instance_tasks, list_tasks, reassign, task_details, unclaim
-from .timers import due_timers, fire_due, fire_timer, sweep
-from .views import instance_summary
-from .warning_events import get_warning, item_warnings, warnings_for
-from .warning_rule_edits import save_warning_rule
-from .warning_rules import add_warning_rule, list_warning_rules, seed_warning_rules, sync_rule_timers
-from .windows import known_windows, list_windows, upsert_windows
+from runner.items.tasks import (
+    claim,
+    complete,
+    inbox_page,
+    instance_tasks,
+    list_tasks,
+    reassign,
+    task_details,
+    unclaim,
+)
+from runner.items.views import instance_summary
+from runner.models import InstanceStatus, TimerStatus
+from runner.people import directory
+from runner.people.proxies import active_proxy, end_proxy, list_proxies, set_proxy
+from runner.people.windows import known_windows, list_windows, upsert_windows
+from runner.senders import LogFileSender, Sender, SmtpSender, send_notification, sender_from_settings
+from runner.supervision import assessment, statistics
+from runner.supervision.assessment import compute as compute_assessment
+from runner.supervision.assessment import decide_appeal, file_appeal, seed_assessment_rules
+from runner.supervision.warning_events import get_warning, item_warnings, warnings_for
+from runner.supervision.warning_rule_edits import save_warning_rule
+from runner.supervision.warning_rules import (
+    add_warning_rule,
+    list_warning_rules,
+    seed_warning_rules,
+    sync_rule_timers,
+)
+from runner.timekeeping.arrangements import ArrangementInvalid, list_arrangements
+from runner.timekeeping.arrangements import parse as parse_arrangement
+from runner.timekeeping.calendar import BusinessCalendar, pending_note
+from runner.timekeeping.calendar_alarm import current_alarm as calendar_alarm
+from runner.timekeeping.calendar_alarm import watch as watch_calendar
+from runner.timekeeping.calendar_import import import_arrangement, preview_arrangement
+from runner.timekeeping.overrides import deadline_effects as calendar_override_effects
+from runner.timekeeping.overrides import set_override as set_calendar_override
+from runner.timekeeping.recalculation import fill_in_known_years
 
 __all__ = [
     "ArrangementInvalid",

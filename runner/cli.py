@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import ROOT, Settings
-from .exceptions import DiagramInvalid
-from .services import Services
+from runner.config import ROOT, Settings
+from runner.core.services import Services
+from runner.exceptions import DiagramInvalid
 
 
 def _services() -> Services:
@@ -20,7 +20,7 @@ def _services() -> Services:
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
-    from .migrate import upgrade
+    from runner.migrate import upgrade
 
     upgrade(Settings.from_env().database_url)
     print("database is at the latest schema")
@@ -33,7 +33,7 @@ def load_windows_file(path: Path) -> list[tuple[str, str]]:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from .windows import upsert_windows
+    from runner.people.windows import upsert_windows
 
     services = _services()
     windows = load_windows_file(Path(args.windows))
@@ -41,7 +41,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         with services.transaction() as session:
             created = upsert_windows(session, windows)
         print(f"windows: {created} new")
-        from .warning_rules import seed_warning_rules
+        from runner.supervision.warning_rules import seed_warning_rules
 
         with services.transaction() as session:
             rules = seed_warning_rules(session)
@@ -50,7 +50,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
             if rules
             else "warning rules: already there"
         )
-        from .assessment import seed_assessment_rules
+        from runner.supervision.assessment import seed_assessment_rules
 
         with services.transaction() as session:
             made_rules = seed_assessment_rules(session)
@@ -60,7 +60,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
             else "考核 rules: already there"
         )
         if not args.no_demo_users:
-            from .directory import DEMO_PASSWORD, demo_accounts, seed_demo_users
+            from runner.people.directory import DEMO_PASSWORD, demo_accounts, seed_demo_users
 
             with services.transaction() as session:
                 made = seed_demo_users(session, windows)
@@ -75,8 +75,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a login (the first administrator of a real deployment); the password comes from stdin."""
-    from .directory import create_user
-    from .exceptions import RunnerError
+    from runner.exceptions import RunnerError
+    from runner.people.directory import create_user
 
     password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
     memberships = [tuple(m.split(":", 1)) for m in args.member]
@@ -98,8 +98,8 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     """Deploy every .bpmn under the given paths (building blocks first: files named ``block_*``)."""
-    from .definitions import deploy
-    from .windows import upsert_windows
+    from runner.core.definitions import deploy
+    from runner.people.windows import upsert_windows
 
     services = _services()
     try:
@@ -143,7 +143,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_audit(_: argparse.Namespace) -> int:
-    from .audit import verify
+    from runner.core.audit import verify
 
     services = _services()
     with services.transaction() as session:
@@ -155,7 +155,7 @@ def cmd_verify_audit(_: argparse.Namespace) -> int:
 
 
 def cmd_export_audit(args: argparse.Namespace) -> int:
-    from .audit import export
+    from runner.core.audit import export
 
     services = _services()
     with services.transaction() as session:
@@ -165,7 +165,7 @@ def cmd_export_audit(args: argparse.Namespace) -> int:
 
 
 def _import_as(actor: str) -> Any:
-    from .calendar_import import import_arrangement
+    from runner.timekeeping.calendar_import import import_arrangement
 
     return lambda session, text: import_arrangement(session, text, actor=actor)
 
@@ -173,8 +173,8 @@ def _import_as(actor: str) -> Any:
 def cmd_calendar_import(args: argparse.Namespace) -> int:
     """Import a year's holiday arrangement (see README, "A year's holiday arrangement") and recalculate the
     open items; ``--dry-run`` only shows what it would do."""
-    from .arrangements import ArrangementInvalid
-    from .calendar_import import preview_arrangement
+    from runner.timekeeping.arrangements import ArrangementInvalid
+    from runner.timekeeping.calendar_import import preview_arrangement
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")

@@ -42,10 +42,6 @@ class NoSuchTask(NotFound):
     code = "no_such_task"
 
 
-class NoSuchTimer(NotFound):
-    code = "no_such_timer"
-
-
 class UnknownCorrelation(NotFound):
     code = "unknown_correlation"
 

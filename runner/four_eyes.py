@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .exceptions import PermissionDenied
+from runner.exceptions import PermissionDenied
 
 RECORD_ACTOR = "recordActor"
 OTHER_THAN = "otherThan"

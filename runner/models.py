@@ -135,7 +135,7 @@ class ProcessInstance(Base):
         Index("ix_instance_status_deadline", "status", "deadline"),
         Index("ix_instance_definition", "definition_id", "status"),
         Index("ix_instance_started", "started_at"),
-        # supervision figures count completed items by the day they ended (runner.statistics)
+        # supervision figures count completed items by the day they ended (runner.supervision.statistics)
         Index("ix_instance_status_ended", "status", "ended_at"),
         # items whose deadlines wait for a year's holiday arrangement (the console's 期限待定 filter)
         Index("ix_instance_deadline_pending", "deadline_pending_year"),
@@ -167,12 +167,12 @@ class ProcessInstance(Base):
     # as accepted on the day it was received
     accepted_on_receipt: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_since: Mapped[datetime | None]  # the item's clock is stopped while set
-    # working-day dates the item's scripts computed (value → recipe, ``runner.pending_dates``): what a change
+    # working-day dates the item's scripts computed (value → recipe, ``runner.timekeeping.pending_dates``): what a change
     # of the calendar recomputes; pending dates are kept here too
     calendar_dates: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     serializer_version: Mapped[str] = mapped_column(String(20))
     # compressed SpiffWorkflow state, spec stripped; read only when the process has no restored copy of the
-    # item's current version (runner.workflow_cache), so not with every load of the row
+    # item's current version (runner.core.workflow_cache), so not with every load of the row
     state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     audit_head: Mapped[str | None] = mapped_column(String(64))  # hash of the instance's last audit entry

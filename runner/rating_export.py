@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import rectification as rect
-from .models import ProcessInstance, Rating, Rectification, Window
-from .ratings import CHANNELS, LEVELS, OCCASIONS
-from .services import services_of
-from .statistics import Period, bounds
+from runner import rectification as rect
+from runner.models import ProcessInstance, Rating, Rectification, Window
+from runner.ratings import CHANNELS, LEVELS, OCCASIONS
+from runner.core.transaction import services_of
+from runner.supervision.statistics import Period, bounds
 
 FORMAT = "banjian-haoping/1"
 SCORES = {code: 5 - i for i, code in enumerate(LEVELS)}  # 非常满意 5 … 非常不满意 1

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .models import Rating, Rectification, Window
-from .ratings import BAD, SATISFIED
-from .statistics import Period, bounds
+from runner.models import Rating, Rectification, Window
+from runner.ratings import BAD, SATISFIED
+from runner.supervision.statistics import Period, bounds
 
 # figure → (name, definition, English name, English definition)
 DEFINITIONS: dict[str, tuple[str, str, str, str]] = {

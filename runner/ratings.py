@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit
-from .exceptions import Conflict, InvalidInput
-from .instances import get as get_instance
-from .models import InstanceStatus, ProcessInstance, Rating
-from .services import services_of
+from runner.core import audit
+from runner.exceptions import Conflict, InvalidInput
+from runner.items.instances import get as get_instance
+from runner.models import InstanceStatus, ProcessInstance, Rating
+from runner.core.transaction import services_of
 
 # the national scale, best first: code → (中文, English)
 LEVELS: dict[str, tuple[str, str]] = {
@@ -119,7 +119,7 @@ def _rater(name: str, phone: str, named: bool) -> tuple[str, str]:
 
 def check_open(session: Session, instance: ProcessInstance, occasion: str) -> None:
     """Refuse a rating the item cannot take now: unknown occasion, wrong status, already rated."""
-    from .statistics import NOT_ITEMS
+    from runner.supervision.statistics import NOT_ITEMS
 
     if instance.item_kind in NOT_ITEMS:
         raise InvalidInput("投诉和差评整改不是办件，不能评价 (complaints and rectifications are not rated)")
@@ -160,7 +160,7 @@ def give_rating(
 
     ``window`` is the window rated (the clerk's at the counter); by default the item's lead window.
     """
-    from .rectification import open_rectification
+    from runner.rectification import open_rectification
 
     if level not in LEVELS:
         raise InvalidInput("请选择评价等级 (choose a rating)", field="level")

@@ -26,13 +26,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, engine, step_followers
-from .exceptions import NoSuchDefinition
-from .instances import current_data
-from .instances import get as get_instance
-from .instances import start as start_instance
-from .models import Appeal, InstanceStatus, ProcessInstance, Rating, Rectification, Window
-from .services import services_of
+from runner import step_followers
+from runner.core import audit
+from runner.core import engine
+from runner.exceptions import NoSuchDefinition
+from runner.items.instances import current_data
+from runner.items.instances import get as get_instance
+from runner.items.instances import start as start_instance
+from runner.models import Appeal, InstanceStatus, ProcessInstance, Rating, Rectification, Window
+from runner.core.transaction import services_of
 
 PROCESS = "rectification"
 STATES = {
@@ -59,7 +61,7 @@ OPEN_STATES = ("verifying", "pending", "in_progress", "overdue")
 
 
 def _process_data(session: Session, rating: Rating, instance: ProcessInstance) -> dict[str, Any]:
-    from .ratings import CHANNELS, level_label
+    from runner.ratings import CHANNELS, level_label
 
     channel = CHANNELS.get(rating.channel)
     indicators = [
@@ -305,8 +307,8 @@ def founded_bad_ratings(
     appeal (``Appeal`` on subject ``rating:<id>`` for that window, any rule) removes one. Each row
     follows its process step by step, so the answer is that of the stored rows.
     """
-    from .deadlines import calendar
-    from .statistics import Period, bounds
+    from runner.timekeeping.deadlines import calendar
+    from runner.supervision.statistics import Period, bounds
 
     start_waiting(session)
     cal = calendar(session)
@@ -344,7 +346,7 @@ def rating_register(
     session: Session, *, bad_only: bool = False, limit: int = 200, lang: str = "zh"
 ) -> list[dict[str, Any]]:
     """Ratings, newest first, with the rater's contact and the rectification (for the supervision office only)."""
-    from .ratings import BAD, rating_view
+    from runner.ratings import BAD, rating_view
 
     start_waiting(session)
     query = (

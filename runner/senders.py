@@ -16,9 +16,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from .config import Settings
-from .models import Notification
-from .services import services_of
+from runner.config import Settings
+from runner.core.transaction import services_of
+from runner.models import Notification
 
 SEND_NOTIFICATION = "worker.jobs.send_notification"
 KIND_SUBJECTS = {

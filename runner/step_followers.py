@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .models import ProcessInstance
+from runner.models import ProcessInstance
 
 Follower = Callable[[Session, ProcessInstance, Any], None]  # (session, instance, the saved BpmnWorkflow)
 _FOLLOWERS: dict[str, list[Follower]] = {}

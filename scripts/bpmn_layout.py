@@ -51,7 +51,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from runner import validation
+from runner.core import validation
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"

@@ -31,9 +31,9 @@ from sqlalchemy import Engine, text  # noqa: E402
 
 from runner.clock import FileClock, ManualClock  # noqa: E402
 from runner.config import Settings  # noqa: E402
+from runner.core.scheduling import NullScheduler, RQScheduler  # noqa: E402
 from runner.db import make_engine  # noqa: E402
 from runner.models import Base  # noqa: E402
-from runner.scheduling import NullScheduler, RQScheduler  # noqa: E402
 from tests.support.services import (  # noqa: E402
     remove_tree,
     start_postgres,
@@ -127,9 +127,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def services(database_url: str, db_engine: Engine, clock: ManualClock):  # -> runner.services.Services
+def services(database_url: str, db_engine: Engine, clock: ManualClock):  # -> runner.core.services.Services
     """In-process services: the test database, the manual clock, jobs only recorded (NullScheduler)."""
-    from runner.services import Services
+    from runner.core.services import Services
 
     return Services(
         Settings(database_url=database_url), clock=clock, scheduler=NullScheduler(), engine=db_engine
@@ -138,12 +138,12 @@ def services(database_url: str, db_engine: Engine, clock: ManualClock):  # -> ru
 
 @pytest.fixture(autouse=True, scope="session")
 def hash_each_password_once() -> Iterator[None]:
-    """Hash each distinct password once per test process: real scrypt (``runner.directory``'s method and
+    """Hash each distinct password once per test process: real scrypt (``runner.people.directory``'s method and
     cost), its salt then shared by every test user given that password. A hash costs ≈ 0.15 s by design and
     the suite's fixtures create thousands of users; logging in still runs the full check."""
     from functools import lru_cache
 
-    from runner import directory
+    from runner.people import directory
 
     real = directory.hash_password
     directory.hash_password = lru_cache(maxsize=64)(real)
@@ -188,7 +188,7 @@ def file_clock(tmp_path: Path) -> FileClock:
 @pytest.fixture
 def rq_services(database_url: str, db_engine: Engine, redis_url: str, file_clock: FileClock):
     """Services that really send jobs to RQ (queue ``banjian-test``) with the file clock."""
-    from runner.services import Services
+    from runner.core.services import Services
 
     settings = Settings(database_url=database_url, redis_url=redis_url, queue_name=TEST_QUEUE)
     services = Services(

@@ -1,7 +1,7 @@
 """``python -m worker``: one RQ worker with its scheduler; sweeps due timers on start and every minute.
 
 Timers reach it as one job per second they fall due in (``worker.jobs.fire_due_timers``, sent after the commit
-that made them, see ``runner.scheduling``), scheduled a second early: RQ's scheduler — in one worker at a time,
+that made them, see ``runner.core.scheduling``), scheduled a second early: RQ's scheduler — in one worker at a time,
 polling Redis once a second — has it queued by the time the second begins, and the job fires the timers of its
 second as they fall due, with every other due timer, in batches (``runner.fire_due``). Several workers split
 the due timers with ``SELECT … FOR UPDATE SKIP LOCKED``.
@@ -25,8 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 
 import runner
-
-from . import jobs
+from worker import jobs
 
 PR_SET_PDEATHSIG = 1
 

@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import runner
-from runner.scheduling import FIRE_DUE, Job
-from runner.timers import wakeup_of
+from runner.core.scheduling import FIRE_DUE, Job, wakeup_of
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ def fire_due_timers(second: int | None = None) -> dict[str, int]:
     (``runner.fire_due``).
 
     When more is due than one batch, another worker is called in (a wake-up for now, if the queue is empty);
-    after ``runner.timers.FIRE_BUDGET`` seconds with timers still due, a follow-up wake-up carries on.
+    after ``runner.core.timers.FIRE_BUDGET`` seconds with timers still due, a follow-up wake-up carries on.
     """
     svc = services()
     since = until = None

@@ -1,7 +1,7 @@
 """Console part `designer` (see admin/__init__.py): the diagram modeler with its drafts, and the form editor.
 
 Both pages are for designers and admins (``admin.base.DESIGNERS``); every change goes through a runner
-function (``runner.drafts``, ``runner.form_drafts``) that writes the audit trail.
+function (``runner.design.drafts``, ``runner.design.form_drafts``) that writes the audit trail.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from flask_admin import Admin
 from sqlalchemy.orm import Session
 
 import runner
-
-from ..base import DESIGNERS, Card, home_card
-from .diagrams import DiagramDesignerView
-from .form_editor import FormSchemaEditorView
+from admin.base import DESIGNERS, Card, home_card
+from admin.designer.diagrams import DiagramDesignerView
+from admin.designer.form_editor import FormSchemaEditorView
 
 CATEGORY = "设计"
 
@@ -34,7 +33,7 @@ def register(admin: Admin) -> None:
 
 def open_drafts_card(session: Session) -> Card | None:
     """Front-page tile for designers: how many diagram drafts are open."""
-    from forms.auth import current_user
+    from web.auth import current_user
 
     if not current_user.has_role(*DESIGNERS):
         return None

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
+from admin.base import services
 from forms.schema import SchemaError, load_all, parse_schema_text
-
-from ..base import services
 
 JsonWork = Callable[[Session, dict[str, Any]], dict[str, Any]]
 

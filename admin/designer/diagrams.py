@@ -15,11 +15,10 @@ from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
-from runner.conventions import ITEM_KINDS
-from runner.validation import ON_TIMEOUT_VALUES
-
-from ..base import DESIGNERS, ConsoleView, actor, services
-from .common import answer, field, flash_error, known_form_keys
+from admin.base import DESIGNERS, ConsoleView, actor, services
+from admin.designer.common import answer, field, flash_error, known_form_keys
+from runner.core.conventions import ITEM_KINDS
+from runner.core.validation import ON_TIMEOUT_VALUES
 
 
 class DiagramDesignerView(ConsoleView):

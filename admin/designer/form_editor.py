@@ -19,12 +19,12 @@ from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
+from admin.base import DESIGNERS, ConsoleView, actor, services
+from admin.designer.common import answer, check_schema, field, file_form_keys, flash_error, json_body
 from forms.attachments import human_size, max_bytes
-from forms.schema import SCHEMA_DIR, FormContext, SchemaError, make_form, parse_schema_text, pick, show_rows
-from runner.form_drafts import FORM_KEY_RE
-
-from ..base import DESIGNERS, ConsoleView, actor, services
-from .common import answer, check_schema, field, file_form_keys, flash_error, json_body
+from forms.language import pick
+from forms.schema import SCHEMA_DIR, FormContext, SchemaError, make_form, parse_schema_text, show_rows
+from runner.design.form_drafts import FORM_KEY_RE
 
 NEW_SCHEMA = {
     "title": "新表单",

@@ -19,14 +19,14 @@ from runner.models import CalendarOverride, Incident, ProcessInstance, Timer
 
 def register(admin: Admin) -> None:
     """Add this part's views to the console."""
-    from . import cards
-    from .calendar import CalendarView
-    from .definitions import DefinitionsView
-    from .incidents import IncidentListView
-    from .instance_detail import InstanceView
-    from .instances import INSTANCE_LIST, InstanceListView
-    from .timers import TimerListView
-    from .users import UsersView
+    from admin.monitoring import cards
+    from admin.monitoring.calendar import CalendarView
+    from admin.monitoring.definitions import DefinitionsView
+    from admin.monitoring.incidents import IncidentListView
+    from admin.monitoring.instance_detail import InstanceView
+    from admin.monitoring.instances import INSTANCE_LIST, InstanceListView
+    from admin.monitoring.timers import TimerListView
+    from admin.monitoring.users import UsersView
 
     assert admin.app is not None
     session = _ConsoleDb(admin.app.extensions["banjian_console_session"])

@@ -15,10 +15,9 @@ from flask_admin import expose
 from werkzeug.wrappers import Response
 
 import runner
+from admin.base import OVERSEERS, ConsoleModelView, actor, services
+from admin.monitoring.common import STATUS_LABELS, is_admin, local, require_admin, when
 from runner.models import CalendarOverride
-
-from ..base import OVERSEERS, ConsoleModelView, actor, services
-from .common import STATUS_LABELS, is_admin, local, require_admin, when
 
 KINDS = (("holiday", "放假（非工作日）"), ("workday", "调休上班（工作日）"))
 MAX_UPLOAD = 64 * 1024  # an arrangement is a few hundred bytes; a bigger file is not one

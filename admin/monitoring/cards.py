@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from forms.auth import current_user
-from runner.monitoring import console_counts
-
-from ..base import OVERSEERS, Card, home_card
-from .incidents import IncidentListView
-from .instances import InstanceListView
-from .timers import TimerListView
+from admin.base import OVERSEERS, Card, home_card
+from admin.monitoring.incidents import IncidentListView
+from admin.monitoring.instances import InstanceListView
+from admin.monitoring.timers import TimerListView
+from runner.items.monitoring import console_counts
+from web.auth import current_user
 
 VIEWS: dict[str, object] = {}  # filled by ``register``: the list views the tiles link to
 

@@ -10,10 +10,9 @@ from flask import abort, request, url_for
 from markupsafe import Markup, escape
 
 import runner
-from forms.auth import current_user
-from forms.filters import localtime
-
-from ..base import ADMINS
+from admin.base import ADMINS
+from web.auth import current_user
+from web.filters import localtime
 
 STATUS_LABELS = {
     "running": "办理中",

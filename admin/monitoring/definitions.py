@@ -11,11 +11,10 @@ from flask_admin import expose
 from werkzeug.wrappers import Response
 
 import runner
-from runner.monitoring import migration_candidates
-
-from ..base import OVERSEERS, ConsoleView, actor, services
-from .common import is_admin, kind_label, local, require_admin
-from .instances import instances_url
+from admin.base import OVERSEERS, ConsoleView, actor, services
+from admin.monitoring.common import is_admin, kind_label, local, require_admin
+from admin.monitoring.instances import instances_url
+from runner.items.monitoring import migration_candidates
 
 MIGRATION_PAGE = 200  # instances previewed (and moved) per round
 

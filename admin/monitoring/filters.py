@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
 from sqlalchemy import and_, exists, select
 
+from admin.base import services
+from runner.items.monitoring import overdue_clause
 from runner.models import ACTIVE_STATUSES, ProcessInstance, WarningEvent
-from runner.monitoring import overdue_clause
-
-from ..base import services
 
 DEADLINE_OPTIONS = (
     ("overdue", "已超期"),

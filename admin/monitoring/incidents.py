@@ -9,11 +9,10 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from admin.base import OVERSEERS, ConsoleModelView, db_session
+from admin.monitoring.common import instance_link, is_admin, local, status_badge
+from runner.items.monitoring import instance_labels
 from runner.models import Incident
-from runner.monitoring import instance_labels
-
-from ..base import OVERSEERS, ConsoleModelView, db_session
-from .common import instance_link, is_admin, local, status_badge
 
 STATE_OPTIONS = (("open", "未处理"), ("resolved", "已处理"))
 

@@ -14,11 +14,9 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
-from runner.monitoring import issued_documents, versions_of, waiting_messages
-
-from ..base import OVERSEERS, ConsoleView, actor, perform, services
-from . import jobs
-from .common import (
+from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.monitoring import jobs
+from admin.monitoring.common import (
     STATUS_LABELS,
     is_admin,
     json_object,
@@ -29,6 +27,8 @@ from .common import (
     status_badge,
     when,
 )
+from runner.core.scheduling import wakeup_states
+from runner.items.monitoring import issued_documents, versions_of, waiting_messages
 
 
 class InstanceView(ConsoleView):
@@ -91,7 +91,7 @@ class InstanceView(ConsoleView):
             local=local,
             when=when,
             overdue=_overdue(view),
-            job_states=jobs.timer_job_states(services(), pending),
+            job_states=wakeup_states(services(), pending),
             job_label=jobs.label,
             can_act=is_admin(),
         )
@@ -151,7 +151,7 @@ class InstanceView(ConsoleView):
             rows, _ = runner.list_tasks(s, instance_id=instance_id, limit=500, count=False)
             if task_id not in {r["id"] for r in rows}:
                 raise runner.NoSuchTask("该办件没有这个待办任务 (no such open task of this item)")
-            if assignee is not None and runner.directory.get_person(s, assignee) is None:
+            if assignee is not None and runner.people.directory.get_person(s, assignee) is None:
                 raise runner.InvalidInput(f"没有用户 {assignee} (no such user)", field="assignee")
             if window is not None and window not in runner.known_windows(s):
                 raise runner.InvalidInput(f"未知窗口 {window} (unknown window)", field="window")

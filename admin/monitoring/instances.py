@@ -16,12 +16,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import defer, lazyload
 
+from admin.base import OVERSEERS, ConsoleModelView, db_session, services
+from admin.monitoring.common import KIND_LABELS, STATUS_LABELS, instance_link, kind_label, local, status_badge
+from admin.monitoring.filters import DeadlineFilter, LocalDateBetweenFilter
+from runner.items.monitoring import definition_labels
 from runner.models import InstanceStatus, ProcessDefinition, ProcessInstance, Window
-from runner.monitoring import definition_labels
-
-from ..base import OVERSEERS, ConsoleModelView, db_session, services
-from .common import KIND_LABELS, STATUS_LABELS, instance_link, kind_label, local, status_badge
-from .filters import DeadlineFilter, LocalDateBetweenFilter
 
 
 def _definition_keys() -> list[tuple[str, str]]:

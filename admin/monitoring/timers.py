@@ -12,12 +12,12 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from admin.base import OVERSEERS, ConsoleModelView, actor, db_session, perform, services
+from admin.monitoring import jobs
+from admin.monitoring.common import instance_link, local, require_admin, status_badge
+from runner.core.scheduling import wakeup_states
+from runner.items.monitoring import instance_labels, sweep_now
 from runner.models import Timer, TimerStatus
-from runner.monitoring import instance_labels, sweep_now
-
-from ..base import OVERSEERS, ConsoleModelView, actor, db_session, perform, services
-from . import jobs
-from .common import instance_link, local, require_admin, status_badge
 
 DUE_OPTIONS = (("overdue", "已过期未触发"), ("hour", "1小时内到期"), ("day", "24小时内到期"))
 
@@ -122,7 +122,7 @@ class TimerListView(ConsoleModelView):
         count, rows = super().get_list(*args, **kwargs)
         if isinstance(rows, list):
             g.monitoring_instances = instance_labels(db_session(), [r.instance_id for r in rows])
-            g.monitoring_jobs = jobs.timer_job_states(services(), [(r.id, r.due_at) for r in rows])
+            g.monitoring_jobs = wakeup_states(services(), [(r.id, r.due_at) for r in rows])
         return count, rows
 
     def quick_filter_url(self, value: str) -> str:

@@ -1,6 +1,6 @@
 """用户与窗口: create users, enable/disable them, assign windows and roles, AB岗 backups; add or rename windows.
 
-Every change is one ``runner.directory`` / ``runner.windows`` call (audited on the system chain).
+Every change is one ``runner.people.directory`` / ``runner.people.windows`` call (audited on the system chain).
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
-from runner import directory
+from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.monitoring.common import is_admin, local, require_admin, safe_next
 from runner.models import Role
-from runner.windows import save_window
-
-from ..base import OVERSEERS, ConsoleView, actor, perform, services
-from .common import is_admin, local, require_admin, safe_next
+from runner.people import directory
+from runner.people.windows import save_window
 
 ROLE_LABELS = {
     Role.CLERK.value: "窗口人员",

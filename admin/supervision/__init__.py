@@ -21,16 +21,15 @@ CATEGORY = "督查"
 
 def register(admin: Admin) -> None:
     """Add this part's views, tiles, template filter and the window heads' link to the console."""
-    from forms import register_nav
-    from forms.operations import _Label
-
-    from . import cards
-    from .assessment import AssessmentView
-    from .audit_check import AuditVerifyView
-    from .common import cell
-    from .dashboard import DashboardView
-    from .rules import AssessmentRuleView, WarningRuleView
-    from .warnings import WarningListView
+    from admin.supervision import cards
+    from admin.supervision.assessment import AssessmentView
+    from admin.supervision.audit_check import AuditVerifyView
+    from admin.supervision.common import cell
+    from admin.supervision.dashboard import DashboardView
+    from admin.supervision.rules import AssessmentRuleView, WarningRuleView
+    from admin.supervision.warnings import WarningListView
+    from web.chrome import register_nav
+    from web.i18n import Label
 
     assert admin.app is not None
     admin.app.jinja_env.filters["supervision_cell"] = cell
@@ -73,7 +72,7 @@ def register(admin: Admin) -> None:
         )
     )
     register_nav(
-        _Label("考核申诉", "Appraisal appeals"),  # type: ignore[arg-type]
+        Label("考核申诉", "Appraisal appeals"),  # type: ignore[arg-type]
         "supervision_assessment.index",
         roles=("window_head",),
         order=60,

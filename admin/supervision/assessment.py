@@ -14,12 +14,11 @@ from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
-from forms.auth import current_user
-from runner import assessment, statistics
+from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.supervision.common import Table, filter_args, local_back, period_from_request, table_csv
 from runner.models import Role
-
-from ..base import OVERSEERS, ConsoleView, actor, perform, services
-from .common import Table, filter_args, local_back, period_from_request, table_csv
+from runner.supervision import assessment, statistics
+from web.auth import current_user
 
 DECIDERS = (Role.ADMIN, Role.SUPERVISOR)
 

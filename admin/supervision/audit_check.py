@@ -7,9 +7,8 @@ from typing import Any
 from flask_admin import expose
 
 import runner
+from admin.base import OVERSEERS, ConsoleView, services
 from runner.models import AuditEntry
-
-from ..base import OVERSEERS, ConsoleView, services
 
 
 class AuditVerifyView(ConsoleView):

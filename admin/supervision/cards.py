@@ -7,10 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import runner
-from runner import assessment
+from admin.base import Card, home_card
 from runner.models import WarningEvent
-
-from ..base import Card, home_card
+from runner.supervision import assessment
 
 VIEWS: dict[str, object] = {}  # filled by ``register``: the views the tiles link to
 
@@ -35,7 +34,7 @@ def calendar_card(session: Session) -> Card | None:
 
 
 def _is_admin() -> bool:
-    from forms.auth import current_user
+    from web.auth import current_user
 
     return bool(current_user.has_role("admin"))
 

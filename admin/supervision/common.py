@@ -13,11 +13,11 @@ from flask import Response, abort, flash, request
 from sqlalchemy.orm import Session
 
 import runner
-from forms.filters import localtime
-from runner import spreadsheet, statistics
+from admin.base import db_session, services
+from runner import spreadsheet
 from runner.ratings import LEVELS
-
-from ..base import db_session, services
+from runner.supervision import statistics
+from web.filters import localtime
 
 LEVEL_LABELS = {"notice": "提示", "yellow": "黄牌", "red": "红牌", "overdue": "超期", "escalation": "督办"}
 LEVEL_COLOURS = {
@@ -55,7 +55,7 @@ class Table:
 
 def today(session: Session) -> date:
     """The centre's local date on the platform clock."""
-    from runner.deadlines import calendar
+    from runner.timekeeping.deadlines import calendar
 
     return calendar(session).local_date(services().now())
 

@@ -9,12 +9,8 @@ from flask_admin import expose
 from sqlalchemy.orm import Session
 
 import runner
-from runner import assessment, rectification, statistics
-from runner.rating_figures import DEFINITIONS, RatingFigures, definition, rating_figures
-from runner.statistics import Dashboard, MonthFigures, WindowFigures
-
-from ..base import OVERSEERS, ConsoleView, services
-from .common import (
+from admin.base import OVERSEERS, ConsoleView, services
+from admin.supervision.common import (
     COMPLAINT_LABELS,
     DEEMED_RULES,
     LEVEL_LABELS,
@@ -27,6 +23,10 @@ from .common import (
     table_csv,
     today,
 )
+from runner import rectification
+from runner.rating_figures import DEFINITIONS, RatingFigures, definition, rating_figures
+from runner.supervision import assessment, statistics
+from runner.supervision.statistics import Dashboard, MonthFigures, WindowFigures
 
 TREND_MONTHS = 12
 RECTIFICATION_FIGURES = ("bad_rate", "rectification_rate", "on_time_rate", "revisit_rate")

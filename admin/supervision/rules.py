@@ -17,13 +17,12 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 import runner
-from forms.auth import current_user
-from runner import assessment
-from runner.conventions import ITEM_KINDS
+from admin.base import OVERSEERS, ConsoleModelView, actor, db_session, services
+from admin.supervision.common import LEVEL_LABELS, RequestSessionMixin
+from runner.core.conventions import ITEM_KINDS
 from runner.models import AssessmentRule, Role, WarningRule
-
-from ..base import OVERSEERS, ConsoleModelView, actor, db_session, services
-from .common import LEVEL_LABELS, RequestSessionMixin
+from runner.supervision import assessment
+from web.auth import current_user
 
 EDITORS = (Role.ADMIN, Role.SUPERVISOR)
 KIND_CHOICES = [

@@ -13,12 +13,11 @@ from flask_admin.contrib.sqla.filters import (
 )
 from markupsafe import Markup
 
-from forms.filters import localtime
+from admin.base import OVERSEERS, ConsoleModelView, db_session
+from admin.supervision.common import LEVEL_COLOURS, LEVEL_LABELS, RequestSessionMixin
+from runner.items.monitoring import instance_labels
 from runner.models import WarningEvent
-from runner.monitoring import instance_labels
-
-from ..base import OVERSEERS, ConsoleModelView, db_session
-from .common import LEVEL_COLOURS, LEVEL_LABELS, RequestSessionMixin
+from web.filters import localtime
 
 STATE_OPTIONS = (("open", "未回告"), ("answered", "已回告"))
 

@@ -1,3 +1,3 @@
 """The console's request tests use the workspace's fixtures (app on the test database, users, clients)."""
 
-from tests.forms.conftest import app, client, csrf_app, make_user, signed_in, windows  # noqa: F401
+from tests.support.web_fixtures import app, client, csrf_app, make_user, signed_in, windows  # noqa: F401

@@ -7,7 +7,7 @@ from typing import Any
 from lxml import etree
 
 import runner
-from runner.conventions import BPMN_NS, SPIFF_NS
+from runner.core.conventions import BPMN_NS, SPIFF_NS
 from tests.support.flow import deploy_library
 
 CHAOGAO = "lianban_chaogao"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import runner
-from runner import directory
+from runner.people import directory
 from webapp import create_app
 
 from ..runner.helpers import DATA, WINDOWS
@@ -170,3 +170,18 @@ def test_openapi_lists_every_route(client):
     }
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert routes == documented
+
+
+def test_errors_at_the_edge_speak_both_languages(client):
+    """A missing number, a wrong method and a NUL answer with the API's bilingual messages, not Werkzeug's
+    English defaults nor only the Chinese half."""
+    missing = client.get("/api/instances/99999999999", headers=auth())
+    assert missing.status_code == 404
+    assert (
+        missing.get_json()["message"].startswith("未找到") and "(not found" in missing.get_json()["message"]
+    )
+    wrong = client.delete("/api/definitions", headers=auth())
+    assert wrong.status_code == 405 and "(method not allowed" in wrong.get_json()["message"]
+    nul = client.get("/api/instances?status=a%00b", headers=auth())
+    assert nul.status_code == 400
+    assert nul.get_json()["message"] == "请求中含有不允许的空字符 NUL (the request contains a NUL character)"

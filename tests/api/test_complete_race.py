@@ -7,7 +7,7 @@ import functools
 import json
 
 import runner
-from runner import directory
+from runner.people import directory
 from tests.support.live import Browser, at_once, serve
 from webapp import create_app
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 import runner
-from runner import directory
 from runner.models import WarningEvent
+from runner.people import directory
 from webapp import create_app
 
 from ..runner.helpers import DATA, WINDOWS

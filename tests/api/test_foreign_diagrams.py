@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import runner
-from runner import directory
+from runner.people import directory
 from tests.support.flow import advance_to, local
 from webapp import create_app
 

@@ -16,9 +16,9 @@ import runner
 from admin.designer.common import check_schema
 from forms.schema import SCHEMA_DIR, get_schema
 from runner.models import AuditEntry
-from tests.forms.conftest import app, make_user, signed_in, windows  # noqa: F401
 from tests.support.flow import deploy_library, describe, start_item, task, tasks
 from tests.support.platform import JOINT, STEP_DATA, STEP_FORMS, step_task_data
+from tests.support.web_fixtures import app, make_user, signed_in, windows  # noqa: F401
 
 from ..runner.helpers import DATA
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 import runner
-from runner import directory
 from runner.models import AuditEntry
+from runner.people import directory
 from webapp import create_app
 
 from ..runner.helpers import DATA, WINDOWS

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 import runner
-from runner import directory, ratings
+from runner import ratings
+from runner.people import directory
 from tests.support.flow import complete, deploy_library, describe, start_item, task
 from webapp import create_app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import runner
-from runner import directory
+from runner.people import directory
 from webapp import create_app
 
 from ..runner.helpers import DATA, WINDOWS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import runner
-from runner import directory
+from runner.people import directory
 from tests.support.flow import deploy_library, local, start_item
 from tests.support.year_end import import_2027, needs_2027
 from webapp import create_app

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import runner
-from runner import applicant
+from runner.applicants import service as applicant
 from runner.models import Complaint, WarningEvent
 from tests.support.flow import advance_to, complete, deploy_library, describe, local, start_item, task, tasks
 

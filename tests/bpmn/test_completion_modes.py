@@ -1,4 +1,4 @@
-"""会签 completion modes (``completionMode`` on a multi-instance activity, runner.conventions) on the real
+"""会签 completion modes (``completionMode`` on a multi-instance activity, runner.core.conventions) on the real
 joint-review block of bpmn/lianban_chaogao.bpmn: every window (the default), any one, in order, a ratio,
 a count. The diagram is deployed as shipped with only that property added to ``joint_review``.
 

@@ -11,18 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.flow import (
-    actions,
-    advance_to,
-    complete,
-    deploy_library,
-    describe,
-    local,
-    send,
-    start_item,
-    task,
-    tasks,
-)
+from tests.support import flow
 
 KEY = "lianban_chaogao"
 FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
@@ -32,8 +21,8 @@ ITEM_DEADLINE = "2026-10-23T15:59:59+00:00"  # end of Fri 10-23 (15th working da
 
 
 def start(services: Any, **data: Any) -> int:
-    deploy_library(services, *FILES)
-    return start_item(services, KEY, {"lead_window": "shichang", "applicant": "张三", **data})
+    flow.deploy_library(services, *FILES)
+    return flow.start_item(services, KEY, {"lead_window": "shichang", "applicant": "张三", **data})
 
 
 def accept(services: Any, iid: int, **overrides: Any) -> None:
@@ -44,11 +33,13 @@ def accept(services: Any, iid: int, **overrides: Any) -> None:
         "materials_list": ["申请书", "营业执照", "建设项目环境影响登记表", "规划设计方案"],
         **overrides,
     }
-    complete(services, task(services, iid, "accept")["id"], form)
+    flow.complete(services, flow.task(services, iid, "accept")["id"], form)
 
 
 def review(services: Any, iid: int, window: str, **form: Any) -> None:
-    complete(services, task(services, iid, "review", window=window)["id"], form, actor=f"clerk_{window}")
+    flow.complete(
+        services, flow.task(services, iid, "review", window=window)["id"], form, actor=f"clerk_{window}"
+    )
 
 
 # Entries the runner writes as consequences of a step, in that step's transaction (timers closed,
@@ -61,7 +52,7 @@ def trail(services: Any, iid: int) -> list[str]:
     """The audit actions in order, each run of side-effect entries sorted alphabetically."""
     out: list[str] = []
     run: list[str] = []
-    for action in actions(services, iid):
+    for action in flow.actions(services, iid):
         if action in SIDE_EFFECTS:
             run.append(action)
             continue
@@ -71,37 +62,39 @@ def trail(services: Any, iid: int) -> list[str]:
 
 
 def opinions_by_window(services: Any, iid: int) -> dict[str, dict[str, Any]]:
-    return {o["window"]: o for o in describe(services, iid)["data"]["opinions"]}
+    return {o["window"]: o for o in flow.describe(services, iid)["data"]["opinions"]}
 
 
 def deemed_entries(services: Any, iid: int) -> list[dict[str, Any]]:
-    return [a["detail"] for a in describe(services, iid)["audit"] if a["action"] == "deemed_assent"]
+    return [a["detail"] for a in flow.describe(services, iid)["audit"] if a["action"] == "deemed_assent"]
 
 
 def accountability(services: Any, iid: int) -> list[tuple[str, str, str]]:
-    return [(r["window"], r["kind"], r["rule"]) for r in describe(services, iid)["accountability"]]
+    return [(r["window"], r["kind"], r["rule"]) for r in flow.describe(services, iid)["accountability"]]
 
 
 def finish(services: Any, iid: int, decision: str = "approve") -> None:
-    complete(
-        services, task(services, iid, "consolidate")["id"], {"decision": decision, "decision_reason": ""}
+    flow.complete(
+        services, flow.task(services, iid, "consolidate")["id"], {"decision": decision, "decision_reason": ""}
     )
-    complete(services, task(services, iid, "notify_applicant")["id"], {"result_doc_no": "LB-2026-001"})
+    flow.complete(
+        services, flow.task(services, iid, "notify_applicant")["id"], {"result_doc_no": "LB-2026-001"}
+    )
 
 
 def test_every_window_answers_in_time(services, clock):
     iid = start(services)
-    acceptance = task(services, iid, "accept")
+    acceptance = flow.task(services, iid, "accept")
     assert (acceptance["window"], acceptance["form_key"]) == ("shichang", "joint_acceptance")
     assert acceptance["due_at"] == "2026-09-29T15:59:59+00:00"  # 1 working day: Tue 09-29
     accept(services, iid)
 
     # one review task per related window, each in that window's inbox, due across National Day
-    reviews = [t for t in tasks(services, iid) if t["spec_name"] == "review"]
+    reviews = [t for t in flow.tasks(services, iid) if t["spec_name"] == "review"]
     assert sorted(t["window"] for t in reviews) == sorted(WINDOWS)
     for t in reviews:
         assert (t["form_key"], t["limit_days"], t["due_at"]) == ("window_review", 3, REVIEW_DUE)
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert view["deadline"] == ITEM_DEADLINE
     assert view["item_kind"] == "joint"
     assert view["data"]["joint_notice"]["windows"] == WINDOWS
@@ -109,13 +102,13 @@ def test_every_window_answers_in_time(services, clock):
         ("审查时限届满", REVIEW_DUE, "pending")
     ] * 3
 
-    clock.set(local("2026-09-29", "10:00"))
+    clock.set(flow.local("2026-09-29", "10:00"))
     review(services, iid, "guotu", result="agree")
     review(services, iid, "huanbao", result="agree_with_conditions", conditions="按环评批复落实污染防治措施")
-    clock.set(local("2026-10-08", "16:00"))  # the last afternoon of the limit is still in time
+    clock.set(flow.local("2026-10-08", "16:00"))  # the last afternoon of the limit is still in time
     review(services, iid, "guihua", result="agree")
 
-    consolidation = task(services, iid, "consolidate")
+    consolidation = flow.task(services, iid, "consolidate")
     assert (consolidation["window"], consolidation["form_key"]) == ("shichang", "joint_consolidation")
     opinions = opinions_by_window(services, iid)
     assert {w: o["result"] for w, o in opinions.items()} == {
@@ -126,12 +119,12 @@ def test_every_window_answers_in_time(services, clock):
     assert opinions["huanbao"]["conditions"] == "按环评批复落实污染防治措施"
     assert opinions["guotu"]["answered_at"] == "2026-09-29T02:00:00+00:00"
     assert opinions["guihua"]["extended"] is False
-    data = describe(services, iid)["data"]
+    data = flow.describe(services, iid)["data"]
     assert data["opinion_summary"] == {"agree": 2, "agree_with_conditions": 1}
     assert data["deemed_windows"] == []
 
     finish(services, iid)
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert view["status"] == "completed"
     assert "end_done" in view["completed_path"]
     assert view["accountability"] == []
@@ -152,9 +145,9 @@ def test_silent_window_is_deemed_to_assent_on_timeout(services, clock):
     review(services, iid, "guotu", result="agree")
     review(services, iid, "huanbao", result="disagree", reason="项目位于水源保护区")
     # guihua stays silent past the end of its 3rd working day (Thu 10-08)
-    advance_to(services, clock, local("2026-10-09", "09:00"))
+    flow.advance_to(services, clock, flow.local("2026-10-09", "09:00"))
 
-    assert [t["spec_name"] for t in tasks(services, iid)] == ["consolidate"]
+    assert [t["spec_name"] for t in flow.tasks(services, iid)] == ["consolidate"]
     opinions = opinions_by_window(services, iid)
     assert opinions["guihua"] == {"window": "guihua", "result": "deemed_assent", "rule": "timeout"}
     assert opinions["guotu"]["result"] == "agree"
@@ -163,7 +156,7 @@ def test_silent_window_is_deemed_to_assent_on_timeout(services, clock):
         "项目位于水源保护区",
     )
 
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert accountability(services, iid) == [("guihua", "deemed_assent", "timeout")]
     assert view["accountability"][0]["recorded_at"] == REVIEW_DUE
     assert view["accountability"][0]["limit_at"] == REVIEW_DUE  # the limit it is recorded against, not empty
@@ -189,7 +182,7 @@ def test_silent_window_is_deemed_to_assent_on_timeout(services, clock):
         "timer_fired",
     ]
     finish(services, iid, decision="refuse")
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert view["status"] == "completed"
     assert "end_refused" in view["completed_path"]
 
@@ -212,8 +205,8 @@ def test_disagree_without_reason_is_deemed_assent_not_a_refusal(services, clock)
     assert deemed_entries(services, iid) == [
         {"window": "guihua", "rule": "no_reason", "note": "不同意但未说明理由", "limit_at": REVIEW_DUE}
     ]
-    assert describe(services, iid)["accountability"][0]["limit_at"] == REVIEW_DUE
-    assert describe(services, iid)["data"]["disagreeing_windows"] == []
+    assert flow.describe(services, iid)["accountability"][0]["limit_at"] == REVIEW_DUE
+    assert flow.describe(services, iid)["data"]["disagreeing_windows"] == []
     assert trail(services, iid)[-3:] == ["complete", "deemed_assent", "timer_cancelled"]
 
 
@@ -231,8 +224,8 @@ def test_disagree_with_reason_is_kept_as_disagree(services, clock):
     )
     assert "rule" not in opinions["guihua"]
     assert accountability(services, iid) == []
-    assert "deemed_assent" not in actions(services, iid)
-    assert describe(services, iid)["data"]["disagreeing_windows"] == ["guihua"]
+    assert "deemed_assent" not in flow.actions(services, iid)
+    assert flow.describe(services, iid)["data"]["disagreeing_windows"] == ["guihua"]
 
 
 def test_refusal_to_take_part_is_deemed_assent_refused(services, clock):
@@ -266,22 +259,26 @@ def test_extension_approved_answer_after_original_limit_is_not_deemed(services, 
     review(services, iid, "huanbao", result="agree")
     review(services, iid, "guihua", result="agree")
 
-    clock.set(local("2026-09-30", "10:00"))  # before its limit (end of 10-08) guotu asks for 2 more days
+    clock.set(flow.local("2026-09-30", "10:00"))  # before its limit (end of 10-08) guotu asks for 2 more days
     review(
         services, iid, "guotu", request_extension=True, extension_days=2, extension_reason="需现场勘察地界"
     )
-    decision = task(services, iid, "extension_decision")
+    decision = flow.task(services, iid, "extension_decision")
     assert (decision["window"], decision["form_key"]) == ("shichang", "extension_decision")
     assert decision["due_at"] == "2026-10-08T15:59:59+00:00"  # 1 working day after Wed 09-30: Thu 10-08
-    complete(services, decision["id"], {"approved": True, "decision_note": "同意延期"}, actor="lead_clerk")
+    flow.complete(
+        services, decision["id"], {"approved": True, "decision_note": "同意延期"}, actor="lead_clerk"
+    )
 
     # the review comes back to guotu, limit moved 2 working days: Fri 10-09, make-up Sat 10-10
-    again = task(services, iid, "review", window="guotu")
+    again = flow.task(services, iid, "review", window="guotu")
     assert (again["limit_days"], again["due_at"]) == (3, "2026-10-10T15:59:59+00:00")
-    pending = [t for t in describe(services, iid)["timers"] if t["status"] == "pending"]
+    pending = [t for t in flow.describe(services, iid)["timers"] if t["status"] == "pending"]
     assert [t["due_at"] for t in pending] == ["2026-10-10T15:59:59+00:00"]
 
-    advance_to(services, clock, local("2026-10-09", "10:00"))  # past the original limit: nothing fires
+    flow.advance_to(
+        services, clock, flow.local("2026-10-09", "10:00")
+    )  # past the original limit: nothing fires
     assert accountability(services, iid) == []
     review(services, iid, "guotu", result="agree")
 
@@ -291,7 +288,7 @@ def test_extension_approved_answer_after_original_limit_is_not_deemed(services, 
     assert opinions["guotu"]["limit_at"] == "2026-10-10T15:59:59+00:00"
     assert opinions["guotu"]["answered_at"] == "2026-10-09T02:00:00+00:00"
     assert accountability(services, iid) == []
-    assert "timer_fired" not in actions(services, iid)
+    assert "timer_fired" not in flow.actions(services, iid)
     assert trail(services, iid) == [
         "start",
         "complete",
@@ -302,7 +299,7 @@ def test_extension_approved_answer_after_original_limit_is_not_deemed(services, 
         "complete",  # guotu answers within the extension
         "timer_cancelled",
     ]
-    assert [t["spec_name"] for t in tasks(services, iid)] == ["consolidate"]
+    assert [t["spec_name"] for t in flow.tasks(services, iid)] == ["consolidate"]
 
 
 def test_extension_refused_window_is_deemed_at_original_limit(services, clock):
@@ -311,20 +308,23 @@ def test_extension_refused_window_is_deemed_at_original_limit(services, clock):
     review(services, iid, "huanbao", result="agree")
     review(services, iid, "guihua", result="agree")
 
-    clock.set(local("2026-09-29", "15:00"))
+    clock.set(flow.local("2026-09-29", "15:00"))
     review(services, iid, "guotu", request_extension=True, extension_days=5, extension_reason="人手不足")
-    complete(
-        services, task(services, iid, "extension_decision")["id"], {"approved": False}, actor="lead_clerk"
+    flow.complete(
+        services,
+        flow.task(services, iid, "extension_decision")["id"],
+        {"approved": False},
+        actor="lead_clerk",
     )
 
     # the remaining time only: due still the end of Thu 10-08 (2 working days left: 09-30, 10-08)
-    again = task(services, iid, "review", window="guotu")
+    again = flow.task(services, iid, "review", window="guotu")
     assert (again["limit_days"], again["due_at"]) == (2, REVIEW_DUE)
 
-    advance_to(services, clock, local("2026-10-09", "09:00"))
+    flow.advance_to(services, clock, flow.local("2026-10-09", "09:00"))
     opinions = opinions_by_window(services, iid)
     assert opinions["guotu"] == {"window": "guotu", "result": "deemed_assent", "rule": "timeout"}
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert accountability(services, iid) == [("guotu", "deemed_assent", "timeout")]
     assert view["accountability"][0]["recorded_at"] == REVIEW_DUE
     assert [t["due_at"] for t in view["timers"] if t["status"] == "fired"] == [REVIEW_DUE]
@@ -339,46 +339,48 @@ def test_extension_refused_window_is_deemed_at_original_limit(services, clock):
 
 def test_major_item_is_accepted_and_consolidated_by_the_centre_leader(services, clock):
     iid = start(services, major=True)
-    assert task(services, iid, "accept")["window"] == "leader"
+    assert flow.task(services, iid, "accept")["window"] == "leader"
     accept(services, iid, related_windows=["guotu", "huanbao"])
-    assert sorted(t["window"] for t in tasks(services, iid)) == ["guotu", "huanbao"]
+    assert sorted(t["window"] for t in flow.tasks(services, iid)) == ["guotu", "huanbao"]
     review(services, iid, "guotu", result="agree")
     review(services, iid, "huanbao", result="agree")
-    assert task(services, iid, "consolidate")["window"] == "leader"
-    complete(services, task(services, iid, "consolidate")["id"], {"decision": "approve"}, actor="director")
+    assert flow.task(services, iid, "consolidate")["window"] == "leader"
+    flow.complete(
+        services, flow.task(services, iid, "consolidate")["id"], {"decision": "approve"}, actor="director"
+    )
     # the lead window still hands the result to the applicant
-    assert task(services, iid, "notify_applicant")["window"] == "shichang"
+    assert flow.task(services, iid, "notify_applicant")["window"] == "shichang"
 
 
 def test_lead_window_defaults_to_the_centre_counter(services, clock):
-    deploy_library(services, *FILES)
-    iid = start_item(services, KEY, {"applicant": "李四"})
-    assert task(services, iid, "accept")["window"] == "centre"
+    flow.deploy_library(services, *FILES)
+    iid = flow.start_item(services, KEY, {"applicant": "李四"})
+    assert flow.task(services, iid, "accept")["window"] == "centre"
     accept(services, iid, related_windows=["centre", "shebao"], review_days=None)
     # the lead window is not its own related window; review_days falls back to 3
-    [only] = tasks(services, iid)
+    [only] = flow.tasks(services, iid)
     assert (only["window"], only["due_at"]) == ("shebao", REVIEW_DUE)
 
 
 def test_incomplete_materials_go_through_correction_first(services, clock):
     iid = start(services)
     accept(services, iid, materials_complete=False)
-    notice = task(services, iid, "correction_notice")
+    notice = flow.task(services, iid, "correction_notice")
     assert notice["window"] == "shichang"
-    complete(services, notice["id"], {"missing_materials": ["规划设计方案"]})
-    view = describe(services, iid)
+    flow.complete(services, notice["id"], {"missing_materials": ["规划设计方案"]})
+    view = flow.describe(services, iid)
     assert view["status"] == "waiting"
     assert view["pauses"] == [{"reason": "补正", "started_at": "2026-09-28T01:00:00+00:00", "ended_at": None}]
 
-    clock.set(local("2026-09-30", "10:00"))
-    send(services, "materials_resubmitted", view["business_key"], {"materials": ["规划设计方案"]})
-    complete(services, task(services, iid, "materials_check")["id"], {"complete": True})
+    clock.set(flow.local("2026-09-30", "10:00"))
+    flow.send(services, "materials_resubmitted", view["business_key"], {"materials": ["规划设计方案"]})
+    flow.complete(services, flow.task(services, iid, "materials_check")["id"], {"complete": True})
 
     # the related windows get their notice now; their limit counts from Wed 09-30: 10-08, 10-09, 10-10
-    reviews = [t for t in tasks(services, iid) if t["spec_name"] == "review"]
+    reviews = [t for t in flow.tasks(services, iid) if t["spec_name"] == "review"]
     assert sorted(t["window"] for t in reviews) == sorted(WINDOWS)
     assert {t["due_at"] for t in reviews} == {"2026-10-10T15:59:59+00:00"}
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     # paused (09-28, 09-30]: 2 working days → deadline moves from Fri 10-23 to Tue 10-27
     assert view["deadline"] == "2026-10-27T15:59:59+00:00"
     assert view["pauses"][0]["ended_at"] == "2026-09-30T02:00:00+00:00"
@@ -397,13 +399,17 @@ def test_incomplete_materials_go_through_correction_first(services, clock):
 def test_still_incomplete_after_correction_is_not_accepted(services, clock):
     iid = start(services)
     accept(services, iid, materials_complete=False)
-    complete(services, task(services, iid, "correction_notice")["id"], {"missing_materials": ["营业执照"]})
-    send(services, "materials_resubmitted", describe(services, iid)["business_key"], {})
-    complete(services, task(services, iid, "materials_check")["id"], {"complete": False})
-    refusal = task(services, iid, "refusal")
+    flow.complete(
+        services, flow.task(services, iid, "correction_notice")["id"], {"missing_materials": ["营业执照"]}
+    )
+    flow.send(services, "materials_resubmitted", flow.describe(services, iid)["business_key"], {})
+    flow.complete(services, flow.task(services, iid, "materials_check")["id"], {"complete": False})
+    refusal = flow.task(services, iid, "refusal")
     assert (refusal["window"], refusal["form_key"]) == ("shichang", "refusal")
-    complete(services, refusal["id"], {"reason": "补正后仍缺营业执照", "legal_basis": "行政许可法第三十二条"})
-    view = describe(services, iid)
+    flow.complete(
+        services, refusal["id"], {"reason": "补正后仍缺营业执照", "legal_basis": "行政许可法第三十二条"}
+    )
+    view = flow.describe(services, iid)
     assert view["status"] == "completed"
     assert "end_not_accepted" in view["completed_path"]
     assert "joint_review" not in view["completed_path"]

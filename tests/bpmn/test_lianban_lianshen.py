@@ -8,18 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.flow import (
-    actions,
-    advance_to,
-    complete,
-    deploy_library,
-    describe,
-    local,
-    send,
-    start_item,
-    task,
-    tasks,
-)
+from tests.support import flow
 
 KEY = "lianban_lianshen"
 FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_lianshen.bpmn")
@@ -38,7 +27,7 @@ def trail(services: Any, iid: int) -> list[str]:
     """The audit actions in order, each run of side-effect entries sorted alphabetically."""
     out: list[str] = []
     run: list[str] = []
-    for action in actions(services, iid):
+    for action in flow.actions(services, iid):
         if action in SIDE_EFFECTS:
             run.append(action)
             continue
@@ -48,19 +37,19 @@ def trail(services: Any, iid: int) -> list[str]:
 
 
 def start(services: Any, **data: Any) -> int:
-    deploy_library(services, *FILES)
-    return start_item(services, KEY, {"lead_window": "guihua", "applicant": "某置业有限公司", **data})
+    flow.deploy_library(services, *FILES)
+    return flow.start_item(services, KEY, {"lead_window": "guihua", "applicant": "某置业有限公司", **data})
 
 
 def accept_and_schedule(services: Any, iid: int, windows: list[str] | None = None) -> None:
-    complete(
+    flow.complete(
         services,
-        task(services, iid, "accept")["id"],
+        flow.task(services, iid, "accept")["id"],
         {"related_windows": windows or ["guotu", "huanbao"], "materials_complete": True},
     )
-    schedule = task(services, iid, "schedule")
+    schedule = flow.task(services, iid, "schedule")
     assert schedule["form_key"] == "meeting_schedule"
-    complete(
+    flow.complete(
         services,
         schedule["id"],
         {
@@ -74,17 +63,17 @@ def accept_and_schedule(services: Any, iid: int, windows: list[str] | None = Non
 
 
 def hold_meeting(services: Any, clock: Any, iid: int, **minutes: Any) -> None:
-    advance_to(services, clock, local("2026-09-30", "09:30"))
-    meeting = task(services, iid, "meeting")
-    complete(services, meeting["id"], minutes, actor="chair")
+    flow.advance_to(services, clock, flow.local("2026-09-30", "09:30"))
+    meeting = flow.task(services, iid, "meeting")
+    flow.complete(services, meeting["id"], minutes, actor="chair")
 
 
 def accountability(services: Any, iid: int) -> list[tuple[str, str, str]]:
-    return [(r["window"], r["kind"], r["rule"]) for r in describe(services, iid)["accountability"]]
+    return [(r["window"], r["kind"], r["rule"]) for r in flow.describe(services, iid)["accountability"]]
 
 
 def deemed_entries(services: Any, iid: int) -> list[dict[str, Any]]:
-    return [a["detail"] for a in describe(services, iid)["audit"] if a["action"] == "deemed_assent"]
+    return [a["detail"] for a in flow.describe(services, iid)["audit"] if a["action"] == "deemed_assent"]
 
 
 AGREE_ALL = {w: {"result": "agree"} for w in WINDOWS}
@@ -92,11 +81,11 @@ AGREE_ALL = {w: {"result": "agree"} for w in WINDOWS}
 
 def test_everybody_attends_and_it_is_decided_on_the_spot(services, clock):
     iid = start(services)
-    acceptance = task(services, iid, "accept")
+    acceptance = flow.task(services, iid, "accept")
     assert (acceptance["window"], acceptance["form_key"]) == ("guihua", "joint_acceptance")
     accept_and_schedule(services, iid)
 
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert view["status"] == "waiting"  # until the meeting time
     assert view["deadline"] == ITEM_DEADLINE
     assert [(t["name"], t["due_at"], t["status"]) for t in view["timers"]] == [
@@ -109,13 +98,13 @@ def test_everybody_attends_and_it_is_decided_on_the_spot(services, clock):
         ["宗地图原件", "设计方案文本"],
     )
 
-    advance_to(services, clock, local("2026-09-30", "09:00"))
-    assert tasks(services, iid) == []
-    advance_to(services, clock, local("2026-09-30", "09:30"))
-    meeting = task(services, iid, "meeting")
+    flow.advance_to(services, clock, flow.local("2026-09-30", "09:00"))
+    assert flow.tasks(services, iid) == []
+    flow.advance_to(services, clock, flow.local("2026-09-30", "09:30"))
+    meeting = flow.task(services, iid, "meeting")
     assert (meeting["window"], meeting["form_key"]) == ("guihua", "meeting_minutes")
     assert meeting["due_at"] == "2026-09-30T15:59:59+00:00"  # the meeting's own day
-    complete(
+    flow.complete(
         services,
         meeting["id"],
         {
@@ -125,14 +114,14 @@ def test_everybody_attends_and_it_is_decided_on_the_spot(services, clock):
             "decision": "approve",
         },
     )
-    data = describe(services, iid)["data"]
+    data = flow.describe(services, iid)["data"]
     assert {w: o["result"] for w, o in data["opinions"].items()} == {"guotu": "agree", "huanbao": "agree"}
     assert data["absent_windows"] == []
 
-    notify = task(services, iid, "notify_applicant")
+    notify = flow.task(services, iid, "notify_applicant")
     assert (notify["window"], notify["form_key"]) == ("guihua", "completion_notice")
-    complete(services, notify["id"], {"result_doc_no": "LS-2026-001"})
-    view = describe(services, iid)
+    flow.complete(services, notify["id"], {"result_doc_no": "LS-2026-001"})
+    view = flow.describe(services, iid)
     assert view["status"] == "completed"
     assert "end_done" in view["completed_path"]
     assert "register_memo" not in view["completed_path"]
@@ -154,7 +143,7 @@ def test_absent_window_is_deemed_to_assent(services, clock):
         decided_on_spot=True,
         decision="approve",
     )
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert view["data"]["opinions"] == {
         "guotu": {
             "window": "guotu",
@@ -171,11 +160,11 @@ def test_absent_window_is_deemed_to_assent(services, clock):
     meeting_at = (
         "2026-09-30T01:30:00+00:00"  # the meeting time (09:30 Beijing) the absence is recorded against
     )
-    assert describe(services, iid)["data"]["meeting_at"] == "2026-09-30T09:30:00+08:00"
+    assert flow.describe(services, iid)["data"]["meeting_at"] == "2026-09-30T09:30:00+08:00"
     assert deemed_entries(services, iid) == [
         {"window": "huanbao", "rule": "absent", "note": "未出席联审会议", "limit_at": meeting_at}
     ]
-    assert describe(services, iid)["accountability"][0]["limit_at"] == meeting_at  # not empty
+    assert flow.describe(services, iid)["accountability"][0]["limit_at"] == meeting_at  # not empty
     assert trail(services, iid) == [
         "start",
         "complete",
@@ -184,8 +173,8 @@ def test_absent_window_is_deemed_to_assent(services, clock):
         "complete",
         "deemed_assent",
     ]
-    complete(services, task(services, iid, "notify_applicant")["id"], {})
-    assert describe(services, iid)["status"] == "completed"
+    flow.complete(services, flow.task(services, iid, "notify_applicant")["id"], {})
+    assert flow.describe(services, iid)["status"] == "completed"
 
 
 def test_present_but_silent_or_reasonless_windows_are_deemed_to_assent(services, clock):
@@ -200,7 +189,7 @@ def test_present_but_silent_or_reasonless_windows_are_deemed_to_assent(services,
         decided_on_spot=True,
         decision="approve",
     )
-    opinions = describe(services, iid)["data"]["opinions"]
+    opinions = flow.describe(services, iid)["data"]["opinions"]
     assert opinions["guotu"] == {
         "window": "guotu",
         "result": "deemed_assent",
@@ -213,7 +202,7 @@ def test_present_but_silent_or_reasonless_windows_are_deemed_to_assent(services,
         ("guotu", "deemed_assent", "no_reason"),
         ("guihua", "deemed_assent", "refused"),
     ]
-    assert describe(services, iid)["data"]["absent_windows"] == []
+    assert flow.describe(services, iid)["data"]["absent_windows"] == []
 
 
 def test_time_limited_with_memo_decided_in_time(services, clock):
@@ -231,14 +220,14 @@ def test_time_limited_with_memo_decided_in_time(services, clock):
     )
     # 3 working days from Wed 09-30: Thu 10-08, Fri 10-09, make-up Sat 10-10
     limit = "2026-10-10T15:59:59+00:00"
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert view["data"]["memo_record"] == {
         "memo": "需补充现场勘察后定",
         "registered_at": MEETING_UTC,
         "final_decision_days": 3,
         "limit_at": limit,
     }
-    decide = task(services, iid, "decide")
+    decide = flow.task(services, iid, "decide")
     assert (decide["window"], decide["form_key"], decide["limit_days"], decide["due_at"]) == (
         "guihua",
         "decision",
@@ -247,10 +236,10 @@ def test_time_limited_with_memo_decided_in_time(services, clock):
     )
     assert [t["due_at"] for t in view["timers"] if t["status"] == "pending"] == [limit]
 
-    advance_to(services, clock, local("2026-10-10", "11:00"))
-    complete(services, decide["id"], {"decision": "approve", "reason": "勘察无异议"})
-    complete(services, task(services, iid, "notify_applicant")["id"], {})
-    view = describe(services, iid)
+    flow.advance_to(services, clock, flow.local("2026-10-10", "11:00"))
+    flow.complete(services, decide["id"], {"decision": "approve", "reason": "勘察无异议"})
+    flow.complete(services, flow.task(services, iid, "notify_applicant")["id"], {})
+    view = flow.describe(services, iid)
     assert view["status"] == "completed"
     assert "end_done" in view["completed_path"]
     assert view["warnings"] == []
@@ -281,27 +270,29 @@ def test_time_limited_decision_late_draws_yellow_card_and_supervision(services, 
         memo="待国土窗口核实权属",
         final_decision_days=3,
     )
-    advance_to(services, clock, local("2026-10-12", "09:00"))  # Mon, past the end of Sat 10-10
+    flow.advance_to(services, clock, flow.local("2026-10-12", "09:00"))  # Mon, past the end of Sat 10-10
 
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert [(w["level"], w["window"], w["created_at"]) for w in view["warnings"]] == [
         ("yellow", "guihua", "2026-10-10T15:59:59+00:00")
     ]
     assert "2026-10-10T15:59:59+00:00" in view["warnings"][0]["message"]
-    supervise = task(services, iid, "supervise")
+    supervise = flow.task(services, iid, "supervise")
     assert (supervise["window"], supervise["form_key"]) == ("supervision", "supervision_review")
     assert supervise["due_at"] == "2026-10-12T15:59:59+00:00"  # created Sat 10-10 (a make-up working day)
     # the decision stays with the lead window: the escalation does not take it away
-    assert task(services, iid, "decide")["window"] == "guihua"
+    assert flow.task(services, iid, "decide")["window"] == "guihua"
     assert trail(services, iid)[-2:] == ["timer_fired", "warning"]
 
-    complete(services, task(services, iid, "decide")["id"], {"decision": "refuse", "reason": "权属有争议"})
-    complete(services, task(services, iid, "notify_applicant")["id"], {})
-    assert describe(services, iid)["status"] == "running"  # the supervision office is still on it
-    complete(
+    flow.complete(
+        services, flow.task(services, iid, "decide")["id"], {"decision": "refuse", "reason": "权属有争议"}
+    )
+    flow.complete(services, flow.task(services, iid, "notify_applicant")["id"], {})
+    assert flow.describe(services, iid)["status"] == "running"  # the supervision office is still on it
+    flow.complete(
         services, supervise["id"], {"urge_note": "已督促主办窗口", "cause": "agency"}, actor="supervisor"
     )
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert view["status"] == "completed"
     assert {"end_refused", "end_supervised"} <= set(view["completed_path"])
     assert trail(services, iid) == [
@@ -320,21 +311,23 @@ def test_time_limited_decision_late_draws_yellow_card_and_supervision(services, 
 
 def test_major_item_is_led_by_the_centre_leader(services, clock):
     iid = start(services, major=True)
-    assert task(services, iid, "accept")["window"] == "leader"
-    complete(
+    assert flow.task(services, iid, "accept")["window"] == "leader"
+    flow.complete(
         services,
-        task(services, iid, "accept")["id"],
+        flow.task(services, iid, "accept")["id"],
         {"related_windows": WINDOWS, "materials_complete": True},
     )
-    assert task(services, iid, "schedule")["window"] == "leader"
-    complete(
-        services, task(services, iid, "schedule")["id"], {"meeting_at": MEETING_AT, "place": "中心会议室"}
-    )
-    advance_to(services, clock, local("2026-09-30", "09:30"))
-    assert task(services, iid, "meeting")["window"] == "leader"
-    complete(
+    assert flow.task(services, iid, "schedule")["window"] == "leader"
+    flow.complete(
         services,
-        task(services, iid, "meeting")["id"],
+        flow.task(services, iid, "schedule")["id"],
+        {"meeting_at": MEETING_AT, "place": "中心会议室"},
+    )
+    flow.advance_to(services, clock, flow.local("2026-09-30", "09:30"))
+    assert flow.task(services, iid, "meeting")["window"] == "leader"
+    flow.complete(
+        services,
+        flow.task(services, iid, "meeting")["id"],
         {
             "attendance": ["guotu", "huanbao"],
             "opinions": AGREE_ALL,
@@ -342,26 +335,30 @@ def test_major_item_is_led_by_the_centre_leader(services, clock):
             "final_decision_days": 2,
         },
     )
-    assert task(services, iid, "decide")["window"] == "leader"
-    assert task(services, iid, "decide")["due_at"] == "2026-10-09T15:59:59+00:00"  # 10-08, 10-09
-    assert describe(services, iid)["data"]["meeting_notice"]["invite_applicant"] is False
-    complete(services, task(services, iid, "decide")["id"], {"decision": "approve"}, actor="director")
-    assert task(services, iid, "notify_applicant")["window"] == "guihua"
+    assert flow.task(services, iid, "decide")["window"] == "leader"
+    assert flow.task(services, iid, "decide")["due_at"] == "2026-10-09T15:59:59+00:00"  # 10-08, 10-09
+    assert flow.describe(services, iid)["data"]["meeting_notice"]["invite_applicant"] is False
+    flow.complete(
+        services, flow.task(services, iid, "decide")["id"], {"decision": "approve"}, actor="director"
+    )
+    assert flow.task(services, iid, "notify_applicant")["window"] == "guihua"
 
 
 def test_incomplete_materials_are_corrected_before_the_meeting(services, clock):
     iid = start(services)
-    complete(
+    flow.complete(
         services,
-        task(services, iid, "accept")["id"],
+        flow.task(services, iid, "accept")["id"],
         {"related_windows": ["guotu", "huanbao"], "materials_complete": False},
     )
-    complete(services, task(services, iid, "correction_notice")["id"], {"missing_materials": ["宗地图"]})
-    clock.set(local("2026-09-29", "14:00"))
-    send(services, "materials_resubmitted", describe(services, iid)["business_key"], {})
-    complete(services, task(services, iid, "materials_check")["id"], {"complete": True})
-    assert task(services, iid, "schedule")["window"] == "guihua"
-    view = describe(services, iid)
+    flow.complete(
+        services, flow.task(services, iid, "correction_notice")["id"], {"missing_materials": ["宗地图"]}
+    )
+    clock.set(flow.local("2026-09-29", "14:00"))
+    flow.send(services, "materials_resubmitted", flow.describe(services, iid)["business_key"], {})
+    flow.complete(services, flow.task(services, iid, "materials_check")["id"], {"complete": True})
+    assert flow.task(services, iid, "schedule")["window"] == "guihua"
+    view = flow.describe(services, iid)
     # paused (09-28, 09-29]: 1 working day → deadline moves from Fri 10-23 to Mon 10-26
     assert view["deadline"] == "2026-10-26T15:59:59+00:00"
     assert trail(services, iid) == [

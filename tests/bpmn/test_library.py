@@ -24,8 +24,8 @@ from lxml import etree
 
 import runner
 from runner.config import Settings
-from runner.conventions import SPIFF_NS, lane_window
-from runner.validation import FLOW_NODES, SUBPROCESSES, safe_parse
+from runner.core.conventions import SPIFF_NS, lane_window
+from runner.core.validation import FLOW_NODES, SUBPROCESSES, safe_parse
 from tests.support import flow
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

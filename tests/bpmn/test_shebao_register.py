@@ -11,17 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import runner
-from tests.support.flow import (
-    actions,
-    advance_to,
-    complete,
-    deploy_library,
-    describe,
-    local,
-    start_item,
-    task,
-    tasks,
-)
+from tests.support import flow
 
 DEADLINE = "2026-10-16T15:59:59+00:00"
 NOTICE_AT = "2026-10-14T16:00:00+00:00"
@@ -29,28 +19,29 @@ RED_AT = "2026-10-21T15:59:59+00:00"  # +3: 10-19, 10-20, 10-21
 
 
 def start_register(services: Any) -> int:
-    deploy_library(services, "shebao_register.bpmn")
+    flow.deploy_library(services, "shebao_register.bpmn")
     with services.transaction() as s:
         runner.seed_warning_rules(s)
-    return start_item(services, "shebao_register", {"applicant": "某某商贸有限公司"})
+    return flow.start_item(services, "shebao_register", {"applicant": "某某商贸有限公司"})
 
 
 def open_tasks(services: Any, iid: int) -> list[tuple[str, str | None, str | None, int | None, str | None]]:
     return [
         (t["spec_name"], t["window"], t["form_key"], t["limit_days"], t["due_at"])
-        for t in tasks(services, iid)
+        for t in flow.tasks(services, iid)
     ]
 
 
 def warnings(services: Any, iid: int) -> list[tuple[str, str, str | None, str]]:
     return [
-        (w["level"], w["message"], w["window"], w["created_at"]) for w in describe(services, iid)["warnings"]
+        (w["level"], w["message"], w["window"], w["created_at"])
+        for w in flow.describe(services, iid)["warnings"]
     ]
 
 
 def test_registered_on_time(services, clock):
     iid = start_register(services)
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert (view["item_kind"], view["promised_days"], view["deadline"]) == ("promised", 10, DEADLINE)
     assert open_tasks(services, iid) == [("accept", "shebao", "acceptance", 1, "2026-09-29T15:59:59+00:00")]
     assert [(t["name"], t["due_at"], t["status"], t["kind"]) for t in view["timers"]] == [
@@ -58,56 +49,60 @@ def test_registered_on_time(services, clock):
         ("黄牌预警", DEADLINE, "pending", "rule"),
         ("红牌预警", RED_AT, "pending", "rule"),
     ]
-    complete(
+    flow.complete(
         services,
-        task(services, iid, "accept")["id"],
+        flow.task(services, iid, "accept")["id"],
         {"applicant": "某某商贸有限公司", "materials_complete": True},
     )
     # the later steps are due at the item's promised deadline
     assert open_tasks(services, iid) == [("review", "shebao", "review", 10, DEADLINE)]
-    clock.set(local("2026-10-09", "10:00"))
-    complete(services, task(services, iid, "review")["id"], {"opinion": "材料齐全，符合登记条件"})
+    clock.set(flow.local("2026-10-09", "10:00"))
+    flow.complete(services, flow.task(services, iid, "review")["id"], {"opinion": "材料齐全，符合登记条件"})
     # from 10-09: 10, 12, 13, 14, 15, 16 = 6 working days left
     assert open_tasks(services, iid) == [("decision", "shebao", "decision", 6, DEADLINE)]
-    complete(
-        services, task(services, iid, "decision")["id"], {"approved": True, "decision_no": "社登[2026]12号"}
+    flow.complete(
+        services,
+        flow.task(services, iid, "decision")["id"],
+        {"approved": True, "decision_no": "社登[2026]12号"},
     )
-    complete(services, task(services, iid, "notify")["id"], {"result": "approved", "notice_no": "告-12"})
+    flow.complete(
+        services, flow.task(services, iid, "notify")["id"], {"result": "approved", "notice_no": "告-12"}
+    )
 
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert view["status"] == "completed"
     assert view["warnings"] == []
     assert [t["status"] for t in view["timers"]] == ["cancelled"] * 3
-    assert actions(services, iid) == ["start", "complete", "complete", "complete", "complete"]
+    assert flow.actions(services, iid) == ["start", "complete", "complete", "complete", "complete"]
 
 
 def test_overdue_registration_gets_notice_then_overdue(services, clock):
     iid = start_register(services)
-    complete(services, task(services, iid, "accept")["id"], {"materials_complete": True})
-    advance_to(services, clock, local("2026-10-14", "23:00"))
+    flow.complete(services, flow.task(services, iid, "accept")["id"], {"materials_complete": True})
+    flow.advance_to(services, clock, flow.local("2026-10-14", "23:00"))
     assert warnings(services, iid) == []
-    advance_to(services, clock, local("2026-10-15", "09:00"))
+    flow.advance_to(services, clock, flow.local("2026-10-15", "09:00"))
     notice = "办件 2026-000001「社保登记」提示预警：承诺时限 2026-10-16"
     assert warnings(services, iid) == [("notice", notice, "shebao", NOTICE_AT)]
-    advance_to(services, clock, local("2026-10-19", "09:00"))
+    flow.advance_to(services, clock, flow.local("2026-10-19", "09:00"))
     assert warnings(services, iid) == [
         ("notice", notice, "shebao", NOTICE_AT),
         ("yellow", "办件 2026-000001「社保登记」黄牌预警：承诺时限 2026-10-16", "shebao", DEADLINE),
     ]
-    complete(services, task(services, iid, "review")["id"], {"opinion": "同意"})
+    flow.complete(services, flow.task(services, iid, "review")["id"], {"opinion": "同意"})
     # past the deadline a step is due the same day
     assert open_tasks(services, iid) == [("decision", "shebao", "decision", 0, "2026-10-19T15:59:59+00:00")]
-    complete(services, task(services, iid, "decision")["id"], {"approved": True})
-    complete(services, task(services, iid, "notify")["id"], {"result": "approved"})
+    flow.complete(services, flow.task(services, iid, "decision")["id"], {"approved": True})
+    flow.complete(services, flow.task(services, iid, "notify")["id"], {"result": "approved"})
 
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     assert view["status"] == "completed"
     assert [t["status"] for t in view["timers"]] == [
         "fired",
         "fired",
         "cancelled",
     ]  # done before the red card
-    assert actions(services, iid) == [
+    assert flow.actions(services, iid) == [
         "start",
         "complete",
         "timer_fired",

@@ -47,17 +47,7 @@ import pytest
 
 import runner
 from runner.models import Incident
-from tests.support.flow import (
-    advance_to,
-    complete,
-    deploy_library,
-    describe,
-    local,
-    send,
-    start_item,
-    task,
-    tasks,
-)
+from tests.support import flow
 from tests.support.year_end import import_2027, needs_2027
 
 pytestmark = pytest.mark.skipif(not needs_2027(), reason="a newer chinesecalendar knows 2027")
@@ -69,15 +59,15 @@ DEC, JAN = (date(2026, 12, 1), date(2026, 12, 31)), (date(2027, 1, 1), date(2027
 
 
 def end(day: str) -> str:
-    return local(day, "23:59").replace(second=59).isoformat()
+    return flow.local(day, "23:59").replace(second=59).isoformat()
 
 
 def start_of(day: str) -> str:
-    return local(day, "00:00").isoformat()
+    return flow.local(day, "00:00").isoformat()
 
 
 def do(services: Any, iid: int, name: str, data: dict[str, Any] | None = None, **match: Any) -> None:
-    complete(services, task(services, iid, name, **match)["id"], data or {})
+    flow.complete(services, flow.task(services, iid, name, **match)["id"], data or {})
 
 
 def accept_promised(services: Any, iid: int) -> None:
@@ -92,7 +82,7 @@ def finish_promised(services: Any, iid: int) -> None:
 
 
 def deadlines(services: Any, iid: int) -> tuple[Any, ...]:
-    view = describe(services, iid)
+    view = flow.describe(services, iid)
     return (
         view["deadline"],
         view["deadline_pending_year"],
@@ -102,7 +92,7 @@ def deadlines(services: Any, iid: int) -> tuple[Any, ...]:
 
 
 def warnings(services: Any, iid: int) -> list[tuple[str, str, str]]:
-    return [(w["level"], w["rule"], w["created_at"]) for w in describe(services, iid)["warnings"]]
+    return [(w["level"], w["rule"], w["created_at"]) for w in flow.describe(services, iid)["warnings"]]
 
 
 def no_incident_anywhere(services: Any) -> None:
@@ -122,112 +112,114 @@ def assessment(services: Any, period: tuple[date, date]) -> dict[str, Any]:
 
 
 def test_from_december_2026_to_the_middle_of_january_2027(services, clock) -> None:
-    deploy_library(services, *FILES)
+    flow.deploy_library(services, *FILES)
     with services.transaction() as s:
         runner.seed_warning_rules(s)
         runner.seed_assessment_rules(s)
 
     # --- December, without 2027 data -------------------------------------------------------------------
-    clock.set(local("2026-12-01", "09:00"))
-    a = start_item(services, "chengnuo", {"applicant": "甲"})
+    clock.set(flow.local("2026-12-01", "09:00"))
+    a = flow.start_item(services, "chengnuo", {"applicant": "甲"})
     accept_promised(services, a)
     assert deadlines(services, a) == (end("2026-12-15"), None, end("2026-12-29"), None)
 
-    advance_to(services, clock, local("2026-12-08", "09:00"))
-    b = start_item(services, "chengnuo", {"applicant": "乙", "promised_days": 20})
+    flow.advance_to(services, clock, flow.local("2026-12-08", "09:00"))
+    b = flow.start_item(services, "chengnuo", {"applicant": "乙", "promised_days": 20})
     accept_promised(services, b)
 
-    advance_to(services, clock, local("2026-12-15", "09:00"))
-    f = start_item(services, "chengnuo", {"applicant": "己"})
-    assert describe(services, f)["deadline"] == end("2026-12-29")
+    flow.advance_to(services, clock, flow.local("2026-12-15", "09:00"))
+    f = flow.start_item(services, "chengnuo", {"applicant": "己"})
+    assert flow.describe(services, f)["deadline"] == end("2026-12-29")
 
-    advance_to(services, clock, local("2026-12-21", "09:00"))
+    flow.advance_to(services, clock, flow.local("2026-12-21", "09:00"))
     with services.transaction() as s:
         request = runner.request_extension(s, f, 5, reason="需组织专家论证", actor="centre_clerk")
     with services.transaction() as s:
         runner.decide_extension(s, request.id, actor="centre_head", approve=True)
     accept_promised(services, f)  # accepted after its 延期: the deadline is kept (pending), not erased
-    clock.set(local("2026-12-21", "10:00"))
-    c = start_item(services, "shebao_transfer", {"applicant": "丙", "old_office": "某市社保局"})
+    clock.set(flow.local("2026-12-21", "10:00"))
+    c = flow.start_item(services, "shebao_transfer", {"applicant": "丙", "old_office": "某市社保局"})
 
-    advance_to(services, clock, local("2026-12-23", "09:00"))
-    d = start_item(services, "chengnuo", {"applicant": "丁"})
+    flow.advance_to(services, clock, flow.local("2026-12-23", "09:00"))
+    d = flow.start_item(services, "chengnuo", {"applicant": "丁"})
     do(services, d, "accept", {"eligible": True, "materials_complete": False})
-    clock.set(local("2026-12-23", "10:00"))
+    clock.set(flow.local("2026-12-23", "10:00"))
     do(services, d, "correction_notice", {"missing_materials": ["房屋租赁合同"]})
 
-    advance_to(services, clock, local("2026-12-29", "09:00"))
-    e = start_item(services, "lianban_chaogao", {"lead_window": "shichang", "applicant": "戊"})
+    flow.advance_to(services, clock, flow.local("2026-12-29", "09:00"))
+    e = flow.start_item(services, "lianban_chaogao", {"lead_window": "shichang", "applicant": "戊"})
     do(services, e, "accept", {
         "related_windows": ["guotu", "huanbao"], "review_days": 3, "materials_complete": True,
         "materials_list": ["申请书", "营业执照"],
     })  # fmt: skip
-    advance_to(services, clock, local("2026-12-31", "10:00"))
+    flow.advance_to(services, clock, flow.local("2026-12-31", "10:00"))
     do(services, e, "review", {"result": "agree"}, window="guotu")
 
     # nothing errors; what is not known yet is pending, and says for which year
     no_incident_anywhere(services)
     assert [w[0] for w in warnings(services, a)] == ["notice", "yellow", "red"]  # December's, known: fired
     for iid in (b, c, d, f):
-        assert describe(services, iid)["deadline_pending_year"] == 2027, iid
-    assert describe(services, d)["data"]["correction_due"] == "pending:2027:2026-12-23+10@end"
-    assert [p["ended_at"] for p in describe(services, d)["pauses"]] == [None]  # the clock stands
-    [review_c] = tasks(services, c)
+        assert flow.describe(services, iid)["deadline_pending_year"] == 2027, iid
+    assert flow.describe(services, d)["data"]["correction_due"] == "pending:2027:2026-12-23+10@end"
+    assert [p["ended_at"] for p in flow.describe(services, d)["pauses"]] == [None]  # the clock stands
+    [review_c] = flow.tasks(services, c)
     assert (review_c["due_at"], review_c["due_pending_year"]) == (None, 2027)
-    [review_e] = [t for t in tasks(services, e) if t["spec_name"] == "review"]
+    [review_e] = [t for t in flow.tasks(services, e) if t["spec_name"] == "review"]
     assert (review_e["window"], review_e["due_at"], review_e["due_pending_year"]) == ("huanbao", None, 2027)
     assert deadlines(services, e) == (None, 2027, None, 2027)
 
     # January begins before the data is in: December's lateness counts, January's is not known yet
-    advance_to(services, clock, local("2027-01-04", "08:00"))
+    flow.advance_to(services, clock, flow.local("2027-01-04", "08:00"))
     no_incident_anywhere(services)
     december = assessment(services, DEC)
     assert december == {"totals": {"centre": -60}, "lines": [(f"instance:{a}", "late_working_day", 12)]}
     assert assessment(services, JAN) == {"totals": {}, "lines": []}
 
     # --- the import, Mon 01-04 09:00 ----------------------------------------------------------------------
-    clock.set(local("2027-01-04", "09:00"))
+    clock.set(flow.local("2027-01-04", "09:00"))
     result = import_2027(services)
     assert sorted(i["instance_id"] for i in result["items"]) == sorted([b, c, d, e, f])
     assert deadlines(services, b) == (end("2027-01-06"), None, end("2027-01-06"), None)
     # C: 45 working days from 12-21, promised and statutory
     assert deadlines(services, c) == (end("2027-02-26"), None, end("2027-02-26"), None)
-    assert tasks(services, c)[0]["due_at"] == end("2027-01-11")
-    assert describe(services, d)["data"]["correction_due"] == end("2027-01-07")
+    assert flow.tasks(services, c)[0]["due_at"] == end("2027-01-11")
+    assert flow.describe(services, d)["data"]["correction_due"] == end("2027-01-07")
     # D is still paused: (12-23, 01-04] = 7 working days so far → 01-07 + 7
-    assert describe(services, d)["deadline"] == end("2027-01-15")
+    assert flow.describe(services, d)["deadline"] == end("2027-01-15")
     assert deadlines(services, e) == (end("2027-01-19"), None, end("2027-03-08"), None)
-    assert [t["due_at"] for t in tasks(services, e) if t["spec_name"] == "review"] == [end("2027-01-04")]
+    assert [t["due_at"] for t in flow.tasks(services, e) if t["spec_name"] == "review"] == [end("2027-01-04")]
     assert deadlines(services, f)[:2] == (end("2027-01-06"), None)
     assert deadlines(services, a)[:2] == (end("2026-12-15"), None)  # A was known all along: not touched
     assert a not in [i["instance_id"] for i in result["items"]]
 
     # --- January, with the data -------------------------------------------------------------------------
-    advance_to(services, clock, local("2027-01-05", "10:00"))
+    flow.advance_to(services, clock, flow.local("2027-01-05", "10:00"))
     # E: huanbao's limit ran out at the end of Mon 01-04: a deemed assent against that very limit
-    [deemed] = describe(services, e)["accountability"]
+    [deemed] = flow.describe(services, e)["accountability"]
     assert (deemed["window"], deemed["rule"], deemed["limit_at"], deemed["recorded_at"]) == (
         "huanbao", "timeout", end("2027-01-04"), end("2027-01-04"),
     )  # fmt: skip
     assert warnings(services, f) == [("notice", "rule:notice", start_of("2027-01-05"))]
 
-    advance_to(services, clock, local("2027-01-06", "09:30"))
+    flow.advance_to(services, clock, flow.local("2027-01-06", "09:30"))
     finish_promised(services, f)
-    assert describe(services, f)["status"] == "completed"
+    assert flow.describe(services, f)["status"] == "completed"
     assert warnings(services, f) == [("notice", "rule:notice", start_of("2027-01-05"))]  # on time: no 黄牌
 
-    advance_to(services, clock, local("2027-01-06", "10:00"))
-    send(
+    flow.advance_to(services, clock, flow.local("2027-01-06", "10:00"))
+    flow.send(
         services,
         "materials_resubmitted",
-        describe(services, d)["business_key"],
+        flow.describe(services, d)["business_key"],
         {"materials": ["房屋租赁合同"]},
     )
     do(services, d, "materials_check", {"complete": True})
-    assert describe(services, d)["deadline"] == end("2027-01-19")  # paused (12-23, 01-06] = 9 working days
-    assert describe(services, d)["data"]["promised_date"] == end("2027-01-19")
+    assert flow.describe(services, d)["deadline"] == end(
+        "2027-01-19"
+    )  # paused (12-23, 01-06] = 9 working days
+    assert flow.describe(services, d)["data"]["promised_date"] == end("2027-01-19")
 
-    advance_to(services, clock, local("2027-01-08", "10:00"))
+    flow.advance_to(services, clock, flow.local("2027-01-08", "10:00"))
     finish_promised(services, b)
     assert warnings(services, b) == [
         ("notice", "rule:notice", start_of("2027-01-05")),
@@ -235,14 +227,14 @@ def test_from_december_2026_to_the_middle_of_january_2027(services, clock) -> No
     ]
     do(services, b, "supervision_review", {"overdue_reason": "节后积压", "measures": "加派人手"})
 
-    advance_to(services, clock, local("2027-01-12", "10:00"))
+    flow.advance_to(services, clock, flow.local("2027-01-12", "10:00"))
     assert warnings(services, c) == [("yellow", "diagram", end("2027-01-11"))]  # the review step's own limit
     do(services, c, "review", {"eligible": True, "opinion": "符合转移接续条件"})
     finish_promised(services, a)
     do(services, a, "supervision_review", {"overdue_reason": "材料复杂", "measures": "约谈"})
-    assert describe(services, a)["status"] == "completed"
+    assert flow.describe(services, a)["status"] == "completed"
 
-    advance_to(services, clock, local("2027-01-15", "18:00"))
+    flow.advance_to(services, clock, flow.local("2027-01-15", "18:00"))
     no_incident_anywhere(services)
     assert [w[2] for w in warnings(services, a)] == [
         start_of("2026-12-14"),

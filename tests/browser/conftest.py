@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from runner.directory import DEMO_PASSWORD
+from runner.people.directory import DEMO_PASSWORD
 from tests.support.services import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import runner
-from runner.directory import DEMO_PASSWORD, seed_demo_users
+from runner.people.directory import DEMO_PASSWORD, seed_demo_users
 from tests.admin.monitoring_helpers import DATA
 from tests.support.flow import complete, deploy_library, describe, library_windows, local, start_item, task
 

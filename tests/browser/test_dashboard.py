@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from runner.directory import DEMO_PASSWORD, seed_demo_users
+from runner.people.directory import DEMO_PASSWORD, seed_demo_users
 from tests.support.flow import advance_to, deploy_library, describe, library_windows, local
 from tests.support.supervision import LIBRARY, joint_with_silent_guihua
 

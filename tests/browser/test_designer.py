@@ -11,8 +11,8 @@ import pytest
 from lxml import etree
 
 import runner
-from runner.conventions import BPMN_NS, SPIFF_NS
-from runner.directory import DEMO_PASSWORD, seed_demo_users
+from runner.core.conventions import BPMN_NS, SPIFF_NS
+from runner.people.directory import DEMO_PASSWORD, seed_demo_users
 from tests.admin.designer_support import CHAOGAO, deploy_chaogao, property_of
 from tests.support.flow import library_windows, start_item, task
 

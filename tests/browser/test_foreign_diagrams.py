@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import runner
-from runner.directory import seed_demo_users
+from runner.people.directory import seed_demo_users
 from tests.support.flow import describe, library_windows, start_item, task
 
 from .conftest import login, screenshot

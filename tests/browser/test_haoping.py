@@ -15,7 +15,7 @@ import pytest
 
 import runner
 from runner import ratings
-from runner.directory import seed_demo_users
+from runner.people.directory import seed_demo_users
 from runner.models import Rectification, WarningEvent
 from tests.support.flow import (
     advance_to,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.directory import DEMO_PASSWORD, create_user, seed_demo_users
-from runner.warning_rules import seed_warning_rules
+from runner.people.directory import DEMO_PASSWORD, create_user, seed_demo_users
+from runner.supervision.warning_rules import seed_warning_rules
 from tests.support.flow import (
     actions,
     advance_to,

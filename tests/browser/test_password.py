@@ -8,7 +8,7 @@ import re
 import pytest
 
 import runner
-from runner import directory
+from runner.people import directory
 from tests.support.flow import library_windows
 
 from .conftest import login, screenshot

@@ -12,7 +12,7 @@ import re
 import pytest
 
 import runner
-from runner.directory import seed_demo_users
+from runner.people.directory import seed_demo_users
 from tests.support.flow import (
     advance_to,
     deploy_library,

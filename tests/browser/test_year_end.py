@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import runner
-from runner import directory
-from runner.directory import DEMO_PASSWORD
+from runner.people import directory
+from runner.people.directory import DEMO_PASSWORD
 from tests.support.flow import complete, deploy_library, library_windows, local, start_item, task
 from tests.support.year_end import TEST_2027, needs_2027
 

@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 import runner
-from runner.attachments import list_attachments
+from runner.items.attachments import list_attachments
 from tests.support.flow import complete, deploy_library, describe, start_item, task
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"

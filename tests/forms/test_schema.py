@@ -26,7 +26,7 @@ from forms.schema import (
     show_rows,
 )
 from forms.submission import FieldInvalid, parse_value
-from runner.conventions import GENERIC_FORM
+from runner.core.conventions import GENERIC_FORM
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "bpmn"
@@ -85,7 +85,7 @@ def test_every_form_key_of_the_library_has_a_schema_and_every_schema_is_used() -
     schemas = load_all()
     assert "" not in used, "a user task has an empty formKey"
     assert sorted(set(used) - set(schemas)) == [], "form keys without a schema in forms/schemas/"
-    # the generic task form is every task's without a formKey (runner.conventions.GENERIC_FORM)
+    # the generic task form is every task's without a formKey (runner.core.conventions.GENERIC_FORM)
     assert sorted(set(schemas) - set(used) - {GENERIC_FORM}) == [], "schemas no diagram uses"
 
 

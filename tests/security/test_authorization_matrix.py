@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from tests.forms.conftest import session_of
+from tests.support.web_fixtures import session_of
 
 from .authz_world import ALL, ANONYMOUS, PERSONAS, World, build
 
@@ -47,48 +47,48 @@ LEAD = only("lead_clerk", "head", "admin")
 # task the URLs name; the accepted step was completed by lead_clerk.
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # --- public ---
-    **{(e, "GET"): EVERYONE for e in ("index", "healthz", "static", "forms.static", "console_static.static",
-                                       "admin.static", "vendor.asset", "forms.progress_item", "api.openapi")},
-    **{(e, m): EVERYONE for e in ("forms.login", "forms.progress", "forms.complaint_new") for m in ("GET", "POST")},
-    ("forms.progress_rating", "POST"): NOBODY,  # only after a successful lookup in this browser session
+    **{(e, "GET"): EVERYONE for e in ("index", "healthz", "static", "web.static", "console_static.static",
+                                       "admin.static", "vendor.asset", "workspace.progress_item", "api.openapi")},
+    **{(e, m): EVERYONE for e in ("web.login", "workspace.progress", "workspace.complaint_new") for m in ("GET", "POST")},
+    ("workspace.progress_rating", "POST"): NOBODY,  # only after a successful lookup in this browser session
     # --- the workspace: anybody logged in, on their own things ---
-    **{(e, "GET"): LOGGED_IN for e in ("forms.inbox", "forms.notifications", "forms.copies", "forms.done_list",
-                                       "forms.warnings", "forms.extension_requests")},
-    **{(e, m): LOGGED_IN for e in ("forms.absence", "forms.proxies") for m in ("GET", "POST")},
-    ("forms.notifications_read_all", "POST"): LOGGED_IN,
-    ("forms.logout", "POST"): LOGGED_IN,
-    **{("forms.password", m): LOGGED_IN for m in ("GET", "POST")},
-    ("forms.notification_read", "POST"): only("reviewer"),  # the message is the reviewer's
-    ("forms.end_absence", "POST"): only("admin"),  # the absent clerk, a head of their window, or admin
-    ("forms.proxy_end", "POST"): only("admin"),  # the clerk who set it up, or admin
-    ("forms.warning_reply", "POST"): only("reviewer"),  # the warned window
+    **{(e, "GET"): LOGGED_IN for e in ("workspace.inbox", "workspace.notifications", "workspace.copies", "workspace.done_list",
+                                       "workspace.warnings", "workspace.extension_requests")},
+    **{(e, m): LOGGED_IN for e in ("workspace.absence", "workspace.proxies") for m in ("GET", "POST")},
+    ("workspace.notifications_read_all", "POST"): LOGGED_IN,
+    ("web.logout", "POST"): LOGGED_IN,
+    **{("web.password", m): LOGGED_IN for m in ("GET", "POST")},
+    ("workspace.notification_read", "POST"): only("reviewer"),  # the message is the reviewer's
+    ("workspace.end_absence", "POST"): only("admin"),  # the absent clerk, a head of their window, or admin
+    ("workspace.proxy_end", "POST"): only("admin"),  # the clerk who set it up, or admin
+    ("workspace.warning_reply", "POST"): only("reviewer"),  # the warned window
     # --- the reviewer's open task ---
-    ("forms.claim", "POST"): only("reviewer"),
-    ("forms.release", "POST"): only("reviewer"),
-    **{(e, m): only("reviewer") for e in ("forms.task_form", "forms.handover", "forms.op_transfer",
-                                          "forms.op_delegate", "forms.op_send_back") for m in ("GET", "POST")},
-    **{("forms.op_answer", m): NOBODY for m in ("GET", "POST")},  # nobody was asked for an opinion
-    ("forms.op_urge", "POST"): only("lead_clerk", "head", "leader", "supervisor", "admin"),
-    ("forms.op_withdraw", "POST"): only("lead_clerk"),  # the clerk who completed the acceptance
+    ("workspace.claim", "POST"): only("reviewer"),
+    ("workspace.release", "POST"): only("reviewer"),
+    **{(e, m): only("reviewer") for e in ("workspace.task_form", "workspace.handover", "workspace.op_transfer",
+                                          "workspace.op_delegate", "workspace.op_send_back") for m in ("GET", "POST")},
+    **{("workspace.op_answer", m): NOBODY for m in ("GET", "POST")},  # nobody was asked for an opinion
+    ("workspace.op_urge", "POST"): only("lead_clerk", "head", "leader", "supervisor", "admin"),
+    ("workspace.op_withdraw", "POST"): only("lead_clerk"),  # the clerk who completed the acceptance
     # --- the item ---
-    ("forms.item_page", "GET"): ON_ITEM,
-    **{(e, "GET"): only("lead_clerk", "reviewer", "head") for e in ("forms.documents", "forms.document",
-                                                                     "forms.document_pdf", "forms.download")},
-    ("forms.issue_document", "POST"): only("lead_clerk", "reviewer", "head"),
-    ("forms.rating_register", "GET"): only("supervisor", "admin"),  # and the supervision window's staff
+    ("workspace.item_page", "GET"): ON_ITEM,
+    **{(e, "GET"): only("lead_clerk", "reviewer", "head") for e in ("workspace.documents", "workspace.document",
+                                                                     "workspace.document_pdf", "workspace.download")},
+    ("workspace.issue_document", "POST"): only("lead_clerk", "reviewer", "head"),
+    ("workspace.rating_register", "GET"): only("supervisor", "admin"),  # and the supervision window's staff
     # the counter's 好差评 page: the windows taking part in the item (as its documents)
-    **{("forms.counter_rating", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
-    **{("forms.op_copy", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
-    ("forms.op_suspend", "POST"): only("head", "admin"),
-    ("forms.op_resume", "POST"): only("head", "admin"),
-    **{("forms.op_reviewers", m): LEAD for m in ("GET", "POST")},
-    ("forms.extension_page", "GET"): ON_ITEM,
-    ("forms.extension_page", "POST"): only("lead_clerk", "head"),
-    ("forms.extension_decide", "POST"): only("head", "leader", "admin"),
-    **{(e, m): only("supervisor", "admin") for e, m in (("forms.complaint_register", "GET"),
-                                                        ("forms.complaint_register", "POST"),
-                                                        ("forms.complaints", "GET"))},
-    # --- the JSON API (api/access.py; clerk operations by forms.operations.ALLOWED) ---
+    **{("workspace.counter_rating", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
+    **{("workspace.op_copy", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
+    ("workspace.op_suspend", "POST"): only("head", "admin"),
+    ("workspace.op_resume", "POST"): only("head", "admin"),
+    **{("workspace.op_reviewers", m): LEAD for m in ("GET", "POST")},
+    ("workspace.extension_page", "GET"): ON_ITEM,
+    ("workspace.extension_page", "POST"): only("lead_clerk", "head"),
+    ("workspace.extension_decide", "POST"): only("head", "leader", "admin"),
+    **{(e, m): only("supervisor", "admin") for e, m in (("workspace.complaint_register", "GET"),
+                                                        ("workspace.complaint_register", "POST"),
+                                                        ("workspace.complaints", "GET"))},
+    # --- the JSON API (api/access.py; clerk operations by runner.items.permissions.ALLOWED) ---
     **{(e, "GET"): LOGGED_IN for e in ("api.list_definitions", "api.definition_xml", "api.my_warnings")},
     ("api.deploy", "POST"): DESIGN,
     ("api.start", "POST"): only("lead_clerk", "reviewer", "head", "leader", "admin", "system"),
@@ -168,7 +168,7 @@ BODIES: dict[str, Any] = {
     "api.start": {"key": "lianban_chaogao", "data": {"lead_window": "shichang", "applicant": "王五"}},
     "api.send_back": {"to_task_id": "{accept_task_id}", "reason": "材料有误"},
     # form posts of pages
-    "forms.extension_decide": {"decision": "approve"},
+    "workspace.extension_decide": {"decision": "approve"},
     "supervision_assessment.appeal": {
         "window": "shichang", "rule_code": "late_completion", "subject": "instance:1", "reason": "系统故障所致",
         "start": "2026-11-01", "end": "2026-11-30",
@@ -176,8 +176,8 @@ BODIES: dict[str, Any] = {
 }  # fmt: skip
 # Run last among the allowed (they end, suspend or rewind the item the other routes name)
 DESTRUCTIVE = {
-    "api.terminate", "instance.terminate", "api.suspend", "forms.op_suspend", "instance.suspend", "api.withdraw",
-    "forms.op_withdraw", "api.send_back", "forms.op_send_back", "api.migrate", "instance.migrate",
+    "api.terminate", "instance.terminate", "api.suspend", "workspace.op_suspend", "instance.suspend", "api.withdraw",
+    "workspace.op_withdraw", "api.send_back", "workspace.op_send_back", "api.migrate", "instance.migrate",
     "definitions.migrate",
 }  # fmt: skip
 # URL variables that differ by route: a withdrawal names the completed acceptance
@@ -188,7 +188,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         for e in ("user", "absence", "active", "memberships", "password")
     },
     "api.withdraw": {"task_id": "accept_task_id"},
-    "forms.op_withdraw": {"task_id": "accept_task_id"},
+    "workspace.op_withdraw": {"task_id": "accept_task_id"},
 }
 
 
@@ -261,7 +261,7 @@ def test_matrix(app: Flask, services: Any) -> None:
             personas = sorted(allowed) if phase == "through" else sorted(EVERYONE - allowed)
             for persona in personas:
                 status, location = outcome(app, persona, method, url, world, endpoint)
-                if endpoint == "forms.logout" and persona != ANONYMOUS and status == 302:
+                if endpoint == "web.logout" and persona != ANONYMOUS and status == 302:
                     location = ""  # a logout ends on the login page: that is its success
                 if refused(status, location) != (phase == "refused"):
                     wrong.append(

@@ -330,9 +330,9 @@ class Platform:
 def _create_system_accounts(database_url: str) -> None:
     """The JSON API's system accounts (api/access.py), made here rather than by two ``create-user`` runs
     (2 s of interpreter start-up each; ``tests/runner/test_cli_create_user.py`` tests that command)."""
-    from runner import directory
     from runner.config import Settings
-    from runner.services import Services
+    from runner.core.services import Services
+    from runner.people import directory
 
     services = Services.without_redis(Settings(database_url=database_url))
     try:

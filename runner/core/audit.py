@@ -1,0 +1,182 @@
+"""Append-only, tamper-evident audit trail.
+
+Each entry hashes its content together with the previous entry of its chain (one chain per
+instance, one ``system`` chain for everything else). The chain head (``process_instances.audit_head``,
+or the ``audit_chains`` row of the system chain) is updated in the same transaction: writers of one
+chain queue up behind the instance's optimistic lock, and a deleted tail is noticed by ``verify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from runner import spreadsheet
+from runner.core.transaction import services_of
+from runner.models import AuditChain, AuditEntry, ProcessInstance
+
+GENESIS = "0" * 64
+SYSTEM_CHAIN = "system"
+
+
+def _digest(prev_hash: str, entry: AuditEntry) -> str:
+    body = [
+        entry.chain,
+        entry.at.isoformat(),
+        entry.actor,
+        entry.on_behalf_of,
+        entry.action,
+        entry.instance_id,
+        entry.business_key,
+        entry.task_id,
+        entry.task_name,
+        entry.detail,
+    ]
+    text = prev_hash + json.dumps(
+        body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chain_name(instance_id: int | None) -> str:
+    return f"instance:{instance_id}" if instance_id is not None else SYSTEM_CHAIN
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    actor: str,
+    instance: ProcessInstance | None = None,
+    task_id: str | None = None,
+    task_name: str | None = None,
+    on_behalf_of: str | None = None,
+    at: datetime | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """Append one audit entry and move its chain head (no flush: it is written with the transaction)."""
+    if instance is not None and instance.id is None:
+        session.flush()
+    head: AuditChain | None = None
+    if instance is not None:
+        prev = instance.audit_head or GENESIS
+    else:
+        head = session.get(AuditChain, SYSTEM_CHAIN, with_for_update=True)
+        prev = head.last_hash if head is not None else GENESIS
+    entry = AuditEntry(
+        chain=chain_name(instance.id if instance is not None else None),
+        at=at or services_of(session).now(),
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        action=action,
+        instance_id=instance.id if instance is not None else None,
+        business_key=instance.business_key if instance is not None else None,
+        task_id=task_id,
+        task_name=task_name,
+        detail=json.loads(json.dumps(detail, default=str)) if detail else {},
+        prev_hash=prev,
+    )
+    entry.hash = _digest(prev, entry)
+    session.add(entry)
+    if instance is not None:
+        instance.audit_head = entry.hash
+    elif head is None:
+        session.add(AuditChain(chain=SYSTEM_CHAIN, last_hash=entry.hash))
+    else:
+        head.last_hash = entry.hash
+    return entry
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The first audit row that does not match its chain."""
+
+    chain: str
+    entry_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"audit chain {self.chain}: row {self.entry_id}: {self.reason}"
+
+
+def _heads(session: Session) -> dict[str, str]:
+    heads = {h.chain: h.last_hash for h in session.scalars(select(AuditChain))}
+    for instance_id, head in session.execute(
+        select(ProcessInstance.id, ProcessInstance.audit_head).where(ProcessInstance.audit_head.is_not(None))
+    ):
+        heads[chain_name(instance_id)] = head
+    return heads
+
+
+def verify(session: Session, chain: str | None = None) -> list[Broken]:
+    """Check every chain (or one); return the first broken row of each broken chain."""
+    heads = _heads(session)
+    query = select(AuditEntry).order_by(AuditEntry.chain, AuditEntry.id)
+    if chain is not None:
+        query = query.where(AuditEntry.chain == chain)
+    broken: list[Broken] = []
+    current: str | None = None
+    prev = GENESIS
+    failed: set[str] = set()
+    last_seen: dict[str, AuditEntry] = {}
+
+    for entry in session.scalars(query).yield_per(1000):
+        if entry.chain != current:
+            current, prev = entry.chain, GENESIS
+        if entry.chain in failed:
+            continue
+        if entry.prev_hash != prev:
+            reason = "previous hash does not match (a row before it was changed or removed)"
+            broken.append(Broken(entry.chain, entry.id, reason))
+            failed.add(entry.chain)
+            continue
+        if _digest(prev, entry) != entry.hash:
+            broken.append(Broken(entry.chain, entry.id, "content does not match its hash (row was edited)"))
+            failed.add(entry.chain)
+            continue
+        prev = entry.hash
+        last_seen[entry.chain] = entry
+    for name, head in heads.items():
+        if (chain is not None and name != chain) or name in failed:
+            continue
+        tail = last_seen.get(name)
+        if tail is None or tail.hash != head:
+            broken.append(
+                Broken(name, tail.id if tail else None, "chain ends before its recorded head (rows removed)")
+            )
+    return broken
+
+
+EXPORT_FIELDS = ("id", "chain", "at", "actor", "on_behalf_of", "action", "business_key", "task_id", "task_name",
+                 "detail", "prev_hash", "hash")  # fmt: skip
+
+
+def export(session: Session, fmt: str = "jsonl", *, since_id: int = 0) -> Iterator[str]:
+    """The audit trail as JSON Lines or CSV lines (with its hashes), for an electronic-supervision feed."""
+    if fmt not in ("jsonl", "csv"):
+        raise ValueError("format must be jsonl or csv")
+    if fmt == "csv":
+        yield ",".join(EXPORT_FIELDS) + "\n"
+    query = select(AuditEntry).where(AuditEntry.id > since_id).order_by(AuditEntry.id)
+    for entry in session.scalars(query).yield_per(1000):
+        row = {
+            "id": entry.id, "chain": entry.chain, "at": entry.at.isoformat(), "actor": entry.actor,
+            "on_behalf_of": entry.on_behalf_of, "action": entry.action, "business_key": entry.business_key,
+            "task_id": entry.task_id, "task_name": entry.task_name, "detail": entry.detail,
+            "prev_hash": entry.prev_hash, "hash": entry.hash,
+        }  # fmt: skip
+        if fmt == "jsonl":
+            yield json.dumps(row, ensure_ascii=False) + "\n"
+        else:
+            buffer = io.StringIO()
+            row["detail"] = json.dumps(entry.detail, ensure_ascii=False)
+            spreadsheet.writer(buffer).writerow([row[f] if row[f] is not None else "" for f in EXPORT_FIELDS])
+            yield buffer.getvalue()

@@ -1,0 +1,280 @@
+"""Deploying diagrams as versioned process definitions, and finding them again."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from runner.core import audit, conventions
+from runner.core.foreign import adopt
+from runner.core.scripts import check_source
+from runner.core.spiff.parser import CentreParser, parse_specs
+from runner.core.state import dump_specs
+from runner.core.transaction import services_of
+from runner.core.validation import read_diagram, safe_parse, validate_bpmn
+from runner.design.form_drafts import known_form_keys
+from runner.exceptions import Conflict, DiagramInvalid, NoSuchDefinition
+from runner.models import ProcessDefinition
+from runner.people.windows import known_windows
+
+
+@dataclass
+class Deployed:
+    """Result of a deploy: the definitions touched, whether each is new, and any warnings."""
+
+    definitions: list[ProcessDefinition]
+    created: list[bool]
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _spiff_problem(exc: SpiffWorkflowException, filename: str) -> dict[str, Any]:
+    return {
+        "file": getattr(exc, "file_name", None) or filename,
+        "element": getattr(exc, "id", None) or getattr(exc, "task_id", None),
+        "line": getattr(exc, "line_number", None) or None,
+        "message": str(exc),
+        "severity": "error",
+    }
+
+
+def _called_elements(root: Any) -> set[str]:
+    return {
+        node.get("calledElement")
+        for node in root.iter(f"{{{conventions.BPMN_NS}}}callActivity")
+        if node.get("calledElement")
+    }
+
+
+def _unknown_calls(session: Session, root: Any, filename: str) -> list[dict[str, Any]]:
+    """A problem for each call activity calling a process neither in this file nor deployed."""
+    local = {p.get("id") for p in root.iter(f"{{{conventions.BPMN_NS}}}process")}
+    problems = []
+    for node in root.iter(f"{{{conventions.BPMN_NS}}}callActivity"):
+        key = node.get("calledElement")
+        if key and key not in local and latest_definition(session, key, required=False) is None:
+            problems.append(
+                {
+                    "file": filename,
+                    "element": node.get("id"),
+                    "line": node.sourceline,
+                    "message": f"调用的流程 {key} 尚未部署，请先部署它 "
+                    f"(the call activity calls process {key!r}, which is not deployed: deploy it first)",
+                    "severity": "error",
+                }
+            )
+    return problems
+
+
+def _add_called_definitions(session: Session, parser: CentreParser, root: Any) -> list[Any]:
+    """Add the latest deployed diagram of every process this one calls and does not contain itself, read
+    in the platform's conventions (``runner.core.foreign``); their roots."""
+    local = {p.get("id") for p in root.iter(f"{{{conventions.BPMN_NS}}}process")}
+    wanted = _called_elements(root) - local
+    added: list[Any] = []
+    seen: set[str] = set()
+    while wanted:
+        key = wanted.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        called = latest_definition(session, key, required=False)
+        if called is None:  # a process a called process calls, gone since (_unknown_calls checked this file)
+            raise DiagramInvalid(
+                f"调用的流程 {key} 尚未部署 (a called process calls process {key!r}, which is not deployed)",
+                problems=[{"file": key, "element": key, "line": None, "message": "unknown called process",
+                           "severity": "error"}],
+            )  # fmt: skip
+        called_root = etree.fromstring(called.bpmn_xml.encode("utf-8"))
+        adopt(called_root)
+        parser.add_bpmn_xml(called_root, called.filename)
+        for dmn in called.dmn_xml:
+            parser.add_dmn_xml(etree.fromstring(dmn["xml"].encode("utf-8")), dmn["filename"])
+        added.append(called_root)
+        wanted |= _called_elements(called_root) - seen
+    return added
+
+
+def _parse(
+    session: Session, root: Any, filename: str, dmn: list[tuple[bytes, str]], max_bytes: int
+) -> tuple[dict[str, Any], list[Any], list[dict[str, str]]]:
+    """The ready specs of each executable process of ``root``, the called diagrams' roots and the DMN
+    documents; SpiffWorkflow's own refusals as ``DiagramInvalid``."""
+    dmn_docs: list[dict[str, str]] = []
+    parser = CentreParser()
+    try:
+        parser.add_bpmn_xml(root, filename)
+        for dmn_content, dmn_name in dmn:
+            dmn_content = read_diagram(dmn_content, dmn_name, max_bytes)
+            parser.add_dmn_xml(safe_parse(dmn_content, dmn_name, max_bytes).getroot(), dmn_name)
+            dmn_docs.append({"filename": dmn_name, "xml": dmn_content.decode("utf-8")})
+        called = _add_called_definitions(session, parser, root)
+        process_ids = [p for p in parser.get_process_ids() if p in _local_process_ids(root)]
+        if not process_ids:
+            raise DiagramInvalid(
+                f"{filename}: 没有可执行的流程 (no executable process)",
+                problems=[
+                    {"file": filename, "element": None, "line": None, "message": "no executable process",
+                     "severity": "error"}
+                ],
+            )  # fmt: skip
+        parsed = {pid: parse_specs(parser, pid) for pid in process_ids}
+    except (ValidationException, SpiffWorkflowException) as exc:
+        raise DiagramInvalid(f"{filename}: {exc}", problems=[_spiff_problem(exc, filename)]) from exc
+    return parsed, called, dmn_docs
+
+
+def deploy(
+    session: Session,
+    content: bytes | str,
+    filename: str,
+    *,
+    actor: str,
+    dmn: list[tuple[bytes, str]] | None = None,
+    default_window: str | None = None,
+) -> Deployed:
+    """Validate a BPMN file (with optional DMN files) and store each executable process as a new version.
+
+    The file may come in any encoding its XML declaration names (it is stored as UTF-8) and may be drawn with
+    other modelers (``runner.core.foreign``). ``default_window`` is the window of the tasks whose lane and
+    properties name none (else the process's ``defaultWindow`` property, else ``centre``). Identical content
+    re-deployed returns the existing latest version instead of making a new one. Raises ``DiagramInvalid``
+    naming file, element and line for every problem (the warnings with them); a success carries the warnings.
+    """
+    services = services_of(session)
+    max_bytes = services.settings.max_bpmn_bytes
+    default_window = (default_window or "").strip() or None
+    content = read_diagram(content, filename, max_bytes)  # stored as UTF-8
+    tree, warnings = validate_bpmn(
+        content,
+        filename,
+        max_bytes=max_bytes,
+        known_windows=known_windows(session),
+        check_expression=check_source,
+        known_forms=known_form_keys(session),
+        default_window=default_window,
+    )
+    found = [w.to_dict() for w in warnings]
+    root = tree.getroot()
+    unknown = _unknown_calls(session, root, filename)
+    try:
+        if unknown:
+            raise DiagramInvalid(f"{filename}: {unknown[0]['message']}", problems=unknown)
+        parsed, called, dmn_docs = _parse(session, root, filename, dmn or [], max_bytes)
+    except DiagramInvalid as exc:
+        exc.problems = [{"severity": "error", **p} for p in exc.problems] + found
+        raise
+
+    xml_text = content.decode("utf-8")
+    chosen = f"\0default_window={default_window}".encode() if default_window else b""
+    digest = hashlib.sha256(content + b"".join(d["xml"].encode() for d in dmn_docs) + chosen).hexdigest()
+    windows_map: dict[str, str] = conventions.node_windows(root)
+    for extra in called:
+        windows_map = {**conventions.node_windows(extra), **windows_map}
+
+    result = Deployed(definitions=[], created=[], warnings=found)
+    for pid, (spec, subprocess_specs) in parsed.items():
+        latest = latest_definition(session, pid, required=False)
+        if latest is not None and latest.content_hash == digest:
+            result.definitions.append(latest)
+            result.created.append(False)
+            continue
+        meta = conventions.item_meta(conventions.process_properties(root, pid))
+        meta["default_window"] = default_window or meta["default_window"]
+        meta["node_windows"] = windows_map
+        meta["warnings"] = result.warnings
+        definition = ProcessDefinition(
+            key=pid,
+            version=(latest.version + 1) if latest is not None else 1,
+            name=conventions.process_name(root, pid),
+            filename=filename,
+            content_hash=digest,
+            bpmn_xml=xml_text,
+            dmn_xml=dmn_docs,
+            spec_state=dump_specs(spec, subprocess_specs),
+            meta=meta,
+            deployed_by=actor,
+            deployed_at=services.now(),
+        )
+        session.add(definition)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"流程 {pid} 正在被同时部署，请重试 (concurrent deploy of {pid}; retry)") from exc
+        audit.record(session, "deploy", actor=actor, key=pid, version=definition.version, file=filename)
+        result.definitions.append(definition)
+        result.created.append(True)
+    return result
+
+
+def _local_process_ids(root: Any) -> set[str]:
+    return {
+        p.get("id")
+        for p in root.iter(f"{{{conventions.BPMN_NS}}}process")
+        if (p.get("isExecutable") or "").lower() == "true"
+    }
+
+
+def latest_definition(session: Session, key: str, *, required: bool = True) -> ProcessDefinition | None:
+    """The newest version of ``key`` (``NoSuchDefinition`` if there is none and it is required)."""
+    found = session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    ).first()
+    if found is None and required:
+        raise NoSuchDefinition(f"没有名为 {key} 的流程定义 (no process definition {key!r})", key=key)
+    return found
+
+
+def get_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
+    """A definition by key and version (latest when version is None)."""
+    if version is None:
+        found = latest_definition(session, key)
+        assert found is not None
+        return found
+    found = session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
+    ).first()
+    if found is None:
+        raise NoSuchDefinition(
+            f"流程 {key} 没有版本 {version} (no version {version} of {key!r})", key=key, version=version
+        )
+    return found
+
+
+def list_definitions(session: Session) -> list[dict[str, Any]]:
+    """Every key with its versions (newest first) and the number of instances per version."""
+    from runner.models import ProcessInstance
+
+    counts = dict(
+        session.execute(
+            select(ProcessInstance.definition_id, func.count()).group_by(ProcessInstance.definition_id)
+        ).all()
+    )
+    rows = session.scalars(
+        select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
+    )
+    result: dict[str, dict[str, Any]] = {}
+    for d in rows:
+        entry = result.setdefault(d.key, {"key": d.key, "name": d.name, "versions": []})
+        entry["versions"].append(
+            {
+                "id": d.id,
+                "version": d.version,
+                "deployed_by": d.deployed_by,
+                "deployed_at": d.deployed_at.isoformat(),
+                "instances": counts.get(d.id, 0),
+                "item_kind": d.meta.get("item_kind"),
+            }
+        )
+    return list(result.values())

@@ -1,0 +1,811 @@
+"""The one module that runs SpiffWorkflow: load an instance, step it, save it with its projections.
+
+After every step the instance row, the open-task projection, the timer rows and the message
+subscriptions are brought in line with the engine state, in the caller's transaction. Timer
+jobs are queued to be sent after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session
+
+from runner.clock import ManualClock
+from runner.core import audit, conventions, failures, hooks
+from runner.core.scheduling import schedule_timer
+from runner.core.scripts import CentreScriptEngine
+from runner.core.spiff.timers import (
+    due_time,
+    is_waiting_timer,
+    leaf_definitions,
+    timer_definitions,
+    timer_due,
+    timer_pending_year,
+)
+from runner.core.state import dump_workflow, load_workflow
+from runner.core.transaction import on_commit, services_of
+from runner.exceptions import CalendarDataMissing, ScriptError
+from runner.items.views import iso
+from runner.models import (
+    AccountabilityRecord,
+    Incident,
+    InstanceStatus,
+    MessageSubscription,
+    OpenTask,
+    ProcessDefinition,
+    ProcessInstance,
+    Timer,
+    TimerStatus,
+    WarningEvent,
+)
+from runner.people.proxies import assign_new_task, prefetch_staffing
+from runner.people.windows import known_windows
+from runner.timekeeping.calendar import missing_year_of
+from runner.timekeeping.deadlines import calendar, extend, pause_clock, resume_clock
+from runner.timekeeping.pending_dates import is_pending, pending_year
+
+
+def script_engine(session: Session) -> CentreScriptEngine:
+    services = services_of(session)
+    engine = session.info.get("script_engine")
+    if engine is None:
+        engine = session.info["script_engine"] = CentreScriptEngine(
+            services.clock, calendar(session), services.settings.script_time_limit, services.evaluators
+        )
+    return engine  # type: ignore[no-any-return]
+
+
+def bind(session: Session, instance: ProcessInstance) -> CentreScriptEngine:
+    """Point the transaction's script engine at ``instance`` (its deadline, its computed dates, no pending
+    effects)."""
+    engine = script_engine(session)
+    engine.item = {
+        "deadline": instance.deadline,
+        "deadline_pending_year": instance.deadline_pending_year,
+        "paused": instance.paused_since is not None,
+        "dates": dict(instance.calendar_dates or {}),
+    }
+    engine.effects.clear()
+    return engine
+
+
+@contextmanager
+def clock_at(session: Session, moment: datetime) -> Iterator[CentreScriptEngine]:
+    """The transaction's script engine with its clock standing at ``moment`` (an expression evaluated again as
+    of when it first was, e.g. a task's ``limitDays`` as of the task's creation)."""
+    engine = script_engine(session)
+    real, effects = engine.clock, len(engine.effects)
+    engine.clock = ManualClock(moment)
+    try:
+        yield engine
+    finally:
+        engine.clock = real
+        del engine.effects[effects:]  # an evaluation for a limit asks for nothing to be done
+
+
+def new_workflow(
+    session: Session, instance: ProcessInstance, definition: ProcessDefinition, data: dict[str, Any]
+) -> BpmnWorkflow:
+    """A fresh workflow of ``definition`` with ``data`` as its initial task data (``instance`` was just
+    inserted: it has no open tasks, timers or subscriptions yet)."""
+    spec, subprocess_specs = services_of(session).specs.get(definition)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=bind(session, instance))
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    _current_tasks(session)[instance.id] = []
+    _stored_waits(session)[instance.id] = set()
+    _stored_timers(session)[instance.id] = frozenset()
+    _stored_unarmed(session)[instance.id] = frozenset()
+    return workflow
+
+
+def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+    """Restore the engine state of ``instance`` (the object its last committed save in this process left, when
+    the row has not changed since; see ``runner.core.workflow_cache``)."""
+    services = services_of(session)
+    workflow = services.workflows.take(instance.id, instance.lock_version)
+    if workflow is None:
+        spec, subprocess_specs = services.specs.get(instance.definition)
+        workflow = load_workflow(instance.state, instance.serializer_version, spec, subprocess_specs)
+    workflow.script_engine = bind(session, instance)
+    waiting = workflow.get_tasks(state=TaskState.WAITING)
+    _stored_waits(session)[instance.id] = _message_waits(waiting)
+    timer_tasks = [t for t in waiting if is_waiting_timer(t)]
+    _stored_timers(session)[instance.id] = frozenset(_wanted_timers(timer_tasks))
+    _stored_unarmed(session)[instance.id] = _unarmed_keys(_unarmed_timers(timer_tasks))
+    return workflow
+
+
+@contextmanager
+def read(session: Session, instance: ProcessInstance) -> Iterator[BpmnWorkflow]:
+    """The engine state of ``instance`` for reading only (a page, a form's context): afterwards the object goes
+    (back) to the process's cache for the instance's next step. Callers must not change it."""
+    version = instance.lock_version
+    workflow = load(session, instance)
+    yield workflow
+    if instance.lock_version == version:
+        services_of(session).workflows.keep(instance.id, version, workflow)
+
+
+def _stored_waits(session: Session) -> dict[int, set[tuple[str, str]]]:
+    """Per instance of this transaction: the message waits its subscription rows mirror (those of the state it
+    was loaded with, or last saved with). ``save`` skips reading the rows when nothing changed."""
+    return session.info.setdefault("message_waits", {})  # type: ignore[no-any-return]
+
+
+def _stored_timers(session: Session) -> dict[int, frozenset[tuple[str, datetime]]]:
+    """Per instance of this transaction: the (task id, due time) of the pending timer rows (the engine's, not
+    the warning rules'), as the state it was loaded or last saved with has them. ``save`` reads the rows only
+    when the timers it wants differ."""
+    return session.info.setdefault("timer_keys", {})  # type: ignore[no-any-return]
+
+
+def _stored_unarmed(session: Session) -> dict[int, frozenset[tuple[str, int]]]:
+    """Per instance of this transaction: (task id, year) of its unarmed engine timers, as its rows have them."""
+    return session.info.setdefault("unarmed_timers", {})  # type: ignore[no-any-return]
+
+
+def _unarmed_timers(waiting: list[Task]) -> dict[str, tuple[Task, int]]:
+    """Waiting timer tasks whose time is a pending date: task id → (task, the year it waits for)."""
+    found: dict[str, tuple[Task, int]] = {}
+    for task in waiting:
+        year = timer_pending_year(task)
+        if year is not None:
+            found[str(task.id)] = (task, year)
+    return found
+
+
+def _unarmed_keys(unarmed: dict[str, tuple[Task, int]]) -> frozenset[tuple[str, int]]:
+    return frozenset((task_id, year) for task_id, (_, year) in unarmed.items())
+
+
+def _message_waits(waiting: list[Task]) -> set[tuple[str, str]]:
+    return {(str(t.id), name) for t in waiting for name in message_names(t)}
+
+
+def advance(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    *,
+    actor: str,
+    step: Callable[[], Any] | None = None,
+) -> Incident | None:
+    """Do ``step`` (a completion, a caught message, a retry), then run every engine task that can run.
+
+    Whatever the diagram's own content raises on the way (a script, a condition, a timer expression, data a
+    multi-instance activity cannot loop over) becomes an incident naming the task, and the instance stays
+    where it failed until it is retried — never an error of the request.
+    """
+    try:
+        if step is not None:
+            step()
+        workflow.refresh_waiting_tasks()
+        workflow.do_engine_steps()
+    except Exception as exc:  # noqa: BLE001 - see above: the diagram's failure is the item's incident
+        return record_incident(session, instance, workflow, exc, actor=actor)
+    return None
+
+
+def record_incident(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow | None,
+    exc: Exception,
+    *,
+    actor: str,
+    task: Task | None = None,
+) -> Incident:
+    """Record ``exc`` as an open incident of ``instance`` with the failing task (``task``, else the one the error
+    names or was raised in), which stays in the error state until a retry."""
+    task = task or failures.failing_task(exc)
+    failures.hold(task)
+    message = failures.describe(exc, task)
+    incident = Incident(
+        instance_id=instance.id,
+        task_id=str(task.id) if task is not None else None,
+        task_name=failures.task_name(task) if task is not None else None,
+        message=message[:4000],
+        created_at=services_of(session).now(),
+    )
+    session.add(incident)
+    audit.record(
+        session,
+        "incident",
+        actor=actor,
+        instance=instance,
+        task_id=incident.task_id,
+        task_name=incident.task_name,
+        message=incident.message[:500],
+    )
+    return incident
+
+
+def open_incidents(session: Session, instance_id: int) -> list[Incident]:
+    return list(
+        session.scalars(
+            select(Incident).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
+        )
+    )
+
+
+def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Store the engine state and bring status, open tasks, timers and subscriptions in line with it."""
+    now = services_of(session).now()
+    tasks = workflow.get_tasks()  # one walk of the tree; applying the effects changes no task's state
+    waiting = [t for t in tasks if t.state == TaskState.WAITING]
+    stored_timers = _stored_timers(session).get(instance.id)
+    timer_tasks = [t for t in waiting if is_waiting_timer(t)]
+    pending = None  # the pending timer rows, once read
+    if stored_timers is None or stored_timers != _wanted_timers(timer_tasks).keys():
+        pending = _close_timers(session, instance, workflow, timer_tasks, now)
+    apply_effects(session, instance, workflow)
+    ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
+    ending = instance.status == InstanceStatus.TERMINATED or (
+        workflow.completed and instance.status != InstanceStatus.SUSPENDED
+    )
+    # a task whose window, limit or due time cannot be computed is held as an incident (before the dump)
+    ready = _sync_open_tasks(session, instance, workflow, [] if ending else ready, now)
+    instance.state, instance.serializer_version = dump_workflow(workflow)
+    _keep_after_commit(session, instance, workflow, instance.state)
+    instance.updated_at = now
+    has_error = any(t.state == TaskState.ERROR for t in tasks)
+    if instance.status in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
+        pass
+    elif workflow.completed:
+        instance.status = InstanceStatus.COMPLETED
+        instance.ended_at = now
+    elif has_error:
+        instance.status = InstanceStatus.ERROR
+    elif ready:
+        instance.status = InstanceStatus.RUNNING
+    else:
+        instance.status = InstanceStatus.WAITING
+    finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+    waiting = [] if finished else waiting
+    timer_tasks = [t for t in waiting if is_waiting_timer(t)]
+    wanted_timers = frozenset(_wanted_timers(timer_tasks))
+    unarmed = _unarmed_timers(timer_tasks)
+    unarmed_keys = _unarmed_keys(unarmed)
+    unarmed_changed = unarmed_keys != _stored_unarmed(session).get(instance.id)
+    unarmed_rows = _unarmed_rows(session, instance) if unarmed_changed else {}
+    if pending is not None or wanted_timers != stored_timers:
+        _sync_timers(session, instance, workflow, timer_tasks, now, pending, unarmed_rows)
+    if unarmed_changed:
+        _sync_unarmed(session, instance, unarmed, unarmed_rows, now)
+    _stored_timers(session)[instance.id] = wanted_timers
+    _stored_unarmed(session)[instance.id] = unarmed_keys
+    _sync_subscriptions(session, instance, waiting)
+    hooks.run_after_save(session, instance)
+
+
+def _keep_after_commit(
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, state: bytes
+) -> None:
+    """Once committed, cache ``workflow`` for the row's new version, if the state it was saved as is still the
+    row's (a later save in the same transaction keeps its own object instead)."""
+    cache = services_of(session).workflows
+
+    def keep() -> None:
+        if instance.state is state and instance.id is not None:
+            cache.keep(instance.id, instance.lock_version, workflow)
+
+    on_commit(session, keep)
+
+
+def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Carry out what scripts asked for while stepping (clock, deemed assents, warnings), in order; then keep
+    the working-day dates they computed (those of timers that follow a moved deadline too)."""
+    engine = script_engine(session)
+    effects, engine.effects[:] = list(engine.effects), []
+    deadline_before = (instance.deadline, instance.deadline_pending_year)
+    now = services_of(session).now()
+    for kind, args in effects:
+        if kind == "pause_clock":
+            pause_clock(session, instance, args["reason"], actor="system")
+        elif kind == "resume_clock":
+            resume_clock(session, instance, actor="system")
+        elif kind == "deemed_assent":
+            _record_deemed_assent(session, instance, args, now)
+        elif kind == "lead_window":
+            _assign_lead_window(session, instance, args["window"])
+        elif kind == "extend":
+            extend(session, instance, args["days"], reason=args["reason"], requested_by="system",
+                   approved_by="system")  # fmt: skip
+        elif kind == "warning":
+            session.add(
+                WarningEvent(
+                    instance_id=instance.id, window=args["window"] or instance.lead_window, rule="diagram",
+                    level=args["level"], message=args["message"], created_at=now,
+                )
+            )  # fmt: skip
+            audit.record(session, "warning", actor="system", instance=instance, level=args["level"],
+                         message=args["message"])  # fmt: skip
+    engine.item["paused"] = instance.paused_since is not None
+    if (instance.deadline, instance.deadline_pending_year) != deadline_before:
+        retime(session, instance, workflow)
+    effects += engine.effects  # the timers retime evaluated again
+    engine.effects[:] = []
+    _remember_dates(instance, [args for kind, args in effects if kind == "calendar_date"])
+
+
+def _assign_lead_window(session: Session, instance: ProcessInstance, window: str) -> None:
+    """A script named the item's responsible window (a window code the centre has)."""
+    if window not in known_windows(session):
+        raise ScriptError(f"没有这个窗口 {window!r} (assign_lead_window: unknown window)")
+    if window != instance.lead_window:
+        audit.record(session, "lead_window", actor="system", instance=instance, before=instance.lead_window,
+                     after=window)  # fmt: skip
+        instance.lead_window = window
+
+
+def _record_deemed_assent(
+    session: Session, instance: ProcessInstance, args: dict[str, Any], now: datetime
+) -> None:
+    """A deemed assent, stored against the time limit that applied (``limit_at``)."""
+    limit_at = _limit_at(args.get("limit_at"), now)
+    detail: dict[str, Any] = {"note": args["note"]}
+    if is_pending(args.get("limit_at")):
+        detail["limit_pending_year"] = pending_year(args["limit_at"])
+    session.add(
+        AccountabilityRecord(
+            instance_id=instance.id, window=args["window"], kind="deemed_assent", rule=args["rule"],
+            task_name=args.get("task_name"), limit_at=limit_at, recorded_at=now, detail=detail,
+        )
+    )  # fmt: skip
+    audit.record(session, "deemed_assent", actor="system", instance=instance, window=args["window"],
+                 rule=args["rule"], note=args["note"], limit_at=iso(limit_at))  # fmt: skip
+
+
+def _remember_dates(instance: ProcessInstance, computed: list[dict[str, str]]) -> None:
+    """Keep the computed working-day dates with their recipes (``ProcessInstance.calendar_dates``)."""
+    if not computed:
+        return
+    dates = dict(instance.calendar_dates or {})
+    for args in computed:
+        dates.pop(args["value"], None)  # the newest recipe of a value comes last
+        dates[args["value"]] = args["recipe"]
+    if dates != (instance.calendar_dates or {}):
+        instance.calendar_dates = remember_dates(dates)
+
+
+MAX_REMEMBERED_DATES = 200
+
+
+def remember_dates(dates: dict[str, str]) -> dict[str, str]:
+    """The item's computed dates to store: the newest ``MAX_REMEMBERED_DATES``."""
+    items = list(dates.items())[-MAX_REMEMBERED_DATES:]
+    return dict(items)
+
+
+def _limit_at(value: Any, now: datetime) -> datetime | None:
+    """A deemed assent's time limit as stored (None for a limit that was pending or unreadable)."""
+    if not value or is_pending(value):
+        return None
+    try:
+        return due_time(value, now)
+    except (TypeError, ValueError):
+        return None
+
+
+def retime(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """The item deadline moved: recompute the timers that follow it (the next save reschedules them). While
+    the deadline is pending their time is a pending date too: they stay unarmed."""
+    engine = script_engine(session)
+    engine.item["deadline"] = instance.deadline
+    engine.item["deadline_pending_year"] = instance.deadline_pending_year
+    engine.item["paused"] = instance.paused_since is not None
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if follows_deadline(task):
+            task.internal_data.pop("event_value", None)
+            task.internal_data.pop("event_fired", None)
+            if instance.deadline is not None or instance.deadline_pending_year is not None:
+                for definition in timer_definitions(task):
+                    definition.has_fired(task)
+
+
+def follows_deadline(task: Task) -> bool:
+    return any("item_deadline" in (d.expression or "") for d in timer_definitions(task))
+
+
+def message_names(task: Task) -> list[str]:
+    """Names of the messages a waiting task (catch event, receive task, event-based gateway) waits for."""
+    return [
+        d.name
+        for d in leaf_definitions(getattr(task.task_spec, "event_definition", None))
+        if isinstance(d, MessageEventDefinition)
+    ]
+
+
+def task_title(task: Task) -> str:
+    return str(task.task_spec.bpmn_name or task.task_spec.name)
+
+
+def resolve_window(
+    session: Session, instance: ProcessInstance, task: Task, props: dict[str, str]
+) -> str | None:
+    """The window a user task belongs to: property, expression, then its lane (``lead``/``related`` dynamic);
+    when none of them names one, the process's default window (``centre`` unless the deployer named another)."""
+    return _named_window(session, instance, task, props) or str(
+        instance.definition.meta.get("default_window") or conventions.DEFAULT_WINDOW
+    )
+
+
+def _named_window(
+    session: Session, instance: ProcessInstance, task: Task, props: dict[str, str]
+) -> str | None:
+    if props.get("window"):
+        return props["window"]
+    if props.get("windowExpr"):
+        value = script_engine(session).evaluate(task, props["windowExpr"])
+        return str(value) if value else None
+    code = instance.definition.meta.get("node_windows", {}).get(conventions.node_key(task.task_spec))
+    if code == "lead":
+        return instance.lead_window
+    if code == "related":
+        value = task.data.get("window") or task.data.get("related_window")
+        return str(value) if value else None
+    return None if code in conventions.NO_WINDOW_LANES else code
+
+
+@dataclass(frozen=True)
+class TaskDue:
+    """A user task's time limit: working days, the due time, or the year it waits for."""
+
+    days: int | None = None
+    due_at: datetime | None = None
+    pending_year: int | None = None
+
+
+def task_due(session: Session, task: Task, props: dict[str, str], at: datetime) -> TaskDue:
+    """A task's ``limitDays`` / ``dueExpr``, evaluated as of ``at`` (when the task became ready); a limit that
+    reaches past the known calendar is pending, never guessed. Raises ``ScriptError`` naming the property when
+    the diagram's expression gives something that is not a limit."""
+    raw = props.get("limitDays")
+    days: int | None = None
+    with clock_at(session, at) as engine:
+        if raw not in (None, ""):
+            try:
+                days = int(raw)
+            except ValueError:
+                value = engine.evaluate(task, raw)
+                if is_pending(value):
+                    return TaskDue(pending_year=pending_year(value))
+                days = _whole_days(raw, value)
+        if props.get("dueExpr"):
+            value = engine.evaluate(task, props["dueExpr"])
+            if is_pending(value):
+                return TaskDue(days, pending_year=pending_year(value))
+            return TaskDue(days, _due_moment(props["dueExpr"], value, at))
+    if days is None:
+        return TaskDue()
+    try:
+        return TaskDue(days, calendar(session).deadline(at, days))
+    except CalendarDataMissing as exc:
+        return TaskDue(days, pending_year=missing_year_of(exc))
+
+
+def _whole_days(raw: str, value: Any) -> int:
+    """``limitDays``'s value as a whole number of working days."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ScriptError(
+            f"limitDays {raw!r} 的值 {value!r} 不是整数 (limitDays gave {value!r}, not a whole number)"
+        ) from None
+
+
+def _due_moment(raw: str, value: Any, at: datetime) -> datetime:
+    """``dueExpr``'s value as the due time (an ISO 8601 date/time, or a duration from ``at``)."""
+    try:
+        return due_time(value, at)
+    except (TypeError, ValueError) as exc:
+        raise ScriptError(
+            f"dueExpr {raw!r} 的值 {value!r} 不是 ISO 8601 时间或时长 "
+            f"(dueExpr gave {value!r}, not an ISO 8601 date/time or duration)"
+        ) from exc
+
+
+# the projections' reads, built once (building a statement costs more than running one of these)
+_OPEN_TASKS = select(OpenTask).where(OpenTask.instance_id == bindparam("instance_id"))
+_PENDING_TIMERS = select(Timer).where(
+    Timer.instance_id == bindparam("instance_id"),
+    Timer.status == TimerStatus.PENDING,
+    Timer.kind != "rule",  # warning-rule timers: runner.supervision.warning_rules
+)
+
+
+def _sync_open_tasks(
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, ready: list[Task], now: datetime
+) -> list[Task]:
+    """Bring the open-task rows in line with ``ready``; the ready tasks that have a row now (a task whose
+    window, limit or due time its diagram cannot compute is held as an incident instead)."""
+    known = _current_tasks(session).get(instance.id)
+    if known is None:
+        with session.no_autoflush:
+            known = list(session.scalars(_OPEN_TASKS, {"instance_id": instance.id}))
+    existing = {row.task_id: row for row in known}
+    wanted = {str(t.id): t for t in ready}
+    for task_id, row in existing.items():
+        if task_id not in wanted:
+            session.delete(row)  # with the step's other writes, at the flush
+    current = [row for task_id, row in existing.items() if task_id in wanted]
+    new_tasks = []
+    for task_id, task in list(wanted.items()):
+        if task_id in existing:
+            continue
+        props = conventions.task_properties(task.task_spec)
+        try:
+            new_tasks.append((task_id, task, props, *_projection(session, instance, task, props, now)))
+        except Exception as exc:  # noqa: BLE001 - the diagram's expression failed: the item's incident
+            record_incident(session, instance, workflow, exc, actor="system", task=task)
+            del wanted[task_id]
+    with session.no_autoflush:
+        prefetch_staffing(
+            session, {w for _, t, _, w, *_ in new_tasks if w and not t.data.get("assignee")}, now
+        )
+    for task_id, task, props, window, due in new_tasks:
+        candidates = [window] if window else []
+        props = dict(props)
+        raw_assignee = task.data.get("assignee") or props.get("assignee")
+        assignee = assign_new_task(
+            session, instance, task_id=task_id, task_name=task_title(task), window=window,
+            assignee=raw_assignee if isinstance(raw_assignee, str) and raw_assignee else None,
+            properties=props, now=now,
+        )  # fmt: skip
+        row = OpenTask(
+            instance_id=instance.id,
+            task_id=task_id,
+            spec_name=task.task_spec.name,
+            name=task_title(task),
+            business_key=instance.business_key,
+            definition_key=instance.definition_key,
+            item_kind=instance.item_kind,
+            lane=task.task_spec.lane,
+            window=window,
+            candidate_windows=candidates,
+            form_key=props.get("formKey") or conventions.GENERIC_FORM,
+            assignee=assignee,
+            created_at=now,
+            limit_days=due.days,
+            due_at=due.due_at,
+            due_pending_year=due.pending_year,
+            properties=props,
+        )
+        session.add(row)
+        current.append(row)
+    _current_tasks(session)[instance.id] = current
+    return list(wanted.values())
+
+
+def _projection(
+    session: Session, instance: ProcessInstance, task: Task, props: dict[str, str], now: datetime
+) -> tuple[str | None, TaskDue]:
+    """A new task's window and time limit, as its diagram says (raises what the diagram's expressions raise)."""
+    return resolve_window(session, instance, task, props), task_due(session, task, props, now)
+
+
+def _current_tasks(session: Session) -> dict[int, list[OpenTask]]:
+    """Per instance of this transaction: the open-task rows that mirror its ready tasks, when known."""
+    return session.info.setdefault("open_tasks", {})  # type: ignore[no-any-return]
+
+
+def known_open_tasks(session: Session, instance: ProcessInstance, rows: list[OpenTask]) -> None:
+    """``rows`` are all of ``instance``'s open tasks, just read in this transaction: its save uses them."""
+    _current_tasks(session)[instance.id] = rows
+
+
+def forget_projections(session: Session, instance: ProcessInstance) -> None:
+    """Forget what this transaction knows of ``instance``'s open tasks, timers and subscriptions (call after
+    changing those rows other than through ``save``): the next save or answer reads them."""
+    for known in (
+        _current_tasks(session),
+        _stored_waits(session),
+        _stored_timers(session),
+        _stored_unarmed(session),
+    ):
+        known.pop(instance.id, None)
+
+
+def open_task_rows(session: Session, instance: ProcessInstance) -> list[OpenTask]:
+    """The instance's open tasks, soonest due first: those its last ``save`` in this transaction left (no
+    query), else read."""
+    rows = _current_tasks(session).get(instance.id)
+    if rows is None:
+        return list(
+            session.scalars(
+                select(OpenTask)
+                .where(OpenTask.instance_id == instance.id)
+                .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.id)
+            )
+        )
+    unsaved = float("inf")  # rows added in this transaction get the next ids: after the others
+    return sorted(rows, key=lambda r: (r.due_at is None, r.due_at or _NO_DUE, r.id or unsaved))
+
+
+_NO_DUE = datetime.min.replace(tzinfo=UTC)
+
+
+def _wanted_timers(waiting: list[Task]) -> dict[tuple[str, datetime], Task]:
+    wanted: dict[tuple[str, datetime], Task] = {}
+    for task in waiting:
+        due = timer_due(task)
+        if due is not None:
+            wanted[(str(task.id), due)] = task
+    return wanted
+
+
+def _close_timers(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    waiting: list[Task],
+    now: datetime,
+    pending: dict[tuple[str, datetime], Timer] | None = None,
+) -> dict[tuple[str, datetime], Timer]:
+    """Mark pending rows whose timer is no longer waiting as fired or cancelled; return the rest."""
+    if pending is None:
+        with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
+            pending = {
+                (row.task_id, row.due_at): row
+                for row in session.scalars(_PENDING_TIMERS, {"instance_id": instance.id})
+            }
+    wanted = _wanted_timers(waiting)
+    for key, row in list(pending.items()):
+        if key in wanted:
+            continue
+        task = workflow.tasks.get(UUID(row.task_id))
+        fired = (
+            row.due_at <= now
+            and (task is None or task.state != TaskState.CANCELLED)
+            and _timer_went_off(task)
+            and not (task is not None and task.state == TaskState.WAITING and timer_due(task) is not None)
+        )
+        row.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
+        row.ended_at = now
+        del pending[key]
+        audit.record(
+            session,
+            "timer_fired" if fired else "timer_cancelled",
+            actor="system",
+            instance=instance,
+            task_id=row.task_id,
+            task_name=row.name,
+            due_at=row.due_at.isoformat(),
+            timer_id=row.id,
+        )
+    return pending
+
+
+def _sync_timers(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    waiting: list[Task],
+    now: datetime,
+    pending: dict[tuple[str, datetime], Timer] | None = None,
+    unarmed_rows: dict[str, Timer] | None = None,
+) -> None:
+    pending = _close_timers(session, instance, workflow, waiting, now, pending)
+    new_rows = []
+    for key, task in _wanted_timers(waiting).items():
+        if key in pending:
+            continue
+        armed = (unarmed_rows or {}).pop(key[0], None)
+        if armed is not None:  # its time is known now: the unarmed row becomes the pending timer
+            armed.due_at, armed.status, armed.pending_year = key[1], TimerStatus.PENDING, None
+            audit.record(
+                session, "timer_armed", actor="system", instance=instance, task_id=armed.task_id,
+                task_name=armed.name, due_at=key[1].isoformat(), timer_id=armed.id,
+            )  # fmt: skip
+            new_rows.append(armed)
+            continue
+        row = Timer(
+            instance_id=instance.id,
+            task_id=key[0],
+            spec_name=task.task_spec.name,
+            name=task_title(task),
+            due_at=key[1],
+            status=TimerStatus.PENDING,
+            created_at=now,
+            follows_deadline=follows_deadline(task),
+        )
+        session.add(row)
+        new_rows.append(row)
+    if new_rows and instance.status != InstanceStatus.SUSPENDED:
+        for row in new_rows:
+            schedule_timer(session, row)  # needs no row id: the rows are written with the step's other writes
+
+
+_UNARMED_TIMERS = select(Timer).where(
+    Timer.instance_id == bindparam("instance_id"),
+    Timer.status == TimerStatus.UNARMED,
+    Timer.kind != "rule",
+)
+
+
+def _unarmed_rows(session: Session, instance: ProcessInstance) -> dict[str, Timer]:
+    """The instance's unarmed engine timer rows by task id."""
+    with session.no_autoflush:
+        return {row.task_id: row for row in session.scalars(_UNARMED_TIMERS, {"instance_id": instance.id})}
+
+
+def _sync_unarmed(
+    session: Session,
+    instance: ProcessInstance,
+    unarmed: dict[str, tuple[Task, int]],
+    rows: dict[str, Timer],
+    now: datetime,
+) -> None:
+    """One unarmed row (no due time, the year it waits for) per waiting timer whose time is a pending date;
+    rows of timers that went away are cancelled (those armed meanwhile were taken by ``_sync_timers``)."""
+    for task_id, (task, year) in unarmed.items():
+        row = rows.pop(task_id, None)
+        if row is None:
+            session.add(
+                Timer(
+                    instance_id=instance.id, task_id=task_id, spec_name=task.task_spec.name, name=task_title(task),
+                    due_at=None, pending_year=year, status=TimerStatus.UNARMED, created_at=now,
+                    follows_deadline=follows_deadline(task),
+                )
+            )  # fmt: skip
+        elif row.pending_year != year:
+            row.pending_year = year
+    for row in rows.values():
+        row.status, row.ended_at = TimerStatus.CANCELLED, now
+        audit.record(
+            session, "timer_cancelled", actor="system", instance=instance, task_id=row.task_id,
+            task_name=row.name, timer_id=row.id, pending_year=row.pending_year,
+        )  # fmt: skip
+
+
+def _timer_went_off(task: Task | None) -> bool:
+    """A timer task that left WAITING by firing is completed (or, for a cycle, still waiting anew)."""
+    if task is None:
+        return True  # removed from the tree after running (cycle timers re-predict their branch)
+    return bool(task.state & (TaskState.COMPLETED | TaskState.READY | TaskState.STARTED | TaskState.WAITING))
+
+
+def _sync_subscriptions(session: Session, instance: ProcessInstance, waiting: list[Task]) -> None:
+    wanted = _message_waits(waiting)
+    stored = _stored_waits(session)
+    if stored.get(instance.id) == wanted:
+        return  # the rows mirror exactly these waits already
+    with session.no_autoflush:
+        existing = {
+            (task_id, name): row_id
+            for row_id, task_id, name in session.execute(
+                select(
+                    MessageSubscription.id, MessageSubscription.task_id, MessageSubscription.message_name
+                ).where(MessageSubscription.instance_id == instance.id)
+            )
+        }
+    stored[instance.id] = wanted
+    gone = [row_id for key, row_id in existing.items() if key not in wanted]
+    if gone:
+        session.execute(
+            delete(MessageSubscription)
+            .where(MessageSubscription.id.in_(gone))
+            .execution_options(synchronize_session="evaluate")
+        )
+    for key in wanted:
+        if key not in existing:
+            session.add(
+                MessageSubscription(
+                    instance_id=instance.id,
+                    task_id=key[0],
+                    message_name=key[1],
+                    correlation_key=instance.business_key,
+                )
+            )

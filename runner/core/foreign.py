@@ -1,0 +1,383 @@
+"""Diagrams drawn with other modelers: their engines' attributes read as the platform's properties.
+
+Camunda Modeler (and Activiti / Flowable, which share the attribute names) keep an engine's settings in
+attributes and extension elements of their own namespace: ``camunda:candidateGroups``, ``camunda:formKey``,
+``camunda:properties`` …; bpmn.io marks a new process ``isExecutable="false"``; timers hold bare ISO 8601
+values (``PT5M``) where the platform reads Python expressions (``"PT5M"``). ``adopt`` rewrites a parsed diagram
+in place into the platform's conventions (``runner.core.conventions``) before it is checked and parsed, and reports,
+element by element, what it took over and what it does not use. The stored XML stays as it was uploaded.
+
+JUEL expressions (``${approved}``) are not translated: the checks refuse them with a hint.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from runner.core.conventions import BPMN_NS, SPIFF_NS
+
+ENGINE_NAMESPACES = {
+    "http://camunda.org/schema/1.0/bpmn": "camunda",
+    "http://activiti.org/bpmn": "activiti",
+    "http://flowable.org/bpmn": "flowable",
+    "http://camunda.org/schema/zeebe/1.0": "zeebe",
+}
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+# the properties the platform reads (bpmn/README.md); an engine property of another name is not used
+PLATFORM_PROPERTIES = frozenset(
+    {
+        "window",
+        "windowExpr",
+        "formKey",
+        "limitDays",
+        "dueExpr",
+        "onTimeout",
+        "completionMode",
+        "assignee",
+        "itemKind",
+        "promisedDays",
+        "statutoryDays",
+        "leadWindow",
+        "upperApproval",
+        "defaultWindow",
+    }
+)
+JUEL = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
+TIMER_BODIES = ("timeDate", "timeDuration", "timeCycle")
+
+# the attribute of a property ``adopt`` made, naming the attribute or element it was read from
+ORIGIN = "origin"
+WARNING = "warning"
+ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What adopting a diagram found at one element."""
+
+    element: etree._Element
+    severity: str
+    message: str
+
+
+def is_juel(value: str | None) -> bool:
+    """``${...}`` or ``#{...}``: a JUEL expression of Camunda, Activiti or Flowable."""
+    return bool(value) and bool(JUEL.match(value or ""))
+
+
+def _bpmn(local: str) -> str:
+    return f"{{{BPMN_NS}}}{local}"
+
+
+def _label(el: etree._Element, name: str | None = None) -> str:
+    """``camunda:formKey`` / ``camunda:taskListener``: a foreign attribute or element as the file names it."""
+    qname = etree.QName(name if name is not None else el)
+    prefix = ENGINE_NAMESPACES.get(qname.namespace or "", "")
+    return f"{prefix}:{qname.localname}" if prefix else qname.localname
+
+
+def set_property(el: etree._Element, name: str, value: str, origin: str = "") -> bool:
+    """Give ``el`` the platform property ``name`` unless its own ``spiffworkflow:property`` sets it already
+    (that one wins); True when the value was added. ``origin`` (``camunda:candidateGroups``) is kept on the
+    new property so that the checks name what the file says."""
+    ext = el.find("bpmn:extensionElements", NS)
+    if ext is None:
+        ext = etree.Element(_bpmn("extensionElements"))
+        el.insert(1 if el.find("bpmn:documentation", NS) is not None else 0, ext)
+    props = ext.find("spiffworkflow:properties", NS)
+    if props is None:
+        props = etree.SubElement(ext, f"{{{SPIFF_NS}}}properties")
+    if props.find(f"spiffworkflow:property[@name='{name}']", NS) is not None:
+        return False
+    prop = etree.SubElement(props, f"{{{SPIFF_NS}}}property", name=name, value=value)
+    if origin:
+        prop.set(ORIGIN, origin)
+    return True
+
+
+class _Adopter:
+    """One pass over a diagram; ``findings`` in document order."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.findings: list[Finding] = []
+
+    def warn(self, el: etree._Element, message: str) -> None:
+        self.findings.append(Finding(el, WARNING, message))
+
+    def refuse(self, el: etree._Element, message: str) -> None:
+        self.findings.append(Finding(el, ERROR, message))
+
+    def juel(self, el: etree._Element, attr: str, value: str, hint: tuple[str, str]) -> bool:
+        """Refuse a JUEL value (True when it was one); ``hint`` in Chinese and English."""
+        if not is_juel(value):
+            return False
+        label = _label(el, attr)
+        self.refuse(
+            el,
+            f"{label} {value!r} 是 JUEL 表达式，平台不执行；{hint[0]} "
+            f"({label} {value!r} is a JUEL expression, which the platform does not run; {hint[1]})",
+        )
+        return True
+
+    def property_from(self, el: etree._Element, attr: str, name: str, value: str) -> None:
+        label = _label(el, attr)
+        if not set_property(el, name, value, label):
+            self.warn(
+                el,
+                f"{label} 未使用：以元素自身的属性 {name} 为准 ({label} is not used: the element's own property {name} applies)",
+            )
+
+    # --- the whole document ------------------------------------------------------------------------
+
+    def run(self) -> list[Finding]:
+        self.executable()
+        for el in list(self.root.iter()):
+            if not isinstance(el.tag, str):
+                continue
+            namespace = etree.QName(el).namespace
+            if namespace == BPMN_NS:
+                self.attributes(el)
+                local = etree.QName(el).localname
+                if local in TIMER_BODIES:
+                    quote_timer_literal(el)
+                elif local == "serviceTask":
+                    self.service_task(el)
+            elif namespace in ENGINE_NAMESPACES and _in_extensions(el):
+                self.extension(el)
+        return self.findings
+
+    def executable(self) -> None:
+        """bpmn.io marks a new process not executable: the only process of a file is run all the same."""
+        processes = self.root.findall("bpmn:process", NS)
+        if len(processes) == 1 and processes[0].get("isExecutable") != "true":
+            processes[0].set("isExecutable", "true")
+            self.warn(
+                processes[0],
+                "文件中唯一的流程未标记为可执行，按可执行流程部署 "
+                '(the only process of the file is not marked isExecutable="true"; it is deployed as executable)',
+            )
+
+    # --- attributes --------------------------------------------------------------------------------
+
+    def attributes(self, el: etree._Element) -> None:
+        local = etree.QName(el).localname
+        handlers = ATTRIBUTE_HANDLERS.get(local, {})
+        for attr, value in list(el.attrib.items()):
+            qname = etree.QName(attr)
+            if qname.namespace not in ENGINE_NAMESPACES:
+                continue
+            handler = handlers.get(qname.localname)
+            if handler is not None:
+                handler(self, el, attr, value.strip())
+            elif qname.localname not in HARMLESS_ATTRIBUTES:
+                label = f"{_label(el, attr)}={value!r}"
+                self.warn(el, f"平台不使用 {label} ({label} is not used by the platform)")
+
+    def window(self, el: etree._Element, attr: str, value: str) -> None:
+        hint = (
+            "请写窗口代码，或用 windowExpr 属性（对办件数据的 Python 表达式）",
+            "name a window code, or set the windowExpr property (a Python expression over the item's data)",
+        )
+        if self.juel(el, attr, value, hint):
+            return
+        groups = [g.strip() for g in value.split(",") if g.strip()]
+        if not groups:
+            return
+        self.property_from(el, attr, "window", groups[0])
+        if len(groups) > 1:
+            self.warn(
+                el,
+                f"{_label(el, attr)} 列出 {len(groups)} 个组，任务交给第一个窗口 {groups[0]}，其余未使用 "
+                f"({_label(el, attr)} names {len(groups)} groups; the task goes to the first, window "
+                f"{groups[0]!r}; the others are not used)",
+            )
+
+    def assignee(self, el: etree._Element, attr: str, value: str) -> None:
+        hint = (
+            "请写用户名，或把用户名放在办件数据 assignee 中",
+            "name a user, or put the username in the item's data as 'assignee'",
+        )
+        if value and not self.juel(el, attr, value, hint):
+            self.property_from(el, attr, "assignee", value)
+
+    def candidate_users(self, el: etree._Element, attr: str, value: str) -> None:
+        hint = (
+            "请用 assignee 指定一个用户，或交由窗口办理",
+            "name one user as assignee, or leave the task to its window",
+        )
+        if self.juel(el, attr, value, hint):
+            return
+        users = [u.strip() for u in value.split(",") if u.strip()]
+        if len(users) == 1 and not any(etree.QName(a).localname == "assignee" for a in el.attrib):
+            self.property_from(el, attr, "assignee", users[0])
+        elif users:
+            label = f"{_label(el, attr)} {value!r}"
+            self.warn(
+                el,
+                f"{label} 未使用：任务交给窗口人员 ({label} is not used: the task goes to its window's clerks)",
+            )
+
+    def form_key(self, el: etree._Element, attr: str, value: str) -> None:
+        hint = (
+            "请写平台的表单（forms/schemas），或不写 formKey 使用通用办理表单",
+            "name a form of the platform (forms/schemas), or leave formKey out for the generic task form",
+        )
+        if value and not self.juel(el, attr, value, hint):
+            self.property_from(el, attr, "formKey", value)
+
+    def due_date(self, el: etree._Element, attr: str, value: str) -> None:
+        hint = (
+            "请用 dueExpr 属性（Python 表达式，如 workdays(3)）或 limitDays",
+            "set the dueExpr property (a Python expression such as workdays(3)) or limitDays",
+        )
+        if not value or self.juel(el, attr, value, hint):
+            return
+        try:
+            TimerEventDefinition.parse_time_or_duration(value)
+        except Exception:  # noqa: BLE001 - any unreadable value is refused the same way
+            label = f"{_label(el, attr)} {value!r}"
+            self.refuse(
+                el,
+                f"{label} 不是 ISO 8601 时间或时长；{hint[0]} ({label} is not an ISO 8601 date/time or duration; {hint[1]})",
+            )
+            return
+        self.property_from(el, attr, "dueExpr", repr(value))
+
+    def decision(self, el: etree._Element, attr: str, value: str) -> None:
+        hint = ("请写 DMN 文件中决策的 id", "name the decision's id in the DMN file")
+        if not value or self.juel(el, attr, value, hint):
+            return
+        ext = el.find("bpmn:extensionElements", NS)
+        if ext is not None and ext.find("spiffworkflow:calledDecisionId", NS) is not None:
+            label = _label(el, attr)
+            self.warn(
+                el,
+                f"{label} 未使用：以 spiffworkflow:calledDecisionId 为准 "
+                f"({label} is not used: spiffworkflow:calledDecisionId applies)",
+            )
+            return
+        if ext is None:
+            ext = etree.SubElement(el, _bpmn("extensionElements"))
+        etree.SubElement(ext, f"{{{SPIFF_NS}}}calledDecisionId").text = value
+
+    def collection(self, el: etree._Element, attr: str, value: str) -> None:
+        if self.juel(
+            el, attr, value, ("请写集合的变量名，如 reviewers", "name the list's variable, e.g. reviewers")
+        ):
+            return
+        if el.find("bpmn:loopDataInputRef", NS) is None and el.find("bpmn:loopCardinality", NS) is None:
+            etree.SubElement(el, _bpmn("loopDataInputRef")).text = value
+
+    def element_variable(self, el: etree._Element, attr: str, value: str) -> None:
+        if el.find("bpmn:inputDataItem", NS) is None and value:
+            etree.SubElement(el, _bpmn("inputDataItem"), id=value, name=value)
+
+    def called_element_binding(self, el: etree._Element, attr: str, value: str) -> None:
+        if value not in ("", "latest"):
+            label = f"{_label(el, attr)}={value!r}"
+            self.warn(
+                el,
+                f"{label} 未使用：调用最新部署的版本 ({label} is not used: the latest deployed version is called)",
+            )
+
+    # --- elements ----------------------------------------------------------------------------------
+
+    def service_task(self, el: etree._Element) -> None:
+        """A service task without the platform's operator passes through (its implementation is another
+        engine's class, expression or external topic)."""
+        ext = el.find("bpmn:extensionElements", NS)
+        if ext is not None and ext.find("spiffworkflow:serviceTaskOperator", NS) is not None:
+            return
+        el.tag = _bpmn("scriptTask")
+        etree.SubElement(el, _bpmn("script")).text = "pass"
+        self.warn(
+            el,
+            "服务任务没有平台的实现，此步直接通过 "
+            "(service task without a platform implementation: the step passes through doing nothing)",
+        )
+
+    def extension(self, el: etree._Element) -> None:
+        local = etree.QName(el).localname
+        if local == "properties":
+            for prop in el:
+                if isinstance(prop.tag, str):
+                    self.engine_property(el.getparent().getparent(), prop)
+        else:
+            self.warn(el, f"平台不使用 {_label(el)} ({_label(el)} is not used by the platform)")
+
+    def engine_property(self, owner: etree._Element, prop: etree._Element) -> None:
+        name, value = prop.get("name") or "", prop.get("value") or ""
+        if name not in PLATFORM_PROPERTIES:
+            label = f"{_label(prop)} {name!r}"
+            self.warn(
+                prop, f"{label} 不是平台的属性，未使用 ({label} is not a property of the platform; not used)"
+            )
+        elif not set_property(owner, name, value, f"{_label(prop)} {name!r}"):
+            label = f"{_label(prop)} {name!r}"
+            self.warn(
+                prop,
+                f"{label} 未使用：以 spiffworkflow:property 为准 "
+                f"({label} is not used: the element's spiffworkflow:property applies)",
+            )
+
+
+Handler = Callable[[_Adopter, etree._Element, str, str], None]
+ATTRIBUTE_HANDLERS: dict[str, dict[str, Handler]] = {
+    "userTask": {
+        "candidateGroups": _Adopter.window,
+        "assignee": _Adopter.assignee,
+        "candidateUsers": _Adopter.candidate_users,
+        "formKey": _Adopter.form_key,
+        "dueDate": _Adopter.due_date,
+    },
+    "businessRuleTask": {"decisionRef": _Adopter.decision},
+    "multiInstanceLoopCharacteristics": {
+        "collection": _Adopter.collection,
+        "elementVariable": _Adopter.element_variable,
+    },
+    "callActivity": {"calledElementBinding": _Adopter.called_element_binding},
+}
+# attributes that describe the file, not how it runs
+HARMLESS_ATTRIBUTES = frozenset({"versionTag", "diagramRelationId"})
+
+
+def _in_extensions(el: etree._Element) -> bool:
+    parent = el.getparent()
+    return parent is not None and parent.tag == _bpmn("extensionElements")
+
+
+def quote_timer_literal(body: etree._Element) -> bool:
+    """A timer body holding a bare ISO 8601 value (``PT5M``, ``R3/PT1H``, ``2026-10-09T09:00:00+08:00``) as
+    other modelers write it becomes the Python string the platform evaluates (``"PT5M"``); True when changed.
+    A body that already is a Python expression (a string, ``workdays(3)``) is left alone."""
+    text = (body.text or "").strip()
+    if not text or is_juel(text):
+        return False
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        value = None
+    if isinstance(value, str):
+        return False
+    try:
+        if etree.QName(body).localname == "timeCycle":
+            TimerEventDefinition.parse_iso_recurring_interval(text)
+        else:
+            TimerEventDefinition.parse_time_or_duration(text)
+    except Exception:  # noqa: BLE001 - not an ISO value: an expression, checked as such
+        return False
+    body.text = repr(text)
+    return True
+
+
+def adopt(root: etree._Element) -> list[Finding]:
+    """Rewrite ``root`` (a ``bpmn:definitions``) into the platform's conventions, in place; what was not
+    taken over, element by element (warnings), and the JUEL values that cannot be (errors)."""
+    return _Adopter(root).run()

@@ -1,0 +1,113 @@
+"""The serializer for stored engine state, with the platform's own classes registered.
+
+Instances store only their task tree and data: the spec lives once per definition version
+(``process_definitions.spec_state``), so a save never re-serializes the diagram and an
+instance row stays small.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from functools import cache
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from runner.core.spiff.timers import CLOCK_TIMERS
+
+# Bump when the stored shape changes; runner.core.state keeps migrations from older versions.
+STATE_VERSION = "banjian-1"
+
+
+class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its specs; they are handed back in on restore."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        if (
+            workflow.correlations
+        ):  # the values the item's first correlated message set (runner.items.messages)
+            dct["correlations"] = workflow.correlations
+        return dct
+
+    def from_dict(  # type: ignore[override]
+        self, dct: dict[str, Any], spec: Any = None, subprocess_specs: dict[str, Any] | None = None
+    ) -> BpmnWorkflow:
+        if spec is None:
+            raise ValueError("restoring an instance needs its definition's spec")
+        # registry.restore returns non-dict values unchanged, so ready-made specs pass straight through
+        dct = dict(dct, spec=spec, subprocess_specs=dict(subprocess_specs or {}))
+        return super().from_dict(dct)  # type: ignore[no-any-return]
+
+
+_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
+_SAVED = "_banjian_saved"  # attribute of a task: (inputs, dict it was serialized to)
+
+
+def _inputs(task: Task) -> tuple[Any, ...] | None:
+    """What a finished task's stored dict is made of, or None when it may still change: the task's state and
+    its tree links, and the identity of its data and of its (finished) parent's data, which finished tasks
+    never change in place (their delta is taken against the parent's data)."""
+    if not task.state & _FINISHED:
+        return None
+    parent = task.workflow.tasks.get(task._parent) if task._parent is not None else None
+    if parent is not None and not parent.state & _FINISHED:
+        return None  # e.g. a multi-instance or subprocess task still collecting its children's data
+    return (
+        task.state,
+        task.last_state_change,
+        task._parent,
+        tuple(task._children),
+        task.triggered,
+        id(task.data),
+        None if parent is None else (parent.last_state_change, id(parent.data)),
+    )
+
+
+class ReusingTaskConverter(TaskConverter):  # type: ignore[misc]
+    """SpiffWorkflow's task converter, which serializes a finished task once: while its inputs (``_inputs``)
+    and its internal data are unchanged, the dict of its last serialization is used again. A step changes a
+    few tasks of an item's tree; the others are finished and stay as they were."""
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        inputs = _inputs(task)
+        saved = task.__dict__.get(_SAVED)
+        if inputs is not None and saved is not None and saved[0] == inputs:
+            dct: dict[str, Any] = saved[1]
+            if task.internal_data == dct["internal_data"]:  # changed in place (e.g. 减签 renumbering)?
+                return dct
+        dct = super().to_dict(task)
+        if inputs is not None:
+            task.__dict__[_SAVED] = (inputs, dct)
+        return dct
+
+
+def build_serializer(*, reuse_finished_tasks: bool = True) -> BpmnWorkflowSerializer:
+    """A serializer with the platform's classes registered (``reuse_finished_tasks=False``: SpiffWorkflow's
+    own task converter, as tests compare against)."""
+    config = deepcopy(SPIFF_CONFIG)
+    for clock_class in CLOCK_TIMERS.values():
+        config[clock_class] = TimerConditionalEventDefinitionConverter
+    config[BpmnWorkflow] = SpecFreeWorkflowConverter
+    if reuse_finished_tasks:
+        config[Task] = ReusingTaskConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    return BpmnWorkflowSerializer(registry)
+
+
+@cache
+def serializer() -> BpmnWorkflowSerializer:
+    """The one serializer instance (its registry is immutable once built)."""
+    return build_serializer()

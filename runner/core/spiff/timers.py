@@ -1,0 +1,159 @@
+"""Timer event definitions that read the platform clock instead of ``datetime.now``.
+
+SpiffWorkflow's timers call ``datetime.now(timezone.utc)`` directly; these subclasses ask
+``workflow.script_engine.clock`` so deadline scenarios run under a test clock. A timer
+expression may also give an absolute time where a duration is expected (``workdays(3)``
+returns the ISO end of the third working day), which lets designers write working-day
+timers in either slot.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.util.task import TaskState
+
+from runner.timekeeping.pending_dates import is_pending, pending_year
+
+
+def _now(my_task: Any) -> datetime:
+    clock = getattr(my_task.workflow.script_engine, "clock", None)
+    return clock.now() if clock is not None else datetime.now(UTC)
+
+
+def _held(my_task: Any, expression: str) -> bool:
+    """A timer that follows the item deadline does not fire while the item's clock is stopped."""
+    item = getattr(my_task.workflow.script_engine, "item", None) or {}
+    return bool(item.get("paused")) and "item_deadline" in (expression or "")
+
+
+def _as_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def due_time(value: Any, start: datetime) -> datetime:
+    """Turn an evaluated timer expression into an absolute UTC time (durations count from ``start``)."""
+    text = _as_text(value).strip()
+    if text.upper().startswith("P"):
+        parsed = TimerEventDefinition.parse_iso_duration(text)
+        return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    return TimerEventDefinition.get_datetime(text)
+
+
+class _ClockTimer:
+    """``has_fired`` on the platform clock, shared by the date and duration timers. A timer whose time is a
+    pending date (``runner.timekeeping.pending_dates``: past the known holiday calendar) keeps it and never fires: it is
+    unarmed until the calendar changes (``runner.timekeeping.recalculation``)."""
+
+    expression: str
+
+    def has_fired(self, my_task: Any) -> bool:
+        if _held(my_task, self.expression):
+            return False
+        if my_task._get_internal_data("event_value") is None:
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            if is_pending(value):
+                my_task._set_internal_data(event_value=value)
+                return False
+            my_task._set_internal_data(event_value=due_time(value, _now(my_task)).isoformat())
+        if is_pending(my_task._get_internal_data("event_value")):
+            return False
+        if TimerEventDefinition.get_datetime(my_task._get_internal_data("event_value")) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class ClockTimeDateEventDefinition(_ClockTimer, TimeDateEventDefinition):
+    """``timeDate``: fires at an absolute time (or ``now + duration`` if given a duration)."""
+
+
+class ClockDurationTimerEventDefinition(_ClockTimer, DurationTimerEventDefinition):
+    """``timeDuration``: fires a duration after the event started waiting."""
+
+
+class ClockCycleTimerEventDefinition(CycleTimerEventDefinition):
+    """``timeCycle`` (``R3/PT1H``): fires repeatedly; each firing starts the outgoing path again."""
+
+    def cycle_complete(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        now = _now(my_task)
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            cycles, start, duration = self._parse_cycle(_as_text(expression), now)
+            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        ready = False
+        if event_value["cycles"] != 0:
+            next_event = datetime.fromisoformat(event_value["next"])
+            if next_event <= now:
+                event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
+                event_value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+    @staticmethod
+    def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
+        components = expression.upper().replace("--", "/").strip("R").split("/")
+        if len(components) == 2 and components[1].startswith("P"):
+            cycles = int(components[0]) if components[0] else -1
+            parsed = TimerEventDefinition.parse_iso_duration(components[1])
+            duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
+            return cycles, now + duration, duration
+        cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+        return cycles, start, duration
+
+
+CLOCK_TIMERS: dict[type, type] = {
+    TimeDateEventDefinition: ClockTimeDateEventDefinition,
+    DurationTimerEventDefinition: ClockDurationTimerEventDefinition,
+    CycleTimerEventDefinition: ClockCycleTimerEventDefinition,
+}
+
+TIMER_CLASSES = tuple(CLOCK_TIMERS.values())
+
+
+def leaf_definitions(definition: Any) -> list[Any]:
+    """The event definitions a task waits on: itself, or those an event-based gateway gathered."""
+    if definition is None:
+        return []
+    if isinstance(definition, MultipleEventDefinition):
+        return [leaf for nested in definition.event_definitions for leaf in leaf_definitions(nested)]
+    return [definition]
+
+
+def timer_definitions(task: Any) -> list[Any]:
+    return [
+        d
+        for d in leaf_definitions(getattr(task.task_spec, "event_definition", None))
+        if isinstance(d, TIMER_CLASSES)
+    ]
+
+
+def timer_due(task: Any) -> datetime | None:
+    """When a waiting timer task falls due (None if it has not computed its time yet, or it is pending)."""
+    value = task._get_internal_data("event_value")
+    if value is None or is_pending(value):
+        return None
+    if isinstance(value, dict):  # cycle
+        return datetime.fromisoformat(value["next"]) if value.get("cycles", 0) != 0 else None
+    return TimerEventDefinition.get_datetime(value)
+
+
+def timer_pending_year(task: Any) -> int | None:
+    """The year a waiting timer task's pending time waits for (None: it is not pending)."""
+    return pending_year(task._get_internal_data("event_value"))
+
+
+def is_waiting_timer(task: Any) -> bool:
+    return task.state == TaskState.WAITING and bool(timer_definitions(task))

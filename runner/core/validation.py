@@ -1,0 +1,968 @@
+"""Checks a BPMN diagram before it is deployed: safe parsing, structure and platform conventions.
+
+``validate_bpmn`` is the entry point, and the one check of every door (API, console, CLI, designer):
+``safe_parse`` reads the file in its declared encoding (``runner.core.encodings``) and refuses oversized,
+undecodable, DOCTYPE-bearing or malformed files; ``check_diagram`` reads what other modelers write in the
+platform's conventions (``runner.core.foreign``) and lists every problem with file, element id and line. Errors
+stop the deployment (``DiagramInvalid``); warnings are returned to be shown to the modeller.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from runner.core.conventions import (
+    BPMN_NS,
+    DEFAULT_WINDOW,
+    DYNAMIC_WINDOWS,
+    GENERIC_FORM,
+    ITEM_KINDS,
+    NO_WINDOW_LANES,
+    SPIFF_NS,
+    completion_mode,
+    lane_code,
+)
+from runner.core.encodings import EncodingRefused, to_utf8
+from runner.core.foreign import ORIGIN, adopt, is_juel
+from runner.exceptions import DiagramInvalid
+
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+NSMAP = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "spiffworkflow": SPIFF_NS}
+
+ERROR = "error"
+WARNING = "warning"
+
+ExpressionChecker = Callable[[str, str], str | None]
+
+# --- what the platform supports -------------------------------------------------------------------
+
+ACTIVITIES = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+    }
+)
+SUBPROCESSES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
+GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
+EVENTS = frozenset(
+    {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
+)
+FLOW_NODES = ACTIVITIES | GATEWAYS | EVENTS
+EVENT_DEFINITIONS = frozenset(
+    {
+        "messageEventDefinition",
+        "signalEventDefinition",
+        "timerEventDefinition",
+        "cancelEventDefinition",
+        "errorEventDefinition",
+        "escalationEventDefinition",
+        "terminateEventDefinition",
+        "conditionalEventDefinition",
+    }
+)
+TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
+DATA_ELEMENTS = frozenset(
+    {
+        "dataObject",
+        "dataObjectReference",
+        "dataStoreReference",
+        "dataState",
+        "property",
+        "ioSpecification",
+        "dataInput",
+        "dataOutput",
+        "inputSet",
+        "outputSet",
+        "dataInputRefs",
+        "dataOutputRefs",
+        "optionalInputRefs",
+        "optionalOutputRefs",
+        "whileExecutingInputRefs",
+        "whileExecutingOutputRefs",
+        "inputSetRefs",
+        "outputSetRefs",
+        "dataInputAssociation",
+        "dataOutputAssociation",
+        "sourceRef",
+        "targetRef",
+    }
+)
+LOOP_ELEMENTS = frozenset(
+    {
+        "standardLoopCharacteristics",
+        "multiInstanceLoopCharacteristics",
+        "loopCardinality",
+        "loopDataInputRef",
+        "loopDataOutputRef",
+        "inputDataItem",
+        "outputDataItem",
+        "completionCondition",
+        "loopCondition",
+    }
+)
+ARTIFACTS = frozenset({"textAnnotation", "text", "association", "group"})
+LANE_ELEMENTS = frozenset({"laneSet", "lane", "childLaneSet", "flowNodeRef"})
+FLOW_PARTS = frozenset(
+    {"sequenceFlow", "conditionExpression", "condition", "incoming", "outgoing", "script", "documentation"}
+)
+SUPPORTED_IN_PROCESS = (
+    FLOW_NODES
+    | EVENT_DEFINITIONS
+    | frozenset(TIMER_KINDS)
+    | DATA_ELEMENTS
+    | LOOP_ELEMENTS
+    | ARTIFACTS
+    | LANE_ELEMENTS
+    | FLOW_PARTS
+    | {"extensionElements"}
+)
+SUPPORTED_TOP_LEVEL = frozenset(
+    {
+        "process",
+        "collaboration",
+        "message",
+        "signal",
+        "error",
+        "escalation",
+        "correlationProperty",
+        "dataStore",
+        "itemDefinition",
+        "category",
+        "documentation",
+        "extensionElements",
+    }
+)
+# expression-bearing elements checked in "eval" mode
+EXPRESSION_ELEMENTS = frozenset(
+    {"conditionExpression", "condition", "completionCondition", "loopCardinality", "loopCondition"}
+)
+EVENT_REFS = {
+    "messageRef": "message",
+    "signalRef": "signal",
+    "errorRef": "error",
+    "escalationRef": "escalation",
+}
+
+# window codes, item kinds and the lane_<code> rule are shared with the runtime (runner.core.conventions)
+ON_TIMEOUT_VALUES = ("deemed_assent", "escalate")
+# the tasks a person works (SpiffWorkflow makes each of them a manual task): they need a window and a form
+MANUAL_TASKS = frozenset({"userTask", "manualTask", "task"})
+PYTHON_LANGUAGES = frozenset({"python", "python3", "text/x-python", "http://www.python.org/"})
+PYTHON_HINT_ZH = '条件、脚本和定时器都写 Python 表达式，如 approved、amount > 1000、"PT30M"'
+PYTHON_HINT = (
+    "conditions, scripts and timers are Python expressions over the item's data, e.g. approved, "
+    'amount > 1000 or "PT30M" (bpmn/README.md)'
+)
+ITEM_KIND_VALUES = frozenset(ITEM_KINDS) | frozenset(ITEM_KINDS.values())
+
+_DTD_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+# task-spec names SpiffWorkflow gives its own tasks in every process (a BPMN element with one of these ids
+# replaces the engine's and the process cannot start)
+ENGINE_RESERVED_IDS = frozenset({"Start", "End", "Root"})
+
+
+# --- problems --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a diagram: where it is and what is wrong."""
+
+    file: str
+    element: str | None
+    line: int | None
+    message: str
+    severity: str = ERROR
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (the shape ``DiagramInvalid.problems`` carries)."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        parts = [where]
+        if self.element:
+            parts.append(f"[{self.element}]")
+        parts.append(self.message if self.severity == ERROR else f"{self.severity}: {self.message}")
+        return " ".join(parts)
+
+
+def _refuse(filename: str, message: str, line: int | None = None) -> DiagramInvalid:
+    problem = Problem(filename, None, line, message)
+    return DiagramInvalid(str(problem), problems=[problem.to_dict()], filename=filename)
+
+
+# --- safe parsing ----------------------------------------------------------------------------------
+
+
+def _hardened_parser() -> etree.XMLParser:
+    """A parser that never resolves entities, loads DTDs or touches the network."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=False,
+    )
+
+
+def read_diagram(content: bytes | str, filename: str, max_bytes: int) -> bytes:
+    """An uploaded file as UTF-8 bytes: read in the encoding its XML declaration (or byte-order mark) names
+    (``runner.core.encodings``; text, such as a draft from the designer, is taken as it is), the declaration
+    rewritten to UTF-8. Oversized or undecodable files are refused naming the line."""
+    if isinstance(content, bytes) and len(content) > max_bytes:  # before any work on the bytes
+        raise _refuse(filename, f"file is {len(content)} bytes, over the limit of {max_bytes} bytes")
+    try:
+        content = to_utf8(content)
+    except EncodingRefused as exc:
+        raise _refuse(filename, str(exc), exc.line) from None
+    if len(content) > max_bytes:
+        raise _refuse(filename, f"file is {len(content)} bytes, over the limit of {max_bytes} bytes")
+    return content
+
+
+def safe_parse(content: bytes | str, filename: str, max_bytes: int) -> etree._ElementTree:
+    """Parse an uploaded diagram, refusing anything oversized, undecodable, with a DOCTYPE or malformed."""
+    content = read_diagram(content, filename, max_bytes)
+    dtd = _DTD_DECLARATION.search(content)
+    if dtd:
+        line = content.count(b"\n", 0, dtd.start()) + 1
+        raise _refuse(
+            filename,
+            f"{dtd.group(1).decode().upper()} declarations are not allowed in diagrams "
+            "(they can read local files or expand entities without bound)",
+            line,
+        )
+    try:
+        root = etree.fromstring(content, _hardened_parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or (exc.position[0] if exc.position else None)
+        raise _refuse(filename, f"not well-formed XML: {exc.msg}", line) from None
+    return root.getroottree()
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _q(local: str, ns: str = BPMN_NS) -> str:
+    return f"{{{ns}}}{local}"
+
+
+def _split(el: etree._Element) -> tuple[str | None, str]:
+    qname = etree.QName(el)
+    return qname.namespace, qname.localname
+
+
+def _is_bpmn(el: etree._Element, *names: str) -> bool:
+    ns, local = _split(el)
+    return ns == BPMN_NS and (not names or local in names)
+
+
+def _elements(el: etree._Element) -> Iterable[etree._Element]:
+    """Child elements only (no comments or processing instructions)."""
+    return (child for child in el if isinstance(child.tag, str))
+
+
+def _display(el: etree._Element) -> str:
+    ns, local = _split(el)
+    if ns == BPMN_NS:
+        return f"bpmn:{local}"
+    if el.prefix:
+        return f"{el.prefix}:{local}"
+    return f"{{{ns}}}{local}" if ns else local
+
+
+def _property_elements(el: etree._Element) -> dict[str, etree._Element]:
+    """The ``spiffworkflow:property`` elements of an element's own extensionElements, by name."""
+    path = "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+    return {prop.get("name"): prop for prop in el.iterfind(path, NSMAP) if prop.get("name") is not None}
+
+
+def _properties(el: etree._Element) -> dict[str, str]:
+    """The ``spiffworkflow:property`` name/value pairs of an element's own extensionElements."""
+    return {name: prop.get("value", "") for name, prop in _property_elements(el).items()}
+
+
+def _origin(prop: etree._Element, default: str) -> str:
+    """How a property is named in messages: as the file wrote it (``camunda:candidateGroups``, read by
+    ``runner.core.foreign``), else ``default``."""
+    return prop.get(ORIGIN) or default
+
+
+def _foreign_expression(source: str) -> str | None:
+    """ "JUEL" for ``${approved}``, "FEEL" for Camunda 8's ``=approved``, else None."""
+    if is_juel(source):
+        return "JUEL"
+    stripped = source.strip()
+    if stripped.startswith("=") and not stripped.startswith("=="):
+        return "FEEL"
+    return None
+
+
+def _text(el: etree._Element | None) -> str:
+    return (el.text or "").strip() if el is not None else ""
+
+
+def process_properties(tree: etree._ElementTree | etree._Element) -> dict[str, dict[str, str]]:
+    """Process id → its spiffworkflow properties (itemKind, promisedDays, …)."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    return {p.get("id", ""): _properties(p) for p in root.iterfind("bpmn:process", NSMAP)}
+
+
+def executable_process_ids(tree: etree._ElementTree | etree._Element) -> list[str]:
+    """Ids of the processes marked ``isExecutable="true"``, in document order."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    return [p.get("id", "") for p in root.iterfind("bpmn:process", NSMAP) if p.get("isExecutable") == "true"]
+
+
+def _timer_value_problem(kind: str, value: str) -> tuple[str, str] | None:
+    """Check an ISO 8601 timer value the way SpiffWorkflow will read it; (severity, message) or None."""
+    try:
+        if kind == "timeCycle":
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+            return None
+        parsed = TimerEventDefinition.parse_time_or_duration(value)
+    except Exception:
+        example = {
+            "timeDate": 'a date/time such as "2026-10-09T09:00:00+08:00"',
+            "timeDuration": 'a duration such as "PT30S" or "P3D"',
+            "timeCycle": 'a repeating interval such as "R3/PT1H"',
+        }[kind]
+        return ERROR, f"timer {kind} {value!r} is not a valid ISO 8601 value: expected {example}"
+    if kind == "timeDate" and not isinstance(parsed, datetime):
+        return ERROR, f"timer timeDate {value!r} is a duration, not a date/time (use timeDuration)"
+    if kind == "timeDuration" and isinstance(parsed, datetime):
+        return ERROR, f"timer timeDuration {value!r} is a date/time, not a duration (use timeDate)"
+    if kind == "timeDate" and "W" not in value.upper():
+        try:
+            naive = datetime.fromisoformat(value).tzinfo is None
+        except ValueError:
+            naive = False
+        if naive:
+            return WARNING, f"timer timeDate {value!r} has no UTC offset; add one such as +08:00"
+    return None
+
+
+# --- the checker -----------------------------------------------------------------------------------
+
+
+class _DiagramChecker:
+    """Walks one parsed diagram and collects problems."""
+
+    def __init__(
+        self,
+        root: etree._Element,
+        filename: str,
+        known_windows: set[str] | None,
+        check_expression: ExpressionChecker,
+        *,
+        known_forms: set[str] | None = None,
+        default_window: str | None = None,
+    ) -> None:
+        self.root = root
+        self.filename = filename
+        self.known_windows = known_windows
+        self.check_expression = check_expression
+        self.known_forms = known_forms
+        # the deployer's default window (else each process's defaultWindow property, else centre)
+        self.default_window = default_window
+        self.process_default = DEFAULT_WINDOW
+        self.problems: list[Problem] = []
+        self.ids: dict[str, etree._Element] = {}
+        self.top_level: dict[str, set[str]] = {}
+        self.lane_of: dict[str, etree._Element] = {}
+
+    # reporting
+
+    def _add(self, severity: str, el: etree._Element, message: str) -> None:
+        """Report at the nearest BPMN element with an id, on the line of the nearest element the file has
+        (``runner.core.foreign`` adds elements of its own, which have none)."""
+        element, line = None, None
+        node: etree._Element | None = el
+        while node is not None and (element is None or line is None):
+            if element is None and _is_bpmn(node) and _split(node)[1] not in EVENT_DEFINITIONS:
+                element = node.get("id")
+            line = line or node.sourceline
+            node = node.getparent()
+        self.problems.append(Problem(self.filename, element, line, message, severity))
+
+    def error(self, el: etree._Element, message: str) -> None:
+        self._add(ERROR, el, message)
+
+    def warning(self, el: etree._Element, message: str) -> None:
+        self._add(WARNING, el, message)
+
+    def expression(self, el: etree._Element, source: str, mode: str, what: str) -> bool:
+        """Run the sandbox's syntax check; report and return False on failure (a JUEL or FEEL expression of
+        another engine with the hint that expressions are Python)."""
+        foreign = _foreign_expression(source)
+        if foreign:
+            self.error(
+                el,
+                f"{what} 是 {foreign} 表达式，平台不执行；{PYTHON_HINT_ZH} "
+                f"({what} is a {foreign} expression, which the platform does not run: {PYTHON_HINT})",
+            )
+            return False
+        try:
+            message = self.check_expression(source, mode)
+        except Exception as exc:  # a checker crash must not hide the diagram's problem
+            message = f"could not be checked ({exc})"
+        if message:
+            self.error(el, f"{what}: {message}")
+            return False
+        return True
+
+    # entry point
+
+    def run(self) -> list[Problem]:
+        root = self.root
+        if root.tag != _q("definitions"):
+            ns, local = _split(root)
+            found = f"<{local}>" + (f" in namespace {ns}" if ns else " without a namespace")
+            self.error(root, f"not a BPMN 2.0 file: the root element is {found}, expected bpmn:definitions")
+            return self.problems
+        for finding in adopt(root):
+            self._add(finding.severity, finding.element, finding.message)
+        if self.default_window:
+            self._check_window(
+                root, self.default_window, "the deployment's default window", reserved_ok=False
+            )
+        self._check_ids()
+        self._check_top_level()
+        processes = list(root.iterfind("bpmn:process", NSMAP))
+        executable = [p for p in processes if p.get("isExecutable") == "true"]
+        if not executable:
+            self.error(root, 'no executable process: mark one bpmn:process with isExecutable="true"')
+        for process in executable:
+            self._check_process(process)
+        return sorted(self.problems, key=lambda p: p.line or 0)
+
+    def _check_ids(self) -> None:
+        """Every BPMN element's id unique, and none of the task names SpiffWorkflow gives its own tasks.
+
+        Only elements of the BPMN model namespace are in that id space: the ids of extension elements
+        (``camunda:property id="description"``) and of the drawing (bpmndi) are the tools' own business.
+        """
+        for el in self.root.iter(f"{{{BPMN_NS}}}*"):
+            if (
+                el.get("id") is None or el.sourceline is None
+            ):  # runner.core.foreign's own elements: not the file's
+                continue
+            ident = el.get("id")
+            if ident in ENGINE_RESERVED_IDS or ident.endswith(".EndJoin"):
+                self.error(
+                    el,
+                    f"id {ident!r} is reserved by the engine (SpiffWorkflow names its own tasks so); "
+                    f"rename it, e.g. {ident + '_1'!r}",
+                )
+            if ident in self.ids:
+                first = self.ids[ident]
+                self.error(
+                    el, f"duplicate id {ident!r} (first used by {_display(first)} on line {first.sourceline})"
+                )
+            else:
+                self.ids[ident] = el
+
+    def _check_top_level(self) -> None:
+        for child in _elements(self.root):
+            ns, local = _split(child)
+            if ns == BPMN_NS:
+                if local not in SUPPORTED_TOP_LEVEL:
+                    self.error(child, f"unsupported element {_display(child)}")
+                elif child.get("id"):
+                    self.top_level.setdefault(local, set()).add(child.get("id"))
+            elif not (ns == BPMNDI_NS and local == "BPMNDiagram"):
+                self.error(child, f"element {_display(child)} is only allowed inside bpmn:extensionElements")
+        for prop in self.root.iterfind("bpmn:correlationProperty", NSMAP):
+            self._check_correlation(prop)
+
+    def _check_correlation(self, prop: etree._Element) -> None:
+        """Each retrieval expression of a correlation property reads a message's payload: a Python expression
+        over its keys, for a message of this file."""
+        for found in prop.iterfind("bpmn:correlationPropertyRetrievalExpression", NSMAP):
+            ref = found.get("messageRef")
+            if ref not in self.top_level.get("message", set()):
+                self.error(found, f"messageRef {ref!r} does not name a bpmn:message of this file")
+            body = next(iter(_elements(found)), None)
+            source = _text(body)
+            if body is None or not source:
+                self.error(found, "correlation property retrieval expression is empty")
+            else:
+                what = f"correlation property {prop.get('id')!r} expression {source!r}"
+                self.expression(body, source, "eval", what)
+
+    # processes
+
+    def _check_process(self, process: etree._Element) -> None:
+        if not process.get("id"):
+            self.error(process, "executable process has no id")
+        own = _properties(process).get("defaultWindow", "").strip()
+        self.process_default = self.default_window or own or DEFAULT_WINDOW
+        self._index_lanes(process)
+        self._visit(process)
+        self._check_flows(process)
+        self._check_process_properties(process)
+
+    def _visit(self, el: etree._Element) -> None:
+        """Check the element types below ``el`` and run the per-element checks."""
+        for child in _elements(el):
+            ns, local = _split(child)
+            if ns != BPMN_NS:
+                self.error(child, f"element {_display(child)} is only allowed inside bpmn:extensionElements")
+                continue
+            if local not in SUPPORTED_IN_PROCESS:
+                self.error(child, f"unsupported element {_display(child)}")
+                continue
+            if local == "extensionElements":
+                self._check_extensions(child)
+                continue
+            self._check_element(child, local)
+            self._visit(child)
+
+    def _check_element(self, el: etree._Element, local: str) -> None:
+        if local in FLOW_NODES and not el.get("id"):
+            self.error(el, f"{_display(el)} has no id")
+        if local in FLOW_NODES and "completionMode" in _property_elements(el):
+            self._check_completion_mode(el)
+        if local in EXPRESSION_ELEMENTS:
+            self._check_language(el, "language")
+            source = _text(el)
+            if not source:
+                self.error(el, f"{local} is empty")
+            else:
+                self.expression(el, source, "eval", f"{local} {source!r}")
+        elif local == "scriptTask":
+            script = el.find("bpmn:script", NSMAP)
+            if script is None or not (script.text or "").strip():
+                self.error(el, "script task has no script")
+            self._check_language(el, "scriptFormat")
+        elif local == "script":
+            parent = el.getparent()
+            if parent is not None and _is_bpmn(parent, "scriptTask") and (el.text or "").strip():
+                self.expression(el, el.text or "", "exec", "script")
+        elif local == "timerEventDefinition":
+            self._check_timer(el)
+        elif local in MANUAL_TASKS:
+            self._check_user_task(el)
+        elif local == "callActivity":
+            if not (el.get("calledElement") or "").strip():
+                self.error(el, "callActivity has no calledElement (the id of the process to call)")
+        elif local == "boundaryEvent" and not any(_split(c)[1] in EVENT_DEFINITIONS for c in _elements(el)):
+            self.error(el, "boundary event has no event definition (timer, message, error, …)")
+        if local in EVENT_DEFINITIONS or local in ("sendTask", "receiveTask"):
+            for attr, kind in EVENT_REFS.items():
+                ref = el.get(attr)
+                if ref and ref not in self.top_level.get(kind, set()):
+                    self.error(el, f"{attr} {ref!r} does not name a bpmn:{kind} of this file")
+
+    def _check_language(self, el: etree._Element, attr: str) -> None:
+        """Scripts and expressions are Python: another declared language (javascript, groovy, …) is refused."""
+        language = (el.get(attr) or "").strip()
+        if language and language.lower() not in PYTHON_LANGUAGES:
+            self.error(
+                el,
+                f"不支持 {attr} {language}：{PYTHON_HINT_ZH} ({attr} {language!r} is not supported: {PYTHON_HINT})",
+            )
+
+    def _check_completion_mode(self, el: etree._Element) -> None:
+        """``completionMode`` (runner.core.conventions): on a multi-instance activity, well-formed, alone."""
+        prop = _property_elements(el)["completionMode"]
+        loop = el.find("bpmn:multiInstanceLoopCharacteristics", NSMAP)
+        if loop is None:
+            self.error(
+                prop, "completionMode needs a multi-instance activity (multiInstanceLoopCharacteristics)"
+            )
+            return
+        try:
+            completion_mode(prop.get("value") or "")
+        except ValueError as exc:
+            self.error(prop, str(exc))
+            return
+        if loop.find("bpmn:completionCondition", NSMAP) is not None or loop.get("isSequential") == "true":
+            self.error(
+                prop, "completionMode replaces completionCondition and isSequential: use one or the other"
+            )
+
+    def _check_extensions(self, ext: etree._Element) -> None:
+        """Spiff pre/post scripts and property elements inside an extensionElements block."""
+        for name in ("preScript", "postScript"):
+            for script in ext.iterfind(f"spiffworkflow:{name}", NSMAP):
+                if (script.text or "").strip():
+                    self.expression(script, script.text or "", "exec", name)
+        for prop in ext.iterfind("spiffworkflow:properties/spiffworkflow:property", NSMAP):
+            if prop.get("name") is None or prop.get("value") is None:
+                self.error(prop, "spiffworkflow:property needs both a name and a value attribute")
+
+    def _check_timer(self, timer: etree._Element) -> None:
+        bodies = [c for c in _elements(timer) if _is_bpmn(c, *TIMER_KINDS)]
+        if not bodies:
+            self.error(timer, "timer has no timeDate, timeDuration or timeCycle")
+            return
+        if len(bodies) > 1:
+            self.error(timer, "timer has more than one of timeDate, timeDuration and timeCycle")
+        body = bodies[0]
+        kind = _split(body)[1]
+        source = _text(body)
+        if not source:
+            self.error(body, f"timer {kind} is empty")
+            return
+        if not self.expression(body, source, "eval", f"timer {kind} {source!r}"):
+            return
+        try:
+            value = ast.literal_eval(source)
+        except Exception:
+            return  # a computed value such as workdays(3): checked at run time
+        if not isinstance(value, str):
+            self.error(body, f'timer {kind} must give an ISO 8601 string such as "PT30S", not {source}')
+            return
+        found = _timer_value_problem(kind, value)
+        if found:
+            self._add(found[0], body, found[1])
+
+    # lanes and windows
+
+    def _index_lanes(self, process: etree._Element) -> None:
+        """Map node ids to their innermost window lane and check the lanes' window codes.
+
+        A lane names a window by its ``window`` property or its id ``lane_<code>`` (``runner.core.conventions``);
+        any other lane (bpmn.io's ``Lane_0k2j3h4``) is a plain lane.
+        """
+        depth_of: dict[str, int] = {}
+        for lane in process.iter(_q("lane")):
+            depth = sum(1 for _ in lane.iterancestors(_q("lane")))
+            lane_id = lane.get("id") or ""
+            code = lane_code(lane)
+            if code == "":
+                self.error(lane, f"lane {lane_id!r} has no window code after the lane_ prefix")
+            elif code is not None:
+                self._check_window(lane, code, f"lane {lane_id!r}")
+            for ref in lane.iterfind("bpmn:flowNodeRef", NSMAP):
+                node_id = _text(ref)
+                if node_id not in self.ids:
+                    self.error(ref, f"lane {lane_id!r} lists {node_id!r}, which does not exist")
+                    continue
+                if code and depth >= depth_of.get(node_id, -1):
+                    depth_of[node_id] = depth
+                    self.lane_of[node_id] = lane
+
+    def _check_window(self, el: etree._Element, code: str, what: str, *, reserved_ok: bool = True) -> None:
+        if reserved_ok and code in DYNAMIC_WINDOWS:
+            return
+        if self.known_windows is None or code in self.known_windows:
+            return
+        hint = ""
+        similar = [w for w in self.known_windows if w.lower() == code.lower()]
+        if similar:
+            hint = f" (did you mean {similar[0]!r}?)"
+        elif self.known_windows:
+            names = sorted(self.known_windows)
+            hint = " (known windows: " + ", ".join(names[:12]) + (", …" if len(names) > 12 else "") + ")"
+        self.error(el, f"{what}: unknown window {code!r}{hint}")
+
+    def _effective_lane(self, task: etree._Element) -> etree._Element | None:
+        """The innermost lane_<code> lane holding the task or an enclosing (embedded) subprocess."""
+        node: etree._Element | None = task
+        while node is not None and not _is_bpmn(node, "process"):
+            if node is task or _is_bpmn(node, "subProcess", "transaction"):
+                lane = self.lane_of.get(node.get("id") or "")
+                if lane is not None:
+                    return lane
+            node = node.getparent()
+        return None
+
+    def _check_user_task(self, task: etree._Element) -> None:
+        """A task a person works (user, manual or plain task): its window, form, limits and timeout."""
+        at = _property_elements(task)
+        props = {name: (el.get("value") or "").strip() for name, el in at.items()}
+        for name in ("window", "windowExpr", "dueExpr"):
+            if name in props and not props[name]:
+                self.error(at[name], f"{_origin(at[name], 'property ' + name)} is empty")
+        if props.get("window"):
+            self._check_window(at["window"], props["window"], _origin(at["window"], "property window"))
+        if props.get("windowExpr"):
+            self.expression(
+                at["windowExpr"], props["windowExpr"], "eval", f"windowExpr {props['windowExpr']!r}"
+            )
+        self._check_form(task, at.get("formKey"), props.get("formKey", ""))
+        if "limitDays" in props:
+            self._check_days(at["limitDays"], "limitDays", props["limitDays"], allow_expression=True)
+        if props.get("dueExpr"):
+            what = _origin(at["dueExpr"], f"dueExpr {props['dueExpr']!r}")
+            self.expression(at["dueExpr"], props["dueExpr"], "eval", what)
+        if "onTimeout" in props and props["onTimeout"] not in ON_TIMEOUT_VALUES:
+            allowed = ", ".join(ON_TIMEOUT_VALUES)
+            self.error(at["onTimeout"], f"onTimeout {props['onTimeout']!r} is not one of: {allowed}")
+        if not props.get("window") and not props.get("windowExpr"):
+            lane = self._effective_lane(task)
+            code = lane_code(lane) if lane is not None else None
+            if code is None or code in NO_WINDOW_LANES:
+                self._default_window_task(task, lane)
+
+    def _check_form(self, task: etree._Element, prop: etree._Element | None, key: str) -> None:
+        """No formKey: the generic task form; a formKey naming no form: refused (it could never be worked)."""
+        if not key:
+            self.warning(
+                task,
+                f"任务未指定表单，使用通用办理表单 {GENERIC_FORM}（任务名称与说明、办件数据、办理意见、是否同意） "
+                f"(task has no formKey: it gets the generic task form {GENERIC_FORM!r}: its name and "
+                "documentation, the item's data, an opinion and approved yes/no)",
+            )
+        elif self.known_forms is not None and key not in self.known_forms:
+            assert prop is not None
+            what = f"{_origin(prop, 'formKey')} {key!r}"
+            self.error(
+                prop,
+                f"{what} 不是已有的表单：请写 forms/schemas 中或控制台已发布的表单，或不写 formKey 使用通用办理表单 "
+                f"({what} names no form schema; name a form of forms/schemas or one published in the "
+                "console, or leave formKey out)",
+            )
+
+    def _default_window_task(self, task: etree._Element, lane: etree._Element | None) -> None:
+        """A task whose lane and properties name no window goes to the process's default window."""
+        window = self.process_default
+        where = "no lane_<code> lane names one" if lane is None else f"lane {lane.get('id')!r} names none"
+        if self.known_windows is not None and window not in self.known_windows:
+            self.error(
+                task,
+                f"任务未指定窗口，默认窗口 {window} 不存在 (task has no window ({where}) and the default window "
+                f"{window!r} is unknown; put it in a lane_<code> lane, set window/windowExpr, or name another "
+                "default window)",
+            )
+            return
+        self.warning(
+            task,
+            f"任务未指定窗口，交给默认窗口 {window} (task has no window ({where}): it goes to the default window "
+            f"{window!r}; put it in a lane_<code> lane or set window/windowExpr to choose another)",
+        )
+
+    def _check_days(self, el: etree._Element, name: str, value: str, *, allow_expression: bool) -> int | None:
+        if _WHOLE_NUMBER.fullmatch(value):
+            days = int(value)
+            if days < 0:
+                self.error(el, f"{name} {value!r} must not be negative")
+                return None
+            return days
+        if not allow_expression:
+            self.error(el, f"{name} {value!r} is not a whole number of working days")
+        elif not value:
+            self.error(el, f"{name} is empty")
+        else:
+            self.expression(
+                el, value, "eval", f"{name} {value!r} is neither a whole number nor an expression"
+            )
+        return None
+
+    def _check_process_properties(self, process: etree._Element) -> None:
+        at = _property_elements(process)
+        props = {name: (el.get("value") or "").strip() for name, el in at.items()}
+        if "itemKind" in props and props["itemKind"] not in ITEM_KIND_VALUES:
+            allowed = " ".join(ITEM_KINDS) + " (or " + ", ".join(ITEM_KINDS.values()) + ")"
+            self.error(at["itemKind"], f"itemKind {props['itemKind']!r} is not one of: {allowed}")
+        days: dict[str, int | None] = {}
+        for name in ("promisedDays", "statutoryDays"):
+            if name in props:
+                days[name] = self._check_days(at[name], name, props[name], allow_expression=False)
+        promised, statutory = days.get("promisedDays"), days.get("statutoryDays")
+        if promised is not None and statutory is not None and promised > statutory:
+            self.warning(
+                at["promisedDays"], f"promisedDays ({promised}) is longer than statutoryDays ({statutory})"
+            )
+        for name in ("leadWindow", "defaultWindow"):
+            if name not in props:
+                continue
+            if not props[name]:
+                self.error(at[name], f"{name} is empty")
+            else:
+                self._check_window(at[name], props[name], _origin(at[name], name), reserved_ok=False)
+        if "upperApproval" in props and props["upperApproval"].lower() not in ("true", "false"):
+            self.error(at["upperApproval"], f"upperApproval {props['upperApproval']!r} must be true or false")
+
+    # sequence flows
+
+    def _check_flows(self, container: etree._Element, *, ad_hoc: bool = False) -> None:
+        """Sequence flows of one process or subprocess: references, incoming/outgoing, splits."""
+        nodes = {c.get("id"): c for c in _elements(container) if _is_bpmn(c, *FLOW_NODES) and c.get("id")}
+        incoming: dict[str, list[str]] = {}
+        outgoing: dict[str, list[str]] = {}
+        flows: dict[str, etree._Element] = {}
+        for flow in container.iterfind("bpmn:sequenceFlow", NSMAP):
+            flow_id = flow.get("id")
+            if not flow_id:
+                self.error(flow, "sequence flow has no id")
+            else:
+                flows.setdefault(flow_id, flow)
+            ends: dict[str, str] = {}
+            for attr in ("sourceRef", "targetRef"):
+                ref = flow.get(attr)
+                target = self.ids.get(ref) if ref else None
+                if not ref:
+                    self.error(flow, f"sequence flow has no {attr}")
+                elif ref in nodes:
+                    ends[attr] = ref
+                elif target is None:
+                    self.error(flow, f"{attr} {ref!r} does not exist")
+                elif _is_bpmn(target, *FLOW_NODES):
+                    self.error(flow, f"{attr} {ref!r} is not in the same process/subprocess as the flow")
+                elif not _is_bpmn(target) or _split(target)[1] in SUPPORTED_IN_PROCESS:
+                    self.error(flow, f"{attr} {ref!r} is a {_display(target)}, not a flow node")
+                # else: an unsupported element type, reported already
+            if flow_id and "sourceRef" in ends:
+                outgoing.setdefault(ends["sourceRef"], []).append(flow_id)
+            if flow_id and "targetRef" in ends:
+                incoming.setdefault(ends["targetRef"], []).append(flow_id)
+
+        starts = sum(1 for n in nodes.values() if _is_bpmn(n, "startEvent"))
+        if _is_bpmn(container, "process"):
+            if not starts:
+                self.error(container, "process has no start event")
+        elif not ad_hoc and starts != 1:
+            self.error(container, f"{_display(container)} needs exactly one start event, found {starts}")
+        conditioned = {
+            f.get("id") for f in flows.values() if _text(f.find("bpmn:conditionExpression", NSMAP))
+        }
+
+        for node_id, node in nodes.items():
+            local = _split(node)[1]
+            self._check_listed(node, "incoming", incoming.get(node_id, []))
+            self._check_listed(node, "outgoing", outgoing.get(node_id, []))
+            exempt = (
+                ad_hoc
+                or node.get("isForCompensation") == "true"
+                or (local == "subProcess" and node.get("triggeredByEvent") == "true")
+            )
+            if not exempt and local not in ("startEvent", "boundaryEvent") and not incoming.get(node_id):
+                self.error(node, "has no incoming sequence flow")
+            if not exempt and local != "endEvent" and not outgoing.get(node_id):
+                self._implicit_end(node, local)
+            if len(outgoing.get(node_id, [])) > 1 and local not in GATEWAYS and local != "startEvent":
+                self.error(
+                    node,
+                    f"has {len(outgoing[node_id])} outgoing sequence flows; only gateways may split",
+                )
+            default = node.get("default")
+            if default and default not in outgoing.get(node_id, []):
+                self.error(node, f"default flow {default!r} is not an outgoing sequence flow of this node")
+            if local in ("exclusiveGateway", "inclusiveGateway") and len(outgoing.get(node_id, [])) > 1:
+                for flow_id in outgoing[node_id]:
+                    if flow_id not in conditioned and flow_id != default:
+                        self.error(
+                            flows[flow_id],
+                            "sequence flow leaves a gateway with no condition and is not its default",
+                        )
+            if local == "boundaryEvent":
+                attached = node.get("attachedToRef")
+                if not attached or not (attached in nodes and _is_bpmn(nodes[attached], *ACTIVITIES)):
+                    self.error(
+                        node, f"boundary event is attached to {attached!r}, not an activity of this process"
+                    )
+            if local in SUBPROCESSES:
+                self._check_flows(node, ad_hoc=local == "adHocSubProcess")
+
+    def _implicit_end(self, node: etree._Element, local: str) -> None:
+        """A node without outgoing flow ends its path there (BPMN's implicit end; the runner connects it to
+        the end of its process); a gateway must lead somewhere."""
+        if local in GATEWAYS:
+            self.error(node, "网关没有流出的顺序流 (gateway has no outgoing sequence flow)")
+        else:
+            self.warning(
+                node,
+                "没有流出的顺序流，此路径到此结束（隐式结束） "
+                "(has no outgoing sequence flow: its path ends there, an implicit end)",
+            )
+
+    def _check_listed(self, node: etree._Element, which: str, actual: list[str]) -> None:
+        """``bpmn:incoming``/``bpmn:outgoing`` lists, when present, must match the flows' refs."""
+        listed_elements = node.findall(f"bpmn:{which}", NSMAP)
+        if not listed_elements:
+            return
+        listed = {_text(e): e for e in listed_elements}
+        end = "targetRef" if which == "incoming" else "sourceRef"
+        for flow_id in actual:
+            if flow_id not in listed:
+                self.error(node, f"sequence flow {flow_id!r} is not listed in its bpmn:{which}")
+        for flow_id, el in listed.items():
+            if flow_id not in actual:
+                self.error(el, f"bpmn:{which} lists {flow_id!r}, but that flow's {end} is not this node")
+
+
+def check_diagram(
+    tree: etree._ElementTree,
+    filename: str,
+    *,
+    known_windows: set[str] | None,
+    check_expression: ExpressionChecker,
+    known_forms: set[str] | None = None,
+    default_window: str | None = None,
+) -> list[Problem]:
+    """All problems (errors and warnings) of a parsed diagram, ordered by line.
+
+    The diagram is first read in the platform's conventions (``runner.core.foreign.adopt``, in place: what other
+    modelers write is taken over or reported). ``known_windows`` None skips the window-code checks;
+    ``check_expression(source, mode)`` returns None or an error message, mode "eval" for
+    conditions/timers/limits and "exec" for scripts; ``known_forms`` (None: not checked) are the form keys
+    that have a schema; ``default_window`` is the deployer's window for tasks that name none (else each
+    process's ``defaultWindow`` property, else ``centre``).
+    """
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    checker = _DiagramChecker(
+        root,
+        filename,
+        known_windows,
+        check_expression,
+        known_forms=known_forms,
+        default_window=default_window,
+    )
+    return checker.run()
+
+
+def validate_bpmn(
+    content: bytes | str,
+    filename: str,
+    *,
+    max_bytes: int,
+    known_windows: set[str] | None,
+    check_expression: ExpressionChecker,
+    known_forms: set[str] | None = None,
+    default_window: str | None = None,
+) -> tuple[etree._ElementTree, list[Problem]]:
+    """Parse and check a diagram — the one check of every door (API, console, designer, CLI); raise
+    ``DiagramInvalid`` listing every problem when there is an error, else return (the tree in the platform's
+    conventions, its warnings)."""
+    tree = safe_parse(content, filename, max_bytes)
+    problems = check_diagram(
+        tree,
+        filename,
+        known_windows=known_windows,
+        check_expression=check_expression,
+        known_forms=known_forms,
+        default_window=default_window,
+    )
+    errors = [p for p in problems if p.severity == ERROR]
+    if errors:
+        count = f"{len(errors)} error" + ("s" if len(errors) > 1 else "")
+        raise DiagramInvalid(
+            f"{filename}: {count}; first: {errors[0]}",
+            problems=[p.to_dict() for p in problems],
+            filename=filename,
+        )
+    return tree, problems

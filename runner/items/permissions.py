@@ -1,0 +1,228 @@
+"""Who may do what: the one permission table of clerk operations (``ALLOWED``), shared by every door.
+
+Each rule takes the person (``Who``) and the facts of the task or item (``Facts``) and says yes or no; an AB岗
+backup may do with an absent colleague's step what that colleague could (``permitted``, ``acting``). A refused
+rule raises ``PermissionDenied`` before anything changes. The operations themselves are ``runner.items.clerk``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from runner.exceptions import InvalidInput, PermissionDenied
+from runner.items.instances import get as get_instance
+from runner.items.tasks import open_task
+from runner.items.views import instance_summary, task_view
+from runner.models import AuditEntry, Copy, OpenTask, ProcessInstance, Role
+from runner.people import directory
+from runner.people.windows import known_windows
+
+OVERSEERS = (Role.SUPERVISOR, Role.LEADER, Role.ADMIN)
+DONE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person acting, as the rules see them (a web user or an API actor found in the directory)."""
+
+    username: str
+    windows: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    heads: frozenset[str] = frozenset()  # windows where the person is 窗口负责人
+    covering: frozenset[str] = frozenset()  # absent colleagues the person covers today (AB岗)
+
+    @classmethod
+    def of_person(cls, person: directory.Person, covering: Iterable[str] = ()) -> Who:
+        return cls(
+            person.username,
+            frozenset(person.windows),
+            frozenset(person.roles),
+            frozenset(person.windows_with_role(Role.WINDOW_HEAD)),
+            frozenset(covering),
+        )
+
+    def oversees(self) -> bool:
+        return bool(self.roles & {str(r) for r in OVERSEERS})
+
+
+@dataclass
+class Facts:
+    """What the rules look at: the open task (if any) and its item."""
+
+    instance: dict[str, Any]
+    task: dict[str, Any] | None = None
+    involved_windows: set[str] = field(default_factory=set)
+    involved_users: set[str] = field(default_factory=set)
+
+
+Rule = Callable[[Who, Facts], bool]
+
+
+def _task_window(f: Facts) -> str:
+    return str((f.task or {}).get("window") or "")
+
+
+def _involved(w: Who, f: Facts) -> bool:
+    return bool(w.windows & f.involved_windows) or w.username in f.involved_users
+
+
+def _heads_lead_window(w: Who, f: Facts) -> bool:
+    return (f.instance.get("lead_window") or "") in w.heads or Role.ADMIN in w.roles
+
+
+ALLOWED: dict[str, Rule] = {
+    # 转办 within the task's window: any clerk of that window (the assignee is one)
+    "transfer": lambda w, f: _task_window(f) in w.windows or (f.task or {}).get("assignee") == w.username,
+    # 转办 to another window: the head of the task's window only
+    "transfer_window": lambda w, f: _task_window(f) in w.heads,
+    # 委派: the assignee, or a clerk of the window for an unclaimed task (who becomes the delegator);
+    # (a delegated task waits for the delegate's opinion: nobody delegates it again meanwhile)
+    "delegate": lambda w, f: (
+        not (f.task or {}).get("delegated_by")
+        and (
+            (f.task or {}).get("assignee") == w.username
+            or ((f.task or {}).get("assignee") is None and _task_window(f) in w.windows)
+        )
+    ),
+    # the delegate's answer
+    "answer": lambda w, f: (
+        bool((f.task or {}).get("delegated_by")) and (f.task or {}).get("assignee") == w.username
+    ),
+    # 退回: a clerk of the task's window
+    "send_back": lambda w, f: _task_window(f) in w.windows,
+    # 撤回: the person who completed the step (checked by the runner against the audit trail)
+    "withdraw": lambda w, f: True,
+    # 催办: the item's lead window, or supervision / leaders / admin
+    "urge": lambda w, f: (f.instance.get("lead_window") or "") in w.windows or w.oversees(),
+    # 抄送: anybody involved in the item
+    "copy": _involved,
+    # 挂起 / 恢复: a head of the item's lead window, or admin
+    "suspend": _heads_lead_window,
+    "resume": _heads_lead_window,
+    # 延期申请: a member of the item's lead window asks (the head or the leader decides, rule "extend")
+    "request_extension": lambda w, f: (f.instance.get("lead_window") or "") in w.windows,
+    # 延期: a head of the item's lead window, the centre leader, or admin
+    "extend": lambda w, f: _heads_lead_window(w, f) or Role.LEADER in w.roles,
+    # 加签 / 减签: the item's lead window (its clerks and head), or admin
+    "cosign": lambda w, f: (f.instance.get("lead_window") or "") in w.windows or Role.ADMIN in w.roles,
+    # 纠错回告: the warned window (its window and clerk are passed as the "task")
+    "acknowledge_warning": lambda w, f: (
+        _task_window(f) in w.windows or (f.task or {}).get("assignee") == w.username
+    ),
+    # the item page: involved, copied to, or overseeing
+    "view_item": lambda w, f: _involved(w, f) or w.oversees(),
+}
+
+
+def allowed(op: str, who: Who, facts: Facts) -> bool:
+    return ALLOWED[op](who, facts)
+
+
+def check(op: str, who: Who, facts: Facts) -> None:
+    if not allowed(op, who, facts):
+        raise PermissionDenied("无权进行此操作 (you may not do this)", operation=op)
+
+
+# operations on one clerk's step that their AB岗 backup may do for them while they are away
+COVERABLE = frozenset({"transfer", "transfer_window", "delegate", "answer", "send_back", "withdraw"})
+
+
+def _covered(op: str, who: Who, owner: str | None) -> str | None:
+    """The absent colleague whose step it is, when ``who`` covers them (AB岗) and ``op`` is coverable."""
+    if op in COVERABLE and owner and owner != who.username and owner in who.covering:
+        return owner
+    return None
+
+
+def permitted(
+    session: Session, op: str, who: Who, facts: Facts, owner: str | None = None
+) -> tuple[bool, str | None]:
+    """(may ``who`` do ``op``, the absent colleague they act for). A backup covering the step's owner
+    (the task's assignee, or ``owner``) may do what the owner could, on the owner's behalf."""
+    covered = _covered(op, who, owner or (facts.task or {}).get("assignee"))
+    if allowed(op, who, facts):
+        return True, covered
+    if covered is not None:
+        person = directory.get_person(session, covered)
+        if person is not None and person.is_active and allowed(op, Who.of_person(person), facts):
+            return True, covered
+    return False, None
+
+
+def acting(session: Session, op: str, who: Who, facts: Facts, owner: str | None = None) -> str | None:
+    """``check`` for the coverable operations: raises PermissionDenied, else returns on whose behalf."""
+    ok, for_whom = permitted(session, op, who, facts, owner)
+    if not ok:
+        raise PermissionDenied("无权进行此操作 (you may not do this)", operation=op)
+    return for_whom
+
+
+# ---- facts -------------------------------------------------------------------------------------
+
+
+def open_task_row(session: Session, task_id: str) -> OpenTask:
+    return open_task(session, task_id)
+
+
+def task_dict(row: OpenTask) -> dict[str, Any]:
+    return {
+        **task_view(row),
+        "urge_count": row.urge_count or 0,
+        "last_urged_at": row.last_urged_at.isoformat() if row.last_urged_at else None,
+        "last_urged_by": row.last_urged_by,
+        "delegated_by": row.delegated_by,
+        "delegation_note": getattr(row, "delegation_note", None),
+    }
+
+
+def item_facts(session: Session, instance: ProcessInstance, task: dict[str, Any] | None = None) -> Facts:
+    rows = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == instance.id)))
+    windows = {r.window for r in rows if r.window}
+    users = {r.assignee for r in rows if r.assignee}
+    if instance.lead_window:
+        windows.add(instance.lead_window)
+    for actor, for_whom in session.execute(
+        select(AuditEntry.actor, AuditEntry.on_behalf_of).where(AuditEntry.instance_id == instance.id)
+    ):
+        users.update(u for u in (actor, for_whom) if u)
+    for to_user, to_window in session.execute(
+        select(Copy.to_user, Copy.to_window).where(Copy.instance_id == instance.id)
+    ):
+        if to_user:
+            users.add(to_user)
+        if to_window:
+            windows.add(to_window)
+    return Facts(instance_summary(instance), task, windows, users)
+
+
+def task_facts(session: Session, task_id: str) -> tuple[OpenTask, Facts]:
+    row = open_task_row(session, task_id)
+    instance = get_instance(session, row.instance_id)
+    return row, item_facts(session, instance, task_dict(row))
+
+
+def reason_given(value: str | None, what_zh: str, what_en: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(f"{what_zh}须写明理由 ({what_en} needs a reason)", field="reason")
+    if len(text) > 1000:
+        raise InvalidInput("理由不超过 1000 字 (at most 1000 characters)", field="reason")
+    return text
+
+
+def known_user(session: Session, username: str | None, field_name: str = "to_user") -> str:
+    person = directory.get_person(session, username or "") if username else None
+    if person is None or not person.is_active:
+        raise InvalidInput(f"没有用户 {username or ''} (no such user)", field=field_name)
+    return person.username
+
+
+def known_window(session: Session, window: str | None) -> str:
+    if not window or window not in known_windows(session):
+        raise InvalidInput(f"没有窗口 {window or ''} (no such window)", field="to_window")
+    return window

@@ -1,0 +1,101 @@
+"""Readable, unique receipt numbers (办件编号) such as ``2026-000123``, issued by the platform alone.
+
+The platform numbers items ``<year>-<serial>`` from a per-year counter. The one exception is an item migrated
+from another system, which keeps the number it had there: such a number have the form of
+``MIGRATED_KEY_EXAMPLE`` (an upper-case code naming the other system, a dash, then letters, digits and dashes),
+which never starts with a digit and so can never take a number of the counter's range.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from runner.exceptions import InvalidInput
+from runner.models import ProcessInstance, ReceiptCounter
+
+# e.g. HALL-2025-000123: the other system's code (2–16 upper-case letters or digits, a letter first), a dash, then
+# its number (1–40 letters, digits or dashes, a letter or digit first); at most 57 characters, no other signs
+MIGRATED_KEY_EXAMPLE = "HALL-2025-000123"
+_MIGRATED_KEY = re.compile(r"[A-Z][A-Z0-9]{1,15}-[A-Za-z0-9][A-Za-z0-9-]{0,39}")
+_ISSUED_KEY = re.compile(r"[0-9]{4}-[0-9]+")
+
+
+def check_migrated_key(key: object) -> str:
+    """``key`` when it is a receipt number another system gave (like ``MIGRATED_KEY_EXAMPLE``); ``InvalidInput``
+    otherwise, in particular for every number of the platform's own ``<year>-<serial>`` range."""
+    if isinstance(key, str) and _MIGRATED_KEY.fullmatch(key):
+        return key
+    raise InvalidInput(
+        "办件编号由平台生成；迁移办件时只能沿用原系统的编号：原系统代码（大写字母开头，2–16 位大写字母或数字）、"
+        f"短横线、原编号（1–40 位字母、数字或短横线），如 {MIGRATED_KEY_EXAMPLE} "
+        "(receipt numbers are issued by the platform; a migrated item keeps its old system's number as "
+        f"SYSTEM-NUMBER, e.g. {MIGRATED_KEY_EXAMPLE})",
+        field="business_key",
+    )
+
+
+def is_issued_key(key: str) -> bool:
+    """Whether ``key`` has the shape of a number the platform issues (``2026-000123``)."""
+    return bool(_ISSUED_KEY.fullmatch(key))
+
+
+def next_business_key(session: Session, year: int) -> str:
+    """Take the next free number of ``year``. The counter row serialises concurrent starts; a number that is
+    somehow already in use (a restored backup, rows copied in by hand) is skipped, with the counter, so that
+    no later start ever fails on it."""
+    number = _take(session, year)
+    key = _format(year, number)
+    if _taken(session, key):
+        highest = max(_highest_issued(session, year), number)
+        session.execute(
+            update(ReceiptCounter)
+            .where(ReceiptCounter.year == year, ReceiptCounter.last < highest)
+            .values(last=highest)
+        )
+        key = _format(year, _take(session, year))
+    return key
+
+
+def _format(year: int, number: int) -> str:
+    return f"{year}-{number:06d}"
+
+
+def _taken(session: Session, key: str) -> bool:
+    return session.scalar(select(ProcessInstance.id).where(ProcessInstance.business_key == key)) is not None
+
+
+def _highest_issued(session: Session, year: int) -> int:
+    """The highest serial of ``year`` in use (rare path: only after a collision)."""
+    prefix = f"{year}-"
+    rows = session.scalars(
+        select(ProcessInstance.business_key)
+        .where(ProcessInstance.business_key.startswith(prefix, autoescape=True))
+        .order_by(func.length(ProcessInstance.business_key).desc(), ProcessInstance.business_key.desc())
+        .limit(50)
+    )
+    serials = [int(k[len(prefix) :]) for k in rows if is_issued_key(k)]
+    return max(serials, default=0)
+
+
+def _take(session: Session, year: int) -> int:
+    """Advance the counter of ``year`` and return the number taken."""
+    for _ in range(3):
+        number = session.execute(
+            update(ReceiptCounter)
+            .where(ReceiptCounter.year == year)
+            .values(last=ReceiptCounter.last + 1)
+            .returning(ReceiptCounter.last)
+        ).scalar_one_or_none()
+        if number is not None:
+            return int(number)
+        try:
+            with session.begin_nested():
+                session.add(ReceiptCounter(year=year, last=1))
+            return 1
+        except IntegrityError:
+            continue  # another start created the row first; take the update path
+    raise RuntimeError("could not allocate a receipt number")

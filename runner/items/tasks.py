@@ -1,0 +1,360 @@
+"""User tasks: listing the open ones, claiming, completing, reassigning."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from runner import four_eyes
+from runner.core import audit, engine
+from runner.core.transaction import services_of
+from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
+from runner.items.instances import require_active
+from runner.items.views import json_safe, task_view
+from runner.models import AuditEntry, OpenTask, ProcessInstance
+
+# built once: the completion's first statement (building it costs more than running it). It reads every open
+# task of the item, which the step's save needs anyway (``engine.save`` then skips reading them again).
+_TASK_AND_ITEM = (
+    select(OpenTask, ProcessInstance)
+    .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
+    .where(
+        OpenTask.instance_id
+        == select(OpenTask.instance_id).where(OpenTask.task_id == bindparam("task_id")).scalar_subquery()
+    )
+)
+
+
+def open_task(session: Session, task_id: str) -> OpenTask:
+    """The open-task row of ``task_id``; a finished task is a conflict, an unknown one 404."""
+    return open_task_and_item(session, task_id)[0]
+
+
+def open_task_and_item(session: Session, task_id: str) -> tuple[OpenTask, ProcessInstance]:
+    """The open-task row of ``task_id`` and its item, in one query; errors as ``open_task``."""
+    rows = session.execute(_TASK_AND_ITEM, {"task_id": str(task_id)}).all()
+    for row, instance in rows:
+        if row.task_id == str(task_id):
+            engine.known_open_tasks(session, instance, [other for other, _ in rows])
+            return row, instance
+    done = session.scalars(
+        select(AuditEntry).where(AuditEntry.task_id == str(task_id), AuditEntry.action == "complete").limit(1)
+    ).first()
+    if done is not None:
+        raise TaskNotReady(
+            f"任务已由 {done.actor} 办理完成 (task was already completed by {done.actor})",
+            task_id=str(task_id),
+        )
+    raise NoSuchTask(f"没有待办任务 {task_id} (no open task with this id)", task_id=str(task_id))
+
+
+def task_query(
+    *,
+    window: str | Sequence[str] | None = None,
+    assignee: str | None = None,
+    unclaimed: bool = False,
+    business_key: str | None = None,
+    item_kind: str | None = None,
+    instance_id: int | None = None,
+) -> Select[tuple[OpenTask]]:
+    """A query over open tasks with the inbox filters (callers add order and paging)."""
+    query = select(OpenTask)
+    if window is not None:
+        windows = [window] if isinstance(window, str) else list(window)
+        query = query.where(OpenTask.window.in_(windows))
+    if assignee is not None:
+        query = query.where(OpenTask.assignee == assignee)
+    if unclaimed:
+        query = query.where(OpenTask.assignee.is_(None))
+    if business_key is not None:
+        query = query.where(OpenTask.business_key == business_key)
+    if item_kind is not None:
+        query = query.where(OpenTask.item_kind == item_kind)
+    if instance_id is not None:
+        query = query.where(OpenTask.instance_id == instance_id)
+    return query
+
+
+def list_tasks(
+    session: Session,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    order: str = "due",
+    count: bool = True,
+    **filters: Any,
+) -> tuple[list[dict[str, Any]], int]:
+    """Open tasks matching the filters, soonest due first, with the total count (-1 when not asked for)."""
+    query = task_query(**filters)
+    total = (session.scalar(select(func.count()).select_from(query.subquery())) or 0) if count else -1
+    if order == "due":
+        query = query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.id)
+    else:
+        query = query.order_by(OpenTask.created_at.desc(), OpenTask.id)
+    rows = session.scalars(query.limit(min(limit, 500)).offset(offset))
+    return [task_view(r) for r in rows], total
+
+
+def instance_tasks(session: Session, instance: ProcessInstance) -> list[dict[str, Any]]:
+    """The open tasks of ``instance`` (``task_view``), soonest due first; right after a step, without a query."""
+    return [task_view(r) for r in engine.open_task_rows(session, instance)]
+
+
+def _audit_task(
+    session: Session,
+    row: OpenTask,
+    action: str,
+    *,
+    actor: str,
+    on_behalf_of: str | None = None,
+    **detail: Any,
+) -> None:
+    """Audit an operation on an open task against its instance's chain."""
+    instance = session.get(ProcessInstance, row.instance_id)
+    audit.record(
+        session, action, actor=actor, on_behalf_of=on_behalf_of, instance=instance, task_id=row.task_id,
+        task_name=row.name, **detail,
+    )  # fmt: skip
+
+
+def _four_eyes(session: Session, row: OpenTask, *, actor: str, on_behalf_of: str | None) -> None:
+    """Refuse a person the task's ``otherThan`` fields bar (``runner.four_eyes``) before they take it."""
+    if not four_eyes.excluded_fields(row.properties or {}):
+        return
+    instance = session.get(ProcessInstance, row.instance_id)
+    assert instance is not None
+    workflow = engine.load(session, instance)
+    try:
+        data = workflow.get_task_from_id(UUID(row.task_id)).data
+    except Exception:  # noqa: BLE001 - spiff raises its own TaskNotFound; the completion reports it
+        return
+    four_eyes.require_other(row.properties or {}, data, row.name, actor=actor, on_behalf_of=on_behalf_of)
+
+
+def claim(session: Session, task_id: str, *, actor: str, on_behalf_of: str | None = None) -> OpenTask:
+    """Take a task; exactly one of two racing claims wins."""
+    row = open_task(session, task_id)
+    if row.assignee == actor:
+        return row
+    _four_eyes(session, row, actor=actor, on_behalf_of=on_behalf_of)
+    now = services_of(session).now()
+    won = session.execute(
+        update(OpenTask)
+        .where(OpenTask.id == row.id, OpenTask.assignee.is_(None))
+        .values(assignee=actor, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        session.refresh(row)
+        raise TaskAlreadyClaimed(
+            f"任务已被 {row.assignee} 认领 (task already claimed by {row.assignee})", assignee=row.assignee
+        )
+    session.refresh(row)
+    _audit_task(session, row, "claim", actor=actor, on_behalf_of=on_behalf_of)
+    return row
+
+
+def unclaim(session: Session, task_id: str, *, actor: str) -> OpenTask:
+    """Give a claimed task back to the window's pool."""
+    row = open_task(session, task_id)
+    if row.assignee is None:
+        return row
+    previous = row.assignee
+    row.assignee, row.claimed_at = None, None
+    _audit_task(session, row, "unclaim", actor=actor, previous=previous)
+    return row
+
+
+def reassign(
+    session: Session,
+    task_id: str,
+    *,
+    actor: str,
+    assignee: str | None,
+    window: str | None = None,
+    note: str = "",
+    on_behalf_of: str | None = None,
+) -> OpenTask:
+    """Give a task to another person (and optionally another window); a backup covering the assignee
+    (AB岗) acts ``on_behalf_of`` them."""
+    row = open_task(session, task_id)
+    before = {"assignee": row.assignee, "window": row.window}
+    row.assignee = assignee
+    row.claimed_at = services_of(session).now() if assignee else None
+    if window:
+        row.window = window
+        row.candidate_windows = [window]
+    after = {"assignee": row.assignee, "window": row.window}
+    _audit_task(
+        session,
+        row,
+        "reassign",
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        before=before,
+        after=after,
+        note=note,
+    )
+    return row
+
+
+def complete(
+    session: Session,
+    task_id: str,
+    data: dict[str, Any] | None = None,
+    *,
+    actor: str,
+    on_behalf_of: str | None = None,
+    check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
+) -> ProcessInstance:
+    """Complete a ready user task with the form data and run the engine on.
+
+    ``data`` is taken as validated unless ``check`` is given: then ``check(task_view, task data now)`` turns it
+    into the task data to complete with, or raises to refuse it (nothing is written). A caller validating a
+    form this way reads the task once, in this transaction.
+
+    A task claimed by someone else cannot be completed by another person unless that person
+    acts for them (``on_behalf_of``). Two racing completions: one commits, the other gets a conflict.
+    """
+    if data is not None and not isinstance(data, dict):
+        raise InvalidInput("表单数据必须是对象 (data must be an object)")
+    row, instance = open_task_and_item(session, task_id)
+    if row.assignee is not None and row.assignee not in (actor, on_behalf_of):
+        raise TaskAlreadyClaimed(
+            f"任务已被 {row.assignee} 认领 (task is claimed by {row.assignee})", assignee=row.assignee
+        )
+    require_active(instance)
+    workflow = engine.load(session, instance)
+    try:
+        task = workflow.get_task_from_id(UUID(row.task_id))
+    except Exception as exc:  # noqa: BLE001 - spiff raises its own TaskNotFound
+        raise TaskNotReady("任务已不存在，请刷新 (task no longer exists; reload)") from exc
+    if task.state != TaskState.READY:
+        raise TaskNotReady(
+            f"任务当前不可办理 (task is {TaskState.get_name(task.state)})", task_id=row.task_id
+        )
+    four_eyes.require_other(row.properties or {}, task.data, row.name, actor=actor, on_behalf_of=on_behalf_of)
+    if check is not None:
+        data = check(task_view(row), json_safe(dict(task.data)))
+    task.data.update(data or {})
+    four_eyes.remember(row.properties or {}, task.data, actor=actor)
+    audit.record(
+        session,
+        "complete",
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        instance=instance,
+        task_id=row.task_id,
+        task_name=row.name,
+        fields=sorted((data or {}).keys()),
+    )
+    engine.advance(session, instance, workflow, actor=actor, step=task.run)
+    engine.save(session, instance, workflow)
+    return instance
+
+
+def inbox_page(
+    session: Session,
+    *,
+    windows: Sequence[str] | None = None,
+    assignees: Sequence[str] | None = None,
+    unclaimed: bool = False,
+    item_kind: str | None = None,
+    due_from: datetime | None = None,
+    due_until: datetime | None = None,
+    order: str = "due",
+    limit: int = 50,
+    offset: int = 0,
+    count_cap: int = 10_000,
+) -> tuple[list[dict[str, Any]], int]:
+    """One inbox page: open tasks with their item's title, applicant and process name, and the number of
+    matching tasks (counted up to ``count_cap``; ``count_cap + 1`` means "more").
+
+    Filters: ``windows`` (task window in), ``assignees`` (assignee in), ``unclaimed``, ``item_kind``,
+    ``due_from <= due_at < due_until``. An empty ``windows`` or ``assignees`` matches nothing. ``order`` is
+    ``due`` / ``-due`` (nulls last / first, the order of ``ix_open_task_window_due`` and
+    ``ix_open_task_assignee_due``) or ``created`` / ``-created``.
+    """
+    from runner.models import ProcessDefinition
+
+    conditions: list[Any] = []
+    if windows is not None:
+        conditions.append(OpenTask.window.in_(list(windows)))
+    if assignees is not None:
+        conditions.append(OpenTask.assignee.in_(list(assignees)))
+    if unclaimed:
+        conditions.append(OpenTask.assignee.is_(None))
+    if item_kind:
+        conditions.append(OpenTask.item_kind == item_kind)
+    if due_from is not None:
+        conditions.append(OpenTask.due_at >= due_from)
+    if due_until is not None:
+        conditions.append(OpenTask.due_at < due_until)
+    orders = {
+        "due": (OpenTask.due_at.asc().nulls_last(), OpenTask.id.asc()),
+        "-due": (OpenTask.due_at.desc().nulls_first(), OpenTask.id.desc()),
+        "created": (OpenTask.created_at.asc(), OpenTask.id.asc()),
+        "-created": (OpenTask.created_at.desc(), OpenTask.id.desc()),
+    }
+    if order not in orders:
+        raise InvalidInput(f"未知排序 {order} (unknown order)", field="order")
+    counted = select(OpenTask.id).where(*conditions).limit(count_cap + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
+    rows = list(
+        session.scalars(
+            select(OpenTask)
+            .where(*conditions)
+            .order_by(*orders[order])
+            .limit(max(1, min(limit, 500)))
+            .offset(max(0, offset))
+        )
+    )
+    info: dict[int, Any] = {}
+    if rows:
+        for iid, title, applicant, status, def_name, pending_year in session.execute(
+            select(
+                ProcessInstance.id,
+                ProcessInstance.title,
+                ProcessInstance.applicant,
+                ProcessInstance.status,
+                ProcessDefinition.name,
+                ProcessInstance.deadline_pending_year,
+            )
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(ProcessInstance.id.in_({r.instance_id for r in rows}))
+        ):
+            info[iid] = {
+                "title": title,
+                "applicant": applicant,
+                "status": status,
+                "definition_name": def_name,
+                "deadline_pending_year": pending_year,  # the item's promised deadline waits for that year
+            }
+    return [{**task_view(r), **info.get(r.instance_id, {})} for r in rows], total
+
+
+def task_details(session: Session, task_id: str) -> dict[str, Any]:
+    """One open task (``task_view``) with its item's title, applicant and process name; errors as
+    ``open_task``."""
+    from runner.models import ProcessDefinition
+
+    row = open_task(session, task_id)
+    found = session.execute(
+        select(
+            ProcessInstance.title, ProcessInstance.applicant, ProcessInstance.status, ProcessDefinition.name
+        )
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.id == row.instance_id)
+    ).first()
+    extra = (
+        {"title": found[0], "applicant": found[1], "status": found[2], "definition_name": found[3]}
+        if found
+        else {}
+    )
+    return {**task_view(row), **extra}

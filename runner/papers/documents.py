@@ -1,0 +1,496 @@
+"""Numbered, dated notices issued for an item: 受理通知书, 不予受理通知书, 补正材料通知书, 联办通知, 办结通知.
+
+``issue`` allocates the next number of the document's kind and year (``受字〔2026〕第000123号``), stores
+a snapshot of what is printed and audits ``document_issued``. Issuing the same kind again for the same
+item returns the stored document: a reprint shows the same number and the same text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from runner.core import audit, conventions, engine
+from runner.core.transaction import services_of
+from runner.core.validation import safe_parse
+from runner.exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
+from runner.items.instances import current_data
+from runner.items.instances import get as get_instance
+from runner.models import ClockPause, Document, Extension, InstanceStatus, OpenTask, ProcessInstance, Window
+from runner.timekeeping.calendar import missing_year_of, pending_note
+from runner.timekeeping.deadlines import calendar
+from runner.timekeeping.pending_dates import pending_year
+
+
+class DocumentNotAvailable(Conflict):
+    """The item has not reached the point where this document can be issued."""
+
+    code = "document_not_available"
+
+
+KINDS: dict[str, dict[str, str]] = {
+    "acceptance": {"title": "受理通知书", "prefix": "受字"},
+    "refusal": {"title": "不予受理通知书", "prefix": "不受字"},
+    "correction": {"title": "补正材料通知书", "prefix": "补字"},
+    "joint": {"title": "联办通知", "prefix": "联字"},
+    "completion": {"title": "办结通知", "prefix": "结字"},
+    "extension": {"title": "延期告知书", "prefix": "延字"},
+}
+DEFAULT_ISSUER = "政务服务中心"
+# steps that are not part of the ordinary route printed on an acceptance notice
+_OFF_ROUTE_FORMS = {
+    "refusal",
+    "correction_notice",
+    "materials_check",
+    "return_notice",
+    "tolerance_overdue",
+    "tolerance_withdrawal",
+    "extension_decision",
+}
+_OFF_ROUTE_CALLS = ("block_refusal", "block_correction")
+_MAX_SERIAL_TRIES = 10
+
+
+def format_number(kind: str, year: int, serial: int) -> str:
+    """``受字〔2026〕第000123号``."""
+    return f"{KINDS[kind]['prefix']}〔{year}〕第{serial:06d}号"
+
+
+def document_view(row: Document) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "instance_id": row.instance_id,
+        "kind": row.kind,
+        "title": KINDS.get(row.kind, {}).get("title", row.kind),
+        "year": row.year,
+        "serial": row.serial,
+        "number": row.number,
+        "issued_at": row.issued_at.isoformat(),
+        "issued_by": row.issued_by,
+        "content": row.content,
+    }
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise NotFound(f"没有这种文书 {kind} (unknown document kind)", kind=kind)
+
+
+# --- windows taking part in an item -------------------------------------------------------------------
+
+
+def window_names(session: Session, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = session.execute(select(Window.code, Window.name).where(Window.code.in_(codes)))
+    return {code: name for code, name in rows}
+
+
+def windows_involved(session: Session, instance_id: int) -> list[str]:
+    """Codes of the windows taking part in an item: the lead window, the windows of its open tasks and
+    the windows of its completed user tasks (in that order, each once)."""
+    instance = get_instance(session, instance_id)
+    found: list[str] = []
+
+    def add(code: Any) -> None:
+        if isinstance(code, str) and code and code not in found:
+            found.append(code)
+
+    add(instance.lead_window)
+    for window in session.scalars(
+        select(OpenTask.window).where(OpenTask.instance_id == instance.id).order_by(OpenTask.id)
+    ):
+        add(window)
+    for task in _completed_user_tasks(session, instance):
+        props = conventions.task_properties(task.task_spec)
+        try:
+            add(engine.resolve_window(session, instance, task, props))
+        except Exception:  # noqa: BLE001 - an expression that no longer evaluates names no window
+            continue
+    return found
+
+
+def _completed_user_tasks(session: Session, instance: ProcessInstance) -> list[Any]:
+    workflow = engine.load(session, instance)
+    done: dict[Any, Any] = {}
+    # the iterator does not descend into finished subprocesses: walk each (sub)workflow on its own
+    for flow in [workflow, *workflow.subprocesses.values()]:
+        for task in flow.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True):
+            if task.task_spec.manual:
+                done[task.id] = task
+    return sorted(done.values(), key=lambda t: t.last_state_change)
+
+
+# --- what a document says -----------------------------------------------------------------------------
+
+
+def local_date(session: Session, when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    return calendar(session).local_date(when).isoformat()
+
+
+def _iso_local_date(session: Session, value: Any) -> str | None:
+    """An ISO date or datetime from task data as a local date; None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.date().isoformat()
+    return local_date(session, parsed)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _str_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        return []
+    return [str(v).strip() for v in value if v is not None and str(v).strip()]
+
+
+def _refused(data: dict[str, Any]) -> bool:
+    return bool(data.get("refused")) or data.get("correction_result") in ("refused", "returned")
+
+
+def _accepted(data: dict[str, Any]) -> bool:
+    if _refused(data) or data.get("eligible") is False:
+        return False
+    return (
+        data.get("materials_complete") is True
+        or data.get("correction_result") == "complete"
+        or data.get("accepted") is True
+    )
+
+
+def route(session: Session, instance: ProcessInstance) -> list[str]:
+    """The ordinary route of an item (办理流程) read from its diagram: the names of its user tasks,
+    subprocesses and call activities in flow order, without the refusal and correction detours."""
+    tree = safe_parse(instance.definition.bpmn_xml.encode("utf-8"), instance.definition.filename, 10**8)
+    root = tree.getroot() if hasattr(tree, "getroot") else tree
+    ns = conventions.BPMN_NS
+    process = next((p for p in root.iter(f"{{{ns}}}process") if p.get("id") == instance.definition_key), None)
+    if process is None:
+        return []
+    nodes = {el.get("id"): el for el in process if isinstance(el.tag, str) and el.get("id")}
+    outgoing: dict[str, list[str]] = {}
+    for flow in process.iterfind(f"{{{ns}}}sequenceFlow"):
+        outgoing.setdefault(flow.get("sourceRef") or "", []).append(flow.get("targetRef") or "")
+    starts = [i for i, el in nodes.items() if etree.QName(el).localname == "startEvent"]
+    steps: list[str] = []
+    seen: set[str] = set(starts)
+    queue = list(starts)
+    while queue:
+        node_id = queue.pop(0)
+        el = nodes.get(node_id)
+        if el is None:
+            continue
+        local = etree.QName(el).localname
+        if local == "callActivity" and (el.get("calledElement") or "").startswith(_OFF_ROUTE_CALLS):
+            continue
+        if local == "userTask":
+            props = {
+                p.get("name"): p.get("value") for p in el.iterfind(f".//{{{conventions.SPIFF_NS}}}property")
+            }
+            if props.get("formKey") in _OFF_ROUTE_FORMS:
+                continue
+        if local in ("userTask", "subProcess", "callActivity", "manualTask") and el.get("name"):
+            name = el.get("name", "").strip()
+            if name and name not in steps:
+                steps.append(name)
+        for target in outgoing.get(node_id, []):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return steps
+
+
+def outcome(session: Session, instance: ProcessInstance, workflow: Any | None = None) -> str | None:
+    """How a finished item ended, in words the applicant may read: the name of the end event it reached
+    (办结, 不予许可, 不予受理 …); None while it runs."""
+    if instance.status == InstanceStatus.TERMINATED:
+        return "已终止办理"
+    if instance.status != InstanceStatus.COMPLETED:
+        return None
+    workflow = workflow if workflow is not None else engine.load(session, instance)
+    ends = [
+        t
+        for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        if t.workflow is workflow and type(t.task_spec).__name__ == "EndEvent" and t.task_spec.bpmn_name
+    ]
+    if not ends:
+        return "已办结"
+    return str(max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_name)
+
+
+def _base(session: Session, instance: ProcessInstance, kind: str, issuer: str) -> dict[str, Any]:
+    lead = window_names(session, [instance.lead_window] if instance.lead_window else [])
+    return {
+        "title": KINDS[kind]["title"],
+        "issuer": issuer,
+        "business_key": instance.business_key,
+        "item": instance.title,
+        "applicant": instance.applicant or "",
+        "received": local_date(session, instance.started_at),
+        "lead_window": lead.get(instance.lead_window or "", instance.lead_window or ""),
+    }
+
+
+def _content(
+    session: Session, instance: ProcessInstance, kind: str, issuer: str, now: datetime
+) -> dict[str, Any]:
+    """What the document says, or DocumentNotAvailable when the item is not there yet."""
+    workflow = engine.load(session, instance)
+    data = current_data(workflow)
+    content = _base(session, instance, kind, issuer)
+    content["issued_date"] = local_date(session, now)
+    if kind == "acceptance":
+        if not _accepted(data):
+            raise DocumentNotAvailable("办件尚未受理，不能出具受理通知书 (the item has not been accepted)")
+        codes = windows_involved(session, instance.id)
+        for code in _str_list(data.get("related_windows")):
+            if code not in codes:
+                codes.append(code)
+        names = window_names(session, codes)
+        content.update(
+            promised_days=instance.promised_days,
+            promised_date=local_date(session, instance.deadline),
+            promised_pending=pending_note(instance.deadline_pending_year),
+            windows=[names.get(c, c) for c in codes],
+            route=route(session, instance),
+            materials=_str_list(data.get("materials_list")),
+        )
+    elif kind == "refusal":
+        reason = _text(data.get("refusal_reason"))
+        if not data.get("refused") or not reason:
+            raise DocumentNotAvailable(
+                "办件未作出不予受理决定（或未写明理由），不能出具不予受理通知书 (no written refusal yet)"
+            )
+        content.update(
+            reason=reason,
+            legal_basis=_text(data.get("refusal_legal_basis")),
+            refused_date=_iso_local_date(session, data.get("refused_at")) or content["issued_date"],
+        )
+    elif kind == "correction":
+        missing = _str_list(data.get("missing_materials"))
+        if not missing:
+            raise DocumentNotAvailable(
+                "尚未列明需补正的材料，不能出具补正材料通知书 (no missing materials listed)"
+            )
+        content.update(
+            missing_materials=missing,
+            notified_date=_iso_local_date(session, data.get("correction_notified_at"))
+            or content["issued_date"],
+            correction_due=_iso_local_date(session, data.get("correction_due")),
+            correction_pending=pending_note(pending_year(data.get("correction_due"))),
+            correction_days=data.get("correction_days")
+            if isinstance(data.get("correction_days"), int)
+            else None,
+        )
+    elif kind == "joint":
+        related = _str_list(data.get("related_windows"))
+        if not related or not _accepted(data):
+            raise DocumentNotAvailable(
+                "本办件没有联办窗口或尚未受理，不能出具联办通知 (not a joint item yet)"
+            )
+        names = window_names(session, related)
+        review_days = data.get("review_days") if isinstance(data.get("review_days"), int) else None
+        notice = data.get("joint_notice") if isinstance(data.get("joint_notice"), dict) else {}
+        review_due, review_pending = _review_due(session, notice.get("sent_at"), review_days, now)
+        content.update(
+            recipients=[{"code": c, "name": names.get(c, c)} for c in related],
+            review_days=review_days,
+            review_due=review_due,
+            review_pending=review_pending,
+            promised_date=local_date(session, instance.deadline),
+            promised_pending=pending_note(instance.deadline_pending_year),
+            materials=_str_list(data.get("materials_list")),
+            mode="联审制" if instance.definition_key == "lianban_lianshen" else "抄告制",
+        )
+    elif kind == "completion":
+        if instance.status != InstanceStatus.COMPLETED or _refused(data):
+            raise DocumentNotAvailable("办件尚未办结，不能出具办结通知 (the item is not completed)")
+        content.update(
+            outcome=outcome(session, instance, workflow),
+            completed_date=local_date(session, instance.ended_at),
+            promised_date=local_date(session, instance.deadline),
+            promised_pending=pending_note(instance.deadline_pending_year),
+            decision_no=_text(data.get("decision_no") or data.get("result_doc_no")),
+        )
+    elif kind == "extension":
+        content.update(_extension_content(session, instance))
+    return content
+
+
+def _extension_content(session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    """What a 延期告知书 says: each granted extension, the deadlines after them (or what they wait for)."""
+    granted = list(
+        session.scalars(select(Extension).where(Extension.instance_id == instance.id).order_by(Extension.id))
+    )
+    if not granted:
+        raise DocumentNotAvailable("办件未批准延期，不能出具延期告知书 (no extension was granted)")
+    return {
+        "extensions": [
+            {"days": e.days, "reason": e.reason, "approved_date": local_date(session, e.created_at)}
+            for e in granted
+        ],
+        "extension_days": instance.extension_days,
+        "promised_days": instance.promised_days,
+        "promised_date": local_date(session, instance.deadline),
+        "promised_pending": pending_note(instance.deadline_pending_year),
+        "statutory_days": instance.statutory_days,
+        "statutory_date": local_date(session, instance.statutory_deadline),
+        "statutory_pending": pending_note(instance.statutory_pending_year),
+        "legal_basis": "《中华人民共和国行政许可法》第四十二条",
+    }
+
+
+def _review_due(
+    session: Session, sent: Any, review_days: int | None, now: datetime
+) -> tuple[str | None, str | None]:
+    """The related windows' review limit of a joint notice: its local date, or the note saying which year's
+    holiday arrangement it waits for."""
+    if review_days is None:
+        return None, None
+    try:
+        start = datetime.fromisoformat(sent) if isinstance(sent, str) else now
+        return local_date(session, calendar(session).deadline(start, review_days)), None
+    except ValueError:
+        return None, None
+    except CalendarDataMissing as exc:
+        return None, pending_note(missing_year_of(exc))
+
+
+# --- issuing -------------------------------------------------------------------------------------------
+
+
+def find(session: Session, instance_id: int, kind: str) -> Document | None:
+    """The document of ``kind`` already issued for an item, if any."""
+    _check_kind(kind)
+    return session.scalars(
+        select(Document)
+        .where(Document.instance_id == instance_id, Document.kind == kind)
+        .order_by(Document.id)
+    ).first()
+
+
+def _next_serial(session: Session, kind: str, year: int) -> int:
+    last = session.scalar(
+        select(func.max(Document.serial)).where(Document.kind == kind, Document.year == year)
+    )
+    return int(last or 0) + 1
+
+
+def issue(
+    session: Session, instance_id: int, kind: str, actor: str, *, issuer: str | None = None
+) -> dict[str, Any]:
+    """Issue (or return the already issued) document of ``kind`` for an item.
+
+    The number is the next of its kind and year; a number taken by a concurrent issue is skipped (the
+    unique constraint ``uq_document_number`` decides), so numbers stay unique and gap-free per kind/year.
+    """
+    _check_kind(kind)
+    instance = get_instance(session, instance_id)
+    existing = find(session, instance.id, kind)
+    if existing is not None:
+        return document_view(existing)
+    now = services_of(session).now()
+    content = _content(session, instance, kind, issuer or DEFAULT_ISSUER, now)
+    year = calendar(session).local_date(now).year
+    for _ in range(_MAX_SERIAL_TRIES):
+        serial = _next_serial(session, kind, year)
+        row = Document(
+            instance_id=instance.id,
+            kind=kind,
+            year=year,
+            serial=serial,
+            number=format_number(kind, year, serial),
+            issued_at=now,
+            issued_by=actor,
+            content={**content, "number": format_number(kind, year, serial)},
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            continue  # a concurrent issue took this number; take the next one
+        break
+    else:
+        raise InvalidInput("文书编号分配失败，请重试 (could not allocate a document number; try again)")
+    # the audit entry moves the instance's chain head: two racing issues for one item conflict and the
+    # loser, retried by Services.run, finds the document the winner issued
+    audit.record(
+        session,
+        "document_issued",
+        actor=actor,
+        instance=instance,
+        kind=kind,
+        number=row.number,
+        document=row.id,
+    )
+    session.flush()
+    return document_view(row)
+
+
+def get_document(session: Session, instance_id: int, kind: str) -> dict[str, Any] | None:
+    """The issued document of ``kind`` for an item as a dict, or None."""
+    row = find(session, instance_id, kind)
+    return document_view(row) if row is not None else None
+
+
+def list_documents(session: Session, instance_id: int) -> list[dict[str, Any]]:
+    """Every kind with its issued document (or None) and whether it can be issued now."""
+    instance = get_instance(session, instance_id)
+    issued = {
+        d.kind: d
+        for d in session.scalars(
+            select(Document).where(Document.instance_id == instance.id).order_by(Document.id.desc())
+        )
+    }
+    now = services_of(session).now()
+    result = []
+    for kind, meta in KINDS.items():
+        available = kind in issued
+        reason = ""
+        if not available:
+            try:
+                _content(session, instance, kind, DEFAULT_ISSUER, now)
+                available = True
+            except DocumentNotAvailable as exc:
+                reason = str(exc)
+        result.append(
+            {
+                "kind": kind,
+                "title": meta["title"],
+                "document": document_view(issued[kind]) if kind in issued else None,
+                "available": available,
+                "reason": reason,
+            }
+        )
+    return result
+
+
+def pauses(session: Session, instance_id: int) -> list[dict[str, Any]]:
+    """The item's clock pauses (reason, local start and end dates)."""
+    return [
+        {
+            "reason": p.reason,
+            "started": local_date(session, p.started_at),
+            "ended": local_date(session, p.ended_at),
+        }
+        for p in session.scalars(
+            select(ClockPause).where(ClockPause.instance_id == instance_id).order_by(ClockPause.id)
+        )
+    ]

@@ -1,0 +1,323 @@
+"""Supervision warnings (电子监察) from the ``warning_rules`` table, kept as stored timers.
+
+For every active item with a promised deadline the runner keeps one pending ``Timer`` (kind ``rule``,
+task id ``rule:<id>``) per applicable active rule. ``engine.save`` calls ``sync_rule_timers`` so the
+timers follow every change of the deadline (start, pause/resume, 延期, calendar override) and are
+cancelled when the item ends. A rule fires at most once per item: its ``WarningEvent``, an audit entry
+``warning`` and a notification to the responsible window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from runner.core import audit, hooks
+from runner.core.transaction import services_of
+from runner.exceptions import CalendarDataMissing, InvalidInput
+from runner.models import (
+    InstanceStatus,
+    OpenTask,
+    ProcessInstance,
+    Timer,
+    TimerStatus,
+    WarningEvent,
+    WarningRule,
+)
+from runner.timekeeping.calendar import missing_year_of
+
+RULE_KIND = "rule"
+LEVELS = ("notice", "yellow", "red")
+LEVEL_LABELS = {"notice": "提示", "yellow": "黄牌", "red": "红牌"}
+
+
+@dataclass(frozen=True)
+class DefaultRule:
+    level: str
+    offset_days: int
+    note: str
+
+
+# the documented defaults, created by ``seed_warning_rules`` (``python -m runner.cli seed``)
+DEFAULT_RULES = (
+    DefaultRule("notice", -1, "提示：承诺时限前一个工作日开始时"),
+    DefaultRule("yellow", 0, "黄牌：到达承诺时限"),
+    DefaultRule("red", 3, "红牌：超过承诺时限第3个工作日结束时"),
+)
+
+
+def seed_warning_rules(session: Session) -> list[WarningRule]:
+    """Create the default rules (提示 −1, 黄牌 0, 红牌 +3 for every kind) unless a rule exists already;
+    open items get their warning timers at once."""
+    if session.scalars(select(WarningRule.id).limit(1)).first() is not None:
+        return []
+    rows = [
+        WarningRule(item_kind=None, level=d.level, offset_days=d.offset_days, active=True, note=d.note)
+        for d in DEFAULT_RULES
+    ]
+    session.add_all(rows)
+    session.flush()
+    sync_open_items(session)
+    return rows
+
+
+def add_warning_rule(
+    session: Session, level: str, offset_days: int, *, item_kind: str | None = None, note: str = ""
+) -> WarningRule:
+    """Add a rule (open items get its timer at once); ``item_kind`` as a code or its 中文 name."""
+    if level not in LEVELS:
+        raise InvalidInput(f"预警级别须为 {'/'.join(LEVELS)} (unknown level {level!r})", field="level")
+    if item_kind is not None:
+        from runner.core.conventions import ITEM_KINDS
+
+        item_kind = ITEM_KINDS.get(item_kind, item_kind)  # 承诺件 → promised, as stored on the instance
+    row = WarningRule(item_kind=item_kind, level=level, offset_days=int(offset_days), active=True, note=note)
+    session.add(row)
+    session.flush()
+    sync_open_items(session)
+    return row
+
+
+def sync_open_items(session: Session) -> int:
+    """Apply the current rules to every open item with a promised deadline (after the rules changed)."""
+    from runner.models import ACTIVE_STATUSES
+
+    session.info.pop("warning_rules", None)
+    count = 0
+    statuses = [*ACTIVE_STATUSES, InstanceStatus.SUSPENDED]
+    for instance in session.scalars(
+        select(ProcessInstance).where(
+            ProcessInstance.status.in_(statuses),
+            ProcessInstance.deadline.is_not(None) | ProcessInstance.deadline_pending_year.is_not(None),
+        )
+    ):
+        sync_rule_timers(session, instance, force=True)
+        count += 1
+    return count
+
+
+def list_warning_rules(session: Session) -> list[WarningRule]:
+    return list(session.scalars(select(WarningRule).order_by(WarningRule.offset_days, WarningRule.id)))
+
+
+def rule_due(session: Session, deadline: datetime, offset_days: int) -> datetime:
+    """When a rule with ``offset_days`` fires for ``deadline`` (see ``WarningRule``); raises
+    ``CalendarDataMissing`` when that day lies past the known calendar."""
+    from runner.timekeeping.deadlines import calendar
+
+    cal = calendar(session)
+    if offset_days == 0:
+        return deadline
+    day = cal.add_workdays(cal.local_date(deadline), offset_days)
+    return cal.start_of_day(day) if offset_days < 0 else cal.end_of_day(day)
+
+
+def rule_task_id(rule_id: int) -> str:
+    return f"rule:{rule_id}"
+
+
+def _rules_for(session: Session, instance: ProcessInstance) -> list[WarningRule]:
+    rules: list[WarningRule] | None = session.info.get("warning_rules")
+    if rules is None:
+        rules = session.info["warning_rules"] = list(
+            session.scalars(select(WarningRule).where(WarningRule.active.is_(True)).order_by(WarningRule.id))
+        )
+    return [r for r in rules if r.item_kind is None or r.item_kind == instance.item_kind]
+
+
+def _inputs(instance: ProcessInstance) -> tuple[Any, ...]:
+    """What an item's rule timers follow besides the rules: its deadline (or the year it waits for), whether
+    it is finished, suspended."""
+    return (
+        instance.deadline,
+        instance.deadline_pending_year,
+        instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED),
+        instance.status == InstanceStatus.SUSPENDED,
+    )
+
+
+@event.listens_for(ProcessInstance, "load")
+def _remember_inputs(instance: ProcessInstance, *_: Any) -> None:
+    """Rows read from the database had their rule timers synced with what they hold (every write of a
+    deadline or status goes through ``sync_rule_timers``; editing the rules re-syncs every open item)."""
+    instance.__dict__["_rule_timer_inputs"] = _inputs(instance)
+
+
+@event.listens_for(ProcessInstance, "refresh")
+def _refreshed(instance: ProcessInstance, _context: Any, attrs: Any) -> None:
+    if attrs is None or {"deadline", "deadline_pending_year", "status"} <= set(attrs):
+        _remember_inputs(instance)
+    elif {"deadline", "deadline_pending_year", "status"} & set(attrs):
+        instance.__dict__.pop("_rule_timer_inputs", None)  # half known: sync on the next save
+
+
+def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool = False) -> None:
+    """Bring the instance's pending rule timers in line with its stored deadline and the active rules
+    (a no-op without ``force`` when deadline and status are those its timers were synced with)."""
+    from runner.core.scheduling import schedule_timer
+
+    inputs = _inputs(instance)
+    if not force and instance.__dict__.get("_rule_timer_inputs") == inputs:
+        return
+    instance.__dict__["_rule_timer_inputs"] = inputs
+    rows = list(
+        session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.kind == RULE_KIND))
+    )
+    if not rows and instance.deadline is None and instance.deadline_pending_year is None:
+        return
+    now = services_of(session).now()
+    wanted = _wanted(session, instance, {r.task_id for r in rows if r.status == TimerStatus.FIRED})
+    unarmed = {r.task_id: r for r in rows if r.status == TimerStatus.UNARMED}
+    by_key = {(r.task_id, r.due_at): r for r in rows if r.due_at is not None}
+    for row in rows:
+        if (
+            row.status == TimerStatus.PENDING
+            and (row.task_id not in wanted or wanted[row.task_id][1] != row.due_at)
+            or row.status == TimerStatus.UNARMED
+            and row.task_id not in wanted
+        ):
+            row.status, row.ended_at = TimerStatus.CANCELLED, now
+    to_schedule: list[Timer] = []
+    for task_id, (rule, due, year) in wanted.items():
+        if due is None:  # waits for a year's calendar: one unarmed row
+            row = unarmed.get(task_id)
+            if row is not None and row.status == TimerStatus.UNARMED:
+                row.pending_year = year
+            else:
+                session.add(_rule_timer(instance, rule, None, now, pending_year=year))
+            continue
+        row = by_key.get((task_id, due))
+        if row is not None and row.status == TimerStatus.PENDING:
+            continue
+        if row is not None:  # back to a due time seen before (e.g. an override undone): re-arm that row
+            row.status, row.ended_at, row.created_at = TimerStatus.PENDING, None, now
+        elif (armed := unarmed.get(task_id)) is not None and armed.status == TimerStatus.UNARMED:
+            row = armed  # its time is known now: the unarmed row is armed
+            row.status, row.due_at, row.pending_year = TimerStatus.PENDING, due, None
+        else:
+            row = _rule_timer(instance, rule, due, now)
+            session.add(row)
+        to_schedule.append(row)
+    if to_schedule and instance.status != InstanceStatus.SUSPENDED:
+        for row in to_schedule:
+            schedule_timer(session, row)
+
+
+def _wanted(
+    session: Session, instance: ProcessInstance, fired: set[str]
+) -> dict[str, tuple[WarningRule, datetime | None, int | None]]:
+    """Per applicable rule not fired yet: its due time, or (None, the year it waits for)."""
+    finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+    wanted: dict[str, tuple[WarningRule, datetime | None, int | None]] = {}
+    if finished or (instance.deadline is None and instance.deadline_pending_year is None):
+        return wanted
+    for rule in _rules_for(session, instance):
+        task_id = rule_task_id(rule.id)
+        if task_id in fired:
+            continue  # a rule warns once per item
+        if instance.deadline is None:
+            wanted[task_id] = (rule, None, instance.deadline_pending_year)
+            continue
+        try:
+            wanted[task_id] = (rule, rule_due(session, instance.deadline, rule.offset_days), None)
+        except CalendarDataMissing as exc:
+            wanted[task_id] = (
+                rule,
+                None,
+                missing_year_of(exc),
+            )  # never guessed: armed once the year is known
+    return wanted
+
+
+def _rule_timer(
+    instance: ProcessInstance,
+    rule: WarningRule,
+    due: datetime | None,
+    now: datetime,
+    pending_year: int | None = None,
+) -> Timer:
+    return Timer(
+        instance_id=instance.id, task_id=rule_task_id(rule.id), spec_name=rule.level,
+        name=f"{LEVEL_LABELS.get(rule.level, rule.level)}预警", due_at=due, pending_year=pending_year,
+        status=TimerStatus.PENDING if due is not None else TimerStatus.UNARMED, created_at=now,
+        follows_deadline=True, kind=RULE_KIND, rule_id=rule.id,
+    )  # fmt: skip
+
+
+def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> str:
+    """Write the warning of a due rule timer (the caller checked it is pending, due and not held)."""
+    from runner.items.operations import notify
+
+    now = services_of(session).now()
+    rule = session.get(WarningRule, row.rule_id) if row.rule_id is not None else None
+    if rule is not None and not rule.active:
+        row.status, row.ended_at = TimerStatus.CANCELLED, now
+        return "cancelled"
+    level = rule.level if rule is not None else row.spec_name
+    oldest = session.scalars(
+        select(OpenTask)
+        .where(OpenTask.instance_id == instance.id)
+        .order_by(OpenTask.created_at, OpenTask.id)
+        .limit(1)
+    ).first()
+    from runner.timekeeping.deadlines import calendar
+
+    label = LEVEL_LABELS.get(level, level)
+    deadline = calendar(session).date_text(instance.deadline, instance.deadline_pending_year)
+    message = f"办件 {instance.business_key}「{instance.title}」{label}预警：承诺时限 {deadline}"
+    session.add(
+        WarningEvent(
+            instance_id=instance.id, task_id=oldest.task_id if oldest else None,
+            task_name=oldest.name if oldest else None, window=instance.lead_window,
+            clerk=oldest.assignee if oldest else None, rule=f"rule:{level}", level=level, message=message,
+            created_at=now,
+        )
+    )  # fmt: skip
+    row.status, row.ended_at = TimerStatus.FIRED, now
+    audit.record(
+        session, "timer_fired", actor="system", instance=instance, task_id=row.task_id, task_name=row.name,
+        due_at=row.due_at.isoformat(), timer_id=row.id,
+    )  # fmt: skip
+    audit.record(
+        session, "warning", actor="system", instance=instance, level=level, rule=f"rule:{level}",
+        window=instance.lead_window, clerk=oldest.assignee if oldest else None, message=message,
+    )  # fmt: skip
+    if instance.lead_window:
+        notify(session, "warning", message, to_window=instance.lead_window, instance=instance)
+    return "fired"
+
+
+def rule_timers_pending(session: Session, instance_id: int) -> list[Timer]:
+    """The pending rule timers of an instance, soonest first."""
+    return list(
+        session.scalars(
+            select(Timer)
+            .where(
+                Timer.instance_id == instance_id,
+                Timer.kind == RULE_KIND,
+                Timer.status == TimerStatus.PENDING,
+            )
+            .order_by(Timer.due_at)
+        )
+    )
+
+
+__all__ = [
+    "DEFAULT_RULES",
+    "add_warning_rule",
+    "fire_rule_timer",
+    "list_warning_rules",
+    "rule_due",
+    "rule_timers_pending",
+    "seed_warning_rules",
+    "sync_open_items",
+    "sync_rule_timers",
+]
+
+
+hooks.after_save(sync_rule_timers)  # every save of an item keeps its rule timers in step
+hooks.timer_kind(RULE_KIND, fire_rule_timer)

@@ -1,0 +1,254 @@
+"""Deploy, start, complete, messages, incidents and admin operations through the runner."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+import runner
+from runner.models import ProcessInstance
+from tests.runner.helpers import DATA, actions, complete, deploy_file, describe, open_tasks, start, the_task
+
+
+def test_deploy_versions_and_identical_redeploy(services):
+    first = deploy_file(services, "review.bpmn")
+    again = deploy_file(services, "review.bpmn")
+    assert (first.key, first.version) == ("review", 1)
+    assert again.id == first.id  # identical content: no new version
+    changed = (DATA / "review.bpmn").read_bytes().replace(b'value="5"', b'value="6"')
+    with services.transaction() as s:
+        result = runner.deploy(s, changed, "review.bpmn", actor="designer")
+        assert result.created == [True]
+        assert result.definitions[0].version == 2
+    with services.transaction() as s:
+        listed = runner.list_definitions(s)
+    assert [v["version"] for v in listed[0]["versions"]] == [2, 1]
+
+
+def test_start_projects_user_task_with_window_form_and_due(services, clock):
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review", data={"applicant": "张三"})
+    task = the_task(services, iid, "accept")
+    assert task["window"] == "shebao"
+    assert task["form_key"] == "acceptance"
+    assert task["limit_days"] == 2
+    # 2026-09-28 (Mon) + 2 working days = 2026-09-30, end of day in Shanghai
+    assert task["due_at"] == "2026-09-30T15:59:59+00:00"
+    view = describe(services, iid)
+    assert view["business_key"].startswith("2026-")
+    assert view["status"] == "running"
+    assert view["item_kind"] == "promised"
+    assert view["lead_window"] == "shebao"
+    # promised 5 working days from Mon 28 Sep skips National Day: 29, 30, 8, 9, 10 (make-up Saturday)
+    assert view["deadline"] == "2026-10-10T15:59:59+00:00"
+    assert actions(services, iid) == ["start"]
+
+
+def test_business_keys_are_readable_and_unique(services):
+    deploy_file(services, "review.bpmn")
+    keys = [describe(services, start(services, "review"))["business_key"] for _ in range(3)]
+    assert keys == ["2026-000001", "2026-000002", "2026-000003"]
+    with pytest.raises(runner.InvalidInput), services.transaction() as s:  # the platform's own range
+        runner.start(s, "review", actor="a", business_key="2026-000004")
+
+
+def test_complete_runs_gateway_and_ends(services):
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    complete(services, the_task(services, iid, "accept")["id"], {"complete": False})
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert view["tasks"] == []
+    assert "end_refused" in view["completed_path"]
+    assert actions(services, iid) == ["start", "complete"]
+
+
+def test_completed_task_cannot_be_completed_again(services):
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    task_id = the_task(services, iid, "accept")["id"]
+    complete(services, task_id, {"complete": True})
+    with pytest.raises(runner.TaskNotReady, match="already completed"):
+        complete(services, task_id, {"complete": True})
+    with pytest.raises(runner.NoSuchTask):
+        complete(services, "00000000-0000-0000-0000-000000000000")
+
+
+def test_claim_race_and_claimed_task_protected(services):
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    task_id = the_task(services, iid, "accept")["id"]
+    with services.transaction() as s:
+        runner.claim(s, task_id, actor="clerk_a")
+    with pytest.raises(runner.TaskAlreadyClaimed), services.transaction() as s:
+        runner.claim(s, task_id, actor="clerk_b")
+    with pytest.raises(runner.TaskAlreadyClaimed):
+        complete(services, task_id, {"complete": True}, actor="clerk_b")
+    with services.transaction() as s:
+        runner.unclaim(s, task_id, actor="clerk_a")
+    complete(services, task_id, {"complete": True}, actor="clerk_b")
+    assert the_task(services, iid, "decide")
+
+
+def test_two_threads_completing_the_same_task(services):
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    task_id = the_task(services, iid, "accept")["id"]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(actor: str) -> None:
+        barrier.wait()
+        try:
+            complete(services, task_id, {"complete": True}, actor=actor)
+            outcomes.append("ok")
+        except runner.Conflict as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=attempt, args=(f"clerk_{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes)[-1] == "ok" and outcomes.count("ok") == 1, outcomes
+    view = describe(services, iid)
+    assert [t["spec_name"] for t in view["tasks"]] == ["decide"]
+    assert actions(services, iid).count("complete") == 1
+    with services.transaction() as s:
+        assert runner.verify_audit(s) == []
+
+
+def test_message_delivery_and_unknown_correlation(services):
+    deploy_file(services, "upper_reply.bpmn")
+    iid = start(services, "upper_reply", data={"lead_window": "shebao", "total": 10, "copies": 2})
+    bk = describe(services, iid)["business_key"]
+    assert the_task(services, iid, "report")["window"] == "shebao"  # lane_lead → the item's lead window
+    with pytest.raises(runner.UnknownCorrelation), services.transaction() as s:
+        runner.deliver_message(s, "upper_reply", bk, {"approved": True}, actor="county")
+    complete(services, the_task(services, iid, "report")["id"], {"report_no": "R-1"})
+    assert describe(services, iid)["status"] == "waiting"
+    with pytest.raises(runner.UnknownCorrelation, match="2099-000001"), services.transaction() as s:
+        runner.deliver_message(s, "upper_reply", "2099-000001", {}, actor="county")
+    with services.transaction() as s:
+        runner.deliver_message(s, "upper_reply", bk, {"approved": True}, actor="county")
+    task = the_task(services, iid, "notify")
+    view = describe(services, iid)
+    assert view["status"] == "running"
+    assert view["data"]["approved"] is True
+    assert task["limit_days"] == 2
+    assert "message" in actions(services, iid)
+
+
+def test_script_error_becomes_incident_and_retry_fixes_it(services):
+    deploy_file(services, "upper_reply.bpmn")
+    iid = start(services, "upper_reply", data={"lead_window": "shebao", "total": 10, "copies": 0})
+    complete(services, the_task(services, iid, "report")["id"], {})
+    view = describe(services, iid)
+    assert view["status"] == "error"
+    [incident] = view["incidents"]
+    assert incident["task_name"] == "计算份数"
+    assert "division by zero" in incident["message"]
+    assert view["tasks"] == []  # the clerk's completion is kept; the instance stays at the failing step
+    with services.transaction() as s:
+        runner.retry(s, iid, actor="admin", data={"copies": 5})
+    view = describe(services, iid)
+    assert view["status"] == "waiting"
+    assert view["incidents"][0]["resolved_by"] == "admin"
+    assert view["data"]["per_copy"] == 2
+    assert actions(services, iid) == ["start", "complete", "incident", "retry"]
+
+
+def test_sandbox_refuses_import_as_incident(services):
+    xml = (DATA / "upper_reply.bpmn").read_bytes().replace(b"per_copy = total / copies", b"per_copy = 1")
+    xml = xml.replace(b'id="upper_reply" name', b'id="upper_reply2" name')
+    with services.transaction() as s:
+        runner.upsert_windows(s, [("shebao", "社保")])
+        runner.deploy(s, xml, "u2.bpmn", actor="d")
+    iid = start(services, "upper_reply2", data={"lead_window": "shebao"})
+    # data cannot smuggle code in either: a value is data, never evaluated
+    complete(services, the_task(services, iid, "report")["id"], {"x": "__import__('os')"})
+    assert describe(services, iid)["status"] == "waiting"
+
+
+def test_suspend_resume_terminate(services):
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    task_id = the_task(services, iid, "accept")["id"]
+    with services.transaction() as s:
+        runner.suspend(s, iid, actor="head", reason="等待听证")
+    with pytest.raises(runner.InstanceNotActive):
+        complete(services, task_id, {"complete": True})
+    with services.transaction() as s:
+        runner.resume(s, iid, actor="head")
+    complete(services, task_id, {"complete": True})
+    with pytest.raises(runner.InvalidInput), services.transaction() as s:
+        runner.terminate(s, iid, actor="admin", reason=" ")
+    with services.transaction() as s:
+        runner.terminate(s, iid, actor="admin", reason="申请人撤回申请")
+    view = describe(services, iid)
+    assert view["status"] == "terminated" and view["end_reason"] == "申请人撤回申请"
+    assert view["tasks"] == []
+    assert all(t["status"] == "cancelled" for t in view["timers"])
+    assert actions(services, iid) == [
+        "start", "suspend", "clock_paused", "resume", "clock_resumed", "complete", "terminate",
+    ]  # fmt: skip
+
+
+def test_reassign(services):
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    task_id = the_task(services, iid, "accept")["id"]
+    with services.transaction() as s:
+        runner.reassign(s, task_id, actor="head", assignee="clerk_c", window="guotu", note="转办")
+    task = the_task(services, iid, "accept")
+    assert (task["assignee"], task["window"]) == ("clerk_c", "guotu")
+
+
+def test_migrate_to_new_version_when_current_task_exists(services):
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    v2 = (DATA / "review.bpmn").read_bytes().replace(b'name="\xe5\x86\xb3\xe5\xae\x9a"', b'name="Decide v2"')
+    with services.transaction() as s:
+        runner.deploy(s, v2, "review.bpmn", actor="designer")
+        preview = runner.migration_preview(s, iid, 2)
+    assert preview["can_move"] is True
+    with services.transaction() as s:
+        runner.migrate_instance(s, iid, 2, actor="admin")
+    complete(services, the_task(services, iid, "accept")["id"], {"complete": True})
+    assert the_task(services, iid, "decide")["name"] == "Decide v2"
+    assert describe(services, iid)["definition_version"] == 2
+
+    v3 = (
+        (DATA / "review.bpmn")
+        .read_bytes()
+        .replace(b'"decide"', b'"decide_new"')
+        .replace(b">decide<", b">decide_new<")
+    )
+    with services.transaction() as s:
+        runner.deploy(s, v3, "review.bpmn", actor="designer")
+        preview = runner.migration_preview(s, iid, 3)
+        assert preview["can_move"] is False and "decide" in preview["blocking"]
+        with pytest.raises(runner.InstanceNotActive):
+            runner.migrate_instance(s, iid, 3, actor="admin")
+
+
+def test_state_roundtrip_is_small(services, db_engine):
+    deploy_file(services, "joint.bpmn")
+    iid = start(services, "joint_test", data={"lead_window": "shebao"})
+    complete(
+        services, the_task(services, iid, "accept")["id"], {"related_windows": ["guotu", "huanbao", "guihua"]}
+    )
+    reviews = [t for t in open_tasks(services, iid) if t["spec_name"].startswith("review")]
+    assert sorted(t["window"] for t in reviews) == ["guihua", "guotu", "huanbao"]
+    for t in reviews:
+        complete(services, t["id"], {"opinion": {"result": "agree", "window": t["window"]}})
+    with services.transaction() as s:
+        size = s.scalar(select(func.length(ProcessInstance.state)).where(ProcessInstance.id == iid))
+    assert size < 8 * 1024
+    assert [o["window"] for o in describe(services, iid)["data"]["opinions"]] == [
+        "guotu",
+        "huanbao",
+        "guihua",
+    ]

@@ -1,0 +1,228 @@
+"""Tests for runner.core.foreign and the checks it feeds: what Camunda Modeler, Activiti/Flowable and bpmn.io write is
+taken over as the platform's properties, or reported element by element; JUEL/FEEL is refused with a hint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from runner.core.foreign import adopt, quote_timer_literal
+from runner.core.scripts import check_source
+from runner.core.validation import Problem, validate_bpmn
+from runner.exceptions import DiagramInvalid
+
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+HEAD = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="{CAMUNDA}"
+    xmlns:activiti="http://activiti.org/bpmn" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"
+    xmlns:adonis="http://www.boc-group.com" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="x">"""
+WINDOWS = {"centre", "shebao", "minzheng"}
+FORMS = {"generic_task", "review"}
+
+
+def diagram(
+    task: str, *, flows: str = "", extra: str = "", process: str = 'id="p" isExecutable="true"'
+) -> bytes:
+    """start → ``task`` (id ``t``) → end."""
+    body = flows or (
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>'
+    )
+    return f"""{HEAD}{extra}
+  <bpmn:process {process}>
+    <bpmn:startEvent id="s"/>
+    {task}
+    <bpmn:endEvent id="e"/>
+    {body}
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def validate(content: bytes) -> tuple[Any, list[Problem]]:
+    return validate_bpmn(
+        content,
+        "f.bpmn",
+        max_bytes=10**7,
+        known_windows=WINDOWS,
+        check_expression=check_source,
+        known_forms=FORMS,
+    )
+
+
+def refused(content: bytes) -> list[dict[str, Any]]:
+    with pytest.raises(DiagramInvalid) as caught:
+        validate(content)
+    return [p for p in caught.value.problems if p["severity"] == "error"]
+
+
+def properties(tree: Any, element: str = "t") -> dict[str, str]:
+    task = tree.getroot().find(f".//*[@id='{element}']")
+    found = task.iterfind(".//{http://spiffworkflow.org/bpmn/schema/1.0/core}property")
+    return {p.get("name"): p.get("value") for p in found}
+
+
+def messages(warnings: list[Problem], element: str = "t") -> str:
+    return " | ".join(w.message for w in warnings if w.element == element)
+
+
+def test_camunda_user_task_attributes_become_platform_properties() -> None:
+    task = """<bpmn:userTask id="t" name="审核" camunda:candidateGroups="shebao" camunda:assignee="zhang"
+      camunda:formKey="review" camunda:dueDate="2026-12-31T17:00:00+08:00" camunda:priority="50"/>"""
+    tree, warnings = validate(diagram(task))
+    assert properties(tree) == {
+        "window": "shebao",
+        "assignee": "zhang",
+        "formKey": "review",
+        "dueExpr": "'2026-12-31T17:00:00+08:00'",
+    }
+    assert (
+        messages(warnings)
+        == "平台不使用 camunda:priority='50' (camunda:priority='50' is not used by the platform)"
+    )
+
+
+def test_activiti_and_flowable_attributes_are_read_the_same_way() -> None:
+    tree, _ = validate(diagram('<bpmn:userTask id="t" activiti:candidateGroups="minzheng,shebao"/>'))
+    assert properties(tree)["window"] == "minzheng"
+
+
+def test_what_camunda_names_is_checked_as_the_platform_names_it() -> None:
+    [problem] = refused(diagram('<bpmn:userTask id="t" camunda:candidateGroups="nosuch"/>'))
+    assert problem["element"] == "t" and problem["line"] == 8
+    assert problem["message"].startswith("camunda:candidateGroups: unknown window 'nosuch'")
+    [problem] = refused(diagram('<bpmn:userTask id="t" camunda:formKey="embedded:app:forms/x.html"/>'))
+    assert (
+        problem["line"] == 8
+        and "camunda:formKey 'embedded:app:forms/x.html' names no form schema" in problem["message"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("attribute", "hint"),
+    [
+        ('camunda:candidateGroups="${dept}"', "windowExpr"),
+        ('camunda:assignee="${initiator}"', "assignee"),
+        ('camunda:dueDate="${dateTime().plusDays(3).toDate()}"', "workdays(3)"),
+    ],
+)
+def test_juel_in_attributes_is_refused_with_a_hint(attribute: str, hint: str) -> None:
+    [problem] = refused(diagram(f'<bpmn:userTask id="t" {attribute}/>'))
+    assert problem["element"] == "t" and problem["line"] == 8
+    assert (
+        "is a JUEL expression, which the platform does not run" in problem["message"]
+        and hint in problem["message"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"), [("${approved}", "JUEL"), ("#{amount > 5}", "JUEL"), ("=approved", "FEEL")]
+)
+def test_juel_and_feel_conditions_are_refused_with_their_line_and_the_python_hint(
+    source: str, kind: str
+) -> None:
+    flows = f"""<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+    <bpmn:exclusiveGateway id="t" default="f3"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{source}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e"/>"""
+    [problem] = refused(diagram("", flows=flows))
+    assert problem["element"] == "f2" and problem["line"] == 13
+    assert f"is a {kind} expression, which the platform does not run" in problem["message"]
+    assert "Python expressions over the item's data, e.g. approved" in problem["message"]
+
+
+def test_scripts_in_another_language_are_refused() -> None:
+    task = '<bpmn:scriptTask id="t" scriptFormat="javascript"><bpmn:script>var x = 1;</bpmn:script></bpmn:scriptTask>'
+    problems = refused(diagram(task))
+    assert any("scriptFormat 'javascript' is not supported" in p["message"] for p in problems)
+    tree, _ = validate(diagram(task.replace("javascript", "python").replace("var x = 1;", "x = 1")))
+
+
+def test_extension_elements_ids_are_not_bpmn_ids() -> None:
+    task = """<bpmn:userTask id="t" adonis:target="description"><bpmn:extensionElements>
+      <camunda:properties>
+        <camunda:property id="description" name="limitDays" value="2"/>
+        <camunda:property id="description" name="note" value="x"/>
+      </camunda:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:textAnnotation id="description"/>"""
+    tree, warnings = validate(diagram(task))
+    assert properties(tree)["limitDays"] == "2"
+    assert "camunda:property 'note' 不是平台的属性" in messages(warnings)
+    assert not any("duplicate id" in w.message for w in warnings)
+    assert refused(diagram(task.replace('<bpmn:textAnnotation id="description"/>', '<bpmn:task id="t"/>')))
+
+
+def test_the_elements_own_properties_win() -> None:
+    task = """<bpmn:userTask id="t" camunda:formKey="review"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formKey" value="generic_task"/></spiffworkflow:properties>
+      </bpmn:extensionElements></bpmn:userTask>"""
+    tree, warnings = validate(diagram(task))
+    assert properties(tree)["formKey"] == "generic_task"
+    assert "camunda:formKey 未使用：以元素自身的属性 formKey 为准" in messages(warnings)
+
+
+def test_a_camunda_multi_instance_reads_its_collection() -> None:
+    task = """<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics camunda:collection="experts"
+      camunda:elementVariable="expert"/></bpmn:userTask>"""
+    tree, _ = validate(diagram(task))
+    loop = tree.getroot().find(".//{*}multiInstanceLoopCharacteristics")
+    assert loop.findtext("{*}loopDataInputRef") == "experts"
+    assert loop.find("{*}inputDataItem").get("name") == "expert"
+
+
+def test_a_service_task_without_implementation_passes() -> None:
+    tree, warnings = validate(
+        diagram('<bpmn:serviceTask id="t" camunda:type="external" camunda:topic="cards"/>')
+    )
+    assert etree.QName(tree.getroot().find(".//*[@id='t']")).localname == "scriptTask"
+    assert "the step passes through doing nothing" in messages(warnings)
+    assert "camunda:topic='cards' is not used by the platform" in messages(warnings)
+
+
+def test_camunda_8_extension_elements_are_reported() -> None:
+    task = """<bpmn:userTask id="t"><bpmn:extensionElements>
+      <zeebe:assignmentDefinition candidateGroups="shebao"/></bpmn:extensionElements></bpmn:userTask>"""
+    _, warnings = validate(diagram(task))
+    assert "zeebe:assignmentDefinition is not used by the platform" in messages(warnings)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "stored"),
+    [
+        ("timeDuration", "PT5M", "'PT5M'"),
+        ("timeDuration", "P10D", "'P10D'"),
+        ("timeCycle", "R3/PT1H", "'R3/PT1H'"),
+        ("timeDate", "2026-10-09T09:00:00+08:00", "'2026-10-09T09:00:00+08:00'"),
+        ("timeDuration", '"PT5M"', '"PT5M"'),  # already the platform's
+        ("timeDuration", "workdays(3)", "workdays(3)"),
+        ("timeDuration", "${delay}", "${delay}"),  # left for the check to refuse
+    ],
+)
+def test_bare_iso_timer_values_become_python_strings(kind: str, text: str, stored: str) -> None:
+    body = etree.fromstring(
+        f'<bpmn:{kind} xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">{text}</bpmn:{kind}>'
+    )
+    quote_timer_literal(body)
+    assert body.text == stored
+
+
+def test_a_lone_process_not_marked_executable_is_run() -> None:
+    content = diagram('<bpmn:task id="t"/>', process='id="p" isExecutable="false"')
+    tree, warnings = validate(content)
+    assert tree.getroot().find("{*}process").get("isExecutable") == "true"
+    assert "deployed as executable" in messages(warnings, "p")
+    two = content.replace(
+        b"</bpmn:definitions>", b'<bpmn:process id="q" isExecutable="false"/></bpmn:definitions>'
+    )
+    assert any("no executable process" in p["message"] for p in refused(two))
+
+
+def test_adopting_twice_changes_nothing_more() -> None:
+    root = etree.fromstring(diagram('<bpmn:userTask id="t" camunda:candidateGroups="shebao"/>'))
+    adopt(root)
+    once = etree.tostring(root)
+    adopt(root)
+    assert etree.tostring(root) == once

@@ -1,0 +1,143 @@
+"""The cost of one step: the restored-workflow cache, the caller look-up and the statements a completion issues.
+
+Each of these makes a step cheaper without changing what it does; the tests prove the "without changing" part
+(a stale cache entry is never used, a rolled-back step never leaves its object behind) and pin the number of
+statements so that a change adding round trips to every completion is noticed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+import runner
+from runner.core.scheduling import NullScheduler
+from runner.core.services import Services
+from runner.items.taskdata import task_context
+from runner.people.directory import create_user, identify, mark_absent
+from tests.runner.helpers import complete, deploy_file, describe, open_tasks, start, the_task
+
+PASSWORD = "Banjian-test-2026!"
+RELATED = ["guotu", "huanbao", "guihua"]
+
+
+def _joint_item(services: Services) -> int:
+    deploy_file(services, "joint.bpmn")
+    iid = start(services, "joint_test", data={"lead_window": "shebao"})
+    complete(services, the_task(services, iid, "accept")["id"], {"related_windows": RELATED})
+    return iid
+
+
+def _reviews(services: Services, iid: int) -> list[dict]:
+    return [t for t in open_tasks(services, iid) if t["spec_name"].startswith("review")]
+
+
+def _review(services: Services, task: dict) -> None:
+    complete(services, task["id"], {"opinion": {"result": "agree", "window": task["window"]}})
+
+
+def test_next_step_uses_the_cached_workflow(services):
+    iid = _joint_item(services)
+    cache = services.workflows
+    before = cache.hits
+    _review(services, _reviews(services, iid)[0])
+    assert cache.hits == before + 1  # the accept step's committed object, not the row, was stepped on
+
+
+def test_reading_an_item_keeps_its_workflow_for_the_next_step(services):
+    iid = _joint_item(services)
+    services.workflows.clear()  # as in a process that has not stepped this item yet
+    review = _reviews(services, iid)[0]
+    with services.transaction() as s:
+        task_context(s, review["id"])  # the form page reads the task's data
+    hits = services.workflows.hits
+    _review(services, review)  # then the clerk submits it
+    assert services.workflows.hits == hits + 1
+    describe(services, iid)  # the item page reads it too, and gives it back
+    _review(services, _reviews(services, iid)[0])
+    assert services.workflows.hits == hits + 3
+
+
+def test_a_change_by_another_process_is_never_hidden_by_the_cache(services, database_url, db_engine, clock):
+    iid = _joint_item(services)
+    other = Services(services.settings, clock=clock, scheduler=NullScheduler(), engine=db_engine)
+    first, second, third = _reviews(services, iid)
+    _review(other, first)  # the row moves on in "another process"; this one's entry is now stale
+    misses = services.workflows.misses
+    _review(services, second)
+    assert services.workflows.misses == misses + 1
+    _review(services, third)
+    complete(services, the_task(services, iid, "consolidate")["id"], {"approved": True})
+    view = describe(services, iid)
+    assert view["status"] == "completed"
+    assert sorted(o["window"] for o in view["data"]["opinions"]) == sorted(RELATED)  # none of the 3 lost
+    with services.transaction() as s:
+        assert runner.verify_audit(s) == []
+
+
+def test_a_rolled_back_step_leaves_no_object_behind(services):
+    iid = _joint_item(services)
+    first, second, _ = _reviews(services, iid)
+    with pytest.raises(RuntimeError), services.transaction() as s:
+        runner.complete(s, first["id"], {"opinion": {"result": "agree"}}, actor="clerk_a")
+        raise RuntimeError("the request failed after the step")
+    hits = services.workflows.hits
+    _review(services, second)
+    assert services.workflows.hits == hits  # read from the row: the failed step's object was not kept
+    assert {t["id"] for t in _reviews(services, iid)} == {first["id"], _reviews(services, iid)[-1]["id"]}
+
+
+def test_cache_of_size_zero_always_reads_the_row(database_url, db_engine, clock):
+    services = Services(
+        runner.Settings(database_url=database_url, workflow_cache_size=0),
+        clock=clock, scheduler=NullScheduler(), engine=db_engine,
+    )  # fmt: skip
+    iid = _joint_item(services)
+    for task in _reviews(services, iid):
+        _review(services, task)
+    assert services.workflows.hits == 0
+    assert the_task(services, iid, "consolidate")
+
+
+def test_identify_reads_person_memberships_and_cover_at_once(services, clock):
+    deploy_file(services, "review.bpmn")
+    with services.transaction() as s:
+        create_user(s, "clerk_a", "甲", PASSWORD, [("shebao", "clerk"), ("guotu", "window_head")])
+        create_user(s, "clerk_b", "乙", PASSWORD, [("shebao", "clerk")])
+        create_user(s, "clerk_c", "丙", PASSWORD, [("shebao", "clerk")])
+        mark_absent(s, "clerk_b", "clerk_a", clock.now(), clock.now() + timedelta(days=2), actor="clerk_b")
+        mark_absent(s, "clerk_c", "clerk_a", clock.now() + timedelta(days=5), None, actor="clerk_c")
+    with services.reading() as s:
+        person, covering = identify(s, "clerk_a")
+        assert person is not None
+        assert person.memberships == {("shebao", "clerk"), ("guotu", "window_head")}
+        assert covering == {"clerk_b"}  # clerk_c's absence has not begun
+        assert identify(s, "nobody") == (None, set())
+        person_b, covering_b = identify(s, "clerk_b")
+        assert person_b is not None and person_b.windows == {"shebao"} and covering_b == set()
+
+
+def test_a_review_completion_issues_few_statements(services, db_engine):
+    """Pins the round trips of the commonest step: task with its item, pending timers, open tasks, then one
+    flush (audit entries, instance row, removed task). Raise the figure only for a reason worth a round trip
+    on every completion."""
+    iid = _joint_item(services)
+    first = _reviews(services, iid)[0]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001 - SQLAlchemy's listener signature
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+            statements.append(statement.split()[0].upper())
+
+    event.listen(db_engine, "before_cursor_execute", count)
+    try:
+        with services.transaction() as s:
+            instance = runner.complete(s, first["id"], {"opinion": {"result": "agree"}}, actor="clerk_a")
+            tasks = runner.instance_tasks(s, instance)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", count)
+    assert len(tasks) == 2
+    assert statements.count("SELECT") <= 3, statements
+    assert len(statements) <= 8, statements

@@ -1,0 +1,233 @@
+"""Supervision warnings (电子监察) from the rule table: stored timers that follow the promised deadline.
+
+The clock starts on Mon 2026-09-28 09:00 Asia/Shanghai; clock.bpmn promises 3 working days, so the
+deadline is the end of Thu 8 Oct (29, 30 Sep, then 8 Oct after National Day 1-7 Oct). Sat 10 Oct is a
+make-up working day. Expected times below are worked out by hand, in UTC (Shanghai = UTC+8).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+import runner
+from runner.models import Notification, Timer, TimerStatus, WarningEvent
+from tests.runner.helpers import actions, complete, deploy_file, describe, start, the_task
+from tests.support.flow import advance_to, local
+
+SEP30_START = "2026-09-29T16:00:00+00:00"  # notice: start (00:00) of Wed 30 Sep, the working day before
+OCT08_END = "2026-10-08T15:59:59+00:00"  # yellow: at the deadline
+OCT12_END = "2026-10-12T15:59:59+00:00"  # red: end of the 3rd working day after it (9, Sat 10, 12 Oct)
+
+
+def _seed(services: runner.Services) -> None:
+    with services.transaction() as s:
+        runner.seed_warning_rules(s)
+
+
+def _rule_timers(services: runner.Services, iid: int, status: str = "pending") -> list[tuple[str, str]]:
+    with services.transaction() as s:
+        rows = s.scalars(
+            select(Timer)
+            .where(Timer.instance_id == iid, Timer.kind == "rule", Timer.status == status)
+            .order_by(Timer.due_at)
+        )
+        return [(r.spec_name, r.due_at.isoformat()) for r in rows]
+
+
+def _rule_warnings(services: runner.Services, iid: int) -> list[dict[str, Any]]:
+    with services.transaction() as s:
+        rows = s.scalars(
+            select(WarningEvent)
+            .where(WarningEvent.instance_id == iid, WarningEvent.rule.like("rule:%"))
+            .order_by(WarningEvent.id)
+        )
+        return [
+            {
+                "level": w.level,
+                "rule": w.rule,
+                "window": w.window,
+                "clerk": w.clerk,
+                "created_at": w.created_at.isoformat(),
+            }
+            for w in rows
+        ]
+
+
+def test_no_rules_until_seeded_then_open_items_are_armed(services, clock):
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    assert _rule_timers(services, iid) == []
+    with services.transaction() as s:
+        assert runner.list_warning_rules(s) == []
+        made = runner.seed_warning_rules(s)
+        assert [(r.level, r.offset_days, r.item_kind) for r in made] == [
+            ("notice", -1, None),
+            ("yellow", 0, None),
+            ("red", 3, None),
+        ]
+        assert runner.seed_warning_rules(s) == []  # seeding twice adds nothing
+    # the item started before the rules existed is armed when they are seeded
+    assert _rule_timers(services, iid) == [
+        ("notice", SEP30_START),
+        ("yellow", OCT08_END),
+        ("red", OCT12_END),
+    ]
+
+
+def test_levels_fire_at_exact_working_day_boundaries_across_national_day(services, clock):
+    _seed(services)
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    assert describe(services, iid)["deadline"] == OCT08_END
+    assert _rule_timers(services, iid) == [
+        ("notice", SEP30_START),
+        ("yellow", OCT08_END),
+        ("red", OCT12_END),
+    ]
+    with services.transaction() as s:
+        runner.claim(s, the_task(services, iid, "accept")["id"], actor="clerk_a")
+
+    advance_to(services, clock, local("2026-09-29", "23:59"))
+    assert _rule_warnings(services, iid) == []
+    advance_to(services, clock, local("2026-09-30", "00:00"))
+    notice = {"level": "notice", "rule": "rule:notice", "window": "shebao", "clerk": "clerk_a"}
+    assert _rule_warnings(services, iid) == [{**notice, "created_at": SEP30_START}]
+
+    # the whole holiday passes without a warning; the yellow card comes at the deadline itself
+    advance_to(services, clock, local("2026-10-08", "23:59"))
+    assert len(_rule_warnings(services, iid)) == 1
+    advance_to(services, clock, local("2026-10-09", "00:00"))
+    assert [w["level"] for w in _rule_warnings(services, iid)] == ["notice", "yellow"]
+    assert _rule_warnings(services, iid)[1]["created_at"] == OCT08_END
+
+    # red: end of Mon 12 Oct (Fri 9 and the make-up Sat 10 count, Sun 11 does not)
+    advance_to(services, clock, local("2026-10-12", "23:59"))
+    assert len(_rule_warnings(services, iid)) == 2
+    advance_to(services, clock, local("2026-10-13", "08:00"))
+    warnings = _rule_warnings(services, iid)
+    assert [(w["level"], w["created_at"]) for w in warnings] == [
+        ("notice", SEP30_START),
+        ("yellow", OCT08_END),
+        ("red", OCT12_END),
+    ]
+    assert {w["window"] for w in warnings} == {"shebao"} and {w["clerk"] for w in warnings} == {"clerk_a"}
+    assert _rule_timers(services, iid) == []
+    assert len(_rule_timers(services, iid, "fired")) == 3
+
+    with services.transaction() as s:
+        notes = list(s.scalars(select(Notification).where(Notification.instance_id == iid)))
+    assert [(n.kind, n.to_window) for n in notes] == [("warning", "shebao")] * 3
+    assert actions(services, iid).count("warning") == 4  # three rules + the diagram's own overdue flag
+    with services.transaction() as s:
+        assert runner.verify_audit(s) == []
+
+
+def test_a_rule_fires_once(services, clock):
+    _seed(services)
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    advance_to(services, clock, local("2026-09-30", "10:00"))
+    with services.transaction() as s:
+        [row] = s.scalars(select(Timer).where(Timer.instance_id == iid, Timer.spec_name == "notice"))
+        timer_id = row.id
+    with services.transaction() as s:
+        assert runner.fire_timer(s, timer_id) == "already fired"
+    # a later change of the item (a task completed) does not re-arm the rule that already fired
+    complete(services, the_task(services, iid, "accept")["id"], {"materials_complete": True})
+    assert [w["level"] for w in _rule_warnings(services, iid)] == ["notice"]
+    assert [name for name, _ in _rule_timers(services, iid)] == ["yellow", "red"]
+    assert actions(services, iid).count("warning") == 1
+
+
+def test_held_while_paused_and_moved_on_resume(services, clock):
+    _seed(services)
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    complete(services, the_task(services, iid, "accept")["id"], {"materials_complete": False})
+    # paused from Mon 28 Sep: the notice due at the start of 30 Sep is held, nothing fires
+    advance_to(services, clock, local("2026-10-09", "10:00"))
+    assert _rule_warnings(services, iid) == []
+    with services.transaction() as s:
+        runner.deliver_message(
+            s, "materials_resubmitted", describe(services, iid)["business_key"], {}, actor="applicant"
+        )
+    # 4 paused working days (29, 30 Sep, 8, 9 Oct) → deadline end of Tue 13 Oct
+    assert describe(services, iid)["deadline"] == "2026-10-13T15:59:59+00:00"
+    assert _rule_timers(services, iid) == [
+        ("notice", "2026-10-11T16:00:00+00:00"),  # start of Mon 12 Oct (Sun 11 is no working day)
+        ("yellow", "2026-10-13T15:59:59+00:00"),
+        ("red", "2026-10-16T15:59:59+00:00"),  # 14, 15, 16 Oct
+    ]
+    assert sorted(_rule_timers(services, iid, "cancelled")) == sorted(
+        [("notice", SEP30_START), ("yellow", OCT08_END), ("red", OCT12_END)]
+    )
+    advance_to(services, clock, local("2026-10-12", "09:00"))
+    assert [(w["level"], w["created_at"]) for w in _rule_warnings(services, iid)] == [
+        ("notice", "2026-10-11T16:00:00+00:00")
+    ]
+
+
+def test_extension_moves_and_completion_cancels(services, clock):
+    _seed(services)
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    with services.transaction() as s:
+        runner.extend(s, iid, 2, reason="需现场核查", requested_by="clerk_a", approved_by="leader")
+    # 3 + 2 working days: 29, 30 Sep, 8, 9, Sat 10 Oct
+    assert _rule_timers(services, iid) == [
+        ("notice", "2026-10-08T16:00:00+00:00"),  # start of Fri 9 Oct
+        ("yellow", "2026-10-10T15:59:59+00:00"),
+        ("red", "2026-10-14T15:59:59+00:00"),  # 12, 13, 14 Oct
+    ]
+    complete(services, the_task(services, iid, "accept")["id"], {"materials_complete": True})
+    complete(services, the_task(services, iid, "review")["id"], {})
+    assert describe(services, iid)["status"] == "completed"
+    assert _rule_timers(services, iid) == []
+    advance_to(services, clock, local("2026-10-20"))
+    assert _rule_warnings(services, iid) == []
+
+
+def test_termination_cancels_and_kind_filter(services, clock):
+    with services.transaction() as s:
+        runner.add_warning_rule(s, "yellow", 0, item_kind="承诺件")
+        runner.add_warning_rule(s, "red", 1, item_kind="immediate")  # another kind: not for this item
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    assert _rule_timers(services, iid) == [("yellow", OCT08_END)]
+    with services.transaction() as s:
+        runner.terminate(s, iid, actor="leader", reason="申请人撤回申请")
+    assert _rule_timers(services, iid) == []
+    advance_to(services, clock, local("2026-10-20"))
+    assert _rule_warnings(services, iid) == []
+
+
+def test_rule_timer_status_enum(services, clock):
+    _seed(services)
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    with services.transaction() as s:
+        rows = list(s.scalars(select(Timer).where(Timer.instance_id == iid, Timer.kind == "rule")))
+    assert {r.task_id for r in rows} == {f"rule:{r.rule_id}" for r in rows}
+    assert all(r.follows_deadline and r.status == TimerStatus.PENDING for r in rows)
+
+
+def test_cli_seed_creates_the_default_rules(services, database_url, tmp_path, monkeypatch, capsys):
+    import json
+
+    from runner.cli import main
+
+    path = tmp_path / "windows.json"
+    path.write_text(json.dumps({"windows": [{"code": "shebao", "name": "社保窗口"}]}), encoding="utf-8")
+    monkeypatch.setenv("BANJIAN_DATABASE_URL", database_url)
+    assert main(["seed", "--windows", str(path), "--no-demo-users"]) == 0
+    assert "warning rules: 3 new" in capsys.readouterr().out
+    assert main(["seed", "--windows", str(path), "--no-demo-users"]) == 0
+    assert "warning rules: already there" in capsys.readouterr().out
+    with services.transaction() as s:
+        assert [(r.level, r.offset_days) for r in runner.list_warning_rules(s)] == [
+            ("notice", -1),
+            ("yellow", 0),
+            ("red", 3),
+        ]

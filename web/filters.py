@@ -1,0 +1,60 @@
+"""Jinja filters for every workspace template: local times and dates (Asia/Shanghai by default)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from web.blueprint import bp
+
+
+def _tz() -> ZoneInfo:
+    services = current_app.extensions.get("banjian")
+    name = getattr(getattr(services, "settings", None), "timezone", None) or "Asia/Shanghai"
+    return ZoneInfo(name)
+
+
+def to_local(value: datetime | str | None) -> datetime | None:
+    """An aware datetime (or ISO string) in the platform's time zone."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(_tz())
+
+
+@bp.app_template_filter("localtime")
+def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """``{{ task.created_at | localtime }}`` → ``2026-09-28 09:00`` (empty for None)."""
+    local = to_local(value)
+    return local.strftime(fmt) if local else ""
+
+
+@bp.app_template_filter("localdate")
+def localdate(value: datetime | str | None) -> str:
+    """``{{ task.due_at | localdate }}`` → ``2026-09-30``."""
+    return localtime(value, "%Y-%m-%d")
+
+
+@bp.app_template_filter("pending")
+def pending(year: int | None) -> str:
+    """``{{ item.deadline_pending_year | pending }}`` → ``待 2027 年节假日安排公布后确定`` (English with ?lang=en);
+    empty for None."""
+    from forms.language import pick
+    from runner.timekeeping.calendar import pending_note
+
+    return pick(pending_note(year), pending_note(year, "en")) if year is not None else ""
+
+
+@bp.app_template_filter("deadline")
+def deadline(
+    value: datetime | str | None, pending_year: int | None = None, fmt: str = "%Y-%m-%d %H:%M"
+) -> str:
+    """A stored deadline as local time, or the year's arrangement it waits for, or "—"."""
+    if value:
+        return localtime(value, fmt)
+    return pending(pending_year) or "—"

@@ -1,0 +1,88 @@
+"""Languages: zh_CN by default, English on ``?lang=en`` (remembered in the session).
+
+The English catalogue ``translations/en/LC_MESSAGES/messages.po`` is compiled to ``messages.mo``
+by ``compile_catalogs`` when the app starts and the ``.mo`` is missing or older than the ``.po``
+(no build step needed on a fresh clone; ``pybabel compile -d web/translations`` does the same).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import request, session
+
+from forms.language import pick
+from runner.exceptions import RunnerError
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = {"zh_CN": "zh_CN", "zh": "zh_CN", "zh-CN": "zh_CN", "en": "en"}
+
+log = logging.getLogger(__name__)
+
+
+def select_locale() -> str:
+    """``?lang=`` (stored in the session), else the session's choice, else zh_CN."""
+    asked = request.args.get("lang")
+    if asked in LOCALES:
+        session["lang"] = LOCALES[asked]
+        return LOCALES[asked]
+    chosen = session.get("lang")
+    return chosen if chosen in ("zh_CN", "en") else DEFAULT_LOCALE
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
+    """Compile every ``messages.po`` under ``directory`` whose ``.mo`` is missing or stale."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written: list[Path] = []
+    for po in sorted(directory.glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as f:
+                catalog = read_po(f, locale=po.parent.parent.name)
+            tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # several workers may start at once
+            with tmp.open("wb") as f:
+                write_mo(f, catalog, use_fuzzy=False)
+            tmp.replace(mo)
+            written.append(mo)
+        except OSError:
+            log.warning("cannot write %s; English pages fall back to Chinese", mo, exc_info=True)
+    return written
+
+
+def _locale_is_zh() -> bool:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale is None or locale.language == "zh"
+
+
+def _english(message: str) -> str:
+    """The English part of a runner message ``中文 (English)``."""
+    if message.endswith(")") and " (" in message:
+        return message[message.index(" (") + 2 : -1]
+    return message
+
+
+def user_message(exc: RunnerError | str) -> str:
+    """A runner error's message in the page language (runner messages read ``中文 (English)``)."""
+    message = exc if isinstance(exc, str) else exc.message
+    if _locale_is_zh():
+        return message[: message.index(" (")] if message.endswith(")") and " (" in message else message
+    return _english(message)
+
+
+class Label:
+    """A label drawn in the page language (no catalogue entry needed)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+
+    def __str__(self) -> str:
+        return pick(self.zh, self.en)

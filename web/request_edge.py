@@ -1,0 +1,86 @@
+"""The request edge: values no page, form or API route can use are refused before any of them runs.
+
+- ``<int:…>`` in every route is a PostgreSQL ``integer`` (−2³¹ … 2³¹−1): a larger id matches no route (404),
+  as an id that does not exist;
+- a NUL character anywhere in the path, the query, the form fields or a JSON body is a 400 (no text of the
+  platform holds one, and PostgreSQL refuses to store it);
+- a value the database still refuses as out of its range (``DataError``) is a 400, never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, request
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+INT_MAX = 2**31 - 1  # PostgreSQL integer, the type of every id column
+NUL_MESSAGE = "请求中含有不允许的空字符 NUL (the request contains a NUL character)"
+OUT_OF_RANGE_MESSAGE = "请求中的值超出允许范围 (a value in the request is out of range)"
+
+
+class DatabaseInteger(IntegerConverter):
+    """``<int:…>`` bounded to what an id column holds; ``max`` may still be given lower."""
+
+    def __init__(
+        self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=INT_MAX if max is None else max)
+
+
+def in_int_range(value: int) -> bool:
+    """Whether ``value`` fits a database integer column."""
+    return -INT_MAX - 1 <= value <= INT_MAX
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON document, keys included."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def has_nul(value: Any) -> bool:
+    """Whether ``value`` (a string or a JSON document) holds a NUL character."""
+    return any("\x00" in text for text in _strings(value))
+
+
+def refuse_nul_bytes() -> None:
+    """``before_request``: a NUL in the path, query, form fields, file names or JSON body is a 400."""
+    if "\x00" in request.path:
+        raise BadRequest(NUL_MESSAGE)
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                raise BadRequest(NUL_MESSAGE)
+    for upload in request.files.values():
+        if "\x00" in (upload.filename or ""):
+            raise BadRequest(NUL_MESSAGE)
+    if request.is_json and has_nul(request.get_json(silent=True)):
+        raise BadRequest(NUL_MESSAGE)
+
+
+def init_app(app: Flask) -> None:
+    """Install the bounded ``int`` converter (before any route is added) and the NUL check."""
+    app.url_map.converters["int"] = DatabaseInteger
+    app.before_request(refuse_nul_bytes)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
