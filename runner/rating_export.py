@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner import rectification as rect
+from runner.core.transaction import services_of
 from runner.models import ProcessInstance, Rating, Rectification, Window
 from runner.ratings import CHANNELS, LEVELS, OCCASIONS
-from runner.core.transaction import services_of
 from runner.supervision.statistics import Period, bounds
 
 FORMAT = "banjian-haoping/1"

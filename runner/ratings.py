@@ -22,10 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from runner.core import audit
+from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput
 from runner.items.instances import get as get_instance
 from runner.models import InstanceStatus, ProcessInstance, Rating
-from runner.core.transaction import services_of
 
 # the national scale, best first: code → (中文, English)
 LEVELS: dict[str, tuple[str, str]] = {

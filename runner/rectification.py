@@ -27,14 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner import step_followers
-from runner.core import audit
-from runner.core import engine
+from runner.core import audit, engine
+from runner.core.transaction import services_of
 from runner.exceptions import NoSuchDefinition
 from runner.items.instances import current_data
 from runner.items.instances import get as get_instance
 from runner.items.instances import start as start_instance
 from runner.models import Appeal, InstanceStatus, ProcessInstance, Rating, Rectification, Window
-from runner.core.transaction import services_of
 
 PROCESS = "rectification"
 STATES = {
@@ -307,8 +306,8 @@ def founded_bad_ratings(
     appeal (``Appeal`` on subject ``rating:<id>`` for that window, any rule) removes one. Each row
     follows its process step by step, so the answer is that of the stored rows.
     """
-    from runner.timekeeping.deadlines import calendar
     from runner.supervision.statistics import Period, bounds
+    from runner.timekeeping.deadlines import calendar
 
     start_waiting(session)
     cal = calendar(session)

@@ -395,8 +395,8 @@ def _founded_bad_ratings(
     session: Session, rule: AssessmentRule, lo: datetime, hi: datetime, now: datetime, window: str | None
 ) -> list[Deduction]:
     """差评 found 属实 against the window at fault (``runner.rectification.founded_bad_ratings``)."""
-    from runner.timekeeping.deadlines import calendar
     from runner.rectification import founded_bad_ratings
+    from runner.timekeeping.deadlines import calendar
 
     cal = calendar(session)
     events = founded_bad_ratings(session, cal.local_date(lo), cal.local_date(hi) - timedelta(days=1), window)

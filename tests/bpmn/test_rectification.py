@@ -175,8 +175,8 @@ def test_cannot_rectify_needs_approval(services, clock, item):
 
 
 def test_founded_bad_rating_counts_in_assessment_until_an_appeal_is_upheld(services, clock, item):
-    from runner.supervision import assessment
     from runner.people import directory
+    from runner.supervision import assessment
 
     with services.transaction() as s:
         directory.create_user(s, "sc_head", "市场负责人", "banjian2026", [("shichang", "window_head")])

@@ -15,8 +15,8 @@ import pytest
 
 import runner
 from runner import ratings
-from runner.people.directory import seed_demo_users
 from runner.models import Rectification, WarningEvent
+from runner.people.directory import seed_demo_users
 from tests.support.flow import (
     advance_to,
     complete,

@@ -15,15 +15,14 @@ from flask import abort, render_template, request, url_for
 
 import runner
 from runner import ratings
-from runner.papers.documents import windows_involved
 from runner.items.instances import get as get_instance
 from runner.models import ProcessInstance
-
-from workspace.blueprint import bp
+from runner.papers.documents import windows_involved
 from web.auth import current_user, login_required, services
 from web.i18n import user_message
+from workspace.blueprint import bp
 from workspace.documents import item_for_current_user
-from forms.rating_form import english, rating_form, submit_kwargs
+from workspace.rating_form import english, rating_form, submit_kwargs
 
 CHANNEL = "counter"
 

@@ -13,11 +13,10 @@ from flask_babel import lazy_gettext as _l
 
 from runner import rectification
 from runner.models import Role
-
-from workspace.blueprint import bp
-from web.chrome import register_nav
 from web.auth import current_user, login_required, services
-from forms.rating_form import english
+from web.chrome import register_nav
+from workspace.blueprint import bp
+from workspace.rating_form import english
 
 SUPERVISION_WINDOW = "supervision"
 ROLES = (Role.SUPERVISOR, Role.ADMIN)

@@ -1,5 +1,5 @@
 """四眼原则 on the workspace's task page: the supervision clerk who verified a 差评 cannot approve dismissing
-it; the page says so in its language and completes nothing; a colleague can (forms/task_views.py)."""
+it; the page says so in its language and completes nothing; a colleague can (workspace/task_views.py)."""
 
 from __future__ import annotations
 
