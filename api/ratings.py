@@ -1,4 +1,4 @@
-"""好差评 over the JSON API: the export for the provincial platform (``runner.rating_export``).
+"""好差评 over the JSON API: the export for the provincial platform (``runner.applicants.rating_export``).
 
 ``GET /api/ratings/export?start=YYYY-MM-DD&end=YYYY-MM-DD`` — the supervision office, an admin or a system
 account (the provincial 好差评 system's connector) reads the ratings of a period and their rectifications.
@@ -14,7 +14,7 @@ from flask import current_app, jsonify, request
 import runner
 from api.blueprint import bp
 from api.routes import services
-from runner import rating_export
+from runner.applicants import rating_export
 
 MAX_DAYS = 366
 

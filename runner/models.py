@@ -564,7 +564,7 @@ class Document(Base):
 
 
 class Rating(Base):
-    """An applicant's 好差评 of an item on one occasion (一次一评、一事一评; ``runner.ratings``)."""
+    """An applicant's 好差评 of an item on one occasion (一次一评、一事一评; ``runner.applicants.ratings``)."""
 
     __tablename__ = "ratings"
     __table_args__ = (UniqueConstraint("instance_id", "occasion", name="uq_rating_occasion"),)
@@ -594,7 +594,7 @@ class Rectification(Base):
     rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id", ondelete="CASCADE"), unique=True)
     process_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
     window: Mapped[str | None] = mapped_column(String(64), index=True)  # the window at fault
-    # verifying / pending / in_progress / done / overdue / unable / invalid (runner.rectification.STATES)
+    # verifying / pending / in_progress / done / overdue / unable / invalid (runner.applicants.rectification.STATES)
     state: Mapped[str] = mapped_column(String(20), default="verifying")
     verdict: Mapped[str | None] = mapped_column(String(20))  # founded / unfounded / malicious
     due_at: Mapped[datetime | None]

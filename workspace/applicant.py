@@ -24,9 +24,9 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 import runner
+from runner.applicants import ratings
 from runner.applicants import service as app_runner
 from runner.models import Role
-from runner.ratings import RatingExists
 from web.auth import client_address, current_user, require_role, services
 from web.chrome import register_nav
 from web.i18n import user_message
@@ -165,8 +165,8 @@ def progress_rating(business_key: str) -> Any:
         return render_template("applicant/progress.html", p=view, form=form, en=english()), 400
     occasion = request.form.get("occasion") or "completion"
     try:
-        services().run(app_runner.rate, business_key, occasion=occasion, **submit_kwargs(form))
-    except RatingExists as exc:
+        services().run(ratings.rate, business_key, occasion=occasion, **submit_kwargs(form))
+    except ratings.RatingExists as exc:
         flash(user_message(exc), "warning")
     except runner.InvalidInput as exc:
         flash(user_message(exc), "error")

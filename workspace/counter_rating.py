@@ -14,7 +14,7 @@ from typing import Any
 from flask import abort, render_template, request, url_for
 
 import runner
-from runner import ratings
+from runner.applicants import rating_scale, ratings
 from runner.items.instances import get as get_instance
 from runner.models import ProcessInstance
 from runner.papers.documents import windows_involved
@@ -68,7 +68,7 @@ def counter_rating(business_key: str) -> Any:
             status = 400
     label = None
     if occasion is not None:
-        label = ratings.OCCASIONS[occasion][1 if english() else 0]
+        label = rating_scale.OCCASIONS[occasion][1 if english() else 0]
     return render_template(
         "rating/counter.html", item=item, form=form, occasion=occasion, occasion_label=label, error=error,
         back=url_for("workspace.item_page", business_key=business_key),

@@ -11,7 +11,7 @@ from typing import Any, cast
 from flask import abort, render_template, request
 from flask_babel import lazy_gettext as _l
 
-from runner import rectification
+from runner.applicants import ratings
 from runner.models import Role
 from web.auth import current_user, login_required, services
 from web.chrome import register_nav
@@ -30,7 +30,7 @@ def rating_register() -> Any:
         abort(403)
     bad_only = request.args.get("bad") == "1"
     lang = "en" if english() else "zh"
-    rows = services().run(rectification.rating_register, bad_only=bad_only, lang=lang)
+    rows = services().run(ratings.rating_register, bad_only=bad_only, lang=lang)
     return render_template("rating/register.html", rows=rows, bad_only=bad_only, en=english())
 
 

@@ -1,4 +1,4 @@
-"""The 好差评 form shared by the applicant's progress page and the counter page (``runner.ratings``).
+"""The 好差评 form shared by the applicant's progress page and the counter page (``runner.applicants.ratings``).
 
 Five levels (非常满意 … 非常不满意), the channel's optional second-level indicators, a comment, and anonymous or
 实名 (name and phone). Labels come from the runner's tables in the page's language.
@@ -15,7 +15,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from runner import ratings
+from runner.applicants import rating_scale
 
 INDICATOR_PREFIX = "ind_"
 
@@ -26,14 +26,14 @@ def english() -> bool:
 
 def level_choices() -> list[SelectChoice]:
     i = 1 if english() else 0
-    return [SelectChoice(code, names[i]) for code, names in ratings.LEVELS.items()]
+    return [SelectChoice(code, names[i]) for code, names in rating_scale.LEVELS.items()]
 
 
 class RatingFormBase(FlaskForm):
     level = RadioField(_l("总体评价"), choices=[], validators=[DataRequired(message=_l("请选择评价等级"))])
     comment = TextAreaField(
         _l("意见和建议"),
-        validators=[Optional(), Length(max=ratings.MAX_COMMENT, message=_l("意见不能超过 1000 字"))],
+        validators=[Optional(), Length(max=rating_scale.MAX_COMMENT, message=_l("意见不能超过 1000 字"))],
     )
     named = BooleanField(_l("实名评价（留下姓名和电话，差评将由督查股回访）"))
     rater_name = StringField(_l("姓名"), validators=[Optional(), Length(max=200, message=_l("姓名过长"))])
@@ -68,7 +68,7 @@ def rating_form(channel: str) -> RatingFormBase:
         f"{INDICATOR_PREFIX}{code}": SelectField(
             names[i], choices=choices, validators=[Optional()], default=""
         )
-        for code, names in ratings.CHANNELS[channel].indicators.items()
+        for code, names in rating_scale.CHANNELS[channel].indicators.items()
     }
     form_class = type("RatingForm", (RatingFormBase,), attrs)
     form = form_class()

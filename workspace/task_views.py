@@ -32,8 +32,8 @@ from forms.schema import (
     show_rows,
     undefined_form_message,
 )
-from runner import four_eyes
 from runner.core.conventions import ITEM_KINDS
+from runner.items import four_eyes
 from runner.items.attachments import list_attachments
 from runner.items.tasks import complete
 from web.auth import current_user, login_required, services

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 import runner
 from admin.base import db_session, services
 from runner import spreadsheet
-from runner.ratings import LEVELS
+from runner.applicants.rating_scale import LEVELS
 from runner.supervision import statistics
 from web.filters import localtime
 

@@ -23,9 +23,9 @@ from admin.supervision.common import (
     table_csv,
     today,
 )
-from runner import rectification
-from runner.rating_figures import DEFINITIONS, RatingFigures, definition, rating_figures
+from runner.applicants import rectification
 from runner.supervision import assessment, statistics
+from runner.supervision.rating_figures import DEFINITIONS, RatingFigures, definition, rating_figures
 from runner.supervision.statistics import Dashboard, MonthFigures, WindowFigures
 
 TREND_MONTHS = 12

@@ -1,4 +1,6 @@
-"""The applicant's side, without login: progress lookup, satisfaction rating and complaints (投诉).
+"""The applicant's side, without login: progress lookup (with the item's 好差评 ratings) and complaints (投诉).
+
+Ratings themselves are given in ``runner.applicants.ratings``.
 
 The progress view says only what the applicant may know: the current step names, the windows taking
 part, the promised date, the paused periods and the outcome. The complainant's contact stays in the
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from runner.applicants.ratings import open_occasions, rating_view, ratings_of
 from runner.core import engine
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NoSuchInstance
@@ -23,10 +26,8 @@ from runner.items.instances import start as start_instance
 from runner.models import Complaint, InstanceStatus, OpenTask, ProcessInstance
 from runner.papers.documents import local_date, outcome, pauses, window_names, windows_involved
 from runner.people.windows import known_windows
-from runner.ratings import LEVELS, give_rating, open_occasions, rating_view, ratings_of
 
 PHONE_SUFFIX = re.compile(r"^[0-9]{4}$")
-RATING_LEVELS = {code: names[0] for code, names in LEVELS.items()}  # the national five levels
 CHANNELS = {"on_site": "现场", "phone": "电话", "letter": "信函"}
 COMPLAINT_PROCESS = "complaint"
 COMPLAINT_STATES = {
@@ -44,7 +45,6 @@ STATUS_LABELS = {
     InstanceStatus.COMPLETED: "已办结",
     InstanceStatus.TERMINATED: "已终止",
 }
-MAX_COMMENT = 1000
 
 
 # --- progress --------------------------------------------------------------------------------------------
@@ -119,34 +119,6 @@ def progress_by_key(session: Session, business_key: str) -> dict[str, Any] | Non
     if instance is None or instance.definition_key == COMPLAINT_PROCESS:
         return None
     return progress_view(session, instance)
-
-
-# --- rating ----------------------------------------------------------------------------------------------
-
-
-def rate(
-    session: Session,
-    business_key: str,
-    level: str,
-    comment: str = "",
-    *,
-    occasion: str = "completion",
-    indicators: dict[str, Any] | None = None,
-    named: bool = False,
-    rater_name: str = "",
-    rater_phone: str = "",
-) -> dict[str, Any]:
-    """The applicant rates the item on its progress page (``runner.ratings``: once per occasion)."""
-    row = give_rating(
-        session, business_key, level=level, channel="progress", occasion=occasion, indicators=indicators,
-        comment=comment, named=named, rater_name=rater_name, rater_phone=rater_phone,
-    )  # fmt: skip
-    return {
-        "business_key": business_key,
-        "level": row.level,
-        "comment": row.comment,
-        "occasion": row.occasion,
-    }
 
 
 # --- complaints ------------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from runner import four_eyes
 from runner.core import audit, engine
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
+from runner.items import four_eyes
 from runner.items.instances import require_active
 from runner.items.views import json_safe, task_view
 from runner.models import AuditEntry, OpenTask, ProcessInstance
@@ -124,7 +124,7 @@ def _audit_task(
 
 
 def _four_eyes(session: Session, row: OpenTask, *, actor: str, on_behalf_of: str | None) -> None:
-    """Refuse a person the task's ``otherThan`` fields bar (``runner.four_eyes``) before they take it."""
+    """Refuse a person the task's ``otherThan`` fields bar (``runner.items.four_eyes``) before they take it."""
     if not four_eyes.excluded_fields(row.properties or {}):
         return
     instance = session.get(ProcessInstance, row.instance_id)

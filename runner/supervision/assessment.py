@@ -394,8 +394,8 @@ def _warnings(
 def _founded_bad_ratings(
     session: Session, rule: AssessmentRule, lo: datetime, hi: datetime, now: datetime, window: str | None
 ) -> list[Deduction]:
-    """差评 found 属实 against the window at fault (``runner.rectification.founded_bad_ratings``)."""
-    from runner.rectification import founded_bad_ratings
+    """差评 found 属实 against the window at fault (``runner.applicants.rectification.founded_bad_ratings``)."""
+    from runner.applicants.rectification import founded_bad_ratings
     from runner.timekeeping.deadlines import calendar
 
     cal = calendar(session)

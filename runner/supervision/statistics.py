@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from runner.applicants.rating_scale import LEVELS
+from runner.core.conventions import NOT_ITEMS
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput
 from runner.models import (
@@ -42,11 +44,10 @@ from runner.timekeeping.calendar import BusinessCalendar
 from runner.timekeeping.workday_counter import WorkdayCounter
 
 PERIOD_KINDS = {"day": "日", "month": "月", "quarter": "季度", "range": "自定义"}
-RATING_LEVELS = ("very_satisfied", "satisfied", "basically", "not_satisfied", "very_dissatisfied")
+RATING_LEVELS = tuple(LEVELS)  # the national five levels, best first
 COMPLAINT_STATES = ("registered", "forwarded", "answered", "fed_back", "closed")
 WARNING_LEVELS = ("notice", "yellow", "red", "overdue", "escalation")
 MAX_RANGE_DAYS = 3660  # ten years: a wider range is a typo, not a question
-NOT_ITEMS = ("complaint", "rectification")  # item kinds of the complaint and 差评 rectification processes
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,7 @@ def _complaints(session: Session, start: datetime, end: datetime, window: str | 
 
 def _ratings(session: Session, start: datetime, end: datetime, window: str | None, row: Any) -> None:
     # a rating belongs to the window at fault its rectification names, else to the window rated
-    # (as in runner.rating_figures)
+    # (as in runner.supervision.rating_figures)
     owner = func.coalesce(Rectification.window, Rating.window)
     query = (
         select(owner, Rating.level, func.count())

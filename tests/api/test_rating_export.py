@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import runner
-from runner import ratings
+from runner.applicants import ratings
 from runner.people import directory
 from tests.support.flow import complete, deploy_library, describe, start_item, task
 from webapp import create_app

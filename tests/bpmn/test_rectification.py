@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import runner
-from runner import ratings, rectification
+from runner.applicants import ratings, rectification
 from runner.models import Rating, Rectification, WarningEvent
 from tests.support.flow import advance_to, complete, deploy_library, describe, local, start_item, task, tasks
 

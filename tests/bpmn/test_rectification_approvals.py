@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 import runner
-from runner import rectification
-from runner.four_eyes import SamePerson
+from runner.applicants import rectification
+from runner.items.four_eyes import SamePerson
 from runner.models import AuditEntry, Rectification
 from tests.bpmn.test_rectification import item, rate  # noqa: F401 - the fixture is used by name
 from tests.support.flow import complete, describe, task, tasks

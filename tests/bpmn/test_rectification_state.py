@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from runner import rectification
+from runner.applicants import ratings, rectification
 from runner.models import Rectification
 from tests.bpmn.test_rectification import item, rate  # noqa: F401 - the fixture is used by name
 from tests.support.flow import advance_to, complete, local, task
@@ -27,7 +27,7 @@ def no_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
 def shown(services: Any, rating_id: int) -> tuple[str, str | None]:
     """The state and limit the register shows for the rating (and the stored row agrees)."""
     with services.transaction() as s:
-        [entry] = [r for r in rectification.rating_register(s) if r["id"] == rating_id]
+        [entry] = [r for r in ratings.rating_register(s) if r["id"] == rating_id]
         stored = s.query(Rectification).filter_by(rating_id=rating_id).one()
         assert entry["rectification"]["state"] == stored.state
         return stored.state, entry["rectification"]["due_at"]

@@ -14,7 +14,7 @@ import re
 import pytest
 
 import runner
-from runner import ratings
+from runner.applicants import ratings
 from runner.models import Rectification, WarningEvent
 from runner.people.directory import seed_demo_users
 from tests.support.flow import (

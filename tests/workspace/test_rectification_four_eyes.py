@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import runner
-from runner import ratings, rectification
+from runner.applicants import ratings, rectification
 from tests.support.flow import complete, deploy_library, describe, start_item, task
 
 LIBRARY = ("block_correction.bpmn", "block_refusal.bpmn", "jiban.bpmn", "rectification.bpmn")

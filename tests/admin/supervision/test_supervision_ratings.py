@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import runner
-from runner import ratings
+from runner.applicants import ratings
 from runner.models import Rating
 from tests.admin.test_supervision import read_csv, rows_of
 from tests.support.flow import complete, deploy_library, task
@@ -30,7 +30,7 @@ def give(services, instance_id: int, level: str, occasion: str = "completion", *
     with services.transaction() as s:
         key = runner.get_instance(s, instance_id).business_key
         row = ratings.give_rating(s, key, level=level, channel="counter", occasion=occasion, **kw)
-        from runner.rectification import for_rating
+        from runner.applicants.rectification import for_rating
 
         rect = for_rating(s, row.id)
         return rect.process_instance_id if rect else None

@@ -9,17 +9,17 @@ never exported (the province calls back through the centre); ``named`` says whet
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner import rectification as rect
+from runner.applicants import rectification as rect
+from runner.applicants.rating_scale import CHANNELS, LEVELS, OCCASIONS
 from runner.core.transaction import services_of
 from runner.models import ProcessInstance, Rating, Rectification, Window
-from runner.ratings import CHANNELS, LEVELS, OCCASIONS
-from runner.supervision.statistics import Period, bounds
+from runner.timekeeping.deadlines import calendar
 
 FORMAT = "banjian-haoping/1"
 SCORES = {code: 5 - i for i, code in enumerate(LEVELS)}  # 非常满意 5 … 非常不满意 1
@@ -83,7 +83,8 @@ def _rectification(row: Rectification, receipt: str, number: str | None) -> dict
 def export(session: Session, start: date, end: date, *, centre: str = "") -> dict[str, Any]:
     """The ratings given on local dates ``start``..``end`` (both included) and their rectifications."""
     rect.start_waiting(session)
-    lo, hi = bounds(session, Period("range", start, end, ""))
+    cal = calendar(session)
+    lo, hi = cal.start_of_day(start), cal.start_of_day(end + timedelta(days=1))  # as UTC instants [lo, hi)
     names = dict(session.execute(select(Window.code, Window.name)).all())
     rows = session.execute(
         select(Rating, ProcessInstance)

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from runner.applicants.rating_scale import BAD, SATISFIED
 from runner.models import Rating, Rectification, Window
-from runner.ratings import BAD, SATISFIED
 from runner.supervision.statistics import Period, bounds
 
 # figure → (name, definition, English name, English definition)
@@ -119,7 +119,8 @@ def rating_figures(
 ) -> tuple[list[RatingFigures], RatingFigures]:
     """Per-window 好差评 figures of the ratings given in ``p`` (rows with ratings only) and their total.
 
-    Call ``runner.rectification.refresh`` first for rectification states that follow their processes.
+    Rectification rows follow their processes step by step; call ``rectification.start_waiting`` first so that
+    差评 registered while the diagram was not deployed have their process (the dashboard does).
     """
     start, end = bounds(session, p)
     names = dict(session.execute(select(Window.code, Window.name)).all())

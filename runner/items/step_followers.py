@@ -1,10 +1,11 @@
 """Records that follow a process step by step: kept in line with an item in the same transaction as each step.
 
 A module that keeps a record of its own beside a process (the ``rectifications`` row of a 差评整改, say)
-registers a follower for the process id when it is imported (``follows``); ``engine.save`` calls
-``after_save`` once the step is stored, so a completion, a timer falling due or an extension changes the
-record in the step's own transaction — no reader has to refresh it. This module imports nothing of the
-engine, so a follower may import the engine freely.
+registers a follower for the process id when it is imported (``follows``). ``after_save`` is an after-save
+hook of the engine (``runner.core.hooks``): once a step of a followed process is stored, it restores the
+workflow just saved and hands it to the followers, so a completion, a timer falling due or an extension
+changes the record in the step's own transaction — no reader has to refresh it. Items of processes nobody
+follows cost nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from runner.core import hooks
+from runner.core.state import load_workflow
+from runner.core.transaction import services_of
 from runner.models import ProcessInstance
 
 Follower = Callable[[Session, ProcessInstance, Any], None]  # (session, instance, the saved BpmnWorkflow)
@@ -37,7 +41,18 @@ def followed(process_id: str) -> bool:
     return bool(_FOLLOWERS.get(process_id))
 
 
-def after_save(session: Session, instance: ProcessInstance, workflow: Any) -> None:
+def saved_workflow(session: Session, instance: ProcessInstance) -> Any:
+    """The workflow as the step just stored it (restored from the row's state: the engine keeps its own object)."""
+    spec, subprocess_specs = services_of(session).specs.get(instance.definition)
+    return load_workflow(instance.state, instance.serializer_version, spec, subprocess_specs)
+
+
+@hooks.after_save
+def after_save(session: Session, instance: ProcessInstance) -> None:
     """Call the followers of the instance's process with the workflow just saved."""
-    for follower in _FOLLOWERS.get(instance.definition_key, ()):
+    chain = _FOLLOWERS.get(instance.definition_key, ())
+    if not chain:
+        return
+    workflow = saved_workflow(session, instance)
+    for follower in chain:
         follower(session, instance, workflow)

@@ -8,32 +8,35 @@ process's promised limit — ``Settings.rectification_days`` working days (defau
 platform's calendar — so the usual warnings (提示, 黄牌, 红牌 of ``warning_rules``) fire against the window.
 
 The ``rectifications`` row follows every step of its process in the step's own transaction (``follow_step``,
-a ``runner.step_followers`` follower of ``engine.save``): a completion, the diagram's timer at the limit, an
-extension — so readers never refresh it. Its states are those of deployed provincial systems: 待核实, 待整改,
+a ``runner.items.step_followers`` follower, an after-save hook of the engine): a completion, the diagram's timer
+at the limit, an extension — so readers never refresh it. Its states are those of deployed provincial systems: 待核实, 待整改,
 整改中, 整改完成, 整改超期, 无法整改, 无效差评. The approvals (无效差评, 无法整改, 延期) are given by a person
-other than the one who verified, proposed or asked (``runner.four_eyes``); each is kept in ``approvals`` and
-audited with the approver and the reason.
+other than the one who verified, proposed or asked (``runner.items.four_eyes``); each is kept in ``approvals``
+and audited with the approver and the reason.
 
-``founded_bad_ratings`` gives 考核 the 差评 found 属实 against a window (an upheld appeal removes one).
+``founded_bad_ratings(session, start, end, window=None)`` is what 考核 reads: the 差评 found 属实 against a
+window (an upheld appeal removes one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner import step_followers
+from runner.applicants.rating_scale import CHANNELS, level_label
 from runner.core import audit, engine
 from runner.core.transaction import services_of
 from runner.exceptions import NoSuchDefinition
+from runner.items import step_followers
 from runner.items.instances import current_data
 from runner.items.instances import get as get_instance
 from runner.items.instances import start as start_instance
-from runner.models import Appeal, InstanceStatus, ProcessInstance, Rating, Rectification, Window
+from runner.models import Appeal, InstanceStatus, ProcessInstance, Rating, Rectification
+from runner.timekeeping.deadlines import calendar
 
 PROCESS = "rectification"
 STATES = {
@@ -60,8 +63,6 @@ OPEN_STATES = ("verifying", "pending", "in_progress", "overdue")
 
 
 def _process_data(session: Session, rating: Rating, instance: ProcessInstance) -> dict[str, Any]:
-    from runner.ratings import CHANNELS, level_label
-
     channel = CHANNELS.get(rating.channel)
     indicators = [
         f"{channel.indicators[c][0] if channel and c in channel.indicators else c}：{level_label(lv)}"
@@ -306,12 +307,9 @@ def founded_bad_ratings(
     appeal (``Appeal`` on subject ``rating:<id>`` for that window, any rule) removes one. Each row
     follows its process step by step, so the answer is that of the stored rows.
     """
-    from runner.supervision.statistics import Period, bounds
-    from runner.timekeeping.deadlines import calendar
-
     start_waiting(session)
     cal = calendar(session)
-    lo, hi = bounds(session, Period("range", start, end, ""))
+    lo, hi = cal.start_of_day(start), cal.start_of_day(end + timedelta(days=1))  # as UTC instants [lo, hi)
     query = (
         select(Rectification, Rating, ProcessInstance.business_key)
         .join(Rating, Rating.id == Rectification.rating_id)
@@ -339,29 +337,3 @@ def founded_bad_ratings(
             )
         )  # fmt: skip
     return events
-
-
-def rating_register(
-    session: Session, *, bad_only: bool = False, limit: int = 200, lang: str = "zh"
-) -> list[dict[str, Any]]:
-    """Ratings, newest first, with the rater's contact and the rectification (for the supervision office only)."""
-    from runner.ratings import BAD, rating_view
-
-    start_waiting(session)
-    query = (
-        select(Rating, ProcessInstance.business_key)
-        .join(ProcessInstance, ProcessInstance.id == Rating.instance_id)
-        .order_by(Rating.created_at.desc(), Rating.id.desc())
-        .limit(min(limit, 500))
-    )
-    if bad_only:
-        query = query.where(Rating.level.in_(BAD))
-    names = dict(session.execute(select(Window.code, Window.name)).all())
-    out = []
-    for rating, key in session.execute(query):
-        row = for_rating(session, rating.id)
-        view = rating_view(rating, confidential=False) | {"business_key": key}
-        view["window_name"] = names.get(rating.window or "", rating.window)
-        view["rectification"] = rectification_view(session, row, lang) if row is not None else None
-        out.append(view)
-    return out

@@ -7,87 +7,34 @@ optional second-level indicators (二级指标), each rated on the same five lev
 anonymous or give a name and phone (实名): the supervision office calls every 实名 差评 back; the name and
 phone stay in the ``ratings`` row and never reach the window.
 
-A 差评 (不满意, 非常不满意) opens a rectification (``runner.rectification``). The definitions of the figures
-(满意率 …) are in ``runner.rating_figures``.
+The scale, channels and occasions are in ``rating_scale``. A 差评 (不满意, 非常不满意) opens a rectification
+(``rectification``); ``rating_register`` lists ratings with their rectifications for the supervision office. The
+figures (满意率 …) are counted in ``runner.supervision.rating_figures``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from runner.applicants import rectification
+from runner.applicants.rating_scale import BAD, CHANNELS, LEVELS, MAX_COMMENT, OCCASIONS, Channel, level_label
 from runner.core import audit
+from runner.core.conventions import NOT_ITEMS
 from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput
 from runner.items.instances import get as get_instance
-from runner.models import InstanceStatus, ProcessInstance, Rating
+from runner.models import ProcessInstance, Rating, Window
 
-# the national scale, best first: code → (中文, English)
-LEVELS: dict[str, tuple[str, str]] = {
-    "very_satisfied": ("非常满意", "Very satisfied"),
-    "satisfied": ("满意", "Satisfied"),
-    "basically": ("基本满意", "Basically satisfied"),
-    "not_satisfied": ("不满意", "Dissatisfied"),
-    "very_dissatisfied": ("非常不满意", "Very dissatisfied"),
-}
-SATISFIED = ("very_satisfied", "satisfied", "basically")  # 满意率 counts these (好评)
-BAD = ("not_satisfied", "very_dissatisfied")  # 差评: each opens a rectification
-
-
-@dataclass(frozen=True)
-class Channel:
-    """A way of rating (评价渠道) and its second-level indicators (code → 中文, English)."""
-
-    label: str
-    label_en: str
-    indicators: dict[str, tuple[str, str]]
-
-
-COUNTER_INDICATORS = {
-    "efficiency": ("服务效率", "Efficiency"),
-    "competence": ("服务水平", "Competence"),
-    "attitude": ("服务态度", "Attitude"),
-}
-CHANNELS: dict[str, Channel] = {
-    "progress": Channel("办件查询页", "Progress page", COUNTER_INDICATORS),
-    "counter": Channel("窗口评价", "At the counter", COUNTER_INDICATORS),
-    "online": Channel(
-        "网上办事",
-        "Online",
-        {
-            "handling_efficiency": ("办事效率", "Handling efficiency"),
-            "guide_accuracy": ("办事指南精确度", "Accuracy of the guide"),
-            "convenience": ("办事便捷度", "Convenience"),
-            "usability": ("平台操作性", "Ease of use"),
-        },
-    ),
-}
-# the occasion rated: code → (中文, English, the item statuses in which it can be rated)
-OCCASIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "acceptance": (
-        "受理",
-        "Acceptance",
-        (InstanceStatus.RUNNING, InstanceStatus.WAITING, InstanceStatus.COMPLETED),
-    ),
-    "completion": ("办结", "Completion", (InstanceStatus.COMPLETED,)),
-}
-MAX_COMMENT = 1000
 PHONE = re.compile(r"^[0-9+()\- ]{5,30}$")
 
 
 class RatingExists(Conflict):
     code = "rating_exists"
-
-
-def level_label(level: str, lang: str = "zh") -> str:
-    """The level's name in ``lang`` (``zh`` or ``en``)."""
-    names = LEVELS.get(level)
-    return level if names is None else names[1 if lang == "en" else 0]
 
 
 def _indicators(channel: Channel, given: dict[str, Any] | None) -> dict[str, str]:
@@ -119,8 +66,6 @@ def _rater(name: str, phone: str, named: bool) -> tuple[str, str]:
 
 def check_open(session: Session, instance: ProcessInstance, occasion: str) -> None:
     """Refuse a rating the item cannot take now: unknown occasion, wrong status, already rated."""
-    from runner.supervision.statistics import NOT_ITEMS
-
     if instance.item_kind in NOT_ITEMS:
         raise InvalidInput("投诉和差评整改不是办件，不能评价 (complaints and rectifications are not rated)")
     if occasion not in OCCASIONS:
@@ -160,8 +105,6 @@ def give_rating(
 
     ``window`` is the window rated (the clerk's at the counter); by default the item's lead window.
     """
-    from runner.rectification import open_rectification
-
     if level not in LEVELS:
         raise InvalidInput("请选择评价等级 (choose a rating)", field="level")
     if channel not in CHANNELS:
@@ -188,8 +131,33 @@ def give_rating(
         occasion=occasion, named=named,
     )  # fmt: skip
     if level in BAD:
-        open_rectification(session, row, instance)
+        rectification.open_rectification(session, row, instance)
     return row
+
+
+def rate(
+    session: Session,
+    business_key: str,
+    level: str,
+    comment: str = "",
+    *,
+    occasion: str = "completion",
+    indicators: dict[str, Any] | None = None,
+    named: bool = False,
+    rater_name: str = "",
+    rater_phone: str = "",
+) -> dict[str, Any]:
+    """The applicant rates the item on its progress page (``give_rating`` on that channel: once per occasion)."""
+    row = give_rating(
+        session, business_key, level=level, channel="progress", occasion=occasion, indicators=indicators,
+        comment=comment, named=named, rater_name=rater_name, rater_phone=rater_phone,
+    )  # fmt: skip
+    return {
+        "business_key": business_key,
+        "level": row.level,
+        "comment": row.comment,
+        "occasion": row.occasion,
+    }
 
 
 def rating_view(row: Rating, lang: str = "zh", *, confidential: bool = True) -> dict[str, Any]:
@@ -239,3 +207,29 @@ def open_occasions(session: Session, instance: ProcessInstance) -> list[str]:
     """The occasions the item can still be rated on now."""
     rated = {r.occasion for r in ratings_of(session, instance.id)}
     return [o for o, (_, _, statuses) in OCCASIONS.items() if o not in rated and instance.status in statuses]
+
+
+def rating_register(
+    session: Session, *, bad_only: bool = False, limit: int = 200, lang: str = "zh"
+) -> list[dict[str, Any]]:
+    """Ratings, newest first, with the rater's contact and the rectification (for the supervision office only)."""
+    rectification.start_waiting(session)
+    query = (
+        select(Rating, ProcessInstance.business_key)
+        .join(ProcessInstance, ProcessInstance.id == Rating.instance_id)
+        .order_by(Rating.created_at.desc(), Rating.id.desc())
+        .limit(min(limit, 500))
+    )
+    if bad_only:
+        query = query.where(Rating.level.in_(BAD))
+    names = dict(session.execute(select(Window.code, Window.name)).all())
+    out = []
+    for rating, key in session.execute(query):
+        row = rectification.for_rating(session, rating.id)
+        view = rating_view(rating, confidential=False) | {"business_key": key}
+        view["window_name"] = names.get(rating.window or "", rating.window)
+        view["rectification"] = (
+            rectification.rectification_view(session, row, lang) if row is not None else None
+        )
+        out.append(view)
+    return out
