@@ -11,7 +11,7 @@ import pytest
 import runner
 from runner.applicants import ratings
 from runner.models import Rating
-from tests.admin.test_supervision import read_csv, rows_of
+from tests.admin.supervision.test_supervision import read_csv, rows_of
 from tests.support.flow import complete, deploy_library, task
 from tests.support.supervision import october
 
