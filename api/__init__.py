@@ -12,7 +12,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the API's routes (CSRF exempt: the API authenticates with bearer tokens, not cookies)."""
-    from api import errors, operations, routes  # noqa: F401 - their routes register on the blueprint
+    from api import errors, operations, ratings, routes  # noqa: F401 - their routes register on the blueprint
     from api.blueprint import bp
 
     csrf = app.extensions.get("banjian_csrf")

@@ -274,6 +274,14 @@ PATHS: dict[str, dict[str, Any]] = {
             errors=OP_ERRORS,
         )
     },
+    "/api/ratings/export": {
+        "get": _op(
+            "好差评 export (format banjian-haoping/1): ratings given from start to end (YYYY-MM-DD, both included,"
+            " at most a year) and their rectifications, for the provincial platform",
+            params=["start", "end"],
+            errors=("400", "403"),
+        )
+    },
     "/api/warnings": {
         "get": _op(
             "The caller's warnings (their own or their windows'), state=open|answered",

@@ -6,6 +6,8 @@ the caller's transaction commits once, and jobs are sent only after the commit.
 
 from __future__ import annotations
 
+# 好差评: importing the rectification room registers its step follower (an after-save hook, runner.core.hooks)
+from runner.applicants.rectification import founded_bad_ratings
 from runner.clock import Clock, FileClock, ManualClock, SystemClock
 from runner.config import Settings
 from runner.core.audit import verify as verify_audit
@@ -123,6 +125,7 @@ from runner.timekeeping.overrides import set_override as set_calendar_override
 from runner.timekeeping.recalculation import fill_in_known_years
 
 __all__ = [
+    "founded_bad_ratings",
     "ArrangementInvalid",
     "calendar_alarm",
     "fill_in_known_years",

@@ -48,6 +48,8 @@ class Settings:
     smtp_timeout: float = 10.0
     # from this day (MM-DD) until next year's holiday arrangement is known, admins are alarmed
     calendar_alarm_from: str = "11-01"
+    # 好差评: working days the window at fault has to rectify a 差评, counted from the rating
+    rectification_days: int = 15
 
     def extension_caps(self) -> dict[int, int]:
         """``extension_caps_spec`` as a mapping."""

@@ -575,15 +575,47 @@ class Document(Base):
 
 
 class Rating(Base):
-    """The applicant's satisfaction with a completed item."""
+    """An applicant's 好差评 of an item on one occasion (一次一评、一事一评; ``runner.applicants.ratings``)."""
 
     __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("instance_id", "occasion", name="uq_rating_occasion"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(
-        ForeignKey("process_instances.id", ondelete="CASCADE"), unique=True
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
     )
-    level: Mapped[str] = mapped_column(String(20))  # satisfied / basically / not_satisfied
+    # very_satisfied / satisfied / basically / not_satisfied / very_dissatisfied
+    level: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    occasion: Mapped[str] = mapped_column(String(20), default="completion")  # acceptance / completion
+    channel: Mapped[str] = mapped_column(String(20), default="progress")  # progress / counter / online
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # indicator code → level
+    window: Mapped[str | None] = mapped_column(String(64), index=True)  # the window rated
+    named: Mapped[bool] = mapped_column(Boolean, default=False)  # 实名 (else anonymous)
+    rater_name: Mapped[str] = mapped_column(String(200), default="")  # kept from the window (confidential)
+    rater_phone: Mapped[str] = mapped_column(String(40), default="")
+    clerk: Mapped[str | None] = mapped_column(String(200))  # who turned the counter page to the applicant
+
+
+class Rectification(Base):
+    """整改 of a 差评: its own process (``bpmn/rectification.bpmn``); follows every step of it."""
+
+    __tablename__ = "rectifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id", ondelete="CASCADE"), unique=True)
+    process_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    window: Mapped[str | None] = mapped_column(String(64), index=True)  # the window at fault
+    # verifying / pending / in_progress / done / overdue / unable / invalid (runner.applicants.rectification.STATES)
+    state: Mapped[str] = mapped_column(String(20), default="verifying")
+    verdict: Mapped[str | None] = mapped_column(String(20))  # founded / unfounded / malicious
+    due_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    rectified_at: Mapped[datetime | None]
+    revisited_at: Mapped[datetime | None]
+    revisit_result: Mapped[str | None] = mapped_column(String(20))
+    closed_at: Mapped[datetime | None]
+    # the supervision office's decisions (无效差评, 无法整改, 延期): kind, approved, by, reason, at — in order
+    approvals: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
 
 

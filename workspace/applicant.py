@@ -19,11 +19,12 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 import runner
+from runner.applicants import ratings
 from runner.applicants import service as app_runner
 from runner.models import Role
 from web.auth import client_address, current_user, require_role, services
@@ -31,6 +32,7 @@ from web.chrome import register_nav
 from web.i18n import user_message
 from web.rate_limits import limiter
 from workspace.blueprint import bp
+from workspace.rating_form import english, rating_form, submit_kwargs
 
 SESSION_KEY = "progress_keys"
 REMEMBERED = 5
@@ -57,18 +59,6 @@ class LookupForm(FlaskForm):
             DataRequired(message=_l("请输入申请时预留手机号的后四位")),
             Regexp(r"^[0-9]{4}$", message=_l("请输入 4 位数字")),
         ],
-    )
-
-
-class RatingForm(FlaskForm):
-    level = RadioField(
-        _l("满意度"),
-        choices=[SelectChoice(k, v) for k, v in app_runner.RATING_LEVELS.items()],
-        validators=[DataRequired(message=_l("请选择满意度"))],
-    )
-    comment = TextAreaField(
-        _l("意见和建议"),
-        validators=[Optional(), Length(max=app_runner.MAX_COMMENT, message=_l("意见不能超过 1000 字"))],
     )
 
 
@@ -161,23 +151,24 @@ def progress_item(business_key: str) -> Any:
         abort(404)
     if view.get("kind") == "complaint":  # the complainant follows the complaint (issue 26)
         return render_template("applicant/complaint_progress.html", c=view)
-    return render_template("applicant/progress.html", p=view, form=RatingForm())
+    return render_template("applicant/progress.html", p=view, form=rating_form("progress"), en=english())
 
 
 @bp.post("/progress/<business_key>/rating")
 def progress_rating(business_key: str) -> Any:
-    """Rate a completed item (once)."""
+    """Rate the item on the occasion open now (once per occasion: 一次一评)."""
     if business_key not in _remembered():
         abort(403)
-    form = RatingForm()
+    form = rating_form("progress")
     if not form.validate_on_submit():
         view = services().run(app_runner.progress_by_key, business_key)
         if view is None:
             abort(404)
-        return render_template("applicant/progress.html", p=view, form=form), 400
+        return render_template("applicant/progress.html", p=view, form=form, en=english()), 400
+    occasion = request.form.get("occasion") or "completion"
     try:
-        services().run(app_runner.rate, business_key, form.level.data or "", form.comment.data or "")
-    except app_runner.RatingExists as exc:
+        services().run(ratings.rate, business_key, occasion=occasion, **submit_kwargs(form))
+    except ratings.RatingExists as exc:
         flash(user_message(exc), "warning")
     except runner.InvalidInput as exc:
         flash(user_message(exc), "error")

@@ -32,6 +32,7 @@ from forms.schema import (
     show_rows,
     undefined_form_message,
 )
+from runner.items import four_eyes
 from runner.items.attachments import list_attachments
 from runner.items.labels import item_kind
 from runner.items.tasks import complete
@@ -191,12 +192,9 @@ def _submit(task_id: str, token: str) -> _Page | None:
             409,
         )
         return page
-    except (runner.TaskNotReady, runner.NotFound, runner.PermissionDenied):
-        discard(stored)
-        raise
     except runner.RunnerError as exc:
         discard(stored)
-        if not shown:
+        if not shown or _answered_by_caller(exc):
             raise
         page = shown[0]
         page.error, page.status = user_message(exc), 409
@@ -224,6 +222,13 @@ def _first_form(page: _Page) -> TaskForm:
 def _kind_label(code: str | None) -> str | None:
     """The item kind in the page's language."""
     return pick(item_kind(code), item_kind(code, english=True)) if code else None
+
+
+def _answered_by_caller(exc: runner.RunnerError) -> bool:
+    """A step done meanwhile, a vanished task or a refusal is answered by the page's caller; other errors (four
+    eyes among them: the page says who must do it instead) are shown on the form."""
+    refused = isinstance(exc, runner.PermissionDenied) and not isinstance(exc, four_eyes.SamePerson)
+    return refused or isinstance(exc, (runner.TaskNotReady, runner.NotFound))
 
 
 def _store_files(form: TaskForm) -> list[StoredFile]:

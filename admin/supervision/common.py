@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import runner
 from admin.base import db_session, services
 from runner import spreadsheet
+from runner.applicants.rating_scale import LEVELS
 from runner.supervision import statistics
 from web.filters import localtime
 
@@ -27,7 +28,7 @@ LEVEL_COLOURS = {
     "overdue": "danger",
     "escalation": "dark",
 }
-RATING_LABELS = {"satisfied": "满意", "basically": "基本满意", "not_satisfied": "不满意"}
+RATING_LABELS = {code: names[0] for code, names in LEVELS.items()}  # the national five levels
 COMPLAINT_LABELS = {
     "registered": "已登记",
     "forwarded": "已转办",

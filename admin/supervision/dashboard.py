@@ -25,14 +25,17 @@ from admin.supervision.common import (
     table_csv,
     today,
 )
+from runner.applicants import rectification
 from runner.supervision import statistics
 from runner.supervision.assessment_schemes import report as scheme_report
 from runner.supervision.assessment_schemes.events import EVENTS as SCHEME_EVENTS
 from runner.supervision.assessment_schemes.periods import Span
 from runner.supervision.assessment_schemes.scoring import APPEAL_STATES
+from runner.supervision.rating_figures import DEFINITIONS, RatingFigures, definition, rating_figures
 from runner.supervision.statistics import Dashboard, MonthFigures, WindowFigures
 
 TREND_MONTHS = 12
+RECTIFICATION_FIGURES = ("bad_rate", "rectification_rate", "on_time_rate", "revisit_rate")
 
 
 def window_table(board: Dashboard) -> Table:
@@ -59,15 +62,25 @@ def complaint_table(board: Dashboard) -> Table:
     return Table("complaints", "投诉及办理状态", ["窗口", *COMPLAINT_LABELS.values(), "合计", "属实"], rows)
 
 
-def rating_table(board: Dashboard) -> Table:
+def rating_table(rows: list[RatingFigures], total: RatingFigures) -> Table:
+    """满意度分布: the five levels per window and the 满意率, its definition in the header."""
     levels = list(RATING_LABELS)
-    rows = []
-    for r in [*board.rows, board.total]:
-        if not r.ratings_total and r is not board.total:
-            continue
-        share = r.ratings.get("satisfied", 0) / r.ratings_total if r.ratings_total else None
-        rows.append([r.name, *[r.ratings.get(level, 0) for level in levels], r.ratings_total, rate(share)])
-    return Table("ratings", "满意度分布", ["窗口", *RATING_LABELS.values(), "评价数", "满意率"], rows)
+    lines = [[r.name, *[r.levels.get(level, 0) for level in levels], r.total, rate(r.satisfaction_rate)]
+             for r in [*rows, total]]  # fmt: skip
+    headers = ["窗口", *RATING_LABELS.values(), "评价数", f"满意率（{DEFINITIONS['satisfaction_rate'][1]}）"]
+    return Table("ratings", "满意度分布（好差评）", headers, lines)
+
+
+def rectification_table(rows: list[RatingFigures], total: RatingFigures) -> Table:
+    """差评整改: 差评率, 整改率, 整改按期率, 回访率 per window, each with its definition in the header."""
+    headers = ["窗口", "评价数", "差评", "属实", "无效差评", "无法整改", "整改完成", "按期完成", "整改超期", "实名差评",
+               "已回访", *[f"{DEFINITIONS[k][0]}（{DEFINITIONS[k][1]}）" for k in RECTIFICATION_FIGURES]]  # fmt: skip
+    lines = [
+        [r.name, r.total, r.bad, r.founded, r.invalid, r.unable, r.rectified, r.rectified_on_time, r.overdue,
+         r.bad_named, r.revisited, *[rate(getattr(r, k)) for k in RECTIFICATION_FIGURES]]
+        for r in [*rows, total]
+    ]  # fmt: skip
+    return Table("rectifications", "差评整改", headers, lines)
 
 
 def warning_table(board: Dashboard) -> Table:
@@ -153,7 +166,9 @@ def _sections(res: Any) -> list[dict[str, Any]]:
 def build(session: Session, p: statistics.Period, window: str | None) -> dict[str, Any]:
     """Everything the dashboard and the report show, computed once per request."""
     statistics.refresh_complaints(session)
+    rectification.start_waiting(session)
     board = statistics.window_figures(session, p, window=window)
+    rating_rows, rating_total = rating_figures(session, p, window)
     trend = statistics.monthly_trend(session, p.end, TREND_MONTHS, window=window)
     names = {r.window: r.name for r in board.rows}
     deemed = statistics.deemed_assents(session, p, window)
@@ -162,7 +177,8 @@ def build(session: Session, p: statistics.Period, window: str | None) -> dict[st
     staff_rep = scheme_report.target_report(session, "person", span)
     files = entry_files.files_of(session, [ln.subject for _, _, ln in windows_rep.lines()])
     tables = [
-        window_table(board), complaint_table(board), rating_table(board), warning_table(board),
+        window_table(board), complaint_table(board), rating_table(rating_rows, rating_total),
+        rectification_table(rating_rows, rating_total), warning_table(board),
         trend_table(trend), deemed_table(deemed, names), scores_table(windows_rep, names, window, "scores"),
         scores_table(staff_rep, {}, window, "staff"), points_table(windows_rep, names, window, files),
     ]  # fmt: skip
@@ -182,7 +198,8 @@ def build(session: Session, p: statistics.Period, window: str | None) -> dict[st
         "period": p, "window": window, "points": windows_rep, "staff": staff_rep,
         "full_marks": scheme_report.plain(windows_rep.result.full_score) if windows_rep.result else 100,
         "changes": windows_rep.changes + staff_rep.changes,
-        "window_names": _all_windows(session),
+        "window_names": _all_windows(session), "ratings": rating_total,
+        "rating_definitions": {k: definition(k) for k in DEFINITIONS},
     }  # fmt: skip
 
 

@@ -1,4 +1,6 @@
-"""The applicant's side, without login: progress lookup, satisfaction rating and complaints (投诉).
+"""The applicant's side, without login: progress lookup (with the item's 好差评 ratings) and complaints (投诉).
+
+Ratings themselves are given in ``runner.applicants.ratings``.
 
 The progress view says only what the applicant may know: the current step names, the windows taking
 part, the promised date, the paused periods and the outcome. The complainant's contact stays in the
@@ -12,22 +14,21 @@ import re
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from runner.applicants.complaint_progress import complainant_contact, complaint_progress, complaint_row
-from runner.core import audit, engine
+from runner.applicants.ratings import open_occasions, rating_view, ratings_of
+from runner.core import engine
 from runner.core.transaction import services_of
-from runner.exceptions import Conflict, InvalidInput, NoSuchInstance
+from runner.exceptions import InvalidInput, NoSuchInstance
 from runner.items.instances import current_data
 from runner.items.instances import get as get_instance
 from runner.items.instances import start as start_instance
-from runner.models import Complaint, InstanceStatus, ItemApplication, OpenTask, ProcessInstance, Rating
+from runner.models import Complaint, InstanceStatus, ItemApplication, OpenTask, ProcessInstance
 from runner.papers.documents import local_date, outcome, pauses, window_names, windows_involved
 from runner.people.windows import known_windows
 
 PHONE_SUFFIX = re.compile(r"^[0-9]{4}$")
-RATING_LEVELS = {"satisfied": "满意", "basically": "基本满意", "not_satisfied": "不满意"}
 CHANNELS = {"on_site": "现场", "phone": "电话", "letter": "信函"}
 COMPLAINT_PROCESS = "complaint"
 COMPLAINT_STATES = {
@@ -45,11 +46,6 @@ STATUS_LABELS = {
     InstanceStatus.COMPLETED: "已办结",
     InstanceStatus.TERMINATED: "已终止",
 }
-MAX_COMMENT = 1000
-
-
-class RatingExists(Conflict):
-    code = "rating_exists"
 
 
 # --- progress --------------------------------------------------------------------------------------------
@@ -97,7 +93,7 @@ def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]
             steps.append(name)
     codes = windows_involved(session, instance.id)
     names = window_names(session, codes)
-    rated = session.scalar(select(Rating.id).where(Rating.instance_id == instance.id)) is not None
+    occasions = open_occasions(session, instance)
     finished = instance.status == InstanceStatus.COMPLETED
     return {
         "business_key": instance.business_key,
@@ -110,8 +106,10 @@ def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]
         "paused": instance.paused_since is not None,
         "pauses": pauses(session, instance.id),
         "outcome": outcome(session, instance),
-        "can_rate": finished and not rated,
-        "rated": rated,
+        # the applicant rates the completion here; the acceptance is rated at the counter
+        "can_rate": "completion" in occasions,
+        "rate_occasion": "completion",
+        "rated": [rating_view(r) for r in ratings_of(session, instance.id)],
         # the catalogue item (and its version) the application runs under: the page links to its guide
         "item": session.execute(
             select(ItemApplication.item_code, ItemApplication.item_version).where(
@@ -135,33 +133,6 @@ def progress_by_key(session: Session, business_key: str) -> dict[str, Any] | Non
     if instance is None:
         return None
     return progress_view(session, instance)
-
-
-# --- rating ----------------------------------------------------------------------------------------------
-
-
-def rate(session: Session, business_key: str, level: str, comment: str = "") -> dict[str, Any]:
-    """Store the applicant's satisfaction with a completed item, once per item."""
-    if level not in RATING_LEVELS:
-        raise InvalidInput("请选择满意度 (choose a rating)", field="level")
-    comment = (comment or "").strip()
-    if len(comment) > MAX_COMMENT:
-        raise InvalidInput(f"意见不能超过 {MAX_COMMENT} 字 (comment too long)", field="comment")
-    instance = get_instance(session, business_key=business_key)
-    if instance.definition_key == COMPLAINT_PROCESS:
-        raise InvalidInput("投诉以回访了解满意度，不在此评价 (a complaint is rated at its revisit)")
-    if instance.status != InstanceStatus.COMPLETED:
-        raise InvalidInput("办件办结后才能评价 (rate after completion)")
-    if session.scalar(select(Rating.id).where(Rating.instance_id == instance.id)) is not None:
-        raise RatingExists("本办件已评价过，每件只能评价一次 (already rated)")
-    row = Rating(instance_id=instance.id, level=level, comment=comment, created_at=services_of(session).now())
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        raise RatingExists("本办件已评价过，每件只能评价一次 (already rated)") from None
-    audit.record(session, "rated", actor="applicant", instance=instance, level=level)
-    return {"business_key": instance.business_key, "level": level, "comment": comment}
 
 
 # --- complaints ------------------------------------------------------------------------------------------

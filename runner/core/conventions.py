@@ -36,7 +36,11 @@ ITEM_KINDS = {
     "上报件": "escalated",
     "延期": "extension",
     "投诉": "complaint",
+    "整改": "rectification",
 }
+# the item kinds of processes that are no 办件 (complaint handling, a 差评's rectification): not counted as items,
+# not rated
+NOT_ITEMS = ("complaint", "rectification")
 
 
 def lane_window(lane_id: str) -> str | None:

@@ -50,8 +50,9 @@ from runner.models import (
     WarningEvent,
 )
 from runner.people.proxies import assign_new_task, prefetch_staffing
+from runner.people.windows import known_windows
 from runner.timekeeping.calendar import missing_year_of
-from runner.timekeeping.deadlines import calendar, pause_clock, resume_clock
+from runner.timekeeping.deadlines import calendar, extend, pause_clock, resume_clock
 from runner.timekeeping.pending_dates import is_pending, pending_year
 
 
@@ -318,6 +319,11 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             resume_clock(session, instance, actor="system")
         elif kind == "deemed_assent":
             _record_deemed_assent(session, instance, args, now)
+        elif kind == "lead_window":
+            _assign_lead_window(session, instance, args["window"])
+        elif kind == "extend":
+            extend(session, instance, args["days"], reason=args["reason"], requested_by="system",
+                   approved_by="system")  # fmt: skip
         elif kind == "warning":
             session.add(
                 WarningEvent(
@@ -334,6 +340,16 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
     effects += engine.effects  # the timers retime evaluated again
     engine.effects[:] = []
     _remember_dates(instance, [args for kind, args in effects if kind == "calendar_date"])
+
+
+def _assign_lead_window(session: Session, instance: ProcessInstance, window: str) -> None:
+    """A script named the item's responsible window (a window code the centre has)."""
+    if window not in known_windows(session):
+        raise ScriptError(f"没有这个窗口 {window!r} (assign_lead_window: unknown window)")
+    if window != instance.lead_window:
+        audit.record(session, "lead_window", actor="system", instance=instance, before=instance.lead_window,
+                     after=window)  # fmt: skip
+        instance.lead_window = window
 
 
 def _record_deemed_assent(

@@ -220,6 +220,16 @@ class CentreScriptEngine(PythonScriptEngine):
                 dates[value] = recipe.text()
         return value
 
+    def _extend_item_deadline(self, days: int) -> None:
+        """Move the deadline the running step sees by ``days`` working days (the runner stores the extension
+        after the step; a pending deadline stays pending)."""
+        if self.calendar is None or self.item.get("deadline") is None:
+            return
+        recipe = pending_dates.Recipe(None, (days,), "end")
+        value = pending_dates.evaluate(recipe, self.calendar, self._item_clock())  # type: ignore[arg-type]
+        if not pending_dates.is_pending(value):
+            self.item["deadline"] = datetime.fromisoformat(value)
+
     def _calendar_helpers(self) -> list[Callable[..., Any]]:
         """The working-day functions scripts can call: ISO values, or pending dates past the known calendar
         (``runner.timekeeping.pending_dates``)."""
@@ -352,9 +362,21 @@ class CentreScriptEngine(PythonScriptEngine):
             with its own number per related window); a later issue by hand is a re-issue of it."""
             self.effects.append(("issue_document", {"kind": str(kind)[:40]}))
 
+        def extend_deadline(days: Any, reason: Any) -> None:
+            """Move the item's promised limit by ``days`` working days (a 延期 approved in the diagram)."""
+            count = _as_limit(days, "days")
+            if count <= 0 or not str(reason or "").strip():
+                raise ScriptError("延期须为正整数个工作日并写明理由 (days > 0 and a reason are required)")
+            self.effects.append(("extend", {"days": count, "reason": str(reason)[:400]}))
+            self._extend_item_deadline(count)  # timers set later in this very step see the new limit
+
+        def assign_lead_window(window: Any) -> None:
+            """Make ``window`` the item's responsible (lead) window: its warnings and ``lane_lead`` go there."""
+            self.effects.append(("lead_window", {"window": str(window or "").strip()}))
+
         helpers = [
             now, today, *self._calendar_helpers(), seconds_from_now, pause_clock, resume_clock,
-            record_deemed_assent, record_warning, inform, issue_document,
+            record_deemed_assent, record_warning, inform, issue_document, extend_deadline, assign_lead_window,
         ]  # fmt: skip
         return {func.__name__: func for func in helpers}
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from runner.core import audit, engine
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
+from runner.items import four_eyes
 from runner.items.instances import require_active
 from runner.items.views import json_safe, task_view
 from runner.models import AuditEntry, OpenTask, ProcessInstance
@@ -122,11 +123,26 @@ def _audit_task(
     )  # fmt: skip
 
 
+def _four_eyes(session: Session, row: OpenTask, *, actor: str, on_behalf_of: str | None) -> None:
+    """Refuse a person the task's ``otherThan`` fields bar (``runner.items.four_eyes``) before they take it."""
+    if not four_eyes.excluded_fields(row.properties or {}):
+        return
+    instance = session.get(ProcessInstance, row.instance_id)
+    assert instance is not None
+    workflow = engine.load(session, instance)
+    try:
+        data = workflow.get_task_from_id(UUID(row.task_id)).data
+    except Exception:  # noqa: BLE001 - spiff raises its own TaskNotFound; the completion reports it
+        return
+    four_eyes.require_other(row.properties or {}, data, row.name, actor=actor, on_behalf_of=on_behalf_of)
+
+
 def claim(session: Session, task_id: str, *, actor: str, on_behalf_of: str | None = None) -> OpenTask:
     """Take a task; exactly one of two racing claims wins."""
     row = open_task(session, task_id)
     if row.assignee == actor:
         return row
+    _four_eyes(session, row, actor=actor, on_behalf_of=on_behalf_of)
     now = services_of(session).now()
     won = session.execute(
         update(OpenTask)
@@ -223,9 +239,11 @@ def complete(
         raise TaskNotReady(
             f"任务当前不可办理 (task is {TaskState.get_name(task.state)})", task_id=row.task_id
         )
+    four_eyes.require_other(row.properties or {}, task.data, row.name, actor=actor, on_behalf_of=on_behalf_of)
     if check is not None:
         data = check(task_view(row), json_safe(dict(task.data)))
     task.data.update(data or {})
+    four_eyes.remember(row.properties or {}, task.data, actor=actor)
     audit.record(
         session,
         "complete",

@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from runner.applicants.rating_scale import LEVELS
+from runner.core.conventions import NOT_ITEMS
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput
 from runner.models import (
@@ -35,6 +37,7 @@ from runner.models import (
     InstanceStatus,
     ProcessInstance,
     Rating,
+    Rectification,
     WarningEvent,
     Window,
 )
@@ -42,11 +45,10 @@ from runner.timekeeping.calendar import BusinessCalendar
 from runner.timekeeping.workday_counter import WorkdayCounter
 
 PERIOD_KINDS = {"day": "日", "month": "月", "quarter": "季度", "range": "自定义"}
-RATING_LEVELS = ("satisfied", "basically", "not_satisfied")
+RATING_LEVELS = tuple(LEVELS)  # the national five levels, best first
 COMPLAINT_STATES = ("registered", "forwarded", "answered", "fed_back", "closed")
 WARNING_LEVELS = ("notice", "yellow", "red", "overdue", "escalation")
 MAX_RANGE_DAYS = 3660  # ten years: a wider range is a typo, not a question
-NOT_AN_ITEM = "complaint"  # item_kind of the complaint-handling process
 # the row of the items whose diagram and start data name no lead window (they count in every total)
 NO_LEAD_WINDOW, NO_LEAD_NAME = "", "未指定主办窗口"
 
@@ -118,7 +120,7 @@ def local_day(session: Session, column: Any) -> ColumnElement[str]:
 
 
 def _items() -> ColumnElement[bool]:
-    return or_(ProcessInstance.item_kind.is_(None), ProcessInstance.item_kind != NOT_AN_ITEM)
+    return or_(ProcessInstance.item_kind.is_(None), ProcessInstance.item_kind.not_in(NOT_ITEMS))
 
 
 def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -267,7 +269,7 @@ def window_figures(session: Session, p: Period, window: str | None = None) -> Da
     _accountability(session, start, end, window, row)
     _extensions(session, start, end, scope, row)
     _complaints(session, start, end, window, row)
-    _ratings(session, start, end, scope, row)
+    _ratings(session, start, end, window, row)
     _warnings(session, start, end, window, row)
 
     for code, points in window_points(session, p.start, p.end).items():
@@ -338,13 +340,15 @@ def _complaints(session: Session, start: datetime, end: datetime, window: str | 
             r.complaints_verified += int(n_verified or 0)
 
 
-def _ratings(session: Session, start: datetime, end: datetime, scope: list[Any], row: Any) -> None:
-    lead = ProcessInstance.lead_window
+def _ratings(session: Session, start: datetime, end: datetime, window: str | None, row: Any) -> None:
+    # a rating belongs to the window at fault its rectification names, else to the window rated
+    # (as in runner.supervision.rating_figures)
+    owner = func.coalesce(Rectification.window, Rating.window)
     query = (
-        select(lead, Rating.level, func.count())
-        .join(ProcessInstance, ProcessInstance.id == Rating.instance_id)
-        .where(_in(Rating.created_at, start, end), *scope)
-        .group_by(lead, Rating.level)
+        select(owner, Rating.level, func.count())
+        .outerjoin(Rectification, Rectification.rating_id == Rating.id)
+        .where(_in(Rating.created_at, start, end), *([owner == window] if window else []))
+        .group_by(owner, Rating.level)
     )
     for code, level, n in session.execute(query):
         if (r := row(code)) is not None:

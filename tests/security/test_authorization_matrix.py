@@ -89,6 +89,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("workspace.issue_document", "POST"): only("lead_clerk", "reviewer", "head"),
     ("workspace.attachment_preview", "GET"): only("lead_clerk", "reviewer", "head"),  # as the download
     ("workspace.reissue_document", "POST"): only("lead_clerk", "reviewer", "head"),
+    ("workspace.rating_register", "GET"): only("supervisor", "admin"),  # and the supervision window's staff
+    # the counter's 好差评 page: the windows taking part in the item (as its documents)
+    **{("workspace.counter_rating", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
     **{("workspace.op_copy", m): only("lead_clerk", "reviewer", "head") for m in ("GET", "POST")},
     ("workspace.op_suspend", "POST"): only("head", "admin"),
     ("workspace.op_resume", "POST"): only("head", "admin"),
@@ -112,6 +115,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, "POST"): only("reviewer", "system") for e in ("api.claim", "api.unclaim", "api.complete")},
     ("api.get_task", "GET"): only("reviewer", "system") | OVERSEERS,
     ("api.send_message", "POST"): only("admin", "system"),
+    ("api.rating_export_json", "GET"): only("supervisor", "admin", "system"),
     ("api.suspend", "POST"): only("head", "admin"),
     ("api.resume", "POST"): only("head", "admin"),
     **{(e, "POST"): ADMIN for e in ("api.terminate", "api.retry", "api.migrate")},

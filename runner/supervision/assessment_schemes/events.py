@@ -43,7 +43,7 @@ EVENTS: dict[str, dict[str, str]] = {
                     "of the related windows"},
     "deemed_assent": {"label": "默认议定（协办窗口未按时答复）", "reads": "accountability_records kind deemed_assent"},
     "verified_complaint": {"label": "投诉经查属实", "reads": "complaints verified"},
-    "unsatisfied_rating": {"label": "服务对象不满意", "reads": "ratings (assessment_schemes.ratings)"},
+    "unsatisfied_rating": {"label": "服务对象不满意（差评经核实属实）", "reads": "差评 found 属实 (rectification)"},
     "unanswered_warning": {"label": "预警未按时回告", "reads": "warning_events yellow/red, acknowledged_at"},
     "entered": {"label": "记分录入", "reads": "score_entries (not voided)"},
 }  # fmt: skip
@@ -152,7 +152,7 @@ def _complaints(session: Session, p: Period) -> list[Hit]:
 
 def _unsatisfied(session: Session, p: Period) -> list[Hit]:
     cal = calendar(session)
-    found = ratings.unsatisfied_ratings(session, p.lo, p.hi)
+    found = ratings.unsatisfied_ratings(session, p.first, p.last)
     if not found:
         return []
     wanted = {r.instance_id for r in found}
@@ -163,8 +163,8 @@ def _unsatisfied(session: Session, p: Period) -> list[Hit]:
         if item is None:
             continue
         out.append(
-            Hit("unsatisfied_rating", f"rating:{r.rating_id}", cal.local_date(r.rated_at), item.lead_window,
-                item.decider(), item.business_key, f"服务对象不满意：{r.comment[:60]}")
+            Hit("unsatisfied_rating", f"rating:{r.rating_id}", cal.local_date(r.rated_at), r.window,
+                item.decider(), item.business_key, f"差评经核实属实：{r.comment[:60]}")
         )  # fmt: skip
     return out
 

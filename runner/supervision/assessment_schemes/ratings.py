@@ -1,42 +1,45 @@
 """The applicant ratings the assessment counts as 不满意 — read through this one function.
 
-The rating system (好差评) may grow levels (非常满意 … 非常不满意) and rectifications; the assessment only asks
-``unsatisfied_ratings`` for the dissatisfied ratings given in a period, so that is the one place to feed.
+The 好差评 system decides which 差评 count: each 差评 opens a rectification, and only one the supervision office
+found 属实 is held against the window at fault (``runner.applicants.rectification.founded_bad_ratings``); a 差评
+dismissed as 不属实 or 恶意 counts nowhere. The assessment asks ``unsatisfied_ratings`` for a period.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from runner.applicants.rectification import founded_bad_ratings
 from runner.models import Rating
-
-# the levels that count as dissatisfied (好差评: 不满意, 非常不满意)
-UNSATISFIED_LEVELS = ("not_satisfied", "very_unsatisfied", "very_dissatisfied")
 
 
 @dataclass(frozen=True)
 class UnsatisfiedRating:
-    """One dissatisfied rating: which rating, of which item, when, at which level."""
+    """One founded 差评: which rating, of which item, when, at which level, against which window."""
 
     rating_id: int
     instance_id: int
     rated_at: datetime
     level: str
     comment: str
+    window: str
 
 
-def unsatisfied_ratings(session: Session, lo: datetime, hi: datetime) -> list[UnsatisfiedRating]:
-    """Dissatisfied ratings given in [lo, hi), oldest first."""
-    query = (
-        select(Rating)
-        .where(Rating.level.in_(UNSATISFIED_LEVELS), Rating.created_at >= lo, Rating.created_at < hi)
-        .order_by(Rating.created_at, Rating.id)
-    )
-    return [
-        UnsatisfiedRating(r.id, r.instance_id, r.created_at, r.level, r.comment or "")
-        for r in session.scalars(query)
+def unsatisfied_ratings(session: Session, first: date, last: date) -> list[UnsatisfiedRating]:
+    """The 差评 rated on local dates ``first``..``last`` and found 属实, oldest first."""
+    events = founded_bad_ratings(session, first, last)
+    if not events:
+        return []
+    rows = {
+        r.id: r for r in session.scalars(select(Rating).where(Rating.id.in_([e.rating_id for e in events])))
+    }
+    found = [
+        UnsatisfiedRating(e.rating_id, r.instance_id, r.created_at, e.level, r.comment or "", e.window)
+        for e in events
+        if (r := rows.get(e.rating_id)) is not None
     ]
+    return sorted(found, key=lambda u: (u.rated_at, u.rating_id))

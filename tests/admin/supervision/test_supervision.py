@@ -141,6 +141,7 @@ def test_every_table_exports_as_csv(month, signed_in) -> None:
         "windows",
         "complaints",
         "ratings",
+        "rectifications",
         "warnings",
         "trend",
         "deemed",

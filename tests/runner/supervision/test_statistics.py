@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 
 import runner
+from runner.applicants import ratings
 from runner.applicants import service as applicant
 from runner.supervision import statistics
 from runner.supervision.assessment_schemes.store import seed_schemes
@@ -160,8 +161,8 @@ def test_extensions_ratings_and_complaints(services, clock) -> None:
         )
         b_key = runner.get_instance(s, month.b).business_key
         c_key = runner.get_instance(s, month.c).business_key
-        applicant.rate(s, b_key, "satisfied")
-        applicant.rate(s, c_key, "not_satisfied", "往返两次")
+        ratings.rate(s, b_key, "satisfied")
+        ratings.rate(s, c_key, "not_satisfied", "往返两次")
         registered = applicant.register_complaint(
             s, channel="phone", complainant="李四", contact="13912345678", content="未一次性告知材料",
             receipt=b_key, actor="supervisor",

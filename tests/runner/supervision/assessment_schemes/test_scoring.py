@@ -297,7 +297,7 @@ def test_scheme_change_applies_from_the_next_period_and_is_audited(services, clo
 
 
 def test_entered_scheme_reads_complaints_ratings_warnings_and_late_items(services, clock, staffed) -> None:
-    from runner.models import Complaint, Rating
+    from runner.models import Complaint, Rating, Rectification
     from tests.support.flow import local
 
     month = october(services, clock)
@@ -317,13 +317,26 @@ def test_entered_scheme_reads_complaints_ratings_warnings_and_late_items(service
                         state="answered", verified=True, created_at=local("2026-10-21", "11:00")))  # fmt: skip
         s.add(Complaint(channel="phone", complainant="赵", contact="139", content="不实", window="shichang",
                         state="answered", verified=False, created_at=local("2026-10-21", "12:00")))  # fmt: skip
-        s.add(
-            Rating(instance_id=month.b, level="not_satisfied", comment="慢", created_at=local("2026-10-22"))
+        founded = Rating(
+            instance_id=month.b, level="not_satisfied", comment="慢", created_at=local("2026-10-22")
         )
+        unfounded = Rating(
+            instance_id=month.c, level="very_dissatisfied", comment="乱评", created_at=local("2026-10-22")
+        )
+        open_case = Rating(
+            instance_id=month.c, level="not_satisfied", comment="待核", created_at=local("2026-10-23")
+        )
+        s.add_all([founded, unfounded, open_case])
         s.add(Rating(instance_id=month.c, level="satisfied", comment="", created_at=local("2026-10-22")))
+        s.flush()
+        # the 好差评 rectification decides: only a 差评 found 属实 counts, against the window found at fault
+        for rating, verdict in ((founded, "founded"), (unfounded, "malicious"), (open_case, None)):
+            s.add(Rectification(rating_id=rating.id, window="centre", verdict=verdict, state="closed" if verdict else "verifying",
+                                created_at=local("2026-10-23")))  # fmt: skip
     res = result(services, "pilot")
     # centre: A's and D's yellow cards unanswered by the end of the next working day (10-19, 10-22) −1 each,
-    # A decided late −2, B rated 不满意 −3; shichang: one verified complaint; guihua: its deemed assent
+    # A decided late −2, B's 差评 found 属实 −3 (C's malicious and unverified ones count nothing);
+    # shichang: one verified complaint; guihua: its deemed assent
     assert points(res) == {"centre": 93, "shichang": 95, "guotu": 100, "huanbao": 100, "guihua": 98}
     assert sorted((ln.rule_code, ln.day.isoformat()) for ln in res.scores["centre"].lines) == [
         ("late", "2026-10-20"), ("unsatisfied", "2026-10-22"), ("warn", "2026-10-19"), ("warn", "2026-10-22"),
