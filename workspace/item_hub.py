@@ -98,6 +98,11 @@ def _shown(value: Any, windows: dict[str, str]) -> str:
     return windows.get(str(value), str(value)) if isinstance(value, str) else str(value)
 
 
+def _chosen(choices: dict[Any, str], value: Any) -> Any:
+    """A choice's label for a plain value; a structured value (a dict, a list of them) stays as it is."""
+    return choices.get(value, value) if isinstance(value, str | int | float | bool) else value
+
+
 def _said_in_form(session: Session, task: Any, fields: list[str], windows: dict[str, str]) -> list[str]:
     """What a completed step's form recorded: "label: value" for each submitted field of the form (choices by
     their labels; what the form computes itself is left out)."""
@@ -112,7 +117,7 @@ def _said_in_form(session: Session, task: Any, fields: list[str], windows: dict[
         if spec is None or value in SKIP_VALUES:
             continue
         choices = {c.value: c.text for c in spec.choices}
-        shown = [choices.get(v, v) for v in value] if isinstance(value, list) else choices.get(value, value)
+        shown = [_chosen(choices, v) for v in value] if isinstance(value, list) else _chosen(choices, value)
         said.append(f"{spec.text}: {_shown(shown, windows)}")
     return said
 

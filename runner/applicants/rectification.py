@@ -299,12 +299,13 @@ class BadRatingEvent:
 
 
 def founded_bad_ratings(
-    session: Session, start: date, end: date, window: str | None = None
+    session: Session, start: date, end: date, window: str | None = None, *, keep_appealed: bool = False
 ) -> list[BadRatingEvent]:
     """The 差评 rated on local dates ``start``..``end`` (both included) and found 属实, per window at fault.
 
     A 差评 dismissed as 不属实 or 恶意 (无效差评, with the supervision office's approval) is no event; an upheld
-    appeal (``Appeal`` on subject ``rating:<id>`` for that window, any rule) removes one. Each row
+    appeal (``Appeal`` on subject ``rating:<id>`` for that window, any rule) removes one — unless
+    ``keep_appealed`` (a 考核方案 shows the appealed line, not counted). Each row
     follows its process step by step, so the answer is that of the stored rows.
     """
     start_waiting(session)
@@ -328,7 +329,7 @@ def founded_bad_ratings(
     events = []
     for rect, rating, key in session.execute(query):
         subject = f"rating:{rating.id}"
-        if not rect.window or (rect.window, subject) in upheld:
+        if not rect.window or (not keep_appealed and (rect.window, subject) in upheld):
             continue
         events.append(
             BadRatingEvent(

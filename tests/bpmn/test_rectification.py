@@ -175,25 +175,41 @@ def test_cannot_rectify_needs_approval(services, clock, item):
 
 
 def test_founded_bad_rating_counts_in_assessment_until_an_appeal_is_upheld(services, clock, item):
+    """考核's 不满意 rule counts a 差评 once it is found 属实, against the window at fault; an upheld appeal of
+    the window's head removes it from the scheme's score and from the 好差评 events alike."""
     from runner.people import directory
-    from runner.supervision import assessment
+    from runner.supervision.assessment import decide_appeal
+    from runner.supervision.assessment_schemes import appeals, scoring, store
+    from runner.supervision.assessment_schemes.periods import Span
 
+    scheme = {
+        "code": "haoping", "name": "好差评考核", "target": "window", "period": "month", "full_score": 100,
+        "floor": 0, "sections": [{"code": "all", "name": "服务", "max": 100, "cap": True, "rules": [
+            {"code": "bad_rating", "event": "unsatisfied_rating", "points": -5},
+        ]}],
+    }  # fmt: skip
     with services.transaction() as s:
         directory.create_user(s, "sc_head", "市场负责人", "banjian2026", [("shichang", "window_head")])
         directory.create_user(s, "sup", "督查员", "banjian2026", [("supervision", "supervisor")])
-        assessment.save_rule(s, actor="admin", code="bad_rating", event="founded_bad_rating", points=-5)
+        store.save_scheme(s, scheme, actor="sup")
     rating_id, iid = rate(services, item)
+    september = Span(local("2026-09-01").date(), local("2026-09-30").date())
+
+    def lines() -> list[tuple[str, str, float, bool]]:
+        with services.transaction() as s:
+            res = scoring.score_period(s, store.scheme_for(s, "haoping", september.first), september)
+        return [(w, ln.subject, ln.points, ln.counted) for w, sc in res.scores.items() for ln in sc.lines]
+
+    assert lines() == []  # rated, not yet verified: nothing counts
     complete(services, task(services, iid, "verify")["id"], {"verdict": "founded", "window": "shichang",
              "verify_note": "属实"})  # fmt: skip
-    first, last = local("2026-09-01").date(), local("2026-09-30").date()
+    assert lines() == [("shichang", f"rating:{rating_id}", -5, True)]
     with services.transaction() as s:
-        result = assessment.compute(s, first, last)
-        assert [(d.window, d.subject, d.points) for d in result.deductions if d.counted] == [
-            ("shichang", f"rating:{rating_id}", -5)
-        ]
-        appeal = assessment.file_appeal(s, window="shichang", rule_code="bad_rating", subject=f"rating:{rating_id}",
-                                        reason="申请人误评", actor="sc_head", start=first, end=last)  # fmt: skip
-        assessment.decide_appeal(s, appeal.id, upheld=True, decision="录像证明服务规范", actor="sup")
+        appeal = appeals.file_appeal(
+            s, scheme_code="haoping", rule_code="bad_rating", subject="shichang",
+            event_subject=f"rating:{rating_id}", span=september, reason="申请人误评", actor="sc_head",
+        )  # fmt: skip
+        decide_appeal(s, appeal.id, upheld=True, decision="录像证明服务规范", actor="sup")
+    assert lines() == [("shichang", f"rating:{rating_id}", -5, False)]
     with services.transaction() as s:
-        assert [d for d in assessment.compute(s, first, last).deductions if d.counted] == []
-        assert rectification.founded_bad_ratings(s, first, last) == []
+        assert rectification.founded_bad_ratings(s, september.first, september.last) == []

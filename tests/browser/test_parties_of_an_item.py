@@ -307,7 +307,7 @@ def test_the_joint_notice_goes_out_with_the_request_and_a_later_issue_is_a_re_is
     login(lead, live_server, "centre_clerk")
     lead.goto(f"{live_server}/items/{bk}/documents")
     with lead.expect_navigation():
-        lead.locator("#doc-joint button[type=submit]").click()
+        lead.locator("#doc-joint").get_by_role("button", name="补发").click()
     lead.goto(f"{live_server}/items/{bk}/documents")
     row = lead.inner_text("#doc-joint")
     assert "联字〔2026〕第000001号" in row and "联字〔2026〕第000003号" not in row

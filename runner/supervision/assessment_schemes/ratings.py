@@ -31,7 +31,7 @@ class UnsatisfiedRating:
 
 def unsatisfied_ratings(session: Session, first: date, last: date) -> list[UnsatisfiedRating]:
     """The 差评 rated on local dates ``first``..``last`` and found 属实, oldest first."""
-    events = founded_bad_ratings(session, first, last)
+    events = founded_bad_ratings(session, first, last, keep_appealed=True)  # the scheme marks appeals
     if not events:
         return []
     rows = {

@@ -324,10 +324,14 @@ def test_entered_scheme_reads_complaints_ratings_warnings_and_late_items(service
             instance_id=month.c, level="very_dissatisfied", comment="乱评", created_at=local("2026-10-22")
         )
         open_case = Rating(
-            instance_id=month.c, level="not_satisfied", comment="待核", created_at=local("2026-10-23")
+            instance_id=month.c,
+            level="not_satisfied",
+            comment="待核",
+            occasion="acceptance",
+            created_at=local("2026-10-23"),
         )
         s.add_all([founded, unfounded, open_case])
-        s.add(Rating(instance_id=month.c, level="satisfied", comment="", created_at=local("2026-10-22")))
+        s.add(Rating(instance_id=month.a, level="satisfied", comment="", created_at=local("2026-10-22")))
         s.flush()
         # the 好差评 rectification decides: only a 差评 found 属实 counts, against the window found at fault
         for rating, verdict in ((founded, "founded"), (unfounded, "malicious"), (open_case, None)):
