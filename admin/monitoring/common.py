@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, request, url_for
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 import runner
@@ -15,12 +16,12 @@ from web.auth import current_user
 from web.filters import localtime
 
 STATUS_LABELS = {
-    "running": "办理中",
-    "waiting": "等待中",
-    "suspended": "已挂起",
-    "completed": "已办结",
-    "terminated": "已终止",
-    "error": "故障",
+    "running": _l("办理中"),
+    "waiting": _l("等待中"),
+    "suspended": _l("已挂起"),
+    "completed": _l("已办结"),
+    "terminated": _l("已终止"),
+    "error": _l("故障"),
 }
 STATUS_LEVELS = {
     "running": "primary",
@@ -31,15 +32,15 @@ STATUS_LEVELS = {
     "error": "danger",
 }
 KIND_LABELS = {
-    "immediate": "即办件",
-    "promised": "承诺件",
-    "correction": "补正",
-    "tolerant": "容缺受理",
-    "refusal": "退回件",
-    "joint": "联办件",
-    "escalated": "上报件",
-    "extension": "延期",
-    "complaint": "投诉",
+    "immediate": _l("即办件"),
+    "promised": _l("承诺件"),
+    "correction": _l("补正"),
+    "tolerant": _l("容缺受理"),
+    "refusal": _l("退回件"),
+    "joint": _l("联办件"),
+    "escalated": _l("上报件"),
+    "extension": _l("延期"),
+    "complaint": _l("投诉"),
 }
 
 
