@@ -1,4 +1,4 @@
-/* The console scripts' words in the page language: T("中文") is the catalogue's translation of the msgid, read
+/* The console scripts' words in the page language: T(msgid) is the catalogue's translation of the msgid, read
    from the JSON the console frame renders (#console-words, built by admin.words from the Babel catalogue);
    "{name}" in a word is replaced by vars.name. */
 (function () {

@@ -79,7 +79,7 @@
     revisionBadge.textContent = T("第 ") + draft.revision + T(" 版草稿");
     if (draft.published_revision) {
       publishedBadge.className = "badge mr-2 badge-success";
-      publishedBadge.textContent = T("工作台使用控制台发布的第 ") + draft.published_revision + T(" 版");
+      publishedBadge.textContent = T("工作台使用控制台发布的第 {n} 版", { n: draft.published_revision });
     }
     withdrawButton.disabled = !draft.published_revision;
   }

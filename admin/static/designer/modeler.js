@@ -252,7 +252,7 @@
       item.className = "problem problem-" + severity + (shape ? " problem-link" : "");
       item.setAttribute("data-element", p.element || "");
       var name = shape && shape.businessObject && shape.businessObject.name;
-      item.textContent = (severity === "error" ? T("错误") : T("提示")) + (p.line ? T(" · 第 ") + p.line + T(" 行") : "") +
+      item.textContent = (severity === "error" ? T("错误") : T("提示")) + (p.line ? T(" · 第 {n} 行", { n: p.line }) : "") +
         (p.element ? " · " + (name ? name + "（" + p.element + "）" : p.element) : "") + "：" + p.message;
       if (shape) {
         item.addEventListener("click", function () {

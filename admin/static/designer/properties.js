@@ -219,7 +219,7 @@
     var process = processOf(element);
     if (process) {
       var p = read(process);
-      fields.push(h("p", { class: "small mb-2 text-muted", text: T("流程 ") + process.id + T(" 的办件属性") }));
+      fields.push(h("p", { class: "small mb-2 text-muted", text: T("流程 {id} 的办件属性", { id: process.id }) }));
       var kind = select("prop-itemKind", p.itemKind, [["", T("（未指定）")]].concat(config.itemKinds.map(function (k) { return [k.label, k.label + "（" + k.code + "）"]; })));
       fields.push(group(T("办件类型 itemKind"), kind));
       var promised = textInput("prop-promisedDays", p.promisedDays, { inputmode: "numeric" });

@@ -45,7 +45,7 @@
       canvas.addMarker(id, "bj-current");
       overlays.add(id, "token", {
         position: { top: -10, right: 10 },
-        html: T('<span class="bj-token" title=T("当前位置")>●</span>')
+        html: '<span class="bj-token" title="' + T("当前位置") + '">●</span>'
       });
       shown.push(id);
     });
