@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from forms.language import pick
+from runner.items.labels import audit_action
 
 PERIOD_KINDS = {"day": _l("日"), "month": _l("月"), "quarter": _l("季度"), "range": _l("自定义")}
 SCHEME_PERIODS = {"month": _l("月度"), "quarter": _l("季度")}
@@ -29,6 +30,10 @@ EVENT_LABELS = {
     "unanswered_warning": _l("预警未按时回告"),
     "entered": _l("记分录入"),
 }
+RUNNER_WORDS = {
+    "合计": _l("合计"),
+    "未指定主办窗口": _l("未指定主办窗口"),
+}  # names the statistics give to rows
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # fmt: skip
 
@@ -55,3 +60,18 @@ def span_label(first: date, last: date) -> str:
 
 def event_label(code: str) -> str:
     return str(EVENT_LABELS.get(code, code))
+
+
+def english() -> bool:
+    """Whether the page language is English."""
+    return pick("zh", "en") == "en"
+
+
+def action_label(code: str) -> str:
+    """An audit action's word in the page language."""
+    return audit_action(code, english=english())
+
+
+def runner_word(value: Any) -> Any:
+    """A row name the runner's statistics write in Chinese (合计, 未指定主办窗口) in the page language."""
+    return str(RUNNER_WORDS[value]) if isinstance(value, str) and value in RUNNER_WORDS else value

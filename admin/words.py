@@ -68,7 +68,7 @@ SCRIPT_WORDS: tuple[str, ...] = (
     N_(" 草稿已关闭；再次修改请从流程列表打开。"),
     N_("返回流程列表"),
     N_("未部署："),
-    N_("<li class=\"text-success\" id=\"no-problems\">没有发现问题。</li>"),
+    N_('<li class="text-success" id="no-problems">没有发现问题。</li>'),
     N_("错误"),
     N_("提示"),
     N_(" · 第 {n} 行"),
@@ -83,7 +83,9 @@ SCRIPT_WORDS: tuple[str, ...] = (
     N_("系统（无窗口）"),
     N_("天数不能为负 (must not be negative)"),
     N_("请填写整数个工作日，如 5 (a whole number of working days, e.g. 5)"),
-    N_("请填写整数个工作日（如 3），或按办件数据计算的表达式（如 review_days） (a whole number such as 3, or an expression over the item's data)"),  # noqa: E501
+    N_(
+        "请填写整数个工作日（如 3），或按办件数据计算的表达式（如 review_days） (a whole number such as 3, or an expression over the item's data)"  # noqa: E501
+    ),
     N_("（未知）"),
     N_("选择一个元素以编辑它的平台属性（窗口、表单、时限、超时处理）。"),
     N_("名称"),
@@ -125,7 +127,7 @@ SCRIPT_WORDS: tuple[str, ...] = (
     N_("已有泳道 "),
     N_("：一个窗口只能有一条泳道 (lane "),
     N_("流程图组件未加载（bpmn-js missing: run npm ci）"),
-    N_("<p class=\"diagram-note\">该流程文件没有图形布局信息（no diagram layout in the BPMN file）</p>"),
+    N_('<p class="diagram-note">该流程文件没有图形布局信息（no diagram layout in the BPMN file）</p>'),
     N_("当前位置"),
     N_("流程图无法显示（cannot show the diagram）："),
 )

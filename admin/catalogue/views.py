@@ -189,7 +189,9 @@ class CatalogueView(ConsoleView):
         except ItemInvalid as exc:
             return self._editor(raw, creating=creating, problems=exc.problems)
         if changed:
-            flash(_("已保存事项 %(code)s，现行第 %(version)s 版", code=raw["code"], version=version), "success")
+            flash(
+                _("已保存事项 %(code)s，现行第 %(version)s 版", code=raw["code"], version=version), "success"
+            )
         else:
             flash(_("内容没有变化，未产生新版本"), "info")
         return redirect(url_for(".item", code=raw["code"]))
@@ -225,9 +227,11 @@ class CatalogueView(ConsoleView):
         else:
             flash(
                 _(
-                "已导入：新增 %(created)s，更新 %(updated)s，未变 %(unchanged)s",
-                created=len(result.created), updated=len(result.updated), unchanged=len(result.unchanged),
-            ),
+                    "已导入：新增 %(created)s，更新 %(updated)s，未变 %(unchanged)s",
+                    created=len(result.created),
+                    updated=len(result.updated),
+                    unchanged=len(result.unchanged),
+                ),
                 "success",
             )
         return redirect(url_for(".index"))

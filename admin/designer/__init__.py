@@ -23,7 +23,9 @@ CATEGORY = _l("设计")
 def register(admin: Admin) -> None:
     """Add this part's views to the console."""
     admin.add_view(
-        DiagramDesignerView(name=_l("流程设计"), category=CATEGORY, endpoint="designer", url="/admin/designer")
+        DiagramDesignerView(
+            name=_l("流程设计"), category=CATEGORY, endpoint="designer", url="/admin/designer"
+        )
     )
     admin.add_view(
         FormSchemaEditorView(

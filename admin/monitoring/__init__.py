@@ -33,7 +33,12 @@ def register(admin: Admin) -> None:
     session = _ConsoleDb(admin.app.extensions["banjian_console_session"])
     watch, setup = _l("监控"), _l("配置")
     instances = InstanceListView(
-        ProcessInstance, session, name=_l("办件"), category=watch, endpoint="instances", url="/admin/instances"
+        ProcessInstance,
+        session,
+        name=_l("办件"),
+        category=watch,
+        endpoint="instances",
+        url="/admin/instances",
     )
     incidents = IncidentListView(
         Incident, session, name=_l("故障"), category=watch, endpoint="incidents", url="/admin/incidents"

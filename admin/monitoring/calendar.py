@@ -101,7 +101,12 @@ class CalendarView(ConsoleModelView):
             return redirect(url_for(".add", day=day.isoformat(), kind="workday" if is_workday else "holiday"))
         kind = _("调休上班") if is_workday else _("放假")
         flash(
-            _("已将 %(day)s 设为%(kind)s，%(n)s 件办件的期限已重新计算", day=day.isoformat(), kind=kind, n=len(moved)),
+            _(
+                "已将 %(day)s 设为%(kind)s，%(n)s 件办件的期限已重新计算",
+                day=day.isoformat(),
+                kind=kind,
+                n=len(moved),
+            ),
             "success",
         )
         return redirect(url_for(".index_view"))
@@ -144,9 +149,13 @@ class CalendarView(ConsoleModelView):
         with services().transaction() as s:
             result = runner.import_arrangement(s, text, actor=actor())
         message = (
-            _("已替换 %(year)s 年节假日安排（休息 %(off)s 天，调休上班 %(makeup)s 天），%(n)s 件办件的期限已重新计算")
+            _(
+                "已替换 %(year)s 年节假日安排（休息 %(off)s 天，调休上班 %(makeup)s 天），%(n)s 件办件的期限已重新计算"
+            )
             if result["replaced"]
-            else _("已导入 %(year)s 年节假日安排（休息 %(off)s 天，调休上班 %(makeup)s 天），%(n)s 件办件的期限已重新计算")
+            else _(
+                "已导入 %(year)s 年节假日安排（休息 %(off)s 天，调休上班 %(makeup)s 天），%(n)s 件办件的期限已重新计算"
+            )
         )
         flash(
             message % {"year": result["year"], "off": result["days_off"], "makeup": result["makeup_days"],

@@ -147,7 +147,12 @@ class DefinitionsView(ConsoleView):
                 failed.append(user_message(exc))
         if moved:
             flash(
-                _("已迁移 %(n)s 件到 v%(target)s：%(list)s", n=len(moved), target=target, list="、".join(moved[:20])),
+                _(
+                    "已迁移 %(n)s 件到 v%(target)s：%(list)s",
+                    n=len(moved),
+                    target=target,
+                    list="、".join(moved[:20]),
+                ),
                 "success",
             )
         for message in failed[:20]:

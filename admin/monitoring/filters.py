@@ -7,7 +7,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, select
 
@@ -56,7 +55,7 @@ class DeadlineFilter(BaseSQLAFilter):
         return value in dict(DEADLINE_OPTIONS)
 
     def operation(self) -> str:
-        return _("为")
+        return _l("为")
 
 
 class LocalDateBetweenFilter(DateBetweenFilter):
@@ -71,4 +70,4 @@ class LocalDateBetweenFilter(DateBetweenFilter):
         return query.filter(and_(column >= low, column < high))
 
     def operation(self) -> str:
-        return _("介于")
+        return _l("介于")

@@ -34,7 +34,7 @@ class IncidentStateFilter(BaseSQLAFilter):
         return value in dict(STATE_OPTIONS)
 
     def operation(self) -> str:
-        return _("为")
+        return _l("为")
 
 
 def _label(m: Incident) -> dict[str, Any]:
@@ -51,7 +51,9 @@ def _instance(m: Incident) -> Markup:
 
 def _retry(m: Incident) -> Markup:
     if m.resolved_at is not None:
-        return Markup('<span class="text-muted">{}</span>').format(_("%(who)s 已处理", who=m.resolved_by or ""))
+        return Markup('<span class="text-muted">{}</span>').format(
+            _("%(who)s 已处理", who=m.resolved_by or "")
+        )
     if _label(m).get("status") != "error":
         return Markup("")
     if not is_admin():
@@ -61,7 +63,9 @@ def _retry(m: Incident) -> Markup:
         '<input type="hidden" name="csrf_token" value="{}">'
         '<input type="hidden" name="next" value="{}">'
         '<button type="submit" class="btn btn-sm btn-danger">{}</button></form>'
-    ).format(url_for("instance.retry", instance_id=m.instance_id), generate_csrf(), request.full_path, _("重试"))
+    ).format(
+        url_for("instance.retry", instance_id=m.instance_id), generate_csrf(), request.full_path, _("重试")
+    )
 
 
 class IncidentListView(ConsoleModelView):

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.language import action_label
 from admin.monitoring import jobs
 from admin.monitoring.common import (
     STATUS_LABELS,
@@ -30,7 +31,6 @@ from admin.monitoring.common import (
 )
 from admin.supervision.common import DEEMED_RULES
 from runner.core.scheduling import wakeup_states
-from runner.items.labels import audit_action
 from runner.items.monitoring import issued_documents, versions_of, waiting_messages
 
 
@@ -98,7 +98,7 @@ class InstanceView(ConsoleView):
             overdue=_overdue(view),
             job_states=wakeup_states(services(), pending),
             job_label=jobs.label,
-            action_label=audit_action,
+            action_label=action_label,
             can_act=is_admin(),
         )
 
@@ -141,7 +141,9 @@ class InstanceView(ConsoleView):
         def act(s: Session) -> str:
             data = json_object(text, _("补充数据"))
             instance = runner.retry(s, instance_id, actor=actor(), data=data or None)
-            return _("已重试，办件现为「%(status)s」", status=STATUS_LABELS.get(instance.status, instance.status))
+            return _(
+                "已重试，办件现为「%(status)s」", status=STATUS_LABELS.get(instance.status, instance.status)
+            )
 
         return perform(act, success=_("已重试"), back=self._back(instance_id))
 

@@ -156,7 +156,9 @@ def _deadline(m: ProcessInstance) -> Markup:
     text = local(m.deadline)
     running = m.status in ("running", "waiting", "error") and m.paused_since is None
     if running and m.deadline is not None and m.deadline < services().now():
-        return Markup('<span class="text-danger font-weight-bold overdue">{} {}</span>').format(text, _("超期"))
+        return Markup('<span class="text-danger font-weight-bold overdue">{} {}</span>').format(
+            text, _("超期")
+        )
     if m.paused_since is not None:
         return Markup('{} <span class="badge badge-light">{}</span>').format(text, _("停表"))
     return Markup("{}").format(text)

@@ -43,4 +43,8 @@ def describe_sweep(result: dict[str, Any]) -> str:
     """The sweep's outcome as a message."""
     if result.get("redis") == "down":
         return _("%(down)s：检查了 %(n)s 个到期定时器，暂未补发", down=REDIS_DOWN, n=result.get("checked", 0))
-    return _("已检查 %(n)s 个即将到期的定时器，补发 %(sent)s 个任务", n=result.get("checked", 0), sent=result.get("sent", 0))
+    return _(
+        "已检查 %(n)s 个即将到期的定时器，补发 %(sent)s 个任务",
+        n=result.get("checked", 0),
+        sent=result.get("sent", 0),
+    )

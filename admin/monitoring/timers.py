@@ -41,7 +41,7 @@ class DueFilter(BaseSQLAFilter):
         return value in dict(DUE_OPTIONS)
 
     def operation(self) -> str:
-        return _("为")
+        return _l("为")
 
 
 def _instance(m: Timer) -> Markup:

@@ -153,7 +153,9 @@ class UsersView(ConsoleView):
                 form.get("reason") or "",
                 actor=actor(),
             )
-            return _("已登记 %(name)s 请假，由 %(backup)s 代班（B岗）", name=view.username, backup=view.backup)
+            return _(
+                "已登记 %(name)s 请假，由 %(backup)s 代班（B岗）", name=view.username, backup=view.backup
+            )
 
         return perform(act, success=_("已登记"), back=url_for(".user", username=username))
 

@@ -54,7 +54,10 @@ def register(admin: Admin) -> None:
     )
     admin.add_view(
         AssessmentView(
-            name=_l("考核与申诉"), category=CATEGORY, endpoint="supervision_assessment", url=f"{base}/assessment"
+            name=_l("考核与申诉"),
+            category=CATEGORY,
+            endpoint="supervision_assessment",
+            url=f"{base}/assessment",
         )
     )
     admin.add_view(warnings)
@@ -65,7 +68,9 @@ def register(admin: Admin) -> None:
         )
     )  # fmt: skip
     admin.add_view(
-        SchemesView(name=_l("考核方案"), category=CATEGORY, endpoint="supervision_schemes", url=f"{base}/schemes")
+        SchemesView(
+            name=_l("考核方案"), category=CATEGORY, endpoint="supervision_schemes", url=f"{base}/schemes"
+        )
     )
     admin.add_view(
         AuditVerifyView(

@@ -70,8 +70,17 @@ def totals_table(rep: scheme_report.TargetReport, names: dict[str, str], shown: 
         award = res.award_name if sc.awarded else (_("取消资格") if sc.disqualified else "")
         rows.append([names.get(code, code), code, len(counted), scheme_report.plain(sc.score - res.full_score),
                      scheme_report.plain(sc.score), sc.grade, award])  # fmt: skip
-    title = _("各窗口考核得分（%(scheme)s）", scheme=res.scheme_name) if res is not None else _("各窗口考核得分（未设考核方案）")
-    return Table("totals", title, [_("窗口"), _("窗口代码"), _("记分项"), _("记分"), _("得分"), _("等次"), _("评选")], rows)
+    title = (
+        _("各窗口考核得分（%(scheme)s）", scheme=res.scheme_name)
+        if res is not None
+        else _("各窗口考核得分（未设考核方案）")
+    )
+    return Table(
+        "totals",
+        title,
+        [_("窗口"), _("窗口代码"), _("记分项"), _("记分"), _("得分"), _("等次"), _("评选")],
+        rows,
+    )
 
 
 def staff_table(rep: scheme_report.TargetReport, lines: list[dict[str, Any]], own: set[str] | None) -> Table:
@@ -82,7 +91,9 @@ def staff_table(rep: scheme_report.TargetReport, lines: list[dict[str, Any]], ow
         for sc in res.ranked():
             if own is not None and sc.subject not in mine:
                 continue
-            sections = [f"{s.deducted + s.added:+g}" + (_("（扣完）") if s.capped else "") for s in sc.sections]
+            sections = [
+                f"{s.deducted + s.added:+g}" + (_("（扣完）") if s.capped else "") for s in sc.sections
+            ]
             rows.append([sc.subject, *sections, scheme_report.plain(sc.score), sc.grade])
     heads = (
         [f"{s.name}（{s.max}）" for s in next(iter(res.scores.values())).sections]
@@ -90,7 +101,9 @@ def staff_table(rep: scheme_report.TargetReport, lines: list[dict[str, Any]], ow
         else []
     )
     title = (
-        _("工作人员考核得分（%(scheme)s）", scheme=res.scheme_name) if res is not None else _("工作人员考核得分（未设考核方案）")
+        _("工作人员考核得分（%(scheme)s）", scheme=res.scheme_name)
+        if res is not None
+        else _("工作人员考核得分（未设考核方案）")
     )
     return Table("staff", title, [_("工作人员"), *heads, _("得分"), _("等次")], rows)
 
@@ -257,7 +270,12 @@ class AssessmentView(ConsoleView):
             )  # fmt: skip
             attached = _("，附件 %(name)s", name=row.attachment_name) if row.attachment_name else ""
             points = f"{row.points:+g}"
-            return _("已录入记分（编号 %(id)s，%(points)s 分%(attached)s）", id=row.id, points=points, attached=attached)
+            return _(
+                "已录入记分（编号 %(id)s，%(points)s 分%(attached)s）",
+                id=row.id,
+                points=points,
+                attached=attached,
+            )
 
         return entry_files.enter_with(stored, act, back)
 

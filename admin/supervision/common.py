@@ -17,13 +17,20 @@ from sqlalchemy.orm import Session
 
 import runner
 from admin.base import db_session, services
+from admin.language import runner_word
 from runner import spreadsheet
 from runner.applicants.rating_scale import LEVELS
 from runner.supervision import statistics
 from web.filters import localtime
-from web.i18n import user_message
+from web.i18n import Label, user_message
 
-LEVEL_LABELS = {"notice": _l("提示"), "yellow": _l("黄牌"), "red": _l("红牌"), "overdue": _l("超期"), "escalation": _l("督办")}
+LEVEL_LABELS = {
+    "notice": _l("提示"),
+    "yellow": _l("黄牌"),
+    "red": _l("红牌"),
+    "overdue": _l("超期"),
+    "escalation": _l("督办"),
+}
 LEVEL_COLOURS = {
     "notice": "info",
     "yellow": "warning",
@@ -31,7 +38,7 @@ LEVEL_COLOURS = {
     "overdue": "danger",
     "escalation": "dark",
 }
-RATING_LABELS = {code: names[0] for code, names in LEVELS.items()}  # the national five levels
+RATING_LABELS = {code: Label(*names) for code, names in LEVELS.items()}  # the national five levels
 COMPLAINT_LABELS = {
     "registered": _l("已登记"),
     "forwarded": _l("已转办"),
@@ -129,6 +136,7 @@ def csv_cell(value: Any) -> str:
     """A value as CSV text (a link: its text)."""
     if isinstance(value, Link):
         return value.text
+    value = runner_word(value)
     if value is None:
         return ""
     if isinstance(value, datetime):

@@ -61,7 +61,9 @@ def complaint_table(board: Dashboard) -> Table:
         for r in [*board.rows, board.total]
         if r.complaints_total or r is board.total
     ]
-    return Table("complaints", _("投诉及办理状态"), [_("窗口"), *COMPLAINT_LABELS.values(), _("合计"), _("属实")], rows)
+    return Table(
+        "complaints", _("投诉及办理状态"), [_("窗口"), *COMPLAINT_LABELS.values(), _("合计"), _("属实")], rows
+    )
 
 
 def rating_table(rows: list[RatingFigures], total: RatingFigures) -> Table:
@@ -105,7 +107,12 @@ def warning_table(board: Dashboard) -> Table:
 def trend_table(trend: list[MonthFigures]) -> Table:
     rows = [[m.month, m.accepted, m.completed, m.overdue_completed, rate(m.on_time_rate), m.deemed_assents]
             for m in trend]  # fmt: skip
-    return Table("trend", _("月度趋势"), [_("月份"), _("受理"), _("办结"), _("超期办结"), _("按时办结率"), _("默认议定")], rows)
+    return Table(
+        "trend",
+        _("月度趋势"),
+        [_("月份"), _("受理"), _("办结"), _("超期办结"), _("按时办结率"), _("默认议定")],
+        rows,
+    )
 
 
 def deemed_table(rows: list[dict[str, Any]], names: dict[str, str]) -> Table:
@@ -167,7 +174,9 @@ def scores_table(
         "%(who)s考核得分：%(scheme)s（%(span)s，满分 %(full)s）",
         who=who, scheme=res.scheme_name, span=span_label(res.span.first, res.span.last), full=f"{res.full_score:g}",
     )  # fmt: skip
-    return Table(table, title, [_("对象"), _("代码"), *heads, _("加分计入"), _("得分"), _("等次"), _("评选")], rows)
+    return Table(
+        table, title, [_("对象"), _("代码"), *heads, _("加分计入"), _("得分"), _("等次"), _("评选")], rows
+    )
 
 
 def _sections(res: Any) -> list[dict[str, Any]]:

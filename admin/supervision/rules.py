@@ -41,7 +41,11 @@ class WarningRuleForm(FlaskForm):
     item_kind = SelectField(_l("办件类别"), choices=KIND_CHOICES, default="")
     level = SelectField(
         _l("级别"),
-        choices=[SelectChoice("notice", _l("提示")), SelectChoice("yellow", _l("黄牌")), SelectChoice("red", _l("红牌"))],
+        choices=[
+            SelectChoice("notice", _l("提示")),
+            SelectChoice("yellow", _l("黄牌")),
+            SelectChoice("red", _l("红牌")),
+        ],
     )
     offset_days = IntegerField(
         _l("相对承诺时限（工作日）"),

@@ -112,5 +112,7 @@ class SchemesView(ConsoleView):
 
 def _saved(row: AssessmentScheme) -> str:
     return _(
-        "已保存方案 %(code)s 第 %(version)s 版（当前施行的方案自下一考核期起按新版计算）", code=row.code, version=row.version
+        "已保存方案 %(code)s 第 %(version)s 版（当前施行的方案自下一考核期起按新版计算）",
+        code=row.code,
+        version=row.version,
     )

@@ -38,7 +38,7 @@ class AnsweredFilter(BaseSQLAFilter):
         return value in dict(STATE_OPTIONS)
 
     def operation(self) -> str:
-        return _("为")
+        return _l("为")
 
 
 def _level(m: WarningEvent) -> Markup:
