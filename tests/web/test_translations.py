@@ -1,6 +1,7 @@
 """The English catalogue covers every translatable string of the workspace and the console.
 
-The strings are extracted from ``forms/``, ``web/``, ``workspace/``, ``webapp/`` and ``admin/`` with babel's own extractor and the method
+The strings are extracted from ``forms/``, ``web/``, ``workspace/``, ``webapp/`` and ``admin/`` with babel's own
+extractor and the method
 map of ``web/babel.cfg`` (the ``_l`` keyword added, as in the ``pybabel extract -k _l`` command), so
 a new ``_()``/``_l()`` string without an English entry fails here instead of showing Chinese on an
 English page. Fix with the commands in the header of ``messages.po``.
