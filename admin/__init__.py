@@ -34,7 +34,7 @@ def init_admin(app: Flask) -> Admin:
 
     from admin import vendor
     from admin.home import HomeView
-    from admin.language import event_label, span_label
+    from admin.language import event_label, runner_text, span_label
     from admin.words import script_words
 
     services = app.extensions["banjian"]
@@ -64,7 +64,9 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=_csp_nonce,
     )
     app.jinja_env.globals.setdefault("pick", pick)
-    app.jinja_env.globals.update(span_label=span_label, event_label=event_label, console_words=script_words)
+    app.jinja_env.globals.update(
+        span_label=span_label, event_label=event_label, console_words=script_words, runner_text=runner_text
+    )
     for name in PARTS:
         importlib.import_module(name).register(admin)
     return admin

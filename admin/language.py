@@ -6,6 +6,7 @@ Everything else on the console goes through the catalogue (``_()`` in templates,
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -70,6 +71,16 @@ def english() -> bool:
 def action_label(code: str) -> str:
     """An audit action's word in the page language."""
     return audit_action(code, english=english())
+
+
+BILINGUAL = re.compile(r"(.*[\u4e00-\u9fff].*) \(([^\u4e00-\u9fff]*)\)", re.S)
+
+
+def runner_text(text: Any) -> Any:
+    """A runner text written "中文 (English)" (a score line's detail) in the page language; any other text (a
+    note someone typed) as it is."""
+    found = BILINGUAL.fullmatch(text) if isinstance(text, str) else None
+    return pick(found.group(1), found.group(2)) if found else text
 
 
 def runner_word(value: Any) -> Any:

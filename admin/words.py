@@ -134,6 +134,11 @@ SCRIPT_WORDS: tuple[str, ...] = (
 
 
 def script_words() -> dict[str, str]:
-    """Each script word and its translation in the page language (only those that differ)."""
-    said = {w: gettext(w) for w in SCRIPT_WORDS}
+    """Each script word in the page language, where it differs from the word itself: its translation, or in
+    Chinese the Chinese half of a message written "中文 (English)"."""
+    from forms.language import pick
+    from web.i18n import user_message
+
+    english = pick("zh", "en") == "en"
+    said = {w: gettext(w) if english else user_message(w) for w in SCRIPT_WORDS}
     return {w: t for w, t in said.items() if t != w}

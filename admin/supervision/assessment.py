@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, perform, services
-from admin.language import APPEAL_STATES, PERIOD_KINDS, event_label
+from admin.language import APPEAL_STATES, PERIOD_KINDS, event_label, runner_text
 from admin.supervision import entry_files
 from admin.supervision.common import Table, filter_args, local_back, period_from_request, table_csv
 from forms.attachments import UploadRejected
@@ -114,7 +114,8 @@ def lines_table(lines: list[dict[str, Any]], names: dict[str, str]) -> Table:
         [_("日期"), _("窗口"), _("规则代码"), _("对象"), _("事件"), _("事件编号"), _("办件编号"), _("分值"), _("计入"), _("说明"), _("申诉")],  # noqa: E501
         [[x["line"].day.isoformat(), names.get(x["window"], x["window"]), x["line"].rule_code, x["who"],
           event_label(x["line"].event), x["line"].subject, x["line"].business_key, scheme_report.plain(x["line"].points),
-          _("是") if x["line"].counted else _("否"), x["line"].detail, APPEAL_STATES.get(x["line"].appeal_status or "", "")]
+          _("是") if x["line"].counted else _("否"), runner_text(x["line"].detail),
+          APPEAL_STATES.get(x["line"].appeal_status or "", "")]
          for x in lines],
     )  # fmt: skip
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, services
-from admin.language import APPEAL_STATES, PERIOD_KINDS, event_label, span_label
+from admin.language import APPEAL_STATES, PERIOD_KINDS, event_label, runner_text, span_label
 from admin.supervision import entry_files
 from admin.supervision.common import (
     COMPLAINT_LABELS,
@@ -137,7 +137,7 @@ def points_table(
         _("考核记分明细（%(scheme)s）", scheme=rep.result.scheme_name if rep.result else _("未设考核方案")),
         [_("日期"), _("窗口"), _("规则代码"), _("规则"), _("事件"), _("对象"), _("办件编号"), _("分值"), _("说明"), _("材料"), _("申诉")],  # noqa: E501
         [[ln.day.isoformat(), names.get(who, who), ln.rule_code, ln.label, event_label(ln.event),
-          ln.subject, ln.business_key, _points_text(ln), ln.detail, _file(files, ln.subject),
+          ln.subject, ln.business_key, _points_text(ln), runner_text(ln.detail), _file(files, ln.subject),
           APPEAL_STATES.get(ln.appeal_status or "", "")]
          for _target, who, ln in rep.lines() if window is None or who == window],
     )  # fmt: skip

@@ -22,8 +22,6 @@ from tests.support.catalogue import demo
 from tests.support.supervision import october
 
 HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
-# the score lines' details are the runner's words (runner/supervision/assessment_schemes/events.py), still Chinese only
-RUNNER_DETAILS = ("联办件提前",)
 SKIPPED = {"script", "style", "textarea", "pre", "code"}  # data and code, not words of the page
 
 
@@ -184,4 +182,18 @@ def test_the_designer_gets_its_script_words_in_english(console, signed_in) -> No
     assert said["正在校验……"] == "Validating…" and said["（按泳道）"] == "(by lane)"
     html = browser.get(f"/admin/designer/drafts/{console['draft']}?lang=zh").get_data(as_text=True)
     words = re.search(r'<script type="application/json" id="console-words">(.*?)</script>', html, re.S)
-    assert words is not None and json.loads(words.group(1)) == {}
+    assert words is not None
+    said = json.loads(words.group(1))
+    assert "正在校验……" not in said and said["天数不能为负 (must not be negative)"] == "天数不能为负"
+
+
+def test_the_designer_validation_speaks_the_page_language(console, signed_in) -> None:
+    browser = signed_in("root")
+    browser.get("/admin/?lang=en")
+    response = browser.post("/admin/designer/new", data={"key": "xin_liucheng", "name": "新流程"})
+    draft_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    [warning] = browser.post(f"/admin/designer/drafts/{draft_id}/validate", json={}).get_json()["problems"]
+    assert "implicit end" in warning["message"] and not re.search(r"[\u4e00-\u9fff]", warning["message"])
+    browser.get("/admin/?lang=zh")
+    [warning] = browser.post(f"/admin/designer/drafts/{draft_id}/validate", json={}).get_json()["problems"]
+    assert "隐式结束" in warning["message"] and "implicit end" not in warning["message"]
