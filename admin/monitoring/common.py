@@ -12,8 +12,10 @@ from markupsafe import Markup, escape
 
 import runner
 from admin.base import ADMINS
+from runner.items.labels import ITEM_KIND_WORDS
 from web.auth import current_user
 from web.filters import localtime
+from web.i18n import Label
 
 STATUS_LABELS = {
     "running": _l("办理中"),
@@ -31,17 +33,7 @@ STATUS_LEVELS = {
     "terminated": "secondary",
     "error": "danger",
 }
-KIND_LABELS = {
-    "immediate": _l("即办件"),
-    "promised": _l("承诺件"),
-    "correction": _l("补正"),
-    "tolerant": _l("容缺受理"),
-    "refusal": _l("退回件"),
-    "joint": _l("联办件"),
-    "escalated": _l("上报件"),
-    "extension": _l("延期"),
-    "complaint": _l("投诉"),
-}
+KIND_LABELS = {code: Label(zh, en) for code, (zh, en) in ITEM_KIND_WORDS.items()}
 
 
 def is_admin() -> bool:
@@ -102,7 +94,7 @@ def status_badge(status: str | None) -> Markup:
 
 
 def kind_label(kind: str | None) -> str:
-    return KIND_LABELS.get(kind or "", kind or "")
+    return str(KIND_LABELS.get(kind or "", kind or ""))
 
 
 def instance_link(instance_id: int, text: str) -> Markup:

@@ -23,16 +23,17 @@ import runner
 from admin.base import OVERSEERS, ConsoleModelView, actor, db_session, services
 from admin.supervision.common import LEVEL_LABELS, RequestSessionMixin
 from runner.core.conventions import ITEM_KINDS
+from runner.items.labels import ITEM_KIND_WORDS
 from runner.models import Role, WarningRule
 from web.auth import current_user
-from web.i18n import user_message
+from web.i18n import Label, user_message
 
 EDITORS = (Role.ADMIN, Role.SUPERVISOR)
+KIND_LABELS = {code: Label(zh, en) for code, (zh, en) in ITEM_KIND_WORDS.items()}
 KIND_CHOICES = [
     SelectChoice("", _l("全部办件")),
-    *(SelectChoice(code, label) for label, code in ITEM_KINDS.items()),
+    *(SelectChoice(code, KIND_LABELS.get(code, code)) for code in ITEM_KINDS.values()),
 ]
-KIND_LABELS = {code: label for label, code in ITEM_KINDS.items()}
 
 
 class WarningRuleForm(FlaskForm):
@@ -57,7 +58,7 @@ class WarningRuleForm(FlaskForm):
 
 
 def _kind(value: str | None) -> str:
-    return KIND_LABELS.get(value or "", value or _("全部办件"))
+    return str(KIND_LABELS.get(value or "", value or _("全部办件")))
 
 
 class _RuleView(RequestSessionMixin, ConsoleModelView):

@@ -90,6 +90,7 @@ def pages(console) -> dict[str, str]:
         "/admin/supervision/schemes/": "考核方案",
         "/admin/supervision/warnings/": "预警时间",
         "/admin/supervision/warning-rules/": "相对承诺时限（工作日）",
+        "/admin/supervision/warning-rules/new/": "办件类别",
         "/admin/supervision/audit-verify/": "审计日志校验",
         "/admin/instances/": "办件编号",
         f"/admin/instance/{a}/": "承诺期限",
@@ -107,10 +108,11 @@ def pages(console) -> dict[str, str]:
         "/admin/designer/": "新建空白流程",
         f"/admin/designer/drafts/{console['draft']}": "部署为新版本",
         "/admin/designer/forms/": "新建表单",
+        "/admin/designer/forms/acceptance": "表单定义（JSON，格式见 forms/schemas/README.md）",
     }
 
 
-ADMIN_ONLY = ("/admin/users/", "/admin/designer/", "/admin/catalogue/item/SC-001")
+ADMIN_ONLY = ("/admin/users/", "/admin/designer/", "/admin/catalogue/item/SC-001", "/admin/supervision/warning-rules/new/")
 
 
 def test_every_console_page_is_english_with_lang_en(console, services, signed_in) -> None:
