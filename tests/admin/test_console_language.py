@@ -112,7 +112,12 @@ def pages(console) -> dict[str, str]:
     }
 
 
-ADMIN_ONLY = ("/admin/users/", "/admin/designer/", "/admin/catalogue/item/SC-001", "/admin/supervision/warning-rules/new/")
+ADMIN_ONLY = (
+    "/admin/users/",
+    "/admin/designer/",
+    "/admin/catalogue/item/SC-001",
+    "/admin/supervision/warning-rules/new/",
+)
 
 
 def test_every_console_page_is_english_with_lang_en(console, services, signed_in) -> None:
