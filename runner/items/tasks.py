@@ -123,18 +123,33 @@ def _audit_task(
     )  # fmt: skip
 
 
-def _four_eyes(session: Session, row: OpenTask, *, actor: str, on_behalf_of: str | None) -> None:
-    """Refuse a person the task's ``otherThan`` fields bar (``runner.items.four_eyes``) before they take it."""
-    if not four_eyes.excluded_fields(row.properties or {}):
-        return
+def _task_data(session: Session, row: OpenTask) -> dict[str, Any] | None:
+    """The data of an open task as the engine holds it (``None`` if the engine no longer has the task)."""
     instance = session.get(ProcessInstance, row.instance_id)
     assert instance is not None
     workflow = engine.load(session, instance)
     try:
-        data = workflow.get_task_from_id(UUID(row.task_id)).data
+        return workflow.get_task_from_id(UUID(row.task_id)).data
     except Exception:  # noqa: BLE001 - spiff raises its own TaskNotFound; the completion reports it
+        return None
+
+
+def _four_eyes(session: Session, row: OpenTask, *, actor: str, on_behalf_of: str | None) -> None:
+    """Refuse a person the task's ``otherThan`` fields bar (``runner.items.four_eyes``) before they take it."""
+    if not four_eyes.excluded_fields(row.properties or {}):
         return
-    four_eyes.require_other(row.properties or {}, data, row.name, actor=actor, on_behalf_of=on_behalf_of)
+    data = _task_data(session, row)
+    if data is not None:
+        four_eyes.require_other(row.properties or {}, data, row.name, actor=actor, on_behalf_of=on_behalf_of)
+
+
+def _four_eyes_handing(session: Session, row: OpenTask, assignee: str) -> None:
+    """Refuse handing the task to a person its ``otherThan`` fields bar."""
+    if not four_eyes.excluded_fields(row.properties or {}):
+        return
+    data = _task_data(session, row)
+    if data is not None:
+        four_eyes.require_other_assignee(row.properties or {}, data, row.name, assignee=assignee)
 
 
 def claim(session: Session, task_id: str, *, actor: str, on_behalf_of: str | None = None) -> OpenTask:
@@ -182,8 +197,10 @@ def reassign(
     on_behalf_of: str | None = None,
 ) -> OpenTask:
     """Give a task to another person (and optionally another window); a backup covering the assignee
-    (AB岗) acts ``on_behalf_of`` them."""
+    (AB岗) acts ``on_behalf_of`` them. Nobody the task's four-eyes fields bar can be given it."""
     row = open_task(session, task_id)
+    if assignee:
+        _four_eyes_handing(session, row, assignee)
     before = {"assignee": row.assignee, "window": row.window}
     row.assignee = assignee
     row.claimed_at = services_of(session).now() if assignee else None
