@@ -105,6 +105,23 @@ def test_refusal_needs_a_reason_and_prints_the_refusal(services, catalogue, sign
     assert describe(services, iid)["status"] == "completed"
 
 
+def test_a_joint_item_can_be_refused_at_the_counter(services, catalogue, signed_in):
+    """A 联办件 that does not meet the conditions is refused at once (不予受理 with reason and basis, printed),
+    without a detour through the correction notice, and no related window is told of it."""
+    refused = signed_in("gt_clerk").post(
+        "/intake",
+        data=form_for("GT-001", "refuse", reason="项目不属本县审批权限", legal_basis="行政许可法第三十二条"),
+    )
+    assert refused.status_code == 302 and refused.location.endswith("/documents/refusal")
+    iid, _ = the_item(services)
+    item = describe(services, iid)
+    assert item["status"] == "completed" and "joint_notice" not in item["data"]
+    with services.transaction() as s:
+        kinds = [d.kind for d in s.query(Document).filter_by(instance_id=iid)]
+    assert kinds == ["refusal"]
+    assert tasks(services, iid) == []
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
