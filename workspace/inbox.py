@@ -201,7 +201,8 @@ def inbox() -> Any:
         now = services().now()
         cal = _calendar(s)
         due_from, due_until = _state_range(cal, state, now)
-        found = find_items(s, q) if q else None  # receipt number, applicant, phone, ID number
+        # receipt number, applicant, phone, ID number; a part of one among the items this tab shows
+        found = find_items(s, q, among=runner.inbox_items(**_tab_filters(tab))) if q else None
         rows, total = runner.inbox_page(
             s,
             **_tab_filters(tab),

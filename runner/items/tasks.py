@@ -278,6 +278,25 @@ def complete(
     return instance
 
 
+def _visible(windows: Sequence[str] | None, assignees: Sequence[str] | None, unclaimed: bool) -> list[Any]:
+    conditions: list[Any] = []
+    if windows is not None:
+        conditions.append(OpenTask.window.in_(list(windows)))
+    if assignees is not None:
+        conditions.append(OpenTask.assignee.in_(list(assignees)))
+    if unclaimed:
+        conditions.append(OpenTask.assignee.is_(None))
+    return conditions
+
+
+def inbox_items(
+    *, windows: Sequence[str] | None = None, assignees: Sequence[str] | None = None, unclaimed: bool = False
+) -> Select[tuple[int]]:
+    """The items with an open task an inbox tab shows (``inbox_page``'s filters of the same names), as a
+    query to narrow a search to."""
+    return select(OpenTask.instance_id).where(*_visible(windows, assignees, unclaimed))
+
+
 def inbox_page(
     session: Session,
     *,
@@ -306,13 +325,7 @@ def inbox_page(
     """
     from runner.models import ProcessDefinition
 
-    conditions: list[Any] = []
-    if windows is not None:
-        conditions.append(OpenTask.window.in_(list(windows)))
-    if assignees is not None:
-        conditions.append(OpenTask.assignee.in_(list(assignees)))
-    if unclaimed:
-        conditions.append(OpenTask.assignee.is_(None))
+    conditions = _visible(windows, assignees, unclaimed)
     if item_kind:
         conditions.append(OpenTask.item_kind == item_kind)
     if returned:
