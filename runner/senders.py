@@ -21,13 +21,6 @@ from runner.core.transaction import services_of
 from runner.models import Notification
 
 SEND_NOTIFICATION = "worker.jobs.send_notification"
-KIND_SUBJECTS = {
-    "warning": "预警",
-    "urge": "催办",
-    "returned": "退回",
-    "copy": "抄送",
-    "delegated": "委派",
-}
 
 
 class Sender(Protocol):
@@ -122,7 +115,18 @@ def recipient_of(note: Notification) -> str:
 
 
 def subject_of(note: Notification) -> str:
-    return f"【办件通知】{KIND_SUBJECTS.get(note.kind, note.kind)}"
+    """``【办件通知】预警 / Warning``: the kind in both languages."""
+    from runner.items.labels import MESSAGE_KINDS
+
+    zh, en = MESSAGE_KINDS.get(note.kind, (note.kind, note.kind))
+    return f"【办件通知】{zh} / {en}"
+
+
+def body_of(note: Notification) -> str:
+    """The message in Chinese, then in English on the next line (when it has its English)."""
+    if note.message_en and note.message_en != note.message:
+        return f"{note.message}\n{note.message_en}"
+    return note.message
 
 
 def send_notification(session: Session, notification_id: int, sender: Sender | None = None) -> str:
@@ -135,6 +139,6 @@ def send_notification(session: Session, notification_id: int, sender: Sender | N
     services = services_of(session)
     if sender is None:
         sender = sender_from_settings(services.settings)
-    sender.send(recipient_of(note), subject_of(note), note.message)
+    sender.send(recipient_of(note), subject_of(note), body_of(note))
     note.sent_at = services.now()
     return "sent"
