@@ -152,6 +152,7 @@ def test_menu_and_flask_admin_words_follow_the_language(console, signed_in) -> N
     zh = visible(browser.get("/admin/supervision/warnings/?lang=zh").get_data(as_text=True))
     assert "督查" in zh and "监控" in zh and "配置" in zh and "工作日调整" in zh
     assert "列表" in zh and "导出" in zh and "添加筛选器" in zh and "应用" in zh  # Flask-Admin's zh_Hans_CN
+    assert "20 项目" in zh and "20 items" not in zh  # the page sizes
     en = visible(browser.get("/admin/supervision/warnings/?lang=en").get_data(as_text=True))
     assert (
         "Supervision" in en
@@ -179,14 +180,18 @@ def test_console_flashes_and_chart_legends_follow_the_language(console, services
 def test_the_designer_gets_its_script_words_in_english(console, signed_in) -> None:
     browser = signed_in("root")
     html = browser.get(f"/admin/designer/drafts/{console['draft']}?lang=en").get_data(as_text=True)
-    words = re.search(r'<script type="application/json" id="console-words">(.*?)</script>', html, re.S)
+    words = re.search(
+        r'<script type="application/json" id="console-words" data-lang="en">(.*?)</script>', html, re.S
+    )
     assert words is not None
     import json
 
     said = json.loads(words.group(1))
     assert said["正在校验……"] == "Validating…" and said["（按泳道）"] == "(by lane)"
     html = browser.get(f"/admin/designer/drafts/{console['draft']}?lang=zh").get_data(as_text=True)
-    words = re.search(r'<script type="application/json" id="console-words">(.*?)</script>', html, re.S)
+    words = re.search(
+        r'<script type="application/json" id="console-words" data-lang="zh-CN">(.*?)</script>', html, re.S
+    )
     assert words is not None
     said = json.loads(words.group(1))
     assert "正在校验……" not in said and said["天数不能为负 (must not be negative)"] == "天数不能为负"

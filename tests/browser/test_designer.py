@@ -329,6 +329,7 @@ def test_the_designer_speaks_english_with_lang_en(services, live_server, new_pag
     page.click(f"tr[data-key={CHAOGAO}] button.open-process")
     page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
     status = wait_status(page, "Loaded the draft")
+    assert page.evaluate("() => document.documentElement.lang") == "en"
     assert not re.search(r"[\u4e00-\u9fff]", status), status
     assert page.inner_text("#btn-validate") == "Validate" and "Properties" in page.inner_text("#properties")
     focus(page, "accept")
