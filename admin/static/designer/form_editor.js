@@ -61,7 +61,7 @@
     if (answer.data.ok) {
       previewError.classList.add("d-none");
       frame.srcdoc = answer.data.html;
-      previewState.textContent = "（" + answer.data.fields + T(" 个字段）");
+      previewState.textContent = T("（{n} 个字段）", { n: answer.data.fields });
     } else {
       previewError.textContent = answer.data.message;
       previewError.classList.remove("d-none");
@@ -76,7 +76,7 @@
 
   function showDraft(draft) {
     state.revision = draft.revision;
-    revisionBadge.textContent = T("第 ") + draft.revision + T(" 版草稿");
+    revisionBadge.textContent = T("第 {n} 版草稿", { n: draft.revision });
     if (draft.published_revision) {
       publishedBadge.className = "badge mr-2 badge-success";
       publishedBadge.textContent = T("工作台使用控制台发布的第 {n} 版", { n: draft.published_revision });

@@ -119,7 +119,7 @@
     var answer = await call(urls.xml, null, "GET");
     if (!answer.data.ok) { status("danger", answer.data.message); return; }
     state.revision = answer.data.draft.revision;
-    revisionBadge.textContent = T("第 ") + state.revision + T(" 次保存");
+    revisionBadge.textContent = T("第 {n} 次保存", { n: state.revision });
     clearProblems();
     await load(answer.data.draft.xml);
   }
@@ -142,7 +142,7 @@
     if (answer.data.ok) {
       state.revision = answer.data.draft.revision;
       state.savedChanges = upTo;
-      revisionBadge.textContent = T("第 ") + state.revision + T(" 次保存");
+      revisionBadge.textContent = T("第 {n} 次保存", { n: state.revision });
       if (!quiet || !dirty()) { status("success", T("草稿已保存（第 ") + state.revision + T(" 次）。")); }
       return !dirty();
     }
