@@ -14,7 +14,10 @@ from __future__ import annotations
 from flask import Blueprint, Flask, request
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import scoped_session
+
+from forms.language import pick
 
 PARTS = ("admin.monitoring", "admin.supervision", "admin.designer", "admin.catalogue")
 
@@ -31,6 +34,8 @@ def init_admin(app: Flask) -> Admin:
 
     from admin import vendor
     from admin.home import HomeView
+    from admin.language import event_label, runner_text, span_label
+    from admin.words import script_words
 
     services = app.extensions["banjian"]
     session = scoped_session(services.session_factory)
@@ -52,11 +57,15 @@ def init_admin(app: Flask) -> Admin:
     app.register_blueprint(vendor.bp)
     admin = Admin(
         app,
-        name="办件平台 · 中心控制台",
+        name=_l("办件平台 · 中心控制台"),
         url="/admin",
-        index_view=HomeView(name="首页", url="/admin", endpoint="admin"),
+        index_view=HomeView(name=_l("首页"), url="/admin", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="console/master.html", swatch="default", fluid=True),
         csp_nonce_generator=_csp_nonce,
+    )
+    app.jinja_env.globals.setdefault("pick", pick)
+    app.jinja_env.globals.update(
+        span_label=span_label, event_label=event_label, console_words=script_words, runner_text=runner_text
     )
     for name in PARTS:
         importlib.import_module(name).register(admin)

@@ -19,6 +19,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session, scoped_session
 
@@ -26,6 +27,7 @@ import runner
 from runner import spreadsheet
 from runner.models import Role
 from web.auth import current_user
+from web.i18n import user_message
 
 ADMINS = (Role.ADMIN,)
 OVERSEERS = (Role.ADMIN, Role.SUPERVISOR, Role.LEADER)
@@ -51,7 +53,7 @@ def perform(action: Callable[[Session], str | None], *, success: str, back: str)
         with services().transaction() as session:
             note = action(session)
     except runner.RunnerError as exc:
-        flash(f"操作未完成：{exc.message}", "error")
+        flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")
     else:
         flash(note or success, "success")
     return redirect(back)

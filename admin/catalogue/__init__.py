@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_admin import Admin
+from flask_babel import lazy_gettext as _l
 
 
 def register(admin: Admin) -> None:
@@ -12,5 +13,5 @@ def register(admin: Admin) -> None:
     assert admin.app is not None
     admin.app.jinja_env.filters["catalogue_json"] = json_pretty
     admin.add_view(
-        CatalogueView(name="事项目录", category="配置", endpoint="catalogue", url="/admin/catalogue")
+        CatalogueView(name=_l("事项目录"), category=_l("配置"), endpoint="catalogue", url="/admin/catalogue")
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 
 import runner
 from admin.base import ConsoleView, actor, services
@@ -21,6 +22,7 @@ from runner.catalogue.body import DELIVERY, FORMS, KINDS, TEXT_FIELDS, ItemInval
 from runner.catalogue.transfer import CatalogueInvalid, export_lines, import_lines
 from runner.models import Role
 from web.auth import current_user
+from web.i18n import user_message
 
 VIEWERS = (Role.ADMIN, Role.SUPERVISOR, Role.LEADER, Role.DESIGNER)
 EDITORS = (Role.ADMIN, Role.DESIGNER)
@@ -106,7 +108,7 @@ class CatalogueView(ConsoleView):
             try:
                 found = catalogue.get_item(s, code)
             except runner.NotFound:
-                flash(f"没有事项 {code}", "error")
+                flash(_("没有事项 %(code)s", code=code), "error")
                 return redirect(url_for(".index"))
             versions = catalogue.versions(s, found)
             history = [
@@ -163,7 +165,7 @@ class CatalogueView(ConsoleView):
             try:
                 body = catalogue.current_version(s, catalogue.get_item(s, code)).body
             except runner.NotFound:
-                flash(f"没有事项 {code}", "error")
+                flash(_("没有事项 %(code)s", code=code), "error")
                 return redirect(url_for(".index"))
         return self._editor(body, creating=False)
 
@@ -187,9 +189,11 @@ class CatalogueView(ConsoleView):
         except ItemInvalid as exc:
             return self._editor(raw, creating=creating, problems=exc.problems)
         if changed:
-            flash(f"已保存事项 {raw['code']}，现行第 {version} 版", "success")
+            flash(
+                _("已保存事项 %(code)s，现行第 %(version)s 版", code=raw["code"], version=version), "success"
+            )
         else:
-            flash("内容没有变化，未产生新版本", "info")
+            flash(_("内容没有变化，未产生新版本"), "info")
         return redirect(url_for(".item", code=raw["code"]))
 
     @expose("/export")
@@ -210,18 +214,24 @@ class CatalogueView(ConsoleView):
         try:
             text = upload.read().decode("utf-8-sig") if upload is not None else ""
         except UnicodeDecodeError:
-            flash("文件不是 UTF-8 编码 (not UTF-8)", "error")
+            flash(user_message("文件不是 UTF-8 编码 (not UTF-8)"), "error")
             return redirect(url_for(".index"))
         try:
             with services().transaction() as s:
                 result = import_lines(s, text.splitlines(), actor=actor())
         except CatalogueInvalid as exc:
             for number, problems in sorted(exc.problems.items()):
-                flash(f"第 {number} 行: {'；'.join(problems)}", "error")
-            flash("事项目录有误，未导入任何事项", "error")
+                said = "；".join(user_message(p) for p in problems)
+                flash(_("第 %(line)s 行: %(problems)s", line=number, problems=said), "error")
+            flash(_("事项目录有误，未导入任何事项"), "error")
         else:
             flash(
-                f"已导入：新增 {len(result.created)}，更新 {len(result.updated)}，未变 {len(result.unchanged)}",
+                _(
+                    "已导入：新增 %(created)s，更新 %(updated)s，未变 %(unchanged)s",
+                    created=len(result.created),
+                    updated=len(result.updated),
+                    unchanged=len(result.unchanged),
+                ),
                 "success",
             )
         return redirect(url_for(".index"))

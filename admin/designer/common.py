@@ -6,12 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import flash, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
 from admin.base import services
 from forms.schema import SchemaError, load_all, parse_schema_text
+from web.i18n import user_message
 
 JsonWork = Callable[[Session, dict[str, Any]], dict[str, Any]]
 
@@ -44,14 +46,30 @@ def answer(work: JsonWork) -> tuple[Response, int]:
         with services().transaction() as session:
             result = work(session, body)
     except runner.DiagramInvalid as exc:
-        return jsonify(ok=False, **exc.to_dict()), 422
+        return jsonify(ok=False, **in_page_language(exc.to_dict())), 422
     except runner.RunnerError as exc:
-        return jsonify(ok=False, **exc.to_dict()), exc.http_status
-    return jsonify(ok=True, **result), 200
+        return jsonify(ok=False, **in_page_language(exc.to_dict())), exc.http_status
+    return jsonify(ok=True, **in_page_language(result)), 200
+
+
+def in_page_language(answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer's ``message`` and the messages of its ``problems`` / ``warnings`` in the page language
+    (runner messages read "中文 (English)")."""
+    out = dict(answer)
+    if isinstance(out.get("message"), str):
+        out["message"] = user_message(out["message"])
+    for key in ("problems", "warnings"):
+        if isinstance(out.get(key), list):
+            out[key] = [
+                {**p, "message": user_message(p["message"])}
+                if isinstance(p, dict) and isinstance(p.get("message"), str) else p
+                for p in out[key]
+            ]  # fmt: skip
+    return out
 
 
 def flash_error(exc: runner.RunnerError) -> None:
-    flash(f"操作未完成：{exc.message}", "error")
+    flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")
 
 
 def check_schema(form_key: str, body: str) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_admin import Admin
+from flask_babel import lazy_gettext as _l
 
 from runner.models import CalendarOverride, Incident, ProcessInstance, Timer
 
@@ -30,36 +31,41 @@ def register(admin: Admin) -> None:
 
     assert admin.app is not None
     session = _ConsoleDb(admin.app.extensions["banjian_console_session"])
-    watch, setup = "监控", "配置"
+    watch, setup = _l("监控"), _l("配置")
     instances = InstanceListView(
-        ProcessInstance, session, name="办件", category=watch, endpoint="instances", url="/admin/instances"
+        ProcessInstance,
+        session,
+        name=_l("办件"),
+        category=watch,
+        endpoint="instances",
+        url="/admin/instances",
     )
     incidents = IncidentListView(
-        Incident, session, name="故障", category=watch, endpoint="incidents", url="/admin/incidents"
+        Incident, session, name=_l("故障"), category=watch, endpoint="incidents", url="/admin/incidents"
     )
     timers = TimerListView(
-        Timer, session, name="定时器", category=watch, endpoint="timers", url="/admin/timers"
+        Timer, session, name=_l("定时器"), category=watch, endpoint="timers", url="/admin/timers"
     )
     INSTANCE_LIST[:] = [instances]
     cards.VIEWS.update(instances=instances, incidents=incidents, timers=timers)
     admin.add_view(instances)
     admin.add_view(incidents)
     admin.add_view(timers)
-    admin.add_view(InstanceView(name="办件详情", endpoint="instance", url="/admin/instance"))
+    admin.add_view(InstanceView(name=_l("办件详情"), endpoint="instance", url="/admin/instance"))
     admin.add_view(
-        DefinitionsView(name="流程定义", category=setup, endpoint="definitions", url="/admin/definitions")
+        DefinitionsView(name=_l("流程定义"), category=setup, endpoint="definitions", url="/admin/definitions")
     )
     admin.add_view(
         CalendarView(
             CalendarOverride,
             session,
-            name="工作日调整",
+            name=_l("工作日调整"),
             category=setup,
             endpoint="calendar",
             url="/admin/calendar",
         )
     )
-    admin.add_view(UsersView(name="用户与窗口", category=setup, endpoint="users", url="/admin/users"))
+    admin.add_view(UsersView(name=_l("用户与窗口"), category=setup, endpoint="users", url="/admin/users"))
 
 
 class _ConsoleDb:

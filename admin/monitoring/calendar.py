@@ -12,14 +12,17 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 import runner
 from admin.base import OVERSEERS, ConsoleModelView, actor, services
 from admin.monitoring.common import STATUS_LABELS, is_admin, local, require_admin, when
 from runner.models import CalendarOverride
+from web.i18n import user_message
 
-KINDS = (("holiday", "放假（非工作日）"), ("workday", "调休上班（工作日）"))
+KINDS = (("holiday", _l("放假（非工作日）")), ("workday", _l("调休上班（工作日）")))
 MAX_UPLOAD = 64 * 1024  # an arrangement is a few hundred bytes; a bigger file is not one
 EXAMPLE = """# 2027 年节假日安排
 2027-01-01..2027-01-03 休 元旦
@@ -37,15 +40,15 @@ class CalendarView(ConsoleModelView):
     list_template = "console/monitoring/calendar_list.html"
     column_list = ("day", "is_workday", "note", "created_by", "created_at")
     column_labels = {
-        "day": "日期",
-        "is_workday": "类别",
-        "note": "说明",
-        "created_by": "设置人",
-        "created_at": "设置时间",
+        "day": _l("日期"),
+        "is_workday": _l("类别"),
+        "note": _l("说明"),
+        "created_by": _l("设置人"),
+        "created_at": _l("设置时间"),
     }
     column_default_sort = ("day", True)
     column_formatters = {
-        "is_workday": lambda v, c, m, n: "调休上班" if m.is_workday else "放假",
+        "is_workday": lambda v, c, m, n: _("调休上班") if m.is_workday else _("放假"),
         "created_at": lambda v, c, m, n: local(m.created_at),
     }
 
@@ -79,7 +82,7 @@ class CalendarView(ConsoleModelView):
                     effects = runner.calendar_override_effects(s, day, is_workday)
                     existing = _plain(s.get(CalendarOverride, day))
             except runner.RunnerError as exc:
-                flash(f"操作未完成：{exc.message}", "error")
+                flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")
         return self.render(
             "console/monitoring/calendar_add.html",
             values=values,
@@ -94,10 +97,18 @@ class CalendarView(ConsoleModelView):
             with services().transaction() as s:
                 moved = runner.set_calendar_override(s, day, is_workday, actor=actor(), note=note)
         except runner.RunnerError as exc:
-            flash(f"操作未完成：{exc.message}", "error")
+            flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")
             return redirect(url_for(".add", day=day.isoformat(), kind="workday" if is_workday else "holiday"))
-        kind = "调休上班" if is_workday else "放假"
-        flash(f"已将 {day.isoformat()} 设为{kind}，{len(moved)} 件办件的期限已重新计算", "success")
+        kind = _("调休上班") if is_workday else _("放假")
+        flash(
+            _(
+                "已将 %(day)s 设为%(kind)s，%(n)s 件办件的期限已重新计算",
+                day=day.isoformat(),
+                kind=kind,
+                n=len(moved),
+            ),
+            "success",
+        )
         return redirect(url_for(".index_view"))
 
     @expose("/import", methods=("GET", "POST"))
@@ -117,9 +128,9 @@ class CalendarView(ConsoleModelView):
                     preview = runner.preview_arrangement(s, text)
             except runner.ArrangementInvalid as exc:
                 problems = exc.problems
-                flash("节假日安排有误，未保存任何内容，请按行号修改后重新预览。", "error")
+                flash(_("节假日安排有误，未保存任何内容，请按行号修改后重新预览。"), "error")
             except runner.RunnerError as exc:
-                flash(f"操作未完成：{exc.message}", "error")
+                flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")
         with services().reading() as s:
             known = {a["year"] for a in runner.list_arrangements(s)}
             alarm = runner.calendar_alarm(s)
@@ -137,12 +148,20 @@ class CalendarView(ConsoleModelView):
     def _import(self, text: str) -> Any:
         with services().transaction() as s:
             result = runner.import_arrangement(s, text, actor=actor())
-        verb = "已替换" if result["replaced"] else "已导入"
-        flash(
-            f"{verb} {result['year']} 年节假日安排（休息 {result['days_off']} 天，调休上班 {result['makeup_days']} 天），"
-            f"{len(result['items'])} 件办件的期限已重新计算",
-            "success",
+        message = (
+            _(
+                "已替换 %(year)s 年节假日安排（休息 %(off)s 天，调休上班 %(makeup)s 天），%(n)s 件办件的期限已重新计算"
+            )
+            if result["replaced"]
+            else _(
+                "已导入 %(year)s 年节假日安排（休息 %(off)s 天，调休上班 %(makeup)s 天），%(n)s 件办件的期限已重新计算"
+            )
         )
+        flash(
+            message % {"year": result["year"], "off": result["days_off"], "makeup": result["makeup_days"],
+                       "n": len(result["items"])},
+            "success",
+        )  # fmt: skip
         return redirect(url_for(".index_view"))
 
 

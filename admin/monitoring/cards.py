@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from admin.base import OVERSEERS, Card, home_card
@@ -26,24 +27,24 @@ def monitoring_cards(session: Session) -> list[Card]:
     assert isinstance(timers, TimerListView)
     return [
         Card(
-            title="未处理故障",
+            title=_("未处理故障"),
             value=str(counts["open_incidents"]),
             level="danger" if counts["open_incidents"] else "success",
             url=incidents.quick_filter_url("open"),
-            note="脚本或表达式出错的办件，修正后可重试",
+            note=_("脚本或表达式出错的办件，修正后可重试"),
         ),
         Card(
-            title="超期办件",
+            title=_("超期办件"),
             value=str(counts["overdue_items"]),
             level="danger" if counts["overdue_items"] else "success",
             url=instances.quick_filter_url("时限", "overdue"),
-            note="已过承诺期限、仍在办理的办件",
+            note=_("已过承诺期限、仍在办理的办件"),
         ),
         Card(
-            title="过期未触发的定时器",
+            title=_("过期未触发的定时器"),
             value=str(counts["overdue_timers"]),
             level="warning" if counts["overdue_timers"] else "success",
             url=timers.quick_filter_url("overdue"),
-            note="到期却仍未触发（挂起、停表或任务丢失）",
+            note=_("到期却仍未触发（挂起、停表或任务丢失）"),
         ),
     ]

@@ -7,20 +7,23 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, request, url_for
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 import runner
 from admin.base import ADMINS
+from runner.items.labels import ITEM_KIND_WORDS
 from web.auth import current_user
 from web.filters import localtime
+from web.i18n import Label
 
 STATUS_LABELS = {
-    "running": "办理中",
-    "waiting": "等待中",
-    "suspended": "已挂起",
-    "completed": "已办结",
-    "terminated": "已终止",
-    "error": "故障",
+    "running": _l("办理中"),
+    "waiting": _l("等待中"),
+    "suspended": _l("已挂起"),
+    "completed": _l("已办结"),
+    "terminated": _l("已终止"),
+    "error": _l("故障"),
 }
 STATUS_LEVELS = {
     "running": "primary",
@@ -30,17 +33,7 @@ STATUS_LEVELS = {
     "terminated": "secondary",
     "error": "danger",
 }
-KIND_LABELS = {
-    "immediate": "即办件",
-    "promised": "承诺件",
-    "correction": "补正",
-    "tolerant": "容缺受理",
-    "refusal": "退回件",
-    "joint": "联办件",
-    "escalated": "上报件",
-    "extension": "延期",
-    "complaint": "投诉",
-}
+KIND_LABELS = {code: Label(zh, en) for code, (zh, en) in ITEM_KIND_WORDS.items()}
 
 
 def is_admin() -> bool:
@@ -101,7 +94,7 @@ def status_badge(status: str | None) -> Markup:
 
 
 def kind_label(kind: str | None) -> str:
-    return KIND_LABELS.get(kind or "", kind or "")
+    return str(KIND_LABELS.get(kind or "", kind or ""))
 
 
 def instance_link(instance_id: int, text: str) -> Markup:

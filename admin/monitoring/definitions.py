@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response as FlaskResponse
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 import runner
@@ -15,6 +16,7 @@ from admin.base import OVERSEERS, ConsoleView, actor, services
 from admin.monitoring.common import is_admin, kind_label, local, require_admin
 from admin.monitoring.instances import instances_url
 from runner.items.monitoring import migration_candidates
+from web.i18n import user_message
 
 MIGRATION_PAGE = 200  # instances previewed (and moved) per round
 
@@ -78,7 +80,7 @@ class DefinitionsView(ConsoleView):
         back = url_for(".index")
         upload = request.files.get("bpmn")
         if upload is None or not upload.filename:
-            flash("请选择 BPMN 文件 (choose a BPMN file)", "error")
+            flash(user_message("请选择 BPMN 文件 (choose a BPMN file)"), "error")
             return redirect(back)
         content = upload.read()
         dmn = [(f.read(), f.filename or "table.dmn") for f in request.files.getlist("dmn") if f.filename]
@@ -89,18 +91,18 @@ class DefinitionsView(ConsoleView):
                     s, content, upload.filename, actor=actor(), dmn=dmn, default_window=default_window
                 )
                 done = [
-                    f"{d.key} v{d.version}" + ("（新版本）" if created else "（内容未变，沿用）")
+                    f"{d.key} v{d.version}" + (_("（新版本）") if created else _("（内容未变，沿用）"))
                     for d, created in zip(result.definitions, result.created, strict=True)
                 ]
         except runner.DiagramInvalid as exc:
-            flash(f"部署失败：{exc.message}", "error")
+            flash(_("部署失败：%(message)s", message=user_message(exc)), "error")
             _flash_problems([p for p in exc.problems if p.get("severity", "error") == "error"], "error")
             _flash_problems([p for p in exc.problems if p.get("severity") == "warning"], "warning")
             return redirect(back)
         except runner.RunnerError as exc:
-            flash(f"部署失败：{exc.message}", "error")
+            flash(_("部署失败：%(message)s", message=user_message(exc)), "error")
             return redirect(back)
-        flash("已部署：" + "，".join(done), "success")
+        flash(_("已部署：%(list)s", list="，".join(done)), "success")
         _flash_problems(result.warnings, "warning")
         return redirect(back)
 
@@ -142,13 +144,21 @@ class DefinitionsView(ConsoleView):
                     runner.migrate_instance(s, instance_id, target, actor=actor())
                     moved.append(instance.business_key)
             except runner.RunnerError as exc:
-                failed.append(exc.message)
+                failed.append(user_message(exc))
         if moved:
-            flash(f"已迁移 {len(moved)} 件到 v{target}：{'、'.join(moved[:20])}", "success")
+            flash(
+                _(
+                    "已迁移 %(n)s 件到 v%(target)s：%(list)s",
+                    n=len(moved),
+                    target=target,
+                    list="、".join(moved[:20]),
+                ),
+                "success",
+            )
         for message in failed[:20]:
-            flash(f"未迁移：{message}", "error")
+            flash(_("未迁移：%(message)s", message=message), "error")
         if not ids:
-            flash("没有选择办件 (no instance chosen)", "warning")
+            flash(user_message("没有选择办件 (no instance chosen)"), "warning")
         return redirect(url_for(".migrate_preview", key=key, **{"from": source, "to": target}))
 
 
@@ -157,13 +167,13 @@ PROBLEMS_SHOWN = 50
 
 def _flash_problems(problems: list[dict[str, Any]], category: str) -> None:
     """Each problem as a message naming its file, line and element (the first ``PROBLEMS_SHOWN``)."""
-    label = "错误" if category == "error" else "提示"
+    label = _("错误") if category == "error" else _("提示")
     for p in problems[:PROBLEMS_SHOWN]:
         where = ":".join(str(x) for x in (p.get("file"), p.get("line")) if x)
         element = f"[{p['element']}] " if p.get("element") else ""
-        flash(f"{label}：{where} {element}{p.get('message')}", category)
+        flash(f"{label}：{where} {element}{user_message(str(p.get('message') or ''))}", category)
     if len(problems) > PROBLEMS_SHOWN:
-        flash(f"……另有 {len(problems) - PROBLEMS_SHOWN} 条{label}未列出", category)
+        flash(_("……另有 %(n)s 条%(label)s未列出", n=len(problems) - PROBLEMS_SHOWN, label=label), category)
 
 
 def _definition(session: Any, key: str, version: int) -> Any:

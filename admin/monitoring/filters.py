@@ -7,17 +7,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, select
 
 from admin.base import services
 from runner.items.monitoring import overdue_clause
 from runner.models import ACTIVE_STATUSES, ProcessInstance, WarningEvent
 
+DEADLINE = _l("时限")
 DEADLINE_OPTIONS = (
-    ("overdue", "已超期"),
-    ("due_soon", "24小时内到期"),
-    ("warned", "有预警"),
-    ("pending", "期限待定（待节假日安排）"),
+    ("overdue", _l("已超期")),
+    ("due_soon", _l("24小时内到期")),
+    ("warned", _l("有预警")),
+    ("pending", _l("期限待定（待节假日安排）")),
 )
 
 
@@ -25,7 +27,7 @@ class DeadlineFilter(BaseSQLAFilter):
     """时限: overdue (past the promised deadline, clock running), due within a day, warned (a stored warning), or
     pending (a deadline waits for a year's holiday arrangement)."""
 
-    def __init__(self, name: str = "时限") -> None:
+    def __init__(self, name: Any = DEADLINE) -> None:
         super().__init__(ProcessInstance.deadline, name, options=DEADLINE_OPTIONS)
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
@@ -53,7 +55,7 @@ class DeadlineFilter(BaseSQLAFilter):
         return value in dict(DEADLINE_OPTIONS)
 
     def operation(self) -> str:
-        return "为"
+        return _l("为")
 
 
 class LocalDateBetweenFilter(DateBetweenFilter):
@@ -68,4 +70,4 @@ class LocalDateBetweenFilter(DateBetweenFilter):
         return query.filter(and_(column >= low, column < high))
 
     def operation(self) -> str:
-        return "介于"
+        return _l("介于")

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import g, request, url_for
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -14,14 +16,14 @@ from admin.monitoring.common import instance_link, is_admin, local, status_badge
 from runner.items.monitoring import instance_labels
 from runner.models import Incident
 
-STATE_OPTIONS = (("open", "未处理"), ("resolved", "已处理"))
+STATE_OPTIONS = (("open", _l("未处理")), ("resolved", _l("已处理")))
 
 
 class IncidentStateFilter(BaseSQLAFilter):
     """未处理 (no resolution yet) or 已处理."""
 
     def __init__(self) -> None:
-        super().__init__(Incident.resolved_at, "处理情况", options=STATE_OPTIONS)
+        super().__init__(Incident.resolved_at, _l("处理情况"), options=STATE_OPTIONS)
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         if value == "open":
@@ -32,7 +34,7 @@ class IncidentStateFilter(BaseSQLAFilter):
         return value in dict(STATE_OPTIONS)
 
     def operation(self) -> str:
-        return "为"
+        return _l("为")
 
 
 def _label(m: Incident) -> dict[str, Any]:
@@ -49,17 +51,21 @@ def _instance(m: Incident) -> Markup:
 
 def _retry(m: Incident) -> Markup:
     if m.resolved_at is not None:
-        return Markup('<span class="text-muted">{} 已处理</span>').format(m.resolved_by or "")
+        return Markup('<span class="text-muted">{}</span>').format(
+            _("%(who)s 已处理", who=m.resolved_by or "")
+        )
     if _label(m).get("status") != "error":
         return Markup("")
     if not is_admin():
-        return Markup('<span class="text-danger">未处理</span>')
+        return Markup('<span class="text-danger">{}</span>').format(_("未处理"))
     return Markup(
         '<form method="post" action="{}" class="retry-form">'
         '<input type="hidden" name="csrf_token" value="{}">'
         '<input type="hidden" name="next" value="{}">'
-        '<button type="submit" class="btn btn-sm btn-danger">重试</button></form>'
-    ).format(url_for("instance.retry", instance_id=m.instance_id), generate_csrf(), request.full_path)
+        '<button type="submit" class="btn btn-sm btn-danger">{}</button></form>'
+    ).format(
+        url_for("instance.retry", instance_id=m.instance_id), generate_csrf(), request.full_path, _("重试")
+    )
 
 
 class IncidentListView(ConsoleModelView):
@@ -71,11 +77,11 @@ class IncidentListView(ConsoleModelView):
     list_template = "console/monitoring/incident_list.html"
     column_list = ("instance_id", "task_name", "message", "created_at", "resolved_at")
     column_labels = {
-        "instance_id": "办件",
-        "task_name": "故障任务",
-        "message": "信息",
-        "created_at": "发生时间",
-        "resolved_at": "处理",
+        "instance_id": _l("办件"),
+        "task_name": _l("故障任务"),
+        "message": _l("信息"),
+        "created_at": _l("发生时间"),
+        "resolved_at": _l("处理"),
     }
     column_default_sort = ("id", True)
     column_sortable_list = ("created_at",)

@@ -10,11 +10,13 @@ from typing import Any
 
 from flask import abort, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.language import action_label
 from admin.monitoring import jobs
 from admin.monitoring.common import (
     STATUS_LABELS,
@@ -29,7 +31,6 @@ from admin.monitoring.common import (
 )
 from admin.supervision.common import DEEMED_RULES
 from runner.core.scheduling import wakeup_states
-from runner.items.labels import audit_action
 from runner.items.monitoring import issued_documents, versions_of, waiting_messages
 
 
@@ -97,7 +98,7 @@ class InstanceView(ConsoleView):
             overdue=_overdue(view),
             job_states=wakeup_states(services(), pending),
             job_label=jobs.label,
-            action_label=audit_action,
+            action_label=action_label,
             can_act=is_admin(),
         )
 
@@ -106,10 +107,10 @@ class InstanceView(ConsoleView):
     @expose("/<int:instance_id>/suspend", methods=("POST",))
     def suspend(self, instance_id: int) -> Response:
         require_admin()
-        reason = (request.form.get("reason") or "").strip() or "管理员挂起"
+        reason = (request.form.get("reason") or "").strip() or _("管理员挂起")
         return perform(
             lambda s: _done(runner.suspend(s, instance_id, actor=actor(), reason=reason)),
-            success="已挂起，计时已暂停",
+            success=_("已挂起，计时已暂停"),
             back=self._back(instance_id),
         )
 
@@ -118,7 +119,7 @@ class InstanceView(ConsoleView):
         require_admin()
         return perform(
             lambda s: _done(runner.resume(s, instance_id, actor=actor())),
-            success="已恢复办理",
+            success=_("已恢复办理"),
             back=self._back(instance_id),
         )
 
@@ -128,7 +129,7 @@ class InstanceView(ConsoleView):
         reason = request.form.get("reason") or ""
         return perform(
             lambda s: _done(runner.terminate(s, instance_id, actor=actor(), reason=reason)),
-            success="办件已终止",
+            success=_("办件已终止"),
             back=self._back(instance_id),
         )
 
@@ -138,11 +139,13 @@ class InstanceView(ConsoleView):
         text = request.form.get("data")
 
         def act(s: Session) -> str:
-            data = json_object(text, "补充数据")
+            data = json_object(text, _("补充数据"))
             instance = runner.retry(s, instance_id, actor=actor(), data=data or None)
-            return f"已重试，办件现为「{STATUS_LABELS.get(instance.status, instance.status)}」"
+            return _(
+                "已重试，办件现为「%(status)s」", status=STATUS_LABELS.get(instance.status, instance.status)
+            )
 
-        return perform(act, success="已重试", back=self._back(instance_id))
+        return perform(act, success=_("已重试"), back=self._back(instance_id))
 
     @expose("/<int:instance_id>/reassign", methods=("POST",))
     def reassign(self, instance_id: int) -> Response:
@@ -153,7 +156,7 @@ class InstanceView(ConsoleView):
         window = (form.get("window") or "").strip() or None
 
         def act(s: Session) -> str:
-            rows, _ = runner.list_tasks(s, instance_id=instance_id, limit=500, count=False)
+            rows, _total = runner.list_tasks(s, instance_id=instance_id, limit=500, count=False)
             if task_id not in {r["id"] for r in rows}:
                 raise runner.NoSuchTask("该办件没有这个待办任务 (no such open task of this item)")
             if assignee is not None and runner.people.directory.get_person(s, assignee) is None:
@@ -163,9 +166,12 @@ class InstanceView(ConsoleView):
             row = runner.reassign(
                 s, task_id, actor=actor(), assignee=assignee, window=window, note=form.get("note") or ""
             )
-            return f"任务「{row.name}」已改派给 {row.assignee or '窗口待认领'}（{row.window or '-'}）"
+            return _(
+                "任务「%(task)s」已改派给 %(who)s（%(window)s）",
+                task=row.name, who=row.assignee or _("窗口待认领"), window=row.window or "-",
+            )  # fmt: skip
 
-        return perform(act, success="已改派", back=self._back(instance_id))
+        return perform(act, success=_("已改派"), back=self._back(instance_id))
 
     @expose("/<int:instance_id>/message", methods=("POST",))
     def message(self, instance_id: int) -> Response:
@@ -174,12 +180,12 @@ class InstanceView(ConsoleView):
         text = request.form.get("payload")
 
         def act(s: Session) -> str:
-            payload = json_object(text, "消息内容")
+            payload = json_object(text, _("消息内容"))
             instance = runner.get_instance(s, instance_id)
             runner.deliver_message(s, name, instance.business_key, payload, actor=actor())
-            return f"消息 {name} 已送达办件 {instance.business_key}"
+            return _("消息 %(name)s 已送达办件 %(key)s", name=name, key=instance.business_key)
 
-        return perform(act, success="消息已送达", back=self._back(instance_id))
+        return perform(act, success=_("消息已送达"), back=self._back(instance_id))
 
     @expose("/<int:instance_id>/migrate", methods=("POST",))
     def migrate(self, instance_id: int) -> Response:
@@ -193,9 +199,9 @@ class InstanceView(ConsoleView):
             if version < 1:
                 raise runner.InvalidInput("请选择目标版本 (choose a target version)", field="version")
             runner.migrate_instance(s, instance_id, version, actor=actor())
-            return f"已迁移到版本 {version}"
+            return _("已迁移到版本 %(version)s", version=version)
 
-        return perform(act, success="已迁移", back=self._back(instance_id))
+        return perform(act, success=_("已迁移"), back=self._back(instance_id))
 
     # ---- helpers -------------------------------------------------------------------------------
 

@@ -12,11 +12,14 @@ from typing import Any
 
 from flask import g, has_app_context, url_for
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import defer, lazyload
 
 from admin.base import OVERSEERS, ConsoleModelView, db_session, services
+from admin.language import msgid
 from admin.monitoring.common import KIND_LABELS, STATUS_LABELS, instance_link, kind_label, local, status_badge
 from admin.monitoring.filters import DeadlineFilter, LocalDateBetweenFilter
 from runner.items.monitoring import definition_labels
@@ -77,31 +80,31 @@ class InstanceListView(ConsoleModelView):
         "applicant",
     )
     column_labels = {
-        "business_key": "办件编号",
-        "title": "事项",
-        "definition_id": "流程版本",
-        "item_kind": "类型",
-        "lead_window": "主办窗口",
-        "status": "状态",
-        "started_at": "受理时间",
-        "deadline": "承诺期限",
-        "applicant": "申请人",
+        "business_key": _l("办件编号"),
+        "title": _l("事项"),
+        "definition_id": _l("流程版本"),
+        "item_kind": _l("类型"),
+        "lead_window": _l("主办窗口"),
+        "status": _l("状态"),
+        "started_at": _l("受理时间"),
+        "deadline": _l("承诺期限"),
+        "applicant": _l("申请人"),
     }
     column_sortable_list = ("business_key", "started_at", "deadline")
     column_default_sort = ("id", True)
     column_searchable_list = ("business_key",)
     column_filters = (
-        FilterEqual(ProcessInstance.definition_key, "事项", options=_definition_keys),
-        FilterEqual(ProcessInstance.item_kind, "类型", options=tuple(KIND_LABELS.items())),
-        IntEqualFilter(ProcessInstance.definition_id, "流程版本", options=_definition_versions),
+        FilterEqual(ProcessInstance.definition_key, _l("事项"), options=_definition_keys),
+        FilterEqual(ProcessInstance.item_kind, _l("类型"), options=tuple(KIND_LABELS.items())),
+        IntEqualFilter(ProcessInstance.definition_id, _l("流程版本"), options=_definition_versions),
         FilterEqual(
             ProcessInstance.status,
-            "状态",
+            _l("状态"),
             options=tuple((s.value, STATUS_LABELS[s.value]) for s in InstanceStatus),
         ),
-        FilterEqual(ProcessInstance.lead_window, "主办窗口", options=_windows),
-        DeadlineFilter("时限"),
-        LocalDateBetweenFilter(ProcessInstance.started_at, "受理日期"),
+        FilterEqual(ProcessInstance.lead_window, _l("主办窗口"), options=_windows),
+        DeadlineFilter(_l("时限")),
+        LocalDateBetweenFilter(ProcessInstance.started_at, _l("受理日期")),
     )
     column_formatters = {
         "business_key": lambda v, c, m, n: instance_link(m.id, m.business_key),
@@ -143,8 +146,8 @@ class InstanceListView(ConsoleModelView):
 
     def quick_filter_url(self, name: str, value: str) -> str:
         """The list URL with only the filter named ``name`` set to ``value`` (for the quick links)."""
-        for arg, (_, flt) in (self._filter_args or {}).items():
-            if str(flt.name) == name:
+        for arg, (_index, flt) in (self._filter_args or {}).items():
+            if name in (str(flt.name), msgid(flt.name)):
                 return url_for(f"{self.endpoint}.index_view", **{f"flt0_{arg}": value})
         raise KeyError(name)
 
@@ -153,9 +156,11 @@ def _deadline(m: ProcessInstance) -> Markup:
     text = local(m.deadline)
     running = m.status in ("running", "waiting", "error") and m.paused_since is None
     if running and m.deadline is not None and m.deadline < services().now():
-        return Markup('<span class="text-danger font-weight-bold overdue">{} 超期</span>').format(text)
+        return Markup('<span class="text-danger font-weight-bold overdue">{} {}</span>').format(
+            text, _("超期")
+        )
     if m.paused_since is not None:
-        return Markup('{} <span class="badge badge-light">停表</span>').format(text)
+        return Markup('{} <span class="badge badge-light">{}</span>').format(text, _("停表"))
     return Markup("{}").format(text)
 
 

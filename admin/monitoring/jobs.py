@@ -6,21 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from runner.core.scheduling import MISSING
 
-REDIS_DOWN = "Redis 不可用"
+REDIS_DOWN = _l("Redis 不可用")
 LABELS = {
-    "scheduled": "已排定",
-    "queued": "排队中",
-    "started": "执行中",
-    "finished": "已完成",
-    "failed": "失败",
-    "deferred": "推迟",
-    "stopped": "已停止",
-    "canceled": "已取消",
-    "created": "已创建",
-    "recorded": "已记录（无 Redis 的调度器）",
-    MISSING: "丢失（无任务）",
+    "scheduled": _l("已排定"),
+    "queued": _l("排队中"),
+    "started": _l("执行中"),
+    "finished": _l("已完成"),
+    "failed": _l("失败"),
+    "deferred": _l("推迟"),
+    "stopped": _l("已停止"),
+    "canceled": _l("已取消"),
+    "created": _l("已创建"),
+    "recorded": _l("已记录（无 Redis 的调度器）"),
+    MISSING: _l("丢失（无任务）"),
 }
 
 
@@ -39,5 +42,9 @@ def is_bad(state: str | None) -> bool:
 def describe_sweep(result: dict[str, Any]) -> str:
     """The sweep's outcome as a message."""
     if result.get("redis") == "down":
-        return f"{REDIS_DOWN}：检查了 {result.get('checked', 0)} 个到期定时器，暂未补发"
-    return f"已检查 {result.get('checked', 0)} 个即将到期的定时器，补发 {result.get('sent', 0)} 个任务"
+        return _("%(down)s：检查了 %(n)s 个到期定时器，暂未补发", down=REDIS_DOWN, n=result.get("checked", 0))
+    return _(
+        "已检查 %(n)s 个即将到期的定时器，补发 %(sent)s 个任务",
+        n=result.get("checked", 0),
+        sent=result.get("sent", 0),
+    )

@@ -8,6 +8,8 @@ from typing import Any
 from flask import g, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -19,14 +21,14 @@ from runner.core.scheduling import wakeup_states
 from runner.items.monitoring import instance_labels, sweep_now
 from runner.models import Timer, TimerStatus
 
-DUE_OPTIONS = (("overdue", "已过期未触发"), ("hour", "1小时内到期"), ("day", "24小时内到期"))
+DUE_OPTIONS = (("overdue", _l("已过期未触发")), ("hour", _l("1小时内到期")), ("day", _l("24小时内到期")))
 
 
 class DueFilter(BaseSQLAFilter):
     """到期: already past due (not fired), or due within an hour / a day."""
 
     def __init__(self) -> None:
-        super().__init__(Timer.due_at, "到期", options=DUE_OPTIONS)
+        super().__init__(Timer.due_at, _l("到期"), options=DUE_OPTIONS)
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         now = services().now()
@@ -39,7 +41,7 @@ class DueFilter(BaseSQLAFilter):
         return value in dict(DUE_OPTIONS)
 
     def operation(self) -> str:
-        return "为"
+        return _l("为")
 
 
 def _instance(m: Timer) -> Markup:
@@ -52,8 +54,8 @@ def _instance(m: Timer) -> Markup:
 
 def _due(m: Timer) -> Markup:
     if m.due_at < services().now():
-        return Markup('<span class="timer-overdue" data-overdue="yes">{} 已过期</span>').format(
-            local(m.due_at)
+        return Markup('<span class="timer-overdue" data-overdue="yes">{} {}</span>').format(
+            local(m.due_at), _("已过期")
         )
     return Markup("{}").format(local(m.due_at))
 
@@ -88,22 +90,22 @@ class TimerListView(ConsoleModelView):
     list_template = "console/monitoring/timer_list.html"
     column_list = ("instance_id", "name", "kind", "due_at", "enqueued_at", "job")
     column_labels = {
-        "instance_id": "办件",
-        "name": "定时器",
-        "kind": "类别",
-        "due_at": "到期",
-        "enqueued_at": "最近发送",
-        "job": "RQ 任务",
+        "instance_id": _l("办件"),
+        "name": _l("定时器"),
+        "kind": _l("类别"),
+        "due_at": _l("到期"),
+        "enqueued_at": _l("最近发送"),
+        "job": _l("RQ 任务"),
     }
     column_default_sort = ("due_at", False)
     column_sortable_list = ("due_at",)
     column_filters = (
         DueFilter(),
-        FilterEqual(Timer.kind, "类别", options=(("bpmn", "流程定时事件"), ("rule", "预警规则"))),
+        FilterEqual(Timer.kind, _l("类别"), options=(("bpmn", _l("流程定时事件")), ("rule", _l("预警规则")))),
     )
     column_formatters = {
         "instance_id": lambda v, c, m, n: _instance(m),
-        "kind": lambda v, c, m, n: "预警规则" if m.kind == "rule" else "流程",
+        "kind": lambda v, c, m, n: _("预警规则") if m.kind == "rule" else _("流程"),
         "due_at": lambda v, c, m, n: _due(m),
         "enqueued_at": lambda v, c, m, n: local(m.enqueued_at),
         "job": lambda v, c, m, n: _job(m),
@@ -126,7 +128,7 @@ class TimerListView(ConsoleModelView):
         return count, rows
 
     def quick_filter_url(self, value: str) -> str:
-        for arg, (_, flt) in (self._filter_args or {}).items():
+        for arg, (_index, flt) in (self._filter_args or {}).items():
             if isinstance(flt, DueFilter):
                 return url_for(f"{self.endpoint}.index_view", **{f"flt0_{arg}": value})
         raise KeyError(value)
@@ -137,6 +139,6 @@ class TimerListView(ConsoleModelView):
         require_admin()
         return perform(
             lambda s: jobs.describe_sweep(sweep_now(s, actor=actor())),
-            success="已执行巡检",
+            success=_("已执行巡检"),
             back=url_for(".index_view"),
         )

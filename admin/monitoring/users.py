@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -22,12 +24,12 @@ from runner.people import directory
 from runner.people.windows import save_window
 
 ROLE_LABELS = {
-    Role.CLERK.value: "窗口人员",
-    Role.WINDOW_HEAD.value: "窗口负责人",
-    Role.LEADER.value: "中心领导",
-    Role.SUPERVISOR.value: "督查",
-    Role.DESIGNER.value: "流程设计",
-    Role.ADMIN.value: "管理员",
+    Role.CLERK.value: _l("窗口人员"),
+    Role.WINDOW_HEAD.value: _l("窗口负责人"),
+    Role.LEADER.value: _l("中心领导"),
+    Role.SUPERVISOR.value: _l("督查"),
+    Role.DESIGNER.value: _l("流程设计"),
+    Role.ADMIN.value: _l("管理员"),
 }
 
 
@@ -96,9 +98,9 @@ class UsersView(ConsoleView):
                 memberships,
                 actor=actor(),
             )
-            return f"已创建用户 {person.username}"
+            return _("已创建用户 %(name)s", name=person.username)
 
-        return perform(act, success="已创建", back=url_for(".index"))
+        return perform(act, success=_("已创建"), back=url_for(".index"))
 
     @expose("/<username>/memberships", methods=("POST",))
     def memberships(self, username: str) -> Response:
@@ -106,9 +108,9 @@ class UsersView(ConsoleView):
         memberships = _memberships(request.form)
         return perform(
             lambda s: _say(
-                directory.set_memberships(s, username, memberships, actor=actor()), "窗口与角色已更新"
+                directory.set_memberships(s, username, memberships, actor=actor()), _("窗口与角色已更新")
             ),
-            success="已更新",
+            success=_("已更新"),
             back=url_for(".user", username=username),
         )
 
@@ -120,7 +122,7 @@ class UsersView(ConsoleView):
             return perform(_refuse_self, success="", back=url_for(".user", username=username))
         return perform(
             lambda s: directory.set_active(s, username, enable, actor=actor()),
-            success="已启用" if enable else "已停用",
+            success=_("已启用") if enable else _("已停用"),
             back=url_for(".user", username=username),
         )
 
@@ -130,7 +132,7 @@ class UsersView(ConsoleView):
         new = request.form.get("password") or ""
         return perform(
             lambda s: directory.set_password(s, username, new, actor=actor()),
-            success="密码已重置",
+            success=_("密码已重置"),
             back=url_for(".user", username=username),
         )
 
@@ -151,9 +153,11 @@ class UsersView(ConsoleView):
                 form.get("reason") or "",
                 actor=actor(),
             )
-            return f"已登记 {view.username} 请假，由 {view.backup} 代班（B岗）"
+            return _(
+                "已登记 %(name)s 请假，由 %(backup)s 代班（B岗）", name=view.username, backup=view.backup
+            )
 
-        return perform(act, success="已登记", back=url_for(".user", username=username))
+        return perform(act, success=_("已登记"), back=url_for(".user", username=username))
 
     @expose("/absence/<int:absence_id>/end", methods=("POST",))
     def end_absence(self, absence_id: int) -> Response:
@@ -161,9 +165,9 @@ class UsersView(ConsoleView):
 
         def act(s: Session) -> str:
             view = directory.end_absence(s, absence_id, actor=actor())
-            return f"{view.username} 的请假已结束"
+            return _("%(name)s 的请假已结束", name=view.username)
 
-        return perform(act, success="已结束", back=safe_next(url_for(".index")))
+        return perform(act, success=_("已结束"), back=safe_next(url_for(".index")))
 
     @expose("/windows", methods=("POST",))
     def windows(self) -> Response:
@@ -173,9 +177,9 @@ class UsersView(ConsoleView):
         return perform(
             lambda s: _say(
                 save_window(s, form.get("code") or "", form.get("name") or "", actor=actor(), active=active),
-                "窗口已保存",
+                _("窗口已保存"),
             ),
-            success="窗口已保存",
+            success=_("窗口已保存"),
             back=url_for(".index"),
         )
 

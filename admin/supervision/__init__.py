@@ -14,10 +14,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from flask_admin import Admin
+from flask_babel import lazy_gettext as _l
 
 from runner.models import WarningEvent, WarningRule
 
-CATEGORY = "督查"
+CATEGORY = _l("督查")
 
 
 def register(admin: Admin) -> None:
@@ -42,33 +43,38 @@ def register(admin: Admin) -> None:
     warnings = WarningListView(
         WarningEvent,
         db,
-        name="预警",
+        name=_l("预警"),
         category=CATEGORY,
         endpoint="supervision_warnings",
         url=f"{base}/warnings",
     )
     cards.VIEWS["warnings"] = warnings
     admin.add_view(
-        DashboardView(name="督查统计", category=CATEGORY, endpoint="supervision_dashboard", url=base)
+        DashboardView(name=_l("督查统计"), category=CATEGORY, endpoint="supervision_dashboard", url=base)
     )
     admin.add_view(
         AssessmentView(
-            name="考核与申诉", category=CATEGORY, endpoint="supervision_assessment", url=f"{base}/assessment"
+            name=_l("考核与申诉"),
+            category=CATEGORY,
+            endpoint="supervision_assessment",
+            url=f"{base}/assessment",
         )
     )
     admin.add_view(warnings)
     admin.add_view(
         WarningRuleView(
-            WarningRule, db, name="预警规则", category=CATEGORY, endpoint="supervision_warning_rules",
+            WarningRule, db, name=_l("预警规则"), category=CATEGORY, endpoint="supervision_warning_rules",
             url=f"{base}/warning-rules",
         )
     )  # fmt: skip
     admin.add_view(
-        SchemesView(name="考核方案", category=CATEGORY, endpoint="supervision_schemes", url=f"{base}/schemes")
+        SchemesView(
+            name=_l("考核方案"), category=CATEGORY, endpoint="supervision_schemes", url=f"{base}/schemes"
+        )
     )
     admin.add_view(
         AuditVerifyView(
-            name="审计校验", category=CATEGORY, endpoint="supervision_audit", url=f"{base}/audit-verify"
+            name=_l("审计校验"), category=CATEGORY, endpoint="supervision_audit", url=f"{base}/audit-verify"
         )
     )
     register_nav(

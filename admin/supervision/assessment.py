@@ -13,10 +13,12 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.language import APPEAL_STATES, PERIOD_KINDS, event_label, runner_text
 from admin.supervision import entry_files
 from admin.supervision.common import Table, filter_args, local_back, period_from_request, table_csv
 from forms.attachments import UploadRejected
@@ -27,8 +29,8 @@ from runner.supervision.assessment_schemes import entries, store
 from runner.supervision.assessment_schemes import report as scheme_report
 from runner.supervision.assessment_schemes.events import EVENTS
 from runner.supervision.assessment_schemes.periods import Span
-from runner.supervision.assessment_schemes.scoring import APPEAL_STATES
 from web.auth import current_user
+from web.i18n import user_message
 
 DECIDERS = (Role.ADMIN, Role.SUPERVISOR)
 
@@ -65,11 +67,20 @@ def totals_table(rep: scheme_report.TargetReport, names: dict[str, str], shown: 
         if sc is None:
             continue
         counted = [ln for ln in sc.lines if ln.counted]
-        award = res.award_name if sc.awarded else ("取消资格" if sc.disqualified else "")
+        award = res.award_name if sc.awarded else (_("取消资格") if sc.disqualified else "")
         rows.append([names.get(code, code), code, len(counted), scheme_report.plain(sc.score - res.full_score),
                      scheme_report.plain(sc.score), sc.grade, award])  # fmt: skip
-    title = f"各窗口考核得分（{res.scheme_name}）" if res is not None else "各窗口考核得分（未设考核方案）"
-    return Table("totals", title, ["窗口", "窗口代码", "记分项", "记分", "得分", "等次", "评选"], rows)
+    title = (
+        _("各窗口考核得分（%(scheme)s）", scheme=res.scheme_name)
+        if res is not None
+        else _("各窗口考核得分（未设考核方案）")
+    )
+    return Table(
+        "totals",
+        title,
+        [_("窗口"), _("窗口代码"), _("记分项"), _("记分"), _("得分"), _("等次"), _("评选")],
+        rows,
+    )
 
 
 def staff_table(rep: scheme_report.TargetReport, lines: list[dict[str, Any]], own: set[str] | None) -> Table:
@@ -80,7 +91,9 @@ def staff_table(rep: scheme_report.TargetReport, lines: list[dict[str, Any]], ow
         for sc in res.ranked():
             if own is not None and sc.subject not in mine:
                 continue
-            sections = [f"{s.deducted + s.added:+g}" + ("（扣完）" if s.capped else "") for s in sc.sections]
+            sections = [
+                f"{s.deducted + s.added:+g}" + (_("（扣完）") if s.capped else "") for s in sc.sections
+            ]
             rows.append([sc.subject, *sections, scheme_report.plain(sc.score), sc.grade])
     heads = (
         [f"{s.name}（{s.max}）" for s in next(iter(res.scores.values())).sections]
@@ -88,26 +101,29 @@ def staff_table(rep: scheme_report.TargetReport, lines: list[dict[str, Any]], ow
         else []
     )
     title = (
-        f"工作人员考核得分（{res.scheme_name}）" if res is not None else "工作人员考核得分（未设考核方案）"
+        _("工作人员考核得分（%(scheme)s）", scheme=res.scheme_name)
+        if res is not None
+        else _("工作人员考核得分（未设考核方案）")
     )
-    return Table("staff", title, ["工作人员", *heads, "得分", "等次"], rows)
+    return Table("staff", title, [_("工作人员"), *heads, _("得分"), _("等次")], rows)
 
 
 def lines_table(lines: list[dict[str, Any]], names: dict[str, str]) -> Table:
     return Table(
-        "deductions", "记分明细",
-        ["日期", "窗口", "规则代码", "对象", "事件", "事件编号", "办件编号", "分值", "计入", "说明", "申诉"],
+        "deductions", _("记分明细"),
+        [_("日期"), _("窗口"), _("规则代码"), _("对象"), _("事件"), _("事件编号"), _("办件编号"), _("分值"), _("计入"), _("说明"), _("申诉")],  # noqa: E501
         [[x["line"].day.isoformat(), names.get(x["window"], x["window"]), x["line"].rule_code, x["who"],
-          EVENTS[x["line"].event]["label"], x["line"].subject, x["line"].business_key, scheme_report.plain(x["line"].points),
-          "是" if x["line"].counted else "否", x["line"].detail, APPEAL_STATES.get(x["line"].appeal_status or "", "")]
+          event_label(x["line"].event), x["line"].subject, x["line"].business_key, scheme_report.plain(x["line"].points),
+          _("是") if x["line"].counted else _("否"), runner_text(x["line"].detail),
+          APPEAL_STATES.get(x["line"].appeal_status or "", "")]
          for x in lines],
     )  # fmt: skip
 
 
 def appeals_table(appeals: list[Any], names: dict[str, str]) -> Table:
     return Table(
-        "appeals", "申诉",
-        ["编号", "窗口", "规则代码", "对象", "扣分", "理由", "申诉人", "申诉时间", "状态", "裁决人", "裁决时间", "裁决意见"],
+        "appeals", _("申诉"),
+        [_("编号"), _("窗口"), _("规则代码"), _("对象"), _("扣分"), _("理由"), _("申诉人"), _("申诉时间"), _("状态"), _("裁决人"), _("裁决时间"), _("裁决意见")],  # noqa: E501
         [[a.id, names.get(a.window, a.window), a.rule_code, a.subject, a.points, a.reason, a.filed_by, a.filed_at,
           APPEAL_STATES.get(a.status, a.status), a.decided_by, a.decided_at, a.decision]
          for a in appeals],
@@ -173,14 +189,14 @@ class AssessmentView(ConsoleView):
         ctx = self._context()
         return self.render(
             "console/supervision/assessment.html", args=filter_args(ctx["period"], ctx["window"]),
-            period_kinds=statistics.PERIOD_KINDS, can_decide=current_user.has_role(*DECIDERS),
+            period_kinds=PERIOD_KINDS, can_decide=current_user.has_role(*DECIDERS),
             may_appeal=current_user.heads, appeal_states=APPEAL_STATES, events=EVENTS, **ctx,
         )  # fmt: skip
 
     @expose("/export/<table>.csv")
     def export(self, table: str) -> Any:
         ctx = self._context()
-        return table_csv(ctx["tables"], table, "考核", ctx["period"])
+        return table_csv(ctx["tables"], table, _("考核"), ctx["period"])
 
     @expose("/appeal", methods=("POST",))
     def appeal(self) -> Any:
@@ -205,9 +221,9 @@ class AssessmentView(ConsoleView):
                 subject=form.get("scored") or window, event_subject=form.get("subject", ""), span=span,
                 reason=form.get("reason", ""), actor=actor(),
             )  # fmt: skip
-            return f"申诉已提交（编号 {row.id}），等待督查股裁决"
+            return _("申诉已提交（编号 %(id)s），等待督查股裁决", id=row.id)
 
-        return perform(act, success="申诉已提交", back=back)
+        return perform(act, success=_("申诉已提交"), back=back)
 
     @expose("/appeals/<int:appeal_id>/decide", methods=("POST",))
     def decide(self, appeal_id: int) -> Any:
@@ -224,9 +240,9 @@ class AssessmentView(ConsoleView):
                 session, appeal_id, upheld=verdict == "upheld", decision=request.form.get("decision", ""),
                 actor=actor(),
             )  # fmt: skip
-            return f"申诉 {appeal_id} 已裁决：{APPEAL_STATES[verdict]}"
+            return _("申诉 %(id)s 已裁决：%(state)s", id=appeal_id, state=APPEAL_STATES[verdict])
 
-        return perform(act, success="已裁决", back=back)
+        return perform(act, success=_("已裁决"), back=back)
 
     @expose("/entries", methods=("POST",))
     def enter(self) -> Any:
@@ -236,11 +252,11 @@ class AssessmentView(ConsoleView):
             abort(403)
         form = request.form
         back = local_back(form.get("back"), url_for(".index"))
-        scheme, _, rule = (form.get("rule") or "").partition(".")
+        scheme, _dot, rule = (form.get("rule") or "").partition(".")
         try:
             stored = entry_files.receive()
         except UploadRejected as exc:
-            flash(f"操作未完成：{exc.text}", "error")
+            flash(_("操作未完成：%(message)s", message=user_message(exc.text)), "error")
             return redirect(back)
 
         def act(session: Session) -> str:
@@ -253,8 +269,14 @@ class AssessmentView(ConsoleView):
                 session, actor=actor(), scheme_code=scheme, rule_code=rule, subject=form.get("subject", ""),
                 occurred_on=day, points=points, note=form.get("note", ""), attachment=entry_files.reference(stored),
             )  # fmt: skip
-            attached = f"，附件 {row.attachment_name}" if row.attachment_name else ""
-            return f"已录入记分（编号 {row.id}，{row.points:+g} 分{attached}）"
+            attached = _("，附件 %(name)s", name=row.attachment_name) if row.attachment_name else ""
+            points = f"{row.points:+g}"
+            return _(
+                "已录入记分（编号 %(id)s，%(points)s 分%(attached)s）",
+                id=row.id,
+                points=points,
+                attached=attached,
+            )
 
         return entry_files.enter_with(stored, act, back)
 
@@ -272,6 +294,6 @@ class AssessmentView(ConsoleView):
 
         def act(session: Session) -> str:
             entries.void(session, entry_id, actor=actor(), reason=request.form.get("reason", ""))
-            return f"记分 {entry_id} 已作废"
+            return _("记分 %(id)s 已作废", id=entry_id)
 
-        return perform(act, success="已作废", back=back)
+        return perform(act, success=_("已作废"), back=back)

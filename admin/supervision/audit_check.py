@@ -8,7 +8,7 @@ from flask_admin import expose
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, services
-from runner.items.labels import audit_action
+from admin.language import action_label
 from runner.models import AuditEntry
 
 
@@ -34,5 +34,5 @@ class AuditVerifyView(ConsoleView):
             total=total,
             chains=chains,
             checked_at=checked_at,
-            action_label=audit_action,
+            action_label=action_label,
         )

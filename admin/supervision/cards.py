@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import runner
 from admin.base import Card, home_card
+from forms.language import pick
 from runner.models import WarningEvent
 from runner.supervision import assessment
 
@@ -25,11 +27,11 @@ def calendar_card(session: Session) -> Card | None:
     if "calendar" in _endpoints():
         url = url_for("calendar.import_year") if _is_admin() else url_for("calendar.index_view")
     return Card(
-        title="节假日数据告警",
-        value=f"{alarm['year']} 年节假日安排未录入",
+        title=_("节假日数据告警"),
+        value=_("%(year)s 年节假日安排未录入", year=alarm["year"]),
         level="danger" if alarm["current"] else "warning",
         url=url,
-        note=alarm["message_zh"],
+        note=pick(alarm["message_zh"], alarm["message_en"]),
     )
 
 
@@ -52,18 +54,18 @@ def supervision_cards(session: Session) -> list[Card]:
     warnings_view = VIEWS.get("warnings")
     return [
         Card(
-            title="未回告预警",
+            title=_("未回告预警"),
             value=str(open_warnings),
             level="warning" if open_warnings else "success",
             url=warnings_view.state_url("open") if warnings_view is not None else None,  # type: ignore[attr-defined]
-            note="提示、黄牌、红牌等预警中，承办窗口尚未纠错回告的",
+            note=_("提示、黄牌、红牌等预警中，承办窗口尚未纠错回告的"),
         ),
         Card(
-            title="待裁决申诉",
+            title=_("待裁决申诉"),
             value=str(appeals),
             level="warning" if appeals else "success",
             url=url_for("supervision_assessment.index"),
-            note="窗口对考核扣分的申诉，由督查股裁决",
+            note=_("窗口对考核扣分的申诉，由督查股裁决"),
         ),
     ]
 

@@ -10,17 +10,27 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, abort, flash, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 import runner
 from admin.base import db_session, services
+from admin.language import runner_word
 from runner import spreadsheet
 from runner.applicants.rating_scale import LEVELS
 from runner.supervision import statistics
 from web.filters import localtime
+from web.i18n import Label, user_message
 
-LEVEL_LABELS = {"notice": "提示", "yellow": "黄牌", "red": "红牌", "overdue": "超期", "escalation": "督办"}
+LEVEL_LABELS = {
+    "notice": _l("提示"),
+    "yellow": _l("黄牌"),
+    "red": _l("红牌"),
+    "overdue": _l("超期"),
+    "escalation": _l("督办"),
+}
 LEVEL_COLOURS = {
     "notice": "info",
     "yellow": "warning",
@@ -28,19 +38,19 @@ LEVEL_COLOURS = {
     "overdue": "danger",
     "escalation": "dark",
 }
-RATING_LABELS = {code: names[0] for code, names in LEVELS.items()}  # the national five levels
+RATING_LABELS = {code: Label(*names) for code, names in LEVELS.items()}  # the national five levels
 COMPLAINT_LABELS = {
-    "registered": "已登记",
-    "forwarded": "已转办",
-    "answered": "窗口已答复",
-    "fed_back": "已反馈投诉人",
-    "closed": "已回访办结",
+    "registered": _l("已登记"),
+    "forwarded": _l("已转办"),
+    "answered": _l("窗口已答复"),
+    "fed_back": _l("已反馈投诉人"),
+    "closed": _l("已回访办结"),
 }
 DEEMED_RULES = {
-    "timeout": "超时未答复",
-    "absent": "缺席",
-    "refused": "拒绝参与",
-    "no_reason": "不同意未说明理由",
+    "timeout": _l("超时未答复"),
+    "absent": _l("缺席"),
+    "refused": _l("拒绝参与"),
+    "no_reason": _l("不同意未说明理由"),
 }
 
 
@@ -90,7 +100,7 @@ def period_from_request(session: Session) -> tuple[statistics.Period, str | None
             ref = args.get("date") or ""
             p = statistics.period(kind, parse_date(ref, "date") if ref else today(session))
     except runner.InvalidInput as exc:
-        flash(f"筛选条件有误，已显示本月：{exc.message}", "error")
+        flash(_("筛选条件有误，已显示本月：%(message)s", message=user_message(exc)), "error")
         p = statistics.period("month", today(session))
     return p, window
 
@@ -126,6 +136,7 @@ def csv_cell(value: Any) -> str:
     """A value as CSV text (a link: its text)."""
     if isinstance(value, Link):
         return value.text
+    value = runner_word(value)
     if value is None:
         return ""
     if isinstance(value, datetime):

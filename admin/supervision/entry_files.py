@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, abort, flash, redirect, request, send_from_directory, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ from forms.attachments import (
 )
 from runner.models import ScoreEntry
 from web.auth import current_user
+from web.i18n import user_message
 
 FIELD = "attachment"
 ENTRY_POST = "/admin/supervision/assessment/entries"
@@ -56,7 +58,7 @@ def enter_with(stored: StoredFile | None, action: Callable[[Session], str], back
             note = action(session)
     except runner.RunnerError as exc:
         discard([stored] if stored else [])
-        flash(f"操作未完成：{exc.message}", "error")
+        flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")
     except Exception:
         discard([stored] if stored else [])
         raise
@@ -77,7 +79,7 @@ def files_of(session: Session, subjects: Iterable[str]) -> dict[str, dict[str, s
     )
     return {
         f"entry:{i}": {
-            "name": name or "附件",
+            "name": name or _("附件"),
             "url": url_for("supervision_assessment.attachment", entry_id=i),
         }
         for i, name in rows

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, IntegerField, SelectField, StringField
@@ -21,36 +23,42 @@ import runner
 from admin.base import OVERSEERS, ConsoleModelView, actor, db_session, services
 from admin.supervision.common import LEVEL_LABELS, RequestSessionMixin
 from runner.core.conventions import ITEM_KINDS
+from runner.items.labels import ITEM_KIND_WORDS
 from runner.models import Role, WarningRule
 from web.auth import current_user
+from web.i18n import Label, user_message
 
 EDITORS = (Role.ADMIN, Role.SUPERVISOR)
+KIND_LABELS = {code: Label(zh, en) for code, (zh, en) in ITEM_KIND_WORDS.items()}
 KIND_CHOICES = [
-    SelectChoice("", "全部办件"),
-    *(SelectChoice(code, label) for label, code in ITEM_KINDS.items()),
+    SelectChoice("", _l("全部办件")),
+    *(SelectChoice(code, KIND_LABELS.get(code, code)) for code in ITEM_KINDS.values()),
 ]
-KIND_LABELS = {code: label for label, code in ITEM_KINDS.items()}
 
 
 class WarningRuleForm(FlaskForm):
     """预警规则 (the console's own form: plain WTForms choices, validated again by the runner)."""
 
-    item_kind = SelectField("办件类别", choices=KIND_CHOICES, default="")
+    item_kind = SelectField(_l("办件类别"), choices=KIND_CHOICES, default="")
     level = SelectField(
-        "级别",
-        choices=[SelectChoice("notice", "提示"), SelectChoice("yellow", "黄牌"), SelectChoice("red", "红牌")],
+        _l("级别"),
+        choices=[
+            SelectChoice("notice", _l("提示")),
+            SelectChoice("yellow", _l("黄牌")),
+            SelectChoice("red", _l("红牌")),
+        ],
     )
     offset_days = IntegerField(
-        "相对承诺时限（工作日）",
+        _l("相对承诺时限（工作日）"),
         validators=[InputRequired()],
-        description="−N：承诺时限前第 N 个工作日 0 点；0：到达承诺时限；+N：超过时限第 N 个工作日结束时",
+        description=_l("−N：承诺时限前第 N 个工作日 0 点；0：到达承诺时限；+N：超过时限第 N 个工作日结束时"),
     )
-    active = BooleanField("启用", default=True)
-    note = StringField("说明", validators=[Length(max=400)])
+    active = BooleanField(_l("启用"), default=True)
+    note = StringField(_l("说明"), validators=[Length(max=400)])
 
 
 def _kind(value: str | None) -> str:
-    return KIND_LABELS.get(value or "", value or "全部办件")
+    return str(KIND_LABELS.get(value or "", value or _("全部办件")))
 
 
 class _RuleView(RequestSessionMixin, ConsoleModelView):
@@ -78,19 +86,19 @@ class _RuleView(RequestSessionMixin, ConsoleModelView):
             with services().transaction() as session:
                 return int(self.save(session, rule_id, data).id)
         except runner.RunnerError as exc:
-            flash(f"未保存：{exc.message}", "error")
+            flash(_("未保存：%(message)s", message=user_message(exc)), "error")
             return None
 
     def create_model(self, form: Any) -> Any:
         if not self.can_create:
-            flash("只有督查股或管理员可以修改规则 (editors only)", "error")
+            flash(user_message("只有督查股或管理员可以修改规则 (editors only)"), "error")
             return False
         rule_id = self._store(None, form.data)
         return False if rule_id is None else db_session().get(self.model, rule_id)
 
     def update_model(self, form: Any, model: Any) -> bool:
         if not self.can_edit:
-            flash("只有督查股或管理员可以修改规则 (editors only)", "error")
+            flash(user_message("只有督查股或管理员可以修改规则 (editors only)"), "error")
             return False
         stored = self._store(model.id, form.data) is not None
         db_session().expire(model)
@@ -102,13 +110,13 @@ class WarningRuleView(_RuleView):
 
     column_list = ("id", "item_kind", "level", "offset_days", "active", "note")
     column_labels = {
-        "id": "编号", "item_kind": "办件类别", "level": "级别", "offset_days": "相对承诺时限（工作日）",
-        "active": "启用", "note": "说明",
+        "id": _l("编号"), "item_kind": _l("办件类别"), "level": _l("级别"), "offset_days": _l("相对承诺时限（工作日）"),
+        "active": _l("启用"), "note": _l("说明"),
     }  # fmt: skip
     column_formatters = {
         "item_kind": lambda v, c, m, n: _kind(m.item_kind),
         "level": lambda v, c, m, n: LEVEL_LABELS.get(m.level, m.level),
-        "offset_days": lambda v, c, m, n: "到达时限" if m.offset_days == 0 else f"{m.offset_days:+d}",
+        "offset_days": lambda v, c, m, n: _("到达时限") if m.offset_days == 0 else f"{m.offset_days:+d}",
     }
 
     def scaffold_form(self) -> type[FlaskForm]:

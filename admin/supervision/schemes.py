@@ -13,16 +13,18 @@ from typing import Any
 
 from flask import abort, request, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.language import SCHEME_PERIODS, TARGETS
 from runner.models import AssessmentScheme, Role
 from runner.supervision.assessment_schemes import periods, scope, store
 from web.auth import current_user
 
 EDITORS = (Role.ADMIN, Role.SUPERVISOR)
-PERIODS = {"month": "月度", "quarter": "季度"}
+PERIODS = SCHEME_PERIODS
 
 
 def scheme_row(
@@ -33,7 +35,7 @@ def scheme_row(
     nxt = store.in_force(session, row.target, periods.next_period_start(row.period, day))
     return {
         "row": row,
-        "target": store.TARGETS[row.target],
+        "target": TARGETS.get(row.target, row.target),
         "period": PERIODS.get(row.period, row.period),
         "in_force_now": now.version if now is not None and now.code == row.code else None,
         "in_force_next": nxt.version if nxt is not None and nxt.code == row.code else None,
@@ -76,7 +78,7 @@ class SchemesView(ConsoleView):
             d["exclude_windows"] = sorted(c for c in known if c not in ticked)
             return _saved(store.save_scheme(session, d, actor=actor()))
 
-        return perform(act, success="已保存", back=back)
+        return perform(act, success=_("已保存"), back=back)
 
     @expose("/<code>/definition", methods=("POST",))
     def definition(self, code: str) -> Any:
@@ -94,7 +96,7 @@ class SchemesView(ConsoleView):
                 )
             return _saved(store.save_scheme(session, d, actor=actor()))
 
-        return perform(act, success="已保存", back=back)
+        return perform(act, success=_("已保存"), back=back)
 
     @expose("/<code>/activate", methods=("POST",))
     def activate(self, code: str) -> Any:
@@ -103,10 +105,14 @@ class SchemesView(ConsoleView):
 
         def act(session: Session) -> str:
             act = store.activate(session, code, actor=actor())
-            return f"方案 {code} 自 {act.effective_from.isoformat()} 起施行"
+            return _("方案 %(code)s 自 %(day)s 起施行", code=code, day=act.effective_from.isoformat())
 
-        return perform(act, success="已施行", back=back)
+        return perform(act, success=_("已施行"), back=back)
 
 
 def _saved(row: AssessmentScheme) -> str:
-    return f"已保存方案 {row.code} 第 {row.version} 版（当前施行的方案自下一考核期起按新版计算）"
+    return _(
+        "已保存方案 %(code)s 第 %(version)s 版（当前施行的方案自下一考核期起按新版计算）",
+        code=row.code,
+        version=row.version,
+    )

@@ -11,6 +11,8 @@ from flask_admin.contrib.sqla.filters import (
     FilterEqual,
     FilterLike,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from admin.base import OVERSEERS, ConsoleModelView, db_session
@@ -19,14 +21,14 @@ from runner.items.monitoring import instance_labels
 from runner.models import WarningEvent
 from web.filters import localtime
 
-STATE_OPTIONS = (("open", "未回告"), ("answered", "已回告"))
+STATE_OPTIONS = (("open", _l("未回告")), ("answered", _l("已回告")))
 
 
 class AnsweredFilter(BaseSQLAFilter):
     """状态: open (no 纠错回告 yet) or answered."""
 
     def __init__(self) -> None:
-        super().__init__(WarningEvent.acknowledged_at, "回告状态", options=STATE_OPTIONS)
+        super().__init__(WarningEvent.acknowledged_at, _l("回告状态"), options=STATE_OPTIONS)
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         column = WarningEvent.acknowledged_at
@@ -36,7 +38,7 @@ class AnsweredFilter(BaseSQLAFilter):
         return value in dict(STATE_OPTIONS)
 
     def operation(self) -> str:
-        return "为"
+        return _l("为")
 
 
 def _level(m: WarningEvent) -> Markup:
@@ -55,10 +57,10 @@ def _item(m: WarningEvent) -> Markup:
 
 def _state(m: WarningEvent) -> Markup:
     if m.acknowledged_at is None:
-        return Markup('<span class="badge badge-danger" data-state="open">未回告</span>')
+        return Markup('<span class="badge badge-danger" data-state="open">{}</span>').format(_("未回告"))
     return Markup(
-        '<span class="badge badge-success" data-state="answered">已回告</span><div class="small">{} {}</div>'
-    ).format(m.acknowledged_by or "", localtime(m.acknowledged_at))
+        '<span class="badge badge-success" data-state="answered">{}</span><div class="small">{} {}</div>'
+    ).format(_("已回告"), m.acknowledged_by or "", localtime(m.acknowledged_at))
 
 
 class WarningListView(RequestSessionMixin, ConsoleModelView):
@@ -87,18 +89,18 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
         "acknowledged_at", "acknowledged_by", "reply",
     )  # fmt: skip
     column_labels = {
-        "id": "编号", "created_at": "预警时间", "level": "级别", "rule": "规则", "window": "窗口",
-        "instance_id": "办件", "task_name": "环节", "clerk": "承办人", "message": "内容", "state": "回告",
-        "acknowledged_at": "回告时间", "acknowledged_by": "回告人", "reply": "回告内容",
+        "id": _l("编号"), "created_at": _l("预警时间"), "level": _l("级别"), "rule": _l("规则"), "window": _l("窗口"),
+        "instance_id": _l("办件"), "task_name": _l("环节"), "clerk": _l("承办人"), "message": _l("内容"), "state": _l("回告"),
+        "acknowledged_at": _l("回告时间"), "acknowledged_by": _l("回告人"), "reply": _l("回告内容"),
     }  # fmt: skip
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at", "level", "window")
     column_filters = (
         AnsweredFilter(),
-        FilterEqual(WarningEvent.level, "级别", options=tuple(LEVEL_LABELS.items())),
-        FilterEqual(WarningEvent.window, "窗口"),
-        DateTimeBetweenFilter(WarningEvent.created_at, "预警时间"),
-        FilterLike(WarningEvent.message, "内容"),
+        FilterEqual(WarningEvent.level, _l("级别"), options=tuple(LEVEL_LABELS.items())),
+        FilterEqual(WarningEvent.window, _l("窗口")),
+        DateTimeBetweenFilter(WarningEvent.created_at, _l("预警时间")),
+        FilterLike(WarningEvent.message, _l("内容")),
     )
     column_formatters = {
         "created_at": lambda v, c, m, n: localtime(m.created_at),
@@ -121,7 +123,7 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
 
     def state_url(self, value: str) -> str:
         """The list filtered to open (``open``) or answered (``answered``) warnings."""
-        for arg, (_, flt) in (self._filter_args or {}).items():
+        for arg, (_index, flt) in (self._filter_args or {}).items():
             if isinstance(flt, AnsweredFilter):
                 return url_for(f"{self.endpoint}.index_view", **{f"flt0_{arg}": value})
         raise KeyError(value)

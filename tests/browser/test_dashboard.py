@@ -81,6 +81,16 @@ def test_dashboard_shows_the_deemed_assent_of_the_silent_window(services, clock,
     assert page.evaluate("() => document.getElementById('chart-trend').width") > 0
     screenshot(page, "supervision-dashboard")
 
+    # in English (issue 21.12): the period, the headers and the charts' legends
+    page.goto(f"{live_server}/admin/supervision/?kind=month&date=2026-10-01&lang=en")
+    page.wait_for_selector("html[data-charts=drawn]")
+    assert "October 2026" in page.inner_text("#period-label")
+    assert "Deemed assents" in page.locator("#table-windows thead th").all_inner_texts()
+    legends = "() => Chart.getChart('chart-windows').data.datasets.map(d => d.label)"
+    assert page.evaluate(legends) == ["Accepted", "Completed", "overdue", "Deemed assents"]
+    assert page.evaluate("() => Chart.getChart('chart-trend').data.datasets[2].label") == "On-time rate %"
+    page.goto(f"{live_server}/admin/supervision/?kind=month&date=2026-10-01&lang=zh_CN")
+
     # narrow to 规划 with the filter form: its row alone, the CSV link keeps the filter
     page.select_option("#f-window", "guihua")
     with page.expect_navigation():

@@ -314,3 +314,36 @@ def test_numeric_properties_are_checked_as_typed(services, live_server, new_page
     page.wait_for_selector("#prop-promisedDays")
     page.fill("#prop-promisedDays", "十")
     assert "请填写整数个工作日" in page.inner_text("#prop-promisedDays-error")
+
+
+def test_the_designer_speaks_english_with_lang_en(services, live_server, new_page) -> None:
+    """Issue 21.12: the modeler's page, its status line, the side form and the validation list in English."""
+    deploy_chaogao(services)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    page = new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, live_server, "designer")
+    page.goto(f"{live_server}/admin/designer/?lang=en")
+    page.click(f"tr[data-key={CHAOGAO}] button.open-process")
+    page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
+    status = wait_status(page, "Loaded the draft")
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    assert not re.search(r"[\u4e00-\u9fff]", status), status
+    assert page.inner_text("#btn-validate") == "Validate" and "Properties" in page.inner_text("#properties")
+    focus(page, "accept")
+    shape(page, "accept").click()
+    page.wait_for_selector("#prop-limitDays")
+    side = page.inner_text("#properties")
+    assert "Time limit in working days (limitDays)" in side and "Lane window:" in side
+    set_field(
+        page, "#prop-limitDays", "三天"
+    )  # issue 21.13: a number in words is refused as typed, in English
+    assert "an expression over the item's data" in page.inner_text("#prop-limitDays-error")
+    assert not re.search(r"[\u4e00-\u9fff]", page.inner_text("#prop-limitDays-error"))
+    page.click("#btn-validate")
+    wait_status(page, r"Valid \(|Validation found|Validation failed")
+    listed = page.inner_text("#problem-list")
+    assert "Error" in listed or "Notice" in listed or "No problems found" in listed
+    assert not errors, errors

@@ -35,12 +35,12 @@
         body: JSON.stringify(payload),
       });
     } catch (err) {
-      return { status: 0, data: { ok: false, message: "无法连接服务器 (" + err + ")" } };
+      return { status: 0, data: { ok: false, message: T("无法连接服务器 (") + err + ")" } };
     }
     try {
       return { status: response.status, data: await response.json() };
     } catch (err) {
-      return { status: response.status, data: { ok: false, message: response.status === 400 ? "页面已过期，请复制内容后刷新页面" : "服务器返回 " + response.status } };
+      return { status: response.status, data: { ok: false, message: response.status === 400 ? T("页面已过期，请复制内容后刷新页面") : T("服务器返回 ") + response.status } };
     }
   }
 
@@ -49,19 +49,19 @@
     try {
       data = JSON.parse(sample.value || "{}");
     } catch (err) {
-      previewError.textContent = "示例数据不是合法的 JSON：" + err.message;
+      previewError.textContent = T("示例数据不是合法的 JSON：") + err.message;
       previewError.classList.remove("d-none");
       return;
     }
     var sequence = ++state.sequence;
-    previewState.textContent = "更新中……";
+    previewState.textContent = T("更新中……");
     var answer = await call(config.urls.preview, { body: body.value, data: data, process: processInput.value.trim() });
     if (sequence !== state.sequence) { return; }  // a newer edit is on its way
     previewState.textContent = "";
     if (answer.data.ok) {
       previewError.classList.add("d-none");
       frame.srcdoc = answer.data.html;
-      previewState.textContent = "（" + answer.data.fields + " 个字段）";
+      previewState.textContent = T("（{n} 个字段）", { n: answer.data.fields });
     } else {
       previewError.textContent = answer.data.message;
       previewError.classList.remove("d-none");
@@ -71,15 +71,15 @@
   function schedulePreview() {
     window.clearTimeout(state.timer);
     state.timer = window.setTimeout(preview, 400);
-    if (body.value !== state.saved) { status("warning", "有未保存的修改。"); }
+    if (body.value !== state.saved) { status("warning", T("有未保存的修改。")); }
   }
 
   function showDraft(draft) {
     state.revision = draft.revision;
-    revisionBadge.textContent = "第 " + draft.revision + " 版草稿";
+    revisionBadge.textContent = T("第 {n} 版草稿", { n: draft.revision });
     if (draft.published_revision) {
       publishedBadge.className = "badge mr-2 badge-success";
-      publishedBadge.textContent = "工作台使用控制台发布的第 " + draft.published_revision + " 版";
+      publishedBadge.textContent = T("工作台使用控制台发布的第 {n} 版", { n: draft.published_revision });
     }
     withdrawButton.disabled = !draft.published_revision;
   }
@@ -88,15 +88,15 @@
     var text = body.value;
     var answer = await call(config.urls.save, { body: text, revision: state.revision });
     if (!answer.data.ok) {
-      status("danger", (answer.status === 409 ? "冲突：" : "保存失败：") + answer.data.message);
+      status("danger", (answer.status === 409 ? T("冲突：") : T("保存失败：")) + answer.data.message);
       return false;
     }
     state.saved = text;
     showDraft(answer.data.draft);
     if (answer.data.problem) {
-      status("warning", "草稿已保存（第 " + state.revision + " 版），但定义有误，不能发布：" + answer.data.problem);
+      status("warning", T("草稿已保存（第 ") + state.revision + T(" 版），但定义有误，不能发布：") + answer.data.problem);
     } else {
-      status("success", "草稿已保存（第 " + state.revision + " 版）。");
+      status("success", T("草稿已保存（第 ") + state.revision + T(" 版）。"));
     }
     return !answer.data.problem;
   }
@@ -107,18 +107,18 @@
       if (!(await save())) { return; }
     }
     var answer = await call(config.urls.publish, { revision: state.revision });
-    if (!answer.data.ok) { status("danger", "未发布：" + answer.data.message); return; }
+    if (!answer.data.ok) { status("danger", T("未发布：") + answer.data.message); return; }
     showDraft(answer.data.draft);
-    status("success", "已发布第 " + state.revision + " 版：工作台的新任务立即使用此表单。");
+    status("success", T("已发布第 ") + state.revision + T(" 版：工作台的新任务立即使用此表单。"));
   });
   withdrawButton.addEventListener("click", async function () {
-    if (!window.confirm("撤销发布？工作台将改用表单文件（如有）。")) { return; }
+    if (!window.confirm(T("撤销发布？工作台将改用表单文件（如有）。"))) { return; }
     var answer = await call(config.urls.withdraw, {});
-    if (!answer.data.ok) { status("danger", "未撤销：" + answer.data.message); return; }
+    if (!answer.data.ok) { status("danger", T("未撤销：") + answer.data.message); return; }
     publishedBadge.className = "badge mr-2 badge-light";
-    publishedBadge.textContent = "已撤销发布";
+    publishedBadge.textContent = T("已撤销发布");
     withdrawButton.disabled = true;
-    status("success", "已撤销发布。");
+    status("success", T("已撤销发布。"));
   });
   body.addEventListener("input", schedulePreview);
   sample.addEventListener("input", schedulePreview);

@@ -77,10 +77,10 @@
     modeler.get("canvas").zoom("fit-viewport", "auto");
     var warnings = importWarnings(result.warnings);
     if (warnings.length) {
-      status("warning", "流程图已载入，但有 " + warnings.length + " 处内容未能识别，保存时可能丢失：" +
+      status("warning", T("流程图已载入，但有 ") + warnings.length + T(" 处内容未能识别，保存时可能丢失：") +
         warnings.map(function (w) { return w.message; }).join("；"));
     } else {
-      status(readOnly ? "secondary" : "info", readOnly ? "此草稿已关闭，只能查看。" : "已载入第 " + state.revision + " 次保存的草稿。");
+      status(readOnly ? "secondary" : "info", readOnly ? T("此草稿已关闭，只能查看。") : T("已载入第 ") + state.revision + T(" 次保存的草稿。"));
     }
     renderProperties();
   }
@@ -97,13 +97,13 @@
         body: method === "GET" ? undefined : JSON.stringify(body || {}),
       });
     } catch (err) {
-      return { status: 0, data: { ok: false, message: "无法连接服务器，修改仍在页面中，请稍后再保存 (" + err + ")" } };
+      return { status: 0, data: { ok: false, message: T("无法连接服务器，修改仍在页面中，请稍后再保存 (") + err + ")" } };
     }
     var data;
     try {
       data = await response.json();
     } catch (err) {
-      data = { ok: false, message: response.status === 400 ? "页面已过期（安全令牌失效），请先下载流程图再刷新页面" : "服务器返回 " + response.status };
+      data = { ok: false, message: response.status === 400 ? T("页面已过期（安全令牌失效），请先下载流程图再刷新页面") : T("服务器返回 ") + response.status };
     }
     return { status: response.status, data: data };
   }
@@ -119,7 +119,7 @@
     var answer = await call(urls.xml, null, "GET");
     if (!answer.data.ok) { status("danger", answer.data.message); return; }
     state.revision = answer.data.draft.revision;
-    revisionBadge.textContent = "第 " + state.revision + " 次保存";
+    revisionBadge.textContent = T("第 {n} 次保存", { n: state.revision });
     clearProblems();
     await load(answer.data.draft.xml);
   }
@@ -127,8 +127,8 @@
   async function conflict(message) {
     var mine = (await modeler.saveXML({ format: true })).xml;
     status("danger", message, [
-      button("下载我的版本", "btn-download-mine", function () { download(mine); }),
-      button("载入最新版本（放弃我的修改）", "btn-reload", function () { reloadTheirs(); }),
+      button(T("下载我的版本"), "btn-download-mine", function () { download(mine); }),
+      button(T("载入最新版本（放弃我的修改）"), "btn-reload", function () { reloadTheirs(); }),
     ]);
   }
 
@@ -142,12 +142,12 @@
     if (answer.data.ok) {
       state.revision = answer.data.draft.revision;
       state.savedChanges = upTo;
-      revisionBadge.textContent = "第 " + state.revision + " 次保存";
-      if (!quiet || !dirty()) { status("success", "草稿已保存（第 " + state.revision + " 次）。"); }
+      revisionBadge.textContent = T("第 {n} 次保存", { n: state.revision });
+      if (!quiet || !dirty()) { status("success", T("草稿已保存（第 ") + state.revision + T(" 次）。")); }
       return !dirty();
     }
     if (answer.status === 409) { await conflict(answer.data.message); return false; }
-    status("danger", "保存失败：" + answer.data.message);
+    status("danger", T("保存失败：") + answer.data.message);
     if (answer.data.problems) { showProblems(answer.data.problems); }
     return false;
   }
@@ -174,41 +174,41 @@
 
   async function validate() {
     if (!(await save(true))) { return; }
-    status("info", "正在校验……");
+    status("info", T("正在校验……"));
     var answer = await call(urls.validate, {});
-    if (!answer.data.ok) { status("danger", "校验失败：" + answer.data.message); return; }
+    if (!answer.data.ok) { status("danger", T("校验失败：") + answer.data.message); return; }
     showProblems(answer.data.problems);
     var errors = answer.data.problems.filter(function (p) { return p.severity === "error"; }).length;
     if (answer.data.valid) {
-      status("success", "校验通过（第 " + answer.data.revision + " 次保存）" + (answer.data.problems.length ? "，有 " + answer.data.problems.length + " 条提示。" : "，可以部署。"));
+      status("success", T("校验通过（第 ") + answer.data.revision + T(" 次保存）") + (answer.data.problems.length ? T("，有 ") + answer.data.problems.length + T(" 条提示。") : T("，可以部署。")));
     } else {
-      status("danger", "校验发现 " + errors + " 处错误，已在图中标出；点击列表中的一项可选中对应元素。");
+      status("danger", T("校验发现 ") + errors + T(" 处错误，已在图中标出；点击列表中的一项可选中对应元素。"));
     }
   }
 
   async function deploy() {
     if (!(await save(true))) { return; }
-    if (!window.confirm("将第 " + state.revision + " 次保存的草稿部署为流程 " + config.draft.key + " 的新版本？")) { return; }
-    status("info", "正在部署……");
+    if (!window.confirm(T("将第 ") + state.revision + T(" 次保存的草稿部署为流程 ") + config.draft.key + T(" 的新版本？"))) { return; }
+    status("info", T("正在部署……"));
     var answer = await call(urls.deploy, { revision: state.revision });
     if (answer.data.ok) {
       clearProblems();
       if (answer.data.warnings && answer.data.warnings.length) { showProblems(answer.data.warnings); }
       readOnly = true;
       renderProperties();
-      var text = answer.data.created ? "已部署为版本 " + answer.data.version + "。" : "内容与版本 " + answer.data.version + " 相同，未生成新版本。";
-      status("success", text + " 草稿已关闭；再次修改请从流程列表打开。");
+      var text = answer.data.created ? T("已部署为版本 ") + answer.data.version + "。" : T("内容与版本 ") + answer.data.version + T(" 相同，未生成新版本。");
+      status("success", text + T(" 草稿已关闭；再次修改请从流程列表打开。"));
       var back = document.createElement("a");
       back.href = urls.index;
       back.id = "back-to-list";
-      back.textContent = "返回流程列表";
+      back.textContent = T("返回流程列表");
       statusBox.appendChild(document.createTextNode(" "));
       statusBox.appendChild(back);
       return;
     }
     if (answer.status === 409) { await conflict(answer.data.message); return; }
     if (answer.data.problems) { showProblems(answer.data.problems); }
-    status("danger", "未部署：" + answer.data.message);
+    status("danger", T("未部署：") + answer.data.message);
   }
 
   // --- problems: list and markers ----------------------------------------------------------------------
@@ -237,7 +237,7 @@
     clearProblems();
     var canvas = modeler.get("canvas");
     if (!problems.length) {
-      problemList.innerHTML = '<li class="text-success" id="no-problems">没有发现问题。</li>';
+      problemList.innerHTML = T('<li class="text-success" id="no-problems">没有发现问题。</li>');
       return;
     }
     problemCount.textContent = String(problems.length);
@@ -252,7 +252,7 @@
       item.className = "problem problem-" + severity + (shape ? " problem-link" : "");
       item.setAttribute("data-element", p.element || "");
       var name = shape && shape.businessObject && shape.businessObject.name;
-      item.textContent = (severity === "error" ? "错误" : "提示") + (p.line ? " · 第 " + p.line + " 行" : "") +
+      item.textContent = (severity === "error" ? T("错误") : T("提示")) + (p.line ? T(" · 第 {n} 行", { n: p.line }) : "") +
         (p.element ? " · " + (name ? name + "（" + p.element + "）" : p.element) : "") + "：" + p.message;
       if (shape) {
         item.addEventListener("click", function () {
@@ -284,7 +284,7 @@
   modeler.on("commandStack.changed", function () {
     if (readOnly) { return; }
     state.changes += 1;
-    status("warning", "有未保存的修改（" + Math.round(AUTOSAVE_MS / 1000) + " 秒后自动保存）。");
+    status("warning", T("有未保存的修改（") + Math.round(AUTOSAVE_MS / 1000) + T(" 秒后自动保存）。"));
     var active = document.activeElement;
     if (!active || !propertiesBody.contains(active)) { renderProperties(); }
     scheduleAutosave();
@@ -296,7 +296,7 @@
 
   document.getElementById("btn-save").addEventListener("click", function () {
     exclusive(async function () {
-      if (!dirty()) { status("success", "没有需要保存的修改（第 " + state.revision + " 次保存）。"); return; }
+      if (!dirty()) { status("success", T("没有需要保存的修改（第 ") + state.revision + T(" 次保存）。")); return; }
       await save(false);
     });
   });
@@ -305,6 +305,6 @@
 
   document.getElementById("canvas").classList.toggle("designer-readonly", readOnly);
   load(config.draft.xml).catch(function (err) {
-    status("danger", "流程图无法载入：" + (err && err.message ? err.message : err));
+    status("danger", T("流程图无法载入：") + (err && err.message ? err.message : err));
   });
 })();

@@ -17,7 +17,7 @@
   var SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core";
   var PROPS = "spiffworkflow:properties";
   var PROP = "spiffworkflow:property";
-  var DYNAMIC_LANES = { lead: "主办窗口（动态）", related: "相关窗口（动态）", applicant: "申请人（无窗口）", system: "系统（无窗口）" };
+  var DYNAMIC_LANES = { lead: T("主办窗口（动态）"), related: T("相关窗口（动态）"), applicant: T("申请人（无窗口）"), system: T("系统（无窗口）") };
 
   function is(bo, type) {
     return bo && typeof bo.$instanceOf === "function" && bo.$instanceOf(type);
@@ -124,10 +124,10 @@
   function daysProblem(value, expression) {
     var v = (value || "").trim();
     if (!v || (WHOLE.test(v) && Number(v) >= 0)) { return ""; }
-    if (WHOLE.test(v)) { return "天数不能为负 (must not be negative)"; }
-    if (!expression) { return "请填写整数个工作日，如 5 (a whole number of working days, e.g. 5)"; }
+    if (WHOLE.test(v)) { return T("天数不能为负 (must not be negative)"); }
+    if (!expression) { return T("请填写整数个工作日，如 5 (a whole number of working days, e.g. 5)"); }
     if (/[^\x00-\x7f]/.test(v.replace(/(["'])(?:\\.|(?!\1).)*\1/g, ""))) {
-      return "请填写整数个工作日（如 3），或按办件数据计算的表达式（如 review_days） (a whole number such as 3, or an expression over the item's data)";
+      return T("请填写整数个工作日（如 3），或按办件数据计算的表达式（如 review_days） (a whole number such as 3, or an expression over the item's data)");
     }
     return "";
   }
@@ -155,7 +155,7 @@
       el.appendChild(opt);
     });
     if (value && !options.some(function (o) { return String(o[0]) === String(value); })) {
-      var unknown = h("option", { value: value, text: value + "（未知）" });
+      var unknown = h("option", { value: value, text: value + T("（未知）") });
       unknown.selected = true;
       el.appendChild(unknown);
     }
@@ -172,7 +172,7 @@
     container.classList.remove("text-muted");
     if (!element || !element.businessObject) {
       container.classList.add("text-muted");
-      container.textContent = "选择一个元素以编辑它的平台属性（窗口、表单、时限、超时处理）。";
+      container.textContent = T("选择一个元素以编辑它的平台属性（窗口、表单、时限、超时处理）。");
       return;
     }
     var bo = element.businessObject;
@@ -186,7 +186,7 @@
 
     if (element.type !== "label" && (is(bo, "bpmn:FlowElement") || is(bo, "bpmn:Participant") || is(bo, "bpmn:Lane"))) {
       var name = textInput("prop-name", bo.name);
-      fields.push(group("名称", name));
+      fields.push(group(T("名称"), name));
       onChange.push([name, function () { modeler.get("modeling").updateLabel(element, name.value); }]);
     }
 
@@ -194,22 +194,22 @@
       var props = read(bo);
       var lane = laneOf(bo);
       var code = lane ? laneWindow(lane.id) : null;
-      var laneText = !lane ? "不在任何泳道中（交给默认窗口）" : code ? (DYNAMIC_LANES[code] || code) + " ← 泳道 " + lane.id : "泳道 " + lane.id + " 未指明窗口（交给默认窗口）";
-      fields.push(h("p", { class: "small mb-2", id: "prop-lane-info", text: "泳道窗口：" + laneText }));
-      var win = select("prop-window", props.window, windowOptions(config, "（按泳道）"));
-      fields.push(group("窗口 window", win, "指定后覆盖泳道的窗口"));
-      var winExpr = textInput("prop-windowExpr", props.windowExpr, { placeholder: "如 related_window" });
-      fields.push(group("窗口表达式 windowExpr", winExpr));
+      var laneText = !lane ? T("不在任何泳道中（交给默认窗口）") : code ? (DYNAMIC_LANES[code] || code) + T(" ← 泳道 ") + lane.id : T("泳道 ") + lane.id + T(" 未指明窗口（交给默认窗口）");
+      fields.push(h("p", { class: "small mb-2", id: "prop-lane-info", text: T("泳道窗口：") + laneText }));
+      var win = select("prop-window", props.window, windowOptions(config, T("（按泳道）")));
+      fields.push(group(T("窗口 window"), win, T("指定后覆盖泳道的窗口")));
+      var winExpr = textInput("prop-windowExpr", props.windowExpr, { placeholder: T("如 related_window") });
+      fields.push(group(T("窗口表达式 windowExpr"), winExpr));
       var formKey = textInput("prop-formKey", props.formKey, { list: "designer-form-keys" });
-      fields.push(group("表单 formKey", formKey, "不填则使用通用办理表单（意见、是否同意）"));
-      var limit = textInput("prop-limitDays", props.limitDays, { placeholder: "工作日数，或表达式" });
-      fields.push(group("时限（工作日）limitDays", limit));
-      var due = textInput("prop-dueExpr", props.dueExpr, { placeholder: "给出到期时间的表达式" });
-      fields.push(group("期限表达式 dueExpr", due));
-      var timeout = select("prop-onTimeout", props.onTimeout, [["", "（无）"]].concat(config.onTimeout.map(function (v) {
-        return [v, v === "deemed_assent" ? "默认议定（视为同意并问责）" : v === "escalate" ? "上报督查" : v];
+      fields.push(group(T("表单 formKey"), formKey, T("不填则使用通用办理表单（意见、是否同意）")));
+      var limit = textInput("prop-limitDays", props.limitDays, { placeholder: T("工作日数，或表达式") });
+      fields.push(group(T("时限（工作日）limitDays"), limit));
+      var due = textInput("prop-dueExpr", props.dueExpr, { placeholder: T("给出到期时间的表达式") });
+      fields.push(group(T("期限表达式 dueExpr"), due));
+      var timeout = select("prop-onTimeout", props.onTimeout, [["", T("（无）")]].concat(config.onTimeout.map(function (v) {
+        return [v, v === "deemed_assent" ? T("默认议定（视为同意并问责）") : v === "escalate" ? T("上报督查") : v];
       })));
-      fields.push(group("超时处理 onTimeout", timeout));
+      fields.push(group(T("超时处理 onTimeout"), timeout));
       [[win, "window"], [winExpr, "windowExpr"], [formKey, "formKey"], [due, "dueExpr"], [timeout, "onTimeout"]].forEach(function (pair) {
         onChange.push([pair[0], function () { write(modeler, element, bo, pair[1], pair[0].value.trim()); }]);
       });
@@ -219,19 +219,19 @@
     var process = processOf(element);
     if (process) {
       var p = read(process);
-      fields.push(h("p", { class: "small mb-2 text-muted", text: "流程 " + process.id + " 的办件属性" }));
-      var kind = select("prop-itemKind", p.itemKind, [["", "（未指定）"]].concat(config.itemKinds.map(function (k) { return [k.label, k.label + "（" + k.code + "）"]; })));
-      fields.push(group("办件类型 itemKind", kind));
+      fields.push(h("p", { class: "small mb-2 text-muted", text: T("流程 {id} 的办件属性", { id: process.id }) }));
+      var kind = select("prop-itemKind", p.itemKind, [["", T("（未指定）")]].concat(config.itemKinds.map(function (k) { return [k.label, k.label + "（" + k.code + "）"]; })));
+      fields.push(group(T("办件类型 itemKind"), kind));
       var promised = textInput("prop-promisedDays", p.promisedDays, { inputmode: "numeric" });
-      fields.push(group("承诺时限（工作日）promisedDays", promised));
+      fields.push(group(T("承诺时限（工作日）promisedDays"), promised));
       var statutory = textInput("prop-statutoryDays", p.statutoryDays, { inputmode: "numeric" });
-      fields.push(group("法定时限（工作日）statutoryDays", statutory));
-      var lead = select("prop-leadWindow", p.leadWindow, windowOptions(config, "（未指定）"));
-      fields.push(group("默认主办窗口 leadWindow", lead));
-      var upper = select("prop-upperApproval", p.upperApproval, [["", "（否）"], ["true", "需要上级审批"], ["false", "不需要"]]);
-      fields.push(group("上级审批 upperApproval", upper));
+      fields.push(group(T("法定时限（工作日）statutoryDays"), statutory));
+      var lead = select("prop-leadWindow", p.leadWindow, windowOptions(config, T("（未指定）")));
+      fields.push(group(T("默认主办窗口 leadWindow"), lead));
+      var upper = select("prop-upperApproval", p.upperApproval, [["", T("（否）")], ["true", T("需要上级审批")], ["false", T("不需要")]]);
+      fields.push(group(T("上级审批 upperApproval"), upper));
       var fallback = select("prop-defaultWindow", p.defaultWindow, windowOptions(config, "（centre）"));
-      fields.push(group("默认窗口 defaultWindow", fallback, "泳道和属性都未指明窗口的任务交给它"));
+      fields.push(group(T("默认窗口 defaultWindow"), fallback, T("泳道和属性都未指明窗口的任务交给它")));
       [[kind, "itemKind"], [lead, "leadWindow"], [upper, "upperApproval"], [fallback, "defaultWindow"]].forEach(function (pair) {
         onChange.push([pair[0], function () { write(modeler, element, process, pair[1], pair[0].value.trim()); }]);
       });
@@ -240,16 +240,16 @@
 
     if (is(bo, "bpmn:Lane")) {
       var current = laneWindow(bo.id);
-      var laneOptions = windowOptions(config, "（请选择）").concat(Object.keys(DYNAMIC_LANES).map(function (k) { return [k, DYNAMIC_LANES[k]]; }));
+      var laneOptions = windowOptions(config, T("（请选择）")).concat(Object.keys(DYNAMIC_LANES).map(function (k) { return [k, DYNAMIC_LANES[k]]; }));
       var laneSelect = select("prop-lane-window", current, laneOptions);
-      fields.push(group("泳道的窗口", laneSelect, "泳道标识写作 lane_<窗口代码>"));
+      fields.push(group(T("泳道的窗口"), laneSelect, T("泳道标识写作 lane_<窗口代码>")));
       onChange.push([laneSelect, function () {
         var value = laneSelect.value;
         if (!value) { return; }
         var id = "lane_" + value;
         if (id === bo.id) { return; }
         if (modeler.get("elementRegistry").get(id)) {
-          window.alert("已有泳道 " + id + "：一个窗口只能有一条泳道 (lane " + id + " exists)");
+          window.alert(T("已有泳道 ") + id + T("：一个窗口只能有一条泳道 (lane ") + id + " exists)");
           laneSelect.value = current || "";
           return;
         }

@@ -15,7 +15,7 @@
   }
 
   if (typeof window.BpmnJS !== "function") {
-    fail("流程图组件未加载（bpmn-js missing: run npm ci）");
+    fail(T("流程图组件未加载（bpmn-js missing: run npm ci）"));
     return;
   }
   var viewer = new window.BpmnJS({ container: container });
@@ -26,7 +26,7 @@
     if (registry.getAll().length <= 1) {
       container.dataset.state = "empty";
       container.insertAdjacentHTML("afterbegin",
-        '<p class="diagram-note">该流程文件没有图形布局信息（no diagram layout in the BPMN file）</p>');
+        T('<p class="diagram-note">该流程文件没有图形布局信息（no diagram layout in the BPMN file）</p>'));
       return;
     }
     canvas.zoom("fit-viewport", "auto");
@@ -45,13 +45,13 @@
       canvas.addMarker(id, "bj-current");
       overlays.add(id, "token", {
         position: { top: -10, right: 10 },
-        html: '<span class="bj-token" title="当前位置">●</span>'
+        html: '<span class="bj-token" title="' + T("当前位置") + '">●</span>'
       });
       shown.push(id);
     });
     container.dataset.current = shown.join(",");
     container.dataset.state = "ready";
   }).catch(function (err) {
-    fail("流程图无法显示（cannot show the diagram）：" + (err && err.message ? err.message : err));
+    fail(T("流程图无法显示（cannot show the diagram）：") + (err && err.message ? err.message : err));
   });
 })();

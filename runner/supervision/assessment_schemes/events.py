@@ -70,9 +70,20 @@ def _late_days(session: Session, p: Period, items: list[lateness.ItemCourse]) ->
         for day in lateness.late_days(session, item, p.first, p.last, p.now):
             out.append(
                 Hit("late_day", f"instance:{item.id}", day, item.lead_window, item.holder_on(day, cal.local_date),
-                    item.business_key, f"承诺时限 {cal.local_date(item.deadline).isoformat()}，{day.isoformat()} 超期")
+                    item.business_key, _late_day_note(cal.local_date(item.deadline), day))
             )  # fmt: skip
     return out
+
+
+def _late_day_note(deadline: date, day: date) -> str:
+    """The detail of a late working day, "中文 (English)" as runner messages are."""
+    due, late = deadline.isoformat(), day.isoformat()
+    return f"承诺时限 {due}，{late} 超期 (promised deadline {due}, late on {late})"
+
+
+def _late_item_note(deadline: date, decided: date) -> str:
+    due, done = deadline.isoformat(), decided.isoformat()
+    return f"承诺时限 {due}，决定送达 {done} (promised deadline {due}, decided {done})"
 
 
 def _decided_in(session: Session, p: Period, items: list[lateness.ItemCourse]) -> list[lateness.ItemCourse]:
@@ -87,7 +98,7 @@ def _late_items(session: Session, p: Period, items: list[lateness.ItemCourse]) -
     cal = calendar(session)
     return [
         Hit("late_item", f"instance:{i.id}", cal.local_date(i.decided_at), i.lead_window, i.decider(), i.business_key,
-            f"承诺时限 {cal.local_date(i.deadline).isoformat()}，决定送达 {cal.local_date(i.decided_at).isoformat()}")
+            _late_item_note(cal.local_date(i.deadline), cal.local_date(i.decided_at)))
         for i in _decided_in(session, p, items)
         if i.decided_at > i.deadline
     ]  # fmt: skip
@@ -101,7 +112,8 @@ def _early(session: Session, p: Period, items: list[lateness.ItemCourse]) -> lis
         if share is not None and share > 0:
             out.append(
                 Hit("early_finish", f"instance:{i.id}", cal.local_date(i.decided_at), i.lead_window, i.decider(),
-                    i.business_key, f"承诺 {i.promised_days} 个工作日，提前 {share:.0%} 办结", share)
+                    i.business_key, f"承诺 {i.promised_days} 个工作日，提前 {share:.0%} 办结 "
+                    f"(promised {i.promised_days} working days, {share:.0%} early)", share)
             )  # fmt: skip
     return out
 
@@ -115,7 +127,8 @@ def _joint_early(session: Session, p: Period, items: list[lateness.ItemCourse]) 
             continue
         out += [
             Hit("joint_early", f"instance:{i.id}", cal.local_date(i.decided_at), w, None, i.business_key,
-                f"联办件提前 {share:.0%} 办结（主办 {i.lead_window}）", share)
+                f"联办件提前 {share:.0%} 办结（主办 {i.lead_window}） (joint item {share:.0%} early, lead {i.lead_window})",
+                share)
             for w in sorted(i.related_windows)
         ]  # fmt: skip
     return out
@@ -132,7 +145,7 @@ def _deemed_assents(session: Session, p: Period) -> list[Hit]:
     )
     return [
         Hit("deemed_assent", f"accountability:{r.id}", cal.local_date(r.recorded_at), r.window, None, key,
-            f"默认议定（{r.rule}）：{r.task_name or ''}")
+            f"默认议定（{r.rule}）：{r.task_name or ''} (deemed assent, {r.rule})")
         for r, key in session.execute(query)
     ]  # fmt: skip
 

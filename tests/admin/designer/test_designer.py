@@ -126,7 +126,7 @@ def test_new_blank_draft_and_its_checks(services: runner.Services, designer: Any
     checked = designer.post(f"{BASE}/drafts/{draft_id}/validate", json={}).get_json()
     assert checked["ok"] and checked["valid"]  # a lone start event is an implicit end: it runs, and says so
     [warning] = checked["problems"]
-    assert warning["element"] == "start_xin_liucheng" and "implicit end" in warning["message"]
+    assert warning["element"] == "start_xin_liucheng" and "隐式结束" in warning["message"]
     assert warning["severity"] == "warning"
 
 
@@ -246,18 +246,18 @@ def test_validation_names_the_task_without_a_window_or_form(chaogao: None, desig
     warnings = [p for p in found["problems"] if p["severity"] == "warning"]
     assert {p["element"] for p in warnings} == {"extra_check"} and all(p["line"] for p in warnings)
     text = " ".join(p["message"] for p in warnings)
-    assert "default window 'centre'" in text and "generic task form" in text
+    assert "交给默认窗口 centre" in text and "通用办理表单" in text
 
 
 @pytest.mark.parametrize(
     ("edit", "element", "words"),
     [
-        (lambda x: set_property(x, "accept", "formKey", "no_such_form"), "accept", "names no form schema"),
+        (lambda x: set_property(x, "accept", "formKey", "no_such_form"), "accept", "不是已有的表单"),
         (lambda x: set_property(x, "accept", "limitDays", "3 +"), "accept", "limitDays"),
         (lambda x: set_property(x, "accept", "limitDays", "三天"), "accept", "不是工作日天数"),  # issue 21.13
         (lambda x: set_property(x, "review", "limitDays", "3天"), "review", "limitDays"),
         (lambda x: set_property(x, "review", "dueExpr", "deadline(("), "review", "dueExpr"),
-        (lambda x: x.replace('id="lane_lead"', 'id="lane_nowhere"'), "lane_nowhere", "unknown window"),
+        (lambda x: x.replace('id="lane_lead"', 'id="lane_nowhere"'), "lane_nowhere", "未知窗口"),
         (lambda x: x.replace('id="lianban_chaogao"', 'id="renamed"'), None, "lianban_chaogao"),
     ],
     ids=[

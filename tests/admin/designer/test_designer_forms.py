@@ -164,7 +164,7 @@ def test_a_published_new_form_is_known_to_the_diagram_check(services: runner.Ser
     edited = insert_user_task(xml, "f_summarized", "photo", "lane_lead", formKey="site_photo")
     designer.post(f"/admin/designer/drafts/{draft_id}/save", json={"xml": edited, "revision": 1})
     before = designer.post(f"/admin/designer/drafts/{draft_id}/validate", json={}).get_json()
-    assert any("names no form schema" in p["message"] for p in before["problems"])
+    assert any("不是已有的表单" in p["message"] for p in before["problems"])
     assert designer.post(f"{BASE}/site_photo/publish", json={"revision": 1}).get_json()["ok"]
     after = designer.post(f"/admin/designer/drafts/{draft_id}/validate", json={}).get_json()
     assert after["valid"], after["problems"]
