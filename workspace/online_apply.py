@@ -154,6 +154,8 @@ def _track_view(s: Session, row: OnlineApplication) -> dict[str, Any]:
 
 def _track_page(token: str, error: str | None = None, status: int = 200) -> Any:
     with services().transaction() as s:  # a received item that ended finishes the application here
+        counter.catch_up(s, _row(s, token))
+    with services().reading() as s:
         view = _track_view(s, _row(s, token))
         page = render_template(
             "online/track.html", v=view, token=token, error=error, pick=pick,
@@ -279,9 +281,9 @@ def apply_confirmation(token: str) -> Any:
     """The printable confirmation: number, item, applicant (masked), booked slot."""
     with services().reading() as s:
         view = _track_view(s, _row(s, token))
-    if view["row"].number is None:
-        abort(404)
-    return render_template("online/confirmation.html", v=view, pick=pick)
+        if view["row"].number is None:
+            abort(404)
+        return render_template("online/confirmation.html", v=view, pick=pick)
 
 
 @bp.get("/apply/track/<token>/files/<int:file_id>")

@@ -145,6 +145,11 @@ def slot_times(plan: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def today(session: Session) -> date:
+    """The centre's local date now."""
+    return calendar(session).local_date(now(session))
+
+
 def local_moment(session: Session, day: date, clock: str) -> datetime:
     """``day`` at local ``clock`` as an aware datetime."""
     return datetime.combine(day, time.fromisoformat(clock), tzinfo=calendar(session).tz)
