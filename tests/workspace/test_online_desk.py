@@ -90,7 +90,9 @@ def test_the_counter_finds_it_and_registers_it_pre_filled(services, submitted, s
         record = s.query(ItemApplication).one()
         assert (row.state, row.instance_id) == ("received", record.instance_id)
         assert s.query(Attachment).filter(Attachment.instance_id == record.instance_id).count() == 6
-    assert f'data-number="{number}"' not in clerk.get(f"/online/counter?q={number}").get_data(as_text=True)  # received
+    assert f'data-number="{number}"' not in clerk.get(f"/online/counter?q={number}").get_data(
+        as_text=True
+    )  # received
     assert clerk.get(f"/intake?item={CODE}&online={submitted}").status_code == 409
 
 
