@@ -319,5 +319,5 @@ def apply_results() -> Any:
     return render_template("online/results.html", rows=rows, q=text, page=page, more=more, pick=pick)
 
 
-register_nav(Label("网上申报", "Apply online"), "workspace.apply_list", public=True, order=791)  # type: ignore[arg-type]
-register_nav(Label("结果公示", "Results"), "workspace.apply_results", public=True, order=792)  # type: ignore[arg-type]
+register_nav(Label("网上申报", "Apply online"), "workspace.apply_list", anonymous_only=True, order=791)  # type: ignore[arg-type]
+register_nav(Label("结果公示", "Results"), "workspace.apply_results", anonymous_only=True, order=792)  # type: ignore[arg-type]

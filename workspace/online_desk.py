@@ -227,7 +227,3 @@ def online_slots() -> Any:
 
 
 register_nav(Label("网上预审", "Online pre-review"), "workspace.online_reviews", roles=DESK_ROLES, order=6)  # type: ignore[arg-type]
-register_nav(
-    Label("网上申报收件", "Online at the counter"), "workspace.online_counter", roles=DESK_ROLES, order=7
-)  # type: ignore[arg-type]
-register_nav(Label("今日预约", "Appointments"), "workspace.online_appointments", roles=DESK_ROLES, order=8)  # type: ignore[arg-type]
