@@ -148,7 +148,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("admin.index", "GET"): OVERSEERS | DESIGN,
     **{(f"{view}.{route}", m): CONSOLE_VIEW
        for view in ("calendar", "incidents", "instances", "timers", "supervision_warnings",
-                    "supervision_warning_rules")
+                    "supervision_warning_rules", "online")
        for route, methods in MODEL_VIEW_ROUTES.items() for m in methods},
     ("calendar.add", "GET"): CONSOLE_VIEW,
     ("calendar.add", "POST"): ADMIN,
