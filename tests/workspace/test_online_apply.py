@@ -147,3 +147,23 @@ def test_limits_are_shared_between_web_nodes(services, catalogue, redis_url):
         nodes[n % 2].post(f"/apply/{CODE}", data=PERSON | {"phone": phone}).status_code for n in range(4)
     ]
     assert statuses == [302, 302, 302, 429]
+
+
+def test_published_results_carry_no_personal_data(client, services, catalogue):
+    import runner
+    from runner.catalogue.applications import Applicant as Person
+    from runner.catalogue.applications import Intake, start_item
+
+    with services.transaction() as s:
+        person = Person("王小明", "11010519491231002X", "13812345678")
+        instance = start_item(s, CODE, actor="sc_clerk", intake=Intake(person, []))
+        key = instance.business_key
+        runner.terminate(s, instance.id, actor="admin", reason="申请人撤回")
+        running = start_item(s, CODE, actor="sc_clerk", intake=Intake(person, [])).business_key
+    page = client.get("/apply/results").get_data(as_text=True)
+    assert key in page and "食品经营许可（新办）" in page and "已终止办理" in page and "2026-09-28" in page
+    assert running not in page  # only finished items
+    for personal in ("王小明", "11010519491231002X", "13812345678", "申请人撤回"):
+        assert personal not in page
+    assert key in client.get(f"/apply/results?q={key}").get_data(as_text=True)
+    assert "Published results" in client.get("/apply/results?lang=en").get_data(as_text=True)
