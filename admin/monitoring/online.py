@@ -46,7 +46,9 @@ class OnlineApplicationListView(ConsoleModelView):
     column_default_sort = ("updated_at", True)
     column_sortable_list = ("number", "state", "window", "review_due", "updated_at")
     column_filters = (
-        FilterEqual(OnlineApplication.state, "状态", options=tuple((k, v[0]) for k, v in STATE_WORDS.items())),
+        FilterEqual(
+            OnlineApplication.state, "状态", options=tuple((k, v[0]) for k, v in STATE_WORDS.items())
+        ),
         FilterEqual(OnlineApplication.window, "窗口"),
         FilterLike(OnlineApplication.item_code, "事项编码"),
         FilterLike(OnlineApplication.number, "申报编号"),

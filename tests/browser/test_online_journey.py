@@ -35,7 +35,9 @@ def centre(services):
 
 def texted_code(services) -> str:
     with services.transaction() as s:
-        note = s.query(Notification).filter(Notification.kind == "otp").order_by(Notification.id.desc()).first()
+        note = (
+            s.query(Notification).filter(Notification.kind == "otp").order_by(Notification.id.desc()).first()
+        )
         return re.search(r"验证码 (\d{6})", note.message).group(1)
 
 
@@ -106,7 +108,9 @@ def test_apply_from_home_to_the_counter(services, centre, live_server, new_page)
     applicant.set_input_files(f"input[name=file-{wrong_index}]", pdf("营业执照副本.pdf"))
     applicant.click("#do-submit")
     applicant.wait_for_selector("#track-state[data-state=submitted]")
-    assert "身份证照片.pdf" in applicant.inner_text(f"tr[data-material='{WRONG}']")  # the earlier version is kept
+    assert "身份证照片.pdf" in applicant.inner_text(
+        f"tr[data-material='{WRONG}']"
+    )  # the earlier version is kept
 
     clerk.goto(f"{live_server}/online/reviews")
     clerk.click(f"tr[data-number='{number}'] a")
@@ -149,7 +153,9 @@ def test_apply_from_home_to_the_counter(services, centre, live_server, new_page)
         assert (record.applicant_id, record.decision) == ("11010519491231002X", "accepted")
         key = runner.get_instance(s, row.instance_id).business_key
     assert describe(services, row.instance_id)["status"] == "running"
-    assert [t["window"] for t in tasks(services, row.instance_id)] == ["shichang"]  # the item runs on: its next step
+    assert [t["window"] for t in tasks(services, row.instance_id)] == [
+        "shichang"
+    ]  # the item runs on: its next step
 
     applicant.goto(private_link)
     assert applicant.get_attribute("#track-state", "data-state") == "received"

@@ -214,3 +214,16 @@ def test_the_counter_finds_it_and_the_item_finishes_it(services, submitted):
         assert counter.catch_up(s, applications.by_token(s, token)).id == iid
     row = application(services, aid)
     assert (row.state, row.instance_id) == (applications.FINISHED, iid)
+
+
+@pytest.mark.parametrize(("days", "due"), [(None, "2026-09-29"), (2, "2026-09-30"), (3, "2026-10-08")])
+def test_the_pre_review_limit_counts_working_days_of_the_item(services, catalogue, submitted, days, due):
+    from runner.timekeeping.deadlines import calendar
+
+    if days:
+        with services.transaction() as s:
+            items.save_item(s, demo(CODE) | {"prereview_days": days}, actor="admin")
+    aid, _ = submitted()
+    with services.transaction() as s:
+        row = s.get(type(application(services, aid)), aid)
+        assert calendar(s).local_date(row.review_due).isoformat() == due  # the National Day holiday skipped
