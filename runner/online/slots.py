@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from runner.core import audit
@@ -39,6 +40,7 @@ DEFAULT_PLAN = {
     "days_ahead": 10, "cutoff_hours": 2, "active": True,
 }  # fmt: skip
 CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+SYSTEM = "system"  # who "set" a default plan written for locking
 
 
 class SlotFull(Conflict):
@@ -72,8 +74,21 @@ def plan_of(session: Session, window: str, *, lock: bool = False) -> dict[str, A
         return {"window": window, **DEFAULT_PLAN, "own": False}
     return {
         "window": window, "mode": row.mode, "capacity": row.capacity, "periods": row.periods,
-        "days_ahead": row.days_ahead, "cutoff_hours": row.cutoff_hours, "active": row.active, "own": True,
+        "days_ahead": row.days_ahead, "cutoff_hours": row.cutoff_hours, "active": row.active,
+        "own": row.updated_by != SYSTEM,
     }  # fmt: skip
+
+
+def _locked_plan(session: Session, window: str) -> dict[str, Any]:
+    """The window's plan, its row locked until the commit (a window without a plan gets the default one
+    written first, so that there is a row to serialise its bookings on)."""
+    if session.get(SlotPlan, window) is None:
+        try:
+            with session.begin_nested():
+                session.add(SlotPlan(window=window, **DEFAULT_PLAN, updated_by=SYSTEM, updated_at=now(session)))
+        except IntegrityError:
+            pass  # another booking wrote it first
+    return plan_of(session, window, lock=True)
 
 
 def _periods(raw: Any) -> list[list[str]]:
@@ -237,7 +252,7 @@ def book(session: Session, row: OnlineApplication, key: str) -> Appointment:
     """Book the slot ``key`` ("YYYY-MM-DD@HH:MM"), or move the booked appointment there (before its cut-off)."""
     require_state(row, APPROVED, BOOKED)
     day, start = _parse_key(key)
-    plan = plan_of(session, row.window, lock=True)  # one booking of this window at a time
+    plan = _locked_plan(session, row.window)  # one booking of this window at a time
     if not plan["active"]:
         raise InvalidInput("该窗口暂不接受预约 (the window takes no appointments now)")
     if not _working(session, day):
@@ -283,7 +298,7 @@ def cancel(session: Session, row: OnlineApplication) -> None:
     old = current(session, row)
     if old is None:
         raise InvalidInput("没有可取消的预约 (no appointment to cancel)")
-    plan = plan_of(session, row.window, lock=True)
+    plan = _locked_plan(session, row.window)
     if not before_cutoff(session, plan, old.day, old.start):
         raise InvalidInput("已过取消截止时间 (too late to cancel)")
     moment = now(session)

@@ -134,3 +134,35 @@ def test_plans_are_checked(services, catalogue):
     assert offered(services) == []
     with services.transaction() as s:
         assert slots.plan_of(s, "guotu")["own"] is False  # the default plan
+
+
+def test_two_bookings_at_once_never_exceed_the_capacity(services, submitted):
+    import threading
+
+    tokens = [
+        approved(services, submitted, n)[1] for n in range(2)
+    ]  # the default plan (no row yet): locked too
+    with services.transaction() as s:
+        slots.save_plan(s, "shichang", actor="shichang_head", mode="half_day", capacity=1,
+                        periods=[["09:00", "12:00"]], days_ahead=5, cutoff_hours=2, active=True)  # fmt: skip
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def book(token: str) -> None:
+        barrier.wait()
+        try:
+            services.run(
+                lambda s: slots.book(s, applications.by_token(s, token, lock=True), "2026-09-29@09:00")
+            )
+            outcomes.append("booked")
+        except slots.SlotFull:
+            outcomes.append("full")
+
+    threads = [threading.Thread(target=book, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["booked", "full"]
+    with services.transaction() as s:
+        assert s.query(Appointment).filter(Appointment.state == slots.BOOKED_STATE).count() == 1
