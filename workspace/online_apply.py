@@ -16,6 +16,7 @@ Codes texted and submissions are rate-limited per mobile number and per client a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
@@ -149,6 +150,9 @@ def _track_view(s: Session, row: OnlineApplication) -> dict[str, Any]:
         "history": slots.history(s, row),
         "business_key": instance.business_key if instance is not None else None,
         "window_name": {w.code: w.name for w in runner.list_windows(s)}.get(row.window, row.window),
+        "expires": row.updated_at + timedelta(hours=services().settings.online_draft_hours)
+        if row.state == applications.DRAFT
+        else None,
     }
 
 

@@ -80,6 +80,7 @@ def test_a_wrong_check_digit_is_refused_in_the_users_language(client, catalogue)
 
 def test_apply_confirm_upload_and_submit(client, services, catalogue):
     token = start(client, services)
+    assert "将保留至 2026-10-01" in client.get(f"/apply/track/{token}").get_data(as_text=True)  # 72 hours
     bad = client.post(f"/apply/track/{token}/files", data={"file-0": (io.BytesIO(b"MZ..."), "a.pdf"), "action": "upload"},
                       content_type="multipart/form-data")  # fmt: skip
     assert bad.status_code == 400 and "不符" in bad.get_data(as_text=True)
