@@ -82,7 +82,7 @@ def waiting_count(session: Session) -> int:
     """How many applications wait for 预审 at the user's windows (the inbox's notice)."""
     if not current_user.has_role(*DESK_ROLES):
         return 0
-    return len(review.waiting(session, desk_windows(session)))
+    return review.count_waiting(session, desk_windows(session))
 
 
 @bp.route("/online/<int:application_id>/review", methods=["GET", "POST"])

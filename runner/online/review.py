@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from runner.core import audit
@@ -33,6 +33,16 @@ def waiting(session: Session, windows: list[str], *, limit: int = 200) -> list[O
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def count_waiting(session: Session, windows: list[str]) -> int:
+    """How many applications wait for 预审 at ``windows``."""
+    if not windows:
+        return 0
+    query = select(func.count()).select_from(OnlineApplication).where(
+        OnlineApplication.state == SUBMITTED, OnlineApplication.window.in_(windows)
+    )
+    return int(session.scalar(query) or 0)
 
 
 def decide(
