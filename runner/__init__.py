@@ -90,6 +90,7 @@ from runner.items.operations import (
 from runner.items.tasks import (
     claim,
     complete,
+    inbox_items,
     inbox_page,
     instance_tasks,
     list_tasks,
@@ -232,6 +233,7 @@ __all__ = [
     "fire_due",
     "fire_timer",
     "get_definition",
+    "inbox_items",
     "inbox_page",
     "get_instance",
     "instance_summary",

@@ -673,7 +673,8 @@ class Notification(Base):
     to_user: Mapped[str | None] = mapped_column(String(200))
     to_window: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(40))
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # in Chinese
+    message_en: Mapped[str | None] = mapped_column(Text)  # the same in English (None: older messages)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
     task_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime]

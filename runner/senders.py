@@ -22,15 +22,6 @@ from runner.core.transaction import services_of
 from runner.models import Notification
 
 SEND_NOTIFICATION = "worker.jobs.send_notification"
-KIND_SUBJECTS = {
-    "warning": "预警",
-    "urge": "催办",
-    "returned": "退回",
-    "copy": "抄送",
-    "delegated": "委派",
-    "otp": "验证码",
-    "online": "网上申报",
-}
 PHONE_PREFIX = "tel:"  # a recipient that is a mobile number (texts to applicants, runner.online)
 
 
@@ -150,7 +141,18 @@ def recipient_of(note: Notification) -> str:
 
 
 def subject_of(note: Notification) -> str:
-    return f"【办件通知】{KIND_SUBJECTS.get(note.kind, note.kind)}"
+    """``【办件通知】预警 / Warning``: the kind in both languages."""
+    from runner.items.labels import MESSAGE_KINDS
+
+    zh, en = MESSAGE_KINDS.get(note.kind, (note.kind, note.kind))
+    return f"【办件通知】{zh} / {en}"
+
+
+def body_of(note: Notification) -> str:
+    """The message in Chinese, then in English on the next line (when it has its English)."""
+    if note.message_en and note.message_en != note.message:
+        return f"{note.message}\n{note.message_en}"
+    return note.message
 
 
 def send_notification(session: Session, notification_id: int, sender: Sender | None = None) -> str:
@@ -164,6 +166,6 @@ def send_notification(session: Session, notification_id: int, sender: Sender | N
     recipient = recipient_of(note)
     if sender is None:
         sender = sender_for(services.settings, recipient)
-    sender.send(recipient, subject_of(note), note.message)
+    sender.send(recipient, subject_of(note), body_of(note))
     note.sent_at = services.now()
     return "sent"

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length
 import runner
 from forms.language import pick
 from runner.core.conventions import ITEM_KINDS
+from runner.items import four_eyes
 from runner.items.clerk import decorate_inbox_rows
 from runner.items.labels import item_kind
 from runner.items.search import find_items
@@ -201,7 +202,8 @@ def inbox() -> Any:
         now = services().now()
         cal = _calendar(s)
         due_from, due_until = _state_range(cal, state, now)
-        found = find_items(s, q) if q else None  # receipt number, applicant, phone, ID number
+        # receipt number, applicant, phone, ID number; a part of one among the items this tab shows
+        found = find_items(s, q, among=runner.inbox_items(**_tab_filters(tab))) if q else None
         rows, total = runner.inbox_page(
             s,
             **_tab_filters(tab),
@@ -425,7 +427,7 @@ def handover(task_id: str) -> Any:
 
         try:
             services().run(do)
-        except runner.InvalidInput as exc:
+        except (runner.InvalidInput, four_eyes.SamePerson) as exc:  # the person chosen cannot take it
             form.to.errors = [*form.to.errors, user_message(exc)]
         except runner.RunnerError as exc:
             flash(user_message(exc), "error")

@@ -64,7 +64,7 @@ def notifications() -> Any:
             {
                 "id": n.id,
                 "kind": kind_label(n.kind),
-                "message": n.message,
+                "message": pick(n.message, n.message_en or n.message),
                 "created_at": n.created_at,
                 "read": n.read_at is not None,
                 "task_id": n.task_id,

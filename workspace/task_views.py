@@ -128,6 +128,8 @@ def task_form(task_id: str) -> Any:
             page = _submit(task_id, token)
             if page is None:
                 return redirect(_inbox_url())
+            if page.status == 409:
+                _raise_if_completed(task_id)  # the truth after the race, whatever this attempt saw on its way
         else:
             with services().transaction() as s:
                 page = _read_page(s, task_id)
@@ -277,6 +279,17 @@ def _valid_token(token: str) -> bool:
         return uuid.UUID(token).hex == token
     except ValueError:
         return False
+
+
+def _raise_if_completed(task_id: str) -> None:
+    """Raise ``TaskNotReady`` when the task has been completed by now: a submission that lost a race to a
+    colleague may have seen the task on its way to completion (claimed, its item being written), and the
+    answer it owes is who completed it, not what it saw."""
+    with services().transaction() as s:
+        try:
+            runner.task_details(s, task_id)
+        except runner.NotFound:
+            return
 
 
 def _claimed_message(holder: str) -> str:

@@ -47,9 +47,16 @@ def window_table(board: Dashboard) -> Table:
         return [r.name, r.window, r.accepted, r.completed, r.on_time, rate(r.on_time_rate), r.overdue_now,
                 r.overdue_completed, None if avg is None else round(avg, 1), r.deemed_assents, r.extensions,
                 r.extension_days, r.complaints_total, r.complaints_verified, sum(r.warnings.values()),
-                r.warnings_open, r.points]  # fmt: skip
+                r.warnings_open, points_cell(r)]  # fmt: skip
 
     return Table("windows", "窗口统计", headers, [line(r) for r in board.rows] + [line(board.total)])
+
+
+def points_cell(r: WindowFigures) -> Any:
+    """A window's 考核 points, 不参加 when the scheme in force does not assess it, — when none is in force."""
+    if r.assessed is None:
+        return "—"
+    return r.points if r.assessed else "不参加"
 
 
 def complaint_table(board: Dashboard) -> Table:
@@ -153,6 +160,10 @@ def scores_table(
         award = res.award_name if sc.awarded else ("取消资格" if sc.disqualified else "")
         rows.append([names.get(sc.subject, sc.subject), sc.subject, *sections, f"{sc.bonus_counted:+g}",
                      f"{sc.score:g}" + ("（保底）" if sc.floored else ""), sc.grade, award])  # fmt: skip
+    if res.target == "window":  # the windows this scheme leaves out, said so rather than left out silently
+        blank = [""] * (len(heads) + 1)
+        rows += [[name, code, *blank, "不参加考核", "", ""] for code, name in names.items()
+                 if code and code not in res.scores and (window is None or code == window)]  # fmt: skip
     who = "窗口" if res.target == "window" else "工作人员"
     title = f"{who}考核得分：{res.scheme_name}（{res.span.label}，满分 {res.full_score:g}）"
     return Table(table, title, ["对象", "代码", *heads, "加分计入", "得分", "等次", "评选"], rows)

@@ -2,7 +2,7 @@
 the appointments; a warning may name an online application (预审 overdue) instead of an item.
 
 Revision ID: i18d2a6c8e0f3
-Revises: i25b7d3f9a1c4
+Revises: i21d8e2f4a6b1
 Create Date: 2026-12-05 21:30:00+00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i18d2a6c8e0f3"
-down_revision: str | Sequence[str] | None = "i25b7d3f9a1c4"
+down_revision: str | Sequence[str] | None = "i21d8e2f4a6b1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

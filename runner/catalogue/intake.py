@@ -108,11 +108,6 @@ def decide(
             f"办件 {instance.business_key} 不在受理环节，不能再作收件决定 (the item is past its acceptance step)"
         )
     data = item_data(session, instance)
-    if decision.decision == REFUSE and step.form_key == "joint_acceptance":
-        raise DecisionRefused(
-            "联办件的受理环节不能直接不予受理：请一次性告知补正，补正后仍不齐全的转不予受理"
-            " (a joint item's acceptance step has no refusal: notify the missing materials first)"
-        )
     complete(step.task_id, _acceptance_values(data, decision, actor))
     if decision.decision == NOTIFY:
         notice = _step(session, instance, "correction_notice")

@@ -157,6 +157,7 @@ def add_reviewer(
         instance,
         item,
         f"办件 {instance.business_key} 加签：请参加「{_title(mi)}」：{reason}",
+        f"Item {instance.business_key}: your window was added to “{_title(mi)}”: {reason}",
     )
     engine.advance(session, instance, workflow, actor=actor)
     engine.save(session, instance, workflow)
@@ -200,6 +201,7 @@ def remove_reviewer(
         instance,
         item,
         f"办件 {instance.business_key} 减签：「{_title(mi)}」无需您再审查：{reason}",
+        f"Item {instance.business_key}: your window was removed from “{_title(mi)}”: {reason}",
     )
     _complete_if_done(mi)
     engine.advance(session, instance, workflow, actor=actor)
@@ -253,5 +255,5 @@ def _complete_if_done(mi: Task) -> None:
         spec.add_next_child(mi)
 
 
-def _notify(session: Session, instance: ProcessInstance, item: Any, message: str) -> None:
-    notify(session, "cosign", message, to_window=str(item), instance=instance)
+def _notify(session: Session, instance: ProcessInstance, item: Any, message: str, english: str) -> None:
+    notify(session, "cosign", message, english=english, to_window=str(item), instance=instance)

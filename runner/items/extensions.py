@@ -91,6 +91,7 @@ def request_extension(
                  reason=row.reason)  # fmt: skip
     notify(session, "extension_requested",
            f"办件 {instance.business_key} 申请延期 {days} 个工作日，待审批：{row.reason}",
+           english=f"Item {instance.business_key}: an extension of {days} working day(s) awaits approval: {row.reason}",
            to_window=instance.lead_window, instance=instance)  # fmt: skip
     return row
 
@@ -132,12 +133,15 @@ def decide_extension(
     audit.record(session, "extension_approved" if approve else "extension_refused", actor=actor,
                  instance=instance, request=row.id, days=row.days, note=note)  # fmt: skip
     deadline = calendar(session).date_text(instance.deadline, instance.deadline_pending_year)
-    message = (
-        f"办件 {instance.business_key} 延期 {row.days} 个工作日已批准，新的承诺期限 {deadline}"
+    message, english = (
+        (f"办件 {instance.business_key} 延期 {row.days} 个工作日已批准，新的承诺期限 {deadline}",
+         f"Item {instance.business_key}: the extension of {row.days} working day(s) was approved; the new promised"
+         f" date is {deadline}")
         if approve
-        else f"办件 {instance.business_key} 延期申请未获批准：{note}"
-    )
-    notify(session, "extension_decided", message, to_user=row.requested_by, instance=instance)
+        else (f"办件 {instance.business_key} 延期申请未获批准：{note}",
+              f"Item {instance.business_key}: the extension was not approved: {note}")
+    )  # fmt: skip
+    notify(session, "extension_decided", message, english=english, to_user=row.requested_by, instance=instance)
     return row
 
 

@@ -5,7 +5,7 @@ Two user-task properties of a diagram carry it:
 - ``recordActor`` names a task data field that keeps who completed the task (the person signed in, set by
   the platform after the form data, so a form cannot write it);
 - ``otherThan`` names such fields (comma separated): nobody kept in one of them may complete or claim the
-  task, nor may anyone acting for them (AB岗).
+  task, nor may anyone acting for them (AB岗), nor may anyone hand the task to them (转办, 转交, 改派).
 
 ``bpmn/rectification.bpmn`` uses them: 核实 records ``verified_by`` and the approval of an invalid rating is
 ``otherThan`` it; likewise the proposal of 无法整改 and the request for an extension.
@@ -54,6 +54,19 @@ def require_other(
                 f" “{task_name}”)",
                 person=person,
             )
+
+
+def require_other_assignee(
+    properties: dict[str, Any], data: dict[str, Any], task_name: str, *, assignee: str
+) -> None:
+    """Refuse handing the task to ``assignee`` when one of its ``otherThan`` fields keeps them."""
+    if assignee in excluded(properties, data):
+        raise SamePerson(
+            f"不能把「{task_name}」交给 {assignee}：{assignee} 已办理本件的前一环节，须由另一人审批（四眼原则）"
+            f" (four eyes: {assignee} did the earlier step of this case, so “{task_name}” cannot be handed"
+            f" to them)",
+            person=assignee,
+        )
 
 
 def remember(properties: dict[str, Any], data: dict[str, Any], *, actor: str) -> None:

@@ -116,14 +116,15 @@ def reply(
         task.data = {**task.data, "meeting_replies": replies, "meeting_confirmed": confirmed}
     audit.record(session, "meeting_reply", actor=actor, instance=instance, window=window, **entry)
     said = "确认出席" if attending else "不出席"
+    said_en = "will attend" if attending else "will not attend"
     if entry["result"]:
-        said += "，并提交书面意见"
+        said, said_en = said + "，并提交书面意见", said_en + " and gave a written opinion"
     chair = "leader" if waiting[0].data.get("major") else instance.lead_window
     if chair:
+        at = local_times(session, str(notice.get("meeting_at")))
         notify(
-            session, "meeting_reply",
-            f"办件 {instance.business_key} 联审会议（{local_times(session, str(notice.get('meeting_at')))}）："
-            f"{window} {said}。 ({window} replied to the meeting invitation.)",
+            session, "meeting_reply", f"办件 {instance.business_key} 联审会议（{at}）：{window} {said}。",
+            english=f"Item {instance.business_key}, joint review meeting ({at}): {window} {said_en}.",
             to_window=chair, instance=instance,
         )  # fmt: skip
     engine.save(session, instance, workflow)

@@ -17,42 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import audit, engine
-from runner.core.scheduling import Job
-from runner.core.transaction import after_commit, services_of
+from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NoSuchTask, PermissionDenied, TaskNotReady
 from runner.items.instances import get as get_instance
 from runner.items.instances import require_active
+from runner.items.message_centre import notify
 from runner.items.returns import SEND_BACK, WITHDRAW, mark_returned
 from runner.items.tasks import open_task
 from runner.models import AuditEntry, Copy, Notification, OpenTask, ProcessInstance
-from runner.senders import SEND_NOTIFICATION
-
-
-def notify(
-    session: Session,
-    kind: str,
-    message: str,
-    *,
-    to_user: str | None = None,
-    to_window: str | None = None,
-    instance: ProcessInstance | None = None,
-    task_id: str | None = None,
-) -> Notification:
-    """Put a message in a person's (or a window's) message centre."""
-    note = Notification(
-        to_user=to_user,
-        to_window=to_window,
-        kind=kind,
-        message=message[:2000],
-        instance_id=instance.id if instance is not None else None,
-        task_id=task_id,
-        created_at=services_of(session).now(),
-    )
-    session.add(note)
-    session.flush()
-    # passed on (log file / e-mail) by a job only once the message is committed
-    after_commit(session, Job(SEND_NOTIFICATION, (note.id,)))
-    return note
 
 
 def _require_reason(reason: str | None, what: str) -> str:
@@ -123,6 +95,7 @@ def send_back(
     completed_by_whom = completed_by(session, to_task_id)
     notify(
         session, "returned", f"办件 {instance.business_key} 被退回到「{engine.task_title(target)}」：{reason}",
+        english=f"Item {instance.business_key} was sent back to “{engine.task_title(target)}”: {reason}",
         to_user=completed_by_whom, instance=instance, task_id=to_task_id,
     )  # fmt: skip
     engine.advance(session, instance, workflow, actor=actor)
@@ -223,6 +196,7 @@ def urge(session: Session, task_id: str, *, actor: str, note: str = "") -> OpenT
                  count=row.urge_count, note=note)  # fmt: skip
     notify(
         session, "urge", f"办件 {row.business_key}「{row.name}」被催办（第{row.urge_count}次）{('：' + note) if note else ''}",
+        english=f"Item {row.business_key} “{row.name}” was urged (time {row.urge_count}){(': ' + note) if note else ''}",
         to_user=row.assignee, to_window=None if row.assignee else row.window, instance=instance, task_id=row.task_id,
     )  # fmt: skip
     return row
@@ -244,7 +218,7 @@ def copy_item(
         session, "copy", actor=actor, instance=instance, to_user=to_user, to_window=to_window, note=note
     )
     notify(session, "copy", f"{actor} 抄送办件 {instance.business_key}：{note}", to_user=to_user, to_window=to_window,
-           instance=instance)  # fmt: skip
+           english=f"{actor} copied item {instance.business_key} to you: {note}", instance=instance)  # fmt: skip
     return copy
 
 
@@ -299,6 +273,7 @@ def delegate(
     audit.record(session, "delegate", actor=actor, on_behalf_of=on_behalf_of, instance=instance,
                  task_id=row.task_id, task_name=row.name, to_user=to_user, note=note)  # fmt: skip
     notify(session, "delegated", f"{delegator} 请您就办件 {row.business_key}「{row.name}」提出意见：{note}",
+           english=f"{delegator} asks your opinion on item {row.business_key} “{row.name}”: {note}",
            to_user=to_user, instance=instance, task_id=row.task_id)  # fmt: skip
     return row
 
@@ -326,6 +301,7 @@ def answer_delegation(
     audit.record(session, "delegation_answered", actor=actor, on_behalf_of=on_behalf_of, instance=instance,
                  task_id=row.task_id, task_name=row.name, back_to=back_to)  # fmt: skip
     notify(session, "delegation_answered", f"{actor} 已就办件 {row.business_key}「{row.name}」提出意见：{opinion}",
+           english=f"{actor} gave an opinion on item {row.business_key} “{row.name}”: {opinion}",
            to_user=back_to, instance=instance, task_id=row.task_id)  # fmt: skip
     engine.save(session, instance, workflow)
     return row

@@ -15,10 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import hooks
-from runner.core.scheduling import Job
-from runner.core.transaction import after_commit, services_of
+from runner.core.transaction import services_of
+from runner.items.message_centre import notify
 from runner.models import AccountabilityRecord, Notification, ProcessInstance
-from runner.senders import SEND_NOTIFICATION
 from runner.timekeeping import local_text
 
 # the rules under which a window is deemed to assent, as the window is told
@@ -36,27 +35,13 @@ WARNING_LEVELS: dict[str, str] = {
     "overdue": "超期",
     "escalation": "上报催办",
 }
-
-
-def notify(
-    session: Session,
-    kind: str,
-    message: str,
-    *,
-    to_window: str | None = None,
-    to_user: str | None = None,
-    instance: ProcessInstance | None = None,
-) -> Notification:
-    """A message in a window's (or person's) message centre, passed on by a job after the commit (as
-    ``runner.items.operations.notify``, which the engine cannot import)."""
-    note = Notification(
-        to_user=to_user, to_window=to_window, kind=kind, message=message[:2000],
-        instance_id=instance.id if instance is not None else None, created_at=services_of(session).now(),
-    )  # fmt: skip
-    session.add(note)
-    session.flush()
-    after_commit(session, Job(SEND_NOTIFICATION, (note.id,)))
-    return note
+WARNING_LEVELS_EN: dict[str, str] = {
+    "notice": "notice",
+    "yellow": "yellow card",
+    "red": "red card",
+    "overdue": "overdue",
+    "escalation": "reminder from the upper authority",
+}
 
 
 def local_times(session: Session, text: str) -> str:
@@ -77,14 +62,19 @@ def tell_deemed_assent(
     zh, en = DEEMED_RULES.get(args["rule"], (args["rule"], args["rule"]))
     limit = local_times(session, str(args.get("limit_at") or ""))
     note = local_times(session, str(args.get("note") or ""))
+    limit_known = limit and not limit.startswith("pending:")
     message = (
         f"{_item(instance)}：贵窗口{zh}，依照联合办理制度视为同意（默认议定），已记入问责。"
-        + (f"时限：{limit}。" if limit and not limit.startswith("pending:") else "")
+        + (f"时限：{limit}。" if limit_known else "")
         + (f"说明：{note}。" if note else "")
-        + f" (Item {instance.business_key}: your window is deemed to assent ({en}); this is recorded "
-        "against your window.)"
     )
-    notify(session, "deemed_assent", message, to_window=args["window"], instance=instance)
+    english = (
+        f"Item {instance.business_key}: your window is deemed to assent ({en}) under the joint-handling rules;"
+        " this is recorded against your window."
+        + (f" Limit: {limit}." if limit_known else "")
+        + (f" Note: {note}." if note else "")
+    )
+    notify(session, "deemed_assent", message, english=english, to_window=args["window"], instance=instance)
 
 
 def tell_warning(session: Session, instance: ProcessInstance, _workflow: Any, args: dict[str, Any]) -> None:
@@ -93,15 +83,18 @@ def tell_warning(session: Session, instance: ProcessInstance, _workflow: Any, ar
     if not window:
         return
     label = WARNING_LEVELS.get(args["level"], args["level"])
-    text = f"{_item(instance)} {label}：{local_times(session, str(args['message']))}"
-    notify(session, "warning", text, to_window=window, instance=instance)
+    said = local_times(session, str(args["message"]))  # the diagram's own words
+    english = f"Item {instance.business_key} {WARNING_LEVELS_EN.get(args['level'], args['level'])}: {said}"
+    notify(session, "warning", f"{_item(instance)} {label}：{said}", english=english, to_window=window,
+           instance=instance)  # fmt: skip
 
 
 def inform(session: Session, instance: ProcessInstance, _workflow: Any, args: dict[str, Any]) -> None:
     """What a diagram announces to windows (``inform(windows, message, kind)``), one message per window."""
-    text = f"{_item(instance)}：{local_times(session, args['message'])}"
+    said = local_times(session, args["message"])  # the diagram's own words
     for window in args["windows"]:
-        notify(session, args["kind"], text, to_window=window, instance=instance)
+        notify(session, args["kind"], f"{_item(instance)}：{said}", english=f"Item {instance.business_key}: {said}",
+               to_window=window, instance=instance)  # fmt: skip
 
 
 hooks.on_effect("deemed_assent", tell_deemed_assent)

@@ -123,18 +123,33 @@ def _audit_task(
     )  # fmt: skip
 
 
-def _four_eyes(session: Session, row: OpenTask, *, actor: str, on_behalf_of: str | None) -> None:
-    """Refuse a person the task's ``otherThan`` fields bar (``runner.items.four_eyes``) before they take it."""
-    if not four_eyes.excluded_fields(row.properties or {}):
-        return
+def _task_data(session: Session, row: OpenTask) -> dict[str, Any] | None:
+    """The data of an open task as the engine holds it (``None`` if the engine no longer has the task)."""
     instance = session.get(ProcessInstance, row.instance_id)
     assert instance is not None
     workflow = engine.load(session, instance)
     try:
-        data = workflow.get_task_from_id(UUID(row.task_id)).data
+        return workflow.get_task_from_id(UUID(row.task_id)).data
     except Exception:  # noqa: BLE001 - spiff raises its own TaskNotFound; the completion reports it
+        return None
+
+
+def _four_eyes(session: Session, row: OpenTask, *, actor: str, on_behalf_of: str | None) -> None:
+    """Refuse a person the task's ``otherThan`` fields bar (``runner.items.four_eyes``) before they take it."""
+    if not four_eyes.excluded_fields(row.properties or {}):
         return
-    four_eyes.require_other(row.properties or {}, data, row.name, actor=actor, on_behalf_of=on_behalf_of)
+    data = _task_data(session, row)
+    if data is not None:
+        four_eyes.require_other(row.properties or {}, data, row.name, actor=actor, on_behalf_of=on_behalf_of)
+
+
+def _four_eyes_handing(session: Session, row: OpenTask, assignee: str) -> None:
+    """Refuse handing the task to a person its ``otherThan`` fields bar."""
+    if not four_eyes.excluded_fields(row.properties or {}):
+        return
+    data = _task_data(session, row)
+    if data is not None:
+        four_eyes.require_other_assignee(row.properties or {}, data, row.name, assignee=assignee)
 
 
 def claim(session: Session, task_id: str, *, actor: str, on_behalf_of: str | None = None) -> OpenTask:
@@ -182,8 +197,10 @@ def reassign(
     on_behalf_of: str | None = None,
 ) -> OpenTask:
     """Give a task to another person (and optionally another window); a backup covering the assignee
-    (AB岗) acts ``on_behalf_of`` them."""
+    (AB岗) acts ``on_behalf_of`` them. Nobody the task's four-eyes fields bar can be given it."""
     row = open_task(session, task_id)
+    if assignee:
+        _four_eyes_handing(session, row, assignee)
     before = {"assignee": row.assignee, "window": row.window}
     row.assignee = assignee
     row.claimed_at = services_of(session).now() if assignee else None
@@ -261,6 +278,25 @@ def complete(
     return instance
 
 
+def _visible(windows: Sequence[str] | None, assignees: Sequence[str] | None, unclaimed: bool) -> list[Any]:
+    conditions: list[Any] = []
+    if windows is not None:
+        conditions.append(OpenTask.window.in_(list(windows)))
+    if assignees is not None:
+        conditions.append(OpenTask.assignee.in_(list(assignees)))
+    if unclaimed:
+        conditions.append(OpenTask.assignee.is_(None))
+    return conditions
+
+
+def inbox_items(
+    *, windows: Sequence[str] | None = None, assignees: Sequence[str] | None = None, unclaimed: bool = False
+) -> Select[tuple[int]]:
+    """The items with an open task an inbox tab shows (``inbox_page``'s filters of the same names), as a
+    query to narrow a search to."""
+    return select(OpenTask.instance_id).where(*_visible(windows, assignees, unclaimed))
+
+
 def inbox_page(
     session: Session,
     *,
@@ -289,13 +325,7 @@ def inbox_page(
     """
     from runner.models import ProcessDefinition
 
-    conditions: list[Any] = []
-    if windows is not None:
-        conditions.append(OpenTask.window.in_(list(windows)))
-    if assignees is not None:
-        conditions.append(OpenTask.assignee.in_(list(assignees)))
-    if unclaimed:
-        conditions.append(OpenTask.assignee.is_(None))
+    conditions = _visible(windows, assignees, unclaimed)
     if item_kind:
         conditions.append(OpenTask.item_kind == item_kind)
     if returned:

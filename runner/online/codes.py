@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from runner.core.transaction import services_of
-from runner.items.operations import notify
+from runner.items.message_centre import notify
 from runner.models import OnlineApplication
 from runner.online.applications import DRAFT, RETURNED, now, require_state
 from runner.senders import PHONE_PREFIX
@@ -28,9 +28,9 @@ def _hash(row: OnlineApplication, code: str) -> str:
     return hashlib.sha256(f"{row.id}:{row.token_hash}:{code}".encode()).hexdigest()
 
 
-def text_applicant(session: Session, row: OnlineApplication, message: str) -> None:
-    """Send a text message to the applicant's mobile number (after the commit)."""
-    notify(session, "online", message, to_user=f"{PHONE_PREFIX}{row.phone}")
+def text_applicant(session: Session, row: OnlineApplication, message: str, english: str) -> None:
+    """Send a text message (Chinese, then English) to the applicant's mobile number (after the commit)."""
+    notify(session, "online", message, english=english, to_user=f"{PHONE_PREFIX}{row.phone}")
 
 
 def request_code(session: Session, row: OnlineApplication) -> None:
@@ -44,8 +44,8 @@ def request_code(session: Session, row: OnlineApplication) -> None:
     notify(
         session,
         "otp",
-        f"【网上申报】验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。"
-        f" (Online application: your code is {code}, valid for {minutes} minutes.)",
+        f"【网上申报】验证码 {code}，{minutes} 分钟内有效，请勿告诉他人。",
+        english=f"Online application: your code is {code}, valid for {minutes} minutes. Do not share it.",
         to_user=f"{PHONE_PREFIX}{row.phone}",
     )
 

@@ -39,8 +39,10 @@ def count_waiting(session: Session, windows: list[str]) -> int:
     """How many applications wait for 预审 at ``windows``."""
     if not windows:
         return 0
-    query = select(func.count()).select_from(OnlineApplication).where(
-        OnlineApplication.state == SUBMITTED, OnlineApplication.window.in_(windows)
+    query = (
+        select(func.count())
+        .select_from(OnlineApplication)
+        .where(OnlineApplication.state == SUBMITTED, OnlineApplication.window.in_(windows))
     )
     return int(session.scalar(query) or 0)
 
@@ -81,15 +83,16 @@ def decide(
     if decision == PASS:
         text_applicant(
             session, row,
-            f"【网上申报】您的申报 {row.number} 已通过预审，请通过申报链接预约到窗口办理的时间。"
-            f" (Application {row.number} passed pre-review: book a time at the counter through your link.)",
+            f"【网上申报】您的申报 {row.number} 已通过预审，请通过申报链接预约到窗口办理的时间。",
+            f"Online application {row.number} passed pre-review: book a time at the counter through your link.",
         )  # fmt: skip
     else:
         text_applicant(
             session, row,
             f"【网上申报】您的申报 {row.number} 预审退回：{'；'.join(f'{k}：{v}' for k, v in given.items())}。"
-            f"请通过申报链接重新上传后再次提交。 (Application {row.number} was returned: re-upload the materials"
-            " named and resubmit through your link.)",
+            "请通过申报链接重新上传后再次提交。",
+            f"Online application {row.number} was returned by pre-review: {'; '.join(f'{k}: {v}' for k, v in given.items())}."
+            " Upload the materials named again and resubmit through your link.",
         )  # fmt: skip
     return row
 

@@ -85,7 +85,9 @@ def _locked_plan(session: Session, window: str) -> dict[str, Any]:
     if session.get(SlotPlan, window) is None:
         try:
             with session.begin_nested():
-                session.add(SlotPlan(window=window, **DEFAULT_PLAN, updated_by=SYSTEM, updated_at=now(session)))
+                session.add(
+                    SlotPlan(window=window, **DEFAULT_PLAN, updated_by=SYSTEM, updated_at=now(session))
+                )
         except IntegrityError:
             pass  # another booking wrote it first
     return plan_of(session, window, lock=True)
@@ -285,8 +287,8 @@ def book(session: Session, row: OnlineApplication, key: str) -> Appointment:
                  day=day.isoformat(), start=start, moved=old is not None)  # fmt: skip
     text_applicant(
         session, row,
-        f"【网上申报】申报 {row.number} 已预约 {day.isoformat()} {start}-{times[start]} 到窗口办理，请携带材料原件。"
-        f" (Application {row.number}: appointment on {day.isoformat()} {start}-{times[start]}; bring the originals.)",
+        f"【网上申报】申报 {row.number} 已预约 {day.isoformat()} {start}-{times[start]} 到窗口办理，请携带材料原件。",
+        f"Online application {row.number}: appointment on {day.isoformat()} {start}-{times[start]}; bring the originals.",
     )  # fmt: skip
     session.flush()
     return new

@@ -172,6 +172,7 @@ class WindowFigures:
     warnings: dict[str, int] = field(default_factory=dict)
     warnings_open: int = 0
     points: float = 0  # 考核 points under the window scheme in force (score − full score; assessment_schemes)
+    assessed: bool | None = None  # whether that scheme assesses the window; None: no window scheme in force
 
     @property
     def on_time_rate(self) -> float | None:
@@ -272,12 +273,14 @@ def window_figures(session: Session, p: Period, window: str | None = None) -> Da
     _ratings(session, start, end, window, row)
     _warnings(session, start, end, window, row)
 
-    for code, points in window_points(session, p.start, p.end).items():
-        if (r := row(code)) is not None:
-            r.points = points
+    points = window_points(session, p.start, p.end)
+    for r in rows.values():
+        if points is not None:
+            r.assessed = r.window in points
+            r.points = points.get(r.window, 0)
 
     ordered = sorted(rows.values(), key=lambda r: (not r.window, r.window))  # the no-lead row last
-    total = WindowFigures("", "合计")
+    total = WindowFigures("", "合计", assessed=None if points is None else True)
     for r in ordered:
         total.add(r)
     return Dashboard(p, ordered, total, now)

@@ -33,6 +33,7 @@ from runner.timekeeping.calendar import missing_year_of
 RULE_KIND = "rule"
 LEVELS = ("notice", "yellow", "red")
 LEVEL_LABELS = {"notice": "提示", "yellow": "黄牌", "red": "红牌"}
+LEVEL_LABELS_EN = {"notice": "notice", "yellow": "yellow card", "red": "red card"}
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,10 @@ def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> 
     label = LEVEL_LABELS.get(level, level)
     deadline = calendar(session).date_text(instance.deadline, instance.deadline_pending_year)
     message = f"办件 {instance.business_key}「{instance.title}」{label}预警：承诺时限 {deadline}"
+    english = (
+        f"Item {instance.business_key} “{instance.title}”: {LEVEL_LABELS_EN.get(level, level)} warning; promised"
+        f" date {deadline}"
+    )
     session.add(
         WarningEvent(
             instance_id=instance.id, task_id=oldest.task_id if oldest else None,
@@ -287,7 +292,7 @@ def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> 
         window=instance.lead_window, clerk=oldest.assignee if oldest else None, message=message,
     )  # fmt: skip
     if instance.lead_window:
-        notify(session, "warning", message, to_window=instance.lead_window, instance=instance)
+        notify(session, "warning", message, english=english, to_window=instance.lead_window, instance=instance)
     return "fired"
 
 

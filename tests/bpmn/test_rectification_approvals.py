@@ -134,3 +134,17 @@ def test_the_verifier_cannot_claim_the_approval_either(services, clock, item):  
     with services.transaction() as s:
         runner.claim(s, approve["id"], actor="sup_b")
     assert task(services, iid, "approve_invalid")["assignee"] == "sup_b"
+
+
+def test_an_approval_cannot_be_handed_to_the_person_it_bars(services, clock, item):  # noqa: F811
+    """转办 / 改派 check the four eyes too: the verifier cannot be given the approval of their own verdict."""
+    rating_id, iid = rate(services, item, level="not_satisfied", comment="随便打的")
+    complete(services, task(services, iid, "verify")["id"],
+             {"verdict": "malicious", "window": "shichang", "verify_note": "与办件无关"}, "sup_a")  # fmt: skip
+    approve = task(services, iid, "approve_invalid")
+    with pytest.raises(SamePerson) as caught, services.transaction() as s:
+        runner.reassign(s, approve["id"], actor="sup_b", assignee="sup_a")
+    assert "不能把「督查股审批无效差评」交给 sup_a" in caught.value.message and "four eyes" in caught.value.message
+    assert task(services, iid, "approve_invalid")["assignee"] is None  # nothing written
+    with services.transaction() as s:
+        assert runner.reassign(s, approve["id"], actor="sup_a", assignee="sup_b").assignee == "sup_b"

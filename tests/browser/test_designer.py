@@ -14,7 +14,7 @@ import runner
 from runner.core.conventions import BPMN_NS, SPIFF_NS
 from runner.people.directory import DEMO_PASSWORD, seed_demo_users
 from tests.admin.designer_support import CHAOGAO, deploy_chaogao, property_of
-from tests.support.flow import library_windows, start_item, task
+from tests.support.flow import LIBRARY, library_windows, start_item, task
 
 from .conftest import screenshot
 
@@ -37,6 +37,17 @@ def focus(page: Any, element_id: str) -> None:
                      canvas.zoom(1.0); canvas.scrollToElement(id); }""",
         element_id,
     )
+
+
+def summarized_leg() -> tuple[float, float]:
+    """A point on the vertical leg of f_summarized just above where it leaves 汇总 (in lane_system), read from
+    the library diagram's own layout, so that a re-laid-out diagram keeps the test meaningful."""
+    root = etree.parse(str(LIBRARY / f"{CHAOGAO}.bpmn")).getroot()
+    di = "{http://www.omg.org/spec/DD/20100524/DI}waypoint"
+    edge = root.find(".//{*}BPMNEdge[@bpmnElement='f_summarized']")
+    (x0, y0), (x1, _), (x2, y2) = [(float(w.get("x")), float(w.get("y"))) for w in edge.iter(di)][:3]
+    assert x1 == x2 and y2 < y0, "f_summarized no longer leaves 汇总 upwards"
+    return x1, y0 - 29
 
 
 def screen_point(page: Any, x: float, y: float) -> tuple[float, float]:
@@ -126,7 +137,7 @@ def test_designer_changes_a_limit_fixes_a_window_and_deploys_version_2(
     entry = page.locator(".djs-palette [data-action='create.task']")
     entry.hover()
     page.mouse.down()
-    x, y = screen_point(page, 2668, 372)  # the vertical leg of f_summarized, inside lane_system
+    x, y = screen_point(page, *summarized_leg())  # the vertical leg of f_summarized, inside lane_system
     page.mouse.move(x - 60, y - 40, steps=8)
     page.mouse.move(x, y, steps=8)
     page.mouse.up()

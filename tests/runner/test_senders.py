@@ -46,7 +46,7 @@ def test_sender_chosen_by_setting(tmp_path: Path) -> None:
 
 def test_notify_sends_the_job_after_commit_only(services: runner.Services) -> None:
     with services.transaction() as s:
-        note = notify(s, "urge", "请尽快办理", to_user="clerk_a")
+        note = notify(s, "urge", "请尽快办理", english="Please complete it soon", to_user="clerk_a")
         note_id = note.id
         assert _jobs(services) == []  # not before the commit
     assert _jobs(services) == [(note_id,)]
@@ -55,7 +55,7 @@ def test_notify_sends_the_job_after_commit_only(services: runner.Services) -> No
         pass
 
     with pytest.raises(Boom), services.transaction() as s:
-        notify(s, "urge", "回滚了", to_user="clerk_a")
+        notify(s, "urge", "回滚了", english="Rolled back", to_user="clerk_a")
         raise Boom
     assert _jobs(services) == [(note_id,)]  # a rolled-back notification sends nothing
 
@@ -67,12 +67,18 @@ def test_job_writes_the_log_line_once(
     services.settings = replace(services.settings, notification_log=str(log_path))
     monkeypatch.setattr(worker.jobs, "_services", services)
     with services.transaction() as s:
-        note_id = notify(s, "warning", "办件 2026-000001 黄牌预警", to_window="shebao").id
+        note_id = notify(
+            s, "warning", "办件 2026-000001 黄牌预警", english="Item 2026-000001 yellow card", to_window="shebao"
+        ).id
     [(job_arg,)] = _jobs(services)
     assert worker.jobs.send_notification(job_arg) == "sent"
     assert worker.jobs.send_notification(job_arg) == "already sent"
     [line] = log_path.read_text(encoding="utf-8").splitlines()
-    assert line.split("\t")[1:] == ["window:shebao", "【办件通知】预警", "办件 2026-000001 黄牌预警"]
+    assert line.split("\t")[1:] == [
+        "window:shebao",
+        "【办件通知】预警 / Warning",
+        "办件 2026-000001 黄牌预警 Item 2026-000001 yellow card",  # both languages, on one log line
+    ]
     with services.transaction() as s:
         row = s.get(Notification, note_id)
         assert row is not None and row.sent_at == services.now() and row.read_at is None

@@ -179,11 +179,16 @@ def test_small_things(services: runner.Services, item: dict[str, Any], signed_in
 def test_words_not_codes(services: runner.Services, item: dict[str, Any], signed_in: Any) -> None:
     """21.12 in the workspace: message kinds, the item's windows and item kinds in words; English plurals."""
     with services.transaction() as s:
-        runner.items.operations.notify(s, "extension_decided", "延期申请已批准", to_user="sb1")
+        runner.items.operations.notify(
+            s, "extension_decided", "延期申请已批准", english="The extension was approved", to_user="sb1"
+        )
     sb1 = signed_in("sb1")
     page = text(sb1.get("/notifications"))
     assert "延期审批结果" in page and "extension_decided" not in page
-    assert "Extension decided" in text(sb1.get("/notifications?lang=en"))
+    assert "延期申请已批准" in page and "The extension was approved" not in page
+    english_page = text(sb1.get("/notifications?lang=en"))
+    assert "Extension decided" in english_page  # the kind, and the message itself, in English
+    assert "The extension was approved" in english_page and "延期申请已批准" not in english_page
     item_page = text(sb1.get(f"/items/{item['business_key']}?lang=zh"))
     assert '<dd id="lead-window">社保窗口</dd>' in item_page
     english = text(sb1.get("/inbox?tab=window&lang=en"))

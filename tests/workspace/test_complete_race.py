@@ -54,3 +54,38 @@ def test_the_loser_of_a_form_race_gets_409(app, services, make_user) -> None:
         assert "此任务已办理" in page and "办理完成" in page
     with services.transaction() as s:
         assert runner.verify_audit(s) == []
+
+
+def test_a_submission_that_saw_the_task_claimed_on_its_way_to_completion_is_told_who_completed_it(
+    app, services, make_user, signed_in, monkeypatch
+) -> None:
+    """The loser of a race may see the task claimed by the winner (its claim committed, the completion not
+    yet): by the time it answers the task is done, and the answer is that, not "claimed by clerk_a"."""
+    import workspace.task_views as task_views
+
+    for name in ("clerk_a", "clerk_b"):
+        make_user(name, ("shebao", "clerk"))
+    with services.transaction() as s:
+        runner.deploy(s, (DATA / "review.bpmn").read_bytes(), "review.bpmn", actor="clerk_a")
+        instance = runner.start(s, "review", actor="clerk_a", data={"applicant": "张三", "complete": True})
+        task_id = runner.instance_tasks(s, instance)[0]["id"]
+    clerk_b = signed_in("clerk_b")
+    page = clerk_b.get(f"/tasks/{task_id}").get_data(as_text=True)
+    token = re.search(r'name="submit_token"[^>]*value="([^"]+)"', page).group(1)
+    with services.transaction() as s:
+        runner.claim(s, task_id, actor="clerk_a")
+    real_submit = task_views._submit
+
+    def submit_then_the_winner_completes(*args):
+        page = real_submit(*args)  # sees clerk_a's claim: 409
+        with services.transaction() as s:
+            runner.complete(s, task_id, {"applicant": "张三", "eligible": True}, actor="clerk_a")
+        return page
+
+    monkeypatch.setattr(task_views, "_submit", submit_then_the_winner_completes)
+    response = clerk_b.post(
+        f"/tasks/{task_id}", data={"submit_token": token, "applicant": "张三", "eligible": "true"}
+    )
+    answer = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "此任务已办理" in answer and "clerk_a 办理完成" in answer and "认领" not in answer

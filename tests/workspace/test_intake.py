@@ -105,6 +105,23 @@ def test_refusal_needs_a_reason_and_prints_the_refusal(services, catalogue, sign
     assert describe(services, iid)["status"] == "completed"
 
 
+def test_a_joint_item_can_be_refused_at_the_counter(services, catalogue, signed_in):
+    """A 联办件 that does not meet the conditions is refused at once (不予受理 with reason and basis, printed),
+    without a detour through the correction notice, and no related window is told of it."""
+    refused = signed_in("gt_clerk").post(
+        "/intake",
+        data=form_for("GT-001", "refuse", reason="项目不属本县审批权限", legal_basis="行政许可法第三十二条"),
+    )
+    assert refused.status_code == 302 and refused.location.endswith("/documents/refusal")
+    iid, _ = the_item(services)
+    item = describe(services, iid)
+    assert item["status"] == "completed" and "joint_notice" not in item["data"]
+    with services.transaction() as s:
+        kinds = [d.kind for d in s.query(Document).filter_by(instance_id=iid)]
+    assert kinds == ["refusal"]
+    assert tasks(services, iid) == []
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -238,6 +255,13 @@ def test_the_inbox_searches_by_receipt_applicant_phone_and_id_number_and_links_t
         assert keys["王五"] in page and keys["张三"] not in page, q
     none = client.get("/inbox", query_string={"tab": "window", "q": "不存在"}).get_data(as_text=True)
     assert keys["王五"] not in none
+    # nothing exact: a part as a clerk holds it — the receipt number's last digits, a surname, a phone's tail
+    for q in (keys["王五"][-3:], "王", "1111"):
+        page = client.get("/inbox", query_string={"tab": "window", "q": q}).get_data(as_text=True)
+        assert keys["王五"] in page and keys["张三"] not in page, q
+    for q in ("五", "1", "%", "_"):  # not a start of a name, too short, a LIKE wildcard taken literally
+        page = client.get("/inbox", query_string={"tab": "window", "q": q}).get_data(as_text=True)
+        assert keys["王五"] not in page and keys["张三"] not in page, q
 
 
 def test_the_applicants_progress_page_links_to_the_items_guide(services, catalogue, signed_in, client):

@@ -78,3 +78,22 @@ def test_a_colleague_approves_and_is_named_in_the_record(services, approval, sig
         assert [(a["by"], a["reason"], a["approved"]) for a in row.approvals] == [("sup_b", "录像为证", True)]
     register = unescape(signed_in("sup_b").get("/ratings?bad=1").get_data(as_text=True))
     assert "无效差评 批准 · sup_b：录像为证" in register
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("", "不能把「督查股审批无效差评」交给 sup_a：sup_a 已办理本件的前一环节，须由另一人审批（四眼原则）"),
+     ("?lang=en", "four eyes: sup_a did the earlier step of this case, so “督查股审批无效差评” cannot be handed")],
+)  # fmt: skip
+def test_the_approval_cannot_be_handed_over_to_the_verifier(services, approval, signed_in, lang, said) -> None:
+    """转交 checks the four eyes too: the page names why, on the field, and the task stays where it was."""
+    _, pid, task_id = approval
+    client = signed_in("sup_b")
+    assert client.post(f"/inbox/tasks/{task_id}/claim").status_code in (302, 303)
+    url = f"/inbox/tasks/{task_id}/handover{lang}"
+    page = unescape(client.get(url).get_data(as_text=True))
+    assert 'value="sup_a"' in page  # offered as a colleague of the window …
+    posted = client.post(url, data={"to": "sup_a", "note": "请甲审批"})
+    page = unescape(posted.get_data(as_text=True))
+    assert posted.status_code == 400 and said in page  # … refused with the reason, in the page's language
+    assert task(services, pid, "approve_invalid")["assignee"] == "sup_b"

@@ -130,14 +130,15 @@ def _summed(session: Session, target: str, months: list[Span], first: date, last
     return TargetReport(target, results, sorted(sums.values(), key=lambda s: s.subject), changes)
 
 
-def window_points(session: Session, first: date, last: date) -> dict[str, float]:
-    """Each window's points (score − full score) in the period under the window scheme in force: what the
-    supervision dashboard shows as 考核 points, so that it agrees with the report."""
+def window_points(session: Session, first: date, last: date) -> dict[str, float] | None:
+    """Each assessed window's points (score − full score) in the period under the window scheme in force:
+    what the supervision dashboard shows as 考核 points, so that it agrees with the report. A window the
+    scheme does not assess is absent (不参加考核); ``None`` when no window scheme is in force at all."""
     rep = target_report(session, "window", Span(first, last))
     if rep.sums:
         return {s.subject: plain(s.points) for s in rep.sums}
     if rep.result is None:
-        return {}
+        return None
     return {who: plain(sc.score - rep.result.full_score) for who, sc in rep.result.scores.items()}
 
 

@@ -151,7 +151,10 @@ def test_every_table_exports_as_csv(month, signed_in) -> None:
     }
     table = read_csv(client.get("/admin/supervision/export/windows.csv?kind=month&date=2026-10-01"))
     assert table[0][:3] == ["窗口", "窗口代码", "受理"]
-    assert {r[1]: r[-1] for r in table[1:]}["centre"] == "-25"
+    points_of = {r[1]: r[-1] for r in table[1:]}
+    assert points_of["centre"] == "-25"
+    # the scheme does not assess the supervision office nor the leaders: 不参加, not a clean 0
+    assert points_of["supervision"] == points_of["leader"] == "不参加"
     points = read_csv(client.get("/admin/supervision/export/points.csv?kind=month&date=2026-10-01"))
     # one line per late working day, each traceable to its item; the deemed assent; C's related windows
     assert sorted((r[0], r[1], r[2], r[5], r[7]) for r in points[1:] if r[2] == "late_day") == [
@@ -167,6 +170,8 @@ def test_every_table_exports_as_csv(month, signed_in) -> None:
     scores = read_csv(client.get("/admin/supervision/export/scores.csv?kind=month&date=2026-10-01"))
     centre = next(r for r in scores[1:] if r[1] == "centre")
     assert centre[2:] == ["-25", "+0", "+0", "+0", "+0", "75", "合格", ""]
+    left_out = {r[1]: r for r in scores[1:] if "不参加考核" in r}
+    assert {"supervision", "leader"} <= set(left_out) and "centre" not in left_out
     trend = read_csv(client.get("/admin/supervision/export/trend.csv?kind=month&date=2026-10-01"))
     assert trend[-1][:4] == ["2026-10", "2", "3", "1"]
     for link in links:  # every link answers with a CSV of its table
@@ -252,3 +257,13 @@ def test_one_definition_of_each_figure_on_every_view(month, services, clock, sig
     assert csv_trend[:4] == ["2026-10", accepted, completed, "1"]
     assert said.groups() == (accepted, completed)
     assert "未指定主办窗口" in [r[0] for r in rows_of(text, "windows")]
+
+
+def test_without_a_window_scheme_no_window_shows_points(services, clock, windows, make_user, signed_in) -> None:
+    """No window scheme in force: the 考核扣分 column says — for every window (not 0, not 不参加)."""
+    october(services, clock)
+    make_user("sup", ("supervision", "supervisor"))
+    table = read_csv(signed_in("sup").get("/admin/supervision/export/windows.csv?kind=month&date=2026-10-01"))
+    assert table[0][-1] == "考核扣分" and {r[-1] for r in table[1:]} == {"—"}
+    report = signed_in("sup").get("/admin/supervision/report?month=2026-10").get_data(as_text=True)
+    assert "未设考核方案" in report and "不参加考核" not in report
