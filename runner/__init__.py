@@ -100,6 +100,7 @@ from runner.items.tasks import (
 )
 from runner.items.views import instance_summary
 from runner.models import InstanceStatus, TimerStatus
+from runner.online import counter as online_counter  # its hook finishes an online application with its item
 from runner.papers import document_issuing  # its hook issues a notice where the diagram asks
 from runner.people import directory
 from runner.people.proxies import active_proxy, end_proxy, list_proxies, set_proxy
@@ -226,6 +227,7 @@ __all__ = [
     "describe",
     "directory",
     "document_issuing",
+    "online_counter",
     "party_notices",
     "due_timers",
     "fire_due",

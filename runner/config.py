@@ -50,6 +50,12 @@ class Settings:
     calendar_alarm_from: str = "11-01"
     # 好差评: working days the window at fault has to rectify a 差评, counted from the rating
     rectification_days: int = 15
+    # 网上申报 (runner.online): hours an untouched draft is kept before it expires and its files are deleted,
+    # minutes a one-time code stays valid, and the class passing text messages to phones ("" = the notification
+    # sender above; "package.module:Class" = an SMS gateway, see README "Connecting an SMS gateway")
+    online_draft_hours: int = 72
+    otp_minutes: int = 10
+    sms_sender: str = ""
 
     def extension_caps(self) -> dict[int, int]:
         """``extension_caps_spec`` as a mapping."""

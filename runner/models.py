@@ -326,13 +326,17 @@ class AccountabilityRecord(Base):
 
 class WarningEvent(Base):
     """A stored supervision warning (电子监察): notice, yellow card, red card, overdue. Never updated but
-    for the responsible clerk's acknowledgement (纠错回告)."""
+    for the responsible clerk's acknowledgement (纠错回告). A warning of an online application's 预审 (before
+    there is an item) names ``online_application_id`` instead of ``instance_id``."""
 
     __tablename__ = "warning_events"
     __table_args__ = (Index("ix_warning_window_created", "window", "created_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(
+    instance_id: Mapped[int | None] = mapped_column(
         ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    online_application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("online_applications.id", ondelete="CASCADE"), index=True
     )
     task_id: Mapped[str | None] = mapped_column(String(36))
     task_name: Mapped[str | None] = mapped_column(String(400))
@@ -933,3 +937,102 @@ class ScoreEntry(Base):
     voided_at: Mapped[datetime | None]
     voided_by: Mapped[str | None] = mapped_column(String(200))
     void_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OnlineApplication(Base):
+    """网上申报: an application filed from home for a catalogue item open online (``runner.online``).
+
+    ``state``: draft → submitted (待预审) → returned (预审退回) → submitted … → approved (预审通过) → booked →
+    received (at the counter: ``instance_id`` is the item) → finished; a draft left alone ``expires``. Only the
+    SHA-256 of the private link's token is kept (``token_hash``); ``number`` is given at the first submission."""
+
+    __tablename__ = "online_applications"
+    __table_args__ = (Index("ix_online_state_window", "state", "window"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalogue_items.id"), index=True)
+    item_version_id: Mapped[int] = mapped_column(ForeignKey("catalogue_item_versions.id"))
+    item_code: Mapped[str] = mapped_column(String(64))
+    item_version: Mapped[int] = mapped_column(Integer)
+    window: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    applicant_type: Mapped[str] = mapped_column(String(20), default="person")
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_id: Mapped[str] = mapped_column(String(18), index=True)
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    agent_id: Mapped[str | None] = mapped_column(String(18))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    phone_verified_at: Mapped[datetime | None]
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None]
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # material → reason of the last 退回
+    reviews: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{at, by, decision, reasons, note}]
+    submissions: Mapped[int] = mapped_column(Integer, default=0)
+    no_shows: Mapped[int] = mapped_column(Integer, default=0)
+    review_due: Mapped[datetime | None]
+    review_warned: Mapped[bool] = mapped_column(Boolean, default=False)
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime | None]
+    received_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class OnlineFile(Base):
+    """One uploaded version of one material of an online application (earlier versions are kept)."""
+
+    __tablename__ = "online_files"
+    __table_args__ = (Index("ix_online_file_material", "application_id", "material"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("online_applications.id", ondelete="CASCADE"))
+    material: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    filename: Mapped[str] = mapped_column(String(400))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_at: Mapped[datetime]
+
+
+class SlotPlan(Base):
+    """预约: how a window takes appointments — half-day or hourly slots within its opening periods, each with
+    ``capacity`` applicants, on working days only, booked up to ``days_ahead`` working days ahead and booked,
+    moved or cancelled until ``cutoff_hours`` before the slot starts (set by the window's heads)."""
+
+    __tablename__ = "slot_plans"
+    window: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(20), default="half_day")  # half_day / hourly
+    capacity: Mapped[int] = mapped_column(Integer, default=5)
+    periods: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [["09:00", "12:00"], ["13:30", "17:00"]]
+    days_ahead: Mapped[int] = mapped_column(Integer, default=10)
+    cutoff_hours: Mapped[int] = mapped_column(Integer, default=2)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
+class Appointment(Base):
+    """A booked slot of an online application: booked, then moved / cancelled / attended / no_show."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointment_slot", "window", "day", "start", "state"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("online_applications.id", ondelete="CASCADE"), index=True
+    )
+    window: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    start: Mapped[str] = mapped_column(String(5))  # "09:00"
+    end: Mapped[str] = mapped_column(String(5))
+    state: Mapped[str] = mapped_column(String(20), default="booked")
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]

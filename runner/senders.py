@@ -7,12 +7,13 @@ the row through the configured sender (setting ``notification_sender``) once and
 
 from __future__ import annotations
 
+import importlib
 import smtplib
 import threading
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from sqlalchemy.orm import Session
 
@@ -21,9 +22,14 @@ from runner.core.transaction import services_of
 from runner.models import Notification
 
 SEND_NOTIFICATION = "worker.jobs.send_notification"
+PHONE_PREFIX = "tel:"  # a recipient that is a mobile number (texts to applicants, runner.online)
 
 
 class Sender(Protocol):
+    """What passes a message on. An SMS gateway is one more class with this method (README: "Connecting an SMS
+    gateway"): ``recipient`` is ``tel:<11-digit number>`` for texts, ``body`` the whole text, and it raises on
+    failure (the job is then retried by RQ and ``sent_at`` stays empty)."""
+
     def send(self, recipient: str, subject: str, body: str) -> None: ...
 
 
@@ -69,7 +75,7 @@ class SmtpSender:
 
     def address(self, recipient: str) -> str:
         """A usable address: ``window:shebao`` → ``shebao@<domain>``, ``clerk_a`` → ``clerk_a@<domain>``."""
-        recipient = recipient.removeprefix("window:")
+        recipient = recipient.removeprefix("window:").removeprefix(PHONE_PREFIX)
         return recipient if "@" in recipient else f"{recipient}@{self.domain}"
 
     def send(self, recipient: str, subject: str, body: str) -> None:
@@ -105,6 +111,26 @@ def sender_from_settings(settings: Settings) -> Sender:
     raise ValueError(f"BANJIAN_NOTIFICATION_SENDER must be log or smtp, not {settings.notification_sender!r}")
 
 
+def sms_sender_from_settings(settings: Settings) -> Sender:
+    """The sender of texts: ``sms_sender`` ("package.module:Class", made with the settings), else the
+    notification sender (the log file in development; an e-mail-to-SMS gateway through SMTP)."""
+    spec = settings.sms_sender.strip()
+    if not spec:
+        return sender_from_settings(settings)
+    module_name, _, class_name = spec.partition(":")
+    if not module_name or not class_name:
+        raise ValueError(f"BANJIAN_SMS_SENDER must be package.module:Class, not {spec!r}")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cast(Sender, cls(settings))
+
+
+def sender_for(settings: Settings, recipient: str) -> Sender:
+    """Texts to a mobile number go through the SMS sender, everything else through the notification sender."""
+    if recipient.startswith(PHONE_PREFIX):
+        return sms_sender_from_settings(settings)
+    return sender_from_settings(settings)
+
+
 def recipient_of(note: Notification) -> str:
     """A person's username, else ``window:<code>`` for a window's message centre."""
     if note.to_user:
@@ -137,8 +163,9 @@ def send_notification(session: Session, notification_id: int, sender: Sender | N
     if note.sent_at is not None:
         return "already sent"
     services = services_of(session)
+    recipient = recipient_of(note)
     if sender is None:
-        sender = sender_from_settings(services.settings)
-    sender.send(recipient_of(note), subject_of(note), body_of(note))
+        sender = sender_for(services.settings, recipient)
+    sender.send(recipient, subject_of(note), body_of(note))
     note.sent_at = services.now()
     return "sent"

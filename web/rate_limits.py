@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 DEFAULT_LIMITS = {
     "lookup": "10 per 10 minutes",  # failed progress lookups per client address
     "complaint": "5 per 10 minutes",  # public complaints per client address
+    # 网上申报: one-time codes texted and applications submitted, per mobile number and per client address
+    "code_phone": "3 per 10 minutes",
+    "code_address": "10 per 10 minutes",
+    "submit_phone": "10 per hour",
+    "submit_address": "30 per hour",
 }
 RETRY_SECONDS = 30.0
 REDIS_TIMEOUT = 0.5  # seconds a counter may wait for Redis before the process counts on its own
@@ -81,7 +86,7 @@ class SharedLimiter:
 
 
 def limiter(name: str) -> SharedLimiter:
-    """The app's limiter ``name`` (``lookup`` or ``complaint``), made on first use from the app's config:
+    """The app's limiter ``name`` (a key of ``DEFAULT_LIMITS``), made on first use from the app's config:
     ``RATE_LIMIT_STORAGE`` (default: the platform's Redis) and ``RATE_LIMIT_<NAME>`` (e.g. "10 per 10 minutes")."""
     limiters = cast(dict[str, SharedLimiter], current_app.extensions.setdefault("banjian_rate_limits", {}))
     if name not in limiters:

@@ -89,6 +89,7 @@ def sweep_timers(reschedule: bool = True) -> dict[str, Any]:
         result = runner.sweep(session)
     watch_calendar(svc)
     start_continued_delays(svc)
+    sweep_online(svc)
     if reschedule:
         schedule_next_sweep(svc)
     log.info("sweep: %s", result)
@@ -142,6 +143,21 @@ def start_continued_delays(svc: runner.Services) -> None:
         return
     if started:
         log.info("连续延期: %d items started their 延期 handling", len(started))
+
+
+def sweep_online(svc: runner.Services) -> None:
+    """网上申报's upkeep: expired drafts (files deleted), overdue 预审 warnings, missed appointments
+    (``runner.online.sweep``); a failure here never stops the sweep."""
+    from runner.online.sweep import sweep_online as sweep
+
+    try:
+        with svc.transaction() as session:
+            done = sweep(session)
+    except Exception:  # noqa: BLE001 - the timers come first; tried again next sweep
+        log.warning("online applications' sweep failed; trying again at the next sweep", exc_info=True)
+        return
+    if any(done.values()):
+        log.info("online applications: %s", done)
 
 
 def schedule_next_sweep(svc: runner.Services) -> None:

@@ -117,6 +117,11 @@ def _remember(business_key: str) -> None:
     session[SESSION_KEY] = [*keys, business_key][-REMEMBERED:]
 
 
+def remember_progress(business_key: str) -> None:
+    """Let this session see the item's progress page (the owner of an online application's link, issue 18)."""
+    _remember(business_key)
+
+
 @bp.route("/progress", methods=["GET", "POST"])
 def progress() -> Any:
     """The lookup form; a match goes to the item's progress page."""

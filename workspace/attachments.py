@@ -77,8 +77,9 @@ def attachment_preview(attachment_id: int) -> Any:
 
 
 def _raise_limit_for_uploads() -> None:
-    """Task pages may carry files: lift the app-wide body limit for them (before CSRF reads the form)."""
-    if request.method == "POST" and request.path.startswith("/tasks/"):
+    """Task pages and the online application's page may carry files: lift the app-wide body limit for them
+    (before CSRF reads the form)."""
+    if request.method == "POST" and request.path.startswith(("/tasks/", "/apply/track/")):
         request.max_content_length = upload_limit()
 
 

@@ -37,6 +37,7 @@ from web.request_edge import safe_next
 from workspace.access import acting_for, can_work_on, who_now
 from workspace.blueprint import bp
 from workspace.inbox_batch import batch_actions, batch_colleagues
+from workspace.online_desk import waiting_count
 from workspace.people import WORKERS
 
 PAGE_SIZES = (20, 50, 100)
@@ -235,6 +236,7 @@ def inbox() -> Any:
         decorate_inbox_rows(s, who_now(), rows)  # urge count, last urge, may urge
         # admins are told in their inbox too that next year's holiday arrangement is missing
         alarm = runner.calendar_alarm(s) if current_user.has_role(Role.ADMIN) else None
+        online_waiting = waiting_count(s)  # 网上申报 waiting for the 预审 of the user's windows
     import_url = _console_url("calendar.import_year") if alarm else None
 
     def link(**changes: Any) -> str:
@@ -280,6 +282,7 @@ def inbox() -> Any:
         page_sizes=PAGE_SIZES,
         link=link,
         calendar_alarm=alarm,
+        online_waiting=online_waiting,
         import_url=import_url,
         any_pending=any(r["due"].level == "pending" or r.get("deadline_pending_year") for r in rows),
         here=request.full_path.rstrip("?"),

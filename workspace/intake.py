@@ -2,7 +2,8 @@
 
 - ``GET  /intake``                          search the catalogue (name or code) among the user's windows' items
 - ``GET  /intake?item=<code>``              the registration form of one item: applicant, agent, mobile, the
-                                            item's materials (received / missing / 容缺 with a date), scans
+                                            item's materials (received / missing / 容缺 with a date), scans;
+                                            ``&online=<id>`` pre-fills it from an online application (网上申报)
 - ``POST /intake``                          register and decide at once: 受理, 一次性告知 or 不予受理; the
                                             notice issued is shown for printing
 - ``GET/POST /items/<no.>/intake``          the same decision for an item that came in otherwise (the API)
@@ -12,10 +13,12 @@
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
 
 import runner
 from forms import attachments
@@ -37,6 +40,10 @@ from runner.catalogue.intake import ACCEPT, NOTIFY, REFUSE, Decision, acceptance
 from runner.items.clerk import do_intake_decision, do_receive_materials
 from runner.items.permissions import Facts, Who, allowed
 from runner.models import Role
+from runner.online import applications as online_applications
+from runner.online import counter as online_counter
+from runner.online import files as online_files
+from runner.online import slots as online_slots
 from web.auth import current_user, require_role, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
@@ -79,10 +86,18 @@ def _item(code: str) -> dict[str, Any]:
     return item
 
 
-def _render(item: dict[str, Any] | None, *, q: str = "", form: Any = None, error: str | None = None) -> Any:
+def _render(
+    item: dict[str, Any] | None,
+    *,
+    q: str = "",
+    form: Any = None,
+    error: str | None = None,
+    online: dict[str, Any] | None = None,
+) -> Any:
     return render_template(
         "catalogue/intake.html",
         item=item,
+        online=online,
         q=q,
         found=_items(q) if item is None else [],
         form=form or {},
@@ -97,11 +112,60 @@ def _render(item: dict[str, Any] | None, *, q: str = "", form: Any = None, error
 @bp.get("/intake")
 @require_role(*INTAKE_ROLES)
 def intake() -> Any:
-    """Search an item, or the registration form of ``?item=``."""
+    """Search an item, or the registration form of ``?item=`` (pre-filled from ``&online=<id>``, 网上申报)."""
     code = request.args.get("item")
     if code:
-        return _render(_item(code))
+        item = _item(code)
+        online = request.args.get("online", type=int)
+        if online:
+            found = _online(online, item)
+            return _render(item, form=_online_form(found, item), online=found)
+        return _render(item)
     return _render(None, q=(request.args.get("q") or "").strip()[:100])
+
+
+def _online(application_id: int, item: dict[str, Any]) -> dict[str, Any]:
+    """The online application to register (of this item, at this counter, not yet received)."""
+    with services().reading() as s:
+        try:
+            row = online_applications.by_id(s, application_id)
+        except runner.NotFound:
+            abort(404)
+        if row.item_code != item["code"] or not _at_counter_of(row.window):
+            abort(403 if row.item_code == item["code"] else 404)
+        if row.state not in online_counter.AT_COUNTER:
+            abort(409)
+        intake = online_counter.intake_of(s, row)
+        appointment = online_slots.current(s, row)
+        uploads = {name: f.filename for name, f in online_files.latest(s, row).items()}
+        slot = f"{appointment.day.isoformat()} {appointment.start}–{appointment.end}" if appointment else None
+        return {"id": row.id, "number": row.number, "intake": intake, "uploads": uploads,
+                "state": pick(*online_applications.state_words(row.state)), "appointment": slot}  # fmt: skip
+
+
+def _online_form(online: dict[str, Any], item: dict[str, Any]) -> dict[str, str]:
+    """The registration form as the application fills it: the applicant and the materials uploaded."""
+    intake: Intake = online["intake"]
+    states = {m.name: m.status for m in intake.materials}
+    form = {
+        "applicant_type": intake.applicant.kind, "applicant_name": intake.applicant.name,
+        "applicant_id": intake.applicant.id_number, "phone": intake.applicant.phone,
+        "agent_name": intake.applicant.agent_name, "agent_id": intake.applicant.agent_id,
+    }  # fmt: skip
+    for n, material in enumerate(item["materials"]):
+        form[f"m{n}"] = states.get(material["name"], MISSING)
+    return form
+
+
+def _online_scans(application_id: int) -> list[attachments.StoredFile]:
+    """The application's uploads stored as the item's scans (the attachment directory, as the counter's)."""
+    with services().reading() as s:
+        row = online_applications.by_id(s, application_id)
+        latest = [(f.filename, f.content) for f in online_files.latest(s, row).values()]
+    return [
+        attachments.store_upload(FileStorage(BytesIO(content), filename=name), SCAN_FIELD)
+        for name, content in latest
+    ]
 
 
 def _materials(item: dict[str, Any]) -> list[MaterialState]:
@@ -143,6 +207,7 @@ def intake_register() -> Any:
     """Register an application for an item and decide on it in one transaction; then print its notice."""
     item = _item(request.form.get("item", ""))
     stored: list[attachments.StoredFile] = []
+    online: dict[str, Any] | None = None
     try:
         applicant = Applicant(
             name=request.form.get("applicant_name", ""),
@@ -155,14 +220,21 @@ def intake_register() -> Any:
         states = _materials(item)
         decision = _decision(item, states)
         who = who_now()
+        online_id = request.form.get("online", type=int)
+        online = _online(online_id, item) if online_id else None
         stored = [
             attachments.store_upload(f, SCAN_FIELD) for f in request.files.getlist("scans") if f.filename
         ]
+        if online_id:
+            stored += _online_scans(online_id)
 
         def work(s: Session) -> tuple[str, dict[str, Any]]:
             instance = start_item(
                 s, item["code"], actor=current_user.username, intake=Intake(applicant, states)
             )
+            if online_id:  # 网上申报 received at the counter (窗口优先)
+                row = online_applications.by_id(s, online_id)
+                online_counter.receive(s, row, instance, actor=current_user.username)
             step = acceptance_step(s, instance)
             if stored:
                 attachments.record(
@@ -182,7 +254,7 @@ def intake_register() -> Any:
     except (runner.RunnerError, attachments.UploadRejected) as exc:
         attachments.discard(stored)
         message = user_message(exc) if isinstance(exc, runner.RunnerError) else exc.text
-        return _render(item, form=request.form, error=message)
+        return _render(item, form=request.form, error=message, online=online)
     flash(_flash(decision.decision, business_key), "success")
     return redirect(url_for("workspace.document", business_key=business_key, kind=doc["kind"]))
 

@@ -79,6 +79,8 @@ def _raw_from_form(form: Any) -> dict[str, Any]:
         online=form.get("online") == "on",
         active=form.get("active") == "on",
     )
+    if (form.get("prereview_days") or "").strip():  # 网上申报's 预审 limit (empty: the default 1 working day)
+        raw["prereview_days"] = form.get("prereview_days", "").strip()
     return raw
 
 

@@ -1,6 +1,7 @@
 """Console part ``monitoring`` (see admin/__init__.py): what runs and what is wrong with it.
 
-- 监控: 办件 (instances, with the detail page and its actions), 故障 (incidents), 定时器 (timers + sweep);
+- 监控: 办件 (instances, with the detail page and its actions), 故障 (incidents), 定时器 (timers + sweep),
+  网上申报 (online applications and their states);
 - 配置: 流程定义 (versions, diagram, XML, deploy, migrate), 工作日调整 (calendar), 用户与窗口;
 - front-page tiles: open incidents, overdue items, overdue timers.
 
@@ -15,7 +16,7 @@ from typing import Any
 from flask_admin import Admin
 from flask_babel import lazy_gettext as _l
 
-from runner.models import CalendarOverride, Incident, ProcessInstance, Timer
+from runner.models import CalendarOverride, Incident, OnlineApplication, ProcessInstance, Timer
 
 
 def register(admin: Admin) -> None:
@@ -26,6 +27,7 @@ def register(admin: Admin) -> None:
     from admin.monitoring.incidents import IncidentListView
     from admin.monitoring.instance_detail import InstanceView
     from admin.monitoring.instances import INSTANCE_LIST, InstanceListView
+    from admin.monitoring.online import OnlineApplicationListView
     from admin.monitoring.timers import TimerListView
     from admin.monitoring.users import UsersView
 
@@ -51,6 +53,11 @@ def register(admin: Admin) -> None:
     admin.add_view(instances)
     admin.add_view(incidents)
     admin.add_view(timers)
+    admin.add_view(
+        OnlineApplicationListView(
+            OnlineApplication, session, name=_l("网上申报"), category=watch, endpoint="online", url="/admin/online"
+        )
+    )
     admin.add_view(InstanceView(name=_l("办件详情"), endpoint="instance", url="/admin/instance"))
     admin.add_view(
         DefinitionsView(name=_l("流程定义"), category=setup, endpoint="definitions", url="/admin/definitions")

@@ -48,6 +48,8 @@ def _level(m: WarningEvent) -> Markup:
 
 
 def _item(m: WarningEvent) -> Markup:
+    if m.instance_id is None:  # a 预审 warning of an online application (the message names it)
+        return Markup("{}").format(m.task_name or "")
     label = g.get("supervision_instances", {}).get(m.instance_id, {})
     key = label.get("business_key", str(m.instance_id))
     return Markup('<a href="{}">{}</a> {}').format(

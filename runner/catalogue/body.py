@@ -182,7 +182,7 @@ def normalise(raw: Any) -> dict[str, Any]:
         raise ItemInvalid(["item: 须为 JSON 对象 (must be a JSON object)"])
     known = set(TEXT_FIELDS) | {
         "code", "name", "window", "kind", "process", "promised_days", "statutory_days", "related_windows",
-        "tolerance", "materials", "delivery", "online", "active",
+        "tolerance", "materials", "delivery", "online", "active", "prereview_days",
     }  # fmt: skip
     for key in sorted(set(raw) - known):
         problems.add(key, "不是事项的字段", "is not a field of an item")
@@ -223,6 +223,8 @@ def normalise(raw: Any) -> dict[str, Any]:
         )
     body["delivery"] = _delivery(raw.get("delivery"), problems)
     body["online"] = _flag(raw.get("online"), "online", problems)
+    if raw.get("prereview_days") not in (None, ""):  # 网上申报's 预审 limit; absent: 1 working day
+        body["prereview_days"] = _days(raw.get("prereview_days"), "prereview_days", problems, required=False)
     body["active"] = _flag(raw.get("active"), "active", problems, default=True)
     if problems.found:
         raise ItemInvalid(problems.found)

@@ -415,8 +415,9 @@ def acknowledge_warning(session: Session, warning_id: int, *, actor: str, reply:
         actor,
         reply.strip(),
     )
-    instance = get(session, warning.instance_id)
-    instance.updated_at = warning.acknowledged_at
+    instance = get(session, warning.instance_id) if warning.instance_id is not None else None
+    if instance is not None:  # a 预审 warning of an online application has no item
+        instance.updated_at = warning.acknowledged_at
     audit.record(
         session, "warning_acknowledged", actor=actor, instance=instance, warning_id=warning_id, reply=reply
     )

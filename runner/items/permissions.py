@@ -127,6 +127,10 @@ ALLOWED: dict[str, Rule] = {
     # 收件登记, 收件决定 and 补正材料已收到 (the facts' lead window: the item's, or a catalogue item's window
     # before it is registered): the counter of that window, or admin
     "intake": _at_the_counter,
+    # 网上申报: the 预审 of an application and finding it at the counter (facts' lead window: the item's)
+    "online_review": _at_the_counter,
+    # 预约: the appointment plan of a window (facts' lead window): its 窗口负责人, or admin
+    "slot_plan": lambda w, f: (f.instance.get("lead_window") or "") in w.heads or Role.ADMIN in w.roles,
     # 副件已补齐 (容缺受理): the item's lead window, or admin
     "record_supplied": lambda w, f: (
         (f.instance.get("lead_window") or "") in w.windows or Role.ADMIN in w.roles

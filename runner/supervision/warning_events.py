@@ -54,7 +54,7 @@ def warnings_for(
     answered (True) or both (None); newest first."""
     query = (
         select(WarningEvent, ProcessInstance.business_key, ProcessInstance.title)
-        .join(ProcessInstance, ProcessInstance.id == WarningEvent.instance_id)
+        .outerjoin(ProcessInstance, ProcessInstance.id == WarningEvent.instance_id)  # 预审: no item yet
         .where(or_(WarningEvent.clerk == user, WarningEvent.window.in_(list(windows) or [""])))
     )
     if answered is True:

@@ -96,6 +96,7 @@ def pages(console) -> dict[str, str]:
         f"/admin/instance/{a}/": "承诺期限",
         "/admin/incidents/": "故障任务",
         "/admin/timers/": "最近发送",
+        "/admin/online/": "申报编号",
         "/admin/definitions/": "部署新版本",
         "/admin/definitions/chengnuo/1/": "下载 XML",
         "/admin/calendar/": "年度节假日安排",

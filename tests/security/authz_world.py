@@ -114,4 +114,26 @@ def build(services: runner.Services) -> World:
             "key": instance.definition_key,
             "version": 1,
         }
+    world.ids.update(_online_application(services))
     return world
+
+
+def _online_application(services: runner.Services) -> dict[str, Any]:
+    """A submitted online application of shichang (网上申报) with one upload: its id, file and private token."""
+    from runner.catalogue import items
+    from runner.catalogue.applications import Applicant
+    from runner.online import applications, files, submission
+    from tests.support.catalogue import demo
+
+    with services.transaction() as s:
+        items.save_item(s, demo("SC-001") | {"process": "lianban_chaogao"}, actor="guanli")
+        row, token = applications.start_draft(
+            s, "SC-001", Applicant("张三", "11010519491231002X", "13800001234")
+        )
+        row.phone_verified_at = services.now()
+        names = [m["name"] for m in demo("SC-001")["materials"] if m["required"]]
+        [first, *_] = files.add_files(
+            s, row, [files.Upload(n, "m.pdf", "application/pdf", b"%PDF-1.4 matrix") for n in names]
+        )
+        submission.submit(s, row)
+        return {"application_id": row.id, "file_id": first.id, "token": token}

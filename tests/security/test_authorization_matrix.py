@@ -53,6 +53,18 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, m): EVERYONE for e in ("web.login", "workspace.progress", "workspace.complaint_new") for m in ("GET", "POST")},
     ("workspace.progress_rating", "POST"): NOBODY,  # only after a successful lookup in this browser session
     **{(e, "GET"): EVERYONE for e in ("workspace.guide", "workspace.guide_item", "workspace.guide_file")},  # 办事指南
+    # --- 网上申报: the applicant's pages are public (the private link is the key) ---
+    **{(e, "GET"): EVERYONE for e in ("workspace.apply_list", "workspace.apply_track", "workspace.apply_confirmation",
+                                       "workspace.apply_file", "workspace.apply_progress", "workspace.apply_results")},
+    **{(e, "POST"): EVERYONE for e in ("workspace.apply_code", "workspace.apply_files", "workspace.apply_book",
+                                        "workspace.apply_cancel")},
+    **{("workspace.apply_item", m): EVERYONE for m in ("GET", "POST")},
+    # the window's side: clerks and heads (their windows' applications: shichang's here), admins; plans: heads
+    **{(e, "GET"): only("lead_clerk", "reviewer", "head", "admin")
+       for e in ("workspace.online_reviews", "workspace.online_counter", "workspace.online_appointments")},
+    **{("workspace.online_review", m): LEAD for m in ("GET", "POST")},
+    ("workspace.online_file", "GET"): LEAD,
+    **{("workspace.online_slots", m): only("head", "admin") for m in ("GET", "POST")},
     # --- counter intake: clerks and heads (their windows' items), admins; on an item: its lead window ---
     ("workspace.intake", "GET"): only("lead_clerk", "reviewer", "head", "admin"),
     ("workspace.intake_register", "POST"): only("lead_clerk", "reviewer", "head", "admin"),
@@ -136,7 +148,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("admin.index", "GET"): OVERSEERS | DESIGN,
     **{(f"{view}.{route}", m): CONSOLE_VIEW
        for view in ("calendar", "incidents", "instances", "timers", "supervision_warnings",
-                    "supervision_warning_rules")
+                    "supervision_warning_rules", "online")
        for route, methods in MODEL_VIEW_ROUTES.items() for m in methods},
     ("calendar.add", "GET"): CONSOLE_VIEW,
     ("calendar.add", "POST"): ADMIN,
@@ -192,6 +204,7 @@ BODIES: dict[str, Any] = {
     "api.send_back": {"to_task_id": "{accept_task_id}", "reason": "材料有误"},
     # form posts of pages
     "workspace.extension_decide": {"decision": "approve"},
+    "workspace.online_slots": {"window": "shichang"},
     "supervision_assessment.enter": {
         "rule": "window_rules_001.unattended", "subject": "shichang", "occurred_on": "2026-11-02", "note": "巡查",
     },

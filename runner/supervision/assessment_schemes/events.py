@@ -188,7 +188,7 @@ def _unanswered_warnings(session: Session, p: Period) -> list[Hit]:
     w = WarningEvent
     query = (
         select(w, ProcessInstance.business_key)
-        .join(ProcessInstance, ProcessInstance.id == w.instance_id)
+        .outerjoin(ProcessInstance, ProcessInstance.id == w.instance_id)  # 预审 warnings have no item
         .where(w.level.in_(WARNING_LEVELS), w.window.is_not(None), w.created_at < p.hi,
                w.created_at >= p.lo - timedelta(days=40))
         .order_by(w.id)

@@ -107,3 +107,14 @@ def test_import_refuses_a_wrong_file_whole_and_export_gives_it_back(services, pe
     )
     exported = client.get(f"{BASE}/export").get_data(as_text=True).splitlines()
     assert [json.loads(x)["promised_days"] for x in exported] == [9]
+
+
+def test_the_pre_review_limit_of_an_online_item_is_set_in_the_console(services, people, signed_in):
+    client = signed_in("des")
+    answer = client.post(f"{BASE}/item/SC-001/edit", data=edit_form(demo("SC-001"), prereview_days="2"))
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    assert "网上预审 2 个工作日" in client.get(f"{BASE}/item/SC-001").get_data(as_text=True)
+    with services.transaction() as s:
+        assert items.current_version(s, items.get_item(s, "SC-001")).body["prereview_days"] == 2
+    refused = client.post(f"{BASE}/item/SC-001/edit", data=edit_form(demo("SC-001"), prereview_days="0"))
+    assert refused.status_code == 400 and "prereview_days" in refused.get_data(as_text=True)

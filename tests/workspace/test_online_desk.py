@@ -1,0 +1,127 @@
+"""网上申报 at the window (workspace/online_desk.py and the counter's pre-filled intake): 预审, finding the application
+at the counter and registering it as the item, appointment plans and the day's appointments."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.catalogue import items
+from runner.catalogue.applications import Applicant
+from runner.models import Attachment, ItemApplication, OnlineApplication
+from runner.online import applications, files, slots, submission
+from tests.support.catalogue import demo
+from tests.support.flow import deploy_library
+
+CODE = "SC-001"
+PDF = b"%PDF-1.4 material\n"
+PERSON = Applicant("张三", "11010519491231002X", "13800001234")
+
+
+@pytest.fixture
+def desk(services, make_user) -> None:
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
+    with services.transaction() as s:
+        items.save_item(s, demo(CODE), actor="admin")
+    make_user("sc_clerk", ("shichang", "clerk"))
+    make_user("sc_head", ("shichang", "window_head"), ("shichang", "clerk"))
+    make_user("gt_clerk", ("guotu", "clerk"))
+
+
+@pytest.fixture
+def submitted(services, desk) -> int:
+    with services.transaction() as s:
+        row, _ = applications.start_draft(s, CODE, PERSON)
+        row.phone_verified_at = services.now()
+        names = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
+        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in names])
+        submission.submit(s, row)
+        return row.id
+
+
+def state(services, aid: int) -> str:
+    with services.transaction() as s:
+        return s.get(OnlineApplication, aid).state
+
+
+def test_the_lead_window_sees_it_waiting_and_returns_it_with_a_reason(services, submitted, signed_in):
+    clerk = signed_in("sc_clerk")
+    assert "网上申报待预审 1 件" in clerk.get("/inbox").get_data(as_text=True)
+    listed = clerk.get("/online/reviews").get_data(as_text=True)
+    assert "WS2026-" in listed and "张三" in listed
+    page = clerk.get(f"/online/{submitted}/review").get_data(as_text=True)
+    assert "营业执照" in page and "营业执照.pdf" in page
+    refused = clerk.post(f"/online/{submitted}/review", data={"decision": "return"})
+    assert refused.status_code == 400 and "退回理由" in refused.get_data(as_text=True)
+    done = clerk.post(f"/online/{submitted}/review", data={"decision": "return", "reason-1": "未加盖公章"})
+    assert done.status_code == 302 and state(services, submitted) == "returned"
+    with services.transaction() as s:
+        assert s.get(OnlineApplication, submitted).reasons == {"营业执照": "未加盖公章"}
+
+
+def test_another_window_neither_sees_nor_reviews_it(services, submitted, signed_in):
+    other = signed_in("gt_clerk")
+    assert "WS2026-" not in other.get("/online/reviews").get_data(as_text=True)
+    assert other.get(f"/online/{submitted}/review").status_code == 403
+    assert other.post(f"/online/{submitted}/review", data={"decision": "pass"}).status_code == 403
+    with services.transaction() as s:
+        file_id = files.latest(s, s.get(OnlineApplication, submitted))["营业执照"].id
+    assert other.get(f"/online/{submitted}/files/{file_id}").status_code == 403
+    assert signed_in("sc_clerk").get(f"/online/{submitted}/files/{file_id}").status_code == 200
+    assert state(services, submitted) == "submitted"
+
+
+def test_the_counter_finds_it_and_registers_it_pre_filled(services, submitted, signed_in):
+    clerk = signed_in("sc_clerk")
+    clerk.post(f"/online/{submitted}/review", data={"decision": "pass"})
+    with services.transaction() as s:
+        number = s.get(OnlineApplication, submitted).number
+    for text in (number, PERSON.id_number, PERSON.phone):
+        assert number in clerk.get(f"/online/counter?q={text}").get_data(as_text=True)
+    form = clerk.get(f"/intake?item={CODE}&online={submitted}").get_data(as_text=True)
+    assert number in form and 'value="11010519491231002X"' in form and 'value="13800001234"' in form
+    names = [m["name"] for m in demo(CODE)["materials"]]
+    data = {"item": CODE, "online": str(submitted), "applicant_type": "person", "applicant_name": "张三",
+            "applicant_id": PERSON.id_number, "phone": PERSON.phone, "decision": "accept"}  # fmt: skip
+    data |= {f"m{n}": "received" for n, _ in enumerate(names)}
+    answer = clerk.post("/intake", data=data)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    with services.transaction() as s:
+        row = s.get(OnlineApplication, submitted)
+        record = s.query(ItemApplication).one()
+        assert (row.state, row.instance_id) == ("received", record.instance_id)
+        assert s.query(Attachment).filter(Attachment.instance_id == record.instance_id).count() == 6
+    assert f'data-number="{number}"' not in clerk.get(f"/online/counter?q={number}").get_data(
+        as_text=True
+    )  # received
+    assert clerk.get(f"/intake?item={CODE}&online={submitted}").status_code == 409
+
+
+def test_window_heads_set_the_slots_and_see_the_days_appointments(services, submitted, signed_in):
+    head = signed_in("sc_head")
+    assert signed_in("sc_clerk").get("/online/slots").status_code == 403
+    plan = {
+        "window": "shichang",
+        "mode": "hourly",
+        "capacity": "3",
+        "days_ahead": "5",
+        "cutoff_hours": "2",
+        "active": "1",
+    }
+    bad = head.post("/online/slots", data=plan | {"periods": "12:00-09:00"})
+    assert bad.status_code == 400 and "结束须晚于开始" in bad.get_data(as_text=True)
+    assert (
+        head.post("/online/slots", data=plan | {"window": "guotu", "periods": "09:00-12:00"}).status_code
+        == 403
+    )
+    ok = head.post("/online/slots", data=plan | {"periods": "09:00-12:00, 14:00-17:00"})
+    assert ok.status_code == 302
+    with services.transaction() as s:
+        assert slots.plan_of(s, "shichang")["periods"] == [["09:00", "12:00"], ["14:00", "17:00"]]
+        row = s.get(OnlineApplication, submitted)
+        from runner.online import review
+
+        review.decide(s, row, review.PASS, actor="sc_clerk")
+        slots.book(s, row, "2026-09-29@10:00")
+    day = head.get("/online/appointments?day=2026-09-29").get_data(as_text=True)
+    assert "10:00–11:00" in day and "张三" in day
+    assert "张三" not in head.get("/online/appointments?day=2026-09-30").get_data(as_text=True)
