@@ -156,7 +156,8 @@ def progress_item(business_key: str) -> Any:
         abort(404)
     if view.get("kind") == "complaint":  # the complainant follows the complaint (issue 26)
         return render_template("applicant/complaint_progress.html", c=view)
-    return render_template("applicant/progress.html", p=view, form=rating_form("progress"), en=english())
+    form = rating_form(services().run(ratings.home_channel, business_key))
+    return render_template("applicant/progress.html", p=view, form=form, en=english())
 
 
 @bp.post("/progress/<business_key>/rating")
@@ -164,7 +165,7 @@ def progress_rating(business_key: str) -> Any:
     """Rate the item on the occasion open now (once per occasion: 一次一评)."""
     if business_key not in _remembered():
         abort(403)
-    form = rating_form("progress")
+    form = rating_form(services().run(ratings.home_channel, business_key))
     if not form.validate_on_submit():
         view = services().run(app_runner.progress_by_key, business_key)
         if view is None:

@@ -28,7 +28,7 @@ from runner.core.conventions import NOT_ITEMS
 from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput
 from runner.items.instances import get as get_instance
-from runner.models import ProcessInstance, Rating, Window
+from runner.models import OnlineApplication, ProcessInstance, Rating, Window
 
 PHONE = re.compile(r"^[0-9+()\- ]{5,30}$")
 
@@ -135,6 +135,17 @@ def give_rating(
     return row
 
 
+def home_channel(session: Session, business_key: str) -> str:
+    """``online`` for an item that began as an online application (网上申报), else ``progress``."""
+    came_online = session.scalar(
+        select(OnlineApplication.id)
+        .join(ProcessInstance, ProcessInstance.id == OnlineApplication.instance_id)
+        .where(ProcessInstance.business_key == business_key)
+        .limit(1)
+    )
+    return "online" if came_online is not None else "progress"
+
+
 def rate(
     session: Session,
     business_key: str,
@@ -147,9 +158,11 @@ def rate(
     rater_name: str = "",
     rater_phone: str = "",
 ) -> dict[str, Any]:
-    """The applicant rates the item on its progress page (``give_rating`` on that channel: once per occasion)."""
+    """The applicant rates the item from home (``give_rating`` once per occasion): on the 网上办事 channel with
+    its indicators when the item was applied for online, else on the progress page's channel."""
     row = give_rating(
-        session, business_key, level=level, channel="progress", occasion=occasion, indicators=indicators,
+        session, business_key, level=level, channel=home_channel(session, business_key), occasion=occasion,
+        indicators=indicators,
         comment=comment, named=named, rater_name=rater_name, rater_phone=rater_phone,
     )  # fmt: skip
     return {

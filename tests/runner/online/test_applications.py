@@ -9,7 +9,7 @@ import pytest
 import runner
 from runner.catalogue import items
 from runner.catalogue.applications import Applicant
-from runner.models import OnlineFile, WarningEvent
+from runner.models import OnlineFile, Rating, WarningEvent
 from runner.online import applications, codes, counter, files, review, submission, sweep
 from tests.support.catalogue import demo
 
@@ -227,3 +227,31 @@ def test_the_pre_review_limit_counts_working_days_of_the_item(services, catalogu
     with services.transaction() as s:
         row = s.get(type(application(services, aid)), aid)
         assert calendar(s).local_date(row.review_due).isoformat() == due  # the National Day holiday skipped
+
+
+def test_an_item_applied_for_online_is_rated_on_the_online_channel(services, submitted):
+    """好差评 from home (issue 25): an item that began online is rated on 网上办事 with its four indicators; an
+    item registered at the counter keeps the progress page's channel."""
+    from runner.applicants import ratings
+    from runner.catalogue.applications import start_item
+
+    _, token = submitted()
+    with services.transaction() as s:
+        row = applications.by_token(s, token)
+        review.decide(s, row, review.PASS, actor="shichang_clerk")
+        instance = start_item(s, CODE, actor="shichang_clerk", intake=counter.intake_of(s, row))
+        counter.receive(s, row, instance, actor="shichang_clerk")
+        online_key = instance.business_key
+        counter_key = start_item(s, CODE, actor="shichang_clerk", data={"applicant": "张三"}).business_key
+    with services.transaction() as s:
+        assert ratings.home_channel(s, online_key) == "online"
+        assert ratings.home_channel(s, counter_key) == "progress"
+        ratings.rate(s, online_key, "very_satisfied", occasion="acceptance",
+                     indicators={"guide_accuracy": "satisfied", "usability": "very_satisfied"})  # fmt: skip
+        with pytest.raises(runner.InvalidInput, match="guide_accuracy"):
+            ratings.rate(
+                s, counter_key, "satisfied", occasion="acceptance", indicators={"guide_accuracy": "satisfied"}
+            )
+    with services.transaction() as s:
+        row = s.query(Rating).one()
+        assert (row.channel, sorted(row.indicators)) == ("online", ["guide_accuracy", "usability"])
