@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from runner.core import audit, conventions, engine
+from runner.core.spiff import pruning
 from runner.core.transaction import services_of
 from runner.core.validation import safe_parse
 from runner.exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
@@ -125,7 +126,10 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
         select(OpenTask.window).where(OpenTask.instance_id == instance.id).order_by(OpenTask.id)
     ):
         add(window)
-    for task in _completed_user_tasks(session, instance):
+    workflow = engine.load(session, instance)
+    for window in pruning.pruned(workflow).get("windows", []):  # those of steps pruned from a long item's tree
+        add(window)
+    for task in _completed_user_tasks(workflow):
         props = conventions.task_properties(task.task_spec)
         try:
             add(engine.resolve_window(session, instance, task, props))
@@ -144,8 +148,7 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
     return found
 
 
-def _completed_user_tasks(session: Session, instance: ProcessInstance) -> list[Any]:
-    workflow = engine.load(session, instance)
+def _completed_user_tasks(workflow: Any) -> list[Any]:
     done: dict[Any, Any] = {}
     # the iterator does not descend into finished subprocesses: walk each (sub)workflow on its own
     for flow in [workflow, *workflow.subprocesses.values()]:
