@@ -127,7 +127,9 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
     ):
         add(window)
     workflow = engine.load(session, instance)
-    for window in pruning.pruned(workflow).get("windows", []):  # those of steps pruned from a long item's tree
+    for window in pruning.pruned(workflow).get(
+        "windows", []
+    ):  # those of steps pruned from a long item's tree
         add(window)
     for task in _completed_user_tasks(workflow):
         props = conventions.task_properties(task.task_spec)

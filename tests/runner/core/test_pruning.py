@@ -50,8 +50,11 @@ def test_a_long_item_keeps_a_flat_state_and_ends_as_without_pruning(services):
     assert {"start", "intake", "begin", "review", "count", "again_gw", "end"} <= set(view["completed_path"])
     with services.transaction() as s:
         assert runner.verify_audit(s) == []
-        completions = [a for a in runner.describe(s, runner.get_instance(s, iid), audit_limit=1000)["audit"]
-                       if a["action"] == "complete"]
+        completions = [
+            a
+            for a in runner.describe(s, runner.get_instance(s, iid), audit_limit=1000)["audit"]
+            if a["action"] == "complete"
+        ]
         assert len(completions) == 61  # the audit trail keeps every step
 
 
