@@ -42,7 +42,9 @@ ITEM_SIZE_SQL = """
 """
 
 
-def one_item(client: Client, platform: Any, rounds: int) -> tuple[list[float], dict[int, tuple[int, int, int]]]:
+def one_item(
+    client: Client, platform: Any, rounds: int
+) -> tuple[list[float], dict[int, tuple[int, int, int]]]:
     """Drive one item through ``rounds`` completions: each completion's latency, and the bytes stored (engine
     state, whole item, audit trail) after each age of ``AGES``."""
     view = client.call("POST", "/instances", {"key": "aging_loop", "data": {"rounds": rounds}})
