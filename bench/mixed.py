@@ -76,7 +76,8 @@ def main() -> int:
     print(
         f"# mixed: timer storm and clerks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine.node()} "
         f"({machine.machine()}, {os.cpu_count()} cores); {args.timers} timers over {args.spread:.0f} s, "
-        f"{args.workers} workers; {args.clients} clients on gunicorn {args.web_workers}×1; PostgreSQL (durable)"
+        f"{args.workers} workers; {args.clients} clients on gunicorn {args.web_workers}×1; "
+        "PostgreSQL (durable)"
     )
     lead = 20.0  # seconds to lay out the storm before its first timer falls due
     with tempfile.TemporaryDirectory(prefix="banjian-bench-") as tmp:
