@@ -55,7 +55,8 @@ def prune(
 ) -> int:
     """Cut the finished tasks above the ``keep``-th finished person's step (counted upwards from the live front)
     out of ``workflow``'s top tree; ``summarize(removed tasks)`` gives the lists merged into the root's
-    ``PRUNED`` summary. Returns how many tasks were removed (0: nothing to cut)."""
+    ``PRUNED`` summary (the tasks of finished subprocesses they ran among them). Returns how many tasks of the
+    top tree were removed (0: nothing to cut)."""
     if keep <= 0 or workflow.completed:
         return 0
     done = sum(1 for t in workflow.tasks.values() if t.task_spec.manual and t.state == TaskState.COMPLETED)
@@ -84,13 +85,15 @@ def prune(
     removed = [t for t in workflow.tasks.values() if t.id not in kept and t is not root]
     if any(t.state & TaskState.NOT_FINISHED_MASK for t in removed):
         return 0  # something unfinished outside the kept part: never cut there
-    summary = dict(root.internal_data.get(PRUNED) or {})
-    for key, values in summarize(removed).items():
-        summary[key] = sorted(set(summary.get(key, [])) | set(values))
-    summary["tasks"] = int(summary.get("tasks", 0)) + len(removed)
+    gone = list(removed)  # with the tasks of the finished subprocesses (call activities) they ran
     for task in removed:
         if task.id in workflow.subprocesses:
-            workflow.delete_subprocess(task)
+            gone.extend(workflow.delete_subprocess(task))
+    summary = dict(root.internal_data.get(PRUNED) or {})
+    for key, values in summarize(gone).items():
+        summary[key] = sorted(set(summary.get(key, [])) | set(values))
+    summary["tasks"] = int(summary.get("tasks", 0)) + len(gone)
+    for task in removed:
         workflow.tasks.pop(task.id)
         if workflow.last_task is task:
             workflow.last_task = top
