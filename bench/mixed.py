@@ -40,6 +40,18 @@ from tests.support.platform import QUEUE, start_platform  # noqa: E402
 STORM = "decide_timeout"  # the boundary timer of the storm's items (tests/data/review.bpmn)
 
 
+def renice_group(group: int, niceness: int) -> None:
+    """Lower the CPU priority of every process of process group ``group`` (a gunicorn node: its master and
+    workers; workers it forks later inherit the master's)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # the process group id (field 5 of /proc/<pid>/stat)
+            os.setpriority(os.PRIO_PROCESS, int(stat.parent.name), niceness)
+
+
 def clerks(port: int, clients: int, until: float) -> tuple[list[float], int, float, list[BaseException]]:
     """``clients`` clients completing 联办件 until ``until`` (``time.time()``): latencies, completions, seconds."""
     latencies: list[float] = []
@@ -72,11 +84,14 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--web-workers", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--web-nice", type=int, default=0, help="run the web node as under `nice -n N gunicorn …` (0: not)"
+    )
     args = parser.parse_args()
     print(
         f"# mixed: timer storm and clerks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine.node()} "
         f"({machine.machine()}, {os.cpu_count()} cores); {args.timers} timers over {args.spread:.0f} s, "
-        f"{args.workers} workers; {args.clients} clients on gunicorn {args.web_workers}×1; "
+        f"{args.workers} workers; {args.clients} clients on gunicorn {args.web_workers}×1 (nice {args.web_nice}); "
         "PostgreSQL (durable)"
     )
     lead = 20.0  # seconds to lay out the storm before its first timer falls due
@@ -91,6 +106,8 @@ def main() -> int:
                 threads=1,
                 connections=1 + -(-max(1, args.clients) // args.web_workers),
             )
+            if args.web_nice:
+                renice_group(web.proc.pid, args.web_nice)
             for i in range(args.workers):
                 platform.start_worker(f"bench-{i}")
             services = runner.Services(
