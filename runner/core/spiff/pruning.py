@@ -22,12 +22,15 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 PRUNED = "banjian_pruned"  # key of the root's internal data: the summary of what was cut out
+# what is never cut: unfinished tasks, and a task in error (finished to SpiffWorkflow, but an open incident
+# waiting for its retry)
+LIVE = TaskState.NOT_FINISHED_MASK | TaskState.ERROR
 
 
 def live_front(workflow: BpmnWorkflow) -> Task | None:
-    """The deepest task of the top workflow that lies above (or is) every unfinished task; None when nothing is
-    unfinished or the tree is a single task."""
-    live = [t for t in workflow.tasks.values() if t.state & TaskState.NOT_FINISHED_MASK]
+    """The deepest task of the top workflow that lies above (or is) every live task (``LIVE``); None when none
+    is live."""
+    live = [t for t in workflow.tasks.values() if t.state & LIVE]
     if not live:
         return None
     path: list[Task] = []
@@ -83,7 +86,7 @@ def prune(
         kept.add(task.id)
         stack.extend(task.children)
     removed = [t for t in workflow.tasks.values() if t.id not in kept and t is not root]
-    if any(t.state & TaskState.NOT_FINISHED_MASK for t in removed):
+    if any(t.state & LIVE for t in removed):
         return 0  # something unfinished outside the kept part: never cut there
     gone = list(removed)  # with the tasks of the finished subprocesses (call activities) they ran
     for task in removed:

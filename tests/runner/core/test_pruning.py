@@ -113,3 +113,20 @@ def test_kept_steps_zero_keeps_every_task(services, db_engine, clock):
     _review(keep_all, iid, 20)
     with keep_all.transaction() as s:
         assert len(runner.returnable_steps(s, open_tasks(keep_all, iid)[0]["id"])) == 21
+
+
+def test_a_task_in_error_is_never_pruned(services):
+    from SpiffWorkflow.util.task import TaskState
+
+    from runner.core.spiff.pruning import prune
+
+    iid = _loop_item(services, rounds=30)
+    _review(services, iid, 5)
+    workflow = services.workflows.take(iid, _lock_version(services, iid))
+    intake = next(t for t in workflow.tasks.values() if t.task_spec.bpmn_id == "intake")
+    intake._set_state(TaskState.ERROR)  # as an incident holds it, waiting for its retry
+    assert prune(workflow, 2, lambda removed: {}) == 0
+    assert intake.id in workflow.tasks
+    intake._set_state(TaskState.COMPLETED)
+    assert prune(workflow, 2, lambda removed: {}) > 0  # the same tree, the step done: its past goes
+    assert intake.id not in workflow.tasks
