@@ -39,11 +39,17 @@ def identify() -> Any:
         g.actor = actor
     else:
         g.actor = (request.headers.get("X-Actor") or "api").strip()[:200] or "api"
-    if request.endpoint is None:
-        return None  # no such route: 404
+    if request.endpoint is None or request.endpoint in access.IN_TRANSACTION:
+        return None  # no such route: 404; or the route checks the caller in its own transaction (``checked``)
     with services().reading() as s:
         g.caller = access.authorize(s, g.actor, request.endpoint, dict(request.view_args or {}))
     return None
+
+
+def checked(session: Any) -> None:
+    """``access.authorize`` for a route of ``access.IN_TRANSACTION``, in the route's transaction, before it reads
+    or writes anything else."""
+    g.caller = access.authorize(session, g.actor, request.endpoint, dict(request.view_args or {}))
 
 
 def _tokens() -> dict[str, str]:
@@ -227,9 +233,10 @@ def unclaim(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Any:
     """Complete a task with ``data`` once its form accepts it (``form_check``: 400 naming the fields)."""
-    submitted = field(body(), "data", dict) or {}
 
     def work(s: Any) -> dict[str, Any]:
+        checked(s)  # the caller first: a refused caller learns nothing about the body or the task
+        submitted = field(body(), "data", dict) or {}
         check = form_check(s, services(), submitted)
         instance = runner.complete(s, task_id, submitted, actor=g.actor, check=check)
         return _outcome(s, instance)

@@ -39,7 +39,8 @@ DIAGRAM = ROOT / "tests" / "data" / "review.bpmn"
 
 
 def clone_items(services: runner.Services, template: int, n: int, spread: float) -> None:
-    """``n`` copies of item ``template`` (instance row and pending timer), timers ``spread`` s apart in all."""
+    """``n`` copies of item ``template`` (instance row and pending engine timer, not its warning-rule timers),
+    timers ``spread`` s apart in all."""
     from sqlalchemy import text
 
     with services.engine.begin() as c:
@@ -59,7 +60,7 @@ def clone_items(services: runner.Services, template: int, n: int, spread: float)
             SELECT i.id, t.task_id, t.spec_name, t.name,
                 t.due_at + (CAST(substr(i.business_key, 3) AS integer) * :step) * interval '1 second',
                 'pending', t.created_at, false, 'bpmn'
-            FROM process_instances i JOIN timers t ON t.instance_id = :template AND t.status = 'pending'
+            FROM process_instances i JOIN timers t ON t.instance_id = :template AND t.status = 'pending' AND t.kind <> 'rule'
             WHERE i.business_key LIKE 'T-%'
         """), {"template": template, "step": spread / max(1, n)})  # fmt: skip
 

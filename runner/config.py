@@ -33,6 +33,10 @@ class Settings:
     sweep_interval_seconds: int = 60
     # restored workflows kept per process for the next step of the same item (0: always read the row)
     workflow_cache_size: int = 128
+    # finished person's steps kept in a long item's engine state above its open steps (退回 reaches back this
+    # far; the older past is pruned so a step costs the same however old the item is: runner.core.spiff.pruning);
+    # 0 keeps every task
+    kept_steps: int = 8
     # statutory limit (working days) → most extension days (行政许可法 §42): "20:10,45:15"
     extension_caps_spec: str = "20:10,45:15"
     # how notifications leave the platform besides the in-app message centre: "log" | "smtp"

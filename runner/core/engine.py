@@ -7,7 +7,7 @@ jobs are queued to be sent after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +25,7 @@ from runner.clock import ManualClock
 from runner.core import audit, conventions, failures, hooks
 from runner.core.scheduling import schedule_timer
 from runner.core.scripts import CentreScriptEngine
+from runner.core.spiff import pruning
 from runner.core.spiff.timers import (
     due_time,
     is_waiting_timer,
@@ -257,6 +258,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     )
     # a task whose window, limit or due time cannot be computed is held as an incident (before the dump)
     ready = _sync_open_tasks(session, instance, workflow, [] if ending else ready, now)
+    pruning.prune(workflow, services_of(session).settings.kept_steps, _pruned_summary(session, instance))
     instance.state, instance.serializer_version = dump_workflow(workflow)
     _keep_after_commit(session, instance, workflow, instance.state)
     instance.updated_at = now
@@ -288,6 +290,37 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     _stored_unarmed(session)[instance.id] = unarmed_keys
     _sync_subscriptions(session, instance, waiting)
     hooks.run_after_save(session, instance)
+
+
+def _pruned_summary(
+    session: Session, instance: ProcessInstance
+) -> Callable[[Iterable[Task]], dict[str, list[str]]]:
+    """What the readers of an item's whole past need of tasks pruned from its tree: the diagram nodes they
+    passed (the completed path), the windows of their person's steps and the related windows those named."""
+
+    def summary(removed: Iterable[Task]) -> dict[str, list[str]]:
+        nodes: set[str] = set()
+        windows: set[str] = set()
+        related: set[str] = set()
+        for task in removed:
+            if task.state != TaskState.COMPLETED:
+                continue
+            if task.task_spec.bpmn_id:
+                nodes.add(task.task_spec.bpmn_id)
+            if not task.task_spec.manual:
+                continue
+            try:
+                code = resolve_window(session, instance, task, conventions.task_properties(task.task_spec))
+            except Exception:  # noqa: BLE001 - an expression that no longer evaluates names no window
+                code = None
+            if code:
+                windows.add(str(code))
+            named = task.data.get("related_windows")
+            if isinstance(named, list):
+                related |= {str(w) for w in named if w}
+        return {"nodes": sorted(nodes), "windows": sorted(windows), "related": sorted(related)}
+
+    return summary
 
 
 def _keep_after_commit(

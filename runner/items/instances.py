@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from runner.core import audit, engine, failures
 from runner.core.definitions import get_definition
 from runner.core.scheduling import schedule_timer
+from runner.core.spiff import pruning
 from runner.core.spiff.serializer import serializer
 from runner.core.transaction import services_of
 from runner.exceptions import (
@@ -197,7 +198,8 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
         )
     ]
     view["completed_path"] = [
-        t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id
+        *pruning.pruned(workflow).get("nodes", []),  # the past pruned from a long item's tree
+        *(t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id),
     ]
     view["current"] = [
         t.task_spec.bpmn_id

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import conventions, engine
+from runner.core.spiff import pruning
 from runner.items.instances import get as get_instance
 from runner.items.tasks import open_task_and_item
 from runner.items.views import instance_summary, json_safe, task_view
@@ -62,7 +63,8 @@ def instance_windows(session: Session, instance_id: int) -> set[str]:
 
 def _task_windows(session: Session, instance: Any, workflow: Any) -> set[str]:
     """The windows of the user tasks done or ready in ``workflow`` and the related windows they named."""
-    windows: set[str] = set()
+    past = pruning.pruned(workflow)  # the steps pruned from a long item's tree
+    windows: set[str] = {*past.get("windows", []), *past.get("related", [])}
     for task in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY):
         if not task.task_spec.manual:  # a person's task (user, manual or plain task)
             continue

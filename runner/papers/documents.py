@@ -8,16 +8,18 @@ shows the same number and the same text (``runner.papers.document_issuing`` reco
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from runner.core import audit, conventions, engine
+from runner.core.spiff import pruning
 from runner.core.transaction import services_of
 from runner.core.validation import safe_parse
 from runner.exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
@@ -125,7 +127,12 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
         select(OpenTask.window).where(OpenTask.instance_id == instance.id).order_by(OpenTask.id)
     ):
         add(window)
-    for task in _completed_user_tasks(session, instance):
+    workflow = engine.load(session, instance)
+    for window in pruning.pruned(workflow).get(
+        "windows", []
+    ):  # those of steps pruned from a long item's tree
+        add(window)
+    for task in _completed_user_tasks(workflow):
         props = conventions.task_properties(task.task_spec)
         try:
             add(engine.resolve_window(session, instance, task, props))
@@ -144,8 +151,7 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
     return found
 
 
-def _completed_user_tasks(session: Session, instance: ProcessInstance) -> list[Any]:
-    workflow = engine.load(session, instance)
+def _completed_user_tasks(workflow: Any) -> list[Any]:
     done: dict[Any, Any] = {}
     # the iterator does not descend into finished subprocesses: walk each (sub)workflow on its own
     for flow in [workflow, *workflow.subprocesses.values()]:
@@ -456,6 +462,19 @@ def earlier(session: Session, instance_id: int, kind: str) -> list[dict[str, Any
     return [view_with_copies(rows) for rows in _issues(session, instance_id, kind)[:-1]]
 
 
+# one advisory lock for all numbering (not one per kind and year): a step issuing two kinds can never wait for
+# another step holding them in the other order
+_NUMBERING_LOCK = zlib.crc32(b"banjian:document-numbers")
+
+
+def _number_lock(session: Session) -> None:
+    """On PostgreSQL, hold document numbering until this transaction ends (an advisory lock), so concurrent
+    issues take their numbers in turn instead of colliding on them: with 8 clerks completing at once an issue
+    could lose the race for each of the numbers it tried. SQLite runs one writer at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NUMBERING_LOCK})
+
+
 def _next_serial(session: Session, kind: str, year: int) -> int:
     last = session.scalar(
         select(func.max(Document.serial)).where(Document.kind == kind, Document.year == year)
@@ -561,6 +580,7 @@ def _issue_copy(
     year = calendar(session).local_date(now).year
     if addressee is not None:
         content = {**content, "addressee": addressee}
+    _number_lock(session)
     for _ in range(_MAX_SERIAL_TRIES):
         serial = _next_serial(session, kind, year)
         row = Document(
