@@ -28,14 +28,12 @@ from runner.catalogue.applications import (
     MISSING,
     RECEIVED,
     TOLERATED,
-    Applicant,
     Intake,
     MaterialState,
     application_of,
     item_data,
     start_item,
 )
-from runner.catalogue.identity import ORGANISATION, PERSON
 from runner.catalogue.intake import ACCEPT, NOTIFY, REFUSE, Decision, acceptance_step, waiting_for_materials
 from runner.items.clerk import do_intake_decision, do_receive_materials
 from runner.items.permissions import Facts, Who, allowed
@@ -48,6 +46,7 @@ from web.auth import current_user, require_role, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
 from workspace.access import who_now
+from workspace.applicant_fields import applicant_from
 from workspace.blueprint import bp
 from workspace.guide import guide_view, kind_label
 from workspace.intake_flow import completer
@@ -209,14 +208,7 @@ def intake_register() -> Any:
     stored: list[attachments.StoredFile] = []
     online: dict[str, Any] | None = None
     try:
-        applicant = Applicant(
-            name=request.form.get("applicant_name", ""),
-            id_number=request.form.get("applicant_id", ""),
-            phone=request.form.get("phone", ""),
-            kind=ORGANISATION if request.form.get("applicant_type") == ORGANISATION else PERSON,
-            agent_name=request.form.get("agent_name", ""),
-            agent_id=request.form.get("agent_id", ""),
-        )
+        applicant = applicant_from(request.form)
         states = _materials(item)
         decision = _decision(item, states)
         who = who_now()

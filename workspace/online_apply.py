@@ -27,8 +27,6 @@ import runner
 from forms.attachments import ALLOWED, UploadRejected, check_upload, display_name, human_size, max_bytes
 from forms.language import pick
 from runner.catalogue import items as catalogue
-from runner.catalogue.applications import Applicant
-from runner.catalogue.identity import ORGANISATION, PERSON
 from runner.models import OnlineApplication
 from runner.online import applications, codes, counter, files, results, slots, submission
 from web.auth import client_address, services
@@ -36,6 +34,7 @@ from web.chrome import register_nav
 from web.i18n import Label, user_message
 from web.rate_limits import limiter
 from workspace.applicant import remember_progress
+from workspace.applicant_fields import applicant_from
 from workspace.blueprint import bp
 from workspace.guide import guide_view, kind_label
 
@@ -79,14 +78,7 @@ def apply_item(code: str) -> Any:
     item = _online_item(code)
     error = None
     if request.method == "POST":
-        applicant = Applicant(
-            name=request.form.get("applicant_name", ""),
-            id_number=request.form.get("applicant_id", ""),
-            phone=request.form.get("phone", ""),
-            kind=ORGANISATION if request.form.get("applicant_type") == ORGANISATION else PERSON,
-            agent_name=request.form.get("agent_name", ""),
-            agent_id=request.form.get("agent_id", ""),
-        )
+        applicant = applicant_from(request.form)
         try:
             phone = applicant.checked().phone
             if _blocked("code", phone):
