@@ -7,14 +7,18 @@ plain ``rq worker`` builds them from the environment on first use, never at impo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
+
+from sqlalchemy.orm import Session
 
 import runner
 from runner.core.scheduling import FIRE_DUE, Job, wakeup_of
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SWEEP_JOB_ID = "timer-sweep"
 _services: runner.Services | None = None
@@ -130,33 +134,34 @@ def _pending_sweeps(queue: Any, *, running: bool = False) -> list[str]:
     return [i for i in ids if i.startswith(SWEEP_JOB_ID)]
 
 
-def start_continued_delays(svc: runner.Services) -> None:
-    """连续延期: start the 延期 handling of items 3 working days late
-    (``runner.supervision.continued_delay``); a failure here never stops the sweep."""
-    from runner.supervision.continued_delay import start_continued_delays as start_delays
-
+def _upkeep(svc: runner.Services, what: str, work: Callable[[Session], T]) -> T | None:
+    """``work`` in a transaction of its own; a failure is logged and gives None: the timers come first, and the
+    upkeep is tried again at the next sweep."""
     try:
         with svc.transaction() as session:
-            started = start_delays(session)
-    except Exception:  # noqa: BLE001 - the timers come first; tried again next sweep
-        log.warning("continued delays failed; trying again at the next sweep", exc_info=True)
-        return
+            return work(session)
+    except Exception:  # noqa: BLE001 - never stops the sweep
+        log.warning("%s failed; trying again at the next sweep", what, exc_info=True)
+        return None
+
+
+def start_continued_delays(svc: runner.Services) -> None:
+    """连续延期: start the 延期 handling of items 3 working days late
+    (``runner.supervision.continued_delay``)."""
+    from runner.supervision.continued_delay import start_continued_delays as start_delays
+
+    started = _upkeep(svc, "continued delays", start_delays)
     if started:
         log.info("连续延期: %d items started their 延期 handling", len(started))
 
 
 def sweep_online(svc: runner.Services) -> None:
     """网上申报's upkeep: expired drafts (files deleted), overdue 预审 warnings, missed appointments
-    (``runner.online.sweep``); a failure here never stops the sweep."""
+    (``runner.online.sweep``)."""
     from runner.online.sweep import sweep_online as sweep
 
-    try:
-        with svc.transaction() as session:
-            done = sweep(session)
-    except Exception:  # noqa: BLE001 - the timers come first; tried again next sweep
-        log.warning("online applications' sweep failed; trying again at the next sweep", exc_info=True)
-        return
-    if any(done.values()):
+    done = _upkeep(svc, "online applications' sweep", sweep)
+    if done and any(done.values()):
         log.info("online applications: %s", done)
 
 

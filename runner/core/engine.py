@@ -307,17 +307,10 @@ def _pruned_summary(
                 continue
             if task.task_spec.bpmn_id:
                 nodes.add(task.task_spec.bpmn_id)
-            if not task.task_spec.manual:
-                continue
-            try:
-                code = resolve_window(session, instance, task, conventions.task_properties(task.task_spec))
-            except Exception:  # noqa: BLE001 - an expression that no longer evaluates names no window
-                code = None
-            if code:
-                windows.add(str(code))
-            named = task.data.get("related_windows")
-            if isinstance(named, list):
-                related |= {str(w) for w in named if w}
+            if task.task_spec.manual:
+                code, named = step_windows(session, instance, task)
+                windows |= {code} if code else set()
+                related |= named
         return {"nodes": sorted(nodes), "windows": sorted(windows), "related": sorted(related)}
 
     return summary
@@ -465,6 +458,18 @@ def message_names(task: Task) -> list[str]:
 
 def task_title(task: Task) -> str:
     return str(task.task_spec.bpmn_name or task.task_spec.name)
+
+
+def step_windows(session: Session, instance: ProcessInstance, task: Task) -> tuple[str | None, set[str]]:
+    """The window a person's step had (None when its expression no longer evaluates) and the related windows
+    its data names (``related_windows``)."""
+    try:
+        code = resolve_window(session, instance, task, conventions.task_properties(task.task_spec))
+    except Exception:  # noqa: BLE001 - an expression that no longer evaluates names no window
+        code = None
+    named = task.data.get("related_windows")
+    related = {str(w) for w in named if w} if isinstance(named, list) else set()
+    return (str(code) if code else None), related
 
 
 def resolve_window(

@@ -12,7 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.core import conventions, engine
+from runner.core import engine
 from runner.core.spiff import pruning
 from runner.items.instances import get as get_instance
 from runner.items.tasks import open_task_and_item
@@ -66,16 +66,7 @@ def _task_windows(session: Session, instance: Any, workflow: Any) -> set[str]:
     past = pruning.pruned(workflow)  # the steps pruned from a long item's tree
     windows: set[str] = {*past.get("windows", []), *past.get("related", [])}
     for task in workflow.get_tasks(state=TaskState.COMPLETED | TaskState.READY):
-        if not task.task_spec.manual:  # a person's task (user, manual or plain task)
-            continue
-        props = conventions.task_properties(task.task_spec)
-        try:
-            code = engine.resolve_window(session, instance, task, props)
-        except Exception:  # noqa: BLE001 - an expression that no longer evaluates names no window
-            code = None
-        if code:
-            windows.add(str(code))
-        related = task.data.get("related_windows")
-        if isinstance(related, list):
-            windows |= {str(w) for w in related if w}
+        if task.task_spec.manual:  # a person's task (user, manual or plain task)
+            code, related = engine.step_windows(session, instance, task)
+            windows |= related | ({code} if code else set())
     return windows
