@@ -97,6 +97,7 @@ from runner.items.tasks import (
     reassign,
     task_details,
     unclaim,
+    wait_for_item_writer,
 )
 from runner.items.views import instance_summary
 from runner.models import InstanceStatus, TimerStatus
@@ -253,6 +254,7 @@ __all__ = [
     "suspend",
     "sweep",
     "task_details",
+    "wait_for_item_writer",
     "terminate",
     "unclaim",
     "upsert_windows",

@@ -286,6 +286,7 @@ def _raise_if_completed(task_id: str) -> None:
     colleague may have seen the task on its way to completion (claimed, its item being written), and the
     answer it owes is who completed it, not what it saw."""
     with services().transaction() as s:
+        runner.wait_for_item_writer(s, task_id)  # a completion in flight commits (or fails) first
         try:
             runner.task_details(s, task_id)
         except runner.NotFound:

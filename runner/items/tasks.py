@@ -31,6 +31,17 @@ _TASK_AND_ITEM = (
 )
 
 
+def wait_for_item_writer(session: Session, task_id: str) -> None:
+    """Wait until whoever is writing the item of open task ``task_id`` has committed or rolled back (a row lock
+    on the item on PostgreSQL; SQLite writes one at a time anyway), so that what is read next is settled."""
+    session.execute(
+        select(ProcessInstance.id)
+        .join(OpenTask, OpenTask.instance_id == ProcessInstance.id)
+        .where(OpenTask.task_id == str(task_id))
+        .with_for_update(of=ProcessInstance)
+    ).all()
+
+
 def open_task(session: Session, task_id: str) -> OpenTask:
     """The open-task row of ``task_id``; a finished task is a conflict, an unknown one 404."""
     return open_task_and_item(session, task_id)[0]
