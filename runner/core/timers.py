@@ -40,9 +40,12 @@ log = logging.getLogger(__name__)
 # A due timer whose wake-up job still exists is trusted for this long; after that the sweep sends another
 # wake-up (the worker that held it may have died). Firing is idempotent, so a spare job does nothing.
 STALE_AFTER = timedelta(seconds=30)
-# timers claimed per transaction: one commit (one fsync) for all of them, each in its own savepoint; small
-# enough that the first of a batch is committed a few tens of milliseconds after it fired
+# timers claimed per transaction: one commit (one fsync) and a few statements for all of them; small enough that
+# the first of a batch is committed a few tens of milliseconds after it fired
 BATCH = 8
+# timers claimed per transaction while the workers are behind (``timers_first``): the statements and the commit
+# of a batch shared by more timers, for more timers a second
+BEHIND_BATCH = 32
 # a wake-up job stops firing after this many seconds (and asks for a follow-up) to stay far from RQ's timeout
 FIRE_BUDGET = 60.0
 # a timer whose firing raised is not tried again by this process for this long (one incident, not a flood)
@@ -140,12 +143,13 @@ def fire_due(
     since: datetime | None = None,
     until: datetime | None = None,
     batch: int = BATCH,
+    behind_batch: int = BEHIND_BATCH,
     budget: float = FIRE_BUDGET,
     on_backlog: Callable[[], None] | None = None,
 ) -> dict[str, int]:
-    """Fire every timer that is due, ``batch`` per transaction, each in its own savepoint; with ``until`` (platform
-    time) also wait for the timers falling due from ``since`` (default: now) until then, and fire them as they
-    fall due — and whatever else is due by then.
+    """Fire every timer that is due, ``batch`` per transaction (``behind_batch`` while the last batch claimed was
+    behind: ``timers_first``); with ``until`` (platform time) also wait for the timers falling due from ``since``
+    (default: now) until then, and fire them as they fall due — and whatever else is due by then.
 
     Runs its own transactions (like ``Services.run``). Returns how many timers ended how (``fired``, ``cancelled``,
     ``already fired``, ``failed``, …); ``left`` = 1 when it stopped after ``budget`` seconds with timers still due.
@@ -160,6 +164,7 @@ def fire_due(
     conflicts = 0
     backlog_reported = False
     careful = False  # the next batch is fired one savepoint per item (one of its timers raised)
+    size = batch  # of the next claim
     while True:
         now_mono = time.monotonic()
         failed = _failed.setdefault(services, {})
@@ -169,12 +174,12 @@ def fire_due(
         try:
             with services.transaction() as session:
                 claimed_at = services.now()
-                claimed = claim_due(session, limit=batch, skip=set(failed))
+                claimed = claim_due(session, limit=size, skip=set(failed))
                 done = _fire_batch(session, claimed, careful=careful)
                 # a batch that is not full was everything due (and not locked) when it was claimed: when is the
                 # next timer of the wait due (asked in the same transaction)
                 upcoming = None
-                if waiting and until is not None and len(claimed) < batch:
+                if waiting and until is not None and len(claimed) < size:
                     upcoming = next_due(session, max(claimed_at, since or claimed_at), until)
         except _TimerRaised:  # undone: take the batch again, one savepoint per item
             log.info("a timer of the batch raised; firing the batch again one item at a time")
@@ -187,10 +192,12 @@ def fire_due(
             time.sleep(0.01 * conflicts)
             continue
         careful = False
-        if claimed:  # soonest first: is the oldest of them late enough that the clerks' steps should wait?
-            timers_first.say_if_behind(services, claimed[0][0].due_at, claimed_at)
+        full, size = len(claimed) == size, batch
+        # soonest first: is the oldest of them late enough that the clerks' steps should wait (and batches grow)?
+        if claimed and timers_first.say_if_behind(services, claimed[0][0].due_at, claimed_at):
+            size = max(batch, behind_batch)
         outcomes.update(done)
-        if len(claimed) == batch:  # more may be due: go on at once
+        if full:  # more may be due: go on at once
             if on_backlog is not None and not backlog_reported:
                 backlog_reported = True
                 on_backlog()

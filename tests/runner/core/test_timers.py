@@ -306,7 +306,7 @@ def test_two_workers_batches_fire_each_timer_once(services, clock, db_engine):
 
     def work(svc: runner.Services) -> None:
         start_together.wait()
-        results.append(runner.fire_due(svc, batch=4))
+        results.append(runner.fire_due(svc, batch=4, behind_batch=4))
 
     workers = [threading.Thread(target=work, args=(svc,)) for svc in (services, other)]
     for w in workers:

@@ -76,3 +76,25 @@ def test_while_the_workers_are_behind_the_clerks_steps_take_turns(services, cloc
         with pytest.raises((OperationalError, ConcurrentUpdate)):  # the other clerk waits for the turn
             _held_back(one_turn, first)
     _held_back(one_turn, second)  # the turn is free once the step in flight has committed
+
+
+def test_batches_grow_while_the_workers_are_behind(services, clock, monkeypatch):
+    from runner.core import timers
+
+    limits: list[int] = []
+    claim = timers.claim_due
+
+    def claim_due(session, *, limit, skip=frozenset()):
+        limits.append(limit)
+        return claim(session, limit=limit, skip=skip)
+
+    monkeypatch.setattr(timers, "claim_due", claim_due)
+    ids = [_waiting_item(services) for _ in range(7)]
+    clock.advance(minutes=30)  # on time: batches of 2
+    assert runner.fire_due(services, batch=2, behind_batch=5) == {"fired": len(ids)}
+    assert set(limits) == {2}
+    limits.clear()
+    more = [_waiting_item(services) for _ in range(7)]
+    clock.advance(minutes=31)  # a minute late: after the first claim, batches of 5
+    assert runner.fire_due(services, batch=2, behind_batch=5) == {"fired": len(more)}
+    assert limits == [2, 5, 5]
