@@ -31,6 +31,10 @@ class Settings:
     script_evaluators: int = 1  # evaluator processes kept started per platform process
     sweep_horizon_seconds: int = 120  # the sweep makes sure timers due within this have a job
     sweep_interval_seconds: int = 60
+    # timers first (runner.core.timers_first): while the workers fire timers due more than this many seconds ago,
+    # at most ``steps_while_timers_behind`` completions and starts of items run at once (0: never held back)
+    timers_behind_seconds: float = 0.5
+    steps_while_timers_behind: int = 2
     # restored workflows kept per process for the next step of the same item (0: always read the row)
     workflow_cache_size: int = 128
     # finished person's steps kept in a long item's engine state above its open steps (退回 reaches back this

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from runner.clock import ManualClock
-from runner.core import audit, conventions, failures, hooks
+from runner.core import audit, conventions, failures, hooks, transaction
 from runner.core.scheduling import schedule_timer
 from runner.core.scripts import CentreScriptEngine
 from runner.core.spiff import pruning
@@ -35,7 +35,7 @@ from runner.core.spiff.timers import (
     timer_pending_year,
 )
 from runner.core.state import dump_workflow, load_workflow
-from runner.core.transaction import on_commit, services_of
+from runner.core.transaction import on_commit, services_of, taken_ahead
 from runner.exceptions import CalendarDataMissing, ScriptError
 from runner.items.views import iso
 from runner.models import (
@@ -566,12 +566,38 @@ _PENDING_TIMERS = select(Timer).where(
 )
 
 
+OPEN_TASKS, PENDING_TIMERS = "open_tasks", "pending_timers"  # what ``read_ahead`` reads
+
+
+def read_ahead(session: Session, instance_ids: list[int]) -> None:
+    """Read what the saves of many items will read (their open tasks, their pending engine timers, and what the
+    after-save hooks read: ``hooks.READ_AHEAD``) in one query each, instead of one per item (a batch of timers)."""
+    if not instance_ids:
+        return
+    tasks: dict[int, list[OpenTask]] = {instance_id: [] for instance_id in instance_ids}
+    timers: dict[int, list[Timer]] = {instance_id: [] for instance_id in instance_ids}
+    with session.no_autoflush:
+        for task in session.scalars(select(OpenTask).where(OpenTask.instance_id.in_(instance_ids))):
+            tasks[task.instance_id].append(task)
+        for timer in session.scalars(
+            select(Timer).where(
+                Timer.instance_id.in_(instance_ids), Timer.status == TimerStatus.PENDING, Timer.kind != "rule"
+            )
+        ):
+            timers[timer.instance_id].append(timer)
+    transaction.read_ahead(session, OPEN_TASKS, tasks)
+    transaction.read_ahead(session, PENDING_TIMERS, timers)
+    hooks.run_read_ahead(session, instance_ids)
+
+
 def _sync_open_tasks(
     session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, ready: list[Task], now: datetime
 ) -> list[Task]:
     """Bring the open-task rows in line with ``ready``; the ready tasks that have a row now (a task whose
     window, limit or due time its diagram cannot compute is held as an incident instead)."""
     known = _current_tasks(session).get(instance.id)
+    if known is None:
+        known = taken_ahead(session, OPEN_TASKS, instance.id, OpenTask)
     if known is None:
         with session.no_autoflush:
             known = list(session.scalars(_OPEN_TASKS, {"instance_id": instance.id}))
@@ -656,6 +682,7 @@ def forget_projections(session: Session, instance: ProcessInstance) -> None:
         _stored_unarmed(session),
     ):
         known.pop(instance.id, None)
+    transaction.forget_read_ahead(session, instance.id)
 
 
 def open_task_rows(session: Session, instance: ProcessInstance) -> list[OpenTask]:
@@ -696,11 +723,15 @@ def _close_timers(
 ) -> dict[tuple[str, datetime], Timer]:
     """Mark pending rows whose timer is no longer waiting as fired or cancelled; return the rest."""
     if pending is None:
-        with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
-            pending = {
-                (row.task_id, row.due_at): row
-                for row in session.scalars(_PENDING_TIMERS, {"instance_id": instance.id})
-            }
+        rows = taken_ahead(session, PENDING_TIMERS, instance.id, Timer)
+        if rows is None:
+            with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
+                rows = list(session.scalars(_PENDING_TIMERS, {"instance_id": instance.id}))
+        pending = {
+            (row.task_id, row.due_at): row
+            for row in rows
+            if row.status == TimerStatus.PENDING and row.kind != "rule"
+        }
     wanted = _wanted_timers(waiting)
     for key, row in list(pending.items()):
         if key in wanted:

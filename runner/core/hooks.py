@@ -2,6 +2,8 @@
 
 - ``AFTER_SAVE``: called by ``runner.core.engine.save`` after an item's state, open tasks, timers and message
   subscriptions are written, in the same transaction (supervision keeps its warning-rule timers in step there);
+- ``READ_AHEAD``: called with the items of a batch of timers before any of them fires, to read at once the rows
+  an after-save hook would otherwise read one item at a time (``runner.core.transaction.read_ahead``);
 - ``TIMER_KINDS``: how a timer row of a kind other than the diagram's own fires (kind → function);
 - ``EFFECTS``: what else happens when a diagram's script asks for an effect (``record_deemed_assent``,
   ``record_warning``, ``inform``, ``issue_document`` …): called by ``runner.core.engine.apply_effects`` after the
@@ -21,10 +23,12 @@ from sqlalchemy.orm import Session
 from runner.models import ProcessInstance, Timer
 
 AfterSave = Callable[[Session, ProcessInstance], None]
+ReadAhead = Callable[[Session, list[int]], None]
 TimerFiring = Callable[[Session, Timer, ProcessInstance], str]
 EffectHook = Callable[[Session, ProcessInstance, Any, dict[str, Any]], None]
 
 AFTER_SAVE: list[AfterSave] = []
+READ_AHEAD: list[ReadAhead] = []
 TIMER_KINDS: dict[str, TimerFiring] = {}
 EFFECTS: dict[str, list[EffectHook]] = {}
 
@@ -34,6 +38,20 @@ def after_save(hook: AfterSave) -> AfterSave:
     if hook not in AFTER_SAVE:
         AFTER_SAVE.append(hook)
     return hook
+
+
+def read_ahead(hook: ReadAhead) -> ReadAhead:
+    """Call ``hook(session, instance_ids)`` before a batch of timers of these items fires (once, however often
+    registered)."""
+    if hook not in READ_AHEAD:
+        READ_AHEAD.append(hook)
+    return hook
+
+
+def run_read_ahead(session: Session, instance_ids: list[int]) -> None:
+    """Run the read-ahead hooks for the items ``instance_ids``."""
+    for hook in READ_AHEAD:
+        hook(session, instance_ids)
 
 
 def timer_kind(kind: str, firing: TimerFiring) -> None:

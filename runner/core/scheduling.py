@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -66,8 +67,20 @@ def second_wakeup(second: int, begins: datetime, now: datetime | None = None) ->
     )
 
 
+# how long the workers' word that they are behind with due timers holds unless said again (runner.core.timers_first)
+BEHIND_FOR = 2.0
+
+
 class JobScheduler(Protocol):
     def send(self, job: Job) -> None: ...
+
+    def say_behind(self) -> None:
+        """The workers are behind with due timers: say so for ``BEHIND_FOR`` seconds."""
+        ...
+
+    def behind(self) -> bool:
+        """Did a worker say it is behind with due timers in the last ``BEHIND_FOR`` seconds?"""
+        ...
 
     def existing(self, job_ids: list[str]) -> set[str]:
         """Which of these job ids Redis still holds (queued, scheduled or running)."""
@@ -79,9 +92,16 @@ class NullScheduler:
     """Records jobs instead of sending them (development without Redis, in-process tests)."""
 
     sent: list[Job] = field(default_factory=list)
+    behind_until: float = 0.0  # time.monotonic() until which the workers are behind
 
     def send(self, job: Job) -> None:
         self.sent.append(job)
+
+    def say_behind(self) -> None:
+        self.behind_until = time.monotonic() + BEHIND_FOR
+
+    def behind(self) -> bool:
+        return time.monotonic() < self.behind_until
 
     def existing(self, job_ids: list[str]) -> set[str]:
         known = {j.job_id for j in self.sent}
@@ -106,6 +126,16 @@ class RQScheduler:
             self.queue.enqueue_at(job.at, job.func, *job.args, **options)
         else:
             self.queue.enqueue(job.func, *job.args, **options)
+
+    @property
+    def behind_key(self) -> str:
+        return f"banjian:{self.queue.name}:timers-behind"
+
+    def say_behind(self) -> None:
+        self.connection.set(self.behind_key, b"1", px=int(BEHIND_FOR * 1000))
+
+    def behind(self) -> bool:
+        return bool(self.connection.exists(self.behind_key))
 
     def existing(self, job_ids: list[str]) -> set[str]:
         if not job_ids:

@@ -3,10 +3,13 @@
 A worker fires timers in batches (``fire_due``, run by the per-second wake-up job ``worker.jobs.fire_due_timers``,
 see ``runner.core.scheduling``): it claims a few due timers at a time with ``SELECT … FOR UPDATE SKIP LOCKED`` — the
 timer rows and their instances' rows, so that several workers split the due timers between them instead of racing
-for the same instance — and fires each in its own savepoint of one transaction: a timer whose firing raises is
-rolled back alone and becomes an incident on its item, the others of the batch commit. SQLite has no SKIP LOCKED;
-there every transaction takes the database's write lock when it begins (``runner.db``), so batches of several
-workers simply take turns. ``fire_timer`` fires one timer in the caller's transaction (tests, the one-timer job).
+for the same instance — and fires them in one transaction: what the items' saves read is read once for the batch
+(``engine.read_ahead``) and the batch is written in one flush, a few statements per batch instead of ten per timer.
+If a timer raises, the batch is undone and fired again with each item in its own savepoint: the timer whose
+firing raises is rolled back alone and becomes an incident on its item, the others of the batch commit. SQLite
+has no SKIP LOCKED; there every transaction takes the database's write lock when it begins (``runner.db``), so
+batches of several workers simply take turns. ``fire_timer`` fires one timer in the caller's transaction (tests,
+the one-timer job). A worker that claims timers well past due holds the clerks' steps back (``timers_first``).
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
-from runner.core import audit, engine, hooks
+from runner.core import audit, engine, hooks, timers_first
 from runner.core.scheduling import Job, schedule_timer, wakeup_job_id, wakeup_of
 from runner.core.services import Services
 from runner.core.transaction import after_commit, services_of
@@ -37,9 +40,12 @@ log = logging.getLogger(__name__)
 # A due timer whose wake-up job still exists is trusted for this long; after that the sweep sends another
 # wake-up (the worker that held it may have died). Firing is idempotent, so a spare job does nothing.
 STALE_AFTER = timedelta(seconds=30)
-# timers claimed per transaction: one commit (one fsync) for all of them, each in its own savepoint; small
-# enough that the first of a batch is committed a few tens of milliseconds after it fired
+# timers claimed per transaction: one commit (one fsync) and a few statements for all of them; small enough that
+# the first of a batch is committed a few tens of milliseconds after it fired
 BATCH = 8
+# timers claimed per transaction while the workers are behind (``timers_first``): the statements and the commit
+# of a batch shared by more timers, for more timers a second
+BEHIND_BATCH = 32
 # a wake-up job stops firing after this many seconds (and asks for a follow-up) to stay far from RQ's timeout
 FIRE_BUDGET = 60.0
 # a timer whose firing raised is not tried again by this process for this long (one incident, not a flood)
@@ -115,6 +121,7 @@ def claim_due(
         .order_by(Timer.due_at)  # the order of ix_timer_status_due: read no further than the batch
         .limit(limit)
         .with_for_update(of=[Timer.__table__, ProcessInstance.__table__], skip_locked=True)
+        .options(undefer(ProcessInstance.state))  # the engine state, read with the claim: no read per item
     )
     if skip:
         query = query.where(Timer.id.not_in(sorted(skip)))
@@ -136,12 +143,13 @@ def fire_due(
     since: datetime | None = None,
     until: datetime | None = None,
     batch: int = BATCH,
+    behind_batch: int = BEHIND_BATCH,
     budget: float = FIRE_BUDGET,
     on_backlog: Callable[[], None] | None = None,
 ) -> dict[str, int]:
-    """Fire every timer that is due, ``batch`` per transaction, each in its own savepoint; with ``until`` (platform
-    time) also wait for the timers falling due from ``since`` (default: now) until then, and fire them as they
-    fall due — and whatever else is due by then.
+    """Fire every timer that is due, ``batch`` per transaction (``behind_batch`` while the last batch claimed was
+    behind: ``timers_first``); with ``until`` (platform time) also wait for the timers falling due from ``since``
+    (default: now) until then, and fire them as they fall due — and whatever else is due by then.
 
     Runs its own transactions (like ``Services.run``). Returns how many timers ended how (``fired``, ``cancelled``,
     ``already fired``, ``failed``, …); ``left`` = 1 when it stopped after ``budget`` seconds with timers still due.
@@ -155,6 +163,8 @@ def fire_due(
     outcomes: Counter[str] = Counter()
     conflicts = 0
     backlog_reported = False
+    careful = False  # the next batch is fired one savepoint per item (one of its timers raised)
+    size = batch  # of the next claim
     while True:
         now_mono = time.monotonic()
         failed = _failed.setdefault(services, {})
@@ -164,21 +174,30 @@ def fire_due(
         try:
             with services.transaction() as session:
                 claimed_at = services.now()
-                claimed = claim_due(session, limit=batch, skip=set(failed))
-                done = _fire_batch(session, claimed)
+                claimed = claim_due(session, limit=size, skip=set(failed))
+                done = _fire_batch(session, claimed, careful=careful)
                 # a batch that is not full was everything due (and not locked) when it was claimed: when is the
                 # next timer of the wait due (asked in the same transaction)
                 upcoming = None
-                if waiting and until is not None and len(claimed) < batch:
+                if waiting and until is not None and len(claimed) < size:
                     upcoming = next_due(session, max(claimed_at, since or claimed_at), until)
+        except _TimerRaised:  # undone: take the batch again, one savepoint per item
+            log.info("a timer of the batch raised; firing the batch again one item at a time")
+            careful = True
+            continue
         except ConcurrentUpdate:  # a deadlock or lost race with a request: the batch is undone; take it again
             conflicts += 1
             if conflicts > 10:
                 raise
             time.sleep(0.01 * conflicts)
             continue
+        careful = False
+        full, size = len(claimed) == size, batch
+        # soonest first: is the oldest of them late enough that the clerks' steps should wait (and batches grow)?
+        if claimed and timers_first.say_if_behind(services, claimed[0][0].due_at, claimed_at):
+            size = max(batch, behind_batch)
         outcomes.update(done)
-        if len(claimed) == batch:  # more may be due: go on at once
+        if full:  # more may be due: go on at once
             if on_backlog is not None and not backlog_reported:
                 backlog_reported = True
                 on_backlog()
@@ -201,11 +220,25 @@ def fire_due(
     return dict(outcomes)
 
 
-def _fire_batch(session: Session, claimed: list[tuple[Timer, ProcessInstance]]) -> Counter[str]:
-    """Fire claimed timers, one savepoint per instance: firing an instance's first due timer fires all of its
-    due timers (SpiffWorkflow steps every timer that went off), so its other rows are fired by then; a row the
-    firing left pending is left for the next batch. Timers of an instance whose firing raised wait
-    ``RETRY_FAILED_AFTER`` seconds in this process."""
+class _TimerRaised(Exception):
+    """A timer of a batch fired without savepoints raised: the batch is undone and fired again one savepoint
+    per item (``_fire_batch(careful=True)``), where the failing timer becomes an incident alone."""
+
+
+def _fire_batch(
+    session: Session, claimed: list[tuple[Timer, ProcessInstance]], *, careful: bool = True
+) -> Counter[str]:
+    """Fire claimed timers: firing an instance's first due timer fires all of its due timers (SpiffWorkflow
+    steps every timer that went off), so its other rows are fired by then; a row the firing left pending is
+    left for the next batch.
+
+    Not ``careful``: what the items' saves read is read for the whole batch first (``engine.read_ahead``), the
+    timers fire one after the other and the batch is written in one flush — a few statements per batch instead
+    of ten per timer; if any timer raises, ``_TimerRaised`` (the caller undoes the batch and fires it again
+    carefully). ``careful``: one savepoint per instance; timers of an instance whose firing raised become an
+    incident and wait ``RETRY_FAILED_AFTER`` seconds in this process."""
+    if not careful:
+        return _fire_at_once(session, claimed)
     done: Counter[str] = Counter()
     fired_instances: dict[int, bool] = {}  # instance id → its firing succeeded
     for row, _instance in claimed:
@@ -218,6 +251,26 @@ def _fire_batch(session: Session, claimed: list[tuple[Timer, ProcessInstance]]) 
             done[f"already {row.status}"] += 1
         elif not succeeded:
             _failed.setdefault(services_of(session), {})[row.id] = time.monotonic() + RETRY_FAILED_AFTER
+    return done
+
+
+def _fire_at_once(session: Session, claimed: list[tuple[Timer, ProcessInstance]]) -> Counter[str]:
+    """``_fire_batch`` without savepoints (see there)."""
+    done: Counter[str] = Counter()
+    fired_instances: set[int] = set()
+    try:
+        engine.read_ahead(session, sorted({row.instance_id for row, _ in claimed}))
+        for row, _instance in claimed:
+            if row.instance_id not in fired_instances:
+                fired_instances.add(row.instance_id)
+                done[fire_timer(session, row.id)] += 1
+            elif row.status != TimerStatus.PENDING:
+                done[f"already {row.status}"] += 1
+        session.flush()  # a row that cannot be written fails here, in the batch, not at the commit
+    except (OperationalError, InterfaceError, StaleDataError):
+        raise  # the connection or a lost race, not a timer: the whole batch is undone and taken again
+    except Exception as exc:  # noqa: BLE001 - which timer it was is found by firing the batch carefully
+        raise _TimerRaised from exc
     return done
 
 

@@ -6,7 +6,7 @@ without importing how the services are built.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -31,3 +31,27 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
 def after_commit(session: Session, job: Job) -> None:
     """Queue ``job`` to be sent once ``session`` has committed (dropped on rollback)."""
     session.info.setdefault("after_commit", []).append(job)
+
+
+def read_ahead(session: Session, kind: str, rows: dict[int, list[Any]]) -> None:
+    """Remember rows of ``kind`` read for many items at once (a batch of timers: one query instead of one per
+    item), by item id; the item's first reader takes them (``taken_ahead``)."""
+    session.info.setdefault("read_ahead", {}).setdefault(kind, {}).update(rows)
+
+
+def taken_ahead(session: Session, kind: str, instance_id: int, model: type) -> list[Any] | None:
+    """The rows of ``kind`` read ahead for item ``instance_id``, once (None: not read ahead — the caller reads
+    them). Rows deleted since are left out; when a row of ``model`` for the item was added since, None (the rows
+    read ahead miss it). The rows are the session's own objects: changes made since are on them."""
+    rows = session.info.get("read_ahead", {}).get(kind, {}).pop(instance_id, None)
+    if rows is None:
+        return None
+    if any(isinstance(new, model) and new.instance_id == instance_id for new in session.new):
+        return None
+    return [row for row in rows if row not in session.deleted]
+
+
+def forget_read_ahead(session: Session, instance_id: int) -> None:
+    """Drop whatever was read ahead for item ``instance_id`` (its rows were changed other than by the readers)."""
+    for rows in session.info.get("read_ahead", {}).values():
+        rows.pop(instance_id, None)

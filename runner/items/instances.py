@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from runner.core import audit, engine, failures
+from runner.core import audit, engine, failures, timers_first
 from runner.core.definitions import get_definition
 from runner.core.scheduling import schedule_timer
 from runner.core.spiff import pruning
@@ -58,6 +58,7 @@ def start(
     data = dict(data or {})
     if not isinstance(data, dict):
         raise InvalidInput("data must be an object")
+    timers_first.take_turn(session)  # while the workers are behind with due timers, clerks take turns
     services = services_of(session)
     definition = get_definition(session, key, version)
     now = services.now()

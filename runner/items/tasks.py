@@ -11,7 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from runner.core import audit, engine
+from runner.core import audit, engine, timers_first
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
 from runner.items import four_eyes
@@ -252,6 +252,7 @@ def complete(
     """
     if data is not None and not isinstance(data, dict):
         raise InvalidInput("表单数据必须是对象 (data must be an object)")
+    timers_first.take_turn(session)  # while the workers are behind with due timers, clerks take turns
     row, instance = open_task_and_item(session, task_id)
     if row.assignee is not None and row.assignee not in (actor, on_behalf_of):
         raise TaskAlreadyClaimed(

@@ -8,8 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from runner.catalogue.applications import Applicant, Intake, MaterialState
-from runner.core import audit
-from runner.core.hooks import after_save
+from runner.core import audit, hooks
+from runner.core.transaction import read_ahead, taken_ahead
 from runner.models import InstanceStatus, OnlineApplication, ProcessInstance
 from runner.online.applications import (
     APPROVED,
@@ -82,12 +82,31 @@ def _finish_with_item(session: Session, instance: ProcessInstance) -> None:
     """An item that ends finishes the online application it came from."""
     if instance.status not in DONE:
         return
+    rows = taken_ahead(session, RECEIVED_APPLICATIONS, instance.id, OnlineApplication)
+    if rows is None:
+        rows = session.scalars(
+            select(OnlineApplication).where(
+                OnlineApplication.instance_id == instance.id, OnlineApplication.state == RECEIVED
+            )
+        )
+    for row in rows:
+        if row.state == RECEIVED:
+            row.state, row.updated_at = FINISHED, now(session)
+
+
+RECEIVED_APPLICATIONS = "received_applications"  # what ``_read_received`` reads ahead
+
+
+def _read_received(session: Session, instance_ids: list[int]) -> None:
+    """The received applications of many items in one query, for their next save (a batch of timers)."""
+    rows: dict[int, list[OnlineApplication]] = {instance_id: [] for instance_id in instance_ids}
     for row in session.scalars(
         select(OnlineApplication).where(
-            OnlineApplication.instance_id == instance.id, OnlineApplication.state == RECEIVED
+            OnlineApplication.instance_id.in_(instance_ids), OnlineApplication.state == RECEIVED
         )
     ):
-        row.state, row.updated_at = FINISHED, now(session)
+        rows[row.instance_id].append(row)
+    read_ahead(session, RECEIVED_APPLICATIONS, rows)
 
 
 def catch_up(session: Session, row: OnlineApplication) -> ProcessInstance | None:
@@ -101,4 +120,5 @@ def catch_up(session: Session, row: OnlineApplication) -> ProcessInstance | None
     return instance
 
 
-after_save(_finish_with_item)
+hooks.after_save(_finish_with_item)
+hooks.read_ahead(_read_received)

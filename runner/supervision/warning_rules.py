@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from runner.core import audit, hooks
-from runner.core.transaction import services_of
+from runner.core.transaction import read_ahead, services_of, taken_ahead
 from runner.exceptions import CalendarDataMissing, InvalidInput
 from runner.models import (
     InstanceStatus,
@@ -156,6 +156,19 @@ def _refreshed(instance: ProcessInstance, _context: Any, attrs: Any) -> None:
         instance.__dict__.pop("_rule_timer_inputs", None)  # half known: sync on the next save
 
 
+RULE_TIMERS = "rule_timers"  # what ``read_rule_timers`` reads ahead
+
+
+def read_rule_timers(session: Session, instance_ids: list[int]) -> None:
+    """The rule timer rows of many items in one query, for their next ``sync_rule_timers`` (a batch of timers)."""
+    rows: dict[int, list[Timer]] = {instance_id: [] for instance_id in instance_ids}
+    for row in session.scalars(
+        select(Timer).where(Timer.instance_id.in_(instance_ids), Timer.kind == RULE_KIND)
+    ):
+        rows[row.instance_id].append(row)
+    read_ahead(session, RULE_TIMERS, rows)
+
+
 def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool = False) -> None:
     """Bring the instance's pending rule timers in line with its stored deadline and the active rules
     (a no-op without ``force`` when deadline and status are those its timers were synced with)."""
@@ -165,9 +178,11 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
     if not force and instance.__dict__.get("_rule_timer_inputs") == inputs:
         return
     instance.__dict__["_rule_timer_inputs"] = inputs
-    rows = list(
-        session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.kind == RULE_KIND))
-    )
+    rows = taken_ahead(session, RULE_TIMERS, instance.id, Timer)
+    if rows is None:
+        rows = list(
+            session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.kind == RULE_KIND))
+        )
     if not rows and instance.deadline is None and instance.deadline_pending_year is None:
         return
     now = services_of(session).now()
@@ -292,7 +307,9 @@ def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> 
         window=instance.lead_window, clerk=oldest.assignee if oldest else None, message=message,
     )  # fmt: skip
     if instance.lead_window:
-        notify(session, "warning", message, english=english, to_window=instance.lead_window, instance=instance)
+        notify(
+            session, "warning", message, english=english, to_window=instance.lead_window, instance=instance
+        )
     return "fired"
 
 
@@ -325,4 +342,5 @@ __all__ = [
 
 
 hooks.after_save(sync_rule_timers)  # every save of an item keeps its rule timers in step
+hooks.read_ahead(read_rule_timers)
 hooks.timer_kind(RULE_KIND, fire_rule_timer)

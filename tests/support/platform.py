@@ -347,11 +347,18 @@ def _create_system_accounts(database_url: str) -> None:
         services.engine.dispose()
 
 
-def start_platform(workdir: Path, *, sweep_interval: int = 2, file_clock: bool = True) -> Platform:
-    """Start PostgreSQL (durable settings) and Redis, migrate, deploy bpmn/ and seed windows and users.
-    ``file_clock``: the processes share a clock a test can move (else real time, as in production)."""
+def start_platform(
+    workdir: Path,
+    *,
+    sweep_interval: int = 2,
+    file_clock: bool = True,
+    postgres_settings: dict[str, str] | None = None,
+) -> Platform:
+    """Start PostgreSQL (durable settings, and ``postgres_settings``) and Redis, migrate, deploy bpmn/ and seed
+    windows and users. ``file_clock``: the processes share a clock a test can move (else real time, as in
+    production)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    postgres = start_postgres(durable=True)
+    postgres = start_postgres(durable=True, settings=postgres_settings)
     redis: RedisServer | None = None
     try:
         postgres.create_database("banjian")

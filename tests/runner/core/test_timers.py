@@ -7,13 +7,14 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 import runner
 from runner.config import Settings
 from runner.core.scheduling import FIRE_DUE, Job, NullScheduler, wakeup_job_id, wakeup_of
 from runner.core.timers import BATCH, claim_due
-from runner.models import AuditEntry, Incident
+from runner.core.transaction import read_ahead, taken_ahead
+from runner.models import AuditEntry, Incident, Timer
 from tests.runner.helpers import actions, complete, deploy_file, describe, start, the_task
 
 
@@ -190,6 +191,70 @@ def test_fire_due_fires_every_due_timer_once(services, clock):
     assert actions(services, ids[0]).count("timer_fired") == 1
 
 
+def test_a_batch_of_timers_is_read_and_written_in_a_few_statements(services, clock):
+    """What the saves of a batch's items read is read once for the batch, and the batch is written in one flush:
+    not ten statements per timer (a savepoint, its release, five reads and three writes each)."""
+    ids = _waiting_items(services, BATCH)
+    clock.advance(minutes=31)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        assert runner.fire_due(services) == {"fired": len(ids)}
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)
+    assert "SAVEPOINT" not in statements
+    # the claims, a read per kind for the batch, one versioned UPDATE per item, a few batched writes
+    assert len(statements) <= 2 * len(ids) + 12, statements
+    assert set(_fired_per_timer(services).values()) == {1}
+    for iid in ids:
+        assert describe(services, iid)["status"] == "completed"
+
+
+def test_a_batch_ends_the_rule_timers_of_the_items_it_finishes(services, clock):
+    """The warning-rule timers a batch's saves cancel are those read ahead for the batch (``read_rule_timers``)."""
+    with services.transaction() as s:
+        runner.seed_warning_rules(s)
+    ids = _waiting_items(services, 3)
+    with services.transaction() as s:
+        pending = s.scalars(select(Timer.instance_id).where(Timer.kind == "rule", Timer.status == "pending"))
+        assert set(pending) == set(ids)
+    clock.advance(minutes=31)
+    assert runner.fire_due(services) == {"fired": 3}
+    with services.transaction() as s:
+        rule_timers = s.execute(select(Timer.instance_id, Timer.status).where(Timer.kind == "rule")).all()
+    assert {i for i, _ in rule_timers} == set(ids)
+    assert {status for _, status in rule_timers} == {"cancelled"}
+
+
+def test_rows_read_ahead_are_taken_once_and_never_miss_a_row_added_since(services, clock):
+    [iid] = _waiting_items(services, 1)
+    with services.transaction() as s:
+        [row] = s.scalars(select(Timer).where(Timer.instance_id == iid))
+        read_ahead(s, "timers", {iid: [row]})
+        assert taken_ahead(s, "timers", iid, Timer) == [row]
+        assert taken_ahead(s, "timers", iid, Timer) is None  # once: the next reader reads
+        read_ahead(s, "timers", {iid: [row]})
+        s.delete(row)
+        assert taken_ahead(s, "timers", iid, Timer) == []  # deleted since: left out
+        read_ahead(s, "timers", {iid: []})
+        s.add(
+            Timer(
+                instance_id=iid,
+                task_id="t",
+                spec_name="t",
+                name="t",
+                status="unarmed",
+                created_at=clock.now(),
+            )
+        )
+        assert taken_ahead(s, "timers", iid, Timer) is None  # one added since: read them again
+        s.rollback()
+
+
 def test_fire_due_skips_suspended_and_held_items(services, clock):
     suspended, plain = _waiting_items(services, 2)
     with services.transaction() as s:
@@ -241,7 +306,7 @@ def test_two_workers_batches_fire_each_timer_once(services, clock, db_engine):
 
     def work(svc: runner.Services) -> None:
         start_together.wait()
-        results.append(runner.fire_due(svc, batch=4))
+        results.append(runner.fire_due(svc, batch=4, behind_batch=4))
 
     workers = [threading.Thread(target=work, args=(svc,)) for svc in (services, other)]
     for w in workers:

@@ -255,3 +255,42 @@ def test_an_item_applied_for_online_is_rated_on_the_online_channel(services, sub
     with services.transaction() as s:
         row = s.query(Rating).one()
         assert (row.channel, sorted(row.indicators)) == ("online", ["guide_accuracy", "usability"])
+
+
+def test_a_batch_reads_its_items_received_applications_at_once_and_their_end_finishes_them(
+    services, submitted
+):
+    """A batch of timers reads its items' received applications in one query (``hooks.READ_AHEAD``); the save
+    that ends an item finishes its application from those rows, without reading them again."""
+    from sqlalchemy import event
+
+    from runner.catalogue.applications import start_item
+    from runner.core import hooks
+    from runner.models import InstanceStatus, ProcessInstance
+
+    _, token = submitted()
+    with services.transaction() as s:
+        row = applications.by_token(s, token)
+        review.decide(s, row, review.PASS, actor="shichang_clerk")
+    with services.transaction() as s:
+        row = applications.by_token(s, token)
+        instance = start_item(s, CODE, actor="shichang_clerk", intake=counter.intake_of(s, row))
+        counter.receive(s, row, instance, actor="shichang_clerk")
+        iid = instance.id
+    with services.transaction() as s:
+        instance = s.get(ProcessInstance, iid)
+        hooks.run_read_ahead(s, [iid])
+        read: list[str] = []
+
+        def watch(conn, cursor, statement, *args) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "online_applications" in statement:
+                read.append(statement)
+
+        event.listen(services.engine, "before_cursor_execute", watch)
+        try:
+            instance.status = InstanceStatus.COMPLETED
+            hooks.run_after_save(s, instance)
+        finally:
+            event.remove(services.engine, "before_cursor_execute", watch)
+        assert read == []
+        assert applications.by_token(s, token).state == applications.FINISHED
