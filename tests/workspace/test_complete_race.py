@@ -51,7 +51,8 @@ def test_the_loser_of_a_form_race_gets_409(app, services, make_user) -> None:
     assert all(pair == [302, 409] for pair in statuses), [(s, a[:200]) for p in outcomes for s, a in p]
     for (_, location), (_, page) in outcomes:
         assert location.endswith("/inbox")
-        assert "此任务已办理" in page and "办理完成" in page, re.findall(r"(?s)class=\"[^\"]*(?:error|alert)[^\"]*\"[^>]*>(.*?)<", page)
+        shown = re.findall(r"(?s)class=\"[^\"]*(?:error|alert)[^\"]*\"[^>]*>(.*?)<", page)
+        assert "此任务已办理" in page and "办理完成" in page, shown
     with services.transaction() as s:
         assert runner.verify_audit(s) == []
 
