@@ -37,7 +37,7 @@ def register(admin: Admin) -> None:
     instances = InstanceListView(
         ProcessInstance,
         session,
-        name=_l("办件"),
+        name=_l("全部办件"),
         category=watch,
         endpoint="instances",
         url="/admin/instances",
