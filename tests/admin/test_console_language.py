@@ -217,6 +217,8 @@ def test_the_console_reads_as_english_words(console, services, signed_in) -> Non
     browser = signed_in("root")
     home = browser.get("/admin/?lang=en").get_data(as_text=True)
     assert re.search(r">\s*All items\s*<", home) and not re.search(r">\s*Item\s*<", home)
+    listed = browser.get("/admin/instances/").get_data(as_text=True)  # 办件 are items, 事项 their service
+    assert re.search(r">\s*Service\s*<", listed) and not re.search(r">\s*Item\s*<", listed)
     board = browser.get("/admin/supervision/?kind=month&date=2026-10-01").get_data(as_text=True)
     assert '"overdue": "Overdue"' in board and ">overdue<" not in board
     catalogue = visible(browser.get("/admin/catalogue/").get_data(as_text=True))
@@ -228,6 +230,7 @@ def test_the_console_reads_as_english_words(console, services, signed_in) -> Non
     a = console["month"].a
     page = browser.get(f"/admin/instance/{a}/").get_data(as_text=True)
     assert "Current position (token)" in visible(page)
+    assert "（" not in page[page.index('id="instance-facts"') : page.index("</table>", page.index('id="instance-facts"'))]
     facts = visible(page[page.index('id="instance-facts"') :])
     with services.reading() as s:
         lead = s.get(ProcessInstance, a).lead_window
