@@ -217,6 +217,8 @@ def test_the_console_reads_as_english_words(console, services, signed_in) -> Non
     browser = signed_in("root")
     home = browser.get("/admin/?lang=en").get_data(as_text=True)
     assert re.search(r">\s*All items\s*<", home) and not re.search(r">\s*Item\s*<", home)
+    report = visible(browser.get("/admin/supervision/report?month=2026-10").get_data(as_text=True))
+    assert not re.search(r"\b1 (were|times|items|complaints)\b", report), report[:800]
     listed = browser.get("/admin/instances/").get_data(as_text=True)  # 办件 are items, 事项 their service
     assert re.search(r">\s*Service\s*<", listed) and not re.search(r">\s*Item\s*<", listed)
     board = browser.get("/admin/supervision/?kind=month&date=2026-10-01").get_data(as_text=True)
