@@ -55,7 +55,12 @@ def register(admin: Admin) -> None:
     admin.add_view(timers)
     admin.add_view(
         OnlineApplicationListView(
-            OnlineApplication, session, name=_l("网上申报"), category=watch, endpoint="online", url="/admin/online"
+            OnlineApplication,
+            session,
+            name=_l("网上申报"),
+            category=watch,
+            endpoint="online",
+            url="/admin/online",
         )
     )
     admin.add_view(InstanceView(name=_l("办件详情"), endpoint="instance", url="/admin/instance"))

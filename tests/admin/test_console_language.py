@@ -232,7 +232,12 @@ def test_the_console_reads_as_english_words(console, services, signed_in) -> Non
     a = console["month"].a
     page = browser.get(f"/admin/instance/{a}/").get_data(as_text=True)
     assert "Current position (token)" in visible(page)
-    assert "（" not in page[page.index('id="instance-facts"') : page.index("</table>", page.index('id="instance-facts"'))]
+    assert (
+        "（"
+        not in page[
+            page.index('id="instance-facts"') : page.index("</table>", page.index('id="instance-facts"'))
+        ]
+    )
     facts = visible(page[page.index('id="instance-facts"') :])
     with services.reading() as s:
         lead = s.get(ProcessInstance, a).lead_window
