@@ -27,5 +27,9 @@ def asset(package: str, filename: str) -> Any:
     if folder is None:
         abort(404)
     if not folder.is_dir():
-        abort(503, description=f"{package} is not installed: run `npm ci` (make up / make test do)")
+        abort(
+            503,
+            description=f"{package} 未安装：请运行 npm ci（make up 与 make test 会运行它） "
+            f"({package} is not installed: run `npm ci`; make up and make test do)",
+        )
     return send_from_directory(folder, filename, max_age=86400)

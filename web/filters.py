@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from markupsafe import Markup, escape
 
 from web.blueprint import bp
 
@@ -58,3 +59,12 @@ def deadline(
     if value:
         return localtime(value, fmt)
     return pending(pending_year) or "—"
+
+
+@bp.app_template_filter("aside")
+def aside(value: object) -> Markup:
+    """``{{ x | aside }}`` (or ``{% filter aside %}…{% endfilter %}``): words set aside in brackets the page's
+    language writes them with — ``（x）`` in Chinese, `` (x)`` in English."""
+    from forms.language import pick
+
+    return Markup(pick("（{}）", " ({})")).format(escape(value))

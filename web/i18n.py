@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import request, session
 
 from forms.language import pick
+from runner.bilingual import parts
 from runner.exceptions import RunnerError
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -63,19 +64,12 @@ def _locale_is_zh() -> bool:
     return locale is None or locale.language == "zh"
 
 
-def _english(message: str) -> str:
-    """The English part of a runner message ``中文 (English)``."""
-    if message.endswith(")") and " (" in message:
-        return message[message.index(" (") + 2 : -1]
-    return message
-
-
 def user_message(exc: RunnerError | str) -> str:
-    """A runner error's message in the page language (runner messages read ``中文 (English)``)."""
+    """A runner error's message in the page language (runner messages read ``中文 (English)``, the English
+    in the last parenthesised group: ``runner.bilingual``)."""
     message = exc if isinstance(exc, str) else exc.message
-    if _locale_is_zh():
-        return message[: message.index(" (")] if message.endswith(")") and " (" in message else message
-    return _english(message)
+    zh, en = parts(message)
+    return zh if _locale_is_zh() else en
 
 
 class Label:

@@ -19,6 +19,7 @@ from admin import init_admin
 from api.errors import http_error as api_http_error
 from web import request_edge, security_headers
 from web.auth import current_user
+from web.chrome import http_error_page
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -66,7 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def not_found(exc: Any) -> Any:
         if request.path.startswith("/api/"):  # no API route matched: the API's own answer
             return api_http_error(exc)
-        return exc
+        return http_error_page(exc)
 
     @app.get("/")
     def index() -> Any:

@@ -37,7 +37,7 @@ def register(admin: Admin) -> None:
     instances = InstanceListView(
         ProcessInstance,
         session,
-        name=_l("办件"),
+        name=_l("全部办件"),
         category=watch,
         endpoint="instances",
         url="/admin/instances",
@@ -55,7 +55,12 @@ def register(admin: Admin) -> None:
     admin.add_view(timers)
     admin.add_view(
         OnlineApplicationListView(
-            OnlineApplication, session, name=_l("网上申报"), category=watch, endpoint="online", url="/admin/online"
+            OnlineApplication,
+            session,
+            name=_l("网上申报"),
+            category=watch,
+            endpoint="online",
+            url="/admin/online",
         )
     )
     admin.add_view(InstanceView(name=_l("办件详情"), endpoint="instance", url="/admin/instance"))

@@ -81,7 +81,7 @@ class InstanceListView(ConsoleModelView):
     )
     column_labels = {
         "business_key": _l("办件编号"),
-        "title": _l("事项"),
+        "title": _l("服务事项"),
         "definition_id": _l("流程版本"),
         "item_kind": _l("类型"),
         "lead_window": _l("主办窗口"),
@@ -94,7 +94,7 @@ class InstanceListView(ConsoleModelView):
     column_default_sort = ("id", True)
     column_searchable_list = ("business_key",)
     column_filters = (
-        FilterEqual(ProcessInstance.definition_key, _l("事项"), options=_definition_keys),
+        FilterEqual(ProcessInstance.definition_key, _l("服务事项"), options=_definition_keys),
         FilterEqual(ProcessInstance.item_kind, _l("类型"), options=tuple(KIND_LABELS.items())),
         IntEqualFilter(ProcessInstance.definition_id, _l("流程版本"), options=_definition_versions),
         FilterEqual(

@@ -27,8 +27,8 @@ ROLE_LABELS = {
     Role.CLERK.value: _l("窗口人员"),
     Role.WINDOW_HEAD.value: _l("窗口负责人"),
     Role.LEADER.value: _l("中心领导"),
-    Role.SUPERVISOR.value: _l("督查"),
-    Role.DESIGNER.value: _l("流程设计"),
+    Role.SUPERVISOR.value: _l("督查人员"),
+    Role.DESIGNER.value: _l("流程设计员"),
     Role.ADMIN.value: _l("管理员"),
 }
 

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+import runner
 from admin.base import OVERSEERS, ConsoleModelView, db_session
 from admin.supervision.common import LEVEL_COLOURS, LEVEL_LABELS, RequestSessionMixin
 from runner.items.monitoring import instance_labels
@@ -55,6 +56,14 @@ def _item(m: WarningEvent) -> Markup:
     return Markup('<a href="{}">{}</a> {}').format(
         url_for("instance.detail", instance_id=m.instance_id), key, label.get("title", "")
     )
+
+
+def _window(m: WarningEvent) -> Markup:
+    """The window by its name (its code on hover)."""
+    if not m.window:
+        return Markup("—")
+    name = g.get("supervision_windows", {}).get(m.window, m.window)
+    return Markup('<span title="{}">{}</span>').format(m.window, name)
 
 
 def _state(m: WarningEvent) -> Markup:
@@ -108,6 +117,7 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
         "created_at": lambda v, c, m, n: localtime(m.created_at),
         "level": lambda v, c, m, n: _level(m),
         "instance_id": lambda v, c, m, n: _item(m),
+        "window": lambda v, c, m, n: _window(m),
         "state": lambda v, c, m, n: _state(m),
         "acknowledged_at": lambda v, c, m, n: localtime(m.acknowledged_at),
     }
@@ -121,6 +131,7 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
         count, rows = super().get_list(*args, **kwargs)
         if isinstance(rows, list):
             g.supervision_instances = instance_labels(db_session(), [r.instance_id for r in rows])
+            g.supervision_windows = {w.code: w.name for w in runner.list_windows(db_session())}
         return count, rows
 
     def state_url(self, value: str) -> str:

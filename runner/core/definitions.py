@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from runner.bilingual import both, joined
 from runner.core import audit, conventions
 from runner.core.foreign import adopt
 from runner.core.scripts import check_source
 from runner.core.spiff.parser import CentreParser, parse_specs
+from runner.core.spiff.refusals import refusal
 from runner.core.state import dump_specs
 from runner.core.transaction import services_of
 from runner.core.validation import read_diagram, safe_parse, validate_bpmn
@@ -36,11 +38,13 @@ class Deployed:
 
 
 def _spiff_problem(exc: SpiffWorkflowException, filename: str) -> dict[str, Any]:
+    """SpiffWorkflow's refusal as a problem: where it is, and what it says in both languages."""
+    element = getattr(exc, "id", None) or getattr(exc, "task_id", None)
     return {
         "file": getattr(exc, "file_name", None) or filename,
-        "element": getattr(exc, "id", None) or getattr(exc, "task_id", None),
+        "element": element,
         "line": getattr(exc, "line_number", None) or None,
-        "message": str(exc),
+        "message": refusal(exc, element),
         "severity": "error",
     }
 
@@ -87,11 +91,16 @@ def _add_called_definitions(session: Session, parser: CentreParser, root: Any) -
         seen.add(key)
         called = latest_definition(session, key, required=False)
         if called is None:  # a process a called process calls, gone since (_unknown_calls checked this file)
+            message = both(
+                f"被调用的流程又调用了流程 {key}，它尚未部署",
+                f"a called process calls process {key!r}, which is not deployed",
+            )
             raise DiagramInvalid(
-                f"调用的流程 {key} 尚未部署 (a called process calls process {key!r}, which is not deployed)",
-                problems=[{"file": key, "element": key, "line": None, "message": "unknown called process",
-                           "severity": "error"}],
-            )  # fmt: skip
+                message,
+                problems=[
+                    {"file": key, "element": key, "line": None, "message": message, "severity": "error"}
+                ],
+            )
         called_root = etree.fromstring(called.bpmn_xml.encode("utf-8"))
         adopt(called_root)
         parser.add_bpmn_xml(called_root, called.filename)
@@ -118,16 +127,18 @@ def _parse(
         called = _add_called_definitions(session, parser, root)
         process_ids = [p for p in parser.get_process_ids() if p in _local_process_ids(root)]
         if not process_ids:
+            message = both("没有可执行的流程", "no executable process")
             raise DiagramInvalid(
-                f"{filename}: 没有可执行的流程 (no executable process)",
+                joined(filename, filename, message, sep=(": ", ": ")),
                 problems=[
-                    {"file": filename, "element": None, "line": None, "message": "no executable process",
-                     "severity": "error"}
+                    {"file": filename, "element": None, "line": None, "message": message, "severity": "error"}
                 ],
-            )  # fmt: skip
+            )
         parsed = {pid: parse_specs(parser, pid) for pid in process_ids}
     except (ValidationException, SpiffWorkflowException) as exc:
-        raise DiagramInvalid(f"{filename}: {exc}", problems=[_spiff_problem(exc, filename)]) from exc
+        problem = _spiff_problem(exc, filename)
+        summary = joined(filename, filename, problem["message"], sep=(": ", ": "))
+        raise DiagramInvalid(summary, problems=[problem]) from exc
     return parsed, called, dmn_docs
 
 
@@ -166,7 +177,9 @@ def deploy(
     unknown = _unknown_calls(session, root, filename)
     try:
         if unknown:
-            raise DiagramInvalid(f"{filename}: {unknown[0]['message']}", problems=unknown)
+            raise DiagramInvalid(
+                joined(filename, filename, unknown[0]["message"], sep=(": ", ": ")), problems=unknown
+            )
         parsed, called, dmn_docs = _parse(session, root, filename, dmn or [], max_bytes)
     except DiagramInvalid as exc:
         exc.problems = [{"severity": "error", **p} for p in exc.problems] + found

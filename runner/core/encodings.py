@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import re
 
+from runner.bilingual import both
+
 # byte-order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one)
 BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -50,7 +52,11 @@ def _codec(label: str) -> str:
         return codecs.lookup(name).name
     except LookupError:
         raise EncodingRefused(
-            f"the XML declaration names encoding {label!r}, which is not supported; save the file as UTF-8", 1
+            both(
+                f"XML 声明的编码 {label!r} 不受支持，请把文件存为 UTF-8",
+                f"the XML declaration names encoding {label!r}, which is not supported; save the file as UTF-8",
+            ),
+            1,
         ) from None
 
 
@@ -71,7 +77,11 @@ def _decode(content: bytes, codec: str, label: str) -> str:
     except UnicodeDecodeError as exc:
         line = content[: exc.start].decode(codec, "replace").count("\n") + 1
         raise EncodingRefused(
-            f"file is not valid {label}: invalid byte at offset {exc.start} (line {line})", line
+            both(
+                f"文件不是有效的 {label}：第 {line} 行偏移 {exc.start} 处有无效字节",
+                f"file is not valid {label}: invalid byte at offset {exc.start} (line {line})",
+            ),
+            line,
         ) from None
 
 
@@ -85,8 +95,11 @@ def decode_diagram(content: bytes) -> str:
     codec = _codec(label)
     if "<?xml".encode(codec, "replace") != b"<?xml":
         raise EncodingRefused(
-            f"the XML declaration says encoding {label!r}, but the file has no byte-order mark and its "
-            "declaration is written in single bytes; save the file as UTF-8",
+            both(
+                f"XML 声明的编码是 {label!r}，但文件没有字节顺序标记，声明却是单字节写的；请把文件存为 UTF-8",
+                f"the XML declaration says encoding {label!r}, but the file has no byte-order mark and its "
+                "declaration is written in single bytes; save the file as UTF-8",
+            ),
             1,
         )
     return _decode(content, codec, "UTF-8" if codec == "utf-8" else label)
@@ -106,5 +119,9 @@ def to_utf8(content: bytes | str) -> bytes:
     except UnicodeEncodeError as exc:  # a lone surrogate in text handed over as a string
         line = text[: exc.start].count("\n") + 1
         raise EncodingRefused(
-            f"the text has an invalid character at position {exc.start} (line {line})", line
+            both(
+                f"文本第 {line} 行位置 {exc.start} 处有无效字符",
+                f"the text has an invalid character at position {exc.start} (line {line})",
+            ),
+            line,
         ) from None

@@ -19,6 +19,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from runner.bilingual import both, joined, parts
 from runner.core.conventions import (
     BPMN_NS,
     DEFAULT_WINDOW,
@@ -41,6 +42,8 @@ ERROR = "error"
 WARNING = "warning"
 
 ExpressionChecker = Callable[[str, str], str | None]
+# what a message names: the same in both languages (a property and its value), or (Chinese, English)
+Words = str | tuple[str, str]
 
 # --- what the platform supports -------------------------------------------------------------------
 
@@ -209,18 +212,35 @@ class Problem:
         """JSON-friendly form (the shape ``DiagramInvalid.problems`` carries)."""
         return asdict(self)
 
+    def where(self) -> str:
+        """``file`` or ``file:line``."""
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        parts = [where]
+        pieces = [self.where()]
         if self.element:
-            parts.append(f"[{self.element}]")
-        parts.append(self.message if self.severity == ERROR else f"{self.severity}: {self.message}")
-        return " ".join(parts)
+            pieces.append(f"[{self.element}]")
+        pieces.append(self.message if self.severity == ERROR else f"{self.severity}: {self.message}")
+        return " ".join(pieces)
 
 
 def _refuse(filename: str, message: str, line: int | None = None) -> DiagramInvalid:
     problem = Problem(filename, None, line, message)
-    return DiagramInvalid(str(problem), problems=[problem.to_dict()], filename=filename)
+    where = problem.where()
+    return DiagramInvalid(
+        joined(where, where, message, sep=(" ", " ")), problems=[problem.to_dict()], filename=filename
+    )
+
+
+def _summary(filename: str, errors: list[Problem]) -> str:
+    """``x.bpmn：2 处错误，第一处：…`` in both languages (the first error's own words in each)."""
+    first = errors[0]
+    where = first.where() + (f" [{first.element}]" if first.element else "")
+    zh, en = parts(first.message)
+    count = f"{len(errors)} error" + ("s" if len(errors) > 1 else "")
+    return both(
+        f"{filename}：{len(errors)} 处错误，第一处：{where} {zh}", f"{filename}: {count}; first: {where} {en}"
+    )
 
 
 # --- safe parsing ----------------------------------------------------------------------------------
@@ -237,18 +257,25 @@ def _hardened_parser() -> etree.XMLParser:
     )
 
 
+def _too_big(size: int, max_bytes: int) -> str:
+    return both(
+        f"文件有 {size} 字节，超过上限 {max_bytes} 字节",
+        f"file is {size} bytes, over the limit of {max_bytes} bytes",
+    )
+
+
 def read_diagram(content: bytes | str, filename: str, max_bytes: int) -> bytes:
     """An uploaded file as UTF-8 bytes: read in the encoding its XML declaration (or byte-order mark) names
     (``runner.core.encodings``; text, such as a draft from the designer, is taken as it is), the declaration
     rewritten to UTF-8. Oversized or undecodable files are refused naming the line."""
     if isinstance(content, bytes) and len(content) > max_bytes:  # before any work on the bytes
-        raise _refuse(filename, f"file is {len(content)} bytes, over the limit of {max_bytes} bytes")
+        raise _refuse(filename, _too_big(len(content), max_bytes))
     try:
         content = to_utf8(content)
     except EncodingRefused as exc:
         raise _refuse(filename, str(exc), exc.line) from None
     if len(content) > max_bytes:
-        raise _refuse(filename, f"file is {len(content)} bytes, over the limit of {max_bytes} bytes")
+        raise _refuse(filename, _too_big(len(content), max_bytes))
     return content
 
 
@@ -258,17 +285,23 @@ def safe_parse(content: bytes | str, filename: str, max_bytes: int) -> etree._El
     dtd = _DTD_DECLARATION.search(content)
     if dtd:
         line = content.count(b"\n", 0, dtd.start()) + 1
+        kind = dtd.group(1).decode().upper()
         raise _refuse(
             filename,
-            f"{dtd.group(1).decode().upper()} declarations are not allowed in diagrams "
-            "(they can read local files or expand entities without bound)",
+            both(
+                f"流程图中不允许 {kind} 声明（它可读取本机文件或无限展开实体）",
+                f"{kind} declarations are not allowed in diagrams "
+                "(they can read local files or expand entities without bound)",
+            ),
             line,
         )
     try:
         root = etree.fromstring(content, _hardened_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or (exc.position[0] if exc.position else None)
-        raise _refuse(filename, f"not well-formed XML: {exc.msg}", line) from None
+        raise _refuse(
+            filename, both(f"XML 格式错误：{exc.msg}", f"not well-formed XML: {exc.msg}"), line
+        ) from None
     return root.getroottree()
 
 
@@ -354,23 +387,38 @@ def _timer_value_problem(kind: str, value: str) -> tuple[str, str] | None:
             return None
         parsed = TimerEventDefinition.parse_time_or_duration(value)
     except Exception:
-        example = {
-            "timeDate": 'a date/time such as "2026-10-09T09:00:00+08:00"',
-            "timeDuration": 'a duration such as "PT30S" or "P3D"',
-            "timeCycle": 'a repeating interval such as "R3/PT1H"',
+        example_zh, example = {
+            "timeDate": (
+                '日期时间，如 "2026-10-09T09:00:00+08:00"',
+                'a date/time such as "2026-10-09T09:00:00+08:00"',
+            ),
+            "timeDuration": ('时长，如 "PT30S" 或 "P3D"', 'a duration such as "PT30S" or "P3D"'),
+            "timeCycle": ('重复周期，如 "R3/PT1H"', 'a repeating interval such as "R3/PT1H"'),
         }[kind]
-        return ERROR, f"timer {kind} {value!r} is not a valid ISO 8601 value: expected {example}"
+        return ERROR, both(
+            f"定时器的 {kind} {value!r} 不是有效的 ISO 8601 值：应为{example_zh}",
+            f"timer {kind} {value!r} is not a valid ISO 8601 value: expected {example}",
+        )
     if kind == "timeDate" and not isinstance(parsed, datetime):
-        return ERROR, f"timer timeDate {value!r} is a duration, not a date/time (use timeDuration)"
+        return ERROR, both(
+            f"定时器的 timeDate {value!r} 是时长，不是日期时间（请用 timeDuration）",
+            f"timer timeDate {value!r} is a duration, not a date/time (use timeDuration)",
+        )
     if kind == "timeDuration" and isinstance(parsed, datetime):
-        return ERROR, f"timer timeDuration {value!r} is a date/time, not a duration (use timeDate)"
+        return ERROR, both(
+            f"定时器的 timeDuration {value!r} 是日期时间，不是时长（请用 timeDate）",
+            f"timer timeDuration {value!r} is a date/time, not a duration (use timeDate)",
+        )
     if kind == "timeDate" and "W" not in value.upper():
         try:
             naive = datetime.fromisoformat(value).tzinfo is None
         except ValueError:
             naive = False
         if naive:
-            return WARNING, f"timer timeDate {value!r} has no UTC offset; add one such as +08:00"
+            return WARNING, both(
+                f"定时器的 timeDate {value!r} 没有时区偏移，请加上，如 +08:00",
+                f"timer timeDate {value!r} has no UTC offset; add one such as +08:00",
+            )
     return None
 
 
@@ -423,23 +471,25 @@ class _DiagramChecker:
     def warning(self, el: etree._Element, message: str) -> None:
         self._add(WARNING, el, message)
 
-    def expression(self, el: etree._Element, source: str, mode: str, what: str) -> bool:
+    def expression(self, el: etree._Element, source: str, mode: str, what: Words) -> bool:
         """Run the sandbox's syntax check; report and return False on failure (a JUEL or FEEL expression of
-        another engine with the hint that expressions are Python)."""
+        another engine with the hint that expressions are Python). ``what`` names the expression: the same in
+        both languages (a property's name and value) or (Chinese, English)."""
+        what_zh, what_en = (what, what) if isinstance(what, str) else what
         foreign = _foreign_expression(source)
         if foreign:
             self.error(
                 el,
-                f"{what} 是 {foreign} 表达式，平台不执行；{PYTHON_HINT_ZH} "
-                f"({what} is a {foreign} expression, which the platform does not run: {PYTHON_HINT})",
+                f"{what_zh} 是 {foreign} 表达式，平台不执行；{PYTHON_HINT_ZH} "
+                f"({what_en} is a {foreign} expression, which the platform does not run: {PYTHON_HINT})",
             )
             return False
         try:
             message = self.check_expression(source, mode)
         except Exception as exc:  # a checker crash must not hide the diagram's problem
-            message = f"could not be checked ({exc})"
+            message = both(f"无法检查（{exc}）", f"could not be checked ({exc})")
         if message:
-            self.error(el, f"{what}: {message}")
+            self.error(el, joined(what_zh, what_en, message))
             return False
         return True
 
@@ -460,7 +510,10 @@ class _DiagramChecker:
             self._add(finding.severity, finding.element, finding.message)
         if self.default_window:
             self._check_window(
-                root, self.default_window, "the deployment's default window", reserved_ok=False
+                root,
+                self.default_window,
+                ("部署时指定的默认窗口", "the deployment's default window"),
+                reserved_ok=False,
             )
         self._check_ids()
         self._check_top_level()
@@ -542,7 +595,10 @@ class _DiagramChecker:
                     found, "关联属性的取值表达式为空 (correlation property retrieval expression is empty)"
                 )
             else:
-                what = f"correlation property {prop.get('id')!r} expression {source!r}"
+                what = (
+                    f"关联属性 {prop.get('id')!r} 的取值表达式 {source!r}",
+                    f"correlation property {prop.get('id')!r} expression {source!r}",
+                )
                 self.expression(body, source, "eval", what)
 
     # processes
@@ -597,7 +653,7 @@ class _DiagramChecker:
         elif local == "script":
             parent = el.getparent()
             if parent is not None and _is_bpmn(parent, "scriptTask") and (el.text or "").strip():
-                self.expression(el, el.text or "", "exec", "script")
+                self.expression(el, el.text or "", "exec", ("脚本", "script"))
         elif local == "timerEventDefinition":
             self._check_timer(el)
         elif local in MANUAL_TASKS:
@@ -690,7 +746,9 @@ class _DiagramChecker:
         if not source:
             self.error(body, f"定时器的 {kind} 为空 (timer {kind} is empty)")
             return
-        if not self.expression(body, source, "eval", f"timer {kind} {source!r}"):
+        if not self.expression(
+            body, source, "eval", (f"定时器的 {kind} {source!r}", f"timer {kind} {source!r}")
+        ):
             return
         try:
             value = ast.literal_eval(source)
@@ -726,7 +784,7 @@ class _DiagramChecker:
                     f"泳道 {lane_id!r} 的 lane_ 前缀后没有窗口代码 (lane {lane_id!r} has no window code after the lane_ prefix)",
                 )
             elif code is not None:
-                self._check_window(lane, code, f"lane {lane_id!r}")
+                self._check_window(lane, code, (f"泳道 {lane_id!r}", f"lane {lane_id!r}"))
             for ref in lane.iterfind("bpmn:flowNodeRef", NSMAP):
                 node_id = _text(ref)
                 if node_id not in self.ids:
@@ -739,19 +797,21 @@ class _DiagramChecker:
                     depth_of[node_id] = depth
                     self.lane_of[node_id] = lane
 
-    def _check_window(self, el: etree._Element, code: str, what: str, *, reserved_ok: bool = True) -> None:
+    def _check_window(self, el: etree._Element, code: str, what: Words, *, reserved_ok: bool = True) -> None:
         if reserved_ok and code in DYNAMIC_WINDOWS:
             return
         if self.known_windows is None or code in self.known_windows:
             return
-        hint = ""
+        what_zh, what_en = (what, what) if isinstance(what, str) else what
+        hint_zh = hint = ""
         similar = [w for w in self.known_windows if w.lower() == code.lower()]
         if similar:
-            hint = f" (did you mean {similar[0]!r}?)"
+            hint_zh, hint = f"（是否应为 {similar[0]!r}？）", f" (did you mean {similar[0]!r}?)"
         elif self.known_windows:
             names = sorted(self.known_windows)
-            hint = " (known windows: " + ", ".join(names[:12]) + (", …" if len(names) > 12 else "") + ")"
-        self.error(el, f"{what}：未知窗口 {code!r} ({what}: unknown window {code!r}{hint})")
+            listed = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
+            hint_zh, hint = f"（已有窗口：{listed}）", f" (known windows: {listed})"
+        self.error(el, f"{what_zh}：未知窗口 {code!r}{hint_zh} ({what_en}: unknown window {code!r}{hint})")
 
     def _effective_lane(self, task: etree._Element) -> etree._Element | None:
         """The innermost lane_<code> lane holding the task or an enclosing (embedded) subprocess."""
@@ -772,7 +832,9 @@ class _DiagramChecker:
             if name in props and not props[name]:
                 self.error(at[name], f"属性 {name} 为空 ({_origin(at[name], 'property ' + name)} is empty)")
         if props.get("window"):
-            self._check_window(at["window"], props["window"], _origin(at["window"], "property window"))
+            origin = _origin(at["window"], "")
+            what = (origin, origin) if origin else ("属性 window", "property window")
+            self._check_window(at["window"], props["window"], what)
         if props.get("windowExpr"):
             self.expression(
                 at["windowExpr"], props["windowExpr"], "eval", f"windowExpr {props['windowExpr']!r}"
@@ -855,7 +917,13 @@ class _DiagramChecker:
             self.error(el, f"{name} 为空 ({name} is empty)")
         else:
             self.expression(
-                el, value, "eval", f"{name} {value!r} is neither a whole number nor an expression"
+                el,
+                value,
+                "eval",
+                (
+                    f"{name} {value!r} 既不是整数也不是表达式",
+                    f"{name} {value!r} is neither a whole number nor an expression",
+                ),
             )
         return None
 
@@ -863,10 +931,12 @@ class _DiagramChecker:
         at = _property_elements(process)
         props = {name: (el.get("value") or "").strip() for name, el in at.items()}
         if "itemKind" in props and props["itemKind"] not in ITEM_KIND_VALUES:
-            allowed = " ".join(ITEM_KINDS) + " (or " + ", ".join(ITEM_KINDS.values()) + ")"
+            value = props["itemKind"]
             self.error(
                 at["itemKind"],
-                f"itemKind {props['itemKind']!r} 不是可选的办件类型 (itemKind {props['itemKind']!r} is not one of: {allowed})",
+                f"itemKind {value!r} 不是可选的办件类型：{'、'.join(ITEM_KINDS)}（或 {', '.join(ITEM_KINDS.values())}） "
+                f"(itemKind {value!r} is not one of: {', '.join(ITEM_KINDS.values())}, "
+                f"or their Chinese names {', '.join(repr(k) for k in ITEM_KINDS)})",
             )
         days: dict[str, int | None] = {}
         for name in ("promisedDays", "statutoryDays"):
@@ -1082,9 +1152,8 @@ def validate_bpmn(
     )
     errors = [p for p in problems if p.severity == ERROR]
     if errors:
-        count = f"{len(errors)} error" + ("s" if len(errors) > 1 else "")
         raise DiagramInvalid(
-            f"{filename}: {count}; first: {errors[0]}",
+            _summary(filename, errors),
             problems=[p.to_dict() for p in problems],
             filename=filename,
         )

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
+from runner.bilingual import both
 from runner.core import audit, definitions
 from runner.core.foreign import adopt
 from runner.core.transaction import services_of
@@ -285,8 +286,10 @@ def _key_problems(draft: DiagramDraft, keys: set[str]) -> list[dict[str, Any]]:
             "file": _filename(draft),
             "element": None,
             "line": None,
-            "message": f"the diagram has no executable process with the id {draft.key!r} "
-            f"(流程标识须保持为 {draft.key}; a new process needs a new draft)",
+            "message": both(
+                f"流程图中没有标识为 {draft.key} 的可执行流程：流程标识须保持不变，新流程请新建草稿",
+                f"the diagram has no executable process with the id {draft.key!r}; a new process needs a new draft",
+            ),
             "severity": ERROR,
         }
     ]

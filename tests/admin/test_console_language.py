@@ -17,6 +17,7 @@ from sqlalchemy import MetaData, select
 
 import runner
 from runner.catalogue import items
+from runner.models import ProcessInstance, WarningEvent
 from runner.supervision.assessment_schemes.store import seed_schemes
 from tests.support.catalogue import demo
 from tests.support.supervision import october
@@ -208,3 +209,42 @@ def test_the_designer_validation_speaks_the_page_language(console, signed_in) ->
     browser.get("/admin/?lang=zh")
     [warning] = browser.post(f"/admin/designer/drafts/{draft_id}/validate", json={}).get_json()["problems"]
     assert "隐式结束" in warning["message"] and "implicit end" not in warning["message"]
+
+
+def test_the_console_reads_as_english_words(console, services, signed_in) -> None:
+    """Words that were English but read oddly (issue 21.12): the menu's list of items, the legends, a count of one,
+    the roles, the designer's save badge; the item's lead window by its name."""
+    browser = signed_in("root")
+    home = browser.get("/admin/?lang=en").get_data(as_text=True)
+    assert re.search(r">\s*All items\s*<", home) and not re.search(r">\s*Item\s*<", home)
+    report = visible(browser.get("/admin/supervision/report?month=2026-10").get_data(as_text=True))
+    assert not re.search(r"\b1 (were|times|items|complaints)\b", report), report[:800]
+    listed = browser.get("/admin/instances/").get_data(as_text=True)  # 办件 are items, 事项 their service
+    assert re.search(r">\s*Service\s*<", listed) and not re.search(r">\s*Item\s*<", listed)
+    board = browser.get("/admin/supervision/?kind=month&date=2026-10-01").get_data(as_text=True)
+    assert '"overdue": "Overdue"' in board and ">overdue<" not in board
+    catalogue = visible(browser.get("/admin/catalogue/").get_data(as_text=True))
+    assert "1 item" in catalogue and "1 items" not in catalogue
+    users = visible(browser.get("/admin/users/").get_data(as_text=True))
+    assert "Process designer" in users and "Supervisor" in users
+    modeler = visible(browser.get(f"/admin/designer/drafts/{console['draft']}").get_data(as_text=True))
+    assert "Save no. 1" in modeler
+    a = console["month"].a
+    page = browser.get(f"/admin/instance/{a}/").get_data(as_text=True)
+    assert "Current position (token)" in visible(page)
+    assert (
+        "（"
+        not in page[
+            page.index('id="instance-facts"') : page.index("</table>", page.index('id="instance-facts"'))
+        ]
+    )
+    facts = visible(page[page.index('id="instance-facts"') :])
+    with services.reading() as s:
+        lead = s.get(ProcessInstance, a).lead_window
+        name = next(w.name for w in runner.list_windows(s) if w.code == lead)
+    assert f"Lead window {name} " in facts, facts[:300]
+    warned = browser.get("/admin/supervision/warnings/").get_data(as_text=True)
+    with services.reading() as s:
+        names = {w.code: w.name for w in runner.list_windows(s)}
+        codes = set(s.scalars(select(WarningEvent.window)).all()) - {None}
+    assert codes and all(f'<span title="{c}">{names[c]}</span>' in warned for c in codes), codes

@@ -87,7 +87,7 @@ def test_dashboard_shows_the_deemed_assent_of_the_silent_window(services, clock,
     assert "October 2026" in page.inner_text("#period-label")
     assert "Deemed assents" in page.locator("#table-windows thead th").all_inner_texts()
     legends = "() => Chart.getChart('chart-windows').data.datasets.map(d => d.label)"
-    assert page.evaluate(legends) == ["Accepted", "Completed", "overdue", "Deemed assents"]
+    assert page.evaluate(legends) == ["Accepted", "Completed", "Overdue", "Deemed assents"]
     assert page.evaluate("() => Chart.getChart('chart-trend').data.datasets[2].label") == "On-time rate %"
     page.goto(f"{live_server}/admin/supervision/?kind=month&date=2026-10-01&lang=zh_CN")
 

@@ -18,6 +18,7 @@ import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog, Message
@@ -230,3 +231,31 @@ def test_console_extraction_covers_the_menu_the_designer_and_the_scripts() -> No
     found = _extracted()
     assert "督查统计" in found and "工作日调整" in found and "正在校验……" in found
     assert any(where.startswith("admin/templates/") for where in found["部署为新版本"])
+
+
+MODELER_FIXTURES = sorted((ROOT / "tests" / "data" / "invalid").glob("*.bpmn")) + sorted(
+    (ROOT / "tests" / "data" / "foreign").glob("*.bpmn")
+)
+
+
+def test_the_modelers_messages_show_in_the_page_language(app: Any) -> None:
+    """Every problem the designer lists (the validator's, the sandbox's, SpiffWorkflow's: issue 21.12) shows in
+    Chinese by default and in English with ``?lang=en`` — never the other language's sentence."""
+    from admin.designer.common import in_page_language
+    from tests.runner.core.test_validation_words import _all_problems
+
+    answers = [
+        {"message": p.get("message"), "problems": [p]}
+        for path in MODELER_FIXTURES
+        for p in _all_problems(path.read_bytes(), path.name)
+    ]
+    assert len(answers) > 30
+    quoted = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
+    with app.test_request_context("/?lang=en"):
+        english = [in_page_language(a)["problems"][0]["message"] for a in answers]
+    with app.test_request_context("/?lang=zh"):
+        chinese = [in_page_language(a)["problems"][0]["message"] for a in answers]
+    assert not [m for m in english if HAN.search(quoted.sub("", m))], "Chinese on the English designer"
+    assert not [m for m in chinese if not HAN.search(m) or re.search(r"\([a-z]+ [a-z]+ ", m)], (
+        "English on the Chinese designer"
+    )

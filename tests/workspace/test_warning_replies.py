@@ -52,6 +52,7 @@ def test_clerk_sees_and_answers_the_window_warning(services, warned, signed_in) 
     page = text(sb2.get("/warnings"))
     assert "承诺时限已届满" in page and "超期三个工作日" not in page  # only shebao's
     assert "没有待回告的预警" not in page
+    assert "<td>社保窗口" in page and "<td>shebao" not in page  # the window's name, not its code (21.12)
     empty = sb2.post(f"/warnings/{warned['yellow']}/reply", data={"reply": "  "})
     assert empty.status_code == 400 and "请填写回告内容" in text(empty)
     done = sb2.post(f"/warnings/{warned['yellow']}/reply", data={"reply": "已补齐材料并办结"})

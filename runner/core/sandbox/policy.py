@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer
 
+from runner.bilingual import joined
 from runner.exceptions import ScriptError
 
 SCRIPT_FILENAME = "<diagram script>"
@@ -153,8 +154,15 @@ def line_label(source: str, line: int | None) -> str:
 
 
 def _refusal(source: str, line: int | None, what: str) -> _Compiled:
-    where = line_label(source, line)
-    return _Compiled(None, f"{where}: {what}" if where else what, line)
+    """``what`` ("中文 (English)") led by the line it refers to, still one "中文 (English)"."""
+    if not line:
+        return _Compiled(None, what, line)
+    lines = source.splitlines()
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    if len(text) > 80:
+        text = text[:77] + "..."
+    quoted = f" `{text}`" if text else ""
+    return _Compiled(None, joined(f"第 {line} 行{quoted}", f"line {line}{quoted}", what), line)
 
 
 @functools.lru_cache(maxsize=COMPILE_CACHE_SIZE)

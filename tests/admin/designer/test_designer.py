@@ -178,7 +178,7 @@ def test_two_designers_get_a_conflict_not_an_overwrite(
     [
         (
             "<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'><bpmn:process>",
-            "not well-formed",
+            "XML 格式错误",
         ),
         (
             '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
@@ -290,7 +290,12 @@ def test_validation_runs_the_parser_too(chaogao: None, designer: Any) -> None:
     assert save(designer, draft_id, edited, revision).status_code == 200
     found = designer.post(f"{BASE}/drafts/{draft_id}/validate", json={}).get_json()
     assert not found["valid"]
-    assert any("cardinality or a loop input" in p["message"] for p in found["problems"]), found["problems"]
+    # SpiffWorkflow's English, in the page's language (issue 21.12): Chinese by default, English with ?lang=en
+    chinese = [p["message"] for p in found["problems"]]
+    assert any(m.startswith("多实例任务须指定实例数") for m in chinese), chinese
+    english = designer.post(f"{BASE}/drafts/{draft_id}/validate?lang=en", json={}).get_json()
+    assert any("cardinality or a loop input" in p["message"] for p in english["problems"]), english
+    assert not any(re.search(r"[\u4e00-\u9fff]", p["message"]) for p in english["problems"])
 
 
 # --- deployment ------------------------------------------------------------------------------------------

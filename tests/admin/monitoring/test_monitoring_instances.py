@@ -71,7 +71,7 @@ def test_filters_on_status_kind_version_window_and_days(services, clock, setup, 
     with admin.application.test_request_context():
         listing = INSTANCE_LIST[0]
         by_kind = listing.quick_filter_url("类型", "promised")
-        by_key = listing.quick_filter_url("事项", "upper_reply")
+        by_key = listing.quick_filter_url("服务事项", "upper_reply")
         by_window = listing.quick_filter_url("主办窗口", "shebao")
         by_other_window = listing.quick_filter_url("主办窗口", "guotu")
         by_day = listing.quick_filter_url("受理日期", "2026-09-28 to 2026-09-28")

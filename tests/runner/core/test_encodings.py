@@ -6,6 +6,7 @@ import codecs
 
 import pytest
 
+from runner.bilingual import parts
 from runner.core.encodings import EncodingRefused, declared_encoding, to_utf8
 
 BODY = (
@@ -60,7 +61,10 @@ def test_bytes_that_do_not_decode_name_their_line() -> None:
     with pytest.raises(EncodingRefused) as info:
         to_utf8(content)
     offset = content.index("ü".encode("latin-1"))
-    assert str(info.value) == f"file is not valid ASCII: invalid byte at offset {offset} (line 3)"
+    assert parts(str(info.value)) == (
+        f"文件不是有效的 ASCII：第 3 行偏移 {offset} 处有无效字节",
+        f"file is not valid ASCII: invalid byte at offset {offset} (line 3)",
+    )
     assert info.value.line == 3
 
 

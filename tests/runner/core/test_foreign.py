@@ -91,7 +91,7 @@ def test_activiti_and_flowable_attributes_are_read_the_same_way() -> None:
 def test_what_camunda_names_is_checked_as_the_platform_names_it() -> None:
     [problem] = refused(diagram('<bpmn:userTask id="t" camunda:candidateGroups="nosuch"/>'))
     assert problem["element"] == "t" and problem["line"] == 8
-    assert problem["message"].startswith("camunda:candidateGroups：未知窗口 'nosuch' (")
+    assert problem["message"].startswith("camunda:candidateGroups：未知窗口 'nosuch'（已有窗口：")
     assert "camunda:candidateGroups: unknown window 'nosuch'" in problem["message"]
     [problem] = refused(diagram('<bpmn:userTask id="t" camunda:formKey="embedded:app:forms/x.html"/>'))
     assert (

@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from runner.bilingual import parts
 from runner.core.validation import (
     Problem,
     _hardened_parser,
@@ -28,14 +29,20 @@ MAX_BYTES = 2 * 1024 * 1024
 
 
 def check_expression(source: str, mode: str) -> str | None:
-    """A stand-in for runner.core.scripts.check_source: syntax via ast, and no imports."""
+    """A stand-in for runner.core.scripts.check_source: syntax via ast, and no imports (in both languages, as
+    the sandbox writes them)."""
     try:
         tree = ast.parse(source, mode=mode)
     except SyntaxError as exc:
-        return f"syntax error: {exc.msg}"
+        return f"语法错误 (syntax error: {exc.msg})"
     if any(isinstance(node, ast.Import | ast.ImportFrom) for node in ast.walk(tree)):
-        return "import is not allowed"
+        return "不允许 import (import is not allowed)"
     return None
+
+
+def english(message: str) -> str:
+    """The English half of a "中文 (English)" message."""
+    return parts(message)[1]
 
 
 def load(name: str, folder: str = "invalid") -> bytes:
@@ -93,7 +100,8 @@ def test_not_xml() -> None:
     assert "not well-formed XML" in problem["message"]
     assert problem["element"] is None
     assert problem["line"] == line_of(content, "</bpmn:process>")
-    assert exc.message.startswith(f"not_xml.bpmn:{problem['line']} not well-formed XML")
+    assert english(exc.message).startswith(f"not_xml.bpmn:{problem['line']} not well-formed XML")
+    assert exc.message.startswith(f"not_xml.bpmn:{problem['line']} XML 格式错误")
 
 
 def test_xxe_external_entity_is_refused() -> None:
@@ -147,7 +155,9 @@ def test_bytes_that_do_not_decode_as_declared_are_refused_with_their_line() -> N
     exc = refused("ascii.bpmn", content)
     [problem] = exc.problems
     offset = content.index("社保".encode())
-    assert problem["message"] == f"file is not valid US-ASCII: invalid byte at offset {offset} (line 9)"
+    assert (
+        english(problem["message"]) == f"file is not valid US-ASCII: invalid byte at offset {offset} (line 9)"
+    )
     assert problem["line"] == line_of(content, "社保")
 
 
@@ -235,7 +245,8 @@ def test_bad_condition_syntax() -> None:
     content = load("bad_condition.bpmn")
     exc = refused("bad_condition.bpmn")
     [problem] = errors_of(exc)
-    assert problem["message"].startswith("conditionExpression 'amount >> = 5': syntax error")
+    assert english(problem["message"]).startswith("conditionExpression 'amount >> = 5': syntax error")
+    assert problem["message"].startswith("conditionExpression 'amount >> = 5'：语法错误")
     assert problem["element"] == "Flow_bad"
     assert problem["line"] == line_of(content, "<bpmn:conditionExpression")
 
@@ -244,7 +255,7 @@ def test_bad_script_syntax() -> None:
     content = load("bad_script.bpmn")
     exc = refused("bad_script.bpmn")
     [problem] = errors_of(exc)
-    assert problem["message"].startswith("script: syntax error")
+    assert english(problem["message"]).startswith("script: syntax error")
     assert problem["element"] == "Task_1"
     assert problem["line"] == line_of(content, "<bpmn:script>")
 
@@ -253,7 +264,7 @@ def test_script_with_import() -> None:
     content = load("script_import.bpmn")
     exc = refused("script_import.bpmn")
     [problem] = errors_of(exc)
-    assert problem["message"] == "script: import is not allowed"
+    assert parts(problem["message"]) == ("脚本：不允许 import", "script: import is not allowed")
     assert problem["element"] == "Task_1"
     assert problem["line"] == line_of(content, "<bpmn:script>")
 
@@ -491,7 +502,8 @@ def test_check_diagram_lists_errors_and_warnings_together() -> None:
     )
     assert [p.severity for p in problems] == ["error", "warning", "warning"]
     exc = refused("simple.bpmn", content)
-    assert exc.message.startswith("simple.bpmn: 1 error; first: simple.bpmn:")
+    assert english(exc.message).startswith("simple.bpmn: 1 error; first: simple.bpmn:")
+    assert exc.message.startswith("simple.bpmn：1 处错误，第一处：simple.bpmn:")
     assert len(exc.problems) == 3  # warnings travel with the errors
     assert exc.to_dict()["problems"] == [p.to_dict() for p in problems]
 
