@@ -53,7 +53,7 @@ def one_item(
     (engine state, whole item, audit trail) after each age."""
     view = client.call("POST", "/instances", {"key": "aging_loop", "data": {"rounds": rounds}})
     latencies: list[float] = []
-    cpu: dict[int, dict[str, float]] = {}  # age → process → CPU seconds of the WINDOW completions from then on
+    cpu: dict[int, dict[str, float]] = {}  # age → process → CPU seconds of the WINDOW completions then
     stored: dict[int, tuple[int, int, int]] = {}
     before: dict[str, float] = {}
     while view["tasks"]:
@@ -116,7 +116,7 @@ def main() -> int:
     def at(age: int) -> float:
         return statistics.median(statistics.median(lat[i] for i in _around(age)) for lat, _, _ in runs) * 1000
 
-    def cpu_at(age: int, process: str | None = None) -> float:  # all items' windows together: ticks are coarse
+    def cpu_at(age: int, process: str | None = None) -> float:  # all items' windows together (coarse ticks)
         spent = sum(v for _, cpu, _ in runs for k, v in cpu[age].items() if process in (None, k))
         return spent / (WINDOW * len(runs)) * 1000
 
