@@ -143,8 +143,8 @@ RULES: dict[str, Check] = {
 }
 PUBLIC = {"api.openapi"}
 # routes that check the caller first thing inside their own transaction instead of in a read of its own before
-# it (the completion: one database session per request instead of two)
-IN_TRANSACTION = {"api.complete"}
+# it (the start and the completion: one database session per request instead of two)
+IN_TRANSACTION = {"api.start", "api.complete"}
 
 
 def authorize(

@@ -143,15 +143,17 @@ def definition_xml(key: str) -> Any:
 
 @bp.post("/instances")
 def start() -> Any:
-    data = body()
-    item = field(data, "item", str)
-    if item is not None:
-        return _start_item(data, item)
-    key = field(data, "key", str, required=True)
-    business_key = field(data, "business_key", str)
-    if business_key is not None:
-        access.require_migration_right(g.get("caller"))
+    """Start an item: a diagram's (``key``) or a catalogue item's (``item``, with its parameters)."""
     with services().transaction() as s:
+        checked(s)  # the caller first, in the start's own transaction (one session per request)
+        data = body()
+        item = field(data, "item", str)
+        if item is not None:
+            return jsonify(_start_item(s, data, item)), 201
+        key = field(data, "key", str, required=True)
+        business_key = field(data, "business_key", str)
+        if business_key is not None:
+            access.require_migration_right(g.get("caller"))
         instance = runner.start(
             s,
             key,
@@ -165,15 +167,12 @@ def start() -> Any:
     return jsonify(view), 201
 
 
-def _start_item(data: dict[str, Any], code: str) -> Any:
+def _start_item(s: Any, data: dict[str, Any], code: str) -> dict[str, Any]:
     """Start catalogue item ``code`` with its parameters (``runner.catalogue.applications.start_item``)."""
     for name in ("key", "version", "business_key"):
         if data.get(name) is not None:
             raise BadRequest(f"item 与 {name} 不能同时给出 (give either item or {name})")
-    with services().transaction() as s:
-        instance = start_item(s, code, actor=g.actor, data=field(data, "data", dict) or {})
-        view = _outcome(s, instance)
-    return jsonify(view), 201
+    return _outcome(s, start_item(s, code, actor=g.actor, data=field(data, "data", dict) or {}))
 
 
 def _outcome(s: Any, instance: Any) -> dict[str, Any]:

@@ -47,13 +47,13 @@ ITEM_SIZE_SQL = """
 
 def one_item(
     client: Client, platform: Any, rounds: int, processes: dict[str, list[int]]
-) -> tuple[list[float], dict[int, float], dict[int, tuple[int, int, int]]]:
-    """Drive one item through ``rounds`` completions: each completion's latency; the CPU (web node and
-    PostgreSQL, from ``/proc``) of the completions around each age of ``AGES``; and the bytes stored (engine
-    state, whole item, audit trail) after each age."""
+) -> tuple[list[float], dict[int, dict[str, float]], dict[int, tuple[int, int, int]]]:
+    """Drive one item through ``rounds`` completions: each completion's latency; the CPU of each process
+    (web node, PostgreSQL, from ``/proc``) in the completions around each age of ``AGES``; and the bytes stored
+    (engine state, whole item, audit trail) after each age."""
     view = client.call("POST", "/instances", {"key": "aging_loop", "data": {"rounds": rounds}})
     latencies: list[float] = []
-    cpu: dict[int, float] = {}  # age → CPU seconds of the WINDOW completions from that age on
+    cpu: dict[int, dict[str, float]] = {}  # age → process → CPU seconds of the WINDOW completions then
     stored: dict[int, tuple[int, int, int]] = {}
     before: dict[str, float] = {}
     while view["tasks"]:
@@ -68,7 +68,7 @@ def one_item(
         latencies.append(time.perf_counter() - began)
         if step + 1 - WINDOW in AGES:
             after = cpu_seconds(processes)
-            cpu[step + 1 - WINDOW] = sum(after[k] - before[k] for k in processes)
+            cpu[step + 1 - WINDOW] = {k: after[k] - before[k] for k in processes}
     if len(latencies) != rounds:
         raise RuntimeError(f"item {view['id']} ended after {len(latencies)} of {rounds} completions")
     return latencies, cpu, stored
@@ -93,7 +93,7 @@ def main() -> int:
         f"# aging — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine.node()} "
         f"({machine.machine()}, Python {machine.python_version()}); {ROOT.name}"
     )
-    runs: list[tuple[list[float], dict[int, float], dict[int, tuple[int, int, int]]]] = []
+    runs: list[tuple[list[float], dict[int, dict[str, float]], dict[int, tuple[int, int, int]]]] = []
     with tempfile.TemporaryDirectory(prefix="banjian-bench-") as tmp:
         platform = start_platform(Path(tmp) / "platform", file_clock=False)
         try:
@@ -116,15 +116,17 @@ def main() -> int:
     def at(age: int) -> float:
         return statistics.median(statistics.median(lat[i] for i in _around(age)) for lat, _, _ in runs) * 1000
 
-    def cpu_at(age: int) -> float:  # all items' windows together: ticks are coarse
-        return sum(cpu[age] for _, cpu, _ in runs) / (WINDOW * len(runs)) * 1000
+    def cpu_at(age: int, process: str | None = None) -> float:  # all items' windows together (coarse ticks)
+        spent = sum(v for _, cpu, _ in runs for k, v in cpu[age].items() if process in (None, k))
+        return spent / (WINDOW * len(runs)) * 1000
 
     first, first_cpu = at(0), cpu_at(0)
     for age in AGES:
         state, item, audit = (statistics.median(s[age][k] for _, _, s in runs) for k in range(3))
         print(
             f"after {age:3d} earlier steps: completion {at(age):6.2f} ms (×{at(age) / first:.2f}), CPU in web node + "
-            f"PostgreSQL {cpu_at(age):5.1f} ms (×{cpu_at(age) / first_cpu:.2f}); stored: engine state {state:6,.0f} "
+            f"PostgreSQL {cpu_at(age):5.1f} ms (×{cpu_at(age) / first_cpu:.2f}; web node {cpu_at(age, 'web node'):4.1f}, "
+            f"PostgreSQL {cpu_at(age, 'PostgreSQL'):4.1f}); stored: engine state {state:6,.0f} "
             f"bytes, whole item {item:7,.0f} (of it the audit trail {audit:6,.0f})"
         )
     ratio, cpu_ratio = at(100) / first, cpu_at(100) / first_cpu

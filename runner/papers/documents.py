@@ -555,67 +555,66 @@ def _issue_all(
     action: str,
     **details: Any,
 ) -> dict[str, Any]:
-    """Every copy of one issue (one per addressee), numbered and audited as ``action``."""
-    rows = [
-        _issue_copy(session, instance, kind, actor, now, content, addressee, action=action, **details)
-        for addressee in _addressees(kind, content)
-    ]
-    session.flush()
+    """Every copy of one issue (one per addressee), numbered in a row and audited as ``action``: one numbering
+    lock, one read of the last number and one insert for all the copies."""
+    rows = _numbered_copies(session, instance, kind, actor, now, content, _addressees(kind, content))
+    for row in rows:
+        # the audit entry moves the instance's chain head: two racing issues for one item conflict and the
+        # loser, retried by Services.run, finds the document the winner issued
+        audit.record(
+            session,
+            action,
+            actor=actor,
+            instance=instance,
+            kind=kind,
+            number=row.number,
+            document=row.id,
+            addressee=row.addressee,
+            **details,
+        )
     return view_with_copies(rows)
 
 
-def _issue_copy(
+def _numbered_copies(
     session: Session,
     instance: ProcessInstance,
     kind: str,
     actor: str,
     now: datetime,
     content: dict[str, Any],
-    addressee: dict[str, str] | None,
-    *,
-    action: str,
-    **details: Any,
-) -> Document:
-    """One numbered copy of a document, audited."""
+    addressees: list[dict[str, str] | None],
+) -> list[Document]:
+    """The copies for ``addressees``, stored under the next numbers of their kind and year (consecutive); when a
+    concurrent issue took one of them, the numbers are read again and the copies stored under the next ones."""
     year = calendar(session).local_date(now).year
-    if addressee is not None:
-        content = {**content, "addressee": addressee}
     _number_lock(session)
     for _ in range(_MAX_SERIAL_TRIES):
         serial = _next_serial(session, kind, year)
-        row = Document(
-            instance_id=instance.id,
-            kind=kind,
-            year=year,
-            serial=serial,
-            number=format_number(kind, year, serial),
-            issued_at=now,
-            issued_by=actor,
-            content={**content, "number": format_number(kind, year, serial)},
-            addressee=addressee["code"] if addressee else None,
-        )
+        rows = [
+            Document(
+                instance_id=instance.id,
+                kind=kind,
+                year=year,
+                serial=serial + i,
+                number=format_number(kind, year, serial + i),
+                issued_at=now,
+                issued_by=actor,
+                content={
+                    **content,
+                    **({"addressee": addressee} if addressee is not None else {}),
+                    "number": format_number(kind, year, serial + i),
+                },
+                addressee=addressee["code"] if addressee else None,
+            )
+            for i, addressee in enumerate(addressees)
+        ]
         try:
             with session.begin_nested():
-                session.add(row)
+                session.add_all(rows)
         except IntegrityError:
-            continue  # a concurrent issue took this number; take the next one
-        break
-    else:
-        raise InvalidInput("文书编号分配失败，请重试 (could not allocate a document number; try again)")
-    # the audit entry moves the instance's chain head: two racing issues for one item conflict and the
-    # loser, retried by Services.run, finds the document the winner issued
-    audit.record(
-        session,
-        action,
-        actor=actor,
-        instance=instance,
-        kind=kind,
-        number=row.number,
-        document=row.id,
-        addressee=row.addressee,
-        **details,
-    )
-    return row
+            continue  # a concurrent issue took one of these numbers; take the next ones
+        return rows
+    raise InvalidInput("文书编号分配失败，请重试 (could not allocate a document number; try again)")
 
 
 def get_document(session: Session, instance_id: int, kind: str) -> dict[str, Any] | None:

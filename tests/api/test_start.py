@@ -82,3 +82,37 @@ def test_nul_bytes_in_the_body_are_a_bad_request(client) -> None:
     assert lookup.status_code == 400 and lookup.get_json()["code"] == "bad_request"
     huge = client.get("/api/instances/99999999999", headers={"Authorization": "Bearer t-admin"})
     assert huge.status_code == 404 and {"code", "message"} <= set(huge.get_json())
+
+
+def test_a_start_checks_its_caller_in_its_own_transaction(client, services) -> None:
+    """One database session per start (the caller is checked inside the start's transaction, not in a read of
+    its own before it), and a refused caller still learns nothing: 403 before the body is looked at."""
+    from sqlalchemy import event
+
+    checkouts: list[int] = []
+    began: list[int] = []
+
+    def checkout(*_: object) -> None:
+        checkouts.append(1)
+
+    def begin(*_: object) -> None:
+        began.append(1)
+
+    event.listen(services.engine, "checkout", checkout)
+    event.listen(services.engine, "begin", begin)
+    try:
+        assert start(client, "t-clerk").status_code == 201
+        assert len(began) == 1 and len(checkouts) <= 1  # a connection the pool kept may still be checked out
+        refused = client.post(
+            "/api/instances", data=b"{not json", headers={"Authorization": "Bearer t-nobody"}
+        )
+        assert refused.status_code == 401
+        with services.transaction() as s:
+            directory.set_active(s, "clerk_a", False, actor="admin")
+        refused = client.post(
+            "/api/instances", data=b"{not json", headers={"Authorization": "Bearer t-clerk"}
+        )
+        assert refused.status_code == 403, refused.get_json()
+    finally:
+        event.remove(services.engine, "checkout", checkout)
+        event.remove(services.engine, "begin", begin)

@@ -107,6 +107,33 @@ def test_a_new_year_starts_again_at_one(services: Any) -> None:
     assert issue(services, new, "acceptance")["number"] == "受字〔2026〕第000001号"
 
 
+def test_the_copies_of_one_issue_are_numbered_and_stored_together(services: Any) -> None:
+    """A 联办通知 for three windows: one read of the last number, one savepoint, one insert for its copies (not
+    one round of each per copy), and consecutive numbers after those of its first issue."""
+    from sqlalchemy import event
+
+    deploy_library(services, *JOINT_FILES)
+    iid = start_joint(services)
+    complete(services, task(services, iid, "accept")["id"], {"related_windows": ["guotu", "huanbao", "guihua"],
+             "review_days": 3, "materials_complete": True, "materials_list": ["申请书"]}, actor="clerk_sc")  # fmt: skip
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()[:4]).upper())
+
+    event.listen(services.engine, "before_cursor_execute", seen)
+    try:  # a re-issue numbers every copy again, as the acceptance's issue did
+        joint = services.run(docs.reissue, iid, "joint", "clerk_sc", reason="地址有误")
+    finally:
+        event.remove(services.engine, "before_cursor_execute", seen)
+    assert [c["number"][-5:-1] for c in joint["copies"]] == ["0004", "0005", "0006"]
+    assert sum(s.startswith("SAVEPOINT") for s in statements) == 1
+    assert sum("MAX(DOCUMENTS.SERIAL)" in s for s in statements) == 1
+    if services.engine.dialect.name == "postgresql":  # SQLite's driver inserts row by row, in process
+        assert sum(s.startswith("INSERT INTO DOCUMENTS") for s in statements) == 1
+        assert sum("PG_ADVISORY_XACT_LOCK" in s for s in statements) == 1
+
+
 def test_a_number_taken_concurrently_is_skipped(services: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     deploy_library(services, *JOINT_FILES)
     first, second = start_joint(services), start_joint(services)
