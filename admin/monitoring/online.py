@@ -20,9 +20,7 @@ def _word(state: str) -> str:
 
 
 def _state(m: OnlineApplication) -> Markup:
-    return Markup('<span class="badge badge-light" data-state="{}">{}</span>').format(
-        m.state, _word(m.state)
-    )
+    return Markup('<span class="badge badge-light" data-state="{}">{}</span>').format(m.state, _word(m.state))
 
 
 def _item(m: OnlineApplication) -> Markup:

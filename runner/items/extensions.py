@@ -141,7 +141,9 @@ def decide_extension(
         else (f"办件 {instance.business_key} 延期申请未获批准：{note}",
               f"Item {instance.business_key}: the extension was not approved: {note}")
     )  # fmt: skip
-    notify(session, "extension_decided", message, english=english, to_user=row.requested_by, instance=instance)
+    notify(
+        session, "extension_decided", message, english=english, to_user=row.requested_by, instance=instance
+    )
     return row
 
 

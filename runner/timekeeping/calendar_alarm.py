@@ -69,7 +69,9 @@ def watch(session: Session) -> dict[str, Any] | None:
     session.add(CalendarAlert(year=alarm["year"], raised_at=now))
     recipients = admins(session)
     for username in recipients:
-        notify(session, "calendar_missing", alarm["message_zh"], english=alarm["message_en"], to_user=username)
+        notify(
+            session, "calendar_missing", alarm["message_zh"], english=alarm["message_en"], to_user=username
+        )
     audit.record(session, "calendar_alarm", actor="system", year=alarm["year"], told=recipients)
     return alarm
 

@@ -144,7 +144,10 @@ def test_an_approval_cannot_be_handed_to_the_person_it_bars(services, clock, ite
     approve = task(services, iid, "approve_invalid")
     with pytest.raises(SamePerson) as caught, services.transaction() as s:
         runner.reassign(s, approve["id"], actor="sup_b", assignee="sup_a")
-    assert "不能把「督查股审批无效差评」交给 sup_a" in caught.value.message and "four eyes" in caught.value.message
+    assert (
+        "不能把「督查股审批无效差评」交给 sup_a" in caught.value.message
+        and "four eyes" in caught.value.message
+    )
     assert task(services, iid, "approve_invalid")["assignee"] is None  # nothing written
     with services.transaction() as s:
         assert runner.reassign(s, approve["id"], actor="sup_a", assignee="sup_b").assignee == "sup_b"

@@ -68,7 +68,11 @@ def test_job_writes_the_log_line_once(
     monkeypatch.setattr(worker.jobs, "_services", services)
     with services.transaction() as s:
         note_id = notify(
-            s, "warning", "办件 2026-000001 黄牌预警", english="Item 2026-000001 yellow card", to_window="shebao"
+            s,
+            "warning",
+            "办件 2026-000001 黄牌预警",
+            english="Item 2026-000001 yellow card",
+            to_window="shebao",
         ).id
     [(job_arg,)] = _jobs(services)
     assert worker.jobs.send_notification(job_arg) == "sent"

@@ -85,7 +85,9 @@ def test_a_colleague_approves_and_is_named_in_the_record(services, approval, sig
     [("", "不能把「督查股审批无效差评」交给 sup_a：sup_a 已办理本件的前一环节，须由另一人审批（四眼原则）"),
      ("?lang=en", "four eyes: sup_a did the earlier step of this case, so “督查股审批无效差评” cannot be handed")],
 )  # fmt: skip
-def test_the_approval_cannot_be_handed_over_to_the_verifier(services, approval, signed_in, lang, said) -> None:
+def test_the_approval_cannot_be_handed_over_to_the_verifier(
+    services, approval, signed_in, lang, said
+) -> None:
     """转交 checks the four eyes too: the page names why, on the field, and the task stays where it was."""
     _, pid, task_id = approval
     client = signed_in("sup_b")

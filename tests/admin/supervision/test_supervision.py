@@ -259,7 +259,9 @@ def test_one_definition_of_each_figure_on_every_view(month, services, clock, sig
     assert "未指定主办窗口" in [r[0] for r in rows_of(text, "windows")]
 
 
-def test_without_a_window_scheme_no_window_shows_points(services, clock, windows, make_user, signed_in) -> None:
+def test_without_a_window_scheme_no_window_shows_points(
+    services, clock, windows, make_user, signed_in
+) -> None:
     """No window scheme in force: the 考核扣分 column says — for every window (not 0, not 不参加)."""
     october(services, clock)
     make_user("sup", ("supervision", "supervisor"))
