@@ -294,7 +294,7 @@ def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> 
             instance_id=instance.id, task_id=oldest.task_id if oldest else None,
             task_name=oldest.name if oldest else None, window=instance.lead_window,
             clerk=oldest.assignee if oldest else None, rule=f"rule:{level}", level=level, message=message,
-            created_at=now,
+            message_en=english, created_at=now,
         )
     )  # fmt: skip
     row.status, row.ended_at = TimerStatus.FIRED, now
