@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 import runner
-from admin.base import ADMINS
+from admin.base import ADMINS, window_names
 from runner.items.labels import ITEM_KIND_WORDS
 from web.auth import current_user
 from web.filters import localtime
@@ -95,6 +95,13 @@ def status_badge(status: str | None) -> Markup:
 
 def kind_label(kind: str | None) -> str:
     return str(KIND_LABELS.get(kind or "", kind or ""))
+
+
+def window_label(code: str | None) -> Markup:
+    """A window by its name, its code on hover ("—" for none)."""
+    if not code:
+        return Markup("—")
+    return Markup('<span title="{}">{}</span>').format(code, window_names().get(code, code))
 
 
 def instance_link(instance_id: int, text: str) -> Markup:

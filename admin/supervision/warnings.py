@@ -15,8 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-import runner
-from admin.base import OVERSEERS, ConsoleModelView, db_session
+from admin.base import OVERSEERS, ConsoleModelView, db_session, window_names
 from admin.supervision.common import LEVEL_COLOURS, LEVEL_LABELS, RequestSessionMixin
 from forms.language import pick
 from runner.items.monitoring import instance_labels
@@ -59,18 +58,11 @@ def _item(m: WarningEvent) -> Markup:
     )
 
 
-def _window_names() -> dict[str, str]:
-    """Window code → name, read once per request (the list and the details page)."""
-    if "supervision_windows" not in g:
-        g.supervision_windows = {w.code: w.name for w in runner.list_windows(db_session())}
-    return g.supervision_windows
-
-
 def _window(m: WarningEvent) -> Markup:
     """The window by its name (its code on hover)."""
     if not m.window:
         return Markup("—")
-    return Markup('<span title="{}">{}</span>').format(m.window, _window_names().get(m.window, m.window))
+    return Markup('<span title="{}">{}</span>').format(m.window, window_names().get(m.window, m.window))
 
 
 def _message(m: WarningEvent) -> str:
@@ -137,7 +129,7 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
     column_formatters_export = {
         "created_at": lambda v, c, m, n: localtime(m.created_at),
         "level": lambda v, c, m, n: LEVEL_LABELS.get(m.level, m.level),
-        "window": lambda v, c, m, n: _window_names().get(m.window or "", m.window or ""),
+        "window": lambda v, c, m, n: window_names().get(m.window or "", m.window or ""),
         "message": lambda v, c, m, n: _message(m),
         "acknowledged_at": lambda v, c, m, n: localtime(m.acknowledged_at),
     }
@@ -146,7 +138,6 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
         count, rows = super().get_list(*args, **kwargs)
         if isinstance(rows, list):
             g.supervision_instances = instance_labels(db_session(), [r.instance_id for r in rows])
-            _window_names()
         return count, rows
 
     def state_url(self, value: str) -> str:
