@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext as _
@@ -42,6 +42,14 @@ def services() -> runner.Services:
 def db_session() -> scoped_session[Session]:
     """The app's request-scoped session for Flask-Admin's model lists (removed at the end of a request)."""
     return current_app.extensions["banjian_console_session"]
+
+
+def window_names() -> dict[str, str]:
+    """Window code → name (withdrawn windows too), read once per request: pages name windows, not codes."""
+    if "console_window_names" not in g:
+        g.console_window_names = {w.code: w.name for w in runner.list_windows(db_session())}
+    names: dict[str, str] = g.console_window_names
+    return names
 
 
 def perform(action: Callable[[Session], str | None], *, success: str, back: str) -> Any:

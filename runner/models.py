@@ -345,6 +345,7 @@ class WarningEvent(Base):
     rule: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text, default="")
+    message_en: Mapped[str | None] = mapped_column(Text)  # the same in English (None: older warnings)
     created_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))

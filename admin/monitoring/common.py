@@ -11,8 +11,10 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 import runner
-from admin.base import ADMINS
+from admin.base import ADMINS, window_names
+from forms.language import pick
 from runner.items.labels import ITEM_KIND_WORDS
+from runner.supervision.warning_rules import rule_timer_names
 from web.auth import current_user
 from web.filters import localtime
 from web.i18n import Label
@@ -95,6 +97,21 @@ def status_badge(status: str | None) -> Markup:
 
 def kind_label(kind: str | None) -> str:
     return str(KIND_LABELS.get(kind or "", kind or ""))
+
+
+def window_label(code: str | None) -> Markup:
+    """A window by its name, its code on hover ("—" for none)."""
+    if not code:
+        return Markup("—")
+    return Markup('<span title="{}">{}</span>').format(code, window_names().get(code, code))
+
+
+def timer_name(name: str, kind: str | None, spec_name: str | None) -> str:
+    """A timer's name in the page's language: a warning rule's timer by its level; a diagram's timer as the
+    diagram names it."""
+    if kind == "rule" and spec_name:
+        return pick(*rule_timer_names(spec_name))
+    return name
 
 
 def instance_link(instance_id: int, text: str) -> Markup:

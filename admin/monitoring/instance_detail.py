@@ -27,6 +27,7 @@ from admin.monitoring.common import (
     require_admin,
     safe_next,
     status_badge,
+    timer_name,
     when,
 )
 from admin.supervision.common import DEEMED_RULES
@@ -98,6 +99,7 @@ class InstanceView(ConsoleView):
             overdue=_overdue(view),
             job_states=wakeup_states(services(), pending),
             job_label=jobs.label,
+            timer_name=timer_name,
             action_label=action_label,
             can_act=is_admin(),
         )

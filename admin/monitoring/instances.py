@@ -20,7 +20,15 @@ from sqlalchemy.orm import defer, lazyload
 
 from admin.base import OVERSEERS, ConsoleModelView, db_session, services
 from admin.language import msgid
-from admin.monitoring.common import KIND_LABELS, STATUS_LABELS, instance_link, kind_label, local, status_badge
+from admin.monitoring.common import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    instance_link,
+    kind_label,
+    local,
+    status_badge,
+    window_label,
+)
 from admin.monitoring.filters import DeadlineFilter, LocalDateBetweenFilter
 from runner.items.monitoring import definition_labels
 from runner.models import InstanceStatus, ProcessDefinition, ProcessInstance, Window
@@ -110,6 +118,7 @@ class InstanceListView(ConsoleModelView):
         "business_key": lambda v, c, m, n: instance_link(m.id, m.business_key),
         "definition_id": lambda v, c, m, n: _labels().get(m.definition_id, str(m.definition_id)),
         "item_kind": lambda v, c, m, n: kind_label(m.item_kind),
+        "lead_window": lambda v, c, m, n: window_label(m.lead_window),
         "status": lambda v, c, m, n: status_badge(m.status),
         "started_at": lambda v, c, m, n: local(m.started_at),
         "deadline": lambda v, c, m, n: _deadline(m),

@@ -28,10 +28,10 @@ LABELS = {
 
 
 def label(state: str | None) -> str:
-    """A state in Chinese (the raw status in parentheses for the curious)."""
+    """A state in the page's language, once (the raw RQ status is the element's ``data-job-state``)."""
     if state is None:
-        return REDIS_DOWN
-    return f"{LABELS.get(state, state)} ({state})"
+        return str(REDIS_DOWN)
+    return str(LABELS.get(state, state))
 
 
 def is_bad(state: str | None) -> bool:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from admin.base import OVERSEERS, ConsoleModelView, actor, db_session, perform, services
 from admin.monitoring import jobs
-from admin.monitoring.common import instance_link, local, require_admin, status_badge
+from admin.monitoring.common import instance_link, local, require_admin, status_badge, timer_name
 from runner.core.scheduling import wakeup_states
 from runner.items.monitoring import instance_labels, sweep_now
 from runner.models import Timer, TimerStatus
@@ -105,6 +105,7 @@ class TimerListView(ConsoleModelView):
     )
     column_formatters = {
         "instance_id": lambda v, c, m, n: _instance(m),
+        "name": lambda v, c, m, n: timer_name(m.name, m.kind, m.spec_name),
         "kind": lambda v, c, m, n: _("预警规则") if m.kind == "rule" else _("流程"),
         "due_at": lambda v, c, m, n: _due(m),
         "enqueued_at": lambda v, c, m, n: local(m.enqueued_at),

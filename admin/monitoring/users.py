@@ -49,6 +49,7 @@ class UsersView(ConsoleView):
             "console/monitoring/users.html",
             users=users,
             windows=windows,
+            window_names={code: name for code, name, _active in windows},
             absences=absences,
             now=now,
             role_labels=ROLE_LABELS,

@@ -22,9 +22,11 @@ from wtforms.validators import InputRequired, Length
 import runner
 from admin.base import OVERSEERS, ConsoleModelView, actor, db_session, services
 from admin.supervision.common import LEVEL_LABELS, RequestSessionMixin
+from forms.language import pick
 from runner.core.conventions import ITEM_KINDS
 from runner.items.labels import ITEM_KIND_WORDS
 from runner.models import Role, WarningRule
+from runner.supervision.warning_rules import rule_note_en
 from web.auth import current_user
 from web.i18n import Label, user_message
 
@@ -117,6 +119,7 @@ class WarningRuleView(_RuleView):
         "item_kind": lambda v, c, m, n: _kind(m.item_kind),
         "level": lambda v, c, m, n: LEVEL_LABELS.get(m.level, m.level),
         "offset_days": lambda v, c, m, n: _("到达时限") if m.offset_days == 0 else f"{m.offset_days:+d}",
+        "note": lambda v, c, m, n: pick(m.note, rule_note_en(m.note)),  # a seeded note in English too
     }
 
     def scaffold_form(self) -> type[FlaskForm]:

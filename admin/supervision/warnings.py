@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-import runner
-from admin.base import OVERSEERS, ConsoleModelView, db_session
+from admin.base import OVERSEERS, ConsoleModelView, db_session, window_names
 from admin.supervision.common import LEVEL_COLOURS, LEVEL_LABELS, RequestSessionMixin
+from forms.language import pick
 from runner.items.monitoring import instance_labels
 from runner.models import WarningEvent
 from web.filters import localtime
@@ -62,8 +62,12 @@ def _window(m: WarningEvent) -> Markup:
     """The window by its name (its code on hover)."""
     if not m.window:
         return Markup("—")
-    name = g.get("supervision_windows", {}).get(m.window, m.window)
-    return Markup('<span title="{}">{}</span>').format(m.window, name)
+    return Markup('<span title="{}">{}</span>').format(m.window, window_names().get(m.window, m.window))
+
+
+def _message(m: WarningEvent) -> str:
+    """The warning's words in the page's language (an older warning without English: its Chinese)."""
+    return pick(m.message, m.message_en)
 
 
 def _state(m: WarningEvent) -> Markup:
@@ -118,12 +122,15 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
         "level": lambda v, c, m, n: _level(m),
         "instance_id": lambda v, c, m, n: _item(m),
         "window": lambda v, c, m, n: _window(m),
+        "message": lambda v, c, m, n: _message(m),
         "state": lambda v, c, m, n: _state(m),
         "acknowledged_at": lambda v, c, m, n: localtime(m.acknowledged_at),
     }
     column_formatters_export = {
         "created_at": lambda v, c, m, n: localtime(m.created_at),
         "level": lambda v, c, m, n: LEVEL_LABELS.get(m.level, m.level),
+        "window": lambda v, c, m, n: window_names().get(m.window or "", m.window or ""),
+        "message": lambda v, c, m, n: _message(m),
         "acknowledged_at": lambda v, c, m, n: localtime(m.acknowledged_at),
     }
 
@@ -131,7 +138,6 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
         count, rows = super().get_list(*args, **kwargs)
         if isinstance(rows, list):
             g.supervision_instances = instance_labels(db_session(), [r.instance_id for r in rows])
-            g.supervision_windows = {w.code: w.name for w in runner.list_windows(db_session())}
         return count, rows
 
     def state_url(self, value: str) -> str:

@@ -354,7 +354,8 @@ def apply_effects(session: Session, instance: ProcessInstance, workflow: BpmnWor
             session.add(
                 WarningEvent(
                     instance_id=instance.id, window=args["window"] or instance.lead_window, rule="diagram",
-                    level=args["level"], message=args["message"], created_at=now,
+                    level=args["level"], message=args["message"],
+                    message_en=args["message"], created_at=now,  # the diagram's own words, as written
                 )
             )  # fmt: skip
             audit.record(session, "warning", actor="system", instance=instance, level=args["level"],

@@ -173,6 +173,7 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
             "rule": w.rule,
             "window": w.window,
             "message": w.message,
+            "message_en": w.message_en,  # None: an older warning, Chinese only
             "created_at": w.created_at.isoformat(),
             "acknowledged_by": w.acknowledged_by,
             "reply": w.reply,

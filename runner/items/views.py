@@ -57,6 +57,7 @@ def timer_view(row: Timer) -> dict[str, Any]:
         "task_id": row.task_id,
         "kind": row.kind,  # bpmn: a timer event of the diagram; rule: a warning from warning_rules
         "name": row.name,
+        "spec_name": row.spec_name,  # a rule timer: its level
         "due_at": iso(row.due_at),
         "status": row.status,  # pending, fired, cancelled, or unarmed (waits for pending_year's calendar)
         "pending_year": row.pending_year,

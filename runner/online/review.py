@@ -116,7 +116,8 @@ def warn_overdue(session: Session) -> list[str]:
                 window=row.window,
                 rule=WARNING_RULE,
                 level="yellow",  # a limit passed: a yellow card, as at an item's deadline
-                message=f"网上申报 {row.number}（{row.item_code}）预审已超过时限 (pre-review of {row.number} is overdue)",
+                message=f"网上申报 {row.number}（{row.item_code}）预审已超过时限",
+                message_en=f"The pre-review of online application {row.number} ({row.item_code}) is overdue",
                 created_at=moment,
             )
         )

@@ -33,6 +33,7 @@ def warning_view(
         "rule": row.rule,
         "level": row.level,
         "message": row.message,
+        "message_en": row.message_en,  # None: an older warning, Chinese only
         "created_at": iso(row.created_at),
         "acknowledged_at": iso(row.acknowledged_at),
         "acknowledged_by": row.acknowledged_by,

@@ -36,19 +36,31 @@ LEVEL_LABELS = {"notice": "提示", "yellow": "黄牌", "red": "红牌"}
 LEVEL_LABELS_EN = {"notice": "notice", "yellow": "yellow card", "red": "red card"}
 
 
+def rule_timer_names(level: str) -> tuple[str, str]:
+    """A rule timer's name in Chinese (as stored in ``timers.name``) and in English."""
+    english = LEVEL_LABELS_EN.get(level, level)
+    return f"{LEVEL_LABELS.get(level, level)}预警", f"{english[:1].upper()}{english[1:]} warning"
+
+
 @dataclass(frozen=True)
 class DefaultRule:
     level: str
     offset_days: int
     note: str
+    note_en: str
 
 
 # the documented defaults, created by ``seed_warning_rules`` (``python -m runner.cli seed``)
 DEFAULT_RULES = (
-    DefaultRule("notice", -1, "提示：承诺时限前一个工作日开始时"),
-    DefaultRule("yellow", 0, "黄牌：到达承诺时限"),
-    DefaultRule("red", 3, "红牌：超过承诺时限第3个工作日结束时"),
-)
+    DefaultRule("notice", -1, "提示：承诺时限前一个工作日开始时", "Notice: at the start of the working day before the deadline"),
+    DefaultRule("yellow", 0, "黄牌：到达承诺时限", "Yellow card: at the promised deadline"),
+    DefaultRule("red", 3, "红牌：超过承诺时限第3个工作日结束时", "Red card: at the end of the 3rd working day past the deadline"),
+)  # fmt: skip
+
+
+def rule_note_en(note: str) -> str | None:
+    """The English of a rule's note as seeded (a note someone wrote has none: None)."""
+    return next((d.note_en for d in DEFAULT_RULES if d.note == note), None)
 
 
 def seed_warning_rules(session: Session) -> list[WarningRule]:
@@ -258,7 +270,7 @@ def _rule_timer(
 ) -> Timer:
     return Timer(
         instance_id=instance.id, task_id=rule_task_id(rule.id), spec_name=rule.level,
-        name=f"{LEVEL_LABELS.get(rule.level, rule.level)}预警", due_at=due, pending_year=pending_year,
+        name=rule_timer_names(rule.level)[0], due_at=due, pending_year=pending_year,
         status=TimerStatus.PENDING if due is not None else TimerStatus.UNARMED, created_at=now,
         follows_deadline=True, kind=RULE_KIND, rule_id=rule.id,
     )  # fmt: skip
@@ -294,7 +306,7 @@ def fire_rule_timer(session: Session, row: Timer, instance: ProcessInstance) -> 
             instance_id=instance.id, task_id=oldest.task_id if oldest else None,
             task_name=oldest.name if oldest else None, window=instance.lead_window,
             clerk=oldest.assignee if oldest else None, rule=f"rule:{level}", level=level, message=message,
-            created_at=now,
+            message_en=english, created_at=now,
         )
     )  # fmt: skip
     row.status, row.ended_at = TimerStatus.FIRED, now

@@ -204,7 +204,9 @@ def check_section_32(session: Session, instance: ProcessInstance, when: datetime
         session.add(
             WarningEvent(
                 instance_id=instance.id, window=instance.lead_window, rule="行政许可法§32", level="red",
-                message="补正通知超过5个工作日才发出，依法自收到申请之日起即视为受理", created_at=when,
+                message="补正通知超过5个工作日才发出，依法自收到申请之日起即视为受理",
+                message_en="The correction notice went out more than 5 working days after receipt: by law the"
+                " application counts as accepted on the day it was received", created_at=when,
             )
         )  # fmt: skip
         audit.record(session, "accepted_on_receipt", actor="system", instance=instance, rule="§32")

@@ -29,7 +29,8 @@ def warned(services: runner.Services, make_user: Any) -> dict[str, Any]:
         instance = runner.start(s, "review", actor="sb1", data={"applicant": "张三"})
         rows = [
             WarningEvent(instance_id=instance.id, window="shebao", clerk="sb1", rule="黄牌", level="yellow",
-                         message="承诺时限已届满", created_at=services.now()),
+                         message="承诺时限已届满", message_en="The promised time limit has passed",
+                         created_at=services.now()),
             WarningEvent(instance_id=instance.id, window="guotu", clerk="gt1", rule="红牌", level="red",
                          message="超期三个工作日", created_at=services.now()),
         ]  # fmt: skip
@@ -81,3 +82,17 @@ def test_other_windows_are_refused(services, warned, signed_in, who) -> None:
     yellow = next(w for w in describe(services, warned["id"])["warnings"] if w["id"] == warned["yellow"])
     assert yellow["acknowledged_by"] is None
     assert "warning_acknowledged" not in [a["action"] for a in describe(services, warned["id"])["audit"]]
+
+
+def test_the_warning_reads_in_the_page_language(services, warned, signed_in) -> None:
+    """English with ``?lang=en``, Chinese without; an older warning without English shows its Chinese (21.12)."""
+    sb1 = signed_in("sb1")
+    chinese = text(sb1.get("/warnings"))
+    assert "承诺时限已届满" in chinese and "The promised time limit has passed" not in chinese
+    english = text(sb1.get("/warnings?lang=en"))
+    assert "The promised time limit has passed" in english and "承诺时限已届满" not in english
+    item = text(signed_in("duban").get(f"/items/{warned['business_key']}?lang=en"))
+    assert "The promised time limit has passed" in item and "超期三个工作日" in item  # red: no English kept
+    with services.transaction() as s:
+        s.get(WarningEvent, warned["yellow"]).message_en = None
+    assert "承诺时限已届满" in text(sb1.get("/warnings?lang=en"))

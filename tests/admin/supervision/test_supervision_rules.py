@@ -125,3 +125,24 @@ def test_audit_page_names_the_first_tampered_row(people, services, signed_in, db
     assert f"<strong>#{victim}</strong>" in page
     assert "内容与其哈希不符" in page and "mallory" in page
     assert signed_in("centre_head").get("/admin/supervision/audit-verify/").status_code == 403
+
+
+def test_rule_notes_and_rule_timers_read_in_the_page_language(people, services, signed_in) -> None:
+    """The seeded rules' notes and the rule timers' names are the system's words: English with ``?lang=en``
+    (a note someone wrote stays as written) (21.12)."""
+    deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
+    iid = start_item(services, "chengnuo", {"applicant": "张三"})
+    sup = signed_in("sup")
+    chinese = sup.get(WARNING_RULES).get_data(as_text=True)
+    assert "黄牌：到达承诺时限" in chinese and "Yellow card: at the promised deadline" not in chinese
+    timers = sup.get("/admin/timers/").get_data(as_text=True)
+    assert "黄牌预警" in timers and "Yellow card warning" not in timers
+    english = sup.get(WARNING_RULES + "?lang=en").get_data(as_text=True)
+    assert "Yellow card: at the promised deadline" in english and "黄牌：到达承诺时限" not in english
+    timers = sup.get("/admin/timers/?lang=en").get_data(as_text=True)
+    assert "Yellow card warning" in timers and "黄牌预警" not in timers
+    detail = sup.get(f"/admin/instance/{iid}/?lang=en").get_data(as_text=True)
+    assert "Red card warning" in detail and "红牌预警" not in detail
+    with services.transaction() as s:
+        s.get(WarningRule, rule_id(services, WarningRule, level="red")).note = "红牌：督查股自定"
+    assert "红牌：督查股自定" in sup.get(WARNING_RULES + "?lang=en").get_data(as_text=True)

@@ -183,6 +183,8 @@ def test_an_overdue_pre_review_is_a_warning_of_the_lead_window(services, submitt
         [warning] = s.query(WarningEvent).all()
         assert (warning.window, warning.level, warning.instance_id) == ("shichang", "yellow", None)
         assert warning.online_application_id == aid
+        assert "预审已超过时限" in warning.message and "pre-review" not in warning.message
+        assert warning.message_en.startswith("The pre-review of online application ")
         listed = runner.warnings_for(s, user="shichang_clerk", windows=["shichang"])
         assert [w["id"] for w in listed] == [warning.id]
         runner.acknowledge_warning(s, warning.id, actor="shichang_clerk", reply="已补做预审")
