@@ -18,6 +18,7 @@ from markupsafe import Markup
 from admin.base import OVERSEERS, ConsoleModelView, db_session, window_names
 from admin.supervision.common import LEVEL_COLOURS, LEVEL_LABELS, RequestSessionMixin
 from forms.language import pick
+from runner.items.labels import warning_rule
 from runner.items.monitoring import instance_labels
 from runner.models import WarningEvent
 from web.filters import localtime
@@ -46,6 +47,11 @@ def _level(m: WarningEvent) -> Markup:
     return Markup('<span class="badge badge-{}" data-level="{}">{}</span>').format(
         LEVEL_COLOURS.get(m.level, "light"), m.level, LEVEL_LABELS.get(m.level, m.level)
     )
+
+
+def _rule(m: WarningEvent) -> str:
+    """What raised the warning, in words of the page's language."""
+    return pick(warning_rule(m.rule), warning_rule(m.rule, english=True))
 
 
 def _item(m: WarningEvent) -> Markup:
@@ -120,6 +126,7 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
     column_formatters = {
         "created_at": lambda v, c, m, n: localtime(m.created_at),
         "level": lambda v, c, m, n: _level(m),
+        "rule": lambda v, c, m, n: _rule(m),
         "instance_id": lambda v, c, m, n: _item(m),
         "window": lambda v, c, m, n: _window(m),
         "message": lambda v, c, m, n: _message(m),
@@ -129,6 +136,7 @@ class WarningListView(RequestSessionMixin, ConsoleModelView):
     column_formatters_export = {
         "created_at": lambda v, c, m, n: localtime(m.created_at),
         "level": lambda v, c, m, n: LEVEL_LABELS.get(m.level, m.level),
+        "rule": lambda v, c, m, n: _rule(m),
         "window": lambda v, c, m, n: window_names().get(m.window or "", m.window or ""),
         "message": lambda v, c, m, n: _message(m),
         "acknowledged_at": lambda v, c, m, n: localtime(m.acknowledged_at),

@@ -155,3 +155,22 @@ def item_kind(code: str, english: bool = False) -> str:
     """The word for an item kind (the code itself for an unknown one)."""
     zh, en = ITEM_KIND_WORDS.get(code, (code, code))
     return en if english else zh
+
+
+# what raised a warning (``warnings.rule``): the centre's warning rules by level, a diagram's own warning, the law
+WARNING_RULES: dict[str, tuple[str, str]] = {
+    "rule:notice": ("预警规则（提示）", "Warning rule (notice)"),
+    "rule:yellow": ("预警规则（黄牌）", "Warning rule (yellow card)"),
+    "rule:red": ("预警规则（红牌）", "Warning rule (red card)"),
+    "diagram": ("流程图设定的预警", "Set in the process diagram"),
+    "online_prereview": ("网上申报预审时限", "Online pre-review time limit"),
+    "行政许可法§32": ("行政许可法第三十二条", "Administrative Licensing Law, art. 32"),
+}
+
+
+def warning_rule(code: str | None, english: bool = False) -> str:
+    """The words for what raised a warning (the code itself for one nobody named, e.g. a diagram's own)."""
+    if not code:
+        return ""
+    zh, en = WARNING_RULES.get(code, (code, code))
+    return en if english else zh

@@ -115,3 +115,16 @@ def test_every_warning_the_system_raises_carries_its_english() -> None:
                     places.append((f"{path.relative_to(root)}:{node.lineno}", "message_en" in keywords))
     assert len(places) >= 4  # the rule table, the diagram, §32, the overdue 预审
     assert [where for where, english in places if not english] == []
+
+
+def test_what_raised_a_warning_is_named_in_words(warned, services, signed_in) -> None:
+    """The details and the export name the rule in words of the page's language, never its code (21.12)."""
+    sup = signed_in("sup")
+    with services.transaction() as s:
+        red_id = s.scalars(select(WarningEvent.id).where(WarningEvent.level == "red")).one()
+    chinese = sup.get(f"{LIST}details/?id={red_id}&lang=zh").get_data(as_text=True)
+    english = sup.get(f"{LIST}details/?id={red_id}&lang=en").get_data(as_text=True)
+    assert "预警规则（红牌）" in chinese and "rule:red" not in chinese
+    assert "Warning rule (red card)" in english and "rule:red" not in english
+    export = sup.get(LIST + "export/csv/?lang=zh").get_data(as_text=True)
+    assert "预警规则（红牌）" in export and "rule:red" not in export

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from runner.core.conventions import ITEM_KINDS
-from runner.items.labels import AUDIT_ACTIONS, ITEM_KIND_WORDS, MESSAGE_KINDS
+from runner.items.labels import AUDIT_ACTIONS, ITEM_KIND_WORDS, MESSAGE_KINDS, WARNING_RULES
 
 ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("runner", "forms", "web", "workspace", "admin", "api", "worker", "webapp")
@@ -95,3 +95,19 @@ def test_every_action_recorded_in_any_form_has_both_words() -> None:
 def test_every_item_kind_has_both_words() -> None:
     assert set(ITEM_KINDS.values()) <= set(ITEM_KIND_WORDS)
     assert all(_both(w) for w in ITEM_KIND_WORDS.values())
+
+
+def test_every_warning_rule_has_both_words() -> None:
+    """What raises a warning (``WarningEvent(rule=…)``, the rule table's levels, a named constant) is named in words."""
+    source = _source()
+    used = set(re.findall(r'\brule="([^"]+)"', source))
+    used |= (
+        {f"rule:{level}" for level in ("notice", "yellow", "red")}
+        if 'rule=f"rule:{level}"' in source
+        else set()
+    )
+    used |= set(re.findall(r'\bWARNING_RULE = "([^"]+)"', source))
+    used -= {"§32"}  # an audit entry's detail, not a warning's rule
+    assert {"diagram", "rule:red", "online_prereview"} <= used
+    missing = sorted(k for k in used if k not in WARNING_RULES or not _both(WARNING_RULES[k]))
+    assert not missing, f"warning rules without both words in runner/items/labels.py: {missing}"
