@@ -74,7 +74,8 @@ def _verified_instance(session: Session, business_key: str, phone_suffix: str) -
         return None
     if instance.definition_key == COMPLAINT_PROCESS:  # the complainant, with the contact left at registration
         return instance if phone_matches(complainant_contact(session, instance), phone_suffix) else None
-    data = current_data(engine.load(session, instance))
+    with engine.read(session, instance) as workflow:
+        data = current_data(workflow)
     return instance if phone_matches(data.get("applicant_phone"), phone_suffix) else None
 
 
@@ -234,7 +235,8 @@ def sync_complaint(session: Session, complaint_id: int) -> dict[str, Any]:
         raise NoSuchInstance(f"没有投诉 {complaint_id} (no such complaint)")
     if row.process_instance_id is not None:
         instance = get_instance(session, row.process_instance_id)
-        data = current_data(engine.load(session, instance))
+        with engine.read(session, instance) as workflow:
+            data = current_data(workflow)
         state = _state_from(data, instance.status)
         if state != row.state:
             row.state = state

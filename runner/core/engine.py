@@ -19,7 +19,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from runner.clock import ManualClock
 from runner.core import audit, conventions, failures, hooks, transaction
@@ -36,7 +38,7 @@ from runner.core.spiff.timers import (
 )
 from runner.core.state import dump_workflow, load_workflow
 from runner.core.transaction import on_commit, services_of, taken_ahead
-from runner.exceptions import CalendarDataMissing, ScriptError
+from runner.exceptions import CalendarDataMissing, ConcurrentUpdate, ScriptError
 from runner.items.views import iso
 from runner.models import (
     AccountabilityRecord,
@@ -112,20 +114,52 @@ def new_workflow(
 
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
-    """Restore the engine state of ``instance`` (the object its last committed save in this process left, when
-    the row has not changed since; see ``runner.core.workflow_cache``)."""
+    """Restore the engine state of ``instance`` for a step (the object its last committed save in this process
+    left, when the row has not changed since; see ``runner.core.workflow_cache``). A state committed by another
+    step after ``instance`` was read is a lost race (``ConcurrentUpdate``: the unit of work runs again)."""
+    workflow, settled = _restore(session, instance)
+    if not settled:
+        raise ConcurrentUpdate("办件已被他人更新，请重试 (the item changed meanwhile; run again)")
+    return workflow
+
+
+def _restore(session: Session, instance: ProcessInstance) -> tuple[BpmnWorkflow, bool]:
+    """The workflow of ``instance`` and whether it is the state of the row's version as read (``lock_version``).
+
+    The state is a deferred column: read on its own it may come from a later commit than the row (READ
+    COMMITTED gives each statement its own snapshot), so it is read together with its version."""
     services = services_of(session)
     workflow = services.workflows.take(instance.id, instance.lock_version)
+    settled = True
     if workflow is None:
+        state, version = _state_of(session, instance)
+        settled = version == instance.lock_version
         spec, subprocess_specs = services.specs.get(instance.definition)
-        workflow = load_workflow(instance.state, instance.serializer_version, spec, subprocess_specs)
+        workflow = load_workflow(state, instance.serializer_version, spec, subprocess_specs)
+    _bind_and_remember(session, instance, workflow)
+    return workflow, settled
+
+
+def _state_of(session: Session, instance: ProcessInstance) -> tuple[bytes, int]:
+    """The stored engine state of ``instance`` and the ``lock_version`` it belongs to."""
+    if "state" not in sa_inspect(instance).unloaded:
+        return instance.state, instance.lock_version
+    state, version = session.execute(
+        select(ProcessInstance.state, ProcessInstance.lock_version).where(ProcessInstance.id == instance.id)
+    ).one()
+    if version == instance.lock_version:
+        set_committed_value(instance, "state", state)
+    return state, version
+
+
+def _bind_and_remember(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Give ``workflow`` the item's script engine and note the waits and timers its stored rows mirror."""
     workflow.script_engine = bind(session, instance)
     waiting = workflow.get_tasks(state=TaskState.WAITING)
     _stored_waits(session)[instance.id] = _message_waits(waiting)
     timer_tasks = [t for t in waiting if is_waiting_timer(t)]
     _stored_timers(session)[instance.id] = frozenset(_wanted_timers(timer_tasks))
     _stored_unarmed(session)[instance.id] = _unarmed_keys(_unarmed_timers(timer_tasks))
-    return workflow
 
 
 @contextmanager
@@ -133,9 +167,9 @@ def read(session: Session, instance: ProcessInstance) -> Iterator[BpmnWorkflow]:
     """The engine state of ``instance`` for reading only (a page, a form's context): afterwards the object goes
     (back) to the process's cache for the instance's next step. Callers must not change it."""
     version = instance.lock_version
-    workflow = load(session, instance)
+    workflow, settled = _restore(session, instance)  # a later state than the row's is read, never cached
     yield workflow
-    if instance.lock_version == version:
+    if settled and instance.lock_version == version:
         services_of(session).workflows.keep(instance.id, version, workflow)
 
 
