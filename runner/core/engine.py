@@ -594,11 +594,9 @@ def _due_moment(raw: str, value: Any, at: datetime) -> datetime:
 
 # the projections' reads, built once (building a statement costs more than running one of these)
 _OPEN_TASKS = select(OpenTask).where(OpenTask.instance_id == bindparam("instance_id"))
-_PENDING_TIMERS = select(Timer).where(
-    Timer.instance_id == bindparam("instance_id"),
-    Timer.status == TimerStatus.PENDING,
-    Timer.kind != "rule",  # warning-rule timers: runner.supervision.warning_rules
-)
+# an engine timer still to fire (warning-rule timers are runner.supervision.warning_rules')
+_PENDING_ENGINE_TIMER = (Timer.status == TimerStatus.PENDING, Timer.kind != "rule")
+_PENDING_TIMERS = select(Timer).where(Timer.instance_id == bindparam("instance_id"), *_PENDING_ENGINE_TIMER)
 
 
 OPEN_TASKS, PENDING_TIMERS = "open_tasks", "pending_timers"  # what ``read_ahead`` reads
@@ -615,9 +613,7 @@ def read_ahead(session: Session, instance_ids: list[int]) -> None:
         for task in session.scalars(select(OpenTask).where(OpenTask.instance_id.in_(instance_ids))):
             tasks[task.instance_id].append(task)
         for timer in session.scalars(
-            select(Timer).where(
-                Timer.instance_id.in_(instance_ids), Timer.status == TimerStatus.PENDING, Timer.kind != "rule"
-            )
+            select(Timer).where(Timer.instance_id.in_(instance_ids), *_PENDING_ENGINE_TIMER)
         ):
             timers[timer.instance_id].append(timer)
     transaction.read_ahead(session, OPEN_TASKS, tasks)

@@ -126,14 +126,12 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
 
 def message_kind(code: str, english: bool = False) -> str:
     """The word for a message kind (the code itself only for a kind nobody named)."""
-    zh, en = MESSAGE_KINDS.get(code, (code, code))
-    return en if english else zh
+    return _word(MESSAGE_KINDS, code, english)
 
 
 def audit_action(code: str, english: bool = False) -> str:
     """The word for an audit action (the code itself only for an action nobody named)."""
-    zh, en = AUDIT_ACTIONS.get(code, (code, code))
-    return en if english else zh
+    return _word(AUDIT_ACTIONS, code, english)
 
 
 # the item kinds (五件 and the rest; runner/conventions.py ITEM_KINDS gives the Chinese name → code)
@@ -153,8 +151,7 @@ ITEM_KIND_WORDS: dict[str, tuple[str, str]] = {
 
 def item_kind(code: str, english: bool = False) -> str:
     """The word for an item kind (the code itself for an unknown one)."""
-    zh, en = ITEM_KIND_WORDS.get(code, (code, code))
-    return en if english else zh
+    return _word(ITEM_KIND_WORDS, code, english)
 
 
 # what raised a warning (``warnings.rule``): the centre's warning rules by level, a diagram's own warning, the law
@@ -170,7 +167,10 @@ WARNING_RULES: dict[str, tuple[str, str]] = {
 
 def warning_rule(code: str | None, english: bool = False) -> str:
     """The words for what raised a warning (the code itself for one nobody named, e.g. a diagram's own)."""
-    if not code:
-        return ""
-    zh, en = WARNING_RULES.get(code, (code, code))
+    return _word(WARNING_RULES, code, english) if code else ""
+
+
+def _word(table: dict[str, tuple[str, str]], code: str, english: bool) -> str:
+    """The word for ``code`` in ``table`` in one language (the code itself for one nobody named)."""
+    zh, en = table.get(code, (code, code))
     return en if english else zh
