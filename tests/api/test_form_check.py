@@ -363,3 +363,28 @@ def test_the_published_form_comes_with_the_task_and_a_new_publication_is_used(
     finally:
         event.remove(db_engine, "before_cursor_execute", seen)
     assert describe(services, second["instance_id"])["data"]["licence_no"] == "JY-2026-02"
+
+
+def test_a_clerk_completion_reads_only_what_its_permission_and_step_use(
+    app: Flask,  # noqa: F811
+    db_engine: Engine,
+    items: dict[str, Any],
+) -> None:
+    """A clerk's completion: the caller, the task for the permission (its window and assignee), the task again
+    after the completion's turn — not the facts of the item (its audit trail, 抄送, 问责, notices) that the
+    permission of a task does not ask."""
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:  # noqa: ARG001 - the listener's shape
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db_engine, "before_cursor_execute", seen)
+    try:
+        assert post(app, items["acceptance"]["id"], ACCEPTANCE, "zx").status_code == 200
+    finally:
+        event.remove(db_engine, "before_cursor_execute", seen)
+    writes = [i for i, text in enumerate(statements) if text.startswith(("INSERT", "UPDATE", "DELETE"))]
+    read = [
+        text.split(" FROM ", 1)[1].split()[0] for text in statements[: writes[0]] if text.startswith("SELECT")
+    ]
+    assert [table for table in read if table not in ("users", "open_tasks", "memberships")] == [], read
