@@ -45,7 +45,7 @@ def _task_worker(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
     A refusal says whose task it is."""
     if _system(w):
         return True
-    row, _ = permissions.task_facts(s, args["task_id"])
+    row = permissions.open_task_row(s, args["task_id"])  # the task alone: the item's facts are not asked here
     if (row.window or "") in w.windows or (
         row.assignee is not None and row.assignee in w.covering | {w.username}
     ):

@@ -10,7 +10,9 @@ same task data for the same values through either door. JSON values are taken in
 is not a field of the form, or one the form computes itself, is refused. Nothing is written before the check
 passes: a refusal (400 ``form_invalid`` with ``errors`` field → message) leaves the task open and the
 audit trail untouched. The check runs inside the completion's own transaction (``runner.complete(check=...)``),
-on the task data the completion itself loaded: one read of the task, one of the item.
+on the task data the completion itself loaded: one read of the task and its item, which brings the form published
+for the task's form key along (``get_schema`` then reads nothing; the parsed schema is kept per process by form key,
+revision and text).
 """
 
 from __future__ import annotations

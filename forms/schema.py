@@ -636,7 +636,8 @@ def _published_schema(form_key: str, revision: int, body: str) -> FormSchema:
 
 def published_schema(form_key: str, session: Session | None = None) -> FormSchema | None:
     """The schema published in the console for ``form_key`` (it overrides the file), if any; read in
-    ``session`` when given, else in a transaction of its own.
+    ``session`` when given (where a read of the task may have brought it: ``runner.published_form_schema``),
+    else in a transaction of its own. Parsed once per process for each revision.
 
     Outside a request of the web app (and without a session) there is none. A published schema that no
     longer loads (it passed the check when published) is logged and the file applies.

@@ -55,3 +55,23 @@ def forget_read_ahead(session: Session, instance_id: int) -> None:
     """Drop whatever was read ahead for item ``instance_id`` (its rows were changed other than by the readers)."""
     for rows in session.info.get("read_ahead", {}).values():
         rows.pop(instance_id, None)
+
+
+def read_along(session: Session, kind: str, key: Any, value: Any) -> None:
+    """Remember ``value`` of ``kind`` for ``key``, read along with another statement of this transaction (one
+    round trip fewer); the next reader of ``kind`` in the same transaction takes it, once (``taken_along``)."""
+    session.info.setdefault("read_along", {})[kind] = (session.get_transaction(), key, value)
+
+
+def taken_along(session: Session, kind: str, key: Any) -> tuple[bool, Any]:
+    """``(True, value)`` remembered by ``read_along`` for ``key``, once; ``(False, None)`` when nothing was, or it
+    was for another key or in an earlier transaction of the session: the caller reads it itself."""
+    found = session.info.get("read_along", {}).pop(kind, None)
+    if found is None or found[0] is not session.get_transaction() or found[1] != key:
+        return False, None
+    return True, found[2]
+
+
+def forget_read_along(session: Session, kind: str) -> None:
+    """Drop what was read along of ``kind`` (this transaction changed it)."""
+    session.info.get("read_along", {}).pop(kind, None)

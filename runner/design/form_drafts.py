@@ -13,12 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from runner.core import audit
-from runner.core.transaction import services_of
+from runner.core.transaction import forget_read_along, read_along, services_of, taken_along
 from runner.exceptions import Conflict, InvalidInput, NotFound
 from runner.models import FormSchemaDraft
 
@@ -67,12 +67,39 @@ _PUBLISHED = select(FormSchemaDraft.published_revision, FormSchemaDraft.publishe
 )
 
 
+# what a statement read along for ``published_form_schema`` is remembered as (``runner.core.transaction``)
+_READ_ALONG = "published_form"
+
+
+def _published(revision: int | None, body: str | None) -> tuple[int, str] | None:
+    return None if revision is None or body is None else (int(revision), str(body))
+
+
 def published_form_schema(session: Session, form_key: str) -> tuple[int, str] | None:
-    """``(revision, JSON text)`` published for ``form_key``, or None when the file applies."""
+    """``(revision, JSON text)`` published for ``form_key``, or None when the file applies: what a read of this
+    transaction brought along (``with_published_form``, ``remember_published_form``), else read now."""
+    known, found = taken_along(session, _READ_ALONG, form_key)
+    if known:
+        return found  # type: ignore[no-any-return]
     row = session.execute(_PUBLISHED, {"form_key": form_key}).first()
-    if row is None or row[0] is None or row[1] is None:
-        return None
-    return int(row[0]), str(row[1])
+    return None if row is None else _published(row[0], row[1])
+
+
+def with_published_form(
+    query: Select[Any], form_key: ColumnElement[str | None], only: ColumnElement[bool]
+) -> Select[Any]:
+    """``query`` with two more columns: the revision and JSON text published for ``form_key`` on the rows where
+    ``only`` holds (NULLs on the others, and where the file applies) — so that a read the caller makes anyway
+    brings the form of the one task it is about, not the forms of every row (``remember_published_form``)."""
+    return query.add_columns(FormSchemaDraft.published_revision, FormSchemaDraft.published_body).outerjoin(
+        FormSchemaDraft, and_(FormSchemaDraft.form_key == form_key, only)
+    )
+
+
+def remember_published_form(session: Session, form_key: str, revision: int | None, body: str | None) -> None:
+    """Keep the two columns ``with_published_form`` read for ``form_key`` as what ``published_form_schema``
+    answers next in this transaction (once): it is what was published when the row was read."""
+    read_along(session, _READ_ALONG, form_key, _published(revision, body))
 
 
 def published_form_keys(session: Session) -> set[str]:
@@ -170,6 +197,7 @@ def publish_form_draft(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise _stale(session, form_key, expected_revision)
+    forget_read_along(session, _READ_ALONG)  # a task read earlier in this transaction brought the old form
     session.refresh(row)
     audit.record(session, "form_schema_published", actor=actor, form_key=form_key, revision=expected_revision)
     return row
@@ -188,5 +216,6 @@ def withdraw_form_schema(session: Session, form_key: str, *, actor: str) -> Form
     row.published_by = None
     row.published_at = None
     session.flush()
+    forget_read_along(session, _READ_ALONG)
     audit.record(session, "form_schema_withdrawn", actor=actor, form_key=form_key, revision=withdrawn)
     return row

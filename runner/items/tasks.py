@@ -13,21 +13,26 @@ from sqlalchemy.orm import Session
 
 from runner.core import audit, engine, timers_first
 from runner.core.transaction import services_of
+from runner.design.form_drafts import remember_published_form, with_published_form
 from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
 from runner.items import four_eyes
 from runner.items.instances import require_active
 from runner.items.views import json_safe, task_view
 from runner.models import AuditEntry, OpenTask, ProcessInstance
 
+_TASK_ID = bindparam("task_id")
 # built once: the completion's first statement (building it costs more than running it). It reads every open
-# task of the item, which the step's save needs anyway (``engine.save`` then skips reading them again).
-_TASK_AND_ITEM = (
+# task of the item, which the step's save needs anyway (``engine.save`` then skips reading them again), and on
+# the asked task's row only the form published for its form key, which the form check reads next.
+_TASK_AND_ITEM = with_published_form(
     select(OpenTask, ProcessInstance)
     .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
     .where(
         OpenTask.instance_id
-        == select(OpenTask.instance_id).where(OpenTask.task_id == bindparam("task_id")).scalar_subquery()
-    )
+        == select(OpenTask.instance_id).where(OpenTask.task_id == _TASK_ID).scalar_subquery()
+    ),
+    OpenTask.form_key,
+    OpenTask.task_id == _TASK_ID,
 )
 
 
@@ -48,11 +53,14 @@ def open_task(session: Session, task_id: str) -> OpenTask:
 
 
 def open_task_and_item(session: Session, task_id: str) -> tuple[OpenTask, ProcessInstance]:
-    """The open-task row of ``task_id`` and its item, in one query; errors as ``open_task``."""
+    """The open-task row of ``task_id`` and its item, in one query; errors as ``open_task``. The form published
+    for the task's form key comes along: this transaction's ``published_form_schema`` of it reads nothing."""
     rows = session.execute(_TASK_AND_ITEM, {"task_id": str(task_id)}).all()
-    for row, instance in rows:
+    for row, instance, revision, body in rows:
         if row.task_id == str(task_id):
-            engine.known_open_tasks(session, instance, [other for other, _ in rows])
+            engine.known_open_tasks(session, instance, [other for other, *_ in rows])
+            if row.form_key:
+                remember_published_form(session, row.form_key, revision, body)
             return row, instance
     done = session.scalars(
         select(AuditEntry).where(AuditEntry.task_id == str(task_id), AuditEntry.action == "complete").limit(1)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 
 import runner
 from admin.designer.common import check_schema
@@ -322,3 +322,69 @@ def test_the_openapi_document_describes_the_refusal(app: Flask) -> None:  # noqa
     assert "form_undefined" in complete["responses"]["409"]["description"]
     assert "500" not in complete["responses"]
     assert "errors" in doc["components"]["schemas"]["FormError"]["allOf"][1]["properties"]
+
+
+def test_the_published_form_comes_with_the_task_and_a_new_publication_is_used(
+    app: Flask,  # noqa: F811
+    services: runner.Services,
+    db_engine: Engine,
+    items: dict[str, Any],
+) -> None:
+    """One round trip fewer per completion: the task read brings the form published for the task (none here: the
+    file applies), the check reads no form of its own; a form published between two completions is the one the
+    second completion checks."""
+    first = items["acceptance"]
+    second = task(services, start_item(services, "chengnuo", {"applicant": "赵六"}), "accept")
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:  # noqa: ARG001 - the listener's shape
+        statements.append(statement.lstrip())
+
+    def own_form_reads() -> list[str]:
+        return [text for text in statements if text.startswith("SELECT form_schema_drafts.")]
+
+    event.listen(db_engine, "before_cursor_execute", seen)
+    try:
+        assert post(app, first["id"], ACCEPTANCE, "zx").status_code == 200
+        assert own_form_reads() == [] and any("form_schema_drafts" in text for text in statements)
+        schema = json.loads((SCHEMA_DIR / "acceptance.json").read_text(encoding="utf-8"))
+        schema["fields"].append({"name": "licence_no", "type": "text", "label": "许可证号", "required": True})
+        with services.transaction() as s:
+            runner.save_form_draft(s, "acceptance", json.dumps(schema), expected_revision=0, actor="designer")
+            runner.publish_form_draft(
+                s, "acceptance", expected_revision=1, actor="designer", check=check_schema
+            )
+        statements.clear()
+        refused = post(app, second["id"], ACCEPTANCE, "zx")
+        assert refused.status_code == 400 and list(refused.get_json()["errors"]) == ["licence_no"]
+        assert own_form_reads() == []
+        done = post(app, second["id"], {**ACCEPTANCE, "licence_no": "JY-2026-02"}, "zx")
+        assert done.status_code == 200, done.get_json()
+    finally:
+        event.remove(db_engine, "before_cursor_execute", seen)
+    assert describe(services, second["instance_id"])["data"]["licence_no"] == "JY-2026-02"
+
+
+def test_a_clerk_completion_reads_only_what_its_permission_and_step_use(
+    app: Flask,  # noqa: F811
+    db_engine: Engine,
+    items: dict[str, Any],
+) -> None:
+    """A clerk's completion: the caller, the task for the permission (its window and assignee), the task again
+    after the completion's turn — not the facts of the item (its audit trail, 抄送, 问责, notices) that the
+    permission of a task does not ask."""
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:  # noqa: ARG001 - the listener's shape
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db_engine, "before_cursor_execute", seen)
+    try:
+        assert post(app, items["acceptance"]["id"], ACCEPTANCE, "zx").status_code == 200
+    finally:
+        event.remove(db_engine, "before_cursor_execute", seen)
+    writes = [i for i, text in enumerate(statements) if text.startswith(("INSERT", "UPDATE", "DELETE"))]
+    read = [
+        text.split(" FROM ", 1)[1].split()[0] for text in statements[: writes[0]] if text.startswith("SELECT")
+    ]
+    assert [table for table in read if table not in ("users", "open_tasks", "memberships")] == [], read
