@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from runner.core import audit, hooks
@@ -191,6 +191,9 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
         return
     instance.__dict__["_rule_timer_inputs"] = inputs
     rows = taken_ahead(session, RULE_TIMERS, instance.id, Timer)
+    if rows is None and instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
+        _end_rule_timers(session, instance)  # the item ended: none is wanted any more, nothing to read
+        return
     if rows is None:
         rows = list(
             session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.kind == RULE_KIND))
@@ -233,6 +236,22 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
     if to_schedule and instance.status != InstanceStatus.SUSPENDED:
         for row in to_schedule:
             schedule_timer(session, row)
+
+
+def _end_rule_timers(session: Session, instance: ProcessInstance) -> None:
+    """Cancel the pending and unarmed rule timers of an item that ended, in one statement (what ``sync_rule_timers``
+    does to each of them when no rule is wanted, without reading them). Unwritten changes are flushed first (the
+    statement must see rows added in this transaction); the session's objects of those rows get the new values."""
+    session.execute(
+        update(Timer)
+        .where(
+            Timer.instance_id == instance.id,
+            Timer.kind == RULE_KIND,
+            Timer.status.in_((TimerStatus.PENDING, TimerStatus.UNARMED)),
+        )
+        .values(status=TimerStatus.CANCELLED, ended_at=services_of(session).now())
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _wanted(
