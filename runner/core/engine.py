@@ -818,26 +818,38 @@ def _fired(workflow: BpmnWorkflow, key: _TimerKey, now: datetime) -> bool:
     )
 
 
+# closes pending engine timers by (task id, due time): a statement of the table, built once (an ORM-enabled
+# UPDATE costs more to run than the read it saves; the session's objects are brought in line by hand)
+_TIMERS = Timer.__table__
+_CLOSE_BY_KEY = (
+    update(_TIMERS)
+    .where(
+        _TIMERS.c.instance_id == bindparam("of_instance"),
+        _TIMERS.c.status == TimerStatus.PENDING,
+        _TIMERS.c.kind != "rule",
+        tuple_(_TIMERS.c.task_id, _TIMERS.c.due_at).in_(bindparam("keys", expanding=True)),
+    )
+    .values(status=bindparam("closed_as"), ended_at=bindparam("closed_at"))
+    .returning(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.name, _TIMERS.c.due_at)
+)
+
+
 def _close_by_key(
     session: Session, instance: ProcessInstance, keys: list[_TimerKey], fired: bool, now: datetime
 ) -> None:
     """Mark the pending engine timers of ``instance`` with these (task id, due time) keys fired or cancelled in
-    one statement, without reading them first; the audit entries from what it returns. The session's objects of
-    those rows, if any, are given the new values (``synchronize_session``)."""
-    statement = (
-        update(Timer)
-        .where(
-            Timer.instance_id == instance.id,
-            *_PENDING_ENGINE_TIMER,
-            tuple_(Timer.task_id, Timer.due_at).in_(keys),
-        )
-        .values(status=TimerStatus.FIRED if fired else TimerStatus.CANCELLED, ended_at=now)
-        .returning(Timer.id, Timer.task_id, Timer.name, Timer.due_at)
-        .execution_options(synchronize_session="fetch")
-    )
-    with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
-        closed = session.execute(statement).all()
+    one statement, without reading them first; the audit entries from what it returns. A row's object in the
+    session, if any, gets the new values (it has no unwritten change: ``_pending_timers`` flushed those)."""
+    status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
+    closed = session.execute(
+        _CLOSE_BY_KEY, {"of_instance": instance.id, "keys": keys, "closed_as": status, "closed_at": now}
+    ).all()
+    mapper = sa_inspect(Timer)
     for timer_id, task_id, name, due_at in sorted(closed):
+        row = session.identity_map.get(mapper.identity_key_from_primary_key((timer_id,)))
+        if row is not None:
+            set_committed_value(row, "status", status)
+            set_committed_value(row, "ended_at", now)
         _audit_closed(session, instance, fired, timer_id, task_id, name, due_at)
 
 

@@ -204,3 +204,24 @@ def test_a_retimed_timer_is_closed_and_its_new_time_inserted(services, clock):
     assert [(a.action, a.detail["timer_id"]) for a in _timer_audit(services, iid)] == [
         ("timer_cancelled", rows[0].id)
     ]
+
+
+def test_rule_timers_not_written_yet_are_cancelled_when_the_item_ends(services, clock):
+    """The deadline moves (new rule timers, not written yet) and the item ends in the same transaction with no
+    query between: the new rule timers are written first, then cancelled with the others."""
+    with services.transaction() as s:
+        runner.seed_warning_rules(s)
+    deploy_file(services, "joint.bpmn")  # no timer of its own: only the rules'
+    iid = start(services, "joint_test", data={"lead_window": "shebao"})
+    complete(services, the_task(services, iid, "accept")["id"], {"related_windows": ["guotu"]})
+    complete(services, the_task(services, iid, "review [child]")["id"], {"opinion": {"result": "agree"}})
+    with services.transaction() as s, s.no_autoflush:
+        instance = s.get(ProcessInstance, iid)
+        assert instance is not None and instance.deadline is not None
+        instance.deadline += timedelta(days=1)
+        engine.save(s, instance, engine.load(s, instance))
+        assert [t for t in s.new if isinstance(t, Timer) and t.kind == "rule"]
+        _step(s, instance, "consolidate", {"approved": True})
+        assert instance.status == "completed"
+    rules = _timers(services, iid)
+    assert len(rules) > 3 and {(t.kind, t.status) for t in rules} == {("rule", "cancelled")}
