@@ -841,9 +841,10 @@ def _close_by_key(
     one statement, without reading them first; the audit entries from what it returns. A row's object in the
     session, if any, gets the new values (it has no unwritten change: ``_pending_timers`` flushed those)."""
     status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
-    closed = session.execute(
-        _CLOSE_BY_KEY, {"of_instance": instance.id, "keys": keys, "closed_as": status, "closed_at": now}
-    ).all()
+    with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
+        closed = session.execute(
+            _CLOSE_BY_KEY, {"of_instance": instance.id, "keys": keys, "closed_as": status, "closed_at": now}
+        ).all()
     mapper = sa_inspect(Timer)
     for timer_id, task_id, name, due_at in sorted(closed):
         row = session.identity_map.get(mapper.identity_key_from_primary_key((timer_id,)))

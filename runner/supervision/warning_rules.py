@@ -266,7 +266,9 @@ def _end_rule_timers(session: Session, instance: ProcessInstance) -> None:
         session.flush()
     now = services_of(session).now()
     mapper = sa_inspect(Timer)
-    for (timer_id,) in session.execute(_END_RULE_TIMERS, {"of_instance": instance.id, "closed_at": now}):
+    with session.no_autoflush:  # what else is unwritten is written once, at the end
+        ended = session.execute(_END_RULE_TIMERS, {"of_instance": instance.id, "closed_at": now}).all()
+    for (timer_id,) in ended:
         row = session.identity_map.get(mapper.identity_key_from_primary_key((timer_id,)))
         if row is not None:
             set_committed_value(row, "status", TimerStatus.CANCELLED)
