@@ -819,7 +819,7 @@ def _fired(workflow: BpmnWorkflow, key: _TimerKey, now: datetime) -> bool:
 
 
 # closes pending engine timers by (task id, due time): a statement of the table, built once (an ORM-enabled
-# UPDATE costs more to run than the read it saves; the session's objects are brought in line by hand)
+# UPDATE costs more to run than the read it saves; a row's object in the session is changed by hand)
 _TIMERS = Timer.__table__
 _CLOSE_BY_KEY = (
     update(_TIMERS)
@@ -839,7 +839,8 @@ def _close_by_key(
 ) -> None:
     """Mark the pending engine timers of ``instance`` with these (task id, due time) keys fired or cancelled in
     one statement, without reading them first; the audit entries from what it returns. A row's object in the
-    session, if any, gets the new values (it has no unwritten change: ``_pending_timers`` flushed those)."""
+    session, if any, is changed likewise (it had no unwritten change: ``_pending_timers`` flushed those), so
+    that the session rolls it back with a savepoint."""
     status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
     with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
         closed = session.execute(
@@ -848,9 +849,10 @@ def _close_by_key(
     mapper = sa_inspect(Timer)
     for timer_id, task_id, name, due_at in sorted(closed):
         row = session.identity_map.get(mapper.identity_key_from_primary_key((timer_id,)))
-        if row is not None:
-            set_committed_value(row, "status", status)
-            set_committed_value(row, "ended_at", now)
+        if (
+            row is not None
+        ):  # the session's object changes as the row did (and back, if a savepoint rolls back)
+            row.status, row.ended_at = status, now
         _audit_closed(session, instance, fired, timer_id, task_id, name, due_at)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import bindparam, event, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from runner.core import audit, hooks
 from runner.core.transaction import read_ahead, services_of, taken_ahead
@@ -241,7 +240,7 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
 
 
 # cancels the pending and unarmed rule timers of an item: a statement of the table, built once (an ORM-enabled
-# UPDATE costs more to run than the read it saves; the session's objects are brought in line by hand)
+# UPDATE costs more to run than the read it saves; a row's object in the session is changed by hand)
 _TIMERS = Timer.__table__
 _END_RULE_TIMERS = (
     update(_TIMERS)
@@ -258,8 +257,8 @@ _END_RULE_TIMERS = (
 def _end_rule_timers(session: Session, instance: ProcessInstance) -> None:
     """Cancel the pending and unarmed rule timers of an item that ended, in one statement (what ``sync_rule_timers``
     does to each of them when no rule is wanted, without reading them). Unwritten timer rows of the item are
-    written first (the statement must see them as they are); the session's objects of those rows get the new
-    values."""
+    written first (the statement must see them as they are); the session's objects of those rows are
+    changed likewise."""
     if any(
         isinstance(row, Timer) and row.instance_id == instance.id for row in (*session.new, *session.dirty)
     ):
@@ -270,9 +269,10 @@ def _end_rule_timers(session: Session, instance: ProcessInstance) -> None:
         ended = session.execute(_END_RULE_TIMERS, {"of_instance": instance.id, "closed_at": now}).all()
     for (timer_id,) in ended:
         row = session.identity_map.get(mapper.identity_key_from_primary_key((timer_id,)))
-        if row is not None:
-            set_committed_value(row, "status", TimerStatus.CANCELLED)
-            set_committed_value(row, "ended_at", now)
+        if (
+            row is not None
+        ):  # the session's object changes as the row did (and back, if a savepoint rolls back)
+            row.status, row.ended_at = TimerStatus.CANCELLED, now
 
 
 def _wanted(

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -235,3 +236,24 @@ def test_rule_timers_not_written_yet_are_cancelled_when_the_item_ends(services, 
         assert instance.status == "completed"
     rules = _timers(services, iid)
     assert len(rules) > 3 and {(t.kind, t.status) for t in rules} == {("rule", "cancelled")}
+
+
+def test_a_savepoint_rolled_back_leaves_the_rows_object_as_the_row_is(services, clock):
+    """A step in a savepoint that is rolled back (the careful firing of a batch): the session's object of a timer
+    the step closed is the row as it is again — pending — not left closed."""
+    iid = _review_item(services)
+    [timer] = _timers(services, iid)
+    decide = the_task(services, iid, "decide")
+    with pytest.raises(_Undone), services.transaction() as s:
+        row = s.get(Timer, timer.id)
+        assert row is not None and row.status == "pending"
+        savepoint = s.begin_nested()
+        runner.complete(s, decide["id"], {"approved": True}, actor="clerk")
+        assert row.status == "cancelled"
+        savepoint.rollback()
+        assert row.status == "pending" and row.ended_at is None
+        raise _Undone  # (what the step queued for after the commit is not taken back here: no commit)
+
+
+class _Undone(Exception):
+    pass
