@@ -67,8 +67,10 @@ def second_wakeup(second: int, begins: datetime, now: datetime | None = None) ->
     )
 
 
-# two sends of one job whose times differ by no more than this are for the same time (well within WAKE_EARLY)
-SAME_TIME = timedelta(milliseconds=100)
+# a job sent lately to run this much earlier, or later, than a send now asks is the same job (a time in real time
+# is the platform's moved by its clock's offset, read anew each time): one that runs up to a second early waits for
+# its second (worker.jobs.fire_due_timers waits up to 3 s), one that runs late is late by no more than this
+SAME_TIME_EARLY, SAME_TIME_LATE = timedelta(seconds=1), timedelta(milliseconds=100)
 
 
 @dataclass
@@ -85,12 +87,11 @@ class SentLately:
 
     def already(self, job: Job, now: datetime) -> bool:
         """Was ``job`` sent by this process, to run at the same time, which is still more than ``beyond`` away?
-        (The same time give or take ``SAME_TIME``: a time in real time is the platform's moved by the offset of
-        its clock, read anew each time.)"""
+        (The same time give or take ``SAME_TIME_EARLY`` and ``SAME_TIME_LATE``.)"""
         if job.job_id is None or job.at is None or job.at <= now + self.beyond:
             return False
         at = self.sent.get(job.job_id)
-        return at is not None and abs(at - job.at) <= SAME_TIME
+        return at is not None and -SAME_TIME_EARLY <= at - job.at <= SAME_TIME_LATE
 
     def remember(self, job: Job, now: datetime) -> None:
         """``job`` was sent (Redis took it)."""
