@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 import runner
+from runner.models import ReceiptCounter
+from runner.people.directory import create_user
 from runner.timekeeping.deadlines import refresh_deadline
+from tests.runner.helpers import deploy_file, start
 from tests.support.flow import deploy_library, describe, local
 from tests.support.year_end import needs_2027
 
@@ -85,3 +88,36 @@ def test_a_start_with_timers_pending_on_next_years_calendar_reads_no_timer_rows(
         (t["kind"], t["pending_year"]) for t in describe(services, iid)["timers"] if t["status"] == "unarmed"
     ]
     assert ("bpmn", 2027) in unarmed and ("rule", 2027) in unarmed
+
+
+def test_a_start_takes_its_number_in_one_statement(services, db_engine):
+    """The statement that advances the counter says whether the number is in use: no look-up of the number."""
+    deploy_file(services, "joint.bpmn")
+    with services.transaction() as s:
+        runner.seed_warning_rules(s)
+        create_user(s, "clerk_a", "甲", "Banjian-test-2026!", [("shebao", "clerk")])  # a staffed window
+    start(services, "joint_test", data={"lead_window": "shebao"})  # the year's counter row exists now
+    with statements(db_engine) as seen, services.transaction() as s:
+        iid = runner.start(s, "joint_test", actor="clerk", data={"lead_window": "shebao"}).id
+    assert [x for x in seen if x.startswith("SELECT process_instances")] == [], seen
+    assert len([x for x in seen if x.startswith("UPDATE receipt_counters")]) == 1
+    reads = [x for x in seen if x.startswith("SELECT")]
+    assert len(reads) == 3, reads  # the definition, the windows' staffing, the warning rules
+    assert describe(services, iid)["business_key"] == "2026-000002"
+
+
+@pytest.mark.parametrize("last", [999_997, 999_999])
+def test_a_number_in_use_is_skipped_with_six_digits_or_more(services, transfer, last: int):
+    """The counter's statement formats the number as the platform does (``2026-000123``, ``2026-1000000``)."""
+    with services.transaction() as s:
+        s.add(ReceiptCounter(year=2026, last=last))
+    first = describe(services, start_transfer(services))["business_key"]
+    assert first == f"2026-{last + 1:06d}"
+    with services.transaction() as s:
+        s.execute(update(ReceiptCounter).values(last=last))  # fallen behind (a restored backup)
+    assert describe(services, start_transfer(services))["business_key"] == f"2026-{last + 2:06d}"
+
+
+def start_transfer(services) -> int:
+    with services.transaction() as s:
+        return runner.start(s, "shebao_transfer", actor="clerk", data=dict(PEOPLE)).id
