@@ -9,8 +9,9 @@ which never starts with a digit and so can never take a number of the counter's 
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from sqlalchemy import ColumnElement, Text, case, cast, func, select, update
+from sqlalchemy import ColumnElement, Text, Update, bindparam, case, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,6 +73,24 @@ def _key_of_counter(dialect: str) -> ColumnElement[str]:
     return func.printf("%d-%06d", year, last)
 
 
+@cache
+def _advance(dialect: str) -> Update:
+    """Advance the counter of the year ``:of_year``, returning the number and whether an item has it (built once per
+    dialect: building the statement costs more than running it)."""
+    in_use = (
+        select(ProcessInstance.id)
+        .where(ProcessInstance.business_key == _key_of_counter(dialect))
+        .correlate(ReceiptCounter)
+        .exists()
+    )
+    return (
+        update(ReceiptCounter)
+        .where(ReceiptCounter.year == bindparam("of_year"))
+        .values(last=ReceiptCounter.last + 1)
+        .returning(ReceiptCounter.last, in_use)
+    )
+
+
 def _taken(session: Session, key: str) -> bool:
     return session.scalar(select(ProcessInstance.id).where(ProcessInstance.business_key == key)) is not None
 
@@ -91,20 +110,9 @@ def _highest_issued(session: Session, year: int) -> int:
 
 def _take(session: Session, year: int) -> tuple[int, bool]:
     """Advance the counter of ``year``: the number taken and whether an item has it already."""
-    dialect = session.get_bind().dialect.name
-    in_use = (
-        select(ProcessInstance.id)
-        .where(ProcessInstance.business_key == _key_of_counter(dialect))
-        .correlate(ReceiptCounter)
-        .exists()
-    )
+    statement = _advance(session.get_bind().dialect.name)
     for _ in range(3):
-        row = session.execute(
-            update(ReceiptCounter)
-            .where(ReceiptCounter.year == year)
-            .values(last=ReceiptCounter.last + 1)
-            .returning(ReceiptCounter.last, in_use)
-        ).one_or_none()
+        row = session.execute(statement, {"of_year": year}).one_or_none()
         if row is not None:
             return int(row[0]), bool(row[1])
         try:
