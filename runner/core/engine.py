@@ -110,6 +110,10 @@ def new_workflow(
     _stored_waits(session)[instance.id] = set()
     _stored_timers(session)[instance.id] = frozenset()
     _stored_unarmed(session)[instance.id] = frozenset()
+    none = {instance.id: []}  # its first save has no timer rows to read: there are none yet
+    transaction.read_ahead(session, PENDING_TIMERS, none)
+    transaction.read_ahead(session, UNARMED_ROWS, none)
+    hooks.run_new_item(session, instance)
     return workflow
 
 
@@ -600,6 +604,7 @@ _PENDING_TIMERS = select(Timer).where(Timer.instance_id == bindparam("instance_i
 
 
 OPEN_TASKS, PENDING_TIMERS = "open_tasks", "pending_timers"  # what ``read_ahead`` reads
+UNARMED_ROWS = "unarmed_timers"  # known ahead only for a new item (none)
 
 
 def read_ahead(session: Session, instance_ids: list[int]) -> None:
@@ -849,9 +854,8 @@ def _close_by_key(
     mapper = sa_inspect(Timer)
     for timer_id, task_id, name, due_at in sorted(closed):
         row = session.identity_map.get(mapper.identity_key_from_primary_key((timer_id,)))
-        if (
-            row is not None
-        ):  # the session's object changes as the row did (and back, if a savepoint rolls back)
+        # the session's object of the row, if any, changes as the row did (and back, if a savepoint rolls back)
+        if row is not None:
             row.status, row.ended_at = status, now
         _audit_closed(session, instance, fired, timer_id, task_id, name, due_at)
 
@@ -926,9 +930,12 @@ _UNARMED_TIMERS = select(Timer).where(
 
 
 def _unarmed_rows(session: Session, instance: ProcessInstance) -> dict[str, Timer]:
-    """The instance's unarmed engine timer rows by task id."""
-    with session.no_autoflush:
-        return {row.task_id: row for row in session.scalars(_UNARMED_TIMERS, {"instance_id": instance.id})}
+    """The instance's unarmed engine timer rows by task id (none to read for a new item: ``new_workflow``)."""
+    rows = taken_ahead(session, UNARMED_ROWS, instance.id, Timer)
+    if rows is None:
+        with session.no_autoflush:
+            rows = list(session.scalars(_UNARMED_TIMERS, {"instance_id": instance.id}))
+    return {row.task_id: row for row in rows if row.status == TimerStatus.UNARMED and row.kind != "rule"}
 
 
 def _sync_unarmed(

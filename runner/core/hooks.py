@@ -2,6 +2,9 @@
 
 - ``AFTER_SAVE``: called by ``runner.core.engine.save`` after an item's state, open tasks, timers and message
   subscriptions are written, in the same transaction (supervision keeps its warning-rule timers in step there);
+- ``NEW_ITEM``: called by ``runner.core.engine.new_workflow`` for an item inserted in this transaction, which has no
+  rows of its own yet: a hook whose after-save reads the item's rows notes there are none to read
+  (``runner.core.transaction.read_ahead`` with an empty list);
 - ``READ_AHEAD``: called with the items of a batch of timers before any of them fires, to read at once the rows
   an after-save hook would otherwise read one item at a time (``runner.core.transaction.read_ahead``);
 - ``TIMER_KINDS``: how a timer row of a kind other than the diagram's own fires (kind → function);
@@ -29,6 +32,7 @@ EffectHook = Callable[[Session, ProcessInstance, Any, dict[str, Any]], None]
 
 AFTER_SAVE: list[AfterSave] = []
 READ_AHEAD: list[ReadAhead] = []
+NEW_ITEM: list[AfterSave] = []
 TIMER_KINDS: dict[str, TimerFiring] = {}
 EFFECTS: dict[str, list[EffectHook]] = {}
 
@@ -46,6 +50,19 @@ def read_ahead(hook: ReadAhead) -> ReadAhead:
     if hook not in READ_AHEAD:
         READ_AHEAD.append(hook)
     return hook
+
+
+def new_item(hook: AfterSave) -> AfterSave:
+    """Call ``hook(session, instance)`` when ``instance`` was just inserted (once, however often registered)."""
+    if hook not in NEW_ITEM:
+        NEW_ITEM.append(hook)
+    return hook
+
+
+def run_new_item(session: Session, instance: ProcessInstance) -> None:
+    """Run the new-item hooks for ``instance`` (inserted in this transaction: it has no rows of its own yet)."""
+    for hook in NEW_ITEM:
+        hook(session, instance)
 
 
 def run_read_ahead(session: Session, instance_ids: list[int]) -> None:

@@ -67,6 +67,43 @@ def second_wakeup(second: int, begins: datetime, now: datetime | None = None) ->
     )
 
 
+# a job sent lately to run this much earlier, or later, than a send now asks is the same job (a time in real time
+# is the platform's moved by its clock's offset, read anew each time): one that runs up to a second early waits for
+# its second (worker.jobs.fire_due_timers waits up to 3 s), one that runs late is late by no more than this
+SAME_TIME_EARLY, SAME_TIME_LATE = timedelta(seconds=1), timedelta(milliseconds=100)
+
+
+@dataclass
+class SentLately:
+    """Timed jobs this process sent, by job id → when it is to run: sending the same job again is skipped while it
+    is more than ``beyond`` away (the wake-ups of many items' timers falling due in one second, e.g. the warning
+    rules' of the items started on one day). Redis holds it; should Redis lose it, the sweep, which re-sends the
+    wake-ups of the timers due within its horizon, sends it again before it comes due: ``beyond`` is at least
+    that horizon plus the time between sweeps."""
+
+    beyond: timedelta
+    limit: int = 4096
+    sent: dict[str, datetime] = field(default_factory=dict)
+
+    def already(self, job: Job, now: datetime) -> bool:
+        """Was ``job`` sent by this process, to run at the same time, which is still more than ``beyond`` away?
+        (The same time give or take ``SAME_TIME_EARLY`` and ``SAME_TIME_LATE``.)"""
+        if job.job_id is None or job.at is None or job.at <= now + self.beyond:
+            return False
+        at = self.sent.get(job.job_id)
+        return at is not None and -SAME_TIME_EARLY <= at - job.at <= SAME_TIME_LATE
+
+    def remember(self, job: Job, now: datetime) -> None:
+        """``job`` was sent (Redis took it)."""
+        if job.job_id is None or job.at is None or job.at <= now + self.beyond:
+            return
+        if len(self.sent) >= self.limit:
+            self.sent = {i: at for i, at in self.sent.items() if at > now + self.beyond}
+            if len(self.sent) >= self.limit:
+                self.sent.clear()
+        self.sent[job.job_id] = job.at
+
+
 # how long the workers' word that they are behind with due timers holds unless said again (runner.core.timers_first)
 BEHIND_FOR = 2.0
 

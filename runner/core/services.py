@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from runner.clock import Clock, clock_from_env
 from runner.config import Settings
-from runner.core.scheduling import Job, JobScheduler, NullScheduler, RQScheduler
+from runner.core.scheduling import Job, JobScheduler, NullScheduler, RQScheduler, SentLately
 from runner.db import make_engine
 from runner.exceptions import ConcurrentUpdate
 
@@ -66,6 +66,9 @@ class Services:
         self.specs = SpecCache()
         self.workflows = WorkflowCache(self.settings.workflow_cache_size)
         self._calendar: tuple[float, BusinessCalendar] | None = None
+        self.sent_lately = SentLately(
+            timedelta(seconds=self.settings.sweep_horizon_seconds + self.settings.sweep_interval_seconds)
+        )
 
     @classmethod
     def without_redis(cls, settings: Settings | None = None, **kwargs: Any) -> Services:
@@ -172,11 +175,13 @@ class Services:
         self._calendar = None
 
     def send_jobs(self, jobs: list[Job]) -> None:
-        """Send jobs, each job id once; a Redis outage is logged, the sweep sends them later."""
+        """Send jobs, each job id once (and a timed one not again while Redis holds it: ``SentLately``); a Redis
+        outage is logged, the sweep sends them later."""
         sent: set[str] = set()
+        now = datetime.now(UTC)  # the jobs' times are real ones
         for job in jobs:
             if job.job_id is not None:
-                if job.job_id in sent:
+                if job.job_id in sent or self.sent_lately.already(job, now):
                     continue  # e.g. the wake-up of a second several new timers share
                 sent.add(job.job_id)
             try:
@@ -185,6 +190,8 @@ class Services:
                 log.warning(
                     "could not send job %s %s; the sweep will retry", job.func, job.job_id, exc_info=True
                 )
+                continue
+            self.sent_lately.remember(job, now)
 
 
 # Rows two steps of one item write alike: on PostgreSQL the later of two racing steps may hit one of these before

@@ -39,14 +39,20 @@ def read_ahead(session: Session, kind: str, rows: dict[int, list[Any]]) -> None:
     session.info.setdefault("read_ahead", {}).setdefault(kind, {}).update(rows)
 
 
-def taken_ahead(session: Session, kind: str, instance_id: int, model: type) -> list[Any] | None:
+def taken_ahead(
+    session: Session, kind: str, instance_id: int, model: type, of_kind: Callable[[Any], bool] | None = None
+) -> list[Any] | None:
     """The rows of ``kind`` read ahead for item ``instance_id``, once (None: not read ahead — the caller reads
-    them). Rows deleted since are left out; when a row of ``model`` for the item was added since, None (the rows
-    read ahead miss it). The rows are the session's own objects: changes made since are on them."""
+    them). Rows deleted since are left out; when a row of ``model`` for the item (and of the kind read, when
+    ``of_kind`` tells) was added since, None (the rows read ahead miss it). The rows are the session's own
+    objects: changes made since are on them."""
     rows = session.info.get("read_ahead", {}).get(kind, {}).pop(instance_id, None)
     if rows is None:
         return None
-    if any(isinstance(new, model) and new.instance_id == instance_id for new in session.new):
+    if any(
+        isinstance(new, model) and new.instance_id == instance_id and (of_kind is None or of_kind(new))
+        for new in session.new
+    ):
         return None
     return [row for row in rows if row not in session.deleted]
 

@@ -9,8 +9,9 @@ which never starts with a digit and so can never take a number of the counter's 
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Text, Update, bindparam, case, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,22 +47,48 @@ def is_issued_key(key: str) -> bool:
 def next_business_key(session: Session, year: int) -> str:
     """Take the next free number of ``year``. The counter row serialises concurrent starts; a number that is
     somehow already in use (a restored backup, rows copied in by hand) is skipped, with the counter, so that
-    no later start ever fails on it."""
-    number = _take(session, year)
-    key = _format(year, number)
-    if _taken(session, key):
+    no later start ever fails on it (the statement that advances the counter says whether it is)."""
+    number, in_use = _take(session, year)
+    if in_use:
         highest = max(_highest_issued(session, year), number)
         session.execute(
             update(ReceiptCounter)
             .where(ReceiptCounter.year == year, ReceiptCounter.last < highest)
             .values(last=highest)
         )
-        key = _format(year, _take(session, year))
-    return key
+        number, _ = _take(session, year)
+    return _format(year, number)
 
 
 def _format(year: int, number: int) -> str:
     return f"{year}-{number:06d}"
+
+
+def _key_of_counter(dialect: str) -> ColumnElement[str]:
+    """``_format(year, last)`` of the counter row, in SQL."""
+    year, last = ReceiptCounter.year, ReceiptCounter.last
+    if dialect == "postgresql":
+        serial = case((last < 1_000_000, func.lpad(cast(last, Text), 6, "0")), else_=cast(last, Text))
+        return cast(year, Text).concat("-").concat(serial)
+    return func.printf("%d-%06d", year, last)
+
+
+@cache
+def _advance(dialect: str) -> Update:
+    """Advance the counter of the year ``:of_year``, returning the number and whether an item has it (built once per
+    dialect: building the statement costs more than running it)."""
+    in_use = (
+        select(ProcessInstance.id)
+        .where(ProcessInstance.business_key == _key_of_counter(dialect))
+        .correlate(ReceiptCounter)
+        .exists()
+    )
+    return (
+        update(ReceiptCounter)
+        .where(ReceiptCounter.year == bindparam("of_year"))
+        .values(last=ReceiptCounter.last + 1)
+        .returning(ReceiptCounter.last, in_use)
+    )
 
 
 def _taken(session: Session, key: str) -> bool:
@@ -81,21 +108,17 @@ def _highest_issued(session: Session, year: int) -> int:
     return max(serials, default=0)
 
 
-def _take(session: Session, year: int) -> int:
-    """Advance the counter of ``year`` and return the number taken."""
+def _take(session: Session, year: int) -> tuple[int, bool]:
+    """Advance the counter of ``year``: the number taken and whether an item has it already."""
+    statement = _advance(session.get_bind().dialect.name)
     for _ in range(3):
-        number = session.execute(
-            update(ReceiptCounter)
-            .where(ReceiptCounter.year == year)
-            .values(last=ReceiptCounter.last + 1)
-            .returning(ReceiptCounter.last)
-        ).scalar_one_or_none()
-        if number is not None:
-            return int(number)
+        row = session.execute(statement, {"of_year": year}).one_or_none()
+        if row is not None:
+            return int(row[0]), bool(row[1])
         try:
             with session.begin_nested():
                 session.add(ReceiptCounter(year=year, last=1))
-            return 1
+            return 1, _taken(session, _format(year, 1))
         except IntegrityError:
             continue  # another start created the row first; take the update path
     raise RuntimeError("could not allocate a receipt number")

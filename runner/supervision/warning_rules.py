@@ -182,6 +182,15 @@ def read_rule_timers(session: Session, instance_ids: list[int]) -> None:
     read_ahead(session, RULE_TIMERS, rows)
 
 
+def _is_rule_timer(row: Timer) -> bool:
+    return row.kind == RULE_KIND
+
+
+def _none_yet(session: Session, instance: ProcessInstance) -> None:
+    """A new item has no rule timer rows: its first ``sync_rule_timers`` reads none."""
+    read_ahead(session, RULE_TIMERS, {instance.id: []})
+
+
 def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool = False) -> None:
     """Bring the instance's pending rule timers in line with its stored deadline and the active rules
     (a no-op without ``force`` when deadline and status are those its timers were synced with)."""
@@ -191,7 +200,7 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
     if not force and instance.__dict__.get("_rule_timer_inputs") == inputs:
         return
     instance.__dict__["_rule_timer_inputs"] = inputs
-    rows = taken_ahead(session, RULE_TIMERS, instance.id, Timer)
+    rows = taken_ahead(session, RULE_TIMERS, instance.id, Timer, _is_rule_timer)
     if rows is None and instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
         _end_rule_timers(session, instance)  # the item ended: none is wanted any more, nothing to read
         return
@@ -269,9 +278,8 @@ def _end_rule_timers(session: Session, instance: ProcessInstance) -> None:
         ended = session.execute(_END_RULE_TIMERS, {"of_instance": instance.id, "closed_at": now}).all()
     for (timer_id,) in ended:
         row = session.identity_map.get(mapper.identity_key_from_primary_key((timer_id,)))
-        if (
-            row is not None
-        ):  # the session's object changes as the row did (and back, if a savepoint rolls back)
+        # the session's object of the row, if any, changes as the row did (and back, if a savepoint rolls back)
+        if row is not None:
             row.status, row.ended_at = TimerStatus.CANCELLED, now
 
 
@@ -395,4 +403,5 @@ __all__ = [
 
 hooks.after_save(sync_rule_timers)  # every save of an item keeps its rule timers in step
 hooks.read_ahead(read_rule_timers)
+hooks.new_item(_none_yet)
 hooks.timer_kind(RULE_KIND, fire_rule_timer)
