@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -185,8 +185,8 @@ def _stored_waits(session: Session) -> dict[int, set[tuple[str, str]]]:
 
 def _stored_timers(session: Session) -> dict[int, frozenset[tuple[str, datetime]]]:
     """Per instance of this transaction: the (task id, due time) of the pending timer rows (the engine's, not
-    the warning rules'), as the state it was loaded or last saved with has them. ``save`` reads the rows only
-    when the timers it wants differ."""
+    the warning rules'), as the state it was loaded or last saved with has them. ``save`` reads nothing when the
+    timers it wants are these, and closes those no longer wanted by their keys, without reading them."""
     return session.info.setdefault("timer_keys", {})  # type: ignore[no-any-return]
 
 
@@ -288,7 +288,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     timer_tasks = [t for t in waiting if is_waiting_timer(t)]
     pending = None  # the pending timer rows, once read
     if stored_timers is None or stored_timers != _wanted_timers(timer_tasks).keys():
-        pending = _close_timers(session, instance, workflow, timer_tasks, now)
+        pending = _close_timers(session, instance, workflow, timer_tasks, now, stored=stored_timers)
     apply_effects(session, instance, workflow)
     ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
     ending = instance.status == InstanceStatus.TERMINATED or (
@@ -321,7 +321,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     unarmed_changed = unarmed_keys != _stored_unarmed(session).get(instance.id)
     unarmed_rows = _unarmed_rows(session, instance) if unarmed_changed else {}
     if pending is not None or wanted_timers != stored_timers:
-        _sync_timers(session, instance, workflow, timer_tasks, now, pending, unarmed_rows)
+        _sync_timers(session, instance, workflow, timer_tasks, now, pending, unarmed_rows, stored_timers)
     if unarmed_changed:
         _sync_unarmed(session, instance, unarmed, unarmed_rows, now)
     _stored_timers(session)[instance.id] = wanted_timers
@@ -740,8 +740,11 @@ def open_task_rows(session: Session, instance: ProcessInstance) -> list[OpenTask
 _NO_DUE = datetime.min.replace(tzinfo=UTC)
 
 
-def _wanted_timers(waiting: list[Task]) -> dict[tuple[str, datetime], Task]:
-    wanted: dict[tuple[str, datetime], Task] = {}
+_TimerKey = tuple[str, datetime]  # an engine timer row's (task id, due time)
+
+
+def _wanted_timers(waiting: list[Task]) -> dict[_TimerKey, Task]:
+    wanted: dict[_TimerKey, Task] = {}
     for task in waiting:
         due = timer_due(task)
         if due is not None:
@@ -755,44 +758,127 @@ def _close_timers(
     workflow: BpmnWorkflow,
     waiting: list[Task],
     now: datetime,
-    pending: dict[tuple[str, datetime], Timer] | None = None,
-) -> dict[tuple[str, datetime], Timer]:
-    """Mark pending rows whose timer is no longer waiting as fired or cancelled; return the rest."""
+    pending: dict[_TimerKey, Timer | None] | None = None,
+    stored: frozenset[_TimerKey] | None = None,
+) -> dict[_TimerKey, Timer | None]:
+    """Mark pending rows whose timer is no longer waiting as fired or cancelled; return the rest (key → its row,
+    None for a row known only by its key: ``_pending_timers``)."""
     if pending is None:
-        rows = taken_ahead(session, PENDING_TIMERS, instance.id, Timer)
-        if rows is None:
-            with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
-                rows = list(session.scalars(_PENDING_TIMERS, {"instance_id": instance.id}))
-        pending = {
-            (row.task_id, row.due_at): row
-            for row in rows
-            if row.status == TimerStatus.PENDING and row.kind != "rule"
-        }
+        pending = _pending_timers(session, instance, stored)
     wanted = _wanted_timers(waiting)
+    by_key: dict[bool, list[_TimerKey]] = {True: [], False: []}
     for key, row in list(pending.items()):
         if key in wanted:
             continue
-        task = workflow.tasks.get(UUID(row.task_id))
-        fired = (
-            row.due_at <= now
-            and (task is None or task.state != TaskState.CANCELLED)
-            and _timer_went_off(task)
-            and not (task is not None and task.state == TaskState.WAITING and timer_due(task) is not None)
-        )
+        del pending[key]
+        fired = _fired(workflow, key, now)
+        if row is None:
+            by_key[fired].append(key)
+            continue
         row.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
         row.ended_at = now
-        del pending[key]
-        audit.record(
-            session,
-            "timer_fired" if fired else "timer_cancelled",
-            actor="system",
-            instance=instance,
-            task_id=row.task_id,
-            task_name=row.name,
-            due_at=row.due_at.isoformat(),
-            timer_id=row.id,
-        )
+        _audit_closed(session, instance, fired, row.id, row.task_id, row.name, key[1])
+    for fired, keys in by_key.items():
+        if keys:
+            _close_by_key(session, instance, keys, fired, now)
     return pending
+
+
+def _pending_timers(
+    session: Session, instance: ProcessInstance, stored: frozenset[_TimerKey] | None
+) -> dict[_TimerKey, Timer | None]:
+    """The instance's pending engine timers by key: the rows read ahead (a batch of timers); else the keys its
+    rows mirror (``_stored_timers``), not read; else the rows, read."""
+    rows = taken_ahead(session, PENDING_TIMERS, instance.id, Timer)
+    if rows is None and stored is not None:
+        if _unwritten_timers(session, instance):
+            session.flush()  # the statement closing them must see them as they are (rarely: no query since)
+        return dict.fromkeys(stored)
+    if rows is None:
+        with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
+            rows = list(session.scalars(_PENDING_TIMERS, {"instance_id": instance.id}))
+    return {
+        (row.task_id, row.due_at): row
+        for row in rows
+        if row.status == TimerStatus.PENDING and row.kind != "rule" and row.due_at is not None
+    }
+
+
+def _unwritten_timers(session: Session, instance: ProcessInstance) -> bool:
+    """Has this transaction added or changed a timer row of ``instance`` that is not flushed yet?"""
+    return any(
+        isinstance(row, Timer) and row.instance_id == instance.id for row in (*session.new, *session.dirty)
+    )
+
+
+def _fired(workflow: BpmnWorkflow, key: _TimerKey, now: datetime) -> bool:
+    """Did the timer of a pending row that is no longer wanted go off (else it was cancelled)?"""
+    task_id, due_at = key
+    task = workflow.tasks.get(UUID(task_id))
+    return (
+        due_at <= now
+        and (task is None or task.state != TaskState.CANCELLED)
+        and _timer_went_off(task)
+        and not (task is not None and task.state == TaskState.WAITING and timer_due(task) is not None)
+    )
+
+
+# closes pending engine timers by (task id, due time): a statement of the table, built once (an ORM-enabled
+# UPDATE costs more to run than the read it saves; a row's object in the session is changed by hand)
+_TIMERS = Timer.__table__
+_CLOSE_BY_KEY = (
+    update(_TIMERS)
+    .where(
+        _TIMERS.c.instance_id == bindparam("of_instance"),
+        _TIMERS.c.status == TimerStatus.PENDING,
+        _TIMERS.c.kind != "rule",
+        tuple_(_TIMERS.c.task_id, _TIMERS.c.due_at).in_(bindparam("keys", expanding=True)),
+    )
+    .values(status=bindparam("closed_as"), ended_at=bindparam("closed_at"))
+    .returning(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.name, _TIMERS.c.due_at)
+)
+
+
+def _close_by_key(
+    session: Session, instance: ProcessInstance, keys: list[_TimerKey], fired: bool, now: datetime
+) -> None:
+    """Mark the pending engine timers of ``instance`` with these (task id, due time) keys fired or cancelled in
+    one statement, without reading them first; the audit entries from what it returns. A row's object in the
+    session, if any, is changed likewise (it had no unwritten change: ``_pending_timers`` flushed those), so
+    that the session rolls it back with a savepoint."""
+    status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
+    with session.no_autoflush:  # the audit entries and the instance row are written once, at the end
+        closed = session.execute(
+            _CLOSE_BY_KEY, {"of_instance": instance.id, "keys": keys, "closed_as": status, "closed_at": now}
+        ).all()
+    mapper = sa_inspect(Timer)
+    for timer_id, task_id, name, due_at in sorted(closed):
+        row = session.identity_map.get(mapper.identity_key_from_primary_key((timer_id,)))
+        # the session's object of the row, if any, changes as the row did (and back, if a savepoint rolls back)
+        if row is not None:
+            row.status, row.ended_at = status, now
+        _audit_closed(session, instance, fired, timer_id, task_id, name, due_at)
+
+
+def _audit_closed(
+    session: Session,
+    instance: ProcessInstance,
+    fired: bool,
+    timer_id: int | None,
+    task_id: str,
+    name: str,
+    due_at: datetime,
+) -> None:
+    audit.record(
+        session,
+        "timer_fired" if fired else "timer_cancelled",
+        actor="system",
+        instance=instance,
+        task_id=task_id,
+        task_name=name,
+        due_at=due_at.isoformat(),
+        timer_id=timer_id,
+    )
 
 
 def _sync_timers(
@@ -801,10 +887,11 @@ def _sync_timers(
     workflow: BpmnWorkflow,
     waiting: list[Task],
     now: datetime,
-    pending: dict[tuple[str, datetime], Timer] | None = None,
+    pending: dict[_TimerKey, Timer | None] | None = None,
     unarmed_rows: dict[str, Timer] | None = None,
+    stored: frozenset[_TimerKey] | None = None,
 ) -> None:
-    pending = _close_timers(session, instance, workflow, waiting, now, pending)
+    pending = _close_timers(session, instance, workflow, waiting, now, pending, stored)
     new_rows = []
     for key, task in _wanted_timers(waiting).items():
         if key in pending:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from runner.core import audit, hooks
@@ -200,6 +201,9 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
         return
     instance.__dict__["_rule_timer_inputs"] = inputs
     rows = taken_ahead(session, RULE_TIMERS, instance.id, Timer, _is_rule_timer)
+    if rows is None and instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
+        _end_rule_timers(session, instance)  # the item ended: none is wanted any more, nothing to read
+        return
     if rows is None:
         rows = list(
             session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.kind == RULE_KIND))
@@ -242,6 +246,41 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
     if to_schedule and instance.status != InstanceStatus.SUSPENDED:
         for row in to_schedule:
             schedule_timer(session, row)
+
+
+# cancels the pending and unarmed rule timers of an item: a statement of the table, built once (an ORM-enabled
+# UPDATE costs more to run than the read it saves; a row's object in the session is changed by hand)
+_TIMERS = Timer.__table__
+_END_RULE_TIMERS = (
+    update(_TIMERS)
+    .where(
+        _TIMERS.c.instance_id == bindparam("of_instance"),
+        _TIMERS.c.kind == RULE_KIND,
+        _TIMERS.c.status.in_((TimerStatus.PENDING, TimerStatus.UNARMED)),
+    )
+    .values(status=TimerStatus.CANCELLED, ended_at=bindparam("closed_at"))
+    .returning(_TIMERS.c.id)
+)
+
+
+def _end_rule_timers(session: Session, instance: ProcessInstance) -> None:
+    """Cancel the pending and unarmed rule timers of an item that ended, in one statement (what ``sync_rule_timers``
+    does to each of them when no rule is wanted, without reading them). Unwritten timer rows of the item are
+    written first (the statement must see them as they are); the session's objects of those rows are
+    changed likewise."""
+    if any(
+        isinstance(row, Timer) and row.instance_id == instance.id for row in (*session.new, *session.dirty)
+    ):
+        session.flush()
+    now = services_of(session).now()
+    mapper = sa_inspect(Timer)
+    with session.no_autoflush:  # what else is unwritten is written once, at the end
+        ended = session.execute(_END_RULE_TIMERS, {"of_instance": instance.id, "closed_at": now}).all()
+    for (timer_id,) in ended:
+        row = session.identity_map.get(mapper.identity_key_from_primary_key((timer_id,)))
+        # the session's object of the row, if any, changes as the row did (and back, if a savepoint rolls back)
+        if row is not None:
+            row.status, row.ended_at = TimerStatus.CANCELLED, now
 
 
 def _wanted(
