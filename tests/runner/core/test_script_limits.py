@@ -46,7 +46,10 @@ def env(pool: EvaluatorPool) -> RestrictedEnvironment:
         "parts = ['x' * 1000000] * 200\ns = ''.join(parts)",
     ],
 )
-def test_memory_is_bounded_per_evaluation(env: RestrictedEnvironment, script: str) -> None:
+def test_memory_is_bounded_per_evaluation(pool: EvaluatorPool, script: str) -> None:
+    # time enough to reach the memory limit on a loaded machine (at 0.3 s a busy CI node stopped the doubling
+    # list by its time limit first): it is the memory limit that must stop each of these
+    env = RestrictedEnvironment({}, time_limit=3.0, evaluators=pool)
     before = resident_mb()
     began = time.monotonic()
     with pytest.raises(ScriptError, match=r"脚本内存超限|sequence length"):
