@@ -7,7 +7,8 @@ items of warm-up. Prints
 - the thread CPU of a completion, without and with the starts;
 - that CPU split at named functions (``PARTS``: each timed by a wrapper, so nested parts count in both);
 - the SQL statements per completion and per start, by their first words;
-- with ``--trace``: every statement and flush of one more item, request by request.
+- with ``--trace``: every statement and flush of one more item, request by request;
+- with ``--profile FILE``: a cProfile of the measured items (the split's wrappers included), for pstats.
 The split is what to compare between two checkouts: run each in turn in one sitting (``WT``-free: run this file
 of the checkout measured), the totals move ±15 % with the machine's load.
 """
@@ -15,6 +16,7 @@ of the checkout measured), the totals move ±15 % with the machine's load.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import collections
 import functools
 import importlib
@@ -143,6 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--trace", action="store_true", help="print the statements of one more item")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the measured items into FILE (pstats)")
     args = parser.parse_args()
     platform = start_platform(Path(tempfile.mkdtemp()) / "platform", file_clock=False)
     try:
@@ -160,9 +163,16 @@ def main() -> None:
         for _ in range(8):
             drive(client, split, measure=False)
         completions, cpu, start_cpu = 0, 0.0, 0.0
+        profile = cProfile.Profile() if args.profile else None
         for _ in range(args.items):
+            if profile is not None:
+                profile.enable()
             n, c, s = drive(client, split, measure=True)
+            if profile is not None:
+                profile.disable()
             completions, cpu, start_cpu = completions + n, cpu + c, start_cpu + s
+        if profile is not None:
+            profile.dump_stats(args.profile)
         report(split, args.items, completions, cpu, start_cpu)
         if args.trace:
             split.trace = True

@@ -38,6 +38,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from runner.clock import Clock
+from runner.core.sandbox import plain
 from runner.core.sandbox.limits import script_line
 from runner.core.sandbox.policy import SCRIPT_FILENAME, check_source
 from runner.core.sandbox.pool import EvaluatorPool, shared_pool
@@ -75,8 +76,12 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return helpers, {k: v for k, v in given.items() if k not in helpers}
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
-        """Value of ``expression`` over globals, external context and task data (data is not changed)."""
+        """Value of ``expression`` over globals, external context and task data (data is not changed): a plain
+        one here (``sandbox.plain``), any other in an evaluator."""
         helpers, values = self._split(external_context)
+        answered, value = plain.evaluate(expression, context, values)
+        if answered:
+            return value
         return self.evaluators.run("eval", expression, context, helpers, values, self.time_limit)
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
