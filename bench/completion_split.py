@@ -16,8 +16,8 @@ of the checkout measured), the totals move ±15 % with the machine's load.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import collections
+import cProfile
 import functools
 import importlib
 import os

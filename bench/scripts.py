@@ -3,10 +3,11 @@
 Usage: ``.venv/bin/python bench/scripts.py [--evaluations N] [--items N]``. Prints, in one run:
 
 (a) per evaluation, in microseconds (median and p99 of N), in-process (``runner.core.sandbox.run``: the sandbox alone,
-    as every evaluation ran before evaluator processes) and through the platform's evaluator pool
-    (``RestrictedEnvironment``), for a gateway condition on small data, the same on a 联办件's task data, and a
-    script calling a calendar helper (one call back into this process);
-(b) the evaluations one 联办件 makes (``bpmn/lianban_chaogao.bpmn``, start + 6 completions through the runner on
+    as every evaluation ran before evaluator processes) and through the platform (``RestrictedEnvironment``), for a
+    plain gateway condition on small data and on a 联办件's task data (answered in process by
+    ``runner.core.sandbox.plain``), a condition calling ``len()`` and a script calling a calendar helper (one call
+    back into this process): those two through the evaluator pool;
+(b) the evaluations one 联办件 sends to an evaluator (``bpmn/lianban_chaogao.bpmn``, start + 6 completions through the runner on
     SQLite) and the time of one such item with in-process evaluation and with the evaluator pool;
 (c) the start-up of one evaluator process (until it answers).
 """
@@ -37,7 +38,8 @@ from runner.db import make_engine  # noqa: E402
 from runner.migrate import upgrade  # noqa: E402
 from tests.support.flow import deploy_library  # noqa: E402
 
-CONDITION = "related_windows and review_days <= 5 and materials_complete == True"
+CONDITION = "related_windows and review_days <= 5 and materials_complete == True"  # plain: answered in process
+CALLING = "len(related_windows) >= 2 and review_days <= 5"  # calls len(): an evaluator answers
 SCRIPT = "due = workdays(review_days)\nreviewers = len(related_windows)"
 SMALL = {"related_windows": ["guotu", "huanbao"], "review_days": 3, "materials_complete": True}
 
@@ -81,6 +83,10 @@ def per_evaluation(n: int) -> None:
             lambda: in_process.evaluate(CONDITION, {**data, **SMALL}, {}, {}, 1.0),
             lambda: env.evaluate(CONDITION, {**data, **SMALL}),
         ),
+        "condition calling len()": (
+            lambda: in_process.evaluate(CALLING, SMALL, {}, {}, 1.0),
+            lambda: env.evaluate(CALLING, SMALL),
+        ),
         "script calling workdays()": (
             lambda: in_process.execute(SCRIPT, dict(SMALL), {"workdays": workdays}, {}, 1.0),
             lambda: env.execute(SCRIPT, dict(SMALL)),
@@ -90,7 +96,7 @@ def per_evaluation(n: int) -> None:
         a50, a99 = timed(local, n)
         b50, b99 = timed(pooled, n)
         print(
-            f"(a) {name:<34} in-process {a50:7.1f} µs (p99 {a99:7.1f})   evaluator {b50:7.1f} µs "
+            f"(a) {name:<34} in-process {a50:7.1f} µs (p99 {a99:7.1f})   platform {b50:7.1f} µs "
             f"(p99 {b99:7.1f})   added {b50 - a50:7.1f} µs"
         )
     env.evaluators.close()
@@ -136,7 +142,7 @@ def per_item(items: int) -> None:
             timings[name] = (time.perf_counter() - began) / items * 1000
             evaluations = counting.count / items
         print(
-            f"(b) one {KEY} item (start + 6 completions, SQLite): {evaluations:.0f} evaluations; "
+            f"(b) one {KEY} item (start + 6 completions, SQLite): {evaluations:.0f} evaluations not plain; "
             f"in-process {timings['in-process']:.1f} ms, evaluator pool {timings['evaluator pool']:.1f} ms "
             f"(+{timings['evaluator pool'] - timings['in-process']:.1f} ms, "
             f"{(timings['evaluator pool'] / timings['in-process'] - 1) * 100:+.1f} %)"
