@@ -7,12 +7,15 @@ Clock: Mon 2026-09-28 09:00 Asia/Shanghai.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import OperationalError
 
 import runner
 from runner.models import AuditEntry, Document
@@ -153,3 +156,48 @@ def test_the_copies_name_a_window_renamed_earlier_in_the_same_transaction(
         copies = documents.copies(s, iid, "joint")
         names = [c.content["addressee"]["name"] for c in copies]
     assert names[0] == "自然资源窗口"
+
+
+def _item_row_locked(db_engine: Any, iid: int) -> bool:
+    with db_engine.connect() as probe:
+        try:
+            probe.execute(
+                text("SELECT id FROM process_instances WHERE id = :i FOR UPDATE NOWAIT"), {"i": iid}
+            )
+        except OperationalError:
+            return True
+        probe.rollback()
+        return False
+
+
+def test_a_step_locks_its_item_before_it_waits_for_numbering(
+    services: Any, db_engine: Any, library: None
+) -> None:
+    """The order every writer takes them in (the timer sweep claims its items first): the item's row, then
+    numbering — a step waiting for numbering holds its item, never the other way round."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("the numbering lock is a PostgreSQL advisory lock; SQLite writes one at a time")
+    iid = start_item(services, "lianban_chaogao", {"lead_window": "shichang", "applicant": "张三"})
+    accept = task(services, iid, "accept")["id"]
+    failed: list[BaseException] = []
+
+    def step() -> None:
+        try:
+            with services.transaction() as s:
+                runner.complete(s, accept, ACCEPT, actor="clerk_sc")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failed.append(exc)
+
+    with db_engine.connect() as numbering:  # another issue holds numbering
+        numbering.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": documents._NUMBERING_LOCK})
+        worker = threading.Thread(target=step)
+        worker.start()
+        deadline, locked = time.monotonic() + 10, False
+        while not locked and time.monotonic() < deadline:
+            locked = _item_row_locked(db_engine, iid)
+            time.sleep(0.02)
+        assert worker.is_alive()  # still waiting for numbering, its item's row held
+        numbering.rollback()
+    worker.join(10)
+    assert locked and not failed and not worker.is_alive()
+    assert [c[2] for c in stored_numbers(services)] == ["guotu", "huanbao", "guihua"]
