@@ -5,7 +5,8 @@ without importing how the services are built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -81,3 +82,14 @@ def taken_along(session: Session, kind: str, key: Any) -> tuple[bool, Any]:
 def forget_read_along(session: Session, kind: str) -> None:
     """Drop what was read along of ``kind`` (this transaction changed it)."""
     session.info.get("read_along", {}).pop(kind, None)
+
+
+@contextmanager
+def read_unflushed(session: Session, *models: type) -> Iterator[None]:
+    """Read without first writing what this transaction changed (no autoflush: the step's writes go out once,
+    at the commit), unless unwritten rows of ``models`` — the rows what is read depends on — are among them:
+    then everything is written first, as autoflush would."""
+    if any(isinstance(row, models) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.flush()
+    with session.no_autoflush:
+        yield

@@ -9,18 +9,20 @@ shows the same number and the same text (``runner.papers.document_issuing`` reco
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from runner.core import audit, conventions, engine
 from runner.core.spiff import pruning
-from runner.core.transaction import services_of
+from runner.core.transaction import read_unflushed, services_of
 from runner.core.validation import safe_parse
 from runner.exceptions import CalendarDataMissing, Conflict, InvalidInput, NotFound
 from runner.items.instances import current_data
@@ -33,9 +35,9 @@ from runner.models import (
     InstanceStatus,
     OpenTask,
     ProcessInstance,
-    Window,
 )
 from runner.papers import completion_terms
+from runner.people.windows import window_names
 from runner.timekeeping.calendar import missing_year_of, pending_note
 from runner.timekeeping.deadlines import calendar
 from runner.timekeeping.pending_dates import pending_year
@@ -105,13 +107,6 @@ def _check_kind(kind: str) -> None:
 # --- windows taking part in an item -------------------------------------------------------------------
 
 
-def window_names(session: Session, codes: list[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    rows = session.execute(select(Window.code, Window.name).where(Window.code.in_(codes)))
-    return {code: name for code, name in rows}
-
-
 def windows_involved(session: Session, instance_id: int) -> list[str]:
     """Codes of the windows taking part in an item: the lead window, the windows of its open tasks, of its
     completed user tasks, of its deemed assents and the addressees of its notices (in that order, each once)."""
@@ -123,6 +118,14 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
             found.append(code)
 
     add(instance.lead_window)
+    # what this transaction changed is written first only if it is rows these read
+    with read_unflushed(session, OpenTask, AccountabilityRecord, Document):
+        _add_involved(session, instance, add)
+    return found
+
+
+def _add_involved(session: Session, instance: ProcessInstance, add: Callable[[Any], None]) -> None:
+    """``add`` the windows of an item's open tasks, completed user tasks, deemed assents and notices."""
     for window in session.scalars(
         select(OpenTask.window).where(OpenTask.instance_id == instance.id).order_by(OpenTask.id)
     ):
@@ -148,7 +151,6 @@ def windows_involved(session: Session, instance_id: int) -> list[str]:
         select(Document.addressee).where(Document.instance_id == instance.id).order_by(Document.id)
     ):
         add(window)
-    return found
 
 
 def _completed_user_tasks(workflow: Any) -> list[Any]:
@@ -269,8 +271,11 @@ def outcome(session: Session, instance: ProcessInstance, workflow: Any | None = 
     return str(max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_name)
 
 
-def _base(session: Session, instance: ProcessInstance, kind: str, issuer: str) -> dict[str, Any]:
-    lead = window_names(session, [instance.lead_window] if instance.lead_window else [])
+def _base(
+    session: Session, instance: ProcessInstance, kind: str, issuer: str, names: dict[str, str]
+) -> dict[str, Any]:
+    """What every document says (``names``: the window names read for it, the lead window's among them)."""
+    lead = instance.lead_window or ""
     return {
         "title": KINDS[kind]["title"],
         "issuer": issuer,
@@ -278,8 +283,45 @@ def _base(session: Session, instance: ProcessInstance, kind: str, issuer: str) -
         "item": instance.title,
         "applicant": instance.applicant or "",
         "received": local_date(session, instance.started_at),
-        "lead_window": lead.get(instance.lead_window or "", instance.lead_window or ""),
+        "lead_window": names.get(lead, lead),
     }
+
+
+def _check_available(instance: ProcessInstance, kind: str, data: dict[str, Any]) -> None:
+    """DocumentNotAvailable when the item has not reached the point where ``kind`` can be issued (a 延期告知书
+    is checked with its extensions, ``_extension_content``)."""
+    if kind == "acceptance" and not _accepted(data):
+        raise DocumentNotAvailable("办件尚未受理，不能出具受理通知书 (the item has not been accepted)")
+    if kind == "refusal" and (not data.get("refused") or not _text(data.get("refusal_reason"))):
+        raise DocumentNotAvailable(
+            "办件未作出不予受理决定（或未写明理由），不能出具不予受理通知书 (no written refusal yet)"
+        )
+    if kind == "correction":
+        if not _str_list(data.get("missing_materials")):
+            raise DocumentNotAvailable(
+                "尚未列明需补正的材料，不能出具补正材料通知书 (no missing materials listed)"
+            )
+        if not data.get("correction_notified_at"):
+            raise DocumentNotAvailable(
+                "一次性告知补正材料环节尚未办结，不能出具补正材料通知书"
+                " (the one-time notice step is not done yet)"
+            )
+    if kind == "joint" and (not _str_list(data.get("related_windows")) or not _accepted(data)):
+        raise DocumentNotAvailable("本办件没有联办窗口或尚未受理，不能出具联办通知 (not a joint item yet)")
+    if kind == "completion" and (instance.status != InstanceStatus.COMPLETED or _refused(data)):
+        raise DocumentNotAvailable("办件尚未办结，不能出具办结通知 (the item is not completed)")
+
+
+def _windows_named(session: Session, instance: ProcessInstance, kind: str, data: dict[str, Any]) -> list[str]:
+    """The windows a document of ``kind`` names besides the lead window, in the order it names them."""
+    if kind == "acceptance":
+        codes = windows_involved(session, instance.id)
+        return codes + [c for c in dict.fromkeys(_str_list(data.get("related_windows"))) if c not in codes]
+    if kind == "joint":
+        return _str_list(data.get("related_windows"))
+    if kind == "completion":
+        return list(completion_terms.opinion_windows(data))
+    return []
 
 
 def _content(
@@ -291,19 +333,16 @@ def _content(
     workflow: Any | None = None,
 ) -> dict[str, Any]:
     """What the document says, or DocumentNotAvailable when the item is not there yet (``workflow``: the
-    item's workflow as it stands in this step, when it is issued from the diagram)."""
+    item's workflow as it stands in this step, when it is issued from the diagram). The names of the windows
+    it names, the lead window's with them, are read at once."""
     workflow = workflow if workflow is not None else engine.load(session, instance)
     data = current_data(workflow)
-    content = _base(session, instance, kind, issuer)
+    _check_available(instance, kind, data)
+    codes = _windows_named(session, instance, kind, data)
+    names = window_names(session, [c for c in dict.fromkeys([instance.lead_window, *codes]) if c])
+    content = _base(session, instance, kind, issuer, names)
     content["issued_date"] = local_date(session, now)
     if kind == "acceptance":
-        if not _accepted(data):
-            raise DocumentNotAvailable("办件尚未受理，不能出具受理通知书 (the item has not been accepted)")
-        codes = windows_involved(session, instance.id)
-        for code in _str_list(data.get("related_windows")):
-            if code not in codes:
-                codes.append(code)
-        names = window_names(session, codes)
         content.update(
             promised_days=instance.promised_days,
             promised_date=local_date(session, instance.deadline),
@@ -313,29 +352,14 @@ def _content(
             materials=_str_list(data.get("materials_list")),
         )
     elif kind == "refusal":
-        reason = _text(data.get("refusal_reason"))
-        if not data.get("refused") or not reason:
-            raise DocumentNotAvailable(
-                "办件未作出不予受理决定（或未写明理由），不能出具不予受理通知书 (no written refusal yet)"
-            )
         content.update(
-            reason=reason,
+            reason=_text(data.get("refusal_reason")),
             legal_basis=_text(data.get("refusal_legal_basis")),
             refused_date=_iso_local_date(session, data.get("refused_at")) or content["issued_date"],
         )
     elif kind == "correction":
-        missing = _str_list(data.get("missing_materials"))
-        if not missing:
-            raise DocumentNotAvailable(
-                "尚未列明需补正的材料，不能出具补正材料通知书 (no missing materials listed)"
-            )
-        if not data.get("correction_notified_at"):
-            raise DocumentNotAvailable(
-                "一次性告知补正材料环节尚未办结，不能出具补正材料通知书"
-                " (the one-time notice step is not done yet)"
-            )
         content.update(
-            missing_materials=missing,
+            missing_materials=_str_list(data.get("missing_materials")),
             notice_note=_text(data.get("notice_note")),
             notified_date=_iso_local_date(session, data.get("correction_notified_at"))
             or content["issued_date"],
@@ -346,12 +370,6 @@ def _content(
             else None,
         )
     elif kind == "joint":
-        related = _str_list(data.get("related_windows"))
-        if not related or not _accepted(data):
-            raise DocumentNotAvailable(
-                "本办件没有联办窗口或尚未受理，不能出具联办通知 (not a joint item yet)"
-            )
-        names = window_names(session, related)
         review_days = data.get("review_days") if isinstance(data.get("review_days"), int) else None
         notice = data.get("joint_notice") if isinstance(data.get("joint_notice"), dict) else {}
         review_due, review_pending = _review_due(session, notice.get("sent_at"), review_days, now)
@@ -362,7 +380,7 @@ def _content(
             place=_text(meeting.get("place")),
         )
         content.update(
-            recipients=[{"code": c, "name": names.get(c, c)} for c in related],
+            recipients=[{"code": c, "name": names.get(c, c)} for c in codes],
             review_days=review_days,
             review_due=review_due,
             review_pending=review_pending,
@@ -372,9 +390,6 @@ def _content(
             mode="联审制" if instance.definition_key == "lianban_lianshen" else "抄告制",
         )
     elif kind == "completion":
-        if instance.status != InstanceStatus.COMPLETED or _refused(data):
-            raise DocumentNotAvailable("办件尚未办结，不能出具办结通知 (the item is not completed)")
-        names = window_names(session, completion_terms.opinion_windows(data))
         content.update(
             outcome=completion_terms.decision(data) or outcome(session, instance, workflow),
             conditions=completion_terms.window_conditions(data, names),
@@ -437,16 +452,31 @@ def _issue_number(row: Document) -> int:
     return int((row.content or {}).get("issue") or 1)
 
 
+# the statements of an issue, built once (building and keying one costs more than running it)
+_DOCUMENTS = Document.__table__
+_COPIES_OF_KIND = (
+    select(Document)
+    .where(Document.instance_id == bindparam("of_instance"), Document.kind == bindparam("of_kind"))
+    .order_by(Document.id)
+)
+_LAST_SERIAL = select(func.max(_DOCUMENTS.c.serial)).where(
+    _DOCUMENTS.c.kind == bindparam("of_kind"), _DOCUMENTS.c.year == bindparam("of_year")
+)
+_INSERT_COPIES = {  # INSERT … ON CONFLICT (kind, year, serial) DO NOTHING RETURNING serial, id, by dialect
+    dialect: insert(_DOCUMENTS)
+    .on_conflict_do_nothing(index_elements=["kind", "year", "serial"])
+    .returning(_DOCUMENTS.c.serial, _DOCUMENTS.c.id)
+    for dialect, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 def _issues(session: Session, instance_id: int, kind: str) -> list[list[Document]]:
     """Every issue of ``kind`` for an item, oldest first, each with its copies (one per addressee)."""
     _check_kind(kind)
     grouped: dict[int, list[Document]] = {}
-    for row in session.scalars(
-        select(Document)
-        .where(Document.instance_id == instance_id, Document.kind == kind)
-        .order_by(Document.id)
-    ):
-        grouped.setdefault(_issue_number(row), []).append(row)
+    with read_unflushed(session, Document):
+        for row in session.scalars(_COPIES_OF_KIND, {"of_instance": instance_id, "of_kind": kind}):
+            grouped.setdefault(_issue_number(row), []).append(row)
     return [grouped[n] for n in sorted(grouped)]
 
 
@@ -465,20 +495,29 @@ def earlier(session: Session, instance_id: int, kind: str) -> list[dict[str, Any
 # one advisory lock for all numbering (not one per kind and year): a step issuing two kinds can never wait for
 # another step holding them in the other order
 _NUMBERING_LOCK = zlib.crc32(b"banjian:document-numbers")
+# the item's row first, then numbering — the order every writer takes them in: the timer sweep claims items
+# ``FOR UPDATE`` before their steps issue anything, and a step writes its item at the commit; locking the item
+# here keeps a step that issues (holding numbering until its commit) from waiting for an item row some other
+# transaction holds while that one waits for numbering. ``count(*)`` reads (locks) the row before the call.
+_ITEM_THEN_NUMBERING = text(
+    "WITH item AS MATERIALIZED (SELECT id FROM process_instances WHERE id = :item FOR UPDATE) "
+    "SELECT pg_advisory_xact_lock(:key) FROM (SELECT count(*) FROM item) AS locked"
+)
 
 
-def _number_lock(session: Session) -> None:
-    """On PostgreSQL, hold document numbering until this transaction ends (an advisory lock), so concurrent
-    issues take their numbers in turn instead of colliding on them: with 8 clerks completing at once an issue
-    could lose the race for each of the numbers it tried. SQLite runs one writer at a time anyway."""
+def _number_lock(session: Session, instance: ProcessInstance) -> None:
+    """On PostgreSQL, lock the item's row, then hold document numbering until this transaction ends (an
+    advisory lock), so concurrent issues take their numbers in turn instead of colliding on them: with 8 clerks
+    completing at once an issue could lose the race for each of the numbers it tried. One statement, no flush.
+    SQLite runs one writer at a time anyway."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _NUMBERING_LOCK})
+        with session.no_autoflush:
+            session.execute(_ITEM_THEN_NUMBERING, {"item": instance.id, "key": _NUMBERING_LOCK})
 
 
 def _next_serial(session: Session, kind: str, year: int) -> int:
-    last = session.scalar(
-        select(func.max(Document.serial)).where(Document.kind == kind, Document.year == year)
-    )
+    with read_unflushed(session, Document):
+        last = session.scalar(_LAST_SERIAL, {"of_kind": kind, "of_year": year})
     return int(last or 0) + 1
 
 
@@ -556,7 +595,8 @@ def _issue_all(
     **details: Any,
 ) -> dict[str, Any]:
     """Every copy of one issue (one per addressee), numbered in a row and audited as ``action``: one numbering
-    lock, one read of the last number and one insert for all the copies."""
+    lock, one read of the last number and one insert for all the copies; the audit entries are written with
+    the step's other writes."""
     rows = _numbered_copies(session, instance, kind, actor, now, content, _addressees(kind, content))
     for row in rows:
         # the audit entry moves the instance's chain head: two racing issues for one item conflict and the
@@ -584,37 +624,49 @@ def _numbered_copies(
     content: dict[str, Any],
     addressees: list[dict[str, str] | None],
 ) -> list[Document]:
-    """The copies for ``addressees``, stored under the next numbers of their kind and year (consecutive); when a
-    concurrent issue took one of them, the numbers are read again and the copies stored under the next ones."""
+    """The copies for ``addressees``, stored under the next numbers of their kind and year (consecutive), in one
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING`` without writing the step's other changes first. When a
+    concurrent issue took one of the numbers, the copies this attempt stored are deleted, the last number is
+    read again and all the copies are stored under the next ones: none is lost, numbers stay unique and in a
+    row."""
     year = calendar(session).local_date(now).year
-    _number_lock(session)
+    _number_lock(session, instance)
     for _ in range(_MAX_SERIAL_TRIES):
         serial = _next_serial(session, kind, year)
-        rows = [
-            Document(
-                instance_id=instance.id,
-                kind=kind,
-                year=year,
-                serial=serial + i,
-                number=format_number(kind, year, serial + i),
-                issued_at=now,
-                issued_by=actor,
-                content={
+        values = [
+            {
+                "instance_id": instance.id,
+                "kind": kind,
+                "year": year,
+                "serial": serial + i,
+                "number": format_number(kind, year, serial + i),
+                "issued_at": now,
+                "issued_by": actor,
+                "content": {
                     **content,
                     **({"addressee": addressee} if addressee is not None else {}),
                     "number": format_number(kind, year, serial + i),
                 },
-                addressee=addressee["code"] if addressee else None,
-            )
+                "addressee": addressee["code"] if addressee else None,
+            }
             for i, addressee in enumerate(addressees)
         ]
-        try:
-            with session.begin_nested():
-                session.add_all(rows)
-        except IntegrityError:
-            continue  # a concurrent issue took one of these numbers; take the next ones
-        return rows
+        with session.no_autoflush:
+            stored: dict[int, int] = dict(
+                session.execute(_insert_copies(session), values).all()
+            )  # serial: id
+            if len(stored) == len(values):
+                # the session's objects of the stored rows are not needed: these say what was stored
+                return [Document(id=stored[value["serial"]], **value) for value in values]
+            if stored:  # a concurrent issue took one of these numbers: take the next ones, for every copy
+                session.execute(_DOCUMENTS.delete().where(_DOCUMENTS.c.id.in_(list(stored.values()))))
     raise InvalidInput("文书编号分配失败，请重试 (could not allocate a document number; try again)")
+
+
+def _insert_copies(session: Session) -> Any:
+    """The INSERT of an issue's copies in the session's dialect (one statement for all of them): it returns
+    ``(serial, id)`` for each copy stored, nothing for a number taken already."""
+    return _INSERT_COPIES[session.get_bind().dialect.name]
 
 
 def get_document(session: Session, instance_id: int, kind: str) -> dict[str, Any] | None:

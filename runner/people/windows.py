@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from runner.core.transaction import read_unflushed
 from runner.models import Window
+
+# what ``list_windows`` read, kept in ``session.info`` for the rest of the transaction (a step's form check, its
+# documents and the pages around it ask for the windows more than once); dropped when the transaction ends and
+# whenever the session writes a window, so no change made in the transaction is hidden
+WINDOWS_LISTED = "windows_listed"
 
 
 def known_windows(session: Session) -> set[str]:
@@ -31,7 +38,55 @@ def upsert_windows(session: Session, windows: Iterable[tuple[str, str]]) -> int:
 
 
 def list_windows(session: Session) -> list[Window]:
-    return list(session.scalars(select(Window).order_by(Window.code)))
+    """Every window, by code: read once per transaction (``WINDOWS_LISTED``). A window added or deleted in the
+    session and not written yet is read as autoflush would (written first); one renamed is this same object."""
+    listed: list[Window] | None = session.info.get(WINDOWS_LISTED)
+    if listed is None or any(isinstance(row, Window) for row in (*session.new, *session.deleted)):
+        listed = session.info[WINDOWS_LISTED] = list(session.scalars(select(Window).order_by(Window.code)))
+    return list(listed)
+
+
+def window_names(session: Session, codes: list[str]) -> dict[str, str]:
+    """The names of the windows ``codes`` (those the centre has): from this transaction's ``list_windows`` when
+    it listed them, else in one query — without writing the step's other changes first."""
+    if not codes:
+        return {}
+    if WINDOWS_LISTED in session.info:
+        wanted = set(codes)
+        return {w.code: w.name for w in list_windows(session) if w.code in wanted}
+    with read_unflushed(session, Window):
+        rows = session.execute(select(Window.code, Window.name).where(Window.code.in_(codes)))
+        return {code: name for code, name in rows}
+
+
+def _forget_listed(session: Session, *_: Any) -> None:
+    session.info.pop(WINDOWS_LISTED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, _transaction: SessionTransaction) -> None:
+    """The transaction ended (committed, rolled back, closed; a savepoint too: its rollback may undo window
+    writes the list was read after)."""
+    _forget_listed(session)
+
+
+@event.listens_for(Session, "before_flush")
+def _writing(session: Session, *_: Any) -> None:
+    if WINDOWS_LISTED in session.info and any(
+        isinstance(row, Window) for row in (*session.new, *session.dirty, *session.deleted)
+    ):
+        _forget_listed(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _writing_by_statement(state: ORMExecuteState) -> None:
+    """An INSERT, UPDATE or DELETE of the windows table run through the session."""
+    if (
+        WINDOWS_LISTED in state.session.info
+        and (state.is_insert or state.is_update or state.is_delete)
+        and getattr(state.statement, "table", None) is Window.__table__
+    ):
+        _forget_listed(state.session)
 
 
 def save_window(session: Session, code: str, name: str, *, actor: str, active: bool = True) -> Window:

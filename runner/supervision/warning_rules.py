@@ -18,7 +18,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from runner.core import audit, hooks
-from runner.core.transaction import read_ahead, services_of, taken_ahead
+from runner.core.transaction import read_ahead, read_unflushed, services_of, taken_ahead
 from runner.exceptions import CalendarDataMissing, InvalidInput
 from runner.models import (
     InstanceStatus,
@@ -137,9 +137,13 @@ def rule_task_id(rule_id: int) -> str:
 def _rules_for(session: Session, instance: ProcessInstance) -> list[WarningRule]:
     rules: list[WarningRule] | None = session.info.get("warning_rules")
     if rules is None:
-        rules = session.info["warning_rules"] = list(
-            session.scalars(select(WarningRule).where(WarningRule.active.is_(True)).order_by(WarningRule.id))
-        )
+        # the step's own writes are not rules: they go out at the commit, not before this read
+        with read_unflushed(session, WarningRule):
+            rules = session.info["warning_rules"] = list(
+                session.scalars(
+                    select(WarningRule).where(WarningRule.active.is_(True)).order_by(WarningRule.id)
+                )
+            )
     return [r for r in rules if r.item_kind is None or r.item_kind == instance.item_kind]
 
 
@@ -182,6 +186,20 @@ def read_rule_timers(session: Session, instance_ids: list[int]) -> None:
     read_ahead(session, RULE_TIMERS, rows)
 
 
+def _read_rule_timers(session: Session, instance: ProcessInstance) -> list[Timer]:
+    """The item's rule timer rows, without writing the step's other changes first: only a new or deleted rule
+    timer row of the item not written yet would be missed (or kept), and then everything is written first."""
+    if any(
+        isinstance(row, Timer) and row.instance_id == instance.id and _is_rule_timer(row)
+        for row in (*session.new, *session.deleted)
+    ):
+        session.flush()
+    with session.no_autoflush:
+        return list(
+            session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.kind == RULE_KIND))
+        )
+
+
 def _is_rule_timer(row: Timer) -> bool:
     return row.kind == RULE_KIND
 
@@ -205,9 +223,7 @@ def sync_rule_timers(session: Session, instance: ProcessInstance, *, force: bool
         _end_rule_timers(session, instance)  # the item ended: none is wanted any more, nothing to read
         return
     if rows is None:
-        rows = list(
-            session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.kind == RULE_KIND))
-        )
+        rows = _read_rule_timers(session, instance)
     if not rows and instance.deadline is None and instance.deadline_pending_year is None:
         return
     now = services_of(session).now()

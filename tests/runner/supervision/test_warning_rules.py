@@ -233,3 +233,37 @@ def test_cli_seed_creates_the_default_rules(services, database_url, tmp_path, mo
             ("yellow", 0),
             ("red", 3),
         ]
+
+
+def test_the_rules_are_read_without_writing_the_step_first(services, db_engine):
+    """A start's rule timers read the rules without flushing the step's writes (they go out at the commit)."""
+    from sqlalchemy import event
+
+    deploy_file(services, "clock.bpmn")
+    _seed(services)
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()[:3]))
+
+    event.listen(db_engine, "before_cursor_execute", count)
+    try:
+        iid = start(services, "clock_test")
+    finally:
+        event.remove(db_engine, "before_cursor_execute", count)
+    rules_read = next(i for i, q in enumerate(sent) if "warning_rules" in q)
+    # the start's open task is written with the commit, after the read (autoflush wrote it before)
+    assert sent.index("INSERT INTO open_tasks") > rules_read, sent
+    assert len(_rule_timers(services, iid)) == 3
+
+
+def test_a_rule_added_and_not_written_yet_is_read(services, clock):
+    """Reading the rules without autoflush still writes first a rule the session holds unwritten."""
+    from runner.models import ProcessInstance, WarningRule
+
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    with services.transaction() as s:
+        s.add(WarningRule(item_kind=None, level="yellow", offset_days=0, active=True, note="到达承诺时限"))
+        runner.sync_rule_timers(s, s.get(ProcessInstance, iid), force=True)
+    assert _rule_timers(services, iid) == [("yellow", OCT08_END)]
