@@ -4,6 +4,12 @@ Each entry hashes its content together with the previous entry of its chain (one
 instance, one ``system`` chain for everything else). The chain head (``process_instances.audit_head``,
 or the ``audit_chains`` row of the system chain) is updated in the same transaction: writers of one
 chain queue up behind the instance's optimistic lock, and a deleted tail is noticed by ``verify``.
+
+``record`` keeps an entry pending in the session (no ORM object); the session's next flush writes all the
+pending entries in one INSERT before the objects it writes (``_write_pending``). Recording an entry moves its
+chain head, an object of the session, so a session with pending entries is never clean: an autoflush before a
+query writes them and the query sees them. Entries recorded in a savepoint or transaction that rolls back are
+dropped with it (``_drop_rolled_back``).
 """
 
 from __future__ import annotations
@@ -11,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from runner import spreadsheet
 from runner.core.transaction import services_of
@@ -25,25 +31,29 @@ from runner.models import AuditChain, AuditEntry, ProcessInstance
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
+# the columns an entry's hash covers, in the order hashed
+HASHED = (
+    "chain", "at", "actor", "on_behalf_of", "action", "instance_id", "business_key", "task_id", "task_name", "detail",
+)  # fmt: skip
+# session.info key: the entries recorded and not written yet, each with the savepoint it was recorded in (None:
+# outside any savepoint)
+PENDING = "audit_pending"
+# the entries of a flush, in one statement of the table (no ORM unit of work, no ids read back)
+_INSERT = insert(AuditEntry.__table__)
 
 
-def _digest(prev_hash: str, entry: AuditEntry) -> str:
-    body = [
-        entry.chain,
-        entry.at.isoformat(),
-        entry.actor,
-        entry.on_behalf_of,
-        entry.action,
-        entry.instance_id,
-        entry.business_key,
-        entry.task_id,
-        entry.task_name,
-        entry.detail,
-    ]
+def _digest(prev_hash: str, entry: Mapping[str, Any]) -> str:
+    body = [entry[name] for name in HASHED]
+    body[1] = body[1].isoformat()  # at
     text = prev_hash + json.dumps(
         body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _hashed(entry: AuditEntry) -> dict[str, Any]:
+    """The hashed columns of a stored entry."""
+    return {name: getattr(entry, name) for name in HASHED}
 
 
 def chain_name(instance_id: int | None) -> str:
@@ -61,8 +71,9 @@ def record(
     on_behalf_of: str | None = None,
     at: datetime | None = None,
     **detail: Any,
-) -> AuditEntry:
-    """Append one audit entry and move its chain head (no flush: it is written with the transaction)."""
+) -> str:
+    """Append one audit entry and move its chain head; return the entry's hash. Nothing is written here: the
+    entry is written by the session's next flush (a query's autoflush, or the commit's)."""
     if instance is not None and instance.id is None:
         session.flush()
     head: AuditChain | None = None
@@ -71,28 +82,81 @@ def record(
     else:
         head = session.get(AuditChain, SYSTEM_CHAIN, with_for_update=True)
         prev = head.last_hash if head is not None else GENESIS
-    entry = AuditEntry(
-        chain=chain_name(instance.id if instance is not None else None),
-        at=at or services_of(session).now(),
-        actor=actor,
-        on_behalf_of=on_behalf_of,
-        action=action,
-        instance_id=instance.id if instance is not None else None,
-        business_key=instance.business_key if instance is not None else None,
-        task_id=task_id,
-        task_name=task_name,
-        detail=json.loads(json.dumps(detail, default=str)) if detail else {},
-        prev_hash=prev,
-    )
-    entry.hash = _digest(prev, entry)
-    session.add(entry)
+    entry = {
+        "chain": chain_name(instance.id if instance is not None else None),
+        "at": at or services_of(session).now(),
+        "actor": actor,
+        "on_behalf_of": on_behalf_of,
+        "action": action,
+        "instance_id": instance.id if instance is not None else None,
+        "business_key": instance.business_key if instance is not None else None,
+        "task_id": task_id,
+        "task_name": task_name,
+        "detail": json.loads(json.dumps(detail, default=str)) if detail else {},
+        "prev_hash": prev,
+    }
+    entry["hash"] = digest = _digest(prev, entry)
+    session.info.setdefault(PENDING, []).append((session.get_nested_transaction(), entry))
     if instance is not None:
-        instance.audit_head = entry.hash
+        instance.audit_head = digest
     elif head is None:
-        session.add(AuditChain(chain=SYSTEM_CHAIN, last_hash=entry.hash))
+        session.add(AuditChain(chain=SYSTEM_CHAIN, last_hash=digest))
     else:
-        head.last_hash = entry.hash
-    return entry
+        head.last_hash = digest
+    return digest
+
+
+def write_pending(session: Session) -> None:
+    """Write the entries recorded and not written yet, in recording order, in one INSERT."""
+    pending: list[tuple[SessionTransaction | None, dict[str, Any]]] | None = session.info.get(PENDING)
+    if not pending:
+        return
+    entries = [entry for _, entry in pending]
+    pending.clear()
+    session.connection().execute(_INSERT, entries)
+
+
+@event.listens_for(Session, "before_flush")
+def _write_pending(session: Session, _flush: Any, _objects: Any) -> None:
+    """Every flush writes the pending entries first (a session with pending entries always has a flush to do:
+    the chain heads they moved)."""
+    write_pending(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_at_commit(session: Session) -> None:
+    """The commit (or a savepoint's release) writes the pending entries even if no object is left to flush."""
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    """Forget the pending entries of a savepoint or transaction that rolled back: they are never written. (Their
+    chain heads went back with it: the ORM expires the objects changed in it.)"""
+    pending: list[tuple[SessionTransaction | None, dict[str, Any]]] | None = session.info.get(PENDING)
+    if not pending:
+        return
+    if rolled_back.parent is None:
+        pending.clear()
+    elif rolled_back.nested:
+        pending[:] = [(within, entry) for within, entry in pending if not _inside(within, rolled_back)]
+    # else a flush's own sub-transaction: the savepoint or transaction around it rolls back next
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, ended: SessionTransaction) -> None:
+    """Nothing pending outlives the session's transaction (a commit has written it all)."""
+    if ended.parent is None:
+        session.info.pop(PENDING, None)
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    """Was ``transaction`` (None: the session's outermost transaction) ``outer`` or begun within it?"""
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @dataclass(frozen=True)
@@ -138,7 +202,7 @@ def verify(session: Session, chain: str | None = None) -> list[Broken]:
             broken.append(Broken(entry.chain, entry.id, reason))
             failed.add(entry.chain)
             continue
-        if _digest(prev, entry) != entry.hash:
+        if _digest(prev, _hashed(entry)) != entry.hash:
             broken.append(Broken(entry.chain, entry.id, "content does not match its hash (row was edited)"))
             failed.add(entry.chain)
             continue
