@@ -38,8 +38,9 @@ HASHED = (
 # session.info key: the entries recorded and not written yet, each with the savepoint it was recorded in (None:
 # outside any savepoint)
 PENDING = "audit_pending"
-# the entries of a flush, in one statement of the table (no ORM unit of work, no ids read back)
-_INSERT = insert(AuditEntry.__table__)
+# the entries of a flush, in one statement of the table (no ORM unit of work); inline: no id read back (a
+# one-row INSERT would return it on PostgreSQL)
+_INSERT = insert(AuditEntry.__table__).inline()
 
 
 def _digest(prev_hash: str, entry: Mapping[str, Any]) -> str:
