@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 import runner
 from runner.models import ReceiptCounter
@@ -15,23 +12,10 @@ from runner.people.directory import create_user
 from runner.timekeeping.deadlines import refresh_deadline
 from tests.runner.helpers import deploy_file, start
 from tests.support.flow import deploy_library, describe, local
+from tests.support.statements import statements
 from tests.support.year_end import needs_2027
 
 PEOPLE = {"applicant": "王五", "old_office": "某市社保局"}
-
-
-@contextmanager
-def statements(db_engine) -> Iterator[list[str]]:  # noqa: ANN001 - the test database's engine
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001 - SQLAlchemy's listener signature
-        seen.append(" ".join(statement.split()))
-
-    event.listen(db_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db_engine, "before_cursor_execute", count)
 
 
 def reads_of_timers(seen: list[str]) -> list[str]:

@@ -5,16 +5,14 @@ the transaction sees every entry recorded so far, and pin the one statement."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 import runner
 from runner.core import audit
 from runner.models import AuditChain, AuditEntry, ProcessInstance
 from tests.runner.helpers import actions, deploy_file, start, the_task
+from tests.support.statements import statements
 
 
 class Boom(Exception):
@@ -25,20 +23,6 @@ class Boom(Exception):
 def iid(services) -> int:
     deploy_file(services, "review.bpmn")
     return start(services, "review")
-
-
-@contextmanager
-def statements(db_engine) -> Iterator[list[str]]:  # noqa: ANN001 - the test database's engine
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # noqa: ANN001 - SQLAlchemy's listener signature
-        seen.append(" ".join(statement.split()))
-
-    event.listen(db_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db_engine, "before_cursor_execute", count)
 
 
 def audit_inserts(seen: list[str]) -> list[str]:

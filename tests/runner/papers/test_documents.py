@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 import runner
@@ -22,6 +20,7 @@ from runner.models import AuditEntry, Document
 from runner.papers import documents
 from runner.people.windows import save_window
 from tests.support.flow import deploy_library, start_item, task
+from tests.support.statements import statements as statements_of
 
 CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 ACCEPT = {
@@ -32,21 +31,6 @@ ACCEPT = {
 }
 # the acceptance step of a 联办件 here (no caller look-up, no form check), BEGIN included
 STEP_STATEMENTS = {"sqlite": 23, "postgresql": 18}
-
-
-@contextmanager
-def statements_of(db_engine: Any) -> Iterator[list[str]]:
-    """Every statement sent while inside, squeezed to one line."""
-    sent: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    event.listen(db_engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(db_engine, "before_cursor_execute", count)
 
 
 def accepted_item(services: Any, actor: str = "clerk_sc") -> int:
