@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -10,12 +10,15 @@ from sqlalchemy import event
 
 
 @contextmanager
-def statements(db_engine: Any) -> Iterator[list[str]]:
-    """Every statement ``db_engine`` sends while inside, squeezed to one line, in order."""
+def statements(db_engine: Any, keep: Callable[[str], bool] | None = None) -> Iterator[list[str]]:
+    """Every statement ``db_engine`` sends while inside (those ``keep`` accepts), squeezed to one line, in
+    order."""
     sent: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(" ".join(statement.split()))
+        squeezed = " ".join(statement.split())
+        if keep is None or keep(squeezed):
+            sent.append(squeezed)
 
     event.listen(db_engine, "before_cursor_execute", count)
     try:

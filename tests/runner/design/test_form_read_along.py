@@ -5,18 +5,18 @@ transaction, for the asked task's form only, never after the transaction changed
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 import runner
 from runner.items import tasks as task_reads
 from runner.items.tasks import open_task_and_item
 from tests.support.flow import deploy_library, start_item, task
 from tests.support.platform import JOINT, step_task_data
+from tests.support.statements import statements
 
 CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 REVIEW_FORM = "window_review"
@@ -33,20 +33,9 @@ def _publish(s: Any, body: str, revision: int) -> None:
     )
 
 
-@contextmanager
-def form_reads(engine: Engine) -> Iterator[list[str]]:
+def form_reads(engine: Engine) -> AbstractContextManager[list[str]]:
     """The statements that read the published form on their own (not along with the task)."""
-    seen: list[str] = []
-
-    def watch(conn: Any, cursor: Any, statement: str, *args: Any) -> None:  # noqa: ARG001 - the listener's shape
-        if statement.lstrip().startswith("SELECT form_schema_drafts."):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", watch)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", watch)
+    return statements(engine, keep=lambda sql: sql.startswith("SELECT form_schema_drafts."))
 
 
 @pytest.fixture

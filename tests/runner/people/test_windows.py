@@ -3,29 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from runner.models import Window
 from runner.people.windows import WINDOWS_LISTED, list_windows, save_window, upsert_windows, window_names
+from tests.support.statements import statements
 
 
-@contextmanager
-def window_reads(db_engine: Any) -> Iterator[list[str]]:
-    sent: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "FROM windows" in statement:
-            sent.append(statement)
-
-    event.listen(db_engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(db_engine, "before_cursor_execute", count)
+def window_reads(db_engine: Any) -> AbstractContextManager[list[str]]:
+    """The statements that read the windows table."""
+    return statements(db_engine, keep=lambda sql: "FROM windows" in sql)
 
 
 def names(session: Any) -> dict[str, str]:
