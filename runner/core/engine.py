@@ -156,14 +156,32 @@ def _state_of(session: Session, instance: ProcessInstance) -> tuple[bytes, int]:
     return state, version
 
 
+_TimerKey = tuple[str, datetime]  # an engine timer row's (task id, due time)
+_Mirrors = tuple[frozenset[tuple[str, str]], frozenset[_TimerKey], frozenset[tuple[str, int]]]
+_MIRRORS = "_banjian_mirrors"  # attribute of a saved workflow: the _Mirrors of the state it was saved as
+
+
 def _bind_and_remember(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """Give ``workflow`` the item's script engine and note the waits and timers its stored rows mirror."""
+    """Give ``workflow`` the item's script engine and note the waits and timers its stored rows mirror: those
+    its last save noted on it (a workflow from the process's cache), else worked out from its waiting tasks."""
     workflow.script_engine = bind(session, instance)
-    waiting = workflow.get_tasks(state=TaskState.WAITING)
-    _stored_waits(session)[instance.id] = _message_waits(waiting)
+    mirrors: _Mirrors | None = workflow.__dict__.get(_MIRRORS)
+    if mirrors is None:
+        mirrors = _mirrors(workflow.get_tasks(state=TaskState.WAITING))
+    waits, timers, unarmed = mirrors
+    _stored_waits(session)[instance.id] = set(waits)
+    _stored_timers(session)[instance.id] = timers
+    _stored_unarmed(session)[instance.id] = unarmed
+
+
+def _mirrors(waiting: list[Task]) -> _Mirrors:
+    """What the subscription and timer rows of a state with these waiting tasks hold."""
     timer_tasks = [t for t in waiting if is_waiting_timer(t)]
-    _stored_timers(session)[instance.id] = frozenset(_wanted_timers(timer_tasks))
-    _stored_unarmed(session)[instance.id] = _unarmed_keys(_unarmed_timers(timer_tasks))
+    return (
+        frozenset(_message_waits(waiting)),
+        frozenset(_wanted_timers(timer_tasks)),
+        _unarmed_keys(_unarmed_timers(timer_tasks)),
+    )
 
 
 @contextmanager
@@ -313,6 +331,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     else:
         instance.status = InstanceStatus.WAITING
     finished = instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+    mirrored = _mirrors(waiting) if finished else None  # what a later load of this state would work out
     waiting = [] if finished else waiting
     timer_tasks = [t for t in waiting if is_waiting_timer(t)]
     wanted_timers = frozenset(_wanted_timers(timer_tasks))
@@ -326,7 +345,9 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
         _sync_unarmed(session, instance, unarmed, unarmed_rows, now)
     _stored_timers(session)[instance.id] = wanted_timers
     _stored_unarmed(session)[instance.id] = unarmed_keys
-    _sync_subscriptions(session, instance, waiting)
+    waits = _message_waits(waiting)
+    _sync_subscriptions(session, instance, waits)
+    workflow.__dict__[_MIRRORS] = mirrored or (frozenset(waits), wanted_timers, unarmed_keys)
     hooks.run_after_save(session, instance)
 
 
@@ -740,9 +761,6 @@ def open_task_rows(session: Session, instance: ProcessInstance) -> list[OpenTask
 _NO_DUE = datetime.min.replace(tzinfo=UTC)
 
 
-_TimerKey = tuple[str, datetime]  # an engine timer row's (task id, due time)
-
-
 def _wanted_timers(waiting: list[Task]) -> dict[_TimerKey, Task]:
     wanted: dict[_TimerKey, Task] = {}
     for task in waiting:
@@ -974,8 +992,8 @@ def _timer_went_off(task: Task | None) -> bool:
     return bool(task.state & (TaskState.COMPLETED | TaskState.READY | TaskState.STARTED | TaskState.WAITING))
 
 
-def _sync_subscriptions(session: Session, instance: ProcessInstance, waiting: list[Task]) -> None:
-    wanted = _message_waits(waiting)
+def _sync_subscriptions(session: Session, instance: ProcessInstance, wanted: set[tuple[str, str]]) -> None:
+    """Bring the item's message subscription rows in line with ``wanted`` (task id, message name) waits."""
     stored = _stored_waits(session)
     if stored.get(instance.id) == wanted:
         return  # the rows mirror exactly these waits already

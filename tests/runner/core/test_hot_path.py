@@ -10,12 +10,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event
 
 import runner
+from runner.core import engine
 from runner.core.scheduling import NullScheduler
 from runner.core.services import Services
 from runner.items.taskdata import task_context
+from runner.models import ProcessInstance
 from runner.people.directory import create_user, identify, mark_absent
 from tests.runner.helpers import complete, deploy_file, describe, open_tasks, start, the_task
 
@@ -141,3 +144,21 @@ def test_a_review_completion_issues_few_statements(services, db_engine):
     assert len(tasks) == 2
     assert statements.count("SELECT") <= 3, statements
     assert len(statements) <= 8, statements
+
+
+def test_a_cached_workflow_carries_what_its_rows_mirror(services):
+    """The waits and timers a save notes on the workflow it leaves in the cache are those a load would work out
+    from its tasks (the next step then skips that walk of the tree)."""
+    with services.transaction() as s:
+        runner.upsert_windows(s, [("centre", "综合窗口")])
+    deploy_file(services, "foreign/event_gateway.bpmn")
+    iid = start(services, "Process_correction")
+    complete(services, open_tasks(services, iid)[0]["id"], {})
+    _, workflow = services.workflows._items[iid]
+    noted = workflow.__dict__[engine._MIRRORS]
+    waits, timers, _ = noted
+    assert [name for _, name in waits] == ["materials_received"] and len(timers) == 1
+    assert noted == engine._mirrors(workflow.get_tasks(state=TaskState.WAITING))
+    with services.transaction() as s:
+        engine.load(s, s.get(ProcessInstance, iid))  # from the cache: the noted mirrors, no walk
+        assert engine._stored_timers(s)[iid] == timers and engine._stored_waits(s)[iid] == set(waits)
