@@ -300,6 +300,7 @@ def open_incidents(session: Session, instance_id: int) -> list[Incident]:
 def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
     """Store the engine state and bring status, open tasks, timers and subscriptions in line with it."""
     now = services_of(session).now()
+    transaction.forget_read_along(session, TASK_ROWS)  # the open-task rows it read are about to change
     tasks = workflow.get_tasks()  # one walk of the tree; applying the effects changes no task's state
     waiting = [t for t in tasks if t.state == TaskState.WAITING]
     stored_timers = _stored_timers(session).get(instance.id)
@@ -724,6 +725,11 @@ def _current_tasks(session: Session) -> dict[int, list[OpenTask]]:
     return session.info.setdefault("open_tasks", {})  # type: ignore[no-any-return]
 
 
+TASK_ROWS = (
+    "open_task_and_item"  # read along (runner.core.transaction): a task's rows, until a save changes them
+)
+
+
 def known_open_tasks(session: Session, instance: ProcessInstance, rows: list[OpenTask]) -> None:
     """``rows`` are all of ``instance``'s open tasks, just read in this transaction: its save uses them."""
     _current_tasks(session)[instance.id] = rows
@@ -740,6 +746,7 @@ def forget_projections(session: Session, instance: ProcessInstance) -> None:
     ):
         known.pop(instance.id, None)
     transaction.forget_read_ahead(session, instance.id)
+    transaction.forget_read_along(session, TASK_ROWS)
 
 
 def open_task_rows(session: Session, instance: ProcessInstance) -> list[OpenTask]:

@@ -70,10 +70,12 @@ def read_along(session: Session, kind: str, key: Any, value: Any) -> None:
     session.info.setdefault("read_along", {})[kind] = (session.get_transaction(), key, value)
 
 
-def taken_along(session: Session, kind: str, key: Any) -> tuple[bool, Any]:
+def taken_along(session: Session, kind: str, key: Any, *, leave: bool = False) -> tuple[bool, Any]:
     """``(True, value)`` remembered by ``read_along`` for ``key``, once; ``(False, None)`` when nothing was, or it
-    was for another key or in an earlier transaction of the session: the caller reads it itself."""
-    found = session.info.get("read_along", {}).pop(kind, None)
+    was for another key or in an earlier transaction of the session: the caller reads it itself. ``leave``: a
+    reader that only looks (a permission check) leaves it for the next."""
+    along = session.info.get("read_along", {})
+    found = along.get(kind) if leave else along.pop(kind, None)
     if found is None or found[0] is not session.get_transaction() or found[1] != key:
         return False, None
     return True, found[2]

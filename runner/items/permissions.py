@@ -189,7 +189,8 @@ def acting(session: Session, op: str, who: Who, facts: Facts, owner: str | None 
 
 
 def open_task_row(session: Session, task_id: str) -> OpenTask:
-    return open_task(session, task_id)
+    """The open-task row a permission rule checks (left for the operation that reads it next)."""
+    return open_task(session, task_id, leave=True)
 
 
 def task_dict(row: OpenTask) -> dict[str, Any]:

@@ -12,13 +12,15 @@ from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from runner.core import audit, engine, timers_first
-from runner.core.transaction import services_of
+from runner.core.transaction import read_along, services_of, taken_along
 from runner.design.form_drafts import remember_published_form, with_published_form
 from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
 from runner.items import four_eyes
 from runner.items.instances import require_active
 from runner.items.views import json_safe, task_view
 from runner.models import AuditEntry, OpenTask, ProcessInstance
+from runner.people import directory
+from runner.people.directory import Person
 
 _TASK_ID = bindparam("task_id")
 # built once: the completion's first statement (building it costs more than running it). It reads every open
@@ -47,15 +49,59 @@ def wait_for_item_writer(session: Session, task_id: str) -> None:
     ).all()
 
 
-def open_task(session: Session, task_id: str) -> OpenTask:
-    """The open-task row of ``task_id``; a finished task is a conflict, an unknown one 404."""
-    return open_task_and_item(session, task_id)[0]
+def open_task(session: Session, task_id: str, *, leave: bool = False) -> OpenTask:
+    """The open-task row of ``task_id``; a finished task is a conflict, an unknown one 404 (``leave``: as
+    ``open_task_and_item``)."""
+    return open_task_and_item(session, task_id, leave=leave)[0]
 
 
-def open_task_and_item(session: Session, task_id: str) -> tuple[OpenTask, ProcessInstance]:
-    """The open-task row of ``task_id`` and its item, in one query; errors as ``open_task``. The form published
-    for the task's form key comes along: this transaction's ``published_form_schema`` of it reads nothing."""
-    rows = session.execute(_TASK_AND_ITEM, {"task_id": str(task_id)}).all()
+def _caller_and_task_statement() -> Select[Any]:
+    """``directory.IDENTIFY``'s rows, each with the rows of ``_TASK_AND_ITEM`` (none when there is no such open
+    task: the entity columns are NULL), in one statement."""
+    caller = directory.IDENTIFY.subquery("caller")
+    item = select(OpenTask.instance_id).where(OpenTask.task_id == _TASK_ID).scalar_subquery()
+    return with_published_form(
+        select(caller, OpenTask, ProcessInstance)
+        .select_from(caller)
+        .outerjoin(OpenTask, OpenTask.instance_id == item)
+        .outerjoin(ProcessInstance, ProcessInstance.id == OpenTask.instance_id),
+        OpenTask.form_key,
+        OpenTask.task_id == _TASK_ID,
+    )
+
+
+_CALLER_AND_TASK = _caller_and_task_statement()
+
+
+def identify_reading_task(session: Session, username: str, task_id: str) -> tuple[Person | None, set[str]]:
+    """``directory.identify``, with the rows ``open_task_and_item`` of ``task_id`` reads next in this
+    transaction read along (one round trip for the caller and the task: a completion's first statement)."""
+    rows = session.execute(
+        _CALLER_AND_TASK, {"username": username, "now": services_of(session).now(), "task_id": str(task_id)}
+    ).all()
+    tasks: dict[int, tuple[OpenTask, ProcessInstance, Any, Any]] = {}
+    for r in rows:
+        if r.OpenTask is not None:
+            tasks.setdefault(
+                id(r.OpenTask), (r.OpenTask, r.ProcessInstance, r.published_revision, r.published_body)
+            )
+    if rows:
+        read_along(session, engine.TASK_ROWS, str(task_id), list(tasks.values()))
+    return directory.identified(username, rows)
+
+
+def open_task_and_item(
+    session: Session, task_id: str, *, leave: bool = False
+) -> tuple[OpenTask, ProcessInstance]:
+    """The open-task row of ``task_id`` and its item, in one query (none when they were read along with the
+    caller: ``identify_reading_task``); errors as ``open_task``. The form published for the task's form key
+    comes along: this transaction's ``published_form_schema`` of it reads nothing. ``leave``: a reader that only
+    checks (a permission rule) leaves the rows for the step that follows."""
+    known, rows = taken_along(session, engine.TASK_ROWS, str(task_id), leave=leave)
+    if not known:
+        rows = session.execute(_TASK_AND_ITEM, {"task_id": str(task_id)}).all()
+        if leave:
+            read_along(session, engine.TASK_ROWS, str(task_id), rows)
     for row, instance, revision, body in rows:
         if row.task_id == str(task_id):
             engine.known_open_tasks(session, instance, [other for other, *_ in rows])

@@ -6,7 +6,7 @@ Every change is written to the audit trail (system chain).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -136,14 +136,19 @@ def _identify_statement() -> Any:
     )
 
 
-_IDENTIFY = _identify_statement()
+IDENTIFY = _identify_statement()  # parameters ``username`` and ``now``; ``identified`` reads its rows
 
 
 def identify(session: Session, username: str, now: datetime | None = None) -> tuple[Person | None, set[str]]:
     """The user ``username`` with memberships, and the absent colleagues they cover at ``now`` (AB岗), in one
     round trip (``get_person`` + ``covered_by``; every API request asks this)."""
     now = now or services_of(session).now()
-    rows = session.execute(_IDENTIFY, {"username": username, "now": now}).all()
+    return identified(username, session.execute(IDENTIFY, {"username": username, "now": now}).all())
+
+
+def identified(username: str, rows: Sequence[Any]) -> tuple[Person | None, set[str]]:
+    """``identify``'s answer from the rows of ``IDENTIFY`` (or of a statement that selects its columns by the
+    same names along with others): the person, and the absent colleagues they cover."""
     if not rows:
         return None, set()
     first = rows[0]

@@ -5,6 +5,7 @@ data as the workspace page; the console's published schema is the one checked; a
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ from forms.schema import SCHEMA_DIR, get_schema
 from runner.models import AuditEntry
 from tests.support.flow import deploy_library, describe, start_item, task, tasks
 from tests.support.platform import JOINT, STEP_DATA, STEP_FORMS, step_task_data
+from tests.support.statements import statements
 from tests.support.web_fixtures import app, make_user, signed_in, windows  # noqa: F401
 
 from ..runner.helpers import DATA
@@ -370,21 +372,18 @@ def test_a_clerk_completion_reads_only_what_its_permission_and_step_use(
     db_engine: Engine,
     items: dict[str, Any],
 ) -> None:
-    """A clerk's completion: the caller, the task for the permission (its window and assignee), the task again
-    after the completion's turn — not the facts of the item (its audit trail, 抄送, 问责, notices) that the
-    permission of a task does not ask."""
-    statements: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:  # noqa: ARG001 - the listener's shape
-        statements.append(" ".join(statement.split()))
-
-    event.listen(db_engine, "before_cursor_execute", seen)
-    try:
+    """A clerk's completion: the caller and the task (for the permission: its window and assignee; for the
+    step: its item and the item's other open tasks) — not the facts of the item (its audit trail, 抄送, 问责,
+    notices) that the permission of a task does not ask."""
+    with statements(db_engine) as sent:
         assert post(app, items["acceptance"]["id"], ACCEPTANCE, "zx").status_code == 200
-    finally:
-        event.remove(db_engine, "before_cursor_execute", seen)
-    writes = [i for i, text in enumerate(statements) if text.startswith(("INSERT", "UPDATE", "DELETE"))]
-    read = [
-        text.split(" FROM ", 1)[1].split()[0] for text in statements[: writes[0]] if text.startswith("SELECT")
-    ]
-    assert [table for table in read if table not in ("users", "open_tasks", "memberships")] == [], read
+    writes = [i for i, text in enumerate(sent) if text.startswith(("INSERT", "UPDATE", "DELETE"))]
+    read = {
+        table
+        for text in sent[: writes[0]]
+        if text.startswith("SELECT")
+        for table in re.findall(r"(?:FROM|JOIN) (\w+)", text)
+    }
+    allowed = {"users", "memberships", "absences", "open_tasks", "process_instances", "form_schema_drafts"}
+    allowed |= {"process_definitions"}  # the spec the item is restored onto, when this process has not got it
+    assert read <= allowed, read - allowed
