@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 INT_MAX = 2**31 - 1  # PostgreSQL integer, the type of every id column
 NUL_MESSAGE = "请求中含有不允许的空字符 NUL (the request contains a NUL character)"
+FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})  # werkzeug parses these
 OUT_OF_RANGE_MESSAGE = "请求中的值超出允许范围 (a value in the request is out of range)"
 
 
@@ -59,11 +60,12 @@ def refuse_nul_bytes() -> None:
     """``before_request``: a NUL in the path, query, form fields, file names or JSON body is a 400."""
     if "\x00" in request.path:
         raise BadRequest(NUL_MESSAGE)
-    for values in (request.args, request.form):
+    form = request.mimetype in FORM_TYPES  # other bodies have no form fields or files: not parsed for them
+    for values in (request.args, request.form) if form else (request.args,):
         for key, value in values.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 raise BadRequest(NUL_MESSAGE)
-    for upload in request.files.values():
+    for upload in request.files.values() if form else ():
         if "\x00" in (upload.filename or ""):
             raise BadRequest(NUL_MESSAGE)
     if request.is_json and has_nul(request.get_json(silent=True)):
