@@ -11,9 +11,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the API's routes (CSRF exempt: the API authenticates with bearer tokens, not cookies)."""
+    """Register the API's routes (CSRF exempt and without a cookie session: the API authenticates with bearer
+    tokens, not cookies)."""
     from api import errors, operations, ratings, routes  # noqa: F401 - their routes register on the blueprint
     from api.blueprint import bp
+    from web.sessionless import without_sessions
+
+    without_sessions(app, f"{bp.url_prefix}/")
 
     csrf = app.extensions.get("banjian_csrf")
     if csrf is not None:

@@ -185,3 +185,21 @@ def test_errors_at_the_edge_speak_both_languages(client):
     nul = client.get("/api/instances?status=a%00b", headers=auth())
     assert nul.status_code == 400
     assert nul.get_json()["message"] == "请求中含有不允许的空字符 NUL (the request contains a NUL character)"
+
+
+def test_the_api_has_no_cookie_session(client):
+    """The API names its caller by the bearer token alone: it neither reads nor signs the session cookie, while
+    the pages of the same app keep theirs."""
+    app = client.application
+    client.get("/login")  # a page: its session (the form's CSRF token) is signed into the cookie
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    interface = app.session_interface
+    headers = {"Cookie": f"session={cookie.value}"}
+    with app.test_request_context("/login", headers=headers) as page:
+        assert not interface.is_null_session(interface.open_session(app, page.request))
+    with app.test_request_context("/api/definitions", headers=headers) as api_call:
+        assert interface.is_null_session(interface.open_session(app, api_call.request))
+    listed = client.get("/api/definitions", headers=auth())
+    assert listed.status_code == 200 and "Set-Cookie" not in listed.headers
+    assert client.get("/api/definitions").status_code == 401  # the cookie is no credential here
