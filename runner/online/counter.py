@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from runner.catalogue.applications import Applicant, Intake, MaterialState
 from runner.core import audit, hooks
-from runner.core.transaction import read_ahead, taken_ahead
+from runner.core.transaction import read_ahead, read_unflushed, taken_ahead
 from runner.models import InstanceStatus, OnlineApplication, ProcessInstance
 from runner.online.applications import (
     APPROVED,
@@ -84,11 +84,14 @@ def _finish_with_item(session: Session, instance: ProcessInstance) -> None:
         return
     rows = taken_ahead(session, RECEIVED_APPLICATIONS, instance.id, OnlineApplication)
     if rows is None:
-        rows = session.scalars(
-            select(OnlineApplication).where(
-                OnlineApplication.instance_id == instance.id, OnlineApplication.state == RECEIVED
+        with read_unflushed(session, OnlineApplication):  # the step's writes go out once, at the commit
+            rows = list(
+                session.scalars(
+                    select(OnlineApplication).where(
+                        OnlineApplication.instance_id == instance.id, OnlineApplication.state == RECEIVED
+                    )
+                )
             )
-        )
     for row in rows:
         if row.state == RECEIVED:
             row.state, row.updated_at = FINISHED, now(session)
