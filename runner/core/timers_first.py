@@ -67,12 +67,14 @@ def timers_behind(services: Services) -> bool:
     return behind
 
 
-def take_turn(session: Session) -> None:
+def take_turn(session: Session) -> bool:
     """Before a clerk's step (a completion, a start): while the workers are behind with due timers, wait for one
-    of ``steps_while_timers_behind`` turns, held until this transaction ends (PostgreSQL; else nothing)."""
+    of ``steps_while_timers_behind`` turns, held until this transaction ends (PostgreSQL; else nothing). Whether
+    it took a turn (then what the step read before may have moved on meanwhile)."""
     services = services_of(session)
     turns = services.settings.steps_while_timers_behind
     if turns <= 0 or session.get_bind().dialect.name != "postgresql" or not timers_behind(services):
-        return
+        return False
     turn = hash((os.getpid(), threading.get_ident())) % turns
     session.execute(text("SELECT pg_advisory_xact_lock(:turns, :turn)"), {"turns": TURNS, "turn": turn})
+    return True

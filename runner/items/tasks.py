@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from runner.core import audit, engine, timers_first
-from runner.core.transaction import read_along, services_of, taken_along
+from runner.core.transaction import forget_read_along, read_along, services_of, taken_along
 from runner.design.form_drafts import remember_published_form, with_published_form
 from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
 from runner.items import four_eyes
@@ -306,7 +306,10 @@ def complete(
     """
     if data is not None and not isinstance(data, dict):
         raise InvalidInput("表单数据必须是对象 (data must be an object)")
-    timers_first.take_turn(session)  # while the workers are behind with due timers, clerks take turns
+    # while the workers are behind with due timers, clerks take turns; the task read along with the caller
+    # (``identify_reading_task``) is then read again after the turn, as it may have moved on meanwhile
+    if timers_first.take_turn(session):
+        forget_read_along(session, engine.TASK_ROWS)
     row, instance = open_task_and_item(session, task_id)
     if row.assignee is not None and row.assignee not in (actor, on_behalf_of):
         raise TaskAlreadyClaimed(

@@ -13,7 +13,10 @@ import runner
 from runner.core import timers_first
 from runner.core.scheduling import NullScheduler
 from runner.exceptions import ConcurrentUpdate
+from runner.items.tasks import identify_reading_task
+from runner.people import directory
 from tests.runner.helpers import complete, deploy_file, start, the_task
+from tests.support.statements import statements
 
 
 def _waiting_item(services) -> int:
@@ -98,3 +101,22 @@ def test_batches_grow_while_the_workers_are_behind(services, clock, monkeypatch)
     clock.advance(minutes=31)  # a minute late: after the first claim, batches of 5
     assert runner.fire_due(services, batch=2, behind_batch=5) == {"fired": len(more)}
     assert limits == [2, 5, 5]
+
+
+def test_a_step_that_took_a_turn_reads_its_task_again_after_it(services, clock, db_engine):
+    """The task read along with the caller (one statement) is read again once the step has waited for a turn:
+    the timers it waited for may have moved the item on."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("the turns are PostgreSQL advisory locks; SQLite's transactions take turns already")
+    iid = _waiting_item(services)
+    with services.transaction() as s:
+        directory.create_user(s, "clerk_a", "社保甲", "Banjian-test-2026!", [("shebao", "clerk")])
+        [task] = runner.list_tasks(s, instance_id=iid, count=False)[0]
+    services.scheduler.say_behind()
+    timers_first._looked.pop(services, None)
+    task_reads = statements(db_engine, keep=lambda sql: sql.startswith("SELECT") and "open_tasks" in sql)
+    with services.transaction() as s, task_reads as reads:
+        person, _ = identify_reading_task(s, "clerk_a", task["id"])
+        assert person is not None and len(reads) == 1
+        runner.complete(s, task["id"], {"approved": True}, actor="clerk_a")
+    assert len(reads) == 2, reads
