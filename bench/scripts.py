@@ -38,7 +38,9 @@ from runner.db import make_engine  # noqa: E402
 from runner.migrate import upgrade  # noqa: E402
 from tests.support.flow import deploy_library  # noqa: E402
 
-CONDITION = "related_windows and review_days <= 5 and materials_complete == True"  # plain: answered in process
+CONDITION = (
+    "related_windows and review_days <= 5 and materials_complete == True"  # plain: answered in process
+)
 CALLING = "len(related_windows) >= 2 and review_days <= 5"  # calls len(): an evaluator answers
 SCRIPT = "due = workdays(review_days)\nreviewers = len(related_windows)"
 SMALL = {"related_windows": ["guotu", "huanbao"], "review_days": 3, "materials_complete": True}

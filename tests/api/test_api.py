@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-import runner
-from runner.people import directory
-from webapp import create_app
+from ..runner.helpers import DATA
+from .clients import api_client
 
-from ..runner.helpers import DATA, WINDOWS
+USERS = {
+    "t-designer": ("designer", "设计员", [("shebao", "designer")]),
+    "t-clerk": ("clerk_a", "社保甲", [("shebao", "clerk")]),
+    "t-head": ("sb_head", "社保负责人", [("shebao", "window_head")]),
+    "t-admin": ("admin", "管理员", [("shebao", "admin")]),
+}
 
 
 @pytest.fixture
-def client(services):
-    with services.transaction() as s:
-        runner.upsert_windows(s, WINDOWS)
-    with services.transaction() as s:  # API callers are directory users (api/access.py)
-        directory.create_user(s, "designer", "设计员", "banjian2026", [("shebao", "designer")])
-        directory.create_user(s, "clerk_a", "社保甲", "banjian2026", [("shebao", "clerk")])
-        directory.create_user(s, "sb_head", "社保负责人", "banjian2026", [("shebao", "window_head")])
-        directory.create_user(s, "admin", "管理员", "banjian2026", [("shebao", "admin")])
-    app = create_app(
-        {
-            "TESTING": True,
-            "SERVICES": services,
-            "API_TOKENS": "t-designer=designer,t-clerk=clerk_a,t-head=sb_head,t-admin=admin",
-        }
-    )
-    return app.test_client()
+def client(services):  # API callers are directory users (api/access.py)
+    return api_client(services, USERS)
 
 
 def auth(token: str = "t-clerk") -> dict[str, str]:

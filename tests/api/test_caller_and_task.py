@@ -10,25 +10,26 @@ import pytest
 import runner
 from runner.people import directory
 from tests.support.statements import statements
-from webapp import create_app
 
-from ..runner.helpers import WINDOWS
+from .clients import api_client
 from .test_api import auth, deploy
 
 
 @pytest.fixture
 def client(services: runner.Services) -> Any:
     """The API with a shebao clerk, a guotu clerk and an inactive shebao clerk."""
+    client = api_client(
+        services,
+        {
+            "t-designer": ("designer", "设计员", [("shebao", "designer")]),
+            "t-clerk": ("clerk_a", "社保甲", [("shebao", "clerk")]),
+            "t-guotu": ("gt_clerk", "国土甲", [("guotu", "clerk")]),
+            "t-gone": ("gone", "离职", [("shebao", "clerk")]),
+        },
+    )
     with services.transaction() as s:
-        runner.upsert_windows(s, WINDOWS)
-    with services.transaction() as s:
-        directory.create_user(s, "designer", "设计员", "banjian2026", [("shebao", "designer")])
-        directory.create_user(s, "clerk_a", "社保甲", "banjian2026", [("shebao", "clerk")])
-        directory.create_user(s, "gt_clerk", "国土甲", "banjian2026", [("guotu", "clerk")])
-        directory.create_user(s, "gone", "离职", "banjian2026", [("shebao", "clerk")])
         directory.set_active(s, "gone", False, actor="admin")
-    tokens = "t-designer=designer,t-clerk=clerk_a,t-guotu=gt_clerk,t-gone=gone"
-    return create_app({"TESTING": True, "SERVICES": services, "API_TOKENS": tokens}).test_client()
+    return client
 
 
 @pytest.fixture

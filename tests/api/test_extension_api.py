@@ -8,24 +8,23 @@ import pytest
 
 import runner
 from runner.models import WarningEvent
-from runner.people import directory
-from webapp import create_app
 
-from ..runner.helpers import DATA, WINDOWS
+from ..runner.helpers import DATA
+from .clients import api_client
 
-TOKENS = "t-sb1=sb1,t-head=sbhead,t-gt1=gt1"
+USERS = {
+    "t-sb1": ("sb1", "sb1", [("shebao", "clerk")]),
+    "t-head": ("sbhead", "sbhead", [("shebao", "window_head")]),
+    "t-gt1": ("gt1", "gt1", [("guotu", "clerk")]),
+}
 
 
 @pytest.fixture
 def client(services: runner.Services) -> Any:
+    client = api_client(services, USERS)
     with services.transaction() as s:
-        runner.upsert_windows(s, WINDOWS)
-    with services.transaction() as s:
-        directory.create_user(s, "sb1", "sb1", "banjian2026", [("shebao", "clerk")])
-        directory.create_user(s, "sbhead", "sbhead", "banjian2026", [("shebao", "window_head")])
-        directory.create_user(s, "gt1", "gt1", "banjian2026", [("guotu", "clerk")])
         runner.deploy(s, (DATA / "review.bpmn").read_bytes(), "review.bpmn", actor="designer")
-    return create_app({"TESTING": True, "SERVICES": services, "API_TOKENS": TOKENS}).test_client()
+    return client
 
 
 def auth(who: str) -> dict[str, str]:

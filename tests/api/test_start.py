@@ -6,25 +6,23 @@ import pytest
 
 import runner
 from runner.people import directory
-from webapp import create_app
 
-from ..runner.helpers import DATA, WINDOWS
+from ..runner.helpers import DATA
+from .clients import api_client
+
+USERS = {
+    "t-clerk": ("clerk_a", "社保甲", [("shebao", "clerk")]),
+    "t-admin": ("admin", "管理员", [("shebao", "admin")]),
+    "t-hall": ("hall", "网上大厅", [("shebao", "system")]),
+}
 
 
 @pytest.fixture
 def client(services):
-    with services.transaction() as s:
-        runner.upsert_windows(s, WINDOWS)
-    with services.transaction() as s:
-        directory.create_user(s, "clerk_a", "社保甲", "banjian2026", [("shebao", "clerk")])
-        directory.create_user(s, "admin", "管理员", "banjian2026", [("shebao", "admin")])
-        directory.create_user(s, "hall", "网上大厅", "banjian2026", [("shebao", "system")])
+    client = api_client(services, USERS)
     with services.transaction() as s:
         runner.deploy(s, (DATA / "review.bpmn").read_bytes(), "review.bpmn", actor="admin")
-    app = create_app(
-        {"TESTING": True, "SERVICES": services, "API_TOKENS": "t-clerk=clerk_a,t-admin=admin,t-hall=hall"}
-    )
-    return app.test_client()
+    return client
 
 
 def start(client, token: str, **body):
