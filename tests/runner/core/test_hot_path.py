@@ -18,6 +18,7 @@ from runner.core import engine
 from runner.core.scheduling import NullScheduler
 from runner.core.services import Services
 from runner.items.taskdata import task_context
+from runner.items.tasks import identify_reading_task, open_task_and_item
 from runner.models import ProcessInstance
 from runner.people.directory import create_user, identify, mark_absent
 from tests.runner.helpers import complete, deploy_file, describe, open_tasks, start, the_task
@@ -120,6 +121,35 @@ def test_identify_reads_person_memberships_and_cover_at_once(services, clock):
         assert identify(s, "nobody") == (None, set())
         person_b, covering_b = identify(s, "clerk_b")
         assert person_b is not None and person_b.windows == {"shebao"} and covering_b == set()
+
+
+def test_identify_reading_task_answers_what_the_two_reads_answer(services, clock):
+    """The caller and the task in one statement (rows multiplied: memberships × covered colleagues × the item's
+    open tasks) give exactly the person, the cover and the task rows the two reads give."""
+    iid = _joint_item(services)
+    with services.transaction() as s:
+        create_user(s, "head", "甲", PASSWORD, [("shebao", "clerk"), ("guotu", "window_head")])
+        for absent in ("clerk_b", "clerk_c"):
+            create_user(s, absent, absent, PASSWORD, [("shebao", "clerk")])
+            mark_absent(s, absent, "head", clock.now(), None, actor=absent)
+    reviews = _reviews(services, iid)
+    assert len(reviews) == 3
+    with services.transaction() as s:
+        expected = identify(s, "head")
+        row, instance = open_task_and_item(s, reviews[1]["id"])
+        others = sorted(r.task_id for r in engine.open_task_rows(s, instance))
+    with services.transaction() as s:
+        assert identify_reading_task(s, "head", reviews[1]["id"]) == expected
+        assert expected[1] == {"clerk_b", "clerk_c"} and len(expected[0].memberships) == 2
+        read_row, read_instance = open_task_and_item(s, reviews[1]["id"])  # taken along: no statement
+        assert (read_row.task_id, read_instance.id) == (row.task_id, instance.id)
+        assert sorted(r.task_id for r in engine.open_task_rows(s, read_instance)) == others  # not multiplied
+    with services.transaction() as s:
+        assert identify_reading_task(s, "nobody", reviews[1]["id"]) == (None, set())
+        person, _ = identify_reading_task(s, "head", "no-such-task")
+        assert person is not None
+        with pytest.raises(runner.NotFound):
+            open_task_and_item(s, "no-such-task")
 
 
 def test_a_review_completion_issues_few_statements(services, db_engine):
