@@ -93,7 +93,9 @@ def measure(engine, dsn: str, n: int) -> dict[str, tuple[float, float]]:  # type
         versions = [1] * ROWS
 
         def bare_read(i: int) -> None:
-            cursor.execute('SELECT id, name, "window", version FROM rows WHERE id = %s', (i % ROWS,)).fetchone()
+            cursor.execute(
+                'SELECT id, name, "window", version FROM rows WHERE id = %s', (i % ROWS,)
+            ).fetchone()
 
         def bare_write(i: int) -> None:
             row = i % ROWS
