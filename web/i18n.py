@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import request, session
+from flask import current_app, request, session
 
 from forms.language import pick
 from runner.bilingual import parts
@@ -25,10 +25,12 @@ log = logging.getLogger(__name__)
 
 
 def select_locale() -> str:
-    """``?lang=`` (stored in the session), else the session's choice, else zh_CN."""
+    """``?lang=`` (stored in the session, where the path has one: not the API's), else the session's choice,
+    else zh_CN."""
     asked = request.args.get("lang")
     if asked in LOCALES:
-        session["lang"] = LOCALES[asked]
+        if not current_app.session_interface.is_null_session(session):
+            session["lang"] = LOCALES[asked]
         return LOCALES[asked]
     chosen = session.get("lang")
     return chosen if chosen in ("zh_CN", "en") else DEFAULT_LOCALE

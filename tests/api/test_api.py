@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from web.i18n import select_locale
+
 from ..runner.helpers import DATA
 from .clients import api_client
 
@@ -193,3 +195,5 @@ def test_the_api_has_no_cookie_session(client):
     listed = client.get("/api/definitions", headers=auth())
     assert listed.status_code == 200 and "Set-Cookie" not in listed.headers
     assert client.get("/api/definitions").status_code == 401  # the cookie is no credential here
+    with app.test_request_context("/api/definitions?lang=en"):  # the language is asked, not remembered
+        assert select_locale() == "en"
