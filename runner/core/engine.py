@@ -725,9 +725,8 @@ def _current_tasks(session: Session) -> dict[int, list[OpenTask]]:
     return session.info.setdefault("open_tasks", {})  # type: ignore[no-any-return]
 
 
-TASK_ROWS = (
-    "open_task_and_item"  # read along (runner.core.transaction): a task's rows, until a save changes them
-)
+# the kind of rows read along (runner.core.transaction) for ``open_task_and_item``: a task's, until a save
+TASK_ROWS = "open_task_and_item"
 
 
 def known_open_tasks(session: Session, instance: ProcessInstance, rows: list[OpenTask]) -> None:
