@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import Integer, String, bindparam, create_engine, select, update  # noqa: E402
+from sqlalchemy import Engine, Integer, String, bindparam, create_engine, select, update  # noqa: E402
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column  # noqa: E402
 
 from tests.support.services import start_postgres  # noqa: E402
@@ -87,7 +87,8 @@ def main() -> None:
         print(f"{name} ÷ bare: SELECT {read / bare[0]:.1f} ×, UPDATE {write / bare[1]:.1f} ×")
 
 
-def measure(engine, dsn: str, n: int) -> dict[str, tuple[float, float]]:  # type: ignore[no-untyped-def]
+def measure(engine: Engine, dsn: str, n: int) -> dict[str, tuple[float, float]]:
+    """The CPU per call of each way, in turn (bare driver, Core, ORM), each in a transaction rolled back after."""
     figures: dict[str, tuple[float, float]] = {}
     with psycopg.connect(dsn) as db, db.cursor() as cursor:
         versions = [1] * ROWS

@@ -4,8 +4,8 @@ bearer token) neither reads nor signs the session cookie — a cookie a browser 
 
 from __future__ import annotations
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SessionInterface, SessionMixin
+from flask import Flask, Request, Response
+from flask.sessions import NullSession, SessionInterface, SessionMixin
 
 
 class SessionlessUnder(SessionInterface):
@@ -21,12 +21,12 @@ class SessionlessUnder(SessionInterface):
             return self.make_null_session(app)
         return self.inner.open_session(app, request)
 
-    def save_session(self, app: Flask, session: SessionMixin, response: object) -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not self.is_null_session(session):
-            self.inner.save_session(app, session, response)  # type: ignore[arg-type]
+            self.inner.save_session(app, session, response)
 
-    def make_null_session(self, app: Flask) -> SecureCookieSession:
-        return self.inner.make_null_session(app)  # type: ignore[return-value]
+    def make_null_session(self, app: Flask) -> NullSession:
+        return self.inner.make_null_session(app)
 
 
 def without_sessions(app: Flask, prefix: str) -> None:

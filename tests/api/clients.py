@@ -34,7 +34,3 @@ def api_client(
     app = create_app({"TESTING": True, "SERVICES": services, "API_TOKENS": tokens, **config})
     return app.test_client()
 
-
-def auth(token: str) -> dict[str, str]:
-    """The header that names the caller by ``token``."""
-    return {"Authorization": f"Bearer {token}"}
