@@ -33,4 +33,3 @@ def api_client(
     tokens = ",".join(f"{token}={username}" for token, (username, *_) in users.items())
     app = create_app({"TESTING": True, "SERVICES": services, "API_TOKENS": tokens, **config})
     return app.test_client()
-
