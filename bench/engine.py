@@ -33,11 +33,11 @@ from sqlalchemy import func, select  # noqa: E402
 
 import runner  # noqa: E402
 from bench.http_throughput import raw_spiff as raw_completions  # noqa: E402
-from bench.joint import FILES, START_DATA, TASKS_PER_ITEM  # noqa: E402
 from runner.db import make_engine  # noqa: E402
 from runner.migrate import upgrade  # noqa: E402
 from runner.models import ProcessInstance  # noqa: E402
 from tests.support.flow import deploy_library  # noqa: E402
+from tests.support.joint import FILES, START_DATA, TASKS_PER_ITEM  # noqa: E402
 from tests.support.platform import JOINT as KEY  # noqa: E402
 from tests.support.platform import STEP_DATA, step_task_data  # noqa: E402
 

@@ -33,9 +33,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from runner.core.state import dump_workflow, load_workflow
+from tests.support.joint import load_joint
 from tests.support.platform import TOKENS
-
-from .joint import load_joint
 
 TABLES = (
     "CREATE TABLE floor_users (id serial PRIMARY KEY, name text UNIQUE NOT NULL)",

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 from bench.floor_app import create_tables  # noqa: E402
-from bench.joint import START_DATA, TASKS_PER_ITEM, load_joint  # noqa: E402
+from tests.support.joint import START_DATA, TASKS_PER_ITEM, load_joint  # noqa: E402
 from tests.support.platform import JOINT, STEP_DATA, TOKENS, start_platform  # noqa: E402
 
 

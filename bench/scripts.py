@@ -30,13 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 import runner  # noqa: E402
 from bench.engine import ENGINE_DATA, KEY, _one_item  # noqa: E402
-from bench.joint import FILES, START_DATA  # noqa: E402
 from runner.core.sandbox import run as in_process  # noqa: E402
 from runner.core.sandbox.pool import Evaluator, EvaluatorPool  # noqa: E402
 from runner.core.scripts import RestrictedEnvironment  # noqa: E402
 from runner.db import make_engine  # noqa: E402
 from runner.migrate import upgrade  # noqa: E402
 from tests.support.flow import deploy_library  # noqa: E402
+from tests.support.joint import FILES, START_DATA  # noqa: E402
 
 CONDITION = (
     "related_windows and review_days <= 5 and materials_complete == True"  # plain: answered in process

@@ -117,6 +117,19 @@ def clean_db(request: pytest.FixtureRequest) -> None:
         empty_all_tables(request.getfixturevalue("db_engine"))
 
 
+@pytest.fixture(autouse=True)
+def task_lookup_as_the_walk() -> Iterator[None]:
+    """Every test's workflows answer each task question both ways (``runner.core.spiff.workflow``: from the
+    task dicts and by SpiffWorkflow's walk of the tree), go on with the walk's answer, and fail the test when
+    the two ever differ."""
+    from runner.core.spiff import workflow
+
+    workflow.VERIFY = True
+    workflow.MISMATCHES.clear()
+    yield
+    assert not workflow.MISMATCHES, workflow.MISMATCHES[:5]
+
+
 # --- clock and services ------------------------------------------------------------------------
 
 

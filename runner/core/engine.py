@@ -36,6 +36,7 @@ from runner.core.spiff.timers import (
     timer_due,
     timer_pending_year,
 )
+from runner.core.spiff.workflow import CentreWorkflow
 from runner.core.state import dump_workflow, load_workflow
 from runner.core.transaction import on_commit, services_of, taken_ahead
 from runner.exceptions import CalendarDataMissing, ConcurrentUpdate, ScriptError
@@ -103,7 +104,7 @@ def new_workflow(
     """A fresh workflow of ``definition`` with ``data`` as its initial task data (``instance`` was just
     inserted: it has no open tasks, timers or subscriptions yet)."""
     spec, subprocess_specs = services_of(session).specs.get(definition)
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=bind(session, instance))
+    workflow = CentreWorkflow(spec, subprocess_specs, script_engine=bind(session, instance))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     _current_tasks(session)[instance.id] = []

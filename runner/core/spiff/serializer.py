@@ -15,15 +15,18 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
     TaskConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from runner.core.spiff.timers import CLOCK_TIMERS
+from runner.core.spiff.workflow import CentreSubWorkflow, CentreWorkflow
 
 # Bump when the stored shape changes; runner.core.state keeps migrations from older versions.
 STATE_VERSION = "banjian-1"
@@ -50,6 +53,21 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         # registry.restore returns non-dict values unchanged, so ready-made specs pass straight through
         dct = dict(dct, spec=spec, subprocess_specs=dict(subprocess_specs or {}))
         return super().from_dict(dct)  # type: ignore[no-any-return]
+
+
+class CentreWorkflowConverter(SpecFreeWorkflowConverter):
+    """Restores a stored workflow as a ``CentreWorkflow``, stored under SpiffWorkflow's own name: a state
+    written before the platform had its own workflow class reads the same, and reads back as one."""
+
+    def __init__(self, target_class: type, registry: Any) -> None:
+        super().__init__(target_class, registry, typename=BpmnWorkflow.__name__)
+
+
+class CentreSubWorkflowConverter(BpmnSubWorkflowConverter):  # type: ignore[misc]
+    """The same for the subprocesses of a ``CentreWorkflow``."""
+
+    def __init__(self, target_class: type, registry: Any) -> None:
+        super().__init__(target_class, registry, typename=BpmnSubWorkflow.__name__)
 
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
@@ -101,6 +119,9 @@ def build_serializer(*, reuse_finished_tasks: bool = True) -> BpmnWorkflowSerial
     for clock_class in CLOCK_TIMERS.values():
         config[clock_class] = TimerConditionalEventDefinitionConverter
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
+    # registered after SpiffWorkflow's classes, under their names: what is stored restores as the platform's
+    config[CentreWorkflow] = CentreWorkflowConverter
+    config[CentreSubWorkflow] = CentreSubWorkflowConverter
     if reuse_finished_tasks:
         config[Task] = ReusingTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)

@@ -1,6 +1,7 @@
 """The shipped 联办件 (抄告制) as the throughput benchmarks step it outside the platform: specs parsed from
 ``bpmn/``, the platform's script engine and calendar, and each step's task data as the API's form check
-makes it. Shared by the raw figure and the floor app, so both step exactly the same workflow."""
+makes it. Shared by the raw figure and the floor app of ``bench/``, so both step exactly the same workflow, and
+by the tests of the engine's task look-up."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from runner.core.state import dump_specs, load_specs
 from runner.timekeeping.calendar import BusinessCalendar
 from tests.support.platform import JOINT, STEP_DATA, step_task_data
 
-BPMN = Path(__file__).resolve().parent.parent / "bpmn"
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 START_DATA = {"lead_window": "shichang", "applicant": "张三"}
 TASKS_PER_ITEM = 6  # accept, 3 reviews, consolidate, notify_applicant
