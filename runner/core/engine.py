@@ -36,7 +36,7 @@ from runner.core.spiff.timers import (
     timer_due,
     timer_pending_year,
 )
-from runner.core.spiff.workflow import CentreWorkflow
+from runner.core.spiff.workflow import CentreWorkflow, holds
 from runner.core.state import dump_workflow, load_workflow
 from runner.core.transaction import on_commit, services_of, taken_ahead
 from runner.exceptions import CalendarDataMissing, ConcurrentUpdate, ScriptError
@@ -302,15 +302,14 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     """Store the engine state and bring status, open tasks, timers and subscriptions in line with it."""
     now = services_of(session).now()
     transaction.forget_read_along(session, TASK_ROWS)  # the open-task rows it read are about to change
-    tasks = workflow.get_tasks()  # one walk of the tree; applying the effects changes no task's state
-    waiting = [t for t in tasks if t.state == TaskState.WAITING]
+    waiting = workflow.get_tasks(state=TaskState.WAITING)  # from the task dicts (runner.core.spiff.workflow)
     stored_timers = _stored_timers(session).get(instance.id)
     timer_tasks = [t for t in waiting if is_waiting_timer(t)]
     pending = None  # the pending timer rows, once read
     if stored_timers is None or stored_timers != _wanted_timers(timer_tasks).keys():
         pending = _close_timers(session, instance, workflow, timer_tasks, now, stored=stored_timers)
     apply_effects(session, instance, workflow)
-    ready = [t for t in tasks if t.state == TaskState.READY and t.task_spec.manual]
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     ending = instance.status == InstanceStatus.TERMINATED or (
         workflow.completed and instance.status != InstanceStatus.SUSPENDED
     )
@@ -320,7 +319,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     instance.state, instance.serializer_version = dump_workflow(workflow)
     _keep_after_commit(session, instance, workflow, instance.state)
     instance.updated_at = now
-    has_error = any(t.state == TaskState.ERROR for t in tasks)
+    has_error = holds(workflow, TaskState.ERROR)  # also a task _sync_open_tasks just held as an incident
     if instance.status in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
         pass
     elif workflow.completed:

@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.workflow import Workflow
 
 # the states answered from the dicts; the walk descends below a task of at least FUTURE for either
 LOOKED_UP = (TaskState.READY, TaskState.WAITING)
@@ -72,6 +73,15 @@ def _path(task: Task, asked: Any, top: BpmnWorkflow) -> tuple[int, ...] | None:
 def _workflows(top: BpmnWorkflow) -> Iterator[Any]:
     yield top
     yield from top.subprocesses.values()
+
+
+def holds(workflow: BpmnWorkflow, state: TaskState) -> bool:
+    """Whether any task of ``workflow`` (a top workflow) or of its subprocesses is in ``state``: the tasks of
+    the dicts, which are those SpiffWorkflow's walk of every task visits."""
+    found = any(task._state == state for each in _workflows(workflow) for task in each.tasks.values())
+    if VERIFY and found != any(task._state == state for task in Workflow.get_tasks(workflow)):
+        MISMATCHES.append(f"holds({state}): {found} from the dicts")
+    return found
 
 
 class TaskLookup:

@@ -14,7 +14,7 @@ from SpiffWorkflow.workflow import Workflow
 
 from runner.core.spiff import workflow as lookup
 from runner.core.spiff.serializer import serializer
-from runner.core.spiff.workflow import CentreSubWorkflow, CentreWorkflow
+from runner.core.spiff.workflow import CentreSubWorkflow, CentreWorkflow, holds
 from runner.core.state import dump_workflow, load_workflow
 from tests.support.joint import START_DATA, load_joint
 
@@ -129,3 +129,13 @@ def test_the_suites_check_notices_a_different_answer(joint, monkeypatch):
     assert [t.id for t in answer] == [t.id for t in walked(workflow, state=TaskState.READY, manual=True)]
     assert lookup.MISMATCHES, "the reversed order of the parallel reviews is noticed"
     lookup.MISMATCHES.clear()
+
+
+def test_a_task_in_error_is_found_in_a_subprocess_too(joint):
+    workflow = centre(joint)
+    step(joint, workflow, workflow.get_tasks(state=TaskState.READY, manual=True)[0])
+    assert not holds(workflow, TaskState.ERROR)
+    review = next(t for sp in workflow.subprocesses.values() for t in sp.tasks.values() if t.task_spec.manual)
+    review._state = TaskState.ERROR
+    assert holds(workflow, TaskState.ERROR)
+    assert any(t.state == TaskState.ERROR for t in walked(workflow))
