@@ -12,6 +12,9 @@ answers ``get_tasks(state=READY or WAITING[, manual=…])`` from the dicts inste
 - the tasks come in the walk's order (depth first; a subprocess's tree before its task's children), sorted by
   their paths of child positions from the root.
 
+After each task that completes, SpiffWorkflow also walks the task's workflow to update its WAITING tasks; most
+of the time it has none, and ``TaskLookup`` skips the walk then.
+
 Any other question, or anything unexpected on the way up (a parent missing from its dict, a tree deeper than
 the iterator's limit), is answered by the walk. ``VERIFY`` (set by the test suite) answers every question both
 ways and keeps the differences in ``MISMATCHES``.
@@ -19,6 +22,7 @@ ways and keeps the differences in ``MISMATCHES``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +40,12 @@ SUBPROCESS = -1  # a subprocess's root, visited before its task's children
 
 VERIFY = False
 MISMATCHES: list[str] = []
+
+# While their own level is below INFO, SpiffWorkflow's loggers add every task id of a workflow (a walk of its
+# tree) and each task's data to the extras of every log line, built whether the line is logged or not. The
+# platform logs SpiffWorkflow's warnings and errors (the worker sets the same for ``spiff``).
+for _name in ("spiff.workflow", "spiff.task"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 class _Unexpected(Exception):
@@ -101,6 +111,12 @@ class TaskLookup:
                 MISMATCHES.append(f"{kwargs}: {[str(t) for t in found]} != {[str(t) for t in expected]}")
             return expected
         return found
+
+    def update_waiting_tasks(self) -> None:
+        """SpiffWorkflow's, which walks this workflow's tree for its WAITING tasks after every task that completes
+        in it: skipped when its dict holds none (the walk would update nothing, and changes nothing on the way)."""
+        if any(task._state == TaskState.WAITING for task in self.tasks.values()):
+            super().update_waiting_tasks()  # type: ignore[misc]
 
     def _looked_up(self, first_task: Task | None, kwargs: dict[str, Any]) -> list[Task] | None:
         state = kwargs.get("state")

@@ -139,3 +139,44 @@ def test_a_task_in_error_is_found_in_a_subprocess_too(joint):
     review._state = TaskState.ERROR
     assert holds(workflow, TaskState.ERROR)
     assert any(t.state == TaskState.ERROR for t in walked(workflow))
+
+
+def shape(workflow: Any) -> list[tuple[str, str]]:
+    return [(t.task_spec.name, TaskState.get_name(t.state)) for t in walked(workflow)]
+
+
+def test_an_item_steps_as_spiffworkflows_own_workflow_does(joint):
+    plain = BpmnWorkflow(joint.spec, joint.subprocess_specs, script_engine=joint.engine)
+    for task in plain.get_tasks(state=TaskState.READY):
+        task.data.update(START_DATA)
+    plain.do_engine_steps()
+    ours = centre(joint)
+    while not plain.completed:
+        assert shape(ours) == shape(plain)
+        chosen = walked(plain, state=TaskState.READY, manual=True)[-1].task_spec.name
+        step(
+            joint,
+            plain,
+            next(t for t in walked(plain, state=TaskState.READY, manual=True) if t.task_spec.name == chosen),
+        )
+        step(
+            joint,
+            ours,
+            next(t for t in ours.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name == chosen),
+        )
+    assert ours.completed and shape(ours) == shape(plain)
+
+
+def test_the_waiting_tasks_are_updated_only_when_there_are_some(joint, monkeypatch):
+    updated: list[bool] = []
+    real = Workflow.update_waiting_tasks
+
+    def update(self: Any) -> None:
+        updated.append(any(t.state == TaskState.WAITING for t in self.tasks.values()))
+        real(self)
+
+    monkeypatch.setattr(Workflow, "update_waiting_tasks", update)
+    workflow = centre(joint)
+    while not workflow.completed:
+        step(joint, workflow, workflow.get_tasks(state=TaskState.READY, manual=True)[0])
+    assert updated and all(updated), "SpiffWorkflow's walk runs only for a workflow with a waiting task"
