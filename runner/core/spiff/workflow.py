@@ -70,11 +70,15 @@ def _path(task: Task, asked: Any, top: BpmnWorkflow) -> tuple[int, ...] | None:
             steps.append(SUBPROCESS)
         else:
             parent = workflow.tasks.get(node._parent)
-            if parent is None or node.id not in parent._children:
+            if parent is None:
                 raise _Unexpected
+            try:
+                position = parent._children.index(node.id)
+            except ValueError:
+                raise _Unexpected from None
             if parent._state < DESCENDS_FROM and parent.id not in top.subprocesses:
                 return None
-            steps.append(parent._children.index(node.id))
+            steps.append(position)
         if len(steps) > DEEPEST:
             raise _Unexpected
         node, workflow = parent, parent.workflow
@@ -83,6 +87,21 @@ def _path(task: Task, asked: Any, top: BpmnWorkflow) -> tuple[int, ...] | None:
 def _workflows(top: BpmnWorkflow) -> Iterator[Any]:
     yield top
     yield from top.subprocesses.values()
+
+
+def _within(asked: Any, top: BpmnWorkflow) -> list[Any]:
+    """``asked`` and the subprocesses below it: the workflows whose tasks the walk from ``asked`` can reach."""
+    if asked is top:
+        return list(_workflows(top))
+    within = [asked]
+    grown = True
+    while grown:
+        grown = False
+        for sub in top.subprocesses.values():
+            if sub not in within and any(sub.parent_task_id in each.tasks for each in within):
+                within.append(sub)
+                grown = True
+    return within
 
 
 def holds(workflow: BpmnWorkflow, state: TaskState) -> bool:
@@ -126,7 +145,7 @@ class TaskLookup:
         top = self.top_workflow
         found: list[tuple[tuple[int, ...], Task]] = []
         try:
-            for workflow in _workflows(top):
+            for workflow in _within(self, top):
                 for task in workflow.tasks.values():
                     if task._state == state and (manual is None or task.task_spec.manual == manual):
                         path = _path(task, self, top)
