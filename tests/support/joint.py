@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 
 from runner.clock import ManualClock
 from runner.core.scripts import CentreScriptEngine
@@ -34,8 +35,16 @@ class Joint:
     engine: CentreScriptEngine
     step_data: dict[str, dict[str, Any]]
 
-    def new_workflow(self) -> BpmnWorkflow:
-        return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.engine)
+    def new_workflow(self, workflow_class: type[BpmnWorkflow] = BpmnWorkflow) -> BpmnWorkflow:
+        return workflow_class(self.spec, self.subprocess_specs, script_engine=self.engine)
+
+    def started(self, workflow_class: type[BpmnWorkflow] = BpmnWorkflow) -> BpmnWorkflow:
+        """A new workflow given ``START_DATA`` and stepped to its first person's task, as the runner starts one."""
+        workflow = self.new_workflow(workflow_class)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(START_DATA)
+        workflow.do_engine_steps()
+        return workflow
 
 
 def load_joint() -> Joint:

@@ -16,7 +16,7 @@ from runner.core.spiff import workflow as lookup
 from runner.core.spiff.serializer import serializer
 from runner.core.spiff.workflow import CentreSubWorkflow, CentreWorkflow, holds
 from runner.core.state import dump_workflow, load_workflow
-from tests.support.joint import START_DATA, load_joint
+from tests.support.joint import load_joint
 
 QUESTIONS = (
     {"state": TaskState.READY},
@@ -48,10 +48,7 @@ def assert_same_answers(workflow: Any) -> None:
 
 
 def centre(joint: Any) -> CentreWorkflow:
-    workflow = CentreWorkflow(joint.spec, joint.subprocess_specs, script_engine=joint.engine)
-    for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(START_DATA)
-    workflow.do_engine_steps()
+    workflow: CentreWorkflow = joint.started(CentreWorkflow)
     return workflow
 
 
@@ -146,24 +143,15 @@ def shape(workflow: Any) -> list[tuple[str, str]]:
 
 
 def test_an_item_steps_as_spiffworkflows_own_workflow_does(joint):
-    plain = BpmnWorkflow(joint.spec, joint.subprocess_specs, script_engine=joint.engine)
-    for task in plain.get_tasks(state=TaskState.READY):
-        task.data.update(START_DATA)
-    plain.do_engine_steps()
-    ours = centre(joint)
+    plain, ours = joint.started(), centre(joint)
     while not plain.completed:
         assert shape(ours) == shape(plain)
         chosen = walked(plain, state=TaskState.READY, manual=True)[-1].task_spec.name
-        step(
-            joint,
-            plain,
-            next(t for t in walked(plain, state=TaskState.READY, manual=True) if t.task_spec.name == chosen),
-        )
-        step(
-            joint,
-            ours,
-            next(t for t in ours.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name == chosen),
-        )
+        for workflow, ready in (
+            (plain, walked(plain, state=TaskState.READY, manual=True)),
+            (ours, ours.get_tasks(state=TaskState.READY, manual=True)),
+        ):
+            step(joint, workflow, next(t for t in ready if t.task_spec.name == chosen))
     assert ours.completed and shape(ours) == shape(plain)
 
 
