@@ -2,7 +2,7 @@
 
 ``do_engine_steps`` asks each active subprocess and then the whole workflow for its READY tasks, again after
 every round of engine tasks it runs; SpiffWorkflow answers each question by walking the whole task tree (and
-every subprocess's) with its task iterator. A step of a 联办件 asks ≈ 14 times: about a fifth of the step.
+every subprocess's) with its task iterator. A step of a 联办件 asks ≈ 14 times: about a third of the step.
 
 Every workflow also holds its tasks in a flat dict (``workflow.tasks``, one per subprocess). ``TaskLookup``
 answers ``get_tasks(state=READY or WAITING[, manual=…])`` from the dicts instead, with the walk's exact answer:
