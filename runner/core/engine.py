@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from runner.clock import ManualClock
-from runner.core import audit, conventions, failures, hooks, transaction
+from runner.core import audit, conventions, failures, hooks, item_writes, transaction
 from runner.core.scheduling import schedule_timer
 from runner.core.scripts import CentreScriptEngine
 from runner.core.spiff import pruning
@@ -349,6 +349,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     waits = _message_waits(waiting)
     _sync_subscriptions(session, instance, waits)
     workflow.__dict__[_MIRRORS] = mirrored or (frozenset(waits), wanted_timers, unarmed_keys)
+    item_writes.item_saved(session, instance)
     hooks.run_after_save(session, instance)
 
 
@@ -661,9 +662,9 @@ def _sync_open_tasks(
             known = list(session.scalars(_OPEN_TASKS, {"instance_id": instance.id}))
     existing = {row.task_id: row for row in known}
     wanted = {str(t.id): t for t in ready}
-    for task_id, row in existing.items():
-        if task_id not in wanted:
-            session.delete(row)  # with the step's other writes, at the flush
+    removed = [row for task_id, row in existing.items() if task_id not in wanted]
+    for row in removed:
+        session.delete(row)  # with the step's other writes, at the flush (runner.core.item_writes)
     current = [row for task_id, row in existing.items() if task_id in wanted]
     new_tasks = []
     for task_id, task in list(wanted.items()):
@@ -679,6 +680,7 @@ def _sync_open_tasks(
         prefetch_staffing(
             session, {w for _, t, _, w, *_ in new_tasks if w and not t.data.get("assignee")}, now
         )
+    added: list[OpenTask] = []
     for task_id, task, props, window, due in new_tasks:
         candidates = [window] if window else []
         props = dict(props)
@@ -709,6 +711,8 @@ def _sync_open_tasks(
         )
         session.add(row)
         current.append(row)
+        added.append(row)
+    item_writes.task_rows_changed(session, added, removed)
     _current_tasks(session)[instance.id] = current
     return list(wanted.values())
 

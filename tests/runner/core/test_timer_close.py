@@ -88,10 +88,9 @@ def test_the_joint_item_closes_each_timer_once_without_reading_the_timers(servic
     for review in reviews:
         with _timer_statements(db_engine) as statements, services.transaction() as s:
             runner.complete(s, review["id"], step_task_data("review"), actor="clerk")
-        # one statement closes it, which flushes nothing (the step's writes go together, afterwards)
-        assert (
-            statements[0].startswith("UPDATE timers") and statements[1:] and set(statements[1:]) == {"FLUSH"}
-        )
+        # one statement closes it, which flushes nothing (the step's writes go together, afterwards), and no
+        # other statement touches the timers table
+        assert statements[0].startswith("UPDATE timers") and set(statements[1:]) <= {"FLUSH"}
         now_closed = [t for t in _timers(services, iid) if t.kind != "rule" and t.status != "pending"]
         [new] = [t for t in now_closed if t.id not in {c.id for c in closed}]
         assert new.status == "cancelled" and new.ended_at == services.now()

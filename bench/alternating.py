@@ -1,0 +1,87 @@
+"""What one change of the hot path saves a completion, measured in one process: items alternate with it and without.
+
+Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one of ``CHANGES``:
+- ``task-lookup``: the engine's task look-up (``runner.core.spiff.workflow``) against SpiffWorkflow's walk of the
+  tree for every question (``TaskLookup._looked_up`` answering nothing);
+- ``item-writes``: the step's item UPDATE and open-task rows as plain statements (``runner.core.item_writes``)
+  against the ORM's flush of them.
+
+Starts its own platform (tests/support/platform.py: durable PostgreSQL, Redis) and drives the platform's Flask app
+with its test client, as ``bench/completion_split.py`` does: 联办件, each a start and its 6 completions, after 8
+items of warm-up. Items alternate between the two ways, so both are measured in the same process, at the same
+moment: between two processes this machine's speed moves more than the difference. Prints the thread CPU per
+completion (the start's share included) of each, median and mean over the items, and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.completion_split import Split, drive  # noqa: E402
+from runner.core import item_writes  # noqa: E402
+from runner.core.spiff.workflow import TaskLookup  # noqa: E402
+from tests.support.platform import start_platform  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change of the hot path: the names of its two ways, and how to switch it (True: as shipped)."""
+
+    shipped: str
+    without: str
+    switch: Callable[[bool], None]
+
+
+_LOOKED_UP = TaskLookup._looked_up
+CHANGES = {
+    "task-lookup": Change(
+        "look-up", "walk", lambda on: setattr(TaskLookup, "_looked_up", _LOOKED_UP if on else lambda *_: None)
+    ),
+    "item-writes": Change("plain", "ORM flush", lambda on: setattr(item_writes, "ENABLED", on)),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("change", choices=sorted(CHANGES))
+    parser.add_argument("--items", type=int, default=80, help="items measured each way")
+    args = parser.parse_args()
+    change = CHANGES[args.change]
+    platform = start_platform(Path(tempfile.mkdtemp()) / "platform", file_clock=False)
+    try:
+        os.environ.update(platform.env())
+        from webapp import create_app
+
+        client, split = create_app().test_client(), Split()
+        for _ in range(8):
+            drive(client, split, measure=False)
+        spent: dict[str, list[float]] = {change.shipped: [], change.without: []}
+        for _ in range(args.items):
+            for on, way in ((True, change.shipped), (False, change.without)):
+                change.switch(on)
+                completions, cpu, start_cpu = drive(client, split, measure=True)
+                spent[way].append(1000 * (cpu + start_cpu) / completions)
+        change.switch(True)
+        for way, values in spent.items():
+            print(
+                f"{way:10} per completion (the start's share included): median {statistics.median(values):.2f} ms,"
+                f" mean {statistics.mean(values):.2f} ms ({len(values)} items)"
+            )
+        ratio = statistics.median(spent[change.shipped]) / statistics.median(spent[change.without])
+        print(f"{change.shipped} ÷ {change.without}: {ratio:.3f} (medians)")
+    finally:
+        platform.stop()
+
+
+if __name__ == "__main__":
+    main()

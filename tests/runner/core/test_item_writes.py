@@ -1,0 +1,180 @@
+"""A step's item UPDATE and open-task rows are written as plain statements (``runner.core.item_writes``): the rows
+are what the ORM's flush wrote, the session's objects are as the ORM leaves them, the optimistic lock still
+refuses a step on a changed item, and a savepoint's step is the ORM's to write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select, update
+
+import runner
+from runner.core import engine, item_writes
+from runner.exceptions import ConcurrentUpdate
+from runner.models import AuditEntry, OpenTask, ProcessInstance
+from tests.support.flow import deploy_library, start_item, task, tasks
+from tests.support.joint import TASKS_PER_ITEM
+from tests.support.platform import JOINT, step_task_data
+from tests.support.statements import statements
+
+CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
+START = {"lead_window": "shichang", "applicant": "李四"}
+# what differs between two items that went the same way: their ids, numbers, task ids and engine state
+ITEM_OWN = {"id", "business_key", "state", "audit_head"}
+ROW_OWN = {"id", "instance_id", "task_id", "business_key"}
+
+
+@pytest.fixture
+def joint(services):
+    deploy_library(services, *CHAOGAO)
+    with services.transaction() as s:
+        runner.seed_warning_rules(s)
+    return services
+
+
+def _rows(services: runner.Services, iid: int) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+    """The item's row and its open-task rows (without what is the item's own), and its audit entries' count."""
+    with services.transaction() as s:
+        item = s.execute(select(ProcessInstance.__table__).where(ProcessInstance.id == iid)).one()._asdict()
+        rows = [
+            r._asdict()
+            for r in s.execute(
+                select(OpenTask.__table__).where(OpenTask.instance_id == iid).order_by(OpenTask.spec_name)
+            )
+        ]
+        audited = len(list(s.scalars(select(AuditEntry.id).where(AuditEntry.instance_id == iid))))
+    drop = lambda row, own: {k: v for k, v in row.items() if k not in own}  # noqa: E731
+    return drop(item, ITEM_OWN), [drop(r, ROW_OWN) for r in rows], audited
+
+
+def _walk(services: runner.Services) -> list[tuple[dict[str, Any], list[dict[str, Any]], int]]:
+    """A 联办件 from start to end, the rows after each step."""
+    iid = start_item(services, JOINT, START)
+    seen = [_rows(services, iid)]
+    while open_now := tasks(services, iid):
+        name = open_now[0]["spec_name"].split(" [")[0]
+        with services.transaction() as s:
+            runner.complete(s, open_now[0]["id"], step_task_data(name), actor="clerk")
+        seen.append(_rows(services, iid))
+    return seen
+
+
+def test_the_rows_are_those_the_orm_wrote(joint, monkeypatch) -> None:
+    """Two items going the same way, one written by the ORM's flush: after every step the same item row (status,
+    deadlines, lock version, dates …), the same open-task rows (defaults included) and as many audit entries."""
+    _walk(joint)  # the first item of a process reads and caches what the later ones find
+    plain = _walk(joint)
+    monkeypatch.setattr(item_writes, "ENABLED", False)
+    by_orm = _walk(joint)
+    assert len(plain) == TASKS_PER_ITEM + 1 == len(by_orm)
+    for step, (ours, theirs) in enumerate(zip(plain, by_orm, strict=True)):
+        assert ours == theirs, f"after step {step}"
+    assert plain[-1][0]["status"] == "completed" and plain[1][1]  # it ended, and had open tasks on the way
+
+
+def test_the_session_keeps_what_the_orm_would_leave(joint, db_engine) -> None:
+    """After the step's flush its new open-task rows are persistent and unchanged with their ids, reading them
+    sends nothing, and the item's lock version is the row's."""
+    iid = start_item(joint, JOINT, START)
+    accept = task(joint, iid, "accept")
+    with joint.transaction() as s:
+        runner.complete(s, accept["id"], step_task_data("accept"), actor="clerk")
+        instance = s.get(ProcessInstance, iid)
+        s.flush()
+        rows = engine.open_task_rows(s, instance)
+        assert len(rows) == 3 and all(inspect(r).persistent and r.id for r in rows)
+        assert not s.new and not s.dirty and not s.deleted
+        with statements(db_engine) as sent:
+            seen = [
+                (r.id, r.spec_name, r.urge_count, r.candidate_windows, r.properties, r.claimed_at)
+                for r in rows
+            ]
+        assert sent == []
+        stored = s.execute(
+            select(OpenTask.id, OpenTask.spec_name, OpenTask.urge_count, OpenTask.candidate_windows).where(
+                OpenTask.instance_id == iid
+            )
+        ).all()
+        assert sorted(stored) == sorted(r[:4] for r in seen)
+        version = s.scalar(select(ProcessInstance.lock_version).where(ProcessInstance.id == iid))
+        assert instance.lock_version == version
+        assert s.get(OpenTask, rows[0].id) is rows[0]  # the identity map holds them
+
+
+def test_an_item_changed_meanwhile_is_refused_and_nothing_is_written(joint, db_engine) -> None:
+    """The item was read before a colleague's step committed: its UPDATE finds the lock moved, as the ORM's would."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's transactions take turns: the colleague's would wait for this one")
+    iid = start_item(joint, JOINT, START)
+    before = _rows(joint, iid)
+    with pytest.raises(ConcurrentUpdate), joint.transaction() as s:
+        instance = s.get(ProcessInstance, iid)
+        instance.applicant = "王五"
+        item_writes.item_saved(s, instance)
+        with joint.transaction() as other:  # a colleague's step commits first
+            other.execute(
+                update(ProcessInstance)
+                .where(ProcessInstance.id == iid)
+                .values(lock_version=ProcessInstance.lock_version + 1)
+            )
+        with statements(db_engine, lambda sql: sql.startswith("UPDATE process_instances")) as sent:
+            s.flush()
+        pytest.fail(f"written over the colleague's change: {sent}")
+    after = _rows(joint, iid)
+    assert after[0] == before[0] | {
+        "lock_version": before[0]["lock_version"] + 1
+    }  # the colleague's change only
+    assert (after[1], after[2]) == (before[1], before[2])
+
+
+def test_a_step_inside_a_savepoint_is_the_orms_to_write(joint) -> None:
+    """Its rollback undoes the step and leaves the session's objects as the rows are; a step outside it goes on."""
+    iid = start_item(joint, JOINT, START)
+    accept = task(joint, iid, "accept")
+    with joint.transaction() as s:
+        instance = s.get(ProcessInstance, iid)
+        version = instance.lock_version
+        savepoint = s.begin_nested()
+        runner.complete(s, accept["id"], step_task_data("accept"), actor="clerk")
+        s.flush()
+        assert s.scalar(select(ProcessInstance.lock_version).where(ProcessInstance.id == iid)) > version
+        assert s.scalar(select(OpenTask.id).where(OpenTask.task_id == accept["id"])) is None
+        savepoint.rollback()
+        assert instance.lock_version == version
+        engine.forget_projections(s, instance)
+        runner.complete(s, accept["id"], step_task_data("accept"), actor="clerk")
+    assert sorted(t["spec_name"].split(" [")[0] for t in tasks(joint, iid)) == ["review"] * 3
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_a_change_after_the_save_is_written_with_it(joint, monkeypatch, plain) -> None:
+    """As the ORM writes it: one UPDATE more, or none, as each flush finds the item changed."""
+    monkeypatch.setattr(item_writes, "ENABLED", plain)
+    iid = start_item(joint, JOINT, START)
+    accept = task(joint, iid, "accept")
+    before = _rows(joint, iid)[0]["lock_version"]
+    with joint.transaction() as s:
+        runner.complete(s, accept["id"], step_task_data("accept"), actor="clerk")
+        s.get(ProcessInstance, iid).applicant = "王五"
+    item, _, _ = _rows(joint, iid)
+    assert item["applicant"] == "王五" and item["lock_version"] == before + 2
+
+
+def test_rows_inserted_by_a_transaction_that_rolls_back_leave_the_session(joint) -> None:
+    """As the ORM's own inserted rows do: nothing in a session that goes on stands for a row that is not there."""
+    iid = start_item(joint, JOINT, START)
+    accept = task(joint, iid, "accept")
+    s = joint._session(joint.session_factory())  # a session that goes on after its rollback
+    try:
+        runner.complete(s, accept["id"], step_task_data("accept"), actor="clerk")
+        s.flush()
+        rows = engine.open_task_rows(s, s.get(ProcessInstance, iid))
+        assert len(rows) == 3 and all(r in s for r in rows)
+        s.rollback()
+        assert not any(r in s for r in rows)
+        assert [t.spec_name for t in s.scalars(select(OpenTask).where(OpenTask.instance_id == iid))] == [
+            "accept"
+        ]
+    finally:
+        s.close()
