@@ -185,6 +185,7 @@ def web_command(host: str, port: int, workers: int = DEFAULT_WEB_WORKERS) -> lis
         "--workers", str(max(1, workers)),
         "--worker-class", "gthread", "--threads", "1",
         "--no-control-socket",
+        "--config", "python:webapp.gunicorn_conf",
         "--access-logfile", "-",
         "webapp:create_app()",
     ]  # fmt: skip

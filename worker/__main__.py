@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import ctypes
 import ctypes.util
-import gc
 import logging
 import os
 import signal
@@ -25,6 +24,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, SimpleWorker
 
 import runner
+from runner.heap import settle_after_start
 from worker import jobs
 
 PR_SET_PDEATHSIG = 1
@@ -87,11 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             break
         except RedisConnectionError:
             continue
-    # what start-up made stays for the process's life: out of the collector's way; and collect young objects
-    # less often (stepping an item makes many short-lived cycles; the default thresholds cost ≈ 4 % of firing)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(5000, 20, 20)
+    settle_after_start()  # what start-up made stays for the process's life (the default thresholds cost ≈ 4 % of firing)
     stop = threading.Event()
     threading.Thread(target=keep_sweeping, args=(services, stop), name="sweep-keeper", daemon=True).start()
     try:

@@ -170,6 +170,8 @@ class Platform:
                     "--timeout",
                     "60",
                     "--no-control-socket",  # several nodes on one machine must not share ~/.gunicorn
+                    "--config",  # the web node's settings (the heap settled in each worker), for any app served
+                    "python:webapp.gunicorn_conf",
                     app,
                 ],  # fmt: skip
                 cwd=ROOT,
