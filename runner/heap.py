@@ -4,7 +4,7 @@ Stepping an item makes many short-lived objects and reference cycles (SpiffWorkf
 objects). With the interpreter's default thresholds the collector passes over the whole heap every ≈ 70,000 net
 allocations — the process's modules, SQLAlchemy's mappers and compiled statements, the restored workflows it
 keeps — and those full passes cost ≈ 8 % of a completion in a web worker that has served a while
-(``bench/RESULTS.md``, 2026-12-06 22:00).
+(``bench/RESULTS.md``, "2026-12-06 21:31–22:06").
 """
 
 from __future__ import annotations
