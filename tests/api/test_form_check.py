@@ -18,6 +18,7 @@ from admin.designer.common import check_schema
 from forms.schema import SCHEMA_DIR, get_schema
 from runner.models import AuditEntry
 from tests.support.flow import deploy_library, describe, start_item, task, tasks
+from tests.support.joint import FILES as CHAOGAO
 from tests.support.platform import JOINT, STEP_DATA, STEP_FORMS, step_task_data
 from tests.support.statements import statements
 from tests.support.web_fixtures import app, make_user, signed_in, windows  # noqa: F401
@@ -25,7 +26,6 @@ from tests.support.web_fixtures import app, make_user, signed_in, windows  # noq
 from ..runner.helpers import DATA
 
 CHENGNUO = ("block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
-CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 ACCEPTANCE = {"applicant": "张三", "eligible": True}
 
 

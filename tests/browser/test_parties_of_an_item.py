@@ -17,6 +17,7 @@ from tests.support.flow import (
     start_item,
     task,
 )
+from tests.support.joint import FILES as CHAOGAO
 
 from .conftest import login, screenshot
 
@@ -110,9 +111,6 @@ def test_invited_windows_confirm_or_write_and_then_read_the_minutes(services, cl
     huanbao.goto(f"{live_server}/items/{bk}/meeting?lang=en")
     assert "Minutes and decision" in huanbao.inner_text("#meeting-minutes")
     screenshot(huanbao, "meeting-minutes-en")
-
-
-CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 
 
 def test_a_silent_window_is_told_of_its_deemed_assent_and_still_opens_the_item(

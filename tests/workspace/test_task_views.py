@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 import runner
 from runner.models import AuditEntry
 from tests.support.flow import complete, deploy_library, describe, start_item, task, tasks
+from tests.support.joint import FILES as CHAOGAO
 
 CHENGNUO = ("block_correction.bpmn", "block_refusal.bpmn", "chengnuo.bpmn")
-CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 
 
 def hidden(page: str, name: str) -> str:

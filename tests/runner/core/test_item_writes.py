@@ -14,11 +14,11 @@ from runner.core import engine, item_writes
 from runner.exceptions import ConcurrentUpdate
 from runner.models import AuditEntry, OpenTask, ProcessInstance
 from tests.support.flow import deploy_library, start_item, task, tasks
+from tests.support.joint import FILES as CHAOGAO
 from tests.support.joint import TASKS_PER_ITEM
 from tests.support.platform import JOINT, step_task_data
 from tests.support.statements import statements
 
-CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 START = {"lead_window": "shichang", "applicant": "李四"}
 # what differs between two items that went the same way: their ids, numbers, task ids and engine state
 ITEM_OWN = {"id", "business_key", "state", "audit_head"}

@@ -21,9 +21,8 @@ from runner.core.spiff.timers import timer_due
 from runner.models import AuditEntry, ProcessInstance, Timer
 from tests.runner.helpers import complete, deploy_file, describe, start, the_task
 from tests.support.flow import deploy_library, start_item, task, tasks
+from tests.support.joint import FILES as CHAOGAO
 from tests.support.platform import JOINT, step_task_data
-
-CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 
 
 @contextmanager

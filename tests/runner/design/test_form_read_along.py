@@ -15,10 +15,10 @@ import runner
 from runner.items import tasks as task_reads
 from runner.items.tasks import open_task_and_item
 from tests.support.flow import deploy_library, start_item, task
+from tests.support.joint import FILES as CHAOGAO
 from tests.support.platform import JOINT, step_task_data
 from tests.support.statements import statements
 
-CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 REVIEW_FORM = "window_review"
 
 

@@ -14,8 +14,8 @@ from runner.core import engine
 from runner.models import AuditEntry, Document, ProcessInstance
 from runner.papers import document_issuing, documents
 from tests.support.flow import complete, deploy_library, local, start_item, task
+from tests.support.joint import FILES as CHAOGAO
 
-CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 LIANSHEN = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_lianshen.bpmn")
 
 

@@ -20,9 +20,9 @@ from runner.models import AuditEntry, Document
 from runner.papers import documents
 from runner.people.windows import save_window
 from tests.support.flow import deploy_library, start_item, task
+from tests.support.joint import FILES as CHAOGAO
 from tests.support.statements import statements as statements_of
 
-CHAOGAO = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 ACCEPT = {
     "related_windows": ["guotu", "huanbao", "guihua"],
     "review_days": 3,
