@@ -228,7 +228,8 @@ def main() -> None:
         for _ in range(8):
             drive(client, split, measure=False)
         completions, cpu, start_cpu = 0, 0.0, 0.0
-        floor_spent: list[float] = []  # thread CPU per completion of each floor item, the start's share included
+        # the floor's thread CPU per completion of each item, the start's share included
+        floor_spent: list[float] = []
         if floor is not None:
             for _ in range(8):
                 drive(floor, Split(), measure=False)
