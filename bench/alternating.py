@@ -4,7 +4,9 @@ Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one
 - ``task-lookup``: the engine's task look-up (``runner.core.spiff.workflow``) against SpiffWorkflow's walk of the
   tree for every question (``TaskLookup._looked_up`` answering nothing);
 - ``item-writes``: the step's item UPDATE and open-task rows as plain statements (``runner.core.item_writes``)
-  against the ORM's flush of them.
+  against the ORM's flush of them;
+- ``merged-writes``: on PostgreSQL, the step's audit entries and open-task rows riding along the item's UPDATE
+  (``item_writes.MERGED``) against a statement each.
 
 Starts its own platform (tests/support/platform.py: durable PostgreSQL, Redis) and drives the platform's Flask app
 with its test client, as ``bench/completion_split.py`` does: 联办件, each a start and its 6 completions, after 8
@@ -48,6 +50,7 @@ CHANGES = {
         "look-up", "walk", lambda on: setattr(TaskLookup, "_looked_up", _LOOKED_UP if on else lambda *_: None)
     ),
     "item-writes": Change("plain", "ORM flush", lambda on: setattr(item_writes, "ENABLED", on)),
+    "merged-writes": Change("merged", "apart", lambda on: setattr(item_writes, "MERGED", on)),
 }
 
 

@@ -107,14 +107,27 @@ def record(
     return digest
 
 
-def write_pending(session: Session) -> None:
-    """Write the entries recorded and not written yet, in recording order, in one INSERT."""
+def pending_count(session: Session) -> int:
+    """How many entries are recorded and not written yet."""
+    return len(session.info.get(PENDING) or ())
+
+
+def take_pending(session: Session) -> list[dict[str, Any]]:
+    """The entries recorded and not written yet, in recording order, for a caller that writes them at once (in
+    ``write_pending``'s INSERT, or within another statement: ``runner.core.item_writes``)."""
     pending: list[tuple[SessionTransaction | None, dict[str, Any]]] | None = session.info.get(PENDING)
     if not pending:
-        return
+        return []
     entries = [entry for _, entry in pending]
     pending.clear()
-    session.connection().execute(_INSERT, entries)
+    return entries
+
+
+def write_pending(session: Session) -> None:
+    """Write the entries recorded and not written yet, in recording order, in one INSERT."""
+    entries = take_pending(session)
+    if entries:
+        session.connection().execute(_INSERT, entries)
 
 
 @event.listens_for(Session, "before_flush")

@@ -3,13 +3,19 @@
 A completion changes one item row and adds or removes a few open-task rows. The ORM's flush of those (sorting
 the unit of work, computing each object's history, one statement per row kind) cost about as much CPU as the
 statements themselves. ``engine.save`` hands them here instead (``item_saved``, ``task_rows_changed``), and the
-session's next flush writes them as plain statements, in this order:
+session's next flush (or its commit, first thing) writes them as plain statements, in this order:
 
 1. the item's UPDATE of every attribute changed since it was read, with the optimistic lock's check
    (``lock_version``; no row: ``StaleDataError``, as the ORM raises). It comes first, so a concurrent step of the
    same item waits on the row's lock and is then refused by the check before it touches the open tasks;
 2. the DELETE of the open-task rows of tasks the step finished;
 3. one INSERT of the new open-task rows, their ids returned.
+
+On PostgreSQL all three, and the audit entries recorded since the last flush (``runner.core.audit``), are one
+statement (``_merged``): the DELETE and the INSERTs are common table expressions of the item's UPDATE. PostgreSQL
+runs those the statement does not read after the UPDATE, and the new rows' INSERTs (their ids are read) as the
+UPDATE returns its row: the row is locked, and its lock checked, first, as above. Each statement a completion sent
+cost more CPU in SQLAlchemy and the driver than in the database, and its writes were four.
 
 The objects are then what the ORM would leave after its own flush: persistent, unchanged, with their ids and the
 item's new ``lock_version``. The ORM still writes whatever is not plain: an item not yet inserted, one changed
@@ -23,15 +29,30 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, delete, event, insert, inspect, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    event,
+    insert,
+    inspect,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
-from runner.models import OpenTask, ProcessInstance
+from runner.core import audit
+from runner.models import AuditEntry, OpenTask, ProcessInstance
 
 _ITEMS: Table = ProcessInstance.__table__  # type: ignore[assignment]
 _TASK_ROWS: Table = OpenTask.__table__  # type: ignore[assignment]
+_AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
 _ITEM_COLUMNS = {prop.key: prop.columns[0] for prop in inspect(ProcessInstance).column_attrs}
 _ROW_COLUMNS = {prop.key: prop.columns[0] for prop in inspect(OpenTask).column_attrs}
 if any(column.key != key for key, column in (_ITEM_COLUMNS | _ROW_COLUMNS).items()):
@@ -51,6 +72,10 @@ _DELETE_ROWS = delete(_TASK_ROWS).where(_TASK_ROWS.c.id.in_(bindparam("ids", exp
 _KEY = "item_writes"  # session.info: what saves handed over since the last flush (``_Step``)
 _INSERTED_KEY = "item_writes_inserted"  # session.info: the open-task rows this transaction inserted
 ENABLED = True  # False: the ORM's flush writes everything (the tests and the benchmark compare the two)
+# PostgreSQL: the audit entries and the open-task rows ride along the item's UPDATE, in one statement (``_merged``)
+MERGED = True
+# at most this many audit entries, rows removed and rows added ride along (else a statement each)
+MERGED_ROWS = 8
 
 
 @dataclass
@@ -81,39 +106,151 @@ def task_rows_changed(session: Session, added: list[OpenTask], removed: list[Ope
     step.removed += removed
 
 
-@event.listens_for(Session, "before_flush")
+@event.listens_for(Session, "before_flush", insert=True)
 def _write_steps(session: Session, _flush: Any, _objects: Any) -> None:
-    """Write what saves handed over, before the ORM's unit of work (which is left what this does not write)."""
+    """Write what saves handed over, before the ORM's unit of work (which is left what this does not write), and
+    before the audit trail's listener writes the pending entries (they may ride along)."""
+    write_steps(session)
+
+
+@event.listens_for(Session, "before_commit", insert=True)
+def _write_steps_at_commit(session: Session) -> None:
+    """The commit writes what saves handed over first: before the audit trail's listener writes the pending
+    entries at the commit (they may ride along), and before the commit's flush."""
+    write_steps(session)
+
+
+def write_steps(session: Session) -> None:
+    """Write what saves handed over since the last flush, if they can be written without the ORM."""
     step: _Step | None = session.info.pop(_KEY, None)
     if step is None or not ENABLED or session.in_nested_transaction():
         return
     connection = session.connection()
-    for instance in step.items.values():
-        _write_item(session, connection, instance)
-    deleted = session.deleted
+    deleted, new = session.deleted, session.new
     removed = [row for row in step.removed if row in deleted]
+    added = [row for row in step.added if row in new and _plain_new_row(row)]
+    items = list(step.items.values())
+    if len(items) == 1 and _mergeable(session, connection, removed, added):
+        changed = _changes(session, items[0])
+        if changed:
+            _write_merged(session, connection, items[0], changed, removed, added)
+            return
+    for instance in items:
+        _write_item(session, connection, instance)
     if removed:
         connection.execute(_DELETE_ROWS, {"ids": [row.id for row in removed]})
         for row in removed:
             session.expunge(row)
-    new = session.new
-    added = [row for row in step.added if row in new and _plain_new_row(row)]
     if added:
         _insert_rows(session, connection, added)
 
 
-def _write_item(session: Session, connection: Any, instance: ProcessInstance) -> None:
-    """The item's versioned UPDATE of what changed since it was read (nothing when nothing did, as the ORM)."""
+def _mergeable(session: Session, connection: Any, removed: list[OpenTask], added: list[OpenTask]) -> bool:
+    """Whether one statement may write it all: on PostgreSQL, a step's few rows (each count of them is a statement
+    of its own, compiled once), none of them a new row of a task whose row goes (the statement inserts first)."""
+    return (
+        MERGED
+        and connection.dialect.name == "postgresql"
+        and max(len(removed), len(added), audit.pending_count(session)) <= MERGED_ROWS
+        and not {row.task_id for row in removed} & {row.task_id for row in added}
+    )
+
+
+def _changes(session: Session, instance: ProcessInstance) -> tuple[str, ...] | None:
+    """The attributes of ``instance`` its plain UPDATE writes (empty: none changed); None: the ORM writes it."""
     state = inspect(instance)
     if not state.persistent or instance not in session or instance in session.deleted:
-        return
+        return None
     before, values = state.committed_state, state.dict
     if any(key not in _ITEM_COLUMNS or key not in values for key in before) or "lock_version" in before:
-        return  # a relationship changed, an attribute expired, or the lock moved by hand: the ORM's own flush
-    version = values.get("lock_version")
-    if version is None:
+        return None  # a relationship changed, an attribute expired, or the lock moved by hand: the ORM's own flush
+    if values.get("lock_version") is None:
+        return None
+    return tuple(sorted(key for key, old in before.items() if old is NO_VALUE or old != values[key]))
+
+
+def _write_merged(
+    session: Session,
+    connection: Any,
+    instance: ProcessInstance,
+    changed: tuple[str, ...],
+    removed: list[OpenTask],
+    added: list[OpenTask],
+) -> None:
+    """The item's versioned UPDATE, with the pending audit entries, the DELETE of ``removed`` and the INSERT of
+    ``added`` as its common table expressions: one statement, one round trip."""
+    entries = audit.take_pending(session)
+    values = inspect(instance).dict
+    version = values["lock_version"]
+    params = {key: values[key] for key in changed} | {
+        "_id": instance.id,
+        "_version": version,
+        "_next": version + 1,
+    }
+    for i, entry in enumerate(entries):
+        params.update({f"a{i}_{key}": value for key, value in entry.items()})
+    params.update({f"r{i}": row.id for i, row in enumerate(removed)})
+    rows = [_new_row_values(row) for row in added]
+    for i, row_values in enumerate(rows):
+        params.update({f"n{i}_{key}": value for key, value in row_values.items()})
+    answer = connection.execute(_merged(changed, len(entries), len(removed), len(added)), params).first()
+    if answer is None:
+        raise StaleDataError(
+            "UPDATE statement on table 'process_instances' expected to update 1 row(s); 0 were matched."
+        )
+    values["lock_version"] = version + 1
+    inspect(instance)._commit_all(values, session.identity_map)
+    for row in removed:
+        session.expunge(row)
+    if added:
+        _made_persistent(session, added, rows, list(answer[1:]))
+
+
+@functools.lru_cache(maxsize=512)
+def _merged(changed: tuple[str, ...], entries: int, removed: int, added: int) -> Update:
+    """``_item_update(changed)`` with ``entries`` audit rows, ``removed`` open-task rows deleted and ``added``
+    inserted riding along as its common table expressions (bound as ``a<i>_<column>``, ``r<i>``,
+    ``n<i>_<column>``; a single-row INSERT for each new row: SQLAlchemy caches no multi-row one). It returns the
+    item's id and the new rows' ids in order, no row when the lock check failed."""
+    ctes = []
+    if entries:
+        ctes.append(_audit_rows(entries))
+    if removed:
+        ids = [bindparam(f"r{i}", type_=_TASK_ROWS.c.id.type) for i in range(removed)]
+        ctes.append(delete(_TASK_ROWS).where(_TASK_ROWS.c.id.in_(ids)).cte("gone"))
+    new_ids = []
+    for i in range(added):
+        row = {_ROW_COLUMNS[key]: bindparam(f"n{i}_{key}", type_=_ROW_COLUMNS[key].type) for key in _INSERTED}
+        new = insert(_TASK_ROWS).values(row).returning(_TASK_ROWS.c.id).cte(f"new_{i}")
+        ctes.append(new)
+        new_ids.append(select(new.c.id).scalar_subquery())
+    return _item_update(changed).returning(_ITEMS.c.id, *new_ids).add_cte(*ctes)
+
+
+def _audit_rows(entries: int) -> Any:
+    """The INSERT of ``entries`` audit entries, in recording order (their ids follow it: ``audit.verify`` walks a
+    chain by id), as a common table expression."""
+    columns = [c for c in _AUDIT.columns if c.key != "id"]
+    rows = union_all(
+        *(
+            select(
+                *(bindparam(f"a{i}_{c.key}", type_=c.type).label(c.key) for c in columns),
+                literal_column(str(i), Integer).label("_order"),
+            )
+            for i in range(entries)
+        )
+    ).subquery("entries")
+    ordered = select(*(rows.c[c.key] for c in columns)).order_by(rows.c._order)
+    return insert(_AUDIT).from_select([c.key for c in columns], ordered).cte("audit_rows")
+
+
+def _write_item(session: Session, connection: Any, instance: ProcessInstance) -> None:
+    """The item's versioned UPDATE of what changed since it was read (nothing when nothing did, as the ORM)."""
+    changed = _changes(session, instance)
+    if changed is None:
         return
-    changed = tuple(sorted(key for key, old in before.items() if old is NO_VALUE or old != values[key]))
+    values = inspect(instance).dict
+    version = values["lock_version"]
     if changed:
         result = connection.execute(
             _item_update(changed),
@@ -127,7 +264,7 @@ def _write_item(session: Session, connection: Any, instance: ProcessInstance) ->
             )
         values["lock_version"] = version + 1
     # what the ORM's flush does to what it wrote: every attribute committed, the object no longer modified
-    state._commit_all(values, session.identity_map)
+    inspect(instance)._commit_all(values, session.identity_map)
 
 
 @functools.cache
@@ -148,16 +285,27 @@ def _plain_new_row(row: OpenTask) -> bool:
     return row.instance_id is not None and not inspect(row).committed_state.keys() - _ROW_COLUMNS.keys()
 
 
+def _new_row_values(row: OpenTask) -> dict[str, Any]:
+    """The values an INSERT of the new open-task row ``row`` writes, its column defaults applied."""
+    values = {key: row.__dict__.get(key) for key in _INSERTED}
+    for key, default in _ROW_DEFAULTS.items():
+        if values[key] is None:
+            values[key] = default()
+    return values
+
+
 def _insert_rows(session: Session, connection: Any, rows: list[OpenTask]) -> None:
     """One INSERT of ``rows``, their ids returned; then each is persistent and unchanged, as the ORM leaves it."""
-    params = []
-    for row in rows:
-        values = {key: row.__dict__.get(key) for key in _INSERTED}
-        for key, default in _ROW_DEFAULTS.items():
-            if values[key] is None:
-                values[key] = default()
-        params.append(values)
+    params = [_new_row_values(row) for row in rows]
     ids = connection.execute(_INSERT_ROWS, params).scalars().all()
+    _made_persistent(session, rows, params, ids)
+
+
+def _made_persistent(
+    session: Session, rows: list[OpenTask], params: list[dict[str, Any]], ids: list[int]
+) -> None:
+    """The inserted ``rows`` (with the values written and the ids given) persistent and unchanged, as the ORM
+    leaves the rows it inserts."""
     inserted: list[OpenTask] = session.info.setdefault(_INSERTED_KEY, [])
     for row, values, new_id in zip(rows, params, ids, strict=True):
         session.expunge(row)

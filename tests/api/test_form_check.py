@@ -21,6 +21,7 @@ from tests.support.flow import deploy_library, describe, start_item, task, tasks
 from tests.support.joint import FILES as CHAOGAO
 from tests.support.platform import JOINT, STEP_DATA, STEP_FORMS, step_task_data
 from tests.support.statements import statements
+from tests.support.statements import writes as writes_statement
 from tests.support.web_fixtures import app, make_user, signed_in, windows  # noqa: F401
 
 from ..runner.helpers import DATA
@@ -377,7 +378,7 @@ def test_a_clerk_completion_reads_only_what_its_permission_and_step_use(
     notices) that the permission of a task does not ask."""
     with statements(db_engine) as sent:
         assert post(app, items["acceptance"]["id"], ACCEPTANCE, "zx").status_code == 200
-    writes = [i for i, text in enumerate(sent) if text.startswith(("INSERT", "UPDATE", "DELETE"))]
+    writes = [i for i, text in enumerate(sent) if writes_statement(text)]
     read = {
         table
         for text in sent[: writes[0]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,3 +26,18 @@ def statements(db_engine: Any, keep: Callable[[str], bool] | None = None) -> Ite
         yield sent
     finally:
         event.remove(db_engine, "before_cursor_execute", count)
+
+
+# a statement that writes: INSERT, UPDATE or DELETE, alone or with common table expressions (on PostgreSQL a
+# step's writes are one UPDATE carrying its INSERTs and DELETE: runner.core.item_writes)
+_WRITES = re.compile(r"^(?:WITH .*?)?\b(?:INSERT INTO|UPDATE \w+ SET|DELETE FROM) ", re.DOTALL)
+
+
+def writes(statement: str) -> bool:
+    """Whether ``statement`` writes rows (a ``SELECT … FOR UPDATE`` does not)."""
+    return bool(_WRITES.match(statement))
+
+
+def writes_to(statement: str, table: str) -> bool:
+    """Whether ``statement`` writes rows of ``table`` (in itself or in one of its common table expressions)."""
+    return re.search(rf"\b(?:INSERT INTO|UPDATE|DELETE FROM) {table}\b", statement) is not None

@@ -1,6 +1,8 @@
 """A step's item UPDATE and open-task rows are written as plain statements (``runner.core.item_writes``): the rows
 are what the ORM's flush wrote, the session's objects are as the ORM leaves them, the optimistic lock still
-refuses a step on a changed item, and a savepoint's step is the ORM's to write."""
+refuses a step on a changed item, and a savepoint's step is the ORM's to write. On PostgreSQL the step's writes
+and its audit entries are one statement, unless a row it adds is of a task whose row it removes, or there are
+too many to ride along."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, select, update
 
 import runner
-from runner.core import engine, item_writes
+from runner.core import audit, engine, item_writes
 from runner.exceptions import ConcurrentUpdate
 from runner.models import AuditEntry, OpenTask, ProcessInstance
 from tests.support.flow import deploy_library, start_item, task, tasks
@@ -23,6 +25,7 @@ START = {"lead_window": "shichang", "applicant": "李四"}
 # what differs between two items that went the same way: their ids, numbers, task ids and engine state
 ITEM_OWN = {"id", "business_key", "state", "audit_head"}
 ROW_OWN = {"id", "instance_id", "task_id", "business_key"}
+ENTRY_OWN = {"number", "document", "timer_id"}  # of an audit entry's detail: the item's own rows
 
 
 @pytest.fixture
@@ -33,8 +36,11 @@ def joint(services):
     return services
 
 
-def _rows(services: runner.Services, iid: int) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
-    """The item's row and its open-task rows (without what is the item's own), and its audit entries' count."""
+def _rows(
+    services: runner.Services, iid: int
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """The item's row and its open-task rows (without what is the item's own), and its audit entries (what they
+    say, in order)."""
     with services.transaction() as s:
         item = s.execute(select(ProcessInstance.__table__).where(ProcessInstance.id == iid)).one()._asdict()
         rows = [
@@ -43,7 +49,14 @@ def _rows(services: runner.Services, iid: int) -> tuple[dict[str, Any], list[dic
                 select(OpenTask.__table__).where(OpenTask.instance_id == iid).order_by(OpenTask.spec_name)
             )
         ]
-        audited = len(list(s.scalars(select(AuditEntry.id).where(AuditEntry.instance_id == iid))))
+        audited = [
+            (action, actor, task_name, {k: v for k, v in detail.items() if k not in ENTRY_OWN})
+            for action, actor, task_name, detail in s.execute(
+                select(AuditEntry.action, AuditEntry.actor, AuditEntry.task_name, AuditEntry.detail)
+                .where(AuditEntry.instance_id == iid)
+                .order_by(AuditEntry.id)
+            )
+        ]
     drop = lambda row, own: {k: v for k, v in row.items() if k not in own}  # noqa: E731
     return drop(item, ITEM_OWN), [drop(r, ROW_OWN) for r in rows], audited
 
@@ -60,17 +73,25 @@ def _walk(services: runner.Services) -> list[tuple[dict[str, Any], list[dict[str
     return seen
 
 
-def test_the_rows_are_those_the_orm_wrote(joint, monkeypatch) -> None:
+@pytest.mark.parametrize("merged", [True, False])
+def test_the_rows_are_those_the_orm_wrote(joint, monkeypatch, merged) -> None:
     """Two items going the same way, one written by the ORM's flush: after every step the same item row (status,
-    deadlines, lock version, dates …), the same open-task rows (defaults included) and as many audit entries."""
+    deadlines, lock version, dates …), the same open-task rows (defaults included) and the same audit entries —
+    written in one statement with the step's (PostgreSQL) or apart."""
+    monkeypatch.setattr(item_writes, "MERGED", merged)
     _walk(joint)  # the first item of a process reads and caches what the later ones find
     plain = _walk(joint)
     monkeypatch.setattr(item_writes, "ENABLED", False)
     by_orm = _walk(joint)
     assert len(plain) == TASKS_PER_ITEM + 1 == len(by_orm)
     for step, (ours, theirs) in enumerate(zip(plain, by_orm, strict=True)):
-        assert ours == theirs, f"after step {step}"
+        assert ours == theirs, f"after step {step}: " + repr(
+            [(a, b) for a, b in zip(ours[2], theirs[2], strict=False) if a != b][:2]
+            or (len(ours[2]), len(theirs[2]))
+        )
     assert plain[-1][0]["status"] == "completed" and plain[1][1]  # it ended, and had open tasks on the way
+    with joint.transaction() as s:  # every chain reads in the order of its rows' ids
+        assert audit.verify(s) == []
 
 
 def test_the_session_keeps_what_the_orm_would_leave(joint, db_engine) -> None:
@@ -178,3 +199,90 @@ def test_rows_inserted_by_a_transaction_that_rolls_back_leave_the_session(joint)
         ]
     finally:
         s.close()
+
+
+WRITES = (
+    "INSERT INTO audit_entries",
+    "DELETE FROM open_tasks",
+    "INSERT INTO open_tasks",
+    "UPDATE process_instances",
+)
+
+
+def _accepted(services: runner.Services) -> int:
+    """An item past its acceptance, at its three windows' reviews."""
+    iid = start_item(services, JOINT, START)
+    with services.transaction() as s:
+        runner.complete(s, task(services, iid, "accept")["id"], step_task_data("accept"), actor="clerk")
+    return iid
+
+
+def test_on_postgresql_a_completion_writes_in_one_statement(joint, db_engine) -> None:
+    """A review's audit entry, the DELETE of its row and the item's UPDATE, the lock checked in it: one statement.
+    The last review's step opens the consolidation: its row's INSERT rides along the last UPDATE (the ORM wrote
+    what the joint review's end wrote in a savepoint before it)."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes them a statement each")
+    iid = _accepted(joint)
+    sent_per_review = []
+    for review in tasks(joint, iid):
+        with (
+            statements(db_engine, lambda sql: sql.startswith(("WITH", *WRITES))) as sent,
+            joint.transaction() as s,
+        ):
+            runner.complete(s, review["id"], step_task_data("review"), actor="clerk")
+        sent_per_review.append(sent)
+    for sent in sent_per_review[:2]:
+        assert len(sent) == 1, "\n".join(sql[:160] for sql in sent)
+        assert sent[0].startswith("WITH audit_rows AS (INSERT INTO audit_entries")
+        assert all(part in sent[0] for part in (WRITES[1], WRITES[3], "lock_version = ")), sent[0]
+    last = sent_per_review[2][-1]
+    assert last.startswith("WITH new_0 AS (INSERT INTO open_tasks") and WRITES[3] in last, last
+    (consolidate,) = tasks(joint, iid)
+    assert consolidate["spec_name"].startswith("consolidate")
+    with joint.transaction() as s:  # the id the statement returned is the row's
+        (row,) = engine.open_task_rows(s, s.get(ProcessInstance, iid))
+        assert row.id == s.scalar(select(OpenTask.id).where(OpenTask.instance_id == iid))
+
+
+def test_a_task_whose_row_goes_and_comes_back_in_one_flush(joint, db_engine) -> None:
+    """The same task's row removed and added again before a flush (the merged statement would insert it before
+    deleting the old one): written apart, the old row deleted first."""
+    iid = start_item(joint, JOINT, START)
+    with joint.transaction() as s:
+        instance = s.get(ProcessInstance, iid)
+        old = s.scalars(select(OpenTask).where(OpenTask.instance_id == iid)).one()
+        again = OpenTask(
+            **{key: getattr(old, key) for key in item_writes._INSERTED}, id=None
+        )  # the same task, a new row
+        s.delete(old)
+        s.add(again)
+        instance.applicant = "王五"
+        item_writes.item_saved(s, instance)
+        item_writes.task_rows_changed(s, [again], [old])
+    with joint.transaction() as s:
+        (row,) = s.scalars(select(OpenTask).where(OpenTask.instance_id == iid))
+        assert row.task_id == old.task_id
+        assert s.get(ProcessInstance, iid).applicant == "王五"
+
+
+def test_many_audit_entries_are_written_apart(joint, db_engine) -> None:
+    """More entries than ride along (``MERGED_ROWS``) are written in the audit trail's own INSERT, all of them."""
+    iid = _accepted(joint)
+    review = tasks(joint, iid)[0]
+    before = len(_rows(joint, iid)[2])
+    extra = item_writes.MERGED_ROWS + 1
+    with (
+        statements(
+            db_engine, lambda sql: sql.startswith(("INSERT INTO audit_entries", "WITH audit_rows"))
+        ) as sent,
+        joint.transaction() as s,
+    ):
+        runner.complete(s, review["id"], step_task_data("review"), actor="clerk")
+        instance = s.get(ProcessInstance, iid)
+        for n in range(extra):  # recorded after the step's save, written with its writes
+            audit.record(s, "note", actor="clerk", instance=instance, n=n)
+    assert sent and all(sql.startswith("INSERT INTO audit_entries") for sql in sent)
+    entries = _rows(joint, iid)[2]
+    assert entries[before][0] == "complete"
+    assert [e[3] for e in entries[-extra:]] == [{"n": n} for n in range(extra)]
