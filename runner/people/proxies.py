@@ -155,6 +155,7 @@ def _staffed_statement() -> Any:
 
 
 _STAFFED = _staffed_statement()  # built once: asked whenever a step opens tasks
+_PEOPLE = (User, Membership, Absence, Proxy)  # what a new task's assignee is worked out from
 
 
 def prefetch_staffing(session: Session, windows: Iterable[str], now: datetime) -> None:
@@ -196,7 +197,32 @@ def assign_new_task(
     now: datetime,
 ) -> str | None:
     """The assignee of a task being created: a proxy replaces the named clerk; an unstaffed window's
-    task goes to its head. Writes the audit entry and ``properties["proxy_for"]`` when it applies."""
+    task goes to its head. Writes the audit entry and ``properties["proxy_for"]`` when it applies.
+
+    The look-ups leave the step's other changes unwritten (its item, its open tasks: the step writes them at its
+    flush, ``runner.core.item_writes``); only the people of this transaction not written yet are written first."""
+    _write_people_first(session)
+    with session.no_autoflush:
+        return _assignee(session, instance, task_id, task_name, window, assignee, properties, now)
+
+
+def _write_people_first(session: Session) -> None:
+    """Flush the transaction's unwritten changes of people (users, their windows, absences, proxies), if any, so
+    that a look-up without autoflush sees them."""
+    if any(isinstance(row, _PEOPLE) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.flush()
+
+
+def _assignee(
+    session: Session,
+    instance: ProcessInstance,
+    task_id: str,
+    task_name: str,
+    window: str | None,
+    assignee: str | None,
+    properties: dict[str, str],
+    now: datetime,
+) -> str | None:
     if assignee:
         proxy = active_proxy(session, assignee, now)
         if proxy is None:

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 import runner
-from runner.models import OpenTask
+from runner.models import OpenTask, ProcessInstance, User
 from runner.people.directory import create_user, mark_absent, set_active
+from runner.people.proxies import assign_new_task
 from tests.runner.helpers import actions, complete, deploy_file, describe, start, the_task
 from tests.support.flow import advance_to, local
 
@@ -70,6 +71,21 @@ def test_proxy_not_before_it_starts_and_ended_early(services, clock):
     iid2 = start(services, "clock_test", data={"assignee": "clerk_a"})
     assert the_task(services, iid2, "accept")["assignee"] == "clerk_a"
     assert "proxied" not in actions(services, iid) + actions(services, iid2)
+
+
+def test_the_assignee_look_up_sees_people_changed_and_not_written_yet(services, clock):
+    """The look-ups run without writing the step's changes first, but a change of people this transaction has not
+    written yet is written first: a head deactivated a moment ago does not get the task."""
+    _users(services, clerks=())  # nobody to take the window's tasks: they go to its first head
+    iid = start(services, "clock_test")
+    with services.transaction() as s:
+        instance = s.get(ProcessInstance, iid)
+        s.scalars(select(User).where(User.username == "an_head")).one().is_active = False  # not written yet
+        head = assign_new_task(
+            s, instance, task_id="t-1", task_name="受理", window="shebao", assignee=None, properties={},
+            now=clock.now(),
+        )  # fmt: skip
+    assert head == "zhang_head"
 
 
 def test_proxy_input_is_checked(services, clock):
