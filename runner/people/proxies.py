@@ -203,7 +203,21 @@ def assign_new_task(
     flush, ``runner.core.item_writes``); only the people of this transaction not written yet are written first."""
     _write_people_first(session)
     with session.no_autoflush:
-        return _assignee(session, instance, task_id, task_name, window, assignee, properties, now)
+        if assignee:
+            proxy = active_proxy(session, assignee, now)
+            if proxy is None:
+                return assignee
+            properties["proxy_for"] = assignee
+            audit.record(session, "proxied", actor="system", instance=instance, task_id=task_id,
+                         task_name=task_name, proxy_for=assignee, assignee=proxy)  # fmt: skip
+            return proxy
+        if window is None or has_present_clerk(session, window, now):
+            return None
+        head = first_head(session, window)
+        if head is not None:
+            audit.record(session, "assigned_to_head", actor="system", instance=instance, task_id=task_id,
+                         task_name=task_name, window=window, assignee=head)  # fmt: skip
+        return head
 
 
 def _write_people_first(session: Session) -> None:
@@ -211,30 +225,3 @@ def _write_people_first(session: Session) -> None:
     that a look-up without autoflush sees them."""
     if any(isinstance(row, _PEOPLE) for row in (*session.new, *session.dirty, *session.deleted)):
         session.flush()
-
-
-def _assignee(
-    session: Session,
-    instance: ProcessInstance,
-    task_id: str,
-    task_name: str,
-    window: str | None,
-    assignee: str | None,
-    properties: dict[str, str],
-    now: datetime,
-) -> str | None:
-    if assignee:
-        proxy = active_proxy(session, assignee, now)
-        if proxy is None:
-            return assignee
-        properties["proxy_for"] = assignee
-        audit.record(session, "proxied", actor="system", instance=instance, task_id=task_id,
-                     task_name=task_name, proxy_for=assignee, assignee=proxy)  # fmt: skip
-        return proxy
-    if window is None or has_present_clerk(session, window, now):
-        return None
-    head = first_head(session, window)
-    if head is not None:
-        audit.record(session, "assigned_to_head", actor="system", instance=instance, task_id=task_id,
-                     task_name=task_name, window=window, assignee=head)  # fmt: skip
-    return head
