@@ -64,9 +64,8 @@ def assert_consistent(platform: Platform, web: Web) -> None:
 
 def test_worker_killed_while_firing_timers(platform: Platform) -> None:
     web = platform.start_web()
-    items = accepted_items(
-        platform, web, 40
-    )  # 120 review timers: several of the worker's batches when behind
+    # 120 review timers: several of the worker's batches when it is behind
+    items = accepted_items(platform, web, 40)
     first = platform.start_worker("first")
     time.sleep(2)
     platform.clock.set_offset(PAST_REVIEW_LIMIT)  # every timer due now, for every process
