@@ -139,8 +139,7 @@ def write_steps(session: Session) -> None:
         _write_item(session, connection, instance)
     if removed:
         connection.execute(_DELETE_ROWS, {"ids": [row.id for row in removed]})
-        for row in removed:
-            session.expunge(row)
+        _gone(session, removed)
     if added:
         _insert_rows(session, connection, added)
 
@@ -180,13 +179,7 @@ def _write_merged(
     """The item's versioned UPDATE, with the pending audit entries, the DELETE of ``removed`` and the INSERT of
     ``added`` as its common table expressions: one statement, one round trip."""
     entries = audit.take_pending(session)
-    values = inspect(instance).dict
-    version = values["lock_version"]
-    params = {key: values[key] for key in changed} | {
-        "_id": instance.id,
-        "_version": version,
-        "_next": version + 1,
-    }
+    params = _update_params(instance, changed)
     for i, entry in enumerate(entries):
         params.update({f"a{i}_{key}": value for key, value in entry.items()})
     params.update({f"r{i}": row.id for i, row in enumerate(removed)})
@@ -194,14 +187,8 @@ def _write_merged(
     for i, row_values in enumerate(rows):
         params.update({f"n{i}_{key}": value for key, value in row_values.items()})
     answer = connection.execute(_merged(changed, len(entries), len(removed), len(added)), params).first()
-    if answer is None:
-        raise StaleDataError(
-            "UPDATE statement on table 'process_instances' expected to update 1 row(s); 0 were matched."
-        )
-    values["lock_version"] = version + 1
-    inspect(instance)._commit_all(values, session.identity_map)
-    for row in removed:
-        session.expunge(row)
+    _updated(session, instance, 0 if answer is None else 1)
+    _gone(session, removed)
     if added:
         _made_persistent(session, added, rows, list(answer[1:]))
 
@@ -249,22 +236,41 @@ def _write_item(session: Session, connection: Any, instance: ProcessInstance) ->
     changed = _changes(session, instance)
     if changed is None:
         return
+    state = inspect(instance)
+    if not changed:  # nothing to write: the object as the ORM's flush leaves it
+        state._commit_all(state.dict, session.identity_map)
+        return
+    result = connection.execute(_item_update(changed), _update_params(instance, changed))
+    _updated(session, instance, result.rowcount)
+
+
+def _update_params(instance: ProcessInstance, changed: tuple[str, ...]) -> dict[str, Any]:
+    """The parameters of ``_item_update(changed)``: the changed values, the id, the version read and the next."""
     values = inspect(instance).dict
     version = values["lock_version"]
-    if changed:
-        result = connection.execute(
-            _item_update(changed),
-            {key: values[key] for key in changed}
-            | {"_id": instance.id, "_version": version, "_next": version + 1},
+    return {key: values[key] for key in changed} | {
+        "_id": instance.id,
+        "_version": version,
+        "_next": version + 1,
+    }
+
+
+def _updated(session: Session, instance: ProcessInstance, matched: int) -> None:
+    """After the item's UPDATE matched ``matched`` rows: refused as the ORM refuses a lost race (none), else the
+    object as the ORM's flush leaves what it wrote (the next version, every attribute committed, unmodified)."""
+    if matched != 1:
+        raise StaleDataError(
+            f"UPDATE statement on table 'process_instances' expected to update 1 row(s); {matched} were matched."
         )
-        if result.rowcount != 1:
-            raise StaleDataError(
-                "UPDATE statement on table 'process_instances' expected to update 1 row(s); "
-                f"{result.rowcount} were matched."
-            )
-        values["lock_version"] = version + 1
-    # what the ORM's flush does to what it wrote: every attribute committed, the object no longer modified
+    values = inspect(instance).dict
+    values["lock_version"] += 1
     inspect(instance)._commit_all(values, session.identity_map)
+
+
+def _gone(session: Session, removed: list[OpenTask]) -> None:
+    """The deleted open-task rows leave the session, as the ORM's flush leaves the rows it deletes."""
+    for row in removed:
+        session.expunge(row)
 
 
 @functools.cache
