@@ -107,9 +107,9 @@ def record(
     return digest
 
 
-def pending_count(session: Session) -> int:
-    """How many entries are recorded and not written yet."""
-    return len(session.info.get(PENDING) or ())
+def pending(session: Session) -> list[dict[str, Any]]:
+    """The entries recorded and not written yet, in recording order (they stay pending)."""
+    return [entry for _, entry in session.info.get(PENDING) or ()]
 
 
 def take_pending(session: Session) -> list[dict[str, Any]]:

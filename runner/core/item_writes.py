@@ -12,7 +12,8 @@ session's next flush (or its commit, first thing) writes them as plain statement
 3. one INSERT of the new open-task rows, their ids returned.
 
 On PostgreSQL all three, and the audit entries recorded since the last flush (``runner.core.audit``), are one
-statement (``_merged``): the DELETE and the INSERTs are common table expressions of the item's UPDATE. PostgreSQL
+statement (``_merged``): the DELETE and the INSERTs are common table expressions of the item's UPDATE, the rows
+they insert bound as one JSON array each, so one statement serves any count of rows. PostgreSQL
 runs those the statement does not read after the UPDATE, and the new rows' INSERTs (their ids are read) as the
 UPDATE returns its row: the row is locked, and its lock checked, first, as above. Each statement a completion sent
 cost more CPU in SQLAlchemy and the driver than in the database, and its writes were four.
@@ -26,23 +27,34 @@ expires only the objects the ORM wrote in it, so it writes those itself).
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Column,
+    Insert,
     Integer,
+    String,
     Table,
+    Text,
     Update,
+    any_,
     bindparam,
+    cast,
     delete,
     event,
+    func,
     insert,
     inspect,
     literal_column,
     select,
-    union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
@@ -74,8 +86,6 @@ _INSERTED_KEY = "item_writes_inserted"  # session.info: the open-task rows this 
 ENABLED = True  # False: the ORM's flush writes everything (the tests and the benchmark compare the two)
 # PostgreSQL: the audit entries and the open-task rows ride along the item's UPDATE, in one statement (``_merged``)
 MERGED = True
-# at most this many audit entries, rows removed and rows added ride along (else a statement each)
-MERGED_ROWS = 8
 
 
 @dataclass
@@ -130,10 +140,12 @@ def write_steps(session: Session) -> None:
     removed = [row for row in step.removed if row in deleted]
     added = [row for row in step.added if row in new and _plain_new_row(row)]
     items = list(step.items.values())
-    if len(items) == 1 and _mergeable(session, connection, removed, added):
+    if len(items) == 1 and _mergeable(connection, removed, added):
         changed = _changes(session, items[0])
-        if changed:
-            _write_merged(session, connection, items[0], changed, removed, added)
+        rows = [_new_row_values(row) for row in added]
+        encoded = (_encoded(audit.pending(session)), _encoded(rows))
+        if changed and None not in encoded:
+            _write_merged(session, connection, items[0], changed, removed, (added, rows), encoded)
             return
     for instance in items:
         _write_item(session, connection, instance)
@@ -144,13 +156,12 @@ def write_steps(session: Session) -> None:
         _insert_rows(session, connection, added)
 
 
-def _mergeable(session: Session, connection: Any, removed: list[OpenTask], added: list[OpenTask]) -> bool:
-    """Whether one statement may write it all: on PostgreSQL, a step's few rows (each count of them is a statement
-    of its own, compiled once), none of them a new row of a task whose row goes (the statement inserts first)."""
+def _mergeable(connection: Any, removed: list[OpenTask], added: list[OpenTask]) -> bool:
+    """Whether one statement may write it all: on PostgreSQL, when none of the new rows is of a task whose row
+    goes (the statement inserts first)."""
     return (
         MERGED
         and connection.dialect.name == "postgresql"
-        and max(len(removed), len(added), audit.pending_count(session)) <= MERGED_ROWS
         and not {row.task_id for row in removed} & {row.task_id for row in added}
     )
 
@@ -174,61 +185,83 @@ def _write_merged(
     instance: ProcessInstance,
     changed: tuple[str, ...],
     removed: list[OpenTask],
-    added: list[OpenTask],
+    added: tuple[list[OpenTask], list[dict[str, Any]]],
+    encoded: tuple[str | None, str | None],
 ) -> None:
     """The item's versioned UPDATE, with the pending audit entries, the DELETE of ``removed`` and the INSERT of
-    ``added`` as its common table expressions: one statement, one round trip."""
+    the ``added`` rows (with their values) as its common table expressions: one statement, one round trip.
+    ``encoded``: the entries and the new rows' values as JSON."""
     entries = audit.take_pending(session)
-    params = _update_params(instance, changed)
-    for i, entry in enumerate(entries):
-        params.update({f"a{i}_{key}": value for key, value in entry.items()})
-    params.update({f"r{i}": row.id for i, row in enumerate(removed)})
-    rows = [_new_row_values(row) for row in added]
-    for i, row_values in enumerate(rows):
-        params.update({f"n{i}_{key}": value for key, value in row_values.items()})
-    answer = connection.execute(_merged(changed, len(entries), len(removed), len(added)), params).first()
+    new_rows, values = added
+    params = _update_params(instance, changed) | {
+        "entries": encoded[0],
+        "removed": [row.id for row in removed],
+        "added": encoded[1],
+    }
+    answer = connection.execute(
+        _merged(changed, bool(entries), bool(removed), bool(new_rows)), params
+    ).first()
     _updated(session, instance, 0 if answer is None else 1)
     _gone(session, removed)
-    if added:
-        _made_persistent(session, added, rows, list(answer[1:]))
+    if new_rows:
+        _made_persistent(session, new_rows, values, list(answer[1]))
 
 
-@functools.lru_cache(maxsize=512)
-def _merged(changed: tuple[str, ...], entries: int, removed: int, added: int) -> Update:
-    """``_item_update(changed)`` with ``entries`` audit rows, ``removed`` open-task rows deleted and ``added``
-    inserted riding along as its common table expressions (bound as ``a<i>_<column>``, ``r<i>``,
-    ``n<i>_<column>``; a single-row INSERT for each new row: SQLAlchemy caches no multi-row one). It returns the
-    item's id and the new rows' ids in order, no row when the lock check failed."""
+def _encoded(rows: list[dict[str, Any]]) -> str | None:
+    """``rows`` as one JSON array, their datetimes in ISO form (read back as the driver sends them: one without a
+    time zone in the session's), or None when another value has no JSON form (the ORM's JSON type refuses it)."""
+    try:
+        return json.dumps([{key: _json_value(value) for key, value in row.items()} for row in rows])
+    except (TypeError, ValueError):
+        return None
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@functools.cache
+def _merged(changed: tuple[str, ...], entries: bool, removed: bool, added: bool) -> Update:
+    """``_item_update(changed)`` with the step's other writes riding along as its common table expressions: the
+    audit entries (JSON array ``entries``), the DELETE of the open-task rows of ids ``removed`` (an array) and the
+    INSERT of the new rows (JSON array ``added``). It returns the item's id and the new rows' ids in their order, no
+    row when the lock check failed. One statement for any count of rows, with few parameters: the driver keeps its
+    parsed form (``psycopg`` parses afresh a statement of more than 50 parameters, every time)."""
     ctes = []
     if entries:
-        ctes.append(_audit_rows(entries))
+        ctes.append(_inserted_from_json(_AUDIT, "entries").cte("audit_rows"))
     if removed:
-        ids = [bindparam(f"r{i}", type_=_TASK_ROWS.c.id.type) for i in range(removed)]
-        ctes.append(delete(_TASK_ROWS).where(_TASK_ROWS.c.id.in_(ids)).cte("gone"))
+        gone = delete(_TASK_ROWS).where(_TASK_ROWS.c.id == any_(bindparam("removed", type_=ARRAY(Integer))))
+        ctes.append(gone.cte("gone"))
     new_ids = []
-    for i in range(added):
-        row = {_ROW_COLUMNS[key]: bindparam(f"n{i}_{key}", type_=_ROW_COLUMNS[key].type) for key in _INSERTED}
-        new = insert(_TASK_ROWS).values(row).returning(_TASK_ROWS.c.id).cte(f"new_{i}")
+    if added:
+        new = _inserted_from_json(_TASK_ROWS, "added").returning(_TASK_ROWS.c.id).cte("new_rows")
         ctes.append(new)
-        new_ids.append(select(new.c.id).scalar_subquery())
+        new_ids.append(select(func.array_agg(aggregate_order_by(new.c.id, new.c.id))).scalar_subquery())
     return _item_update(changed).returning(_ITEMS.c.id, *new_ids).add_cte(*ctes)
 
 
-def _audit_rows(entries: int) -> Any:
-    """The INSERT of ``entries`` audit entries, in recording order (their ids follow it: ``audit.verify`` walks a
-    chain by id), as a common table expression."""
-    columns = [c for c in _AUDIT.columns if c.key != "id"]
-    rows = union_all(
-        *(
-            select(
-                *(bindparam(f"a{i}_{c.key}", type_=c.type).label(c.key) for c in columns),
-                literal_column(str(i), Integer).label("_order"),
-            )
-            for i in range(entries)
-        )
-    ).subquery("entries")
-    ordered = select(*(rows.c[c.key] for c in columns)).order_by(rows.c._order)
-    return insert(_AUDIT).from_select([c.key for c in columns], ordered).cte("audit_rows")
+def _inserted_from_json(table: Table, param: str) -> Insert:
+    """The INSERT into ``table`` of the rows of the JSON array bound as ``param``, one object per row keyed by
+    column, in the array's order (ids follow it: ``audit.verify`` walks a chain by id)."""
+    rows = (
+        func.json_array_elements(cast(bindparam(param, type_=Text), JSON))
+        .table_valued("value", with_ordinality="position")
+        .render_derived(name=f"{param}_json")
+    )
+    columns = [c for c in table.columns if c.key != "id"]
+    ordered = select(*(_from_json(rows.c.value, c) for c in columns)).order_by(rows.c.position)
+    return insert(table).from_select([c.key for c in columns], ordered)
+
+
+def _from_json(value: Any, column: Column[Any]) -> Any:
+    """Column ``column``'s value in the JSON object ``value``: JSON as it was written, text as text (the INSERT
+    refuses a string too long as it refuses one bound), anything else cast to the column's type."""
+    key = literal_column(f"'{column.key}'")
+    if isinstance(column.type, JSON):
+        return value.op("->", return_type=column.type)(key)
+    text = value.op("->>", return_type=Text)(key)
+    return text if isinstance(column.type, String) else cast(text, column.type)
 
 
 def _write_item(session: Session, connection: Any, instance: ProcessInstance) -> None:
