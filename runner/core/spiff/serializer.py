@@ -75,29 +75,28 @@ _SAVED = "_banjian_saved"  # attribute of a task: (inputs, dict it was serialize
 
 
 def _inputs(task: Task) -> tuple[Any, ...] | None:
-    """What a finished task's stored dict is made of, or None when it may still change: the task's state and
-    its tree links, and the identity of its data and of its (finished) parent's data, which finished tasks
-    never change in place (their delta is taken against the parent's data)."""
-    if not task.state & _FINISHED:
-        return None
+    """What a task's stored dict is made of, or None when it may change unseen. Its state and tree links always;
+    then
+    - a finished task: the identity of its data and of its (finished) parent's data, which finished tasks never
+      change in place (its delta is taken against its parent's data);
+    - a task with no data of its own (not reached yet, as the predicted branches of a gateway): its parent's
+      keys, which its delta lists as deleted;
+    - any other (a task at work): None, its data may change in place."""
     parent = task.workflow.tasks.get(task._parent) if task._parent is not None else None
+    links = (task.state, task.last_state_change, task._parent, tuple(task._children), task.triggered)
+    if not task.state & _FINISHED:
+        if task.data:
+            return None
+        return (*links, None if parent is None else tuple(parent.data))
     if parent is not None and not parent.state & _FINISHED:
         return None  # e.g. a multi-instance or subprocess task still collecting its children's data
-    return (
-        task.state,
-        task.last_state_change,
-        task._parent,
-        tuple(task._children),
-        task.triggered,
-        id(task.data),
-        None if parent is None else (parent.last_state_change, id(parent.data)),
-    )
+    return (*links, id(task.data), None if parent is None else (parent.last_state_change, id(parent.data)))
 
 
 class ReusingTaskConverter(TaskConverter):  # type: ignore[misc]
-    """SpiffWorkflow's task converter, which serializes a finished task once: while its inputs (``_inputs``)
-    and its internal data are unchanged, the dict of its last serialization is used again. A step changes a
-    few tasks of an item's tree; the others are finished and stay as they were."""
+    """SpiffWorkflow's task converter, which serializes a task once while its inputs (``_inputs``) and its
+    internal data are unchanged: the dict of its last serialization is used again. A step changes a few tasks of
+    an item's tree; the others are finished, or not reached yet, and stay as they were."""
 
     def to_dict(self, task: Task) -> dict[str, Any]:
         inputs = _inputs(task)

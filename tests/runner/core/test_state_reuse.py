@@ -1,6 +1,7 @@
-"""The stored engine state reuses the dicts of finished tasks (``runner.core.spiff.serializer.ReusingTaskConverter``):
-what it writes must always equal what SpiffWorkflow's own converter makes of the same workflow object, also
-for the long-lived objects of the workflow cache and after operations that edit finished tasks in place."""
+"""The stored engine state reuses the dicts of finished tasks and of tasks not reached yet
+(``runner.core.spiff.serializer.ReusingTaskConverter``): what it writes must always equal what SpiffWorkflow's
+own converter makes of the same workflow object, also for the long-lived objects of the workflow cache and after
+operations that edit finished tasks in place."""
 
 from __future__ import annotations
 
@@ -48,7 +49,27 @@ def test_a_finished_task_is_serialized_once_until_it_changes(services, clock):
     finished._children.append(finished._children[0])
     assert convert(finished)["children"] == [str(c) for c in finished._children]
     ready = next(t for t in workflow.get_tasks() if t.has_state(TaskState.READY))
-    assert convert(ready) is not convert(ready)  # an open task is serialized anew every time
+    assert convert(ready) is not convert(ready)  # a task at work is serialized anew every time
+
+
+def test_a_task_not_reached_is_serialized_once_until_its_parent_gains_a_key(services, clock):
+    """A predicted task has no data of its own: its delta lists its parent's keys as deleted. Its dict is reused
+    while those keys stay, and made anew (as SpiffWorkflow makes it) when the parent's data gains one."""
+    iid = start(services)
+    _, workflow = stored_and_cached(services, iid)
+    convert = serializer().registry.convert
+    own = build_serializer(reuse_finished_tasks=False).registry.convert
+    predicted = next(
+        t for t in workflow.get_tasks(state=TaskState.PREDICTED_MASK) if not t.data and t.parent is not None
+    )
+    first = convert(predicted)
+    assert convert(predicted) is first and first == own(predicted)
+    predicted.parent.data["新字段"] = "值"
+    again = convert(predicted)
+    assert again is not first and again == own(predicted)
+    assert "新字段" in again["delta"]["deletions"]
+    predicted.data["自己的"] = 1  # a task given data of its own is serialized anew every time
+    assert convert(predicted) is not convert(predicted)
 
 
 def test_every_step_stores_what_spiffworkflow_would(services, clock):
