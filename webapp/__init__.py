@@ -20,6 +20,7 @@ from api.errors import http_error as api_http_error
 from web import request_edge, security_headers
 from web.auth import current_user
 from web.chrome import http_error_page
+from webapp.json_provider import StrictJSONProvider
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -52,7 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address and scheme as the reverse proxies in front saw them
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = StrictJSONProvider(app)
     services = app.config.get("SERVICES") or runner.Services(runner.Settings.from_env())
     app.extensions["banjian"] = services
     services.evaluators.warm()  # diagram scripts' evaluator processes, started before the first request

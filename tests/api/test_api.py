@@ -179,6 +179,20 @@ def test_errors_at_the_edge_speak_both_languages(client):
     assert nul.get_json()["message"] == "请求中含有不允许的空字符 NUL (the request contains a NUL character)"
 
 
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_with_a_number_json_has_not_is_refused(client, word):
+    """Python reads ``NaN`` and ``±Infinity`` as numbers; JSON has none: the body is not JSON, and no item starts."""
+    deploy(client)
+    body = '{"key": "review", "data": {"applicant": "李四", "complete": false, "fee": ' + word + "}}"
+    response = client.post(
+        "/api/instances", data=body, headers={**auth(), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "请求体不是合法的 JSON (request body is not valid JSON)"
+    listed = client.get("/api/tasks", query_string={"window": "shebao"}, headers=auth()).get_json()
+    assert listed["total"] == 0
+
+
 def test_the_api_has_no_cookie_session(client):
     """The API names its caller by the bearer token alone: it neither reads nor signs the session cookie, while
     the pages of the same app keep theirs."""
