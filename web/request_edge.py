@@ -68,8 +68,18 @@ def refuse_nul_bytes() -> None:
     for upload in request.files.values() if form else ():
         if "\x00" in (upload.filename or ""):
             raise BadRequest(NUL_MESSAGE)
-    if request.is_json and has_nul(request.get_json(silent=True)):
+    if (
+        request.is_json
+        and _may_hold_nul(request.get_data(cache=True))
+        and has_nul(request.get_json(silent=True))
+    ):
         raise BadRequest(NUL_MESSAGE)
+
+
+def _may_hold_nul(body: bytes) -> bool:
+    """Whether a JSON body may hold a NUL: JSON writes one only as ``\\u0000`` (a bare control character in a
+    string is no JSON), unless the body is UTF-16 or UTF-32 (zero bytes), which the JSON reader takes too."""
+    return b"\\u0000" in body or b"\x00" in body
 
 
 def init_app(app: Flask) -> None:

@@ -179,6 +179,22 @@ def test_errors_at_the_edge_speak_both_languages(client):
     assert nul.get_json()["message"] == "请求中含有不允许的空字符 NUL (the request contains a NUL character)"
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+def test_a_nul_in_a_json_body_is_refused_in_any_encoding_json_allows(client, encoding):
+    """JSON writes a NUL as ``\\u0000``; the body's bytes are looked at before the document is, in every encoding
+    the reader takes. The same six characters as text (an escaped backslash) are no NUL."""
+    deploy(client)
+    headers = {**auth(), "Content-Type": "application/json"}
+    nul = '{"key": "review", "data": {"applicant": "李\\u0000四", "complete": false}}'
+    response = client.post("/api/instances", data=nul.encode(encoding), headers=headers)
+    assert response.status_code == 400 and response.get_json()["message"].startswith(
+        "请求中含有不允许的空字符"
+    )
+    text = '{"key": "review", "data": {"applicant": "李\\\\u0000四", "complete": false}}'
+    started = client.post("/api/instances", data=text.encode(encoding), headers=headers)
+    assert started.status_code == 201, started.get_json()
+
+
 @pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
 def test_a_body_with_a_number_json_has_not_is_refused(client, word):
     """Python reads ``NaN`` and ``±Infinity`` as numbers; JSON has none: the body is not JSON, and no item starts."""
