@@ -11,12 +11,12 @@ session's next flush (or its commit, first thing) writes them as plain statement
 2. the DELETE of the open-task rows of tasks the step finished;
 3. one INSERT of the new open-task rows, their ids returned.
 
-On PostgreSQL all three, and the audit entries recorded since the last flush (``runner.core.audit``), are one
-statement (``_merged``): the DELETE and the INSERTs are common table expressions of the item's UPDATE, the rows
-they insert bound as one JSON array each, so one statement serves any count of rows. PostgreSQL
-runs those the statement does not read after the UPDATE, and the new rows' INSERTs (their ids are read) as the
-UPDATE returns its row: the row is locked, and its lock checked, first, as above. Each statement a completion sent
-cost more CPU in SQLAlchemy and the driver than in the database, and its writes were four.
+On PostgreSQL all three, the audit entries recorded since the last flush (``runner.core.audit``) and the new
+timers the step laid out are one statement (``_merged``): the DELETE and the INSERTs are common table expressions
+of the item's UPDATE, the rows they insert bound as one JSON array each, so one statement serves any count of
+rows. PostgreSQL runs those the statement does not read after the UPDATE, and the new rows' INSERTs (their ids are
+read) as the UPDATE returns its row: the row is locked, and its lock checked, first, as above. Each statement a
+completion sent cost more CPU in SQLAlchemy and the driver than in the database, and its writes were five.
 
 The objects are then what the ORM would leave after its own flush: persistent, unchanged, with their ids and the
 item's new ``lock_version``. The ORM still writes whatever is not plain: an item not yet inserted, one changed
@@ -60,29 +60,55 @@ from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
 from runner.core import audit
-from runner.models import AuditEntry, OpenTask, ProcessInstance
+from runner.models import AuditEntry, OpenTask, ProcessInstance, Timer
 
 _ITEMS: Table = ProcessInstance.__table__  # type: ignore[assignment]
 _TASK_ROWS: Table = OpenTask.__table__  # type: ignore[assignment]
 _AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
 _ITEM_COLUMNS = {prop.key: prop.columns[0] for prop in inspect(ProcessInstance).column_attrs}
-_ROW_COLUMNS = {prop.key: prop.columns[0] for prop in inspect(OpenTask).column_attrs}
-if any(column.key != key for key, column in (_ITEM_COLUMNS | _ROW_COLUMNS).items()):
-    raise TypeError(
-        "the statements bind values by attribute name: each attribute must be named as its column"
-    )
-_INSERTED = [key for key in _ROW_COLUMNS if key != "id"]
-# what the ORM's INSERT would have used for an attribute left None (all of the row's defaults are plain values or
-# callables without arguments)
-_ROW_DEFAULTS = {  # SQLAlchemy wraps a callable default to take the execution context
-    key: (lambda d=column.default: d.arg(None) if d.is_callable else d.arg)
-    for key, column in _ROW_COLUMNS.items()
-    if column.default is not None and key != "id"
-}
+
+
+class _NewRows:
+    """How the new rows of one model (open tasks, timers) are written without the ORM: which of its pending
+    objects can be, and the values an INSERT of one writes, its column defaults applied as the ORM applies them."""
+
+    def __init__(self, model: type[Any]) -> None:
+        self.model = model
+        self.table: Table = model.__table__
+        self.columns = {prop.key: prop.columns[0] for prop in inspect(model).column_attrs}
+        if any(column.key != key for key, column in (_ITEM_COLUMNS | self.columns).items()):
+            raise TypeError(
+                "the statements bind values by attribute name: each attribute must be named as its column"
+            )
+        self.inserted = [key for key in self.columns if key != "id"]
+        # what the ORM's INSERT would have used for an attribute left None (all of the defaults are plain values or
+        # callables without arguments; SQLAlchemy wraps a callable one to take the execution context)
+        self.defaults = {
+            key: (lambda d=column.default: d.arg(None) if d.is_callable else d.arg)
+            for key, column in self.columns.items()
+            if column.default is not None and key != "id"
+        }
+
+    def plain(self, row: Any) -> bool:
+        """A pending row of an item already in the database, with only column attributes set."""
+        return row.instance_id is not None and not inspect(row).committed_state.keys() - self.columns.keys()
+
+    def values(self, row: Any) -> dict[str, Any]:
+        """The values an INSERT of the new row ``row`` writes."""
+        values = {key: row.__dict__.get(key) for key in self.inserted}
+        for key, default in self.defaults.items():
+            if values[key] is None:
+                values[key] = default()
+        return values
+
+
+_OPEN_TASKS = _NewRows(OpenTask)
+_TIMERS = _NewRows(Timer)  # a step's new timers ride along the merged statement (``_merged``)
+_TIMER_KEY = frozenset({"instance_id", "task_id", "due_at"})  # the columns of ``uq_timer``
 _INSERT_ROWS = insert(_TASK_ROWS).returning(_TASK_ROWS.c.id, sort_by_parameter_order=True)
 _DELETE_ROWS = delete(_TASK_ROWS).where(_TASK_ROWS.c.id.in_(bindparam("ids", expanding=True)))
 _KEY = "item_writes"  # session.info: what saves handed over since the last flush (``_Step``)
-_INSERTED_KEY = "item_writes_inserted"  # session.info: the open-task rows this transaction inserted
+_INSERTED_KEY = "item_writes_inserted"  # session.info: the rows this transaction inserted
 ENABLED = True  # False: the ORM's flush writes everything (the tests and the benchmark compare the two)
 # PostgreSQL: the audit entries and the open-task rows ride along the item's UPDATE, in one statement (``_merged``)
 MERGED = True
@@ -138,14 +164,16 @@ def write_steps(session: Session) -> None:
     connection = session.connection()
     deleted, new = session.deleted, session.new
     removed = [row for row in step.removed if row in deleted]
-    added = [row for row in step.added if row in new and _plain_new_row(row)]
+    added = [row for row in step.added if row in new and _OPEN_TASKS.plain(row)]
     items = list(step.items.values())
     if len(items) == 1 and _mergeable(connection, removed, added):
         changed = _changes(session, items[0])
-        rows = [_new_row_values(row) for row in added]
-        encoded = (_encoded(audit.pending(session)), _encoded(rows))
-        if changed and None not in encoded:
-            _write_merged(session, connection, items[0], changed, removed, (added, rows), encoded)
+        timers = _new_timers(session)
+        rows = _Inserts(added, [_OPEN_TASKS.values(row) for row in added])
+        new_timers = _Inserts(timers, [_TIMERS.values(row) for row in timers])
+        entries = _encoded(audit.pending(session))
+        if changed and entries is not None and rows.encoded is not None and new_timers.encoded is not None:
+            _write_merged(session, connection, items[0], changed, removed, entries, rows, new_timers)
             return
     for instance in items:
         _write_item(session, connection, instance)
@@ -154,6 +182,30 @@ def write_steps(session: Session) -> None:
         _gone(session, removed)
     if added:
         _insert_rows(session, connection, added)
+
+
+def _new_timers(session: Session) -> list[Timer]:
+    """The pending timers the merged statement inserts: all of them, unless a timer of this flush moves in the
+    key the rows are unique by (the ORM's flush updates before it inserts, so such a move frees the key for a new
+    row; the statement inserts first)."""
+    if any(
+        isinstance(row, Timer) and _TIMER_KEY & inspect(row).committed_state.keys() for row in session.dirty
+    ):
+        return []
+    return [row for row in session.new if isinstance(row, Timer) and _TIMERS.plain(row)]
+
+
+@dataclass
+class _Inserts:
+    """New rows of one kind, the values their INSERT writes, and those as JSON (None: not all of them have a JSON
+    form, ``_encoded``)."""
+
+    rows: list[Any]
+    values: list[dict[str, Any]]
+    encoded: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.encoded = _encoded(self.values)
 
 
 def _mergeable(connection: Any, removed: list[OpenTask], added: list[OpenTask]) -> bool:
@@ -185,26 +237,27 @@ def _write_merged(
     instance: ProcessInstance,
     changed: tuple[str, ...],
     removed: list[OpenTask],
-    added: tuple[list[OpenTask], list[dict[str, Any]]],
-    encoded: tuple[str | None, str | None],
+    entries: str,
+    added: _Inserts,
+    timers: _Inserts,
 ) -> None:
-    """The item's versioned UPDATE, with the pending audit entries, the DELETE of ``removed`` and the INSERT of
-    the ``added`` rows (with their values) as its common table expressions: one statement, one round trip.
-    ``encoded``: the entries and the new rows' values as JSON."""
-    entries = audit.take_pending(session)
-    new_rows, values = added
+    """The item's versioned UPDATE, with the pending audit entries (``entries``: as JSON), the DELETE of
+    ``removed`` and the INSERTs of the new open-task rows and timers as its common table expressions: one
+    statement, one round trip."""
+    wrote_entries = bool(audit.take_pending(session))
     params = _update_params(instance, changed) | {
-        "entries": encoded[0],
+        "entries": entries,
         "removed": [row.id for row in removed],
-        "added": encoded[1],
+        "added": added.encoded,
+        "timers": timers.encoded,
     }
-    answer = connection.execute(
-        _merged(changed, bool(entries), bool(removed), bool(new_rows)), params
-    ).first()
+    statement = _merged(changed, wrote_entries, bool(removed), bool(added.rows), bool(timers.rows))
+    answer = connection.execute(statement, params).first()
     _updated(session, instance, 0 if answer is None else 1)
     _gone(session, removed)
-    if new_rows:
-        _made_persistent(session, new_rows, values, list(answer[1]))
+    for new, ids in ((added, "added_ids"), (timers, "timer_ids")):
+        if new.rows:
+            _made_persistent(session, new.rows, new.values, list(answer._mapping[ids]))
 
 
 def _encoded(rows: list[dict[str, Any]]) -> str | None:
@@ -221,12 +274,13 @@ def _json_value(value: Any) -> Any:
 
 
 @functools.cache
-def _merged(changed: tuple[str, ...], entries: bool, removed: bool, added: bool) -> Update:
+def _merged(changed: tuple[str, ...], entries: bool, removed: bool, added: bool, timers: bool) -> Update:
     """``_item_update(changed)`` with the step's other writes riding along as its common table expressions: the
-    audit entries (JSON array ``entries``), the DELETE of the open-task rows of ids ``removed`` (an array) and the
-    INSERT of the new rows (JSON array ``added``). It returns the item's id and the new rows' ids in their order, no
-    row when the lock check failed. One statement for any count of rows, with few parameters: the driver keeps its
-    parsed form (``psycopg`` parses afresh a statement of more than 50 parameters, every time)."""
+    audit entries (JSON array ``entries``), the DELETE of the open-task rows of ids ``removed`` (an array), the
+    INSERT of the new open-task rows (JSON array ``added``) and of the new timers (``timers``). It returns the
+    item's id and the new rows' ids in their order (``added_ids``, ``timer_ids``), no row when the lock check
+    failed. One statement for any count of rows, with few parameters: the driver keeps its parsed form
+    (``psycopg`` parses afresh a statement of more than 50 parameters, every time)."""
     ctes = []
     if entries:
         ctes.append(_inserted_from_json(_AUDIT, "entries").cte("audit_rows"))
@@ -234,10 +288,15 @@ def _merged(changed: tuple[str, ...], entries: bool, removed: bool, added: bool)
         gone = delete(_TASK_ROWS).where(_TASK_ROWS.c.id == any_(bindparam("removed", type_=ARRAY(Integer))))
         ctes.append(gone.cte("gone"))
     new_ids = []
-    if added:
-        new = _inserted_from_json(_TASK_ROWS, "added").returning(_TASK_ROWS.c.id).cte("new_rows")
-        ctes.append(new)
-        new_ids.append(select(func.array_agg(aggregate_order_by(new.c.id, new.c.id))).scalar_subquery())
+    for table, param, wanted, label in (
+        (_TASK_ROWS, "added", added, "added_ids"),
+        (_TIMERS.table, "timers", timers, "timer_ids"),
+    ):
+        if wanted:
+            new = _inserted_from_json(table, param).returning(table.c.id).cte(f"new_{param}")
+            ctes.append(new)
+            ids = select(func.array_agg(aggregate_order_by(new.c.id, new.c.id))).scalar_subquery()
+            new_ids.append(ids.label(label))
     return _item_update(changed).returning(_ITEMS.c.id, *new_ids).add_cte(*ctes)
 
 
@@ -319,33 +378,17 @@ def _item_update(changed: tuple[str, ...]) -> Update:
     )
 
 
-def _plain_new_row(row: OpenTask) -> bool:
-    """A pending row of an item already in the database, with only column attributes set."""
-    return row.instance_id is not None and not inspect(row).committed_state.keys() - _ROW_COLUMNS.keys()
-
-
-def _new_row_values(row: OpenTask) -> dict[str, Any]:
-    """The values an INSERT of the new open-task row ``row`` writes, its column defaults applied."""
-    values = {key: row.__dict__.get(key) for key in _INSERTED}
-    for key, default in _ROW_DEFAULTS.items():
-        if values[key] is None:
-            values[key] = default()
-    return values
-
-
 def _insert_rows(session: Session, connection: Any, rows: list[OpenTask]) -> None:
     """One INSERT of ``rows``, their ids returned; then each is persistent and unchanged, as the ORM leaves it."""
-    params = [_new_row_values(row) for row in rows]
+    params = [_OPEN_TASKS.values(row) for row in rows]
     ids = connection.execute(_INSERT_ROWS, params).scalars().all()
     _made_persistent(session, rows, params, ids)
 
 
-def _made_persistent(
-    session: Session, rows: list[OpenTask], params: list[dict[str, Any]], ids: list[int]
-) -> None:
+def _made_persistent(session: Session, rows: list[Any], params: list[dict[str, Any]], ids: list[int]) -> None:
     """The inserted ``rows`` (with the values written and the ids given) persistent and unchanged, as the ORM
     leaves the rows it inserts."""
-    inserted: list[OpenTask] = session.info.setdefault(_INSERTED_KEY, [])
+    inserted: list[Any] = session.info.setdefault(_INSERTED_KEY, [])
     for row, values, new_id in zip(rows, params, ids, strict=True):
         session.expunge(row)
         row.__dict__.update(values, id=new_id)  # no history: the next line resets it, as if loaded

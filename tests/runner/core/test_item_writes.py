@@ -6,7 +6,7 @@ and its audit entries are one statement, unless a row it adds is of a task whose
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select, update
 import runner
 from runner.core import audit, engine, item_writes
 from runner.exceptions import ConcurrentUpdate
-from runner.models import AuditEntry, OpenTask, ProcessInstance
+from runner.models import AuditEntry, OpenTask, ProcessInstance, Timer
 from tests.support.flow import deploy_library, start_item, task, tasks
 from tests.support.joint import FILES as CHAOGAO
 from tests.support.joint import TASKS_PER_ITEM
@@ -26,6 +26,7 @@ START = {"lead_window": "shichang", "applicant": "李四"}
 # what differs between two items that went the same way: their ids, numbers, task ids and engine state
 ITEM_OWN = {"id", "business_key", "state", "audit_head"}
 ROW_OWN = {"id", "instance_id", "task_id", "business_key"}
+TIMER_OWN = {"id", "instance_id", "task_id"}
 ENTRY_OWN = {"number", "document", "timer_id"}  # of an audit entry's detail: the item's own rows
 
 
@@ -40,8 +41,8 @@ def joint(services):
 def _rows(
     services: runner.Services, iid: int
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[tuple[Any, ...]]]:
-    """The item's row and its open-task rows (without what is the item's own), and its audit entries (what they
-    say, in order)."""
+    """The item's row, its open-task rows and its timers (without what is the item's own), and its audit entries
+    (what they say, in order)."""
     with services.transaction() as s:
         item = s.execute(select(ProcessInstance.__table__).where(ProcessInstance.id == iid)).one()._asdict()
         rows = [
@@ -58,8 +59,20 @@ def _rows(
                 .order_by(AuditEntry.id)
             )
         ]
+        timers = [
+            r._asdict()
+            for r in s.execute(
+                select(Timer.__table__)
+                .where(Timer.instance_id == iid)
+                .order_by(Timer.kind, Timer.spec_name, Timer.due_at, Timer.status)
+            )
+        ]
     drop = lambda row, own: {k: v for k, v in row.items() if k not in own}  # noqa: E731
-    return drop(item, ITEM_OWN), [drop(r, ROW_OWN) for r in rows], audited
+    return (
+        drop(item, ITEM_OWN),
+        [drop(r, ROW_OWN) for r in rows] + [drop(t, TIMER_OWN) for t in timers],
+        audited,
+    )
 
 
 def _walk(services: runner.Services) -> list[tuple[dict[str, Any], list[dict[str, Any]], int]]:
@@ -91,6 +104,7 @@ def test_the_rows_are_those_the_orm_wrote(joint, monkeypatch, merged) -> None:
             or (len(ours[2]), len(theirs[2]))
         )
     assert plain[-1][0]["status"] == "completed" and plain[1][1]  # it ended, and had open tasks on the way
+    assert any("rule_id" in row for row in plain[0][1])  # and timers from its start
     with joint.transaction() as s:  # every chain reads in the order of its rows' ids
         assert audit.verify(s) == []
 
@@ -244,6 +258,46 @@ def test_on_postgresql_a_completion_writes_in_one_statement(joint, db_engine) ->
         assert row.id == s.scalar(select(OpenTask.id).where(OpenTask.instance_id == iid))
 
 
+def test_on_postgresql_a_starts_timers_ride_along(joint, db_engine) -> None:
+    """The timers a start lays out (the warning rules' and the diagram's) are inserted by the statement that
+    writes its step, and are then persistent with the ids of their rows."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes them a statement each")
+    with (
+        statements(db_engine, lambda sql: sql.startswith(("WITH", "INSERT INTO timers"))) as sent,
+        joint.transaction() as s,
+    ):
+        instance = runner.start(s, JOINT, actor="clerk", data=START)
+        s.flush()
+        laid_out = [row for row in s.identity_map.values() if isinstance(row, Timer)]
+        assert laid_out and all(inspect(row).persistent and not inspect(row).modified for row in laid_out)
+        assert not any(isinstance(row, Timer) for row in s.new)
+        ids = {row.id: (row.task_id, row.due_at) for row in laid_out}
+    assert len(sent) == 1 and "INSERT INTO timers" in sent[0] and sent[0].startswith("WITH"), sent
+    with joint.transaction() as s:
+        stored = s.execute(
+            select(Timer.id, Timer.task_id, Timer.due_at).where(Timer.instance_id == instance.id)
+        )
+        assert {id_: (task_id, due) for id_, task_id, due in stored} == ids
+
+
+def test_a_timer_moving_off_the_key_a_new_one_takes_is_written_as_the_orm_writes_it(joint) -> None:
+    """The ORM's flush moves a timer before it inserts: a new timer may take the key (item, task, due time) the
+    move frees. The merged statement inserts first, so that flush's timers are the ORM's to write."""
+    iid = start_item(joint, JOINT, START)
+    with joint.transaction() as s:
+        instance = s.get(ProcessInstance, iid)
+        moved = s.scalars(select(Timer).where(Timer.instance_id == iid, Timer.due_at.is_not(None))).first()
+        key = (moved.task_id, moved.due_at)
+        s.add(Timer(**{k: getattr(moved, k) for k in item_writes._TIMERS.inserted}))  # the key it leaves
+        moved.due_at += timedelta(days=1)
+        instance.applicant = "王五"
+        item_writes.item_saved(s, instance)
+    with joint.transaction() as s:
+        dues = s.scalars(select(Timer.due_at).where(Timer.instance_id == iid, Timer.task_id == key[0]))
+        assert sorted(dues) == [key[1], key[1] + timedelta(days=1)]
+
+
 def test_a_task_whose_row_goes_and_comes_back_in_one_flush(joint, db_engine) -> None:
     """The same task's row removed and added again before a flush (the merged statement would insert it before
     deleting the old one): written apart, the old row deleted first."""
@@ -252,7 +306,7 @@ def test_a_task_whose_row_goes_and_comes_back_in_one_flush(joint, db_engine) -> 
         instance = s.get(ProcessInstance, iid)
         old = s.scalars(select(OpenTask).where(OpenTask.instance_id == iid)).one()
         again = OpenTask(
-            **{key: getattr(old, key) for key in item_writes._INSERTED}, id=None
+            **{key: getattr(old, key) for key in item_writes._OPEN_TASKS.inserted}, id=None
         )  # the same task, a new row
         s.delete(old)
         s.add(again)
