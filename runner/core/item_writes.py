@@ -35,10 +35,8 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     JSON,
-    Column,
     Insert,
     Integer,
-    String,
     Table,
     Text,
     Update,
@@ -302,25 +300,19 @@ def _merged(changed: tuple[str, ...], entries: bool, removed: bool, added: bool,
 
 def _inserted_from_json(table: Table, param: str) -> Insert:
     """The INSERT into ``table`` of the rows of the JSON array bound as ``param``, one object per row keyed by
-    column, in the array's order (ids follow it: ``audit.verify`` walks a chain by id)."""
-    rows = (
-        func.json_array_elements(cast(bindparam(param, type_=Text), JSON))
-        .table_valued("value", with_ordinality="position")
-        .render_derived(name=f"{param}_json")
+    column, in the array's order (ids follow it: ``audit.verify`` walks a chain by id). PostgreSQL reads each
+    object once into a row of the table's type (``json_populate_recordset``): a JSON column's value as written, any
+    other as its type reads the text (the INSERT refuses a string too long as it refuses one bound)."""
+    columns = [c.key for c in table.columns if c.key != "id"]
+    rows = (  # no column list: PostgreSQL names the row type's columns (in the table's order, not the model's)
+        func.json_populate_recordset(
+            literal_column(f"NULL::{table.name}"), cast(bindparam(param, type_=Text), JSON)
+        )
+        .table_valued(*columns, with_ordinality="ordinality")
+        .alias(f"{param}_rows")
     )
-    columns = [c for c in table.columns if c.key != "id"]
-    ordered = select(*(_from_json(rows.c.value, c) for c in columns)).order_by(rows.c.position)
-    return insert(table).from_select([c.key for c in columns], ordered)
-
-
-def _from_json(value: Any, column: Column[Any]) -> Any:
-    """Column ``column``'s value in the JSON object ``value``: JSON as it was written, text as text (the INSERT
-    refuses a string too long as it refuses one bound), anything else cast to the column's type."""
-    key = literal_column(f"'{column.key}'")
-    if isinstance(column.type, JSON):
-        return value.op("->", return_type=column.type)(key)
-    text = value.op("->>", return_type=Text)(key)
-    return text if isinstance(column.type, String) else cast(text, column.type)
+    ordered = select(*(rows.c[key] for key in columns)).order_by(rows.c.ordinality)
+    return insert(table).from_select(columns, ordered)
 
 
 def _write_item(session: Session, connection: Any, instance: ProcessInstance) -> None:

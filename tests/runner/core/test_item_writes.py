@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select, update
+from sqlalchemy.exc import DataError
 
 import runner
 from runner.core import audit, engine, item_writes
@@ -296,6 +297,27 @@ def test_a_timer_moving_off_the_key_a_new_one_takes_is_written_as_the_orm_writes
     with joint.transaction() as s:
         dues = s.scalars(select(Timer.due_at).where(Timer.instance_id == iid, Timer.task_id == key[0]))
         assert sorted(dues) == [key[1], key[1] + timedelta(days=1)]
+
+
+@pytest.mark.parametrize("merged", [True, False])
+def test_a_value_too_long_for_its_column_is_refused_not_cut(joint, db_engine, monkeypatch, merged) -> None:
+    """A new row's text longer than its column is refused by the database, merged or not, as a bound value is
+    (never cut to fit); nothing of the step is written."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps text of any length")
+    monkeypatch.setattr(item_writes, "MERGED", merged)
+    iid = start_item(joint, JOINT, START)
+    before = _rows(joint, iid)
+    with pytest.raises(DataError), joint.transaction() as s:
+        instance = s.get(ProcessInstance, iid)
+        old = s.scalars(select(OpenTask).where(OpenTask.instance_id == iid)).one()
+        again = OpenTask(**{key: getattr(old, key) for key in item_writes._OPEN_TASKS.inserted})
+        again.task_id, again.return_kind = "another", "退回" * 20  # return_kind holds 20 characters
+        s.add(again)
+        instance.applicant = "王五"
+        item_writes.item_saved(s, instance)
+        item_writes.task_rows_changed(s, [again], [])
+    assert _rows(joint, iid) == before
 
 
 def test_a_task_whose_row_goes_and_comes_back_in_one_flush(joint, db_engine) -> None:
