@@ -71,7 +71,6 @@ class _NewRows:
     objects can be, and the values an INSERT of one writes, its column defaults applied as the ORM applies them."""
 
     def __init__(self, model: type[Any]) -> None:
-        self.model = model
         self.table: Table = model.__table__
         self.columns = {prop.key: prop.columns[0] for prop in inspect(model).column_attrs}
         if any(column.key != key for key, column in (_ITEM_COLUMNS | self.columns).items()):
@@ -102,13 +101,16 @@ class _NewRows:
 
 _OPEN_TASKS = _NewRows(OpenTask)
 _TIMERS = _NewRows(Timer)  # a step's new timers ride along the merged statement (``_merged``)
-_TIMER_KEY = frozenset({"instance_id", "task_id", "due_at"})  # the columns of ``uq_timer``
+_TIMER_KEY = frozenset(  # the columns the timers are unique by
+    next(c for c in _TIMERS.table.constraints if c.name == "uq_timer").columns.keys()  # type: ignore[attr-defined]
+)
 _INSERT_ROWS = insert(_TASK_ROWS).returning(_TASK_ROWS.c.id, sort_by_parameter_order=True)
 _DELETE_ROWS = delete(_TASK_ROWS).where(_TASK_ROWS.c.id.in_(bindparam("ids", expanding=True)))
 _KEY = "item_writes"  # session.info: what saves handed over since the last flush (``_Step``)
 _INSERTED_KEY = "item_writes_inserted"  # session.info: the rows this transaction inserted
 ENABLED = True  # False: the ORM's flush writes everything (the tests and the benchmark compare the two)
-# PostgreSQL: the audit entries and the open-task rows ride along the item's UPDATE, in one statement (``_merged``)
+# PostgreSQL: the audit entries, the open-task rows and the new timers ride along the item's UPDATE, in one
+# statement (``_merged``)
 MERGED = True
 
 

@@ -3,7 +3,8 @@
 The JSON is written and read by ``orjson`` (a step's state is ≈ 35 KB of JSON before compression: the standard
 library's encoder took ≈ 0.27 ms of a completion's CPU for it, orjson ≈ 0.02 ms). What orjson does not write as
 the standard library does (integers beyond 64 bits, keys that are not strings) is written by the standard
-library; orjson writes a float that is no number (NaN, ±Infinity: no JSON value) as null, as a browser does.
+library, and so is what the standard library refuses (a datetime, a dataclass: refused again). orjson writes a
+float that is no number (NaN, ±Infinity: no JSON value) as null, as a browser does.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from runner.core.spiff.serializer import STATE_VERSION, serializer
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# what orjson would write and the standard library refuses (a datetime, a dataclass) goes to the standard library,
+# which refuses it as before: a value the engine's serializer did not convert is an error, not silently text
+_AS_THE_STANDARD_LIBRARY = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 # version found in a row -> function upgrading its dict to the next version (none yet)
 MIGRATIONS: dict[str, Callable[[dict[str, Any]], str]] = {}
@@ -27,7 +31,7 @@ MIGRATIONS: dict[str, Callable[[dict[str, Any]], str]] = {}
 def pack(obj: Any) -> bytes:
     """``obj`` as compact UTF-8 JSON, compressed."""
     try:
-        text = orjson.dumps(obj)
+        text = orjson.dumps(obj, option=_AS_THE_STANDARD_LIBRARY)
     except orjson.JSONEncodeError:
         text = _dumps(obj).encode("utf-8")
     return zlib.compress(text, 3)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from datetime import UTC, datetime
+
+import pytest
 
 from runner.core.state import pack, unpack
 
@@ -13,7 +16,9 @@ STATE = {"tasks": {"1f0c": {"state": 64, "last_state_change": 1765065600.123456,
 
 def test_a_state_reads_back_as_it_was_written() -> None:
     assert unpack(pack(STATE)) == STATE
-    assert zlib.decompress(pack(STATE)) == json.dumps(STATE, separators=(",", ":"), ensure_ascii=False).encode()
+    assert (
+        zlib.decompress(pack(STATE)) == json.dumps(STATE, separators=(",", ":"), ensure_ascii=False).encode()
+    )
 
 
 def test_what_orjson_does_not_write_is_written_as_before() -> None:
@@ -25,3 +30,9 @@ def test_what_orjson_does_not_write_is_written_as_before() -> None:
 def test_a_row_the_standard_library_wrote_with_nan_still_reads() -> None:
     old = zlib.compress(json.dumps({"fee": float("inf")}).encode(), 3)
     assert unpack(old) == {"fee": float("inf")}
+
+
+def test_a_value_the_standard_library_refuses_is_still_refused() -> None:
+    """orjson would write a datetime as text: a value the engine's serializer left unconverted stays an error."""
+    with pytest.raises(TypeError):
+        pack({"at": datetime(2026, 12, 7, tzinfo=UTC)})
