@@ -5,8 +5,8 @@ Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one
   tree for every question (``TaskLookup._looked_up`` answering nothing);
 - ``item-writes``: the step's item UPDATE and open-task rows as plain statements (``runner.core.item_writes``)
   against the ORM's flush of them;
-- ``merged-writes``: on PostgreSQL, the step's audit entries and open-task rows riding along the item's UPDATE
-  (``item_writes.MERGED``) against a statement each.
+- ``merged-writes``: on PostgreSQL, the step's audit entries, open-task rows and new timers riding along the
+  item's UPDATE (``item_writes.MERGED``) against a statement each.
 
 Starts its own platform (tests/support/platform.py: durable PostgreSQL, Redis) and drives the platform's Flask app
 with its test client, as ``bench/completion_split.py`` does: 联办件, each a start and its 6 completions, after 8
