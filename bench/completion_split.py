@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from runner.heap import settle_after_start  # noqa: E402
-from tests.support.platform import JOINT, STEP_DATA, TOKENS, start_platform  # noqa: E402
+from tests.support.platform import JOINT, STEP_DATA, start_platform  # noqa: E402
 
 PARTS = (  # (module, function): the names the split prints
     ("api.access", "authorize"),
@@ -185,12 +185,9 @@ def report(split: Split, items: int, completions: int, cpu: float, start_cpu: fl
 
 def floor_client(platform: Any) -> Any:
     """A test client of the floor app, on a database of its own in the platform's cluster."""
-    from bench.floor_app import create_app, create_tables
+    from bench.floor_app import create_app, floor_database
 
-    platform.postgres.create_database("floor")
-    dsn = platform.postgres.url("floor", driver="postgresql")  # a libpq URI, as psycopg takes it
-    create_tables(dsn, sorted(set(TOKENS.values())))
-    os.environ["BANJIAN_FLOOR_DSN"] = dsn
+    os.environ["BANJIAN_FLOOR_DSN"] = floor_database(platform)
     return create_app().test_client()
 
 

@@ -54,6 +54,15 @@ def create_tables(dsn: str, users: list[str]) -> None:
             connection.execute("INSERT INTO floor_users (name) VALUES (%s)", (name,))
 
 
+def floor_database(platform: Any) -> str:
+    """The floor app's own database in the cluster of ``platform`` (``tests/support/platform.py``), its tables made
+    and the platform's token users in it: its connection string (a libpq URI, as psycopg takes it)."""
+    platform.postgres.create_database("floor")
+    dsn: str = platform.postgres.url("floor", driver="postgresql")
+    create_tables(dsn, sorted(set(TOKENS.values())))
+    return dsn
+
+
 def create_app() -> Flask:
     """The floor app: ``POST /api/instances`` and ``POST /api/tasks/<id>/complete``, answering open tasks."""
     dsn = os.environ["BANJIAN_FLOOR_DSN"]

@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
-from bench.floor_app import create_tables  # noqa: E402
+from bench.floor_app import floor_database  # noqa: E402
 from tests.support.joint import START_DATA, TASKS_PER_ITEM, load_joint  # noqa: E402
 from tests.support.platform import JOINT, STEP_DATA, TOKENS, start_platform  # noqa: E402
 
@@ -243,15 +243,12 @@ def sizes(platform: Any, web: Any, running: int = 20) -> list[str]:
 def start_floor(platform: Any, workers: int, threads: int, connections: int) -> Any:
     """The floor app (``bench/floor_app.py``) on its own database of the platform's cluster, served by a
     gunicorn node of the same shape as the platform's."""
-    platform.postgres.create_database("floor")
-    dsn = platform.postgres.url("floor", driver="postgresql")  # a libpq URI, as psycopg takes it
-    create_tables(dsn, sorted(set(TOKENS.values())))
     return platform.start_web(
         workers=workers,
         threads=threads,
         connections=connections,
         app="bench.floor_app:create_app()",
-        env={"BANJIAN_FLOOR_DSN": dsn},
+        env={"BANJIAN_FLOOR_DSN": floor_database(platform)},
     )
 
 

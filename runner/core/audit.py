@@ -115,11 +115,9 @@ def pending(session: Session) -> list[dict[str, Any]]:
 def take_pending(session: Session) -> list[dict[str, Any]]:
     """The entries recorded and not written yet, in recording order, for a caller that writes them at once (in
     ``write_pending``'s INSERT, or within another statement: ``runner.core.item_writes``)."""
-    pending: list[tuple[SessionTransaction | None, dict[str, Any]]] | None = session.info.get(PENDING)
-    if not pending:
-        return []
-    entries = [entry for _, entry in pending]
-    pending.clear()
+    entries = pending(session)
+    if entries:
+        session.info[PENDING].clear()
     return entries
 
 

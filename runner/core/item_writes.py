@@ -166,13 +166,16 @@ def write_steps(session: Session) -> None:
     removed = [row for row in step.removed if row in deleted]
     added = [row for row in step.added if row in new and _OPEN_TASKS.plain(row)]
     items = list(step.items.values())
-    if len(items) == 1 and _mergeable(connection, removed, added):
-        changed = _changes(session, items[0])
+    if (
+        len(items) == 1
+        and _mergeable(connection, removed, added)
+        and (changed := _changes(session, items[0]))
+    ):
         timers = _new_timers(session)
         rows = _Inserts(added, [_OPEN_TASKS.values(row) for row in added])
         new_timers = _Inserts(timers, [_TIMERS.values(row) for row in timers])
         entries = _encoded(audit.pending(session))
-        if changed and entries is not None and rows.encoded is not None and new_timers.encoded is not None:
+        if entries is not None and rows.encoded is not None and new_timers.encoded is not None:
             _write_merged(session, connection, items[0], changed, removed, entries, rows, new_timers)
             return
     for instance in items:
