@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
+from runner.pg_cursor import LazyDescriptionCursor
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings this platform relies on.
@@ -50,7 +52,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_use_lifo", True)  # the same few connections serve, their prepared statements warm
     engine = create_engine(u, **kwargs)
     _ping_after_idle(engine)
+    _describe_when_asked(engine)
     return engine
+
+
+def _describe_when_asked(engine: Engine) -> None:
+    """Every connection's cursors make their ``description`` when it is read (``runner.pg_cursor``)."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.cursor_factory = LazyDescriptionCursor
 
 
 PING_AFTER_IDLE_SECONDS = 5.0
