@@ -27,6 +27,13 @@ def test_what_orjson_does_not_write_is_written_as_before() -> None:
     assert unpack(pack(data)) == {"big": 2**70, "by_number": {"1": "a", "2.5": "b"}}
 
 
+def test_an_integer_beyond_64_bits_reads_back_as_that_integer() -> None:
+    """orjson would read it as a float: its last digits lost."""
+    data = {"above": 2**70 + 1, "below": -(2**63) - 1, "card": [12345678901234567890123]}
+    back = unpack(pack(data))
+    assert back == data and all(type(v) is int for v in (back["above"], back["below"], back["card"][0]))
+
+
 def test_a_row_the_standard_library_wrote_with_nan_still_reads() -> None:
     old = zlib.compress(json.dumps({"fee": float("inf")}).encode(), 3)
     assert unpack(old) == {"fee": float("inf")}
