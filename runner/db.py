@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
+from runner import json_text
 from runner.pg_cursor import LazyDescriptionCursor
 
 
@@ -20,8 +21,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     failing half-way (SQLite cannot upgrade a read transaction to a write one under load); connections
     with the execution option ``read_only`` (``Services.reading``) begin a plain read transaction.
     PostgreSQL: ``postgresql://`` is read as psycopg 3; the pool hands out the most recently used connection
-    (psycopg prepares a statement on its 5th execution on a connection).
+    (psycopg prepares a statement on its 5th execution on a connection). JSON columns are read by
+    ``runner.json_text`` (as the standard library reads them, faster).
     """
+    kwargs.setdefault("json_deserializer", json_text.loads)
     u = make_url(url)
     if u.drivername == "postgresql":
         u = u.set(drivername="postgresql+psycopg")
