@@ -6,7 +6,9 @@ Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one
 - ``item-writes``: the step's item UPDATE and open-task rows as plain statements (``runner.core.item_writes``)
   against the ORM's flush of them;
 - ``merged-writes``: on PostgreSQL, the step's audit entries, open-task rows and new timers riding along the
-  item's UPDATE (``item_writes.MERGED``) against a statement each.
+  item's UPDATE (``item_writes.MERGED``) against a statement each;
+- ``lazy-description``: the cursors' description made when read (``runner.pg_cursor``) against psycopg's, made
+  for every statement.
 
 Starts its own platform (tests/support/platform.py: durable PostgreSQL, Redis) and drives the platform's Flask app
 with its test client, as ``bench/completion_split.py`` does: 联办件, each a start and its 6 completions, after 8
@@ -26,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from psycopg import Cursor
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -33,6 +37,7 @@ from bench.completion_split import Split, drive  # noqa: E402
 from runner.core import item_writes  # noqa: E402
 from runner.core.spiff.workflow import TaskLookup  # noqa: E402
 from runner.heap import settle_after_start  # noqa: E402
+from runner.pg_cursor import LazyDescriptionCursor  # noqa: E402
 from tests.support.platform import start_platform  # noqa: E402
 
 
@@ -46,12 +51,18 @@ class Change:
 
 
 _LOOKED_UP = TaskLookup._looked_up
+_DESCRIPTION = LazyDescriptionCursor.description
 CHANGES = {
     "task-lookup": Change(
         "look-up", "walk", lambda on: setattr(TaskLookup, "_looked_up", _LOOKED_UP if on else lambda *_: None)
     ),
     "item-writes": Change("plain", "ORM flush", lambda on: setattr(item_writes, "ENABLED", on)),
     "merged-writes": Change("merged", "apart", lambda on: setattr(item_writes, "MERGED", on)),
+    "lazy-description": Change(
+        "lazy",
+        "psycopg's",
+        lambda on: setattr(LazyDescriptionCursor, "description", _DESCRIPTION if on else Cursor.description),
+    ),
 }
 
 
