@@ -3,9 +3,11 @@
 The JSON is written and read by ``orjson`` (a step's state is ≈ 35 KB of JSON before compression: the standard
 library's encoder took ≈ 0.27 ms of a completion's CPU for it, orjson ≈ 0.02 ms). What orjson does not write as
 the standard library does (integers beyond 64 bits, keys that are not strings) is written by the standard
-library, and so is what the standard library refuses (a datetime, a dataclass: refused again). orjson writes a
-float that is no number (NaN, ±Infinity: no JSON value) as null, as a browser does. It is read as the standard
-library reads it (``runner.json_text``).
+library, and so is what the standard library refuses (a datetime, a dataclass: refused again). Two kinds of value
+the standard library refused orjson writes: a UUID, as its text (the engine's serializer converts UUIDs before
+this), and an enumeration member that is neither a str nor an int, as its value (the step is stored instead of
+failing). orjson writes a float that is no number (NaN, ±Infinity: no JSON value) as null, as a browser does. It
+is read as the standard library reads it (``runner.json_text``).
 """
 
 from __future__ import annotations
