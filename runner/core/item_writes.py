@@ -264,8 +264,9 @@ def _write_merged(
 
 
 def _encoded(rows: list[dict[str, Any]]) -> str | None:
-    """``rows`` as one JSON array, their datetimes in ISO form (read back as the driver sends them: one without a
-    time zone in the session's), or None when another value has no JSON form (the ORM's JSON type refuses it)."""
+    """``rows`` as one JSON array, their datetimes in ISO form with their offset, or None when a value has no JSON
+    form (the ORM's JSON type refuses it) or is a datetime without a time zone (the columns' type refuses it): the
+    writes then go apart, through the types that refuse it."""
     try:
         return json.dumps([{key: _json_value(value) for key, value in row.items()} for row in rows])
     except (TypeError, ValueError):
@@ -273,7 +274,11 @@ def _encoded(rows: list[dict[str, Any]]) -> str | None:
 
 
 def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
+        raise ValueError("a naive datetime")  # PostgreSQL would read it in the session's time zone
+    return value.isoformat()
 
 
 @functools.cache

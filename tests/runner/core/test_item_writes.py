@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select, update
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, StatementError
 
 import runner
 from runner.core import audit, engine, item_writes
@@ -374,3 +374,25 @@ def test_values_ride_along_as_json_only_when_json_holds_them() -> None:
         {"at": "2026-12-31T23:59:59.999999+00:00", "n": None, "detail": {"text": "受理"}}
     ]
     assert item_writes._encoded([{"detail": {"at": at}}]) is None
+    assert item_writes._encoded([{"at": at.replace(tzinfo=None)}]) is None
+
+
+@pytest.mark.parametrize("merged", [True, False])
+def test_a_datetime_without_a_time_zone_is_refused_merged_or_not(
+    joint, db_engine, monkeypatch, merged
+) -> None:
+    """A new row's datetime without a time zone is refused as the columns' type refuses it (PostgreSQL would read
+    it in the session's time zone); nothing of the step is written."""
+    monkeypatch.setattr(item_writes, "MERGED", merged)
+    iid = start_item(joint, JOINT, START)
+    before = _rows(joint, iid)
+    with pytest.raises(StatementError, match="naive datetime"), joint.transaction() as s:
+        instance = s.get(ProcessInstance, iid)
+        old = s.scalars(select(OpenTask).where(OpenTask.instance_id == iid)).one()
+        again = OpenTask(**{key: getattr(old, key) for key in item_writes._OPEN_TASKS.inserted})
+        again.task_id, again.created_at = "another", datetime(2026, 12, 7, 10, 0)
+        s.add(again)
+        instance.applicant = "王五"
+        item_writes.item_saved(s, instance)
+        item_writes.task_rows_changed(s, [again], [])
+    assert _rows(joint, iid) == before
