@@ -19,7 +19,7 @@ from runner.items import four_eyes
 from runner.items.instances import require_active
 from runner.items.views import json_safe, task_view
 from runner.models import AuditEntry, OpenTask, ProcessInstance
-from runner.people import directory
+from runner.people import directory, proxies
 from runner.people.directory import Person
 
 _TASK_ID = bindparam("task_id")
@@ -57,11 +57,12 @@ def open_task(session: Session, task_id: str, *, leave: bool = False) -> OpenTas
 
 def _caller_and_task_statement() -> Select[Any]:
     """``directory.IDENTIFY``'s rows, each with the rows of ``_TASK_AND_ITEM`` (none when there is no such open
-    task: the entity columns are NULL), in one statement."""
+    task: the entity columns are NULL), and the windows staffed now (for the tasks the step opens), in one
+    statement."""
     caller = directory.IDENTIFY.subquery("caller")
     item = select(OpenTask.instance_id).where(OpenTask.task_id == _TASK_ID).scalar_subquery()
     return with_published_form(
-        select(caller, OpenTask, ProcessInstance)
+        select(caller, OpenTask, ProcessInstance, proxies.staffed_windows_column())
         .select_from(caller)
         .outerjoin(OpenTask, OpenTask.instance_id == item)
         .outerjoin(ProcessInstance, ProcessInstance.id == OpenTask.instance_id),
@@ -87,6 +88,7 @@ def identify_reading_task(session: Session, username: str, task_id: str) -> tupl
             )
     if rows:
         read_along(session, engine.TASK_ROWS, str(task_id), list(tasks.values()))
+        proxies.read_along_staffing(session, rows[0].staffed_windows)
     return directory.identified(username, rows)
 
 

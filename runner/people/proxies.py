@@ -10,13 +10,13 @@ the window head (first by username), with an audit entry ``assigned_to_head``; i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Label, Select, bindparam, event, func, literal_column, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from runner.core import audit
 from runner.core.transaction import services_of
@@ -138,33 +138,78 @@ def staffed_windows(session: Session, windows: Iterable[str], now: datetime) -> 
     return set(session.scalars(_STAFFED, {"windows": sorted(windows), "now": now}))
 
 
-def _staffed_statement() -> Any:
+def _staffed_statement(*, of_windows: bool = True) -> Select[tuple[str]]:
+    """The windows (of the list ``windows``, unless ``of_windows`` is false) that have a clerk who is active and
+    not absent at ``now``."""
     now = bindparam("now")
     absent_now = select(Absence.user_id).where(Absence.in_force(now))
-    return (
+    query = (
         select(Membership.window)
         .join(User, Membership.user_id == User.id)
-        .where(
-            Membership.window.in_(bindparam("windows", expanding=True)),
-            Membership.role == Role.CLERK,
-            User.is_active.is_(True),
-            User.id.not_in(absent_now),
-        )
-        .distinct()
+        .where(Membership.role == Role.CLERK, User.is_active.is_(True), User.id.not_in(absent_now))
     )
+    if of_windows:
+        query = query.where(Membership.window.in_(bindparam("windows", expanding=True)))
+    return query.distinct()
 
 
 _STAFFED = _staffed_statement()  # built once: asked whenever a step opens tasks
 _PEOPLE = (User, Membership, Absence, Proxy)  # what a new task's assignee is worked out from
+_PEOPLE_TABLES = {model.__table__ for model in _PEOPLE}
+_READ_ALONG = (
+    "staffed_windows_read_along"  # session.info: the windows staffed when the transaction first read
+)
+_SEPARATOR = ","  # no window code holds one (``windows.save_window``)
+
+
+def staffed_windows_column() -> Label[str | None]:
+    """A column for a transaction's first statement: every window staffed at its parameter ``now``, as one text
+    (``read_along_staffing`` takes it). The database works it out once, whatever the rows."""
+    staffed = _staffed_statement(of_windows=False).subquery()
+    return (
+        # the separator as SQL text: a bound one would make SQLAlchemy render the statement again every time
+        select(func.aggregate_strings(staffed.c.window, literal_column(f"'{_SEPARATOR}'")))  # type: ignore[arg-type]
+        .scalar_subquery()
+        .label("staffed_windows")
+    )
+
+
+def read_along_staffing(session: Session, staffed: str | None) -> None:
+    """The column of ``staffed_windows_column``, read by this transaction's first statement: the staffing look-ups
+    of the transaction answer from it (as staffed when the transaction began), until it writes people."""
+    session.info[_READ_ALONG] = frozenset(staffed.split(_SEPARATOR)) if staffed else frozenset()
+
+
+@event.listens_for(Session, "before_flush")
+def _people_written(session: Session, *_: Any) -> None:
+    if _READ_ALONG in session.info and _people_unwritten(session):
+        session.info.pop(_READ_ALONG)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _people_written_by_statement(state: ORMExecuteState) -> None:
+    """An INSERT, UPDATE or DELETE of the people's tables run through the session."""
+    if (
+        _READ_ALONG in state.session.info
+        and (state.is_insert or state.is_update or state.is_delete)
+        and getattr(state.statement, "table", None) in _PEOPLE_TABLES
+    ):
+        state.session.info.pop(_READ_ALONG)
 
 
 def prefetch_staffing(session: Session, windows: Iterable[str], now: datetime) -> None:
     """Look up at once whether each of ``windows`` is staffed at ``now``, for the ``has_present_clerk`` calls
-    that follow in this transaction (a step that opens tasks in several windows asks once)."""
+    that follow in this transaction (a step that opens tasks in several windows asks once): from what the
+    transaction's first statement read along (``read_along_staffing``) when it did, and nobody's changes to people
+    are unwritten, else in one query."""
     known: dict[tuple[str, datetime], bool] = session.info.setdefault("staffed", {})
     missing = {w for w in windows if (w, now) not in known}
-    staffed = staffed_windows(session, missing, now)
-    known.update({(w, now): w in staffed for w in missing})
+    if not missing:
+        return
+    along: Set[str] | None = session.info.get(_READ_ALONG)
+    if along is None or _people_unwritten(session):
+        along = staffed_windows(session, missing, now)
+    known.update({(w, now): w in along for w in missing})
 
 
 def has_present_clerk(session: Session, window: str, now: datetime) -> bool:
@@ -223,5 +268,9 @@ def assign_new_task(
 def _write_people_first(session: Session) -> None:
     """Flush the transaction's unwritten changes of people (users, their windows, absences, proxies), if any, so
     that a look-up without autoflush sees them."""
-    if any(isinstance(row, _PEOPLE) for row in (*session.new, *session.dirty, *session.deleted)):
+    if _people_unwritten(session):
         session.flush()
+
+
+def _people_unwritten(session: Session) -> bool:
+    return any(isinstance(row, _PEOPLE) for row in (*session.new, *session.dirty, *session.deleted))

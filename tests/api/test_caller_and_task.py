@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 import runner
+from runner.items.tasks import identify_reading_task
+from runner.models import OpenTask, User
 from runner.people import directory
 from tests.support.statements import statements
 
@@ -17,7 +20,7 @@ from .test_api import auth, deploy
 
 @pytest.fixture
 def client(services: runner.Services) -> Any:
-    """The API with a shebao clerk, a guotu clerk and an inactive shebao clerk."""
+    """The API with a shebao clerk, a guotu clerk, an inactive shebao clerk and the shebao window's head."""
     client = api_client(
         services,
         {
@@ -25,6 +28,7 @@ def client(services: runner.Services) -> Any:
             "t-clerk": ("clerk_a", "社保甲", [("shebao", "clerk")]),
             "t-guotu": ("gt_clerk", "国土甲", [("guotu", "clerk")]),
             "t-gone": ("gone", "离职", [("shebao", "clerk")]),
+            "t-head": ("zhang_head", "社保组长", [("shebao", "window_head")]),
         },
     )
     with services.transaction() as s:
@@ -79,3 +83,70 @@ def test_the_refusals_are_those_of_two_reads(
     assert again.status_code == 409 and "clerk_a" in again.get_json()["message"]
     with services.transaction() as s:
         assert runner.verify_audit(s) == []
+
+
+def _started_to_decide(client: Any) -> str:
+    """A started review item whose 受理 opens 决定 in window shebao when completed: the 受理 task's id."""
+    assert deploy(client).status_code == 201
+    started = client.post(
+        "/api/instances",
+        json={"key": "review", "data": {"applicant": "李四", "complete": True}},
+        headers=auth(),
+    )
+    assert started.status_code == 201, started.get_json()
+    [task] = started.get_json()["tasks"]
+    return str(task["id"])
+
+
+def _staffing_reads(reads: list[str]) -> list[str]:
+    return [sql for sql in reads if sql.startswith("SELECT DISTINCT memberships")]
+
+
+@pytest.mark.parametrize("at_work", [True, False])
+def test_the_staffing_of_the_windows_comes_along_with_the_first_read(
+    client: Any, services: runner.Services, db_engine: Any, at_work: bool
+) -> None:
+    """A step that opens a task in a window asks whether the window has a clerk at work (else the task goes to
+    its head): the completion's first statement brought the answer."""
+    task_id = _started_to_decide(client)
+    if not at_work:  # the window's one active clerk is away: its head covers
+        with services.transaction() as s:
+            directory.mark_absent(
+                s, "clerk_a", "zhang_head", services.now(), None, "病假", actor="zhang_head"
+            )
+    with statements(db_engine, keep=lambda sql: sql.startswith("SELECT")) as reads:
+        done = _complete(client, task_id)
+    assert done.status_code == 200, done.get_json()
+    [decide] = done.get_json()["tasks"]
+    assert decide["spec_name"] == "decide" and decide["window"] == "shebao"
+    assert decide["assignee"] == (None if at_work else "zhang_head")
+    assert _staffing_reads(reads) == [] and "staffed_windows" in reads[0], reads
+
+
+@pytest.mark.parametrize("how", ["unwritten", "flushed", "by statement"])
+def test_people_changed_after_the_first_read_are_seen(
+    client: Any, services: runner.Services, db_engine: Any, how: str
+) -> None:
+    """The staffing read along is the transaction's first view of it: once the transaction changes people (the
+    change not written yet, flushed before the step, or an UPDATE of its own), the look-up asks again."""
+    task_id = _started_to_decide(client)
+    with (
+        statements(db_engine, keep=lambda sql: sql.startswith("SELECT")) as reads,
+        services.transaction() as s,
+    ):
+        person, _ = identify_reading_task(s, "clerk_a", task_id)
+        assert person is not None
+        if how == "by statement":  # the window's one active clerk leaves
+            s.execute(update(User).where(User.username == "clerk_a").values(is_active=False))
+        else:  # ... or is away
+            directory.mark_absent(
+                s, "clerk_a", "zhang_head", services.now(), None, "病假", actor="zhang_head"
+            )
+        if how == "flushed":
+            s.flush()
+        runner.complete(s, task_id, {"applicant": "李四", "eligible": True}, actor="clerk_a")
+    assert len(_staffing_reads(reads)) == 1, reads
+    with services.transaction() as s:
+        assert (
+            s.scalars(select(OpenTask.assignee).where(OpenTask.spec_name == "decide")).one() == "zhang_head"
+        )
