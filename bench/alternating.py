@@ -8,7 +8,9 @@ Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one
 - ``merged-writes``: on PostgreSQL, the step's audit entries, open-task rows and new timers riding along the
   item's UPDATE (``item_writes.MERGED``) against a statement each;
 - ``lazy-description``: the cursors' description made when read (``runner.pg_cursor``) against psycopg's, made
-  for every statement.
+  for every statement;
+- ``staffing-along``: whether the windows of the tasks a step opens are staffed, from the completion's first
+  statement (``proxies.read_along_staffing``) against a statement of its own (the first read still brings it).
 
 Starts its own platform (tests/support/platform.py: durable PostgreSQL, Redis) and drives the platform's Flask app
 with its test client, as ``bench/completion_split.py`` does: 联办件, each a start and its 6 completions, after 8
@@ -37,6 +39,7 @@ from bench.completion_split import Split, drive  # noqa: E402
 from runner.core import item_writes  # noqa: E402
 from runner.core.spiff.workflow import TaskLookup  # noqa: E402
 from runner.heap import settle_after_start  # noqa: E402
+from runner.people import proxies  # noqa: E402
 from runner.pg_cursor import LazyDescriptionCursor  # noqa: E402
 from tests.support.platform import start_platform  # noqa: E402
 
@@ -52,6 +55,7 @@ class Change:
 
 _LOOKED_UP = TaskLookup._looked_up
 _DESCRIPTION = LazyDescriptionCursor.description
+_READ_ALONG_STAFFING = proxies.read_along_staffing
 CHANGES = {
     "task-lookup": Change(
         "look-up", "walk", lambda on: setattr(TaskLookup, "_looked_up", _LOOKED_UP if on else lambda *_: None)
@@ -62,6 +66,11 @@ CHANGES = {
         "lazy",
         "psycopg's",
         lambda on: setattr(LazyDescriptionCursor, "description", _DESCRIPTION if on else Cursor.description),
+    ),
+    "staffing-along": Change(
+        "along",
+        "asked",
+        lambda on: setattr(proxies, "read_along_staffing", _READ_ALONG_STAFFING if on else lambda *_: None),
     ),
 }
 
