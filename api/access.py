@@ -23,7 +23,7 @@ import runner
 from runner.items import permissions
 from runner.items.tasks import identify_reading_task
 from runner.models import ProcessInstance, Role
-from runner.people import directory
+from runner.people import directory, proxies
 from runner.people.directory import Person
 
 Check = Callable[[Session, permissions.Who, dict[str, Any]], bool]
@@ -150,6 +150,7 @@ IN_TRANSACTION = {"api.start", "api.complete"}
 # of those, the routes whose first read of their own comes along with the caller's (one statement for both)
 READ_WITH_CALLER: dict[str, Callable[[Session, str, dict[str, Any]], tuple[Person | None, set[str]]]] = {
     "api.complete": lambda s, actor, args: identify_reading_task(s, actor, args["task_id"]),
+    "api.start": lambda s, actor, args: proxies.identify_reading_staffing(s, actor),
 }
 
 

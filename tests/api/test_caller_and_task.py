@@ -150,3 +150,24 @@ def test_people_changed_after_the_first_read_are_seen(
         assert (
             s.scalars(select(OpenTask.assignee).where(OpenTask.spec_name == "decide")).one() == "zhang_head"
         )
+
+
+@pytest.mark.parametrize("at_work", [True, False])
+def test_a_start_reads_the_staffing_along_with_the_caller(
+    client: Any, services: runner.Services, db_engine: Any, at_work: bool
+) -> None:
+    """A start opens its first task in a window: whether the window has a clerk at work comes with the caller."""
+    assert deploy(client).status_code == 201
+    if not at_work:
+        with services.transaction() as s:
+            directory.mark_absent(
+                s, "clerk_a", "zhang_head", services.now(), None, "病假", actor="zhang_head"
+            )
+    with statements(db_engine, keep=lambda sql: sql.startswith("SELECT")) as reads:
+        started = client.post(
+            "/api/instances", json={"key": "review", "data": {"applicant": "李四"}}, headers=auth()
+        )
+    assert started.status_code == 201, started.get_json()
+    [accept] = started.get_json()["tasks"]
+    assert accept["window"] == "shebao" and accept["assignee"] == (None if at_work else "zhang_head")
+    assert _staffing_reads(reads) == [] and "FROM users" in reads[0] and "staffed_windows" in reads[0], reads
