@@ -158,10 +158,9 @@ def _staffed_statement(*, of_windows: bool = True) -> Select[tuple[str]]:
 _STAFFED = _staffed_statement()  # built once: asked whenever a step opens tasks
 _PEOPLE = (User, Membership, Absence, Proxy)  # what a new task's assignee is worked out from
 _PEOPLE_TABLES = {model.__table__ for model in _PEOPLE}
-_READ_ALONG = (
-    "staffed_windows_read_along"  # session.info: the windows staffed when the transaction first read
-)
-_SEPARATOR = ","  # no window code holds one (``windows.save_window``)
+# session.info: the windows staffed when the transaction first read (``read_along_staffing``)
+_READ_ALONG = "staffed_windows_read_along"
+_SEPARATOR = ","  # no window code holds one (``windows.save_window``); one that did is asked about apart
 
 
 def staffed_windows_column() -> Label[str | None]:
@@ -223,7 +222,7 @@ def prefetch_staffing(session: Session, windows: Iterable[str], now: datetime) -
     if not missing:
         return
     along: Set[str] | None = session.info.get(_READ_ALONG)
-    if along is None or _people_unwritten(session):
+    if along is None or _people_unwritten(session) or any(_SEPARATOR in w for w in missing):
         along = staffed_windows(session, missing, now)
     known.update({(w, now): w in along for w in missing})
 
