@@ -36,17 +36,23 @@ def client(services: runner.Services) -> Any:
     return client
 
 
-@pytest.fixture
-def item(client: Any) -> dict[str, Any]:
-    """A started review item: one open task, in window shebao."""
+def _started(client: Any, *, complete: bool) -> dict[str, Any]:
+    """A started review item: one open task (受理), in window shebao; completing it opens 决定 there when
+    ``complete``, else ends the item."""
     assert deploy(client).status_code == 201
     started = client.post(
         "/api/instances",
-        json={"key": "review", "data": {"applicant": "李四", "complete": False}},
+        json={"key": "review", "data": {"applicant": "李四", "complete": complete}},
         headers=auth(),
     )
     assert started.status_code == 201, started.get_json()
     return started.get_json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def item(client: Any) -> dict[str, Any]:
+    """A started review item whose one open task ends it."""
+    return _started(client, complete=False)
 
 
 def _complete(client: Any, task_id: str, token: str = "t-clerk") -> Any:
@@ -87,14 +93,7 @@ def test_the_refusals_are_those_of_two_reads(
 
 def _started_to_decide(client: Any) -> str:
     """A started review item whose 受理 opens 决定 in window shebao when completed: the 受理 task's id."""
-    assert deploy(client).status_code == 201
-    started = client.post(
-        "/api/instances",
-        json={"key": "review", "data": {"applicant": "李四", "complete": True}},
-        headers=auth(),
-    )
-    assert started.status_code == 201, started.get_json()
-    [task] = started.get_json()["tasks"]
+    [task] = _started(client, complete=True)["tasks"]
     return str(task["id"])
 
 
