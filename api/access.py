@@ -20,10 +20,10 @@ from flask import request
 from sqlalchemy.orm import Session
 
 import runner
-from runner.items import permissions
+from runner.items import permissions, start_reads
 from runner.items.tasks import identify_reading_task
 from runner.models import ProcessInstance, Role
-from runner.people import directory, proxies
+from runner.people import directory
 from runner.people.directory import Person
 
 Check = Callable[[Session, permissions.Who, dict[str, Any]], bool]
@@ -150,8 +150,18 @@ IN_TRANSACTION = {"api.start", "api.complete"}
 # of those, the routes whose first read of their own comes along with the caller's (one statement for both)
 READ_WITH_CALLER: dict[str, Callable[[Session, str, dict[str, Any]], tuple[Person | None, set[str]]]] = {
     "api.complete": lambda s, actor, args: identify_reading_task(s, actor, args["task_id"]),
-    "api.start": lambda s, actor, args: proxies.identify_reading_staffing(s, actor),
+    "api.start": lambda s, actor, args: start_reads.identify_reading_start(s, actor, _diagram_started()),
 }
+
+
+def _diagram_started() -> str | None:
+    """The diagram a start names in its body, when it starts the newest version of one (else None: the start reads
+    its definition itself, and the route answers a body it refuses)."""
+    data = request.get_json(silent=True)  # as the route reads it
+    if not isinstance(data, dict) or data.get("item") is not None or data.get("version") is not None:
+        return None
+    key = data.get("key")
+    return key if isinstance(key, str) else None
 
 
 def authorize(

@@ -10,7 +10,9 @@ Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one
 - ``lazy-description``: the cursors' description made when read (``runner.pg_cursor``) against psycopg's, made
   for every statement;
 - ``staffing-along``: whether the windows of the tasks a step opens are staffed, from the completion's first
-  statement (``proxies.read_along_staffing``) against a statement of its own (the first read still brings it).
+  statement (``proxies.read_along_staffing``) against a statement of its own (the first read still brings it);
+- ``start-along``: a start's definition and the active warning rules, read along with its caller
+  (``runner.items.start_reads``), against a statement each (the caller's statement brings the staffing still).
 
 Starts its own platform (tests/support/platform.py: durable PostgreSQL, Redis) and drives the platform's Flask app
 with its test client, as ``bench/completion_split.py`` does: 联办件, each a start and its 6 completions, after 8
@@ -29,17 +31,20 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from psycopg import Cursor
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from api import access  # noqa: E402
 from bench.completion_split import Split, drive  # noqa: E402
 from runner.core import item_writes  # noqa: E402
 from runner.core.spiff.workflow import TaskLookup  # noqa: E402
+from runner.core.transaction import services_of  # noqa: E402
 from runner.heap import settle_after_start  # noqa: E402
-from runner.people import proxies  # noqa: E402
+from runner.people import directory, proxies  # noqa: E402
 from runner.pg_cursor import LazyDescriptionCursor  # noqa: E402
 from tests.support.platform import start_platform  # noqa: E402
 
@@ -56,6 +61,18 @@ class Change:
 _LOOKED_UP = TaskLookup._looked_up
 _DESCRIPTION = LazyDescriptionCursor.description
 _READ_ALONG_STAFFING = proxies.read_along_staffing
+_START_ALONG = access.READ_WITH_CALLER["api.start"]
+_CALLER_AND_STAFFING = directory.IDENTIFY.add_columns(proxies.staffed_windows_column())
+
+
+def _caller_and_staffing(session: Any, actor: str, _args: Any) -> Any:
+    """A start's first statement before ``start-along``: its caller and the staffing of the windows."""
+    rows = session.execute(_CALLER_AND_STAFFING, {"username": actor, "now": services_of(session).now()}).all()
+    if rows:
+        proxies.read_along_staffing(session, rows[0].staffed_windows)
+    return directory.identified(actor, rows)
+
+
 CHANGES = {
     "task-lookup": Change(
         "look-up", "walk", lambda on: setattr(TaskLookup, "_looked_up", _LOOKED_UP if on else lambda *_: None)
@@ -71,6 +88,13 @@ CHANGES = {
         "along",
         "asked",
         lambda on: setattr(proxies, "read_along_staffing", _READ_ALONG_STAFFING if on else lambda *_: None),
+    ),
+    "start-along": Change(
+        "along",
+        "apart",
+        lambda on: access.READ_WITH_CALLER.update(
+            {"api.start": _START_ALONG if on else _caller_and_staffing}
+        ),
     ),
 }
 

@@ -9,7 +9,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from runner.core.scripts import check_source
 from runner.core.spiff.parser import CentreParser, parse_specs
 from runner.core.spiff.refusals import refusal
 from runner.core.state import dump_specs
-from runner.core.transaction import services_of
+from runner.core.transaction import read_along, services_of, taken_along
 from runner.core.validation import read_diagram, safe_parse, validate_bpmn
 from runner.design.form_drafts import known_form_keys
 from runner.exceptions import Conflict, DiagramInvalid, NoSuchDefinition
@@ -236,14 +236,33 @@ def _local_process_ids(root: Any) -> set[str]:
     }
 
 
+LATEST = "latest_definition"  # what ``read_along_latest`` keeps for ``latest_definition``
+
+
+def is_latest_of_key() -> ColumnElement[bool]:
+    """A join condition for a transaction's first statement: the row of ``process_definitions`` that is the newest
+    version of the key bound as ``definition_key`` (none: no such key). ``read_along_latest`` takes its entity."""
+    key = bindparam("definition_key", type_=ProcessDefinition.key.type)
+    newest = select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key).scalar_subquery()
+    return and_(ProcessDefinition.key == key, ProcessDefinition.version == newest)
+
+
+def read_along_latest(session: Session, key: str, found: ProcessDefinition | None) -> None:
+    """The newest version of ``key`` (None: there is none), read by this transaction's first statement
+    (``is_latest_of_key``): the transaction's ``latest_definition(key)`` takes it instead of reading it again."""
+    read_along(session, LATEST, key, found)
+
+
 def latest_definition(session: Session, key: str, *, required: bool = True) -> ProcessDefinition | None:
     """The newest version of ``key`` (``NoSuchDefinition`` if there is none and it is required)."""
-    found = session.scalars(
-        select(ProcessDefinition)
-        .where(ProcessDefinition.key == key)
-        .order_by(ProcessDefinition.version.desc())
-        .limit(1)
-    ).first()
+    along, found = taken_along(session, LATEST, key)
+    if not along:
+        found = session.scalars(
+            select(ProcessDefinition)
+            .where(ProcessDefinition.key == key)
+            .order_by(ProcessDefinition.version.desc())
+            .limit(1)
+        ).first()
     if found is None and required:
         raise NoSuchDefinition(f"没有名为 {key} 的流程定义 (no process definition {key!r})", key=key)
     return found

@@ -22,8 +22,6 @@ from runner.core import audit
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NotFound
 from runner.models import Absence, Membership, ProcessInstance, Proxy, Role, User
-from runner.people import directory
-from runner.people.directory import Person
 
 
 @dataclass(frozen=True)
@@ -179,20 +177,6 @@ def read_along_staffing(session: Session, staffed: str | None) -> None:
     """The column of ``staffed_windows_column``, read by this transaction's first statement: the staffing look-ups
     of the transaction answer from it (as staffed when the transaction began), until it writes people."""
     session.info[_READ_ALONG] = frozenset(staffed.split(_SEPARATOR)) if staffed else frozenset()
-
-
-_CALLER_AND_STAFFING = directory.IDENTIFY.add_columns(staffed_windows_column())
-
-
-def identify_reading_staffing(session: Session, username: str) -> tuple[Person | None, set[str]]:
-    """``directory.identify``, with the staffing of the windows read along (``read_along_staffing``): a start's
-    first statement, for the tasks it opens."""
-    rows = session.execute(
-        _CALLER_AND_STAFFING, {"username": username, "now": services_of(session).now()}
-    ).all()
-    if rows:
-        read_along_staffing(session, rows[0].staffed_windows)
-    return directory.identified(username, rows)
 
 
 @event.listens_for(Session, "before_flush")

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import Label, Text, bindparam, event, func, literal_column, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from runner import json_text
 from runner.core import audit, hooks
 from runner.core.transaction import read_ahead, read_unflushed, services_of, taken_ahead
 from runner.exceptions import CalendarDataMissing, InvalidInput
@@ -132,6 +133,32 @@ def rule_due(session: Session, deadline: datetime, offset_days: int) -> datetime
 
 def rule_task_id(rule_id: int) -> str:
     return f"rule:{rule_id}"
+
+
+_RULE_FIELDS = ("id", "item_kind", "level", "offset_days", "note")
+
+
+def active_rules_column(dialect: str) -> Label[Any]:
+    """A column for a transaction's first statement: every active rule, as one JSON array of their
+    ``_RULE_FIELDS`` (``read_along_rules`` takes it). The database works it out once, whatever the rows."""
+    pairs = [
+        part for name in _RULE_FIELDS for part in (literal_column(f"'{name}'"), getattr(WarningRule, name))
+    ]
+    if dialect == "postgresql":
+        rules = func.json_agg(func.json_build_object(*pairs))
+    else:
+        rules = func.json_group_array(func.json_object(*pairs))
+    return (
+        select(rules.cast(Text)).where(WarningRule.active.is_(True)).scalar_subquery().label("active_rules")
+    )
+
+
+def read_along_rules(session: Session, active: str | None) -> None:
+    """The column of ``active_rules_column``, read by this transaction's first statement: the rules this session's
+    items follow (``_rules_for``), in the order they are read by themselves. They are plain objects, outside the
+    session: nothing a step does changes a rule."""
+    rules = [WarningRule(active=True, **fields) for fields in json_text.loads(active or "[]")]
+    session.info["warning_rules"] = sorted(rules, key=lambda rule: rule.id)
 
 
 def _rules_for(session: Session, instance: ProcessInstance) -> list[WarningRule]:
