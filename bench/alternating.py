@@ -12,7 +12,9 @@ Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one
 - ``staffing-along``: whether the windows of the tasks a step opens are staffed, from the completion's first
   statement (``proxies.read_along_staffing``) against a statement of its own (the first read still brings it);
 - ``start-along``: a start's definition and the active warning rules, read along with its caller
-  (``runner.items.start_reads``), against a statement each (the caller's statement brings the staffing still).
+  (``runner.items.start_reads``), against a statement each (the caller's statement brings the staffing still);
+- ``closes-along``: the timers a step closes, by id, and the warning-rule timers of an item that ends, in the
+  merged statement (``item_writes.close_timers``, ``end_timers``) against a statement each.
 
 Starts its own platform (tests/support/platform.py: durable PostgreSQL, Redis) and drives the platform's Flask app
 with its test client, as ``bench/completion_split.py`` does: 联办件, each a start and its 6 completions, after 8
@@ -61,6 +63,7 @@ class Change:
 _LOOKED_UP = TaskLookup._looked_up
 _DESCRIPTION = LazyDescriptionCursor.description
 _READ_ALONG_STAFFING = proxies.read_along_staffing
+_CLOSES_TIMERS = item_writes.closes_timers
 _START_ALONG = access.READ_WITH_CALLER["api.start"]
 _CALLER_AND_STAFFING = directory.IDENTIFY.add_columns(proxies.staffed_windows_column())
 
@@ -88,6 +91,11 @@ CHANGES = {
         "along",
         "asked",
         lambda on: setattr(proxies, "read_along_staffing", _READ_ALONG_STAFFING if on else lambda *_: None),
+    ),
+    "closes-along": Change(
+        "along",
+        "apart",
+        lambda on: setattr(item_writes, "closes_timers", _CLOSES_TIMERS if on else lambda _session: False),
     ),
     "start-along": Change(
         "along",

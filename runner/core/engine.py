@@ -111,6 +111,7 @@ def new_workflow(
     _stored_waits(session)[instance.id] = set()
     _stored_timers(session)[instance.id] = frozenset()
     _stored_unarmed(session)[instance.id] = frozenset()
+    _stored_timer_rows(session)[instance.id] = {}
     none = {instance.id: []}  # its first save has no timer rows to read: there are none yet
     transaction.read_ahead(session, PENDING_TIMERS, none)
     transaction.read_ahead(session, UNARMED_ROWS, none)
@@ -160,6 +161,10 @@ def _state_of(session: Session, instance: ProcessInstance) -> tuple[bytes, int]:
 _TimerKey = tuple[str, datetime]  # an engine timer row's (task id, due time)
 _Mirrors = tuple[frozenset[tuple[str, str]], frozenset[_TimerKey], frozenset[tuple[str, int]]]
 _MIRRORS = "_banjian_mirrors"  # attribute of a saved workflow: the _Mirrors of the state it was saved as
+_TimerRow = tuple[int, str]  # a pending engine timer row's id and name
+# attribute of a saved workflow: the ids and names of its pending engine timer rows by key, as far as this process
+# wrote them (``_stored_timer_rows``)
+_TIMER_ROWS = "_banjian_timer_rows"
 
 
 def _bind_and_remember(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
@@ -173,6 +178,7 @@ def _bind_and_remember(session: Session, instance: ProcessInstance, workflow: Bp
     _stored_waits(session)[instance.id] = set(waits)
     _stored_timers(session)[instance.id] = timers
     _stored_unarmed(session)[instance.id] = unarmed
+    _stored_timer_rows(session)[instance.id] = dict(workflow.__dict__.get(_TIMER_ROWS, {}))
 
 
 def _mirrors(waiting: list[Task]) -> _Mirrors:
@@ -207,6 +213,14 @@ def _stored_timers(session: Session) -> dict[int, frozenset[tuple[str, datetime]
     the warning rules'), as the state it was loaded or last saved with has them. ``save`` reads nothing when the
     timers it wants are these, and closes those no longer wanted by their keys, without reading them."""
     return session.info.setdefault("timer_keys", {})  # type: ignore[no-any-return]
+
+
+def _stored_timer_rows(session: Session) -> dict[int, dict[_TimerKey, _TimerRow]]:
+    """Per instance of this transaction: the ids and names of its pending engine timer rows by key, where known
+    (the rows this process wrote for the state it was loaded or last saved with; none after a load from the row).
+    ``_close_timers`` closes rows it knows with the step's other writes, by id, instead of in a statement of their
+    own that returns them."""
+    return session.info.setdefault("timer_rows", {})  # type: ignore[no-any-return]
 
 
 def _stored_unarmed(session: Session) -> dict[int, frozenset[tuple[str, int]]]:
@@ -340,17 +354,43 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     unarmed_keys = _unarmed_keys(unarmed)
     unarmed_changed = unarmed_keys != _stored_unarmed(session).get(instance.id)
     unarmed_rows = _unarmed_rows(session, instance) if unarmed_changed else {}
+    new_timers: list[Timer] = []
     if pending is not None or wanted_timers != stored_timers:
-        _sync_timers(session, instance, workflow, timer_tasks, now, pending, unarmed_rows, stored_timers)
+        new_timers = _sync_timers(
+            session, instance, workflow, timer_tasks, now, pending, unarmed_rows, stored_timers
+        )
     if unarmed_changed:
         _sync_unarmed(session, instance, unarmed, unarmed_rows, now)
     _stored_timers(session)[instance.id] = wanted_timers
+    _remember_timer_rows(session, instance, workflow, wanted_timers, new_timers)
     _stored_unarmed(session)[instance.id] = unarmed_keys
     waits = _message_waits(waiting)
     _sync_subscriptions(session, instance, waits)
     workflow.__dict__[_MIRRORS] = mirrored or (frozenset(waits), wanted_timers, unarmed_keys)
     item_writes.item_saved(session, instance)
     hooks.run_after_save(session, instance)
+
+
+def _remember_timer_rows(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    wanted: frozenset[_TimerKey],
+    new_rows: list[Timer],
+) -> None:
+    """Note the ids and names of the pending engine timer rows of the state just saved (``_stored_timer_rows``):
+    those known before that are still wanted, and the rows this save made pending, once written (at the commit;
+    until then this transaction does not know their ids)."""
+    known = _stored_timer_rows(session).get(instance.id, {})
+    kept = {key: known[key] for key in wanted if key in known}
+    _stored_timer_rows(session)[instance.id] = dict(kept)
+    workflow.__dict__[_TIMER_ROWS] = kept
+
+    def written() -> None:
+        kept.update({(row.task_id, row.due_at): (row.id, row.name) for row in new_rows if row.id is not None})
+
+    if new_rows:
+        on_commit(session, written)
 
 
 def _pruned_summary(
@@ -746,6 +786,7 @@ def forget_projections(session: Session, instance: ProcessInstance) -> None:
         _stored_waits(session),
         _stored_timers(session),
         _stored_unarmed(session),
+        _stored_timer_rows(session),
     ):
         known.pop(instance.id, None)
     transaction.forget_read_ahead(session, instance.id)
@@ -806,10 +847,37 @@ def _close_timers(
         row.status = TimerStatus.FIRED if fired else TimerStatus.CANCELLED
         row.ended_at = now
         _audit_closed(session, instance, fired, row.id, row.task_id, row.name, key[1])
-    for fired, keys in by_key.items():
-        if keys:
-            _close_by_key(session, instance, keys, fired, now)
+    if not _close_with_the_step(session, instance, by_key, now):
+        for fired, keys in by_key.items():
+            if keys:
+                _close_by_key(session, instance, keys, fired, now)
     return pending
+
+
+def _close_with_the_step(
+    session: Session, instance: ProcessInstance, by_key: dict[bool, list[_TimerKey]], now: datetime
+) -> bool:
+    """Close the pending engine timers of these keys (fired: True, cancelled: False) with the step's other writes
+    (``item_writes.close_timers``), by the ids of their rows, when this transaction knows every one
+    (``_stored_timer_rows``), may write them so, and holds no timer object of the item (the object would say
+    otherwise than the row). The audit entries now, as ``_close_by_key`` records them. False: nothing done."""
+    known = _stored_timer_rows(session).get(instance.id, {})
+    keys = [key for fired in (True, False) for key in by_key[fired]]
+    if not keys or any(key not in known for key in keys) or item_writes.holds_timers(session, instance):
+        return False
+    closing = [  # as _close_by_key closes them: the fired first, each kind by row id
+        (fired, timer_id, key)
+        for fired in (True, False)
+        for timer_id, key in sorted((known[k][0], k) for k in by_key[fired])
+    ]
+    statuses = {
+        timer_id: TimerStatus.FIRED if fired else TimerStatus.CANCELLED for fired, timer_id, _ in closing
+    }
+    if not item_writes.close_timers(session, instance, statuses, now):
+        return False
+    for fired, timer_id, key in closing:
+        _audit_closed(session, instance, fired, timer_id, key[0], known[key][1], key[1])
+    return True
 
 
 def _pending_timers(
@@ -918,7 +986,9 @@ def _sync_timers(
     pending: dict[_TimerKey, Timer | None] | None = None,
     unarmed_rows: dict[str, Timer] | None = None,
     stored: frozenset[_TimerKey] | None = None,
-) -> None:
+) -> list[Timer]:
+    """Close the pending timer rows no longer wanted and lay out those wanted and missing: the rows made pending
+    (new, or armed)."""
     pending = _close_timers(session, instance, workflow, waiting, now, pending, stored)
     new_rows = []
     for key, task in _wanted_timers(waiting).items():
@@ -948,6 +1018,7 @@ def _sync_timers(
     if new_rows and instance.status != InstanceStatus.SUSPENDED:
         for row in new_rows:
             schedule_timer(session, row)  # needs no row id: the rows are written with the step's other writes
+    return new_rows
 
 
 _UNARMED_TIMERS = select(Timer).where(

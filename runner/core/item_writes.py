@@ -11,8 +11,9 @@ session's next flush (or its commit, first thing) writes them as plain statement
 2. the DELETE of the open-task rows of tasks the step finished;
 3. one INSERT of the new open-task rows, their ids returned.
 
-On PostgreSQL all three, the audit entries recorded since the last flush (``runner.core.audit``) and the new
-timers the step laid out are one statement (``_merged``): the DELETE and the INSERTs are common table expressions
+On PostgreSQL all three, the audit entries recorded since the last flush (``runner.core.audit``), the new
+timers the step laid out and the timers it closed (``close_timers``: by id, each checked to be pending still;
+``end_timers``: by kind) are one statement (``_merged``): the DELETE and the INSERTs are common table expressions
 of the item's UPDATE, the rows they insert bound as one JSON array each, so one statement serves any count of
 rows. PostgreSQL runs those the statement does not read after the UPDATE, and the new rows' INSERTs (their ids are
 read) as the UPDATE returns its row: the row is locked, and its lock checked, first, as above. Each statement a
@@ -58,7 +59,7 @@ from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 
 from runner.core import audit
-from runner.models import AuditEntry, OpenTask, ProcessInstance, Timer
+from runner.models import AuditEntry, OpenTask, ProcessInstance, Timer, TimerStatus
 
 _ITEMS: Table = ProcessInstance.__table__  # type: ignore[assignment]
 _TASK_ROWS: Table = OpenTask.__table__  # type: ignore[assignment]
@@ -121,6 +122,9 @@ class _Step:
     items: dict[int, ProcessInstance] = field(default_factory=dict)  # by id(): ORM objects do not hash by row
     added: list[OpenTask] = field(default_factory=list)
     removed: list[OpenTask] = field(default_factory=list)
+    # the pending timers closed by id (``close_timers``), the items whose timers of a kind end (``end_timers``)
+    closed: list[dict[str, Any]] = field(default_factory=list)
+    ended: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _step(session: Session) -> _Step:
@@ -142,6 +146,50 @@ def task_rows_changed(session: Session, added: list[OpenTask], removed: list[Ope
     step.removed += removed
 
 
+def closes_timers(session: Session) -> bool:
+    """Whether this transaction writes timer closes (``close_timers``, ``end_timers``) with its step: on
+    PostgreSQL, outside a savepoint (inside one the ORM writes, and a close must roll back with what it rolls
+    back)."""
+    return (
+        ENABLED
+        and MERGED
+        and session.get_bind().dialect.name == "postgresql"
+        and not session.in_nested_transaction()
+    )
+
+
+def holds_timers(session: Session, instance: ProcessInstance) -> bool:
+    """Does the session hold an object of a timer row of ``instance`` (read, added or written by it)? A close
+    written by ``close_timers`` or ``end_timers`` would not change it: such a row is closed through its object."""
+    return any(
+        isinstance(row, Timer) and row.instance_id == instance.id
+        for row in (*session.identity_map.values(), *session.new)
+    )
+
+
+def close_timers(session: Session, instance: ProcessInstance, closed: dict[int, str], now: datetime) -> bool:
+    """Mark the pending timer rows of ``instance`` with these ids (not the warning rules') with their new status
+    (fired or cancelled), ended ``now``, at the next write of the step: all of them, or the write is refused as a
+    lost race (``StaleDataError``: one was not pending any more). False, and nothing noted, unless
+    ``closes_timers``: the caller writes them itself."""
+    if not closes_timers(session) or now.tzinfo is None:
+        return False
+    _step(session).closed.extend(
+        {"id": timer_id, "instance_id": instance.id, "status": str(status), "ended_at": now}
+        for timer_id, status in closed.items()
+    )
+    return True
+
+
+def end_timers(session: Session, instance: ProcessInstance, kind: str, now: datetime) -> bool:
+    """Cancel the pending and unarmed timer rows of ``kind`` of ``instance`` (those written by then), ended
+    ``now``, at the next write of the step. False, and nothing noted, unless ``closes_timers``."""
+    if not closes_timers(session) or now.tzinfo is None:
+        return False
+    _step(session).ended.append({"instance_id": instance.id, "kind": kind, "ended_at": now})
+    return True
+
+
 @event.listens_for(Session, "before_flush", insert=True)
 def _write_steps(session: Session, _flush: Any, _objects: Any) -> None:
     """Write what saves handed over, before the ORM's unit of work (which is left what this does not write), and
@@ -159,7 +207,11 @@ def _write_steps_at_commit(session: Session) -> None:
 def write_steps(session: Session) -> None:
     """Write what saves handed over since the last flush, if they can be written without the ORM."""
     step: _Step | None = session.info.pop(_KEY, None)
-    if step is None or not ENABLED or session.in_nested_transaction():
+    if step is None:
+        return
+    if not ENABLED or session.in_nested_transaction():
+        if step.closed or step.ended:  # noted outside the savepoint this flush is in: written all the same
+            _close_apart(session.connection(), step)
         return
     connection = session.connection()
     deleted, new = session.deleted, session.new
@@ -176,10 +228,11 @@ def write_steps(session: Session) -> None:
         new_timers = _Inserts(timers, [_TIMERS.values(row) for row in timers])
         entries = _encoded(audit.pending(session))
         if entries is not None and rows.encoded is not None and new_timers.encoded is not None:
-            _write_merged(session, connection, items[0], changed, removed, entries, rows, new_timers)
+            _write_merged(session, connection, items[0], changed, removed, entries, rows, new_timers, step)
             return
     for instance in items:
         _write_item(session, connection, instance)
+    _close_apart(connection, step)
     if removed:
         connection.execute(_DELETE_ROWS, {"ids": [row.id for row in removed]})
         _gone(session, removed)
@@ -243,20 +296,33 @@ def _write_merged(
     entries: str,
     added: _Inserts,
     timers: _Inserts,
+    step: _Step,
 ) -> None:
     """The item's versioned UPDATE, with the pending audit entries (``entries``: as JSON), the DELETE of
-    ``removed`` and the INSERTs of the new open-task rows and timers as its common table expressions: one
-    statement, one round trip."""
+    ``removed``, the INSERTs of the new open-task rows and timers and the step's timer closes as its common table
+    expressions: one statement, one round trip."""
     wrote_entries = bool(audit.take_pending(session))
     params = _update_params(instance, changed) | {
         "entries": entries,
         "removed": [row.id for row in removed],
         "added": added.encoded,
         "timers": timers.encoded,
+        "closed": _encoded(step.closed),
+        "ended": _encoded(step.ended),
     }
-    statement = _merged(changed, wrote_entries, bool(removed), bool(added.rows), bool(timers.rows))
+    statement = _merged(
+        changed,
+        wrote_entries,
+        bool(removed),
+        bool(added.rows),
+        bool(timers.rows),
+        bool(step.closed),
+        bool(step.ended),
+    )
     answer = connection.execute(statement, params).first()
     _updated(session, instance, 0 if answer is None else 1)
+    if step.closed:
+        _all_closed(step, answer._mapping["closed_count"])
     _gone(session, removed)
     for new, ids in ((added, "added_ids"), (timers, "timer_ids")):
         if new.rows:
@@ -281,13 +347,87 @@ def _json_value(value: Any) -> Any:
     return value.isoformat()
 
 
+def _close_apart(connection: Any, step: _Step) -> None:
+    """The step's timer closes, each kind in a statement of its own (the merged statement did not write them)."""
+    if step.closed:
+        closed = connection.execute(_CLOSE_TIMERS, {"closed": _encoded(step.closed)}).all()
+        _all_closed(step, len(closed))
+    if step.ended:
+        connection.execute(_END_TIMERS, {"ended": _encoded(step.ended)})
+
+
+def _all_closed(step: _Step, count: int) -> None:
+    """Refuse the write as a lost race unless each timer the step closed by id was still pending."""
+    if count != len(step.closed):
+        raise StaleDataError(
+            f"UPDATE statement on table 'timers' expected to close {len(step.closed)} pending row(s); {count} were."
+        )
+
+
+def _recordset(param: str, *columns: str) -> Any:
+    """The rows of the JSON array bound as ``param`` as rows of ``timers`` (``columns`` of them: the keys each
+    object has), for an UPDATE … FROM."""
+    return (
+        func.json_populate_recordset(
+            literal_column(f"NULL::{_TIMERS.table.name}"), cast(bindparam(param, type_=Text), JSON)
+        )
+        .table_valued(*columns)
+        .alias(f"{param}_rows")
+    )
+
+
+def _timer_closes() -> Update:
+    """Mark the pending timers of the JSON array ``closed`` (id, instance_id, status, ended_at), not the warning
+    rules' (kind ``rule``: ``engine``'s timers only are closed by id), returning the ids of those it marked."""
+    timers, closed = _TIMERS.table, _recordset("closed", "id", "instance_id", "status", "ended_at")
+    return (
+        update(timers)
+        .where(
+            timers.c.id == closed.c.id,
+            timers.c.instance_id == closed.c.instance_id,
+            timers.c.status == TimerStatus.PENDING,
+            timers.c.kind != "rule",
+        )
+        .values(status=closed.c.status, ended_at=closed.c.ended_at)
+        .returning(timers.c.id)
+    )
+
+
+def _timer_ends() -> Update:
+    """Cancel the pending and unarmed timers of the items and kinds of the JSON array ``ended`` (instance_id, kind,
+    ended_at)."""
+    timers, ended = _TIMERS.table, _recordset("ended", "instance_id", "kind", "ended_at")
+    return (
+        update(timers)
+        .where(
+            timers.c.instance_id == ended.c.instance_id,
+            timers.c.kind == ended.c.kind,
+            timers.c.status.in_((TimerStatus.PENDING, TimerStatus.UNARMED)),
+        )
+        .values(status=TimerStatus.CANCELLED, ended_at=ended.c.ended_at)
+    )
+
+
+_CLOSE_TIMERS = _timer_closes()
+_END_TIMERS = _timer_ends()
+
+
 @functools.cache
-def _merged(changed: tuple[str, ...], entries: bool, removed: bool, added: bool, timers: bool) -> Update:
+def _merged(
+    changed: tuple[str, ...],
+    entries: bool,
+    removed: bool,
+    added: bool,
+    timers: bool,
+    closed: bool = False,
+    ended: bool = False,
+) -> Update:
     """``_item_update(changed)`` with the step's other writes riding along as its common table expressions: the
     audit entries (JSON array ``entries``), the DELETE of the open-task rows of ids ``removed`` (an array), the
-    INSERT of the new open-task rows (JSON array ``added``) and of the new timers (``timers``). It returns the
-    item's id and the new rows' ids in their order (``added_ids``, ``timer_ids``), no row when the lock check
-    failed. One statement for any count of rows, with few parameters: the driver keeps its parsed form
+    INSERT of the new open-task rows (JSON array ``added``) and of the new timers (``timers``), the timers closed
+    by id (``closed``) and those ended by kind (``ended``). It returns the item's id, the new rows' ids in their
+    order (``added_ids``, ``timer_ids``) and how many timers it closed by id (``closed_count``), no row when the
+    lock check failed. One statement for any count of rows, with few parameters: the driver keeps its parsed form
     (``psycopg`` parses afresh a statement of more than 50 parameters, every time)."""
     ctes = []
     if entries:
@@ -305,7 +445,14 @@ def _merged(changed: tuple[str, ...], entries: bool, removed: bool, added: bool,
             ctes.append(new)
             ids = select(func.array_agg(aggregate_order_by(new.c.id, new.c.id))).scalar_subquery()
             new_ids.append(ids.label(label))
-    return _item_update(changed).returning(_ITEMS.c.id, *new_ids).add_cte(*ctes)
+    counts = []
+    if closed:
+        closes = _CLOSE_TIMERS.cte("closed_timers")
+        ctes.append(closes)
+        counts.append(select(func.count()).select_from(closes).scalar_subquery().label("closed_count"))
+    if ended:
+        ctes.append(_END_TIMERS.cte("ended_timers"))
+    return _item_update(changed).returning(_ITEMS.c.id, *new_ids, *counts).add_cte(*ctes)
 
 
 def _inserted_from_json(table: Table, param: str) -> Insert:

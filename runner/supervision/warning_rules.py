@@ -18,7 +18,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from runner import json_text
-from runner.core import audit, hooks
+from runner.core import audit, hooks, item_writes
 from runner.core.transaction import read_ahead, read_unflushed, services_of, taken_ahead
 from runner.exceptions import CalendarDataMissing, InvalidInput
 from runner.models import (
@@ -307,15 +307,20 @@ _END_RULE_TIMERS = (
 
 
 def _end_rule_timers(session: Session, instance: ProcessInstance) -> None:
-    """Cancel the pending and unarmed rule timers of an item that ended, in one statement (what ``sync_rule_timers``
-    does to each of them when no rule is wanted, without reading them). Unwritten timer rows of the item are
-    written first (the statement must see them as they are); the session's objects of those rows are
-    changed likewise."""
+    """Cancel the pending and unarmed rule timers of an item that ended, without reading them (what
+    ``sync_rule_timers`` does to each of them when no rule is wanted): with the step's other writes
+    (``item_writes.end_timers``) when the session holds no timer object of the item; else in a statement of its
+    own, unwritten timer rows of the item written first (the statement must see them as they are), the session's
+    objects of those rows changed likewise."""
+    now = services_of(session).now()
+    if not item_writes.holds_timers(session, instance) and item_writes.end_timers(
+        session, instance, RULE_KIND, now
+    ):
+        return  # with the step's other writes
     if any(
         isinstance(row, Timer) and row.instance_id == instance.id for row in (*session.new, *session.dirty)
     ):
         session.flush()
-    now = services_of(session).now()
     mapper = sa_inspect(Timer)
     with session.no_autoflush:  # what else is unwritten is written once, at the end
         ended = session.execute(_END_RULE_TIMERS, {"of_instance": instance.id, "closed_at": now}).all()

@@ -63,7 +63,8 @@ OPEN_STATUSES = (*ACTIVE_STATUSES, InstanceStatus.SUSPENDED)
 # what a transaction keeps of the calendar and of its items' projections: dropped when the calendar changes
 # (rebuilt from the database on demand) and after a rehearsal
 SESSION_CACHES = (
-    "calendar", "script_engine", "open_tasks", "message_waits", "timer_keys", "unarmed_timers", "warning_rules",
+    "calendar", "script_engine", "open_tasks", "message_waits", "timer_keys", "timer_rows", "unarmed_timers",
+    "warning_rules",
 )  # fmt: skip
 # incidents the missing calendar caused before dates could be pending (retried once the year is known)
 CALENDAR_INCIDENTS = ("CalendarDataMissing", "日历数据缺失", "没有承诺时限")

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 import runner
 from runner.core import engine
@@ -19,7 +19,7 @@ from runner.core.scheduling import NullScheduler
 from runner.core.services import Services
 from runner.items.taskdata import task_context
 from runner.items.tasks import identify_reading_task, open_task_and_item
-from runner.models import ProcessInstance
+from runner.models import ProcessInstance, Timer
 from runner.people.directory import create_user, identify, mark_absent
 from tests.runner.helpers import complete, deploy_file, describe, open_tasks, start, the_task
 
@@ -192,3 +192,21 @@ def test_a_cached_workflow_carries_what_its_rows_mirror(services):
     with services.transaction() as s:
         engine.load(s, s.get(ProcessInstance, iid))  # from the cache: the noted mirrors, no walk
         assert engine._stored_timers(s)[iid] == timers and engine._stored_waits(s)[iid] == set(waits)
+
+
+def test_a_cached_workflow_knows_the_ids_and_names_of_its_timer_rows(services):
+    """The pending engine timer rows a save laid out are noted on the workflow it leaves in the cache, by key,
+    with their ids and names once written (the next step closes them by id); a load from the row knows none."""
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    complete(services, the_task(services, iid, "accept")["id"], {"complete": True})
+    _, workflow = services.workflows._items[iid]
+    with services.transaction() as s:
+        [row] = s.scalars(select(Timer).where(Timer.instance_id == iid, Timer.kind != "rule"))
+        assert workflow.__dict__[engine._TIMER_ROWS] == {(row.task_id, row.due_at): (row.id, row.name)}
+        engine.load(s, s.get(ProcessInstance, iid))  # from the cache
+        assert engine._stored_timer_rows(s)[iid] == {(row.task_id, row.due_at): (row.id, row.name)}
+    services.workflows.clear()
+    with services.transaction() as s:
+        engine.load(s, s.get(ProcessInstance, iid))  # from the row
+        assert engine._stored_timer_rows(s)[iid] == {}
