@@ -289,3 +289,29 @@ def test_a_timer_closed_behind_the_cache_is_not_closed_again(services, db_engine
     assert _timer_audit(services, iid) == []
     with services.transaction() as s:
         assert runner.verify_audit(s) == []
+
+
+def test_closes_by_id_go_apart_when_the_step_is_not_merged(services, db_engine, monkeypatch):
+    """A step whose writes cannot be one statement (here: told so) writes the timers it closes by id in a statement
+    of their own, after the item's UPDATE, with the same check and the same rows and audit entries."""
+    deploy_library(services, *CHAOGAO)
+    iid = start_item(services, JOINT, {"lead_window": "shichang", "applicant": "李四"})
+    with services.transaction() as s:
+        runner.complete(s, task(services, iid, "accept")["id"], step_task_data("accept"), actor="sc")
+    review = next(t for t in tasks(services, iid) if t["spec_name"].startswith("review"))
+    monkeypatch.setattr("runner.core.item_writes._mergeable", lambda *_: False)
+    with _timer_statements(db_engine) as statements, services.transaction() as s:
+        runner.complete(s, review["id"], step_task_data("review"), actor="clerk")
+    if db_engine.dialect.name == "postgresql":
+        [closes] = [q for q in statements if q != "FLUSH"]
+        assert closes.startswith("UPDATE timers SET status=closed_rows.status"), closes
+    [closed] = [t for t in _timers(services, iid) if t.kind != "rule" and t.status != "pending"]
+    assert closed.status == "cancelled" and closed.ended_at == services.now()
+    [entry] = _timer_audit(services, iid)
+    assert (entry.action, entry.detail["timer_id"], entry.task_name) == (
+        "timer_cancelled",
+        closed.id,
+        closed.name,
+    )
+    with services.transaction() as s:
+        assert runner.verify_audit(s) == []
