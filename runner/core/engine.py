@@ -887,7 +887,7 @@ def _pending_timers(
     rows mirror (``_stored_timers``), not read; else the rows, read."""
     rows = taken_ahead(session, PENDING_TIMERS, instance.id, Timer)
     if rows is None and stored is not None:
-        if _unwritten_timers(session, instance):
+        if item_writes.unwritten_timers(session, instance):
             session.flush()  # the statement closing them must see them as they are (rarely: no query since)
         return dict.fromkeys(stored)
     if rows is None:
@@ -898,13 +898,6 @@ def _pending_timers(
         for row in rows
         if row.status == TimerStatus.PENDING and row.kind != "rule" and row.due_at is not None
     }
-
-
-def _unwritten_timers(session: Session, instance: ProcessInstance) -> bool:
-    """Has this transaction added or changed a timer row of ``instance`` that is not flushed yet?"""
-    return any(
-        isinstance(row, Timer) and row.instance_id == instance.id for row in (*session.new, *session.dirty)
-    )
 
 
 def _fired(workflow: BpmnWorkflow, key: _TimerKey, now: datetime) -> bool:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -161,10 +162,17 @@ def closes_timers(session: Session) -> bool:
 def holds_timers(session: Session, instance: ProcessInstance) -> bool:
     """Does the session hold an object of a timer row of ``instance`` (read, added or written by it)? A close
     written by ``close_timers`` or ``end_timers`` would not change it: such a row is closed through its object."""
-    return any(
-        isinstance(row, Timer) and row.instance_id == instance.id
-        for row in (*session.identity_map.values(), *session.new)
-    )
+    return _timer_of(instance, (*session.identity_map.values(), *session.new))
+
+
+def unwritten_timers(session: Session, instance: ProcessInstance) -> bool:
+    """Has this transaction added or changed a timer row of ``instance`` that is not written yet? (A statement of
+    the timers table must see them as they are: write them first.)"""
+    return _timer_of(instance, (*session.new, *session.dirty))
+
+
+def _timer_of(instance: ProcessInstance, objects: Iterable[Any]) -> bool:
+    return any(isinstance(row, Timer) and row.instance_id == instance.id for row in objects)
 
 
 def close_timers(session: Session, instance: ProcessInstance, closed: dict[int, str], now: datetime) -> bool:
@@ -364,14 +372,16 @@ def _all_closed(step: _Step, count: int) -> None:
         )
 
 
-def _recordset(param: str, *columns: str) -> Any:
-    """The rows of the JSON array bound as ``param`` as rows of ``timers`` (``columns`` of them: the keys each
-    object has), for an UPDATE … FROM."""
+def _json_rows(table: Table, param: str, columns: list[str], **table_valued: Any) -> Any:
+    """The rows of the JSON array bound as ``param``, one object per row keyed by column, read by PostgreSQL once
+    each into a row of ``table``'s type (``json_populate_recordset``): a JSON column's value as written, any other
+    as its type reads the text. ``columns``: those the statement reads (no column list is rendered: PostgreSQL
+    names the row type's columns, in the table's order)."""
     return (
         func.json_populate_recordset(
-            literal_column(f"NULL::{_TIMERS.table.name}"), cast(bindparam(param, type_=Text), JSON)
+            literal_column(f"NULL::{table.name}"), cast(bindparam(param, type_=Text), JSON)
         )
-        .table_valued(*columns)
+        .table_valued(*columns, **table_valued)
         .alias(f"{param}_rows")
     )
 
@@ -379,7 +389,8 @@ def _recordset(param: str, *columns: str) -> Any:
 def _timer_closes() -> Update:
     """Mark the pending timers of the JSON array ``closed`` (id, instance_id, status, ended_at), not the warning
     rules' (kind ``rule``: ``engine``'s timers only are closed by id), returning the ids of those it marked."""
-    timers, closed = _TIMERS.table, _recordset("closed", "id", "instance_id", "status", "ended_at")
+    timers = _TIMERS.table
+    closed = _json_rows(timers, "closed", ["id", "instance_id", "status", "ended_at"])
     return (
         update(timers)
         .where(
@@ -396,7 +407,8 @@ def _timer_closes() -> Update:
 def _timer_ends() -> Update:
     """Cancel the pending and unarmed timers of the items and kinds of the JSON array ``ended`` (instance_id, kind,
     ended_at)."""
-    timers, ended = _TIMERS.table, _recordset("ended", "instance_id", "kind", "ended_at")
+    timers = _TIMERS.table
+    ended = _json_rows(timers, "ended", ["instance_id", "kind", "ended_at"])
     return (
         update(timers)
         .where(
@@ -457,17 +469,10 @@ def _merged(
 
 def _inserted_from_json(table: Table, param: str) -> Insert:
     """The INSERT into ``table`` of the rows of the JSON array bound as ``param``, one object per row keyed by
-    column, in the array's order (ids follow it: ``audit.verify`` walks a chain by id). PostgreSQL reads each
-    object once into a row of the table's type (``json_populate_recordset``): a JSON column's value as written, any
-    other as its type reads the text (the INSERT refuses a string too long as it refuses one bound)."""
+    column, in the array's order (ids follow it: ``audit.verify`` walks a chain by id), as ``_json_rows`` reads them
+    (the INSERT refuses a string too long as it refuses one bound)."""
     columns = [c.key for c in table.columns if c.key != "id"]
-    rows = (  # no column list: PostgreSQL names the row type's columns (in the table's order, not the model's)
-        func.json_populate_recordset(
-            literal_column(f"NULL::{table.name}"), cast(bindparam(param, type_=Text), JSON)
-        )
-        .table_valued(*columns, with_ordinality="ordinality")
-        .alias(f"{param}_rows")
-    )
+    rows = _json_rows(table, param, columns, with_ordinality="ordinality")
     ordered = select(*(rows.c[key] for key in columns)).order_by(rows.c.ordinality)
     return insert(table).from_select(columns, ordered)
 

@@ -317,9 +317,7 @@ def _end_rule_timers(session: Session, instance: ProcessInstance) -> None:
         session, instance, RULE_KIND, now
     ):
         return  # with the step's other writes
-    if any(
-        isinstance(row, Timer) and row.instance_id == instance.id for row in (*session.new, *session.dirty)
-    ):
+    if item_writes.unwritten_timers(session, instance):
         session.flush()
     mapper = sa_inspect(Timer)
     with session.no_autoflush:  # what else is unwritten is written once, at the end
