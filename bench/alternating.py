@@ -13,6 +13,8 @@ Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one
   statement (``proxies.read_along_staffing``) against a statement of its own (the first read still brings it);
 - ``start-along``: a start's definition and the active warning rules, read along with its caller
   (``runner.items.start_reads``), against a statement each (the caller's statement brings the staffing still);
+- ``lean-states``: a task's state change without building its log line when ``spiff.task`` drops it
+  (``runner.core.spiff.workflow.CentreTask``) against SpiffWorkflow's, which builds it every time;
 - ``closes-along``: the timers a step closes, by id, and the warning-rule timers of an item that ends, in the
   merged statement (``item_writes.close_timers``, ``end_timers``) against a statement each.
 
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from psycopg import Cursor
+from SpiffWorkflow.task import Task
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from api import access  # noqa: E402
 from bench.completion_split import Split, drive  # noqa: E402
 from runner.core import item_writes  # noqa: E402
-from runner.core.spiff.workflow import TaskLookup  # noqa: E402
+from runner.core.spiff.workflow import CentreTask, TaskLookup  # noqa: E402
 from runner.core.transaction import services_of  # noqa: E402
 from runner.heap import settle_after_start  # noqa: E402
 from runner.people import directory, proxies  # noqa: E402
@@ -61,6 +64,7 @@ class Change:
 
 
 _LOOKED_UP = TaskLookup._looked_up
+_LEAN_STATE = CentreTask._set_state
 _DESCRIPTION = LazyDescriptionCursor.description
 _READ_ALONG_STAFFING = proxies.read_along_staffing
 _CLOSES_TIMERS = item_writes.closes_timers
@@ -79,6 +83,11 @@ def _caller_and_staffing(session: Any, actor: str, _args: Any) -> Any:
 CHANGES = {
     "task-lookup": Change(
         "look-up", "walk", lambda on: setattr(TaskLookup, "_looked_up", _LOOKED_UP if on else lambda *_: None)
+    ),
+    "lean-states": Change(
+        "lean",
+        "SpiffWorkflow's",
+        lambda on: setattr(CentreTask, "_set_state", _LEAN_STATE if on else Task._set_state),
     ),
     "item-writes": Change("plain", "ORM flush", lambda on: setattr(item_writes, "ENABLED", on)),
     "merged-writes": Change("merged", "apart", lambda on: setattr(item_writes, "MERGED", on)),

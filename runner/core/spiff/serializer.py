@@ -26,7 +26,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from runner.core.spiff.timers import CLOCK_TIMERS
-from runner.core.spiff.workflow import CentreSubWorkflow, CentreWorkflow
+from runner.core.spiff.workflow import CentreSubWorkflow, CentreTask, CentreWorkflow
 
 # Bump when the stored shape changes; runner.core.state keeps migrations from older versions.
 STATE_VERSION = "banjian-1"
@@ -53,21 +53,6 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         # registry.restore returns non-dict values unchanged, so ready-made specs pass straight through
         dct = dict(dct, spec=spec, subprocess_specs=dict(subprocess_specs or {}))
         return super().from_dict(dct)  # type: ignore[no-any-return]
-
-
-class CentreWorkflowConverter(SpecFreeWorkflowConverter):
-    """Restores a stored workflow as a ``CentreWorkflow``, stored under SpiffWorkflow's own name: a state
-    written before the platform had its own workflow class reads the same, and reads back as one."""
-
-    def __init__(self, target_class: type, registry: Any) -> None:
-        super().__init__(target_class, registry, typename=BpmnWorkflow.__name__)
-
-
-class CentreSubWorkflowConverter(BpmnSubWorkflowConverter):  # type: ignore[misc]
-    """The same for the subprocesses of a ``CentreWorkflow``."""
-
-    def __init__(self, target_class: type, registry: Any) -> None:
-        super().__init__(target_class, registry, typename=BpmnSubWorkflow.__name__)
 
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
@@ -111,6 +96,18 @@ class ReusingTaskConverter(TaskConverter):  # type: ignore[misc]
         return dct
 
 
+def _stored_as(converter: type, spiff_class: type) -> type:
+    """``converter`` for a platform class, storing its objects under the name of ``spiff_class``, SpiffWorkflow's
+    class it extends: a state written before the platform had its own class reads the same, and what is stored
+    restores as the platform's (registered after SpiffWorkflow's, under the same name)."""
+
+    class StoredAs(converter):  # type: ignore[misc, valid-type]
+        def __init__(self, target_class: type, registry: Any) -> None:
+            super().__init__(target_class, registry, typename=spiff_class.__name__)
+
+    return StoredAs
+
+
 def build_serializer(*, reuse_finished_tasks: bool = True) -> BpmnWorkflowSerializer:
     """A serializer with the platform's classes registered (``reuse_finished_tasks=False``: SpiffWorkflow's
     own task converter, as tests compare against)."""
@@ -118,11 +115,11 @@ def build_serializer(*, reuse_finished_tasks: bool = True) -> BpmnWorkflowSerial
     for clock_class in CLOCK_TIMERS.values():
         config[clock_class] = TimerConditionalEventDefinitionConverter
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
-    # registered after SpiffWorkflow's classes, under their names: what is stored restores as the platform's
-    config[CentreWorkflow] = CentreWorkflowConverter
-    config[CentreSubWorkflow] = CentreSubWorkflowConverter
-    if reuse_finished_tasks:
-        config[Task] = ReusingTaskConverter
+    task_converter = ReusingTaskConverter if reuse_finished_tasks else TaskConverter
+    config[Task] = task_converter
+    config[CentreWorkflow] = _stored_as(SpecFreeWorkflowConverter, BpmnWorkflow)
+    config[CentreSubWorkflow] = _stored_as(BpmnSubWorkflowConverter, BpmnSubWorkflow)
+    config[CentreTask] = _stored_as(task_converter, Task)
     registry = BpmnWorkflowSerializer.configure(config)
     return BpmnWorkflowSerializer(registry)
 

@@ -18,16 +18,21 @@ of the time it has none, and ``TaskLookup`` skips the walk then.
 Any other question, or anything unexpected on the way up (a parent missing from its dict, a tree deeper than
 the iterator's limit), is answered by the walk. ``VERIFY`` (set by the test suite) answers every question both
 ways and keeps the differences in ``MISMATCHES``.
+
+The tasks of these workflows are ``CentreTask``: SpiffWorkflow's, which build a log line of a state change only
+when their logger writes it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
@@ -46,6 +51,33 @@ MISMATCHES: list[str] = []
 # platform logs SpiffWorkflow's warnings and errors (the worker sets the same for ``spiff``).
 for _name in ("spiff.workflow", "spiff.task"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+_TASK_LOG = logging.getLogger("spiff.task")  # the logger of SpiffWorkflow's tasks
+
+
+class CentreTask(Task):
+    """SpiffWorkflow's task, whose state changes build their log line only when ``spiff.task`` writes it.
+    SpiffWorkflow builds the line and its extras (the names of the spec, the state and the parent) for every
+    change, about 24 a step of the 联办件, logged or not; the platform logs SpiffWorkflow's warnings only."""
+
+    def _set_state(self, value: int) -> None:
+        changes = value != self._state
+        if _TASK_LOG.isEnabledFor(logging.INFO if changes else logging.DEBUG):
+            super()._set_state(value)
+        elif changes:
+            self.last_state_change = time.time()
+            self._state = value
+
+    def _add_child(self, task_spec: Any, state: int = TaskState.MAYBE) -> Task:
+        """SpiffWorkflow's: a new child task (as a ``CentreTask``) of ``task_spec`` in ``state``."""
+        if self.has_state(TaskState.PREDICTED_MASK) and state & TaskState.PREDICTED_MASK == 0:
+            raise WorkflowException(
+                "Attempt to add non-predicted child to predicted task", task_spec=self.task_spec
+            )
+        task = CentreTask(self.workflow, task_spec, self, state=state)
+        task.thread_id = self.thread_id
+        if state == TaskState.READY:
+            task._ready()
+        return task
 
 
 class _Unexpected(Exception):
@@ -118,6 +150,16 @@ class TaskLookup:
 
     tasks: dict[Any, Task]
     top_workflow: BpmnWorkflow
+    spec: Any
+    task_tree: Task
+
+    def __init__(self, *args: Any, deserializing: bool = False, **kwargs: Any) -> None:
+        """SpiffWorkflow's, with a ``CentreTask`` at the root of a new workflow (its tasks grow from there)."""
+        super().__init__(*args, deserializing=True, **kwargs)  # type: ignore[call-arg]
+        if not deserializing:  # as ``Workflow.__init__`` makes the root
+            self.task_tree = CentreTask(self, self.spec.start, state=TaskState.FUTURE)
+            self.task_tree.task_spec._predict(self.task_tree, mask=TaskState.NOT_FINISHED_MASK)
+            self.task_tree._ready()
 
     def get_tasks(self, first_task: Task | None = None, **kwargs: Any) -> list[Task]:
         walked = super().get_tasks  # type: ignore[misc]
