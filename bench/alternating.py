@@ -15,6 +15,9 @@ Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one
   (``runner.items.start_reads``), against a statement each (the caller's statement brings the staffing still);
 - ``lean-states``: a task's state change without building its log line when ``spiff.task`` drops it
   (``runner.core.spiff.workflow.CentreTask``) against SpiffWorkflow's, which builds it every time;
+- ``helpers-in-place``: a plain expression's calls of the helpers that only read (``limitDays``
+  ``workdays_between(today(), limit_at)``), answered in this process (``runner.core.sandbox.plain``), against
+  an evaluator process for every expression that calls one;
 - ``closes-along``: the timers a step closes, by id, and the warning-rule timers of an item that ends, in the
   merged statement (``item_writes.close_timers``, ``end_timers``) against a statement each.
 
@@ -28,6 +31,7 @@ completion (the start's share included) of each, median and mean over the items,
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import statistics
 import sys
@@ -46,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from api import access  # noqa: E402
 from bench.completion_split import Split, drive  # noqa: E402
 from runner.core import item_writes  # noqa: E402
+from runner.core.sandbox import plain  # noqa: E402
 from runner.core.spiff.workflow import CentreTask, TaskLookup  # noqa: E402
 from runner.core.transaction import services_of  # noqa: E402
 from runner.heap import settle_after_start  # noqa: E402
@@ -65,6 +70,16 @@ class Change:
 
 _LOOKED_UP = TaskLookup._looked_up
 _LEAN_STATE = CentreTask._set_state
+
+
+def _helpers_in_place(on: bool) -> None:
+    if on:
+        plain._BUILDERS[ast.Call] = plain._call
+    else:
+        plain._BUILDERS.pop(ast.Call, None)
+    plain.compiled.cache_clear()
+
+
 _DESCRIPTION = LazyDescriptionCursor.description
 _READ_ALONG_STAFFING = proxies.read_along_staffing
 _CLOSES_TIMERS = item_writes.closes_timers
@@ -89,6 +104,7 @@ CHANGES = {
         "SpiffWorkflow's",
         lambda on: setattr(CentreTask, "_set_state", _LEAN_STATE if on else Task._set_state),
     ),
+    "helpers-in-place": Change("in place", "evaluator", _helpers_in_place),
     "item-writes": Change("plain", "ORM flush", lambda on: setattr(item_writes, "ENABLED", on)),
     "merged-writes": Change("merged", "apart", lambda on: setattr(item_writes, "MERGED", on)),
     "lazy-description": Change(

@@ -40,6 +40,7 @@ from SpiffWorkflow.util.task import TaskState
 from runner.clock import Clock
 from runner.core.sandbox import plain
 from runner.core.sandbox.limits import script_line
+from runner.core.sandbox.plain import in_place
 from runner.core.sandbox.policy import SCRIPT_FILENAME, check_source
 from runner.core.sandbox.pool import EvaluatorPool, shared_pool
 from runner.exceptions import ScriptError
@@ -77,9 +78,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
         """Value of ``expression`` over globals, external context and task data (data is not changed): a plain
-        one here (``sandbox.plain``), any other in an evaluator."""
+        one here (``sandbox.plain``, calling the helpers marked ``in_place`` here), any other in an evaluator."""
         helpers, values = self._split(external_context)
-        answered, value = plain.evaluate(expression, context, values)
+        answered, value = plain.evaluate(expression, context, values, helpers)
         if answered:
             return value
         return self.evaluators.run("eval", expression, context, helpers, values, self.time_limit)
@@ -237,8 +238,10 @@ class CentreScriptEngine(PythonScriptEngine):
 
     def _calendar_helpers(self) -> list[Callable[..., Any]]:
         """The working-day functions scripts can call: ISO values, or pending dates past the known calendar
-        (``runner.timekeeping.pending_dates``)."""
+        (``runner.timekeeping.pending_dates``). Each reads the clock, the calendar and the item, and remembers the
+        dates it computes: a plain expression calls them here (``in_place``)."""
 
+        @in_place
         def workdays(n: Any) -> str:
             """Deadline n working days from now, ISO datetime (usable as a timeDate timer); a pending date
             (``pending:2027:…``) when it reaches past the known holiday calendar."""
@@ -246,6 +249,7 @@ class CentreScriptEngine(PythonScriptEngine):
             days = _as_limit(n, "n")
             return self._dated(pending_dates.Recipe(cal.local_date(self.clock.now()), (days,), "end"))
 
+        @in_place
         def deadline(start: Any, n: Any) -> str:
             """Deadline n working days after ``start`` (aware ISO datetime, or a date computed before), ISO
             datetime or a pending date."""
@@ -255,11 +259,13 @@ class CentreScriptEngine(PythonScriptEngine):
                 _as_datetime(start, "start")
             return self._dated(self._recipe(start, "start").then(days, "end"))
 
+        @in_place
         def add_workdays(day: Any, n: Any) -> str:
             """The date n working days after ``day``, ISO date (or a pending date)."""
             self._need_calendar("add_workdays")
             return self._dated(self._recipe(day, "day").then(_as_int(n, "n"), "date"))
 
+        @in_place
         def workdays_between(a: Any, b: Any) -> int | str:
             """Working days between two dates, as the calendar counts them (a pending count when they reach
             past the known holiday calendar)."""
@@ -271,11 +277,13 @@ class CentreScriptEngine(PythonScriptEngine):
             except pending_dates.NoItemDeadline:
                 raise _no_promised_limit() from None
 
+        @in_place
         def end_of_day(day: Any) -> str:
             """The last moment of ``day`` (ISO date) in the centre's time zone, ISO datetime."""
             self._need_calendar("end_of_day")
             return self._dated(self._recipe(day, "day").then(0, "end"))
 
+        @in_place
         def item_deadline(offset: Any = 0) -> str:
             """The item's promised deadline, moved by ``offset`` working days, ISO datetime.
 
@@ -293,12 +301,15 @@ class CentreScriptEngine(PythonScriptEngine):
         return [workdays, deadline, add_workdays, workdays_between, end_of_day, item_deadline]
 
     def _helpers(self) -> dict[str, Callable[..., Any]]:
-        """Functions scripts can call; all take and return JSON-friendly values."""
+        """Functions scripts can call; all take and return JSON-friendly values. A plain expression calls those
+        that only read (``in_place``) here."""
 
+        @in_place
         def now() -> str:
             """Current time, ISO datetime in UTC."""
             return _iso(self.clock.now())
 
+        @in_place
         def today() -> str:
             """Today's date (calendar-local if there is a calendar, else UTC), ISO."""
             current = self.clock.now()
@@ -306,6 +317,7 @@ class CentreScriptEngine(PythonScriptEngine):
                 return self.calendar.local_date(current).isoformat()  # type: ignore[attr-defined,no-any-return]
             return current.astimezone(UTC).date().isoformat()
 
+        @in_place
         def seconds_from_now(s: Any) -> str:
             """Now plus ``s`` seconds, ISO datetime (for short timers)."""
             try:

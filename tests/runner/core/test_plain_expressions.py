@@ -1,5 +1,6 @@
-"""Plain expressions are answered in this process, exactly as an evaluator would answer them; every other
-expression, and every plain one that fails, still goes to an evaluator (runner.core.sandbox.plain)."""
+"""Plain expressions are answered in this process, exactly as an evaluator would answer them, calls of the helpers
+marked ``in_place`` included; every other expression, and every plain one that fails, still goes to an evaluator
+(runner.core.sandbox.plain)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from runner.clock import ManualClock
 from runner.core.sandbox import plain
+from runner.core.sandbox.plain import in_place
 from runner.core.sandbox.pool import EvaluatorPool, shared_pool
-from runner.core.scripts import RestrictedEnvironment
+from runner.core.scripts import CentreScriptEngine, RestrictedEnvironment
 
 DATA: dict[str, Any] = {
     "decision": "approve",
@@ -73,7 +76,7 @@ def test_plain_expressions_answer_as_an_evaluator_does(expression: str, evaluato
     "expression",
     [
         "missing == 1",  # NameError: the evaluator says so
-        "workdays(3)",  # a call (a helper or a builtin)
+        "workdays(3)",  # a call of a helper not given, or of a builtin
         "len(tags) > 1",
         "days * 2 > 10",  # arithmetic may grow
         "applicant.get('name')",  # attributes go through the evaluator's guard
@@ -124,3 +127,110 @@ def test_the_environment_sends_only_what_is_not_plain() -> None:
         assert pool.sent == ["len(tags)", "missing == 1"]
     finally:
         pool.close()
+
+
+CALLED: list[str] = []  # the helpers' calls, by name
+
+
+@in_place
+def double(n: Any) -> Any:
+    CALLED.append("double")
+    return n * 2
+
+
+@in_place
+def label(prefix: Any, n: Any = 0) -> str:
+    CALLED.append("label")
+    return f"{prefix}-{n}"
+
+
+@in_place
+def refuse(_value: Any = None) -> None:
+    CALLED.append("refuse")
+    raise ValueError("refused")
+
+
+def record(value: Any) -> str:  # not marked: a helper with an effect
+    CALLED.append("record")
+    return str(value)
+
+
+HELPERS = {"double": double, "label": label, "refuse": refuse, "record": record}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "double(days) == 40",
+        "double(double(days))",
+        "label('W', n=days)",
+        "label(lead_window)",
+        "double(ratio) if major else label(decision, double(1))",
+        'decision == "approve" or record(days)',  # the call is not reached
+    ],
+)
+def test_calls_of_helpers_in_place_answer_as_an_evaluator_does(
+    expression: str, evaluators: EvaluatorPool
+) -> None:
+    expected = evaluators.run("eval", expression, dict(DATA), HELPERS, {}, 1.0)
+    CALLED.clear()
+    answered, value = plain.evaluate(expression, DATA, {}, HELPERS)
+    assert answered, expression
+    assert value == expected and type(value) is type(expected)
+    assert "record" not in CALLED
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "record(days)",  # not marked
+        "label(record(days))",
+        "double(tags)",  # a container goes as the evaluator's copy
+        "double(applicant) == 1",
+        "double(*tags)",
+        "label(**applicant)",
+        "refuse()",  # it raises: the evaluator raises it as before
+        "double(missing)",
+        "len(tags)",  # a builtin
+        "decision(1)",  # a value, not a helper
+    ],
+)
+def test_other_calls_are_left_to_an_evaluator(expression: str) -> None:
+    CALLED.clear()
+    assert plain.evaluate(expression, DATA, {}, HELPERS) == (False, None)
+    assert "record" not in CALLED
+
+
+def test_a_value_of_the_helpers_name_hides_it_as_in_the_evaluator() -> None:
+    assert plain.evaluate("double(2)", DATA, {}, HELPERS) == (True, 4)
+    assert plain.evaluate("double(2)", {**DATA, "double": 3}, {}, HELPERS) == (False, None)
+    assert plain.evaluate("double(2)", DATA, {"double": 3}, HELPERS) == (False, None)
+
+
+def test_the_environment_calls_helpers_in_place_here_and_sends_the_rest() -> None:
+    pool = CountingPool()
+    try:
+        env = RestrictedEnvironment(dict(HELPERS), time_limit=1.0, evaluators=pool)
+        assert env.evaluate("double(days) == 40", dict(DATA)) is True
+        assert env.evaluate("record(days)", dict(DATA)) == "20"
+        with pytest.raises(ValueError, match="refused"):
+            env.evaluate("refuse()", dict(DATA))
+        assert pool.sent == ["record(days)", "refuse()"]
+    finally:
+        pool.close()
+
+
+def test_the_platform_calls_in_place_only_the_helpers_that_read() -> None:
+    """The helpers with effects (the item's clock, warnings, documents ...) always run through an evaluator:
+    an evaluation given up half-way must not have done them."""
+    engine = CentreScriptEngine(ManualClock(), None)
+    marked = {
+        name for name, helper in engine.environment.globals.items() if getattr(helper, plain.IN_PLACE, False)
+    }
+    assert marked == {
+        "now", "today", "seconds_from_now",
+        "workdays", "deadline", "add_workdays", "workdays_between", "end_of_day", "item_deadline",
+    }  # fmt: skip
+    assert {"pause_clock", "resume_clock", "record_warning", "issue_document", "extend_deadline"} <= (
+        engine.environment.globals.keys() - marked
+    )
