@@ -69,7 +69,7 @@ class Change:
 
 
 _LOOKED_UP = TaskLookup._looked_up
-_LEAN_STATE = CentreTask._set_state
+_LEAN_STATE = CentreTask._change_state
 
 
 def _helpers_in_place(on: bool) -> None:
@@ -102,7 +102,7 @@ CHANGES = {
     "lean-states": Change(
         "lean",
         "SpiffWorkflow's",
-        lambda on: setattr(CentreTask, "_set_state", _LEAN_STATE if on else Task._set_state),
+        lambda on: setattr(CentreTask, "_change_state", _LEAN_STATE if on else Task._set_state),
     ),
     "helpers-in-place": Change("in place", "evaluator", _helpers_in_place),
     "item-writes": Change("plain", "ORM flush", lambda on: setattr(item_writes, "ENABLED", on)),

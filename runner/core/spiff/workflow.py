@@ -4,8 +4,10 @@
 every round of engine tasks it runs; SpiffWorkflow answers each question by walking the whole task tree (and
 every subprocess's) with its task iterator. A step of a 联办件 asks ≈ 14 times: about a third of the step.
 
-Every workflow also holds its tasks in a flat dict (``workflow.tasks``, one per subprocess). ``TaskLookup``
-answers ``get_tasks(state=READY or WAITING[, manual=…])`` from the dicts instead, with the walk's exact answer:
+Every workflow also holds its tasks in a flat dict (``workflow.tasks``, one per subprocess), and the platform's
+workflows keep, beside it, their READY and their WAITING tasks (``in_state``: each ``CentreTask`` moves itself
+between them as its state changes; a task removed leaves them). ``TaskLookup`` answers
+``get_tasks(state=READY or WAITING[, manual=…])`` from those instead, with the walk's exact answer:
 
 - a task counts only if the walk would reach it: each ancestor's state lets the iterator descend (as
   ``BpmnTaskIterator._next`` decides), through subprocesses up to the workflow asked;
@@ -55,11 +57,28 @@ _TASK_LOG = logging.getLogger("spiff.task")  # the logger of SpiffWorkflow's tas
 
 
 class CentreTask(Task):
-    """SpiffWorkflow's task, whose state changes build their log line only when ``spiff.task`` writes it.
-    SpiffWorkflow builds the line and its extras (the names of the spec, the state and the parent) for every
-    change, about 24 a step of the 联办件, logged or not; the platform logs SpiffWorkflow's warnings only."""
+    """SpiffWorkflow's task, which keeps its workflow's ``in_state`` as its state changes, and builds the log line
+    of a change only when ``spiff.task`` writes it. SpiffWorkflow builds the line and its extras (the names of the
+    spec, the state and the parent) for every change, about 24 a step of the 联办件, logged or not; the platform
+    logs SpiffWorkflow's warnings only."""
+
+    def __init__(self, workflow: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(workflow, *args, **kwargs)
+        if self._state in LOOKED_UP:
+            workflow.in_state[self._state][self.id] = self
 
     def _set_state(self, value: int) -> None:
+        before = self._state
+        self._change_state(value)
+        if value != before:
+            in_state = self.workflow.in_state
+            if before in LOOKED_UP:
+                in_state[before].pop(self.id, None)
+            if value in LOOKED_UP:
+                in_state[value][self.id] = self
+
+    def _change_state(self, value: int) -> None:
+        """SpiffWorkflow's ``_set_state``, its log line built only when it is written."""
         changes = value != self._state
         if _TASK_LOG.isEnabledFor(logging.INFO if changes else logging.DEBUG):
             super()._set_state(value)
@@ -139,7 +158,10 @@ def _within(asked: Any, top: BpmnWorkflow) -> list[Any]:
 def holds(workflow: BpmnWorkflow, state: TaskState) -> bool:
     """Whether any task of ``workflow`` (a top workflow) or of its subprocesses is in ``state``: the tasks of
     the dicts, which are those SpiffWorkflow's walk of every task visits."""
-    found = any(task._state == state for each in _workflows(workflow) for task in each.tasks.values())
+    if state in LOOKED_UP:
+        found = any(each.in_state[state] for each in _workflows(workflow))
+    else:
+        found = any(task._state == state for each in _workflows(workflow) for task in each.tasks.values())
     if VERIFY and found != any(task._state == state for task in Workflow.get_tasks(workflow)):
         MISMATCHES.append(f"holds({state}): {found} from the dicts")
     return found
@@ -155,6 +177,9 @@ class TaskLookup:
 
     def __init__(self, *args: Any, deserializing: bool = False, **kwargs: Any) -> None:
         """SpiffWorkflow's, with a ``CentreTask`` at the root of a new workflow (its tasks grow from there)."""
+        self.in_state: dict[int, dict[Any, Task]] = {
+            state: {} for state in LOOKED_UP
+        }  # by id, of this workflow
         super().__init__(*args, deserializing=True, **kwargs)  # type: ignore[call-arg]
         if not deserializing:  # as ``Workflow.__init__`` makes the root
             self.task_tree = CentreTask(self, self.spec.start, state=TaskState.FUTURE)
@@ -175,9 +200,18 @@ class TaskLookup:
 
     def update_waiting_tasks(self) -> None:
         """SpiffWorkflow's, which walks this workflow's tree for its WAITING tasks after every task that completes
-        in it: skipped when its dict holds none (the walk would update nothing, and changes nothing on the way)."""
-        if any(task._state == TaskState.WAITING for task in self.tasks.values()):
+        in it: skipped when it has none (the walk would update nothing, and changes nothing on the way)."""
+        waiting = bool(self.in_state[TaskState.WAITING])
+        if VERIFY and waiting != any(task._state == TaskState.WAITING for task in self.tasks.values()):
+            MISMATCHES.append(f"update_waiting_tasks: {waiting} from in_state")
+        if waiting:
             super().update_waiting_tasks()  # type: ignore[misc]
+
+    def _remove_task(self, task_id: Any) -> None:
+        """SpiffWorkflow's (the task and its descendants leave the workflow), and out of ``in_state``."""
+        super()._remove_task(task_id)  # type: ignore[misc]
+        for tasks in self.in_state.values():
+            tasks.pop(task_id, None)
 
     def _looked_up(self, first_task: Task | None, kwargs: dict[str, Any]) -> list[Task] | None:
         state = kwargs.get("state")
@@ -188,8 +222,8 @@ class TaskLookup:
         found: list[tuple[tuple[int, ...], Task]] = []
         try:
             for workflow in _within(self, top):
-                for task in workflow.tasks.values():
-                    if task._state == state and (manual is None or task.task_spec.manual == manual):
+                for task in workflow.in_state[state].values():
+                    if manual is None or task.task_spec.manual == manual:
                         path = _path(task, self, top)
                         if path is not None:
                             found.append((path, task))
