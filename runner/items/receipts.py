@@ -76,18 +76,21 @@ def _key_of_counter(dialect: str) -> ColumnElement[str]:
 @cache
 def _advance(dialect: str) -> Update:
     """Advance the counter of the year ``:of_year``, returning the number and whether an item has it (built once per
-    dialect: building the statement costs more than running it)."""
+    dialect: building the statement costs more than running it). A statement of the table: the ORM's UPDATE of the
+    entity would also look for counter objects of the session to bring in line (there are none), at three times
+    the CPU."""
+    counters = ReceiptCounter.__table__
     in_use = (
         select(ProcessInstance.id)
         .where(ProcessInstance.business_key == _key_of_counter(dialect))
-        .correlate(ReceiptCounter)
+        .correlate(counters)
         .exists()
     )
     return (
-        update(ReceiptCounter)
-        .where(ReceiptCounter.year == bindparam("of_year"))
-        .values(last=ReceiptCounter.last + 1)
-        .returning(ReceiptCounter.last, in_use)
+        update(counters)
+        .where(counters.c.year == bindparam("of_year"))
+        .values(last=counters.c.last + 1)
+        .returning(counters.c.last, in_use)
     )
 
 
