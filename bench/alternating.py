@@ -18,6 +18,8 @@ Usage: ``.venv/bin/python bench/alternating.py CHANGE [--items 80]``, CHANGE one
 - ``helpers-in-place``: a plain expression's calls of the helpers that only read (``limitDays``
   ``workdays_between(today(), limit_at)``), answered in this process (``runner.core.sandbox.plain``), against
   an evaluator process for every expression that calls one;
+- ``start-insert``: a start's item INSERT as a plain statement (``item_writes.insert_item``) against the ORM's
+  flush of it;
 - ``closes-along``: the timers a step closes, by id, and the warning-rule timers of an item that ends, in the
   merged statement (``item_writes.close_timers``, ``end_timers``) against a statement each.
 
@@ -70,6 +72,12 @@ class Change:
 
 _LOOKED_UP = TaskLookup._looked_up
 _LEAN_STATE = CentreTask._change_state
+_INSERT_ITEM = item_writes.insert_item
+
+
+def _flushed(session: Any, instance: Any) -> None:
+    session.add(instance)
+    session.flush()
 
 
 def _helpers_in_place(on: bool) -> None:
@@ -105,6 +113,9 @@ CHANGES = {
         lambda on: setattr(CentreTask, "_change_state", _LEAN_STATE if on else Task._set_state),
     ),
     "helpers-in-place": Change("in place", "evaluator", _helpers_in_place),
+    "start-insert": Change(
+        "plain", "ORM flush", lambda on: setattr(item_writes, "insert_item", _INSERT_ITEM if on else _flushed)
+    ),
     "item-writes": Change("plain", "ORM flush", lambda on: setattr(item_writes, "ENABLED", on)),
     "merged-writes": Change("merged", "apart", lambda on: setattr(item_writes, "MERGED", on)),
     "lazy-description": Change(

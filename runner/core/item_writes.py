@@ -102,11 +102,13 @@ class _NewRows:
 
 
 _OPEN_TASKS = _NewRows(OpenTask)
+_NEW_ITEMS = _NewRows(ProcessInstance)  # a start's item (``insert_item``)
 _TIMERS = _NewRows(Timer)  # a step's new timers ride along the merged statement (``_merged``)
 _TIMER_KEY = frozenset(  # the columns the timers are unique by
     next(c for c in _TIMERS.table.constraints if c.name == "uq_timer").columns.keys()  # type: ignore[attr-defined]
 )
 _INSERT_ROWS = insert(_TASK_ROWS).returning(_TASK_ROWS.c.id, sort_by_parameter_order=True)
+_INSERT_ITEM = insert(_ITEMS).returning(_ITEMS.c.id)
 _DELETE_ROWS = delete(_TASK_ROWS).where(_TASK_ROWS.c.id.in_(bindparam("ids", expanding=True)))
 _KEY = "item_writes"  # session.info: what saves handed over since the last flush (``_Step``)
 _INSERTED_KEY = "item_writes_inserted"  # session.info: the rows this transaction inserted
@@ -138,6 +140,19 @@ def _step(session: Session) -> _Step:
 def item_saved(session: Session, instance: ProcessInstance) -> None:
     """``instance`` was saved: its next flush writes it with one plain UPDATE, when it can."""
     _step(session).items[id(instance)] = instance
+
+
+def insert_item(session: Session, instance: ProcessInstance) -> None:
+    """Write a new item (its column attributes; its ``definition`` may be set as well) and give it its id: one
+    plain INSERT, then the object is persistent and unchanged, with its first ``lock_version``, as the ORM's flush
+    leaves it (3 times the CPU). Inside a savepoint, or with ``ENABLED`` off, the ORM's flush writes it."""
+    if not ENABLED or session.in_nested_transaction():
+        session.add(instance)
+        session.flush()
+        return
+    values = _NEW_ITEMS.values(instance) | {"lock_version": 1}  # the ORM's first version (``version_id_col``)
+    new_id = session.connection().execute(_INSERT_ITEM, values).scalar_one()
+    _made_persistent(session, [instance], [values], [new_id])
 
 
 def task_rows_changed(session: Session, added: list[OpenTask], removed: list[OpenTask]) -> None:
@@ -541,10 +556,11 @@ def _insert_rows(session: Session, connection: Any, rows: list[OpenTask]) -> Non
 
 def _made_persistent(session: Session, rows: list[Any], params: list[dict[str, Any]], ids: list[int]) -> None:
     """The inserted ``rows`` (with the values written and the ids given) persistent and unchanged, as the ORM
-    leaves the rows it inserts."""
+    leaves the rows it inserts (a relationship set on one stays, as loaded)."""
     inserted: list[Any] = session.info.setdefault(_INSERTED_KEY, [])
     for row, values, new_id in zip(rows, params, ids, strict=True):
-        session.expunge(row)
+        if row in session:
+            session.expunge(row)
         row.__dict__.update(values, id=new_id)  # no history: the next line resets it, as if loaded
         make_transient_to_detached(row)
         session.add(row)

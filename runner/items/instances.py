@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from runner.core import audit, engine, failures, timers_first
+from runner.core import audit, engine, failures, item_writes, timers_first
 from runner.core.definitions import get_definition
 from runner.core.scheduling import schedule_timer
 from runner.core.spiff import pruning
@@ -94,8 +94,7 @@ def start(
         serializer_version="",
         state=b"",
     )
-    session.add(instance)
-    session.flush()
+    item_writes.insert_item(session, instance)
     refresh_deadline(session, instance, pauses=[])
     workflow = engine.new_workflow(session, instance, definition, data)
     audit.record(session, "start", actor=actor, instance=instance, key=key, version=definition.version)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.exc import DataError, StatementError
 
 import runner
@@ -216,6 +216,43 @@ def test_rows_inserted_by_a_transaction_that_rolls_back_leave_the_session(joint)
         assert [t.spec_name for t in s.scalars(select(OpenTask).where(OpenTask.instance_id == iid))] == [
             "accept"
         ]
+    finally:
+        s.close()
+
+
+def test_a_starts_item_is_one_insert_kept_in_the_session_as_the_orm_would(joint, db_engine) -> None:
+    """The new item: one plain INSERT, its id given; then persistent with its first lock version, its definition
+    there without a read, and its step's write checks that version."""
+    writes = ("INSERT INTO process_instances", "UPDATE process_instances", "WITH")  # WITH: the merged write
+    with statements(db_engine, lambda sql: sql.startswith(writes)) as sent, joint.transaction() as s:
+        instance = runner.start(s, JOINT, actor="clerk", data=dict(START))
+        assert sent[0].startswith(writes[0])
+        assert inspect(instance).persistent and instance.id and instance not in s.new
+        with statements(db_engine) as read:
+            assert instance.definition.key == JOINT and instance.business_key
+        assert read == []
+    inserted, *written = sent  # then the step's writes, each checking the lock
+    assert inserted.startswith(writes[0]) and written
+    assert all("UPDATE process_instances" in sql and "lock_version = " in sql for sql in written)
+    item, _, _ = _rows(joint, instance.id)
+    assert item["lock_version"] == 1 + len(written) and item["definition_key"] == JOINT
+
+
+def test_a_start_rolled_back_leaves_no_item_in_the_session_or_the_database(joint) -> None:
+    s = joint._session(joint.session_factory())  # a session that goes on after its rollback
+    try:
+        before = s.scalar(select(func.count()).select_from(ProcessInstance))
+        instance = runner.start(s, JOINT, actor="clerk", data=dict(START))
+        assert instance in s
+        s.rollback()
+        assert instance not in s
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == before
+        with s.begin_nested():  # inside a savepoint the ORM's flush writes it, and its rollback takes it back
+            nested = runner.start(s, JOINT, actor="clerk", data=dict(START))
+            assert inspect(nested).persistent
+            s.get_nested_transaction().rollback()
+        assert nested not in s
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == before
     finally:
         s.close()
 
