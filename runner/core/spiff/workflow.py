@@ -21,8 +21,8 @@ Any other question, or anything unexpected on the way up (a parent missing from 
 the iterator's limit), is answered by the walk. ``VERIFY`` (set by the test suite) answers every question both
 ways and keeps the differences in ``MISMATCHES``.
 
-The tasks of these workflows are ``CentreTask``: SpiffWorkflow's, which build a log line of a state change only
-when their logger writes it.
+The tasks of these workflows are ``CentreTask``: SpiffWorkflow's, which keep ``in_state`` and build the log line
+of a state change only when their logger writes it.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def _within(asked: Any, top: BpmnWorkflow) -> list[Any]:
 
 def holds(workflow: BpmnWorkflow, state: TaskState) -> bool:
     """Whether any task of ``workflow`` (a top workflow) or of its subprocesses is in ``state``: the tasks of
-    the dicts, which are those SpiffWorkflow's walk of every task visits."""
+    the dicts (those SpiffWorkflow's walk of every task visits), or their ``in_state`` for a state looked up."""
     if state in LOOKED_UP:
         found = any(each.in_state[state] for each in _workflows(workflow))
     else:
@@ -177,9 +177,8 @@ class TaskLookup:
 
     def __init__(self, *args: Any, deserializing: bool = False, **kwargs: Any) -> None:
         """SpiffWorkflow's, with a ``CentreTask`` at the root of a new workflow (its tasks grow from there)."""
-        self.in_state: dict[int, dict[Any, Task]] = {
-            state: {} for state in LOOKED_UP
-        }  # by id, of this workflow
+        # this workflow's tasks in each state looked up, by id (kept by ``CentreTask`` and ``_remove_task``)
+        self.in_state: dict[int, dict[Any, Task]] = {state: {} for state in LOOKED_UP}
         super().__init__(*args, deserializing=True, **kwargs)  # type: ignore[call-arg]
         if not deserializing:  # as ``Workflow.__init__`` makes the root
             self.task_tree = CentreTask(self, self.spec.start, state=TaskState.FUTURE)
