@@ -145,7 +145,7 @@ def item_saved(session: Session, instance: ProcessInstance) -> None:
 def insert_item(session: Session, instance: ProcessInstance) -> None:
     """Write a new item (its column attributes; its ``definition`` may be set as well) and give it its id: one
     plain INSERT, then the object is persistent and unchanged, with its first ``lock_version``, as the ORM's flush
-    leaves it (3 times the CPU). Inside a savepoint, or with ``ENABLED`` off, the ORM's flush writes it."""
+    of it leaves it (at twice the CPU). Inside a savepoint, or with ``ENABLED`` off, the ORM's flush writes it."""
     if not ENABLED or session.in_nested_transaction():
         session.add(instance)
         session.flush()

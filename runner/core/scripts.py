@@ -238,8 +238,8 @@ class CentreScriptEngine(PythonScriptEngine):
 
     def _calendar_helpers(self) -> list[Callable[..., Any]]:
         """The working-day functions scripts can call: ISO values, or pending dates past the known calendar
-        (``runner.timekeeping.pending_dates``). Each reads the clock, the calendar and the item, and remembers the
-        dates it computes: a plain expression calls them here (``in_place``)."""
+        (``runner.timekeeping.pending_dates``). Each reads the clock, the calendar and the item, and at most remembers
+        the date it computes: a plain expression calls them here (``in_place``)."""
 
         @in_place
         def workdays(n: Any) -> str:
