@@ -33,7 +33,6 @@ completion (the start's share included) of each, median and mean over the items,
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import statistics
 import sys
@@ -72,20 +71,13 @@ class Change:
 
 _LOOKED_UP = TaskLookup._looked_up
 _LEAN_STATE = CentreTask._change_state
+_IN_PLACE = plain.IN_PLACE
 _INSERT_ITEM = item_writes.insert_item
 
 
 def _flushed(session: Any, instance: Any) -> None:
     session.add(instance)
     session.flush()
-
-
-def _helpers_in_place(on: bool) -> None:
-    if on:
-        plain._BUILDERS[ast.Call] = plain._call
-    else:
-        plain._BUILDERS.pop(ast.Call, None)
-    plain.compiled.cache_clear()
 
 
 _DESCRIPTION = LazyDescriptionCursor.description
@@ -112,7 +104,11 @@ CHANGES = {
         "SpiffWorkflow's",
         lambda on: setattr(CentreTask, "_change_state", _LEAN_STATE if on else Task._set_state),
     ),
-    "helpers-in-place": Change("in place", "evaluator", _helpers_in_place),
+    "helpers-in-place": Change(  # off: no helper carries the mark the plain expressions look for
+        "in place",
+        "evaluator",
+        lambda on: setattr(plain, "IN_PLACE", _IN_PLACE if on else f"{_IN_PLACE} (off)"),
+    ),
     "start-insert": Change(
         "plain", "ORM flush", lambda on: setattr(item_writes, "insert_item", _INSERT_ITEM if on else _flushed)
     ),
