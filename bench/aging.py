@@ -1,13 +1,14 @@
 """Does a completion cost more as an item ages? An item that loops through one user task, through HTTP.
 
-Usage: ``.venv/bin/python bench/aging.py [--items 5] [--rounds 120] [--web-workers 2]``.
+Usage: ``.venv/bin/python bench/aging.py [--items 8] [--rounds 120] [--web-workers 2]``.
 Starts its own platform (durable PostgreSQL, Redis, a gunicorn node, one RQ worker; tests/support/platform.py),
 deploys ``bench/data/aging_loop.bpmn`` (a 审查 step with a form, a window and a time limit, a script counting
-the rounds, a gateway looping back ``--rounds`` times) and drives ``--items`` items one after the other with
-one keep-alive client, each answer carrying the item's open tasks. Prints, for the completions after 0, 10,
-50 and 100 earlier steps of the same item (the 10 from that age on):
-- the latency (the median over the items of each item's median) and the CPU they cost in the web node and
-  PostgreSQL (``/proc``, all items together: steadier than latency on a shared machine), each also as a
+the rounds, a gateway looping back ``--rounds`` times) and, with one keep-alive client, brings ``--items`` items
+to each of 0, 10, 50 and 100 earlier steps, each answer carrying the item's open tasks. Then it completes 10 steps
+of each of those items from there, the ages in turn (their order turned every run: the machine's speed drifts
+over minutes, and an age always measured last would pay for it), and prints per age:
+- the latency (the median over the items of each item's median of its 10) and the CPU they cost in the web node and
+  PostgreSQL (``/proc``, each thread's run time, all items together: steadier than latency on a shared machine), each also as a
   ratio to age 0's — the issue's target is ≤ 1.15 at 100 steps;
 - the bytes stored: the engine state, and everything of the item (instance row, audit trail, open tasks and
   timers) — the issue's target is ≤ 8 KB per running item.
@@ -45,45 +46,46 @@ ITEM_SIZE_SQL = """
 """
 
 
-def one_item(
-    client: Client, platform: Any, rounds: int, processes: dict[str, list[int]]
-) -> tuple[list[float], dict[int, dict[str, float]], dict[int, tuple[int, int, int]]]:
-    """Drive one item through ``rounds`` completions: each completion's latency; the CPU of each process
-    (web node, PostgreSQL, from ``/proc``) in the completions around each age of ``AGES``; and the bytes stored
-    (engine state, whole item, audit trail) after each age."""
-    view = client.call("POST", "/instances", {"key": "aging_loop", "data": {"rounds": rounds}})
+def started(client: Client, rounds: int) -> dict[str, Any]:
+    """A new item of the loop (``rounds`` completions long): the API's answer, with its open task."""
+    return client.call("POST", "/instances", {"key": "aging_loop", "data": {"rounds": rounds}})  # type: ignore[no-any-return]
+
+
+def stepped(client: Client, view: dict[str, Any]) -> dict[str, Any]:
+    """The item of ``view`` after one more completion of its open task."""
+    return client.call("POST", f"/tasks/{view['tasks'][0]['id']}/complete", {"data": STEP})  # type: ignore[no-any-return]
+
+
+def aged(client: Client, rounds: int, age: int) -> dict[str, Any]:
+    """A new item brought to ``age`` earlier completions (not measured)."""
+    view = started(client, rounds)
+    for _ in range(age):
+        view = stepped(client, view)
+    return view
+
+
+def window(
+    client: Client, platform: Any, view: dict[str, Any], processes: dict[str, list[int]]
+) -> tuple[list[float], dict[str, float], tuple[int, int, int]]:
+    """``WINDOW`` completions of one item from where ``view`` stands: their latencies, the CPU each process (web
+    node, PostgreSQL, from ``/proc``) spent meanwhile, and the bytes the item stored before them (engine state,
+    whole item, audit trail)."""
+    state, item, audit = platform.sql(ITEM_SIZE_SQL, id=view["id"])[0]
     latencies: list[float] = []
-    cpu: dict[int, dict[str, float]] = {}  # age → process → CPU seconds of the WINDOW completions then
-    stored: dict[int, tuple[int, int, int]] = {}
-    before: dict[str, float] = {}
-    while view["tasks"]:
-        step = len(latencies)
-        if step in AGES:
-            state, item, audit = platform.sql(ITEM_SIZE_SQL, id=view["id"])[0]
-            stored[step] = (int(state), int(item), int(audit))
-            before = cpu_seconds(processes)
-        task = view["tasks"][0]
+    before = cpu_seconds(processes)
+    for _ in range(WINDOW):
         began = time.perf_counter()
-        view = client.call("POST", f"/tasks/{task['id']}/complete", {"data": STEP})
+        view = stepped(client, view)
         latencies.append(time.perf_counter() - began)
-        if step + 1 - WINDOW in AGES:
-            after = cpu_seconds(processes)
-            cpu[step + 1 - WINDOW] = {k: after[k] - before[k] for k in processes}
-    if len(latencies) != rounds:
-        raise RuntimeError(f"item {view['id']} ended after {len(latencies)} of {rounds} completions")
-    return latencies, cpu, stored
-
-
-def _around(age: int) -> range:
-    """The completions that stand for ``age``: the ``WINDOW`` from it on."""
-    return range(age, age + WINDOW)
+    after = cpu_seconds(processes)
+    return latencies, {k: after[k] - before[k] for k in processes}, (int(state), int(item), int(audit))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--items", type=int, default=5)
+    parser.add_argument("--items", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=120)
     parser.add_argument("--web-workers", type=int, default=2)
     args = parser.parse_args()
@@ -93,7 +95,9 @@ def main() -> int:
         f"# aging — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine.node()} "
         f"({machine.machine()}, Python {machine.python_version()}); {ROOT.name}"
     )
-    runs: list[tuple[list[float], dict[int, dict[str, float]], dict[int, tuple[int, int, int]]]] = []
+    windows: dict[
+        int, list[tuple[list[float], dict[str, float], tuple[int, int, int]]]
+    ] = {}  # age → one a run
     with tempfile.TemporaryDirectory(prefix="banjian-bench-") as tmp:
         platform = start_platform(Path(tmp) / "platform", file_clock=False)
         try:
@@ -105,24 +109,29 @@ def main() -> int:
                 "PostgreSQL": [int((platform.postgres.datadir / "postmaster.pid").read_text().split()[0])],
             }
             client = Client(web.port)
-            one_item(
-                client, platform, max(AGES) + 3, processes
-            )  # warm the node up: imports, specs, statements
-            for _ in range(args.items):
-                runs.append(one_item(client, platform, args.rounds, processes))
+            window(
+                client, platform, aged(client, args.rounds, 3), processes
+            )  # warm up: imports, specs, statements
+            # one item per age and run, brought there first; then their windows in turn, the ages' order turned
+            # every run: the machine's speed drifts over minutes, and an age measured later would pay for it
+            items = [{age: aged(client, args.rounds, age) for age in AGES} for _ in range(args.items)]
+            for run, at_age in enumerate(items):
+                turn = AGES[run % len(AGES) :] + AGES[: run % len(AGES)]
+                for age in turn:
+                    windows.setdefault(age, []).append(window(client, platform, at_age[age], processes))
         finally:
             platform.stop()
 
     def at(age: int) -> float:
-        return statistics.median(statistics.median(lat[i] for i in _around(age)) for lat, _, _ in runs) * 1000
+        return statistics.median(statistics.median(lat) for lat, _, _ in windows[age]) * 1000
 
-    def cpu_at(age: int, process: str | None = None) -> float:  # all items' windows together (coarse ticks)
-        spent = sum(v for _, cpu, _ in runs for k, v in cpu[age].items() if process in (None, k))
-        return spent / (WINDOW * len(runs)) * 1000
+    def cpu_at(age: int, process: str | None = None) -> float:  # all runs' windows together (coarse ticks)
+        spent = sum(v for _, cpu, _ in windows[age] for k, v in cpu.items() if process in (None, k))
+        return spent / (WINDOW * len(windows[age])) * 1000
 
     first, first_cpu = at(0), cpu_at(0)
     for age in AGES:
-        state, item, audit = (statistics.median(s[age][k] for _, _, s in runs) for k in range(3))
+        state, item, audit = (statistics.median(s[k] for _, _, s in windows[age]) for k in range(3))
         print(
             f"after {age:3d} earlier steps: completion {at(age):6.2f} ms (×{at(age) / first:.2f}), CPU in web node + "
             f"PostgreSQL {cpu_at(age):5.1f} ms (×{cpu_at(age) / first_cpu:.2f}; web node {cpu_at(age, 'web node'):4.1f}, "
