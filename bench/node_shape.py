@@ -48,12 +48,9 @@ def _in_turn(mine: list[dict[str, float]], other: list[dict[str, float]]) -> str
     return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
 
 
-def report(results: dict[str, list[dict[str, float]]], names: list[str]) -> None:
+def report(results: dict[str, list[dict[str, float]]]) -> None:
     """Per node its medians; each shape against the first shape of its kind, the platform against the floor."""
-    first = {
-        kind: next(n for n in names if n.startswith("floor") == kind)
-        for kind in {n.startswith("floor") for n in names}
-    }
+    names = list(results)
     for name in names:
         rounds = results[name]
         median = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
@@ -61,12 +58,31 @@ def report(results: dict[str, list[dict[str, float]]], names: list[str]) -> None
             f"{name:>11}: {median['tasks_per_s']:6.1f} completions/s, p95 {median['p95_ms']:4.0f} ms, CPU per "
             f"completion node {median['cpu node']:4.1f} ms + PostgreSQL {median['cpu PostgreSQL']:.1f} ms"
         )
-        base = first[name.startswith("floor")]
+        base = next(n for n in names if n.startswith("floor") == name.startswith("floor"))
         if base != name:
             line += f"; ÷ {base} {_in_turn(rounds, results[base])}"
         if f"floor {name}" in results:
             line += f"; ÷ the floor in this shape {_in_turn(rounds, results[f'floor {name}'])}"
         print(line)
+
+
+def start_nodes(
+    platform: Any, shapes: list[tuple[int, int]], clients: int, floor: bool
+) -> list[tuple[str, Any]]:
+    """A node of the platform per shape, and with ``floor`` one of the floor app after each (on its one database,
+    as ``bench/http_throughput.py`` serves it): (name, node) in the order they are driven."""
+    floor_env = {"BANJIAN_FLOOR_DSN": floor_database(platform)} if floor else None
+    nodes: list[tuple[str, Any]] = []
+    for workers, threads in shapes:
+        room = connections(workers, threads, clients)
+        name = f"{workers}×{threads}"
+        nodes.append((name, platform.start_web(workers=workers, threads=threads, connections=room)))
+        if floor_env is not None:
+            node = platform.start_web(
+                workers=workers, threads=threads, connections=room, app=FLOOR_APP, env=floor_env
+            )
+            nodes.append((f"floor {name}", node))
+    return nodes
 
 
 def main() -> int:
@@ -88,19 +104,7 @@ def main() -> int:
         try:
             postgres = [int((platform.postgres.datadir / "postmaster.pid").read_text().split()[0])]
             platform.start_worker("bench")
-            floor = {"BANJIAN_FLOOR_DSN": floor_database(platform)} if args.floor else None
-            nodes: list[tuple[str, Any]] = []
-            for workers, threads in shapes:
-                room = connections(workers, threads, args.clients)
-                name = f"{workers}×{threads}"
-                nodes.append((name, platform.start_web(workers=workers, threads=threads, connections=room)))
-                if (
-                    floor is not None
-                ):  # the floor app on its one database, as bench/http_throughput.py serves it
-                    web = platform.start_web(
-                        workers=workers, threads=threads, connections=room, app=FLOOR_APP, env=floor
-                    )
-                    nodes.append((f"floor {name}", web))
+            nodes = start_nodes(platform, shapes, args.clients, args.floor)
             results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in nodes}
             for i in range(args.rounds):
                 for name, web in nodes:
@@ -115,7 +119,7 @@ def main() -> int:
                 print(f"  round {i + 1}: " + ", ".join(
                     f"{name} {r[-1]['tasks_per_s']:5.1f}/s ({r[-1]['cpu node']:.1f} ms)" for name, r in results.items()
                 ))  # fmt: skip
-            report(results, [name for name, _ in nodes])
+            report(results)
         finally:
             platform.stop()
     return 0
