@@ -7,9 +7,9 @@ the rounds, a gateway looping back ``--rounds`` times) and, with one keep-alive 
 to each of 0, 10, 50 and 100 earlier steps, each answer carrying the item's open tasks. Then it completes 10 steps
 of each of those items from there, the ages in turn (their order turned every run: the machine's speed drifts
 over minutes, and an age always measured last would pay for it), and prints per age:
-- the latency (the median over the items of each item's median of its 10) and the CPU they cost in the web node and
-  PostgreSQL (``/proc``, each thread's run time, all items together: steadier than latency on a shared machine), each also as a
-  ratio to age 0's — the issue's target is ≤ 1.15 at 100 steps;
+- the latency (the median over the items of each item's median of its 10) and the CPU they cost in the web node
+  and PostgreSQL (``/proc``: each thread's run time, all items together, steadier than latency on a shared
+  machine), each also as a ratio to age 0's — the issue's target is ≤ 1.15 at 100 steps;
 - the bytes stored: the engine state, and everything of the item (instance row, audit trail, open tasks and
   timers) — the issue's target is ≤ 8 KB per running item.
 """
@@ -48,12 +48,12 @@ ITEM_SIZE_SQL = """
 
 def started(client: Client, rounds: int) -> dict[str, Any]:
     """A new item of the loop (``rounds`` completions long): the API's answer, with its open task."""
-    return client.call("POST", "/instances", {"key": "aging_loop", "data": {"rounds": rounds}})  # type: ignore[no-any-return]
+    return client.call("POST", "/instances", {"key": "aging_loop", "data": {"rounds": rounds}})
 
 
 def stepped(client: Client, view: dict[str, Any]) -> dict[str, Any]:
     """The item of ``view`` after one more completion of its open task."""
-    return client.call("POST", f"/tasks/{view['tasks'][0]['id']}/complete", {"data": STEP})  # type: ignore[no-any-return]
+    return client.call("POST", f"/tasks/{view['tasks'][0]['id']}/complete", {"data": STEP})
 
 
 def aged(client: Client, rounds: int, age: int) -> dict[str, Any]:
@@ -64,9 +64,10 @@ def aged(client: Client, rounds: int, age: int) -> dict[str, Any]:
     return view
 
 
-def window(
-    client: Client, platform: Any, view: dict[str, Any], processes: dict[str, list[int]]
-) -> tuple[list[float], dict[str, float], tuple[int, int, int]]:
+Window = tuple[list[float], dict[str, float], tuple[int, int, int]]  # latencies, CPU by process, bytes stored
+
+
+def window(client: Client, platform: Any, view: dict[str, Any], processes: dict[str, list[int]]) -> Window:
     """``WINDOW`` completions of one item from where ``view`` stands: their latencies, the CPU each process (web
     node, PostgreSQL, from ``/proc``) spent meanwhile, and the bytes the item stored before them (engine state,
     whole item, audit trail)."""
@@ -95,9 +96,7 @@ def main() -> int:
         f"# aging — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine.node()} "
         f"({machine.machine()}, Python {machine.python_version()}); {ROOT.name}"
     )
-    windows: dict[
-        int, list[tuple[list[float], dict[str, float], tuple[int, int, int]]]
-    ] = {}  # age → one a run
+    windows: dict[int, list[Window]] = {}  # age → one a run
     with tempfile.TemporaryDirectory(prefix="banjian-bench-") as tmp:
         platform = start_platform(Path(tmp) / "platform", file_clock=False)
         try:
@@ -109,9 +108,8 @@ def main() -> int:
                 "PostgreSQL": [int((platform.postgres.datadir / "postmaster.pid").read_text().split()[0])],
             }
             client = Client(web.port)
-            window(
-                client, platform, aged(client, args.rounds, 3), processes
-            )  # warm up: imports, specs, statements
+            # warm up: imports, specs, statements
+            window(client, platform, aged(client, args.rounds, 3), processes)
             # one item per age and run, brought there first; then their windows in turn, the ages' order turned
             # every run: the machine's speed drifts over minutes, and an age measured later would pay for it
             items = [{age: aged(client, args.rounds, age) for age in AGES} for _ in range(args.items)]
@@ -125,7 +123,7 @@ def main() -> int:
     def at(age: int) -> float:
         return statistics.median(statistics.median(lat) for lat, _, _ in windows[age]) * 1000
 
-    def cpu_at(age: int, process: str | None = None) -> float:  # all runs' windows together (coarse ticks)
+    def cpu_at(age: int, process: str | None = None) -> float:  # all runs' windows together
         spent = sum(v for _, cpu, _ in windows[age] for k, v in cpu.items() if process in (None, k))
         return spent / (WINDOW * len(windows[age])) * 1000
 
