@@ -112,6 +112,12 @@ class Client:
         return done
 
 
+def worker_connections(workers: int, threads: int, clients: int) -> int:
+    """The open connections a gunicorn worker may hold so that it keeps its share of ``clients`` keep-alive
+    connections alive (gthread keeps one alive only while it holds fewer than ``worker_connections - threads``)."""
+    return threads + -(-clients // workers)
+
+
 def _run_time(pid: int) -> float | None:
     """The seconds all live threads of process ``pid`` have run on a CPU, to the nanosecond (the first field of
     each thread's ``/proc/<pid>/task/<tid>/schedstat``); None where the kernel does not keep it."""
@@ -292,7 +298,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="banjian-bench-") as tmp:
         platform = start_platform(Path(tmp) / "platform", file_clock=False)  # real time, as in production
         try:
-            connections = args.threads + -(-args.clients // args.web_workers)
+            connections = worker_connections(args.web_workers, args.threads, args.clients)
             web = platform.start_web(workers=args.web_workers, threads=args.threads, connections=connections)
             worker = platform.start_worker("bench")
             processes = {

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select, text  # noqa: E402
 
 import runner  # noqa: E402
-from bench.http_throughput import Client  # noqa: E402
+from bench.http_throughput import Client, worker_connections  # noqa: E402
 from bench.timers import DIAGRAM, clone_items  # noqa: E402
 from runner.core.scheduling import RQScheduler  # noqa: E402
 from runner.db import make_engine  # noqa: E402
@@ -117,7 +117,7 @@ def main() -> int:
             web = platform.start_web(
                 workers=args.web_workers,
                 threads=1,
-                connections=1 + -(-max(1, args.clients) // args.web_workers),
+                connections=worker_connections(args.web_workers, 1, max(1, args.clients)),
                 env={}
                 if args.steps_while_behind is None
                 else {"BANJIAN_STEPS_WHILE_TIMERS_BEHIND": str(args.steps_while_behind)},

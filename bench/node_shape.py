@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.floor_app import floor_database  # noqa: E402
-from bench.http_throughput import through_http  # noqa: E402
+from bench.http_throughput import through_http, worker_connections  # noqa: E402
 from tests.support.platform import start_platform  # noqa: E402
 
 FLOOR_APP = "bench.floor_app:create_app()"
@@ -34,12 +34,6 @@ def shape(text: str) -> tuple[int, int]:
     """``"2x4"`` (or ``2×4``): 2 worker processes of 4 threads."""
     workers, _, threads = text.replace("×", "x").partition("x")
     return int(workers), int(threads or 1)
-
-
-def connections(workers: int, threads: int, clients: int) -> int:
-    """Open connections a worker may hold: enough for its share of the keep-alive clients (see
-    ``bench/http_throughput.py``: gthread keeps a connection alive only below ``worker_connections - threads``)."""
-    return threads + -(-clients // workers)
 
 
 def _in_turn(mine: list[dict[str, float]], other: list[dict[str, float]]) -> str:
@@ -74,7 +68,7 @@ def start_nodes(
     floor_env = {"BANJIAN_FLOOR_DSN": floor_database(platform)} if floor else None
     nodes: list[tuple[str, Any]] = []
     for workers, threads in shapes:
-        room = connections(workers, threads, clients)
+        room = worker_connections(workers, threads, clients)
         name = f"{workers}×{threads}"
         nodes.append((name, platform.start_web(workers=workers, threads=threads, connections=room)))
         if floor_env is not None:
