@@ -63,7 +63,7 @@ def report(results: dict[str, list[dict[str, float]]]) -> None:
 def start_nodes(
     platform: Any, shapes: list[tuple[int, int]], clients: int, floor: bool
 ) -> list[tuple[str, Any]]:
-    """A node of the platform per shape, and with ``floor`` one of the floor app after each (on its one database,
+    """A node of the platform per shape, and with ``floor`` one of the floor app after each (on its own database,
     as ``bench/http_throughput.py`` serves it): (name, node) in the order they are driven."""
     floor_env = {"BANJIAN_FLOOR_DSN": floor_database(platform)} if floor else None
     nodes: list[tuple[str, Any]] = []
