@@ -2,10 +2,12 @@
 
 Camunda Modeler (and Activiti / Flowable, which share the attribute names) keep an engine's settings in
 attributes and extension elements of their own namespace: ``camunda:candidateGroups``, ``camunda:formKey``,
-``camunda:properties`` …; bpmn.io marks a new process ``isExecutable="false"``; timers hold bare ISO 8601
-values (``PT5M``) where the platform reads Python expressions (``"PT5M"``). ``adopt`` rewrites a parsed diagram
-in place into the platform's conventions (``runner.core.conventions``) before it is checked and parsed, and reports,
-element by element, what it took over and what it does not use. The stored XML stays as it was uploaded.
+``camunda:properties`` …; Camunda 8 (Zeebe) names a call activity's process and a multi-instance's list in
+extension elements (``zeebe:calledElement``, ``zeebe:loopCharacteristics``); bpmn.io marks a new process
+``isExecutable="false"``; timers hold bare ISO 8601 values (``PT5M``) where the platform reads Python expressions
+(``"PT5M"``). ``adopt`` rewrites a parsed diagram in place into the platform's conventions
+(``runner.core.conventions``) before it is checked and parsed, and reports, element by element,
+what it took over and what it does not use. The stored XML stays as it was uploaded.
 
 JUEL expressions (``${approved}``) are not translated: the checks refuse them with a hint.
 """
@@ -48,6 +50,8 @@ PLATFORM_PROPERTIES = frozenset(
         "defaultWindow",
     }
 )
+# a Camunda 8 value naming one variable or process: ``=reviewers`` (FEEL) or ``reviewers``
+FEEL_NAME = re.compile(r"^\s*=?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 JUEL = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
 TIMER_BODIES = ("timeDate", "timeDuration", "timeCycle")
 
@@ -305,12 +309,59 @@ class _Adopter:
 
     def extension(self, el: etree._Element) -> None:
         local = etree.QName(el).localname
-        if local == "properties":
+        handler = EXTENSION_HANDLERS.get(_label(el))
+        if handler is not None:
+            handler(self, el)
+        elif local == "properties":
             for prop in el:
                 if isinstance(prop.tag, str):
                     self.engine_property(el.getparent().getparent(), prop)
         else:
             self.warn(el, f"平台不使用 {_label(el)} ({_label(el)} is not used by the platform)")
+
+    def feel_name(self, el: etree._Element, attr: str, value: str, hint: tuple[str, str]) -> str | None:
+        """The variable or process a Camunda 8 value names (``=reviewers``); refused (None) when it is
+        another FEEL expression."""
+        found = FEEL_NAME.match(value)
+        if found:
+            return found.group(1)
+        label = f"{_label(el)} {attr}={value!r}"
+        self.refuse(
+            el,
+            f"{label} 是 FEEL 表达式，平台不执行；{hint[0]} "
+            f"({label} is a FEEL expression, which the platform does not run; {hint[1]})",
+        )
+        return None
+
+    def zeebe_called_element(self, el: etree._Element) -> None:
+        """``zeebe:calledElement processId``: the process a Camunda 8 call activity calls."""
+        activity = el.getparent().getparent()
+        value = (el.get("processId") or "").strip()
+        hint = ("请写被调用流程的 id", "name the id of the process to call")
+        name = self.feel_name(el, "processId", value, hint) if value else None
+        if name is None or (activity.get("calledElement") or "").strip():
+            return
+        activity.set("calledElement", name)
+
+    def zeebe_loop(self, el: etree._Element) -> None:
+        """``zeebe:loopCharacteristics``: a Camunda 8 multi-instance's list and the name of its item."""
+        loop = el.getparent().getparent()
+        hint = ("请写集合的变量名，如 =reviewers", "name the list's variable, e.g. =reviewers")
+        collection = (el.get("inputCollection") or "").strip()
+        name = self.feel_name(el, "inputCollection", collection, hint) if collection else None
+        if name is not None and not self._has_loop_input(loop):
+            etree.SubElement(loop, _bpmn("loopDataInputRef")).text = name
+        item = (el.get("inputElement") or "").strip()
+        if item and loop.find("bpmn:inputDataItem", NS) is None:
+            etree.SubElement(loop, _bpmn("inputDataItem"), id=item, name=item)
+        for attr in ("outputCollection", "outputElement"):
+            if el.get(attr):
+                label = f"{_label(el)} {attr}"
+                self.warn(el, f"平台不使用 {label} ({label} is not used by the platform)")
+
+    @staticmethod
+    def _has_loop_input(loop: etree._Element) -> bool:
+        return any(loop.find(f"bpmn:{n}", NS) is not None for n in ("loopDataInputRef", "loopCardinality"))
 
     def engine_property(self, owner: etree._Element, prop: etree._Element) -> None:
         name, value = prop.get("name") or "", prop.get("value") or ""
@@ -343,6 +394,11 @@ ATTRIBUTE_HANDLERS: dict[str, dict[str, Handler]] = {
         "elementVariable": _Adopter.element_variable,
     },
     "callActivity": {"calledElementBinding": _Adopter.called_element_binding},
+}
+# extension elements read as the platform's, by their label in the file
+EXTENSION_HANDLERS: dict[str, Callable[[_Adopter, etree._Element], None]] = {
+    "zeebe:calledElement": _Adopter.zeebe_called_element,
+    "zeebe:loopCharacteristics": _Adopter.zeebe_loop,
 }
 # attributes that describe the file, not how it runs
 HARMLESS_ATTRIBUTES = frozenset({"versionTag", "diagramRelationId"})

@@ -174,6 +174,36 @@ def test_a_camunda_multi_instance_reads_its_collection() -> None:
     assert loop.find("{*}inputDataItem").get("name") == "expert"
 
 
+def test_a_camunda_8_multi_instance_reads_its_collection() -> None:
+    task = """<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>
+      <zeebe:loopCharacteristics inputCollection="=experts" inputElement="expert" outputCollection="=opinions"/>
+      </bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"""
+    tree, warnings = validate(diagram(task))
+    loop = tree.getroot().find(".//{*}multiInstanceLoopCharacteristics")
+    assert loop.findtext("{*}loopDataInputRef") == "experts"
+    assert loop.find("{*}inputDataItem").get("name") == "expert"
+    assert not any(w.severity == "error" for w in warnings)
+
+
+def test_a_camunda_8_multi_instance_over_a_feel_expression_is_refused_in_both_languages() -> None:
+    task = """<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>
+      <zeebe:loopCharacteristics inputCollection="=append(experts, chief)" inputElement="expert"/>
+      </bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"""
+    [problem] = refused(diagram(task))
+    assert problem["line"] and "是 FEEL 表达式，平台不执行" in problem["message"]
+    assert "is a FEEL expression, which the platform does not run" in problem["message"]
+
+
+@pytest.mark.parametrize("process_id", ["callee", "=callee"])
+def test_a_camunda_8_call_activity_reads_its_process(process_id: str) -> None:
+    task = f"""<bpmn:callActivity id="t"><bpmn:extensionElements>
+      <zeebe:calledElement processId="{process_id}" propagateAllChildVariables="false"/>
+      </bpmn:extensionElements></bpmn:callActivity>"""
+    tree, warnings = validate(diagram(task))
+    assert tree.getroot().find(".//*[@id='t']").get("calledElement") == "callee"
+    assert "zeebe:calledElement" not in messages(warnings)
+
+
 def test_a_service_task_without_implementation_passes() -> None:
     tree, warnings = validate(
         diagram('<bpmn:serviceTask id="t" camunda:type="external" camunda:topic="cards"/>')
