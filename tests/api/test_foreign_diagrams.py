@@ -293,6 +293,23 @@ def test_a_multi_instance_over_a_collection(api: Any) -> None:
     ended_at(api, unset["id"])
 
 
+def test_a_sequential_multi_instance_keeps_each_item_to_its_instance(api: Any) -> None:
+    """The item of a finished instance is not merged into the item's data, so the next instance can take its own."""
+    deploy(api, "sequential_multi_instance.bpmn")
+    started = start(api, "expert_review_in_turn", {"experts": ["张工", "李工", "王工"]})
+    shown = []
+    while (view := item(api, started["id"]))["tasks"] and view["tasks"][0]["name"] == "专家评审":
+        [task] = view["tasks"]
+        shown.append(
+            api.get(f"/api/tasks/{task['id']}", headers=auth("t-centre")).get_json()["data"]["expert"]
+        )
+        work(api, task)
+    assert view["status"] == "running" and not view["incidents"], view
+    assert shown == ["张工", "李工", "王工"]
+    assert finish(api, started["id"]) == ["签发"]
+    ended_at(api, started["id"])
+
+
 def test_the_deployer_names_the_default_window(api: Any) -> None:
     deploy(api, "implicit_end.bpmn", default_window="shebao")
     started = start(api, "Process_archive")

@@ -10,6 +10,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
 from runner.core.conventions import BPMN_NS, completion_mode
+from runner.core.spiff.multi_instance import use_local_items
 from runner.core.spiff.timers import CLOCK_TIMERS, leaf_definitions
 
 _CONTAINERS = ("process", "subProcess", "transaction")
@@ -123,4 +124,5 @@ def parse_specs(parser: CentreParser, process_id: str) -> tuple[Any, dict[str, A
             connect_implicit_ends(s, parser.implicit_ends.get(s.name, set()))
             use_platform_timers(s)
             apply_completion_modes(s)
+            use_local_items(s)
     return spec, subprocess_specs
