@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from runner.catalogue.identity import ORGANISATION, PERSON, check_id_number, check_identity
+from runner.catalogue.identity import ORGANISATION, PERSON, check_id_number, check_identity, half_width
 from runner.catalogue.items import NoSuchItem, current_version, get_item
 from runner.core import audit, engine
 from runner.core.transaction import services_of
@@ -49,7 +49,7 @@ class Applicant:
         if self.kind not in (PERSON, ORGANISATION):
             raise InvalidInput("申请人类型须为个人或单位 (applicant must be a person or an organisation)")
         number = check_identity(self.kind, self.id_number)
-        phone = self.phone.strip().replace(" ", "").replace("-", "")
+        phone = half_width(self.phone).replace("-", "")
         if not PHONE.fullmatch(phone):
             raise InvalidInput(
                 "手机号码须为 11 位，以 1 开头 (a mobile number has 11 digits starting with 1)"

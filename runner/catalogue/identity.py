@@ -3,6 +3,8 @@ checked with ``python-stdnum`` — the length, the characters, the birth date an
 
 from __future__ import annotations
 
+import unicodedata
+
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
@@ -26,9 +28,15 @@ def _reason(exc: ValidationError) -> tuple[str, str]:
     return ("无效", "invalid")
 
 
+def half_width(value: str | None) -> str:
+    """``value`` as typed with a Chinese input method in full-width mode (``１１０…Ｘ``, ideographic spaces)
+    brought to plain ASCII (NFKC), upper-case, without any whitespace."""
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
+
+
 def check_id_number(value: str) -> str:
     """The 18-digit 居民身份证号 in its compact form (``X`` upper-case), or ``InvalidInput`` saying why."""
-    number = (value or "").strip().upper()
+    number = half_width(value)
     try:
         if len(ric.compact(number)) != 18:
             raise InvalidLength()
@@ -42,7 +50,7 @@ def check_id_number(value: str) -> str:
 
 def check_credit_code(value: str) -> str:
     """The 18-character 统一社会信用代码 in its compact form, or ``InvalidInput`` saying why."""
-    code = (value or "").strip().upper()
+    code = half_width(value)
     try:
         return str(uscc.validate(code))
     except ValidationError as exc:

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from runner.catalogue.applications import Applicant, Intake, MaterialState
+from runner.catalogue.identity import half_width
 from runner.core import audit, hooks
 from runner.core.transaction import read_ahead, read_unflushed, taken_ahead
 from runner.models import InstanceStatus, OnlineApplication, ProcessInstance
@@ -30,7 +31,7 @@ DONE = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
 
 def find(session: Session, text: str, windows: list[str], *, limit: int = 50) -> list[OnlineApplication]:
     """Applications of ``windows`` not yet received, by number, ID number or mobile number (exact)."""
-    text = (text or "").strip().upper().replace(" ", "")
+    text = half_width(text)
     if not text or not windows:
         return []
     query = (

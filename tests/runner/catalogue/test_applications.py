@@ -58,3 +58,12 @@ def test_intake_checks_identity_and_materials(services, library):
     assert view["applicant_id"] == "11010519491231002X"
     assert [m["name"] for m in view["materials"] if m["status"] == "missing"] == ["食品安全管理制度"]
     assert describe(services, iid)["data"]["missing_materials"] == ["食品安全管理制度"]
+
+
+def test_an_applicant_typed_in_full_width_is_kept_in_ascii():
+    """Name, ID number and mobile number typed with a full-width input method: stored as plain digits."""
+    typed = applications.Applicant(
+        "张三😀", "１１０１０５１９４９１２３１００２Ｘ", "１３８ ００００\u3000１２３４"
+    )
+    checked = typed.checked()
+    assert (checked.name, checked.id_number, checked.phone) == ("张三😀", "11010519491231002X", "13800001234")
