@@ -189,15 +189,27 @@ def _materials(item: dict[str, Any]) -> list[MaterialState]:
 def _decision(item: dict[str, Any] | None, states: list[MaterialState]) -> Decision:
     required = {m["name"] for m in item["materials"] if m["required"]} if item else None
     missing = [s.name for s in states if s.status == MISSING and (required is None or s.name in required)]
-    days = request.form.get("correction_days", type=int)
     return Decision(
         decision=request.form.get("decision", ""),
         missing=missing,
         note=(request.form.get("note") or "").strip()[:2000],
         reason=(request.form.get("reason") or "").strip()[:2000],
         legal_basis=(request.form.get("legal_basis") or "").strip()[:2000],
-        correction_days=days,
+        correction_days=_correction_days(request.form.get("correction_days") or ""),
     )
+
+
+def _correction_days(raw: str) -> int | None:
+    """The 补正 period typed at the counter (None when left empty: the item's default); ``InvalidInput`` when it
+    is not a whole number, rather than quietly falling back to the default."""
+    if not raw.strip():
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise runner.InvalidInput(
+            f"补正期限“{raw.strip()[:20]}”应为整数个工作日 (the correction period must be a whole number of working days)"
+        ) from None
 
 
 @bp.post("/intake")
@@ -293,8 +305,6 @@ def item_intake(business_key: str) -> Any:
     error = None
     if request.method == "POST":
         states = [MaterialState(n, request.form.get(f"m{i}", MISSING)) for i, n in enumerate(names)]
-        decision = _decision(item, states)
-
         who = who_now()
 
         def work(s: Session) -> dict[str, Any]:
@@ -302,6 +312,7 @@ def item_intake(business_key: str) -> Any:
             return do_intake_decision(s, who, found, decision, complete=completer(s, services()))
 
         try:
+            decision = _decision(item, states)
             doc = services().run(work)
         except runner.PermissionDenied:
             abort(403)

@@ -305,3 +305,16 @@ def test_scans_uploaded_at_intake_are_on_the_item_and_shown_in_the_browser(
     other = signed_in("gt_clerk").get(f"/attachments/{files['申请书.pdf']}/view")
     assert other.status_code == 403
     other.close()
+
+
+def test_a_correction_period_that_is_not_a_number_is_refused_not_replaced_by_the_default(
+    services, catalogue, signed_in
+):
+    client = signed_in("sc_clerk")
+    form = form_for("SC-001", "notify", missing=("食品安全管理制度",), correction_days="十天")
+    answer = client.post("/intake", data=form)
+    assert answer.status_code == 400 and "补正期限" in answer.get_data(as_text=True)
+    with services.transaction() as s:
+        assert s.query(ItemApplication).count() == 0
+    english = client.post("/intake?lang=en", data=form).get_data(as_text=True)
+    assert "whole number of working days" in english
