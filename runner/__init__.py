@@ -118,6 +118,7 @@ from runner.supervision.warning_rules import (
     sync_rule_timers,
 )
 from runner.timekeeping.arrangements import ArrangementInvalid, list_arrangements
+from runner.timekeeping.arrangements import decode as decode_arrangement
 from runner.timekeeping.arrangements import parse as parse_arrangement
 from runner.timekeeping.calendar import BusinessCalendar, pending_note
 from runner.timekeeping.calendar_alarm import current_alarm as calendar_alarm
@@ -134,6 +135,7 @@ __all__ = [
     "fill_in_known_years",
     "import_arrangement",
     "list_arrangements",
+    "decode_arrangement",
     "parse_arrangement",
     "pending_note",
     "preview_arrangement",

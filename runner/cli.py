@@ -173,13 +173,19 @@ def _import_as(actor: str) -> Any:
 def cmd_calendar_import(args: argparse.Namespace) -> int:
     """Import a year's holiday arrangement (see README, "A year's holiday arrangement") and recalculate the
     open items; ``--dry-run`` only shows what it would do."""
-    from runner.timekeeping.arrangements import ArrangementInvalid
+    from runner.timekeeping.arrangements import ArrangementInvalid, decode
     from runner.timekeeping.calendar_import import preview_arrangement
 
     try:
-        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = decode(sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes())
+    except OSError as exc:
         print(f"{args.file}: 无法读取 (cannot read): {exc}", file=sys.stderr)
+        return 2
+    if text is None:
+        print(
+            f"{args.file}: 无法识别文件编码，请保存为 UTF-8 文本 (save the file as UTF-8 text)",
+            file=sys.stderr,
+        )
         return 2
     services = _services()
     try:

@@ -172,13 +172,10 @@ def _submitted_text() -> str:
         raw = upload.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
             raise_invalid("文件过大，节假日安排应为几行文字 (the file is too large for an arrangement)")
-        try:
-            return raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                return raw.decode("gb18030")
-            except UnicodeDecodeError:
-                raise_invalid("无法识别文件编码，请保存为 UTF-8 文本 (save the file as UTF-8 text)")
+        text = runner.decode_arrangement(raw)
+        if text is None:
+            raise_invalid("无法识别文件编码，请保存为 UTF-8 文本 (save the file as UTF-8 text)")
+        return text or ""
     return request.form.get("text") or ""
 
 

@@ -182,6 +182,17 @@ def _overlaps(entries: list[Entry], problems: list[dict[str, Any]]) -> None:
             seen[day] = e.line
 
 
+def decode(raw: bytes) -> str | None:
+    """The text of an arrangement file as offices save it: UTF-8 (with or without BOM) or GB 18030 (GBK, the
+    default of Chinese Windows); None when it is neither. The console and the command line read files alike."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def parse(text: str) -> Arrangement:
     """Read an arrangement; ``ArrangementInvalid`` names every bad line and nothing is kept."""
     if not isinstance(text, str):

@@ -54,3 +54,15 @@ def test_import_from_a_file_fills_in_pending_deadlines(services, clock, database
     assert again.returncode == 0 and "replaced" in again.stdout
     missing = run_cli(database_url, str(tmp_path / "nowhere.txt"))
     assert missing.returncode == 2 and "无法读取" in missing.stderr
+
+
+def test_a_file_saved_as_gbk_is_read_like_at_the_console(services, database_url, tmp_path: Path) -> None:
+    gbk = tmp_path / "2027-gbk.txt"
+    gbk.write_bytes(TEST_2027.encode("gb18030"))
+    dry = run_cli(database_url, str(gbk), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run" in dry.stdout
+    binary = tmp_path / "notice.bin"
+    binary.write_bytes(b"\xff\xfe\x00\x81\x30\xff")
+    refused = run_cli(database_url, str(binary))
+    assert refused.returncode == 2 and "UTF-8" in refused.stderr
