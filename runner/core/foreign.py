@@ -2,12 +2,12 @@
 
 Camunda Modeler (and Activiti / Flowable, which share the attribute names) keep an engine's settings in
 attributes and extension elements of their own namespace: ``camunda:candidateGroups``, ``camunda:formKey``,
-``camunda:properties`` …; Camunda 8 (Zeebe) names a call activity's process and a multi-instance's list in
-extension elements (``zeebe:calledElement``, ``zeebe:loopCharacteristics``); bpmn.io marks a new process
-``isExecutable="false"``; timers hold bare ISO 8601 values (``PT5M``) where the platform reads Python expressions
-(``"PT5M"``). ``adopt`` rewrites a parsed diagram in place into the platform's conventions
-(``runner.core.conventions``) before it is checked and parsed, and reports, element by element,
-what it took over and what it does not use. The stored XML stays as it was uploaded.
+``camunda:properties`` …; Camunda 8 (Zeebe) names a call activity's process, a multi-instance's list and a user
+task's window and user in extension elements (``zeebe:calledElement``, ``zeebe:loopCharacteristics``,
+``zeebe:assignmentDefinition``); bpmn.io marks a new process ``isExecutable="false"``; timers hold bare ISO 8601
+values (``PT5M``) where the platform reads Python expressions (``"PT5M"``). ``adopt`` rewrites a parsed diagram in
+place into the platform's conventions (``runner.core.conventions``) before it is checked and parsed, and reports,
+element by element, what it took over and what it does not use. The stored XML stays as it was uploaded.
 
 JUEL expressions (``${approved}``) are not translated: the checks refuse them with a hint.
 """
@@ -24,11 +24,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from runner.core.conventions import BPMN_NS, SPIFF_NS
 
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 ENGINE_NAMESPACES = {
     "http://camunda.org/schema/1.0/bpmn": "camunda",
     "http://activiti.org/bpmn": "activiti",
     "http://flowable.org/bpmn": "flowable",
-    "http://camunda.org/schema/zeebe/1.0": "zeebe",
+    ZEEBE_NS: "zeebe",
 }
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 # the properties the platform reads (bpmn/README.md); an engine property of another name is not used
@@ -52,6 +53,8 @@ PLATFORM_PROPERTIES = frozenset(
 )
 # a Camunda 8 value naming one variable or process: ``=reviewers`` (FEEL) or ``reviewers``
 FEEL_NAME = re.compile(r"^\s*=?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+# a Camunda 8 value that is FEEL text: ``="shebao"``, ``=["shebao", "guotu"]``
+FEEL_STRINGS = re.compile(r'^\s*=\s*(\[\s*(?:"[^"]*"\s*,?\s*)*\]|"[^"]*")\s*$')
 JUEL = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
 TIMER_BODIES = ("timeDate", "timeDuration", "timeCycle")
 
@@ -359,6 +362,39 @@ class _Adopter:
                 label = f"{_label(el)} {attr}"
                 self.warn(el, f"平台不使用 {label} ({label} is not used by the platform)")
 
+    def zeebe_assignment(self, el: etree._Element) -> None:
+        """``zeebe:assignmentDefinition``: a Camunda 8 user task's window (``candidateGroups``) and user
+        (``assignee``, else a single ``candidateUsers``), read as Camunda 7's attributes are."""
+        task = el.getparent().getparent()
+        for attr, read in ZEEBE_ASSIGNMENT:
+            value = (el.get(attr) or "").strip()
+            if not value:
+                continue
+            if attr == "candidateUsers" and (el.get("assignee") or "").strip():
+                label = f"{_label(el)} {attr}"
+                self.warn(el, f"{label} 未使用：以 assignee 为准 ({label} is not used: the assignee applies)")
+                continue
+            static = self.feel_text(el, attr, value)
+            if static is not None:
+                read(self, task, f"{{{ZEEBE_NS}}}{attr}", static)
+
+    def feel_text(self, el: etree._Element, attr: str, value: str) -> str | None:
+        """A Camunda 8 value as plain text: ``shebao, guotu`` as written, ``="shebao"`` and
+        ``=["shebao", "guotu"]`` as their strings joined by commas; another FEEL expression is refused (None)."""
+        if not value.startswith("="):
+            return value
+        found = FEEL_STRINGS.match(value)
+        if found:
+            return ",".join(re.findall(r'"([^"]*)"', found.group(1)))
+        label = f"{_label(el)} {attr}={value!r}"
+        self.refuse(
+            el,
+            f"{label} 是 FEEL 表达式，平台不执行；请写窗口代码或用户名，或用 windowExpr 属性（对办件数据的 Python 表达式） "
+            f"({label} is a FEEL expression, which the platform does not run; name a window code or a user, "
+            f"or set the windowExpr property, a Python expression over the item's data)",
+        )
+        return None
+
     @staticmethod
     def _has_loop_input(loop: etree._Element) -> bool:
         return any(loop.find(f"bpmn:{n}", NS) is not None for n in ("loopDataInputRef", "loopCardinality"))
@@ -395,10 +431,17 @@ ATTRIBUTE_HANDLERS: dict[str, dict[str, Handler]] = {
     },
     "callActivity": {"calledElementBinding": _Adopter.called_element_binding},
 }
+# a Camunda 8 user task's assignment, attribute by attribute, read as Camunda 7's attribute of that name
+ZEEBE_ASSIGNMENT: tuple[tuple[str, Handler], ...] = (
+    ("assignee", _Adopter.assignee),
+    ("candidateGroups", _Adopter.window),
+    ("candidateUsers", _Adopter.candidate_users),
+)
 # extension elements read as the platform's, by their label in the file
 EXTENSION_HANDLERS: dict[str, Callable[[_Adopter, etree._Element], None]] = {
     "zeebe:calledElement": _Adopter.zeebe_called_element,
     "zeebe:loopCharacteristics": _Adopter.zeebe_loop,
+    "zeebe:assignmentDefinition": _Adopter.zeebe_assignment,
 }
 # attributes that describe the file, not how it runs
 HARMLESS_ATTRIBUTES = frozenset({"versionTag", "diagramRelationId"})

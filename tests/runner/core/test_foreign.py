@@ -213,11 +213,44 @@ def test_a_service_task_without_implementation_passes() -> None:
     assert "camunda:topic='cards' is not used by the platform" in messages(warnings)
 
 
-def test_camunda_8_extension_elements_are_reported() -> None:
-    task = """<bpmn:userTask id="t"><bpmn:extensionElements>
-      <zeebe:assignmentDefinition candidateGroups="shebao"/></bpmn:extensionElements></bpmn:userTask>"""
-    _, warnings = validate(diagram(task))
-    assert "zeebe:assignmentDefinition is not used by the platform" in messages(warnings)
+def zeebe_task(assignment: str) -> bytes:
+    return diagram(
+        f"""<bpmn:userTask id="t"><bpmn:extensionElements>
+      <zeebe:assignmentDefinition {assignment}/></bpmn:extensionElements></bpmn:userTask>"""
+    )
+
+
+@pytest.mark.parametrize(
+    ("assignment", "expected"),
+    [
+        ('candidateGroups="shebao"', {"window": "shebao"}),
+        ('candidateGroups="=&quot;shebao&quot;"', {"window": "shebao"}),
+        ('candidateGroups="=[&quot;minzheng&quot;, &quot;shebao&quot;]"', {"window": "minzheng"}),
+        ('assignee="zhang" candidateGroups="shebao"', {"window": "shebao", "assignee": "zhang"}),
+        ('candidateUsers="=[&quot;li&quot;]"', {"assignee": "li"}),
+    ],
+)
+def test_a_camunda_8_assignment_names_the_window_and_the_user(
+    assignment: str, expected: dict[str, str]
+) -> None:
+    tree, warnings = validate(zeebe_task(assignment))
+    assert properties(tree) == expected
+    assert "is not used" not in messages(warnings)
+
+
+def test_a_camunda_8_assignment_by_feel_expression_is_refused_in_both_languages() -> None:
+    [problem] = refused(zeebe_task('candidateGroups="=if x then &quot;a&quot; else &quot;b&quot;"'))
+    assert problem["element"] == "t"
+    assert "是 FEEL 表达式，平台不执行" in problem["message"]
+    assert "is a FEEL expression, which the platform does not run" in problem["message"]
+    [problem] = refused(zeebe_task('candidateGroups="nosuch"'))
+    assert "zeebe:candidateGroups: unknown window 'nosuch'" in problem["message"]
+
+
+def test_camunda_8_candidate_users_beside_an_assignee_are_reported() -> None:
+    tree, warnings = validate(zeebe_task('assignee="zhang" candidateUsers="li,wang"'))
+    assert properties(tree) == {"assignee": "zhang"}
+    assert "zeebe:assignmentDefinition candidateUsers is not used: the assignee applies" in messages(warnings)
 
 
 @pytest.mark.parametrize(
