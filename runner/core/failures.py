@@ -11,6 +11,7 @@ that the item shows the incident and ``retry_step`` can prepare it again once th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -89,15 +90,63 @@ def _missing_name(exc: BaseException) -> str | None:
     return None
 
 
+# SpiffWorkflow's own words for what stops an item, in the platform's (Chinese, then English)
+ENGINE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^No conditions satisfied"),
+        "网关的各分支条件都不成立，且没有默认分支：请检查办件数据，或给网关加一条默认分支后重试 "
+        "(no outgoing flow's condition holds and the gateway has no default flow: check the item's data, "
+        "or give the gateway a default flow, then retry)",
+    ),
+    (
+        re.compile(r"^Multiinstance (input|output) item (?P<name>\S+) already exists"),
+        "多实例活动的项 {name} 与办件数据中已有的变量同名：请在流程图中改用别的名称 "
+        "(the multi-instance's item {name!r} has the name of a variable already in the item's data: "
+        "rename it in the diagram)",
+    ),
+    (
+        re.compile(r"^Missing data (input|ouput|output)"),
+        "任务所需的数据在办件数据中不存在：请补充后重试 (data the task needs is missing from the item's data: "
+        "add it, then retry)",
+    ),
+    (
+        re.compile(r"^Error evaluating expression (?P<expr>'.*?')"),
+        "表达式 {expr} 求值出错 (the expression {expr} failed)",
+    ),
+    (
+        re.compile(r"^Invalid (duration|recurring interval)"),
+        '定时器的时间值无效：请写 ISO 8601 时长（如 "PT2H"、"P3D"）或重复周期（如 "R3/PT1H"） '
+        '(the timer\'s value is not valid: write an ISO 8601 duration such as "PT2H" or "P3D", '
+        'or a cycle such as "R3/PT1H")',
+    ),
+)
+GENERAL_LEAD = "流程引擎执行出错，请检查流程图或办件数据后重试 (the engine failed; check the diagram or the item's data, then retry)"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def lead_for(error: str) -> str | None:
+    """What an engine error means, in Chinese and English, to put before it: SpiffWorkflow's known messages by
+    their meaning, any other without Chinese under a general lead; None for an error in Chinese already."""
+    for pattern, words in ENGINE_MESSAGES:
+        found = pattern.search(error)
+        if found:
+            return words.format(**found.groupdict())
+    return None if CJK.search(error) else GENERAL_LEAD
+
+
 def describe(exc: BaseException, task: Task | None) -> str:
-    """What failed, for the incident: the element, the variable, the error."""
+    """What failed, for the incident, in the platform's words: the element, the variable, the error."""
     if task is not None:
         problem = _collection_problem(task, exc)
         if problem:
             return problem
-    message = str(exc) or type(exc).__name__
+    error = str(exc) or type(exc).__name__
+    message = error
     if not hasattr(exc, "task") and task is not None:  # a plain Python error from inside the engine
         message = f"{element_of(task)}: {type(exc).__name__}: {message}"
+    lead = lead_for(error)
+    if lead:
+        message = f"{lead}\n{message}"
     for note in getattr(exc, "__notes__", []) or []:
         if note not in message:
             message += f"\n{note}"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import runner
+from runner.core import failures
 from tests.runner.helpers import WINDOWS, describe, open_tasks
 from tests.support.flow import advance_to
 
@@ -114,6 +115,47 @@ def test_a_gateway_condition_on_missing_data_is_an_incident(services: runner.Ser
     found = incident(describe(services, iid))
     assert "amount" in found["message"] and "the item's data has no 'amount'" in found["message"]
     assert names(retry(services, iid, {"amount": 2000})) == ["审批"]
+
+
+def test_a_gateway_where_no_condition_holds_is_an_incident_in_the_users_language(
+    services: runner.Services,
+) -> None:
+    body = """<bpmn:userTask id="first" name="审核"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="first" targetRef="gw"/>
+    <bpmn:exclusiveGateway id="gw"/>
+    <bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="last">
+      <bpmn:conditionExpression>amount &gt; 1000</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="last">
+      <bpmn:conditionExpression>amount &lt; 10</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:userTask id="last" name="审批"/>"""
+    deploy(services, diagram(body))
+    iid = start(services)
+    complete(services, open_tasks(services, iid)[0]["id"], {"amount": 500})
+    message = incident(describe(services, iid))["message"]
+    assert message.startswith("网关的各分支条件都不成立，且没有默认分支")
+    assert "no outgoing flow's condition holds" in message and "No conditions satisfied" in message
+    assert names(retry(services, iid, {"amount": 2000})) == ["审批"]
+
+
+@pytest.mark.parametrize(
+    ("error", "lead"),
+    [
+        ("Multiinstance input item it already exists.", "多实例活动的项 it 与办件数据中已有的变量同名"),
+        ("Missing data input", "任务所需的数据在办件数据中不存在"),
+        ("Error evaluating expression 'a > 1'", "表达式 'a > 1' 求值出错"),
+        ("Invalid recurring interval", "定时器的时间值无效"),
+        ("unsupported operand type(s) for +: 'int' and 'str'", "流程引擎执行出错"),
+        ("多实例活动 “审核” 要遍历的集合 x 不存在", None),
+    ],
+)
+def test_an_engine_error_is_led_by_its_meaning_in_both_languages(error: str, lead: str | None) -> None:
+    found = failures.lead_for(error)
+    if lead is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(lead) and " (" in found  # Chinese, then English
 
 
 @pytest.mark.parametrize(
