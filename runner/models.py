@@ -854,6 +854,7 @@ class ItemApplication(Base):
     materials as the counter found them, and the intake's decision (受理 / 一次性告知 / 不予受理)."""
 
     __tablename__ = "item_applications"
+    __table_args__ = (UniqueConstraint("submit_token", name="uq_item_application_submit_token"),)
     instance_id: Mapped[int] = mapped_column(
         ForeignKey("process_instances.id", ondelete="CASCADE"), primary_key=True
     )
@@ -873,6 +874,9 @@ class ItemApplication(Base):
     decided_at: Mapped[datetime | None]
     registered_by: Mapped[str] = mapped_column(String(200))
     registered_at: Mapped[datetime]
+    # the one-time token of the counter's form that registered it: a second submission of the same form (a double
+    # click, two requests at once) finds this row instead of registering the application again
+    submit_token: Mapped[str | None] = mapped_column(String(64))
 
 
 class AssessmentScheme(Base):

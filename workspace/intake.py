@@ -12,11 +12,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from io import BytesIO
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
@@ -32,6 +34,7 @@ from runner.catalogue.applications import (
     MaterialState,
     application_of,
     item_data,
+    registered_with,
     start_item,
 )
 from runner.catalogue.intake import ACCEPT, NOTIFY, REFUSE, Decision, acceptance_step, waiting_for_materials
@@ -53,6 +56,7 @@ from workspace.intake_flow import completer
 
 INTAKE_ROLES = (Role.CLERK, Role.WINDOW_HEAD, Role.ADMIN)
 SCAN_FIELD = "intake_scans"
+TOKEN_FIELD = "submit_token"
 
 
 def _at_counter_of(window: str | None, who: Who | None = None) -> bool:
@@ -105,6 +109,7 @@ def _render(
         pick=pick,
         kind_label=kind_label,
         upload_limit=attachments.max_bytes(),
+        submit_token=uuid.uuid4().hex,  # one-time: the registration keeps it (unique), a resubmission finds it
     ), (400 if error else 200)
 
 
@@ -217,6 +222,12 @@ def _correction_days(raw: str) -> int | None:
 def intake_register() -> Any:
     """Register an application for an item and decide on it in one transaction; then print its notice."""
     item = _item(request.form.get("item", ""))
+    token = (request.form.get(TOKEN_FIELD) or "").strip()[:64] or None  # none from an old page or a script
+    if token:
+        with services().reading() as s:
+            first = registered_with(s, token)
+        if first:
+            return _registered_already(first)
     stored: list[attachments.StoredFile] = []
     online: dict[str, Any] | None = None
     try:
@@ -234,7 +245,11 @@ def intake_register() -> Any:
 
         def work(s: Session) -> tuple[str, dict[str, Any]]:
             instance = start_item(
-                s, item["code"], actor=current_user.username, intake=Intake(applicant, states)
+                s,
+                item["code"],
+                actor=current_user.username,
+                intake=Intake(applicant, states),
+                submit_token=token,
             )
             if online_id:  # 网上申报 received at the counter (窗口优先)
                 row = online_applications.by_id(s, online_id)
@@ -252,6 +267,12 @@ def intake_register() -> Any:
             return instance.business_key, doc
 
         business_key, doc = services().run(work)
+    except IntegrityError:
+        attachments.discard(stored)
+        first = _registered_by(token)
+        if first is None:
+            raise
+        return _registered_already(first)  # a concurrent submission of the same form registered it first
     except runner.PermissionDenied:
         attachments.discard(stored)
         abort(403)
@@ -261,6 +282,25 @@ def intake_register() -> Any:
         return _render(item, form=request.form, error=message, online=online)
     flash(_flash(decision.decision, business_key), "success")
     return redirect(url_for("workspace.document", business_key=business_key, kind=doc["kind"]))
+
+
+def _registered_by(token: str | None) -> str | None:
+    if not token:
+        return None
+    with services().reading() as s:
+        return registered_with(s, token)
+
+
+def _registered_already(business_key: str) -> Any:
+    """The answer to a second submission of a form already registered: the item it registered, nothing new."""
+    flash(
+        pick(
+            f"此收件已登记为办件 {business_key}，未重复登记。",
+            f"This application was already registered as {business_key}; it was not registered again.",
+        ),
+        "info",
+    )
+    return redirect(url_for("workspace.item_page", business_key=business_key))
 
 
 def _flash(decision: str, business_key: str) -> str:

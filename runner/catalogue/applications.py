@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.catalogue.identity import ORGANISATION, PERSON, check_id_number, check_identity, half_width
@@ -115,9 +116,14 @@ def start_item(
     actor: str,
     data: dict[str, Any] | None = None,
     intake: Intake | None = None,
+    submit_token: str | None = None,
 ) -> ProcessInstance:
     """Start catalogue item ``code`` on its process with the item's parameters, and keep the application
-    (applicant, the item's version, the counter's material check when ``intake`` is given)."""
+    (applicant, the item's version, the counter's material check when ``intake`` is given).
+
+    ``submit_token`` is the counter form's one-time token, kept unique: a second registration with the same
+    token fails at the flush (``IntegrityError``), its transaction and receipt number rolled back; look the first
+    one up with ``registered_with``."""
     if data is not None and not isinstance(data, dict):
         raise InvalidInput("data must be an object")
     item = get_item(session, code)
@@ -154,6 +160,7 @@ def start_item(
         materials=materials,
         registered_by=actor,
         registered_at=now,
+        submit_token=submit_token or None,
     )
     session.add(record)
     session.flush()
@@ -161,6 +168,15 @@ def start_item(
         session, "item_registered", actor=actor, instance=instance, item=item.code, version=version.version
     )
     return instance
+
+
+def registered_with(session: Session, submit_token: str) -> str | None:
+    """The receipt number of the item the counter form with ``submit_token`` registered, if any."""
+    return session.scalar(
+        select(ProcessInstance.business_key)
+        .join(ItemApplication, ItemApplication.instance_id == ProcessInstance.id)
+        .where(ItemApplication.submit_token == submit_token)
+    )
 
 
 def _optional(value: Any, limit: int) -> str | None:

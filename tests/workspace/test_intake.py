@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -318,3 +319,96 @@ def test_a_correction_period_that_is_not_a_number_is_refused_not_replaced_by_the
         assert s.query(ItemApplication).count() == 0
     english = client.post("/intake?lang=en", data=form).get_data(as_text=True)
     assert "whole number of working days" in english
+
+
+# --- a double click on 受理: the form's one-time token is kept with the registration (unique) ----------------
+
+
+def registrations(services) -> list[str]:
+    with services.transaction() as s:
+        return [runner.get_instance(s, r.instance_id).business_key for r in s.query(ItemApplication).all()]
+
+
+def test_the_same_form_sent_twice_registers_once_and_the_second_answer_shows_the_item(
+    services, catalogue, signed_in
+):
+    client = signed_in("sc_clerk")
+    page = client.get("/intake?item=SC-001").get_data(as_text=True)
+    token = page.split('name="submit_token" value="', 1)[1].split('"', 1)[0]
+    assert len(token) == 32
+    first = client.post("/intake", data=form_for("SC-001", "accept", submit_token=token))
+    assert first.status_code == 302 and first.location.endswith("/documents/acceptance")
+    again = client.post("/intake", data=form_for("SC-001", "accept", submit_token=token))
+    [key] = registrations(services)
+    assert again.status_code == 302 and again.location.endswith(f"/items/{key}")
+    shown = client.get(again.location).get_data(as_text=True)
+    assert f"此收件已登记为办件 {key}，未重复登记。" in shown
+
+
+def test_a_lost_race_on_the_token_shows_the_winners_item_and_uses_no_receipt_number(
+    services, catalogue, signed_in, monkeypatch
+):
+    from workspace import intake as view
+
+    client = signed_in("sc_clerk")
+    data = form_for("SC-001", "accept", submit_token="t" * 32)
+    assert client.post("/intake", data=data).status_code == 302
+    calls: list[int] = []
+    real = view.registered_with
+
+    def late(s, token):  # the first look missed it: both submissions looked before either registered
+        calls.append(1)
+        return None if len(calls) == 1 else real(s, token)
+
+    monkeypatch.setattr(view, "registered_with", late)
+    again = client.post("/intake", data=data)
+    [key] = registrations(services)
+    assert again.status_code == 302 and again.location.endswith(f"/items/{key}") and len(calls) == 2
+    client.post("/intake", data=form_for("SC-001", "accept", submit_token="u" * 32))
+    year, serial = key.split("-")
+    assert sorted(registrations(services)) == [key, f"{year}-{int(serial) + 1:0{len(serial)}d}"]  # none lost
+
+
+def test_different_tokens_register_two_items_and_a_form_without_a_token_still_registers(
+    services, catalogue, signed_in
+):
+    client = signed_in("sc_clerk")
+    for token in ("a" * 32, "b" * 32):
+        assert (
+            client.post("/intake", data=form_for("SC-001", "accept", submit_token=token)).status_code == 302
+        )
+    assert len(registrations(services)) == 2
+    for _ in range(2):  # an old page or a script: as before
+        answer = client.post("/intake", data=form_for("SC-001", "accept"))
+        assert answer.status_code == 302 and answer.location.endswith("/documents/acceptance")
+    assert len(set(registrations(services))) == 4
+
+
+def test_two_submissions_of_one_form_at_the_same_moment_register_once(services, catalogue, signed_in):
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one at a time")
+    clients = [signed_in("sc_clerk"), signed_in("sc_clerk")]
+    data = form_for("SC-001", "accept", submit_token="c" * 32)
+    answers: list[Any] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def worker(client: Any) -> None:
+        barrier.wait()
+        try:
+            answers.append(client.post("/intake", data=data))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    [key] = registrations(services)
+    assert sorted(a.status_code for a in answers) == [302, 302]
+    assert {a.location.rsplit("/", 1)[-1] for a in answers} <= {"acceptance", key}
+    clients[0].post("/intake", data=form_for("SC-001", "accept", submit_token="d" * 32))
+    year, serial = key.split("-")
+    assert sorted(registrations(services)) == [key, f"{year}-{int(serial) + 1:0{len(serial)}d}"]  # none lost
