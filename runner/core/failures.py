@@ -120,7 +120,10 @@ ENGINE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         'or a cycle such as "R3/PT1H")',
     ),
 )
-GENERAL_LEAD = "流程引擎执行出错，请检查流程图或办件数据后重试 (the engine failed; check the diagram or the item's data, then retry)"
+GENERAL_LEAD = (
+    "流程引擎执行出错，请检查流程图或办件数据后重试 "
+    "(the engine failed; check the diagram or the item's data, then retry)"
+)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
