@@ -223,11 +223,9 @@ def intake_register() -> Any:
     """Register an application for an item and decide on it in one transaction; then print its notice."""
     item = _item(request.form.get("item", ""))
     token = (request.form.get(TOKEN_FIELD) or "").strip()[:64] or None  # none from an old page or a script
-    if token:
-        with services().reading() as s:
-            first = registered_with(s, token)
-        if first:
-            return _registered_already(first)
+    first = _registered_by(token)
+    if first:
+        return _registered_already(first)
     stored: list[attachments.StoredFile] = []
     online: dict[str, Any] | None = None
     try:

@@ -8,7 +8,7 @@ item whose deadlines, due times or timers would move; saving does it (``runner.i
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
@@ -175,11 +175,12 @@ def _submitted_text() -> str:
         text = runner.decode_arrangement(raw)
         if text is None:
             raise_invalid("无法识别文件编码，请保存为 UTF-8 文本 (save the file as UTF-8 text)")
-        return text or ""
+        return text
     return request.form.get("text") or ""
 
 
-def raise_invalid(message: str) -> None:
+def raise_invalid(message: str) -> NoReturn:
+    """Refuse the arrangement with ``message`` (a form error at line 0)."""
     raise runner.ArrangementInvalid([{"line": 0, "message": message}])
 
 
