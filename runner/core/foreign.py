@@ -53,6 +53,10 @@ PLATFORM_PROPERTIES = frozenset(
 )
 # a Camunda 8 value naming one variable or process: ``=reviewers`` (FEEL) or ``reviewers``
 FEEL_NAME = re.compile(r"^\s*=?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+ASSIGNMENT_HINT = (
+    "请写窗口代码或用户名，或用 windowExpr 属性（对办件数据的 Python 表达式）",
+    "name a window code or a user, or set the windowExpr property, a Python expression over the item's data",
+)
 # a Camunda 8 value that is FEEL text: ``="shebao"``, ``=["shebao", "guotu"]``
 FEEL_STRINGS = re.compile(r'^\s*=\s*(\[\s*(?:"[^"]*"\s*,?\s*)*\]|"[^"]*")\s*$')
 JUEL = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
@@ -328,13 +332,17 @@ class _Adopter:
         found = FEEL_NAME.match(value)
         if found:
             return found.group(1)
+        self.refuse_feel(el, attr, value, hint)
+        return None
+
+    def refuse_feel(self, el: etree._Element, attr: str, value: str, hint: tuple[str, str]) -> None:
+        """Refuse a FEEL expression the platform does not run; ``hint`` in Chinese and English."""
         label = f"{_label(el)} {attr}={value!r}"
         self.refuse(
             el,
             f"{label} 是 FEEL 表达式，平台不执行；{hint[0]} "
             f"({label} is a FEEL expression, which the platform does not run; {hint[1]})",
         )
-        return None
 
     def zeebe_called_element(self, el: etree._Element) -> None:
         """``zeebe:calledElement processId``: the process a Camunda 8 call activity calls."""
@@ -386,13 +394,7 @@ class _Adopter:
         found = FEEL_STRINGS.match(value)
         if found:
             return ",".join(re.findall(r'"([^"]*)"', found.group(1)))
-        label = f"{_label(el)} {attr}={value!r}"
-        self.refuse(
-            el,
-            f"{label} 是 FEEL 表达式，平台不执行；请写窗口代码或用户名，或用 windowExpr 属性（对办件数据的 Python 表达式） "
-            f"({label} is a FEEL expression, which the platform does not run; name a window code or a user, "
-            f"or set the windowExpr property, a Python expression over the item's data)",
-        )
+        self.refuse_feel(el, attr, value, ASSIGNMENT_HINT)
         return None
 
     @staticmethod
