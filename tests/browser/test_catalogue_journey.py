@@ -188,3 +188,43 @@ def test_a_catalogue_change_leaves_the_running_item_on_its_version(services, cen
     assert "第 2 版" in clerk.inner_text("#hub-old-version")
     assert describe(services, iid)["promised_days"] == 7
     screenshot(clerk, "item-old-version")
+
+
+RECORD_SUBMIT = """() => {
+    const form = document.querySelector("#do-accept").form;
+    window.seen = [];
+    form.addEventListener("submit", (event) => {
+        window.seen.push({
+            disabled: [...form.querySelectorAll("button[type=submit]")].map((b) => b.disabled),
+            carried: [...form.querySelectorAll("input[type=hidden][name=decision]")].map((f) => f.value),
+        });
+        event.preventDefault();
+    });
+}"""
+
+
+def test_the_intake_form_is_sent_once_with_the_decision_clicked(services, centre, live_server, new_page):
+    """A double click on 一次性告知补正 registers one application, as a notice: page.js disables the buttons and
+    still sends the clicked button's decision (a disabled button is left out of what a form sends)."""
+    page = new_page()
+    login(page, live_server, "shichang_clerk")
+    page.goto(f"{live_server}/intake?item=SC-001")
+    page.evaluate(RECORD_SUBMIT)
+    page.click("#do-refuse")
+    page.click("#do-accept", force=True)  # disabled by then: no second submission
+    seen = page.evaluate("window.seen")
+    assert seen == [{"disabled": [True, True, True], "carried": ["refuse"]}]
+
+    page.goto(f"{live_server}/intake?item=SC-001")
+    page.fill("#applicant_name", "张三")
+    page.fill("#applicant_id", "11010519491231002X")
+    page.fill("#phone", "13800001234")
+    page.check("input[name=m0][value=missing]")
+    with page.expect_navigation():
+        page.dblclick("#do-notify")
+    page.wait_for_load_state()
+    with services.transaction() as s:
+        from runner.models import ItemApplication
+
+        decisions = [row.decision for row in s.query(ItemApplication)]
+    assert decisions == ["notified"]
