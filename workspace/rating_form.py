@@ -16,6 +16,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from runner.applicants import rating_scale
+from runner.catalogue.identity import half_width
 
 INDICATOR_PREFIX = "ind_"
 
@@ -40,6 +41,7 @@ class RatingFormBase(FlaskForm):
     rater_phone = StringField(
         _l("联系电话"),
         validators=[Optional(), Regexp(r"^[0-9+()\- ]{5,30}$", message=_l("请填写有效的电话号码"))],
+        filters=[half_width],  # １３８… as typed in full-width mode
         description=_l("仅督查股可见，不转给窗口"),
     )
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from runner.applicants import rectification
 from runner.applicants.rating_scale import BAD, CHANNELS, LEVELS, MAX_COMMENT, OCCASIONS, Channel, level_label
+from runner.catalogue.identity import half_width
 from runner.core import audit
 from runner.core.conventions import NOT_ITEMS
 from runner.core.transaction import services_of
@@ -54,7 +55,7 @@ def _indicators(channel: Channel, given: dict[str, Any] | None) -> dict[str, str
 
 
 def _rater(name: str, phone: str, named: bool) -> tuple[str, str]:
-    name, phone = (name or "").strip(), (phone or "").strip()
+    name, phone = (name or "").strip(), half_width(phone)  # full-width digits as typed in a Chinese IME
     if not named:
         return "", ""
     if not name or len(name) > 200:

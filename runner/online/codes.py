@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from runner.catalogue.identity import half_width
 from runner.core.transaction import services_of
 from runner.items.message_centre import notify
 from runner.models import OnlineApplication
@@ -51,12 +52,14 @@ def request_code(session: Session, row: OnlineApplication) -> None:
 
 
 def verify_code(session: Session, row: OnlineApplication, code: str) -> bool:
-    """Whether ``code`` confirms the number; a wrong try is counted (commit it), five end the code."""
+    """Whether ``code`` confirms the number; a wrong try is counted (commit it), five end the code.
+
+    The code is read as the ID number and the phone are: full-width digits and any spaces are forgiven."""
     if row.code_hash is None or row.code_expires_at is None or row.code_expires_at < now(session):
         return False
     if row.code_attempts >= MAX_ATTEMPTS:
         return False
-    if not hmac.compare_digest(row.code_hash, _hash(row, (code or "").strip())):
+    if not hmac.compare_digest(row.code_hash, _hash(row, half_width(code))):
         row.code_attempts += 1
         return False
     row.phone_verified_at = now(session)

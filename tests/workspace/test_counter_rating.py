@@ -57,3 +57,28 @@ def test_good_rating_opens_no_rectification(signed_in: Any, services: Any, item:
     with services.transaction() as s:
         assert [r.level for r in s.query(Rating)] == ["basically"]
         assert s.query(Rectification).count() == 0
+
+
+def test_a_phone_typed_in_full_width_is_taken_for_a_named_rating(
+    signed_in: Any, services: Any, item: str
+) -> None:
+    """The number the supervision office calls back (回访) may be typed with a Chinese input method in
+    full-width mode, as the intake and online application take it; it is stored in plain digits."""
+    done = signed_in("clerk_sc").post(
+        f"/items/{item}/rate",
+        data={"level": "not_satisfied", "named": "y", "rater_name": "王五", "rater_phone": "１３８ ００００ １２３４"},
+    )  # fmt: skip
+    assert done.status_code == 200, done.get_data(as_text=True)
+    with services.transaction() as s:
+        assert s.query(Rating).one().rater_phone == "13800001234"
+
+
+def test_the_runner_reads_a_full_width_phone_as_plain_digits(services: Any, item: str) -> None:
+    from runner.applicants import ratings
+
+    with services.transaction() as s:
+        row = ratings.give_rating(
+            s, item, level="satisfied", channel="counter", occasion="acceptance", named=True,
+            rater_name="王五", rater_phone="（０１０）６５１２－３４５６",
+        )  # fmt: skip
+        assert row.rater_phone == "(010)6512-3456"

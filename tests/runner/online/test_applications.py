@@ -52,6 +52,20 @@ def test_submitting_needs_the_confirmed_number_and_every_required_material(servi
             submission.submit(s, row)
 
 
+def test_a_code_typed_in_full_width_or_with_spaces_confirms_the_number(services, catalogue):
+    """A Chinese input method in full-width mode types １２３４５６; the ID number and the phone take that, and so
+    does the code (neither refused nor counted as a wrong try)."""
+    with services.transaction() as s:
+        row, token = applications.start_draft(s, CODE, PERSON)
+        codes.request_code(s, row)
+    with services.transaction() as s:
+        code = last_code(s)
+        typed = " " + "".join(chr(ord(c) + 0xFEE0) for c in code[:3]) + "\u3000" + code[3:] + " "
+        row = applications.by_token(s, token)
+        assert codes.verify_code(s, row, typed)
+        assert row.code_attempts == 0
+
+
 def test_five_wrong_codes_end_the_code_and_it_expires(services, catalogue, clock):
     with services.transaction() as s:
         row, token = applications.start_draft(s, CODE, PERSON)
