@@ -89,9 +89,11 @@ def init_app(app: Flask) -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths are followed after login (no open redirect)."""
+    """Only same-site relative paths are followed after login (no open redirect, no backslash or blank)."""
     if not target:
         return None
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # a browser reads ``\`` as ``/`` and drops tabs and newlines: ``/\evil`` leaves the site
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

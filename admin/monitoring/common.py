@@ -15,6 +15,7 @@ from admin.base import ADMINS, window_names
 from forms.language import pick
 from runner.items.labels import ITEM_KIND_WORDS
 from runner.supervision.warning_rules import rule_timer_names
+from web import request_edge
 from web.auth import current_user
 from web.filters import localtime
 from web.i18n import Label
@@ -45,10 +46,8 @@ def is_admin() -> bool:
 
 def safe_next(default: str) -> str:
     """The form's ``next`` when it is a console page (never another site), else ``default``."""
-    target = request.form.get("next") or ""
-    if target.startswith("/admin/") and "//" not in target and "\\" not in target:
-        return target
-    return default
+    target = request_edge.safe_next(request.form.get("next")) or ""
+    return target if target.startswith("/admin/") and "//" not in target else default
 
 
 def require_admin() -> None:

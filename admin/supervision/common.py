@@ -21,6 +21,7 @@ from admin.language import runner_word
 from runner import spreadsheet
 from runner.applicants.rating_scale import LEVELS
 from runner.supervision import statistics
+from web import request_edge
 from web.filters import localtime
 from web.i18n import Label, user_message
 
@@ -184,10 +185,7 @@ def table_csv(tables: Iterable[Table], name: str, title: str, period: statistics
 
 def local_back(value: str | None, default: str) -> str:
     """Where to go after a POST: a path of this site only (never another host)."""
-    value = (value or "").strip()
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
+    return request_edge.safe_next((value or "").strip()) or default  # the workspace's one check
 
 
 class RequestSessionMixin:

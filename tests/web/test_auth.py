@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -54,6 +55,18 @@ def test_next_is_followed_only_within_the_site(client: FlaskClient, make_user: A
     assert r.headers["Location"].endswith("/inbox")
     client.post("/logout")
     r = _post_login(client, "a", DEMO_PASSWORD, query_string={"next": "//evil.example/x"})
+    assert r.headers["Location"].endswith("/inbox")
+
+
+@pytest.mark.parametrize(
+    "target", ["/\\evil.example/x", "/\\/evil.example", "/\t/evil.example", "/\r\n/evil.example"]
+)
+def test_next_that_a_browser_reads_as_another_host_is_not_followed(
+    client: FlaskClient, make_user: Any, target: str
+) -> None:
+    """Browsers read a backslash as a slash and drop tabs, so ``/\\evil`` and ``/<tab>/evil`` lead off-site."""
+    make_user("a", ("shebao", "clerk"))
+    r = _post_login(client, "a", DEMO_PASSWORD, query_string={"next": target})
     assert r.headers["Location"].endswith("/inbox")
 
 

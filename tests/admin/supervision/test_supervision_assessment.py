@@ -189,3 +189,15 @@ def test_supervisor_enters_and_voids_a_score_and_the_head_sees_it(month, service
     )
     text = sup.get(PAGE).get_data(as_text=True)
     assert totals(text)["centre"] == ("-25", "75") and "已作废：巡查记录有误" in text
+
+
+@pytest.mark.parametrize("back", ["/\t/evil.example/x", "/\r\n/evil.example", "/\\evil.example"])
+def test_back_that_a_browser_reads_as_another_host_is_not_followed(month, signed_in, back: str) -> None:
+    """Werkzeug and browsers drop tabs and newlines from a Location, so ``/<tab>/evil`` would lead off-site."""
+    head = signed_in("centre_head")
+    form = {**appeal_form(f"instance:{month.d}"), "back": back}
+    response = head.post("/admin/supervision/assessment/appeal", data=form)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/supervision/assessment/"), response.headers[
+        "Location"
+    ]
