@@ -1,7 +1,8 @@
 """The diagram conventions (documented in bpmn/README.md), read generically from specs.
 
 A lane names its window by its id, ``lane_<code>``, or its ``window`` property; ``lead`` and ``related`` are
-dynamic; other lanes are plain lanes.
+dynamic; a lane naming none by those whose ``name`` is one window's name or code (bpmn.io's ``Lane_0k2j3h4``
+named 社保窗口) takes that window; other lanes are plain lanes.
 User tasks carry SpiffWorkflow extension properties: ``window``, ``windowExpr``, ``formKey``,
 ``limitDays``, ``onTimeout``. The process carries ``itemKind``, ``promisedDays``,
 ``statutoryDays``, ``leadWindow``, ``upperApproval``.
@@ -9,6 +10,7 @@ User tasks carry SpiffWorkflow extension properties: ``window``, ``windowExpr``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
@@ -58,13 +60,42 @@ def lane_code(lane: Any) -> str | None:
     return lane_window(lane.get("id") or "")
 
 
-def node_windows(root: Any) -> dict[str, str]:
-    """Map ``process_id/node_id`` → window code of the lane the node lies in, for one document."""
+def _name_key(text: str) -> str:
+    """A lane or window name as compared: trimmed of half- and full-width spaces, inner runs made one space."""
+    return " ".join(text.replace("\u3000", " ").split())
+
+
+def lane_name_matches(lane: Any, windows: Mapping[str, str]) -> list[str]:
+    """Codes of the windows (``windows``: code → display name) whose name or code is the lane's ``name``."""
+    key = _name_key(lane.get("name") or "")
+    if not key:
+        return []
+    return sorted(code for code, name in windows.items() if key in (_name_key(code), _name_key(name or "")))
+
+
+def lane_window_code(lane: Any, windows: Mapping[str, str] | None = None) -> str | None:
+    """The window a lane chooses: ``lane_code``, else — given the centre's windows (code → name) — the one
+    window its ``name`` names; None for a plain lane or a name matching no window or several."""
+    code = lane_code(lane)
+    if code is not None or not windows:
+        return code
+    matches = lane_name_matches(lane, windows)
+    return matches[0] if len(matches) == 1 else None
+
+
+def node_windows(root: Any, windows: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Map ``process_id/node_id`` → window code of the lane the node lies in, for one document.
+
+    ``windows`` (code → name, the centre's active windows) lets a lane choose its window by its ``name``
+    (``lane_window_code``). The map is made once, at deployment, and stored with the definition: a window
+    renamed later does not move the tasks of deployed versions (their lanes keep the code chosen then); a
+    redeployment reads the names again.
+    """
     result: dict[str, str] = {}
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         pid = process.get("id")
         for lane in process.iter(f"{{{BPMN_NS}}}lane"):
-            code = lane_code(lane)
+            code = lane_window_code(lane, windows)
             if code is None:
                 continue
             for ref in lane.findall("bpmn:flowNodeRef", NS):

@@ -25,7 +25,7 @@ from runner.core.validation import read_diagram, safe_parse, validate_bpmn
 from runner.design.form_drafts import known_form_keys
 from runner.exceptions import Conflict, DiagramInvalid, NoSuchDefinition
 from runner.models import ProcessDefinition
-from runner.people.windows import known_windows
+from runner.people.windows import active_window_names, known_windows
 
 
 @dataclass
@@ -142,6 +142,18 @@ def _parse(
     return parsed, called, dmn_docs
 
 
+def _node_windows(roots: list[Any], names: dict[str, str] | None) -> dict[str, str]:
+    """``conventions.node_windows`` of the deployed document and the documents it calls (its own first).
+
+    Fixed at deployment: a lane choosing its window by name keeps the code chosen then, so a window renamed
+    later moves neither running items nor new items of this version; a redeployment reads the names again.
+    """
+    windows_map: dict[str, str] = {}
+    for root in reversed(roots):
+        windows_map.update(conventions.node_windows(root, names))
+    return windows_map
+
+
 def deploy(
     session: Session,
     content: bytes | str,
@@ -163,6 +175,9 @@ def deploy(
     max_bytes = services.settings.max_bpmn_bytes
     default_window = (default_window or "").strip() or None
     content = read_diagram(content, filename, max_bytes)  # stored as UTF-8
+    # a lane may name its window by its name: read once, so the check and the stored map agree; the map keeps
+    # the codes chosen now (a window renamed later does not move this version's tasks)
+    names = active_window_names(session)
     tree, warnings = validate_bpmn(
         content,
         filename,
@@ -171,6 +186,7 @@ def deploy(
         check_expression=check_source,
         known_forms=known_form_keys(session),
         default_window=default_window,
+        window_names=names,
     )
     found = [w.to_dict() for w in warnings]
     root = tree.getroot()
@@ -187,10 +203,12 @@ def deploy(
 
     xml_text = content.decode("utf-8")
     chosen = f"\0default_window={default_window}".encode() if default_window else b""
+    windows_map = _node_windows([root, *called], names)
+    plain_map = _node_windows([root, *called], None)
+    # lanes chose windows by name: a redeployment after a rename is a new version
+    if windows_map != plain_map:
+        chosen += b"\0lanes_by_name=" + repr(sorted(windows_map.items())).encode()
     digest = hashlib.sha256(content + b"".join(d["xml"].encode() for d in dmn_docs) + chosen).hexdigest()
-    windows_map: dict[str, str] = conventions.node_windows(root)
-    for extra in called:
-        windows_map = {**conventions.node_windows(extra), **windows_map}
 
     result = Deployed(definitions=[], created=[], warnings=found)
     for pid, (spec, subprocess_specs) in parsed.items():

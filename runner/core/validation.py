@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,8 @@ from runner.core.conventions import (
     NO_WINDOW_LANES,
     SPIFF_NS,
     completion_mode,
-    lane_code,
+    lane_name_matches,
+    lane_window_code,
 )
 from runner.core.encodings import EncodingRefused, to_utf8
 from runner.core.foreign import ORIGIN, adopt, is_juel
@@ -437,6 +438,7 @@ class _DiagramChecker:
         *,
         known_forms: set[str] | None = None,
         default_window: str | None = None,
+        window_names: Mapping[str, str] | None = None,
     ) -> None:
         self.root = root
         self.filename = filename
@@ -450,6 +452,11 @@ class _DiagramChecker:
         self.ids: dict[str, etree._Element] = {}
         self.top_level: dict[str, set[str]] = {}
         self.lane_of: dict[str, etree._Element] = {}
+        # code → display name of the centre's windows: a lane naming none by id or property may by its name
+        self.window_names = window_names
+        self.lane_codes: dict[etree._Element, str | None] = {}
+        # node id → innermost named lane that chooses no window (its name is told in the default-window warning)
+        self.named_lane_of: dict[str, etree._Element] = {}
 
     # reporting
 
@@ -770,14 +777,18 @@ class _DiagramChecker:
     def _index_lanes(self, process: etree._Element) -> None:
         """Map node ids to their innermost window lane and check the lanes' window codes.
 
-        A lane names a window by its ``window`` property or its id ``lane_<code>`` (``runner.core.conventions``);
-        any other lane (bpmn.io's ``Lane_0k2j3h4``) is a plain lane.
+        A lane names a window by its ``window`` property or its id ``lane_<code>`` (``runner.core.conventions``),
+        else by its ``name`` when that is one window's name or code (``lane_window_code``, as the run-time map
+        reads it); a name matching several windows is reported; any other lane is a plain lane.
         """
         depth_of: dict[str, int] = {}
         for lane in process.iter(_q("lane")):
             depth = sum(1 for _ in lane.iterancestors(_q("lane")))
             lane_id = lane.get("id") or ""
-            code = lane_code(lane)
+            code = lane_window_code(lane, self.window_names)
+            self.lane_codes[lane] = code
+            if code is None:
+                self._check_lane_name(lane)
             if code == "":
                 self.error(
                     lane,
@@ -796,6 +807,21 @@ class _DiagramChecker:
                 if code and depth >= depth_of.get(node_id, -1):
                     depth_of[node_id] = depth
                     self.lane_of[node_id] = lane
+                elif code is None and (lane.get("name") or "").strip():
+                    self.named_lane_of[node_id] = lane
+
+    def _check_lane_name(self, lane: etree._Element) -> None:
+        """A plain lane whose name is the name or code of several windows: which one is meant is unclear."""
+        matches = lane_name_matches(lane, self.window_names or {})
+        if len(matches) > 1:
+            lane_id, name = lane.get("id") or "", (lane.get("name") or "").strip()
+            listed = ", ".join(matches)
+            self.warning(
+                lane,
+                f"泳道 {lane_id!r} 的名称 {name!r} 对应多个窗口（{listed}），未据此选择窗口；请设置 window 属性或"
+                f"使用 lane_<code> 作为 id (lane {lane_id!r}: its name {name!r} matches several windows "
+                f"({listed}), so it chooses none; set its window property or give it the id lane_<code>)",
+            )
 
     def _check_window(self, el: etree._Element, code: str, what: Words, *, reserved_ok: bool = True) -> None:
         if reserved_ok and code in DYNAMIC_WINDOWS:
@@ -813,12 +839,16 @@ class _DiagramChecker:
             hint_zh, hint = f"（已有窗口：{listed}）", f" (known windows: {listed})"
         self.error(el, f"{what_zh}：未知窗口 {code!r}{hint_zh} ({what_en}: unknown window {code!r}{hint})")
 
-    def _effective_lane(self, task: etree._Element) -> etree._Element | None:
-        """The innermost lane_<code> lane holding the task or an enclosing (embedded) subprocess."""
+    def _effective_lane(
+        self, task: etree._Element, lanes: dict[str, etree._Element] | None = None
+    ) -> etree._Element | None:
+        """The innermost window lane (of ``lanes``, else ``lane_of``) holding the task or an enclosing
+        (embedded) subprocess."""
+        lanes = self.lane_of if lanes is None else lanes
         node: etree._Element | None = task
         while node is not None and not _is_bpmn(node, "process"):
             if node is task or _is_bpmn(node, "subProcess", "transaction"):
-                lane = self.lane_of.get(node.get("id") or "")
+                lane = lanes.get(node.get("id") or "")
                 if lane is not None:
                     return lane
             node = node.getparent()
@@ -853,7 +883,7 @@ class _DiagramChecker:
             )
         if not props.get("window") and not props.get("windowExpr"):
             lane = self._effective_lane(task)
-            code = lane_code(lane) if lane is not None else None
+            code = self.lane_codes.get(lane) if lane is not None else None
             if code is None or code in NO_WINDOW_LANES:
                 self._default_window_task(task, lane)
 
@@ -880,18 +910,32 @@ class _DiagramChecker:
         """A task whose lane and properties name no window goes to the process's default window."""
         window = self.process_default
         where = "no lane_<code> lane names one" if lane is None else f"lane {lane.get('id')!r} names none"
+        unmatched_zh, unmatched = self._unmatched_lane_name(task)
+        where += unmatched
         if self.known_windows is not None and window not in self.known_windows:
             self.error(
                 task,
-                f"任务未指定窗口，默认窗口 {window} 不存在 (task has no window ({where}) and the default window "
+                f"任务未指定窗口，默认窗口 {window} 不存在{unmatched_zh} (task has no window ({where}) and the default window "
                 f"{window!r} is unknown; put it in a lane_<code> lane, set window/windowExpr, or name another "
                 "default window)",
             )
             return
         self.warning(
             task,
-            f"任务未指定窗口，交给默认窗口 {window} (task has no window ({where}): it goes to the default window "
+            f"任务未指定窗口，交给默认窗口 {window}{unmatched_zh} (task has no window ({where}): it goes to the default window "
             f"{window!r}; put it in a lane_<code> lane or set window/windowExpr to choose another)",
+        )
+
+    def _unmatched_lane_name(self, task: etree._Element) -> tuple[str, str]:
+        """(Chinese, English) words on the named lane holding a task whose name is no window's name or code
+        (empty when there is none, or when the windows' names are not known)."""
+        named = self._effective_lane(task, self.named_lane_of) if self.window_names else None
+        if named is None or lane_name_matches(named, self.window_names or {}):
+            return "", ""
+        lane_id, name = named.get("id") or "", (named.get("name") or "").strip()
+        return (
+            f"（泳道 {lane_id!r} 的名称 {name!r} 不是任何窗口的名称或代码）",
+            f"; lane {lane_id!r}: its name {name!r} is no window's name or code",
         )
 
     def _check_days(self, el: etree._Element, name: str, value: str, *, allow_expression: bool) -> int | None:
@@ -1106,6 +1150,7 @@ def check_diagram(
     check_expression: ExpressionChecker,
     known_forms: set[str] | None = None,
     default_window: str | None = None,
+    window_names: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """All problems (errors and warnings) of a parsed diagram, ordered by line.
 
@@ -1114,7 +1159,8 @@ def check_diagram(
     ``check_expression(source, mode)`` returns None or an error message, mode "eval" for
     conditions/timers/limits and "exec" for scripts; ``known_forms`` (None: not checked) are the form keys
     that have a schema; ``default_window`` is the deployer's window for tasks that name none (else each
-    process's ``defaultWindow`` property, else ``centre``).
+    process's ``defaultWindow`` property, else ``centre``); ``window_names`` (code → display name) lets a lane
+    choose its window by its ``name``.
     """
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
     checker = _DiagramChecker(
@@ -1124,6 +1170,7 @@ def check_diagram(
         check_expression,
         known_forms=known_forms,
         default_window=default_window,
+        window_names=window_names,
     )
     return checker.run()
 
@@ -1137,6 +1184,7 @@ def validate_bpmn(
     check_expression: ExpressionChecker,
     known_forms: set[str] | None = None,
     default_window: str | None = None,
+    window_names: Mapping[str, str] | None = None,
 ) -> tuple[etree._ElementTree, list[Problem]]:
     """Parse and check a diagram — the one check of every door (API, console, designer, CLI); raise
     ``DiagramInvalid`` listing every problem when there is an error, else return (the tree in the platform's
@@ -1149,6 +1197,7 @@ def validate_bpmn(
         check_expression=check_expression,
         known_forms=known_forms,
         default_window=default_window,
+        window_names=window_names,
     )
     errors = [p for p in problems if p.severity == ERROR]
     if errors:

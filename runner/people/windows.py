@@ -22,6 +22,12 @@ def known_windows(session: Session) -> set[str]:
     return set(session.scalars(select(Window.code).where(Window.is_active.is_(True))))
 
 
+def active_window_names(session: Session) -> dict[str, str]:
+    """Code → display name of the active windows (a lane may name its window by either)."""
+    rows = session.execute(select(Window.code, Window.name).where(Window.is_active.is_(True)))
+    return {code: name for code, name in rows}
+
+
 def upsert_windows(session: Session, windows: Iterable[tuple[str, str]]) -> int:
     """Create or rename windows from (code, name) pairs; returns how many were new."""
     existing = {w.code: w for w in session.scalars(select(Window))}

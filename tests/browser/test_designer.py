@@ -347,3 +347,40 @@ def test_the_designer_speaks_english_with_lang_en(services, live_server, new_pag
     listed = page.inner_text("#problem-list")
     assert "Error" in listed or "Notice" in listed or "No problems found" in listed
     assert not errors, errors
+
+
+def test_the_side_form_shows_the_window_a_lane_chooses_by_name(services, live_server, new_page) -> None:
+    """A lane with bpmn.io's id named after a window (its name or code, spaces of either width around it) shows
+    that window, as deployment chooses it; a name matching none leaves the default window."""
+    deploy_chaogao(services)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    page = new_page()
+    login(page, live_server, "designer")
+    page.goto(f"{live_server}/admin/designer/")
+    page.click(f"tr[data-key={CHAOGAO}] button.open-process")
+    page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
+    wait_status(page, "已载入")
+
+    def lane_info(lane_name: str) -> str:
+        page.evaluate(
+            "(name) => { const m = window.designer.modeler, r = m.get('elementRegistry');"
+            " const lane = r.get('lane_lead') || r.get('Lane_0k2j3h4');"
+            " m.get('modeling').updateProperties(lane, { id: 'Lane_0k2j3h4', name: name });"
+            " m.get('selection').select(null); m.get('selection').select(r.get('accept')); }",
+            lane_name,
+        )
+        page.wait_for_selector("#prop-lane-info")
+        return page.inner_text("#prop-lane-info")
+
+    focus(page, "accept")
+    assert "shichang ← 泳道 Lane_0k2j3h4" in lane_info("\u3000市场监管窗口 ")
+    assert "guotu ← 泳道 Lane_0k2j3h4" in lane_info("guotu")
+    assert "未指明窗口" in lane_info("财务科")
+    lane_info("guotu")
+    page.evaluate(
+        "() => { const m = window.designer.modeler;"
+        " m.get('selection').select(m.get('elementRegistry').get('Lane_0k2j3h4')); }"
+    )
+    page.wait_for_selector("#prop-lane-by-name")
+    assert page.inner_text("#prop-lane-by-name") == "按泳道名称选择窗口：guotu"

@@ -2,7 +2,8 @@
  * The platform's own properties in the modeler's side form (bpmn/README.md):
  * user task — window, windowExpr, formKey, limitDays, dueExpr, onTimeout;
  * process (pool) — itemKind, promisedDays, statutoryDays, leadWindow, upperApproval, defaultWindow;
- * lane — its window, written as the lane id lane_<code>.
+ * lane — its window, written as the lane id lane_<code> (a lane whose id and window property name none takes
+ *   the one window its name is the name or code of, as deployment does: runner/core/conventions.py).
  *
  * They are stored exactly as the shipped diagrams store them:
  *   <bpmn:extensionElements><spiffworkflow:properties>
@@ -90,6 +91,27 @@
   function laneWindow(laneId) {
     // only the platform's own convention names a window: bpmn.io's Lane_0k2j3h4 is a plain lane
     return laneId && laneId.indexOf("lane_") === 0 ? laneId.slice(5) : null;
+  }
+
+  /** A name as deployment compares it: trimmed of half- and full-width spaces, inner runs one space. */
+  function nameKey(text) {
+    return String(text || "").replace(/\u3000/g, " ").trim().split(/\s+/).join(" ");
+  }
+
+  /** Codes of the windows whose name or code is the lane's name. */
+  function laneNameMatches(lane, config) {
+    var key = nameKey(lane.name);
+    if (!key) { return []; }
+    return (config.windows || []).filter(function (w) { return key === nameKey(w.code) || key === nameKey(w.name); })
+      .map(function (w) { return w.code; });
+  }
+
+  /** The window a lane chooses: its id lane_<code>, its window property, else the one window its name names. */
+  function laneCode(lane, config) {
+    var code = laneWindow(lane.id) || (read(lane).window || "").trim();
+    if (code) { return code; }
+    var matches = laneNameMatches(lane, config);
+    return matches.length === 1 ? matches[0] : null;
   }
 
   // --- drawing the side form ---------------------------------------------------------------------
@@ -193,7 +215,7 @@
     if (is(bo, "bpmn:UserTask")) {
       var props = read(bo);
       var lane = laneOf(bo);
-      var code = lane ? laneWindow(lane.id) : null;
+      var code = lane ? laneCode(lane, config) : null;
       var laneText = !lane ? T("不在任何泳道中（交给默认窗口）") : code ? (DYNAMIC_LANES[code] || code) + T(" ← 泳道 ") + lane.id : T("泳道 ") + lane.id + T(" 未指明窗口（交给默认窗口）");
       fields.push(h("p", { class: "small mb-2", id: "prop-lane-info", text: T("泳道窗口：") + laneText }));
       var win = select("prop-window", props.window, windowOptions(config, T("（按泳道）")));
@@ -243,6 +265,11 @@
       var laneOptions = windowOptions(config, T("（请选择）")).concat(Object.keys(DYNAMIC_LANES).map(function (k) { return [k, DYNAMIC_LANES[k]]; }));
       var laneSelect = select("prop-lane-window", current, laneOptions);
       fields.push(group(T("泳道的窗口"), laneSelect, T("泳道标识写作 lane_<窗口代码>")));
+      var byName = current ? [] : laneNameMatches(bo, config);
+      if (!current && byName.length) {
+        var nameText = byName.length === 1 ? T("按泳道名称选择窗口：") + byName[0] : T("泳道名称对应多个窗口，未选择：") + byName.join(", ");
+        fields.push(h("p", { class: "small mb-2", id: "prop-lane-by-name", text: nameText }));
+      }
       onChange.push([laneSelect, function () {
         var value = laneSelect.value;
         if (!value) { return; }

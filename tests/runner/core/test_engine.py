@@ -9,7 +9,17 @@ from sqlalchemy import func, select
 
 import runner
 from runner.models import ProcessInstance
-from tests.runner.helpers import DATA, actions, complete, deploy_file, describe, open_tasks, start, the_task
+from tests.runner.helpers import (
+    DATA,
+    WINDOWS,
+    actions,
+    complete,
+    deploy_file,
+    describe,
+    open_tasks,
+    start,
+    the_task,
+)
 
 
 def test_deploy_versions_and_identical_redeploy(services):
@@ -252,3 +262,52 @@ def test_state_roundtrip_is_small(services, db_engine):
         "huanbao",
         "guihua",
     ]
+
+
+def _named_lane_review(name: str) -> bytes:
+    """review.bpmn with bpmn.io's lane id, the lane named ``name``: only its name can choose a window."""
+    content = (DATA / "review.bpmn").read_bytes().replace(b'id="lane_shebao"', b'id="Lane_0k2j3h4"')
+    return content.replace('name="社保窗口"'.encode(), f'name="{name}"'.encode())
+
+
+def _deploy(services, content: bytes):
+    with services.transaction() as s:
+        runner.upsert_windows(s, [*WINDOWS, ("centre", "中心")])
+        return runner.deploy(s, content, "review.bpmn", actor="designer")
+
+
+def _window_warnings(result) -> list[str]:
+    return [
+        w["message"] for w in result.warnings if w.get("element") == "accept" and "window" in w["message"]
+    ]
+
+
+def test_a_lane_named_after_a_window_sends_its_tasks_there(services):
+    result = _deploy(services, _named_lane_review("\u3000社保窗口 "))
+    assert _window_warnings(result) == []
+    iid = start(services, "review")
+    assert the_task(services, iid, "accept")["window"] == "shebao"
+    with services.transaction() as s:
+        inbox, _ = runner.inbox_page(s, windows=["shebao"])
+    assert [t["instance_id"] for t in inbox] == [iid]
+
+
+def test_a_lane_named_after_no_window_keeps_the_default_window_warning(services):
+    result = _deploy(services, _named_lane_review("财务科"))
+    [message] = _window_warnings(result)
+    assert "its name '财务科' is no window's name or code" in message
+    iid = start(services, "review")
+    assert the_task(services, iid, "accept")["window"] == "centre"
+
+
+def test_a_lane_chooses_its_window_by_name_at_deployment(services):
+    """A window renamed after deployment moves no task of the deployed version; a redeployment reads it anew."""
+    first = _deploy(services, _named_lane_review("社保窗口")).definitions[0]
+    with services.transaction() as s:
+        runner.upsert_windows(s, [("shebao", "社保窗口（旧）"), ("guotu", "社保窗口")])
+    iid = start(services, "review")
+    assert the_task(services, iid, "accept")["window"] == "shebao"
+    with services.transaction() as s:
+        again = runner.deploy(s, _named_lane_review("社保窗口"), "review.bpmn", actor="designer")
+    assert again.created == [True] and again.definitions[0].version == first.version + 1
+    assert the_task(services, start(services, "review"), "accept")["window"] == "guotu"

@@ -352,6 +352,55 @@ def test_a_lane_names_its_window_by_property() -> None:
     assert "lane 'Lane_0k2j3h4': unknown window 'nosuch'" in errors_of(exc)[0]["message"]
 
 
+WINDOW_NAMES = {"shebao": "社保窗口", "gongshang": "工商窗口", "minzheng": "民政窗口", "centre": "中心"}
+
+
+def named_lane(name: str) -> bytes:
+    """The one-lane diagram with bpmn.io's lane id and the lane named ``name``."""
+    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", b"Lane_0k2j3h4")
+    return content.replace('name="不存在的窗口"'.encode(), f'name="{name}"'.encode())
+
+
+@pytest.mark.parametrize("name", ["社保窗口", " 社保窗口　", "shebao", "　shebao "])
+def test_a_lane_names_its_window_by_its_name(name: str) -> None:
+    _, warnings = validate(named_lane(name), window_names=WINDOW_NAMES)
+    assert [m for m in about(warnings, "Task_1") if "window" in m] == []
+    assert about(warnings, "Lane_0k2j3h4") == []
+
+
+def test_a_lane_name_matching_no_window_leaves_a_plain_lane() -> None:
+    _, warnings = validate(named_lane("财务科"), window_names=WINDOW_NAMES)
+    [message] = [m for m in about(warnings, "Task_1") if "window" in m]
+    assert (
+        "lane 'Lane_0k2j3h4': its name '财务科' is no window's name or code): it goes to the default window 'centre'"
+        in message
+    )
+    assert "默认窗口 centre（泳道 'Lane_0k2j3h4' 的名称 '财务科' 不是任何窗口的名称或代码）" in message
+    _, warnings = validate(named_lane("社保窗口"))  # no names given: names choose nothing
+    assert "it goes to the default window 'centre'" in " ".join(about(warnings, "Task_1"))
+
+
+def test_a_lane_name_matching_several_windows_is_reported() -> None:
+    names = {**WINDOW_NAMES, "yibao": "shebao"}  # one window's code is another's name
+    _, warnings = validate(named_lane("shebao"), known_windows={*KNOWN_WINDOWS, "yibao"}, window_names=names)
+    [message] = about(warnings, "Lane_0k2j3h4")
+    assert "matches several windows (shebao, yibao), so it chooses none" in message
+    assert "对应多个窗口" in message
+    assert "it goes to the default window 'centre'" in " ".join(about(warnings, "Task_1"))
+
+
+def test_a_lane_id_or_property_wins_over_its_name() -> None:
+    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", b"lane_gongshang")
+    content = content.replace('name="不存在的窗口"'.encode(), 'name="社保窗口"'.encode())
+    _, warnings = validate(content, window_names=WINDOW_NAMES)
+    assert [m for m in about(warnings, "Task_1") if "window" in m] == []
+    from runner.core.conventions import node_windows
+
+    assert node_windows(etree.fromstring(content), WINDOW_NAMES)["item/Task_1"] == "gongshang"
+    assert node_windows(etree.fromstring(named_lane("社保窗口")), WINDOW_NAMES)["item/Task_1"] == "shebao"
+    assert "item/Task_1" not in node_windows(etree.fromstring(named_lane("社保窗口")))
+
+
 def test_the_default_window_is_the_deployers_or_the_processs() -> None:
     content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", b"Lane_1")
     _, warnings = validate(content, default_window="minzheng")
