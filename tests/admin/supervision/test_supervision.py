@@ -296,3 +296,20 @@ def test_a_period_at_the_end_of_the_calendar_or_an_unknown_window_is_refused_not
     assert response.status_code == 200
     if "9999" in query or "nosuch" in query:
         assert "已显示" in response.get_data(as_text=True)  # the page says what it shows instead
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("9999-12-01", "9999-12-31"), ("0001-01-01", "0001-01-31"), ("2026-10-31", "2026-10-01")],
+)
+def test_an_appeal_on_a_period_no_page_shows_is_a_bad_request(month, signed_in, start, end) -> None:
+    form = {
+        "window": "centre",
+        "start": start,
+        "end": end,
+        "rule_code": "late_item",
+        "subject": "x",
+        "reason": "r",
+    }
+    response = signed_in("centre_head").post("/admin/supervision/assessment/appeal", data=form)
+    assert response.status_code == 400
