@@ -15,6 +15,7 @@ import runner
 from api.blueprint import bp
 from api.routes import services
 from runner.applicants import rating_export
+from runner.supervision.statistics import YEARS
 
 MAX_DAYS = 366
 
@@ -22,11 +23,17 @@ MAX_DAYS = 366
 def _date(name: str) -> date:
     text = (request.args.get(name) or "").strip()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise runner.InvalidInput(
             f"{name} 须为 YYYY-MM-DD 日期 ({name} must be a date)", field=name
         ) from None
+    if day.year not in YEARS:  # the centre's midnight of 0001-01-01 or after 9999-12-31 is no instant
+        raise runner.InvalidInput(
+            f"{name} 的年份须在 {YEARS.start}–{YEARS.stop - 1} 之间 ({name}: year {YEARS.start} to {YEARS.stop - 1})",
+            field=name,
+        )
+    return day
 
 
 @bp.get("/ratings/export")

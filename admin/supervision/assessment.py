@@ -210,6 +210,8 @@ class AssessmentView(ConsoleView):
             span = Span(date.fromisoformat(form.get("start", "")), date.fromisoformat(form.get("end", "")))
         except ValueError:
             abort(400)
+        if not _shown_span(span):
+            abort(400)
 
         def act(session: Session) -> str:
             scheme = form.get("scheme") or ""
@@ -297,3 +299,9 @@ class AssessmentView(ConsoleView):
             return _("记分 %(id)s 已作废", id=entry_id)
 
         return perform(act, success=_("已作废"), back=back)
+
+
+def _shown_span(span: Span) -> bool:
+    """Whether ``span`` could have been shown on the page: in order, within the years a period may have."""
+    years = statistics.YEARS
+    return span.first <= span.last and span.first.year in years and span.last.year in years

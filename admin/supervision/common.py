@@ -20,6 +20,7 @@ from admin.base import db_session, services
 from admin.language import runner_word
 from runner import spreadsheet
 from runner.applicants.rating_scale import LEVELS
+from runner.models import Window
 from runner.supervision import statistics
 from web import request_edge
 from web.filters import localtime
@@ -87,11 +88,12 @@ def parse_date(text: str, field: str) -> date:
 def period_from_request(session: Session) -> tuple[statistics.Period, str | None]:
     """The period and window of the query string (``kind``, ``date``, ``start``, ``end``, ``window``).
 
-    A bad value is flashed and the current month is used instead, so that a page always shows something.
+    A bad value is flashed and the current month (or every window) is used instead, so that a page always
+    shows something.
     """
     args = request.args
     kind = args.get("kind") or "month"
-    window = (args.get("window") or "").strip() or None
+    window = known_window(session, args.get("window"))
     try:
         if kind == "range":
             p = statistics.period(
@@ -104,6 +106,15 @@ def period_from_request(session: Session) -> tuple[statistics.Period, str | None
         flash(_("筛选条件有误，已显示本月：%(message)s", message=user_message(exc)), "error")
         p = statistics.period("month", today(session))
     return p, window
+
+
+def known_window(session: Session, text: str | None) -> str | None:
+    """The window code of a query argument; an unknown one is flashed and dropped (every window is shown)."""
+    window = (text or "").strip() or None
+    if window is not None and session.get(Window, window) is None:
+        flash(_("没有这个窗口 %(window)s，已显示全部窗口", window=window), "error")
+        return None
+    return window
 
 
 def filter_args(p: statistics.Period, window: str | None) -> dict[str, str]:

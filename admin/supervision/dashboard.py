@@ -21,6 +21,7 @@ from admin.supervision.common import (
     Link,
     Table,
     filter_args,
+    known_window,
     parse_date,
     period_from_request,
     rate,
@@ -273,12 +274,10 @@ class DashboardView(ConsoleView):
         with services().transaction() as session:
             month = request.args.get("month") or ""
             try:
-                ref = parse_date(month, "month") if month else today(session)
+                p = statistics.period("month", parse_date(month, "month") if month else today(session))
             except runner.InvalidInput as exc:
                 flash(_("%(message)s；已显示本月", message=user_message(exc)), "error")
-                ref = today(session)
-            window = (request.args.get("window") or "").strip() or None
-            p = statistics.period("month", ref)
-            ctx = build(session, p, window)
+                p = statistics.period("month", today(session))
+            ctx = build(session, p, known_window(session, request.args.get("window")))
         centre = str(current_app.config.get("CENTRE_NAME") or _("政务服务中心"))
         return self.render("console/supervision/report.html", centre=centre, **ctx)

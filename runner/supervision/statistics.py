@@ -49,6 +49,7 @@ RATING_LEVELS = tuple(LEVELS)  # the national five levels, best first
 COMPLAINT_STATES = ("registered", "forwarded", "answered", "fed_back", "closed")
 WARNING_LEVELS = ("notice", "yellow", "red", "overdue", "escalation")
 MAX_RANGE_DAYS = 3660  # ten years: a wider range is a typo, not a question
+YEARS = range(1900, 9999)  # a period's dates, with room for the month after and the trend's year before
 # the row of the items whose diagram and start data name no lead window (they count in every total)
 NO_LEAD_WINDOW, NO_LEAD_NAME = "", "未指定主办窗口"
 
@@ -76,8 +77,21 @@ def _month_end(d: date) -> date:
     return nxt - timedelta(days=1)
 
 
+def _check_year(d: date, field: str) -> None:
+    """Refuse a date whose year no period can be computed around (9999-12-31 has no month after it)."""
+    if d.year not in YEARS:
+        raise InvalidInput(
+            f"年份须在 {YEARS.start}–{YEARS.stop - 1} 之间 (the year must be {YEARS.start} to {YEARS.stop - 1}: "
+            f"{d.isoformat()})",
+            field=field,
+        )
+
+
 def period(kind: str, ref: date, end: date | None = None) -> Period:
     """The day, month or quarter containing ``ref``, or the range ``ref``..``end`` (kind ``range``)."""
+    _check_year(ref, "date" if end is None else "start")
+    if end is not None:
+        _check_year(end, "end")
     if kind == "day":
         return Period(kind, ref, ref, ref.isoformat())
     if kind == "month":

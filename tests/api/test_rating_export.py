@@ -71,3 +71,13 @@ def test_export_lists_ratings_and_rectifications_without_contacts(client: Any, s
     assert bad.status_code == 400
     assert client.get("/api/ratings/export?start=2026-09-01&end=2026-09-30",
                       headers={"Authorization": "Bearer t-clerk"}).status_code == 403  # fmt: skip
+
+
+@pytest.mark.parametrize(("start", "end"), [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-31")])
+def test_an_export_period_at_the_end_of_the_calendar_is_a_bad_request(
+    client: Any, start: str, end: str
+) -> None:
+    response = client.get(
+        f"/api/ratings/export?start={start}&end={end}", headers={"Authorization": "Bearer t-sup"}
+    )
+    assert response.status_code == 400

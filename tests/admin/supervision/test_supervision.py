@@ -269,3 +269,47 @@ def test_without_a_window_scheme_no_window_shows_points(
     assert table[0][-1] == "考核扣分" and {r[-1] for r in table[1:]} == {"—"}
     report = signed_in("sup").get("/admin/supervision/report?month=2026-10").get_data(as_text=True)
     assert "未设考核方案" in report and "不参加考核" not in report
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "kind=month&date=9999-12-31",
+        "kind=quarter&date=9999-12-01",
+        "kind=day&date=0001-01-01",
+        "kind=range&start=9999-12-30&end=9999-12-31",
+        "kind=month&date=2026-10-01&window=nosuch",
+    ],
+)
+def test_a_period_at_the_end_of_the_calendar_or_an_unknown_window_is_refused_not_a_500(
+    month, signed_in, query
+) -> None:
+    client = signed_in("sup")
+    for page in (
+        "/admin/supervision/",
+        "/admin/supervision/assessment/",
+        "/admin/supervision/export/scores.csv",
+    ):
+        assert client.get(f"{page}?{query}").status_code == 200, page
+    report = query.replace("kind=month&date=", "month=").replace("kind=quarter&date=", "month=")
+    response = client.get(f"/admin/supervision/report?{report}")
+    assert response.status_code == 200
+    if "9999" in query or "nosuch" in query:
+        assert "已显示" in response.get_data(as_text=True)  # the page says what it shows instead
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("9999-12-01", "9999-12-31"), ("0001-01-01", "0001-01-31"), ("2026-10-31", "2026-10-01")],
+)
+def test_an_appeal_on_a_period_no_page_shows_is_a_bad_request(month, signed_in, start, end) -> None:
+    form = {
+        "window": "centre",
+        "start": start,
+        "end": end,
+        "rule_code": "late_item",
+        "subject": "x",
+        "reason": "r",
+    }
+    response = signed_in("centre_head").post("/admin/supervision/assessment/appeal", data=form)
+    assert response.status_code == 400
