@@ -351,6 +351,16 @@ def is_member(session: Session, username: str, window: str) -> bool:
     return window in user_windows(session, username)
 
 
+def works_in(session: Session, username: str, window: str) -> bool:
+    """Whether ``username`` is an active clerk or head of ``window``: someone a task of it may be given to."""
+    person = get_person(session, username)
+    return (
+        person is not None
+        and person.is_active
+        and window in person.windows_with_role(Role.CLERK, Role.WINDOW_HEAD)
+    )
+
+
 # ---- login -------------------------------------------------------------------------------------
 
 
