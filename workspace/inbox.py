@@ -421,7 +421,7 @@ def handover(task_id: str) -> Any:
             current = _visible_task(s, task_id)
             if not _may_release(current):
                 abort(403)
-            if target == current["assignee"] or not directory.is_member(s, target, current["window"] or ""):
+            if target == current["assignee"] or not directory.works_in(s, target, current["window"] or ""):
                 raise runner.InvalidInput("只能转交给本窗口的同事 (only to a colleague of the same window)")
             runner.reassign(s, task_id, actor=current_user.username, assignee=target, note=note)
 

@@ -61,7 +61,7 @@ def _handover(s: Session, task_id: str, to: str, note: str) -> None:
     task = runner.task_details(s, task_id)
     if not current_user.heads(task["window"] or ""):
         raise runner.PermissionDenied("只有窗口负责人可以批量转交 (only the window head)")
-    if not directory.is_member(s, to, task["window"] or ""):
+    if not directory.works_in(s, to, task["window"] or ""):
         raise runner.InvalidInput("只能转交给本窗口的同事 (only to a colleague of the same window)")
     runner.reassign(s, task_id, actor=current_user.username, assignee=to, note=note)
 

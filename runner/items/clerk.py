@@ -73,7 +73,7 @@ def do_transfer(
         user = None
         if to_user:
             user = known_user(session, to_user)
-            if not directory.is_member(session, user, window):
+            if not directory.works_in(session, user, window):
                 raise InvalidInput("该人员不属于目标窗口 (not a member of that window)", field="to_user")
         return reassign(
             session,
@@ -87,7 +87,7 @@ def do_transfer(
     user = known_user(session, to_user)
     if user == row.assignee:
         raise InvalidInput("任务已由该人员承办 (already assigned to this person)", field="to_user")
-    if not directory.is_member(session, user, row.window or ""):
+    if not directory.works_in(session, user, row.window or ""):
         raise InvalidInput("只能转办给本窗口的同事 (only to a colleague of the same window)", field="to_user")
     return reassign(
         session,

@@ -351,6 +351,16 @@ def is_member(session: Session, username: str, window: str) -> bool:
     return window in user_windows(session, username)
 
 
+def works_in(session: Session, username: str, window: str) -> bool:
+    """Whether ``username`` is an active clerk or head of ``window``: someone a task of it may be given to."""
+    person = get_person(session, username)
+    return (
+        person is not None
+        and person.is_active
+        and window in person.windows_with_role(Role.CLERK, Role.WINDOW_HEAD)
+    )
+
+
 # ---- login -------------------------------------------------------------------------------------
 
 
@@ -485,17 +495,12 @@ def mark_absent(
         raise InvalidInput("时间必须带时区 (times must be timezone-aware)", field="starts_at")
     if ends_at is not None and ends_at <= starts_at:
         raise InvalidInput("结束时间必须晚于开始时间 (the end must be after the start)", field="ends_at")
-    overlapping = session.scalars(
-        select(Absence).where(
-            Absence.user_id == user.id,
-            or_(Absence.ends_at.is_(None), Absence.ends_at > starts_at),
-            *([Absence.starts_at < ends_at] if ends_at is not None else []),
-        )
-    ).first()
+    overlapping = _overlapping(session, Absence.user_id == user.id, starts_at, ends_at)
     if overlapping is not None:
         raise Conflict(
             "该时段已有请假登记 (an absence already overlaps this period)", absence_id=overlapping.id
         )
+    _check_backup_present(session, user, backup_user, starts_at, ends_at)
     row = Absence(
         user_id=user.id,
         backup_id=backup_user.id,
@@ -518,6 +523,38 @@ def mark_absent(
         absence_id=row.id,
     )
     return _absence_view(session, row)
+
+
+def _overlapping(
+    session: Session, whose: Any, starts_at: datetime, ends_at: datetime | None
+) -> Absence | None:
+    """The first absence matching ``whose`` that overlaps ``starts_at``..``ends_at`` (None: open-ended)."""
+    return session.scalars(
+        select(Absence).where(
+            whose,
+            or_(Absence.ends_at.is_(None), Absence.ends_at > starts_at),
+            *([Absence.starts_at < ends_at] if ends_at is not None else []),
+        )
+    ).first()
+
+
+def _check_backup_present(
+    session: Session, user: User, backup_user: User, starts_at: datetime, ends_at: datetime | None
+) -> None:
+    """The B-post must be at work while covering: not on leave then, and the absent clerk covers nobody then."""
+    away = _overlapping(session, Absence.user_id == backup_user.id, starts_at, ends_at)
+    if away is not None:
+        raise InvalidInput(
+            f"代班人 {backup_user.display_name} 在该时段也请假 (the backup is away during this period)",
+            field="backup",
+            absence_id=away.id,
+        )
+    covering = _overlapping(session, Absence.backup_id == user.id, starts_at, ends_at)
+    if covering is not None:
+        raise Conflict(
+            "请假人在该时段为他人代班，请先更换代班人 (the clerk covers a colleague then; name another backup first)",
+            absence_id=covering.id,
+        )
 
 
 def end_absence(session: Session, absence_id: int, *, actor: str) -> AbsenceView:

@@ -174,3 +174,18 @@ def test_backup_must_share_a_window(services: runner.Services, deployed: None) -
         assert directory.covered_by(s, "b") == set()
         assert directory.covered_by(s, "b", services.now() + timedelta(days=1, hours=1)) == {"a"}
         assert directory.current_backup(s, "a", services.now() + timedelta(days=1, hours=1)) == "b"
+
+
+def test_an_absent_colleague_cannot_be_the_backup(services: runner.Services, deployed: None) -> None:
+    """AB岗: the B-post must be present while covering; neither a backup on leave nor leave for a backup."""
+    now = services.now()
+    with services.transaction() as s:
+        directory.mark_absent(s, "b", "c", now + timedelta(days=2), now + timedelta(days=4), actor="head")
+    with services.transaction() as s, pytest.raises(runner.InvalidInput) as err:  # b is away on day 3
+        directory.mark_absent(s, "a", "b", now + timedelta(days=3), now + timedelta(days=5), actor="head")
+    assert "代班人" in err.value.message and err.value.context["field"] == "backup"
+    with services.transaction() as s:  # b is back by day 4: b covers a from then on
+        directory.mark_absent(s, "a", "b", now + timedelta(days=4), now + timedelta(days=6), actor="head")
+    with services.transaction() as s, pytest.raises(runner.Conflict) as conflict:  # b covers a on day 5
+        directory.mark_absent(s, "b", "c", now + timedelta(days=5), now + timedelta(days=7), actor="head")
+    assert "代班" in conflict.value.message

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 
 import runner
+from runner.items.clerk import do_transfer
+from runner.items.permissions import Who
 from runner.models import Notification
+from runner.people import directory
 
 from .test_operations import DATA, text, the_task, to_decide
 
@@ -196,3 +199,22 @@ def test_words_not_codes(services: runner.Services, item: dict[str, Any], signed
     assert "承诺件</option>" not in english
     assert "working days left" not in english or "1 working days" not in english
     assert "1 working days" not in text(sb1.get(f"/tasks/{item['id']}?lang=en"))
+
+
+@pytest.mark.parametrize("to", ["gone", "drawer", "sysadmin", "gt1"])
+def test_work_goes_only_to_an_active_clerk_of_the_window(
+    services: runner.Services, item: dict[str, Any], signed_in: Any, make_user: Any, to: str
+) -> None:
+    """Batch 转交 and the API's 转办 refuse a deactivated user, a designer or admin of the window, another window's."""
+    make_user("gone", ("shebao", "clerk"), name="已离职")
+    with services.transaction() as s:
+        runner.people.directory.set_active(s, "gone", False, actor="sbhead")
+    head = signed_in("sbhead")
+    head.post(
+        "/inbox/batch", data={"action": "handover", "task_ids": [item["id"]], "to": to, "note": "请接办"}
+    )
+    assert the_task(services, item["instance_id"])["assignee"] is None
+    with services.transaction() as s, pytest.raises(runner.InvalidInput):
+        head_person = directory.get_person(s, "sbhead")
+        assert head_person is not None
+        do_transfer(s, Who.of_person(head_person), item["id"], to_user=to, to_window=None, reason="请接办")
