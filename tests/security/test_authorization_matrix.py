@@ -60,14 +60,14 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
                                         "workspace.apply_cancel")},
     **{("workspace.apply_item", m): EVERYONE for m in ("GET", "POST")},
     # the window's side: clerks and heads (their windows' applications: shichang's here), admins; plans: heads
-    **{(e, "GET"): only("lead_clerk", "reviewer", "head", "admin")
+    **{(e, "GET"): only("lead_clerk", "reviewer", "outsider", "head", "admin")
        for e in ("workspace.online_reviews", "workspace.online_counter", "workspace.online_appointments")},
     **{("workspace.online_review", m): LEAD for m in ("GET", "POST")},
     ("workspace.online_file", "GET"): LEAD,
     **{("workspace.online_slots", m): only("head", "admin") for m in ("GET", "POST")},
     # --- counter intake: clerks and heads (their windows' items), admins; on an item: its lead window ---
-    ("workspace.intake", "GET"): only("lead_clerk", "reviewer", "head", "admin"),
-    ("workspace.intake_register", "POST"): only("lead_clerk", "reviewer", "head", "admin"),
+    ("workspace.intake", "GET"): only("lead_clerk", "reviewer", "outsider", "head", "admin"),
+    ("workspace.intake_register", "POST"): only("lead_clerk", "reviewer", "outsider", "head", "admin"),
     **{(e, m): LEAD for e in ("workspace.item_intake", "workspace.item_materials") for m in ("GET", "POST")},
     # --- 事项目录 in the console: overseers and designers look, designers and admins change ---
     **{(e, "GET"): only("supervisor", "leader", "designer", "admin")
@@ -120,7 +120,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # --- the JSON API (api/access.py; clerk operations by runner.items.permissions.ALLOWED) ---
     **{(e, "GET"): LOGGED_IN for e in ("api.list_definitions", "api.definition_xml", "api.my_warnings")},
     ("api.deploy", "POST"): DESIGN,
-    ("api.start", "POST"): only("lead_clerk", "reviewer", "head", "leader", "admin", "system"),
+    ("api.start", "POST"): only("lead_clerk", "reviewer", "outsider", "head", "leader", "admin", "system"),
     ("api.get_instance", "GET"): ON_ITEM | only("system"),
     ("api.get_instance_by_key", "GET"): ON_ITEM | only("system"),
     ("api.list_tasks", "GET"): only("leader", "supervisor", "admin", "system"),  # unfiltered: all windows
