@@ -14,7 +14,9 @@ import re
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import func, select
 
+from runner.models import AuditEntry, Notification, OpenTask, ProcessInstance
 from tests.support.web_fixtures import session_of
 
 from .authz_world import ALL, ANONYMOUS, PERSONAS, World, build
@@ -289,13 +291,28 @@ def test_every_route_has_an_entry(app: Flask) -> None:
     assert not stale, f"entries for routes that no longer exist: {stale}"
 
 
+def state(services: Any) -> tuple[Any, ...]:
+    """What a refused request must leave as it was: the audit trail, the open tasks, the items, the messages."""
+    with services.transaction() as s:
+        return (
+            s.scalar(select(func.count()).select_from(AuditEntry)),
+            s.scalar(select(func.count()).select_from(Notification)),
+            sorted(s.execute(select(OpenTask.task_id, OpenTask.assignee, OpenTask.window, OpenTask.delegated_by,
+                                    OpenTask.urge_count)).all()),
+            sorted(s.execute(select(ProcessInstance.id, ProcessInstance.status)).all()),
+        )  # fmt: skip
+
+
 def test_matrix(app: Flask, services: Any) -> None:
     world = build(services)
     rules = {r.endpoint: r for r in app.url_map.iter_rules()}
     wrong = []
     entries = sorted(MATRIX.items(), key=lambda e: (e[0][0] in DESTRUCTIVE, e[0]))
+    before = state(services)
     # every refusal first, on untouched data; then the allowed (whose requests may change it)
     for phase in ("refused", "through"):
+        if phase == "through":
+            assert state(services) == before, "a refused request changed the database"
         for (endpoint, method), allowed in entries:
             url = fill(rules[endpoint], world)
             personas = sorted(allowed) if phase == "through" else sorted(EVERYONE - allowed)
