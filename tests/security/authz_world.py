@@ -28,6 +28,7 @@ FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 PERSONAS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "lead_clerk": ("sc_clerk", [("shichang", "clerk")]),
     "reviewer": ("gt_clerk", [("guotu", "clerk")]),
+    "outsider": ("mz_clerk", [("minzheng", "clerk")]),  # a clerk of a window the item does not involve
     "head": ("sc_head", [("shichang", "window_head"), ("shichang", "clerk")]),
     "leader": ("zhuren", [("leader", "leader")]),
     "supervisor": ("duban", [("supervision", "supervisor")]),

@@ -14,7 +14,9 @@ import re
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import func, select
 
+from runner.models import AuditEntry, Notification, OpenTask, ProcessInstance
 from tests.support.web_fixtures import session_of
 
 from .authz_world import ALL, ANONYMOUS, PERSONAS, World, build
@@ -60,14 +62,14 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
                                         "workspace.apply_cancel")},
     **{("workspace.apply_item", m): EVERYONE for m in ("GET", "POST")},
     # the window's side: clerks and heads (their windows' applications: shichang's here), admins; plans: heads
-    **{(e, "GET"): only("lead_clerk", "reviewer", "head", "admin")
+    **{(e, "GET"): only("lead_clerk", "reviewer", "outsider", "head", "admin")
        for e in ("workspace.online_reviews", "workspace.online_counter", "workspace.online_appointments")},
     **{("workspace.online_review", m): LEAD for m in ("GET", "POST")},
     ("workspace.online_file", "GET"): LEAD,
     **{("workspace.online_slots", m): only("head", "admin") for m in ("GET", "POST")},
     # --- counter intake: clerks and heads (their windows' items), admins; on an item: its lead window ---
-    ("workspace.intake", "GET"): only("lead_clerk", "reviewer", "head", "admin"),
-    ("workspace.intake_register", "POST"): only("lead_clerk", "reviewer", "head", "admin"),
+    ("workspace.intake", "GET"): only("lead_clerk", "reviewer", "outsider", "head", "admin"),
+    ("workspace.intake_register", "POST"): only("lead_clerk", "reviewer", "outsider", "head", "admin"),
     **{(e, m): LEAD for e in ("workspace.item_intake", "workspace.item_materials") for m in ("GET", "POST")},
     # --- 事项目录 in the console: overseers and designers look, designers and admins change ---
     **{(e, "GET"): only("supervisor", "leader", "designer", "admin")
@@ -120,7 +122,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # --- the JSON API (api/access.py; clerk operations by runner.items.permissions.ALLOWED) ---
     **{(e, "GET"): LOGGED_IN for e in ("api.list_definitions", "api.definition_xml", "api.my_warnings")},
     ("api.deploy", "POST"): DESIGN,
-    ("api.start", "POST"): only("lead_clerk", "reviewer", "head", "leader", "admin", "system"),
+    ("api.start", "POST"): only("lead_clerk", "reviewer", "outsider", "head", "leader", "admin", "system"),
     ("api.get_instance", "GET"): ON_ITEM | only("system"),
     ("api.get_instance_by_key", "GET"): ON_ITEM | only("system"),
     ("api.list_tasks", "GET"): only("leader", "supervisor", "admin", "system"),  # unfiltered: all windows
@@ -289,13 +291,28 @@ def test_every_route_has_an_entry(app: Flask) -> None:
     assert not stale, f"entries for routes that no longer exist: {stale}"
 
 
+def state(services: Any) -> tuple[Any, ...]:
+    """What a refused request must leave as it was: the audit trail, the open tasks, the items, the messages."""
+    with services.transaction() as s:
+        return (
+            s.scalar(select(func.count()).select_from(AuditEntry)),
+            s.scalar(select(func.count()).select_from(Notification)),
+            sorted(s.execute(select(OpenTask.task_id, OpenTask.assignee, OpenTask.window, OpenTask.delegated_by,
+                                    OpenTask.urge_count)).all()),
+            sorted(s.execute(select(ProcessInstance.id, ProcessInstance.status)).all()),
+        )  # fmt: skip
+
+
 def test_matrix(app: Flask, services: Any) -> None:
     world = build(services)
     rules = {r.endpoint: r for r in app.url_map.iter_rules()}
     wrong = []
     entries = sorted(MATRIX.items(), key=lambda e: (e[0][0] in DESTRUCTIVE, e[0]))
+    before = state(services)
     # every refusal first, on untouched data; then the allowed (whose requests may change it)
     for phase in ("refused", "through"):
+        if phase == "through":
+            assert state(services) == before, "a refused request changed the database"
         for (endpoint, method), allowed in entries:
             url = fill(rules[endpoint], world)
             personas = sorted(allowed) if phase == "through" else sorted(EVERYONE - allowed)
