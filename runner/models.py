@@ -978,6 +978,9 @@ class OnlineApplication(Base):
     submissions: Mapped[int] = mapped_column(Integer, default=0)
     no_shows: Mapped[int] = mapped_column(Integer, default=0)
     review_due: Mapped[datetime | None]
+    # the 预审 limit reaches past the known calendar: the year whose arrangement it waits for (then review_due is
+    # None until that year is imported, ``runner.online.submission.refresh_review_due``)
+    review_due_pending_year: Mapped[int | None] = mapped_column(Integer)
     review_warned: Mapped[bool] = mapped_column(Boolean, default=False)
     instance_id: Mapped[int | None] = mapped_column(
         ForeignKey("process_instances.id", ondelete="SET NULL"), index=True

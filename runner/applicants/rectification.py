@@ -233,11 +233,13 @@ def on_time(row: Rectification) -> bool | None:
 def rectification_view(session: Session, row: Rectification, lang: str = "zh") -> dict[str, Any]:
     """A rectification as a dict (states and verdicts named in ``lang``)."""
     i = 1 if lang == "en" else 0
-    key = None
+    key = pending_year = None
     if row.process_instance_id is not None:
-        key = session.scalar(
-            select(ProcessInstance.business_key).where(ProcessInstance.id == row.process_instance_id)
-        )
+        key, pending_year = session.execute(
+            select(ProcessInstance.business_key, ProcessInstance.deadline_pending_year).where(
+                ProcessInstance.id == row.process_instance_id
+            )
+        ).one()
     return {
         "id": row.id,
         "rating_id": row.rating_id,
@@ -248,6 +250,8 @@ def rectification_view(session: Session, row: Rectification, lang: str = "zh") -
         "verdict": row.verdict,
         "verdict_label": VERDICTS[row.verdict][i] if row.verdict in VERDICTS else "",
         "due_at": row.due_at.isoformat() if row.due_at else None,
+        # the limit reaches past the known calendar: the year whose holiday arrangement it waits for
+        "due_pending_year": None if row.due_at else pending_year,
         "verified_at": row.verified_at.isoformat() if row.verified_at else None,
         "rectified_at": row.rectified_at.isoformat() if row.rectified_at else None,
         "on_time": on_time(row),

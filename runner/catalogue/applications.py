@@ -22,6 +22,7 @@ from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput
 from runner.items.instances import current_data, start
 from runner.models import CatalogueItemVersion, ItemApplication, ProcessInstance
+from runner.timekeeping.deadlines import calendar
 
 RECEIVED, MISSING, TOLERATED = "received", "missing", "tolerated"
 STATUSES = (RECEIVED, MISSING, TOLERATED)
@@ -190,7 +191,7 @@ def _materials(session: Session, version: CatalogueItemVersion, intake: Intake) 
     unknown = sorted(set(given) - set(catalogue))
     if unknown:
         raise InvalidInput(f"不是本事项的材料 (not materials of this item): {'、'.join(unknown)}")
-    today = services_of(session).now().date()
+    today = calendar(session).local_date(services_of(session).now())  # the centre's day, not UTC's
     out = []
     for name, spec in catalogue.items():
         state = given.get(name, MaterialState(name, MISSING))

@@ -3,6 +3,7 @@ the 预审 limit it then waits within."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import audit
@@ -18,7 +19,7 @@ from runner.online.applications import (
     review_days,
 )
 from runner.online.files import missing_materials, not_reuploaded
-from runner.timekeeping.deadlines import calendar
+from runner.timekeeping.deadlines import Due, calendar, working_day_deadline
 
 
 def _number(row: OnlineApplication, year: int) -> str:
@@ -48,10 +49,32 @@ def submit(session: Session, row: OnlineApplication) -> OnlineApplication:
     row.submitted_at = moment
     row.updated_at = moment
     row.submissions += 1
-    row.review_due = calendar(session).deadline(moment, review_days(body))
+    refresh_review_due(session, row, body)
     row.review_warned = False
     audit.record(
         session, "online_submitted", actor=f"applicant:{row.number}", number=row.number,
         item=row.item_code, round=row.submissions,
     )  # fmt: skip
     return row
+
+
+def refresh_review_due(session: Session, row: OnlineApplication, body: dict | None = None) -> bool:
+    """Compute the 预审 limit from the submission (or the year whose arrangement it waits for, like an item's
+    deadline: never an error of the application); True when it changed."""
+    before = (row.review_due, row.review_due_pending_year)
+    due: Due = working_day_deadline(
+        session, row.submitted_at, review_days(item_body(session, row) if body is None else body)
+    )
+    row.review_due, row.review_due_pending_year = due.at, due.pending_year
+    return (row.review_due, row.review_due_pending_year) != before
+
+
+def refresh_review_dues(session: Session) -> int:
+    """After a change of the calendar: the 预审 limit of every application waiting for 预审, computed again
+    (pending ones filled in once their year is known). Returns how many changed."""
+    rows = session.scalars(
+        select(OnlineApplication)
+        .where(OnlineApplication.state == SUBMITTED, OnlineApplication.submitted_at.is_not(None))
+        .order_by(OnlineApplication.id)
+    )
+    return sum(refresh_review_due(session, row) for row in rows)

@@ -54,6 +54,15 @@ class Due:
     pending_year: int | None = None
 
 
+def working_day_deadline(session: Session, start: datetime, days: int) -> Due:
+    """``days`` working days after ``start`` (no pauses); pending with the year it waits for when it reaches
+    past the known calendar (the same rule as an item's deadline)."""
+    try:
+        return Due(calendar(session).deadline(start, days, now=services_of(session).now()))
+    except CalendarDataMissing as exc:
+        return Due(pending_year=missing_year_of(exc))
+
+
 def item_deadline(
     session: Session,
     instance: ProcessInstance,

@@ -33,12 +33,14 @@ from runner.models import (
     ACTIVE_STATUSES,
     ClockPause,
     InstanceStatus,
+    OnlineApplication,
     OpenTask,
     ProcessInstance,
     Timer,
     TimerStatus,
     WarningRule,
 )
+from runner.online.submission import refresh_review_dues
 from runner.supervision.warning_rules import RULE_KIND, rule_due, sync_rule_timers
 from runner.timekeeping.calendar import calendar_for
 from runner.timekeeping.deadlines import (
@@ -121,6 +123,7 @@ def recalculate_open_items(session: Session, *, actor: str, cause: dict[str, Any
         change = recalculate(session, instance, related, actor=actor, cause=cause)
         if change is not None:
             changed.append(change.view())
+    refresh_review_dues(session)  # the online 预审 limits follow the same calendar
     return changed
 
 
@@ -132,6 +135,7 @@ def pending_years(session: Session) -> set[int]:
         select(ProcessInstance.statutory_pending_year).where(open_items).distinct(),
         select(OpenTask.due_pending_year).distinct(),
         select(Timer.pending_year).where(Timer.status == TimerStatus.UNARMED).distinct(),
+        select(OnlineApplication.review_due_pending_year).distinct(),
     ]
     return {year for query in queries for year in session.scalars(query) if year is not None}
 

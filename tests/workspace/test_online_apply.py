@@ -168,3 +168,24 @@ def test_published_results_carry_no_personal_data(client, services, catalogue):
         assert personal not in page
     assert key in client.get(f"/apply/results?q={key}").get_data(as_text=True)
     assert "Published results" in client.get("/apply/results?lang=en").get_data(as_text=True)
+
+
+def test_submitting_when_the_pre_review_limit_reaches_an_unknown_year_shows_it_pending(
+    client, services, catalogue, clock
+):
+    """No 2027 arrangement entered (the test imports none): submitting on 2026-12-31 23:30 is not refused, the
+    private link says the limit waits for 2027."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.support.year_end import needs_2027
+
+    if not needs_2027():
+        pytest.skip("chinesecalendar knows 2027")
+    clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai")))
+    token = start(client, services)
+    done = client.post(f"/apply/track/{token}/files", data={**all_files(), "action": "submit"},
+                       content_type="multipart/form-data")  # fmt: skip
+    assert done.status_code == 302
+    page = client.get(f"/apply/track/{token}").get_data(as_text=True)
+    assert "待 2027 年节假日安排公布后确定" in page

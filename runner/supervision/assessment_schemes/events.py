@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from runner.exceptions import CalendarDataMissing
 from runner.models import AccountabilityRecord, Complaint, ProcessInstance, WarningEvent
 from runner.supervision.assessment_schemes import lateness, ratings
 from runner.timekeeping.deadlines import calendar
@@ -195,9 +196,10 @@ def _unanswered_warnings(session: Session, p: Period) -> list[Hit]:
     )  # fmt: skip
     out = []
     for e, key in session.execute(query):
-        if cal.known_until(cal.local_date(e.created_at)) is None:
-            continue
-        due_day = cal.add_workdays(cal.local_date(e.created_at), REPLY_WORKDAYS)
+        try:
+            due_day = cal.add_workdays(cal.local_date(e.created_at), REPLY_WORKDAYS)
+        except CalendarDataMissing:
+            continue  # the reply day lies in a year not known yet: counted once its arrangement is imported
         due = cal.end_of_day(due_day)
         answered = e.acknowledged_at is not None and e.acknowledged_at <= due
         if answered or not (p.first <= due_day <= p.last) or due > p.now:

@@ -67,3 +67,23 @@ def test_an_applicant_typed_in_full_width_is_kept_in_ascii():
     )
     checked = typed.checked()
     assert (checked.name, checked.id_number, checked.phone) == ("张三😀", "11010519491231002X", "13800001234")
+
+
+def test_a_promised_supply_date_is_checked_against_the_local_day(services, library, clock):
+    """At 07:00 on 1 January in Shanghai (still 31 December in UTC) a 容缺 date of 31 December is yesterday."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    with services.transaction() as s:
+        items.save_item(s, demo("SC-001"), actor="admin")
+    clock.set(datetime(2027, 1, 1, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    person = applications.Applicant("张三", "11010519491231002X", "13800001234")
+    names = [m["name"] for m in demo("SC-001")["materials"]]
+    states = [
+        applications.MaterialState(n, applications.TOLERATED, date(2026, 12, 31))
+        if n == "食品安全管理人员健康证明"
+        else applications.MaterialState(n)
+        for n in names
+    ]
+    with services.transaction() as s, pytest.raises(runner.InvalidInput, match="不早于今天"):
+        applications.start_item(s, "SC-001", actor="clerk", intake=applications.Intake(person, states))
