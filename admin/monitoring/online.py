@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from admin.base import OVERSEERS, ConsoleModelView
-from admin.monitoring.common import instance_link, local
+from admin.monitoring.common import instance_link, local, when
 from forms.language import pick
 from runner.models import OnlineApplication
 from runner.online.applications import STATE_WORDS
@@ -75,7 +75,7 @@ class OnlineApplicationListView(ConsoleModelView):
     column_formatters = {
         "state": lambda v, c, m, n: _state(m),
         "instance_id": lambda v, c, m, n: _item(m),
-        "review_due": lambda v, c, m, n: local(m.review_due),
+        "review_due": lambda v, c, m, n: when(m.review_due, m.review_due_pending_year),
         "reviewed_at": lambda v, c, m, n: local(m.reviewed_at),
         "received_at": lambda v, c, m, n: local(m.received_at),
         "created_at": lambda v, c, m, n: local(m.created_at),
@@ -83,6 +83,6 @@ class OnlineApplicationListView(ConsoleModelView):
     }
     column_formatters_export = {
         "state": lambda v, c, m, n: _word(m.state),
-        "review_due": lambda v, c, m, n: local(m.review_due),
+        "review_due": lambda v, c, m, n: when(m.review_due, m.review_due_pending_year),
         "updated_at": lambda v, c, m, n: local(m.updated_at),
     }
