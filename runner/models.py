@@ -791,7 +791,7 @@ class Appeal(Base):
     window: Mapped[str] = mapped_column(String(64), index=True)
     rule_code: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(64))
-    points: Mapped[int] = mapped_column(Integer)
+    points: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open / upheld / rejected
     filed_by: Mapped[str] = mapped_column(String(200))

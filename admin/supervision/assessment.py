@@ -124,8 +124,8 @@ def appeals_table(appeals: list[Any], names: dict[str, str]) -> Table:
     return Table(
         "appeals", _("申诉"),
         [_("编号"), _("窗口"), _("规则代码"), _("对象"), _("扣分"), _("理由"), _("申诉人"), _("申诉时间"), _("状态"), _("裁决人"), _("裁决时间"), _("裁决意见")],  # noqa: E501
-        [[a.id, names.get(a.window, a.window), a.rule_code, a.subject, a.points, a.reason, a.filed_by, a.filed_at,
-          APPEAL_STATES.get(a.status, a.status), a.decided_by, a.decided_at, a.decision]
+        [[a.id, names.get(a.window, a.window), a.rule_code, a.subject, scheme_report.plain(a.points), a.reason, a.filed_by,
+          a.filed_at, APPEAL_STATES.get(a.status, a.status), a.decided_by, a.decided_at, a.decision]
          for a in appeals],
     )  # fmt: skip
 

@@ -62,7 +62,7 @@ def file_appeal(
     if existing is not None:
         raise Conflict("这项记分已申诉过 (this line was appealed already)", appeal_id=existing)
     row = Appeal(
-        window=window, rule_code=key_rule, subject=key_subject, points=round(sum(ln.points for ln in found)),
+        window=window, rule_code=key_rule, subject=key_subject, points=scoring.points_sum(ln.points for ln in found),
         reason=reason, status="open", filed_by=actor, filed_at=services_of(session).now(),
     )  # fmt: skip
     session.add(row)

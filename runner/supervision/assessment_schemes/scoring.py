@@ -30,6 +30,7 @@ __all__ = [
     "Score",
     "SectionScore",
     "appeal_key",
+    "points_sum",
     "collect_lines",
     "score_period",
 ]
@@ -184,14 +185,19 @@ def collect_lines(
     return lines
 
 
+def points_sum(points: Any) -> float:
+    """Points added up to the hundredth, so that −3.3 × 3 is −9.9 and not −9.899999999999999."""
+    return round(math.fsum(points), 2) + 0.0
+
+
 def _section_scores(d: dict[str, Any], lines: list[Line]) -> list[SectionScore]:
     out = []
     for s in d.get("sections") or []:
         sec = SectionScore(s["code"], s.get("name", s["code"]), s.get("max"), bool(s.get("cap")))
         counted = [ln for ln in lines if ln.section == s["code"] and ln.counted]
-        sec.raw_deducted = sum(ln.points for ln in counted if ln.points < 0)
+        sec.raw_deducted = points_sum(ln.points for ln in counted if ln.points < 0)
         sec.deducted = max(sec.raw_deducted, -float(sec.max)) if sec.cap and sec.max else sec.raw_deducted
-        sec.added = sum(ln.points for ln in counted if ln.points > 0)
+        sec.added = points_sum(ln.points for ln in counted if ln.points > 0)
         out.append(sec)
     return out
 
@@ -209,8 +215,8 @@ def _bonus_room(
         return float(cap["points"])
     if "prior" not in cache:
         cache["prior"] = collect_lines(session, scheme, start, span.first - timedelta(days=1))
-    prior = sum(ln.points for ln in cache["prior"].get(who, []) if ln.counted and ln.points > 0)
-    return max(0.0, float(cap["points"]) - prior)
+    prior = points_sum(ln.points for ln in cache["prior"].get(who, []) if ln.counted and ln.points > 0)
+    return max(0.0, points_sum([float(cap["points"]), -prior]))
 
 
 def _subjects(session: Session, definition: dict[str, Any], target: str) -> set[str]:
@@ -238,11 +244,11 @@ def score_period(session: Session, scheme: AssessmentScheme, span: Span) -> Sche
     for who in sorted(_subjects(session, d, scheme.target) | set(lines)):
         mine = sorted(lines.get(who, []), key=lambda ln: (ln.day, ln.section, ln.rule_code, ln.subject))
         sc = Score(who, _section_scores(d, mine), mine)
-        sc.bonus_raw = sum(s.added for s in sc.sections)
+        sc.bonus_raw = points_sum(s.added for s in sc.sections)
         sc.bonus_counted = (
             min(sc.bonus_raw, _bonus_room(session, scheme, span, who, cache)) if sc.bonus_raw else 0.0
         )
-        sc.total = round(full + sum(s.deducted for s in sc.sections) + sc.bonus_counted, 2)
+        sc.total = points_sum([full, *(s.deducted for s in sc.sections), sc.bonus_counted])
         sc.score = max(floor, sc.total)
         sc.grade = _grade(d, sc.score)
         sc.disqualified = any(ln.disqualifies and ln.counted for ln in mine)

@@ -201,3 +201,16 @@ def test_back_that_a_browser_reads_as_another_host_is_not_followed(month, signed
     assert response.headers["Location"].endswith("/admin/supervision/assessment/"), response.headers[
         "Location"
     ]
+
+
+def test_the_appeals_table_writes_points_as_people_do(app) -> None:
+    from types import SimpleNamespace
+
+    from admin.supervision.assessment import appeals_table
+
+    rows = [SimpleNamespace(id=i, window="centre", rule_code="r", subject="s", points=p, reason="", filed_by="h",
+                            filed_at=None, status="open", decided_by=None, decided_at=None, decision=None)
+            for i, p in ((1, -5.0), (2, -3.5))]  # fmt: skip
+    with app.test_request_context():
+        table = appeals_table(rows, {})
+    assert [r[4] for r in table.rows] == [-5, -3.5] and type(table.rows[0][4]) is int  # not "-5.0" in the CSV

@@ -373,3 +373,31 @@ def test_cli_seed_ships_the_schemes_with_one_window_scheme_and_the_staff_scheme_
         assert [(x["name"], x["max"], x["cap"]) for x in staff["sections"]] == [
             ("德", 20, True), ("能", 20, True), ("勤", 20, True), ("绩", 25, True), ("廉", 15, True)
         ]  # fmt: skip
+
+
+def test_decimal_points_add_up_without_float_drift(services, clock, staffed) -> None:
+    from tests.support.flow import local
+
+    clock.set(local("2026-10-30", "10:00"))
+    # 绩: 差错 −3.3 × 3 = −9.9 and 窗口月考核 +0.1 × 3 = +0.3, shown as entered (not −9.899999999999999)
+    _enter(services, "staff_001", "error", "guotu_clerk", "2026-10-12", 3, points=-3.3)
+    _enter(services, "staff_001", "window_grade", "guotu_clerk", "2026-10-13", 3, points=0.1)
+    guotu = result(services, "staff_001").scores["guotu_clerk"]
+    ji = next(s for s in guotu.sections if s.code == "ji")
+    assert (ji.raw_deducted, ji.deducted, ji.added, ji.capped) == (-9.9, -9.9, 0.3, False)
+    assert (guotu.bonus_raw, guotu.bonus_counted, guotu.total, guotu.score) == (0.3, 0.3, 90.4, 90.4)
+
+
+def test_an_appeal_keeps_the_decimal_points_of_its_line(services, clock, staffed) -> None:
+    from runner.supervision.assessment_schemes import appeals
+    from tests.support.flow import local
+
+    clock.set(local("2026-10-30", "10:00"))
+    [entry] = _enter(services, "window_rules_001", "media_criticism", "centre", "2026-10-21", points=-3.5)
+    with services.transaction() as s:
+        appeal = appeals.file_appeal(s, scheme_code="window_rules_001", rule_code="media_criticism",
+                                     subject="centre", event_subject=f"entry:{entry}", span=OCT,
+                                     reason="批评已撤回", actor="centre_head")  # fmt: skip
+        appeal_id = appeal.id
+    with services.transaction() as s:
+        assert s.get(runner.models.Appeal, appeal_id).points == -3.5  # not −4 (rounded to a whole point)
