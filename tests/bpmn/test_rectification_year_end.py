@@ -33,9 +33,9 @@ def stored(services, rating_id: int) -> tuple[object, dict]:
 def test_a_rectification_limit_past_the_known_calendar_is_pending_then_filled_in(
     services,
     clock,
-    item,
+    item,  # noqa: F811 - the fixture imported above
     moment,
-    due,  # noqa: F811
+    due,
 ):
     clock.set(moment)
     rating_id, iid = rate(services, item)
