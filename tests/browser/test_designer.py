@@ -101,6 +101,20 @@ def replace_with_user_task(page: Any, element_id: str, attempts: int = 3) -> Non
         return
 
 
+def open_chaogao_draft(services: Any, live_server: str, new_page: Any) -> Any:
+    """The 抄告制 diagram deployed, the demo staff seeded, and its draft opened in the designer as ``designer``."""
+    deploy_chaogao(services)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+    page = new_page()
+    login(page, live_server, "designer")
+    page.goto(f"{live_server}/admin/designer/")
+    page.click(f"tr[data-key={CHAOGAO}] button.open-process")
+    page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
+    wait_status(page, "已载入")
+    return page
+
+
 def test_designer_changes_a_limit_fixes_a_window_and_deploys_version_2(
     services, live_server, new_page
 ) -> None:
@@ -282,15 +296,7 @@ def test_two_designers_on_one_draft_get_a_conflict(services, live_server, new_pa
 
 def test_numeric_properties_are_checked_as_typed(services, live_server, new_page) -> None:
     """Issue 21.13: 三天 in limitDays (or 十 in promisedDays) is refused in the side form, and not written."""
-    deploy_chaogao(services)
-    with services.transaction() as s:
-        seed_demo_users(s, library_windows())
-    page = new_page()
-    login(page, live_server, "designer")
-    page.goto(f"{live_server}/admin/designer/")
-    page.click(f"tr[data-key={CHAOGAO}] button.open-process")
-    page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
-    wait_status(page, "已载入")
+    page = open_chaogao_draft(services, live_server, new_page)
     focus(page, "accept")
     shape(page, "accept").click()
     page.wait_for_selector("#prop-limitDays")
@@ -352,15 +358,7 @@ def test_the_designer_speaks_english_with_lang_en(services, live_server, new_pag
 def test_the_side_form_shows_the_window_a_lane_chooses_by_name(services, live_server, new_page) -> None:
     """A lane with bpmn.io's id named after a window (its name or code, spaces of either width around it) shows
     that window, as deployment chooses it; a name matching none leaves the default window."""
-    deploy_chaogao(services)
-    with services.transaction() as s:
-        seed_demo_users(s, library_windows())
-    page = new_page()
-    login(page, live_server, "designer")
-    page.goto(f"{live_server}/admin/designer/")
-    page.click(f"tr[data-key={CHAOGAO}] button.open-process")
-    page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
-    wait_status(page, "已载入")
+    page = open_chaogao_draft(services, live_server, new_page)
 
     def lane_info(lane_name: str) -> str:
         page.evaluate(
