@@ -15,7 +15,7 @@ import runner
 from api.blueprint import bp
 from api.routes import services
 from runner.applicants import rating_export
-from runner.supervision.statistics import YEARS
+from runner.supervision.statistics import check_year
 
 MAX_DAYS = 366
 
@@ -28,11 +28,7 @@ def _date(name: str) -> date:
         raise runner.InvalidInput(
             f"{name} 须为 YYYY-MM-DD 日期 ({name} must be a date)", field=name
         ) from None
-    if day.year not in YEARS:  # the centre's midnight of 0001-01-01 or after 9999-12-31 is no instant
-        raise runner.InvalidInput(
-            f"{name} 的年份须在 {YEARS.start}–{YEARS.stop - 1} 之间 ({name}: year {YEARS.start} to {YEARS.stop - 1})",
-            field=name,
-        )
+    check_year(day, name)  # the centre's midnight of 0001-01-01 or after 9999-12-31 is no instant
     return day
 
 

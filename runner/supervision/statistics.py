@@ -77,7 +77,7 @@ def _month_end(d: date) -> date:
     return nxt - timedelta(days=1)
 
 
-def _check_year(d: date, field: str) -> None:
+def check_year(d: date, field: str) -> None:
     """Refuse a date whose year no period can be computed around (9999-12-31 has no month after it)."""
     if d.year not in YEARS:
         raise InvalidInput(
@@ -89,9 +89,9 @@ def _check_year(d: date, field: str) -> None:
 
 def period(kind: str, ref: date, end: date | None = None) -> Period:
     """The day, month or quarter containing ``ref``, or the range ``ref``..``end`` (kind ``range``)."""
-    _check_year(ref, "date" if end is None else "start")
+    check_year(ref, "date" if end is None else "start")
     if end is not None:
-        _check_year(end, "end")
+        check_year(end, "end")
     if kind == "day":
         return Period(kind, ref, ref, ref.isoformat())
     if kind == "month":
@@ -509,6 +509,7 @@ __all__ = [
     "WindowFigures",
     "bounds",
     "calendar_alarm",
+    "check_year",
     "deemed_assents",
     "monthly_trend",
     "period",
