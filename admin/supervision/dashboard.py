@@ -168,7 +168,7 @@ def scores_table(
     res = rep.result
     if res is None:
         return Table(table, _("考核得分（未设考核方案）"), [_("对象")], [])
-    heads = [f"{s.get('name')}（{s.get('max') or '—'}）" for s in _sections(res)]
+    heads = [f"{s.get('name')}（{'—' if s.get('max') is None else s['max']}）" for s in _sections(res)]
     rows = []
     for sc in res.ranked():
         if window is not None and res.target == "window" and sc.subject != window:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from runner.core.transaction import services_of
 from runner.models import Appeal, AssessmentScheme, Membership, Role, User, Window
 from runner.supervision.assessment import APPEAL_STATES
-from runner.supervision.assessment_schemes import entries, events, periods, scope
+from runner.supervision.assessment_schemes import entries, events, periods, scope, store
 from runner.supervision.assessment_schemes.periods import Span
 from runner.timekeeping.deadlines import calendar
 
@@ -196,27 +196,73 @@ def _section_scores(d: dict[str, Any], lines: list[Line]) -> list[SectionScore]:
         sec = SectionScore(s["code"], s.get("name", s["code"]), s.get("max"), bool(s.get("cap")))
         counted = [ln for ln in lines if ln.section == s["code"] and ln.counted]
         sec.raw_deducted = points_sum(ln.points for ln in counted if ln.points < 0)
-        sec.deducted = max(sec.raw_deducted, -float(sec.max)) if sec.cap and sec.max else sec.raw_deducted
+        capped = sec.cap and sec.max is not None  # max 0 is "at most 0 points"; only a missing max is no cap
+        sec.deducted = max(sec.raw_deducted, -float(sec.max)) if capped else sec.raw_deducted
         sec.added = points_sum(ln.points for ln in counted if ln.points > 0)
         out.append(sec)
     return out
 
 
 def _bonus_room(
-    session: Session, scheme: AssessmentScheme, span: Span, who: str, cache: dict[str, Any]
+    session: Session, scheme: AssessmentScheme, span: Span, who: str, cache: dict[Any, Any]
 ) -> float:
-    """Points of bonus still allowed in the period under the scheme's bonus cap (inf without a cap)."""
+    """Points of bonus still allowed in the period under the scheme's bonus cap (inf without a cap).
+
+    The cap that binds is the one of the scheme computing ``span``: it limits what this period may add,
+    given the bonus the earlier periods of the quarter (or year) actually counted. Each earlier period's
+    bonus is counted under the scheme it was assessed under (with that scheme's own rules and cap), never
+    re-read with the scheme in force now: a scheme change does not reopen a closed month's numbers.
+    """
     cap = scheme.definition.get("bonus_cap")
-    if not cap:
+    if not cap or cap.get("points") is None:
         return math.inf
     per = cap.get("per", "quarter")
     start = periods.quarter_of(span.first).first if per == "quarter" else date(span.first.year, 1, 1)
     if per == "period" or start >= span.first:
-        return float(cap["points"])
-    if "prior" not in cache:
-        cache["prior"] = collect_lines(session, scheme, start, span.first - timedelta(days=1))
-    prior = points_sum(ln.points for ln in cache["prior"].get(who, []) if ln.counted and ln.points > 0)
+        return max(0.0, float(cap["points"]))
+    prior = _prior_bonus(session, scheme, start, span.first - timedelta(days=1), cache).get(who, 0.0)
     return max(0.0, points_sum([float(cap["points"]), -prior]))
+
+
+def _scheme_of(
+    session: Session, scheme: AssessmentScheme, day: date, assessed: bool
+) -> AssessmentScheme | None:
+    """The scheme a period starting on ``day`` was assessed under: the one in force for the target then
+    when ``scheme`` is the one in force (the assessment), else that day's version of ``scheme`` (a what-if)."""
+    if assessed:
+        return store.in_force(session, scheme.target, day)
+    return store.scheme_for(session, scheme.code, day)
+
+
+def _prior_bonus(
+    session: Session, scheme: AssessmentScheme, first: date, last: date, cache: dict[Any, Any]
+) -> dict[str, float]:
+    """Each subject's counted bonus from ``first`` to ``last``, period by period under its own scheme."""
+    key = ("prior", scheme.id, first, last)
+    if key in cache:
+        return cache[key]
+    now = store.in_force(session, scheme.target, last + timedelta(days=1))
+    assessed = now is not None and now.id == scheme.id
+    out: dict[str, float] = defaultdict(float)
+    day = first
+    while day <= last:
+        earlier = _scheme_of(session, scheme, day, assessed)
+        piece = periods.period_of(earlier.period if earlier else "month", day)
+        piece = Span(max(piece.first, day), min(piece.last, last))
+        if earlier is not None:
+            res = _scored(session, earlier, piece, cache)
+            for subject, sc in res.scores.items():
+                out[subject] = points_sum([out[subject], sc.bonus_counted])
+        day = piece.last + timedelta(days=1)
+    cache[key] = dict(out)
+    return cache[key]
+
+
+def _scored(session: Session, scheme: AssessmentScheme, span: Span, cache: dict[Any, Any]) -> SchemeResult:
+    key = ("scored", scheme.id, span)
+    if key not in cache:
+        cache[key] = score_period(session, scheme, span, _cache=cache)
+    return cache[key]
 
 
 def _subjects(session: Session, definition: dict[str, Any], target: str) -> set[str]:
@@ -234,12 +280,14 @@ def _subjects(session: Session, definition: dict[str, Any], target: str) -> set[
     return {who for who in found if assessed(who)}
 
 
-def score_period(session: Session, scheme: AssessmentScheme, span: Span) -> SchemeResult:
+def score_period(
+    session: Session, scheme: AssessmentScheme, span: Span, *, _cache: dict[Any, Any] | None = None
+) -> SchemeResult:
     """The scheme's result for ``span``: every subject's lines, sections, bonus, score, grade and award."""
     d = scheme.definition
     lines = collect_lines(session, scheme, span.first, span.last)
     full, floor = float(d.get("full_score", 100)), float(d.get("floor", 0))
-    cache: dict[str, Any] = {}
+    cache: dict[Any, Any] = {} if _cache is None else _cache
     scores = {}
     for who in sorted(_subjects(session, d, scheme.target) | set(lines)):
         mine = sorted(lines.get(who, []), key=lambda ln: (ln.day, ln.section, ln.rule_code, ln.subject))
@@ -266,6 +314,15 @@ def _grade(d: dict[str, Any], score: float) -> str:
     return ""
 
 
+def _award_places(award: dict[str, Any], assessed: int) -> int:
+    """How many places the award has: ``top`` when given, else ``top_share`` of those assessed (at least
+    one when the share is above 0)."""
+    if award.get("top") is not None:
+        return int(award["top"])
+    share = float(award.get("top_share", 1))
+    return max(1, round(assessed * share)) if share > 0 else 0
+
+
 def _award(d: dict[str, Any], scores: list[Score]) -> None:
     """最佳服务窗口 (≥ min and the top share) or 红旗窗口 (the first n); ties at the last place all win."""
     award = d.get("award")
@@ -275,8 +332,8 @@ def _award(d: dict[str, Any], scores: list[Score]) -> None:
         (s for s in scores if not s.disqualified and (award.get("min") is None or s.score >= award["min"])),
         key=lambda s: -s.score,
     )
-    n = award.get("top") or max(1, round(len(scores) * float(award.get("top_share", 1))))
-    if not eligible:
+    n = _award_places(award, len(scores))
+    if not eligible or n <= 0:  # "top": 0 or "top_share": 0 awards nobody (0 is not "no limit")
         return
     bar = eligible[min(n, len(eligible)) - 1].score
     for s in eligible:

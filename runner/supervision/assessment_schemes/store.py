@@ -49,6 +49,48 @@ def _check_rule(rule: dict[str, Any], section: str) -> None:
         )
 
 
+def _non_negative(value: Any) -> bool:
+    """A number of points ≥ 0 (0 is a real limit: "at most 0 points"); ``None`` is checked by the caller."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _check_section(section: dict[str, Any], name: str) -> None:
+    """``max`` is missing/null (no cap) or ≥ 0; a capped section (扣完为止) needs one (0 counts)."""
+    if section.get("max") is not None and not _non_negative(section["max"]):
+        raise InvalidInput(f"{name}：分值上限不能为负数 (max must be 0 or more)", field="sections")
+    if section.get("cap") and section.get("max") is None:
+        raise InvalidInput(f"{name}：扣完为止须有分值上限 (a capped section needs max)", field="sections")
+
+
+def _check_bonus_cap(cap: Any) -> None:
+    """``bonus_cap`` is missing/null (no cap) or ``{"points": ≥ 0, "per": quarter|year|period}``."""
+    if cap is None:
+        return
+    if not isinstance(cap, dict) or not _non_negative(cap.get("points")) or cap.get("per", "quarter") not in (
+        "quarter", "year", "period"
+    ):  # fmt: skip
+        raise InvalidInput(
+            "加分上限须为 {points: 不小于0, per: quarter/year/period} (bonus_cap points must be 0 or more)",
+            field="bonus_cap",
+        )
+
+
+def _check_award(award: Any) -> None:
+    """``award`` is missing/null (none) or names ``top`` (places, ≥ 0) or ``top_share`` (0..1)."""
+    if award is None:
+        return
+    top, share = (award.get("top"), award.get("top_share", 1)) if isinstance(award, dict) else (None, None)
+    if (
+        not isinstance(award, dict)
+        or (top is not None and not (isinstance(top, int) and not isinstance(top, bool) and top >= 0))
+        or not (_non_negative(share) and share <= 1)
+    ):
+        raise InvalidInput(
+            "评优须为 {name, top: 不小于0的整数 或 top_share: 0–1} (award top must be 0 or more, top_share 0..1)",
+            field="award",
+        )
+
+
 def validate(definition: dict[str, Any]) -> dict[str, Any]:
     """Check a scheme definition (see ``shipped``); returns a clean copy or raises ``InvalidInput``."""
     d = copy.deepcopy(definition)
@@ -65,12 +107,19 @@ def validate(definition: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(d.get("floor", 0), int | float) or d.get("floor", 0) > d["full_score"]:
         raise InvalidInput("保底分不能高于满分 (floor must not exceed the full score)", field="floor")
     scope.check(d)
+    _check_bonus_cap(d.get("bonus_cap"))
+    _check_award(d.get("award"))
     seen: set[str] = set()
-    for section in d.get("sections") or []:
+    sections = d.get("sections") or []
+    if not isinstance(sections, list) or not all(isinstance(s, dict) for s in sections):
+        raise InvalidInput("考核部分须为对象列表 (sections must be a list of objects)", field="sections")
+    for section in sections:
         name = str(section.get("name") or section.get("code") or "")
-        if section.get("cap") and not section.get("max"):
-            raise InvalidInput(f"{name}：扣完为止须有分值上限 (a capped section needs max)", field="sections")
-        for rule in section.get("rules") or []:
+        _check_section(section, name)
+        rules = section.get("rules") or []
+        if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+            raise InvalidInput(f"{name}：规则须为对象列表 (rules must be a list of objects)", field="rules")
+        for rule in rules:
             _check_rule(rule, name)
             if rule["code"] in seen:
                 raise InvalidInput(f"规则代码 {rule['code']} 重复 (rule codes must be unique)", field="rules")
