@@ -42,11 +42,42 @@ def _check_rule(rule: dict[str, Any], section: str) -> None:
             raise InvalidInput(f"{section}/{code}：分值须为数字 (points must be a number)", field="rules")
     rng = rule.get("points_range")
     if rng is not None and (
-        len(rng) != 2 or not all(isinstance(x, int | float) for x in rng) or rng[0] > rng[1]
+        not isinstance(rng, list)
+        or len(rng) != 2
+        or not all(isinstance(x, int | float) for x in rng)
+        or rng[0] > rng[1]
     ):
         raise InvalidInput(
             f"{section}/{code}：分值范围须为 [低, 高] (points_range must be [low, high])", field="rules"
         )
+    tiers = rule.get("tiers")
+    if tiers is not None and not (
+        isinstance(tiers, list)
+        and all(
+            isinstance(x, dict) and _number(x.get("min_share")) and _number(x.get("points")) for x in tiers
+        )
+    ):
+        raise InvalidInput(
+            f"{section}/{code}：分档须为 [{{min_share, points}}] (tiers need min_share and points)",
+            field="rules",
+        )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_grades(grades: Any) -> None:
+    """``grades``: ``[{"name", "min"}]``, ``min`` a number or null (the last grade)."""
+    if grades is None:
+        return
+    if not isinstance(grades, list) or not all(
+        isinstance(g, dict)
+        and str(g.get("name") or "").strip()
+        and (g.get("min") is None or _number(g["min"]))
+        for g in grades
+    ):
+        raise InvalidInput("等次须为 [{name, min}] (grades need a name and a numeric min)", field="grades")
 
 
 def _non_negative(value: Any) -> bool:
@@ -84,6 +115,7 @@ def _check_award(award: Any) -> None:
         not isinstance(award, dict)
         or (top is not None and not (isinstance(top, int) and not isinstance(top, bool) and top >= 0))
         or not (_non_negative(share) and share <= 1)
+        or (award.get("min") is not None and not _number(award["min"]))
     ):
         raise InvalidInput(
             "评优须为 {name, top: 不小于0的整数 或 top_share: 0–1} (award top must be 0 or more, top_share 0..1)",
@@ -109,6 +141,7 @@ def validate(definition: dict[str, Any]) -> dict[str, Any]:
     scope.check(d)
     _check_bonus_cap(d.get("bonus_cap"))
     _check_award(d.get("award"))
+    _check_grades(d.get("grades"))
     seen: set[str] = set()
     sections = d.get("sections") or []
     if not isinstance(sections, list) or not all(isinstance(s, dict) for s in sections):

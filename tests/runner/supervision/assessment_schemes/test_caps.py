@@ -101,6 +101,16 @@ def test_an_award_of_zero_places_awards_nobody(services, clock, staffed) -> None
         {"sections": [{"code": "x", "rules": "r"}]},
         {"award": {"name": "红旗", "top": -1}},
         {"award": {"name": "最佳", "top_share": 2}},
+        {"award": {"name": "最佳", "min": "90"}},
+        {"grades": [{"name": "优秀", "min": "90"}]},
+        {"grades": [{"min": 90}]},
+        {"grades": "优秀"},
+        {
+            "sections": [
+                {"code": "x", "rules": [{"code": "r", "event": "early_finish", "tiers": [{"points": 8}]}]}
+            ]
+        },
+        {"sections": [{"code": "x", "rules": [{"code": "r", "event": "entered", "points_range": 5}]}]},
     ],
 )
 def test_odd_definitions_are_refused_not_a_500(services, clock, staffed, change) -> None:
