@@ -138,6 +138,9 @@ def _track_view(s: Session, row: OnlineApplication) -> dict[str, Any]:
         "slots": slots.slots(s, row.window)
         if row.state in (applications.APPROVED, applications.BOOKED)
         else [],
+        "slots_wait_for": slots.waiting_year(s, row.window)
+        if row.state in (applications.APPROVED, applications.BOOKED)
+        else None,
         "appointment": appointment,
         "history": slots.history(s, row),
         "business_key": instance.business_key if instance is not None else None,

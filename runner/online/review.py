@@ -98,7 +98,8 @@ def decide(
 
 
 def warn_overdue(session: Session) -> list[str]:
-    """An ``overdue`` warning for each application whose 预审 passed its limit (once per submission)."""
+    """An ``overdue`` warning for each application whose 预审 passed its limit (once per limit: a submission's,
+    or the later one a calendar change moved it to)."""
     moment = now(session)
     query = select(OnlineApplication).where(
         OnlineApplication.state == SUBMITTED,

@@ -179,18 +179,34 @@ def _working(session: Session, day: date) -> bool:
         return False  # beyond the known holiday data nothing is offered
 
 
-def open_days(session: Session, plan: dict[str, Any]) -> list[date]:
-    """The next ``days_ahead`` working days from today on (today included)."""
+def _scan(session: Session, plan: dict[str, Any]) -> tuple[list[date], int | None]:
+    """The next ``days_ahead`` working days from today on (today included), and the year whose unknown holiday
+    arrangement cut them short (None when the plan's days are all offered)."""
     cal = calendar(session)
     day = cal.local_date(now(session))
     out: list[date] = []
     for _ in range(plan["days_ahead"] * 3 + 14):
         if len(out) >= plan["days_ahead"]:
             break
-        if _working(session, day):
-            out.append(day)
+        try:
+            if cal.is_workday(day):
+                out.append(day)
+        except CalendarDataMissing:
+            return out, day.year  # beyond the known holiday data nothing is offered
         day += timedelta(days=1)
-    return out
+    return out, None
+
+
+def open_days(session: Session, plan: dict[str, Any]) -> list[date]:
+    """The next ``days_ahead`` working days from today on (today included)."""
+    return _scan(session, plan)[0]
+
+
+def waiting_year(session: Session, window: str) -> int | None:
+    """The year whose holiday arrangement the window's later booking days wait for (None when nothing waits:
+    the plan's days are all offered, or the window takes no appointments)."""
+    plan = plan_of(session, window)
+    return _scan(session, plan)[1] if plan["active"] else None
 
 
 def _booked(session: Session, window: str, days: list[date]) -> dict[tuple[date, str], int]:

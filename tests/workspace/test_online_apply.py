@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -189,3 +191,38 @@ def test_submitting_when_the_pre_review_limit_reaches_an_unknown_year_shows_it_p
     assert done.status_code == 302
     page = client.get(f"/apply/track/{token}").get_data(as_text=True)
     assert "待 2027 年节假日安排公布后确定" in page
+
+
+def test_the_booking_says_later_days_wait_for_next_years_arrangement(client, services, catalogue, clock):
+    """10 working days ahead from Thu 2026-12-24 reach into 2027, which the calendar does not know (no
+    arrangement imported): 2026's days are offered, and the page says why no later one is, until the import."""
+    from tests.support.year_end import import_2027, needs_2027
+
+    if not needs_2027():
+        pytest.skip("chinesecalendar knows 2027")
+    clock.set(datetime(2026, 12, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    token = start(client, services)
+    client.post(f"/apply/track/{token}/files", data={**all_files(), "action": "submit"},
+                content_type="multipart/form-data")  # fmt: skip
+    with services.transaction() as s:
+        review.decide(s, s.query(OnlineApplication).one(), review.PASS, actor="sc_clerk")
+    page = client.get(f"/apply/track/{token}").get_data(as_text=True)
+    assert 'data-slot="2026-12-31@13:30"' in page and 'data-slot="2027-' not in page
+    note = re.search(r'<p class="muted" id="track-slots-pending"[^>]*>(.*?)</p>', page, re.S)
+    assert note is not None and "2027 年的节假日安排尚未公布" in note[1]
+    english = client.get(f"/apply/track/{token}?lang=en").get_data(as_text=True)
+    assert "later days will be offered for booking once it is" in english
+    import_2027(services)
+    page = client.get(f"/apply/track/{token}").get_data(as_text=True)
+    assert 'data-slot="2027-01-04@09:00"' in page and 'id="track-slots-pending"' not in page
+
+
+def test_the_booking_says_nothing_of_next_year_when_its_days_are_all_offered(client, services, catalogue):
+    """Far from the year end every day of the plan is offered: no word of an arrangement."""
+    token = start(client, services)
+    client.post(f"/apply/track/{token}/files", data={**all_files(), "action": "submit"},
+                content_type="multipart/form-data")  # fmt: skip
+    with services.transaction() as s:
+        review.decide(s, s.query(OnlineApplication).one(), review.PASS, actor="sc_clerk")
+    page = client.get(f"/apply/track/{token}").get_data(as_text=True)
+    assert 'id="track-slots"' in page and 'id="track-slots-pending"' not in page

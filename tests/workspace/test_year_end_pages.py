@@ -7,10 +7,12 @@ Clock in December 2026; chinesecalendar knows 2026 only; the 2027 arrangement is
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 import pytest
 
+from runner.applicants import ratings
 from runner.papers import documents as docs
 from tests.support.flow import complete, deploy_library, describe, local, start_item, task
 from tests.support.year_end import import_2027, needs_2027
@@ -105,3 +107,32 @@ def test_a_task_form_shows_a_pending_date_in_words(services, items, signed_in) -
     page = signed_in("centre_clerk").get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "pending:2027" not in page  # the stored form of the date never shows
     assert page.count(NOTE) >= 2  # the promised date shown by the form, and the item's deadline
+
+
+def register_due(client: Any, query: str = "?bad=1") -> str:
+    """The rectification limit in the 整改 cell of the supervision office's 好差评 register (its one 差评)."""
+    page = unescape(client.get(f"/ratings{query}").get_data(as_text=True))
+    found = re.search(r'<span class="muted rectification-due"[^>]*>.*?</span>', page, re.S)
+    assert found is not None, page
+    return found[0]
+
+
+def test_the_ratings_register_shows_the_rectification_limit_or_the_year_it_waits_for(
+    services, clock, make_user, signed_in
+) -> None:
+    make_user("sup_a", ("supervision", "clerk"))
+    deploy_library(
+        services, "block_correction.bpmn", "block_refusal.bpmn", "jiban.bpmn", "rectification.bpmn"
+    )
+    clock.set(local("2026-12-20", "10:00"))
+    iid = start_item(services, "jiban", {"applicant": "王五", "lead_window": "shichang", "title": "名称核准"})
+    with services.transaction() as s:
+        key = describe(services, iid)["business_key"]
+        ratings.give_rating(s, key, level="not_satisfied", channel="counter", occasion="acceptance")
+    cell = register_due(signed_in("sup_a"))
+    assert f"整改期限：{NOTE}" in cell and 'data-pending-year="2027"' in cell  # as on the item's pages
+    english = register_due(signed_in("sup_a"), "?bad=1&lang=en")
+    assert "Rectify by: to be set once the 2027 holiday arrangement is published" in english
+    import_2027(services)
+    cell = register_due(signed_in("sup_a"))
+    assert "整改期限：2027-01-09" in cell and "待 2027" not in cell
