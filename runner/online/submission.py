@@ -3,8 +3,6 @@ the 预审 limit it then waits within."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -68,15 +66,7 @@ def refresh_review_due(session: Session, row: OnlineApplication, body: dict | No
         session, row.submitted_at, review_days(item_body(session, row) if body is None else body)
     )
     row.review_due, row.review_due_pending_year = due.at, due.pending_year
-    moved = (row.review_due, row.review_due_pending_year) != before
-    if moved and _later(before[0], row.review_due):
-        row.review_warned = False  # the warning was for the old limit: the new one warns when it passes
-    return moved
-
-
-def _later(old: datetime | None, new: datetime | None) -> bool:
-    """Whether a limit moved later (or was unset, or waits for a year's arrangement now)."""
-    return old is None or new is None or new > old
+    return (row.review_due, row.review_due_pending_year) != before
 
 
 def refresh_review_dues(session: Session) -> int:

@@ -11,7 +11,6 @@ from runner.catalogue import items
 from runner.catalogue.applications import Applicant
 from runner.models import OnlineFile, Rating, WarningEvent
 from runner.online import applications, codes, counter, files, review, submission, sweep
-from runner.timekeeping.deadlines import calendar
 from tests.support.catalogue import demo
 
 from .conftest import CODE, PDF, PERSON, application, last_code, required_materials
@@ -203,27 +202,6 @@ def test_an_overdue_pre_review_is_a_warning_of_the_lead_window(services, submitt
         listed = runner.warnings_for(s, user="shichang_clerk", windows=["shichang"])
         assert [w["id"] for w in listed] == [warning.id]
         runner.acknowledge_warning(s, warning.id, actor="shichang_clerk", reply="已补做预审")
-
-
-def test_a_limit_moved_later_by_the_calendar_warns_again_when_the_new_one_passes(services, submitted, clock):
-    """The admin makes the limit's day a day off after its warning: the new, later limit warns in its turn."""
-    aid, _ = submitted()
-    due = application(services, aid).review_due
-    clock.set(due + timedelta(minutes=1))
-    with services.transaction() as s:
-        assert sweep.sweep_online(s)["overdue_reviews"] == 1
-    with services.transaction() as s:
-        day = calendar(s).local_date(due)
-        runner.set_calendar_override(s, day, False, actor="admin", note="本地停办")
-    row = application(services, aid)
-    assert row.review_due > due and row.review_warned is False
-    with services.transaction() as s:
-        assert sweep.sweep_online(s)["overdue_reviews"] == 0  # the new limit has not passed
-    clock.set(row.review_due + timedelta(minutes=1))
-    with services.transaction() as s:
-        assert sweep.sweep_online(s)["overdue_reviews"] == 1
-    with services.transaction() as s:
-        assert s.query(WarningEvent).count() == 2
 
 
 def test_the_counter_finds_it_and_the_item_finishes_it(services, submitted):
