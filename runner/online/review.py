@@ -98,8 +98,8 @@ def decide(
 
 
 def warn_overdue(session: Session) -> list[str]:
-    """An ``overdue`` warning for each application whose 预审 passed its limit (once per limit: a submission's,
-    or the later one a calendar change moved it to)."""
+    """An ``overdue`` warning for each application whose 预审 passed its limit (once per submission, as an item's
+    warning rule fires once per item: a limit moved later after its warning gives no second card)."""
     moment = now(session)
     query = select(OnlineApplication).where(
         OnlineApplication.state == SUBMITTED,
