@@ -656,6 +656,18 @@ def current_backup(session: Session, username: str, now: datetime | None = None)
     ).first()
 
 
+def absent_now(session: Session, usernames: Iterable[str], now: datetime | None = None) -> set[str]:
+    """Those of ``usernames`` on leave at ``now`` (whether or not an active backup covers them)."""
+    now = now or services_of(session).now()
+    return set(
+        session.scalars(
+            select(User.username)
+            .join(Absence, Absence.user_id == User.id)
+            .where(User.username.in_(list(usernames)), Absence.in_force(now))
+        )
+    )
+
+
 def list_absences(
     session: Session,
     *,
