@@ -406,10 +406,10 @@ def handover(task_id: str) -> Any:
             for p in directory.window_members(s, task["window"] or "", roles=WORKERS)
             if p.username not in (current_user.username, task["assignee"])
         ]
-        absent = {p.username: directory.current_backup(s, p.username) for p in colleagues}
+        absent = directory.absent_now(s, [p.username for p in colleagues])
     form = HandoverForm()
     form.to.choices = [("", _("— 请选择 —"))] + [
-        (p.username, p.display_name + (_("（请假中）") if absent.get(p.username) else "")) for p in colleagues
+        (p.username, p.display_name + (_("（请假中）") if p.username in absent else "")) for p in colleagues
     ]
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""

@@ -159,12 +159,13 @@ class InstanceView(ConsoleView):
 
         def act(s: Session) -> str:
             rows, _total = runner.list_tasks(s, instance_id=instance_id, limit=500, count=False)
-            if task_id not in {r["id"] for r in rows}:
+            current = {r["id"]: r for r in rows}.get(task_id)
+            if current is None:
                 raise runner.NoSuchTask("该办件没有这个待办任务 (no such open task of this item)")
-            if assignee is not None and runner.people.directory.get_person(s, assignee) is None:
-                raise runner.InvalidInput(f"没有用户 {assignee} (no such user)", field="assignee")
             if window is not None and window not in runner.known_windows(s):
                 raise runner.InvalidInput(f"未知窗口 {window} (unknown window)", field="window")
+            if assignee is not None:
+                _check_assignee(s, assignee, window or current.get("window") or "")
             row = runner.reassign(
                 s, task_id, actor=actor(), assignee=assignee, window=window, note=form.get("note") or ""
             )
@@ -213,6 +214,25 @@ class InstanceView(ConsoleView):
     def _back(self, instance_id: int) -> str:
         """Where an action returns: the console page it was sent from, else the detail page."""
         return safe_next(self._url(instance_id))
+
+
+def _check_assignee(s: Session, assignee: str, window: str) -> None:
+    """改派 gives a task only to an enabled clerk or head of the window it will be in (another window's
+    clerk: choose that window too), like 转办 and 批量转交."""
+    person = runner.people.directory.get_person(s, assignee)
+    if person is None:
+        raise runner.InvalidInput(f"没有用户 {assignee} (no such user)", field="assignee")
+    if not person.is_active:
+        raise runner.InvalidInput(
+            f"用户 {assignee} 已停用，不能承办任务 (the user {assignee} is disabled and cannot be given tasks)",
+            field="assignee",
+        )
+    if not runner.people.directory.works_in(s, assignee, window):
+        raise runner.InvalidInput(
+            f"{assignee} 不是窗口 {window} 的办事员或负责人，请同时选择其所在窗口 "
+            f"({assignee} is not a clerk or head of window {window}; choose their window too)",
+            field="assignee",
+        )
 
 
 def _done(_: Any) -> None:

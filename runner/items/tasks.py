@@ -210,6 +210,17 @@ def _four_eyes(session: Session, row: OpenTask, *, actor: str, on_behalf_of: str
         four_eyes.require_other(row.properties or {}, data, row.name, actor=actor, on_behalf_of=on_behalf_of)
 
 
+def _require_active_person(session: Session, username: str) -> None:
+    """A task is never given to a disabled login, whatever the path (转办, 批量转交, the console's 改派); the
+    callers check that the user exists and works in the window (the engine's own tests name bare usernames)."""
+    person = directory.get_person(session, username)
+    if person is not None and not person.is_active:
+        raise InvalidInput(
+            f"用户 {username} 已停用，不能承办任务 (the user {username} is disabled and cannot be given tasks)",
+            field="assignee",
+        )
+
+
 def _four_eyes_handing(session: Session, row: OpenTask, assignee: str) -> None:
     """Refuse handing the task to a person its ``otherThan`` fields bar."""
     if not four_eyes.excluded_fields(row.properties or {}):
@@ -267,6 +278,7 @@ def reassign(
     (AB岗) acts ``on_behalf_of`` them. Nobody the task's four-eyes fields bar can be given it."""
     row = open_task(session, task_id)
     if assignee:
+        _require_active_person(session, assignee)
         _four_eyes_handing(session, row, assignee)
     before = {"assignee": row.assignee, "window": row.window}
     row.assignee = assignee

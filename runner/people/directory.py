@@ -160,6 +160,8 @@ def identified(username: str, rows: Sequence[Any]) -> tuple[Person | None, set[s
         memberships=frozenset((r.window, r.role) for r in rows if r.window is not None),
         session_generation=first.session_generation or 0,
     )
+    if not person.is_active:
+        return person, set()  # a disabled user covers nobody
     return person, {r.absent for r in rows if r.absent is not None}
 
 
@@ -293,12 +295,40 @@ def change_own_password(
 
 
 def set_active(session: Session, username: str, active: bool, *, actor: str) -> None:
-    """Enable or disable a login (disabling ends every session of the user)."""
+    """Enable or disable a login (disabling ends every session of the user).
+
+    Someone named as the backup (B岗) of a cover in force or to come cannot be disabled: the absent
+    clerk's work would go to nobody; name another backup (or end the cover) first."""
     user = _user(session, username)
+    if not active:
+        _refuse_if_covering(session, user)
     user.is_active = bool(active)
     if not active:
         _end_sessions(user)
     audit.record(session, "user_enabled" if active else "user_disabled", actor=actor, username=username)
+
+
+def _refuse_if_covering(session: Session, user: User) -> None:
+    """Refuse to disable ``user`` while they are the backup of a cover that is in force or to come."""
+    now = services_of(session).now()
+    absent = aliased(User)
+    names = list(
+        session.scalars(
+            select(absent.username)
+            .join(Absence, Absence.user_id == absent.id)
+            .where(Absence.backup_id == user.id, or_(Absence.ends_at.is_(None), Absence.ends_at > now))
+            .order_by(absent.username)
+            .distinct()
+        )
+    )
+    if names:
+        who = "、".join(names)
+        raise Conflict(
+            f"{user.username} 正在或将要为 {who} 代班，请先更换代班人或结束请假 "
+            f"({user.username} is the backup covering {', '.join(names)}; name another backup first)",
+            username=user.username,
+            covers=names,
+        )
 
 
 def end_sessions(session: Session, username: str, *, actor: str) -> None:
@@ -607,7 +637,7 @@ def covered_by(session: Session, backup_username: str, now: datetime | None = No
         select(absent.username)
         .join(Absence, Absence.user_id == absent.id)
         .join(backup, Absence.backup_id == backup.id)
-        .where(backup.username == backup_username, Absence.in_force(now))
+        .where(backup.username == backup_username, backup.is_active.is_(True), Absence.in_force(now))
     )
     return set(rows)
 
@@ -620,10 +650,22 @@ def current_backup(session: Session, username: str, now: datetime | None = None)
         select(backup.username)
         .join(Absence, Absence.backup_id == backup.id)
         .join(absent, Absence.user_id == absent.id)
-        .where(absent.username == username, Absence.in_force(now))
+        .where(absent.username == username, backup.is_active.is_(True), Absence.in_force(now))
         .order_by(Absence.starts_at.desc())
         .limit(1)
     ).first()
+
+
+def absent_now(session: Session, usernames: Iterable[str], now: datetime | None = None) -> set[str]:
+    """Those of ``usernames`` on leave at ``now`` (whether or not an active backup covers them)."""
+    now = now or services_of(session).now()
+    return set(
+        session.scalars(
+            select(User.username)
+            .join(Absence, Absence.user_id == User.id)
+            .where(User.username.in_(list(usernames)), Absence.in_force(now))
+        )
+    )
 
 
 def list_absences(

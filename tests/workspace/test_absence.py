@@ -189,3 +189,33 @@ def test_an_absent_colleague_cannot_be_the_backup(services: runner.Services, dep
     with services.transaction() as s, pytest.raises(runner.Conflict) as conflict:  # b covers a on day 5
         directory.mark_absent(s, "b", "c", now + timedelta(days=5), now + timedelta(days=7), actor="head")
     assert "代班" in conflict.value.message
+
+
+def test_a_disabled_user_never_covers(services: runner.Services, deployed: None, signed_in: Any) -> None:
+    """AB岗: a backup of a cover in force or to come cannot be disabled (the message names the covers); a
+    disabled user (say, disabled before this rule) covers nobody and is nobody's current backup."""
+    now = services.now()
+    with services.transaction() as s:
+        directory.mark_absent(s, "a", "b", now - timedelta(hours=1), now + timedelta(days=2), actor="head")
+        directory.mark_absent(s, "c", "b", now + timedelta(days=5), now + timedelta(days=6), actor="head")
+    with services.transaction() as s, pytest.raises(runner.Conflict) as err:
+        directory.set_active(s, "b", False, actor="admin")
+    assert "a、c" in err.value.message and "(b is the backup covering a, c" in err.value.message
+    with services.transaction() as s:
+        assert directory.get_person(s, "b").is_active
+        s.execute(
+            directory.User.__table__.update().where(directory.User.username == "b").values(is_active=False)
+        )
+    with services.transaction() as s:
+        assert directory.covered_by(s, "b") == set()
+        assert directory.identify(s, "b")[1] == set()
+        assert directory.current_backup(s, "a") is None
+        assert directory.absent_now(s, ["a", "b", "c"]) == {"a"}  # a is still on leave, uncovered
+    task = start_claimed(services, "shebao", "c")
+    page = signed_in("c").get(f"/inbox/tasks/{task['id']}/handover").get_data(as_text=True)
+    assert "甲（A岗）（请假中）" in page
+    with services.transaction() as s, pytest.raises(runner.InvalidInput) as bad:  # nor named as backup
+        directory.mark_absent(s, "a", "b", now + timedelta(days=9), None, actor="a")
+    assert "没有可用的代班人" in bad.value.message and bad.value.context["field"] == "backup"
+    with services.transaction() as s:  # someone covering nobody can be disabled
+        directory.set_active(s, "c", False, actor="admin")

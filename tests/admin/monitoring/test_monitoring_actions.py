@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+import runner
 from tests.admin.monitoring_helpers import (
     audit_actions,
     deploy,
@@ -101,6 +102,32 @@ def test_reassign_a_task(services, setup, signed_in) -> None:
     page = post(admin, f"/admin/instance/{iid}/reassign", task_id="not-a-task", assignee="clerk2")
     assert any("没有这个待办任务" in f for f in flashes(page)), flashes(page)
     assert ("reassign", "admin") in audit_actions(services, instance_id=iid)
+
+
+def test_reassign_refuses_a_disabled_user_or_one_outside_the_window(
+    services, setup, signed_in, make_user
+) -> None:
+    """改派 like 转办: only an enabled clerk or head of the window the task will be in."""
+    make_user("gone", ("shebao", "clerk"))
+    make_user("g1", ("guotu", "clerk"))
+    with services.transaction() as s:
+        runner.people.directory.set_active(s, "gone", False, actor="admin")
+    iid = promised_item(services)
+    accept = task(services, iid, "accept")
+    admin = signed_in("admin")
+    url = f"/admin/instance/{iid}/reassign"
+    page = post(admin, url, task_id=accept["id"], assignee="gone")
+    assert any("已停用" in f for f in flashes(page)), flashes(page)
+    page = post(admin, url, task_id=accept["id"], assignee="sup")
+    assert any("不是窗口 shebao 的办事员" in f for f in flashes(page)), flashes(page)
+    page = post(admin, url, task_id=accept["id"], assignee="g1")
+    assert any("不是窗口 shebao 的办事员" in f for f in flashes(page)), flashes(page)
+    assert task(services, iid, "accept")["assignee"] != "gone"
+    page = post(admin, url, task_id=accept["id"], assignee="g1", window="guotu")
+    assert any("已改派给 g1" in f for f in flashes(page)), flashes(page)
+    with services.transaction() as s, pytest.raises(runner.InvalidInput) as err:  # the runner itself too
+        runner.reassign(s, accept["id"], actor="admin", assignee="gone")
+    assert "已停用" in err.value.message
 
 
 def test_register_the_upper_authoritys_reply_by_hand(services, setup, signed_in) -> None:

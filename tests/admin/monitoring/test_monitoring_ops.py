@@ -311,3 +311,19 @@ def test_changes_are_for_admins_only(services, setup, signed_in, url) -> None:
         )
     assert signed_in("clerk1").post(url).status_code == 403
     assert audit_actions(services, actor="sup") == [] and audit_actions(services, actor="boss") == []
+
+
+def test_disabling_a_covering_backup_is_refused_with_the_covers_named(services, setup, signed_in) -> None:
+    """AB岗: the console refuses to disable the backup of a cover in force (the absent clerk's work would
+    go to nobody), saying whose cover it is; no 500."""
+    now = services.now()
+    with services.transaction() as s:
+        directory.mark_absent(s, "clerk1", "clerk2", now, None, actor="admin")
+    admin = signed_in("admin")
+    page = admin.post("/admin/users/clerk2/active", data={"active": "0"}, follow_redirects=True)
+    assert page.status_code == 200
+    assert any("为 clerk1 代班" in f for f in flashes(page.get_data(as_text=True))), flashes(
+        page.get_data(as_text=True)
+    )
+    with services.transaction() as s:
+        assert directory.get_person(s, "clerk2").is_active is True
