@@ -82,6 +82,12 @@ EVENT_DEFINITIONS = frozenset(
         "conditionalEventDefinition",
     }
 )
+# the event definitions that wait for something named, and the events that wait (catch)
+WAITING_DEFINITIONS = {
+    "messageEventDefinition": ("messageRef", "message"),
+    "signalEventDefinition": ("signalRef", "signal"),
+}
+CATCHING_EVENTS = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 DATA_ELEMENTS = frozenset(
     {
@@ -678,6 +684,8 @@ class _DiagramChecker:
                 "边界事件没有事件定义（定时器、消息、错误……） "
                 "(boundary event has no event definition (timer, message, error, …))",
             )
+        if local in WAITING_DEFINITIONS or local == "receiveTask":
+            self._check_awaited(el, local)
         if local in EVENT_DEFINITIONS or local in ("sendTask", "receiveTask"):
             for attr, kind in EVENT_REFS.items():
                 ref = el.get(attr)
@@ -686,6 +694,23 @@ class _DiagramChecker:
                         el,
                         f"{attr} {ref!r} 不是本文件中的 bpmn:{kind} ({attr} {ref!r} does not name a bpmn:{kind} of this file)",
                     )
+
+    def _check_awaited(self, el: etree._Element, local: str) -> None:
+        """What a catching event or a receive task waits for is named (bpmn.io draws a message or signal
+        event without one): a nameless message could never arrive and left the item unstartable."""
+        attr, kind = WAITING_DEFINITIONS.get(local, ("messageRef", "message"))
+        waits = local == "receiveTask"
+        parent = el.getparent()
+        if not waits and parent is not None:
+            waits = _split(parent)[1] in CATCHING_EVENTS
+        if waits and not (el.get(attr) or "").strip():
+            node = parent if local != "receiveTask" and parent is not None else el
+            where = f"{_display(node)} {node.get('id')!r}"
+            self.error(
+                node,
+                f"{where} 没有 {attr}：请选定它等待的 bpmn:{kind} "
+                f"({where} has no {attr}: choose the bpmn:{kind} it waits for)",
+            )
 
     def _check_language(self, el: etree._Element, attr: str) -> None:
         """Scripts and expressions are Python: another declared language (javascript, groovy, …) is refused."""

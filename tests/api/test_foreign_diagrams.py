@@ -337,3 +337,45 @@ def test_the_generic_form_is_checked_and_a_refusal_says_whose_task_it_is(api: An
     assert "window 'centre'" in other.get_json()["message"] and other.get_json()["window"] == "centre"
     assert api.get(f"/api/tasks/{task['id']}", headers=auth("t-shebao")).status_code == 403
     assert api.post(url, json={"data": {"approved": "false"}}, headers=auth("t-centre")).status_code == 200
+
+
+def test_a_collaboration_with_a_black_box_pool_and_no_drawing_runs(api: Any) -> None:
+    """bpmn.io's pools under a ``bpmn2:`` prefix: the applicant's black-box pool, message flows to and from it,
+    an annotation, a group and data objects, no diagram interchange; the lane named after a window routes."""
+    deploy(api, "collaboration_black_box.bpmn")
+    started = start(api, "Process_notice")
+    assert [(t["name"], t["window"]) for t in started["tasks"]] == [("登记", "shebao")]
+    assert finish(api, started["id"]) == ["登记"]
+    assert "Event_end" in ended_at(api, started["id"])
+
+
+@pytest.mark.parametrize(
+    ("event", "attr"),
+    [
+        (
+            '<bpmn2:startEvent id="Event_start"><bpmn2:messageEventDefinition id="M1"/></bpmn2:startEvent>',
+            "messageRef",
+        ),
+        (
+            '<bpmn2:startEvent id="Event_start"><bpmn2:signalEventDefinition id="S1"/></bpmn2:startEvent>',
+            "signalRef",
+        ),
+    ],
+)
+def test_a_message_or_signal_start_waiting_for_nothing_is_refused_at_deploy(
+    api: Any, event: str, attr: str
+) -> None:
+    """bpmn.io draws a message start event with no message: it was deployed and every start then failed
+    with an internal error (a subscription to no message)."""
+    text = (FOREIGN / "collaboration_black_box.bpmn").read_text(encoding="utf-8")
+    text = text.replace('<bpmn2:startEvent id="Event_start" />', event)
+    response = api.post(
+        "/api/definitions",
+        data=text.encode(),
+        query_string={"filename": "nameless.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert problem["element"] == "Event_start"
+    assert f"没有 {attr}" in problem["message"] and f"has no {attr}" in problem["message"]

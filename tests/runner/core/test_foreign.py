@@ -290,3 +290,32 @@ def test_adopting_twice_changes_nothing_more() -> None:
     once = etree.tostring(root)
     adopt(root)
     assert etree.tostring(root) == once
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        '<bpmn:intermediateCatchEvent id="t"><bpmn:messageEventDefinition id="d1"/></bpmn:intermediateCatchEvent>',
+        '<bpmn:intermediateCatchEvent id="t"><bpmn:signalEventDefinition id="d1"/></bpmn:intermediateCatchEvent>',
+        '<bpmn:receiveTask id="t"/>',
+        '<bpmn:userTask id="t" camunda:candidateGroups="shebao"/><bpmn:boundaryEvent id="b" attachedToRef="t">'
+        '<bpmn:messageEventDefinition id="d1"/></bpmn:boundaryEvent>',
+    ],
+)
+def test_what_waits_for_a_nameless_message_or_signal_is_refused(task: str) -> None:
+    """bpmn.io leaves the message (signal) of a catching event or receive task unchosen: refused by name."""
+    [problem] = refused(diagram(task))
+    assert problem["element"] in ("t", "b") and problem["line"]
+    assert (
+        "没有" in problem["message"] and "has no" in problem["message"] and "waits for" in problem["message"]
+    )
+
+
+def test_a_nameless_message_thrown_or_sent_passes() -> None:
+    """A send task or throwing event without a message is only a marker in bpmn.io drawings: not refused."""
+    validate(diagram('<bpmn:sendTask id="t"/>'))
+    validate(
+        diagram(
+            '<bpmn:intermediateThrowEvent id="t"><bpmn:messageEventDefinition id="d1"/></bpmn:intermediateThrowEvent>'
+        )
+    )
