@@ -379,3 +379,27 @@ def test_a_message_or_signal_start_waiting_for_nothing_is_refused_at_deploy(
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
     assert problem["element"] == "Event_start"
     assert f"没有 {attr}" in problem["message"] and f"has no {attr}" in problem["message"]
+
+
+def test_a_camunda_8_task_gets_the_form_its_form_definition_names(api: Any) -> None:
+    """``zeebe:formDefinition formId``: the started task carries that form, not the generic one."""
+    text = (FOREIGN / "collaboration_black_box.bpmn").read_text(encoding="utf-8")
+    text = text.replace(
+        '<bpmn2:definitions xmlns:bpmn2="http://www.omg.org/spec/BPMN/20100524/MODEL"',
+        '<bpmn2:definitions xmlns:bpmn2="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"',
+    ).replace(
+        '<bpmn2:userTask id="Activity_register" name="登记" />',
+        '<bpmn2:userTask id="Activity_register" name="登记"><bpmn2:extensionElements>'
+        '<zeebe:formDefinition formId="acceptance"/></bpmn2:extensionElements></bpmn2:userTask>',
+    )
+    response = api.post(
+        "/api/definitions",
+        data=text.encode(),
+        query_string={"filename": "zeebe_form.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 201, response.get_json()
+    assert "not used" not in str(response.get_json()["warnings"])
+    [task] = start(api, "Process_notice")["tasks"]
+    assert (task["name"], task["window"], task["form_key"]) == ("登记", "shebao", "acceptance")

@@ -319,3 +319,29 @@ def test_a_nameless_message_thrown_or_sent_passes() -> None:
             '<bpmn:intermediateThrowEvent id="t"><bpmn:messageEventDefinition id="d1"/></bpmn:intermediateThrowEvent>'
         )
     )
+
+
+def zeebe_form(form: str) -> bytes:
+    return diagram(
+        f"""<bpmn:userTask id="t"><bpmn:extensionElements><zeebe:formDefinition {form}/>
+      <zeebe:assignmentDefinition candidateGroups="shebao"/></bpmn:extensionElements></bpmn:userTask>"""
+    )
+
+
+@pytest.mark.parametrize("form", ['formId="review"', 'formKey="review"', 'formKey="=&quot;review&quot;"'])
+def test_a_camunda_8_form_definition_names_the_platform_form(form: str) -> None:
+    """Camunda 8 names a user task's form in zeebe:formDefinition: it was dropped ("not used") and the task
+    silently got the generic form instead of the one drawn."""
+    tree, warnings = validate(zeebe_form(form))
+    assert properties(tree) == {"window": "shebao", "formKey": "review"}
+    assert "not used" not in messages(warnings) and "generic task form" not in messages(warnings)
+
+
+def test_a_camunda_8_form_definition_is_checked_as_the_platform_checks_forms() -> None:
+    [problem] = refused(zeebe_form('formId="nosuch"'))
+    assert problem["element"] == "t" and "nosuch" in problem["message"]
+    [problem] = refused(zeebe_form('formKey="=if x then &quot;a&quot; else &quot;b&quot;"'))
+    assert "是 FEEL 表达式" in problem["message"] and "is a FEEL expression" in problem["message"]
+    _, warnings = validate(zeebe_form('formKey="camunda-forms:bpmn:UserTaskForm_1"'))
+    assert "嵌在流程图中的 Camunda 表单" in messages(warnings)
+    assert "embedded in the diagram, not used by the platform" in messages(warnings)
