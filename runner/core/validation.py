@@ -185,6 +185,9 @@ ITEM_KIND_VALUES = frozenset(ITEM_KINDS) | frozenset(ITEM_KINDS.values())
 
 _DTD_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+# a Quartz / Unix cron line (Camunda 7 accepts one as a timeCycle): five to seven fields of cron characters
+# (the first two, seconds/minutes or minutes/hours, numeric: no Python expression reads so)
+CRON = re.compile(r"^\s*[0-9*?/,-]+\s+[0-9*?/,-]+(?:\s+[0-9*?/,LW#A-Za-z-]+){3,5}\s*$")
 
 
 def _words_for_days(value: str) -> bool:
@@ -777,6 +780,14 @@ class _DiagramChecker:
         source = _text(body)
         if not source:
             self.error(body, f"定时器的 {kind} 为空 (timer {kind} is empty)")
+            return
+        if kind == "timeCycle" and CRON.match(source):
+            self.error(
+                body,
+                f"定时器的 timeCycle {source!r} 是 cron 表达式，平台不支持；请写 ISO 8601 重复区间，如 R3/PT1H "
+                f"(timer timeCycle {source!r} is a cron expression, which the platform does not support; "
+                "write an ISO 8601 repeating interval such as R3/PT1H)",
+            )
             return
         if not self.expression(
             body, source, "eval", (f"定时器的 {kind} {source!r}", f"timer {kind} {source!r}")

@@ -5,6 +5,7 @@ window it went to."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -403,3 +404,23 @@ def test_a_camunda_8_task_gets_the_form_its_form_definition_names(api: Any) -> N
     assert "not used" not in str(response.get_json()["warnings"])
     [task] = start(api, "Process_notice")["tasks"]
     assert (task["name"], task["window"], task["form_key"]) == ("登记", "shebao", "acceptance")
+
+
+def test_a_cron_timer_cycle_is_refused_at_deploy_naming_its_event(api: Any) -> None:
+    text = (FOREIGN / "boundary_timer.bpmn").read_text(encoding="utf-8")
+    cycle = re.sub(
+        r"<bpmn:timeDuration[^>]*>[^<]*</bpmn:timeDuration>",
+        "<bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle>",
+        text,
+        count=1,
+    )
+    assert cycle != text
+    response = api.post(
+        "/api/definitions",
+        data=cycle.encode(),
+        query_string={"filename": "cron.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert "cron" in problem["message"] and problem["line"]

@@ -345,3 +345,14 @@ def test_a_camunda_8_form_definition_is_checked_as_the_platform_checks_forms() -
     _, warnings = validate(zeebe_form('formKey="camunda-forms:bpmn:UserTaskForm_1"'))
     assert "嵌在流程图中的 Camunda 表单" in messages(warnings)
     assert "embedded in the diagram, not used by the platform" in messages(warnings)
+
+
+@pytest.mark.parametrize("cron", ["0 0 9 * * ?", "0 9 * * MON-FRI", "0 0/30 8-17 ? * MON-FRI 2026"])
+def test_a_cron_timer_cycle_is_refused_as_cron_with_the_iso_hint(cron: str) -> None:
+    """Camunda 7 takes a cron line as a timeCycle: it was refused as a Python "syntax error"."""
+    task = f"""<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition>
+      <bpmn:timeCycle>{cron}</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"""
+    [problem] = refused(diagram(task))
+    assert problem["element"] == "t"
+    assert "是 cron 表达式，平台不支持" in problem["message"] and "is a cron expression" in problem["message"]
+    assert "R3/PT1H" in problem["message"] and "syntax error" not in problem["message"]
