@@ -88,6 +88,8 @@ WAITING_DEFINITIONS = {
     "signalEventDefinition": ("signalRef", "signal"),
 }
 CATCHING_EVENTS = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
+# the nodes whose outgoing flows' conditions are evaluated
+CONDITIONAL_SOURCES = frozenset({"exclusiveGateway", "inclusiveGateway"})
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 DATA_ELEMENTS = frozenset(
     {
@@ -1133,6 +1135,8 @@ class _DiagramChecker:
                             "从网关流出的顺序流既无条件又不是默认流 "
                             "(sequence flow leaves a gateway with no condition and is not its default)",
                         )
+            if local not in CONDITIONAL_SOURCES:
+                self._ignored_conditions(node, outgoing.get(node_id, []), conditioned, flows)
             if local == "boundaryEvent":
                 attached = node.get("attachedToRef")
                 if not attached or not (attached in nodes and _is_bpmn(nodes[attached], *ACTIVITIES)):
@@ -1143,6 +1147,24 @@ class _DiagramChecker:
                     )
             if local in SUBPROCESSES:
                 self._check_flows(node, ad_hoc=local == "adHocSubProcess")
+
+    def _ignored_conditions(
+        self,
+        node: etree._Element,
+        leaving: list[str],
+        conditioned: set[str | None],
+        flows: dict[str, etree._Element],
+    ) -> None:
+        """A condition on a flow that does not leave an exclusive or inclusive gateway would be ignored (the
+        flow is always taken): refused rather than run as another process than the one drawn."""
+        for flow_id in leaving:
+            if flow_id in conditioned:
+                self.error(
+                    flows[flow_id],
+                    f"顺序流带有条件，但它从 {_display(node)} 流出，条件不会生效；请在分支处放排他网关或包容网关 "
+                    f"(sequence flow has a condition but leaves {_display(node)}, where a condition is ignored; "
+                    "split at an exclusive or inclusive gateway)",
+                )
 
     def _implicit_end(self, node: etree._Element, local: str) -> None:
         """A node without outgoing flow ends its path there (BPMN's implicit end; the runner connects it to

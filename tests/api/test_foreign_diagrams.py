@@ -424,3 +424,29 @@ def test_a_cron_timer_cycle_is_refused_at_deploy_naming_its_event(api: Any) -> N
     assert response.status_code == 400, response.get_json()
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
     assert "cron" in problem["message"] and problem["line"]
+
+
+def test_a_condition_out_of_a_parallel_gateway_is_refused_at_deploy(api: Any) -> None:
+    """It was deployed, and the conditioned branch ran with the condition false."""
+    text = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="s"/><bpmn:parallelGateway id="g"/><bpmn:endEvent id="e"/>
+    <bpmn:userTask id="t" name="复核"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="g" targetRef="e"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="t">
+      <bpmn:conditionExpression>approved</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+    response = api.post(
+        "/api/definitions",
+        data=text.encode(),
+        query_string={"filename": "parallel.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert problem["element"] == "f2" and "bpmn:parallelGateway" in problem["message"]

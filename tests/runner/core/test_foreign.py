@@ -356,3 +356,26 @@ def test_a_cron_timer_cycle_is_refused_as_cron_with_the_iso_hint(cron: str) -> N
     assert problem["element"] == "t"
     assert "是 cron 表达式，平台不支持" in problem["message"] and "is a cron expression" in problem["message"]
     assert "R3/PT1H" in problem["message"] and "syntax error" not in problem["message"]
+
+
+@pytest.mark.parametrize(
+    ("split", "source"),
+    [
+        ("", "s"),  # two conditional flows straight out of the start event
+        ('<bpmn:parallelGateway id="g"/>', "g"),
+        ('<bpmn:eventBasedGateway id="g"/>', "g"),
+    ],
+)
+def test_a_condition_where_it_would_be_ignored_is_refused(split: str, source: str) -> None:
+    """A condition only counts on a flow out of an exclusive or inclusive gateway; elsewhere the flow was
+    always taken, whatever the condition said (the wrong branch ran)."""
+    into = '<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>' if split else ""
+    flows = f"""{split}{into}
+    <bpmn:sequenceFlow id="f1" sourceRef="{source}" targetRef="e">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">approved</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f2" sourceRef="{source}" targetRef="t"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e"/>"""
+    problems = refused(diagram('<bpmn:userTask id="t" camunda:candidateGroups="shebao"/>', flows=flows))
+    [problem] = [p for p in problems if p["element"] == "f1"]
+    assert "条件不会生效" in problem["message"] and "where a condition is ignored" in problem["message"]
