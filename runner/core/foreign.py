@@ -57,6 +57,12 @@ ASSIGNMENT_HINT = (
     "请写窗口代码或用户名，或用 windowExpr 属性（对办件数据的 Python 表达式）",
     "name a window code or a user, or set the windowExpr property, a Python expression over the item's data",
 )
+FORM_HINT = (
+    "请写平台的表单（forms/schemas），或不写表单使用通用办理表单",
+    "name a form of the platform (forms/schemas), or leave it out for the generic task form",
+)
+# Camunda 8's key of a form embedded in the diagram (zeebe:userTaskForm)
+EMBEDDED_FORM = "camunda-forms:bpmn:"
 # a Camunda 8 value that is FEEL text: ``="shebao"``, ``=["shebao", "guotu"]``
 FEEL_STRINGS = re.compile(r'^\s*=\s*(\[\s*(?:"[^"]*"\s*,?\s*)*\]|"[^"]*")\s*$')
 JUEL = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
@@ -386,6 +392,32 @@ class _Adopter:
             if static is not None:
                 read(self, task, f"{{{ZEEBE_NS}}}{attr}", static)
 
+    def zeebe_form(self, el: etree._Element) -> None:
+        """``zeebe:formDefinition``: the form a Camunda 8 user task names, by ``formId`` (a linked form) or
+        ``formKey``, read as Camunda 7's ``camunda:formKey``; a form embedded in the diagram
+        (``camunda-forms:bpmn:…``) is not the platform's."""
+        task = el.getparent().getparent()
+        attr = next((a for a in ("formId", "formKey") if (el.get(a) or "").strip()), None)
+        if attr is None:
+            return
+        value = (el.get(attr) or "").strip()
+        if value.startswith(EMBEDDED_FORM):
+            label = f"{_label(el)} {attr}={value!r}"
+            self.warn(
+                el,
+                f"{label} 是嵌在流程图中的 Camunda 表单，平台不使用，任务使用通用办理表单 "
+                f"({label} is a Camunda form embedded in the diagram, not used by the platform: "
+                "the task gets the generic task form)",
+            )
+            return
+        if value.startswith("="):
+            found = FEEL_STRINGS.match(value)
+            if not found or found.group(1).startswith("["):
+                self.refuse_feel(el, attr, value, FORM_HINT)
+                return
+            value = found.group(1).strip('"')
+        self.property_from(task, f"{{{ZEEBE_NS}}}{attr}", "formKey", value)
+
     def feel_text(self, el: etree._Element, attr: str, value: str) -> str | None:
         """A Camunda 8 value as plain text: ``shebao, guotu`` as written, ``="shebao"`` and
         ``=["shebao", "guotu"]`` as their strings joined by commas; another FEEL expression is refused (None)."""
@@ -444,6 +476,7 @@ EXTENSION_HANDLERS: dict[str, Callable[[_Adopter, etree._Element], None]] = {
     "zeebe:calledElement": _Adopter.zeebe_called_element,
     "zeebe:loopCharacteristics": _Adopter.zeebe_loop,
     "zeebe:assignmentDefinition": _Adopter.zeebe_assignment,
+    "zeebe:formDefinition": _Adopter.zeebe_form,
 }
 # attributes that describe the file, not how it runs
 HARMLESS_ATTRIBUTES = frozenset({"versionTag", "diagramRelationId"})

@@ -82,6 +82,14 @@ EVENT_DEFINITIONS = frozenset(
         "conditionalEventDefinition",
     }
 )
+# the event definitions that wait for something named, and the events that wait (catch)
+WAITING_DEFINITIONS = {
+    "messageEventDefinition": ("messageRef", "message"),
+    "signalEventDefinition": ("signalRef", "signal"),
+}
+CATCHING_EVENTS = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
+# the nodes whose outgoing flows' conditions are evaluated
+CONDITIONAL_SOURCES = frozenset({"exclusiveGateway", "inclusiveGateway"})
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 DATA_ELEMENTS = frozenset(
     {
@@ -179,6 +187,9 @@ ITEM_KIND_VALUES = frozenset(ITEM_KINDS) | frozenset(ITEM_KINDS.values())
 
 _DTD_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+# a Quartz / Unix cron line (Camunda 7 accepts one as a timeCycle): five to seven fields of cron characters
+# (the first two, seconds/minutes or minutes/hours, numeric: no Python expression reads so)
+CRON = re.compile(r"^\s*[0-9*?/,-]+\s+[0-9*?/,-]+(?:\s+[0-9*?/,LW#A-Za-z-]+){3,5}\s*$")
 
 
 def _words_for_days(value: str) -> bool:
@@ -678,6 +689,8 @@ class _DiagramChecker:
                 "边界事件没有事件定义（定时器、消息、错误……） "
                 "(boundary event has no event definition (timer, message, error, …))",
             )
+        if local in WAITING_DEFINITIONS or local == "receiveTask":
+            self._check_awaited(el, local)
         if local in EVENT_DEFINITIONS or local in ("sendTask", "receiveTask"):
             for attr, kind in EVENT_REFS.items():
                 ref = el.get(attr)
@@ -686,6 +699,23 @@ class _DiagramChecker:
                         el,
                         f"{attr} {ref!r} 不是本文件中的 bpmn:{kind} ({attr} {ref!r} does not name a bpmn:{kind} of this file)",
                     )
+
+    def _check_awaited(self, el: etree._Element, local: str) -> None:
+        """What a catching event or a receive task waits for is named (bpmn.io draws a message or signal
+        event without one): a nameless message could never arrive and left the item unstartable."""
+        attr, kind = WAITING_DEFINITIONS.get(local, ("messageRef", "message"))
+        waits = local == "receiveTask"
+        parent = el.getparent()
+        if not waits and parent is not None:
+            waits = _split(parent)[1] in CATCHING_EVENTS
+        if waits and not (el.get(attr) or "").strip():
+            node = parent if local != "receiveTask" and parent is not None else el
+            where = f"{_display(node)} {node.get('id')!r}"
+            self.error(
+                node,
+                f"{where} 没有 {attr}：请选定它等待的 bpmn:{kind} "
+                f"({where} has no {attr}: choose the bpmn:{kind} it waits for)",
+            )
 
     def _check_language(self, el: etree._Element, attr: str) -> None:
         """Scripts and expressions are Python: another declared language (javascript, groovy, …) is refused."""
@@ -752,6 +782,14 @@ class _DiagramChecker:
         source = _text(body)
         if not source:
             self.error(body, f"定时器的 {kind} 为空 (timer {kind} is empty)")
+            return
+        if kind == "timeCycle" and CRON.match(source):
+            self.error(
+                body,
+                f"定时器的 timeCycle {source!r} 是 cron 表达式，平台不支持；请写 ISO 8601 重复区间，如 R3/PT1H "
+                f"(timer timeCycle {source!r} is a cron expression, which the platform does not support; "
+                "write an ISO 8601 repeating interval such as R3/PT1H)",
+            )
             return
         if not self.expression(
             body, source, "eval", (f"定时器的 {kind} {source!r}", f"timer {kind} {source!r}")
@@ -1097,6 +1135,8 @@ class _DiagramChecker:
                             "从网关流出的顺序流既无条件又不是默认流 "
                             "(sequence flow leaves a gateway with no condition and is not its default)",
                         )
+            if local not in CONDITIONAL_SOURCES:
+                self._ignored_conditions(node, outgoing.get(node_id, []), conditioned, flows)
             if local == "boundaryEvent":
                 attached = node.get("attachedToRef")
                 if not attached or not (attached in nodes and _is_bpmn(nodes[attached], *ACTIVITIES)):
@@ -1107,6 +1147,24 @@ class _DiagramChecker:
                     )
             if local in SUBPROCESSES:
                 self._check_flows(node, ad_hoc=local == "adHocSubProcess")
+
+    def _ignored_conditions(
+        self,
+        node: etree._Element,
+        leaving: list[str],
+        conditioned: set[str | None],
+        flows: dict[str, etree._Element],
+    ) -> None:
+        """A condition on a flow that does not leave an exclusive or inclusive gateway would be ignored (the
+        flow is always taken): refused rather than run as another process than the one drawn."""
+        for flow_id in leaving:
+            if flow_id in conditioned:
+                self.error(
+                    flows[flow_id],
+                    f"顺序流带有条件，但它从 {_display(node)} 流出，条件不会生效；请在分支处放排他网关或包容网关 "
+                    f"(sequence flow has a condition but leaves {_display(node)}, where a condition is ignored; "
+                    "split at an exclusive or inclusive gateway)",
+                )
 
     def _implicit_end(self, node: etree._Element, local: str) -> None:
         """A node without outgoing flow ends its path there (BPMN's implicit end; the runner connects it to

@@ -5,6 +5,7 @@ window it went to."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -337,3 +338,115 @@ def test_the_generic_form_is_checked_and_a_refusal_says_whose_task_it_is(api: An
     assert "window 'centre'" in other.get_json()["message"] and other.get_json()["window"] == "centre"
     assert api.get(f"/api/tasks/{task['id']}", headers=auth("t-shebao")).status_code == 403
     assert api.post(url, json={"data": {"approved": "false"}}, headers=auth("t-centre")).status_code == 200
+
+
+def test_a_collaboration_with_a_black_box_pool_and_no_drawing_runs(api: Any) -> None:
+    """bpmn.io's pools under a ``bpmn2:`` prefix: the applicant's black-box pool, message flows to and from it,
+    an annotation, a group and data objects, no diagram interchange; the lane named after a window routes."""
+    deploy(api, "collaboration_black_box.bpmn")
+    started = start(api, "Process_notice")
+    assert [(t["name"], t["window"]) for t in started["tasks"]] == [("登记", "shebao")]
+    assert finish(api, started["id"]) == ["登记"]
+    assert "Event_end" in ended_at(api, started["id"])
+
+
+@pytest.mark.parametrize(
+    ("event", "attr"),
+    [
+        (
+            '<bpmn2:startEvent id="Event_start"><bpmn2:messageEventDefinition id="M1"/></bpmn2:startEvent>',
+            "messageRef",
+        ),
+        (
+            '<bpmn2:startEvent id="Event_start"><bpmn2:signalEventDefinition id="S1"/></bpmn2:startEvent>',
+            "signalRef",
+        ),
+    ],
+)
+def test_a_message_or_signal_start_waiting_for_nothing_is_refused_at_deploy(
+    api: Any, event: str, attr: str
+) -> None:
+    """bpmn.io draws a message start event with no message: it was deployed and every start then failed
+    with an internal error (a subscription to no message)."""
+    text = (FOREIGN / "collaboration_black_box.bpmn").read_text(encoding="utf-8")
+    text = text.replace('<bpmn2:startEvent id="Event_start" />', event)
+    response = api.post(
+        "/api/definitions",
+        data=text.encode(),
+        query_string={"filename": "nameless.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert problem["element"] == "Event_start"
+    assert f"没有 {attr}" in problem["message"] and f"has no {attr}" in problem["message"]
+
+
+def test_a_camunda_8_task_gets_the_form_its_form_definition_names(api: Any) -> None:
+    """``zeebe:formDefinition formId``: the started task carries that form, not the generic one."""
+    text = (FOREIGN / "collaboration_black_box.bpmn").read_text(encoding="utf-8")
+    text = text.replace(
+        '<bpmn2:definitions xmlns:bpmn2="http://www.omg.org/spec/BPMN/20100524/MODEL"',
+        '<bpmn2:definitions xmlns:bpmn2="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"',
+    ).replace(
+        '<bpmn2:userTask id="Activity_register" name="登记" />',
+        '<bpmn2:userTask id="Activity_register" name="登记"><bpmn2:extensionElements>'
+        '<zeebe:formDefinition formId="acceptance"/></bpmn2:extensionElements></bpmn2:userTask>',
+    )
+    response = api.post(
+        "/api/definitions",
+        data=text.encode(),
+        query_string={"filename": "zeebe_form.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 201, response.get_json()
+    assert "not used" not in str(response.get_json()["warnings"])
+    [task] = start(api, "Process_notice")["tasks"]
+    assert (task["name"], task["window"], task["form_key"]) == ("登记", "shebao", "acceptance")
+
+
+def test_a_cron_timer_cycle_is_refused_at_deploy_naming_its_event(api: Any) -> None:
+    text = (FOREIGN / "boundary_timer.bpmn").read_text(encoding="utf-8")
+    cycle = re.sub(
+        r"<bpmn:timeDuration[^>]*>[^<]*</bpmn:timeDuration>",
+        "<bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle>",
+        text,
+        count=1,
+    )
+    assert cycle != text
+    response = api.post(
+        "/api/definitions",
+        data=cycle.encode(),
+        query_string={"filename": "cron.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert "cron" in problem["message"] and problem["line"]
+
+
+def test_a_condition_out_of_a_parallel_gateway_is_refused_at_deploy(api: Any) -> None:
+    """It was deployed, and the conditioned branch ran with the condition false."""
+    text = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="s"/><bpmn:parallelGateway id="g"/><bpmn:endEvent id="e"/>
+    <bpmn:userTask id="t" name="复核"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="g" targetRef="e"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="t">
+      <bpmn:conditionExpression>approved</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+    response = api.post(
+        "/api/definitions",
+        data=text.encode(),
+        query_string={"filename": "parallel.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert problem["element"] == "f2" and "bpmn:parallelGateway" in problem["message"]

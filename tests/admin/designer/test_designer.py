@@ -259,6 +259,24 @@ def test_validation_names_the_task_without_a_window_or_form(chaogao: None, desig
         (lambda x: set_property(x, "review", "dueExpr", "deadline(("), "review", "dueExpr"),
         (lambda x: x.replace('id="lane_lead"', 'id="lane_nowhere"'), "lane_nowhere", "未知窗口"),
         (lambda x: x.replace('id="lianban_chaogao"', 'id="renamed"'), None, "lianban_chaogao"),
+        (  # bpmn.io's message start event with no message chosen
+            lambda x: x.replace(
+                "<bpmn:outgoing>f_start</bpmn:outgoing>",
+                '<bpmn:outgoing>f_start</bpmn:outgoing><bpmn:messageEventDefinition id="M_1"/>',
+                1,
+            ),
+            "start",
+            "没有 messageRef",
+        ),
+        (  # a condition that would be ignored
+            lambda x: x.replace(
+                '<bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="init"/>',
+                '<bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="init">'
+                "<bpmn:conditionExpression>approved</bpmn:conditionExpression></bpmn:sequenceFlow>",
+            ),
+            "f_start",
+            "条件不会生效",
+        ),
     ],
     ids=[
         "unknown-form",
@@ -268,6 +286,8 @@ def test_validation_names_the_task_without_a_window_or_form(chaogao: None, desig
         "bad-due",
         "unknown-lane",
         "renamed-process",
+        "nameless-message-start",
+        "ignored-condition",
     ],
 )
 def test_validation_applies_the_conventions(

@@ -290,3 +290,92 @@ def test_adopting_twice_changes_nothing_more() -> None:
     once = etree.tostring(root)
     adopt(root)
     assert etree.tostring(root) == once
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        '<bpmn:intermediateCatchEvent id="t"><bpmn:messageEventDefinition id="d1"/></bpmn:intermediateCatchEvent>',
+        '<bpmn:intermediateCatchEvent id="t"><bpmn:signalEventDefinition id="d1"/></bpmn:intermediateCatchEvent>',
+        '<bpmn:receiveTask id="t"/>',
+        '<bpmn:userTask id="t" camunda:candidateGroups="shebao"/><bpmn:boundaryEvent id="b" attachedToRef="t">'
+        '<bpmn:messageEventDefinition id="d1"/></bpmn:boundaryEvent>',
+    ],
+)
+def test_what_waits_for_a_nameless_message_or_signal_is_refused(task: str) -> None:
+    """bpmn.io leaves the message (signal) of a catching event or receive task unchosen: refused by name."""
+    [problem] = refused(diagram(task))
+    assert problem["element"] in ("t", "b") and problem["line"]
+    assert (
+        "没有" in problem["message"] and "has no" in problem["message"] and "waits for" in problem["message"]
+    )
+
+
+def test_a_nameless_message_thrown_or_sent_passes() -> None:
+    """A send task or throwing event without a message is only a marker in bpmn.io drawings: not refused."""
+    validate(diagram('<bpmn:sendTask id="t"/>'))
+    validate(
+        diagram(
+            '<bpmn:intermediateThrowEvent id="t"><bpmn:messageEventDefinition id="d1"/></bpmn:intermediateThrowEvent>'
+        )
+    )
+
+
+def zeebe_form(form: str) -> bytes:
+    return diagram(
+        f"""<bpmn:userTask id="t"><bpmn:extensionElements><zeebe:formDefinition {form}/>
+      <zeebe:assignmentDefinition candidateGroups="shebao"/></bpmn:extensionElements></bpmn:userTask>"""
+    )
+
+
+@pytest.mark.parametrize("form", ['formId="review"', 'formKey="review"', 'formKey="=&quot;review&quot;"'])
+def test_a_camunda_8_form_definition_names_the_platform_form(form: str) -> None:
+    """Camunda 8 names a user task's form in zeebe:formDefinition: it was dropped ("not used") and the task
+    silently got the generic form instead of the one drawn."""
+    tree, warnings = validate(zeebe_form(form))
+    assert properties(tree) == {"window": "shebao", "formKey": "review"}
+    assert "not used" not in messages(warnings) and "generic task form" not in messages(warnings)
+
+
+def test_a_camunda_8_form_definition_is_checked_as_the_platform_checks_forms() -> None:
+    [problem] = refused(zeebe_form('formId="nosuch"'))
+    assert problem["element"] == "t" and "nosuch" in problem["message"]
+    [problem] = refused(zeebe_form('formKey="=if x then &quot;a&quot; else &quot;b&quot;"'))
+    assert "是 FEEL 表达式" in problem["message"] and "is a FEEL expression" in problem["message"]
+    _, warnings = validate(zeebe_form('formKey="camunda-forms:bpmn:UserTaskForm_1"'))
+    assert "嵌在流程图中的 Camunda 表单" in messages(warnings)
+    assert "embedded in the diagram, not used by the platform" in messages(warnings)
+
+
+@pytest.mark.parametrize("cron", ["0 0 9 * * ?", "0 9 * * MON-FRI", "0 0/30 8-17 ? * MON-FRI 2026"])
+def test_a_cron_timer_cycle_is_refused_as_cron_with_the_iso_hint(cron: str) -> None:
+    """Camunda 7 takes a cron line as a timeCycle: it was refused as a Python "syntax error"."""
+    task = f"""<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition>
+      <bpmn:timeCycle>{cron}</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"""
+    [problem] = refused(diagram(task))
+    assert problem["element"] == "t"
+    assert "是 cron 表达式，平台不支持" in problem["message"] and "is a cron expression" in problem["message"]
+    assert "R3/PT1H" in problem["message"] and "syntax error" not in problem["message"]
+
+
+@pytest.mark.parametrize(
+    ("split", "source"),
+    [
+        ("", "s"),  # two conditional flows straight out of the start event
+        ('<bpmn:parallelGateway id="g"/>', "g"),
+        ('<bpmn:eventBasedGateway id="g"/>', "g"),
+    ],
+)
+def test_a_condition_where_it_would_be_ignored_is_refused(split: str, source: str) -> None:
+    """A condition only counts on a flow out of an exclusive or inclusive gateway; elsewhere the flow was
+    always taken, whatever the condition said (the wrong branch ran)."""
+    into = '<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>' if split else ""
+    flows = f"""{split}{into}
+    <bpmn:sequenceFlow id="f1" sourceRef="{source}" targetRef="e">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">approved</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f2" sourceRef="{source}" targetRef="t"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e"/>"""
+    problems = refused(diagram('<bpmn:userTask id="t" camunda:candidateGroups="shebao"/>', flows=flows))
+    [problem] = [p for p in problems if p["element"] == "f1"]
+    assert "条件不会生效" in problem["message"] and "where a condition is ignored" in problem["message"]
