@@ -517,11 +517,14 @@ class _DiagramChecker:
         root = self.root
         if root.tag != _q("definitions"):
             ns, local = _split(root)
-            found = f"<{local}>" + (f" in namespace {ns}" if ns else " without a namespace")
+            found_zh = f"<{local}>（" + (f"命名空间 {ns}" if ns else "无命名空间") + "）"
+            found_en = f"<{local}>" + (f" in namespace {ns}" if ns else " without a namespace")
             self.error(
                 root,
-                f"不是 BPMN 2.0 文件：根元素是 {found}，应为 bpmn:definitions "
-                f"(not a BPMN 2.0 file: the root element is {found}, expected bpmn:definitions)",
+                both(
+                    f"不是 BPMN 2.0 文件：根元素是 {found_zh}，应为 bpmn:definitions",
+                    f"not a BPMN 2.0 file: the root element is {found_en}, expected bpmn:definitions",
+                ),
             )
             return self.problems
         for finding in adopt(root):

@@ -175,6 +175,9 @@ def test_not_bpmn() -> None:
     [problem] = exc.problems
     assert "not a BPMN 2.0 file" in problem["message"]
     assert problem["line"] == line_of(content, "<definitions")
+    zh, en = parts(problem["message"])
+    assert "不是 BPMN 2.0 文件" in zh and "namespace" not in zh  # the Chinese half is Chinese throughout
+    assert en.startswith("not a BPMN 2.0 file")
 
 
 def test_no_executable_process() -> None:
