@@ -185,3 +185,19 @@ def test_a_proxy_holding_a_proxied_task_cannot_be_disabled(services, clock):
         set_active(s, "clerk_b", False, actor="admin")
     later = start(services, "clock_test", data={"assignee": "clerk_a"})
     assert the_task(services, later, "accept")["assignee"] == "clerk_a"
+
+
+def test_a_task_named_for_a_disabled_clerk_goes_to_the_window(services, clock):
+    """A new task whose data names a disabled clerk (no proxy in force, e.g. one they gave has ended) waits in
+    the window's queue, with the audit entry saying why; once the clerk is enabled again it is theirs."""
+    _users(services)
+    with services.transaction() as s:
+        set_active(s, "clerk_a", False, actor="admin")
+    iid = start(services, "clock_test", data={"assignee": "clerk_a"})
+    assert the_task(services, iid, "accept")["assignee"] is None
+    assert "assignee_disabled" in actions(services, iid)
+    with services.transaction() as s:
+        set_active(s, "clerk_a", True, actor="admin")
+    again = start(services, "clock_test", data={"assignee": "clerk_a"})
+    assert the_task(services, again, "accept")["assignee"] == "clerk_a"
+    assert "assignee_disabled" not in actions(services, again)
