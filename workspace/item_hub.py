@@ -66,6 +66,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "migrate": ("迁移版本", "migrated"),
     "proxied": ("委托代办", "proxied"),
     "assigned_to_head": ("交窗口负责人", "to the window head"),
+    "assignee_disabled": ("指定经办人已停用，交窗口", "named clerk disabled: left to the window"),
     "rated": ("评价", "rated"),
 }
 DETAIL_KEYS = ("reason", "note", "reply", "message", "days", "decision", "missing", "to_window", "to_user",

@@ -36,6 +36,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "assessment_scheme_activated": ("启用考核方案", "Assessment scheme put in force"),
     "assessment_scheme_saved": ("保存考核方案", "Assessment scheme saved"),
     "assigned_to_head": ("交窗口负责人", "Assigned to the window head"),
+    "assignee_disabled": ("指定经办人已停用，交窗口", "Named clerk disabled: left to the window"),
     "calendar_alarm": ("节假日安排告警", "Holiday calendar alarm"),
     "calendar_override": ("调整工作日", "Working day changed"),
     "calendar_recalculated": ("重算期限", "Deadlines recalculated"),

@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from runner.core import audit
 from runner.core.transaction import services_of
 from runner.exceptions import Conflict, InvalidInput, NotFound, PermissionDenied, RunnerError
-from runner.models import Absence, Membership, Role, User
+from runner.models import Absence, Membership, OpenTask, Role, User
 from runner.people import login_throttle
 from runner.people.windows import known_windows
 
@@ -298,10 +298,13 @@ def set_active(session: Session, username: str, active: bool, *, actor: str) -> 
     """Enable or disable a login (disabling ends every session of the user).
 
     Someone named as the backup (B岗) of a cover in force or to come cannot be disabled: the absent
-    clerk's work would go to nobody; name another backup (or end the cover) first."""
+    clerk's work would go to nobody; name another backup (or end the cover) first. Nor can someone who
+    still holds open tasks (claimed, assigned or proxied to them, or 委派 by them and coming back to them):
+    hand them over first (workspace 批量转交, console 改派)."""
     user = _user(session, username)
     if not active:
         _refuse_if_covering(session, user)
+        _refuse_if_holding(session, user)
     user.is_active = bool(active)
     if not active:
         _end_sessions(user)
@@ -329,6 +332,34 @@ def _refuse_if_covering(session: Session, user: User) -> None:
             username=user.username,
             covers=names,
         )
+
+
+_NAMED_TASKS = 5  # the refusal names this many business keys, then counts the rest
+
+
+def _refuse_if_holding(session: Session, user: User) -> None:
+    """Refuse to disable ``user`` while open tasks are theirs: claimed by or assigned (or proxied) to them,
+    or delegated (委派) by them and due to come back to them. The message counts the tasks and names their
+    business keys, so the admin can hand them over (批量转交 / 改派) before disabling."""
+    name = user.username
+    held = session.execute(
+        select(OpenTask.business_key, OpenTask.name)
+        .where(or_(OpenTask.assignee == name, OpenTask.delegated_by == name))
+        .order_by(OpenTask.due_at, OpenTask.id)
+    ).all()
+    if not held:
+        return
+    keys = list(dict.fromkeys(row.business_key for row in held))
+    shown = "、".join(keys[:_NAMED_TASKS]) + ("等" if len(keys) > _NAMED_TASKS else "")
+    shown_en = ", ".join(keys[:_NAMED_TASKS]) + (", ..." if len(keys) > _NAMED_TASKS else "")
+    raise Conflict(
+        f"{name} 仍有 {len(held)} 项待办任务（{shown}），请先在工作台批量转交或在控制台改派，再停用 "
+        f"({name} still holds {len(held)} open task(s): {shown_en}; hand them over first "
+        f"(workspace batch handover or the console's reassign), then disable)",
+        username=name,
+        tasks=len(held),
+        items=keys,
+    )
 
 
 def end_sessions(session: Session, username: str, *, actor: str) -> None:

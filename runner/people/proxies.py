@@ -240,7 +240,8 @@ def assign_new_task(
     properties: dict[str, str],
     now: datetime,
 ) -> str | None:
-    """The assignee of a task being created: a proxy replaces the named clerk; an unstaffed window's
+    """The assignee of a task being created: a proxy replaces the named clerk; a named clerk who is disabled
+    (and has no proxy) is replaced by the window's queue (audit ``assignee_disabled``); an unstaffed window's
     task goes to its head. Writes the audit entry and ``properties["proxy_for"]`` when it applies.
 
     The look-ups leave the step's other changes unwritten (its item, its open tasks: the step writes them at its
@@ -249,12 +250,15 @@ def assign_new_task(
     with session.no_autoflush:
         if assignee:
             proxy = active_proxy(session, assignee, now)
-            if proxy is None:
+            if proxy is not None:
+                properties["proxy_for"] = assignee
+                audit.record(session, "proxied", actor="system", instance=instance, task_id=task_id,
+                             task_name=task_name, proxy_for=assignee, assignee=proxy)  # fmt: skip
+                return proxy
+            if not _disabled(session, assignee):
                 return assignee
-            properties["proxy_for"] = assignee
-            audit.record(session, "proxied", actor="system", instance=instance, task_id=task_id,
-                         task_name=task_name, proxy_for=assignee, assignee=proxy)  # fmt: skip
-            return proxy
+            audit.record(session, "assignee_disabled", actor="system", instance=instance, task_id=task_id,
+                         task_name=task_name, disabled=assignee, window=window)  # fmt: skip
         if window is None or has_present_clerk(session, window, now):
             return None
         head = first_head(session, window)
@@ -262,6 +266,11 @@ def assign_new_task(
             audit.record(session, "assigned_to_head", actor="system", instance=instance, task_id=task_id,
                          task_name=task_name, window=window, assignee=head)  # fmt: skip
         return head
+
+
+def _disabled(session: Session, username: str) -> bool:
+    """Whether ``username`` is a known login that is disabled (an unknown name is the callers' check)."""
+    return session.scalars(select(User.is_active).where(User.username == username)).first() is False
 
 
 def _write_people_first(session: Session) -> None:

@@ -217,5 +217,33 @@ def test_a_disabled_user_never_covers(services: runner.Services, deployed: None,
     with services.transaction() as s, pytest.raises(runner.InvalidInput) as bad:  # nor named as backup
         directory.mark_absent(s, "a", "b", now + timedelta(days=9), None, actor="a")
     assert "没有可用的代班人" in bad.value.message and bad.value.context["field"] == "backup"
-    with services.transaction() as s:  # someone covering nobody can be disabled
+    with services.transaction() as s:  # someone covering nobody (and holding no task) can be disabled
+        directory.set_active(s, "g", False, actor="admin")
+
+
+def test_a_clerk_holding_tasks_cannot_be_disabled(services: runner.Services, deployed: None) -> None:
+    """Disabling a clerk who still holds open tasks (claimed by them, or delegated by them and coming back
+    to them) is refused, counting the tasks and naming the items; once handed over (转交/改派) the clerk can
+    be disabled, and enabled again, without touching the tasks."""
+    mine = start_claimed(services, "shebao", "c")
+    delegated = start_claimed(services, "shebao", "a")
+    with services.transaction() as s:
+        runner.delegate(s, delegated["id"], actor="a", to_user="head", note="请看")
+    for who, count, item in (("c", 1, mine), ("a", 1, delegated)):
+        with services.transaction() as s, pytest.raises(runner.Conflict) as err:
+            directory.set_active(s, who, False, actor="admin")
+        message = err.value.message
+        assert f"仍有 {count} 项待办" in message and item["business_key"] in message, message
+        assert "still holds" in message and err.value.context["items"] == [item["business_key"]]
+        with services.transaction() as s:
+            assert directory.get_person(s, who).is_active
+    with services.transaction() as s:
+        runner.reassign(s, mine["id"], actor="head", assignee="b")
         directory.set_active(s, "c", False, actor="admin")
+    with services.transaction() as s:
+        directory.set_active(s, "c", True, actor="admin")
+        assert directory.get_person(s, "c").is_active
+        toggles = select(AuditEntry.action).where(AuditEntry.action.in_(["user_disabled", "user_enabled"]))
+        actions = list(s.scalars(toggles))
+    assert actions == ["user_disabled", "user_enabled"]
+    assert [t["assignee"] for t in tasks(services, mine["instance_id"])] == ["b"]

@@ -327,3 +327,24 @@ def test_disabling_a_covering_backup_is_refused_with_the_covers_named(services, 
     )
     with services.transaction() as s:
         assert directory.get_person(s, "clerk2").is_active is True
+
+
+def test_disabling_a_clerk_holding_tasks_is_refused_with_the_items_named(services, setup, signed_in) -> None:
+    """The console refuses to disable a clerk who still holds an open task (it would sit with someone who
+    can never log in), naming the item and where to hand it over; after 改派 the clerk can be disabled."""
+    iid = promised_item(services)
+    accept = task(services, iid, "accept")
+    with services.transaction() as s:
+        runner.claim(s, accept["id"], actor="clerk1")
+    admin = signed_in("admin")
+    page = admin.post("/admin/users/clerk1/active", data={"active": "0"}, follow_redirects=True)
+    assert page.status_code == 200
+    shown = flashes(page.get_data(as_text=True))
+    assert any("仍有 1 项待办" in f and accept["business_key"] in f and "改派" in f for f in shown), shown
+    with services.transaction() as s:
+        assert directory.get_person(s, "clerk1").is_active is True
+        runner.reassign(s, accept["id"], actor="admin", assignee="clerk2")
+    admin.post("/admin/users/clerk1/active", data={"active": "0"})
+    with services.transaction() as s:
+        assert directory.get_person(s, "clerk1").is_active is False
+    assert [a for a, _ in audit_actions(services, actor="admin")][-1] == "user_disabled"

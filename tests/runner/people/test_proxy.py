@@ -164,3 +164,40 @@ def test_deactivated_proxy_is_skipped(services, clock):
     iid = start(services, "clock_test", data={"assignee": "clerk_a"})
     assert the_task(services, iid, "accept")["assignee"] == "clerk_a"
     assert "proxied" not in actions(services, iid)
+
+
+def test_a_proxy_holding_a_proxied_task_cannot_be_disabled(services, clock):
+    """委托: a task already proxied to clerk_b is theirs; disabling clerk_b is refused (naming the item) until
+    it is handed over, after which later tasks for clerk_a skip the disabled proxy."""
+    _users(services)
+    with services.transaction() as s:
+        runner.set_proxy(
+            s, "clerk_a", "clerk_b", clock.now(), local("2026-10-09"), "出差", actor="zhang_head"
+        )
+    iid = start(services, "clock_test", data={"assignee": "clerk_a"})
+    proxied = the_task(services, iid, "accept")
+    assert proxied["assignee"] == "clerk_b"
+    with services.transaction() as s, pytest.raises(runner.Conflict) as err:
+        set_active(s, "clerk_b", False, actor="admin")
+    assert proxied["business_key"] in err.value.message and err.value.context["tasks"] == 1
+    with services.transaction() as s:
+        runner.reassign(s, proxied["id"], actor="zhang_head", assignee="clerk_a")
+        set_active(s, "clerk_b", False, actor="admin")
+    later = start(services, "clock_test", data={"assignee": "clerk_a"})
+    assert the_task(services, later, "accept")["assignee"] == "clerk_a"
+
+
+def test_a_task_named_for_a_disabled_clerk_goes_to_the_window(services, clock):
+    """A new task whose data names a disabled clerk (no proxy in force, e.g. one they gave has ended) waits in
+    the window's queue, with the audit entry saying why; once the clerk is enabled again it is theirs."""
+    _users(services)
+    with services.transaction() as s:
+        set_active(s, "clerk_a", False, actor="admin")
+    iid = start(services, "clock_test", data={"assignee": "clerk_a"})
+    assert the_task(services, iid, "accept")["assignee"] is None
+    assert "assignee_disabled" in actions(services, iid)
+    with services.transaction() as s:
+        set_active(s, "clerk_a", True, actor="admin")
+    again = start(services, "clock_test", data={"assignee": "clerk_a"})
+    assert the_task(services, again, "accept")["assignee"] == "clerk_a"
+    assert "assignee_disabled" not in actions(services, again)
