@@ -83,11 +83,14 @@ class DiagramDesignerView(ConsoleView):
                 draft = runner.describe_draft(runner.get_draft(s, draft_id), with_xml=True)
             except runner.NotFound:
                 abort(404)
-            windows = [{"code": w.code, "name": w.name} for w in runner.list_windows(s) if w.is_active]
+            listed = runner.list_windows(s)
+            windows = [{"code": w.code, "name": w.name} for w in listed if w.is_active]
+            closed = [{"code": w.code, "name": w.name} for w in listed if not w.is_active]
             forms = sorted(known_form_keys(s))
         config = {
             "draft": draft,
             "windows": windows,
+            "closedWindows": closed,  # a lane named after one is told so (deployment refuses it)
             "forms": forms,
             "itemKinds": [{"label": label, "code": code} for label, code in ITEM_KINDS.items()],
             "onTimeout": list(ON_TIMEOUT_VALUES),

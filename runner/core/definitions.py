@@ -25,7 +25,7 @@ from runner.core.validation import read_diagram, safe_parse, validate_bpmn
 from runner.design.form_drafts import known_form_keys
 from runner.exceptions import Conflict, DiagramInvalid, NoSuchDefinition
 from runner.models import ProcessDefinition
-from runner.people.windows import active_window_names, known_windows
+from runner.people.windows import active_window_names, closed_window_names, known_windows
 
 
 @dataclass
@@ -187,6 +187,7 @@ def deploy(
         known_forms=known_form_keys(session),
         default_window=default_window,
         window_names=names,
+        closed_windows=closed_window_names(session),
     )
     found = [w.to_dict() for w in warnings]
     root = tree.getroot()

@@ -450,6 +450,7 @@ class _DiagramChecker:
         known_forms: set[str] | None = None,
         default_window: str | None = None,
         window_names: Mapping[str, str] | None = None,
+        closed_windows: Mapping[str, str] | None = None,
     ) -> None:
         self.root = root
         self.filename = filename
@@ -465,6 +466,9 @@ class _DiagramChecker:
         self.lane_of: dict[str, etree._Element] = {}
         # code → display name of the centre's windows: a lane naming none by id or property may by its name
         self.window_names = window_names
+        # code → display name of the windows the admin closed: naming one (by code or a lane's name) is refused
+        # as naming no window is, but told as closed
+        self.closed_windows = closed_windows or {}
         self.lane_codes: dict[etree._Element, str | None] = {}
         # node id → innermost named lane that chooses no window (its name is told in the default-window warning)
         self.named_lane_of: dict[str, etree._Element] = {}
@@ -830,6 +834,7 @@ class _DiagramChecker:
             self.lane_codes[lane] = code
             if code is None:
                 self._check_lane_name(lane)
+                self._check_lane_closed(lane)
             if code == "":
                 self.error(
                     lane,
@@ -864,12 +869,40 @@ class _DiagramChecker:
                 f"({listed}), so it chooses none; set its window property or give it the id lane_<code>)",
             )
 
+    def _check_lane_closed(self, lane: etree._Element) -> None:
+        """A plain lane whose name is no active window's but a closed one's: it means that window, which takes no
+        task — refused, as a ``window`` property naming a closed window is (its tasks would silently go to the
+        default window)."""
+        if not self.window_names and not self.closed_windows:
+            return
+        if lane_name_matches(lane, self.window_names or {}):
+            return
+        closed = lane_name_matches(lane, self.closed_windows)
+        if not closed:
+            return
+        lane_id, name = lane.get("id") or "", (lane.get("name") or "").strip()
+        listed = ", ".join(closed)
+        self.error(
+            lane,
+            f"泳道「{name}」对应的窗口已关闭（{listed}）；请重新启用该窗口或改选其他窗口 "
+            f"(lane {lane_id!r}: the window its name {name!r} names is closed ({listed}); reopen it or choose "
+            "another window)",
+        )
+
     def _check_window(self, el: etree._Element, code: str, what: Words, *, reserved_ok: bool = True) -> None:
         if reserved_ok and code in DYNAMIC_WINDOWS:
             return
         if self.known_windows is None or code in self.known_windows:
             return
         what_zh, what_en = (what, what) if isinstance(what, str) else what
+        if code in self.closed_windows:
+            name = self.closed_windows[code]
+            self.error(
+                el,
+                f"{what_zh}：窗口 {code!r}（{name}）已关闭；请重新启用该窗口或改选其他窗口 "
+                f"({what_en}: window {code!r} ({name}) is closed; reopen it or choose another window)",
+            )
+            return
         hint_zh = hint = ""
         similar = [w for w in self.known_windows if w.lower() == code.lower()]
         if similar:
@@ -971,7 +1004,7 @@ class _DiagramChecker:
         """(Chinese, English) words on the named lane holding a task whose name is no window's name or code
         (empty when there is none, or when the windows' names are not known)."""
         named = self._effective_lane(task, self.named_lane_of) if self.window_names else None
-        if named is None or lane_name_matches(named, self.window_names or {}):
+        if named is None or lane_name_matches(named, {**self.closed_windows, **(self.window_names or {})}):
             return "", ""
         lane_id, name = named.get("id") or "", (named.get("name") or "").strip()
         return (
@@ -1212,6 +1245,7 @@ def check_diagram(
     known_forms: set[str] | None = None,
     default_window: str | None = None,
     window_names: Mapping[str, str] | None = None,
+    closed_windows: Mapping[str, str] | None = None,
 ) -> list[Problem]:
     """All problems (errors and warnings) of a parsed diagram, ordered by line.
 
@@ -1221,7 +1255,7 @@ def check_diagram(
     conditions/timers/limits and "exec" for scripts; ``known_forms`` (None: not checked) are the form keys
     that have a schema; ``default_window`` is the deployer's window for tasks that name none (else each
     process's ``defaultWindow`` property, else ``centre``); ``window_names`` (code → display name) lets a lane
-    choose its window by its ``name``.
+    choose its window by its ``name``; ``closed_windows`` (code → name) are told as closed, not unknown.
     """
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
     checker = _DiagramChecker(
@@ -1232,6 +1266,7 @@ def check_diagram(
         known_forms=known_forms,
         default_window=default_window,
         window_names=window_names,
+        closed_windows=closed_windows,
     )
     return checker.run()
 
@@ -1246,6 +1281,7 @@ def validate_bpmn(
     known_forms: set[str] | None = None,
     default_window: str | None = None,
     window_names: Mapping[str, str] | None = None,
+    closed_windows: Mapping[str, str] | None = None,
 ) -> tuple[etree._ElementTree, list[Problem]]:
     """Parse and check a diagram — the one check of every door (API, console, designer, CLI); raise
     ``DiagramInvalid`` listing every problem when there is an error, else return (the tree in the platform's
@@ -1259,6 +1295,7 @@ def validate_bpmn(
         known_forms=known_forms,
         default_window=default_window,
         window_names=window_names,
+        closed_windows=closed_windows,
     )
     errors = [p for p in problems if p.severity == ERROR]
     if errors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from runner.core.transaction import read_unflushed
@@ -25,6 +25,12 @@ def known_windows(session: Session) -> set[str]:
 def active_window_names(session: Session) -> dict[str, str]:
     """Code → display name of the active windows (a lane may name its window by either)."""
     rows = session.execute(select(Window.code, Window.name).where(Window.is_active.is_(True)))
+    return {code: name for code, name in rows}
+
+
+def closed_window_names(session: Session) -> dict[str, str]:
+    """Code → display name of the windows the admin closed (a diagram naming one is told so)."""
+    rows = session.execute(select(Window.code, Window.name).where(Window.is_active.is_(False)))
     return {code: name for code, name in rows}
 
 
@@ -95,6 +101,23 @@ def _writing_by_statement(state: ORMExecuteState) -> None:
         _forget_listed(state.session)
 
 
+def _refuse_closing_with_open_tasks(session: Session, code: str, name: str) -> None:
+    """Closing a window its running items' open tasks are in would leave them where no picker offers it: the
+    admin first hands them over (转交) or lets them finish."""
+    from runner.exceptions import Conflict
+    from runner.models import OpenTask
+
+    count = session.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.window == code)) or 0
+    if count:
+        raise Conflict(
+            f"窗口 {code}（{name}）还有 {count} 件未办结的任务，请先转交或办结后再关闭 "
+            f"(window {code!r} ({name}) still has {count} open task(s); hand them over or finish them before "
+            "closing it)",
+            window=code,
+            open_tasks=count,
+        )
+
+
 def save_window(session: Session, code: str, name: str, *, actor: str, active: bool = True) -> Window:
     """Create, rename, close (``active=False``) or reopen one window, in the audit trail."""
     from runner.core import audit
@@ -109,6 +132,8 @@ def save_window(session: Session, code: str, name: str, *, actor: str, active: b
         raise InvalidInput("窗口名称不能为空 (a window name is required)", field="name")
     row = session.get(Window, code)
     created = row is None
+    if row is not None and row.is_active and not active:
+        _refuse_closing_with_open_tasks(session, code, row.name)
     if row is None:
         row = Window(code=code, name=name, is_active=active)
         session.add(row)

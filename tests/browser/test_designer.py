@@ -382,3 +382,35 @@ def test_the_side_form_shows_the_window_a_lane_chooses_by_name(services, live_se
     )
     page.wait_for_selector("#prop-lane-by-name")
     assert page.inner_text("#prop-lane-by-name") == "按泳道名称选择窗口：guotu"
+
+
+def test_the_side_form_says_a_lane_names_a_closed_window(services, live_server, new_page) -> None:
+    """A lane named after a closed window (by its name or code) is told so on the task's and the lane's form,
+    as deployment refuses it."""
+    from runner.people.windows import save_window
+
+    deploy_chaogao(services)
+    with services.transaction() as s:
+        seed_demo_users(s, library_windows())
+        save_window(s, "guotu", "国土窗口", actor="admin", active=False)
+    page = new_page()
+    login(page, live_server, "designer")
+    page.goto(f"{live_server}/admin/designer/")
+    page.click(f"tr[data-key={CHAOGAO}] button.open-process")
+    page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
+    wait_status(page, "已载入")
+    focus(page, "accept")
+    page.evaluate(
+        "() => { const m = window.designer.modeler, r = m.get('elementRegistry');"
+        " const lane = r.get('lane_lead') || r.get('Lane_0k2j3h4');"
+        " m.get('modeling').updateProperties(lane, { id: 'Lane_0k2j3h4', name: '国土窗口' });"
+        " m.get('selection').select(null); m.get('selection').select(r.get('accept')); }"
+    )
+    page.wait_for_selector("#prop-lane-info")
+    assert "「国土窗口」对应的窗口已关闭，部署将被拒绝：guotu" in page.inner_text("#prop-lane-info")
+    page.evaluate(
+        "() => { const m = window.designer.modeler;"
+        " m.get('selection').select(m.get('elementRegistry').get('Lane_0k2j3h4')); }"
+    )
+    page.wait_for_selector("#prop-lane-by-name")
+    assert page.inner_text("#prop-lane-by-name") == "「国土窗口」对应的窗口已关闭，部署将被拒绝：guotu"

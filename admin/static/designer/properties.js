@@ -106,6 +106,20 @@
       .map(function (w) { return w.code; });
   }
 
+  /** Codes of the closed windows the lane's name names, when it names no open one: deployment refuses it. */
+  function laneClosedMatches(lane, config) {
+    var key = nameKey(lane.name);
+    if (!key || laneNameMatches(lane, config).length) { return []; }
+    return (config.closedWindows || []).filter(function (w) { return key === nameKey(w.code) || key === nameKey(w.name); })
+      .map(function (w) { return w.code; });
+  }
+
+  /** The words telling that a lane's name names a closed window, or "" when it does not. */
+  function laneClosedText(lane, config) {
+    var closed = laneClosedMatches(lane, config);
+    return closed.length ? "「" + nameKey(lane.name) + "」" + T("对应的窗口已关闭，部署将被拒绝：") + closed.join(", ") : "";
+  }
+
   /** The window a lane chooses: its id lane_<code>, its window property, else the one window its name names. */
   function laneCode(lane, config) {
     var code = laneWindow(lane.id) || (read(lane).window || "").trim();
@@ -216,7 +230,7 @@
       var props = read(bo);
       var lane = laneOf(bo);
       var code = lane ? laneCode(lane, config) : null;
-      var laneText = !lane ? T("不在任何泳道中（交给默认窗口）") : code ? (DYNAMIC_LANES[code] || code) + T(" ← 泳道 ") + lane.id : T("泳道 ") + lane.id + T(" 未指明窗口（交给默认窗口）");
+      var laneText = !lane ? T("不在任何泳道中（交给默认窗口）") : code ? (DYNAMIC_LANES[code] || code) + T(" ← 泳道 ") + lane.id : laneClosedText(lane, config) || T("泳道 ") + lane.id + T(" 未指明窗口（交给默认窗口）");
       fields.push(h("p", { class: "small mb-2", id: "prop-lane-info", text: T("泳道窗口：") + laneText }));
       var win = select("prop-window", props.window, windowOptions(config, T("（按泳道）")));
       fields.push(group(T("窗口 window"), win, T("指定后覆盖泳道的窗口")));
@@ -269,6 +283,8 @@
       if (!current && byName.length) {
         var nameText = byName.length === 1 ? T("按泳道名称选择窗口：") + byName[0] : T("泳道名称对应多个窗口，未选择：") + byName.join(", ");
         fields.push(h("p", { class: "small mb-2", id: "prop-lane-by-name", text: nameText }));
+      } else if (!current && laneClosedText(bo, config)) {
+        fields.push(h("p", { class: "small mb-2 text-danger", id: "prop-lane-by-name", text: laneClosedText(bo, config) }));
       }
       onChange.push([laneSelect, function () {
         var value = laneSelect.value;

@@ -348,3 +348,26 @@ def test_disabling_a_clerk_holding_tasks_is_refused_with_the_items_named(service
     with services.transaction() as s:
         assert directory.get_person(s, "clerk1").is_active is False
     assert [a for a, _ in audit_actions(services, actor="admin")][-1] == "user_disabled"
+
+
+def test_closing_a_window_with_open_tasks_is_refused_naming_how_many(services, setup, signed_in) -> None:
+    """Its running items' tasks would stay in a window no picker offers: the console says how many (flash, no
+    500) and the window stays open; a window without open tasks closes."""
+    iid = promised_item(services)
+    window = task(services, iid, "accept")["window"]
+    admin = signed_in("admin")
+    with services.transaction() as s:
+        name = next(w.name for w in runner.list_windows(s) if w.code == window)
+    page = admin.post(
+        "/admin/users/windows", data={"code": window, "name": name, "active": "0"}, follow_redirects=True
+    )
+    assert page.status_code == 200
+    assert any("还有 1 件未办结的任务" in f for f in flashes(page.get_data(as_text=True))), flashes(
+        page.get_data(as_text=True)
+    )
+    with services.transaction() as s:
+        assert window in runner.known_windows(s)
+    admin.post("/admin/users/windows", data={"code": "gongan", "name": "公安窗口"})
+    admin.post("/admin/users/windows", data={"code": "gongan", "name": "公安窗口", "active": "0"})
+    with services.transaction() as s:
+        assert "gongan" not in runner.known_windows(s)

@@ -311,3 +311,39 @@ def test_a_lane_chooses_its_window_by_name_at_deployment(services):
         again = runner.deploy(s, _named_lane_review("社保窗口"), "review.bpmn", actor="designer")
     assert again.created == [True] and again.definitions[0].version == first.version + 1
     assert the_task(services, start(services, "review"), "accept")["window"] == "guotu"
+
+
+def _close(services, code: str, name: str) -> None:
+    from runner.people.windows import save_window
+
+    with services.transaction() as s:
+        save_window(s, code, name, actor="admin", active=False)
+
+
+@pytest.mark.parametrize("lane", ["name", "code"])
+def test_a_lane_choosing_a_closed_window_is_refused_as_closed(services, lane):
+    """By its name or its lane_<code> id: deploying says the window is closed, not that it is unknown."""
+    _deploy(services, (DATA / "review.bpmn").read_bytes().replace(b"lane_shebao", b"lane_guotu"))
+    _close(services, "shebao", "社保窗口")
+    content = _named_lane_review("社保窗口") if lane == "name" else (DATA / "review.bpmn").read_bytes()
+    with pytest.raises(runner.DiagramInvalid) as info, services.transaction() as s:
+        runner.deploy(s, content, "review.bpmn", actor="designer")
+    errors = [p for p in info.value.problems if p["severity"] == "error"]
+    # the lane and the process's leadWindow alike
+    assert {p["element"] for p in errors} == {"review", "Lane_0k2j3h4" if lane == "name" else "lane_shebao"}
+    for error in errors:
+        assert "已关闭" in error["message"] and "is closed" in error["message"]
+        assert "unknown window" not in error["message"]
+
+
+def test_a_window_with_open_tasks_cannot_be_closed(services):
+    """Closing it would leave its running items' tasks in a window nobody picks: refused, naming how many."""
+    _deploy(services, _named_lane_review("社保窗口"))
+    iid = start(services, "review")
+    assert the_task(services, iid, "accept")["window"] == "shebao"
+    with pytest.raises(runner.Conflict) as info:
+        _close(services, "shebao", "社保窗口")
+    assert "还有 1 件未办结的任务" in str(info.value) and "still has 1 open task(s)" in str(info.value)
+    with services.transaction() as s:
+        assert "shebao" in runner.known_windows(s)
+    _close(services, "guotu", "国土窗口")  # no open task there: closed

@@ -392,6 +392,47 @@ def test_a_lane_name_matching_several_windows_is_reported() -> None:
     assert "it goes to the default window 'centre'" in " ".join(about(warnings, "Task_1"))
 
 
+CLOSED = {"yibao": "医保窗口"}
+
+
+def test_a_lane_name_matching_only_a_closed_window_is_refused_as_closed() -> None:
+    exc = refused("lane.bpmn", named_lane("医保窗口"), window_names=WINDOW_NAMES, closed_windows=CLOSED)
+    [error] = errors_of(exc)
+    assert error["element"] == "Lane_0k2j3h4"
+    assert error["message"].startswith("泳道「医保窗口」对应的窗口已关闭（yibao）")
+    assert "lane 'Lane_0k2j3h4': the window its name '医保窗口' names is closed (yibao)" in error["message"]
+    # the task's default-window warning does not call the name no window's
+    assert "no window's name" not in " ".join(p["message"] for p in exc.problems)
+    refused("lane.bpmn", named_lane("yibao"), window_names=WINDOW_NAMES, closed_windows=CLOSED)
+    # an active window of the same name wins: the closed one is not meant
+    _, warnings = validate(
+        named_lane("医保窗口"),
+        window_names={**WINDOW_NAMES, "yb2": "医保窗口"},
+        known_windows={*KNOWN_WINDOWS, "yb2"},
+        closed_windows=CLOSED,
+    )
+    assert about(warnings, "Lane_0k2j3h4") == []
+
+
+@pytest.mark.parametrize("where", ["lane_yibao", "property"])
+def test_a_code_naming_a_closed_window_is_refused_as_closed(where: str) -> None:
+    content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", b"lane_yibao")
+    if where == "property":
+        content = content.replace(b"lane_yibao", b"Lane_0k2j3h4")
+        lane = '<bpmn:lane id="Lane_0k2j3h4" name="不存在的窗口">'.encode()
+        content = content.replace(
+            lane,
+            lane
+            + b'<bpmn:extensionElements><camunda:properties xmlns:camunda="http://camunda.org/schema/1.0/bpmn">'
+            b'<camunda:property name="window" value="yibao"/></camunda:properties></bpmn:extensionElements>',
+        )
+    exc = refused("lane.bpmn", content, closed_windows=CLOSED)
+    [error] = errors_of(exc)
+    assert "窗口 'yibao'（医保窗口）已关闭" in error["message"]
+    assert "window 'yibao' (医保窗口) is closed; reopen it or choose another window" in error["message"]
+    assert "unknown window" not in error["message"]
+
+
 def test_a_lane_id_or_property_wins_over_its_name() -> None:
     content = load("unknown_lane_window.bpmn").replace(b"lane_nosuch", b"lane_gongshang")
     content = content.replace('name="不存在的窗口"'.encode(), 'name="社保窗口"'.encode())
