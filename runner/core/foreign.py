@@ -325,6 +325,8 @@ class _Adopter:
         handler = EXTENSION_HANDLERS.get(_label(el))
         if handler is not None:
             handler(self, el)
+        elif _label(el) in MARKERS:
+            return
         elif local == "properties":
             for prop in el:
                 if isinstance(prop.tag, str):
@@ -478,6 +480,9 @@ EXTENSION_HANDLERS: dict[str, Callable[[_Adopter, etree._Element], None]] = {
     "zeebe:assignmentDefinition": _Adopter.zeebe_assignment,
     "zeebe:formDefinition": _Adopter.zeebe_form,
 }
+# extension elements that only say what the element already is to the platform (Camunda 8.5+ marks a user task
+# the engine itself runs, not a job worker, with ``zeebe:userTask``): nothing to read, nothing to warn about
+MARKERS = frozenset({"zeebe:userTask"})
 # attributes that describe the file, not how it runs
 HARMLESS_ATTRIBUTES = frozenset({"versionTag", "diagramRelationId"})
 

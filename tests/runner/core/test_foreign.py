@@ -379,3 +379,16 @@ def test_a_condition_where_it_would_be_ignored_is_refused(split: str, source: st
     problems = refused(diagram('<bpmn:userTask id="t" camunda:candidateGroups="shebao"/>', flows=flows))
     [problem] = [p for p in problems if p["element"] == "f1"]
     assert "条件不会生效" in problem["message"] and "where a condition is ignored" in problem["message"]
+
+
+def test_a_camunda_8_user_task_marker_is_no_warning() -> None:
+    """Camunda Modeler 8.5+ marks every user task it draws with ``<zeebe:userTask/>`` (a task the engine, not a
+    job worker, runs): that is what a platform user task is, so it is no "not used" warning on every task."""
+    tree, warnings = validate(
+        diagram(
+            """<bpmn:userTask id="t"><bpmn:extensionElements><zeebe:userTask/>
+      <zeebe:assignmentDefinition candidateGroups="shebao"/></bpmn:extensionElements></bpmn:userTask>"""
+        )
+    )
+    assert properties(tree) == {"window": "shebao"}
+    assert "zeebe:userTask" not in messages(warnings)
