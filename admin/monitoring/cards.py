@@ -11,7 +11,7 @@ from admin.monitoring.incidents import IncidentListView
 from admin.monitoring.instances import InstanceListView
 from admin.monitoring.timers import TimerListView
 from runner.items.monitoring import console_counts
-from runner.people.directory import stranded_tasks
+from runner.people.directory import stranded_count
 from web.auth import current_user
 
 VIEWS: dict[str, object] = {}  # filled by ``register``: the list views the tiles link to
@@ -55,7 +55,7 @@ def monitoring_cards(session: Session) -> list[Card]:
 
 def _stranded_card(session: Session) -> Card:
     """Open tasks held by disabled logins: nobody can work them until an admin 改派s each."""
-    count = len(stranded_tasks(session))
+    count = stranded_count(session)
     return Card(
         title=_("停用人员名下待办"),
         value=str(count),

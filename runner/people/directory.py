@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -384,7 +384,12 @@ class StrandedTask:
 def stranded_tasks(session: Session) -> list[StrandedTask]:
     """Every open task held by a disabled user, oldest deadline first, with the disabled holder."""
     disabled = select(User.username).where(User.is_active.is_(False))
-    rows = session.scalars(select(OpenTask).where(_held_by(disabled)).order_by(OpenTask.due_at, OpenTask.id))
+    columns = (OpenTask.id, OpenTask.instance_id, OpenTask.business_key, OpenTask.name, OpenTask.assignee)
+    rows = session.execute(
+        select(*columns, OpenTask.delegated_by, OpenTask.due_at)
+        .where(_held_by(disabled))
+        .order_by(OpenTask.due_at, OpenTask.id)
+    )
     names = set(session.scalars(disabled))
     return [
         StrandedTask(
@@ -397,6 +402,12 @@ def stranded_tasks(session: Session) -> list[StrandedTask]:
         )
         for row in rows
     ]
+
+
+def stranded_count(session: Session) -> int:
+    """How many open tasks disabled users hold (one count query, for the console's notice and tile)."""
+    disabled = select(User.username).where(User.is_active.is_(False))
+    return int(session.scalar(select(func.count()).select_from(OpenTask).where(_held_by(disabled))) or 0)
 
 
 def stranded_counts(session: Session) -> dict[str, int]:

@@ -4,6 +4,8 @@ list) so the admin can 改派 each."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from markupsafe import escape
 
@@ -46,6 +48,7 @@ def test_tasks_held_by_a_disabled_user_are_shown_for_reassignment(services, setu
     html = page.get_data(as_text=True)
     assert accept["business_key"] in html and f"/admin/instance/{iid}" in html
     assert "<b>&" not in html and str(escape(holder)) in html
+    assert admin.get(f"/admin/users/{quote(holder)}/").status_code == 200  # the holder's link
     users = admin.get("/admin/users/").get_data(as_text=True)
     assert "stranded-count" in users and "仍有 1 项待办" in users
     with services.transaction() as s:
@@ -68,4 +71,4 @@ def test_a_task_delegated_by_a_disabled_user_names_them_as_holder(services, setu
     with services.transaction() as s:
         held = directory.stranded_tasks(s)
         assert [(t.business_key, t.holder) for t in held] == [(accept["business_key"], "clerk1")]
-        assert directory.stranded_counts(s) == {"clerk1": 1}
+        assert directory.stranded_counts(s) == {"clerk1": 1} and directory.stranded_count(s) == 1
