@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -10,6 +11,7 @@ from admin.monitoring.incidents import IncidentListView
 from admin.monitoring.instances import InstanceListView
 from admin.monitoring.timers import TimerListView
 from runner.items.monitoring import console_counts
+from runner.people.directory import stranded_count
 from web.auth import current_user
 
 VIEWS: dict[str, object] = {}  # filled by ``register``: the list views the tiles link to
@@ -47,4 +49,17 @@ def monitoring_cards(session: Session) -> list[Card]:
             url=timers.quick_filter_url("overdue"),
             note=_("到期却仍未触发（挂起、停表或任务丢失）"),
         ),
+        _stranded_card(session),
     ]
+
+
+def _stranded_card(session: Session) -> Card:
+    """Open tasks held by disabled logins: nobody can work them until an admin 改派s each."""
+    count = stranded_count(session)
+    return Card(
+        title=_("停用人员名下待办"),
+        value=str(count),
+        level="danger" if count else "success",
+        url=url_for("users.stranded"),
+        note=_("已停用的人员仍持有的待办任务，请逐项改派"),
+    )

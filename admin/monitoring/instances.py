@@ -32,6 +32,7 @@ from admin.monitoring.common import (
 from admin.monitoring.filters import DeadlineFilter, LocalDateBetweenFilter
 from runner.items.monitoring import definition_labels
 from runner.models import InstanceStatus, ProcessDefinition, ProcessInstance, Window
+from runner.people.directory import stranded_count
 
 
 def _definition_keys() -> list[tuple[str, str]]:
@@ -152,6 +153,10 @@ class InstanceListView(ConsoleModelView):
                 ProcessInstance.business_key >= term, ProcessInstance.business_key < term + "\uffff"
             )
         return query, count_query, joins, count_joins
+
+    def stranded_count(self) -> int:
+        """How many open tasks disabled users still hold (the notice above the list)."""
+        return stranded_count(db_session())
 
     def quick_filter_url(self, name: str, value: str) -> str:
         """The list URL with only the filter named ``name`` set to ``value`` (for the quick links)."""

@@ -44,10 +44,12 @@ class UsersView(ConsoleView):
             users = directory.list_users(s)
             windows = [(w.code, w.name, w.is_active) for w in runner.list_windows(s)]
             absences = directory.list_absences(s)
+            stranded = directory.stranded_counts(s)
             now = services().now()
         return self.render(
             "console/monitoring/users.html",
             users=users,
+            stranded=stranded,
             windows=windows,
             window_names={code: name for code, name, _active in windows},
             absences=absences,
@@ -56,6 +58,13 @@ class UsersView(ConsoleView):
             local=local,
             can_act=is_admin(),
         )
+
+    @expose("/stranded/")
+    def stranded(self) -> Any:
+        """Open tasks held by disabled users, each with its holder and a link to the item (改派 there)."""
+        with services().transaction() as s:
+            tasks = directory.stranded_tasks(s)
+        return self.render("console/monitoring/stranded.html", tasks=tasks, local=local)
 
     @expose("/<username>/")
     def user(self, username: str) -> Any:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -344,7 +344,7 @@ def _refuse_if_holding(session: Session, user: User) -> None:
     name = user.username
     held = session.execute(
         select(OpenTask.business_key, OpenTask.name)
-        .where(or_(OpenTask.assignee == name, OpenTask.delegated_by == name))
+        .where(_held_by([name]))
         .order_by(OpenTask.due_at, OpenTask.id)
     ).all()
     if not held:
@@ -360,6 +360,62 @@ def _refuse_if_holding(session: Session, user: User) -> None:
         tasks=len(held),
         items=keys,
     )
+
+
+def _held_by(names: Any) -> Any:
+    """The open tasks that are one of ``names``' (a list or a subquery of usernames): claimed by or
+    assigned (or proxied) to them, or 委派 by them and coming back to them."""
+    return or_(OpenTask.assignee.in_(names), OpenTask.delegated_by.in_(names))
+
+
+@dataclass(frozen=True)
+class StrandedTask:
+    """An open task held by a disabled login (disabled before the refusal above existed): nobody can
+    work it until an admin hands it over (改派)."""
+
+    id: int
+    instance_id: int
+    business_key: str
+    name: str
+    holder: str
+    due_at: datetime | None
+
+
+def stranded_tasks(session: Session) -> list[StrandedTask]:
+    """Every open task held by a disabled user, oldest deadline first, with the disabled holder."""
+    disabled = select(User.username).where(User.is_active.is_(False))
+    columns = (OpenTask.id, OpenTask.instance_id, OpenTask.business_key, OpenTask.name, OpenTask.assignee)
+    rows = session.execute(
+        select(*columns, OpenTask.delegated_by, OpenTask.due_at)
+        .where(_held_by(disabled))
+        .order_by(OpenTask.due_at, OpenTask.id)
+    )
+    names = set(session.scalars(disabled))
+    return [
+        StrandedTask(
+            id=row.id,
+            instance_id=row.instance_id,
+            business_key=row.business_key,
+            name=row.name,
+            holder=row.assignee if row.assignee in names else str(row.delegated_by),
+            due_at=row.due_at,
+        )
+        for row in rows
+    ]
+
+
+def stranded_count(session: Session) -> int:
+    """How many open tasks disabled users hold (one count query, for the console's notice and tile)."""
+    disabled = select(User.username).where(User.is_active.is_(False))
+    return int(session.scalar(select(func.count()).select_from(OpenTask).where(_held_by(disabled))) or 0)
+
+
+def stranded_counts(session: Session) -> dict[str, int]:
+    """How many open tasks each disabled user still holds (only those who hold some)."""
+    counts: dict[str, int] = {}
+    for task in stranded_tasks(session):
+        counts[task.holder] = counts.get(task.holder, 0) + 1
+    return counts
 
 
 def end_sessions(session: Session, username: str, *, actor: str) -> None:
