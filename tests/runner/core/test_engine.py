@@ -409,3 +409,26 @@ def test_an_item_is_not_started_on_a_version_routing_to_a_closed_window(services
     with services.transaction() as s:
         assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 0
         assert s.scalar(select(func.count()).select_from(OpenTask)) == 0
+
+
+def test_a_step_routed_to_a_closed_window_is_held_as_an_incident_not_a_hidden_task(services):
+    """A window closed before closing checked the routes: the running item's next step does not become a task
+    nobody can pick; the item stops at it with an incident naming the window, and retrying after the window is
+    reopened creates the task there."""
+    from runner.models import OpenTask, Window
+
+    _deploy(services, _accept_at_guotu())
+    iid = start(services, "review")
+    with services.transaction() as s:
+        s.get(Window, "shebao").is_active = False
+    complete(services, the_task(services, iid, "accept")["id"], {"complete": True})
+    view = describe(services, iid)
+    assert view["status"] == "error" and view["tasks"] == []
+    [incident] = view["incidents"]
+    assert "窗口 shebao 已关闭" in incident["message"] and "'shebao'" in incident["message"]
+    with services.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.window == "shebao")) == 0
+        s.get(Window, "shebao").is_active = True
+    with services.transaction() as s:
+        runner.retry(s, iid, actor="admin")
+    assert the_task(services, iid, "decide")["window"] == "shebao"
