@@ -52,6 +52,7 @@ from runner.models import (
     Timer,
     TimerStatus,
     WarningEvent,
+    Window,
 )
 from runner.people.proxies import assign_new_task, prefetch_staffing
 from runner.people.windows import known_windows
@@ -761,7 +762,24 @@ def _projection(
     session: Session, instance: ProcessInstance, task: Task, props: dict[str, str], now: datetime
 ) -> tuple[str | None, TaskDue]:
     """A new task's window and time limit, as its diagram says (raises what the diagram's expressions raise)."""
-    return resolve_window(session, instance, task, props), task_due(session, task, props, now)
+    window = resolve_window(session, instance, task, props)
+    _refuse_closed_window(session, task, window)
+    return window, task_due(session, task, props, now)
+
+
+def _refuse_closed_window(session: Session, task: Task, window: str | None) -> None:
+    """A step the item's version routes to a window the admin closed would sit where no picker offers it:
+    held as the item's incident instead (reopen the window, or move the item, then retry)."""
+    if window is None:
+        return
+    row = session.get(Window, window)  # the identity map's, after the first task
+    if row is None or row.is_active:
+        return  # open, or not a window of the table (a diagram's own code): as before
+    raise ScriptError(
+        f"环节「{task_title(task)}」的窗口 {window} 已关闭，任务未生成；请重新开放该窗口或迁移办件后重试 "
+        f"(the window {window!r} of step {task_title(task)!r} is closed; the task was not created: reopen the "
+        "window or move the item, then retry)"
+    )
 
 
 def _current_tasks(session: Session) -> dict[int, list[OpenTask]]:

@@ -16,6 +16,7 @@ from runner.core.spiff import pruning
 from runner.core.spiff.serializer import serializer
 from runner.core.transaction import services_of
 from runner.exceptions import (
+    Conflict,
     DuplicateBusinessKey,
     InstanceNotActive,
     InvalidInput,
@@ -32,11 +33,13 @@ from runner.models import (
     InstanceStatus,
     MessageSubscription,
     OpenTask,
+    ProcessDefinition,
     ProcessInstance,
     Timer,
     TimerStatus,
     WarningEvent,
 )
+from runner.people.windows import closed_windows_of
 from runner.timekeeping.deadlines import calendar, pause_clock, refresh_deadline, resume_clock
 from runner.timekeeping.deadlines import extend as grant_extension
 
@@ -61,6 +64,7 @@ def start(
     timers_first.take_turn(session)  # while the workers are behind with due timers, clerks take turns
     services = services_of(session)
     definition = get_definition(session, key, version)
+    _refuse_closed_windows(session, definition)
     now = services.now()
     local_year = calendar(session).local_date(now).year
     if business_key is None:
@@ -101,6 +105,22 @@ def start(
     engine.advance(session, instance, workflow, actor=actor)
     engine.save(session, instance, workflow)
     return instance
+
+
+def _refuse_closed_windows(session: Session, definition: ProcessDefinition) -> None:
+    """A version whose map sends steps to a closed window would leave its tasks where no picker offers them:
+    the item is not started (the admin reopens the window or redeploys)."""
+    closed = closed_windows_of(session, definition.meta or {})
+    if closed:
+        raise Conflict(
+            f"流程「{definition.name}」（版本 {definition.version}）仍有环节由已关闭的窗口 {'、'.join(closed)} 办理，"
+            "暂不能受理，请管理员重新开放窗口或重新部署 "
+            f"({definition.name!r} (version {definition.version}) still routes steps to the closed window(s) "
+            f"{', '.join(closed)}; the admin reopens them or redeploys before items are started)",
+            key=definition.key,
+            version=definition.version,
+            windows=closed,
+        )
 
 
 def _as_int(value: Any, default: int | None) -> int | None:

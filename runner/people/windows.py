@@ -118,6 +118,65 @@ def _refuse_closing_with_open_tasks(session: Session, code: str, name: str) -> N
         )
 
 
+def routed_windows(meta: dict[str, Any]) -> set[str]:
+    """The window codes a deployed version's stored map sends steps to: its lanes, its lead window, and a
+    default window the deployer or the diagram chose (``centre``, the built-in default, is not counted)."""
+    from runner.core import conventions
+
+    named = {str(c) for c in (meta.get("node_windows") or {}).values() if c}
+    named -= {"lead", "related", *conventions.NO_WINDOW_LANES}
+    for extra in (meta.get("lead_window"), meta.get("default_window")):
+        if extra and extra != conventions.DEFAULT_WINDOW:
+            named.add(str(extra))
+    return named
+
+
+def versions_routing_to(session: Session, code: str) -> list[tuple[str, int]]:
+    """(process name, version) of the current version of every process and of the versions running items
+    are on, whose map sends a step to window ``code``."""
+    from runner.models import ACTIVE_STATUSES, ProcessDefinition, ProcessInstance
+
+    newest = (
+        select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    current = select(ProcessDefinition.id).join(
+        newest, (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.version)
+    )
+    running = select(ProcessInstance.definition_id).where(ProcessInstance.status.in_(ACTIVE_STATUSES))
+    rows = session.execute(
+        select(ProcessDefinition.name, ProcessDefinition.version, ProcessDefinition.meta)
+        .where(ProcessDefinition.id.in_(current.union(running).scalar_subquery()))
+        .order_by(ProcessDefinition.key, ProcessDefinition.version)
+    )
+    return [(name, version) for name, version, meta in rows if code in routed_windows(meta or {})]
+
+
+def _refuse_closing_while_routed(session: Session, code: str, name: str) -> None:
+    """A current version or a running item's version still sends steps to the window: closing it would let new
+    tasks land where no picker offers it, so the admin first redeploys or hands the lanes over."""
+    from runner.exceptions import Conflict
+
+    found = versions_routing_to(session, code)
+    if not found:
+        return
+    shown = found[:5]
+    zh = "、".join(f"流程「{n}」（版本 {v}）" for n, v in shown) + ("等" if len(found) > 5 else "")
+    en = ", ".join(f"{n!r} (version {v})" for n, v in shown) + (" and more" if len(found) > 5 else "")
+    raise Conflict(
+        f"{zh}仍有环节由窗口 {code}（{name}）办理，请先改派或重新部署后再关闭 "
+        f"(window {code!r} ({name}) still handles steps of {en}; reassign them or redeploy before closing it)",
+        window=code,
+        versions=[{"name": n, "version": v} for n, v in found],
+    )
+
+
+def closed_windows_of(session: Session, meta: dict[str, Any]) -> list[str]:
+    """The closed windows a version's map sends steps to (sorted; none for a sound version)."""
+    return sorted(routed_windows(meta) & set(closed_window_names(session)))
+
+
 def save_window(session: Session, code: str, name: str, *, actor: str, active: bool = True) -> Window:
     """Create, rename, close (``active=False``) or reopen one window, in the audit trail."""
     from runner.core import audit
@@ -134,6 +193,7 @@ def save_window(session: Session, code: str, name: str, *, actor: str, active: b
     created = row is None
     if row is not None and row.is_active and not active:
         _refuse_closing_with_open_tasks(session, code, row.name)
+        _refuse_closing_while_routed(session, code, row.name)
     if row is None:
         row = Window(code=code, name=name, is_active=active)
         session.add(row)

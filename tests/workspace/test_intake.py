@@ -412,3 +412,22 @@ def test_two_submissions_of_one_form_at_the_same_moment_register_once(services, 
     clients[0].post("/intake", data=form_for("SC-001", "accept", submit_token="d" * 32))
     year, serial = key.split("-")
     assert sorted(registrations(services)) == [key, f"{year}-{int(serial) + 1:0{len(serial)}d}"]  # none lost
+
+
+def test_an_item_whose_process_routes_to_a_closed_window_is_not_registered(services, catalogue, signed_in):
+    """A window closed behind the console's back (or before closing checked the routes): the counter is told,
+    in the page (no 500), and nothing is registered nor any task left in the closed window."""
+    from runner.core.definitions import latest_definition
+    from runner.models import OpenTask, Window
+    from runner.people.windows import routed_windows
+
+    with services.transaction() as s:
+        item = items.get_item(s, "SC-001")
+        routed = routed_windows(latest_definition(s, item.process_key).meta)
+        closed = sorted(routed - {item.window})[0] if routed - {item.window} else item.window
+        s.get(Window, closed).is_active = False
+    answer = signed_in("sc_clerk").post("/intake", data=form_for("SC-001", "accept"))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code in (400, 409) and f"已关闭的窗口 {closed}" in page, page[-2000:]
+    with services.transaction() as s:
+        assert s.query(ItemApplication).count() == 0 and s.query(OpenTask).count() == 0

@@ -371,3 +371,26 @@ def test_closing_a_window_with_open_tasks_is_refused_naming_how_many(services, s
     admin.post("/admin/users/windows", data={"code": "gongan", "name": "公安窗口", "active": "0"})
     with services.transaction() as s:
         assert "gongan" not in runner.known_windows(s)
+
+
+def test_closing_a_window_a_deployed_version_routes_to_is_refused_naming_it(
+    services, setup, signed_in
+) -> None:
+    """No open task there yet, but the current 承诺件 version sends its steps there: the console names the
+    process and version (flash, no 500) and the window stays open."""
+    from runner.core.definitions import latest_definition
+    from runner.people.windows import routed_windows
+
+    with services.transaction() as s:
+        definition = latest_definition(s, "chengnuo")
+        window = sorted(routed_windows(definition.meta))[0]
+        name = next(w.name for w in runner.list_windows(s) if w.code == window)
+        expected = f"流程「{definition.name}」（版本 {definition.version}）"
+    page = signed_in("admin").post(
+        "/admin/users/windows", data={"code": window, "name": name, "active": "0"}, follow_redirects=True
+    )
+    assert page.status_code == 200
+    shown = flashes(page.get_data(as_text=True))
+    assert any(expected in f and "请先改派或重新部署" in f for f in shown), shown
+    with services.transaction() as s:
+        assert window in runner.known_windows(s)

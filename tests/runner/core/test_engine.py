@@ -323,7 +323,8 @@ def _close(services, code: str, name: str) -> None:
 @pytest.mark.parametrize("lane", ["name", "code"])
 def test_a_lane_choosing_a_closed_window_is_refused_as_closed(services, lane):
     """By its name or its lane_<code> id: deploying says the window is closed, not that it is unknown."""
-    _deploy(services, (DATA / "review.bpmn").read_bytes().replace(b"lane_shebao", b"lane_guotu"))
+    # the current version sends nothing to shebao (lane nor lead window), so it may be closed
+    _deploy(services, _accept_at_guotu(b"lane_huanbao"))
     _close(services, "shebao", "社保窗口")
     content = _named_lane_review("社保窗口") if lane == "name" else (DATA / "review.bpmn").read_bytes()
     with pytest.raises(runner.DiagramInvalid) as info, services.transaction() as s:
@@ -347,3 +348,87 @@ def test_a_window_with_open_tasks_cannot_be_closed(services):
     with services.transaction() as s:
         assert "shebao" in runner.known_windows(s)
     _close(services, "guotu", "国土窗口")  # no open task there: closed
+
+
+def _accept_at_guotu(later: bytes = b"lane_shebao") -> bytes:
+    """review.bpmn whose first step (受理) is in 国土窗口's lane, its later steps in the lane ``later``."""
+    content = (
+        (DATA / "review.bpmn")
+        .read_bytes()
+        .replace(b'name="leadWindow" value="shebao"', b'name="leadWindow" value="guotu"')
+    )
+    content = content.replace(b"<bpmn:flowNodeRef>accept</bpmn:flowNodeRef>", b"")
+    content = content.replace(
+        b"</bpmn:laneSet>",
+        b'<bpmn:lane id="lane_guotu" name="x"><bpmn:flowNodeRef>accept</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>',
+    )
+    return content.replace(
+        b'id="lane_shebao" name="\xe7\xa4\xbe\xe4\xbf\x9d\xe7\xaa\x97\xe5\x8f\xa3"', b'id="' + later + b'"'
+    )
+
+
+def test_a_window_the_current_version_routes_to_cannot_be_closed(services):
+    """No open task there yet, but the next item started would put one there: refused naming the version;
+    once the process is redeployed elsewhere (and no item runs on the old one) the window closes."""
+    _deploy(services, (DATA / "review.bpmn").read_bytes())
+    with pytest.raises(runner.Conflict) as info:
+        _close(services, "shebao", "社保窗口")
+    assert "流程「测试审查」（版本 1）仍有环节由窗口 shebao" in str(info.value)
+    assert "'测试审查' (version 1)" in str(info.value) and "redeploy" in str(info.value)
+    with services.transaction() as s:
+        assert "shebao" in runner.known_windows(s)
+    _deploy(services, _accept_at_guotu(b"lane_huanbao"))
+    _close(services, "shebao", "社保窗口")
+    with services.transaction() as s:
+        assert "shebao" not in runner.known_windows(s)
+
+
+def test_a_window_a_running_items_version_routes_to_cannot_be_closed(services):
+    """The item's open task is elsewhere, but its version sends its next step there: refused, naming the
+    running item's version even though the current version no longer routes there."""
+    _deploy(services, _accept_at_guotu())
+    iid = start(services, "review")
+    assert the_task(services, iid, "accept")["window"] == "guotu"
+    _deploy(services, _accept_at_guotu(b"lane_huanbao"))
+    with pytest.raises(runner.Conflict) as info:
+        _close(services, "shebao", "社保窗口")
+    assert "流程「测试审查」（版本 1）" in str(info.value) and "版本 2" not in str(info.value)
+
+
+def test_an_item_is_not_started_on_a_version_routing_to_a_closed_window(services):
+    """A window closed before the rule (or behind the console's back): the start is refused, naming the
+    window, and no item nor task is left behind in it."""
+    from runner.models import OpenTask, Window
+
+    _deploy(services, (DATA / "review.bpmn").read_bytes())
+    with services.transaction() as s:
+        s.get(Window, "shebao").is_active = False
+    with pytest.raises(runner.Conflict) as info:
+        start(services, "review")
+    assert "已关闭的窗口 shebao" in str(info.value) and "closed window(s) shebao" in str(info.value)
+    with services.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+        assert s.scalar(select(func.count()).select_from(OpenTask)) == 0
+
+
+def test_a_step_routed_to_a_closed_window_is_held_as_an_incident_not_a_hidden_task(services):
+    """A window closed before closing checked the routes: the running item's next step does not become a task
+    nobody can pick; the item stops at it with an incident naming the window, and retrying after the window is
+    reopened creates the task there."""
+    from runner.models import OpenTask, Window
+
+    _deploy(services, _accept_at_guotu())
+    iid = start(services, "review")
+    with services.transaction() as s:
+        s.get(Window, "shebao").is_active = False
+    complete(services, the_task(services, iid, "accept")["id"], {"complete": True})
+    view = describe(services, iid)
+    assert view["status"] == "error" and view["tasks"] == []
+    [incident] = view["incidents"]
+    assert "窗口 shebao 已关闭" in incident["message"] and "'shebao'" in incident["message"]
+    with services.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.window == "shebao")) == 0
+        s.get(Window, "shebao").is_active = True
+    with services.transaction() as s:
+        runner.retry(s, iid, actor="admin")
+    assert the_task(services, iid, "decide")["window"] == "shebao"
