@@ -54,7 +54,7 @@ from runner.models import (
     WarningEvent,
     Window,
 )
-from runner.people.proxies import assign_new_task, prefetch_staffing
+from runner.people.proxies import assign_new_task, has_present_clerk, prefetch_staffing
 from runner.people.windows import known_windows
 from runner.timekeeping.calendar import missing_year_of
 from runner.timekeeping.deadlines import calendar, extend, pause_clock, resume_clock
@@ -763,16 +763,23 @@ def _projection(
 ) -> tuple[str | None, TaskDue]:
     """A new task's window and time limit, as its diagram says (raises what the diagram's expressions raise)."""
     window = resolve_window(session, instance, task, props)
-    _refuse_closed_window(session, task, window)
+    _refuse_closed_window(session, task, window, now)
     return window, task_due(session, task, props, now)
 
 
-def _refuse_closed_window(session: Session, task: Task, window: str | None) -> None:
+def _refuse_closed_window(session: Session, task: Task, window: str | None, now: datetime) -> None:
     """A step the item's version routes to a window the admin closed would sit where no picker offers it:
-    held as the item's incident instead (reopen the window, or move the item, then retry)."""
+    held as the item's incident instead (reopen the window, or move the item, then retry). A staffed window is
+    open (a closed one counts as unstaffed): asked from the staffing the step reads anyway, so only a step into
+    an unstaffed window reads the window's row."""
     if window is None:
         return
-    row = session.get(Window, window)  # the identity map's, after the first task
+    # no flush here: the step's writes (its item's version check among them) flush with the step, where a
+    # concurrent change is the caller's Conflict, not an error of the diagram's
+    with session.no_autoflush:
+        if has_present_clerk(session, window, now):
+            return
+        row = session.get(Window, window)  # the identity map's, after the first task
     if row is None or row.is_active:
         return  # open, or not a window of the table (a diagram's own code): as before
     raise ScriptError(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from runner.core import audit
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NotFound
-from runner.models import Absence, Membership, ProcessInstance, Proxy, Role, User
+from runner.models import Absence, Membership, ProcessInstance, Proxy, Role, User, Window
 
 
 @dataclass(frozen=True)
@@ -140,13 +140,19 @@ def staffed_windows(session: Session, windows: Iterable[str], now: datetime) -> 
 
 def _staffed_statement(*, of_windows: bool = True) -> Select[tuple[str]]:
     """The windows (of the list ``windows``, unless ``of_windows`` is false) that have a clerk who is active and
-    not absent at ``now``."""
+    not absent at ``now``; a window the admin closed has none (its members take no new work there)."""
     now = bindparam("now")
     absent_now = select(Absence.user_id).where(Absence.in_force(now))
+    closed = select(Window.code).where(Window.is_active.is_(False))
     query = (
         select(Membership.window)
         .join(User, Membership.user_id == User.id)
-        .where(Membership.role == Role.CLERK, User.is_active.is_(True), User.id.not_in(absent_now))
+        .where(
+            Membership.role == Role.CLERK,
+            User.is_active.is_(True),
+            User.id.not_in(absent_now),
+            Membership.window.not_in(closed),
+        )
     )
     if of_windows:
         query = query.where(Membership.window.in_(bindparam("windows", expanding=True)))
@@ -154,7 +160,7 @@ def _staffed_statement(*, of_windows: bool = True) -> Select[tuple[str]]:
 
 
 _STAFFED = _staffed_statement()  # built once: asked whenever a step opens tasks
-_PEOPLE = (User, Membership, Absence, Proxy)  # what a new task's assignee is worked out from
+_PEOPLE = (User, Membership, Absence, Proxy, Window)  # what a new task's assignee is worked out from
 _PEOPLE_TABLES = {model.__table__ for model in _PEOPLE}
 # session.info: the windows staffed when the transaction first read (``read_along_staffing``)
 _READ_ALONG = "staffed_windows_read_along"

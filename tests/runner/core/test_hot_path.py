@@ -21,6 +21,7 @@ from runner.items.taskdata import task_context
 from runner.items.tasks import identify_reading_task, open_task_and_item
 from runner.models import ProcessInstance, Timer
 from runner.people.directory import create_user, identify, mark_absent
+from runner.people.windows import upsert_windows
 from tests.runner.helpers import complete, deploy_file, describe, open_tasks, start, the_task
 
 PASSWORD = "Banjian-test-2026!"
@@ -210,3 +211,28 @@ def test_a_cached_workflow_knows_the_ids_and_names_of_its_timer_rows(services):
     with services.transaction() as s:
         engine.load(s, s.get(ProcessInstance, iid))  # from the row
         assert engine._stored_timer_rows(s)[iid] == {}
+
+
+def test_a_step_into_staffed_windows_reads_no_window_row(services, db_engine):
+    """Whether a new task's window is closed is answered by the staffing the step asks about anyway (a closed
+    window has no clerk present): a step opening tasks in staffed windows reads no window's row, one opening a
+    task in an unstaffed window reads that row."""
+    deploy_file(services, "joint.bpmn")
+    with services.transaction() as s:
+        upsert_windows(s, [(window, window) for window in RELATED])
+        for window in RELATED[:2]:
+            create_user(s, f"clerk_{window}", window, PASSWORD, [(window, "clerk")])
+    iid = start(services, "joint_test", data={"lead_window": "shebao"})
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001 - SQLAlchemy's listener signature
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db_engine, "before_cursor_execute", count)
+    try:
+        complete(services, the_task(services, iid, "accept")["id"], {"related_windows": RELATED})
+    finally:
+        event.remove(db_engine, "before_cursor_execute", count)
+    assert {t["window"] for t in _reviews(services, iid)} == set(RELATED)
+    row_reads = [q for q in statements if q.startswith("SELECT windows.")]
+    assert len(row_reads) == 1, row_reads  # guihua's: nobody works there
