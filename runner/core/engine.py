@@ -20,6 +20,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -266,6 +267,8 @@ def advance(
             step()
         workflow.refresh_waiting_tasks()
         workflow.do_engine_steps()
+    except SQLAlchemyError:
+        raise  # the database's (a lost race's flush among them): the caller's, never the diagram's
     except Exception as exc:  # noqa: BLE001 - see above: the diagram's failure is the item's incident
         return record_incident(session, instance, workflow, exc, actor=actor)
     return None
@@ -714,6 +717,8 @@ def _sync_open_tasks(
         props = conventions.task_properties(task.task_spec)
         try:
             new_tasks.append((task_id, task, props, *_projection(session, instance, task, props, now)))
+        except SQLAlchemyError:
+            raise  # the database's, as in ``advance``: never the diagram's
         except Exception as exc:  # noqa: BLE001 - the diagram's expression failed: the item's incident
             record_incident(session, instance, workflow, exc, actor="system", task=task)
             del wanted[task_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
@@ -39,7 +40,8 @@ from runner.models import (
     TimerStatus,
     WarningEvent,
 )
-from runner.people.windows import closed_windows_of
+from runner.people.proxies import has_present_clerk, prefetch_staffing
+from runner.people.windows import closed_window_names, routed_windows
 from runner.timekeeping.deadlines import calendar, pause_clock, refresh_deadline, resume_clock
 from runner.timekeeping.deadlines import extend as grant_extension
 
@@ -64,8 +66,8 @@ def start(
     timers_first.take_turn(session)  # while the workers are behind with due timers, clerks take turns
     services = services_of(session)
     definition = get_definition(session, key, version)
-    _refuse_closed_windows(session, definition)
     now = services.now()
+    _refuse_closed_windows(session, definition, now)
     local_year = calendar(session).local_date(now).year
     if business_key is None:
         business_key = next_business_key(session, local_year)
@@ -107,10 +109,18 @@ def start(
     return instance
 
 
-def _refuse_closed_windows(session: Session, definition: ProcessDefinition) -> None:
+def _refuse_closed_windows(session: Session, definition: ProcessDefinition, now: datetime) -> None:
     """A version whose map sends steps to a closed window would leave its tasks where no picker offers them:
-    the item is not started (the admin reopens the window or redeploys)."""
-    closed = closed_windows_of(session, definition.meta or {})
+    the item is not started (the admin reopens the window or redeploys). A staffed window is open (a closed one
+    counts as unstaffed), so the staffing the start asks about anyway answers for most; only unstaffed windows
+    are looked up."""
+    routed = routed_windows(definition.meta or {})
+    if not routed:
+        return
+    with session.no_autoflush:
+        prefetch_staffing(session, routed, now)
+        unstaffed = {w for w in routed if not has_present_clerk(session, w, now)}
+    closed = sorted(unstaffed & set(closed_window_names(session))) if unstaffed else []
     if closed:
         raise Conflict(
             f"流程「{definition.name}」（版本 {definition.version}）仍有环节由已关闭的窗口 {'、'.join(closed)} 办理，"

@@ -172,11 +172,6 @@ def _refuse_closing_while_routed(session: Session, code: str, name: str) -> None
     )
 
 
-def closed_windows_of(session: Session, meta: dict[str, Any]) -> list[str]:
-    """The closed windows a version's map sends steps to (sorted; none for a sound version)."""
-    return sorted(routed_windows(meta) & set(closed_window_names(session)))
-
-
 def save_window(session: Session, code: str, name: str, *, actor: str, active: bool = True) -> Window:
     """Create, rename, close (``active=False``) or reopen one window, in the audit trail."""
     from runner.core import audit

@@ -158,7 +158,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("calendar.import_year", "POST"): ADMIN,
     **{(e, "GET"): CONSOLE_VIEW for e in ("definitions.index", "definitions.diagram", "definitions.xml",
                                           "definitions.migrate_preview", "instance.index", "instance.detail",
-                                          "users.index", "users.user")},
+                                          "users.index", "users.stranded", "users.user")},
     **{(e, "POST"): ADMIN for e in ("definitions.deploy", "definitions.migrate", "instance.message",
                                     "instance.migrate", "instance.reassign", "instance.resume", "instance.retry",
                                     "instance.suspend", "instance.terminate", "timers.sweep", "users.absence",

@@ -236,3 +236,28 @@ def test_a_step_into_staffed_windows_reads_no_window_row(services, db_engine):
     assert {t["window"] for t in _reviews(services, iid)} == set(RELATED)
     row_reads = [q for q in statements if q.startswith("SELECT windows.")]
     assert len(row_reads) == 1, row_reads  # guihua's: nobody works there
+
+
+@pytest.mark.parametrize("where", ["resolve_window", "task_due"])
+def test_a_database_error_while_a_step_opens_its_tasks_is_not_the_items_incident(
+    services, monkeypatch, where
+):
+    """A lost race's flush or a dropped connection while a new task's window and limit are worked out is the
+    caller's error (a Conflict, a retry), not the diagram's: it must not be recorded as the item's incident
+    (recording it on a session the failed flush rolled back raised PendingRollbackError instead)."""
+    from sqlalchemy.exc import OperationalError
+
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    accept = the_task(services, iid, "accept")["id"]
+
+    def lost(*args, **kwargs):  # noqa: ANN002, ANN003 - stands in for the database going away
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(engine, where, lost)
+    with pytest.raises(OperationalError):
+        complete(services, accept, {"complete": True})
+    monkeypatch.undo()
+    view = describe(services, iid)
+    assert not view.get("incidents"), view.get("incidents")
+    assert [t["spec_name"] for t in view["tasks"]] == ["accept"]

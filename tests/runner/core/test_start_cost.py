@@ -105,3 +105,14 @@ def test_a_number_in_use_is_skipped_with_six_digits_or_more(services, transfer, 
 def start_transfer(services) -> int:
     with services.transaction() as s:
         return runner.start(s, "shebao_transfer", actor="clerk", data=dict(PEOPLE)).id
+
+
+def test_a_start_on_a_version_routing_to_staffed_windows_reads_no_window_row(services, db_engine):
+    """Whether a version still routes to a closed window is answered by the staffing the start asks about
+    anyway (a closed window has nobody present): no read of the windows table for staffed windows."""
+    deploy_file(services, "review.bpmn")  # its lanes send steps to shebao
+    with services.transaction() as s:
+        create_user(s, "clerk_a", "甲", "Banjian-test-2026!", [("shebao", "clerk")])
+    with statements(db_engine) as seen, services.transaction() as s:
+        runner.start(s, "review", actor="clerk")
+    assert [x for x in seen if x.startswith("SELECT windows")] == [], seen
