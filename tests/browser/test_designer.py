@@ -5,6 +5,7 @@ refused for having no window, fix it in the side form and deploy version 2 — t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -101,11 +102,16 @@ def replace_with_user_task(page: Any, element_id: str, attempts: int = 3) -> Non
         return
 
 
-def open_chaogao_draft(services: Any, live_server: str, new_page: Any) -> Any:
-    """The 抄告制 diagram deployed, the demo staff seeded, and its draft opened in the designer as ``designer``."""
+def open_chaogao_draft(
+    services: Any, live_server: str, new_page: Any, prepare: Callable[[Any], None] | None = None
+) -> Any:
+    """The 抄告制 diagram deployed, the demo staff seeded (then ``prepare(session)``, when given), and its draft
+    opened in the designer as ``designer``."""
     deploy_chaogao(services)
     with services.transaction() as s:
         seed_demo_users(s, library_windows())
+        if prepare is not None:
+            prepare(s)
     page = new_page()
     login(page, live_server, "designer")
     page.goto(f"{live_server}/admin/designer/")
@@ -389,16 +395,12 @@ def test_the_side_form_says_a_lane_names_a_closed_window(services, live_server, 
     as deployment refuses it."""
     from runner.people.windows import save_window
 
-    deploy_chaogao(services)
-    with services.transaction() as s:
-        seed_demo_users(s, library_windows())
-        save_window(s, "guotu", "国土窗口", actor="admin", active=False)
-    page = new_page()
-    login(page, live_server, "designer")
-    page.goto(f"{live_server}/admin/designer/")
-    page.click(f"tr[data-key={CHAOGAO}] button.open-process")
-    page.wait_for_url(re.compile(r".*/admin/designer/drafts/\d+$"))
-    wait_status(page, "已载入")
+    page = open_chaogao_draft(
+        services,
+        live_server,
+        new_page,
+        lambda s: save_window(s, "guotu", "国土窗口", actor="admin", active=False),
+    )
     focus(page, "accept")
     page.evaluate(
         "() => { const m = window.designer.modeler, r = m.get('elementRegistry');"
