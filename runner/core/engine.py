@@ -722,10 +722,13 @@ def _sync_open_tasks(
         except Exception as exc:  # noqa: BLE001 - the diagram's expression failed: the item's incident
             record_incident(session, instance, workflow, exc, actor="system", task=task)
             del wanted[task_id]
-    with session.no_autoflush:
-        prefetch_staffing(
-            session, {w for _, t, _, w, *_ in new_tasks if w and not t.data.get("assignee")}, now
+    for entry in _held_by_closed_windows(session, new_tasks, now):
+        task_id, task, _, window, _ = entry
+        record_incident(
+            session, instance, workflow, _closed_window_error(task, window), actor="system", task=task
         )
+        del wanted[task_id]
+        new_tasks.remove(entry)
     added: list[OpenTask] = []
     for task_id, task, props, window, due in new_tasks:
         candidates = [window] if window else []
@@ -768,26 +771,36 @@ def _projection(
 ) -> tuple[str | None, TaskDue]:
     """A new task's window and time limit, as its diagram says (raises what the diagram's expressions raise)."""
     window = resolve_window(session, instance, task, props)
-    _refuse_closed_window(session, task, window, now)
     return window, task_due(session, task, props, now)
 
 
-def _refuse_closed_window(session: Session, task: Task, window: str | None, now: datetime) -> None:
-    """A step the item's version routes to a window the admin closed would sit where no picker offers it:
-    held as the item's incident instead (reopen the window, or move the item, then retry). A staffed window is
-    open (a closed one counts as unstaffed): asked from the staffing the step reads anyway, so only a step into
-    an unstaffed window reads the window's row."""
-    if window is None:
-        return
-    # no flush here: the step's writes (its item's version check among them) flush with the step, where a
-    # concurrent change is the caller's Conflict, not an error of the diagram's
+def _held_by_closed_windows(session: Session, new_tasks: list[Any], now: datetime) -> list[Any]:
+    """The new tasks (``(task_id, task, props, window, due)``) whose window the admin closed: they would sit where
+    no picker offers them, so each is held as the item's incident instead (reopen the window, or move the item,
+    then retry). The staffing of all the windows is looked up at once, as assigning the tasks needs it: a staffed
+    window is open (a closed one has nobody present), and only unstaffed windows are read, in one query. Nothing
+    is flushed here: the step's writes (its item's version check among them) go out with the step, where a
+    concurrent change is the caller's Conflict, not the diagram's error."""
+    windows = {entry[3] for entry in new_tasks if entry[3]}
+    if not windows:
+        return []
     with session.no_autoflush:
-        if has_present_clerk(session, window, now):
-            return
-        row = session.get(Window, window)  # the identity map's, after the first task
-    if row is None or row.is_active:
-        return  # open, or not a window of the table (a diagram's own code): as before
-    raise ScriptError(
+        prefetch_staffing(session, windows, now)
+        unstaffed = sorted(w for w in windows if not has_present_clerk(session, w, now))
+        closed = (
+            set(
+                session.scalars(
+                    select(Window.code).where(Window.code.in_(unstaffed), Window.is_active.is_(False))
+                )
+            )
+            if unstaffed
+            else set()
+        )
+    return [entry for entry in new_tasks if entry[3] in closed]
+
+
+def _closed_window_error(task: Task, window: str) -> ScriptError:
+    return ScriptError(
         f"环节「{task_title(task)}」的窗口 {window} 已关闭，任务未生成；请重新开放该窗口或迁移办件后重试 "
         f"(the window {window!r} of step {task_title(task)!r} is closed; the task was not created: reopen the "
         "window or move the item, then retry)"
