@@ -193,6 +193,16 @@ def test_submitting_when_the_pre_review_limit_reaches_an_unknown_year_shows_it_p
     assert "待 2027 年节假日安排公布后确定" in page
 
 
+def passed_review(client, services) -> str:
+    """An application submitted with every file and passed at 预审: its tracking token."""
+    token = start(client, services)
+    client.post(f"/apply/track/{token}/files", data={**all_files(), "action": "submit"},
+                content_type="multipart/form-data")  # fmt: skip
+    with services.transaction() as s:
+        review.decide(s, s.query(OnlineApplication).one(), review.PASS, actor="sc_clerk")
+    return token
+
+
 def test_the_booking_says_later_days_wait_for_next_years_arrangement(client, services, catalogue, clock):
     """10 working days ahead from Thu 2026-12-24 reach into 2027, which the calendar does not know (no
     arrangement imported): 2026's days are offered, and the page says why no later one is, until the import."""
@@ -201,11 +211,7 @@ def test_the_booking_says_later_days_wait_for_next_years_arrangement(client, ser
     if not needs_2027():
         pytest.skip("chinesecalendar knows 2027")
     clock.set(datetime(2026, 12, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
-    token = start(client, services)
-    client.post(f"/apply/track/{token}/files", data={**all_files(), "action": "submit"},
-                content_type="multipart/form-data")  # fmt: skip
-    with services.transaction() as s:
-        review.decide(s, s.query(OnlineApplication).one(), review.PASS, actor="sc_clerk")
+    token = passed_review(client, services)
     page = client.get(f"/apply/track/{token}").get_data(as_text=True)
     assert 'data-slot="2026-12-31@13:30"' in page and 'data-slot="2027-' not in page
     note = re.search(r'<p class="muted" id="track-slots-pending"[^>]*>(.*?)</p>', page, re.S)
@@ -219,10 +225,6 @@ def test_the_booking_says_later_days_wait_for_next_years_arrangement(client, ser
 
 def test_the_booking_says_nothing_of_next_year_when_its_days_are_all_offered(client, services, catalogue):
     """Far from the year end every day of the plan is offered: no word of an arrangement."""
-    token = start(client, services)
-    client.post(f"/apply/track/{token}/files", data={**all_files(), "action": "submit"},
-                content_type="multipart/form-data")  # fmt: skip
-    with services.transaction() as s:
-        review.decide(s, s.query(OnlineApplication).one(), review.PASS, actor="sc_clerk")
+    token = passed_review(client, services)
     page = client.get(f"/apply/track/{token}").get_data(as_text=True)
     assert 'id="track-slots"' in page and 'id="track-slots-pending"' not in page
