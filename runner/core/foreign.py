@@ -10,6 +10,15 @@ place into the platform's conventions (``runner.core.conventions``) before it is
 element by element, what it took over and what it does not use. The stored XML stays as it was uploaded.
 
 JUEL expressions (``${approved}``) are not translated: the checks refuse them with a hint.
+
+Input/output mappings (Camunda 7 ``camunda:inputOutput``, Camunda 8 ``zeebe:ioMapping``) become the task's
+``spiffworkflow:preScript`` (inputs) and ``spiffworkflow:postScript`` (outputs). A value is a literal (Camunda 7
+text is kept as a string; Camunda 8 ``="text"``, ``=5``, ``=true``) or one variable (``${name}``, ``=name``);
+anything else (``camunda:list``/``map``/``script``, other JUEL or FEEL) is refused by task and parameter. Camunda
+keeps inputs local to the activity: the pre-script remembers whether each input name was in the item's data
+(in ``io_saved_<name>``, present only while the task runs), and after the outputs are read the post-script puts
+the earlier value back or removes the name; outputs are then written to the item's data. A task's own pre-script
+runs after the inputs, its own post-script before the outputs.
 """
 
 from __future__ import annotations
@@ -65,6 +74,16 @@ FORM_HINT = (
 EMBEDDED_FORM = "camunda-forms:bpmn:"
 # a Camunda 8 value that is FEEL text: ``="shebao"``, ``=["shebao", "guotu"]``
 FEEL_STRINGS = re.compile(r'^\s*=\s*(\[\s*(?:"[^"]*"\s*,?\s*)*\]|"[^"]*")\s*$')
+# a mapping's value naming one variable (``${name}``), a Camunda 8 literal, and the names a mapping may set
+JUEL_NAME = re.compile(r"^\s*\$\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\s*$")
+FEEL_LITERAL = re.compile(r'^\s*=\s*("[^"\\]*"|-?\d+(?:\.\d+)?|true|false|null)\s*$')
+FEEL_LITERALS = {"true": "True", "false": "False", "null": "None"}
+VARIABLE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+MAPPING_HINT = (
+    "输入输出映射只能写文字、数字、true/false 或一个变量名（${name}、=name）；其他计算请写在脚本任务中",
+    "a mapping may only be a literal text, number, true/false or one variable (${name}, =name); "
+    "compute anything else in a script task",
+)
 JUEL = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
 TIMER_BODIES = ("timeDate", "timeDuration", "timeCycle")
 
@@ -431,6 +450,101 @@ class _Adopter:
         self.refuse_feel(el, attr, value, ASSIGNMENT_HINT)
         return None
 
+    def camunda_io(self, el: etree._Element) -> None:
+        """``camunda:inputOutput``: Camunda 7 input and output parameters, as pre- and post-script."""
+        inputs, outputs = [], []
+        for param in el:
+            if not isinstance(param.tag, str):
+                continue
+            local = etree.QName(param).localname
+            if local not in ("inputParameter", "outputParameter"):
+                continue
+            value = self.camunda_value(param)
+            if value is not None:
+                (inputs if local == "inputParameter" else outputs).append(
+                    ((param.get("name") or "").strip(), value)
+                )
+        self.mapping(el, inputs, outputs)
+
+    def camunda_value(self, param: etree._Element) -> str | None:
+        """A Camunda 7 parameter's value as Python: a text literal (a string), ``${name}``; else refused."""
+        name = param.get("name") or ""
+        if any(isinstance(c.tag, str) for c in param):
+            self.refuse_mapping(param, name, f"<{_label(next(c for c in param if isinstance(c.tag, str)))}>")
+            return None
+        text = param.text or ""
+        if not is_juel(text):
+            return repr(text)
+        found = JUEL_NAME.match(text)
+        if found:
+            return found.group(1)
+        self.refuse_mapping(param, name, text.strip())
+        return None
+
+    def zeebe_io(self, el: etree._Element) -> None:
+        """``zeebe:ioMapping``: Camunda 8 inputs and outputs (``source`` → ``target``), as pre- and post-script."""
+        inputs, outputs = [], []
+        for param in el:
+            if not isinstance(param.tag, str) or etree.QName(param).localname not in ("input", "output"):
+                continue
+            target = (param.get("target") or "").strip()
+            value = self.feel_value(param, target, (param.get("source") or "").strip())
+            if value is not None:
+                (inputs if etree.QName(param).localname == "input" else outputs).append((target, value))
+        self.mapping(el, inputs, outputs)
+
+    def feel_value(self, param: etree._Element, target: str, source: str) -> str | None:
+        """A Camunda 8 source as Python: one variable or a literal; other FEEL refused."""
+        found = FEEL_NAME.match(source)
+        if found and found.group(1) not in FEEL_LITERALS:
+            return found.group(1)
+        literal = FEEL_LITERAL.match(source)
+        if literal:
+            return FEEL_LITERALS.get(literal.group(1), literal.group(1))
+        self.refuse_mapping(param, target, source)
+        return None
+
+    def refuse_mapping(self, param: etree._Element, name: str, value: str) -> None:
+        """Refuse a mapping the platform cannot run, naming its task and parameter, in both languages."""
+        task = next(
+            a
+            for a in param.iterancestors()
+            if etree.QName(a).namespace == BPMN_NS and a.tag != _bpmn("extensionElements")
+        )
+        label = f"{_label(param)} {name!r}"
+        where = task.get("id") or ""
+        self.refuse(
+            param,
+            f"任务 {where} 的 {label} 值 {value!r} 平台不执行；{MAPPING_HINT[0]} "
+            f"(task {where}: {label} value {value!r} is not run by the platform; {MAPPING_HINT[1]})",
+        )
+
+    def mapping(
+        self, el: etree._Element, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]
+    ) -> None:
+        """Write the task's pre-script (inputs) and post-script (outputs, then the inputs taken back)."""
+        bad = [n for n, _ in inputs + outputs if not VARIABLE.match(n)]
+        for name in bad:
+            self.refuse_mapping(el, name, name)
+        if bad or not (inputs or outputs) or el.get(ORIGIN) == "adopted":
+            return
+        el.set(ORIGIN, "adopted")
+        pre = [
+            f"try:\n    io_saved_{n} = [{n}]\nexcept NameError:\n    io_saved_{n} = []\n{n} = {v}"
+            for n, v in inputs
+        ]
+        post = [f"io_out_{i} = {v}" for i, (_, v) in enumerate(outputs)]
+        post += [
+            f"if io_saved_{n}:\n    {n} = io_saved_{n}[0]\nelse:\n    del {n}\ndel io_saved_{n}"
+            for n in dict(inputs)
+        ]
+        post += [f"{n} = io_out_{i}\ndel io_out_{i}" for i, (n, _) in enumerate(outputs)]
+        ext = el.getparent()
+        if pre:
+            _script(ext, "preScript", "\n".join(pre), first=True)
+        if post:
+            _script(ext, "postScript", "\n".join(post), first=False)
+
     @staticmethod
     def _has_loop_input(loop: etree._Element) -> bool:
         return any(loop.find(f"bpmn:{n}", NS) is not None for n in ("loopDataInputRef", "loopCardinality"))
@@ -479,12 +593,25 @@ EXTENSION_HANDLERS: dict[str, Callable[[_Adopter, etree._Element], None]] = {
     "zeebe:loopCharacteristics": _Adopter.zeebe_loop,
     "zeebe:assignmentDefinition": _Adopter.zeebe_assignment,
     "zeebe:formDefinition": _Adopter.zeebe_form,
+    "camunda:inputOutput": _Adopter.camunda_io,
+    "zeebe:ioMapping": _Adopter.zeebe_io,
 }
 # extension elements that only say what the element already is to the platform (Camunda 8.5+ marks a user task
 # the engine itself runs, not a job worker, with ``zeebe:userTask``): nothing to read, nothing to warn about
 MARKERS = frozenset({"zeebe:userTask"})
 # attributes that describe the file, not how it runs
 HARMLESS_ATTRIBUTES = frozenset({"versionTag", "diagramRelationId"})
+
+
+def _script(ext: etree._Element, kind: str, text: str, *, first: bool) -> None:
+    """Put ``text`` into the ``spiffworkflow:<kind>`` of ``ext``: before the task's own script (``first``) or
+    after it; a new script element when there is none."""
+    own = ext.find(f"spiffworkflow:{kind}", NS)
+    if own is None:
+        etree.SubElement(ext, f"{{{SPIFF_NS}}}{kind}").text = text
+        return
+    mine = (own.text or "").strip()
+    own.text = f"{text}\n{mine}" if first else f"{mine}\n{text}"
 
 
 def _in_extensions(el: etree._Element) -> bool:

@@ -392,3 +392,96 @@ def test_a_camunda_8_user_task_marker_is_no_warning() -> None:
     )
     assert properties(tree) == {"window": "shebao"}
     assert "zeebe:userTask" not in messages(warnings)
+
+
+def camunda_io(parameters: str, own: str = "") -> bytes:
+    return diagram(
+        f"""<bpmn:userTask id="t" camunda:candidateGroups="shebao"><bpmn:extensionElements>{own}
+      <camunda:inputOutput>{parameters}</camunda:inputOutput></bpmn:extensionElements></bpmn:userTask>"""
+    )
+
+
+def scripts(tree: Any, element: str = "t") -> tuple[str, str]:
+    task = tree.getroot().find(f".//*[@id='{element}']")
+    spiff = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+    pre, post = task.find(f".//{spiff}preScript"), task.find(f".//{spiff}postScript")
+    return (pre.text if pre is not None else ""), (post.text if post is not None else "")
+
+
+def test_camunda_7_input_output_parameters_become_pre_and_post_scripts() -> None:
+    """They were dropped ("camunda:inputOutput is not used"): a later condition on an output failed at run time."""
+    tree, warnings = validate(
+        camunda_io(
+            '<camunda:inputParameter name="kind">社保</camunda:inputParameter>'
+            '<camunda:outputParameter name="passed">${approved}</camunda:outputParameter>'
+        )
+    )
+    pre, post = scripts(tree)
+    assert "kind = '社保'" in pre and "passed = io_out_0" in post and "io_out_0 = approved" in post
+    assert "not used" not in messages(warnings)
+
+
+def test_camunda_8_io_mapping_becomes_pre_and_post_scripts() -> None:
+    tree, warnings = validate(
+        diagram(
+            """<bpmn:userTask id="t"><bpmn:extensionElements>
+      <zeebe:assignmentDefinition candidateGroups="shebao"/><zeebe:ioMapping>
+      <zeebe:input source="=&quot;社保&quot;" target="kind"/><zeebe:input source="=5" target="n"/>
+      <zeebe:output source="=approved" target="passed"/><zeebe:output source="=true" target="seen"/>
+      </zeebe:ioMapping></bpmn:extensionElements></bpmn:userTask>"""
+        )
+    )
+    pre, post = scripts(tree)
+    assert 'kind = "社保"' in pre and "n = 5" in pre
+    assert "io_out_0 = approved" in post and "io_out_1 = True" in post and "seen = io_out_1" in post
+    assert "not used" not in messages(warnings)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "shown"),
+    [
+        ('<camunda:inputParameter name="sum">${a + b}</camunda:inputParameter>', "${a + b}"),
+        ('<camunda:outputParameter name="x">${s.trim()}</camunda:outputParameter>', "${s.trim()}"),
+        (
+            '<camunda:inputParameter name="l"><camunda:list><camunda:value>a</camunda:value>'
+            "</camunda:list></camunda:inputParameter>",
+            "camunda:list",
+        ),
+        (
+            '<camunda:inputParameter name="l"><camunda:script scriptFormat="groovy">1</camunda:script>'
+            "</camunda:inputParameter>",
+            "camunda:script",
+        ),
+    ],
+)
+def test_a_camunda_7_mapping_the_platform_cannot_run_is_refused_by_task_and_parameter(
+    parameter: str, shown: str
+) -> None:
+    [problem] = refused(camunda_io(parameter))
+    assert "任务 t 的" in problem["message"] and "(task t:" in problem["message"]
+    assert shown in problem["message"] and "script task" in problem["message"]
+
+
+def test_a_camunda_8_mapping_over_other_feel_is_refused_by_task_and_target() -> None:
+    [problem] = refused(
+        diagram(
+            """<bpmn:userTask id="t"><bpmn:extensionElements><zeebe:ioMapping>
+      <zeebe:output source="=a + b" target="total"/></zeebe:ioMapping></bpmn:extensionElements></bpmn:userTask>"""
+        )
+    )
+    assert "'total'" in problem["message"] and "=a + b" in problem["message"]
+    assert "任务 t 的" in problem["message"] and "(task t:" in problem["message"]
+
+
+def test_a_mapping_runs_around_the_tasks_own_scripts() -> None:
+    tree, _ = validate(
+        camunda_io(
+            '<camunda:inputParameter name="kind">a</camunda:inputParameter>'
+            '<camunda:outputParameter name="done">${kind}</camunda:outputParameter>',
+            own="<spiffworkflow:preScript>mine = 1</spiffworkflow:preScript>"
+            "<spiffworkflow:postScript>theirs = 2</spiffworkflow:postScript>",
+        )
+    )
+    pre, post = scripts(tree)
+    assert pre.index("kind = 'a'") < pre.index("mine = 1")
+    assert post.index("theirs = 2") < post.index("io_out_0 = kind")
