@@ -450,3 +450,87 @@ def test_a_condition_out_of_a_parallel_gateway_is_refused_at_deploy(api: Any) ->
     assert response.status_code == 400, response.get_json()
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
     assert problem["element"] == "f2" and "bpmn:parallelGateway" in problem["message"]
+
+
+def mapped(engine: str, mapping: str) -> bytes:
+    """start → 审核 (shebao, ``mapping``) → a gateway on ``passed`` → 发证 (centre) or the refusal's end."""
+    namespace = {
+        "camunda": "http://camunda.org/schema/1.0/bpmn",
+        "zeebe": "http://camunda.org/schema/zeebe/1.0",
+    }[engine]
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:{engine}="{namespace}"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="x">
+  <bpmn:process id="io_{engine}" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"
+        xmlns:camunda="http://camunda.org/schema/1.0/bpmn">
+      <bpmn:extensionElements>{mapping}</bpmn:extensionElements></bpmn:userTask>
+    <bpmn:exclusiveGateway id="g" default="no"/>
+    <bpmn:userTask id="issue" name="发证" camunda:candidateGroups="centre"
+        xmlns:camunda="http://camunda.org/schema/1.0/bpmn"/>
+    <bpmn:endEvent id="e_issued"/><bpmn:endEvent id="e_refused"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="g"/>
+    <bpmn:sequenceFlow id="yes" sourceRef="g" targetRef="issue">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">passed and kind_seen == "社保"</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="no" sourceRef="g" targetRef="e_refused"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="issue" targetRef="e_issued"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+IO_MAPPINGS = {
+    "camunda": """<camunda:inputOutput><camunda:inputParameter name="kind">社保</camunda:inputParameter>
+      <camunda:inputParameter name="applicant">受理</camunda:inputParameter>
+      <camunda:outputParameter name="passed">${approved}</camunda:outputParameter>
+      <camunda:outputParameter name="kind_seen">${kind}</camunda:outputParameter></camunda:inputOutput>""",
+    "zeebe": """<zeebe:ioMapping><zeebe:input source="=&quot;社保&quot;" target="kind"/>
+      <zeebe:input source="=&quot;受理&quot;" target="applicant"/>
+      <zeebe:output source="=approved" target="passed"/><zeebe:output source="=kind" target="kind_seen"/>
+      </zeebe:ioMapping>""",
+}
+
+
+@pytest.mark.parametrize("engine", ["camunda", "zeebe"])
+@pytest.mark.parametrize(("approved", "end"), [(True, "e_issued"), (False, "e_refused")])
+def test_a_gateway_reads_what_an_output_mapping_set(api: Any, engine: str, approved: bool, end: str) -> None:
+    """The mapping was dropped ("not used") and the gateway's condition failed at run time as an incident.
+    Inputs stay the task's: ``kind`` is gone afterwards, ``applicant`` keeps the item's own value."""
+    response = api.post(
+        "/api/definitions",
+        data=mapped(engine, IO_MAPPINGS[engine]),
+        query_string={"filename": f"io_{engine}.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 201, response.get_json()
+    assert "not used" not in str(response.get_json()["warnings"])
+    started = start(api, f"io_{engine}", {"applicant": "张三"})
+    [review] = started["tasks"]
+    done = work(api, review, {"opinion": "审核", "approved": approved})
+    if approved:
+        [issue] = done["tasks"]
+        assert issue["name"] == "发证"
+        work(api, issue)
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and end in view["completed_path"], view
+    data = view["data"]
+    assert data["passed"] is approved and data["kind_seen"] == "社保" and data["applicant"] == "张三"
+    assert "kind" not in data and not [k for k in data if k.startswith("io_")]
+
+
+def test_a_mapping_the_platform_cannot_run_is_refused_at_deploy_naming_task_and_parameter(api: Any) -> None:
+    response = api.post(
+        "/api/definitions",
+        data=mapped(
+            "camunda",
+            '<camunda:inputOutput><camunda:outputParameter name="passed">${approved and ok}'
+            "</camunda:outputParameter></camunda:inputOutput>",
+        ),
+        query_string={"filename": "io_bad.bpmn"},
+        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert "任务 review 的 camunda:outputParameter 'passed'" in problem["message"] and problem["line"]
