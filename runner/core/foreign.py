@@ -24,6 +24,7 @@ runs after the inputs, its own post-script before the outputs.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,22 @@ JUEL_NAME = re.compile(r"^\s*\$\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\s*$")
 FEEL_LITERAL = re.compile(r'^\s*=\s*("[^"\\]*"|-?\d+(?:\.\d+)?|true|false|null)\s*$')
 FEEL_LITERALS = {"true": "True", "false": "False", "null": "None"}
 VARIABLE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# the elements whose pre- and post-scripts SpiffWorkflow runs (an event's are not read)
+MAPPED_ACTIVITIES = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+    }
+)
 MAPPING_HINT = (
     "输入输出映射只能写文字、数字、true/false 或一个变量名（${name}、=name）；其他计算请写在脚本任务中",
     "a mapping may only be a literal text, number, true/false or one variable (${name}, =name); "
@@ -523,7 +540,16 @@ class _Adopter:
         self, el: etree._Element, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]
     ) -> None:
         """Write the task's pre-script (inputs) and post-script (outputs, then the inputs taken back)."""
-        bad = [n for n, _ in inputs + outputs if not VARIABLE.match(n)]
+        owner = el.getparent().getparent()
+        if etree.QName(owner).localname not in MAPPED_ACTIVITIES:
+            label = _label(el)
+            self.refuse(
+                el,
+                f"{label} 只能用于任务、调用活动或子流程，平台不在事件上执行；{MAPPING_HINT[0]} "
+                f"({label} only runs on a task, call activity or subprocess, not on an event; {MAPPING_HINT[1]})",
+            )
+            return
+        bad = [n for n, _ in inputs + outputs if not VARIABLE.match(n) or keyword.iskeyword(n)]
         for name in bad:
             self.refuse_mapping(el, name, name)
         if bad or not (inputs or outputs) or el.get(ORIGIN) == "adopted":

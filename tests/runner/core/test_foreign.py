@@ -485,3 +485,15 @@ def test_a_mapping_runs_around_the_tasks_own_scripts() -> None:
     pre, post = scripts(tree)
     assert pre.index("kind = 'a'") < pre.index("mine = 1")
     assert post.index("theirs = 2") < post.index("io_out_0 = kind")
+
+
+def test_a_mapping_on_an_event_or_to_a_keyword_is_refused() -> None:
+    """SpiffWorkflow does not run an event's pre/post scripts: the mapping would be silently dropped."""
+    task = """<bpmn:intermediateCatchEvent id="t"><bpmn:extensionElements><zeebe:ioMapping>
+      <zeebe:output source="=x" target="y"/></zeebe:ioMapping></bpmn:extensionElements>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT5M</bpmn:timeDuration></bpmn:timerEventDefinition>
+      </bpmn:intermediateCatchEvent>"""
+    [problem] = refused(diagram(task))
+    assert "not on an event" in problem["message"] and "不在事件上执行" in problem["message"]
+    [problem] = refused(camunda_io('<camunda:outputParameter name="class">${x}</camunda:outputParameter>'))
+    assert "'class'" in problem["message"] and "(task t:" in problem["message"]
