@@ -484,12 +484,14 @@ class _Adopter:
         self.mapping(el, inputs, outputs)
 
     def camunda_value(self, param: etree._Element) -> str | None:
-        """A Camunda 7 parameter's value as Python: a text literal (a string), ``${name}``; else refused."""
+        """A Camunda 7 parameter's value as Python: a text literal (a string), ``${name}``, None when empty; else refused."""
         name = param.get("name") or ""
         if any(isinstance(c.tag, str) for c in param):
             self.refuse_mapping(param, name, f"<{_label(next(c for c in param if isinstance(c.tag, str)))}>")
             return None
-        text = param.text or ""
+        if param.text is None:
+            return "None"  # Camunda sets an empty parameter to null
+        text = param.text
         if not is_juel(text):
             return repr(text)
         found = JUEL_NAME.match(text)

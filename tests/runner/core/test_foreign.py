@@ -413,11 +413,17 @@ def test_camunda_7_input_output_parameters_become_pre_and_post_scripts() -> None
     tree, warnings = validate(
         camunda_io(
             '<camunda:inputParameter name="kind">社保</camunda:inputParameter>'
+            '<camunda:inputParameter name="nothing"/>'
             '<camunda:outputParameter name="passed">${approved}</camunda:outputParameter>'
         )
     )
     pre, post = scripts(tree)
-    assert "kind = '社保'" in pre and "passed = io_out_0" in post and "io_out_0 = approved" in post
+    assert (
+        "kind = '社保'" in pre
+        and "nothing = None" in pre
+        and "passed = io_out_0" in post
+        and "io_out_0 = approved" in post
+    )
     assert "not used" not in messages(warnings)
 
 
