@@ -179,6 +179,35 @@ def versions_routing_to(session: Session, code: str) -> list[tuple[str, int]]:
     ]
 
 
+def closed_windows_of_processes(session: Session, keys: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Process key → the closed windows (code → name) the current version of that process routes a step to:
+    an item on it is not started now (``instances._refuse_closed_windows``). One query for all the keys, none
+    when no window is closed. A ``windowExpr`` is known only at run time and is not counted."""
+    from runner.models import ProcessDefinition
+
+    wanted = sorted({k for k in keys if k})
+    closed = closed_window_names(session) if wanted else {}
+    if not closed:
+        return {}
+    newest = (
+        select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+        .where(ProcessDefinition.key.in_(wanted))
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ProcessDefinition.key, ProcessDefinition.meta).join(
+            newest, (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.version)
+        )
+    )
+    found: dict[str, dict[str, str]] = {}
+    for key, meta in rows:
+        hit = sorted(routed_windows(meta or {}) & closed.keys())
+        if hit:
+            found[key] = {code: closed[code] for code in hit}
+    return found
+
+
 def _refuse_closing_while_routed(session: Session, code: str, name: str) -> None:
     """A current version or a running item's version still sends steps to the window: closing it would let new
     tasks land where no picker offers it, so the admin first redeploys or hands the lanes over."""
