@@ -86,7 +86,11 @@ def _items(text: str) -> list[dict[str, Any]]:
 
 def _shown_windows(closed: dict[str, str] | None) -> str:
     """The closed windows an item's process routes to, as the page names them (empty when none)."""
-    return "、".join(f"{name}（{code}）" for code, name in (closed or {}).items())
+    found = (closed or {}).items()
+    return pick(
+        "、".join(f"{name}（{code}）" for code, name in found),
+        ", ".join(f"{name} ({code})" for code, name in found),
+    )
 
 
 def _item(code: str) -> dict[str, Any]:

@@ -480,6 +480,9 @@ def test_the_intake_page_of_an_item_routing_to_a_closed_window_shows_why_and_off
     page = clerk.get("/intake?item=SC-001").get_data(as_text=True)
     assert 'id="intake-closed"' in page and f"（{closed}）" in page and "暂不能受理" in page
     assert 'id="do-accept"' not in page and 'method="post"' not in page.split('id="intake-form"')[1]
+    english = clerk.get("/intake?item=SC-001&lang=en").get_data(as_text=True)
+    assert "cannot be received now" in english and f" ({closed})" in english
+    clerk.get("/intake?lang=zh_CN")
     answer = clerk.post("/intake", data=form_for("SC-001", "accept"))
     assert answer.status_code in (400, 409) and f"已关闭的窗口 {closed}" in answer.get_data(as_text=True)
     with services.transaction() as s:
