@@ -45,6 +45,7 @@ from runner.online import applications as online_applications
 from runner.online import counter as online_counter
 from runner.online import files as online_files
 from runner.online import slots as online_slots
+from runner.people.windows import closed_windows_of_processes
 from web.auth import current_user, require_role, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
@@ -69,11 +70,27 @@ def _items(text: str) -> list[dict[str, Any]]:
     with services().reading() as s:
         found = catalogue.search(s, text, limit=200)
         names = {w.code: w.name for w in runner.list_windows(s)}
+        shown = [i for i in found if _at_counter_of(i.window, who)][:50]
+        closed = closed_windows_of_processes(s, (i.process_key for i in shown))
         return [
-            {"code": i.code, "name": i.name, "kind": i.kind, "window": names.get(i.window, i.window)}
-            for i in found
-            if _at_counter_of(i.window, who)
-        ][:50]
+            {
+                "code": i.code,
+                "name": i.name,
+                "kind": i.kind,
+                "window": names.get(i.window, i.window),
+                "closed_windows": _shown_windows(closed.get(i.process_key)),
+            }
+            for i in shown
+        ]
+
+
+def _shown_windows(closed: dict[str, str] | None) -> str:
+    """The closed windows an item's process routes to, as the page names them (empty when none)."""
+    found = (closed or {}).items()
+    return pick(
+        "、".join(f"{name}（{code}）" for code, name in found),
+        ", ".join(f"{name} ({code})" for code, name in found),
+    )
 
 
 def _item(code: str) -> dict[str, Any]:
@@ -82,6 +99,8 @@ def _item(code: str) -> dict[str, Any]:
             item = guide_view(s, code)
         except runner.NotFound:
             abort(404)
+        closed = closed_windows_of_processes(s, [item.get("process") or ""])
+    item["closed_windows"] = _shown_windows(closed.get(item.get("process") or ""))
     if not item["active"]:
         abort(404)
     if not _at_counter_of(item["window"]):

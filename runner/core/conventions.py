@@ -122,6 +122,23 @@ def node_windows(root: Any, windows: Mapping[str, str] | None = None) -> dict[st
     return result
 
 
+def task_windows(root: Any) -> list[str]:
+    """The window codes a document's tasks name by their static ``window`` property, sorted (the lanes' own
+    ``window`` properties are in ``node_windows``). ``windowExpr`` is computed from the item's data at run time:
+    it is not known here, and a closed window it gives is left to the run-time incident."""
+    found = {
+        (prop.get("value") or "").strip()
+        for node in root.iter()
+        if isinstance(node.tag, str) and node.tag != f"{{{BPMN_NS}}}lane"
+        for prop in node.iterfind(
+            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
+        )
+        if prop.get("name") == "window"
+    }
+    found -= {"", *DYNAMIC_WINDOWS}
+    return sorted(found)
+
+
 def process_properties(root: Any, process_id: str) -> dict[str, str]:
     """The spiffworkflow properties of one process element."""
     for process in root.iter(f"{{{BPMN_NS}}}process"):

@@ -206,6 +206,8 @@ def deploy(
     chosen = f"\0default_window={default_window}".encode() if default_window else b""
     windows_map = _node_windows([root, *called], names)
     plain_map = _node_windows([root, *called], None)
+    # the windows tasks name by their ``window`` property: counted when a window is to be closed
+    task_windows = sorted({code for r in (root, *called) for code in conventions.task_windows(r)})
     # lanes chose windows by name: a redeployment after a rename is a new version
     if windows_map != plain_map:
         chosen += b"\0lanes_by_name=" + repr(sorted(windows_map.items())).encode()
@@ -221,6 +223,7 @@ def deploy(
         meta = conventions.item_meta(conventions.process_properties(root, pid))
         meta["default_window"] = default_window or meta["default_window"]
         meta["node_windows"] = windows_map
+        meta["task_windows"] = task_windows
         meta["warnings"] = result.warnings
         definition = ProcessDefinition(
             key=pid,

@@ -119,11 +119,14 @@ def _refuse_closing_with_open_tasks(session: Session, code: str, name: str) -> N
 
 
 def routed_windows(meta: dict[str, Any]) -> set[str]:
-    """The window codes a deployed version's stored map sends steps to: its lanes, its lead window, and a
-    default window the deployer or the diagram chose (``centre``, the built-in default, is not counted)."""
+    """The window codes a deployed version's stored map sends steps to: its lanes, the windows its tasks name
+    by their static ``window`` property, its lead window, and a default window the deployer or the diagram
+    chose (``centre``, the built-in default, is not counted). A ``windowExpr`` is known only at run time: a
+    closed window it gives stops the item with an incident naming the window."""
     from runner.core import conventions
 
     named = {str(c) for c in (meta.get("node_windows") or {}).values() if c}
+    named |= {str(c) for c in meta.get("task_windows") or () if c}
     named -= {"lead", "related", *conventions.NO_WINDOW_LANES}
     for extra in (meta.get("lead_window"), meta.get("default_window")):
         if extra and extra != conventions.DEFAULT_WINDOW:
@@ -131,9 +134,26 @@ def routed_windows(meta: dict[str, Any]) -> set[str]:
     return named
 
 
+def _with_task_windows(session: Session, definition_id: int, meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` with ``task_windows`` (versions deployed before it was stored read them from their diagram)."""
+    if "task_windows" in meta:
+        return meta
+    from lxml import etree
+
+    from runner.core import conventions
+    from runner.models import ProcessDefinition
+
+    xml = session.scalar(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == definition_id))
+    root = etree.fromstring(
+        (xml or "").encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True)
+    )
+    return {**meta, "task_windows": conventions.task_windows(root)}
+
+
 def versions_routing_to(session: Session, code: str) -> list[tuple[str, int]]:
     """(process name, version) of the current version of every process and of the versions running items
-    are on, whose map sends a step to window ``code``."""
+    are on, whose map (lanes, tasks' ``window`` properties, lead and default window) sends a step to window
+    ``code``; a ``windowExpr`` cannot be known before the item runs and is not counted."""
     from runner.models import ACTIVE_STATUSES, ProcessDefinition, ProcessInstance
 
     newest = (
@@ -146,11 +166,46 @@ def versions_routing_to(session: Session, code: str) -> list[tuple[str, int]]:
     )
     running = select(ProcessInstance.definition_id).where(ProcessInstance.status.in_(ACTIVE_STATUSES))
     rows = session.execute(
-        select(ProcessDefinition.name, ProcessDefinition.version, ProcessDefinition.meta)
+        select(
+            ProcessDefinition.id, ProcessDefinition.name, ProcessDefinition.version, ProcessDefinition.meta
+        )
         .where(ProcessDefinition.id.in_(current.union(running).scalar_subquery()))
         .order_by(ProcessDefinition.key, ProcessDefinition.version)
+    ).all()
+    return [
+        (name, version)
+        for did, name, version, meta in rows
+        if code in routed_windows(_with_task_windows(session, did, meta or {}))
+    ]
+
+
+def closed_windows_of_processes(session: Session, keys: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Process key → the closed windows (code → name) the current version of that process routes a step to:
+    an item on it is not started now (``instances._refuse_closed_windows``). One query for all the keys, none
+    when no window is closed. A ``windowExpr`` is known only at run time and is not counted."""
+    from runner.models import ProcessDefinition
+
+    wanted = sorted({k for k in keys if k})
+    closed = closed_window_names(session) if wanted else {}
+    if not closed:
+        return {}
+    newest = (
+        select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+        .where(ProcessDefinition.key.in_(wanted))
+        .group_by(ProcessDefinition.key)
+        .subquery()
     )
-    return [(name, version) for name, version, meta in rows if code in routed_windows(meta or {})]
+    rows = session.execute(
+        select(ProcessDefinition.key, ProcessDefinition.meta).join(
+            newest, (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.version)
+        )
+    )
+    found: dict[str, dict[str, str]] = {}
+    for key, meta in rows:
+        hit = sorted(routed_windows(meta or {}) & closed.keys())
+        if hit:
+            found[key] = {code: closed[code] for code in hit}
+    return found
 
 
 def _refuse_closing_while_routed(session: Session, code: str, name: str) -> None:

@@ -431,3 +431,59 @@ def test_an_item_whose_process_routes_to_a_closed_window_is_not_registered(servi
     assert answer.status_code in (400, 409) and f"已关闭的窗口 {closed}" in page, page[-2000:]
     with services.transaction() as s:
         assert s.query(ItemApplication).count() == 0 and s.query(OpenTask).count() == 0
+
+
+def _close_a_window_chengnuo_routes_to(services) -> str:
+    """Close (behind the console's back) a window the current 承诺件 version sends a step to, not 市场监管's."""
+    from runner.core.definitions import latest_definition
+    from runner.models import Window
+    from runner.people.windows import routed_windows
+
+    with services.transaction() as s:
+        routed = routed_windows(latest_definition(s, "chengnuo").meta) - {"shichang"}
+        closed = sorted(routed)[0]
+        s.get(Window, closed).is_active = False
+    return closed
+
+
+def test_the_picker_marks_items_whose_process_routes_to_a_closed_window_in_one_query(
+    services, catalogue, signed_in, db_engine
+):
+    """Before any form is filled: the item list says which items cannot be received now and which window is
+    closed, reading the processes once for the whole list; an item of a process with no closed window is not
+    marked."""
+    from tests.support.statements import statements
+
+    with services.transaction() as s:
+        for code in ("SC-002", "SC-004"):
+            items.save_item(s, demo(code), actor="admin")
+        items.save_item(s, {**demo("SC-003"), "process": "lianban_chaogao"}, actor="admin")
+    clerk = signed_in("sc_clerk")
+    assert "not-receivable" not in clerk.get("/intake?q=SC-").get_data(as_text=True)
+    closed = _close_a_window_chengnuo_routes_to(services)
+    with statements(db_engine, lambda sql: "process_definition" in sql) as sent:
+        page = clerk.get("/intake?q=SC-").get_data(as_text=True)
+    assert len(sent) == 1, sent
+    rows = {r.split('"', 1)[0]: r for r in page.split('<tr data-code="')[1:]}
+    for code in ("SC-001", "SC-002", "SC-004"):  # 承诺件
+        assert "暂不能受理" in rows[code] and f"（{closed}）" in rows[code] and ">登记<" not in rows[code]
+    assert "暂不能受理" not in rows["SC-003"] and ">登记<" in rows["SC-003"]  # its process routes elsewhere
+
+
+def test_the_intake_page_of_an_item_routing_to_a_closed_window_shows_why_and_offers_no_submit(
+    services, catalogue, signed_in
+):
+    """The notice names the closed window and there is no form to fill nor button to press; the submit's own
+    refusal stays the last guard."""
+    closed = _close_a_window_chengnuo_routes_to(services)
+    clerk = signed_in("sc_clerk")
+    page = clerk.get("/intake?item=SC-001").get_data(as_text=True)
+    assert 'id="intake-closed"' in page and f"（{closed}）" in page and "暂不能受理" in page
+    assert 'id="do-accept"' not in page and 'method="post"' not in page.split('id="intake-form"')[1]
+    english = clerk.get("/intake?item=SC-001&lang=en").get_data(as_text=True)
+    assert "cannot be received now" in english and f" ({closed})" in english
+    clerk.get("/intake?lang=zh_CN")
+    answer = clerk.post("/intake", data=form_for("SC-001", "accept"))
+    assert answer.status_code in (400, 409) and f"已关闭的窗口 {closed}" in answer.get_data(as_text=True)
+    with services.transaction() as s:
+        assert s.query(ItemApplication).count() == 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import runner
-from runner.models import ProcessInstance
+from runner.models import ProcessDefinition, ProcessInstance
 from tests.runner.helpers import (
     DATA,
     WINDOWS,
@@ -432,3 +432,42 @@ def test_a_step_routed_to_a_closed_window_is_held_as_an_incident_not_a_hidden_ta
     with services.transaction() as s:
         runner.retry(s, iid, actor="admin")
     assert the_task(services, iid, "decide")["window"] == "shebao"
+
+
+def _decide_named_at(code: bytes) -> bytes:
+    """_accept_at_guotu(b"lane_huanbao") whose 决定 step names window ``code`` by its ``window`` property."""
+    return _accept_at_guotu(b"lane_huanbao").replace(
+        b'<spiffworkflow:property name="formKey" value="decision"/>',
+        b'<spiffworkflow:property name="formKey" value="decision"/>'
+        b'<spiffworkflow:property name="window" value="' + code + b'"/>',
+    )
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_window_a_tasks_window_property_names_cannot_be_closed(services, stored):
+    """No lane nor lead window routes there, but a step names it by its ``window`` property: refused, naming the
+    version (also for a version deployed before the property was stored with it)."""
+    deployed = _deploy(services, _decide_named_at(b"shebao")).definitions[0]
+    if not stored:
+        with services.transaction() as s:
+            meta = {
+                k: v for k, v in s.get(ProcessDefinition, deployed.id).meta.items() if k != "task_windows"
+            }
+            s.execute(update(ProcessDefinition).where(ProcessDefinition.id == deployed.id).values(meta=meta))
+    with pytest.raises(runner.Conflict) as info:
+        _close(services, "shebao", "社保窗口")
+    assert "流程「测试审查」（版本 1）仍有环节由窗口 shebao" in str(info.value)
+    _deploy(services, _accept_at_guotu(b"lane_huanbao"))
+    _close(services, "shebao", "社保窗口")
+
+
+def test_an_item_is_not_started_on_a_version_whose_task_names_a_closed_window(services):
+    """The start refuses it like a lane's window: no item runs up to the step and stops there."""
+    from runner.models import Window
+
+    _deploy(services, _decide_named_at(b"shebao"))
+    with services.transaction() as s:
+        s.get(Window, "shebao").is_active = False
+    with pytest.raises(runner.Conflict) as info:
+        start(services, "review")
+    assert "已关闭的窗口 shebao" in str(info.value)
