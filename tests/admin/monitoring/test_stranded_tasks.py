@@ -90,6 +90,8 @@ def test_an_admin_reassigns_a_stranded_task_in_its_row(services, setup, signed_i
     assert form is not None, html
     form_html = form.group(0)
     assert f'action="/admin/instance/{iid}/reassign"' in form_html and 'name="csrf_token"' in form_html
+    posted = re.search(r'name="task_id" value="([^"]+)"', form_html)
+    assert posted is not None and posted.group(1) == accept["id"]  # the task's id the runner names it by
     offered = re.findall(r'<option value="([^"]+)"', form_html)
     assert sorted(offered) == sorted(["clerk2", str(escape("张<b>&'\""))]), offered  # not clerk1, admin, sup
     back = "/admin/users/stranded/"
