@@ -61,10 +61,18 @@ class UsersView(ConsoleView):
 
     @expose("/stranded/")
     def stranded(self) -> Any:
-        """Open tasks held by disabled users, each with its holder and a link to the item (改派 there)."""
+        """Open tasks held by disabled users, each with its holder, a link to the item and (admins) 改派 in
+        the row to an enabled clerk or head of the task's window (posted to the item page's 改派)."""
         with services().transaction() as s:
             tasks = directory.stranded_tasks(s)
-        return self.render("console/monitoring/stranded.html", tasks=tasks, local=local)
+            eligible = _eligible(s, {t.window for t in tasks if t.window})
+        return self.render(
+            "console/monitoring/stranded.html",
+            tasks=tasks,
+            eligible=eligible,
+            local=local,
+            can_act=is_admin(),
+        )
 
     @expose("/<username>/")
     def user(self, username: str) -> Any:
@@ -218,3 +226,12 @@ def _say(_: Any, message: str) -> str:
 
 def _refuse_self(_: Session) -> None:
     raise runner.InvalidInput("不能停用自己的账户 (you cannot disable your own account)")
+
+
+def _eligible(s: Session, windows: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """``(username, display name)`` of each window's enabled clerks and heads: whom its tasks may go to."""
+    roles = [Role.CLERK, Role.WINDOW_HEAD]
+    return {
+        w: [(p.username, p.display_name) for p in directory.window_members(s, w, roles=roles)]
+        for w in sorted(windows)
+    }

@@ -211,10 +211,12 @@ def _four_eyes(session: Session, row: OpenTask, *, actor: str, on_behalf_of: str
 
 
 def _require_active_person(session: Session, username: str) -> None:
-    """A task is never given to a disabled login, whatever the path (转办, 批量转交, the console's 改派); the
-    callers check that the user exists and works in the window (the engine's own tests name bare usernames)."""
+    """A task is never given to an unknown or disabled login, whatever the path (转办, 批量转交, the console's
+    改派); the callers check that the user works in the window."""
     person = directory.get_person(session, username)
-    if person is not None and not person.is_active:
+    if person is None:
+        raise InvalidInput(f"未知用户 {username} (unknown user {username})", field="assignee")
+    if not person.is_active:
         raise InvalidInput(
             f"用户 {username} 已停用，不能承办任务 (the user {username} is disabled and cannot be given tasks)",
             field="assignee",

@@ -379,6 +379,8 @@ class StrandedTask:
     name: str
     holder: str
     due_at: datetime | None
+    window: str | None = None
+    task_id: str = ""  # the task's own id, which 改派 (and the rest of the runner) names a task by
 
 
 def stranded_tasks(session: Session) -> list[StrandedTask]:
@@ -386,7 +388,7 @@ def stranded_tasks(session: Session) -> list[StrandedTask]:
     disabled = select(User.username).where(User.is_active.is_(False))
     columns = (OpenTask.id, OpenTask.instance_id, OpenTask.business_key, OpenTask.name, OpenTask.assignee)
     rows = session.execute(
-        select(*columns, OpenTask.delegated_by, OpenTask.due_at)
+        select(*columns, OpenTask.delegated_by, OpenTask.due_at, OpenTask.window, OpenTask.task_id)
         .where(_held_by(disabled))
         .order_by(OpenTask.due_at, OpenTask.id)
     )
@@ -399,6 +401,8 @@ def stranded_tasks(session: Session) -> list[StrandedTask]:
             name=row.name,
             holder=row.assignee if row.assignee in names else str(row.delegated_by),
             due_at=row.due_at,
+            window=row.window,
+            task_id=row.task_id,
         )
         for row in rows
     ]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 import runner
 from runner.applicants import rectification
 from runner.items.four_eyes import SamePerson
-from runner.models import AuditEntry, Rectification
+from runner.models import AuditEntry, Rectification, Role
+from runner.people import directory
 from tests.bpmn.test_rectification import item, rate  # noqa: F401 - the fixture is used by name
 from tests.support.flow import complete, describe, task, tasks
 
@@ -142,6 +143,9 @@ def test_an_approval_cannot_be_handed_to_the_person_it_bars(services, clock, ite
     complete(services, task(services, iid, "verify")["id"],
              {"verdict": "malicious", "window": "shichang", "verify_note": "与办件无关"}, "sup_a")  # fmt: skip
     approve = task(services, iid, "approve_invalid")
+    with services.transaction() as s:  # reassign hands tasks to known users only
+        for name in ("sup_a", "sup_b"):
+            directory.create_user(s, name, name, "sup-Pass1word", [("supervision", Role.SUPERVISOR)])
     with pytest.raises(SamePerson) as caught, services.transaction() as s:
         runner.reassign(s, approve["id"], actor="sup_b", assignee="sup_a")
     assert (

@@ -70,7 +70,8 @@ class SectionScore:
     cap: bool
     deducted: float = 0.0  # counted, after the cap (≤ 0)
     raw_deducted: float = 0.0
-    added: float = 0.0  # bonuses before the scheme's bonus cap
+    added: float = 0.0  # every positive line (``bonus: true`` or not)
+    bonus_added: float = 0.0  # the positive lines of ``bonus: true`` rules, before the scheme's bonus cap
 
     @property
     def capped(self) -> bool:
@@ -190,8 +191,14 @@ def points_sum(points: Any) -> float:
     return round(math.fsum(points), 2) + 0.0
 
 
+def _bonus_rules(d: dict[str, Any]) -> set[tuple[str, str]]:
+    """``(section, rule)`` codes of the rules marked ``bonus: true``: only their points meet the bonus cap."""
+    return {(s["code"], r["code"]) for s, r in _rules(d) if r.get("bonus") is True}
+
+
 def _section_scores(d: dict[str, Any], lines: list[Line]) -> list[SectionScore]:
     out = []
+    bonus = _bonus_rules(d)
     for s in d.get("sections") or []:
         sec = SectionScore(s["code"], s.get("name", s["code"]), s.get("max"), bool(s.get("cap")))
         counted = [ln for ln in lines if ln.section == s["code"] and ln.counted]
@@ -199,6 +206,9 @@ def _section_scores(d: dict[str, Any], lines: list[Line]) -> list[SectionScore]:
         capped = sec.cap and sec.max is not None  # max 0 is "at most 0 points"; only a missing max is no cap
         sec.deducted = max(sec.raw_deducted, -float(sec.max)) if capped else sec.raw_deducted
         sec.added = points_sum(ln.points for ln in counted if ln.points > 0)
+        sec.bonus_added = points_sum(
+            ln.points for ln in counted if ln.points > 0 and (ln.section, ln.rule_code) in bonus
+        )
         out.append(sec)
     return out
 
@@ -292,11 +302,12 @@ def score_period(
     for who in sorted(_subjects(session, d, scheme.target) | set(lines)):
         mine = sorted(lines.get(who, []), key=lambda ln: (ln.day, ln.section, ln.rule_code, ln.subject))
         sc = Score(who, _section_scores(d, mine), mine)
-        sc.bonus_raw = points_sum(s.added for s in sc.sections)
+        sc.bonus_raw = points_sum(s.bonus_added for s in sc.sections)
         sc.bonus_counted = (
             min(sc.bonus_raw, _bonus_room(session, scheme, span, who, cache)) if sc.bonus_raw else 0.0
         )
-        sc.total = points_sum([full, *(s.deducted for s in sc.sections), sc.bonus_counted])
+        plain = [points_sum([s.deducted, s.added, -s.bonus_added]) for s in sc.sections]  # outside the cap
+        sc.total = points_sum([full, *plain, sc.bonus_counted])
         sc.score = max(floor, sc.total)
         sc.grade = _grade(d, sc.score)
         sc.disqualified = any(ln.disqualifies and ln.counted for ln in mine)

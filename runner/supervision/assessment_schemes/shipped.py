@@ -8,7 +8,8 @@ A definition is plain JSON so that a centre can copy and edit it:
 - a rule: ``code``, ``label``, ``event`` (what it reads, see ``events.EVENTS``; ``entered`` for 记分录入),
   ``points`` per unit (negative = deduction), or ``tiers`` for ``early_finish``, or ``points_range`` for an
   entered rule whose points the office fixes within a range; ``effect: "disqualify"`` takes away the award
-  instead of points; ``bonus: true`` counts it under the scheme's bonus cap; ``source`` cites the seed;
+  instead of points; ``bonus: true`` (a boolean) counts its points under the scheme's bonus cap, while a
+  positive rule without it counts in full, outside the cap; ``source`` cites the seed;
 - ``bonus_cap``: ``{"points": 20, "per": "quarter"}`` — the bonus rules' points summed over the quarter;
 - ``only_windows`` / ``exclude_windows``: which windows (and their staff) the scheme assesses (``scope``);
 - ``grades``: ``[{"name", "min"}]`` from the highest; ``award``: ``{"name", "min", "top_share"}`` or

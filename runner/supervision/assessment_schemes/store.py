@@ -27,10 +27,19 @@ FROM_THE_START = date(2000, 1, 1)  # the seeded schemes are in force for every p
 
 
 def _check_rule(rule: dict[str, Any], section: str) -> None:
-    code = str(rule.get("code") or "").strip()
+    raw = rule.get("code")
+    if not isinstance(raw, str):
+        raise InvalidInput(
+            f"{section}：规则代码 {raw!r} 须为文字 (rule code {raw!r} must be a string)", field="rules"
+        )
+    code = raw.strip()
     if not code or len(code) > 40:
         raise InvalidInput(
             f"{section}：规则代码须为 1–40 个字符 (rule code must be 1-40 characters)", field="rules"
+        )
+    if not isinstance(rule.get("bonus", False), bool):
+        raise InvalidInput(
+            f"{section}/{code}：bonus 须为 true 或 false (bonus must be true or false)", field="rules"
         )
     if rule.get("event") not in EVENTS:
         raise InvalidInput(

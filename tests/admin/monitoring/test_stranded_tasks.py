@@ -4,6 +4,7 @@ list) so the admin can 改派 each."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -12,7 +13,8 @@ from markupsafe import escape
 import runner
 from runner.models import User
 from runner.people import directory
-from tests.admin.monitoring_helpers import deploy, people, promised_item
+from tests.admin.monitoring.test_monitoring_actions import post
+from tests.admin.monitoring_helpers import deploy, flashes, people, promised_item
 from tests.support.flow import task
 
 
@@ -72,3 +74,46 @@ def test_a_task_delegated_by_a_disabled_user_names_them_as_holder(services, setu
         held = directory.stranded_tasks(s)
         assert [(t.business_key, t.holder) for t in held] == [(accept["business_key"], "clerk1")]
         assert directory.stranded_counts(s) == {"clerk1": 1} and directory.stranded_count(s) == 1
+
+
+def test_an_admin_reassigns_a_stranded_task_in_its_row(services, setup, signed_in) -> None:
+    """The row offers the enabled clerks and heads of the task's window and posts to the item page's 改派
+    (same refusals), coming back to the list; overseers see the list without the form."""
+    iid = promised_item(services)
+    accept = task(services, iid, "accept")
+    with services.transaction() as s:
+        runner.claim(s, accept["id"], actor="clerk1")
+    _disable_behind_the_rule(services, "clerk1")
+    admin = signed_in("admin")
+    html = admin.get("/admin/users/stranded/").get_data(as_text=True)
+    form = re.search(r"<form[^>]*stranded-reassign.*?</form>", html, re.S)
+    assert form is not None, html
+    form_html = form.group(0)
+    assert f'action="/admin/instance/{iid}/reassign"' in form_html and 'name="csrf_token"' in form_html
+    posted = re.search(r'name="task_id" value="([^"]+)"', form_html)
+    assert posted is not None and posted.group(1) == accept["id"]  # the task's id the runner names it by
+    offered = re.findall(r'<option value="([^"]+)"', form_html)
+    assert sorted(offered) == sorted(["clerk2", str(escape("张<b>&'\""))]), offered  # not clerk1, admin, sup
+    back = "/admin/users/stranded/"
+    url = f"/admin/instance/{iid}/reassign"
+    for who, refusal in (
+        ("clerk1", "已停用"),
+        ("sup", "不是窗口 shebao 的办事员"),
+        ("nobody", "没有用户 nobody"),
+    ):
+        page = post(admin, url, task_id=accept["id"], assignee=who, next=back)
+        assert "停用人员名下待办" in page and any(refusal in f for f in flashes(page)), flashes(page)
+        assert task(services, iid, "accept")["assignee"] == "clerk1"
+    page = post(admin, url, task_id=accept["id"], assignee="clerk2", next=back)
+    assert "停用人员名下待办" in page and any("已改派给 clerk2" in f for f in flashes(page)), flashes(page)
+    assert task(services, iid, "accept")["assignee"] == "clerk2"
+    assert accept["business_key"] not in page
+    with services.transaction() as s:  # stranded again: an overseer sees the list, not the form
+        runner.reassign(s, accept["id"], actor="admin", assignee="张<b>&'\"")
+    _disable_behind_the_rule(services, "张<b>&'\"")
+    overseer = signed_in("sup")
+    listing = overseer.get("/admin/users/stranded/")
+    if listing.status_code == 200:
+        assert "stranded-reassign" not in listing.get_data(as_text=True)
+    assert overseer.post(url, data={"task_id": accept["id"], "assignee": "clerk2"}).status_code == 403
+    assert task(services, iid, "accept")["assignee"] == "张<b>&'\""

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 import runner
-from runner.models import ProcessDefinition, ProcessInstance
+from runner.models import ProcessDefinition, ProcessInstance, Role
+from runner.people import directory
 from tests.runner.helpers import (
     DATA,
     WINDOWS,
@@ -211,9 +212,25 @@ def test_reassign(services):
     iid = start(services, "review")
     task_id = the_task(services, iid, "accept")["id"]
     with services.transaction() as s:
+        directory.create_user(s, "clerk_c", "C", "clerk-c-Pass1", [("guotu", Role.CLERK)])
+    with services.transaction() as s:
         runner.reassign(s, task_id, actor="head", assignee="clerk_c", window="guotu", note="转办")
     task = the_task(services, iid, "accept")
     assert (task["assignee"], task["window"]) == ("clerk_c", "guotu")
+
+
+@pytest.mark.parametrize("who", ["nobody", "CLERK_C", "clerk_c "])
+def test_reassign_refuses_an_unknown_user(services, who):
+    """The runner itself refuses an assignee who is not a user, whichever caller hands the task on."""
+    deploy_file(services, "review.bpmn")
+    iid = start(services, "review")
+    task_id = the_task(services, iid, "accept")["id"]
+    with services.transaction() as s:
+        directory.create_user(s, "clerk_c", "C", "clerk-c-Pass1", [("guotu", Role.CLERK)])
+    with services.transaction() as s, pytest.raises(runner.InvalidInput) as err:
+        runner.reassign(s, task_id, actor="head", assignee=who, window="guotu", note="转办")
+    assert "未知用户" in err.value.message and "unknown user" in err.value.message
+    assert the_task(services, iid, "accept")["assignee"] is None
 
 
 def test_migrate_to_new_version_when_current_task_exists(services):

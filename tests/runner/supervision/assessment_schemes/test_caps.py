@@ -111,8 +111,36 @@ def test_an_award_of_zero_places_awards_nobody(services, clock, staffed) -> None
             ]
         },
         {"sections": [{"code": "x", "rules": [{"code": "r", "event": "entered", "points_range": 5}]}]},
+        {"sections": [{"code": "x", "rules": [{"code": "r", "event": "entered", "bonus": "yes"}]}]},
+        {"sections": [{"code": "x", "rules": [{"code": "r", "event": "entered", "bonus": 1}]}]},
     ],
 )
 def test_odd_definitions_are_refused_not_a_500(services, clock, staffed, change) -> None:
     with services.transaction() as s, pytest.raises(runner.InvalidInput):
         store.save_scheme(s, {**_pilot("praise"), **change}, actor="supervisor")
+
+
+@pytest.mark.parametrize("code", [7, 1.5, ["praise"], None, {"c": 1}, True])
+def test_a_rule_code_that_is_not_text_is_refused_naming_the_rule(services, clock, staffed, code) -> None:
+    d = _pilot("praise")
+    d["sections"][1]["rules"][0]["code"] = code
+    with services.transaction() as s, pytest.raises(runner.InvalidInput) as err:
+        store.save_scheme(s, d, actor="supervisor")
+    assert "规则代码" in err.value.message and "rule code" in err.value.message
+    assert repr(code) in err.value.message
+
+
+def test_only_bonus_rules_meet_the_bonus_cap(services, clock, staffed) -> None:
+    """``bonus: true`` counts under the scheme's bonus cap; a positive rule without it counts in full."""
+    from tests.support.flow import local
+
+    clock.set(local("2026-10-20", "10:00"))
+    d = _pilot("praise", bonus_cap={"points": 3, "per": "period"})
+    d["sections"][1]["rules"].append({"code": "early", "event": "entered", "points": 5})
+    with services.transaction() as s:
+        store.save_scheme(s, d, actor="supervisor")
+    _enter(services, "pilot", "praise", "centre", "2026-10-12", 2)  # +4, capped at 3
+    _enter(services, "pilot", "early", "centre", "2026-10-13", 2)  # +10, not a bonus: counted in full
+    centre = result(services, "pilot").scores["centre"]
+    assert (centre.bonus_raw, centre.bonus_counted, centre.score) == (4, 3, 113)
+    assert centre.sections[1].added == 14
