@@ -90,6 +90,10 @@ class ConsoleView(_RoleGate, BaseView):
     """A custom console page (``@expose`` methods), admitted by ``roles``."""
 
 
+MAX_PAGE = 1_000_000  # a list page number beyond any real table (offsets stay far below 64-bit)
+MAX_PAGE_SIZE = 500  # the most rows one list page shows, whatever ``?page_size=`` asks
+
+
 class ConsoleModelView(_RoleGate, ModelView):
     """A Flask-Admin list over one table, read-only unless the subclass enables more."""
 
@@ -102,6 +106,15 @@ class ConsoleModelView(_RoleGate, ModelView):
     export_types = ["csv"]
     page_size = 50
     can_set_page_size = True
+
+    def _get_list_extra_args(self) -> Any:
+        """Flask-Admin's list arguments with ``page`` and ``page_size`` kept in range: a huge page number
+        (``?page=10**30``) overflowed the database's OFFSET and answered 500; it now shows past the last page."""
+        args = super()._get_list_extra_args()
+        return args.clone(
+            page=min(max(args.page or 0, 0), MAX_PAGE),
+            page_size=min(max(args.page_size or 0, 0), MAX_PAGE_SIZE),
+        )
 
     def get_export_value(self, model: Any, name: str) -> Any:
         """The cell as the list shows it, never a live spreadsheet formula (``runner.spreadsheet``)."""
