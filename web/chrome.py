@@ -93,7 +93,15 @@ def _error_page(code: int, title: str, message: str, api_message: str | None = N
     if request.path.startswith("/api/"):
         kind = {403: "forbidden", 400: "bad_request"}.get(code, "error")
         return jsonify(code=kind, message=api_message or message), code
-    return render_template("error.html", code=code, title=title, message=message), code
+    # an error page reads nothing from the database: the failure may be the database's (locked, gone)
+    return render_template(
+        "error.html", code=code, title=title, message=message, unread_notifications=_no_count
+    ), code
+
+
+def _no_count() -> int:
+    """The unread-message badge of an error page: not counted."""
+    return 0
 
 
 # the title and the words of an error page by HTTP status (translated when the page is drawn)

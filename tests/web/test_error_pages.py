@@ -4,9 +4,13 @@ message "中文 (English)") shows one half, and every status has a title and wor
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Flask, abort
+
+from tests.support.web_fixtures import session_of
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 CODES = (400, 403, 404, 405, 409, 413, 429, 500, 503)
@@ -73,3 +77,27 @@ def test_an_unknown_address_a_wrong_method_and_a_failure_get_the_pages(erring: F
 def test_the_api_keeps_its_json(erring: Flask) -> None:
     answer = erring.test_client().get("/api/no/such/thing")
     assert answer.status_code == 404 and answer.is_json
+
+
+def test_a_failure_of_the_database_still_gets_the_page(
+    erring: Flask, make_user: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chrome's unread-message count reads the database; when the database is what failed (locked, gone),
+    the error page is still drawn, without the count."""
+    from sqlalchemy.exc import OperationalError
+
+    from workspace import notifications
+
+    def gone() -> int:
+        raise OperationalError("SELECT count(*)", {}, Exception("database is locked"))
+
+    make_user("clerk_e", ("shebao", "clerk"))
+    client = erring.test_client()
+    with client.session_transaction() as session:
+        session.update(session_of(erring, "clerk_e"))
+    assert "clerk_e" in client.get("/notifications").get_data(as_text=True)
+    monkeypatch.setattr(notifications, "unread_count", gone)
+    failed = client.get("/_boom")
+    assert failed.status_code == 500 and "系统出错" in failed.get_data(as_text=True)
+    missing = client.get("/no/such/page?lang=en")
+    assert missing.status_code == 404 and "Not found" in missing.get_data(as_text=True)
