@@ -25,6 +25,23 @@ DYNAMIC_WINDOWS = {"lead", "related", "applicant", "system"}
 NO_WINDOW_LANES = frozenset({"applicant", "system"})
 # the window of such tasks unless the deployer names another (deploy parameter or the process's defaultWindow)
 DEFAULT_WINDOW = "centre"
+# the BPMN elements that run as activities (the checks' table; the mappings of other modelers attach to them)
+ACTIVITIES = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+    }
+)
 # the form of a task without formKey: its name and documentation, the item's data, an opinion and approved
 GENERIC_FORM = "generic_task"
 

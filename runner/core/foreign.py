@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from runner.core.conventions import BPMN_NS, SPIFF_NS
+from runner.core.conventions import ACTIVITIES, BPMN_NS, SPIFF_NS
 
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 ENGINE_NAMESPACES = {
@@ -81,21 +81,7 @@ FEEL_LITERAL = re.compile(r'^\s*=\s*("[^"\\]*"|-?\d+(?:\.\d+)?|true|false|null)\
 FEEL_LITERALS = {"true": "True", "false": "False", "null": "None"}
 VARIABLE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # the elements whose pre- and post-scripts SpiffWorkflow runs (an event's are not read)
-MAPPED_ACTIVITIES = frozenset(
-    {
-        "task",
-        "userTask",
-        "manualTask",
-        "scriptTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-    }
-)
+MAPPED_ACTIVITIES = ACTIVITIES - {"adHocSubProcess"}
 MAPPING_HINT = (
     "输入输出映射只能写文字、数字、true/false 或一个变量名（${name}、=name）；其他计算请写在脚本任务中",
     "a mapping may only be a literal text, number, true/false or one variable (${name}, =name); "

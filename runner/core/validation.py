@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from runner.bilingual import both, joined, parts
 from runner.core.conventions import (
+    ACTIVITIES,
     BPMN_NS,
     DEFAULT_WINDOW,
     DYNAMIC_WINDOWS,
@@ -48,22 +49,6 @@ Words = str | tuple[str, str]
 
 # --- what the platform supports -------------------------------------------------------------------
 
-ACTIVITIES = frozenset(
-    {
-        "task",
-        "userTask",
-        "manualTask",
-        "scriptTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-        "adHocSubProcess",
-    }
-)
 SUBPROCESSES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 GATEWAYS = frozenset({"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"})
 EVENTS = frozenset(
