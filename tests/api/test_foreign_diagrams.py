@@ -49,13 +49,18 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def deploy(api: Any, name: str, **query: str) -> dict[str, Any]:
-    response = api.post(
+def upload(api: Any, data: bytes, filename: str, **query: str) -> Any:
+    """The designer posts a diagram file's bytes to the API; the response as it comes."""
+    return api.post(
         "/api/definitions",
-        data=(FOREIGN / name).read_bytes(),
-        query_string={"filename": name, **query},
+        data=data,
+        query_string={"filename": filename, **query},
         headers={**auth("t-designer"), "Content-Type": "application/xml"},
     )
+
+
+def deploy(api: Any, name: str, **query: str) -> dict[str, Any]:
+    response = upload(api, (FOREIGN / name).read_bytes(), name, **query)
     assert response.status_code == 201, response.get_json()
     return response.get_json()  # type: ignore[no-any-return]
 
@@ -237,12 +242,7 @@ def test_message_correlation(api: Any) -> None:
 
 
 def test_a_call_activity(api: Any) -> None:
-    refused = api.post(
-        "/api/definitions",
-        data=(FOREIGN / "call_activity.bpmn").read_bytes(),
-        query_string={"filename": "call_activity.bpmn"},
-        headers={**auth("t-designer"), "Content-Type": "application/xml"},
-    )
+    refused = upload(api, (FOREIGN / "call_activity.bpmn").read_bytes(), "call_activity.bpmn")
     assert refused.status_code == 400
     [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
     assert (
@@ -315,11 +315,8 @@ def test_the_deployer_names_the_default_window(api: Any) -> None:
     deploy(api, "implicit_end.bpmn", default_window="shebao")
     started = start(api, "Process_archive")
     assert [t["window"] for t in started["tasks"]] == ["shebao"]
-    unknown = api.post(
-        "/api/definitions",
-        data=(FOREIGN / "iso_8859_1.bpmn").read_bytes(),
-        query_string={"filename": "iso_8859_1.bpmn", "default_window": "nowhere"},
-        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+    unknown = upload(
+        api, (FOREIGN / "iso_8859_1.bpmn").read_bytes(), "iso_8859_1.bpmn", default_window="nowhere"
     )
     assert unknown.status_code == 400 and "unknown window 'nowhere'" in unknown.get_json()["message"]
 
@@ -370,12 +367,7 @@ def test_a_message_or_signal_start_waiting_for_nothing_is_refused_at_deploy(
     with an internal error (a subscription to no message)."""
     text = (FOREIGN / "collaboration_black_box.bpmn").read_text(encoding="utf-8")
     text = text.replace('<bpmn2:startEvent id="Event_start" />', event)
-    response = api.post(
-        "/api/definitions",
-        data=text.encode(),
-        query_string={"filename": "nameless.bpmn"},
-        headers={**auth("t-designer"), "Content-Type": "application/xml"},
-    )
+    response = upload(api, text.encode(), "nameless.bpmn")
     assert response.status_code == 400, response.get_json()
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
     assert problem["element"] == "Event_start"
@@ -394,12 +386,7 @@ def test_a_camunda_8_task_gets_the_form_its_form_definition_names(api: Any) -> N
         '<bpmn2:userTask id="Activity_register" name="登记"><bpmn2:extensionElements>'
         '<zeebe:formDefinition formId="acceptance"/></bpmn2:extensionElements></bpmn2:userTask>',
     )
-    response = api.post(
-        "/api/definitions",
-        data=text.encode(),
-        query_string={"filename": "zeebe_form.bpmn"},
-        headers={**auth("t-designer"), "Content-Type": "application/xml"},
-    )
+    response = upload(api, text.encode(), "zeebe_form.bpmn")
     assert response.status_code == 201, response.get_json()
     assert "not used" not in str(response.get_json()["warnings"])
     [task] = start(api, "Process_notice")["tasks"]
@@ -415,12 +402,7 @@ def test_a_cron_timer_cycle_is_refused_at_deploy_naming_its_event(api: Any) -> N
         count=1,
     )
     assert cycle != text
-    response = api.post(
-        "/api/definitions",
-        data=cycle.encode(),
-        query_string={"filename": "cron.bpmn"},
-        headers={**auth("t-designer"), "Content-Type": "application/xml"},
-    )
+    response = upload(api, cycle.encode(), "cron.bpmn")
     assert response.status_code == 400, response.get_json()
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
     assert "cron" in problem["message"] and problem["line"]
@@ -441,12 +423,7 @@ def test_a_condition_out_of_a_parallel_gateway_is_refused_at_deploy(api: Any) ->
     <bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e"/>
   </bpmn:process>
 </bpmn:definitions>"""
-    response = api.post(
-        "/api/definitions",
-        data=text.encode(),
-        query_string={"filename": "parallel.bpmn"},
-        headers={**auth("t-designer"), "Content-Type": "application/xml"},
-    )
+    response = upload(api, text.encode(), "parallel.bpmn")
     assert response.status_code == 400, response.get_json()
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
     assert problem["element"] == "f2" and "bpmn:parallelGateway" in problem["message"]
@@ -498,12 +475,7 @@ IO_MAPPINGS = {
 def test_a_gateway_reads_what_an_output_mapping_set(api: Any, engine: str, approved: bool, end: str) -> None:
     """The mapping was dropped ("not used") and the gateway's condition failed at run time as an incident.
     Inputs stay the task's: ``kind`` is gone afterwards, ``applicant`` keeps the item's own value."""
-    response = api.post(
-        "/api/definitions",
-        data=mapped(engine, IO_MAPPINGS[engine]),
-        query_string={"filename": f"io_{engine}.bpmn"},
-        headers={**auth("t-designer"), "Content-Type": "application/xml"},
-    )
+    response = upload(api, mapped(engine, IO_MAPPINGS[engine]), f"io_{engine}.bpmn")
     assert response.status_code == 201, response.get_json()
     assert "not used" not in str(response.get_json()["warnings"])
     started = start(api, f"io_{engine}", {"applicant": "张三"})
@@ -521,15 +493,14 @@ def test_a_gateway_reads_what_an_output_mapping_set(api: Any, engine: str, appro
 
 
 def test_a_mapping_the_platform_cannot_run_is_refused_at_deploy_naming_task_and_parameter(api: Any) -> None:
-    response = api.post(
-        "/api/definitions",
-        data=mapped(
+    response = upload(
+        api,
+        mapped(
             "camunda",
             '<camunda:inputOutput><camunda:outputParameter name="passed">${approved and ok}'
             "</camunda:outputParameter></camunda:inputOutput>",
         ),
-        query_string={"filename": "io_bad.bpmn"},
-        headers={**auth("t-designer"), "Content-Type": "application/xml"},
+        "io_bad.bpmn",
     )
     assert response.status_code == 400, response.get_json()
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
