@@ -90,6 +90,8 @@ MAPPING_HINT = (
 JUEL = re.compile(r"^\s*[$#]\{.*\}\s*$", re.DOTALL)
 TIMER_BODIES = ("timeDate", "timeDuration", "timeCycle")
 
+# SpiffWorkflow runs a multi-instance's pre/post scripts on each instance when its loop says so
+ON_INSTANCES = f"{{{SPIFF_NS}}}scriptsOnInstances"
 # the attribute of a property ``adopt`` made, naming the attribute or element it was read from
 ORIGIN = "origin"
 WARNING = "warning"
@@ -307,7 +309,12 @@ class _Adopter:
         etree.SubElement(ext, f"{{{SPIFF_NS}}}calledDecisionId").text = value
 
     def collection(self, el: etree._Element, attr: str, value: str) -> None:
-        if self.juel(
+        """``camunda:collection``: the list's variable, bare (``reviewers``) or as the Modeler writes it
+        (``${reviewers}``); any other JUEL refused."""
+        found = JUEL_NAME.match(value)
+        if found:
+            value = found.group(1)
+        elif self.juel(
             el, attr, value, ("请写集合的变量名，如 reviewers", "name the list's variable, e.g. reviewers")
         ):
             return
@@ -542,6 +549,8 @@ class _Adopter:
             self.refuse_mapping(el, name, name)
         if bad or not (inputs or outputs) or el.get(ORIGIN) == "adopted":
             return
+        if not self.per_instance(el, owner):
+            return
         el.set(ORIGIN, "adopted")
         pre = [
             f"try:\n    io_saved_{n} = [{n}]\nexcept NameError:\n    io_saved_{n} = []\n{n} = {v}"
@@ -558,6 +567,28 @@ class _Adopter:
             _script(ext, "preScript", "\n".join(pre), first=True)
         if post:
             _script(ext, "postScript", "\n".join(post), first=False)
+
+    def per_instance(self, el: etree._Element, owner: etree._Element) -> bool:
+        """A multi-instance activity's mapping runs on each instance, as Camunda runs it (its element variable
+        is then there): SpiffWorkflow's ``scriptsOnInstances``. A task whose own scripts run once on the whole
+        activity cannot take it; refused by task (False)."""
+        loop = owner.find("bpmn:multiInstanceLoopCharacteristics", NS)
+        if loop is None or loop.get(ON_INSTANCES) == "true":
+            return True
+        ext = el.getparent()
+        if any(ext.find(f"spiffworkflow:{k}", NS) is not None for k in ("preScript", "postScript")):
+            label, where = _label(el), owner.get("id") or ""
+            self.refuse(
+                el,
+                f"任务 {where} 是多实例任务，{label} 按实例执行，而任务自己的前后脚本只对整个任务执行一次；"
+                f'请在 multiInstanceLoopCharacteristics 上设 spiffworkflow:scriptsOnInstances="true" '
+                f"或把映射写进脚本 (task {where} is a multi-instance: {label} runs on each instance, its own "
+                f'pre/post scripts once on the whole task; set spiffworkflow:scriptsOnInstances="true" on '
+                "its multiInstanceLoopCharacteristics or write the mapping into the scripts)",
+            )
+            return False
+        loop.set(ON_INSTANCES, "true")
+        return True
 
     @staticmethod
     def _has_loop_input(loop: etree._Element) -> bool:

@@ -505,3 +505,104 @@ def test_a_mapping_the_platform_cannot_run_is_refused_at_deploy_naming_task_and_
     assert response.status_code == 400, response.get_json()
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
     assert "任务 review 的 camunda:outputParameter 'passed'" in problem["message"] and problem["line"]
+
+
+def interrupted(engine: str, mapping: str) -> bytes:
+    """start → 审核 (shebao, ``mapping``, an interrupting 2-hour timer on it) → end; the timer → 督查督办 → end."""
+    text = mapped(engine, mapping).decode()
+    boundary = """<bpmn:boundaryEvent id="late" attachedToRef="review">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT2H</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="supervise" name="督查督办" camunda:candidateGroups="supervision"
+        xmlns:camunda="http://camunda.org/schema/1.0/bpmn"/>
+    <bpmn:endEvent id="e_supervised"/>
+    <bpmn:sequenceFlow id="b1" sourceRef="late" targetRef="supervise"/>
+    <bpmn:sequenceFlow id="b2" sourceRef="supervise" targetRef="e_supervised"/>
+  </bpmn:process>"""
+    return text.replace("</bpmn:process>", boundary).encode()
+
+
+@pytest.mark.parametrize("engine", ["camunda", "zeebe"])
+def test_an_interrupting_boundary_event_takes_the_inputs_back(
+    api: Any, services: runner.Services, clock: runner.ManualClock, engine: str
+) -> None:
+    """The post-script that takes the inputs back never ran on a cancelled task: ``io_saved_*`` and the
+    input-only ``kind`` stayed in the item's data and ``applicant`` kept the input's value."""
+    response = upload(api, interrupted(engine, IO_MAPPINGS[engine]), f"io_late_{engine}.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, f"io_{engine}", {"applicant": "张三"})
+    advance_to(services, clock, clock.now() + timedelta(hours=2, seconds=1))
+    [task] = item(api, started["id"])["tasks"]
+    assert task["name"] == "督查督办"
+    work(api, task)
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and "e_supervised" in view["completed_path"], view
+    data = view["data"]
+    assert data["applicant"] == "张三" and "kind" not in data and "passed" not in data, data
+    assert not [k for k in data if k.startswith("io_")], data
+
+
+def mapped_multi_instance(engine: str, sequential: str) -> bytes:
+    """start → 会审 (shebao), one instance per reviewer, mapping the instance's reviewer to ``who`` → end."""
+    if engine == "camunda":
+        io = """<camunda:inputOutput><camunda:inputParameter name="who">${reviewer}</camunda:inputParameter>
+          <camunda:inputParameter name="applicant">会审</camunda:inputParameter>
+          <camunda:outputParameter name="last_who">${who}</camunda:outputParameter></camunda:inputOutput>"""
+        loop = f"""<bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}"
+          camunda:collection="${{reviewers}}" camunda:elementVariable="reviewer"/>"""
+    else:
+        io = """<zeebe:ioMapping><zeebe:input source="=reviewer" target="who"/>
+          <zeebe:input source="=&quot;会审&quot;" target="applicant"/>
+          <zeebe:output source="=who" target="last_who"/></zeebe:ioMapping>"""
+        loop = f"""<bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}"><bpmn:extensionElements>
+          <zeebe:loopCharacteristics inputCollection="=reviewers" inputElement="reviewer"/>
+          </bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>"""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"
+    id="d" targetNamespace="x">
+  <bpmn:process id="io_multi" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="review" name="会审" camunda:candidateGroups="shebao">
+      <bpmn:extensionElements>{io}</bpmn:extensionElements>{loop}
+    </bpmn:userTask>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+@pytest.mark.parametrize("engine", ["camunda", "zeebe"])
+@pytest.mark.parametrize("sequential", ["true", "false"])
+def test_a_multi_instance_maps_each_instance(api: Any, engine: str, sequential: str) -> None:
+    """The mapping ran once on the whole activity, before any instance had its reviewer: deployed, then every
+    start stopped with an incident (``reviewer`` is not defined). It runs per instance, as in Camunda."""
+    response = upload(api, mapped_multi_instance(engine, sequential), f"io_multi_{engine}.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "io_multi", {"applicant": "张三", "reviewers": ["甲", "乙"]})
+    seen = []
+    while tasks := item(api, started["id"])["tasks"]:
+        shown = api.get(f"/api/tasks/{tasks[0]['id']}", headers=auth("t-shebao")).get_json()
+        seen.append((shown["data"]["who"], shown["data"]["applicant"]))
+        work(api, tasks[0])
+    assert sorted(seen) == [("乙", "会审"), ("甲", "会审")]
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and not view["incidents"], view
+    data = view["data"]
+    assert data["applicant"] == "张三" and data["last_who"] in ("甲", "乙"), data
+    assert not {"who", "reviewer"} & set(data) and not [k for k in data if k.startswith("io_")], data
+
+
+def test_a_multi_instance_mapping_beside_the_tasks_own_scripts_is_refused_by_task(api: Any) -> None:
+    text = mapped_multi_instance("camunda", "true").decode()
+    text = text.replace(
+        "<camunda:inputOutput>",
+        '<spiffworkflow:preScript xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core">'
+        "n = 1</spiffworkflow:preScript><camunda:inputOutput>",
+    )
+    response = upload(api, text.encode(), "io_multi_own.bpmn")
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert "任务 review 是多实例任务" in problem["message"] and "scriptsOnInstances" in problem["message"]
+    assert "task review is a multi-instance" in problem["message"]

@@ -165,13 +165,22 @@ def test_the_elements_own_properties_win() -> None:
     assert "camunda:formKey 未使用：以元素自身的属性 formKey 为准" in messages(warnings)
 
 
-def test_a_camunda_multi_instance_reads_its_collection() -> None:
-    task = """<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics camunda:collection="experts"
+@pytest.mark.parametrize("collection", ["experts", "${experts}", "${ experts }"])
+def test_a_camunda_multi_instance_reads_its_collection(collection: str) -> None:
+    """The Modeler's ``${experts}`` (Camunda 7's usual spelling) was refused as JUEL."""
+    task = f"""<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics camunda:collection="{collection}"
       camunda:elementVariable="expert"/></bpmn:userTask>"""
     tree, _ = validate(diagram(task))
     loop = tree.getroot().find(".//{*}multiInstanceLoopCharacteristics")
     assert loop.findtext("{*}loopDataInputRef") == "experts"
     assert loop.find("{*}inputDataItem").get("name") == "expert"
+
+
+def test_a_camunda_multi_instance_over_a_juel_expression_is_refused() -> None:
+    task = """<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics
+      camunda:collection="${experts.subList(0, 2)}" camunda:elementVariable="expert"/></bpmn:userTask>"""
+    [problem] = refused(diagram(task))
+    assert "camunda:collection" in problem["message"] and "is a JUEL expression" in problem["message"]
 
 
 def test_a_camunda_8_multi_instance_reads_its_collection() -> None:
