@@ -547,6 +547,11 @@ class _Adopter:
         bad = [n for n, _ in inputs + outputs if not VARIABLE.match(n) or keyword.iskeyword(n)]
         for name in bad:
             self.refuse_mapping(el, name, name)
+        unset = connector_outputs(el.getparent())
+        for name, value in outputs:
+            if value in unset:
+                bad.append(name)
+                self.refuse_connector_output(el, owner, name, value)
         if bad or not (inputs or outputs) or el.get(ORIGIN) == "adopted":
             return
         if not self.per_instance(el, owner):
@@ -567,6 +572,29 @@ class _Adopter:
             _script(ext, "preScript", "\n".join(pre), first=True)
         if post:
             _script(ext, "postScript", "\n".join(post), first=False)
+
+    def connector(self, el: etree._Element) -> None:
+        """``camunda:connector``: not run, nor the mapping inside it (which is the connector's, not the task's)."""
+        which = (el.findtext(f"{{{etree.QName(el).namespace}}}connectorId") or "").strip()
+        label = f"{_label(el)} {which!r}" if which else _label(el)
+        self.warn(
+            el,
+            f"平台不执行 {label}，其中的输入输出映射也不执行 "
+            f"({label} is not run by the platform, nor the input/output mapping inside it)",
+        )
+
+    def refuse_connector_output(
+        self, el: etree._Element, owner: etree._Element, name: str, value: str
+    ) -> None:
+        """An output reading what the task's connector would have set: the connector is not run, so the
+        name never is (it failed at run time as an undefined variable)."""
+        where, label = owner.get("id") or "", f"{_label(el)} {name!r}"
+        self.refuse(
+            el,
+            f"任务 {where} 的 {label} 读取 camunda:connector 的输出 {value}，平台不执行连接器，{value} 不会有值 "
+            f"(task {where}: {label} reads {value}, an output of its camunda:connector, which the platform does "
+            f"not run; {value} is never set)",
+        )
 
     def per_instance(self, el: etree._Element, owner: etree._Element) -> bool:
         """A multi-instance activity's mapping runs on each instance, as Camunda runs it (its element variable
@@ -639,6 +667,7 @@ EXTENSION_HANDLERS: dict[str, Callable[[_Adopter, etree._Element], None]] = {
     "zeebe:assignmentDefinition": _Adopter.zeebe_assignment,
     "zeebe:formDefinition": _Adopter.zeebe_form,
     "camunda:inputOutput": _Adopter.camunda_io,
+    "camunda:connector": _Adopter.connector,
     "zeebe:ioMapping": _Adopter.zeebe_io,
 }
 # extension elements that only say what the element already is to the platform (Camunda 8.5+ marks a user task
@@ -657,6 +686,16 @@ def _script(ext: etree._Element, kind: str, text: str, *, first: bool) -> None:
         return
     mine = (own.text or "").strip()
     own.text = f"{text}\n{mine}" if first else f"{mine}\n{text}"
+
+
+def connector_outputs(ext: etree._Element) -> frozenset[str]:
+    """The names a ``camunda:connector`` in ``ext`` (an extensionElements) would set: its own outputs."""
+    return frozenset(
+        (param.get("name") or "").strip()
+        for connector in ext
+        if isinstance(connector.tag, str) and etree.QName(connector).localname == "connector"
+        for param in connector.iter(f"{{{etree.QName(connector).namespace}}}outputParameter")
+    )
 
 
 def _in_extensions(el: etree._Element) -> bool:

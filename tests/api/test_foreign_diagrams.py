@@ -606,3 +606,26 @@ def test_a_multi_instance_mapping_beside_the_tasks_own_scripts_is_refused_by_tas
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
     assert "任务 review 是多实例任务" in problem["message"] and "scriptsOnInstances" in problem["message"]
     assert "task review is a multi-instance" in problem["message"]
+
+
+def test_a_connector_task_with_its_own_mapping_deploys_with_a_warning_and_passes(api: Any) -> None:
+    """Camunda 7's HTTP connector: the step passes through, the connector's mapping sets nothing."""
+    connector = """</bpmn:userTask><bpmn:serviceTask id="push" name="推送结果"><bpmn:extensionElements>
+      <camunda:connector xmlns:camunda="http://camunda.org/schema/1.0/bpmn"><camunda:inputOutput>
+      <camunda:inputParameter name="url">http://example.org/notify</camunda:inputParameter>
+      <camunda:outputParameter name="http_status">${statusCode}</camunda:outputParameter></camunda:inputOutput>
+      <camunda:connectorId>http-connector</camunda:connectorId></camunda:connector>
+      </bpmn:extensionElements></bpmn:serviceTask>"""
+    text = mapped("camunda", IO_MAPPINGS["camunda"]).decode().replace("</bpmn:userTask>", connector, 1)
+    text = text.replace('sourceRef="review" targetRef="g"', 'sourceRef="review" targetRef="push"')
+    text = text.replace(
+        "</bpmn:process>", '<bpmn:sequenceFlow id="fp" sourceRef="push" targetRef="g"/></bpmn:process>'
+    )
+    response = upload(api, text.encode(), "io_connector.bpmn")
+    assert response.status_code == 201, response.get_json()
+    found = warnings_of(response.get_json())
+    assert any("camunda:connector 'http-connector'" in m for m in found["push"]), found
+    started = start(api, "io_camunda", {"applicant": "张三"})
+    assert finish(api, started["id"]) == ["审核", "发证"]
+    data = item(api, started["id"])["data"]
+    assert "http_status" not in data and "url" not in data and data["kind_seen"] == "社保", data

@@ -512,3 +512,28 @@ def test_a_mapping_on_an_event_or_to_a_keyword_is_refused() -> None:
     assert "not on an event" in problem["message"] and "不在事件上执行" in problem["message"]
     [problem] = refused(camunda_io('<camunda:outputParameter name="class">${x}</camunda:outputParameter>'))
     assert "'class'" in problem["message"] and "(task t:" in problem["message"]
+
+
+CONNECTOR = """<bpmn:serviceTask id="t" name="推送"><bpmn:extensionElements><camunda:connector>
+      <camunda:inputOutput><camunda:inputParameter name="url">http://example.org</camunda:inputParameter>
+      <camunda:outputParameter name="status">${statusCode}</camunda:outputParameter></camunda:inputOutput>
+      <camunda:connectorId>http-connector</camunda:connectorId></camunda:connector>{outer}
+      </bpmn:extensionElements></bpmn:serviceTask>"""
+
+
+def test_a_connectors_own_mapping_is_not_the_tasks() -> None:
+    """The connector's inner mapping is not translated; the warning says neither it nor the connector runs."""
+    tree, warnings = validate(diagram(CONNECTOR.replace("{outer}", "")))
+    found = messages(warnings)
+    assert "平台不执行 camunda:connector 'http-connector'，其中的输入输出映射也不执行" in found
+    assert "nor the input/output mapping inside it" in found
+    task = tree.getroot().find(".//*[@id='t']")
+    assert task.find(".//{*}preScript") is None and task.find(".//{*}postScript") is None
+
+
+def test_an_output_reading_what_the_connector_would_set_is_refused_by_task() -> None:
+    """``ok = ${status}`` deployed and failed at run time: the connector that sets ``status`` never runs."""
+    outer = '<camunda:inputOutput><camunda:outputParameter name="ok">${status}</camunda:outputParameter></camunda:inputOutput>'
+    [problem] = refused(diagram(CONNECTOR.replace("{outer}", outer)))
+    assert "任务 t 的 camunda:inputOutput 'ok' 读取 camunda:connector 的输出 status" in problem["message"]
+    assert "which the platform does not run; status is never set" in problem["message"]
