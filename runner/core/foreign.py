@@ -573,6 +573,30 @@ class _Adopter:
         if post:
             _script(ext, "postScript", "\n".join(post), first=False)
 
+    def camunda_variable(self, el: etree._Element) -> None:
+        """A call activity's ``camunda:in``/``camunda:out`` ``source``→``target``: an input or output mapping
+        of the activity (the whole data already passes both ways, as ``variables="all"``)."""
+        target = (el.get("target") or "").strip()
+        source = (el.get("source") or "").strip()
+        expression = (el.get("sourceExpression") or "").strip()
+        if not target or not (source or expression):
+            self.warn(el, f"平台不使用 {_label(el)} ({_label(el)} is not used by the platform)")
+            return
+        if expression:
+            found = JUEL_NAME.match(expression)
+            if not found:
+                self.refuse_mapping(el, target, expression)
+                return
+            source = found.group(1)
+        if not VARIABLE.match(source) or keyword.iskeyword(source):
+            self.refuse_mapping(el, target, source)
+            return
+        pair = [(target, source)]
+        if etree.QName(el).localname == "in":
+            self.mapping(el, pair, [])
+        else:
+            self.mapping(el, [], pair)
+
     def connector(self, el: etree._Element) -> None:
         """``camunda:connector``: not run, nor the mapping inside it (which is the connector's, not the task's)."""
         which = (el.findtext(f"{{{etree.QName(el).namespace}}}connectorId") or "").strip()
@@ -668,6 +692,8 @@ EXTENSION_HANDLERS: dict[str, Callable[[_Adopter, etree._Element], None]] = {
     "zeebe:formDefinition": _Adopter.zeebe_form,
     "camunda:inputOutput": _Adopter.camunda_io,
     "camunda:connector": _Adopter.connector,
+    "camunda:in": _Adopter.camunda_variable,
+    "camunda:out": _Adopter.camunda_variable,
     "zeebe:ioMapping": _Adopter.zeebe_io,
 }
 # extension elements that only say what the element already is to the platform (Camunda 8.5+ marks a user task

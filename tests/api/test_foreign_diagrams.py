@@ -629,3 +629,63 @@ def test_a_connector_task_with_its_own_mapping_deploys_with_a_warning_and_passes
     assert finish(api, started["id"]) == ["审核", "发证"]
     data = item(api, started["id"])["data"]
     assert "http_status" not in data and "url" not in data and data["kind_seen"] == "社保", data
+
+
+CALLEE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="doubler" isExecutable="true"><bpmn:startEvent id="s"/>
+    <bpmn:scriptTask id="t" name="double"><bpmn:script>result = amount * 2</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def calling(variables: str) -> bytes:
+    """start → a call activity of ``doubler`` with ``variables`` → a gateway on ``doubled`` → big or small."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    id="d" targetNamespace="x">
+  <bpmn:process id="caller" isExecutable="true"><bpmn:startEvent id="s"/>
+    <bpmn:callActivity id="call" name="调用" calledElement="doubler">
+      <bpmn:extensionElements>{variables}</bpmn:extensionElements></bpmn:callActivity>
+    <bpmn:exclusiveGateway id="g" default="no"/><bpmn:endEvent id="big"/><bpmn:endEvent id="small"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="call"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="g"/>
+    <bpmn:sequenceFlow id="yes" sourceRef="g" targetRef="big">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">doubled &gt; 10</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="no" sourceRef="g" targetRef="small"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        '<camunda:in source="fee" target="amount"/><camunda:out source="result" target="doubled"/>',
+        '<camunda:in sourceExpression="${fee}" target="amount"/><camunda:in variables="all"/>'
+        '<camunda:out source="result" target="doubled"/>',
+    ],
+)
+def test_a_call_activitys_camunda_in_and_out_pass_their_variables(api: Any, variables: str) -> None:
+    """``camunda:out source="result" target="doubled"`` was dropped ("not used"): deployed, and the gateway
+    reading ``doubled`` failed at run time. ``amount`` is the called process's only, as in Camunda."""
+    assert upload(api, CALLEE, "doubler.bpmn").status_code == 201
+    response = upload(api, calling(variables), "caller.bpmn")
+    assert response.status_code == 201, response.get_json()
+    assert "camunda:out" not in str(response.get_json()["warnings"])
+    started = start(api, "caller", {"fee": 7})
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and "big" in view["completed_path"], view
+    data = view["data"]
+    assert data["doubled"] == 14 and "amount" not in data and not [k for k in data if k.startswith("io_")]
+
+
+def test_a_call_activitys_computed_camunda_in_is_refused_by_task(api: Any) -> None:
+    variables = '<camunda:in sourceExpression="${fee * 2}" target="amount"/>'
+    response = upload(api, calling(variables), "caller.bpmn")
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert "任务 call 的 camunda:in 'amount' 值 '${fee * 2}' 平台不执行" in problem["message"]
