@@ -18,7 +18,9 @@ anything else (``camunda:list``/``map``/``script``, other JUEL or FEEL) is refus
 keeps inputs local to the activity: the pre-script remembers whether each input name was in the item's data
 (in ``io_saved_<name>``, present only while the task runs), and after the outputs are read the post-script puts
 the earlier value back or removes the name; outputs are then written to the item's data. A task's own pre-script
-runs after the inputs, its own post-script before the outputs.
+runs after the inputs, its own post-script before the outputs. On a multi-instance activity the scripts run on
+each instance (``spiffworkflow:scriptsOnInstances``). A call activity's ``camunda:in``/``camunda:out``
+``source``→``target`` are mappings too; a ``camunda:connector`` and the mapping inside it are not run.
 """
 
 from __future__ import annotations
