@@ -404,10 +404,25 @@ class _Adopter:
         item = (el.get("inputElement") or "").strip()
         if item and loop.find("bpmn:inputDataItem", NS) is None:
             etree.SubElement(loop, _bpmn("inputDataItem"), id=item, name=item)
-        for attr in ("outputCollection", "outputElement"):
-            if el.get(attr):
-                label = f"{_label(el)} {attr}"
+        self.zeebe_loop_output(el, loop)
+
+    def zeebe_loop_output(self, el: etree._Element, loop: etree._Element) -> None:
+        """``outputCollection`` and ``outputElement`` (one variable of the instance, ``=opinion``): the list
+        each instance's value is gathered in (``loopDataOutputRef``, ``outputDataItem``)."""
+        collection = (el.get("outputCollection") or "").strip()
+        element = (el.get("outputElement") or "").strip()
+        if not collection and not element:
+            return
+        hint = ("请写实例的变量名，如 =opinion", "name the instance's variable, e.g. =opinion")
+        name = self.feel_name(el, "outputElement", element, hint) if element else None
+        if not collection or name is None:
+            if not element or name is not None:
+                label = f"{_label(el)} outputCollection/outputElement"
                 self.warn(el, f"平台不使用 {label} ({label} is not used by the platform)")
+            return
+        if loop.find("bpmn:loopDataOutputRef", NS) is None and loop.find("bpmn:outputDataItem", NS) is None:
+            etree.SubElement(loop, _bpmn("loopDataOutputRef")).text = collection
+            etree.SubElement(loop, _bpmn("outputDataItem"), id=name, name=name)
 
     def zeebe_assignment(self, el: etree._Element) -> None:
         """``zeebe:assignmentDefinition``: a Camunda 8 user task's window (``candidateGroups``) and user

@@ -689,3 +689,36 @@ def test_a_call_activitys_computed_camunda_in_is_refused_by_task(api: Any) -> No
     assert response.status_code == 400, response.get_json()
     [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
     assert "任务 call 的 camunda:in 'amount' 值 '${fee * 2}' 平台不执行" in problem["message"]
+
+
+GATHERED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    id="d" targetNamespace="x">
+  <bpmn:process id="gathered" isExecutable="true"><bpmn:startEvent id="s"/>
+    <bpmn:userTask id="t" name="会审"><bpmn:extensionElements>
+      <zeebe:assignmentDefinition candidateGroups="shebao"/></bpmn:extensionElements>
+      <bpmn:multiInstanceLoopCharacteristics isSequential="{sequential}"><bpmn:extensionElements>
+      <zeebe:loopCharacteristics inputCollection="=reviewers" inputElement="reviewer"
+          outputCollection="opinions" outputElement="=approved"/>
+      </bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>
+    <bpmn:exclusiveGateway id="g" default="no"/><bpmn:endEvent id="all"/><bpmn:endEvent id="not_all"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="g"/>
+    <bpmn:sequenceFlow id="yes" sourceRef="g" targetRef="all">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">len(opinions) == 2 and all(opinions)</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="no" sourceRef="g" targetRef="not_all"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize("sequential", ["true", "false"])
+def test_a_camunda_8_multi_instance_gathers_its_output_collection(api: Any, sequential: str) -> None:
+    """``outputCollection``/``outputElement`` were dropped ("not used"): a later condition on the list failed."""
+    response = upload(api, GATHERED.replace("{sequential}", sequential).encode(), "gathered.bpmn")
+    assert response.status_code == 201, response.get_json()
+    assert "outputCollection" not in str(response.get_json()["warnings"])
+    started = start(api, "gathered", {"reviewers": ["甲", "乙"]})
+    assert finish(api, started["id"]) == ["会审", "会审"]
+    view = item(api, started["id"])
+    assert "all" in ended_at(api, started["id"]) and view["data"]["opinions"] == [True, True], view
