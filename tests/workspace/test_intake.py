@@ -516,3 +516,22 @@ def test_an_api_items_intake_page_says_its_process_routes_to_a_closed_window_and
     assert answer.status_code == 409 and f"（{closed}）" in answer.get_data(as_text=True)
     with services.transaction() as s:
         assert acceptance_step(s, runner.get_instance(s, business_key=key)) is not None
+
+
+def test_the_english_guide_punctuates_in_english_and_the_chinese_one_in_chinese(services, catalogue, client):
+    """The guide's own words around the item's data: half-width brackets, colons, semicolons and commas in
+    English (the data itself stays as entered), full-width ones in Chinese."""
+    import re
+
+    def parts(lang: str) -> str:
+        page = client.get(f"/guide/SC-001?lang={lang}").get_data(as_text=True)
+        found = re.findall(r'<p id="g-(?:subject|result|supervision)">(.*?)</p>', page, re.S)
+        return " | ".join(found) + " | " + page.split('id="g-materials"')[1].split("</table>")[0]
+
+    english = parts("en")
+    for shown in ("(window: ", "(delivery: ", "Supervision phone: ", "required (may follow)"):
+        assert shown in english, english
+    assert not re.search(r"[a-z]\s*[：；（）]|[：；（）]\s*[a-z]", english, re.I), english
+    chinese = parts("zh_CN")
+    for shown in ("（受理窗口：", "（送达方式：", "监督电话：", "必须（可容缺）"):
+        assert shown in chinese, chinese
