@@ -62,10 +62,14 @@ class LookupForm(FlaskForm):
     )
 
 
+# the page's words for the stored channel codes (``app_runner.CHANNELS`` keeps the Chinese names for records)
+CHANNEL_LABELS = {"on_site": _l("现场"), "phone": _l("电话"), "letter": _l("信函")}
+
+
 class ComplaintForm(FlaskForm):
     channel = SelectField(
         _l("投诉方式"),
-        choices=[SelectChoice(k, v) for k, v in app_runner.CHANNELS.items()],
+        choices=[SelectChoice(k, CHANNEL_LABELS.get(k, v)) for k, v in app_runner.CHANNELS.items()],
         default="on_site",
         validators=[DataRequired(message=_l("请选择投诉方式"))],
     )

@@ -45,7 +45,7 @@ from runner.online import applications as online_applications
 from runner.online import counter as online_counter
 from runner.online import files as online_files
 from runner.online import slots as online_slots
-from runner.people.windows import closed_windows_of_processes
+from runner.people.windows import closed_windows_of_definition, closed_windows_of_processes
 from web.auth import current_user, require_role, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
@@ -355,12 +355,17 @@ def item_intake(business_key: str) -> Any:
         data = item_data(s, instance)
         record = application_of(s, instance.id)
         item = guide_view(s, record.item_code, record.item_version) if record else None
+        closed = _shown_windows(
+            closed_windows_of_definition(s, instance.definition_id, instance.definition.meta)
+        )
     if step is None:
         flash(pick("该办件已不在受理环节。", "The item is past its acceptance step."), "info")
         return redirect(url_for("workspace.item_page", business_key=business_key))
     names = [str(n) for n in data.get("materials_list") or []]
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and closed:
+        error = _closed_refusal(closed)
+    elif request.method == "POST":
         states = [MaterialState(n, request.form.get(f"m{i}", MISSING)) for i, n in enumerate(names)]
         who = who_now()
 
@@ -385,9 +390,19 @@ def item_intake(business_key: str) -> Any:
         names=names,
         item=item,
         error=error,
+        closed_windows=closed,
         form=request.form,
         pick=pick,
-    ), (400 if error else 200)
+    ), (409 if error and closed else 400 if error else 200)
+
+
+def _closed_refusal(closed: str) -> str:
+    """Why an item whose version routes to a closed window is not decided at the counter now."""
+    return pick(
+        f"本办件暂不能受理：所办流程仍有环节由已关闭的窗口 {closed} 办理，请联系管理员重新开放窗口。",
+        f"This item cannot be decided now: its process routes steps to the closed window(s) {closed}; "
+        "ask the admin to reopen the window.",
+    )
 
 
 @bp.route("/items/<business_key>/materials", methods=["GET", "POST"])

@@ -208,6 +208,19 @@ def closed_windows_of_processes(session: Session, keys: Iterable[str]) -> dict[s
     return found
 
 
+def closed_windows_of_definition(
+    session: Session, definition_id: int, meta: dict[str, Any]
+) -> dict[str, str]:
+    """The closed windows (code → name) one deployed version routes a step to: a running item on it (one the
+    API started before the window was closed) would be decided into a window no picker offers. None read when
+    no window is closed; a ``windowExpr`` is known only at run time and is not counted."""
+    closed = closed_window_names(session)
+    if not closed:
+        return {}
+    hit = sorted(routed_windows(_with_task_windows(session, definition_id, meta or {})) & closed.keys())
+    return {code: closed[code] for code in hit}
+
+
 def _refuse_closing_while_routed(session: Session, code: str, name: str) -> None:
     """A current version or a running item's version still sends steps to the window: closing it would let new
     tasks land where no picker offers it, so the admin first redeploys or hands the lanes over."""

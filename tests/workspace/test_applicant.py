@@ -319,3 +319,12 @@ def test_the_supervision_office_registers_and_lists_complaints(
 def test_lookup_without_csrf_token_is_refused(csrf_app: Any, services: Any, item: dict[str, Any]) -> None:
     response = csrf_app.test_client().post("/progress", data={"receipt": item["key"], "phone_suffix": "8000"})
     assert response.status_code == 400
+
+
+def test_the_complaint_forms_channels_are_in_the_pages_language(client):
+    """The 投诉方式 choices (现场, 电话, 信函) are words of the page, not stored codes' Chinese names."""
+    english = client.get("/complaints/new?lang=en").get_data(as_text=True)
+    channels = english.split('name="channel"')[1].split("</select>")[0]
+    assert ">On site<" in channels and ">Phone<" in channels and ">Letter<" in channels, channels
+    chinese = client.get("/complaints/new?lang=zh_CN").get_data(as_text=True)
+    assert ">现场<" in chinese.split('name="channel"')[1].split("</select>")[0]

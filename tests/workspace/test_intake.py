@@ -487,3 +487,51 @@ def test_the_intake_page_of_an_item_routing_to_a_closed_window_shows_why_and_off
     assert answer.status_code in (400, 409) and f"已关闭的窗口 {closed}" in answer.get_data(as_text=True)
     with services.transaction() as s:
         assert s.query(ItemApplication).count() == 0
+
+
+def test_an_api_items_intake_page_says_its_process_routes_to_a_closed_window_and_decides_nothing(
+    services, catalogue, signed_in
+):
+    """An item registered through the JSON API, opened at its intake page after a window its version routes
+    to was closed: the page names the window (as the counter's list does) instead of offering the decision,
+    and a decision posted anyway is refused and leaves the item at its acceptance step."""
+    from runner.catalogue.applications import start_item
+    from runner.catalogue.intake import acceptance_step
+
+    with services.transaction() as s:
+        key = start_item(s, "SC-001", actor="hall", data={"applicant": "李四"}).business_key
+    closed = _close_a_window_chengnuo_routes_to(services)
+    clerk = signed_in("sc_clerk")
+    page = clerk.get(f"/items/{key}/intake").get_data(as_text=True)
+    assert 'id="intake-closed"' in page and f"（{closed}）" in page and "暂不能受理" in page
+    assert 'id="do-accept"' not in page and 'method="post"' not in page.split('id="item-intake"')[1]
+    english = clerk.get(f"/items/{key}/intake?lang=en").get_data(as_text=True)
+    assert "cannot be decided now" in english and f" ({closed})" in english
+    clerk.get(f"/items/{key}/intake?lang=zh_CN")
+    names = [m["name"] for m in demo("SC-001")["materials"]]
+    answer = clerk.post(
+        f"/items/{key}/intake",
+        data={**{f"m{n}": "received" for n in range(len(names))}, "decision": "accept"},
+    )
+    assert answer.status_code == 409 and f"（{closed}）" in answer.get_data(as_text=True)
+    with services.transaction() as s:
+        assert acceptance_step(s, runner.get_instance(s, business_key=key)) is not None
+
+
+def test_the_english_guide_punctuates_in_english_and_the_chinese_one_in_chinese(services, catalogue, client):
+    """The guide's own words around the item's data: half-width brackets, colons, semicolons and commas in
+    English (the data itself stays as entered), full-width ones in Chinese."""
+    import re
+
+    def parts(lang: str) -> str:
+        page = client.get(f"/guide/SC-001?lang={lang}").get_data(as_text=True)
+        found = re.findall(r'<p id="g-(?:subject|result|supervision)">(.*?)</p>', page, re.S)
+        return " | ".join(found) + " | " + page.split('id="g-materials"')[1].split("</table>")[0]
+
+    english = parts("en")
+    for shown in ("(window: ", "(delivery: ", "Supervision phone: ", "required (may follow)"):
+        assert shown in english, english
+    assert not re.search(r"[a-z]\s*[：；（）]|[：；（）]\s*[a-z]", english, re.I), english
+    chinese = parts("zh_CN")
+    for shown in ("（受理窗口：", "（送达方式：", "监督电话：", "必须（可容缺）"):
+        assert shown in chinese, chinese
