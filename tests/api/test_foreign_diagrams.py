@@ -722,3 +722,22 @@ def test_a_camunda_8_multi_instance_gathers_its_output_collection(api: Any, sequ
     assert finish(api, started["id"]) == ["会审", "会审"]
     view = item(api, started["id"])
     assert "all" in ended_at(api, started["id"]) and view["data"]["opinions"] == [True, True], view
+
+
+@pytest.mark.parametrize("engine", ["camunda", "zeebe"])
+def test_an_open_mapped_task_shows_users_no_helper_names(api: Any, engine: str) -> None:
+    """While the task was open its form's data (``GET /api/tasks/<id>``, the workspace's task page) and the
+    item's data (``GET /api/instances/<id>``, the console's instance view) listed ``io_saved_kind`` and
+    ``io_saved_applicant``, the mapping's helper names. Users see the item's own names and the inputs only."""
+    response = upload(api, mapped(engine, IO_MAPPINGS[engine]), f"io_{engine}.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, f"io_{engine}", {"applicant": "张三"})
+    [review] = started["tasks"]
+    form = api.get(f"/api/tasks/{review['id']}", headers=auth("t-shebao")).get_json()
+    view = item(api, started["id"])
+    for data in (form["data"], view["data"]):
+        assert data["kind"] == "社保" and data["applicant"] == "受理", data
+        assert not [k for k in data if k.startswith("io_")], data
+    work(api, review, {"opinion": "审核", "approved": False})
+    data = item(api, started["id"])["data"]
+    assert data["applicant"] == "张三" and "kind" not in data, data  # the helpers still took the inputs back
