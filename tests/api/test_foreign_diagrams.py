@@ -741,3 +741,19 @@ def test_an_open_mapped_task_shows_users_no_helper_names(api: Any, engine: str) 
     work(api, review, {"opinion": "审核", "approved": False})
     data = item(api, started["id"])["data"]
     assert data["applicant"] == "张三" and "kind" not in data, data  # the helpers still took the inputs back
+
+
+def test_a_script_task_kept_in_an_external_resource_is_refused_saying_to_inline_it(api: Any) -> None:
+    """The designer was told only "script task has no script" for a Modeler's ``camunda:resource``."""
+    text = mapped("camunda", "").replace(
+        b'<bpmn:exclusiveGateway id="g"',
+        b'<bpmn:scriptTask id="calc" scriptFormat="python" camunda:resource="deployment://fee.py"'
+        b' xmlns:camunda="http://camunda.org/schema/1.0/bpmn"/><bpmn:exclusiveGateway id="g"',
+    )
+    response = upload(api, text, "resource.bpmn")
+    assert response.status_code == 400, response.get_json()
+    errors = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    said = [p["message"] for p in errors if p["element"] == "calc"]
+    assert not [m for m in said if "has no script" in m], said
+    [resource] = [m for m in said if "external script resource" in m]
+    assert "camunda:resource 'deployment://fee.py'" in resource and "外部脚本资源" in resource, resource
