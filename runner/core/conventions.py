@@ -42,6 +42,9 @@ ACTIVITIES = frozenset(
         "adHocSubProcess",
     }
 )
+# the names the platform keeps in an item's data for itself (runner.core.foreign's mapping scripts: an input's
+# earlier value while the task runs, an output read before the inputs are taken back); never shown to users
+HELPER_PREFIXES = ("io_saved_", "io_out_")
 # the form of a task without formKey: its name and documentation, the item's data, an opinion and approved
 GENERIC_FORM = "generic_task"
 
@@ -60,6 +63,11 @@ ITEM_KINDS = {
 # the item kinds of processes that are no 办件 (complaint handling, a 差评's rectification): not counted as items,
 # not rated
 NOT_ITEMS = ("complaint", "rectification")
+
+
+def is_helper_name(name: str) -> bool:
+    """Whether ``name`` in an item's data is one the platform keeps for itself (``HELPER_PREFIXES``)."""
+    return name.startswith(HELPER_PREFIXES)
 
 
 def lane_window(lane_id: str) -> str | None:

@@ -335,6 +335,34 @@ class _Adopter:
                 f"{label} 未使用：调用最新部署的版本 ({label} is not used: the latest deployed version is called)",
             )
 
+    def script_resource(self, el: etree._Element, attr: str, value: str) -> None:
+        """``camunda:resource`` on a script task: a script file the platform cannot load. Refused with what to do
+        when the task has no script of its own (in place of the checks' bare "no script"); else not used."""
+        label = f"{_label(el, attr)}={value!r}"
+        script = el.find("bpmn:script", NS)
+        if script is not None and (script.text or "").strip():
+            self.warn(
+                el,
+                f"{label} 未使用：平台执行任务中内嵌的脚本 ({label} is not used: the script written in the task runs)",
+            )
+            return
+        self.refuse_resource(el, f"{_label(el, attr)} {value!r}")
+        if script is None:
+            script = etree.SubElement(el, _bpmn("script"))
+        script.text = "pass"  # the refusal above says what is missing; the checks need not say it again
+
+    def refuse_resource(self, el: etree._Element, label: str) -> None:
+        """Refuse a script kept in an external resource (``label`` names it), saying to write it inline."""
+        task = el if el.tag == _bpmn("scriptTask") else _owner(el)
+        where = task.get("id") or ""
+        self.refuse(
+            el,
+            f"任务 {where} 的 {label} 引用外部脚本资源，平台无法加载；请把脚本内容直接写在流程中"
+            f"（脚本任务的 bpmn:script，Python） (task {where}: {label} names an external script resource, "
+            f"which the platform cannot load; write the script inline in the diagram (a script task's bpmn:script, "
+            f"in Python))",
+        )
+
     # --- elements ----------------------------------------------------------------------------------
 
     def service_task(self, el: etree._Element) -> None:
@@ -496,8 +524,14 @@ class _Adopter:
     def camunda_value(self, param: etree._Element) -> str | None:
         """A Camunda 7 parameter's value as Python: a text literal (a string), ``${name}``, None when empty; else refused."""
         name = param.get("name") or ""
-        if any(isinstance(c.tag, str) for c in param):
-            self.refuse_mapping(param, name, f"<{_label(next(c for c in param if isinstance(c.tag, str)))}>")
+        child = next((c for c in param if isinstance(c.tag, str)), None)
+        if child is not None and (child.get("resource") or "").strip():
+            self.refuse_resource(
+                child, f"{_label(param)} {name!r} {_label(child)} resource={child.get('resource')!r}"
+            )
+            return None
+        if child is not None:
+            self.refuse_mapping(param, name, f"<{_label(child)}>")
             return None
         if param.text is None:
             return "None"  # Camunda sets an empty parameter to null
@@ -689,6 +723,7 @@ ATTRIBUTE_HANDLERS: dict[str, dict[str, Handler]] = {
         "dueDate": _Adopter.due_date,
     },
     "businessRuleTask": {"decisionRef": _Adopter.decision},
+    "scriptTask": {"resource": _Adopter.script_resource},
     "multiInstanceLoopCharacteristics": {
         "collection": _Adopter.collection,
         "elementVariable": _Adopter.element_variable,
@@ -738,6 +773,15 @@ def connector_outputs(ext: etree._Element) -> frozenset[str]:
         for connector in ext
         if isinstance(connector.tag, str) and etree.QName(connector).localname == "connector"
         for param in connector.iter(f"{{{etree.QName(connector).namespace}}}outputParameter")
+    )
+
+
+def _owner(el: etree._Element) -> etree._Element:
+    """The BPMN element an extension element belongs to (its nearest BPMN ancestor but extensionElements)."""
+    return next(
+        a
+        for a in el.iterancestors()
+        if etree.QName(a).namespace == BPMN_NS and a.tag != _bpmn("extensionElements")
     )
 
 

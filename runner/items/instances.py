@@ -24,7 +24,7 @@ from runner.exceptions import (
     NoSuchInstance,
 )
 from runner.items.receipts import check_migrated_key, next_business_key
-from runner.items.views import audit_view, incident_view, instance_summary, task_view, timer_view
+from runner.items.views import audit_view, incident_view, instance_summary, task_view, timer_view, users_data
 from runner.models import (
     ACTIVE_STATUSES,
     AccountabilityRecord,
@@ -243,10 +243,10 @@ def describe(session: Session, instance: ProcessInstance, *, audit_limit: int = 
 
 
 def current_data(workflow: Any) -> dict[str, Any]:
-    """The item's data as it stands: the end state when finished, else the open branches' data merged
-    (oldest first), so a value set on any live branch shows."""
+    """The item's data as it stands, as users see it (``users_data``): the end state when finished, else the
+    open branches' data merged (oldest first), so a value set on any live branch shows."""
     if workflow.completed and workflow.last_task is not None:
-        return dict(workflow.last_task.data)
+        return users_data(workflow.last_task.data)
     live = sorted(
         workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR),
         key=lambda t: t.last_state_change,
@@ -254,7 +254,7 @@ def current_data(workflow: Any) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for task in live or ([workflow.last_task] if workflow.last_task is not None else []):
         merged.update(task.data)
-    return merged
+    return users_data(merged)
 
 
 SUSPENSION = "挂起"

@@ -16,7 +16,7 @@ from runner.core import engine
 from runner.core.spiff import pruning
 from runner.items.instances import get as get_instance
 from runner.items.tasks import open_task_and_item
-from runner.items.views import instance_summary, json_safe, task_view
+from runner.items.views import instance_summary, json_safe, task_view, users_data
 from runner.models import OpenTask
 
 
@@ -32,7 +32,7 @@ def task_context(session: Session, task_id: str) -> dict[str, Any]:
     try:
         with engine.read(session, instance) as workflow:
             task = workflow.get_task_from_id(UUID(row.task_id))
-            data = json_safe(dict(task.data))
+            data = json_safe(users_data(task.data))
             documentation = (getattr(task.task_spec, "documentation", None) or "").strip() or None
     except Exception:  # noqa: BLE001 - the form still shows, only without context
         data = {}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from runner.core.conventions import is_helper_name
 from runner.models import AuditEntry, Incident, OpenTask, ProcessInstance, Timer
 from runner.timekeeping.calendar import pending_note
 
@@ -17,6 +19,11 @@ def iso(value: datetime | None) -> str | None:
 def json_safe(value: Any) -> Any:
     """A deep copy of ``value`` with anything JSON cannot hold turned into text."""
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def users_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An item's or task's data as users see it: without the names the platform keeps there for itself."""
+    return {name: value for name, value in data.items() if not is_helper_name(name)}
 
 
 def task_view(row: OpenTask) -> dict[str, Any]:

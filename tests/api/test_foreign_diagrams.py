@@ -722,3 +722,99 @@ def test_a_camunda_8_multi_instance_gathers_its_output_collection(api: Any, sequ
     assert finish(api, started["id"]) == ["会审", "会审"]
     view = item(api, started["id"])
     assert "all" in ended_at(api, started["id"]) and view["data"]["opinions"] == [True, True], view
+
+
+@pytest.mark.parametrize("engine", ["camunda", "zeebe"])
+def test_an_open_mapped_task_shows_users_no_helper_names(api: Any, engine: str) -> None:
+    """While the task was open its form's data (``GET /api/tasks/<id>``, the workspace's task page) and the
+    item's data (``GET /api/instances/<id>``, the console's instance view) listed ``io_saved_kind`` and
+    ``io_saved_applicant``, the mapping's helper names. Users see the item's own names and the inputs only."""
+    response = upload(api, mapped(engine, IO_MAPPINGS[engine]), f"io_{engine}.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, f"io_{engine}", {"applicant": "张三"})
+    [review] = started["tasks"]
+    form = api.get(f"/api/tasks/{review['id']}", headers=auth("t-shebao")).get_json()
+    view = item(api, started["id"])
+    for data in (form["data"], view["data"]):
+        assert data["kind"] == "社保" and data["applicant"] == "受理", data
+        assert not [k for k in data if k.startswith("io_")], data
+    work(api, review, {"opinion": "审核", "approved": False})
+    data = item(api, started["id"])["data"]
+    assert data["applicant"] == "张三" and "kind" not in data, data  # the helpers still took the inputs back
+
+
+def test_a_script_task_kept_in_an_external_resource_is_refused_saying_to_inline_it(api: Any) -> None:
+    """The designer was told only "script task has no script" for a Modeler's ``camunda:resource``."""
+    text = mapped("camunda", "").replace(
+        b'<bpmn:exclusiveGateway id="g"',
+        b'<bpmn:scriptTask id="calc" scriptFormat="python" camunda:resource="deployment://fee.py"'
+        b' xmlns:camunda="http://camunda.org/schema/1.0/bpmn"/><bpmn:exclusiveGateway id="g"',
+    )
+    response = upload(api, text, "resource.bpmn")
+    assert response.status_code == 400, response.get_json()
+    errors = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    said = [p["message"] for p in errors if p["element"] == "calc"]
+    assert not [m for m in said if "has no script" in m], said
+    [resource] = [m for m in said if "external script resource" in m]
+    assert "camunda:resource 'deployment://fee.py'" in resource and "外部脚本资源" in resource, resource
+
+
+def urged(activity: str) -> bytes:
+    """start → ``activity`` (id ``review``, a shebao task) with a non-interrupting message boundary event ``urge``
+    whose branch is 答复催办 (centre) → a gateway on the message's ``urgency`` after the activity."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="x">
+  <bpmn:message id="m" name="urge"/>
+  <bpmn:process id="urged" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    {activity}
+    <bpmn:boundaryEvent id="b" cancelActivity="false" attachedToRef="review">
+      <bpmn:messageEventDefinition messageRef="m"/></bpmn:boundaryEvent>
+    <bpmn:userTask id="reply" name="答复催办" camunda:candidateGroups="centre"/>
+    <bpmn:endEvent id="e_reply"/>
+    <bpmn:exclusiveGateway id="g" default="plain"/>
+    <bpmn:endEvent id="e_urged"/><bpmn:endEvent id="e_plain"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="g"/>
+    <bpmn:sequenceFlow id="u" sourceRef="g" targetRef="e_urged">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">urgency == "high"</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="plain" sourceRef="g" targetRef="e_plain"/>
+    <bpmn:sequenceFlow id="b1" sourceRef="b" targetRef="reply"/>
+    <bpmn:sequenceFlow id="b2" sourceRef="reply" targetRef="e_reply"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+URGED_ACTIVITIES = {
+    "task": '<bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>',
+    "subprocess": """<bpmn:subProcess id="review"><bpmn:startEvent id="ss"/>
+      <bpmn:userTask id="inner" name="审核" camunda:candidateGroups="shebao"/><bpmn:endEvent id="se"/>
+      <bpmn:sequenceFlow id="sf1" sourceRef="ss" targetRef="inner"/>
+      <bpmn:sequenceFlow id="sf2" sourceRef="inner" targetRef="se"/></bpmn:subProcess>""",
+}
+
+
+@pytest.mark.parametrize("activity", sorted(URGED_ACTIVITIES))
+def test_a_non_interrupting_messages_payload_reaches_the_activity_and_what_follows(
+    api: Any, activity: str
+) -> None:
+    """SpiffWorkflow's boundary join goes on with the activity's data only: the payload never showed in the
+    activity's form, and once the activity ended the gateway after it failed on ``urgency`` (an incident)."""
+    response = upload(api, urged(URGED_ACTIVITIES[activity]), "urged.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "urged", {"applicant": "张三"})
+    body = {"name": "urge", "correlation": started["business_key"], "payload": {"urgency": "high"}}
+    assert api.post("/api/messages", json=body, headers=auth("t-admin")).status_code == 200
+    tasks = {t["name"]: t for t in item(api, started["id"])["tasks"]}
+    review = tasks["审核"]
+    form = api.get(f"/api/tasks/{review['id']}", headers=auth("t-shebao")).get_json()
+    assert form["data"]["urgency"] == "high", form["data"]
+    work(api, tasks["答复催办"])
+    assert item(api, started["id"])["data"]["urgency"] == "high"
+    work(api, review)
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and "e_urged" in view["completed_path"], view
+    assert view["data"]["urgency"] == "high" and view["data"]["applicant"] == "张三", view["data"]

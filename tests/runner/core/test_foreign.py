@@ -537,3 +537,35 @@ def test_an_output_reading_what_the_connector_would_set_is_refused_by_task() -> 
     [problem] = refused(diagram(CONNECTOR.replace("{outer}", outer)))
     assert "任务 t 的 camunda:inputOutput 'ok' 读取 camunda:connector 的输出 status" in problem["message"]
     assert "which the platform does not run; status is never set" in problem["message"]
+
+
+@pytest.mark.parametrize("engine", ["camunda", "activiti"])
+def test_a_script_tasks_external_resource_is_refused_saying_to_write_it_inline(engine: str) -> None:
+    """``camunda:resource`` was only "not used" and the task refused as "script task has no script", which did
+    not say that the script is in a file the platform cannot load, nor what to do."""
+    task = f'<bpmn:scriptTask id="t" scriptFormat="python" {engine}:resource="deployment://check.py"/>'
+    [problem] = refused(diagram(task))
+    assert problem["element"] == "t", problem
+    message = problem["message"]
+    assert f"{engine}:resource 'deployment://check.py'" in message and "外部脚本资源" in message, message
+    assert "external script resource" in message and "write the script inline" in message, message
+    assert "has no script" not in message
+
+
+def test_a_script_tasks_resource_beside_its_own_script_is_not_used() -> None:
+    task = """<bpmn:scriptTask id="t" scriptFormat="python" camunda:resource="deployment://check.py">
+      <bpmn:script>checked = True</bpmn:script></bpmn:scriptTask>"""
+    _, problems = validate(diagram(task))
+    [warning] = [p.message for p in problems if "resource" in p.message]
+    assert "the script written in the task runs" in warning, warning
+
+
+def test_a_mappings_script_resource_is_refused_saying_to_write_it_inline() -> None:
+    task = """<bpmn:userTask id="t" camunda:candidateGroups="shebao"><bpmn:extensionElements>
+      <camunda:inputOutput><camunda:inputParameter name="fee">
+        <camunda:script scriptFormat="python" resource="fee.py"/></camunda:inputParameter></camunda:inputOutput>
+      </bpmn:extensionElements></bpmn:userTask>"""
+    [problem] = refused(diagram(task))
+    message = problem["message"]
+    assert "camunda:inputParameter 'fee'" in message and "resource='fee.py'" in message, message
+    assert "external script resource" in message and "write the script inline" in message, message
