@@ -82,3 +82,12 @@ class Label:
 
     def __str__(self) -> str:
         return pick(self.zh, self.en)
+
+
+def fresh_session() -> None:
+    """Empty the session (login and logout: no session fixation, nothing of the last user left) but keep the
+    language the visitor chose, so the pages after it stay in that language."""
+    chosen = session.get("lang")
+    session.clear()
+    if chosen in ("zh_CN", "en"):
+        session["lang"] = chosen
