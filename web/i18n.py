@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 from flask import current_app, request, session
@@ -91,3 +92,15 @@ def fresh_session() -> None:
     session.clear()
     if chosen in ("zh_CN", "en"):
         session["lang"] = chosen
+
+
+_FIELD_PREFIX = re.compile(r"([A-Za-z_][\w.\[\]-]*): (.+)", re.S)
+
+
+def field_message(problem: str) -> str:
+    """A problem the runner writes ``field: 中文 (English)``, in the page language with its field name kept
+    (``user_message`` alone would keep only the English group, dropping the field)."""
+    match = _FIELD_PREFIX.fullmatch(problem)
+    if match is None:
+        return user_message(problem)
+    return f"{match.group(1)}: {user_message(match.group(2))}"

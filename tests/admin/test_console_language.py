@@ -263,3 +263,19 @@ def test_flask_admins_own_refusal_is_in_the_page_language(console, signed_in, la
         follow_redirects=True,
     ).get_data(as_text=True)
     assert said in page and unsaid not in page
+
+
+@pytest.mark.parametrize(("lang", "said", "unsaid"), [("zh_CN", "name: 不能为空", "is required"),
+                                                     ("en", "name: is required", "不能为空")])  # fmt: skip
+def test_the_catalogue_editors_problems_are_in_the_page_language(
+    console, signed_in, lang, said, unsaid
+) -> None:
+    """An item saved without its fields: each problem names its field and says what is wrong in the page's
+    language only (the runner writes them ``field: 中文 (English)``)."""
+    browser = signed_in("root")
+    browser.get(f"/admin/?lang={lang}")
+    response = browser.post("/admin/catalogue/item/SC-001/edit", data={})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    problems = page[page.index('id="catalogue-problems"') :].split("</div>")[0]
+    assert said in problems and unsaid not in problems
