@@ -279,3 +279,22 @@ def test_the_catalogue_editors_problems_are_in_the_page_language(
     assert response.status_code == 400
     problems = page[page.index('id="catalogue-problems"') :].split("</div>")[0]
     assert said in problems and unsaid not in problems
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_calendar_imports_problems_are_in_the_page_language(console, signed_in, lang) -> None:
+    """A holiday arrangement with wrong lines: each line's problem in the page's language only."""
+    browser = signed_in("root")
+    browser.get(f"/admin/?lang={lang}")
+    text = "2026-01-01 休 元旦\n2027-05-01 休 劳动节\nnonsense\n2026-01-01 休 元旦"
+    page = browser.post("/admin/calendar/import", data={"text": text, "step": "preview"}).get_data(
+        as_text=True
+    )
+    listed = page[page.index('id="arrangement-problems"') :].split("</ul>")[0]
+    said = [re.sub(r"<code>.*?</code>|<[^>]+>", "", item) for item in listed.split("<li")[1:]]
+    assert said
+    if lang == "en":
+        keywords = re.compile(r"休\|班|[休班](?= \[name\])")  # the file's own keywords, in either language
+        assert not [s for s in said if re.search(r"[\u4e00-\u9fff]", keywords.sub("", s))], said
+    else:
+        assert not [s for s in said if re.search(r"\([A-Za-z][a-z]+ [a-z]+", s)], said
