@@ -23,7 +23,10 @@ from werkzeug.routing import IntegerConverter
 INT_MAX = 2**31 - 1  # PostgreSQL integer, the type of every id column
 NUL_MESSAGE = "请求中含有不允许的空字符 NUL (the request contains a NUL character)"
 FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})  # werkzeug parses these
-SURROGATE_MESSAGE = "请求中含有无效的 Unicode 字符（不成对的代理项）(the request contains an invalid Unicode character: a lone surrogate)"
+SURROGATE_MESSAGE = (
+    "请求中含有无效的 Unicode 字符（不成对的代理项）"
+    " (the request contains an invalid Unicode character: a lone surrogate)"
+)
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 OUT_OF_RANGE_MESSAGE = "请求中的值超出允许范围 (a value in the request is out of range)"
 
