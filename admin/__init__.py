@@ -36,6 +36,7 @@ def init_admin(app: Flask) -> Admin:
     from admin.home import HomeView
     from admin.language import event_label, runner_text, span_label
     from admin.words import script_words
+    from web.i18n import TRANSLATIONS
 
     services = app.extensions["banjian"]
     session = scoped_session(services.session_factory)
@@ -62,6 +63,7 @@ def init_admin(app: Flask) -> Admin:
         index_view=HomeView(name=_l("首页"), url="/admin", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="console/master.html", swatch="default", fluid=True),
         csp_nonce_generator=_csp_nonce,
+        translations_path=str(TRANSLATIONS),  # the Flask-Admin messages its own Chinese catalogue lacks
     )
     app.jinja_env.globals.setdefault("pick", pick)
     app.jinja_env.globals.update(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 from flask import current_app, request, session
@@ -82,3 +83,24 @@ class Label:
 
     def __str__(self) -> str:
         return pick(self.zh, self.en)
+
+
+def fresh_session() -> None:
+    """Empty the session (login and logout: no session fixation, nothing of the last user left) but keep the
+    language the visitor chose, so the pages after it stay in that language."""
+    chosen = session.get("lang")
+    session.clear()
+    if chosen in ("zh_CN", "en"):
+        session["lang"] = chosen
+
+
+_FIELD_PREFIX = re.compile(r"([A-Za-z_][\w.\[\]-]*): (.+)", re.S)
+
+
+def field_message(problem: str) -> str:
+    """A problem the runner writes ``field: 中文 (English)``, in the page language with its field name kept
+    (``user_message`` alone would keep only the English group, dropping the field)."""
+    match = _FIELD_PREFIX.fullmatch(problem)
+    if match is None:
+        return user_message(problem)
+    return f"{match.group(1)}: {user_message(match.group(2))}"

@@ -17,7 +17,7 @@ from runner.people import directory
 from web.auth import SESSION_GENERATION, client_address, current_user, load_web_user, login_required, services
 from web.blueprint import bp
 from web.chrome import register_nav
-from web.i18n import user_message
+from web.i18n import fresh_session, user_message
 from web.providers import provider
 from web.request_edge import safe_next
 
@@ -50,7 +50,7 @@ def login() -> Any:
             user = load_web_user(person.username)
             if user is None:  # disabled between the two transactions
                 abort(403)
-            session.clear()  # a fresh session id after login (no session fixation)
+            fresh_session()  # a fresh session id after login (no session fixation); the language stays
             login_user(user)
             session[SESSION_GENERATION] = user.session_generation
             return redirect(safe_next(request.args.get("next")) or url_for("workspace.inbox"))
@@ -65,7 +65,7 @@ def logout() -> Any:
     """Log out (a POST with the CSRF token): every session of the user ends, on every web node."""
     services().run(directory.end_sessions, current_user.username, actor=current_user.username)
     logout_user()
-    session.clear()
+    fresh_session()
     flash(_("已退出登录。"), "info")
     return redirect(url_for("web.login"))
 

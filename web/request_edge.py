@@ -4,11 +4,14 @@
   as an id that does not exist;
 - a NUL character anywhere in the path, the query, the form fields or a JSON body is a 400 (no text of the
   platform holds one, and PostgreSQL refuses to store it);
+- a lone surrogate in a JSON body (``"\\ud800"``: valid JSON, no UTF-8 for it, so no database, log or page can
+  write it) is a 400 (paths, queries and forms are decoded with replacement, so hold none);
 - a value the database still refuses as out of its range (``DataError``) is a 400, never a 500.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +23,11 @@ from werkzeug.routing import IntegerConverter
 INT_MAX = 2**31 - 1  # PostgreSQL integer, the type of every id column
 NUL_MESSAGE = "请求中含有不允许的空字符 NUL (the request contains a NUL character)"
 FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})  # werkzeug parses these
+SURROGATE_MESSAGE = (
+    "请求中含有无效的 Unicode 字符（不成对的代理项）"
+    " (the request contains an invalid Unicode character: a lone surrogate)"
+)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 OUT_OF_RANGE_MESSAGE = "请求中的值超出允许范围 (a value in the request is out of range)"
 
 
@@ -56,8 +64,19 @@ def has_nul(value: Any) -> bool:
     return any("\x00" in text for text in _strings(value))
 
 
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether ``value`` (a string or a JSON document) holds a lone surrogate (a text UTF-8 cannot write)."""
+    for text in _strings(value):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return False
+
+
 def refuse_nul_bytes() -> None:
-    """``before_request``: a NUL in the path, query, form fields, file names or JSON body is a 400."""
+    """``before_request``: a NUL in the path, query, form fields, file names or JSON body is a 400 (and a lone
+    surrogate in a JSON body)."""
     if "\x00" in request.path:
         raise BadRequest(NUL_MESSAGE)
     form = request.mimetype in FORM_TYPES  # other bodies have no form fields or files: not parsed for them
@@ -68,12 +87,16 @@ def refuse_nul_bytes() -> None:
     for upload in request.files.values() if form else ():
         if "\x00" in (upload.filename or ""):
             raise BadRequest(NUL_MESSAGE)
-    if (
-        request.is_json
-        and _may_hold_nul(request.get_data(cache=True))
-        and has_nul(request.get_json(silent=True))
-    ):
+    if request.is_json:
+        _refuse_bad_json_text(request.get_data(cache=True))
+
+
+def _refuse_bad_json_text(body: bytes) -> None:
+    """A JSON body holding a NUL or a lone surrogate is a 400; the body is read only when it may hold one."""
+    if _may_hold_nul(body) and has_nul(request.get_json(silent=True)):
         raise BadRequest(NUL_MESSAGE)
+    if _may_hold_surrogate(body) and has_lone_surrogate(request.get_json(silent=True)):
+        raise BadRequest(SURROGATE_MESSAGE)
 
 
 def _may_hold_nul(body: bytes) -> bool:
@@ -82,8 +105,14 @@ def _may_hold_nul(body: bytes) -> bool:
     return b"\\u0000" in body or b"\x00" in body
 
 
+def _may_hold_surrogate(body: bytes) -> bool:
+    """Whether a JSON body may hold a lone surrogate: JSON writes one only as ``\\udXXX`` (d800–dfff), unless
+    the body is UTF-16 or UTF-32."""
+    return _SURROGATE_ESCAPE.search(body) is not None or b"\x00" in body
+
+
 def init_app(app: Flask) -> None:
-    """Install the bounded ``int`` converter (before any route is added) and the NUL check."""
+    """Install the bounded ``int`` converter (before any route is added) and the NUL and surrogate check."""
     app.url_map.converters["int"] = DatabaseInteger
     app.before_request(refuse_nul_bytes)
 

@@ -22,7 +22,7 @@ from runner.catalogue.body import DELIVERY, FORMS, KINDS, TEXT_FIELDS, ItemInval
 from runner.catalogue.transfer import CatalogueInvalid, export_lines, import_lines
 from runner.models import Role
 from web.auth import current_user
-from web.i18n import user_message
+from web.i18n import field_message, user_message
 
 VIEWERS = (Role.ADMIN, Role.SUPERVISOR, Role.LEADER, Role.DESIGNER)
 EDITORS = (Role.ADMIN, Role.DESIGNER)
@@ -189,7 +189,7 @@ class CatalogueView(ConsoleView):
                 saved = catalogue.save_item(s, raw, actor=actor())
                 changed, version = saved.changed, saved.version
         except ItemInvalid as exc:
-            return self._editor(raw, creating=creating, problems=exc.problems)
+            return self._editor(raw, creating=creating, problems=[field_message(p) for p in exc.problems])
         if changed:
             flash(
                 _("已保存事项 %(code)s，现行第 %(version)s 版", code=raw["code"], version=version), "success"
@@ -223,7 +223,7 @@ class CatalogueView(ConsoleView):
                 result = import_lines(s, text.splitlines(), actor=actor())
         except CatalogueInvalid as exc:
             for number, problems in sorted(exc.problems.items()):
-                said = "；".join(user_message(p) for p in problems)
+                said = "；".join(field_message(p) for p in problems)
                 flash(_("第 %(line)s 行: %(problems)s", line=number, problems=said), "error")
             flash(_("事项目录有误，未导入任何事项"), "error")
         else:

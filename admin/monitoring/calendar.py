@@ -127,7 +127,7 @@ class CalendarView(ConsoleModelView):
                 with services().transaction() as s:
                     preview = runner.preview_arrangement(s, text)
             except runner.ArrangementInvalid as exc:
-                problems = exc.problems
+                problems = [{**p, "message": user_message(p["message"])} for p in exc.problems]
                 flash(_("节假日安排有误，未保存任何内容，请按行号修改后重新预览。"), "error")
             except runner.RunnerError as exc:
                 flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")

@@ -6,6 +6,7 @@ Meant for the PostgreSQL pass (which refuses both values in its own way); it run
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -126,3 +127,43 @@ def test_the_issues_examples(app: Flask, world: World) -> None:
     assert admin.get(f"/admin/instance/{HUGE}/").status_code == 404
     assert admin.get(f"/admin/definitions/{world.ids['key']}/{HUGE}/").status_code == 404
     assert admin.get(f"/admin/instances/details/?id={HUGE}").status_code in (302, 404)
+
+
+@pytest.mark.parametrize("persona", ["admin", "reviewer", ANONYMOUS])
+def test_lone_surrogates_in_a_json_body_are_a_bad_request(app: Flask, world: World, persona: str) -> None:
+    """Every JSON API route with a lone surrogate (``"\\ud800"``, valid JSON that no UTF-8 can write) in its body:
+    a 400 naming it with a code and a message, never a 500 (PostgreSQL and SQLite refuse to store it)."""
+    client = _client(app, world, persona)
+    headers = {"X-Actor": world.username(persona)} if persona != ANONYMOUS else {}
+    wrong = []
+    for rule, method in _routes(app):
+        if not rule.endpoint.startswith("api.") or method not in ("POST", "PUT", "PATCH"):
+            continue
+        base = BODIES.get(rule.endpoint, {})
+        body = {**base, **{k: "a\ud800b" for k, v in base.items() if isinstance(v, str)}, "note": "x\udfffy"}
+        url = fill(rule, world)
+        text = json.dumps(body)  # ASCII: the surrogate as \ud800, as a client would send it
+        response = client.open(
+            url, method=method, headers=headers, data=text, content_type="application/json"
+        )
+        payload = response.get_json(silent=True)
+        if response.status_code != 400 or not (
+            isinstance(payload, dict) and {"code", "message"} <= set(payload)
+        ):
+            wrong.append(f"{method} {url}: {response.status_code}")
+        elif persona == "admin" and "surrogate" not in payload["message"]:
+            wrong.append(f"{method} {url}: {payload['message']}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_paired_surrogates_in_a_json_body_are_ordinary_text(app: Flask, world: World) -> None:
+    """An emoji written as a surrogate pair (``\\ud83d\\ude00``) is one character: not refused."""
+    client = _client(app, world, "admin")
+    text = json.dumps({"to": world.username("admin"), "subject": "😀", "body": "好 😀"})
+    response = client.post(
+        "/api/messages",
+        data=text,
+        content_type="application/json",
+        headers={"X-Actor": world.username("admin")},
+    )
+    assert response.status_code != 400 or "surrogate" not in response.get_data(as_text=True)
