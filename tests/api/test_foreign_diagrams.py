@@ -907,8 +907,8 @@ def test_what_a_non_interrupting_branch_writes_reaches_the_main_path(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known defect, not fixed: a multi-instance on a boundary branch (also after a script task there) stops on 'Attempt to add "
-    "non-predicted child to predicted task' (an incident), with or without the branch rule",
+    reason="known defect, not fixed: a multi-instance on a boundary branch (also after a script task there) "
+    "stops on 'Attempt to add non-predicted child to predicted task' (an incident), with or without the branch rule",
 )
 def test_a_multi_instance_on_a_branch_carries_its_merge_not_each_instances_item(
     api: Any, services: runner.Services, clock: runner.ManualClock
