@@ -8,8 +8,6 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,7 +55,6 @@ def deliver_message(
     event = BpmnEvent(definition, payload or {}, correlations(workflow, definition, name, payload or {}))
     if payload:
         task.data.update(payload)
-        share_with_activity(workflow, task, payload)
     audit.record(
         session,
         "message",
@@ -71,33 +68,6 @@ def deliver_message(
     engine.advance(session, instance, workflow, actor=actor, step=lambda: workflow.catch(event))
     engine.save(session, instance, workflow)
     return instance
-
-
-LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
-
-
-def share_with_activity(workflow: BpmnWorkflow, event_task: Any, payload: dict[str, Any]) -> None:
-    """A non-interrupting boundary event's ``payload`` also reaches the activity it is attached to, as a
-    Camunda message's variables reach the whole process: SpiffWorkflow's boundary join goes on with the
-    activity's data only, so the payload vanished from the item once the event's branch ended and a condition
-    after the activity failed on the missing name."""
-    spec = event_task.task_spec
-    if not isinstance(spec, BoundaryEvent) or spec.cancel_activity or event_task.parent is None:
-        return
-    for main in event_task.parent.children:
-        if not isinstance(main.task_spec, BoundaryEvent):
-            _update_live(workflow, main, payload)
-
-
-def _update_live(workflow: BpmnWorkflow, root: Any, payload: dict[str, Any]) -> None:
-    """Put ``payload`` into the data of the open tasks from ``root`` down, also inside its subprocesses."""
-    for task in root:
-        if not task.has_state(LIVE):
-            continue
-        task.data.update(payload)
-        subprocess = workflow.subprocesses.get(task.id)
-        if subprocess is not None:
-            _update_live(workflow, subprocess.task_tree, payload)
 
 
 def correlations(

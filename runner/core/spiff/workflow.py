@@ -39,6 +39,8 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
+from runner.core.spiff.branches import carry_branch_writes
+
 # the states answered from the dicts; the walk descends below a task of at least FUTURE for either
 LOOKED_UP = (TaskState.READY, TaskState.WAITING)
 DESCENDS_FROM = TaskState.FUTURE
@@ -85,6 +87,12 @@ class CentreTask(Task):
         elif changes:
             self.last_state_change = time.time()
             self._state = value
+
+    def complete(self) -> None:
+        """SpiffWorkflow's; what a task on a non-interrupting boundary branch wrote also reaches the main path
+        (``branches``)."""
+        carry_branch_writes(self)
+        super().complete()
 
     def _add_child(self, task_spec: Any, state: int = TaskState.MAYBE) -> Task:
         """SpiffWorkflow's: a new child task (as a ``CentreTask``) of ``task_spec`` in ``state``."""
