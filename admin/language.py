@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from forms.language import pick
 from runner.items.labels import audit_action
+from web.filters import MONTHS
 
 PERIOD_KINDS = {"day": _l("日"), "month": _l("月"), "quarter": _l("季度"), "range": _l("自定义")}
 SCHEME_PERIODS = {"month": _l("月度"), "quarter": _l("季度")}
@@ -35,8 +36,6 @@ RUNNER_WORDS = {
     "合计": _l("合计"),
     "未指定主办窗口": _l("未指定主办窗口"),
 }  # names the statistics give to rows
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")  # fmt: skip
 
 
 def msgid(label: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -39,6 +39,44 @@ def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def localdate(value: datetime | str | None) -> str:
     """``{{ task.due_at | localdate }}`` → ``2026-09-30``."""
     return localtime(value, "%Y-%m-%d")
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+
+
+def _as_date(value: date | str | None) -> date | None:
+    """A date from a date, a datetime (its local day) or an ISO string; None when it is none of these."""
+    if isinstance(value, datetime):
+        return value.astimezone(_tz()).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def paper_date(value: date | str | None) -> str:
+    """A date as the printed papers (the legal documents) write it, always Chinese: ``2026年9月28日``."""
+    if not value:
+        return ""
+    day = _as_date(value)
+    return f"{day.year}年{day.month}月{day.day}日" if day else str(value)
+
+
+@bp.app_template_filter("page_date")
+def page_date(value: date | str | None) -> str:
+    """A date in the page language, for pages and flashes (not the papers): ``2026年9月28日`` /
+    ``28 September 2026``; empty for nothing, the value itself when it is no date."""
+    from forms.language import pick
+
+    if not value:
+        return ""
+    day = _as_date(value)
+    if day is None:
+        return str(value)
+    return pick(paper_date(day), f"{day.day} {MONTHS[day.month - 1]} {day.year}")
 
 
 @bp.app_template_filter("pending")

@@ -13,7 +13,6 @@ of it through AB岗, get in — 403 otherwise):
 from __future__ import annotations
 
 import re
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from runner.models import OpenTask
 from runner.papers import document_issuing as issuing
 from runner.papers import documents as docs
 from web.auth import current_user, login_required, services
+from web.filters import page_date, paper_date
 from web.i18n import user_message
 from workspace.access import can_work_on
 from workspace.blueprint import bp
@@ -45,14 +45,9 @@ def print_css() -> str:
 
 @bp.app_template_filter("doc_date")
 def doc_date(value: str | None) -> str:
-    """``2026-09-28`` → ``2026年9月28日`` (empty for nothing)."""
-    if not value:
-        return ""
-    try:
-        day = date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return str(value)
-    return f"{day.year}年{day.month}月{day.day}日"
+    """``2026-09-28`` → ``2026年9月28日`` on the printed papers, whatever the page language (empty for
+    nothing); pages and flashes around them use ``page_date``."""
+    return paper_date(value)
 
 
 def _involvement(
@@ -105,7 +100,7 @@ def issue_document(business_key: str, kind: str) -> Any:
     numbers = "、".join(c["number"] for c in doc["copies"])
     if again:
         flash(_("已补发 %(title)s %(numbers)s（原编号、原出具日期 %(date)s 不变）", title=doc["title"],
-                numbers=numbers, date=doc_date(doc["content"]["issued_date"])), "success")  # fmt: skip
+                numbers=numbers, date=page_date(doc["content"]["issued_date"])), "success")  # fmt: skip
     else:
         flash(_("已出具 %(title)s %(number)s", title=doc["title"], number=numbers), "success")
     return redirect(url_for("workspace.document", business_key=business_key, kind=kind))

@@ -111,6 +111,15 @@ def test_right_phone_suffix_shows_the_progress(client: Any, services: Any, item:
     assert "办理中" in html
 
 
+def test_the_english_progress_page_writes_its_dates_in_english(
+    client: Any, services: Any, item: dict[str, Any]
+) -> None:
+    look_up(client, item["key"], "8000")
+    html = client.get(f"/progress/{item['key']}?lang=en").get_data(as_text=True)
+    assert "27 October 2026" in html and "28 September 2026" in html and "30 September 2026" in html
+    assert "年" not in html and "月" not in html
+
+
 def test_wrong_suffix_and_unknown_receipt_get_the_same_answer(
     client: Any, services: Any, item: dict[str, Any]
 ) -> None:

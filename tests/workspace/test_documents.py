@@ -549,3 +549,22 @@ def test_a_joint_review_meeting_notice_states_the_meeting(
     first = html.split('class="sheet"')[1]  # an invited window (no task yet) reads the copy sent to it
     assert "联审制" in first and "2026-09-30 09:30" in first and "中心三楼会议室" in first
     assert "请于 2026-09-30 09:30 会议召开前确认出席或提交书面意见" in first and "审查时限" not in first
+
+
+def test_an_english_page_writes_dates_in_english_and_the_paper_keeps_chinese(
+    services: Any, joint: int, people: None, signed_in: Any, clock: Any
+) -> None:
+    """The re-issue flash and the list are page words (English dates on an English page); the paper is the
+    legal document itself and keeps ``2026年9月28日``."""
+    accept_joint(services, joint)
+    key = key_of(services, joint)
+    client = signed_in("clerk_sc")
+    client.post(f"/items/{key}/documents/acceptance?lang=en")
+    clock.set(local("2026-09-29", "10:00"))
+    client.post(f"/items/{key}/documents/acceptance?lang=en")
+    listing = client.get(f"/items/{key}/documents?lang=en").get_data(as_text=True)
+    assert "first issue date 28 September 2026 unchanged" in listing
+    assert "Reprinted 29 September 2026 · clerk_sc" in listing
+    assert not re.search(r"\d+年\d+月\d+日", listing)
+    paper = client.get(f"/items/{key}/documents/acceptance?lang=en").get_data(as_text=True)
+    assert "补发（2026年9月29日；原件 2026年9月28日 出具）" in paper
