@@ -214,9 +214,7 @@ def _uploads(row_materials: list[dict[str, Any]]) -> tuple[list[files.Upload], l
             try:
                 ext, _ = check_upload(upload)
             except UploadRejected as exc:
-                refused.append(
-                    pick(f"{material['name']}（{name}）：{exc.zh}", f"{material['name']} ({name}): {exc.en}")
-                )
+                refused.append(pick(f"{material['name']}：{exc.zh}", f"{material['name']}: {exc.en}"))
                 continue
             good.append(files.Upload(material["name"], name, ALLOWED[ext][0], upload.read()))
     return good, refused
