@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
+from forms.language import pick
 from runner.items.views import task_view
 from runner.models import OpenTask
 from runner.papers import document_issuing as issuing
@@ -53,6 +54,13 @@ def doc_date(value: str | None) -> str:
     except ValueError:
         return str(value)
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+@bp.app_template_filter("page_date")
+def page_date(value: str | None) -> str:
+    """A date on a web page (not a printed document): ``2026年9月28日`` in Chinese, ``2026-09-28`` in English."""
+    chinese = doc_date(value)
+    return pick(chinese, str(value)[:10]) if chinese else ""
 
 
 def _involvement(
