@@ -112,27 +112,27 @@ def _size(stream: IO[bytes]) -> int:
 
 def check_upload(upload: FileStorage) -> tuple[str, int]:
     """``(extension, size)`` of an acceptable upload; ``UploadRejected`` otherwise."""
-    ext = extension(upload.filename)
+    ext, name = extension(upload.filename), display_name(upload.filename)
     if ext not in ALLOWED:
         raise UploadRejected(
-            f"不支持的文件类型“{ext or '无扩展名'}”：仅限 PDF、JPG、PNG、DOC/DOCX、XLS/XLSX",
-            f"File type “{ext or 'none'}” not allowed: PDF, JPG, PNG, DOC/DOCX, XLS/XLSX only",
+            f"不支持的文件类型“{ext or '无扩展名'}”：仅限 PDF、JPG、PNG、DOC/DOCX、XLS/XLSX（文件 {name}）",
+            f'File type "{ext or "none"}" not allowed: PDF, JPG, PNG, DOC/DOCX, XLS/XLSX only (file {name})',
         )
     size = _size(upload.stream)
     if size == 0:
-        raise UploadRejected(f"文件 {display_name(upload.filename)} 是空的", "The file is empty")
+        raise UploadRejected(f"文件 {name} 是空的", f"The file {name} is empty")
     limit = max_bytes()
     if size > limit:
         raise UploadRejected(
-            f"文件 {display_name(upload.filename)} 超过 {human_size(limit)} 的上限",
-            f"The file exceeds the {human_size(limit)} limit",
+            f"文件 {name} 超过 {human_size(limit)} 的上限",
+            f"The file {name} exceeds the {human_size(limit)} limit",
         )
     head = upload.stream.read(16)
     upload.stream.seek(0)
     if not any(head.startswith(magic) for magic in ALLOWED[ext][1]):
         raise UploadRejected(
-            f"文件 {display_name(upload.filename)} 的内容与扩展名 .{ext} 不符",
-            f"The file's content does not match its .{ext} extension",
+            f"文件 {name} 的内容与扩展名 .{ext} 不符",
+            f"The content of the file {name} does not match its .{ext} extension",
         )
     return ext, size
 

@@ -24,6 +24,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 import runner
+from forms.language import pick
 from runner.applicants import ratings
 from runner.applicants import service as app_runner
 from runner.models import Role
@@ -37,6 +38,14 @@ from workspace.rating_form import english, rating_form, submit_kwargs
 SESSION_KEY = "progress_keys"
 REMEMBERED = 5
 SUPERVISION_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+# the applicant's words for runner.applicants.service.STATUS_LABELS
+STATUS_WORDS = {
+    "办理中": "In progress",
+    "暂停办理": "Suspended",
+    "已办结": "Completed",
+    "已终止": "Terminated",
+}
 
 
 def client_key() -> str:
@@ -160,6 +169,7 @@ def progress_item(business_key: str) -> Any:
         abort(404)
     if view.get("kind") == "complaint":  # the complainant follows the complaint (issue 26)
         return render_template("applicant/complaint_progress.html", c=view)
+    view["status"] = pick(view["status"], STATUS_WORDS.get(view["status"], view["status"]))
     form = rating_form(services().run(ratings.home_channel, business_key))
     return render_template("applicant/progress.html", p=view, form=form, en=english())
 

@@ -201,35 +201,48 @@ def apply_code(token: str) -> Any:
     return redirect(url_for("workspace.apply_track", token=token))
 
 
-def _uploads(row_materials: list[dict[str, Any]]) -> list[files.Upload]:
-    """The page's files, each checked (type, first bytes, size); ``UploadRejected`` names the first bad one."""
-    out = []
+def _uploads(row_materials: list[dict[str, Any]]) -> tuple[list[files.Upload], list[str]]:
+    """The page's files, each checked (type, first bytes, size): the good ones and, for each refused one, a
+    message naming its material and file."""
+    good: list[files.Upload] = []
+    refused: list[str] = []
     for n, material in enumerate(row_materials):
         for upload in request.files.getlist(f"file-{n}"):
             if not upload.filename:
                 continue
-            ext, _ = check_upload(upload)
-            out.append(
-                files.Upload(material["name"], display_name(upload.filename), ALLOWED[ext][0], upload.read())
-            )
-    return out
+            name = display_name(upload.filename)
+            try:
+                ext, _ = check_upload(upload)
+            except UploadRejected as exc:
+                refused.append(pick(f"{material['name']}：{exc.zh}", f"{material['name']}: {exc.en}"))
+                continue
+            good.append(files.Upload(material["name"], name, ALLOWED[ext][0], upload.read()))
+    return good, refused
+
+
+def _refused_text(refused: list[str], stored: int) -> str:
+    """The refused files, each named, and how many of the others were stored."""
+    kept = (
+        pick(f"其余 {stored} 个文件已上传。", f"the other {stored} file(s) were uploaded.") if stored else ""
+    )
+    return pick("；", "; ").join(refused) + (pick("。", "; ") + kept if kept else "")
 
 
 @bp.post("/apply/track/<token>/files")
 def apply_files(token: str) -> Any:
-    """Store the uploaded materials (all or none); with ``action=submit`` then submit the application."""
+    """Store the good uploaded materials (those the store accepts: all or none); a refused file is named and
+    stops a submit; with ``action=submit`` and nothing refused, submit the application."""
     with services().reading() as s:
         row = _row(s, token)
         materials, phone = applications.item_body(s, row).get("materials", []), row.phone
-    try:
-        uploads = _uploads(materials)
-    except UploadRejected as exc:
-        return _track_page(token, exc.text, 400)
+    uploads, refused = _uploads(materials)
     if uploads:
         try:
             services().run(lambda s: files.add_files(s, applications.by_token(s, token, lock=True), uploads))
         except runner.RunnerError as exc:
             return _track_page(token, user_message(exc), 400)
+    if refused:
+        return _track_page(token, _refused_text(refused, len(uploads)), 400)
     if request.form.get("action") != "submit":
         flash(pick(f"已上传 {len(uploads)} 个文件。", f"{len(uploads)} file(s) uploaded."), "success")
         return redirect(url_for("workspace.apply_track", token=token))

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 import runner
 from forms.language import pick
 from runner.items.permissions import Facts, Who, allowed
-from runner.models import OnlineApplication, Role
+from runner.models import CatalogueItem, OnlineApplication, Role
 from runner.online import applications, counter, files, review, slots
 from web.auth import current_user, require_role, services
 from web.chrome import register_nav
@@ -58,6 +58,15 @@ def _application(s: Session, application_id: int) -> OnlineApplication:
     return row
 
 
+def item_names(session: Session, rows: list[OnlineApplication]) -> dict[str, str]:
+    """Code → name of the items of ``rows`` (one query), for the desks' lists."""
+    codes = {r.item_code for r in rows}
+    if not codes:
+        return {}
+    found = session.query(CatalogueItem.code, CatalogueItem.name).filter(CatalogueItem.code.in_(codes))
+    return dict(found.all())
+
+
 @bp.get("/online/reviews")
 @require_role(*DESK_ROLES)
 def online_reviews() -> Any:
@@ -75,7 +84,7 @@ def online_reviews() -> Any:
             }
             for r in rows
         ]
-        return render_template("online/reviews.html", rows=view, pick=pick)
+        return render_template("online/reviews.html", rows=view, pick=pick, item_names=item_names(s, rows))
 
 
 def waiting_count(session: Session) -> int:
@@ -160,7 +169,9 @@ def online_counter() -> Any:
         names = window_names(s)
         rows = [{"row": r, "appointment": slots.current(s, r), "window": names.get(r.window, r.window),
                  "state": pick(*applications.state_words(r.state))} for r in found]  # fmt: skip
-        return render_template("online/counter.html", rows=rows, q=q, pick=pick)
+        return render_template(
+            "online/counter.html", rows=rows, q=q, pick=pick, item_names=item_names(s, found)
+        )
 
 
 @bp.get("/online/appointments")
@@ -176,7 +187,13 @@ def online_appointments() -> Any:
         names = window_names(s)
         view = [{"a": a, "row": r, "window": names.get(a.window, a.window),
                  "state": pick(*slots.APPOINTMENT_WORDS.get(a.state, (a.state, a.state)))} for a, r in rows]  # fmt: skip
-        return render_template("online/appointments.html", rows=view, day=day, pick=pick)
+        return render_template(
+            "online/appointments.html",
+            rows=view,
+            day=day,
+            pick=pick,
+            item_names=item_names(s, [r for _, r in rows]),
+        )
 
 
 def _periods(text: str) -> list[list[str]]:

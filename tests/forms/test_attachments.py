@@ -249,3 +249,21 @@ def test_the_task_data_gets_the_references(services: runner.Services, make_user:
         ["张工", "李工"],
         "现场与申报一致",
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [(b"MZ\x90\x00", "tool.exe"), (PDF, "noextension"), (b"just some text", "fake.pdf"), (b"", "empty.pdf")],
+)
+def test_every_refusal_names_the_file_in_both_languages(content: bytes, name: str) -> None:
+    """On a page with several files the user must see which one was refused, in English as in Chinese."""
+    import io
+
+    from flask import Flask
+    from werkzeug.datastructures import FileStorage
+
+    from forms.attachments import UploadRejected, check_upload
+
+    with Flask(__name__).app_context(), pytest.raises(UploadRejected) as refused:
+        check_upload(FileStorage(io.BytesIO(content), filename=name))
+    assert name in refused.value.zh and name in refused.value.en, (refused.value.zh, refused.value.en)

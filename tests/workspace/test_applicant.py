@@ -337,3 +337,16 @@ def test_the_complaint_forms_channels_are_in_the_pages_language(client):
     assert ">On site<" in channels and ">Phone<" in channels and ">Letter<" in channels, channels
     chinese = client.get("/complaints/new?lang=zh_CN").get_data(as_text=True)
     assert ">现场<" in chinese.split('name="channel"')[1].split("</select>")[0]
+
+
+def test_the_english_progress_page_has_english_dates_and_state(
+    client: Any, services: Any, item: dict[str, Any]
+) -> None:
+    """The progress page is a web page, not a printed notice: in English its state and dates are English
+    (they were 办理中 and 2026年10月27日 between English labels); the Chinese page keeps Chinese dates."""
+    look_up(client, item["key"], "8000")
+    english = client.get(f"/progress/{item['key']}?lang=en").get_data(as_text=True)
+    assert "2026-10-27" in english and "2026-09-28" in english and "In progress" in english
+    assert "年" not in english.split('id="status"')[1].split("</section>")[0]
+    chinese = client.get(f"/progress/{item['key']}?lang=zh_CN").get_data(as_text=True)
+    assert "2026年10月27日" in chinese and "办理中" in chinese

@@ -535,3 +535,27 @@ def test_the_english_guide_punctuates_in_english_and_the_chinese_one_in_chinese(
     chinese = parts("zh_CN")
     for shown in ("（受理窗口：", "（送达方式：", "监督电话：", "必须（可容缺）"):
         assert shown in chinese, chinese
+
+
+def test_a_closed_window_notice_in_place_of_an_intake_form_links_on_in_both_languages(
+    services, catalogue, signed_in
+):
+    """Where the notice about a closed window replaces the form, the page is not a dead end: an API item's
+    intake page links back to the item's page, the counter's intake page of a service item back to the
+    counter's list; the links read in the page's language."""
+    from runner.catalogue.applications import start_item
+
+    with services.transaction() as s:
+        key = start_item(s, "SC-001", actor="hall", data={"applicant": "李四"}).business_key
+    _close_a_window_chengnuo_routes_to(services)
+    clerk = signed_in("sc_clerk")
+    for lang, back_item, back_list in (
+        ("zh_CN", "返回办件", "返回收件登记"),
+        ("en", "Back to the item", "Back to intake"),
+    ):
+        page = clerk.get(f"/items/{key}/intake?lang={lang}").get_data(as_text=True)
+        notice = page.split('id="intake-closed"')[1].split("</section>")[0]
+        assert f'href="/items/{key}"' in notice and back_item in notice, notice
+        page = clerk.get(f"/intake?item=SC-001&lang={lang}").get_data(as_text=True)
+        notice = page.split('id="intake-closed"')[1].split("</section>")[0]
+        assert 'href="/intake"' in notice and back_list in notice, notice

@@ -228,3 +228,27 @@ def test_the_booking_says_nothing_of_next_year_when_its_days_are_all_offered(cli
     token = passed_review(client, services)
     page = client.get(f"/apply/track/{token}").get_data(as_text=True)
     assert 'id="track-slots"' in page and 'id="track-slots-pending"' not in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh_CN", ("不支持的文件类型", "其余 1 个文件已上传")),
+        ("en", ("not allowed", "the other 1 file(s) were uploaded")),
+    ],
+)
+def test_a_refused_file_is_named_by_material_and_file_and_the_good_ones_chosen_with_it_are_kept(
+    client, services, catalogue, lang, words
+):
+    """Seven materials chosen at once and one of them wrong: the message names that material and its file in
+    the page's language, and the good files chosen with it are stored (a browser cannot keep chosen files
+    across a page load, so dropping them made the applicant choose every file again)."""
+    token = start(client, services)
+    data = {"file-0": (io.BytesIO(PDF), "form.pdf"), "file-1": (io.BytesIO(b"hello"), "licence.txt")}
+    bad = client.post(f"/apply/track/{token}/files?lang={lang}", data={**data, "action": "upload"},
+                      content_type="multipart/form-data")  # fmt: skip
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and materials()[1] in text and "licence.txt" in text, text
+    assert all(w in text for w in words), text
+    with services.transaction() as s:
+        assert [f.material for f in s.query(OnlineFile)] == [materials()[0]]

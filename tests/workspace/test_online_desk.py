@@ -125,3 +125,16 @@ def test_window_heads_set_the_slots_and_see_the_days_appointments(services, subm
     day = head.get("/online/appointments?day=2026-09-29").get_data(as_text=True)
     assert "10:00–11:00" in day and "张三" in day
     assert "张三" not in head.get("/online/appointments?day=2026-09-30").get_data(as_text=True)
+
+
+def test_the_desks_lists_name_the_item_not_only_its_code(services, submitted, signed_in):
+    """The pre-review list and the counter's search show the item's name next to its code: a clerk reads
+    食品经营许可（新办）, not SC-001 alone."""
+    name = demo(CODE)["name"]
+    clerk = signed_in("sc_clerk")
+    row = clerk.get("/online/reviews").get_data(as_text=True).split('data-number="')[1].split("</tr>")[0]
+    assert name in row and CODE in row, row
+    clerk.post(f"/online/{submitted}/review", data={"decision": "pass"})
+    page = clerk.get(f"/online/counter?q={PERSON.phone}").get_data(as_text=True)
+    row = page.split('data-number="')[1].split("</tr>")[0]
+    assert name in row and CODE in row, row
