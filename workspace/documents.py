@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
-from forms.language import pick
 from runner.items.views import task_view
 from runner.models import OpenTask
 from runner.papers import document_issuing as issuing
@@ -49,13 +48,6 @@ def doc_date(value: str | None) -> str:
     """``2026-09-28`` → ``2026年9月28日`` on the printed papers, whatever the page language (empty for
     nothing); pages and flashes around them use ``page_date``."""
     return paper_date(value)
-
-
-@bp.app_template_filter("page_date")
-def page_date(value: str | None) -> str:
-    """A date on a web page (not a printed document): ``2026年9月28日`` in Chinese, ``2026-09-28`` in English."""
-    chinese = doc_date(value)
-    return pick(chinese, str(value)[:10]) if chinese else ""
 
 
 def _involvement(

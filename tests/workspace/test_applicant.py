@@ -346,7 +346,7 @@ def test_the_english_progress_page_has_english_dates_and_state(
     (they were 办理中 and 2026年10月27日 between English labels); the Chinese page keeps Chinese dates."""
     look_up(client, item["key"], "8000")
     english = client.get(f"/progress/{item['key']}?lang=en").get_data(as_text=True)
-    assert "2026-10-27" in english and "2026-09-28" in english and "In progress" in english
+    assert "27 October 2026" in english and "28 September 2026" in english and "In progress" in english
     assert "年" not in english.split('id="status"')[1].split("</section>")[0]
     chinese = client.get(f"/progress/{item['key']}?lang=zh_CN").get_data(as_text=True)
     assert "2026年10月27日" in chinese and "办理中" in chinese
