@@ -125,6 +125,8 @@ from runner.timekeeping.calendar_alarm import current_alarm as calendar_alarm
 from runner.timekeeping.calendar_alarm import watch as watch_calendar
 from runner.timekeeping.calendar_import import import_arrangement, preview_arrangement
 from runner.timekeeping.overrides import deadline_effects as calendar_override_effects
+from runner.timekeeping.overrides import removal_effects as calendar_override_removal_effects
+from runner.timekeeping.overrides import remove_override as remove_calendar_override
 from runner.timekeeping.overrides import set_override as set_calendar_override
 from runner.timekeeping.recalculation import fill_in_known_years
 
@@ -223,6 +225,7 @@ __all__ = [
     "TimerStatus",
     "UnknownCorrelation",
     "calendar_override_effects",
+    "calendar_override_removal_effects",
     "claim",
     "complete",
     "deliver_message",
@@ -251,6 +254,7 @@ __all__ = [
     "reassign",
     "resume",
     "retry",
+    "remove_calendar_override",
     "set_calendar_override",
     "start",
     "suspend",

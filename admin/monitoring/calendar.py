@@ -22,7 +22,11 @@ from admin.monitoring.common import STATUS_LABELS, is_admin, local, require_admi
 from runner.models import CalendarOverride
 from web.i18n import user_message
 
-KINDS = (("holiday", _l("放假（非工作日）")), ("workday", _l("调休上班（工作日）")))
+KINDS = (
+    ("holiday", _l("放假（非工作日）")),
+    ("workday", _l("调休上班（工作日）")),
+    ("remove", _l("撤销本地调整（按年度安排）")),
+)
 MAX_UPLOAD = 64 * 1024  # an arrangement is a few hundred bytes; a bigger file is not one
 EXAMPLE = """# 2027 年节假日安排
 2027-01-01..2027-01-03 休 元旦
@@ -77,10 +81,15 @@ class CalendarView(ConsoleModelView):
                 day = _day(values["day"])
                 is_workday = values["kind"] == "workday"
                 if request.form.get("step") == "save":
+                    if values["kind"] == "remove":
+                        return self._remove(day)
                     return self._save(day, is_workday, values["note"])
                 with services().transaction() as s:
-                    effects = runner.calendar_override_effects(s, day, is_workday)
                     existing = _plain(s.get(CalendarOverride, day))
+                    if values["kind"] == "remove":
+                        effects = runner.calendar_override_removal_effects(s, day)
+                    else:
+                        effects = runner.calendar_override_effects(s, day, is_workday)
             except runner.RunnerError as exc:
                 flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")
         return self.render(
@@ -109,6 +118,28 @@ class CalendarView(ConsoleModelView):
             ),
             "success",
         )
+        return redirect(url_for(".index_view"))
+
+    def _remove(self, day: date) -> Response:
+        """Remove the day's local override: it follows the year's arrangement (or the national data) again."""
+        try:
+            with services().transaction() as s:
+                had = s.get(CalendarOverride, day) is not None
+                moved = runner.remove_calendar_override(s, day, actor=actor())
+        except runner.RunnerError as exc:
+            flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")
+            return redirect(url_for(".add", day=day.isoformat(), kind="remove"))
+        if not had:
+            flash(_("%(day)s 没有本地调整，无需撤销", day=day.isoformat()), "warning")
+        else:
+            flash(
+                _(
+                    "已撤销 %(day)s 的本地调整，%(n)s 件办件的期限已重新计算",
+                    day=day.isoformat(),
+                    n=len(moved),
+                ),
+                "success",
+            )
         return redirect(url_for(".index_view"))
 
     @expose("/import", methods=("GET", "POST"))

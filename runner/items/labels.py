@@ -39,6 +39,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "assignee_disabled": ("指定经办人已停用，交窗口", "Named clerk disabled: left to the window"),
     "calendar_alarm": ("节假日安排告警", "Holiday calendar alarm"),
     "calendar_override": ("调整工作日", "Working day changed"),
+    "calendar_override_removed": ("撤销工作日调整", "Working day change removed"),
     "calendar_recalculated": ("重算期限", "Deadlines recalculated"),
     "catalogue_file_stored": ("保存事项样表", "Blank form stored"),
     "catalogue_item_saved": ("保存事项（事项目录）", "Catalogue item saved"),

@@ -43,6 +43,28 @@ def set_override(
     return recalculate_open_items(session, actor=actor, cause=cause)
 
 
+def remove_override(session: Session, day: date, *, actor: str) -> list[dict[str, Any]]:
+    """Remove the override of ``day`` (the day follows the arrangements and the national data again) and
+    recalculate the open items; returns what moved, per item ([] when ``day`` had no override)."""
+    row = session.get(CalendarOverride, day)
+    if row is None:
+        return []
+    was_workday = bool(row.is_workday)
+    session.delete(row)
+    session.flush()
+    audit.record(
+        session, "calendar_override_removed", actor=actor, day=day.isoformat(), was_workday=was_workday
+    )
+    cause = {"override_removed": day.isoformat(), "was_workday": was_workday}
+    return recalculate_open_items(session, actor=actor, cause=cause)
+
+
+def removal_effects(session: Session, day: date) -> list[dict[str, Any]]:
+    """What removing the override of ``day`` would do to the open items: the removal itself, rolled back."""
+    with rehearsal(session):
+        return remove_override(session, day, actor="preview")
+
+
 def deadline_effects(session: Session, day: date, is_workday: bool) -> list[dict[str, Any]]:
     """What saving an override would do to the open items, shown before saving: the save itself, rolled back."""
     with rehearsal(session):

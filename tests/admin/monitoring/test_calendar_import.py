@@ -134,3 +134,21 @@ def test_the_instance_list_filters_the_items_with_pending_deadlines(
     listed = sup.get(link).get_data(as_text=True)
     assert describe(services, december)["business_key"] in listed
     assert describe(services, known)["business_key"] not in listed
+
+
+def test_a_local_override_is_removed_with_a_preview(services, december, signed_in) -> None:
+    """撤销本地调整: the day follows the published calendar again and the open item's deadline moves back."""
+    admin = signed_in("admin")
+    admin.post(IMPORT, data={"text": TEST_2027, "step": "save"})
+    known = describe(services, december)["deadline"]
+    admin.post("/admin/calendar/add", data={"day": "2026-12-22", "kind": "holiday", "step": "save"})
+    assert describe(services, december)["deadline"] != known
+    form = {"day": "2026-12-22", "kind": "remove"}
+    page = admin.post("/admin/calendar/add", data={**form, "step": "preview"}).get_data(as_text=True)
+    assert 'id="override-preview"' in page and "保存将覆盖" not in page and "no-override" not in page
+    assert "<strong>1</strong>" in page  # the item that moves back
+    admin.post("/admin/calendar/add", data={**form, "step": "save"})
+    assert describe(services, december)["deadline"] == known
+    assert ("calendar_override_removed", "admin") in audit_actions(services)
+    again = admin.post("/admin/calendar/add", data={**form, "step": "save"}, follow_redirects=True)
+    assert "没有本地调整" in again.get_data(as_text=True)

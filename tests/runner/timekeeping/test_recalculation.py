@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import runner
+from runner.models import CalendarOverride
 from tests.support.flow import complete, deploy_library, describe, local, start_item, task, tasks
 
 FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
@@ -74,4 +75,25 @@ def test_an_override_moves_review_limits_extensions_and_their_timers(services, c
     # 10-26 → end of Mon 10-26
     assert describe(services, iid)["deadline"] == end("2026-10-26")
     with services.transaction() as s:
+        assert runner.verify_audit(s) == []
+
+
+def test_removing_an_override_gives_the_day_back_to_the_published_calendar(services, clock) -> None:
+    """A local holiday entered by mistake (or cancelled) can be removed: the day follows the national data again
+    (flipping it to a working day would shadow a later notice for good), and the open items move back."""
+    deploy_library(services, *FILES)
+    iid = start_item(services, "lianban_chaogao", {"lead_window": "shichang", "applicant": "张三"})
+    before = describe(services, iid)["deadline"]
+    with services.transaction() as s:
+        runner.set_calendar_override(s, date(2026, 9, 30), False, actor="admin", note="本地停办")
+    assert describe(services, iid)["deadline"] != before
+    with services.transaction() as s:
+        preview = runner.calendar_override_removal_effects(s, date(2026, 9, 30))
+    with services.transaction() as s:
+        moved = runner.remove_calendar_override(s, date(2026, 9, 30), actor="admin")
+    assert moved == preview and len(moved) == 1
+    assert describe(services, iid)["deadline"] == before
+    with services.transaction() as s:
+        assert s.get(CalendarOverride, date(2026, 9, 30)) is None
+        assert runner.remove_calendar_override(s, date(2026, 9, 30), actor="admin") == []  # nothing to remove
         assert runner.verify_audit(s) == []
