@@ -826,6 +826,7 @@ BRANCH_EVENTS = {
         <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>""",
     "event_subprocess": """<bpmn:timerEventDefinition>
         <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>""",
+    "event_subprocess_message": '<bpmn:messageEventDefinition messageRef="m"/>',
 }
 BRANCH = """<bpmn:userTask id="urge_task" name="催办" camunda:candidateGroups="supervision"/>
     <bpmn:scriptTask id="seen" scriptFormat="python"><bpmn:script>b_note = opinion
@@ -840,7 +841,7 @@ def branch_writes(event: str) -> bytes:
     event subprocess, a timer) whose branch is 催办 (supervision, its clerk writes ``opinion``) → a script task
     (``b_note = opinion``, ``b_seen = b_note + "!"``) → its end; after 审核 a gateway on ``b_note`` and
     ``b_seen`` (default ``e_plain``)."""
-    if event == "event_subprocess":
+    if event.startswith("event_subprocess"):
         branch = f"""<bpmn:subProcess id="esp" triggeredByEvent="true">
       <bpmn:startEvent id="b" isInterrupting="false">{BRANCH_EVENTS[event]}</bpmn:startEvent>
       {BRANCH}
@@ -881,7 +882,7 @@ def test_what_a_non_interrupting_branch_writes_reaches_the_main_path(
     response = upload(api, branch_writes(event), "branch_writes.bpmn")
     assert response.status_code == 201, response.get_json()
     started = start(api, "branch_writes", {"applicant": "张三"})
-    if event == "message":
+    if event.endswith("message"):
         body = {"name": "urge", "correlation": started["business_key"], "payload": {"urgency": "high"}}
         assert api.post("/api/messages", json=body, headers=auth("t-admin")).status_code == 200
     else:
@@ -901,7 +902,7 @@ def test_what_a_non_interrupting_branch_writes_reaches_the_main_path(
     assert view["status"] == "completed" and "e_noted" in view["completed_path"], view
     assert view["data"]["b_note"] == "加急" and view["data"]["opinion"] == "同意", view["data"]
     assert view["data"]["applicant"] == "张三", view["data"]
-    if event == "message":
+    if event.endswith("message"):
         assert view["data"]["urgency"] == "high", view["data"]
 
 
@@ -940,3 +941,35 @@ def test_a_multi_instance_on_a_branch_carries_its_merge_not_each_instances_item(
     view = item(api, started["id"])
     assert view["status"] == "completed" and "e_noted" in view["completed_path"], view
     assert "expert" not in view["data"] and view["data"]["b_note"] == "加急", view["data"]
+
+
+ESP_REFUSED = {
+    "interrupting_message": ('isInterrupting="false"', 'isInterrupting="true"', "isInterrupting"),
+    "default_interrupting_timer": ('isInterrupting="false"', "", "isInterrupting"),
+    "error_start": (
+        '<bpmn:messageEventDefinition messageRef="m"/>',
+        "<bpmn:errorEventDefinition/>",
+        "message, timer or signal",
+    ),
+    "escalation_start": (
+        '<bpmn:messageEventDefinition messageRef="m"/>',
+        "<bpmn:escalationEventDefinition/>",
+        "message, timer or signal",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ESP_REFUSED))
+def test_an_event_subprocess_that_would_not_run_as_drawn_is_refused_at_deploy(api: Any, case: str) -> None:
+    """SpiffWorkflow ignores ``isInterrupting`` on an event subprocess's start (an interrupting one ran beside
+    the main path, which went on) and reads no error, escalation or conditional start (the subprocess ran at
+    once, as on a plain start): such diagrams deployed and then ran otherwise than drawn."""
+    old, new, hint = ESP_REFUSED[case]
+    event = "event_subprocess" if case.endswith("timer") else "event_subprocess_message"
+    diagram = branch_writes(event).decode()
+    assert old in diagram
+    refused = upload(api, diagram.replace(old, new).encode(), "branch_writes.bpmn")
+    assert refused.status_code == 400, refused.get_json()
+    [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
+    assert problem["element"] == "b" and "事件子流程" in problem["message"], problem
+    assert hint in problem["message"], problem
