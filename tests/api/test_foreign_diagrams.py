@@ -906,7 +906,7 @@ def test_what_a_non_interrupting_branch_writes_reaches_the_main_path(
         assert view["data"]["urgency"] == "high", view["data"]
 
 
-@pytest.mark.parametrize("event", ["timer", "event_subprocess_message", "sequential"])
+@pytest.mark.parametrize("event", ["timer", "event_subprocess_message", "sequential", "standard_loop"])
 def test_a_multi_instance_on_a_branch_carries_its_merge_not_each_instances_item(
     api: Any, services: runner.Services, clock: runner.ManualClock, event: str
 ) -> None:
@@ -923,7 +923,10 @@ def test_a_multi_instance_on_a_branch_carries_its_merge_not_each_instances_item(
             "<bpmn:multiInstanceLoopCharacteristics ",
             '<bpmn:multiInstanceLoopCharacteristics isSequential="true" ',
         )
-    diagram = branch_writes("timer" if event == "sequential" else event).decode()
+    if event == "standard_loop":
+        multi = """<bpmn:userTask id="urge_task" name="催办" camunda:candidateGroups="supervision">
+      <bpmn:standardLoopCharacteristics loopMaximum="2"/></bpmn:userTask>"""
+    diagram = branch_writes("timer" if event in ("sequential", "standard_loop") else event).decode()
     diagram = diagram.replace(
         '<bpmn:userTask id="urge_task" name="催办" camunda:candidateGroups="supervision"/>', multi
     )
@@ -936,7 +939,7 @@ def test_a_multi_instance_on_a_branch_carries_its_merge_not_each_instances_item(
     else:
         advance_to(services, clock, clock.now() + timedelta(hours=1, seconds=1))
     view = item(api, started["id"])
-    urges = 1 if event == "sequential" else 2
+    urges = 2 if event in ("timer", "event_subprocess_message") else 1
     assert (
         sorted(t["name"] for t in view["tasks"]) == ["催办"] * urges + ["审核"] and not view["incidents"]
     ), view
@@ -983,3 +986,40 @@ def test_an_event_subprocess_that_would_not_run_as_drawn_is_refused_at_deploy(ap
     [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
     assert problem["element"] == "b" and "事件子流程" in problem["message"], problem
     assert hint in problem["message"], problem
+
+
+def test_a_multi_instance_after_a_script_in_a_parallel_branch_runs(api: Any) -> None:
+    """No boundary event: the multi-instance after a script task in one branch of a parallel split starts from a
+    definite state as before, and what it merged and the script wrote reach the join."""
+    diagram = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+  <bpmn:process id="split_mi" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:parallelGateway id="fork"/>
+    <bpmn:scriptTask id="pick" scriptFormat="python"><bpmn:script>experts = ["张工", "李工"]</bpmn:script></bpmn:scriptTask>
+    <bpmn:userTask id="ask" name="专家意见" camunda:candidateGroups="supervision">
+      <bpmn:multiInstanceLoopCharacteristics camunda:collection="experts" camunda:elementVariable="expert"/>
+    </bpmn:userTask>
+    <bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>
+    <bpmn:parallelGateway id="join"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="fork"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="pick"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="pick" targetRef="ask"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="ask" targetRef="join"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="fork" targetRef="review"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="review" targetRef="join"/>
+    <bpmn:sequenceFlow id="f7" sourceRef="join" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+    response = upload(api, diagram, "split_mi.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "split_mi", {"applicant": "张三"})
+    view = item(api, started["id"])
+    assert sorted(t["name"] for t in view["tasks"]) == ["专家意见", "专家意见", "审核"], view
+    for task in view["tasks"]:
+        work(api, task, {"opinion": "同意", "approved": True})
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and not view["incidents"], view
+    assert view["data"]["experts"] == ["张工", "李工"] and "expert" not in view["data"], view["data"]
