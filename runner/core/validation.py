@@ -106,6 +106,8 @@ DATA_ELEMENTS = frozenset(
 EVENT_SUBPROCESS_STARTS = frozenset(
     {"messageEventDefinition", "timerEventDefinition", "signalEventDefinition"}
 )
+# event subprocess starts SpiffWorkflow arms at the top level of a process only (it catches them there)
+CAUGHT_STARTS = frozenset({"messageEventDefinition", "signalEventDefinition"})
 LOOP_ELEMENTS = frozenset(
     {
         "standardLoopCharacteristics",
@@ -702,6 +704,8 @@ class _DiagramChecker:
         """An event subprocess starts on a message, timer or signal and does not interrupt: SpiffWorkflow reads
         no other start (an error, escalation or conditional start ran at once, as a plain start) and ignores
         ``isInterrupting`` (an interrupting one ran beside the main path, which went on)."""
+        parent = sub.getparent()
+        top_level = parent is not None and _is_bpmn(parent, "process")
         for start in sub.iterfind("bpmn:startEvent", NSMAP):
             where = f"{_display(start)} {start.get('id')!r}"
             kinds = {_split(c)[1] for c in _elements(start)} & EVENT_DEFINITIONS
@@ -711,6 +715,13 @@ class _DiagramChecker:
                     f"事件子流程的开始事件 {where} 只能由消息、定时器或信号触发"
                     f"（请改用子流程上的边界事件） (the start event {where} of an event subprocess can only be "
                     f"a message, timer or signal start (use a boundary event on a subprocess instead))",
+                )
+            elif kinds & CAUGHT_STARTS and not top_level:
+                self.error(
+                    start,
+                    f"事件子流程的开始事件 {where} 由消息或信号触发，只能放在流程的顶层，不能放在子流程中 "
+                    f"(the message or signal start event {where} of an event subprocess only runs at the top "
+                    f"level of a process, not inside a subprocess)",
                 )
             elif start.get("isInterrupting", "true") != "false":
                 self.error(

@@ -1023,3 +1023,25 @@ def test_a_multi_instance_after_a_script_in_a_parallel_branch_runs(api: Any) -> 
     view = item(api, started["id"])
     assert view["status"] == "completed" and not view["incidents"], view
     assert view["data"]["experts"] == ["张工", "李工"] and "expert" not in view["data"], view["data"]
+
+
+def test_a_message_event_subprocess_inside_a_subprocess_is_refused_at_deploy(api: Any) -> None:
+    """SpiffWorkflow arms a message (or signal) event subprocess only at the top level of a process: inside an
+    embedded subprocess it deployed, and the message was refused (404) while the subprocess ran."""
+    diagram = branch_writes("event_subprocess_message").decode()
+    i = diagram.index('<bpmn:subProcess id="esp"')
+    j = diagram.index("</bpmn:subProcess>", i) + len("</bpmn:subProcess>")
+    esp, diagram = diagram[i:j], diagram[:i] + diagram[j:]
+    review = '<bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>'
+    outer = f"""<bpmn:subProcess id="outer"><bpmn:startEvent id="os"/>{review}<bpmn:endEvent id="oe"/>
+      <bpmn:sequenceFlow id="o1" sourceRef="os" targetRef="review"/>
+      <bpmn:sequenceFlow id="o2" sourceRef="review" targetRef="oe"/>{esp}</bpmn:subProcess>"""
+    diagram = (
+        diagram.replace(review, outer)
+        .replace('sourceRef="s" targetRef="review"', 'sourceRef="s" targetRef="outer"')
+        .replace('sourceRef="review" targetRef="g"', 'sourceRef="outer" targetRef="g"')
+    )
+    refused = upload(api, diagram.encode(), "nested_esp.bpmn")
+    assert refused.status_code == 400, refused.get_json()
+    [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
+    assert problem["element"] == "b" and "top level of a process" in problem["message"], problem
