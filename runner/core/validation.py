@@ -102,6 +102,12 @@ DATA_ELEMENTS = frozenset(
         "targetRef",
     }
 )
+# what can start an event subprocess here (SpiffWorkflow's start events read no other trigger)
+EVENT_SUBPROCESS_STARTS = frozenset(
+    {"messageEventDefinition", "timerEventDefinition", "signalEventDefinition"}
+)
+# event subprocess starts SpiffWorkflow arms at the top level of a process only (it catches them there)
+CAUGHT_STARTS = frozenset({"messageEventDefinition", "signalEventDefinition"})
 LOOP_ELEMENTS = frozenset(
     {
         "standardLoopCharacteristics",
@@ -675,6 +681,8 @@ class _DiagramChecker:
                     "调用活动没有 calledElement（被调用流程的 id） "
                     "(callActivity has no calledElement (the id of the process to call))",
                 )
+        elif local == "subProcess" and el.get("triggeredByEvent") == "true":
+            self._check_event_subprocess(el)
         elif local == "boundaryEvent" and not any(_split(c)[1] in EVENT_DEFINITIONS for c in _elements(el)):
             self.error(
                 el,
@@ -691,6 +699,38 @@ class _DiagramChecker:
                         el,
                         f"{attr} {ref!r} 不是本文件中的 bpmn:{kind} ({attr} {ref!r} does not name a bpmn:{kind} of this file)",
                     )
+
+    def _check_event_subprocess(self, sub: etree._Element) -> None:
+        """An event subprocess starts on a message, timer or signal and does not interrupt: SpiffWorkflow reads
+        no other start (an error, escalation or conditional start ran at once, as a plain start) and ignores
+        ``isInterrupting`` (an interrupting one ran beside the main path, which went on)."""
+        parent = sub.getparent()
+        top_level = parent is not None and _is_bpmn(parent, "process")
+        for start in sub.iterfind("bpmn:startEvent", NSMAP):
+            where = f"{_display(start)} {start.get('id')!r}"
+            kinds = {_split(c)[1] for c in _elements(start)} & EVENT_DEFINITIONS
+            if not kinds <= EVENT_SUBPROCESS_STARTS or not kinds:
+                self.error(
+                    start,
+                    f"事件子流程的开始事件 {where} 只能由消息、定时器或信号触发"
+                    f"（请改用子流程上的边界事件） (the start event {where} of an event subprocess can only be "
+                    f"a message, timer or signal start (use a boundary event on a subprocess instead))",
+                )
+            elif kinds & CAUGHT_STARTS and not top_level:
+                self.error(
+                    start,
+                    f"事件子流程的开始事件 {where} 由消息或信号触发，只能放在流程的顶层，不能放在子流程中 "
+                    f"(the message or signal start event {where} of an event subprocess only runs at the top "
+                    f"level of a process, not inside a subprocess)",
+                )
+            elif start.get("isInterrupting", "true") != "false":
+                self.error(
+                    start,
+                    f'事件子流程的开始事件 {where} 是中断型的，平台只支持非中断型：请设 isInterrupting="false"，'
+                    f"或在包住主路径的子流程上用中断型边界事件 (the start event {where} of an event subprocess "
+                    f'interrupts, only non-interrupting ones run here: set isInterrupting="false", or put an '
+                    f"interrupting boundary event on a subprocess around the main path)",
+                )
 
     def _check_awaited(self, el: etree._Element, local: str) -> None:
         """What a catching event or a receive task waits for is named (bpmn.io draws a message or signal

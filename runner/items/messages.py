@@ -16,7 +16,7 @@ from runner.core.spiff.timers import leaf_definitions
 from runner.exceptions import Conflict, InvalidInput, UnknownCorrelation
 from runner.items.instances import get as get_instance
 from runner.items.instances import require_active
-from runner.models import MessageSubscription, ProcessInstance
+from runner.models import ACTIVE_STATUSES, MessageSubscription, ProcessInstance
 
 
 def deliver_message(
@@ -32,6 +32,9 @@ def deliver_message(
         .limit(1)
     ).first()
     if subscription is None:
+        started = _start_event_subprocess(session, name, correlation, payload or {}, actor=actor)
+        if started is not None:
+            return started
         waiting_for = sorted(
             session.scalars(
                 select(MessageSubscription.message_name)
@@ -66,6 +69,57 @@ def deliver_message(
         fields=sorted((payload or {}).keys()),
     )
     engine.advance(session, instance, workflow, actor=actor, step=lambda: workflow.catch(event))
+    engine.save(session, instance, workflow)
+    return instance
+
+
+def _armed_start(workflow: BpmnWorkflow, name: str) -> tuple[Any, MessageEventDefinition] | None:
+    """The message start event (and its definition) of an event subprocess of the item's process that message
+    ``name`` triggers. SpiffWorkflow starts such a subprocess only when the message is caught: no task waits
+    for it, so it has no subscription row."""
+    for spec_name in workflow.spec.start.trigger_specs:
+        sp_spec = workflow.subprocess_specs.get(spec_name)
+        for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
+            for definition in leaf_definitions(start.event_definition):
+                if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                    return start, definition
+    return None
+
+
+def _start_event_subprocess(
+    session: Session, name: str, correlation: str, payload: dict[str, Any], *, actor: str
+) -> ProcessInstance | None:
+    """Deliver ``name`` to the active item ``correlation`` whose process has an event subprocess with that
+    non-interrupting message start; the payload becomes the subprocess's data. None when there is none."""
+    instance = session.scalars(
+        select(ProcessInstance).where(ProcessInstance.business_key == correlation)
+    ).first()
+    if instance is None or instance.status not in ACTIVE_STATUSES:
+        return None
+    workflow = engine.load(session, instance)
+    armed = _armed_start(workflow, name)
+    if armed is None:
+        return None
+    start, definition = armed
+    event = BpmnEvent(definition, payload, correlations(workflow, definition, name, payload))
+
+    def step() -> None:
+        workflow.catch(event)
+        for task in workflow.get_tasks(spec_name=start.name):
+            for reached in [task, *task.children]:
+                reached.data.update(payload)
+
+    audit.record(
+        session,
+        "message",
+        actor=actor,
+        instance=instance,
+        task_id=None,
+        task_name=str(start.bpmn_name or start.name),
+        message=name,
+        fields=sorted(payload.keys()),
+    )
+    engine.advance(session, instance, workflow, actor=actor, step=step)
     engine.save(session, instance, workflow)
     return instance
 

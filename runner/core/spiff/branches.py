@@ -34,7 +34,7 @@ def carry_branch_writes(task: Any) -> None:
     if not _has_branches(task.workflow.spec):
         return
     parent = task.parent
-    if parent is not None and isinstance(parent.task_spec, LoopTask):
+    if _an_instance(task):
         return  # an instance of a loop or multi-instance: its activity carries what it merged, when it completes
     mains = main_paths_of(task)
     if not mains:
@@ -43,6 +43,17 @@ def carry_branch_writes(task: Any) -> None:
     written = {k: v for k, v in task.data.items() if k not in before or before[k] != v}
     for main in mains if written else []:
         update_live(task.workflow.top_workflow, main, written)
+
+
+def _an_instance(task: Any) -> bool:
+    """Whether ``task`` is an instance of a loop or multi-instance activity (a child of the activity's task of
+    its instance spec; what follows the activity hangs from that task too, and is no instance)."""
+    parent = task.parent
+    return (
+        parent is not None
+        and isinstance(parent.task_spec, LoopTask)
+        and getattr(parent.task_spec, "task_spec", None) == task.task_spec.name
+    )
 
 
 def _has_branches(spec: Any) -> bool:

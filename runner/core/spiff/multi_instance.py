@@ -4,6 +4,11 @@ SpiffWorkflow merges a finished instance's whole data into the activity when no 
 input item (``camunda:elementVariable``, ``inputDataItem``) with it; the next instance of a sequential
 activity then finds that item already there and the item stops with an engine error. The platform's classes
 leave the input item out of the merge; ``use_local_items`` gives them to a parsed spec, in place.
+
+They also start from a predicted state: on a non-interrupting boundary branch SpiffWorkflow leaves the tasks
+after the boundary event predicted (MAYBE) when it fires, and starts them from there; a multi-instance adds its
+instances before it leaves that state, which SpiffWorkflow refuses ("Attempt to add non-predicted child to
+predicted task", the item stopped on an incident).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.util.task import TaskState
 
 
 class _LocalItem:
@@ -18,6 +24,13 @@ class _LocalItem:
 
     input_item: Any
     output_item: Any
+
+    def _update_hook(self, my_task: Any) -> Any:
+        """SpiffWorkflow's, started from a definite state: it is only called once the activity is reached, and
+        it adds the instances as children (a predicted task may have predicted children only)."""
+        if my_task.has_state(TaskState.PREDICTED_MASK):
+            my_task._set_state(TaskState.FUTURE)
+        return super()._update_hook(my_task)  # type: ignore[misc]
 
     def merge_child(self, workflow: Any, child: Any) -> None:
         name = getattr(self.input_item, "bpmn_id", None)
