@@ -134,3 +134,15 @@ def test_the_instance_list_filters_the_items_with_pending_deadlines(
     listed = sup.get(link).get_data(as_text=True)
     assert describe(services, december)["business_key"] in listed
     assert describe(services, known)["business_key"] not in listed
+
+
+@pytest.mark.parametrize("url", ["/admin/calendar/", IMPORT])
+def test_the_alarm_speaks_the_pages_language(services, december, signed_in, url) -> None:
+    """Every calendar page shows the alarm in the page's language, not the Chinese above English chrome."""
+    admin = signed_in("admin")
+    english = admin.get(f"{url}?lang=en").get_data(as_text=True)
+    alarm = re.search(r'<div[^>]*id="calendar-alarm"[^>]*>(.*?)</div>', english, re.S)[1]
+    assert "The 2027 holiday arrangement is missing" in alarm and "尚未录入" not in alarm
+    chinese = admin.get(f"{url}?lang=zh_CN").get_data(as_text=True)
+    alarm = re.search(r'<div[^>]*id="calendar-alarm"[^>]*>(.*?)</div>', chinese, re.S)[1]
+    assert "2027 年的节假日安排尚未录入" in alarm and "is missing" not in alarm
