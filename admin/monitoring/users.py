@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
-from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.base import OVERSEERS, ConsoleView, actor, kept_forms, perform, services
 from admin.monitoring.common import is_admin, local, require_admin, safe_next
 from runner.models import Role
 from runner.people import directory
@@ -57,6 +57,7 @@ class UsersView(ConsoleView):
             role_labels=ROLE_LABELS,
             local=local,
             can_act=is_admin(),
+            kept=kept_forms(),
         )
 
     @expose("/stranded/")
@@ -118,7 +119,7 @@ class UsersView(ConsoleView):
             )
             return _("已创建用户 %(name)s", name=person.username)
 
-        return perform(act, success=_("已创建"), back=url_for(".index"))
+        return perform(act, success=_("已创建"), back=url_for(".index"), keep="create-user")
 
     @expose("/<username>/memberships", methods=("POST",))
     def memberships(self, username: str) -> Response:
@@ -199,6 +200,7 @@ class UsersView(ConsoleView):
             ),
             success=_("窗口已保存"),
             back=url_for(".index"),
+            keep="window-form",
         )
 
 

@@ -394,3 +394,26 @@ def test_closing_a_window_a_deployed_version_routes_to_is_refused_naming_it(
     assert any(expected in f and "请先改派或重新部署" in f for f in shown), shown
     with services.transaction() as s:
         assert window in runner.known_windows(s)
+
+
+def test_a_refused_user_or_window_form_comes_back_filled_in(services, setup, signed_in) -> None:
+    """After a refusal the forms hold what was typed (the password aside), once; the next visit is blank."""
+    admin = signed_in("admin")
+    form = {
+        "username": "newbie",
+        "display_name": "新人",
+        "password": "short",
+        "window": "guotu",
+        "role": "clerk",
+    }
+    page = admin.post("/admin/users/create", data=form, follow_redirects=True).get_data(as_text=True)
+    create = page.split('id="create-user"')[1].split("</form>")[0]
+    assert 'value="newbie"' in create and 'value="新人"' in create and "short" not in create
+    assert '<option value="guotu" selected>' in create and '<option value="clerk" selected>' in create
+    page = admin.post(
+        "/admin/users/windows", data={"code": "bad code!", "name": "公安窗口"}, follow_redirects=True
+    )
+    window = page.get_data(as_text=True).split('id="window-form"')[1].split("</form>")[0]
+    assert 'value="bad code!"' in window and 'value="公安窗口"' in window
+    again = admin.get("/admin/users/").get_data(as_text=True)
+    assert 'value="newbie"' not in again and 'value="bad code!"' not in again
