@@ -97,6 +97,7 @@ class UsersView(ConsoleView):
             role_labels=ROLE_LABELS,
             local=local,
             can_act=is_admin(),
+            kept=kept_forms(),
         )
 
     # ---- actions (admins) ----------------------------------------------------------------------
@@ -176,7 +177,9 @@ class UsersView(ConsoleView):
                 "已登记 %(name)s 请假，由 %(backup)s 代班（B岗）", name=view.username, backup=view.backup
             )
 
-        return perform(act, success=_("已登记"), back=url_for(".user", username=username))
+        return perform(
+            act, success=_("已登记"), back=url_for(".user", username=username), keep="absence-form"
+        )
 
     @expose("/absence/<int:absence_id>/end", methods=("POST",))
     def end_absence(self, absence_id: int) -> Response:

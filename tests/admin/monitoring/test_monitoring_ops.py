@@ -417,3 +417,19 @@ def test_a_refused_user_or_window_form_comes_back_filled_in(services, setup, sig
     assert 'value="bad code!"' in window and 'value="公安窗口"' in window
     again = admin.get("/admin/users/").get_data(as_text=True)
     assert 'value="newbie"' not in again and 'value="bad code!"' not in again
+
+
+def test_a_refused_absence_comes_back_filled_in(services, setup, signed_in) -> None:
+    """An absence ending before it starts is refused; the form still holds the cover, reason and times."""
+    admin = signed_in("admin")
+    data = {
+        "backup": "clerk2",
+        "starts_at": "2026-09-30T18:00",
+        "ends_at": "2026-09-29T18:00",
+        "reason": "培训",
+    }
+    page = admin.post("/admin/users/clerk1/absence", data=data, follow_redirects=True).get_data(as_text=True)
+    assert any("操作未完成" in f for f in flashes(page)), flashes(page)
+    form = page.split('id="absence-form"')[1].split("</form>")[0]
+    assert "<option selected>clerk2</option>" in form and 'value="培训"' in form
+    assert 'value="2026-09-30T18:00"' in form and 'value="2026-09-29T18:00"' in form
