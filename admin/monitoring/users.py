@@ -84,7 +84,12 @@ class UsersView(ConsoleView):
             windows = [(w.code, w.name) for w in runner.list_windows(s) if w.is_active]
             absences = directory.list_absences(s, username=username, include_past=True)
             colleagues = sorted(
-                {p.username for w in person.windows for p in directory.window_members(s, w)} - {username}
+                {
+                    (p.username, p.display_name)
+                    for w in person.windows
+                    for p in directory.window_members(s, w)
+                    if p.username != username
+                }
             )
             now = services().now()
         return self.render(

@@ -260,7 +260,9 @@ def test_users_create_assign_disable(services, setup, signed_in) -> None:
 def test_ab_backup_and_windows(services, setup, signed_in) -> None:
     admin = signed_in("admin")
     page = admin.get("/admin/users/clerk1/").get_data(as_text=True)
-    assert "<option>clerk2</option>" in page
+    with services.transaction() as s:
+        name = directory.get_person(s, "clerk2").display_name
+    assert f'<option value="clerk2">{name}（clerk2）</option>' in page  # the cover by name, not only the id
     page = admin.post(
         "/admin/users/clerk1/absence",
         data={"backup": "clerk2", "starts_at": "", "ends_at": "2026-09-30T18:00", "reason": "培训"},
@@ -431,5 +433,5 @@ def test_a_refused_absence_comes_back_filled_in(services, setup, signed_in) -> N
     page = admin.post("/admin/users/clerk1/absence", data=data, follow_redirects=True).get_data(as_text=True)
     assert any("操作未完成" in f for f in flashes(page)), flashes(page)
     form = page.split('id="absence-form"')[1].split("</form>")[0]
-    assert "<option selected>clerk2</option>" in form and 'value="培训"' in form
+    assert '<option value="clerk2" selected>' in form and 'value="培训"' in form
     assert 'value="2026-09-30T18:00"' in form and 'value="2026-09-29T18:00"' in form
