@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import session as flask_session
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext as _
@@ -52,19 +53,34 @@ def window_names() -> dict[str, str]:
     return names
 
 
-def perform(action: Callable[[Session], str | None], *, success: str, back: str) -> Any:
+KEPT_KEY = "console_kept_form"
+NOT_KEPT = ("password", "csrf_token")
+
+
+def perform(
+    action: Callable[[Session], str | None], *, success: str, back: str, keep: str | None = None
+) -> Any:
     """Run ``action(session)`` in one unit of work, flash what happened, go back to ``back``.
 
     A runner error (``runner.RunnerError``) is shown as a message, never a 500; the transaction rolls back.
+    ``keep`` (the form's id) keeps what was typed, passwords aside, for the page to fill in again.
     """
     try:
         with services().transaction() as session:
             note = action(session)
     except runner.RunnerError as exc:
         flash(_("操作未完成：%(message)s", message=user_message(exc)), "error")
+        if keep:
+            kept = {k: v for k, v in request.form.items() if k not in NOT_KEPT}
+            flask_session[KEPT_KEY] = {keep: kept}
     else:
         flash(note or success, "success")
     return redirect(back)
+
+
+def kept_forms() -> dict[str, dict[str, str]]:
+    """What a refused form held (form id → field → value), once: the page after the refusal fills it in."""
+    return flask_session.pop(KEPT_KEY, None) or {}
 
 
 def actor() -> str:

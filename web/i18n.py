@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import current_app, request, session
@@ -97,10 +98,17 @@ def fresh_session() -> None:
 _FIELD_PREFIX = re.compile(r"([A-Za-z_][\w.\[\]-]*): (.+)", re.S)
 
 
-def field_message(problem: str) -> str:
+def field_message(problem: str, labels: Mapping[str, str] | None = None) -> str:
     """A problem the runner writes ``field: 中文 (English)``, in the page language with its field name kept
-    (``user_message`` alone would keep only the English group, dropping the field)."""
+    (``user_message`` alone would keep only the English group, dropping the field); a form passes
+    ``labels`` (field → its label on the page) so the person reads the label, not the field's key."""
     match = _FIELD_PREFIX.fullmatch(problem)
     if match is None:
         return user_message(problem)
-    return f"{match.group(1)}: {user_message(match.group(2))}"
+    return f"{_field_label(match.group(1), labels or {})}: {user_message(match.group(2))}"
+
+
+def _field_label(field: str, labels: Mapping[str, str]) -> str:
+    """``promised_days`` → its label; ``materials[2].copies`` → the materials' label with the rest kept."""
+    head, rest = re.match(r"([A-Za-z_]\w*)(.*)", field, re.S).groups()
+    return f"{labels[head]}{rest}" if head in labels else field

@@ -30,6 +30,32 @@ EMPTY_ROWS = 3
 FLAGS = ("required", "tolerable")
 
 
+def field_labels() -> dict[str, str]:
+    """Each field of the editor → its label on the page, for the problems listed above the form."""
+    return {
+        "code": _("事项编码"),
+        "name": _("事项名称"),
+        "department": _("实施部门（办理主体）"),
+        "window": _("受理窗口"),
+        "kind": _("办件类型"),
+        "process": _("流程"),
+        "promised_days": _("承诺时限（工作日）"),
+        "statutory_days": _("法定时限（工作日）"),
+        "related_windows": _("联办窗口（联办件）"),
+        "upper_authority": _("上级审批机关（上报件）"),
+        "prereview_days": _("网上预审时限"),
+        "conditions": _("申请条件"),
+        "legal_basis": _("设定依据"),
+        "procedure": _("办理程序"),
+        "fee_standard": _("收费标准（空为不收费）"),
+        "fee_basis": _("收费依据"),
+        "result": _("办理结果（证照/批文名称）"),
+        "supervision_phone": _("监督电话"),
+        "delivery": _("送达方式"),
+        "materials": _("申请材料"),
+    }
+
+
 def may_edit() -> bool:
     """Is the current user a designer or an admin?"""
     return bool(current_user.is_authenticated and current_user.has_role(*EDITORS))
@@ -189,7 +215,9 @@ class CatalogueView(ConsoleView):
                 saved = catalogue.save_item(s, raw, actor=actor())
                 changed, version = saved.changed, saved.version
         except ItemInvalid as exc:
-            return self._editor(raw, creating=creating, problems=[field_message(p) for p in exc.problems])
+            return self._editor(
+                raw, creating=creating, problems=[field_message(p, field_labels()) for p in exc.problems]
+            )
         if changed:
             flash(
                 _("已保存事项 %(code)s，现行第 %(version)s 版", code=raw["code"], version=version), "success"

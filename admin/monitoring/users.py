@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import runner
-from admin.base import OVERSEERS, ConsoleView, actor, perform, services
+from admin.base import OVERSEERS, ConsoleView, actor, kept_forms, perform, services
 from admin.monitoring.common import is_admin, local, require_admin, safe_next
 from runner.models import Role
 from runner.people import directory
@@ -57,6 +57,7 @@ class UsersView(ConsoleView):
             role_labels=ROLE_LABELS,
             local=local,
             can_act=is_admin(),
+            kept=kept_forms(),
         )
 
     @expose("/stranded/")
@@ -83,7 +84,12 @@ class UsersView(ConsoleView):
             windows = [(w.code, w.name) for w in runner.list_windows(s) if w.is_active]
             absences = directory.list_absences(s, username=username, include_past=True)
             colleagues = sorted(
-                {p.username for w in person.windows for p in directory.window_members(s, w)} - {username}
+                {
+                    (p.username, p.display_name)
+                    for w in person.windows
+                    for p in directory.window_members(s, w)
+                    if p.username != username
+                }
             )
             now = services().now()
         return self.render(
@@ -96,6 +102,7 @@ class UsersView(ConsoleView):
             role_labels=ROLE_LABELS,
             local=local,
             can_act=is_admin(),
+            kept=kept_forms(),
         )
 
     # ---- actions (admins) ----------------------------------------------------------------------
@@ -118,7 +125,7 @@ class UsersView(ConsoleView):
             )
             return _("已创建用户 %(name)s", name=person.username)
 
-        return perform(act, success=_("已创建"), back=url_for(".index"))
+        return perform(act, success=_("已创建"), back=url_for(".index"), keep="create-user")
 
     @expose("/<username>/memberships", methods=("POST",))
     def memberships(self, username: str) -> Response:
@@ -175,7 +182,9 @@ class UsersView(ConsoleView):
                 "已登记 %(name)s 请假，由 %(backup)s 代班（B岗）", name=view.username, backup=view.backup
             )
 
-        return perform(act, success=_("已登记"), back=url_for(".user", username=username))
+        return perform(
+            act, success=_("已登记"), back=url_for(".user", username=username), keep="absence-form"
+        )
 
     @expose("/absence/<int:absence_id>/end", methods=("POST",))
     def end_absence(self, absence_id: int) -> Response:
@@ -199,6 +208,7 @@ class UsersView(ConsoleView):
             ),
             success=_("窗口已保存"),
             back=url_for(".index"),
+            keep="window-form",
         )
 
 

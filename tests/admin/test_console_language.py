@@ -265,8 +265,8 @@ def test_flask_admins_own_refusal_is_in_the_page_language(console, signed_in, la
     assert said in page and unsaid not in page
 
 
-@pytest.mark.parametrize(("lang", "said", "unsaid"), [("zh_CN", "name: 不能为空", "is required"),
-                                                     ("en", "name: is required", "不能为空")])  # fmt: skip
+@pytest.mark.parametrize(("lang", "said", "unsaid"), [("zh_CN", "事项名称: 不能为空", "is required"),
+                                                     ("en", "Item name: is required", "不能为空")])  # fmt: skip
 def test_the_catalogue_editors_problems_are_in_the_page_language(
     console, signed_in, lang, said, unsaid
 ) -> None:

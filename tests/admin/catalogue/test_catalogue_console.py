@@ -118,3 +118,19 @@ def test_the_pre_review_limit_of_an_online_item_is_set_in_the_console(services, 
         assert items.current_version(s, items.get_item(s, "SC-001")).body["prereview_days"] == 2
     refused = client.post(f"{BASE}/item/SC-001/edit", data=edit_form(demo("SC-001"), prereview_days="0"))
     assert refused.status_code == 400 and "prereview_days" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("lang", "label", "said"),
+    [
+        ("zh_CN", "承诺时限（工作日）", "须为整数"),
+        ("en", "Promised time limit (working days)", "must be a whole number"),
+    ],
+)
+def test_the_problems_name_the_fields_by_their_labels(services, people, signed_in, lang, label, said):
+    """A wrong number is named by the label the person sees above the box, not the body's key."""
+    client = signed_in("des")
+    form = edit_form(demo("SC-001"), promised_days="abc")
+    answer = client.post(f"{BASE}/item/SC-001/edit?lang={lang}", data=form)
+    listed = answer.get_data(as_text=True).split('id="catalogue-problems"')[1].split("</ul>")[0]
+    assert answer.status_code == 400 and f"{label}: {said}" in listed and "promised_days" not in listed

@@ -152,3 +152,15 @@ def test_a_local_override_is_removed_with_a_preview(services, december, signed_i
     assert ("calendar_override_removed", "admin") in audit_actions(services)
     again = admin.post("/admin/calendar/add", data={**form, "step": "save"}, follow_redirects=True)
     assert "没有本地调整" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/admin/calendar/", IMPORT])
+def test_the_alarm_speaks_the_pages_language(services, december, signed_in, url) -> None:
+    """Every calendar page shows the alarm in the page's language, not the Chinese above English chrome."""
+    admin = signed_in("admin")
+    english = admin.get(f"{url}?lang=en").get_data(as_text=True)
+    alarm = re.search(r'<div[^>]*id="calendar-alarm"[^>]*>(.*?)</div>', english, re.S)[1]
+    assert "The 2027 holiday arrangement is missing" in alarm and "尚未录入" not in alarm
+    chinese = admin.get(f"{url}?lang=zh_CN").get_data(as_text=True)
+    alarm = re.search(r'<div[^>]*id="calendar-alarm"[^>]*>(.*?)</div>', chinese, re.S)[1]
+    assert "2027 年的节假日安排尚未录入" in alarm and "is missing" not in alarm

@@ -260,7 +260,9 @@ def test_users_create_assign_disable(services, setup, signed_in) -> None:
 def test_ab_backup_and_windows(services, setup, signed_in) -> None:
     admin = signed_in("admin")
     page = admin.get("/admin/users/clerk1/").get_data(as_text=True)
-    assert "<option>clerk2</option>" in page
+    with services.transaction() as s:
+        name = directory.get_person(s, "clerk2").display_name
+    assert f'<option value="clerk2">{name}（clerk2）</option>' in page  # the cover by name, not only the id
     page = admin.post(
         "/admin/users/clerk1/absence",
         data={"backup": "clerk2", "starts_at": "", "ends_at": "2026-09-30T18:00", "reason": "培训"},
@@ -394,3 +396,42 @@ def test_closing_a_window_a_deployed_version_routes_to_is_refused_naming_it(
     assert any(expected in f and "请先改派或重新部署" in f for f in shown), shown
     with services.transaction() as s:
         assert window in runner.known_windows(s)
+
+
+def test_a_refused_user_or_window_form_comes_back_filled_in(services, setup, signed_in) -> None:
+    """After a refusal the forms hold what was typed (the password aside), once; the next visit is blank."""
+    admin = signed_in("admin")
+    form = {
+        "username": "newbie",
+        "display_name": "新人",
+        "password": "short",
+        "window": "guotu",
+        "role": "clerk",
+    }
+    page = admin.post("/admin/users/create", data=form, follow_redirects=True).get_data(as_text=True)
+    create = page.split('id="create-user"')[1].split("</form>")[0]
+    assert 'value="newbie"' in create and 'value="新人"' in create and "short" not in create
+    assert '<option value="guotu" selected>' in create and '<option value="clerk" selected>' in create
+    page = admin.post(
+        "/admin/users/windows", data={"code": "bad code!", "name": "公安窗口"}, follow_redirects=True
+    )
+    window = page.get_data(as_text=True).split('id="window-form"')[1].split("</form>")[0]
+    assert 'value="bad code!"' in window and 'value="公安窗口"' in window
+    again = admin.get("/admin/users/").get_data(as_text=True)
+    assert 'value="newbie"' not in again and 'value="bad code!"' not in again
+
+
+def test_a_refused_absence_comes_back_filled_in(services, setup, signed_in) -> None:
+    """An absence ending before it starts is refused; the form still holds the cover, reason and times."""
+    admin = signed_in("admin")
+    data = {
+        "backup": "clerk2",
+        "starts_at": "2026-09-30T18:00",
+        "ends_at": "2026-09-29T18:00",
+        "reason": "培训",
+    }
+    page = admin.post("/admin/users/clerk1/absence", data=data, follow_redirects=True).get_data(as_text=True)
+    assert any("操作未完成" in f for f in flashes(page)), flashes(page)
+    form = page.split('id="absence-form"')[1].split("</form>")[0]
+    assert '<option value="clerk2" selected>' in form and 'value="培训"' in form
+    assert 'value="2026-09-30T18:00"' in form and 'value="2026-09-29T18:00"' in form
