@@ -228,7 +228,7 @@ def on_time(row: Rectification) -> bool | None:
     """Whether the rectification was done within its limit (None while not done)."""
     if row.rectified_at is None:
         return None
-    return row.due_at is None or row.rectified_at <= row.due_at
+    return row.due_at is None or not is_late(row.rectified_at, row.due_at)
 
 
 def rectification_view(session: Session, row: Rectification, lang: str = "zh") -> dict[str, Any]:

@@ -12,8 +12,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from runner.applicants import rectification
 from runner.items import monitoring
-from runner.models import ProcessInstance
+from runner.models import ProcessInstance, Rectification
 from runner.supervision import statistics
 from runner.supervision.assessment_schemes import lateness
 from runner.timekeeping.calendar import is_late, late_clause, past_deadline_clause
@@ -105,3 +106,12 @@ def test_assessment_counts_a_decision_on_the_deadline_day_in_time(services) -> N
         assert lateness.late_days(s, course, date(2026, 10, 1), date(2026, 10, 31), deadline + HALF) == []
         course.decided_at = local("2026-10-17", "00:00")
         assert lateness.early_share(s, course) is None
+
+
+def test_a_rectification_done_on_its_limit_day_is_on_time(services) -> None:
+    with services.transaction() as s:
+        due = calendar(s).end_of_day(date(2026, 10, 16))
+    row = Rectification(due_at=due, rectified_at=due + HALF)
+    assert rectification.on_time(row) is True
+    row.rectified_at = local("2026-10-17", "00:00")
+    assert rectification.on_time(row) is False
