@@ -30,6 +30,7 @@ from runner.items.search import find_items
 from runner.models import Role
 from runner.people import directory
 from runner.timekeeping import deadlines
+from runner.timekeeping.calendar import is_late
 from web.auth import current_user, login_required, services
 from web.chrome import register_nav
 from web.i18n import user_message
@@ -86,9 +87,9 @@ def due_status(
     if due_at is None:
         return Due("none", _("无时限"))
     if cal is None:
-        return Due("overdue" if due_at < now else "ok", "")
+        return Due("overdue" if is_late(now, due_at) else "ok", "")
     try:
-        if due_at < now:
+        if is_late(now, due_at):
             late = cal.overdue_workdays(due_at, now)
             return Due(
                 "overdue",
@@ -97,7 +98,7 @@ def due_status(
             )
         left = cal.workdays_between(cal.local_date(now), cal.local_date(due_at))
     except runner.CalendarDataMissing:
-        return Due("overdue" if due_at < now else "ok", "")
+        return Due("overdue" if is_late(now, due_at) else "ok", "")
     text = _("今日到期") if left == 0 else ngettext("剩 %(num)s 个工作日", "剩 %(num)s 个工作日", left)
     return Due("warning" if left <= WARNING_WORKDAYS else "ok", text, left)
 

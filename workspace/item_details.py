@@ -12,6 +12,7 @@ from forms.language import pick
 from runner.items.party_notices import DEEMED_RULES, local_times
 from runner.models import AccountabilityRecord
 from runner.people.windows import list_windows
+from runner.timekeeping.calendar import is_late
 from web.auth import services
 from workspace.blueprint import bp
 
@@ -44,7 +45,7 @@ def item_details(instance_id: int) -> dict[str, Any]:
     def overdue(due: Any) -> bool:
         if not due:
             return False
-        return (datetime.fromisoformat(due) if isinstance(due, str) else due) < now
+        return is_late(now, datetime.fromisoformat(due) if isinstance(due, str) else due)
 
     return {"names": names, "records": records, "now": now, "overdue": overdue}
 

@@ -26,6 +26,7 @@ from forms.language import pick
 from runner.items.permissions import Facts, Who, allowed
 from runner.models import CatalogueItem, OnlineApplication, Role
 from runner.online import applications, counter, files, review, slots
+from runner.timekeeping.calendar import is_late
 from web.auth import current_user, require_role, services
 from web.chrome import register_nav
 from web.i18n import Label, user_message
@@ -80,7 +81,7 @@ def online_reviews() -> Any:
             {
                 "row": r,
                 "window": names.get(r.window, r.window),
-                "overdue": bool(r.review_due and r.review_due < now),
+                "overdue": bool(r.review_due and is_late(now, r.review_due)),
             }
             for r in rows
         ]

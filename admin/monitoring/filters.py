@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, select
 from admin.base import services
 from runner.items.monitoring import overdue_clause
 from runner.models import ACTIVE_STATUSES, ProcessInstance, WarningEvent
+from runner.timekeeping.calendar import past_deadline_clause
 
 DEADLINE = _l("时限")
 DEADLINE_OPTIONS = (
@@ -37,7 +38,7 @@ class DeadlineFilter(BaseSQLAFilter):
         if value == "due_soon":
             return query.filter(
                 ProcessInstance.status.in_([str(s) for s in ACTIVE_STATUSES]),
-                ProcessInstance.deadline >= now,
+                ~past_deadline_clause(ProcessInstance.deadline, now),
                 ProcessInstance.deadline < now + timedelta(days=1),
             )
         if value == "pending":

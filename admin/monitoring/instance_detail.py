@@ -33,6 +33,7 @@ from admin.monitoring.common import (
 from admin.supervision.common import DEEMED_RULES
 from runner.core.scheduling import wakeup_states
 from runner.items.monitoring import issued_documents, versions_of, waiting_messages
+from runner.timekeeping.calendar import is_late
 
 
 class InstanceView(ConsoleView):
@@ -245,4 +246,4 @@ def _overdue(view: dict[str, Any]) -> bool:
     deadline = view.get("deadline")
     if not deadline or view.get("paused_since") or view["status"] not in ("running", "waiting", "error"):
         return False
-    return datetime.fromisoformat(deadline) < services().now()
+    return is_late(services().now(), datetime.fromisoformat(deadline))

@@ -33,6 +33,7 @@ from admin.monitoring.filters import DeadlineFilter, LocalDateBetweenFilter
 from runner.items.monitoring import definition_labels
 from runner.models import InstanceStatus, ProcessDefinition, ProcessInstance, Window
 from runner.people.directory import stranded_count
+from runner.timekeeping.calendar import is_late
 
 
 def _definition_keys() -> list[tuple[str, str]]:
@@ -169,7 +170,7 @@ class InstanceListView(ConsoleModelView):
 def _deadline(m: ProcessInstance) -> Markup:
     text = local(m.deadline)
     running = m.status in ("running", "waiting", "error") and m.paused_since is None
-    if running and m.deadline is not None and m.deadline < services().now():
+    if running and m.deadline is not None and is_late(services().now(), m.deadline):
         return Markup('<span class="text-danger font-weight-bold overdue">{} {}</span>').format(
             text, _("超期")
         )

@@ -36,6 +36,7 @@ from runner.items.instances import current_data
 from runner.items.instances import get as get_instance
 from runner.items.instances import start as start_instance
 from runner.models import Appeal, InstanceStatus, ProcessInstance, Rating, Rectification
+from runner.timekeeping.calendar import is_late
 from runner.timekeeping.deadlines import calendar
 
 PROCESS = "rectification"
@@ -173,7 +174,7 @@ def _record_approvals(
 
 def _apply(session: Session, row: Rectification, instance: ProcessInstance, data: dict[str, Any]) -> None:
     """Bring the row in line with its process: state, verdict, window, limit, approvals, call back."""
-    overdue = instance.deadline is not None and services_of(session).now() >= instance.deadline
+    overdue = instance.deadline is not None and is_late(services_of(session).now(), instance.deadline)
     row.state = _state(data, overdue)
     verdict = data.get("verdict")
     row.verdict = verdict if verdict in VERDICTS and data.get("verified_at") else None
@@ -227,7 +228,7 @@ def on_time(row: Rectification) -> bool | None:
     """Whether the rectification was done within its limit (None while not done)."""
     if row.rectified_at is None:
         return None
-    return row.due_at is None or row.rectified_at <= row.due_at
+    return row.due_at is None or not is_late(row.rectified_at, row.due_at)
 
 
 def rectification_view(session: Session, row: Rectification, lang: str = "zh") -> dict[str, Any]:

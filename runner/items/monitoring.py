@@ -25,13 +25,14 @@ from runner.models import (
     Timer,
     TimerStatus,
 )
+from runner.timekeeping.calendar import past_deadline_clause
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """Open items past their promised deadline whose clock is running (``ix_instance_status_deadline``)."""
     return and_(
         ProcessInstance.status.in_([str(s) for s in ACTIVE_STATUSES]),
-        ProcessInstance.deadline < now,
+        past_deadline_clause(ProcessInstance.deadline, now),
         ProcessInstance.paused_since.is_(None),
     )
 

@@ -16,6 +16,7 @@ from runner.models import OnlineApplication, WarningEvent
 from runner.online.applications import APPROVED, RETURNED, SUBMITTED, item_body, now, require_state
 from runner.online.codes import text_applicant
 from runner.online.files import latest
+from runner.timekeeping.calendar import past_deadline_clause
 
 PASS, RETURN = "pass", "return"
 REASON_LIMIT = 500
@@ -103,7 +104,7 @@ def warn_overdue(session: Session) -> list[str]:
     moment = now(session)
     query = select(OnlineApplication).where(
         OnlineApplication.state == SUBMITTED,
-        OnlineApplication.review_due < moment,
+        past_deadline_clause(OnlineApplication.review_due, moment),
         OnlineApplication.review_warned.is_(False),
     )
     warned = []

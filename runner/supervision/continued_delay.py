@@ -24,6 +24,7 @@ from runner.exceptions import CalendarDataMissing
 from runner.items.instances import start
 from runner.models import AuditEntry, InstanceStatus, ProcessDefinition, ProcessInstance
 from runner.supervision.assessment_schemes.lateness import courses_of
+from runner.timekeeping.calendar import is_late
 from runner.timekeeping.deadlines import calendar
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def _due(session: Session, item: ProcessInstance) -> bool:
         limit = cal.end_of_day(cal.add_workdays(cal.local_date(item.deadline), DELAY_WORKDAYS))
     except CalendarDataMissing:
         return False  # never guessed: counted once the year's arrangement is in
-    return services_of(session).now() > limit
+    return is_late(services_of(session).now(), limit)
 
 
 def start_continued_delays(session: Session) -> list[dict[str, Any]]:

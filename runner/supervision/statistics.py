@@ -41,7 +41,7 @@ from runner.models import (
     WarningEvent,
     Window,
 )
-from runner.timekeeping.calendar import BusinessCalendar
+from runner.timekeeping.calendar import BusinessCalendar, late_clause, past_deadline_clause
 from runner.timekeeping.workday_counter import WorkdayCounter
 
 PERIOD_KINDS = {"day": "日", "month": "月", "quarter": "季度", "range": "自定义"}
@@ -161,7 +161,9 @@ def completed_in(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
 
 def completed_late() -> ColumnElement[bool]:
     """超期办结 (of the completed items): ended after the promised deadline."""
-    return and_(ProcessInstance.deadline.is_not(None), ProcessInstance.ended_at > ProcessInstance.deadline)
+    return and_(
+        ProcessInstance.deadline.is_not(None), late_clause(ProcessInstance.ended_at, ProcessInstance.deadline)
+    )
 
 
 @dataclass
@@ -273,7 +275,7 @@ def window_figures(session: Session, p: Period, window: str | None = None) -> Da
     open_statuses = [*ACTIVE_STATUSES, InstanceStatus.SUSPENDED]
     for code, n in session.execute(
         select(lead, func.count()).where(
-            ProcessInstance.status.in_(open_statuses), ProcessInstance.deadline < now,
+            ProcessInstance.status.in_(open_statuses), past_deadline_clause(ProcessInstance.deadline, now),
             ProcessInstance.paused_since.is_(None), _items(), *scope,
         ).group_by(lead)
     ):  # fmt: skip

@@ -6,7 +6,9 @@ data, weekends implied — ``runner.timekeeping.arrangements``) or ``chinesecale
 covers raises ``CalendarDataMissing`` naming the year it waits for: the calendar never guesses.
 
 Counting follows 行政许可法 §82 and common practice: the day a period starts is not counted
-(期限开始之日不计算在内); a deadline is the end (23:59:59 local) of its last working day.
+(期限开始之日不计算在内); a deadline is the end (23:59:59 local) of its last working day. Whether an act is
+late against a deadline is ``is_late`` (in SQL ``late_clause`` / ``past_deadline_clause``): anything done on the
+deadline's local day is in time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from sqlalchemy import select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from runner.exceptions import CalendarDataMissing
 from runner.models import CalendarOverride
@@ -27,10 +33,14 @@ from runner.models import CalendarOverride
 __all__ = [
     "BusinessCalendar",
     "calendar_for",
+    "deadline_over_at",
     "first_supported_year",
+    "is_late",
     "last_supported_year",
     "load_overrides",
+    "late_clause",
     "missing_year_of",
+    "past_deadline_clause",
     "pending_note",
 ]
 
@@ -41,6 +51,48 @@ DEFAULT_ALARM_FROM = (11, 1)
 PENDING_NOTE = "待 {year} 年节假日安排公布后确定"
 PENDING_NOTE_EN = "to be set once the {year} holiday arrangement is published"
 _ONE_DAY = timedelta(days=1)
+# a deadline is stored as 23:59:59 local of its day; the day is over one second later, at the next local midnight
+_DAY_OVER_AFTER = timedelta(seconds=1)
+
+
+def deadline_over_at(deadline: datetime) -> datetime:
+    """The instant a deadline's day is over (the next local midnight): from then on, an act is late."""
+    return deadline + _DAY_OVER_AFTER
+
+
+def is_late(at: datetime, deadline: datetime) -> bool:
+    """Whether an act at ``at`` is late against ``deadline``: anything done on the deadline's local day (up to
+    23:59:59.999…) is in time, from the next local midnight on it is late. The one rule for every check."""
+    return _aware(at, "at") >= deadline_over_at(_aware(deadline, "deadline"))
+
+
+class _DayOverAt(FunctionElement[datetime]):
+    """SQL for ``deadline_over_at`` of a stored deadline column."""
+
+    inherit_cache = True
+    name = "day_over_at"
+
+
+@compiles(_DayOverAt, "postgresql")
+def _day_over_at_pg(element: _DayOverAt, compiler: SQLCompiler, **kw: object) -> str:
+    return f"({compiler.process(element.clauses, **kw)} + interval '1 second')"
+
+
+@compiles(_DayOverAt)
+def _day_over_at_text(element: _DayOverAt, compiler: SQLCompiler, **kw: object) -> str:
+    # SQLite keeps naive UTC text ("YYYY-MM-DD HH:MM:SS.ffffff"); datetime() gives "YYYY-MM-DD HH:MM:SS", which
+    # compares as text against it correctly to the sub-second ("…16:00:00" <= "…16:00:00.000000")
+    return f"datetime({compiler.process(element.clauses, **kw)}, '+1 second')"
+
+
+def late_clause(at: ColumnElement[datetime], deadline: ColumnElement[datetime]) -> ColumnElement[bool]:
+    """SQL for ``is_late`` of two stored instants (PostgreSQL and SQLite); NULLs are never late."""
+    return at >= _DayOverAt(deadline)
+
+
+def past_deadline_clause(deadline: ColumnElement[datetime], now: datetime) -> ColumnElement[bool]:
+    """SQL for "``now`` is late against the stored ``deadline``" (``is_late(now, deadline)``), index friendly."""
+    return deadline <= _aware(now, "now") - _DAY_OVER_AFTER
 
 
 @cache
@@ -253,8 +305,8 @@ class BusinessCalendar:
         return self.start_of_day(self.add_workdays(self.local_date(deadline), -days))
 
     def overdue_workdays(self, deadline: datetime, when: datetime) -> int:
-        """Working days from the deadline's local date to ``when``'s (0 if ``when`` is not past it)."""
-        if _aware(when, "when") <= _aware(deadline, "deadline"):
+        """Working days from the deadline's local date to ``when``'s (0 if ``when`` is not late, ``is_late``)."""
+        if not is_late(when, deadline):
             return 0
         return self.workdays_between(self.local_date(deadline), self.local_date(when))
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from runner.exceptions import CalendarDataMissing
 from runner.models import AccountabilityRecord, Complaint, ProcessInstance, WarningEvent
 from runner.supervision.assessment_schemes import lateness, ratings
+from runner.timekeeping.calendar import is_late
 from runner.timekeeping.deadlines import calendar
 
 
@@ -101,7 +102,7 @@ def _late_items(session: Session, p: Period, items: list[lateness.ItemCourse]) -
         Hit("late_item", f"instance:{i.id}", cal.local_date(i.decided_at), i.lead_window, i.decider(), i.business_key,
             _late_item_note(cal.local_date(i.deadline), cal.local_date(i.decided_at)))
         for i in _decided_in(session, p, items)
-        if i.decided_at > i.deadline
+        if is_late(i.decided_at, i.deadline)
     ]  # fmt: skip
 
 
@@ -201,8 +202,8 @@ def _unanswered_warnings(session: Session, p: Period) -> list[Hit]:
         except CalendarDataMissing:
             continue  # the reply day lies in a year not known yet: counted once its arrangement is imported
         due = cal.end_of_day(due_day)
-        answered = e.acknowledged_at is not None and e.acknowledged_at <= due
-        if answered or not (p.first <= due_day <= p.last) or due > p.now:
+        answered = e.acknowledged_at is not None and not is_late(e.acknowledged_at, due)
+        if answered or not (p.first <= due_day <= p.last) or not is_late(p.now, due):
             continue
         out.append(
             Hit("unanswered_warning", f"warning:{e.id}", due_day, e.window, e.clerk, key,

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from runner.models import AuditEntry, Document, InstanceStatus, OpenTask, ProcessInstance
+from runner.timekeeping.calendar import is_late
 from runner.timekeeping.deadlines import calendar
 
 # steps whose completion puts the decision in the applicant's hands
@@ -164,7 +165,7 @@ def late_days(session: Session, item: ItemCourse, first: date, last: date, now: 
         return []
     cal = calendar(session)
     until = item.decided_at or item.paused_since or now
-    if until <= item.deadline:
+    if not is_late(until, item.deadline):
         return []
     day = max(cal.local_date(item.deadline) + timedelta(days=1), first)
     stop = min(cal.local_date(until), last)
@@ -185,7 +186,7 @@ def early_share(session: Session, item: ItemCourse) -> float | None:
     (None when the item has no promise, was late, or has no decision)."""
     if item.deadline is None or item.decided_at is None or not item.promised_days:
         return None
-    if item.decided_at > item.deadline:
+    if is_late(item.decided_at, item.deadline):
         return None
     cal = calendar(session)
     left = cal.workdays_between(cal.local_date(item.decided_at), cal.local_date(item.deadline))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -156,3 +157,21 @@ def test_detail_of_an_incident_and_a_waiting_item(services, setup, signed_in) ->
     assert 'id="form-retry"' in page
     page = admin.get(f"/admin/instance/{waiting}/").get_data(as_text=True)
     assert 'id="form-message"' in page and "<option>upper_reply</option>" in page
+
+
+def test_the_deadline_days_last_second_is_not_overdue(services, clock, setup, signed_in) -> None:
+    """The list's 已超期 filter and mark and the detail's badge wait for the next local midnight (is_late)."""
+    iid = promised_item(services, "李四")
+    deadline = datetime.fromisoformat(describe(services, iid)["deadline"])
+    clock.set(deadline + timedelta(milliseconds=500))  # 23:59:59.5 Beijing on the deadline day
+    admin = signed_in("admin")
+    page = admin.get("/admin/instances/").get_data(as_text=True)
+    assert rows(admin.get(quick(page, "quick-overdue")).get_data(as_text=True)) == []
+    assert rows(admin.get(quick(page, "quick-due-soon")).get_data(as_text=True)) == [key_of(services, iid)]
+    assert 'class="text-danger font-weight-bold overdue"' not in page
+    assert "overdue-badge" not in admin.get(f"/admin/instance/{iid}/").get_data(as_text=True)
+    clock.set(deadline + timedelta(seconds=1))  # the next local midnight
+    page = admin.get("/admin/instances/").get_data(as_text=True)
+    assert rows(admin.get(quick(page, "quick-overdue")).get_data(as_text=True)) == [key_of(services, iid)]
+    assert 'class="text-danger font-weight-bold overdue"' in page
+    assert "overdue-badge" in admin.get(f"/admin/instance/{iid}/").get_data(as_text=True)

@@ -186,10 +186,10 @@ def test_abandoned_drafts_expire_and_their_files_are_deleted(services, catalogue
 def test_an_overdue_pre_review_is_a_warning_of_the_lead_window(services, submitted, clock):
     aid, _ = submitted()
     due = application(services, aid).review_due
-    clock.set(due - timedelta(minutes=1))
+    clock.set(due + timedelta(milliseconds=500))  # 23:59:59.5 of the limit's day: still in time
     with services.transaction() as s:
         assert sweep.sweep_online(s)["overdue_reviews"] == 0
-    clock.set(due + timedelta(minutes=1))
+    clock.set(due + timedelta(seconds=1))  # the next local midnight
     with services.transaction() as s:
         assert sweep.sweep_online(s)["overdue_reviews"] == 1
         assert sweep.sweep_online(s)["overdue_reviews"] == 0  # once
