@@ -295,6 +295,18 @@ def test_the_applicants_progress_page_links_to_the_items_guide(services, catalog
     client.post("/progress", data={"receipt": key, "phone_suffix": "1234"})
     page = client.get(f"/progress/{key}").get_data(as_text=True)
     assert 'id="progress-guide"' in page and "/guide/SC-001?version=1" in page
+    assert "食品经营许可（新办） · SC-001</a>" in page  # the item's name with its code, not the code alone
+
+
+def test_the_english_progress_page_of_a_paused_item_says_so_in_english(
+    services, catalogue, signed_in, client
+):
+    signed_in("gt_clerk").post("/intake", data=form_for("GT-001", "notify", ("拟选址位置图",)))
+    _, key = the_item(services)
+    client.post("/progress", data={"receipt": key, "phone_suffix": "1234"})
+    status = client.get(f"/progress/{key}?lang=en").get_data(as_text=True).split('id="status">')[1]
+    status = status.split("</dd>")[0]
+    assert "(clock paused)" in status and "（" not in status and "暂停" not in status, status
 
 
 PNG = (
