@@ -73,7 +73,19 @@ def user_message(exc: RunnerError | str) -> str:
     in the last parenthesised group: ``runner.bilingual``)."""
     message = exc if isinstance(exc, str) else exc.message
     zh, en = parts(message)
-    return zh if _locale_is_zh() else en
+    return zh if _locale_is_zh() else sentence_case(en)
+
+
+# a first word in lower case letters (not a name like item_code, a field "name:", bpmn:task or e-mail)
+_LOWER_FIRST_WORD = re.compile(r"[a-z]+(?=[ ,;]|$)")
+
+
+def sentence_case(text: str) -> str:
+    """``text`` shown as a whole sentence: its first word capitalised (runner messages write their English half
+    in lower case, as a parenthesis: ``退回须写明理由 (give the reason)`` → ``Give the reason``)."""
+    if _LOWER_FIRST_WORD.match(text) and not text.startswith(("http", "www")):
+        return text[0].upper() + text[1:]
+    return text
 
 
 class Label:
@@ -105,7 +117,8 @@ def field_message(problem: str, labels: Mapping[str, str] | None = None) -> str:
     match = _FIELD_PREFIX.fullmatch(problem)
     if match is None:
         return user_message(problem)
-    return f"{_field_label(match.group(1), labels or {})}: {user_message(match.group(2))}"
+    zh, en = parts(match.group(2))  # after its field the message goes on the line: no capital
+    return f"{_field_label(match.group(1), labels or {})}: {zh if _locale_is_zh() else en}"
 
 
 def _field_label(field: str, labels: Mapping[str, str]) -> str:

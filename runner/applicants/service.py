@@ -24,7 +24,14 @@ from runner.exceptions import InvalidInput, NoSuchInstance
 from runner.items.instances import current_data
 from runner.items.instances import get as get_instance
 from runner.items.instances import start as start_instance
-from runner.models import Complaint, InstanceStatus, ItemApplication, OpenTask, ProcessInstance
+from runner.models import (
+    CatalogueItemVersion,
+    Complaint,
+    InstanceStatus,
+    ItemApplication,
+    OpenTask,
+    ProcessInstance,
+)
 from runner.papers.documents import local_date, outcome, pauses, window_names, windows_involved
 from runner.people.windows import known_windows
 
@@ -112,12 +119,23 @@ def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]
         "rate_occasion": "completion",
         "rated": [rating_view(r) for r in ratings_of(session, instance.id)],
         # the catalogue item (and its version) the application runs under: the page links to its guide
-        "item": session.execute(
-            select(ItemApplication.item_code, ItemApplication.item_version).where(
-                ItemApplication.instance_id == instance.id
-            )
-        ).first(),
+        "item": _guide_of(session, instance),
     }
+
+
+def _guide_of(session: Session, instance: ProcessInstance) -> dict[str, Any] | None:
+    """The catalogue item an application runs under, for the link to its guide: code, version and the
+    version's name (an English one when the catalogue has it), or None for an item not from the catalogue."""
+    row = session.execute(
+        select(ItemApplication.item_code, ItemApplication.item_version, CatalogueItemVersion.body)
+        .join(CatalogueItemVersion, CatalogueItemVersion.id == ItemApplication.item_version_id)
+        .where(ItemApplication.instance_id == instance.id)
+    ).first()
+    if row is None:
+        return None
+    body = row.body if isinstance(row.body, dict) else {}
+    name = str(body.get("name") or row.item_code)
+    return {"code": row.item_code, "version": row.item_version, "name": name, "name_en": body.get("name_en")}
 
 
 def verified_key(session: Session, business_key: str, phone_suffix: str) -> str | None:

@@ -33,6 +33,7 @@ from runner.models import (
     Document,
     Extension,
     InstanceStatus,
+    ItemApplication,
     OpenTask,
     ProcessInstance,
 )
@@ -197,6 +198,30 @@ def _str_list(value: Any) -> list[str]:
     return [str(v).strip() for v in value if v is not None and str(v).strip()]
 
 
+def materials_as_received(
+    session: Session, instance: ProcessInstance, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The item's materials as the counter's intake record has them: ``materials`` (received), ``tolerated``
+    (容缺后补: name and promised date) and ``not_received``. Without a record (an item not registered at a
+    counter) the item's data says what is missing or tolerated; every other material counts as received."""
+    # only an item started from the catalogue has a record (no look-up for the others)
+    record = session.get(ItemApplication, instance.id) if data.get("item_code") else None
+    if record is not None and record.materials:
+        states = [(str(m.get("name")), m.get("status"), m.get("due")) for m in record.materials]
+    else:
+        missing = set(_str_list(data.get("missing_materials")))
+        tolerated = set(_str_list(data.get("tolerated_materials")))
+        states = [
+            (n, "missing" if n in missing else "tolerated" if n in tolerated else "received", None)
+            for n in _str_list(data.get("materials_list"))
+        ]
+    return {
+        "materials": [n for n, status, _ in states if status == "received"],
+        "tolerated": [{"name": n, "due": due} for n, status, due in states if status == "tolerated"],
+        "not_received": [n for n, status, _ in states if status == "missing"],
+    }
+
+
 def _refused(data: dict[str, Any]) -> bool:
     return bool(data.get("refused")) or data.get("correction_result") in ("refused", "returned")
 
@@ -349,7 +374,7 @@ def _content(
             promised_pending=pending_note(instance.deadline_pending_year),
             windows=[names.get(c, c) for c in codes],
             route=route(session, instance),
-            materials=_str_list(data.get("materials_list")),
+            **materials_as_received(session, instance, data),
         )
     elif kind == "refusal":
         content.update(
@@ -386,7 +411,7 @@ def _content(
             review_pending=review_pending,
             promised_date=local_date(session, instance.deadline),
             promised_pending=pending_note(instance.deadline_pending_year),
-            materials=_str_list(data.get("materials_list")),
+            materials=materials_as_received(session, instance, data)["materials"],
             mode="联审制" if instance.definition_key == "lianban_lianshen" else "抄告制",
         )
     elif kind == "completion":

@@ -248,7 +248,7 @@ def test_the_chosen_language_outlives_login_and_logout(client: FlaskClient, make
 def test_english_error_messages(client: FlaskClient, make_user: Any) -> None:
     make_user("a", ("shebao", "clerk"))
     r = client.post("/login?lang=en", data={"username": "a", "password": "bad-password"})
-    assert "wrong username or password" in r.get_data(as_text=True)
+    assert "Wrong username or password" in r.get_data(as_text=True)
 
 
 def test_directory_rules(services: runner.Services, make_user: Any) -> None:

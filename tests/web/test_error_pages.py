@@ -51,7 +51,7 @@ def test_a_description_shows_in_the_page_language_only(erring: Flask, code: int)
     text = _main(chinese.get_data(as_text=True))
     assert f"没有办件 X-{code}" in text and "no such item" not in text
     english = _main(client.get(f"/_error/{code}?lang=en").get_data(as_text=True))
-    assert f"no such item X-{code}" in english and not HAN.search(english), english
+    assert f"No such item X-{code}" in english and not HAN.search(english), english
 
 
 @pytest.mark.parametrize("code", CODES)

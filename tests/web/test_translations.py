@@ -259,3 +259,18 @@ def test_the_modelers_messages_show_in_the_page_language(app: Any) -> None:
     assert not [m for m in chinese if not HAN.search(m) or re.search(r"\([a-z]+ [a-z]+ ", m)], (
         "English on the Chinese designer"
     )
+
+
+def test_a_runner_message_shown_in_english_starts_with_a_capital(app: Any) -> None:
+    """The English half of ``中文 (english)`` is written in lower case, as a parenthesis; shown alone it is a
+    sentence (the online pre-review's return without reasons, and every other runner message)."""
+    from runner.exceptions import InvalidInput
+    from web.i18n import user_message
+
+    returned = InvalidInput("退回须写明至少一项材料的退回理由 (give the reason for each material returned)")
+    with app.test_request_context("/?lang=en"):
+        assert user_message(returned) == "Give the reason for each material returned"
+        assert user_message("缺少 (item_code missing)") == "item_code missing"  # a name keeps its case
+        assert user_message("地址 (https://example.org)") == "https://example.org"
+    with app.test_request_context("/?lang=zh"):
+        assert user_message(returned) == "退回须写明至少一项材料的退回理由"

@@ -69,6 +69,30 @@ def test_accept_starts_the_item_with_its_parameters_and_prints_the_acceptance_no
     assert "受理通知书" in notice and "食品经营许可申请书" in notice
 
 
+def test_the_acceptance_notice_lists_only_the_materials_received_and_names_the_others(
+    services, catalogue, signed_in
+):
+    """An optional material marked missing and a 容缺 one are not printed as received: the notice reads the
+    counter's intake record (the one the item page shows) and names them apart."""
+    client = signed_in("sc_clerk")
+    optional, tolerated = "授权委托书及代理人身份证件", "食品安全管理人员健康证明"
+    names = [m["name"] for m in demo("SC-001")["materials"]]
+    form = form_for("SC-001", "accept", (optional,))
+    form.update({f"m{names.index(tolerated)}": "tolerated", f"due{names.index(tolerated)}": "2026-10-30"})
+    answer = client.post("/intake", data=form)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    iid, _ = the_item(services)
+    with services.transaction() as s:
+        content = s.query(Document).filter_by(instance_id=iid, kind="acceptance").one().content
+    assert content["materials"] == [n for n in names if n not in (optional, tolerated)]
+    assert content["not_received"] == [optional]
+    assert content["tolerated"] == [{"name": tolerated, "due": "2026-10-30"}]
+    notice = client.get(answer.location).get_data(as_text=True)
+    received = notice.split("已收取的申请材料")[1].split("</tr>")[0]
+    assert optional not in received and tolerated not in received and "营业执照" in received
+    assert "未收取的材料" in notice and "容缺后补的材料" in notice and "2026年10月30日" in notice
+
+
 def test_one_time_notice_lists_exactly_the_items_missing_materials_and_materials_received_resumes(
     services, catalogue, signed_in, clock
 ):
@@ -271,6 +295,18 @@ def test_the_applicants_progress_page_links_to_the_items_guide(services, catalog
     client.post("/progress", data={"receipt": key, "phone_suffix": "1234"})
     page = client.get(f"/progress/{key}").get_data(as_text=True)
     assert 'id="progress-guide"' in page and "/guide/SC-001?version=1" in page
+    assert "食品经营许可（新办） · SC-001</a>" in page  # the item's name with its code, not the code alone
+
+
+def test_the_english_progress_page_of_a_paused_item_says_so_in_english(
+    services, catalogue, signed_in, client
+):
+    signed_in("gt_clerk").post("/intake", data=form_for("GT-001", "notify", ("拟选址位置图",)))
+    _, key = the_item(services)
+    client.post("/progress", data={"receipt": key, "phone_suffix": "1234"})
+    status = client.get(f"/progress/{key}?lang=en").get_data(as_text=True).split('id="status">')[1]
+    status = status.split("</dd>")[0]
+    assert "(clock paused)" in status and "（" not in status and "暂停" not in status, status
 
 
 PNG = (

@@ -44,7 +44,7 @@ def approval(services: runner.Services, make_user: Any) -> tuple[int, int, str]:
 @pytest.mark.parametrize(
     ("lang", "said"),
     [("", "「督查股审批无效差评」须由另一人办理：sup_a 已办理本件的前一环节，不能自己审批（四眼原则）"),
-     ("?lang=en", "four eyes: sup_a did the earlier step of this case, so someone else must do")],
+     ("?lang=en", "Four eyes: sup_a did the earlier step of this case, so someone else must do")],
 )  # fmt: skip
 def test_the_verifier_cannot_approve_the_dismissal(services, approval, signed_in, lang, said) -> None:
     rating_id, pid, task_id = approval
@@ -83,7 +83,7 @@ def test_a_colleague_approves_and_is_named_in_the_record(services, approval, sig
 @pytest.mark.parametrize(
     ("lang", "said"),
     [("", "不能把「督查股审批无效差评」交给 sup_a：sup_a 已办理本件的前一环节，须由另一人审批（四眼原则）"),
-     ("?lang=en", "four eyes: sup_a did the earlier step of this case, so “督查股审批无效差评” cannot be handed")],
+     ("?lang=en", "Four eyes: sup_a did the earlier step of this case, so “督查股审批无效差评” cannot be handed")],
 )  # fmt: skip
 def test_the_approval_cannot_be_handed_over_to_the_verifier(
     services, approval, signed_in, lang, said
