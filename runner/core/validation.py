@@ -701,9 +701,9 @@ class _DiagramChecker:
                     )
 
     def _check_event_subprocess(self, sub: etree._Element) -> None:
-        """An event subprocess starts on a message, timer or signal and does not interrupt: SpiffWorkflow reads
-        no other start (an error, escalation or conditional start ran at once, as a plain start) and ignores
-        ``isInterrupting`` (an interrupting one ran beside the main path, which went on)."""
+        """An event subprocess starts on a message, timer or signal: SpiffWorkflow reads no other start (an
+        error, escalation or conditional start ran at once, as a plain start). An interrupting one runs at a
+        process's top level (``branches.interrupt_enclosing``); inside a subprocess it is refused."""
         parent = sub.getparent()
         top_level = parent is not None and _is_bpmn(parent, "process")
         for start in sub.iterfind("bpmn:startEvent", NSMAP):
@@ -723,13 +723,14 @@ class _DiagramChecker:
                     f"(the message or signal start event {where} of an event subprocess only runs at the top "
                     f"level of a process, not inside a subprocess)",
                 )
-            elif start.get("isInterrupting", "true") != "false":
+            elif start.get("isInterrupting", "true") != "false" and not top_level:
                 self.error(
                     start,
-                    f'事件子流程的开始事件 {where} 是中断型的，平台只支持非中断型：请设 isInterrupting="false"，'
-                    f"或在包住主路径的子流程上用中断型边界事件 (the start event {where} of an event subprocess "
-                    f'interrupts, only non-interrupting ones run here: set isInterrupting="false", or put an '
-                    f"interrupting boundary event on a subprocess around the main path)",
+                    f"事件子流程的开始事件 {where} 是中断型的，中断型事件子流程只能放在流程的顶层："
+                    f'在子流程中请设 isInterrupting="false"，或在该子流程上用中断型边界事件 (the start event '
+                    f"{where} of an event subprocess interrupts, which runs at the top level of a process only: "
+                    f'inside a subprocess set isInterrupting="false", or put an interrupting boundary event on '
+                    f"that subprocess)",
                 )
 
     def _check_awaited(self, el: etree._Element, local: str) -> None:

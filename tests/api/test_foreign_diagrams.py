@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 import runner
+from runner.models import AuditEntry, Timer, TimerStatus
 from runner.people import directory
 from tests.support.flow import advance_to, local
 from webapp import create_app
@@ -957,8 +959,6 @@ def test_a_multi_instance_on_a_branch_carries_its_merge_not_each_instances_item(
 
 
 ESP_REFUSED = {
-    "interrupting_message": ('isInterrupting="false"', 'isInterrupting="true"', "isInterrupting"),
-    "default_interrupting_timer": ('isInterrupting="false"', "", "isInterrupting"),
     "error_start": (
         '<bpmn:messageEventDefinition messageRef="m"/>',
         "<bpmn:errorEventDefinition/>",
@@ -970,6 +970,80 @@ ESP_REFUSED = {
         "message, timer or signal",
     ),
 }
+
+# an interrupting event subprocess: the start's isInterrupting as drawn (a timer left at the BPMN default)
+ESP_INTERRUPTING = {
+    "message": ("event_subprocess_message", 'isInterrupting="true"'),
+    "default_timer": ("event_subprocess", ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ESP_INTERRUPTING))
+def test_an_interrupting_event_subprocess_cancels_the_main_path_and_ends_the_item(
+    api: Any, services: runner.Services, clock: runner.ManualClock, case: str
+) -> None:
+    """SpiffWorkflow ignores ``isInterrupting`` on an event subprocess's start: an interrupting one (撤回申请 by
+    message, a process-wide deadline by timer) ran beside the main path, which went on; the diagram was refused
+    at deploy since. Now 审核 is cancelled when the start fires (its open task, and the timer of the event
+    subprocess beside it), 催办 runs alone and its end ends the item."""
+    event, interrupting = ESP_INTERRUPTING[case]
+    diagram = branch_writes(event).decode().replace('isInterrupting="false"', interrupting)
+    response = upload(api, diagram.encode(), "esp_interrupting.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "branch_writes", {"applicant": "张三"})
+    assert [t["name"] for t in item(api, started["id"])["tasks"]] == ["审核"]
+    if event.endswith("message"):
+        body = {"name": "urge", "correlation": started["business_key"], "payload": {"reason": "撤回申请"}}
+        assert api.post("/api/messages", json=body, headers=auth("t-admin")).status_code == 200
+    else:
+        advance_to(services, clock, clock.now() + timedelta(hours=1, seconds=1))
+    view = item(api, started["id"])
+    assert [t["name"] for t in view["tasks"]] == ["催办"] and not view["incidents"], view
+    work(api, view["tasks"][0], {"opinion": "撤回", "approved": True})
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and not view["tasks"] and not view["incidents"], view
+    assert "e_branch" in view["completed_path"], view
+    assert not {"e_noted", "e_plain", "review"} & set(view["completed_path"]), view
+    assert view["data"]["b_seen"] == "撤回!" and view["data"]["applicant"] == "张三", view["data"]
+    with services.transaction() as s:
+        actions = [
+            (a.action, a.task_name)
+            for a in s.scalars(
+                select(AuditEntry).where(AuditEntry.instance_id == started["id"]).order_by(AuditEntry.id)
+            )
+        ]
+        pending = s.scalar(
+            select(func.count())
+            .select_from(Timer)
+            .where(Timer.instance_id == started["id"], Timer.status == TimerStatus.PENDING)
+        )
+    assert pending == 0, actions
+    completed = [name for action, name in actions if action == "complete"]
+    assert "审核" not in completed and "催办" in completed, actions
+
+
+def test_an_interrupting_event_subprocess_inside_a_subprocess_is_refused(api: Any) -> None:
+    """Inside a subprocess an interrupting event subprocess is not run here: refused at deploy, naming it."""
+    diagram = branch_writes("event_subprocess").decode().replace('isInterrupting="false"', "")
+    diagram = diagram.replace(
+        '<bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>',
+        """<bpmn:subProcess id="review"><bpmn:startEvent id="rs"/>
+      <bpmn:userTask id="inner" name="审核" camunda:candidateGroups="shebao"/><bpmn:endEvent id="re"/>
+      <bpmn:sequenceFlow id="r1" sourceRef="rs" targetRef="inner"/>
+      <bpmn:sequenceFlow id="r2" sourceRef="inner" targetRef="re"/>""",
+    )
+    esp_start = diagram.index('<bpmn:subProcess id="esp"')
+    esp_end = diagram.index("</bpmn:subProcess>", esp_start) + len("</bpmn:subProcess>")
+    esp = diagram[esp_start:esp_end]
+    diagram = diagram[:esp_start] + diagram[esp_end:]
+    diagram = diagram.replace(
+        '<bpmn:sequenceFlow id="r2" sourceRef="inner" targetRef="re"/>',
+        '<bpmn:sequenceFlow id="r2" sourceRef="inner" targetRef="re"/>' + esp + "</bpmn:subProcess>",
+    )
+    refused = upload(api, diagram.encode(), "esp_nested.bpmn")
+    assert refused.status_code == 400, refused.get_json()
+    [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
+    assert problem["element"] == "b" and "isInterrupting" in problem["message"], problem
 
 
 @pytest.mark.parametrize("case", sorted(ESP_REFUSED))

@@ -27,6 +27,30 @@ from SpiffWorkflow.util.task import TaskState
 
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 _HAS_BRANCHES = "_centre_has_noninterrupting"  # cached on a workflow spec
+INTERRUPTING = "centre_interrupting_start"  # in the extensions of an event subprocess's interrupting start
+
+
+def interrupt_enclosing(task: Any) -> None:
+    """If ``task`` (completing) is the interrupting start of an event subprocess, cancel the rest of the
+    enclosing (sub)process: its main path and its other event subprocesses, with their open tasks, timers and
+    subscriptions. The event subprocess runs on alone and its end ends the enclosing process (BPMN)."""
+    if not (getattr(task.task_spec, "extensions", None) or {}).get(INTERRUPTING):
+        return
+    parent_id = task.workflow.parent_task_id
+    if parent_id is None:
+        return
+    holder = task.workflow.top_workflow.get_task_from_id(parent_id)
+    if (
+        holder is None
+        or holder.parent is None
+        or not _event_subprocess(holder.task_spec, holder.parent.task_spec)
+    ):
+        return
+    for other in list(holder.parent.children):
+        if other is not holder:
+            other.cancel()
+    if not holder.children:  # one a message or signal started: SpiffWorkflow adds it without what follows it
+        holder.task_spec._predict(holder, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE | holder.state)
 
 
 def carry_branch_writes(task: Any) -> None:

@@ -10,6 +10,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
 from runner.core.conventions import BPMN_NS, completion_mode
+from runner.core.spiff.branches import INTERRUPTING
 from runner.core.spiff.multi_instance import use_local_items
 from runner.core.spiff.timers import CLOCK_TIMERS, leaf_definitions
 
@@ -29,6 +30,7 @@ class CentreParser(SpiffBpmnParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.implicit_ends: dict[str, set[str]] = {}
+        self.interrupting_starts: set[str] = set()
 
     def add_bpmn_xml(self, bpmn: Any, filename: str | None = None) -> None:
         for local in _CONTAINERS:
@@ -38,6 +40,8 @@ class CentreParser(SpiffBpmnParser):
                     self.implicit_ends.setdefault(container.get("id"), set()).update(ends)
                 if local != "process":
                     _give_an_end_event(container)
+                if container.get("triggeredByEvent") == "true":
+                    self.interrupting_starts.update(interrupting_starts(container))
         super().add_bpmn_xml(bpmn, filename)
 
 
@@ -49,6 +53,41 @@ def _give_an_end_event(subprocess: Any) -> None:
             f"{{{BPMN_NS}}}endEvent", {"id": f"{subprocess.get('id')}__implicit_end"}
         )
         subprocess.append(end)
+
+
+def interrupting_starts(subprocess: Any) -> set[str]:
+    """Ids of the interrupting start events of an event subprocess (``isInterrupting`` is true by default);
+    SpiffWorkflow reads no ``isInterrupting``, the platform marks them (``mark_interrupting_starts``)."""
+    return {
+        start.get("id")
+        for start in subprocess.iterfind(f"{{{BPMN_NS}}}startEvent")
+        if start.get("isInterrupting", "true") != "false" and start.get("id")
+    }
+
+
+def mark_interrupting_starts(spec: Any, starts: set[str]) -> None:
+    """Note on each start spec of ``starts`` in ``spec`` that it interrupts (in its ``extensions``, which the
+    stored spec keeps), in place: ``branches.interrupt_enclosing`` reads it when the start fires."""
+    for node_id in starts:
+        task_spec = spec.task_specs.get(node_id)
+        if task_spec is not None:
+            task_spec.extensions = {**(getattr(task_spec, "extensions", None) or {}), INTERRUPTING: True}
+
+
+def end_caught_interrupters(spec: Any, subprocess_specs: dict[str, Any]) -> None:
+    """Lead each event subprocess of ``spec`` that a message or signal starts, and that interrupts, to the
+    spec's end, in place. SpiffWorkflow connects such a subprocess to the end only when the event arrives, in
+    the live spec: the platform stores the spec once, so after a reload the subprocess ended nothing and, the
+    main path cancelled, the item waited for good. Its start is noted as connected, so no second end follows."""
+    start = spec.start
+    for name in getattr(start, "trigger_specs", None) or []:
+        esp = spec.task_specs.get(name)
+        sub = subprocess_specs.get(getattr(esp, "spec", None))
+        if esp is None or sub is None or start.name in esp._inputs:
+            continue
+        if any((getattr(t, "extensions", None) or {}).get(INTERRUPTING) for t in sub.task_specs.values()):
+            esp._inputs.append(start.name)
+            esp.connect(spec.end)
 
 
 def implicit_end_nodes(container: Any) -> set[str]:
@@ -122,7 +161,10 @@ def parse_specs(parser: CentreParser, process_id: str) -> tuple[Any, dict[str, A
     for s in (spec, *subprocess_specs.values()):
         if s is not None:
             connect_implicit_ends(s, parser.implicit_ends.get(s.name, set()))
+            mark_interrupting_starts(s, parser.interrupting_starts)
             use_platform_timers(s)
             apply_completion_modes(s)
             use_local_items(s)
+    if spec is not None:
+        end_caught_interrupters(spec, subprocess_specs)
     return spec, subprocess_specs

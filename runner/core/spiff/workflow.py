@@ -39,7 +39,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
-from runner.core.spiff.branches import carry_branch_writes
+from runner.core.spiff.branches import carry_branch_writes, interrupt_enclosing
 
 # the states answered from the dicts; the walk descends below a task of at least FUTURE for either
 LOOKED_UP = (TaskState.READY, TaskState.WAITING)
@@ -90,8 +90,9 @@ class CentreTask(Task):
 
     def complete(self) -> None:
         """SpiffWorkflow's; what a task on a non-interrupting boundary branch wrote also reaches the main path
-        (``branches``)."""
+        (``branches``); an event subprocess's interrupting start cancels the rest of its enclosing process."""
         carry_branch_writes(self)
+        interrupt_enclosing(self)
         super().complete()
 
     def _add_child(self, task_spec: Any, state: int = TaskState.MAYBE) -> Task:
