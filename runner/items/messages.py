@@ -58,19 +58,32 @@ def deliver_message(
     event = BpmnEvent(definition, payload or {}, correlations(workflow, definition, name, payload or {}))
     if payload:
         task.data.update(payload)
+    _record_delivery(session, instance, name, payload, actor, subscription.task_id, engine.task_title(task))
+    engine.advance(session, instance, workflow, actor=actor, step=lambda: workflow.catch(event))
+    engine.save(session, instance, workflow)
+    return instance
+
+
+def _record_delivery(
+    session: Session,
+    instance: ProcessInstance,
+    name: str,
+    payload: dict[str, Any] | None,
+    actor: str,
+    task_id: str | None,
+    task_name: str,
+) -> None:
+    """The audit entry of message ``name`` delivered to ``instance`` at the task (or event start) named."""
     audit.record(
         session,
         "message",
         actor=actor,
         instance=instance,
-        task_id=subscription.task_id,
-        task_name=engine.task_title(task),
+        task_id=task_id,
+        task_name=task_name,
         message=name,
         fields=sorted((payload or {}).keys()),
     )
-    engine.advance(session, instance, workflow, actor=actor, step=lambda: workflow.catch(event))
-    engine.save(session, instance, workflow)
-    return instance
 
 
 def _armed_start(workflow: BpmnWorkflow, name: str) -> tuple[Any, MessageEventDefinition] | None:
@@ -109,16 +122,7 @@ def _start_event_subprocess(
             for reached in [task, *task.children]:
                 reached.data.update(payload)
 
-    audit.record(
-        session,
-        "message",
-        actor=actor,
-        instance=instance,
-        task_id=None,
-        task_name=str(start.bpmn_name or start.name),
-        message=name,
-        fields=sorted(payload.keys()),
-    )
+    _record_delivery(session, instance, name, payload, actor, None, str(start.bpmn_name or start.name))
     engine.advance(session, instance, workflow, actor=actor, step=step)
     engine.save(session, instance, workflow)
     return instance
