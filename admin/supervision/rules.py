@@ -53,7 +53,9 @@ class WarningRuleForm(FlaskForm):
     offset_days = IntegerField(
         _l("相对承诺时限（工作日）"),
         validators=[InputRequired()],
-        description=_l("−N：承诺时限前第 N 个工作日 0 点；0：到达承诺时限；+N：超过时限第 N 个工作日结束时"),
+        description=_l(
+            "−N：承诺时限前第 N 个工作日 0 点；0：超过承诺时限时（次日 0 点）；+N：超过时限第 N 个工作日后次日 0 点"
+        ),
     )
     active = BooleanField(_l("启用"), default=True)
     note = StringField(_l("说明"), validators=[Length(max=400)])

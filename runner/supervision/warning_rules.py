@@ -30,7 +30,7 @@ from runner.models import (
     WarningEvent,
     WarningRule,
 )
-from runner.timekeeping.calendar import missing_year_of
+from runner.timekeeping.calendar import deadline_over_at, missing_year_of
 
 RULE_KIND = "rule"
 LEVELS = ("notice", "yellow", "red")
@@ -120,15 +120,17 @@ def list_warning_rules(session: Session) -> list[WarningRule]:
 
 
 def rule_due(session: Session, deadline: datetime, offset_days: int) -> datetime:
-    """When a rule with ``offset_days`` fires for ``deadline`` (see ``WarningRule``); raises
-    ``CalendarDataMissing`` when that day lies past the known calendar."""
+    """When a rule with ``offset_days`` fires for ``deadline`` (see ``WarningRule``): a 提示 before the deadline
+    (``offset_days`` < 0) at the start of its working day; the 黄牌 at the deadline (0) and later rules (+N) judge
+    lateness, so they fire when it begins, the local midnight after their day (``day_over_at``, as ``is_late``).
+    Raises ``CalendarDataMissing`` when that day lies past the known calendar."""
     from runner.timekeeping.deadlines import calendar
 
     cal = calendar(session)
     if offset_days == 0:
-        return deadline
+        return deadline_over_at(deadline)
     day = cal.add_workdays(cal.local_date(deadline), offset_days)
-    return cal.start_of_day(day) if offset_days < 0 else cal.end_of_day(day)
+    return cal.start_of_day(day) if offset_days < 0 else cal.day_over_at(day)
 
 
 def rule_task_id(rule_id: int) -> str:

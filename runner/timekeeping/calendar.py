@@ -256,6 +256,11 @@ class BusinessCalendar:
         """Local 23:59:59 of ``d`` as an aware UTC datetime."""
         return datetime.combine(_plain_date(d), time(23, 59, 59), tzinfo=self.tz).astimezone(UTC)
 
+    def day_over_at(self, d: date) -> datetime:
+        """The instant ``d`` is over as a deadline day (the next local midnight, ``deadline_over_at``):
+        when a judgement of lateness against ``d`` (a 黄牌/红牌, an expired window) falls due."""
+        return deadline_over_at(self.end_of_day(d))
+
     def date_text(self, moment: datetime | None, pending_year: int | None = None) -> str:
         """A stored time as people read it: its local date ("2026-12-31"), the pending note, or "—"."""
         if moment is not None:

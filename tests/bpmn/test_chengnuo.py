@@ -17,6 +17,7 @@ from tests.support import flow
 
 # 10 working days from Mon 09-28: 09-29, 09-30, 10-08, 10-09, 10-10 (make-up Sat), 10-12 .. 10-16
 DEADLINE = "2026-10-16T15:59:59+00:00"
+YELLOW_AT = "2026-10-16T16:00:00+00:00"  # the 黄牌: once the deadline's day is over (is_late)
 WARN_AT = "2026-10-14T16:00:00+00:00"  # 00:00 Thu 10-15, the working day before
 
 
@@ -85,8 +86,8 @@ def test_on_time_no_warnings(services, clock, lib):
     assert timers(services, iid) == [("到达承诺期限", DEADLINE, "pending")]
     assert rule_timers(services, iid) == [
         ("提示预警", WARN_AT, "pending"),
-        ("黄牌预警", DEADLINE, "pending"),
-        ("红牌预警", "2026-10-21T15:59:59+00:00", "pending"),  # +3: 10-19, 10-20, 10-21
+        ("黄牌预警", YELLOW_AT, "pending"),
+        ("红牌预警", "2026-10-21T16:00:00+00:00", "pending"),  # once +3 is over: 10-19, 10-20, 10-21
     ]
 
     clock.set(flow.local("2026-10-12", "10:00"))
@@ -152,7 +153,7 @@ def test_overdue_at_deadline_warns_and_goes_to_supervision(services, clock, lib)
     # one warning per rule and instant: the diagram's timer only hands the item to the supervision office
     assert [(w["level"], w["message"], w["created_at"]) for w in view["warnings"]] == [
         ("notice", message("notice", "2026-10-16"), WARN_AT),
-        ("yellow", message("yellow", "2026-10-16"), DEADLINE),
+        ("yellow", message("yellow", "2026-10-16"), YELLOW_AT),
     ]
     assert view["data"]["overdue_at"] == DEADLINE
     supervision = flow.task(services, iid, "supervision_review")
@@ -168,7 +169,8 @@ def test_overdue_at_deadline_warns_and_goes_to_supervision(services, clock, lib)
     assert view["status"] == "completed"
     assert {"end_done", "end_supervised"} <= set(view["completed_path"])
     assert flow.actions(services, iid) == [
-        "start", "complete", "complete", "timer_fired", "warning", "timer_fired", "warning", "timer_fired",
+        # the diagram's hand-over at 23:59:59 of the deadline, then the 黄牌 once that day is over
+        "start", "complete", "complete", "timer_fired", "warning", "timer_fired", "timer_fired", "warning",
         "complete", "complete", "complete", "complete",
     ]  # fmt: skip
 

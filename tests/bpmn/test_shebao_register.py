@@ -15,7 +15,8 @@ from tests.support import flow
 
 DEADLINE = "2026-10-16T15:59:59+00:00"
 NOTICE_AT = "2026-10-14T16:00:00+00:00"
-RED_AT = "2026-10-21T15:59:59+00:00"  # +3: 10-19, 10-20, 10-21
+YELLOW_AT = "2026-10-16T16:00:00+00:00"  # once the deadline's day is over (is_late)
+RED_AT = "2026-10-21T16:00:00+00:00"  # once +3 is over: 10-19, 10-20, 10-21
 
 
 def start_register(services: Any) -> int:
@@ -46,7 +47,7 @@ def test_registered_on_time(services, clock):
     assert open_tasks(services, iid) == [("accept", "shebao", "acceptance", 1, "2026-09-29T15:59:59+00:00")]
     assert [(t["name"], t["due_at"], t["status"], t["kind"]) for t in view["timers"]] == [
         ("提示预警", NOTICE_AT, "pending", "rule"),
-        ("黄牌预警", DEADLINE, "pending", "rule"),
+        ("黄牌预警", YELLOW_AT, "pending", "rule"),
         ("红牌预警", RED_AT, "pending", "rule"),
     ]
     flow.complete(
@@ -87,7 +88,7 @@ def test_overdue_registration_gets_notice_then_overdue(services, clock):
     flow.advance_to(services, clock, flow.local("2026-10-19", "09:00"))
     assert warnings(services, iid) == [
         ("notice", notice, "shebao", NOTICE_AT),
-        ("yellow", "办件 2026-000001「社保登记」黄牌预警：承诺时限 2026-10-16", "shebao", DEADLINE),
+        ("yellow", "办件 2026-000001「社保登记」黄牌预警：承诺时限 2026-10-16", "shebao", YELLOW_AT),
     ]
     flow.complete(services, flow.task(services, iid, "review")["id"], {"opinion": "同意"})
     # past the deadline a step is due the same day

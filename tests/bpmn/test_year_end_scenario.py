@@ -40,7 +40,7 @@ January at the end counts A 8 days (−40) and B 2 days (−10) against centre, 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -65,6 +65,11 @@ def end(day: str) -> str:
 
 def start_of(day: str) -> str:
     return flow.local(day, "00:00").isoformat()
+
+
+def over(day: str) -> str:
+    """When ``day`` is over as a deadline day (the next local midnight): a 黄牌/红牌 falls due then."""
+    return (flow.local(day, "00:00") + timedelta(days=1)).isoformat()
 
 
 def do(services: Any, iid: int, name: str, data: dict[str, Any] | None = None, **match: Any) -> None:
@@ -242,7 +247,7 @@ def test_from_december_2026_to_the_middle_of_january_2027(services, clock) -> No
     finish_promised(services, b)
     assert warnings(services, b) == [
         ("notice", "rule:notice", start_of("2027-01-05")),
-        ("yellow", "rule:yellow", end("2027-01-06")),
+        ("yellow", "rule:yellow", over("2027-01-06")),
     ]
     do(services, b, "supervision_review", {"overdue_reason": "节后积压", "measures": "加派人手"})
 
@@ -257,8 +262,8 @@ def test_from_december_2026_to_the_middle_of_january_2027(services, clock) -> No
     no_incident_anywhere(services)
     assert [w[2] for w in warnings(services, a)] == [
         start_of("2026-12-14"),
-        end("2026-12-15"),
-        end("2026-12-18"),
+        over("2026-12-15"),
+        over("2026-12-18"),
     ]
     assert warnings(services, d) == [] and warnings(services, e) == []
     assert assessment(services, DEC) == december  # December is what it was

@@ -101,7 +101,8 @@ def test_supervisor_changes_the_red_card_and_open_items_follow(people, services,
                 Timer.instance_id == iid, Timer.rule_id == red, Timer.status == "pending"
             )
         ).one()
-    assert due.isoformat() == "2026-10-20T15:59:59+00:00"  # end of Tue 10-20: 10-19, 10-20 after Fri 10-16
+    # once Tue 10-20 is over: 10-19, 10-20 after Fri 10-16
+    assert due.isoformat() == "2026-10-20T16:00:00+00:00"
     [(action, actor, detail)] = audit(services, "warning_rule_changed")
     assert (action, actor, detail["before"]["offset_days"], detail["offset_days"]) == (
         "warning_rule_changed", "sup", 3, 2,

@@ -67,7 +67,7 @@ def test_warnings_export_as_csv(warned, signed_in) -> None:
     assert header[:3] == ["编号", "预警时间", "级别"]
     by_level = {r[header.index("级别")]: r for r in rows[1:]}
     assert set(by_level) == {"提示", "黄牌", "红牌"}
-    assert by_level["红牌"][header.index("预警时间")] == "2026-10-21 23:59"
+    assert by_level["红牌"][header.index("预警时间")] == "2026-10-22 00:00"  # once the red card's day is over
     assert by_level["红牌"][header.index("回告人")] == "centre_clerk"
 
 

@@ -7,6 +7,7 @@ make-up working day. Expected times below are worked out by hand, in UTC (Shangh
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,8 +19,9 @@ from tests.support.flow import advance_to, local
 from tests.support.statements import writes_to
 
 SEP30_START = "2026-09-29T16:00:00+00:00"  # notice: start (00:00) of Wed 30 Sep, the working day before
-OCT08_END = "2026-10-08T15:59:59+00:00"  # yellow: at the deadline
-OCT12_END = "2026-10-12T15:59:59+00:00"  # red: end of the 3rd working day after it (9, Sat 10, 12 Oct)
+OCT08_END = "2026-10-08T15:59:59+00:00"  # the deadline: end of Thu 8 Oct
+OCT09_START = "2026-10-08T16:00:00+00:00"  # yellow: when lateness begins, the midnight after the deadline
+OCT13_START = "2026-10-12T16:00:00+00:00"  # red: the midnight after the 3rd working day after it (9, 10, 12)
 
 
 def _seed(services: runner.Services) -> None:
@@ -72,8 +74,8 @@ def test_no_rules_until_seeded_then_open_items_are_armed(services, clock):
     # the item started before the rules existed is armed when they are seeded
     assert _rule_timers(services, iid) == [
         ("notice", SEP30_START),
-        ("yellow", OCT08_END),
-        ("red", OCT12_END),
+        ("yellow", OCT09_START),
+        ("red", OCT13_START),
     ]
 
 
@@ -84,8 +86,8 @@ def test_levels_fire_at_exact_working_day_boundaries_across_national_day(service
     assert describe(services, iid)["deadline"] == OCT08_END
     assert _rule_timers(services, iid) == [
         ("notice", SEP30_START),
-        ("yellow", OCT08_END),
-        ("red", OCT12_END),
+        ("yellow", OCT09_START),
+        ("red", OCT13_START),
     ]
     with services.transaction() as s:
         runner.claim(s, the_task(services, iid, "accept")["id"], actor="clerk_a")
@@ -96,22 +98,22 @@ def test_levels_fire_at_exact_working_day_boundaries_across_national_day(service
     notice = {"level": "notice", "rule": "rule:notice", "window": "shebao", "clerk": "clerk_a"}
     assert _rule_warnings(services, iid) == [{**notice, "created_at": SEP30_START}]
 
-    # the whole holiday passes without a warning; the yellow card comes at the deadline itself
+    # the whole holiday passes without a warning; the yellow card comes when lateness begins (is_late)
     advance_to(services, clock, local("2026-10-08", "23:59"))
     assert len(_rule_warnings(services, iid)) == 1
     advance_to(services, clock, local("2026-10-09", "00:00"))
     assert [w["level"] for w in _rule_warnings(services, iid)] == ["notice", "yellow"]
-    assert _rule_warnings(services, iid)[1]["created_at"] == OCT08_END
+    assert _rule_warnings(services, iid)[1]["created_at"] == OCT09_START
 
-    # red: end of Mon 12 Oct (Fri 9 and the make-up Sat 10 count, Sun 11 does not)
+    # red: once Mon 12 Oct is over (Fri 9 and the make-up Sat 10 count, Sun 11 does not)
     advance_to(services, clock, local("2026-10-12", "23:59"))
     assert len(_rule_warnings(services, iid)) == 2
     advance_to(services, clock, local("2026-10-13", "08:00"))
     warnings = _rule_warnings(services, iid)
     assert [(w["level"], w["created_at"]) for w in warnings] == [
         ("notice", SEP30_START),
-        ("yellow", OCT08_END),
-        ("red", OCT12_END),
+        ("yellow", OCT09_START),
+        ("red", OCT13_START),
     ]
     assert {w["window"] for w in warnings} == {"shebao"} and {w["clerk"] for w in warnings} == {"clerk_a"}
     assert _rule_timers(services, iid) == []
@@ -160,11 +162,11 @@ def test_held_while_paused_and_moved_on_resume(services, clock):
     assert describe(services, iid)["deadline"] == "2026-10-13T15:59:59+00:00"
     assert _rule_timers(services, iid) == [
         ("notice", "2026-10-11T16:00:00+00:00"),  # start of Mon 12 Oct (Sun 11 is no working day)
-        ("yellow", "2026-10-13T15:59:59+00:00"),
-        ("red", "2026-10-16T15:59:59+00:00"),  # 14, 15, 16 Oct
+        ("yellow", "2026-10-13T16:00:00+00:00"),  # the midnight after Tue 13 Oct
+        ("red", "2026-10-16T16:00:00+00:00"),  # after 14, 15, 16 Oct
     ]
     assert sorted(_rule_timers(services, iid, "cancelled")) == sorted(
-        [("notice", SEP30_START), ("yellow", OCT08_END), ("red", OCT12_END)]
+        [("notice", SEP30_START), ("yellow", OCT09_START), ("red", OCT13_START)]
     )
     advance_to(services, clock, local("2026-10-12", "09:00"))
     assert [(w["level"], w["created_at"]) for w in _rule_warnings(services, iid)] == [
@@ -181,8 +183,8 @@ def test_extension_moves_and_completion_cancels(services, clock):
     # 3 + 2 working days: 29, 30 Sep, 8, 9, Sat 10 Oct
     assert _rule_timers(services, iid) == [
         ("notice", "2026-10-08T16:00:00+00:00"),  # start of Fri 9 Oct
-        ("yellow", "2026-10-10T15:59:59+00:00"),
-        ("red", "2026-10-14T15:59:59+00:00"),  # 12, 13, 14 Oct
+        ("yellow", "2026-10-10T16:00:00+00:00"),  # the midnight after Sat 10 Oct
+        ("red", "2026-10-14T16:00:00+00:00"),  # after 12, 13, 14 Oct
     ]
     complete(services, the_task(services, iid, "accept")["id"], {"materials_complete": True})
     complete(services, the_task(services, iid, "review")["id"], {})
@@ -192,13 +194,45 @@ def test_extension_moves_and_completion_cancels(services, clock):
     assert _rule_warnings(services, iid) == []
 
 
+def _yellow_after_deciding_at(services, clock, when) -> list[str]:
+    """Start an item (deadline the end of Thu 8 Oct), decide it at ``when``, then let the rules run to 20 Oct."""
+    _seed(services)
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    advance_to(services, clock, when)
+    complete(services, the_task(services, iid, "accept")["id"], {"materials_complete": True})
+    complete(services, the_task(services, iid, "review")["id"], {})
+    assert describe(services, iid)["status"] == "completed"
+    advance_to(services, clock, local("2026-10-20"))
+    return [w["level"] for w in _rule_warnings(services, iid)]
+
+
+def test_an_item_decided_in_the_last_half_second_of_its_deadline_day_gets_no_yellow_card(services, clock):
+    # 23:59:59.5 on the deadline day is in time (is_late); the 黄牌 judges lateness, so it must not fire
+    when = local("2026-10-08", "23:59") + timedelta(seconds=59, milliseconds=500)
+    assert _yellow_after_deciding_at(services, clock, when) == ["notice"]
+
+
+def test_an_item_still_open_at_the_next_midnight_gets_the_yellow_card_then(services, clock):
+    _seed(services)
+    deploy_file(services, "clock.bpmn")
+    iid = start(services, "clock_test")
+    advance_to(services, clock, local("2026-10-08", "23:59") + timedelta(seconds=59, milliseconds=999))
+    assert [w["level"] for w in _rule_warnings(services, iid)] == ["notice"]
+    advance_to(services, clock, local("2026-10-09", "00:00"))
+    assert [(w["level"], w["created_at"]) for w in _rule_warnings(services, iid)][1] == (
+        "yellow",
+        OCT09_START,
+    )
+
+
 def test_termination_cancels_and_kind_filter(services, clock):
     with services.transaction() as s:
         runner.add_warning_rule(s, "yellow", 0, item_kind="承诺件")
         runner.add_warning_rule(s, "red", 1, item_kind="immediate")  # another kind: not for this item
     deploy_file(services, "clock.bpmn")
     iid = start(services, "clock_test")
-    assert _rule_timers(services, iid) == [("yellow", OCT08_END)]
+    assert _rule_timers(services, iid) == [("yellow", OCT09_START)]
     with services.transaction() as s:
         runner.terminate(s, iid, actor="leader", reason="申请人撤回申请")
     assert _rule_timers(services, iid) == []
@@ -268,4 +302,4 @@ def test_a_rule_added_and_not_written_yet_is_read(services, clock):
     with services.transaction() as s:
         s.add(WarningRule(item_kind=None, level="yellow", offset_days=0, active=True, note="到达承诺时限"))
         runner.sync_rule_timers(s, s.get(ProcessInstance, iid), force=True)
-    assert _rule_timers(services, iid) == [("yellow", OCT08_END)]
+    assert _rule_timers(services, iid) == [("yellow", OCT09_START)]

@@ -11,7 +11,7 @@ End of a working day = 15:59:59 UTC; start of a working day = 16:00:00 UTC of th
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -35,6 +35,11 @@ def end(day: str) -> str:
 
 def start_of(day: str) -> str:
     return local(day, "00:00").isoformat()
+
+
+def over(day: str) -> str:
+    """When ``day`` is over as a deadline day (the next local midnight): a 黄牌/红牌 falls due then."""
+    return (local(day, "00:00") + timedelta(days=1)).isoformat()
 
 
 @pytest.fixture
@@ -102,8 +107,8 @@ def test_a_20_day_item_accepted_in_december_runs_on_with_a_pending_deadline(serv
     assert sorted(timers(services, iid, "pending")) == [
         ("到达承诺期限", end("2027-01-05"), "pending", None),
         ("提示预警", start_of("2027-01-04"), "pending", None),
-        ("红牌预警", end("2027-01-08"), "pending", None),  # +3: 01-06, 01-07, 01-08
-        ("黄牌预警", end("2027-01-05"), "pending", None),
+        ("红牌预警", over("2027-01-08"), "pending", None),  # +3: 01-06, 01-07, 01-08
+        ("黄牌预警", over("2027-01-05"), "pending", None),
     ]
     assert timers(services, iid, "unarmed") == []
     no_incidents(services)
@@ -208,10 +213,10 @@ def test_a_deadline_on_12_29_keeps_its_red_card_pending(services, clock, lib):
     assert sorted(timers(services, iid)) == [
         ("提示预警", start_of("2026-12-28"), "pending", None),
         ("红牌预警", None, "unarmed", 2027),  # +3: 30, 31, then a 2027 day: not silently skipped
-        ("黄牌预警", end("2026-12-29"), "pending", None),
+        ("黄牌预警", over("2026-12-29"), "pending", None),
     ]
     import_2027(services)
-    assert ("红牌预警", end("2027-01-04"), "pending", None) in timers(services, iid)
+    assert ("红牌预警", over("2027-01-04"), "pending", None) in timers(services, iid)
 
 
 def test_a_local_holiday_before_a_deadline_on_12_31_is_accepted(services, clock, lib):
@@ -388,8 +393,8 @@ def test_an_extension_approved_before_acceptance_keeps_the_deadline_and_its_warn
     assert describe(services, iid)["deadline"] == end("2027-01-05")
     assert sorted(t[:3] for t in timers(services, iid, "pending")) == [
         ("提示预警", start_of("2027-01-04"), "pending"),
-        ("红牌预警", end("2027-01-08"), "pending"),
-        ("黄牌预警", end("2027-01-05"), "pending"),
+        ("红牌预警", over("2027-01-08"), "pending"),
+        ("黄牌预警", over("2027-01-05"), "pending"),
     ]
 
 

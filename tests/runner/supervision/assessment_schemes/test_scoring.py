@@ -338,12 +338,13 @@ def test_entered_scheme_reads_complaints_ratings_warnings_and_late_items(service
             s.add(Rectification(rating_id=rating.id, window="centre", verdict=verdict, state="closed" if verdict else "verifying",
                                 created_at=local("2026-10-23")))  # fmt: skip
     res = result(services, "pilot")
-    # centre: A's and D's yellow cards unanswered by the end of the next working day (10-19, 10-22) −1 each,
+    # centre: A's and D's yellow cards (raised at the midnight after their deadlines, Sat 10-17 and Thu 10-22)
+    # unanswered by the end of the next working day (10-19, 10-23) −1 each,
     # A decided late −2, B's 差评 found 属实 −3 (C's malicious and unverified ones count nothing);
     # shichang: one verified complaint; guihua: its deemed assent
     assert points(res) == {"centre": 93, "shichang": 95, "guotu": 100, "huanbao": 100, "guihua": 98}
     assert sorted((ln.rule_code, ln.day.isoformat()) for ln in res.scores["centre"].lines) == [
-        ("late", "2026-10-20"), ("unsatisfied", "2026-10-22"), ("warn", "2026-10-19"), ("warn", "2026-10-22"),
+        ("late", "2026-10-20"), ("unsatisfied", "2026-10-22"), ("warn", "2026-10-19"), ("warn", "2026-10-23"),
     ]  # fmt: skip
 
 
