@@ -43,11 +43,9 @@ def print_css() -> str:
     return PRINT_CSS.read_text(encoding="utf-8")
 
 
-@bp.app_template_filter("doc_date")
-def doc_date(value: str | None) -> str:
-    """``2026-09-28`` → ``2026年9月28日`` on the printed papers, whatever the page language (empty for
-    nothing); pages and flashes around them use ``page_date``."""
-    return paper_date(value)
+# the printed papers write their dates the Chinese way whatever the page language; pages and flashes around
+# them use ``page_date``
+bp.add_app_template_filter(paper_date, "doc_date")
 
 
 def _involvement(

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 import runner
 from forms.language import pick
+from runner.catalogue import items as catalogue_items
 from runner.items.permissions import Facts, Who, allowed
-from runner.models import CatalogueItem, OnlineApplication, Role
+from runner.models import OnlineApplication, Role
 from runner.online import applications, counter, files, review, slots
 from runner.timekeeping.calendar import is_late
 from web.auth import current_user, require_role, services
@@ -60,12 +61,8 @@ def _application(s: Session, application_id: int) -> OnlineApplication:
 
 
 def item_names(session: Session, rows: list[OnlineApplication]) -> dict[str, str]:
-    """Code → name of the items of ``rows`` (one query), for the desks' lists."""
-    codes = {r.item_code for r in rows}
-    if not codes:
-        return {}
-    found = session.query(CatalogueItem.code, CatalogueItem.name).filter(CatalogueItem.code.in_(codes))
-    return dict(found.all())
+    """Code → name of the items of ``rows``, for the desks' lists."""
+    return catalogue_items.item_names(session, {r.item_code for r in rows})
 
 
 @bp.get("/online/reviews")

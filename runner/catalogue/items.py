@@ -223,3 +223,13 @@ def file_names(session: Session, references: list[str]) -> dict[str, str]:
         select(CatalogueFile.sha256, CatalogueFile.filename).where(CatalogueFile.sha256.in_(wanted))
     )
     return {sha: name for sha, name in rows}
+
+
+def item_names(session: Session, codes: set[str]) -> dict[str, str]:
+    """Code → name of the catalogue's items among ``codes`` (one query), for lists that show an item by code."""
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(CatalogueItem.code, CatalogueItem.name).where(CatalogueItem.code.in_(codes))
+    )
+    return {code: name for code, name in rows}
