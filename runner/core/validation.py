@@ -102,12 +102,25 @@ DATA_ELEMENTS = frozenset(
         "targetRef",
     }
 )
-# what can start an event subprocess here (SpiffWorkflow's start events read no other trigger)
+# what can start an event subprocess here (the platform's start events read no other trigger)
 EVENT_SUBPROCESS_STARTS = frozenset(
-    {"messageEventDefinition", "timerEventDefinition", "signalEventDefinition"}
+    {
+        "messageEventDefinition",
+        "timerEventDefinition",
+        "signalEventDefinition",
+        "errorEventDefinition",
+        "escalationEventDefinition",
+    }
 )
 # event subprocess starts SpiffWorkflow arms at the top level of a process only (it catches them there)
-CAUGHT_STARTS = frozenset({"messageEventDefinition", "signalEventDefinition"})
+CAUGHT_STARTS = frozenset(
+    {
+        "messageEventDefinition",
+        "signalEventDefinition",
+        "errorEventDefinition",
+        "escalationEventDefinition",
+    }
+)
 LOOP_ELEMENTS = frozenset(
     {
         "standardLoopCharacteristics",
@@ -701,8 +714,8 @@ class _DiagramChecker:
                     )
 
     def _check_event_subprocess(self, sub: etree._Element) -> None:
-        """An event subprocess starts on a message, timer or signal: SpiffWorkflow reads no other start (an
-        error, escalation or conditional start ran at once, as a plain start). An interrupting one runs at a
+        """An event subprocess starts on a message, timer, signal, error or escalation: the platform reads no
+        other start (a conditional start ran at once, as a plain start). An interrupting one runs at a
         process's top level (``branches.interrupt_enclosing``); inside a subprocess it is refused."""
         parent = sub.getparent()
         top_level = parent is not None and _is_bpmn(parent, "process")
@@ -712,16 +725,18 @@ class _DiagramChecker:
             if not kinds <= EVENT_SUBPROCESS_STARTS or not kinds:
                 self.error(
                     start,
-                    f"事件子流程的开始事件 {where} 只能由消息、定时器或信号触发"
+                    f"事件子流程的开始事件 {where} 只能由消息、定时器、信号、错误或升级触发"
                     f"（请改用子流程上的边界事件） (the start event {where} of an event subprocess can only be "
-                    f"a message, timer or signal start (use a boundary event on a subprocess instead))",
+                    f"a message, timer, signal, error or escalation start (use a boundary event on a subprocess "
+                    f"instead))",
                 )
             elif kinds & CAUGHT_STARTS and not top_level:
                 self.error(
                     start,
-                    f"事件子流程的开始事件 {where} 由消息或信号触发，只能放在流程的顶层，不能放在子流程中 "
-                    f"(the message or signal start event {where} of an event subprocess only runs at the top "
-                    f"level of a process, not inside a subprocess)",
+                    f"事件子流程的开始事件 {where} 由消息、信号、错误或升级触发，只能放在流程的顶层，不能放在子流程中"
+                    f"（请在该子流程上用边界事件） (the message, signal, error or escalation start event {where} "
+                    f"of an event subprocess only runs at the top level of a process, not inside a subprocess "
+                    f"(use a boundary event on that subprocess))",
                 )
             elif start.get("isInterrupting", "true") != "false" and not top_level:
                 self.error(

@@ -959,15 +959,11 @@ def test_a_multi_instance_on_a_branch_carries_its_merge_not_each_instances_item(
 
 
 ESP_REFUSED = {
-    "error_start": (
+    "conditional_start": (
         '<bpmn:messageEventDefinition messageRef="m"/>',
-        "<bpmn:errorEventDefinition/>",
-        "message, timer or signal",
-    ),
-    "escalation_start": (
-        '<bpmn:messageEventDefinition messageRef="m"/>',
-        "<bpmn:escalationEventDefinition/>",
-        "message, timer or signal",
+        """<bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">urgent
+        </bpmn:condition></bpmn:conditionalEventDefinition>""",
+        "message, timer, signal, error or escalation",
     ),
 }
 
@@ -1049,8 +1045,9 @@ def test_an_interrupting_event_subprocess_inside_a_subprocess_is_refused(api: An
 @pytest.mark.parametrize("case", sorted(ESP_REFUSED))
 def test_an_event_subprocess_that_would_not_run_as_drawn_is_refused_at_deploy(api: Any, case: str) -> None:
     """SpiffWorkflow ignores ``isInterrupting`` on an event subprocess's start (an interrupting one ran beside
-    the main path, which went on) and reads no error, escalation or conditional start (the subprocess ran at
-    once, as on a plain start): such diagrams deployed and then ran otherwise than drawn."""
+    the main path, which went on) and reads no conditional start (the subprocess ran at once, as on a plain
+    start; error and escalation starts run: tests/api/test_error_event_subprocesses.py): such diagrams
+    deployed and then ran otherwise than drawn."""
     old, new, hint = ESP_REFUSED[case]
     event = "event_subprocess" if case.endswith("timer") else "event_subprocess_message"
     diagram = branch_writes(event).decode()

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
@@ -19,6 +30,30 @@ _CONTAINERS = ("process", "subProcess", "transaction")
 _NOT_ENDS = ("endEvent",)
 
 
+# what a start event can be triggered by here: SpiffWorkflow's own, and an error or escalation
+_START_TRIGGERS = [
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+]
+
+
+class CentreStartEventParser(SpiffStartEventParser):
+    """A start event that also reads an error or escalation trigger (SpiffWorkflow reads message, signal, timer
+    and conditional only: an error-start event subprocess ran at once, as on a plain start). Such a start
+    appears only in an event subprocess; SpiffWorkflow starts the subprocess when its process catches a
+    matching error or escalation that no boundary event caught first."""
+
+    def create_task(self) -> Any:
+        event_definition = self.get_event_definition(_START_TRIGGERS)
+        task = self._create_task(event_definition)
+        self.spec.start.connect(task)
+        return task
+
+
 class CentreParser(SpiffBpmnParser):
     """Parses diagrams (and DMN tables) into specs the runner can execute.
 
@@ -26,6 +61,11 @@ class CentreParser(SpiffBpmnParser):
     while SpiffWorkflow would leave the process waiting for it; ``parse_specs`` connects them to their
     process's end.
     """
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (CentreStartEventParser, StartEvent),
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
