@@ -32,6 +32,7 @@ def deliver_message(
         .limit(1)
     ).first()
     if subscription is None:
+        _require_active_item(session, correlation)
         started = _start_event_subprocess(session, name, correlation, payload or {}, actor=actor)
         if started is not None:
             return started
@@ -62,6 +63,16 @@ def deliver_message(
     engine.advance(session, instance, workflow, actor=actor, step=lambda: workflow.catch(event))
     engine.save(session, instance, workflow)
     return instance
+
+
+def _require_active_item(session: Session, correlation: str) -> None:
+    """An item ``correlation`` that has ended (or is suspended) is refused as every other act on it is (409,
+    naming its state): its subscriptions are gone, and a generic "no item waits" (404) misled the sender."""
+    instance = session.scalars(
+        select(ProcessInstance).where(ProcessInstance.business_key == correlation)
+    ).first()
+    if instance is not None:
+        require_active(instance)
 
 
 def _record_delivery(

@@ -1116,3 +1116,35 @@ def test_a_message_event_subprocess_inside_a_subprocess_is_refused_at_deploy(api
     assert refused.status_code == 400, refused.get_json()
     [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
     assert problem["element"] == "b" and "top level of a process" in problem["message"], problem
+
+
+@pytest.mark.parametrize("ending", ["completed", "terminated", "suspended"])
+@pytest.mark.parametrize("event", ["event_subprocess_message", "message"])
+def test_a_message_to_an_item_no_longer_active_says_so(api: Any, event: str, ending: str) -> None:
+    """A message for an item that has ended (or is suspended) answered a generic 404 (no item waits for it),
+    whether its diagram had a message event subprocess or a message boundary event: it answers as every
+    other act on such an item does, 409 naming the item and its state, in both languages."""
+    response = upload(api, branch_writes(event), "branch_writes.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "branch_writes", {"b_note": "", "b_seen": ""})
+    if ending == "completed":
+        work(api, item(api, started["id"])["tasks"][0])
+    elif ending == "terminated":
+        done = api.post(
+            f"/api/instances/{started['id']}/terminate", json={"reason": "撤件"}, headers=auth("t-admin")
+        )
+        assert done.status_code == 200, done.get_json()
+    else:
+        done = api.post(
+            f"/api/instances/{started['id']}/suspend", json={"reason": "暂停"}, headers=auth("t-admin")
+        )
+        assert done.status_code == 200, done.get_json()
+    assert item(api, started["id"])["status"] == ending
+    body = {"name": "urge", "correlation": started["business_key"], "payload": {"urgency": "high"}}
+    answer = api.post("/api/messages", json=body, headers=auth("t-admin"))
+    assert answer.status_code == 409, answer.get_json()
+    words = {"completed": "已办结", "terminated": "已终止", "suspended": "已挂起"}[ending]
+    message = answer.get_json()["message"]
+    assert started["business_key"] in message and words in message and ending in message, message
+    unknown = {**body, "correlation": "2099-999999"}
+    assert api.post("/api/messages", json=unknown, headers=auth("t-admin")).status_code == 404

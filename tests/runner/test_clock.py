@@ -108,5 +108,5 @@ def test_event_based_gateway_timer_wins_on_the_platform_clock(services, clock):
     view = describe(services, iid)
     assert view["status"] == "completed" and view["data"]["returned"] is True
     assert actions(services, iid).count("timer_fired") == 1
-    with services.transaction() as s, __import__("pytest").raises(runner.UnknownCorrelation):
+    with services.transaction() as s, __import__("pytest").raises(runner.InstanceNotActive, match="已办结"):
         runner.deliver_message(s, "materials_resubmitted", view["business_key"], {}, actor="applicant")
