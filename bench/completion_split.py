@@ -55,6 +55,17 @@ PARTS = (  # (module, function): the names the split prints
     ("runner.supervision.warning_rules", "sync_rule_timers"),
     ("api.routes", "_outcome"),
     ("sqlalchemy.orm", "Session.commit"),  # the flush of the step's writes and COMMIT
+    # a start's own parts (POST /api/instances)
+    ("runner.items.instances", "start"),
+    ("runner.core.timers_first", "take_turn"),
+    ("runner.core.definitions", "get_definition"),
+    ("runner.items.instances", "_refuse_closed_windows"),
+    ("runner.timekeeping.deadlines", "calendar"),
+    ("runner.items.receipts", "next_business_key"),
+    ("runner.core.item_writes", "insert_item"),
+    ("runner.timekeeping.deadlines", "refresh_deadline"),
+    ("runner.core.engine", "new_workflow"),
+    ("runner.items.tasks", "instance_tasks"),
 )
 # every way the platform reaches the database through SQLAlchemy: ORM statements and the flush (the plain
 # statements of ``runner.core.item_writes`` and ``runner.core.audit`` run inside it), Core statements, COMMIT
@@ -73,6 +84,7 @@ class Split:
 
     def __init__(self) -> None:
         self.spent: collections.Counter[str] = collections.Counter()
+        self.by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.statements: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.kind = ""  # "start" or "complete": the request being counted
         self.on = False
@@ -95,7 +107,9 @@ class Split:
                 return real(*args, **kwargs)
             finally:
                 if self.on:
-                    self.spent[label] += time.thread_time() - began
+                    spent = time.thread_time() - began
+                    self.spent[label] += spent
+                    self.by_kind[self.kind][label] += spent
 
         if owner_name:
             setattr(owner, name, timed)
@@ -171,6 +185,9 @@ def report(split: Split, items: int, completions: int, cpu: float, start_cpu: fl
     print(f"per start: {1000 * start_cpu / items:.2f} ms")
     for label, seconds in split.spent.most_common():
         print(f"  {per(seconds)}  {label}")
+    print(f"the start's parts (per start; request: {1000 * start_cpu / items:.2f} ms):")
+    for label, seconds in split.by_kind["start"].most_common():
+        print(f"  {1000 * seconds / items:6.2f} ms  {label}")
     statements = sum(sum(split.statements[kind].values()) for kind in ("complete", "start"))
     print(
         f"database access through SQLAlchemy: {per(split.database)} ({statements / completions:.2f} statements);"
