@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CANCEL_EVENT_XPATH,
     CONDITIONAL_EVENT_XPATH,
     ERROR_EVENT_XPATH,
     ESCALATION_EVENT_XPATH,
     MESSAGE_EVENT_XPATH,
     SIGNAL_EVENT_XPATH,
+    TERMINATION_EVENT_XPATH,
     TIMER_EVENT_XPATH,
 )
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
-from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
+from SpiffWorkflow.spiff.parser.event_parsers import SpiffEndEventParser, SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
@@ -54,6 +56,28 @@ class CentreStartEventParser(SpiffStartEventParser):
         return task
 
 
+# what an end event can throw here: SpiffWorkflow's own, and a signal
+_END_THROWS = [
+    MESSAGE_EVENT_XPATH,
+    CANCEL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    TERMINATION_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+]
+
+
+class CentreEndEventParser(SpiffEndEventParser):
+    """An end event that also throws a signal (SpiffWorkflow reads none on an end event: a signal end event
+    deployed and ended its path throwing nothing, so what waited for the signal never heard it)."""
+
+    def create_task(self) -> Any:
+        event_definition = self.get_event_definition(_END_THROWS)
+        task = self._create_task(event_definition)
+        task.connect(self.spec.end)
+        return task
+
+
 class CentreParser(SpiffBpmnParser):
     """Parses diagrams (and DMN tables) into specs the runner can execute.
 
@@ -65,6 +89,7 @@ class CentreParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (CentreStartEventParser, StartEvent),
+        full_tag("endEvent"): (CentreEndEventParser, EndEvent),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
