@@ -96,6 +96,7 @@ def save_item(session: Session, raw: Any, *, actor: str) -> Saved:
 
 def _project(item: CatalogueItem, body: dict[str, Any]) -> None:
     item.name, item.department, item.window = body["name"], body["department"], body["window"]
+    item.name_en = body.get("name_en") or None
     item.kind, item.process_key = body["kind"], body["process"]
     item.online, item.active = body["online"], body["active"]
 
@@ -147,7 +148,7 @@ def search(
     limit: int = SEARCH_LIMIT,
     offset: int = 0,
 ) -> list[CatalogueItem]:
-    """Items whose name, code or department contain ``text`` (code prefix first), ordered by code."""
+    """Items whose name (Chinese or English), code or department contain ``text`` (code prefix first), ordered by code."""
     query = select(CatalogueItem)
     words = [w for w in text.split() if w][:5]
     for word in words:
@@ -155,6 +156,7 @@ def search(
         query = query.where(
             or_(
                 CatalogueItem.name.like(like, escape="\\"),
+                CatalogueItem.name_en.ilike(like, escape="\\"),
                 CatalogueItem.code.like(like, escape="\\"),
                 CatalogueItem.department.like(like, escape="\\"),
             )
@@ -225,11 +227,14 @@ def file_names(session: Session, references: list[str]) -> dict[str, str]:
     return {sha: name for sha, name in rows}
 
 
-def item_names(session: Session, codes: set[str]) -> dict[str, str]:
-    """Code → name of the catalogue's items among ``codes`` (one query), for lists that show an item by code."""
+def item_names(session: Session, codes: set[str], *, english: bool = False) -> dict[str, str]:
+    """Code → name of the catalogue's items among ``codes`` (one query), for lists that show an item by code;
+    with ``english`` the English name where the item has one."""
     if not codes:
         return {}
     rows = session.execute(
-        select(CatalogueItem.code, CatalogueItem.name).where(CatalogueItem.code.in_(codes))
+        select(CatalogueItem.code, CatalogueItem.name, CatalogueItem.name_en).where(
+            CatalogueItem.code.in_(codes)
+        )
     )
-    return {code: name for code, name in rows}
+    return {code: (name_en or name) if english else name for code, name, name_en in rows}
