@@ -66,3 +66,32 @@ def test_an_item_name_in_english_is_optional_and_kept_in_the_body(services, cata
             CODE: "Food business licence (new)",
             "SC-002": "食品经营许可（变更）",
         }
+
+
+def test_every_stored_catalogue_word_has_an_english_label() -> None:
+    from runner.catalogue.body import DELIVERY, FORMS, KINDS
+    from runner.items.labels import CATALOGUE_WORDS, catalogue_word
+
+    for value in (*KINDS, *FORMS, *DELIVERY):
+        assert value in CATALOGUE_WORDS, value
+        assert catalogue_word(value) == value and catalogue_word(value, english=True).isascii()
+
+
+def test_the_demo_data_names_every_item_and_window_in_english() -> None:
+    from pathlib import Path
+
+    from runner.cli import load_windows_file
+    from tests.support.catalogue import demo_items
+
+    root = Path(__file__).resolve().parents[2]
+    assert all(name_en for _code, _name, name_en in load_windows_file(root / "bpmn" / "windows.json"))
+    assert all(item.get("name_en") for item in demo_items())
+
+
+def test_windows_files_give_english_names_and_pairs_keep_them(services) -> None:
+    import runner
+
+    with services.transaction() as s:
+        runner.upsert_windows(s, [("gongan", "公安窗口", "Police")])
+        runner.upsert_windows(s, [("gongan", "公安窗口")])
+        assert s.get(Window, "gongan").name_en == "Police"
