@@ -75,7 +75,7 @@ def _items(text: str) -> list[dict[str, Any]]:
         return [
             {
                 "code": i.code,
-                "name": i.name,
+                "name": shown_name(i.name, i.name_en),
                 "kind": i.kind,
                 "window": names.get(i.window, i.window),
                 "closed_windows": _shown_windows(closed.get(i.process_key)),
