@@ -18,7 +18,7 @@ from runner.core import audit
 from runner.core.definitions import latest_definition
 from runner.core.transaction import services_of
 from runner.exceptions import NotFound
-from runner.models import CatalogueFile, CatalogueItem, CatalogueItemVersion
+from runner.models import CatalogueFile, CatalogueItem, CatalogueItemVersion, ItemApplication
 from runner.people.windows import known_windows
 
 SEARCH_LIMIT = 50
@@ -238,3 +238,16 @@ def item_names(session: Session, codes: set[str], *, english: bool = False) -> d
         )
     )
     return {code: (name_en or name) if english else name for code, name, name_en in rows}
+
+
+def english_names_of_instances(session: Session, instance_ids: set[int]) -> dict[int, str]:
+    """Instance id → English name of the catalogue item it was registered for, for the items (among
+    ``instance_ids``) whose catalogue item has one (one query): English lists show it instead of the title."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(
+        select(ItemApplication.instance_id, CatalogueItem.name_en)
+        .join(CatalogueItem, CatalogueItem.id == ItemApplication.item_id)
+        .where(ItemApplication.instance_id.in_(instance_ids), CatalogueItem.name_en.is_not(None))
+    )
+    return {iid: name for iid, name in rows if name}

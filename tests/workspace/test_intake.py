@@ -314,6 +314,9 @@ def test_the_english_progress_page_and_intake_name_the_item_and_windows_in_engli
     assert "Market Regulation" in english.split('id="windows">')[1].split("</dd>")[0]
     chinese = client.get(f"/progress/{key}?lang=zh_CN").get_data(as_text=True)
     assert "市场监管窗口" in chinese and "Market Regulation" not in chinese
+    pool = clerk.get("/inbox?tab=window&lang=en").get_data(as_text=True)
+    assert "Food business licence (new)" in pool and "食品经营许可（新办）" not in pool
+    assert "食品经营许可（新办）" in clerk.get("/inbox?tab=window&lang=zh_CN").get_data(as_text=True)
 
 
 def test_the_english_progress_page_of_a_paused_item_says_so_in_english(
