@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session, scoped_session
 
 import runner
+from forms.language import shown_name
 from runner import spreadsheet
 from runner.models import Role
 from web.auth import current_user
@@ -48,7 +49,9 @@ def db_session() -> scoped_session[Session]:
 def window_names() -> dict[str, str]:
     """Window code → name (withdrawn windows too), read once per request: pages name windows, not codes."""
     if "console_window_names" not in g:
-        g.console_window_names = {w.code: w.name for w in runner.list_windows(db_session())}
+        g.console_window_names = {
+            w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(db_session())
+        }
     names: dict[str, str] = g.console_window_names
     return names
 

@@ -27,9 +27,10 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-def load_windows_file(path: Path) -> list[tuple[str, str]]:
+def load_windows_file(path: Path) -> list[tuple[str, str, str | None]]:
+    """(code, name, English name or None) of each window of a windows file."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return [(w["code"], w["name"]) for w in data["windows"]]
+    return [(w["code"], w["name"], w.get("name_en")) for w in data["windows"]]
 
 
 def cmd_seed(args: argparse.Namespace) -> int:

@@ -97,6 +97,7 @@ class Window(Base):
     __tablename__ = "windows"
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))  # English pages show it when filled
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -811,6 +812,7 @@ class CatalogueItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)  # 事项编码
     name: Mapped[str] = mapped_column(String(200), index=True)
+    name_en: Mapped[str | None] = mapped_column(String(200))  # English pages show it when filled
     department: Mapped[str] = mapped_column(String(200))
     window: Mapped[str] = mapped_column(String(64), index=True)  # lead window (受理窗口)
     kind: Mapped[str] = mapped_column(String(40))  # 即办件 / 承诺件 / 联办件 / 上报件

@@ -1,4 +1,5 @@
-"""Jinja filters for every workspace template: local times and dates (Asia/Shanghai by default)."""
+"""Jinja filters for every workspace template: local times and dates (Asia/Shanghai by default), stored words
+and names in the page's language."""
 
 from __future__ import annotations
 
@@ -106,3 +107,24 @@ def aside(value: object) -> Markup:
     from forms.language import pick
 
     return Markup(pick("（{}）", " ({})")).format(escape(value))
+
+
+@bp.app_template_filter("word")
+def word(value: str | None) -> str:
+    """``{{ m.form | word }}``: a stored value of a closed vocabulary (item kind, material form, delivery) in the
+    page's language (runner/items/labels.py ``CATALOGUE_WORDS``); the papers keep the stored Chinese."""
+    from forms.language import pick
+    from runner.items.labels import catalogue_word
+
+    return pick(catalogue_word(value), catalogue_word(value, english=True)) if value else ""
+
+
+@bp.app_template_filter("shown_name")
+def shown_name_filter(thing: object) -> str:
+    """``{{ item | shown_name }}``: an item's or window's name in the page's language (``name_en`` when English
+    and filled, else ``name``); works on rows, objects and dicts."""
+    from forms.language import shown_name
+
+    if isinstance(thing, dict):
+        return shown_name(str(thing.get("name") or ""), thing.get("name_en"))
+    return shown_name(str(getattr(thing, "name", "") or ""), getattr(thing, "name_en", None))

@@ -24,7 +24,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 import runner
-from forms.language import pick
+from forms.language import pick, shown_name
 from runner.applicants import ratings
 from runner.applicants import service as app_runner
 from runner.models import Role
@@ -245,7 +245,9 @@ def complaint_new() -> Any:
 
 def _window_choices() -> list[SelectChoice]:
     def load(s: Any) -> list[SelectChoice]:
-        return [SelectChoice(w.code, w.name) for w in runner.list_windows(s) if w.is_active]
+        return [
+            SelectChoice(w.code, shown_name(w.name, w.name_en)) for w in runner.list_windows(s) if w.is_active
+        ]
 
     return [SelectChoice("", _("按所投诉办件的主办窗口")), *services().run(load)]
 

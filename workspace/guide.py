@@ -15,11 +15,12 @@ from typing import Any
 from flask import abort, render_template, request, send_file
 
 import runner
-from forms.language import pick
+from forms.language import pick, shown_name
 from runner.catalogue import items as catalogue
-from runner.catalogue.body import KIND_EN, KINDS, fee_text
+from runner.catalogue.body import KINDS, fee_text
 from web.auth import services
 from web.chrome import register_nav
+from web.filters import word
 from web.i18n import Label
 from workspace.blueprint import bp
 
@@ -27,13 +28,13 @@ PAGE = 50
 
 
 def window_names(session: Any) -> dict[str, str]:
-    """Window code → name."""
-    return {w.code: w.name for w in runner.list_windows(session)}
+    """Window code → name in the page language."""
+    return {w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(session)}
 
 
 def kind_label(kind: str) -> str:
     """An item kind in the page language."""
-    return pick(kind, KIND_EN.get(kind, kind))
+    return word(kind)
 
 
 @bp.get("/guide")
@@ -54,8 +55,8 @@ def guide() -> Any:
         )
         names = window_names(s)
         rows = [
-            {"code": i.code, "name": i.name, "department": i.department, "window": names.get(i.window, i.window),
-             "kind": i.kind, "online": i.online}
+            {"code": i.code, "name": shown_name(i.name, i.name_en), "department": i.department,
+             "window": names.get(i.window, i.window), "kind": i.kind, "online": i.online}
             for i in found[:PAGE]
         ]  # fmt: skip
     return render_template(

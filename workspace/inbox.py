@@ -21,7 +21,8 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 import runner
-from forms.language import pick
+from forms.language import english, pick
+from runner.catalogue import items as catalogue_items
 from runner.core.conventions import ITEM_KINDS
 from runner.items import four_eyes
 from runner.items.clerk import decorate_inbox_rows
@@ -226,7 +227,13 @@ def inbox() -> Any:
             )
             for t in tabs
         }
+        english_titles = (
+            catalogue_items.english_names_of_instances(s, {r["instance_id"] for r in rows})
+            if english()
+            else {}
+        )
         for row in rows:
+            row["title"] = english_titles.get(row["instance_id"], row["title"])
             due_at = datetime.fromisoformat(row["due_at"]) if row["due_at"] else None
             row["due"] = due_status(cal, due_at, now, row.get("due_pending_year"))
             row["kind_label"] = _kind_word(row["item_kind"] or "")

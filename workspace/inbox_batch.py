@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 import runner
+from forms.language import shown_name
 from runner.models import Role
 from runner.people import directory
 from web.auth import current_user, login_required, services
@@ -41,7 +42,7 @@ def batch_colleagues(tab: str) -> list[tuple[str, str]]:
     if "handover" not in batch_actions(tab):
         return []
     with services().transaction() as s:
-        names = {w.code: w.name for w in runner.list_windows(s)}
+        names = {w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(s)}
         found: dict[str, str] = {}
         for window in sorted(current_user.windows_with_role(Role.WINDOW_HEAD)):
             for person in directory.window_members(s, window, roles=[Role.CLERK, Role.WINDOW_HEAD]):

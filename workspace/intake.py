@@ -24,7 +24,7 @@ from werkzeug.datastructures import FileStorage
 
 import runner
 from forms import attachments
-from forms.language import pick
+from forms.language import pick, shown_name
 from runner.catalogue import items as catalogue
 from runner.catalogue.applications import (
     MISSING,
@@ -69,13 +69,13 @@ def _items(text: str) -> list[dict[str, Any]]:
     who = who_now()
     with services().reading() as s:
         found = catalogue.search(s, text, limit=200)
-        names = {w.code: w.name for w in runner.list_windows(s)}
+        names = {w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(s)}
         shown = [i for i in found if _at_counter_of(i.window, who)][:50]
         closed = closed_windows_of_processes(s, (i.process_key for i in shown))
         return [
             {
                 "code": i.code,
-                "name": i.name,
+                "name": shown_name(i.name, i.name_en),
                 "kind": i.kind,
                 "window": names.get(i.window, i.window),
                 "closed_windows": _shown_windows(closed.get(i.process_key)),

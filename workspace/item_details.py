@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from forms.language import pick
+from forms.language import pick, shown_name
 from runner.items.party_notices import DEEMED_RULES, local_times
 from runner.models import AccountabilityRecord
 from runner.people.windows import list_windows
@@ -22,7 +22,7 @@ KIND_LABELS = {"deemed_assent": ("默认议定（视为同意）", "deemed assen
 def item_details(instance_id: int) -> dict[str, Any]:
     """Window names, the platform's now, and the item's accountability records, for the item page."""
     with services().transaction() as s:
-        names = {w.code: w.name for w in list_windows(s)}
+        names = {w.code: shown_name(w.name, w.name_en) for w in list_windows(s)}
         records = [
             {
                 "window": names.get(r.window, r.window),

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
-from forms.language import pick
+from forms.language import pick, shown_name
 from forms.schema import UnknownForm, get_schema
 from runner.catalogue.applications import application_view
 from runner.catalogue.intake import acceptance_step, waiting_for_materials
@@ -83,7 +83,7 @@ WORDS = {
 
 def _names(session: Session) -> tuple[dict[str, str], dict[str, str]]:
     users = {u: d for u, d in session.execute(select(User.username, User.display_name))}
-    windows = {w.code: w.name for w in runner.list_windows(session)}
+    windows = {w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(session)}
     return users, windows
 
 

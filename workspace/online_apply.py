@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 import runner
 from forms.attachments import ALLOWED, UploadRejected, check_upload, display_name, human_size, max_bytes
-from forms.language import pick
+from forms.language import pick, shown_name
 from runner.catalogue import items as catalogue
 from runner.models import OnlineApplication
 from runner.online import applications, codes, counter, files, results, slots, submission
@@ -36,7 +36,7 @@ from web.rate_limits import limiter
 from workspace.applicant import remember_progress
 from workspace.applicant_fields import applicant_from
 from workspace.blueprint import bp
-from workspace.guide import guide_view, kind_label
+from workspace.guide import guide_view, kind_label, window_names
 
 TOO_MANY = ("操作过于频繁，请稍后再试。", "Too many attempts; please try again later.")
 
@@ -68,7 +68,15 @@ def apply_list() -> Any:
     text = (request.args.get("q") or "").strip()[:100]
     with services().reading() as s:
         found = catalogue.search(s, text, online=True, limit=200)
-        rows = [{"code": i.code, "name": i.name, "department": i.department, "kind": i.kind} for i in found]
+        rows = [
+            {
+                "code": i.code,
+                "name": shown_name(i.name, i.name_en),
+                "department": i.department,
+                "kind": i.kind,
+            }
+            for i in found
+        ]
     return render_template("online/apply_list.html", rows=rows, q=text, pick=pick, kind_label=kind_label)
 
 
@@ -144,7 +152,7 @@ def _track_view(s: Session, row: OnlineApplication) -> dict[str, Any]:
         "appointment": appointment,
         "history": slots.history(s, row),
         "business_key": instance.business_key if instance is not None else None,
-        "window_name": {w.code: w.name for w in runner.list_windows(s)}.get(row.window, row.window),
+        "window_name": window_names(s).get(row.window, row.window),
         "expires": row.updated_at + timedelta(hours=services().settings.online_draft_hours)
         if row.state == applications.DRAFT
         else None,

@@ -22,7 +22,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from sqlalchemy.orm import Session
 
 import runner
-from forms.language import pick
+from forms.language import english, pick
 from runner.catalogue import items as catalogue_items
 from runner.items.permissions import Facts, Who, allowed
 from runner.models import OnlineApplication, Role
@@ -62,7 +62,7 @@ def _application(s: Session, application_id: int) -> OnlineApplication:
 
 def item_names(session: Session, rows: list[OnlineApplication]) -> dict[str, str]:
     """Code → name of the items of ``rows``, for the desks' lists."""
-    return catalogue_items.item_names(session, {r.item_code for r in rows})
+    return catalogue_items.item_names(session, {r.item_code for r in rows}, english=english())
 
 
 @bp.get("/online/reviews")

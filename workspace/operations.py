@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import runner
-from forms.language import pick
+from forms.language import pick, shown_name
 from runner.items.clerk import (
     do_answer,
     do_copy,
@@ -123,7 +123,7 @@ def _colleagues(window: str, exclude: set[str]) -> list[tuple[str, str]]:
 
 def _window_choices() -> list[tuple[str, str]]:
     with services().transaction() as s:
-        return [(w.code, w.name) for w in runner.list_windows(s)]
+        return [(w.code, shown_name(w.name, w.name_en)) for w in runner.list_windows(s)]
 
 
 def _people(exclude: set[str]) -> list[tuple[str, str]]:

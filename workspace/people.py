@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 import runner
+from forms.language import shown_name
 from runner.models import Role
 from runner.people import directory
 
@@ -26,7 +27,7 @@ def people_choices(
     """``(username, "姓名（窗口）")`` of the active people holding one of ``roles`` (in ``window`` only, when
     given), ordered by window then name."""
     wanted, skip = {str(r) for r in roles}, set(exclude)
-    names = {w.code: w.name for w in runner.list_windows(session)}
+    names = {w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(session)}
     rows: list[tuple[str, str, str]] = []
     for person in directory.list_users(session, window=window):
         if not person.is_active or person.username in skip:

@@ -6,15 +6,16 @@ from __future__ import annotations
 from flask import g
 
 import runner
+from forms.language import shown_name
 from web.auth import services
 from workspace.blueprint import bp
 
 
 def window_names() -> dict[str, str]:
-    """code → name of every window, read once per request."""
+    """code → name (in the page language) of every window, read once per request."""
     if "window_names" not in g:
         with services().transaction() as s:
-            g.window_names = {w.code: w.name for w in runner.list_windows(s)}
+            g.window_names = {w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(s)}
     names: dict[str, str] = g.window_names
     return names
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 import runner
 from admin.base import ConsoleView, actor, services
 from admin.monitoring.common import local
+from forms.language import shown_name
 from runner.catalogue import items as catalogue
 from runner.catalogue.body import DELIVERY, FORMS, KINDS, TEXT_FIELDS, ItemInvalid
 from runner.catalogue.transfer import CatalogueInvalid, export_lines, import_lines
@@ -35,6 +36,7 @@ def field_labels() -> dict[str, str]:
     return {
         "code": _("事项编码"),
         "name": _("事项名称"),
+        "name_en": _("英文名称（English name）"),
         "department": _("实施部门（办理主体）"),
         "window": _("受理窗口"),
         "kind": _("办件类型"),
@@ -94,7 +96,9 @@ def _materials_from_form(form: Any, files: Any) -> tuple[list[dict[str, Any]], l
 
 
 def _raw_from_form(form: Any) -> dict[str, Any]:
-    raw: dict[str, Any] = {name: form.get(name, "") for name in ("code", "name", "window", "kind", "process")}
+    raw: dict[str, Any] = {
+        name: form.get(name, "") for name in ("code", "name", "name_en", "window", "kind", "process")
+    }
     raw.update({name: form.get(name, "") for name in TEXT_FIELDS})
     raw.update(
         promised_days=form.get("promised_days", ""),
@@ -120,9 +124,9 @@ class CatalogueView(ConsoleView):
         text = (request.args.get("q") or "").strip()[:100]
         with services().reading() as s:
             found = catalogue.search(s, text, active_only=False, limit=500)
-            names = {w.code: w.name for w in runner.list_windows(s)}
+            names = {w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(s)}
             rows = [
-                {"code": i.code, "name": i.name, "window": names.get(i.window, i.window), "kind": i.kind,
+                {"code": i.code, "name": shown_name(i.name, i.name_en), "window": names.get(i.window, i.window), "kind": i.kind,
                  "process": i.process_key, "version": i.version, "online": i.online, "active": i.active,
                  "updated_by": i.updated_by, "updated_at": local(i.updated_at)}
                 for i in found
@@ -159,7 +163,7 @@ class CatalogueView(ConsoleView):
 
     def _editor(self, body: dict[str, Any], *, creating: bool, problems: list[str] | None = None) -> Any:
         with services().reading() as s:
-            windows = [(w.code, w.name) for w in runner.list_windows(s) if w.is_active]
+            windows = [(w.code, shown_name(w.name, w.name_en)) for w in runner.list_windows(s) if w.is_active]
             processes = sorted({d["key"] for d in runner.list_definitions(s)})
         materials = list(body.get("materials") or []) + [{} for _ in range(EMPTY_ROWS)]
         return self.render(

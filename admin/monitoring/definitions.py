@@ -15,6 +15,7 @@ import runner
 from admin.base import OVERSEERS, ConsoleView, actor, services
 from admin.monitoring.common import is_admin, kind_label, local, require_admin
 from admin.monitoring.instances import instances_url
+from forms.language import shown_name
 from runner.items.monitoring import migration_candidates
 from web.i18n import user_message
 
@@ -30,7 +31,7 @@ class DefinitionsView(ConsoleView):
     def index(self) -> Any:
         with services().transaction() as s:
             definitions = runner.list_definitions(s)
-            windows = [(w.code, w.name) for w in runner.list_windows(s) if w.is_active]
+            windows = [(w.code, shown_name(w.name, w.name_en)) for w in runner.list_windows(s) if w.is_active]
         return self.render(
             "console/monitoring/definitions.html",
             definitions=definitions,

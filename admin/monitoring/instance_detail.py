@@ -31,6 +31,7 @@ from admin.monitoring.common import (
     when,
 )
 from admin.supervision.common import DEEMED_RULES
+from forms.language import shown_name
 from runner.core.scheduling import wakeup_states
 from runner.items.monitoring import issued_documents, versions_of, waiting_messages
 from runner.timekeeping.calendar import is_late
@@ -79,7 +80,7 @@ class InstanceView(ConsoleView):
                 for t in view["timers"]
                 if t["status"] == "pending"
             ]
-            windows = [(w.code, w.name) for w in runner.list_windows(s)]
+            windows = [(w.code, shown_name(w.name, w.name_en)) for w in runner.list_windows(s)]
         return self.render(
             "console/monitoring/instance.html",
             item=view,

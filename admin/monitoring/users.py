@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, kept_forms, perform, services
 from admin.monitoring.common import is_admin, local, require_admin, safe_next
+from forms.language import shown_name
 from runner.models import Role
 from runner.people import directory
 from runner.people.windows import save_window
@@ -42,7 +43,7 @@ class UsersView(ConsoleView):
     def index(self) -> Any:
         with services().transaction() as s:
             users = directory.list_users(s)
-            windows = [(w.code, w.name, w.is_active) for w in runner.list_windows(s)]
+            windows = [(w.code, shown_name(w.name, w.name_en), w.is_active) for w in runner.list_windows(s)]
             absences = directory.list_absences(s)
             stranded = directory.stranded_counts(s)
             now = services().now()
@@ -81,7 +82,7 @@ class UsersView(ConsoleView):
             person = directory.get_person(s, username)
             if person is None:
                 abort(404, description=f"没有用户 {username} (no such user)")
-            windows = [(w.code, w.name) for w in runner.list_windows(s) if w.is_active]
+            windows = [(w.code, shown_name(w.name, w.name_en)) for w in runner.list_windows(s) if w.is_active]
             absences = directory.list_absences(s, username=username, include_past=True)
             colleagues = sorted(
                 {
@@ -203,7 +204,14 @@ class UsersView(ConsoleView):
         active = form.get("active", "1") == "1"
         return perform(
             lambda s: _say(
-                save_window(s, form.get("code") or "", form.get("name") or "", actor=actor(), active=active),
+                save_window(
+                    s,
+                    form.get("code") or "",
+                    form.get("name") or "",
+                    actor=actor(),
+                    active=active,
+                    name_en=form.get("name_en"),
+                ),
                 _("窗口已保存"),
             ),
             success=_("窗口已保存"),

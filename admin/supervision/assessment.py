@@ -22,6 +22,7 @@ from admin.language import APPEAL_STATES, PERIOD_KINDS, event_label, runner_text
 from admin.supervision import entry_files
 from admin.supervision.common import Table, filter_args, local_back, period_from_request, table_csv
 from forms.attachments import UploadRejected
+from forms.language import shown_name
 from runner.models import Role
 from runner.supervision import assessment, statistics
 from runner.supervision.assessment_schemes import appeals as scheme_appeals
@@ -43,7 +44,7 @@ def _own_windows() -> set[str] | None:
 
 
 def _labels(session: Session) -> dict[str, str]:
-    return {w.code: w.name for w in runner.list_windows(session)}
+    return {w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(session)}
 
 
 def _visible(

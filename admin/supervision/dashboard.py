@@ -28,7 +28,7 @@ from admin.supervision.common import (
     table_csv,
     today,
 )
-from forms.language import pick
+from forms.language import pick, shown_name
 from runner.applicants import rectification
 from runner.supervision import statistics
 from runner.supervision.assessment_schemes import report as scheme_report
@@ -240,7 +240,7 @@ def build(session: Session, p: statistics.Period, window: str | None) -> dict[st
 
 
 def _all_windows(session: Session) -> list[tuple[str, str]]:
-    return [(w.code, w.name) for w in runner.list_windows(session) if w.is_active]
+    return [(w.code, shown_name(w.name, w.name_en)) for w in runner.list_windows(session) if w.is_active]
 
 
 class DashboardView(ConsoleView):

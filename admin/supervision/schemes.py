@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 import runner
 from admin.base import OVERSEERS, ConsoleView, actor, perform, services
 from admin.language import SCHEME_PERIODS, TARGETS
+from forms.language import shown_name
 from runner.models import AssessmentScheme, Role
 from runner.supervision.assessment_schemes import periods, scope, store
 from web.auth import current_user
@@ -53,7 +54,7 @@ class SchemesView(ConsoleView):
     def index(self) -> Any:
         with services().transaction() as session:
             day = store.today(session)
-            windows = [(w.code, w.name) for w in runner.list_windows(session)]
+            windows = [(w.code, shown_name(w.name, w.name_en)) for w in runner.list_windows(session)]
             schemes = [scheme_row(session, r, windows, day) for r in store.list_schemes(session)]
         return self.render(
             "console/supervision/schemes.html", schemes=schemes, today=day,

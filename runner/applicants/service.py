@@ -109,6 +109,7 @@ def progress_view(session: Session, instance: ProcessInstance) -> dict[str, Any]
         "finished": instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED),
         "current_steps": [] if finished else steps,
         "windows": [names.get(c, c) for c in codes],
+        "window_codes": list(codes),  # pages name them in their own language (``window_name``)
         "promised_date": local_date(session, instance.deadline),
         "promised_pending_year": instance.deadline_pending_year,
         "paused": instance.paused_since is not None,

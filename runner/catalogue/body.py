@@ -16,7 +16,6 @@ from runner.exceptions import InvalidInput
 
 # 五件: the kinds an item may be published as (the process's own ``itemKind`` names the same ones)
 KINDS = ("即办件", "承诺件", "联办件", "上报件")
-KIND_EN = {"即办件": "on-the-spot", "承诺件": "promised", "联办件": "joint", "上报件": "escalated"}
 FORMS = ("原件", "复印件", "原件及复印件", "电子件")
 DELIVERY = ("窗口领取", "邮寄")
 TEXT_FIELDS = (
@@ -181,7 +180,7 @@ def normalise(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ItemInvalid(["item: 须为 JSON 对象 (must be a JSON object)"])
     known = set(TEXT_FIELDS) | {
-        "code", "name", "window", "kind", "process", "promised_days", "statutory_days", "related_windows",
+        "code", "name", "name_en", "window", "kind", "process", "promised_days", "statutory_days", "related_windows",
         "tolerance", "materials", "delivery", "online", "active", "prereview_days",
     }  # fmt: skip
     for key in sorted(set(raw) - known):
@@ -189,6 +188,7 @@ def normalise(raw: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "code": _text(raw.get("code"), "code", problems, required=True, limit=64),
         "name": _text(raw.get("name"), "name", problems, required=True, limit=200),
+        "name_en": _text(raw.get("name_en"), "name_en", problems, limit=200),
         "window": _text(raw.get("window"), "window", problems, required=True, limit=64),
         "kind": _text(raw.get("kind"), "kind", problems, required=True, limit=40),
         "process": _text(raw.get("process"), "process", problems, required=True, limit=200),

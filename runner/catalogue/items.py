@@ -18,7 +18,7 @@ from runner.core import audit
 from runner.core.definitions import latest_definition
 from runner.core.transaction import services_of
 from runner.exceptions import NotFound
-from runner.models import CatalogueFile, CatalogueItem, CatalogueItemVersion
+from runner.models import CatalogueFile, CatalogueItem, CatalogueItemVersion, ItemApplication
 from runner.people.windows import known_windows
 
 SEARCH_LIMIT = 50
@@ -96,6 +96,7 @@ def save_item(session: Session, raw: Any, *, actor: str) -> Saved:
 
 def _project(item: CatalogueItem, body: dict[str, Any]) -> None:
     item.name, item.department, item.window = body["name"], body["department"], body["window"]
+    item.name_en = body.get("name_en") or None
     item.kind, item.process_key = body["kind"], body["process"]
     item.online, item.active = body["online"], body["active"]
 
@@ -147,7 +148,7 @@ def search(
     limit: int = SEARCH_LIMIT,
     offset: int = 0,
 ) -> list[CatalogueItem]:
-    """Items whose name, code or department contain ``text`` (code prefix first), ordered by code."""
+    """Items whose name (Chinese or English), code or department contain ``text`` (code prefix first), ordered by code."""
     query = select(CatalogueItem)
     words = [w for w in text.split() if w][:5]
     for word in words:
@@ -155,6 +156,7 @@ def search(
         query = query.where(
             or_(
                 CatalogueItem.name.like(like, escape="\\"),
+                CatalogueItem.name_en.ilike(like, escape="\\"),
                 CatalogueItem.code.like(like, escape="\\"),
                 CatalogueItem.department.like(like, escape="\\"),
             )
@@ -225,11 +227,27 @@ def file_names(session: Session, references: list[str]) -> dict[str, str]:
     return {sha: name for sha, name in rows}
 
 
-def item_names(session: Session, codes: set[str]) -> dict[str, str]:
-    """Code → name of the catalogue's items among ``codes`` (one query), for lists that show an item by code."""
+def item_names(session: Session, codes: set[str], *, english: bool = False) -> dict[str, str]:
+    """Code → name of the catalogue's items among ``codes`` (one query), for lists that show an item by code;
+    with ``english`` the English name where the item has one."""
     if not codes:
         return {}
     rows = session.execute(
-        select(CatalogueItem.code, CatalogueItem.name).where(CatalogueItem.code.in_(codes))
+        select(CatalogueItem.code, CatalogueItem.name, CatalogueItem.name_en).where(
+            CatalogueItem.code.in_(codes)
+        )
     )
-    return {code: name for code, name in rows}
+    return {code: (name_en or name) if english else name for code, name, name_en in rows}
+
+
+def english_names_of_instances(session: Session, instance_ids: set[int]) -> dict[int, str]:
+    """Instance id → English name of the catalogue item it was registered for, for the items (among
+    ``instance_ids``) whose catalogue item has one (one query): English lists show it instead of the title."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(
+        select(ItemApplication.instance_id, CatalogueItem.name_en)
+        .join(CatalogueItem, CatalogueItem.id == ItemApplication.item_id)
+        .where(ItemApplication.instance_id.in_(instance_ids), CatalogueItem.name_en.is_not(None))
+    )
+    return {iid: name for iid, name in rows if name}

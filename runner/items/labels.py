@@ -156,6 +156,27 @@ def item_kind(code: str, english: bool = False) -> str:
     return _word(ITEM_KIND_WORDS, code, english)
 
 
+# the catalogue's closed vocabularies, stored in Chinese in an item's content (runner/catalogue/body.py KINDS,
+# FORMS, DELIVERY): the item kinds (五件), the form a material is handed in, how the result is delivered
+CATALOGUE_WORDS: dict[str, tuple[str, str]] = {
+    "即办件": ("即办件", "On the spot"),
+    "承诺件": ("承诺件", "Promised"),
+    "联办件": ("联办件", "Joint"),
+    "上报件": ("上报件", "Escalated"),
+    "原件": ("原件", "Original"),
+    "复印件": ("复印件", "Copy"),
+    "原件及复印件": ("原件及复印件", "Original and copy"),
+    "电子件": ("电子件", "Electronic"),
+    "窗口领取": ("窗口领取", "Collect at the window"),
+    "邮寄": ("邮寄", "By post"),
+}
+
+
+def catalogue_word(value: str, english: bool = False) -> str:
+    """A stored value of the catalogue's vocabularies in one language (the value itself for one nobody named)."""
+    return _word(CATALOGUE_WORDS, value, english)
+
+
 # what raised a warning (``warnings.rule``): the centre's warning rules by level, a diagram's own warning, the law
 WARNING_RULES: dict[str, tuple[str, str]] = {
     "rule:notice": ("预警规则（提示）", "Warning rule (notice)"),

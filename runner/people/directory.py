@@ -792,13 +792,13 @@ CENTRE_ROLES = (
 )
 
 
-def demo_accounts(windows: Iterable[tuple[str, str]]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def demo_accounts(windows: Iterable[tuple[str, ...]]) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(username, display name, memberships) of the demo users: a clerk and a head per window, and the
     centre-wide roles (their window must exist; otherwise the first window is used)."""
     windows = list(windows)
-    codes = {code for code, _ in windows}
+    codes = {code for code, *_ in windows}
     accounts: list[tuple[str, str, list[tuple[str, str]]]] = []
-    for code, name in windows:
+    for code, name, *_ in windows:
         accounts.append((f"{code}_clerk", f"{name}·窗口人员", [(code, Role.CLERK.value)]))
         accounts.append((f"{code}_head", f"{name}·负责人", [(code, Role.WINDOW_HEAD.value)]))
     for username, display, window, role in CENTRE_ROLES:
@@ -808,7 +808,7 @@ def demo_accounts(windows: Iterable[tuple[str, str]]) -> list[tuple[str, str, li
 
 
 def seed_demo_users(
-    session: Session, windows: Iterable[tuple[str, str]], password: str = DEMO_PASSWORD
+    session: Session, windows: Iterable[tuple[str, ...]], password: str = DEMO_PASSWORD
 ) -> list[str]:
     """Create the missing demo users (existing ones are left alone); returns the usernames created."""
     existing = set(session.scalars(select(User.username)))

@@ -34,16 +34,19 @@ def closed_window_names(session: Session) -> dict[str, str]:
     return {code: name for code, name in rows}
 
 
-def upsert_windows(session: Session, windows: Iterable[tuple[str, str]]) -> int:
-    """Create or rename windows from (code, name) pairs; returns how many were new."""
+def upsert_windows(session: Session, windows: Iterable[tuple[str, str] | tuple[str, str, str | None]]) -> int:
+    """Create or rename windows from (code, name) pairs or (code, name, English name) triples; returns how many
+    were new. A pair leaves a window's English name as it is."""
     existing = {w.code: w for w in session.scalars(select(Window))}
     created = 0
-    for code, name in windows:
+    for code, name, *english in windows:
         if code in existing:
             existing[code].name = name
             existing[code].is_active = True
+            if english:
+                existing[code].name_en = english[0] or None
         else:
-            session.add(Window(code=code, name=name, is_active=True))
+            session.add(Window(code=code, name=name, name_en=(english or [None])[0] or None, is_active=True))
             created += 1
     session.flush()
     return created
@@ -240,8 +243,11 @@ def _refuse_closing_while_routed(session: Session, code: str, name: str) -> None
     )
 
 
-def save_window(session: Session, code: str, name: str, *, actor: str, active: bool = True) -> Window:
-    """Create, rename, close (``active=False``) or reopen one window, in the audit trail."""
+def save_window(
+    session: Session, code: str, name: str, *, actor: str, active: bool = True, name_en: str | None = None
+) -> Window:
+    """Create, rename, close (``active=False``) or reopen one window, in the audit trail; ``name_en`` is its
+    optional English name (empty: none)."""
     from runner.core import audit
     from runner.exceptions import InvalidInput
 
@@ -252,16 +258,30 @@ def save_window(session: Session, code: str, name: str, *, actor: str, active: b
         )
     if not name or len(name) > 200:
         raise InvalidInput("窗口名称不能为空 (a window name is required)", field="name")
+    name_en = (name_en or "").strip() or None
+    if name_en is not None and len(name_en) > 200:
+        raise InvalidInput(
+            "英文名称不能超过 200 字 (an English name has at most 200 characters)", field="name_en"
+        )
     row = session.get(Window, code)
     created = row is None
     if row is not None and row.is_active and not active:
         _refuse_closing_with_open_tasks(session, code, row.name)
         _refuse_closing_while_routed(session, code, row.name)
     if row is None:
-        row = Window(code=code, name=name, is_active=active)
+        row = Window(code=code, name=name, name_en=name_en, is_active=active)
         session.add(row)
     else:
-        row.name, row.is_active = name, active
+        row.name, row.name_en, row.is_active = name, name_en, active
     session.flush()
-    audit.record(session, "window_saved", actor=actor, code=code, name=name, active=active, created=created)
+    audit.record(
+        session,
+        "window_saved",
+        actor=actor,
+        code=code,
+        name=name,
+        name_en=name_en,
+        active=active,
+        created=created,
+    )
     return row

@@ -10,7 +10,7 @@ import pytest
 
 import runner
 from runner.catalogue import items
-from runner.models import Document, ItemApplication
+from runner.models import Document, ItemApplication, Window
 from tests.support.catalogue import demo
 from tests.support.flow import deploy_library, describe, tasks
 
@@ -296,6 +296,27 @@ def test_the_applicants_progress_page_links_to_the_items_guide(services, catalog
     page = client.get(f"/progress/{key}").get_data(as_text=True)
     assert 'id="progress-guide"' in page and "/guide/SC-001?version=1" in page
     assert "食品经营许可（新办） · SC-001</a>" in page  # the item's name with its code, not the code alone
+
+
+def test_the_english_progress_page_and_intake_name_the_item_and_windows_in_english(
+    services, catalogue, signed_in, client
+):
+    with services.transaction() as s:
+        s.get(Window, "shichang").name_en = "Market Regulation"
+    clerk = signed_in("sc_clerk")
+    listed = clerk.get("/intake?q=SC&lang=en").get_data(as_text=True)
+    assert "Food business licence (new)" in listed and "Market Regulation" in listed
+    clerk.post("/intake", data=form_for("SC-001", "accept"))
+    _, key = the_item(services)
+    client.post("/progress", data={"receipt": key, "phone_suffix": "1234"})
+    english = client.get(f"/progress/{key}?lang=en").get_data(as_text=True)
+    assert "Food business licence (new) · SC-001</a>" in english
+    assert "Market Regulation" in english.split('id="windows">')[1].split("</dd>")[0]
+    chinese = client.get(f"/progress/{key}?lang=zh_CN").get_data(as_text=True)
+    assert "市场监管窗口" in chinese and "Market Regulation" not in chinese
+    pool = clerk.get("/inbox?tab=window&lang=en").get_data(as_text=True)
+    assert "Food business licence (new)" in pool and "食品经营许可（新办）" not in pool
+    assert "食品经营许可（新办）" in clerk.get("/inbox?tab=window&lang=zh_CN").get_data(as_text=True)
 
 
 def test_the_english_progress_page_of_a_paused_item_says_so_in_english(

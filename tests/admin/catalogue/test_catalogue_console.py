@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from runner.catalogue import items
+from runner.models import Window
 from tests.support.catalogue import demo
 from tests.support.flow import deploy_library
 
@@ -134,3 +135,30 @@ def test_the_problems_name_the_fields_by_their_labels(services, people, signed_i
     answer = client.post(f"{BASE}/item/SC-001/edit?lang={lang}", data=form)
     listed = answer.get_data(as_text=True).split('id="catalogue-problems"')[1].split("</ul>")[0]
     assert answer.status_code == 400 and f"{label}: {said}" in listed and "promised_days" not in listed
+
+
+def test_the_editor_keeps_an_english_name_the_list_shows_on_english_pages(services, people, signed_in):
+    client = signed_in("des")
+    assert 'name="name_en"' in client.get(f"{BASE}/item/SC-001/edit").get_data(as_text=True)
+    answer = client.post(f"{BASE}/item/SC-001/edit", data=edit_form(demo("SC-001"), name_en=" Food licence "))
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    with services.transaction() as s:
+        assert items.get_item(s, "SC-001").name_en == "Food licence"
+    assert "Food licence" in client.get(f"{BASE}/?lang=en").get_data(as_text=True)
+    chinese = client.get(f"{BASE}/?lang=zh_CN").get_data(as_text=True)
+    assert "Food licence" not in chinese and "食品经营许可（新办）" in chinese
+    exported = client.get(f"{BASE}/export").get_data(as_text=True)
+    assert '"name_en": "Food licence"' in exported
+
+
+def test_an_admin_gives_a_window_an_english_name(services, people, signed_in, make_user):
+    make_user("adm", ("centre", "admin"))
+    client = signed_in("adm")
+    assert 'name="name_en"' in client.get("/admin/users/").get_data(as_text=True)
+    client.post("/admin/users/windows", data={"code": "gongan", "name": "公安窗口", "name_en": "Police"})
+    english = client.get("/admin/users/?lang=en").get_data(as_text=True)
+    assert "Police" in english
+    assert "Police" not in client.get("/admin/users/?lang=zh_CN").get_data(as_text=True)
+    client.post("/admin/users/windows", data={"code": "gongan", "name": "公安窗口", "name_en": ""})
+    with services.transaction() as s:
+        assert s.get(Window, "gongan").name_en is None
