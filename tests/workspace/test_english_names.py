@@ -56,6 +56,16 @@ def test_the_apply_pages_show_english_names(client, catalogue):
     assert "Food business licence" not in page(client, f"/apply/{CODE}?lang=zh_CN")
 
 
+def test_the_apply_page_writes_a_material_aside_in_the_page_language(client, catalogue):
+    """A material's form and "optional" in brackets and a comma of the page's language (the English page wrote
+    "（Original，optional）")."""
+    english = page(client, f"/apply/{CODE}?lang=en")
+    assert "食品经营许可申请书 (Original)" in english and "(Original, optional)" in english
+    assert "（Original" not in english and "，optional" not in english
+    chinese = page(client, f"/apply/{CODE}?lang=zh_CN")
+    assert "食品经营许可申请书（原件）" in chinese and "（原件，非必须）" in chinese
+
+
 def test_an_item_name_in_english_is_optional_and_kept_in_the_body(services, catalogue):
     with services.transaction() as s:
         item = items.get_item(s, CODE)
