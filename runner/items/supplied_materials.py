@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from runner.catalogue.applications import record_arrived, tolerated_names
 from runner.core import engine
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput
@@ -70,4 +71,7 @@ def record_supplied(
             "补齐时间早于容缺受理时间 (the time is before the tolerant acceptance)", field="supplied_at"
         )
     payload = {"supplied_materials": chosen, "supplied_on": supplied_at.isoformat()}
-    return deliver_message(session, MESSAGE, str(instance.business_key), payload, actor=actor)
+    arrived = [*chosen, *tolerated_names(session, instance)]  # 副件已补齐: every 容缺 material is in
+    done = deliver_message(session, MESSAGE, str(instance.business_key), payload, actor=actor)
+    record_arrived(session, instance, arrived, actor=actor, via="tolerated", at=supplied_at)
+    return done

@@ -595,3 +595,33 @@ def test_a_closed_window_notice_in_place_of_an_intake_form_links_on_in_both_lang
         page = clerk.get(f"/intake?item=SC-001&lang={lang}").get_data(as_text=True)
         notice = page.split('id="intake-closed"')[1].split("</section>")[0]
         assert 'href="/intake"' in notice and back_list in notice, notice
+
+
+def test_corrected_materials_are_received_on_the_record_the_item_page_and_the_acceptance_notice(
+    services, catalogue, signed_in
+):
+    """补正材料已收到 updates the counter's intake record: the item page, the acceptance notice (read through
+    ``materials_as_received``) and the joint notice no longer call the material missing; the record keeps what
+    it was and the change is audited with who and when."""
+    client = signed_in("gt_clerk")
+    missing = "拟选址位置图"
+    client.post("/intake", data=form_for("GT-001", "notify", (missing,)))
+    iid, key = the_item(services)
+    client.post(f"/items/{key}/materials", data={"arrived": [missing]})
+    with services.transaction() as s:
+        record = s.get(ItemApplication, iid)
+        state = next(m for m in record.materials if m["name"] == missing)
+        assert (state["status"], state["was"], state["received_by"]) == ("received", "missing", "gt_clerk")
+        assert state["received_at"] and state["via"] == "correction"
+        audits = (
+            s.query(runner.models.AuditEntry).filter_by(instance_id=iid, action="materials_arrived").all()
+        )
+        assert len(audits) == 1 and audits[0].actor == "gt_clerk"
+        instance = runner.get_instance(s, iid)
+        from runner.papers.documents import materials_as_received
+
+        listed = materials_as_received(s, instance, {"item_code": "GT-001"})
+    assert missing in listed["materials"] and listed["not_received"] == []
+    hub = client.get(f"/items/{key}").get_data(as_text=True)
+    row = hub.split('id="hub-materials"')[1].split(missing)[1].split("</tr>")[0]
+    assert "已收" in row and "补正" in row and "gt_clerk" in row and "缺" not in row.replace("补正", "")
