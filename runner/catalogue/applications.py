@@ -273,8 +273,14 @@ def record_arrived(
     return changed
 
 
+def owed_on_record(session: Session, instance: ProcessInstance) -> list[dict[str, Any]]:
+    """The materials the counter's record still has as 容缺后补 (name and promised date)."""
+    record = session.get(ItemApplication, instance.id)
+    return [dict(m) for m in (record.materials if record else None) or [] if m.get("status") == TOLERATED]
+
+
 def tolerated_names(session: Session, instance: ProcessInstance) -> list[str]:
-    """The materials the counter's record still has as 容缺后补."""
+    """The names of the materials the counter's record still has as 容缺后补."""
     record = session.get(ItemApplication, instance.id)
     return [
         str(m.get("name"))

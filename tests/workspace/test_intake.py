@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -625,3 +626,35 @@ def test_corrected_materials_are_received_on_the_record_the_item_page_and_the_ac
     hub = client.get(f"/items/{key}").get_data(as_text=True)
     row = hub.split('id="hub-materials"')[1].split(missing)[1].split("</tr>")[0]
     assert "已收" in row and "补正" in row and "gt_clerk" in row and "缺" not in row.replace("补正", "")
+
+
+def test_a_tolerated_material_brought_later_is_recorded_from_the_item_page(
+    services, catalogue, signed_in, clock
+):
+    """An item accepted at the counter with a 容缺后补 material, on a diagram without a 容缺 block: the item page
+    offers to record it arrived; afterwards the record, the page and the acceptance papers have it received."""
+    client = signed_in("sc_clerk")
+    tolerated = "食品安全管理人员健康证明"
+    names = [m["name"] for m in demo("SC-001")["materials"]]
+    form = form_for("SC-001", "accept")
+    form.update({f"m{names.index(tolerated)}": "tolerated", f"due{names.index(tolerated)}": "2026-10-30"})
+    assert client.post("/intake", data=form).status_code == 302
+    iid, key = the_item(services)
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert 'id="item-supply"' in page and tolerated in page.split('id="item-supply"')[1]
+    clock.set(clock.now() + timedelta(days=1))
+    done = client.post(
+        f"/items/{key}/supplied", data={"materials": [tolerated], "supplied_at": "2026-09-28T17:30"}
+    )
+    assert done.status_code == 302
+    with services.transaction() as s:
+        state = next(m for m in s.get(ItemApplication, iid).materials if m["name"] == tolerated)
+        assert (state["status"], state["was"], state["received_by"]) == ("received", "tolerated", "sc_clerk")
+        from runner.papers.documents import materials_as_received
+
+        listed = materials_as_received(s, runner.get_instance(s, iid), {"item_code": "SC-001"})
+    assert tolerated in listed["materials"] and listed["tolerated"] == []
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert 'id="item-supply"' not in page
+    row = page.split('id="hub-materials"')[1].split(tolerated)[1].split("</tr>")[0]
+    assert "已收" in row and "容缺后补" in row and "2026-09-28" in row
