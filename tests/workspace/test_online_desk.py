@@ -182,3 +182,19 @@ def test_the_applicants_page_says_what_the_counter_received_missing_and_owed_the
     clock.set(clock.now() + timedelta(hours=2))
     clerk.post(f"/items/{key}/supplied", data={"materials": [owed], "supplied_at": "2026-09-28T10:00"})
     assert "已收取" in states()[owed]
+
+
+def test_the_appointment_confirmation_names_what_was_sent_online_and_what_was_not(services, desk, client):
+    """The printed confirmation does not pass for a receipt of every material: it names those sent online and
+    those not (an optional one marked so)."""
+    with services.transaction() as s:
+        row, token = applications.start_draft(s, CODE, PERSON)
+        row.phone_verified_at = services.now()
+        names = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
+        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in names])
+        submission.submit(s, row)
+    page = client.get(f"/apply/track/{token}/confirmation").get_data(as_text=True)
+    sent = page.split('id="conf-uploaded"')[1].split("</p>")[0]
+    unsent = page.split('id="conf-not-uploaded"')[1].split("</p>")[0]
+    assert all(n in sent for n in names) and "授权委托书及代理人身份证件" not in sent
+    assert "授权委托书及代理人身份证件（非必须）" in unsent
