@@ -249,13 +249,19 @@ def record_arrived(
     record = session.get(ItemApplication, instance.id)
     if record is None or not record.materials:
         return []
-    when = (at or services_of(session).now()).isoformat()
+    moment = at or services_of(session).now()
+    when, day = moment.isoformat(), calendar(session).local_date(moment).isoformat()  # the centre's day
     materials, changed = [], []
     for material in record.materials:
         material = dict(material)
         if material.get("name") in names and material.get("status") in (MISSING, TOLERATED):
             material.update(
-                was=material["status"], status=RECEIVED, received_at=when, received_by=actor, via=via
+                was=material["status"],
+                status=RECEIVED,
+                received_at=when,
+                received_on=day,
+                received_by=actor,
+                via=via,
             )
             changed.append(str(material["name"]))
         materials.append(material)

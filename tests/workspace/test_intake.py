@@ -13,7 +13,7 @@ import runner
 from runner.catalogue import items
 from runner.models import Document, ItemApplication
 from tests.support.catalogue import demo
-from tests.support.flow import deploy_library, describe, tasks
+from tests.support.flow import deploy_library, describe, local, tasks
 
 PERSON_ID = "11010519491231002X"
 
@@ -599,7 +599,7 @@ def test_a_closed_window_notice_in_place_of_an_intake_form_links_on_in_both_lang
 
 
 def test_corrected_materials_are_received_on_the_record_the_item_page_and_the_acceptance_notice(
-    services, catalogue, signed_in
+    services, catalogue, signed_in, clock
 ):
     """补正材料已收到 updates the counter's intake record: the item page, the acceptance notice (read through
     ``materials_as_received``) and the joint notice no longer call the material missing; the record keeps what
@@ -608,12 +608,14 @@ def test_corrected_materials_are_received_on_the_record_the_item_page_and_the_ac
     missing = "拟选址位置图"
     client.post("/intake", data=form_for("GT-001", "notify", (missing,)))
     iid, key = the_item(services)
+    clock.set(local("2026-09-29", "07:00"))  # still the 28th in UTC: the record says the centre's day
     client.post(f"/items/{key}/materials", data={"arrived": [missing]})
     with services.transaction() as s:
         record = s.get(ItemApplication, iid)
         state = next(m for m in record.materials if m["name"] == missing)
         assert (state["status"], state["was"], state["received_by"]) == ("received", "missing", "gt_clerk")
-        assert state["received_at"] and state["via"] == "correction"
+        assert state["received_at"] == "2026-09-28T23:00:00+00:00" and state["via"] == "correction"
+        assert state["received_on"] == "2026-09-29"
         audits = (
             s.query(runner.models.AuditEntry).filter_by(instance_id=iid, action="materials_arrived").all()
         )
@@ -625,7 +627,7 @@ def test_corrected_materials_are_received_on_the_record_the_item_page_and_the_ac
     assert missing in listed["materials"] and listed["not_received"] == []
     hub = client.get(f"/items/{key}").get_data(as_text=True)
     row = hub.split('id="hub-materials"')[1].split(missing)[1].split("</tr>")[0]
-    assert "已收" in row and "补正" in row and "gt_clerk" in row and "缺" not in row.replace("补正", "")
+    assert "已收" in row and "补正 2026-09-29 gt_clerk" in row and "缺" not in row.replace("补正", "")
 
 
 def test_a_tolerated_material_brought_later_is_recorded_from_the_item_page(
