@@ -85,7 +85,8 @@ def record_supplied(
     if supplied_at > services_of(session).now():
         raise InvalidInput("补齐时间不能晚于现在 (the time cannot be in the future)", field="supplied_at")
     accepted = wanted.get("accepted_at")
-    if accepted and supplied_at < datetime.fromisoformat(str(accepted)):
+    # the form gives the minute: the minute of the acceptance itself is not before it
+    if accepted and supplied_at < datetime.fromisoformat(str(accepted)).replace(second=0, microsecond=0):
         raise InvalidInput(
             "补齐时间早于容缺受理时间 (the time is before the tolerant acceptance)", field="supplied_at"
         )

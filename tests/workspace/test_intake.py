@@ -640,13 +640,16 @@ def test_a_tolerated_material_brought_later_is_recorded_from_the_item_page(
     names = [m["name"] for m in demo("SC-001")["materials"]]
     form = form_for("SC-001", "accept")
     form.update({f"m{names.index(tolerated)}": "tolerated", f"due{names.index(tolerated)}": "2026-10-30"})
+    clock.set(clock.now() + timedelta(seconds=30))  # registered at 09:00:30
     assert client.post("/intake", data=form).status_code == 302
     iid, key = the_item(services)
     page = client.get(f"/items/{key}").get_data(as_text=True)
     assert 'id="item-supply"' in page and tolerated in page.split('id="item-supply"')[1]
-    clock.set(clock.now() + timedelta(days=1))
+    clock.set(
+        clock.now() + timedelta(seconds=20)
+    )  # the form's time, 09:00, is the minute of the registration
     done = client.post(
-        f"/items/{key}/supplied", data={"materials": [tolerated], "supplied_at": "2026-09-28T17:30"}
+        f"/items/{key}/supplied", data={"materials": [tolerated], "supplied_at": "2026-09-28T09:00"}
     )
     assert done.status_code == 302
     with services.transaction() as s:
@@ -659,4 +662,4 @@ def test_a_tolerated_material_brought_later_is_recorded_from_the_item_page(
     page = client.get(f"/items/{key}").get_data(as_text=True)
     assert 'id="item-supply"' not in page
     row = page.split('id="hub-materials"')[1].split(tolerated)[1].split("</tr>")[0]
-    assert "已收" in row and "容缺后补" in row and "2026-09-28" in row
+    assert "已收" in row and "容缺后补 2026-09-28 sc_clerk" in row
