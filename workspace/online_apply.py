@@ -27,6 +27,7 @@ import runner
 from forms.attachments import ALLOWED, UploadRejected, check_upload, display_name, human_size, max_bytes
 from forms.language import pick, shown_name
 from runner.catalogue import items as catalogue
+from runner.catalogue.applications import application_of
 from runner.models import OnlineApplication
 from runner.online import applications, codes, counter, files, results, slots, submission
 from web.auth import client_address, services
@@ -123,12 +124,20 @@ def _row(s: Session, token: str) -> OnlineApplication:
         abort(404)
 
 
+def _as_received(s: Session, instance: runner.ProcessInstance | None) -> dict[str, dict[str, Any]]:
+    """material → its state on the counter's intake record once the counter received the application (received,
+    missing or 容缺后补 with its date, kept up to date as materials arrive later); empty before."""
+    record = application_of(s, instance.id) if instance is not None else None
+    return {str(m.get("name")): m for m in (record.materials if record is not None else None) or []}
+
+
 def _track_view(s: Session, row: OnlineApplication) -> dict[str, Any]:
     body = applications.item_body(s, row)
     versions = files.versions_of(s, row)
     instance = counter.catch_up(s, row)
     appointment = slots.current(s, row)
     zh, en = applications.state_words(row.state)
+    at_counter = _as_received(s, instance)
     return {
         "row": row,
         "state": pick(zh, en),
@@ -139,6 +148,7 @@ def _track_view(s: Session, row: OnlineApplication) -> dict[str, Any]:
                 "spec": m,
                 "versions": versions.get(m["name"], []),
                 "reason": (row.reasons or {}).get(m["name"]),
+                "at_counter": at_counter.get(m["name"]),
             }
             for n, m in enumerate(body.get("materials", []))
         ],  # fmt: skip

@@ -56,20 +56,26 @@ def record_materials_supplied(business_key: str) -> Any:
     if not allowed("record_supplied", who, facts):
         abort(403)
 
-    def work(s: Session) -> Any:
-        return do_record_supplied(
-            s, who, runner.get_instance(s, item["id"]),
+    def work(s: Session) -> bool:
+        instance = runner.get_instance(s, item["id"])
+        on_record_only = bool((awaited(s, instance) or {}).get("record_only"))
+        do_record_supplied(
+            s, who, instance,
             materials=request.form.getlist("materials"), supplied_at=_when(request.form.get("supplied_at")),
         )  # fmt: skip
+        return on_record_only
 
     try:
-        services().run(work)
+        on_record_only = services().run(work)
     except runner.PermissionDenied:
         abort(403)
     except runner.RunnerError as exc:
         flash(user_message(exc), "error")
     else:
-        flash(
-            pick("已登记副件补齐，容缺承诺已结束。", "Recorded: the secondary materials arrived."), "success"
+        done = (
+            pick("已登记容缺材料补交，收件登记已更新。", "Recorded: the materials arrived.")
+            if on_record_only
+            else pick("已登记副件补齐，容缺承诺已结束。", "Recorded: the secondary materials arrived.")
         )
+        flash(done, "success")
     return redirect(url_for("workspace.item_page", business_key=business_key))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -231,6 +231,68 @@ def record_decision(
         record.decided_by = actor
         record.decided_at = services_of(session).now()
     audit.record(session, "intake_decision", actor=actor, instance=instance, decision=decision, **detail)
+
+
+def record_arrived(
+    session: Session,
+    instance: ProcessInstance,
+    names: list[str],
+    *,
+    actor: str,
+    via: str,
+    at: datetime | None = None,
+) -> list[str]:
+    """Materials that reached an item after its intake (``via``: ``correction`` for 补正, ``tolerated`` for
+    容缺后补): the counter's record shows them received, when (``at``, now by default) and by whom; the state
+    they had stays on the record (``was``) and the change is audited (``materials_arrived``). Returns the names
+    changed (none for an item without a record or for materials already received)."""
+    record = session.get(ItemApplication, instance.id)
+    if record is None or not record.materials:
+        return []
+    moment = at or services_of(session).now()
+    when, day = moment.isoformat(), calendar(session).local_date(moment).isoformat()  # the centre's day
+    materials, changed = [], []
+    for material in record.materials:
+        material = dict(material)
+        if material.get("name") in names and material.get("status") in (MISSING, TOLERATED):
+            material.update(
+                was=material["status"],
+                status=RECEIVED,
+                received_at=when,
+                received_on=day,
+                received_by=actor,
+                via=via,
+            )
+            changed.append(str(material["name"]))
+        materials.append(material)
+    if changed:
+        record.materials = materials  # a new list: the JSON column sees the change
+        audit.record(
+            session,
+            "materials_arrived",
+            actor=actor,
+            instance=instance,
+            materials=changed,
+            via=via,
+            received_at=when,
+        )
+    return changed
+
+
+def owed_on_record(session: Session, instance: ProcessInstance) -> list[dict[str, Any]]:
+    """The materials the counter's record still has as 容缺后补 (name and promised date)."""
+    record = session.get(ItemApplication, instance.id)
+    return [dict(m) for m in (record.materials if record else None) or [] if m.get("status") == TOLERATED]
+
+
+def tolerated_names(session: Session, instance: ProcessInstance) -> list[str]:
+    """The names of the materials the counter's record still has as 容缺后补."""
+    record = session.get(ItemApplication, instance.id)
+    return [
+        str(m.get("name"))
+        for m in (record.materials if record else None) or []
+        if m.get("status") == TOLERATED
+    ]
 
 
 def application_view(session: Session, instance_id: int) -> dict[str, Any] | None:

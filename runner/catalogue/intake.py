@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runner.catalogue.applications import item_data, record_decision
+from runner.catalogue.applications import item_data, record_arrived, record_decision
 from runner.exceptions import InvalidInput
 from runner.items.messages import deliver_message
 from runner.models import MessageSubscription, OpenTask, ProcessInstance
@@ -174,6 +174,7 @@ def materials_received(
     still = [m for m in asked if m not in arrived]
     payload = {"materials": arrived, "still_missing": still}
     deliver_message(session, RESUBMITTED, instance.business_key, payload, actor=actor)
+    record_arrived(session, instance, arrived, actor=actor, via="correction")
     if not still:
         check_step = _step(session, instance, "materials_check")
         complete(

@@ -203,14 +203,18 @@ def materials_as_received(
 ) -> dict[str, Any]:
     """The item's materials as the counter's intake record has them: ``materials`` (received), ``tolerated``
     (容缺后补: name and promised date) and ``not_received``. Without a record (an item not registered at a
-    counter) the item's data says what is missing or tolerated; every other material counts as received."""
+    counter) the item's data says what is missing or tolerated (until its 补正 or 容缺 block says they arrived);
+    every other material counts as received."""
     # only an item started from the catalogue has a record (no look-up for the others)
     record = session.get(ItemApplication, instance.id) if data.get("item_code") else None
     if record is not None and record.materials:
         states = [(str(m.get("name")), m.get("status"), m.get("due")) for m in record.materials]
     else:
-        missing = set(_str_list(data.get("missing_materials")))
-        tolerated = set(_str_list(data.get("tolerated_materials")))
+        # what the 补正 brought in full, or the 容缺 items supplied, arrived since (the blocks' outcomes)
+        arrived = data.get("correction_result") == "complete"
+        missing = set() if arrived else set(_str_list(data.get("missing_materials")))
+        supplied = data.get("tolerance_outcome") == "supplied"
+        tolerated = set() if supplied else set(_str_list(data.get("tolerated_materials")))
         states = [
             (n, "missing" if n in missing else "tolerated" if n in tolerated else "received", None)
             for n in _str_list(data.get("materials_list"))

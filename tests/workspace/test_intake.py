@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ import runner
 from runner.catalogue import items
 from runner.models import Document, ItemApplication, Window
 from tests.support.catalogue import demo
-from tests.support.flow import deploy_library, describe, tasks
+from tests.support.flow import deploy_library, describe, local, tasks
 
 PERSON_ID = "11010519491231002X"
 
@@ -616,3 +617,70 @@ def test_a_closed_window_notice_in_place_of_an_intake_form_links_on_in_both_lang
         page = clerk.get(f"/intake?item=SC-001&lang={lang}").get_data(as_text=True)
         notice = page.split('id="intake-closed"')[1].split("</section>")[0]
         assert 'href="/intake"' in notice and back_list in notice, notice
+
+
+def test_corrected_materials_are_received_on_the_record_the_item_page_and_the_acceptance_notice(
+    services, catalogue, signed_in, clock
+):
+    """补正材料已收到 updates the counter's intake record: the item page, the acceptance notice (read through
+    ``materials_as_received``) and the joint notice no longer call the material missing; the record keeps what
+    it was and the change is audited with who and when."""
+    client = signed_in("gt_clerk")
+    missing = "拟选址位置图"
+    client.post("/intake", data=form_for("GT-001", "notify", (missing,)))
+    iid, key = the_item(services)
+    clock.set(local("2026-09-29", "07:00"))  # still the 28th in UTC: the record says the centre's day
+    client.post(f"/items/{key}/materials", data={"arrived": [missing]})
+    with services.transaction() as s:
+        record = s.get(ItemApplication, iid)
+        state = next(m for m in record.materials if m["name"] == missing)
+        assert (state["status"], state["was"], state["received_by"]) == ("received", "missing", "gt_clerk")
+        assert state["received_at"] == "2026-09-28T23:00:00+00:00" and state["via"] == "correction"
+        assert state["received_on"] == "2026-09-29"
+        audits = (
+            s.query(runner.models.AuditEntry).filter_by(instance_id=iid, action="materials_arrived").all()
+        )
+        assert len(audits) == 1 and audits[0].actor == "gt_clerk"
+        instance = runner.get_instance(s, iid)
+        from runner.papers.documents import materials_as_received
+
+        listed = materials_as_received(s, instance, {"item_code": "GT-001"})
+    assert missing in listed["materials"] and listed["not_received"] == []
+    hub = client.get(f"/items/{key}").get_data(as_text=True)
+    row = hub.split('id="hub-materials"')[1].split(missing)[1].split("</tr>")[0]
+    assert "已收" in row and "补正 2026-09-29 gt_clerk" in row and "缺" not in row.replace("补正", "")
+
+
+def test_a_tolerated_material_brought_later_is_recorded_from_the_item_page(
+    services, catalogue, signed_in, clock
+):
+    """An item accepted at the counter with a 容缺后补 material, on a diagram without a 容缺 block: the item page
+    offers to record it arrived; afterwards the record, the page and the acceptance papers have it received."""
+    client = signed_in("sc_clerk")
+    tolerated = "食品安全管理人员健康证明"
+    names = [m["name"] for m in demo("SC-001")["materials"]]
+    form = form_for("SC-001", "accept")
+    form.update({f"m{names.index(tolerated)}": "tolerated", f"due{names.index(tolerated)}": "2026-10-30"})
+    clock.set(clock.now() + timedelta(seconds=30))  # registered at 09:00:30
+    assert client.post("/intake", data=form).status_code == 302
+    iid, key = the_item(services)
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert 'id="item-supply"' in page and tolerated in page.split('id="item-supply"')[1]
+    clock.set(
+        clock.now() + timedelta(seconds=20)
+    )  # the form's time, 09:00, is the minute of the registration
+    done = client.post(
+        f"/items/{key}/supplied", data={"materials": [tolerated], "supplied_at": "2026-09-28T09:00"}
+    )
+    assert done.status_code == 302
+    with services.transaction() as s:
+        state = next(m for m in s.get(ItemApplication, iid).materials if m["name"] == tolerated)
+        assert (state["status"], state["was"], state["received_by"]) == ("received", "tolerated", "sc_clerk")
+        from runner.papers.documents import materials_as_received
+
+        listed = materials_as_received(s, runner.get_instance(s, iid), {"item_code": "SC-001"})
+    assert tolerated in listed["materials"] and listed["tolerated"] == []
+    page = client.get(f"/items/{key}").get_data(as_text=True)
+    assert 'id="item-supply"' not in page
+    row = page.split('id="hub-materials"')[1].split(tolerated)[1].split("</tr>")[0]
+    assert "已收" in row and "容缺后补 2026-09-28 sc_clerk" in row

@@ -138,3 +138,63 @@ def test_the_desks_lists_name_the_item_not_only_its_code(services, submitted, si
     page = clerk.get(f"/online/counter?q={PERSON.phone}").get_data(as_text=True)
     row = page.split('data-number="')[1].split("</tr>")[0]
     assert name in row and CODE in row, row
+
+
+def test_the_applicants_page_says_what_the_counter_received_missing_and_owed_then_what_arrived(
+    services, desk, signed_in, client, clock
+):
+    """Once the counter received an online application, the applicant's page names each material's state on
+    the counter's record (not only the uploads): a 容缺后补 one with its date, one not received; and it follows
+    the record when the owed material arrives later."""
+    from datetime import timedelta
+
+    with services.transaction() as s:
+        row, token = applications.start_draft(s, CODE, PERSON)
+        row.phone_verified_at = services.now()
+        names = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
+        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in names])
+        submission.submit(s, row)
+        aid = row.id
+    clerk = signed_in("sc_clerk")
+    clerk.post(f"/online/{aid}/review", data={"decision": "pass"})
+    everything = [m["name"] for m in demo(CODE)["materials"]]
+    owed, optional = "食品安全管理人员健康证明", "授权委托书及代理人身份证件"
+    data = {"item": CODE, "online": str(aid), "applicant_type": "person", "applicant_name": "张三",
+            "applicant_id": PERSON.id_number, "phone": PERSON.phone, "decision": "accept"}  # fmt: skip
+    data |= {f"m{n}": "received" for n, _ in enumerate(everything)}
+    data |= {f"m{everything.index(owed)}": "tolerated", f"due{everything.index(owed)}": "2026-10-30"}
+    data |= {f"m{everything.index(optional)}": "missing"}
+    assert clerk.post("/intake", data=data).status_code == 302
+
+    def states() -> dict[str, str]:
+        page = client.get(f"/apply/track/{token}").get_data(as_text=True)
+        rows = page.split('id="track-files"')[1].split("</table>")[0].split("<tr data-material=")[1:]
+        return {r.split('"')[1]: r.split('class="at-counter"')[1].split("</td>")[0] for r in rows}
+
+    said = states()
+    assert "未收取" in said[optional] and "容缺后补" in said[owed] and "2026-10-30" in said[owed]
+    assert "已收取" in said["营业执照"]
+    with services.transaction() as s:
+        key = s.get(OnlineApplication, aid).instance_id
+        from runner import get_instance
+
+        key = get_instance(s, key).business_key
+    clock.set(clock.now() + timedelta(hours=2))
+    clerk.post(f"/items/{key}/supplied", data={"materials": [owed], "supplied_at": "2026-09-28T10:00"})
+    assert "已收取" in states()[owed]
+
+
+def test_the_appointment_confirmation_names_what_was_sent_online_and_what_was_not(services, desk, client):
+    """The printed confirmation does not pass for a receipt of every material: it names those sent online and
+    those not (an optional one marked so)."""
+    with services.transaction() as s:
+        row, token = applications.start_draft(s, CODE, PERSON)
+        row.phone_verified_at = services.now()
+        names = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
+        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in names])
+        submission.submit(s, row)
+    page = client.get(f"/apply/track/{token}/confirmation").get_data(as_text=True)
+    sent = page.split('id="conf-uploaded"')[1].split("</p>")[0]
+    unsent = page.split('id="conf-not-uploaded"')[1].split("</p>")[0]
+    assert all(n in sent for n in names) and "授权委托书及代理人身份证件" not in sent
+    assert "授权委托书及代理人身份证件（非必须）" in unsent

@@ -80,3 +80,45 @@ def test_materials_are_received_only_while_the_item_waits_for_them(services, ite
         instance = runner.get_instance(s, item.id)
         with pytest.raises(DecisionRefused, match="没有在等待补正材料"):
             do_receive_materials(s, who("sc", "shichang", "clerk"), instance, ["x"], complete=steps_taken([]))
+
+
+def test_tolerated_materials_supplied_later_turn_received_on_the_counters_record(services, clock):
+    """副件已补齐 on a 容缺 item registered at the counter: the record's 容缺后补 material turns received (with the
+    time given and the clerk), and the acceptance papers stop listing it as owed; the record keeps what it was."""
+    from runner.items.clerk import do_record_supplied
+    from runner.models import AuditEntry, ItemApplication
+    from runner.papers.documents import materials_as_received
+    from tests.support import flow
+
+    flow.deploy_library(services, "block_correction.bpmn", "block_refusal.bpmn", "rongque.bpmn")
+    owed = "食品安全管理人员健康证明"
+    with services.transaction() as s:
+        items.save_item(s, demo("SC-001") | {"process": "rongque"}, actor="admin")
+        names = [m["name"] for m in demo("SC-001")["materials"]]
+        intake = applications.Intake(
+            applications.Applicant("张三", "11010519491231002X", "13800001234"),
+            [applications.MaterialState(n) for n in names if n != owed]
+            + [applications.MaterialState(owed, applications.TOLERATED, flow.local("2026-10-09").date())],
+        )
+        iid = applications.start_item(s, "SC-001", actor="sc", intake=intake).id
+    flow.complete(
+        services, flow.task(services, iid, "accept")["id"], {"eligible": True, "materials_complete": True}
+    )
+    commitment = {"supply_by": "2026-10-09", "secondary_materials": [owed], "commitment_signed": True}
+    flow.complete(services, flow.task(services, iid, "tolerance_commitment")["id"], commitment)
+    arrived_at = flow.local("2026-09-29", "10:00")
+    clock.set(flow.local("2026-09-30", "09:00"))
+    with services.transaction() as s:
+        instance = runner.get_instance(s, iid)
+        assert materials_as_received(s, instance, {"item_code": "SC-001"})["tolerated"]
+        do_record_supplied(
+            s, who("sc", "shichang", "clerk"), instance, materials=[owed], supplied_at=arrived_at
+        )
+    with services.transaction() as s:
+        state = next(m for m in s.get(ItemApplication, iid).materials if m["name"] == owed)
+        assert (state["status"], state["was"], state["via"]) == ("received", "tolerated", "tolerated")
+        assert state["received_at"] == arrived_at.isoformat() and state["received_by"] == "sc"
+        assert state["due"] == "2026-10-09"  # the promise stays on the record
+        listed = materials_as_received(s, runner.get_instance(s, iid), {"item_code": "SC-001"})
+        assert owed in listed["materials"] and listed["tolerated"] == [] and listed["not_received"] == []
+        assert s.query(AuditEntry).filter_by(instance_id=iid, action="materials_arrived").count() == 1

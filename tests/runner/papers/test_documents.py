@@ -185,3 +185,25 @@ def test_a_step_locks_its_item_before_it_waits_for_numbering(
     worker.join(10)
     assert locked and not failed and not worker.is_alive()
     assert [c[2] for c in stored_numbers(services)] == ["guotu", "huanbao", "guihua"]
+
+
+@pytest.mark.parametrize(
+    ("data", "received", "tolerated", "missing"),
+    [
+        ({"missing_materials": ["b"], "tolerated_materials": ["c"]}, ["a"], ["c"], ["b"]),
+        ({"missing_materials": ["b"], "correction_result": "complete"}, ["a", "b", "c"], [], []),
+        ({"tolerated_materials": ["c"], "tolerance_outcome": "supplied"}, ["a", "b", "c"], [], []),
+    ],
+)
+def test_an_item_without_an_intake_record_counts_what_its_blocks_say_arrived(
+    services, library, data, received, tolerated, missing
+):
+    """Without a counter's record the item's data says what is missing or owed, until its 补正 block found the
+    corrected materials complete or its 容缺 block had them supplied."""
+    iid = start_item(services, "lianban_chaogao", {"lead_window": "shichang", "applicant": "张三"})
+    with services.transaction() as s:
+        listed = documents.materials_as_received(
+            s, runner.get_instance(s, iid), {"materials_list": ["a", "b", "c"], **data}
+        )
+    assert listed["materials"] == received
+    assert [t["name"] for t in listed["tolerated"]] == tolerated and listed["not_received"] == missing
