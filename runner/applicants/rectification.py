@@ -174,9 +174,9 @@ def _record_approvals(
 
 def _apply(session: Session, row: Rectification, instance: ProcessInstance, data: dict[str, Any]) -> None:
     """Bring the row in line with its process: state, verdict, window, limit, approvals, call back."""
-    # the state moves when the diagram's limit timer falls due, at the deadline itself (23:59:59): a diagram's
-    # timers are not on the lateness rule yet; whether the rectification was on time is judged by is_late
-    overdue = instance.deadline is not None and services_of(session).now() >= instance.deadline
+    # the state moves when the diagram's limit timer falls due: when the limit day is over (the next local
+    # midnight), the instant lateness begins (is_late), which also judges whether it was rectified on time
+    overdue = instance.deadline is not None and is_late(services_of(session).now(), instance.deadline)
     row.state = _state(data, overdue)
     verdict = data.get("verdict")
     row.verdict = verdict if verdict in VERDICTS and data.get("verified_at") else None

@@ -542,8 +542,8 @@ def retime(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) 
     engine.item["paused"] = instance.paused_since is not None
     for task in workflow.get_tasks(state=TaskState.WAITING):
         if follows_deadline(task):
-            task.internal_data.pop("event_value", None)
-            task.internal_data.pop("event_fired", None)
+            for key in ("event_value", "event_fired", "event_exact"):
+                task.internal_data.pop(key, None)
             if instance.deadline is not None or instance.deadline_pending_year is not None:
                 for definition in timer_definitions(task):
                     definition.has_fired(task)

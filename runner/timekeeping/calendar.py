@@ -269,12 +269,19 @@ class BusinessCalendar:
 
     # ---- deadlines ----------------------------------------------------------------------------
 
+    def _last_day_of(self, end: datetime) -> date:
+        """The last local day a span ending at ``end`` covers: the day before when it ends at local midnight."""
+        day = self.local_date(end)
+        return day - _ONE_DAY if _aware(end, "end") == self.start_of_day(day) else day
+
     def paused_workdays(
         self, pauses: Iterable[tuple[datetime, datetime | None]], now: datetime | None = None
     ) -> int:
         """Working days covered by pauses: (local start date, local end date] each, open ones until ``now``.
 
-        Overlapping pauses count each working day once (for disjoint pauses this is the plain sum).
+        Overlapping pauses count each working day once (for disjoint pauses this is the plain sum). A pause that
+        ends at a local midnight covered none of that day (a timer that falls due when a limit day is over
+        resumes the clock then): its last day is the one before.
         """
         days: set[date] = set()
         for pause_start, pause_end in pauses:
@@ -286,7 +293,7 @@ class BusinessCalendar:
                 raise ValueError(
                     f"pause ends before it starts: {pause_start.isoformat()} > {pause_end.isoformat()}"
                 )
-            days |= self._workday_set(self.local_date(pause_start), self.local_date(pause_end))
+            days |= self._workday_set(self.local_date(pause_start), self._last_day_of(pause_end))
         return len(days)
 
     def deadline(

@@ -18,6 +18,7 @@ from tests.support import flow
 # 10 working days from Mon 09-28: 09-29, 09-30, 10-08, 10-09, 10-10 (make-up Sat), 10-12 .. 10-16
 DEADLINE = "2026-10-16T15:59:59+00:00"
 YELLOW_AT = "2026-10-16T16:00:00+00:00"  # the 黄牌: once the deadline's day is over (is_late)
+DAY_OVER = "2026-10-16T16:00:00+00:00"  # the diagram's timer on DEADLINE: when its day is over
 WARN_AT = "2026-10-14T16:00:00+00:00"  # 00:00 Thu 10-15, the working day before
 
 
@@ -83,7 +84,7 @@ def test_on_time_no_warnings(services, clock, lib):
     do(services, iid, "acceptance_notice")
     review = flow.task(services, iid, "review")
     assert (review["window"], review["form_key"], review["limit_days"]) == ("centre", "review", 5)
-    assert timers(services, iid) == [("到达承诺期限", DEADLINE, "pending")]
+    assert timers(services, iid) == [("到达承诺期限", DAY_OVER, "pending")]
     assert rule_timers(services, iid) == [
         ("提示预警", WARN_AT, "pending"),
         ("黄牌预警", YELLOW_AT, "pending"),
@@ -113,7 +114,7 @@ def test_warning_one_working_day_before_deadline_across_national_day(services, c
     # 3 working days: 09-29, 09-30, 10-08; the working day before 10-08 is Wed 09-30 (10-01..10-07 off)
     assert flow.describe(services, iid)["deadline"] == "2026-10-08T15:59:59+00:00"
     accept(services, iid)
-    assert timers(services, iid) == [("到达承诺期限", "2026-10-08T15:59:59+00:00", "pending")]
+    assert timers(services, iid) == [("到达承诺期限", "2026-10-08T16:00:00+00:00", "pending")]
     assert rule_timers(services, iid)[0] == ("提示预警", "2026-09-29T16:00:00+00:00", "pending")
     flow.advance_to(services, clock, flow.local("2026-09-30", "08:00"))
     view = flow.describe(services, iid)
@@ -137,7 +138,7 @@ def test_warning_one_working_day_before_deadline_across_national_day(services, c
     view = flow.describe(services, iid)
     assert view["status"] == "completed"
     assert [w["level"] for w in view["warnings"]] == ["notice"]  # once: the diagram records no second one
-    assert timers(services, iid) == [("到达承诺期限", "2026-10-08T15:59:59+00:00", "cancelled")]
+    assert timers(services, iid) == [("到达承诺期限", "2026-10-08T16:00:00+00:00", "cancelled")]
     assert rule_timers(services, iid)[0] == ("提示预警", "2026-09-29T16:00:00+00:00", "fired")
     assert flow.actions(services, iid) == [
         "start", "complete", "complete", "timer_fired", "warning",
@@ -155,7 +156,7 @@ def test_overdue_at_deadline_warns_and_goes_to_supervision(services, clock, lib)
         ("notice", message("notice", "2026-10-16"), WARN_AT),
         ("yellow", message("yellow", "2026-10-16"), YELLOW_AT),
     ]
-    assert view["data"]["overdue_at"] == DEADLINE
+    assert view["data"]["overdue_at"] == DAY_OVER
     supervision = flow.task(services, iid, "supervision_review")
     assert (supervision["window"], supervision["form_key"]) == ("supervision", "supervision_review")
     assert flow.task(services, iid, "review")["window"] == "centre"  # the work itself is not interrupted
@@ -169,8 +170,8 @@ def test_overdue_at_deadline_warns_and_goes_to_supervision(services, clock, lib)
     assert view["status"] == "completed"
     assert {"end_done", "end_supervised"} <= set(view["completed_path"])
     assert flow.actions(services, iid) == [
-        # the diagram's hand-over at 23:59:59 of the deadline, then the 黄牌 once that day is over
-        "start", "complete", "complete", "timer_fired", "warning", "timer_fired", "timer_fired", "warning",
+        # the 黄牌 and the diagram's hand-over both fall due once the deadline's day is over
+        "start", "complete", "complete", "timer_fired", "warning", "timer_fired", "warning", "timer_fired",
         "complete", "complete", "complete", "complete",
     ]  # fmt: skip
 
@@ -188,7 +189,7 @@ def test_correction_pauses_clock_across_national_day_and_weekend(services, clock
     assert view["pauses"] == [{"reason": "补正", "started_at": "2026-09-28T01:00:00+00:00", "ended_at": None}]
     assert view["deadline"] == DEADLINE  # stored deadline before the resumption
     # the applicant's limit (correction_days 15 from the data): 10-16 + 10-19 .. 10-23 = Fri 10-23
-    assert timers(services, iid) == [("补正期限届满", "2026-10-23T15:59:59+00:00", "pending")]
+    assert timers(services, iid) == [("补正期限届满", "2026-10-23T16:00:00+00:00", "pending")]
 
     clock.set(flow.local("2026-10-19", "09:30"))  # Monday after the weekend of 10-17/18
     flow.send(
@@ -212,8 +213,8 @@ def test_correction_pauses_clock_across_national_day_and_weekend(services, clock
     do(services, iid, "acceptance_notice")
     # the warning timers follow the moved deadline: 00:00 Fri 10-30 and end of Mon 11-02
     assert timers(services, iid) == [
-        ("补正期限届满", "2026-10-23T15:59:59+00:00", "cancelled"),
-        ("到达承诺期限", "2026-11-02T15:59:59+00:00", "pending"),
+        ("补正期限届满", "2026-10-23T16:00:00+00:00", "cancelled"),
+        ("到达承诺期限", "2026-11-02T16:00:00+00:00", "pending"),
     ]
     assert ("提示预警", "2026-10-29T16:00:00+00:00", "pending") in rule_timers(services, iid)
     # no warning at the original dates
@@ -241,7 +242,7 @@ def test_correction_timeout_returns_with_notice(services, clock, lib):
     view = flow.describe(services, iid)
     # the applicant's 10 working days ran out at the end of Fri 10-16; the clock resumed then
     assert view["pauses"] == [
-        {"reason": "补正", "started_at": "2026-09-28T01:00:00+00:00", "ended_at": "2026-10-16T15:59:59+00:00"}
+        {"reason": "补正", "started_at": "2026-09-28T01:00:00+00:00", "ended_at": "2026-10-16T16:00:00+00:00"}
     ]
     # paused (09-28, 10-16] = 10 working days → 10-16 + 10 = Fri 10-30
     assert view["deadline"] == "2026-10-30T15:59:59+00:00"
@@ -255,7 +256,7 @@ def test_correction_timeout_returns_with_notice(services, clock, lib):
     assert [
         {k: w[k] for k in ("level", "rule", "window", "message", "created_at")} for w in view["warnings"]
     ] == []
-    assert timers(services, iid) == [("补正期限届满", "2026-10-16T15:59:59+00:00", "fired")]
+    assert timers(services, iid) == [("补正期限届满", "2026-10-16T16:00:00+00:00", "fired")]
     assert flow.actions(services, iid) == [
         "start", "complete", "complete", "clock_paused", "timer_fired", "clock_resumed", "complete",
     ]  # fmt: skip

@@ -15,6 +15,7 @@ from runner.models import Complaint, WarningEvent
 from tests.support.flow import advance_to, complete, deploy_library, describe, local, start_item, task, tasks
 
 ANSWER_DUE = "2026-10-10T15:59:59+00:00"
+ANSWER_OVER = "2026-10-10T16:00:00+00:00"  # its timer: when the day is over (is_late)
 
 
 def register(services: Any, **overrides: Any) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def test_complaint_answered_in_time_then_fed_back_and_revisited(services, clock)
         ANSWER_DUE,
     )
     assert [(t["name"], t["due_at"], t["status"]) for t in describe(services, iid)["timers"]] == [
-        ("答复时限届满", ANSWER_DUE, "pending")
+        ("答复时限届满", ANSWER_OVER, "pending")
     ]
     clock.set(local("2026-10-09", "10:00"))
     complete(
@@ -96,7 +97,7 @@ def test_complaint_answered_in_time_then_fed_back_and_revisited(services, clock)
     # 5 working days from Fri 10-09: 10-10 (Sat, make-up), 10-12 … 10-15 → end of Thu 10-15
     timers = describe(services, iid)["timers"]
     assert [(t["name"], t["due_at"]) for t in timers if t["status"] == "pending"] == [
-        ("反馈后5个工作日", "2026-10-15T15:59:59+00:00")
+        ("反馈后5个工作日", "2026-10-15T16:00:00+00:00")
     ]
     advance_to(services, clock, local("2026-10-16", "09:00"))
     rv = task(services, iid, "revisit")

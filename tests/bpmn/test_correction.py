@@ -16,6 +16,7 @@ from tests.support import flow
 START_UTC = "2026-09-28T01:00:00+00:00"
 # 10 working days from Mon 09-28: 09-29, 09-30, 10-08, 10-09, 10-10 (make-up Sat), 10-12 .. 10-16
 DEADLINE = "2026-10-16T15:59:59+00:00"
+DAY_OVER = "2026-10-16T16:00:00+00:00"  # the timer on DEADLINE: when its day is over (is_late)
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_notice_pauses_clock_until_resubmission_and_deadline_moves(services, clo
     assert view["deadline"] == DEADLINE  # unchanged while paused
     # the applicant's own limit: 10 working days, end of Fri 10-16
     [timer] = view["timers"]
-    assert (timer["name"], timer["due_at"], timer["status"]) == ("补正期限届满", DEADLINE, "pending")
+    assert (timer["name"], timer["due_at"], timer["status"]) == ("补正期限届满", DAY_OVER, "pending")
     assert view["data"]["correction_due"] == DEADLINE
 
     clock.set(flow.local("2026-10-12", "10:00"))
@@ -104,12 +105,12 @@ def test_timeout_resumes_clock_and_returns_with_notice(services, clock):
     do(services, iid, "correction_notice", {"missing_materials": ["土地权属证明"]})
     view = flow.describe(services, iid)
     # correction_days from the data: 3 working days = 09-29, 09-30, 10-08
-    assert view["timers"][0]["due_at"] == "2026-10-08T15:59:59+00:00"
+    assert view["timers"][0]["due_at"] == "2026-10-08T16:00:00+00:00"
 
     flow.advance_to(services, clock, flow.local("2026-10-09", "09:00"))
     view = flow.describe(services, iid)
     assert view["pauses"] == [
-        {"reason": "补正", "started_at": START_UTC, "ended_at": "2026-10-08T15:59:59+00:00"}
+        {"reason": "补正", "started_at": START_UTC, "ended_at": "2026-10-08T16:00:00+00:00"}
     ]
     # paused working days (09-28, 10-08] = 3 -> 10-16 + 3 = Wed 10-21
     assert view["deadline"] == "2026-10-21T15:59:59+00:00"

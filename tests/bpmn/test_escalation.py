@@ -60,8 +60,8 @@ def test_reported_on_time_reply_and_feedback_in_time(services, clock):
     # report within 3 working days of acceptance: 29, 30, 10-08
     assert open_tasks(services, iid) == [("report", "centre", "upper_report", "2026-10-08T15:59:59+00:00")]
     assert timers(services, iid) == [
-        ("上报第2个工作日末", "2026-09-30T15:59:59+00:00", "pending"),
-        ("上报第3个工作日末", "2026-10-08T15:59:59+00:00", "pending"),
+        ("上报第2个工作日末", "2026-09-30T16:00:00+00:00", "pending"),
+        ("上报第3个工作日末", "2026-10-08T16:00:00+00:00", "pending"),
     ]
 
     clock.set(flow.local("2026-09-29", "10:00"))
@@ -69,7 +69,7 @@ def test_reported_on_time_reply_and_feedback_in_time(services, clock):
     assert flow.describe(services, iid)["status"] == "waiting"
     assert flow.tasks(services, iid) == []
     # chasing every 5 working days from 09-29: 30, 10-08, 09, 10, 12
-    assert ("催办周期届满", "2026-10-12T15:59:59+00:00", "pending") in timers(services, iid)
+    assert ("催办周期届满", "2026-10-12T16:00:00+00:00", "pending") in timers(services, iid)
 
     clock.set(flow.local("2026-10-09", "10:00"))
     flow.send(services, "upper_reply", bk, REPLY_OK)
@@ -119,20 +119,21 @@ def test_late_report_reminder_on_day_2_and_escalation_on_day_3(services, clock):
     assert warnings(services, iid) == []
     flow.advance_to(services, clock, flow.local("2026-10-01", "09:00"))
     assert warnings(services, iid) == [
-        ("notice", "上报期限还剩1个工作日", "centre", "2026-09-30T15:59:59+00:00")
+        ("notice", "上报期限还剩1个工作日", "centre", "2026-09-30T16:00:00+00:00")
     ]
     # the holiday does not count: the third working day is Thu 10-08
     flow.advance_to(services, clock, flow.local("2026-10-08", "18:00"))
     assert len(warnings(services, iid)) == 1
     flow.advance_to(services, clock, flow.local("2026-10-09", "09:00"))
     assert warnings(services, iid) == [
-        ("notice", "上报期限还剩1个工作日", "centre", "2026-09-30T15:59:59+00:00"),
-        ("escalation", "未按时上报", "centre", "2026-10-08T15:59:59+00:00"),
+        ("notice", "上报期限还剩1个工作日", "centre", "2026-09-30T16:00:00+00:00"),
+        ("escalation", "未按时上报", "centre", "2026-10-08T16:00:00+00:00"),
     ]
     # the report stays open; the supervision office gets its own task, due the next working day
     assert open_tasks(services, iid) == [
         ("report", "centre", "upper_report", "2026-10-08T15:59:59+00:00"),
-        ("supervision_review", "supervision", "supervision_review", "2026-10-09T15:59:59+00:00"),
+        # created once the report day is over (00:00 Fri 10-09): the next working day is make-up Sat 10-10
+        ("supervision_review", "supervision", "supervision_review", "2026-10-10T15:59:59+00:00"),
     ]
     flow.complete(
         services,
@@ -174,18 +175,18 @@ def test_late_reply_is_chased_every_5_working_days(services, clock):
     flow.advance_to(services, clock, flow.local("2026-10-28", "10:00"))
     chases = [w for w in warnings(services, iid) if w[1] == "催办上级"]
     assert chases == [
-        ("notice", "催办上级", "centre", "2026-10-10T15:59:59+00:00"),  # 12 13 14 15 16 next
-        ("notice", "催办上级", "centre", "2026-10-16T15:59:59+00:00"),  # 19 .. 23 next
-        ("notice", "催办上级", "centre", "2026-10-23T15:59:59+00:00"),
+        ("notice", "催办上级", "centre", "2026-10-10T16:00:00+00:00"),  # 12 13 14 15 16 next
+        ("notice", "催办上级", "centre", "2026-10-16T16:00:00+00:00"),  # 19 .. 23 next
+        ("notice", "催办上级", "centre", "2026-10-23T16:00:00+00:00"),
     ]
-    assert ("催办周期届满", "2026-10-30T15:59:59+00:00", "pending") in timers(services, iid)
+    assert ("催办周期届满", "2026-10-30T16:00:00+00:00", "pending") in timers(services, iid)
     flow.send(
         services,
         "upper_reply",
         bk,
         {"approved": False, "reply_no": "县复[2026]3号", "comments": "不符合条件"},
     )
-    assert ("催办周期届满", "2026-10-30T15:59:59+00:00", "cancelled") in timers(services, iid)
+    assert ("催办周期届满", "2026-10-30T16:00:00+00:00", "cancelled") in timers(services, iid)
     flow.complete(services, flow.task(services, iid, "feedback")["id"], {"feedback_method": "当面"})
     flow.complete(services, flow.task(services, iid, "notify")["id"], {"result": "refused"})
 
@@ -225,7 +226,7 @@ def test_clock_paused_while_waiting_for_the_upper_authority(services, clock):
 
     # the chase timer is a working-day timer of its own: it still fires while the item clock is stopped
     flow.advance_to(services, clock, flow.local("2026-10-13", "10:00"))
-    assert [w[3] for w in warnings(services, iid)] == ["2026-10-12T15:59:59+00:00"]
+    assert [w[3] for w in warnings(services, iid)] == ["2026-10-12T16:00:00+00:00"]
     flow.send(services, "upper_reply", bk, REPLY_OK)
 
     view = flow.describe(services, iid)
@@ -266,10 +267,10 @@ def test_late_feedback_draws_a_yellow_card(services, clock):
     flow.complete(services, flow.task(services, iid, "report")["id"], REPORT)
     clock.set(flow.local("2026-10-09", "10:00"))
     flow.send(services, "upper_reply", bk, REPLY_OK)
-    assert ("反馈第2个工作日末", "2026-10-12T15:59:59+00:00", "pending") in timers(services, iid)
+    assert ("反馈第2个工作日末", "2026-10-12T16:00:00+00:00", "pending") in timers(services, iid)
 
     flow.advance_to(services, clock, flow.local("2026-10-13", "09:00"))
-    assert warnings(services, iid) == [("yellow", "反馈超期", "centre", "2026-10-12T15:59:59+00:00")]
+    assert warnings(services, iid) == [("yellow", "反馈超期", "centre", "2026-10-12T16:00:00+00:00")]
     # the feedback task stays open (non-interrupting) and can still be done
     assert open_tasks(services, iid) == [
         ("feedback", "centre", "upper_feedback", "2026-10-12T15:59:59+00:00")
@@ -298,8 +299,8 @@ def test_block_for_a_related_window_with_its_own_chase_period(services, clock):
     # every 2 working days from 09-28: 09-30, then 10-09, 10-12
     flow.advance_to(services, clock, flow.local("2026-10-12", "18:00"))
     assert warnings(services, iid) == [
-        ("notice", "催办上级", "guotu", "2026-09-30T15:59:59+00:00"),
-        ("notice", "催办上级", "guotu", "2026-10-09T15:59:59+00:00"),
+        ("notice", "催办上级", "guotu", "2026-09-30T16:00:00+00:00"),
+        ("notice", "催办上级", "guotu", "2026-10-09T16:00:00+00:00"),
     ]
     flow.send(services, "upper_reply", bk, {"approved": "false", "reply_no": "R-9"})
     assert open_tasks(services, iid)[0][:2] == ("feedback", "guotu")

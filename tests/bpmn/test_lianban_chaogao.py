@@ -9,6 +9,7 @@ working day Sat 10-10). Expected dates are written by hand in working days:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from tests.support import flow
@@ -18,6 +19,8 @@ FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 WINDOWS = ["guotu", "huanbao", "guihua"]
 REVIEW_DUE = "2026-10-08T15:59:59+00:00"  # end of Thu 10-08 (3rd working day after Mon 09-28)
 ITEM_DEADLINE = "2026-10-23T15:59:59+00:00"  # end of Fri 10-23 (15th working day)
+# the review timer falls due when the limit day is over (is_late): the local midnight after Thu 10-08
+REVIEW_OVER = "2026-10-08T16:00:00+00:00"
 
 
 def start(services: Any, **data: Any) -> int:
@@ -101,7 +104,7 @@ def test_every_window_answers_in_time(services, clock):
     assert view["item_kind"] == "joint"
     assert view["data"]["joint_notice"]["windows"] == WINDOWS
     assert [(t["name"], t["due_at"], t["status"]) for t in view["timers"]] == [
-        ("审查时限届满", REVIEW_DUE, "pending")
+        ("审查时限届满", REVIEW_OVER, "pending")
     ] * 3
 
     clock.set(flow.local("2026-09-29", "10:00"))
@@ -142,6 +145,25 @@ def test_every_window_answers_in_time(services, clock):
     ]
 
 
+def test_an_answer_in_the_last_second_of_the_limit_day_is_not_deemed_assent(services, clock):
+    """23:59:59.5 of the limit day is on time (is_late): the window's own answer stands, no 超时默许."""
+    iid = start(services)
+    accept(services, iid)
+    timers = flow.describe(services, iid)["timers"]
+    assert [t["due_at"] for t in timers] == [REVIEW_OVER] * 3  # the next local midnight, in UTC
+    review(services, iid, "guotu", result="agree")
+    review(services, iid, "huanbao", result="agree")
+    last = flow.local("2026-10-08", "23:59") + timedelta(seconds=59.5)
+    flow.advance_to(services, clock, last)
+    assert [t["spec_name"] for t in flow.tasks(services, iid)] == ["review"]
+    review(services, iid, "guihua", result="disagree", reason="项目位于水源保护区")
+
+    opinions = opinions_by_window(services, iid)
+    assert (opinions["guihua"]["result"], opinions["guihua"]["reason"]) == ("disagree", "项目位于水源保护区")
+    assert deemed_entries(services, iid) == []
+    assert accountability(services, iid) == []
+
+
 def test_silent_window_is_deemed_to_assent_on_timeout(services, clock):
     iid = start(services)
     accept(services, iid)
@@ -161,7 +183,7 @@ def test_silent_window_is_deemed_to_assent_on_timeout(services, clock):
 
     view = flow.describe(services, iid)
     assert accountability(services, iid) == [("guihua", "deemed_assent", "timeout")]
-    assert view["accountability"][0]["recorded_at"] == REVIEW_DUE
+    assert view["accountability"][0]["recorded_at"] == REVIEW_OVER
     assert view["accountability"][0]["limit_at"] == REVIEW_DUE  # the limit it is recorded against, not empty
     assert deemed_entries(services, iid) == [
         {
@@ -278,7 +300,7 @@ def test_extension_approved_answer_after_original_limit_is_not_deemed(services, 
     again = flow.task(services, iid, "review", window="guotu")
     assert (again["limit_days"], again["due_at"]) == (3, "2026-10-10T15:59:59+00:00")
     pending = [t for t in flow.describe(services, iid)["timers"] if t["status"] == "pending"]
-    assert [t["due_at"] for t in pending] == ["2026-10-10T15:59:59+00:00"]
+    assert [t["due_at"] for t in pending] == ["2026-10-10T16:00:00+00:00"]
 
     flow.advance_to(
         services, clock, flow.local("2026-10-09", "10:00")
@@ -331,8 +353,8 @@ def test_extension_refused_window_is_deemed_at_original_limit(services, clock):
     assert opinions["guotu"] == {"window": "guotu", "result": "deemed_assent", "rule": "timeout"}
     view = flow.describe(services, iid)
     assert accountability(services, iid) == [("guotu", "deemed_assent", "timeout")]
-    assert view["accountability"][0]["recorded_at"] == REVIEW_DUE
-    assert [t["due_at"] for t in view["timers"] if t["status"] == "fired"] == [REVIEW_DUE]
+    assert view["accountability"][0]["recorded_at"] == REVIEW_OVER
+    assert [t["due_at"] for t in view["timers"] if t["status"] == "fired"] == [REVIEW_OVER]
     assert trail(services, iid)[-5:] == [
         "complete",  # guotu asks
         "timer_cancelled",

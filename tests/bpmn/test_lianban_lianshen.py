@@ -239,7 +239,7 @@ def test_time_limited_with_memo_decided_in_time(services, clock):
         3,
         limit,
     )
-    assert [t["due_at"] for t in view["timers"] if t["status"] == "pending"] == [limit]
+    assert [t["due_at"] for t in view["timers"] if t["status"] == "pending"] == ["2026-10-10T16:00:00+00:00"]
 
     flow.advance_to(services, clock, flow.local("2026-10-10", "11:00"))
     flow.complete(services, decide["id"], {"decision": "approve", "reason": "勘察无异议"})
@@ -280,7 +280,7 @@ def test_time_limited_decision_late_draws_yellow_card_and_supervision(services, 
 
     view = flow.describe(services, iid)
     assert [(w["level"], w["window"], w["created_at"]) for w in view["warnings"]] == [
-        ("yellow", "guihua", "2026-10-10T15:59:59+00:00")
+        ("yellow", "guihua", "2026-10-10T16:00:00+00:00")
     ]
     assert "2026-10-10 23:59" in view["warnings"][0]["message"]  # local time, never raw UTC (issue 26)
     supervise = flow.task(services, iid, "supervise")

@@ -13,6 +13,7 @@ from tests.support import flow
 
 SUPPLY_BY = "2026-10-09"
 SUPPLY_DEADLINE = "2026-10-09T15:59:59+00:00"  # end of the supply date, Shanghai
+SUPPLY_OVER = "2026-10-09T16:00:00+00:00"  # its timer: when the supply date is over (is_late)
 DEADLINE = "2026-10-16T15:59:59+00:00"  # promisedDays 10
 
 
@@ -45,7 +46,7 @@ def test_accepted_now_review_and_supply_wait_in_parallel(services, clock, item):
     assert view["data"]["supply_deadline"] == SUPPLY_DEADLINE
     assert open_tasks(services, item) == ["review"]
     assert [(t["name"], t["due_at"], t["status"]) for t in view["timers"]] == [
-        ("承诺补齐日届满", SUPPLY_DEADLINE, "pending")
+        ("承诺补齐日届满", SUPPLY_OVER, "pending")
     ]
 
 
@@ -88,7 +89,7 @@ def test_not_supplied_goes_to_overdue_handling_then_returned(services, clock, it
             "rule": "diagram",
             "window": "centre",
             "message": "容缺受理副件逾期未补齐（承诺补齐日 2026-10-09）",
-            "created_at": SUPPLY_DEADLINE,
+            "created_at": SUPPLY_OVER,
         }
     ]
     overdue = flow.task(services, item, "tolerance_overdue")
@@ -203,7 +204,7 @@ def test_main_materials_incomplete_go_through_correction_first(services, clock):
     # paused (09-28, 09-29] = 1 working day → 10-16 + 1 = Mon 10-19
     assert view["deadline"] == "2026-10-19T15:59:59+00:00"
     assert [(t["name"], t["due_at"]) for t in view["timers"] if t["status"] == "pending"] == [
-        ("承诺补齐日届满", "2026-10-12T15:59:59+00:00")
+        ("承诺补齐日届满", "2026-10-12T16:00:00+00:00")
     ]
     assert open_tasks(services, iid) == ["review"]
     assert flow.actions(services, iid) == [

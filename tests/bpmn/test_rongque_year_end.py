@@ -28,6 +28,6 @@ def test_a_supply_date_in_an_unknown_year_waits_then_is_armed(services, clock):
     import_2027(services)
     view = flow.describe(services, iid)
     assert view["deadline"] == "2027-01-14T15:59:59+00:00"  # 10 working days of the test arrangement
-    assert ("承诺补齐日届满", "2027-01-05T15:59:59+00:00", "pending") in [
+    assert ("承诺补齐日届满", "2027-01-05T16:00:00+00:00", "pending") in [
         (t["name"], t["due_at"], t["status"]) for t in view["timers"]
     ]

@@ -80,9 +80,9 @@ def test_transfer_end_to_end_with_each_office_due_dates(services, clock):
     assert flow.tasks(services, iid) == []
     assert warnings(services, iid) == []
     assert [(t["name"], t["due_at"], t["status"]) for t in view["timers"]] == [
-        ("审核满15个工作日", "2026-10-23T15:59:59+00:00", "cancelled"),
-        ("转出满15个工作日", "2026-11-03T15:59:59+00:00", "cancelled"),
-        ("办结满15个工作日", "2026-11-20T15:59:59+00:00", "cancelled"),
+        ("审核满15个工作日", "2026-10-23T16:00:00+00:00", "cancelled"),
+        ("转出满15个工作日", "2026-11-03T16:00:00+00:00", "cancelled"),
+        ("办结满15个工作日", "2026-11-20T16:00:00+00:00", "cancelled"),
     ]
     assert flow.actions(services, iid) == [
         "start",
@@ -108,7 +108,7 @@ def test_old_office_late_draws_a_yellow_card_against_it(services, clock):
     ]
     flow.advance_to(services, clock, flow.local("2026-10-26", "09:00"))
     assert warnings(services, iid) == [
-        ("yellow", "原参保地转出超过15个工作日", "shebao_old", "2026-10-23T15:59:59+00:00")
+        ("yellow", "原参保地转出超过15个工作日", "shebao_old", "2026-10-23T16:00:00+00:00")
     ]
     # still the old office's task; the new office's completion starts when it is done
     assert inbox(services, "shebao_old")[0][0] == "transfer_out"
@@ -135,7 +135,7 @@ def test_new_office_review_late_then_not_eligible(services, clock):
     iid = start_transfer(services)
     flow.advance_to(services, clock, flow.local("2026-10-26", "09:00"))
     assert warnings(services, iid) == [
-        ("yellow", "新参保地审核超过15个工作日", "shebao", "2026-10-23T15:59:59+00:00")
+        ("yellow", "新参保地审核超过15个工作日", "shebao", "2026-10-23T16:00:00+00:00")
     ]
     flow.complete(
         services, flow.task(services, iid, "review")["id"], {"eligible": False, "opinion": "缴费记录不连续"}

@@ -50,7 +50,7 @@ def test_township_proxy_end_to_end(services, clock):
     assert [
         (w["level"], w["message"], w["window"], w["created_at"])
         for w in flow.describe(services, iid)["warnings"]
-    ] == [("notice", "催办上级", "township", "2026-10-13T15:59:59+00:00")]
+    ] == [("notice", "催办上级", "township", "2026-10-13T16:00:00+00:00")]
     flow.send(
         services,
         "upper_reply",

@@ -221,7 +221,7 @@ def test_from_december_2026_to_the_middle_of_january_2027(services, clock) -> No
     # E: huanbao's limit ran out at the end of Mon 01-04: a deemed assent against that very limit
     [deemed] = flow.describe(services, e)["accountability"]
     assert (deemed["window"], deemed["rule"], deemed["limit_at"], deemed["recorded_at"]) == (
-        "huanbao", "timeout", end("2027-01-04"), end("2027-01-04"),
+        "huanbao", "timeout", end("2027-01-04"), start_of("2027-01-05"),  # the timer: when the day is over
     )  # fmt: skip
     assert warnings(services, f) == [("notice", "rule:notice", start_of("2027-01-05"))]
 
@@ -252,7 +252,8 @@ def test_from_december_2026_to_the_middle_of_january_2027(services, clock) -> No
     do(services, b, "supervision_review", {"overdue_reason": "节后积压", "measures": "加派人手"})
 
     flow.advance_to(services, clock, flow.local("2027-01-12", "10:00"))
-    assert warnings(services, c) == [("yellow", "diagram", end("2027-01-11"))]  # the review step's own limit
+    # the review step's own limit, once its day is over
+    assert warnings(services, c) == [("yellow", "diagram", start_of("2027-01-12"))]
     do(services, c, "review", {"eligible": True, "opinion": "符合转移接续条件"})
     finish_promised(services, a)
     do(services, a, "supervision_review", {"overdue_reason": "材料复杂", "measures": "约谈"})

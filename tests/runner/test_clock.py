@@ -18,7 +18,7 @@ def test_deadline_timer_fires_at_the_deadline_and_warns(services, clock):
     # Mon 28 Sep + 3 working days: 29, 30 Sep, then 8 Oct (National Day 1-7 Oct)
     assert describe(services, iid)["deadline"] == "2026-10-08T15:59:59+00:00"
     [timer] = _timer(services, iid)
-    assert timer["due_at"] == "2026-10-08T15:59:59+00:00"
+    assert timer["due_at"] == "2026-10-08T16:00:00+00:00"
     advance_to(services, clock, local("2026-10-09"))
     view = describe(services, iid)
     assert [w["level"] for w in view["warnings"]] == ["overdue"]
@@ -45,7 +45,7 @@ def test_pause_holds_the_timer_and_resume_moves_deadline_and_timer(services, clo
     # → deadline 8 Oct + 4 wd (9, Sat 10 make-up, 12, 13) = 13 Oct
     assert view["deadline"] == "2026-10-13T15:59:59+00:00"
     [timer] = _timer(services, iid)
-    assert timer["due_at"] == "2026-10-13T15:59:59+00:00"
+    assert timer["due_at"] == "2026-10-13T16:00:00+00:00"
     assert [a for a in actions(services, iid) if a.startswith(("clock", "timer"))] == [
         "clock_paused", "clock_resumed", "timer_cancelled",
     ]  # fmt: skip
@@ -68,14 +68,14 @@ def test_calendar_override_moves_open_deadlines_and_their_timers(services, clock
         (c["what"], c["before"], c["after"]) for c in moved["changes"] if not c["what"].startswith("timer")
     ] == [("deadline", "2026-10-08T15:59:59+00:00", "2026-10-09T15:59:59+00:00")]
     assert [(c["before"], c["after"]) for c in moved["changes"] if c["what"].startswith("timer")] == [
-        ("2026-10-08T15:59:59+00:00", "2026-10-09T15:59:59+00:00")
+        ("2026-10-08T16:00:00+00:00", "2026-10-09T16:00:00+00:00")
     ]
     assert describe(services, iid)["deadline"] == "2026-10-08T15:59:59+00:00"  # the preview stored nothing
     with services.transaction() as s:
         runner.set_calendar_override(s, date(2026, 9, 30), False, actor="admin", note="地方假日")
     view = describe(services, iid)
     assert view["deadline"] == "2026-10-09T15:59:59+00:00"
-    assert [t["due_at"] for t in view["timers"] if t["status"] == "pending"] == ["2026-10-09T15:59:59+00:00"]
+    assert [t["due_at"] for t in view["timers"] if t["status"] == "pending"] == ["2026-10-09T16:00:00+00:00"]
     with services.transaction() as s:
         assert runner.verify_audit(s) == []
 
@@ -87,7 +87,7 @@ def test_event_based_gateway_message_wins(services, clock):
     view = describe(services, iid)
     assert view["status"] == "waiting"
     [timer] = _timer(services, iid)
-    assert timer["due_at"] == "2026-09-30T15:59:59+00:00"  # 2 working days from Mon 28 Sep
+    assert timer["due_at"] == "2026-09-30T16:00:00+00:00"  # 2 working days from Mon 28 Sep
     with services.transaction() as s:
         runner.deliver_message(
             s, "materials_resubmitted", view["business_key"], {"materials": ["a"]}, actor="applicant"

@@ -9,8 +9,9 @@ timers in either slot.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -21,7 +22,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+from runner.timekeeping.calendar import DEFAULT_TZ, deadline_over_at
 from runner.timekeeping.pending_dates import is_pending, pending_year
+
+# a date-level deadline as the calendar writes it: 23:59:59 local of its day (``BusinessCalendar.end_of_day``)
+_DAY_END = time(23, 59, 59)
 
 
 def _now(my_task: Any) -> datetime:
@@ -48,6 +53,47 @@ def due_time(value: Any, start: datetime) -> datetime:
     return TimerEventDefinition.get_datetime(text)
 
 
+def _event_value(value: Any, start: datetime) -> str:
+    """What a timer keeps of its expression's value: a plain date as it is, else the absolute time (ISO); the
+    instant it falls due is read from it by ``timer_instant`` (a remembered date stays recognisable when the
+    calendar changes, ``runner.timekeeping.recalculation``)."""
+    text = _as_text(value).strip()
+    return text if _plain_day(text) is not None else due_time(value, start).isoformat()
+
+
+def _plain_day(text: str) -> date | None:
+    """The date of a plain ISO date text ("2026-12-31"), else None."""
+    if len(text) != 10:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _zone(my_task: Any) -> ZoneInfo:
+    """The centre's time zone (the calendar's; Beijing time without one)."""
+    tz = getattr(getattr(my_task.workflow.script_engine, "calendar", None), "tz", None)
+    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(DEFAULT_TZ)
+
+
+def timer_instant(value: Any, start: datetime, tz: ZoneInfo) -> datetime:
+    """When a timer whose expression gave ``value`` falls due. A date-level deadline (a plain date, or the end of
+    a local day as ``workdays``/``item_deadline``/``deadline``/``end_of_day`` give it: 23:59:59 local) stands for
+    "the day is over": it falls due when lateness begins, at the next local midnight (``deadline_over_at``, the
+    rule of ``is_late``). A duration or any other time of day keeps its exact instant (``due_time``)."""
+    text = _as_text(value).strip()
+    day = _plain_day(text)
+    if day is not None:
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    instant = due_time(value, start)
+    if not text.upper().startswith("P") and instant.tzinfo is not None:
+        local = instant.astimezone(tz)
+        if local.time() == _DAY_END and local.microsecond == 0:
+            return deadline_over_at(instant)
+    return instant
+
+
 class _ClockTimer:
     """``has_fired`` on the platform clock, shared by the date and duration timers. A timer whose time is a
     pending date (``runner.timekeeping.pending_dates``: past the known holiday calendar) keeps it and never fires: it is
@@ -63,10 +109,12 @@ class _ClockTimer:
             if is_pending(value):
                 my_task._set_internal_data(event_value=value)
                 return False
-            my_task._set_internal_data(event_value=due_time(value, _now(my_task)).isoformat())
+            my_task._set_internal_data(event_value=_event_value(value, _now(my_task)))
+            if _as_text(value).strip().upper().startswith("P"):  # a duration: its instant, whatever the time
+                my_task._set_internal_data(event_exact=True)
         if is_pending(my_task._get_internal_data("event_value")):
             return False
-        if TimerEventDefinition.get_datetime(my_task._get_internal_data("event_value")) <= _now(my_task):
+        if fires_at(my_task) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
         return bool(my_task._get_internal_data("event_fired", False))
 
@@ -147,7 +195,15 @@ def timer_due(task: Any) -> datetime | None:
         return None
     if isinstance(value, dict):  # cycle
         return datetime.fromisoformat(value["next"]) if value.get("cycles", 0) != 0 else None
-    return TimerEventDefinition.get_datetime(value)
+    return fires_at(task)
+
+
+def fires_at(task: Any) -> datetime:
+    """The instant a waiting timer task with a computed (not pending, not cycle) time falls due."""
+    value = task._get_internal_data("event_value")
+    if task._get_internal_data("event_exact"):
+        return due_time(value, _now(task))
+    return timer_instant(value, _now(task), _zone(task))
 
 
 def timer_pending_year(task: Any) -> int | None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event
 
+from runner.timekeeping.calendar import calendar_for
 from tests.admin.monitoring_helpers import deploy, incident_item, people, promised_item, waiting_item
 from tests.support.flow import advance_to, describe, local
 
@@ -157,6 +158,23 @@ def test_detail_of_an_incident_and_a_waiting_item(services, setup, signed_in) ->
     assert 'id="form-retry"' in page
     page = admin.get(f"/admin/instance/{waiting}/").get_data(as_text=True)
     assert 'id="form-message"' in page and "<option>upper_reply</option>" in page
+
+
+def test_due_soon_is_due_by_the_end_of_the_next_working_day(services, clock, setup, signed_in) -> None:
+    """下一工作日内到期: from the start of the working day before the deadline's day (when the 提示 warning comes),
+    not 24 clock hours (which missed it until 23:59:59 that day)."""
+    iid = promised_item(services, "李四")
+    deadline = datetime.fromisoformat(describe(services, iid)["deadline"])
+    with services.transaction() as s:
+        cal = calendar_for(s)
+    day_before = cal.add_workdays(cal.local_date(deadline), -1)
+    admin = signed_in("admin")
+    clock.set(cal.start_of_day(day_before) - timedelta(seconds=1))  # two working days ahead: not yet
+    page = admin.get("/admin/instances/").get_data(as_text=True)
+    assert "下一工作日内到期" in page
+    assert rows(admin.get(quick(page, "quick-due-soon")).get_data(as_text=True)) == []
+    clock.set(cal.start_of_day(day_before))  # the 提示 warning's instant: the deadline is ~48 hours away
+    assert rows(admin.get(quick(page, "quick-due-soon")).get_data(as_text=True)) == [key_of(services, iid)]
 
 
 def test_the_deadline_days_last_second_is_not_overdue(services, clock, setup, signed_in) -> None:

@@ -8,7 +8,7 @@ working day later (10-09 and 10-12), in the data, the open tasks and the timers;
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import runner
@@ -20,6 +20,11 @@ FILES = ("block_correction.bpmn", "block_refusal.bpmn", "lianban_chaogao.bpmn")
 
 def end(day: str) -> str:
     return local(day, "23:59").replace(second=59).isoformat()
+
+
+def over(day: str) -> str:
+    """When ``day`` is over as a deadline day (the next local midnight): a diagram's timer on it falls due."""
+    return (local(day, "00:00") + timedelta(days=1)).isoformat()
 
 
 def review(services: Any, iid: int, window: str, **form: Any) -> None:
@@ -53,7 +58,7 @@ def test_an_override_moves_review_limits_extensions_and_their_timers(services, c
     )
     assert limits(services, iid) == {
         "tasks": {"guotu": end("2026-10-10"), "huanbao": end("2026-10-08")},
-        "timers": [end("2026-10-08"), end("2026-10-10")],
+        "timers": [over("2026-10-08"), over("2026-10-10")],
     }
 
     with services.transaction() as s:
@@ -63,11 +68,14 @@ def test_an_override_moves_review_limits_extensions_and_their_timers(services, c
     assert saved == preview
     [item] = saved
     moved = {(c["before"], c["after"]) for c in item["changes"] if c["what"].startswith(("task:", "timer:"))}
-    assert moved == {(end("2026-10-08"), end("2026-10-09")), (end("2026-10-10"), end("2026-10-12"))}
+    assert moved == {
+        (end("2026-10-08"), end("2026-10-09")), (end("2026-10-10"), end("2026-10-12")),  # the tasks' limits
+        (over("2026-10-08"), over("2026-10-09")), (over("2026-10-10"), over("2026-10-12")),  # their timers
+    }  # fmt: skip
     # 09-29, 10-08, 10-09 (09-30 off now); guotu's 2 more: 10-10, 10-12
     assert limits(services, iid) == {
         "tasks": {"guotu": end("2026-10-12"), "huanbao": end("2026-10-09")},
-        "timers": [end("2026-10-09"), end("2026-10-12")],
+        "timers": [over("2026-10-09"), over("2026-10-12")],
     }
     data = describe(services, iid)["data"]
     assert end("2026-10-08") not in str(data) and end("2026-10-10") not in str(data)  # the data moved too

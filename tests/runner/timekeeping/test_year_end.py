@@ -105,7 +105,7 @@ def test_a_20_day_item_accepted_in_december_runs_on_with_a_pending_deadline(serv
     )  # fmt: skip
     assert view["data"]["promised_date"] == end("2027-01-05")
     assert sorted(timers(services, iid, "pending")) == [
-        ("到达承诺期限", end("2027-01-05"), "pending", None),
+        ("到达承诺期限", over("2027-01-05"), "pending", None),
         ("提示预警", start_of("2027-01-04"), "pending", None),
         ("红牌预警", over("2027-01-08"), "pending", None),  # +3: 01-06, 01-07, 01-08
         ("黄牌预警", over("2027-01-05"), "pending", None),
@@ -137,7 +137,7 @@ def test_a_transfer_started_on_12_21_starts_and_its_review_limit_fills_in(servic
         None,
     )
     engine_timers = [t for t in describe(services, iid)["timers"] if t["kind"] == "bpmn"]
-    assert [(t["due_at"], t["status"]) for t in engine_timers] == [(end("2027-01-11"), "pending")]
+    assert [(t["due_at"], t["status"]) for t in engine_timers] == [(over("2027-01-11"), "pending")]
     no_incidents(services)
 
 
@@ -170,7 +170,7 @@ def test_a_correction_notice_on_12_21_pauses_the_clock_and_charges_nothing(servi
     assert view["data"]["correction_due"] == end("2027-01-05")
     engine_timers = [t for t in view["timers"] if t["kind"] == "bpmn"]
     assert [(t["name"], t["due_at"], t["status"]) for t in engine_timers] == [
-        ("补正期限届满", end("2027-01-05"), "pending")
+        ("补正期限届满", over("2027-01-05"), "pending")
     ]
     # still paused (open pause until now, 01-10): the promised deadline is known again, counted with the pause
     # 10 working days → 01-05; paused (12-21, 01-10]: 22 … 25, 28 … 31, 01-04 … 01-09 = 14 → 01-05 + 14
@@ -200,7 +200,7 @@ def test_a_joint_item_accepted_on_12_29_reviews_on_with_pending_limits(services,
         ("guotu", end("2027-01-04"), 3), ("huanbao", end("2027-01-04"), 3),
     ]  # fmt: skip
     assert [t[1:3] for t in timers(services, iid) if t[0] == "审查时限届满"] == [
-        (end("2027-01-04"), "pending")
+        (over("2027-01-04"), "pending")
     ] * 2
     no_incidents(services)
 
