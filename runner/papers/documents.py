@@ -734,12 +734,14 @@ def list_documents(session: Session, instance_id: int) -> list[dict[str, Any]]:
 
 
 def pauses(session: Session, instance_id: int) -> list[dict[str, Any]]:
-    """The item's clock pauses (reason, local start and end dates)."""
+    """The item's clock pauses (reason, local start date, and the last local day each covered: a pause a timer
+    ended when its limit day was over, at the next midnight, ended on that limit day)."""
+    days = calendar(session)
     return [
         {
             "reason": p.reason,
             "started": local_date(session, p.started_at),
-            "ended": local_date(session, p.ended_at),
+            "ended": days.last_day_of(p.ended_at).isoformat() if p.ended_at else None,
         }
         for p in session.scalars(
             select(ClockPause).where(ClockPause.instance_id == instance_id).order_by(ClockPause.id)

@@ -269,7 +269,7 @@ class BusinessCalendar:
 
     # ---- deadlines ----------------------------------------------------------------------------
 
-    def _last_day_of(self, end: datetime) -> date:
+    def last_day_of(self, end: datetime) -> date:
         """The last local day a span ending at ``end`` covers: the day before when it ends at local midnight."""
         day = self.local_date(end)
         return day - _ONE_DAY if _aware(end, "end") == self.start_of_day(day) else day
@@ -293,7 +293,7 @@ class BusinessCalendar:
                 raise ValueError(
                     f"pause ends before it starts: {pause_start.isoformat()} > {pause_end.isoformat()}"
                 )
-            days |= self._workday_set(self.local_date(pause_start), self._last_day_of(pause_end))
+            days |= self._workday_set(self.local_date(pause_start), self.last_day_of(pause_end))
         return len(days)
 
     def deadline(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from runner.papers import documents
 from tests.support import flow
 
 START_UTC = "2026-09-28T01:00:00+00:00"
@@ -114,6 +115,10 @@ def test_timeout_resumes_clock_and_returns_with_notice(services, clock):
     ]
     # paused working days (09-28, 10-08] = 3 -> 10-16 + 3 = Wed 10-21
     assert view["deadline"] == "2026-10-21T15:59:59+00:00"
+    with services.transaction() as s:  # the applicant reads the pause as ended on its limit day, not the next
+        assert documents.pauses(s, iid) == [
+            {"reason": "补正", "started": "2026-09-28", "ended": "2026-10-08"}
+        ]
     notice = flow.task(services, iid, "return_notice")
     assert (notice["window"], notice["form_key"]) == ("guotu", "return_notice")
 
