@@ -70,7 +70,7 @@ def test_dashboard_shows_the_deemed_assent_of_the_silent_window(services, clock,
     deemed = page.locator("#table-deemed tbody tr")
     assert deemed.count() == 1
     row = [t.strip() for t in deemed.first.locator("td").all_inner_texts()]
-    assert row[0] == "2026-10-08 23:59" and row[1] == "规划建设窗口" and row[2] == view["business_key"]
+    assert row[0] == "2026-10-09 00:00" and row[1] == "规划建设窗口" and row[2] == view["business_key"]
     assert row[5] == "超时未答复"
 
     # the charts are drawn by Chart.js from the embedded data, 规划's bar included

@@ -34,7 +34,7 @@ def silent(services: Any, clock: Any, windows: Any, make_user: Any) -> int:
 def test_the_record_names_window_step_rule_and_limit(services: Any, silent: int, signed_in: Any) -> None:
     html = signed_in("sup").get(f"/admin/instance/{silent}/").get_data(as_text=True)
     assert accountability_rows(html) == [
-        ["规划建设窗口", "默认议定", "超时未答复", "相关窗口同步审查", "2026-10-08 23:59", "2026-10-08 23:59"]
+        ["规划建设窗口", "默认议定", "超时未答复", "相关窗口同步审查", "2026-10-08 23:59", "2026-10-09 00:00"]
     ]
 
 

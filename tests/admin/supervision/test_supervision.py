@@ -110,7 +110,7 @@ def test_month_figures_per_window(month, signed_in) -> None:
     assert total[0] == "合计" and total[2:5] == ["2", "3", "2"] and total[-1] == "-23"  # −25 −2 +2 +2
     deemed = rows_of(text, "deemed")
     assert len(deemed) == 1 and deemed[0][1] == "规划建设窗口" and deemed[0][5] == "超时未答复"
-    assert deemed[0][0] == "2026-10-08 23:59"
+    assert deemed[0][0] == "2026-10-09 00:00"  # deemed when the limit day (10-08) is over
     assert deemed[0][4] == "相关窗口同步审查"  # 环节: the review the window let lapse
     # the charts: Chart.js served locally, the data embedded in the page
     assert "/vendor/chart.js/chart.umd.min.js" in text and 'id="chart-windows"' in text
