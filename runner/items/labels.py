@@ -157,12 +157,13 @@ def item_kind(code: str, english: bool = False) -> str:
 
 
 # the catalogue's closed vocabularies, stored in Chinese in an item's content (runner/catalogue/body.py KINDS,
-# FORMS, DELIVERY): the item kinds (五件), the form a material is handed in, how the result is delivered
+# FORMS, DELIVERY): the item kinds (五件, named as the items' own kinds are), the form a material is handed in,
+# how the result is delivered
 CATALOGUE_WORDS: dict[str, tuple[str, str]] = {
-    "即办件": ("即办件", "On the spot"),
-    "承诺件": ("承诺件", "Promised"),
-    "联办件": ("联办件", "Joint"),
-    "上报件": ("上报件", "Escalated"),
+    **{
+        ITEM_KIND_WORDS[code][0]: ITEM_KIND_WORDS[code]
+        for code in ("immediate", "promised", "joint", "escalated")
+    },
     "原件": ("原件", "Original"),
     "复印件": ("复印件", "Copy"),
     "原件及复印件": ("原件及复印件", "Original and copy"),
