@@ -287,12 +287,7 @@ def owed_on_record(session: Session, instance: ProcessInstance) -> list[dict[str
 
 def tolerated_names(session: Session, instance: ProcessInstance) -> list[str]:
     """The names of the materials the counter's record still has as 容缺后补."""
-    record = session.get(ItemApplication, instance.id)
-    return [
-        str(m.get("name"))
-        for m in (record.materials if record else None) or []
-        if m.get("status") == TOLERATED
-    ]
+    return [str(m.get("name")) for m in owed_on_record(session, instance)]
 
 
 def application_view(session: Session, instance_id: int) -> dict[str, Any] | None:
