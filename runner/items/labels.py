@@ -71,6 +71,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "holiday_arrangement_imported": ("导入节假日安排", "Holiday arrangement imported"),
     "incident": ("故障", "Incident"),
     "intake_decision": ("收件决定", "Intake decision"),
+    "materials_arrived": ("材料补齐登记", "Materials arrived"),
     "online_appointment_cancelled": ("取消预约", "Appointment cancelled"),
     "online_booked": ("预约窗口办理", "Appointment booked"),
     "online_no_show": ("预约未到", "Appointment missed"),

@@ -59,8 +59,9 @@ def test_add_a_window_to_a_running_review_keeps_the_answers(services, clock):
     assert open_reviews["huanbao"]["due_at"] == REVIEW_DUE
     view = describe(services, iid)
     assert view["data"]["related_windows"] == ["guotu", "huanbao", "guihua", "shebao"]
+    # each review's timer falls due when its limit day is over (the next local midnight)
     pending = sorted(t["due_at"] for t in view["timers"] if t["status"] == "pending")
-    assert pending == [REVIEW_DUE, REVIEW_DUE, "2026-10-09T15:59:59+00:00"]
+    assert pending == ["2026-10-08T16:00:00+00:00"] * 2 + ["2026-10-09T16:00:00+00:00"]
     entry = next(a for a in view["audit"] if a["action"] == "add_reviewer")
     assert entry["actor"] == "lead_clerk"
     assert entry["detail"]["item"] == "shebao" and entry["detail"]["reason"] == "涉及林地，需林业审查"
