@@ -139,6 +139,18 @@ def choice_values(spec: FieldSpec, ctx: FormContext) -> list[str]:
 # ---- one field ---------------------------------------------------------------------------------
 
 
+def _local_day(text: str, tz: ZoneInfo) -> str:
+    """A date field's stored value as its input shows it: a date as it is, a moment (a script may store one) as
+    its day in the centre's time zone, not the UTC day its text begins with."""
+    if len(text) > 10:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return text[:10]
+        return (moment.astimezone(tz) if moment.tzinfo else moment).date().isoformat()
+    return text
+
+
 def _bound_date(value: Any, ctx: FormContext) -> date:
     if value == "today" or value == "now":
         return ctx.local_now().date()
@@ -667,7 +679,7 @@ def input_for(spec: FieldSpec, value: Any, ctx: FormContext) -> Any:
     if typ == "date":
         if value == "today":
             return ctx.local_now().date().isoformat()
-        return str(value)[:10]
+        return _local_day(str(value), ctx.tz)
     if typ == "datetime":
         try:
             moment = datetime.fromisoformat(str(value))

@@ -52,8 +52,14 @@ def _as_date(value: date | str | None) -> date | None:
         return value.astimezone(_tz()).date() if value.tzinfo else value.date()
     if isinstance(value, date):
         return value
+    text = str(value)
+    if len(text) > 10:  # a moment written as text: its local day (a stored moment is in UTC)
+        try:
+            return _as_date(datetime.fromisoformat(text))
+        except ValueError:
+            pass
     try:
-        return date.fromisoformat(str(value)[:10])
+        return date.fromisoformat(text[:10])
     except ValueError:
         return None
 

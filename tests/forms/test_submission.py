@@ -251,3 +251,28 @@ def test_the_check_needs_no_request_no_wtforms_and_no_runner() -> None:
         n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0
     }
     assert not imported & {"flask", "flask_wtf", "flask_babel", "wtforms", "werkzeug", "runner", "sqlalchemy"}
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("2026-09-29", "2026-09-29"),
+        ("2026-09-28T17:30:00+00:00", "2026-09-29"),  # 01:30 in Beijing: the centre's day, not UTC's
+        ("2026-09-29T01:30:00", "2026-09-29"),  # a moment without a zone is the centre's own
+    ],
+)
+def test_a_date_field_shows_a_stored_moment_as_the_centres_day(stored: str, shown: str) -> None:
+    from forms.schema import FieldSpec
+
+    assert submission.input_for(FieldSpec(name="d", type="date", label="日期"), stored, ctx()) == shown
+
+
+def test_a_page_date_of_a_moment_written_as_text_is_its_local_day(app: Flask) -> None:
+    from web.filters import page_date, paper_date
+
+    with app.app_context():
+        assert paper_date("2026-09-28T17:30:00+00:00") == "2026年9月29日"
+        assert paper_date("2026-09-28T15:59:00+00:00") == "2026年9月28日"
+        assert paper_date("2026-09-28") == "2026年9月28日"
+    with app.test_request_context("/"):
+        assert page_date("2026-09-28T17:30:00+00:00") == "2026年9月29日"

@@ -198,3 +198,24 @@ def test_the_appointment_confirmation_names_what_was_sent_online_and_what_was_no
     unsent = page.split('id="conf-not-uploaded"')[1].split("</p>")[0]
     assert all(n in sent for n in names) and "授权委托书及代理人身份证件" not in sent
     assert "授权委托书及代理人身份证件（非必须）" in unsent
+
+
+def test_the_pre_review_is_dated_by_the_centres_day_not_utcs(services, desk, signed_in, client, clock):
+    """A return at 01:30 Beijing (17:30 UTC the day before) is dated that Beijing day on the applicant's page and
+    on the window's review page (both showed the UTC day: the stored moment's text cut at 10 characters)."""
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 9, 28, 17, 30, tzinfo=UTC))  # 2026-09-29 01:30 Asia/Shanghai
+    with services.transaction() as s:
+        row, token = applications.start_draft(s, CODE, PERSON)
+        row.phone_verified_at = services.now()
+        names = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
+        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in names])
+        submission.submit(s, row)
+        aid = row.id
+    clerk = signed_in("sc_clerk")
+    clerk.post(f"/online/{aid}/review", data={"decision": "return", "reason-1": "未加盖公章"})
+    track = client.get(f"/apply/track/{token}").get_data(as_text=True).split('id="track-reviews"')[1]
+    assert "2026-09-29 · 退回" in track.split("</section>")[0]
+    history = clerk.get(f"/online/{aid}/review").get_data(as_text=True).split('id="review-history"')[1]
+    assert "2026-09-29 01:30 · sc_clerk" in history.split("</ul>")[0]
