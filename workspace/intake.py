@@ -48,6 +48,7 @@ from runner.online import slots as online_slots
 from runner.people.windows import closed_windows_of_definition, closed_windows_of_processes
 from web.auth import current_user, require_role, services
 from web.chrome import register_nav
+from web.filters import to_local
 from web.i18n import Label, user_message
 from workspace.access import who_now
 from workspace.applicant_fields import applicant_from
@@ -124,7 +125,7 @@ def _render(
         found=_items(q) if item is None else [],
         form=form or {},
         error=error,
-        today=services().now().date().isoformat(),
+        today=to_local(services().now()).date().isoformat(),  # the centre's day: a 容缺 date is not before it
         pick=pick,
         kind_label=kind_label,
         upload_limit=attachments.max_bytes(),

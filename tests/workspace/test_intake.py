@@ -684,3 +684,15 @@ def test_a_tolerated_material_brought_later_is_recorded_from_the_item_page(
     assert 'id="item-supply"' not in page
     row = page.split('id="hub-materials"')[1].split(tolerated)[1].split("</tr>")[0]
     assert "已收" in row and "容缺后补 2026-09-28 sc_clerk" in row
+
+
+def test_the_promised_date_of_a_tolerated_material_starts_at_the_centres_day(
+    services, catalogue, signed_in, clock
+):
+    """At 01:30 Beijing the intake form's earliest promised date is that Beijing day, as the registration checks
+    (the form offered the UTC day, which the registration then refused)."""
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 9, 28, 17, 30, tzinfo=UTC))  # 2026-09-29 01:30 Asia/Shanghai
+    page = signed_in("sc_clerk").get("/intake?item=SC-001").get_data(as_text=True)
+    assert 'min="2026-09-29"' in page and 'min="2026-09-28"' not in page
