@@ -105,14 +105,12 @@ def loop(rounds: int) -> Diagram:
 # --- the delta store (prototype) ---------------------------------------------------------------------------
 
 
-def _changed_tasks(workflow: Any, known: set[str]) -> tuple[dict[str, Any], list[str], set[str]]:
-    """The dicts of the tasks that changed since the previous save, the ids gone, and the ids there now."""
+def _changed_tasks(workflow: Any, known: set[Any]) -> tuple[dict[str, Any], list[str], set[Any]]:
+    """The dicts of the tasks that changed since the previous save, the ids gone, and the ids there now (UUIDs:
+    their text only for what is written)."""
     convert = serializer().registry.convert
     changed: dict[str, Any] = {}
-    now: set[str] = set()
     for task in workflow.tasks.values():
-        key = str(task.id)
-        now.add(key)
         inputs = _inputs(task)
         saved = task.__dict__.get(_FP)
         if (
@@ -124,15 +122,16 @@ def _changed_tasks(workflow: Any, known: set[str]) -> tuple[dict[str, Any], list
             continue
         dct = convert(task)
         task.__dict__[_FP] = (inputs, dct)
-        changed[key] = dct
-    return changed, sorted(known - now), now
+        changed[str(task.id)] = dct
+    now = set(workflow.tasks)
+    return changed, sorted(map(str, known - now)), now
 
 
 class DeltaStore:
     """Saves one workflow as a snapshot (its first save) and then deltas; what it wrote, in order."""
 
     def __init__(self) -> None:
-        self.known: dict[str | None, set[str]] = {}  # workflow (None: top, else subprocess id) -> task ids
+        self.known: dict[str | None, set[Any]] = {}  # workflow (None: top, else subprocess id) -> task ids
         self.blobs: list[bytes] = []
 
     def _part(self, workflow: Any, key: str | None) -> dict[str, Any]:
