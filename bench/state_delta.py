@@ -21,8 +21,8 @@ reuse cache), their roles swapped every repetition. Printed per step kind: (a) a
 writes; then (c) restoring an item from a full dump vs from a snapshot + N deltas (N = 10, 50 on the loop; the
 start + its 6 deltas on the 联办件), unpack, merge and ``from_dict``.
 Before any timing, ``--verify`` items (default 3 of each) are stepped with both saves at every step, and the
-state rebuilt from the snapshot and the deltas must equal the full ``to_dict`` (asserted), and restore to a
-workflow whose ``to_dict`` equals it too.
+state rebuilt from the snapshot and the deltas must equal the full ``to_dict`` (asserted; the tasks' order too),
+and restore to a workflow whose ``to_dict`` equals it too.
 """
 
 from __future__ import annotations
@@ -216,10 +216,14 @@ def verify(diagram: Diagram, items: int) -> int:
         workflow, store = diagram.started(), DeltaStore()
         while True:
             store.save(workflow)
-            full = _canonical(serializer().to_dict(workflow))
-            assert _canonical(merged(store.blobs)) == full, "snapshot + deltas differ from the full dump"
-            again = _canonical(serializer().to_dict(restore(diagram, store.blobs)))
-            assert again == full, "the workflow restored from snapshot + deltas differs"
+            full, rebuilt = serializer().to_dict(workflow), merged(store.blobs)
+            assert _canonical(rebuilt) == _canonical(full), "snapshot + deltas differ from the full dump"
+            assert list(rebuilt["tasks"]) == list(full["tasks"]), "the tasks' order differs"
+            again = serializer().to_dict(restore(diagram, store.blobs))
+            assert _canonical(again) == _canonical(full), (
+                "the workflow restored from snapshot + deltas differs"
+            )
+            assert list(again["tasks"]) == list(full["tasks"]), "the restored tasks' order differs"
             checked += 1
             if diagram.step(workflow) is None:
                 break
