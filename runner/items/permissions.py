@@ -76,13 +76,19 @@ def _heads_lead_window(w: Who, f: Facts) -> bool:
     return (f.instance.get("lead_window") or "") in w.heads or Role.ADMIN in w.roles
 
 
+def holder(task: dict[str, Any] | None) -> str | None:
+    """Whose task it is: its assignee, or while it is out for an opinion (委派) the delegator, not the delegate."""
+    task = task or {}
+    return task.get("delegated_by") or task.get("assignee")
+
+
 def _holder_or_head(w: Who, f: Facts) -> bool:
     """A claimed task: its holder or a head of its window (the holder's AB岗 backup through ``permitted``);
     an unclaimed one: any clerk of its window. A clerk who handed the task over is no longer its holder."""
-    assignee = (f.task or {}).get("assignee")
-    if assignee is None:
+    owner = holder(f.task)
+    if owner is None:
         return _task_window(f) in w.windows
-    return assignee == w.username or _task_window(f) in w.heads
+    return owner == w.username or _task_window(f) in w.heads
 
 
 COUNTER_ROLES = frozenset({str(Role.CLERK), str(Role.WINDOW_HEAD)})
@@ -162,16 +168,21 @@ HEAD_TOO = frozenset({"transfer", "send_back"})
 
 def refusal(op: str, who: Who, facts: Facts) -> PermissionDenied:
     """The refusal of ``op``: for a holder's operation on a task someone else holds, naming the holder."""
-    holder = (facts.task or {}).get("assignee")
-    if op not in HOLDER_OPS or not holder or holder == who.username:
+    owner = _owner(op, facts)
+    if op not in HOLDER_OPS or not owner or owner == who.username:
         return PermissionDenied("无权进行此操作 (you may not do this)", operation=op)
     zh, en = ("、窗口负责人", ", the window head") if op in HEAD_TOO else ("", "")
     return PermissionDenied(
-        f"此任务现由 {holder} 承办，只有承办人{zh}或其代班人员可以进行此操作 "
-        f"(the task is now held by {holder}: only they{en} or their backup may do this)",
+        f"此任务现由 {owner} 承办，只有承办人{zh}或其代班人员可以进行此操作 "
+        f"(the task is now held by {owner}: only they{en} or their backup may do this)",
         operation=op,
-        assignee=holder,
+        assignee=owner,
     )
+
+
+def _owner(op: str, facts: Facts) -> str | None:
+    """Whose step ``op`` acts on: the delegate's for the answer to a 委派, else the task's holder."""
+    return (facts.task or {}).get("assignee") if op == "answer" else holder(facts.task)
 
 
 def check(op: str, who: Who, facts: Facts) -> None:
@@ -194,8 +205,8 @@ def permitted(
     session: Session, op: str, who: Who, facts: Facts, owner: str | None = None
 ) -> tuple[bool, str | None]:
     """(may ``who`` do ``op``, the absent colleague they act for). A backup covering the step's owner
-    (the task's assignee, or ``owner``) may do what the owner could, on the owner's behalf."""
-    covered = _covered(op, who, owner or (facts.task or {}).get("assignee"))
+    (the task's holder, the delegate for an answer, or ``owner``) may do what the owner could, on the owner's behalf."""
+    covered = _covered(op, who, owner or _owner(op, facts))
     if allowed(op, who, facts):
         return True, covered
     if covered is not None:
