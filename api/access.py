@@ -62,6 +62,22 @@ def _task_worker(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
     )
 
 
+def _task_releaser(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
+    """Release (give back to the window's pool): a claimed task's holder, their backup or a head of its window,
+    as on the workspace; an unclaimed task as ``_task_worker``. A clerk who handed the task over is refused."""
+    if _system(w) or not _task_worker(s, w, args):  # the worker's rule raises its own refusal
+        return _system(w)
+    row = permissions.open_task_row(s, args["task_id"])
+    if row.assignee is None or row.assignee in w.covering | {w.username} or (row.window or "") in w.heads:
+        return True
+    raise runner.PermissionDenied(
+        f"此任务现由 {row.assignee} 承办，只有承办人、窗口负责人或其代班人员可以释放 "
+        f"(the task is now held by {row.assignee}: only they, the window head or their backup may release it)",
+        task_id=row.task_id,
+        assignee=row.assignee,
+    )
+
+
 def _task_reader(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
     """One task with its form: whoever may work it, and overseers."""
     return w.oversees() or _task_worker(s, w, args)
@@ -111,7 +127,7 @@ RULES: dict[str, Check] = {
     "api.list_tasks": _task_lister,
     "api.get_task": _task_reader,
     "api.claim": _task_worker,
-    "api.unclaim": _task_worker,
+    "api.unclaim": _task_releaser,
     "api.complete": _task_worker,
     "api.send_message": _roles(Role.ADMIN, Role.SYSTEM),
     "api.rating_export_json": _roles(Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM),

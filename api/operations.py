@@ -66,7 +66,7 @@ def delegation_answer(task_id: str) -> Any:
 def returnable_steps(task_id: str) -> Any:
     def work(s: Session) -> list[dict[str, Any]]:
         _, facts = permissions.task_facts(s, task_id)
-        permissions.check("send_back", _who(s), facts)
+        permissions.acting(s, "send_back", _who(s), facts)  # the holder's backup too (AB岗)
         return runner.returnable_steps(s, task_id)
 
     return jsonify(steps=services().run(work))

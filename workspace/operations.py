@@ -31,7 +31,16 @@ from runner.items.clerk import (
     recently_completed,
 )
 from runner.items.joint_meeting import meeting_view
-from runner.items.permissions import DONE_DAYS, Facts, allowed, item_facts, permitted, task_dict, task_facts
+from runner.items.permissions import (
+    DONE_DAYS,
+    Facts,
+    allowed,
+    item_facts,
+    permitted,
+    refusal,
+    task_dict,
+    task_facts,
+)
 from runner.models import ClockPause, OpenTask
 from web.auth import current_user, login_required, services
 from web.chrome import register_nav
@@ -49,8 +58,8 @@ def _run(work: Callable[[Session], Any]) -> tuple[Any, dict[str, str], str | Non
     """Run ``work`` in one transaction: (result, field errors, page error); 403 on a refused rule."""
     try:
         return services().run(work), {}, None
-    except runner.PermissionDenied:
-        abort(403)
+    except runner.PermissionDenied as exc:
+        abort(403, description=exc.message)
     except runner.InvalidInput as exc:
         name = str(exc.context.get("field") or "")
         return None, {name or "_": user_message(exc)}, None
@@ -72,7 +81,7 @@ def _load_task(task_id: str, op: str) -> tuple[dict[str, Any], Facts]:
     except runner.NotFound:
         abort(404)
     if not ok:
-        abort(403)
+        abort(403, description=refusal(op, who_now(), facts).message)
     assert facts.task is not None
     return facts.task, facts
 

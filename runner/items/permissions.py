@@ -76,6 +76,21 @@ def _heads_lead_window(w: Who, f: Facts) -> bool:
     return (f.instance.get("lead_window") or "") in w.heads or Role.ADMIN in w.roles
 
 
+def holder(task: dict[str, Any] | None) -> str | None:
+    """Whose task it is: its assignee, or while it is out for an opinion (委派) the delegator, not the delegate."""
+    task = task or {}
+    return task.get("delegated_by") or task.get("assignee")
+
+
+def _holder_or_head(w: Who, f: Facts) -> bool:
+    """A claimed task: its holder or a head of its window (the holder's AB岗 backup through ``permitted``);
+    an unclaimed one: any clerk of its window. A clerk who handed the task over is no longer its holder."""
+    owner = holder(f.task)
+    if owner is None:
+        return _task_window(f) in w.windows
+    return owner == w.username or _task_window(f) in w.heads
+
+
 COUNTER_ROLES = frozenset({str(Role.CLERK), str(Role.WINDOW_HEAD)})
 
 
@@ -86,8 +101,8 @@ def _at_the_counter(w: Who, f: Facts) -> bool:
 
 
 ALLOWED: dict[str, Rule] = {
-    # 转办 within the task's window: any clerk of that window (the assignee is one)
-    "transfer": lambda w, f: _task_window(f) in w.windows or (f.task or {}).get("assignee") == w.username,
+    # 转办 within the task's window: its holder or the window head (any clerk of the window while unclaimed)
+    "transfer": _holder_or_head,
     # 转办 to another window: the head of the task's window only
     "transfer_window": lambda w, f: _task_window(f) in w.heads,
     # 委派: the assignee, or a clerk of the window for an unclaimed task (who becomes the delegator);
@@ -103,8 +118,8 @@ ALLOWED: dict[str, Rule] = {
     "answer": lambda w, f: (
         bool((f.task or {}).get("delegated_by")) and (f.task or {}).get("assignee") == w.username
     ),
-    # 退回: a clerk of the task's window
-    "send_back": lambda w, f: _task_window(f) in w.windows,
+    # 退回: its holder or the window head (any clerk of the window while unclaimed)
+    "send_back": _holder_or_head,
     # 撤回: the person who completed the step (checked by the runner against the audit trail)
     "withdraw": lambda w, f: True,
     # 催办: the item's lead window, or supervision / leaders / admin
@@ -146,9 +161,33 @@ def allowed(op: str, who: Who, facts: Facts) -> bool:
     return ALLOWED[op](who, facts)
 
 
+# operations on a claimed task that are its holder's (with their AB岗 backup; the first two also the window head's)
+HOLDER_OPS = frozenset({"transfer", "delegate", "answer", "send_back"})
+HEAD_TOO = frozenset({"transfer", "send_back"})
+
+
+def refusal(op: str, who: Who, facts: Facts) -> PermissionDenied:
+    """The refusal of ``op``: for a holder's operation on a task someone else holds, naming the holder."""
+    owner = _owner(op, facts)
+    if op not in HOLDER_OPS or not owner or owner == who.username:
+        return PermissionDenied("无权进行此操作 (you may not do this)", operation=op)
+    zh, en = ("、窗口负责人", ", the window head") if op in HEAD_TOO else ("", "")
+    return PermissionDenied(
+        f"此任务现由 {owner} 承办，只有承办人{zh}或其代班人员可以进行此操作 "
+        f"(the task is now held by {owner}: only they{en} or their backup may do this)",
+        operation=op,
+        assignee=owner,
+    )
+
+
+def _owner(op: str, facts: Facts) -> str | None:
+    """Whose step ``op`` acts on: the delegate's for the answer to a 委派, else the task's holder."""
+    return (facts.task or {}).get("assignee") if op == "answer" else holder(facts.task)
+
+
 def check(op: str, who: Who, facts: Facts) -> None:
     if not allowed(op, who, facts):
-        raise PermissionDenied("无权进行此操作 (you may not do this)", operation=op)
+        raise refusal(op, who, facts)
 
 
 # operations on one clerk's step that their AB岗 backup may do for them while they are away
@@ -166,8 +205,8 @@ def permitted(
     session: Session, op: str, who: Who, facts: Facts, owner: str | None = None
 ) -> tuple[bool, str | None]:
     """(may ``who`` do ``op``, the absent colleague they act for). A backup covering the step's owner
-    (the task's assignee, or ``owner``) may do what the owner could, on the owner's behalf."""
-    covered = _covered(op, who, owner or (facts.task or {}).get("assignee"))
+    (the task's holder, the delegate for an answer, or ``owner``) may do what the owner could, on the owner's behalf."""
+    covered = _covered(op, who, owner or _owner(op, facts))
     if allowed(op, who, facts):
         return True, covered
     if covered is not None:
@@ -181,7 +220,7 @@ def acting(session: Session, op: str, who: Who, facts: Facts, owner: str | None 
     """``check`` for the coverable operations: raises PermissionDenied, else returns on whose behalf."""
     ok, for_whom = permitted(session, op, who, facts, owner)
     if not ok:
-        raise PermissionDenied("无权进行此操作 (you may not do this)", operation=op)
+        raise refusal(op, who, facts)
     return for_whom
 
 

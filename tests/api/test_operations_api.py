@@ -3,6 +3,7 @@ changed), reasons (400), conflicts (409), and the OpenAPI entries."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -150,6 +151,74 @@ def test_send_back_withdraw_urge_copy(client: Any, services: runner.Services) ->
         client.post("/api/tasks/00000000-0000-0000-0000-000000000000/urge", headers=auth("sb1")).status_code
         == 404
     )
+
+
+def test_a_clerk_who_handed_the_task_over_may_no_longer_act_on_it(
+    client: Any, services: runner.Services
+) -> None:
+    """sb1 claims the 决定 step and hands it over (转办) to sb2: sb1's 退回, 转办, 委派, release and completion are
+    refused with the current holder named and nothing changes; the window head may still send it back."""
+    item = start(client)
+    accept = item["tasks"][0]["id"]
+    done = client.post(f"/api/tasks/{accept}/complete", json={"data": ACCEPTANCE}, headers=auth("sb1"))
+    decide = done.get_json()["tasks"][0]["id"]
+    assert client.post(f"/api/tasks/{decide}/claim", headers=auth("sb1")).status_code == 200
+    handed = client.post(f"/api/tasks/{decide}/transfer", json={"to_user": "sb2"}, headers=auth("sb1"))
+    assert handed.status_code == 200 and handed.get_json()["assignee"] == "sb2"
+    before = audit_count(services)
+    for op, payload in (
+        ("send-back", {"to_task_id": accept, "reason": "材料有误"}),
+        ("transfer", {"to_user": "sbhead"}),
+        ("delegate", {"to_user": "gt1", "note": "请提意见"}),
+        ("unclaim", {}),
+    ):
+        response = client.post(f"/api/tasks/{decide}/{op}", json=payload, headers=auth("sb1"))
+        assert response.status_code == 403, (op, response.get_json())
+        assert "held by sb2" in response.get_json()["message"], op
+    completed = client.post(f"/api/tasks/{decide}/complete", json={"data": {}}, headers=auth("sb1"))
+    assert completed.status_code == 409 and "sb2" in completed.get_json()["message"]
+    assert audit_count(services) == before
+    steps = f"/api/tasks/{decide}/returnable-steps"
+    assert client.get(steps, headers=auth("sb1")).status_code == 403
+    assert client.get(steps, headers=auth("head")).status_code == 200  # the window head keeps the right
+    # while sb2 is away and sb1 covers them (AB岗), sb1 acts again, for sb2
+    with services.transaction() as s:
+        now = services.now()
+        directory.mark_absent(s, "sb2", "sb1", now, now + timedelta(days=2), "年休假", actor="sbhead")
+    assert client.get(steps, headers=auth("sb1")).status_code == 200
+    back = client.post(
+        f"/api/tasks/{decide}/send-back",
+        json={"to_task_id": accept, "reason": "材料有误"},
+        headers=auth("sb1"),
+    )
+    assert back.status_code == 200, back.get_json()
+    with services.transaction() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "send_back")).one()
+        assert (entry.actor, entry.on_behalf_of) == ("sb1", "sb2")
+
+
+def test_a_delegate_only_answers(client: Any, services: runner.Services) -> None:
+    """While the 决定 step is out for gt1's opinion (委派), gt1 may neither send it back nor hand it over (the
+    delegator sb1 still holds it and may, and is named in the refusal)."""
+    item = start(client)
+    accept = item["tasks"][0]["id"]
+    done = client.post(f"/api/tasks/{accept}/complete", json={"data": ACCEPTANCE}, headers=auth("sb1"))
+    decide = done.get_json()["tasks"][0]["id"]
+    assert client.post(f"/api/tasks/{decide}/claim", headers=auth("sb1")).status_code == 200
+    asked = client.post(
+        f"/api/tasks/{decide}/delegate", json={"to_user": "gt1", "note": "请提意见"}, headers=auth("sb1")
+    )
+    assert asked.status_code == 200 and asked.get_json()["assignee"] == "gt1"
+    before = audit_count(services)
+    for op, payload in (
+        ("send-back", {"to_task_id": accept, "reason": "材料有误"}),
+        ("transfer", {"to_user": "sb2"}),
+    ):
+        response = client.post(f"/api/tasks/{decide}/{op}", json=payload, headers=auth("gt1"))
+        assert response.status_code == 403, (op, response.get_json())
+        assert "held by sb1" in response.get_json()["message"], op
+    assert audit_count(services) == before
+    assert client.get(f"/api/tasks/{decide}/returnable-steps", headers=auth("sb1")).status_code == 200
 
 
 def test_extension_by_the_lead_window_head_within_the_cap(client: Any, services: runner.Services) -> None:

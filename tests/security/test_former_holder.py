@@ -1,7 +1,8 @@
 """After 转办 to another window the clerk who held the task may neither read nor act on it: every route naming
 the task (workspace pages and JSON API) refuses them (403, or 404 as if it did not exist), and the task stays as
-the transfer left it. (Within the window the old holder stays a colleague: the permission table lets any clerk of
-the task's window transfer it or send it back.)"""
+the transfer left it. (Within the window the old holder is refused too, naming the new holder: a claimed task's
+转办, 委派 and 退回 are its holder's, their AB岗 backup's and the window head's; see tests/api/test_operations_api.py
+and tests/workspace/test_operations.py.)"""
 
 from __future__ import annotations
 

@@ -309,3 +309,36 @@ def test_every_operation_refused_to_a_clerk_without_the_right(
     after = the_task(services, item["instance_id"])
     assert (after["id"], after["assignee"], after["window"]) == (decide["id"], decide["assignee"], "shebao")
     assert describe(services, item["instance_id"])["status"] == "running"
+
+
+def test_a_clerk_who_handed_the_task_over_may_no_longer_act_on_it(
+    services: runner.Services, item: dict[str, Any], signed_in: Any
+) -> None:
+    """sb1 claims the 决定 step and hands it over (转办) to sb2: sb1's 退回, 转办 and 委派 are refused on the page
+    and on the post with the current holder named, nothing changes, the task page offers sb1 none of them; the
+    window head may still send it back."""
+    decide = to_decide(services, item)
+    sb1 = signed_in("sb1")
+    assert sb1.post(f"/inbox/tasks/{decide['id']}/claim").status_code == 302
+    r = sb1.post(f"/tasks/{decide['id']}/transfer", data={"to_user": "sb2", "reason": "请假"})
+    assert r.status_code == 302 and the_task(services, item["instance_id"])["assignee"] == "sb2"
+    before = audit_count(services)
+    for op, form in (
+        ("send-back", {"to_task_id": item["id"], "reason": "材料不全"}),
+        ("transfer", {"to_user": "sbhead", "reason": "x"}),
+        ("delegate", {"to_user": "gt1", "note": "x"}),
+    ):
+        for response in (
+            sb1.get(f"/tasks/{decide['id']}/{op}"),
+            sb1.post(f"/tasks/{decide['id']}/{op}", data=form),
+        ):
+            assert response.status_code == 403, op
+            assert "此任务现由 sb2 承办" in text(response), op
+    assert audit_count(services) == before
+    page = text(sb1.get(f"/tasks/{decide['id']}", headers={"Accept-Language": "en"}))
+    assert 'id="op-send-back"' not in page and 'id="op-transfer"' not in page
+    task = the_task(services, item["instance_id"])
+    assert (task["spec_name"], task["assignee"]) == ("decide", "sb2")
+    head = signed_in("sbhead")
+    r = head.post(f"/tasks/{decide['id']}/send-back", data={"to_task_id": item["id"], "reason": "材料不全"})
+    assert r.status_code == 302 and the_task(services, item["instance_id"])["spec_name"] == "accept"
