@@ -102,7 +102,7 @@ TYPE_KEYS: dict[str, set[str]] = {
     "date": {"min", "max", "default", "prefill"},
     "datetime": {"min", "max", "default", "prefill"},
     "list": {"min", "max", "default", "prefill", "rows"},
-    "checklist": {"items", "items_from", "missing", "complete", "prefill"},
+    "checklist": {"items", "items_from", "missing", "complete", "excused_from", "prefill"},
     "file": {"max"},
     "opinions": {"choices", "windows_from", "present_field"},
 }
@@ -182,6 +182,7 @@ class FieldSpec(_Bilingual):
     items_from: str | None = None
     missing: str | None = None
     complete: str | None = None
+    excused_from: tuple[str, ...] = ()  # data lists of items whose absence is not missing (optional, 容缺)
     windows_from: str | None = None
     present_field: str | None = None
 
@@ -447,10 +448,19 @@ def _field(raw: Any, file: str, index: int) -> FieldSpec:
             if not isinstance(value, str) or not NAME_RE.match(value):
                 raise SchemaError(file, f"“{key}” 必须是有效的数据名称 (bad {key})", name)
             kwargs[key] = value
+    if "excused_from" in raw:
+        kwargs["excused_from"] = _data_names(raw["excused_from"], file, name)
     kwargs.update(_text_keys(raw, file, name))
     if typ == "checklist":
         kwargs["items"] = _checklist_items(raw, file, name)
     return FieldSpec(**kwargs)
+
+
+def _data_names(raw: Any, file: str, name: str) -> tuple[str, ...]:
+    """``excused_from``: a list of data names (the lists of items a checklist does not count as missing)."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(v, str) and NAME_RE.match(v) for v in raw):
+        raise SchemaError(file, "“excused_from” 必须是数据名称的列表 (bad excused_from)", name)
+    return tuple(raw)
 
 
 def _show(raw: Any, file: str, index: int) -> ShowSpec:

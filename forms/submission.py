@@ -121,6 +121,17 @@ def items_for(spec: FieldSpec, ctx: FormContext) -> list[str]:
     return list(spec.items)
 
 
+def excused_items(spec: FieldSpec, ctx: FormContext) -> set[str]:
+    """The items of a checklist whose absence is not missing: those the task data lists under the field's
+    ``excused_from`` names (an optional material not brought, a 容缺后补 one); they do not make it incomplete."""
+    excused: set[str] = set()
+    for key in spec.excused_from:
+        raw = ctx.data.get(key)
+        if isinstance(raw, list):
+            excused.update(str(i).strip() for i in raw if i is not None)
+    return excused
+
+
 def choice_values(spec: FieldSpec, ctx: FormContext) -> list[str]:
     """The values a choice-like field accepts in this context, in the order the form lists them."""
     if spec.type == "boolean":
@@ -522,8 +533,8 @@ def build_task_data(
             value = list(files.get(spec.name, []))
         out[spec.name] = value
         if spec.type == "checklist":
-            checked = set(value or [])
-            missing = [i for i in items_for(spec, ctx) if i not in checked]
+            ticked_or_excused = set(value or []) | excused_items(spec, ctx)
+            missing = [i for i in items_for(spec, ctx) if i not in ticked_or_excused]
             if spec.missing:
                 out[spec.missing] = missing
             if spec.complete:

@@ -100,6 +100,8 @@ def start_data(version: CatalogueItemVersion, data: dict[str, Any] | None = None
             "promised_days": body["promised_days"],
             "statutory_days": body["statutory_days"],
             "materials_list": [m["name"] for m in body["materials"]],
+            # an optional material not brought does not make the acceptance incomplete (acceptance form)
+            "optional_materials": [m["name"] for m in body["materials"] if not m["required"]],
             "tolerance_allowed": body["tolerance"],
         }
     )

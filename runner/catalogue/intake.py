@@ -79,21 +79,33 @@ def _step(session: Session, instance: ProcessInstance, form_key: str) -> OpenTas
     return found
 
 
+def received_at_intake(data: dict[str, Any], decision: Decision) -> list[str]:
+    """The materials the counter really received: not the missing ones (required or optional) nor the 容缺后补
+    ones. An item started before its data listed its optional materials keeps them ticked (its acceptance form
+    would otherwise count them missing)."""
+    names = [str(n) for n in data.get("materials_list") or []]
+    absent = set(decision.missing) | {str(n) for n in data.get("tolerated_materials") or []}
+    if "optional_materials" in data:
+        absent |= {str(n) for n in data.get("missing_materials") or []}
+    return [n for n in names if n not in absent]
+
+
 def _acceptance_values(data: dict[str, Any], decision: Decision, actor: str) -> dict[str, Any]:
     names = [str(n) for n in data.get("materials_list") or []]
     missing = decision.missing if decision.decision == NOTIFY else []
+    received = received_at_intake(data, decision)
     return {
         "applicant": data.get("applicant"),
         "applicant_phone": data.get("applicant_phone"),
         "eligible": decision.decision != REFUSE,
-        "materials_received": [n for n in names if n not in missing],
+        "materials_received": received,
         "materials_list": names,
         "missing_materials": missing,
         "related_windows": data.get("related_windows") or [],
         "acceptance_note": decision.reason if decision.decision == REFUSE else decision.note,
         "proxy_agent": data.get("agent") or actor,
         "item": data.get("item_name") or data.get("title"),
-        "materials": [n for n in names if n not in missing],
+        "materials": received,
     }
 
 

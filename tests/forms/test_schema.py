@@ -470,6 +470,26 @@ def test_acceptance_checklist_derives_the_missing_materials(app: Flask) -> None:
     assert (complete.result["missing_materials"], complete.result["materials_complete"]) == ([], True)
 
 
+def test_acceptance_checklist_excuses_an_optional_or_tolerated_material_left_unticked(app: Flask) -> None:
+    """An optional material not brought and a 容缺后补 one stay unticked (not received) without making the
+    acceptance incomplete; a required one left unticked is still missing."""
+    data = {"materials_list": ["申请书", "委托书", "健康证明"], "optional_materials": ["委托书"],
+            "tolerated_materials": ["健康证明"]}  # fmt: skip
+    form = MultiDict([("applicant", "张三"), ("eligible", "true"), ("materials_received", "申请书")])
+    bound = submit(app, "acceptance", form, **data)
+    assert bound.ok, bound.errors
+    assert bound.result["materials_received"] == ["申请书"]
+    assert (bound.result["missing_materials"], bound.result["materials_complete"]) == ([], True)
+    short = submit(app, "acceptance", MultiDict([("applicant", "张三"), ("eligible", "true")]), **data)
+    assert (short.result["missing_materials"], short.result["materials_complete"]) == (["申请书"], False)
+
+
+def test_a_checklists_excused_from_must_be_a_list_of_data_names() -> None:
+    field = {"name": "c", "type": "checklist", "label": "c", "items_from": "l", "excused_from": "optional"}
+    with pytest.raises(SchemaError, match="excused_from"):
+        parse_schema({"title": "t", "fields": [field]}, "x.json", "x")
+
+
 def test_meeting_minutes_rules_and_derived_decision(app: Flask) -> None:
     data = {"related_windows": ["guotu", "huanbao"]}
     later = submit(app, "meeting_minutes", MultiDict([("decided_on_spot", "false")]), **data)

@@ -11,9 +11,10 @@ import pytest
 
 import runner
 from runner.catalogue import items
-from runner.models import Document, ItemApplication, Window
+from runner.models import Document, ItemApplication, ProcessInstance, Window
 from tests.support.catalogue import demo
 from tests.support.flow import deploy_library, describe, local, tasks
+from workspace.item_hub import timeline
 
 PERSON_ID = "11010519491231002X"
 
@@ -92,6 +93,47 @@ def test_the_acceptance_notice_lists_only_the_materials_received_and_names_the_o
     received = notice.split("已收取的申请材料")[1].split("</tr>")[0]
     assert optional not in received and tolerated not in received and "营业执照" in received
     assert "未收取的材料" in notice and "容缺后补的材料" in notice and "2026年10月30日" in notice
+
+
+def acceptance_ticked(services, iid: int) -> str:
+    """The materials the item's timeline shows ticked at its acceptance step (as the page says them)."""
+    with services.transaction() as s:
+        steps = timeline(s, s.get(ProcessInstance, iid))
+    said = [x for e in steps for x in e["said"] if x.startswith("收件材料核对")]
+    assert len(said) == 1
+    return said[0].split(": ", 1)[1]
+
+
+def test_the_acceptance_steps_own_data_lists_only_what_was_received_and_the_item_is_still_complete(
+    services, catalogue, signed_in
+):
+    """The acceptance step's data (the timeline's) does not tick an optional material not brought nor a 容缺
+    one; neither makes the acceptance incomplete (the form excuses them), so the item is accepted as before."""
+    client = signed_in("sc_clerk")
+    optional, tolerated = "授权委托书及代理人身份证件", "食品安全管理人员健康证明"
+    names = [m["name"] for m in demo("SC-001")["materials"]]
+    form = form_for("SC-001", "accept", (optional,))
+    form.update({f"m{names.index(tolerated)}": "tolerated", f"due{names.index(tolerated)}": "2026-10-30"})
+    assert client.post("/intake", data=form).status_code == 302
+    iid, _ = the_item(services)
+    ticked = acceptance_ticked(services, iid)
+    assert ticked == "、".join(n for n in names if n not in (optional, tolerated))
+    assert [t["form_key"] for t in tasks(services, iid)] == ["acceptance_notice"]  # accepted, complete
+
+
+def test_a_one_time_notice_names_only_the_required_missing_and_the_step_leaves_the_optional_unticked(
+    services, catalogue, signed_in
+):
+    client = signed_in("sc_clerk")
+    optional, required = "授权委托书及代理人身份证件", "营业执照"
+    names = [m["name"] for m in demo("SC-001")["materials"]]
+    answer = client.post("/intake", data=form_for("SC-001", "notify", (optional, required)))
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    iid, _ = the_item(services)
+    assert acceptance_ticked(services, iid) == "、".join(n for n in names if n not in (optional, required))
+    with services.transaction() as s:
+        doc = s.query(Document).filter_by(instance_id=iid, kind="correction").one()
+        assert doc.content["missing_materials"] == [required]
 
 
 def test_one_time_notice_lists_exactly_the_items_missing_materials_and_materials_received_resumes(
