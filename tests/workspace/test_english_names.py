@@ -195,3 +195,11 @@ def test_the_demo_catalogue_gives_english_to_its_materials_departments_and_texts
         assert all(m.get("name_en") for m in item["materials"]), item["code"]
         for field in ("conditions", "legal_basis", "procedure", "result", "fee_standard", "upper_authority"):
             assert not item.get(field) or item.get(f"{field}_en"), (item["code"], field)
+
+
+def test_the_english_lists_show_the_english_department(client, english_texts):
+    for url in ("/guide", "/apply"):
+        english = page(client, f"{url}?lang=en")
+        assert ENGLISH_TEXTS["department_en"] in english, url
+        assert ENGLISH_TEXTS["department_en"] not in page(client, f"{url}?lang=zh_CN"), url
+    assert "县市场监督管理局" in page(client, "/guide?lang=en")  # SC-002 has no English department
