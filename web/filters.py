@@ -129,8 +129,16 @@ def word(value: str | None) -> str:
 def shown_name_filter(thing: object) -> str:
     """``{{ item | shown_name }}``: an item's or window's name in the page's language (``name_en`` when English
     and filled, else ``name``); works on rows, objects and dicts."""
+    return shown_text(thing)
+
+
+@bp.app_template_filter("shown_text")
+def shown_text(thing: object, field: str = "name") -> str:
+    """``{{ item | shown_text("conditions") }}``, ``{{ m | shown_text }}``: a stored Chinese text of an item, a
+    window or a material in the page's language: its English twin ``<field>_en`` on English pages when filled,
+    else the Chinese (``forms.language.shown_name``, the one place that chooses)."""
     from forms.language import shown_name
 
     if isinstance(thing, dict):
-        return shown_name(str(thing.get("name") or ""), thing.get("name_en"))
-    return shown_name(str(getattr(thing, "name", "") or ""), getattr(thing, "name_en", None))
+        return shown_name(str(thing.get(field) or ""), thing.get(f"{field}_en"))
+    return shown_name(str(getattr(thing, field, "") or ""), getattr(thing, f"{field}_en", None))

@@ -15,7 +15,7 @@ from typing import Any
 from flask import abort, render_template, request, send_file
 
 import runner
-from forms.language import pick, shown_name
+from forms.language import english, pick, shown_name
 from runner.catalogue import items as catalogue
 from runner.catalogue.body import KINDS, fee_text
 from web.auth import services
@@ -30,6 +30,11 @@ PAGE = 50
 def window_names(session: Any) -> dict[str, str]:
     """Window code → name in the page language."""
     return {w.code: shown_name(w.name, w.name_en) for w in runner.list_windows(session)}
+
+
+def english_departments(session: Any, found: list[Any]) -> dict[str, str]:
+    """Code → English department of the listed items, read only for an English page."""
+    return catalogue.english_departments(session, {i.code for i in found}) if english() else {}
 
 
 def kind_label(kind: str) -> str:
@@ -54,8 +59,10 @@ def guide() -> Any:
             offset=(page - 1) * PAGE,
         )
         names = window_names(s)
+        departments = english_departments(s, found[:PAGE])
         rows = [
-            {"code": i.code, "name": shown_name(i.name, i.name_en), "department": i.department,
+            {"code": i.code, "name": shown_name(i.name, i.name_en),
+             "department": shown_name(i.department or "", departments.get(i.code)),
              "window": names.get(i.window, i.window), "kind": i.kind, "online": i.online}
             for i in found[:PAGE]
         ]  # fmt: skip

@@ -37,7 +37,7 @@ from web.rate_limits import limiter
 from workspace.applicant import remember_progress
 from workspace.applicant_fields import applicant_from
 from workspace.blueprint import bp
-from workspace.guide import guide_view, kind_label, window_names
+from workspace.guide import english_departments, guide_view, kind_label, window_names
 
 TOO_MANY = ("操作过于频繁，请稍后再试。", "Too many attempts; please try again later.")
 
@@ -69,11 +69,12 @@ def apply_list() -> Any:
     text = (request.args.get("q") or "").strip()[:100]
     with services().reading() as s:
         found = catalogue.search(s, text, online=True, limit=200)
+        departments = english_departments(s, found)
         rows = [
             {
                 "code": i.code,
                 "name": shown_name(i.name, i.name_en),
-                "department": i.department,
+                "department": shown_name(i.department or "", departments.get(i.code)),
                 "kind": i.kind,
             }
             for i in found

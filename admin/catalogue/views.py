@@ -19,7 +19,7 @@ from admin.base import ConsoleView, actor, services
 from admin.monitoring.common import local
 from forms.language import shown_name
 from runner.catalogue import items as catalogue
-from runner.catalogue.body import DELIVERY, FORMS, KINDS, TEXT_FIELDS, ItemInvalid
+from runner.catalogue.body import DELIVERY, ENGLISH_FIELDS, FORMS, KINDS, TEXT_FIELDS, ItemInvalid
 from runner.catalogue.transfer import CatalogueInvalid, export_lines, import_lines
 from runner.models import Role
 from web.auth import current_user
@@ -33,7 +33,7 @@ FLAGS = ("required", "tolerable")
 
 def field_labels() -> dict[str, str]:
     """Each field of the editor → its label on the page, for the problems listed above the form."""
-    return {
+    labels = {
         "code": _("事项编码"),
         "name": _("事项名称"),
         "name_en": _("英文名称（English name）"),
@@ -55,7 +55,11 @@ def field_labels() -> dict[str, str]:
         "supervision_phone": _("监督电话"),
         "delivery": _("送达方式"),
         "materials": _("申请材料"),
+        "note": _("备注"),
     }
+    for name in ENGLISH_FIELDS:  # conditions_en → 申请条件（英文）
+        labels[name] = _("%(label)s（英文）", label=labels[name.removesuffix("_en")])
+    return labels
 
 
 def may_edit() -> bool:
@@ -87,6 +91,8 @@ def _materials_from_form(form: Any, files: Any) -> tuple[list[dict[str, Any]], l
                 **{flag: form.get(f"m-{n}-{flag}") == "on" for flag in FLAGS},
                 "blank_form": form.get(f"m-{n}-blank_form") or "",
                 "note": form.get(f"m-{n}-note") or "",
+                "name_en": form.get(f"m-{n}-name_en") or "",
+                "note_en": form.get(f"m-{n}-note_en") or "",
             }
         )
         upload = files.get(f"m-{n}-file")
@@ -99,7 +105,7 @@ def _raw_from_form(form: Any) -> dict[str, Any]:
     raw: dict[str, Any] = {
         name: form.get(name, "") for name in ("code", "name", "name_en", "window", "kind", "process")
     }
-    raw.update({name: form.get(name, "") for name in TEXT_FIELDS})
+    raw.update({name: form.get(name, "") for name in (*TEXT_FIELDS, *ENGLISH_FIELDS)})
     raw.update(
         promised_days=form.get("promised_days", ""),
         statutory_days=form.get("statutory_days", ""),
@@ -177,6 +183,7 @@ class CatalogueView(ConsoleView):
             kinds=KINDS,
             forms=FORMS,
             deliveries=DELIVERY,
+            labels=field_labels(),
         ), (400 if problems else 200)
 
     @expose("/new", methods=("GET", "POST"))

@@ -30,6 +30,8 @@ TEXT_FIELDS = (
     "upper_authority",
     "note",
 )
+# the fields a guide shows as prose, each with an optional English twin (``conditions_en``) for English pages
+ENGLISH_FIELDS = tuple(f"{name}_en" for name in TEXT_FIELDS if name != "supervision_phone")
 MAX_TEXT = 4000
 MAX_MATERIALS = 100
 
@@ -137,7 +139,7 @@ def _material(raw: Any, n: int, problems: _Problems) -> dict[str, Any] | None:
     tolerable = _flag(raw.get("tolerable"), f"{field}.tolerable", problems)
     blank_form = _text(raw.get("blank_form"), f"{field}.blank_form", problems, limit=64)
     note = _text(raw.get("note"), f"{field}.note", problems, limit=400)
-    return {
+    material = {
         "name": name,
         "form": form,
         "copies": copies,
@@ -146,6 +148,20 @@ def _material(raw: Any, n: int, problems: _Problems) -> dict[str, Any] | None:
         "blank_form": blank_form,
         "note": note,
     }
+    return material | _english(raw, {"name_en": 200, "note_en": 400}, field, problems)
+
+
+def _english(
+    raw: dict[str, Any], limits: dict[str, int], field: str | None, problems: _Problems
+) -> dict[str, str]:
+    """The optional English twins filled in (``{key: text}``); an empty one is not stored, so a body without
+    English stays as it was. A material's identity stays its Chinese name: the English is only shown."""
+    found = {}
+    for key, limit in limits.items():
+        text = _text(raw.get(key), f"{field}.{key}" if field else key, problems, limit=limit)
+        if text:
+            found[key] = text
+    return found
 
 
 def _materials(value: Any, problems: _Problems) -> list[dict[str, Any]]:
@@ -179,7 +195,7 @@ def normalise(raw: Any) -> dict[str, Any]:
     problems = _Problems([])
     if not isinstance(raw, dict):
         raise ItemInvalid(["item: 须为 JSON 对象 (must be a JSON object)"])
-    known = set(TEXT_FIELDS) | {
+    known = set(TEXT_FIELDS) | set(ENGLISH_FIELDS) | {
         "code", "name", "name_en", "window", "kind", "process", "promised_days", "statutory_days", "related_windows",
         "tolerance", "materials", "delivery", "online", "active", "prereview_days",
     }  # fmt: skip
@@ -195,6 +211,7 @@ def normalise(raw: Any) -> dict[str, Any]:
     }
     body.update({name: _text(raw.get(name), name, problems) for name in TEXT_FIELDS})
     body["department"] = body["department"] or ""
+    body.update(_english(raw, dict.fromkeys(ENGLISH_FIELDS, MAX_TEXT), None, problems))
     if body["code"] and not all(c.isalnum() or c in "-_." for c in body["code"]):
         problems.add("code", "事项编码只能含字母、数字和 - _ .", "letters, digits and - _ . only")
     if body["kind"] and body["kind"] not in KINDS:

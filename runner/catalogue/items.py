@@ -240,6 +240,19 @@ def item_names(session: Session, codes: set[str], *, english: bool = False) -> d
     return {code: (name_en or name) if english else name for code, name, name_en in rows}
 
 
+def english_departments(session: Session, codes: set[str]) -> dict[str, str]:
+    """Code → the English of its department (``department_en`` of the version in force) for the items among
+    ``codes`` that have one (one query): English lists show it instead of the stored Chinese."""
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(CatalogueItem.code, CatalogueItemVersion.body)
+        .join(CatalogueItemVersion, CatalogueItemVersion.item_id == CatalogueItem.id)
+        .where(CatalogueItemVersion.version == CatalogueItem.version, CatalogueItem.code.in_(codes))
+    )
+    return {code: body["department_en"] for code, body in rows if body.get("department_en")}
+
+
 def english_names_of_instances(session: Session, instance_ids: set[int]) -> dict[int, str]:
     """Instance id → English name of the catalogue item it was registered for, for the items (among
     ``instance_ids``) whose catalogue item has one (one query): English lists show it instead of the title."""

@@ -60,7 +60,9 @@ def test_the_apply_page_writes_a_material_aside_in_the_page_language(client, cat
     """A material's form and "optional" in brackets and a comma of the page's language (the English page wrote
     "（Original，optional）")."""
     english = page(client, f"/apply/{CODE}?lang=en")
-    assert "食品经营许可申请书 (Original)" in english and "(Original, optional)" in english
+    assert (
+        "Application for a food business licence (Original)" in english and "(Original, optional)" in english
+    )
     assert "（Original" not in english and "，optional" not in english
     chinese = page(client, f"/apply/{CODE}?lang=zh_CN")
     assert "食品经营许可申请书（原件）" in chinese and "（原件，非必须）" in chinese
@@ -105,3 +107,99 @@ def test_windows_files_give_english_names_and_pairs_keep_them(services) -> None:
         runner.upsert_windows(s, [("gongan", "公安窗口", "Police")])
         runner.upsert_windows(s, [("gongan", "公安窗口")])
         assert s.get(Window, "gongan").name_en == "Police"
+
+
+ENGLISH_TEXTS = {
+    "department_en": "County Market Regulation Bureau",
+    "conditions_en": "Premises, equipment, staff and rules suited to the food sold.",
+    "legal_basis_en": "Food Safety Law of the PRC, Article 35",
+    "procedure_en": "Application → acceptance → review and site check → decision → licence",
+    "result_en": "Food business licence (certificate)",
+    "fee_standard_en": "CNY 10 per licence",
+    "fee_basis_en": "Provincial fee notice No. 1",
+}
+
+
+def without_english(body: dict) -> dict:
+    """An item with no English besides its name: every ``*_en`` of its texts and materials dropped."""
+    body = {k: v for k, v in body.items() if not k.endswith("_en") or k == "name_en"}
+    body["materials"] = [{k: v for k, v in m.items() if not k.endswith("_en")} for m in body["materials"]]
+    return body
+
+
+@pytest.fixture
+def english_texts(services, catalogue) -> None:
+    """SC-001 with English texts and the English of its first two materials (the others have none)."""
+    body = (
+        without_english(demo(CODE))
+        | ENGLISH_TEXTS
+        | {"fee_standard": "每证 10 元", "fee_basis": "省收费文件"}
+    )
+    body["materials"][0] |= {"name_en": "Application form"}
+    body["materials"][1] |= {"name_en": "Business licence", "note_en": "With the company seal"}
+    with services.transaction() as s:
+        items.save_item(s, body, actor="admin")
+        items.save_item(s, without_english(demo("SC-002")), actor="admin")
+
+
+def test_the_english_guide_shows_the_english_materials_and_texts(client, english_texts):
+    english = page(client, f"/guide/{CODE}?lang=en")
+    for text in ENGLISH_TEXTS.values():
+        assert text in english, text
+    assert "<td>Application form</td>" in english and "<td>Business licence</td>" in english
+    assert "With the company seal" in english and "加盖公章" not in english
+    assert "县市场监督管理局" not in english and "食品安全法" not in english
+    assert "<td>食品安全管理制度</td>" in english  # no English: the Chinese name
+
+
+def test_the_chinese_guide_is_unchanged_by_the_english(client, english_texts):
+    chinese = page(client, f"/guide/{CODE}?lang=zh_CN")
+    assert (
+        "<td>食品经营许可申请书</td>" in chinese and "加盖公章" in chinese and "县市场监督管理局" in chinese
+    )
+    assert "每证 10 元" in chinese
+    for text in (*ENGLISH_TEXTS.values(), "Application form", "With the company seal"):
+        assert text not in chinese, text
+
+
+def test_an_item_without_english_texts_shows_the_chinese_on_english_pages(client, english_texts):
+    english = page(client, "/guide/SC-002?lang=en")
+    assert "县市场监督管理局" in english and "《食品经营许可和备案管理办法》第三十二条" in english
+    assert "<td>食品经营许可变更申请书</td>" in english and "申请→受理→审查→决定→送达" in english
+    assert "No fee" in english
+
+
+def test_the_english_apply_page_shows_the_english_materials_and_texts(client, english_texts):
+    english = page(client, f"/apply/{CODE}?lang=en")
+    assert "Application form (Original)" in english and "Business licence (Copy)" in english
+    assert "With the company seal" in english and "CNY 10 per licence" in english
+    assert ENGLISH_TEXTS["conditions_en"] in english and ENGLISH_TEXTS["department_en"] in english
+    assert "食品安全管理制度 (Original)" in english  # no English: the Chinese name
+    chinese = page(client, f"/apply/{CODE}?lang=zh_CN")
+    assert "食品经营许可申请书（原件）" in chinese and "Application form" not in chinese
+
+
+def test_a_materials_identity_stays_its_chinese_name(services, english_texts):
+    with services.transaction() as s:
+        body = items.current_version(s, items.get_item(s, CODE)).body
+    assert body["materials"][0]["name"] == "食品经营许可申请书"
+    assert body["materials"][0]["name_en"] == "Application form"
+    assert "name_en" not in body["materials"][2]  # an empty English is not stored
+
+
+def test_the_demo_catalogue_gives_english_to_its_materials_departments_and_texts() -> None:
+    from tests.support.catalogue import demo_items
+
+    for item in demo_items():
+        assert item.get("department_en"), item["code"]
+        assert all(m.get("name_en") for m in item["materials"]), item["code"]
+        for field in ("conditions", "legal_basis", "procedure", "result", "fee_standard", "upper_authority"):
+            assert not item.get(field) or item.get(f"{field}_en"), (item["code"], field)
+
+
+def test_the_english_lists_show_the_english_department(client, english_texts):
+    for url in ("/guide", "/apply"):
+        english = page(client, f"{url}?lang=en")
+        assert ENGLISH_TEXTS["department_en"] in english, url
+        assert ENGLISH_TEXTS["department_en"] not in page(client, f"{url}?lang=zh_CN"), url
+    assert "县市场监督管理局" in page(client, "/guide?lang=en")  # SC-002 has no English department

@@ -39,6 +39,7 @@ def edit_form(body: dict[str, Any], **change: Any) -> dict[str, Any]:
         form.update({f"m-{n}-name": m["name"], f"m-{n}-form": m["form"], f"m-{n}-copies": str(m["copies"])})
         form.update({f"m-{n}-{f}": "on" for f in ("required", "tolerable") if m[f]})
         form[f"m-{n}-note"] = m["note"]
+        form.update({f"m-{n}-{f}": m[f] for f in ("name_en", "note_en") if m.get(f)})
     form.update(change)
     return form
 
@@ -162,3 +163,48 @@ def test_an_admin_gives_a_window_an_english_name(services, people, signed_in, ma
     client.post("/admin/users/windows", data={"code": "gongan", "name": "公安窗口", "name_en": ""})
     with services.transaction() as s:
         assert s.get(Window, "gongan").name_en is None
+
+
+def test_the_editor_keeps_the_english_of_the_texts_and_materials(services, people, signed_in):
+    client = signed_in("des")
+    editor = client.get(f"{BASE}/item/SC-001/edit").get_data(as_text=True)
+    for name in (
+        "department_en",
+        "conditions_en",
+        "legal_basis_en",
+        "fee_standard_en",
+        "m-0-name_en",
+        "m-0-note_en",
+    ):
+        assert f'name="{name}"' in editor, name
+    form = edit_form(demo("SC-001"), conditions_en=" Premises fit. ", department_en="Market Bureau")
+    form.update({"m-0-name_en": "Application form", "m-1-note_en": "With the seal"})
+    answer = client.post(f"{BASE}/item/SC-001/edit", data=form)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    with services.transaction() as s:
+        body = items.current_version(s, items.get_item(s, "SC-001")).body
+    assert body["conditions_en"] == "Premises fit." and body["department_en"] == "Market Bureau"
+    assert (
+        body["materials"][0]["name_en"] == "Application form"
+        and body["materials"][1]["note_en"] == "With the seal"
+    )
+    assert body["materials"][0]["name"] == "食品经营许可申请书"
+    editor = client.get(f"{BASE}/item/SC-001/edit").get_data(as_text=True)
+    assert 'value="Application form"' in editor and ">Premises fit.</textarea>" in editor
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh_CN", "申请条件（英文）: 不能超过 4000 字"),
+        ("en", "Conditions (English): at most 4000 characters"),
+    ],
+)
+def test_a_too_long_english_text_is_refused_in_the_page_language(services, people, signed_in, lang, said):
+    client = signed_in("des")
+    form = edit_form(demo("SC-001"), conditions_en="x" * 4001)
+    answer = client.post(f"{BASE}/item/SC-001/edit?lang={lang}", data=form)
+    listed = answer.get_data(as_text=True).split('id="catalogue-problems"')[1].split("</ul>")[0]
+    assert answer.status_code == 400 and said in listed
+    with services.transaction() as s:
+        assert items.get_item(s, "SC-001").version == 1

@@ -35,3 +35,30 @@ def test_wrong_items_are_refused_naming_the_field(change, field):
     with pytest.raises(ItemInvalid) as err:
         normalise(raw)
     assert any(p.startswith(f"{field}") for p in err.value.problems), err.value.problems
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "limit"),
+    [
+        ({"conditions_en": "x" * 4001}, "conditions_en", 4000),
+        ({"department_en": "x" * 4001}, "department_en", 4000),
+        ({"materials": [{"name": "甲", "name_en": "x" * 201}]}, "materials[0].name_en", 200),
+        ({"materials": [{"name": "甲", "note_en": "x" * 401}]}, "materials[0].note_en", 400),
+    ],
+)
+def test_a_too_long_english_text_is_refused_in_both_languages(change, field, limit):
+    with pytest.raises(ItemInvalid) as err:
+        normalise(demo("SC-001") | change)
+    assert f"{field}: 不能超过 {limit} 字 (at most {limit} characters)" in err.value.problems
+
+
+def test_english_texts_are_optional_trimmed_and_kept_only_when_filled():
+    raw = demo("SC-001") | {"conditions_en": "  Premises fit for the food sold. ", "legal_basis_en": " "}
+    raw["materials"] = [{"name": "甲", "name_en": " Form A ", "note_en": ""}, {"name": "乙"}]
+    body = normalise(raw)
+    assert body["conditions_en"] == "Premises fit for the food sold." and "legal_basis_en" not in body
+    assert body["materials"][0]["name_en"] == "Form A" and "note_en" not in body["materials"][0]
+    assert "name_en" not in body["materials"][1]
+    with pytest.raises(ItemInvalid) as err:
+        normalise(demo("SC-001") | {"supervision_phone_en": "x"})  # a phone number has no English
+    assert err.value.problems == ["supervision_phone_en: 不是事项的字段 (is not a field of an item)"]
