@@ -156,3 +156,53 @@ def test_openapi_describes_the_signal_route(client) -> None:
     spec = client.get("/api/openapi.json").get_json()
     operation = spec["paths"]["/api/signals"]["post"]
     assert "signal" in operation["summary"]
+
+
+EVENT_SUBPROCESS = """
+    <bpmn:subProcess id="policy_events" triggeredByEvent="true">
+      <bpmn:startEvent id="policy_start" name="政策变更" isInterrupting="false">
+        <bpmn:outgoing>s1</bpmn:outgoing><bpmn:signalEventDefinition signalRef="sig_policy_both"/>
+      </bpmn:startEvent>
+      <bpmn:scriptTask id="note_policy" name="记下政策">
+        <bpmn:incoming>s1</bpmn:incoming><bpmn:outgoing>s2</bpmn:outgoing><bpmn:script>noted = policy</bpmn:script>
+      </bpmn:scriptTask>
+      <bpmn:endEvent id="policy_end"><bpmn:incoming>s2</bpmn:incoming></bpmn:endEvent>
+      <bpmn:sequenceFlow id="s1" sourceRef="policy_start" targetRef="note_policy"/>
+      <bpmn:sequenceFlow id="s2" sourceRef="note_policy" targetRef="policy_end"/>
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="policy_stop" name="政策废止" attachedToRef="report">
+      <bpmn:outgoing>fb</bpmn:outgoing><bpmn:signalEventDefinition signalRef="sig_stop"/>
+    </bpmn:boundaryEvent>
+    <bpmn:endEvent id="stopped"><bpmn:incoming>fb</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="fb" sourceRef="policy_stop" targetRef="stopped"/>
+  </bpmn:process>"""
+
+
+def test_an_event_subprocess_and_a_boundary_event_hear_their_signals(client, services) -> None:
+    """A signal starts an event subprocess (its payload the subprocess's data) and fires a boundary event."""
+    xml = signal_diagram("policy_both", "policy_change").decode()
+    xml = xml.replace(
+        "</bpmn:process>", EVENT_SUBPROCESS.replace("</bpmn:process>", "") + "\n  </bpmn:process>"
+    )
+    xml = xml.replace(
+        '<bpmn:process id="policy_both"',
+        '<bpmn:signal id="sig_stop" name="policy_revoked"/>\n  <bpmn:process id="policy_both"',
+    )
+    with services.transaction() as s:
+        runner.deploy(s, xml.encode(), "policy_both.bpmn", actor="designer")
+    data = {"lead_window": "shebao", "total": 10, "copies": 2}
+    iid = start_item(services, "policy_both", data)  # at report
+
+    answer = client.post(
+        "/api/signals", json={"name": "policy_change", "payload": {"policy": "2027-01"}}, headers=ADMIN
+    ).get_json()
+    assert [i["id"] for i in answer["instances"]] == [iid]
+    assert status(services, iid) == InstanceStatus.RUNNING  # the subprocess ran its script: no incident
+    assert task(services, iid, "report")
+
+    answer = client.post("/api/signals", json={"name": "policy_revoked"}, headers=ADMIN).get_json()
+    assert [i["id"] for i in answer["instances"]] == [iid]
+    assert status(services, iid) == InstanceStatus.COMPLETED
+    with services.transaction() as s:
+        names = [e.task_name for e in s.query(AuditEntry).filter(AuditEntry.action == "signal")]
+    assert names == ["政策变更", "政策废止"]
