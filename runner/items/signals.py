@@ -4,6 +4,7 @@ signal starts."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
@@ -11,6 +12,7 @@ from xml.sax.saxutils import escape
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from runner.core import audit, engine
@@ -19,6 +21,8 @@ from runner.core.spiff.timers import leaf_definitions
 from runner.exceptions import InvalidInput, RunnerError
 from runner.items.instances import get as get_instance
 from runner.models import ACTIVE_STATUSES, ProcessDefinition, ProcessInstance
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,8 +48,8 @@ def broadcast_signal(
 ) -> Broadcast:
     """Send signal ``name`` to every running, waiting or failed (ERROR) item that waits for it; a suspended or
     ended item does not hear it. Each item is stepped, saved and audited in its own transaction, so one item's
-    failure (a lost race retried in vain, a database error) loses none of the others' steps; what the diagram
-    itself raises becomes that item's incident, as for a message."""
+    failure (a lost race retried in vain, a database error) is reported and loses none of the others' steps;
+    what the diagram itself raises becomes that item's incident, as for a message."""
     check_signal(name, payload)
     with services.reading() as s:
         candidates = signal_candidates(s, name)
@@ -53,8 +57,9 @@ def broadcast_signal(
     for instance_id in candidates:
         try:
             heard = services.run(_deliver_one, instance_id, name, payload or {}, actor=actor)
-        except RunnerError as exc:
-            result.failed.append({"id": instance_id, "message": str(exc)})
+        except (RunnerError, SQLAlchemyError) as exc:  # this item's alone: the others go on
+            log.warning("signal %s not delivered to item %s: %s", name, instance_id, exc)
+            result.failed.append({"id": instance_id, "message": str(exc)[:500]})
             continue
         if heard is not None:
             result.heard.append(heard)
