@@ -130,6 +130,7 @@ RULES: dict[str, Check] = {
     "api.unclaim": _task_releaser,
     "api.complete": _task_worker,
     "api.send_message": _roles(Role.ADMIN, Role.SYSTEM),
+    "api.send_signal": _roles(Role.ADMIN, Role.SYSTEM),
     "api.rating_export_json": _roles(Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM),
     "api.suspend": _item_rule("suspend"),
     "api.resume": _item_rule("resume"),

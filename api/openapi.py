@@ -228,6 +228,14 @@ PATHS: dict[str, dict[str, Any]] = {
             body=_obj(["name", "correlation"], name=S, correlation=S, payload=OBJ),
         ),
     },
+    "/api/signals": {
+        "post": _op(
+            "Broadcast a signal to every running item waiting for it (none is 200 with count 0); "
+            "suspended and ended items do not hear it",
+            body=_obj(["name"], name=S, payload=OBJ),
+            errors=("400",),
+        ),
+    },
     "/api/instances/{instance_id}/extend": {
         "post": _op(
             "延期: extend the item's limits (lead window head; capped by law)",

@@ -256,6 +256,24 @@ def send_message() -> Any:
     )
 
 
+@bp.post("/signals")
+def send_signal() -> Any:
+    """Broadcast signal ``name`` (with an optional ``payload`` object) to every active item waiting for it; each
+    item is stepped in its own transaction (``runner.broadcast_signal``). 200 with the items that heard it (none
+    is not an error: a broadcast has no addressee to be missing)."""
+    data = body()
+    name = data.get("name")
+    payload = data.get("payload")
+    runner.check_signal(name, payload)
+    outcome = runner.broadcast_signal(services(), name, payload, actor=g.actor)
+    return jsonify(
+        signal=outcome.name,
+        count=len(outcome.heard),
+        instances=[instance_summary(i) for i in outcome.heard],
+        failed=outcome.failed,
+    )
+
+
 @bp.post("/instances/<int:instance_id>/suspend")
 def suspend(instance_id: int) -> Any:
     reason = field(body(), "reason", str) or ""

@@ -87,6 +87,7 @@ from runner.items.operations import (
     urge,
     withdraw,
 )
+from runner.items.signals import Broadcast, broadcast_signal, check_signal
 from runner.items.tasks import (
     claim,
     complete,
@@ -229,6 +230,9 @@ __all__ = [
     "claim",
     "complete",
     "deliver_message",
+    "broadcast_signal",
+    "check_signal",
+    "Broadcast",
     "deploy",
     "describe",
     "directory",

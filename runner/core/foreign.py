@@ -366,10 +366,13 @@ class _Adopter:
     # --- elements ----------------------------------------------------------------------------------
 
     def service_task(self, el: etree._Element) -> None:
-        """A service task without the platform's operator passes through (its implementation is another
-        engine's class, expression or external topic)."""
+        """A service task passes through (its implementation is another engine's class, expression or external
+        topic), unless the diagram reads its result: a ``resultVariable`` the step would never set, or a
+        SpiffWorkflow operator the platform has no service to call for (it failed every run as an incident)."""
         ext = el.find("bpmn:extensionElements", NS)
-        if ext is not None and ext.find("spiffworkflow:serviceTaskOperator", NS) is not None:
+        operator = ext.find("spiffworkflow:serviceTaskOperator", NS) if ext is not None else None
+        if operator is not None:
+            self.refuse_operator(el, operator)
             return
         el.tag = _bpmn("scriptTask")
         etree.SubElement(el, _bpmn("script")).text = "pass"
@@ -377,6 +380,31 @@ class _Adopter:
             el,
             "服务任务没有平台的实现，此步直接通过 "
             "(service task without a platform implementation: the step passes through doing nothing)",
+        )
+
+    def refuse_operator(self, el: etree._Element, operator: etree._Element) -> None:
+        """A SpiffWorkflow service operator: the platform calls no external service, so the step cannot run."""
+        where, which = el.get("id") or "", operator.get("id") or ""
+        self.refuse(
+            el,
+            f"服务任务 {where} 使用 spiffworkflow:serviceTaskOperator {which!r}，平台不调用外部服务，此步每次运行都会出错；"
+            f"请改用脚本任务或用户任务 (service task {where}: spiffworkflow:serviceTaskOperator {which!r} calls an "
+            f"external service, which the platform does not call, so the step would fail every time it runs; use a "
+            f"script task or a user task)",
+        )
+
+    def result_variable(self, el: etree._Element, attr: str, name: str) -> None:
+        """``camunda:resultVariable`` of a service task (passed through, or refused for its operator): the step
+        sets nothing, so what reads ``name`` later failed at run time (or read a stale value)."""
+        if not name:
+            return
+        where, label = el.get("id") or "", _label(el, attr)
+        self.refuse(
+            el,
+            f"服务任务 {where} 没有平台的实现，此步直接通过，不会设置结果变量 {name}（{label}）；请删去 resultVariable，"
+            f"或用脚本任务、用户任务设置 {name} (service task {where} has no platform implementation: the step "
+            f"passes through and never sets its result variable {name!r} ({label}); remove resultVariable, or set "
+            f"{name!r} with a script task or a user task)",
         )
 
     def extension(self, el: etree._Element) -> None:
@@ -724,6 +752,7 @@ ATTRIBUTE_HANDLERS: dict[str, dict[str, Handler]] = {
     },
     "businessRuleTask": {"decisionRef": _Adopter.decision},
     "scriptTask": {"resource": _Adopter.script_resource},
+    "serviceTask": {"resultVariable": _Adopter.result_variable},
     "multiInstanceLoopCharacteristics": {
         "collection": _Adopter.collection,
         "elementVariable": _Adopter.element_variable,

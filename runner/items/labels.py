@@ -78,6 +78,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "online_received": ("网上申报窗口收件", "Online application received"),
     "online_reviewed": ("网上申报预审", "Online application pre-reviewed"),
     "online_submitted": ("提交网上申报", "Online application submitted"),
+    "signal": ("收到信号", "Signal received"),
     "slot_plan_saved": ("设置预约时段", "Appointment slots set"),
     "item_registered": ("收件登记", "Application registered"),
     "lead_window": ("指定主办窗口", "Lead window assigned"),

@@ -1148,3 +1148,18 @@ def test_a_message_to_an_item_no_longer_active_says_so(api: Any, event: str, end
     assert started["business_key"] in message and words in message and ending in message, message
     unknown = {**body, "correlation": "2099-999999"}
     assert api.post("/api/messages", json=unknown, headers=auth("t-admin")).status_code == 404
+
+
+def test_a_service_task_whose_result_is_read_is_refused_at_deploy(api: Any) -> None:
+    """The 制卡 service task with ``camunda:resultVariable`` deployed, passed through setting nothing, and what
+    read ``card_no`` later failed as an incident; now the upload is refused naming the task."""
+    text = (FOREIGN / "camunda_modeler.bpmn").read_text(encoding="utf-8")
+    text = text.replace(
+        'camunda:class="org.example.MakeCard"',
+        'camunda:class="org.example.MakeCard" camunda:resultVariable="card_no"',
+    )
+    response = upload(api, text.encode(), "result_variable.bpmn")
+    assert response.status_code == 400, response.get_json()
+    [problem] = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+    assert problem["element"] == "Task_make_card"
+    assert "结果变量 card_no" in problem["message"] and "result variable 'card_no'" in problem["message"]

@@ -129,6 +129,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     **{(e, "POST"): only("reviewer", "system") for e in ("api.claim", "api.unclaim", "api.complete")},
     ("api.get_task", "GET"): only("reviewer", "system") | OVERSEERS,
     ("api.send_message", "POST"): only("admin", "system"),
+    ("api.send_signal", "POST"): only("admin", "system"),
     ("api.rating_export_json", "GET"): only("supervisor", "admin", "system"),
     ("api.suspend", "POST"): only("head", "admin"),
     ("api.resume", "POST"): only("head", "admin"),
@@ -202,6 +203,7 @@ BODIES: dict[str, Any] = {
     "api.terminate": {"reason": "申请人撤回"},
     "api.migrate": {"version": 1},
     "api.send_message": {"name": "upper_reply", "correlation": "none"},
+    "api.send_signal": {"name": "policy_change"},
     "api.start": {"key": "lianban_chaogao", "data": {"lead_window": "shichang", "applicant": "王五"}},
     "api.send_back": {"to_task_id": "{accept_task_id}", "reason": "材料有误"},
     # form posts of pages

@@ -569,3 +569,32 @@ def test_a_mappings_script_resource_is_refused_saying_to_write_it_inline() -> No
     message = problem["message"]
     assert "camunda:inputParameter 'fee'" in message and "resource='fee.py'" in message, message
     assert "external script resource" in message and "write the script inline" in message, message
+
+
+@pytest.mark.parametrize("engine", ["camunda", "activiti"])
+def test_a_passed_through_service_tasks_result_variable_is_refused_naming_the_task(engine: str) -> None:
+    """``resultVariable`` deployed with "not used": the step passed through setting nothing, and what read the
+    variable later failed at run time as an incident."""
+    task = f'<bpmn:serviceTask id="t" name="制卡" {engine}:class="org.example.MakeCard" {engine}:resultVariable="card_no"/>'
+    [problem] = refused(diagram(task))
+    assert problem["element"] == "t", problem
+    message = problem["message"]
+    assert "服务任务 t 没有平台的实现" in message and "不会设置结果变量 card_no" in message, message
+    assert "never sets its result variable 'card_no'" in message and f"{engine}:resultVariable" in message
+
+
+def test_a_spiffworkflow_service_operator_is_refused_naming_the_task() -> None:
+    """It deployed silently and failed every run as an incident ("name 'script' is not defined"): the platform
+    calls no external service."""
+    task = """<bpmn:serviceTask id="t" name="查询"><bpmn:extensionElements>
+      <spiffworkflow:serviceTaskOperator id="http/GetRequest" resultVariable="resp"/>
+      </bpmn:extensionElements></bpmn:serviceTask>"""
+    [problem] = refused(diagram(task))
+    assert problem["element"] == "t", problem
+    assert "服务任务 t 使用 spiffworkflow:serviceTaskOperator 'http/GetRequest'" in problem["message"]
+    assert "which the platform does not call" in problem["message"]
+
+
+def test_a_service_task_without_a_result_variable_still_passes() -> None:
+    tree, _ = validate(diagram('<bpmn:serviceTask id="t" camunda:class="org.example.MakeCard"/>'))
+    assert etree.QName(tree.getroot().find(".//*[@id='t']")).localname == "scriptTask"
