@@ -197,9 +197,10 @@ def test_a_non_interrupting_throw_runs_the_event_subprocess_beside_the_path_that
     assert {"e_handled", "e_recheck", "e_archive"} <= set(view["completed_path"]), view
 
 
-def test_an_error_event_subprocess_inside_a_subprocess_is_refused_by_name(api: Any) -> None:  # noqa: F811
-    """SpiffWorkflow starts error and escalation event subprocesses at the top level of a process only."""
-    text = diagram("error").decode()
+def test_a_signal_event_subprocess_inside_a_subprocess_is_refused_by_name(api: Any) -> None:  # noqa: F811
+    """SpiffWorkflow arms a signal (or message) event subprocess at the top level of a process only; an error
+    or escalation one runs inside a subprocess (tests/api/test_nested_event_subprocesses.py)."""
+    text = diagram("signal").decode()
     i = text.index('<bpmn:subProcess id="esp"')
     j = text.index("</bpmn:subProcess>", i) + len("</bpmn:subProcess>")
     esp, text = text[i:j], text[:i] + text[j:]
