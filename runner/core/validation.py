@@ -112,9 +112,6 @@ EVENT_SUBPROCESS_STARTS = frozenset(
         "escalationEventDefinition",
     }
 )
-# event subprocess starts SpiffWorkflow arms at the top level of a process only (it catches them there; an error
-# or escalation reaches the event subprocesses of each scope, ``spiff.scoped_throws``)
-CAUGHT_STARTS = frozenset({"messageEventDefinition", "signalEventDefinition"})
 LOOP_ELEMENTS = frozenset(
     {
         "standardLoopCharacteristics",
@@ -709,12 +706,8 @@ class _DiagramChecker:
 
     def _check_event_subprocess(self, sub: etree._Element) -> None:
         """An event subprocess starts on a message, timer, signal, error or escalation: the platform reads no
-        other start (a conditional start ran at once, as a plain start). Inside an embedded subprocess it starts
-        on a timer, an error or an escalation (interrupting or not: ``branches.interrupt_enclosing`` cancels the
-        rest of that subprocess); a message or signal start is refused there, SpiffWorkflow arms it at a
-        process's top level only."""
-        parent = sub.getparent()
-        top_level = parent is not None and _is_bpmn(parent, "process")
+        other start (a conditional start ran at once, as a plain start). It runs at a process's top level and
+        inside a subprocess, interrupting or not (``spiff.scoped_throws``, ``branches.interrupt_enclosing``)."""
         for start in sub.iterfind("bpmn:startEvent", NSMAP):
             where = f"{_display(start)} {start.get('id')!r}"
             kinds = {_split(c)[1] for c in _elements(start)} & EVENT_DEFINITIONS
@@ -725,14 +718,6 @@ class _DiagramChecker:
                     f"（请改用子流程上的边界事件） (the start event {where} of an event subprocess can only be "
                     f"a message, timer, signal, error or escalation start (use a boundary event on a subprocess "
                     f"instead))",
-                )
-            elif kinds & CAUGHT_STARTS and not top_level:
-                self.error(
-                    start,
-                    f"事件子流程的开始事件 {where} 由消息或信号触发，只能放在流程的顶层，不能放在子流程中"
-                    f"（请在该子流程上用边界事件） (the message or signal start event {where} of an event "
-                    f"subprocess only runs at the top level of a process, not inside a subprocess (use a boundary "
-                    f"event on that subprocess))",
                 )
 
     def _check_awaited(self, el: etree._Element, local: str) -> None:

@@ -1,8 +1,9 @@
 """Event subprocesses inside an embedded subprocess, as Camunda Modeler draws them: 受理审查 (outer) holds 审核
-(shebao) beside a ten-day timer path (归档, centre); a refusal throws an error (end event) or an escalation (on
-the way, then 复核); an event subprocess of 受理审查 on that error, escalation or a two-day timer runs
-处理异常 (centre). An interrupting one cancels the rest of 受理审查 (its tasks, its timer) and 受理审查 ends
-when 处理异常 ends, after which 发证 follows; a non-interrupting one runs beside. They were refused at deploy."""
+(shebao) beside a ten-day timer path (归档, centre); a refusal throws an error (end event), an escalation or a
+signal (on the way, then 复核); an event subprocess of 受理审查 on that error, escalation, signal or a two-day
+timer runs 处理异常 (centre). An interrupting one cancels the rest of 受理审查 (its tasks, its timer) and 受理审查
+ends when 处理异常 ends, after which 发证 follows; a non-interrupting one runs beside. They were refused at
+deploy."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import pytest
 
 import runner
 from runner.core.specs import SpecCache
-from tests.api.test_error_event_subprocesses import AGREE, REFUSE, THROWS, names, pending_timers
+from tests.api.test_error_event_subprocesses import AGREE, REFUSE, SIGNAL, THROWS, names, pending_timers
 from tests.api.test_foreign_diagrams import api, auth, item, start, upload, work  # noqa: F401
 from tests.support.flow import advance_to
 
+KINDS = {**THROWS, "signal": SIGNAL}  # what a refusal throws
 TIMER = (
     '<bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">P2D</bpmn:timeDuration>'
     "</bpmn:timerEventDefinition>"
@@ -24,11 +26,12 @@ TIMER = (
 
 
 def thrower(kind: str) -> str:
-    """What follows a refusal: an error end event, or an escalation throw then 复核 (else a plain end)."""
+    """What follows a refusal: an error end event, or an escalation (signal) throw then 复核 (else a plain
+    end)."""
     if kind == "error":
         return f'<bpmn:endEvent id="thrown">{THROWS["error"][1]}</bpmn:endEvent>'
-    if kind == "escalation":
-        return f"""<bpmn:intermediateThrowEvent id="thrown">{THROWS["escalation"][1]}</bpmn:intermediateThrowEvent>
+    if kind in ("escalation", "signal"):
+        return f"""<bpmn:intermediateThrowEvent id="thrown">{KINDS[kind][1]}</bpmn:intermediateThrowEvent>
       <bpmn:userTask id="recheck" name="复核" camunda:candidateGroups="shebao"/><bpmn:endEvent id="e_recheck"/>
       <bpmn:sequenceFlow id="t1" sourceRef="thrown" targetRef="recheck"/>
       <bpmn:sequenceFlow id="t2" sourceRef="recheck" targetRef="e_recheck"/>"""
@@ -36,7 +39,7 @@ def thrower(kind: str) -> str:
 
 
 def esp(kind: str, interrupting: bool, sid: str = "esp", task: str = "处理异常") -> str:
-    definition = TIMER if kind == "timer" else THROWS[kind][1]
+    definition = TIMER if kind == "timer" else KINDS[kind][1]
     flag = "true" if interrupting else "false"
     return f"""<bpmn:subProcess id="{sid}" triggeredByEvent="true">
       <bpmn:startEvent id="{sid}_b" isInterrupting="{flag}">{definition}</bpmn:startEvent>
@@ -50,7 +53,7 @@ def esp(kind: str, interrupting: bool, sid: str = "esp", task: str = "处理异�
 def diagram(kind: str, interrupting: bool = True, top_esp: bool = False) -> bytes:
     """start → 受理审查 (with its event subprocess on ``kind``) → 发证 → e_done; ``top_esp``: the process has
     an event subprocess on the same ``kind`` too (its 上级处理)."""
-    declaration = THROWS["error" if kind == "timer" else kind][0]
+    declaration = KINDS["error" if kind == "timer" else kind][0]
     throw_kind = "error" if kind == "timer" else kind
     outer_esp = esp(kind, interrupting)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -107,7 +110,7 @@ def issue_and_end(api: Any, instance_id: int) -> dict[str, Any]:  # noqa: F811
     return view
 
 
-@pytest.mark.parametrize("kind", sorted(THROWS))
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_throw_in_a_subprocess_starts_its_interrupting_event_subprocess(
     api: Any,  # noqa: F811
     services: runner.Services,
@@ -136,7 +139,7 @@ def test_a_throw_in_a_subprocess_starts_its_interrupting_event_subprocess(
     assert item(api, started["id"])["status"] == "completed"
 
 
-@pytest.mark.parametrize("kind", sorted(THROWS))
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_throw_in_a_subprocess_runs_its_non_interrupting_event_subprocess_beside(
     api: Any,  # noqa: F811
     services: runner.Services,
@@ -150,7 +153,7 @@ def test_a_throw_in_a_subprocess_runs_its_non_interrupting_event_subprocess_besi
     started = start(api, "esp_nested")
     work(api, item(api, started["id"])["tasks"][0], REFUSE)
     view = item(api, started["id"])
-    expected = ["处理异常", "复核"] if kind == "escalation" else ["处理异常"]
+    expected = ["处理异常"] if kind == "error" else ["处理异常", "复核"]
     assert names(view) == expected and not view["incidents"], view
     assert pending_timers(services, started["id"]) == 1
     services.specs = SpecCache()  # as after a restart: the specs read again from their stored state

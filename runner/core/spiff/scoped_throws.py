@@ -130,3 +130,36 @@ def _start_event_subprocess(workflow: Any, event: BpmnEvent) -> bool:
                 task.task_spec._update(task)
         return True
     return False
+
+
+def arm_running_event_subprocesses(top: Any, event: BpmnEvent) -> None:
+    """Start, for a message or signal heard by the item (``event`` has no target), the event subprocesses of
+    the running subprocesses whose start catches it; SpiffWorkflow starts those of the process only. The
+    workflow's catch then hands the event to their waiting starts with every other catch."""
+    for workflow in _running(top):
+        start = workflow.spec.start
+        for name in getattr(start, "trigger_specs", None) or []:
+            sub_spec = top.subprocess_specs.get(name)
+            if sub_spec is not None and any(
+                ts.event_definition == event.event_definition for ts in sub_spec.bpmn_start_events
+            ):
+                start.trigger_wf(workflow.task_tree, name)
+
+
+def running_triggers(top: Any) -> list[str]:
+    """The names of the event subprocess specs a message or signal may start now: the process's, then those of
+    its running subprocesses."""
+    names = list(getattr(top.spec.start, "trigger_specs", None) or [])
+    for workflow in _running(top):
+        names.extend(getattr(workflow.spec.start, "trigger_specs", None) or [])
+    return names
+
+
+def _running(top: Any) -> list[Any]:
+    """The subprocess workflows of ``top`` whose activity is running (started, not finished)."""
+    running = []
+    for workflow in list(top.subprocesses.values()):
+        holder = _holder(workflow)
+        if holder is not None and holder.state == TaskState.STARTED:
+            running.append(workflow)
+    return running
