@@ -19,6 +19,7 @@ from tests.api.test_foreign_diagrams import api, auth, item, start, upload, work
 from tests.support.flow import advance_to
 
 KINDS = {**THROWS, "signal": SIGNAL}  # what a refusal throws
+MESSAGE = ('<bpmn:message id="E1" name="urge"/>', '<bpmn:messageEventDefinition messageRef="E1"/>')
 TIMER = (
     '<bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">P2D</bpmn:timeDuration>'
     "</bpmn:timerEventDefinition>"
@@ -39,7 +40,7 @@ def thrower(kind: str) -> str:
 
 
 def esp(kind: str, interrupting: bool, sid: str = "esp", task: str = "处理异常") -> str:
-    definition = TIMER if kind == "timer" else KINDS[kind][1]
+    definition = TIMER if kind == "timer" else {**KINDS, "message": MESSAGE}[kind][1]
     flag = "true" if interrupting else "false"
     return f"""<bpmn:subProcess id="{sid}" triggeredByEvent="true">
       <bpmn:startEvent id="{sid}_b" isInterrupting="{flag}">{definition}</bpmn:startEvent>
@@ -53,8 +54,8 @@ def esp(kind: str, interrupting: bool, sid: str = "esp", task: str = "处理异�
 def diagram(kind: str, interrupting: bool = True, top_esp: bool = False) -> bytes:
     """start → 受理审查 (with its event subprocess on ``kind``) → 发证 → e_done; ``top_esp``: the process has
     an event subprocess on the same ``kind`` too (its 上级处理)."""
-    declaration = KINDS["error" if kind == "timer" else kind][0]
-    throw_kind = "error" if kind == "timer" else kind
+    declaration = {**KINDS, "message": MESSAGE}["error" if kind == "timer" else kind][0]
+    throw_kind = "error" if kind in ("timer", "message") else kind
     outer_esp = esp(kind, interrupting)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -73,7 +74,7 @@ def diagram(kind: str, interrupting: bool = True, top_esp: bool = False) -> byte
       <bpmn:userTask id="archive" name="归档" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_archive"/>
       <bpmn:exclusiveGateway id="g" default="no"/>
       <bpmn:endEvent id="e_ok"/>
-      {thrower(throw_kind if kind != "timer" else "none")}
+      {thrower(throw_kind if kind not in ("timer", "message") else "none")}
       {outer_esp}
       <bpmn:sequenceFlow id="f0" sourceRef="os" targetRef="fork"/>
       <bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="review"/>
@@ -208,3 +209,73 @@ def test_the_innermost_event_subprocess_catches(api: Any, kind: str) -> None:  #
     work(api, view["tasks"][0], AGREE)
     view = issue_and_end(api, started["id"])
     assert "top_esp_handle" not in view["completed_path"], view
+
+
+def test_a_message_starts_the_subprocess_event_subprocess_while_the_subprocess_runs_only(
+    api: Any,  # noqa: F811
+    services: runner.Services,
+    clock: runner.ManualClock,
+) -> None:
+    """While 受理审查 runs the message starts its non-interrupting 处理异常 beside 审核; once 受理审查 has ended
+    (发证 waits) no one waits for the message: 404, as for any message no item waits for."""
+    response = upload(api, diagram("message", False), "esp_nested.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "esp_nested")
+    body = {"name": "urge", "correlation": started["business_key"], "payload": {"urgency": "high"}}
+    answer = api.post("/api/messages", json=body, headers=auth("t-admin"))
+    assert answer.status_code == 200, answer.get_json()
+    view = item(api, started["id"])
+    assert names(view) == ["处理异常", "审核"] and not view["incidents"], view
+    assert sum(1 for e in view["audit"] if e["action"] == "message") == 1, view["audit"]
+    for task in view["tasks"]:
+        work(api, task, AGREE)
+    advance_to(services, clock, clock.now() + timedelta(days=10, seconds=1))
+    work(api, item(api, started["id"])["tasks"][0], AGREE)  # 归档: 受理审查 ends
+    assert names(item(api, started["id"])) == ["发证"]
+    assert api.post("/api/messages", json=body, headers=auth("t-admin")).status_code == 404
+    issue_and_end(api, started["id"])
+
+
+SIBLING = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+  {THROWS["error"][0]}
+  <bpmn:process id="sibling" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:parallelGateway id="fork"/>
+    <bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/>
+      <bpmn:userTask id="check" name="核对" camunda:candidateGroups="centre"/>
+      <bpmn:endEvent id="thrown">{THROWS["error"][1]}</bpmn:endEvent>
+      <bpmn:sequenceFlow id="s1" sourceRef="ss" targetRef="check"/>
+      <bpmn:sequenceFlow id="s2" sourceRef="check" targetRef="thrown"/></bpmn:subProcess>
+    <bpmn:endEvent id="e_sub"/>
+    <bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/><bpmn:endEvent id="e_review"/>
+    <bpmn:boundaryEvent id="caught" attachedToRef="review">{THROWS["error"][1]}</bpmn:boundaryEvent>
+    <bpmn:userTask id="on_boundary" name="边界处理" camunda:candidateGroups="centre"/>
+    <bpmn:endEvent id="e_boundary"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="fork"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="sub"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="e_sub"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="review"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="review" targetRef="e_review"/>
+    <bpmn:sequenceFlow id="c1" sourceRef="caught" targetRef="on_boundary"/>
+    <bpmn:sequenceFlow id="c2" sourceRef="on_boundary" targetRef="e_boundary"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_an_error_is_not_caught_by_a_boundary_event_on_another_branchs_activity(api: Any) -> None:  # noqa: F811
+    """The error thrown in one branch's subprocess (after its 核对) was caught by the boundary event on 审核, an
+    activity of the other branch (SpiffWorkflow's throw reached every catch): 审核 was cancelled for 边界处理. No catch encloses
+    the throw, so 审核 stays and the item ends after it."""
+    response = upload(api, SIBLING, "sibling.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "sibling")
+    view = item(api, started["id"])
+    assert names(view) == ["审核", "核对"], view
+    work(api, next(t for t in view["tasks"] if t["name"] == "核对"), AGREE)
+    view = item(api, started["id"])
+    assert names(view) == ["审核"] and not view["incidents"], view
+    work(api, view["tasks"][0], AGREE)
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and "on_boundary" not in view["completed_path"], view
