@@ -135,3 +135,30 @@ def test_an_approval_in_the_called_process_goes_on_to_issue(api: Any, kind: str)
     work(api, view["tasks"][0], AGREE)
     view = item(api, started["id"])
     assert view["status"] == "completed" and not {"on_boundary", "handle"} & set(view["completed_path"]), view
+
+
+def test_a_message_starts_the_called_process_event_subprocess_while_it_runs(api: Any) -> None:  # noqa: F811
+    """A called process's message event subprocess (at its top level, so it deployed) was never started: the
+    message found no armed start (404) while the call activity ran. Now its 催办 runs beside 审核."""
+    text = callee("error").decode()
+    esp = """<bpmn:subProcess id="esp" triggeredByEvent="true">
+      <bpmn:startEvent id="b" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>
+      <bpmn:userTask id="urge" name="催办" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_urge"/>
+      <bpmn:sequenceFlow id="b1" sourceRef="b" targetRef="urge"/>
+      <bpmn:sequenceFlow id="b2" sourceRef="urge" targetRef="e_urge"/></bpmn:subProcess>"""
+    text = text.replace(
+        '<bpmn:process id="thrower"', '<bpmn:message id="m" name="urge"/>\n  <bpmn:process id="thrower"'
+    )
+    text = text.replace('<bpmn:endEvent id="e_ok"/>', '<bpmn:endEvent id="e_ok"/>' + esp)
+    assert upload(api, text.encode(), "thrower.bpmn").status_code == 201
+    assert upload(api, caller("error", False, False), "calling.bpmn").status_code == 201
+    started = start(api, "calling")
+    body = {"name": "urge", "correlation": started["business_key"], "payload": {"urgency": "high"}}
+    answer = api.post("/api/messages", json=body, headers=auth("t-admin"))
+    assert answer.status_code == 200, answer.get_json()
+    view = item(api, started["id"])
+    assert names(view) == ["催办", "审核"] and not view["incidents"], view
+    for task in view["tasks"]:
+        work(api, task, AGREE)
+    view = item(api, started["id"])
+    assert names(view) == ["发证"], view
