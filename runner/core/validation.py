@@ -112,15 +112,6 @@ EVENT_SUBPROCESS_STARTS = frozenset(
         "escalationEventDefinition",
     }
 )
-# event subprocess starts SpiffWorkflow arms at the top level of a process only (it catches them there)
-CAUGHT_STARTS = frozenset(
-    {
-        "messageEventDefinition",
-        "signalEventDefinition",
-        "errorEventDefinition",
-        "escalationEventDefinition",
-    }
-)
 LOOP_ELEMENTS = frozenset(
     {
         "standardLoopCharacteristics",
@@ -715,10 +706,8 @@ class _DiagramChecker:
 
     def _check_event_subprocess(self, sub: etree._Element) -> None:
         """An event subprocess starts on a message, timer, signal, error or escalation: the platform reads no
-        other start (a conditional start ran at once, as a plain start). An interrupting one runs at a
-        process's top level (``branches.interrupt_enclosing``); inside a subprocess it is refused."""
-        parent = sub.getparent()
-        top_level = parent is not None and _is_bpmn(parent, "process")
+        other start (a conditional start ran at once, as a plain start). It runs at a process's top level and
+        inside a subprocess, interrupting or not (``spiff.scoped_throws``, ``branches.interrupt_enclosing``)."""
         for start in sub.iterfind("bpmn:startEvent", NSMAP):
             where = f"{_display(start)} {start.get('id')!r}"
             kinds = {_split(c)[1] for c in _elements(start)} & EVENT_DEFINITIONS
@@ -729,23 +718,6 @@ class _DiagramChecker:
                     f"（请改用子流程上的边界事件） (the start event {where} of an event subprocess can only be "
                     f"a message, timer, signal, error or escalation start (use a boundary event on a subprocess "
                     f"instead))",
-                )
-            elif kinds & CAUGHT_STARTS and not top_level:
-                self.error(
-                    start,
-                    f"事件子流程的开始事件 {where} 由消息、信号、错误或升级触发，只能放在流程的顶层，不能放在子流程中"
-                    f"（请在该子流程上用边界事件） (the message, signal, error or escalation start event {where} "
-                    f"of an event subprocess only runs at the top level of a process, not inside a subprocess "
-                    f"(use a boundary event on that subprocess))",
-                )
-            elif start.get("isInterrupting", "true") != "false" and not top_level:
-                self.error(
-                    start,
-                    f"事件子流程的开始事件 {where} 是中断型的，中断型事件子流程只能放在流程的顶层："
-                    f'在子流程中请设 isInterrupting="false"，或在该子流程上用中断型边界事件 (the start event '
-                    f"{where} of an event subprocess interrupts, which runs at the top level of a process only: "
-                    f'inside a subprocess set isInterrupting="false", or put an interrupting boundary event on '
-                    f"that subprocess)",
                 )
 
     def _check_awaited(self, el: etree._Element, local: str) -> None:

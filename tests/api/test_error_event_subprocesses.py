@@ -197,28 +197,6 @@ def test_a_non_interrupting_throw_runs_the_event_subprocess_beside_the_path_that
     assert {"e_handled", "e_recheck", "e_archive"} <= set(view["completed_path"]), view
 
 
-def test_an_error_event_subprocess_inside_a_subprocess_is_refused_by_name(api: Any) -> None:  # noqa: F811
-    """SpiffWorkflow starts error and escalation event subprocesses at the top level of a process only."""
-    text = diagram("error").decode()
-    i = text.index('<bpmn:subProcess id="esp"')
-    j = text.index("</bpmn:subProcess>", i) + len("</bpmn:subProcess>")
-    esp, text = text[i:j], text[:i] + text[j:]
-    review = '<bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>'
-    outer = f"""<bpmn:subProcess id="outer"><bpmn:startEvent id="os"/>{review}<bpmn:endEvent id="oe"/>
-      <bpmn:sequenceFlow id="o1" sourceRef="os" targetRef="review"/>
-      <bpmn:sequenceFlow id="o2" sourceRef="review" targetRef="oe"/>{esp}</bpmn:subProcess>"""
-    text = (
-        text.replace(review, outer)
-        .replace('sourceRef="fork" targetRef="review"', 'sourceRef="fork" targetRef="outer"')
-        .replace('sourceRef="review" targetRef="g"', 'sourceRef="outer" targetRef="g"')
-    )
-    refused = upload(api, text.encode(), "nested_error_esp.bpmn")
-    assert refused.status_code == 400, refused.get_json()
-    [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
-    assert problem["element"] == "b" and "top level of a process" in problem["message"], problem
-    assert "顶层" in problem["message"], problem
-
-
 @pytest.mark.parametrize("case", ["catch_all", "thrown_in_a_subprocess"])
 def test_an_error_from_anywhere_in_the_process_starts_the_event_subprocess(
     api: Any,  # noqa: F811

@@ -1018,9 +1018,15 @@ def test_an_interrupting_event_subprocess_cancels_the_main_path_and_ends_the_ite
     assert "审核" not in completed and "催办" in completed, actions
 
 
-def test_an_interrupting_event_subprocess_inside_a_subprocess_is_refused(api: Any) -> None:
-    """Inside a subprocess an interrupting event subprocess is not run here: refused at deploy, naming it."""
-    diagram = branch_writes("event_subprocess").decode().replace('isInterrupting="false"', "")
+@pytest.mark.parametrize("case", sorted(ESP_INTERRUPTING))
+def test_an_interrupting_event_subprocess_inside_a_subprocess_ends_that_subprocess(
+    api: Any, services: runner.Services, clock: runner.ManualClock, case: str
+) -> None:
+    """Inside a subprocess an interrupting event subprocess was refused at deploy. Now its start (a message, a
+    timer) cancels the subprocess's 审核 (task and timers), 催办 runs alone, and its end ends the subprocess:
+    the gateway after it goes on with what 催办 wrote."""
+    event, interrupting = ESP_INTERRUPTING[case]
+    diagram = branch_writes(event).decode().replace('isInterrupting="false"', interrupting)
     diagram = diagram.replace(
         '<bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>',
         """<bpmn:subProcess id="review"><bpmn:startEvent id="rs"/>
@@ -1036,10 +1042,29 @@ def test_an_interrupting_event_subprocess_inside_a_subprocess_is_refused(api: An
         '<bpmn:sequenceFlow id="r2" sourceRef="inner" targetRef="re"/>',
         '<bpmn:sequenceFlow id="r2" sourceRef="inner" targetRef="re"/>' + esp + "</bpmn:subProcess>",
     )
-    refused = upload(api, diagram.encode(), "esp_nested.bpmn")
-    assert refused.status_code == 400, refused.get_json()
-    [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
-    assert problem["element"] == "b" and "isInterrupting" in problem["message"], problem
+    response = upload(api, diagram.encode(), "esp_nested.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "branch_writes", {"applicant": "张三"})
+    if event.endswith("message"):
+        body = {"name": "urge", "correlation": started["business_key"], "payload": {"reason": "撤回申请"}}
+        answer = api.post("/api/messages", json=body, headers=auth("t-admin"))
+        assert answer.status_code == 200, answer.get_json()
+    else:
+        advance_to(services, clock, clock.now() + timedelta(hours=1, seconds=1))
+    view = item(api, started["id"])
+    assert [t["name"] for t in view["tasks"]] == ["催办"] and not view["incidents"], view
+    work(api, view["tasks"][0], {"opinion": "加急", "approved": True})
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and not view["tasks"] and not view["incidents"], view
+    assert {"e_branch", "review", "e_noted"} <= set(view["completed_path"]), view
+    assert "inner" not in view["completed_path"], view
+    with services.transaction() as s:
+        pending = s.scalar(
+            select(func.count())
+            .select_from(Timer)
+            .where(Timer.instance_id == started["id"], Timer.status == TimerStatus.PENDING)
+        )
+    assert pending == 0
 
 
 @pytest.mark.parametrize("case", sorted(ESP_REFUSED))
@@ -1096,9 +1121,11 @@ def test_a_multi_instance_after_a_script_in_a_parallel_branch_runs(api: Any) -> 
     assert view["data"]["experts"] == ["张工", "李工"] and "expert" not in view["data"], view["data"]
 
 
-def test_a_message_event_subprocess_inside_a_subprocess_is_refused_at_deploy(api: Any) -> None:
+def test_a_message_event_subprocess_inside_a_subprocess_runs_and_what_it_writes_goes_on(api: Any) -> None:
     """SpiffWorkflow arms a message (or signal) event subprocess only at the top level of a process: inside an
-    embedded subprocess it deployed, and the message was refused (404) while the subprocess ran."""
+    embedded subprocess it was refused at deploy (it had deployed, and the message was refused (404) while the
+    subprocess ran). Now the message starts 催办 while the subprocess runs, and what 催办 wrote reaches 审核 and,
+    after the subprocess, the gateway."""
     diagram = branch_writes("event_subprocess_message").decode()
     i = diagram.index('<bpmn:subProcess id="esp"')
     j = diagram.index("</bpmn:subProcess>", i) + len("</bpmn:subProcess>")
@@ -1112,10 +1139,19 @@ def test_a_message_event_subprocess_inside_a_subprocess_is_refused_at_deploy(api
         .replace('sourceRef="s" targetRef="review"', 'sourceRef="s" targetRef="outer"')
         .replace('sourceRef="review" targetRef="g"', 'sourceRef="outer" targetRef="g"')
     )
-    refused = upload(api, diagram.encode(), "nested_esp.bpmn")
-    assert refused.status_code == 400, refused.get_json()
-    [problem] = [p for p in refused.get_json()["problems"] if p["severity"] == "error"]
-    assert problem["element"] == "b" and "top level of a process" in problem["message"], problem
+    response = upload(api, diagram.encode(), "nested_esp.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "branch_writes", {"applicant": "张三"})
+    body = {"name": "urge", "correlation": started["business_key"], "payload": {"urgency": "high"}}
+    answer = api.post("/api/messages", json=body, headers=auth("t-admin"))
+    assert answer.status_code == 200, answer.get_json()
+    tasks = {t["name"]: t for t in item(api, started["id"])["tasks"]}
+    assert sorted(tasks) == ["催办", "审核"], tasks
+    work(api, tasks["催办"], {"opinion": "加急", "approved": True})
+    work(api, tasks["审核"], {"opinion": "同意", "approved": True})
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and "e_noted" in view["completed_path"], view
+    assert view["data"]["b_note"] == "加急" and view["data"]["b_seen"] == "加急!", view["data"]
 
 
 @pytest.mark.parametrize("ending", ["completed", "terminated", "suspended"])

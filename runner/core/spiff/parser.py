@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, Sequen
 from runner.core.conventions import BPMN_NS, completion_mode
 from runner.core.spiff.branches import INTERRUPTING
 from runner.core.spiff.multi_instance import use_local_items
+from runner.core.spiff.scoped_throws import use_scoped_throws
 from runner.core.spiff.timers import CLOCK_TIMERS, leaf_definitions
 
 _CONTAINERS = ("process", "subProcess", "transaction")
@@ -230,6 +231,7 @@ def parse_specs(parser: CentreParser, process_id: str) -> tuple[Any, dict[str, A
             use_platform_timers(s)
             apply_completion_modes(s)
             use_local_items(s)
+            use_scoped_throws(s)
     if spec is not None:
         end_caught_interrupters(spec, subprocess_specs)
     return spec, subprocess_specs

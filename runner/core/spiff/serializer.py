@@ -26,6 +26,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from runner.core.spiff.multi_instance import LOCAL_ITEM_CLASSES
+from runner.core.spiff.scoped_throws import SCOPED_THROWS
 from runner.core.spiff.timers import CLOCK_TIMERS
 from runner.core.spiff.workflow import CentreSubWorkflow, CentreTask, CentreWorkflow
 
@@ -117,6 +118,8 @@ def build_serializer(*, reuse_finished_tasks: bool = True) -> BpmnWorkflowSerial
         config[clock_class] = TimerConditionalEventDefinitionConverter
     for spiff_class, local_class in LOCAL_ITEM_CLASSES.items():
         config[local_class] = _stored_as(config[spiff_class], spiff_class)
+    for spiff_class, scoped_class in SCOPED_THROWS.items():
+        config[scoped_class] = _stored_as(config[spiff_class], spiff_class)
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
     task_converter = ReusingTaskConverter if reuse_finished_tasks else TaskConverter
     config[Task] = task_converter

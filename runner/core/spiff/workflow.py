@@ -40,6 +40,7 @@ from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
 from runner.core.spiff.branches import carry_branch_writes, interrupt_enclosing
+from runner.core.spiff.scoped_throws import arm_running_event_subprocesses
 
 # the states answered from the dicts; the walk descends below a task of at least FUTURE for either
 LOOKED_UP = (TaskState.READY, TaskState.WAITING)
@@ -255,3 +256,10 @@ class CentreWorkflow(TaskLookup, BpmnWorkflow):  # type: ignore[misc]
         )
         self.subprocesses[my_task.id] = subprocess
         return subprocess
+
+    def catch(self, event: Any) -> None:
+        """SpiffWorkflow's catch; a message or signal also starts the event subprocesses of the running
+        subprocesses that it triggers (``scoped_throws.arm_running_event_subprocesses``)."""
+        if event.target is None:
+            arm_running_event_subprocesses(self, event)
+        super().catch(event)
