@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from runner.core import audit, engine
 from runner.core.services import Services
+from runner.core.spiff.scoped_throws import arm_running_event_subprocesses, running_triggers
 from runner.core.spiff.timers import leaf_definitions
 from runner.exceptions import InvalidInput, RunnerError
 from runner.items.instances import get as get_instance
@@ -120,6 +121,7 @@ def _catch(workflow: BpmnWorkflow, event: BpmnEvent, payload: dict[str, Any]) ->
     for task in catching:
         task.data.update(payload)
     before = {t.id for t in workflow.get_tasks()}
+    arm_running_event_subprocesses(workflow.top_workflow, event)  # those of running subprocesses too
     manager.catch(event, internal=False)
     if payload:
         for task in workflow.get_tasks():
@@ -131,7 +133,7 @@ def _catch(workflow: BpmnWorkflow, event: BpmnEvent, payload: dict[str, Any]) ->
 def _started_by(workflow: BpmnWorkflow, event: BpmnEvent) -> set[str]:
     """The names of the event subprocess start events ``event`` triggers."""
     names = set()
-    for spec_name in workflow.spec.start.trigger_specs:
+    for spec_name in running_triggers(workflow):
         sp_spec = workflow.subprocess_specs.get(spec_name)
         for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
             if start.event_definition == event.event_definition:
@@ -142,12 +144,13 @@ def _started_by(workflow: BpmnWorkflow, event: BpmnEvent) -> set[str]:
 def waits_for(workflow: BpmnWorkflow, name: str) -> tuple[str, SignalEventDefinition] | None:
     """The name of the (first) step of ``workflow`` that catches signal ``name`` and its definition (the parser's
     own class: SpiffWorkflow matches an event by class and name): a waiting catch or boundary event, or the start
-    event of an event subprocess the signal triggers. None when nothing waits for it."""
+    event of an event subprocess the signal triggers (of the process or of a subprocess running in it). None when
+    nothing waits for it."""
     for task in workflow.top_workflow.event_manager.tasks.values():
         for definition in leaf_definitions(getattr(task.task_spec, "event_definition", None)):
             if _is_signal(definition, name):
                 return engine.task_title(task), definition
-    for spec_name in workflow.spec.start.trigger_specs:
+    for spec_name in running_triggers(workflow):  # the process's, and those of its running subprocesses
         sp_spec = workflow.subprocess_specs.get(spec_name)
         for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
             if _is_signal(start.event_definition, name):  # a single definition, as SpiffWorkflow matches it

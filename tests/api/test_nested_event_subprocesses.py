@@ -279,3 +279,26 @@ def test_an_error_is_not_caught_by_a_boundary_event_on_another_branchs_activity(
     work(api, view["tasks"][0], AGREE)
     view = item(api, started["id"])
     assert view["status"] == "completed" and "on_boundary" not in view["completed_path"], view
+
+
+def test_a_signal_from_outside_starts_the_subprocess_event_subprocess(
+    api: Any,  # noqa: F811
+    services: runner.Services,
+) -> None:
+    """POST /api/signals reaches a signal event subprocess inside a running embedded subprocess: the interrupting
+    处理异常 replaces 审核 and 受理审查's timer; 受理审查 ends with it and 发证 follows."""
+    response = upload(api, diagram("signal", True), "esp_nested.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "esp_nested")
+    answer = api.post(
+        "/api/signals", json={"name": "撤回", "payload": {"why": "政策调整"}}, headers=auth("t-admin")
+    )
+    assert answer.status_code == 200 and answer.get_json()["count"] == 1, answer.get_json()
+    view = item(api, started["id"])
+    assert names(view) == ["处理异常"] and not view["incidents"], view
+    assert not pending_timers(services, started["id"])
+    work(api, view["tasks"][0], AGREE)
+    assert names(item(api, started["id"])) == ["发证"]
+    again = api.post("/api/signals", json={"name": "撤回"}, headers=auth("t-admin")).get_json()
+    assert again["count"] == 0, again  # 受理审查 has ended: nothing waits for it now
+    issue_and_end(api, started["id"])
