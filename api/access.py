@@ -65,8 +65,9 @@ def _task_worker(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
 def _task_releaser(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool:
     """Release (give back to the window's pool): a claimed task's holder, their backup or a head of its window,
     as on the workspace; an unclaimed task as ``_task_worker``. A clerk who handed the task over is refused."""
-    if _system(w) or not _task_worker(s, w, args):  # the worker's rule raises its own refusal
-        return _system(w)
+    if _system(w):
+        return True
+    _task_worker(s, w, args)  # a refusal of its own (not of the task's window) is raised there
     row = permissions.open_task_row(s, args["task_id"])
     if row.assignee is None or row.assignee in w.covering | {w.username} or (row.window or "") in w.heads:
         return True
