@@ -1,0 +1,149 @@
+"""Edge cases of the scoped throws: an event subprocess whose handler throws the error again (it goes to the
+scope around, never back to itself), an error in one instance of a multi-instance subprocess (all instances end,
+the boundary path follows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.test_error_event_subprocesses import AGREE, REFUSE, THROWS, names
+from tests.api.test_foreign_diagrams import api, auth, item, start, upload, work  # noqa: F401
+
+ERROR = THROWS["error"][1]
+HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="x">
+  <bpmn:error id="E1" name="审核不通过" errorCode="REFUSED"/>"""
+
+
+def rethrow(catch: str) -> bytes:
+    """受理审查 holds 审核, a refusal ends in the error; 受理审查's event subprocess on it runs 处理异常 then
+    throws the error again. ``catch``: "boundary" (an error boundary event on 受理审查 → 上级处理) or "parent"
+    (the process's event subprocess on it → 上级处理)."""
+    boundary = ""
+    parent_esp = ""
+    if catch == "boundary":
+        boundary = f"""<bpmn:boundaryEvent id="be" attachedToRef="outer">{ERROR}</bpmn:boundaryEvent>
+    <bpmn:userTask id="up" name="上级处理" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_up"/>
+    <bpmn:sequenceFlow id="u1" sourceRef="be" targetRef="up"/>
+    <bpmn:sequenceFlow id="u2" sourceRef="up" targetRef="e_up"/>"""
+    else:
+        parent_esp = f"""<bpmn:subProcess id="pesp" triggeredByEvent="true">
+      <bpmn:startEvent id="pb">{ERROR}</bpmn:startEvent>
+      <bpmn:userTask id="up" name="上级处理" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_up"/>
+      <bpmn:sequenceFlow id="u1" sourceRef="pb" targetRef="up"/>
+      <bpmn:sequenceFlow id="u2" sourceRef="up" targetRef="e_up"/>
+    </bpmn:subProcess>"""
+    return f"""{HEAD}
+  <bpmn:process id="rethrow" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:subProcess id="outer" name="受理审查">
+      <bpmn:startEvent id="os"/>
+      <bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>
+      <bpmn:exclusiveGateway id="g" default="no"/>
+      <bpmn:endEvent id="e_ok"/>
+      <bpmn:endEvent id="thrown">{ERROR}</bpmn:endEvent>
+      <bpmn:subProcess id="esp" triggeredByEvent="true">
+        <bpmn:startEvent id="eb">{ERROR}</bpmn:startEvent>
+        <bpmn:userTask id="handle" name="处理异常" camunda:candidateGroups="centre"/>
+        <bpmn:endEvent id="again">{ERROR}</bpmn:endEvent>
+        <bpmn:sequenceFlow id="h1" sourceRef="eb" targetRef="handle"/>
+        <bpmn:sequenceFlow id="h2" sourceRef="handle" targetRef="again"/>
+      </bpmn:subProcess>
+      <bpmn:sequenceFlow id="o1" sourceRef="os" targetRef="review"/>
+      <bpmn:sequenceFlow id="o2" sourceRef="review" targetRef="g"/>
+      <bpmn:sequenceFlow id="yes" sourceRef="g" targetRef="e_ok">
+        <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">approved</bpmn:conditionExpression>
+      </bpmn:sequenceFlow>
+      <bpmn:sequenceFlow id="no" sourceRef="g" targetRef="thrown"/>
+    </bpmn:subProcess>
+    {boundary}
+    {parent_esp}
+    <bpmn:userTask id="issue" name="发证" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_done"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="outer"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="outer" targetRef="issue"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="issue" targetRef="e_done"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+@pytest.mark.parametrize("catch", ["boundary", "parent"])
+def test_an_error_thrown_by_an_event_subprocess_goes_to_the_scope_around(api: Any, catch: str) -> None:  # noqa: F811
+    """处理异常's error end event is caught by 受理审查's boundary event (the parent's event subprocess), not by
+    the event subprocess that threw it: 上级处理 comes once, 发证 never."""
+    response = upload(api, rethrow(catch), "rethrow.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "rethrow", {"applicant": "张三"})
+    view = item(api, started["id"])
+    work(api, view["tasks"][0], REFUSE)
+    view = item(api, started["id"])
+    assert names(view) == ["处理异常"] and not view["incidents"], view
+    work(api, view["tasks"][0], AGREE)
+    view = item(api, started["id"])
+    assert names(view) == ["上级处理"] and not view["incidents"], view
+    work(api, view["tasks"][0], AGREE)
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and not view["tasks"], view
+    assert "issue" not in view["completed_path"], view
+
+
+def multi(sequential: bool) -> bytes:
+    """审查 runs once for each of three materials (parallel or sequential), each holding 审核 whose refusal ends
+    in the error; an error boundary event on 审查 → 补正; 审查's normal end → 发证."""
+    flag = "true" if sequential else "false"
+    return f"""{HEAD}
+  <bpmn:process id="mi_error" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:subProcess id="check" name="审查">
+      <bpmn:multiInstanceLoopCharacteristics isSequential="{flag}">
+        <bpmn:loopCardinality xsi:type="bpmn:tFormalExpression">3</bpmn:loopCardinality>
+      </bpmn:multiInstanceLoopCharacteristics>
+      <bpmn:startEvent id="cs"/>
+      <bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>
+      <bpmn:exclusiveGateway id="g" default="no"/>
+      <bpmn:endEvent id="e_ok"/>
+      <bpmn:endEvent id="thrown">{ERROR}</bpmn:endEvent>
+      <bpmn:sequenceFlow id="c1" sourceRef="cs" targetRef="review"/>
+      <bpmn:sequenceFlow id="c2" sourceRef="review" targetRef="g"/>
+      <bpmn:sequenceFlow id="yes" sourceRef="g" targetRef="e_ok">
+        <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">approved</bpmn:conditionExpression>
+      </bpmn:sequenceFlow>
+      <bpmn:sequenceFlow id="no" sourceRef="g" targetRef="thrown"/>
+    </bpmn:subProcess>
+    <bpmn:boundaryEvent id="be" attachedToRef="check">{ERROR}</bpmn:boundaryEvent>
+    <bpmn:userTask id="fix" name="补正" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_fix"/>
+    <bpmn:userTask id="issue" name="发证" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_done"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="issue"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="issue" targetRef="e_done"/>
+    <bpmn:sequenceFlow id="b1" sourceRef="be" targetRef="fix"/>
+    <bpmn:sequenceFlow id="b2" sourceRef="fix" targetRef="e_fix"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+def test_an_error_in_one_instance_ends_every_instance_and_takes_the_boundary(
+    api: Any,  # noqa: F811
+    sequential: bool,
+) -> None:
+    """The second 审核 refused: the other 审核 (parallel) go, no further instance starts (sequential), 补正 comes
+    and 发证 never."""
+    response = upload(api, multi(sequential), "mi_error.bpmn")
+    assert response.status_code == 201, response.get_json()
+    started = start(api, "mi_error", {"applicant": "张三"})
+    view = item(api, started["id"])
+    assert names(view) == ["审核"] * (1 if sequential else 3), view
+    work(api, view["tasks"][0], AGREE)
+    view = item(api, started["id"])
+    assert names(view) == ["审核"] * (1 if sequential else 2), view
+    work(api, view["tasks"][0], REFUSE)
+    view = item(api, started["id"])
+    assert names(view) == ["补正"] and not view["incidents"], view
+    work(api, view["tasks"][0], AGREE)
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and not view["tasks"], view
+    assert "issue" not in view["completed_path"], view
