@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.test_call_activity_throws import callee, caller
 from tests.api.test_error_event_subprocesses import AGREE, REFUSE, THROWS, names
 from tests.api.test_foreign_diagrams import api, auth, item, start, upload, work  # noqa: F401
 
@@ -147,3 +148,56 @@ def test_an_error_in_one_instance_ends_every_instance_and_takes_the_boundary(
     view = item(api, started["id"])
     assert view["status"] == "completed" and not view["tasks"], view
     assert "issue" not in view["completed_path"], view
+
+
+def test_a_signal_starts_the_called_process_event_subprocess_while_it_runs(api: Any) -> None:  # noqa: F811
+    """POST /api/signals reaches a signal event subprocess of a called process while the call activity runs:
+    the interrupting 撤回处理 replaces 审核; the called process ends with it and 发证 follows."""
+    text = callee("error").decode()
+    esp = """<bpmn:subProcess id="esp" triggeredByEvent="true">
+      <bpmn:startEvent id="b"><bpmn:signalEventDefinition signalRef="sg"/></bpmn:startEvent>
+      <bpmn:userTask id="withdraw" name="撤回处理" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_w"/>
+      <bpmn:sequenceFlow id="b1" sourceRef="b" targetRef="withdraw"/>
+      <bpmn:sequenceFlow id="b2" sourceRef="withdraw" targetRef="e_w"/></bpmn:subProcess>"""
+    text = text.replace(
+        '<bpmn:process id="thrower"', '<bpmn:signal id="sg" name="撤回"/>\n  <bpmn:process id="thrower"'
+    )
+    text = text.replace('<bpmn:endEvent id="e_ok"/>', '<bpmn:endEvent id="e_ok"/>' + esp)
+    assert upload(api, text.encode(), "thrower.bpmn").status_code == 201
+    assert upload(api, caller("error", False, False), "calling.bpmn").status_code == 201
+    started = start(api, "calling")
+    answer = api.post("/api/signals", json={"name": "撤回"}, headers=auth("t-admin"))
+    assert answer.status_code == 200 and answer.get_json()["count"] == 1, answer.get_json()
+    view = item(api, started["id"])
+    assert names(view) == ["撤回处理"] and not view["incidents"], view
+    work(api, view["tasks"][0], AGREE)
+    assert names(item(api, started["id"])) == ["发证"]
+
+
+UNCAUGHT = f"""{HEAD}
+  <bpmn:process id="uncaught" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>
+    <bpmn:endEvent id="thrown">{ERROR}</bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="thrown"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_an_uncaught_error_is_in_the_audit(api: Any) -> None:  # noqa: F811
+    """No catch for the error: the item ends on the error end event (BPMN leaves it unspecified) but its audit
+    says an error went uncaught, with its code."""
+    assert upload(api, UNCAUGHT, "uncaught.bpmn").status_code == 201
+    started = start(api, "uncaught")
+    work(api, item(api, started["id"])["tasks"][0], REFUSE)
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and not view["incidents"], view
+    entries = [e for e in view["audit"] if e["action"] == "uncaught_error"]
+    assert len(entries) == 1, view["audit"]
+    assert entries[0]["detail"] == {
+        "code": "REFUSED",
+        "error": "审核不通过",
+        "step": "thrown",
+        "step_name": None,
+    }
