@@ -201,3 +201,33 @@ def test_an_uncaught_error_is_in_the_audit(api: Any) -> None:  # noqa: F811
         "step": "thrown",
         "step_name": None,
     }
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+def test_an_error_in_one_called_instance_ends_every_instance_and_takes_the_boundary(
+    api: Any,  # noqa: F811
+    sequential: bool,
+) -> None:
+    """A multi-instance call activity (three instances) with an error boundary event: the second called
+    审核 refused ends every instance, 边界处理 comes and 发证 never."""
+    flag = "true" if sequential else "false"
+    loop = f"""<bpmn:callActivity id="call" name="调用审核" calledElement="thrower">
+      <bpmn:multiInstanceLoopCharacteristics isSequential="{flag}">
+        <bpmn:loopCardinality xsi:type="bpmn:tFormalExpression">3</bpmn:loopCardinality>
+      </bpmn:multiInstanceLoopCharacteristics></bpmn:callActivity>"""
+    text = caller("error", True, False).decode()
+    text = text.replace('<bpmn:callActivity id="call" name="调用审核" calledElement="thrower"/>', loop)
+    assert upload(api, callee("error"), "thrower.bpmn").status_code == 201
+    assert upload(api, text.encode(), "calling.bpmn").status_code == 201
+    started = start(api, "calling")
+    view = item(api, started["id"])
+    assert names(view) == ["审核"] * (1 if sequential else 3), view
+    work(api, view["tasks"][0], AGREE)
+    view = item(api, started["id"])
+    assert names(view) == ["审核"] * (1 if sequential else 2), view
+    work(api, view["tasks"][0], REFUSE)
+    view = item(api, started["id"])
+    assert names(view) == ["边界处理"] and not view["incidents"], view
+    work(api, view["tasks"][0], AGREE)
+    view = item(api, started["id"])
+    assert view["status"] == "completed" and "issue" not in view["completed_path"], view
