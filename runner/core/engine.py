@@ -29,6 +29,7 @@ from runner.core import audit, conventions, failures, hooks, item_writes, transa
 from runner.core.scheduling import schedule_timer
 from runner.core.scripts import CentreScriptEngine
 from runner.core.spiff import pruning
+from runner.core.spiff.scoped_throws import take_uncaught_errors
 from runner.core.spiff.timers import (
     due_time,
     is_waiting_timer,
@@ -327,6 +328,8 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     if stored_timers is None or stored_timers != _wanted_timers(timer_tasks).keys():
         pending = _close_timers(session, instance, workflow, timer_tasks, now, stored=stored_timers)
     apply_effects(session, instance, workflow)
+    for uncaught in take_uncaught_errors(workflow):
+        audit.record(session, "uncaught_error", actor="system", instance=instance, **uncaught)
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     ending = instance.status == InstanceStatus.TERMINATED or (
         workflow.completed and instance.status != InstanceStatus.SUSPENDED

@@ -70,6 +70,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "form_schema_withdrawn": ("撤下表单", "Form withdrawn"),
     "holiday_arrangement_imported": ("导入节假日安排", "Holiday arrangement imported"),
     "incident": ("故障", "Incident"),
+    "uncaught_error": ("错误无人捕获", "Uncaught error"),
     "intake_decision": ("收件决定", "Intake decision"),
     "materials_arrived": ("材料补齐登记", "Materials arrived"),
     "online_appointment_cancelled": ("取消预约", "Appointment cancelled"),

@@ -68,12 +68,15 @@ def broadcast_signal(
 
 
 def signal_candidates(session: Session, name: str) -> list[int]:
-    """The active items whose deployed diagram names signal ``name`` (a cheap first cut, confirmed item by item
-    against the engine's waiting tasks)."""
+    """The active items whose deployed diagram names signal ``name``, or has a call activity while some
+    deployed diagram names it (a called process may wait for it): a cheap first cut, confirmed item by item
+    against the engine's waiting tasks."""
     spelled = {name, escape(name, {'"': "&quot;", "'": "&apos;"})}
-    definitions = select(ProcessDefinition.id).where(
-        or_(*(ProcessDefinition.bpmn_xml.contains(s, autoescape=True) for s in spelled))
-    )
+    naming = or_(*(ProcessDefinition.bpmn_xml.contains(s, autoescape=True) for s in spelled))
+    condition: Any = naming
+    if session.scalar(select(ProcessDefinition.id).where(naming).limit(1)) is not None:
+        condition = or_(naming, ProcessDefinition.bpmn_xml.contains("callActivity"))
+    definitions = select(ProcessDefinition.id).where(condition)
     return list(
         session.scalars(
             select(ProcessInstance.id)

@@ -76,7 +76,28 @@ def throw_scoped(my_task: Any, event: BpmnEvent) -> None:
             return
         own_handlers = not _is_event_subprocess(holder)
         workflow = holder.workflow
+    if isinstance(event.event_definition, ErrorEventDefinition):
+        top.__dict__.setdefault(_UNCAUGHT, []).append(_uncaught(my_task, event.event_definition))
     top.bpmn_events.append(event)
+
+
+_UNCAUGHT = "_centre_uncaught_errors"  # on the top workflow until the engine saves it (never serialized)
+
+
+def _uncaught(my_task: Any, definition: Any) -> dict[str, Any]:
+    """What the audit says of an error ``my_task`` threw that no scope caught."""
+    return {
+        "code": definition.code,
+        "error": definition.name,
+        "step": my_task.task_spec.bpmn_id,
+        "step_name": my_task.task_spec.bpmn_name,
+    }
+
+
+def take_uncaught_errors(top: Any) -> list[dict[str, Any]]:
+    """The errors thrown in ``top`` since the last call that no scope caught (BPMN leaves their handling
+    unspecified: the path that threw ends, the platform says so in the item's audit)."""
+    return top.__dict__.pop(_UNCAUGHT, [])  # type: ignore[no-any-return]
 
 
 def _holder(workflow: Any) -> Any:

@@ -217,7 +217,10 @@ class TaskLookup:
             super().update_waiting_tasks()  # type: ignore[misc]
 
     def _remove_task(self, task_id: Any) -> None:
-        """SpiffWorkflow's (the task and its descendants leave the workflow), and out of ``in_state``."""
+        """SpiffWorkflow's (the task and its descendants leave the workflow), and out of ``in_state``; the
+        subprocess a removed task ran is cancelled and goes too (SpiffWorkflow left it behind, its tasks open:
+        the running instances of a multi-instance subprocess a boundary event cancelled)."""
+        _drop_subprocess(self.top_workflow, task_id)
         super()._remove_task(task_id)  # type: ignore[misc]
         for tasks in self.in_state.values():
             tasks.pop(task_id, None)
@@ -241,6 +244,18 @@ class TaskLookup:
         if len(found) > 1:
             found.sort(key=lambda pair: pair[0])
         return [task for _, task in found]
+
+
+def _drop_subprocess(top: Any, task_id: Any) -> None:
+    """Cancel the subprocess the task ``task_id`` runs, if any, and remove it with those nested in it."""
+    subprocess = top.subprocesses.get(task_id)
+    if subprocess is None:
+        return
+    if not subprocess.completed:
+        subprocess.cancel()
+    for nested in [w for w in top.subprocesses.values() if w.parent_workflow is subprocess]:
+        _drop_subprocess(top, nested.parent_task_id)
+    top.subprocesses.pop(task_id, None)
 
 
 class CentreSubWorkflow(TaskLookup, BpmnSubWorkflow):  # type: ignore[misc]
