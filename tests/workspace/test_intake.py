@@ -779,8 +779,10 @@ def test_the_english_item_page_names_the_recorded_materials_in_english_keeping_t
     chinese = hub_materials(client, key, "zh_CN")
     assert "<td>营业执照</td>" in chinese and "Business licence" not in chinese
     supply = supply_form(client, key, "en")
+    assert "2026-10-30. Tick" in supply and "。" not in supply  # an English full stop on the English page
     assert f'value="{tolerated}"> Health certificates of the food safety staff</label>' in supply
     assert f'value="{tolerated}"> {tolerated}</label>' in supply_form(client, key, "zh_CN")
+    assert "2026-10-30。勾选" in supply_form(client, key, "zh_CN")
 
 
 def test_the_english_corrected_materials_page_names_them_in_english_and_posts_the_chinese(
