@@ -132,6 +132,15 @@ def shown_name_filter(thing: object) -> str:
     return shown_text(thing)
 
 
+@bp.app_template_filter("shown_material")
+def shown_material(name: object, english: dict[str, str] | None) -> str:
+    """``{{ m.name | shown_material(a.materials_en) }}``: a recorded material, kept by its Chinese name, in the
+    page's language: its English (``english``: Chinese → English of the item version) when English and known."""
+    from forms.language import shown_name
+
+    return shown_name(str(name or ""), (english or {}).get(str(name or "")))
+
+
 @bp.app_template_filter("shown_text")
 def shown_text(thing: object, field: str = "name") -> str:
     """``{{ item | shown_text("conditions") }}``, ``{{ m | shown_text }}``: a stored Chinese text of an item, a

@@ -33,6 +33,7 @@ from runner.catalogue.applications import (
     Intake,
     MaterialState,
     application_of,
+    english_materials_of,
     item_data,
     registered_with,
     start_item,
@@ -414,6 +415,7 @@ def item_materials(business_key: str) -> Any:
         instance = _instance(s, business_key)
         asked = waiting_for_materials(s, instance)
         lead = instance.lead_window
+        english = english_materials_of(s, instance.id)
     if not _at_counter_of(lead):
         abort(403)
     error = None
@@ -436,7 +438,7 @@ def item_materials(business_key: str) -> Any:
                 flash(
                     pick(
                         f"已登记补正材料，计时已恢复。仍缺：{'、'.join(still)}",
-                        f"Recorded; the clock runs again. Still missing: {', '.join(still)}",
+                        f"Recorded; the clock runs again. Still missing: {', '.join(english.get(m, m) for m in still)}",
                     ),
                     "warning",
                 )
@@ -450,7 +452,12 @@ def item_materials(business_key: str) -> Any:
                 )
             return redirect(url_for("workspace.item_page", business_key=business_key))
     return render_template(
-        "catalogue/materials.html", business_key=business_key, asked=asked, error=error, pick=pick
+        "catalogue/materials.html",
+        business_key=business_key,
+        asked=asked,
+        materials_en=english,
+        error=error,
+        pick=pick,
     ), (400 if error else 200)
 
 

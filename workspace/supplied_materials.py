@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 import runner
 from forms.language import pick
+from runner.catalogue.applications import english_materials_of
 from runner.items.clerk import do_record_supplied
 from runner.items.permissions import Facts, allowed
 from runner.items.supplied_materials import awaited
@@ -29,6 +30,8 @@ def supply_awaited(item: dict[str, Any]) -> dict[str, Any] | None:
         return None
     with services().transaction() as s:
         found = awaited(s, runner.get_instance(s, item["id"]))
+        if found is not None:
+            found["materials_en"] = english_materials_of(s, item["id"])
     if found is not None:
         found["now"] = services().now().astimezone(_tz()).strftime("%Y-%m-%dT%H:%M")
     return found

@@ -292,6 +292,21 @@ def tolerated_names(session: Session, instance: ProcessInstance) -> list[str]:
     return [str(m.get("name")) for m in owed_on_record(session, instance)]
 
 
+def materials_en(body: dict[str, Any] | None) -> dict[str, str]:
+    """Chinese name → English name of the materials of an item version's ``body`` that have one: English pages
+    show a recorded material (kept by its Chinese name, its identity) by it."""
+    return {
+        str(m["name"]): str(m["name_en"]) for m in (body or {}).get("materials") or [] if m.get("name_en")
+    }
+
+
+def english_materials_of(session: Session, instance_id: int) -> dict[str, str]:
+    """``materials_en`` of the item version an item's application was recorded under (empty without one)."""
+    record = session.get(ItemApplication, instance_id)
+    version = session.get(CatalogueItemVersion, record.item_version_id) if record is not None else None
+    return materials_en(version.body if version is not None else None)
+
+
 def application_view(session: Session, instance_id: int) -> dict[str, Any] | None:
     """The application of an item with the item's version it runs under (its full content)."""
     record = session.get(ItemApplication, instance_id)
@@ -310,6 +325,7 @@ def application_view(session: Session, instance_id: int) -> dict[str, Any] | Non
         "agent_name": record.agent_name,
         "phone": record.phone,
         "materials": record.materials,
+        "materials_en": materials_en(version.body if version else None),
         "decision": record.decision,
         "decided_by": record.decided_by,
         "registered_by": record.registered_by,

@@ -148,9 +148,11 @@ def search(
     limit: int = SEARCH_LIMIT,
     offset: int = 0,
 ) -> list[CatalogueItem]:
-    """Items whose name (Chinese or English), code or department contain ``text`` (code prefix first), ordered by code."""
+    """Items whose name (Chinese or English), code, department (Chinese or English) or a material's name (Chinese
+    or English) contain each word of ``text``, ordered by code."""
     query = select(CatalogueItem)
     words = [w for w in text.split() if w][:5]
+    in_bodies = _ids_matching_bodies(session, words)
     for word in words:
         like = f"%{_escape(word)}%"
         query = query.where(
@@ -159,6 +161,7 @@ def search(
                 CatalogueItem.name_en.ilike(like, escape="\\"),
                 CatalogueItem.code.like(like, escape="\\"),
                 CatalogueItem.department.like(like, escape="\\"),
+                CatalogueItem.id.in_(in_bodies[word]),
             )
         )
     if kind:
@@ -170,6 +173,34 @@ def search(
     if online is not None:
         query = query.where(CatalogueItem.online.is_(online))
     return list(session.scalars(query.order_by(CatalogueItem.code).limit(limit).offset(offset)))
+
+
+def _body_texts(body: dict[str, Any]) -> list[str]:
+    """The texts of a version's body the search looks in besides the item's columns: the English department and
+    each material's name and English name (lower-cased)."""
+    texts = [body.get("department_en") or ""]
+    for material in body.get("materials") or []:
+        texts += [material.get("name") or "", material.get("name_en") or ""]
+    return [t.lower() for t in texts if t]
+
+
+def _ids_matching_bodies(session: Session, words: list[str]) -> dict[str, set[int]]:
+    """Word → ids of the items whose version in force has the word (any case) in its English department or a
+    material's name (Chinese or English); one query, read only when there are words."""
+    found: dict[str, set[int]] = {w: set() for w in words}
+    if not words:
+        return found
+    rows = session.execute(
+        select(CatalogueItem.id, CatalogueItemVersion.body)
+        .join(CatalogueItemVersion, CatalogueItemVersion.item_id == CatalogueItem.id)
+        .where(CatalogueItemVersion.version == CatalogueItem.version)
+    )
+    for item_id, body in rows:
+        texts = _body_texts(body or {})
+        for word in words:
+            if any(word.lower() in t for t in texts):
+                found[word].add(item_id)
+    return found
 
 
 def count(session: Session, *, active_only: bool = True) -> int:

@@ -45,7 +45,8 @@ def test_the_guide_item_shows_its_english_name_and_words(client, catalogue):
 
 
 def test_the_guide_finds_an_item_by_its_english_name(client, catalogue):
-    found = page(client, "/guide?q=business+LICENCE&lang=en")
+    # SC-002's materials name a business licence: "(new)" is SC-001's name only
+    found = page(client, "/guide?q=business+LICENCE+(NEW)&lang=en")
     assert CODE in found and "SC-002" not in found
 
 
@@ -203,3 +204,24 @@ def test_the_english_lists_show_the_english_department(client, english_texts):
         assert ENGLISH_TEXTS["department_en"] in english, url
         assert ENGLISH_TEXTS["department_en"] not in page(client, f"{url}?lang=zh_CN"), url
     assert "县市场监督管理局" in page(client, "/guide?lang=en")  # SC-002 has no English department
+
+
+def found_codes(services, text: str) -> list[str]:
+    """The codes the catalogue search finds for ``text``."""
+    with services.reading() as s:
+        return [i.code for i in items.search(s, text)]
+
+
+def test_the_search_finds_an_item_by_its_english_department_or_material(services, english_texts):
+    assert found_codes(services, "county MARKET regulation") == [CODE]  # SC-002 has no English department
+    assert found_codes(services, "company seal") == []  # notes are not searched
+    assert found_codes(services, "application FORM") == [CODE]
+    assert found_codes(services, "食品安全管理制度") == [CODE]  # a material's Chinese name
+    assert found_codes(services, "县市场监督管理局") == [CODE, "SC-002"]  # the Chinese department, unchanged
+
+
+def test_the_english_guide_and_apply_list_find_by_english_department_and_material(client, english_texts):
+    for url in ("/guide", "/apply"):
+        found = page(client, f"{url}?q=Application+form&lang=en")
+        assert f"/{CODE}" in found and "/SC-002" not in found, url
+        assert "/SC-002" not in page(client, f"{url}?q=County+Market+Regulation+Bureau&lang=en"), url

@@ -738,3 +738,64 @@ def test_the_promised_date_of_a_tolerated_material_starts_at_the_centres_day(
     clock.set(datetime(2026, 9, 28, 17, 30, tzinfo=UTC))  # 2026-09-29 01:30 Asia/Shanghai
     page = signed_in("sc_clerk").get("/intake?item=SC-001").get_data(as_text=True)
     assert 'min="2026-09-29"' in page and 'min="2026-09-28"' not in page
+
+
+def hub_materials(client, key: str, lang: str) -> str:
+    """The item page's table of the materials as received, in ``lang``."""
+    page = client.get(f"/items/{key}?lang={lang}").get_data(as_text=True)
+    return page.split('id="hub-materials"')[1].split("</table>")[0]
+
+
+def supply_form(client, key: str, lang: str) -> str:
+    """The item page's form for the 容缺 materials that arrive later, in ``lang``."""
+    page = client.get(f"/items/{key}?lang={lang}").get_data(as_text=True)
+    return page.split('id="item-supply"')[1].split("</form>")[0]
+
+
+def test_the_english_item_page_names_the_recorded_materials_in_english_keeping_their_chinese_values(
+    services, catalogue, signed_in
+):
+    """The counter's record keeps a material by its Chinese name (its identity): English pages show the English of
+    the item's catalogue version (the Chinese when it has none); the supply form still posts the Chinese."""
+    body = demo("SC-001")
+    body["materials"][0].pop("name_en")  # no English: the Chinese on English pages
+    with services.transaction() as s:
+        items.save_item(s, body, actor="admin")
+    client = signed_in("sc_clerk")
+    tolerated = "食品安全管理人员健康证明"
+    names = [m["name"] for m in body["materials"]]
+    form = form_for("SC-001", "accept")
+    form.update({f"m{names.index(tolerated)}": "tolerated", f"due{names.index(tolerated)}": "2026-10-30"})
+    assert client.post("/intake", data=form).status_code == 302
+    _, key = the_item(services)
+    english = hub_materials(client, key, "en")
+    assert (
+        "<td>Business licence</td>" in english
+        and "<td>Health certificates of the food safety staff</td>" in english
+    )
+    assert "<td>食品经营许可申请书</td>" in english and "<td>营业执照</td>" not in english
+    page = client.get(f"/items/{key}?lang=en").get_data(as_text=True)
+    assert "Food business licence (new)</a>" in page.split('id="hub-item"')[1].split("</dd>")[0]
+    chinese = hub_materials(client, key, "zh_CN")
+    assert "<td>营业执照</td>" in chinese and "Business licence" not in chinese
+    supply = supply_form(client, key, "en")
+    assert "2026-10-30. Tick" in supply and "。" not in supply  # an English full stop on the English page
+    assert f'value="{tolerated}"> Health certificates of the food safety staff</label>' in supply
+    assert f'value="{tolerated}"> {tolerated}</label>' in supply_form(client, key, "zh_CN")
+    assert "2026-10-30。勾选" in supply_form(client, key, "zh_CN")
+
+
+def test_the_english_corrected_materials_page_names_them_in_english_and_posts_the_chinese(
+    services, catalogue, signed_in, clock
+):
+    client = signed_in("gt_clerk")
+    missing, other = "拟选址位置图", "项目建议书或可行性研究报告"
+    client.post("/intake", data=form_for("GT-001", "notify", (missing, other)))
+    _, key = the_item(services)
+    english = client.get(f"/items/{key}/materials?lang=en").get_data(as_text=True)
+    assert f'value="{missing}"> Location map of the proposed site</label>' in english
+    chinese = client.get(f"/items/{key}/materials?lang=zh_CN").get_data(as_text=True)
+    assert f'value="{missing}"> {missing}</label>' in chinese and "Location map" not in chinese
+    done = client.post(f"/items/{key}/materials?lang=en", data={"arrived": [missing]}, follow_redirects=True)
+    assert "Still missing: Project proposal or feasibility study report" in done.get_data(as_text=True)
+    assert "<td>Location map of the proposed site</td>" in hub_materials(client, key, "en")

@@ -198,6 +198,11 @@ def test_the_appointment_confirmation_names_what_was_sent_online_and_what_was_no
     unsent = page.split('id="conf-not-uploaded"')[1].split("</p>")[0]
     assert all(n in sent for n in names) and "授权委托书及代理人身份证件" not in sent
     assert "授权委托书及代理人身份证件（非必须）" in unsent
+    english = client.get(f"/apply/track/{token}/confirmation?lang=en").get_data(as_text=True)
+    sent = english.split('id="conf-uploaded"')[1].split("</p>")[0]
+    unsent = english.split('id="conf-not-uploaded"')[1].split("</p>")[0]
+    assert "Business licence" in sent and "营业执照" not in sent  # the English of the item's version
+    assert "Power of attorney and the agent's identity document (optional)" in unsent.replace("&#39;", "'")
 
 
 def test_the_pre_review_is_dated_by_the_centres_day_not_utcs(services, desk, signed_in, client, clock):

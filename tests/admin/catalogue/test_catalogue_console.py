@@ -208,3 +208,37 @@ def test_a_too_long_english_text_is_refused_in_the_page_language(services, peopl
     assert answer.status_code == 400 and said in listed
     with services.transaction() as s:
         assert items.get_item(s, "SC-001").version == 1
+
+
+def test_the_item_page_shows_the_english_beside_the_chinese(services, people, signed_in):
+    """The read-only item page shows each English text under its Chinese (not only in the JSON block), in either
+    language of the console; a text without English shows the Chinese alone."""
+    body = demo("SC-001") | {
+        "department_en": "Market Bureau",
+        "conditions_en": "Premises fit.",
+        "result_en": "",
+    }
+    body["materials"][1] = body["materials"][1] | {"name_en": "Business licence", "note_en": "With the seal"}
+    body["materials"][0].pop("name_en")
+    with services.transaction() as s:
+        items.save_item(s, body, actor="admin")
+    client = signed_in("des")
+    for lang in ("zh_CN", "en"):
+        page = client.get(f"{BASE}/item/SC-001?lang={lang}").get_data(as_text=True).split("<details>")[0]
+        table = page.split('id="catalogue-body"')[1].split("</table>")[0]
+        assert (
+            '县市场监督管理局<div class="small text-muted catalogue-en" lang="en">Market Bureau</div>'
+            in table
+        )
+        assert (
+            body["conditions"] in table
+            and '<div class="small text-muted catalogue-en" lang="en">Premises fit.' in table
+        )
+        assert body["result"] in table
+        materials = page.split('id="catalogue-materials"')[1].split("</table>")[0]
+        assert (
+            '<td>营业执照<div class="small text-muted catalogue-en" lang="en">Business licence</div></td>'
+            in materials
+        )
+        assert "加盖公章" in materials and ">With the seal</div>" in materials
+        assert "<td>食品经营许可申请书</td>" in materials  # no English: the Chinese alone
