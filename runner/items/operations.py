@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from runner.core import audit, engine
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NoSuchTask, PermissionDenied, TaskNotReady
+from runner.items.delegation import withdraw_delegation
 from runner.items.instances import get as get_instance
 from runner.items.instances import require_active
 from runner.items.message_centre import notify
@@ -86,6 +87,7 @@ def send_back(
             "只能退回到本办件已办理的前序环节 (can only send back to a completed earlier step of this path)"
         )
     target = targets[to_task_id]
+    withdraw_delegation(session, row, actor=actor, why="退回", on_behalf_of=on_behalf_of)
     _reset(workflow, target)
     audit.record(
         session, "send_back", actor=actor, on_behalf_of=on_behalf_of, instance=instance, task_id=row.task_id,

@@ -16,6 +16,7 @@ from runner.core.transaction import forget_read_along, read_along, services_of, 
 from runner.design.form_drafts import remember_published_form, with_published_form
 from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
 from runner.items import four_eyes
+from runner.items.delegation import withdraw_delegation
 from runner.items.instances import require_active
 from runner.items.views import json_safe, task_view
 from runner.models import AuditEntry, OpenTask, ProcessInstance
@@ -256,10 +257,11 @@ def claim(session: Session, task_id: str, *, actor: str, on_behalf_of: str | Non
 
 
 def unclaim(session: Session, task_id: str, *, actor: str) -> OpenTask:
-    """Give a claimed task back to the window's pool."""
+    """Give a claimed task back to the window's pool (withdrawing a request for an opinion on it)."""
     row = open_task(session, task_id)
     if row.assignee is None:
         return row
+    withdraw_delegation(session, row, actor=actor, why="退回待认领")
     previous = row.assignee
     row.assignee, row.claimed_at = None, None
     _audit_task(session, row, "unclaim", actor=actor, previous=previous)
@@ -282,6 +284,7 @@ def reassign(
     if assignee:
         _require_active_person(session, assignee)
         _four_eyes_handing(session, row, assignee)
+    withdraw_delegation(session, row, actor=actor, why="转办", on_behalf_of=on_behalf_of)
     before = {"assignee": row.assignee, "window": row.window}
     row.assignee = assignee
     row.claimed_at = services_of(session).now() if assignee else None
