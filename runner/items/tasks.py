@@ -305,6 +305,17 @@ def reassign(
     return row
 
 
+def _not_out_for_an_opinion(row: OpenTask) -> None:
+    """Refuse completing a task out for an opinion (委派): the delegate only answers, and the holder waits
+    for the answer (or withdraws the request by handing the task over, releasing or sending it back)."""
+    if row.delegated_by:
+        raise TaskNotReady(
+            f"任务正在征求 {row.assignee} 的意见（委派），请待其答复后由 {row.delegated_by} 办理 "
+            f"(the task is out for {row.assignee}'s opinion: {row.delegated_by} completes it once answered)",
+            assignee=row.assignee,
+        )
+
+
 def complete(
     session: Session,
     task_id: str,
@@ -330,6 +341,7 @@ def complete(
     if timers_first.take_turn(session):
         forget_read_along(session, engine.TASK_ROWS)
     row, instance = open_task_and_item(session, task_id)
+    _not_out_for_an_opinion(row)
     if row.assignee is not None and row.assignee not in (actor, on_behalf_of):
         raise TaskAlreadyClaimed(
             f"任务已被 {row.assignee} 认领 (task is claimed by {row.assignee})", assignee=row.assignee

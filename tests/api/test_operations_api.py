@@ -367,3 +367,18 @@ def test_terminating_an_item_out_for_an_opinion_tells_the_delegate(
         instance_id = s.scalars(select(OpenTask.instance_id).where(OpenTask.task_id == decide)).one()
         runner.terminate(s, instance_id, actor="admin", reason="申请人撤回申请")
     assert len(_withdrawn_for_gt1(services)) == 1
+
+
+def test_nobody_completes_a_task_out_for_an_opinion(client: Any, services: runner.Services) -> None:
+    """The delegate only answers (never decides the step in the holder's place); the holder waits for the answer."""
+    _accept, decide = _out_for_opinion(client)
+    before = audit_count(services)
+    for who in ("gt1", "sb1"):
+        response = client.post(f"/api/tasks/{decide}/complete", json={"data": {}}, headers=auth(who))
+        assert response.status_code == 409, (who, response.get_json())
+        assert "out for gt1's opinion" in response.get_json()["message"]
+    assert audit_count(services) == before
+    answered = client.post(
+        f"/api/tasks/{decide}/delegation-answer", json={"opinion": "同意"}, headers=auth("gt1")
+    )
+    assert answered.status_code == 200 and answered.get_json()["assignee"] == "sb1"
