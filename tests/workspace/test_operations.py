@@ -114,6 +114,7 @@ def test_delegate_and_answer(services: runner.Services, item: dict[str, Any], si
     assert the_task(services, item["instance_id"])["assignee"] == "gt1"
     page = text(sb1.get(f"/tasks/{item['id']}"))
     assert 'id="delegated-note"' in page and "请看用地性质" in page and 'id="submit-task"' not in page
+    assert "将撤销此委派" in page  # the holder is told how to get the task back without the answer
     # the answer: only the delegate
     url = f"/tasks/{item['id']}/delegation"
     before = audit_count(services)
