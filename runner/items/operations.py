@@ -163,9 +163,9 @@ def withdraw(
         )
     ).first()
     if touched is not None:
-        raise TaskNotReady(
-            f"下一环节已被 {touched.assignee} 认领，不能撤回 (the next step was already claimed by {touched.assignee})"
-        )
+        # out for an opinion (委派): its holder, not the delegate
+        who = touched.delegated_by or touched.assignee
+        raise TaskNotReady(f"下一环节已被 {who} 认领，不能撤回 (the next step was already claimed by {who})")
     if any(t.task_spec.manual is False and t.state == TaskState.ERROR for t in later):
         raise TaskNotReady("后续环节处于故障状态，请先处理故障 (a following step has an incident)")
     _reset(workflow, task)

@@ -382,3 +382,11 @@ def test_nobody_completes_a_task_out_for_an_opinion(client: Any, services: runne
         f"/api/tasks/{decide}/delegation-answer", json={"opinion": "同意"}, headers=auth("gt1")
     )
     assert answered.status_code == 200 and answered.get_json()["assignee"] == "sb1"
+
+
+def test_withdraw_refused_names_the_holder_of_a_next_step_out_for_an_opinion(client: Any) -> None:
+    """撤回 of 受理 while the 决定 step sb1 claimed is out for gt1's opinion: refused, naming sb1 (who holds it)."""
+    accept, _decide = _out_for_opinion(client)
+    refused = client.post(f"/api/tasks/{accept}/withdraw", headers=auth("sb1"))
+    assert refused.status_code == 409, refused.get_json()
+    assert "claimed by sb1" in refused.get_json()["message"]
