@@ -69,13 +69,15 @@ def _task_releaser(s: Session, w: permissions.Who, args: dict[str, Any]) -> bool
         return True
     _task_worker(s, w, args)  # a refusal of its own (not of the task's window) is raised there
     row = permissions.open_task_row(s, args["task_id"])
-    if row.assignee is None or row.assignee in w.covering | {w.username} or (row.window or "") in w.heads:
+    # while the task is out for an opinion (委派) it is the delegator's, not the delegate's
+    owner = row.delegated_by or row.assignee
+    if owner is None or owner in w.covering | {w.username} or (row.window or "") in w.heads:
         return True
     raise runner.PermissionDenied(
-        f"此任务现由 {row.assignee} 承办，只有承办人、窗口负责人或其代班人员可以释放 "
-        f"(the task is now held by {row.assignee}: only they, the window head or their backup may release it)",
+        f"此任务现由 {owner} 承办，只有承办人、窗口负责人或其代班人员可以释放 "
+        f"(the task is now held by {owner}: only they, the window head or their backup may release it)",
         task_id=row.task_id,
-        assignee=row.assignee,
+        assignee=owner,
     )
 
 

@@ -24,7 +24,7 @@ import runner
 from forms.language import english, pick
 from runner.catalogue import items as catalogue_items
 from runner.core.conventions import ITEM_KINDS
-from runner.items import four_eyes
+from runner.items import four_eyes, permissions
 from runner.items.clerk import decorate_inbox_rows
 from runner.items.labels import item_kind
 from runner.items.search import find_items
@@ -301,8 +301,9 @@ def inbox() -> Any:
 
 
 def _may_release(task: dict[str, Any]) -> bool:
-    """The assignee, a head of the task's window, or the assignee's backup may give a task back / hand it over."""
-    assignee = task.get("assignee")
+    """The holder, a head of the task's window, or the holder's backup may give a task back / hand it over
+    (while the task is out for an opinion (委派) its holder is the delegator, not the delegate)."""
+    assignee = permissions.holder(task)
     if not can_work_on(task):
         return False
     if assignee is None:
@@ -412,7 +413,7 @@ def handover(task_id: str) -> Any:
         colleagues = [
             p
             for p in directory.window_members(s, task["window"] or "", roles=WORKERS)
-            if p.username not in (current_user.username, task["assignee"])
+            if p.username not in (current_user.username, permissions.holder(task))
         ]
         absent = directory.absent_now(s, [p.username for p in colleagues])
     form = HandoverForm()
@@ -429,7 +430,9 @@ def handover(task_id: str) -> Any:
             current = _visible_task(s, task_id)
             if not _may_release(current):
                 abort(403)
-            if target == current["assignee"] or not directory.works_in(s, target, current["window"] or ""):
+            if target == permissions.holder(current) or not directory.works_in(
+                s, target, current["window"] or ""
+            ):
                 raise runner.InvalidInput("只能转交给本窗口的同事 (only to a colleague of the same window)")
             runner.reassign(s, task_id, actor=current_user.username, assignee=target, note=note)
 

@@ -35,6 +35,7 @@ from runner.items.permissions import (
     DONE_DAYS,
     Facts,
     allowed,
+    holder,
     item_facts,
     permitted,
     refusal,
@@ -153,7 +154,7 @@ def op_transfer(task_id: str) -> Any:
             "label": pick("转办给", "Hand over to"),
             "type": "select",
             "choices": [("", pick("— 请选择 —", "— choose —"))]
-            + _colleagues(task.get("window") or "", {current_user.username, task.get("assignee") or ""}),
+            + _colleagues(task.get("window") or "", {current_user.username, holder(task) or ""}),
         }
     ]
     if head:
@@ -215,7 +216,7 @@ def op_delegate(task_id: str) -> Any:
             "label": pick("委派给", "Ask"),
             "type": "select",
             "choices": [("", pick("— 请选择 —", "— choose —"))]
-            + _people({current_user.username, task.get("assignee") or ""}),
+            + _people({current_user.username, holder(task) or ""}),
         },
         {"name": "note", "label": pick("请教事项", "Question"), "type": "textarea"},
     ]

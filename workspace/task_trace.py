@@ -54,8 +54,9 @@ def delegation_note(task: dict[str, Any], ops: dict[str, Any], me: str) -> str |
     return pick(
         f"此任务已由 {by} 委派给 {task.get('assignee')} 提出意见"
         + (f"：{question}" if question else "")
-        + f"。待其答复后由 {by} 办理。",
+        + f"。待其答复后由 {by} 办理；转办、退回待认领或退回将撤销此委派。",
         f"Delegated by {by} to {task.get('assignee')} for an opinion"
         + (f": {question}" if question else "")
-        + f". {by} completes it after the answer.",
+        + f". {by} completes it after the answer; handing it over, releasing or sending it back withdraws the "
+        "request.",
     )

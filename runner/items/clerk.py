@@ -85,7 +85,7 @@ def do_transfer(
             on_behalf_of=for_whom,
         )
     user = known_user(session, to_user)
-    if user == row.assignee:
+    if user == (row.delegated_by or row.assignee):  # out for an opinion (委派): the holder, not the delegate
         raise InvalidInput("任务已由该人员承办 (already assigned to this person)", field="to_user")
     if not directory.works_in(session, user, row.window or ""):
         raise InvalidInput("只能转办给本窗口的同事 (only to a colleague of the same window)", field="to_user")

@@ -23,6 +23,7 @@ from runner.exceptions import (
     InvalidInput,
     NoSuchInstance,
 )
+from runner.items.delegation import withdraw_all
 from runner.items.receipts import check_migrated_key, next_business_key
 from runner.items.views import audit_view, incident_view, instance_summary, task_view, timer_view, users_data
 from runner.models import (
@@ -325,6 +326,7 @@ def terminate(session: Session, instance_id: int, *, actor: str, reason: str) ->
     instance.ended_at = now
     instance.end_reason = reason
     instance.updated_at = now
+    withdraw_all(session, instance.id, actor=actor, why="终止")  # the delegates are told: no answer needed
     session.execute(delete(OpenTask).where(OpenTask.instance_id == instance.id))
     session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
     for row in session.scalars(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from runner.core import audit, engine
 from runner.core.transaction import services_of
 from runner.exceptions import InvalidInput, NoSuchTask, PermissionDenied, TaskNotReady
+from runner.items.delegation import withdraw_delegation
 from runner.items.instances import get as get_instance
 from runner.items.instances import require_active
 from runner.items.message_centre import notify
@@ -86,6 +87,7 @@ def send_back(
             "只能退回到本办件已办理的前序环节 (can only send back to a completed earlier step of this path)"
         )
     target = targets[to_task_id]
+    withdraw_delegation(session, row, actor=actor, why="退回", on_behalf_of=on_behalf_of)
     _reset(workflow, target)
     audit.record(
         session, "send_back", actor=actor, on_behalf_of=on_behalf_of, instance=instance, task_id=row.task_id,
@@ -161,9 +163,9 @@ def withdraw(
         )
     ).first()
     if touched is not None:
-        raise TaskNotReady(
-            f"下一环节已被 {touched.assignee} 认领，不能撤回 (the next step was already claimed by {touched.assignee})"
-        )
+        # out for an opinion (委派): its holder, not the delegate
+        who = touched.delegated_by or touched.assignee
+        raise TaskNotReady(f"下一环节已被 {who} 认领，不能撤回 (the next step was already claimed by {who})")
     if any(t.task_spec.manual is False and t.state == TaskState.ERROR for t in later):
         raise TaskNotReady("后续环节处于故障状态，请先处理故障 (a following step has an incident)")
     _reset(workflow, task)

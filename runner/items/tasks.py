@@ -16,6 +16,7 @@ from runner.core.transaction import forget_read_along, read_along, services_of, 
 from runner.design.form_drafts import remember_published_form, with_published_form
 from runner.exceptions import InvalidInput, NoSuchTask, TaskAlreadyClaimed, TaskNotReady
 from runner.items import four_eyes
+from runner.items.delegation import withdraw_delegation
 from runner.items.instances import require_active
 from runner.items.views import json_safe, task_view
 from runner.models import AuditEntry, OpenTask, ProcessInstance
@@ -256,10 +257,11 @@ def claim(session: Session, task_id: str, *, actor: str, on_behalf_of: str | Non
 
 
 def unclaim(session: Session, task_id: str, *, actor: str) -> OpenTask:
-    """Give a claimed task back to the window's pool."""
+    """Give a claimed task back to the window's pool (withdrawing a request for an opinion on it)."""
     row = open_task(session, task_id)
     if row.assignee is None:
         return row
+    withdraw_delegation(session, row, actor=actor, why="退回待认领")
     previous = row.assignee
     row.assignee, row.claimed_at = None, None
     _audit_task(session, row, "unclaim", actor=actor, previous=previous)
@@ -282,6 +284,7 @@ def reassign(
     if assignee:
         _require_active_person(session, assignee)
         _four_eyes_handing(session, row, assignee)
+    withdraw_delegation(session, row, actor=actor, why="转办", on_behalf_of=on_behalf_of)
     before = {"assignee": row.assignee, "window": row.window}
     row.assignee = assignee
     row.claimed_at = services_of(session).now() if assignee else None
@@ -300,6 +303,17 @@ def reassign(
         note=note,
     )
     return row
+
+
+def _not_out_for_an_opinion(row: OpenTask) -> None:
+    """Refuse completing a task out for an opinion (委派): the delegate only answers, and the holder waits
+    for the answer (or withdraws the request by handing the task over, releasing or sending it back)."""
+    if row.delegated_by:
+        raise TaskNotReady(
+            f"任务正在征求 {row.assignee} 的意见（委派），请待其答复后由 {row.delegated_by} 办理 "
+            f"(the task is out for {row.assignee}'s opinion: {row.delegated_by} completes it once answered)",
+            assignee=row.assignee,
+        )
 
 
 def complete(
@@ -327,6 +341,7 @@ def complete(
     if timers_first.take_turn(session):
         forget_read_along(session, engine.TASK_ROWS)
     row, instance = open_task_and_item(session, task_id)
+    _not_out_for_an_opinion(row)
     if row.assignee is not None and row.assignee not in (actor, on_behalf_of):
         raise TaskAlreadyClaimed(
             f"任务已被 {row.assignee} 认领 (task is claimed by {row.assignee})", assignee=row.assignee

@@ -40,6 +40,8 @@ def task_view(row: OpenTask) -> dict[str, Any]:
         "candidate_windows": row.candidate_windows,
         "form_key": row.form_key,
         "assignee": row.assignee,
+        # out for an opinion (委派): the holder it comes back to (``assignee`` is then the delegate)
+        "delegated_by": row.delegated_by,
         "claimed_at": iso(row.claimed_at),
         "created_at": iso(row.created_at),
         "limit_days": row.limit_days,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 import runner
-from runner.models import AuditEntry
+from runner.models import AuditEntry, Notification, OpenTask
 from runner.people import directory
 from webapp import create_app
 
@@ -263,3 +263,130 @@ def test_warning_acknowledged_by_the_warned_window(client: Any, services: runner
         client.post("/api/warnings/999/acknowledge", json={"reply": "x"}, headers=auth("sb1")).status_code
         == 404
     )
+
+
+def _out_for_opinion(client: Any) -> tuple[str, str]:
+    """An item whose 决定 step sb1 holds and has put out for gt1's opinion (委派): (accept id, decide id)."""
+    item = start(client)
+    accept = item["tasks"][0]["id"]
+    done = client.post(f"/api/tasks/{accept}/complete", json={"data": ACCEPTANCE}, headers=auth("sb1"))
+    decide = done.get_json()["tasks"][0]["id"]
+    assert client.post(f"/api/tasks/{decide}/claim", headers=auth("sb1")).status_code == 200
+    asked = client.post(
+        f"/api/tasks/{decide}/delegate", json={"to_user": "gt1", "note": "请提意见"}, headers=auth("sb1")
+    )
+    assert asked.status_code == 200 and asked.get_json()["assignee"] == "gt1"
+    return accept, decide
+
+
+def _withdrawn_for_gt1(services: runner.Services) -> list[Notification]:
+    with services.transaction() as s:
+        return list(
+            s.scalars(
+                select(Notification).where(
+                    Notification.to_user == "gt1", Notification.kind == "delegation_withdrawn"
+                )
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("who", "op", "payload"),
+    [
+        ("sb1", "transfer", {"to_user": "sb2"}),
+        ("head", "transfer", {"to_user": "sb2"}),
+        ("sb1", "transfer", {"to_user": "sbhead"}),
+        ("sb1", "unclaim", None),
+    ],
+)
+def test_handing_over_a_task_out_for_an_opinion_withdraws_the_request(
+    client: Any, services: runner.Services, who: str, op: str, payload: dict[str, Any] | None
+) -> None:
+    """转办 (by the holder or the head) or giving the task back to the pool while it waits for gt1's opinion:
+    the request is withdrawn (audited, gt1 told), the 委派 marker goes, and gt1 can no longer answer."""
+    _accept, decide = _out_for_opinion(client)
+    response = client.post(f"/api/tasks/{decide}/{op}", json=payload or {}, headers=auth(who))
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["assignee"] == (payload or {}).get("to_user") and body.get("delegated_by") is None
+    answer = client.post(
+        f"/api/tasks/{decide}/delegation-answer", json={"opinion": "同意"}, headers=auth("gt1")
+    )
+    assert answer.status_code == 403
+    with services.transaction() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "delegation_withdrawn")).one()
+        assert entry.detail["delegate"] == "gt1" and entry.detail["delegated_by"] == "sb1"
+        row = s.scalars(select(OpenTask).where(OpenTask.task_id == decide)).one()
+        assert row.delegated_by is None and row.delegation_note is None
+    assert len(_withdrawn_for_gt1(services)) == 1
+    inbox = client.get("/api/tasks?assignee=gt1", headers=auth("gt1"))
+    assert inbox.status_code == 200 and decide not in {t["id"] for t in inbox.get_json()["tasks"]}
+
+
+def test_sending_back_a_task_out_for_an_opinion_tells_the_delegate(
+    client: Any, services: runner.Services
+) -> None:
+    """退回 by the holder while gt1's opinion is outstanding: the request is withdrawn and gt1 is told."""
+    accept, decide = _out_for_opinion(client)
+    response = client.post(
+        f"/api/tasks/{decide}/send-back",
+        json={"to_task_id": accept, "reason": "材料有误"},
+        headers=auth("sb1"),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert len(_withdrawn_for_gt1(services)) == 1
+    with services.transaction() as s:
+        assert s.scalars(select(AuditEntry).where(AuditEntry.action == "delegation_withdrawn")).one()
+
+
+def test_transfer_to_the_colleague_asked_for_an_opinion(client: Any, services: runner.Services) -> None:
+    """sb1 asked sb2 (same window) for an opinion, then hands the task over to sb2: it becomes sb2's own task
+    (not refused as "already assigned", and not left with sb1's 委派 marker); handing it to sb1, who holds it,
+    is refused."""
+    item = start(client)
+    task_id = item["tasks"][0]["id"]
+    assert client.post(f"/api/tasks/{task_id}/claim", headers=auth("sb1")).status_code == 200
+    asked = client.post(
+        f"/api/tasks/{task_id}/delegate", json={"to_user": "sb2", "note": "?"}, headers=auth("sb1")
+    )
+    assert asked.status_code == 200
+    to_self = client.post(f"/api/tasks/{task_id}/transfer", json={"to_user": "sb1"}, headers=auth("head"))
+    assert to_self.status_code == 400, to_self.get_json()
+    response = client.post(f"/api/tasks/{task_id}/transfer", json={"to_user": "sb2"}, headers=auth("sb1"))
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["assignee"], response.get_json()["delegated_by"]) == ("sb2", None)
+    # sb1 handed it over: no longer theirs to release
+    assert client.post(f"/api/tasks/{task_id}/unclaim", headers=auth("sb1")).status_code == 403
+
+
+def test_terminating_an_item_out_for_an_opinion_tells_the_delegate(
+    client: Any, services: runner.Services
+) -> None:
+    _accept, decide = _out_for_opinion(client)
+    with services.transaction() as s:
+        instance_id = s.scalars(select(OpenTask.instance_id).where(OpenTask.task_id == decide)).one()
+        runner.terminate(s, instance_id, actor="admin", reason="申请人撤回申请")
+    assert len(_withdrawn_for_gt1(services)) == 1
+
+
+def test_nobody_completes_a_task_out_for_an_opinion(client: Any, services: runner.Services) -> None:
+    """The delegate only answers (never decides the step in the holder's place); the holder waits for the answer."""
+    _accept, decide = _out_for_opinion(client)
+    before = audit_count(services)
+    for who in ("gt1", "sb1"):
+        response = client.post(f"/api/tasks/{decide}/complete", json={"data": {}}, headers=auth(who))
+        assert response.status_code == 409, (who, response.get_json())
+        assert "out for gt1's opinion" in response.get_json()["message"]
+    assert audit_count(services) == before
+    answered = client.post(
+        f"/api/tasks/{decide}/delegation-answer", json={"opinion": "同意"}, headers=auth("gt1")
+    )
+    assert answered.status_code == 200 and answered.get_json()["assignee"] == "sb1"
+
+
+def test_withdraw_refused_names_the_holder_of_a_next_step_out_for_an_opinion(client: Any) -> None:
+    """撤回 of 受理 while the 决定 step sb1 claimed is out for gt1's opinion: refused, naming sb1 (who holds it)."""
+    accept, _decide = _out_for_opinion(client)
+    refused = client.post(f"/api/tasks/{accept}/withdraw", headers=auth("sb1"))
+    assert refused.status_code == 409, refused.get_json()
+    assert "claimed by sb1" in refused.get_json()["message"]

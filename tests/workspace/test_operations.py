@@ -114,6 +114,7 @@ def test_delegate_and_answer(services: runner.Services, item: dict[str, Any], si
     assert the_task(services, item["instance_id"])["assignee"] == "gt1"
     page = text(sb1.get(f"/tasks/{item['id']}"))
     assert 'id="delegated-note"' in page and "请看用地性质" in page and 'id="submit-task"' not in page
+    assert "将撤销此委派" in page  # the holder is told how to get the task back without the answer
     # the answer: only the delegate
     url = f"/tasks/{item['id']}/delegation"
     before = audit_count(services)
@@ -342,3 +343,42 @@ def test_a_clerk_who_handed_the_task_over_may_no_longer_act_on_it(
     head = signed_in("sbhead")
     r = head.post(f"/tasks/{decide['id']}/send-back", data={"to_task_id": item["id"], "reason": "材料不全"})
     assert r.status_code == 302 and the_task(services, item["instance_id"])["spec_name"] == "accept"
+
+
+def test_a_task_out_for_an_opinion_is_released_and_handed_over_by_its_holder_not_the_delegate(
+    services: runner.Services, item: dict[str, Any], signed_in: Any
+) -> None:
+    """sb1 asked sb2 (same window) for an opinion: sb2 may not give the task back to the pool nor hand it over
+    (it is sb1's); sb1 may, which withdraws the request: sb2 is told, the task page shows no 委派 any more."""
+    with services.transaction() as s:
+        runner.claim(s, item["id"], actor="sb1")
+        runner.delegate(s, item["id"], actor="sb1", to_user="sb2", note="请看用地性质")
+    sb1, sb2 = signed_in("sb1"), signed_in("sb2")
+    before = audit_count(services)
+    assert sb2.post(f"/inbox/tasks/{item['id']}/release").status_code == 403
+    assert sb2.get(f"/inbox/tasks/{item['id']}/handover").status_code == 403
+    assert audit_count(services) == before
+    page = text(sb1.get(f"/inbox/tasks/{item['id']}/handover"))
+    assert 'value="sb2"' in page and 'value="sb1"' not in page  # the delegate can be given it; the holder not
+    r = sb1.post(f"/inbox/tasks/{item['id']}/handover", data={"to": "sb2", "note": "请接办"})
+    assert r.status_code == 302, text(r)
+    task = the_task(services, item["instance_id"])
+    assert (task["assignee"], task["delegated_by"]) == ("sb2", None)
+    assert "委派已撤销" in text(sb2.get("/notifications"))
+    page = text(sb2.get(f"/tasks/{item['id']}"))
+    assert 'id="delegated-note"' not in page and 'id="submit-task"' in page
+    assert sb2.get(f"/tasks/{item['id']}/delegation").status_code == 403
+
+
+def test_releasing_a_task_out_for_an_opinion_withdraws_it(
+    services: runner.Services, item: dict[str, Any], signed_in: Any
+) -> None:
+    with services.transaction() as s:
+        runner.claim(s, item["id"], actor="sb1")
+        runner.delegate(s, item["id"], actor="sb1", to_user="gt1", note="请看用地性质")
+    assert signed_in("sb1").post(f"/inbox/tasks/{item['id']}/release").status_code == 302
+    task = the_task(services, item["instance_id"])
+    assert (task["assignee"], task["delegated_by"]) == (None, None)
+    gt = signed_in("gt1")
+    assert "委派已撤销" in text(gt.get("/notifications"))
+    assert gt.get(f"/tasks/{item['id']}/delegation").status_code == 403
