@@ -27,15 +27,23 @@ def desk(services, make_user) -> None:
     make_user("gt_clerk", ("guotu", "clerk"))
 
 
+REQUIRED = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
+
+
+def submit_online(services) -> tuple[int, str]:
+    """An online application of CODE, its phone verified and every required material uploaded, submitted: its id
+    and the applicant's tracking token."""
+    with services.transaction() as s:
+        row, token = applications.start_draft(s, CODE, PERSON)
+        row.phone_verified_at = services.now()
+        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in REQUIRED])
+        submission.submit(s, row)
+        return row.id, token
+
+
 @pytest.fixture
 def submitted(services, desk) -> int:
-    with services.transaction() as s:
-        row, _ = applications.start_draft(s, CODE, PERSON)
-        row.phone_verified_at = services.now()
-        names = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
-        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in names])
-        submission.submit(s, row)
-        return row.id
+    return submit_online(services)[0]
 
 
 def state(services, aid: int) -> str:
@@ -148,13 +156,7 @@ def test_the_applicants_page_says_what_the_counter_received_missing_and_owed_the
     the record when the owed material arrives later."""
     from datetime import timedelta
 
-    with services.transaction() as s:
-        row, token = applications.start_draft(s, CODE, PERSON)
-        row.phone_verified_at = services.now()
-        names = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
-        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in names])
-        submission.submit(s, row)
-        aid = row.id
+    aid, token = submit_online(services)
     clerk = signed_in("sc_clerk")
     clerk.post(f"/online/{aid}/review", data={"decision": "pass"})
     everything = [m["name"] for m in demo(CODE)["materials"]]
@@ -187,16 +189,11 @@ def test_the_applicants_page_says_what_the_counter_received_missing_and_owed_the
 def test_the_appointment_confirmation_names_what_was_sent_online_and_what_was_not(services, desk, client):
     """The printed confirmation does not pass for a receipt of every material: it names those sent online and
     those not (an optional one marked so)."""
-    with services.transaction() as s:
-        row, token = applications.start_draft(s, CODE, PERSON)
-        row.phone_verified_at = services.now()
-        names = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
-        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in names])
-        submission.submit(s, row)
+    _, token = submit_online(services)
     page = client.get(f"/apply/track/{token}/confirmation").get_data(as_text=True)
     sent = page.split('id="conf-uploaded"')[1].split("</p>")[0]
     unsent = page.split('id="conf-not-uploaded"')[1].split("</p>")[0]
-    assert all(n in sent for n in names) and "授权委托书及代理人身份证件" not in sent
+    assert all(n in sent for n in REQUIRED) and "授权委托书及代理人身份证件" not in sent
     assert "授权委托书及代理人身份证件（非必须）" in unsent
     english = client.get(f"/apply/track/{token}/confirmation?lang=en").get_data(as_text=True)
     sent = english.split('id="conf-uploaded"')[1].split("</p>")[0]
@@ -211,13 +208,7 @@ def test_the_pre_review_is_dated_by_the_centres_day_not_utcs(services, desk, sig
     from datetime import UTC, datetime
 
     clock.set(datetime(2026, 9, 28, 17, 30, tzinfo=UTC))  # 2026-09-29 01:30 Asia/Shanghai
-    with services.transaction() as s:
-        row, token = applications.start_draft(s, CODE, PERSON)
-        row.phone_verified_at = services.now()
-        names = [m["name"] for m in demo(CODE)["materials"] if m["required"]]
-        files.add_files(s, row, [files.Upload(n, f"{n}.pdf", "application/pdf", PDF) for n in names])
-        submission.submit(s, row)
-        aid = row.id
+    aid, token = submit_online(services)
     clerk = signed_in("sc_clerk")
     clerk.post(f"/online/{aid}/review", data={"decision": "return", "reason-1": "未加盖公章"})
     track = client.get(f"/apply/track/{token}").get_data(as_text=True).split('id="track-reviews"')[1]
