@@ -200,15 +200,7 @@ def test_a_clerk_who_handed_the_task_over_may_no_longer_act_on_it(
 def test_a_delegate_only_answers(client: Any, services: runner.Services) -> None:
     """While the 决定 step is out for gt1's opinion (委派), gt1 may neither send it back nor hand it over (the
     delegator sb1 still holds it and may, and is named in the refusal)."""
-    item = start(client)
-    accept = item["tasks"][0]["id"]
-    done = client.post(f"/api/tasks/{accept}/complete", json={"data": ACCEPTANCE}, headers=auth("sb1"))
-    decide = done.get_json()["tasks"][0]["id"]
-    assert client.post(f"/api/tasks/{decide}/claim", headers=auth("sb1")).status_code == 200
-    asked = client.post(
-        f"/api/tasks/{decide}/delegate", json={"to_user": "gt1", "note": "请提意见"}, headers=auth("sb1")
-    )
-    assert asked.status_code == 200 and asked.get_json()["assignee"] == "gt1"
+    accept, decide = _out_for_opinion(client)
     before = audit_count(services)
     for op, payload in (
         ("send-back", {"to_task_id": accept, "reason": "材料有误"}),
