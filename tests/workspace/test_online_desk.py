@@ -215,3 +215,20 @@ def test_the_pre_review_is_dated_by_the_centres_day_not_utcs(services, desk, sig
     assert "2026-09-29 · 退回" in track.split("</section>")[0]
     history = clerk.get(f"/online/{aid}/review").get_data(as_text=True).split('id="review-history"')[1]
     assert "2026-09-29 01:30 · sc_clerk" in history.split("</ul>")[0]
+
+
+def test_an_english_pre_review_record_names_the_material_in_english(services, desk, signed_in, client):
+    """The returned material's name and the record's punctuation follow the page's language (the English pages
+    wrote "returned；营业执照：未加盖公章")."""
+    aid, token = submit_online(services)
+    clerk = signed_in("sc_clerk")
+    clerk.post(f"/online/{aid}/review", data={"decision": "return", "reason-1": "未加盖公章"})
+    english = next(m.get("name_en") for m in demo(CODE)["materials"] if m["name"] == "营业执照")
+    track = client.get(f"/apply/track/{token}?lang=en").get_data(as_text=True).split('id="track-reviews"')[1]
+    assert f"returned; {english}: 未加盖公章" in track.split("</section>")[0]
+    history = (
+        clerk.get(f"/online/{aid}/review?lang=en").get_data(as_text=True).split('id="review-history"')[1]
+    )
+    assert f"returned; {english}: 未加盖公章" in history.split("</ul>")[0]
+    chinese = client.get(f"/apply/track/{token}?lang=zh_CN").get_data(as_text=True)
+    assert "退回；营业执照：未加盖公章" in chinese
