@@ -34,6 +34,30 @@ THROWS = {
 SIGNAL = ('<bpmn:signal id="E1" name="撤回"/>', '<bpmn:signalEventDefinition signalRef="E1"/>')
 
 
+def review_beside_archive(start: str, thrower: str) -> str:
+    """From ``start``: 审核 (shebao) → a gateway: approved → e_ok, else ``thrower`` (the element with id
+    ``thrown``); beside 审核 a ten-day timer → 归档 (centre) → e_archive."""
+    return f"""<bpmn:parallelGateway id="fork"/>
+    <bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">P10D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="archive" name="归档" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_archive"/>
+    <bpmn:exclusiveGateway id="g" default="no"/>
+    <bpmn:endEvent id="e_ok"/>
+    {thrower}
+    <bpmn:sequenceFlow id="f0" sourceRef="{start}" targetRef="fork"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="wait"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="archive"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="archive" targetRef="e_archive"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="review" targetRef="g"/>
+    <bpmn:sequenceFlow id="yes" sourceRef="g" targetRef="e_ok">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">approved</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="no" sourceRef="g" targetRef="thrown"/>"""
+
+
 def diagram(kind: str, interrupting: bool = True, thrown_by: str = "endEvent") -> bytes:
     """审核 → a gateway: approved → e_ok; else a ``kind`` thrown by ``thrown_by`` (an end event, or an
     intermediate throw event followed by 复核); beside 审核 a ten-day timer → 归档; an event subprocess on
@@ -54,15 +78,7 @@ def diagram(kind: str, interrupting: bool = True, thrown_by: str = "endEvent") -
   {declaration}
   <bpmn:process id="esp_error" isExecutable="true">
     <bpmn:startEvent id="s"/>
-    <bpmn:parallelGateway id="fork"/>
-    <bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>
-    <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>
-      <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">P10D</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:userTask id="archive" name="归档" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_archive"/>
-    <bpmn:exclusiveGateway id="g" default="no"/>
-    <bpmn:endEvent id="e_ok"/>
-    {thrower}
+    {review_beside_archive("s", thrower)}
     <bpmn:subProcess id="esp" triggeredByEvent="true">
       <bpmn:startEvent id="b" isInterrupting="{flag}">{definition}</bpmn:startEvent>
       <bpmn:userTask id="handle" name="处理异常" camunda:candidateGroups="centre"/>
@@ -70,16 +86,6 @@ def diagram(kind: str, interrupting: bool = True, thrown_by: str = "endEvent") -
       <bpmn:sequenceFlow id="b1" sourceRef="b" targetRef="handle"/>
       <bpmn:sequenceFlow id="b2" sourceRef="handle" targetRef="e_handled"/>
     </bpmn:subProcess>
-    <bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="fork"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="review"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="wait"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="archive"/>
-    <bpmn:sequenceFlow id="f4" sourceRef="archive" targetRef="e_archive"/>
-    <bpmn:sequenceFlow id="f5" sourceRef="review" targetRef="g"/>
-    <bpmn:sequenceFlow id="yes" sourceRef="g" targetRef="e_ok">
-      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">approved</bpmn:conditionExpression>
-    </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="no" sourceRef="g" targetRef="thrown"/>
   </bpmn:process>
 </bpmn:definitions>""".encode()
 

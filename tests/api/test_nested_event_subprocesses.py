@@ -14,7 +14,15 @@ import pytest
 
 import runner
 from runner.core.specs import SpecCache
-from tests.api.test_error_event_subprocesses import AGREE, REFUSE, SIGNAL, THROWS, names, pending_timers
+from tests.api.test_error_event_subprocesses import (
+    AGREE,
+    REFUSE,
+    SIGNAL,
+    THROWS,
+    names,
+    pending_timers,
+    review_beside_archive,
+)
 from tests.api.test_foreign_diagrams import api, auth, item, start, upload, work  # noqa: F401
 from tests.support.flow import advance_to
 
@@ -66,26 +74,8 @@ def diagram(kind: str, interrupting: bool = True, top_esp: bool = False) -> byte
     <bpmn:startEvent id="s"/>
     <bpmn:subProcess id="outer" name="受理审查">
       <bpmn:startEvent id="os"/>
-      <bpmn:parallelGateway id="fork"/>
-      <bpmn:userTask id="review" name="审核" camunda:candidateGroups="shebao"/>
-      <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>
-        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">P10D</bpmn:timeDuration></bpmn:timerEventDefinition>
-      </bpmn:intermediateCatchEvent>
-      <bpmn:userTask id="archive" name="归档" camunda:candidateGroups="centre"/><bpmn:endEvent id="e_archive"/>
-      <bpmn:exclusiveGateway id="g" default="no"/>
-      <bpmn:endEvent id="e_ok"/>
-      {thrower(throw_kind if kind not in ("timer", "message") else "none")}
+      {review_beside_archive("os", thrower(throw_kind if kind not in ("timer", "message") else "none"))}
       {outer_esp}
-      <bpmn:sequenceFlow id="f0" sourceRef="os" targetRef="fork"/>
-      <bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="review"/>
-      <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="wait"/>
-      <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="archive"/>
-      <bpmn:sequenceFlow id="f4" sourceRef="archive" targetRef="e_archive"/>
-      <bpmn:sequenceFlow id="f5" sourceRef="review" targetRef="g"/>
-      <bpmn:sequenceFlow id="yes" sourceRef="g" targetRef="e_ok">
-        <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">approved</bpmn:conditionExpression>
-      </bpmn:sequenceFlow>
-      <bpmn:sequenceFlow id="no" sourceRef="g" targetRef="thrown"/>
     </bpmn:subProcess>
     <bpmn:userTask id="issue" name="发证" camunda:candidateGroups="centre"/>
     <bpmn:endEvent id="e_done"/>
