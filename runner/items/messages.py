@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runner.core import audit, engine
-from runner.core.spiff.scoped_throws import running_triggers
+from runner.core.spiff.scoped_throws import armable_starts
 from runner.core.spiff.timers import leaf_definitions
 from runner.exceptions import Conflict, InvalidInput, UnknownCorrelation
 from runner.items.instances import get as get_instance
@@ -102,12 +102,10 @@ def _armed_start(workflow: BpmnWorkflow, name: str) -> tuple[Any, MessageEventDe
     """The message start event (and its definition) of an event subprocess of the item's process, or of a
     subprocess running in it, that message ``name`` triggers. SpiffWorkflow starts such a subprocess only when
     the message is caught: no task waits for it, so it has no subscription row."""
-    for spec_name in running_triggers(workflow):
-        sp_spec = workflow.subprocess_specs.get(spec_name)
-        for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
-            for definition in leaf_definitions(start.event_definition):
-                if isinstance(definition, MessageEventDefinition) and definition.name == name:
-                    return start, definition
+    for start in armable_starts(workflow):
+        for definition in leaf_definitions(start.event_definition):
+            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                return start, definition
     return None
 
 

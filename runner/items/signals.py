@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from runner.core import audit, engine
 from runner.core.services import Services
-from runner.core.spiff.scoped_throws import arm_running_event_subprocesses, running_triggers
+from runner.core.spiff.scoped_throws import arm_running_event_subprocesses, armable_starts
 from runner.core.spiff.timers import leaf_definitions
 from runner.exceptions import InvalidInput, RunnerError
 from runner.items.instances import get as get_instance
@@ -135,13 +135,9 @@ def _catch(workflow: BpmnWorkflow, event: BpmnEvent, payload: dict[str, Any]) ->
 
 def _started_by(workflow: BpmnWorkflow, event: BpmnEvent) -> set[str]:
     """The names of the event subprocess start events ``event`` triggers."""
-    names = set()
-    for spec_name in running_triggers(workflow):
-        sp_spec = workflow.subprocess_specs.get(spec_name)
-        for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
-            if start.event_definition == event.event_definition:
-                names.add(start.name)
-    return names
+    return {
+        start.name for start in armable_starts(workflow) if start.event_definition == event.event_definition
+    }
 
 
 def waits_for(workflow: BpmnWorkflow, name: str) -> tuple[str, SignalEventDefinition] | None:
@@ -153,11 +149,9 @@ def waits_for(workflow: BpmnWorkflow, name: str) -> tuple[str, SignalEventDefini
         for definition in leaf_definitions(getattr(task.task_spec, "event_definition", None)):
             if _is_signal(definition, name):
                 return engine.task_title(task), definition
-    for spec_name in running_triggers(workflow):  # the process's, and those of its running subprocesses
-        sp_spec = workflow.subprocess_specs.get(spec_name)
-        for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
-            if _is_signal(start.event_definition, name):  # a single definition, as SpiffWorkflow matches it
-                return str(start.bpmn_name or start.name), start.event_definition
+    for start in armable_starts(workflow):  # the process's, and those of its running subprocesses
+        if _is_signal(start.event_definition, name):  # a single definition, as SpiffWorkflow matches it
+            return str(start.bpmn_name or start.name), start.event_definition
     return None
 
 

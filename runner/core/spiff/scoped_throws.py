@@ -12,6 +12,7 @@ thrown inside itself (that goes on to the scope around its (sub)process).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
@@ -174,6 +175,13 @@ def running_triggers(top: Any) -> list[str]:
     for workflow in _running(top):
         names.extend(getattr(workflow.spec.start, "trigger_specs", None) or [])
     return names
+
+
+def armable_starts(top: Any) -> Iterator[Any]:
+    """The start events of the event subprocesses a message or signal may start now (``running_triggers``)."""
+    for spec_name in running_triggers(top):
+        sub_spec = top.subprocess_specs.get(spec_name)
+        yield from getattr(sub_spec, "bpmn_start_events", None) or []
 
 
 def _running(top: Any) -> list[Any]:
